@@ -1,0 +1,28 @@
+//! `hearth`: the command-line front end of the Hearth standard.
+//!
+//! This binary is deliberately thin: it parses flags (one module per subcommand under
+//! [`cmd`]) and calls into the library crates, which hold all the logic. Machine-readable
+//! output (`--json`) is produced from the same structures the terminal output uses.
+
+mod cmd;
+
+use clap::Parser;
+
+/// Top-level command line.
+#[derive(Debug, Parser)]
+#[command(name = "hearth", version, about = "Hearth: interoperable, signed smart-appliance messaging", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: cmd::Command,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match cmd::run(cli.command) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
