@@ -1,0 +1,115 @@
+//! Embeds the catalog in `spec/catalog/` and generates the status-code type from its table.
+//!
+//! The catalog is the single source of truth: this script lists every TOML file under it so
+//! that the library can `include_str!` them (the binary needs no files at run time), and turns
+//! `enums/status-code.toml` into the `StatusCode` enum so the code table is never copied by hand.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let manifest = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    );
+    let catalog = manifest.join("../../spec/catalog");
+    let catalog = catalog.canonicalize().unwrap_or(catalog);
+    println!("cargo:rerun-if-changed={}", catalog.display());
+
+    let mut files = Vec::new();
+    collect(&catalog, &catalog, &mut files);
+    files.sort();
+
+    let mut out = String::from("/// Every catalog file, as (path relative to `spec/catalog/`, contents).\npub(crate) static FILES: &[(&str, &str)] = &[\n");
+    for (rel, abs) in &files {
+        println!("cargo:rerun-if-changed={}", abs.display());
+        writeln!(
+            out,
+            "    ({rel:?}, include_str!({:?})),",
+            abs.display().to_string()
+        )
+        .expect("write to string");
+    }
+    out.push_str("];\n");
+
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out_dir.join("catalog_files.rs"), out).expect("write catalog_files.rs");
+
+    let status = std::fs::read_to_string(catalog.join("enums/status-code.toml"))
+        .expect("spec/catalog/enums/status-code.toml exists");
+    std::fs::write(out_dir.join("status_code.rs"), status_code_enum(&status))
+        .expect("write status_code.rs");
+}
+
+fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(root, &path, files);
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            let rel = path
+                .strip_prefix(root)
+                .expect("under root")
+                .to_string_lossy()
+                .replace('\\', "/");
+            files.push((rel, path));
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct EnumFile {
+    values: Vec<EnumValue>,
+}
+
+#[derive(serde::Deserialize)]
+struct EnumValue {
+    code: u16,
+    name: String,
+    summary: String,
+}
+
+fn status_code_enum(text: &str) -> String {
+    let file: EnumFile = toml::from_str(text).expect("status-code.toml parses");
+    let mut variants = String::new();
+    let mut all = String::new();
+    let mut names = String::new();
+    let mut from = String::new();
+    for v in &file.values {
+        let ident: String = v
+            .name
+            .split('-')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect();
+        writeln!(variants, "    /// {}\n    {ident} = {},", v.summary, v.code).expect("write");
+        writeln!(all, "        Self::{ident},").expect("write");
+        writeln!(names, "            Self::{ident} => {:?},", v.name).expect("write");
+        writeln!(from, "            {} => Some(Self::{ident}),", v.code).expect("write");
+    }
+    format!(
+        "/// The outcome of a request for one path, as defined by the catalog's `status-code` table.\n\
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]\n\
+#[serde(into = \"u16\", try_from = \"u16\")]\n\
+#[repr(u16)]\n\
+pub enum StatusCode {{\n{variants}}}\n\n\
+impl StatusCode {{\n\
+    /// Every status code, in code order.\n\
+    pub const ALL: &'static [Self] = &[\n{all}    ];\n\n\
+    /// The catalog name of this code, e.g. `constraint-error`.\n\
+    pub fn name(self) -> &'static str {{\n        match self {{\n{names}        }}\n    }}\n\n\
+    /// The numeric code carried on the wire.\n\
+    pub fn code(self) -> u16 {{\n        self as u16\n    }}\n\n\
+    /// The status code with this numeric value, if the catalog defines one.\n\
+    pub fn from_code(code: u16) -> Option<Self> {{\n        match code {{\n{from}            _ => None,\n        }}\n    }}\n\n\
+    /// The status code with this catalog name, if any.\n\
+    pub fn from_name(name: &str) -> Option<Self> {{\n        Self::ALL.iter().copied().find(|s| s.name() == name)\n    }}\n\
+}}\n"
+    )
+}

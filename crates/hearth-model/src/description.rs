@@ -1,0 +1,142 @@
+//! The device description: what a device declares about itself.
+//!
+//! A description is a device's on-wire conformance statement: its identity, its components,
+//! the capability instances on each, the optional members it implements and the actual
+//! constraints it honours (setpoint range and step, supported modes, …). Controllers rely on
+//! it to know what they may write; the conformance suite checks the device keeps to it.
+//! The field names here are the JSON form used by tools and the model chapter; the compact
+//! CBOR encoding with integer keys belongs to the message layer.
+
+use serde::{Deserialize, Serialize};
+
+/// The major version of the Hearth specification this crate implements.
+pub const SPEC_VERSION: u16 = 1;
+
+/// A device's self-description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Description {
+    /// Major version of the specification the device implements.
+    pub spec_version: u16,
+    /// Vendor id (0x0001–0xFFFE).
+    pub vendor_id: u16,
+    /// Device id, unique within the vendor; usable as an MQTT topic level.
+    pub device_id: String,
+    /// Device type id from the catalog.
+    pub device_type: u16,
+    /// Components, component 0 (the device itself) first by convention.
+    pub components: Vec<ComponentDescription>,
+}
+
+/// One component of a device and the capability instances it carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentDescription {
+    /// Component id as defined by the device type.
+    pub id: u16,
+    /// Optional human-readable label, e.g. "Lower drawer".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Capability instances.
+    pub capabilities: Vec<CapabilityInstance>,
+}
+
+/// A capability on a component, with the optional parts implemented and actual constraints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapabilityInstance {
+    /// Capability id.
+    pub capability: u16,
+    /// Optional properties implemented (mandatory ones are implied).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub properties: Vec<u16>,
+    /// Optional actions implemented.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<u16>,
+    /// Optional events implemented.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<u16>,
+    /// Declared constraints, at most one per property.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub constraints: Vec<Constraint>,
+}
+
+/// The actual constraints a device honours for one property.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Constraint {
+    /// Property id.
+    pub property: u16,
+    /// Smallest accepted value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    /// Largest accepted value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+    /// Grid spacing from `min`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<u64>,
+    /// Longest accepted string or byte string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_len: Option<u32>,
+    /// Most list items accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_count: Option<u32>,
+    /// Supported enum codes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<EnumEntry>>,
+}
+
+/// One supported enum code; vendor codes carry a label, modes may carry tags.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnumEntry {
+    /// The code.
+    pub code: u16,
+    /// Human-readable label (required for vendor codes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Mode tag codes, for modes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<u16>,
+}
+
+impl EnumEntry {
+    /// A standard code with no label.
+    pub fn standard(code: u16) -> Self {
+        Self {
+            code,
+            label: None,
+            tags: Vec::new(),
+        }
+    }
+}
+
+impl Description {
+    /// The component with this id.
+    pub fn component(&self, id: u16) -> Option<&ComponentDescription> {
+        self.components.iter().find(|c| c.id == id)
+    }
+
+    /// The capability instance on this component.
+    pub fn instance(&self, component: u16, capability: u16) -> Option<&CapabilityInstance> {
+        self.component(component)
+            .and_then(|c| c.instance(capability))
+    }
+}
+
+impl ComponentDescription {
+    /// The capability instance with this capability id.
+    pub fn instance(&self, capability: u16) -> Option<&CapabilityInstance> {
+        self.capabilities
+            .iter()
+            .find(|i| i.capability == capability)
+    }
+}
+
+impl CapabilityInstance {
+    /// The declared constraint for this property.
+    pub fn constraint(&self, property: u16) -> Option<&Constraint> {
+        self.constraints.iter().find(|c| c.property == property)
+    }
+}
