@@ -18,6 +18,12 @@ pub struct Unit {
     pub scale: f64,
     /// The physical quantity, e.g. `temperature`.
     pub quantity: String,
+    /// What the unit is for.
+    #[serde(default)]
+    pub summary: String,
+    /// Where the choice comes from.
+    #[serde(default)]
+    pub source: String,
 }
 
 /// The data type of a property, field, argument or result.

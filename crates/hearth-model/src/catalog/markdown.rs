@@ -1,1 +1,505 @@
 //! Rendering the catalog as the specification's catalog chapter (`spec/02-catalog.md`).
+//!
+//! The chapter is generated, never edited: `hearth catalog --markdown` prints it and a test
+//! fails when the committed file differs. Output is deterministic (catalog order is id order,
+//! enums by name) so the committed chapter changes only when the data does.
+
+use std::fmt::Write as _;
+
+use super::{Capability, Catalog, DeviceType, Field, TypeSpec};
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn bounds(ty: &TypeSpec) -> String {
+    match ty {
+        TypeSpec::Int(s) | TypeSpec::Uint(s) => {
+            let mut out = format!("{}…{}", s.min, s.max);
+            if s.step != 1 {
+                let _ = write!(out, " step {}", s.step);
+            }
+            out
+        }
+        TypeSpec::String { max_len } | TypeSpec::Bytes { max_len } => format!("≤ {max_len} bytes"),
+        TypeSpec::List { max_count, items } => match bounds(items).as_str() {
+            "" => format!("≤ {max_count} items"),
+            inner => format!("≤ {max_count} items of {inner}"),
+        },
+        _ => String::new(),
+    }
+}
+
+fn unit(ty: &TypeSpec) -> String {
+    match ty {
+        TypeSpec::Int(s) | TypeSpec::Uint(s) => s.unit.clone().unwrap_or_default(),
+        TypeSpec::List { items, .. } => unit(items),
+        _ => String::new(),
+    }
+}
+
+fn struct_fields(ty: &TypeSpec) -> Option<&[Field]> {
+    match ty {
+        TypeSpec::Struct { fields } => Some(fields),
+        TypeSpec::List { items, .. } => struct_fields(items),
+        _ => None,
+    }
+}
+
+fn fields_table(out: &mut String, title: &str, fields: &[Field]) {
+    let _ = writeln!(out, "{title}\n");
+    let _ = writeln!(
+        out,
+        "| id | name | type | unit | bounds | optional | nullable | meaning |"
+    );
+    let _ = writeln!(out, "|---:|---|---|---|---|---|---|---|");
+    for f in fields {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {} | {} | {} | {} |",
+            f.id,
+            f.name,
+            f.ty.type_name(),
+            unit(&f.ty),
+            bounds(&f.ty),
+            if f.optional { "yes" } else { "" },
+            if f.nullable { "yes" } else { "" },
+            cell(&f.summary)
+        );
+    }
+    let _ = writeln!(out);
+    for f in fields {
+        if let Some(inner) = struct_fields(&f.ty) {
+            fields_table(out, &format!("{title} — fields of `{}`:", f.name), inner);
+        }
+    }
+}
+
+fn field_list(fields: &[Field]) -> String {
+    if fields.is_empty() {
+        return "—".into();
+    }
+    fields
+        .iter()
+        .map(|f| {
+            let mut s = format!("{} `{}`: {}", f.id, f.name, f.ty.type_name());
+            if f.optional {
+                s.push_str(" (optional)");
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Append the section for one capability.
+pub fn capability(out: &mut String, cap: &Capability) {
+    let _ = writeln!(
+        out,
+        "### {} `{}` — {}\n",
+        format_id(cap.id),
+        cap.name,
+        cap.title
+    );
+    let _ = writeln!(out, "{}\n", cap.summary.trim());
+    let _ = writeln!(out, "*Source:* {}\n", cap.source.trim());
+    if !cap.properties.is_empty() {
+        let _ = writeln!(out, "Properties:\n");
+        let _ = writeln!(out, "| id | name | type | unit | bounds | access | flags | description may declare | meaning |");
+        let _ = writeln!(out, "|---:|---|---|---|---|---|---|---|---|");
+        for p in &cap.properties {
+            let mut flags = Vec::new();
+            if p.optional {
+                flags.push("optional");
+            }
+            if p.nullable {
+                flags.push("nullable");
+            }
+            if !p.observable {
+                flags.push("not reported");
+            }
+            let mut constrain: Vec<&str> = p.constrain.iter().map(|k| k.key()).collect();
+            if p.constrain_required && !constrain.is_empty() {
+                constrain.push("(required)");
+            }
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} |",
+                p.id,
+                p.name,
+                p.ty.type_name(),
+                unit(&p.ty),
+                bounds(&p.ty),
+                if p.writable() { "read-write" } else { "read" },
+                flags.join(", "),
+                constrain.join(" "),
+                cell(&p.summary)
+            );
+        }
+        let _ = writeln!(out);
+        for p in &cap.properties {
+            if let Some(fields) = struct_fields(&p.ty) {
+                fields_table(out, &format!("Fields of `{}`:", p.name), fields);
+            }
+        }
+    }
+    if !cap.actions.is_empty() {
+        let _ = writeln!(out, "Actions:\n");
+        let _ = writeln!(
+            out,
+            "| id | name | privilege | arguments | results | may fail with | meaning |"
+        );
+        let _ = writeln!(out, "|---:|---|---|---|---|---|---|");
+        for a in &cap.actions {
+            let mut name = format!("`{}`", a.name);
+            if a.optional {
+                name.push_str(" (optional)");
+            }
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:?} | {} | {} | {} | {} |",
+                a.id,
+                name,
+                a.privilege,
+                cell(&field_list(&a.args)),
+                cell(&field_list(&a.results)),
+                if a.errors.is_empty() {
+                    "—".to_owned()
+                } else {
+                    a.errors.join(", ")
+                },
+                cell(&a.summary)
+            );
+        }
+        let _ = writeln!(out);
+        for a in &cap.actions {
+            for (what, fields) in [("arguments", &a.args), ("results", &a.results)] {
+                if fields.iter().any(|f| {
+                    struct_fields(&f.ty).is_some()
+                        || f.ty.int_spec().is_some()
+                        || !f.summary.is_empty()
+                }) {
+                    fields_table(out, &format!("`{}` {what}:", a.name), fields);
+                }
+            }
+        }
+    }
+    if !cap.events.is_empty() {
+        let _ = writeln!(out, "Events:\n");
+        let _ = writeln!(out, "| id | name | priority | fields | meaning |");
+        let _ = writeln!(out, "|---:|---|---|---|---|");
+        for e in &cap.events {
+            let mut name = format!("`{}`", e.name);
+            if e.optional {
+                name.push_str(" (optional)");
+            }
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                e.id,
+                name,
+                e.priority.name(),
+                cell(&field_list(&e.fields)),
+                cell(&e.summary)
+            );
+        }
+        let _ = writeln!(out);
+        for e in &cap.events {
+            if !e.fields.is_empty() {
+                fields_table(out, &format!("`{}` fields:", e.name), &e.fields);
+            }
+        }
+    }
+}
+
+fn format_id(id: u16) -> String {
+    format!("{id:#06x}")
+}
+
+/// Append the section for one device type.
+pub fn device_type(out: &mut String, dt: &DeviceType) {
+    let _ = writeln!(
+        out,
+        "### {} `{}` — {}\n",
+        format_id(dt.id),
+        dt.name,
+        dt.title
+    );
+    let _ = writeln!(out, "{}\n", dt.summary.trim());
+    let _ = writeln!(out, "*Source:* {}\n", dt.source.trim());
+    let _ = writeln!(out, "Components:\n");
+    let _ = writeln!(
+        out,
+        "| id | name | required | mandatory capabilities | optional capabilities |"
+    );
+    let _ = writeln!(out, "|---:|---|---|---|---|");
+    for c in &dt.components {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {} |",
+            c.id,
+            c.name,
+            if c.required { "yes" } else { "no" },
+            c.mandatory.join(", "),
+            if c.optional.is_empty() {
+                "—".to_owned()
+            } else {
+                c.optional.join(", ")
+            }
+        );
+    }
+    let _ = writeln!(out);
+    let rules: Vec<_> = dt
+        .components
+        .iter()
+        .flat_map(|c| c.rules.iter().map(move |r| (c, r)))
+        .collect();
+    if !rules.is_empty() {
+        let _ = writeln!(out, "Constraint rules (HRT-MOD-032):\n");
+        let _ = writeln!(out, "| component | property | declared range within | declared range covers | step at most |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for (c, r) in rules {
+            let iv = |v: Option<[i64; 2]>| {
+                v.map(|[a, b]| format!("{a}…{b}"))
+                    .unwrap_or_else(|| "—".into())
+            };
+            let _ = writeln!(
+                out,
+                "| {} `{}` | {}/{} | {} | {} | {} |",
+                c.id,
+                c.name,
+                r.capability,
+                r.property,
+                iv(r.within),
+                iv(r.cover),
+                r.max_step
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "—".into())
+            );
+        }
+        let _ = writeln!(out);
+    }
+    if !dt.modes.is_empty() {
+        let _ = writeln!(out, "Standard modes (`mode` codes):\n");
+        let _ = writeln!(out, "| code | name | tags | required | meaning |");
+        let _ = writeln!(out, "|---:|---|---|---|---|");
+        for m in &dt.modes {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} |",
+                format_id(m.code),
+                m.name,
+                m.tags.join(", "),
+                if m.required { "yes" } else { "" },
+                cell(&m.summary)
+            );
+        }
+        let _ = writeln!(out);
+    }
+    if !dt.phases.is_empty() {
+        let _ = writeln!(out, "Cycle phases (`cycle-phase` codes):\n");
+        let _ = writeln!(out, "| code | name | meaning |");
+        let _ = writeln!(out, "|---:|---|---|");
+        for p in &dt.phases {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} |",
+                format_id(p.code),
+                p.name,
+                cell(&p.summary)
+            );
+        }
+        let _ = writeln!(out);
+    }
+    if !dt.faults.is_empty() {
+        let _ = writeln!(
+            out,
+            "Standard faults (`fault-code` codes, in addition to the common ones):\n"
+        );
+        let _ = writeln!(out, "| code | name | severity | user action | meaning |");
+        let _ = writeln!(out, "|---:|---|---|---|---|");
+        for f in &dt.faults {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} |",
+                format_id(f.code),
+                f.name,
+                f.severity,
+                f.action,
+                cell(&f.summary)
+            );
+        }
+        let _ = writeln!(out);
+    }
+}
+
+/// Render the whole catalog chapter.
+pub fn render(catalog: &Catalog) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "# 2. Catalog\n\n\
+<!-- Generated from spec/catalog/ by `hearth catalog --markdown`. Do not edit by hand: edit the\n     catalog data and regenerate; a test fails when this file and the data disagree. -->\n\n\
+Status: v1 draft.\n\n\
+This chapter lists every unit, enumeration, capability and device type of Hearth. It is\n\
+generated from the machine-readable catalog in `spec/catalog/`, which is the single source of\n\
+truth; the schema of those files is described in `spec/catalog/README.md`. The rules that\n\
+give these tables their meaning — identifiers, data types, nullability, descriptions and\n\
+their validation — are in the device-model chapter (`01-model.md`).\n\n\
+**[HRT-CAT-001]** A device MUST implement every capability it declares with the ids, data types, units, access and semantics this chapter gives for it.\n\n\
+**[HRT-CAT-002]** A device MUST use the standard codes of this chapter's enumerations, modes, phases and faults with exactly the meaning given here, whatever its brand or model.\n\n",
+    );
+    let _ = writeln!(out, "## 2.1 Device types\n");
+    let _ = writeln!(out, "| id | name | title | components |");
+    let _ = writeln!(out, "|---:|---|---|---|");
+    for dt in catalog.device_types() {
+        let comps: Vec<&str> = dt.components.iter().map(|c| c.name.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "| {} | [`{}`](#{}) | {} | {} |",
+            format_id(dt.id),
+            dt.name,
+            anchor(&format!(
+                "{} `{}` — {}",
+                format_id(dt.id),
+                dt.name,
+                dt.title
+            )),
+            dt.title,
+            comps.join(", ")
+        );
+    }
+    let _ = writeln!(out);
+    for dt in catalog.device_types() {
+        device_type(&mut out, dt);
+    }
+    let _ = writeln!(out, "## 2.2 Capabilities\n");
+    let _ = writeln!(out, "| id | name | title |");
+    let _ = writeln!(out, "|---:|---|---|");
+    for cap in catalog.capabilities() {
+        let _ = writeln!(
+            out,
+            "| {} | [`{}`](#{}) | {} |",
+            format_id(cap.id),
+            cap.name,
+            anchor(&format!(
+                "{} `{}` — {}",
+                format_id(cap.id),
+                cap.name,
+                cap.title
+            )),
+            cap.title
+        );
+    }
+    let _ = writeln!(out);
+    for cap in catalog.capabilities() {
+        capability(&mut out, cap);
+    }
+    let _ = writeln!(out, "## 2.3 Enumerations\n");
+    let _ = writeln!(
+        out,
+        "Codes 0x0000–0x7FFF are standard; 0x8000–0xFFFE are reserved for vendors (HRT-MOD-005). \
+Enumerations marked *per device type* list here the codes every device type shares; each \
+device type adds its own in section 2.1.\n"
+    );
+    for def in catalog.enums() {
+        enumeration(&mut out, def);
+    }
+    let _ = writeln!(out, "## 2.4 Units\n");
+    let _ = writeln!(
+        out,
+        "| name | quantity | wire integer × scale | symbol | meaning | source |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|");
+    for u in catalog.units() {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            u.name,
+            u.quantity,
+            u.scale,
+            u.symbol,
+            cell(&u.summary),
+            cell(&u.source)
+        );
+    }
+    out
+}
+
+/// Append the section for one enumeration.
+pub fn enumeration(out: &mut String, def: &super::EnumDef) {
+    let scope = match def.scope {
+        super::EnumScope::Global => "",
+        super::EnumScope::DeviceType => " (per device type)",
+    };
+    let _ = writeln!(out, "### `{}` — {}{}\n", def.name, def.title, scope);
+    let _ = writeln!(out, "{}\n", def.summary.trim());
+    let _ = writeln!(out, "*Source:* {}\n", def.source.trim());
+    if !def.values.is_empty() {
+        let _ = writeln!(out, "| code | name | meaning |");
+        let _ = writeln!(out, "|---:|---|---|");
+        for v in &def.values {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} |",
+                format_id(v.code),
+                v.name,
+                cell(&v.summary)
+            );
+        }
+        let _ = writeln!(out);
+    }
+}
+
+/// GitHub-style heading anchor.
+fn anchor(heading: &str) -> String {
+    heading
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed chapter must be exactly what the catalog generates (HRT-CAT-001).
+    #[test]
+    fn committed_catalog_chapter_matches_the_data() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/02-catalog.md");
+        let generated = render(Catalog::standard());
+        if std::env::var_os("HEARTH_REGENERATE").is_some() {
+            std::fs::write(path, &generated).expect("write spec/02-catalog.md");
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "spec/02-catalog.md differs from the catalog data; regenerate it with \
+             `cargo run -- catalog --markdown > spec/02-catalog.md` (or HEARTH_REGENERATE=1 cargo test -p hearth-model)"
+        );
+    }
+
+    #[test]
+    fn every_device_type_and_capability_has_a_section() {
+        let catalog = Catalog::standard();
+        let text = render(catalog);
+        for dt in catalog.device_types() {
+            assert!(
+                text.contains(&format!("`{}` — {}", dt.name, dt.title)),
+                "{}",
+                dt.name
+            );
+        }
+        for cap in catalog.capabilities() {
+            assert!(
+                text.contains(&format!("`{}` — {}", cap.name, cap.title)),
+                "{}",
+                cap.name
+            );
+        }
+    }
+}
