@@ -1,0 +1,326 @@
+//! Access control (`HRT-SEC-110` … `HRT-SEC-124`): a device's list of entries, each naming
+//! a key id or a CA key id with a privilege; view < operate < manage.
+
+use ciborium::value::Value;
+
+use crate::cbor;
+use crate::cert::{Role, ValidatedChain};
+use crate::key::KeyId;
+use crate::limits::MAX_ACL_ENTRIES;
+
+/// A privilege. Each includes the ones below it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Privilege {
+    /// Read state and descriptions.
+    View = 1,
+    /// Write properties and invoke actions.
+    Operate = 2,
+    /// Change the ACL, trust and firmware.
+    Manage = 3,
+}
+
+impl Privilege {
+    /// Numeric code used on the wire.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// From the numeric code.
+    pub const fn from_code(c: u64) -> Option<Self> {
+        match c {
+            1 => Some(Self::View),
+            2 => Some(Self::Operate),
+            3 => Some(Self::Manage),
+            _ => None,
+        }
+    }
+
+    /// Lower-case name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::View => "view",
+            Self::Operate => "operate",
+            Self::Manage => "manage",
+        }
+    }
+}
+
+impl core::fmt::Display for Privilege {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a request does, for the privilege table of `HRT-SEC-118`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// `read` request.
+    Read,
+    /// `write` request to an ordinary property.
+    Write,
+    /// `invoke` request of an ordinary action.
+    Invoke,
+    /// Any change of the access-control list.
+    ManageAcl,
+    /// Any change of the trust store or revocation lists.
+    ManageTrust,
+    /// Any firmware update action.
+    ManageFirmware,
+}
+
+impl Operation {
+    /// The privilege the operation requires (`HRT-SEC-118`).
+    pub const fn required_privilege(self) -> Privilege {
+        match self {
+            Self::Read => Privilege::View,
+            Self::Write | Self::Invoke => Privilege::Operate,
+            Self::ManageAcl | Self::ManageTrust | Self::ManageFirmware => Privilege::Manage,
+        }
+    }
+}
+
+/// Whom an entry names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AclSubject {
+    /// The signer's own key id.
+    Key(KeyId),
+    /// A CA key id: matches controllers whose chain passes through that CA or root.
+    Ca(KeyId),
+}
+
+/// One ACL entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AclEntry {
+    /// Whom it names.
+    pub subject: AclSubject,
+    /// What it grants.
+    pub privilege: Privilege,
+}
+
+/// Why access was refused, or an ACL is invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AclError {
+    /// No entry names the signer.
+    #[error("no ACL entry names the signer {0}")]
+    NotAuthorized(String),
+    /// Entries name the signer but grant less than required.
+    #[error("privilege {granted} granted, {required} required")]
+    InsufficientPrivilege {
+        /// Highest privilege granted.
+        granted: Privilege,
+        /// Privilege required.
+        required: Privilege,
+    },
+    /// More than [`MAX_ACL_ENTRIES`] entries.
+    #[error("ACL exceeds {MAX_ACL_ENTRIES} entries")]
+    TooManyEntries,
+    /// The ACL encoding is not valid (with detail).
+    #[error("malformed ACL: {0}")]
+    Malformed(String),
+}
+
+impl AclError {
+    /// Stable short code used in vectors and reports.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::NotAuthorized(_) => "unauthorized",
+            Self::InsufficientPrivilege { .. } => "insufficient_privilege",
+            Self::TooManyEntries => "too_many_entries",
+            Self::Malformed(_) => "malformed",
+        }
+    }
+}
+
+/// An access-control list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Acl {
+    entries: Vec<AclEntry>,
+}
+
+impl Acl {
+    /// An empty ACL (denies everything).
+    pub const fn new() -> Self {
+        Self {
+            entries: Vec::new(),
+        }
+    }
+
+    /// Build from entries, bounded by [`MAX_ACL_ENTRIES`].
+    pub fn from_entries(entries: Vec<AclEntry>) -> Result<Self, AclError> {
+        if entries.len() > MAX_ACL_ENTRIES {
+            return Err(AclError::TooManyEntries);
+        }
+        Ok(Self { entries })
+    }
+
+    /// Add an entry.
+    pub fn push(&mut self, entry: AclEntry) -> Result<(), AclError> {
+        if self.entries.len() >= MAX_ACL_ENTRIES {
+            return Err(AclError::TooManyEntries);
+        }
+        self.entries.push(entry);
+        Ok(())
+    }
+
+    /// The entries.
+    pub fn entries(&self) -> &[AclEntry] {
+        &self.entries
+    }
+
+    /// The highest privilege the entries grant to the signer of `chain`: a `Key` entry
+    /// matches the leaf key; a `Ca` entry matches a controller leaf whose chain contains
+    /// that CA (`HRT-SEC-112`, `HRT-SEC-113`).
+    pub fn granted(&self, chain: &ValidatedChain) -> Option<Privilege> {
+        self.entries
+            .iter()
+            .filter(|e| match e.subject {
+                AclSubject::Key(k) => k == chain.leaf_kid,
+                AclSubject::Ca(k) => chain.role() == Role::Controller && chain.ca_kids.contains(&k),
+            })
+            .map(|e| e.privilege)
+            .max()
+    }
+
+    /// Check that the signer of `chain` holds `required` (`HRT-SEC-114`).
+    pub fn check(&self, chain: &ValidatedChain, required: Privilege) -> Result<(), AclError> {
+        match self.granted(chain) {
+            None => Err(AclError::NotAuthorized(chain.leaf_kid.to_hex())),
+            Some(granted) if granted < required => {
+                Err(AclError::InsufficientPrivilege { granted, required })
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Encode as `[* {1: kid, 2: privilege, ? 3: true}]` (3 marks a CA entry).
+    pub fn to_cbor(&self) -> Vec<u8> {
+        let items = self
+            .entries
+            .iter()
+            .map(|e| {
+                let (kid, ca) = match e.subject {
+                    AclSubject::Key(k) => (k, false),
+                    AclSubject::Ca(k) => (k, true),
+                };
+                let mut m = vec![
+                    (cbor::int(1), Value::Bytes(kid.0.to_vec())),
+                    (cbor::int(2), Value::from(e.privilege.code())),
+                ];
+                if ca {
+                    m.push((cbor::int(3), Value::Bool(true)));
+                }
+                Value::Map(m)
+            })
+            .collect();
+        cbor::encode(&Value::Array(items))
+    }
+
+    /// Decode the form of [`Acl::to_cbor`].
+    pub fn from_cbor(bytes: &[u8]) -> Result<Self, AclError> {
+        let bad = |m: &str| AclError::Malformed(m.to_owned());
+        let Value::Array(items) = cbor::decode(bytes).map_err(AclError::Malformed)? else {
+            return Err(bad("expected an array"));
+        };
+        if items.len() > MAX_ACL_ENTRIES {
+            return Err(AclError::TooManyEntries);
+        }
+        let mut entries = Vec::with_capacity(items.len());
+        for item in items {
+            let (mut kid, mut privilege, mut ca) = (None, None, false);
+            for (k, v) in cbor::int_map(item, "ACL entry").map_err(AclError::Malformed)? {
+                match (k, v) {
+                    (1, Value::Bytes(b)) => kid = KeyId::from_slice(&b),
+                    (2, v) => privilege = cbor::as_u64(&v).and_then(Privilege::from_code),
+                    (3, Value::Bool(b)) => ca = b,
+                    _ => return Err(bad("unknown or mistyped ACL entry field")),
+                }
+            }
+            let kid = kid.ok_or_else(|| bad("entry without a 16-byte kid"))?;
+            let privilege = privilege.ok_or_else(|| bad("entry without a valid privilege"))?;
+            let subject = if ca {
+                AclSubject::Ca(kid)
+            } else {
+                AclSubject::Key(kid)
+            };
+            entries.push(AclEntry { subject, privilege });
+        }
+        Ok(Self { entries })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cert::CertClaims;
+    use crate::key::KeyPair;
+
+    fn chain(role: Role) -> ValidatedChain {
+        let k = KeyPair::from_ed25519_seed(&[3; 32]).expect("seed");
+        ValidatedChain {
+            leaf: CertClaims {
+                issuer: "v".into(),
+                subject: "c".into(),
+                issued_at: 0,
+                not_before: 0,
+                expires: 1,
+                key: *k.public_key(),
+                role,
+                vendor_id: None,
+                device_type: None,
+                model: None,
+            },
+            leaf_kid: *k.key_id(),
+            ca_kids: vec![KeyId([2; 16]), KeyId([1; 16])],
+        }
+    }
+
+    // HRT-SEC-112, HRT-SEC-113, HRT-SEC-114
+    #[test]
+    fn key_and_ca_entries() {
+        let c = chain(Role::Controller);
+        let mut acl = Acl::new();
+        assert_eq!(
+            acl.check(&c, Privilege::View).map_err(|e| e.code()),
+            Err("unauthorized")
+        );
+        acl.push(AclEntry {
+            subject: AclSubject::Ca(KeyId([1; 16])),
+            privilege: Privilege::View,
+        })
+        .expect("push");
+        assert_eq!(acl.check(&c, Privilege::View), Ok(()));
+        assert_eq!(
+            acl.check(&c, Privilege::Operate),
+            Err(AclError::InsufficientPrivilege {
+                granted: Privilege::View,
+                required: Privilege::Operate
+            })
+        );
+        acl.push(AclEntry {
+            subject: AclSubject::Key(c.leaf_kid),
+            privilege: Privilege::Manage,
+        })
+        .expect("push");
+        assert_eq!(acl.check(&c, Privilege::Manage), Ok(()));
+        // A CA entry does not admit devices of that CA.
+        let d = chain(Role::Device);
+        let ca_only = Acl::from_entries(vec![acl.entries()[0]]).expect("acl");
+        assert!(ca_only.check(&d, Privilege::View).is_err());
+        assert_eq!(Acl::from_cbor(&acl.to_cbor()), Ok(acl));
+    }
+
+    // HRT-SEC-118
+    #[test]
+    fn privilege_table() {
+        assert_eq!(Operation::Read.required_privilege(), Privilege::View);
+        assert_eq!(Operation::Write.required_privilege(), Privilege::Operate);
+        assert_eq!(Operation::Invoke.required_privilege(), Privilege::Operate);
+        assert_eq!(Operation::ManageAcl.required_privilege(), Privilege::Manage);
+        assert_eq!(
+            Operation::ManageFirmware.required_privilege(),
+            Privilege::Manage
+        );
+        assert!(Privilege::View < Privilege::Operate && Privilege::Operate < Privilege::Manage);
+    }
+}

@@ -1,0 +1,487 @@
+//! COSE_Sign1 (RFC 9052 §4.2) in the Hearth profile (`HRT-SEC-020` … `HRT-SEC-039`).
+//!
+//! Signing builds the structure with `coset`. Verification parses the outer array itself
+//! so that the signature is checked over the protected header bytes exactly as received
+//! (RFC 9052 §3 and §4.4), never over a re-encoding of them.
+
+use ciborium::value::Value;
+use coset::{iana, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable};
+
+use crate::alg::Algorithm;
+use crate::cbor;
+use crate::key::{KeyError, KeyId, KeyPair, PublicKey, SignatureError};
+use crate::limits::MAX_MESSAGE_SIZE;
+
+/// CBOR tag of COSE_Sign1 (RFC 9052 §2).
+pub const COSE_SIGN1_TAG: u64 = 18;
+
+/// Errors of [`verify_sign1`] and [`Sign1::parse`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The input exceeds the size bound.
+    #[error("message of {len} bytes exceeds the limit of {max}")]
+    TooLarge {
+        /// Received length.
+        len: usize,
+        /// Limit.
+        max: usize,
+    },
+    /// The input is not a well-formed COSE_Sign1 in the Hearth profile (with detail).
+    #[error("malformed COSE_Sign1: {0}")]
+    Malformed(String),
+    /// The algorithm is absent from the protected header or not accepted.
+    #[error("unsupported algorithm: {0}")]
+    UnsupportedAlgorithm(String),
+    /// No key is known for the key id of the protected header.
+    #[error("unknown key id {0}")]
+    UnknownKid(String),
+    /// The key found for the key id is of another type than the algorithm.
+    #[error("algorithm does not match the signer's key type")]
+    AlgorithmMismatch,
+    /// The signature does not verify.
+    #[error("bad signature")]
+    BadSignature,
+}
+
+impl VerifyError {
+    /// Stable short code used in vectors and reports.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::TooLarge { .. } => "too_large",
+            Self::Malformed(_) => "malformed",
+            Self::UnsupportedAlgorithm(_) => "unsupported_algorithm",
+            Self::UnknownKid(_) => "unknown_kid",
+            Self::AlgorithmMismatch => "algorithm_mismatch",
+            Self::BadSignature => "bad_signature",
+        }
+    }
+}
+
+impl From<SignatureError> for VerifyError {
+    fn from(e: SignatureError) -> Self {
+        match e {
+            SignatureError::AlgorithmMismatch => Self::AlgorithmMismatch,
+            SignatureError::BadSignature => Self::BadSignature,
+        }
+    }
+}
+
+/// Something that signs: a [`KeyPair`] in memory, or a secure element.
+pub trait Signer {
+    /// The algorithm of the signatures.
+    fn algorithm(&self) -> Algorithm;
+    /// The key id of the signing key.
+    fn key_id(&self) -> KeyId;
+    /// Sign `msg` (the encoded `Sig_structure`) and return the raw signature (64 bytes:
+    /// Ed25519, or `r || s` for ES256).
+    fn sign_raw(&self, msg: &[u8]) -> Result<Vec<u8>, KeyError>;
+}
+
+impl Signer for KeyPair {
+    fn algorithm(&self) -> Algorithm {
+        Self::algorithm(self)
+    }
+    fn key_id(&self) -> KeyId {
+        *Self::key_id(self)
+    }
+    fn sign_raw(&self, msg: &[u8]) -> Result<Vec<u8>, KeyError> {
+        Self::sign_raw(self, msg)
+    }
+}
+
+/// Maps a key id to a key whose certificate chain the caller has validated.
+pub trait KeyResolver {
+    /// The key for `kid`, if known.
+    fn resolve(&self, kid: &KeyId) -> Option<PublicKey>;
+}
+
+impl KeyResolver for PublicKey {
+    fn resolve(&self, kid: &KeyId) -> Option<PublicKey> {
+        (self.key_id() == *kid).then_some(*self)
+    }
+}
+
+impl KeyResolver for std::collections::HashMap<KeyId, PublicKey> {
+    fn resolve(&self, kid: &KeyId) -> Option<PublicKey> {
+        self.get(kid).copied()
+    }
+}
+
+impl KeyResolver for std::collections::BTreeMap<KeyId, PublicKey> {
+    fn resolve(&self, kid: &KeyId) -> Option<PublicKey> {
+        self.get(kid).copied()
+    }
+}
+
+impl<R: KeyResolver + ?Sized> KeyResolver for &R {
+    fn resolve(&self, kid: &KeyId) -> Option<PublicKey> {
+        (**self).resolve(kid)
+    }
+}
+
+/// Sign `payload` as a tagged COSE_Sign1 in the Hearth profile (`HRT-SEC-020`): protected
+/// header `{1: alg, 4: kid}`, empty unprotected header, embedded payload, and `aad` (the
+/// topic below the root, as UTF-8 bytes) as external AAD.
+pub fn sign1(
+    signer: &(impl Signer + ?Sized),
+    payload: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>, KeyError> {
+    sign1_with_content_type(signer, payload, aad, None)
+}
+
+/// Like [`sign1`], with an optional content type in the protected header (used for
+/// certificates and revocation lists, never for messages).
+pub(crate) fn sign1_with_content_type(
+    signer: &(impl Signer + ?Sized),
+    payload: &[u8],
+    aad: &[u8],
+    content_type: Option<&str>,
+) -> Result<Vec<u8>, KeyError> {
+    let alg = match signer.algorithm() {
+        Algorithm::EdDsa => iana::Algorithm::EdDSA,
+        Algorithm::Es256 => iana::Algorithm::ES256,
+    };
+    let mut header = HeaderBuilder::new()
+        .algorithm(alg)
+        .key_id(signer.key_id().0.to_vec());
+    if let Some(ct) = content_type {
+        header = header.content_type(ct.to_owned());
+    }
+    let sign1 = CoseSign1Builder::new()
+        .protected(header.build())
+        .payload(payload.to_vec())
+        .try_create_signature(aad, |tbs| signer.sign_raw(tbs))?
+        .build();
+    sign1
+        .to_tagged_vec()
+        .map_err(|e| KeyError::Malformed(format!("encoding COSE_Sign1: {e}")))
+}
+
+/// A parsed COSE_Sign1 with the protected header bytes kept as received. This is the
+/// generic RFC 9052 view; [`verify_sign1`] applies the Hearth profile on top of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sign1 {
+    /// Whether the input carried tag 18 (any other tag is rejected by [`Sign1::parse`]).
+    pub tagged: bool,
+    /// The protected header bytes exactly as received.
+    pub protected_raw: Vec<u8>,
+    /// The decoded protected header.
+    pub protected: coset::Header,
+    /// The decoded unprotected header.
+    pub unprotected: coset::Header,
+    /// The payload, `None` if detached (`nil`).
+    pub payload: Option<Vec<u8>>,
+    /// The signature bytes.
+    pub signature: Vec<u8>,
+}
+
+fn malformed(detail: impl Into<String>) -> VerifyError {
+    VerifyError::Malformed(detail.into())
+}
+
+impl Sign1 {
+    /// Parse a COSE_Sign1, tagged (18) or untagged, bounded by [`MAX_MESSAGE_SIZE`].
+    pub fn parse(bytes: &[u8]) -> Result<Self, VerifyError> {
+        Self::parse_bounded(bytes, MAX_MESSAGE_SIZE)
+    }
+
+    pub(crate) fn parse_bounded(bytes: &[u8], max: usize) -> Result<Self, VerifyError> {
+        if bytes.len() > max {
+            return Err(VerifyError::TooLarge {
+                len: bytes.len(),
+                max,
+            });
+        }
+        let value = cbor::decode(bytes).map_err(malformed)?;
+        let (tagged, value) = match value {
+            Value::Tag(COSE_SIGN1_TAG, inner) => (true, *inner),
+            Value::Tag(tag, _) => return Err(malformed(format!("unexpected CBOR tag {tag}"))),
+            other => (false, other),
+        };
+        let Value::Array(items) = value else {
+            return Err(malformed("not an array"));
+        };
+        let Ok([protected, unprotected, payload, signature]) = <[Value; 4]>::try_from(items) else {
+            return Err(malformed("COSE_Sign1 must have 4 elements"));
+        };
+        let Value::Bytes(protected_raw) = protected else {
+            return Err(malformed("protected header is not a byte string"));
+        };
+        let protected = if protected_raw.is_empty() {
+            coset::Header::default()
+        } else {
+            parse_header(
+                cbor::decode(&protected_raw).map_err(malformed)?,
+                "protected",
+            )?
+        };
+        let unprotected = parse_header(unprotected, "unprotected")?;
+        let payload = match payload {
+            Value::Bytes(p) => Some(p),
+            Value::Null => None,
+            _ => return Err(malformed("payload is neither a byte string nor nil")),
+        };
+        let Value::Bytes(signature) = signature else {
+            return Err(malformed("signature is not a byte string"));
+        };
+        Ok(Self {
+            tagged,
+            protected_raw,
+            protected,
+            unprotected,
+            payload,
+            signature,
+        })
+    }
+
+    /// The bytes to be signed, `Sig_structure` (RFC 9052 §4.4), for external AAD `aad` and
+    /// the embedded payload (or `detached` when the payload is detached).
+    ///
+    /// `body_protected` is the protected header as received; when it encodes an empty map
+    /// the zero-length string is used, as §4.4 requires "if there are no protected
+    /// attributes" (`HRT-SEC-027`).
+    pub fn to_be_signed(&self, aad: &[u8], detached: Option<&[u8]>) -> Vec<u8> {
+        let protected: &[u8] = if self.protected.is_empty() {
+            &[]
+        } else {
+            &self.protected_raw
+        };
+        let payload = self.payload.as_deref().or(detached).unwrap_or_default();
+        cbor::sig_structure1(protected, aad, payload)
+    }
+}
+
+fn parse_header(value: Value, which: &str) -> Result<coset::Header, VerifyError> {
+    use coset::AsCborValue;
+    if !matches!(value, Value::Map(_)) {
+        return Err(malformed(format!("{which} header is not a map")));
+    }
+    // Report an unaccepted algorithm as such rather than as a decoding failure.
+    if let Value::Map(entries) = &value {
+        for (k, v) in entries {
+            if cbor::as_i128(k) == Some(1) {
+                match v {
+                    Value::Integer(i) => {
+                        let id = i128::from(*i);
+                        let known = i64::try_from(id).ok().and_then(Algorithm::from_cose_id);
+                        if known.is_none() && coset::Algorithm::from_cbor_value(v.clone()).is_err()
+                        {
+                            return Err(VerifyError::UnsupportedAlgorithm(id.to_string()));
+                        }
+                    }
+                    Value::Text(t) => {
+                        return Err(VerifyError::UnsupportedAlgorithm(format!("{t:?}")));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    coset::Header::from_cbor_value(value).map_err(|e| malformed(format!("{which} header: {e}")))
+}
+
+/// A message whose signature verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Key id of the signer (from the protected header).
+    pub kid: KeyId,
+    /// Algorithm of the signature.
+    pub alg: Algorithm,
+    /// The payload (the encoded message).
+    pub payload: Vec<u8>,
+}
+
+/// Verify a Hearth message (`HRT-SEC-020` … `HRT-SEC-034`): a tagged COSE_Sign1 at most
+/// [`MAX_MESSAGE_SIZE`] bytes, protected header holding an accepted `alg` and a 16-byte
+/// `kid`, no `crit` and no content type, embedded payload, signature valid under the key
+/// `resolver` returns for the kid, with `aad` as external AAD. The unprotected header is
+/// ignored.
+pub fn verify_sign1(
+    bytes: &[u8],
+    aad: &[u8],
+    resolver: &(impl KeyResolver + ?Sized),
+) -> Result<Verified, VerifyError> {
+    verify_profile(bytes, aad, MAX_MESSAGE_SIZE, None, |kid| {
+        resolver.resolve(kid)
+    })
+}
+
+/// The profile checks shared by messages, certificates and revocation lists.
+pub(crate) fn verify_profile(
+    bytes: &[u8],
+    aad: &[u8],
+    max: usize,
+    content_type: Option<&str>,
+    resolve: impl FnOnce(&KeyId) -> Option<PublicKey>,
+) -> Result<Verified, VerifyError> {
+    let parsed = ProfileSign1::parse(bytes, max, content_type)?;
+    let key = resolve(&parsed.kid).ok_or_else(|| VerifyError::UnknownKid(parsed.kid.to_hex()))?;
+    parsed.verify_with(&key, aad)?;
+    Ok(Verified {
+        kid: parsed.kid,
+        alg: parsed.alg,
+        payload: parsed.sign1.payload.unwrap_or_default(),
+    })
+}
+
+/// A COSE_Sign1 that passed the Hearth profile's structural checks, not yet verified.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ProfileSign1 {
+    pub(crate) sign1: Sign1,
+    pub(crate) kid: KeyId,
+    pub(crate) alg: Algorithm,
+}
+
+impl ProfileSign1 {
+    pub(crate) fn parse(
+        bytes: &[u8],
+        max: usize,
+        content_type: Option<&str>,
+    ) -> Result<Self, VerifyError> {
+        let sign1 = Sign1::parse_bounded(bytes, max)?;
+        if !sign1.tagged {
+            return Err(malformed("COSE_Sign1 tag 18 missing"));
+        }
+        let alg = match &sign1.protected.alg {
+            Some(coset::Algorithm::Assigned(a)) => {
+                Algorithm::from_cose_id(coset::iana::EnumI64::to_i64(a))
+            }
+            Some(coset::Algorithm::PrivateUse(a)) => Algorithm::from_cose_id(*a),
+            Some(coset::Algorithm::Text(t)) => {
+                return Err(VerifyError::UnsupportedAlgorithm(format!("{t:?}")))
+            }
+            None => {
+                return Err(VerifyError::UnsupportedAlgorithm(
+                    "no algorithm in the protected header".into(),
+                ))
+            }
+        };
+        let alg = alg.ok_or_else(|| {
+            VerifyError::UnsupportedAlgorithm(format!("{:?}", sign1.protected.alg))
+        })?;
+        if sign1.protected.key_id.is_empty() {
+            return Err(malformed("no kid in the protected header"));
+        }
+        let kid = KeyId::from_slice(&sign1.protected.key_id)
+            .ok_or_else(|| malformed("kid is not 16 bytes"))?;
+        if !sign1.protected.crit.is_empty() {
+            return Err(malformed("critical header parameters are not supported"));
+        }
+        let got_ct = match &sign1.protected.content_type {
+            None => None,
+            Some(coset::ContentType::Text(t)) => Some(t.as_str()),
+            Some(coset::ContentType::Assigned(_)) => Some(""),
+        };
+        if got_ct != content_type {
+            return Err(malformed(format!(
+                "content type {got_ct:?} where {content_type:?} is expected"
+            )));
+        }
+        if sign1.payload.is_none() {
+            return Err(malformed("detached payload"));
+        }
+        if sign1.signature.len() != alg.signature_len() {
+            return Err(VerifyError::BadSignature);
+        }
+        Ok(Self { sign1, kid, alg })
+    }
+
+    pub(crate) fn verify_with(&self, key: &PublicKey, aad: &[u8]) -> Result<(), VerifyError> {
+        if key.algorithm() != self.alg {
+            return Err(VerifyError::AlgorithmMismatch);
+        }
+        let tbs = self.sign1.to_be_signed(aad, None);
+        key.verify(self.alg, &tbs, &self.sign1.signature)?;
+        Ok(())
+    }
+
+    pub(crate) fn payload(&self) -> &[u8] {
+        self.sign1.payload.as_deref().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> KeyPair {
+        KeyPair::from_ed25519_seed(&[7u8; 32]).expect("seed")
+    }
+
+    // HRT-SEC-020, HRT-SEC-021, HRT-SEC-022
+    #[test]
+    fn sign_then_verify() {
+        let k = key();
+        let msg = sign1(&k, b"payload", b"d/abc/report").expect("sign");
+        assert_eq!(msg[0], 0xd2, "tag 18");
+        let v = verify_sign1(&msg, b"d/abc/report", k.public_key()).expect("verify");
+        assert_eq!(v.payload, b"payload");
+        assert_eq!(v.kid, *k.key_id());
+        assert_eq!(v.alg, Algorithm::EdDsa);
+    }
+
+    // HRT-SEC-024: the AAD binds the topic.
+    #[test]
+    fn other_topic_rejected() {
+        let k = key();
+        let msg = sign1(&k, b"payload", b"d/abc/report").expect("sign");
+        assert_eq!(
+            verify_sign1(&msg, b"d/xyz/report", k.public_key()),
+            Err(VerifyError::BadSignature)
+        );
+    }
+
+    // HRT-SEC-031
+    #[test]
+    fn unknown_kid() {
+        let k = key();
+        let other = KeyPair::from_ed25519_seed(&[8u8; 32]).expect("seed");
+        let msg = sign1(&k, b"p", b"t").expect("sign");
+        assert!(matches!(
+            verify_sign1(&msg, b"t", other.public_key()),
+            Err(VerifyError::UnknownKid(_))
+        ));
+    }
+
+    #[test]
+    fn es256_round_trip() {
+        let k = KeyPair::generate_system(Algorithm::Es256).expect("generate");
+        let msg = sign1(&k, b"p", b"t").expect("sign");
+        let v = verify_sign1(&msg, b"t", k.public_key()).expect("verify");
+        assert_eq!(v.alg, Algorithm::Es256);
+    }
+
+    // HRT-SEC-021: untagged messages are rejected in the profile.
+    #[test]
+    fn untagged_rejected() {
+        let k = key();
+        let msg = sign1(&k, b"p", b"t").expect("sign");
+        assert!(matches!(
+            verify_sign1(&msg[1..], b"t", k.public_key()),
+            Err(VerifyError::Malformed(_))
+        ));
+    }
+
+    // HRT-SEC-028: the unprotected header is ignored.
+    #[test]
+    fn unprotected_header_ignored() {
+        let k = key();
+        let msg = sign1(&k, b"p", b"t").expect("sign");
+        let mut parsed = Sign1::parse(&msg).expect("parse");
+        parsed.unprotected = HeaderBuilder::new().key_id(vec![1, 2, 3]).build();
+        let rebuilt = coset::CoseSign1 {
+            protected: coset::ProtectedHeader {
+                original_data: Some(parsed.protected_raw.clone()),
+                header: parsed.protected.clone(),
+            },
+            unprotected: parsed.unprotected.clone(),
+            payload: parsed.payload.clone(),
+            signature: parsed.signature.clone(),
+        }
+        .to_tagged_vec()
+        .expect("encode");
+        assert!(verify_sign1(&rebuilt, b"t", k.public_key()).is_ok());
+    }
+}

@@ -1,0 +1,275 @@
+//! The only module of this crate that touches the file system: key and certificate
+//! files, the test PKI directory, and a file-backed [`CounterStore`].
+//!
+//! Private key files are created with mode 0600 on Unix (`HRT-SEC-016`). Every read is
+//! bounded. The counter store writes atomically: temporary file, flush to disk, rename.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::cert::{CertError, Certificate};
+use crate::key::{KeyError, KeyPair};
+use crate::limits::{MAX_CERT_SIZE, MAX_KEY_SIZE, MAX_REVOCATION_LIST_SIZE};
+use crate::pki::{Credential, TestPki};
+use crate::replay::{CounterStore, StoreError};
+
+/// Errors of file operations.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FsError {
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is larger than the bound for its kind.
+    #[error("{path}: larger than {max} bytes")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Limit.
+        max: usize,
+    },
+    /// The file does not hold a valid key.
+    #[error("{path}: {source}")]
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: KeyError,
+    },
+    /// The file does not hold a valid certificate.
+    #[error("{path}: {source}")]
+    Cert {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: CertError,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FsError + '_ {
+    move |source| FsError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Read a whole file of at most `max` bytes.
+pub fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, FsError> {
+    let file = File::open(path).map_err(io(path))?;
+    let mut buf = Vec::new();
+    file.take(max as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(io(path))?;
+    if buf.len() > max {
+        return Err(FsError::TooLarge {
+            path: path.to_owned(),
+            max,
+        });
+    }
+    Ok(buf)
+}
+
+/// Read any Hearth security file (certificate, revocation list or key) for display.
+pub fn read_any(path: &Path) -> Result<Vec<u8>, FsError> {
+    read_bounded(path, MAX_REVOCATION_LIST_SIZE)
+}
+
+/// Read a certificate file.
+pub fn read_cert(path: &Path) -> Result<Certificate, FsError> {
+    let bytes = read_bounded(path, MAX_CERT_SIZE)?;
+    Certificate::from_bytes(&bytes).map_err(|source| FsError::Cert {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Read a private key file.
+pub fn read_key(path: &Path) -> Result<KeyPair, FsError> {
+    let bytes = read_bounded(path, MAX_KEY_SIZE)?;
+    KeyPair::from_cose_key(&bytes).map_err(|source| FsError::Key {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Write a public file (certificate, public key).
+pub fn write_public(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    fs::write(path, bytes).map_err(io(path))
+}
+
+/// Write a private key file, readable and writable by the owner only.
+pub fn write_key(path: &Path, key: &KeyPair) -> Result<(), FsError> {
+    let mut opts = OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(io(path))?;
+    // The mode only applies on creation; tighten a pre-existing file too.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(fs::Permissions::from_mode(0o600))
+            .map_err(io(path))?;
+    }
+    f.write_all(&key.to_cose_key()).map_err(io(path))?;
+    f.sync_all().map_err(io(path))
+}
+
+/// Write `PREFIX.cert` and `PREFIX.key`.
+pub fn write_credential(prefix: &Path, cred: &Credential) -> Result<(), FsError> {
+    let mut cert = prefix.as_os_str().to_owned();
+    cert.push(".cert");
+    let mut key = prefix.as_os_str().to_owned();
+    key.push(".key");
+    write_public(Path::new(&cert), cred.cert.as_bytes())?;
+    write_key(Path::new(&key), &cred.key)
+}
+
+/// Read `PREFIX.cert` and `PREFIX.key`, checking that they belong together.
+pub fn read_credential(cert: &Path, key: &Path) -> Result<Credential, FsError> {
+    let c = read_cert(cert)?;
+    let k = read_key(key)?;
+    if c.claims().key != *k.public_key() {
+        return Err(FsError::Key {
+            path: key.to_owned(),
+            source: KeyError::Rejected("the key does not match the certificate".into()),
+        });
+    }
+    Ok(Credential { cert: c, key: k })
+}
+
+/// The file names `hearth pki init` writes.
+pub const TEST_PKI_FILES: [&str; 8] = [
+    "root.cert",
+    "root.key",
+    "vendor.cert",
+    "vendor.key",
+    "lab.cert",
+    "lab.key",
+    "controller.cert",
+    "controller.key",
+];
+
+/// Write a test PKI into `dir` (created if missing).
+pub fn write_test_pki(dir: &Path, pki: &TestPki) -> Result<(), FsError> {
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    for (name, cred) in [
+        ("root", &pki.root),
+        ("vendor", &pki.vendor),
+        ("lab", &pki.lab),
+        ("controller", &pki.controller),
+    ] {
+        write_credential(&dir.join(name), cred)?;
+    }
+    Ok(())
+}
+
+/// A [`CounterStore`] in a file holding the reservation as a CBOR unsigned integer.
+#[derive(Debug, Clone)]
+pub struct FileCounterStore {
+    path: PathBuf,
+}
+
+impl FileCounterStore {
+    /// A store at `path` (the file need not exist yet).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// The file path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl CounterStore for FileCounterStore {
+    fn load(&mut self) -> Result<Option<u64>, StoreError> {
+        let bytes = match read_bounded(&self.path, 16) {
+            Ok(b) => b,
+            Err(FsError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(None)
+            }
+            Err(FsError::Io { source, .. }) => return Err(StoreError::Io(source)),
+            Err(e) => return Err(StoreError::Corrupt(e.to_string())),
+        };
+        let value = crate::cbor::decode(&bytes).map_err(StoreError::Corrupt)?;
+        crate::cbor::as_u64(&value)
+            .map(Some)
+            .ok_or_else(|| StoreError::Corrupt("not an unsigned integer".into()))
+    }
+
+    fn store(&mut self, reserved_until: u64) -> Result<(), StoreError> {
+        let bytes = crate::cbor::encode(&ciborium::value::Value::from(reserved_until));
+        let mut tmp = self.path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        {
+            let mut f = File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, &self.path)?;
+        // Make the rename durable where the platform allows opening a directory.
+        if let Some(dir) = self.path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replay::SendCounter;
+
+    // HRT-SEC-099, HRT-SEC-100
+    #[test]
+    fn file_counter_store_survives_reboot() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("counter");
+        let mut c = SendCounter::open(FileCounterStore::new(&path), 1000).expect("open");
+        for want in 0..1500 {
+            assert_eq!(c.next_value().expect("next"), want);
+        }
+        drop(c);
+        let mut store = FileCounterStore::new(&path);
+        assert_eq!(store.load().expect("load"), Some(2000));
+        let mut c = SendCounter::open(store, 1000).expect("reopen");
+        assert_eq!(c.next_value().expect("next"), 2000);
+        fs::write(&path, b"junk").expect("write");
+        assert!(matches!(
+            FileCounterStore::new(&path).load(),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+
+    // HRT-SEC-016
+    #[cfg(unix)]
+    #[test]
+    fn private_key_mode_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("k.key");
+        let k = KeyPair::from_ed25519_seed(&[1; 32]).expect("seed");
+        write_key(&path, &k).expect("write");
+        let mode = fs::metadata(&path).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(read_key(&path).expect("read").public_key(), k.public_key());
+    }
+}

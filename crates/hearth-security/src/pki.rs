@@ -1,0 +1,238 @@
+//! Building blocks of a test PKI (the `hearth pki` command): a complete root / vendor /
+//! lab / controller hierarchy and issuing of further certificates. Times come in as
+//! arguments; files are written by [`crate::fs`].
+
+use ring::rand::SecureRandom;
+
+use crate::alg::Algorithm;
+use crate::cert::{CertClaims, CertError, Certificate, Role, TrustStore, ValidatedChain};
+use crate::key::KeyPair;
+use crate::revocation::RevocationSet;
+
+/// Seconds per day.
+pub const DAY: u64 = 86_400;
+/// Default validity of a root: 10 years.
+pub const ROOT_DAYS: u64 = 3_653;
+/// Default validity of every other certificate: 5 years.
+pub const CERT_DAYS: u64 = 1_826;
+/// How far in the past `nbf` is set, to tolerate clock skew: one hour.
+pub const BACKDATE: u64 = 3_600;
+/// Vendor id of the test vendor (in the test range 0xFFF1–0xFFF4).
+pub const TEST_VENDOR_ID: u32 = 0xFFF1;
+/// The vendor ids reserved for testing; never used by a product.
+pub const TEST_VENDOR_IDS: core::ops::RangeInclusive<u32> = 0xFFF1..=0xFFF4;
+
+/// A certificate and its private key.
+#[derive(Debug)]
+pub struct Credential {
+    /// The certificate.
+    pub cert: Certificate,
+    /// The private key.
+    pub key: KeyPair,
+}
+
+/// The files of `hearth pki init`.
+#[derive(Debug)]
+pub struct TestPki {
+    /// Self-signed root.
+    pub root: Credential,
+    /// Vendor CA with vendor id [`TEST_VENDOR_ID`].
+    pub vendor: Credential,
+    /// Test lab.
+    pub lab: Credential,
+    /// Controller issued by the root.
+    pub controller: Credential,
+}
+
+/// What to issue.
+#[derive(Debug, Clone)]
+pub struct IssueRequest {
+    /// Role of the new certificate.
+    pub role: Role,
+    /// Subject name.
+    pub subject: String,
+    /// Vendor id (vendor, device; controller issued by a vendor — defaults to the issuer's).
+    pub vendor_id: Option<u32>,
+    /// Device type (devices).
+    pub device_type: Option<String>,
+    /// Model (devices).
+    pub model: Option<String>,
+    /// Validity in days from `now` (`nbf` is [`BACKDATE`] before `now`).
+    pub days: u64,
+    /// Key algorithm of the new key.
+    pub alg: Algorithm,
+}
+
+/// Issue a certificate for a fresh key, following the chain rules.
+pub fn issue(
+    req: &IssueRequest,
+    issuer: &Credential,
+    now: u64,
+    rng: &dyn SecureRandom,
+) -> Result<Credential, CertError> {
+    let key = KeyPair::generate(req.alg, rng)?;
+    let vendor_id = match (req.vendor_id, issuer.cert.claims().role) {
+        (Some(v), _) => Some(v),
+        (None, Role::Vendor) => issuer.cert.claims().vendor_id,
+        (None, _) => None,
+    };
+    let claims = CertClaims {
+        issuer: issuer.cert.claims().subject.clone(),
+        subject: req.subject.clone(),
+        issued_at: now,
+        not_before: now.saturating_sub(BACKDATE),
+        expires: now.saturating_add(req.days.saturating_mul(DAY)),
+        key: *key.public_key(),
+        role: req.role,
+        vendor_id,
+        device_type: req.device_type.clone(),
+        model: req.model.clone(),
+    };
+    let cert = Certificate::issue(&claims, Some(&issuer.cert), &issuer.key)?;
+    Ok(Credential { cert, key })
+}
+
+/// Create a self-signed root.
+pub fn create_root(
+    subject: &str,
+    days: u64,
+    alg: Algorithm,
+    now: u64,
+    rng: &dyn SecureRandom,
+) -> Result<Credential, CertError> {
+    let key = KeyPair::generate(alg, rng)?;
+    let claims = CertClaims {
+        issuer: subject.to_owned(),
+        subject: subject.to_owned(),
+        issued_at: now,
+        not_before: now.saturating_sub(BACKDATE),
+        expires: now.saturating_add(days.saturating_mul(DAY)),
+        key: *key.public_key(),
+        role: Role::Root,
+        vendor_id: None,
+        device_type: None,
+        model: None,
+    };
+    let cert = Certificate::issue(&claims, None, &key)?;
+    Ok(Credential { cert, key })
+}
+
+impl TestPki {
+    /// Generate the test hierarchy at time `now` (Ed25519 keys).
+    pub fn generate(now: u64, rng: &dyn SecureRandom) -> Result<Self, CertError> {
+        let root = create_root("hearth-test-root", ROOT_DAYS, Algorithm::EdDsa, now, rng)?;
+        let req = |role, subject: &str| IssueRequest {
+            role,
+            subject: subject.to_owned(),
+            vendor_id: None,
+            device_type: None,
+            model: None,
+            days: CERT_DAYS,
+            alg: Algorithm::EdDsa,
+        };
+        let vendor = issue(
+            &IssueRequest {
+                vendor_id: Some(TEST_VENDOR_ID),
+                ..req(Role::Vendor, "hearth-test-vendor-fff1")
+            },
+            &root,
+            now,
+            rng,
+        )?;
+        let lab = issue(&req(Role::Lab, "hearth-test-lab"), &root, now, rng)?;
+        let controller = issue(
+            &req(Role::Controller, "hearth-test-controller"),
+            &root,
+            now,
+            rng,
+        )?;
+        Ok(Self {
+            root,
+            vendor,
+            lab,
+            controller,
+        })
+    }
+}
+
+/// Validate encoded certificates (trust-anchor side first, leaf last) against encoded
+/// roots at time `now`, without revocation lists.
+pub fn verify_chain_bytes(
+    roots: &[&[u8]],
+    chain: &[&[u8]],
+    now: u64,
+) -> Result<ValidatedChain, CertError> {
+    let mut trust = TrustStore::new();
+    for r in roots {
+        trust.add_root_bytes(r)?;
+    }
+    if chain.len() > crate::limits::MAX_CHAIN_LEN + 1 {
+        return Err(CertError::ChainLength {
+            len: chain.len(),
+            max: crate::limits::MAX_CHAIN_LEN,
+        });
+    }
+    let certs = chain
+        .iter()
+        .map(|c| Certificate::from_bytes(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::cert::validate_chain(&trust, &certs, now, &RevocationSet::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::rand::SystemRandom;
+
+    const NOW: u64 = 1_800_000_000;
+
+    // HRT-SEC-060, HRT-SEC-064
+    #[test]
+    fn test_pki_validates() {
+        let rng = SystemRandom::new();
+        let pki = TestPki::generate(NOW, &rng).expect("pki");
+        let root = pki.root.cert.as_bytes();
+        for c in [&pki.vendor, &pki.lab, &pki.controller] {
+            verify_chain_bytes(&[root], &[c.cert.as_bytes()], NOW).expect("valid");
+        }
+        let device = issue(
+            &IssueRequest {
+                role: Role::Device,
+                subject: "fridge-0001".into(),
+                vendor_id: None,
+                device_type: Some("refrigerator".into()),
+                model: Some("RF-100".into()),
+                days: 30,
+                alg: Algorithm::Es256,
+            },
+            &pki.vendor,
+            NOW,
+            &rng,
+        )
+        .expect("device");
+        assert_eq!(device.cert.claims().vendor_id, Some(TEST_VENDOR_ID));
+        let v = verify_chain_bytes(
+            &[root],
+            &[pki.vendor.cert.as_bytes(), device.cert.as_bytes()],
+            NOW,
+        )
+        .expect("valid device chain");
+        assert_eq!(v.role(), Role::Device);
+        // A lab issues nothing.
+        assert!(issue(
+            &IssueRequest {
+                role: Role::Device,
+                subject: "x".into(),
+                vendor_id: Some(TEST_VENDOR_ID),
+                device_type: Some("refrigerator".into()),
+                model: Some("m".into()),
+                days: 1,
+                alg: Algorithm::EdDsa,
+            },
+            &pki.lab,
+            NOW,
+            &rng
+        )
+        .is_err());
+    }
+}
