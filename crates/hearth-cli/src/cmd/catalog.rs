@@ -109,7 +109,7 @@ fn print_listing(list: &Listing<'_>) {
             .map(|c| format!("{} {}", c.id, c.name))
             .collect();
         println!(
-            "  {:>#6x}  {:<18} {:<22} components: {}",
+            "  {:#06x}  {:<18} {:<22} components: {}",
             dt.id,
             dt.name,
             dt.title,
@@ -119,7 +119,7 @@ fn print_listing(list: &Listing<'_>) {
     println!("\nCapabilities ({}):", list.capabilities.len());
     for c in &list.capabilities {
         println!(
-            "  {:>#6x}  {:<24} {}",
+            "  {:#06x}  {:<24} {}",
             c.id.unwrap_or_default(),
             c.name,
             c.title
