@@ -2,7 +2,7 @@
 //! lab / controller hierarchy and issuing of further certificates. Times come in as
 //! arguments; files are written by [`crate::fs`].
 
-use ring::rand::SecureRandom;
+pub use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::alg::Algorithm;
 use crate::cert::{CertClaims, CertError, Certificate, Role, TrustStore, ValidatedChain};
@@ -182,7 +182,6 @@ pub fn verify_chain_bytes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ring::rand::SystemRandom;
 
     const NOW: u64 = 1_800_000_000;
 

@@ -1,0 +1,185 @@
+//! `hearth pki`: create a test PKI, issue certificates, show and verify them. All logic is
+//! in `hearth-security`; this module reads the clock, parses flags and prints.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context};
+use hearth_security::pki::{self, IssueRequest, TestPki, CERT_DAYS};
+use hearth_security::{diag, fs, Algorithm, Role};
+
+/// Arguments of `hearth pki`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    #[command(subcommand)]
+    command: PkiCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum PkiCommand {
+    /// Create a complete test PKI: root, vendor (0xFFF1), lab and controller, each a
+    /// `.cert` and a `.key` file.
+    Init {
+        /// Directory to write into (created if missing).
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Issue a certificate for a fresh key; writes PREFIX.cert and PREFIX.key.
+    Issue {
+        /// Role of the new certificate.
+        #[arg(long, value_parser = ["device", "vendor", "lab", "controller"])]
+        role: String,
+        /// Certificate of the issuer.
+        #[arg(long)]
+        issuer_cert: PathBuf,
+        /// Private key of the issuer.
+        #[arg(long)]
+        issuer_key: PathBuf,
+        /// Subject name (e.g. a device serial).
+        #[arg(long)]
+        subject: String,
+        /// Vendor id, decimal or 0x-hexadecimal (default: the issuing vendor's).
+        #[arg(long, value_parser = parse_u32)]
+        vendor_id: Option<u32>,
+        /// Device type from the catalog, e.g. `refrigerator` (devices).
+        #[arg(long)]
+        device_type: Option<String>,
+        /// Model (devices).
+        #[arg(long)]
+        model: Option<String>,
+        /// Validity in days.
+        #[arg(long, default_value_t = CERT_DAYS)]
+        days: u64,
+        /// Key algorithm of the new key.
+        #[arg(long, default_value = "ed25519", value_parser = ["ed25519", "p256"])]
+        alg: String,
+        /// Output prefix.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print a certificate, revocation list or key in CBOR diagnostic notation with its
+    /// decoded claims (private keys are redacted).
+    Show {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Verify a chain: CERT... from the one issued by the root down to the leaf (leaf
+    /// last). Exits 0 if valid, 1 if not.
+    Verify {
+        /// Root certificate (trust anchor); may be repeated.
+        #[arg(long, required = true)]
+        trust: Vec<PathBuf>,
+        /// Certificates, leaf last.
+        #[arg(required = true)]
+        certs: Vec<PathBuf>,
+        /// Validation time in seconds since the Unix epoch (default: now).
+        #[arg(long)]
+        at: Option<u64>,
+    },
+}
+
+fn parse_u32(s: &str) -> Result<u32, String> {
+    let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u32::from_str_radix(h, 16),
+        None => s.parse(),
+    };
+    r.map_err(|e| format!("invalid number {s:?}: {e}"))
+}
+
+fn now() -> anyhow::Result<u64> {
+    Ok(SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .context("system clock before 1970")?
+        .as_secs())
+}
+
+/// Run `hearth pki`.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        PkiCommand::Init { dir } => {
+            let pki = TestPki::generate(now()?, &pki::SystemRandom::new())?;
+            fs::write_test_pki(&dir, &pki)?;
+            for name in fs::TEST_PKI_FILES {
+                println!("{}", dir.join(name).display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PkiCommand::Issue {
+            role,
+            issuer_cert,
+            issuer_key,
+            subject,
+            vendor_id,
+            device_type,
+            model,
+            days,
+            alg,
+            out,
+        } => {
+            let issuer = fs::read_credential(&issuer_cert, &issuer_key)?;
+            let Some(role) = Role::from_name(&role) else {
+                bail!("unknown role {role}");
+            };
+            let Some(alg) = Algorithm::from_name(&alg) else {
+                bail!("unknown algorithm {alg}");
+            };
+            let req = IssueRequest {
+                role,
+                subject,
+                vendor_id,
+                device_type,
+                model,
+                days,
+                alg,
+            };
+            let cred = pki::issue(&req, &issuer, now()?, &pki::SystemRandom::new())?;
+            fs::write_credential(&out, &cred)?;
+            println!(
+                "{}.cert\n{}.key\nkey id {}",
+                out.display(),
+                out.display(),
+                cred.cert.subject_kid()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        PkiCommand::Show { file } => {
+            let bytes = fs::read_any(&file)?;
+            let text =
+                diag::describe(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        PkiCommand::Verify { trust, certs, at } => {
+            let at = match at {
+                Some(t) => t,
+                None => now()?,
+            };
+            let mut roots = Vec::with_capacity(trust.len());
+            for t in &trust {
+                roots.push(fs::read_any(t)?);
+            }
+            let mut chain = Vec::with_capacity(certs.len());
+            for c in &certs {
+                chain.push(fs::read_any(c)?);
+            }
+            let roots: Vec<&[u8]> = roots.iter().map(Vec::as_slice).collect();
+            let chain: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
+            match pki::verify_chain_bytes(&roots, &chain, at) {
+                Ok(v) => {
+                    println!(
+                        "valid: {} {:?} (key id {})",
+                        v.role(),
+                        v.leaf.subject,
+                        v.leaf_kid
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    println!("invalid ({}): {e}", e.code());
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+    }
+}

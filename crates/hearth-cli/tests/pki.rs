@@ -1,0 +1,147 @@
+//! `hearth pki` end to end, running the built binary.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn hearth(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args(args)
+        .output()
+        .expect("run hearth")
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn init(dir: &Path) {
+    let o = hearth(&["pki", "init", "--dir", p(dir)]);
+    assert!(o.status.success(), "init: {o:?}");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "controller.cert",
+            "controller.key",
+            "lab.cert",
+            "lab.key",
+            "root.cert",
+            "root.key",
+            "vendor.cert",
+            "vendor.key"
+        ]
+    );
+}
+
+fn issue_device(dir: &Path, out: &Path) {
+    let o = hearth(&[
+        "pki",
+        "issue",
+        "--role",
+        "device",
+        "--issuer-cert",
+        p(&dir.join("vendor.cert")),
+        "--issuer-key",
+        p(&dir.join("vendor.key")),
+        "--subject",
+        "fridge-0001",
+        "--device-type",
+        "refrigerator",
+        "--model",
+        "RF-100",
+        "--out",
+        p(out),
+    ]);
+    assert!(o.status.success(), "issue: {o:?}");
+}
+
+// HRT-SEC-064, HRT-SEC-060
+#[test]
+fn init_issue_and_verify_chains() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    init(dir);
+    let root = dir.join("root.cert");
+    for leaf in ["vendor.cert", "lab.cert", "controller.cert"] {
+        let o = hearth(&["pki", "verify", "--trust", p(&root), p(&dir.join(leaf))]);
+        assert_eq!(o.status.code(), Some(0), "{leaf}: {o:?}");
+        assert!(stdout(&o).starts_with("valid"), "{leaf}: {o:?}");
+    }
+    let device = dir.join("fridge");
+    issue_device(dir, &device);
+    let o = hearth(&[
+        "pki",
+        "verify",
+        "--trust",
+        p(&root),
+        p(&dir.join("vendor.cert")),
+        p(&dir.join("fridge.cert")),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(stdout(&o).contains("device"), "{o:?}");
+
+    let shown = hearth(&["pki", "show", p(&dir.join("fridge.key"))]);
+    assert!(shown.status.success());
+    assert!(stdout(&shown).contains("redacted"));
+    let shown = hearth(&["pki", "show", p(&dir.join("fridge.cert"))]);
+    assert!(stdout(&shown).contains("refrigerator"));
+}
+
+// HRT-SEC-068
+#[test]
+fn flipped_byte_is_rejected() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    init(dir);
+    let bytes = std::fs::read(dir.join("vendor.cert")).expect("read");
+    // Flip one byte in each region in turn: header, claims, signature.
+    for pos in [5, bytes.len() / 2, bytes.len() - 3] {
+        let mut bad = bytes.clone();
+        bad[pos] ^= 0x01;
+        let path = dir.join("bad.cert");
+        std::fs::write(&path, &bad).expect("write");
+        let o = hearth(&[
+            "pki",
+            "verify",
+            "--trust",
+            p(&dir.join("root.cert")),
+            p(&path),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "byte {pos}: {o:?}");
+        let out = stdout(&o);
+        assert!(out.starts_with("invalid ("), "byte {pos}: {out}");
+        assert!(
+            out.len() > "invalid ()".len() + 5,
+            "a reason is given: {out}"
+        );
+    }
+}
+
+// HRT-SEC-065
+#[test]
+fn other_root_is_rejected() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    init(&a);
+    init(&b);
+    let device = a.join("fridge");
+    issue_device(&a, &device);
+    let o = hearth(&[
+        "pki",
+        "verify",
+        "--trust",
+        p(&b.join("root.cert")),
+        p(&a.join("vendor.cert")),
+        p(&a.join("fridge.cert")),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(stdout(&o).contains("untrusted_issuer"), "{o:?}");
+}
