@@ -197,6 +197,37 @@ pub(super) fn load(files: &[(&str, &str)]) -> Result<Catalog, CatalogError> {
         check_device_type(file, dt, &capabilities, &ctx, &mut issues);
     }
 
+    // A mode, phase or fault code means one thing across all device types.
+    let mut owners: BTreeMap<(&str, u16), (&str, &str)> = BTreeMap::new();
+    for (file, dt) in &device_types {
+        let codes = dt
+            .modes
+            .iter()
+            .map(|m| ("mode", m.code, m.name.as_str()))
+            .chain(
+                dt.phases
+                    .iter()
+                    .map(|p| ("cycle-phase", p.code, p.name.as_str())),
+            )
+            .chain(
+                dt.faults
+                    .iter()
+                    .map(|f| ("fault-code", f.code, f.name.as_str())),
+            );
+        for (enum_name, code, name) in codes {
+            match owners.get(&(enum_name, code)) {
+                Some((other_type, other_name)) if *other_type != dt.name.as_str() && *other_name != name => issues.add(
+                    file,
+                    format!("{enum_name} code {code:#06x} (`{name}`) is `{other_name}` in {other_type}"),
+                ),
+                Some(_) => {}
+                None => {
+                    owners.insert((enum_name, code), (dt.name.as_str(), name));
+                }
+            }
+        }
+    }
+
     if !issues.0.is_empty() {
         return Err(CatalogError { issues: issues.0 });
     }
@@ -679,6 +710,33 @@ mod tests {
         let files = with_replaced("enums/status-code.toml", "code = 13", "code = 40000");
         let p = problems(&files);
         assert!(p.contains("lies in the vendor range"), "{p}");
+    }
+
+    #[test]
+    fn one_code_with_two_meanings_across_device_types_is_caught() {
+        let fan = Catalog::embedded_files()
+            .iter()
+            .find(|(p, _)| *p == "device-types/fan.toml")
+            .expect("fan")
+            .1;
+        let first_fan_mode = fan.split("[[modes]]").nth(1).expect("fan has modes");
+        let code_line = first_fan_mode
+            .lines()
+            .find(|l| l.starts_with("code"))
+            .expect("code line");
+        let ac = Catalog::embedded_files()
+            .iter()
+            .find(|(p, _)| *p == "device-types/air-conditioner.toml")
+            .expect("ac")
+            .1;
+        let ac_code = ac
+            .split("[[modes]]")
+            .nth(1)
+            .and_then(|m| m.lines().find(|l| l.starts_with("code")))
+            .expect("ac mode code");
+        let files = with_replaced("device-types/fan.toml", code_line, ac_code);
+        let p = problems(&files);
+        assert!(p.contains("in air-conditioner"), "{p}");
     }
 
     #[test]
