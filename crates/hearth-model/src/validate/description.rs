@@ -175,7 +175,7 @@ impl DescriptionError {
             Self::MissingComponentZero => "HRT-MOD-010",
             Self::DuplicateComponent(_) => "HRT-MOD-011",
             Self::MissingComponent { .. } | Self::UnknownComponent(_) => "HRT-MOD-012",
-            Self::Label { .. } => "HRT-MOD-006",
+            Self::Label { .. } => "HRT-MOD-100",
             Self::MissingCommon(_) => "HRT-MOD-024",
             Self::MissingCapability { .. } => "HRT-MOD-020",
             Self::CapabilityNotAllowed { .. } => "HRT-MOD-021",
@@ -637,6 +637,9 @@ fn check_enum_values(
                 "code {:#06x} is not defined for {enumeration} on {}",
                 v.code, dt.name
             )));
+        }
+        if enumeration != "mode" && !v.tags.is_empty() {
+            errors.push(bad(format!("code {:#06x}: only modes carry tags", v.code)));
         }
         for t in &v.tags {
             if !tags.iter().any(|s| s.code == *t) {

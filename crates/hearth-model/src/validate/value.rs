@@ -374,12 +374,10 @@ fn check_typed(
         (TypeSpec::Enum { enumeration }, Value::Int(code)) => {
             let supported = match declared.and_then(|c| c.values.as_ref()) {
                 Some(values) => values.iter().any(|e| i64::from(e.code) == *code),
-                None => {
-                    // Nested enums cannot be declared; vendor codes pass there.
-                    (declared.is_none() && (0x8000..0xFFFF).contains(code) && !at.is_empty())
-                        || u16::try_from(*code)
-                            .is_ok_and(|c| catalog.code(enumeration, Some(dt), c).is_some())
-                }
+                // Nested enum fields cannot be declared, so they carry standard codes only
+                // (HRT-MOD-006); vendor detail travels in fields of its own.
+                None => u16::try_from(*code)
+                    .is_ok_and(|c| catalog.code(enumeration, Some(dt), c).is_some()),
             };
             if supported {
                 Ok(())
