@@ -1,0 +1,375 @@
+//! Sealing and opening: the signed envelope around every message (`spec/04-messages.md`,
+//! `spec/03-security.md`).
+//!
+//! A [`Sender`] numbers, encodes and signs: encode → COSE_Sign1 with the topic (below the
+//! root) as external AAD → bytes. A [`Receiver`] does the reverse in a fixed order so that
+//! nothing unauthenticated changes state: size check → parse the envelope → find the
+//! signer's key (a cached, validated certificate chain, or the chain the message carries,
+//! validated now) → verify the signature over the bytes as received → decode within
+//! [`Limits`] → the sender named in the header must be the certificate's subject → only then
+//! the replay window moves. Time comes in as an argument; no clock, no I/O.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use hearth_security::cert::{validate_chain, CertError, Certificate, TrustStore, ValidatedChain};
+use hearth_security::cose::{sign1, verify_sign1, KeyResolver, Sign1, Signer, VerifyError};
+use hearth_security::key::{KeyError, KeyId, PublicKey};
+use hearth_security::replay::{CounterError, CounterStore, ReplayError, ReplayTable, SendCounter};
+use hearth_security::revocation::RevocationSet;
+
+use crate::codec::{self, DecodeError, Limits};
+use crate::message::{Body, Message, PROTOCOL_VERSION};
+
+/// Most peers whose validated chains a receiver keeps; the oldest entry goes first.
+pub const MAX_PEERS: usize = 4096;
+
+/// Why a message could not be sealed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealError {
+    /// The send counter could not be advanced or persisted.
+    #[error("send counter: {0}")]
+    Counter(#[from] CounterError),
+    /// The signer failed.
+    #[error("signing: {0}")]
+    Key(#[from] KeyError),
+    /// The encoded message would exceed the size limit receivers enforce.
+    #[error("message of {size} bytes exceeds the limit of {max}")]
+    TooLarge {
+        /// Encoded size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Options for one sealed message beyond its body.
+#[derive(Debug, Clone, Default)]
+pub struct Envelope {
+    /// Request id, for requests and responses.
+    pub request_id: Option<u64>,
+    /// Recipient id, for requests and responses.
+    pub target: Option<String>,
+    /// Sender's wall-clock time in milliseconds since the Unix epoch.
+    pub time_ms: Option<u64>,
+    /// Whether to carry the sender's certificate chain.
+    pub with_chain: bool,
+}
+
+/// Signs outgoing messages for one identity: its signer, certificate chain and counter.
+pub struct Sender<S: CounterStore> {
+    id: String,
+    signer: Box<dyn Signer + Send + Sync>,
+    chain: Vec<Vec<u8>>,
+    counter: SendCounter<S>,
+    limits: Limits,
+}
+
+impl<S: CounterStore> Sender<S> {
+    /// A sender with id `id` (its certificate's subject), a signer, its chain (leaf first) and
+    /// a send counter.
+    pub fn new(
+        id: impl Into<String>,
+        signer: Box<dyn Signer + Send + Sync>,
+        chain: Vec<Vec<u8>>,
+        counter: SendCounter<S>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            signer,
+            chain,
+            counter,
+            limits: Limits::STANDARD,
+        }
+    }
+
+    /// The sender's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The sender's key id.
+    pub fn key_id(&self) -> KeyId {
+        self.signer.key_id()
+    }
+
+    /// Build the message for `body` with the next counter value.
+    pub fn message(&mut self, body: Body, envelope: &Envelope) -> Result<Message, SealError> {
+        Ok(Message {
+            version: PROTOCOL_VERSION,
+            sender: self.id.clone(),
+            counter: self.counter.next_value()?,
+            time_ms: envelope.time_ms,
+            request_id: envelope.request_id,
+            target: envelope.target.clone(),
+            chain: if envelope.with_chain {
+                self.chain.clone()
+            } else {
+                Vec::new()
+            },
+            body,
+        })
+    }
+
+    /// Number, encode and sign `body` for `topic` (the topic below the root).
+    pub fn seal(
+        &mut self,
+        body: Body,
+        topic: &str,
+        envelope: &Envelope,
+    ) -> Result<Vec<u8>, SealError> {
+        let msg = self.message(body, envelope)?;
+        self.seal_message(&msg, topic)
+    }
+
+    /// Encode and sign an already numbered message.
+    pub fn seal_message(&self, msg: &Message, topic: &str) -> Result<Vec<u8>, SealError> {
+        seal(msg, topic, self.signer.as_ref(), &self.limits)
+    }
+}
+
+/// Encode `msg` and sign it with `topic` as external AAD.
+pub fn seal(
+    msg: &Message,
+    topic: &str,
+    signer: &(impl Signer + ?Sized),
+    limits: &Limits,
+) -> Result<Vec<u8>, SealError> {
+    let payload = codec::encode(msg);
+    let bytes = sign1(signer, &payload, topic.as_bytes())?;
+    if bytes.len() > limits.max_message {
+        return Err(SealError::TooLarge {
+            size: bytes.len(),
+            max: limits.max_message,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Why a received message was rejected. Nothing was changed by it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// Larger than the size limit.
+    #[error("message of {size} bytes exceeds the limit of {max}")]
+    TooLarge {
+        /// Size received.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not a valid COSE_Sign1 envelope, or a bad signature.
+    #[error("envelope: {0}")]
+    Envelope(#[from] VerifyError),
+    /// The payload is not a valid message.
+    #[error("payload: {0}")]
+    Decode(#[from] DecodeError),
+    /// The signer's key is unknown and the message carries no certificate chain.
+    #[error("unknown signer {0}: no certificate chain known or carried")]
+    UnknownSigner(String),
+    /// The carried certificate chain does not validate.
+    #[error("certificate: {0}")]
+    Certificate(#[from] CertError),
+    /// The chain's leaf key is not the key that signed.
+    #[error("the certificate chain is for key {chain}, but the message is signed by {signer}")]
+    ChainKeyMismatch {
+        /// Leaf key id of the chain.
+        chain: String,
+        /// Key id in the envelope.
+        signer: String,
+    },
+    /// The header's sender is not the certificate's subject.
+    #[error("sender {claimed:?} is not the certificate subject {subject:?}")]
+    SenderMismatch {
+        /// Sender in the header.
+        claimed: String,
+        /// Subject of the signer's certificate.
+        subject: String,
+    },
+    /// The counter was seen before or is older than the window.
+    #[error("replay: {0}")]
+    Replay(#[from] ReplayError),
+}
+
+impl OpenError {
+    /// The requirement of the security or message chapter this rejection enforces.
+    pub fn requirement(&self) -> &'static str {
+        match self {
+            Self::TooLarge { .. } => "HRT-MSG-030",
+            Self::Envelope(VerifyError::BadSignature) => "HRT-SEC-020",
+            Self::Envelope(_) => "HRT-SEC-010",
+            Self::Decode(_) => "HRT-MSG-040",
+            Self::UnknownSigner(_) | Self::Certificate(_) | Self::ChainKeyMismatch { .. } => {
+                "HRT-SEC-040"
+            }
+            Self::SenderMismatch { .. } => "HRT-MSG-011",
+            Self::Replay(_) => "HRT-SEC-060",
+        }
+    }
+}
+
+/// A peer whose certificate chain has been validated.
+#[derive(Debug)]
+pub struct Peer {
+    /// The validated chain (leaf claims and CA key ids).
+    pub chain: ValidatedChain,
+    /// The leaf's public key.
+    pub key: PublicKey,
+    /// The certificates the chain was built from, leaf first.
+    pub certificates: Vec<Certificate>,
+}
+
+impl Peer {
+    /// The peer's id: its certificate's subject.
+    pub fn id(&self) -> &str {
+        &self.chain.leaf.subject
+    }
+
+    /// Whether every certificate of the chain is valid at `now`.
+    pub fn valid_at(&self, now: u64) -> bool {
+        self.certificates
+            .iter()
+            .all(|c| c.check_validity(now).is_ok())
+    }
+}
+
+/// An authenticated, decoded, fresh message and who sent it.
+#[derive(Debug)]
+pub struct Opened {
+    /// The message.
+    pub message: Message,
+    /// The signer.
+    pub peer: Arc<Peer>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct OnePeer<'a>(&'a KeyId, &'a PublicKey);
+
+impl KeyResolver for OnePeer<'_> {
+    fn resolve(&self, kid: &KeyId) -> Option<PublicKey> {
+        (kid == self.0).then(|| self.1.clone())
+    }
+}
+
+/// Opens incoming messages for one receiver: trust anchors, revocations, known peers and
+/// their replay windows.
+pub struct Receiver {
+    trust: TrustStore,
+    revoked: RevocationSet,
+    peers: HashMap<KeyId, Arc<Peer>>,
+    order: std::collections::VecDeque<KeyId>,
+    replay: ReplayTable,
+    limits: Limits,
+}
+
+impl Receiver {
+    /// A receiver that trusts these roots.
+    pub fn new(trust: TrustStore) -> Self {
+        Self {
+            trust,
+            revoked: RevocationSet::default(),
+            peers: HashMap::new(),
+            order: std::collections::VecDeque::new(),
+            replay: ReplayTable::new(),
+            limits: Limits::STANDARD,
+        }
+    }
+
+    /// Replace the set of revoked keys; cached peers are validated again on their next message.
+    pub fn set_revocations(&mut self, revoked: RevocationSet) {
+        self.revoked = revoked;
+        self.peers.clear();
+        self.order.clear();
+    }
+
+    /// The trust store.
+    pub fn trust(&self) -> &TrustStore {
+        &self.trust
+    }
+
+    /// The decoding limits.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// A known peer by key id.
+    pub fn peer(&self, kid: &KeyId) -> Option<&Arc<Peer>> {
+        self.peers.get(kid)
+    }
+
+    /// Validate a certificate chain (leaf first) and remember the peer.
+    pub fn admit_chain(&mut self, chain: &[Vec<u8>], now: u64) -> Result<Arc<Peer>, OpenError> {
+        let certs = chain
+            .iter()
+            .map(|c| Certificate::from_bytes(c))
+            .collect::<Result<Vec<_>, _>>()?;
+        let validated = validate_chain(&self.trust, &certs, now, &self.revoked)?;
+        let key = validated.leaf.key.clone();
+        let kid = validated.leaf_kid;
+        let peer = Arc::new(Peer {
+            chain: validated,
+            key,
+            certificates: certs,
+        });
+        if self.peers.len() >= MAX_PEERS {
+            if let Some(old) = self.order.pop_front() {
+                self.peers.remove(&old);
+            }
+        }
+        if self.peers.insert(kid, peer.clone()).is_none() {
+            self.order.push_back(kid);
+        }
+        Ok(peer)
+    }
+
+    /// Authenticate and decode `bytes` received on `topic` (below the root) at `now` (seconds
+    /// since the Unix epoch). On success the sender's replay window has moved; on failure
+    /// nothing has changed (except that a valid carried chain may have been remembered).
+    pub fn open(&mut self, bytes: &[u8], topic: &str, now: u64) -> Result<Opened, OpenError> {
+        if bytes.len() > self.limits.max_message {
+            return Err(OpenError::TooLarge {
+                size: bytes.len(),
+                max: self.limits.max_message,
+            });
+        }
+        let envelope = Sign1::parse(bytes)?;
+        let kid = KeyId::from_slice(&envelope.protected.key_id)
+            .ok_or_else(|| OpenError::UnknownSigner(hex(&envelope.protected.key_id)))?;
+        let cached = self.peers.get(&kid).filter(|p| p.valid_at(now)).cloned();
+        let peer = match cached {
+            Some(peer) => peer,
+            None => {
+                // Decode the unauthenticated payload only to find the chain it carries; the
+                // chain is validated against the trust anchors before its key is used.
+                let payload = envelope.payload.as_deref().unwrap_or_default();
+                let msg = codec::decode(payload, &self.limits)?;
+                if msg.chain.is_empty() {
+                    return Err(OpenError::UnknownSigner(kid.to_hex()));
+                }
+                let peer = self.admit_chain(&msg.chain, now)?;
+                if peer.chain.leaf_kid != kid {
+                    return Err(OpenError::ChainKeyMismatch {
+                        chain: peer.chain.leaf_kid.to_hex(),
+                        signer: kid.to_hex(),
+                    });
+                }
+                peer
+            }
+        };
+        let verified = verify_sign1(bytes, topic.as_bytes(), &OnePeer(&kid, &peer.key))?;
+        let message = codec::decode(&verified.payload, &self.limits)?;
+        codec::check_header(&message)?;
+        if message.sender != peer.chain.leaf.subject {
+            return Err(OpenError::SenderMismatch {
+                claimed: message.sender,
+                subject: peer.chain.leaf.subject.clone(),
+            });
+        }
+        self.replay.accept(&kid, message.counter)?;
+        Ok(Opened { message, peer })
+    }
+}

@@ -1,0 +1,314 @@
+//! Codec properties: every message kind round-trips byte-exactly, and no input panics the
+//! decoder (HRT-MSG-020, HRT-MSG-030, HRT-MSG-040).
+
+use hearth_model::{
+    CapabilityInstance, ComponentDescription, Constraint, Description, EnumEntry, Path, StatusCode,
+    Value,
+};
+use hearth_wire::codec::{decode, encode, Limits};
+use hearth_wire::{
+    Availability, Body, DecodeError, EventBody, InvokeResult, Message, ReadResult, Report, Status,
+    PROTOCOL_VERSION,
+};
+use proptest::prelude::*;
+
+fn value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::Int),
+        ".{0,20}".prop_map(Value::Text),
+        proptest::collection::vec(any::<u8>(), 0..20).prop_map(Value::Bytes),
+    ];
+    leaf.prop_recursive(4, 32, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::List),
+            proptest::collection::btree_map(any::<u16>(), inner, 0..4).prop_map(Value::Struct),
+        ]
+    })
+}
+
+fn path() -> impl Strategy<Value = Path> {
+    (any::<u16>(), any::<u16>(), any::<u16>()).prop_map(|(a, b, c)| Path::new(a, b, c))
+}
+
+fn status() -> impl Strategy<Value = StatusCode> {
+    proptest::sample::select(StatusCode::ALL.to_vec())
+}
+
+fn description() -> impl Strategy<Value = Description> {
+    let constraint = (
+        any::<u16>(),
+        proptest::option::of(any::<i64>()),
+        proptest::option::of(any::<i64>()),
+        proptest::option::of(any::<u64>()),
+        proptest::option::of(any::<u32>()),
+        proptest::option::of(proptest::collection::vec(
+            (
+                any::<u16>(),
+                proptest::option::of(".{1,10}"),
+                proptest::collection::vec(any::<u16>(), 0..3),
+            )
+                .prop_map(|(code, label, tags)| EnumEntry { code, label, tags }),
+            0..4,
+        )),
+    )
+        .prop_map(|(property, min, max, step, max_len, values)| Constraint {
+            property,
+            min,
+            max,
+            step,
+            max_len,
+            max_count: None,
+            values,
+        });
+    let instance = (
+        any::<u16>(),
+        proptest::collection::vec(any::<u16>(), 0..3),
+        proptest::collection::vec(any::<u16>(), 0..3),
+        proptest::collection::vec(any::<u16>(), 0..3),
+        proptest::collection::vec(constraint, 0..3),
+    )
+        .prop_map(|(capability, properties, actions, events, constraints)| {
+            CapabilityInstance {
+                capability,
+                properties,
+                actions,
+                events,
+                constraints,
+            }
+        });
+    let component = (
+        any::<u16>(),
+        proptest::option::of(".{1,10}"),
+        proptest::collection::vec(instance, 0..4),
+    )
+        .prop_map(|(id, label, capabilities)| ComponentDescription {
+            id,
+            label,
+            capabilities,
+        });
+    (
+        any::<u16>(),
+        any::<u16>(),
+        "[a-z0-9-]{1,20}",
+        any::<u16>(),
+        proptest::collection::vec(component, 0..3),
+    )
+        .prop_map(
+            |(spec_version, vendor_id, device_id, device_type, components)| Description {
+                spec_version,
+                vendor_id,
+                device_id,
+                device_type,
+                components,
+            },
+        )
+}
+
+fn body() -> impl Strategy<Value = Body> {
+    prop_oneof![
+        description().prop_map(Body::Description),
+        (any::<bool>(), any::<u64>()).prop_map(|(online, boot_id)| Body::Status(Status {
+            availability: if online {
+                Availability::Online
+            } else {
+                Availability::Offline
+            },
+            boot_id
+        })),
+        (
+            any::<bool>(),
+            proptest::collection::vec((path(), value()), 0..5)
+        )
+            .prop_map(|(full, values)| Body::Report(Report { full, values })),
+        (
+            path(),
+            any::<u64>(),
+            proptest::collection::btree_map(any::<u16>(), value(), 0..4)
+        )
+            .prop_map(|(path, number, fields)| Body::Event(EventBody {
+                path,
+                number,
+                fields: Value::Struct(fields)
+            })),
+        proptest::collection::vec(path(), 0..5).prop_map(Body::Read),
+        proptest::collection::vec((path(), value()), 0..5).prop_map(Body::Write),
+        (path(), value()).prop_map(|(path, args)| Body::Invoke { path, args }),
+        proptest::collection::vec((path(), status(), value()), 0..5).prop_map(|rs| {
+            Body::ReadResponse(
+                rs.into_iter()
+                    .map(|(path, status, v)| ReadResult {
+                        path,
+                        status,
+                        value: (status == StatusCode::Success).then_some(v),
+                    })
+                    .collect(),
+            )
+        }),
+        proptest::collection::vec((path(), status()), 0..5).prop_map(Body::WriteResponse),
+        (path(), status(), proptest::option::of(value())).prop_map(|(path, status, results)| {
+            Body::InvokeResponse(InvokeResult {
+                path,
+                status,
+                results,
+            })
+        }),
+    ]
+}
+
+fn message() -> impl Strategy<Value = Message> {
+    (
+        "[a-z0-9.-]{1,30}",
+        any::<u64>(),
+        proptest::option::of(any::<u64>()),
+        any::<u64>(),
+        "[a-z0-9.-]{1,30}",
+        proptest::collection::vec(proptest::collection::vec(any::<u8>(), 1..40), 0..3),
+        body(),
+    )
+        .prop_map(
+            |(sender, counter, time_ms, request_id, target, chain, body)| {
+                let addressed = body.kind().is_request() || body.kind().is_response();
+                Message {
+                    version: PROTOCOL_VERSION,
+                    sender,
+                    counter,
+                    time_ms,
+                    request_id: addressed.then_some(request_id),
+                    target: addressed.then_some(target),
+                    chain,
+                    body,
+                }
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// HRT-MSG-020: decode(encode(m)) == m, and encoding is deterministic.
+    #[test]
+    fn every_kind_round_trips(msg in message()) {
+        let bytes = encode(&msg);
+        let back = decode(&bytes, &Limits::STANDARD).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(&back, &msg);
+        prop_assert_eq!(encode(&back), bytes);
+    }
+
+    /// HRT-MSG-040: arbitrary bytes produce a typed error or a message, never a panic.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = decode(&bytes, &Limits::STANDARD);
+    }
+
+    /// HRT-MSG-040: a valid message with bytes flipped or cut decodes or fails cleanly.
+    #[test]
+    fn damaged_messages_never_panic(msg in message(), flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..4), cut in any::<usize>()) {
+        let mut bytes = encode(&msg);
+        for (i, x) in flips {
+            let n = bytes.len();
+            bytes[i % n] ^= x;
+        }
+        let _ = decode(&bytes, &Limits::STANDARD);
+        let n = bytes.len();
+        let _ = decode(&bytes[..cut % n], &Limits::STANDARD);
+    }
+}
+
+#[test]
+fn oversized_input_is_rejected_before_parsing() {
+    let bytes = vec![0u8; Limits::STANDARD.max_message + 1];
+    assert!(matches!(
+        decode(&bytes, &Limits::STANDARD),
+        Err(DecodeError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn deep_nesting_is_rejected() {
+    // 10 000 nested arrays: [[[[...]]]]
+    let mut bytes = vec![0x81u8; 10_000];
+    bytes.push(0x00);
+    assert!(matches!(
+        decode(&bytes, &Limits::STANDARD),
+        Err(DecodeError::Cbor(_))
+    ));
+}
+
+#[test]
+fn huge_declared_lengths_do_not_allocate_or_panic() {
+    // A map claiming 2^32-1 entries, an array claiming 2^64-1, a text claiming 2^32 bytes.
+    for bytes in [
+        &[0xbau8, 0xff, 0xff, 0xff, 0xff][..],
+        &[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        &[0x7a, 0xff, 0xff, 0xff, 0xff],
+    ] {
+        assert!(decode(bytes, &Limits::STANDARD).is_err());
+    }
+}
+
+#[test]
+fn unknown_kind_and_version_are_typed_errors() {
+    let msg = Message {
+        version: PROTOCOL_VERSION,
+        sender: "a".into(),
+        counter: 1,
+        time_ms: None,
+        request_id: None,
+        target: None,
+        chain: vec![],
+        body: Body::Status(Status {
+            availability: Availability::Online,
+            boot_id: 7,
+        }),
+    };
+    let bytes = encode(&msg);
+    // The kind is the second map entry: a1 01 01 02 02 ... -> replace kind 2 with 99.
+    let mut unknown = bytes.clone();
+    let at = unknown
+        .windows(2)
+        .position(|w| w == [0x02, 0x02])
+        .expect("kind entry");
+    unknown[at + 1] = 0x18;
+    unknown.insert(at + 2, 99);
+    assert_eq!(
+        decode(&unknown, &Limits::STANDARD),
+        Err(DecodeError::UnknownKind(99))
+    );
+    let mut future = bytes;
+    let at = future
+        .windows(2)
+        .position(|w| w == [0x01, 0x01])
+        .expect("version entry");
+    future[at + 1] = 0x02;
+    assert_eq!(
+        decode(&future, &Limits::STANDARD),
+        Err(DecodeError::Version(2))
+    );
+}
+
+#[test]
+fn unknown_keys_are_ignored() {
+    let msg = Message {
+        version: PROTOCOL_VERSION,
+        sender: "a".into(),
+        counter: 1,
+        time_ms: None,
+        request_id: None,
+        target: None,
+        chain: vec![],
+        body: Body::Status(Status {
+            availability: Availability::Online,
+            boot_id: 7,
+        }),
+    };
+    let bytes = encode(&msg);
+    // Raise the outer map's size by one and append key 100 => "future".
+    let mut extended = bytes.clone();
+    assert_eq!(extended[0] & 0xe0, 0xa0);
+    extended[0] += 1;
+    extended.extend([0x18, 100, 0x66]);
+    extended.extend(b"future");
+    assert_eq!(decode(&extended, &Limits::STANDARD), Ok(msg));
+}
