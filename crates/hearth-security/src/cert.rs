@@ -73,9 +73,9 @@ pub enum CertError {
     #[error("vendor id {subject:#06x} differs from the issuing vendor's {issuer:#06x}")]
     VendorMismatch {
         /// Vendor id of the issuer.
-        issuer: u32,
+        issuer: u16,
         /// Vendor id in the issued certificate.
-        subject: u32,
+        subject: u16,
     },
     /// `now` is at or after `exp`.
     #[error("certificate {subject:?} expired at {exp} (now {now})")]
@@ -248,7 +248,7 @@ pub struct CertClaims {
     /// The role.
     pub role: Role,
     /// Vendor id (required for vendor and device; for a controller issued by a vendor).
-    pub vendor_id: Option<u32>,
+    pub vendor_id: Option<u16>,
     /// Device type name from the catalog, e.g. `refrigerator` (devices only).
     pub device_type: Option<String>,
     /// Model (devices only).
@@ -259,12 +259,28 @@ fn text_ok(s: &str) -> bool {
     !s.is_empty() && s.len() <= MAX_TEXT_CLAIM
 }
 
-/// A device type name: lower-case ASCII letters, digits and `_`, starting with a letter.
+/// A device type name as in the catalog: lower-case kebab-case (`refrigerator`,
+/// `air-conditioner`), at most 32 bytes (`HRT-SEC-054`).
 pub fn valid_device_type(s: &str) -> bool {
     s.len() <= 32
         && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && !s.ends_with('-')
+        && !s.contains("--")
         && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A vendor id: 0x0001–0xFFFE (`HRT-MOD-001`).
+pub fn valid_vendor_id(v: &u16) -> bool {
+    (0x0001..=0xFFFE).contains(v)
+}
+
+/// A device id (`HRT-MOD-002`): 1 to 64 characters of `A`–`Z`, `a`–`z`, `0`–`9`, `.`,
+/// `_`, `-`. It is the subject of a device certificate (`HRT-SEC-053`).
+pub fn valid_device_id(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 impl CertClaims {
@@ -283,6 +299,11 @@ impl CertClaims {
                 )));
             }
         }
+        if self.vendor_id.is_some_and(|v| !valid_vendor_id(&v)) {
+            return Err(CertError::Malformed(
+                "vendor id must lie in 0x0001-0xFFFE".into(),
+            ));
+        }
         if self.not_before >= self.expires {
             return Err(CertError::Malformed("nbf must be before exp".into()));
         }
@@ -291,6 +312,9 @@ impl CertClaims {
             Role::Device => {
                 if self.vendor_id.is_none() {
                     return wrong("without a vendor id");
+                }
+                if !valid_device_id(&self.subject) {
+                    return wrong("whose subject is not a device id");
                 }
                 match &self.device_type {
                     Some(t) if valid_device_type(t) => {}
@@ -392,8 +416,9 @@ impl CertClaims {
                 k if k == i128::from(CLAIM_VENDOR_ID) => {
                     vendor_id = Some(
                         cbor::as_u64(&v)
-                            .and_then(|v| u32::try_from(v).ok())
-                            .ok_or_else(|| bad("vendor id must be an unsigned 32-bit integer"))?,
+                            .and_then(|v| u16::try_from(v).ok())
+                            .filter(valid_vendor_id)
+                            .ok_or_else(|| bad("vendor id must lie in 0x0001-0xFFFE"))?,
                     );
                 }
                 k if k == i128::from(CLAIM_DEVICE_TYPE) => {

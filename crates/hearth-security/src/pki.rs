@@ -18,9 +18,9 @@ pub const CERT_DAYS: u64 = 1_826;
 /// How far in the past `nbf` is set, to tolerate clock skew: one hour.
 pub const BACKDATE: u64 = 3_600;
 /// Vendor id of the test vendor (in the test range 0xFFF1–0xFFF4).
-pub const TEST_VENDOR_ID: u32 = 0xFFF1;
+pub const TEST_VENDOR_ID: u16 = 0xFFF1;
 /// The vendor ids reserved for testing; never used by a product.
-pub const TEST_VENDOR_IDS: core::ops::RangeInclusive<u32> = 0xFFF1..=0xFFF4;
+pub const TEST_VENDOR_IDS: core::ops::RangeInclusive<u16> = 0xFFF1..=0xFFF4;
 
 /// A certificate and its private key.
 #[derive(Debug)]
@@ -52,7 +52,7 @@ pub struct IssueRequest {
     /// Subject name.
     pub subject: String,
     /// Vendor id (vendor, device; controller issued by a vendor — defaults to the issuer's).
-    pub vendor_id: Option<u32>,
+    pub vendor_id: Option<u16>,
     /// Device type (devices).
     pub device_type: Option<String>,
     /// Model (devices).

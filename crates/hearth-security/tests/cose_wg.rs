@@ -174,10 +174,9 @@ fn cose_wg_examples() {
                 continue;
             }
             let example: Json =
-                serde_json::from_str(&std::fs::read_to_string(&path).expect("read"))
-                    .expect("json");
-            let bytes = hex::decode(example["output"]["cbor"].as_str().expect("cbor"))
-                .expect("cbor hex");
+                serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+            let bytes =
+                hex::decode(example["output"]["cbor"].as_str().expect("cbor")).expect("cbor hex");
             let should_fail = example.get("fail").and_then(Json::as_bool) == Some(true);
             let result = verify(&example, &bytes);
             if should_fail {
@@ -190,7 +189,11 @@ fn cose_wg_examples() {
             ran.push(name);
         }
     }
-    assert_eq!(skipped.len(), SKIPS.len(), "every skip names an existing file");
+    assert_eq!(
+        skipped.len(),
+        SKIPS.len(),
+        "every skip names an existing file"
+    );
     for must in [
         "sign1-tests/sign-pass-01.json",
         "sign1-tests/sign-pass-02.json",

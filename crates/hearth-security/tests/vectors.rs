@@ -327,7 +327,7 @@ fn claims(
     sub: &str,
     key: &KeyPair,
     role: Role,
-    vendor: Option<u32>,
+    vendor: Option<u16>,
     nbf: u64,
     days: u64,
 ) -> CertClaims {

@@ -40,8 +40,8 @@ enum PkiCommand {
         #[arg(long)]
         subject: String,
         /// Vendor id, decimal or 0x-hexadecimal (default: the issuing vendor's).
-        #[arg(long, value_parser = parse_u32)]
-        vendor_id: Option<u32>,
+        #[arg(long, value_parser = parse_vendor_id)]
+        vendor_id: Option<u16>,
         /// Device type from the catalog, e.g. `refrigerator` (devices).
         #[arg(long)]
         device_type: Option<String>,
@@ -79,9 +79,9 @@ enum PkiCommand {
     },
 }
 
-fn parse_u32(s: &str) -> Result<u32, String> {
+fn parse_vendor_id(s: &str) -> Result<u16, String> {
     let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(h) => u32::from_str_radix(h, 16),
+        Some(h) => u16::from_str_radix(h, 16),
         None => s.parse(),
     };
     r.map_err(|e| format!("invalid number {s:?}: {e}"))
