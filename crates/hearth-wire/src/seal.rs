@@ -60,7 +60,7 @@ pub struct Envelope {
 /// Signs outgoing messages for one identity: its signer, certificate chain and counter.
 pub struct Sender<S: CounterStore> {
     id: String,
-    signer: Box<dyn Signer + Send + Sync>,
+    signer: Arc<dyn Signer + Send + Sync>,
     chain: Vec<Vec<u8>>,
     counter: SendCounter<S>,
     limits: Limits,
@@ -71,7 +71,7 @@ impl<S: CounterStore> Sender<S> {
     /// a send counter.
     pub fn new(
         id: impl Into<String>,
-        signer: Box<dyn Signer + Send + Sync>,
+        signer: Arc<dyn Signer + Send + Sync>,
         chain: Vec<Vec<u8>>,
         counter: SendCounter<S>,
     ) -> Self {
@@ -303,11 +303,15 @@ impl Receiver {
 
     /// Validate a certificate chain (leaf first) and remember the peer.
     pub fn admit_chain(&mut self, chain: &[Vec<u8>], now: u64) -> Result<Arc<Peer>, OpenError> {
-        let certs = chain
+        // On the wire the leaf comes first (as in COSE x5chain, RFC 9360); validation walks
+        // from the trust anchor down.
+        let mut certs = chain
             .iter()
             .map(|c| Certificate::from_bytes(c))
             .collect::<Result<Vec<_>, _>>()?;
+        certs.reverse();
         let validated = validate_chain(&self.trust, &certs, now, &self.revoked)?;
+        certs.reverse();
         let key = validated.leaf.key.clone();
         let kid = validated.leaf_kid;
         let peer = Arc::new(Peer {
