@@ -275,6 +275,34 @@ impl<S: CounterStore> SendCounter<S> {
         self.next
     }
 
+    /// Reserve the value `gap` above the next one for a message that may be sent later, such
+    /// as an MQTT will, and persist so that after a reboot counting resumes above it.
+    /// [`next_value`](Self::next_value) keeps handing out the values below it until
+    /// [`skip_past`](Self::skip_past) moves beyond it (`HRT-SEC-098` … `HRT-SEC-101`).
+    pub fn reserve_ahead(&mut self, gap: u64) -> Result<u64, CounterError> {
+        let value = self
+            .next
+            .checked_add(gap.max(1))
+            .ok_or(CounterError::Exhausted)?;
+        let until = value.checked_add(1).ok_or(CounterError::Exhausted)?;
+        if until > self.reserved_until {
+            self.store.store(until)?;
+            self.reserved_until = until;
+        }
+        Ok(value)
+    }
+
+    /// Continue counting above `value` (e.g. a will that may have been published).
+    pub fn skip_past(&mut self, value: u64) -> Result<(), CounterError> {
+        if self.next <= value {
+            self.next = value.checked_add(1).ok_or(CounterError::Exhausted)?;
+        }
+        if self.next >= self.reserved_until {
+            self.reserve()?;
+        }
+        Ok(())
+    }
+
     /// The backing store.
     pub const fn store(&self) -> &S {
         &self.store
@@ -320,6 +348,22 @@ mod tests {
         // Reboot: resume at the reservation, never below.
         let mut c = SendCounter::open(store, 10).expect("reopen");
         assert_eq!(c.next_value().expect("next"), 30);
+    }
+
+    #[test]
+    fn a_reservation_ahead_survives_reboot_and_can_be_skipped() {
+        let mut c = SendCounter::open(MemoryCounterStore::default(), 10).expect("open");
+        assert_eq!(c.next_value().expect("v"), 0);
+        let will = c.reserve_ahead(1 << 32).expect("reserve");
+        assert_eq!(will, 1 + (1 << 32));
+        // Ordinary values continue below the reservation...
+        assert_eq!(c.next_value().expect("v"), 1);
+        // ...a reboot resumes above it...
+        let rebooted = SendCounter::open(c.store().clone(), 10).expect("reopen");
+        assert_eq!(rebooted.peek(), will + 1);
+        // ...and skipping moves past it without a reboot.
+        c.skip_past(will).expect("skip");
+        assert_eq!(c.next_value().expect("v"), will + 1);
     }
 
     #[test]
