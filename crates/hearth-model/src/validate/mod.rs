@@ -13,4 +13,4 @@ mod value;
 pub use description::{
     check_description, device_id_is_valid, DescriptionError, DescriptionErrors, MAX_LABEL_LEN,
 };
-pub use value::{check_event, check_invoke, check_value, check_write, ValueError};
+pub use value::{check_event, check_invoke, check_read, check_value, check_write, ValueError};

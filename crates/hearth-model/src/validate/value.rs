@@ -249,6 +249,24 @@ pub fn check_value(
     }
 }
 
+/// Check that the property at `path` exists in the description and may be read
+/// ([HRT-MOD-104]).
+pub fn check_read(catalog: &Catalog, desc: &Description, path: &Path) -> Result<(), ValueError> {
+    match resolve(catalog, desc, path)? {
+        Resolved::Vendor => Ok(()),
+        Resolved::Standard { cap, inst, .. } => {
+            if path.member >= 0x8000 {
+                return if inst.properties.contains(&path.member) {
+                    Ok(())
+                } else {
+                    Err(ValueError::UnsupportedProperty(path.member))
+                };
+            }
+            property(cap, inst, path.member).map(|_| ())
+        }
+    }
+}
+
 /// Check an invocation of the action at `path` with `args` (a struct of argument fields, or
 /// null for none) ([HRT-MOD-050]).
 pub fn check_invoke(
