@@ -1,4 +1,4 @@
-//! Access control (`HRT-SEC-110` … `HRT-SEC-124`): a device's list of entries, each naming
+//! Access control (`HRT-SEC-110` … `HRT-SEC-121`): a device's list of entries, each naming
 //! a key id or a CA key id with a privilege; view < operate < manage.
 
 use ciborium::value::Value;
@@ -51,7 +51,7 @@ impl core::fmt::Display for Privilege {
     }
 }
 
-/// What a request does, for the privilege table of `HRT-SEC-118`.
+/// What a request does, for the privilege table of `HRT-SEC-119` (Table 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Operation {
     /// `read` request.
@@ -69,7 +69,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    /// The privilege the operation requires (`HRT-SEC-118`).
+    /// The privilege the operation requires (`HRT-SEC-119`).
     pub const fn required_privilege(self) -> Privilege {
         match self {
             Self::Read => Privilege::View,
@@ -118,6 +118,12 @@ pub enum AclError {
     /// The ACL encoding is not valid (with detail).
     #[error("malformed ACL: {0}")]
     Malformed(String),
+    /// A replacement ACL would leave nobody with the manage privilege.
+    #[error("the ACL must keep at least one entry with the manage privilege")]
+    NoManager,
+    /// The signer's role or identity does not fit the message (with detail).
+    #[error("wrong signer: {0}")]
+    WrongSigner(String),
 }
 
 impl AclError {
@@ -128,6 +134,8 @@ impl AclError {
             Self::InsufficientPrivilege { .. } => "insufficient_privilege",
             Self::TooManyEntries => "too_many_entries",
             Self::Malformed(_) => "malformed",
+            Self::NoManager => "no_manager",
+            Self::WrongSigner(_) => "wrong_signer",
         }
     }
 }
@@ -193,6 +201,30 @@ impl Acl {
         }
     }
 
+    /// Authorize a request: the signer must be a controller (`HRT-SEC-120`) holding the
+    /// privilege `op` requires (`HRT-SEC-114`, `HRT-SEC-119`).
+    pub fn authorize(&self, chain: &ValidatedChain, op: Operation) -> Result<(), AclError> {
+        if chain.role() != Role::Controller {
+            return Err(AclError::WrongSigner(format!(
+                "requests come from controllers, not a {}",
+                chain.role()
+            )));
+        }
+        self.check(chain, op.required_privilege())
+    }
+
+    /// Check that `new` may replace this ACL: it keeps a manage entry (`HRT-SEC-117`) and
+    /// respects the size bound (`HRT-SEC-116`).
+    pub fn check_replacement(new: &Self) -> Result<(), AclError> {
+        if new.entries.len() > MAX_ACL_ENTRIES {
+            return Err(AclError::TooManyEntries);
+        }
+        if !new.entries.iter().any(|e| e.privilege == Privilege::Manage) {
+            return Err(AclError::NoManager);
+        }
+        Ok(())
+    }
+
     /// Encode as `[* {1: kid, 2: privilege, ? 3: true}]` (3 marks a CA entry).
     pub fn to_cbor(&self) -> Vec<u8> {
         let items = self
@@ -249,6 +281,29 @@ impl Acl {
     }
 }
 
+/// Check that a description, status, report, event or response comes from the device the
+/// topic names: leaf role device, same vendor id and device id (`HRT-SEC-121`).
+pub fn check_device_signer(
+    chain: &ValidatedChain,
+    vendor_id: u16,
+    device_id: &str,
+) -> Result<(), AclError> {
+    let leaf = &chain.leaf;
+    if leaf.role != Role::Device {
+        return Err(AclError::WrongSigner(format!(
+            "signed by a {}, not a device",
+            leaf.role
+        )));
+    }
+    if leaf.vendor_id != Some(vendor_id) || leaf.subject != device_id {
+        return Err(AclError::WrongSigner(format!(
+            "signed by device {:?} of vendor {:?}, topic names {device_id:?} of {vendor_id:#06x}",
+            leaf.subject, leaf.vendor_id
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,7 +330,7 @@ mod tests {
         }
     }
 
-    // HRT-SEC-112, HRT-SEC-113, HRT-SEC-114
+    // HRT-SEC-111, HRT-SEC-112, HRT-SEC-113, HRT-SEC-114
     #[test]
     fn key_and_ca_entries() {
         let c = chain(Role::Controller);
@@ -310,7 +365,43 @@ mod tests {
         assert_eq!(Acl::from_cbor(&acl.to_cbor()), Ok(acl));
     }
 
-    // HRT-SEC-118
+    // HRT-SEC-116, HRT-SEC-117, HRT-SEC-120, HRT-SEC-121
+    #[test]
+    fn signers_and_replacement() {
+        let c = chain(Role::Controller);
+        let acl = Acl::from_entries(vec![AclEntry {
+            subject: AclSubject::Key(c.leaf_kid),
+            privilege: Privilege::Operate,
+        }])
+        .expect("acl");
+        assert_eq!(acl.authorize(&c, Operation::Write), Ok(()));
+        assert_eq!(
+            acl.authorize(&c, Operation::ManageAcl)
+                .map_err(|e| e.code()),
+            Err("insufficient_privilege")
+        );
+        let d = chain(Role::Device);
+        let acl_d = Acl::from_entries(vec![AclEntry {
+            subject: AclSubject::Key(d.leaf_kid),
+            privilege: Privilege::Manage,
+        }])
+        .expect("acl");
+        assert_eq!(
+            acl_d.authorize(&d, Operation::Read).map_err(|e| e.code()),
+            Err("wrong_signer")
+        );
+        assert_eq!(Acl::check_replacement(&acl), Err(AclError::NoManager));
+        assert_eq!(Acl::check_replacement(&acl_d), Ok(()));
+        let mut dev = chain(Role::Device);
+        dev.leaf.vendor_id = Some(0xFFF1);
+        dev.leaf.subject = "fridge-1".into();
+        assert_eq!(check_device_signer(&dev, 0xFFF1, "fridge-1"), Ok(()));
+        assert!(check_device_signer(&dev, 0xFFF1, "fridge-2").is_err());
+        assert!(check_device_signer(&dev, 0xFFF2, "fridge-1").is_err());
+        assert!(check_device_signer(&c, 0xFFF1, "c").is_err());
+    }
+
+    // HRT-SEC-119
     #[test]
     fn privilege_table() {
         assert_eq!(Operation::Read.required_privilege(), Privilege::View);

@@ -1,4 +1,4 @@
-//! Signature algorithms of the Hearth profile (`HRT-SEC-001` … `HRT-SEC-005`).
+//! Signature algorithms of the Hearth profile (`HRT-SEC-001` … `HRT-SEC-008`).
 
 use core::fmt;
 
@@ -79,7 +79,7 @@ impl fmt::Display for Algorithm {
 mod tests {
     use super::*;
 
-    // HRT-SEC-002, HRT-SEC-003, HRT-SEC-004
+    // HRT-SEC-003, HRT-SEC-004, HRT-SEC-005
     #[test]
     fn accepted_identifiers() {
         assert_eq!(Algorithm::from_cose_id(-8), Some(Algorithm::EdDsa));

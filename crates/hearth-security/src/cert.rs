@@ -284,7 +284,7 @@ pub fn valid_device_id(s: &str) -> bool {
 }
 
 impl CertClaims {
-    /// Check the claims a role requires (`HRT-SEC-051` … `HRT-SEC-055`).
+    /// Check the claims a role requires (`HRT-SEC-049` … `HRT-SEC-059`).
     pub fn check_role_claims(&self) -> Result<(), CertError> {
         let wrong = |m: &str| {
             Err(CertError::WrongRole(format!(
@@ -565,7 +565,8 @@ impl Certificate {
     }
 }
 
-/// The issuance rules between an issuer and a subject (`HRT-SEC-060` … `HRT-SEC-066`).
+/// The issuance rules between an issuer and a subject (`HRT-SEC-058` … `HRT-SEC-063`,
+/// `HRT-SEC-066`, `HRT-SEC-069`).
 fn check_issuance(issuer: &CertClaims, subject: &CertClaims) -> Result<(), CertError> {
     if !issuer.role.may_issue(subject.role) {
         return Err(CertError::WrongRole(format!(
@@ -614,7 +615,7 @@ impl TrustStore {
     }
 
     /// Add a root: it must be self-signed, have role root and a valid signature
-    /// (`HRT-SEC-056`). Validity times are checked at validation time, not here.
+    /// (`HRT-SEC-077`). Validity times are checked at validation time, not here.
     pub fn add_root(&mut self, cert: Certificate) -> Result<(), CertError> {
         if cert.claims.role != Role::Root {
             return Err(CertError::WrongRole(format!(
@@ -692,7 +693,7 @@ impl ValidatedChain {
 
 /// Validate `chain` (trust-anchor side first, leaf last; the anchor itself is not part of
 /// it, but a leading copy of a trust anchor is skipped) at time `now` against `trust`,
-/// applying the revocation lists in `revoked` (`HRT-SEC-064` … `HRT-SEC-078`).
+/// applying the revocation lists in `revoked` (`HRT-SEC-064` … `HRT-SEC-072`).
 ///
 /// For each certificate, in order: issuer known, signature, issuer name, role and vendor
 /// rules, validity at `now`, revocation. The first failure is returned.
@@ -825,7 +826,7 @@ mod tests {
         );
     }
 
-    // HRT-SEC-062
+    // HRT-SEC-063
     #[test]
     fn vendor_cannot_issue_other_vendor_id() {
         let (_, vendor, _, vk) = pki();
@@ -837,7 +838,7 @@ mod tests {
         );
     }
 
-    // HRT-SEC-061
+    // HRT-SEC-062, HRT-SEC-067
     #[test]
     fn device_cannot_issue() {
         let (trust, vendor, device, _) = pki();

@@ -1,4 +1,4 @@
-//! COSE_Sign1 (RFC 9052 §4.2) in the Hearth profile (`HRT-SEC-020` … `HRT-SEC-039`).
+//! COSE_Sign1 (RFC 9052 §4.2) in the Hearth profile (`HRT-SEC-020` … `HRT-SEC-036`).
 //!
 //! Signing builds the structure with `coset`. Verification parses the outer array itself
 //! so that the signature is checked over the protected header bytes exactly as received
@@ -241,7 +241,7 @@ impl Sign1 {
     ///
     /// `body_protected` is the protected header as received; when it encodes an empty map
     /// the zero-length string is used, as §4.4 requires "if there are no protected
-    /// attributes" (`HRT-SEC-027`).
+    /// attributes" (`HRT-SEC-035`).
     pub fn to_be_signed(&self, aad: &[u8], detached: Option<&[u8]>) -> Vec<u8> {
         let protected: &[u8] = if self.protected.is_empty() {
             &[]
@@ -293,7 +293,7 @@ pub struct Verified {
     pub payload: Vec<u8>,
 }
 
-/// Verify a Hearth message (`HRT-SEC-020` … `HRT-SEC-034`): a tagged COSE_Sign1 at most
+/// Verify a Hearth message (`HRT-SEC-030` … `HRT-SEC-036`): a tagged COSE_Sign1 at most
 /// [`MAX_MESSAGE_SIZE`] bytes, protected header holding an accepted `alg` and a 16-byte
 /// `kid`, no `crit` and no content type, embedded payload, signature valid under the key
 /// `resolver` returns for the kid, with `aad` as external AAD. The unprotected header is
@@ -410,7 +410,7 @@ mod tests {
         KeyPair::from_ed25519_seed(&[7u8; 32]).expect("seed")
     }
 
-    // HRT-SEC-020, HRT-SEC-021, HRT-SEC-022
+    // HRT-SEC-020, HRT-SEC-021, HRT-SEC-022, HRT-SEC-023
     #[test]
     fn sign_then_verify() {
         let k = key();
@@ -422,7 +422,7 @@ mod tests {
         assert_eq!(v.alg, Algorithm::EdDsa);
     }
 
-    // HRT-SEC-024: the AAD binds the topic.
+    // HRT-SEC-024, HRT-SEC-034: the AAD binds the topic.
     #[test]
     fn other_topic_rejected() {
         let k = key();
@@ -433,7 +433,7 @@ mod tests {
         );
     }
 
-    // HRT-SEC-031
+    // HRT-SEC-033
     #[test]
     fn unknown_kid() {
         let k = key();
@@ -453,7 +453,7 @@ mod tests {
         assert_eq!(v.alg, Algorithm::Es256);
     }
 
-    // HRT-SEC-021: untagged messages are rejected in the profile.
+    // HRT-SEC-030: untagged messages are rejected in the profile.
     #[test]
     fn untagged_rejected() {
         let k = key();
@@ -464,7 +464,7 @@ mod tests {
         ));
     }
 
-    // HRT-SEC-028: the unprotected header is ignored.
+    // HRT-SEC-032: the unprotected header is ignored.
     #[test]
     fn unprotected_header_ignored() {
         let k = key();

@@ -238,7 +238,7 @@ mod tests {
     use super::*;
     use crate::replay::SendCounter;
 
-    // HRT-SEC-099, HRT-SEC-100
+    // HRT-SEC-091, HRT-SEC-092, HRT-SEC-093
     #[test]
     fn file_counter_store_survives_reboot() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -50,7 +50,7 @@ pub enum KeyError {
 pub const KEY_ID_LEN: usize = 16;
 
 /// A key id: the first 16 bytes of the SHA-256 COSE Key Thumbprint (RFC 9679) of a public
-/// key (`HRT-SEC-010`).
+/// key (`HRT-SEC-011`, `HRT-SEC-012`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KeyId(pub [u8; KEY_ID_LEN]);
 
@@ -175,7 +175,7 @@ impl PublicKey {
         Value::Map(entries)
     }
 
-    /// The key id (`HRT-SEC-010`): SHA-256 over the RFC 9679 thumbprint input, first 16
+    /// The key id (`HRT-SEC-011`): SHA-256 over the RFC 9679 thumbprint input, first 16
     /// bytes. Costs one small encoding and one hash; callers that need it often keep it.
     pub fn key_id(&self) -> KeyId {
         let encoded = cbor::encode(&self.thumbprint_value());
@@ -544,7 +544,7 @@ mod tests {
         s
     }
 
-    // HRT-SEC-010
+    // HRT-SEC-011, HRT-SEC-012
     #[test]
     fn key_id_is_thumbprint_prefix() {
         let kp = KeyPair::from_ed25519_seed(&seed()).expect("valid seed");
@@ -588,6 +588,7 @@ mod tests {
         assert_eq!(kp.public_key().verify(Algorithm::EdDsa, b"m", &sig), Ok(()));
     }
 
+    // HRT-SEC-017
     #[test]
     fn kid_mismatch_rejected() {
         let kp = KeyPair::from_ed25519_seed(&seed()).expect("valid seed");
@@ -604,6 +605,7 @@ mod tests {
         ));
     }
 
+    // HRT-SEC-008
     #[test]
     fn wrong_algorithm_for_key() {
         let kp = KeyPair::from_ed25519_seed(&seed()).expect("valid seed");

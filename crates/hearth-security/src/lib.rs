@@ -42,7 +42,7 @@ pub mod pki;
 pub mod replay;
 pub mod revocation;
 
-pub use acl::{Acl, AclEntry, AclError, AclSubject, Operation, Privilege};
+pub use acl::{check_device_signer, Acl, AclEntry, AclError, AclSubject, Operation, Privilege};
 pub use alg::Algorithm;
 pub use cert::{
     validate_chain, CertClaims, CertError, Certificate, Role, TrustStore, ValidatedChain,
@@ -55,7 +55,8 @@ pub use replay::{
 };
 pub use revocation::{RevocationError, RevocationList, RevocationSet};
 
-/// Size bounds applied to every input this crate parses (`HRT-SEC-…` "Limits").
+/// Size bounds applied to every input this crate parses (Table 6 of the security chapter,
+/// `HRT-SEC-134`).
 pub mod limits {
     /// Largest COSE_Sign1 message accepted by [`crate::verify_sign1`], in bytes.
     pub const MAX_MESSAGE_SIZE: usize = 65_536;

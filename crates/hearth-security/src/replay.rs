@@ -1,4 +1,4 @@
-//! Replay protection (`HRT-SEC-090` … `HRT-SEC-104`): the receiver's 64-entry sliding
+//! Replay protection (`HRT-SEC-090` … `HRT-SEC-103`): the receiver's 64-entry sliding
 //! window per sender (RFC 8613 §7.4, App. B.1) and the sender's counter, persisted in
 //! blocks so that a reboot never reuses a value (RFC 8613 App. B.1.1).
 
@@ -80,7 +80,7 @@ impl ReplayWindow {
         }
     }
 
-    /// Check without changing state (`HRT-SEC-092`, `HRT-SEC-093`).
+    /// Check without changing state (`HRT-SEC-097`, `HRT-SEC-098`).
     pub fn check(&self, counter: u64) -> Result<(), ReplayError> {
         let Some(highest) = self.highest else {
             return Ok(());
@@ -98,7 +98,7 @@ impl ReplayWindow {
         Ok(())
     }
 
-    /// Check and, if accepted, record `counter` (`HRT-SEC-091` … `HRT-SEC-094`). Call it
+    /// Check and, if accepted, record `counter` (`HRT-SEC-096` … `HRT-SEC-101`). Call it
     /// only after the message has been authenticated.
     pub fn accept(&mut self, counter: u64) -> Result<(), ReplayError> {
         self.check(counter)?;
@@ -221,7 +221,7 @@ impl CounterStore for MemoryCounterStore {
 /// Default number of counter values reserved per write.
 pub const DEFAULT_BLOCK: u64 = 1_000;
 
-/// A sender's message counter, persisted in blocks (`HRT-SEC-098` … `HRT-SEC-101`).
+/// A sender's message counter, persisted in blocks (`HRT-SEC-090` … `HRT-SEC-095`).
 ///
 /// On open it resumes at the persisted reservation (all values below it count as used)
 /// and reserves the next block before handing out any value; whenever the block is used
@@ -313,7 +313,7 @@ impl<S: CounterStore> SendCounter<S> {
 mod tests {
     use super::*;
 
-    // HRT-SEC-091, HRT-SEC-092, HRT-SEC-093
+    // HRT-SEC-096, HRT-SEC-097, HRT-SEC-098, HRT-SEC-099
     #[test]
     fn window_basics() {
         let mut w = ReplayWindow::new();
@@ -335,7 +335,7 @@ mod tests {
         assert_eq!(w.accept(136).map_err(|e| e.code()), Err("counter_too_old"));
     }
 
-    // HRT-SEC-099, HRT-SEC-100
+    // HRT-SEC-091, HRT-SEC-092
     #[test]
     fn counter_blocks_survive_reboot() {
         let mut c = SendCounter::open(MemoryCounterStore::default(), 10).expect("open");
@@ -366,6 +366,7 @@ mod tests {
         assert_eq!(c.next_value().expect("v"), will + 1);
     }
 
+    // HRT-SEC-095
     #[test]
     fn exhausted() {
         let store = MemoryCounterStore {

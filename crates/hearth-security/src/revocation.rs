@@ -301,7 +301,7 @@ mod tests {
         Certificate::issue(&c, None, k).expect("root")
     }
 
-    // HRT-SEC-080, HRT-SEC-083, HRT-SEC-086
+    // HRT-SEC-081, HRT-SEC-082, HRT-SEC-083, HRT-SEC-086
     #[test]
     fn issue_verify_and_rollback() {
         let k = KeyPair::from_ed25519_seed(&[1; 32]).expect("seed");

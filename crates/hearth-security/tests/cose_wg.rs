@@ -3,8 +3,8 @@
 //! verify, every `sign-fail-*` must fail, and the Sign1 examples of the EdDSA and ECDSA
 //! sets must verify. Files are in `conformance/vectors/cose-wg/`.
 //!
-//! Requirements exercised: HRT-SEC-020 (COSE_Sign1 structure), HRT-SEC-026 / HRT-SEC-027
-//! (`Sig_structure` over the protected bytes as received, empty map as zero-length),
+//! Requirements exercised: HRT-SEC-030 (COSE_Sign1 structure), HRT-SEC-035 (`Sig_structure`
+//! over the protected bytes as received; an empty map as the zero-length string),
 //! HRT-SEC-005 (unknown algorithms rejected).
 
 use std::path::{Path, PathBuf};
@@ -152,7 +152,7 @@ fn verify(example: &Json, bytes: &[u8]) -> Result<Vec<u8>, String> {
     Ok(s.payload.unwrap_or_default())
 }
 
-// HRT-SEC-020, HRT-SEC-026, HRT-SEC-027
+// HRT-SEC-005, HRT-SEC-030, HRT-SEC-035
 #[test]
 fn cose_wg_examples() {
     let mut ran = Vec::new();
@@ -212,7 +212,7 @@ fn cose_wg_examples() {
     }
 }
 
-// HRT-SEC-027: coset verifies over the protected bytes as received (h'a0'), while the
+// HRT-SEC-035: coset verifies over the protected bytes as received (h'a0'), while the
 // example was signed with the zero-length string RFC 9052 §4.4 prescribes for an empty
 // protected header; this crate's Sig_structure follows §4.4.
 #[test]

@@ -35,7 +35,7 @@ fn cert() -> Certificate {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
-    // HRT-SEC-020, HRT-SEC-024: verify(sign(m)) holds.
+    // HRT-SEC-020, HRT-SEC-024, HRT-SEC-034: verify(sign(m)) holds.
     #[test]
     fn sign_verify_round_trip(payload in proptest::collection::vec(any::<u8>(), 0..512),
                               topic in "[a-z0-9/]{0,64}") {
@@ -59,7 +59,7 @@ proptest! {
             "flip of bit {} accepted", i);
     }
 
-    // HRT-SEC-030: a different AAD (topic) is rejected.
+    // HRT-SEC-034: a different AAD (topic) is rejected.
     #[test]
     fn other_aad_rejected(a in "[a-z/]{1,32}", b in "[a-z/]{1,32}") {
         prop_assume!(a != b);
@@ -119,7 +119,7 @@ proptest! {
         }
     }
 
-    // HRT-SEC-091 … HRT-SEC-094: the window accepts each counter once, in any order
+    // HRT-SEC-096 … HRT-SEC-099: the window accepts each counter once, in any order
     // within the window, and rejects anything older than the window.
     #[test]
     fn replay_window_model(counters in proptest::collection::vec(0u64..300, 1..200)) {
@@ -140,7 +140,7 @@ proptest! {
         }
     }
 
-    // HRT-SEC-092: any permutation of a window's worth of counters is accepted once.
+    // HRT-SEC-099: any permutation of a window's worth of counters is accepted once.
     #[test]
     fn replay_window_any_order(perm in Just((0..WINDOW).collect::<Vec<_>>()).prop_shuffle()) {
         let mut w = ReplayWindow::new();

@@ -143,7 +143,7 @@ fn sign1_vectors() -> Json {
         json!({
             "name": "ed25519-basic",
             "description": "EdDSA (-8) signature with the topic as external AAD.",
-            "requirements": ["HRT-SEC-020", "HRT-SEC-021", "HRT-SEC-022", "HRT-SEC-024"],
+            "requirements": ["HRT-SEC-020", "HRT-SEC-021", "HRT-SEC-022", "HRT-SEC-023", "HRT-SEC-024"],
             "seed": h(&seed(1)),
             "keys": [key_a.clone()], "aad": h(TOPIC.as_bytes()), "message": h(&msg),
             "expected": ok_expect(&kid, -8, PAYLOAD),
@@ -160,42 +160,42 @@ fn sign1_vectors() -> Json {
         json!({
             "name": "wrong-topic",
             "description": "The same message received on another topic.",
-            "requirements": ["HRT-SEC-024", "HRT-SEC-030"],
+            "requirements": ["HRT-SEC-024", "HRT-SEC-034"],
             "keys": [key_a.clone()], "aad": h(b"d/oven-0002/report"), "message": h(&msg),
             "expected": err_expect("bad_signature"),
         }),
         json!({
             "name": "flipped-signature",
             "description": "One bit of the signature flipped.",
-            "requirements": ["HRT-SEC-030"],
+            "requirements": ["HRT-SEC-034"],
             "keys": [key_a.clone()], "aad": h(TOPIC.as_bytes()), "message": h(&flip(sig_at)),
             "expected": err_expect("bad_signature"),
         }),
         json!({
             "name": "flipped-payload",
             "description": "One bit of the payload flipped.",
-            "requirements": ["HRT-SEC-030"],
+            "requirements": ["HRT-SEC-034"],
             "keys": [key_a.clone()], "aad": h(TOPIC.as_bytes()), "message": h(&flip(payload_at)),
             "expected": err_expect("bad_signature"),
         }),
         json!({
             "name": "untagged",
             "description": "The message without tag 18.",
-            "requirements": ["HRT-SEC-021"],
+            "requirements": ["HRT-SEC-021", "HRT-SEC-030"],
             "keys": [key_a.clone()], "aad": h(TOPIC.as_bytes()), "message": h(&msg[1..]),
             "expected": err_expect("malformed"),
         }),
         json!({
             "name": "unknown-kid",
             "description": "The verifier knows another key only.",
-            "requirements": ["HRT-SEC-031"],
+            "requirements": ["HRT-SEC-033"],
             "keys": [key_b.clone()], "aad": h(TOPIC.as_bytes()), "message": h(&msg),
             "expected": err_expect("unknown_kid"),
         }),
         json!({
             "name": "fully-specified-ed25519",
             "description": "Algorithm -19 (Ed25519) is accepted on receipt.",
-            "requirements": ["HRT-SEC-003"],
+            "requirements": ["HRT-SEC-004"],
             "keys": [key_a.clone()], "aad": h(TOPIC.as_bytes()),
             "message": h(&signed_by_a(
                 protected(Some(iana::Algorithm::Ed25519), &kid.0).build(),
@@ -205,7 +205,7 @@ fn sign1_vectors() -> Json {
         json!({
             "name": "alg-only-unprotected",
             "description": "The algorithm is in the unprotected header only.",
-            "requirements": ["HRT-SEC-023"],
+            "requirements": ["HRT-SEC-023", "HRT-SEC-030", "HRT-SEC-032"],
             "keys": [key_a.clone()], "aad": h(TOPIC.as_bytes()),
             "message": h(&signed_by_a(
                 protected(None, &kid.0).build(),
@@ -225,7 +225,7 @@ fn sign1_vectors() -> Json {
         json!({
             "name": "kid-only-unprotected",
             "description": "The kid is in the unprotected header only.",
-            "requirements": ["HRT-SEC-023"],
+            "requirements": ["HRT-SEC-023", "HRT-SEC-030", "HRT-SEC-032"],
             "keys": [key_a.clone()], "aad": h(TOPIC.as_bytes()),
             "message": h(&signed_by_a(
                 protected(Some(iana::Algorithm::EdDSA), &[]).build(),
@@ -235,7 +235,7 @@ fn sign1_vectors() -> Json {
         json!({
             "name": "short-kid",
             "description": "A kid that is not 16 bytes.",
-            "requirements": ["HRT-SEC-023"],
+            "requirements": ["HRT-SEC-023", "HRT-SEC-030"],
             "keys": [key_a.clone()], "aad": h(TOPIC.as_bytes()),
             "message": h(&signed_by_a(
                 protected(Some(iana::Algorithm::EdDSA), &kid.0[..8]).build(),
@@ -245,7 +245,7 @@ fn sign1_vectors() -> Json {
         json!({
             "name": "detached-payload",
             "description": "A nil (detached) payload.",
-            "requirements": ["HRT-SEC-022"],
+            "requirements": ["HRT-SEC-022", "HRT-SEC-030"],
             "keys": [key_a.clone()], "aad": h(TOPIC.as_bytes()),
             "message": h(&signed_by_a(
                 protected(Some(iana::Algorithm::EdDSA), &kid.0).build(),
@@ -255,7 +255,7 @@ fn sign1_vectors() -> Json {
         json!({
             "name": "critical-header",
             "description": "A crit header parameter.",
-            "requirements": ["HRT-SEC-025"],
+            "requirements": ["HRT-SEC-031"],
             "keys": [key_a.clone()], "aad": h(TOPIC.as_bytes()),
             "message": h(&signed_by_a(
                 protected(Some(iana::Algorithm::EdDSA), &kid.0)
@@ -266,7 +266,7 @@ fn sign1_vectors() -> Json {
         json!({
             "name": "content-type-on-message",
             "description": "A message carrying the certificate content type.",
-            "requirements": ["HRT-SEC-025"],
+            "requirements": ["HRT-SEC-031"],
             "keys": [key_a.clone()], "aad": h(TOPIC.as_bytes()),
             "message": h(&signed_by_a(
                 protected(Some(iana::Algorithm::EdDSA), &kid.0)
@@ -277,7 +277,7 @@ fn sign1_vectors() -> Json {
         json!({
             "name": "unprotected-ignored",
             "description": "A non-empty unprotected header is ignored.",
-            "requirements": ["HRT-SEC-028"],
+            "requirements": ["HRT-SEC-032"],
             "keys": [key_a.clone()], "aad": h(TOPIC.as_bytes()),
             "message": h(&signed_by_a(
                 protected(Some(iana::Algorithm::EdDSA), &kid.0).build(),
@@ -290,7 +290,7 @@ fn sign1_vectors() -> Json {
         v.push(json!({
             "name": "es256-verify",
             "description": "ES256 (-7) with the P-256 key of RFC 9052 Appendix C; verification only (ECDSA signatures are randomized).",
-            "requirements": ["HRT-SEC-001", "HRT-SEC-002"],
+            "requirements": ["HRT-SEC-002", "HRT-SEC-003"],
             "keys": [key_p.clone()], "aad": h(TOPIC.as_bytes()),
             "message": h(&es256_message(iana::Algorithm::ES256, ES256_SIG_M7)),
             "expected": ok_expect(&pk, -7, PAYLOAD),
@@ -298,7 +298,7 @@ fn sign1_vectors() -> Json {
         v.push(json!({
             "name": "esp256-verify",
             "description": "ESP256 (-9), the fully-specified identifier, accepted on receipt.",
-            "requirements": ["HRT-SEC-003"],
+            "requirements": ["HRT-SEC-004"],
             "keys": [key_p.clone()], "aad": h(TOPIC.as_bytes()),
             "message": h(&es256_message(iana::Algorithm::ESP256, ES256_SIG_M9)),
             "expected": ok_expect(&pk, -7, PAYLOAD),
@@ -306,7 +306,7 @@ fn sign1_vectors() -> Json {
         v.push(json!({
             "name": "es256-wrong-topic",
             "description": "The ES256 message on another topic.",
-            "requirements": ["HRT-SEC-030"],
+            "requirements": ["HRT-SEC-034"],
             "keys": [key_p], "aad": h(b"d/oven-0002/report"),
             "message": h(&es256_message(iana::Algorithm::ES256, ES256_SIG_M7)),
             "expected": err_expect("bad_signature"),
@@ -617,7 +617,7 @@ fn chain_vectors() -> Json {
         chain_vector(
             "valid-device-with-root",
             "The chain may start with a copy of the trust anchor.",
-            &["HRT-SEC-064"],
+            &["HRT-SEC-064", "HRT-SEC-067"],
             &[&r],
             &[r.cert.as_bytes(), vc, device.cert.as_bytes()],
             &[],
@@ -627,7 +627,7 @@ fn chain_vectors() -> Json {
         chain_vector(
             "valid-device-p256",
             "A device with a P-256 key (signed by an Ed25519 vendor).",
-            &["HRT-SEC-001", "HRT-SEC-064"],
+            &["HRT-SEC-002", "HRT-SEC-064"],
             &[&r],
             &[vc, device_p256.cert.as_bytes()],
             &[],
@@ -637,7 +637,7 @@ fn chain_vectors() -> Json {
         chain_vector(
             "valid-gateway-controller",
             "Root → vendor → controller.",
-            &["HRT-SEC-061", "HRT-SEC-064"],
+            &["HRT-SEC-058", "HRT-SEC-061", "HRT-SEC-064"],
             &[&r],
             &[vc, gateway.cert.as_bytes()],
             &[],
@@ -707,7 +707,7 @@ fn chain_vectors() -> Json {
         chain_vector(
             "wrong-role-lab-issues-device",
             "A lab may issue nothing.",
-            &["HRT-SEC-062"],
+            &["HRT-SEC-062", "HRT-SEC-069"],
             &[&r],
             &[lab.cert.as_bytes(), by_lab.cert.as_bytes()],
             &[],
@@ -717,7 +717,7 @@ fn chain_vectors() -> Json {
         chain_vector(
             "wrong-role-root-issues-device",
             "A root may not issue a device.",
-            &["HRT-SEC-060"],
+            &["HRT-SEC-060", "HRT-SEC-069"],
             &[&r],
             &[by_root.cert.as_bytes()],
             &[],
@@ -727,7 +727,7 @@ fn chain_vectors() -> Json {
         chain_vector(
             "vendor-mismatch",
             "Vendor 0xFFF1 issued a device of vendor 0xFFF2.",
-            &["HRT-SEC-063"],
+            &["HRT-SEC-063", "HRT-SEC-069"],
             &[&r],
             &[vc, other_vendor.cert.as_bytes()],
             &[],
@@ -747,7 +747,7 @@ fn chain_vectors() -> Json {
         chain_vector(
             "revoked",
             "The vendor's revocation list names the device key.",
-            &["HRT-SEC-083"],
+            &["HRT-SEC-072", "HRT-SEC-083"],
             &[&r],
             &[vc, device.cert.as_bytes()],
             &[(&vendor, crl.clone())],
@@ -783,20 +783,20 @@ fn chain_vectors() -> Json {
 fn replay_vectors() -> Json {
     let step = |c: u64, e: &str| json!({"counter": c, "expected": e});
     let v = vec![
-        json!({"name": "in-order", "requirements": ["HRT-SEC-091"],
+        json!({"name": "in-order", "requirements": ["HRT-SEC-096", "HRT-SEC-097"],
             "steps": [step(0, "accepted"), step(1, "accepted"), step(2, "accepted"), step(2, "replayed")]}),
-        json!({"name": "first-counter-any-value", "requirements": ["HRT-SEC-094"],
+        json!({"name": "first-counter-any-value", "requirements": ["HRT-SEC-100"],
             "steps": [step(5000, "accepted"), step(4999, "accepted"), step(5000, "replayed")]}),
-        json!({"name": "out-of-order-within-window", "requirements": ["HRT-SEC-092"],
+        json!({"name": "out-of-order-within-window", "requirements": ["HRT-SEC-097", "HRT-SEC-098", "HRT-SEC-099"],
             "steps": [step(100, "accepted"), step(98, "accepted"), step(99, "accepted"),
                       step(37, "accepted"), step(98, "replayed"), step(101, "accepted"), step(37, "counter_too_old")]}),
-        json!({"name": "window-edge", "requirements": ["HRT-SEC-092", "HRT-SEC-093"],
+        json!({"name": "window-edge", "requirements": ["HRT-SEC-098", "HRT-SEC-099"],
             "steps": [step(200, "accepted"), step(137, "accepted"), step(136, "counter_too_old"),
                       step(137, "replayed"), step(201, "accepted"), step(138, "accepted"), step(137, "counter_too_old")]}),
-        json!({"name": "jump-clears-window", "requirements": ["HRT-SEC-093"],
+        json!({"name": "jump-clears-window", "requirements": ["HRT-SEC-098"],
             "steps": [step(10, "accepted"), step(1000, "accepted"), step(10, "counter_too_old"),
                       step(999, "accepted"), step(937, "accepted"), step(936, "counter_too_old")]}),
-        json!({"name": "large-counters", "requirements": ["HRT-SEC-090"],
+        json!({"name": "large-counters", "requirements": ["HRT-SEC-096", "HRT-SEC-098"],
             "steps": [step(u64::MAX - 1, "accepted"), step(u64::MAX - 64, "accepted"),
                       step(u64::MAX - 65, "counter_too_old"), step(u64::MAX - 1, "replayed")]}),
     ];
