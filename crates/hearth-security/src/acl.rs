@@ -327,6 +327,8 @@ mod tests {
             },
             leaf_kid: *k.key_id(),
             ca_kids: vec![KeyId([2; 16]), KeyId([1; 16])],
+            valid_from: 0,
+            valid_until: 1,
         }
     }
 

@@ -116,6 +116,9 @@ pub enum CertError {
     /// The trust store is full.
     #[error("trust store holds the maximum of {0} anchors")]
     TrustStoreFull(usize),
+    /// The table of validated signers ([`crate::Peers`]) is full.
+    #[error("the signer table holds the maximum of {0} chains")]
+    PeersFull(usize),
     /// Signing failed while issuing.
     #[error("issuing failed: {0}")]
     Key(#[from] KeyError),
@@ -137,6 +140,7 @@ impl CertError {
             Self::Revoked { .. } => "revoked",
             Self::ChainLength { .. } => "chain_length",
             Self::TrustStoreFull(_) => "trust_store_full",
+            Self::PeersFull(_) => "peers_full",
             Self::Key(_) => "key",
         }
     }
@@ -672,6 +676,11 @@ pub struct ValidatedChain {
     /// Key ids of the certificate authorities above the leaf, nearest first, ending with
     /// the trust anchor.
     pub ca_kids: Vec<KeyId>,
+    /// The latest `nbf` of the chain, trust anchor included.
+    pub valid_from: u64,
+    /// The earliest `exp` of the chain, trust anchor included: the chain is valid while
+    /// `valid_from <= now < valid_until`.
+    pub valid_until: u64,
 }
 
 impl ValidatedChain {
@@ -688,6 +697,23 @@ impl ValidatedChain {
     /// The trust anchor's key id.
     pub fn root_kid(&self) -> Option<&KeyId> {
         self.ca_kids.last()
+    }
+
+    /// Whether every certificate of the chain is valid at `now` (`HRT-SEC-075`).
+    pub const fn is_valid_at(&self, now: u64) -> bool {
+        self.valid_from <= now && now < self.valid_until
+    }
+
+    /// The (issuer key id, subject key id) pair of every certificate of the chain, leaf
+    /// first; what revocation lists are matched against.
+    pub fn links(&self) -> impl Iterator<Item = (KeyId, KeyId)> + '_ {
+        let subjects = core::iter::once(self.leaf_kid).chain(self.ca_kids.iter().copied());
+        self.ca_kids.iter().copied().zip(subjects)
+    }
+
+    /// Whether `revoked` revokes any certificate of the chain.
+    pub fn is_revoked(&self, revoked: &RevocationSet) -> bool {
+        self.links().any(|(i, s)| revoked.is_revoked(&i, &s))
     }
 }
 
@@ -728,6 +754,8 @@ pub fn validate_chain(
         ))
     })?;
     root.check_validity(now)?;
+    let mut valid_from = root.claims.not_before;
+    let mut valid_until = root.claims.expires;
     let mut issuer = root;
     let mut ca_kids = vec![*root.subject_kid()];
     for (i, cert) in chain.iter().enumerate() {
@@ -749,6 +777,8 @@ pub fn validate_chain(
         if i + 1 < chain.len() {
             ca_kids.push(*cert.subject_kid());
         }
+        valid_from = valid_from.max(cert.claims.not_before);
+        valid_until = valid_until.min(cert.claims.expires);
         issuer = cert;
     }
     ca_kids.reverse();
@@ -756,6 +786,8 @@ pub fn validate_chain(
         leaf: issuer.claims.clone(),
         leaf_kid: *issuer.subject_kid(),
         ca_kids,
+        valid_from,
+        valid_until,
     })
 }
 

@@ -20,11 +20,13 @@
 //!
 //! **How data flows.** A sender holds a [`key::KeyPair`] (or any [`cose::Signer`], e.g. a
 //! secure element), takes the next value of its [`replay::SendCounter`], encodes its
-//! message and calls [`cose::sign1`] with the topic as AAD. A receiver calls
-//! [`cose::verify_sign1`] with a [`cose::KeyResolver`] that maps key ids to keys whose
-//! certificate chains it has validated with [`cert::validate_chain`]; it then checks the
-//! signer's privilege with [`acl::Acl::check`], and only then feeds the message counter to
-//! the sender's [`replay::ReplayWindow`]. Every failure is a typed error that names its
+//! message and calls [`cose::sign1`] with the topic as AAD. A receiver validates each
+//! signer's certificate chain once with [`cert::validate_chain`] and keeps the result in
+//! [`peers::Peers`]; per message it calls [`cose::verify_sign1`] with `peers.at(now)` as the
+//! [`cose::KeyResolver`], looks up the signer's chain, checks the signer's role and
+//! privilege with [`acl::Acl::authorize`] (requests) or [`acl::check_device_signer`]
+//! (device messages), and only then feeds the message counter to the sender's
+//! [`replay::ReplayWindow`] (in a [`replay::ReplayTable`]) and acts on the payload. Every failure is a typed error that names its
 //! cause; none of them changes any state except where documented (a replay window only
 //! moves on success).
 
@@ -38,6 +40,7 @@ pub mod cose;
 pub mod diag;
 pub mod fs;
 pub mod key;
+pub mod peers;
 pub mod pki;
 pub mod replay;
 pub mod revocation;
@@ -49,6 +52,7 @@ pub use cert::{
 };
 pub use cose::{sign1, verify_sign1, KeyResolver, Sign1, Signer, Verified, VerifyError};
 pub use key::{KeyError, KeyId, KeyPair, PublicKey};
+pub use peers::{Peers, PeersAt};
 pub use replay::{
     CounterError, CounterStore, MemoryCounterStore, ReplayError, ReplayTable, ReplayWindow,
     SendCounter,
@@ -76,6 +80,8 @@ pub mod limits {
     pub const MAX_KEY_SIZE: usize = 512;
     /// Largest text claim (subject, issuer, device type, model), in bytes.
     pub const MAX_TEXT_CLAIM: usize = 128;
+    /// Largest number of validated signers held by one [`crate::Peers`] table.
+    pub const MAX_PEERS: usize = 4_096;
     /// Largest number of senders tracked by one [`crate::ReplayTable`].
     pub const MAX_REPLAY_SENDERS: usize = 4_096;
 }
