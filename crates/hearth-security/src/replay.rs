@@ -2,7 +2,7 @@
 //! window per sender (RFC 8613 §7.4, App. B.1) and the sender's counter, persisted in
 //! blocks so that a reboot never reuses a value (RFC 8613 App. B.1.1).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::key::KeyId;
 use crate::limits::MAX_REPLAY_SENDERS;
@@ -233,6 +233,8 @@ pub struct SendCounter<S: CounterStore> {
     next: u64,
     reserved_until: u64,
     block: u64,
+    /// Values handed out by [`SendCounter::reserve_ahead`]; `next_value` steps over them.
+    ahead: BTreeSet<u64>,
 }
 
 impl<S: CounterStore> SendCounter<S> {
@@ -245,6 +247,7 @@ impl<S: CounterStore> SendCounter<S> {
             next,
             reserved_until: next,
             block,
+            ahead: BTreeSet::new(),
         };
         me.reserve()?;
         Ok(me)
@@ -262,6 +265,11 @@ impl<S: CounterStore> SendCounter<S> {
 
     /// The next counter value; persists a new block first when needed.
     pub fn next_value(&mut self) -> Result<u64, CounterError> {
+        // Never hand out a value already given to a message reserved ahead.
+        while self.ahead.first() == Some(&self.next) {
+            self.ahead.pop_first();
+            self.next = self.next.checked_add(1).ok_or(CounterError::Exhausted)?;
+        }
         if self.next >= self.reserved_until {
             self.reserve()?;
         }
@@ -278,7 +286,8 @@ impl<S: CounterStore> SendCounter<S> {
     /// Reserve the value `gap` above the next one for a message that may be sent later, such
     /// as an MQTT will, and persist so that after a reboot counting resumes above it.
     /// [`next_value`](Self::next_value) keeps handing out the values below it until
-    /// [`skip_past`](Self::skip_past) moves beyond it (`HRT-SEC-098` … `HRT-SEC-101`).
+    /// [`skip_past`](Self::skip_past) moves beyond it, and never hands out the reserved
+    /// value itself (`HRT-SEC-090` … `HRT-SEC-093`).
     pub fn reserve_ahead(&mut self, gap: u64) -> Result<u64, CounterError> {
         let value = self
             .next
@@ -289,6 +298,7 @@ impl<S: CounterStore> SendCounter<S> {
             self.store.store(until)?;
             self.reserved_until = until;
         }
+        self.ahead.insert(value);
         Ok(value)
     }
 
@@ -297,6 +307,7 @@ impl<S: CounterStore> SendCounter<S> {
         if self.next <= value {
             self.next = value.checked_add(1).ok_or(CounterError::Exhausted)?;
         }
+        self.ahead.retain(|&a| a > value);
         if self.next >= self.reserved_until {
             self.reserve()?;
         }
@@ -348,6 +359,16 @@ mod tests {
         // Reboot: resume at the reservation, never below.
         let mut c = SendCounter::open(store, 10).expect("reopen");
         assert_eq!(c.next_value().expect("next"), 30);
+    }
+
+    // HRT-SEC-090
+    #[test]
+    fn a_value_reserved_ahead_is_never_handed_out_again() {
+        let mut c = SendCounter::open(MemoryCounterStore::default(), 10).expect("open");
+        let will = c.reserve_ahead(3).expect("reserve");
+        assert_eq!(will, 3);
+        let got: Vec<u64> = (0..5).map(|_| c.next_value().expect("v")).collect();
+        assert_eq!(got, [0, 1, 2, 4, 5]);
     }
 
     #[test]
