@@ -552,8 +552,11 @@ mod tests {
         let encoded = cbor::encode(&kp.public_key().thumbprint_value());
         // {1: 1, -1: 6, -2: h'…'}
         assert_eq!(hex::encode(&encoded[..7]), "a3010120062158");
+        assert_eq!(encoded.len(), 40);
         let digest = ring::digest::digest(&ring::digest::SHA256, &encoded);
         assert_eq!(&digest.as_ref()[..16], kp.key_id().as_bytes());
+        // The example of the security chapter, §4.2.
+        assert_eq!(kp.key_id().to_hex(), "866eefbd6718c8846cd7ddfe43fc74ab");
     }
 
     // HRT-SEC-015
