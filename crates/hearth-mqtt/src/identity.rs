@@ -96,7 +96,7 @@ impl Identity {
         let claims = cred.cert.claims();
         Ok(Self {
             id: claims.subject.clone(),
-            vendor_id: claims.vendor_id.and_then(|v| u16::try_from(v).ok()),
+            vendor_id: claims.vendor_id,
             key: Arc::new(cred.key),
             chain,
             trust,

@@ -123,6 +123,43 @@ impl<S: CounterStore> Sender<S> {
         self.seal_message(&msg, topic)
     }
 
+    /// Seal `body` with a counter reserved earlier by [`reserve_ahead`](Self::reserve_ahead),
+    /// e.g. an offline status handed to the broker as a will.
+    pub fn seal_reserved(
+        &self,
+        body: Body,
+        topic: &str,
+        envelope: &Envelope,
+        counter: u64,
+    ) -> Result<Vec<u8>, SealError> {
+        let msg = Message {
+            version: PROTOCOL_VERSION,
+            sender: self.id.clone(),
+            counter,
+            time_ms: envelope.time_ms,
+            request_id: envelope.request_id,
+            target: envelope.target.clone(),
+            chain: if envelope.with_chain {
+                self.chain.clone()
+            } else {
+                Vec::new()
+            },
+            body,
+        };
+        self.seal_message(&msg, topic)
+    }
+
+    /// Reserve a counter value `gap` above the next one (persisted), for a message that may
+    /// be delivered later than everything sent before it.
+    pub fn reserve_ahead(&mut self, gap: u64) -> Result<u64, SealError> {
+        Ok(self.counter.reserve_ahead(gap)?)
+    }
+
+    /// Continue numbering above `counter`.
+    pub fn skip_past(&mut self, counter: u64) -> Result<(), SealError> {
+        Ok(self.counter.skip_past(counter)?)
+    }
+
     /// Encode and sign an already numbered message.
     pub fn seal_message(&self, msg: &Message, topic: &str) -> Result<Vec<u8>, SealError> {
         seal(msg, topic, self.signer.as_ref(), &self.limits)

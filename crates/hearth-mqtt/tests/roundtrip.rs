@@ -1,0 +1,173 @@
+//! Device and Controller runtimes over a real broker: the embedded one, or the broker named by
+//! `HEARTH_TEST_BROKER` (CI runs mosquitto).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use hearth_model::{Path, StatusCode, Value};
+use hearth_mqtt::{DeviceAddr, Update};
+use hearth_security::acl::Privilege;
+
+const LEVEL: Path = Path::new(0, 9, 1);
+const ON: Path = Path::new(0, 3, 1);
+const FW_CHECK: Path = Path::new(0, 19, 1);
+const FW_START: Path = Path::new(0, 19, 2);
+
+fn fan_addr() -> DeviceAddr {
+    DeviceAddr::new(0xFFF1, "fan-bedroom-01")
+}
+
+async fn wait_online(ctl: &hearth_mqtt::Controller, addr: &DeviceAddr) {
+    let found = ctl
+        .wait_for(Duration::from_secs(10), |devices| {
+            devices
+                .iter()
+                .any(|d| &d.addr == addr && d.online == Some(true) && d.description.is_some())
+        })
+        .await;
+    assert!(found, "device {addr} not discovered: {:?}", ctl.devices());
+}
+
+/// HRT-MQTT discovery, HRT-MSG request/response, HRT-MOD-044 constraint errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discover_describe_read_write_invoke() {
+    let (url, _broker) = broker();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = pki(dir.path());
+    let (device, memory) = start_device(
+        &url,
+        dir.path(),
+        fan_description(),
+        acl_for_root(&pki, Privilege::Operate),
+    );
+    let ctl = controller(&url, dir.path()).await;
+    let addr = fan_addr();
+    wait_online(&ctl, &addr).await;
+
+    let view = ctl.device(&addr).expect("known");
+    assert_eq!(view.description, Some(fan_description()));
+    assert_eq!(view.description_problems, None);
+    assert_eq!(view.device_type.as_deref(), Some("fan"));
+
+    let read = ctl.read(&addr, vec![LEVEL, ON]).await.expect("read");
+    assert_eq!(read[0].status, StatusCode::Success);
+    assert_eq!(read[0].value, Some(Value::Int(1)));
+
+    let mut updates = ctl.updates();
+    let written = ctl
+        .write(&addr, vec![(LEVEL, Value::Int(7)), (ON, Value::Bool(true))])
+        .await
+        .expect("write");
+    assert_eq!(
+        written,
+        vec![(LEVEL, StatusCode::Success), (ON, StatusCode::Success)]
+    );
+    assert_eq!(memory.get(&LEVEL), Some(Value::Int(7)));
+    // The change is reported.
+    let reported = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(Update::Report { values, .. }) = updates.recv().await {
+                if values.contains(&(LEVEL, Value::Int(7))) {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(reported.is_ok(), "no report of the write");
+
+    // Out of range: constraint-error, nothing changes.
+    let bad = ctl
+        .write(&addr, vec![(LEVEL, Value::Int(13))])
+        .await
+        .expect("write answered");
+    assert_eq!(bad, vec![(LEVEL, StatusCode::ConstraintError)]);
+    assert_eq!(memory.get(&LEVEL), Some(Value::Int(7)));
+    // Wrong type, read-only, unknown path.
+    let bad = ctl
+        .write(
+            &addr,
+            vec![
+                (LEVEL, Value::Bool(true)),
+                (Path::new(0, 1, 1), Value::Text("x".into())),
+                (Path::new(5, 9, 1), Value::Int(1)),
+            ],
+        )
+        .await
+        .expect("write answered");
+    assert_eq!(
+        bad.iter().map(|r| r.1).collect::<Vec<_>>(),
+        vec![
+            StatusCode::InvalidType,
+            StatusCode::ReadOnly,
+            StatusCode::UnsupportedComponent
+        ]
+    );
+
+    let invoked = ctl
+        .invoke(&addr, FW_CHECK, Value::Null)
+        .await
+        .expect("invoke");
+    assert_eq!(invoked.status, StatusCode::Success);
+    assert_eq!(memory.invoked.lock().expect("lock").len(), 1);
+    // Starting a firmware update needs the manage privilege.
+    let denied = ctl
+        .invoke(&addr, FW_START, Value::Null)
+        .await
+        .expect("answered");
+    assert_eq!(denied.status, StatusCode::Unauthorized);
+    assert_eq!(memory.invoked.lock().expect("lock").len(), 1);
+
+    assert!(device.stats().requests >= 5);
+    device.shutdown().await;
+    ctl.shutdown().await;
+}
+
+/// A controller outside the ACL gets `unauthorized` and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_controller_outside_the_acl_changes_nothing() {
+    let (url, _broker) = broker();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let _pki = pki(dir.path());
+    let empty = hearth_security::acl::Acl::from_entries(vec![]).expect("acl");
+    let (device, memory) = start_device(&url, dir.path(), fan_description(), empty);
+    let ctl = controller(&url, dir.path()).await;
+    let addr = fan_addr();
+    wait_online(&ctl, &addr).await;
+    let answer = ctl
+        .write(&addr, vec![(LEVEL, Value::Int(5))])
+        .await
+        .expect("answered");
+    assert_eq!(answer, vec![(LEVEL, StatusCode::Unauthorized)]);
+    assert_eq!(memory.get(&LEVEL), Some(Value::Int(1)));
+    assert_eq!(device.stats().rejected.get("unauthorized"), Some(&1));
+    device.shutdown().await;
+    ctl.shutdown().await;
+}
+
+/// Killing the device's connection makes the broker publish its will: offline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orderly_shutdown_and_a_lost_connection_both_mark_the_device_offline() {
+    let (url, _broker) = broker();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = pki(dir.path());
+    let (device, _memory) = start_device(
+        &url,
+        dir.path(),
+        fan_description(),
+        acl_for_root(&pki, Privilege::Operate),
+    );
+    let ctl = controller(&url, dir.path()).await;
+    let addr = fan_addr();
+    wait_online(&ctl, &addr).await;
+    device.shutdown().await;
+    let offline = ctl
+        .wait_for(Duration::from_secs(10), |d| {
+            d.iter().any(|v| v.addr == addr && v.online == Some(false))
+        })
+        .await;
+    assert!(offline, "offline status not seen: {:?}", ctl.device(&addr));
+    ctl.shutdown().await;
+}
