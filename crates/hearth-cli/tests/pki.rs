@@ -125,6 +125,57 @@ fn flipped_byte_is_rejected() {
     }
 }
 
+// HRT-SEC-072, HRT-SEC-081, HRT-SEC-083
+#[test]
+fn revoked_device_is_rejected() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    init(dir);
+    issue_device(dir, &dir.join("fridge"));
+    let crl = dir.join("vendor.crl");
+    let o = hearth(&[
+        "pki",
+        "revoke",
+        "--issuer-cert",
+        p(&dir.join("vendor.cert")),
+        "--issuer-key",
+        p(&dir.join("vendor.key")),
+        "--cert",
+        p(&dir.join("fridge.cert")),
+        "--out",
+        p(&crl),
+    ]);
+    assert!(o.status.success(), "revoke: {o:?}");
+    let (vendor, fridge) = (dir.join("vendor.cert"), dir.join("fridge.cert"));
+    let root = dir.join("root.cert");
+    let args = [
+        "pki",
+        "verify",
+        "--trust",
+        p(&root),
+        "--crl",
+        p(&crl),
+        p(&vendor),
+        p(&fridge),
+    ];
+    let o = hearth(&args);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(stdout(&o).contains("revoked"), "{o:?}");
+    // The vendor itself is not revoked by its own list.
+    let o = hearth(&[
+        "pki",
+        "verify",
+        "--trust",
+        p(&root),
+        "--crl",
+        p(&crl),
+        p(&dir.join("vendor.cert")),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let shown = hearth(&["pki", "show", p(&crl)]);
+    assert!(stdout(&shown).starts_with("revocation list"), "{shown:?}");
+}
+
 // HRT-SEC-065
 #[test]
 fn other_root_is_rejected() {

@@ -7,7 +7,7 @@ pub use ring::rand::{SecureRandom, SystemRandom};
 use crate::alg::Algorithm;
 use crate::cert::{CertClaims, CertError, Certificate, Role, TrustStore, ValidatedChain};
 use crate::key::KeyPair;
-use crate::revocation::RevocationSet;
+use crate::revocation::{RevocationError, RevocationList, RevocationSet};
 
 /// Seconds per day.
 pub const DAY: u64 = 86_400;
@@ -177,6 +177,70 @@ pub fn verify_chain_bytes(
         .map(|c| Certificate::from_bytes(c))
         .collect::<Result<Vec<_>, _>>()?;
     crate::cert::validate_chain(&trust, &certs, now, &RevocationSet::new())
+}
+
+/// Errors of [`verify_chain_with_revocations`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PkiError {
+    /// The chain is invalid.
+    #[error(transparent)]
+    Cert(#[from] CertError),
+    /// A revocation list is invalid.
+    #[error("revocation list: {0}")]
+    Revocation(#[from] RevocationError),
+}
+
+impl PkiError {
+    /// Stable short code (that of the wrapped error).
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Cert(e) => e.code(),
+            Self::Revocation(e) => e.code(),
+        }
+    }
+}
+
+/// Like [`verify_chain_bytes`], applying signed revocation lists. Each list is verified
+/// against the CA that signed it, which has to be a trust anchor or a CA of the chain.
+pub fn verify_chain_with_revocations(
+    roots: &[&[u8]],
+    chain: &[&[u8]],
+    lists: &[&[u8]],
+    now: u64,
+) -> Result<ValidatedChain, PkiError> {
+    let mut trust = TrustStore::new();
+    for r in roots {
+        trust.add_root_bytes(r)?;
+    }
+    if chain.len() > crate::limits::MAX_CHAIN_LEN + 1 {
+        return Err(CertError::ChainLength {
+            len: chain.len(),
+            max: crate::limits::MAX_CHAIN_LEN,
+        }
+        .into());
+    }
+    let certs = chain
+        .iter()
+        .map(|c| Certificate::from_bytes(c))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Validate first without lists, so that the CAs the lists are checked against are
+    // known to be trustworthy.
+    crate::cert::validate_chain(&trust, &certs, now, &RevocationSet::new())?;
+    let mut revoked = RevocationSet::new();
+    for list in lists {
+        let kid = RevocationList::signer_kid(list)?;
+        let issuer = trust
+            .get(&kid)
+            .or_else(|| certs.iter().find(|c| *c.subject_kid() == kid))
+            .ok_or_else(|| {
+                RevocationError::UntrustedIssuer(format!(
+                    "signer {kid} is neither a trust anchor nor a CA of the chain"
+                ))
+            })?;
+        revoked.add(list, issuer, now)?;
+    }
+    Ok(crate::cert::validate_chain(&trust, &certs, now, &revoked)?)
 }
 
 #[cfg(test)]

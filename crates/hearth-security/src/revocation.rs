@@ -194,6 +194,12 @@ impl RevocationList {
         )?)
     }
 
+    /// The key id of the CA that signed an encoded list (parsed, not verified): used to
+    /// find the CA certificate to verify it against.
+    pub fn signer_kid(bytes: &[u8]) -> Result<KeyId, RevocationError> {
+        Ok(ProfileSign1::parse(bytes, MAX_REVOCATION_LIST_SIZE, Some(CRL_CONTENT_TYPE))?.kid)
+    }
+
     /// Parse and verify a signed list against the CA certificate `issuer` (which the
     /// caller trusts: a trust anchor or a CA of a validated chain) at time `now`.
     pub fn verify(bytes: &[u8], issuer: &Certificate, now: u64) -> Result<Self, RevocationError> {

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use hearth_security::pki::{self, IssueRequest, TestPki, CERT_DAYS};
-use hearth_security::{diag, fs, Algorithm, Role};
+use hearth_security::{diag, fs, Algorithm, KeyId, RevocationList, Role};
 
 /// Arguments of `hearth pki`.
 #[derive(Debug, clap::Args)]
@@ -58,6 +58,27 @@ enum PkiCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Sign a revocation list of the issuer's certificates.
+    Revoke {
+        /// Certificate of the issuing CA (root or vendor).
+        #[arg(long)]
+        issuer_cert: PathBuf,
+        /// Private key of the issuing CA.
+        #[arg(long)]
+        issuer_key: PathBuf,
+        /// Certificate to revoke (its subject key id is listed); may be repeated.
+        #[arg(long)]
+        cert: Vec<PathBuf>,
+        /// Key id (32 hexadecimal digits) to revoke; may be repeated.
+        #[arg(long)]
+        kid: Vec<String>,
+        /// Days until the next update.
+        #[arg(long, default_value_t = 30)]
+        days: u64,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print a certificate, revocation list or key in CBOR diagnostic notation with its
     /// decoded claims (private keys are redacted).
     Show {
@@ -73,6 +94,9 @@ enum PkiCommand {
         /// Certificates, leaf last.
         #[arg(required = true)]
         certs: Vec<PathBuf>,
+        /// Revocation list to apply; may be repeated.
+        #[arg(long)]
+        crl: Vec<PathBuf>,
         /// Validation time in seconds since the Unix epoch (default: now).
         #[arg(long)]
         at: Option<u64>,
@@ -143,6 +167,37 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        PkiCommand::Revoke {
+            issuer_cert,
+            issuer_key,
+            cert,
+            kid,
+            days,
+            out,
+        } => {
+            let issuer = fs::read_credential(&issuer_cert, &issuer_key)?;
+            let mut revoked = std::collections::BTreeSet::new();
+            for c in &cert {
+                revoked.insert(*fs::read_cert(c)?.subject_kid());
+            }
+            for k in &kid {
+                let Some(k) = KeyId::from_hex(k) else {
+                    bail!("{k:?} is not a key id of 32 hexadecimal digits");
+                };
+                revoked.insert(k);
+            }
+            let now = now()?;
+            let list = RevocationList {
+                issuer: issuer.cert.claims().subject.clone(),
+                this_update: now,
+                next_update: now.saturating_add(days.max(1).saturating_mul(pki::DAY)),
+                revoked,
+            };
+            let bytes = list.issue(&issuer.cert, &issuer.key)?;
+            fs::write_public(&out, &bytes)?;
+            println!("{} ({} key ids)", out.display(), list.revoked.len());
+            Ok(ExitCode::SUCCESS)
+        }
         PkiCommand::Show { file } => {
             let bytes = fs::read_any(&file)?;
             let text =
@@ -150,7 +205,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             print!("{text}");
             Ok(ExitCode::SUCCESS)
         }
-        PkiCommand::Verify { trust, certs, at } => {
+        PkiCommand::Verify {
+            trust,
+            certs,
+            crl,
+            at,
+        } => {
             let at = match at {
                 Some(t) => t,
                 None => now()?,
@@ -163,9 +223,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             for c in &certs {
                 chain.push(fs::read_any(c)?);
             }
+            let mut lists = Vec::with_capacity(crl.len());
+            for l in &crl {
+                lists.push(fs::read_any(l)?);
+            }
             let roots: Vec<&[u8]> = roots.iter().map(Vec::as_slice).collect();
             let chain: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
-            match pki::verify_chain_bytes(&roots, &chain, at) {
+            let lists: Vec<&[u8]> = lists.iter().map(Vec::as_slice).collect();
+            match pki::verify_chain_with_revocations(&roots, &chain, &lists, at) {
                 Ok(v) => {
                     println!(
                         "valid: {} {:?} (key id {})",
