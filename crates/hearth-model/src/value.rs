@@ -28,9 +28,9 @@ pub enum Value {
     /// Opaque bytes.
     Bytes(Vec<u8>),
     /// A list of values.
-    List(Vec<Value>),
+    List(Vec<Self>),
     /// A struct: field id → value.
-    Struct(BTreeMap<u16, Value>),
+    Struct(BTreeMap<u16, Self>),
 }
 
 impl Value {
@@ -190,7 +190,6 @@ mod tests {
         assert!(v.depth() > MAX_DEPTH);
         assert!(v.depth() <= MAX_DEPTH + 2);
         // Drop a deep value without overflowing the stack.
-        let mut v = v;
         while let Value::List(mut items) = v {
             v = items.pop().unwrap_or(Value::Null);
         }

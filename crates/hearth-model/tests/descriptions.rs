@@ -230,25 +230,38 @@ const MUTATIONS: &[(&str, Mutation)] = &[
     }),
     ("device-type rule broken", |c, d| {
         let dt = c.device_type(d.device_type)?.clone();
-        for spec in &dt.components {
-            for rule in &spec.rules {
-                let cap = c.capability_named(&rule.capability)?;
-                let pid = cap.property_named(&rule.property)?.id;
-                let comp = d.components.iter_mut().find(|k| k.id == spec.id)?;
-                let inst = comp
-                    .capabilities
-                    .iter_mut()
-                    .find(|i| i.capability == cap.id)?;
-                let k = inst.constraints.iter_mut().find(|k| k.property == pid)?;
-                if let Some(limit) = rule.max_step {
-                    k.step = Some(limit * 2);
-                } else if let Some([lo, _]) = rule.cover {
-                    k.min = Some(lo + 100);
-                } else if let Some([lo, _]) = rule.within {
-                    k.min = Some(lo - 100);
-                }
-                return Some("HRT-MOD-032");
+        let rules = dt
+            .components
+            .iter()
+            .flat_map(|spec| spec.rules.iter().map(move |r| (spec.id, r)));
+        for (component, rule) in rules {
+            let Some(cap) = c.capability_named(&rule.capability) else {
+                continue;
+            };
+            let Some(pid) = cap.property_named(&rule.property).map(|p| p.id) else {
+                continue;
+            };
+            let Some(comp) = d.components.iter_mut().find(|k| k.id == component) else {
+                continue;
+            };
+            let Some(inst) = comp
+                .capabilities
+                .iter_mut()
+                .find(|i| i.capability == cap.id)
+            else {
+                continue;
+            };
+            let Some(k) = inst.constraints.iter_mut().find(|k| k.property == pid) else {
+                continue;
+            };
+            if let Some(limit) = rule.max_step {
+                k.step = Some(limit * 2);
+            } else if let Some([lo, _]) = rule.cover {
+                k.min = Some(lo + 100);
+            } else if let Some([lo, _]) = rule.within {
+                k.min = Some(lo - 100);
             }
+            return Some("HRT-MOD-032");
         }
         None
     }),

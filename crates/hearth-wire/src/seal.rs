@@ -288,7 +288,7 @@ struct OnePeer<'a>(&'a KeyId, &'a PublicKey);
 
 impl KeyResolver for OnePeer<'_> {
     fn resolve(&self, kid: &KeyId) -> Option<PublicKey> {
-        (kid == self.0).then(|| self.1.clone())
+        (kid == self.0).then_some(*self.1)
     }
 }
 
@@ -349,7 +349,7 @@ impl Receiver {
         certs.reverse();
         let validated = validate_chain(&self.trust, &certs, now, &self.revoked)?;
         certs.reverse();
-        let key = validated.leaf.key.clone();
+        let key = validated.leaf.key;
         let kid = validated.leaf_kid;
         let peer = Arc::new(Peer {
             chain: validated,

@@ -136,22 +136,19 @@ pub(super) fn load(files: &[(&str, &str)]) -> Result<Catalog, CatalogError> {
             issues.add(&format!("enums/{name}.toml"), "is missing");
         }
     }
-    match enums.get("status-code") {
-        Some((file, def)) => {
-            let table: Vec<(u16, &str)> = def
-                .values
-                .iter()
-                .map(|v| (v.code, v.name.as_str()))
-                .collect();
-            let generated: Vec<(u16, &str)> = StatusCode::ALL
-                .iter()
-                .map(|s| (s.code(), s.name()))
-                .collect();
-            if table != generated {
-                issues.add(file, "differs from the generated StatusCode type; rebuild");
-            }
+    if let Some((file, def)) = enums.get("status-code") {
+        let table: Vec<(u16, &str)> = def
+            .values
+            .iter()
+            .map(|v| (v.code, v.name.as_str()))
+            .collect();
+        let generated: Vec<(u16, &str)> = StatusCode::ALL
+            .iter()
+            .map(|s| (s.code(), s.name()))
+            .collect();
+        if table != generated {
+            issues.add(file, "differs from the generated StatusCode type; rebuild");
         }
-        None => {}
     }
 
     let ctx = Ctx {

@@ -55,7 +55,7 @@ pub enum TypeSpec {
     /// A list of at most `max_count` items of one type.
     List {
         /// The item type.
-        items: Box<TypeSpec>,
+        items: Box<Self>,
         /// Maximum number of items.
         max_count: u32,
     },
