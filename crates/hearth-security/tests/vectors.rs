@@ -8,11 +8,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use coset::{iana, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable};
-use hearth_security::cert::{CertClaims, Role};
+use hearth_security::cert::{CertClaims, Role, ValidatedChain};
 use hearth_security::{
     sign1, validate_chain, verify_sign1, Certificate, KeyId, KeyPair, PublicKey, ReplayWindow,
     RevocationList, RevocationSet, TrustStore,
 };
+use hearth_security::{Acl, AclEntry, AclSubject, Operation, Privilege};
 use serde_json::{json, Value as Json};
 
 const FORMAT: &str = "hearth-security-vectors/1";
@@ -803,12 +804,165 @@ fn replay_vectors() -> Json {
     json!({"format": FORMAT, "kind": "replay", "vectors": v})
 }
 
+// ---------------------------------------------------------------------------------------
+
+const OPERATIONS: [(&str, Operation); 6] = [
+    ("read", Operation::Read),
+    ("write", Operation::Write),
+    ("invoke", Operation::Invoke),
+    ("manage-acl", Operation::ManageAcl),
+    ("manage-trust", Operation::ManageTrust),
+    ("manage-firmware", Operation::ManageFirmware),
+];
+
+fn acl_vectors() -> Json {
+    let kid = |n: u8| KeyId(<[u8; 16]>::try_from(&seed(n)[..16]).expect("16"));
+    let (ctrl, other, vendor_ca, root) = (kid(40), kid(41), kid(42), kid(43));
+    let key = |k: KeyId, p: Privilege| AclEntry {
+        subject: AclSubject::Key(k),
+        privilege: p,
+    };
+    let ca = |k: KeyId, p: Privilege| AclEntry {
+        subject: AclSubject::Ca(k),
+        privilege: p,
+    };
+    let acl = |entries: Vec<AclEntry>| h(&Acl::from_entries(entries).expect("acl").to_cbor());
+    let signer = |leaf: KeyId, role: Role, cas: &[KeyId]| {
+        json!({"leaf_kid": h(&leaf.0), "role": role.name(),
+               "ca_kids": cas.iter().map(|k| h(&k.0)).collect::<Vec<_>>()})
+    };
+    let gateway = signer(ctrl, Role::Controller, &[vendor_ca, root]);
+    let app = signer(ctrl, Role::Controller, &[root]);
+    let device = signer(ctrl, Role::Device, &[vendor_ca, root]);
+    let ok = || json!({"result": "ok"});
+    let case = |name: &str, req: &[&str], acl: &Json, signer: &Json, op: &str, e: Json| {
+        json!({"name": name, "requirements": req, "acl": acl, "signer": signer,
+               "operation": op, "expected": e})
+    };
+    let view_key = acl(vec![key(ctrl, Privilege::View)]);
+    let operate_ca = acl(vec![ca(vendor_ca, Privilege::Operate)]);
+    let mixed = acl(vec![
+        ca(root, Privilege::View),
+        key(ctrl, Privilege::Operate),
+        key(other, Privilege::Manage),
+    ]);
+    let manage_key = acl(vec![key(ctrl, Privilege::Manage)]);
+    let mut v = vec![
+        case(
+            "key-view-read",
+            &["HRT-SEC-111", "HRT-SEC-119"],
+            &view_key,
+            &app,
+            "read",
+            ok(),
+        ),
+        case(
+            "key-view-write",
+            &["HRT-SEC-114", "HRT-SEC-119"],
+            &view_key,
+            &app,
+            "write",
+            err_expect("insufficient_privilege"),
+        ),
+        case(
+            "ca-operate-invoke",
+            &["HRT-SEC-112", "HRT-SEC-119"],
+            &operate_ca,
+            &gateway,
+            "invoke",
+            ok(),
+        ),
+        case(
+            "ca-not-in-chain",
+            &["HRT-SEC-112", "HRT-SEC-114"],
+            &operate_ca,
+            &app,
+            "read",
+            err_expect("unauthorized"),
+        ),
+        case(
+            "highest-entry-wins",
+            &["HRT-SEC-113"],
+            &mixed,
+            &app,
+            "write",
+            ok(),
+        ),
+        case(
+            "highest-entry-still-short",
+            &["HRT-SEC-113", "HRT-SEC-119"],
+            &mixed,
+            &app,
+            "manage-acl",
+            err_expect("insufficient_privilege"),
+        ),
+        case(
+            "manage-firmware",
+            &["HRT-SEC-119"],
+            &manage_key,
+            &app,
+            "manage-firmware",
+            ok(),
+        ),
+        case(
+            "manage-trust",
+            &["HRT-SEC-119"],
+            &manage_key,
+            &gateway,
+            "manage-trust",
+            ok(),
+        ),
+        case(
+            "device-as-requester",
+            &["HRT-SEC-120"],
+            &manage_key,
+            &device,
+            "read",
+            err_expect("wrong_signer"),
+        ),
+        case(
+            "empty-acl",
+            &["HRT-SEC-114"],
+            &acl(vec![]),
+            &app,
+            "read",
+            err_expect("unauthorized"),
+        ),
+    ];
+    let too_many: Vec<AclEntry> = (0..=64u8)
+        .map(|i| key(kid(100 + i / 2), Privilege::View))
+        .collect();
+    let mut encoded = vec![0x98, 65];
+    for e in &too_many {
+        let one = Acl::from_entries(vec![*e]).expect("one").to_cbor();
+        encoded.extend_from_slice(&one[1..]);
+    }
+    v.push(case(
+        "too-many-entries",
+        &["HRT-SEC-116"],
+        &h(&encoded),
+        &app,
+        "read",
+        err_expect("too_many_entries"),
+    ));
+    v.push(case(
+        "malformed-entry",
+        &["HRT-SEC-118"],
+        &h(&[0x81, 0xa1, 0x02, 0x07]),
+        &app,
+        "read",
+        err_expect("malformed"),
+    ));
+    json!({"format": FORMAT, "kind": "acl", "vectors": v})
+}
+
 fn generate() -> BTreeMap<&'static str, String> {
     let mut files = BTreeMap::new();
     for (name, v) in [
         ("sign1.json", sign1_vectors()),
         ("chains.json", chain_vectors()),
         ("replay.json", replay_vectors()),
+        ("acl.json", acl_vectors()),
     ] {
         let mut text = serde_json::to_string_pretty(&v).expect("json");
         text.push('\n');
@@ -940,6 +1094,51 @@ fn check_replay(v: &Json) {
     }
 }
 
+fn check_acl(v: &Json) {
+    let name = v["name"].as_str().expect("name");
+    let s = &v["signer"];
+    let kid = |j: &Json| KeyId::from_hex(j.as_str().expect("hex")).expect("kid");
+    let role = Role::from_name(s["role"].as_str().expect("role")).expect("role");
+    let chain = ValidatedChain {
+        leaf: CertClaims {
+            issuer: "issuer".into(),
+            subject: "signer".into(),
+            issued_at: 0,
+            not_before: 0,
+            expires: 1,
+            key: *ed(1).public_key(),
+            role,
+            vendor_id: None,
+            device_type: None,
+            model: None,
+        },
+        leaf_kid: kid(&s["leaf_kid"]),
+        ca_kids: s["ca_kids"]
+            .as_array()
+            .expect("ca_kids")
+            .iter()
+            .map(kid)
+            .collect(),
+        valid_from: 0,
+        valid_until: 1,
+    };
+    let op = v["operation"].as_str().expect("operation");
+    let (_, op) = OPERATIONS
+        .iter()
+        .find(|(n, _)| *n == op)
+        .expect("known operation");
+    let got = Acl::from_cbor(&unhex(&v["acl"])).and_then(|acl| acl.authorize(&chain, *op));
+    let e = &v["expected"];
+    match e["result"].as_str() {
+        Some("ok") => assert_eq!(got, Ok(()), "{name}"),
+        _ => assert_eq!(
+            got.map_err(|e| e.code()).err(),
+            e["error"].as_str(),
+            "{name}"
+        ),
+    }
+}
+
 #[test]
 fn vectors_hold() {
     let s = load("sign1.json");
@@ -951,6 +1150,9 @@ fn vectors_hold() {
     let r = load("replay.json");
     assert!(!r.is_empty());
     r.iter().for_each(check_replay);
+    let a = load("acl.json");
+    assert!(a.len() >= 10);
+    a.iter().for_each(check_acl);
 }
 
 /// Prints fresh ES256 signatures for the constants above (run with `--ignored
