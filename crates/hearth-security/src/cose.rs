@@ -184,10 +184,16 @@ fn malformed(detail: impl Into<String>) -> VerifyError {
 impl Sign1 {
     /// Parse a COSE_Sign1, tagged (18) or untagged, bounded by [`MAX_MESSAGE_SIZE`].
     pub fn parse(bytes: &[u8]) -> Result<Self, VerifyError> {
-        Self::parse_bounded(bytes, MAX_MESSAGE_SIZE)
+        Self::parse_bounded(bytes, MAX_MESSAGE_SIZE, true)
     }
 
-    pub(crate) fn parse_bounded(bytes: &[u8], max: usize) -> Result<Self, VerifyError> {
+    /// `decode_unprotected: false` only checks that the unprotected header is a map and
+    /// leaves [`Sign1::unprotected`] empty: the Hearth profile ignores it (`HRT-SEC-032`).
+    pub(crate) fn parse_bounded(
+        bytes: &[u8],
+        max: usize,
+        decode_unprotected: bool,
+    ) -> Result<Self, VerifyError> {
         if bytes.len() > max {
             return Err(VerifyError::TooLarge {
                 len: bytes.len(),
@@ -217,7 +223,13 @@ impl Sign1 {
                 "protected",
             )?
         };
-        let unprotected = parse_header(unprotected, "unprotected")?;
+        let unprotected = if decode_unprotected {
+            parse_header(unprotected, "unprotected")?
+        } else if matches!(unprotected, Value::Map(_)) {
+            coset::Header::default()
+        } else {
+            return Err(malformed("unprotected header is not a map"));
+        };
         let payload = match payload {
             Value::Bytes(p) => Some(p),
             Value::Null => None,
@@ -340,7 +352,7 @@ impl ProfileSign1 {
         max: usize,
         content_type: Option<&str>,
     ) -> Result<Self, VerifyError> {
-        let sign1 = Sign1::parse_bounded(bytes, max)?;
+        let sign1 = Sign1::parse_bounded(bytes, max, false)?;
         if !sign1.tagged {
             return Err(malformed("COSE_Sign1 tag 18 missing"));
         }
@@ -462,6 +474,23 @@ mod tests {
             verify_sign1(&msg[1..], b"t", k.public_key()),
             Err(VerifyError::Malformed(_))
         ));
+    }
+
+    // HRT-SEC-032: the unprotected header is ignored, even when coset could not decode it.
+    #[test]
+    fn undecodable_unprotected_header_ignored() {
+        let k = key();
+        let msg = sign1(&k, b"p", b"t").expect("sign");
+        // Replace the empty unprotected map (a0) by {4: h''}, an empty kid coset refuses.
+        let pos = msg
+            .windows(2)
+            .position(|w| w == [0xa0, 0x41])
+            .expect("unprotected map");
+        let mut bad = msg[..pos].to_vec();
+        bad.extend_from_slice(&[0xa1, 0x04, 0x40]);
+        bad.extend_from_slice(&msg[pos + 1..]);
+        assert!(Sign1::parse(&bad).is_err());
+        assert!(verify_sign1(&bad, b"t", k.public_key()).is_ok());
     }
 
     // HRT-SEC-032: the unprotected header is ignored.
