@@ -46,6 +46,9 @@ pub struct ControllerConfig {
     pub request_timeout: Duration,
     /// How long [`Controller::connect`] waits for the broker.
     pub connect_timeout: Duration,
+    /// A persistent session name: the broker then keeps this controller's subscriptions and
+    /// queues its QoS 1 messages while it is disconnected. `None` uses a clean session.
+    pub session: Option<String>,
 }
 
 impl ControllerConfig {
@@ -63,6 +66,7 @@ impl ControllerConfig {
             keep_alive: Duration::from_secs(30),
             request_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(10),
+            session: None,
         }
     }
 }
@@ -86,7 +90,12 @@ pub struct DeviceView {
     pub model: Option<String>,
     desc_counter: u64,
     status_counter: u64,
+    /// Event numbers seen during the current boot (a device re-sends unacknowledged events).
+    seen_events: std::collections::BTreeSet<u64>,
 }
+
+/// How many recent event numbers a controller remembers per device to drop re-sent copies.
+const SEEN_EVENTS: usize = 4096;
 
 /// Something verified that happened on the bus.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,11 +214,14 @@ impl Controller {
         let receiver = Receiver::new(identity.trust.clone());
         let mut suffix = [0u8; 4];
         let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut suffix);
-        let client_id = format!("hc-{}-{:08x}", identity.id, u32::from_be_bytes(suffix));
+        let client_id = match &config.session {
+            Some(name) => format!("hc-{}-{name}", identity.id),
+            None => format!("hc-{}-{:08x}", identity.id, u32::from_be_bytes(suffix)),
+        };
         let mut options =
             MqttOptions::new(client_id, config.broker.host.clone(), config.broker.port);
         options.set_keep_alive(config.keep_alive);
-        options.set_clean_session(true);
+        options.set_clean_session(config.session.is_none());
         options.set_max_packet_size(crate::broker::MAX_PAYLOAD, crate::broker::MAX_PAYLOAD);
         let (client, mut eventloop) = AsyncClient::new(options, 4096);
 
@@ -609,6 +621,7 @@ impl Runtime {
             model: None,
             desc_counter: 0,
             status_counter: 0,
+            seen_events: std::collections::BTreeSet::new(),
         });
         view.device_type = device_type;
         view.model = model;
@@ -638,6 +651,9 @@ impl Runtime {
                     return;
                 }
                 view.status_counter = msg.counter;
+                if view.boot_id != Some(status.boot_id) {
+                    view.seen_events.clear();
+                }
                 let online = status.availability == Availability::Online;
                 view.online = Some(online);
                 view.boot_id = Some(status.boot_id);
@@ -647,7 +663,14 @@ impl Runtime {
                     boot_id: status.boot_id,
                 }
             }
+            (Channel::Event, Body::Event(ref e)) if view.seen_events.contains(&e.number) => return,
             (Channel::Report, body @ Body::Report(_)) | (Channel::Event, body @ Body::Event(_)) => {
+                if let Body::Event(e) = &body {
+                    view.seen_events.insert(e.number);
+                    if view.seen_events.len() > SEEN_EVENTS {
+                        view.seen_events.pop_first();
+                    }
+                }
                 if let Some(desc) = &view.description {
                     let check = Message { body, ..msg };
                     if let Err((path, err)) = check_device_message(catalog, desc, &check) {

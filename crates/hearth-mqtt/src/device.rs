@@ -146,6 +146,7 @@ enum Command {
         critical: bool,
     },
     Shutdown(oneshot::Sender<()>),
+    Kill(oneshot::Sender<()>),
 }
 
 /// A handle to a running device.
@@ -191,6 +192,15 @@ impl DeviceHandle {
     /// A snapshot of the traffic counters.
     pub fn stats(&self) -> DeviceStats {
         self.stats.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Stop at once without a DISCONNECT, as a power loss would: the broker publishes the
+    /// will. The counter file keeps the next start from reusing a counter.
+    pub async fn kill(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Command::Kill(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
     }
 
     /// Publish the offline status, disconnect and stop.
@@ -252,6 +262,7 @@ impl Device {
             receiver,
             boot_id: u64::from_be_bytes(boot),
             will: 0,
+            will_registered: false,
             connected: false,
             sent: VecDeque::new(),
             inflight: HashMap::new(),
@@ -270,7 +281,7 @@ impl Device {
 }
 
 struct PendingEvent {
-    bytes: Vec<u8>,
+    event: EventBody,
     critical: bool,
 }
 
@@ -285,6 +296,8 @@ struct Runtime<H: Handler> {
     receiver: Receiver,
     boot_id: u64,
     will: u64,
+    /// Whether the broker holds the current will (a connection was accepted with it).
+    will_registered: bool,
     connected: bool,
     /// Event numbers (or None) of publishes handed to the client, in order, awaiting a packet id.
     sent: VecDeque<Option<u64>>,
@@ -368,11 +381,15 @@ impl<H: Handler> Runtime<H> {
                         self.stat(|s| s.connected = false);
                         self.sent.clear();
                         self.inflight.clear();
-                        // The will may have been published: count on from above it, and arm a new one.
-                        let will = self.will;
-                        if self.sender.skip_past(will).is_err() || self.arm_will(eventloop).is_err() {
-                            tracing::error!(device = %self.addr, "send counter exhausted or unwritable; stopping");
-                            return;
+                        // If the broker held the will it may publish it: count on from above
+                        // it, and arm a new one for the next connection.
+                        if self.will_registered {
+                            self.will_registered = false;
+                            let will = self.will;
+                            if self.sender.skip_past(will).is_err() || self.arm_will(eventloop).is_err() {
+                                tracing::error!(device = %self.addr, "send counter exhausted or unwritable; stopping");
+                                return;
+                            }
                         }
                         let jitter = Duration::from_millis(u64::from(self.boot_id as u16 % 200));
                         tokio::time::sleep(backoff + jitter).await;
@@ -403,6 +420,10 @@ impl<H: Handler> Runtime<H> {
                         let _ = done.send(());
                         return;
                     }
+                    Some(Command::Kill(done)) => {
+                        let _ = done.send(());
+                        return;
+                    }
                     None => return,
                 },
             }
@@ -411,6 +432,7 @@ impl<H: Handler> Runtime<H> {
 
     fn on_connect(&mut self) {
         self.connected = true;
+        self.will_registered = true;
         self.stat(|s| {
             s.connected = true;
             s.connects += 1;
@@ -451,14 +473,32 @@ impl<H: Handler> Runtime<H> {
             }),
             false,
         );
-        let pending: Vec<(u64, Vec<u8>)> = self
+        // Events not yet acknowledged go out again, sealed afresh: their old counters may lie
+        // below what receivers have accepted since (the will, for one). Receivers drop copies
+        // by event number.
+        let pending: Vec<EventBody> = self
             .pending_events
-            .iter()
-            .map(|(n, e)| (*n, e.bytes.clone()))
+            .values()
+            .map(|e| e.event.clone())
             .collect();
-        let topic = self.topics.full(&self.rel(Channel::Event));
-        for (number, bytes) in pending {
-            self.publish_raw(&topic, bytes, false, Some(number));
+        for event in pending {
+            self.publish_event(event);
+        }
+    }
+
+    fn publish_event(&mut self, event: EventBody) {
+        let number = event.number;
+        let rel = self.rel(Channel::Event);
+        let envelope = Envelope {
+            time_ms: Some(unix_now_ms()),
+            ..Envelope::default()
+        };
+        match self.sender.seal(Body::Event(event), &rel, &envelope) {
+            Ok(bytes) => {
+                let topic = self.topics.full(&rel);
+                self.publish_raw(&topic, bytes, false, Some(number));
+            }
+            Err(err) => tracing::error!(device = %self.addr, "sealing an event: {err}"),
         }
     }
 
@@ -522,26 +562,6 @@ impl<H: Handler> Runtime<H> {
     fn emit(&mut self, path: Path, fields: Value, critical: bool) {
         let number = self.event_number;
         self.event_number += 1;
-        let rel = self.rel(Channel::Event);
-        let envelope = Envelope {
-            time_ms: Some(unix_now_ms()),
-            ..Envelope::default()
-        };
-        let bytes = match self.sender.seal(
-            Body::Event(EventBody {
-                path,
-                number,
-                fields,
-            }),
-            &rel,
-            &envelope,
-        ) {
-            Ok(b) => b,
-            Err(err) => {
-                tracing::error!(device = %self.addr, "sealing an event: {err}");
-                return;
-            }
-        };
         if self.pending_events.len() >= self.max_pending_events {
             let victim = self
                 .pending_events
@@ -553,17 +573,21 @@ impl<H: Handler> Runtime<H> {
                 tracing::warn!(device = %self.addr, "event buffer full: dropped event {n}");
             }
         }
+        let event = EventBody {
+            path,
+            number,
+            fields,
+        };
         self.pending_events.insert(
             number,
             PendingEvent {
-                bytes: bytes.clone(),
+                event: event.clone(),
                 critical,
             },
         );
         self.stat(|s| s.events += 1);
         if self.connected {
-            let topic = self.topics.full(&rel);
-            self.publish_raw(&topic, bytes, false, Some(number));
+            self.publish_event(event);
         }
     }
 

@@ -15,8 +15,8 @@ const ON: Path = Path::new(0, 3, 1);
 const FW_CHECK: Path = Path::new(0, 19, 1);
 const FW_START: Path = Path::new(0, 19, 2);
 
-fn fan_addr() -> DeviceAddr {
-    DeviceAddr::new(0xFFF1, "fan-bedroom-01")
+fn fan_addr(id: &str) -> DeviceAddr {
+    DeviceAddr::new(0xFFF1, id)
 }
 
 async fn wait_online(ctl: &hearth_mqtt::Controller, addr: &DeviceAddr) {
@@ -39,15 +39,15 @@ async fn discover_describe_read_write_invoke() {
     let (device, memory) = start_device(
         &url,
         dir.path(),
-        fan_description(),
+        fan("fan-rt-1"),
         acl_for_root(&pki, Privilege::Operate),
     );
     let ctl = controller(&url, dir.path()).await;
-    let addr = fan_addr();
+    let addr = fan_addr("fan-rt-1");
     wait_online(&ctl, &addr).await;
 
     let view = ctl.device(&addr).expect("known");
-    assert_eq!(view.description, Some(fan_description()));
+    assert_eq!(view.description, Some(fan("fan-rt-1")));
     assert_eq!(view.description_problems, None);
     assert_eq!(view.device_type.as_deref(), Some("fan"));
 
@@ -132,9 +132,9 @@ async fn a_controller_outside_the_acl_changes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let _pki = pki(dir.path());
     let empty = hearth_security::acl::Acl::from_entries(vec![]).expect("acl");
-    let (device, memory) = start_device(&url, dir.path(), fan_description(), empty);
+    let (device, memory) = start_device(&url, dir.path(), fan("fan-rt-2"), empty);
     let ctl = controller(&url, dir.path()).await;
-    let addr = fan_addr();
+    let addr = fan_addr("fan-rt-2");
     wait_online(&ctl, &addr).await;
     let answer = ctl
         .write(&addr, vec![(LEVEL, Value::Int(5))])
@@ -156,11 +156,11 @@ async fn an_orderly_shutdown_and_a_lost_connection_both_mark_the_device_offline(
     let (device, _memory) = start_device(
         &url,
         dir.path(),
-        fan_description(),
+        fan("fan-rt-3"),
         acl_for_root(&pki, Privilege::Operate),
     );
     let ctl = controller(&url, dir.path()).await;
-    let addr = fan_addr();
+    let addr = fan_addr("fan-rt-3");
     wait_online(&ctl, &addr).await;
     device.shutdown().await;
     let offline = ctl

@@ -2,6 +2,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod proxy;
+
 use std::collections::BTreeMap;
 use std::path::Path as FsPath;
 use std::sync::{Arc, Mutex};
@@ -25,6 +27,13 @@ pub fn pki(dir: &FsPath) -> TestPki {
     .expect("test PKI");
     write_test_pki(dir, &pki).expect("write PKI");
     pki
+}
+
+/// The fan fixture under another device id, so tests sharing a broker do not collide.
+pub fn fan(id: &str) -> Description {
+    let mut d = fan_description();
+    d.device_id = id.into();
+    d
 }
 
 /// The fan description used by the tests (the model crate's fixture).
