@@ -245,11 +245,8 @@ async fn collect_events(
     let mut numbers = BTreeSet::new();
     let _ = tokio::time::timeout(within, async {
         while numbers.len() < want {
-            match updates.recv().await {
-                Ok(Update::Event { event, .. }) => {
-                    numbers.insert(event.number);
-                }
-                _ => {}
+            if let Ok(Update::Event { event, .. }) = updates.recv().await {
+                numbers.insert(event.number);
             }
         }
     })
