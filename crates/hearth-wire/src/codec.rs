@@ -90,6 +90,9 @@ pub enum DecodeError {
         /// The limit.
         max: usize,
     },
+    /// A key the structure does not define, where unknown keys are not allowed.
+    #[error("{0}: unknown key")]
+    UnknownKey(&'static str),
     /// A protocol version this implementation does not speak.
     #[error("protocol version {0} is not supported")]
     Version(u64),
@@ -363,6 +366,8 @@ pub fn parse_cbor(bytes: &[u8], limits: &Limits) -> Result<Cbor, DecodeError> {
 /// The fields of a CBOR map with unsigned integer keys; other keys are ignored.
 struct Fields<'a> {
     entries: Vec<(u64, &'a Cbor)>,
+    /// Whether the map had keys that are not unsigned integers (ignored unless closed).
+    foreign: bool,
 }
 
 impl<'a> Fields<'a> {
@@ -374,17 +379,29 @@ impl<'a> Fields<'a> {
             });
         };
         let mut entries: Vec<(u64, &Cbor)> = Vec::with_capacity(m.len());
+        let mut foreign = false;
         for (k, v) in m {
-            if let Cbor::Integer(i) = k {
-                if let Ok(k) = u64::try_from(*i) {
+            match k {
+                Cbor::Integer(i) if u64::try_from(*i).is_ok() => {
+                    let k = u64::try_from(*i).unwrap_or_default();
                     if entries.iter().any(|(e, _)| *e == k) {
                         return Err(DecodeError::DuplicateKey(field));
                     }
                     entries.push((k, v));
                 }
+                _ => foreign = true,
             }
         }
-        Ok(Self { entries })
+        Ok(Self { entries, foreign })
+    }
+
+    /// Reject keys outside `known`: the description is a closed structure ([HRT-MSG-051]).
+    fn closed(self, known: &[u64], field: &'static str) -> Result<Self, DecodeError> {
+        if self.foreign || self.entries.iter().any(|(k, _)| !known.contains(k)) {
+            Err(DecodeError::UnknownKey(field))
+        } else {
+            Ok(self)
+        }
     }
 
     fn get(&self, key: u64) -> Option<&'a Cbor> {
@@ -532,16 +549,32 @@ fn path_and_value(item: &Cbor, field: &'static str) -> Result<(Path, Value), Dec
     }
 }
 
+/// A status code; one this implementation does not know counts as `failure` ([HRT-MSG-071]).
 fn status_of(item: &Cbor, field: &'static str) -> Result<StatusCode, DecodeError> {
-    StatusCode::from_code(as_u16(item, field)?).ok_or(DecodeError::OutOfRange(field))
+    let code = as_u64(item, field)?;
+    Ok(u16::try_from(code)
+        .ok()
+        .and_then(StatusCode::from_code)
+        .unwrap_or(StatusCode::Failure))
+}
+
+/// A struct-valued field (event fields, action results): a CBOR map.
+fn struct_value(item: &Cbor, field: &'static str) -> Result<Value, DecodeError> {
+    match item {
+        Cbor::Map(_) => decode_value(item),
+        _ => Err(DecodeError::WrongType {
+            field,
+            expected: "map",
+        }),
+    }
 }
 
 fn decode_description(item: &Cbor, limits: &Limits) -> Result<Description, DecodeError> {
-    let f = Fields::of(item, "description")?;
+    let f = Fields::of(item, "description")?.closed(&[1, 2, 3, 4, 5], "description")?;
     let components = as_array(f.req(5, "components")?, "components", limits.max_entries)?
         .iter()
         .map(|c| {
-            let cf = Fields::of(c, "component")?;
+            let cf = Fields::of(c, "component")?.closed(&[1, 2, 3], "component")?;
             Ok(ComponentDescription {
                 id: as_u16(cf.req(1, "component id")?, "component id")?,
                 label: cf.get(2).map(|l| as_text(l, "label", 256)).transpose()?,
@@ -566,7 +599,8 @@ fn decode_description(item: &Cbor, limits: &Limits) -> Result<Description, Decod
 }
 
 fn decode_instance(item: &Cbor, limits: &Limits) -> Result<CapabilityInstance, DecodeError> {
-    let f = Fields::of(item, "capability instance")?;
+    let f =
+        Fields::of(item, "capability instance")?.closed(&[1, 2, 3, 4, 5], "capability instance")?;
     let list = |k, field| {
         f.get(k)
             .map(|v| id_list(v, field, limits))
@@ -589,13 +623,13 @@ fn decode_instance(item: &Cbor, limits: &Limits) -> Result<CapabilityInstance, D
 }
 
 fn decode_constraint(item: &Cbor, limits: &Limits) -> Result<Constraint, DecodeError> {
-    let f = Fields::of(item, "constraint")?;
+    let f = Fields::of(item, "constraint")?.closed(&[1, 2, 3, 4, 5, 6, 7], "constraint")?;
     let values = match f.get(7) {
         Some(v) => Some(
             as_array(v, "values", limits.max_entries)?
                 .iter()
                 .map(|e| {
-                    let ef = Fields::of(e, "value entry")?;
+                    let ef = Fields::of(e, "value entry")?.closed(&[1, 2, 3], "value entry")?;
                     Ok(EnumEntry {
                         code: as_u16(ef.req(1, "code")?, "code")?,
                         label: ef.get(2).map(|l| as_text(l, "label", 256)).transpose()?,
@@ -647,7 +681,7 @@ fn decode_body(kind: Kind, item: &Cbor, limits: &Limits) -> Result<Body, DecodeE
         Kind::Event => Body::Event(EventBody {
             path: path_of(f.req(1, "event path")?, "event path")?,
             number: as_u64(f.req(2, "event number")?, "event number")?,
-            fields: decode_value(f.req(3, "event fields")?)?,
+            fields: struct_value(f.req(3, "event fields")?, "event fields")?,
         }),
         Kind::Read => Body::Read(
             entries(1, "read paths")?
@@ -712,7 +746,7 @@ fn decode_body(kind: Kind, item: &Cbor, limits: &Limits) -> Result<Body, DecodeE
         Kind::InvokeResponse => Body::InvokeResponse(InvokeResult {
             path: path_of(f.req(1, "action path")?, "action path")?,
             status: status_of(f.req(2, "invoke status")?, "invoke status")?,
-            results: f.get(3).map(decode_value).transpose()?,
+            results: f.get(3).map(|r| struct_value(r, "results")).transpose()?,
         }),
     })
 }

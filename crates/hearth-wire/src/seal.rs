@@ -234,14 +234,19 @@ impl OpenError {
     pub fn requirement(&self) -> &'static str {
         match self {
             Self::TooLarge { .. } => "HRT-MSG-030",
-            Self::Envelope(VerifyError::BadSignature) => "HRT-SEC-020",
-            Self::Envelope(_) => "HRT-SEC-010",
+            Self::Envelope(VerifyError::BadSignature) => "HRT-SEC-034",
+            Self::Envelope(VerifyError::UnknownKid(_))
+            | Self::UnknownSigner(_)
+            | Self::ChainKeyMismatch { .. } => "HRT-SEC-033",
+            Self::Envelope(
+                VerifyError::UnsupportedAlgorithm(_) | VerifyError::AlgorithmMismatch,
+            ) => "HRT-SEC-031",
+            Self::Envelope(_) => "HRT-SEC-030",
             Self::Decode(_) => "HRT-MSG-040",
-            Self::UnknownSigner(_) | Self::Certificate(_) | Self::ChainKeyMismatch { .. } => {
-                "HRT-SEC-040"
-            }
+            Self::Certificate(_) => "HRT-SEC-064",
             Self::SenderMismatch { .. } => "HRT-MSG-011",
-            Self::Replay(_) => "HRT-SEC-060",
+            Self::Replay(ReplayError::TooOld { .. }) => "HRT-SEC-098",
+            Self::Replay(_) => "HRT-SEC-097",
         }
     }
 }
@@ -338,8 +343,8 @@ impl Receiver {
         self.peers.get(kid)
     }
 
-    /// Validate a certificate chain (leaf first) and remember the peer.
-    pub fn admit_chain(&mut self, chain: &[Vec<u8>], now: u64) -> Result<Arc<Peer>, OpenError> {
+    /// Validate a certificate chain (leaf first, as carried on the wire) at `now`.
+    pub fn validate(&self, chain: &[Vec<u8>], now: u64) -> Result<Peer, OpenError> {
         // On the wire the leaf comes first (as in COSE x5chain, RFC 9360); validation walks
         // from the trust anchor down.
         let mut certs = chain
@@ -350,21 +355,30 @@ impl Receiver {
         let validated = validate_chain(&self.trust, &certs, now, &self.revoked)?;
         certs.reverse();
         let key = validated.leaf.key;
-        let kid = validated.leaf_kid;
-        let peer = Arc::new(Peer {
+        Ok(Peer {
             chain: validated,
             key,
             certificates: certs,
-        });
-        if self.peers.len() >= MAX_PEERS {
+        })
+    }
+
+    /// Validate a certificate chain (leaf first) and remember the peer.
+    pub fn admit_chain(&mut self, chain: &[Vec<u8>], now: u64) -> Result<Arc<Peer>, OpenError> {
+        let peer = Arc::new(self.validate(chain, now)?);
+        self.remember(peer.clone());
+        Ok(peer)
+    }
+
+    fn remember(&mut self, peer: Arc<Peer>) {
+        let kid = peer.chain.leaf_kid;
+        if self.peers.len() >= MAX_PEERS && !self.peers.contains_key(&kid) {
             if let Some(old) = self.order.pop_front() {
                 self.peers.remove(&old);
             }
         }
-        if self.peers.insert(kid, peer.clone()).is_none() {
+        if self.peers.insert(kid, peer).is_none() {
             self.order.push_back(kid);
         }
-        Ok(peer)
     }
 
     /// Authenticate and decode `bytes` received on `topic` (below the root) at `now` (seconds
@@ -381,27 +395,32 @@ impl Receiver {
         let kid = KeyId::from_slice(&envelope.protected.key_id)
             .ok_or_else(|| OpenError::UnknownSigner(hex(&envelope.protected.key_id)))?;
         let cached = self.peers.get(&kid).filter(|p| p.valid_at(now)).cloned();
-        let peer = match cached {
-            Some(peer) => peer,
+        let (peer, carried) = match cached {
+            Some(peer) => (peer, false),
             None => {
-                // Decode the unauthenticated payload only to find the chain it carries; the
-                // chain is validated against the trust anchors before its key is used.
+                // Decode the unauthenticated payload only to find the chain it carries
+                // (HRT-SEC-036 allows this one use); the chain is validated against the trust
+                // anchors before its key is used, and remembered only once the signature
+                // verifies, so forged messages cannot crowd real peers out of the cache.
                 let payload = envelope.payload.as_deref().unwrap_or_default();
                 let msg = codec::decode(payload, &self.limits)?;
                 if msg.chain.is_empty() {
                     return Err(OpenError::UnknownSigner(kid.to_hex()));
                 }
-                let peer = self.admit_chain(&msg.chain, now)?;
+                let peer = self.validate(&msg.chain, now)?;
                 if peer.chain.leaf_kid != kid {
                     return Err(OpenError::ChainKeyMismatch {
                         chain: peer.chain.leaf_kid.to_hex(),
                         signer: kid.to_hex(),
                     });
                 }
-                peer
+                (Arc::new(peer), true)
             }
         };
         let verified = verify_sign1(bytes, topic.as_bytes(), &OnePeer(&kid, &peer.key))?;
+        if carried {
+            self.remember(peer.clone());
+        }
         let message = codec::decode(&verified.payload, &self.limits)?;
         codec::check_header(&message)?;
         if message.sender != peer.chain.leaf.subject {

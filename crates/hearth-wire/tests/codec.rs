@@ -147,13 +147,18 @@ fn body() -> impl Strategy<Value = Body> {
             )
         }),
         proptest::collection::vec((path(), status()), 0..5).prop_map(Body::WriteResponse),
-        (path(), status(), proptest::option::of(value())).prop_map(|(path, status, results)| {
-            Body::InvokeResponse(InvokeResult {
-                path,
-                status,
-                results,
-            })
-        }),
+        (
+            path(),
+            status(),
+            proptest::option::of(proptest::collection::btree_map(any::<u16>(), value(), 0..4))
+        )
+            .prop_map(
+                |(path, status, results)| Body::InvokeResponse(InvokeResult {
+                    path,
+                    status,
+                    results: results.map(Value::Struct)
+                }),
+            ),
     ]
 }
 
@@ -285,6 +290,92 @@ fn unknown_kind_and_version_are_typed_errors() {
     assert_eq!(
         decode(&future, &Limits::STANDARD),
         Err(DecodeError::Version(2))
+    );
+}
+
+#[test]
+fn unknown_keys_in_a_description_make_it_invalid() {
+    // HRT-MSG-051: the description is closed.
+    let msg = Message {
+        version: PROTOCOL_VERSION,
+        sender: "d".into(),
+        counter: 1,
+        time_ms: None,
+        request_id: None,
+        target: None,
+        chain: vec![],
+        body: Body::Description(Description {
+            spec_version: 1,
+            vendor_id: 1,
+            device_id: "x".into(),
+            device_type: 1,
+            components: vec![],
+        }),
+    };
+    let bytes = encode(&msg);
+    // The body map {1: 1, 2: 1, 3: "x", 4: 1, 5: []} is a5 01 01 02 01 03 61 78 04 01 05 80.
+    let at = bytes
+        .windows(8)
+        .position(|w| w == [0xa5, 0x01, 0x01, 0x02, 0x01, 0x03, 0x61, 0x78])
+        .expect("description body");
+    let mut extended = bytes.clone();
+    extended[at] = 0xa6;
+    extended.splice(at + 1..at + 1, [0x18, 0x63, 0x00]);
+    assert_eq!(
+        decode(&extended, &Limits::STANDARD),
+        Err(DecodeError::UnknownKey("description"))
+    );
+}
+
+#[test]
+fn an_unknown_status_code_counts_as_failure() {
+    // HRT-MSG-071
+    let msg = Message {
+        version: PROTOCOL_VERSION,
+        sender: "d".into(),
+        counter: 1,
+        time_ms: None,
+        request_id: Some(1),
+        target: Some("c".into()),
+        chain: vec![],
+        body: Body::WriteResponse(vec![(Path::new(0, 9, 1), StatusCode::Busy)]),
+    };
+    let mut bytes = encode(&msg);
+    let at = bytes
+        .windows(5)
+        .position(|w| w == [0x84, 0x00, 0x09, 0x01, 0x0c])
+        .expect("write result");
+    bytes[at + 4] = 0x17; // status 23: not a code of the catalog
+    match decode(&bytes, &Limits::STANDARD).expect("decodes").body {
+        Body::WriteResponse(results) => {
+            assert_eq!(results, vec![(Path::new(0, 9, 1), StatusCode::Failure)])
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn event_fields_must_be_a_map() {
+    let msg = Message {
+        version: PROTOCOL_VERSION,
+        sender: "d".into(),
+        counter: 1,
+        time_ms: None,
+        request_id: None,
+        target: None,
+        chain: vec![],
+        body: Body::Event(EventBody {
+            path: Path::new(0, 2, 1),
+            number: 0,
+            fields: Value::Int(5),
+        }),
+    };
+    assert_eq!(
+        decode(&encode(&msg), &Limits::STANDARD),
+        Err(DecodeError::WrongType {
+            field: "event fields",
+            expected: "map"
+        })
     );
 }
 

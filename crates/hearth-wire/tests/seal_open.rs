@@ -232,3 +232,30 @@ fn garbage_is_rejected_without_panic() {
         assert!(rx.open(bytes, TOPIC, NOW).is_err());
     }
 }
+
+/// HRT-MSG-081: a valid chain carried by a message whose signature fails is not remembered, so
+/// forged messages cannot fill or change the receiver's peer cache.
+#[test]
+fn a_carried_chain_is_remembered_only_after_the_signature_verifies() {
+    let f = fixture();
+    let mut tx = sender(&f, "fridge-1");
+    let mut rx = receiver(&f.pki);
+    let mut forged = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    let last = forged.len() - 1;
+    forged[last] ^= 0x01; // the signature's last byte
+    assert!(matches!(
+        rx.open(&forged, TOPIC, NOW),
+        Err(OpenError::Envelope(_))
+    ));
+    assert!(
+        rx.peer(&tx.key_id()).is_none(),
+        "chain cached before the signature verified"
+    );
+    let bare = tx
+        .seal(report(), TOPIC, &Envelope::default())
+        .expect("seal");
+    assert!(matches!(
+        rx.open(&bare, TOPIC, NOW),
+        Err(OpenError::UnknownSigner(_))
+    ));
+}
