@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hearth_model::validate::check_description;
+use hearth_model::validate::{check_description, check_value};
 use hearth_model::{Catalog, Description, Path, StatusCode, Value};
 use hearth_security::cert::Role;
 use hearth_security::replay::{CounterStore, SendCounter};
@@ -154,6 +154,9 @@ pub enum RequestError {
     /// The broker refused the publish.
     #[error("publish: {0}")]
     Publish(String),
+    /// The response carries values that do not fit the device's description.
+    #[error("invalid response: {0}")]
+    Invalid(String),
     /// The response does not answer the request.
     #[error("unexpected response: {0}")]
     Unexpected(String),
@@ -356,7 +359,18 @@ impl Controller {
             .await?
             .body
         {
-            Body::ReadResponse(results) => Ok(results),
+            Body::ReadResponse(results) => {
+                // Values that do not fit the device's description are refused (HRT-MSG-085).
+                if let Some(desc) = self.device(device).and_then(|d| d.description) {
+                    for r in &results {
+                        if let Some(v) = &r.value {
+                            check_value(Catalog::standard(), &desc, &r.path, v)
+                                .map_err(|e| RequestError::Invalid(format!("{}: {e}", r.path)))?;
+                        }
+                    }
+                }
+                Ok(results)
+            }
             other => Err(RequestError::Unexpected(other.kind().to_string())),
         }
     }
@@ -523,6 +537,10 @@ impl Runtime {
     }
 
     fn on_publish(&mut self, topic: &str, payload: &[u8], retain: bool) {
+        // An empty payload clears a retained message; it is not a Hearth message (HRT-MQTT-017).
+        if payload.is_empty() {
+            return;
+        }
         let Some(rel) = self.topics.relative(topic).map(str::to_owned) else {
             return;
         };
@@ -566,7 +584,7 @@ impl Runtime {
                     return self.reject(
                         topic,
                         "not a response addressed to this controller".into(),
-                        "HRT-MSG-012",
+                        "HRT-MSG-083",
                     );
                 }
                 let Some(id) = msg.request_id else { return };
@@ -586,11 +604,11 @@ impl Runtime {
                                 "response to a request for {device} signed by {}",
                                 msg.sender
                             ),
-                            "HRT-MSG-011",
+                            "HRT-MSG-084",
                         );
                     }
                     None => {
-                        self.reject(topic, format!("no outstanding request {id}"), "HRT-MSG-012")
+                        self.reject(topic, format!("no outstanding request {id}"), "HRT-MSG-084")
                     }
                 }
             }
@@ -687,15 +705,12 @@ impl Runtime {
                         _ => return,
                     }
                 } else {
-                    match body {
-                        Body::Report(r) => Update::Report {
-                            addr,
-                            full: r.full,
-                            values: r.values,
-                        },
-                        Body::Event(event) => Update::Event { addr, event },
-                        _ => return,
-                    }
+                    drop(devices);
+                    return self.reject(
+                        topic,
+                        "no verified description of this device yet".into(),
+                        "HRT-MSG-085",
+                    );
                 }
             }
             (_, body) => {

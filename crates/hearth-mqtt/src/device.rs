@@ -14,10 +14,11 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use hearth_model::catalog::Priority;
 use hearth_model::validate::{
     check_description, check_invoke, check_read, check_write, DescriptionErrors,
 };
-use hearth_model::{Catalog, Description, Path, StatusCode, Value};
+use hearth_model::{Catalog, Description, Path, StatusCode, Value, ValueError};
 use hearth_security::acl::Acl;
 use hearth_security::key::KeyId;
 use hearth_security::replay::{CounterStore, SendCounter};
@@ -66,7 +67,7 @@ pub struct DeviceConfig {
     pub counter: Box<dyn CounterStore + Send>,
     /// MQTT keep-alive.
     pub keep_alive: Duration,
-    /// Most events kept while unacknowledged; beyond it the oldest non-critical goes first.
+    /// Most events kept while unacknowledged; beyond it the oldest of the lowest priority goes.
     pub max_pending_events: usize,
     /// Least time between two `unauthorized` answers to the same controller.
     pub unauthorized_interval: Duration,
@@ -140,11 +141,7 @@ pub struct DeviceStats {
 
 enum Command {
     Report(Vec<(Path, Value)>),
-    Event {
-        path: Path,
-        fields: Value,
-        critical: bool,
-    },
+    Event { path: Path, fields: Value },
     Shutdown(oneshot::Sender<()>),
     Kill(oneshot::Sender<()>),
 }
@@ -171,20 +168,11 @@ impl DeviceHandle {
             .map_err(|_| DeviceError::Stopped)
     }
 
-    /// Emit an event with its fields (a struct value). Critical events are never dropped from
-    /// the pending buffer.
-    pub async fn event(
-        &self,
-        path: Path,
-        fields: Value,
-        critical: bool,
-    ) -> Result<(), DeviceError> {
+    /// Emit an event with its fields (a struct value). It is kept until the broker
+    /// acknowledges it; if the buffer fills, debug events go first, then info, never critical.
+    pub async fn event(&self, path: Path, fields: Value) -> Result<(), DeviceError> {
         self.tx
-            .send(Command::Event {
-                path,
-                fields,
-                critical,
-            })
+            .send(Command::Event { path, fields })
             .await
             .map_err(|_| DeviceError::Stopped)
     }
@@ -282,7 +270,7 @@ impl Device {
 
 struct PendingEvent {
     event: EventBody,
-    critical: bool,
+    priority: Priority,
 }
 
 struct Runtime<H: Handler> {
@@ -402,7 +390,7 @@ impl<H: Handler> Runtime<H> {
                             self.publish_body(Channel::Report, Body::Report(Report { full: false, values: changes }), false);
                         }
                     }
-                    Some(Command::Event { path, fields, critical }) => self.emit(path, fields, critical),
+                    Some(Command::Event { path, fields }) => self.emit(path, fields),
                     Some(Command::Shutdown(done)) => {
                         if self.connected {
                             let offline = Body::Status(Status { availability: Availability::Offline, boot_id: self.boot_id });
@@ -508,6 +496,13 @@ impl<H: Handler> Runtime<H> {
         let mut out = Vec::new();
         for comp in &self.description.components {
             for inst in &comp.capabilities {
+                // Vendor members are reported as the handler knows them (HRT-MSG-054).
+                for &id in inst.properties.iter().filter(|id| **id >= 0x8000) {
+                    let path = Path::new(comp.id, inst.capability, id);
+                    if let Ok(v) = self.handler.read(&path) {
+                        out.push((path, v));
+                    }
+                }
                 let Some(cap) = catalog.capability(inst.capability) else {
                     continue;
                 };
@@ -559,16 +554,24 @@ impl<H: Handler> Runtime<H> {
         }
     }
 
-    fn emit(&mut self, path: Path, fields: Value, critical: bool) {
+    fn emit(&mut self, path: Path, fields: Value) {
         let number = self.event_number;
         self.event_number += 1;
+        let priority = Catalog::standard()
+            .capability(path.capability)
+            .and_then(|c| c.event(path.member))
+            .map_or(Priority::Info, |e| e.priority);
         if self.pending_events.len() >= self.max_pending_events {
-            let victim = self
-                .pending_events
-                .iter()
-                .find(|(_, e)| !e.critical)
-                .map(|(n, _)| *n);
-            if let Some(n) = victim.or_else(|| self.pending_events.keys().next().copied()) {
+            // Drop the oldest event of the lowest priority present; a critical one only when
+            // nothing else is left (HRT-MQTT-038).
+            let lowest = self.pending_events.values().map(|e| e.priority).min();
+            let victim = lowest.and_then(|p| {
+                self.pending_events
+                    .iter()
+                    .find(|(_, e)| e.priority == p)
+                    .map(|(n, _)| *n)
+            });
+            if let Some(n) = victim {
                 self.pending_events.remove(&n);
                 tracing::warn!(device = %self.addr, "event buffer full: dropped event {n}");
             }
@@ -582,7 +585,7 @@ impl<H: Handler> Runtime<H> {
             number,
             PendingEvent {
                 event: event.clone(),
-                critical,
+                priority,
             },
         );
         self.stat(|s| s.events += 1);
@@ -600,7 +603,7 @@ impl<H: Handler> Runtime<H> {
         let Some(rel) = self.topics.relative(topic).map(str::to_owned) else {
             return;
         };
-        if rel != self.rel(Channel::Req) {
+        if rel != self.rel(Channel::Req) || payload.is_empty() {
             return;
         }
         let opened = match self.receiver.open(payload, &rel, unix_now()) {
@@ -630,7 +633,7 @@ impl<H: Handler> Runtime<H> {
                         self.last_unauthorized.clear();
                     }
                     self.last_unauthorized.insert(kid, now);
-                    let body = unauthorized_answer(&msg);
+                    let body = unauthorized_answer(&self.description, &msg);
                     self.respond(&msg, body);
                 }
                 return;
@@ -737,26 +740,42 @@ impl<H: Handler> Runtime<H> {
     }
 }
 
-/// The answer to a request the sender may not make: `unauthorized` for every path.
-fn unauthorized_answer(msg: &Message) -> Body {
+/// The answer to a request the sender may not make: a path the device does not have gets
+/// its `unsupported-…` code (existence is checked before privilege, HRT-MOD-115), every other
+/// path `unauthorized`.
+fn unauthorized_answer(desc: &Description, msg: &Message) -> Body {
+    let catalog = Catalog::standard();
     let no = StatusCode::Unauthorized;
+    let exists = |path: &Path| check_read(catalog, desc, path).map_or_else(|e| e.status(), |()| no);
     match &msg.body {
         Body::Read(paths) => Body::ReadResponse(
             paths
                 .iter()
                 .map(|p| ReadResult {
                     path: *p,
-                    status: no,
+                    status: exists(p),
                     value: None,
                 })
                 .collect(),
         ),
-        Body::Write(values) => Body::WriteResponse(values.iter().map(|(p, _)| (*p, no)).collect()),
-        Body::Invoke { path, .. } => Body::InvokeResponse(InvokeResult {
-            path: *path,
-            status: no,
-            results: None,
-        }),
+        Body::Write(values) => {
+            Body::WriteResponse(values.iter().map(|(p, _)| (*p, exists(p))).collect())
+        }
+        Body::Invoke { path, args } => {
+            let status = match check_invoke(catalog, desc, path, args) {
+                Err(
+                    e @ (ValueError::UnsupportedComponent(_)
+                    | ValueError::UnsupportedCapability(_)
+                    | ValueError::UnsupportedAction(_)),
+                ) => e.status(),
+                _ => no,
+            };
+            Body::InvokeResponse(InvokeResult {
+                path: *path,
+                status,
+                results: None,
+            })
+        }
         _ => Body::ReadResponse(Vec::new()),
     }
 }

@@ -162,7 +162,14 @@ impl Topics {
     pub fn parse(rel: &str) -> Option<Addressed> {
         let parts: Vec<&str> = rel.split('/').collect();
         match parts.as_slice() {
-            ["d", vendor, device, channel] if vendor.len() == 4 => {
+            // Vendor ids are four lower-case hex digits; any other spelling is not ours
+            // (HRT-MQTT-009).
+            ["d", vendor, device, channel]
+                if vendor.len() == 4
+                    && vendor
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+            {
                 let vendor_id = u16::from_str_radix(vendor, 16).ok()?;
                 if !hearth_model::validate::device_id_is_valid(device) {
                     return None;

@@ -76,7 +76,7 @@ async fn wait_rejected(device: &hearth_mqtt::DeviceHandle, reason: &str, count: 
     false
 }
 
-/// HRT-SEC-060 (replay) and the topic binding of the signature: a captured request replayed to
+/// HRT-SEC-097 (replay) and the topic binding of the signature: a captured request replayed to
 /// its device, or re-published on another device's topic, is dropped and changes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replayed_and_rerouted_requests_are_rejected() {
@@ -117,7 +117,7 @@ async fn replayed_and_rerouted_requests_are_rejected() {
         .await
         .expect("replay");
     assert!(
-        wait_rejected(&dev_a, "HRT-SEC-060", 1).await,
+        wait_rejected(&dev_a, "HRT-SEC-097", 1).await,
         "replay not rejected: {:?}",
         dev_a.stats()
     );
@@ -141,7 +141,7 @@ async fn replayed_and_rerouted_requests_are_rejected() {
     }
     assert_eq!(rejected(&dev_b), 1, "{:?}", dev_b.stats());
     assert!(
-        !dev_b.stats().rejected.contains_key("HRT-SEC-060"),
+        !dev_b.stats().rejected.contains_key("HRT-SEC-097"),
         "rejected for the signature, not as a replay"
     );
     assert_eq!(mem_b.get(&LEVEL), Some(Value::Int(1)));
@@ -280,14 +280,14 @@ async fn a_broker_outage_loses_no_event() {
     let mut updates = ctl.updates();
     for n in 0..10 {
         device
-            .event(FAULT_RAISED, fault_fields(n), false)
+            .event(FAULT_RAISED, fault_fields(n))
             .await
             .expect("event");
     }
     proxy.cut();
     for n in 10..20 {
         device
-            .event(FAULT_RAISED, fault_fields(n), false)
+            .event(FAULT_RAISED, fault_fields(n))
             .await
             .expect("event");
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -296,7 +296,7 @@ async fn a_broker_outage_loses_no_event() {
     proxy.restore();
     for n in 20..30 {
         device
-            .event(FAULT_RAISED, fault_fields(n), false)
+            .event(FAULT_RAISED, fault_fields(n))
             .await
             .expect("event");
     }
@@ -334,7 +334,7 @@ async fn a_mosquitto_restart_loses_no_event() {
     let mut updates = ctl.updates();
     for n in 0..10 {
         device
-            .event(FAULT_RAISED, fault_fields(n), false)
+            .event(FAULT_RAISED, fault_fields(n))
             .await
             .expect("event");
     }
@@ -342,7 +342,7 @@ async fn a_mosquitto_restart_loses_no_event() {
     broker.stop().await;
     for n in 10..20 {
         device
-            .event(FAULT_RAISED, fault_fields(n), false)
+            .event(FAULT_RAISED, fault_fields(n))
             .await
             .expect("event");
     }
@@ -350,7 +350,7 @@ async fn a_mosquitto_restart_loses_no_event() {
     broker = mosquitto.start_on(dir.path(), broker.port).await;
     for n in 20..30 {
         device
-            .event(FAULT_RAISED, fault_fields(n), false)
+            .event(FAULT_RAISED, fault_fields(n))
             .await
             .expect("event");
     }

@@ -105,7 +105,7 @@ fn a_sealed_report_opens_once() {
         opened.peer.chain.leaf.device_type.as_deref(),
         Some("refrigerator")
     );
-    // HRT-SEC-060: the same bytes again are a replay.
+    // HRT-SEC-097: the same bytes again are a replay.
     assert!(matches!(
         rx.open(&bytes, TOPIC, NOW),
         Err(OpenError::Replay(_))
