@@ -12,6 +12,7 @@
 pub mod catalog;
 pub mod description;
 pub mod path;
+pub mod text;
 pub mod validate;
 pub mod value;
 
