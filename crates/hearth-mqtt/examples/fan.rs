@@ -1,0 +1,192 @@
+//! An electric fan, written as a vendor would write its firmware against the public API.
+//!
+//! ```sh
+//! hearth pki init --dir pki
+//! hearth broker --listen 127.0.0.1:1883 &
+//! cargo run --release -p hearth-mqtt --example fan -- --broker mqtt://127.0.0.1:1883 --pki pki
+//! ```
+//!
+//! The fan declares what it is (its description), keeps its state in a small struct, and
+//! answers the runtime through [`Handler`]: reads return the state, validated writes change
+//! it. Everything else — signing, certificates, replay protection, access control, checking
+//! requests against the description, reconnecting, the will — is the runtime's job.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use clap::Parser;
+use hearth_model::{
+    CapabilityInstance, ComponentDescription, Constraint, Description, EnumEntry, Path, StatusCode,
+    Value, SPEC_VERSION,
+};
+use hearth_mqtt::{BrokerUrl, Device, DeviceConfig, Handler, Identity};
+use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege};
+use hearth_security::fs::{read_cert, FileCounterStore};
+
+// Catalog ids (see `hearth catalog fan` and `hearth catalog NAME`).
+const FAN: u16 = 8;
+const DEVICE_INFO: u16 = 1;
+const FAULTS: u16 = 2;
+const ON_OFF: u16 = 3;
+const MODE: u16 = 5;
+const FAN_CONTROL: u16 = 9;
+const AIRFLOW: u16 = 10;
+const HORIZONTAL_SWING: u16 = 2;
+const NORMAL: u16 = 0x0801;
+const NATURAL: u16 = 0x0802;
+const SLEEP: u16 = 0x0803;
+const MAX_LEVEL: i64 = 5;
+
+#[derive(Parser)]
+#[command(about = "A Hearth electric fan")]
+struct Args {
+    /// The broker, e.g. mqtt://127.0.0.1:1883.
+    #[arg(long)]
+    broker: BrokerUrl,
+    /// A PKI folder made by `hearth pki init`; the fan's own credential is kept in it.
+    #[arg(long)]
+    pki: PathBuf,
+    /// The fan's device id.
+    #[arg(long, default_value = "fan-1")]
+    id: String,
+}
+
+/// What the fan declares about itself.
+fn description(vendor_id: u16, device_id: &str) -> Description {
+    let instance =
+        |capability, properties: Vec<u16>, constraints: Vec<Constraint>| CapabilityInstance {
+            capability,
+            properties,
+            actions: vec![],
+            events: vec![],
+            constraints,
+        };
+    let modes = [NORMAL, NATURAL, SLEEP].map(EnumEntry::standard).to_vec();
+    Description {
+        spec_version: SPEC_VERSION,
+        vendor_id,
+        device_id: device_id.into(),
+        device_type: FAN,
+        components: vec![ComponentDescription {
+            id: 0,
+            label: Some("Living room fan".into()),
+            capabilities: vec![
+                instance(DEVICE_INFO, vec![], vec![]),
+                instance(FAULTS, vec![], vec![]),
+                instance(ON_OFF, vec![], vec![]),
+                instance(
+                    FAN_CONTROL,
+                    vec![],
+                    vec![Constraint {
+                        property: 1,
+                        max: Some(MAX_LEVEL),
+                        ..Constraint::default()
+                    }],
+                ),
+                instance(
+                    MODE,
+                    vec![],
+                    vec![Constraint {
+                        property: 1,
+                        values: Some(modes),
+                        ..Constraint::default()
+                    }],
+                ),
+                instance(AIRFLOW, vec![HORIZONTAL_SWING], vec![]),
+            ],
+        }],
+    }
+}
+
+/// The fan's state.
+struct Fan {
+    vendor_id: u16,
+    serial: String,
+    on: bool,
+    level: i64,
+    mode: u16,
+    swing: bool,
+}
+
+/// The fan as the runtime sees it. Writes reaching here are already authenticated,
+/// authorised and within the description, so the fan only applies them.
+#[derive(Clone)]
+struct FanHandler(Arc<Mutex<Fan>>);
+
+impl Handler for FanHandler {
+    fn read(&mut self, path: &Path) -> Result<Value, StatusCode> {
+        let fan = self.0.lock().map_err(|_| StatusCode::Failure)?;
+        Ok(match (path.capability, path.member) {
+            (DEVICE_INFO, 1) => "Example Appliances".into(),
+            (DEVICE_INFO, 2) => Value::Int(fan.vendor_id.into()),
+            (DEVICE_INFO, 3) => "Breeze".into(),
+            (DEVICE_INFO, 4) => "BR-300".into(),
+            (DEVICE_INFO, 6) => fan.serial.as_str().into(),
+            (DEVICE_INFO, 7) => "1.0.0".into(),
+            (DEVICE_INFO, 9) => "1.0".into(),
+            (FAULTS, 1) => Value::List(vec![]),
+            (ON_OFF, 1) => fan.on.into(),
+            (FAN_CONTROL, 1) => Value::Int(fan.level),
+            (MODE, 1) => Value::Int(fan.mode.into()),
+            (AIRFLOW, HORIZONTAL_SWING) => fan.swing.into(),
+            _ => return Err(StatusCode::UnsupportedProperty),
+        })
+    }
+
+    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+        let mut fan = self.0.lock().map_err(|_| StatusCode::Failure)?;
+        match (path.capability, path.member, value) {
+            (ON_OFF, 1, Value::Bool(on)) => fan.on = *on,
+            (FAN_CONTROL, 1, Value::Int(level)) => fan.level = *level,
+            (MODE, 1, Value::Int(mode)) => {
+                fan.mode = u16::try_from(*mode).map_err(|_| StatusCode::ConstraintError)?
+            }
+            (AIRFLOW, HORIZONTAL_SWING, Value::Bool(swing)) => fan.swing = *swing,
+            _ => return Err(StatusCode::UnsupportedProperty),
+        }
+        println!("{path} = {value}");
+        Ok(())
+    }
+
+    fn invoke(&mut self, _path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
+        Err(StatusCode::UnsupportedAction) // the fan has no actions
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let identity = Identity::provision_device(&args.pki, &args.id, "fan", "BR-300")?;
+    let vendor_id = identity
+        .vendor_id
+        .ok_or_else(|| anyhow::anyhow!("the device certificate names no vendor id"))?;
+    // Every controller certified under this PKI's root may operate the fan.
+    let root = read_cert(&args.pki.join("root.cert"))?;
+    let acl = Acl::from_entries(vec![AclEntry {
+        subject: AclSubject::Ca(*root.subject_kid()),
+        privilege: Privilege::Operate,
+    }])?;
+    let counter = Box::new(FileCounterStore::new(Identity::counter_path(
+        &args.pki, &args.id, true,
+    )));
+    let state = Fan {
+        vendor_id,
+        serial: format!("BR300-{}", args.id),
+        on: false,
+        level: 1,
+        mode: NORMAL,
+        swing: false,
+    };
+    let config = DeviceConfig::new(
+        args.broker.clone(),
+        identity,
+        description(vendor_id, &args.id),
+        acl,
+        counter,
+    );
+    let device = Device::spawn(config, FanHandler(Arc::new(Mutex::new(state))))?;
+    println!("fan {} serving on {}", device.addr(), args.broker);
+    tokio::signal::ctrl_c().await?;
+    device.shutdown().await;
+    Ok(())
+}
