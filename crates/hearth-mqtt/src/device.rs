@@ -24,12 +24,13 @@ use hearth_security::key::KeyId;
 use hearth_security::replay::{CounterStore, SendCounter};
 use hearth_wire::policy::required_privilege;
 use hearth_wire::{
-    Availability, Body, Envelope, EventBody, InvokeResult, Message, ReadResult, Receiver, Report,
-    SealError, Sender, Status,
+    Availability, Body, Envelope, EventBody, InvokeResult, Message, OpenError, ReadResult,
+    Receiver, Report, SealError, Sender, Status,
 };
 use rumqttc::{AsyncClient, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet, QoS};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::fault::FaultInjection;
 use crate::identity::{unix_now, unix_now_ms, DynStore, Identity};
 use crate::topic::{Channel, DeviceAddr, Topics};
 use crate::url::BrokerUrl;
@@ -71,6 +72,9 @@ pub struct DeviceConfig {
     pub max_pending_events: usize,
     /// Least time between two `unauthorized` answers to the same controller.
     pub unauthorized_interval: Duration,
+    /// Deliberate deviations, for the simulator's fault profiles only.
+    #[cfg(feature = "fault-injection")]
+    pub faults: FaultInjection,
 }
 
 impl DeviceConfig {
@@ -92,6 +96,8 @@ impl DeviceConfig {
             keep_alive: Duration::from_secs(30),
             max_pending_events: 1024,
             unauthorized_interval: Duration::from_secs(1),
+            #[cfg(feature = "fault-injection")]
+            faults: FaultInjection::default(),
         }
     }
 }
@@ -208,7 +214,13 @@ impl Device {
     /// called within a tokio runtime; the device runs on a task of its own.
     pub fn spawn(config: DeviceConfig, handler: impl Handler) -> Result<DeviceHandle, DeviceError> {
         let catalog = Catalog::standard();
-        check_description(catalog, &config.description)?;
+        #[cfg(feature = "fault-injection")]
+        let faults = config.faults.clone();
+        #[cfg(not(feature = "fault-injection"))]
+        let faults = FaultInjection::default();
+        if !faults.skip_description_check {
+            check_description(catalog, &config.description)?;
+        }
         let desc = &config.description;
         if config.identity.id != desc.device_id || config.identity.vendor_id != Some(desc.vendor_id)
         {
@@ -260,6 +272,8 @@ impl Device {
             unauthorized_interval: config.unauthorized_interval,
             last_unauthorized: HashMap::new(),
             stats: stats.clone(),
+            faults,
+            stalled: false,
         };
         let mut eventloop = eventloop;
         runtime.arm_will(&mut eventloop)?;
@@ -298,11 +312,24 @@ struct Runtime<H: Handler> {
     unauthorized_interval: Duration,
     last_unauthorized: HashMap<KeyId, Instant>,
     stats: Arc<Mutex<DeviceStats>>,
+    /// Deviations to commit; all off unless the `fault-injection` feature set them.
+    faults: FaultInjection,
+    /// Whether the device has stopped answering (a fault profile).
+    stalled: bool,
 }
 
 impl<H: Handler> Runtime<H> {
     fn rel(&self, channel: Channel) -> String {
         Topics::device_rel(&self.addr, channel)
+    }
+
+    /// The topic a message is signed for: its own, unless a fault profile says otherwise.
+    fn aad(&self, rel: &str) -> String {
+        if self.faults.wrong_aad {
+            format!("{rel}/moved")
+        } else {
+            rel.to_owned()
+        }
     }
 
     fn stat(&self, f: impl FnOnce(&mut DeviceStats)) {
@@ -313,6 +340,9 @@ impl<H: Handler> Runtime<H> {
 
     /// Reserve the will's counter, seal it and set it on the connection options.
     fn arm_will(&mut self, eventloop: &mut EventLoop) -> Result<(), DeviceError> {
+        if self.faults.no_will {
+            return Ok(());
+        }
         let will = self.sender.reserve_ahead(WILL_GAP)?;
         let rel = self.rel(Channel::Status);
         let body = Body::Status(Status {
@@ -433,7 +463,7 @@ impl<H: Handler> Runtime<H> {
         self.publish_body_with(
             Channel::Desc,
             desc,
-            true,
+            !self.faults.description_not_retained,
             &Envelope {
                 with_chain: true,
                 ..Envelope::default()
@@ -481,7 +511,10 @@ impl<H: Handler> Runtime<H> {
             time_ms: Some(unix_now_ms()),
             ..Envelope::default()
         };
-        match self.sender.seal(Body::Event(event), &rel, &envelope) {
+        match self
+            .sender
+            .seal(Body::Event(event), &self.aad(&rel), &envelope)
+        {
             Ok(bytes) => {
                 let topic = self.topics.full(&rel);
                 self.publish_raw(&topic, bytes, false, Some(number));
@@ -535,7 +568,7 @@ impl<H: Handler> Runtime<H> {
             time_ms: Some(unix_now_ms()),
             ..envelope.clone()
         };
-        match self.sender.seal(body, &rel, &envelope) {
+        match self.sender.seal(body, &self.aad(&rel), &envelope) {
             Ok(bytes) => {
                 let topic = self.topics.full(&rel);
                 self.publish_raw(&topic, bytes, retain, None);
@@ -603,14 +636,26 @@ impl<H: Handler> Runtime<H> {
         let Some(rel) = self.topics.relative(topic).map(str::to_owned) else {
             return;
         };
-        if rel != self.rel(Channel::Req) || payload.is_empty() {
+        if rel != self.rel(Channel::Req) || payload.is_empty() || self.stalled {
             return;
         }
-        let opened = match self.receiver.open(payload, &rel, unix_now()) {
-            Ok(o) => o,
-            Err(err) => return self.reject(err.requirement()),
+        let (msg, peer) = match self.receiver.open(payload, &rel, unix_now()) {
+            Ok(o) => (o.message, Some(o.peer)),
+            Err(err) => {
+                if self.faults.stall_after_malformed
+                    && matches!(err, OpenError::Decode(_) | OpenError::Envelope(_))
+                {
+                    self.stalled = true;
+                }
+                let replay = matches!(err, OpenError::Replay(_));
+                let lenient = (replay && self.faults.ignore_replay)
+                    || (!replay && self.faults.accept_unsigned);
+                match lenient.then(|| unverified(payload)).flatten() {
+                    Some(msg) => (msg, None),
+                    None => return self.reject(err.requirement()),
+                }
+            }
         };
-        let msg = opened.message;
         if !msg.kind().is_request() {
             return self.reject("not a request");
         }
@@ -619,9 +664,9 @@ impl<H: Handler> Runtime<H> {
         }
         let catalog = Catalog::standard();
         let needed = required_privilege(catalog, &msg);
-        if let Some(needed) = needed {
-            if self.acl.check(&opened.peer.chain, needed).is_err() {
-                let kid = opened.peer.chain.leaf_kid;
+        if let (Some(needed), Some(peer)) = (needed, &peer) {
+            if !self.faults.ignore_acl && self.acl.check(&peer.chain, needed).is_err() {
+                let kid = peer.chain.leaf_kid;
                 let now = Instant::now();
                 let recent = self
                     .last_unauthorized
@@ -645,6 +690,7 @@ impl<H: Handler> Runtime<H> {
     }
 
     fn serve(&mut self, msg: &Message) -> Body {
+        let skip = self.faults.skip_validation;
         let catalog = Catalog::standard();
         let desc = &self.description;
         match &msg.body {
@@ -652,7 +698,7 @@ impl<H: Handler> Runtime<H> {
                 paths
                     .iter()
                     .map(|path| {
-                        let result = check_read(catalog, desc, path)
+                        let result = checked(skip, check_read(catalog, desc, path))
                             .map_err(|e| e.status())
                             .and_then(|()| self.handler.read(path));
                         match result {
@@ -674,7 +720,7 @@ impl<H: Handler> Runtime<H> {
                 let mut results = Vec::with_capacity(values.len());
                 let mut changed = Vec::new();
                 for (path, value) in values {
-                    let status = match check_write(catalog, desc, path, value) {
+                    let status = match checked(skip, check_write(catalog, desc, path, value)) {
                         Err(e) => e.status(),
                         Ok(()) => match self.handler.write(path, value) {
                             Ok(()) => {
@@ -686,7 +732,7 @@ impl<H: Handler> Runtime<H> {
                     };
                     results.push((*path, status));
                 }
-                if !changed.is_empty() {
+                if !changed.is_empty() && !self.faults.suppress_reports {
                     self.publish_body(
                         Channel::Report,
                         Body::Report(Report {
@@ -699,7 +745,7 @@ impl<H: Handler> Runtime<H> {
                 Body::WriteResponse(results)
             }
             Body::Invoke { path, args } => {
-                let outcome = check_invoke(catalog, desc, path, args)
+                let outcome = checked(skip, check_invoke(catalog, desc, path, args))
                     .map_err(|e| e.status())
                     .and_then(|()| self.handler.invoke(path, args));
                 Body::InvokeResponse(match outcome {
@@ -730,14 +776,39 @@ impl<H: Handler> Runtime<H> {
             time_ms: Some(unix_now_ms()),
             with_chain: true,
         };
-        match self.sender.seal(body, &rel, &envelope) {
+        match self.sender.seal(body, &self.aad(&rel), &envelope) {
             Ok(bytes) => {
                 let topic = self.topics.full(&rel);
-                self.publish_raw(&topic, bytes, false, None);
+                match self.faults.response_delay {
+                    Some(delay) => {
+                        let client = self.client.clone();
+                        tokio::spawn(async move {
+                            tokio::time::sleep(delay).await;
+                            let _ = client.publish(topic, QoS::AtLeastOnce, false, bytes).await;
+                        });
+                    }
+                    None => self.publish_raw(&topic, bytes, false, None),
+                }
             }
             Err(err) => tracing::error!(device = %self.addr, "sealing a response: {err}"),
         }
     }
+}
+
+/// A validation result, unless a fault profile skips validation.
+fn checked(skip: bool, result: Result<(), ValueError>) -> Result<(), ValueError> {
+    if skip {
+        Ok(())
+    } else {
+        result
+    }
+}
+
+/// A request decoded without checking its signature: only for fault profiles that accept
+/// unsigned or replayed requests.
+fn unverified(payload: &[u8]) -> Option<Message> {
+    let envelope = hearth_security::cose::Sign1::parse(payload).ok()?;
+    hearth_wire::codec::decode(envelope.payload.as_deref()?, &hearth_wire::Limits::STANDARD).ok()
 }
 
 /// The answer to a request the sender may not make: a path the device does not have gets

@@ -13,6 +13,10 @@
 pub mod broker;
 pub mod controller;
 pub mod device;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
+#[cfg(not(feature = "fault-injection"))]
+mod fault;
 pub mod identity;
 pub mod topic;
 pub mod url;
