@@ -320,6 +320,48 @@ pub fn verify_sign1(
     })
 }
 
+/// A Hearth message envelope that passed the profile's structural checks but whose signature
+/// is not yet verified. A receiver parses once, looks the signer up by [`kid`](Self::kid),
+/// and verifies with [`verify`](Self::verify) — the same checks as [`verify_sign1`] without
+/// parsing twice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope(ProfileSign1);
+
+impl Envelope {
+    /// Parse a message envelope (`HRT-SEC-030`, `HRT-SEC-031`): tagged, at most
+    /// [`MAX_MESSAGE_SIZE`] bytes, an accepted algorithm and a 16-byte key id, no `crit`, no
+    /// content type.
+    pub fn parse(bytes: &[u8]) -> Result<Self, VerifyError> {
+        Ok(Self(ProfileSign1::parse(bytes, MAX_MESSAGE_SIZE, None)?))
+    }
+
+    /// The signer's key id.
+    pub fn kid(&self) -> &KeyId {
+        &self.0.kid
+    }
+
+    /// The signature algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.0.alg
+    }
+
+    /// The payload, **not yet authenticated** (`HRT-SEC-036`, `HRT-SEC-037`).
+    pub fn unverified_payload(&self) -> &[u8] {
+        self.0.sign1.payload.as_deref().unwrap_or_default()
+    }
+
+    /// Verify the signature under `key` with `aad` as external AAD (`HRT-SEC-034`,
+    /// `HRT-SEC-035`) and hand out the authenticated payload.
+    pub fn verify(self, key: &PublicKey, aad: &[u8]) -> Result<Verified, VerifyError> {
+        self.0.verify_with(key, aad)?;
+        Ok(Verified {
+            kid: self.0.kid,
+            alg: self.0.alg,
+            payload: self.0.sign1.payload.unwrap_or_default(),
+        })
+    }
+}
+
 /// The profile checks shared by messages, certificates and revocation lists.
 pub(crate) fn verify_profile(
     bytes: &[u8],

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use hearth_security::cert::{validate_chain, CertError, Certificate, TrustStore, ValidatedChain};
-use hearth_security::cose::{sign1, verify_sign1, KeyResolver, Sign1, Signer, VerifyError};
+use hearth_security::cose::{sign1, Envelope as SignedEnvelope, Signer, VerifyError};
 use hearth_security::key::{KeyError, KeyId, PublicKey};
 use hearth_security::replay::{CounterError, CounterStore, ReplayError, ReplayTable, SendCounter};
 use hearth_security::revocation::RevocationSet;
@@ -285,18 +285,6 @@ pub struct Opened {
     pub peer: Arc<Peer>,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-struct OnePeer<'a>(&'a KeyId, &'a PublicKey);
-
-impl KeyResolver for OnePeer<'_> {
-    fn resolve(&self, kid: &KeyId) -> Option<PublicKey> {
-        (kid == self.0).then_some(*self.1)
-    }
-}
-
 /// Opens incoming messages for one receiver: trust anchors, revocations, known peers and
 /// their replay windows.
 pub struct Receiver {
@@ -391,19 +379,17 @@ impl Receiver {
                 max: self.limits.max_message,
             });
         }
-        let envelope = Sign1::parse(bytes)?;
-        let kid = KeyId::from_slice(&envelope.protected.key_id)
-            .ok_or_else(|| OpenError::UnknownSigner(hex(&envelope.protected.key_id)))?;
+        let envelope = SignedEnvelope::parse(bytes)?;
+        let kid = *envelope.kid();
         let cached = self.peers.get(&kid).filter(|p| p.valid_at(now)).cloned();
         let (peer, carried) = match cached {
             Some(peer) => (peer, false),
             None => {
                 // Decode the unauthenticated payload only to find the chain it carries
-                // (HRT-SEC-036 allows this one use); the chain is validated against the trust
+                // (HRT-SEC-037 allows this one use); the chain is validated against the trust
                 // anchors before its key is used, and remembered only once the signature
                 // verifies, so forged messages cannot crowd real peers out of the cache.
-                let payload = envelope.payload.as_deref().unwrap_or_default();
-                let msg = codec::decode(payload, &self.limits)?;
+                let msg = codec::decode(envelope.unverified_payload(), &self.limits)?;
                 if msg.chain.is_empty() {
                     return Err(OpenError::UnknownSigner(kid.to_hex()));
                 }
@@ -417,7 +403,7 @@ impl Receiver {
                 (Arc::new(peer), true)
             }
         };
-        let verified = verify_sign1(bytes, topic.as_bytes(), &OnePeer(&kid, &peer.key))?;
+        let verified = envelope.verify(&peer.key, topic.as_bytes())?;
         if carried {
             self.remember(peer.clone());
         }
