@@ -3,7 +3,10 @@
 use std::process::Command;
 
 fn hearth(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_hearth")).args(args).output().expect("the hearth binary runs")
+    Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args(args)
+        .output()
+        .expect("the hearth binary runs")
 }
 
 const DEVICE_TYPES: [&str; 9] = [
@@ -29,8 +32,16 @@ fn json_listing_has_the_nine_device_types_with_components_and_capabilities() {
     for t in types {
         let comps = t["components"].as_array().expect("components");
         assert_eq!(comps[0]["id"], 0, "component 0 first");
-        let mandatory: Vec<&str> = comps[0]["mandatory"].as_array().expect("mandatory").iter().filter_map(|c| c.as_str()).collect();
-        assert!(mandatory.contains(&"device-info") && mandatory.contains(&"faults"), "{t}");
+        let mandatory: Vec<&str> = comps[0]["mandatory"]
+            .as_array()
+            .expect("mandatory")
+            .iter()
+            .filter_map(|c| c.as_str())
+            .collect();
+        assert!(
+            mandatory.contains(&"device-info") && mandatory.contains(&"faults"),
+            "{t}"
+        );
     }
     assert!(doc["capabilities"].as_array().expect("capabilities").len() >= 19);
 }
@@ -59,6 +70,13 @@ fn unknown_name_fails_with_a_hint() {
 fn markdown_is_the_committed_chapter() {
     let out = hearth(&["catalog", "--markdown"]);
     assert!(out.status.success());
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/02-catalog.md")).expect("chapter committed");
-    assert!(out.stdout == committed.as_bytes(), "spec/02-catalog.md is stale: regenerate with `hearth catalog --markdown`");
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../spec/02-catalog.md"
+    ))
+    .expect("chapter committed");
+    assert!(
+        out.stdout == committed.as_bytes(),
+        "spec/02-catalog.md is stale: regenerate with `hearth catalog --markdown`"
+    );
 }

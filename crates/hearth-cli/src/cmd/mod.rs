@@ -1,9 +1,15 @@
-//! Subcommands, one module each. Every module exposes an `Args` struct and a `run` function.
+//! Subcommands, one module each. Every module exposes an `Args` struct and a `run` function;
+//! `render` holds the views `ctl` and `decode` share.
 
 use std::process::ExitCode;
 
+pub(crate) mod broker;
 pub(crate) mod catalog;
+pub(crate) mod ctl;
+pub(crate) mod decode;
+pub(crate) mod load;
 pub(crate) mod pki;
+mod render;
 
 /// All subcommands of `hearth`.
 #[derive(Debug, clap::Subcommand)]
@@ -12,6 +18,14 @@ pub(crate) enum Command {
     Catalog(catalog::Args),
     /// Test PKI: create, issue, show and verify certificates and keys.
     Pki(pki::Args),
+    /// Run the embedded MQTT broker until Ctrl-C.
+    Broker(broker::Args),
+    /// Work with devices as a controller: discover, describe, read, write, invoke, watch.
+    Ctl(ctl::Args),
+    /// Decode a captured message and check its signature.
+    Decode(decode::Args),
+    /// Measure how many signed reports a controller verifies per second.
+    Load(load::Args),
 }
 
 /// Dispatch a parsed subcommand.
@@ -19,5 +33,9 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Catalog(args) => catalog::run(args),
         Command::Pki(args) => pki::run(args),
+        Command::Broker(args) => broker::run(args),
+        Command::Ctl(args) => ctl::run(args),
+        Command::Decode(args) => decode::run(args),
+        Command::Load(args) => load::run(args),
     }
 }

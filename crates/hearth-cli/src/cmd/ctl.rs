@@ -1,0 +1,763 @@
+//! `hearth ctl`: a controller on the command line. Discover devices, show their
+//! descriptions, read, write, invoke and watch, all through `hearth_mqtt::Controller`, so
+//! every message is signed and every answer verified. Values are typed and shown in human
+//! units with `hearth_model::text`.
+//!
+//! Exit codes: 0 success; 1 when a path's status is not success, a device sends no
+//! description or a request gets no response in time; 2 for usage and connection errors.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use hearth_model::text::{self, Context};
+use hearth_model::{Description, MemberKind, Path, Value};
+use hearth_mqtt::{
+    BrokerUrl, Controller, ControllerConfig, DeviceAddr, DeviceView, Identity, RequestError, Update,
+};
+use hearth_security::diag::format_time;
+use hearth_security::fs::FileCounterStore;
+use serde::Serialize;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::broker::{runtime, shutdown_signal};
+use super::render::{
+    action_struct, catalog, declared_codes, device_type, path_name, property_type, show, struct_of,
+    DescriptionView, EventView, PathStatus, PathValue,
+};
+
+/// Arguments of `hearth ctl`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The broker.
+    #[arg(long, default_value = "mqtt://127.0.0.1:1883")]
+    broker: BrokerUrl,
+    /// PKI directory written by `hearth pki init` (controller.cert, controller.key, root.cert).
+    #[arg(long)]
+    pki: PathBuf,
+    /// Print machine-readable JSON (one object per line for `watch`).
+    #[arg(long, global = true)]
+    json: bool,
+    /// Seconds to wait for the broker, for a device's description and for each response.
+    #[arg(long, global = true, default_value = "5", value_parser = parse_secs)]
+    timeout: Duration,
+    #[command(subcommand)]
+    command: CtlCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum CtlCommand {
+    /// List the devices on the broker (stops early once the set is stable).
+    Discover,
+    /// Show a device's verified description with catalog names and units.
+    Describe {
+        /// The device: VENDOR/DEVICE (e.g. fff1/fan-1), or a device id if unambiguous.
+        id: String,
+    },
+    /// Read properties, e.g. `0/fan-control/level`.
+    Read {
+        /// The device: VENDOR/DEVICE, or a device id if unambiguous.
+        id: String,
+        /// Property paths, with names or numbers.
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
+    /// Write one property, e.g. `1/temperature-control/setpoint 26.5C`.
+    Write {
+        /// The device: VENDOR/DEVICE, or a device id if unambiguous.
+        id: String,
+        /// The property path.
+        path: String,
+        /// The value in human form: `26.5C`, `cool`, `on`, `90%`, `5min`, JSON for lists
+        /// and structs.
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+    },
+    /// Invoke an action, e.g. `0/firmware-update/check`.
+    Invoke {
+        /// The device: VENDOR/DEVICE, or a device id if unambiguous.
+        id: String,
+        /// The action path.
+        path: String,
+        /// Arguments as a JSON object keyed by field name, e.g. `{"time": "5min"}`.
+        args: Option<String>,
+    },
+    /// Stream verified reports, events, status changes and rejections until Ctrl-C.
+    Watch {
+        /// Only this device: VENDOR/DEVICE or a device id.
+        id: Option<String>,
+    },
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    s.parse::<f64>()
+        .ok()
+        .and_then(|v| Duration::try_from_secs_f64(v).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{s}` is not a positive number of seconds"))
+}
+
+const FAILED: u8 = 1;
+
+/// Run `hearth ctl`.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(run_async(args))
+}
+
+async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
+    let ctl = connect(&args).await?;
+    let code = match &args.command {
+        CtlCommand::Discover => discover(&ctl, &args).await,
+        CtlCommand::Describe { id } => describe(&ctl, &args, id).await,
+        CtlCommand::Read { id, paths } => read(&ctl, &args, id, paths).await,
+        CtlCommand::Write { id, path, value } => write(&ctl, &args, id, path, value).await,
+        CtlCommand::Invoke { id, path, args: a } => invoke(&ctl, &args, id, path, a).await,
+        CtlCommand::Watch { id } => watch(&ctl, &args, id.as_deref()).await,
+    };
+    ctl.shutdown().await;
+    code
+}
+
+async fn connect(args: &Args) -> anyhow::Result<Controller> {
+    let identity = Identity::controller(&args.pki)
+        .with_context(|| format!("controller credential in {}", args.pki.display()))?;
+    let counter = Box::new(FileCounterStore::new(Identity::counter_path(
+        &args.pki,
+        &identity.id,
+        false,
+    )));
+    let mut config = ControllerConfig::new(args.broker.clone(), identity, counter);
+    config.request_timeout = args.timeout;
+    config.connect_timeout = args.timeout;
+    Ok(Controller::connect(config).await?)
+}
+
+/// One device as `discover` lists it.
+#[derive(Debug, Serialize)]
+struct DeviceEntry {
+    /// `vvvv/device`.
+    id: String,
+    /// The device id alone.
+    device_id: String,
+    /// Vendor id.
+    vendor_id: u16,
+    /// Device type name (description, else certificate).
+    device_type: Option<String>,
+    /// Model from the certificate.
+    model: Option<String>,
+    /// Online, offline, or unknown (null).
+    online: Option<bool>,
+    /// Boot id of the last status.
+    boot_id: Option<u64>,
+    /// Whether a description was received and is valid against the catalog.
+    description_valid: bool,
+    /// `valid`, `invalid` or `missing`.
+    description: &'static str,
+    /// Why the description is not valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problems: Option<String>,
+}
+
+impl DeviceEntry {
+    fn new(view: &DeviceView) -> Self {
+        let device_type = view
+            .description
+            .as_ref()
+            .and_then(|d| device_type(d.device_type))
+            .map(|d| d.name.clone())
+            .or_else(|| view.device_type.clone());
+        let (description_valid, description) = match (&view.description, &view.description_problems)
+        {
+            (Some(_), None) => (true, "valid"),
+            (Some(_), Some(_)) => (false, "invalid"),
+            (None, _) => (false, "missing"),
+        };
+        Self {
+            id: view.addr.to_string(),
+            device_id: view.addr.device_id.clone(),
+            vendor_id: view.addr.vendor_id,
+            device_type,
+            model: view.model.clone(),
+            online: view.online,
+            boot_id: view.boot_id,
+            description_valid,
+            description,
+            problems: view.description_problems.clone(),
+        }
+    }
+
+    fn online_text(&self) -> &'static str {
+        match self.online {
+            Some(true) => "online",
+            Some(false) => "offline",
+            None => "unknown",
+        }
+    }
+}
+
+fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+async fn discover(ctl: &Controller, args: &Args) -> anyhow::Result<ExitCode> {
+    // Retained descriptions and statuses arrive right after subscribing; the set is stable
+    // once every device has both and nothing changed for a moment.
+    let quiet = (args.timeout / 4).min(Duration::from_millis(750));
+    let deadline = Instant::now() + args.timeout;
+    let mut updates = ctl.updates();
+    let mut last_change = Instant::now();
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        let settled = ctl
+            .devices()
+            .iter()
+            .all(|d| d.description.is_some() && d.online.is_some());
+        if settled && now.duration_since(last_change) >= quiet {
+            break;
+        }
+        let wait = if settled {
+            quiet.saturating_sub(now.duration_since(last_change))
+        } else {
+            Duration::from_millis(100)
+        };
+        let wait = wait.min(deadline.saturating_duration_since(now));
+        match tokio::time::timeout(wait, updates.recv()).await {
+            Ok(Ok(Update::Description(_) | Update::Status { .. })) => last_change = Instant::now(),
+            Ok(Ok(_) | Err(RecvError::Lagged(_))) | Err(_) => {}
+            Ok(Err(RecvError::Closed)) => break,
+        }
+    }
+    let entries: Vec<DeviceEntry> = ctl.devices().iter().map(DeviceEntry::new).collect();
+    if args.json {
+        print_json(&entries)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if entries.is_empty() {
+        println!("no devices");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<28} {:<18} {:<8} {:<8} {:<14} DESCRIPTION",
+        "ID", "TYPE", "VENDOR", "STATUS", "MODEL"
+    );
+    for e in &entries {
+        println!(
+            "{:<28} {:<18} {:<8} {:<8} {:<14} {}",
+            e.id,
+            e.device_type.as_deref().unwrap_or("?"),
+            format!("{:#06x}", e.vendor_id),
+            e.online_text(),
+            e.model.as_deref().unwrap_or("?"),
+            e.description
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A device with its description, found by its command-line id.
+struct Target {
+    view: DeviceView,
+    desc: Description,
+}
+
+impl Target {
+    fn addr(&self) -> &DeviceAddr {
+        &self.view.addr
+    }
+
+    fn device_type(&self) -> Option<&'static hearth_model::catalog::DeviceType> {
+        device_type(self.desc.device_type)
+    }
+}
+
+/// Why no device could be used.
+enum NotFound {
+    /// No description within the timeout: exit 1.
+    Timeout(String),
+}
+
+/// Wait (bounded by the timeout) until the device's description is known.
+async fn find(
+    ctl: &Controller,
+    id: &str,
+    timeout: Duration,
+) -> anyhow::Result<Result<Target, NotFound>> {
+    let matches = |d: &DeviceView, addr: &Option<DeviceAddr>| match addr {
+        Some(a) => d.addr == *a,
+        None => d.addr.device_id == id,
+    };
+    let addr: Option<DeviceAddr> = if id.contains('/') {
+        Some(id.parse().map_err(|e: String| anyhow::anyhow!("{e}"))?)
+    } else {
+        if !hearth_model::validate::device_id_is_valid(id) {
+            bail!("`{id}` is neither VENDOR/DEVICE (e.g. fff1/fan-1) nor a device id");
+        }
+        None
+    };
+    let found = ctl
+        .wait_for(timeout, |ds| {
+            ds.iter()
+                .any(|d| matches(d, &addr) && d.description.is_some())
+        })
+        .await;
+    if !found {
+        return Ok(Err(NotFound::Timeout(format!(
+            "no description from {id} within {timeout:?}; `hearth ctl discover` lists the devices"
+        ))));
+    }
+    let candidates: Vec<DeviceView> = ctl
+        .devices()
+        .into_iter()
+        .filter(|d| matches(d, &addr) && d.description.is_some())
+        .collect();
+    if candidates.len() > 1 {
+        let ids: Vec<String> = candidates.iter().map(|d| d.addr.to_string()).collect();
+        bail!(
+            "`{id}` is ambiguous: {}; give VENDOR/DEVICE",
+            ids.join(", ")
+        );
+    }
+    let Some(view) = candidates.into_iter().next() else {
+        return Ok(Err(NotFound::Timeout(format!("{id} disappeared"))));
+    };
+    let Some(desc) = view.description.clone() else {
+        return Ok(Err(NotFound::Timeout(format!("{id} has no description"))));
+    };
+    Ok(Ok(Target { view, desc }))
+}
+
+macro_rules! target {
+    ($ctl:expr, $args:expr, $id:expr) => {
+        match find($ctl, $id, $args.timeout).await? {
+            Ok(t) => t,
+            Err(NotFound::Timeout(msg)) => {
+                eprintln!("error: {msg}");
+                return Ok(ExitCode::from(FAILED));
+            }
+        }
+    };
+}
+
+/// A request that got no answer: a timeout exits 1, anything else is an error (exit 2).
+fn request_failed(err: RequestError, addr: &DeviceAddr) -> anyhow::Result<ExitCode> {
+    match err {
+        RequestError::Timeout(d) => {
+            eprintln!("error: no response from {addr} within {d:?}");
+            Ok(ExitCode::from(FAILED))
+        }
+        other => Err(other).with_context(|| format!("request to {addr}")),
+    }
+}
+
+/// `describe` output.
+#[derive(Serialize)]
+struct Described {
+    device: DeviceEntry,
+    description: DescriptionView,
+    raw: Description,
+}
+
+async fn describe(ctl: &Controller, args: &Args, id: &str) -> anyhow::Result<ExitCode> {
+    let t = target!(ctl, args, id);
+    let out = Described {
+        device: DeviceEntry::new(&t.view),
+        description: DescriptionView::new(&t.desc),
+        raw: t.desc.clone(),
+    };
+    if args.json {
+        print_json(&out)?;
+    } else {
+        let d = &out.device;
+        println!(
+            "{} ({}, model {}), description {}",
+            d.id,
+            d.online_text(),
+            d.model.as_deref().unwrap_or("?"),
+            d.description
+        );
+        if let Some(p) = &d.problems {
+            println!("  problems: {p}");
+        }
+        print!("{}", out.description.text(""));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_statuses(rows: &[PathStatus], json: bool) -> anyhow::Result<ExitCode> {
+    if json {
+        print_json(&rows)?;
+    } else {
+        for r in rows {
+            println!("{}", r.line());
+        }
+    }
+    Ok(if rows.iter().all(PathStatus::ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(FAILED)
+    })
+}
+
+async fn read(
+    ctl: &Controller,
+    args: &Args,
+    id: &str,
+    paths: &[String],
+) -> anyhow::Result<ExitCode> {
+    let parsed = paths
+        .iter()
+        .map(|p| Path::parse(p, catalog(), MemberKind::Property))
+        .collect::<Result<Vec<_>, _>>()?;
+    let t = target!(ctl, args, id);
+    let results = match ctl.read(t.addr(), parsed).await {
+        Ok(r) => r,
+        Err(e) => return request_failed(e, t.addr()),
+    };
+    let dt = t.device_type();
+    let rows: Vec<PathStatus> = results
+        .iter()
+        .map(|r| PathStatus {
+            path: path_name(&r.path, MemberKind::Property),
+            status: r.status.name().to_owned(),
+            value: r.value.as_ref().map(|v| {
+                show(
+                    v,
+                    property_type(&r.path),
+                    dt,
+                    declared_codes(Some(&t.desc), &r.path),
+                )
+            }),
+            raw: r.value.clone(),
+        })
+        .collect();
+    print_statuses(&rows, args.json)
+}
+
+/// A value for a property the catalog does not type (vendor extensions).
+fn untyped(text: &str) -> Value {
+    let t = text.trim();
+    let number = match t.strip_prefix("0x") {
+        Some(h) => i64::from_str_radix(h, 16).ok(),
+        None => t.parse().ok(),
+    };
+    match (number, t) {
+        (Some(n), _) => Value::Int(n),
+        (None, "true") => Value::Bool(true),
+        (None, "false") => Value::Bool(false),
+        (None, "null") => Value::Null,
+        (None, _) => Value::Text(t.trim_matches('"').to_owned()),
+    }
+}
+
+async fn write(
+    ctl: &Controller,
+    args: &Args,
+    id: &str,
+    path: &str,
+    value: &str,
+) -> anyhow::Result<ExitCode> {
+    let path = Path::parse(path, catalog(), MemberKind::Property)?;
+    let t = target!(ctl, args, id);
+    let value = match property_type(&path) {
+        Some(ty) => {
+            let ctx = Context::new(catalog(), t.device_type())
+                .with_labels(declared_codes(Some(&t.desc), &path));
+            text::parse(value, ty, &ctx).with_context(|| {
+                format!(
+                    "{} takes {}",
+                    path_name(&path, MemberKind::Property),
+                    ty.type_name()
+                )
+            })?
+        }
+        None => untyped(value),
+    };
+    let results = match ctl.write(t.addr(), vec![(path, value)]).await {
+        Ok(r) => r,
+        Err(e) => return request_failed(e, t.addr()),
+    };
+    let rows: Vec<PathStatus> = results
+        .iter()
+        .map(|(p, s)| PathStatus {
+            path: path_name(p, MemberKind::Property),
+            status: s.name().to_owned(),
+            value: None,
+            raw: None,
+        })
+        .collect();
+    print_statuses(&rows, args.json)
+}
+
+/// `invoke` output.
+#[derive(Serialize)]
+struct Invoked {
+    path: String,
+    status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    results: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw: Option<Value>,
+}
+
+async fn invoke(
+    ctl: &Controller,
+    args: &Args,
+    id: &str,
+    path: &str,
+    arguments: &Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let path = Path::parse(path, catalog(), MemberKind::Action)?;
+    let action = catalog()
+        .capability(path.capability)
+        .and_then(|c| c.action(path.member));
+    let t = target!(ctl, args, id);
+    let value = match (arguments, action) {
+        (None, _) => Value::Null,
+        (Some(a), Some(action)) => {
+            let ctx = Context::new(catalog(), t.device_type());
+            text::parse(a, &struct_of(&action.args), &ctx)
+                .with_context(|| format!("arguments of {}", path_name(&path, MemberKind::Action)))?
+        }
+        (Some(_), None) => bail!(
+            "{} is not in the catalog; its arguments cannot be typed",
+            path_name(&path, MemberKind::Action)
+        ),
+    };
+    let result = match ctl.invoke(t.addr(), path, value).await {
+        Ok(r) => r,
+        Err(e) => return request_failed(e, t.addr()),
+    };
+    let out = Invoked {
+        path: path_name(&result.path, MemberKind::Action),
+        status: result.status.name().to_owned(),
+        results: result
+            .results
+            .as_ref()
+            .map(|v| action_struct(&result.path, v, true)),
+        raw: result.results.clone(),
+    };
+    if args.json {
+        print_json(&out)?;
+    } else {
+        match &out.results {
+            Some(r) => println!("{}: {} {r}", out.path, out.status),
+            None => println!("{}: {}", out.path, out.status),
+        }
+    }
+    Ok(if result.status == hearth_model::StatusCode::Success {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(FAILED)
+    })
+}
+
+/// One line of `watch`.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+enum Watched {
+    Description {
+        time: String,
+        device: String,
+        device_type: Option<String>,
+        valid: bool,
+    },
+    Status {
+        time: String,
+        device: String,
+        online: bool,
+        boot_id: u64,
+    },
+    Report {
+        time: String,
+        device: String,
+        full: bool,
+        values: Vec<PathValue>,
+    },
+    Event {
+        time: String,
+        device: String,
+        #[serde(flatten)]
+        event: EventView,
+    },
+    Rejected {
+        time: String,
+        topic: String,
+        reason: String,
+        requirement: String,
+    },
+}
+
+impl Watched {
+    fn new(ctl: &Controller, update: Update) -> Self {
+        let time = format_time(hearth_mqtt::identity::unix_now());
+        let desc = |addr: &DeviceAddr| ctl.device(addr).and_then(|v| v.description);
+        match update {
+            Update::Description(addr) => {
+                let view = ctl.device(&addr);
+                Self::Description {
+                    time,
+                    device: addr.to_string(),
+                    device_type: view
+                        .as_ref()
+                        .and_then(|v| v.description.as_ref())
+                        .and_then(|d| device_type(d.device_type))
+                        .map(|d| d.name.clone()),
+                    valid: view.is_some_and(|v| v.description_problems.is_none()),
+                }
+            }
+            Update::Status {
+                addr,
+                online,
+                boot_id,
+            } => Self::Status {
+                time,
+                device: addr.to_string(),
+                online,
+                boot_id,
+            },
+            Update::Report { addr, full, values } => {
+                let d = desc(&addr);
+                let dt = d.as_ref().and_then(|d| device_type(d.device_type));
+                Self::Report {
+                    time,
+                    device: addr.to_string(),
+                    full,
+                    values: values
+                        .iter()
+                        .map(|(p, v)| PathValue::property(p, v, dt, d.as_ref()))
+                        .collect(),
+                }
+            }
+            Update::Event { addr, event } => {
+                let dt = desc(&addr).and_then(|d| device_type(d.device_type));
+                Self::Event {
+                    time,
+                    device: addr.to_string(),
+                    event: EventView::new(&event, dt),
+                }
+            }
+            Update::Rejected {
+                topic,
+                reason,
+                requirement,
+            } => Self::Rejected {
+                time,
+                topic,
+                reason,
+                requirement,
+            },
+        }
+    }
+
+    /// Whether this concerns the device the user asked for (rejections: by topic).
+    fn concerns(&self, filter: &str) -> bool {
+        let device = match self {
+            Self::Description { device, .. }
+            | Self::Status { device, .. }
+            | Self::Report { device, .. }
+            | Self::Event { device, .. } => device,
+            Self::Rejected { topic, .. } => {
+                return topic.contains(&format!("/{filter}/"))
+                    || topic.ends_with(&format!("/{filter}"));
+            }
+        };
+        device == filter || device.split_once('/').is_some_and(|(_, d)| d == filter)
+    }
+
+    fn line(&self) -> String {
+        match self {
+            Self::Description {
+                time,
+                device,
+                device_type,
+                valid,
+            } => format!(
+                "{time} {device} description: {} ({})",
+                device_type.as_deref().unwrap_or("unknown device type"),
+                if *valid { "valid" } else { "invalid" }
+            ),
+            Self::Status {
+                time,
+                device,
+                online,
+                boot_id,
+            } => format!(
+                "{time} {device} {} (boot id {boot_id:#x})",
+                if *online { "online" } else { "offline" }
+            ),
+            Self::Report {
+                time,
+                device,
+                full,
+                values,
+            } => {
+                let shown: Vec<String> = values
+                    .iter()
+                    .map(|v| format!("{} = {}", v.path, v.value))
+                    .collect();
+                format!(
+                    "{time} {device} {}: {}",
+                    if *full { "snapshot" } else { "report" },
+                    shown.join(", ")
+                )
+            }
+            Self::Event {
+                time,
+                device,
+                event,
+            } => format!(
+                "{time} {device} event {} #{}: {}",
+                event.path, event.number, event.fields
+            ),
+            Self::Rejected {
+                time,
+                topic,
+                reason,
+                requirement,
+            } => format!("{time} rejected {topic}: {reason} [{requirement}]"),
+        }
+    }
+}
+
+async fn watch(ctl: &Controller, args: &Args, id: Option<&str>) -> anyhow::Result<ExitCode> {
+    if let Some(id) = id {
+        if id.contains('/') {
+            id.parse::<DeviceAddr>()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        } else if !hearth_model::validate::device_id_is_valid(id) {
+            bail!("`{id}` is neither VENDOR/DEVICE nor a device id");
+        }
+    }
+    let mut updates = ctl.updates();
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            r = &mut stop => {
+                r?;
+                break;
+            }
+            u = updates.recv() => match u {
+                Ok(update) => {
+                    let w = Watched::new(ctl, update);
+                    if id.is_some_and(|f| !w.concerns(f)) {
+                        continue;
+                    }
+                    if args.json {
+                        println!("{}", serde_json::to_string(&w)?);
+                    } else {
+                        println!("{}", w.line());
+                    }
+                }
+                Err(RecvError::Lagged(n)) => eprintln!("warning: {n} updates were dropped"),
+                Err(RecvError::Closed) => break,
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,388 @@
+//! `hearth decode`: show a captured Hearth message — its COSE_Sign1 structure in CBOR
+//! diagnostic notation, the decoded header and body with catalog names, and, given a trust
+//! anchor, whether the signature and the chain it carries are valid.
+//!
+//! Verification is `hearth_wire::Receiver::open`, the same code a device or controller runs:
+//! the carried chain is validated against the roots, the signature checked with the topic as
+//! external AAD, the header's sender matched with the certificate. Exit codes: 0 decoded (and
+//! valid, if checked); 1 the signature was checked and is not valid; 2 undecodable input or
+//! a usage error.
+
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context as _};
+use hearth_security::cert::{Certificate, TrustStore};
+use hearth_security::cose::Sign1;
+use hearth_security::{diag, fs};
+use hearth_wire::{codec, Kind, Limits, Message, Receiver};
+use serde::Serialize;
+
+use super::render::{catalog, device_type, BodyView};
+
+/// Largest input read, in bytes (hex doubles a maximal message).
+const MAX_INPUT: u64 = 4 * 65_536;
+
+/// Arguments of `hearth decode`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The message: a file of raw bytes or hexadecimal text (whitespace allowed); `-` or
+    /// nothing reads standard input.
+    file: Option<PathBuf>,
+    /// Root certificate to verify the message's chain and signature against; may be repeated.
+    #[arg(long)]
+    trust: Vec<PathBuf>,
+    /// The topic below the root the message was published on (`d/fff1/fan-1/report`), the
+    /// signature's external AAD. Inferred from the message when not given, except for
+    /// requests.
+    #[arg(long)]
+    topic: Option<String>,
+    /// Validation time in seconds since the Unix epoch (default: now).
+    #[arg(long)]
+    at: Option<u64>,
+    /// Print machine-readable JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One certificate of the carried chain.
+#[derive(Debug, Serialize)]
+struct ChainEntry {
+    subject: String,
+    role: String,
+    issuer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vendor_id: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<String>,
+    key_id: String,
+}
+
+/// The decoded header and body.
+#[derive(Debug, Serialize)]
+struct Decoded {
+    version: u16,
+    kind: &'static str,
+    sender: String,
+    counter: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<String>,
+    chain: Vec<ChainEntry>,
+    body: BodyView,
+}
+
+/// The signature verdict.
+#[derive(Debug, Serialize)]
+struct Verdict {
+    /// Whether a check was made.
+    checked: bool,
+    /// Whether signature, chain and sender are valid.
+    valid: bool,
+    /// The topic used as external AAD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topic: Option<String>,
+    /// Who signed, when valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signer: Option<String>,
+    /// Why not valid, or why not checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    /// The requirement a failure breaks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requirement: Option<String>,
+}
+
+/// Everything `decode` prints.
+#[derive(Debug, Serialize)]
+struct Report {
+    structure: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<Decoded>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<Verdict>,
+}
+
+fn read_input(file: Option<&PathBuf>) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    match file {
+        Some(path) if path.as_os_str() != "-" => {
+            std::fs::File::open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?
+                .take(MAX_INPUT + 1)
+                .read_to_end(&mut bytes)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+        }
+        _ => {
+            std::io::stdin()
+                .take(MAX_INPUT + 1)
+                .read_to_end(&mut bytes)
+                .context("cannot read standard input")?;
+        }
+    }
+    if bytes.len() as u64 > MAX_INPUT {
+        bail!("input larger than {MAX_INPUT} bytes");
+    }
+    Ok(bytes)
+}
+
+/// Raw bytes, or the bytes that hexadecimal text (whitespace allowed) spells.
+fn unhex(input: Vec<u8>) -> anyhow::Result<Vec<u8>> {
+    let text = input.strip_prefix(b"0x").unwrap_or(&input);
+    let is_hex = !text.is_empty()
+        && text
+            .iter()
+            .all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace())
+        && text.iter().any(u8::is_ascii_hexdigit);
+    if !is_hex {
+        return Ok(input);
+    }
+    let digits: Vec<u8> = text.iter().copied().filter(u8::is_ascii_hexdigit).collect();
+    hex::decode(&digits).context("odd number of hexadecimal digits")
+}
+
+fn chain_entry(bytes: &[u8]) -> ChainEntry {
+    match Certificate::from_bytes(bytes) {
+        Ok(cert) => {
+            let c = cert.claims();
+            ChainEntry {
+                subject: c.subject.clone(),
+                role: c.role.to_string(),
+                issuer: c.issuer.clone(),
+                vendor_id: c.vendor_id,
+                device_type: c.device_type.clone(),
+                model: c.model.clone(),
+                key_id: cert.subject_kid().to_string(),
+            }
+        }
+        Err(e) => ChainEntry {
+            subject: format!("<not a certificate: {e}>"),
+            role: String::new(),
+            issuer: String::new(),
+            vendor_id: None,
+            device_type: None,
+            model: None,
+            key_id: String::new(),
+        },
+    }
+}
+
+fn decoded(msg: &Message) -> Decoded {
+    let chain: Vec<ChainEntry> = msg.chain.iter().map(|c| chain_entry(c)).collect();
+    // Modes, phases and faults are named per device type: the signer's, if it is a device.
+    let dt = chain
+        .first()
+        .and_then(|c| c.device_type.as_deref())
+        .and_then(|name| catalog().device_type_named(name))
+        .or_else(|| match &msg.body {
+            hearth_wire::Body::Description(d) => device_type(d.device_type),
+            _ => None,
+        });
+    Decoded {
+        version: msg.version,
+        kind: msg.kind().name(),
+        sender: msg.sender.clone(),
+        counter: msg.counter,
+        time_ms: msg.time_ms,
+        time: msg.time_ms.map(|ms| diag::format_time(ms / 1000)),
+        request_id: msg.request_id,
+        target: msg.target.clone(),
+        chain,
+        body: BodyView::new(&msg.body, dt),
+    }
+}
+
+/// The topic (below the root) a message was published on, when the message tells.
+fn infer_topic(msg: &Message, decoded: &Decoded) -> Option<String> {
+    let vendor = decoded.chain.first().and_then(|c| c.vendor_id);
+    let channel = match msg.kind() {
+        Kind::Description => "desc",
+        Kind::Status => "status",
+        Kind::Report => "report",
+        Kind::Event => "event",
+        k if k.is_response() => return msg.target.as_ref().map(|t| format!("c/{t}/resp")),
+        _ => return None,
+    };
+    vendor.map(|v| format!("d/{v:04x}/{}/{channel}", msg.sender))
+}
+
+fn now() -> anyhow::Result<u64> {
+    Ok(SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .context("system clock before 1970")?
+        .as_secs())
+}
+
+fn verify(args: &Args, bytes: &[u8], msg: &Message, decoded: &Decoded) -> anyhow::Result<Verdict> {
+    let mut trust = TrustStore::new();
+    for path in &args.trust {
+        let cert = fs::read_cert(path).with_context(|| format!("{}", path.display()))?;
+        trust
+            .add_root(cert)
+            .with_context(|| format!("{} is not a usable root", path.display()))?;
+    }
+    let Some(topic) = args.topic.clone().or_else(|| infer_topic(msg, decoded)) else {
+        return Ok(Verdict {
+            checked: false,
+            valid: false,
+            topic: None,
+            signer: None,
+            reason: Some(format!(
+                "the topic of a {} cannot be inferred from the message; give --topic",
+                msg.kind()
+            )),
+            requirement: None,
+        });
+    };
+    let at = match args.at {
+        Some(t) => t,
+        None => now()?,
+    };
+    let mut receiver = Receiver::new(trust);
+    Ok(match receiver.open(bytes, &topic, at) {
+        Ok(opened) => {
+            let leaf = &opened.peer.chain.leaf;
+            Verdict {
+                checked: true,
+                valid: true,
+                topic: Some(topic),
+                signer: Some(format!(
+                    "{} {:?} (key id {})",
+                    leaf.role, leaf.subject, opened.peer.chain.leaf_kid
+                )),
+                reason: None,
+                requirement: None,
+            }
+        }
+        Err(err) => Verdict {
+            checked: true,
+            valid: false,
+            topic: Some(topic),
+            signer: None,
+            reason: Some(err.to_string()),
+            requirement: Some(err.requirement().to_owned()),
+        },
+    })
+}
+
+fn print_text(report: &Report) {
+    print!("{}", report.structure);
+    if let Some(m) = &report.message {
+        println!("message:");
+        println!("  kind:        {} (version {})", m.kind, m.version);
+        println!("  sender:      {}", m.sender);
+        println!("  counter:     {}", m.counter);
+        if let (Some(ms), Some(t)) = (m.time_ms, &m.time) {
+            println!("  time:        {t} ({ms} ms)");
+        }
+        if let Some(id) = m.request_id {
+            println!("  request id:  {id:#x}");
+        }
+        if let Some(t) = &m.target {
+            println!("  target:      {t}");
+        }
+        if m.chain.is_empty() {
+            println!("  chain:       none carried");
+        }
+        for (i, c) in m.chain.iter().enumerate() {
+            let mut line = format!("{} {:?} issued by {:?}", c.role, c.subject, c.issuer);
+            if let Some(v) = c.vendor_id {
+                line.push_str(&format!(", vendor {v:#06x}"));
+            }
+            if let Some(t) = &c.device_type {
+                line.push_str(&format!(", {t}"));
+            }
+            if let Some(model) = &c.model {
+                line.push_str(&format!(" {model:?}"));
+            }
+            println!(
+                "  {}{line}",
+                if i == 0 {
+                    "chain:       "
+                } else {
+                    "             "
+                }
+            );
+        }
+        println!("  body:");
+        print!("{}", m.body.text("    "));
+    }
+    if let Some(e) = &report.error {
+        println!("error: {e}");
+    }
+    if let Some(v) = &report.signature {
+        match (v.checked, v.valid) {
+            (true, true) => println!(
+                "signature: valid, signed by {} on {}",
+                v.signer.as_deref().unwrap_or("?"),
+                v.topic.as_deref().unwrap_or("?")
+            ),
+            (true, false) => println!(
+                "signature: INVALID on {}: {} [{}]",
+                v.topic.as_deref().unwrap_or("?"),
+                v.reason.as_deref().unwrap_or("?"),
+                v.requirement.as_deref().unwrap_or("?")
+            ),
+            (false, _) => println!(
+                "signature: not checked: {}",
+                v.reason.as_deref().unwrap_or("?")
+            ),
+        }
+    }
+}
+
+/// Run `hearth decode`.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let bytes = unhex(read_input(args.file.as_ref())?)?;
+    let structure =
+        diag::describe(&bytes).map_err(|e| anyhow::anyhow!("not a Hearth message: {e}"))?;
+    let mut report = Report {
+        structure,
+        message: None,
+        error: None,
+        signature: None,
+    };
+    // Decode the payload as received, before any verification, to show what it claims.
+    let msg = Sign1::parse(&bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|s| s.payload.ok_or_else(|| "detached payload".to_owned()))
+        .and_then(|p| codec::decode(&p, &Limits::STANDARD).map_err(|e| e.to_string()));
+    let code = match msg {
+        Ok(msg) => {
+            let d = decoded(&msg);
+            let mut code = ExitCode::SUCCESS;
+            if !args.trust.is_empty() {
+                let verdict = verify(&args, &bytes, &msg, &d)?;
+                code = match (verdict.checked, verdict.valid) {
+                    (true, true) => ExitCode::SUCCESS,
+                    (true, false) => ExitCode::from(1),
+                    (false, _) => ExitCode::from(2),
+                };
+                report.signature = Some(verdict);
+            }
+            report.message = Some(d);
+            code
+        }
+        Err(e) => {
+            report.error = Some(format!("not a Hearth message: {e}"));
+            ExitCode::from(2)
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_text(&report);
+    }
+    Ok(code)
+}

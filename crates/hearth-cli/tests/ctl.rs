@@ -1,0 +1,205 @@
+//! `hearth broker` and `hearth ctl` as a user runs them: the broker and every controller
+//! command are processes; the device runs in the test. With `HEARTH_TEST_BROKER` set, the
+//! same commands run against that broker instead.
+
+mod common;
+
+use common::{broker, hearth, p, pki_init, start_fan, stdout, unique_id};
+use hearth_model::{Path, Value};
+
+/// `hearth ctl --broker URL --pki DIR ARGS...`
+fn ctl(url: &str, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["ctl", "--broker", url, "--pki", p(dir), "--timeout", "5"];
+    all.extend_from_slice(args);
+    hearth(&all)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+#[test]
+fn discover_lists_the_device_with_its_fields() {
+    let (url, _broker) = broker();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    pki_init(tmp.path());
+    let rt = runtime();
+    let id = unique_id("fan-disc");
+    let (_device, _) = start_fan(&rt, &url, tmp.path(), &id);
+
+    let o = ctl(&url, tmp.path(), &["discover", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let entry = list
+        .as_array()
+        .expect("an array")
+        .iter()
+        .find(|e| e["id"] == format!("fff1/{id}"))
+        .unwrap_or_else(|| panic!("{id} discovered: {list}"));
+    assert_eq!(entry["device_type"], "fan", "{entry}");
+    assert_eq!(entry["vendor_id"], 0xFFF1, "{entry}");
+    assert_eq!(entry["online"], true, "{entry}");
+    assert_eq!(entry["model"], "TF-1", "{entry}");
+    assert_eq!(entry["description_valid"], true, "{entry}");
+
+    let o = ctl(&url, tmp.path(), &["discover"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let text = stdout(&o);
+    assert!(
+        text.contains(&format!("fff1/{id}")) && text.contains("online"),
+        "{text}"
+    );
+
+    let o = ctl(&url, tmp.path(), &["describe", &id]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let text = stdout(&o);
+    for expected in [
+        "fan-control",
+        "level",
+        "max 12",
+        "Baby breeze (0x8001)",
+        "check",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    let o = ctl(
+        &url,
+        tmp.path(),
+        &["describe", &format!("fff1/{id}"), "--json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(doc["description"]["device_type"], "fan", "{doc}");
+    assert_eq!(doc["raw"]["device_id"], id.as_str(), "{doc}");
+}
+
+#[test]
+fn read_write_and_invoke() {
+    let (url, _broker) = broker();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    pki_init(dir);
+    let rt = runtime();
+    let id = unique_id("fan-rw");
+    let (_device, memory) = start_fan(&rt, &url, dir, &id);
+    let addr = format!("fff1/{id}");
+    let level = Path::new(0, 9, 1);
+
+    let o = ctl(
+        &url,
+        dir,
+        &["read", &addr, "0/fan-control/level", "0/mode/current-mode"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let text = stdout(&o);
+    assert!(text.contains("0/fan-control/level = 1"), "{text}");
+    assert!(
+        text.contains("0/mode/current-mode = normal (0x0801)"),
+        "{text}"
+    );
+
+    let o = ctl(&url, dir, &["write", &id, "0/fan-control/level", "5"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(stdout(&o).contains("0/fan-control/level: success"), "{o:?}");
+    assert_eq!(memory.get(&level), Some(Value::Int(5)));
+
+    let o = ctl(&url, dir, &["write", &addr, "0/fan-control/level", "13"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let text = stdout(&o);
+    assert!(
+        text.contains("constraint-error") && text.contains("0/fan-control/level"),
+        "{text}"
+    );
+    assert_eq!(memory.get(&level), Some(Value::Int(5)));
+
+    // Names, labels and units are typed from the catalog and the description.
+    let o = ctl(&url, dir, &["write", &addr, "0/mode/current-mode", "sleep"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let o = ctl(&url, dir, &["write", &addr, "0/9/1", "0x0c"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let o = ctl(
+        &url,
+        dir,
+        &[
+            "read",
+            &addr,
+            "0/mode/current-mode",
+            "0/fan-control/level",
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(rows[0]["value"], "sleep (0x0803)", "{rows}");
+    assert_eq!(rows[0]["status"], "success", "{rows}");
+    assert_eq!(rows[1]["raw"], 12, "{rows}");
+    let o = ctl(
+        &url,
+        dir,
+        &["write", &addr, "0/mode/current-mode", "baby breeze"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(memory.get(&Path::new(0, 5, 1)), Some(Value::Int(0x8001)));
+
+    let o = ctl(&url, dir, &["write", &addr, "0/mode/current-mode", "toast"]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let o = ctl(&url, dir, &["read", &addr, "0/no-such-capability/level"]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+
+    let o = ctl(&url, dir, &["invoke", &addr, "0/firmware-update/check"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(
+        stdout(&o).contains("0/firmware-update/check: success"),
+        "{o:?}"
+    );
+    let invoked = memory.invoked.lock().expect("lock").clone();
+    assert_eq!(invoked.len(), 1);
+    assert_eq!(invoked[0].0, Path::new(0, 19, 1));
+}
+
+#[test]
+fn unknown_devices_time_out_and_bad_brokers_fail() {
+    let (url, _broker) = broker();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    pki_init(tmp.path());
+    let o = hearth(&[
+        "ctl",
+        "--broker",
+        &url,
+        "--pki",
+        p(tmp.path()),
+        "--timeout",
+        "0.5",
+        "read",
+        "fff1/nobody-here",
+        "0/fan-control/level",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("no description"),
+        "{o:?}"
+    );
+    let o = hearth(&[
+        "ctl",
+        "--broker",
+        "mqtt://127.0.0.1:1",
+        "--pki",
+        p(tmp.path()),
+        "--timeout",
+        "0.5",
+        "discover",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let o = hearth(&[
+        "ctl",
+        "--pki",
+        p(tmp.path()),
+        "read",
+        "not a device!",
+        "0/1/1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+}
