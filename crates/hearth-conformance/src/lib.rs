@@ -1,0 +1,14 @@
+//! The Hearth conformance suite.
+//!
+//! This crate is the foundation of the harness that tests an implementation against the Hearth
+//! specification (`spec/06-conformance.md`):
+//!
+//! - [`requirements`] extracts every normative statement from the specification chapters,
+//!   which are embedded at build time, and renders the requirement index
+//!   (`conformance/requirements.json`);
+//! - [`coverage`] is the registry in which test cases declare the requirements they check and
+//!   in which requirements that no black-box test can check are listed with a reason; it
+//!   renders the traceability matrix (`conformance/COVERAGE.md`).
+
+pub mod coverage;
+pub mod requirements;
