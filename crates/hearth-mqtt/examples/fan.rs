@@ -31,6 +31,9 @@ const ON_OFF: u16 = 3;
 const MODE: u16 = 5;
 const FAN_CONTROL: u16 = 9;
 const AIRFLOW: u16 = 10;
+const FIRMWARE_UPDATE: u16 = 19;
+const CHECK: u16 = 1;
+const IDLE: i64 = 0;
 const HORIZONTAL_SWING: u16 = 2;
 const NORMAL: u16 = 0x0801;
 const NATURAL: u16 = 0x0802;
@@ -93,6 +96,7 @@ fn description(vendor_id: u16, device_id: &str) -> Description {
                     }],
                 ),
                 instance(AIRFLOW, vec![HORIZONTAL_SWING], vec![]),
+                instance(FIRMWARE_UPDATE, vec![], vec![]),
             ],
         }],
     }
@@ -129,6 +133,8 @@ impl Handler for FanHandler {
             (FAN_CONTROL, 1) => Value::Int(fan.level),
             (MODE, 1) => Value::Int(fan.mode.into()),
             (AIRFLOW, HORIZONTAL_SWING) => fan.swing.into(),
+            (FIRMWARE_UPDATE, 1) => Value::Int(IDLE),
+            (FIRMWARE_UPDATE, 2 | 3) => Value::Null, // no update in progress, none available
             _ => return Err(StatusCode::UnsupportedProperty),
         })
     }
@@ -148,8 +154,17 @@ impl Handler for FanHandler {
         Ok(())
     }
 
-    fn invoke(&mut self, _path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
-        Err(StatusCode::UnsupportedAction) // the fan has no actions
+    fn invoke(&mut self, path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
+        match (path.capability, path.member) {
+            // This fan's firmware is current: a check finds nothing to install.
+            (FIRMWARE_UPDATE, CHECK) => {
+                println!("firmware check: up to date");
+                Ok(None)
+            }
+            // With nothing available there is nothing to start or cancel.
+            (FIRMWARE_UPDATE, _) => Err(StatusCode::InvalidInState),
+            _ => Err(StatusCode::UnsupportedAction),
+        }
     }
 }
 
