@@ -203,3 +203,85 @@ fn unknown_devices_time_out_and_bad_brokers_fail() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
 }
+
+#[cfg(unix)]
+#[test]
+fn watch_streams_reports_as_json_lines_until_terminated() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc::RecvTimeoutError;
+    use std::time::{Duration, Instant};
+
+    let (url, _broker) = broker();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    pki_init(dir);
+    let rt = runtime();
+    let id = unique_id("fan-watch");
+    let (device, _) = start_fan(&rt, &url, dir, &id);
+    let addr = format!("fff1/{id}");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args([
+            "ctl",
+            "--broker",
+            &url,
+            "--pki",
+            p(dir),
+            "watch",
+            &id,
+            "--json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start hearth ctl watch");
+    let out = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    // Report until the watcher shows a report: it is ready once it prints one.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut level = 1;
+    let report = 'outer: loop {
+        assert!(Instant::now() < deadline, "no report watched");
+        level = level % 12 + 1;
+        rt.block_on(device.report(vec![(Path::new(0, 9, 1), Value::Int(level))]))
+            .expect("report");
+        loop {
+            match rx.recv_timeout(Duration::from_millis(300)) {
+                Ok(line) => {
+                    let line = line.expect("read a line");
+                    let doc: serde_json::Value =
+                        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+                    if doc["type"] == "report" {
+                        break 'outer doc;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => panic!("the watcher stopped"),
+            }
+        }
+    };
+    assert_eq!(report["device"], addr.as_str(), "{report}");
+    assert_eq!(
+        report["values"][0]["path"], "0/fan-control/level",
+        "{report}"
+    );
+    assert!(report["values"][0]["raw"].is_i64(), "{report}");
+
+    // SIGTERM ends it cleanly.
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}

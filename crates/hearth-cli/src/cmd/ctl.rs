@@ -363,7 +363,20 @@ struct Described {
 }
 
 async fn describe(ctl: &Controller, args: &Args, id: &str) -> anyhow::Result<ExitCode> {
-    let t = target!(ctl, args, id);
+    let started = Instant::now();
+    let mut t = target!(ctl, args, id);
+    if t.view.online.is_none() {
+        // The retained status usually arrives with the description; give it a moment.
+        let left = args.timeout.saturating_sub(started.elapsed());
+        let addr = t.addr().clone();
+        ctl.wait_for(left.min(Duration::from_millis(500)), |ds| {
+            ds.iter().any(|d| d.addr == addr && d.online.is_some())
+        })
+        .await;
+        if let Some(view) = ctl.device(&addr) {
+            t.view = view;
+        }
+    }
     let out = Described {
         device: DeviceEntry::new(&t.view),
         description: DescriptionView::new(&t.desc),
@@ -733,6 +746,9 @@ async fn watch(ctl: &Controller, args: &Args, id: Option<&str>) -> anyhow::Resul
             bail!("`{id}` is neither VENDOR/DEVICE nor a device id");
         }
     }
+    // Responses to other processes signing as the same controller arrive on its response
+    // topic too; they are not news for a watcher, which sends no requests.
+    let own_responses = format!("/c/{}/resp", ctl.id());
     let mut updates = ctl.updates();
     let stop = shutdown_signal();
     tokio::pin!(stop);
@@ -743,6 +759,7 @@ async fn watch(ctl: &Controller, args: &Args, id: Option<&str>) -> anyhow::Resul
                 break;
             }
             u = updates.recv() => match u {
+                Ok(Update::Rejected { topic, .. }) if topic.ends_with(&own_responses) => {}
                 Ok(update) => {
                     let w = Watched::new(ctl, update);
                     if id.is_some_and(|f| !w.concerns(f)) {
