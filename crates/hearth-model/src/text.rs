@@ -3,15 +3,16 @@
 //! On the wire every quantity is a scaled integer (`2650` centi-celsius) and every
 //! enumeration a code (`0x0102`). Tools show and accept the human form instead. [`parse`]
 //! turns text into a [`Value`] guided by the catalog type of the property, field or argument
-//! ([`TypeSpec`]), and [`format`] renders a value so that [`parse`] reads it back unchanged.
+//! ([`TypeSpec`]), and [`format()`] renders a value so that [`parse`] reads it back unchanged.
 //!
 //! What is accepted, by type:
 //!
 //! * integers: the raw wire number (`2650`, `0x0a5a`), or a number with the unit's symbol or
 //!   a common alias, scaled by the unit (`26.5C`, `26.5°C`, `26.5 °C` → 2650 for
 //!   centi-celsius; `90%`; `30s`, `5min`, `2h` for seconds; `1.5L` → 15 for deci-litres;
-//!   `W`, `kW`, `Wh`, `kWh`, `rpm`). A number finer than the unit's resolution is an error,
-//!   never rounded.
+//!   `W`, `kW`, `Wh`, `kWh`, `rpm`). A whole number without a symbol is the raw value; one
+//!   with a fraction (`26.5`) can only be meant in the unit's symbol and is read so. A number
+//!   finer than the unit's resolution is an error, never rounded.
 //! * booleans: `true`, `false`, `on`, `off`, `yes`, `no`, `1`, `0`.
 //! * enumerations: a catalog name (`cool`; device-type enumerations such as modes, cycle
 //!   phases and faults use the device type's names), a vendor label declared in the device's
@@ -39,7 +40,7 @@ const MAX_TEXT_DEPTH: usize = MAX_DEPTH + 8;
 /// Longest number (in digits) accepted; longer ones cannot be exact 64-bit values anyway.
 const MAX_DIGITS: usize = 30;
 
-/// What [`parse`] and [`format`] need besides the type: where names come from.
+/// What [`parse`] and [`format()`] need besides the type: where names come from.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
     /// The catalog (units, enumerations).
@@ -164,7 +165,7 @@ pub fn parse(text: &str, ty: &TypeSpec, ctx: &Context<'_>) -> Result<Value, Text
     }
 }
 
-/// Render `value` of type `ty` for people; [`parse`] reads the result back to the same value.
+/// Render `value` of type `ty` for people; [`parse()`] reads the result back to the same value.
 ///
 /// Quantities carry the unit's symbol with the unit's resolution (`26.50 °C`), enumeration
 /// codes their name and code (`cool (0x0102)`), struct fields their names. A value that does
