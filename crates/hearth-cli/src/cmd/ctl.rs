@@ -778,3 +778,46 @@ async fn watch(ctl: &Controller, args: &Args, id: Option<&str>) -> anyhow::Resul
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_are_positive_seconds() {
+        assert_eq!(parse_secs("2.5"), Ok(Duration::from_millis(2500)));
+        assert!(parse_secs("0").is_err());
+        assert!(parse_secs("-1").is_err());
+        assert!(parse_secs("soon").is_err());
+    }
+
+    #[test]
+    fn untyped_values_guess_their_kind() {
+        assert_eq!(untyped("0x10"), Value::Int(16));
+        assert_eq!(untyped("-3"), Value::Int(-3));
+        assert_eq!(untyped("true"), Value::Bool(true));
+        assert_eq!(untyped("null"), Value::Null);
+        assert_eq!(untyped("\"hi\""), Value::Text("hi".into()));
+    }
+
+    #[test]
+    fn watch_filters_by_address_or_device_id() {
+        let report = Watched::Report {
+            time: String::new(),
+            device: "fff1/fan-1".into(),
+            full: false,
+            values: Vec::new(),
+        };
+        assert!(report.concerns("fan-1"));
+        assert!(report.concerns("fff1/fan-1"));
+        assert!(!report.concerns("fan-2"));
+        let rejected = Watched::Rejected {
+            time: String::new(),
+            topic: "hearth/1/d/fff1/fan-1/report".into(),
+            reason: String::new(),
+            requirement: String::new(),
+        };
+        assert!(rejected.concerns("fan-1"));
+        assert!(!rejected.concerns("fan-2"));
+    }
+}

@@ -386,3 +386,74 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     Ok(code)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_detected_and_raw_bytes_pass_through() {
+        assert_eq!(
+            unhex(b"d2 84\n40a0".to_vec()).ok(),
+            Some(vec![0xd2, 0x84, 0x40, 0xa0])
+        );
+        assert_eq!(unhex(b"0xD284".to_vec()).ok(), Some(vec![0xd2, 0x84]));
+        assert_eq!(
+            unhex(vec![0xd2, 0x84, 0x43]).ok(),
+            Some(vec![0xd2, 0x84, 0x43])
+        );
+        assert!(unhex(b"d28".to_vec()).is_err());
+        assert_eq!(unhex(b"  \n".to_vec()).ok(), Some(b"  \n".to_vec()));
+    }
+
+    fn message(body: hearth_wire::Body, sender: &str, target: Option<&str>) -> Message {
+        Message {
+            version: 1,
+            sender: sender.into(),
+            counter: 1,
+            time_ms: None,
+            request_id: target.map(|_| 7),
+            target: target.map(str::to_owned),
+            chain: Vec::new(),
+            body,
+        }
+    }
+
+    #[test]
+    fn topics_are_inferred_where_the_message_tells() {
+        let status = message(
+            hearth_wire::Body::Status(hearth_wire::Status {
+                availability: hearth_wire::Availability::Online,
+                boot_id: 1,
+            }),
+            "fan-1",
+            None,
+        );
+        let mut d = decoded(&status);
+        assert_eq!(infer_topic(&status, &d), None, "no chain, no vendor");
+        d.chain.push(ChainEntry {
+            subject: "fan-1".into(),
+            role: "device".into(),
+            issuer: "v".into(),
+            vendor_id: Some(0xfff1),
+            device_type: Some("fan".into()),
+            model: None,
+            key_id: String::new(),
+        });
+        assert_eq!(
+            infer_topic(&status, &d).as_deref(),
+            Some("d/fff1/fan-1/status")
+        );
+        let response = message(
+            hearth_wire::Body::WriteResponse(Vec::new()),
+            "fan-1",
+            Some("gw-1"),
+        );
+        assert_eq!(
+            infer_topic(&response, &decoded(&response)).as_deref(),
+            Some("c/gw-1/resp")
+        );
+        let request = message(hearth_wire::Body::Read(Vec::new()), "gw-1", Some("fan-1"));
+        assert_eq!(infer_topic(&request, &decoded(&request)), None);
+    }
+}
