@@ -30,6 +30,29 @@ fn discover_lists_the_device_with_its_fields() {
     let id = unique_id("fan-disc");
     let (_device, _) = start_fan(&rt, &url, tmp.path(), &id);
 
+    // `describe` waits for the description, so `discover` below finds it on the broker.
+    let o = ctl(&url, tmp.path(), &["describe", &id]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let text = stdout(&o);
+    for expected in [
+        "fan-control",
+        "level",
+        "max 12",
+        "Baby breeze (0x8001)",
+        "check",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    let o = ctl(
+        &url,
+        tmp.path(),
+        &["describe", &format!("fff1/{id}"), "--json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(doc["description"]["device_type"], "fan", "{doc}");
+    assert_eq!(doc["raw"]["device_id"], id.as_str(), "{doc}");
+
     let o = ctl(&url, tmp.path(), &["discover", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let list: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
@@ -52,28 +75,6 @@ fn discover_lists_the_device_with_its_fields() {
         text.contains(&format!("fff1/{id}")) && text.contains("online"),
         "{text}"
     );
-
-    let o = ctl(&url, tmp.path(), &["describe", &id]);
-    assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let text = stdout(&o);
-    for expected in [
-        "fan-control",
-        "level",
-        "max 12",
-        "Baby breeze (0x8001)",
-        "check",
-    ] {
-        assert!(text.contains(expected), "{expected} in {text}");
-    }
-    let o = ctl(
-        &url,
-        tmp.path(),
-        &["describe", &format!("fff1/{id}"), "--json"],
-    );
-    assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
-    assert_eq!(doc["description"]["device_type"], "fan", "{doc}");
-    assert_eq!(doc["raw"]["device_id"], id.as_str(), "{doc}");
 }
 
 #[test]
