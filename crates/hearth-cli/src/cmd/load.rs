@@ -109,4 +109,3 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         })
     })
 }
-
