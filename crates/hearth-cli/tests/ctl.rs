@@ -145,6 +145,13 @@ fn read_write_and_invoke() {
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert_eq!(memory.get(&Path::new(0, 5, 1)), Some(Value::Int(0x8001)));
 
+    // Units: an hour in seconds, on the declared grid.
+    let o = ctl(&url, dir, &["write", &addr, "0/timer/off-delay", "1h"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_eq!(memory.get(&Path::new(0, 11, 1)), Some(Value::Int(3600)));
+    let o = ctl(&url, dir, &["read", &addr, "0/timer/off-delay"]);
+    assert!(stdout(&o).contains("0/timer/off-delay = 3600 s"), "{o:?}");
+
     let o = ctl(&url, dir, &["write", &addr, "0/mode/current-mode", "toast"]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     let o = ctl(&url, dir, &["read", &addr, "0/no-such-capability/level"]);
