@@ -90,12 +90,15 @@ enum CtlCommand {
     },
 }
 
+/// The longest timeout accepted: a day.
+const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
+
 fn parse_secs(s: &str) -> Result<Duration, String> {
     s.parse::<f64>()
         .ok()
         .and_then(|v| Duration::try_from_secs_f64(v).ok())
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("`{s}` is not a positive number of seconds"))
+        .filter(|d| !d.is_zero() && *d <= MAX_TIMEOUT)
+        .ok_or_else(|| format!("`{s}` is not a number of seconds between 0 and 86400"))
 }
 
 const FAILED: u8 = 1;
@@ -789,6 +792,7 @@ mod tests {
         assert!(parse_secs("0").is_err());
         assert!(parse_secs("-1").is_err());
         assert!(parse_secs("soon").is_err());
+        assert!(parse_secs("1e30").is_err());
     }
 
     #[test]
