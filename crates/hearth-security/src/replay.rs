@@ -197,6 +197,17 @@ pub trait CounterStore {
     fn store(&mut self, reserved_until: u64) -> Result<(), StoreError>;
 }
 
+/// Any boxed store is a store, so runtimes can hold one without a type parameter.
+impl<S: CounterStore + ?Sized> CounterStore for Box<S> {
+    fn load(&mut self) -> Result<Option<u64>, StoreError> {
+        (**self).load()
+    }
+
+    fn store(&mut self, reserved_until: u64) -> Result<(), StoreError> {
+        (**self).store(reserved_until)
+    }
+}
+
 /// A counter store in memory (tests, and senders whose key lives no longer than the
 /// process).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,0 +1,551 @@
+//! The suite's own MQTT client: it watches one device, sends it requests — correct ones and
+//! deliberately broken ones — and records everything in the trace.
+//!
+//! Unlike the Controller runtime, the probe must be able to misbehave (replay, tamper, send
+//! unsigned or malformed bytes) and to see every message as it arrived, so it is built on
+//! rumqttc and `hearth-wire` directly. One task drives the MQTT connection and forwards every
+//! publish; the probe opens each one with its own [`Receiver`] when a test case asks for
+//! messages, so the trace shows exactly what the device sent, decoded or not.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use hearth_model::Description;
+use hearth_mqtt::topic::{Addressed, Channel};
+use hearth_mqtt::{BrokerUrl, DeviceAddr, Topics};
+use hearth_security::cert::TrustStore;
+use hearth_security::replay::CounterStore;
+use hearth_wire::{Body, Envelope, Message, Receiver, Sender};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use tokio::sync::mpsc;
+
+use crate::trace::{Direction, Trace};
+
+/// A controller identity the suite speaks as, with the privilege the device should grant it.
+pub struct Tester {
+    /// Its certificate subject.
+    pub id: String,
+    /// The privilege the ICS says the device grants (`manage`, `operate`, `view`, `none`).
+    pub privilege: String,
+    /// Its sealing state (key, chain, counter).
+    pub sender: Sender<Box<dyn CounterStore + Send>>,
+}
+
+/// A message the device published, as the probe saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// Trace sequence number.
+    pub seq: usize,
+    /// The channel it came on.
+    pub channel: Channel,
+    /// Whether it was retained.
+    pub retain: bool,
+    /// When it arrived.
+    pub at: Instant,
+    /// The authenticated message, or why it did not open (with the requirement it breaks).
+    pub message: Result<Message, (String, &'static str)>,
+}
+
+/// A response to one of the probe's requests.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Trace sequence number.
+    pub seq: usize,
+    /// The authenticated response, or why it did not open.
+    pub message: Result<Message, (String, &'static str)>,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+struct Raw {
+    topic: String,
+    retain: bool,
+    payload: Vec<u8>,
+    at: Instant,
+}
+
+/// Why the probe could not work.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    /// The broker could not be reached or refused the subscription.
+    #[error("broker {0}: {1}")]
+    Broker(String, String),
+    /// A request could not be sealed.
+    #[error("sealing: {0}")]
+    Seal(String),
+}
+
+/// Ways to break a request on purpose (robustness and security test cases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tamper {
+    /// A correct request.
+    None,
+    /// Flip a bit of the signature.
+    BadSignature,
+    /// Sign for another device's request topic.
+    WrongTopic,
+    /// Send the CBOR message without any envelope.
+    Unsigned,
+    /// Leave out the certificate chain (an unknown signer for a fresh receiver).
+    NoChain,
+}
+
+/// The probe for one device.
+pub struct Probe {
+    client: AsyncClient,
+    topics: Topics,
+    device: DeviceAddr,
+    testers: Vec<Tester>,
+    receiver: Receiver,
+    inbox: mpsc::UnboundedReceiver<Raw>,
+    seen: VecDeque<Seen>,
+    answers: Vec<(u64, Answer)>,
+    trace: Trace,
+    next_request: u64,
+    /// The device's newest verified description.
+    pub description: Option<Description>,
+}
+
+impl Probe {
+    /// Connect to the broker and watch `device`. `testers` are the controller identities the
+    /// suite may use; responses to each are subscribed to.
+    pub async fn connect(
+        broker: &BrokerUrl,
+        topics: Topics,
+        device: DeviceAddr,
+        trust: TrustStore,
+        testers: Vec<Tester>,
+        client_suffix: u64,
+        start: Instant,
+    ) -> Result<Self, ProbeError> {
+        let mut options = MqttOptions::new(
+            format!("hc-suite-{client_suffix:016x}"),
+            broker.host.clone(),
+            broker.port,
+        );
+        options.set_keep_alive(Duration::from_secs(30));
+        options.set_max_packet_size(
+            hearth_mqtt::broker::MAX_PAYLOAD * 2,
+            hearth_mqtt::broker::MAX_PAYLOAD * 2,
+        );
+        let (client, mut eventloop) = AsyncClient::new(options, 1024);
+        let mut filters: Vec<String> = [
+            Channel::Desc,
+            Channel::Status,
+            Channel::Report,
+            Channel::Event,
+        ]
+        .into_iter()
+        .map(|c| topics.full(&Topics::device_rel(&device, c)))
+        .collect();
+        filters.extend(
+            testers
+                .iter()
+                .map(|t| topics.full(&Topics::responses_rel(&t.id))),
+        );
+        let (tx, inbox) = mpsc::unbounded_channel();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
+        let subscriber = client.clone();
+        tokio::spawn(async move {
+            let mut ready = Some(ready_tx);
+            loop {
+                match eventloop.poll().await {
+                    Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                        for f in &filters {
+                            let _ = subscriber.try_subscribe(f.clone(), QoS::AtLeastOnce);
+                        }
+                    }
+                    Ok(Event::Incoming(Packet::SubAck(_))) => {
+                        if let Some(r) = ready.take() {
+                            let _ = r.send(Ok(()));
+                        }
+                    }
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        let raw = Raw {
+                            topic: p.topic.clone(),
+                            retain: p.retain,
+                            payload: p.payload.to_vec(),
+                            at: Instant::now(),
+                        };
+                        if tx.send(raw).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        if let Some(r) = ready.take() {
+                            let _ = r.send(Err(e.to_string()));
+                            return;
+                        }
+                        if tx.is_closed() {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
+            }
+        });
+        match tokio::time::timeout(Duration::from_secs(10), ready_rx).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => return Err(ProbeError::Broker(broker.to_string(), e)),
+            _ => {
+                return Err(ProbeError::Broker(
+                    broker.to_string(),
+                    "no subscription acknowledgement within 10 s".into(),
+                ))
+            }
+        }
+        Ok(Self {
+            client,
+            topics,
+            device,
+            testers,
+            receiver: Receiver::new(trust),
+            inbox,
+            seen: VecDeque::new(),
+            answers: Vec::new(),
+            trace: Trace::new(start),
+            next_request: client_suffix.rotate_left(17) & 0x0000_ffff_ffff_0000,
+            description: None,
+        })
+    }
+
+    /// The device under test.
+    pub fn device(&self) -> &DeviceAddr {
+        &self.device
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// The testers.
+    pub fn testers(&self) -> &[Tester] {
+        &self.testers
+    }
+
+    /// The index of the first tester with `privilege`.
+    pub fn tester(&self, privilege: &str) -> Option<usize> {
+        self.testers.iter().position(|t| t.privilege == privilege)
+    }
+
+    /// Take everything that has arrived into the trace and the queues.
+    pub fn pump(&mut self) {
+        while let Ok(raw) = self.inbox.try_recv() {
+            self.ingest(raw);
+        }
+    }
+
+    fn ingest(&mut self, raw: Raw) {
+        let Some(rel) = self.topics.relative(&raw.topic).map(str::to_owned) else {
+            return;
+        };
+        let opened = if raw.payload.is_empty() {
+            Err(("empty payload".to_owned(), "HRT-MQTT-017"))
+        } else {
+            self.receiver
+                .open(&raw.payload, &rel, hearth_mqtt::identity::unix_now())
+                .map_err(|e| (e.to_string(), e.requirement()))
+        };
+        let (kind, summary) = match &opened {
+            Ok(o) => (o.message.kind().name().to_owned(), summarize(&o.message)),
+            Err((why, _)) => ("rejected".to_owned(), why.clone()),
+        };
+        let seq = self.trace.record(
+            Direction::Received,
+            &raw.topic,
+            raw.retain,
+            &kind,
+            summary,
+            &raw.payload,
+        );
+        let message = opened.map(|o| o.message);
+        match Topics::parse(&rel) {
+            Some(Addressed::Device(addr, channel)) if addr == self.device => {
+                if let (
+                    Channel::Desc,
+                    Ok(Message {
+                        body: Body::Description(d),
+                        ..
+                    }),
+                ) = (channel, &message)
+                {
+                    self.description = Some(d.clone());
+                }
+                self.seen.push_back(Seen {
+                    seq,
+                    channel,
+                    retain: raw.retain,
+                    at: raw.at,
+                    message,
+                });
+            }
+            Some(Addressed::Responses(_)) => {
+                let id = message
+                    .as_ref()
+                    .ok()
+                    .and_then(|m| m.request_id)
+                    .unwrap_or(u64::MAX);
+                self.answers.push((
+                    id,
+                    Answer {
+                        seq,
+                        message,
+                        at: raw.at,
+                    },
+                ));
+            }
+            _ => {}
+        }
+    }
+
+    /// Wait until a device message satisfying `want` arrives (or has arrived and was not yet
+    /// taken), at most `timeout`. Messages before it stay queued.
+    pub async fn wait_for(
+        &mut self,
+        timeout: Duration,
+        want: impl Fn(&Seen) -> bool,
+    ) -> Option<Seen> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.pump();
+            if let Some(i) = self.seen.iter().position(&want) {
+                return self.seen.remove(i);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            match tokio::time::timeout(left, self.inbox.recv()).await {
+                Ok(Some(raw)) => self.ingest(raw),
+                Ok(None) | Err(_) => {
+                    self.pump();
+                    return self
+                        .seen
+                        .iter()
+                        .position(&want)
+                        .and_then(|i| self.seen.remove(i));
+                }
+            }
+        }
+    }
+
+    /// Forget device messages received so far (after pumping them into the trace).
+    pub fn clear_seen(&mut self) {
+        self.pump();
+        self.seen.clear();
+    }
+
+    /// Device messages received so far and not yet taken.
+    pub fn seen(&mut self) -> Vec<Seen> {
+        self.pump();
+        self.seen.iter().cloned().collect()
+    }
+
+    /// Seal a request from tester `who`, break it as `tamper` says, publish it and return its
+    /// request id, the bytes sent, and the trace sequence number.
+    pub async fn send(
+        &mut self,
+        who: usize,
+        body: Body,
+        tamper: Tamper,
+    ) -> Result<(u64, Vec<u8>, usize), ProbeError> {
+        self.next_request = self.next_request.wrapping_add(1);
+        let request_id = self.next_request;
+        let rel = Topics::device_rel(&self.device, Channel::Req);
+        let envelope = Envelope {
+            request_id: Some(request_id),
+            target: Some(self.device.device_id.clone()),
+            time_ms: Some(hearth_mqtt::identity::unix_now_ms()),
+            with_chain: tamper != Tamper::NoChain,
+        };
+        let tester = self
+            .testers
+            .get_mut(who)
+            .ok_or_else(|| ProbeError::Seal(format!("no tester {who}")))?;
+        let msg = tester
+            .sender
+            .message(body, &envelope)
+            .map_err(|e| ProbeError::Seal(e.to_string()))?;
+        let bytes = match tamper {
+            Tamper::Unsigned => hearth_wire::codec::encode(&msg),
+            Tamper::WrongTopic => {
+                let other = Topics::device_rel(
+                    &DeviceAddr::new(self.device.vendor_id, "another-device"),
+                    Channel::Req,
+                );
+                tester
+                    .sender
+                    .seal_message(&msg, &other)
+                    .map_err(|e| ProbeError::Seal(e.to_string()))?
+            }
+            _ => {
+                let mut b = tester
+                    .sender
+                    .seal_message(&msg, &rel)
+                    .map_err(|e| ProbeError::Seal(e.to_string()))?;
+                if tamper == Tamper::BadSignature {
+                    if let Some(last) = b.last_mut() {
+                        *last ^= 0x01;
+                    }
+                }
+                b
+            }
+        };
+        let seq = self
+            .publish_raw(
+                &rel,
+                bytes.clone(),
+                &format!("{} {}", msg.kind().name(), summarize(&msg)),
+            )
+            .await?;
+        Ok((request_id, bytes, seq))
+    }
+
+    /// Publish bytes to a topic below the root as they are, and trace them.
+    pub async fn publish_raw(
+        &mut self,
+        rel: &str,
+        bytes: Vec<u8>,
+        summary: &str,
+    ) -> Result<usize, ProbeError> {
+        let topic = self.topics.full(rel);
+        let kind = hearth_security::cose::Envelope::parse(&bytes)
+            .ok()
+            .and_then(|e| {
+                hearth_wire::codec::decode(e.unverified_payload(), &hearth_wire::Limits::STANDARD)
+                    .ok()
+            })
+            .map_or_else(|| "raw".to_owned(), |m| m.kind().name().to_owned());
+        let seq = self.trace.record(
+            Direction::Sent,
+            &topic,
+            false,
+            &kind,
+            summary.to_owned(),
+            &bytes,
+        );
+        self.client
+            .publish(topic, QoS::AtLeastOnce, false, bytes)
+            .await
+            .map_err(|e| ProbeError::Broker(String::new(), e.to_string()))?;
+        Ok(seq)
+    }
+
+    /// The request topic of the device, below the root.
+    pub fn request_topic(&self) -> String {
+        Topics::device_rel(&self.device, Channel::Req)
+    }
+
+    /// Wait for the response to `request_id`, at most `timeout`.
+    pub async fn answer(&mut self, request_id: u64, timeout: Duration) -> Option<Answer> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.pump();
+            if let Some(i) = self.answers.iter().position(|(id, _)| *id == request_id) {
+                return Some(self.answers.remove(i).1);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            match tokio::time::timeout(left, self.inbox.recv()).await {
+                Ok(Some(raw)) => self.ingest(raw),
+                _ => {
+                    self.pump();
+                    return self
+                        .answers
+                        .iter()
+                        .position(|(id, _)| *id == request_id)
+                        .map(|i| self.answers.remove(i).1);
+                }
+            }
+        }
+    }
+
+    /// Responses that did not open or answered no known request.
+    pub fn stray_answers(&mut self) -> Vec<Answer> {
+        self.pump();
+        self.answers.drain(..).map(|(_, a)| a).collect()
+    }
+
+    /// Send a correct request and wait for its authenticated response.
+    pub async fn ask(
+        &mut self,
+        who: usize,
+        body: Body,
+        timeout: Duration,
+    ) -> Result<(Message, usize), String> {
+        let (id, _, sent) = self
+            .send(who, body, Tamper::None)
+            .await
+            .map_err(|e| e.to_string())?;
+        match self.answer(id, timeout).await {
+            Some(Answer {
+                message: Ok(m),
+                seq,
+                ..
+            }) => Ok((m, seq)),
+            Some(Answer {
+                message: Err((why, req)),
+                seq,
+                ..
+            }) => Err(format!(
+                "the response (trace #{seq}) did not open: {why} [{req}]"
+            )),
+            None => Err(format!(
+                "no response to the request (trace #{sent}) within {timeout:?}"
+            )),
+        }
+    }
+
+    /// Stop the connection.
+    pub async fn close(self) -> Trace {
+        let _ = self.client.disconnect().await;
+        self.trace
+    }
+}
+
+/// A one-line summary of a message for the trace.
+pub fn summarize(msg: &Message) -> String {
+    let paths = |v: &[(hearth_model::Path, hearth_model::Value)]| {
+        v.iter()
+            .map(|(p, v)| format!("{p}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let head = format!("#{} from {}", msg.counter, msg.sender);
+    let body = match &msg.body {
+        Body::Description(d) => format!("{} components", d.components.len()),
+        Body::Status(s) => format!("{:?} boot {:x}", s.availability, s.boot_id),
+        Body::Report(r) => format!("{}{}", if r.full { "full " } else { "" }, paths(&r.values)),
+        Body::Event(e) => format!("{} n{} {}", e.path, e.number, e.fields),
+        Body::Read(p) => p
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" "),
+        Body::Write(v) => paths(v),
+        Body::Invoke { path, args } => format!("{path} {args}"),
+        Body::ReadResponse(r) => r
+            .iter()
+            .map(|r| match &r.value {
+                Some(v) => format!("{}={v}", r.path),
+                None => format!("{}:{}", r.path, r.status),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Body::WriteResponse(r) => r
+            .iter()
+            .map(|(p, s)| format!("{p}:{s}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        Body::InvokeResponse(r) => format!("{}:{}", r.path, r.status),
+    };
+    let rid = msg
+        .request_id
+        .map(|r| format!(" req {r:x}"))
+        .unwrap_or_default();
+    format!("{head}{rid} {body}")
+}
