@@ -11,4 +11,5 @@
 //!   renders the traceability matrix (`conformance/COVERAGE.md`).
 
 pub mod coverage;
+pub mod ics;
 pub mod requirements;

@@ -4,8 +4,10 @@
 //! A requirement is a paragraph or list item that starts with its identifier in bold brackets
 //! (`**[HRT-SEC-012]**`). Its statement is the rest of that paragraph or list item, with
 //! whitespace normalised; its level is the first RFC 2119 key word found in it, tested in the
-//! order of [`Level::ALL`]. Fenced code blocks are never scanned, and key words inside inline
-//! code spans or directly enclosed in double quotes are mentions, not uses.
+//! order of [`Level::ALL`]. Fenced code blocks are never scanned, key words inside inline code
+//! spans are never counted, and key words directly enclosed in double quotes are mentions, not
+//! uses, in the one section that lists the key words themselves ([`MENTION_SECTION`]).
+//! Headings are scanned like text: a key word in a heading is outside any statement.
 //!
 //! The scanner is hand-written (no regular-expression engine) and never panics: any input,
 //! however malformed, yields requirements and a list of [`Problem`]s.
@@ -548,7 +550,7 @@ fn scan_block(
             let level = Level::ALL
                 .iter()
                 .copied()
-                .find(|level| hits.iter().any(|(l, _)| l == level));
+                .find(|level| hits.iter().any(|h| h.level == *level));
             match level {
                 None => out.errors.push(Problem::NoKeyword {
                     at: location.clone(),
@@ -559,7 +561,7 @@ fn scan_block(
                         out.conventions.push(Problem::SeveralKeywords {
                             at: location.clone(),
                             id: id.clone(),
-                            keywords: hits.iter().map(|(l, _)| l.keyword().to_owned()).collect(),
+                            keywords: hits.iter().map(|h| h.level.keyword().to_owned()).collect(),
                         });
                     }
                     out.requirements.push((
@@ -576,11 +578,15 @@ fn scan_block(
             }
         }
         None => {
+            let mentions_allowed = (chapter, block.section.as_str()) == MENTION_SECTION;
             for (&(number, raw), masked) in block.lines.iter().zip(&joined) {
-                for (level, _) in keyword_hits(masked) {
+                for hit in keyword_hits(masked) {
+                    if hit.quoted && mentions_allowed {
+                        continue;
+                    }
                     out.conventions.push(Problem::StrayKeyword {
                         at: at(number),
-                        keyword: level.keyword().to_owned(),
+                        keyword: hit.level.keyword().to_owned(),
                         context: raw.trim().to_owned(),
                     });
                 }
@@ -627,11 +633,26 @@ fn mask_code_spans(lines: &[(usize, &str)]) -> Vec<String> {
     out
 }
 
-/// Every key word used in `text`, in order, with its byte offset. Words are maximal runs of
-/// ASCII letters and digits; `MUST`, `SHALL` and `SHOULD` followed by whitespace and `NOT`, and
-/// `NOT` followed by whitespace and `RECOMMENDED`, are one key word each. A key word directly
-/// enclosed in double quotes (`"MUST"`, `“MUST”`) is a mention, not a use, and is skipped.
-pub fn keyword_hits(text: &str) -> Vec<(Level, usize)> {
+/// One occurrence of a key word in a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeywordHit {
+    /// The key word.
+    pub level: Level,
+    /// Its byte offset in the text.
+    pub offset: usize,
+    /// Whether it is directly enclosed in double quotes (`"MUST"`, `“MUST”`): a quotation of
+    /// the key word itself, as in the conventions section of `spec/README.md` (§3).
+    pub quoted: bool,
+}
+
+/// The section whose quoted key words are mentions, not uses: the conventions section of the
+/// README, which lists the key words themselves (`spec/README.md` §3).
+pub const MENTION_SECTION: (&str, &str) = ("README.md", "3. Requirements language");
+
+/// Every key word in `text`, in order. Words are maximal runs of ASCII letters and digits;
+/// `MUST`, `SHALL` and `SHOULD` followed by whitespace and `NOT`, and `NOT` followed by
+/// whitespace and `RECOMMENDED`, are one key word each. Callers mask inline code first.
+pub fn keyword_hits(text: &str) -> Vec<KeywordHit> {
     let words = words(text);
     let mut hits = Vec::new();
     let mut i = 0;
@@ -664,9 +685,11 @@ pub fn keyword_hits(text: &str) -> Vec<(Level, usize)> {
             _ => (None, end, 1),
         };
         if let Some(level) = level {
-            if !quoted(text, start, last_end) {
-                hits.push((level, start));
-            }
+            hits.push(KeywordHit {
+                level,
+                offset: start,
+                quoted: quoted(text, start, last_end),
+            });
         }
         i += consumed;
     }
@@ -926,19 +949,34 @@ mod tests {
 
     #[test]
     fn code_quotes_and_headings() {
-        let text = "## 1. A SHOULD heading\n\nThe words \"MUST\", \u{201c}MAY\u{201d} and `SHALL NOT` are mentions.\n\n```\n**[HRT-MOD-001]** MUST in code\n```\n\nBut this MUST count, and `code\nspans MAY` cross lines, OPTIONAL.\n\n~~~~\nMAY\n~~~\nSHOULD\n~~~~\n";
-        let e = one("01-model.md", text);
-        assert!(e.errors.is_empty(), "{:?}", e.errors);
-        assert!(e.requirements.is_empty());
-        let stray: Vec<(usize, &str)> = e
-            .conventions
-            .iter()
-            .filter_map(|p| match p {
-                Problem::StrayKeyword { at, keyword, .. } => Some((at.line, keyword.as_str())),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(stray, [(1, "SHOULD"), (9, "MUST"), (10, "OPTIONAL")]);
+        let text = "## 1. A SHOULD heading\n\nThe words \"MUST\", \u{201c}MAY\u{201d} and `SHALL NOT` are quoted.\n\n```\n**[HRT-MOD-001]** MUST in code\n```\n\nBut this MUST count, and `code\nspans MAY` cross lines, OPTIONAL.\n\n~~~~\nMAY\n~~~\nSHOULD\n~~~~\n";
+        let stray = |chapter: &str, text: &str| -> Vec<(usize, String)> {
+            let e = one(chapter, text);
+            assert!(e.errors.is_empty(), "{:?}", e.errors);
+            assert!(e.requirements.is_empty());
+            e.conventions
+                .iter()
+                .filter_map(|p| match p {
+                    Problem::StrayKeyword { at, keyword, .. } => Some((at.line, keyword.clone())),
+                    _ => None,
+                })
+                .collect()
+        };
+        // Outside the conventions section, a quoted key word is still a key word.
+        let got = stray("01-model.md", text);
+        let want = [
+            (1, "SHOULD"),
+            (3, "MUST"),
+            (3, "MAY"),
+            (9, "MUST"),
+            (10, "OPTIONAL"),
+        ];
+        assert_eq!(got, want.map(|(l, k)| (l, k.to_owned())));
+        // In the conventions section of the README, quoted key words are mentions.
+        let readme = text.replace("## 1. A SHOULD heading", "## 3. Requirements language");
+        let got = stray("README.md", &readme);
+        let want = [(9, "MUST"), (10, "OPTIONAL")];
+        assert_eq!(got, want.map(|(l, k)| (l, k.to_owned())));
     }
 
     #[test]

@@ -1,0 +1,874 @@
+//! The implementation conformance statement (ICS) of `spec/06-conformance.md` §3: the TOML
+//! document in which a vendor declares what a device implements and what a lab may do with it.
+//!
+//! [`Ics::parse`] reads the document and checks its form: unknown tables and keys are
+//! rejected (HRT-CONF-001), and every rule of §3 that needs no catalog and no device is
+//! checked, each problem naming its key and the requirement it breaks (HRT-CONF-002). Whether
+//! the names exist in the catalog, and whether the claims match the device's description
+//! (§4), is decided later, against the catalog and the description.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A parsed and form-checked ICS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ics {
+    /// The device under test (`[device]`).
+    pub device: Device,
+    /// For each component id, the capability instances claimed: capability (catalog name or
+    /// `0x` id) → optional members implemented (`[components.N]`).
+    pub components: BTreeMap<u16, BTreeMap<String, Vec<String>>>,
+    /// Optional behaviours (`[features]`).
+    pub features: Features,
+    /// What the suite may make the appliance do (`[actuation]`).
+    pub actuation: Actuation,
+    /// How the device is restarted (`[restart]`).
+    pub restart: Restart,
+    /// The run's parameters (`[parameters]`), defaults applied.
+    pub parameters: Parameters,
+    /// The controllers the lab provisioned (`[[controllers]]`).
+    pub controllers: Vec<Controller>,
+}
+
+/// The `[device]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Device {
+    /// Vendor id as four lower-case hexadecimal digits.
+    pub vendor: String,
+    /// Device id.
+    pub id: String,
+    /// Catalog name of the device type.
+    #[serde(rename = "type")]
+    pub device_type: String,
+    /// Vendor name as `device-info` reports it.
+    pub vendor_name: String,
+    /// Model as `device-info` reports it.
+    pub model: String,
+    /// Firmware version as `device-info` reports it.
+    pub firmware: String,
+}
+
+/// The algorithm of the device's key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Algorithm {
+    /// EdDSA with Ed25519.
+    #[default]
+    Ed25519,
+    /// ECDSA with P-256 and SHA-256.
+    Es256,
+}
+
+/// The `[features]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Features {
+    /// The algorithm of the device's own key.
+    pub algorithm: Algorithm,
+    /// The device answers refused requests with `unauthorized` (HRT-SEC-132).
+    pub unauthorized_response: bool,
+    /// The device persists the replay windows of privileged senders (HRT-SEC-103).
+    pub persistent_replay_windows: bool,
+    /// How many events the device keeps while disconnected (HRT-MQTT-035).
+    pub event_store: u32,
+    /// The device connects to the broker over TLS (HRT-MQTT-073).
+    pub tls: bool,
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Self {
+            algorithm: Algorithm::Ed25519,
+            unauthorized_response: false,
+            persistent_replay_windows: false,
+            event_store: 32,
+            tls: true,
+        }
+    }
+}
+
+/// The `[actuation]` table: every flag defaults to `false` (HRT-CONF-007).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Actuation {
+    /// Switch the appliance on and off.
+    pub power: bool,
+    /// Write setpoints within the declared range.
+    pub setpoints: bool,
+    /// Change the mode or programme.
+    pub modes: bool,
+    /// Write other read-write properties.
+    pub settings: bool,
+    /// Start a cycle, and stop it again.
+    pub start_cycle: bool,
+    /// Pause and resume a running cycle.
+    pub pause_resume: bool,
+    /// Ask an operator to open and close the door or lid.
+    pub door: bool,
+    /// Ask an operator to change a setting at the appliance's panel.
+    pub panel: bool,
+    /// Invoke actions of `firmware-update`.
+    pub firmware_update: bool,
+    /// Invoke actions of vendor capabilities.
+    pub vendor_actions: bool,
+}
+
+/// How the suite restarts the device.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RestartMethod {
+    /// The device cannot be restarted on request.
+    #[default]
+    None,
+    /// The suite runs a command.
+    Command,
+    /// The suite asks the operator.
+    Operator,
+}
+
+/// The `[restart]` table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Restart {
+    /// How.
+    pub method: RestartMethod,
+    /// With [`RestartMethod::Command`]: the program and its arguments, run without a shell.
+    pub command: Option<Vec<String>>,
+    /// Whether the restart interrupts power.
+    pub power_loss: bool,
+}
+
+/// The privilege the device's access-control list grants a controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Privilege {
+    /// Trusted, but not admitted by the access-control list.
+    None,
+    /// View.
+    View,
+    /// Operate.
+    Operate,
+    /// Manage.
+    Manage,
+}
+
+/// One `[[controllers]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Controller {
+    /// The controller's private key file.
+    pub key: String,
+    /// Its certificate chain file.
+    pub chain: String,
+    /// The privilege the device grants it.
+    pub privilege: Privilege,
+}
+
+/// The run's parameters (`spec/06-conformance.md` §3.7), with their defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parameters {
+    /// Broker URL, or `embedded`.
+    pub broker: String,
+    /// The topic root.
+    pub topic_root: String,
+    /// File of the CA of the broker's TLS certificate.
+    pub broker_ca: Option<String>,
+    /// User name for the broker.
+    pub broker_username: Option<String>,
+    /// Name of the environment variable that holds the broker password.
+    pub broker_password_env: Option<String>,
+    /// File of the root certificate the device's chain leads to.
+    pub trust: Option<String>,
+    /// Wait for the device's description and status at the start.
+    pub startup_timeout: Duration,
+    /// Wait for a response.
+    pub response_timeout: Duration,
+    /// How late a report of a change may arrive.
+    pub report_deadline: Duration,
+    /// The broker's delivery time, added to every deadline the specification sets.
+    pub latency_allowance: Duration,
+    /// How long to watch for the absence of an answer.
+    pub silence_window: Duration,
+    /// How long to let the device settle after an actuation.
+    pub settle_time: Duration,
+    /// How long to wait for the operator.
+    pub operator_timeout: Duration,
+    /// How long to wait for a restarted device.
+    pub restart_timeout: Duration,
+    /// How long to wait for a cycle to reach a needed state.
+    pub cycle_timeout: Duration,
+    /// The longest a test case may take.
+    pub test_timeout: Duration,
+    /// The seed of every random choice; chosen at random when absent.
+    pub seed: Option<u64>,
+}
+
+impl Default for Parameters {
+    fn default() -> Self {
+        Self {
+            broker: "embedded".into(),
+            topic_root: "hearth/1".into(),
+            broker_ca: None,
+            broker_username: None,
+            broker_password_env: None,
+            trust: None,
+            startup_timeout: Duration::from_secs(30),
+            response_timeout: SPEC_RESPONSE_TIMEOUT,
+            report_deadline: SPEC_REPORT_DEADLINE,
+            latency_allowance: Duration::from_millis(500),
+            silence_window: Duration::from_secs(3),
+            settle_time: Duration::from_secs(2),
+            operator_timeout: Duration::from_secs(120),
+            restart_timeout: Duration::from_secs(120),
+            cycle_timeout: Duration::from_secs(600),
+            test_timeout: Duration::from_secs(300),
+            seed: None,
+        }
+    }
+}
+
+/// The response timeout the specification sets (HRT-MSG-095).
+pub const SPEC_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The report deadline the specification sets (HRT-MSG-056).
+pub const SPEC_REPORT_DEADLINE: Duration = Duration::from_secs(5);
+
+impl Parameters {
+    /// The name of every parameter, in the order of the chapter's table.
+    pub const NAMES: &'static [&'static str] = &[
+        "broker",
+        "topic_root",
+        "broker_ca",
+        "broker_username",
+        "broker_password_env",
+        "trust",
+        "startup_timeout",
+        "response_timeout",
+        "report_deadline",
+        "latency_allowance",
+        "silence_window",
+        "settle_time",
+        "operator_timeout",
+        "restart_timeout",
+        "cycle_timeout",
+        "test_timeout",
+        "seed",
+    ];
+
+    /// Set the parameter `name` from its text form, as in the ICS or on the command line
+    /// (`--param name=value`): durations as `250ms`, `5s` or `2m`, the seed as a decimal
+    /// integer, everything else as given.
+    ///
+    /// # Errors
+    ///
+    /// When the name is unknown or the value invalid for it.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), Problem> {
+        let problem = |rule: String| Problem {
+            key: format!("parameters.{name}"),
+            rule,
+        };
+        let duration = || parse_duration(value).map_err(problem);
+        let text = || {
+            if value.is_empty() {
+                Err(problem("must not be empty".into()))
+            } else {
+                Ok(value.to_owned())
+            }
+        };
+        match name {
+            "broker" => {
+                check_broker(value).map_err(problem)?;
+                self.broker = value.to_owned();
+            }
+            "topic_root" => {
+                check_topic_root(value).map_err(problem)?;
+                self.topic_root = value.to_owned();
+            }
+            "broker_ca" => self.broker_ca = Some(text()?),
+            "broker_username" => self.broker_username = Some(text()?),
+            "broker_password_env" => self.broker_password_env = Some(text()?),
+            "trust" => self.trust = Some(text()?),
+            "startup_timeout" => self.startup_timeout = duration()?,
+            "response_timeout" => self.response_timeout = duration()?,
+            "report_deadline" => self.report_deadline = duration()?,
+            "latency_allowance" => self.latency_allowance = duration()?,
+            "silence_window" => self.silence_window = duration()?,
+            "settle_time" => self.settle_time = duration()?,
+            "operator_timeout" => self.operator_timeout = duration()?,
+            "restart_timeout" => self.restart_timeout = duration()?,
+            "cycle_timeout" => self.cycle_timeout = duration()?,
+            "test_timeout" => self.test_timeout = duration()?,
+            "seed" => {
+                self.seed = Some(value.parse().map_err(|_| {
+                    problem("the seed is an unsigned 64-bit decimal integer".into())
+                })?);
+            }
+            _ => {
+                return Err(problem(format!(
+                    "unknown parameter; the parameters are {} (HRT-CONF-001)",
+                    Self::NAMES.join(", ")
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether every parameter that carries a value set by the specification has that value
+    /// (HRT-CONF-014): the response timeout and the report deadline.
+    pub fn spec_values(&self) -> bool {
+        self.response_timeout == SPEC_RESPONSE_TIMEOUT
+            && self.report_deadline == SPEC_REPORT_DEADLINE
+    }
+
+    /// The effective values as the report records them: durations in milliseconds, absent
+    /// optional parameters left out.
+    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut map = serde_json::Map::new();
+        let ms =
+            |d: Duration| serde_json::Value::from(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let mut text = |name: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                map.insert(name.into(), v.clone().into());
+            }
+        };
+        text("broker", &Some(self.broker.clone()));
+        text("topic_root", &Some(self.topic_root.clone()));
+        text("broker_ca", &self.broker_ca);
+        text("broker_username", &self.broker_username);
+        text("broker_password_env", &self.broker_password_env);
+        text("trust", &self.trust);
+        for (name, d) in [
+            ("startup_timeout", self.startup_timeout),
+            ("response_timeout", self.response_timeout),
+            ("report_deadline", self.report_deadline),
+            ("latency_allowance", self.latency_allowance),
+            ("silence_window", self.silence_window),
+            ("settle_time", self.settle_time),
+            ("operator_timeout", self.operator_timeout),
+            ("restart_timeout", self.restart_timeout),
+            ("cycle_timeout", self.cycle_timeout),
+            ("test_timeout", self.test_timeout),
+        ] {
+            map.insert(name.into(), ms(d));
+        }
+        if let Some(seed) = self.seed {
+            map.insert("seed".into(), seed.into());
+        }
+        map
+    }
+}
+
+/// Parse a duration: a decimal integer followed by `ms`, `s` or `m`.
+///
+/// # Errors
+///
+/// A description of what is wrong.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let bad = || format!("`{text}` is not a duration: a decimal integer followed by ms, s or m");
+    if number.is_empty() || number.len() > 9 {
+        return Err(bad());
+    }
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(bad()),
+    }
+}
+
+fn check_broker(url: &str) -> Result<(), String> {
+    if url == "embedded" {
+        return Ok(());
+    }
+    let Some(rest) = url
+        .strip_prefix("mqtt://")
+        .or_else(|| url.strip_prefix("mqtts://"))
+    else {
+        return Err(format!(
+            "`{url}` is neither `embedded` nor an mqtt:// or mqtts:// URL"
+        ));
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err("the URL carries credentials; name the password's environment variable in broker_password_env instead (HRT-CONF-013)".into());
+    }
+    let Some((host, port)) = authority.rsplit_once(':') else {
+        return Err(format!("`{url}` names no port"));
+    };
+    if host.is_empty() || port.parse::<u16>().map_or(true, |p| p == 0) {
+        return Err(format!("`{url}` needs a host and a port 1–65535"));
+    }
+    Ok(())
+}
+
+fn check_topic_root(root: &str) -> Result<(), String> {
+    if root.is_empty()
+        || root.split('/').any(str::is_empty)
+        || root.contains(['+', '#'])
+        || root.starts_with('$')
+    {
+        return Err(format!(
+            "`{root}` is not a topic root: one or more non-empty levels, no `+` or `#`, not starting with `$` (HRT-MQTT-004)"
+        ));
+    }
+    Ok(())
+}
+
+/// One rule of `spec/06-conformance.md` §3 that an ICS breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The key, e.g. `device.vendor` or `components.0.door`.
+    pub key: String,
+    /// The rule broken, with the requirement identifier.
+    pub rule: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.rule)
+    }
+}
+
+/// Why an ICS was refused (HRT-CONF-002).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IcsError {
+    /// The document is not TOML, or has unknown or mistyped keys.
+    #[error("the ICS does not parse (HRT-CONF-001): {0}")]
+    Parse(String),
+    /// The document parses but breaks rules of §3.
+    #[error("the ICS breaks {} rule(s) of spec/06-conformance.md §3:\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Problem>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    ics_version: u32,
+    spec_version: u32,
+    device: Device,
+    components: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    #[serde(default)]
+    features: Features,
+    #[serde(default)]
+    actuation: Actuation,
+    #[serde(default)]
+    restart: Restart,
+    #[serde(default)]
+    parameters: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    controllers: Vec<Controller>,
+}
+
+impl Ics {
+    /// Parse an ICS and check its form.
+    ///
+    /// # Errors
+    ///
+    /// [`IcsError::Parse`] when the text is not TOML with the tables and keys of §3;
+    /// [`IcsError::Invalid`] with every rule broken otherwise.
+    pub fn parse(text: &str) -> Result<Self, IcsError> {
+        let raw: Raw = toml::from_str(text).map_err(|e| IcsError::Parse(e.to_string()))?;
+        let mut problems = Vec::new();
+        let mut problem = |key: &str, rule: &str| {
+            problems.push(Problem {
+                key: key.to_owned(),
+                rule: rule.to_owned(),
+            });
+        };
+
+        if raw.ics_version != 1 {
+            problem("ics_version", "must be 1 (HRT-CONF-003)");
+        }
+        if raw.spec_version != 1 {
+            problem(
+                "spec_version",
+                "must be 1, the major version of this specification (HRT-CONF-003)",
+            );
+        }
+
+        let d = &raw.device;
+        let vendor_ok = d.vendor.len() == 4
+            && d.vendor
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            && d.vendor != "0000"
+            && d.vendor != "ffff";
+        if !vendor_ok {
+            problem(
+                "device.vendor",
+                "must be a vendor id 0001–fffe as four lower-case hexadecimal digits (HRT-CONF-004)",
+            );
+        }
+        let id_ok = (1..=64).contains(&d.id.len())
+            && d.id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !id_ok {
+            problem(
+                "device.id",
+                "must be 1 to 64 characters of A–Z, a–z, 0–9, `.`, `_` and `-` (HRT-CONF-004)",
+            );
+        }
+        if !is_kebab(&d.device_type, 32) {
+            problem(
+                "device.type",
+                "must be the catalog name of a device type, in lower-case kebab-case (HRT-CONF-004)",
+            );
+        }
+        for (key, value) in [
+            ("device.vendor_name", &d.vendor_name),
+            ("device.model", &d.model),
+            ("device.firmware", &d.firmware),
+        ] {
+            if value.trim().is_empty() {
+                problem(key, "must not be empty (HRT-CONF-004)");
+            }
+        }
+
+        let mut components = BTreeMap::new();
+        for (cid, caps) in &raw.components {
+            let key = format!("components.{cid}");
+            let id = cid.parse::<u16>().ok().filter(|n| n.to_string() == *cid);
+            let Some(id) = id else {
+                problem(
+                    &key,
+                    "a component id is a decimal number 0–65535 without leading zeros (HRT-CONF-005)",
+                );
+                continue;
+            };
+            if caps.is_empty() {
+                problem(&key, "lists no capability (HRT-CONF-005)");
+            }
+            for (cap, members) in caps {
+                let key = format!("{key}.{cap}");
+                let vendor_cap = vendor_id(cap).is_some();
+                if !vendor_cap && !is_kebab(cap, 64) {
+                    problem(&key, "a capability is a catalog name or a vendor capability id 0x8000–0xfffe (HRT-CONF-005)");
+                }
+                let mut seen = BTreeSet::new();
+                for m in members {
+                    let ok = if vendor_cap {
+                        vendor_id(m).is_some()
+                    } else {
+                        is_kebab(m, 64) || vendor_id(m).is_some()
+                    };
+                    if !ok {
+                        problem(&key, &format!("`{m}` is not a member name or vendor member id 0x8000–0xfffe (HRT-CONF-005)"));
+                    }
+                    if !seen.insert(m) {
+                        problem(&key, &format!("`{m}` is listed twice (HRT-CONF-005)"));
+                    }
+                }
+            }
+            components.insert(id, caps.clone());
+        }
+        if !raw.components.contains_key("0") {
+            problem(
+                "components.0",
+                "is missing: every device has component 0 (HRT-CONF-005)",
+            );
+        }
+
+        match (&raw.restart.method, &raw.restart.command) {
+            (RestartMethod::Command, None) => {
+                problem(
+                    "restart.command",
+                    "is needed with method = \"command\" (HRT-CONF-009)",
+                );
+            }
+            (RestartMethod::Command, Some(argv)) if argv.first().map_or(true, |p| p.is_empty()) => {
+                problem(
+                    "restart.command",
+                    "must name a program as its first element (HRT-CONF-009)",
+                );
+            }
+            (RestartMethod::None | RestartMethod::Operator, Some(_)) => {
+                problem(
+                    "restart.command",
+                    "is only allowed with method = \"command\" (HRT-CONF-009)",
+                );
+            }
+            _ => {}
+        }
+
+        let mut parameters = Parameters::default();
+        for (name, value) in &raw.parameters {
+            let text = match value {
+                toml::Value::String(s) => Some(s.clone()),
+                toml::Value::Integer(i) if name == "seed" => Some(i.to_string()),
+                _ => None,
+            };
+            match text {
+                Some(text) => {
+                    if let Err(p) = parameters.set(name, &text) {
+                        problems.push(p);
+                    }
+                }
+                None => problems.push(Problem {
+                    key: format!("parameters.{name}"),
+                    rule: "must be a string (durations as \"5s\"), or an integer for the seed (HRT-CONF-001)".into(),
+                }),
+            }
+        }
+
+        if !raw
+            .controllers
+            .iter()
+            .any(|c| c.privilege >= Privilege::Operate)
+        {
+            problems.push(Problem {
+                key: "controllers".into(),
+                rule:
+                    "must list a controller with privilege \"manage\" or \"operate\" (HRT-CONF-015)"
+                        .into(),
+            });
+        }
+        for (i, c) in raw.controllers.iter().enumerate() {
+            if c.key.is_empty() || c.chain.is_empty() {
+                problems.push(Problem {
+                    key: format!("controllers[{i}]"),
+                    rule: "needs a key file and a chain file (HRT-CONF-015)".into(),
+                });
+            }
+        }
+
+        if !problems.is_empty() {
+            return Err(IcsError::Invalid(problems));
+        }
+        Ok(Self {
+            device: raw.device,
+            components,
+            features: raw.features,
+            actuation: raw.actuation,
+            restart: raw.restart,
+            parameters,
+            controllers: raw.controllers,
+        })
+    }
+}
+
+/// A vendor-range id written `0x` and four lower-case hexadecimal digits (0x8000–0xfffe).
+fn vendor_id(text: &str) -> Option<u16> {
+    let hex = text.strip_prefix("0x")?;
+    if hex.len() != 4
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return None;
+    }
+    u16::from_str_radix(hex, 16)
+        .ok()
+        .filter(|&v| (0x8000..=0xfffe).contains(&v))
+}
+
+/// Lower-case kebab-case of 1 to `max` characters: `[a-z][a-z0-9]*(-[a-z0-9]+)*`.
+fn is_kebab(text: &str, max: usize) -> bool {
+    !text.is_empty()
+        && text.len() <= max
+        && text.starts_with(|c: char| c.is_ascii_lowercase())
+        && text.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../ics/example.toml");
+
+    /// The example ICS of the chapter (§15) is the committed example file, byte for byte.
+    #[test]
+    fn chapter_example_is_the_example_file() {
+        let chapter = crate::requirements::chapters()
+            .iter()
+            .find(|(name, _)| *name == "06-conformance.md")
+            .map(|(_, text)| *text)
+            .expect("chapter 6 is embedded");
+        let section = chapter
+            .split("## 15. Example conformance statement")
+            .nth(1)
+            .expect("§15 exists");
+        let block = section
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|b| b.split("```\n").next())
+            .expect("§15 has a toml block");
+        assert_eq!(block, EXAMPLE);
+    }
+
+    #[test]
+    fn example_parses() {
+        let ics = Ics::parse(EXAMPLE).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ics.device.vendor, "fff1");
+        assert_eq!(ics.device.device_type, "washing-machine");
+        assert!(ics.actuation.start_cycle && !ics.actuation.door);
+        assert_eq!(ics.restart.method, RestartMethod::Command);
+        assert_eq!(ics.parameters.cycle_timeout, Duration::from_secs(900));
+        assert_eq!(ics.parameters.response_timeout, Duration::from_secs(5));
+        assert!(ics.parameters.spec_values());
+        assert_eq!(ics.controllers.len(), 4);
+        let caps = &ics.components[&0];
+        assert_eq!(caps["laundry-controls"], ["rinses", "pre-wash"]);
+        assert_eq!(caps["0x8001"], ["0x8001"]);
+        let json = ics.parameters.to_json();
+        assert_eq!(json["cycle_timeout"], 900_000);
+        assert_eq!(json["broker"], "mqtts://broker.lab.example:8883");
+    }
+
+    const MINIMAL: &str = "ics_version = 1\nspec_version = 1\n\n[device]\nvendor = \"fff1\"\nid = \"fan-1\"\ntype = \"fan\"\nvendor_name = \"V\"\nmodel = \"M\"\nfirmware = \"1\"\n\n[components.0]\ndevice-info = []\nfaults = []\n\n[[controllers]]\nkey = \"k\"\nchain = \"c\"\nprivilege = \"operate\"\n";
+
+    #[test]
+    fn defaults() {
+        let ics = Ics::parse(MINIMAL).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ics.actuation, Actuation::default());
+        assert_eq!(ics.restart.method, RestartMethod::None);
+        assert_eq!(ics.parameters, Parameters::default());
+        assert_eq!(ics.features.event_store, 32);
+        assert!(ics.features.tls);
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        match Ics::parse(text) {
+            Err(IcsError::Invalid(p)) => p.iter().map(ToString::to_string).collect(),
+            Err(e) => vec![e.to_string()],
+            Ok(_) => vec![],
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        for (from, to) in [
+            (
+                "[components.0]",
+                "[actuaton]\nstart_cycle = true\n\n[components.0]",
+            ),
+            ("firmware = \"1\"", "firmware = \"1\"\nserial = \"x\""),
+            (
+                "[[controllers]]",
+                "[parameters]\nbroker_password = \"secret\"\n\n[[controllers]]",
+            ),
+        ] {
+            let p = problems(&MINIMAL.replace(from, to));
+            assert_eq!(p.len(), 1, "{p:?}");
+            assert!(
+                p[0].contains("HRT-CONF-001")
+                    && (p[0].contains("unknown") || p[0].contains("broker_password")),
+                "{p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn form_rules() {
+        let cases = [
+            ("vendor = \"fff1\"", "vendor = \"FFF1\"", "device.vendor"),
+            ("vendor = \"fff1\"", "vendor = \"0000\"", "device.vendor"),
+            ("id = \"fan-1\"", "id = \"fan 1\"", "device.id"),
+            ("type = \"fan\"", "type = \"Fan\"", "device.type"),
+            ("model = \"M\"", "model = \"\"", "device.model"),
+            ("ics_version = 1", "ics_version = 2", "ics_version"),
+            (
+                "[[controllers]]",
+                "[components.01]\ndoor = []\n\n[[controllers]]",
+                "components.01",
+            ),
+            (
+                "faults = []",
+                "faults = [\"x\", \"x\"]",
+                "components.0.faults",
+            ),
+            ("faults = []", "\"0x1234\" = []", "components.0.0x1234"),
+            (
+                "faults = []",
+                "\"0x8001\" = [\"name\"]",
+                "components.0.0x8001",
+            ),
+            (
+                "privilege = \"operate\"",
+                "privilege = \"view\"",
+                "controllers",
+            ),
+            (
+                "[[controllers]]",
+                "[restart]\nmethod = \"command\"\n\n[[controllers]]",
+                "restart.command",
+            ),
+            (
+                "[[controllers]]",
+                "[restart]\ncommand = [\"x\"]\n\n[[controllers]]",
+                "restart.command",
+            ),
+            (
+                "[[controllers]]",
+                "[parameters]\nresponse_timeout = \"5 s\"\n\n[[controllers]]",
+                "parameters.response_timeout",
+            ),
+            (
+                "[[controllers]]",
+                "[parameters]\nresponse_timeout = 5\n\n[[controllers]]",
+                "parameters.response_timeout",
+            ),
+            (
+                "[[controllers]]",
+                "[parameters]\nbroker = \"mqtt://u:p@host:1883\"\n\n[[controllers]]",
+                "parameters.broker",
+            ),
+            (
+                "[[controllers]]",
+                "[parameters]\nbroker = \"localhost:1883\"\n\n[[controllers]]",
+                "parameters.broker",
+            ),
+            (
+                "[[controllers]]",
+                "[parameters]\ntopic_root = \"hearth/+\"\n\n[[controllers]]",
+                "parameters.topic_root",
+            ),
+        ];
+        for (from, to, key) in cases {
+            let text = MINIMAL.replace(from, to);
+            assert_ne!(text, MINIMAL, "{from}");
+            let p = problems(&text);
+            assert!(
+                p.len() == 1 && p[0].starts_with(&format!("{key}: ")),
+                "{to}: {p:?}"
+            );
+        }
+        let p = problems(&MINIMAL.replace("[components.0]", "[components.1]"));
+        assert_eq!(
+            p,
+            ["components.0: is missing: every device has component 0 (HRT-CONF-005)"]
+        );
+    }
+
+    #[test]
+    fn parameters_from_the_command_line() {
+        let mut p = Parameters::default();
+        p.set("report_deadline", "8s")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!p.spec_values());
+        p.set("latency_allowance", "0ms")
+            .unwrap_or_else(|e| panic!("{e}"));
+        p.set("seed", "42").unwrap_or_else(|e| panic!("{e}"));
+        p.set("broker", "mqtt://10.0.0.2:1884")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.seed, Some(42));
+        assert!(p.set("report_deadlin", "8s").is_err());
+        assert!(p.set("seed", "-1").is_err());
+        for bad in ["", "5", "s", "5h", "1.5s", "99999999999s", " 5s"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+    }
+}
