@@ -1,0 +1,358 @@
+//! Air conditioner: the room temperature converges on the setpoint according to the mode.
+//!
+//! Aurora: heat pump with auto fan, swing both ways, an off timer and an outdoor sensor.
+//! Kestrel: cooling-only unit with three fan speeds and nothing else. Lotus: heat pump with
+//! seven speeds and auto, louvre positions, humidity sensor, both timers, child lock and a
+//! vendor "Sleep Comfort" programme.
+
+use std::time::Duration;
+
+use hearth_model::{ComponentDescription, Path, StatusCode, Value};
+
+use super::{
+    approach, boolean, cap, code, common, component, declared_range, inst, int, modes, secs,
+    supported_modes, temperature, Appliance, Base, InstExt,
+};
+use crate::brand::{Brand, BrandId};
+use crate::control::{Control, ControlError};
+
+const AUTO: u16 = 0x0101;
+const COOL: u16 = 0x0102;
+const HEAT: u16 = 0x0103;
+const DRY: u16 = 0x0104;
+const FAN_ONLY: u16 = 0x0105;
+const SLEEP_COMFORT: u16 = 0x8001;
+
+/// The description's components for a brand.
+pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
+    let outdoor = || component(1, "Outdoor unit", vec![inst(cap::TEMPERATURE)]);
+    match brand.id {
+        BrandId::Aurora => {
+            let mut c = common(brand, &[cap::ON_OFF]);
+            c.extend([
+                inst(cap::MODE).values(1, modes(&[AUTO, COOL, HEAT, DRY, FAN_ONLY], &[])),
+                inst(cap::TEMPERATURE_CONTROL).range(1, 1600, 3200, Some(50)),
+                inst(cap::TEMPERATURE),
+                inst(cap::FAN_CONTROL).props(&[2]).max(1, 5, None),
+                inst(cap::AIRFLOW).props(&[1, 2]),
+                inst(cap::TIMER).max(1, 43_200, None),
+                inst(cap::POWER).max(1, 3000, None),
+                inst(cap::ENERGY),
+            ]);
+            vec![component(0, "Bedroom", c), outdoor()]
+        }
+        BrandId::Kestrel => {
+            let mut c = common(brand, &[cap::ON_OFF]);
+            c.extend([
+                inst(cap::MODE).values(1, modes(&[COOL, DRY, FAN_ONLY], &[])),
+                inst(cap::TEMPERATURE_CONTROL).range(1, 1600, 3000, Some(50)),
+                inst(cap::TEMPERATURE),
+                inst(cap::FAN_CONTROL).max(1, 3, None),
+                inst(cap::ENERGY),
+            ]);
+            vec![component(0, "Office", c)]
+        }
+        BrandId::Lotus => {
+            let mut c = common(brand, &[cap::ON_OFF]);
+            c.extend([
+                inst(cap::MODE).values(
+                    1,
+                    modes(
+                        &[AUTO, COOL, HEAT, DRY, FAN_ONLY],
+                        &[(SLEEP_COMFORT, "Sleep Comfort", &[2, 8])],
+                    ),
+                ),
+                inst(cap::TEMPERATURE_CONTROL).range(1, 1000, 3200, Some(10)),
+                inst(cap::TEMPERATURE),
+                inst(cap::HUMIDITY),
+                inst(cap::FAN_CONTROL).props(&[2]).max(1, 7, None),
+                inst(cap::AIRFLOW).props(&[1, 2, 3]).max(3, 5, None),
+                inst(cap::TIMER)
+                    .props(&[2])
+                    .max(1, 86_400, None)
+                    .max(2, 86_400, None),
+                inst(cap::CHILD_LOCK),
+                inst(cap::POWER).max(1, 3500, None),
+                inst(cap::ENERGY),
+            ]);
+            vec![component(0, "Living room", c), outdoor()]
+        }
+    }
+}
+
+/// An air conditioner.
+#[derive(Debug)]
+pub struct AirConditioner {
+    base: Base,
+    /// Switched on.
+    pub on: bool,
+    /// Selected mode.
+    pub mode: u16,
+    /// Setpoint in 0.01 °C.
+    pub setpoint: i64,
+    /// Room temperature in 0.01 °C.
+    pub room: f64,
+    /// Outdoor temperature in 0.01 °C.
+    pub outdoor: f64,
+    /// Relative humidity in percent.
+    pub humidity: f64,
+    /// Fan level.
+    pub level: i64,
+    /// Automatic fan speed.
+    pub auto_fan: bool,
+    /// Louvre swing up-down.
+    pub vertical_swing: bool,
+    /// Swing left-right.
+    pub horizontal_swing: bool,
+    /// Fixed louvre position.
+    pub vertical_position: i64,
+    /// Off timer.
+    pub off_delay: Duration,
+    /// On timer.
+    pub on_delay: Duration,
+    max_level: i64,
+    compressor: bool,
+}
+
+impl AirConditioner {
+    /// An air conditioner, switched off, in a warm room.
+    pub fn new(base: Base) -> Self {
+        let (_, max_level, _) = declared_range(&base.description, 0, cap::FAN_CONTROL, 1);
+        let mode = if supported_modes(&base.description, 0).contains(&COOL) {
+            COOL
+        } else {
+            supported_modes(&base.description, 0)
+                .first()
+                .copied()
+                .unwrap_or(COOL)
+        };
+        Self {
+            base,
+            on: false,
+            mode,
+            setpoint: 2600,
+            room: 2900.0,
+            outdoor: 3300.0,
+            humidity: 62.0,
+            level: 1,
+            auto_fan: false,
+            vertical_swing: false,
+            horizontal_swing: false,
+            vertical_position: 1,
+            off_delay: Duration::ZERO,
+            on_delay: Duration::ZERO,
+            max_level: max_level.max(1),
+            compressor: false,
+        }
+    }
+
+    fn step(&mut self, dt: Duration) {
+        let sp = self.setpoint as f64;
+        let ambient = self.outdoor - 300.0;
+        if !self.on {
+            self.compressor = false;
+            self.room = approach(self.room, ambient, dt, Duration::from_secs(5400));
+            self.humidity = approach(self.humidity, 62.0, dt, Duration::from_secs(5400));
+            return;
+        }
+        let mode = if self.mode == SLEEP_COMFORT {
+            AUTO
+        } else {
+            self.mode
+        };
+        let target = match mode {
+            COOL => sp.min(ambient),
+            HEAT => sp.max(ambient),
+            AUTO => sp,
+            DRY => ambient - 150.0,
+            _ => ambient,
+        };
+        self.compressor = mode != FAN_ONLY && (self.room - target).abs() > 20.0;
+        let speed = 0.5 + self.level as f64 / self.max_level as f64;
+        let tau = Duration::from_secs_f64(1500.0 / speed);
+        self.room = approach(self.room, target, dt, tau);
+        if mode == DRY || (self.compressor && mode == COOL) {
+            self.humidity = approach(self.humidity, 45.0, dt, Duration::from_secs(1800));
+        }
+        if self.auto_fan {
+            let gap = ((self.room - sp).abs() / 100.0) as i64 + 1;
+            self.level = gap.clamp(1, self.max_level);
+        }
+    }
+}
+
+/// Count a timer down; true when it ran out during `dt`.
+fn count_down(timer: &mut Duration, dt: Duration) -> bool {
+    if timer.is_zero() {
+        return false;
+    }
+    *timer = timer.saturating_sub(dt);
+    timer.is_zero()
+}
+
+impl Appliance for AirConditioner {
+    fn base(&self) -> &Base {
+        &self.base
+    }
+    fn base_mut(&mut self) -> &mut Base {
+        &mut self.base
+    }
+
+    fn read(&self, path: &Path) -> Result<Value, StatusCode> {
+        let resolution = if self.base.brand.id == BrandId::Kestrel {
+            50
+        } else {
+            10
+        };
+        Ok(match (path.component, path.capability, path.member) {
+            (0, cap::ON_OFF, 1) => self.on.into(),
+            (0, cap::MODE, 1) => Value::Int(self.mode.into()),
+            (0, cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
+            (0, cap::TEMPERATURE, 1) => temperature(self.room, resolution),
+            (0, cap::HUMIDITY, 1) => Value::Int(self.humidity.round().clamp(0.0, 100.0) as i64),
+            (0, cap::FAN_CONTROL, 1) => Value::Int(self.level),
+            (0, cap::FAN_CONTROL, 2) => self.auto_fan.into(),
+            (0, cap::AIRFLOW, 1) => self.vertical_swing.into(),
+            (0, cap::AIRFLOW, 2) => self.horizontal_swing.into(),
+            (0, cap::AIRFLOW, 3) => Value::Int(self.vertical_position),
+            (0, cap::TIMER, 1) => secs(self.off_delay),
+            (0, cap::TIMER, 2) => secs(self.on_delay),
+            (1, cap::TEMPERATURE, 1) => temperature(self.outdoor, 50),
+            _ => return Err(StatusCode::UnsupportedProperty),
+        })
+    }
+
+    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+        let secs_of = |v: &Value| -> Result<Duration, StatusCode> {
+            Ok(Duration::from_secs(
+                u64::try_from(int(v)?).map_err(|_| StatusCode::ConstraintError)?,
+            ))
+        };
+        match (path.component, path.capability, path.member) {
+            (0, cap::ON_OFF, 1) => self.on = boolean(value)?,
+            (0, cap::MODE, 1) => self.mode = code(value)?,
+            (0, cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
+            (0, cap::FAN_CONTROL, 1) => {
+                self.level = int(value)?;
+                self.auto_fan = false;
+            }
+            (0, cap::FAN_CONTROL, 2) => self.auto_fan = boolean(value)?,
+            (0, cap::AIRFLOW, 1) => self.vertical_swing = boolean(value)?,
+            (0, cap::AIRFLOW, 2) => self.horizontal_swing = boolean(value)?,
+            (0, cap::AIRFLOW, 3) => {
+                self.vertical_position = int(value)?;
+                self.vertical_swing = false;
+            }
+            (0, cap::TIMER, 1) => self.off_delay = secs_of(value)?,
+            (0, cap::TIMER, 2) => self.on_delay = secs_of(value)?,
+            _ => return Err(StatusCode::ReadOnly),
+        }
+        Ok(())
+    }
+
+    fn invoke(&mut self, _path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
+        Err(StatusCode::UnsupportedAction)
+    }
+
+    fn tick(&mut self, dt: Duration) {
+        let mut left = dt;
+        while !left.is_zero() {
+            let step = left.min(Duration::from_secs(10));
+            left -= step;
+            if count_down(&mut self.off_delay, step) {
+                self.on = false;
+            }
+            if count_down(&mut self.on_delay, step) {
+                self.on = true;
+            }
+            self.step(step);
+        }
+    }
+
+    fn power(&self) -> u32 {
+        match (self.on, self.compressor) {
+            (false, _) => 1,
+            (true, false) => 20 + 8 * self.level as u32,
+            (true, true) => 650 + 40 * self.level as u32,
+        }
+    }
+
+    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+        match control {
+            Control::Ambient { centi_celsius } => {
+                self.outdoor = *centi_celsius as f64;
+                Ok(())
+            }
+            _ => Err(ControlError::Unsupported {
+                kind: self.base.kind.name(),
+                what: format!("{control:?}"),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appliance::tests::{run, sim};
+    use crate::appliance::DeviceKind;
+
+    fn room(s: &crate::appliance::Sim) -> i64 {
+        s.read(&Path::new(0, cap::TEMPERATURE, 1))
+            .expect("room")
+            .as_int()
+            .expect("int")
+    }
+
+    #[test]
+    fn cools_the_room_to_the_setpoint_and_heats_it_back() {
+        for brand in [BrandId::Aurora, BrandId::Kestrel, BrandId::Lotus] {
+            let mut s = sim(DeviceKind::AirConditioner, brand);
+            let start = room(&s);
+            s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
+                .expect("on");
+            s.write(
+                &Path::new(0, cap::TEMPERATURE_CONTROL, 1),
+                &Value::Int(2400),
+            )
+            .expect("setpoint");
+            run(&mut s, Duration::from_secs(60), 180);
+            let cooled = room(&s);
+            assert!(cooled < start, "{brand:?}");
+            assert!((cooled - 2400).abs() <= 60, "{brand:?}: {cooled}");
+            s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(false))
+                .expect("off");
+            run(&mut s, Duration::from_secs(60), 180);
+            assert!(
+                room(&s) > cooled + 200,
+                "{brand:?}: the room warms up when off"
+            );
+        }
+    }
+
+    #[test]
+    fn heat_mode_and_the_off_timer() {
+        let mut s = sim(DeviceKind::AirConditioner, BrandId::Lotus);
+        s.control(&Control::Ambient { centi_celsius: 500 })
+            .expect("winter");
+        run(&mut s, Duration::from_secs(600), 50);
+        let cold = room(&s);
+        for (path, v) in [
+            (Path::new(0, cap::ON_OFF, 1), Value::Bool(true)),
+            (Path::new(0, cap::MODE, 1), Value::Int(HEAT.into())),
+            (Path::new(0, cap::TEMPERATURE_CONTROL, 1), Value::Int(2200)),
+            (Path::new(0, cap::FAN_CONTROL, 2), Value::Bool(true)),
+            (Path::new(0, cap::TIMER, 1), Value::Int(7200)),
+        ] {
+            s.write(&path, &v).expect("write");
+        }
+        run(&mut s, Duration::from_secs(60), 100);
+        assert!((room(&s) - 2200).abs() <= 60, "{} from {cold}", room(&s));
+        run(&mut s, Duration::from_secs(60), 30);
+        assert_eq!(
+            s.read(&Path::new(0, cap::ON_OFF, 1)),
+            Ok(Value::Bool(false))
+        );
+        assert_eq!(s.read(&Path::new(0, cap::TIMER, 1)), Ok(Value::Int(0)));
+    }
+}

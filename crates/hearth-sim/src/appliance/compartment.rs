@@ -1,0 +1,166 @@
+//! A cooled compartment of a refrigerator or freezer: a thermostat holding the setpoint, a
+//! door that lets warm air in, and the door alarm once the door stays open longer than the
+//! alarm delay.
+
+use std::time::Duration;
+
+use hearth_model::{Path, StatusCode, Value};
+
+use super::{approach, cap, code, int, secs, supported_modes, temperature, Base};
+
+/// Mode codes and the offset each applies to the thermostat's target, in 0.01 °C.
+const MODE_OFFSETS: [(u16, f64); 8] = [
+    (0x0202, -300.0), // refrigerator super-cool
+    (0x0203, -600.0), // refrigerator super-freeze
+    (0x0204, 100.0),  // refrigerator eco
+    (0x0205, 800.0),  // refrigerator vacation
+    (0x0302, -600.0), // freezer super-freeze
+    (0x0303, 100.0),  // freezer eco
+    (0x8001, -100.0), // vendor programmes: a little colder
+    (0x8002, -100.0),
+];
+
+/// One compartment.
+#[derive(Debug, Clone)]
+pub struct Compartment {
+    /// Component id.
+    pub id: u16,
+    /// Setpoint in 0.01 °C.
+    pub setpoint: i64,
+    /// Air temperature in 0.01 °C.
+    pub temp: f64,
+    /// Whether the door is open.
+    pub door_open: bool,
+    /// How long the door has been open.
+    pub open_for: Duration,
+    /// Whether the door alarm is on.
+    pub alarm: bool,
+    /// Alarm delay in seconds.
+    pub alarm_delay: u64,
+    /// Selected mode, if the compartment has modes.
+    pub mode: Option<u16>,
+    /// Whether the compressor cools this compartment now.
+    pub cooling: bool,
+    resolution: i64,
+}
+
+impl Compartment {
+    /// A compartment as the description declares it, already at its setpoint.
+    pub fn new(id: u16, base: &Base, resolution: i64) -> Self {
+        let (lo, hi, step) =
+            super::declared_range(&base.description, id, cap::TEMPERATURE_CONTROL, 1);
+        let mid = lo + ((hi - lo) / 2 / step.max(1)) * step.max(1);
+        let (dlo, _, _) = super::declared_range(&base.description, id, cap::DOOR, 4);
+        Self {
+            id,
+            setpoint: mid,
+            temp: mid as f64,
+            door_open: false,
+            open_for: Duration::ZERO,
+            alarm: false,
+            alarm_delay: if dlo > 0 {
+                (dlo as u64).max(60).min(3600)
+            } else {
+                120
+            },
+            mode: supported_modes(&base.description, id).first().copied(),
+            cooling: false,
+            resolution,
+        }
+    }
+
+    fn target(&self) -> f64 {
+        let offset = self
+            .mode
+            .and_then(|m| MODE_OFFSETS.iter().find(|(c, _)| *c == m))
+            .map_or(0.0, |(_, o)| *o);
+        self.setpoint as f64 + offset
+    }
+
+    /// Advance: thermostat with hysteresis, warm air while the door is open, door alarm.
+    pub fn tick(&mut self, dt: Duration, ambient: f64, base: &mut Base) {
+        // Integrate in steps of at most 10 s so fast clocks keep the thermostat honest.
+        let mut left = dt;
+        while !left.is_zero() {
+            let step = left.min(Duration::from_secs(10));
+            left -= step;
+            let target = self.target();
+            if self.temp > target + 40.0 {
+                self.cooling = true;
+            } else if self.temp < target - 40.0 {
+                self.cooling = false;
+            }
+            let leak = if self.door_open { 1_200 } else { 14_400 };
+            self.temp = approach(self.temp, ambient, step, Duration::from_secs(leak));
+            if self.cooling {
+                self.temp = approach(self.temp, target - 800.0, step, Duration::from_secs(1_500));
+            }
+        }
+        if self.door_open {
+            self.open_for += dt;
+            if !self.alarm && self.open_for.as_secs() >= self.alarm_delay {
+                self.alarm = true;
+                if base.has_event(self.id, cap::DOOR, 1) && !base.deviation.no_door_alarm {
+                    base.event(
+                        Path::new(self.id, cap::DOOR, 1),
+                        Value::structure([(1, secs(self.open_for))]),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Open the door.
+    pub fn open(&mut self) {
+        if !self.door_open {
+            self.door_open = true;
+            self.open_for = Duration::ZERO;
+        }
+    }
+
+    /// Close the door; clears the alarm.
+    pub fn close(&mut self, base: &mut Base) {
+        if !self.door_open {
+            return;
+        }
+        self.door_open = false;
+        if self.alarm {
+            self.alarm = false;
+            if base.has_event(self.id, cap::DOOR, 2) && !base.deviation.no_door_alarm {
+                base.event(
+                    Path::new(self.id, cap::DOOR, 2),
+                    Value::structure([(1, secs(self.open_for))]),
+                );
+            }
+        }
+        self.open_for = Duration::ZERO;
+    }
+
+    /// Read a property of this compartment.
+    pub fn read(&self, capability: u16, member: u16) -> Option<Value> {
+        Some(match (capability, member) {
+            (cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
+            (cap::TEMPERATURE, 1) => temperature(self.temp, self.resolution),
+            (cap::DOOR, 1) => self.door_open.into(),
+            (cap::DOOR, 3) => self.alarm.into(),
+            (cap::DOOR, 4) => Value::Int(self.alarm_delay as i64),
+            (cap::MODE, 1) => Value::Int(self.mode?.into()),
+            _ => return None,
+        })
+    }
+
+    /// Apply a validated write.
+    pub fn write(&mut self, capability: u16, member: u16, value: &Value) -> Result<(), StatusCode> {
+        match (capability, member) {
+            (cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
+            (cap::DOOR, 4) => {
+                self.alarm_delay =
+                    u64::try_from(int(value)?).map_err(|_| StatusCode::ConstraintError)?
+            }
+            (cap::MODE, 1) if self.mode.is_some() => self.mode = Some(code(value)?),
+            (cap::DOOR, _) => return Err(StatusCode::ReadOnly),
+            _ => return Err(StatusCode::UnsupportedProperty),
+        }
+        Ok(())
+    }
+}

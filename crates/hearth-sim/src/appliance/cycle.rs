@@ -1,0 +1,614 @@
+//! The run cycle that washing machines, dishwashers, rice cookers and microwave ovens share
+//! (the `operational-state` capability): a programme is a list of phases with durations;
+//! start, pause, resume and stop move between states, and anything else is refused with
+//! `invalid-in-state` without changing anything (HRT-MOD-051, HRT-MOD-116).
+
+use std::time::Duration;
+
+use hearth_model::{Path, StatusCode, Value};
+
+use super::{cap, secs, ActiveFault, Base};
+use crate::control::{Control, ControlError};
+
+/// `operational-state` codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpState {
+    /// No cycle.
+    Idle = 0,
+    /// Running.
+    Running = 1,
+    /// Paused.
+    Paused = 2,
+    /// Stopped by a fault.
+    Error = 3,
+    /// Waiting for a delayed start.
+    Delayed = 4,
+    /// The cycle ended.
+    Completed = 5,
+}
+
+/// The standard phase "preparing".
+pub const PREPARING: u16 = 0x0001;
+/// The standard phase "finishing".
+pub const FINISHING: u16 = 0x0002;
+
+/// How a cycle ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completion {
+    /// Ended by stop.
+    pub stopped: bool,
+    /// From start to end, pauses included.
+    pub total: Duration,
+    /// Time paused.
+    pub paused: Duration,
+}
+
+/// A run cycle.
+#[derive(Debug, Clone)]
+pub struct Cycle {
+    state: OpState,
+    plan: Vec<(u16, Duration)>,
+    index: usize,
+    in_phase: Duration,
+    elapsed: Duration,
+    paused: Duration,
+    delay: Duration,
+    energy_at_start: f64,
+    water_at_start: f64,
+}
+
+impl Default for Cycle {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Cycle {
+    /// An idle cycle.
+    pub fn new() -> Self {
+        Self {
+            state: OpState::Idle,
+            plan: Vec::new(),
+            index: 0,
+            in_phase: Duration::ZERO,
+            elapsed: Duration::ZERO,
+            paused: Duration::ZERO,
+            delay: Duration::ZERO,
+            energy_at_start: 0.0,
+            water_at_start: 0.0,
+        }
+    }
+
+    /// The state.
+    pub fn state(&self) -> OpState {
+        self.state
+    }
+
+    /// Whether a cycle is under way (running, paused or delayed).
+    pub fn active(&self) -> bool {
+        matches!(
+            self.state,
+            OpState::Running | OpState::Paused | OpState::Delayed
+        )
+    }
+
+    /// Whether it is running.
+    pub fn running(&self) -> bool {
+        self.state == OpState::Running
+    }
+
+    /// Start `plan` now, or after `delay`.
+    pub fn start(
+        &mut self,
+        plan: Vec<(u16, Duration)>,
+        delay: Duration,
+        base: &Base,
+    ) -> Result<(), StatusCode> {
+        if !matches!(self.state, OpState::Idle | OpState::Completed) || plan.is_empty() {
+            return Err(StatusCode::InvalidInState);
+        }
+        self.plan = plan;
+        self.index = 0;
+        self.in_phase = Duration::ZERO;
+        self.elapsed = Duration::ZERO;
+        self.paused = Duration::ZERO;
+        self.delay = delay;
+        self.energy_at_start = base.energy_wh;
+        self.water_at_start = base.water_dl;
+        self.state = if delay.is_zero() {
+            OpState::Running
+        } else {
+            OpState::Delayed
+        };
+        Ok(())
+    }
+
+    /// Pause a running cycle.
+    pub fn pause(&mut self) -> Result<(), StatusCode> {
+        if self.state != OpState::Running {
+            return Err(StatusCode::InvalidInState);
+        }
+        self.state = OpState::Paused;
+        Ok(())
+    }
+
+    /// Resume a paused cycle.
+    pub fn resume(&mut self) -> Result<(), StatusCode> {
+        if self.state != OpState::Paused {
+            return Err(StatusCode::InvalidInState);
+        }
+        self.state = OpState::Running;
+        Ok(())
+    }
+
+    /// Stop: back to idle. Emits operation-completed (stopped) for a cycle under way.
+    pub fn stop(&mut self, base: &mut Base) -> Result<(), StatusCode> {
+        match self.state {
+            OpState::Idle => Err(StatusCode::InvalidInState),
+            OpState::Completed | OpState::Error => {
+                self.state = OpState::Idle;
+                Ok(())
+            }
+            OpState::Running | OpState::Paused | OpState::Delayed => {
+                self.finish(true, base);
+                self.state = OpState::Idle;
+                Ok(())
+            }
+        }
+    }
+
+    /// A fault stops the cycle: error state and an operation-error event.
+    pub fn fail(&mut self, code: u16, vendor_code: u32, base: &mut Base) {
+        if !self.active() {
+            return;
+        }
+        let phase = self.phase().map_or(Value::Null, |p| Value::Int(p.into()));
+        self.state = OpState::Error;
+        base.event(
+            Path::new(0, cap::OPERATIONAL_STATE, 2),
+            Value::structure([
+                (1, Value::Int(code.into())),
+                (2, Value::Int(vendor_code.into())),
+                (3, phase),
+            ]),
+        );
+    }
+
+    fn finish(&mut self, stopped: bool, base: &mut Base) {
+        let mut fields = vec![
+            (1, Value::Bool(stopped)),
+            (2, secs(self.elapsed + self.paused)),
+            (3, secs(self.paused)),
+        ];
+        if base.has(0, cap::ENERGY) {
+            let used = (base.energy_wh - self.energy_at_start).max(0.0);
+            fields.push((4, Value::Int(used as i64)));
+        }
+        if base.has(0, cap::WATER) {
+            let used = (base.water_dl - self.water_at_start).max(0.0);
+            fields.push((5, Value::Int(used as i64)));
+        }
+        base.event(
+            Path::new(0, cap::OPERATIONAL_STATE, 1),
+            Value::structure(fields),
+        );
+    }
+
+    /// Advance by `dt`; at the end of the last phase the cycle completes and emits
+    /// operation-completed.
+    pub fn tick(&mut self, dt: Duration, base: &mut Base) {
+        match self.state {
+            OpState::Paused => self.paused += dt,
+            OpState::Delayed => {
+                if dt >= self.delay {
+                    let rest = dt - self.delay;
+                    self.delay = Duration::ZERO;
+                    self.state = OpState::Running;
+                    self.tick(rest, base);
+                } else {
+                    self.delay -= dt;
+                }
+            }
+            OpState::Running => {
+                let mut left = dt;
+                while self.state == OpState::Running && !left.is_zero() {
+                    let Some(&(_, length)) = self.plan.get(self.index) else {
+                        break;
+                    };
+                    let rest = length.saturating_sub(self.in_phase);
+                    let step = rest.min(left);
+                    self.in_phase += step;
+                    self.elapsed += step;
+                    left -= step;
+                    if self.in_phase >= length {
+                        self.index += 1;
+                        self.in_phase = Duration::ZERO;
+                        if self.index >= self.plan.len() {
+                            self.finish(false, base);
+                            self.state = OpState::Completed;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The current phase: while running, paused or failed.
+    pub fn phase(&self) -> Option<u16> {
+        match self.state {
+            OpState::Running | OpState::Paused | OpState::Error => {
+                self.plan.get(self.index).map(|p| p.0)
+            }
+            _ => None,
+        }
+    }
+
+    /// Time until the cycle completes (delay included); None when no cycle is under way.
+    pub fn remaining(&self) -> Option<Duration> {
+        if !self.active() {
+            return None;
+        }
+        let rest: Duration = self.plan.iter().skip(self.index).map(|p| p.1).sum();
+        Some(rest.saturating_sub(self.in_phase) + self.delay)
+    }
+
+    /// Time spent running; None when no cycle is under way.
+    pub fn elapsed(&self) -> Option<Duration> {
+        self.active().then_some(self.elapsed)
+    }
+
+    /// The share done, in percent.
+    pub fn progress(&self) -> Option<i64> {
+        if !self.active() {
+            return None;
+        }
+        let total: Duration = self.plan.iter().map(|p| p.1).sum();
+        if total.is_zero() {
+            return Some(0);
+        }
+        Some(((self.elapsed.as_secs_f64() / total.as_secs_f64()) * 100.0).clamp(0.0, 100.0) as i64)
+    }
+
+    /// Add time to the current phase (a microwave's add-time).
+    pub fn extend(&mut self, by: Duration) -> Result<(), StatusCode> {
+        if !matches!(self.state, OpState::Running | OpState::Paused) {
+            return Err(StatusCode::InvalidInState);
+        }
+        if let Some(p) = self.plan.get_mut(self.index) {
+            p.1 += by;
+        }
+        Ok(())
+    }
+
+    /// The value of an `operational-state` property.
+    pub fn read(&self, member: u16) -> Option<Value> {
+        let opt = |d: Option<Duration>| {
+            d.map_or(Value::Null, |d| secs(d.min(Duration::from_secs(86_400))))
+        };
+        Some(match member {
+            1 => Value::Int(self.state as i64),
+            2 => self.phase().map_or(Value::Null, |p| Value::Int(p.into())),
+            3 => opt(self.remaining()),
+            4 => opt(self.elapsed()),
+            5 => self.progress().map_or(Value::Null, Value::Int),
+            _ => return None,
+        })
+    }
+
+    /// Serve `start` (1), `pause` (2), `resume` (3) and `stop` (4), except start, whose plan
+    /// the appliance supplies.
+    pub fn invoke(&mut self, action: u16, base: &mut Base) -> Result<Option<Value>, StatusCode> {
+        match action {
+            2 => self.pause(),
+            3 => self.resume(),
+            4 => self.stop(base),
+            _ => Err(StatusCode::UnsupportedAction),
+        }
+        .map(|()| None)
+    }
+}
+
+/// What the cycle appliances share around their cycle: power, door, remote start, delayed
+/// start and the selected programme, and the rules that tie them together (no start with
+/// the door open or a critical fault, no programme change during a cycle, the door locked
+/// while a washing machine runs).
+#[derive(Debug, Clone)]
+pub struct Machine {
+    /// The cycle.
+    pub cycle: Cycle,
+    /// Switched on (always, without on-off).
+    pub on: bool,
+    /// Door open.
+    pub door_open: bool,
+    /// The door locks during a cycle (washing machines).
+    pub door_locks: bool,
+    /// Opening the door pauses the cycle (microwave ovens, dishwashers).
+    pub door_pauses: bool,
+    /// Remote start allowed at the appliance.
+    pub remote_start: bool,
+    /// Start delay set for the next start.
+    pub start_delay: Duration,
+    /// Finish delay set for the next start.
+    pub finish_delay: Duration,
+    /// Selected programme.
+    pub mode: u16,
+}
+
+impl Machine {
+    /// A machine, idle, with the first declared mode.
+    pub fn new(base: &Base) -> Self {
+        Self {
+            cycle: Cycle::new(),
+            on: true,
+            door_open: false,
+            door_locks: false,
+            door_pauses: false,
+            remote_start: true,
+            start_delay: Duration::ZERO,
+            finish_delay: Duration::ZERO,
+            mode: super::supported_modes(&base.description, 0)
+                .first()
+                .copied()
+                .unwrap_or(0),
+        }
+    }
+
+    /// Whether the door is locked now.
+    pub fn locked(&self) -> bool {
+        self.door_locks && self.cycle.active()
+    }
+
+    /// Properties of on-off, operational-state, mode, door and delayed-start.
+    pub fn read(&self, path: &Path) -> Option<Value> {
+        if path.component != 0 {
+            return None;
+        }
+        Some(match (path.capability, path.member) {
+            (cap::ON_OFF, 1) => self.on.into(),
+            (cap::OPERATIONAL_STATE, 6) => self.remote_start.into(),
+            (cap::OPERATIONAL_STATE, m) => self.cycle.read(m)?,
+            (cap::MODE, 1) => Value::Int(self.mode.into()),
+            (cap::DOOR, 1) => self.door_open.into(),
+            (cap::DOOR, 2) => self.locked().into(),
+            (cap::DELAYED_START, 1) => match self.cycle.state() {
+                OpState::Delayed => secs(
+                    self.cycle
+                        .remaining()
+                        .unwrap_or_default()
+                        .saturating_sub(self.cycle.plan.iter().map(|p| p.1).sum()),
+                ),
+                _ => secs(self.start_delay),
+            },
+            (cap::DELAYED_START, 2) => match self.cycle.state() {
+                OpState::Delayed | OpState::Running | OpState::Paused
+                    if !self.finish_delay.is_zero() =>
+                {
+                    secs(self.cycle.remaining().unwrap_or_default())
+                }
+                _ => secs(self.finish_delay),
+            },
+            _ => return None,
+        })
+    }
+
+    /// Writes to on-off, mode and delayed-start; None for other paths. `programme` is the
+    /// length of the selected programme (for a finish delay).
+    pub fn write(
+        &mut self,
+        path: &Path,
+        value: &Value,
+        programme: Duration,
+    ) -> Option<Result<(), StatusCode>> {
+        let busy = self.cycle.active();
+        let dur = |v: &Value| -> Result<Duration, StatusCode> {
+            Ok(Duration::from_secs(
+                u64::try_from(super::int(v)?).map_err(|_| StatusCode::ConstraintError)?,
+            ))
+        };
+        Some(match (path.capability, path.member) {
+            (cap::ON_OFF, 1) => super::boolean(value).and_then(|on| {
+                if !on && busy {
+                    // Switching off ends the cycle, as the power button does.
+                    self.cycle.state = OpState::Idle;
+                }
+                self.on = on;
+                Ok(())
+            }),
+            (cap::MODE, 1) if busy => Err(StatusCode::InvalidInState),
+            (cap::MODE, 1) => super::code(value).map(|m| self.mode = m),
+            (cap::DELAYED_START, _) if busy => Err(StatusCode::InvalidInState),
+            (cap::DELAYED_START, 1) => dur(value).map(|d| {
+                self.start_delay = d;
+                self.finish_delay = Duration::ZERO;
+            }),
+            (cap::DELAYED_START, 2) => dur(value).and_then(|d| {
+                if d.is_zero() {
+                    self.finish_delay = d;
+                    return Ok(());
+                }
+                if d < programme {
+                    return Err(StatusCode::ConstraintError);
+                }
+                self.finish_delay = d;
+                self.start_delay = d - programme;
+                Ok(())
+            }),
+            _ => return None,
+        })
+    }
+
+    /// Start `plan` if the machine may start now.
+    pub fn start(&mut self, plan: Vec<(u16, Duration)>, base: &Base) -> Result<(), StatusCode> {
+        if !self.on
+            || !self.remote_start
+            || (self.door_open && !base.deviation.ignore_door)
+            || base.critical_fault().is_some()
+        {
+            return Err(StatusCode::InvalidInState);
+        }
+        self.cycle.start(plan, self.start_delay, base)?;
+        self.start_delay = Duration::ZERO;
+        Ok(())
+    }
+
+    /// Actions of operational-state except start; None for other paths.
+    pub fn invoke(
+        &mut self,
+        path: &Path,
+        base: &mut Base,
+    ) -> Option<Result<Option<Value>, StatusCode>> {
+        if path.capability != cap::OPERATIONAL_STATE || path.member == 1 {
+            return None;
+        }
+        if path.member == 3 && self.door_open && !base.deviation.ignore_door {
+            return Some(Err(StatusCode::InvalidInState));
+        }
+        let result = self.cycle.invoke(path.member, base);
+        if path.member == 4 && result.is_ok() {
+            self.finish_delay = Duration::ZERO;
+        }
+        Some(result)
+    }
+
+    /// Doors and remote start.
+    pub fn control(&mut self, control: &Control, base: &Base) -> Result<(), ControlError> {
+        match control {
+            Control::OpenDoor { component: 0 } if base.has(0, cap::DOOR) => {
+                if self.locked() {
+                    return Err(ControlError::Refused(
+                        "the door is locked during the cycle".into(),
+                    ));
+                }
+                self.door_open = true;
+                if self.door_pauses && self.cycle.running() {
+                    let _ = self.cycle.pause();
+                }
+                Ok(())
+            }
+            Control::CloseDoor { component: 0 } if base.has(0, cap::DOOR) => {
+                self.door_open = false;
+                // Without a resume action, closing the door resumes by itself.
+                let resumable = base
+                    .description
+                    .instance(0, cap::OPERATIONAL_STATE)
+                    .is_some_and(|i| i.actions.contains(&3));
+                if self.door_pauses && !resumable && self.cycle.state() == OpState::Paused {
+                    let _ = self.cycle.resume();
+                }
+                Ok(())
+            }
+            Control::RemoteStart { enabled } if base.has_property(0, cap::OPERATIONAL_STATE, 6) => {
+                self.remote_start = *enabled;
+                Ok(())
+            }
+            _ => Err(ControlError::Unsupported {
+                kind: base.kind.name(),
+                what: format!("{control:?}"),
+            }),
+        }
+    }
+
+    /// A critical fault stops the cycle.
+    pub fn fault_raised(&mut self, fault: &ActiveFault, base: &mut Base) {
+        if fault.severity == super::CRITICAL {
+            self.cycle.fail(fault.code, fault.vendor_code, base);
+        }
+    }
+
+    /// With no critical fault left, the error state clears.
+    pub fn fault_cleared(&mut self, base: &Base) {
+        if self.cycle.state() == OpState::Error && base.critical_fault().is_none() {
+            self.cycle.state = OpState::Idle;
+        }
+    }
+}
+
+/// The declared phases of operational-state.
+pub fn declared_phases(base: &Base) -> Vec<u16> {
+    base.description
+        .instance(0, cap::OPERATIONAL_STATE)
+        .and_then(|i| i.constraint(2))
+        .and_then(|c| c.values.as_ref())
+        .map(|v| v.iter().map(|e| e.code).collect())
+        .unwrap_or_default()
+}
+
+/// A plan of (phase, minutes) with the phases the appliance does not declare left out (their
+/// time added to the previous phase).
+pub fn plan(base: &Base, phases: &[(u16, f64)]) -> Vec<(u16, Duration)> {
+    let declared = declared_phases(base);
+    let mut out: Vec<(u16, Duration)> = Vec::new();
+    for &(phase, minutes) in phases {
+        let d = Duration::from_secs_f64((minutes * 60.0).max(1.0));
+        if declared.is_empty() || declared.contains(&phase) {
+            out.push((phase, d));
+        } else if let Some(last) = out.last_mut() {
+            last.1 += d;
+        } else if let Some(&first) = declared.first() {
+            out.push((first, d));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appliance::DeviceKind;
+    use crate::brand::BrandId;
+
+    fn base() -> Base {
+        crate::appliance::tests::base(DeviceKind::Dishwasher, BrandId::Aurora)
+    }
+
+    #[test]
+    fn walks_through_phases_and_completes() {
+        let mut b = base();
+        let mut c = Cycle::new();
+        let plan = vec![(1, Duration::from_secs(60)), (2, Duration::from_secs(30))];
+        c.start(plan, Duration::ZERO, &b).expect("start");
+        assert_eq!(c.phase(), Some(1));
+        assert_eq!(c.remaining(), Some(Duration::from_secs(90)));
+        c.tick(Duration::from_secs(70), &mut b);
+        assert_eq!(c.phase(), Some(2));
+        assert_eq!(c.remaining(), Some(Duration::from_secs(20)));
+        assert_eq!(c.pause(), Ok(()));
+        c.tick(Duration::from_secs(100), &mut b);
+        assert_eq!(c.remaining(), Some(Duration::from_secs(20)));
+        assert_eq!(c.pause(), Err(StatusCode::InvalidInState));
+        assert_eq!(c.resume(), Ok(()));
+        assert_eq!(c.resume(), Err(StatusCode::InvalidInState));
+        c.tick(Duration::from_secs(25), &mut b);
+        assert_eq!(c.state(), OpState::Completed);
+        assert_eq!(c.remaining(), None);
+        let events = b.events.clone();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].1.field(1), Some(&Value::Bool(false)));
+        assert_eq!(events[0].1.field(2), Some(&Value::Int(190)));
+        assert_eq!(events[0].1.field(3), Some(&Value::Int(100)));
+    }
+
+    #[test]
+    fn refuses_commands_that_do_not_fit_the_state() {
+        let mut b = base();
+        let mut c = Cycle::new();
+        assert_eq!(c.stop(&mut b), Err(StatusCode::InvalidInState));
+        assert_eq!(c.resume(), Err(StatusCode::InvalidInState));
+        let plan = vec![(1, Duration::from_secs(60))];
+        c.start(plan.clone(), Duration::from_secs(30), &b)
+            .expect("start");
+        assert_eq!(c.state(), OpState::Delayed);
+        assert_eq!(c.remaining(), Some(Duration::from_secs(90)));
+        assert_eq!(
+            c.start(plan, Duration::ZERO, &b),
+            Err(StatusCode::InvalidInState)
+        );
+        c.tick(Duration::from_secs(40), &mut b);
+        assert_eq!(c.state(), OpState::Running);
+        assert_eq!(c.remaining(), Some(Duration::from_secs(50)));
+        c.stop(&mut b).expect("stop");
+        assert_eq!(c.state(), OpState::Idle);
+        assert_eq!(b.events[0].1.field(1), Some(&Value::Bool(true)));
+    }
+}

@@ -1,0 +1,308 @@
+//! Fan: speed levels, oscillation, modes (natural breeze, sleep) and an off timer.
+//!
+//! Aurora: five speeds, natural and sleep modes, off timer. Kestrel: three speeds and
+//! oscillation, nothing else. Lotus: twelve speeds with auto, an adjustable oscillation
+//! angle, a room sensor and a vendor "Baby Breeze" programme.
+
+use std::time::Duration;
+
+use hearth_model::{ComponentDescription, Path, StatusCode, Value};
+
+use super::{
+    boolean, cap, code, common, component, declared_range, inst, int, modes, secs, temperature,
+    Appliance, Base, InstExt,
+};
+use crate::brand::{Brand, BrandId};
+use crate::control::{Control, ControlError};
+
+const NORMAL: u16 = 0x0801;
+const NATURAL: u16 = 0x0802;
+const SLEEP: u16 = 0x0803;
+const AUTO: u16 = 0x0804;
+const BABY_BREEZE: u16 = 0x8001;
+
+/// The description's components for a brand.
+pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
+    let mut c = common(brand, &[cap::ON_OFF]);
+    match brand.id {
+        BrandId::Aurora => c.extend([
+            inst(cap::FAN_CONTROL).max(1, 5, None),
+            inst(cap::MODE).values(1, modes(&[NORMAL, NATURAL, SLEEP], &[])),
+            inst(cap::AIRFLOW).props(&[2]),
+            inst(cap::TIMER).max(1, 28_800, None),
+            inst(cap::POWER).max(1, 60, None),
+            inst(cap::ENERGY),
+        ]),
+        BrandId::Kestrel => c.extend([
+            inst(cap::FAN_CONTROL).max(1, 3, None),
+            inst(cap::AIRFLOW).props(&[2]),
+        ]),
+        BrandId::Lotus => c.extend([
+            inst(cap::FAN_CONTROL).props(&[2]).max(1, 12, None),
+            inst(cap::MODE).values(
+                1,
+                modes(
+                    &[NORMAL, NATURAL, SLEEP, AUTO],
+                    &[(BABY_BREEZE, "Baby Breeze", &[2, 20])],
+                ),
+            ),
+            inst(cap::AIRFLOW)
+                .props(&[2, 5])
+                .range(5, 30, 120, Some(30)),
+            inst(cap::TIMER).max(1, 43_200, None),
+            inst(cap::TEMPERATURE),
+            inst(cap::CHILD_LOCK),
+            inst(cap::POWER).max(1, 45, None),
+            inst(cap::ENERGY),
+        ]),
+    }
+    let label = match brand.id {
+        BrandId::Aurora => "Study",
+        BrandId::Kestrel => "Workshop",
+        BrandId::Lotus => "Nursery",
+    };
+    vec![component(0, label, c)]
+}
+
+/// A fan.
+#[derive(Debug)]
+pub struct Fan {
+    base: Base,
+    /// Running.
+    pub on: bool,
+    /// The chosen level.
+    pub level: i64,
+    /// Automatic speed.
+    pub auto: bool,
+    /// Mode.
+    pub mode: u16,
+    /// Oscillating.
+    pub oscillating: bool,
+    /// Oscillation angle in degrees.
+    pub angle: i64,
+    /// Off timer.
+    pub off_delay: Duration,
+    /// Room temperature in 0.01 °C.
+    pub room: f64,
+    max_level: i64,
+    /// Time since sleep mode last lowered the speed.
+    sleep_for: Duration,
+    /// Head position in degrees from the centre while oscillating.
+    pub head: f64,
+    sweep: f64,
+}
+
+impl Fan {
+    /// A fan, switched off.
+    pub fn new(base: Base) -> Self {
+        let (_, max_level, _) = declared_range(&base.description, 0, cap::FAN_CONTROL, 1);
+        Self {
+            base,
+            on: false,
+            level: 1,
+            auto: false,
+            mode: NORMAL,
+            oscillating: false,
+            angle: 60,
+            off_delay: Duration::ZERO,
+            room: 2750.0,
+            max_level: max_level.max(1),
+            sleep_for: Duration::ZERO,
+            head: 0.0,
+            sweep: 1.0,
+        }
+    }
+
+    fn effective_level(&self) -> i64 {
+        if self.auto || self.mode == AUTO {
+            (((self.room - 2400.0) / 100.0) as i64).clamp(1, self.max_level)
+        } else {
+            self.level
+        }
+    }
+}
+
+impl Appliance for Fan {
+    fn base(&self) -> &Base {
+        &self.base
+    }
+    fn base_mut(&mut self) -> &mut Base {
+        &mut self.base
+    }
+
+    fn read(&self, path: &Path) -> Result<Value, StatusCode> {
+        Ok(match (path.capability, path.member) {
+            (cap::ON_OFF, 1) => self.on.into(),
+            (cap::FAN_CONTROL, 1) => Value::Int(self.effective_level()),
+            (cap::FAN_CONTROL, 2) => self.auto.into(),
+            (cap::MODE, 1) => Value::Int(self.mode.into()),
+            (cap::AIRFLOW, 2) => self.oscillating.into(),
+            (cap::AIRFLOW, 5) => Value::Int(self.angle),
+            (cap::TIMER, 1) => secs(self.off_delay),
+            (cap::TEMPERATURE, 1) => temperature(self.room, 10),
+            _ => return Err(StatusCode::UnsupportedProperty),
+        })
+    }
+
+    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+        match (path.capability, path.member) {
+            (cap::ON_OFF, 1) => self.on = boolean(value)?,
+            (cap::FAN_CONTROL, 1) => {
+                self.level = int(value)?;
+                self.auto = false;
+            }
+            (cap::FAN_CONTROL, 2) => {
+                let auto = boolean(value)?;
+                if !auto {
+                    self.level = self.effective_level();
+                }
+                self.auto = auto;
+            }
+            (cap::MODE, 1) => {
+                self.mode = code(value)?;
+                self.sleep_for = Duration::ZERO;
+            }
+            (cap::AIRFLOW, 2) => self.oscillating = boolean(value)?,
+            (cap::AIRFLOW, 5) => self.angle = int(value)?,
+            (cap::TIMER, 1) => {
+                self.off_delay = Duration::from_secs(
+                    u64::try_from(int(value)?).map_err(|_| StatusCode::ConstraintError)?,
+                )
+            }
+            _ => return Err(StatusCode::ReadOnly),
+        }
+        Ok(())
+    }
+
+    fn invoke(&mut self, _path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
+        Err(StatusCode::UnsupportedAction)
+    }
+
+    fn tick(&mut self, dt: Duration) {
+        if !self.on {
+            return;
+        }
+        if !self.off_delay.is_zero() {
+            self.off_delay = self.off_delay.saturating_sub(dt);
+            if self.off_delay.is_zero() {
+                self.on = false;
+                return;
+            }
+        }
+        if self.mode == SLEEP {
+            // Sleep mode slows down by one level every half hour.
+            self.sleep_for += dt;
+            while self.sleep_for >= Duration::from_secs(1800) {
+                self.sleep_for -= Duration::from_secs(1800);
+                self.level = (self.level - 1).max(1);
+            }
+        }
+        if self.oscillating {
+            // The head sweeps at 10 degrees per second between ± angle / 2.
+            let half = self.angle as f64 / 2.0;
+            let mut travel = 10.0 * dt.as_secs_f64() % (4.0 * half.max(1.0));
+            while travel > 0.0 {
+                let limit = half * self.sweep;
+                let step = (limit - self.head).abs().min(travel);
+                self.head += step * self.sweep;
+                travel -= step;
+                if (self.head - limit).abs() < 1e-9 {
+                    self.sweep = -self.sweep;
+                }
+            }
+        }
+    }
+
+    fn power(&self) -> u32 {
+        if !self.on {
+            return 0;
+        }
+        let max_power = if self.base.brand.id == BrandId::Lotus {
+            32
+        } else {
+            45
+        };
+        (4 + self.effective_level() * max_power / self.max_level) as u32
+            + u32::from(self.oscillating)
+    }
+
+    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+        match control {
+            Control::Ambient { centi_celsius } => {
+                self.room = *centi_celsius as f64;
+                Ok(())
+            }
+            _ => Err(ControlError::Unsupported {
+                kind: self.base.kind.name(),
+                what: format!("{control:?}"),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appliance::tests::{run, sim};
+    use crate::appliance::DeviceKind;
+
+    #[test]
+    fn levels_oscillation_sleep_and_timer() {
+        let mut s = sim(DeviceKind::Fan, BrandId::Aurora);
+        for (path, v) in [
+            (Path::new(0, cap::ON_OFF, 1), Value::Bool(true)),
+            (Path::new(0, cap::FAN_CONTROL, 1), Value::Int(4)),
+            (Path::new(0, cap::AIRFLOW, 2), Value::Bool(true)),
+            (Path::new(0, cap::MODE, 1), Value::Int(SLEEP.into())),
+            (Path::new(0, cap::TIMER, 1), Value::Int(7200)),
+        ] {
+            s.write(&path, &v).expect("write");
+        }
+        let power = |s: &crate::appliance::Sim| {
+            s.read(&Path::new(0, cap::POWER, 1))
+                .expect("power")
+                .as_int()
+                .expect("int")
+        };
+        let p4 = power(&s);
+        run(&mut s, Duration::from_secs(60), 65);
+        assert_eq!(
+            s.read(&Path::new(0, cap::FAN_CONTROL, 1)),
+            Ok(Value::Int(2))
+        );
+        assert!(power(&s) < p4);
+        run(&mut s, Duration::from_secs(60), 60);
+        assert_eq!(
+            s.read(&Path::new(0, cap::ON_OFF, 1)),
+            Ok(Value::Bool(false))
+        );
+        assert_eq!(power(&s), 0);
+    }
+
+    #[test]
+    fn the_head_sweeps_within_the_angle() {
+        let mut s = sim(DeviceKind::Fan, BrandId::Lotus);
+        let mut fan = Fan::new(crate::appliance::tests::base(
+            DeviceKind::Fan,
+            BrandId::Lotus,
+        ));
+        fan.on = true;
+        fan.oscillating = true;
+        fan.angle = 90;
+        let mut seen = (0.0f64, 0.0f64);
+        for _ in 0..100 {
+            fan.tick(Duration::from_millis(700));
+            seen = (seen.0.min(fan.head), seen.1.max(fan.head));
+            assert!(fan.head.abs() <= 45.0 + 1e-6);
+        }
+        assert!(seen.0 < -40.0 && seen.1 > 40.0, "{seen:?}");
+        s.write(&Path::new(0, cap::FAN_CONTROL, 2), &Value::Bool(true))
+            .expect("auto");
+        s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
+            .expect("on");
+        assert_eq!(
+            s.read(&Path::new(0, cap::FAN_CONTROL, 1)),
+            Ok(Value::Int(3))
+        );
+    }
+}

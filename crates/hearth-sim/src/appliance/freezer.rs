@@ -1,0 +1,157 @@
+//! Freezer: one frozen compartment holding its temperature, a lid or door and its alarm.
+//!
+//! Aurora: an upright freezer with a settable alarm delay and super-freeze. Kestrel: a chest
+//! freezer with a fixed two-minute alarm. Lotus: a wide range in half-degree steps, an eco
+//! mode and a vendor "Ice Boost" programme.
+
+use std::time::Duration;
+
+use hearth_model::{ComponentDescription, Path, StatusCode, Value};
+
+use super::compartment::Compartment;
+use super::refrigerator::door_control;
+use super::{cap, common, component, inst, modes, Appliance, Base, InstExt};
+use crate::brand::{Brand, BrandId};
+use crate::control::{Control, ControlError};
+
+/// The description's components for a brand.
+pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
+    let (device, compartment) = match brand.id {
+        BrandId::Aurora => (
+            common(brand, &[cap::POWER, cap::ENERGY]),
+            vec![
+                inst(cap::TEMPERATURE_CONTROL).range(1, -2600, -1600, Some(100)),
+                inst(cap::TEMPERATURE),
+                inst(cap::DOOR)
+                    .props(&[3, 4])
+                    .events(&[1, 2])
+                    .range(4, 60, 600, Some(60)),
+                inst(cap::MODE).values(1, modes(&[0x0301, 0x0302], &[])),
+            ],
+        ),
+        BrandId::Kestrel => (
+            common(brand, &[cap::ENERGY]),
+            vec![
+                inst(cap::TEMPERATURE_CONTROL).range(1, -2400, -1600, Some(100)),
+                inst(cap::TEMPERATURE),
+                inst(cap::DOOR).props(&[3]).events(&[1, 2]),
+            ],
+        ),
+        BrandId::Lotus => (
+            common(brand, &[cap::CHILD_LOCK, cap::POWER, cap::ENERGY]),
+            vec![
+                inst(cap::TEMPERATURE_CONTROL).range(1, -3000, -1200, Some(50)),
+                inst(cap::TEMPERATURE),
+                inst(cap::DOOR)
+                    .props(&[3, 4])
+                    .events(&[1, 2])
+                    .range(4, 30, 900, Some(30)),
+                inst(cap::MODE).values(
+                    1,
+                    modes(&[0x0301, 0x0302, 0x0303], &[(0x8001, "Ice Boost", &[7])]),
+                ),
+            ],
+        ),
+    };
+    vec![
+        component(0, "Garage", device),
+        component(1, "Freezer", compartment),
+    ]
+}
+
+/// A freezer.
+#[derive(Debug)]
+pub struct Freezer {
+    base: Base,
+    /// The compartment (component 1).
+    pub compartment: Compartment,
+    /// Surrounding temperature in 0.01 °C.
+    pub ambient: f64,
+}
+
+impl Freezer {
+    /// A freezer at its setpoint.
+    pub fn new(base: Base) -> Self {
+        let compartment = Compartment::new(1, &base, 10);
+        Self {
+            base,
+            compartment,
+            ambient: 1800.0,
+        }
+    }
+}
+
+impl Appliance for Freezer {
+    fn base(&self) -> &Base {
+        &self.base
+    }
+    fn base_mut(&mut self) -> &mut Base {
+        &mut self.base
+    }
+
+    fn read(&self, path: &Path) -> Result<Value, StatusCode> {
+        if path.component != 1 {
+            return Err(StatusCode::UnsupportedProperty);
+        }
+        self.compartment
+            .read(path.capability, path.member)
+            .ok_or(StatusCode::UnsupportedProperty)
+    }
+
+    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+        if path.component != 1 {
+            return Err(StatusCode::UnsupportedProperty);
+        }
+        self.compartment.write(path.capability, path.member, value)
+    }
+
+    fn invoke(&mut self, _path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
+        Err(StatusCode::UnsupportedAction)
+    }
+
+    fn tick(&mut self, dt: Duration) {
+        self.compartment.tick(dt, self.ambient, &mut self.base);
+    }
+
+    fn power(&self) -> u32 {
+        if self.compartment.cooling {
+            85
+        } else {
+            2
+        }
+    }
+
+    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+        door_control(
+            std::slice::from_mut(&mut self.compartment),
+            &mut self.base,
+            control,
+            &mut self.ambient,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appliance::tests::{run, sim};
+    use crate::appliance::DeviceKind;
+
+    #[test]
+    fn recovers_its_setpoint_after_the_door_was_open() {
+        let mut s = sim(DeviceKind::Freezer, BrandId::Kestrel);
+        let temp = Path::new(1, cap::TEMPERATURE, 1);
+        s.control(&Control::OpenDoor { component: 1 })
+            .expect("open");
+        run(&mut s, Duration::from_secs(30), 10);
+        let events = s.take_events();
+        assert_eq!(events.len(), 1, "door alarm after the fixed 120 s");
+        let warm = s.read(&temp).expect("t").as_int().expect("int");
+        s.control(&Control::CloseDoor { component: 1 })
+            .expect("close");
+        run(&mut s, Duration::from_secs(60), 240);
+        let cold = s.read(&temp).expect("t").as_int().expect("int");
+        assert!(cold < warm, "{cold} < {warm}");
+        assert!((cold + 2000).abs() <= 200, "back near -20 °C: {cold}");
+    }
+}

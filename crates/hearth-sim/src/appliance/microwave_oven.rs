@@ -1,0 +1,311 @@
+//! Microwave oven: counts its cooking time down, refuses to start with the door open, and
+//! pauses when the door is opened.
+//!
+//! Aurora: power in percent, add-time, a vendor "Popcorn" programme. Kestrel: a dial in
+//! watts, microwave and defrost only. Lotus: a combination oven with convection, a cavity
+//! temperature setpoint and sensor, preheating and resting phases.
+
+use std::time::Duration;
+
+use hearth_model::{ComponentDescription, EnumEntry, Path, StatusCode, Value};
+
+use super::cycle::{plan, Machine};
+use super::{
+    approach, cap, common, component, declared_range, inst, int, modes, temperature, ActiveFault,
+    Appliance, Base, InstExt,
+};
+use crate::brand::{Brand, BrandId};
+use crate::control::{Control, ControlError};
+
+const MICROWAVE: u16 = 0x0501;
+const DEFROST: u16 = 0x0502;
+const GRILL: u16 = 0x0503;
+const COMBINATION: u16 = 0x0504;
+const CONVECTION: u16 = 0x0505;
+const REHEAT: u16 = 0x0506;
+const POPCORN: u16 = 0x8001;
+
+const PREHEATING: u16 = 0x0501;
+const DEFROSTING: u16 = 0x0502;
+const COOKING: u16 = 0x0503;
+const RESTING: u16 = 0x0504;
+
+/// The description's components for a brand.
+pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
+    let phases = |codes: &[u16]| codes.iter().map(|c| EnumEntry::standard(*c)).collect();
+    let mut c = common(brand, &[]);
+    match brand.id {
+        BrandId::Aurora => c.extend([
+            inst(cap::OPERATIONAL_STATE)
+                .actions(&[2, 3])
+                .values(2, phases(&[DEFROSTING, COOKING])),
+            inst(cap::MODE).values(
+                1,
+                modes(
+                    &[MICROWAVE, DEFROST, GRILL, COMBINATION],
+                    &[(POPCORN, "Popcorn", &[44])],
+                ),
+            ),
+            inst(cap::MICROWAVE)
+                .props(&[2])
+                .actions(&[1])
+                .max(1, 5940, Some(1))
+                .range(2, 10, 100, Some(10)),
+            inst(cap::DOOR),
+            inst(cap::CHILD_LOCK),
+            inst(cap::POWER).max(1, 2000, None),
+            inst(cap::ENERGY),
+        ]),
+        BrandId::Kestrel => c.extend([
+            inst(cap::OPERATIONAL_STATE).values(2, phases(&[COOKING])),
+            inst(cap::MODE).values(1, modes(&[MICROWAVE, DEFROST], &[])),
+            inst(cap::MICROWAVE)
+                .props(&[3])
+                .max(1, 3600, Some(1))
+                .range(3, 100, 800, Some(100)),
+            inst(cap::DOOR),
+            inst(cap::ENERGY),
+        ]),
+        BrandId::Lotus => c.extend([
+            inst(cap::OPERATIONAL_STATE)
+                .props(&[4, 5])
+                .actions(&[2, 3])
+                .values(2, phases(&[PREHEATING, DEFROSTING, COOKING, RESTING])),
+            inst(cap::MODE).values(
+                1,
+                modes(
+                    &[MICROWAVE, DEFROST, GRILL, COMBINATION, CONVECTION, REHEAT],
+                    &[],
+                ),
+            ),
+            inst(cap::MICROWAVE)
+                .props(&[2])
+                .actions(&[1])
+                .max(1, 5940, Some(1))
+                .range(2, 10, 100, Some(10)),
+            inst(cap::TEMPERATURE_CONTROL).range(1, 10_000, 23_000, Some(1000)),
+            inst(cap::TEMPERATURE),
+            inst(cap::DOOR),
+            inst(cap::CHILD_LOCK),
+            inst(cap::POWER).max(1, 3000, None),
+            inst(cap::ENERGY),
+        ]),
+    }
+    vec![component(0, "Kitchen", c)]
+}
+
+/// A microwave oven.
+#[derive(Debug)]
+pub struct MicrowaveOven {
+    base: Base,
+    /// Cycle, door, programme.
+    pub machine: Machine,
+    /// Cooking time in seconds.
+    pub cook_time: i64,
+    /// Power in percent.
+    pub power_level: i64,
+    /// Power in watts.
+    pub power_watts: i64,
+    /// Cavity setpoint in 0.01 °C.
+    pub setpoint: i64,
+    /// Cavity temperature in 0.01 °C.
+    pub cavity: f64,
+}
+
+impl MicrowaveOven {
+    /// An idle oven, door closed.
+    pub fn new(base: Base) -> Self {
+        let mut machine = Machine::new(&base);
+        machine.door_pauses = true;
+        let (_, watts, _) = declared_range(&base.description, 0, cap::MICROWAVE, 3);
+        Self {
+            machine,
+            cook_time: 60,
+            power_level: 100,
+            power_watts: watts.max(50),
+            setpoint: 18_000,
+            cavity: 2200.0,
+            base,
+        }
+    }
+
+    fn programme(&self) -> Vec<(u16, Duration)> {
+        let minutes = self.cook_time as f64 / 60.0;
+        let p: Vec<(u16, f64)> = match self.machine.mode {
+            DEFROST => vec![(DEFROSTING, minutes), (RESTING, 1.0)],
+            CONVECTION => vec![(PREHEATING, 5.0), (COOKING, minutes)],
+            _ => vec![(COOKING, minutes)],
+        };
+        plan(&self.base, &p)
+    }
+
+    fn magnetron_watts(&self) -> i64 {
+        if self.base.has_property(0, cap::MICROWAVE, 3) {
+            self.power_watts
+        } else {
+            9 * self.power_level
+        }
+    }
+}
+
+impl Appliance for MicrowaveOven {
+    fn base(&self) -> &Base {
+        &self.base
+    }
+    fn base_mut(&mut self) -> &mut Base {
+        &mut self.base
+    }
+
+    fn read(&self, path: &Path) -> Result<Value, StatusCode> {
+        if let Some(v) = self.machine.read(path) {
+            return Ok(v);
+        }
+        Ok(match (path.capability, path.member) {
+            (cap::MICROWAVE, 1) => Value::Int(self.cook_time),
+            (cap::MICROWAVE, 2) => Value::Int(self.power_level),
+            (cap::MICROWAVE, 3) => Value::Int(self.power_watts),
+            (cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
+            (cap::TEMPERATURE, 1) => temperature(self.cavity, 100),
+            _ => return Err(StatusCode::UnsupportedProperty),
+        })
+    }
+
+    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+        if let Some(result) = self.machine.write(path, value, Duration::ZERO) {
+            return result;
+        }
+        if self.machine.cycle.active() {
+            return Err(StatusCode::InvalidInState);
+        }
+        match (path.capability, path.member) {
+            (cap::MICROWAVE, 1) => self.cook_time = int(value)?,
+            (cap::MICROWAVE, 2) => self.power_level = int(value)?,
+            (cap::MICROWAVE, 3) => self.power_watts = int(value)?,
+            (cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
+            _ => return Err(StatusCode::ReadOnly),
+        }
+        Ok(())
+    }
+
+    fn invoke(&mut self, path: &Path, args: &Value) -> Result<Option<Value>, StatusCode> {
+        match (path.capability, path.member) {
+            (cap::OPERATIONAL_STATE, 1) => {
+                let programme = self.programme();
+                self.machine.start(programme, &self.base).map(|()| None)
+            }
+            (cap::MICROWAVE, 1) => {
+                let add = args
+                    .field(1)
+                    .map(int)
+                    .transpose()?
+                    .and_then(|s| u64::try_from(s).ok())
+                    .ok_or(StatusCode::ConstraintError)?;
+                let (_, max, _) = declared_range(&self.base.description, 0, cap::MICROWAVE, 1);
+                let left = self.machine.cycle.remaining().unwrap_or_default().as_secs();
+                if self.machine.cycle.active() && left + add > max as u64 {
+                    return Err(StatusCode::ConstraintError);
+                }
+                self.machine.cycle.extend(Duration::from_secs(add))?;
+                Ok(None)
+            }
+            _ => self
+                .machine
+                .invoke(path, &mut self.base)
+                .unwrap_or(Err(StatusCode::UnsupportedAction)),
+        }
+    }
+
+    fn tick(&mut self, dt: Duration) {
+        self.machine.cycle.tick(dt, &mut self.base);
+        let target = if self.machine.cycle.running() {
+            match self.machine.mode {
+                CONVECTION | COMBINATION => self.setpoint as f64,
+                GRILL => 20_000.0,
+                _ => 3500.0,
+            }
+        } else {
+            2200.0
+        };
+        self.cavity = approach(self.cavity, target, dt, Duration::from_secs(300));
+    }
+
+    fn power(&self) -> u32 {
+        if !self.machine.cycle.running() {
+            return 1;
+        }
+        let watts = match self.machine.mode {
+            GRILL => 1100,
+            CONVECTION => 1500,
+            COMBINATION => 1100 + self.magnetron_watts(),
+            _ => 100 + self.magnetron_watts() * 3 / 2,
+        };
+        watts as u32
+    }
+
+    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+        self.machine.control(control, &self.base)
+    }
+
+    fn fault_raised(&mut self, fault: &ActiveFault) {
+        self.machine.fault_raised(fault, &mut self.base);
+    }
+
+    fn fault_cleared(&mut self, _fault: &ActiveFault) {
+        self.machine.fault_cleared(&self.base);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appliance::tests::{run, sim};
+    use crate::appliance::DeviceKind;
+
+    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
+    const REMAINING: Path = Path::new(0, cap::OPERATIONAL_STATE, 3);
+    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
+
+    #[test]
+    fn counts_down_and_refuses_to_start_with_the_door_open() {
+        let mut s = sim(DeviceKind::MicrowaveOven, BrandId::Aurora);
+        s.write(&Path::new(0, cap::MICROWAVE, 1), &Value::Int(90))
+            .expect("cook time");
+        s.control(&Control::OpenDoor { component: 0 })
+            .expect("open");
+        assert_eq!(
+            s.invoke(&START, &Value::Null),
+            Err(StatusCode::InvalidInState)
+        );
+        assert_eq!(s.read(&STATE), Ok(Value::Int(0)));
+        s.control(&Control::CloseDoor { component: 0 })
+            .expect("close");
+        s.invoke(&START, &Value::Null).expect("start");
+        assert_eq!(s.read(&REMAINING), Ok(Value::Int(90)));
+        run(&mut s, Duration::from_secs(30), 1);
+        assert_eq!(s.read(&REMAINING), Ok(Value::Int(60)));
+        s.invoke(
+            &Path::new(0, cap::MICROWAVE, 1),
+            &Value::structure([(1, Value::Int(30))]),
+        )
+        .expect("add time");
+        assert_eq!(s.read(&REMAINING), Ok(Value::Int(90)));
+        s.control(&Control::OpenDoor { component: 0 })
+            .expect("open");
+        assert_eq!(s.read(&STATE), Ok(Value::Int(2)));
+        run(&mut s, Duration::from_secs(30), 2);
+        assert_eq!(s.read(&REMAINING), Ok(Value::Int(90)));
+        s.control(&Control::CloseDoor { component: 0 })
+            .expect("close");
+        s.invoke(&Path::new(0, cap::OPERATIONAL_STATE, 3), &Value::Null)
+            .expect("resume");
+        run(&mut s, Duration::from_secs(30), 3);
+        assert_eq!(s.read(&STATE), Ok(Value::Int(5)));
+        assert_eq!(
+            s.invoke(
+                &Path::new(0, cap::MICROWAVE, 1),
+                &Value::structure([(1, Value::Int(30))])
+            ),
+            Err(StatusCode::InvalidInState)
+        );
+    }
+}

@@ -1,0 +1,976 @@
+//! The appliances: one module per device type, and what they share.
+//!
+//! Each device type has a state, a description builder per brand, a `tick` that advances its
+//! physics and its cycle by simulated time, and answers to reads, writes and actions. They
+//! implement [`Appliance`]; [`Sim`] wraps one with what every appliance has in common
+//! (device information, faults, child lock, power, energy and water counters), works out
+//! which observable values changed since it last looked, and collects events. [`Sim`] is
+//! sans-IO: the runner drives it with simulated time and hands its reports and events to
+//! the Device runtime; unit tests drive it directly.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hearth_model::{
+    CapabilityInstance, Catalog, ComponentDescription, Constraint, Description, EnumEntry, Path,
+    StatusCode, Value, SPEC_VERSION,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::brand::{Brand, BrandId};
+use crate::control::{Control, ControlError};
+use crate::faults::AppDeviation;
+
+pub mod air_conditioner;
+pub mod compartment;
+pub mod cycle;
+pub mod dishwasher;
+pub mod fan;
+pub mod freezer;
+pub mod microwave_oven;
+pub mod refrigerator;
+pub mod rice_cooker;
+pub mod washing_machine;
+pub mod water_heater;
+
+/// Catalog capability ids.
+pub mod cap {
+    /// device-info
+    pub const DEVICE_INFO: u16 = 1;
+    /// faults
+    pub const FAULTS: u16 = 2;
+    /// on-off
+    pub const ON_OFF: u16 = 3;
+    /// operational-state
+    pub const OPERATIONAL_STATE: u16 = 4;
+    /// mode
+    pub const MODE: u16 = 5;
+    /// temperature-control
+    pub const TEMPERATURE_CONTROL: u16 = 6;
+    /// temperature-measurement
+    pub const TEMPERATURE: u16 = 7;
+    /// humidity-measurement
+    pub const HUMIDITY: u16 = 8;
+    /// fan-control
+    pub const FAN_CONTROL: u16 = 9;
+    /// airflow
+    pub const AIRFLOW: u16 = 10;
+    /// timer
+    pub const TIMER: u16 = 11;
+    /// delayed-start
+    pub const DELAYED_START: u16 = 12;
+    /// child-lock
+    pub const CHILD_LOCK: u16 = 13;
+    /// door
+    pub const DOOR: u16 = 14;
+    /// power-measurement
+    pub const POWER: u16 = 15;
+    /// energy-measurement
+    pub const ENERGY: u16 = 16;
+    /// water-consumption
+    pub const WATER: u16 = 17;
+    /// microwave-control
+    pub const MICROWAVE: u16 = 20;
+    /// laundry-controls
+    pub const LAUNDRY: u16 = 21;
+    /// dishwasher-controls
+    pub const DISHWASHER: u16 = 22;
+    /// water-heater-control
+    pub const WATER_HEATER: u16 = 23;
+    /// keep-warm
+    pub const KEEP_WARM: u16 = 24;
+}
+
+/// The nine device types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceKind {
+    /// air-conditioner (1)
+    AirConditioner,
+    /// refrigerator (2)
+    Refrigerator,
+    /// freezer (3)
+    Freezer,
+    /// rice-cooker (4)
+    RiceCooker,
+    /// microwave-oven (5)
+    MicrowaveOven,
+    /// water-heater (6)
+    WaterHeater,
+    /// dishwasher (7)
+    Dishwasher,
+    /// fan (8)
+    Fan,
+    /// washing-machine (9)
+    WashingMachine,
+}
+
+impl DeviceKind {
+    /// Every device type, in catalog order.
+    pub const ALL: [Self; 9] = [
+        Self::AirConditioner,
+        Self::Refrigerator,
+        Self::Freezer,
+        Self::RiceCooker,
+        Self::MicrowaveOven,
+        Self::WaterHeater,
+        Self::Dishwasher,
+        Self::Fan,
+        Self::WashingMachine,
+    ];
+
+    /// The catalog id.
+    pub fn id(self) -> u16 {
+        match self {
+            Self::AirConditioner => 1,
+            Self::Refrigerator => 2,
+            Self::Freezer => 3,
+            Self::RiceCooker => 4,
+            Self::MicrowaveOven => 5,
+            Self::WaterHeater => 6,
+            Self::Dishwasher => 7,
+            Self::Fan => 8,
+            Self::WashingMachine => 9,
+        }
+    }
+
+    /// The catalog name, e.g. `washing-machine`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AirConditioner => "air-conditioner",
+            Self::Refrigerator => "refrigerator",
+            Self::Freezer => "freezer",
+            Self::RiceCooker => "rice-cooker",
+            Self::MicrowaveOven => "microwave-oven",
+            Self::WaterHeater => "water-heater",
+            Self::Dishwasher => "dishwasher",
+            Self::Fan => "fan",
+            Self::WashingMachine => "washing-machine",
+        }
+    }
+
+    /// The short code used in model names and default device ids.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::AirConditioner => "ac",
+            Self::Refrigerator => "rf",
+            Self::Freezer => "fz",
+            Self::RiceCooker => "rc",
+            Self::MicrowaveOven => "mw",
+            Self::WaterHeater => "wh",
+            Self::Dishwasher => "dw",
+            Self::Fan => "fan",
+            Self::WashingMachine => "wm",
+        }
+    }
+
+    /// The device type with this catalog name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// One active fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveFault {
+    /// Standard code.
+    pub code: u16,
+    /// The brand's own code.
+    pub vendor_code: u32,
+    /// Severity code (`fault-severity`).
+    pub severity: u16,
+    /// User action code (`user-action`).
+    pub action: u16,
+    /// Simulated Unix time it was raised.
+    pub raised_at: u64,
+    /// The component concerned, if not the whole device.
+    pub component: Option<u16>,
+}
+
+/// The `fault-severity` code for critical.
+pub const CRITICAL: u16 = 2;
+
+impl ActiveFault {
+    fn value(&self) -> Value {
+        let mut v = vec![
+            (1, Value::Int(self.code.into())),
+            (2, Value::Int(self.vendor_code.into())),
+            (3, Value::Int(self.severity.into())),
+            (4, Value::Int(self.action.into())),
+            (5, Value::Int(to_i64(self.raised_at))),
+        ];
+        if let Some(c) = self.component {
+            v.push((6, Value::Int(c.into())));
+        }
+        Value::structure(v)
+    }
+}
+
+fn to_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// What every appliance has: identity, description, faults, counters, pending events.
+#[derive(Debug)]
+pub struct Base {
+    /// The brand.
+    pub brand: &'static Brand,
+    /// The device type.
+    pub kind: DeviceKind,
+    /// What the appliance declares.
+    pub description: Description,
+    /// Model identifier.
+    pub model: String,
+    /// Serial number.
+    pub serial: String,
+    /// Faults present now, oldest first.
+    pub faults: Vec<ActiveFault>,
+    /// Cumulative energy in Wh (fractional while accumulating).
+    pub energy_wh: f64,
+    /// Cumulative water in 0.1 L.
+    pub water_dl: f64,
+    /// Child lock.
+    pub child_lock: bool,
+    /// Simulated Unix time.
+    pub now_unix: u64,
+    /// Deliberate deviations of the application.
+    pub deviation: AppDeviation,
+    events: Vec<(Path, Value)>,
+}
+
+impl Base {
+    fn new(
+        kind: DeviceKind,
+        brand: &'static Brand,
+        mut description: Description,
+        deviation: AppDeviation,
+        now_unix: u64,
+    ) -> Self {
+        if deviation.omit_mandatory {
+            for comp in description.components.iter_mut().filter(|c| c.id == 0) {
+                comp.capabilities.retain(|i| i.capability != cap::FAULTS);
+            }
+        }
+        let seed = description
+            .device_id
+            .bytes()
+            .fold(17u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+        Self {
+            brand,
+            kind,
+            model: brand.model(&kind.code().to_uppercase(), 3 + (brand.vendor_id % 3) as u8),
+            serial: format!("{}{:08}", brand.model_prefix, seed % 100_000_000),
+            description,
+            faults: Vec::new(),
+            energy_wh: (seed % 50_000 + 1_000) as f64,
+            water_dl: (seed % 90_000 + 500) as f64,
+            child_lock: false,
+            now_unix,
+            deviation,
+            events: Vec::new(),
+        }
+    }
+
+    /// Queue an event for emission.
+    pub fn event(&mut self, path: Path, fields: Value) {
+        self.events.push((path, fields));
+    }
+
+    /// Whether the description declares `capability` on `component`.
+    pub fn has(&self, component: u16, capability: u16) -> bool {
+        self.description.instance(component, capability).is_some()
+    }
+
+    /// Whether the description declares the optional `property` of `capability`.
+    pub fn has_property(&self, component: u16, capability: u16, property: u16) -> bool {
+        self.description
+            .instance(component, capability)
+            .is_some_and(|i| i.properties.contains(&property))
+    }
+
+    /// Whether the description declares the optional `event` of `capability`.
+    pub fn has_event(&self, component: u16, capability: u16, event: u16) -> bool {
+        self.description
+            .instance(component, capability)
+            .is_some_and(|i| i.events.contains(&event))
+    }
+
+    /// Whether a critical fault is active.
+    pub fn critical_fault(&self) -> Option<&ActiveFault> {
+        self.faults.iter().find(|f| f.severity == CRITICAL)
+    }
+
+    /// Raise a standard fault of the device type.
+    pub fn raise_fault(
+        &mut self,
+        code: u16,
+        component: Option<u16>,
+    ) -> Result<ActiveFault, ControlError> {
+        let catalog = Catalog::standard();
+        let dt = catalog.device_type(self.kind.id());
+        if catalog.code("fault-code", dt, code).is_none() {
+            return Err(ControlError::UnknownFault(format!("0x{code:04x}")));
+        }
+        if self.faults.iter().any(|f| f.code == code) {
+            return Err(ControlError::AlreadyActive(code));
+        }
+        let spec = dt.and_then(|d| d.faults.iter().find(|f| f.code == code));
+        let lookup = |enumeration: &str, name: Option<&str>, default: u16| {
+            name.and_then(|n| catalog.code_named(enumeration, None, n))
+                .map_or(default, |c| c.code)
+        };
+        let fault = ActiveFault {
+            code,
+            vendor_code: self.brand.vendor_fault_code(code),
+            severity: lookup("fault-severity", spec.map(|s| s.severity.as_str()), 1),
+            action: lookup("user-action", spec.map(|s| s.action.as_str()), 14),
+            raised_at: self.now_unix,
+            component,
+        };
+        self.faults.push(fault.clone());
+        let mut fields = vec![
+            (1, Value::Int(code.into())),
+            (2, Value::Int(fault.vendor_code.into())),
+        ];
+        if !self.deviation.bare_events {
+            fields.push((3, Value::Int(fault.severity.into())));
+            fields.push((4, Value::Int(fault.action.into())));
+            fields.push((5, Value::Int(to_i64(fault.raised_at))));
+            if let Some(c) = component {
+                fields.push((6, Value::Int(c.into())));
+            }
+        }
+        if self.has(0, cap::FAULTS) {
+            self.event(Path::new(0, cap::FAULTS, 1), Value::structure(fields));
+        }
+        Ok(fault)
+    }
+
+    /// Clear an active fault.
+    pub fn clear_fault(&mut self, code: u16) -> Result<ActiveFault, ControlError> {
+        let i = self
+            .faults
+            .iter()
+            .position(|f| f.code == code)
+            .ok_or(ControlError::NotActive(code))?;
+        let fault = self.faults.remove(i);
+        let mut fields = vec![
+            (1, Value::Int(code.into())),
+            (2, Value::Int(fault.vendor_code.into())),
+        ];
+        if !self.deviation.bare_events {
+            fields.push((3, Value::Int(fault.severity.into())));
+            fields.push((4, Value::Int(fault.action.into())));
+            fields.push((5, Value::Int(to_i64(fault.raised_at))));
+            fields.push((
+                6,
+                Value::Int(to_i64(self.now_unix.saturating_sub(fault.raised_at))),
+            ));
+            if let Some(c) = fault.component {
+                fields.push((7, Value::Int(c.into())));
+            }
+        }
+        if self.has(0, cap::FAULTS) {
+            self.event(Path::new(0, cap::FAULTS, 2), Value::structure(fields));
+        }
+        Ok(fault)
+    }
+
+    /// Common properties: device information, faults, child lock, counters.
+    fn read(&self, path: &Path, power: u32) -> Option<Value> {
+        if path.component != 0 {
+            return None;
+        }
+        let brand = self.brand;
+        Some(match (path.capability, path.member) {
+            (cap::DEVICE_INFO, 1) => brand.name.into(),
+            (cap::DEVICE_INFO, 2) => Value::Int(brand.vendor_id.into()),
+            (cap::DEVICE_INFO, 3) => Value::Text(format!("{} {}", brand.name, title(self.kind))),
+            (cap::DEVICE_INFO, 4) => self.model.as_str().into(),
+            (cap::DEVICE_INFO, 5) => Value::Int(i64::from(self.kind.id()) * 100 + 3),
+            (cap::DEVICE_INFO, 6) => self.serial.as_str().into(),
+            (cap::DEVICE_INFO, 7) => brand.firmware.into(),
+            (cap::DEVICE_INFO, 8) => brand.hardware.unwrap_or("A").into(),
+            (cap::DEVICE_INFO, 9) => "1.0".into(),
+            (cap::DEVICE_INFO, 10) => "2026-03-14".into(),
+            (cap::FAULTS, 1) => Value::List(self.faults.iter().map(ActiveFault::value).collect()),
+            (cap::CHILD_LOCK, 1) => self.child_lock.into(),
+            (cap::POWER, 1) => Value::Int(power.into()),
+            (cap::ENERGY, 1) => Value::Int(self.energy_wh as i64),
+            (cap::WATER, 1) => Value::Int(self.water_dl as i64),
+            _ => return None,
+        })
+    }
+}
+
+fn title(kind: DeviceKind) -> &'static str {
+    match kind {
+        DeviceKind::AirConditioner => "Air Conditioner",
+        DeviceKind::Refrigerator => "Refrigerator",
+        DeviceKind::Freezer => "Chest Freezer",
+        DeviceKind::RiceCooker => "Rice Cooker",
+        DeviceKind::MicrowaveOven => "Microwave Oven",
+        DeviceKind::WaterHeater => "Water Heater",
+        DeviceKind::Dishwasher => "Dishwasher",
+        DeviceKind::Fan => "Fan",
+        DeviceKind::WashingMachine => "Washing Machine",
+    }
+}
+
+/// A simulated appliance of one device type.
+pub trait Appliance: Send {
+    /// The common part.
+    fn base(&self) -> &Base;
+    /// The common part, mutably.
+    fn base_mut(&mut self) -> &mut Base;
+    /// The current value of a type-specific property.
+    fn read(&self, path: &Path) -> Result<Value, StatusCode>;
+    /// Apply a write that the runtime validated against the description.
+    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode>;
+    /// Run an action that the runtime validated against the description.
+    fn invoke(&mut self, path: &Path, args: &Value) -> Result<Option<Value>, StatusCode>;
+    /// Advance by `dt` of simulated time.
+    fn tick(&mut self, dt: Duration);
+    /// The electrical power drawn now, in W.
+    fn power(&self) -> u32;
+    /// Something happens to the appliance from outside (doors, laundry, ambient, …).
+    fn control(&mut self, control: &Control) -> Result<(), ControlError>;
+    /// A fault was raised (cycle appliances stop their cycle on a critical one).
+    fn fault_raised(&mut self, _fault: &ActiveFault) {}
+    /// A fault was cleared.
+    fn fault_cleared(&mut self, _fault: &ActiveFault) {}
+}
+
+/// Build the appliance of `kind` for `brand`.
+pub fn build(
+    kind: DeviceKind,
+    brand: BrandId,
+    device_id: &str,
+    deviation: AppDeviation,
+    now_unix: u64,
+) -> Box<dyn Appliance> {
+    let brand = brand.brand();
+    let desc = |components| Description {
+        spec_version: SPEC_VERSION,
+        vendor_id: brand.vendor_id,
+        device_id: device_id.to_owned(),
+        device_type: kind.id(),
+        components,
+    };
+    macro_rules! make {
+        ($module:ident, $ty:ident) => {{
+            let description = desc($module::describe(brand));
+            let base = Base::new(kind, brand, description, deviation, now_unix);
+            Box::new($module::$ty::new(base))
+        }};
+    }
+    match kind {
+        DeviceKind::AirConditioner => make!(air_conditioner, AirConditioner),
+        DeviceKind::Refrigerator => make!(refrigerator, Refrigerator),
+        DeviceKind::Freezer => make!(freezer, Freezer),
+        DeviceKind::RiceCooker => make!(rice_cooker, RiceCooker),
+        DeviceKind::MicrowaveOven => make!(microwave_oven, MicrowaveOven),
+        DeviceKind::WaterHeater => make!(water_heater, WaterHeater),
+        DeviceKind::Dishwasher => make!(dishwasher, Dishwasher),
+        DeviceKind::Fan => make!(fan, Fan),
+        DeviceKind::WashingMachine => make!(washing_machine, WashingMachine),
+    }
+}
+
+/// A simulated appliance with what all appliances share: change detection and events.
+pub struct Sim {
+    app: Box<dyn Appliance>,
+    observable: Vec<Path>,
+    last: BTreeMap<Path, Value>,
+}
+
+impl std::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim")
+            .field("device", &self.description().device_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sim {
+    /// A new appliance of `kind` and `brand` with device id `device_id`, committing the given
+    /// deviations, whose simulated clock starts at `now_unix`.
+    pub fn new(
+        kind: DeviceKind,
+        brand: BrandId,
+        device_id: &str,
+        deviation: AppDeviation,
+        now_unix: u64,
+    ) -> Self {
+        let app = build(kind, brand, device_id, deviation, now_unix);
+        let catalog = Catalog::standard();
+        let mut observable = Vec::new();
+        for comp in &app.base().description.components {
+            for inst in &comp.capabilities {
+                let Some(c) = catalog.capability(inst.capability) else {
+                    continue;
+                };
+                for p in &c.properties {
+                    if p.observable && (!p.optional || inst.properties.contains(&p.id)) {
+                        observable.push(Path::new(comp.id, c.id, p.id));
+                    }
+                }
+            }
+        }
+        let mut sim = Self {
+            app,
+            observable,
+            last: BTreeMap::new(),
+        };
+        sim.last = sim.snapshot().into_iter().collect();
+        sim
+    }
+
+    /// What the appliance declares.
+    pub fn description(&self) -> &Description {
+        &self.app.base().description
+    }
+
+    /// The device type.
+    pub fn kind(&self) -> DeviceKind {
+        self.app.base().kind
+    }
+
+    /// The common state (faults, counters).
+    pub fn base(&self) -> &Base {
+        self.app.base()
+    }
+
+    /// The current value of any property.
+    pub fn read(&self, path: &Path) -> Result<Value, StatusCode> {
+        let base = self.app.base();
+        if base.deviation.undeclared_mode && path.capability == cap::MODE && path.member == 1 {
+            return Ok(Value::Int(0x80FF));
+        }
+        match base.read(path, self.app.power()) {
+            Some(v) => Ok(v),
+            None => self.app.read(path),
+        }
+    }
+
+    fn deviate(&self, status: StatusCode) -> StatusCode {
+        if status == StatusCode::InvalidInState && self.app.base().deviation.wrong_status {
+            StatusCode::Failure
+        } else {
+            status
+        }
+    }
+
+    /// Apply a validated write.
+    pub fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+        if self.app.base().deviation.range_lie && path.member == 1 {
+            if let Some(c) = self
+                .description()
+                .instance(path.component, cap::TEMPERATURE_CONTROL)
+                .and_then(|i| i.constraint(1))
+                .filter(|_| path.capability == cap::TEMPERATURE_CONTROL)
+            {
+                let (lo, hi) = (c.min.unwrap_or(0), c.max.unwrap_or(0));
+                if value.as_int().is_some_and(|v| v > lo + (hi - lo) / 2) {
+                    return Err(StatusCode::ConstraintError);
+                }
+            }
+        }
+        let result = if path.component == 0 && path.capability == cap::CHILD_LOCK {
+            match value {
+                Value::Bool(b) => {
+                    self.app.base_mut().child_lock = *b;
+                    Ok(())
+                }
+                _ => Err(StatusCode::InvalidType),
+            }
+        } else {
+            self.app.write(path, value)
+        };
+        match result {
+            Ok(()) => {
+                // The runtime reports the written value itself.
+                self.last.insert(*path, value.clone());
+                Ok(())
+            }
+            Err(status) => Err(self.deviate(status)),
+        }
+    }
+
+    /// Run a validated action.
+    pub fn invoke(&mut self, path: &Path, args: &Value) -> Result<Option<Value>, StatusCode> {
+        self.app
+            .invoke(path, args)
+            .map_err(|status| self.deviate(status))
+    }
+
+    /// Advance by `dt` of simulated time.
+    pub fn tick(&mut self, dt: Duration) {
+        self.app.tick(dt);
+        let power = self.app.power();
+        let base = self.app.base_mut();
+        base.now_unix = base.now_unix.saturating_add(dt.as_secs());
+        base.energy_wh += f64::from(power) * dt.as_secs_f64() / 3600.0;
+        if base.deviation.energy_resets && power == 0 {
+            base.energy_wh = 0.0;
+        }
+    }
+
+    /// Apply a control command.
+    pub fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+        match control {
+            Control::RaiseFault { code, component } => {
+                let fault = self.app.base_mut().raise_fault(*code, *component)?;
+                self.app.fault_raised(&fault);
+                Ok(())
+            }
+            Control::ClearFault { code } => {
+                let fault = self.app.base_mut().clear_fault(*code)?;
+                self.app.fault_cleared(&fault);
+                Ok(())
+            }
+            other => self.app.control(other),
+        }
+    }
+
+    /// Every observable property with its current value.
+    pub fn snapshot(&self) -> Vec<(Path, Value)> {
+        self.observable
+            .iter()
+            .filter_map(|p| self.read(p).ok().map(|v| (*p, v)))
+            .collect()
+    }
+
+    /// The observable values that changed since the last call (nothing when the appliance
+    /// is silent about its changes).
+    pub fn changes(&mut self) -> Vec<(Path, Value)> {
+        let now = self.snapshot();
+        let mut out = Vec::new();
+        for (path, value) in now {
+            if self.last.get(&path) != Some(&value) {
+                self.last.insert(path, value.clone());
+                out.push((path, value));
+            }
+        }
+        if self.app.base().deviation.silent {
+            out.clear();
+        }
+        out
+    }
+
+    /// The events emitted since the last call.
+    pub fn take_events(&mut self) -> Vec<(Path, Value)> {
+        std::mem::take(&mut self.app.base_mut().events)
+    }
+}
+
+// ---- helpers for the appliances ----
+
+/// An integer value, or `invalid-type`.
+pub(crate) fn int(v: &Value) -> Result<i64, StatusCode> {
+    v.as_int().ok_or(StatusCode::InvalidType)
+}
+
+/// A boolean value, or `invalid-type`.
+pub(crate) fn boolean(v: &Value) -> Result<bool, StatusCode> {
+    v.as_bool().ok_or(StatusCode::InvalidType)
+}
+
+/// A u16 enum code, or `constraint-error`.
+pub(crate) fn code(v: &Value) -> Result<u16, StatusCode> {
+    u16::try_from(int(v)?).map_err(|_| StatusCode::ConstraintError)
+}
+
+/// Seconds as a value.
+pub(crate) fn secs(d: Duration) -> Value {
+    Value::Int(to_i64(d.as_secs()))
+}
+
+/// A temperature in 0.01 °C, rounded to `resolution`.
+pub(crate) fn temperature(t: f64, resolution: i64) -> Value {
+    let r = resolution.max(1) as f64;
+    Value::Int(((t / r).round() * r) as i64)
+}
+
+/// Move `value` towards `target` as a first-order system with time constant `tau`.
+pub(crate) fn approach(value: f64, target: f64, dt: Duration, tau: Duration) -> f64 {
+    let k = 1.0 - (-dt.as_secs_f64() / tau.as_secs_f64().max(1e-3)).exp();
+    value + (target - value) * k
+}
+
+/// A capability instance with nothing optional.
+pub(crate) fn inst(capability: u16) -> CapabilityInstance {
+    CapabilityInstance {
+        capability,
+        properties: vec![],
+        actions: vec![],
+        events: vec![],
+        constraints: vec![],
+    }
+}
+
+/// Builders for capability instances.
+pub(crate) trait InstExt: Sized {
+    fn props(self, ids: &[u16]) -> Self;
+    fn actions(self, ids: &[u16]) -> Self;
+    fn events(self, ids: &[u16]) -> Self;
+    fn constraint(self, c: Constraint) -> Self;
+    fn range(self, property: u16, min: i64, max: i64, step: Option<u64>) -> Self {
+        self.constraint(Constraint {
+            property,
+            min: Some(min),
+            max: Some(max),
+            step,
+            ..Constraint::default()
+        })
+    }
+    fn max(self, property: u16, max: i64, step: Option<u64>) -> Self {
+        self.constraint(Constraint {
+            property,
+            max: Some(max),
+            step,
+            ..Constraint::default()
+        })
+    }
+    fn values(self, property: u16, values: Vec<EnumEntry>) -> Self {
+        self.constraint(Constraint {
+            property,
+            values: Some(values),
+            ..Constraint::default()
+        })
+    }
+}
+
+impl InstExt for CapabilityInstance {
+    fn props(mut self, ids: &[u16]) -> Self {
+        self.properties.extend_from_slice(ids);
+        self
+    }
+    fn actions(mut self, ids: &[u16]) -> Self {
+        self.actions.extend_from_slice(ids);
+        self
+    }
+    fn events(mut self, ids: &[u16]) -> Self {
+        self.events.extend_from_slice(ids);
+        self
+    }
+    fn constraint(mut self, c: Constraint) -> Self {
+        self.constraints.push(c);
+        self
+    }
+}
+
+/// Supported modes: standard codes, then vendor programmes (code, label, tag codes).
+pub(crate) fn modes(standard: &[u16], vendor: &[(u16, &str, &[u16])]) -> Vec<EnumEntry> {
+    standard
+        .iter()
+        .map(|c| EnumEntry::standard(*c))
+        .chain(vendor.iter().map(|(code, label, tags)| EnumEntry {
+            code: *code,
+            label: Some((*label).to_owned()),
+            tags: tags.to_vec(),
+        }))
+        .collect()
+}
+
+/// Component 0's common capabilities: device information and faults, then the optional
+/// extras the brand builds in.
+pub(crate) fn common(brand: &Brand, extras: &[u16]) -> Vec<CapabilityInstance> {
+    let mut info = vec![];
+    if brand.id != BrandId::Kestrel {
+        info.push(5);
+    }
+    if brand.hardware.is_some() {
+        info.push(8);
+    }
+    if brand.id == BrandId::Lotus {
+        info.push(10);
+    }
+    let mut out = vec![inst(cap::DEVICE_INFO).props(&info), inst(cap::FAULTS)];
+    out.extend(extras.iter().map(|c| inst(*c)));
+    out
+}
+
+/// A component.
+pub(crate) fn component(
+    id: u16,
+    label: &str,
+    capabilities: Vec<CapabilityInstance>,
+) -> ComponentDescription {
+    ComponentDescription {
+        id,
+        label: Some(label.to_owned()),
+        capabilities,
+    }
+}
+
+/// Read a mode code from the description's supported set (the first if `code` is not in it).
+pub(crate) fn supported_modes(desc: &Description, component: u16) -> Vec<u16> {
+    desc.instance(component, cap::MODE)
+        .and_then(|i| i.constraint(1))
+        .and_then(|c| c.values.as_ref())
+        .map(|v| v.iter().map(|e| e.code).collect())
+        .unwrap_or_default()
+}
+
+/// The declared (min, max, step) of a property.
+pub(crate) fn declared_range(
+    desc: &Description,
+    component: u16,
+    capability: u16,
+    property: u16,
+) -> (i64, i64, i64) {
+    let c = desc
+        .instance(component, capability)
+        .and_then(|i| i.constraint(property));
+    (
+        c.and_then(|c| c.min).unwrap_or(0),
+        c.and_then(|c| c.max).unwrap_or(0),
+        c.and_then(|c| c.step)
+            .and_then(|s| i64::try_from(s).ok())
+            .unwrap_or(1),
+    )
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use hearth_model::validate::{check_description, check_event, check_value};
+
+    /// Every value the appliance would report and every event it emitted fit its description.
+    pub(crate) fn assert_valid(sim: &mut Sim) {
+        let catalog = Catalog::standard();
+        let desc = sim.description().clone();
+        for (path, value) in sim.snapshot() {
+            check_value(catalog, &desc, &path, &value)
+                .unwrap_or_else(|e| panic!("{}: {path} = {value:?}: {e}", desc.device_id));
+        }
+        for (path, fields) in &sim.app.base().events {
+            check_event(catalog, &desc, path, fields)
+                .unwrap_or_else(|e| panic!("{}: event {path} {fields:?}: {e}", desc.device_id));
+        }
+    }
+
+    /// A fresh appliance.
+    pub(crate) fn sim(kind: DeviceKind, brand: BrandId) -> Sim {
+        Sim::new(
+            kind,
+            brand,
+            &format!("{}-{}", kind.code(), brand.brand().key),
+            AppDeviation::default(),
+            1_750_000_000,
+        )
+    }
+
+    /// The common part of a fresh appliance, for testing one type's state directly.
+    pub(crate) fn base(kind: DeviceKind, brand: BrandId) -> Base {
+        let d = sim(kind, brand).description().clone();
+        Base::new(kind, brand.brand(), d, AppDeviation::default(), 0)
+    }
+
+    /// Tick `n` times by `step`, checking values after each.
+    pub(crate) fn run(sim: &mut Sim, step: Duration, n: usize) {
+        for _ in 0..n {
+            sim.tick(step);
+            assert_valid(sim);
+        }
+    }
+
+    #[test]
+    fn every_type_and_brand_has_a_valid_description_and_valid_values() {
+        for kind in DeviceKind::ALL {
+            for brand in [BrandId::Aurora, BrandId::Kestrel, BrandId::Lotus] {
+                let mut s = sim(kind, brand);
+                check_description(Catalog::standard(), s.description())
+                    .unwrap_or_else(|e| panic!("{kind:?} {brand:?}: {e}"));
+                assert_valid(&mut s);
+                run(&mut s, Duration::from_secs(30), 20);
+            }
+        }
+    }
+
+    #[test]
+    fn brands_differ() {
+        for kind in DeviceKind::ALL {
+            let a = sim(kind, BrandId::Aurora);
+            let k = sim(kind, BrandId::Kestrel);
+            assert_ne!(
+                a.description().components,
+                k.description().components,
+                "{kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn faults_show_in_the_list_and_as_events() {
+        let mut s = sim(DeviceKind::Fan, BrandId::Kestrel);
+        s.control(&Control::RaiseFault {
+            code: 0x0801,
+            component: None,
+        })
+        .expect("raise");
+        let active = s.read(&Path::new(0, cap::FAULTS, 1)).expect("faults");
+        let Value::List(items) = &active else {
+            panic!("{active:?}")
+        };
+        assert_eq!(items[0].field(1), Some(&Value::Int(0x0801)));
+        assert_eq!(items[0].field(2), Some(&Value::Int(801)));
+        let events = s.take_events();
+        assert_eq!(events[0].0, Path::new(0, cap::FAULTS, 1));
+        assert_eq!(
+            s.control(&Control::RaiseFault {
+                code: 0x0801,
+                component: None
+            }),
+            Err(ControlError::AlreadyActive(0x0801))
+        );
+        s.tick(Duration::from_secs(90));
+        s.control(&Control::ClearFault { code: 0x0801 })
+            .expect("clear");
+        let events = s.take_events();
+        assert_eq!(events[0].0, Path::new(0, cap::FAULTS, 2));
+        assert_eq!(events[0].1.field(6), Some(&Value::Int(90)));
+        assert_eq!(
+            s.read(&Path::new(0, cap::FAULTS, 1)),
+            Ok(Value::List(vec![]))
+        );
+        assert!(s
+            .control(&Control::RaiseFault {
+                code: 0x0901,
+                component: None
+            })
+            .is_err());
+    }
+
+    #[test]
+    fn counters_only_grow() {
+        for kind in DeviceKind::ALL {
+            let mut s = sim(kind, BrandId::Lotus);
+            let energy = Path::new(0, cap::ENERGY, 1);
+            let mut last = s.read(&energy).ok().and_then(|v| v.as_int());
+            for _ in 0..50 {
+                s.tick(Duration::from_secs(60));
+                let now = s.read(&energy).ok().and_then(|v| v.as_int());
+                assert!(now >= last, "{kind:?}");
+                last = now;
+            }
+        }
+    }
+
+    #[test]
+    fn changes_are_reported_once() {
+        let mut s = sim(DeviceKind::AirConditioner, BrandId::Aurora);
+        assert!(s.changes().is_empty());
+        s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
+            .expect("on");
+        // The runtime reports the write itself.
+        assert!(!s.changes().iter().any(|(p, _)| p.capability == cap::ON_OFF));
+        s.tick(Duration::from_secs(600));
+        let changes = s.changes();
+        assert!(changes
+            .iter()
+            .any(|(p, _)| *p == Path::new(0, cap::TEMPERATURE, 1)));
+        assert!(s.changes().is_empty());
+    }
+}

@@ -1,0 +1,345 @@
+//! Water heater: a tank heating towards its setpoint with hysteresis, losing heat slowly,
+//! cooled by the cold water that replaces what is drawn; boost on demand.
+//!
+//! Aurora: 80 L electric tank with boost and modes. Kestrel: 30 L tank, heating indicator
+//! only. Lotus: 150 L heat-pump tank with boost, timers, vacation and a vendor "Solar
+//! Assist" programme.
+
+use std::time::Duration;
+
+use hearth_model::{ComponentDescription, Path, StatusCode, Value};
+
+use super::{
+    approach, boolean, cap, code, common, component, declared_range, inst, int, modes, secs,
+    temperature, Appliance, Base, InstExt,
+};
+use crate::brand::{Brand, BrandId};
+use crate::control::{Control, ControlError};
+
+const NORMAL: u16 = 0x0601;
+const ECO: u16 = 0x0602;
+const QUICK_HEAT: u16 = 0x0603;
+const VACATION: u16 = 0x0605;
+const SOLAR_ASSIST: u16 = 0x8001;
+/// Cold mains water, 0.01 °C.
+const COLD: f64 = 1500.0;
+
+/// The description's components for a brand.
+pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
+    let mut c = common(brand, &[cap::ON_OFF]);
+    match brand.id {
+        BrandId::Aurora => c.extend([
+            inst(cap::TEMPERATURE_CONTROL).range(1, 3000, 7500, Some(100)),
+            inst(cap::TEMPERATURE),
+            inst(cap::WATER_HEATER).props(&[2, 3, 4]).actions(&[1, 2]),
+            inst(cap::MODE).values(1, modes(&[NORMAL, ECO, QUICK_HEAT], &[])),
+            inst(cap::WATER),
+            inst(cap::POWER).max(1, 3000, None),
+            inst(cap::ENERGY),
+        ]),
+        BrandId::Kestrel => c.extend([
+            inst(cap::TEMPERATURE_CONTROL).range(1, 3500, 7500, Some(100)),
+            inst(cap::TEMPERATURE),
+            inst(cap::WATER_HEATER),
+            inst(cap::ENERGY),
+        ]),
+        BrandId::Lotus => c.extend([
+            inst(cap::TEMPERATURE_CONTROL).range(1, 3000, 8000, Some(50)),
+            inst(cap::TEMPERATURE),
+            inst(cap::WATER_HEATER).props(&[2, 3, 4]).actions(&[1, 2]),
+            inst(cap::MODE).values(
+                1,
+                modes(
+                    &[NORMAL, ECO, QUICK_HEAT, VACATION],
+                    &[(SOLAR_ASSIST, "Solar Assist", &[17, 4])],
+                ),
+            ),
+            inst(cap::TIMER)
+                .props(&[2])
+                .max(1, 86_400, None)
+                .max(2, 86_400, None),
+            inst(cap::WATER),
+            inst(cap::CHILD_LOCK),
+            inst(cap::POWER).max(1, 5000, None),
+            inst(cap::ENERGY),
+        ]),
+    }
+    vec![component(0, "Bathroom", c)]
+}
+
+/// A water heater.
+#[derive(Debug)]
+pub struct WaterHeater {
+    base: Base,
+    /// Switched on.
+    pub on: bool,
+    /// Setpoint in 0.01 °C.
+    pub setpoint: i64,
+    /// Water temperature in 0.01 °C.
+    pub temp: f64,
+    /// Heating now.
+    pub heating: bool,
+    /// Mode.
+    pub mode: u16,
+    /// A boost under way: its target and the time it may still run.
+    pub boost: Option<(f64, Duration)>,
+    /// Off and on timers.
+    pub timers: (Duration, Duration),
+    /// Tank volume in 0.1 L.
+    pub tank_dl: u32,
+    heater_w: u32,
+}
+
+impl WaterHeater {
+    /// A water heater, on, its tank lukewarm.
+    pub fn new(base: Base) -> Self {
+        let (tank_dl, heater_w) = match base.brand.id {
+            BrandId::Aurora => (800, 2000),
+            BrandId::Kestrel => (300, 1500),
+            BrandId::Lotus => (1500, 3000),
+        };
+        Self {
+            base,
+            on: true,
+            setpoint: 5500,
+            temp: 2500.0,
+            heating: false,
+            mode: NORMAL,
+            boost: None,
+            timers: (Duration::ZERO, Duration::ZERO),
+            tank_dl,
+            heater_w,
+        }
+    }
+
+    fn target(&self) -> f64 {
+        match (self.boost, self.mode) {
+            (Some((t, _)), _) => t,
+            (None, VACATION) => 3500.0_f64.min(self.setpoint as f64),
+            _ => self.setpoint as f64,
+        }
+    }
+
+    fn heat_power(&self) -> u32 {
+        if self.boost.is_some() {
+            return self.heater_w + self.heater_w / 2;
+        }
+        match self.mode {
+            ECO | SOLAR_ASSIST => self.heater_w / 2,
+            QUICK_HEAT => self.heater_w + self.heater_w / 2,
+            _ => self.heater_w,
+        }
+    }
+
+    fn step(&mut self, dt: Duration) {
+        let (off, on) = &mut self.timers;
+        if !off.is_zero() {
+            *off = off.saturating_sub(dt);
+            if off.is_zero() {
+                self.on = false;
+            }
+        }
+        if !on.is_zero() {
+            *on = on.saturating_sub(dt);
+            if on.is_zero() {
+                self.on = true;
+            }
+        }
+        let target = self.target();
+        self.heating = self.on
+            && (self.temp < target - 400.0
+                || (self.heating && self.temp < target)
+                || (self.boost.is_some() && self.temp < target));
+        if self.heating {
+            // ΔT = P·t / (m·c), m in kg (1 L of water ≈ 1 kg), c = 4186 J/(kg·K).
+            let kg = f64::from(self.tank_dl) / 10.0;
+            let rise = f64::from(self.heat_power()) * dt.as_secs_f64() / (kg * 4186.0) * 100.0;
+            self.temp = (self.temp + rise).min(target + 50.0);
+        }
+        self.temp = approach(self.temp, 2000.0, dt, Duration::from_secs(200_000));
+        if let Some((t, left)) = self.boost {
+            let left = left.saturating_sub(dt);
+            self.boost = (self.temp < t && !left.is_zero()).then_some((t, left));
+        }
+    }
+}
+
+impl Appliance for WaterHeater {
+    fn base(&self) -> &Base {
+        &self.base
+    }
+    fn base_mut(&mut self) -> &mut Base {
+        &mut self.base
+    }
+
+    fn read(&self, path: &Path) -> Result<Value, StatusCode> {
+        Ok(match (path.capability, path.member) {
+            (cap::ON_OFF, 1) => self.on.into(),
+            (cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
+            (cap::TEMPERATURE, 1) => temperature(self.temp, 50),
+            (cap::WATER_HEATER, 1) => self.heating.into(),
+            (cap::WATER_HEATER, 2) => {
+                let share = (self.temp - 3500.0) / (self.setpoint as f64 - 3500.0).max(100.0);
+                Value::Int((share * 100.0).round().clamp(0.0, 100.0) as i64)
+            }
+            (cap::WATER_HEATER, 3) => Value::Int(self.tank_dl.into()),
+            (cap::WATER_HEATER, 4) => self.boost.is_some().into(),
+            (cap::MODE, 1) => Value::Int(self.mode.into()),
+            (cap::TIMER, 1) => secs(self.timers.0),
+            (cap::TIMER, 2) => secs(self.timers.1),
+            _ => return Err(StatusCode::UnsupportedProperty),
+        })
+    }
+
+    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+        let dur = |v: &Value| -> Result<Duration, StatusCode> {
+            Ok(Duration::from_secs(
+                u64::try_from(int(v)?).map_err(|_| StatusCode::ConstraintError)?,
+            ))
+        };
+        match (path.capability, path.member) {
+            (cap::ON_OFF, 1) => {
+                self.on = boolean(value)?;
+                if !self.on {
+                    self.boost = None;
+                }
+            }
+            (cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
+            (cap::MODE, 1) => self.mode = code(value)?,
+            (cap::TIMER, 1) => self.timers.0 = dur(value)?,
+            (cap::TIMER, 2) => self.timers.1 = dur(value)?,
+            _ => return Err(StatusCode::ReadOnly),
+        }
+        Ok(())
+    }
+
+    fn invoke(&mut self, path: &Path, args: &Value) -> Result<Option<Value>, StatusCode> {
+        match (path.capability, path.member) {
+            (cap::WATER_HEATER, 1) => {
+                if !self.on || self.boost.is_some() {
+                    return Err(StatusCode::InvalidInState);
+                }
+                let duration = args
+                    .field(1)
+                    .map(int)
+                    .transpose()?
+                    .and_then(|d| u64::try_from(d).ok())
+                    .ok_or(StatusCode::ConstraintError)?;
+                let target = match args.field(2) {
+                    Some(v) => {
+                        let t = int(v)?;
+                        let (lo, hi, _) =
+                            declared_range(&self.base.description, 0, cap::TEMPERATURE_CONTROL, 1);
+                        if t < lo || t > hi {
+                            return Err(StatusCode::ConstraintError);
+                        }
+                        t as f64
+                    }
+                    None => self.setpoint as f64,
+                };
+                self.boost = Some((target, Duration::from_secs(duration)));
+                Ok(None)
+            }
+            (cap::WATER_HEATER, 2) => {
+                if self.boost.take().is_none() {
+                    return Err(StatusCode::InvalidInState);
+                }
+                Ok(None)
+            }
+            _ => Err(StatusCode::UnsupportedAction),
+        }
+    }
+
+    fn tick(&mut self, dt: Duration) {
+        let mut left = dt;
+        while !left.is_zero() {
+            let step = left.min(Duration::from_secs(10));
+            left -= step;
+            self.step(step);
+        }
+    }
+
+    fn power(&self) -> u32 {
+        if self.heating {
+            self.heat_power()
+        } else {
+            u32::from(self.on)
+        }
+    }
+
+    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+        match control {
+            Control::DrawWater { decilitres } => {
+                let drawn = f64::from((*decilitres).min(self.tank_dl));
+                let tank = f64::from(self.tank_dl);
+                self.temp = (self.temp * (tank - drawn) + COLD * drawn) / tank;
+                self.base.water_dl += f64::from(*decilitres);
+                Ok(())
+            }
+            _ => Err(ControlError::Unsupported {
+                kind: self.base.kind.name(),
+                what: format!("{control:?}"),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::appliance::tests::{run, sim};
+    use crate::appliance::DeviceKind;
+
+    fn temp(s: &crate::appliance::Sim) -> i64 {
+        s.read(&Path::new(0, cap::TEMPERATURE, 1))
+            .expect("t")
+            .as_int()
+            .expect("int")
+    }
+
+    #[test]
+    fn heats_to_the_setpoint_and_recovers_after_a_shower() {
+        let mut s = sim(DeviceKind::WaterHeater, BrandId::Aurora);
+        let heating = Path::new(0, cap::WATER_HEATER, 1);
+        s.tick(Duration::from_secs(10));
+        assert_eq!(s.read(&heating), Ok(Value::Bool(true)));
+        run(&mut s, Duration::from_secs(60), 150);
+        assert!((temp(&s) - 5500).abs() <= 100, "{}", temp(&s));
+        assert_eq!(s.read(&heating), Ok(Value::Bool(false)));
+        let water = s.read(&Path::new(0, cap::WATER, 1)).expect("w");
+        s.control(&Control::DrawWater { decilitres: 300 })
+            .expect("shower");
+        assert!(temp(&s) < 5000);
+        assert!(s.read(&Path::new(0, cap::WATER, 1)).expect("w").as_int() > water.as_int());
+        s.tick(Duration::from_secs(10));
+        assert_eq!(s.read(&heating), Ok(Value::Bool(true)));
+    }
+
+    #[test]
+    fn boost_is_refused_while_off_and_ends_at_its_temperature() {
+        let mut s = sim(DeviceKind::WaterHeater, BrandId::Lotus);
+        let boost = Path::new(0, cap::WATER_HEATER, 1);
+        let args = Value::structure([(1, Value::Int(3600)), (2, Value::Int(6500))]);
+        s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(false))
+            .expect("off");
+        assert_eq!(s.invoke(&boost, &args), Err(StatusCode::InvalidInState));
+        assert_eq!(
+            s.invoke(&Path::new(0, cap::WATER_HEATER, 2), &Value::Null),
+            Err(StatusCode::InvalidInState)
+        );
+        s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
+            .expect("on");
+        let too_hot = Value::structure([(1, Value::Int(3600)), (2, Value::Int(9000))]);
+        assert_eq!(s.invoke(&boost, &too_hot), Err(StatusCode::ConstraintError));
+        s.invoke(&boost, &args).expect("boost");
+        assert_eq!(
+            s.read(&Path::new(0, cap::WATER_HEATER, 4)),
+            Ok(Value::Bool(true))
+        );
+        run(&mut s, Duration::from_secs(60), 200);
+        assert_eq!(
+            s.read(&Path::new(0, cap::WATER_HEATER, 4)),
+            Ok(Value::Bool(false))
+        );
+    }
+}

@@ -1,0 +1,366 @@
+//! Running a fleet on a broker.
+//!
+//! For each appliance the runner provisions an identity under the PKI folder (vendor CA and
+//! device credential, see [`crate::brand::provision`]), grants `operate` to every controller
+//! certified under the PKI's root, keeps the send counter in a file next to the credential,
+//! and starts a Device runtime whose `Handler` is the appliance. A tick task per appliance
+//! turns real time into simulated time with a [`SimClock`], advances the appliance, and hands
+//! the values that changed (as a report) and the events it emitted to the runtime; a write,
+//! an action or a control command flushes at once instead of waiting for the next tick.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use hearth_model::{Description, Path, StatusCode, Value};
+use hearth_mqtt::identity::unix_now;
+use hearth_mqtt::{
+    BrokerUrl, Device, DeviceAddr, DeviceConfig, DeviceHandle, DeviceStats, Handler, Identity,
+    Topics,
+};
+use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege};
+use hearth_security::fs::{read_cert, FileCounterStore};
+use hearth_security::replay::{CounterStore, MemoryCounterStore};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::appliance::Sim;
+use crate::brand::provision;
+use crate::clock::SimClock;
+use crate::control::{Control, ControlError};
+use crate::faults::Deviation;
+use crate::fleet::{DeviceSpec, Fleet};
+use crate::SimError;
+
+/// How a fleet runs.
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// The broker.
+    pub broker: BrokerUrl,
+    /// The PKI folder (`hearth pki init`); device credentials and counters are kept in it.
+    pub pki: PathBuf,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    /// Real time between two ticks.
+    pub tick: Duration,
+    /// The topic root.
+    pub topics: Topics,
+    /// MQTT keep-alive of the devices.
+    pub keep_alive: Duration,
+    /// A fault profile for every appliance that names none of its own.
+    pub fault: Option<String>,
+    /// The access-control list of every appliance; by default `operate` for every controller
+    /// under the PKI's root.
+    pub acl: Option<Acl>,
+}
+
+impl RunnerConfig {
+    /// Real-time speed, ticks every 200 ms, the default topic root.
+    pub fn new(broker: BrokerUrl, pki: impl Into<PathBuf>) -> Self {
+        Self {
+            broker,
+            pki: pki.into(),
+            speed: 1.0,
+            tick: Duration::from_millis(200),
+            topics: Topics::default(),
+            keep_alive: Duration::from_secs(30),
+            fault: None,
+            acl: None,
+        }
+    }
+}
+
+/// The appliance as the Device runtime sees it.
+struct SimHandler {
+    sim: Arc<Mutex<Sim>>,
+    notify: Arc<Notify>,
+}
+
+fn lock(sim: &Mutex<Sim>) -> MutexGuard<'_, Sim> {
+    // A panic while holding the lock leaves the state usable: take it anyway.
+    sim.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Handler for SimHandler {
+    fn read(&mut self, path: &Path) -> Result<Value, StatusCode> {
+        lock(&self.sim).read(path)
+    }
+
+    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+        let result = lock(&self.sim).write(path, value);
+        self.notify.notify_one();
+        result
+    }
+
+    fn invoke(&mut self, path: &Path, args: &Value) -> Result<Option<Value>, StatusCode> {
+        let result = lock(&self.sim).invoke(path, args);
+        self.notify.notify_one();
+        result
+    }
+}
+
+/// One running appliance.
+pub struct SimDevice {
+    spec: DeviceSpec,
+    addr: DeviceAddr,
+    deviation: Deviation,
+    identity: Identity,
+    sim: Arc<Mutex<Sim>>,
+    handle: Arc<Mutex<DeviceHandle>>,
+    notify: Arc<Notify>,
+    ticker: JoinHandle<()>,
+    config: RunnerConfig,
+}
+
+impl std::fmt::Debug for SimDevice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimDevice")
+            .field("spec", &self.spec)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Send what changed and what happened.
+async fn flush(sim: &Mutex<Sim>, handle: &Mutex<DeviceHandle>) {
+    let (changes, events) = {
+        let mut s = lock(sim);
+        (s.changes(), s.take_events())
+    };
+    let handle = handle
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    if !changes.is_empty() {
+        let _ = handle.report(changes).await;
+    }
+    for (path, fields) in events {
+        let _ = handle.event(path, fields).await;
+    }
+}
+
+impl SimDevice {
+    fn spawn_runtime(
+        config: &RunnerConfig,
+        identity: Identity,
+        description: Description,
+        deviation: &Deviation,
+        sim: Arc<Mutex<Sim>>,
+        notify: Arc<Notify>,
+    ) -> Result<DeviceHandle, SimError> {
+        let id = description.device_id.clone();
+        let counter: Box<dyn CounterStore + Send> = if deviation.app.forget_counter {
+            Box::new(MemoryCounterStore::default())
+        } else {
+            Box::new(FileCounterStore::new(Identity::counter_path(
+                &config.pki,
+                &id,
+                true,
+            )))
+        };
+        let acl = match &config.acl {
+            Some(acl) => acl.clone(),
+            None => {
+                let root = read_cert(&config.pki.join("root.cert"))?;
+                Acl::from_entries(vec![AclEntry {
+                    subject: AclSubject::Ca(*root.subject_kid()),
+                    privilege: Privilege::Operate,
+                }])?
+            }
+        };
+        let mut dc = DeviceConfig::new(config.broker.clone(), identity, description, acl, counter);
+        dc.topics = config.topics.clone();
+        dc.keep_alive = config.keep_alive;
+        dc.faults = deviation.protocol.clone();
+        Device::spawn(dc, SimHandler { sim, notify })
+            .map_err(|source| SimError::Device { id, source })
+    }
+
+    fn start(spec: DeviceSpec, config: &RunnerConfig) -> Result<Self, SimError> {
+        let fault = spec.fault.as_ref().or(config.fault.as_ref());
+        let deviation = match fault {
+            Some(name) => crate::faults::profile(name)
+                .ok_or_else(|| SimError::Fleet(format!("no fault profile named `{name}`")))?
+                .deviation(),
+            None => Deviation::default(),
+        };
+        let sim = Sim::new(
+            spec.kind,
+            spec.brand,
+            &spec.id,
+            deviation.app.clone(),
+            unix_now(),
+        );
+        let brand = spec.brand.brand();
+        let identity = provision(
+            &config.pki,
+            brand,
+            &spec.id,
+            spec.kind.name(),
+            &sim.base().model,
+        )?;
+        let description = sim.description().clone();
+        let sim = Arc::new(Mutex::new(sim));
+        let notify = Arc::new(Notify::new());
+        let handle = Self::spawn_runtime(
+            config,
+            identity.clone(),
+            description,
+            &deviation,
+            sim.clone(),
+            notify.clone(),
+        )?;
+        let addr = handle.addr().clone();
+        let handle = Arc::new(Mutex::new(handle));
+        let ticker = {
+            let (sim, handle, notify) = (sim.clone(), handle.clone(), notify.clone());
+            let mut clock = SimClock::new(config.speed, unix_now());
+            let period = config.tick;
+            tokio::spawn(async move {
+                let mut interval = tokio::time::interval(period);
+                interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                clock.advance(Instant::now());
+                loop {
+                    tokio::select! {
+                        _ = interval.tick() => {
+                            let dt = clock.advance(Instant::now());
+                            lock(&sim).tick(dt);
+                        }
+                        () = notify.notified() => {}
+                    }
+                    flush(&sim, &handle).await;
+                }
+            })
+        };
+        Ok(Self {
+            spec,
+            addr,
+            deviation,
+            identity,
+            sim,
+            handle,
+            notify,
+            ticker,
+            config: config.clone(),
+        })
+    }
+
+    /// What the fleet says about this appliance.
+    pub fn spec(&self) -> &DeviceSpec {
+        &self.spec
+    }
+
+    /// The device id.
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    /// The device's address (vendor id and device id).
+    pub fn addr(&self) -> &DeviceAddr {
+        &self.addr
+    }
+
+    /// What it declares.
+    pub fn description(&self) -> Description {
+        lock(&self.sim).description().clone()
+    }
+
+    /// A property's current value, straight from the appliance (not over the protocol).
+    pub fn value(&self, path: &Path) -> Result<Value, StatusCode> {
+        lock(&self.sim).read(path)
+    }
+
+    /// The runtime's traffic counters.
+    pub fn stats(&self) -> DeviceStats {
+        self.current().stats()
+    }
+
+    fn current(&self) -> DeviceHandle {
+        self.handle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Make something happen to the appliance; its changes and events are sent before this
+    /// returns.
+    pub async fn control(&self, control: &Control) -> Result<(), ControlError> {
+        lock(&self.sim).control(control)?;
+        flush(&self.sim, &self.handle).await;
+        Ok(())
+    }
+
+    /// Cut the power: the connection drops without a DISCONNECT (the broker publishes the
+    /// will). The appliance's state is kept for [`SimDevice::restart`].
+    pub async fn kill(&self) {
+        self.current().kill().await;
+    }
+
+    /// Start the runtime again after [`SimDevice::kill`], as a power-on would: with the
+    /// counter file (or, under the `counter-reuse` profile, a fresh counter).
+    pub async fn restart(&self) -> Result<(), SimError> {
+        self.current().kill().await;
+        let handle = Self::spawn_runtime(
+            &self.config,
+            self.identity.clone(),
+            self.description(),
+            &self.deviation,
+            self.sim.clone(),
+            self.notify.clone(),
+        )?;
+        *self
+            .handle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = handle;
+        Ok(())
+    }
+
+    /// Publish the offline status, disconnect and stop ticking.
+    pub async fn shutdown(&self) {
+        self.ticker.abort();
+        self.current().shutdown().await;
+    }
+}
+
+impl Drop for SimDevice {
+    fn drop(&mut self) {
+        self.ticker.abort();
+    }
+}
+
+/// A running fleet.
+#[derive(Debug)]
+pub struct Runner {
+    devices: Vec<SimDevice>,
+}
+
+impl Runner {
+    /// Provision and start every appliance of `fleet`. Must be called within a tokio
+    /// runtime.
+    pub fn start(config: &RunnerConfig, fleet: &Fleet) -> Result<Self, SimError> {
+        fleet.check()?;
+        let devices = fleet
+            .devices
+            .iter()
+            .map(|spec| SimDevice::start(spec.clone(), config))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { devices })
+    }
+
+    /// The running appliances.
+    pub fn devices(&self) -> &[SimDevice] {
+        &self.devices
+    }
+
+    /// The appliance with this device id.
+    pub fn device(&self, id: &str) -> Option<&SimDevice> {
+        self.devices.iter().find(|d| d.id() == id)
+    }
+
+    /// Shut every appliance down (offline status, disconnect).
+    pub async fn shutdown(&self) {
+        for d in &self.devices {
+            d.shutdown().await;
+        }
+    }
+}
