@@ -323,8 +323,8 @@ impl Parameters {
             && self.report_deadline == SPEC_REPORT_DEADLINE
     }
 
-    /// The effective values as the report records them: durations in milliseconds, absent
-    /// optional parameters left out.
+    /// The effective values as the report records them: durations in milliseconds, the seed
+    /// as a decimal string, absent optional parameters left out.
     pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
         let mut map = serde_json::Map::new();
         let ms =
@@ -355,7 +355,8 @@ impl Parameters {
             map.insert(name.into(), ms(d));
         }
         if let Some(seed) = self.seed {
-            map.insert("seed".into(), seed.into());
+            // A string: JSON readers that hold numbers as doubles lose integers above 2^53.
+            map.insert("seed".into(), seed.to_string().into());
         }
         map
     }
@@ -863,6 +864,7 @@ mod tests {
         p.set("broker", "mqtt://10.0.0.2:1884")
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(p.seed, Some(42));
+        assert_eq!(p.to_json()["seed"], "42");
         assert!(p.set("report_deadlin", "8s").is_err());
         assert!(p.set("seed", "-1").is_err());
         for bad in ["", "5", "s", "5h", "1.5s", "99999999999s", " 5s"] {
