@@ -12,4 +12,8 @@
 
 pub mod coverage;
 pub mod ics;
+pub mod probe;
+pub mod report;
 pub mod requirements;
+pub mod trace;
+pub mod verdict;

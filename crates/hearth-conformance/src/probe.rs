@@ -116,7 +116,6 @@ impl Probe {
         trust: TrustStore,
         testers: Vec<Tester>,
         client_suffix: u64,
-        start: Instant,
     ) -> Result<Self, ProbeError> {
         let mut options = MqttOptions::new(
             format!("hc-suite-{client_suffix:016x}"),
@@ -204,7 +203,7 @@ impl Probe {
             inbox,
             seen: VecDeque::new(),
             answers: Vec::new(),
-            trace: Trace::new(start),
+            trace: Trace::new(),
             next_request: client_suffix.rotate_left(17) & 0x0000_ffff_ffff_0000,
             description: None,
         })
@@ -218,6 +217,12 @@ impl Probe {
     /// The trace so far.
     pub fn trace(&self) -> &Trace {
         &self.trace
+    }
+
+    /// Add a note (a step, a watched window) to the trace.
+    pub fn note(&mut self, text: impl Into<String>) -> usize {
+        self.pump();
+        self.trace.note(text)
     }
 
     /// The testers.
@@ -248,16 +253,26 @@ impl Probe {
                 .open(&raw.payload, &rel, hearth_mqtt::identity::unix_now())
                 .map_err(|e| (e.to_string(), e.requirement()))
         };
-        let (kind, summary) = match &opened {
-            Ok(o) => (o.message.kind().name().to_owned(), summarize(&o.message)),
-            Err((why, _)) => ("rejected".to_owned(), why.clone()),
+        let (kind, summary, check) = match &opened {
+            Ok(o) => (
+                o.message.kind().name().to_owned(),
+                summarize(&o.message),
+                "ok".to_owned(),
+            ),
+            Err((why, req)) => ("invalid".to_owned(), why.clone(), format!("{req}: {why}")),
+        };
+        let direction = match Topics::parse(&rel) {
+            Some(Addressed::Device(addr, _)) if addr == self.device => Direction::In,
+            Some(Addressed::Responses(_)) => Direction::In,
+            _ => Direction::Seen,
         };
         let seq = self.trace.record(
-            Direction::Received,
+            direction,
             &raw.topic,
             raw.retain,
             &kind,
             summary,
+            &check,
             &raw.payload,
         );
         let message = opened.map(|o| o.message);
@@ -419,11 +434,12 @@ impl Probe {
             })
             .map_or_else(|| "raw".to_owned(), |m| m.kind().name().to_owned());
         let seq = self.trace.record(
-            Direction::Sent,
+            Direction::Out,
             &topic,
             false,
             &kind,
             summary.to_owned(),
+            "",
             &bytes,
         );
         self.client

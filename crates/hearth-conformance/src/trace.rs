@@ -1,61 +1,99 @@
-//! The message trace (`spec/06-conformance.md` §7): every MQTT message the suite publishes or
-//! receives, with its time, topic, direction, decoded kind and a summary, and its bytes.
+//! The message trace (`spec/06-conformance.md` §7, §10.2): every MQTT message the suite
+//! publishes or receives on the device's topics, with its time, direction, decoded kind, a
+//! one-line summary, how the suite's receiver judged it, and its bytes; and notes for steps.
 
-use std::time::{Duration, Instant};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-/// Whether the suite sent or received a message.
+/// Who the entry is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
-    /// Published by the suite.
-    Sent,
-    /// Received by the suite.
-    Received,
+    /// Sent by the suite.
+    Out,
+    /// Received from the device under test.
+    In,
+    /// Other traffic on the device's topics.
+    Seen,
+    /// A step or a watched window.
+    Note,
 }
 
-/// One traced message.
+/// One trace entry, as `report.json` carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceEntry {
-    /// Position in the device's trace (0-based).
+    /// Position in the run's trace, from 0.
     pub seq: usize,
-    /// Milliseconds since the start of the run.
-    pub t_ms: u64,
-    /// Sent or received.
+    /// When the suite sent or received it (RFC 3339, UTC, milliseconds).
+    pub time: String,
+    /// Direction.
     pub direction: Direction,
-    /// The full MQTT topic.
+    /// Full MQTT topic; empty for a note.
     pub topic: String,
-    /// Whether the retain flag was set.
+    /// 0, 1 or 2; 0 for a note.
+    pub qos: u8,
+    /// The retain flag.
     pub retain: bool,
-    /// The message kind, or `undecodable` / `unverified` with the reason.
+    /// The message kind, `invalid`, or `note`.
     pub kind: String,
-    /// A one-line decoded summary.
+    /// The decoded content in one line, or the note.
     pub summary: String,
-    /// The payload in hex (truncated beyond 4 KiB).
+    /// `ok`, or why the suite's receiver dropped it; empty for sent entries and notes.
+    pub check: String,
+    /// The complete payload in lower-case hex; empty for a note.
     pub hex: String,
+    /// Milliseconds since the Unix epoch (for ordering and durations; not in the schema).
+    #[serde(skip)]
+    pub unix_ms: u64,
 }
 
 /// The trace of one device's run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Trace {
-    start: Instant,
     entries: Vec<TraceEntry>,
 }
 
-/// Longest payload kept in full in a trace entry.
-const MAX_HEX_BYTES: usize = 4096;
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// RFC 3339 in UTC with milliseconds: `2026-11-27T14:03:12.481Z`.
+pub fn rfc3339(unix_ms: u64) -> String {
+    let secs = unix_ms / 1000;
+    let ms = unix_ms % 1000;
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
 
 impl Trace {
-    /// A trace whose times count from `start`.
-    pub fn new(start: Instant) -> Self {
-        Self {
-            start,
-            entries: Vec::new(),
-        }
+    /// An empty trace.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Record a message and return its sequence number.
+    #[allow(clippy::too_many_arguments)]
     pub fn record(
         &mut self,
         direction: Direction,
@@ -63,23 +101,43 @@ impl Trace {
         retain: bool,
         kind: &str,
         summary: String,
+        check: &str,
         payload: &[u8],
     ) -> usize {
         let seq = self.entries.len();
-        let shown = &payload[..payload.len().min(MAX_HEX_BYTES)];
-        let mut hex: String = shown.iter().map(|b| format!("{b:02x}")).collect();
-        if payload.len() > MAX_HEX_BYTES {
-            hex.push_str(&format!("… ({} bytes)", payload.len()));
-        }
+        let unix_ms = now_ms();
         self.entries.push(TraceEntry {
             seq,
-            t_ms: u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX),
+            time: rfc3339(unix_ms),
             direction,
             topic: topic.to_owned(),
+            qos: 1,
             retain,
             kind: kind.to_owned(),
             summary,
-            hex,
+            check: check.to_owned(),
+            hex: payload.iter().map(|b| format!("{b:02x}")).collect(),
+            unix_ms,
+        });
+        seq
+    }
+
+    /// Record a note (a step, a watched window) and return its sequence number.
+    pub fn note(&mut self, text: impl Into<String>) -> usize {
+        let seq = self.entries.len();
+        let unix_ms = now_ms();
+        self.entries.push(TraceEntry {
+            seq,
+            time: rfc3339(unix_ms),
+            direction: Direction::Note,
+            topic: String::new(),
+            qos: 0,
+            retain: false,
+            kind: "note".into(),
+            summary: text.into(),
+            check: String::new(),
+            hex: String::new(),
+            unix_ms,
         });
         seq
     }
@@ -98,9 +156,16 @@ impl Trace {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
 
-    /// Time since the start of the run.
-    pub fn elapsed(&self) -> Duration {
-        self.start.elapsed()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_of_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(rfc3339(1_795_788_192_481), "2026-11-27T14:03:12.481Z");
     }
 }
