@@ -11,7 +11,7 @@ use hearth_mqtt::EmbeddedBroker;
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:1883")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:1883")]
     listen: SocketAddr,
 }
 

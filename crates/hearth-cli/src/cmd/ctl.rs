@@ -31,16 +31,16 @@ use super::render::{
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The broker.
-    #[arg(long, default_value = "mqtt://127.0.0.1:1883")]
+    #[arg(long, value_name = "URL", default_value = "mqtt://127.0.0.1:1883")]
     broker: BrokerUrl,
     /// PKI directory written by `hearth pki init` (controller.cert, controller.key, root.cert).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pki: PathBuf,
     /// Print machine-readable JSON (one object per line for `watch`).
     #[arg(long, global = true)]
     json: bool,
     /// Seconds to wait for the broker, for a device's description and for each response.
-    #[arg(long, global = true, default_value = "5", value_parser = parse_secs)]
+    #[arg(long, global = true, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
     timeout: Duration,
     #[command(subcommand)]
     command: CtlCommand,

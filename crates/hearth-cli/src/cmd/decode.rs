@@ -32,15 +32,15 @@ pub(crate) struct Args {
     /// nothing reads standard input.
     file: Option<PathBuf>,
     /// Root certificate to verify the message's chain and signature against; may be repeated.
-    #[arg(long)]
+    #[arg(long, value_name = "ROOT.cert")]
     trust: Vec<PathBuf>,
     /// The topic below the root the message was published on (`d/fff1/fan-1/report`), the
     /// signature's external AAD. Inferred from the message when not given, except for
     /// requests.
-    #[arg(long)]
+    #[arg(long, value_name = "REL")]
     topic: Option<String>,
     /// Validation time in seconds since the Unix epoch (default: now).
-    #[arg(long)]
+    #[arg(long, value_name = "SECS")]
     at: Option<u64>,
     /// Print machine-readable JSON.
     #[arg(long)]
