@@ -89,6 +89,60 @@ pub fn read_cert(path: &Path) -> Result<Certificate, FsError> {
     })
 }
 
+/// Most certificates in a chain file.
+pub const MAX_CHAIN_CERTS: usize = 4;
+
+/// Read a certificate chain file (`03-security.md` §13.5): a CBOR array of certificates, leaf
+/// first. A file holding a single certificate is read as a chain of one.
+pub fn read_chain(path: &Path) -> Result<Vec<Certificate>, FsError> {
+    let bytes = read_bounded(path, MAX_CERT_SIZE * MAX_CHAIN_CERTS + 16)?;
+    let malformed = |why: &str| FsError::Cert {
+        path: path.to_owned(),
+        source: CertError::Malformed(why.to_owned()),
+    };
+    match ciborium::de::from_reader::<ciborium::Value, _>(bytes.as_slice()) {
+        Ok(ciborium::Value::Array(items)) => {
+            if items.is_empty() || items.len() > MAX_CHAIN_CERTS {
+                return Err(malformed("a chain file holds 1 to 4 certificates"));
+            }
+            items
+                .iter()
+                .map(|item| match item {
+                    ciborium::Value::Bytes(b) => {
+                        Certificate::from_bytes(b).map_err(|source| FsError::Cert {
+                            path: path.to_owned(),
+                            source,
+                        })
+                    }
+                    _ => Err(malformed("a chain file is an array of byte strings")),
+                })
+                .collect()
+        }
+        _ => Certificate::from_bytes(&bytes)
+            .map(|c| vec![c])
+            .map_err(|source| FsError::Cert {
+                path: path.to_owned(),
+                source,
+            }),
+    }
+}
+
+/// Write a certificate chain file: a CBOR array of the certificates, leaf first.
+pub fn write_chain(path: &Path, chain: &[&Certificate]) -> Result<(), FsError> {
+    let items = chain
+        .iter()
+        .map(|c| ciborium::Value::Bytes(c.as_bytes().to_vec()))
+        .collect();
+    let mut out = Vec::new();
+    ciborium::ser::into_writer(&ciborium::Value::Array(items), &mut out).map_err(|e| {
+        FsError::Cert {
+            path: path.to_owned(),
+            source: CertError::Malformed(e.to_string()),
+        }
+    })?;
+    write_public(path, &out)
+}
+
 /// Read a private key file.
 pub fn read_key(path: &Path) -> Result<KeyPair, FsError> {
     let bytes = read_bounded(path, MAX_KEY_SIZE)?;
