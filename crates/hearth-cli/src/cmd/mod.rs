@@ -9,6 +9,7 @@ pub(crate) mod ctl;
 pub(crate) mod decode;
 pub(crate) mod load;
 pub(crate) mod pki;
+pub(crate) mod sim;
 mod render;
 
 /// All subcommands of `hearth`.
@@ -26,6 +27,8 @@ pub(crate) enum Command {
     Decode(decode::Args),
     /// Measure how many signed reports a controller verifies per second.
     Load(load::Args),
+    /// Run simulated appliances of every type and brand, or list the fault profiles.
+    Sim(sim::Args),
 }
 
 /// Dispatch a parsed subcommand.
@@ -37,5 +40,6 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Ctl(args) => ctl::run(args),
         Command::Decode(args) => decode::run(args),
         Command::Load(args) => load::run(args),
+        Command::Sim(args) => sim::run(args),
     }
 }
