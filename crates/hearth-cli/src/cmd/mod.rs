@@ -9,8 +9,8 @@ pub(crate) mod ctl;
 pub(crate) mod decode;
 pub(crate) mod load;
 pub(crate) mod pki;
-pub(crate) mod sim;
 mod render;
+pub(crate) mod sim;
 
 /// All subcommands of `hearth`.
 #[derive(Debug, clap::Subcommand)]
