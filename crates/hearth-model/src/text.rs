@@ -859,7 +859,7 @@ fn write_json_string(out: &mut String, s: &str) {
 fn write_nested_scalar(out: &mut String, shown: &str) {
     let plain = !shown.is_empty()
         && shown.trim() == shown
-        && !shown.contains([',', '[', ']', '{', '}', '"', ':'])
+        && !shown.contains([',', '[', ']', '{', '}', '"'])
         && shown != "null";
     if plain {
         out.push_str(shown);

@@ -652,3 +652,74 @@ impl BodyView {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fan() -> Description {
+        let text = include_str!("../../../hearth-model/tests/descriptions/fan.json");
+        let mut desc: Description = serde_json::from_str(text).expect("fixture parses");
+        desc.vendor_id = 0xfff1;
+        desc
+    }
+
+    #[test]
+    fn descriptions_show_names_units_and_labels() {
+        let view = DescriptionView::new(&fan());
+        assert_eq!(view.device_type.as_deref(), Some("fan"));
+        let text = view.text("");
+        for expected in [
+            "fff1/fan-bedroom-01: fan (0x0008)",
+            "component 0 device \"Bedroom\"",
+            "level (uint, writable): max 12",
+            "values normal (0x0801), natural (0x0802), sleep (0x0803), auto (0x0804), Baby breeze (0x8001)",
+            "off-delay (uint, writable) in s: max 28800 s, step 1800 s",
+            "oscillation-angle (uint, writable) in °: min 30 °, max 120 °, step 30 °",
+            "actions: check",
+            "events: fault-raised, fault-cleared",
+        ] {
+            assert!(text.contains(expected), "{expected} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn events_and_responses_show_names() {
+        let dt = catalog().device_type_named("fan");
+        let motor = catalog()
+            .code_named("fault-code", dt, "motor")
+            .expect("fans have motor faults")
+            .code;
+        let event = hearth_wire::EventBody {
+            path: Path::new(0, 2, 1),
+            number: 4,
+            fields: Value::structure([
+                (1, Value::Int(i64::from(motor))),
+                (3, Value::Int(2)),
+                (4, Value::Int(1)),
+                (5, Value::Int(1_700_000_000)),
+            ]),
+        };
+        let view = EventView::new(&event, dt);
+        assert_eq!(view.path, "0/faults/fault-raised");
+        assert!(
+            view.fields
+                .starts_with(&format!("{{code: motor ({motor:#06x}), severity: ")),
+            "{}",
+            view.fields
+        );
+        assert!(
+            view.fields.ends_with("raised-at: 2023-11-14T22:13:20Z}"),
+            "{}",
+            view.fields
+        );
+        let body = BodyView::new(
+            &Body::WriteResponse(vec![(
+                Path::new(0, 9, 1),
+                hearth_model::StatusCode::ConstraintError,
+            )]),
+            dt,
+        );
+        assert_eq!(body.text(""), "0/fan-control/level: constraint-error\n");
+    }
+}
