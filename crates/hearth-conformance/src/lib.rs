@@ -11,9 +11,13 @@
 //!   renders the traceability matrix (`conformance/COVERAGE.md`).
 
 pub mod coverage;
+pub mod html;
 pub mod ics;
+pub mod junit;
 pub mod probe;
 pub mod report;
 pub mod requirements;
+pub mod signed;
+pub mod summary;
 pub mod trace;
 pub mod verdict;
