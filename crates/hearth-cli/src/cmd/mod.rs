@@ -10,6 +10,7 @@ pub(crate) mod decode;
 pub(crate) mod load;
 pub(crate) mod pki;
 mod render;
+pub(crate) mod report;
 pub(crate) mod sim;
 
 /// All subcommands of `hearth`.
@@ -29,6 +30,8 @@ pub(crate) enum Command {
     Load(load::Args),
     /// Run simulated appliances of every type and brand, or list the fault profiles.
     Sim(sim::Args),
+    /// Verify a lab-signed conformance report offline; show, render or sign a report.
+    Report(report::Args),
 }
 
 /// Dispatch a parsed subcommand.
@@ -41,5 +44,6 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Decode(args) => decode::run(args),
         Command::Load(args) => load::run(args),
         Command::Sim(args) => sim::run(args),
+        Command::Report(args) => report::run(args),
     }
 }

@@ -1,0 +1,383 @@
+//! `hearth report` end to end, running the built binary: a report signed with the lab key of
+//! `hearth pki init` verifies offline, and any changed byte of it does not
+//! (`spec/06-conformance.md` §10.5, §10.6).
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hearth_conformance::report::{
+    run_verdict, Advisory, Counts, DeviceInfo, Environment, IcsText, Report, Step, Summary,
+    TestResult,
+};
+use hearth_conformance::signed::sign_report;
+use hearth_conformance::trace::{rfc3339, Direction, TraceEntry};
+use hearth_conformance::verdict::Verdict;
+use hearth_security::fs::read_credential;
+
+fn hearth(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args(args)
+        .output()
+        .expect("run hearth")
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn now_s() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+fn result(id: &str, verdict: Verdict, reason: &str, seq: usize, at: &str) -> TestResult {
+    let evidence = if verdict == Verdict::NotApplicable {
+        Vec::new()
+    } else {
+        vec![TraceEntry {
+            seq,
+            time: at.to_owned(),
+            direction: Direction::In,
+            topic: "hearth/fff1/wm8-0001/status".into(),
+            qos: 1,
+            retain: true,
+            kind: "status".into(),
+            summary: "status online boot 3".into(),
+            check: "ok".into(),
+            hex: "d28443a10127a0".into(),
+            unix_ms: 0,
+        }]
+    };
+    TestResult {
+        id: id.into(),
+        title: format!("{id} title"),
+        requirements: vec!["HRT-MSG-056".into()],
+        verdict,
+        reason: reason.into(),
+        failed_requirements: if verdict == Verdict::Fail {
+            vec!["HRT-MSG-056".into()]
+        } else {
+            Vec::new()
+        },
+        advisories: Vec::new(),
+        started: at.to_owned(),
+        duration_ms: 250,
+        steps: vec![Step {
+            number: 1,
+            text: "Read the status".into(),
+            outcome: "done".into(),
+        }],
+        violations: if verdict == Verdict::Fail {
+            vec![seq]
+        } else {
+            Vec::new()
+        },
+        evidence,
+    }
+}
+
+/// A small complete report with test results of every verdict, finished a minute ago.
+fn sample_report() -> Report {
+    let finished = (now_s() - 60) * 1000;
+    let at = rfc3339(finished - 5_000);
+    let mut tests = vec![
+        result("TC-MOD-1.1", Verdict::Pass, "", 0, &at),
+        result("TC-MOD-1.2", Verdict::Pass, "", 1, &at),
+        result(
+            "TC-MSG-2.1",
+            Verdict::Fail,
+            "HRT-MSG-056: no report within 2000 ms of the write-response",
+            2,
+            &at,
+        ),
+        result(
+            "TC-BEH-1.1",
+            Verdict::NotApplicable,
+            "the ICS does not allow opening the door",
+            0,
+            &at,
+        ),
+        result(
+            "TC-SEC-3.1",
+            Verdict::Inconclusive,
+            "step 2: the device answered busy",
+            3,
+            &at,
+        ),
+        result(
+            "TC-ROB-1.1",
+            Verdict::Error,
+            "broker: connection refused",
+            4,
+            &at,
+        ),
+    ];
+    tests[0].advisories.push(Advisory {
+        requirement: "HRT-MSG-057".into(),
+        note: "the report arrived after 1.8 s".into(),
+    });
+    tests.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut counts = Counts::default();
+    for t in &tests {
+        counts.add(t.verdict);
+    }
+    Report {
+        format: "hearth-report".into(),
+        format_version: 1,
+        suite_version: "0.1.0".into(),
+        spec_version: "1.0".into(),
+        catalog_hash: format!("sha256:{}", "ab".repeat(32)),
+        requirements_hash: format!("sha256:{}", "cd".repeat(32)),
+        run_id: "0123456789abcdef0123456789abcdef".into(),
+        started: rfc3339(finished - 10_000),
+        finished: rfc3339(finished),
+        partial: false,
+        seed: "42".into(),
+        environment: Environment {
+            broker: "embedded".into(),
+            topic_root: "hearth".into(),
+            host: "linux x86_64".into(),
+        },
+        parameters: [("response_timeout".to_owned(), serde_json::json!(2000))]
+            .into_iter()
+            .collect(),
+        spec_parameters: true,
+        device: DeviceInfo {
+            vendor_id: "fff1".into(),
+            device_id: "wm8-0001".into(),
+            device_type: "washing-machine".into(),
+            vendor: "Acme".into(),
+            model: "WM-8".into(),
+            firmware: "2.4.1".into(),
+            key_id: "00112233445566778899aabbccddeeff".into(),
+            certificate_chain: Vec::new(),
+            description_sha256: "ef".repeat(32),
+        },
+        ics: IcsText {
+            text: "[device]\n".into(),
+            sha256: "12".repeat(32),
+        },
+        summary: Summary {
+            verdict: run_verdict(&counts),
+            counts,
+            failed_requirements: vec!["HRT-MSG-056".into()],
+        },
+        tests,
+    }
+}
+
+/// `hearth pki init` into `dir`; a report signed with its lab key, written as report.cose.
+fn setup(dir: &Path) -> (Vec<u8>, Vec<u8>) {
+    let o = hearth(&["pki", "init", "--dir", p(dir)]);
+    assert!(o.status.success(), "pki init: {o:?}");
+    let lab = read_credential(&dir.join("lab.cert"), &dir.join("lab.key")).expect("lab");
+    let json = sample_report().to_json_bytes();
+    let cose =
+        sign_report(&json, &lab.key, std::slice::from_ref(&lab.cert), now_s()).expect("sign");
+    std::fs::write(dir.join("report.cose"), &cose).expect("write");
+    (json, cose)
+}
+
+// HRT-CONF-093
+#[test]
+fn verify_signed_report() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let (json, _) = setup(dir);
+    let root = dir.join("root.cert");
+    let out = dir.join("out");
+    let o = hearth(&[
+        "report",
+        "verify",
+        p(&dir.join("report.cose")),
+        "--trust",
+        p(&root),
+        "--out",
+        p(&out),
+        "--extract",
+        p(&dir.join("extracted.json")),
+    ]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(
+        text.starts_with("valid signed report\nlab       hearth-test-lab"),
+        "{text}"
+    );
+    assert!(text.contains("Acme WM-8 firmware 2.4.1"), "{text}");
+    assert!(text.contains("counts    pass 2  fail 1  not-applicable 1  inconclusive 1  error 1"));
+    assert!(text.ends_with("verdict   fail\n"), "{text}");
+    assert_eq!(std::fs::read(out.join("report.json")).expect("out"), json);
+    assert_eq!(
+        std::fs::read(dir.join("extracted.json")).expect("extract"),
+        json
+    );
+
+    let o = hearth(&[
+        "report",
+        "verify",
+        p(&dir.join("report.cose")),
+        "--trust",
+        p(&root),
+        "--json",
+        "--at-now",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["lab"]["subject"], "hearth-test-lab");
+    assert_eq!(v["verdict"], "fail");
+    assert_eq!(v["counts"]["not-applicable"], 1);
+    assert_eq!(v["device"]["model"], "WM-8");
+}
+
+// HRT-CONF-090, HRT-CONF-093: any changed byte of the embedded report.json is refused.
+#[test]
+fn changed_report_is_rejected() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let (json, cose) = setup(dir);
+    let root = dir.join("root.cert");
+    let start = cose
+        .windows(json.len())
+        .position(|w| w == json.as_slice())
+        .expect("embedded payload");
+    let bad = dir.join("bad.cose");
+    // The verdict, a count, a byte in the middle, and the final newline.
+    let verdict_at = start
+        + json
+            .windows(b"\"verdict\": \"fail\"".len())
+            .position(|w| w == b"\"verdict\": \"fail\"")
+            .expect("verdict");
+    for pos in [
+        start,
+        verdict_at + 12,
+        start + json.len() / 2,
+        start + json.len() - 1,
+    ] {
+        let mut b = cose.clone();
+        b[pos] ^= 0x20;
+        std::fs::write(&bad, &b).expect("write");
+        let o = hearth(&["report", "verify", p(&bad), "--trust", p(&root)]);
+        assert_eq!(o.status.code(), Some(1), "byte {pos}: {o:?}");
+        assert!(
+            stdout(&o).starts_with("invalid (step 5, bad_signature)"),
+            "{o:?}"
+        );
+    }
+    // JSON output names the step.
+    let o = hearth(&["report", "verify", p(&bad), "--trust", p(&root), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["step"], 5);
+    // Truncated, junk, missing file: step 1.
+    std::fs::write(&bad, &cose[..cose.len() - 1]).expect("write");
+    let o = hearth(&["report", "verify", p(&bad), "--trust", p(&root)]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(stdout(&o).starts_with("invalid (step 1"), "{o:?}");
+    let o = hearth(&[
+        "report",
+        "verify",
+        p(&dir.join("missing.cose")),
+        "--trust",
+        p(&root),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    // Another root: step 3.
+    let other = dir.join("other");
+    assert!(hearth(&["pki", "init", "--dir", p(&other)])
+        .status
+        .success());
+    let o = hearth(&[
+        "report",
+        "verify",
+        p(&dir.join("report.cose")),
+        "--trust",
+        p(&other.join("root.cert")),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(stdout(&o).starts_with("invalid (step 3"), "{o:?}");
+    // Usage error: 2.
+    let o = hearth(&["report", "verify", p(&dir.join("report.cose"))]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+}
+
+// HRT-CONF-090: a report signed with a vendor key is not a lab report.
+#[test]
+fn sign_command_and_vendor_key() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    setup(dir);
+    let json = dir.join("report.json");
+    std::fs::write(&json, sample_report().to_json_bytes()).expect("write");
+    let signed = dir.join("signed.cose");
+    let o = hearth(&[
+        "report",
+        "sign",
+        p(&json),
+        "--key",
+        p(&dir.join("lab.key")),
+        "--cert",
+        p(&dir.join("lab.cert")),
+        "--out",
+        p(&signed),
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let o = hearth(&[
+        "report",
+        "verify",
+        p(&signed),
+        "--trust",
+        p(&dir.join("root.cert")),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let o = hearth(&[
+        "report",
+        "sign",
+        p(&json),
+        "--key",
+        p(&dir.join("vendor.key")),
+        "--cert",
+        p(&dir.join("vendor.cert")),
+        "--out",
+        p(&dir.join("vendor.cose")),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not lab"),
+        "{o:?}"
+    );
+}
+
+#[test]
+fn show_and_render() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let json = dir.join("report.json");
+    std::fs::write(&json, sample_report().to_json_bytes()).expect("write");
+    let o = hearth(&["report", "show", p(&json)]);
+    assert!(o.status.success(), "{o:?}");
+    let text = stdout(&o);
+    assert!(text.contains("fail          TC-MSG-2.1"), "{text}");
+    assert!(text.ends_with("verdict   fail\n"), "{text}");
+    let o = hearth(&["report", "show", p(&json), p(&json)]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(stdout(&o).contains("total (2 devices)"));
+    let out = dir.join("out");
+    let o = hearth(&["report", "render", p(&json), "--out", p(&out)]);
+    assert!(o.status.success(), "{o:?}");
+    let x = std::fs::read_to_string(out.join("junit.xml")).expect("junit");
+    assert!(
+        x.contains("<error message=\"step 2: the device answered busy\" type=\"inconclusive\">")
+    );
+    let h = std::fs::read_to_string(out.join("report.html")).expect("html");
+    assert!(h.starts_with("<!DOCTYPE html>"));
+    assert!(!h.contains("<script"));
+}
