@@ -10,13 +10,17 @@
 //!   in which requirements that no black-box test can check are listed with a reason; it
 //!   renders the traceability matrix (`conformance/COVERAGE.md`).
 
+pub mod case;
+pub mod cases;
 pub mod coverage;
+pub mod demo;
 pub mod html;
 pub mod ics;
 pub mod junit;
 pub mod probe;
 pub mod report;
 pub mod requirements;
+pub mod runner;
 pub mod signed;
 pub mod summary;
 pub mod trace;

@@ -44,6 +44,8 @@ pub struct Seen {
     pub at: Instant,
     /// The authenticated message, or why it did not open (with the requirement it breaks).
     pub message: Result<Message, (String, &'static str)>,
+    /// The payload as received.
+    pub payload: Vec<u8>,
 }
 
 /// A response to one of the probe's requests.
@@ -294,22 +296,40 @@ impl Probe {
                     retain: raw.retain,
                     at: raw.at,
                     message,
+                    payload: raw.payload.clone(),
                 });
             }
             Some(Addressed::Responses(_)) => {
-                let id = message
-                    .as_ref()
-                    .ok()
-                    .and_then(|m| m.request_id)
-                    .unwrap_or(u64::MAX);
-                self.answers.push((
-                    id,
-                    Answer {
-                        seq,
-                        message,
-                        at: raw.at,
-                    },
-                ));
+                // Other runs may speak as the same controller: keep only what the device under
+                // test sent (for a response that did not open, as its header claims).
+                let sender = match &message {
+                    Ok(m) => Some(m.sender.clone()),
+                    Err(_) => hearth_security::cose::Envelope::parse(&raw.payload)
+                        .ok()
+                        .and_then(|e| {
+                            hearth_wire::codec::decode(
+                                e.unverified_payload(),
+                                &hearth_wire::Limits::STANDARD,
+                            )
+                            .ok()
+                        })
+                        .map(|m| m.sender),
+                };
+                if sender.as_deref() == Some(self.device.device_id.as_str()) {
+                    let id = message
+                        .as_ref()
+                        .ok()
+                        .and_then(|m| m.request_id)
+                        .unwrap_or(u64::MAX);
+                    self.answers.push((
+                        id,
+                        Answer {
+                            seq,
+                            message,
+                            at: raw.at,
+                        },
+                    ));
+                }
             }
             _ => {}
         }
@@ -514,6 +534,51 @@ impl Probe {
                 "no response to the request (trace #{sent}) within {timeout:?}"
             )),
         }
+    }
+
+    /// Open a second, fresh subscription to the device's `channel` and return whether the
+    /// broker delivers a retained message there within `window` (HRT-MQTT-015).
+    pub async fn retained(
+        &mut self,
+        broker: &BrokerUrl,
+        channel: Channel,
+        window: Duration,
+    ) -> Result<bool, ProbeError> {
+        let topic = self.topics.full(&Topics::device_rel(&self.device, channel));
+        let mut options = MqttOptions::new(
+            format!("hc-suite-retained-{:x}", self.next_request),
+            broker.host.clone(),
+            broker.port,
+        );
+        options.set_max_packet_size(
+            hearth_mqtt::broker::MAX_PAYLOAD * 2,
+            hearth_mqtt::broker::MAX_PAYLOAD * 2,
+        );
+        let (client, mut eventloop) = AsyncClient::new(options, 16);
+        client
+            .subscribe(topic.clone(), QoS::AtLeastOnce)
+            .await
+            .map_err(|e| ProbeError::Broker(broker.to_string(), e.to_string()))?;
+        self.trace.note(format!(
+            "fresh subscription to {topic}, watching {window:?} for a retained message"
+        ));
+        let found = tokio::time::timeout(window, async {
+            loop {
+                match eventloop.poll().await {
+                    Ok(Event::Incoming(Packet::Publish(p)))
+                        if p.retain && !p.payload.is_empty() =>
+                    {
+                        return true
+                    }
+                    Ok(_) => {}
+                    Err(_) => return false,
+                }
+            }
+        })
+        .await
+        .unwrap_or(false);
+        let _ = client.disconnect().await;
+        Ok(found)
     }
 
     /// Stop the connection.

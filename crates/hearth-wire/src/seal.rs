@@ -21,6 +21,14 @@ use hearth_security::revocation::RevocationSet;
 use crate::codec::{self, DecodeError, Limits};
 use crate::message::{Body, Message, PROTOCOL_VERSION};
 
+/// Most will counters a receiver remembers per sender.
+pub const MAX_WILLS: usize = 64;
+
+/// Whether a message is a will: an offline status.
+fn is_will(msg: &Message) -> bool {
+    matches!(&msg.body, Body::Status(s) if s.availability == crate::message::Availability::Offline)
+}
+
 /// Most peers whose validated chains a receiver keeps; the oldest entry goes first.
 pub const MAX_PEERS: usize = 4096;
 
@@ -293,6 +301,7 @@ pub struct Receiver {
     peers: HashMap<KeyId, Arc<Peer>>,
     order: std::collections::VecDeque<KeyId>,
     replay: ReplayTable,
+    wills: HashMap<KeyId, std::collections::BTreeSet<u64>>,
     limits: Limits,
 }
 
@@ -305,6 +314,7 @@ impl Receiver {
             peers: HashMap::new(),
             order: std::collections::VecDeque::new(),
             replay: ReplayTable::new(),
+            wills: HashMap::new(),
             limits: Limits::STANDARD,
         }
     }
@@ -415,7 +425,24 @@ impl Receiver {
                 subject: peer.chain.leaf.subject.clone(),
             });
         }
-        self.replay.accept(&kid, message.counter)?;
+        if is_will(&message) {
+            // A will is numbered far ahead of its connection (HRT-MQTT-031) and the broker,
+            // not the device, decides when it is published: it is checked against the wills
+            // already accepted and never moves the replay window (HRT-MQTT-042), so a will
+            // published early cannot make the device's later messages look old.
+            let seen = self.wills.entry(kid).or_default();
+            if seen.contains(&message.counter) {
+                return Err(OpenError::Replay(ReplayError::Replayed {
+                    counter: message.counter,
+                }));
+            }
+            if seen.len() >= MAX_WILLS {
+                seen.pop_first();
+            }
+            seen.insert(message.counter);
+        } else {
+            self.replay.accept(&kid, message.counter)?;
+        }
         Ok(Opened { message, peer })
     }
 }

@@ -259,3 +259,42 @@ fn a_carried_chain_is_remembered_only_after_the_signature_verifies() {
         Err(OpenError::UnknownSigner(_))
     ));
 }
+
+/// HRT-MQTT-042: an offline status published early by the broker does not make the
+/// device's later messages look old, and the same will is accepted only once.
+#[test]
+fn an_early_will_does_not_move_the_replay_window() {
+    use hearth_wire::{Availability, Status};
+    let f = fixture();
+    let mut tx = sender(&f, "fridge-1");
+    let mut rx = receiver(&f.pki);
+    let first = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    rx.open(&first, TOPIC, NOW).expect("opens");
+    let will_counter = tx.reserve_ahead(1 << 32).expect("reserve");
+    let offline = Body::Status(Status {
+        availability: Availability::Offline,
+        boot_id: 1,
+    });
+    let will = tx
+        .seal_reserved(
+            offline,
+            "d/fff1/fridge-1/status",
+            &with_chain(),
+            will_counter,
+        )
+        .expect("will");
+    rx.open(&will, "d/fff1/fridge-1/status", NOW)
+        .expect("the will opens");
+    assert!(
+        matches!(
+            rx.open(&will, "d/fff1/fridge-1/status", NOW),
+            Err(OpenError::Replay(_))
+        ),
+        "a will opens only once"
+    );
+    let later = tx
+        .seal(report(), TOPIC, &Envelope::default())
+        .expect("seal");
+    rx.open(&later, TOPIC, NOW)
+        .expect("messages below the will still open");
+}

@@ -1,0 +1,353 @@
+//! `hearth demo` and `hearth mutants`: the suite against the simulated fleet.
+//!
+//! The demo starts the embedded broker on a free port, writes a fresh test PKI with two
+//! controllers — one the appliances admit with `operate`, one they do not admit at all — runs
+//! the simulator's fleet, writes for every appliance the statement a vendor would (its ICS),
+//! and runs the whole suite against every appliance in parallel. The mutants run does the same
+//! once per fault profile and proves that some test case catches each one.
+
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hearth_model::catalog::Catalog;
+use hearth_model::{Description, Path, Value};
+use hearth_mqtt::EmbeddedBroker;
+use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege as AclPrivilege};
+use hearth_security::alg::Algorithm;
+use hearth_security::cert::{Role, TrustStore};
+use hearth_security::fs::{write_chain, write_credential, write_test_pki};
+use hearth_security::pki::{issue, IssueRequest, TestPki};
+use hearth_sim::{Fleet, Runner, RunnerConfig};
+use serde::Serialize;
+
+use crate::case::Restarter;
+use crate::cases::CASES;
+use crate::ics::Ics;
+use crate::report::Report;
+use crate::runner::{load_testers, run_device, DeviceRun};
+use crate::verdict::Verdict;
+
+/// What a demo run needs.
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    /// Where the reports go (one folder per device, `summary.json`, the PKI).
+    pub out: PathBuf,
+    /// The fleet to test.
+    pub fleet: Fleet,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+    /// A fault profile to apply to every appliance (for mutants).
+    pub fault: Option<String>,
+    /// Parameter overrides (`name=value`) for every device's run.
+    pub params: Vec<(String, String)>,
+}
+
+impl DemoConfig {
+    /// The standard fleet at 60× speed into `out`.
+    pub fn new(out: impl Into<PathBuf>) -> Self {
+        Self {
+            out: out.into(),
+            fleet: Fleet::standard(),
+            speed: 60.0,
+            fault: None,
+            params: Vec::new(),
+        }
+    }
+}
+
+/// Why the demo could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// A file or folder could not be written.
+    #[error("{0}")]
+    Io(String),
+    /// The simulator or broker failed.
+    #[error("{0}")]
+    Setup(String),
+}
+
+fn io(e: impl std::fmt::Display) -> DemoError {
+    DemoError::Io(e.to_string())
+}
+
+/// One line of `summary.json`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DeviceSummary {
+    /// `vvvv/device`.
+    pub id: String,
+    /// Catalog name of its type.
+    pub device_type: String,
+    /// Vendor id, four hex digits.
+    pub vendor_id: String,
+    /// `pass` or `fail` (anything but pass counts as fail).
+    pub verdict: String,
+    /// The run verdict as the report states it.
+    pub run_verdict: Verdict,
+    /// Test cases passed.
+    pub passed: u32,
+    /// Failed.
+    pub failed: u32,
+    /// Not applicable.
+    pub not_applicable: u32,
+    /// Inconclusive.
+    pub inconclusive: u32,
+    /// Error.
+    pub error: u32,
+    /// The folder of its reports, relative to the output folder.
+    pub reports: String,
+}
+
+/// `summary.json`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FleetSummary {
+    /// Every device.
+    pub devices: Vec<DeviceSummary>,
+    /// Whether every device passed.
+    pub all_passed: bool,
+}
+
+/// Restarts a simulated appliance in-process: a power cut, then power on.
+struct SimRestarter {
+    runner: Arc<Runner>,
+    index: usize,
+}
+
+impl Restarter for SimRestarter {
+    fn restart(
+        &self,
+        _power_loss: bool,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move {
+            let device = self
+                .runner
+                .devices()
+                .get(self.index)
+                .ok_or("no such device")?;
+            device.kill().await;
+            // Stay off for a second, as a power cut does: long enough for the broker to see
+            // the connection gone and publish the will before the appliance is back.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            device.restart().await.map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// The ICS a vendor would write for this appliance: every claim from its description, every
+/// actuation a simulated appliance can safely take, a power-loss restart the suite performs.
+pub fn render_ics(
+    desc: &Description,
+    vendor_name: &str,
+    model: &str,
+    firmware: &str,
+    broker: &str,
+    pki_rel: &str,
+) -> String {
+    let catalog = Catalog::standard();
+    let dt = catalog
+        .device_type(desc.device_type)
+        .map_or("unknown", |d| d.name.as_str());
+    let mut out = format!(
+        "# Implementation conformance statement of a simulated appliance, written by `hearth demo`.\n\
+ics_version = 1\nspec_version = 1\n\n[device]\nvendor = \"{:04x}\"\nid = \"{}\"\ntype = \"{dt}\"\nvendor_name = {vendor_name:?}\nmodel = {model:?}\nfirmware = {firmware:?}\n",
+        desc.vendor_id, desc.device_id
+    );
+    for comp in &desc.components {
+        out.push_str(&format!("\n[components.{}]\n", comp.id));
+        for inst in &comp.capabilities {
+            let (name, members): (String, Vec<String>) = match catalog.capability(inst.capability) {
+                Some(cap) => (
+                    cap.name.clone(),
+                    inst.properties
+                        .iter()
+                        .filter_map(|id| cap.property(*id).map(|p| p.name.clone()))
+                        .chain(
+                            inst.actions
+                                .iter()
+                                .filter_map(|id| cap.action(*id).map(|a| a.name.clone())),
+                        )
+                        .chain(
+                            inst.events
+                                .iter()
+                                .filter_map(|id| cap.event(*id).map(|e| e.name.clone())),
+                        )
+                        .collect(),
+                ),
+                None => (
+                    format!("0x{:04x}", inst.capability),
+                    inst.properties
+                        .iter()
+                        .chain(&inst.actions)
+                        .chain(&inst.events)
+                        .map(|id| format!("0x{id:04x}"))
+                        .collect(),
+                ),
+            };
+            let list = members
+                .iter()
+                .map(|m| format!("{m:?}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push_str(&format!("{name:?} = [{list}]\n"));
+        }
+    }
+    out.push_str(
+        "\n[actuation]\npower = true\nsetpoints = true\nmodes = true\nsettings = true\nstart_cycle = true\npause_resume = true\n\
+\n[restart]\nmethod = \"command\"\ncommand = [\"hearth-sim-power-cycle\"]\npower_loss = true\n",
+    );
+    out.push_str(&format!(
+        "\n[parameters]\nbroker = {broker:?}\nstartup_timeout = \"15s\"\nsilence_window = \"1s\"\nsettle_time = \"200ms\"\nrestart_timeout = \"15s\"\ncycle_timeout = \"60s\"\ntest_timeout = \"60s\"\n"
+    ));
+    out.push_str(&format!(
+        "\n[[controllers]]\nkey = \"{pki_rel}/controller.key\"\nchain = \"{pki_rel}/controller.chain\"\nprivilege = \"operate\"\n\n[[controllers]]\nkey = \"{pki_rel}/stranger.key\"\nchain = \"{pki_rel}/stranger.chain\"\nprivilege = \"none\"\n"
+    ));
+    out
+}
+
+/// Write the test PKI, the controller chains and the stranger; the ACL that admits only the
+/// suite's controller.
+fn write_pki(dir: &FsPath) -> Result<(TestPki, Acl), DemoError> {
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let rng = ring::rand::SystemRandom::new();
+    let now = hearth_mqtt::identity::unix_now();
+    let pki = TestPki::generate(now, &rng).map_err(io)?;
+    write_test_pki(dir, &pki).map_err(io)?;
+    write_chain(&dir.join("controller.chain"), &[&pki.controller.cert]).map_err(io)?;
+    let stranger = issue(
+        &IssueRequest {
+            role: Role::Controller,
+            subject: "hearth-stranger".into(),
+            vendor_id: None,
+            device_type: None,
+            model: None,
+            days: 30,
+            alg: Algorithm::EdDsa,
+        },
+        &pki.root,
+        now,
+        &rng,
+    )
+    .map_err(io)?;
+    write_credential(&dir.join("stranger"), &stranger).map_err(io)?;
+    write_chain(&dir.join("stranger.chain"), &[&stranger.cert]).map_err(io)?;
+    let acl = Acl::from_entries(vec![AclEntry {
+        subject: AclSubject::Key(*pki.controller.cert.subject_kid()),
+        privilege: AclPrivilege::Operate,
+    }])
+    .map_err(io)?;
+    Ok((pki, acl))
+}
+
+fn text(v: Result<Value, hearth_model::StatusCode>) -> String {
+    match v {
+        Ok(Value::Text(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// Run the suite against the fleet; write every report; return the reports in fleet order.
+pub async fn run_demo(
+    config: &DemoConfig,
+    progress: impl Fn(&str, &str, Verdict) + Send + Sync + Clone + 'static,
+) -> Result<Vec<Report>, DemoError> {
+    std::fs::create_dir_all(&config.out).map_err(io)?;
+    let broker = EmbeddedBroker::start_local().map_err(|e| DemoError::Setup(e.to_string()))?;
+    let url = broker.url();
+    let pki_dir = config.out.join("pki");
+    let (pki, acl) = write_pki(&pki_dir)?;
+    let mut rc = RunnerConfig::new(url.clone(), &pki_dir);
+    rc.speed = config.speed;
+    rc.keep_alive = Duration::from_secs(2);
+    rc.fault = config.fault.clone();
+    rc.acl = Some(acl);
+    let runner = Arc::new(
+        Runner::start(&rc, &config.fleet)
+            .await
+            .map_err(|e| DemoError::Setup(e.to_string()))?,
+    );
+
+    let mut trust = TrustStore::new();
+    trust.add_root(pki.root.cert.clone()).map_err(io)?;
+    let mut handles = Vec::new();
+    for (index, device) in runner.devices().iter().enumerate() {
+        let desc = device.description();
+        let folder = format!("{:04x}-{}", desc.vendor_id, desc.device_id);
+        let dir = config.out.join(&folder);
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        let ics_text = render_ics(
+            &desc,
+            &text(device.value(&Path::new(0, 1, 1))),
+            &text(device.value(&Path::new(0, 1, 4))),
+            &text(device.value(&Path::new(0, 1, 7))),
+            &url.to_string(),
+            "../pki",
+        );
+        std::fs::write(dir.join("ics.toml"), &ics_text).map_err(io)?;
+        let mut ics = Ics::parse(&ics_text)
+            .map_err(|e| DemoError::Setup(format!("{folder}/ics.toml: {e}")))?;
+        for (k, v) in &config.params {
+            ics.parameters
+                .set(k, v)
+                .map_err(|e| DemoError::Setup(format!("--param {k}: {e}")))?;
+        }
+        let testers = load_testers(&ics, &dir).map_err(|e| DemoError::Setup(e.to_string()))?;
+        let run = DeviceRun {
+            ics_text,
+            ics,
+            broker: url.clone(),
+            trust: trust.clone(),
+            testers,
+            restarter: Some(Box::new(SimRestarter {
+                runner: runner.clone(),
+                index,
+            })),
+            only: None,
+        };
+        let progress = progress.clone();
+        handles.push((
+            folder,
+            tokio::spawn(
+                async move { run_device(run, CASES, move |d, c, v| progress(d, c, v)).await },
+            ),
+        ));
+    }
+    let mut reports = Vec::new();
+    for (folder, handle) in handles {
+        let report = handle.await.map_err(|e| DemoError::Setup(e.to_string()))?;
+        let dir = config.out.join(&folder);
+        std::fs::write(dir.join("report.json"), report.to_json_bytes()).map_err(io)?;
+        reports.push((folder, report));
+    }
+    runner.shutdown().await;
+
+    let devices: Vec<DeviceSummary> = reports
+        .iter()
+        .map(|(folder, r)| DeviceSummary {
+            id: format!("{}/{}", r.device.vendor_id, r.device.device_id),
+            device_type: r.device.device_type.clone(),
+            vendor_id: r.device.vendor_id.clone(),
+            verdict: if r.summary.verdict == Verdict::Pass {
+                "pass".into()
+            } else {
+                "fail".into()
+            },
+            run_verdict: r.summary.verdict,
+            passed: r.summary.counts.pass,
+            failed: r.summary.counts.fail,
+            not_applicable: r.summary.counts.not_applicable,
+            inconclusive: r.summary.counts.inconclusive,
+            error: r.summary.counts.error,
+            reports: folder.clone(),
+        })
+        .collect();
+    let all_passed = devices.iter().all(|d| d.verdict == "pass");
+    let summary = FleetSummary {
+        devices,
+        all_passed,
+    };
+    let mut json = serde_json::to_vec_pretty(&summary).map_err(io)?;
+    json.push(b'\n');
+    std::fs::write(config.out.join("summary.json"), json).map_err(io)?;
+    drop(broker);
+    Ok(reports.into_iter().map(|(_, r)| r).collect())
+}
