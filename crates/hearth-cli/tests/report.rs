@@ -304,6 +304,32 @@ fn changed_report_is_rejected() {
     ]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert!(stdout(&o).starts_with("invalid (step 3"), "{o:?}");
+    // The lab's key revoked by the root: step 3, whatever the signing time.
+    let crl = dir.join("ca.crl");
+    let o = hearth(&[
+        "pki",
+        "revoke",
+        "--issuer-cert",
+        p(&root),
+        "--issuer-key",
+        p(&dir.join("root.key")),
+        "--cert",
+        p(&dir.join("lab.cert")),
+        "--out",
+        p(&crl),
+    ]);
+    assert!(o.status.success(), "revoke: {o:?}");
+    let o = hearth(&[
+        "report",
+        "verify",
+        p(&dir.join("report.cose")),
+        "--trust",
+        p(&root),
+        "--crl",
+        p(&crl),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(stdout(&o).starts_with("invalid (step 3, revoked)"), "{o:?}");
     // Usage error: 2.
     let o = hearth(&["report", "verify", p(&dir.join("report.cose"))]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");

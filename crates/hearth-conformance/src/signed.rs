@@ -34,6 +34,9 @@
 //!   −65537 holds 1 to [`MAX_CHAIN_LEN`](hearth_security::limits::MAX_CHAIN_LEN)
 //!   certificates of at most [`MAX_CERT_SIZE`](hearth_security::limits::MAX_CERT_SIZE)
 //!   bytes each.
+//! - **Encoding.** The outer structure is read without decoding arbitrary CBOR, so memory
+//!   stays bounded by the input; indefinite-length items are refused there (no Hearth
+//!   encoder writes them), and so are trailing bytes.
 //! - **Exactly the parameters.** The protected header must hold the five labels and no
 //!   other; a repeated label is malformed; the CWT Claims map must hold `iat` (6) and nothing
 //!   else; the tag must be 18 (an untagged message is refused).
@@ -603,6 +606,61 @@ fn as_i128(v: &Value) -> Option<i128> {
     }
 }
 
+/// A reader of definite-length CBOR heads (RFC 8949 §3); indefinite lengths are refused.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn byte(&mut self) -> Result<u8, ReportVerifyError> {
+        let b = *self
+            .bytes
+            .get(self.pos)
+            .ok_or_else(|| malformed("truncated CBOR"))?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    /// Major type and argument of the next data item.
+    fn head(&mut self) -> Result<(u8, u64), ReportVerifyError> {
+        let initial = self.byte()?;
+        let (major, info) = (initial >> 5, initial & 0x1f);
+        let arg = match info {
+            0..=23 => u64::from(info),
+            24..=27 => {
+                let n = 1usize << (info - 24);
+                let mut arg = 0u64;
+                for _ in 0..n {
+                    arg = (arg << 8) | u64::from(self.byte()?);
+                }
+                arg
+            }
+            31 => return Err(malformed("indefinite-length CBOR is not accepted")),
+            _ => return Err(malformed("reserved CBOR additional information")),
+        };
+        Ok((major, arg))
+    }
+
+    fn take(&mut self, len: u64, what: &str) -> Result<&'a [u8], ReportVerifyError> {
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|l| self.pos.checked_add(l))
+            .filter(|e| *e <= self.bytes.len())
+            .ok_or_else(|| malformed(format!("truncated {what}")))?;
+        let out = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn bstr(&mut self, what: &str) -> Result<&'a [u8], ReportVerifyError> {
+        match self.head()? {
+            (2, len) => self.take(len, what),
+            _ => Err(malformed(format!("{what} is not a byte string"))),
+        }
+    }
+}
+
 /// Steps 1 and 2.
 fn parse_envelope(bytes: &[u8]) -> Result<Envelope, ReportVerifyError> {
     if bytes.len() > MAX_SIGNED_REPORT_SIZE {
@@ -611,34 +669,35 @@ fn parse_envelope(bytes: &[u8]) -> Result<Envelope, ReportVerifyError> {
             max: MAX_SIGNED_REPORT_SIZE,
         });
     }
-    let value = decode_cbor(bytes).map_err(malformed)?;
-    let inner = match value {
-        Value::Tag(COSE_SIGN1_TAG, inner) => *inner,
-        Value::Tag(tag, _) => return Err(malformed(format!("CBOR tag {tag} instead of 18"))),
+    // The outer structure is read by hand, without decoding arbitrary CBOR: memory stays
+    // bounded by the input whatever it holds.
+    let mut r = Reader { bytes, pos: 0 };
+    match r.head()? {
+        (6, COSE_SIGN1_TAG) => {}
+        (6, tag) => return Err(malformed(format!("CBOR tag {tag} instead of 18"))),
         _ => return Err(malformed("COSE_Sign1 tag 18 missing")),
-    };
-    let Value::Array(items) = inner else {
-        return Err(malformed("not an array"));
-    };
-    let Ok([protected, unprotected, payload, signature]) = <[Value; 4]>::try_from(items) else {
-        return Err(malformed("COSE_Sign1 must have 4 elements"));
-    };
-    let Value::Bytes(protected_raw) = protected else {
-        return Err(malformed("protected header is not a byte string"));
-    };
-    let payload = match payload {
-        Value::Bytes(p) => p,
-        Value::Null => return Err(malformed("detached payload")),
+    }
+    if r.head()? != (4, 4) {
+        return Err(malformed("not an array of 4 elements"));
+    }
+    let protected_raw = r.bstr("protected header")?.to_vec();
+    // Step 2 (the unprotected header comes before the payload).
+    match r.head()? {
+        (5, 0) => {}
+        (5, _) => return Err(header_err("the unprotected header is not empty")),
+        _ => return Err(malformed("unprotected header is not a map")),
+    }
+    let payload = match r.head()? {
+        (2, len) => r.take(len, "payload")?.to_vec(),
+        (7, 22) => return Err(malformed("detached payload")),
         _ => return Err(malformed("payload is not a byte string")),
     };
-    let Value::Bytes(signature) = signature else {
-        return Err(malformed("signature is not a byte string"));
-    };
-    // Step 2.
-    match unprotected {
-        Value::Map(m) if m.is_empty() => {}
-        Value::Map(_) => return Err(header_err("the unprotected header is not empty")),
-        _ => return Err(malformed("unprotected header is not a map")),
+    let signature = r.bstr("signature")?.to_vec();
+    if r.pos != bytes.len() {
+        return Err(malformed(format!(
+            "{} trailing bytes after the COSE_Sign1",
+            bytes.len() - r.pos
+        )));
     }
     if protected_raw.len() > MAX_PROTECTED_SIZE {
         return Err(header_err(format!(
@@ -1205,6 +1264,29 @@ pub(crate) mod tests {
             verify_report(&bad, &t, NOW).map_err(|e| e.code()),
             Err("malformed")
         );
+        // Huge declared lengths, trailing bytes, indefinite lengths.
+        for bad in [
+            &[
+                0xd2, 0x84, 0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            ][..],
+            &[0xd2, 0x84, 0x5a, 0xff, 0xff, 0xff, 0xff][..],
+            &[0xd2, 0x9f, 0xff][..],
+            &[0xd2, 0x84, 0x5f, 0xff][..],
+            &[0xd2][..],
+            &[][..],
+        ] {
+            assert_eq!(
+                verify_report(bad, &t, NOW).map_err(|e| e.step()),
+                Err(1),
+                "{bad:02x?}"
+            );
+        }
+        let mut trailing = cose.clone();
+        trailing.push(0);
+        assert_eq!(
+            verify_report(&trailing, &t, NOW).map_err(|e| e.code()),
+            Err("malformed")
+        );
         // Too large.
         let huge = vec![0u8; MAX_SIGNED_REPORT_SIZE + 1];
         assert_eq!(
@@ -1222,6 +1304,22 @@ pub(crate) mod tests {
             let mut t = TrustStore::new();
             t.add_root(pki).expect("root");
             prop_assert!(verify_report(&bytes, &t, NOW).is_err());
+        }
+
+        #[test]
+        fn never_panics_on_cose_shaped_bytes(tail in proptest::collection::vec(any::<u8>(), 0..512)) {
+            FIXTURE.with(|f| {
+                let t = trust(&f.0);
+                let mut bytes = vec![0xd2, 0x84];
+                bytes.extend_from_slice(&tail);
+                prop_assert!(verify_report(&bytes, &t, NOW).is_err());
+                // A valid prefix followed by junk.
+                let cut = tail.len() % f.1.len();
+                let mut bytes = f.1[..cut].to_vec();
+                bytes.extend_from_slice(&tail);
+                prop_assert!(verify_report(&bytes, &t, NOW).is_err());
+                Ok(())
+            })?;
         }
 
         #[test]

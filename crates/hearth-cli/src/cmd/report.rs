@@ -25,9 +25,10 @@ pub(crate) struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum ReportCommand {
-    /// Verify a signed report (report.cose) offline against a trusted root. Exits 0 when
-    /// every step of the verification succeeds, 1 when one fails (naming the step), 2 on a
-    /// usage error.
+    /// Verify a signed report (report.cose) offline against a trusted root.
+    ///
+    /// Exits 0 when every step of the verification succeeds, 1 when one fails (naming the
+    /// step and the reason), 2 on a usage error.
     Verify {
         /// The signed report.
         #[arg(value_name = "FILE")]
@@ -232,7 +233,7 @@ fn valid_json(v: &VerifiedReport) -> serde_json::Value {
             "algorithm": v.alg.name(),
         },
         "signed_at": v.signed_at,
-        "signed_at_time": rfc3339(v.signed_at.saturating_mul(1000)),
+        "signed_at_time": seconds_time(v.signed_at),
         "validated_at": v.validated_at,
         "device": {
             "vendor": d.vendor,
@@ -247,6 +248,11 @@ fn valid_json(v: &VerifiedReport) -> serde_json::Value {
         "verdict": r.summary.verdict.name(),
         "counts": r.summary.counts,
     })
+}
+
+/// A time in whole seconds as RFC 3339 in UTC: `2026-11-27T14:03:12Z`.
+fn seconds_time(secs: u64) -> String {
+    rfc3339(secs.saturating_mul(1000)).replace(".000Z", "Z")
 }
 
 fn print_valid(v: &VerifiedReport, at_now: bool) {
@@ -264,7 +270,7 @@ fn print_valid(v: &VerifiedReport, at_now: bool) {
     );
     println!(
         "signed    {} (lab chain validated {when})",
-        rfc3339(v.signed_at.saturating_mul(1000))
+        seconds_time(v.signed_at)
     );
     println!();
     print!("{}", summary::render(&v.report));
