@@ -121,16 +121,23 @@ impl std::fmt::Debug for SimDevice {
     }
 }
 
-/// Send what changed and what happened.
+/// Send what changed and what happened, once the device is connected.
+///
+/// Until then changes and events stay with the appliance: the runtime sends a full report
+/// when it connects, and a command handed to it while it is still connecting would
+/// interrupt the connection attempt (see the crate's notes on the Device runtime).
 async fn flush(sim: &Mutex<Sim>, handle: &Mutex<DeviceHandle>) {
-    let (changes, events) = {
-        let mut s = lock(sim);
-        (s.changes(), s.take_events())
-    };
     let handle = handle
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
+    if !handle.stats().connected {
+        return;
+    }
+    let (changes, events) = {
+        let mut s = lock(sim);
+        (s.changes(), s.take_events())
+    };
     if !changes.is_empty() {
         let _ = handle.report(changes).await;
     }
@@ -328,6 +335,9 @@ impl Drop for SimDevice {
     }
 }
 
+/// How long [`Runner::start`] waits for each appliance to connect before starting the next.
+pub const CONNECT_WAIT: Duration = Duration::from_secs(3);
+
 /// A running fleet.
 #[derive(Debug)]
 pub struct Runner {
@@ -335,15 +345,20 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Provision and start every appliance of `fleet`. Must be called within a tokio
-    /// runtime.
-    pub fn start(config: &RunnerConfig, fleet: &Fleet) -> Result<Self, SimError> {
+    /// Provision and start every appliance of `fleet`, one after the other: each gets up to
+    /// [`CONNECT_WAIT`] to connect before the next starts, so that a fleet does not storm
+    /// the broker with connections.
+    pub async fn start(config: &RunnerConfig, fleet: &Fleet) -> Result<Self, SimError> {
         fleet.check()?;
-        let devices = fleet
-            .devices
-            .iter()
-            .map(|spec| SimDevice::start(spec.clone(), config))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut devices = Vec::with_capacity(fleet.devices.len());
+        for spec in &fleet.devices {
+            let device = SimDevice::start(spec.clone(), config)?;
+            let deadline = Instant::now() + CONNECT_WAIT;
+            while !device.stats().connected && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            devices.push(device);
+        }
         Ok(Self { devices })
     }
 
