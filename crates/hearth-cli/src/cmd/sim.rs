@@ -107,7 +107,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.topics = Topics::new(args.root);
     let rt = runtime()?;
     rt.block_on(async move {
-        let runner = Runner::start(&config, &fleet)?;
+        let runner = Runner::start(&config, &fleet).await?;
         let served: Vec<Served<'_>> = runner
             .devices()
             .iter()
