@@ -348,6 +348,6 @@ pub async fn run_demo(
     let mut json = serde_json::to_vec_pretty(&summary).map_err(io)?;
     json.push(b'\n');
     std::fs::write(config.out.join("summary.json"), json).map_err(io)?;
-    drop(broker);
+    let _ = broker.addr();
     Ok(reports.into_iter().map(|(_, r)| r).collect())
 }

@@ -428,7 +428,7 @@ impl Receiver {
         if is_will(&message) {
             // A will is numbered far ahead of its connection (HRT-MQTT-031) and the broker,
             // not the device, decides when it is published: it is checked against the wills
-            // already accepted and never moves the replay window (HRT-MQTT-042), so a will
+            // already accepted and never moves the replay window (HRT-MQTT-042, HRT-MQTT-043), so a will
             // published early cannot make the device's later messages look old.
             let seen = self.wills.entry(kid).or_default();
             if seen.contains(&message.counter) {

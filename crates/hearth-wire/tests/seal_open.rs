@@ -260,7 +260,7 @@ fn a_carried_chain_is_remembered_only_after_the_signature_verifies() {
     ));
 }
 
-/// HRT-MQTT-042: an offline status published early by the broker does not make the
+/// HRT-MQTT-042, HRT-MQTT-043: an offline status published early by the broker does not make the
 /// device's later messages look old, and the same will is accepted only once.
 #[test]
 fn an_early_will_does_not_move_the_replay_window() {
