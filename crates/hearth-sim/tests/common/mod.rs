@@ -23,8 +23,8 @@ pub struct Bench {
     pub topics: Topics,
     pub runner: Runner,
     pub controller: Controller,
-    /// Updates since before the fleet started, for diagnostics.
-    early: std::sync::Mutex<broadcast::Receiver<Update>>,
+    /// Updates since before the fleet started.
+    pub early: std::sync::Mutex<broadcast::Receiver<Update>>,
     _broker: Option<EmbeddedBroker>,
 }
 
@@ -99,6 +99,17 @@ pub async fn bench(
     speed: f64,
     configure: impl FnOnce(&mut RunnerConfig),
 ) -> Bench {
+    let bench = bench_nowait(devices, speed, configure).await;
+    bench.wait_online().await;
+    bench
+}
+
+/// Start `devices` without waiting for them.
+pub async fn bench_nowait(
+    devices: Vec<DeviceSpec>,
+    speed: f64,
+    configure: impl FnOnce(&mut RunnerConfig),
+) -> Bench {
     let dir = tempfile::tempdir().expect("temp dir");
     let pki = TestPki::generate(
         hearth_mqtt::identity::unix_now(),
@@ -119,7 +130,7 @@ pub async fn bench(
     let runner = Runner::start(&config, &Fleet { devices })
         .await
         .expect("fleet starts");
-    let bench = Bench {
+    Bench {
         dir,
         pki,
         url,
@@ -128,9 +139,7 @@ pub async fn bench(
         controller,
         early,
         _broker: broker,
-    };
-    bench.wait_online().await;
-    bench
+    }
 }
 
 impl Bench {

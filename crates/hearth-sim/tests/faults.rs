@@ -1,0 +1,728 @@
+//! Every fault profile shows its deviation, next to a conforming appliance where the
+//! contrast is cheap: the suite must be able to tell the two apart.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{bench, bench_nowait, event, expect, int, one, Bench};
+use hearth_model::{Catalog, Path, StatusCode, Value};
+use hearth_mqtt::topic::Channel;
+use hearth_mqtt::{DeviceAddr, RequestError, Topics, Update};
+use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege};
+use hearth_security::fs::{read_cert, write_test_pki};
+use hearth_security::pki::TestPki;
+use hearth_sim::{BrandId, Control, DeviceKind, DeviceSpec};
+use hearth_wire::Body;
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use tokio::sync::mpsc;
+
+const T: Duration = Duration::from_secs(5);
+
+fn p(component: u16, capability: &str, member: u16) -> Path {
+    let cap = Catalog::standard()
+        .capability_named(capability)
+        .expect("capability");
+    Path::new(component, cap.id, member)
+}
+
+/// A faulty appliance first, a conforming one of the same kind second.
+fn pair(kind: DeviceKind, brand: BrandId, fault: &str) -> Vec<DeviceSpec> {
+    vec![one(kind, brand, Some(fault)), one(kind, brand, None)]
+}
+
+fn addrs(b: &Bench) -> (DeviceAddr, DeviceAddr) {
+    let d = b.runner.devices();
+    (d[0].addr().clone(), d[1].addr().clone())
+}
+
+async fn write_to(b: &Bench, addr: &DeviceAddr, path: Path, value: Value) -> StatusCode {
+    b.controller
+        .write(addr, vec![(path, value)])
+        .await
+        .expect("answered")[0]
+        .1
+}
+
+/// A plain MQTT client that hands out what it receives.
+async fn raw_client(b: &Bench) -> (AsyncClient, mpsc::UnboundedReceiver<Packet>) {
+    let mut options = MqttOptions::new(
+        format!("raw-{}", common::unique()),
+        b.url.host.clone(),
+        b.url.port,
+    );
+    options.set_max_packet_size(100 * 1024, 100 * 1024);
+    let (client, mut eventloop) = AsyncClient::new(options, 64);
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok(ev) = eventloop.poll().await {
+            if let Event::Incoming(p) = ev {
+                if tx.send(p).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (client, rx)
+}
+
+async fn next_packet(
+    rx: &mut mpsc::UnboundedReceiver<Packet>,
+    mut f: impl FnMut(&Packet) -> bool,
+) -> Packet {
+    tokio::time::timeout(T, async {
+        loop {
+            let p = rx.recv().await.expect("client running");
+            if f(&p) {
+                return p;
+            }
+        }
+    })
+    .await
+    .expect("packet in time")
+}
+
+fn req_topic(b: &Bench, addr: &DeviceAddr) -> String {
+    b.topics.full(&Topics::device_rel(addr, Channel::Req))
+}
+
+async fn wait_stats(b: &Bench, i: usize, ok: impl Fn(&hearth_mqtt::DeviceStats) -> bool) -> bool {
+    let deadline = Instant::now() + T;
+    while Instant::now() < deadline {
+        if ok(&b.runner.devices()[i].stats()) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accept_unsigned_serves_a_request_from_an_untrusted_signer() {
+    let b = bench(
+        pair(DeviceKind::Fan, BrandId::Kestrel, "accept-unsigned"),
+        60.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    // A controller certified under a root the devices do not trust.
+    let other = tempfile::tempdir().expect("dir");
+    let pki = TestPki::generate(
+        hearth_mqtt::identity::unix_now(),
+        &ring::rand::SystemRandom::new(),
+    )
+    .expect("pki");
+    write_test_pki(other.path(), &pki).expect("write");
+    let mut rogue = hearth_mqtt::Identity::controller(other.path()).expect("identity");
+    rogue
+        .trust
+        .add_root(read_cert(&b.dir.path().join("root.cert")).expect("root"))
+        .expect("trust");
+    let rogue = common::controller_as(&b.url, rogue, other.path(), &b.topics).await;
+    assert!(
+        rogue
+            .wait_for(T, |v| v.iter().filter(|d| d.description.is_some()).count()
+                >= 2)
+            .await
+    );
+    let on = p(0, "on-off", 1);
+    let results = rogue
+        .write(&faulty, vec![(on, Value::Bool(true))])
+        .await
+        .expect("the faulty fan answers");
+    assert_eq!(results[0].1, StatusCode::Success);
+    assert_eq!(b.runner.devices()[0].value(&on), Ok(Value::Bool(true)));
+    let refused = rogue
+        .request(
+            &good,
+            Body::Write(vec![(on, Value::Bool(true))]),
+            Duration::from_secs(1),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(RequestError::Timeout(_))),
+        "{refused:?}"
+    );
+    assert_eq!(b.runner.devices()[1].value(&on), Ok(Value::Bool(false)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignore_acl_serves_a_controller_outside_its_access_list() {
+    let b = bench(
+        pair(DeviceKind::Fan, BrandId::Lotus, "ignore-acl"),
+        60.0,
+        |c| {
+            // Only some other key may operate the fans.
+            let vendor = read_cert(&c.pki.join("vendor.cert")).expect("vendor cert");
+            c.acl = Some(
+                Acl::from_entries(vec![AclEntry {
+                    subject: AclSubject::Key(*vendor.subject_kid()),
+                    privilege: Privilege::Operate,
+                }])
+                .expect("acl"),
+            );
+        },
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    let on = p(0, "on-off", 1);
+    assert_eq!(
+        write_to(&b, &faulty, on, Value::Bool(true)).await,
+        StatusCode::Success
+    );
+    assert_eq!(
+        write_to(&b, &good, on, Value::Bool(true)).await,
+        StatusCode::Unauthorized
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignore_replay_serves_a_replayed_request_again() {
+    let b = bench(
+        pair(DeviceKind::Fan, BrandId::Aurora, "ignore-replay"),
+        60.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    let (raw, mut rx) = raw_client(&b).await;
+    for (i, addr) in [(0, &faulty), (1, &good)] {
+        let topic = req_topic(&b, addr);
+        raw.subscribe(topic.clone(), QoS::AtLeastOnce)
+            .await
+            .expect("subscribe");
+        next_packet(&mut rx, |p| matches!(p, Packet::SubAck(_))).await;
+        b.controller
+            .read(addr, vec![p(0, "on-off", 1)])
+            .await
+            .expect("read");
+        let Packet::Publish(captured) = next_packet(
+            &mut rx,
+            |p| matches!(p, Packet::Publish(x) if x.topic == topic),
+        )
+        .await
+        else {
+            unreachable!()
+        };
+        assert!(wait_stats(&b, i, |s| s.requests == 1).await);
+        raw.publish(topic, QoS::AtLeastOnce, false, captured.payload.to_vec())
+            .await
+            .expect("replay");
+        if i == 0 {
+            assert!(
+                wait_stats(&b, 0, |s| s.requests == 2).await,
+                "the replay was served"
+            );
+        } else {
+            assert!(
+                wait_stats(&b, 1, |s| s
+                    .rejected
+                    .keys()
+                    .any(|k| k.starts_with("HRT-SEC-09")))
+                .await,
+                "the replay was dropped"
+            );
+            assert_eq!(b.runner.devices()[1].stats().requests, 1);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counter_reuse_signs_again_from_zero_after_a_restart() {
+    let b = bench(
+        pair(DeviceKind::Fan, BrandId::Lotus, "counter-reuse"),
+        60.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    let mut updates = b.controller.updates();
+    b.runner.devices()[1].restart().await.expect("restart");
+    b.runner.devices()[0].restart().await.expect("restart");
+    let replayed = expect(&mut updates, T, |u| match u {
+        Update::Rejected {
+            topic, requirement, ..
+        } if topic.contains(&faulty.device_id) && requirement.starts_with("HRT-SEC-09") => {
+            Some(requirement.clone())
+        }
+        _ => None,
+    })
+    .await;
+    assert!(
+        replayed.is_some(),
+        "messages after the restart reuse counters"
+    );
+    let view = b.controller.device(&good).expect("known");
+    assert_eq!(view.online, Some(true), "the conforming fan came back");
+    assert!(b
+        .controller
+        .read(&good, vec![p(0, "on-off", 1)])
+        .await
+        .is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_aad_messages_fail_verification() {
+    let b = bench_nowait(
+        vec![one(DeviceKind::Fan, BrandId::Kestrel, Some("wrong-aad"))],
+        60.0,
+        |_| {},
+    )
+    .await;
+    let addr = b.addr();
+    // The receiver created before the start has seen everything.
+    let deadline = Instant::now() + T;
+    let mut requirement = None;
+    while requirement.is_none() && Instant::now() < deadline {
+        let next = b.early.lock().expect("lock").try_recv();
+        match next {
+            Ok(Update::Rejected {
+                topic,
+                requirement: r,
+                ..
+            }) if topic.contains(&addr.device_id) => requirement = Some(r),
+            Ok(_) => {}
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    assert_eq!(requirement.as_deref(), Some("HRT-SEC-034"));
+    assert!(b
+        .controller
+        .device(&addr)
+        .and_then(|v| v.description)
+        .is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_response_answers_after_the_two_seconds_allowed() {
+    let b = bench(
+        vec![one(DeviceKind::Fan, BrandId::Aurora, Some("slow-response"))],
+        60.0,
+        |_| {},
+    )
+    .await;
+    let started = Instant::now();
+    let v = b.read(p(0, "on-off", 1)).await;
+    assert_eq!(v, Value::Bool(false));
+    assert!(
+        started.elapsed() > Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stall_after_malformed_stops_answering() {
+    let b = bench(
+        pair(DeviceKind::Fan, BrandId::Kestrel, "stall-after-malformed"),
+        60.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    let (raw, _rx) = raw_client(&b).await;
+    for (i, addr) in [(0, &faulty), (1, &good)] {
+        raw.publish(
+            req_topic(&b, addr),
+            QoS::AtLeastOnce,
+            false,
+            b"\xd2\x84garbage".to_vec(),
+        )
+        .await
+        .expect("publish");
+        assert!(
+            wait_stats(&b, i, |s| !s.rejected.is_empty()).await,
+            "malformed input seen"
+        );
+    }
+    let read = Body::Read(vec![p(0, "on-off", 1)]);
+    let stalled = b
+        .controller
+        .request(&faulty, read.clone(), Duration::from_secs(1))
+        .await;
+    assert!(
+        matches!(stalled, Err(RequestError::Timeout(_))),
+        "{stalled:?}"
+    );
+    assert!(b
+        .controller
+        .request(&good, read, Duration::from_secs(3))
+        .await
+        .is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_missing_fields_is_rejected_by_the_controller() {
+    let b = bench(
+        pair(DeviceKind::Fan, BrandId::Lotus, "event-missing-fields"),
+        60.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    let mut updates = b.controller.updates();
+    let fault = Control::RaiseFault {
+        code: 0x0801,
+        component: None,
+    };
+    b.runner.devices()[0].control(&fault).await.expect("raise");
+    b.runner.devices()[1].control(&fault).await.expect("raise");
+    let mut bad = None;
+    let mut good_event = None;
+    expect(&mut updates, T, |u| {
+        match u {
+            Update::Rejected { topic, .. } if topic.contains(&faulty.device_id) => {
+                bad = Some(topic.clone())
+            }
+            Update::Event { addr, .. } if addr == &good => good_event = Some(()),
+            Update::Event { addr, .. } if addr == &faulty => panic!("accepted a bare event"),
+            _ => {}
+        }
+        (bad.is_some() && good_event.is_some()).then_some(())
+    })
+    .await
+    .expect("both seen");
+    assert!(bad.expect("rejected").ends_with("/event"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_will_leaves_a_dead_device_online() {
+    let b = bench(
+        pair(DeviceKind::Fan, BrandId::Aurora, "no-will"),
+        60.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    b.runner.devices()[0].kill().await;
+    b.runner.devices()[1].kill().await;
+    assert!(
+        b.controller
+            .wait_for(T, |v| v
+                .iter()
+                .any(|d| d.addr == good && d.online == Some(false)))
+            .await,
+        "the conforming fan's will says offline"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        b.controller.device(&faulty).and_then(|v| v.online),
+        Some(true)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn description_not_retained_is_not_discovered_later() {
+    let b = bench_nowait(
+        pair(
+            DeviceKind::Fan,
+            BrandId::Kestrel,
+            "description-not-retained",
+        ),
+        60.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    assert!(
+        b.controller
+            .wait_for(T, |v| {
+                [&faulty, &good]
+                    .iter()
+                    .all(|a| v.iter().any(|d| &d.addr == *a && d.online == Some(true)))
+            })
+            .await
+    );
+    let late = common::controller(&b.url, b.dir.path(), &b.topics).await;
+    assert!(
+        late.wait_for(T, |v| v
+            .iter()
+            .any(|d| d.addr == good && d.description.is_some()))
+            .await
+    );
+    assert!(
+        late.wait_for(T, |v| v
+            .iter()
+            .any(|d| d.addr == faulty && d.online == Some(true)))
+            .await
+    );
+    assert_eq!(late.device(&faulty).and_then(|v| v.description), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accept_out_of_range_applies_an_invalid_setpoint() {
+    let b = bench(
+        pair(
+            DeviceKind::AirConditioner,
+            BrandId::Aurora,
+            "accept-out-of-range",
+        ),
+        60.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    let sp = p(0, "temperature-control", 1);
+    assert_eq!(
+        write_to(&b, &faulty, sp, Value::Int(4000)).await,
+        StatusCode::Success
+    );
+    assert_eq!(
+        write_to(&b, &good, sp, Value::Int(4000)).await,
+        StatusCode::ConstraintError
+    );
+    let back = b.controller.read(&faulty, vec![sp]).await;
+    assert!(matches!(back, Err(RequestError::Invalid(_))), "{back:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_mandatory_capability_makes_an_invalid_description() {
+    let b = bench(
+        pair(
+            DeviceKind::Freezer,
+            BrandId::Aurora,
+            "missing-mandatory-capability",
+        ),
+        60.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    let problems = b
+        .controller
+        .device(&faulty)
+        .and_then(|v| v.description_problems);
+    assert!(
+        problems
+            .as_deref()
+            .is_some_and(|p| p.contains("HRT-MOD-02")),
+        "{problems:?}"
+    );
+    assert_eq!(
+        b.controller
+            .device(&good)
+            .and_then(|v| v.description_problems),
+        None
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn range_lie_refuses_part_of_its_declared_range() {
+    let b = bench(
+        pair(DeviceKind::AirConditioner, BrandId::Aurora, "range-lie"),
+        60.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    let sp = p(0, "temperature-control", 1);
+    assert_eq!(
+        write_to(&b, &faulty, sp, Value::Int(3000)).await,
+        StatusCode::ConstraintError
+    );
+    assert_eq!(
+        write_to(&b, &faulty, sp, Value::Int(2000)).await,
+        StatusCode::Success
+    );
+    assert_eq!(
+        write_to(&b, &good, sp, Value::Int(3000)).await,
+        StatusCode::Success
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undeclared_mode_is_refused_by_the_controller() {
+    let b = bench(
+        pair(DeviceKind::Fan, BrandId::Aurora, "undeclared-mode"),
+        60.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    let mode = p(0, "mode", 1);
+    let read = b.controller.read(&faulty, vec![mode]).await;
+    assert!(matches!(read, Err(RequestError::Invalid(_))), "{read:?}");
+    assert!(b.controller.read(&good, vec![mode]).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_status_code_answers_failure_instead_of_invalid_in_state() {
+    let b = bench(
+        pair(DeviceKind::Dishwasher, BrandId::Aurora, "wrong-status-code"),
+        60.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    let pause = p(0, "operational-state", 2);
+    let status = |addr: DeviceAddr| {
+        let c = &b.controller;
+        async move {
+            c.invoke(&addr, pause, Value::Null)
+                .await
+                .expect("answered")
+                .status
+        }
+    };
+    assert_eq!(status(faulty).await, StatusCode::Failure);
+    assert_eq!(status(good).await, StatusCode::InvalidInState);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_changes_reports_nothing() {
+    let b = bench(
+        pair(
+            DeviceKind::AirConditioner,
+            BrandId::Aurora,
+            "silent-changes",
+        ),
+        1500.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    let mut updates = b.controller.updates();
+    let on = p(0, "on-off", 1);
+    assert_eq!(
+        write_to(&b, &faulty, on, Value::Bool(true)).await,
+        StatusCode::Success
+    );
+    assert_eq!(
+        write_to(&b, &good, on, Value::Bool(true)).await,
+        StatusCode::Success
+    );
+    let mut from_faulty = 0;
+    let room = p(0, "temperature-measurement", 1);
+    let seen = expect(&mut updates, T, |u| match u {
+        Update::Report { addr, .. } if addr == &faulty => {
+            from_faulty += 1;
+            None
+        }
+        Update::Report { addr, values, .. } if addr == &good => {
+            values.iter().any(|(p, _)| *p == room).then_some(())
+        }
+        _ => None,
+    })
+    .await;
+    assert!(
+        seen.is_some(),
+        "the conforming unit reports its room temperature"
+    );
+    assert_eq!(from_faulty, 0);
+    // The faulty unit's room did change all the same.
+    let t = b.controller.read(&faulty, vec![room]).await.expect("read")[0]
+        .value
+        .clone();
+    assert_ne!(t, Some(Value::Int(2900)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_door_alarm_raises_the_alarm_without_its_event() {
+    let b = bench(
+        pair(DeviceKind::Refrigerator, BrandId::Aurora, "no-door-alarm"),
+        600.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    let mut updates = b.controller.updates();
+    for d in b.runner.devices() {
+        d.control(&Control::OpenDoor { component: 1 })
+            .await
+            .expect("open");
+    }
+    assert!(event(&mut updates, &good, p(1, "door", 1), T)
+        .await
+        .is_some());
+    let alarm = p(1, "door", 3);
+    let mut faulty_event = false;
+    let raised = expect(&mut updates, T, |u| match u {
+        Update::Event { addr, .. } if addr == &faulty => {
+            faulty_event = true;
+            None
+        }
+        Update::Report { addr, values, .. } if addr == &faulty => values
+            .iter()
+            .any(|(p, v)| *p == alarm && v == &Value::Bool(true))
+            .then_some(()),
+        _ => None,
+    })
+    .await;
+    let raised = raised.is_some()
+        || b.controller.read(&faulty, vec![alarm]).await.expect("read")[0].value
+            == Some(Value::Bool(true));
+    assert!(raised, "the alarm property is on");
+    assert!(!faulty_event);
+    assert!(event(
+        &mut updates,
+        &faulty,
+        p(1, "door", 1),
+        Duration::from_millis(300)
+    )
+    .await
+    .is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_with_door_open_starts_anyway() {
+    let b = bench(
+        pair(
+            DeviceKind::MicrowaveOven,
+            BrandId::Aurora,
+            "start-with-door-open",
+        ),
+        60.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    for d in b.runner.devices() {
+        d.control(&Control::OpenDoor { component: 0 })
+            .await
+            .expect("open");
+    }
+    let start = p(0, "operational-state", 1);
+    let invoke = |addr: DeviceAddr| {
+        let c = &b.controller;
+        async move {
+            c.invoke(&addr, start, Value::Null)
+                .await
+                .expect("answered")
+                .status
+        }
+    };
+    assert_eq!(invoke(faulty).await, StatusCode::Success);
+    assert_eq!(invoke(good).await, StatusCode::InvalidInState);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn energy_counter_reset_makes_the_counter_go_down() {
+    let b = bench(
+        vec![one(
+            DeviceKind::Fan,
+            BrandId::Aurora,
+            Some("energy-counter-reset"),
+        )],
+        1500.0,
+        |_| {},
+    )
+    .await;
+    let energy = p(0, "energy-measurement", 1);
+    assert_eq!(
+        b.write(p(0, "on-off", 1), Value::Bool(true)).await,
+        StatusCode::Success
+    );
+    assert_eq!(
+        b.write(p(0, "fan-control", 1), Value::Int(5)).await,
+        StatusCode::Success
+    );
+    let used = b.read_until(energy, T, |v| int(v) > 10).await;
+    assert!(int(&used) > 10);
+    assert_eq!(
+        b.write(p(0, "on-off", 1), Value::Bool(false)).await,
+        StatusCode::Success
+    );
+    let after = b.read_until(energy, T, |v| int(v) < int(&used)).await;
+    assert!(int(&after) < int(&used), "{after:?} < {used:?}");
+}
