@@ -47,6 +47,7 @@ pub static CASES: &[Case] = &[
     messages::WRITE_WRONG_TYPE,
     messages::WRITE_MISSING,
     messages::WRITE_VALID,
+    messages::WRITE_BOUNDS,
     messages::INVOKE_MISSING,
     messages::RESPONSE_TIME,
     robustness::GARBAGE,
