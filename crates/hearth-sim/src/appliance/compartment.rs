@@ -59,7 +59,7 @@ impl Compartment {
             open_for: Duration::ZERO,
             alarm: false,
             alarm_delay: if dlo > 0 {
-                (dlo as u64).max(60).min(3600)
+                (dlo as u64).clamp(60, 3600)
             } else {
                 120
             },

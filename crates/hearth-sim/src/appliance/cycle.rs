@@ -407,13 +407,12 @@ impl Machine {
             ))
         };
         Some(match (path.capability, path.member) {
-            (cap::ON_OFF, 1) => super::boolean(value).and_then(|on| {
+            (cap::ON_OFF, 1) => super::boolean(value).map(|on| {
                 if !on && busy {
                     // Switching off ends the cycle, as the power button does.
                     self.cycle.state = OpState::Idle;
                 }
                 self.on = on;
-                Ok(())
             }),
             (cap::MODE, 1) if busy => Err(StatusCode::InvalidInState),
             (cap::MODE, 1) => super::code(value).map(|m| self.mode = m),

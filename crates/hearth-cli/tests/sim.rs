@@ -1,0 +1,158 @@
+//! `hearth sim`: the fault profile list, and a fleet of every device type and brand that
+//! `hearth ctl discover` finds with valid descriptions.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::{broker, hearth, p, pki_init, stdout};
+
+#[test]
+fn list_faults_names_at_least_fifteen_profiles_with_requirements() {
+    let o = hearth(&["sim", "--list-faults", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let list = list.as_array().expect("an array");
+    assert!(list.len() >= 15, "{}", list.len());
+    let mut chapters = BTreeSet::new();
+    for profile in list {
+        let reqs = profile["requirements"].as_array().expect("requirements");
+        assert!(!reqs.is_empty(), "{profile}");
+        for r in reqs {
+            assert!(
+                r.as_str().is_some_and(|r| r.starts_with("HRT-")),
+                "{profile}"
+            );
+        }
+        chapters.insert(profile["chapter"].as_str().expect("chapter").to_owned());
+    }
+    assert_eq!(chapters.len(), 5, "{chapters:?}");
+
+    let o = hearth(&["sim", "--list-faults"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let text = stdout(&o);
+    for expected in [
+        "accept-out-of-range",
+        "HRT-MOD-044",
+        "no-will",
+        "HRT-MQTT-030",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+}
+
+#[test]
+fn bad_arguments_are_refused() {
+    let o = hearth(&["sim", "--pki", "nowhere"]);
+    assert_ne!(o.status.code(), Some(0));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    pki_init(tmp.path());
+    for args in [
+        vec!["--fault", "no-such-fault"],
+        vec!["--speed", "0"],
+        vec!["--fleet", "/no/such/fleet.toml"],
+    ] {
+        let mut all = vec![
+            "sim",
+            "--broker",
+            "mqtt://127.0.0.1:1",
+            "--pki",
+            p(tmp.path()),
+        ];
+        all.extend(args.iter().copied());
+        let o = hearth(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {o:?}");
+    }
+}
+
+/// A `hearth sim` child process, killed when dropped.
+struct SimProcess(Child);
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn ctl_discovers_the_whole_fleet_with_valid_descriptions() {
+    let (url, _broker) = broker();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    pki_init(tmp.path());
+    // The default fleet, under ids of this run so that tests sharing a broker stay apart.
+    let suffix = format!(
+        "-{:x}{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+    );
+    let fleet = hearth_sim::Fleet::standard().with_suffix(&suffix);
+    let fleet_file = tmp.path().join("fleet.toml");
+    std::fs::write(&fleet_file, fleet.to_toml()).expect("fleet file");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hearth"))
+        .args([
+            "sim",
+            "--broker",
+            &url,
+            "--pki",
+            p(tmp.path()),
+            "--fleet",
+            p(&fleet_file),
+            "--speed",
+            "30",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start hearth sim");
+    let out = child.stdout.take().expect("piped stdout");
+    let _sim = SimProcess(child);
+    let mut lines = BufReader::new(out).lines();
+    let first = lines.next().expect("a line").expect("text");
+    assert!(first.starts_with("serving 16 appliances"), "{first}");
+    let mut served = BTreeSet::new();
+    for _ in 0..fleet.devices.len() {
+        let line = lines.next().expect("a line").expect("text");
+        let id = line.split_whitespace().next().expect("an id").to_owned();
+        served.insert(id);
+    }
+    let wanted: BTreeSet<String> = fleet
+        .devices
+        .iter()
+        .map(|d| format!("{:04x}/{}", d.brand.brand().vendor_id, d.id))
+        .collect();
+    assert_eq!(served, wanted);
+
+    let o = hearth(&[
+        "ctl",
+        "--broker",
+        &url,
+        "--pki",
+        p(tmp.path()),
+        "discover",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let list = list.as_array().expect("an array");
+    let mut types = BTreeSet::new();
+    let mut vendors = BTreeSet::new();
+    for id in &wanted {
+        let entry = list
+            .iter()
+            .find(|e| e["id"] == id.as_str())
+            .unwrap_or_else(|| panic!("{id} discovered"));
+        assert_eq!(entry["description_valid"], true, "{entry}");
+        assert_eq!(entry["online"], true, "{entry}");
+        types.insert(entry["device_type"].as_str().expect("type").to_owned());
+        vendors.insert(entry["vendor_id"].as_u64().expect("vendor"));
+    }
+    assert_eq!(types.len(), 9, "{types:?}");
+    assert_eq!(vendors.len(), 3, "{vendors:?}");
+}
