@@ -124,8 +124,9 @@ impl std::fmt::Debug for SimDevice {
 /// Send what changed and what happened, once the device is connected.
 ///
 /// Until then changes and events stay with the appliance: the runtime sends a full report
-/// when it connects, and a command handed to it while it is still connecting would
-/// interrupt the connection attempt (see the crate's notes on the Device runtime).
+/// when it connects anyway, and a report or event handed to the runtime while it is still
+/// connecting interrupts the connection attempt after the broker has registered the will,
+/// which then fires with a counter above everything the next connection sends.
 async fn flush(sim: &Mutex<Sim>, handle: &Mutex<DeviceHandle>) {
     let handle = handle
         .lock()
