@@ -18,10 +18,10 @@ use hearth_security::alg::Algorithm;
 use hearth_security::cert::{Role, TrustStore};
 use hearth_security::fs::{write_chain, write_credential, write_test_pki};
 use hearth_security::pki::{issue, IssueRequest, TestPki};
-use hearth_sim::{Fleet, Runner, RunnerConfig};
+use hearth_sim::{Control, Fleet, Runner, RunnerConfig};
 use serde::Serialize;
 
-use crate::case::Restarter;
+use crate::case::{Operator, OperatorAction, Restarter};
 use crate::cases::CASES;
 use crate::ics::Ics;
 use crate::report::Report;
@@ -133,6 +133,38 @@ impl Restarter for SimRestarter {
     }
 }
 
+/// Acts on a simulated appliance from the outside world, through the simulator's control
+/// surface: doors open and close, faults are raised and cleared.
+struct SimOperator {
+    runner: Arc<Runner>,
+    index: usize,
+}
+
+impl Operator for SimOperator {
+    fn act(
+        &self,
+        action: OperatorAction,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move {
+            let device = self
+                .runner
+                .devices()
+                .get(self.index)
+                .ok_or("no such device")?;
+            let control = match action {
+                OperatorAction::OpenDoor { component } => Control::OpenDoor { component },
+                OperatorAction::CloseDoor { component } => Control::CloseDoor { component },
+                OperatorAction::RaiseFault { code } => Control::RaiseFault {
+                    code: code.unwrap_or(0x0001),
+                    component: None,
+                },
+                OperatorAction::ClearFault { code } => Control::ClearFault { code },
+            };
+            device.control(&control).await.map_err(|e| e.to_string())
+        })
+    }
+}
+
 /// The ICS a vendor would write for this appliance: every claim from its description, every
 /// actuation a simulated appliance can safely take, a power-loss restart the suite performs.
 pub fn render_ics(
@@ -192,7 +224,7 @@ ics_version = 1\nspec_version = 1\n\n[device]\nvendor = \"{:04x}\"\nid = \"{}\"\
         }
     }
     out.push_str(
-        "\n[actuation]\npower = true\nsetpoints = true\nmodes = true\nsettings = true\nstart_cycle = true\npause_resume = true\n\
+        "\n[actuation]\npower = true\nsetpoints = true\nmodes = true\nsettings = true\nstart_cycle = true\npause_resume = true\ndoor = true\npanel = true\nfaults = true\n\
 \n[restart]\nmethod = \"command\"\ncommand = [\"hearth-sim-power-cycle\"]\npower_loss = true\n",
     );
     out.push_str(&format!(
@@ -298,6 +330,10 @@ pub async fn run_demo(
             trust: trust.clone(),
             testers,
             restarter: Some(Box::new(SimRestarter {
+                runner: runner.clone(),
+                index,
+            })),
+            operator: Some(Box::new(SimOperator {
                 runner: runner.clone(),
                 index,
             })),

@@ -17,6 +17,8 @@ pub mod demo;
 pub mod html;
 pub mod ics;
 pub mod junit;
+pub mod mutants;
+pub mod output;
 pub mod probe;
 pub mod report;
 pub mod requirements;

@@ -18,7 +18,7 @@ use hearth_security::fs::{read_chain, read_key, FileCounterStore};
 use hearth_security::replay::{CounterStore, SendCounter};
 use hearth_wire::{Availability, Body, Message, Sender};
 
-use crate::case::{privilege_name, Case, Ctx, Restarter};
+use crate::case::{privilege_name, Case, Ctx, Operator, Restarter};
 use crate::ics::Ics;
 use crate::probe::{Probe, Tester};
 use crate::report::{
@@ -41,6 +41,8 @@ pub struct DeviceRun {
     pub testers: Vec<Tester>,
     /// How to restart the device, if possible.
     pub restarter: Option<Box<dyn Restarter>>,
+    /// Who opens doors and provokes faults, if the run has someone (or something) to.
+    pub operator: Option<Box<dyn Operator>>,
     /// Only test cases whose id starts with this (a partial run).
     pub only: Option<String>,
 }
@@ -140,6 +142,7 @@ pub async fn run_device(
         trust,
         testers,
         restarter,
+        operator,
         only,
     } = run;
     let params = ics.parameters.clone();
@@ -210,6 +213,7 @@ pub async fn run_device(
             params.clone(),
             description,
             restarter,
+            operator,
         ))
     }
     .await;

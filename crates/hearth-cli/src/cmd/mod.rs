@@ -7,7 +7,9 @@ pub(crate) mod broker;
 pub(crate) mod catalog;
 pub(crate) mod ctl;
 pub(crate) mod decode;
+pub(crate) mod demo;
 pub(crate) mod load;
+pub(crate) mod mutants;
 pub(crate) mod pki;
 mod render;
 pub(crate) mod report;
@@ -32,6 +34,10 @@ pub(crate) enum Command {
     Sim(sim::Args),
     /// Verify a lab-signed conformance report offline; show, render or sign a report.
     Report(report::Args),
+    /// The main job: the suite against a fleet of simulated appliances, with reports.
+    Demo(demo::Args),
+    /// The suite's self-check: every fault profile of the simulator must be caught.
+    Mutants(mutants::Args),
 }
 
 /// Dispatch a parsed subcommand.
@@ -45,5 +51,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Load(args) => load::run(args),
         Command::Sim(args) => sim::run(args),
         Command::Report(args) => report::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Mutants(args) => mutants::run(args),
     }
 }

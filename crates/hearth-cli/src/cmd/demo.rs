@@ -1,0 +1,65 @@
+//! `hearth demo`: the embedded broker, a fresh test PKI, the simulated fleet, the whole suite
+//! against every appliance, and the reports. The work is `hearth_conformance::demo`'s; this
+//! module shows progress and the fleet summary.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use hearth_conformance::demo::{run_demo, DemoConfig};
+use hearth_conformance::verdict::Verdict;
+
+use super::broker::runtime;
+
+/// Arguments of `hearth demo`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Where to write the reports (one folder per device, `summary.json`, `junit.xml`).
+    #[arg(long, default_value = "hearth-demo-report")]
+    out: PathBuf,
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = 60.0)]
+    speed: f64,
+    /// Override a parameter for every device, `name=value` (repeatable).
+    #[arg(long = "param", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+}
+
+/// `name=value`.
+pub(crate) fn parse_param(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .ok_or_else(|| format!("`{s}` is not name=value"))
+}
+
+/// Run `hearth demo`.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let mut config = DemoConfig::new(&args.out);
+        config.speed = args.speed;
+        config.params = args.params;
+        let total = config.fleet.devices.len() * hearth_conformance::cases::CASES.len();
+        eprintln!("hearth demo: {} simulated appliances, {} test cases each, reports in {}", config.fleet.devices.len(), hearth_conformance::cases::CASES.len(), args.out.display());
+        let done = Arc::new(AtomicUsize::new(0));
+        let failed = Arc::new(AtomicUsize::new(0));
+        let (d, f) = (done.clone(), failed.clone());
+        let reports = run_demo(&config, move |device, case, verdict| {
+            let n = d.fetch_add(1, Ordering::Relaxed) + 1;
+            if matches!(verdict, Verdict::Fail | Verdict::Error | Verdict::Inconclusive) {
+                f.fetch_add(1, Ordering::Relaxed);
+                eprintln!("\r  {verdict:<14} {device} {case}");
+            }
+            eprint!("\r  [{n:>4}/{total}] {device:<24} {case:<12}");
+            let _ = std::io::stderr().flush();
+        })
+        .await?;
+        eprintln!();
+        println!("{}", hearth_conformance::summary::render_fleet(&reports));
+        println!("reports: {}  (summary.json, junit.xml, one folder per device with report.json, junit.xml, report.html, report.cose)", args.out.display());
+        let all_pass = reports.iter().all(|r| r.summary.verdict == Verdict::Pass);
+        Ok(if all_pass && failed.load(Ordering::Relaxed) == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    })
+}
