@@ -958,6 +958,79 @@ pub(crate) mod tests {
         }
     }
 
+    fn faulty(kind: DeviceKind, brand: BrandId, name: &str) -> Sim {
+        let deviation = crate::faults::profile(name).expect("profile").deviation();
+        Sim::new(kind, brand, "faulty-1", deviation.app, 1_750_000_000)
+    }
+
+    #[test]
+    fn application_deviations_without_a_broker() {
+        let start = Path::new(0, cap::OPERATIONAL_STATE, 1);
+        let pause = Path::new(0, cap::OPERATIONAL_STATE, 2);
+        let mut s = faulty(DeviceKind::Dishwasher, BrandId::Aurora, "wrong-status-code");
+        assert_eq!(s.invoke(&pause, &Value::Null), Err(StatusCode::Failure));
+
+        let mut s = faulty(
+            DeviceKind::MicrowaveOven,
+            BrandId::Aurora,
+            "start-with-door-open",
+        );
+        s.control(&Control::OpenDoor { component: 0 })
+            .expect("open");
+        assert_eq!(s.invoke(&start, &Value::Null), Ok(None));
+
+        let sp = Path::new(0, cap::TEMPERATURE_CONTROL, 1);
+        let mut s = faulty(DeviceKind::AirConditioner, BrandId::Aurora, "range-lie");
+        assert_eq!(
+            s.write(&sp, &Value::Int(3200)),
+            Err(StatusCode::ConstraintError)
+        );
+        assert_eq!(s.write(&sp, &Value::Int(1600)), Ok(()));
+
+        let s = faulty(DeviceKind::Fan, BrandId::Lotus, "undeclared-mode");
+        assert_eq!(s.read(&Path::new(0, cap::MODE, 1)), Ok(Value::Int(0x80FF)));
+
+        let s = faulty(
+            DeviceKind::Fan,
+            BrandId::Lotus,
+            "missing-mandatory-capability",
+        );
+        assert!(check_description(Catalog::standard(), s.description()).is_err());
+        assert!(!s.base().has(0, cap::FAULTS));
+
+        let mut s = faulty(DeviceKind::Fan, BrandId::Lotus, "event-missing-fields");
+        s.control(&Control::RaiseFault {
+            code: 0x0801,
+            component: None,
+        })
+        .expect("raise");
+        let (path, fields) = s.take_events().remove(0);
+        assert!(check_event(Catalog::standard(), s.description(), &path, &fields).is_err());
+
+        let mut s = faulty(
+            DeviceKind::AirConditioner,
+            BrandId::Aurora,
+            "silent-changes",
+        );
+        s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
+            .expect("on");
+        s.tick(Duration::from_secs(600));
+        assert!(s.changes().is_empty());
+
+        let mut s = faulty(DeviceKind::Freezer, BrandId::Aurora, "no-door-alarm");
+        s.control(&Control::OpenDoor { component: 1 })
+            .expect("open");
+        s.tick(Duration::from_secs(3600));
+        assert_eq!(s.read(&Path::new(1, cap::DOOR, 3)), Ok(Value::Bool(true)));
+        assert!(s.take_events().is_empty());
+
+        let mut s = faulty(DeviceKind::Fan, BrandId::Aurora, "energy-counter-reset");
+        let energy = Path::new(0, cap::ENERGY, 1);
+        assert!(s.read(&energy).expect("energy").as_int() > Some(0));
+        s.tick(Duration::from_secs(1));
+        assert_eq!(s.read(&energy), Ok(Value::Int(0)));
+    }
+
     #[test]
     fn changes_are_reported_once() {
         let mut s = sim(DeviceKind::AirConditioner, BrandId::Aurora);
