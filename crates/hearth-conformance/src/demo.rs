@@ -351,7 +351,11 @@ pub async fn run_demo(
     for (folder, handle) in handles {
         let report = handle.await.map_err(|e| DemoError::Setup(e.to_string()))?;
         let dir = config.out.join(&folder);
-        std::fs::write(dir.join("report.json"), report.to_json_bytes()).map_err(io)?;
+        let lab = crate::output::LabSigner {
+            key: &pki.lab.key,
+            chain: std::slice::from_ref(&pki.lab.cert),
+        };
+        crate::output::write_reports(&dir, &report, Some(&lab)).map_err(io)?;
         reports.push((folder, report));
     }
     runner.shutdown().await;
@@ -384,6 +388,12 @@ pub async fn run_demo(
     let mut json = serde_json::to_vec_pretty(&summary).map_err(io)?;
     json.push(b'\n');
     std::fs::write(config.out.join("summary.json"), json).map_err(io)?;
+    let all: Vec<Report> = reports.iter().map(|(_, r)| r.clone()).collect();
+    std::fs::write(
+        config.out.join("junit.xml"),
+        crate::junit::render_fleet(&all),
+    )
+    .map_err(io)?;
     let _ = broker.addr();
     Ok(reports.into_iter().map(|(_, r)| r).collect())
 }
