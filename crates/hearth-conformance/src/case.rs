@@ -68,6 +68,8 @@ pub struct Ctx {
     pub catalog: &'static Catalog,
     /// How to restart the device, if the run can.
     pub restarter: Option<Box<dyn Restarter>>,
+    /// Who acts on the appliance from the outside world (doors, faults), if the run has one.
+    pub operator: Option<Box<dyn Operator>>,
     pub(crate) steps: Vec<Step>,
     pub(crate) advisories: Vec<Advisory>,
 }
@@ -80,6 +82,7 @@ impl Ctx {
         params: Parameters,
         description: Description,
         restarter: Option<Box<dyn Restarter>>,
+        operator: Option<Box<dyn Operator>>,
     ) -> Self {
         Self {
             probe,
@@ -88,6 +91,7 @@ impl Ctx {
             description,
             catalog: Catalog::standard(),
             restarter,
+            operator,
             steps: Vec::new(),
             advisories: Vec::new(),
         }
@@ -222,4 +226,67 @@ pub fn privilege_name(p: Privilege) -> &'static str {
         Privilege::Operate => "operate",
         Privilege::Manage => "manage",
     }
+}
+
+/// Something an operator does to the appliance from the outside world, as a person in the
+/// lab would (`spec/06-conformance.md` §3.5, §3.6): never a protocol request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorAction {
+    /// Open the door or lid of `component` (0 for the appliance's only door).
+    OpenDoor {
+        /// The component whose door opens.
+        component: u16,
+    },
+    /// Close the door or lid of `component`.
+    CloseDoor {
+        /// The component whose door closes.
+        component: u16,
+    },
+    /// Provoke a fault that the appliance reports: the standard fault `code` where the
+    /// operator can choose (a suggestion; any fault the appliance reports will do).
+    RaiseFault {
+        /// The standard fault code suggested, if any.
+        code: Option<u16>,
+    },
+    /// Remove the cause of the fault `code`, so that the appliance clears it.
+    ClearFault {
+        /// The standard fault code to clear.
+        code: u16,
+    },
+}
+
+impl std::fmt::Display for OperatorAction {
+    /// The instruction as an operator at the terminal reads it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::OpenDoor { component } => {
+                write!(f, "open the door or lid of component {component}")
+            }
+            Self::CloseDoor { component } => {
+                write!(f, "close the door or lid of component {component}")
+            }
+            Self::RaiseFault { code: Some(code) } => write!(
+                f,
+                "provoke a fault the appliance reports (fault code 0x{code:04x} if possible)"
+            ),
+            Self::RaiseFault { code: None } => f.write_str("provoke a fault the appliance reports"),
+            Self::ClearFault { code } => {
+                write!(
+                    f,
+                    "remove the cause of fault 0x{code:04x} so that it clears"
+                )
+            }
+        }
+    }
+}
+
+/// Who performs an [`OperatorAction`], where the ICS allows it (`door`, `faults`): a person
+/// prompted at the terminal, or the simulator's control surface.
+pub trait Operator: Send + Sync {
+    /// Perform `action`; return once it is done (or why it could not be), not when the
+    /// appliance has reported it.
+    fn act(
+        &self,
+        action: OperatorAction,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
 }

@@ -111,6 +111,8 @@ pub struct Actuation {
     pub door: bool,
     /// Ask an operator to change a setting at the appliance's panel.
     pub panel: bool,
+    /// Ask an operator to provoke a fault the appliance reports, and clear it.
+    pub faults: bool,
     /// Invoke actions of `firmware-update`.
     pub firmware_update: bool,
     /// Invoke actions of vendor capabilities.
