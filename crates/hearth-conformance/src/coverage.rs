@@ -124,14 +124,21 @@ impl Registry {
         Self::default()
     }
 
-    /// The suite's registry: its test cases (none are registered yet) and the committed
-    /// untestable list.
+    /// The suite's registry: every test case of the catalog ([`crate::cases::CASES`]) and
+    /// the committed untestable list.
     ///
     /// # Errors
     ///
     /// When `conformance/untestable.toml` does not parse.
     pub fn standard() -> Result<Self, CoverageError> {
         let mut registry = Self::new();
+        for case in crate::cases::CASES {
+            registry.add_test_case(TestCase {
+                id: case.id.to_owned(),
+                title: case.title.to_owned(),
+                requirements: case.requirements.iter().map(|r| (*r).to_owned()).collect(),
+            });
+        }
         registry.load_untestable(UNTESTABLE_TOML)?;
         Ok(registry)
     }

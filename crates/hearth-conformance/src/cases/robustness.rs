@@ -102,7 +102,7 @@ case_fn!(garbage, |ctx| {
 pub(crate) const OVERSIZED: Case = Case {
     id: "TC-ROB-1.2",
     title: "An oversized message is dropped and the device keeps answering",
-    requirements: &["HRT-MSG-030", "HRT-SEC-134", "HRT-SEC-136"],
+    requirements: &["HRT-MSG-030", "HRT-SEC-136"],
     steps: &[
         "Publish 70 000 bytes on the request topic.",
         "Watch the silence window: no answer.",
