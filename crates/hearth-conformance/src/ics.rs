@@ -585,7 +585,7 @@ impl Ics {
                     "is needed with method = \"command\" (HRT-CONF-009)",
                 );
             }
-            (RestartMethod::Command, Some(argv)) if argv.first().map_or(true, |p| p.is_empty()) => {
+            (RestartMethod::Command, Some(argv)) if argv.first().is_none_or(|p| p.is_empty()) => {
                 problem(
                     "restart.command",
                     "must name a program as its first element (HRT-CONF-009)",

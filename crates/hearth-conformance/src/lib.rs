@@ -17,6 +17,7 @@ pub mod demo;
 pub mod html;
 pub mod ics;
 pub mod junit;
+pub mod lab;
 pub mod mutants;
 pub mod output;
 pub mod probe;

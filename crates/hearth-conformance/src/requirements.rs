@@ -621,9 +621,9 @@ fn mask_code_spans(lines: &[(usize, &str)]) -> Vec<String> {
                     Some(len) if len == run => open = None,
                     Some(_) => {}
                 }
-                masked.extend(std::iter::repeat(' ').take(run));
+                masked.extend(std::iter::repeat_n(' ', run));
             } else if open.is_some() {
-                masked.extend(std::iter::repeat(' ').take(c.len_utf8()));
+                masked.extend(std::iter::repeat_n(' ', c.len_utf8()));
             } else {
                 masked.push(c);
             }

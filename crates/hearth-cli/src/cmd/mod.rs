@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 pub(crate) mod broker;
 pub(crate) mod catalog;
+pub(crate) mod coverage;
 pub(crate) mod ctl;
 pub(crate) mod decode;
 pub(crate) mod demo;
@@ -14,6 +15,7 @@ pub(crate) mod pki;
 mod render;
 pub(crate) mod report;
 pub(crate) mod sim;
+pub(crate) mod test;
 
 /// All subcommands of `hearth`.
 #[derive(Debug, clap::Subcommand)]
@@ -38,6 +40,10 @@ pub(crate) enum Command {
     Demo(demo::Args),
     /// The suite's self-check: every fault profile of the simulator must be caught.
     Mutants(mutants::Args),
+    /// Certify one real device on any broker against its ICS.
+    Test(test::Args),
+    /// The traceability matrix: every requirement and the test cases that check it.
+    Coverage(coverage::Args),
 }
 
 /// Dispatch a parsed subcommand.
@@ -53,5 +59,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Mutants(args) => mutants::run(args),
+        Command::Test(args) => test::run(args),
+        Command::Coverage(args) => coverage::run(args),
     }
 }

@@ -1,0 +1,98 @@
+//! `hearth test`: certify one real device on any broker against its ICS. The suite is
+//! `hearth_conformance`'s; this module parses flags, shows progress and the summary, and maps
+//! the run verdict to the exit status (`spec/06-conformance.md` §6.2).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use hearth_conformance::lab::{run_test, TestConfig};
+use hearth_conformance::verdict::Verdict;
+use hearth_mqtt::BrokerUrl;
+
+use super::broker::runtime;
+use super::demo::parse_param;
+
+/// Arguments of `hearth test`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The broker the device is on (overrides the ICS's `broker` parameter).
+    #[arg(long)]
+    broker: Option<BrokerUrl>,
+    /// A PKI folder: `root.cert` is trusted; `lab.key` with `lab.cert` signs the report.
+    #[arg(long)]
+    pki: PathBuf,
+    /// The device, `vvvv/device` (checked against the ICS).
+    #[arg(long)]
+    device: Option<String>,
+    /// The implementation conformance statement (TOML).
+    #[arg(long)]
+    ics: PathBuf,
+    /// Where to write report.json, junit.xml, report.html and report.cose.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Only the test cases whose id starts with this (a partial run, not signed).
+    #[arg(long)]
+    only: Option<String>,
+    /// Override a parameter, `name=value` (repeatable).
+    #[arg(long = "param", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// Only check the ICS, without a device.
+    #[arg(long)]
+    check_ics: bool,
+}
+
+/// Run `hearth test`.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.check_ics {
+        let text = std::fs::read_to_string(&args.ics)?;
+        return Ok(match hearth_conformance::ics::Ics::parse(&text) {
+            Ok(_) => {
+                println!("{}: valid", args.ics.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{}: {e}", args.ics.display());
+                ExitCode::from(4)
+            }
+        });
+    }
+    let config = TestConfig {
+        ics: args.ics,
+        broker: args.broker,
+        pki: args.pki,
+        device: args.device,
+        out: args.out.clone(),
+        only: args.only,
+        params: args.params,
+    };
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let report = match run_test(&config, |device, case, verdict| {
+            eprint!("\r  {device} {case:<12} {verdict:<14}");
+            if verdict != Verdict::Pass && verdict != Verdict::NotApplicable {
+                eprintln!();
+            }
+            let _ = std::io::stderr().flush();
+        })
+        .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("cannot start: {e}");
+                return Ok(ExitCode::from(4));
+            }
+        };
+        eprintln!();
+        println!("{}", hearth_conformance::summary::render(&report));
+        if let Some(out) = &args.out {
+            println!("reports: {}", out.display());
+        }
+        Ok(ExitCode::from(match report.summary.verdict {
+            Verdict::Pass | Verdict::NotApplicable => 0,
+            Verdict::Fail => 1,
+            Verdict::Inconclusive => 2,
+            Verdict::Error => 3,
+        }))
+    })
+}

@@ -1,0 +1,205 @@
+//! Testing a real device (`hearth test`): the ICS from a file, restarts by the command the
+//! ICS names (run without a shell, HRT-CONF-009), an operator at the terminal for doors and
+//! faults, and the reports.
+
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::time::Duration;
+
+use hearth_mqtt::BrokerUrl;
+use hearth_security::cert::TrustStore;
+use hearth_security::fs::{read_cert, read_chain, read_key};
+
+use crate::case::{Operator, OperatorAction, Restarter};
+use crate::ics::{Ics, RestartMethod};
+use crate::output::{write_reports, LabSigner};
+use crate::report::Report;
+use crate::runner::{load_testers, run_device, DeviceRun};
+use crate::verdict::Verdict;
+
+/// Runs the ICS's restart command.
+struct CommandRestarter {
+    command: Vec<String>,
+    timeout: Duration,
+}
+
+impl Restarter for CommandRestarter {
+    fn restart(
+        &self,
+        _power_loss: bool,
+    ) -> Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move {
+            let (program, args) = self
+                .command
+                .split_first()
+                .ok_or("the restart command is empty")?;
+            let mut child = tokio::process::Command::new(program)
+                .args(args)
+                .kill_on_drop(true)
+                .spawn()
+                .map_err(|e| format!("{program}: {e}"))?;
+            match tokio::time::timeout(self.timeout, child.wait()).await {
+                Ok(Ok(status)) if status.success() => Ok(()),
+                Ok(Ok(status)) => Err(format!("{program} exited with {status}")),
+                Ok(Err(e)) => Err(format!("{program}: {e}")),
+                Err(_) => Err(format!(
+                    "{program} did not finish within {:?}",
+                    self.timeout
+                )),
+            }
+        })
+    }
+}
+
+/// Asks the person at the terminal and waits for Enter.
+struct TerminalOperator {
+    timeout: Duration,
+}
+
+fn instruction(action: &OperatorAction) -> String {
+    match action {
+        OperatorAction::OpenDoor { component } => {
+            format!("Open the door of component {component} and leave it open")
+        }
+        OperatorAction::CloseDoor { component } => {
+            format!("Close the door of component {component}")
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+impl Operator for TerminalOperator {
+    fn act(
+        &self,
+        action: OperatorAction,
+    ) -> Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move {
+            eprintln!("\n>>> {}, then press Enter.", instruction(&action));
+            let read = tokio::task::spawn_blocking(|| {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line).map(|_| ())
+            });
+            match tokio::time::timeout(self.timeout, read).await {
+                Ok(Ok(Ok(()))) => Ok(()),
+                Ok(_) => Err("the terminal could not be read".into()),
+                Err(_) => Err(format!(
+                    "no answer from the operator within {:?}",
+                    self.timeout
+                )),
+            }
+        })
+    }
+}
+
+/// What `hearth test` needs.
+#[derive(Debug, Clone)]
+pub struct TestConfig {
+    /// The ICS file; controller paths in it are relative to its folder.
+    pub ics: PathBuf,
+    /// The broker (overrides the ICS's `broker` parameter).
+    pub broker: Option<BrokerUrl>,
+    /// A PKI folder: `root.cert` is trusted; `lab.key` + `lab.cert` (or `lab.chain`), when
+    /// present, sign the report.
+    pub pki: PathBuf,
+    /// `vvvv/device` the operator expects; must match the ICS.
+    pub device: Option<String>,
+    /// Where to write the reports.
+    pub out: Option<PathBuf>,
+    /// Only test cases whose id starts with this.
+    pub only: Option<String>,
+    /// Parameter overrides (`name=value`).
+    pub params: Vec<(String, String)>,
+}
+
+/// Why a run could not start (exit status 4, HRT-CONF-002).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartError(pub String);
+
+/// Run the suite against one real device; the report, written to `out` if given.
+pub async fn run_test(
+    config: &TestConfig,
+    progress: impl FnMut(&str, &str, Verdict),
+) -> Result<Report, StartError> {
+    let text = std::fs::read_to_string(&config.ics)
+        .map_err(|e| StartError(format!("{}: {e}", config.ics.display())))?;
+    let mut ics =
+        Ics::parse(&text).map_err(|e| StartError(format!("{}: {e}", config.ics.display())))?;
+    if let Some(url) = &config.broker {
+        ics.parameters
+            .set("broker", &url.to_string())
+            .map_err(|e| StartError(format!("--broker: {e}")))?;
+    }
+    for (k, v) in &config.params {
+        ics.parameters
+            .set(k, v)
+            .map_err(|e| StartError(format!("--param {k}: {e}")))?;
+    }
+    let addr = format!("{}/{}", ics.device.vendor, ics.device.id);
+    if let Some(d) = &config.device {
+        if *d != addr && *d != ics.device.id {
+            return Err(StartError(format!(
+                "--device {d} is not the device of the ICS ({addr})"
+            )));
+        }
+    }
+    let broker: BrokerUrl = ics
+        .parameters
+        .broker
+        .parse()
+        .map_err(|e| StartError(format!("broker: {e} (give --broker or set it in the ICS)")))?;
+    let mut trust = TrustStore::new();
+    let root_path = ics
+        .parameters
+        .trust
+        .clone()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| config.pki.join("root.cert"));
+    trust
+        .add_root(read_cert(&root_path).map_err(|e| StartError(e.to_string()))?)
+        .map_err(|e| StartError(e.to_string()))?;
+    let base = config
+        .ics
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let testers = load_testers(&ics, &base).map_err(|e| StartError(e.to_string()))?;
+    let restarter: Option<Box<dyn Restarter>> = match (ics.restart.method, &ics.restart.command) {
+        (RestartMethod::Command, Some(command)) => Some(Box::new(CommandRestarter {
+            command: command.clone(),
+            timeout: ics.parameters.restart_timeout,
+        })),
+        _ => None,
+    };
+    let operator: Option<Box<dyn Operator>> = Some(Box::new(TerminalOperator {
+        timeout: ics.parameters.operator_timeout,
+    }));
+    let run = DeviceRun {
+        ics_text: text,
+        ics,
+        broker,
+        trust,
+        testers,
+        restarter,
+        operator,
+        only: config.only.clone(),
+    };
+    let report = run_device(run, crate::cases::CASES, progress).await;
+    if let Some(out) = &config.out {
+        let key = read_key(&config.pki.join("lab.key")).ok();
+        let chain = read_chain(&config.pki.join("lab.chain"))
+            .or_else(|_| read_chain(&config.pki.join("lab.cert")))
+            .ok();
+        let signer = key
+            .as_ref()
+            .zip(chain.as_deref())
+            .map(|(k, c)| LabSigner { key: k, chain: c });
+        // A partial run or loosened parameters cannot be signed (spec §10.5); the other files
+        // are written regardless.
+        let signable = !report.partial && report.spec_parameters;
+        write_reports(out, &report, signer.as_ref().filter(|_| signable))
+            .map_err(|e| StartError(e.to_string()))?;
+    }
+    Ok(report)
+}
