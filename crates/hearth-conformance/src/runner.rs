@@ -176,10 +176,16 @@ pub async fn run_device(
         // Wait for the description on its topic, whether it opens or not: one that does not
         // open (a wrong signature, an untrusted chain) is a finding of TC-SEC-1.1, not a
         // reason to stop; the rest of the run uses what it claims.
-        let desc = probe
-            .wait_for(deadline, |s| s.channel == hearth_mqtt::topic::Channel::Desc)
-            .await
-            .ok_or_else(|| format!("no description from {addr} within {deadline:?}"))?;
+        let Some(desc) = probe.wait_for(deadline, |s| s.channel == hearth_mqtt::topic::Channel::Desc).await else {
+            // A device that is there (its status arrived) but whose description a new
+            // subscriber never gets does not retain it (HRT-MQTT-015).
+            let online = probe.seen().iter().any(|s| s.channel == hearth_mqtt::topic::Channel::Status);
+            return Err(if online {
+                format!("{addr} is online but no retained description reached a new subscriber within {deadline:?} (HRT-MQTT-015)")
+            } else {
+                format!("no description from {addr} within {deadline:?}")
+            });
+        };
         let description = match desc.message {
             Ok(Message {
                 body: Body::Description(d),
@@ -225,10 +231,17 @@ pub async fn run_device(
                 if only.as_deref().is_some_and(|o| !case.id.starts_with(o)) {
                     continue;
                 }
-                progress(&device_label, case.id, Verdict::Error);
+                let outcome = if why.contains("(HRT-MQTT-015)")
+                    && case.requirements.contains(&"HRT-MQTT-015")
+                {
+                    Outcome::fail("HRT-MQTT-015", why.clone())
+                } else {
+                    Outcome::error(format!("the run could not start: {why}"))
+                };
+                progress(&device_label, case.id, outcome.verdict);
                 results.push(result_of(
                     case,
-                    Outcome::error(format!("the run could not start: {why}")),
+                    outcome,
                     rfc3339(now_ms()),
                     0,
                     Vec::new(),
