@@ -889,6 +889,34 @@ pub(crate) mod tests {
         }
     }
 
+    /// Every appliance switched on and, for cycle appliances, through a whole programme:
+    /// every value on the way fits the description.
+    #[test]
+    fn values_stay_valid_while_operating() {
+        for kind in DeviceKind::ALL {
+            for brand in [BrandId::Aurora, BrandId::Kestrel, BrandId::Lotus] {
+                let mut s = sim(kind, brand);
+                if s.base().has(0, cap::ON_OFF) {
+                    s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
+                        .expect("on");
+                }
+                if s.base().has(0, cap::OPERATIONAL_STATE) {
+                    s.invoke(&Path::new(0, cap::OPERATIONAL_STATE, 1), &Value::Null)
+                        .unwrap_or_else(|e| panic!("{kind:?} {brand:?}: {e}"));
+                }
+                let _ = s.control(&Control::OpenDoor { component: 1 });
+                run(&mut s, Duration::from_secs(45), 320);
+                if s.base().has(0, cap::OPERATIONAL_STATE) {
+                    assert_eq!(
+                        s.read(&Path::new(0, cap::OPERATIONAL_STATE, 1)),
+                        Ok(Value::Int(5)),
+                        "{kind:?} {brand:?} completed"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn brands_differ() {
         for kind in DeviceKind::ALL {
