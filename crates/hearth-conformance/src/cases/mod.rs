@@ -6,6 +6,7 @@
 
 use crate::case::Case;
 
+mod behaviour;
 mod messages;
 mod model;
 mod mqtt;
@@ -35,6 +36,12 @@ pub(crate) use case_fn;
 
 /// Every test case, in identifier order.
 pub static CASES: &[Case] = &[
+    behaviour::REFUSED_TRANSITIONS,
+    behaviour::CYCLE_RUNS,
+    behaviour::NO_START_WITH_DOOR_OPEN,
+    behaviour::DOOR_ALARM,
+    behaviour::FAULT_EVENTS,
+    behaviour::COUNTERS_GROW,
     model::ICS_MATCHES,
     model::DESCRIPTION_VALID,
     model::DEVICE_INFO,

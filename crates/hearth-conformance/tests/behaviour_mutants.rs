@@ -1,0 +1,131 @@
+//! The behaviour fault profiles of the simulator are caught by the `BEH` test cases
+//! (HRT-CONF-111): for each, a small fleet of the appliances the profile applies to runs the
+//! whole suite, and some behaviour test case fails naming a requirement the profile declares.
+
+use hearth_conformance::demo::{run_demo, DemoConfig};
+use hearth_conformance::report::Report;
+use hearth_conformance::verdict::Verdict;
+use hearth_sim::{BrandId, DeviceKind, DeviceSpec, Fleet};
+
+/// A fleet of the given appliances, with ids unique to the profile.
+fn fleet(profile: &str, kinds: &[(DeviceKind, BrandId)]) -> Fleet {
+    Fleet {
+        devices: kinds
+            .iter()
+            .map(|(kind, brand)| DeviceSpec {
+                kind: *kind,
+                brand: *brand,
+                id: format!("{}-{}-{profile}", kind.code(), brand.brand().key),
+                fault: None,
+            })
+            .collect(),
+    }
+}
+
+/// Run the suite against `kinds` under `profile` and return the reports.
+async fn run(profile: &str, kinds: &[(DeviceKind, BrandId)]) -> Vec<Report> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = DemoConfig {
+        fleet: fleet(profile, kinds),
+        fault: Some(profile.to_owned()),
+        // The door alarm is awaited for at most cycle_timeout: keep a missing one short.
+        params: vec![("cycle_timeout".into(), "8s".into())],
+        ..DemoConfig::new(dir.path())
+    };
+    run_demo(&config, |_, _, _| {}).await.expect("demo runs")
+}
+
+/// Some `BEH` test case fails naming one of the profile's requirements.
+fn assert_caught(profile: &str, reports: &[Report]) {
+    let declared = hearth_sim::profile(profile)
+        .expect("profile exists")
+        .requirements;
+    let mut seen = Vec::new();
+    for r in reports {
+        for t in &r.tests {
+            if t.id.starts_with("TC-BEH-") {
+                seen.push(format!(
+                    "{} {} {} {:?}: {}",
+                    r.device.device_id, t.id, t.verdict, t.failed_requirements, t.reason
+                ));
+            }
+            if t.id.starts_with("TC-BEH-")
+                && t.verdict == Verdict::Fail
+                && t.failed_requirements
+                    .iter()
+                    .any(|q| declared.contains(&q.as_str()))
+            {
+                return;
+            }
+        }
+    }
+    panic!(
+        "no behaviour test case failed naming one of {declared:?} under `{profile}`:\n{}",
+        seen.join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_status_code_is_caught() {
+    let reports = run(
+        "wrong-status-code",
+        &[
+            (DeviceKind::WashingMachine, BrandId::Aurora),
+            (DeviceKind::RiceCooker, BrandId::Kestrel),
+        ],
+    )
+    .await;
+    assert_caught("wrong-status-code", &reports);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_door_alarm_is_caught() {
+    let reports = run(
+        "no-door-alarm",
+        &[
+            (DeviceKind::Refrigerator, BrandId::Aurora),
+            (DeviceKind::Freezer, BrandId::Kestrel),
+        ],
+    )
+    .await;
+    assert_caught("no-door-alarm", &reports);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_with_door_open_is_caught() {
+    let reports = run(
+        "start-with-door-open",
+        &[
+            (DeviceKind::MicrowaveOven, BrandId::Aurora),
+            (DeviceKind::Dishwasher, BrandId::Aurora),
+        ],
+    )
+    .await;
+    assert_caught("start-with-door-open", &reports);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn energy_counter_reset_is_caught() {
+    let reports = run(
+        "energy-counter-reset",
+        &[
+            (DeviceKind::Fan, BrandId::Kestrel),
+            (DeviceKind::WashingMachine, BrandId::Lotus),
+        ],
+    )
+    .await;
+    assert_caught("energy-counter-reset", &reports);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_missing_fields_is_caught() {
+    let reports = run(
+        "event-missing-fields",
+        &[
+            (DeviceKind::Fan, BrandId::Lotus),
+            (DeviceKind::AirConditioner, BrandId::Aurora),
+        ],
+    )
+    .await;
+    assert_caught("event-missing-fields", &reports);
+}
