@@ -23,6 +23,10 @@ pub(crate) const READ_ALL: Case = Case {
     id: "TC-MSG-1.1",
     title: "Every implemented property reads successfully with a value that fits the description",
     requirements: &[
+        "HRT-MOD-043",
+        "HRT-MOD-045",
+        "HRT-MOD-046",
+        "HRT-MOD-048",
         "HRT-MOD-104",
         "HRT-MOD-105",
         "HRT-MOD-106",
@@ -61,8 +65,13 @@ case_fn!(read_all, |ctx| {
             match (&r.status, &r.value) {
                 (StatusCode::Success, Some(v)) => {
                     if let Err(e) = check_value(ctx.catalog, &ctx.description, &r.path, v) {
-                        return Outcome::fail("HRT-MOD-106", format!("{} = {v}: {e}", r.path))
-                            .with_evidence([seq]);
+                        let mut o =
+                            Outcome::fail(e.requirement(), format!("{} = {v}: {e}", r.path))
+                                .with_evidence([seq]);
+                        if !o.broken.iter().any(|b| b == "HRT-MOD-106") {
+                            o.broken.push("HRT-MOD-106".to_owned());
+                        }
+                        return o;
                     }
                 }
                 (StatusCode::Success, None) => {
@@ -539,10 +548,10 @@ case_fn!(write_bounds, |ctx| {
 pub(crate) const INVOKE_MISSING: Case = Case {
     id: "TC-MSG-3.1",
     title: "Invoking an action the device does not have answers unsupported-action",
-    requirements: &["HRT-MOD-040", "HRT-MOD-051"],
+    requirements: &["HRT-MOD-040", "HRT-MOD-051", "HRT-MSG-068"],
     steps: &[
         "Invoke an undefined action of device-info.",
-        "Expect unsupported-action.",
+        "Expect unsupported-action, for the action path of the request and without results.",
     ],
     applies: always,
     run: invoke_missing,
@@ -562,8 +571,16 @@ case_fn!(invoke_missing, |ctx| {
         )
         .await
     );
-    ctx.step("Expect unsupported-action.");
+    ctx.step("Expect unsupported-action, for the action path of the request and without results.");
     match msg.body {
+        Body::InvokeResponse(r) if r.path != path || r.results.is_some() => Outcome::fail(
+            "HRT-MSG-068",
+            format!(
+                "the invoke-response names {} where the request named {path}, or carries results with status {}",
+                r.path, r.status
+            ),
+        )
+        .with_evidence([seq]),
         Body::InvokeResponse(r) if r.status == StatusCode::UnsupportedAction => Outcome::pass(),
         Body::InvokeResponse(r) => Outcome::fail(
             "HRT-MOD-040",

@@ -69,7 +69,7 @@ fn bytes_from_seed(seed: u64, len: usize) -> Vec<u8> {
 pub(crate) const GARBAGE: Case = Case {
     id: "TC-ROB-1.1",
     title: "Malformed input is dropped and the device keeps answering",
-    requirements: &["HRT-SEC-130", "HRT-SEC-131", "HRT-SEC-136", "HRT-MSG-040"],
+    requirements: &["HRT-SEC-130", "HRT-SEC-131", "HRT-SEC-136", "HRT-MSG-040", "HRT-MSG-082"],
     steps: &[
         "Publish random bytes, truncated CBOR, a COSE envelope with a garbage payload, and an empty array on the request topic.",
         "Watch the silence window: the device must not answer any of it.",
@@ -102,7 +102,7 @@ case_fn!(garbage, |ctx| {
 pub(crate) const OVERSIZED: Case = Case {
     id: "TC-ROB-1.2",
     title: "An oversized message is dropped and the device keeps answering",
-    requirements: &["HRT-MSG-030", "HRT-SEC-136"],
+    requirements: &["HRT-MSG-030", "HRT-SEC-136", "HRT-MSG-082"],
     steps: &[
         "Publish 70 000 bytes on the request topic.",
         "Watch the silence window: no answer.",
@@ -122,7 +122,7 @@ case_fn!(oversized, |ctx| {
 pub(crate) const DEEP: Case = Case {
     id: "TC-ROB-1.3",
     title: "Deeply nested CBOR is dropped and the device keeps answering",
-    requirements: &["HRT-MSG-030", "HRT-SEC-130", "HRT-SEC-136"],
+    requirements: &["HRT-MSG-030", "HRT-SEC-130", "HRT-SEC-136", "HRT-MSG-082"],
     steps: &[
         "Publish 10 000 nested CBOR arrays on the request topic.",
         "Watch the silence window: no answer.",

@@ -60,7 +60,40 @@ async fn still_answers(ctx: &mut Ctx, who: usize) -> Result<(), Outcome> {
 pub(crate) const SIGNED: Case = Case {
     id: "TC-SEC-1.1",
     title: "Everything the device publishes is signed by its certified key for the topic it is on",
-    requirements: &["HRT-SEC-034", "HRT-SEC-064", "HRT-MSG-002", "HRT-MSG-011", "HRT-MQTT-010"],
+    requirements: &[
+        "HRT-SEC-007",
+        "HRT-SEC-010",
+        "HRT-SEC-011",
+        "HRT-SEC-012",
+        "HRT-SEC-020",
+        "HRT-SEC-021",
+        "HRT-SEC-022",
+        "HRT-SEC-023",
+        "HRT-SEC-024",
+        "HRT-SEC-034",
+        "HRT-SEC-040",
+        "HRT-SEC-041",
+        "HRT-SEC-042",
+        "HRT-SEC-043",
+        "HRT-SEC-047",
+        "HRT-SEC-048",
+        "HRT-SEC-049",
+        "HRT-SEC-051",
+        "HRT-SEC-054",
+        "HRT-SEC-055",
+        "HRT-SEC-061",
+        "HRT-SEC-063",
+        "HRT-SEC-064",
+        "HRT-SEC-079",
+        "HRT-MSG-001",
+        "HRT-MSG-002",
+        "HRT-MSG-003",
+        "HRT-MSG-004",
+        "HRT-MSG-011",
+        "HRT-MSG-012",
+        "HRT-MSG-031",
+        "HRT-MQTT-010",
+    ],
     steps: &[
         "Read a property so that the device publishes a response; watch its description, status and reports.",
         "Every message must have opened: signature over its own topic, chain to the trusted root, sender = certificate subject.",
@@ -112,7 +145,7 @@ case_fn!(signed, |ctx| {
 pub(crate) const BAD_SIGNATURE: Case = Case {
     id: "TC-SEC-2.1",
     title: "A request with a broken signature is not served",
-    requirements: &["HRT-SEC-034", "HRT-SEC-036", "HRT-SEC-131"],
+    requirements: &["HRT-SEC-034", "HRT-SEC-036", "HRT-SEC-131", "HRT-MSG-082"],
     steps: &[
         "Send a read whose signature has one bit flipped.",
         "Watch the silence window for an answer: there must be none.",
@@ -153,7 +186,7 @@ case_fn!(bad_signature, |ctx| {
 pub(crate) const UNSIGNED: Case = Case {
     id: "TC-SEC-2.2",
     title: "An unsigned request is not served",
-    requirements: &["HRT-SEC-030", "HRT-SEC-131"],
+    requirements: &["HRT-SEC-030", "HRT-SEC-131", "HRT-MSG-082"],
     steps: &[
         "Send a read as bare CBOR, without a COSE envelope.",
         "Watch the silence window for an answer: there must be none.",
@@ -183,7 +216,7 @@ case_fn!(unsigned, |ctx| {
 pub(crate) const WRONG_TOPIC: Case = Case {
     id: "TC-SEC-2.3",
     title: "A request signed for another device's topic is not served",
-    requirements: &["HRT-MSG-002", "HRT-SEC-034", "HRT-SEC-131"],
+    requirements: &["HRT-MSG-002", "HRT-SEC-034", "HRT-SEC-131", "HRT-MSG-082"],
     steps: &[
         "Send a read signed with another device's request topic as AAD, on this device's topic.",
         "Watch the silence window for an answer: there must be none.",
@@ -220,7 +253,7 @@ case_fn!(wrong_topic, |ctx| {
 pub(crate) const REPLAY: Case = Case {
     id: "TC-SEC-2.4",
     title: "A replayed request is not served again",
-    requirements: &["HRT-SEC-097", "HRT-SEC-131"],
+    requirements: &["HRT-SEC-097", "HRT-SEC-102", "HRT-SEC-131", "HRT-MSG-082"],
     steps: &[
         "Send a correct read and wait for its answer.",
         "Publish exactly the same bytes again.",
@@ -353,7 +386,7 @@ case_fn!(unauthorized, |ctx| {
 pub(crate) const COUNTERS_ACROSS_RESTART: Case = Case {
     id: "TC-SEC-4.1",
     title: "After a restart the device's counters continue above every value it used before",
-    requirements: &["HRT-SEC-090", "HRT-SEC-092", "HRT-MSG-052"],
+    requirements: &["HRT-SEC-090", "HRT-SEC-091", "HRT-SEC-092", "HRT-MSG-052"],
     steps: &[
         "Note the boot id; restart the device as the ICS describes.",
         "Wait for its new online status: a new boot id.",
