@@ -158,6 +158,7 @@ pub struct DeviceHandle {
     tx: mpsc::Sender<Command>,
     stats: Arc<Mutex<DeviceStats>>,
     addr: DeviceAddr,
+    stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl DeviceHandle {
@@ -192,6 +193,8 @@ impl DeviceHandle {
     /// will. The counter file keeps the next start from reusing a counter.
     pub async fn kill(&self) {
         let (tx, rx) = oneshot::channel();
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         if self.tx.send(Command::Kill(tx)).await.is_ok() {
             let _ = rx.await;
         }
@@ -200,6 +203,8 @@ impl DeviceHandle {
     /// Publish the offline status, disconnect and stop.
     pub async fn shutdown(&self) {
         let (tx, rx) = oneshot::channel();
+        self.stopping
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         if self.tx.send(Command::Shutdown(tx)).await.is_ok() {
             let _ = tokio::time::timeout(Duration::from_secs(5), rx).await;
         }
@@ -251,6 +256,7 @@ impl Device {
         let (client, eventloop) = AsyncClient::new(options, 4096);
         let (tx, rx) = mpsc::channel(1024);
         let stats = Arc::new(Mutex::new(DeviceStats::default()));
+        let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut runtime = Runtime {
             topics: config.topics,
             addr: addr.clone(),
@@ -262,7 +268,6 @@ impl Device {
             receiver,
             boot_id: u64::from_be_bytes(boot),
             will: 0,
-            will_registered: false,
             connected: false,
             sent: VecDeque::new(),
             inflight: HashMap::new(),
@@ -274,11 +279,17 @@ impl Device {
             stats: stats.clone(),
             faults,
             stalled: false,
+            stopping: stopping.clone(),
         };
         let mut eventloop = eventloop;
         runtime.arm_will(&mut eventloop)?;
         tokio::spawn(async move { runtime.run(&mut eventloop, rx).await });
-        Ok(DeviceHandle { tx, stats, addr })
+        Ok(DeviceHandle {
+            tx,
+            stats,
+            addr,
+            stopping,
+        })
     }
 }
 
@@ -298,8 +309,6 @@ struct Runtime<H: Handler> {
     receiver: Receiver,
     boot_id: u64,
     will: u64,
-    /// Whether the broker holds the current will (a connection was accepted with it).
-    will_registered: bool,
     connected: bool,
     /// Event numbers (or None) of publishes handed to the client, in order, awaiting a packet id.
     sent: VecDeque<Option<u64>>,
@@ -316,6 +325,8 @@ struct Runtime<H: Handler> {
     faults: FaultInjection,
     /// Whether the device has stopped answering (a fault profile).
     stalled: bool,
+    /// Set by the handle when a shutdown or kill is on its way.
+    stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl<H: Handler> Runtime<H> {
@@ -367,90 +378,146 @@ impl<H: Handler> Runtime<H> {
     async fn run(&mut self, eventloop: &mut EventLoop, mut rx: mpsc::Receiver<Command>) {
         let mut backoff = Duration::from_millis(250);
         loop {
-            tokio::select! {
-                polled = eventloop.poll() => match polled {
-                    Ok(Event::Incoming(Packet::ConnAck(_))) => {
+            // While connecting, nothing but a stop may interrupt the event loop: dropping a
+            // connection attempt after CONNECT was sent can leave the broker holding the will.
+            // Commands wait in their channel until the connection is up.
+            let polled = if self.connected {
+                tokio::select! {
+                    polled = eventloop.poll() => polled,
+                    cmd = rx.recv() => {
+                        if self.on_command(cmd, eventloop).await {
+                            return;
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                tokio::select! {
+                    polled = eventloop.poll() => polled,
+                    cmd = rx.recv(), if self.stop_requested(&rx) => {
+                        if self.on_command(cmd, eventloop).await {
+                            return;
+                        }
+                        continue;
+                    }
+                }
+            };
+            match polled {
+                Ok(event) => {
+                    if matches!(event, Event::Incoming(Packet::ConnAck(_))) {
                         backoff = Duration::from_millis(250);
-                        self.on_connect();
                     }
-                    Ok(Event::Incoming(Packet::Publish(p))) => {
-                        if !p.retain {
-                            self.on_publish(&p.topic, &p.payload);
-                        }
+                    self.on_event(event);
+                }
+                Err(err) => {
+                    if self.connected {
+                        tracing::warn!(device = %self.addr, "broker connection lost: {err}");
                     }
-                    Ok(Event::Incoming(Packet::PubAck(ack))) => {
-                        if let Some(number) = self.inflight.remove(&ack.pkid) {
-                            if self.pending_events.remove(&number).is_some() {
-                                self.stat(|s| s.events_acked += 1);
-                            }
-                        }
-                    }
-                    Ok(Event::Outgoing(Outgoing::Publish(pkid))) => {
-                        if let Some(Some(number)) = self.sent.pop_front() {
-                            self.inflight.insert(pkid, number);
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(err) => {
-                        if self.connected {
-                            tracing::warn!(device = %self.addr, "broker connection lost: {err}");
-                        }
-                        self.connected = false;
-                        self.stat(|s| s.connected = false);
-                        self.sent.clear();
-                        self.inflight.clear();
-                        // If the broker held the will it may publish it: count on from above
-                        // it, and arm a new one for the next connection.
-                        if self.will_registered {
-                            self.will_registered = false;
-                            let will = self.will;
-                            if self.sender.skip_past(will).is_err() || self.arm_will(eventloop).is_err() {
-                                tracing::error!(device = %self.addr, "send counter exhausted or unwritable; stopping");
-                                return;
-                            }
-                        }
-                        let jitter = Duration::from_millis(u64::from(self.boot_id as u16 % 200));
-                        tokio::time::sleep(backoff + jitter).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(30));
-                    }
-                },
-                cmd = rx.recv() => match cmd {
-                    Some(Command::Report(changes)) => {
-                        if self.connected && !changes.is_empty() {
-                            self.publish_body(Channel::Report, Body::Report(Report { full: false, values: changes }), false);
-                        }
-                    }
-                    Some(Command::Event { path, fields }) => self.emit(path, fields),
-                    Some(Command::Shutdown(done)) => {
-                        if self.connected {
-                            let offline = Body::Status(Status { availability: Availability::Offline, boot_id: self.boot_id });
-                            self.publish_body_with(Channel::Status, offline, true, &Envelope { with_chain: true, ..Envelope::default() });
-                            let _ = self.client.try_disconnect();
-                            // Let the event loop flush the status and the disconnect.
-                            let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                                while let Ok(ev) = eventloop.poll().await {
-                                    if matches!(ev, Event::Outgoing(Outgoing::Disconnect)) {
-                                        break;
-                                    }
-                                }
-                            }).await;
-                        }
-                        let _ = done.send(());
+                    self.connected = false;
+                    self.stat(|s| s.connected = false);
+                    self.sent.clear();
+                    self.inflight.clear();
+                    // The broker may hold the will from the moment CONNECT was sent, and may
+                    // publish it: count on from above it, and arm a new one.
+                    let will = self.will;
+                    if self.sender.skip_past(will).is_err() || self.arm_will(eventloop).is_err() {
+                        tracing::error!(device = %self.addr, "send counter exhausted or unwritable; stopping");
                         return;
                     }
-                    Some(Command::Kill(done)) => {
-                        let _ = done.send(());
-                        return;
-                    }
-                    None => return,
-                },
+                    let jitter = Duration::from_millis(u64::from(self.boot_id as u16 % 200));
+                    tokio::time::sleep(backoff + jitter).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
             }
+        }
+    }
+
+    /// Whether a stop (shutdown or kill) waits at the head of the command channel.
+    fn stop_requested(&self, rx: &mpsc::Receiver<Command>) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::Relaxed) && !rx.is_empty()
+    }
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Incoming(Packet::ConnAck(_)) => self.on_connect(),
+            Event::Incoming(Packet::Publish(p)) if !p.retain => {
+                self.on_publish(&p.topic, &p.payload)
+            }
+            Event::Incoming(Packet::PubAck(ack)) => {
+                if let Some(number) = self.inflight.remove(&ack.pkid) {
+                    if self.pending_events.remove(&number).is_some() {
+                        self.stat(|s| s.events_acked += 1);
+                    }
+                }
+            }
+            Event::Outgoing(Outgoing::Publish(pkid)) => {
+                if let Some(Some(number)) = self.sent.pop_front() {
+                    self.inflight.insert(pkid, number);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Handle a command; true when the runtime should stop.
+    async fn on_command(&mut self, cmd: Option<Command>, eventloop: &mut EventLoop) -> bool {
+        match cmd {
+            Some(Command::Report(changes)) => {
+                if self.connected && !changes.is_empty() {
+                    self.publish_body(
+                        Channel::Report,
+                        Body::Report(Report {
+                            full: false,
+                            values: changes,
+                        }),
+                        false,
+                    );
+                }
+                false
+            }
+            Some(Command::Event { path, fields }) => {
+                self.emit(path, fields);
+                false
+            }
+            Some(Command::Shutdown(done)) => {
+                if self.connected {
+                    let offline = Body::Status(Status {
+                        availability: Availability::Offline,
+                        boot_id: self.boot_id,
+                    });
+                    self.publish_body_with(
+                        Channel::Status,
+                        offline,
+                        true,
+                        &Envelope {
+                            with_chain: true,
+                            ..Envelope::default()
+                        },
+                    );
+                    let _ = self.client.try_disconnect();
+                    // Let the event loop flush the status and the disconnect.
+                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                        while let Ok(ev) = eventloop.poll().await {
+                            if matches!(ev, Event::Outgoing(Outgoing::Disconnect)) {
+                                break;
+                            }
+                        }
+                    })
+                    .await;
+                }
+                let _ = done.send(());
+                true
+            }
+            Some(Command::Kill(done)) => {
+                let _ = done.send(());
+                true
+            }
+            None => true,
         }
     }
 
     fn on_connect(&mut self) {
         self.connected = true;
-        self.will_registered = true;
         self.stat(|s| {
             s.connected = true;
             s.connects += 1;
