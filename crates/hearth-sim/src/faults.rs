@@ -105,7 +105,7 @@ impl FaultProfile {
 }
 
 /// How long the `slow-response` profile holds every response back.
-pub const SLOW_RESPONSE: Duration = Duration::from_secs(3);
+pub const SLOW_RESPONSE: Duration = Duration::from_secs(6);
 
 const ALL: &str = "every device type";
 const CYCLE: &str = "rice cooker, microwave oven, dishwasher, washing machine";
@@ -160,11 +160,11 @@ static PROFILES: &[FaultProfile] = &[
     },
     FaultProfile {
         name: "slow-response",
-        summary: "Answers every request only after 3 seconds.",
+        summary: "Answers every request only after 6 seconds, when controllers have stopped waiting.",
         chapter: Chapter::Messages,
-        requirements: &["HRT-MSG-093"],
+        requirements: &["HRT-MSG-093", "HRT-MSG-097"],
         applies_to: ALL,
-        applied: "FaultInjection::response_delay = 3 s",
+        applied: "FaultInjection::response_delay = 6 s",
         build: |d| d.protocol.response_delay = Some(SLOW_RESPONSE),
     },
     FaultProfile {
