@@ -503,3 +503,34 @@ fn air_conditioner_setpoint_example_from_the_model_chapter() {
         .expect_err("0.05 °C is off the 0.5 °C grid");
     assert_eq!(off_grid.status(), StatusCode::ConstraintError);
 }
+
+/// HRT-MOD-040, HRT-MOD-102: a vendor member of a standard capability is addressable exactly
+/// when the description lists it; the standard does not judge its values.
+#[test]
+fn vendor_members_exist_only_where_listed() {
+    let catalog = Catalog::standard();
+    let (_, mut desc) = fixtures()
+        .into_iter()
+        .find(|(n, _)| n == "air-conditioner")
+        .expect("fixture");
+    let path = Path::new(0, 6, 0x8001);
+    let err = check_write(catalog, &desc, &path, &Value::Int(1)).expect_err("not listed");
+    assert_eq!(err.status(), StatusCode::UnsupportedProperty);
+    root(&mut desc)
+        .capabilities
+        .iter_mut()
+        .find(|i| i.capability == 6)
+        .expect("temperature-control")
+        .properties
+        .push(0x8001);
+    assert_eq!(
+        check_write(catalog, &desc, &path, &Value::Text("anything".into())),
+        Ok(())
+    );
+    let action = Path::new(0, 6, 0x8002);
+    assert_eq!(
+        hearth_model::validate::check_invoke(catalog, &desc, &action, &Value::Null)
+            .map_err(|e| e.status()),
+        Err(StatusCode::UnsupportedAction)
+    );
+}

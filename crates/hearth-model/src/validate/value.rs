@@ -2,7 +2,7 @@
 
 use crate::catalog::{Capability, Catalog, DeviceType, Field, Property, TypeSpec};
 use crate::description::{CapabilityInstance, Constraint, Description};
-use crate::path::Path;
+use crate::path::{MemberKind, Path};
 use crate::value::{Value, MAX_DEPTH};
 use crate::StatusCode;
 
@@ -166,6 +166,7 @@ enum Resolved<'a> {
 }
 
 fn resolve<'a>(
+    kind: MemberKind,
     catalog: &'a Catalog,
     desc: &'a Description,
     path: &Path,
@@ -178,6 +179,22 @@ fn resolve<'a>(
         .ok_or(ValueError::UnsupportedCapability(path.capability))?;
     if path.capability >= 0x8000 {
         return Ok(Resolved::Vendor);
+    }
+    if path.member >= 0x8000 {
+        // A vendor member of a standard capability: present if the description lists it.
+        let (listed, missing) = match kind {
+            MemberKind::Property => (
+                &inst.properties,
+                ValueError::UnsupportedProperty(path.member),
+            ),
+            MemberKind::Action => (&inst.actions, ValueError::UnsupportedAction(path.member)),
+            MemberKind::Event => (&inst.events, ValueError::UnsupportedEvent(path.member)),
+        };
+        return if listed.contains(&path.member) {
+            Ok(Resolved::Vendor)
+        } else {
+            Err(missing)
+        };
     }
     let cap = catalog
         .capability(path.capability)
@@ -206,16 +223,9 @@ pub fn check_write(
     path: &Path,
     value: &Value,
 ) -> Result<(), ValueError> {
-    match resolve(catalog, desc, path)? {
+    match resolve(MemberKind::Property, catalog, desc, path)? {
         Resolved::Vendor => Ok(()),
         Resolved::Standard { dt, cap, inst } => {
-            if path.member >= 0x8000 {
-                return if inst.properties.contains(&path.member) {
-                    Ok(())
-                } else {
-                    Err(ValueError::UnsupportedProperty(path.member))
-                };
-            }
             let p = property(cap, inst, path.member)?;
             if !p.writable() {
                 return Err(ValueError::ReadOnly);
@@ -233,16 +243,9 @@ pub fn check_value(
     path: &Path,
     value: &Value,
 ) -> Result<(), ValueError> {
-    match resolve(catalog, desc, path)? {
+    match resolve(MemberKind::Property, catalog, desc, path)? {
         Resolved::Vendor => Ok(()),
         Resolved::Standard { dt, cap, inst } => {
-            if path.member >= 0x8000 {
-                return if inst.properties.contains(&path.member) {
-                    Ok(())
-                } else {
-                    Err(ValueError::UnsupportedProperty(path.member))
-                };
-            }
             let p = property(cap, inst, path.member)?;
             check_property(catalog, dt, p, inst.constraint(p.id), value)
         }
@@ -252,18 +255,9 @@ pub fn check_value(
 /// Check that the property at `path` exists in the description and may be read
 /// ([HRT-MOD-104]).
 pub fn check_read(catalog: &Catalog, desc: &Description, path: &Path) -> Result<(), ValueError> {
-    match resolve(catalog, desc, path)? {
+    match resolve(MemberKind::Property, catalog, desc, path)? {
         Resolved::Vendor => Ok(()),
-        Resolved::Standard { cap, inst, .. } => {
-            if path.member >= 0x8000 {
-                return if inst.properties.contains(&path.member) {
-                    Ok(())
-                } else {
-                    Err(ValueError::UnsupportedProperty(path.member))
-                };
-            }
-            property(cap, inst, path.member).map(|_| ())
-        }
+        Resolved::Standard { cap, inst, .. } => property(cap, inst, path.member).map(|_| ()),
     }
 }
 
@@ -275,16 +269,9 @@ pub fn check_invoke(
     path: &Path,
     args: &Value,
 ) -> Result<(), ValueError> {
-    match resolve(catalog, desc, path)? {
+    match resolve(MemberKind::Action, catalog, desc, path)? {
         Resolved::Vendor => Ok(()),
         Resolved::Standard { dt, cap, inst } => {
-            if path.member >= 0x8000 {
-                return if inst.actions.contains(&path.member) {
-                    Ok(())
-                } else {
-                    Err(ValueError::UnsupportedAction(path.member))
-                };
-            }
             let action = match cap.action(path.member) {
                 Some(a) if !a.optional || inst.actions.contains(&a.id) => a,
                 _ => return Err(ValueError::UnsupportedAction(path.member)),
@@ -306,16 +293,9 @@ pub fn check_event(
     path: &Path,
     fields: &Value,
 ) -> Result<(), ValueError> {
-    match resolve(catalog, desc, path)? {
+    match resolve(MemberKind::Event, catalog, desc, path)? {
         Resolved::Vendor => Ok(()),
         Resolved::Standard { dt, cap, inst } => {
-            if path.member >= 0x8000 {
-                return if inst.events.contains(&path.member) {
-                    Ok(())
-                } else {
-                    Err(ValueError::UnsupportedEvent(path.member))
-                };
-            }
             let event = match cap.event(path.member) {
                 Some(e) if !e.optional || inst.events.contains(&e.id) => e,
                 _ => return Err(ValueError::UnsupportedEvent(path.member)),
