@@ -438,6 +438,41 @@ impl Probe {
         Ok((request_id, bytes, seq))
     }
 
+    /// Seal a request from tester `who` for the device's request topic without publishing
+    /// it: `adjust` may change the numbered message (target, request id, time) before it is
+    /// signed. The request id and the sealed bytes; publish them with
+    /// [`publish_raw`](Self::publish_raw). Counters follow the order of sealing.
+    pub fn seal_request(
+        &mut self,
+        who: usize,
+        body: Body,
+        adjust: impl FnOnce(&mut Message),
+    ) -> Result<(u64, Vec<u8>), ProbeError> {
+        self.next_request = self.next_request.wrapping_add(1);
+        let request_id = self.next_request;
+        let rel = Topics::device_rel(&self.device, Channel::Req);
+        let envelope = Envelope {
+            request_id: Some(request_id),
+            target: Some(self.device.device_id.clone()),
+            time_ms: Some(hearth_mqtt::identity::unix_now_ms()),
+            with_chain: true,
+        };
+        let tester = self
+            .testers
+            .get_mut(who)
+            .ok_or_else(|| ProbeError::Seal(format!("no tester {who}")))?;
+        let mut msg = tester
+            .sender
+            .message(body, &envelope)
+            .map_err(|e| ProbeError::Seal(e.to_string()))?;
+        adjust(&mut msg);
+        let bytes = tester
+            .sender
+            .seal_message(&msg, &rel)
+            .map_err(|e| ProbeError::Seal(e.to_string()))?;
+        Ok((request_id, bytes))
+    }
+
     /// Publish bytes to a topic below the root as they are, and trace them.
     pub async fn publish_raw(
         &mut self,

@@ -12,6 +12,7 @@ mod model;
 mod mqtt;
 mod robustness;
 mod security;
+mod security2;
 
 /// `try_outcome!(expr)`: the value of an `Ok`, or return the `Outcome` of an `Err`.
 macro_rules! try_outcome {
@@ -61,10 +62,15 @@ pub static CASES: &[Case] = &[
     robustness::OVERSIZED,
     robustness::DEEP,
     security::SIGNED,
+    security2::ENVELOPE_PROFILE,
     security::BAD_SIGNATURE,
     security::UNSIGNED,
     security::WRONG_TOPIC,
     security::REPLAY,
+    security2::UNKNOWN_SIGNER,
+    security2::UNPROTECTED_IGNORED,
+    security2::REPLAY_WINDOW,
+    security2::FOREIGN_REQUESTS,
     security::UNAUTHORIZED,
     security::COUNTERS_ACROSS_RESTART,
 ];

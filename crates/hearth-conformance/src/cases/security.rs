@@ -91,6 +91,8 @@ pub(crate) const SIGNED: Case = Case {
         "HRT-MSG-004",
         "HRT-MSG-011",
         "HRT-MSG-012",
+        "HRT-MSG-022",
+        "HRT-MSG-023",
         "HRT-MSG-031",
         "HRT-MQTT-010",
     ],

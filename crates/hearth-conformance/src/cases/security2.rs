@@ -1,0 +1,641 @@
+//! The signed envelope and certificate chain byte by byte, and the device as a verifier:
+//! unknown signers, the unprotected header, the replay window, the target and time of a
+//! request.
+
+use ciborium::Value as Cbor;
+use hearth_model::Path;
+use hearth_security::cert::{Certificate, Role};
+use hearth_security::{Algorithm, KeyPair};
+use hearth_wire::{Body, Message};
+
+use super::{case_fn, try_outcome};
+use crate::case::{always, Case, Ctx};
+use crate::ics::Privilege;
+use crate::trace::Direction;
+use crate::verdict::{Outcome, Verdict};
+
+fn operator(ctx: &Ctx) -> Result<usize, Outcome> {
+    ctx.tester(Privilege::Operate)
+        .or_else(|_| ctx.tester(Privilege::Manage))
+}
+
+fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Whether `bytes` is one CBOR item in the deterministic encoding of RFC 8949 §4.2.1:
+/// shortest arguments, definite lengths, map keys in bytewise order of their encodings.
+pub(crate) fn deterministic(bytes: &[u8]) -> Result<(), String> {
+    let mut reader = bytes;
+    let value: Cbor = ciborium::de::from_reader(&mut reader).map_err(|e| e.to_string())?;
+    if !reader.is_empty() {
+        return Err(format!("{} bytes after the CBOR item", reader.len()));
+    }
+    sorted_maps(&value)?;
+    let mut again = Vec::with_capacity(bytes.len());
+    ciborium::ser::into_writer(&value, &mut again).map_err(|e| e.to_string())?;
+    if again != bytes {
+        return Err("not in the shortest, definite-length form".into());
+    }
+    Ok(())
+}
+
+fn sorted_maps(value: &Cbor) -> Result<(), String> {
+    match value {
+        Cbor::Map(entries) => {
+            let mut last: Option<Vec<u8>> = None;
+            for (k, v) in entries {
+                let mut key = Vec::new();
+                ciborium::ser::into_writer(k, &mut key).map_err(|e| e.to_string())?;
+                if last.as_ref().is_some_and(|l| *l >= key) {
+                    return Err("map keys out of deterministic order or repeated".into());
+                }
+                last = Some(key);
+                sorted_maps(k)?;
+                sorted_maps(v)?;
+            }
+            Ok(())
+        }
+        Cbor::Array(items) => items.iter().try_for_each(sorted_maps),
+        Cbor::Tag(_, inner) => sorted_maps(inner),
+        _ => Ok(()),
+    }
+}
+
+/// The four parts of a tagged COSE_Sign1: protected bytes, unprotected map, payload.
+fn sign1_parts(bytes: &[u8]) -> Result<(Vec<u8>, Vec<(Cbor, Cbor)>, Vec<u8>), String> {
+    let value: Cbor = ciborium::de::from_reader(bytes).map_err(|e| e.to_string())?;
+    let Cbor::Tag(18, inner) = value else {
+        return Err("not a COSE_Sign1 with tag 18".into());
+    };
+    let Cbor::Array(items) = *inner else {
+        return Err("COSE_Sign1 is not an array".into());
+    };
+    match <[Cbor; 4]>::try_from(items) {
+        Ok([Cbor::Bytes(p), Cbor::Map(u), Cbor::Bytes(payload), Cbor::Bytes(_)]) => {
+            Ok((p, u, payload))
+        }
+        _ => Err("COSE_Sign1 is not [bstr, map, bstr, bstr]".into()),
+    }
+}
+
+fn int_key(k: &Cbor) -> Option<i128> {
+    match k {
+        Cbor::Integer(i) => Some(i128::from(*i)),
+        _ => None,
+    }
+}
+
+/// TC-SEC-1.2
+pub(crate) const ENVELOPE_PROFILE: Case = Case {
+    id: "TC-SEC-1.2",
+    title: "The device's envelopes and certificate chain follow the profile byte by byte",
+    requirements: &[
+        "HRT-SEC-003",
+        "HRT-SEC-025",
+        "HRT-SEC-026",
+        "HRT-SEC-027",
+        "HRT-SEC-044",
+        "HRT-SEC-046",
+        "HRT-SEC-052",
+        "HRT-SEC-053",
+        "HRT-MSG-008",
+        "HRT-MSG-009",
+        "HRT-CONF-024",
+    ],
+    steps: &[
+        "Read a property so that the device publishes a response; take every message the device has published in the run.",
+        "Each protected header must be exactly the deterministic {1: alg, 4: kid}, with alg -8 for an Ed25519 key or -7 for a P-256 key; each unprotected header empty.",
+        "The description must carry the chain, leaf first, each certificate issued by the next one's key; the leaf must be the device certificate of this vendor id and device id, with the device type's catalog name, and its key of the algorithm the ICS declares.",
+        "Each certificate's claims must be deterministically encoded, and its cnf must hold only the thumbprint parameters of the key.",
+    ],
+    applies: always,
+    run: envelope_profile,
+};
+
+case_fn!(envelope_profile, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    ctx.step("Read a property so that the device publishes a response; take every message the device has published in the run.");
+    try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
+    let device_id = ctx.description.device_id.clone();
+    let mut mine = Vec::new();
+    for e in ctx.probe.trace().entries() {
+        if e.direction != Direction::In || e.check != "ok" {
+            continue;
+        }
+        let bytes = unhex(&e.hex);
+        let Ok(env) = hearth_security::cose::Envelope::parse(&bytes) else {
+            continue;
+        };
+        let Ok(msg) =
+            hearth_wire::codec::decode(env.unverified_payload(), &hearth_wire::Limits::STANDARD)
+        else {
+            continue;
+        };
+        if msg.sender == device_id {
+            mine.push((e.seq, bytes, msg));
+        }
+    }
+    ctx.step("Each protected header must be exactly the deterministic {1: alg, 4: kid}, with alg -8 for an Ed25519 key or -7 for a P-256 key; each unprotected header empty.");
+    let Some((desc_seq, _, desc)) = mine
+        .iter()
+        .find(|(_, _, m)| matches!(m.body, Body::Description(_)))
+        .cloned()
+    else {
+        return Outcome::fail(
+            "HRT-MSG-008",
+            "no description from the device opened in this run",
+        );
+    };
+    if desc.chain.is_empty() {
+        return Outcome::fail(
+            "HRT-MSG-008",
+            "the description carries no certificate chain",
+        )
+        .with_evidence([desc_seq]);
+    }
+    let mut certs = Vec::new();
+    for c in &desc.chain {
+        match Certificate::from_bytes(c) {
+            Ok(cert) => certs.push(cert),
+            Err(e) => {
+                return Outcome::fail("HRT-SEC-064", format!("a certificate of the chain: {e}"))
+                    .with_evidence([desc_seq])
+            }
+        }
+    }
+    let leaf_alg = certs[0].claims().key.algorithm();
+    let alg_byte = match leaf_alg {
+        Algorithm::EdDsa => 0x27,
+        _ => 0x26,
+    };
+    for (seq, bytes, _) in &mine {
+        let (protected, unprotected, _) = match sign1_parts(bytes) {
+            Ok(p) => p,
+            Err(why) => return Outcome::fail("HRT-SEC-021", why).with_evidence([*seq]),
+        };
+        if !unprotected.is_empty() {
+            return Outcome::fail(
+                "HRT-SEC-027",
+                format!(
+                    "an unprotected header with {} parameters",
+                    unprotected.len()
+                ),
+            )
+            .with_evidence([*seq]);
+        }
+        let well_formed = protected.len() == 21
+            && protected[..2] == [0xa2, 0x01]
+            && protected[3..5] == [0x04, 0x50];
+        if !well_formed {
+            return Outcome::fail(
+                "HRT-SEC-026",
+                format!(
+                    "the protected header is not the deterministic {{1: alg, 4: kid}}: {}",
+                    protected
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>()
+                ),
+            )
+            .with_evidence([*seq]);
+        }
+        if protected[2] != alg_byte {
+            return Outcome::fail(
+                "HRT-SEC-003",
+                format!(
+                    "the algorithm is labelled 0x{:02x} (CBOR) for a {leaf_alg:?} key; the profile requires {}",
+                    protected[2],
+                    if alg_byte == 0x27 { "-8" } else { "-7" }
+                ),
+            )
+            .with_evidence([*seq]);
+        }
+    }
+    ctx.step("The description must carry the chain, leaf first, each certificate issued by the next one's key; the leaf must be the device certificate of this vendor id and device id, with the device type's catalog name, and its key of the algorithm the ICS declares.");
+    let desc_bytes = mine
+        .iter()
+        .find(|(s, _, _)| *s == desc_seq)
+        .map(|(_, b, _)| b.clone())
+        .unwrap_or_default();
+    let signer_kid = hearth_security::cose::Envelope::parse(&desc_bytes)
+        .map(|e| *e.kid())
+        .ok();
+    if signer_kid.as_ref() != Some(certs[0].subject_kid()) {
+        return Outcome::fail(
+            "HRT-MSG-009",
+            "the first certificate of the chain is not the signer's own",
+        )
+        .with_evidence([desc_seq]);
+    }
+    for pair in certs.windows(2) {
+        if pair[0].issuer_kid() != pair[1].subject_kid() {
+            return Outcome::fail(
+                "HRT-MSG-009",
+                format!(
+                    "{:?} is not followed by the certificate of its issuer",
+                    pair[0].claims().subject
+                ),
+            )
+            .with_evidence([desc_seq]);
+        }
+    }
+    let leaf = certs[0].claims();
+    let dt = ctx
+        .catalog
+        .device_type(ctx.description.device_type)
+        .map(|d| d.name.clone());
+    if leaf.role != Role::Device
+        || leaf.vendor_id != Some(ctx.description.vendor_id)
+        || leaf.subject != device_id
+        || leaf.device_type != dt
+        || leaf.model.is_none()
+    {
+        return Outcome::fail(
+            if leaf.subject == device_id {
+                "HRT-SEC-052"
+            } else {
+                "HRT-SEC-053"
+            },
+            format!(
+                "the signer's certificate is a {} certificate for {:?} of vendor {:?}, type {:?}, model {:?}; the device is {device_id:?} of vendor {:#06x}, type {dt:?}",
+                leaf.role, leaf.subject, leaf.vendor_id, leaf.device_type, leaf.model, ctx.description.vendor_id
+            ),
+        )
+        .with_evidence([desc_seq]);
+    }
+    let declared = match ctx.ics.features.algorithm {
+        crate::ics::Algorithm::Ed25519 => Algorithm::EdDsa,
+        crate::ics::Algorithm::Es256 => Algorithm::Es256,
+    };
+    if declared != leaf_alg {
+        return Outcome::fail(
+            "HRT-CONF-024",
+            format!(
+                "the ICS declares {declared:?}; the device's certificate holds a {leaf_alg:?} key"
+            ),
+        )
+        .with_evidence([desc_seq]);
+    }
+    ctx.step("Each certificate's claims must be deterministically encoded, and its cnf must hold only the thumbprint parameters of the key.");
+    for (i, c) in desc.chain.iter().enumerate() {
+        let Ok((_, _, claims)) = sign1_parts(c) else {
+            return Outcome::fail(
+                "HRT-SEC-040",
+                format!("certificate {i} of the chain is not a tagged COSE_Sign1"),
+            )
+            .with_evidence([desc_seq]);
+        };
+        if let Err(why) = deterministic(&claims) {
+            return Outcome::fail(
+                "HRT-SEC-044",
+                format!("the claims of certificate {i} of the chain: {why}"),
+            )
+            .with_evidence([desc_seq]);
+        }
+        let Ok(Cbor::Map(entries)) = ciborium::de::from_reader::<Cbor, _>(claims.as_slice()) else {
+            continue;
+        };
+        let cnf = entries
+            .iter()
+            .find(|(k, _)| int_key(k) == Some(8))
+            .map(|(_, v)| v);
+        let key_labels: Option<Vec<i128>> = match cnf {
+            Some(Cbor::Map(m)) if m.len() == 1 => match &m[0] {
+                (k, Cbor::Map(key)) if int_key(k) == Some(1) => {
+                    key.iter().map(|(l, _)| int_key(l)).collect()
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let mut labels = key_labels.unwrap_or_default();
+        labels.sort_unstable();
+        let thumbprint_only = labels == [-2, -1, 1] || labels == [-3, -2, -1, 1];
+        if !thumbprint_only {
+            return Outcome::fail(
+                "HRT-SEC-046",
+                format!(
+                    "the cnf claim of certificate {i} of the chain holds key parameters {labels:?}, not exactly the thumbprint parameters"
+                ),
+            )
+            .with_evidence([desc_seq]);
+        }
+    }
+    Outcome::pass()
+});
+
+/// Wait the silence window for an answer to `id`; `Ok` when there is none.
+async fn silent(ctx: &mut Ctx, id: u64, requirement: &str, what: &str, sent: usize) -> Outcome {
+    let window = ctx.params.silence_window;
+    match ctx.probe.answer(id, window).await {
+        None => Outcome::pass(),
+        Some(a) => Outcome::fail(
+            requirement,
+            format!("the device answered {what} (trace #{})", a.seq),
+        )
+        .with_evidence([sent, a.seq]),
+    }
+}
+
+/// Wait for an authenticated answer to `id`; `Ok` when there is one.
+async fn answered(ctx: &mut Ctx, id: u64, requirement: &str, what: &str, sent: usize) -> Outcome {
+    let timeout = ctx.response_timeout();
+    match ctx.probe.answer(id, timeout).await {
+        Some(crate::probe::Answer { message: Ok(_), .. }) => Outcome::pass(),
+        Some(crate::probe::Answer {
+            message: Err((why, req)),
+            seq,
+            ..
+        }) => Outcome::fail(req, format!("the answer to {what} did not open: {why}"))
+            .with_evidence([sent, seq]),
+        None => Outcome::fail(
+            requirement,
+            format!("no answer to {what} within {timeout:?}"),
+        )
+        .with_evidence([sent]),
+    }
+}
+
+fn read_body() -> Body {
+    Body::Read(vec![Path::new(0, 1, 4)])
+}
+
+async fn publish(ctx: &mut Ctx, bytes: Vec<u8>, what: &str) -> Result<usize, Outcome> {
+    let topic = ctx.probe.request_topic();
+    ctx.probe
+        .publish_raw(&topic, bytes, what)
+        .await
+        .map_err(|e| Outcome::error(e.to_string()))
+}
+
+fn seal(
+    ctx: &mut Ctx,
+    who: usize,
+    adjust: impl FnOnce(&mut Message),
+) -> Result<(u64, Vec<u8>), Outcome> {
+    ctx.probe
+        .seal_request(who, read_body(), adjust)
+        .map_err(|e| Outcome::error(e.to_string()))
+}
+
+/// TC-SEC-2.5
+pub(crate) const UNKNOWN_SIGNER: Case = Case {
+    id: "TC-SEC-2.5",
+    title: "A request signed by a key no validated chain vouches for is not served",
+    requirements: &["HRT-SEC-033", "HRT-SEC-131", "HRT-MSG-082"],
+    steps: &[
+        "Sign a read with a freshly generated key, in the name of an admitted controller, without a certificate chain.",
+        "Watch the silence window for an answer: there must be none.",
+        "Send a correct read: it must still be answered.",
+    ],
+    applies: always,
+    run: unknown_signer,
+};
+
+case_fn!(unknown_signer, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    ctx.step("Sign a read with a freshly generated key, in the name of an admitted controller, without a certificate chain.");
+    let key = try_outcome!(KeyPair::generate_system(Algorithm::EdDsa)
+        .map_err(|e| Outcome::error(format!("generating a key: {e}"))));
+    let (id, genuine) = try_outcome!(seal(ctx, who, |_| {}));
+    let Ok(env) = hearth_security::cose::Envelope::parse(&genuine) else {
+        return Outcome::error("the probe's own request does not parse");
+    };
+    let Ok(mut msg) =
+        hearth_wire::codec::decode(env.unverified_payload(), &hearth_wire::Limits::STANDARD)
+    else {
+        return Outcome::error("the probe's own request does not decode");
+    };
+    msg.chain.clear();
+    msg.counter = msg.counter.saturating_add(1_000);
+    let topic = ctx.probe.request_topic();
+    let forged = try_outcome!(hearth_security::cose::sign1(
+        &key,
+        &hearth_wire::codec::encode(&msg),
+        topic.as_bytes()
+    )
+    .map_err(|e| Outcome::error(format!("signing: {e}"))));
+    let sent = try_outcome!(publish(ctx, forged, "read signed by an unknown key, no chain").await);
+    ctx.step("Watch the silence window for an answer: there must be none.");
+    let o = silent(
+        ctx,
+        id,
+        "HRT-SEC-033",
+        "a request signed by an unknown key",
+        sent,
+    )
+    .await;
+    if o.verdict != Verdict::Pass {
+        return o;
+    }
+    ctx.step("Send a correct read: it must still be answered.");
+    try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
+    Outcome::pass()
+});
+
+/// TC-SEC-2.6
+pub(crate) const UNPROTECTED_IGNORED: Case = Case {
+    id: "TC-SEC-2.6",
+    title: "Parameters in the unprotected header are ignored",
+    requirements: &["HRT-SEC-032"],
+    steps: &[
+        "Seal a correct read, then put into its unprotected header an algorithm (-35) and a key id (16 zero bytes) that do not belong to the signer.",
+        "Expect the read to be answered.",
+    ],
+    applies: always,
+    run: unprotected_ignored,
+};
+
+case_fn!(unprotected_ignored, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    ctx.step("Seal a correct read, then put into its unprotected header an algorithm (-35) and a key id (16 zero bytes) that do not belong to the signer.");
+    let (id, bytes) = try_outcome!(seal(ctx, who, |_| {}));
+    // d2 84 <bstr protected> a0 <payload> <signature>
+    let (len, at) = match bytes.get(2) {
+        Some(b @ 0x40..=0x57) => (usize::from(b - 0x40), 3),
+        Some(0x58) => (usize::from(bytes.get(3).copied().unwrap_or(0)), 4),
+        _ => return Outcome::error("the probe's own envelope has an unexpected layout"),
+    };
+    let split = at + len;
+    if bytes.get(..2) != Some(&[0xd2, 0x84][..]) || bytes.get(split) != Some(&0xa0) {
+        return Outcome::error("the probe's own envelope has an unexpected layout");
+    }
+    let mut changed = bytes[..split].to_vec();
+    changed.extend_from_slice(&[0xa2, 0x01, 0x38, 0x22, 0x04, 0x50]);
+    changed.extend_from_slice(&[0u8; 16]);
+    changed.extend_from_slice(&bytes[split + 1..]);
+    let sent = try_outcome!(publish(ctx, changed, "read with a foreign unprotected header").await);
+    ctx.step("Expect the read to be answered.");
+    answered(
+        ctx,
+        id,
+        "HRT-SEC-032",
+        "a correct read with parameters in its unprotected header",
+        sent,
+    )
+    .await
+});
+
+/// TC-SEC-2.7
+pub(crate) const REPLAY_WINDOW: Case = Case {
+    id: "TC-SEC-2.7",
+    title: "The replay window holds 64 counters, accepts them in any order, and moves only on authenticated messages",
+    requirements: &[
+        "HRT-SEC-096",
+        "HRT-SEC-098",
+        "HRT-SEC-099",
+        "HRT-SEC-101",
+        "HRT-MSG-081",
+    ],
+    steps: &[
+        "Seal 65 reads with consecutive counters c … c+64; publish the last one and expect an answer.",
+        "Publish the read with counter c+1 (63 below the highest): expect an answer.",
+        "Publish the read with counter c (64 below the highest): expect no answer.",
+        "Seal a read y, skip 70 counters, seal a read z and break z's signature; publish z, expect no answer; publish y: expect an answer.",
+    ],
+    applies: always,
+    run: replay_window,
+};
+
+case_fn!(replay_window, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    ctx.step("Seal 65 reads with consecutive counters c … c+64; publish the last one and expect an answer.");
+    let mut sealed = Vec::with_capacity(65);
+    for _ in 0..65 {
+        sealed.push(try_outcome!(seal(ctx, who, |_| {})));
+    }
+    let (last_id, last) = sealed.pop().unwrap_or_default();
+    let sent = try_outcome!(publish(ctx, last, "read with counter c+64").await);
+    let o = answered(ctx, last_id, "HRT-SEC-099", "a fresh read", sent).await;
+    if o.verdict != Verdict::Pass {
+        return o;
+    }
+    ctx.step("Publish the read with counter c+1 (63 below the highest): expect an answer.");
+    let (id1, m1) = sealed[1].clone();
+    let sent = try_outcome!(publish(ctx, m1, "read with counter c+1").await);
+    let o = answered(
+        ctx,
+        id1,
+        "HRT-SEC-096",
+        "a read 63 counters below the highest accepted, never seen before",
+        sent,
+    )
+    .await;
+    if o.verdict != Verdict::Pass {
+        return o;
+    }
+    ctx.step("Publish the read with counter c (64 below the highest): expect no answer.");
+    let (id0, m0) = sealed[0].clone();
+    let sent = try_outcome!(publish(ctx, m0, "read with counter c").await);
+    let o = silent(
+        ctx,
+        id0,
+        "HRT-SEC-098",
+        "a read 64 counters below the highest accepted",
+        sent,
+    )
+    .await;
+    if o.verdict != Verdict::Pass {
+        return o;
+    }
+    ctx.step("Seal a read y, skip 70 counters, seal a read z and break z's signature; publish z, expect no answer; publish y: expect an answer.");
+    let (y_id, y) = try_outcome!(seal(ctx, who, |_| {}));
+    let (z_id, mut z) = try_outcome!(seal(ctx, who, |m| {
+        m.counter = m.counter.saturating_add(70);
+    }));
+    if let Some(b) = z.last_mut() {
+        *b ^= 0x01;
+    }
+    let sent = try_outcome!(publish(ctx, z, "read z, 71 counters ahead, broken signature").await);
+    let o = silent(
+        ctx,
+        z_id,
+        "HRT-SEC-034",
+        "a read with a broken signature",
+        sent,
+    )
+    .await;
+    if o.verdict != Verdict::Pass {
+        return o;
+    }
+    let sent = try_outcome!(publish(ctx, y, "read y").await);
+    answered(
+        ctx,
+        y_id,
+        "HRT-SEC-101",
+        "a fresh read after an unauthenticated message with a higher counter",
+        sent,
+    )
+    .await
+});
+
+/// TC-SEC-2.8
+pub(crate) const FOREIGN_REQUESTS: Case = Case {
+    id: "TC-SEC-2.8",
+    title: "Requests for another target, without a request id, or with an empty payload are dropped; the sender's clock is not trusted",
+    requirements: &[
+        "HRT-SEC-122",
+        "HRT-MSG-007",
+        "HRT-MSG-012",
+        "HRT-MSG-082",
+        "HRT-MSG-083",
+        "HRT-MQTT-017",
+    ],
+    steps: &[
+        "Publish a correctly signed read whose target is another device id: expect no answer.",
+        "Publish a correctly signed read without a request id, and an empty payload, on the request topic: expect no answer to either.",
+        "Publish a correctly signed read whose time is 1 January 1970: expect an answer.",
+    ],
+    applies: always,
+    run: foreign_requests,
+};
+
+case_fn!(foreign_requests, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    ctx.step(
+        "Publish a correctly signed read whose target is another device id: expect no answer.",
+    );
+    let other = format!("{}-other", ctx.description.device_id);
+    let (id, bytes) = try_outcome!(seal(ctx, who, |m| m.target = Some(other)));
+    let sent = try_outcome!(publish(ctx, bytes, "read for another target").await);
+    let o = silent(ctx, id, "HRT-MSG-083", "a request for another target", sent).await;
+    if o.verdict != Verdict::Pass {
+        return o;
+    }
+    ctx.step("Publish a correctly signed read without a request id, and an empty payload, on the request topic: expect no answer to either.");
+    let _ = ctx.probe.stray_answers();
+    let (_, bytes) = try_outcome!(seal(ctx, who, |m| m.request_id = None));
+    let first = try_outcome!(publish(ctx, bytes, "read without a request id").await);
+    let second = try_outcome!(publish(ctx, Vec::new(), "empty payload").await);
+    tokio::time::sleep(ctx.params.silence_window).await;
+    if let Some(a) = ctx.probe.stray_answers().into_iter().next() {
+        return Outcome::fail(
+            "HRT-MSG-012",
+            "the device answered a request without a request id, or an empty payload",
+        )
+        .with_evidence([first, second, a.seq]);
+    }
+    ctx.step("Publish a correctly signed read whose time is 1 January 1970: expect an answer.");
+    let (id, bytes) = try_outcome!(seal(ctx, who, |m| m.time_ms = Some(0)));
+    let sent = try_outcome!(publish(ctx, bytes, "read dated 1970").await);
+    answered(ctx, id, "HRT-MSG-007", "a correct read dated 1970", sent).await
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_cbor_is_recognised() {
+        assert!(deterministic(&[0xa2, 0x01, 0x27, 0x04, 0x41, 0x00]).is_ok());
+        // keys out of order
+        assert!(deterministic(&[0xa2, 0x04, 0x41, 0x00, 0x01, 0x27]).is_err());
+        // 1 in a two-byte argument
+        assert!(deterministic(&[0x18, 0x01]).is_err());
+        // indefinite-length array
+        assert!(deterministic(&[0x9f, 0x01, 0xff]).is_err());
+    }
+}
