@@ -16,7 +16,7 @@ use hearth_mqtt::{BrokerUrl, DeviceAddr, Topics};
 use hearth_security::cert::TrustStore;
 use hearth_security::replay::CounterStore;
 use hearth_wire::{Body, Envelope, Message, Receiver, Sender};
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, Event, Packet, QoS};
 use tokio::sync::mpsc;
 
 use crate::trace::{Direction, Trace};
@@ -119,16 +119,10 @@ impl Probe {
         testers: Vec<Tester>,
         client_suffix: u64,
     ) -> Result<Self, ProbeError> {
-        let mut options = MqttOptions::new(
-            format!("hc-suite-{client_suffix:016x}"),
-            broker.host.clone(),
-            broker.port,
-        );
+        let mut options = broker
+            .mqtt_options(format!("hc-suite-{client_suffix:016x}"))
+            .map_err(|e| ProbeError::Broker(broker.to_string(), e.to_string()))?;
         options.set_keep_alive(Duration::from_secs(30));
-        options.set_max_packet_size(
-            hearth_mqtt::broker::MAX_PAYLOAD * 2,
-            hearth_mqtt::broker::MAX_PAYLOAD * 2,
-        );
         let (client, mut eventloop) = AsyncClient::new(options, 1024);
         let mut filters: Vec<String> = [
             Channel::Desc,
@@ -580,15 +574,9 @@ impl Probe {
         window: Duration,
     ) -> Result<bool, ProbeError> {
         let topic = self.topics.full(&Topics::device_rel(&self.device, channel));
-        let mut options = MqttOptions::new(
-            format!("hc-suite-retained-{:x}", self.next_request),
-            broker.host.clone(),
-            broker.port,
-        );
-        options.set_max_packet_size(
-            hearth_mqtt::broker::MAX_PAYLOAD * 2,
-            hearth_mqtt::broker::MAX_PAYLOAD * 2,
-        );
+        let options = broker
+            .mqtt_options(format!("hc-suite-retained-{:x}", self.next_request))
+            .map_err(|e| ProbeError::Broker(broker.to_string(), e.to_string()))?;
         let (client, mut eventloop) = AsyncClient::new(options, 16);
         client
             .subscribe(topic.clone(), QoS::AtLeastOnce)

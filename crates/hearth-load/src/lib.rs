@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use hearth_mqtt::identity::unix_now_ms;
 use hearth_mqtt::{BrokerUrl, Topics};
 use hearth_wire::Body;
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, Event, Packet, QoS};
 use serde::Serialize;
 
 pub use stats::{cpu_time, Latency};
@@ -166,15 +166,10 @@ pub async fn run(
     }
 
     // The controller's subscription.
-    let mut options = MqttOptions::new(
-        format!("hc-load-{}", std::process::id()),
-        config.broker.host.clone(),
-        config.broker.port,
-    );
-    options.set_max_packet_size(
-        hearth_mqtt::broker::MAX_PAYLOAD,
-        hearth_mqtt::broker::MAX_PAYLOAD,
-    );
+    let mut options = config
+        .broker
+        .mqtt_options(format!("hc-load-{}", std::process::id()))
+        .map_err(|e| LoadError::Connect(config.broker.to_string(), e.to_string()))?;
     options.set_keep_alive(Duration::from_secs(30));
     options.set_inflight(1000);
     let (sub, mut sub_loop) = AsyncClient::new(options, 10_000);
@@ -246,15 +241,10 @@ pub async fn run(
             .map(|i| topics.full(&fleet.report_topic(*i)))
             .collect();
         let rel: Vec<String> = devices.iter().map(|i| fleet.report_topic(*i)).collect();
-        let mut options = MqttOptions::new(
-            format!("hd-load-{}-{c}", std::process::id()),
-            config.broker.host.clone(),
-            config.broker.port,
-        );
-        options.set_max_packet_size(
-            hearth_mqtt::broker::MAX_PAYLOAD,
-            hearth_mqtt::broker::MAX_PAYLOAD,
-        );
+        let mut options = config
+            .broker
+            .mqtt_options(format!("hd-load-{}-{c}", std::process::id()))
+            .map_err(|e| LoadError::Connect(config.broker.to_string(), e.to_string()))?;
         options.set_inflight(1000);
         let (client, mut eventloop) = AsyncClient::new(options, 10_000);
         loops.push(tokio::spawn(async move {

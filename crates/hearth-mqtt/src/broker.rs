@@ -117,10 +117,6 @@ impl EmbeddedBroker {
 
     /// The URL clients connect to.
     pub fn url(&self) -> BrokerUrl {
-        BrokerUrl {
-            host: self.addr.ip().to_string(),
-            port: self.addr.port(),
-            tls: false,
-        }
+        BrokerUrl::plain(self.addr.ip().to_string(), self.addr.port())
     }
 }

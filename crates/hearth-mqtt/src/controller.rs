@@ -23,7 +23,7 @@ use hearth_wire::{
     Availability, Body, Envelope, EventBody, InvokeResult, Message, OpenError, Opened, ReadResult,
     Receiver, SealError, Sender,
 };
-use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS, SubscribeFilter};
+use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS, SubscribeFilter};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::identity::{unix_now, unix_now_ms, DynStore, Identity};
@@ -222,10 +222,15 @@ impl Controller {
             None => format!("hc-{}-{:08x}", identity.id, u32::from_be_bytes(suffix)),
         };
         let mut options =
-            MqttOptions::new(client_id, config.broker.host.clone(), config.broker.port);
+            config
+                .broker
+                .mqtt_options(client_id)
+                .map_err(|e| ControllerError::Connect {
+                    url: config.broker.to_string(),
+                    reason: e.to_string(),
+                })?;
         options.set_keep_alive(config.keep_alive);
         options.set_clean_session(config.session.is_none());
-        options.set_max_packet_size(crate::broker::MAX_PAYLOAD, crate::broker::MAX_PAYLOAD);
         let (client, mut eventloop) = AsyncClient::new(options, 4096);
 
         // Wait for the first connection so callers get a clear error for a wrong URL.

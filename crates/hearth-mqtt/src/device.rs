@@ -27,7 +27,7 @@ use hearth_wire::{
     Availability, Body, Envelope, EventBody, InvokeResult, Message, OpenError, ReadResult,
     Receiver, Report, SealError, Sender, Status,
 };
-use rumqttc::{AsyncClient, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet, QoS};
+use rumqttc::{AsyncClient, Event, EventLoop, LastWill, Outgoing, Packet, QoS};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::fault::FaultInjection;
@@ -126,6 +126,9 @@ pub enum DeviceError {
     /// The runtime has stopped.
     #[error("the device runtime has stopped")]
     Stopped,
+    /// The broker address or its TLS settings are not usable.
+    #[error("broker: {0}")]
+    Broker(#[from] crate::url::UrlError),
 }
 
 /// Counters a device keeps about its traffic, for operators and tests.
@@ -248,11 +251,9 @@ impl Device {
         let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut boot);
 
         let client_id = format!("hd-{:04x}-{}", addr.vendor_id, addr.device_id);
-        let mut options =
-            MqttOptions::new(client_id, config.broker.host.clone(), config.broker.port);
+        let mut options = config.broker.mqtt_options(client_id)?;
         options.set_keep_alive(config.keep_alive);
         options.set_clean_session(true);
-        options.set_max_packet_size(crate::broker::MAX_PAYLOAD, crate::broker::MAX_PAYLOAD);
         let (client, eventloop) = AsyncClient::new(options, 4096);
         let (tx, rx) = mpsc::channel(1024);
         let stats = Arc::new(Mutex::new(DeviceStats::default()));

@@ -1,6 +1,19 @@
-//! Broker URLs: `mqtt://host:port` (and `mqtts://` once TLS is enabled in this build).
+//! Broker URLs — `mqtt://host:port`, and `mqtts://host:port` for TLS — and the MQTT
+//! connection options every Hearth client builds from one.
+//!
+//! TLS uses rustls with the `ring` provider (the one crypto library of the project) and the
+//! Mozilla root certificates compiled in, so `mqtts://` works on a fresh machine without any
+//! system setup; a private CA is added with `?ca=FILE` (PEM). Confidentiality is the broker
+//! link's job (`spec/05-mqtt.md`); authenticity is Hearth's own, end to end.
 
 use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rumqttc::{MqttOptions, TlsConfiguration, Transport};
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::CertificateDer;
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 /// Where a broker is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,17 +24,79 @@ pub struct BrokerUrl {
     pub port: u16,
     /// Whether to use TLS (`mqtts://`).
     pub tls: bool,
+    /// A CA certificate file (PEM) to trust besides the built-in roots (`?ca=FILE`).
+    pub ca: Option<PathBuf>,
 }
 
 /// Why a broker URL is not usable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
-    /// Not `mqtt://host[:port]` or `mqtts://host[:port]`.
-    #[error("`{0}` is not a broker URL (mqtt://host:port)")]
+    /// Not `mqtt://host[:port]` or `mqtts://host[:port][?ca=FILE]`.
+    #[error("`{0}` is not a broker URL (mqtt://host:port or mqtts://host:port?ca=FILE)")]
     Syntax(String),
-    /// `mqtts://` is not supported by this build.
-    #[error("`{0}`: TLS (mqtts://) is not supported by this build; use mqtt:// on a trusted link or a TLS-terminating proxy")]
-    TlsUnsupported(String),
+    /// The TLS configuration could not be built (e.g. an unreadable CA file).
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+impl BrokerUrl {
+    /// A plain-TCP broker address.
+    pub fn plain(host: impl Into<String>, port: u16) -> Self {
+        Self {
+            host: host.into(),
+            port,
+            tls: false,
+            ca: None,
+        }
+    }
+
+    /// The rustls client configuration: built-in roots plus the `ca` file, if any.
+    pub fn tls_config(&self) -> Result<Arc<ClientConfig>, UrlError> {
+        let mut roots = RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        if let Some(path) = &self.ca {
+            let pem = std::fs::read(path)
+                .map_err(|e| UrlError::Tls(format!("{}: {e}", path.display())))?;
+            let mut added = 0;
+            for cert in CertificateDer::pem_slice_iter(&pem) {
+                let cert = cert.map_err(|e| UrlError::Tls(format!("{}: {e}", path.display())))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| UrlError::Tls(format!("{}: {e}", path.display())))?;
+                added += 1;
+            }
+            if added == 0 {
+                return Err(UrlError::Tls(format!(
+                    "{}: no PEM certificate",
+                    path.display()
+                )));
+            }
+        }
+        let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+        let config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| UrlError::Tls(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Arc::new(config))
+    }
+
+    /// MQTT options for a client of this broker: address, transport (TLS for `mqtts://`) and
+    /// the packet size Hearth needs.
+    pub fn mqtt_options(&self, client_id: impl Into<String>) -> Result<MqttOptions, UrlError> {
+        let mut options = MqttOptions::new(client_id, self.host.clone(), self.port);
+        options.set_max_packet_size(
+            crate::broker::MAX_PAYLOAD * 2,
+            crate::broker::MAX_PAYLOAD * 2,
+        );
+        if self.tls {
+            options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
+                self.tls_config()?,
+            )));
+        }
+        Ok(options)
+    }
 }
 
 impl std::str::FromStr for BrokerUrl {
@@ -37,16 +112,34 @@ impl std::str::FromStr for BrokerUrl {
         } else {
             return Err(UrlError::Syntax(s.to_owned()));
         };
-        if tls {
-            return Err(UrlError::TlsUnsupported(s.to_owned()));
+        let (rest, query) = match rest.split_once('?') {
+            Some((r, q)) => (r, Some(q)),
+            None => (rest, None),
+        };
+        let mut ca = None;
+        for pair in query.into_iter().flat_map(|q| q.split('&')) {
+            match pair.split_once('=') {
+                Some(("ca", path)) if tls && !path.is_empty() => ca = Some(PathBuf::from(path)),
+                _ => return Err(UrlError::Syntax(s.to_owned())),
+            }
         }
         let rest = rest.trim_end_matches('/');
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (
-                h.trim_start_matches('[').trim_end_matches(']'),
-                p.parse().map_err(|_| UrlError::Syntax(s.to_owned()))?,
-            ),
-            _ => (rest, if tls { 8883 } else { 1883 }),
+        let default_port = if tls { 8883 } else { 1883 };
+        let (host, port) = if let Some(bracketed) = rest.strip_prefix('[') {
+            let (host, after) = bracketed
+                .split_once(']')
+                .ok_or_else(|| UrlError::Syntax(s.to_owned()))?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => p.parse().map_err(|_| UrlError::Syntax(s.to_owned()))?,
+                None if after.is_empty() => default_port,
+                None => return Err(UrlError::Syntax(s.to_owned())),
+            };
+            (host, port)
+        } else {
+            match rest.rsplit_once(':') {
+                Some((h, p)) => (h, p.parse().map_err(|_| UrlError::Syntax(s.to_owned()))?),
+                None => (rest, default_port),
+            }
         };
         if host.is_empty() {
             return Err(UrlError::Syntax(s.to_owned()));
@@ -55,6 +148,7 @@ impl std::str::FromStr for BrokerUrl {
             host: host.to_owned(),
             port,
             tls,
+            ca,
         })
     }
 }
@@ -63,10 +157,14 @@ impl fmt::Display for BrokerUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let scheme = if self.tls { "mqtts" } else { "mqtt" };
         if self.host.contains(':') {
-            write!(f, "{scheme}://[{}]:{}", self.host, self.port)
+            write!(f, "{scheme}://[{}]:{}", self.host, self.port)?;
         } else {
-            write!(f, "{scheme}://{}:{}", self.host, self.port)
+            write!(f, "{scheme}://{}:{}", self.host, self.port)?;
         }
+        if let Some(ca) = &self.ca {
+            write!(f, "?ca={}", ca.display())?;
+        }
+        Ok(())
     }
 }
 
@@ -78,33 +176,55 @@ mod tests {
     fn urls_parse() {
         assert_eq!(
             "mqtt://127.0.0.1:1884".parse(),
-            Ok(BrokerUrl {
-                host: "127.0.0.1".into(),
-                port: 1884,
-                tls: false
-            })
+            Ok(BrokerUrl::plain("127.0.0.1", 1884))
         );
         assert_eq!(
             "mqtt://broker".parse(),
-            Ok(BrokerUrl {
-                host: "broker".into(),
-                port: 1883,
-                tls: false
-            })
+            Ok(BrokerUrl::plain("broker", 1883))
         );
         assert_eq!(
             "mqtt://[::1]:1883".parse(),
+            Ok(BrokerUrl::plain("::1", 1883))
+        );
+        assert_eq!(
+            "mqtts://broker?ca=/etc/ca.pem".parse(),
             Ok(BrokerUrl {
-                host: "::1".into(),
-                port: 1883,
-                tls: false
+                host: "broker".into(),
+                port: 8883,
+                tls: true,
+                ca: Some("/etc/ca.pem".into())
             })
         );
         assert!("http://x".parse::<BrokerUrl>().is_err());
         assert!("mqtt://:1883".parse::<BrokerUrl>().is_err());
-        assert!(matches!(
-            "mqtts://x".parse::<BrokerUrl>(),
-            Err(UrlError::TlsUnsupported(_))
-        ));
+        assert!(
+            "mqtt://x?ca=/a.pem".parse::<BrokerUrl>().is_err(),
+            "a CA without TLS is a mistake"
+        );
+        assert!("mqtts://x?cafile=/a.pem".parse::<BrokerUrl>().is_err());
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for s in [
+            "mqtt://127.0.0.1:1884",
+            "mqtts://[::1]:8883",
+            "mqtts://b:8883?ca=/tmp/ca.pem",
+        ] {
+            let url: BrokerUrl = s.parse().expect("parses");
+            assert_eq!(url.to_string(), s);
+        }
+    }
+
+    #[test]
+    fn a_missing_ca_file_is_a_clear_error() {
+        let url: BrokerUrl = "mqtts://b?ca=/nonexistent/ca.pem".parse().expect("parses");
+        assert!(matches!(url.mqtt_options("x"), Err(UrlError::Tls(_))));
+    }
+
+    #[test]
+    fn tls_options_build_with_the_built_in_roots() {
+        let url: BrokerUrl = "mqtts://broker.example:8883".parse().expect("parses");
+        assert!(url.mqtt_options("x").is_ok());
     }
 }

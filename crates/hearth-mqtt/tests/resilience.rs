@@ -437,11 +437,7 @@ impl Mosquitto {
 
 impl RunningMosquitto {
     fn url(&self) -> hearth_mqtt::BrokerUrl {
-        hearth_mqtt::BrokerUrl {
-            host: "127.0.0.1".into(),
-            port: self.port,
-            tls: false,
-        }
+        hearth_mqtt::BrokerUrl::plain("127.0.0.1", self.port)
     }
 
     /// Stop gracefully so the persistence file is written.

@@ -40,11 +40,7 @@ impl Proxy {
     }
 
     pub fn url(&self) -> hearth_mqtt::BrokerUrl {
-        hearth_mqtt::BrokerUrl {
-            host: "127.0.0.1".into(),
-            port: self.addr.port(),
-            tls: false,
-        }
+        hearth_mqtt::BrokerUrl::plain("127.0.0.1", self.addr.port())
     }
 
     /// Cut every connection and refuse new ones until [`Proxy::restore`].
