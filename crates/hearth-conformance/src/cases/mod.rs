@@ -8,6 +8,7 @@ use crate::case::Case;
 
 mod behaviour;
 mod messages;
+mod messages2;
 mod model;
 mod mqtt;
 mod robustness;
@@ -56,8 +57,13 @@ pub static CASES: &[Case] = &[
     messages::WRITE_MISSING,
     messages::WRITE_VALID,
     messages::WRITE_BOUNDS,
+    messages2::WRITE_UNSUPPORTED,
+    messages2::CHECK_ORDER,
+    messages2::WRITE_TOO_DEEP,
     messages::INVOKE_MISSING,
+    messages2::INVOKE_INVALID,
     messages::RESPONSE_TIME,
+    messages2::ENCODING,
     robustness::GARBAGE,
     robustness::OVERSIZED,
     robustness::DEEP,

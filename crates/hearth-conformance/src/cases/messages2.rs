@@ -1,0 +1,466 @@
+//! Further message checks: the encoding and headers of everything the device publishes, the
+//! order of the checks on a write, values outside the effective constraints, invocation
+//! arguments.
+
+use std::collections::BTreeMap;
+
+use hearth_model::catalog::TypeSpec;
+use hearth_model::validate::{check_invoke, check_value, ValueError};
+use hearth_model::{Path, StatusCode, Value};
+use hearth_mqtt::topic::Channel;
+use hearth_wire::{Availability, Body, Kind};
+
+use super::security2::deterministic;
+use super::{case_fn, try_outcome};
+use crate::case::{always, Case, Ctx};
+use crate::ics::Privilege;
+use crate::trace::Direction;
+use crate::verdict::Outcome;
+
+fn operator(ctx: &Ctx) -> Result<usize, Outcome> {
+    ctx.tester(Privilege::Operate)
+        .or_else(|_| ctx.tester(Privilege::Manage))
+}
+
+fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
+
+/// TC-MSG-5.1
+pub(crate) const ENCODING: Case = Case {
+    id: "TC-MSG-5.1",
+    title: "Everything the device publishes is deterministically encoded, numbered in order and on the topic of its kind",
+    requirements: &[
+        "HRT-MSG-005",
+        "HRT-MSG-006",
+        "HRT-MSG-020",
+        "HRT-MSG-091",
+        "HRT-MQTT-008",
+    ],
+    steps: &[
+        "Send a read and take its response: it must name the request's id and the tester as target.",
+        "Take every message the device has published in the run.",
+        "Each payload must be deterministic CBOR; descriptions, statuses, reports and events must carry no request id and no target.",
+        "Each message must be on the topic its kind selects (a response on the response topic of its target).",
+        "Counters must never repeat, and must increase on each topic in the order of arrival (offline statuses, numbered ahead, aside).",
+    ],
+    applies: always,
+    run: encoding,
+};
+
+case_fn!(encoding, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    ctx.step(
+        "Send a read and take its response: it must name the request's id and the tester as target.",
+    );
+    let tester_id = ctx.probe.testers()[who].id.clone();
+    let (id, _, sent) = try_outcome!(ctx
+        .probe
+        .send(
+            who,
+            Body::Read(vec![Path::new(0, 1, 4)]),
+            crate::probe::Tamper::None
+        )
+        .await
+        .map_err(|e| Outcome::error(e.to_string())));
+    let timeout = ctx.response_timeout();
+    match ctx.probe.answer(id, timeout).await {
+        Some(crate::probe::Answer {
+            message: Ok(m),
+            seq,
+            ..
+        }) => {
+            if m.request_id != Some(id) || m.target.as_deref() != Some(tester_id.as_str()) {
+                return Outcome::fail(
+                    "HRT-MSG-091",
+                    format!(
+                        "the response names request id {:?} and target {:?}; the request was {id} from {tester_id:?}",
+                        m.request_id, m.target
+                    ),
+                )
+                .with_evidence([sent, seq]);
+            }
+        }
+        Some(crate::probe::Answer {
+            message: Err((why, req)),
+            seq,
+            ..
+        }) => {
+            return Outcome::fail(req, format!("the response did not open: {why}"))
+                .with_evidence([sent, seq])
+        }
+        None => {
+            return Outcome::fail(
+                "HRT-MSG-091",
+                format!("no response with the request's id within {timeout:?}"),
+            )
+            .with_evidence([sent])
+        }
+    }
+    ctx.step("Take every message the device has published in the run.");
+    let device_id = ctx.description.device_id.clone();
+    let root = format!("{}/", ctx.params.topic_root);
+    let dev_prefix = format!("d/{:04x}/{device_id}/", ctx.description.vendor_id);
+    let mut mine = Vec::new();
+    for e in ctx.probe.trace().entries() {
+        if e.direction != Direction::In || e.check != "ok" {
+            continue;
+        }
+        let bytes = unhex(&e.hex);
+        let Ok(env) = hearth_security::cose::Envelope::parse(&bytes) else {
+            continue;
+        };
+        let payload = env.unverified_payload().to_vec();
+        let Ok(msg) = hearth_wire::codec::decode(&payload, &hearth_wire::Limits::STANDARD) else {
+            continue;
+        };
+        if msg.sender == device_id {
+            let rel = e.topic.strip_prefix(&root).unwrap_or(&e.topic).to_owned();
+            mine.push((e.seq, rel, payload, msg));
+        }
+    }
+    ctx.step("Each payload must be deterministic CBOR; descriptions, statuses, reports and events must carry no request id and no target.");
+    for (seq, _, payload, msg) in &mine {
+        if let Err(why) = deterministic(payload) {
+            return Outcome::fail(
+                "HRT-MSG-020",
+                format!("a {} payload: {why}", msg.kind().name()),
+            )
+            .with_evidence([*seq]);
+        }
+        let device_message = matches!(
+            msg.kind(),
+            Kind::Description | Kind::Status | Kind::Report | Kind::Event
+        );
+        if device_message && (msg.request_id.is_some() || msg.target.is_some()) {
+            return Outcome::fail(
+                "HRT-MSG-005",
+                format!("a {} carries a request id or a target", msg.kind().name()),
+            )
+            .with_evidence([*seq]);
+        }
+    }
+    ctx.step("Each message must be on the topic its kind selects (a response on the response topic of its target).");
+    for (seq, rel, _, msg) in &mine {
+        let want = match msg.kind() {
+            Kind::Description => format!("{dev_prefix}{}", Channel::Desc.name()),
+            Kind::Status => format!("{dev_prefix}{}", Channel::Status.name()),
+            Kind::Report => format!("{dev_prefix}{}", Channel::Report.name()),
+            Kind::Event => format!("{dev_prefix}{}", Channel::Event.name()),
+            Kind::ReadResponse | Kind::WriteResponse | Kind::InvokeResponse => {
+                format!("c/{}/resp", msg.target.as_deref().unwrap_or(""))
+            }
+            other => format!("(no topic: the device sent a {})", other.name()),
+        };
+        if *rel != want {
+            return Outcome::fail(
+                "HRT-MQTT-008",
+                format!(
+                    "a {} was published on {rel}, not on {want}",
+                    msg.kind().name()
+                ),
+            )
+            .with_evidence([*seq]);
+        }
+    }
+    ctx.step("Counters must never repeat, and must increase on each topic in the order of arrival (offline statuses, numbered ahead, aside).");
+    let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut last: BTreeMap<&str, (u64, usize)> = BTreeMap::new();
+    for (seq, rel, _, msg) in &mine {
+        let will = matches!(&msg.body, Body::Status(s) if s.availability == Availability::Offline);
+        if will {
+            continue;
+        }
+        if let Some(first) = seen.insert(msg.counter, *seq) {
+            return Outcome::fail("HRT-MSG-006", format!("counter {} used twice", msg.counter))
+                .with_evidence([first, *seq]);
+        }
+        if let Some((before, at)) = last.get(rel.as_str()) {
+            if msg.counter <= *before {
+                return Outcome::fail(
+                    "HRT-MSG-006",
+                    format!(
+                        "on {rel}, counter {} arrived after counter {before}",
+                        msg.counter
+                    ),
+                )
+                .with_evidence([*at, *seq]);
+            }
+        }
+        last.insert(rel.as_str(), (msg.counter, *seq));
+    }
+    Outcome::pass()
+});
+
+/// A writable property and a value its effective constraints refuse with `constraint-error`
+/// (an unsupported enumeration code, a text or bytes too long).
+fn refused_value(ctx: &Ctx) -> Option<(Path, Value, ValueError)> {
+    ctx.properties().into_iter().find_map(|(path, p)| {
+        if !p.writable() {
+            return None;
+        }
+        let candidates: Vec<Value> = match &p.ty {
+            TypeSpec::Enum { .. } => [0x7FFE, 0x7FFD, 0x7EEE, 0x0FFF, 0xFFFE]
+                .into_iter()
+                .map(Value::Int)
+                .collect(),
+            TypeSpec::String { max_len } => {
+                vec![Value::Text("x".repeat(*max_len as usize + 1))]
+            }
+            TypeSpec::Bytes { max_len } => vec![Value::Bytes(vec![0; *max_len as usize + 1])],
+            _ => Vec::new(),
+        };
+        candidates.into_iter().find_map(|v| {
+            match check_value(ctx.catalog, &ctx.description, &path, &v) {
+                Err(e @ (ValueError::UnsupportedCode { .. } | ValueError::TooLong { .. })) => {
+                    Some((path, v, e))
+                }
+                _ => None,
+            }
+        })
+    })
+}
+
+/// TC-MSG-2.7
+pub(crate) const WRITE_UNSUPPORTED: Case = Case {
+    id: "TC-MSG-2.7",
+    title: "A write of an enumeration code outside the effective set, or of a text too long, answers constraint-error and changes nothing",
+    requirements: &["HRT-MOD-045", "HRT-MOD-046", "HRT-MOD-116"],
+    steps: &[
+        "Pick a writable enumeration (else text or bytes) property and a code outside its effective set (a value longer than its max_len); read its value.",
+        "Write the refused value: expect constraint-error.",
+        "Read the property again: it must be unchanged.",
+    ],
+    applies: |ctx| {
+        refused_value(ctx).map(|_| ()).ok_or_else(|| {
+            "the device has no writable enumeration, text or bytes property".into()
+        })
+    },
+    run: write_unsupported,
+};
+
+case_fn!(write_unsupported, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    let Some((path, value, why)) = refused_value(ctx) else {
+        return Outcome::not_applicable("no writable enumeration, text or bytes property");
+    };
+    let requirement = why.requirement();
+    ctx.step(format!(
+        "Pick {path} and the value {value} ({why}); read its value."
+    ));
+    let before = try_outcome!(ctx.read(who, path).await);
+    ctx.step("Write the refused value: expect constraint-error.");
+    let (status, seq) = try_outcome!(ctx.write(who, path, value.clone()).await);
+    ctx.step("Read the property again: it must be unchanged.");
+    let after = try_outcome!(ctx.read(who, path).await);
+    if after != before {
+        let _ = ctx.write(who, path, before.clone()).await;
+        return Outcome::fail(
+            "HRT-MOD-116",
+            format!("{path} changed from {before} to {after} after a refused write"),
+        )
+        .with_evidence([seq]);
+    }
+    if status != StatusCode::ConstraintError {
+        return Outcome::fail(
+            requirement,
+            format!("writing {value} to {path} answered {status}, expected constraint-error"),
+        )
+        .with_evidence([seq]);
+    }
+    Outcome::pass()
+});
+
+/// TC-MSG-2.8
+pub(crate) const CHECK_ORDER: Case = Case {
+    id: "TC-MSG-2.8",
+    title: "A write is checked in the order of the model: path, writability, then the value",
+    requirements: &["HRT-MOD-115"],
+    steps: &[
+        "Write a text to a property device-info does not define: expect unsupported-property, not invalid-type.",
+        "Write a text to device-info vendor-id, an integer property that is read-only: expect read-only, not invalid-type.",
+    ],
+    applies: always,
+    run: check_order,
+};
+
+case_fn!(check_order, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    ctx.step("Write a text to a property device-info does not define: expect unsupported-property, not invalid-type.");
+    let wrong = Value::Text("not a value of this property".into());
+    let path = Path::new(0, 1, 0x7FF0);
+    let (status, seq) = try_outcome!(ctx.write(who, path, wrong.clone()).await);
+    if status != StatusCode::UnsupportedProperty {
+        return Outcome::fail(
+            "HRT-MOD-115",
+            format!("writing a text to the undefined {path} answered {status}, expected unsupported-property"),
+        )
+        .with_evidence([seq]);
+    }
+    ctx.step("Write a text to device-info vendor-id, an integer property that is read-only: expect read-only, not invalid-type.");
+    let path = Path::new(0, 1, 2);
+    let (status, seq) = try_outcome!(ctx.write(who, path, wrong).await);
+    if status != StatusCode::ReadOnly {
+        return Outcome::fail(
+            "HRT-MOD-115",
+            format!("writing a text to the read-only {path} answered {status}, expected read-only"),
+        )
+        .with_evidence([seq]);
+    }
+    Outcome::pass()
+});
+
+/// A writable property of the description.
+fn any_writable(ctx: &Ctx) -> Option<Path> {
+    ctx.properties()
+        .into_iter()
+        .find(|(_, p)| p.writable())
+        .map(|(path, _)| path)
+}
+
+/// TC-MSG-2.9
+pub(crate) const WRITE_TOO_DEEP: Case = Case {
+    id: "TC-MSG-2.9",
+    title: "A value nested more than 8 levels deep answers malformed and changes nothing",
+    requirements: &["HRT-MOD-048"],
+    steps: &[
+        "Pick a writable property and read its value.",
+        "Write a value of nine nested lists: expect malformed.",
+        "Read the property again: it must be unchanged.",
+    ],
+    applies: |ctx| {
+        any_writable(ctx)
+            .map(|_| ())
+            .ok_or_else(|| "the device has no writable property".into())
+    },
+    run: write_too_deep,
+};
+
+case_fn!(write_too_deep, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    let Some(path) = any_writable(ctx) else {
+        return Outcome::not_applicable("no writable property");
+    };
+    ctx.step(format!("Pick {path} and read its value."));
+    let before = try_outcome!(ctx.read(who, path).await);
+    ctx.step("Write a value of nine nested lists: expect malformed.");
+    let mut deep = Value::Int(0);
+    for _ in 0..9 {
+        deep = Value::List(vec![deep]);
+    }
+    let (status, seq) = try_outcome!(ctx.write(who, path, deep).await);
+    ctx.step("Read the property again: it must be unchanged.");
+    let after = try_outcome!(ctx.read(who, path).await);
+    if after != before {
+        let _ = ctx.write(who, path, before.clone()).await;
+        return Outcome::fail(
+            "HRT-MOD-048",
+            format!(
+                "{path} changed from {before} to {after} after a write nested nine levels deep"
+            ),
+        )
+        .with_evidence([seq]);
+    }
+    if status != StatusCode::Malformed {
+        return Outcome::fail(
+            "HRT-MOD-048",
+            format!("a value nested nine levels deep answered {status}, expected malformed"),
+        )
+        .with_evidence([seq]);
+    }
+    Outcome::pass()
+});
+
+/// An implemented standard action with a mandatory argument.
+fn action_with_argument(ctx: &Ctx) -> Option<Path> {
+    for comp in &ctx.description.components {
+        for inst in &comp.capabilities {
+            let Some(cap) = ctx.catalog.capability(inst.capability) else {
+                continue;
+            };
+            for a in &cap.actions {
+                if (!a.optional || inst.actions.contains(&a.id))
+                    && a.args.iter().any(|f| !f.optional)
+                {
+                    let path = Path::new(comp.id, cap.id, a.id);
+                    let empty = Value::Struct(BTreeMap::new());
+                    if matches!(
+                        check_invoke(ctx.catalog, &ctx.description, &path, &empty),
+                        Err(ValueError::MissingField { .. })
+                    ) {
+                        return Some(path);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// TC-MSG-3.2
+pub(crate) const INVOKE_INVALID: Case = Case {
+    id: "TC-MSG-3.2",
+    title: "An invocation whose arguments lack a mandatory field, or are not a struct, answers invalid-type",
+    requirements: &["HRT-MOD-050", "HRT-MSG-068"],
+    steps: &[
+        "Pick an implemented action with a mandatory argument.",
+        "Invoke it with an empty struct of arguments: expect invalid-type for the request's action path, without results.",
+        "Invoke it with the integer 1 as arguments: expect invalid-type.",
+    ],
+    applies: |ctx| {
+        action_with_argument(ctx)
+            .map(|_| ())
+            .ok_or_else(|| "the device implements no action with a mandatory argument".into())
+    },
+    run: invoke_invalid,
+};
+
+case_fn!(invoke_invalid, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    let Some(path) = action_with_argument(ctx) else {
+        return Outcome::not_applicable("no action with a mandatory argument");
+    };
+    ctx.step(format!(
+        "Pick {path}, an implemented action with a mandatory argument."
+    ));
+    for (what, args) in [
+        (
+            "an empty struct of arguments",
+            Value::Struct(BTreeMap::new()),
+        ),
+        ("the integer 1 as arguments", Value::Int(1)),
+    ] {
+        ctx.step(format!("Invoke it with {what}: expect invalid-type."));
+        let (msg, seq) = try_outcome!(ctx.ask(who, Body::Invoke { path, args }).await);
+        match msg.body {
+            Body::InvokeResponse(r) if r.path != path || r.results.is_some() => {
+                return Outcome::fail(
+                    "HRT-MSG-068",
+                    format!(
+                        "the invoke-response names {} (request: {path}) or carries results with status {}",
+                        r.path, r.status
+                    ),
+                )
+                .with_evidence([seq])
+            }
+            Body::InvokeResponse(r) if r.status == StatusCode::InvalidType => {}
+            Body::InvokeResponse(r) => {
+                return Outcome::fail(
+                    "HRT-MOD-050",
+                    format!("invoking {path} with {what} answered {}, expected invalid-type", r.status),
+                )
+                .with_evidence([seq])
+            }
+            other => {
+                return Outcome::fail(
+                    "HRT-MSG-091",
+                    format!("an invocation was answered with a {} message", other.kind()),
+                )
+                .with_evidence([seq])
+            }
+        }
+    }
+    Outcome::pass()
+});
