@@ -11,6 +11,7 @@ mod messages;
 mod messages2;
 mod model;
 mod mqtt;
+mod mqtt2;
 mod robustness;
 mod security;
 mod security2;
@@ -49,6 +50,7 @@ pub static CASES: &[Case] = &[
     model::DEVICE_INFO,
     mqtt::RETAINED,
     mqtt::WILL,
+    mqtt2::RECONNECT,
     messages::READ_ALL,
     messages::READ_MISSING,
     messages::WRITE_OUT_OF_RANGE,
