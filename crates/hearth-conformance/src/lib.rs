@@ -20,6 +20,7 @@ pub mod junit;
 pub mod lab;
 pub mod mutants;
 pub mod output;
+pub mod plan;
 pub mod probe;
 pub mod report;
 pub mod requirements;

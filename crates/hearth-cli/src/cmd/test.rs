@@ -20,14 +20,14 @@ pub(crate) struct Args {
     #[arg(long)]
     broker: Option<BrokerUrl>,
     /// A PKI folder: `root.cert` is trusted; `lab.key` with `lab.cert` signs the report.
-    #[arg(long)]
-    pki: PathBuf,
+    #[arg(long, required_unless_present = "list")]
+    pki: Option<PathBuf>,
     /// The device, `vvvv/device` (checked against the ICS).
     #[arg(long)]
     device: Option<String>,
     /// The implementation conformance statement (TOML).
-    #[arg(long)]
-    ics: PathBuf,
+    #[arg(long, required_unless_present = "list")]
+    ics: Option<PathBuf>,
     /// Where to write report.json, junit.xml, report.html and report.cose.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -40,27 +40,47 @@ pub(crate) struct Args {
     /// Only check the ICS, without a device.
     #[arg(long)]
     check_ics: bool,
+    /// List the test cases (the test plan) instead of running them.
+    #[arg(long)]
+    list: bool,
+    /// With --list: the whole plan in Markdown, with requirement texts and steps.
+    #[arg(long, requires = "list")]
+    markdown: bool,
 }
 
 /// Run `hearth test`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.list {
+        print!(
+            "{}",
+            if args.markdown {
+                hearth_conformance::plan::markdown()
+            } else {
+                hearth_conformance::plan::lines()
+            }
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (Some(ics), Some(pki)) = (args.ics, args.pki) else {
+        anyhow::bail!("--ics and --pki are needed to run the suite");
+    };
     if args.check_ics {
-        let text = std::fs::read_to_string(&args.ics)?;
+        let text = std::fs::read_to_string(&ics)?;
         return Ok(match hearth_conformance::ics::Ics::parse(&text) {
             Ok(_) => {
-                println!("{}: valid", args.ics.display());
+                println!("{}: valid", ics.display());
                 ExitCode::SUCCESS
             }
             Err(e) => {
-                eprintln!("{}: {e}", args.ics.display());
+                eprintln!("{}: {e}", ics.display());
                 ExitCode::from(4)
             }
         });
     }
     let config = TestConfig {
-        ics: args.ics,
+        ics,
         broker: args.broker,
-        pki: args.pki,
+        pki,
         device: args.device,
         out: args.out.clone(),
         only: args.only,

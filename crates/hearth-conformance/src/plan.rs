@@ -1,0 +1,65 @@
+//! The test plan, generated from the test cases themselves (HRT-CONF-032): identifier,
+//! title, requirements with their text, and the documented steps — the same texts the
+//! reports show. There is no separately maintained plan to drift away from the code.
+
+use std::fmt::Write as _;
+
+use crate::cases::CASES;
+
+/// The plan as Markdown (`hearth test --list --markdown`).
+pub fn markdown() -> String {
+    let index = crate::requirements::index().unwrap_or_default();
+    let mut out = String::from("# Hearth conformance test plan\n\n<!-- Generated from the suite's test cases by `hearth test --list --markdown`. -->\n\n");
+    let _ = writeln!(
+        out,
+        "{} test cases, run in this order against every device.\n",
+        CASES.len()
+    );
+    for case in CASES {
+        let _ = writeln!(out, "## {} — {}\n", case.id, case.title);
+        let _ = writeln!(out, "Requirements:\n");
+        for r in case.requirements {
+            let text = index
+                .iter()
+                .find(|q| q.id == *r)
+                .map(|q| q.text.as_str())
+                .unwrap_or("(not in the specification)");
+            let _ = writeln!(out, "- **{r}** {text}");
+        }
+        let _ = writeln!(out, "\nSteps:\n");
+        for (i, step) in case.steps.iter().enumerate() {
+            let _ = writeln!(out, "{}. {step}", i + 1);
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
+
+/// The plan as one line per test case (`hearth test --list`).
+pub fn lines() -> String {
+    let mut out = String::new();
+    for case in CASES {
+        let _ = writeln!(
+            out,
+            "{:<12} {}  [{}]",
+            case.id,
+            case.title,
+            case.requirements.join(", ")
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_case_is_in_the_plan_with_its_steps() {
+        let plan = super::markdown();
+        for case in crate::cases::CASES {
+            assert!(plan.contains(&format!("## {} — {}", case.id, case.title)));
+            for step in case.steps {
+                assert!(plan.contains(step), "{}: {step}", case.id);
+            }
+        }
+    }
+}
