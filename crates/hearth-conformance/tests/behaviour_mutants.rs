@@ -1,6 +1,8 @@
 //! The behaviour fault profiles of the simulator are caught by the `BEH` test cases
 //! (HRT-CONF-111): for each, a small fleet of the appliances the profile applies to runs the
 //! whole suite, and some behaviour test case fails naming a requirement the profile declares.
+//! One appliance per profile keeps each run short; the profile's other appliances behave
+//! alike (the same simulator code), and `hearth mutants` covers the whole fleet.
 
 use hearth_conformance::demo::{run_demo, DemoConfig};
 use hearth_conformance::report::Report;
@@ -55,6 +57,10 @@ fn assert_caught(profile: &str, reports: &[Report]) {
                     .iter()
                     .any(|q| declared.contains(&q.as_str()))
             {
+                eprintln!(
+                    "{profile}: {} {} fails {:?}: {}",
+                    r.device.device_id, t.id, t.failed_requirements, t.reason
+                );
                 return;
             }
         }
@@ -69,10 +75,7 @@ fn assert_caught(profile: &str, reports: &[Report]) {
 async fn wrong_status_code_is_caught() {
     let reports = run(
         "wrong-status-code",
-        &[
-            (DeviceKind::WashingMachine, BrandId::Aurora),
-            (DeviceKind::RiceCooker, BrandId::Kestrel),
-        ],
+        &[(DeviceKind::WashingMachine, BrandId::Aurora)],
     )
     .await;
     assert_caught("wrong-status-code", &reports);
@@ -82,10 +85,7 @@ async fn wrong_status_code_is_caught() {
 async fn no_door_alarm_is_caught() {
     let reports = run(
         "no-door-alarm",
-        &[
-            (DeviceKind::Refrigerator, BrandId::Aurora),
-            (DeviceKind::Freezer, BrandId::Kestrel),
-        ],
+        &[(DeviceKind::Refrigerator, BrandId::Aurora)],
     )
     .await;
     assert_caught("no-door-alarm", &reports);
@@ -95,10 +95,7 @@ async fn no_door_alarm_is_caught() {
 async fn start_with_door_open_is_caught() {
     let reports = run(
         "start-with-door-open",
-        &[
-            (DeviceKind::MicrowaveOven, BrandId::Aurora),
-            (DeviceKind::Dishwasher, BrandId::Aurora),
-        ],
+        &[(DeviceKind::MicrowaveOven, BrandId::Aurora)],
     )
     .await;
     assert_caught("start-with-door-open", &reports);
@@ -108,10 +105,7 @@ async fn start_with_door_open_is_caught() {
 async fn energy_counter_reset_is_caught() {
     let reports = run(
         "energy-counter-reset",
-        &[
-            (DeviceKind::Fan, BrandId::Kestrel),
-            (DeviceKind::WashingMachine, BrandId::Lotus),
-        ],
+        &[(DeviceKind::WashingMachine, BrandId::Lotus)],
     )
     .await;
     assert_caught("energy-counter-reset", &reports);
@@ -119,13 +113,6 @@ async fn energy_counter_reset_is_caught() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_missing_fields_is_caught() {
-    let reports = run(
-        "event-missing-fields",
-        &[
-            (DeviceKind::Fan, BrandId::Lotus),
-            (DeviceKind::AirConditioner, BrandId::Aurora),
-        ],
-    )
-    .await;
+    let reports = run("event-missing-fields", &[(DeviceKind::Fan, BrandId::Lotus)]).await;
     assert_caught("event-missing-fields", &reports);
 }

@@ -1230,3 +1230,108 @@ case_fn!(counters_grow, |ctx| {
         Err(o) => o,
     }
 });
+
+// ---- TC-BEH-4.2 ----
+
+/// TC-BEH-4.2
+pub(crate) const COUNTERS_ACROSS_CYCLE: Case = Case {
+    id: "TC-BEH-4.2",
+    title: "Cumulative energy and water counters never decrease while a cycle runs and after it stops",
+    requirements: &["HRT-CAT-001", "HRT-MOD-106"],
+    steps: &[
+        "Read the cumulative counters (energy-measurement, water-consumption) and the operational state: idle or completed, ready to start.",
+        "Invoke start; expect success.",
+        "Read the counters every settle_time until one grows or the cycle ends (bounded by cycle_timeout): never lower.",
+        "Invoke stop if the cycle is still under way; read the counters every settle_time for the silence window: never lower.",
+    ],
+    applies: |ctx| {
+        if counters(ctx).is_empty() {
+            return Err("the description has no `energy-measurement` or `water-consumption` capability".into());
+        }
+        cycle_component(ctx)?;
+        if !ctx.ics.actuation.start_cycle {
+            return Err("ICS [actuation] start_cycle = false".into());
+        }
+        Ok(())
+    },
+    run: counters_across_cycle,
+};
+
+case_fn!(counters_across_cycle, |ctx| {
+    let started = Instant::now();
+    let who = try_outcome!(operator_tester(ctx));
+    let component = try_outcome!(cycle_component(ctx).map_err(Outcome::not_applicable));
+    let op = cap_id(ctx, OPERATIONAL_STATE);
+    let state_path = Path::new(component, op, opstate::STATE);
+    let stop_path = Path::new(component, op, opstate::STOP);
+    let paths = counters(ctx);
+    let mut highest = vec![i64::MIN; paths.len()];
+    try_outcome!(check_counters(ctx, who, &paths, &mut highest, "").await);
+    if ctx
+        .description
+        .instance(component, cap_id(ctx, DOOR))
+        .is_some()
+    {
+        let open_path = Path::new(component, cap_id(ctx, DOOR), door::OPEN);
+        if try_outcome!(ctx.read(who, open_path).await) == Value::Bool(true) {
+            return Outcome::inconclusive("the door is open");
+        }
+    }
+    try_outcome!(ready_to_start(ctx, who, component).await);
+    ctx.step("Read the cumulative counters (energy-measurement, water-consumption) and the operational state: idle or completed, ready to start.");
+
+    ctx.step("Invoke start; expect success.");
+    let (status, seq) =
+        try_outcome!(invoke(ctx, who, Path::new(component, op, opstate::START)).await);
+    if status != StatusCode::Success {
+        return Outcome::inconclusive(format!(
+            "start answered {status}: the appliance would not start a cycle"
+        ))
+        .with_evidence([seq]);
+    }
+    let result: Result<(), Outcome> = async {
+        ctx.step("Read the counters every settle_time until one grows or the cycle ends (bounded by cycle_timeout): never lower.");
+        let until = Instant::now() + ctx.params.cycle_timeout.min(budget(ctx, started));
+        loop {
+            tokio::time::sleep(ctx.params.settle_time).await;
+            let grew = check_counters(ctx, who, &paths, &mut highest, "while a cycle ran").await?;
+            let state = ctx.read(who, state_path).await?.as_int().unwrap_or(-1);
+            let under_way = matches!(state, state::RUNNING | state::PAUSED | state::DELAYED);
+            if grew || !under_way || Instant::now() >= until {
+                break;
+            }
+        }
+        ctx.step("Invoke stop if the cycle is still under way; read the counters every settle_time for the silence window: never lower.");
+        let state = ctx.read(who, state_path).await?.as_int().unwrap_or(-1);
+        if matches!(state, state::RUNNING | state::PAUSED | state::DELAYED) {
+            let (status, seq) = invoke(ctx, who, stop_path).await?;
+            if status != StatusCode::Success {
+                return Err(Outcome::fail(
+                    "HRT-CAT-001",
+                    format!("stop of a {} cycle answered {status}", state_name(state)),
+                )
+                .with_evidence([seq]));
+            }
+        }
+        let until = Instant::now() + ctx.params.silence_window;
+        loop {
+            tokio::time::sleep(ctx.params.settle_time).await;
+            check_counters(ctx, who, &paths, &mut highest, "after the cycle ended").await?;
+            if Instant::now() >= until {
+                break;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    // Leave no cycle running (HRT-CONF-008); a completed one goes back to idle where allowed.
+    if let Ok(Value::Int(s)) = ctx.read(who, state_path).await {
+        if s != state::IDLE {
+            let _ = invoke(ctx, who, stop_path).await;
+        }
+    }
+    match result {
+        Ok(()) => Outcome::pass(),
+        Err(o) => o,
+    }
+});

@@ -45,6 +45,7 @@ pub static CASES: &[Case] = &[
     behaviour::DOOR_ALARM,
     behaviour::FAULT_EVENTS,
     behaviour::COUNTERS_GROW,
+    behaviour::COUNTERS_ACROSS_CYCLE,
     model::ICS_MATCHES,
     model::DESCRIPTION_VALID,
     model::DEVICE_INFO,
