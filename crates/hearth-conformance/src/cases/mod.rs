@@ -46,6 +46,7 @@ pub static CASES: &[Case] = &[
     behaviour::FAULT_EVENTS,
     behaviour::COUNTERS_GROW,
     behaviour::COUNTERS_ACROSS_CYCLE,
+    behaviour::SETPOINT_HONOURED,
     model::ICS_MATCHES,
     model::DESCRIPTION_VALID,
     model::DEVICE_INFO,
