@@ -62,6 +62,7 @@ pub struct Answer {
 struct Raw {
     topic: String,
     retain: bool,
+    qos: u8,
     payload: Vec<u8>,
     at: Instant,
 }
@@ -159,6 +160,7 @@ impl Probe {
                         let raw = Raw {
                             topic: p.topic.clone(),
                             retain: p.retain,
+                            qos: p.qos as u8,
                             payload: p.payload.to_vec(),
                             at: Instant::now(),
                         };
@@ -271,6 +273,7 @@ impl Probe {
             &check,
             &raw.payload,
         );
+        self.trace.set_qos(seq, raw.qos);
         let message = opened.map(|o| o.message);
         match Topics::parse(&rel) {
             Some(Addressed::Device(addr, channel)) if addr == self.device => {
@@ -442,9 +445,21 @@ impl Probe {
         body: Body,
         adjust: impl FnOnce(&mut Message),
     ) -> Result<(u64, Vec<u8>), ProbeError> {
+        let rel = Topics::device_rel(&self.device, Channel::Req);
+        self.seal_request_for(who, body, &rel, adjust)
+    }
+
+    /// Like [`seal_request`](Self::seal_request), signed for the topic `rel` (below the root)
+    /// instead of the device's request topic.
+    pub fn seal_request_for(
+        &mut self,
+        who: usize,
+        body: Body,
+        rel: &str,
+        adjust: impl FnOnce(&mut Message),
+    ) -> Result<(u64, Vec<u8>), ProbeError> {
         self.next_request = self.next_request.wrapping_add(1);
         let request_id = self.next_request;
-        let rel = Topics::device_rel(&self.device, Channel::Req);
         let envelope = Envelope {
             request_id: Some(request_id),
             target: Some(self.device.device_id.clone()),
@@ -462,9 +477,17 @@ impl Probe {
         adjust(&mut msg);
         let bytes = tester
             .sender
-            .seal_message(&msg, &rel)
+            .seal_message(&msg, rel)
             .map_err(|e| ProbeError::Seal(e.to_string()))?;
         Ok((request_id, bytes))
+    }
+
+    /// The signer of tester `who`, to sign envelopes of a test case's own making.
+    pub fn tester_signer(
+        &self,
+        who: usize,
+    ) -> Option<&(dyn hearth_security::cose::Signer + Send + Sync)> {
+        self.testers.get(who).map(|t| t.sender.signer())
     }
 
     /// Publish bytes to a topic below the root as they are, and trace them.
@@ -496,6 +519,36 @@ impl Probe {
             .await
             .map_err(|e| ProbeError::Broker(String::new(), e.to_string()))?;
         Ok(seq)
+    }
+
+    /// Publish bytes on a full topic name (not below the root), retained or not, and trace
+    /// them.
+    pub async fn publish_full(
+        &mut self,
+        topic: &str,
+        retain: bool,
+        bytes: Vec<u8>,
+        summary: &str,
+    ) -> Result<usize, ProbeError> {
+        let seq = self.trace.record(
+            Direction::Out,
+            topic,
+            retain,
+            "raw",
+            summary.to_owned(),
+            "",
+            &bytes,
+        );
+        self.client
+            .publish(topic, QoS::AtLeastOnce, retain, bytes)
+            .await
+            .map_err(|e| ProbeError::Broker(String::new(), e.to_string()))?;
+        Ok(seq)
+    }
+
+    /// The full name of a topic below the root.
+    pub fn full_topic(&self, rel: &str) -> String {
+        self.topics.full(rel)
     }
 
     /// The request topic of the device, below the root.

@@ -122,6 +122,13 @@ impl Trace {
         seq
     }
 
+    /// Set the QoS with which the message of entry `seq` was delivered.
+    pub fn set_qos(&mut self, seq: usize, qos: u8) {
+        if let Some(e) = self.entries.get_mut(seq) {
+            e.qos = qos;
+        }
+    }
+
     /// Record a note (a step, a watched window) and return its sequence number.
     pub fn note(&mut self, text: impl Into<String>) -> usize {
         let seq = self.entries.len();

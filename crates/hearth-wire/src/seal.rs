@@ -102,6 +102,12 @@ impl<S: CounterStore> Sender<S> {
         self.signer.key_id()
     }
 
+    /// The signer, for a conformance probe that must sign envelopes of its own making
+    /// (unusual headers, payloads in other encodings).
+    pub fn signer(&self) -> &(dyn Signer + Send + Sync) {
+        self.signer.as_ref()
+    }
+
     /// Build the message for `body` with the next counter value.
     pub fn message(&mut self, body: Body, envelope: &Envelope) -> Result<Message, SealError> {
         Ok(Message {

@@ -36,8 +36,10 @@ pub(crate) const ENCODING: Case = Case {
         "HRT-MSG-005",
         "HRT-MSG-006",
         "HRT-MSG-020",
+        "HRT-MSG-060",
         "HRT-MSG-091",
         "HRT-MQTT-008",
+        "HRT-MQTT-013",
     ],
     steps: &[
         "Send a read and take its response: it must name the request's id and the tester as target.",
@@ -45,6 +47,8 @@ pub(crate) const ENCODING: Case = Case {
         "Each payload must be deterministic CBOR; descriptions, statuses, reports and events must carry no request id and no target.",
         "Each message must be on the topic its kind selects (a response on the response topic of its target).",
         "Counters must never repeat, and must increase on each topic in the order of arrival (offline statuses, numbered ahead, aside).",
+        "Each message must have been published with QoS 1 (the probe subscribes with QoS 1, so a message published with QoS 0 arrives with QoS 0).",
+        "Between two statuses (one connection), each event must carry the number of the event before it plus one (or 0, the first event of a new boot after events kept from the last).",
     ],
     applies: always,
     run: encoding,
@@ -118,11 +122,11 @@ case_fn!(encoding, |ctx| {
         };
         if msg.sender == device_id {
             let rel = e.topic.strip_prefix(&root).unwrap_or(&e.topic).to_owned();
-            mine.push((e.seq, rel, payload, msg));
+            mine.push((e.seq, rel, payload, msg, e.qos));
         }
     }
     ctx.step("Each payload must be deterministic CBOR; descriptions, statuses, reports and events must carry no request id and no target.");
-    for (seq, _, payload, msg) in &mine {
+    for (seq, _, payload, msg, _) in &mine {
         if let Err(why) = deterministic(payload) {
             return Outcome::fail(
                 "HRT-MSG-020",
@@ -143,7 +147,7 @@ case_fn!(encoding, |ctx| {
         }
     }
     ctx.step("Each message must be on the topic its kind selects (a response on the response topic of its target).");
-    for (seq, rel, _, msg) in &mine {
+    for (seq, rel, _, msg, _) in &mine {
         let want = match msg.kind() {
             Kind::Description => format!("{dev_prefix}{}", Channel::Desc.name()),
             Kind::Status => format!("{dev_prefix}{}", Channel::Status.name()),
@@ -168,7 +172,7 @@ case_fn!(encoding, |ctx| {
     ctx.step("Counters must never repeat, and must increase on each topic in the order of arrival (offline statuses, numbered ahead, aside).");
     let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
     let mut last: BTreeMap<&str, (u64, usize)> = BTreeMap::new();
-    for (seq, rel, _, msg) in &mine {
+    for (seq, rel, _, msg, _) in &mine {
         let will = matches!(&msg.body, Body::Status(s) if s.availability == Availability::Offline);
         if will {
             continue;
@@ -190,6 +194,35 @@ case_fn!(encoding, |ctx| {
             }
         }
         last.insert(rel.as_str(), (msg.counter, *seq));
+    }
+    ctx.step("Each message must have been published with QoS 1 (the probe subscribes with QoS 1, so a message published with QoS 0 arrives with QoS 0).");
+    if let Some((seq, _, _, msg, qos)) = mine.iter().find(|(_, _, _, _, q)| *q != 1) {
+        return Outcome::fail(
+            "HRT-MQTT-013",
+            format!("a {} arrived with QoS {qos}", msg.kind().name()),
+        )
+        .with_evidence([*seq]);
+    }
+    ctx.step("Between two statuses (one connection), each event must carry the number of the event before it plus one (or 0, the first event of a new boot after events kept from the last).");
+    let mut previous: Option<(u64, usize)> = None;
+    for (seq, _, _, msg, _) in &mine {
+        match &msg.body {
+            Body::Status(_) => previous = None,
+            Body::Event(ev) => {
+                if let Some((n, at)) = previous {
+                    // 0 starts the numbering of a new boot, after events kept from the last.
+                    if ev.number != n.wrapping_add(1) && ev.number != 0 {
+                        return Outcome::fail(
+                            "HRT-MSG-060",
+                            format!("event number {} follows event number {n}", ev.number),
+                        )
+                        .with_evidence([at, *seq]);
+                    }
+                }
+                previous = Some((ev.number, *seq));
+            }
+            _ => {}
+        }
     }
     Outcome::pass()
 });

@@ -53,6 +53,9 @@ pub static CASES: &[Case] = &[
     mqtt::RETAINED,
     mqtt::WILL,
     mqtt2::RECONNECT,
+    mqtt2::RETAINED_REQUEST,
+    mqtt2::LARGE_PACKETS,
+    mqtt2::FOREIGN_TOPICS,
     messages::READ_ALL,
     messages::READ_MISSING,
     messages::WRITE_OUT_OF_RANGE,
@@ -81,6 +84,8 @@ pub static CASES: &[Case] = &[
     security2::UNPROTECTED_IGNORED,
     security2::REPLAY_WINDOW,
     security2::FOREIGN_REQUESTS,
+    security2::CRAFTED_ENVELOPES,
+    security2::UNTRUSTED_ROOT,
     security::UNAUTHORIZED,
     security::COUNTERS_ACROSS_RESTART,
 ];

@@ -3,11 +3,13 @@
 
 use std::collections::BTreeSet;
 
+use hearth_model::Path;
 use hearth_mqtt::topic::Channel;
 use hearth_wire::{Availability, Body, Message};
 
+use super::security2::{operator, Craft};
 use super::{case_fn, try_outcome};
-use crate::case::{Case, Ctx};
+use crate::case::{always, Case, Ctx};
 use crate::ics::RestartMethod;
 use crate::trace::Direction;
 use crate::verdict::Outcome;
@@ -171,4 +173,165 @@ case_fn!(reconnect, |ctx| {
         }
     }
     Outcome::pass()
+});
+
+/// TC-MQTT-3.2
+pub(crate) const RETAINED_REQUEST: Case = Case {
+    id: "TC-MQTT-3.2",
+    title: "A request delivered as a retained message after a restart is ignored",
+    requirements: &["HRT-MQTT-016"],
+    steps: &[
+        "Publish a correct read, retained, on the device's request topic; its live delivery may be answered.",
+        "Restart the device as the ICS describes and wait for its online status with a new boot id: on subscribing again it receives the read with the RETAIN flag set.",
+        "Watch the silence window: there must be no further answer to the read.",
+        "Remove the retained read (an empty retained message).",
+    ],
+    applies: |ctx| match ctx.ics.restart.method {
+        RestartMethod::None => Err("the ICS says the device cannot be restarted by the lab".into()),
+        _ if ctx.restarter.is_none() => Err("this run has no way to restart the device".into()),
+        _ => Ok(()),
+    },
+    run: retained_request,
+};
+
+case_fn!(retained_request, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    ctx.step("Publish a correct read, retained, on the device's request topic; its live delivery may be answered.");
+    let (id, bytes) = try_outcome!(ctx
+        .probe
+        .seal_request(who, Body::Read(vec![Path::new(0, 1, 4)]), |_| {})
+        .map_err(|e| Outcome::error(e.to_string())));
+    let topic = ctx.probe.full_topic(&ctx.probe.request_topic());
+    let sent = try_outcome!(ctx
+        .probe
+        .publish_full(&topic, true, bytes, "retained read")
+        .await
+        .map_err(|e| Outcome::error(e.to_string())));
+    let timeout = ctx.response_timeout();
+    let _ = ctx.probe.answer(id, timeout).await;
+    ctx.step("Restart the device as the ICS describes and wait for its online status with a new boot id: on subscribing again it receives the read with the RETAIN flag set.");
+    let back = super::security::restart_and_wait(ctx).await;
+    ctx.step("Watch the silence window: there must be no further answer to the read.");
+    let window = ctx.params.silence_window;
+    let again = match back {
+        Ok(_) => ctx.probe.answer(id, window).await,
+        Err(_) => None,
+    };
+    ctx.step("Remove the retained read (an empty retained message).");
+    let cleared = ctx
+        .probe
+        .publish_full(&topic, true, Vec::new(), "remove the retained read")
+        .await;
+    if let Err(o) = back {
+        return o;
+    }
+    if let Some(a) = again {
+        return Outcome::fail(
+            "HRT-MQTT-016",
+            "after the restart the device answered the read the broker delivered as retained",
+        )
+        .with_evidence([sent, a.seq]);
+    }
+    match cleared {
+        Ok(_) => Outcome::pass(),
+        Err(e) => Outcome::error(format!("removing the retained read: {e}")),
+    }
+});
+
+/// TC-MQTT-4.1
+pub(crate) const LARGE_PACKETS: Case = Case {
+    id: "TC-MQTT-4.1",
+    title: "The device takes MQTT packets of 71 680 bytes and serves a request of nearly 64 KiB",
+    requirements: &["HRT-MQTT-071"],
+    steps: &[
+        "Publish a message in a PUBLISH packet of exactly 71 680 bytes on the request topic; the device drops the message as too large but must stay connected.",
+        "Send a correct read padded with an unknown header key to about 64 000 bytes: expect an answer.",
+    ],
+    applies: always,
+    run: large_packets,
+};
+
+case_fn!(large_packets, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    ctx.step("Publish a message in a PUBLISH packet of exactly 71 680 bytes on the request topic; the device drops the message as too large but must stay connected.");
+    // A QoS 1 PUBLISH of 71 680 bytes: fixed header (4), topic length (2), topic, packet
+    // id (2), payload.
+    let topic = ctx.probe.request_topic();
+    let full = ctx.probe.full_topic(&topic);
+    let mut big = vec![0xd2, 0x84, 0x40, 0xa0, 0x5a, 0x00, 0x01, 0x17, 0xf0];
+    big.resize(71_672usize.saturating_sub(full.len()), 0x00);
+    try_outcome!(ctx
+        .probe
+        .publish_raw(&topic, big, "a message in a PUBLISH packet of 71 680 bytes")
+        .await
+        .map_err(|e| Outcome::error(e.to_string())));
+    ctx.step("Send a correct read padded with an unknown header key to about 64 000 bytes: expect an answer.");
+    let (_, plain) = try_outcome!(super::security2::craft(ctx, who, Craft::Padded(0)));
+    let pad = 64_000usize.saturating_sub(plain.len());
+    let (id, bytes) = try_outcome!(super::security2::craft(ctx, who, Craft::Padded(pad)));
+    let what = format!("a correct read of {} bytes", bytes.len());
+    let sent = try_outcome!(super::security2::publish(ctx, bytes, &what).await);
+    super::security2::answered(ctx, id, "HRT-MQTT-071", &what, sent).await
+});
+
+/// TC-MQTT-4.2
+pub(crate) const FOREIGN_TOPICS: Case = Case {
+    id: "TC-MQTT-4.2",
+    title: "Requests on topics outside the device's root, or with a vendor level not in lower-case hex, are ignored",
+    requirements: &["HRT-MQTT-005", "HRT-MQTT-009"],
+    steps: &[
+        "Publish a read signed for the device's request topic below the root, on that topic under another root (the root with `-x` appended): expect no answer.",
+        "Publish a read signed for it, on the request topic whose vendor level has five digits: expect no answer.",
+    ],
+    applies: always,
+    run: foreign_topics,
+};
+
+case_fn!(foreign_topics, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    ctx.step("Publish a read signed for the device's request topic below the root, on that topic under another root (the root with `-x` appended): expect no answer.");
+    let rel = ctx.probe.request_topic();
+    let (id, bytes) = try_outcome!(ctx
+        .probe
+        .seal_request(who, Body::Read(vec![Path::new(0, 1, 4)]), |_| {})
+        .map_err(|e| Outcome::error(e.to_string())));
+    let other_root = format!("{}-x/{rel}", ctx.params.topic_root);
+    let sent = try_outcome!(ctx
+        .probe
+        .publish_full(&other_root, false, bytes, "read under another root")
+        .await
+        .map_err(|e| Outcome::error(e.to_string())));
+    let o = super::security2::silent(
+        ctx,
+        id,
+        "HRT-MQTT-005",
+        "a request published under another root",
+        sent,
+    )
+    .await;
+    if o.verdict != crate::verdict::Verdict::Pass {
+        return o;
+    }
+    ctx.step("Publish a read signed for it, on the request topic whose vendor level has five digits: expect no answer.");
+    let odd = format!(
+        "d/0{:04x}/{}/req",
+        ctx.description.vendor_id, ctx.description.device_id
+    );
+    let (id, bytes) = try_outcome!(ctx
+        .probe
+        .seal_request_for(who, Body::Read(vec![Path::new(0, 1, 4)]), &odd, |_| {})
+        .map_err(|e| Outcome::error(e.to_string())));
+    let sent = try_outcome!(ctx
+        .probe
+        .publish_raw(&odd, bytes, "read with a five-digit vendor level")
+        .await
+        .map_err(|e| Outcome::error(e.to_string())));
+    super::security2::silent(
+        ctx,
+        id,
+        "HRT-MQTT-009",
+        "a request whose vendor level is five digits",
+        sent,
+    )
+    .await
 });

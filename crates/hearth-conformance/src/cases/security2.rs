@@ -14,7 +14,7 @@ use crate::ics::Privilege;
 use crate::trace::Direction;
 use crate::verdict::{Outcome, Verdict};
 
-fn operator(ctx: &Ctx) -> Result<usize, Outcome> {
+pub(crate) fn operator(ctx: &Ctx) -> Result<usize, Outcome> {
     ctx.tester(Privilege::Operate)
         .or_else(|_| ctx.tester(Privilege::Manage))
 }
@@ -64,8 +64,11 @@ fn sorted_maps(value: &Cbor) -> Result<(), String> {
     }
 }
 
-/// The four parts of a tagged COSE_Sign1: protected bytes, unprotected map, payload.
-fn sign1_parts(bytes: &[u8]) -> Result<(Vec<u8>, Vec<(Cbor, Cbor)>, Vec<u8>), String> {
+/// A tagged COSE_Sign1 taken apart: protected bytes, unprotected map, payload.
+type Sign1Parts = (Vec<u8>, Vec<(Cbor, Cbor)>, Vec<u8>);
+
+/// The parts of a tagged COSE_Sign1.
+fn sign1_parts(bytes: &[u8]) -> Result<Sign1Parts, String> {
     let value: Cbor = ciborium::de::from_reader(bytes).map_err(|e| e.to_string())?;
     let Cbor::Tag(18, inner) = value else {
         return Err("not a COSE_Sign1 with tag 18".into());
@@ -328,7 +331,13 @@ case_fn!(envelope_profile, |ctx| {
 });
 
 /// Wait the silence window for an answer to `id`; `Ok` when there is none.
-async fn silent(ctx: &mut Ctx, id: u64, requirement: &str, what: &str, sent: usize) -> Outcome {
+pub(crate) async fn silent(
+    ctx: &mut Ctx,
+    id: u64,
+    requirement: &str,
+    what: &str,
+    sent: usize,
+) -> Outcome {
     let window = ctx.params.silence_window;
     match ctx.probe.answer(id, window).await {
         None => Outcome::pass(),
@@ -341,7 +350,13 @@ async fn silent(ctx: &mut Ctx, id: u64, requirement: &str, what: &str, sent: usi
 }
 
 /// Wait for an authenticated answer to `id`; `Ok` when there is one.
-async fn answered(ctx: &mut Ctx, id: u64, requirement: &str, what: &str, sent: usize) -> Outcome {
+pub(crate) async fn answered(
+    ctx: &mut Ctx,
+    id: u64,
+    requirement: &str,
+    what: &str,
+    sent: usize,
+) -> Outcome {
     let timeout = ctx.response_timeout();
     match ctx.probe.answer(id, timeout).await {
         Some(crate::probe::Answer { message: Ok(_), .. }) => Outcome::pass(),
@@ -363,7 +378,7 @@ fn read_body() -> Body {
     Body::Read(vec![Path::new(0, 1, 4)])
 }
 
-async fn publish(ctx: &mut Ctx, bytes: Vec<u8>, what: &str) -> Result<usize, Outcome> {
+pub(crate) async fn publish(ctx: &mut Ctx, bytes: Vec<u8>, what: &str) -> Result<usize, Outcome> {
     let topic = ctx.probe.request_topic();
     ctx.probe
         .publish_raw(&topic, bytes, what)
@@ -622,6 +637,317 @@ case_fn!(foreign_requests, |ctx| {
     let (id, bytes) = try_outcome!(seal(ctx, who, |m| m.time_ms = Some(0)));
     let sent = try_outcome!(publish(ctx, bytes, "read dated 1970").await);
     answered(ctx, id, "HRT-MSG-007", "a correct read dated 1970", sent).await
+});
+
+/// How a crafted request differs from a correct one.
+#[derive(Clone, Copy)]
+pub(crate) enum Craft {
+    /// The algorithm labelled with another identifier (CBOR-encoded), the rest unchanged.
+    Alg(&'static [u8]),
+    /// The protected header `{4: kid, 1: alg}`: not in deterministic order.
+    KidFirst,
+    /// An extra protected parameter (CBOR-encoded label and value) after alg and kid.
+    Extra(&'static [u8]),
+    /// The payload's top-level map in reverse key order.
+    ReversedPayload,
+    /// Unknown keys in the header (99 and a text key) and in the body (99).
+    UnknownKeys,
+    /// `version` set to 2.
+    Version2,
+    /// `kind` set to 99.
+    Kind99,
+    /// An unknown header key (98) holding this many zero bytes.
+    Padded(usize),
+}
+
+/// Seal a correct read from `who`, then rebuild and sign its envelope as `craft` says.
+pub(crate) fn craft(ctx: &mut Ctx, who: usize, craft: Craft) -> Result<(u64, Vec<u8>), Outcome> {
+    let (id, genuine) = seal(ctx, who, |_| {})?;
+    let bad = |why: String| Outcome::error(format!("crafting a request: {why}"));
+    let (_, _, payload) = sign1_parts(&genuine).map_err(bad)?;
+    let Some(signer) = ctx.probe.tester_signer(who) else {
+        return Err(Outcome::error("no signer for the tester"));
+    };
+    let alg: &[u8] = match signer.algorithm() {
+        Algorithm::EdDsa => &[0x27],
+        _ => &[0x26],
+    };
+    let mut kid = vec![0x04, 0x50];
+    kid.extend_from_slice(&signer.key_id().0);
+    let protected: Vec<u8> = match craft {
+        Craft::Alg(other) => [&[0xa2, 0x01][..], other, &kid].concat(),
+        Craft::KidFirst => [&[0xa2][..], &kid, &[0x01], alg].concat(),
+        Craft::Extra(param) => [&[0xa3, 0x01][..], alg, &kid, param].concat(),
+        _ => [&[0xa2, 0x01][..], alg, &kid].concat(),
+    };
+    let mut map = match ciborium::de::from_reader::<Cbor, _>(payload.as_slice()) {
+        Ok(Cbor::Map(m)) => m,
+        _ => return Err(bad("the payload is not a map".into())),
+    };
+    let set = |map: &mut Vec<(Cbor, Cbor)>, key: i64, value: Cbor| {
+        for (k, v) in map.iter_mut() {
+            if int_key(k) == Some(i128::from(key)) {
+                *v = value.clone();
+            }
+        }
+    };
+    match craft {
+        Craft::ReversedPayload => map.reverse(),
+        Craft::UnknownKeys => {
+            for (k, v) in map.iter_mut() {
+                if let (Some(5), Cbor::Map(body)) = (int_key(k), v) {
+                    body.push((Cbor::Integer(99.into()), Cbor::Integer(0.into())));
+                }
+            }
+            map.push((Cbor::Integer(99.into()), Cbor::Text("x".into())));
+            map.push((
+                Cbor::Text("vendor-extension".into()),
+                Cbor::Integer(1.into()),
+            ));
+        }
+        Craft::Version2 => set(&mut map, 1, Cbor::Integer(2.into())),
+        Craft::Kind99 => set(&mut map, 2, Cbor::Integer(99.into())),
+        Craft::Padded(n) => map.push((Cbor::Integer(98.into()), Cbor::Bytes(vec![0; n]))),
+        _ => {}
+    }
+    let mut payload = Vec::new();
+    ciborium::ser::into_writer(&Cbor::Map(map), &mut payload).map_err(|e| bad(e.to_string()))?;
+    let topic = ctx.probe.request_topic();
+    let tbs = Cbor::Array(vec![
+        Cbor::Text("Signature1".into()),
+        Cbor::Bytes(protected.clone()),
+        Cbor::Bytes(topic.into_bytes()),
+        Cbor::Bytes(payload.clone()),
+    ]);
+    let mut tbs_bytes = Vec::new();
+    ciborium::ser::into_writer(&tbs, &mut tbs_bytes).map_err(|e| bad(e.to_string()))?;
+    let signature = signer
+        .sign_raw(&tbs_bytes)
+        .map_err(|e| bad(e.to_string()))?;
+    let envelope = Cbor::Tag(
+        18,
+        Box::new(Cbor::Array(vec![
+            Cbor::Bytes(protected),
+            Cbor::Map(Vec::new()),
+            Cbor::Bytes(payload),
+            Cbor::Bytes(signature),
+        ])),
+    );
+    let mut bytes = Vec::new();
+    ciborium::ser::into_writer(&envelope, &mut bytes).map_err(|e| bad(e.to_string()))?;
+    Ok((id, bytes))
+}
+
+/// TC-SEC-2.9
+pub(crate) const CRAFTED_ENVELOPES: Case = Case {
+    id: "TC-SEC-2.9",
+    title: "Correctly signed requests in unusual but valid forms are served; those with a wrong algorithm, header parameter, version or kind are not",
+    requirements: &[
+        "HRT-SEC-004",
+        "HRT-SEC-005",
+        "HRT-SEC-008",
+        "HRT-SEC-031",
+        "HRT-SEC-035",
+        "HRT-MSG-021",
+        "HRT-MSG-041",
+        "HRT-MSG-042",
+        "HRT-MSG-043",
+        "HRT-MSG-082",
+    ],
+    steps: &[
+        "Send reads, each correctly signed by an admitted controller: with the algorithm labelled -19 (Ed25519) or -9 (ESP256); with the protected header {4: kid, 1: alg} in non-deterministic order; with the payload's map keys in reverse order; with unknown keys in the header and the body. Expect each to be answered.",
+        "Send reads, each correctly signed: labelled with algorithm -35, with the text \"EdDSA\", with the algorithm of the other key type; with a crit parameter; with a content type; with version 2; with kind 99. Watch the silence window after each: there must be no answer.",
+    ],
+    applies: always,
+    run: crafted_envelopes,
+};
+
+case_fn!(crafted_envelopes, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    let ed = matches!(
+        ctx.probe.tester_signer(who).map(|s| s.algorithm()),
+        Some(Algorithm::EdDsa)
+    );
+    ctx.step("Send reads, each correctly signed by an admitted controller: with the algorithm labelled -19 (Ed25519) or -9 (ESP256); with the protected header {4: kid, 1: alg} in non-deterministic order; with the payload's map keys in reverse order; with unknown keys in the header and the body. Expect each to be answered.");
+    let fully_specified: &'static [u8] = if ed { &[0x32] } else { &[0x28] };
+    for (craft_as, requirement, what) in [
+        (
+            Craft::Alg(fully_specified),
+            "HRT-SEC-004",
+            "a read labelled with the fully specified algorithm identifier",
+        ),
+        (
+            Craft::KidFirst,
+            "HRT-SEC-035",
+            "a read whose protected header is {4: kid, 1: alg}",
+        ),
+        (
+            Craft::ReversedPayload,
+            "HRT-MSG-021",
+            "a read whose payload is not deterministically encoded",
+        ),
+        (
+            Craft::UnknownKeys,
+            "HRT-MSG-041",
+            "a read with unknown keys in its header and body",
+        ),
+    ] {
+        let (id, bytes) = try_outcome!(craft(ctx, who, craft_as));
+        let sent = try_outcome!(publish(ctx, bytes, what).await);
+        let o = answered(ctx, id, requirement, what, sent).await;
+        if o.verdict != Verdict::Pass {
+            return o;
+        }
+    }
+    ctx.step("Send reads, each correctly signed: labelled with algorithm -35, with the text \"EdDSA\", with the algorithm of the other key type; with a crit parameter; with a content type; with version 2; with kind 99. Watch the silence window after each: there must be no answer.");
+    let other_type: &'static [u8] = if ed { &[0x26] } else { &[0x27] };
+    for (craft_as, requirement, what) in [
+        (
+            Craft::Alg(&[0x38, 0x22]),
+            "HRT-SEC-005",
+            "a read labelled with algorithm -35",
+        ),
+        (
+            Craft::Alg(&[0x65, b'E', b'd', b'D', b'S', b'A']),
+            "HRT-SEC-005",
+            "a read labelled with the text algorithm \"EdDSA\"",
+        ),
+        (
+            Craft::Alg(other_type),
+            "HRT-SEC-008",
+            "a read labelled with the algorithm of the other key type",
+        ),
+        (
+            Craft::Extra(&[0x02, 0x81, 0x01]),
+            "HRT-SEC-031",
+            "a read with a crit parameter",
+        ),
+        (
+            Craft::Extra(&[
+                0x03,
+                0x60 + 16,
+                b'a',
+                b'p',
+                b'p',
+                b'l',
+                b'i',
+                b'c',
+                b'a',
+                b't',
+                b'i',
+                b'o',
+                b'n',
+                b'/',
+                b'c',
+                b'b',
+                b'o',
+                b'r',
+            ]),
+            "HRT-SEC-031",
+            "a read with a content type",
+        ),
+        (Craft::Version2, "HRT-MSG-042", "a read with version 2"),
+        (Craft::Kind99, "HRT-MSG-043", "a message of kind 99"),
+    ] {
+        let (id, bytes) = try_outcome!(craft(ctx, who, craft_as));
+        let sent = try_outcome!(publish(ctx, bytes, what).await);
+        let o = silent(ctx, id, requirement, what, sent).await;
+        if o.verdict != Verdict::Pass {
+            return o;
+        }
+    }
+    Outcome::pass()
+});
+
+/// TC-SEC-2.10
+pub(crate) const UNTRUSTED_ROOT: Case = Case {
+    id: "TC-SEC-2.10",
+    title: "A request whose chain leads to a root the device does not trust is not served",
+    requirements: &["HRT-SEC-065", "HRT-SEC-131", "HRT-MSG-082"],
+    steps: &[
+        "Make a root certificate of a fresh key and, under it, a controller certificate of another fresh key in the name of an admitted controller.",
+        "Send a read signed by the controller key, carrying that chain (leaf first, root last).",
+        "Watch the silence window for an answer: there must be none.",
+        "Send a correct read: it must still be answered.",
+    ],
+    applies: always,
+    run: untrusted_root,
+};
+
+case_fn!(untrusted_root, |ctx| {
+    use hearth_security::cert::CertClaims;
+    let who = try_outcome!(operator(ctx));
+    ctx.step("Make a root certificate of a fresh key and, under it, a controller certificate of another fresh key in the name of an admitted controller.");
+    let keys = KeyPair::generate_system(Algorithm::EdDsa)
+        .and_then(|r| KeyPair::generate_system(Algorithm::EdDsa).map(|c| (r, c)));
+    let (root_key, leaf_key) =
+        try_outcome!(keys.map_err(|e| Outcome::error(format!("generating keys: {e}"))));
+    let tester = ctx.probe.testers()[who].id.clone();
+    let now = hearth_mqtt::identity::unix_now();
+    let claims = |sub: &str, key: &KeyPair, role: Role| CertClaims {
+        issuer: "conformance-untrusted-root".into(),
+        subject: sub.into(),
+        issued_at: now.saturating_sub(60),
+        not_before: now.saturating_sub(60),
+        expires: now + 3600,
+        key: *key.public_key(),
+        role,
+        vendor_id: None,
+        device_type: None,
+        model: None,
+    };
+    let made = Certificate::issue(
+        &claims("conformance-untrusted-root", &root_key, Role::Root),
+        None,
+        &root_key,
+    )
+    .and_then(|root| {
+        Certificate::issue(
+            &claims(&tester, &leaf_key, Role::Controller),
+            Some(&root),
+            &root_key,
+        )
+        .map(|leaf| (root, leaf))
+    });
+    let (root, leaf) =
+        try_outcome!(made.map_err(|e| Outcome::error(format!("making certificates: {e}"))));
+    ctx.step(
+        "Send a read signed by the controller key, carrying that chain (leaf first, root last).",
+    );
+    let (id, genuine) = try_outcome!(seal(ctx, who, |_| {}));
+    let Ok(env) = hearth_security::cose::Envelope::parse(&genuine) else {
+        return Outcome::error("the probe's own request does not parse");
+    };
+    let Ok(mut msg) =
+        hearth_wire::codec::decode(env.unverified_payload(), &hearth_wire::Limits::STANDARD)
+    else {
+        return Outcome::error("the probe's own request does not decode");
+    };
+    msg.chain = vec![leaf.as_bytes().to_vec(), root.as_bytes().to_vec()];
+    msg.counter = msg.counter.saturating_add(2_000);
+    let topic = ctx.probe.request_topic();
+    let forged = try_outcome!(hearth_security::cose::sign1(
+        &leaf_key,
+        &hearth_wire::codec::encode(&msg),
+        topic.as_bytes()
+    )
+    .map_err(|e| Outcome::error(format!("signing: {e}"))));
+    let sent = try_outcome!(publish(ctx, forged, "read with a chain to an untrusted root").await);
+    ctx.step("Watch the silence window for an answer: there must be none.");
+    let o = silent(
+        ctx,
+        id,
+        "HRT-SEC-065",
+        "a request whose chain leads to an untrusted root",
+        sent,
+    )
+    .await;
+    if o.verdict != Verdict::Pass {
+        return o;
+    }
+    ctx.step("Send a correct read: it must still be answered.");
+    try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
+    Outcome::pass()
 });
 
 #[cfg(test)]
