@@ -30,8 +30,13 @@ async fn run(profile: &str, kinds: &[(DeviceKind, BrandId)]) -> Vec<Report> {
     let config = DemoConfig {
         fleet: fleet(profile, kinds),
         fault: Some(profile.to_owned()),
-        // The door alarm is awaited for at most cycle_timeout: keep a missing one short.
-        params: vec![("cycle_timeout".into(), "8s".into())],
+        // The door alarm is awaited for at most cycle_timeout: keep a missing one short; and
+        // keep the windows in which the suite watches for silence short.
+        params: vec![
+            ("cycle_timeout".into(), "8s".into()),
+            ("silence_window".into(), "300ms".into()),
+            ("latency_allowance".into(), "200ms".into()),
+        ],
         ..DemoConfig::new(dir.path())
     };
     run_demo(&config, |_, _, _| {}).await.expect("demo runs")
