@@ -497,3 +497,70 @@ case_fn!(invoke_invalid, |ctx| {
     }
     Outcome::pass()
 });
+
+/// The path of operational-state `stop` on the first component that has the capability.
+fn stop_action(ctx: &Ctx) -> Option<Path> {
+    ctx.description
+        .components
+        .iter()
+        .find(|c| c.instance(4).is_some())
+        .map(|c| Path::new(c.id, 4, 4))
+}
+
+/// TC-MSG-3.3
+pub(crate) const INVOKE_NULL_ARGS: Case = Case {
+    id: "TC-MSG-3.3",
+    title: "Null arguments are treated like an empty map of arguments",
+    requirements: &["HRT-MSG-067"],
+    steps: &[
+        "Read operational-state state; go on only while the appliance is idle.",
+        "Invoke stop (refused while idle) with an empty map of arguments.",
+        "Invoke stop with null arguments: the status must be the same.",
+    ],
+    applies: |ctx| {
+        stop_action(ctx)
+            .map(|_| ())
+            .ok_or_else(|| "the device has no operational-state capability".into())
+    },
+    run: invoke_null_args,
+};
+
+case_fn!(invoke_null_args, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    let Some(stop) = stop_action(ctx) else {
+        return Outcome::not_applicable("no operational-state capability");
+    };
+    ctx.step("Read operational-state state; go on only while the appliance is idle.");
+    let state = try_outcome!(ctx.read(who, Path::new(stop.component, 4, 1)).await);
+    if state != Value::Int(0) {
+        return Outcome::inconclusive(format!(
+            "the appliance is not idle (state {state}), so stop would end a cycle"
+        ));
+    }
+    let mut statuses = Vec::new();
+    for (what, args) in [
+        ("an empty map of arguments", Value::Struct(BTreeMap::new())),
+        ("null arguments", Value::Null),
+    ] {
+        ctx.step(format!("Invoke stop with {what}."));
+        let (msg, seq) = try_outcome!(ctx.ask(who, Body::Invoke { path: stop, args }).await);
+        match msg.body {
+            Body::InvokeResponse(r) => statuses.push((what, r.status, seq)),
+            other => {
+                return Outcome::fail(
+                    "HRT-MSG-091",
+                    format!("an invocation was answered with a {} message", other.kind()),
+                )
+                .with_evidence([seq])
+            }
+        }
+    }
+    match statuses.as_slice() {
+        [(_, a, _), (_, b, seq)] if a != b => Outcome::fail(
+            "HRT-MSG-067",
+            format!("stop answered {a} with an empty map of arguments but {b} with null arguments"),
+        )
+        .with_evidence([*seq]),
+        _ => Outcome::pass(),
+    }
+});

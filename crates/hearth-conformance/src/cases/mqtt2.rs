@@ -101,7 +101,16 @@ case_fn!(reconnect, |ctx| {
             "after an orderly shutdown the device came back without having published its offline status",
         );
     }
-    let after: Vec<&(usize, Message)> = msgs.iter().filter(|(_, m)| !is_offline(m)).collect();
+    // What the old connection still published (a full report a previous restart left in
+    // flight) comes before the offline status; the new connection starts after it.
+    let start = msgs
+        .iter()
+        .rposition(|(_, m)| is_offline(m))
+        .map_or(0, |i| i + 1);
+    let after: Vec<&(usize, Message)> = msgs[start..]
+        .iter()
+        .filter(|(_, m)| !is_offline(m))
+        .collect();
     let first: Vec<&str> = after
         .iter()
         .take(3)
@@ -334,4 +343,97 @@ case_fn!(foreign_topics, |ctx| {
         sent,
     )
     .await
+});
+
+/// A writable property, its current value and another valid value for it.
+async fn changeable(
+    ctx: &mut Ctx,
+    who: usize,
+) -> Result<Option<(Path, hearth_model::Value, hearth_model::Value)>, Outcome> {
+    use hearth_model::Value;
+    let candidates: Vec<Path> = ctx
+        .properties()
+        .into_iter()
+        .filter(|(_, p)| p.writable())
+        .map(|(path, _)| path)
+        .collect();
+    for path in candidates {
+        let now = ctx.read(who, path).await?;
+        let options: Vec<Value> = match &now {
+            Value::Bool(b) => vec![Value::Bool(!b)],
+            Value::Int(v) => (1..=100)
+                .flat_map(|d| [Value::Int(v + d), Value::Int(v - d)])
+                .collect(),
+            _ => Vec::new(),
+        };
+        if let Some(other) = options.into_iter().find(|v| {
+            hearth_model::validate::check_value(ctx.catalog, &ctx.description, &path, v).is_ok()
+        }) {
+            return Ok(Some((path, now, other)));
+        }
+    }
+    Ok(None)
+}
+
+/// TC-MQTT-4.3
+pub(crate) const WRONG_KIND: Case = Case {
+    id: "TC-MQTT-4.3",
+    title: "A report sent to the device's request topic is rejected and changes nothing",
+    requirements: &["HRT-MQTT-011"],
+    steps: &[
+        "Pick a writable boolean or integer property, read it, and choose another valid value.",
+        "Send, correctly signed, a report (kind 3) of that value for that property on the device's request topic.",
+        "Watch the silence window: no answer; read the property: it must be unchanged.",
+    ],
+    applies: |ctx| {
+        ctx.properties()
+            .iter()
+            .any(|(_, p)| p.writable())
+            .then_some(())
+            .ok_or_else(|| "the device has no writable property".into())
+    },
+    run: wrong_kind,
+};
+
+case_fn!(wrong_kind, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    ctx.step(
+        "Pick a writable boolean or integer property, read it, and choose another valid value.",
+    );
+    let Some((path, before, other)) = try_outcome!(changeable(ctx, who).await) else {
+        return Outcome::not_applicable(
+            "no writable boolean or integer property with another valid value",
+        );
+    };
+    ctx.step(format!(
+        "Send, correctly signed, a report of {path} = {other} on the device's request topic."
+    ));
+    let body = Body::Report(hearth_wire::Report {
+        full: false,
+        values: vec![(path, other)],
+    });
+    let (id, _, sent) = try_outcome!(ctx
+        .probe
+        .send(who, body, crate::probe::Tamper::None)
+        .await
+        .map_err(|e| Outcome::error(e.to_string())));
+    ctx.step("Watch the silence window: no answer; read the property: it must be unchanged.");
+    let o = super::security2::silent(
+        ctx,
+        id,
+        "HRT-MQTT-011",
+        "a report on its request topic",
+        sent,
+    )
+    .await;
+    let after = try_outcome!(ctx.read(who, path).await);
+    if after != before {
+        let _ = ctx.write(who, path, before.clone()).await;
+        return Outcome::fail(
+            "HRT-MQTT-011",
+            format!("{path} changed from {before} to {after} after a report on the request topic"),
+        )
+        .with_evidence([sent]);
+    }
+    o
 });
