@@ -1503,3 +1503,156 @@ case_fn!(setpoint_honoured, |ctx| {
         Err(o) => o,
     }
 });
+
+// ---- TC-BEH-1.4 ----
+
+/// TC-BEH-1.4
+pub(crate) const PAUSE_RESUME: Case = Case {
+    id: "TC-BEH-1.4",
+    title: "A running cycle pauses with its remaining time frozen, refuses a second pause, and resumes",
+    requirements: &["HRT-CAT-001", "HRT-MOD-051", "HRT-MOD-107"],
+    steps: &[
+        "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
+        "Invoke start; expect success and a report of the state running.",
+        "Invoke pause; expect success and a report of the state paused.",
+        "Read the remaining time twice, settle_time apart: unchanged while paused; invoke pause again: invalid-in-state.",
+        "Invoke resume; expect success and a report of the state running.",
+        "Invoke stop; expect success and a report of the state idle.",
+    ],
+    applies: |ctx| {
+        let c = cycle_component(ctx)?;
+        if !ctx.ics.actuation.start_cycle {
+            return Err("ICS [actuation] start_cycle = false".into());
+        }
+        if !ctx.ics.actuation.pause_resume {
+            return Err("ICS [actuation] pause_resume = false".into());
+        }
+        for action in [opstate::PAUSE, opstate::RESUME] {
+            if !has_action(ctx, c, OPERATIONAL_STATE, action) {
+                return Err(format!(
+                    "the description's `operational-state` does not implement `{}`",
+                    action_name(action)
+                ));
+            }
+        }
+        Ok(())
+    },
+    run: pause_resume,
+};
+
+/// Invoke `action` and expect success and a report of the state `want` in time.
+async fn transition(
+    ctx: &mut Ctx,
+    who: usize,
+    component: u16,
+    action: u16,
+    want: i64,
+) -> Result<(), Outcome> {
+    let op = cap_id(ctx, OPERATIONAL_STATE);
+    let asked = Instant::now();
+    let (status, seq) = invoke(ctx, who, Path::new(component, op, action)).await?;
+    if status != StatusCode::Success {
+        return Err(Outcome::fail(
+            "HRT-CAT-001",
+            format!(
+                "`{}` answered {status} where the state machine allows it",
+                action_name(action)
+            ),
+        )
+        .with_evidence([seq]));
+    }
+    let limit = deadline(ctx).saturating_sub(asked.elapsed());
+    let state_path = Path::new(component, op, opstate::STATE);
+    if wait_report(ctx, limit, state_path, |v| *v == Value::Int(want))
+        .await
+        .is_none()
+    {
+        return Err(Outcome::fail(
+            "HRT-MOD-107",
+            format!(
+                "`{}` succeeded but no report of the state {} came within {:?}",
+                action_name(action),
+                state_name(want),
+                deadline(ctx)
+            ),
+        )
+        .with_evidence([seq]));
+    }
+    Ok(())
+}
+
+case_fn!(pause_resume, |ctx| {
+    let who = try_outcome!(operator_tester(ctx));
+    let component = try_outcome!(cycle_component(ctx).map_err(Outcome::not_applicable));
+    let op = cap_id(ctx, OPERATIONAL_STATE);
+    let state_path = Path::new(component, op, opstate::STATE);
+    let remaining_path = Path::new(component, op, opstate::REMAINING);
+    if ctx
+        .description
+        .instance(component, cap_id(ctx, DOOR))
+        .is_some()
+    {
+        let open_path = Path::new(component, cap_id(ctx, DOOR), door::OPEN);
+        if try_outcome!(ctx.read(who, open_path).await) == Value::Bool(true) {
+            return Outcome::inconclusive("the door is open");
+        }
+    }
+    try_outcome!(ready_to_start(ctx, who, component).await);
+    ctx.step("Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.");
+    ctx.probe.clear_seen();
+    ctx.step("Invoke start; expect success and a report of the state running.");
+    let (status, seq) =
+        try_outcome!(invoke(ctx, who, Path::new(component, op, opstate::START)).await);
+    if status != StatusCode::Success {
+        return Outcome::inconclusive(format!(
+            "start answered {status}: the appliance would not start a cycle"
+        ))
+        .with_evidence([seq]);
+    }
+    let result: Result<(), Outcome> = async {
+        let limit = deadline(ctx);
+        if wait_report(ctx, limit, state_path, |v| *v == Value::Int(state::RUNNING))
+            .await
+            .is_none()
+        {
+            return Err(Outcome::inconclusive(format!(
+                "the cycle was not reported running within {limit:?} of start (delayed, or already over)"
+            )));
+        }
+        if ctx.read(who, state_path).await? != Value::Int(state::RUNNING) {
+            return Err(Outcome::inconclusive("the cycle ended before it could be paused"));
+        }
+        ctx.step("Invoke pause; expect success and a report of the state paused.");
+        transition(ctx, who, component, opstate::PAUSE, state::PAUSED).await?;
+        ctx.step("Read the remaining time twice, settle_time apart: unchanged while paused; invoke pause again: invalid-in-state.");
+        let first = ctx.read(who, remaining_path).await?;
+        tokio::time::sleep(ctx.params.settle_time).await;
+        let second = ctx.read(who, remaining_path).await?;
+        if first != second {
+            return Err(Outcome::fail(
+                "HRT-CAT-001",
+                format!("while paused, the remaining time went from {first} to {second}: it must stay frozen"),
+            ));
+        }
+        expect_refused(ctx, who, component, &[opstate::PAUSE], state::PAUSED).await?;
+        ctx.step("Invoke resume; expect success and a report of the state running.");
+        transition(ctx, who, component, opstate::RESUME, state::RUNNING).await?;
+        ctx.step("Invoke stop; expect success and a report of the state idle.");
+        let now = ctx.read(who, state_path).await?;
+        if now == Value::Int(state::RUNNING) {
+            transition(ctx, who, component, opstate::STOP, state::IDLE).await?;
+        }
+        Ok(())
+    }
+    .await;
+    // Leave no cycle under way (HRT-CONF-008).
+    if let Ok(Value::Int(s)) = ctx.read(who, state_path).await {
+        if s != state::IDLE {
+            let _ = invoke(ctx, who, Path::new(component, op, opstate::STOP)).await;
+        }
+    }
+    match result {
+        Ok(()) => Outcome::pass(),
+        Err(o) => o,
+    }
+});

@@ -42,6 +42,7 @@ pub static CASES: &[Case] = &[
     behaviour::REFUSED_TRANSITIONS,
     behaviour::CYCLE_RUNS,
     behaviour::NO_START_WITH_DOOR_OPEN,
+    behaviour::PAUSE_RESUME,
     behaviour::DOOR_ALARM,
     behaviour::FAULT_EVENTS,
     behaviour::COUNTERS_GROW,
