@@ -52,6 +52,22 @@ pub fn lines() -> String {
 
 #[cfg(test)]
 mod tests {
+    /// The committed plan (`conformance/TEST-PLAN.md`) is exactly what the cases generate.
+    #[test]
+    fn committed_plan_matches_the_test_cases() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../conformance/TEST-PLAN.md");
+        let generated = super::markdown();
+        if std::env::var_os("HEARTH_REGENERATE").is_some_and(|v| v == "1") {
+            std::fs::write(path, &generated).expect("write conformance/TEST-PLAN.md");
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "conformance/TEST-PLAN.md differs from the test cases; regenerate it with \
+             HEARTH_REGENERATE=1 cargo test -p hearth-conformance"
+        );
+    }
+
     #[test]
     fn every_case_is_in_the_plan_with_its_steps() {
         let plan = super::markdown();
