@@ -58,6 +58,7 @@ pub static CASES: &[Case] = &[
     mqtt2::LARGE_PACKETS,
     mqtt2::FOREIGN_TOPICS,
     mqtt2::WRONG_KIND,
+    mqtt2::CLIENT_ID,
     messages::READ_ALL,
     messages::READ_MISSING,
     messages::WRITE_OUT_OF_RANGE,

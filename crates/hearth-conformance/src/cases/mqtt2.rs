@@ -437,3 +437,75 @@ case_fn!(wrong_kind, |ctx| {
     }
     o
 });
+
+/// TC-MQTT-5.1
+pub(crate) const CLIENT_ID: Case = Case {
+    id: "TC-MQTT-5.1",
+    title: "The device connects with the client identifier hd-{vendor}-{device}",
+    requirements: &["HRT-MQTT-020"],
+    steps: &[
+        "Connect a second client to the broker with the client identifier hd-{vendor}-{device}, then disconnect it: the broker closes the device's connection if it uses that identifier.",
+        "Expect the device to connect again and publish its online status again within the restart timeout.",
+    ],
+    applies: always,
+    run: client_id,
+};
+
+case_fn!(client_id, |ctx| {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet};
+    let broker = try_outcome!(ctx
+        .params
+        .broker
+        .parse::<hearth_mqtt::BrokerUrl>()
+        .map_err(|e| Outcome::error(format!("broker parameter: {e}"))));
+    let id = format!(
+        "hd-{:04x}-{}",
+        ctx.description.vendor_id, ctx.description.device_id
+    );
+    ctx.probe.clear_seen();
+    ctx.step(format!(
+        "Connect a second client to the broker with the client identifier {id}, then disconnect it."
+    ));
+    let mut options = MqttOptions::new(id.clone(), broker.host.clone(), broker.port);
+    options.set_keep_alive(std::time::Duration::from_secs(5));
+    options.set_clean_session(true);
+    let (client, mut eventloop) = AsyncClient::new(options, 10);
+    let timeout = ctx.response_timeout();
+    let connected = tokio::time::timeout(timeout, async {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => return Ok(()),
+                Ok(_) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    })
+    .await;
+    match connected {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Outcome::error(format!("connecting as {id}: {e}")),
+        Err(_) => return Outcome::error(format!("no CONNACK for {id} within {timeout:?}")),
+    }
+    let _ = client.disconnect().await;
+    let _ = tokio::time::timeout(timeout, async { while eventloop.poll().await.is_ok() {} }).await;
+    ctx.probe
+        .note(format!("connected and disconnected as {id}"));
+    ctx.step("Expect the device to connect again and publish its online status again within the restart timeout.");
+    let limit = ctx.params.restart_timeout;
+    let back = ctx
+        .probe
+        .wait_for(limit, |s| {
+            s.channel == Channel::Status
+                && matches!(&s.message, Ok(Message { body: Body::Status(st), .. }) if st.availability == Availability::Online)
+        })
+        .await;
+    match back {
+        Some(_) => Outcome::pass(),
+        None => Outcome::fail(
+            "HRT-MQTT-020",
+            format!(
+                "no new online status within {limit:?} after another client took the identifier {id}: the device does not use it"
+            ),
+        ),
+    }
+});
