@@ -345,7 +345,13 @@ async fn expect_refused(
         let path = Path::new(component, op, action);
         let (status, seq) = invoke(ctx, who, path).await?;
         let after = ctx.read(who, state_path).await?;
-        if after != Value::Int(state_before) {
+        let ended_by_itself = status == StatusCode::InvalidInState
+            && matches!(
+                state_before,
+                state::RUNNING | state::PAUSED | state::DELAYED
+            )
+            && matches!(after.as_int(), Some(state::COMPLETED | state::IDLE));
+        if after != Value::Int(state_before) && !ended_by_itself {
             return Err(Outcome::fail(
                 "HRT-MOD-116",
                 format!(
@@ -617,9 +623,19 @@ case_fn!(cycle_runs, |ctx| {
     ctx.step("Invoke start (and resume) again while running; expect invalid-in-state.");
     if !completed {
         let code = now.as_int().unwrap_or(-1);
+        // `start` is refused only while the cycle is under way: send it only when the cycle
+        // is far from its end (a remaining time of at least test_timeout), so that it cannot
+        // complete by itself first and accept the start as a new cycle.
+        let remaining = try_outcome!(
+            ctx.read(who, Path::new(component, op, opstate::REMAINING))
+                .await
+        );
+        let far_from_end = remaining
+            .as_int()
+            .is_some_and(|r| u64::try_from(r).unwrap_or(0) >= ctx.params.test_timeout.as_secs());
         let refused: Vec<u16> = refused_in(ctx, component, code)
             .into_iter()
-            .filter(|a| *a == opstate::START || *a == opstate::RESUME)
+            .filter(|a| (*a == opstate::START && far_from_end) || *a == opstate::RESUME)
             .collect();
         if let Err(o) = expect_refused(ctx, who, component, &refused, code).await {
             let _ = invoke(ctx, who, Path::new(component, op, opstate::STOP)).await;
@@ -636,7 +652,9 @@ case_fn!(cycle_runs, |ctx| {
         let asked = Instant::now();
         let (status, seq) =
             try_outcome!(invoke(ctx, who, Path::new(component, op, opstate::STOP)).await);
-        if status != StatusCode::Success {
+        let after = try_outcome!(ctx.read(who, state_path).await).as_int();
+        let ended_by_itself = matches!(after, Some(state::COMPLETED));
+        if status != StatusCode::Success && !ended_by_itself {
             return Outcome::fail(
                 "HRT-CAT-001",
                 format!(
@@ -647,9 +665,10 @@ case_fn!(cycle_runs, |ctx| {
             .with_evidence([seq]);
         }
         let limit = deadline(ctx).saturating_sub(asked.elapsed());
-        if wait_report(ctx, limit, state_path, |v| *v == Value::Int(state::IDLE))
-            .await
-            .is_none()
+        if !ended_by_itself
+            && wait_report(ctx, limit, state_path, |v| *v == Value::Int(state::IDLE))
+                .await
+                .is_none()
         {
             return Outcome::fail(
                 "HRT-MOD-107",
@@ -680,7 +699,9 @@ case_fn!(cycle_runs, |ctx| {
         let _ = invoke(ctx, who, Path::new(component, op, opstate::STOP)).await;
     }
     try_outcome!(check_fields(ctx, &event, "operation-completed", seq));
-    if event.fields.field(1) != Some(&Value::Bool(stopped)) {
+    // After a stop the cycle may still have completed by itself just before the stop took
+    // effect: `stopped` is only decided when no stop was sent.
+    if !stopped && event.fields.field(1) != Some(&Value::Bool(false)) {
         return Outcome::fail(
             "HRT-CAT-001",
             format!(
@@ -1305,7 +1326,9 @@ case_fn!(counters_across_cycle, |ctx| {
         let state = ctx.read(who, state_path).await?.as_int().unwrap_or(-1);
         if matches!(state, state::RUNNING | state::PAUSED | state::DELAYED) {
             let (status, seq) = invoke(ctx, who, stop_path).await?;
-            if status != StatusCode::Success {
+            let after = ctx.read(who, state_path).await?.as_int();
+            let ended_by_itself = matches!(after, Some(state::COMPLETED | state::IDLE));
+            if status != StatusCode::Success && !ended_by_itself {
                 return Err(Outcome::fail(
                     "HRT-CAT-001",
                     format!("stop of a {} cycle answered {status}", state_name(state)),
@@ -1551,7 +1574,16 @@ async fn transition(
     let op = cap_id(ctx, OPERATIONAL_STATE);
     let asked = Instant::now();
     let (status, seq) = invoke(ctx, who, Path::new(component, op, action)).await?;
+    let state_path = Path::new(component, op, opstate::STATE);
     if status != StatusCode::Success {
+        let now = ctx.read(who, state_path).await?.as_int();
+        if matches!(now, Some(state::COMPLETED | state::IDLE)) {
+            return Err(Outcome::inconclusive(format!(
+                "the cycle ended by itself before `{}` took effect",
+                action_name(action)
+            ))
+            .with_evidence([seq]));
+        }
         return Err(Outcome::fail(
             "HRT-CAT-001",
             format!(
@@ -1562,7 +1594,6 @@ async fn transition(
         .with_evidence([seq]));
     }
     let limit = deadline(ctx).saturating_sub(asked.elapsed());
-    let state_path = Path::new(component, op, opstate::STATE);
     if wait_report(ctx, limit, state_path, |v| *v == Value::Int(want))
         .await
         .is_none()
