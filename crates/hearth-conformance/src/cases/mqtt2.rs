@@ -441,10 +441,10 @@ case_fn!(wrong_kind, |ctx| {
 /// TC-MQTT-5.1
 pub(crate) const CLIENT_ID: Case = Case {
     id: "TC-MQTT-5.1",
-    title: "The device connects with the client identifier hd-{vendor}-{device}",
-    requirements: &["HRT-MQTT-020"],
+    title: "The device connects with the client identifier hd-{vendor}-{device} and a clean session",
+    requirements: &["HRT-MQTT-020", "HRT-MQTT-023"],
     steps: &[
-        "Connect a second client to the broker with the client identifier hd-{vendor}-{device}, then disconnect it: the broker closes the device's connection if it uses that identifier.",
+        "Connect a second client to the broker with the client identifier hd-{vendor}-{device} and Clean Session 0, then disconnect it: the broker closes the device's connection if it uses that identifier, and reports no stored session if the device connected with Clean Session 1.",
         "Expect the device to connect again and publish its online status again within the restart timeout.",
     ],
     applies: always,
@@ -464,28 +464,31 @@ case_fn!(client_id, |ctx| {
     );
     ctx.probe.clear_seen();
     ctx.step(format!(
-        "Connect a second client to the broker with the client identifier {id}, then disconnect it."
+        "Connect a second client to the broker with the client identifier {id} and Clean Session 0, then disconnect it."
     ));
     let mut options = MqttOptions::new(id.clone(), broker.host.clone(), broker.port);
     options.set_keep_alive(std::time::Duration::from_secs(5));
-    options.set_clean_session(true);
+    // Clean Session 0: the CONNACK then says whether the broker kept a session for this
+    // identifier, which it does only for a client that connected with Clean Session 0. The
+    // device's next connection, with Clean Session 1, discards the session made here.
+    options.set_clean_session(false);
     let (client, mut eventloop) = AsyncClient::new(options, 10);
     let timeout = ctx.response_timeout();
     let connected = tokio::time::timeout(timeout, async {
         loop {
             match eventloop.poll().await {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => return Ok(()),
+                Ok(Event::Incoming(Packet::ConnAck(ack))) => return Ok(ack.session_present),
                 Ok(_) => {}
                 Err(e) => return Err(e.to_string()),
             }
         }
     })
     .await;
-    match connected {
-        Ok(Ok(())) => {}
+    let session_present = match connected {
+        Ok(Ok(present)) => present,
         Ok(Err(e)) => return Outcome::error(format!("connecting as {id}: {e}")),
         Err(_) => return Outcome::error(format!("no CONNACK for {id} within {timeout:?}")),
-    }
+    };
     let _ = client.disconnect().await;
     let _ = tokio::time::timeout(timeout, async { while eventloop.poll().await.is_ok() {} }).await;
     ctx.probe
@@ -500,6 +503,10 @@ case_fn!(client_id, |ctx| {
         })
         .await;
     match back {
+        Some(_) if session_present => Outcome::fail(
+            "HRT-MQTT-023",
+            format!("the broker had kept a session for {id}: the device connected with Clean Session 0"),
+        ),
         Some(_) => Outcome::pass(),
         None => Outcome::fail(
             "HRT-MQTT-020",
