@@ -10,6 +10,7 @@ mod behaviour;
 mod messages;
 mod messages2;
 mod model;
+mod model2;
 mod mqtt;
 mod mqtt2;
 mod robustness;
@@ -51,6 +52,7 @@ pub static CASES: &[Case] = &[
     model::ICS_MATCHES,
     model::DESCRIPTION_VALID,
     model::DEVICE_INFO,
+    model2::VENDOR_MEMBERS,
     mqtt::RETAINED,
     mqtt::WILL,
     mqtt2::RECONNECT,
