@@ -97,6 +97,7 @@ pub(crate) const ENVELOPE_PROFILE: Case = Case {
     title: "The device's envelopes and certificate chain follow the profile byte by byte",
     requirements: &[
         "HRT-SEC-003",
+        "HRT-SEC-014",
         "HRT-SEC-025",
         "HRT-SEC-026",
         "HRT-SEC-027",
@@ -113,6 +114,7 @@ pub(crate) const ENVELOPE_PROFILE: Case = Case {
         "Each protected header must be exactly the deterministic {1: alg, 4: kid}, with alg -8 for an Ed25519 key or -7 for a P-256 key; each unprotected header empty.",
         "The description must carry the chain, leaf first, each certificate issued by the next one's key; the leaf must be the device certificate of this vendor id and device id, with the device type's catalog name, and its key of the algorithm the ICS declares.",
         "Each certificate's claims must be deterministically encoded, and its cnf must hold only the thumbprint parameters of the key.",
+        "No byte string or hexadecimal text in any payload (the certificates aside) may hold, in any 32 consecutive bytes, the private key of the device's certified public key.",
     ],
     applies: always,
     run: envelope_profile,
@@ -327,8 +329,64 @@ case_fn!(envelope_profile, |ctx| {
             .with_evidence([desc_seq]);
         }
     }
+    ctx.step("No byte string or hexadecimal text in any payload (the certificates aside) may hold, in any 32 consecutive bytes, the private key of the device's certified public key.");
+    let public = certs[0].claims().key;
+    for (seq, _, msg) in &mine {
+        let mut stripped = msg.clone();
+        stripped.chain.clear();
+        let payload = hearth_wire::codec::encode(&stripped);
+        let Ok(value) = ciborium::de::from_reader::<Cbor, _>(payload.as_slice()) else {
+            continue;
+        };
+        let mut strings = Vec::new();
+        byte_strings(&value, &mut strings);
+        if holds_private_key(&strings, &public) {
+            return Outcome::fail(
+                "HRT-SEC-014",
+                format!("a {} holds the device's private key", msg.kind().name()),
+            )
+            .with_evidence([*seq]);
+        }
+    }
     Outcome::pass()
 });
+
+/// Whether any 32 consecutive bytes of `strings` are the private key of `public`.
+fn holds_private_key(strings: &[Vec<u8>], public: &hearth_security::PublicKey) -> bool {
+    strings.iter().any(|s| {
+        s.windows(32).any(|window| {
+            let Ok(secret) = <[u8; 32]>::try_from(window) else {
+                return false;
+            };
+            match public {
+                hearth_security::PublicKey::Ed25519(_) => {
+                    KeyPair::from_ed25519_seed(&secret).is_ok_and(|k| k.public_key() == public)
+                }
+                hearth_security::PublicKey::P256(p) => KeyPair::from_p256_parts(&secret, p).is_ok(),
+            }
+        })
+    })
+}
+
+/// Every byte string of at least 32 bytes in `value`, and every text that is at least 64
+/// hexadecimal digits, decoded.
+fn byte_strings(value: &Cbor, out: &mut Vec<Vec<u8>>) {
+    match value {
+        Cbor::Bytes(b) if b.len() >= 32 => out.push(b.clone()),
+        Cbor::Text(t)
+            if t.len() >= 64 && t.len() % 2 == 0 && t.bytes().all(|c| c.is_ascii_hexdigit()) =>
+        {
+            out.push(unhex(t));
+        }
+        Cbor::Array(items) => items.iter().for_each(|i| byte_strings(i, out)),
+        Cbor::Map(entries) => entries.iter().for_each(|(k, v)| {
+            byte_strings(k, out);
+            byte_strings(v, out);
+        }),
+        Cbor::Tag(_, inner) => byte_strings(inner, out),
+        _ => {}
+    }
+}
 
 /// Wait the silence window for an answer to `id`; `Ok` when there is none.
 pub(crate) async fn silent(
@@ -953,6 +1011,28 @@ case_fn!(untrusted_root, |ctx| {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_private_key_is_found_in_bytes_and_hex_text() {
+        let key = KeyPair::from_ed25519_seed(&[7; 32]).expect("seed");
+        let public = *key.public_key();
+        let mut padded = vec![1, 2, 3];
+        padded.extend_from_slice(&[7; 32]);
+        let value = Cbor::Array(vec![
+            Cbor::Bytes(vec![9; 40]),
+            Cbor::Map(vec![(Cbor::Integer(1.into()), Cbor::Bytes(padded))]),
+        ]);
+        let mut strings = Vec::new();
+        byte_strings(&value, &mut strings);
+        assert!(holds_private_key(&strings, &public));
+        let hex: String = [7u8; 32].iter().map(|b| format!("{b:02x}")).collect();
+        let mut strings = Vec::new();
+        byte_strings(&Cbor::Text(hex), &mut strings);
+        assert!(holds_private_key(&strings, &public));
+        let mut strings = Vec::new();
+        byte_strings(&Cbor::Bytes(vec![9; 40]), &mut strings);
+        assert!(!holds_private_key(&strings, &public));
+    }
 
     #[test]
     fn deterministic_cbor_is_recognised() {
