@@ -452,7 +452,7 @@ pub(crate) const CLIENT_ID: Case = Case {
 };
 
 case_fn!(client_id, |ctx| {
-    use rumqttc::{AsyncClient, Event, MqttOptions, Packet};
+    use rumqttc::{AsyncClient, Event, Packet};
     let broker = try_outcome!(ctx
         .params
         .broker
@@ -466,7 +466,9 @@ case_fn!(client_id, |ctx| {
     ctx.step(format!(
         "Connect a second client to the broker with the client identifier {id} and Clean Session 0, then disconnect it."
     ));
-    let mut options = MqttOptions::new(id.clone(), broker.host.clone(), broker.port);
+    let mut options = try_outcome!(broker
+        .mqtt_options(id.clone())
+        .map_err(|e| Outcome::error(format!("broker parameter: {e}"))));
     options.set_keep_alive(std::time::Duration::from_secs(5));
     // Clean Session 0: the CONNACK then says whether the broker kept a session for this
     // identifier, which it does only for a client that connected with Clean Session 0. The
