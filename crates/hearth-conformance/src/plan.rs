@@ -55,7 +55,10 @@ mod tests {
     /// The committed plan (`conformance/TEST-PLAN.md`) is exactly what the cases generate.
     #[test]
     fn committed_plan_matches_the_test_cases() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../conformance/TEST-PLAN.md");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../conformance/TEST-PLAN.md"
+        );
         let generated = super::markdown();
         if std::env::var_os("HEARTH_REGENERATE").is_some_and(|v| v == "1") {
             std::fs::write(path, &generated).expect("write conformance/TEST-PLAN.md");
