@@ -191,9 +191,7 @@ pub async fn run_device(
                 body: Body::Description(d),
                 ..
             }) => d,
-            _ => unverified_description(&desc.payload).ok_or_else(|| {
-                "the message on the description topic is not a description".to_owned()
-            })?,
+            _ => unverified_description(&desc.payload)?,
         };
         let status = probe
             .wait_for(deadline, |s| {
@@ -231,13 +229,7 @@ pub async fn run_device(
                 if only.as_deref().is_some_and(|o| !case.id.starts_with(o)) {
                     continue;
                 }
-                let outcome = if why.contains("(HRT-MQTT-015)")
-                    && case.requirements.contains(&"HRT-MQTT-015")
-                {
-                    Outcome::fail("HRT-MQTT-015", why.clone())
-                } else {
-                    Outcome::error(format!("the run could not start: {why}"))
-                };
+                let outcome = setup_failure(case, &why);
                 progress(&device_label, case.id, outcome.verdict);
                 results.push(result_of(
                     case,
@@ -423,17 +415,50 @@ async fn fill_device_info(ctx: &mut Ctx, device: &mut DeviceInfo) {
 }
 
 /// The description a message claims, without checking its signature.
-fn unverified_description(payload: &[u8]) -> Option<hearth_model::Description> {
-    let envelope = hearth_security::cose::Envelope::parse(payload).ok()?;
+/// The description a device published, decoded without opening its envelope, so that a
+/// run can go on when only the signature or chain is at fault (TC-SEC-1.1 reports that).
+///
+/// A payload that does not decode as a description is a setup failure whose reason ends in
+/// the requirement it breaks: an unknown key breaks HRT-MOD-111 (the description's
+/// structure is closed), any other decoding problem HRT-MSG-050 (the description's
+/// encoding). [`setup_failure`] turns that into a fail of the test case naming it.
+fn unverified_description(payload: &[u8]) -> Result<hearth_model::Description, String> {
+    let envelope = hearth_security::cose::Envelope::parse(payload).map_err(|e| {
+        format!("the message on the description topic is not a COSE_Sign1 envelope: {e}")
+    })?;
     match hearth_wire::codec::decode(
         envelope.unverified_payload(),
         &hearth_wire::Limits::STANDARD,
-    )
-    .ok()?
-    .body
-    {
-        Body::Description(d) => Some(d),
-        _ => None,
+    ) {
+        Ok(Message {
+            body: Body::Description(d),
+            ..
+        }) => Ok(d),
+        Ok(other) => Err(format!(
+            "the message on the description topic is a {:?} message, not a description (HRT-MSG-050)",
+            other.body.kind()
+        )),
+        Err(e @ hearth_wire::codec::DecodeError::UnknownKey(_)) => Err(format!(
+            "the description does not decode: {e} (HRT-MOD-111)"
+        )),
+        Err(e) => Err(format!("the description does not decode: {e} (HRT-MSG-050)")),
+    }
+}
+
+/// The outcome of a test case when the run could not start for the reason `why`.
+///
+/// A reason that ends in a requirement id, `(HRT-…)`, names a requirement the device was
+/// seen to break while the run was being set up; a test case that checks that requirement
+/// fails with it, every other case is an error, because it could not run.
+fn setup_failure(case: &Case, why: &str) -> Outcome {
+    let broken = why
+        .strip_suffix(')')
+        .and_then(|rest| rest.rsplit_once('('))
+        .map(|(_, id)| id)
+        .filter(|id| id.starts_with("HRT-"));
+    match broken {
+        Some(id) if case.requirements.contains(&id) => Outcome::fail(id, why.to_owned()),
+        _ => Outcome::error(format!("the run could not start: {why}")),
     }
 }
 
@@ -471,4 +496,126 @@ pub async fn run_fleet(
     }
     let _ = started;
     reports
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hearth_model::Description;
+    use hearth_security::{Algorithm, KeyPair};
+    use hearth_wire::codec::encode;
+    use hearth_wire::{Status, PROTOCOL_VERSION};
+
+    fn message(body: Body) -> Message {
+        Message {
+            version: PROTOCOL_VERSION,
+            sender: "d".into(),
+            counter: 1,
+            time_ms: None,
+            request_id: None,
+            target: None,
+            chain: vec![],
+            body,
+        }
+    }
+
+    fn description() -> Description {
+        Description {
+            spec_version: 1,
+            vendor_id: 1,
+            device_id: "x".into(),
+            device_type: 1,
+            components: vec![],
+        }
+    }
+
+    fn sealed(payload: &[u8]) -> Vec<u8> {
+        let key = KeyPair::generate_system(Algorithm::EdDsa).expect("key");
+        hearth_security::sign1(&key, payload, b"d/0001/x/desc").expect("sign")
+    }
+
+    fn description_case() -> &'static Case {
+        crate::cases::catalog()
+            .iter()
+            .find(|c| c.id == "TC-MOD-1.2")
+            .expect("TC-MOD-1.2 is in the catalog")
+    }
+
+    fn case(requirements: &'static [&'static str]) -> Case {
+        let base = description_case();
+        Case {
+            requirements,
+            id: base.id,
+            title: base.title,
+            steps: base.steps,
+            applies: base.applies,
+            run: base.run,
+        }
+    }
+
+    #[test]
+    fn a_description_decodes_without_its_signature_being_checked() {
+        let bytes = sealed(&encode(&message(Body::Description(description()))));
+        assert_eq!(unverified_description(&bytes), Ok(description()));
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_description_names_hrt_mod_111() {
+        let bytes = encode(&message(Body::Description(description())));
+        // The body {1: 1, 2: 1, 3: "x", 4: 1, 5: []} gains the key 99.
+        let at = bytes
+            .windows(8)
+            .position(|w| w == [0xa5, 0x01, 0x01, 0x02, 0x01, 0x03, 0x61, 0x78])
+            .expect("description body");
+        let mut extended = bytes.clone();
+        extended[at] = 0xa6;
+        extended.splice(at + 1..at + 1, [0x18, 0x63, 0x00]);
+        let why = unverified_description(&sealed(&extended)).expect_err("unknown key");
+        assert!(why.ends_with("(HRT-MOD-111)"), "{why}");
+    }
+
+    #[test]
+    fn another_kind_or_bad_cbor_on_the_description_topic_names_hrt_msg_050() {
+        let status = Body::Status(Status {
+            availability: Availability::Online,
+            boot_id: 7,
+        });
+        let why = unverified_description(&sealed(&encode(&message(status)))).expect_err("kind");
+        assert!(why.ends_with("(HRT-MSG-050)"), "{why}");
+        let why = unverified_description(&sealed(&[0xa1, 0x01])).expect_err("truncated CBOR");
+        assert!(why.ends_with("(HRT-MSG-050)"), "{why}");
+    }
+
+    #[test]
+    fn a_payload_that_is_no_envelope_is_not_blamed_on_the_description() {
+        let why = unverified_description(b"hello").expect_err("no envelope");
+        assert!(!why.contains("(HRT-"), "{why}");
+    }
+
+    #[test]
+    fn a_setup_failure_fails_only_the_cases_that_check_the_requirement_it_names() {
+        let why = "the description does not decode: description: unknown key (HRT-MOD-111)";
+        let o = setup_failure(&case(&["HRT-MOD-001", "HRT-MOD-111"]), why);
+        assert_eq!(o.verdict, Verdict::Fail);
+        assert_eq!(o.broken, vec!["HRT-MOD-111".to_owned()]);
+        assert_eq!(o.reason, why);
+        let o = setup_failure(&case(&["HRT-MSG-050"]), why);
+        assert_eq!(o.verdict, Verdict::Error);
+        assert!(
+            o.reason.starts_with("the run could not start: "),
+            "{}",
+            o.reason
+        );
+        let o = setup_failure(
+            &case(&["HRT-MOD-111"]),
+            "no description from 0001/x within 5s",
+        );
+        assert_eq!(o.verdict, Verdict::Error);
+    }
+
+    #[test]
+    fn the_description_case_claims_the_requirements_the_setup_can_break() {
+        let reqs = description_case().requirements;
+        assert!(reqs.contains(&"HRT-MOD-111") && reqs.contains(&"HRT-MSG-050"));
+    }
 }

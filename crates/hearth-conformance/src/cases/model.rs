@@ -169,8 +169,13 @@ pub(crate) const DESCRIPTION_VALID: Case = Case {
         "HRT-MOD-035",
         "HRT-MOD-061",
         "HRT-MOD-100",
+        "HRT-MOD-111",
+        "HRT-MSG-050",
     ],
-    steps: &["Validate the description against the catalog and its device type's rules."],
+    steps: &[
+        "Decode the retained description (before any test case runs): a description with a key its CDDL does not define fails HRT-MOD-111, one that does not decode otherwise fails HRT-MSG-050.",
+        "Validate the description against the catalog and its device type's rules.",
+    ],
     applies: always,
     run: description_valid,
 };
