@@ -125,15 +125,19 @@ impl Probe {
             .map_err(|e| ProbeError::Broker(broker.to_string(), e.to_string()))?;
         options.set_keep_alive(Duration::from_secs(30));
         let (client, mut eventloop) = AsyncClient::new(options, 1024);
-        let mut filters: Vec<String> = [
-            Channel::Desc,
-            Channel::Status,
-            Channel::Report,
-            Channel::Event,
-        ]
-        .into_iter()
-        .map(|c| topics.full(&Topics::device_rel(&device, c)))
-        .collect();
+        // The description is watched under any vendor level, so that one published with
+        // the vendor id spelt otherwise than the spec requires is seen and named
+        // (HRT-MQTT-006, see `misaddressed_descriptions`) instead of just missing.
+        let mut filters: Vec<String> = vec![topics.full(&format!(
+            "d/+/{}/{}",
+            device.device_id,
+            Channel::Desc.name()
+        ))];
+        filters.extend(
+            [Channel::Status, Channel::Report, Channel::Event]
+                .into_iter()
+                .map(|c| topics.full(&Topics::device_rel(&device, c))),
+        );
         filters.extend(
             testers
                 .iter()
@@ -205,6 +209,25 @@ impl Probe {
             next_request: client_suffix.rotate_left(17) & 0x0000_ffff_ffff_0000,
             description: None,
         })
+    }
+
+    /// The topics on which the device's description arrived with its vendor level spelt
+    /// otherwise than as four lower-case hexadecimal digits (HRT-MQTT-006).
+    pub fn misaddressed_descriptions(&mut self) -> Vec<String> {
+        self.pump();
+        let mut topics: Vec<String> = self
+            .trace
+            .entries()
+            .iter()
+            .filter(|e| {
+                self.topics
+                    .relative(&e.topic)
+                    .is_some_and(|rel| vendor_level_misspelt(rel, &self.device))
+            })
+            .map(|e| e.topic.clone())
+            .collect();
+        topics.dedup();
+        topics
     }
 
     /// The device under test.
@@ -705,4 +728,53 @@ pub fn summarize(msg: &Message) -> String {
         .map(|r| format!(" req {r:x}"))
         .unwrap_or_default();
     format!("{head}{rid} {body}")
+}
+
+/// Whether `rel` is the description topic of `device` with its vendor level naming the right
+/// vendor but not written as exactly four lower-case hexadecimal digits (HRT-MQTT-006).
+fn vendor_level_misspelt(rel: &str, device: &DeviceAddr) -> bool {
+    let mut levels = rel.split('/');
+    let (Some("d"), Some(vendor), Some(id), Some(channel), None) = (
+        levels.next(),
+        levels.next(),
+        levels.next(),
+        levels.next(),
+        levels.next(),
+    ) else {
+        return false;
+    };
+    id == device.device_id
+        && channel == Channel::Desc.name()
+        && vendor != format!("{:04x}", device.vendor_id)
+        && vendor.bytes().all(|b| b.is_ascii_hexdigit())
+        && u16::from_str_radix(vendor, 16) == Ok(device.vendor_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vendor_level_spelt_otherwise_is_recognised() {
+        let device = DeviceAddr::new(0xfff1, "ac-aurora-1");
+        for rel in [
+            "d/FFF1/ac-aurora-1/desc",
+            "d/Fff1/ac-aurora-1/desc",
+            "d/0fff1/ac-aurora-1/desc",
+        ] {
+            assert!(vendor_level_misspelt(rel, &device), "{rel}");
+        }
+        for rel in [
+            "d/fff1/ac-aurora-1/desc",
+            "d/fff2/ac-aurora-1/desc",
+            "d/FFF2/ac-aurora-1/desc",
+            "d/FFF1/ac-aurora-2/desc",
+            "d/FFF1/ac-aurora-1/status",
+            "d/FFF1/ac-aurora-1/desc/x",
+            "d/+fff1/ac-aurora-1/desc",
+            "c/FFF1/resp",
+        ] {
+            assert!(!vendor_level_misspelt(rel, &device), "{rel}");
+        }
+    }
 }

@@ -180,6 +180,9 @@ pub async fn run_device(
             // A device that is there (its status arrived) but whose description a new
             // subscriber never gets does not retain it (HRT-MQTT-015).
             let online = probe.seen().iter().any(|s| s.channel == hearth_mqtt::topic::Channel::Status);
+            if let Some(topic) = probe.misaddressed_descriptions().first() {
+                return Err(format!("{addr} publishes its description on {topic}, whose vendor level is not the vendor id in four lower-case hexadecimal digits (HRT-MQTT-006)"));
+            }
             return Err(if online {
                 format!("{addr} is online but no retained description reached a new subscriber within {deadline:?} (HRT-MQTT-015)")
             } else {

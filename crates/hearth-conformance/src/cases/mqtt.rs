@@ -22,8 +22,9 @@ fn broker_of(ctx: &crate::case::Ctx) -> Result<BrokerUrl, Outcome> {
 pub(crate) const RETAINED: Case = Case {
     id: "TC-MQTT-1.1",
     title: "The description and the status are retained",
-    requirements: &["HRT-MQTT-015"],
+    requirements: &["HRT-MQTT-006", "HRT-MQTT-015"],
     steps: &[
+        "Before any test case runs, watch for the description under every vendor level: one that arrives only with the vendor id spelt otherwise than as four lower-case hexadecimal digits fails HRT-MQTT-006.",
         "Open a fresh subscription to the device's description topic; expect a retained message.",
         "Open a fresh subscription to the device's status topic; expect a retained message.",
     ],
