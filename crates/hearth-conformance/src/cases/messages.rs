@@ -159,6 +159,92 @@ case_fn!(read_missing, |ctx| {
     Outcome::pass()
 });
 
+/// TC-MSG-1.3
+pub(crate) const READ_ORDER_OF_CHECKS: Case = Case {
+    id: "TC-MSG-1.3",
+    title: "A read by a controller without the view privilege is checked for existence before privilege",
+    requirements: &["HRT-MSG-064"],
+    steps: &[
+        "As a controller the device does not admit, read a property the description declares, then a component, a capability and a property it does not declare.",
+        "The device may stay silent; if it answers, expect unauthorized for the declared property and unsupported-component, -capability and -property for the others, none with a value.",
+    ],
+    applies: |ctx| {
+        ctx.probe
+            .tester("none")
+            .map(|_| ())
+            .ok_or_else(|| "the ICS lists no controller that the device does not admit (privilege none)".into())
+    },
+    run: read_order_of_checks,
+};
+
+case_fn!(read_order_of_checks, |ctx| {
+    let stranger = try_outcome!(ctx.tester(Privilege::None));
+    let Some((declared, _)) = ctx.properties().into_iter().next() else {
+        return Outcome::not_applicable("the description declares no property");
+    };
+    let mut expected = vec![(declared, StatusCode::Unauthorized)];
+    expected.extend(missing_paths(ctx));
+    ctx.step("As a controller the device does not admit, read a property the description declares, then a component, a capability and a property it does not declare.");
+    let paths = expected.iter().map(|(p, _)| *p).collect();
+    let (id, _, sent) = try_outcome!(ctx
+        .probe
+        .send(stranger, Body::Read(paths), crate::probe::Tamper::None)
+        .await
+        .map_err(|e| Outcome::error(e.to_string())));
+    ctx.step("The device may stay silent; if it answers, expect unauthorized for the declared property and unsupported-component, -capability and -property for the others, none with a value.");
+    let window = ctx.params.silence_window;
+    let Some(answer) = ctx.probe.answer(id, window).await else {
+        return Outcome::pass();
+    };
+    let seq = answer.seq;
+    let results = match answer.message {
+        Ok(Message {
+            body: Body::ReadResponse(results),
+            ..
+        }) => results,
+        Ok(m) => {
+            return Outcome::fail(
+                "HRT-MSG-062",
+                format!("a read was answered with {}", crate::probe::summarize(&m)),
+            )
+            .with_evidence([sent, seq])
+        }
+        Err((why, _)) => {
+            return Outcome::fail("HRT-SEC-034", format!("the answer did not open: {why}"))
+                .with_evidence([sent, seq])
+        }
+    };
+    if results.len() != expected.len() {
+        return Outcome::fail(
+            "HRT-MSG-062",
+            format!(
+                "{} paths were read, {} results came back",
+                expected.len(),
+                results.len()
+            ),
+        )
+        .with_evidence([sent, seq]);
+    }
+    for ((path, want), got) in expected.iter().zip(&results) {
+        if got.status != *want || got.value.is_some() {
+            return Outcome::fail(
+                "HRT-MSG-064",
+                format!(
+                    "reading {path} as a controller outside the ACL answered {}{}, expected {want}",
+                    got.status,
+                    if got.value.is_some() {
+                        " with a value"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+            .with_evidence([sent, seq]);
+        }
+    }
+    Outcome::pass()
+});
+
 /// A writable integer property with its effective bounds and step.
 fn writable_int(ctx: &Ctx) -> Option<(Path, &'static Property, i64, i64, i64)> {
     ctx.properties().into_iter().find_map(|(path, p)| {

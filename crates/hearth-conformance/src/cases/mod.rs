@@ -63,6 +63,7 @@ pub static CASES: &[Case] = &[
     mqtt2::CLIENT_ID,
     messages::READ_ALL,
     messages::READ_MISSING,
+    messages::READ_ORDER_OF_CHECKS,
     messages::WRITE_OUT_OF_RANGE,
     messages::WRITE_READ_ONLY,
     messages::WRITE_WRONG_TYPE,
