@@ -454,6 +454,48 @@ fn seal(
         .map_err(|e| Outcome::error(e.to_string()))
 }
 
+/// Seal a read as tester `who`, then send it signed by `key` instead, carrying `chain`, with
+/// its counter moved `ahead` so that the replay window cannot be why it is dropped. The
+/// device must not answer it (`requirement`), and must answer a correct read afterwards.
+/// `label` names the request in the trace, `what` in a failure.
+async fn forged_read_ignored(
+    ctx: &mut Ctx,
+    who: usize,
+    key: &KeyPair,
+    chain: Vec<Vec<u8>>,
+    ahead: u64,
+    requirement: &str,
+    (label, what): (&str, &str),
+) -> Outcome {
+    let (id, genuine) = try_outcome!(seal(ctx, who, |_| {}));
+    let Ok(env) = hearth_security::cose::Envelope::parse(&genuine) else {
+        return Outcome::error("the probe's own request does not parse");
+    };
+    let Ok(mut msg) =
+        hearth_wire::codec::decode(env.unverified_payload(), &hearth_wire::Limits::STANDARD)
+    else {
+        return Outcome::error("the probe's own request does not decode");
+    };
+    msg.chain = chain;
+    msg.counter = msg.counter.saturating_add(ahead);
+    let topic = ctx.probe.request_topic();
+    let forged = try_outcome!(hearth_security::cose::sign1(
+        key,
+        &hearth_wire::codec::encode(&msg),
+        topic.as_bytes()
+    )
+    .map_err(|e| Outcome::error(format!("signing: {e}"))));
+    let sent = try_outcome!(publish(ctx, forged, label).await);
+    ctx.step("Watch the silence window for an answer: there must be none.");
+    let o = silent(ctx, id, requirement, what, sent).await;
+    if o.verdict != Verdict::Pass {
+        return o;
+    }
+    ctx.step("Send a correct read: it must still be answered.");
+    try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
+    Outcome::pass()
+}
+
 /// TC-SEC-2.5
 pub(crate) const UNKNOWN_SIGNER: Case = Case {
     id: "TC-SEC-2.5",
@@ -473,40 +515,19 @@ case_fn!(unknown_signer, |ctx| {
     ctx.step("Sign a read with a freshly generated key, in the name of an admitted controller, without a certificate chain.");
     let key = try_outcome!(KeyPair::generate_system(Algorithm::EdDsa)
         .map_err(|e| Outcome::error(format!("generating a key: {e}"))));
-    let (id, genuine) = try_outcome!(seal(ctx, who, |_| {}));
-    let Ok(env) = hearth_security::cose::Envelope::parse(&genuine) else {
-        return Outcome::error("the probe's own request does not parse");
-    };
-    let Ok(mut msg) =
-        hearth_wire::codec::decode(env.unverified_payload(), &hearth_wire::Limits::STANDARD)
-    else {
-        return Outcome::error("the probe's own request does not decode");
-    };
-    msg.chain.clear();
-    msg.counter = msg.counter.saturating_add(1_000);
-    let topic = ctx.probe.request_topic();
-    let forged = try_outcome!(hearth_security::cose::sign1(
-        &key,
-        &hearth_wire::codec::encode(&msg),
-        topic.as_bytes()
-    )
-    .map_err(|e| Outcome::error(format!("signing: {e}"))));
-    let sent = try_outcome!(publish(ctx, forged, "read signed by an unknown key, no chain").await);
-    ctx.step("Watch the silence window for an answer: there must be none.");
-    let o = silent(
+    forged_read_ignored(
         ctx,
-        id,
+        who,
+        &key,
+        Vec::new(),
+        1_000,
         "HRT-SEC-033",
-        "a request signed by an unknown key",
-        sent,
+        (
+            "read signed by an unknown key, no chain",
+            "a request signed by an unknown key",
+        ),
     )
-    .await;
-    if o.verdict != Verdict::Pass {
-        return o;
-    }
-    ctx.step("Send a correct read: it must still be answered.");
-    try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
-    Outcome::pass()
+    .await
 });
 
 /// TC-SEC-2.6
@@ -972,40 +993,19 @@ case_fn!(untrusted_root, |ctx| {
     ctx.step(
         "Send a read signed by the controller key, carrying that chain (leaf first, root last).",
     );
-    let (id, genuine) = try_outcome!(seal(ctx, who, |_| {}));
-    let Ok(env) = hearth_security::cose::Envelope::parse(&genuine) else {
-        return Outcome::error("the probe's own request does not parse");
-    };
-    let Ok(mut msg) =
-        hearth_wire::codec::decode(env.unverified_payload(), &hearth_wire::Limits::STANDARD)
-    else {
-        return Outcome::error("the probe's own request does not decode");
-    };
-    msg.chain = vec![leaf.as_bytes().to_vec(), root.as_bytes().to_vec()];
-    msg.counter = msg.counter.saturating_add(2_000);
-    let topic = ctx.probe.request_topic();
-    let forged = try_outcome!(hearth_security::cose::sign1(
-        &leaf_key,
-        &hearth_wire::codec::encode(&msg),
-        topic.as_bytes()
-    )
-    .map_err(|e| Outcome::error(format!("signing: {e}"))));
-    let sent = try_outcome!(publish(ctx, forged, "read with a chain to an untrusted root").await);
-    ctx.step("Watch the silence window for an answer: there must be none.");
-    let o = silent(
+    forged_read_ignored(
         ctx,
-        id,
+        who,
+        &leaf_key,
+        vec![leaf.as_bytes().to_vec(), root.as_bytes().to_vec()],
+        2_000,
         "HRT-SEC-065",
-        "a request whose chain leads to an untrusted root",
-        sent,
+        (
+            "read with a chain to an untrusted root",
+            "a request whose chain leads to an untrusted root",
+        ),
     )
-    .await;
-    if o.verdict != Verdict::Pass {
-        return o;
-    }
-    ctx.step("Send a correct read: it must still be answered.");
-    try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
-    Outcome::pass()
+    .await
 });
 
 #[cfg(test)]
