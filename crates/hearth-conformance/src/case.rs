@@ -70,6 +70,8 @@ pub struct Ctx {
     pub restarter: Option<Box<dyn Restarter>>,
     /// Who acts on the appliance from the outside world (doors, faults), if the run has one.
     pub operator: Option<Box<dyn Operator>>,
+    /// The lab's certificate authority (`[authority]` of the ICS), if any.
+    pub authority: Option<std::sync::Arc<crate::authority::Authority>>,
     pub(crate) steps: Vec<Step>,
     pub(crate) advisories: Vec<Advisory>,
 }
@@ -92,6 +94,7 @@ impl Ctx {
             catalog: Catalog::standard(),
             restarter,
             operator,
+            authority: None,
             steps: Vec::new(),
             advisories: Vec::new(),
         }

@@ -1,7 +1,8 @@
 //! `hearth demo` and `hearth mutants`: the suite against the simulated fleet.
 //!
-//! The demo starts the embedded broker on a free port, writes a fresh test PKI with two
-//! controllers — one the appliances admit with `operate`, one they do not admit at all — runs
+//! The demo starts the embedded broker on a free port, writes a fresh test PKI with a test
+//! CA (vendor id 0xFFF4) that the appliances admit with `view`, and two controllers — one
+//! issued by that CA and admitted with `operate`, one the appliances do not admit at all — runs
 //! the simulator's fleet, writes for every appliance the statement a vendor would (its ICS),
 //! and runs the whole suite against every appliance in parallel. The mutants run does the same
 //! once per fault profile and proves that some test case catches each one.
@@ -41,6 +42,10 @@ pub struct DemoConfig {
     pub fault: Option<String>,
     /// Parameter overrides (`name=value`) for every device's run.
     pub params: Vec<(String, String)>,
+    /// Write every rendering of each report (JSON, JUnit, HTML, signed COSE) or only the
+    /// JSON: the self-check runs the fleet once per fault profile and needs only the verdicts
+    /// and their evidence, not four copies of it.
+    pub all_renderings: bool,
 }
 
 impl DemoConfig {
@@ -52,6 +57,7 @@ impl DemoConfig {
             speed: 60.0,
             fault: None,
             params: Vec::new(),
+            all_renderings: true,
         }
     }
 }
@@ -231,20 +237,61 @@ ics_version = 1\nspec_version = 1\n\n[device]\nvendor = \"{:04x}\"\nid = \"{}\"\
         "\n[parameters]\nbroker = {broker:?}\nstartup_timeout = \"15s\"\nsilence_window = \"1s\"\nsettle_time = \"200ms\"\nrestart_timeout = \"15s\"\ncycle_timeout = \"60s\"\ntest_timeout = \"60s\"\n"
     ));
     out.push_str(&format!(
-        "\n[[controllers]]\nkey = \"{pki_rel}/controller.key\"\nchain = \"{pki_rel}/controller.chain\"\nprivilege = \"operate\"\n\n[[controllers]]\nkey = \"{pki_rel}/stranger.key\"\nchain = \"{pki_rel}/stranger.chain\"\nprivilege = \"none\"\n"
+        "\n[[controllers]]\nkey = \"{pki_rel}/controller.key\"\nchain = \"{pki_rel}/controller.chain\"\nprivilege = \"operate\"\n\n[[controllers]]\nkey = \"{pki_rel}/stranger.key\"\nchain = \"{pki_rel}/stranger.chain\"\nprivilege = \"none\"\n\n[authority]\nkey = \"{pki_rel}/authority.key\"\ncert = \"{pki_rel}/authority.cert\"\nprivilege = \"view\"\n"
     ));
     out
 }
 
-/// Write the test PKI, the controller chains and the stranger; the ACL that admits only the
-/// suite's controller.
+/// Vendor id of the demo's test CA (`[authority]` of its ICS).
+pub const AUTHORITY_VENDOR_ID: u16 = 0xfff4;
+
+/// Write the test PKI, the test CA, the controller chains and the stranger; the ACL that
+/// admits the suite's controller with `operate` and every controller of the test CA with
+/// `view`.
 fn write_pki(dir: &FsPath) -> Result<(TestPki, Acl), DemoError> {
     std::fs::create_dir_all(dir).map_err(io)?;
     let rng = ring::rand::SystemRandom::new();
     let now = hearth_mqtt::identity::unix_now();
-    let pki = TestPki::generate(now, &rng).map_err(io)?;
+    let mut pki = TestPki::generate(now, &rng).map_err(io)?;
+    let authority = issue(
+        &IssueRequest {
+            role: Role::Vendor,
+            subject: "hearth-conformance-ca".into(),
+            vendor_id: Some(AUTHORITY_VENDOR_ID),
+            device_type: None,
+            model: None,
+            days: 30,
+            alg: Algorithm::EdDsa,
+        },
+        &pki.root,
+        now,
+        &rng,
+    )
+    .map_err(io)?;
+    // The suite's controller comes from the test CA, so that two entries of the ACL match
+    // it (its key: operate; the CA: view) and the higher must count (HRT-SEC-113).
+    pki.controller = issue(
+        &IssueRequest {
+            role: Role::Controller,
+            subject: "hearth-suite".into(),
+            vendor_id: None,
+            device_type: None,
+            model: None,
+            days: 30,
+            alg: Algorithm::EdDsa,
+        },
+        &authority,
+        now,
+        &rng,
+    )
+    .map_err(io)?;
     write_test_pki(dir, &pki).map_err(io)?;
-    write_chain(&dir.join("controller.chain"), &[&pki.controller.cert]).map_err(io)?;
+    write_credential(&dir.join("authority"), &authority).map_err(io)?;
+    write_chain(
+        &dir.join("controller.chain"),
+        &[&pki.controller.cert, &authority.cert],
+    )
+    .map_err(io)?;
     let stranger = issue(
         &IssueRequest {
             role: Role::Controller,
@@ -262,10 +309,16 @@ fn write_pki(dir: &FsPath) -> Result<(TestPki, Acl), DemoError> {
     .map_err(io)?;
     write_credential(&dir.join("stranger"), &stranger).map_err(io)?;
     write_chain(&dir.join("stranger.chain"), &[&stranger.cert]).map_err(io)?;
-    let acl = Acl::from_entries(vec![AclEntry {
-        subject: AclSubject::Key(*pki.controller.cert.subject_kid()),
-        privilege: AclPrivilege::Operate,
-    }])
+    let acl = Acl::from_entries(vec![
+        AclEntry {
+            subject: AclSubject::Key(*pki.controller.cert.subject_kid()),
+            privilege: AclPrivilege::Operate,
+        },
+        AclEntry {
+            subject: AclSubject::Ca(*authority.cert.subject_kid()),
+            privilege: AclPrivilege::View,
+        },
+    ])
     .map_err(io)?;
     Ok((pki, acl))
 }
@@ -323,6 +376,9 @@ pub async fn run_demo(
                 .map_err(|e| DemoError::Setup(format!("--param {k}: {e}")))?;
         }
         let testers = load_testers(&ics, &dir).map_err(|e| DemoError::Setup(e.to_string()))?;
+        let authority = crate::authority::load_authority(&ics, &dir)
+            .map_err(|e| DemoError::Setup(e.to_string()))?
+            .map(Arc::new);
         let run = DeviceRun {
             ics_text,
             ics,
@@ -338,6 +394,7 @@ pub async fn run_demo(
                 index,
             })),
             only: None,
+            authority,
         };
         let progress = progress.clone();
         handles.push((
@@ -351,11 +408,15 @@ pub async fn run_demo(
     for (folder, handle) in handles {
         let report = handle.await.map_err(|e| DemoError::Setup(e.to_string()))?;
         let dir = config.out.join(&folder);
-        let lab = crate::output::LabSigner {
-            key: &pki.lab.key,
-            chain: std::slice::from_ref(&pki.lab.cert),
-        };
-        crate::output::write_reports(&dir, &report, Some(&lab)).map_err(io)?;
+        if config.all_renderings {
+            let lab = crate::output::LabSigner {
+                key: &pki.lab.key,
+                chain: std::slice::from_ref(&pki.lab.cert),
+            };
+            crate::output::write_reports(&dir, &report, Some(&lab)).map_err(io)?;
+        } else {
+            crate::output::write_json_report(&dir, &report).map_err(io)?;
+        }
         reports.push((folder, report));
     }
     runner.shutdown().await;
@@ -388,12 +449,14 @@ pub async fn run_demo(
     let mut json = serde_json::to_vec_pretty(&summary).map_err(io)?;
     json.push(b'\n');
     std::fs::write(config.out.join("summary.json"), json).map_err(io)?;
-    let all: Vec<Report> = reports.iter().map(|(_, r)| r.clone()).collect();
-    std::fs::write(
-        config.out.join("junit.xml"),
-        crate::junit::render_fleet(&all),
-    )
-    .map_err(io)?;
+    if config.all_renderings {
+        let all: Vec<Report> = reports.iter().map(|(_, r)| r.clone()).collect();
+        std::fs::write(
+            config.out.join("junit.xml"),
+            crate::junit::render_fleet(&all),
+        )
+        .map_err(io)?;
+    }
     let _ = broker.addr();
     Ok(reports.into_iter().map(|(_, r)| r).collect())
 }

@@ -31,6 +31,10 @@ pub struct Ics {
     pub parameters: Parameters,
     /// The controllers the lab provisioned (`[[controllers]]`).
     pub controllers: Vec<Controller>,
+    /// A certificate authority the device trusts and whose key the lab holds
+    /// (`[authority]`): with it the suite issues the certificates that chain, revocation and
+    /// access-control cases need.
+    pub authority: Option<Authority>,
 }
 
 /// The `[device]` table.
@@ -167,6 +171,21 @@ pub struct Controller {
     /// Its certificate chain file.
     pub chain: String,
     /// The privilege the device grants it.
+    pub privilege: Privilege,
+}
+
+/// The `[authority]` table: a vendor CA (or the trust anchor itself) under one of the
+/// device's trust anchors, its key, and the privilege the device's access-control list
+/// grants through a CA entry naming it (`spec/06-conformance.md` §3.9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authority {
+    /// The CA's private key file.
+    pub key: String,
+    /// The CA's certificate file.
+    pub cert: String,
+    /// The privilege of the CA entry in the device's access-control list (`view` or
+    /// higher).
     pub privilege: Privilege,
 }
 
@@ -466,6 +485,8 @@ struct Raw {
     parameters: BTreeMap<String, toml::Value>,
     #[serde(default)]
     controllers: Vec<Controller>,
+    #[serde(default)]
+    authority: Option<Authority>,
 }
 
 impl Ics {
@@ -641,6 +662,15 @@ impl Ics {
             }
         }
 
+        if let Some(a) = &raw.authority {
+            if a.key.is_empty() || a.cert.is_empty() || a.privilege == Privilege::None {
+                problems.push(Problem {
+                    key: "authority".into(),
+                    rule: "needs a key file, a certificate file and a privilege of at least \"view\" (HRT-CONF-016)".into(),
+                });
+            }
+        }
+
         if !problems.is_empty() {
             return Err(IcsError::Invalid(problems));
         }
@@ -652,6 +682,7 @@ impl Ics {
             restart: raw.restart,
             parameters,
             controllers: raw.controllers,
+            authority: raw.authority,
         })
     }
 }

@@ -165,6 +165,9 @@ pub async fn run_test(
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let testers = load_testers(&ics, &base).map_err(|e| StartError(e.to_string()))?;
+    let authority = crate::authority::load_authority(&ics, &base)
+        .map_err(|e| StartError(e.to_string()))?
+        .map(std::sync::Arc::new);
     let restarter: Option<Box<dyn Restarter>> = match (ics.restart.method, &ics.restart.command) {
         (RestartMethod::Command, Some(command)) => Some(Box::new(CommandRestarter {
             command: command.clone(),
@@ -184,6 +187,7 @@ pub async fn run_test(
         restarter,
         operator,
         only: config.only.clone(),
+        authority,
     };
     let report = run_device(run, crate::cases::CASES, progress).await;
     if let Some(out) = &config.out {

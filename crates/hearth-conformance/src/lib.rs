@@ -10,6 +10,7 @@
 //!   in which requirements that no black-box test can check are listed with a reason; it
 //!   renders the traceability matrix (`conformance/COVERAGE.md`).
 
+pub mod authority;
 pub mod case;
 pub mod cases;
 pub mod coverage;

@@ -73,7 +73,7 @@ pub fn judge(profile: &FaultProfile, reports: &[Report]) -> MutantResult {
 }
 
 /// Run every profile (`only`: those whose name contains it), at most `parallel` at a time;
-/// reports go to `out/<profile>/`.
+/// each device's `report.json` goes to `out/<profile>/<device>/`.
 pub async fn run_mutants(
     out: &Path,
     speed: f64,
@@ -91,6 +91,7 @@ pub async fn run_mutants(
         config.fleet = mutant_fleet();
         config.speed = speed;
         config.fault = Some(profile.name.to_owned());
+        config.all_renderings = false;
         let limit = limit.clone();
         let progress = progress.clone();
         handles.push(tokio::spawn(async move {

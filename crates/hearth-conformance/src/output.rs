@@ -71,3 +71,13 @@ pub fn write_reports(
     }
     Ok(written)
 }
+
+/// Write only `report.json` into `dir` (the self-check's runs, where the verdicts and their
+/// evidence are what counts and the other renderings would only repeat them).
+pub fn write_json_report(dir: &Path, report: &Report) -> Result<PathBuf, OutputError> {
+    std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    write(dir.join("report.json"), &report.to_json_bytes())
+}

@@ -27,6 +27,9 @@ pub struct Tester {
     pub id: String,
     /// The privilege the ICS says the device grants (`manage`, `operate`, `view`, `none`).
     pub privilege: String,
+    /// Key ids of every certificate of its chain and of the chain's issuer: the CAs an
+    /// access-control entry can name to match it.
+    pub vouched_by: Vec<hearth_security::key::KeyId>,
     /// Its sealing state (key, chain, counter).
     pub sender: Sender<Box<dyn CounterStore + Send>>,
 }

@@ -45,6 +45,8 @@ pub struct DeviceRun {
     pub operator: Option<Box<dyn Operator>>,
     /// Only test cases whose id starts with this (a partial run).
     pub only: Option<String>,
+    /// The lab's certificate authority (`[authority]`), if the ICS names one.
+    pub authority: Option<std::sync::Arc<crate::authority::Authority>>,
 }
 
 /// Why testers could not be loaded.
@@ -79,9 +81,16 @@ pub fn load_testers(ics: &Ics, base: &FsPath) -> Result<Vec<Tester>, TesterError
             let store: Box<dyn CounterStore + Send> = Box::new(FileCounterStore::new(counter_path));
             let counter = SendCounter::open(store, 1000).map_err(|e| err(e.to_string()))?;
             let bytes = chain.iter().map(|c| c.as_bytes().to_vec()).collect();
+            let mut vouched_by: Vec<_> = chain
+                .iter()
+                .flat_map(|c| [*c.subject_kid(), *c.issuer_kid()])
+                .collect();
+            vouched_by.sort();
+            vouched_by.dedup();
             Ok(Tester {
                 id,
                 privilege: privilege_name(c.privilege).to_owned(),
+                vouched_by,
                 sender: Sender::new(leaf.claims().subject.clone(), Arc::new(key), bytes, counter),
             })
         })
@@ -144,6 +153,7 @@ pub async fn run_device(
         restarter,
         operator,
         only,
+        authority,
     } = run;
     let params = ics.parameters.clone();
     let seed = params
@@ -214,14 +224,16 @@ pub async fn run_device(
                 "{addr} did not report itself online within {deadline:?}"
             ));
         }
-        Ok(Ctx::new(
+        let mut ctx = Ctx::new(
             probe,
             ics.clone(),
             params.clone(),
             description,
             restarter,
             operator,
-        ))
+        );
+        ctx.authority = authority;
+        Ok(ctx)
     }
     .await;
 

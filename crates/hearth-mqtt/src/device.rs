@@ -146,6 +146,8 @@ pub struct DeviceStats {
     pub events: u64,
     /// Events acknowledged by the broker.
     pub events_acked: u64,
+    /// Revocation lists applied.
+    pub revocation_lists: u64,
 }
 
 enum Command {
@@ -527,6 +529,11 @@ impl<H: Handler> Runtime<H> {
         if let Err(err) = self.client.try_subscribe(req, QoS::AtLeastOnce) {
             tracing::error!(device = %self.addr, "subscribe: {err}");
         }
+        // Revocation lists (HRT-MQTT-061): the retained ones arrive at once.
+        let crl = self.topics.full(&Topics::revocation_rel("+"));
+        if let Err(err) = self.client.try_subscribe(crl, QoS::AtLeastOnce) {
+            tracing::error!(device = %self.addr, "subscribe: {err}");
+        }
         let desc = Body::Description(self.description.clone());
         self.publish_body_with(
             Channel::Desc,
@@ -695,6 +702,24 @@ impl<H: Handler> Runtime<H> {
         }
     }
 
+    /// A revocation list on `R/crl/{ca}`: applied if that CA signed it and it is newer than
+    /// the one held (HRT-MQTT-062); anything else is ignored.
+    fn on_revocation_list(&mut self, ca: &hearth_security::key::KeyId, payload: &[u8]) {
+        if payload.is_empty() {
+            return;
+        }
+        match self.receiver.apply_revocation_list(ca, payload, unix_now()) {
+            Ok(()) => {
+                tracing::info!(device = %self.addr, "revocation list of CA {ca} applied");
+                self.stat(|s| s.revocation_lists += 1);
+            }
+            Err(err) => {
+                tracing::debug!(device = %self.addr, "revocation list ignored: {err}");
+                self.reject("revocation list");
+            }
+        }
+    }
+
     fn reject(&self, reason: &str) {
         tracing::debug!(device = %self.addr, "request dropped: {reason}");
         self.stat(|s| *s.rejected.entry(reason.to_owned()).or_default() += 1);
@@ -704,6 +729,9 @@ impl<H: Handler> Runtime<H> {
         let Some(rel) = self.topics.relative(topic).map(str::to_owned) else {
             return;
         };
+        if let Some(ca) = Topics::parse_revocation(&rel) {
+            return self.on_revocation_list(&ca, payload);
+        }
         if rel != self.rel(Channel::Req) || payload.is_empty() || self.stalled {
             return;
         }

@@ -143,6 +143,17 @@ impl Topics {
         format!("c/{controller}/resp")
     }
 
+    /// The relative topic of the revocation list of the CA with key id `ca` (lower-case hex),
+    /// or `+` for the subscription to all of them (`spec/05-mqtt.md` §13).
+    pub fn revocation_rel(ca: &str) -> String {
+        format!("crl/{ca}")
+    }
+
+    /// The CA key id a relative revocation-list topic names.
+    pub fn parse_revocation(rel: &str) -> Option<hearth_security::key::KeyId> {
+        hearth_security::key::KeyId::from_hex(rel.strip_prefix("crl/")?)
+    }
+
     /// The full topic for a relative one.
     pub fn full(&self, rel: &str) -> String {
         format!("{}/{rel}", self.root)

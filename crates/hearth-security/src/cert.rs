@@ -480,6 +480,22 @@ impl Certificate {
         Self::from_bytes(&bytes)
     }
 
+    /// Sign an arbitrary claims map (already CBOR-encoded) as a certificate, without parsing
+    /// it back: the encoded certificate. This exists to make malformed certificates —
+    /// a missing role, unknown claims — for vectors and conformance tests; nothing that
+    /// issues real certificates should use it.
+    pub fn sign_encoded_claims(
+        claims: &[u8],
+        signer: &(impl Signer + ?Sized),
+    ) -> Result<Vec<u8>, CertError> {
+        Ok(sign1_with_content_type(
+            signer,
+            claims,
+            b"",
+            Some(CERT_CONTENT_TYPE),
+        )?)
+    }
+
     /// Issue a certificate following the chain rules: `issuer` is the issuer's
     /// certificate and `signer` its key, or `None` for a self-signed root.
     pub fn issue(

@@ -16,7 +16,7 @@ use hearth_security::cert::{validate_chain, CertError, Certificate, TrustStore, 
 use hearth_security::cose::{sign1, Envelope as SignedEnvelope, Signer, VerifyError};
 use hearth_security::key::{KeyError, KeyId, PublicKey};
 use hearth_security::replay::{CounterError, CounterStore, ReplayError, ReplayTable, SendCounter};
-use hearth_security::revocation::RevocationSet;
+use hearth_security::revocation::{RevocationError, RevocationList, RevocationSet};
 
 use crate::codec::{self, DecodeError, Limits};
 use crate::message::{Body, Message, PROTOCOL_VERSION};
@@ -31,6 +31,32 @@ fn is_will(msg: &Message) -> bool {
 
 /// Most peers whose validated chains a receiver keeps; the oldest entry goes first.
 pub const MAX_PEERS: usize = 4096;
+
+/// Most CA certificates (seen in validated chains) a receiver keeps to check revocation
+/// lists against; the oldest entry goes first.
+pub const MAX_KNOWN_CAS: usize = 256;
+
+/// Why a revocation list received over the transport was not applied.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RevocationIntakeError {
+    /// The list is signed by another CA than the one its topic names (`HRT-MQTT-062`).
+    #[error("the list is signed by {signer}, but its topic names CA {topic}")]
+    WrongTopic {
+        /// Key id the topic names.
+        topic: String,
+        /// Key id that signed the list.
+        signer: String,
+    },
+    /// Neither a trust anchor nor a CA of a validated chain has this key id, so the list
+    /// cannot be checked yet.
+    #[error("no certificate known for CA {0}")]
+    UnknownCa(String),
+    /// The list does not verify, is not newer than the one held, or is otherwise refused
+    /// (`HRT-SEC-082`, `HRT-SEC-086`, `HRT-SEC-089`).
+    #[error("{0}")]
+    Refused(#[from] RevocationError),
+}
 
 /// Why a message could not be sealed.
 #[derive(Debug, thiserror::Error)]
@@ -306,6 +332,8 @@ pub struct Receiver {
     revoked: RevocationSet,
     peers: HashMap<KeyId, Arc<Peer>>,
     order: std::collections::VecDeque<KeyId>,
+    cas: HashMap<KeyId, Certificate>,
+    ca_order: std::collections::VecDeque<KeyId>,
     replay: ReplayTable,
     wills: HashMap<KeyId, std::collections::BTreeSet<u64>>,
     limits: Limits,
@@ -319,6 +347,8 @@ impl Receiver {
             revoked: RevocationSet::default(),
             peers: HashMap::new(),
             order: std::collections::VecDeque::new(),
+            cas: HashMap::new(),
+            ca_order: std::collections::VecDeque::new(),
             replay: ReplayTable::new(),
             wills: HashMap::new(),
             limits: Limits::STANDARD,
@@ -330,6 +360,41 @@ impl Receiver {
         self.revoked = revoked;
         self.peers.clear();
         self.order.clear();
+    }
+
+    /// Take a revocation list received on the transport for the CA with key id `ca` (the
+    /// topic's `{ca}`) and, if it is that CA's and newer than the one held, apply it to every
+    /// chain from now on (`HRT-MQTT-062`, `HRT-SEC-082`, `HRT-SEC-083`, `HRT-SEC-086`). The
+    /// CA's certificate is a trust anchor or one seen in a validated chain.
+    pub fn apply_revocation_list(
+        &mut self,
+        ca: &KeyId,
+        bytes: &[u8],
+        now: u64,
+    ) -> Result<(), RevocationIntakeError> {
+        let signer = RevocationList::signer_kid(bytes)?;
+        if signer != *ca {
+            return Err(RevocationIntakeError::WrongTopic {
+                topic: ca.to_hex(),
+                signer: signer.to_hex(),
+            });
+        }
+        let issuer = self
+            .trust
+            .get(ca)
+            .or_else(|| self.cas.get(ca))
+            .cloned()
+            .ok_or_else(|| RevocationIntakeError::UnknownCa(ca.to_hex()))?;
+        self.revoked.add(bytes, &issuer, now)?;
+        // Cached peers are validated again against the new list on their next message.
+        self.peers.clear();
+        self.order.clear();
+        Ok(())
+    }
+
+    /// The revocation lists held.
+    pub fn revocations(&self) -> &RevocationSet {
+        &self.revoked
     }
 
     /// The trust store.
@@ -374,6 +439,19 @@ impl Receiver {
     }
 
     fn remember(&mut self, peer: Arc<Peer>) {
+        for ca in peer.certificates.iter().skip(1) {
+            let ca_kid = *ca.subject_kid();
+            if self.cas.contains_key(&ca_kid) || self.trust.get(&ca_kid).is_some() {
+                continue;
+            }
+            if self.cas.len() >= MAX_KNOWN_CAS {
+                if let Some(old) = self.ca_order.pop_front() {
+                    self.cas.remove(&old);
+                }
+            }
+            self.cas.insert(ca_kid, ca.clone());
+            self.ca_order.push_back(ca_kid);
+        }
         let kid = peer.chain.leaf_kid;
         if self.peers.len() >= MAX_PEERS && !self.peers.contains_key(&kid) {
             if let Some(old) = self.order.pop_front() {

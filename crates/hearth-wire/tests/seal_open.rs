@@ -298,3 +298,64 @@ fn an_early_will_does_not_move_the_replay_window() {
     rx.open(&later, TOPIC, NOW)
         .expect("messages below the will still open");
 }
+
+fn revoke(by: &Credential, this_update: u64, kids: &[hearth_security::key::KeyId]) -> Vec<u8> {
+    hearth_security::revocation::RevocationList {
+        issuer: by.cert.claims().subject.clone(),
+        this_update,
+        next_update: this_update + 60,
+        revoked: kids.iter().copied().collect(),
+    }
+    .issue(&by.cert, &by.key)
+    .expect("list")
+}
+
+#[test]
+fn a_revocation_list_of_a_ca_seen_in_a_chain_stops_its_keys() {
+    use hearth_wire::seal::RevocationIntakeError;
+    let f = fixture();
+    let mut tx = sender(&f, "fridge-1");
+    let mut rx = receiver(&f.pki);
+    let vendor_kid = *f.pki.vendor.cert.subject_kid();
+    let device_kid = *f.device.cert.subject_kid();
+    let list = revoke(&f.pki.vendor, NOW, &[device_kid]);
+    // The vendor CA is not a trust anchor and no chain through it was seen yet.
+    assert!(matches!(
+        rx.apply_revocation_list(&vendor_kid, &list, NOW),
+        Err(RevocationIntakeError::UnknownCa(_))
+    ));
+    let first = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    rx.open(&first, TOPIC, NOW).expect("opens before the list");
+    // HRT-MQTT-062: a list on another CA's topic is ignored.
+    let root_kid = *f.pki.root.cert.subject_kid();
+    assert!(matches!(
+        rx.apply_revocation_list(&root_kid, &list, NOW),
+        Err(RevocationIntakeError::WrongTopic { .. })
+    ));
+    // HRT-SEC-082: a list dated in the future is refused.
+    let future = revoke(&f.pki.vendor, NOW + 10, &[device_kid]);
+    assert!(rx.apply_revocation_list(&vendor_kid, &future, NOW).is_err());
+    rx.apply_revocation_list(&vendor_kid, &list, NOW)
+        .expect("the vendor's list");
+    // HRT-SEC-072, HRT-SEC-075: the cached peer no longer opens, with or without a chain.
+    let next = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    assert!(matches!(
+        rx.open(&next, TOPIC, NOW + 1),
+        Err(OpenError::Certificate(_))
+    ));
+    // HRT-SEC-086: an older (or equally old) list does not un-revoke the key.
+    let older = revoke(&f.pki.vendor, NOW - 5, &[]);
+    assert!(matches!(
+        rx.apply_revocation_list(&vendor_kid, &older, NOW + 1),
+        Err(RevocationIntakeError::Refused(_))
+    ));
+    // HRT-SEC-085: still applied after its next-update time.
+    let later = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    assert!(rx.open(&later, TOPIC, NOW + 3600).is_err());
+    // A newer list without the key lifts the revocation.
+    let lifted = revoke(&f.pki.vendor, NOW + 2, &[]);
+    rx.apply_revocation_list(&vendor_kid, &lifted, NOW + 2)
+        .expect("newer list");
+    let again = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    rx.open(&again, TOPIC, NOW + 3).expect("opens again");
+}

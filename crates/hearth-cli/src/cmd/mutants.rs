@@ -11,7 +11,7 @@ use super::broker::runtime;
 /// Arguments of `hearth mutants`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Where to write each profile's reports.
+    /// Where to write each profile's reports (`report.json` per device).
     #[arg(long, default_value = "hearth-mutants-report")]
     out: PathBuf,
     /// Only the profiles whose name contains this.
