@@ -45,6 +45,10 @@ pub struct Minted {
     pub kid: KeyId,
 }
 
+/// How long before `now` the certificates the suite issues become valid: two hours, so that
+/// a device whose clock is somewhat slow still takes them and shows the flaw under test.
+pub const BACKDATE: u64 = 7200;
+
 /// Claims of a certificate before signing, as a map the test case may break.
 pub type RawClaims = Vec<(Value, Value)>;
 
@@ -90,13 +94,13 @@ impl Authority {
     }
 
     /// Claims of a valid certificate for `key`: a controller named `subject`, issued now by
-    /// this CA, valid for an hour.
+    /// this CA, valid from [`BACKDATE`] ago for an hour.
     pub fn controller_claims(&self, subject: &str, key: &KeyPair, now: u64) -> CertClaims {
         CertClaims {
             issuer: self.cert.claims().subject.clone(),
             subject: subject.to_owned(),
-            issued_at: now.saturating_sub(60),
-            not_before: now.saturating_sub(60),
+            issued_at: now.saturating_sub(BACKDATE),
+            not_before: now.saturating_sub(BACKDATE),
             expires: now + 3600,
             key: *key.public_key(),
             role: Role::Controller,

@@ -708,7 +708,13 @@ impl<H: Handler> Runtime<H> {
         if payload.is_empty() {
             return;
         }
-        match self.receiver.apply_revocation_list(ca, payload, unix_now()) {
+        if self.faults.ignore_revocation {
+            return;
+        }
+        match self
+            .receiver
+            .apply_revocation_list(ca, payload, self.clock())
+        {
             Ok(()) => {
                 tracing::info!(device = %self.addr, "revocation list of CA {ca} applied");
                 self.stat(|s| s.revocation_lists += 1);
@@ -718,6 +724,12 @@ impl<H: Handler> Runtime<H> {
                 self.reject("revocation list");
             }
         }
+    }
+
+    /// The time certificates and revocation lists are checked against.
+    fn clock(&self) -> u64 {
+        let behind = self.faults.clock_behind.map_or(0, |d| d.as_secs());
+        unix_now().saturating_sub(behind)
     }
 
     fn reject(&self, reason: &str) {
@@ -735,7 +747,7 @@ impl<H: Handler> Runtime<H> {
         if rel != self.rel(Channel::Req) || payload.is_empty() || self.stalled {
             return;
         }
-        let (msg, peer) = match self.receiver.open(payload, &rel, unix_now()) {
+        let (msg, peer) = match self.receiver.open(payload, &rel, self.clock()) {
             Ok(o) => (o.message, Some(o.peer)),
             Err(err) => {
                 if self.faults.stall_after_malformed

@@ -40,4 +40,9 @@ pub struct FaultInjection {
     pub skip_description_check: bool,
     /// Do not report the changes that writes make (HRT-MOD-107).
     pub suppress_reports: bool,
+    /// Take no revocation list (HRT-SEC-072, HRT-SEC-083).
+    pub ignore_revocation: bool,
+    /// Check certificates and revocation lists against a clock this far behind (HRT-SEC-071,
+    /// HRT-SEC-075).
+    pub clock_behind: Option<Duration>,
 }

@@ -737,3 +737,53 @@ async fn energy_counter_reset_makes_the_counter_go_down() {
     let after = b.read_until(energy, T, |v| int(v) < int(&used)).await;
     assert!(int(&after) < int(&used), "{after:?} < {used:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignore_revocation_serves_a_revoked_controller() {
+    let b = bench(
+        pair(DeviceKind::Fan, BrandId::Lotus, "ignore-revocation"),
+        60.0,
+        |_| {},
+    )
+    .await;
+    let (faulty, good) = addrs(&b);
+    let on = p(0, "on-off", 1);
+    assert_eq!(
+        write_to(&b, &good, on, Value::Bool(true)).await,
+        StatusCode::Success
+    );
+    // The root revokes the controller's key, retained on R/crl/{root}.
+    let root = &b.pki.root;
+    let list = hearth_security::revocation::RevocationList {
+        issuer: root.cert.claims().subject.clone(),
+        this_update: hearth_mqtt::identity::unix_now(),
+        next_update: hearth_mqtt::identity::unix_now() + 3600,
+        revoked: [*b.pki.controller.cert.subject_kid()].into_iter().collect(),
+    }
+    .issue(&root.cert, &root.key)
+    .expect("list");
+    let (client, _rx) = raw_client(&b).await;
+    let topic = b
+        .topics
+        .full(&Topics::revocation_rel(&root.cert.subject_kid().to_hex()));
+    client
+        .publish(topic, QoS::AtLeastOnce, true, list)
+        .await
+        .expect("publish");
+    assert!(
+        wait_stats(&b, 1, |s| s.revocation_lists >= 1).await,
+        "the conforming fan takes the list"
+    );
+    assert_eq!(
+        write_to(&b, &faulty, on, Value::Bool(false)).await,
+        StatusCode::Success,
+        "the faulty fan still serves the revoked controller"
+    );
+    assert!(
+        b.controller
+            .write(&good, vec![(on, Value::Bool(false))])
+            .await
+            .is_err(),
+        "the conforming fan no longer answers the revoked controller"
+    );
+}

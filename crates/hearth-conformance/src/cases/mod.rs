@@ -6,6 +6,7 @@
 
 use crate::case::Case;
 
+mod authority;
 mod behaviour;
 mod messages;
 mod messages2;
@@ -95,6 +96,13 @@ pub static CASES: &[Case] = &[
     security2::UNTRUSTED_ROOT,
     security::UNAUTHORIZED,
     security::COUNTERS_ACROSS_RESTART,
+    authority::CERTIFICATES_ACCEPTED,
+    authority::CERTIFICATES_REFUSED,
+    authority::CHAIN_EXPIRES,
+    authority::REVOCATION,
+    authority::ACL_MATCHING,
+    authority::HIGHEST_PRIVILEGE,
+    authority::WINDOW_START,
 ];
 
 /// The catalog, for listings and the coverage matrix.

@@ -325,21 +325,7 @@ case_fn!(unauthorized, |ctx| {
         return Outcome::not_applicable("no writable property");
     };
     let before = try_outcome!(ctx.read(who, path).await);
-    let attempt = match (&p.ty, &before) {
-        (_, Value::Bool(b)) => Value::Bool(!b),
-        (_, Value::Int(v)) => {
-            let k = ctx
-                .description
-                .instance(path.component, path.capability)
-                .and_then(|i| i.constraint(p.id));
-            let spec = p.ty.int_spec();
-            let step = i64::try_from(k.and_then(|k| k.step).or(spec.map(|s| s.step)).unwrap_or(1))
-                .unwrap_or(1);
-            let max = k.and_then(|k| k.max).or(spec.map(|s| s.max)).unwrap_or(*v);
-            Value::Int(if v + step <= max { v + step } else { v - step })
-        }
-        (_, other) => other.clone(),
-    };
+    let attempt = other_valid_value(ctx, path, p, &before);
     ctx.step(format!(
         "As a controller with no privilege, write {attempt} to {path}."
     ));
@@ -383,6 +369,31 @@ case_fn!(unauthorized, |ctx| {
         }
     }
 });
+
+/// A value for the writable property `p` at `path` that differs from `before` and that the
+/// description declares valid (the next step up, or down at the maximum; the other boolean).
+pub(crate) fn other_valid_value(
+    ctx: &Ctx,
+    path: Path,
+    p: &hearth_model::catalog::Property,
+    before: &Value,
+) -> Value {
+    match before {
+        Value::Bool(b) => Value::Bool(!b),
+        Value::Int(v) => {
+            let k = ctx
+                .description
+                .instance(path.component, path.capability)
+                .and_then(|i| i.constraint(p.id));
+            let spec = p.ty.int_spec();
+            let step = i64::try_from(k.and_then(|k| k.step).or(spec.map(|s| s.step)).unwrap_or(1))
+                .unwrap_or(1);
+            let max = k.and_then(|k| k.max).or(spec.map(|s| s.max)).unwrap_or(*v);
+            Value::Int(if v + step <= max { v + step } else { v - step })
+        }
+        other => other.clone(),
+    }
+}
 
 /// TC-SEC-4.1
 pub(crate) const COUNTERS_ACROSS_RESTART: Case = Case {

@@ -1,0 +1,1032 @@
+//! The device as a verifier of certificates it has never seen: the suite issues them with the
+//! lab's CA (`[authority]` of the ICS) — valid ones, ones broken in exactly one way, ones that
+//! expire during the case, revoked ones — and watches which requests the device serves.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ciborium::Value as Cbor;
+use hearth_model::{Path, StatusCode};
+use hearth_mqtt::identity::unix_now;
+use hearth_mqtt::topic::Topics;
+use hearth_security::cert::{CertClaims, Role, CLAIM_ROLE};
+use hearth_security::key::KeyId;
+use hearth_security::Algorithm;
+use hearth_wire::{Body, Message};
+
+use super::security::other_valid_value;
+use super::security2::{operator, publish, silent};
+use super::{case_fn, try_outcome};
+use crate::authority::{Authority, Minted};
+use crate::case::{Case, Ctx};
+use crate::verdict::{Outcome, Verdict};
+
+/// Applicability of every case here: the ICS must give the suite a CA.
+fn needs_authority(ctx: &Ctx) -> Result<(), String> {
+    if ctx.authority.is_none() {
+        return Err("the ICS has no [authority]: the suite holds no CA the device trusts, so it cannot issue the certificates this case needs (spec/06-conformance.md §3.9)".into());
+    }
+    Ok(())
+}
+
+fn authority(ctx: &Ctx) -> Result<Arc<Authority>, Outcome> {
+    ctx.authority
+        .clone()
+        .ok_or_else(|| Outcome::not_applicable("the ICS has no [authority]"))
+}
+
+/// The name minted certificates carry: the operating tester's, so that answers come back on
+/// a response topic the probe listens to and only the key differs.
+fn tester_name(ctx: &Ctx, who: usize) -> String {
+    ctx.probe
+        .testers()
+        .get(who)
+        .map(|t| t.id.clone())
+        .unwrap_or_default()
+}
+
+/// A key of `alg` with a controller certificate of the lab's CA, changed by `edit` and then,
+/// encoded, by `raw`.
+fn mint(
+    ctx: &Ctx,
+    who: usize,
+    alg: Algorithm,
+    edit: impl FnOnce(&mut CertClaims),
+    raw: impl FnOnce(&mut Vec<(Cbor, Cbor)>),
+) -> Result<Minted, Outcome> {
+    let ca = authority(ctx)?;
+    ca.mint(alg, &tester_name(ctx, who), unix_now(), edit, raw)
+        .map_err(Outcome::error)
+}
+
+/// Seal `body` as tester `who` would, then sign it with `minted`'s key instead, carrying its
+/// chain (or none) and the `counter` given. The request id and the bytes.
+fn seal_as(
+    ctx: &mut Ctx,
+    who: usize,
+    minted: &Minted,
+    body: Body,
+    counter: u64,
+    carry_chain: bool,
+) -> Result<(u64, Vec<u8>), Outcome> {
+    let mut sealed: Option<Message> = None;
+    let chain = if carry_chain {
+        minted.chain.clone()
+    } else {
+        Vec::new()
+    };
+    let (id, _) = ctx
+        .probe
+        .seal_request(who, body, |m| {
+            m.chain = chain;
+            m.counter = counter;
+            sealed = Some(m.clone());
+        })
+        .map_err(|e| Outcome::error(e.to_string()))?;
+    let msg = sealed.ok_or_else(|| Outcome::error("the probe sealed nothing"))?;
+    let topic = ctx.probe.request_topic();
+    let bytes = hearth_security::cose::sign1(
+        &minted.key,
+        &hearth_wire::codec::encode(&msg),
+        topic.as_bytes(),
+    )
+    .map_err(|e| Outcome::error(format!("signing: {e}")))?;
+    Ok((id, bytes))
+}
+
+fn read_body() -> Body {
+    Body::Read(vec![Path::new(0, 1, 4)])
+}
+
+/// Send a read signed by `minted`; it must be served: answered, opening, and not refused as
+/// unauthorized.
+async fn read_served(
+    ctx: &mut Ctx,
+    who: usize,
+    minted: &Minted,
+    counter: u64,
+    (requirement, what): (&str, &str),
+) -> Outcome {
+    let (id, bytes) = try_outcome!(seal_as(ctx, who, minted, read_body(), counter, true));
+    let sent = try_outcome!(publish(ctx, bytes, &format!("read signed by {what}")).await);
+    let timeout = ctx.response_timeout();
+    match ctx.probe.answer(id, timeout).await {
+        Some(crate::probe::Answer {
+            message:
+                Ok(Message {
+                    body: Body::ReadResponse(results),
+                    ..
+                }),
+            seq,
+            ..
+        }) => {
+            if results.iter().any(|r| r.status == StatusCode::Unauthorized) {
+                Outcome::fail(
+                    requirement,
+                    format!("the device refused a read signed by {what} as unauthorized"),
+                )
+                .with_evidence([sent, seq])
+            } else {
+                Outcome::pass()
+            }
+        }
+        Some(crate::probe::Answer {
+            message: Ok(m),
+            seq,
+            ..
+        }) => Outcome::fail(
+            "HRT-MSG-060",
+            format!(
+                "the device answered a read with {}",
+                crate::probe::summarize(&m)
+            ),
+        )
+        .with_evidence([sent, seq]),
+        Some(crate::probe::Answer {
+            message: Err((why, req)),
+            seq,
+            ..
+        }) => {
+            Outcome::fail(req, format!("the answer did not open: {why}")).with_evidence([sent, seq])
+        }
+        None => Outcome::fail(
+            requirement,
+            format!("no answer within {timeout:?} to a read signed by {what}"),
+        )
+        .with_evidence([sent]),
+    }
+}
+
+/// Send a read signed by `minted` (with its chain, or without); there must be no answer.
+async fn read_ignored(
+    ctx: &mut Ctx,
+    who: usize,
+    minted: &Minted,
+    counter: u64,
+    carry_chain: bool,
+    (requirement, what): (&str, &str),
+) -> Outcome {
+    let (id, bytes) = try_outcome!(seal_as(ctx, who, minted, read_body(), counter, carry_chain));
+    let sent = try_outcome!(publish(ctx, bytes, &format!("read signed by {what}")).await);
+    silent(
+        ctx,
+        id,
+        requirement,
+        &format!("a read signed by {what}"),
+        sent,
+    )
+    .await
+}
+
+/// Every step's outcome in turn; the first that does not pass ends the case.
+macro_rules! check {
+    ($e:expr) => {{
+        let o = $e;
+        if o.verdict != Verdict::Pass {
+            return o;
+        }
+    }};
+}
+
+/// A counter well above anything the operating tester uses, for keys the device has never
+/// seen.
+const FRESH: u64 = 1_000_000;
+
+/// TC-SEC-5.1
+pub(crate) const CERTIFICATES_ACCEPTED: Case = Case {
+    id: "TC-SEC-5.1",
+    title: "Controller certificates of a CA the access-control list names are accepted, with unknown claims and with ES256 keys",
+    requirements: &["HRT-SEC-001", "HRT-SEC-002", "HRT-SEC-045", "HRT-SEC-112"],
+    steps: &[
+        "Issue, with the lab's CA, a controller certificate for a new Ed25519 key; send a read signed by it: it must be served (the CA's access-control entry matches a controller whose chain holds the CA).",
+        "Issue one that also carries two claims this specification does not define (99 and -70000); send a read signed by it: it must be served.",
+        "Issue one for a new ES256 (P-256) key; send a read signed by it with ES256: it must be served.",
+    ],
+    applies: needs_authority,
+    run: certificates_accepted,
+};
+
+case_fn!(certificates_accepted, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    ctx.step("Issue, with the lab's CA, a controller certificate for a new Ed25519 key; send a read signed by it: it must be served (the CA's access-control entry matches a controller whose chain holds the CA).");
+    let plain = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
+    check!(
+        read_served(
+            ctx,
+            who,
+            &plain,
+            FRESH,
+            ("HRT-SEC-112", "an Ed25519 controller key of the lab's CA")
+        )
+        .await
+    );
+    ctx.step("Issue one that also carries two claims this specification does not define (99 and -70000); send a read signed by it: it must be served.");
+    let extra = try_outcome!(mint(
+        ctx,
+        who,
+        Algorithm::EdDsa,
+        |_| {},
+        |claims| {
+            claims.push((Cbor::from(99), Cbor::Text("unknown claim".into())));
+            claims.push((Cbor::from(-70_000), Cbor::from(1)));
+        }
+    ));
+    check!(
+        read_served(
+            ctx,
+            who,
+            &extra,
+            FRESH,
+            ("HRT-SEC-045", "a key whose certificate has unknown claims")
+        )
+        .await
+    );
+    ctx.step("Issue one for a new ES256 (P-256) key; send a read signed by it with ES256: it must be served.");
+    let p256 = try_outcome!(mint(ctx, who, Algorithm::Es256, |_| {}, |_| {}));
+    read_served(
+        ctx,
+        who,
+        &p256,
+        FRESH,
+        ("HRT-SEC-002", "an ES256 controller key of the lab's CA"),
+    )
+    .await
+});
+
+/// TC-SEC-5.2
+pub(crate) const CERTIFICATES_REFUSED: Case = Case {
+    id: "TC-SEC-5.2",
+    title: "A request whose certificate chain is broken in any one way is not answered",
+    requirements: &[
+        "HRT-SEC-050",
+        "HRT-SEC-064",
+        "HRT-SEC-066",
+        "HRT-SEC-067",
+        "HRT-SEC-068",
+        "HRT-SEC-069",
+        "HRT-SEC-070",
+        "HRT-SEC-071",
+        "HRT-SEC-112",
+        "HRT-SEC-120",
+        "HRT-SEC-131",
+    ],
+    steps: &[
+        "For each of these certificates, issued by the lab's CA for a new key, send a read signed by that key with its chain; expect no answer: role claim missing; role claim 9 (undefined); iss other than the CA's sub; a byte of the signature changed; a vendor id other than the CA's (or, from a root, any vendor id); three certificates below the trust anchor; nbf an hour ahead; exp a minute ago.",
+        "Issue a device certificate (role device) for a new key; send a read signed by it: expect no answer or unauthorized, never a value.",
+        "Send a correct read as the operating controller: it must still be answered.",
+    ],
+    applies: needs_authority,
+    run: certificates_refused,
+};
+
+case_fn!(certificates_refused, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    let ca = try_outcome!(authority(ctx));
+    let now = unix_now();
+    ctx.step("For each of these certificates, issued by the lab's CA for a new key, send a read signed by that key with its chain; expect no answer: role claim missing; role claim 9 (undefined); iss other than the CA's sub; a byte of the signature changed; a vendor id other than the CA's (or, from a root, any vendor id); three certificates below the trust anchor; nbf an hour ahead; exp a minute ago.");
+    let role_key = Cbor::from(CLAIM_ROLE);
+    let without_role = {
+        let role_key = role_key.clone();
+        try_outcome!(mint(
+            ctx,
+            who,
+            Algorithm::EdDsa,
+            |_| {},
+            move |c| {
+                c.retain(|(k, _)| *k != role_key);
+            }
+        ))
+    };
+    check!(
+        read_ignored(
+            ctx,
+            who,
+            &without_role,
+            FRESH,
+            true,
+            ("HRT-SEC-050", "a key whose certificate has no role claim")
+        )
+        .await
+    );
+    let undefined_role = try_outcome!(mint(
+        ctx,
+        who,
+        Algorithm::EdDsa,
+        |_| {},
+        move |c| {
+            for (k, v) in c.iter_mut() {
+                if *k == role_key {
+                    *v = Cbor::from(9);
+                }
+            }
+        }
+    ));
+    check!(
+        read_ignored(
+            ctx,
+            who,
+            &undefined_role,
+            FRESH,
+            true,
+            ("HRT-SEC-050", "a key whose certificate has role 9")
+        )
+        .await
+    );
+    let misnamed = try_outcome!(mint(
+        ctx,
+        who,
+        Algorithm::EdDsa,
+        |c| c.issuer = format!("not-{}", c.issuer),
+        |_| {}
+    ));
+    check!(
+        read_ignored(
+            ctx,
+            who,
+            &misnamed,
+            FRESH,
+            true,
+            (
+                "HRT-SEC-066",
+                "a key whose certificate names another issuer"
+            )
+        )
+        .await
+    );
+    let mut forged = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
+    if let Some(last) = forged.chain.first_mut().and_then(|leaf| leaf.last_mut()) {
+        *last ^= 0x01;
+    }
+    check!(
+        read_ignored(
+            ctx,
+            who,
+            &forged,
+            FRESH,
+            true,
+            (
+                "HRT-SEC-068",
+                "a key whose certificate's signature does not verify"
+            )
+        )
+        .await
+    );
+    let foreign_vendor = if ca.cert.claims().vendor_id == Some(0xfff1) {
+        0xfff2
+    } else {
+        0xfff1
+    };
+    let wrong_vendor = try_outcome!(mint(
+        ctx,
+        who,
+        Algorithm::EdDsa,
+        |c| c.vendor_id = Some(foreign_vendor),
+        |_| {}
+    ));
+    check!(
+        read_ignored(
+            ctx,
+            who,
+            &wrong_vendor,
+            FRESH,
+            true,
+            (
+                "HRT-SEC-069",
+                "a key whose certificate carries a vendor id its issuer may not give"
+            )
+        )
+        .await
+    );
+    let long = try_outcome!(long_chain(ctx, who, &ca, now));
+    check!(
+        read_ignored(
+            ctx,
+            who,
+            &long,
+            FRESH,
+            true,
+            (
+                "HRT-SEC-067",
+                "a key three certificates below the trust anchor"
+            )
+        )
+        .await
+    );
+    let early = try_outcome!(mint(
+        ctx,
+        who,
+        Algorithm::EdDsa,
+        |c| c.not_before = now + 3600,
+        |_| {}
+    ));
+    check!(
+        read_ignored(
+            ctx,
+            who,
+            &early,
+            FRESH,
+            true,
+            ("HRT-SEC-070", "a key whose certificate is not yet valid")
+        )
+        .await
+    );
+    let expired = try_outcome!(mint(
+        ctx,
+        who,
+        Algorithm::EdDsa,
+        |c| {
+            c.issued_at = now.saturating_sub(7200);
+            c.not_before = now.saturating_sub(7200);
+            c.expires = now.saturating_sub(60);
+        },
+        |_| {}
+    ));
+    check!(
+        read_ignored(
+            ctx,
+            who,
+            &expired,
+            FRESH,
+            true,
+            ("HRT-SEC-071", "a key whose certificate expired")
+        )
+        .await
+    );
+    ctx.step("Issue a device certificate (role device) for a new key; send a read signed by it: expect no answer or unauthorized, never a value.");
+    let device_type = ctx.ics.device.device_type.clone();
+    let as_device = try_outcome!(mint(
+        ctx,
+        who,
+        Algorithm::EdDsa,
+        |c| {
+            c.role = Role::Device;
+            c.vendor_id = ca.cert.claims().vendor_id.or(Some(0xfff1));
+            c.device_type = Some(device_type);
+            c.model = Some("conformance".into());
+        },
+        |_| {}
+    ));
+    check!(read_refused(ctx, who, &as_device).await);
+    ctx.step("Send a correct read as the operating controller: it must still be answered.");
+    try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
+    Outcome::pass()
+});
+
+/// A read signed by a device-role key: silence or unauthorized, never served.
+async fn read_refused(ctx: &mut Ctx, who: usize, minted: &Minted) -> Outcome {
+    let (id, bytes) = try_outcome!(seal_as(ctx, who, minted, read_body(), FRESH, true));
+    let sent = try_outcome!(publish(ctx, bytes, "read signed by a device key").await);
+    let window = ctx.params.silence_window;
+    match ctx.probe.answer(id, window).await {
+        None => Outcome::pass(),
+        Some(crate::probe::Answer {
+            message:
+                Ok(Message {
+                    body: Body::ReadResponse(results),
+                    ..
+                }),
+            ..
+        }) if results.iter().all(|r| r.status == StatusCode::Unauthorized) => Outcome::pass(),
+        Some(a) => Outcome::fail(
+            "HRT-SEC-120",
+            format!(
+                "the device served a read signed by a key whose certificate has the role device (trace #{})",
+                a.seq
+            ),
+        )
+        .with_evidence([sent, a.seq]),
+    }
+}
+
+/// A controller key three certificates below the trust anchor: two intermediates, each a
+/// vendor CA signed by the one above, between the leaf and the lab's CA.
+fn long_chain(ctx: &Ctx, who: usize, ca: &Authority, now: u64) -> Result<Minted, Outcome> {
+    let err = |e: String| Outcome::error(e);
+    let gen = || {
+        hearth_security::KeyPair::generate_system(Algorithm::EdDsa)
+            .map_err(|e| Outcome::error(format!("generating a key: {e}")))
+    };
+    let vendor_id = ca.cert.claims().vendor_id.or(Some(0xfff1));
+    let (k1, k2, leaf_key) = (gen()?, gen()?, gen()?);
+    let sub = |issuer: &str, name: &str, key: &hearth_security::KeyPair| CertClaims {
+        issuer: issuer.to_owned(),
+        subject: name.to_owned(),
+        issued_at: now.saturating_sub(60),
+        not_before: now.saturating_sub(60),
+        expires: now + 3600,
+        key: *key.public_key(),
+        role: Role::Vendor,
+        vendor_id,
+        device_type: None,
+        model: None,
+    };
+    let ca_name = ca.cert.claims().subject.clone();
+    let first = ca
+        .sign_claims(&sub(&ca_name, "hearth-intermediate-1", &k1), |_| {})
+        .map_err(err)?;
+    let second = hearth_security::cert::Certificate::sign(
+        &sub("hearth-intermediate-1", "hearth-intermediate-2", &k2),
+        &k1,
+    )
+    .map_err(|e| Outcome::error(e.to_string()))?;
+    let mut leaf_claims = ca.controller_claims(&tester_name(ctx, who), &leaf_key, now);
+    leaf_claims.issuer = "hearth-intermediate-2".into();
+    leaf_claims.vendor_id = vendor_id;
+    let leaf = hearth_security::cert::Certificate::sign(&leaf_claims, &k2)
+        .map_err(|e| Outcome::error(e.to_string()))?;
+    let mut chain = vec![leaf.as_bytes().to_vec(), second.as_bytes().to_vec(), first];
+    if ca.cert.claims().role != Role::Root {
+        chain.push(ca.cert.as_bytes().to_vec());
+    }
+    Ok(Minted {
+        kid: leaf_key.public_key().key_id(),
+        key: leaf_key,
+        chain,
+    })
+}
+
+/// TC-SEC-5.3
+pub(crate) const CHAIN_EXPIRES: Case = Case {
+    id: "TC-SEC-5.3",
+    title: "A signer whose certificate expires is not served from that moment on",
+    requirements: &["HRT-SEC-071", "HRT-SEC-075"],
+    steps: &[
+        "Issue, with the lab's CA, a controller certificate that expires in 3 seconds; send a read signed by its key: it must be served.",
+        "Wait until the certificate has expired; send a read signed by the key without its chain, then one with it: neither may be answered.",
+    ],
+    applies: needs_authority,
+    run: chain_expires,
+};
+
+case_fn!(chain_expires, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    ctx.step("Issue, with the lab's CA, a controller certificate that expires in 3 seconds; send a read signed by its key: it must be served.");
+    let expires = unix_now() + 3;
+    let short = try_outcome!(mint(
+        ctx,
+        who,
+        Algorithm::EdDsa,
+        |c| c.expires = expires,
+        |_| {}
+    ));
+    check!(
+        read_served(
+            ctx,
+            who,
+            &short,
+            FRESH,
+            ("HRT-SEC-075", "a key whose certificate is still valid")
+        )
+        .await
+    );
+    ctx.step("Wait until the certificate has expired; send a read signed by the key without its chain, then one with it: neither may be answered.");
+    while unix_now() <= expires {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    check!(
+        read_ignored(
+            ctx,
+            who,
+            &short,
+            FRESH + 1,
+            false,
+            (
+                "HRT-SEC-075",
+                "a known key, without its chain, after its certificate expired"
+            )
+        )
+        .await
+    );
+    read_ignored(
+        ctx,
+        who,
+        &short,
+        FRESH + 2,
+        true,
+        ("HRT-SEC-071", "a key whose certificate has just expired"),
+    )
+    .await
+});
+
+/// Publish a revocation list on the topic of `ca`, retained or not, and let it arrive.
+async fn publish_list(
+    ctx: &mut Ctx,
+    ca: &KeyId,
+    bytes: Vec<u8>,
+    retain: bool,
+    what: &str,
+) -> Result<usize, Outcome> {
+    let topic = ctx.probe.full_topic(&Topics::revocation_rel(&ca.to_hex()));
+    let seq = ctx
+        .probe
+        .publish_full(&topic, retain, bytes, what)
+        .await
+        .map_err(|e| Outcome::error(e.to_string()))?;
+    tokio::time::sleep(ctx.params.settle_time).await;
+    Ok(seq)
+}
+
+/// TC-SEC-5.4
+pub(crate) const REVOCATION: Case = Case {
+    id: "TC-SEC-5.4",
+    title: "Revocation lists on R/crl/{ca}: the newest valid list of the CA is applied, and kept after its next-update time; others are ignored",
+    requirements: &[
+        "HRT-SEC-072",
+        "HRT-SEC-075",
+        "HRT-SEC-082",
+        "HRT-SEC-083",
+        "HRT-SEC-085",
+        "HRT-SEC-086",
+        "HRT-MQTT-062",
+    ],
+    steps: &[
+        "Issue, with the lab's CA, controller certificates for two new keys A and B; send a read signed by each: both must be served.",
+        "Publish, retained on R/crl/{ca}, a list of the CA revoking A (and every key revoked before by this suite), whose next-update time is 2 seconds later; send a read signed by A: no answer; one signed by B: served.",
+        "Publish on R/crl/{ca}, not retained, lists revoking B that the device must ignore: one signed by another key, one dated 2 minutes ahead, one no newer than the list held; after each, a read signed by B must be served.",
+        "Wait until the list's next-update time has passed; send a read signed by A: still no answer.",
+    ],
+    applies: needs_authority,
+    run: revocation,
+};
+
+case_fn!(revocation, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    let ca = try_outcome!(authority(ctx));
+    let ca_kid = ca.kid();
+    ctx.step("Issue, with the lab's CA, controller certificates for two new keys A and B; send a read signed by each: both must be served.");
+    let a = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
+    let b = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
+    check!(read_served(ctx, who, &a, FRESH, ("HRT-SEC-112", "key A")).await);
+    check!(read_served(ctx, who, &b, FRESH, ("HRT-SEC-112", "key B")).await);
+    ctx.step("Publish, retained on R/crl/{ca}, a list of the CA revoking A (and every key revoked before by this suite), whose next-update time is 2 seconds later; send a read signed by A: no answer; one signed by B: served.");
+    let (list, this_update) = try_outcome!(ca.next_list(&[a.kid], 2).await.map_err(Outcome::error));
+    try_outcome!(publish_list(ctx, &ca_kid, list, true, "revocation list revoking key A").await);
+    check!(
+        read_ignored(
+            ctx,
+            who,
+            &a,
+            FRESH + 1,
+            true,
+            ("HRT-SEC-072", "key A after its CA's list revoked it")
+        )
+        .await
+    );
+    check!(
+        read_served(
+            ctx,
+            who,
+            &b,
+            FRESH + 1,
+            ("HRT-SEC-083", "key B, which the list does not name")
+        )
+        .await
+    );
+    ctx.step("Publish on R/crl/{ca}, not retained, lists revoking B that the device must ignore: one signed by another key, one dated 2 minutes ahead, one no newer than the list held; after each, a read signed by B must be served.");
+    let revoke_b: BTreeSet<KeyId> = [a.kid, b.kid].into_iter().collect();
+    let impostor = try_outcome!(hearth_security::KeyPair::generate_system(Algorithm::EdDsa)
+        .map_err(|e| Outcome::error(format!("generating a key: {e}"))));
+    let impostor_ca = Authority {
+        cert: try_outcome!(hearth_security::cert::Certificate::sign(
+            &CertClaims {
+                key: *impostor.public_key(),
+                ..ca.cert.claims().clone()
+            },
+            &impostor
+        )
+        .map_err(|e| Outcome::error(e.to_string()))),
+        key: impostor,
+        privilege: ca.privilege,
+    };
+    let foreign = try_outcome!(impostor_ca
+        .list(unix_now(), 3600, revoke_b.clone())
+        .map_err(Outcome::error));
+    let mut counter = FRESH + 2;
+    for (bytes, requirement, what) in [
+        (
+            foreign,
+            "HRT-MQTT-062",
+            "a list on the CA's topic signed by another key under the CA's name",
+        ),
+        (
+            try_outcome!(ca
+                .list(unix_now() + 120, 3600, revoke_b.clone())
+                .map_err(Outcome::error)),
+            "HRT-SEC-082",
+            "a list of the CA dated 2 minutes ahead",
+        ),
+        (
+            try_outcome!(ca
+                .list(
+                    ca.newest_list_time().unwrap_or(this_update),
+                    3600,
+                    revoke_b.clone()
+                )
+                .map_err(Outcome::error)),
+            "HRT-SEC-086",
+            "a list of the CA no newer than the one it holds",
+        ),
+    ] {
+        try_outcome!(publish_list(ctx, &ca_kid, bytes, false, what).await);
+        check!(
+            read_served(
+                ctx,
+                who,
+                &b,
+                counter,
+                (requirement, &format!("key B after {what}"))
+            )
+            .await
+        );
+        counter += 1;
+    }
+    ctx.step("Wait until the list's next-update time has passed; send a read signed by A: still no answer.");
+    while unix_now() <= this_update + 2 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    read_ignored(
+        ctx,
+        who,
+        &a,
+        counter,
+        true,
+        (
+            "HRT-SEC-085",
+            "key A after the list revoking it passed its next-update time",
+        ),
+    )
+    .await
+});
+
+/// TC-SEC-5.5
+pub(crate) const ACL_MATCHING: Case = Case {
+    id: "TC-SEC-5.5",
+    title: "An access-control entry naming a key matches that key only, not another key under the same name",
+    requirements: &["HRT-SEC-111", "HRT-SEC-112", "HRT-SEC-114"],
+    steps: &[
+        "Issue, with the lab's CA, a controller certificate with the operating controller's name for a new key; the device admits it only through the CA's entry.",
+        "Send a read signed by the new key: it must be served.",
+        "If the CA's entry grants view only: write, signed by the new key, a declared-valid value to a writable property; expect no answer or unauthorized, and the property unchanged when read by the operating controller.",
+    ],
+    applies: needs_authority,
+    run: acl_matching,
+};
+
+case_fn!(acl_matching, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    let ca = try_outcome!(authority(ctx));
+    ctx.step("Issue, with the lab's CA, a controller certificate with the operating controller's name for a new key; the device admits it only through the CA's entry.");
+    let twin = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
+    ctx.step("Send a read signed by the new key: it must be served.");
+    check!(
+        read_served(
+            ctx,
+            who,
+            &twin,
+            FRESH,
+            (
+                "HRT-SEC-112",
+                "a new key under the operating controller's name"
+            )
+        )
+        .await
+    );
+    if ca.privilege != crate::ics::Privilege::View {
+        return Outcome::pass();
+    }
+    let Some((path, p)) = ctx.properties().into_iter().find(|(_, p)| p.writable()) else {
+        return Outcome::pass();
+    };
+    ctx.step("If the CA's entry grants view only: write, signed by the new key, a declared-valid value to a writable property; expect no answer or unauthorized, and the property unchanged when read by the operating controller.");
+    let before = try_outcome!(ctx.read(who, path).await);
+    let attempt = other_valid_value(ctx, path, p, &before);
+    let (id, bytes) = try_outcome!(seal_as(
+        ctx,
+        who,
+        &twin,
+        Body::Write(vec![(path, attempt.clone())]),
+        FRESH + 1,
+        true
+    ));
+    let sent = try_outcome!(
+        publish(
+            ctx,
+            bytes,
+            &format!("write {path} = {attempt} signed by the twin key")
+        )
+        .await
+    );
+    let window = ctx.params.silence_window;
+    let answer = ctx.probe.answer(id, window).await;
+    let after = try_outcome!(ctx.read(who, path).await);
+    if after != before {
+        let _ = ctx.write(who, path, before.clone()).await;
+        return Outcome::fail(
+            "HRT-SEC-111",
+            format!("{path} changed from {before} to {after} on a write signed by a key that only shares the name of a key the access-control list names"),
+        )
+        .with_evidence([sent]);
+    }
+    match answer {
+        None => Outcome::pass(),
+        Some(crate::probe::Answer {
+            message:
+                Ok(Message {
+                    body: Body::WriteResponse(r),
+                    ..
+                }),
+            ..
+        }) if r.iter().all(|(_, s)| *s == StatusCode::Unauthorized) => Outcome::pass(),
+        Some(a) => Outcome::fail(
+            "HRT-SEC-111",
+            format!(
+                "the device accepted a write signed by a key that only shares the name of a key the access-control list names (trace #{})",
+                a.seq
+            ),
+        )
+        .with_evidence([sent, a.seq]),
+    }
+});
+
+/// TC-SEC-5.6
+pub(crate) const HIGHEST_PRIVILEGE: Case = Case {
+    id: "TC-SEC-5.6",
+    title: "A controller that several access-control entries match gets the highest of their privileges",
+    requirements: &["HRT-SEC-113"],
+    steps: &[
+        "Take a controller of the ICS whose chain holds the lab's CA and whose own entry grants more than the CA's entry.",
+        "As that controller, write to a writable property the value it holds: the write must succeed.",
+    ],
+    applies: |ctx| {
+        needs_authority(ctx)?;
+        higher_tester(ctx).map(|_| ()).ok_or_else(|| {
+            "no controller of the ICS is matched both by its own entry and, with a lower privilege, by the lab's CA".to_owned()
+        })?;
+        ctx.properties()
+            .iter()
+            .any(|(_, p)| p.writable())
+            .then_some(())
+            .ok_or_else(|| "the device has no writable property".into())
+    },
+    run: highest_privilege,
+};
+
+/// A tester vouched for by the lab's CA whose own privilege is higher than the CA entry's.
+fn higher_tester(ctx: &Ctx) -> Option<usize> {
+    let ca = ctx.authority.as_ref()?;
+    let kid = ca.kid();
+    let rank = |name: &str| match name {
+        "view" => 1,
+        "operate" => 2,
+        "manage" => 3,
+        _ => 0,
+    };
+    let ca_rank = rank(crate::case::privilege_name(ca.privilege));
+    ctx.probe
+        .testers()
+        .iter()
+        .position(|t| t.vouched_by.contains(&kid) && rank(&t.privilege) > ca_rank.max(1))
+}
+
+case_fn!(highest_privilege, |ctx| {
+    ctx.step("Take a controller of the ICS whose chain holds the lab's CA and whose own entry grants more than the CA's entry.");
+    let Some(who) = higher_tester(ctx) else {
+        return Outcome::not_applicable("no such controller");
+    };
+    let Some((path, _)) = ctx.properties().into_iter().find(|(_, p)| p.writable()) else {
+        return Outcome::not_applicable("no writable property");
+    };
+    ctx.step("As that controller, write to a writable property the value it holds: the write must succeed.");
+    let value = try_outcome!(ctx.read(who, path).await);
+    let (msg, seq) = try_outcome!(ctx.ask(who, Body::Write(vec![(path, value.clone())])).await);
+    match msg.body {
+        Body::WriteResponse(r) if r.iter().all(|(_, s)| *s == StatusCode::Success) => {
+            Outcome::pass()
+        }
+        Body::WriteResponse(r) => Outcome::fail(
+            "HRT-SEC-113",
+            format!(
+                "writing {path} = {value} as a controller whose own entry grants more than the CA's was answered {:?}",
+                r.iter().map(|(_, s)| *s).collect::<Vec<_>>()
+            ),
+        )
+        .with_evidence([seq]),
+        other => Outcome::fail(
+            "HRT-MSG-060",
+            format!(
+                "a write was answered with {}",
+                crate::probe::summarize(&Message {
+                    body: other,
+                    ..msg
+                })
+            ),
+        )
+        .with_evidence([seq]),
+    }
+});
+
+/// TC-SEC-5.7
+pub(crate) const WINDOW_START: Case = Case {
+    id: "TC-SEC-5.7",
+    title: "The replay window of a sender key the device has never seen starts at the counter of its first message",
+    requirements: &["HRT-SEC-100"],
+    steps: &[
+        "Issue, with the lab's CA, a controller certificate for a new key; send a read signed by it with counter 1,000,000: it must be served.",
+        "Send a read with counter 999,936 (64 below the first): no answer.",
+        "Send a read with counter 999,937 (63 below the first): it must be served.",
+    ],
+    applies: needs_authority,
+    run: window_start,
+};
+
+case_fn!(window_start, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    ctx.step("Issue, with the lab's CA, a controller certificate for a new key; send a read signed by it with counter 1,000,000: it must be served.");
+    let fresh = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
+    check!(
+        read_served(
+            ctx,
+            who,
+            &fresh,
+            FRESH,
+            ("HRT-SEC-100", "a new key whose first counter is 1,000,000")
+        )
+        .await
+    );
+    ctx.step("Send a read with counter 999,936 (64 below the first): no answer.");
+    check!(
+        read_ignored(
+            ctx,
+            who,
+            &fresh,
+            FRESH - 64,
+            true,
+            (
+                "HRT-SEC-100",
+                "a key 64 counters below its first accepted counter"
+            )
+        )
+        .await
+    );
+    ctx.step("Send a read with counter 999,937 (63 below the first): it must be served.");
+    read_served(
+        ctx,
+        who,
+        &fresh,
+        FRESH - 63,
+        (
+            "HRT-SEC-100",
+            "a key 63 counters below its first accepted counter",
+        ),
+    )
+    .await
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_claims_keep_the_deterministic_order() {
+        // The encoded claims of a minted certificate must stay in RFC 8949 §4.2.1 order, or
+        // a device would refuse it for its encoding rather than for the flaw under test.
+        let rng = ring::rand::SystemRandom::new();
+        let pki = hearth_security::pki::TestPki::generate(1_800_000_000, &rng).expect("pki");
+        let ca = Authority {
+            key: pki.vendor.key,
+            cert: pki.vendor.cert,
+            privilege: crate::ics::Privilege::View,
+        };
+        let minted = ca
+            .mint(
+                Algorithm::EdDsa,
+                "t",
+                1_800_000_000,
+                |_| {},
+                |c| {
+                    c.push((Cbor::from(99), Cbor::from(1)));
+                    c.push((Cbor::from(-70_000), Cbor::from(1)));
+                },
+            )
+            .expect("minted");
+        let sign1: Cbor = ciborium::from_reader(minted.chain[0].as_slice()).expect("cbor");
+        let Cbor::Tag(18, inner) = sign1 else {
+            panic!("not a tagged COSE_Sign1")
+        };
+        let Cbor::Array(parts) = *inner else {
+            panic!("not an array")
+        };
+        let Some(Cbor::Bytes(payload)) = parts.get(2) else {
+            panic!("no payload")
+        };
+        super::super::security2::deterministic(payload).expect("deterministic");
+        // Unknown claims are ignored (HRT-SEC-045): the certificate still parses.
+        hearth_security::cert::Certificate::from_bytes(&minted.chain[0]).expect("parses");
+        assert_eq!(
+            minted.chain.len(),
+            2,
+            "a vendor CA's certificate follows the leaf"
+        );
+    }
+}
