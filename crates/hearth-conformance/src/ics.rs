@@ -868,6 +868,16 @@ mod tests {
                 "[parameters]\ntopic_root = \"hearth/+\"\n\n[[controllers]]",
                 "parameters.topic_root",
             ),
+            (
+                "[[controllers]]",
+                "[authority]\nkey = \"k\"\ncert = \"c\"\nprivilege = \"none\"\n\n[[controllers]]",
+                "authority",
+            ),
+            (
+                "[[controllers]]",
+                "[authority]\nkey = \"\"\ncert = \"c\"\nprivilege = \"view\"\n\n[[controllers]]",
+                "authority",
+            ),
         ];
         for (from, to, key) in cases {
             let text = MINIMAL.replace(from, to);

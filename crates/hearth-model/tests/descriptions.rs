@@ -284,7 +284,7 @@ const MUTATIONS: &[(&str, Mutation)] = &[
                 for k in &mut inst.constraints {
                     if let Some(values) = &mut k.values {
                         values.push(EnumEntry::standard(0x7ABC));
-                        return Some("HRT-MOD-033");
+                        return Some("HRT-MOD-005");
                     }
                 }
             }
@@ -313,6 +313,31 @@ const MUTATIONS: &[(&str, Mutation)] = &[
                     if let Some(values) = &mut k.values {
                         values.retain(|v| !required.contains(&v.code));
                         return Some("HRT-MOD-034");
+                    }
+                }
+            }
+        }
+        None
+    }),
+    ("mode of another device type", |c, d| {
+        let dt = c.device_type(d.device_type)?;
+        let foreign = c
+            .device_types()
+            .iter()
+            .flat_map(|t| t.modes.iter())
+            .map(|m| m.code)
+            .find(|code| !dt.modes.iter().any(|m| m.code == *code))?;
+        let mode = cap_id(c, "mode");
+        for comp in &mut d.components {
+            for inst in comp
+                .capabilities
+                .iter_mut()
+                .filter(|i| i.capability == mode)
+            {
+                for k in &mut inst.constraints {
+                    if let Some(values) = &mut k.values {
+                        values.push(EnumEntry::standard(foreign));
+                        return Some("HRT-MOD-033");
                     }
                 }
             }

@@ -27,6 +27,7 @@ pub(crate) const READ_ALL: Case = Case {
         "HRT-MOD-045",
         "HRT-MOD-046",
         "HRT-MOD-048",
+        "HRT-MOD-060",
         "HRT-MOD-104",
         "HRT-MOD-105",
         "HRT-MOD-106",
@@ -35,7 +36,7 @@ pub(crate) const READ_ALL: Case = Case {
     ],
     steps: &[
         "Read every property the description implements, a few paths per request.",
-        "Check each result's status and value.",
+        "Check each result's status and value: the type and range of its catalog unit (temperatures int16 in centi-celsius, durations uint32 seconds, percentages 0 to 100) and the description's constraints.",
     ],
     applies: always,
     run: read_all,
@@ -91,7 +92,7 @@ case_fn!(read_all, |ctx| {
             }
         }
     }
-    ctx.step("Check each result's status and value.");
+    ctx.step("Check each result's status and value: the type and range of its catalog unit (temperatures int16 in centi-celsius, durations uint32 seconds, percentages 0 to 100) and the description's constraints.");
     Outcome::pass()
 });
 

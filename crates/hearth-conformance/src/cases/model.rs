@@ -152,6 +152,7 @@ pub(crate) const DESCRIPTION_VALID: Case = Case {
         "HRT-MOD-002",
         "HRT-MOD-003",
         "HRT-MOD-004",
+        "HRT-MOD-005",
         "HRT-MOD-006",
         "HRT-MOD-010",
         "HRT-MOD-011",

@@ -139,6 +139,17 @@ pub enum DescriptionError {
         /// What is wrong.
         detail: String,
     },
+    /// A code in the standard range that the catalog does not define: a standard code used
+    /// for a meaning of the device's own.
+    #[error("{at}: code {code:#06x} lies in the standard range but the catalog defines no such {enumeration} value")]
+    UndefinedStandardCode {
+        /// Where.
+        at: String,
+        /// The enumeration.
+        enumeration: String,
+        /// The code.
+        code: u16,
+    },
     /// A vendor code without a label.
     #[error("{at}: vendor code {code:#06x} needs a label")]
     VendorCodeUnlabelled {
@@ -188,6 +199,7 @@ impl DescriptionError {
             Self::Rule { .. } => "HRT-MOD-032",
             Self::EnumValues { .. } => "HRT-MOD-033",
             Self::VendorCodeUnlabelled { .. } => "HRT-MOD-006",
+            Self::UndefinedStandardCode { .. } => "HRT-MOD-005",
             Self::RequiredModeMissing { .. } => "HRT-MOD-034",
             Self::MissingConstraint { .. } => "HRT-MOD-035",
         }
@@ -632,6 +644,17 @@ fn check_enum_values(
                     code: v.code,
                 });
             }
+        } else if !catalog.device_types().iter().any(|t| {
+            catalog
+                .codes(enumeration, Some(t))
+                .iter()
+                .any(|s| s.code == v.code)
+        }) {
+            errors.push(DescriptionError::UndefinedStandardCode {
+                at: at.to_owned(),
+                enumeration: enumeration.to_owned(),
+                code: v.code,
+            });
         } else if !standard.iter().any(|s| s.code == v.code) {
             errors.push(bad(format!(
                 "code {:#06x} is not defined for {enumeration} on {}",
