@@ -234,13 +234,17 @@ ics_version = 1\nspec_version = 1\n\n[device]\nvendor = \"{:04x}\"\nid = \"{}\"\
 \n[restart]\nmethod = \"command\"\ncommand = [\"hearth-sim-power-cycle\"]\npower_loss = true\n",
     );
     out.push_str(&format!(
-        "\n[parameters]\nbroker = {broker:?}\nstartup_timeout = \"15s\"\nsilence_window = \"1s\"\nsettle_time = \"200ms\"\nrestart_timeout = \"15s\"\ncycle_timeout = \"60s\"\ntest_timeout = \"60s\"\n"
+        "\n[parameters]\nbroker = {broker:?}\ntopic_root = {DEMO_ROOT:?}\nstartup_timeout = \"15s\"\nsilence_window = \"1s\"\nsettle_time = \"200ms\"\nrestart_timeout = \"15s\"\ncycle_timeout = \"60s\"\ntest_timeout = \"60s\"\n"
     ));
     out.push_str(&format!(
         "\n[[controllers]]\nkey = \"{pki_rel}/controller.key\"\nchain = \"{pki_rel}/controller.chain\"\nprivilege = \"operate\"\n\n[[controllers]]\nkey = \"{pki_rel}/stranger.key\"\nchain = \"{pki_rel}/stranger.chain\"\nprivilege = \"none\"\n\n[authority]\nkey = \"{pki_rel}/authority.key\"\ncert = \"{pki_rel}/authority.cert\"\nprivilege = \"view\"\n"
     ));
     out
 }
+
+/// The topic root of the demo's fleet: not the default, so that the run shows the appliances
+/// take the root they are configured with (HRT-MQTT-003).
+pub const DEMO_ROOT: &str = "hearth-demo/1";
 
 /// Vendor id of the demo's test CA (`[authority]` of its ICS).
 pub const AUTHORITY_VENDOR_ID: u16 = 0xfff4;
@@ -345,6 +349,7 @@ pub async fn run_demo(
     rc.keep_alive = Duration::from_secs(2);
     rc.fault = config.fault.clone();
     rc.acl = Some(acl);
+    rc.topics = hearth_mqtt::Topics::new(DEMO_ROOT);
     let runner = Arc::new(
         Runner::start(&rc, &config.fleet)
             .await

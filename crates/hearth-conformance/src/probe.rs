@@ -652,7 +652,19 @@ impl Probe {
         channel: Channel,
         window: Duration,
     ) -> Result<bool, ProbeError> {
-        let topic = self.topics.full(&Topics::device_rel(&self.device, channel));
+        let topics = self.topics.clone();
+        self.retained_under(broker, &topics, channel, window).await
+    }
+
+    /// Like [`retained`](Self::retained), under another topic root.
+    pub async fn retained_under(
+        &mut self,
+        broker: &BrokerUrl,
+        topics: &Topics,
+        channel: Channel,
+        window: Duration,
+    ) -> Result<bool, ProbeError> {
+        let topic = topics.full(&Topics::device_rel(&self.device, channel));
         let options = broker
             .mqtt_options(format!("hc-suite-retained-{:x}", self.next_request))
             .map_err(|e| ProbeError::Broker(broker.to_string(), e.to_string()))?;

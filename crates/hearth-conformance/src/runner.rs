@@ -193,6 +193,19 @@ pub async fn run_device(
             if let Some(topic) = probe.misaddressed_descriptions().first() {
                 return Err(format!("{addr} publishes its description on {topic}, whose vendor level is not the vendor id in four lower-case hexadecimal digits (HRT-MQTT-006)"));
             }
+            if params.topic_root != hearth_mqtt::topic::DEFAULT_ROOT
+                && probe
+                    .retained_under(
+                        &broker,
+                        &Topics::default(),
+                        hearth_mqtt::topic::Channel::Desc,
+                        params.silence_window,
+                    )
+                    .await
+                    .unwrap_or(false)
+            {
+                return Err(format!("{addr} publishes its description under the default root {}, not under the root {} it was configured with (HRT-MQTT-003)", hearth_mqtt::topic::DEFAULT_ROOT, params.topic_root));
+            }
             return Err(if online {
                 format!("{addr} is online but no retained description reached a new subscriber within {deadline:?} (HRT-MQTT-015)")
             } else {

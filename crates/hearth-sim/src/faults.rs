@@ -65,6 +65,8 @@ pub struct AppDeviation {
     pub no_door_alarm: bool,
     /// Start a cycle with the door open.
     pub ignore_door: bool,
+    /// Publish under the default topic root whatever root it is configured with.
+    pub fixed_root: bool,
 }
 
 /// Everything a profile changes: the runtime's hook and the simulator's own deviations.
@@ -148,6 +150,15 @@ static PROFILES: &[FaultProfile] = &[
         applies_to: ALL,
         applied: "FaultInjection::clock_behind",
         build: |d| d.protocol.clock_behind = Some(Duration::from_secs(3600)),
+    },
+    FaultProfile {
+        name: "fixed-root",
+        summary: "Publishes under the default topic root hearth/1 whatever root it is configured with.",
+        chapter: Chapter::Mqtt,
+        requirements: &["HRT-MQTT-003"],
+        applies_to: ALL,
+        applied: "simulator: the device's topics ignore the configured root",
+        build: |d| d.app.fixed_root = true,
     },
     FaultProfile {
         name: "ignore-replay",

@@ -177,7 +177,11 @@ impl SimDevice {
             }
         };
         let mut dc = DeviceConfig::new(config.broker.clone(), identity, description, acl, counter);
-        dc.topics = config.topics.clone();
+        dc.topics = if deviation.app.fixed_root {
+            hearth_mqtt::Topics::default()
+        } else {
+            config.topics.clone()
+        };
         dc.keep_alive = config.keep_alive;
         dc.faults = deviation.protocol.clone();
         Device::spawn(dc, SimHandler { sim, notify })

@@ -564,3 +564,123 @@ case_fn!(invoke_null_args, |ctx| {
         _ => Outcome::pass(),
     }
 });
+
+/// TC-MSG-6.1
+pub(crate) const FIRST_FAILED_STEP: Case = Case {
+    id: "TC-MSG-6.1",
+    title: "A request that fails several checks of §11.1 is handled by the first that fails",
+    requirements: &["HRT-MSG-080", "HRT-MSG-082"],
+    steps: &[
+        "Write a text to vendor-id of device-info (content check, step 12) with a broken signature (step 4): expect no answer.",
+        "Read a property the description does not declare (step 12): expect unsupported-property; publish the same bytes again (replay, step 8): expect no answer.",
+        "Read a property the description does not declare, addressed to another device id (step 10): expect no answer.",
+        "As a controller with no privilege, write a text to a writable property (privilege, step 11, before content, step 12): expect no answer or unauthorized, never invalid-type.",
+    ],
+    applies: always,
+    run: first_failed_step,
+};
+
+case_fn!(first_failed_step, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    let wrong = Value::Text("not a value of this property".into());
+    let window = ctx.params.silence_window;
+    ctx.step("Write a text to vendor-id of device-info (content check, step 12) with a broken signature (step 4): expect no answer.");
+    let (id, _, sent) = try_outcome!(ctx
+        .probe
+        .send(
+            who,
+            Body::Write(vec![(Path::new(0, 1, 1), wrong.clone())]),
+            crate::probe::Tamper::BadSignature,
+        )
+        .await
+        .map_err(|e| Outcome::error(e.to_string())));
+    if let Some(a) = ctx.probe.answer(id, window).await {
+        return Outcome::fail(
+            "HRT-MSG-080",
+            "the device answered an invalid write whose signature does not verify: it checked the content before the signature",
+        )
+        .with_evidence([sent, a.seq]);
+    }
+    ctx.step("Read a property the description does not declare (step 12): expect unsupported-property; publish the same bytes again (replay, step 8): expect no answer.");
+    let missing = Path::new(0, 1, 0x7FF0);
+    let (id, bytes, sent) = try_outcome!(ctx
+        .probe
+        .send(who, Body::Read(vec![missing]), crate::probe::Tamper::None)
+        .await
+        .map_err(|e| Outcome::error(e.to_string())));
+    let timeout = ctx.response_timeout();
+    if ctx.probe.answer(id, timeout).await.is_none() {
+        return Outcome::fail(
+            "HRT-MSG-060",
+            format!("no answer within {timeout:?} to a read of {missing}"),
+        )
+        .with_evidence([sent]);
+    }
+    let topic = ctx.probe.request_topic();
+    let again = try_outcome!(ctx
+        .probe
+        .publish_raw(&topic, bytes, "the same read again (a replay)")
+        .await
+        .map_err(|e| Outcome::error(e.to_string())));
+    if let Some(a) = ctx.probe.answer(id, window).await {
+        return Outcome::fail(
+            "HRT-MSG-080",
+            "the device answered a replayed read of an undeclared property: it checked the content before the replay window",
+        )
+        .with_evidence([sent, again, a.seq]);
+    }
+    ctx.step("Read a property the description does not declare, addressed to another device id (step 10): expect no answer.");
+    let other = format!("{}-other", ctx.description.device_id);
+    let (id, bytes) = try_outcome!(ctx
+        .probe
+        .seal_request(who, Body::Read(vec![missing]), |m| m.target = Some(other))
+        .map_err(|e| Outcome::error(e.to_string())));
+    let sent = try_outcome!(ctx
+        .probe
+        .publish_raw(
+            &topic,
+            bytes,
+            "read of an undeclared property for another device"
+        )
+        .await
+        .map_err(|e| Outcome::error(e.to_string())));
+    if let Some(a) = ctx.probe.answer(id, window).await {
+        return Outcome::fail(
+            "HRT-MSG-080",
+            "the device answered a read addressed to another device id: it checked the content before the target",
+        )
+        .with_evidence([sent, a.seq]);
+    }
+    ctx.step("As a controller with no privilege, write a text to a writable property (privilege, step 11, before content, step 12): expect no answer or unauthorized, never invalid-type.");
+    let Ok(stranger) = ctx.tester(Privilege::None) else {
+        return Outcome::pass();
+    };
+    let Some((path, _)) = ctx.properties().into_iter().find(|(_, p)| p.writable()) else {
+        return Outcome::pass();
+    };
+    let (id, _, sent) = try_outcome!(ctx
+        .probe
+        .send(
+            stranger,
+            Body::Write(vec![(path, wrong)]),
+            crate::probe::Tamper::None
+        )
+        .await
+        .map_err(|e| Outcome::error(e.to_string())));
+    match ctx.probe.answer(id, window).await {
+        None => Outcome::pass(),
+        Some(crate::probe::Answer {
+            message:
+                Ok(hearth_wire::Message {
+                    body: Body::WriteResponse(r),
+                    ..
+                }),
+            ..
+        }) if r.iter().all(|(_, s)| *s == StatusCode::Unauthorized) => Outcome::pass(),
+        Some(a) => Outcome::fail(
+            "HRT-MSG-080",
+            "a controller without privilege writing a value of the wrong type was answered with something other than unauthorized: the device checked the content before the privilege",
+        )
+        .with_evidence([sent, a.seq]),
+    }
+});

@@ -14,6 +14,7 @@ mod model;
 mod model2;
 mod mqtt;
 mod mqtt2;
+mod mqtt3;
 mod robustness;
 mod security;
 mod security2;
@@ -55,6 +56,7 @@ pub static CASES: &[Case] = &[
     model::DEVICE_INFO,
     model2::VENDOR_MEMBERS,
     mqtt::RETAINED,
+    mqtt3::CONFIGURED_ROOT,
     mqtt::WILL,
     mqtt2::RECONNECT,
     mqtt2::RETAINED_REQUEST,
@@ -62,6 +64,7 @@ pub static CASES: &[Case] = &[
     mqtt2::FOREIGN_TOPICS,
     mqtt2::WRONG_KIND,
     mqtt2::CLIENT_ID,
+    mqtt3::MQTT_311_ONLY,
     messages::READ_ALL,
     messages::READ_MISSING,
     messages::READ_ORDER_OF_CHECKS,
@@ -79,6 +82,7 @@ pub static CASES: &[Case] = &[
     messages2::INVOKE_NULL_ARGS,
     messages::RESPONSE_TIME,
     messages2::ENCODING,
+    messages2::FIRST_FAILED_STEP,
     robustness::GARBAGE,
     robustness::OVERSIZED,
     robustness::DEEP,
