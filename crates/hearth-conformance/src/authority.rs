@@ -191,12 +191,15 @@ impl Authority {
         Ok((bytes, this_update))
     }
 
-    /// The this-update time of the newest list issued for this CA in this process.
-    pub fn newest_list_time(&self) -> Option<u64> {
+    /// Every key revoked so far under this CA in this process: lists the device must refuse
+    /// carry them too, so that another device of the same run that takes one by mistake — or
+    /// because it has not yet seen the newest list — loses no revocation.
+    pub fn revoked_so_far(&self) -> BTreeSet<KeyId> {
         ISSUED_LISTS
             .lock()
             .ok()
-            .and_then(|l| l.get(&self.kid()).map(|(t, _)| *t))
+            .and_then(|l| l.get(&self.kid()).map(|(_, r)| r.clone()))
+            .unwrap_or_default()
     }
 
     /// A list of this CA with the given times and keys, outside the registry: for lists the

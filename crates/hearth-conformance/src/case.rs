@@ -256,6 +256,11 @@ pub enum OperatorAction {
         /// The standard fault code to clear.
         code: u16,
     },
+    /// Cut the appliance's network connection (unplug its cable, switch off its access
+    /// point), leaving it powered.
+    CutNetwork,
+    /// Restore the appliance's network connection.
+    RestoreNetwork,
 }
 
 impl std::fmt::Display for OperatorAction {
@@ -279,6 +284,10 @@ impl std::fmt::Display for OperatorAction {
                     "remove the cause of fault 0x{code:04x} so that it clears"
                 )
             }
+            Self::CutNetwork => f.write_str(
+                "cut the appliance's network connection (unplug its cable or switch off its access point), leaving it powered",
+            ),
+            Self::RestoreNetwork => f.write_str("restore the appliance's network connection"),
         }
     }
 }

@@ -165,6 +165,12 @@ impl Operator for SimOperator {
                     component: None,
                 },
                 OperatorAction::ClearFault { code } => Control::ClearFault { code },
+                OperatorAction::CutNetwork => {
+                    return device.cut_network().map_err(|e| e.to_string());
+                }
+                OperatorAction::RestoreNetwork => {
+                    return device.restore_network().map_err(|e| e.to_string());
+                }
             };
             device.control(&control).await.map_err(|e| e.to_string())
         })
@@ -230,7 +236,7 @@ ics_version = 1\nspec_version = 1\n\n[device]\nvendor = \"{:04x}\"\nid = \"{}\"\
         }
     }
     out.push_str(
-        "\n[actuation]\npower = true\nsetpoints = true\nmodes = true\nsettings = true\nstart_cycle = true\npause_resume = true\ndoor = true\npanel = true\nfaults = true\n\
+        "\n[actuation]\npower = true\nsetpoints = true\nmodes = true\nsettings = true\nstart_cycle = true\npause_resume = true\ndoor = true\npanel = true\nfaults = true\nnetwork = true\n\
 \n[restart]\nmethod = \"command\"\ncommand = [\"hearth-sim-power-cycle\"]\npower_loss = true\n",
     );
     out.push_str(&format!(
@@ -350,6 +356,7 @@ pub async fn run_demo(
     rc.fault = config.fault.clone();
     rc.acl = Some(acl);
     rc.topics = hearth_mqtt::Topics::new(DEMO_ROOT);
+    rc.cuttable_links = true;
     let runner = Arc::new(
         Runner::start(&rc, &config.fleet)
             .await

@@ -117,6 +117,9 @@ pub struct Actuation {
     pub panel: bool,
     /// Ask an operator to provoke a fault the appliance reports, and clear it.
     pub faults: bool,
+    /// Ask an operator to cut the appliance's network connection for a while, and restore
+    /// it.
+    pub network: bool,
     /// Invoke actions of `firmware-update`.
     pub firmware_update: bool,
     /// Invoke actions of vendor capabilities.

@@ -65,7 +65,13 @@ fn instruction(action: &OperatorAction) -> String {
         OperatorAction::CloseDoor { component } => {
             format!("Close the door of component {component}")
         }
-        other => format!("{other:?}"),
+        other => {
+            let text = other.to_string();
+            let mut chars = text.chars();
+            chars.next().map_or(text.clone(), |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        }
     }
 }
 

@@ -428,7 +428,21 @@ impl<H: Handler> Runtime<H> {
                         return;
                     }
                     let jitter = Duration::from_millis(u64::from(self.boot_id as u16 % 200));
-                    tokio::time::sleep(backoff + jitter).await;
+                    // Between two attempts nothing is connecting, so commands are safe to
+                    // take: events go to the store of kept events (HRT-MQTT-035), changes are
+                    // covered by the full report of the next connection, a stop stops.
+                    let wake = tokio::time::sleep(backoff + jitter);
+                    tokio::pin!(wake);
+                    loop {
+                        tokio::select! {
+                            () = &mut wake => break,
+                            cmd = rx.recv() => {
+                                if self.on_command(cmd, eventloop).await {
+                                    return;
+                                }
+                            }
+                        }
+                    }
                     backoff = (backoff * 2).min(Duration::from_secs(30));
                 }
             }
@@ -669,10 +683,18 @@ impl<H: Handler> Runtime<H> {
             .capability(path.capability)
             .and_then(|c| c.event(path.member))
             .map_or(Priority::Info, |e| e.priority);
+        if !self.connected && self.faults.forget_offline_events {
+            self.stat(|s| s.events += 1);
+            return;
+        }
         if self.pending_events.len() >= self.max_pending_events {
             // Drop the oldest event of the lowest priority present; a critical one only when
             // nothing else is left (HRT-MQTT-038).
-            let lowest = self.pending_events.values().map(|e| e.priority).min();
+            let lowest = if self.faults.fifo_event_store {
+                self.pending_events.values().next().map(|e| e.priority)
+            } else {
+                self.pending_events.values().map(|e| e.priority).min()
+            };
             let victim = lowest.and_then(|p| {
                 self.pending_events
                     .iter()

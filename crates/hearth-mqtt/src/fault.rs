@@ -40,6 +40,11 @@ pub struct FaultInjection {
     pub skip_description_check: bool,
     /// Do not report the changes that writes make (HRT-MOD-107).
     pub suppress_reports: bool,
+    /// Drop the events emitted while disconnected instead of keeping them (HRT-MQTT-035).
+    pub forget_offline_events: bool,
+    /// When the store of kept events is full, drop the oldest event whatever its priority
+    /// (HRT-MQTT-038).
+    pub fifo_event_store: bool,
     /// Take no revocation list (HRT-SEC-072, HRT-SEC-083).
     pub ignore_revocation: bool,
     /// Check certificates and revocation lists against a clock this far behind (HRT-SEC-071,

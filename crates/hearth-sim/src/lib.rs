@@ -20,6 +20,7 @@ pub mod clock;
 pub mod control;
 pub mod faults;
 pub mod fleet;
+pub mod link;
 pub mod runner;
 
 use std::path::PathBuf;

@@ -30,6 +30,7 @@ use crate::clock::SimClock;
 use crate::control::{Control, ControlError};
 use crate::faults::Deviation;
 use crate::fleet::{DeviceSpec, Fleet};
+use crate::link::Link;
 use crate::SimError;
 
 /// How a fleet runs.
@@ -52,6 +53,12 @@ pub struct RunnerConfig {
     /// The access-control list of every appliance; by default `operate` for every controller
     /// under the PKI's root.
     pub acl: Option<Acl>,
+    /// Put every appliance behind a [`Link`] that [`SimDevice::cut_network`] can cut, as a
+    /// lab cuts an appliance's network (plain-TCP brokers only).
+    pub cuttable_links: bool,
+    /// How many events each appliance keeps while disconnected (HRT-MQTT-035): 32, the
+    /// least a device should keep (HRT-MQTT-036) and what an ICS assumes when it says nothing.
+    pub event_store: usize,
 }
 
 impl RunnerConfig {
@@ -66,6 +73,8 @@ impl RunnerConfig {
             keep_alive: Duration::from_secs(30),
             fault: None,
             acl: None,
+            cuttable_links: false,
+            event_store: 32,
         }
     }
 }
@@ -111,6 +120,7 @@ pub struct SimDevice {
     notify: Arc<Notify>,
     ticker: JoinHandle<()>,
     config: RunnerConfig,
+    link: Option<Link>,
 }
 
 impl std::fmt::Debug for SimDevice {
@@ -121,23 +131,21 @@ impl std::fmt::Debug for SimDevice {
     }
 }
 
-/// Send what changed and what happened, once the device is connected.
+/// Send what happened, and what changed once the device is connected.
 ///
-/// Until then changes and events stay with the appliance: the runtime sends a full report
-/// when it connects anyway, and a report or event handed to the runtime while it is still
-/// connecting interrupts the connection attempt after the broker has registered the will,
-/// which then fires with a counter above everything the next connection sends.
+/// Events go to the runtime at once, connected or not: it keeps them while disconnected and
+/// publishes them after the full report of its next connection (HRT-MQTT-035). Changes stay
+/// with the appliance until the device is connected; that full report carries them anyway.
 async fn flush(sim: &Mutex<Sim>, handle: &Mutex<DeviceHandle>) {
     let handle = handle
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
-    if !handle.stats().connected {
-        return;
-    }
+    let connected = handle.stats().connected;
     let (changes, events) = {
         let mut s = lock(sim);
-        (s.changes(), s.take_events())
+        let changes = if connected { s.changes() } else { Vec::new() };
+        (changes, s.take_events())
     };
     if !changes.is_empty() {
         let _ = handle.report(changes).await;
@@ -183,12 +191,26 @@ impl SimDevice {
             config.topics.clone()
         };
         dc.keep_alive = config.keep_alive;
+        dc.max_pending_events = config.event_store;
         dc.faults = deviation.protocol.clone();
         Device::spawn(dc, SimHandler { sim, notify })
             .map_err(|source| SimError::Device { id, source })
     }
 
     fn start(spec: DeviceSpec, config: &RunnerConfig) -> Result<Self, SimError> {
+        // Behind a link, the appliance connects to the relay instead of the broker.
+        let (link, config) = if config.cuttable_links && !config.broker.tls {
+            let link = Link::start(format!("{}:{}", config.broker.host, config.broker.port))
+                .map_err(|e| {
+                    SimError::Fleet(format!("starting the network link of {}: {e}", spec.id))
+                })?;
+            let mut behind = config.clone();
+            behind.broker = BrokerUrl::plain("127.0.0.1", link.local_addr().port());
+            (Some(link), behind)
+        } else {
+            (None, config.clone())
+        };
+        let config = &config;
         let fault = spec.fault.as_ref().or(config.fault.as_ref());
         let deviation = match fault {
             Some(name) => crate::faults::profile(name)
@@ -254,7 +276,30 @@ impl SimDevice {
             notify,
             ticker,
             config: config.clone(),
+            link,
         })
+    }
+
+    /// Cut the appliance's network, as unplugging its cable would: its connection ends
+    /// without a DISCONNECT and it cannot reconnect until [`restore_network`]
+    /// (Self::restore_network). Needs [`RunnerConfig::cuttable_links`].
+    pub fn cut_network(&self) -> Result<(), SimError> {
+        self.link
+            .as_ref()
+            .ok_or_else(|| SimError::Fleet(format!("{} has no network link to cut", self.spec.id)))?
+            .cut();
+        Ok(())
+    }
+
+    /// Restore the appliance's network after [`cut_network`](Self::cut_network).
+    pub fn restore_network(&self) -> Result<(), SimError> {
+        self.link
+            .as_ref()
+            .ok_or_else(|| {
+                SimError::Fleet(format!("{} has no network link to restore", self.spec.id))
+            })?
+            .restore();
+        Ok(())
     }
 
     /// What the fleet says about this appliance.

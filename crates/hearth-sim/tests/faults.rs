@@ -787,3 +787,86 @@ async fn ignore_revocation_serves_a_revoked_controller() {
         "the conforming fan no longer answers the revoked controller"
     );
 }
+
+/// Cut both fans' network, provoke `cycles` faults raised and cleared on each, restore the
+/// network; the fault-raised events each controller receives from (faulty, conforming).
+async fn events_across_a_cut(fault: &str, cycles: usize) -> (usize, usize) {
+    let b = bench(pair(DeviceKind::Fan, BrandId::Lotus, fault), 60.0, |c| {
+        c.cuttable_links = true;
+        c.event_store = 8;
+    })
+    .await;
+    let mut updates = b.controller.updates();
+    let devices = b.runner.devices();
+    for d in devices {
+        d.cut_network().expect("cut");
+    }
+    for i in 0..2 {
+        assert!(
+            wait_stats(&b, i, |s| !s.connected).await,
+            "the fan notices the cut"
+        );
+    }
+    for d in devices {
+        for _ in 0..cycles {
+            d.control(&Control::RaiseFault {
+                code: 0x0001,
+                component: None,
+            })
+            .await
+            .expect("raise");
+            d.control(&Control::ClearFault { code: 0x0001 })
+                .await
+                .expect("clear");
+        }
+    }
+    for d in devices {
+        d.restore_network().expect("restore");
+    }
+    let (faulty, good) = addrs(&b);
+    let raised = p(0, "faults", 1);
+    let (mut from_faulty, mut from_good) = (0, 0);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline && (from_good < cycles || from_faulty < cycles) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Some(addr) = expect(
+            &mut updates,
+            left.min(Duration::from_secs(3)),
+            |u| match u {
+                Update::Event { addr, event } if event.path == raised => Some(addr.clone()),
+                _ => None,
+            },
+        )
+        .await
+        else {
+            break;
+        };
+        if addr == faulty {
+            from_faulty += 1;
+        } else if addr == good {
+            from_good += 1;
+        }
+    }
+    (from_faulty, from_good)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forget_offline_events_loses_what_happened_during_a_cut() {
+    let (faulty, good) = events_across_a_cut("forget-offline-events", 2).await;
+    assert_eq!(good, 2, "the conforming fan keeps both fault-raised events");
+    assert_eq!(faulty, 0, "the faulty fan drops them");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifo_event_store_drops_critical_events_first_in_first_out() {
+    // 6 cycles: 12 events into a store of 8.
+    let (faulty, good) = events_across_a_cut("fifo-event-store", 6).await;
+    assert_eq!(
+        good, 6,
+        "the conforming fan gives up fault-cleared (info) events first"
+    );
+    assert!(
+        faulty < 6,
+        "the faulty fan drops the oldest events, critical ones too: {faulty}"
+    );
+}

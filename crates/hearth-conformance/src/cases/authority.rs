@@ -643,7 +643,7 @@ pub(crate) const REVOCATION: Case = Case {
     steps: &[
         "Issue, with the lab's CA, controller certificates for two new keys A and B; send a read signed by each: both must be served.",
         "Publish, retained on R/crl/{ca}, a list of the CA revoking A (and every key revoked before by this suite), whose next-update time is 2 seconds later; send a read signed by A: no answer; one signed by B: served.",
-        "Publish on R/crl/{ca}, not retained, lists revoking B that the device must ignore: one signed by another key, one dated 2 minutes ahead, one no newer than the list held; after each, a read signed by B must be served.",
+        "Publish on R/crl/{ca}, not retained, lists revoking B that the device must ignore: one signed by another key, one dated 2 minutes ahead, one dated like the list that revoked A; each also revokes every key revoked before, so that no other device loses a revocation by it; after each, a read signed by B must be served.",
         "Wait until the list's next-update time has passed; send a read signed by A: still no answer.",
     ],
     applies: needs_authority,
@@ -683,8 +683,9 @@ case_fn!(revocation, |ctx| {
         )
         .await
     );
-    ctx.step("Publish on R/crl/{ca}, not retained, lists revoking B that the device must ignore: one signed by another key, one dated 2 minutes ahead, one no newer than the list held; after each, a read signed by B must be served.");
-    let revoke_b: BTreeSet<KeyId> = [a.kid, b.kid].into_iter().collect();
+    ctx.step("Publish on R/crl/{ca}, not retained, lists revoking B that the device must ignore: one signed by another key, one dated 2 minutes ahead, one dated like the list that revoked A; each also revokes every key revoked before, so that no other device loses a revocation by it; after each, a read signed by B must be served.");
+    let mut revoke_b: BTreeSet<KeyId> = ca.revoked_so_far();
+    revoke_b.insert(b.kid);
     let impostor = try_outcome!(hearth_security::KeyPair::generate_system(Algorithm::EdDsa)
         .map_err(|e| Outcome::error(format!("generating a key: {e}"))));
     let impostor_ca = Authority {
@@ -718,14 +719,10 @@ case_fn!(revocation, |ctx| {
         ),
         (
             try_outcome!(ca
-                .list(
-                    ca.newest_list_time().unwrap_or(this_update),
-                    3600,
-                    revoke_b.clone()
-                )
+                .list(this_update, 3600, revoke_b.clone())
                 .map_err(Outcome::error)),
             "HRT-SEC-086",
-            "a list of the CA no newer than the one it holds",
+            "a list of the CA dated like the one it holds",
         ),
     ] {
         try_outcome!(publish_list(ctx, &ca_kid, bytes, false, what).await);

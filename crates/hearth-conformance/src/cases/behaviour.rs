@@ -23,7 +23,7 @@ use crate::verdict::Outcome;
 
 const OPERATIONAL_STATE: &str = "operational-state";
 const DOOR: &str = "door";
-const FAULTS: &str = "faults";
+pub(super) const FAULTS: &str = "faults";
 const ON_OFF: &str = "on-off";
 const ENERGY: &str = "energy-measurement";
 const WATER: &str = "water-consumption";
@@ -61,13 +61,13 @@ mod door {
 }
 
 /// A tester that may operate the appliance (operate, else manage).
-fn operator_tester(ctx: &Ctx) -> Result<usize, Outcome> {
+pub(super) fn operator_tester(ctx: &Ctx) -> Result<usize, Outcome> {
     ctx.tester(Privilege::Operate)
         .or_else(|_| ctx.tester(Privilege::Manage))
 }
 
 /// The catalog id of the capability `name`.
-fn cap_id(ctx: &Ctx, name: &str) -> u16 {
+pub(super) fn cap_id(ctx: &Ctx, name: &str) -> u16 {
     ctx.catalog
         .capability_named(name)
         .map_or(u16::MAX, |c| c.id)
@@ -152,7 +152,7 @@ fn state_name(code: i64) -> String {
 }
 
 /// The time a report or an event may take to arrive after its cause.
-fn deadline(ctx: &Ctx) -> Duration {
+pub(super) fn deadline(ctx: &Ctx) -> Duration {
     ctx.params.report_deadline + ctx.params.latency_allowance
 }
 
@@ -239,7 +239,11 @@ async fn wait_report_with(
 }
 
 /// Wait at most `timeout` for the event at `path`.
-async fn wait_event(ctx: &mut Ctx, timeout: Duration, path: Path) -> Option<(EventBody, usize)> {
+pub(super) async fn wait_event(
+    ctx: &mut Ctx,
+    timeout: Duration,
+    path: Path,
+) -> Option<(EventBody, usize)> {
     let seen = ctx
         .probe
         .wait_for(
@@ -287,7 +291,7 @@ fn check_fields(ctx: &Ctx, event: &EventBody, name: &str, seq: usize) -> Result<
 }
 
 /// Ask the operator; an environment error when it cannot be done.
-async fn act(ctx: &mut Ctx, action: OperatorAction) -> Result<(), Outcome> {
+pub(super) async fn act(ctx: &mut Ctx, action: OperatorAction) -> Result<(), Outcome> {
     let Some(operator) = ctx.operator.as_ref() else {
         return Err(Outcome::error("this run has no operator"));
     };
@@ -297,7 +301,7 @@ async fn act(ctx: &mut Ctx, action: OperatorAction) -> Result<(), Outcome> {
 }
 
 /// Not applicable unless the ICS sets `flag` and the run has an operator.
-fn needs_operator(ctx: &Ctx, flag: bool, name: &str) -> Result<(), String> {
+pub(super) fn needs_operator(ctx: &Ctx, flag: bool, name: &str) -> Result<(), String> {
     if !flag {
         return Err(format!("ICS [actuation] {name} = false"));
     }
@@ -977,7 +981,7 @@ case_fn!(door_alarm, |ctx| {
 
 /// A standard fault of the device type to suggest to the operator: one that is not
 /// critical, so that the appliance keeps working while it is active.
-fn suggested_fault(ctx: &Ctx) -> Option<u16> {
+pub(super) fn suggested_fault(ctx: &Ctx) -> Option<u16> {
     let dt = ctx.catalog.device_type(ctx.description.device_type)?;
     dt.faults
         .iter()

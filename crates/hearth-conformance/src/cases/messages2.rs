@@ -48,7 +48,7 @@ pub(crate) const ENCODING: Case = Case {
         "Each message must be on the topic its kind selects (a response on the response topic of its target).",
         "Counters must never repeat, and must increase on each topic in the order of arrival (offline statuses, numbered ahead, aside).",
         "Each message must have been published with QoS 1 (the probe subscribes with QoS 1, so a message published with QoS 0 arrives with QoS 0).",
-        "Between two statuses (one connection), each event must carry the number of the event before it plus one (or 0, the first event of a new boot after events kept from the last).",
+        "Between two statuses (one connection), each event must carry the number of the event before it plus one (or 0, the first event of a new boot after events kept from the last); only among the events kept while disconnected, published right after the full report, may numbers be missing (discarded from a full store, HRT-MQTT-038).",
     ],
     applies: always,
     run: encoding,
@@ -203,15 +203,26 @@ case_fn!(encoding, |ctx| {
         )
         .with_evidence([*seq]);
     }
-    ctx.step("Between two statuses (one connection), each event must carry the number of the event before it plus one (or 0, the first event of a new boot after events kept from the last).");
+    ctx.step("Between two statuses (one connection), each event must carry the number of the event before it plus one (or 0, the first event of a new boot after events kept from the last); only among the events kept while disconnected, published right after the full report, may numbers be missing (discarded from a full store, HRT-MQTT-038).");
     let mut previous: Option<(u64, usize)> = None;
+    let mut kept = false;
     for (seq, _, _, msg, _) in &mine {
         match &msg.body {
-            Body::Status(_) => previous = None,
+            Body::Status(_) => {
+                previous = None;
+                kept = true;
+            }
+            Body::Description(_) => {}
+            Body::Report(r) if r.full => {}
             Body::Event(ev) => {
                 if let Some((n, at)) = previous {
                     // 0 starts the numbering of a new boot, after events kept from the last.
-                    if ev.number != n.wrapping_add(1) && ev.number != 0 {
+                    let follows = if kept {
+                        ev.number > n
+                    } else {
+                        ev.number == n.wrapping_add(1)
+                    };
+                    if !follows && ev.number != 0 {
                         return Outcome::fail(
                             "HRT-MSG-060",
                             format!("event number {} follows event number {n}", ev.number),
@@ -221,7 +232,7 @@ case_fn!(encoding, |ctx| {
                 }
                 previous = Some((ev.number, *seq));
             }
-            _ => {}
+            _ => kept = false,
         }
     }
     Outcome::pass()

@@ -8,6 +8,7 @@ use crate::case::Case;
 
 mod authority;
 mod behaviour;
+mod kept_events;
 mod messages;
 mod messages2;
 mod model;
@@ -65,6 +66,8 @@ pub static CASES: &[Case] = &[
     mqtt2::WRONG_KIND,
     mqtt2::CLIENT_ID,
     mqtt3::MQTT_311_ONLY,
+    kept_events::KEPT_EVENTS,
+    kept_events::KEPT_EVENTS_OVERFLOW,
     messages::READ_ALL,
     messages::READ_MISSING,
     messages::READ_ORDER_OF_CHECKS,
