@@ -18,7 +18,7 @@ use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege as AclPrivilege}
 use hearth_security::alg::Algorithm;
 use hearth_security::cert::{Role, TrustStore};
 use hearth_security::fs::{write_chain, write_credential, write_test_pki};
-use hearth_security::pki::{issue, IssueRequest, TestPki};
+use hearth_security::pki::{issue, Credential, IssueRequest, TestPki};
 use hearth_sim::{Control, Fleet, Runner, RunnerConfig};
 use serde::Serialize;
 
@@ -263,38 +263,33 @@ fn write_pki(dir: &FsPath) -> Result<(TestPki, Acl), DemoError> {
     let rng = ring::rand::SystemRandom::new();
     let now = hearth_mqtt::identity::unix_now();
     let mut pki = TestPki::generate(now, &rng).map_err(io)?;
-    let authority = issue(
-        &IssueRequest {
-            role: Role::Vendor,
-            subject: "hearth-conformance-ca".into(),
-            vendor_id: Some(AUTHORITY_VENDOR_ID),
-            device_type: None,
-            model: None,
-            days: 30,
-            alg: Algorithm::EdDsa,
-        },
+    // A certificate of `role` for a fresh Ed25519 key, valid 30 days, issued by `issuer`.
+    let issue_by = |role: Role, subject: &str, vendor_id: Option<u16>, issuer: &Credential| {
+        issue(
+            &IssueRequest {
+                role,
+                subject: subject.into(),
+                vendor_id,
+                device_type: None,
+                model: None,
+                days: 30,
+                alg: Algorithm::EdDsa,
+            },
+            issuer,
+            now,
+            &rng,
+        )
+        .map_err(io)
+    };
+    let authority = issue_by(
+        Role::Vendor,
+        "hearth-conformance-ca",
+        Some(AUTHORITY_VENDOR_ID),
         &pki.root,
-        now,
-        &rng,
-    )
-    .map_err(io)?;
+    )?;
     // The suite's controller comes from the test CA, so that two entries of the ACL match
     // it (its key: operate; the CA: view) and the higher must count (HRT-SEC-113).
-    pki.controller = issue(
-        &IssueRequest {
-            role: Role::Controller,
-            subject: "hearth-suite".into(),
-            vendor_id: None,
-            device_type: None,
-            model: None,
-            days: 30,
-            alg: Algorithm::EdDsa,
-        },
-        &authority,
-        now,
-        &rng,
-    )
-    .map_err(io)?;
+    pki.controller = issue_by(Role::Controller, "hearth-suite", None, &authority)?;
     write_test_pki(dir, &pki).map_err(io)?;
     write_credential(&dir.join("authority"), &authority).map_err(io)?;
     write_chain(
@@ -302,21 +297,7 @@ fn write_pki(dir: &FsPath) -> Result<(TestPki, Acl), DemoError> {
         &[&pki.controller.cert, &authority.cert],
     )
     .map_err(io)?;
-    let stranger = issue(
-        &IssueRequest {
-            role: Role::Controller,
-            subject: "hearth-stranger".into(),
-            vendor_id: None,
-            device_type: None,
-            model: None,
-            days: 30,
-            alg: Algorithm::EdDsa,
-        },
-        &pki.root,
-        now,
-        &rng,
-    )
-    .map_err(io)?;
+    let stranger = issue_by(Role::Controller, "hearth-stranger", None, &pki.root)?;
     write_credential(&dir.join("stranger"), &stranger).map_err(io)?;
     write_chain(&dir.join("stranger.chain"), &[&stranger.cert]).map_err(io)?;
     let acl = Acl::from_entries(vec![

@@ -280,193 +280,142 @@ pub(crate) const CERTIFICATES_REFUSED: Case = Case {
     run: certificates_refused,
 };
 
-case_fn!(certificates_refused, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    let ca = try_outcome!(authority(ctx));
-    let now = unix_now();
-    ctx.step("For each of these certificates, issued by the lab's CA for a new key, send a read signed by that key with its chain; expect no answer: role claim missing; role claim 9 (undefined); iss other than the CA's sub; a byte of the signature changed; a vendor id other than the CA's (or, from a root, any vendor id); three certificates below the trust anchor; nbf an hour ahead; exp a minute ago.");
-    let role_key = Cbor::from(CLAIM_ROLE);
-    let without_role = {
-        let role_key = role_key.clone();
-        try_outcome!(mint(
-            ctx,
-            who,
-            Algorithm::EdDsa,
-            |_| {},
-            move |c| {
-                c.retain(|(k, _)| *k != role_key);
-            }
-        ))
+/// A certificate broken in one way: the key and chain, the requirement it breaks, and what
+/// it is, for the trace.
+pub(crate) struct Broken {
+    /// The key and its chain.
+    pub minted: Minted,
+    /// The requirement a device that serves it breaks.
+    pub requirement: &'static str,
+    /// What is wrong with it.
+    pub what: &'static str,
+}
+
+/// The certificates of TC-SEC-5.2, each issued by `ca` for a fresh key named `subject` and
+/// broken in exactly one way, in the order the case sends them.
+pub(crate) fn broken_certificates(
+    ca: &Authority,
+    subject: &str,
+    now: u64,
+) -> Result<Vec<Broken>, String> {
+    let mint = |edit: &dyn Fn(&mut CertClaims), raw: &dyn Fn(&mut Vec<(Cbor, Cbor)>)| {
+        ca.mint(Algorithm::EdDsa, subject, now, edit, raw)
     };
-    check!(
-        read_ignored(
-            ctx,
-            who,
-            &without_role,
-            FRESH,
-            true,
-            ("HRT-SEC-050", "a key whose certificate has no role claim")
-        )
-        .await
+    let role_key = Cbor::from(CLAIM_ROLE);
+    let mut out = Vec::new();
+    let mut push = |minted: Minted, requirement, what| {
+        out.push(Broken {
+            minted,
+            requirement,
+            what,
+        });
+    };
+    push(
+        mint(&|_| {}, &|c| c.retain(|(k, _)| *k != role_key))?,
+        "HRT-SEC-050",
+        "a key whose certificate has no role claim",
     );
-    let undefined_role = try_outcome!(mint(
-        ctx,
-        who,
-        Algorithm::EdDsa,
-        |_| {},
-        move |c| {
+    push(
+        mint(&|_| {}, &|c| {
             for (k, v) in c.iter_mut() {
                 if *k == role_key {
                     *v = Cbor::from(9);
                 }
             }
-        }
-    ));
-    check!(
-        read_ignored(
-            ctx,
-            who,
-            &undefined_role,
-            FRESH,
-            true,
-            ("HRT-SEC-050", "a key whose certificate has role 9")
-        )
-        .await
+        })?,
+        "HRT-SEC-050",
+        "a key whose certificate has role 9",
     );
-    let misnamed = try_outcome!(mint(
-        ctx,
-        who,
-        Algorithm::EdDsa,
-        |c| c.issuer = format!("not-{}", c.issuer),
-        |_| {}
-    ));
-    check!(
-        read_ignored(
-            ctx,
-            who,
-            &misnamed,
-            FRESH,
-            true,
-            (
-                "HRT-SEC-066",
-                "a key whose certificate names another issuer"
-            )
-        )
-        .await
+    push(
+        mint(&|c| c.issuer = format!("not-{}", c.issuer), &|_| {})?,
+        "HRT-SEC-066",
+        "a key whose certificate names another issuer",
     );
-    let mut forged = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
+    let mut forged = mint(&|_| {}, &|_| {})?;
     if let Some(last) = forged.chain.first_mut().and_then(|leaf| leaf.last_mut()) {
         *last ^= 0x01;
     }
-    check!(
-        read_ignored(
-            ctx,
-            who,
-            &forged,
-            FRESH,
-            true,
-            (
-                "HRT-SEC-068",
-                "a key whose certificate's signature does not verify"
-            )
-        )
-        .await
+    push(
+        forged,
+        "HRT-SEC-068",
+        "a key whose certificate's signature does not verify",
     );
     let foreign_vendor = if ca.cert.claims().vendor_id == Some(0xfff1) {
         0xfff2
     } else {
         0xfff1
     };
-    let wrong_vendor = try_outcome!(mint(
-        ctx,
-        who,
-        Algorithm::EdDsa,
-        |c| c.vendor_id = Some(foreign_vendor),
-        |_| {}
-    ));
-    check!(
-        read_ignored(
-            ctx,
-            who,
-            &wrong_vendor,
-            FRESH,
-            true,
-            (
-                "HRT-SEC-069",
-                "a key whose certificate carries a vendor id its issuer may not give"
-            )
-        )
-        .await
+    push(
+        mint(&|c| c.vendor_id = Some(foreign_vendor), &|_| {})?,
+        "HRT-SEC-069",
+        "a key whose certificate carries a vendor id its issuer may not give",
     );
-    let long = try_outcome!(long_chain(ctx, who, &ca, now));
-    check!(
-        read_ignored(
-            ctx,
-            who,
-            &long,
-            FRESH,
-            true,
-            (
-                "HRT-SEC-067",
-                "a key three certificates below the trust anchor"
-            )
-        )
-        .await
+    push(
+        long_chain(ca, subject, now)?,
+        "HRT-SEC-067",
+        "a key three certificates below the trust anchor",
     );
-    let early = try_outcome!(mint(
-        ctx,
-        who,
-        Algorithm::EdDsa,
-        |c| c.not_before = now + 3600,
-        |_| {}
-    ));
-    check!(
-        read_ignored(
-            ctx,
-            who,
-            &early,
-            FRESH,
-            true,
-            ("HRT-SEC-070", "a key whose certificate is not yet valid")
-        )
-        .await
+    push(
+        mint(
+            &|c| {
+                c.not_before = now + 3600;
+                c.expires = now + 7200;
+            },
+            &|_| {},
+        )?,
+        "HRT-SEC-070",
+        "a key whose certificate is not yet valid",
     );
-    let expired = try_outcome!(mint(
-        ctx,
-        who,
-        Algorithm::EdDsa,
-        |c| {
-            c.issued_at = now.saturating_sub(7200);
-            c.not_before = now.saturating_sub(7200);
-            c.expires = now.saturating_sub(60);
-        },
-        |_| {}
-    ));
-    check!(
-        read_ignored(
-            ctx,
-            who,
-            &expired,
-            FRESH,
-            true,
-            ("HRT-SEC-071", "a key whose certificate expired")
-        )
-        .await
+    push(
+        mint(
+            &|c| {
+                c.issued_at = now.saturating_sub(7200);
+                c.not_before = now.saturating_sub(7200);
+                c.expires = now.saturating_sub(60);
+            },
+            &|_| {},
+        )?,
+        "HRT-SEC-071",
+        "a key whose certificate expired",
     );
-    ctx.step("Issue a device certificate (role device) for a new key; send a read signed by it: expect no answer or unauthorized, never a value.");
-    let device_type = ctx.ics.device.device_type.clone();
-    let as_device = try_outcome!(mint(
-        ctx,
-        who,
+    Ok(out)
+}
+
+/// A valid certificate of the lab's CA for a fresh key, but with the role device.
+pub(crate) fn device_certificate(
+    ca: &Authority,
+    subject: &str,
+    device_type: &str,
+    now: u64,
+) -> Result<Minted, String> {
+    ca.mint(
         Algorithm::EdDsa,
+        subject,
+        now,
         |c| {
             c.role = Role::Device;
             c.vendor_id = ca.cert.claims().vendor_id.or(Some(0xfff1));
-            c.device_type = Some(device_type);
+            c.device_type = Some(device_type.to_owned());
             c.model = Some("conformance".into());
         },
-        |_| {}
-    ));
+        |_| {},
+    )
+}
+
+case_fn!(certificates_refused, |ctx| {
+    let who = try_outcome!(operator(ctx));
+    let ca = try_outcome!(authority(ctx));
+    let now = unix_now();
+    let subject = tester_name(ctx, who);
+    ctx.step("For each of these certificates, issued by the lab's CA for a new key, send a read signed by that key with its chain; expect no answer: role claim missing; role claim 9 (undefined); iss other than the CA's sub; a byte of the signature changed; a vendor id other than the CA's (or, from a root, any vendor id); three certificates below the trust anchor; nbf an hour ahead; exp a minute ago.");
+    let broken = try_outcome!(broken_certificates(&ca, &subject, now).map_err(Outcome::error));
+    for b in &broken {
+        check!(read_ignored(ctx, who, &b.minted, FRESH, true, (b.requirement, b.what)).await);
+    }
+    ctx.step("Issue a device certificate (role device) for a new key; send a read signed by it: expect no answer or unauthorized, never a value.");
+    let device_type = ctx.ics.device.device_type.clone();
+    let as_device =
+        try_outcome!(device_certificate(&ca, &subject, &device_type, now).map_err(Outcome::error));
     check!(read_refused(ctx, who, &as_device).await);
     ctx.step("Send a correct read as the operating controller: it must still be answered.");
     try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
@@ -501,11 +450,10 @@ async fn read_refused(ctx: &mut Ctx, who: usize, minted: &Minted) -> Outcome {
 
 /// A controller key three certificates below the trust anchor: two intermediates, each a
 /// vendor CA signed by the one above, between the leaf and the lab's CA.
-fn long_chain(ctx: &Ctx, who: usize, ca: &Authority, now: u64) -> Result<Minted, Outcome> {
-    let err = |e: String| Outcome::error(e);
+fn long_chain(ca: &Authority, subject: &str, now: u64) -> Result<Minted, String> {
     let gen = || {
         hearth_security::KeyPair::generate_system(Algorithm::EdDsa)
-            .map_err(|e| Outcome::error(format!("generating a key: {e}")))
+            .map_err(|e| format!("generating a key: {e}"))
     };
     let vendor_id = ca.cert.claims().vendor_id.or(Some(0xfff1));
     let (k1, k2, leaf_key) = (gen()?, gen()?, gen()?);
@@ -522,19 +470,17 @@ fn long_chain(ctx: &Ctx, who: usize, ca: &Authority, now: u64) -> Result<Minted,
         model: None,
     };
     let ca_name = ca.cert.claims().subject.clone();
-    let first = ca
-        .sign_claims(&sub(&ca_name, "hearth-intermediate-1", &k1), |_| {})
-        .map_err(err)?;
+    let first = ca.sign_claims(&sub(&ca_name, "hearth-intermediate-1", &k1), |_| {})?;
     let second = hearth_security::cert::Certificate::sign(
         &sub("hearth-intermediate-1", "hearth-intermediate-2", &k2),
         &k1,
     )
-    .map_err(|e| Outcome::error(e.to_string()))?;
-    let mut leaf_claims = ca.controller_claims(&tester_name(ctx, who), &leaf_key, now);
+    .map_err(|e| e.to_string())?;
+    let mut leaf_claims = ca.controller_claims(subject, &leaf_key, now);
     leaf_claims.issuer = "hearth-intermediate-2".into();
     leaf_claims.vendor_id = vendor_id;
-    let leaf = hearth_security::cert::Certificate::sign(&leaf_claims, &k2)
-        .map_err(|e| Outcome::error(e.to_string()))?;
+    let leaf =
+        hearth_security::cert::Certificate::sign(&leaf_claims, &k2).map_err(|e| e.to_string())?;
     let mut chain = vec![leaf.as_bytes().to_vec(), second.as_bytes().to_vec(), first];
     if ca.cert.claims().role != Role::Root {
         chain.push(ca.cert.as_bytes().to_vec());
@@ -1025,5 +971,85 @@ mod tests {
             2,
             "a vendor CA's certificate follows the leaf"
         );
+    }
+
+    /// The demo's arrangement: a trust anchor and, under it, a vendor CA the suite holds.
+    fn demo_ca(now: u64) -> (hearth_wire::Receiver, Authority) {
+        let rng = ring::rand::SystemRandom::new();
+        let pki = hearth_security::pki::TestPki::generate(now, &rng).expect("pki");
+        let ca = hearth_security::pki::issue(
+            &hearth_security::pki::IssueRequest {
+                role: Role::Vendor,
+                subject: "hearth-conformance-ca".into(),
+                vendor_id: Some(0xfff4),
+                device_type: None,
+                model: None,
+                days: 30,
+                alg: Algorithm::EdDsa,
+            },
+            &pki.root,
+            now,
+            &rng,
+        )
+        .expect("ca");
+        let mut trust = hearth_security::cert::TrustStore::new();
+        trust.add_root(pki.root.cert.clone()).expect("root");
+        (
+            hearth_wire::Receiver::new(trust),
+            Authority {
+                key: ca.key,
+                cert: ca.cert,
+                privilege: crate::ics::Privilege::View,
+            },
+        )
+    }
+
+    #[test]
+    fn each_broken_certificate_fails_for_its_own_reason() {
+        use hearth_security::cert::CertError;
+        use hearth_wire::OpenError;
+        let now = 1_800_000_000;
+        let (rx, ca) = demo_ca(now);
+        // The unbroken certificate validates: whatever refuses the others is their flaw.
+        let good = ca
+            .mint(Algorithm::EdDsa, "hearth-suite", now, |_| {}, |_| {})
+            .expect("minted");
+        rx.validate(&good.chain, now).expect("a valid chain");
+        let broken = broken_certificates(&ca, "hearth-suite", now).expect("broken");
+        let expected: [(&str, fn(&CertError) -> bool); 8] = [
+            ("HRT-SEC-050", |e| matches!(e, CertError::WrongRole(_))),
+            ("HRT-SEC-050", |e| matches!(e, CertError::WrongRole(_))),
+            ("HRT-SEC-066", |e| {
+                matches!(e, CertError::UntrustedIssuer(_))
+            }),
+            ("HRT-SEC-068", |e| {
+                matches!(e, CertError::BadSignature { .. })
+            }),
+            ("HRT-SEC-069", |e| {
+                matches!(e, CertError::VendorMismatch { .. })
+            }),
+            ("HRT-SEC-067", |e| {
+                matches!(e, CertError::ChainLength { .. })
+            }),
+            ("HRT-SEC-070", |e| {
+                matches!(e, CertError::NotYetValid { .. })
+            }),
+            ("HRT-SEC-071", |e| matches!(e, CertError::Expired { .. })),
+        ];
+        assert_eq!(broken.len(), expected.len());
+        for (b, (requirement, is)) in broken.iter().zip(expected) {
+            assert_eq!(b.requirement, requirement, "{}", b.what);
+            match rx.validate(&b.minted.chain, now) {
+                Err(OpenError::Certificate(e)) => assert!(is(&e), "{}: {e}", b.what),
+                Err(other) => panic!("{}: {other}", b.what),
+                Ok(_) => panic!("{}: validates", b.what),
+            }
+        }
+        // The device certificate is valid as a chain; the access-control list refuses it.
+        let device = device_certificate(&ca, "hearth-suite", "fan", now).expect("device");
+        let peer = rx
+            .validate(&device.chain, now)
+            .expect("a valid device chain");
+        assert_eq!(peer.chain.leaf.role, Role::Device);
     }
 }
