@@ -34,6 +34,7 @@ pub trait Restarter: Send + Sync {
 }
 
 /// One test case.
+#[derive(Clone, Copy)]
 pub struct Case {
     /// `TC-<AREA>-<n>.<m>`.
     pub id: &'static str,

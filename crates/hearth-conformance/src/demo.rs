@@ -22,7 +22,7 @@ use hearth_security::pki::{issue, Credential, IssueRequest, TestPki};
 use hearth_sim::{Control, Fleet, Runner, RunnerConfig};
 use serde::Serialize;
 
-use crate::case::{Operator, OperatorAction, Restarter};
+use crate::case::{Case, Operator, OperatorAction, Restarter};
 use crate::cases::CASES;
 use crate::ics::Ics;
 use crate::report::Report;
@@ -46,6 +46,9 @@ pub struct DemoConfig {
     /// JSON: the self-check runs the fleet once per fault profile and needs only the verdicts
     /// and their evidence, not four copies of it.
     pub all_renderings: bool,
+    /// Run only the test cases that check one of these requirements: the self-check needs
+    /// no other, since only a failure naming a requirement a profile breaks catches it.
+    pub only_requirements: Option<Vec<String>>,
 }
 
 impl DemoConfig {
@@ -58,6 +61,7 @@ impl DemoConfig {
             fault: None,
             params: Vec::new(),
             all_renderings: true,
+            only_requirements: None,
         }
     }
 }
@@ -346,6 +350,17 @@ pub async fn run_demo(
 
     let mut trust = TrustStore::new();
     trust.add_root(pki.root.cert.clone()).map_err(io)?;
+    let cases: Arc<Vec<Case>> = Arc::new(
+        CASES
+            .iter()
+            .filter(|c| {
+                config.only_requirements.as_ref().is_none_or(|wanted| {
+                    c.requirements.iter().any(|r| wanted.iter().any(|w| w == r))
+                })
+            })
+            .copied()
+            .collect(),
+    );
     let mut handles = Vec::new();
     for (index, device) in runner.devices().iter().enumerate() {
         let desc = device.description();
@@ -390,10 +405,11 @@ pub async fn run_demo(
             authority,
         };
         let progress = progress.clone();
+        let cases = cases.clone();
         handles.push((
             folder,
             tokio::spawn(
-                async move { run_device(run, CASES, move |d, c, v| progress(d, c, v)).await },
+                async move { run_device(run, &cases, move |d, c, v| progress(d, c, v)).await },
             ),
         ));
     }

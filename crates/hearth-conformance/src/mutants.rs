@@ -72,7 +72,8 @@ pub fn judge(profile: &FaultProfile, reports: &[Report]) -> MutantResult {
     }
 }
 
-/// Run every profile (`only`: those whose name contains it), at most `parallel` at a time;
+/// Run every profile (`only`: those whose name contains it), at most `parallel` at a time,
+/// each with the test cases that check a requirement it breaks (no other case can catch it);
 /// each device's `report.json` goes to `out/<profile>/<device>/`.
 pub async fn run_mutants(
     out: &Path,
@@ -92,6 +93,13 @@ pub async fn run_mutants(
         config.speed = speed;
         config.fault = Some(profile.name.to_owned());
         config.all_renderings = false;
+        config.only_requirements = Some(
+            profile
+                .requirements
+                .iter()
+                .map(|r| (*r).to_owned())
+                .collect(),
+        );
         let limit = limit.clone();
         let progress = progress.clone();
         handles.push(tokio::spawn(async move {

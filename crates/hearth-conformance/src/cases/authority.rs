@@ -18,7 +18,7 @@ use hearth_wire::{Body, Message};
 use super::security::other_valid_value;
 use super::security2::{operator, publish, silent};
 use super::{case_fn, try_outcome};
-use crate::authority::{Authority, Minted};
+use crate::authority::{Authority, Minted, RawClaims};
 use crate::case::{Case, Ctx};
 use crate::verdict::{Outcome, Verdict};
 
@@ -298,7 +298,7 @@ pub(crate) fn broken_certificates(
     subject: &str,
     now: u64,
 ) -> Result<Vec<Broken>, String> {
-    let mint = |edit: &dyn Fn(&mut CertClaims), raw: &dyn Fn(&mut Vec<(Cbor, Cbor)>)| {
+    let mint = |edit: &dyn Fn(&mut CertClaims), raw: &dyn Fn(&mut RawClaims)| {
         ca.mint(Algorithm::EdDsa, subject, now, edit, raw)
     };
     let role_key = Cbor::from(CLAIM_ROLE);
@@ -1016,7 +1016,8 @@ mod tests {
             .expect("minted");
         rx.validate(&good.chain, now).expect("a valid chain");
         let broken = broken_certificates(&ca, "hearth-suite", now).expect("broken");
-        let expected: [(&str, fn(&CertError) -> bool); 8] = [
+        type Expected = (&'static str, fn(&CertError) -> bool);
+        let expected: [Expected; 8] = [
             ("HRT-SEC-050", |e| matches!(e, CertError::WrongRole(_))),
             ("HRT-SEC-050", |e| matches!(e, CertError::WrongRole(_))),
             ("HRT-SEC-066", |e| {
