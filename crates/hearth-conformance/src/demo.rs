@@ -239,10 +239,10 @@ ics_version = 1\nspec_version = 1\n\n[device]\nvendor = \"{:04x}\"\nid = \"{}\"\
             out.push_str(&format!("{name:?} = [{list}]\n"));
         }
     }
-    out.push_str(
-        "\n[actuation]\npower = true\nsetpoints = true\nmodes = true\nsettings = true\nstart_cycle = true\npause_resume = true\ndoor = true\npanel = true\nfaults = true\nnetwork = true\n\
+    out.push_str(&format!(
+        "\n[features]\nevent_store = {DEMO_EVENT_STORE}\ntls = false\n\n[actuation]\npower = true\nsetpoints = true\nmodes = true\nsettings = true\nstart_cycle = true\npause_resume = true\ndoor = true\npanel = true\nfaults = true\nnetwork = true\n\
 \n[restart]\nmethod = \"command\"\ncommand = [\"hearth-sim-power-cycle\"]\npower_loss = true\n",
-    );
+    ));
     out.push_str(&format!(
         "\n[parameters]\nbroker = {broker:?}\ntopic_root = {DEMO_ROOT:?}\nstartup_timeout = \"15s\"\nsilence_window = \"1s\"\nsettle_time = \"200ms\"\nrestart_timeout = \"15s\"\ncycle_timeout = \"60s\"\ntest_timeout = \"60s\"\n"
     ));
@@ -255,6 +255,10 @@ ics_version = 1\nspec_version = 1\n\n[device]\nvendor = \"{:04x}\"\nid = \"{}\"\
 /// The topic root of the demo's fleet: not the default, so that the run shows the appliances
 /// take the root they are configured with (HRT-MQTT-003).
 pub const DEMO_ROOT: &str = "hearth-demo/1";
+
+/// How many events each simulated appliance of the demo keeps while disconnected, as its
+/// ICS declares (`[features] event_store`).
+pub const DEMO_EVENT_STORE: usize = 32;
 
 /// Vendor id of the demo's test CA (`[authority]` of its ICS).
 pub const AUTHORITY_VENDOR_ID: u16 = 0xfff4;
@@ -342,6 +346,7 @@ pub async fn run_demo(
     rc.acl = Some(acl);
     rc.topics = hearth_mqtt::Topics::new(DEMO_ROOT);
     rc.cuttable_links = true;
+    rc.event_store = DEMO_EVENT_STORE;
     let runner = Arc::new(
         Runner::start(&rc, &config.fleet)
             .await

@@ -37,6 +37,10 @@ async fn run(profile: &str, kinds: &[(DeviceKind, BrandId)]) -> Vec<Report> {
             ("silence_window".into(), "300ms".into()),
             ("latency_allowance".into(), "200ms".into()),
         ],
+        // Only the cases that could catch the profile, as `hearth mutants` runs them.
+        only_requirements: hearth_sim::profile(profile)
+            .map(|p| p.requirements.iter().map(|r| (*r).to_owned()).collect()),
+        all_renderings: false,
         ..DemoConfig::new(dir.path())
     };
     run_demo(&config, |_, _, _| {}).await.expect("demo runs")
