@@ -73,13 +73,15 @@ pub fn judge(profile: &FaultProfile, reports: &[Report]) -> MutantResult {
 }
 
 /// Run every profile (`only`: those whose name contains it), at most `parallel` at a time,
-/// each with the test cases that check a requirement it breaks (no other case can catch it);
+/// each with the test cases that check a requirement it breaks (no other case can catch it),
+/// or with every case when `all_cases` (to see what else a profile breaks);
 /// each device's `report.json` goes to `out/<profile>/<device>/`.
 pub async fn run_mutants(
     out: &Path,
     speed: f64,
     parallel: usize,
     only: Option<&str>,
+    all_cases: bool,
     progress: impl Fn(&MutantResult) + Send + Sync + Clone + 'static,
 ) -> Vec<MutantResult> {
     let limit = Arc::new(Semaphore::new(parallel.max(1)));
@@ -93,13 +95,13 @@ pub async fn run_mutants(
         config.speed = speed;
         config.fault = Some(profile.name.to_owned());
         config.all_renderings = false;
-        config.only_requirements = Some(
+        config.only_requirements = (!all_cases).then(|| {
             profile
                 .requirements
                 .iter()
                 .map(|r| (*r).to_owned())
-                .collect(),
-        );
+                .collect()
+        });
         let limit = limit.clone();
         let progress = progress.clone();
         handles.push(tokio::spawn(async move {

@@ -26,6 +26,10 @@ pub(crate) struct Args {
     /// One JSON array of the results.
     #[arg(long)]
     json: bool,
+    /// Run every test case under each profile, not only those that name a requirement the
+    /// profile breaks: slower, and shows what else each profile makes fail.
+    #[arg(long)]
+    all_cases: bool,
 }
 
 fn line(r: &MutantResult) -> String {
@@ -50,6 +54,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.speed,
             args.parallel,
             args.only.as_deref(),
+            args.all_cases,
             move |r| {
                 if !json {
                     println!("{}", line(r));
