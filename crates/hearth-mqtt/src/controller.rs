@@ -449,6 +449,11 @@ impl Runtime {
             self.topics.full(&Topics::responses_rel(&self.id)),
             QoS::AtLeastOnce,
         ));
+        // Revocation lists (HRT-MQTT-061): the retained ones arrive at once.
+        filters.push(SubscribeFilter::new(
+            self.topics.full(&Topics::revocation_rel("+")),
+            QoS::AtLeastOnce,
+        ));
         if let Err(err) = self.client.try_subscribe_many(filters) {
             tracing::error!("subscribe: {err}");
         }
@@ -549,6 +554,18 @@ impl Runtime {
         let Some(rel) = self.topics.relative(topic).map(str::to_owned) else {
             return;
         };
+        if let Some(ca) = Topics::parse_revocation(&rel) {
+            // A revocation list of a CA (HRT-MQTT-062): applied to every chain from now on.
+            match self
+                .receiver
+                .apply_revocation_list(&ca, payload, unix_now())
+            {
+                Ok(()) => tracing::info!("revocation list of CA {ca} applied"),
+                Err(err) if retain && err.is_repeat() => {}
+                Err(err) => self.reject(topic, err.to_string(), err.requirement()),
+            }
+            return;
+        }
         match Topics::parse(&rel) {
             Some(Addressed::Device(addr, Channel::Req)) => {
                 let _ = addr; // requests to devices are not ours to open

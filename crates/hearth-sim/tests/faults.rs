@@ -877,3 +877,66 @@ async fn fifo_event_store_drops_critical_events_first_in_first_out() {
         "the faulty fan drops the oldest events, critical ones too: {faulty}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_controller_stops_trusting_a_device_its_vendor_revoked() {
+    let b = bench(
+        vec![one(DeviceKind::Fan, BrandId::Lotus, None)],
+        60.0,
+        |_| {},
+    )
+    .await;
+    let addr = b.runner.devices()[0].addr().clone();
+    let on = p(0, "on-off", 1);
+    assert!(b.controller.read(&addr, vec![on]).await.is_ok());
+    // The fan's vendor CA revokes the fan's key, retained on R/crl/{vendor}.
+    let brand = BrandId::Lotus.brand();
+    let ca = brand.vendor_ca_prefix(b.dir.path());
+    let vendor =
+        hearth_security::fs::read_credential(&ca.with_extension("cert"), &ca.with_extension("key"))
+            .expect("vendor CA");
+    let device = read_cert(
+        &b.dir
+            .path()
+            .join("devices")
+            .join(format!("{}.cert", addr.device_id)),
+    )
+    .expect("device certificate");
+    let now = hearth_mqtt::identity::unix_now();
+    let list = hearth_security::revocation::RevocationList {
+        issuer: vendor.cert.claims().subject.clone(),
+        this_update: now,
+        next_update: now + 3600,
+        revoked: [*device.subject_kid()].into_iter().collect(),
+    }
+    .issue(&vendor.cert, &vendor.key)
+    .expect("list");
+    let mut updates = b.controller.updates();
+    let (client, _rx) = raw_client(&b).await;
+    let topic = b
+        .topics
+        .full(&Topics::revocation_rel(&vendor.cert.subject_kid().to_hex()));
+    client
+        .publish(topic, QoS::AtLeastOnce, true, list)
+        .await
+        .expect("publish");
+    // HRT-SEC-072, HRT-SEC-075: the fan's answers no longer open.
+    let mut refused = false;
+    for _ in 0..10 {
+        if b.controller.read(&addr, vec![on]).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(refused, "the controller still trusts the revoked fan");
+    let rejected = expect(&mut updates, T, |u| match u {
+        Update::Rejected { requirement, .. } if requirement == "HRT-SEC-064" => Some(()),
+        _ => None,
+    })
+    .await;
+    assert!(
+        rejected.is_some(),
+        "the fan's answer is rejected for its chain"
+    );
+}

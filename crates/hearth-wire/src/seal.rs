@@ -58,6 +58,24 @@ pub enum RevocationIntakeError {
     Refused(#[from] RevocationError),
 }
 
+impl RevocationIntakeError {
+    /// The requirement this refusal enforces.
+    pub fn requirement(&self) -> &'static str {
+        match self {
+            Self::WrongTopic { .. } => "HRT-MQTT-062",
+            Self::Refused(RevocationError::NotNewer { .. }) => "HRT-SEC-086",
+            Self::Refused(RevocationError::WrongRole(_)) => "HRT-SEC-089",
+            Self::UnknownCa(_) | Self::Refused(_) => "HRT-SEC-082",
+        }
+    }
+
+    /// Whether this is only a list already held, seen again (a retained list after a
+    /// resubscription): nothing to report.
+    pub fn is_repeat(&self) -> bool {
+        matches!(self, Self::Refused(RevocationError::NotNewer { .. }))
+    }
+}
+
 /// Why a message could not be sealed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -328,10 +328,12 @@ fn a_revocation_list_of_a_ca_seen_in_a_chain_stops_its_keys() {
     rx.open(&first, TOPIC, NOW).expect("opens before the list");
     // HRT-MQTT-062: a list on another CA's topic is ignored.
     let root_kid = *f.pki.root.cert.subject_kid();
+    let wrong = rx.apply_revocation_list(&root_kid, &list, NOW);
     assert!(matches!(
-        rx.apply_revocation_list(&root_kid, &list, NOW),
+        wrong,
         Err(RevocationIntakeError::WrongTopic { .. })
     ));
+    assert_eq!(wrong.err().map(|e| e.requirement()), Some("HRT-MQTT-062"));
     // HRT-SEC-082: a list dated in the future is refused.
     let future = revoke(&f.pki.vendor, NOW + 10, &[device_kid]);
     assert!(rx.apply_revocation_list(&vendor_kid, &future, NOW).is_err());
@@ -345,10 +347,11 @@ fn a_revocation_list_of_a_ca_seen_in_a_chain_stops_its_keys() {
     ));
     // HRT-SEC-086: an older (or equally old) list does not un-revoke the key.
     let older = revoke(&f.pki.vendor, NOW - 5, &[]);
-    assert!(matches!(
-        rx.apply_revocation_list(&vendor_kid, &older, NOW + 1),
-        Err(RevocationIntakeError::Refused(_))
-    ));
+    let refused = rx
+        .apply_revocation_list(&vendor_kid, &older, NOW + 1)
+        .expect_err("an older list");
+    assert_eq!(refused.requirement(), "HRT-SEC-086");
+    assert!(refused.is_repeat(), "not newer: nothing to report again");
     // HRT-SEC-085: still applied after its next-update time.
     let later = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
     assert!(rx.open(&later, TOPIC, NOW + 3600).is_err());
