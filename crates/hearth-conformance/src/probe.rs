@@ -62,6 +62,29 @@ pub struct Answer {
     pub at: Instant,
 }
 
+impl Answer {
+    /// Whether the answer opened and refuses its request as unauthorized: every status of a
+    /// read- or write-response, or the status of an invoke-response, is `unauthorized`.
+    pub fn is_unauthorized(&self) -> bool {
+        let denied = |s: &hearth_model::StatusCode| *s == hearth_model::StatusCode::Unauthorized;
+        match &self.message {
+            Ok(Message {
+                body: Body::ReadResponse(r),
+                ..
+            }) => r.iter().all(|x| denied(&x.status)),
+            Ok(Message {
+                body: Body::WriteResponse(r),
+                ..
+            }) => r.iter().all(|(_, s)| denied(s)),
+            Ok(Message {
+                body: Body::InvokeResponse(r),
+                ..
+            }) => denied(&r.status),
+            _ => false,
+        }
+    }
+}
+
 struct Raw {
     topic: String,
     retain: bool,

@@ -429,14 +429,7 @@ async fn read_refused(ctx: &mut Ctx, who: usize, minted: &Minted) -> Outcome {
     let window = ctx.params.silence_window;
     match ctx.probe.answer(id, window).await {
         None => Outcome::pass(),
-        Some(crate::probe::Answer {
-            message:
-                Ok(Message {
-                    body: Body::ReadResponse(results),
-                    ..
-                }),
-            ..
-        }) if results.iter().all(|r| r.status == StatusCode::Unauthorized) => Outcome::pass(),
+        Some(a) if a.is_unauthorized() => Outcome::pass(),
         Some(a) => Outcome::fail(
             "HRT-SEC-120",
             format!(
@@ -773,14 +766,7 @@ case_fn!(acl_matching, |ctx| {
     }
     match answer {
         None => Outcome::pass(),
-        Some(crate::probe::Answer {
-            message:
-                Ok(Message {
-                    body: Body::WriteResponse(r),
-                    ..
-                }),
-            ..
-        }) if r.iter().all(|(_, s)| *s == StatusCode::Unauthorized) => Outcome::pass(),
+        Some(a) if a.is_unauthorized() => Outcome::pass(),
         Some(a) => Outcome::fail(
             "HRT-SEC-111",
             format!(

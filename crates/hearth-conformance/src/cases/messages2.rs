@@ -680,14 +680,7 @@ case_fn!(first_failed_step, |ctx| {
         .map_err(|e| Outcome::error(e.to_string())));
     match ctx.probe.answer(id, window).await {
         None => Outcome::pass(),
-        Some(crate::probe::Answer {
-            message:
-                Ok(hearth_wire::Message {
-                    body: Body::WriteResponse(r),
-                    ..
-                }),
-            ..
-        }) if r.iter().all(|(_, s)| *s == StatusCode::Unauthorized) => Outcome::pass(),
+        Some(a) if a.is_unauthorized() => Outcome::pass(),
         Some(a) => Outcome::fail(
             "HRT-MSG-080",
             "a controller without privilege writing a value of the wrong type was answered with something other than unauthorized: the device checked the content before the privilege",

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use hearth_model::{Path, StatusCode, Value};
+use hearth_model::{Path, Value};
 use hearth_mqtt::topic::Channel;
 use hearth_wire::{Availability, Body, Message};
 
@@ -343,19 +343,9 @@ case_fn!(unauthorized, |ctx| {
         let _ = ctx.write(who, path, before.clone()).await;
         return Outcome::fail("HRT-SEC-114", format!("{path} changed from {before} to {after} on a request from a controller outside the ACL")).with_evidence([sent]);
     }
-    match answer.map(|a| (a.seq, a.message)) {
-        None => Outcome::pass(),
-        Some((
-            seq,
-            Ok(Message {
-                body: Body::WriteResponse(r),
-                ..
-            }),
-        )) if r.iter().all(|(_, s)| *s == StatusCode::Unauthorized) => {
-            let _ = seq;
-            Outcome::pass()
-        }
-        Some((seq, Ok(m))) => Outcome::fail(
+    match answer.map(|a| (a.is_unauthorized(), a.seq, a.message)) {
+        None | Some((true, _, _)) => Outcome::pass(),
+        Some((false, seq, Ok(m))) => Outcome::fail(
             "HRT-SEC-114",
             format!(
                 "the device answered a controller outside its ACL with {}",
@@ -363,7 +353,7 @@ case_fn!(unauthorized, |ctx| {
             ),
         )
         .with_evidence([sent, seq]),
-        Some((seq, Err((why, _)))) => {
+        Some((false, seq, Err((why, _)))) => {
             Outcome::fail("HRT-SEC-034", format!("the answer did not open: {why}"))
                 .with_evidence([sent, seq])
         }
