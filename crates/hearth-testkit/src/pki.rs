@@ -1,0 +1,101 @@
+//! A test PKI in a temporary folder, as `hearth pki init` writes it: root, vendor CA of the
+//! test vendor, lab and controller credentials (`root.cert`, `root.key`, …), plus access lists
+//! for its root and device credentials issued by its vendor.
+//!
+//! Not the `hearth pki` command (the CLI's tests run that binary); this is the same library
+//! code, called in-process, with keys from the system's randomness and the clock's time.
+
+use std::ops::Deref;
+use std::path::Path;
+
+use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege};
+use hearth_security::alg::Algorithm;
+use hearth_security::cert::{Certificate, Role};
+use hearth_security::fs::{read_cert, write_test_pki};
+use hearth_security::pki::{issue, Credential, IssueRequest, TestPki};
+use ring::rand::SystemRandom;
+use tempfile::TempDir;
+
+/// A test PKI written into a temporary folder that lives as long as this value. It derefs
+/// to the [`TestPki`] it holds, so `pki.root.cert` names the root certificate.
+#[derive(Debug)]
+pub struct Pki {
+    dir: TempDir,
+    pki: TestPki,
+}
+
+/// A fresh test PKI valid from now, in a new temporary folder.
+pub fn pki() -> Pki {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let pki = write_pki(dir.path());
+    Pki { dir, pki }
+}
+
+impl Pki {
+    /// The folder holding the credentials (and whatever a test provisions next to them).
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// An access list that grants `privilege` to every controller under this root.
+    pub fn acl(&self, privilege: Privilege) -> Acl {
+        root_acl(&self.pki.root.cert, privilege)
+    }
+}
+
+impl Deref for Pki {
+    type Target = TestPki;
+    fn deref(&self) -> &TestPki {
+        &self.pki
+    }
+}
+
+/// A test PKI valid from `now` (Unix seconds), held in memory only.
+pub fn generate(now: u64) -> TestPki {
+    TestPki::generate(now, &SystemRandom::new()).expect("test PKI")
+}
+
+/// A fresh test PKI valid from now, written into `dir` (created if missing) as
+/// `hearth pki init` writes it.
+pub fn write_pki(dir: &Path) -> TestPki {
+    let pki = generate(crate::unix_now());
+    write_test_pki(dir, &pki).expect("write the test PKI");
+    pki
+}
+
+/// An access list that grants `privilege` to every controller certified under `root`.
+pub fn root_acl(root: &Certificate, privilege: Privilege) -> Acl {
+    Acl::from_entries(vec![AclEntry {
+        subject: AclSubject::Ca(*root.subject_kid()),
+        privilege,
+    }])
+    .expect("a one-entry access list")
+}
+
+/// [`root_acl`] for the root certificate written in `dir` (`root.cert`).
+pub fn root_acl_in(dir: &Path, privilege: Privilege) -> Acl {
+    let root = read_cert(&dir.join("root.cert")).expect("root certificate");
+    root_acl(&root, privilege)
+}
+
+/// A device credential of the PKI's vendor: `subject` of `device_type` and `model`, valid
+/// for `days` from `now`, with an Ed25519 key.
+pub fn issue_device(
+    pki: &TestPki,
+    subject: &str,
+    (device_type, model): (&str, &str),
+    days: u64,
+    now: u64,
+) -> Credential {
+    let (device_type, model) = (Some(device_type.to_owned()), Some(model.to_owned()));
+    let request = IssueRequest {
+        alg: Algorithm::EdDsa,
+        days,
+        model,
+        device_type,
+        vendor_id: None,
+        subject: subject.to_owned(),
+        role: Role::Device,
+    };
+    issue(&request, &pki.vendor, now, &SystemRandom::new()).expect("device certificate")
+}
