@@ -1,99 +1,47 @@
 //! What an attacker on the broker or a failing network can do, and how the runtimes hold:
 //! replayed and re-routed requests, lost connections, broker outages and restarts.
 
-mod common;
-
 use std::collections::BTreeSet;
+use std::ops::Range;
 use std::time::Duration;
 
-use common::proxy::Proxy;
-use common::*;
 use hearth_model::{Path, StatusCode, Value};
-use hearth_mqtt::{Controller, ControllerConfig, DeviceAddr, Identity, Update};
+use hearth_mqtt::{BrokerUrl, Controller, DeviceHandle, Identity, Update};
 use hearth_security::acl::Privilege;
-use hearth_security::fs::FileCounterStore;
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use hearth_testkit::broker::{broker, free_port, Mosquitto, Proxy};
+use hearth_testkit::fan;
+use hearth_testkit::node::{
+    addr, controller_as, rig, spawn_device, until, wait_discovered, wait_status,
+};
+use hearth_testkit::pki::{pki, Pki};
+use hearth_testkit::watch::{expect, next_publish, raw_client, subscribe};
+use rumqttc::QoS;
+use tokio::sync::broadcast;
 
 const LEVEL: Path = Path::new(0, 9, 1);
 const FAULT_RAISED: Path = Path::new(0, 2, 1);
 const SEVERITY: i64 = 1; // warning
 const ACTION: i64 = 0; // none
 
-async fn wait_online(ctl: &Controller, addr: &DeviceAddr) {
-    let ok = ctl
-        .wait_for(Duration::from_secs(10), |d| {
-            d.iter()
-                .any(|v| &v.addr == addr && v.online == Some(true) && v.description.is_some())
-        })
-        .await;
-    assert!(ok, "{addr} not online: {:?}", ctl.device(addr));
-}
-
-/// A raw MQTT client that records every request published to devices.
-async fn sniffer(
-    url: &hearth_mqtt::BrokerUrl,
-) -> (
-    AsyncClient,
-    tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>,
-) {
-    let mut options = MqttOptions::new("sniffer", url.host.clone(), url.port);
-    options.set_max_packet_size(100_000, 100_000);
-    let (client, mut eventloop) = AsyncClient::new(options, 64);
-    client
-        .subscribe("hearth/1/d/+/+/req", QoS::AtLeastOnce)
-        .await
-        .expect("subscribe");
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let mut ready = Some(ready_tx);
-        loop {
-            match eventloop.poll().await {
-                Ok(Event::Incoming(Packet::SubAck(_))) => {
-                    if let Some(r) = ready.take() {
-                        let _ = r.send(());
-                    }
-                }
-                Ok(Event::Incoming(Packet::Publish(p))) => {
-                    let _ = tx.send((p.topic.clone(), p.payload.to_vec()));
-                }
-                Ok(_) => {}
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        }
-    });
-    let _ = tokio::time::timeout(Duration::from_secs(5), ready_rx).await;
-    (client, rx)
-}
-
-async fn wait_rejected(device: &hearth_mqtt::DeviceHandle, reason: &str, count: u64) -> bool {
-    for _ in 0..100 {
-        if device.stats().rejected.get(reason).copied().unwrap_or(0) >= count {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
+/// Wait until the device has rejected `count` messages for `reason` (5 s at most).
+async fn rejected_for(device: &DeviceHandle, reason: &str, count: u64) -> bool {
+    until(Duration::from_secs(5), || {
+        device.stats().rejected.get(reason).copied().unwrap_or(0) >= count
+    })
+    .await
 }
 
 /// HRT-SEC-097 (replay) and the topic binding of the signature: a captured request replayed to
 /// its device, or re-published on another device's topic, is dropped and changes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replayed_and_rerouted_requests_are_rejected() {
-    let (url, _broker) = broker();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pki = pki(dir.path());
-    let acl = || acl_for_root(&pki, Privilege::Operate);
-    let (dev_a, mem_a) = start_device(&url, dir.path(), fan("fan-a"), acl());
-    let (dev_b, mem_b) = start_device(&url, dir.path(), fan("fan-b"), acl());
-    let ctl = controller(&url, dir.path()).await;
-    let (a, b) = (
-        DeviceAddr::new(0xFFF1, "fan-a"),
-        DeviceAddr::new(0xFFF1, "fan-b"),
-    );
-    wait_online(&ctl, &a).await;
-    wait_online(&ctl, &b).await;
-    let (raw, mut captured) = sniffer(&url).await;
+    let rig = rig().await;
+    let (dev_a, mem_a) = rig.fan("fan-a", rig.acl(Privilege::Operate)).await;
+    let (dev_b, mem_b) = rig.fan("fan-b", rig.acl(Privilege::Operate)).await;
+    let (ctl, a) = (&rig.ctl, addr("fan-a"));
+    // A plain client on the broker that records every request published to devices.
+    let (raw, mut captured) = raw_client(rig.url());
+    subscribe(&raw, &mut captured, "hearth/1/d/+/+/req").await;
 
     assert_eq!(
         ctl.write(&a, vec![(LEVEL, Value::Int(6))])
@@ -101,10 +49,7 @@ async fn replayed_and_rerouted_requests_are_rejected() {
             .expect("write"),
         vec![(LEVEL, StatusCode::Success)]
     );
-    let (topic, bytes) = tokio::time::timeout(Duration::from_secs(5), captured.recv())
-        .await
-        .expect("captured")
-        .expect("request");
+    let (topic, bytes) = next_publish(&mut captured, Duration::from_secs(5), |_| true).await;
     assert!(topic.ends_with("/fan-a/req"));
     // Put the value back, then replay the captured "set 6".
     assert_eq!(
@@ -117,7 +62,7 @@ async fn replayed_and_rerouted_requests_are_rejected() {
         .await
         .expect("replay");
     assert!(
-        wait_rejected(&dev_a, "HRT-SEC-097", 1).await,
+        rejected_for(&dev_a, "HRT-SEC-097", 1).await,
         "replay not rejected: {:?}",
         dev_a.stats()
     );
@@ -132,13 +77,8 @@ async fn replayed_and_rerouted_requests_are_rejected() {
     )
     .await
     .expect("reroute");
-    let rejected = |d: &hearth_mqtt::DeviceHandle| d.stats().rejected.values().sum::<u64>();
-    for _ in 0..100 {
-        if rejected(&dev_b) >= 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let rejected = |d: &DeviceHandle| d.stats().rejected.values().sum::<u64>();
+    until(Duration::from_secs(5), || rejected(&dev_b) >= 1).await;
     assert_eq!(rejected(&dev_b), 1, "{:?}", dev_b.stats());
     assert!(
         !dev_b.stats().rejected.contains_key("HRT-SEC-097"),
@@ -154,18 +94,9 @@ async fn replayed_and_rerouted_requests_are_rejected() {
 /// restart the device is online again with a new boot id and fresh counters.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_connection_is_announced_by_the_will_and_a_restart_recovers() {
-    let (url, _broker) = broker();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pki = pki(dir.path());
-    let (device, _) = start_device(
-        &url,
-        dir.path(),
-        fan("fan-k"),
-        acl_for_root(&pki, Privilege::Operate),
-    );
-    let ctl = controller(&url, dir.path()).await;
-    let addr = DeviceAddr::new(0xFFF1, "fan-k");
-    wait_online(&ctl, &addr).await;
+    let rig = rig().await;
+    let (device, _) = rig.fan("fan-k", rig.acl(Privilege::Operate)).await;
+    let (ctl, addr) = (&rig.ctl, addr("fan-k"));
     let boot = ctl.device(&addr).and_then(|d| d.boot_id);
     // Let a few reports go out so the will is not simply the next counter.
     for level in 1..=5 {
@@ -174,24 +105,16 @@ async fn a_killed_connection_is_announced_by_the_will_and_a_restart_recovers() {
             .expect("write");
     }
     device.kill().await;
-    let offline = ctl
-        .wait_for(Duration::from_secs(15), |d| {
-            d.iter().any(|v| v.addr == addr && v.online == Some(false))
-        })
-        .await;
+    let offline = wait_status(ctl, &addr, false, Duration::from_secs(15)).await;
     assert!(offline, "will not seen: {:?}", ctl.device(&addr));
 
-    let (again, _) = start_device(
-        &url,
-        dir.path(),
+    let (again, _) = spawn_device(
+        rig.url(),
+        rig.pki.path(),
         fan("fan-k"),
-        acl_for_root(&pki, Privilege::Operate),
+        rig.acl(Privilege::Operate),
     );
-    let online = ctl
-        .wait_for(Duration::from_secs(10), |d| {
-            d.iter().any(|v| v.addr == addr && v.online == Some(true))
-        })
-        .await;
+    let online = wait_status(ctl, &addr, true, Duration::from_secs(10)).await;
     assert!(
         online,
         "restarted device not online: {:?}",
@@ -220,93 +143,78 @@ fn fault_fields(n: i64) -> Value {
     ])
 }
 
-async fn persistent_controller(
-    url: &hearth_mqtt::BrokerUrl,
-    dir: &std::path::Path,
+/// A fan and a controller with the persistent session `session` on `url`, both of `pki`,
+/// once the controller has discovered the fan; the controller's updates from then on.
+async fn fan_with_persistent_controller(
+    url: &BrokerUrl,
+    pki: &Pki,
     session: &str,
-) -> Controller {
-    let identity = Identity::controller(dir).expect("identity");
-    let counter = Box::new(FileCounterStore::new(Identity::counter_path(
-        dir,
-        &identity.id,
-        false,
-    )));
-    let mut config = ControllerConfig::new(url.clone(), identity, counter);
-    config.session = Some(session.into());
-    config.keep_alive = Duration::from_secs(5);
-    Controller::connect(config).await.expect("controller")
-}
-
-async fn collect_events(
-    updates: &mut tokio::sync::broadcast::Receiver<Update>,
-    want: usize,
-    within: Duration,
-) -> BTreeSet<u64> {
-    let mut numbers = BTreeSet::new();
-    let _ = tokio::time::timeout(within, async {
-        while numbers.len() < want {
-            if let Ok(Update::Event { event, .. }) = updates.recv().await {
-                numbers.insert(event.number);
-            }
-        }
+) -> (DeviceHandle, Controller, broadcast::Receiver<Update>) {
+    let id = format!("fan-{session}");
+    let (device, _) = spawn_device(url, pki.path(), fan(&id), pki.acl(Privilege::Operate));
+    let identity = Identity::controller(pki.path()).expect("identity");
+    let ctl = controller_as(url, identity, pki.path(), |c| {
+        c.session = Some(session.into());
+        c.keep_alive = Duration::from_secs(5);
     })
     .await;
-    numbers
+    wait_discovered(&ctl, &addr(&id)).await;
+    let updates = ctl.updates();
+    (device, ctl, updates)
 }
 
-/// Events emitted while the broker is unreachable are delivered once it is back (QoS 1, the
-/// device's outbox, the controller's persistent session).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_broker_outage_loses_no_event() {
-    let (url, broker) = broker();
-    let upstream = match &broker {
-        Some(b) => b.addr(),
-        None => format!("{}:{}", url.host, url.port)
-            .parse()
-            .expect("socket address"),
-    };
-    let proxy = Proxy::start(upstream).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pki = pki(dir.path());
-    let (device, _) = start_device(
-        &proxy.url(),
-        dir.path(),
-        fan("fan-o"),
-        acl_for_root(&pki, Privilege::Operate),
-    );
-    let ctl = persistent_controller(&proxy.url(), dir.path(), "outage").await;
-    let addr = DeviceAddr::new(0xFFF1, "fan-o");
-    wait_online(&ctl, &addr).await;
-    let mut updates = ctl.updates();
-    for n in 0..10 {
+/// Raise the faults numbered `numbers`, pausing `pause` after each.
+async fn raise(device: &DeviceHandle, numbers: Range<i64>, pause: Duration) {
+    for n in numbers {
         device
             .event(FAULT_RAISED, fault_fields(n))
             .await
             .expect("event");
+        if !pause.is_zero() {
+            tokio::time::sleep(pause).await;
+        }
     }
-    proxy.cut();
-    for n in 10..20 {
-        device
-            .event(FAULT_RAISED, fault_fields(n))
-            .await
-            .expect("event");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    proxy.restore();
-    for n in 20..30 {
-        device
-            .event(FAULT_RAISED, fault_fields(n))
-            .await
-            .expect("event");
-    }
-    let numbers = collect_events(&mut updates, 30, Duration::from_secs(30)).await;
+}
+
+/// Wait until the events numbered 0 to 29 have all arrived, at most `within`; panics naming
+/// those lost.
+async fn all_thirty_arrive(
+    updates: &mut broadcast::Receiver<Update>,
+    device: &DeviceHandle,
+    within: Duration,
+) {
+    let mut numbers = BTreeSet::new();
+    expect(updates, within, |u| {
+        if let Update::Event { event, .. } = u {
+            numbers.insert(event.number);
+        }
+        (numbers.len() >= 30).then_some(())
+    })
+    .await;
     let missing: Vec<u64> = (0..30).filter(|n| !numbers.contains(n)).collect();
     assert!(
         missing.is_empty(),
         "lost events {missing:?}; device {:?}",
         device.stats()
     );
+}
+
+/// Events emitted while the broker is unreachable are delivered once it is back (QoS 1, the
+/// device's outbox, the controller's persistent session).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_outage_loses_no_event() {
+    let broker = broker();
+    let proxy = Proxy::start(broker.addr()).await;
+    let pki = pki();
+    let (device, ctl, mut updates) =
+        fan_with_persistent_controller(&proxy.url(), &pki, "outage").await;
+    raise(&device, 0..10, Duration::ZERO).await;
+    proxy.cut();
+    raise(&device, 10..20, Duration::from_millis(50)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxy.restore();
+    raise(&device, 20..30, Duration::ZERO).await;
+    all_thirty_arrive(&mut updates, &device, Duration::from_secs(30)).await;
     device.shutdown().await;
     ctl.shutdown().await;
 }
@@ -319,135 +227,25 @@ async fn a_mosquitto_restart_loses_no_event() {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut broker = mosquitto.start(dir.path()).await;
-    let url = broker.url();
-    let pki = pki(dir.path());
-    let (device, _) = start_device(
-        &url,
-        dir.path(),
-        fan("fan-m"),
-        acl_for_root(&pki, Privilege::Operate),
+    let data = dir.path().join("mosquitto-data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    let conf = format!(
+        "persistence true\npersistence_location {}/\nmax_queued_messages 10000\nmessage_size_limit 70000\n",
+        data.display()
     );
-    let ctl = persistent_controller(&url, dir.path(), "restart").await;
-    let addr = DeviceAddr::new(0xFFF1, "fan-m");
-    wait_online(&ctl, &addr).await;
-    let mut updates = ctl.updates();
-    for n in 0..10 {
-        device
-            .event(FAULT_RAISED, fault_fields(n))
-            .await
-            .expect("event");
-    }
+    let mut broker = mosquitto.start(dir.path(), free_port(), &conf).await;
+    let pki = pki();
+    let (device, ctl, mut updates) =
+        fan_with_persistent_controller(&broker.url(), &pki, "restart").await;
+    raise(&device, 0..10, Duration::ZERO).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     broker.stop().await;
-    for n in 10..20 {
-        device
-            .event(FAULT_RAISED, fault_fields(n))
-            .await
-            .expect("event");
-    }
+    raise(&device, 10..20, Duration::ZERO).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    broker = mosquitto.start_on(dir.path(), broker.port).await;
-    for n in 20..30 {
-        device
-            .event(FAULT_RAISED, fault_fields(n))
-            .await
-            .expect("event");
-    }
-    let numbers = collect_events(&mut updates, 30, Duration::from_secs(40)).await;
-    let missing: Vec<u64> = (0..30).filter(|n| !numbers.contains(n)).collect();
-    assert!(
-        missing.is_empty(),
-        "lost events {missing:?}; device {:?}",
-        device.stats()
-    );
+    broker = mosquitto.start(dir.path(), broker.port(), &conf).await;
+    raise(&device, 20..30, Duration::ZERO).await;
+    all_thirty_arrive(&mut updates, &device, Duration::from_secs(40)).await;
     device.shutdown().await;
     ctl.shutdown().await;
     broker.stop().await;
-}
-
-struct Mosquitto {
-    binary: std::path::PathBuf,
-}
-
-struct RunningMosquitto {
-    child: tokio::process::Child,
-    port: u16,
-}
-
-impl Mosquitto {
-    fn find() -> Option<Self> {
-        [
-            "/usr/sbin/mosquitto",
-            "/usr/bin/mosquitto",
-            "/usr/local/sbin/mosquitto",
-        ]
-        .iter()
-        .map(std::path::PathBuf::from)
-        .find(|p| p.exists())
-        .map(|binary| Self { binary })
-    }
-
-    async fn start(&self, dir: &std::path::Path) -> RunningMosquitto {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        self.start_on(dir, port).await
-    }
-
-    async fn start_on(&self, dir: &std::path::Path, port: u16) -> RunningMosquitto {
-        let conf = dir.join("mosquitto.conf");
-        let data = dir.join("mosquitto-data");
-        std::fs::create_dir_all(&data).expect("data dir");
-        // Started as root, mosquitto drops to its own user: let it write its persistence file.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            for d in [dir, data.as_path()] {
-                let _ = std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o777));
-            }
-        }
-        std::fs::write(
-            &conf,
-            format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nmax_queued_messages 10000\nmessage_size_limit 70000\n",
-                data.display()
-            ),
-        )
-        .expect("config");
-        let child = tokio::process::Command::new(&self.binary)
-            .arg("-c")
-            .arg(&conf)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("mosquitto starts");
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        RunningMosquitto { child, port }
-    }
-}
-
-impl RunningMosquitto {
-    fn url(&self) -> hearth_mqtt::BrokerUrl {
-        hearth_mqtt::BrokerUrl::plain("127.0.0.1", self.port)
-    }
-
-    /// Stop gracefully so the persistence file is written.
-    async fn stop(&mut self) {
-        if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill")
-                .arg("-TERM")
-                .arg(pid.to_string())
-                .status();
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
-    }
 }

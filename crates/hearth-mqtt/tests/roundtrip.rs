@@ -1,50 +1,26 @@
 //! Device and Controller runtimes over a real broker: the embedded one, or the broker named by
 //! `HEARTH_TEST_BROKER` (CI runs mosquitto).
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use hearth_model::{Path, StatusCode, Value};
-use hearth_mqtt::{DeviceAddr, Update};
-use hearth_security::acl::Privilege;
+use hearth_mqtt::Update;
+use hearth_security::acl::{Acl, Privilege};
+use hearth_testkit::fan;
+use hearth_testkit::node::{addr, rig, wait_status};
+use hearth_testkit::watch::expect;
 
 const LEVEL: Path = Path::new(0, 9, 1);
 const ON: Path = Path::new(0, 3, 1);
 const FW_CHECK: Path = Path::new(0, 19, 1);
 const FW_START: Path = Path::new(0, 19, 2);
 
-fn fan_addr(id: &str) -> DeviceAddr {
-    DeviceAddr::new(0xFFF1, id)
-}
-
-async fn wait_online(ctl: &hearth_mqtt::Controller, addr: &DeviceAddr) {
-    let found = ctl
-        .wait_for(Duration::from_secs(10), |devices| {
-            devices
-                .iter()
-                .any(|d| &d.addr == addr && d.online == Some(true) && d.description.is_some())
-        })
-        .await;
-    assert!(found, "device {addr} not discovered: {:?}", ctl.devices());
-}
-
 /// HRT-MQTT discovery, HRT-MSG request/response, HRT-MOD-044 constraint errors.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discover_describe_read_write_invoke() {
-    let (url, _broker) = broker();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pki = pki(dir.path());
-    let (device, memory) = start_device(
-        &url,
-        dir.path(),
-        fan("fan-rt-1"),
-        acl_for_root(&pki, Privilege::Operate),
-    );
-    let ctl = controller(&url, dir.path()).await;
-    let addr = fan_addr("fan-rt-1");
-    wait_online(&ctl, &addr).await;
+    let rig = rig().await;
+    let (device, memory) = rig.fan("fan-rt-1", rig.acl(Privilege::Operate)).await;
+    let (ctl, addr) = (&rig.ctl, addr("fan-rt-1"));
 
     let view = ctl.device(&addr).expect("known");
     assert_eq!(view.description, Some(fan("fan-rt-1")));
@@ -66,17 +42,12 @@ async fn discover_describe_read_write_invoke() {
     );
     assert_eq!(memory.get(&LEVEL), Some(Value::Int(7)));
     // The change is reported.
-    let reported = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            if let Ok(Update::Report { values, .. }) = updates.recv().await {
-                if values.contains(&(LEVEL, Value::Int(7))) {
-                    return;
-                }
-            }
-        }
+    let reported = expect(&mut updates, Duration::from_secs(5), |u| match u {
+        Update::Report { values, .. } => values.contains(&(LEVEL, Value::Int(7))).then_some(()),
+        _ => None,
     })
     .await;
-    assert!(reported.is_ok(), "no report of the write");
+    assert!(reported.is_some(), "no report of the write");
 
     // Out of range: constraint-error, nothing changes.
     let bad = ctl
@@ -128,14 +99,10 @@ async fn discover_describe_read_write_invoke() {
 /// A controller outside the ACL gets `unauthorized` and changes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_controller_outside_the_acl_changes_nothing() {
-    let (url, _broker) = broker();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let _pki = pki(dir.path());
-    let empty = hearth_security::acl::Acl::from_entries(vec![]).expect("acl");
-    let (device, memory) = start_device(&url, dir.path(), fan("fan-rt-2"), empty);
-    let ctl = controller(&url, dir.path()).await;
-    let addr = fan_addr("fan-rt-2");
-    wait_online(&ctl, &addr).await;
+    let rig = rig().await;
+    let empty = Acl::from_entries(vec![]).expect("acl");
+    let (device, memory) = rig.fan("fan-rt-2", empty).await;
+    let (ctl, addr) = (&rig.ctl, addr("fan-rt-2"));
     let answer = ctl
         .write(&addr, vec![(LEVEL, Value::Int(5))])
         .await
@@ -150,24 +117,11 @@ async fn a_controller_outside_the_acl_changes_nothing() {
 /// Killing the device's connection makes the broker publish its will: offline.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_orderly_shutdown_and_a_lost_connection_both_mark_the_device_offline() {
-    let (url, _broker) = broker();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pki = pki(dir.path());
-    let (device, _memory) = start_device(
-        &url,
-        dir.path(),
-        fan("fan-rt-3"),
-        acl_for_root(&pki, Privilege::Operate),
-    );
-    let ctl = controller(&url, dir.path()).await;
-    let addr = fan_addr("fan-rt-3");
-    wait_online(&ctl, &addr).await;
+    let rig = rig().await;
+    let (device, _memory) = rig.fan("fan-rt-3", rig.acl(Privilege::Operate)).await;
+    let (ctl, addr) = (&rig.ctl, addr("fan-rt-3"));
     device.shutdown().await;
-    let offline = ctl
-        .wait_for(Duration::from_secs(10), |d| {
-            d.iter().any(|v| v.addr == addr && v.online == Some(false))
-        })
-        .await;
+    let offline = wait_status(ctl, &addr, false, Duration::from_secs(10)).await;
     assert!(offline, "offline status not seen: {:?}", ctl.device(&addr));
     ctl.shutdown().await;
 }

@@ -1,26 +1,15 @@
 //! `mqtts://`: a device and a controller over TLS to a real broker (mosquitto, when installed),
 //! trusting a private CA given with `?ca=FILE`.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use hearth_model::{Path, StatusCode, Value};
-use hearth_mqtt::{BrokerUrl, DeviceAddr};
+use hearth_mqtt::BrokerUrl;
 use hearth_security::acl::Privilege;
+use hearth_testkit::broker::{free_port, Mosquitto};
+use hearth_testkit::node::{addr, controller, spawn_device, wait_status};
+use hearth_testkit::{fan, pki::pki};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-
-fn mosquitto() -> Option<std::path::PathBuf> {
-    [
-        "/usr/sbin/mosquitto",
-        "/usr/bin/mosquitto",
-        "/usr/local/sbin/mosquitto",
-    ]
-    .iter()
-    .map(std::path::PathBuf::from)
-    .find(|p| p.exists())
-}
 
 /// A CA and a server certificate for 127.0.0.1 and localhost, as PEM files in `dir`.
 fn certificates(
@@ -53,70 +42,34 @@ fn certificates(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_and_a_controller_work_over_tls() {
-    let Some(binary) = mosquitto() else {
+    let Some(mosquitto) = Mosquitto::find() else {
         eprintln!("skipped: mosquitto is not installed (CI installs it)");
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let (ca, cert, key) = certificates(dir.path());
-    #[cfg(unix)]
-    {
-        // Started as root, mosquitto drops to its own user: let it read its files.
-        use std::os::unix::fs::PermissionsExt;
-        for p in [dir.path(), cert.as_path(), key.as_path(), ca.as_path()] {
-            let mode = if p.is_dir() { 0o755 } else { 0o644 };
-            let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode));
-        }
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let conf = dir.path().join("mosquitto.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "listener {port} 127.0.0.1\nallow_anonymous true\ncafile {}\ncertfile {}\nkeyfile {}\n",
-            ca.display(),
-            cert.display(),
-            key.display()
-        ),
-    )
-    .expect("config");
-    let _broker = tokio::process::Command::new(binary)
-        .arg("-c")
-        .arg(&conf)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("mosquitto starts");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let port = free_port();
+    let tls = format!(
+        "cafile {}\ncertfile {}\nkeyfile {}\n",
+        ca.display(),
+        cert.display(),
+        key.display()
+    );
+    let _broker = mosquitto.start(dir.path(), port, &tls).await;
 
     let url: BrokerUrl = format!("mqtts://127.0.0.1:{port}?ca={}", ca.display())
         .parse()
         .expect("URL");
-    let pki_dir = tempfile::tempdir().expect("tempdir");
-    let pki = pki(pki_dir.path());
-    let (device, memory) = start_device(
+    let pki = pki();
+    let (device, memory) = spawn_device(
         &url,
-        pki_dir.path(),
+        pki.path(),
         fan("fan-tls"),
-        acl_for_root(&pki, Privilege::Operate),
+        pki.acl(Privilege::Operate),
     );
-    let ctl = controller(&url, pki_dir.path()).await;
-    let addr = DeviceAddr::new(0xFFF1, "fan-tls");
-    let online = ctl
-        .wait_for(Duration::from_secs(10), |d| {
-            d.iter().any(|v| v.addr == addr && v.online == Some(true))
-        })
-        .await;
+    let ctl = controller(&url, pki.path()).await;
+    let addr = addr("fan-tls");
+    let online = wait_status(&ctl, &addr, true, Duration::from_secs(10)).await;
     assert!(
         online,
         "the device did not come online over TLS: {:?}",
@@ -133,7 +86,7 @@ async fn a_device_and_a_controller_work_over_tls() {
 
     // Without the private CA the broker's certificate is not trusted: no connection.
     let untrusted: BrokerUrl = format!("mqtts://127.0.0.1:{port}").parse().expect("URL");
-    let identity = hearth_mqtt::Identity::controller(pki_dir.path()).expect("identity");
+    let identity = hearth_mqtt::Identity::controller(pki.path()).expect("identity");
     let counter = Box::new(hearth_security::replay::MemoryCounterStore::default());
     let mut config = hearth_mqtt::ControllerConfig::new(untrusted, identity, counter);
     config.connect_timeout = Duration::from_secs(3);
