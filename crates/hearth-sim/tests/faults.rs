@@ -1,125 +1,74 @@
 //! Every fault profile shows its deviation, next to a conforming appliance where the
 //! contrast is cheap: the suite must be able to tell the two apart.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{bench, bench_nowait, event, expect, int, one, Bench};
-use hearth_model::{Catalog, Path, StatusCode, Value};
-use hearth_mqtt::topic::Channel;
+use hearth_model::{StatusCode, Value};
 use hearth_mqtt::{DeviceAddr, RequestError, Topics, Update};
 use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege};
-use hearth_security::fs::{read_cert, write_test_pki};
-use hearth_security::pki::TestPki;
-use hearth_sim::{BrandId, Control, DeviceKind, DeviceSpec};
+use hearth_security::fs::read_cert;
+use hearth_security::key::KeyId;
+use hearth_security::pki::Credential;
+use hearth_security::revocation::RevocationList;
+use hearth_sim::{BrandId, Control, DeviceKind};
+use hearth_testkit::bench::{bench, bench_nowait, int, one, pair, Bench};
+use hearth_testkit::fixtures::path as p;
+use hearth_testkit::node::{status_is, wait_status};
+use hearth_testkit::pki::pki;
+use hearth_testkit::unix_now;
+use hearth_testkit::watch::{event, expect, next, next_publish, raw_client, subscribe};
 use hearth_wire::Body;
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
-use tokio::sync::mpsc;
+use rumqttc::{Packet, QoS};
+use StatusCode::{ConstraintError, InvalidInState, Success, Unauthorized};
 
 const T: Duration = Duration::from_secs(5);
 
-fn p(component: u16, capability: &str, member: u16) -> Path {
-    let cap = Catalog::standard()
-        .capability_named(capability)
-        .expect("capability");
-    Path::new(component, cap.id, member)
+/// A bench of a faulty appliance of `kind` and `brand` with the profile `fault` and a
+/// conforming one, at the usual speed; their addresses.
+async fn contrast(
+    kind: DeviceKind,
+    brand: BrandId,
+    fault: &str,
+) -> (Bench, DeviceAddr, DeviceAddr) {
+    let b = bench(pair(kind, brand, fault), 60.0, |_| {}).await;
+    let (faulty, good) = b.addrs();
+    (b, faulty, good)
 }
 
-/// A faulty appliance first, a conforming one of the same kind second.
-fn pair(kind: DeviceKind, brand: BrandId, fault: &str) -> Vec<DeviceSpec> {
-    vec![one(kind, brand, Some(fault)), one(kind, brand, None)]
-}
-
-fn addrs(b: &Bench) -> (DeviceAddr, DeviceAddr) {
-    let d = b.runner.devices();
-    (d[0].addr().clone(), d[1].addr().clone())
-}
-
-async fn write_to(b: &Bench, addr: &DeviceAddr, path: Path, value: Value) -> StatusCode {
-    b.controller
-        .write(addr, vec![(path, value)])
-        .await
-        .expect("answered")[0]
-        .1
-}
-
-/// A plain MQTT client that hands out what it receives.
-async fn raw_client(b: &Bench) -> (AsyncClient, mpsc::UnboundedReceiver<Packet>) {
-    let mut options = MqttOptions::new(
-        format!("raw-{}", common::unique()),
-        b.url.host.clone(),
-        b.url.port,
-    );
-    options.set_max_packet_size(100 * 1024, 100 * 1024);
-    let (client, mut eventloop) = AsyncClient::new(options, 64);
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok(ev) = eventloop.poll().await {
-            if let Event::Incoming(p) = ev {
-                if tx.send(p).is_err() {
-                    break;
-                }
-            }
-        }
-    });
-    (client, rx)
-}
-
-async fn next_packet(
-    rx: &mut mpsc::UnboundedReceiver<Packet>,
-    mut f: impl FnMut(&Packet) -> bool,
-) -> Packet {
-    tokio::time::timeout(T, async {
-        loop {
-            let p = rx.recv().await.expect("client running");
-            if f(&p) {
-                return p;
-            }
-        }
-    })
-    .await
-    .expect("packet in time")
-}
-
-fn req_topic(b: &Bench, addr: &DeviceAddr) -> String {
-    b.topics.full(&Topics::device_rel(addr, Channel::Req))
-}
-
-async fn wait_stats(b: &Bench, i: usize, ok: impl Fn(&hearth_mqtt::DeviceStats) -> bool) -> bool {
-    let deadline = Instant::now() + T;
-    while Instant::now() < deadline {
-        if ok(&b.runner.devices()[i].stats()) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+/// Publish, retained on `R/crl/{issuer}`, a revocation list of `by` naming `revoked`.
+async fn publish_revocation(b: &Bench, by: &Credential, revoked: KeyId) {
+    let now = unix_now();
+    let list = RevocationList {
+        issuer: by.cert.claims().subject.clone(),
+        this_update: now,
+        next_update: now + 3600,
+        revoked: [revoked].into_iter().collect(),
     }
-    false
+    .issue(&by.cert, &by.key)
+    .expect("list");
+    let (client, mut rx) = raw_client(&b.url);
+    let topic = b
+        .topics
+        .full(&Topics::revocation_rel(&by.cert.subject_kid().to_hex()));
+    client
+        .publish(topic, QoS::AtLeastOnce, true, list)
+        .await
+        .expect("publish");
+    // The broker has it once it acknowledges it.
+    next(&mut rx, T, |p| matches!(p, Packet::PubAck(_)).then_some(())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accept_unsigned_serves_a_request_from_an_untrusted_signer() {
-    let b = bench(
-        pair(DeviceKind::Fan, BrandId::Kestrel, "accept-unsigned"),
-        60.0,
-        |_| {},
-    )
-    .await;
-    let (faulty, good) = addrs(&b);
+    let (b, faulty, good) = contrast(DeviceKind::Fan, BrandId::Kestrel, "accept-unsigned").await;
     // A controller certified under a root the devices do not trust.
-    let other = tempfile::tempdir().expect("dir");
-    let pki = TestPki::generate(
-        hearth_mqtt::identity::unix_now(),
-        &ring::rand::SystemRandom::new(),
-    )
-    .expect("pki");
-    write_test_pki(other.path(), &pki).expect("write");
+    let other = pki();
     let mut rogue = hearth_mqtt::Identity::controller(other.path()).expect("identity");
     rogue
         .trust
-        .add_root(read_cert(&b.dir.path().join("root.cert")).expect("root"))
+        .add_root(b.pki.root.cert.clone())
         .expect("trust");
-    let rogue = common::controller_as(&b.url, rogue, other.path(), &b.topics).await;
+    let rogue = b.controller_as(rogue, other.path()).await;
     assert!(
         rogue
             .wait_for(T, |v| v.iter().filter(|d| d.description.is_some()).count()
@@ -165,62 +114,43 @@ async fn ignore_acl_serves_a_controller_outside_its_access_list() {
         },
     )
     .await;
-    let (faulty, good) = addrs(&b);
+    let (faulty, good) = b.addrs();
     let on = p(0, "on-off", 1);
-    assert_eq!(
-        write_to(&b, &faulty, on, Value::Bool(true)).await,
-        StatusCode::Success
-    );
-    assert_eq!(
-        write_to(&b, &good, on, Value::Bool(true)).await,
-        StatusCode::Unauthorized
-    );
+    b.assert_writes_to(&[
+        (&faulty, on, Value::Bool(true), Success),
+        (&good, on, Value::Bool(true), Unauthorized),
+    ])
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ignore_replay_serves_a_replayed_request_again() {
-    let b = bench(
-        pair(DeviceKind::Fan, BrandId::Aurora, "ignore-replay"),
-        60.0,
-        |_| {},
-    )
-    .await;
-    let (faulty, good) = addrs(&b);
-    let (raw, mut rx) = raw_client(&b).await;
+    let (b, faulty, good) = contrast(DeviceKind::Fan, BrandId::Aurora, "ignore-replay").await;
+    let (raw, mut rx) = raw_client(&b.url);
     for (i, addr) in [(0, &faulty), (1, &good)] {
-        let topic = req_topic(&b, addr);
-        raw.subscribe(topic.clone(), QoS::AtLeastOnce)
-            .await
-            .expect("subscribe");
-        next_packet(&mut rx, |p| matches!(p, Packet::SubAck(_))).await;
+        let topic = b.req_topic(addr);
+        subscribe(&raw, &mut rx, &topic).await;
         b.controller
             .read(addr, vec![p(0, "on-off", 1)])
             .await
             .expect("read");
-        let Packet::Publish(captured) = next_packet(
-            &mut rx,
-            |p| matches!(p, Packet::Publish(x) if x.topic == topic),
-        )
-        .await
-        else {
-            unreachable!()
-        };
-        assert!(wait_stats(&b, i, |s| s.requests == 1).await);
-        raw.publish(topic, QoS::AtLeastOnce, false, captured.payload.to_vec())
+        let (_, captured) = next_publish(&mut rx, T, |t| t == topic).await;
+        assert!(b.wait_stats(i, |s| s.requests == 1).await);
+        raw.publish(topic, QoS::AtLeastOnce, false, captured)
             .await
             .expect("replay");
         if i == 0 {
             assert!(
-                wait_stats(&b, 0, |s| s.requests == 2).await,
+                b.wait_stats(0, |s| s.requests == 2).await,
                 "the replay was served"
             );
         } else {
             assert!(
-                wait_stats(&b, 1, |s| s
+                b.wait_stats(1, |s| s
                     .rejected
                     .keys()
                     .any(|k| k.starts_with("HRT-SEC-09")))
-                .await,
+                    .await,
                 "the replay was dropped"
             );
             assert_eq!(b.runner.devices()[1].stats().requests, 1);
@@ -230,13 +160,7 @@ async fn ignore_replay_serves_a_replayed_request_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counter_reuse_signs_again_from_zero_after_a_restart() {
-    let b = bench(
-        pair(DeviceKind::Fan, BrandId::Lotus, "counter-reuse"),
-        60.0,
-        |_| {},
-    )
-    .await;
-    let (faulty, good) = addrs(&b);
+    let (b, faulty, good) = contrast(DeviceKind::Fan, BrandId::Lotus, "counter-reuse").await;
     let mut updates = b.controller.updates();
     b.runner.devices()[1].restart().await.expect("restart");
     b.runner.devices()[0].restart().await.expect("restart");
@@ -255,11 +179,7 @@ async fn counter_reuse_signs_again_from_zero_after_a_restart() {
     );
     // The faulty fan's rejection may arrive before the conforming fan's new online status.
     assert!(
-        b.controller
-            .wait_for(T, |views| views
-                .iter()
-                .any(|v| v.addr == good && v.online == Some(true)))
-            .await,
+        wait_status(&b.controller, &good, true, T).await,
         "the conforming fan came back"
     );
     assert!(b
@@ -279,20 +199,13 @@ async fn wrong_aad_messages_fail_verification() {
     .await;
     let addr = b.addr();
     // The receiver created before the start has seen everything.
-    let deadline = Instant::now() + T;
-    let mut requirement = None;
-    while requirement.is_none() && Instant::now() < deadline {
-        let next = b.early.lock().expect("lock").try_recv();
-        match next {
-            Ok(Update::Rejected {
-                topic,
-                requirement: r,
-                ..
-            }) if topic.contains(&addr.device_id) => requirement = Some(r),
-            Ok(_) => {}
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    }
+    let requirement = expect(&mut b.take_early(), T, |u| match u {
+        Update::Rejected {
+            topic, requirement, ..
+        } if topic.contains(&addr.device_id) => Some(requirement.clone()),
+        _ => None,
+    })
+    .await;
     assert_eq!(requirement.as_deref(), Some("HRT-SEC-034"));
     assert!(b
         .controller
@@ -329,17 +242,12 @@ async fn slow_response_answers_after_the_five_seconds_allowed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stall_after_malformed_stops_answering() {
-    let b = bench(
-        pair(DeviceKind::Fan, BrandId::Kestrel, "stall-after-malformed"),
-        60.0,
-        |_| {},
-    )
-    .await;
-    let (faulty, good) = addrs(&b);
-    let (raw, _rx) = raw_client(&b).await;
+    let (b, faulty, good) =
+        contrast(DeviceKind::Fan, BrandId::Kestrel, "stall-after-malformed").await;
+    let (raw, _rx) = raw_client(&b.url);
     for (i, addr) in [(0, &faulty), (1, &good)] {
         raw.publish(
-            req_topic(&b, addr),
+            b.req_topic(addr),
             QoS::AtLeastOnce,
             false,
             b"\xd2\x84garbage".to_vec(),
@@ -347,7 +255,7 @@ async fn stall_after_malformed_stops_answering() {
         .await
         .expect("publish");
         assert!(
-            wait_stats(&b, i, |s| !s.rejected.is_empty()).await,
+            b.wait_stats(i, |s| !s.rejected.is_empty()).await,
             "malformed input seen"
         );
     }
@@ -369,20 +277,13 @@ async fn stall_after_malformed_stops_answering() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_missing_fields_is_rejected_by_the_controller() {
-    let b = bench(
-        pair(DeviceKind::Fan, BrandId::Lotus, "event-missing-fields"),
-        60.0,
-        |_| {},
-    )
-    .await;
-    let (faulty, good) = addrs(&b);
+    let (b, faulty, good) = contrast(DeviceKind::Fan, BrandId::Lotus, "event-missing-fields").await;
     let mut updates = b.controller.updates();
     let fault = Control::RaiseFault {
         code: 0x0801,
         component: None,
     };
-    b.runner.devices()[0].control(&fault).await.expect("raise");
-    b.runner.devices()[1].control(&fault).await.expect("raise");
+    b.control_all(&fault).await;
     let mut bad = None;
     let mut good_event = None;
     expect(&mut updates, T, |u| {
@@ -403,21 +304,11 @@ async fn event_missing_fields_is_rejected_by_the_controller() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_will_leaves_a_dead_device_online() {
-    let b = bench(
-        pair(DeviceKind::Fan, BrandId::Aurora, "no-will"),
-        60.0,
-        |_| {},
-    )
-    .await;
-    let (faulty, good) = addrs(&b);
+    let (b, faulty, good) = contrast(DeviceKind::Fan, BrandId::Aurora, "no-will").await;
     b.runner.devices()[0].kill().await;
     b.runner.devices()[1].kill().await;
     assert!(
-        b.controller
-            .wait_for(T, |v| v
-                .iter()
-                .any(|d| d.addr == good && d.online == Some(false)))
-            .await,
+        wait_status(&b.controller, &good, false, T).await,
         "the conforming fan's will says offline"
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -439,71 +330,50 @@ async fn description_not_retained_is_not_discovered_later() {
         |_| {},
     )
     .await;
-    let (faulty, good) = addrs(&b);
+    let (faulty, good) = b.addrs();
     assert!(
         b.controller
-            .wait_for(T, |v| {
-                [&faulty, &good]
-                    .iter()
-                    .all(|a| v.iter().any(|d| &d.addr == *a && d.online == Some(true)))
-            })
+            .wait_for(T, |v| status_is(v, &faulty, true)
+                && status_is(v, &good, true))
             .await
     );
-    let late = common::controller(&b.url, b.dir.path(), &b.topics).await;
+    let late = b.controller().await;
     assert!(
         late.wait_for(T, |v| v
             .iter()
             .any(|d| d.addr == good && d.description.is_some()))
             .await
     );
-    assert!(
-        late.wait_for(T, |v| v
-            .iter()
-            .any(|d| d.addr == faulty && d.online == Some(true)))
-            .await
-    );
+    assert!(wait_status(&late, &faulty, true, T).await);
     assert_eq!(late.device(&faulty).and_then(|v| v.description), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accept_out_of_range_applies_an_invalid_setpoint() {
-    let b = bench(
-        pair(
-            DeviceKind::AirConditioner,
-            BrandId::Aurora,
-            "accept-out-of-range",
-        ),
-        60.0,
-        |_| {},
+    let (b, faulty, good) = contrast(
+        DeviceKind::AirConditioner,
+        BrandId::Aurora,
+        "accept-out-of-range",
     )
     .await;
-    let (faulty, good) = addrs(&b);
     let sp = p(0, "temperature-control", 1);
-    assert_eq!(
-        write_to(&b, &faulty, sp, Value::Int(4000)).await,
-        StatusCode::Success
-    );
-    assert_eq!(
-        write_to(&b, &good, sp, Value::Int(4000)).await,
-        StatusCode::ConstraintError
-    );
+    b.assert_writes_to(&[
+        (&faulty, sp, Value::Int(4000), Success),
+        (&good, sp, Value::Int(4000), ConstraintError),
+    ])
+    .await;
     let back = b.controller.read(&faulty, vec![sp]).await;
     assert!(matches!(back, Err(RequestError::Invalid(_))), "{back:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_mandatory_capability_makes_an_invalid_description() {
-    let b = bench(
-        pair(
-            DeviceKind::Freezer,
-            BrandId::Aurora,
-            "missing-mandatory-capability",
-        ),
-        60.0,
-        |_| {},
+    let (b, faulty, good) = contrast(
+        DeviceKind::Freezer,
+        BrandId::Aurora,
+        "missing-mandatory-capability",
     )
     .await;
-    let (faulty, good) = addrs(&b);
     let problems = b
         .controller
         .device(&faulty)
@@ -524,37 +394,20 @@ async fn missing_mandatory_capability_makes_an_invalid_description() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn range_lie_refuses_part_of_its_declared_range() {
-    let b = bench(
-        pair(DeviceKind::AirConditioner, BrandId::Aurora, "range-lie"),
-        60.0,
-        |_| {},
-    )
-    .await;
-    let (faulty, good) = addrs(&b);
+    let (b, faulty, good) =
+        contrast(DeviceKind::AirConditioner, BrandId::Aurora, "range-lie").await;
     let sp = p(0, "temperature-control", 1);
-    assert_eq!(
-        write_to(&b, &faulty, sp, Value::Int(3000)).await,
-        StatusCode::ConstraintError
-    );
-    assert_eq!(
-        write_to(&b, &faulty, sp, Value::Int(2000)).await,
-        StatusCode::Success
-    );
-    assert_eq!(
-        write_to(&b, &good, sp, Value::Int(3000)).await,
-        StatusCode::Success
-    );
+    b.assert_writes_to(&[
+        (&faulty, sp, Value::Int(3000), ConstraintError),
+        (&faulty, sp, Value::Int(2000), Success),
+        (&good, sp, Value::Int(3000), Success),
+    ])
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undeclared_mode_is_refused_by_the_controller() {
-    let b = bench(
-        pair(DeviceKind::Fan, BrandId::Aurora, "undeclared-mode"),
-        60.0,
-        |_| {},
-    )
-    .await;
-    let (faulty, good) = addrs(&b);
+    let (b, faulty, good) = contrast(DeviceKind::Fan, BrandId::Aurora, "undeclared-mode").await;
     let mode = p(0, "mode", 1);
     let read = b.controller.read(&faulty, vec![mode]).await;
     assert!(matches!(read, Err(RequestError::Invalid(_))), "{read:?}");
@@ -563,25 +416,14 @@ async fn undeclared_mode_is_refused_by_the_controller() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_status_code_answers_failure_instead_of_invalid_in_state() {
-    let b = bench(
-        pair(DeviceKind::Dishwasher, BrandId::Aurora, "wrong-status-code"),
-        60.0,
-        |_| {},
-    )
-    .await;
-    let (faulty, good) = addrs(&b);
+    let (b, faulty, good) =
+        contrast(DeviceKind::Dishwasher, BrandId::Aurora, "wrong-status-code").await;
     let pause = p(0, "operational-state", 2);
-    let status = |addr: DeviceAddr| {
-        let c = &b.controller;
-        async move {
-            c.invoke(&addr, pause, Value::Null)
-                .await
-                .expect("answered")
-                .status
-        }
-    };
-    assert_eq!(status(faulty).await, StatusCode::Failure);
-    assert_eq!(status(good).await, StatusCode::InvalidInState);
+    b.assert_invokes_on(&[
+        (&faulty, pause, StatusCode::Failure),
+        (&good, pause, InvalidInState),
+    ])
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -596,17 +438,14 @@ async fn silent_changes_reports_nothing() {
         |_| {},
     )
     .await;
-    let (faulty, good) = addrs(&b);
+    let (faulty, good) = b.addrs();
     let mut updates = b.controller.updates();
     let on = p(0, "on-off", 1);
-    assert_eq!(
-        write_to(&b, &faulty, on, Value::Bool(true)).await,
-        StatusCode::Success
-    );
-    assert_eq!(
-        write_to(&b, &good, on, Value::Bool(true)).await,
-        StatusCode::Success
-    );
+    b.assert_writes_to(&[
+        (&faulty, on, Value::Bool(true), Success),
+        (&good, on, Value::Bool(true), Success),
+    ])
+    .await;
     let mut from_faulty = 0;
     let room = p(0, "temperature-measurement", 1);
     let seen = expect(&mut updates, T, |u| match u {
@@ -643,13 +482,9 @@ async fn no_door_alarm_raises_the_alarm_without_its_event() {
         |_| {},
     )
     .await;
-    let (faulty, good) = addrs(&b);
+    let (faulty, good) = b.addrs();
     let mut updates = b.controller.updates();
-    for d in b.runner.devices() {
-        d.control(&Control::OpenDoor { component: 1 })
-            .await
-            .expect("open");
-    }
+    b.control_all(&Control::OpenDoor { component: 1 }).await;
     assert!(event(&mut updates, &good, p(1, "door", 1), T)
         .await
         .is_some());
@@ -684,34 +519,16 @@ async fn no_door_alarm_raises_the_alarm_without_its_event() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn start_with_door_open_starts_anyway() {
-    let b = bench(
-        pair(
-            DeviceKind::MicrowaveOven,
-            BrandId::Aurora,
-            "start-with-door-open",
-        ),
-        60.0,
-        |_| {},
+    let (b, faulty, good) = contrast(
+        DeviceKind::MicrowaveOven,
+        BrandId::Aurora,
+        "start-with-door-open",
     )
     .await;
-    let (faulty, good) = addrs(&b);
-    for d in b.runner.devices() {
-        d.control(&Control::OpenDoor { component: 0 })
-            .await
-            .expect("open");
-    }
+    b.control_all(&Control::OpenDoor { component: 0 }).await;
     let start = p(0, "operational-state", 1);
-    let invoke = |addr: DeviceAddr| {
-        let c = &b.controller;
-        async move {
-            c.invoke(&addr, start, Value::Null)
-                .await
-                .expect("answered")
-                .status
-        }
-    };
-    assert_eq!(invoke(faulty).await, StatusCode::Success);
-    assert_eq!(invoke(good).await, StatusCode::InvalidInState);
+    b.assert_invokes_on(&[(&faulty, start, Success), (&good, start, InvalidInState)])
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -727,63 +544,34 @@ async fn energy_counter_reset_makes_the_counter_go_down() {
     )
     .await;
     let energy = p(0, "energy-measurement", 1);
-    assert_eq!(
-        b.write(p(0, "on-off", 1), Value::Bool(true)).await,
-        StatusCode::Success
-    );
-    assert_eq!(
-        b.write(p(0, "fan-control", 1), Value::Int(5)).await,
-        StatusCode::Success
-    );
+    b.assert_writes(&[
+        (p(0, "on-off", 1), Value::Bool(true), Success),
+        (p(0, "fan-control", 1), Value::Int(5), Success),
+    ])
+    .await;
     let used = b.read_until(energy, T, |v| int(v) > 10).await;
     assert!(int(&used) > 10);
-    assert_eq!(
-        b.write(p(0, "on-off", 1), Value::Bool(false)).await,
-        StatusCode::Success
-    );
+    b.assert_writes(&[(p(0, "on-off", 1), Value::Bool(false), Success)])
+        .await;
     let after = b.read_until(energy, T, |v| int(v) < int(&used)).await;
     assert!(int(&after) < int(&used), "{after:?} < {used:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ignore_revocation_serves_a_revoked_controller() {
-    let b = bench(
-        pair(DeviceKind::Fan, BrandId::Lotus, "ignore-revocation"),
-        60.0,
-        |_| {},
-    )
-    .await;
-    let (faulty, good) = addrs(&b);
+    let (b, faulty, good) = contrast(DeviceKind::Fan, BrandId::Lotus, "ignore-revocation").await;
     let on = p(0, "on-off", 1);
-    assert_eq!(
-        write_to(&b, &good, on, Value::Bool(true)).await,
-        StatusCode::Success
-    );
+    b.assert_writes_to(&[(&good, on, Value::Bool(true), Success)])
+        .await;
     // The root revokes the controller's key, retained on R/crl/{root}.
-    let root = &b.pki.root;
-    let list = hearth_security::revocation::RevocationList {
-        issuer: root.cert.claims().subject.clone(),
-        this_update: hearth_mqtt::identity::unix_now(),
-        next_update: hearth_mqtt::identity::unix_now() + 3600,
-        revoked: [*b.pki.controller.cert.subject_kid()].into_iter().collect(),
-    }
-    .issue(&root.cert, &root.key)
-    .expect("list");
-    let (client, _rx) = raw_client(&b).await;
-    let topic = b
-        .topics
-        .full(&Topics::revocation_rel(&root.cert.subject_kid().to_hex()));
-    client
-        .publish(topic, QoS::AtLeastOnce, true, list)
-        .await
-        .expect("publish");
+    publish_revocation(&b, &b.pki.root, *b.pki.controller.cert.subject_kid()).await;
     assert!(
-        wait_stats(&b, 1, |s| s.revocation_lists >= 1).await,
+        b.wait_stats(1, |s| s.revocation_lists >= 1).await,
         "the conforming fan takes the list"
     );
     assert_eq!(
-        write_to(&b, &faulty, on, Value::Bool(false)).await,
-        StatusCode::Success,
+        b.write_to(&faulty, on, Value::Bool(false)).await,
+        Success,
         "the faulty fan still serves the revoked controller"
     );
     assert!(
@@ -810,27 +598,22 @@ async fn events_across_a_cut(fault: &str, cycles: usize) -> (usize, usize) {
     }
     for i in 0..2 {
         assert!(
-            wait_stats(&b, i, |s| !s.connected).await,
+            b.wait_stats(i, |s| !s.connected).await,
             "the fan notices the cut"
         );
     }
-    for d in devices {
-        for _ in 0..cycles {
-            d.control(&Control::RaiseFault {
-                code: 0x0001,
-                component: None,
-            })
-            .await
-            .expect("raise");
-            d.control(&Control::ClearFault { code: 0x0001 })
-                .await
-                .expect("clear");
-        }
+    let raise = Control::RaiseFault {
+        code: 0x0001,
+        component: None,
+    };
+    for _ in 0..cycles {
+        b.control_all(&raise).await;
+        b.control_all(&Control::ClearFault { code: 0x0001 }).await;
     }
     for d in devices {
         d.restore_network().expect("restore");
     }
-    let (faulty, good) = addrs(&b);
+    let (faulty, good) = b.addrs();
     let raised = p(0, "faults", 1);
     let (mut from_faulty, mut from_good) = (0, 0);
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -886,40 +669,24 @@ async fn a_controller_stops_trusting_a_device_its_vendor_revoked() {
         |_| {},
     )
     .await;
-    let addr = b.runner.devices()[0].addr().clone();
+    let addr = b.addr();
     let on = p(0, "on-off", 1);
     assert!(b.controller.read(&addr, vec![on]).await.is_ok());
     // The fan's vendor CA revokes the fan's key, retained on R/crl/{vendor}.
     let brand = BrandId::Lotus.brand();
-    let ca = brand.vendor_ca_prefix(b.dir.path());
+    let ca = brand.vendor_ca_prefix(b.pki.path());
     let vendor =
         hearth_security::fs::read_credential(&ca.with_extension("cert"), &ca.with_extension("key"))
             .expect("vendor CA");
     let device = read_cert(
-        &b.dir
+        &b.pki
             .path()
             .join("devices")
             .join(format!("{}.cert", addr.device_id)),
     )
     .expect("device certificate");
-    let now = hearth_mqtt::identity::unix_now();
-    let list = hearth_security::revocation::RevocationList {
-        issuer: vendor.cert.claims().subject.clone(),
-        this_update: now,
-        next_update: now + 3600,
-        revoked: [*device.subject_kid()].into_iter().collect(),
-    }
-    .issue(&vendor.cert, &vendor.key)
-    .expect("list");
     let mut updates = b.controller.updates();
-    let (client, _rx) = raw_client(&b).await;
-    let topic = b
-        .topics
-        .full(&Topics::revocation_rel(&vendor.cert.subject_kid().to_hex()));
-    client
-        .publish(topic, QoS::AtLeastOnce, true, list)
-        .await
-        .expect("publish");
+    publish_revocation(&b, &vendor, *device.subject_kid()).await;
     // HRT-SEC-072, HRT-SEC-075: the fan's answers no longer open.
     let mut refused = false;
     for _ in 0..10 {

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use hearth_model::{Path, StatusCode, Value};
 use hearth_mqtt::{BrokerUrl, Controller, DeviceAddr, Identity, Topics, Update};
-use hearth_sim::{BrandId, DeviceKind, DeviceSpec, Fleet, Runner, RunnerConfig, SimDevice};
+use hearth_sim::{
+    BrandId, Control, DeviceKind, DeviceSpec, Fleet, Runner, RunnerConfig, SimDevice,
+};
 use tokio::sync::broadcast;
 
 use crate::broker::{broker, TestBroker};
@@ -121,6 +123,13 @@ impl Bench {
         (d[0].addr().clone(), d[1].addr().clone())
     }
 
+    /// The updates received since before the fleet started, from the first on; later calls
+    /// get those since the previous call.
+    pub fn take_early(&self) -> broadcast::Receiver<Update> {
+        let fresh = self.controller.updates();
+        std::mem::replace(&mut *self.early.lock().expect("lock"), fresh)
+    }
+
     /// Another controller of the bench's PKI on its topic root (one that connects late).
     pub async fn controller(&self) -> Controller {
         controller_on(&self.url, &self.pki, &self.topics).await
@@ -207,6 +216,61 @@ impl Bench {
     /// Invoke an action of the first appliance.
     pub async fn invoke(&self, path: Path, args: Value) -> StatusCode {
         self.invoke_on(&self.addr(), path, args).await
+    }
+
+    /// Write each `(path, value)` to the first appliance in order, asserting the status each
+    /// must get.
+    pub async fn assert_writes(&self, writes: &[(Path, Value, StatusCode)]) {
+        let addr = self.addr();
+        for (path, value, status) in writes {
+            let got = self.write_to(&addr, *path, value.clone()).await;
+            assert_eq!(got, *status, "write {path} = {value:?}");
+        }
+    }
+
+    /// Write each `(path, value)` to the appliance at its address in order, asserting the
+    /// status each must get.
+    pub async fn assert_writes_to(&self, writes: &[(&DeviceAddr, Path, Value, StatusCode)]) {
+        for (addr, path, value, status) in writes {
+            let got = self.write_to(addr, *path, value.clone()).await;
+            assert_eq!(got, *status, "write {path} = {value:?} to {addr}");
+        }
+    }
+
+    /// Invoke each action (without arguments) of the first appliance in order, asserting the
+    /// status each must get.
+    pub async fn assert_invokes(&self, invokes: &[(Path, StatusCode)]) {
+        let addr = self.addr();
+        for (path, status) in invokes {
+            let got = self.invoke_on(&addr, *path, Value::Null).await;
+            assert_eq!(got, *status, "invoke {path}");
+        }
+    }
+
+    /// Invoke each action (without arguments) of the appliance at its address in order,
+    /// asserting the status each must get.
+    pub async fn assert_invokes_on(&self, invokes: &[(&DeviceAddr, Path, StatusCode)]) {
+        for (addr, path, status) in invokes {
+            let got = self.invoke_on(addr, *path, Value::Null).await;
+            assert_eq!(got, *status, "invoke {path} on {addr}");
+        }
+    }
+
+    /// Apply `control` to every appliance; panics if one refuses it.
+    pub async fn control_all(&self, control: &Control) {
+        for d in self.runner.devices() {
+            d.control(control)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {control:?}: {e}", d.id()));
+        }
+    }
+
+    /// Apply `control` to the first appliance; panics if it refuses it.
+    pub async fn control(&self, control: &Control) {
+        self.device()
+            .control(control)
+            .await
+            .unwrap_or_else(|e| panic!("{control:?}: {e}"));
     }
 
     /// Read one property of the first appliance (checked against its description).

@@ -13,10 +13,13 @@ use hearth_mqtt::{
     BrokerUrl, Controller, ControllerConfig, Device, DeviceAddr, DeviceConfig, DeviceHandle,
     DeviceView, Identity,
 };
-use hearth_security::acl::Acl;
+use hearth_security::acl::{Acl, Privilege};
 use hearth_security::fs::FileCounterStore;
 
+use crate::broker::{broker, TestBroker};
+use crate::fixtures::fan;
 use crate::memory::MemoryDevice;
+use crate::pki::{pki, Pki};
 
 /// The model name devices spawned here carry in their certificates.
 pub const MODEL: &str = "TF-1";
@@ -131,4 +134,43 @@ pub async fn wait_status(
     timeout: Duration,
 ) -> bool {
     ctl.wait_for(timeout, |v| status_is(v, addr, online)).await
+}
+
+/// A broker, a test PKI and a controller of it: the set-up most runtime tests share. Devices
+/// join with [`Rig::fan`].
+pub struct Rig {
+    /// The broker (dropped last).
+    pub broker: TestBroker,
+    /// The PKI folder devices are provisioned into.
+    pub pki: Pki,
+    /// A controller of the PKI on the default topic root.
+    pub ctl: Controller,
+}
+
+/// [`broker`], [`pki`] and a [`controller`] of it.
+pub async fn rig() -> Rig {
+    let broker = broker();
+    let pki = pki();
+    let ctl = controller(broker.url(), pki.path()).await;
+    Rig { broker, pki, ctl }
+}
+
+impl Rig {
+    /// The broker's URL.
+    pub fn url(&self) -> &BrokerUrl {
+        self.broker.url()
+    }
+
+    /// An access list that grants `privilege` to the controllers of the rig's root.
+    pub fn acl(&self, privilege: Privilege) -> Acl {
+        self.pki.acl(privilege)
+    }
+
+    /// Spawn the sample fan as device `id` admitting `acl`, and wait until the controller
+    /// has discovered it.
+    pub async fn fan(&self, id: &str, acl: Acl) -> (DeviceHandle, MemoryDevice) {
+        let spawned = spawn_device(self.url(), self.pki.path(), fan(id), acl);
+        wait_discovered(&self.ctl, &addr(id)).await;
+        spawned
+    }
 }
