@@ -1,13 +1,8 @@
 //! `hearth catalog` as a user runs it.
 
-use std::process::Command;
+mod common;
 
-fn hearth(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .args(args)
-        .output()
-        .expect("the hearth binary runs")
-}
+use common::hearth;
 
 const DEVICE_TYPES: [&str; 9] = [
     "air-conditioner",

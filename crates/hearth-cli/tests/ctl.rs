@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{broker, hearth, p, pki_init, start_fan, stdout, unique_id};
+use common::{broker, command, fan_on_broker, hearth, p, pki_init, stdout};
 use hearth_model::{Path, Value};
 
 /// `hearth ctl --broker URL --pki DIR ARGS...`
@@ -14,24 +14,13 @@ fn ctl(url: &str, dir: &std::path::Path, args: &[&str]) -> std::process::Output 
     hearth(&all)
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
 #[test]
 fn discover_lists_the_device_with_its_fields() {
-    let (url, _broker) = broker();
-    let tmp = tempfile::tempdir().expect("tempdir");
-    pki_init(tmp.path());
-    let rt = runtime();
-    let id = unique_id("fan-disc");
-    let (_device, _) = start_fan(&rt, &url, tmp.path(), &id);
+    let fan = fan_on_broker("fan-disc");
+    let (url, dir, id) = (&fan.url, fan.dir(), &fan.id);
 
     // `describe` waits for the description, so `discover` below finds it on the broker.
-    let o = ctl(&url, tmp.path(), &["describe", &id]);
+    let o = ctl(url, dir, &["describe", id]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let text = stdout(&o);
     for expected in [
@@ -43,17 +32,13 @@ fn discover_lists_the_device_with_its_fields() {
     ] {
         assert!(text.contains(expected), "{expected} in {text}");
     }
-    let o = ctl(
-        &url,
-        tmp.path(),
-        &["describe", &format!("fff1/{id}"), "--json"],
-    );
+    let o = ctl(url, dir, &["describe", &fan.addr(), "--json"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(doc["description"]["device_type"], "fan", "{doc}");
     assert_eq!(doc["raw"]["device_id"], id.as_str(), "{doc}");
 
-    let o = ctl(&url, tmp.path(), &["discover", "--json"]);
+    let o = ctl(url, dir, &["discover", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let list: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     let entry = list
@@ -68,7 +53,7 @@ fn discover_lists_the_device_with_its_fields() {
     assert_eq!(entry["model"], "TF-1", "{entry}");
     assert_eq!(entry["description_valid"], true, "{entry}");
 
-    let o = ctl(&url, tmp.path(), &["discover"]);
+    let o = ctl(url, dir, &["discover"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let text = stdout(&o);
     assert!(
@@ -79,18 +64,13 @@ fn discover_lists_the_device_with_its_fields() {
 
 #[test]
 fn read_write_and_invoke() {
-    let (url, _broker) = broker();
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path();
-    pki_init(dir);
-    let rt = runtime();
-    let id = unique_id("fan-rw");
-    let (_device, memory) = start_fan(&rt, &url, dir, &id);
-    let addr = format!("fff1/{id}");
+    let fan = fan_on_broker("fan-rw");
+    let (url, dir, id, memory) = (&fan.url, fan.dir(), &fan.id, &fan.memory);
+    let addr = fan.addr();
     let level = Path::new(0, 9, 1);
 
     let o = ctl(
-        &url,
+        url,
         dir,
         &["read", &addr, "0/fan-control/level", "0/mode/current-mode"],
     );
@@ -102,12 +82,12 @@ fn read_write_and_invoke() {
         "{text}"
     );
 
-    let o = ctl(&url, dir, &["write", &id, "0/fan-control/level", "5"]);
+    let o = ctl(url, dir, &["write", id, "0/fan-control/level", "5"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(stdout(&o).contains("0/fan-control/level: success"), "{o:?}");
     assert_eq!(memory.get(&level), Some(Value::Int(5)));
 
-    let o = ctl(&url, dir, &["write", &addr, "0/fan-control/level", "13"]);
+    let o = ctl(url, dir, &["write", &addr, "0/fan-control/level", "13"]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     let text = stdout(&o);
     assert!(
@@ -117,12 +97,12 @@ fn read_write_and_invoke() {
     assert_eq!(memory.get(&level), Some(Value::Int(5)));
 
     // Names, labels and units are typed from the catalog and the description.
-    let o = ctl(&url, dir, &["write", &addr, "0/mode/current-mode", "sleep"]);
+    let o = ctl(url, dir, &["write", &addr, "0/mode/current-mode", "sleep"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let o = ctl(&url, dir, &["write", &addr, "0/9/1", "0x0c"]);
+    let o = ctl(url, dir, &["write", &addr, "0/9/1", "0x0c"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let o = ctl(
-        &url,
+        url,
         dir,
         &[
             "read",
@@ -138,7 +118,7 @@ fn read_write_and_invoke() {
     assert_eq!(rows[0]["status"], "success", "{rows}");
     assert_eq!(rows[1]["raw"], 12, "{rows}");
     let o = ctl(
-        &url,
+        url,
         dir,
         &["write", &addr, "0/mode/current-mode", "baby breeze"],
     );
@@ -146,18 +126,18 @@ fn read_write_and_invoke() {
     assert_eq!(memory.get(&Path::new(0, 5, 1)), Some(Value::Int(0x8001)));
 
     // Units: an hour in seconds, on the declared grid.
-    let o = ctl(&url, dir, &["write", &addr, "0/timer/off-delay", "1h"]);
+    let o = ctl(url, dir, &["write", &addr, "0/timer/off-delay", "1h"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert_eq!(memory.get(&Path::new(0, 11, 1)), Some(Value::Int(3600)));
-    let o = ctl(&url, dir, &["read", &addr, "0/timer/off-delay"]);
+    let o = ctl(url, dir, &["read", &addr, "0/timer/off-delay"]);
     assert!(stdout(&o).contains("0/timer/off-delay = 3600 s"), "{o:?}");
 
-    let o = ctl(&url, dir, &["write", &addr, "0/mode/current-mode", "toast"]);
+    let o = ctl(url, dir, &["write", &addr, "0/mode/current-mode", "toast"]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
-    let o = ctl(&url, dir, &["read", &addr, "0/no-such-capability/level"]);
+    let o = ctl(url, dir, &["read", &addr, "0/no-such-capability/level"]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
 
-    let o = ctl(&url, dir, &["invoke", &addr, "0/firmware-update/check"]);
+    let o = ctl(url, dir, &["invoke", &addr, "0/firmware-update/check"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(
         stdout(&o).contains("0/firmware-update/check: success"),
@@ -220,24 +200,19 @@ fn watch_streams_reports_as_json_lines_until_terminated() {
     use std::sync::mpsc::RecvTimeoutError;
     use std::time::{Duration, Instant};
 
-    let (url, _broker) = broker();
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path();
-    pki_init(dir);
-    let rt = runtime();
-    let id = unique_id("fan-watch");
-    let (device, _) = start_fan(&rt, &url, dir, &id);
-    let addr = format!("fff1/{id}");
+    let fan = fan_on_broker("fan-watch");
+    let (url, dir, id) = (&fan.url, fan.dir(), &fan.id);
+    let addr = fan.addr();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hearth"))
+    let mut child = command()
         .args([
             "ctl",
             "--broker",
-            &url,
+            url,
             "--pki",
             p(dir),
             "watch",
-            &id,
+            id,
             "--json",
         ])
         .stdout(Stdio::piped())
@@ -260,7 +235,11 @@ fn watch_streams_reports_as_json_lines_until_terminated() {
     let report = 'outer: loop {
         assert!(Instant::now() < deadline, "no report watched");
         level = level % 12 + 1;
-        rt.block_on(device.report(vec![(Path::new(0, 9, 1), Value::Int(level))]))
+        fan.rt
+            .block_on(
+                fan.device
+                    .report(vec![(Path::new(0, 9, 1), Value::Int(level))]),
+            )
             .expect("report");
         loop {
             match rx.recv_timeout(Duration::from_millis(300)) {

@@ -4,15 +4,16 @@
 mod common;
 
 use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{broker, hearth, p, pki_init, start_fan, stdout, unique_id};
+use common::{command, fan_on_broker, hearth, p, pki_init, stdout};
 use hearth_model::{Path, Value};
 use hearth_mqtt::Identity;
 use hearth_security::cose::Signer;
 use hearth_security::replay::{MemoryCounterStore, SendCounter};
+use hearth_testkit::watch::{next_publish, raw_client};
 use hearth_wire::{Body, Envelope, Report, Sender};
 
 /// A report sealed by a fan provisioned in `dir`, for topic `d/fff1/{id}/report`.
@@ -118,7 +119,7 @@ fn decodes_and_verifies_a_sealed_report() {
     let mut bad = bytes.clone();
     let last = bad.len() - 1;
     bad[last] ^= 0x01;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hearth"))
+    let mut child = command()
         .args(["decode", "-", "--trust", p(&root)])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -151,39 +152,20 @@ fn undecodable_input_exits_2() {
 
 #[test]
 fn decodes_a_description_captured_from_the_broker() {
-    let (url, _broker) = broker();
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path();
-    pki_init(dir);
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let id = unique_id("fan-cap");
-    let (_device, _) = start_fan(&rt, &url, dir, &id);
+    let fan = fan_on_broker("fan-cap");
+    let (dir, id) = (fan.dir(), &fan.id);
 
     // The retained description, as any MQTT client sees it.
-    let broker_url: hearth_mqtt::BrokerUrl = url.parse().expect("URL");
-    let mut options = rumqttc::MqttOptions::new(
-        format!("capture-{}", std::process::id()),
-        broker_url.host,
-        broker_url.port,
-    );
-    options.set_max_packet_size(80 * 1024, 80 * 1024);
-    let (client, mut connection) = rumqttc::Client::new(options, 16);
+    let url: hearth_mqtt::BrokerUrl = fan.url.parse().expect("URL");
     let topic = format!("hearth/1/d/fff1/{id}/desc");
-    client
-        .subscribe(&topic, rumqttc::QoS::AtLeastOnce)
-        .expect("subscribe");
-    let mut captured = None;
-    for _ in 0..200 {
-        match connection.recv_timeout(Duration::from_secs(10)) {
-            Ok(Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p)))) if p.topic == topic => {
-                captured = Some(p.payload.to_vec());
-                break;
-            }
-            Ok(Ok(_)) => {}
-            other => panic!("capturing the description: {other:?}"),
-        }
-    }
-    let bytes = captured.expect("a retained description");
+    let (_, bytes) = fan.rt.block_on(async {
+        let (client, mut rx) = raw_client(&url);
+        client
+            .subscribe(&topic, rumqttc::QoS::AtLeastOnce)
+            .await
+            .expect("subscribe");
+        next_publish(&mut rx, Duration::from_secs(10), |t| t == topic).await
+    });
     let file = dir.join("desc.bin");
     std::fs::write(&file, &bytes).expect("write");
     let o = hearth(&[

@@ -1,22 +1,10 @@
 //! `hearth pki` end to end, running the built binary.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn hearth(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .args(args)
-        .output()
-        .expect("run hearth")
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::{hearth, p, stdout};
 
 fn init(dir: &Path) {
     let o = hearth(&["pki", "init", "--dir", p(dir)]);

@@ -2,9 +2,12 @@
 //! `hearth pki init` verifies offline, and any changed byte of it does not
 //! (`spec/06-conformance.md` §10.5, §10.6).
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use common::{hearth, p, pki_init, stdout};
 
 use hearth_conformance::report::{
     run_verdict, Advisory, Counts, DeviceInfo, Environment, IcsText, Report, Step, Summary,
@@ -14,21 +17,6 @@ use hearth_conformance::signed::sign_report;
 use hearth_conformance::trace::{rfc3339, Direction, TraceEntry};
 use hearth_conformance::verdict::Verdict;
 use hearth_security::fs::read_credential;
-
-fn hearth(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hearth"))
-        .args(args)
-        .output()
-        .expect("run hearth")
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 fn now_s() -> u64 {
     SystemTime::now()
@@ -175,8 +163,7 @@ fn sample_report() -> Report {
 
 /// `hearth pki init` into `dir`; a report signed with its lab key, written as report.cose.
 fn setup(dir: &Path) -> (Vec<u8>, Vec<u8>) {
-    let o = hearth(&["pki", "init", "--dir", p(dir)]);
-    assert!(o.status.success(), "pki init: {o:?}");
+    pki_init(dir);
     let lab = read_credential(&dir.join("lab.cert"), &dir.join("lab.key")).expect("lab");
     let json = sample_report().to_json_bytes();
     let cose =
@@ -292,9 +279,7 @@ fn changed_report_is_rejected() {
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     // Another root: step 3.
     let other = dir.join("other");
-    assert!(hearth(&["pki", "init", "--dir", p(&other)])
-        .status
-        .success());
+    pki_init(&other);
     let o = hearth(&[
         "report",
         "verify",

@@ -5,9 +5,9 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
-use common::{broker, hearth, p, pki_init, stdout};
+use common::{broker, command, hearth, p, pki_init, stdout, unique, KillOnDrop};
 
 #[test]
 fn list_faults_names_at_least_fifteen_profiles_with_requirements() {
@@ -67,34 +67,16 @@ fn bad_arguments_are_refused() {
     }
 }
 
-/// A `hearth sim` child process, killed when dropped.
-struct SimProcess(Child);
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn ctl_discovers_the_whole_fleet_with_valid_descriptions() {
     let (url, _broker) = broker();
     let tmp = tempfile::tempdir().expect("tempdir");
     pki_init(tmp.path());
     // The default fleet, under ids of this run so that tests sharing a broker stay apart.
-    let suffix = format!(
-        "-{:x}{:x}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0)
-    );
-    let fleet = hearth_sim::Fleet::standard().with_suffix(&suffix);
+    let fleet = hearth_sim::Fleet::standard().with_suffix(&format!("-{}", unique("run")));
     let fleet_file = tmp.path().join("fleet.toml");
     std::fs::write(&fleet_file, fleet.to_toml()).expect("fleet file");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hearth"))
+    let mut child = command()
         .args([
             "sim",
             "--broker",
@@ -112,7 +94,7 @@ fn ctl_discovers_the_whole_fleet_with_valid_descriptions() {
         .spawn()
         .expect("start hearth sim");
     let out = child.stdout.take().expect("piped stdout");
-    let _sim = SimProcess(child);
+    let _sim = KillOnDrop(child);
     let mut lines = BufReader::new(out).lines();
     let first = lines.next().expect("a line").expect("text");
     assert!(first.starts_with("serving 16 appliances"), "{first}");
