@@ -1,10 +1,8 @@
 //! Codec properties: every message kind round-trips byte-exactly, and no input panics the
 //! decoder (HRT-MSG-020, HRT-MSG-030, HRT-MSG-040).
 
-use hearth_model::{
-    CapabilityInstance, ComponentDescription, Constraint, Description, EnumEntry, Path, StatusCode,
-    Value,
-};
+use hearth_model::{Description, Path, StatusCode, Value};
+use hearth_testkit::arb::{self, DescriptionSpace, Ids, ValueSpace};
 use hearth_wire::codec::{decode, encode, Limits};
 use hearth_wire::{
     Availability, Body, DecodeError, EventBody, InvokeResult, Message, ReadResult, Report, Status,
@@ -12,19 +10,14 @@ use hearth_wire::{
 };
 use proptest::prelude::*;
 
+/// Small values with any field ids: every shape the codec must carry.
 fn value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::Int),
-        ".{0,20}".prop_map(Value::Text),
-        proptest::collection::vec(any::<u8>(), 0..20).prop_map(Value::Bytes),
-    ];
-    leaf.prop_recursive(4, 32, 4, |inner| {
-        prop_oneof![
-            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::List),
-            proptest::collection::btree_map(any::<u16>(), inner, 0..4).prop_map(Value::Struct),
-        ]
+    arb::value(ValueSpace {
+        depth: 4,
+        nodes: 32,
+        width: 4,
+        text: 20,
+        field_ids: 0..=u16::MAX,
     })
 }
 
@@ -36,74 +29,43 @@ fn status() -> impl Strategy<Value = StatusCode> {
     proptest::sample::select(StatusCode::ALL.to_vec())
 }
 
+/// Descriptions with any ids and numbers: valid or not, they must round-trip.
 fn description() -> impl Strategy<Value = Description> {
-    let constraint = (
-        any::<u16>(),
-        proptest::option::of(any::<i64>()),
-        proptest::option::of(any::<i64>()),
-        proptest::option::of(any::<u64>()),
-        proptest::option::of(any::<u32>()),
-        proptest::option::of(proptest::collection::vec(
-            (
-                any::<u16>(),
-                proptest::option::of(".{1,10}"),
-                proptest::collection::vec(any::<u16>(), 0..3),
-            )
-                .prop_map(|(code, label, tags)| EnumEntry { code, label, tags }),
-            0..4,
-        )),
-    )
-        .prop_map(|(property, min, max, step, max_len, values)| Constraint {
-            property,
-            min,
-            max,
-            step,
-            max_len,
-            max_count: None,
-            values,
-        });
-    let instance = (
-        any::<u16>(),
-        proptest::collection::vec(any::<u16>(), 0..3),
-        proptest::collection::vec(any::<u16>(), 0..3),
-        proptest::collection::vec(any::<u16>(), 0..3),
-        proptest::collection::vec(constraint, 0..3),
-    )
-        .prop_map(|(capability, properties, actions, events, constraints)| {
-            CapabilityInstance {
-                capability,
-                properties,
-                actions,
-                events,
-                constraints,
-            }
-        });
-    let component = (
-        any::<u16>(),
-        proptest::option::of(".{1,10}"),
-        proptest::collection::vec(instance, 0..4),
-    )
-        .prop_map(|(id, label, capabilities)| ComponentDescription {
-            id,
-            label,
-            capabilities,
-        });
-    (
-        any::<u16>(),
-        any::<u16>(),
-        "[a-z0-9-]{1,20}",
-        any::<u16>(),
-        proptest::collection::vec(component, 0..3),
-    )
-        .prop_map(
-            |(spec_version, vendor_id, device_id, device_type, components)| Description {
-                spec_version,
-                vendor_id,
-                device_id,
-                device_type,
-                components,
-            },
-        )
+    arb::description(&DescriptionSpace {
+        ids: Ids::Any,
+        component_ids: 0..=u16::MAX,
+        device_types: 0..=u16::MAX,
+        spec_versions: 0..=u16::MAX,
+        device_id: "[a-z0-9-]{1,20}",
+        label: ".{1,10}",
+        members: 4,
+        values: 4,
+        capabilities: 4,
+        components: 3,
+    })
+}
+
+/// A message from `sender` with counter 1, no time and no chain, addressed with a request id
+/// and a target when `addressed` names them.
+fn simple(sender: &str, addressed: Option<(u64, &str)>, body: Body) -> Message {
+    let (request_id, target) = addressed.map_or((None, None), |(r, t)| (Some(r), Some(t.into())));
+    Message {
+        version: PROTOCOL_VERSION,
+        sender: sender.into(),
+        counter: 1,
+        time_ms: None,
+        request_id,
+        target,
+        chain: vec![],
+        body,
+    }
+}
+
+fn online() -> Body {
+    Body::Status(Status {
+        availability: Availability::Online,
+        boot_id: 7,
+    })
 }
 
 fn body() -> impl Strategy<Value = Body> {
@@ -255,19 +217,7 @@ fn huge_declared_lengths_do_not_allocate_or_panic() {
 
 #[test]
 fn unknown_kind_and_version_are_typed_errors() {
-    let msg = Message {
-        version: PROTOCOL_VERSION,
-        sender: "a".into(),
-        counter: 1,
-        time_ms: None,
-        request_id: None,
-        target: None,
-        chain: vec![],
-        body: Body::Status(Status {
-            availability: Availability::Online,
-            boot_id: 7,
-        }),
-    };
+    let msg = simple("a", None, online());
     let bytes = encode(&msg);
     // The kind is the second map entry: a1 01 01 02 02 ... -> replace kind 2 with 99.
     let mut unknown = bytes.clone();
@@ -296,22 +246,14 @@ fn unknown_kind_and_version_are_typed_errors() {
 #[test]
 fn unknown_keys_in_a_description_make_it_invalid() {
     // HRT-MSG-051: the description is closed.
-    let msg = Message {
-        version: PROTOCOL_VERSION,
-        sender: "d".into(),
-        counter: 1,
-        time_ms: None,
-        request_id: None,
-        target: None,
-        chain: vec![],
-        body: Body::Description(Description {
-            spec_version: 1,
-            vendor_id: 1,
-            device_id: "x".into(),
-            device_type: 1,
-            components: vec![],
-        }),
+    let description = Description {
+        spec_version: 1,
+        vendor_id: 1,
+        device_id: "x".into(),
+        device_type: 1,
+        components: vec![],
     };
+    let msg = simple("d", None, Body::Description(description));
     let bytes = encode(&msg);
     // The body map {1: 1, 2: 1, 3: "x", 4: 1, 5: []} is a5 01 01 02 01 03 61 78 04 01 05 80.
     let at = bytes
@@ -330,16 +272,8 @@ fn unknown_keys_in_a_description_make_it_invalid() {
 #[test]
 fn an_unknown_status_code_counts_as_failure() {
     // HRT-MSG-071
-    let msg = Message {
-        version: PROTOCOL_VERSION,
-        sender: "d".into(),
-        counter: 1,
-        time_ms: None,
-        request_id: Some(1),
-        target: Some("c".into()),
-        chain: vec![],
-        body: Body::WriteResponse(vec![(Path::new(0, 9, 1), StatusCode::Busy)]),
-    };
+    let busy = Body::WriteResponse(vec![(Path::new(0, 9, 1), StatusCode::Busy)]);
+    let msg = simple("d", Some((1, "c")), busy);
     let mut bytes = encode(&msg);
     let at = bytes
         .windows(5)
@@ -356,20 +290,12 @@ fn an_unknown_status_code_counts_as_failure() {
 
 #[test]
 fn event_fields_must_be_a_map() {
-    let msg = Message {
-        version: PROTOCOL_VERSION,
-        sender: "d".into(),
-        counter: 1,
-        time_ms: None,
-        request_id: None,
-        target: None,
-        chain: vec![],
-        body: Body::Event(EventBody {
-            path: Path::new(0, 2, 1),
-            number: 0,
-            fields: Value::Int(5),
-        }),
-    };
+    let event = Body::Event(EventBody {
+        path: Path::new(0, 2, 1),
+        number: 0,
+        fields: Value::Int(5),
+    });
+    let msg = simple("d", None, event);
     assert_eq!(
         decode(&encode(&msg), &Limits::STANDARD),
         Err(DecodeError::WrongType {
@@ -381,19 +307,7 @@ fn event_fields_must_be_a_map() {
 
 #[test]
 fn unknown_keys_are_ignored() {
-    let msg = Message {
-        version: PROTOCOL_VERSION,
-        sender: "a".into(),
-        counter: 1,
-        time_ms: None,
-        request_id: None,
-        target: None,
-        chain: vec![],
-        body: Body::Status(Status {
-            availability: Availability::Online,
-            boot_id: 7,
-        }),
-    };
+    let msg = simple("a", None, online());
     let bytes = encode(&msg);
     // Raise the outer map's size by one and append key 100 => "future".
     let mut extended = bytes.clone();

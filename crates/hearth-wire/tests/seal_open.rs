@@ -1,14 +1,14 @@
 //! Sealing and opening with a real test PKI: every kind of bad input is rejected with its
 //! typed error and changes nothing (HRT-SEC-…, HRT-MSG-…).
 
-use hearth_model::{Path, Value};
-use hearth_security::alg::Algorithm;
-use hearth_security::cert::{Role, TrustStore};
-use hearth_security::pki::{issue, Credential, IssueRequest, TestPki};
-use hearth_security::replay::{MemoryCounterStore, SendCounter};
 use std::sync::Arc;
 
+use hearth_model::{Path, Value};
+use hearth_security::cert::{Certificate, TrustStore};
 use hearth_security::key::KeyPair;
+use hearth_security::pki::{Credential, TestPki};
+use hearth_security::replay::{MemoryCounterStore, SendCounter};
+use hearth_testkit::pki::{generate, issue_device};
 use hearth_wire::{Body, Envelope, OpenError, Receiver, Report, Sender};
 use ring::rand::SystemRandom;
 
@@ -17,65 +17,69 @@ const TOPIC: &str = "d/fff1/fridge-1/report";
 
 struct Fixture {
     pki: TestPki,
-    device: Credential,
+    device: Certificate,
     device_key: Arc<KeyPair>,
     controller_key: Arc<KeyPair>,
 }
 
 fn fixture() -> Fixture {
+    let pki = generate(NOW);
+    let Credential { cert, key } =
+        issue_device(&pki, "fridge-1", ("refrigerator", "RF-100"), 365, NOW);
     let rng = SystemRandom::new();
-    let pki = TestPki::generate(NOW, &rng).expect("test PKI");
-    let device = issue(
-        &IssueRequest {
-            role: Role::Device,
-            subject: "fridge-1".into(),
-            vendor_id: None,
-            device_type: Some("refrigerator".into()),
-            model: Some("RF-100".into()),
-            days: 365,
-            alg: Algorithm::EdDsa,
-        },
-        &pki.vendor,
-        NOW,
-        &rng,
-    )
-    .expect("device certificate");
-    let device_key = Arc::new(KeyPair::generate(Algorithm::EdDsa, &rng).expect("key"));
-    let controller_key = Arc::new(KeyPair::generate(Algorithm::EdDsa, &rng).expect("key"));
-    // Keys are not Clone; re-issue the device certificate for a shareable key.
-    let device = Credential {
-        cert: hearth_security::cert::Certificate::issue(
-            &hearth_security::cert::CertClaims {
-                key: *device_key.public_key(),
-                ..device.cert.claims().clone()
-            },
-            Some(&pki.vendor.cert),
-            &pki.vendor.key,
-        )
-        .expect("re-issue"),
-        key: device.key,
-    };
+    let controller_key = KeyPair::generate(hearth_security::alg::Algorithm::EdDsa, &rng);
     Fixture {
         pki,
-        device,
-        device_key,
-        controller_key,
+        device: cert,
+        device_key: Arc::new(key),
+        controller_key: Arc::new(controller_key.expect("key")),
     }
 }
 
-fn sender(f: &Fixture, id: &str) -> Sender<MemoryCounterStore> {
+/// A sender claiming `id` that signs with `key` and carries the device's chain.
+fn sender_with(f: &Fixture, id: &str, key: &Arc<KeyPair>) -> Sender<MemoryCounterStore> {
     let counter = SendCounter::open(MemoryCounterStore::default(), 100).expect("counter");
     let chain = vec![
-        f.device.cert.as_bytes().to_vec(),
+        f.device.as_bytes().to_vec(),
         f.pki.vendor.cert.as_bytes().to_vec(),
     ];
-    Sender::new(id, f.device_key.clone(), chain, counter)
+    Sender::new(id, key.clone(), chain, counter)
+}
+
+/// The device's own sender, claiming `id`.
+fn sender(f: &Fixture, id: &str) -> Sender<MemoryCounterStore> {
+    sender_with(f, id, &f.device_key)
 }
 
 fn receiver(pki: &TestPki) -> Receiver {
     let mut trust = TrustStore::new();
     trust.add_root(pki.root.cert.clone()).expect("root");
     Receiver::new(trust)
+}
+
+/// The device's sender (claiming `id`) and a receiver trusting the fixture's root.
+fn link(f: &Fixture, id: &str) -> (Sender<MemoryCounterStore>, Receiver) {
+    (sender(f, id), receiver(&f.pki))
+}
+
+/// Seal a report on [`TOPIC`], with the chain or without.
+fn seal(tx: &mut Sender<MemoryCounterStore>, chain: bool) -> Vec<u8> {
+    let envelope = if chain {
+        with_chain()
+    } else {
+        Envelope::default()
+    };
+    tx.seal(report(), TOPIC, &envelope).expect("seal")
+}
+
+/// Seal a report with the chain and open it at `now`: what the receiver says.
+fn sealed_and_opened(
+    tx: &mut Sender<MemoryCounterStore>,
+    rx: &mut Receiver,
+    now: u64,
+) -> Result<(), OpenError> {
+    let bytes = seal(tx, true);
+    rx.open(&bytes, TOPIC, now).map(|_| ())
 }
 
 fn report() -> Body {
@@ -95,9 +99,8 @@ fn with_chain() -> Envelope {
 #[test]
 fn a_sealed_report_opens_once() {
     let f = fixture();
-    let mut tx = sender(&f, "fridge-1");
-    let mut rx = receiver(&f.pki);
-    let bytes = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    let (mut tx, mut rx) = link(&f, "fridge-1");
+    let bytes = seal(&mut tx, true);
     let opened = rx.open(&bytes, TOPIC, NOW).expect("opens");
     assert_eq!(opened.message.body, report());
     assert_eq!(opened.peer.id(), "fridge-1");
@@ -115,20 +118,15 @@ fn a_sealed_report_opens_once() {
 #[test]
 fn once_the_chain_is_known_messages_need_not_carry_it() {
     let f = fixture();
-    let mut tx = sender(&f, "fridge-1");
-    let mut rx = receiver(&f.pki);
-    let bare = tx
-        .seal(report(), TOPIC, &Envelope::default())
-        .expect("seal");
+    let (mut tx, mut rx) = link(&f, "fridge-1");
+    let bare = seal(&mut tx, false);
     assert!(matches!(
         rx.open(&bare, TOPIC, NOW),
         Err(OpenError::UnknownSigner(_))
     ));
-    let first = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    let first = seal(&mut tx, true);
     rx.open(&first, TOPIC, NOW).expect("chain admitted");
-    let next = tx
-        .seal(report(), TOPIC, &Envelope::default())
-        .expect("seal");
+    let next = seal(&mut tx, false);
     rx.open(&next, TOPIC, NOW).expect("known signer");
     // The earlier bare message was never accepted, so its counter is still fresh but older
     // than messages seen since; within the window it is accepted exactly once now.
@@ -139,9 +137,8 @@ fn once_the_chain_is_known_messages_need_not_carry_it() {
 #[test]
 fn a_message_moved_to_another_topic_is_rejected() {
     let f = fixture();
-    let mut tx = sender(&f, "fridge-1");
-    let mut rx = receiver(&f.pki);
-    let bytes = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    let (mut tx, mut rx) = link(&f, "fridge-1");
+    let bytes = seal(&mut tx, true);
     let err = rx
         .open(&bytes, "d/fff1/fridge-2/report", NOW)
         .expect_err("topic is bound");
@@ -154,7 +151,7 @@ fn a_message_moved_to_another_topic_is_rejected() {
 fn any_flipped_byte_is_rejected() {
     let f = fixture();
     let mut tx = sender(&f, "fridge-1");
-    let bytes = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    let bytes = seal(&mut tx, true);
     for i in 0..bytes.len() {
         let mut rx = receiver(&f.pki);
         let mut bad = bytes.clone();
@@ -166,11 +163,9 @@ fn any_flipped_byte_is_rejected() {
 #[test]
 fn a_sender_claiming_another_identity_is_rejected() {
     let f = fixture();
-    let mut tx = sender(&f, "fridge-2");
-    let mut rx = receiver(&f.pki);
-    let bytes = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    let (mut tx, mut rx) = link(&f, "fridge-2");
     assert!(matches!(
-        rx.open(&bytes, TOPIC, NOW),
+        sealed_and_opened(&mut tx, &mut rx, NOW),
         Err(OpenError::SenderMismatch { .. })
     ));
 }
@@ -180,10 +175,8 @@ fn a_chain_from_another_root_is_rejected() {
     let f = fixture();
     let other = fixture();
     let mut tx = sender(&f, "fridge-1");
-    let mut rx = receiver(&other.pki);
-    let bytes = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
     assert!(matches!(
-        rx.open(&bytes, TOPIC, NOW),
+        sealed_and_opened(&mut tx, &mut receiver(&other.pki), NOW),
         Err(OpenError::Certificate(_))
     ));
 }
@@ -191,12 +184,10 @@ fn a_chain_from_another_root_is_rejected() {
 #[test]
 fn an_expired_certificate_is_rejected() {
     let f = fixture();
-    let mut tx = sender(&f, "fridge-1");
-    let mut rx = receiver(&f.pki);
-    let bytes = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    let (mut tx, mut rx) = link(&f, "fridge-1");
     let later = NOW + 400 * 86_400;
     assert!(matches!(
-        rx.open(&bytes, TOPIC, later),
+        sealed_and_opened(&mut tx, &mut rx, later),
         Err(OpenError::Certificate(_))
     ));
 }
@@ -205,16 +196,9 @@ fn an_expired_certificate_is_rejected() {
 fn a_chain_for_another_key_is_rejected() {
     let f = fixture();
     // Signed with the controller's key but carrying the device's chain.
-    let counter = SendCounter::open(MemoryCounterStore::default(), 100).expect("counter");
-    let chain = vec![
-        f.device.cert.as_bytes().to_vec(),
-        f.pki.vendor.cert.as_bytes().to_vec(),
-    ];
-    let mut tx = Sender::new("fridge-1", f.controller_key.clone(), chain, counter);
-    let mut rx = receiver(&f.pki);
-    let bytes = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    let mut tx = sender_with(&f, "fridge-1", &f.controller_key);
     assert!(matches!(
-        rx.open(&bytes, TOPIC, NOW),
+        sealed_and_opened(&mut tx, &mut receiver(&f.pki), NOW),
         Err(OpenError::ChainKeyMismatch { .. })
     ));
 }
@@ -238,9 +222,8 @@ fn garbage_is_rejected_without_panic() {
 #[test]
 fn a_carried_chain_is_remembered_only_after_the_signature_verifies() {
     let f = fixture();
-    let mut tx = sender(&f, "fridge-1");
-    let mut rx = receiver(&f.pki);
-    let mut forged = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    let (mut tx, mut rx) = link(&f, "fridge-1");
+    let mut forged = seal(&mut tx, true);
     let last = forged.len() - 1;
     forged[last] ^= 0x01; // the signature's last byte
     assert!(matches!(
@@ -251,9 +234,7 @@ fn a_carried_chain_is_remembered_only_after_the_signature_verifies() {
         rx.peer(&tx.key_id()).is_none(),
         "chain cached before the signature verified"
     );
-    let bare = tx
-        .seal(report(), TOPIC, &Envelope::default())
-        .expect("seal");
+    let bare = seal(&mut tx, false);
     assert!(matches!(
         rx.open(&bare, TOPIC, NOW),
         Err(OpenError::UnknownSigner(_))
@@ -266,9 +247,8 @@ fn a_carried_chain_is_remembered_only_after_the_signature_verifies() {
 fn an_early_will_does_not_move_the_replay_window() {
     use hearth_wire::{Availability, Status};
     let f = fixture();
-    let mut tx = sender(&f, "fridge-1");
-    let mut rx = receiver(&f.pki);
-    let first = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    let (mut tx, mut rx) = link(&f, "fridge-1");
+    let first = seal(&mut tx, true);
     rx.open(&first, TOPIC, NOW).expect("opens");
     let will_counter = tx.reserve_ahead(1 << 32).expect("reserve");
     let offline = Body::Status(Status {
@@ -292,9 +272,7 @@ fn an_early_will_does_not_move_the_replay_window() {
         ),
         "a will opens only once"
     );
-    let later = tx
-        .seal(report(), TOPIC, &Envelope::default())
-        .expect("seal");
+    let later = seal(&mut tx, false);
     rx.open(&later, TOPIC, NOW)
         .expect("messages below the will still open");
 }
@@ -314,17 +292,16 @@ fn revoke(by: &Credential, this_update: u64, kids: &[hearth_security::key::KeyId
 fn a_revocation_list_of_a_ca_seen_in_a_chain_stops_its_keys() {
     use hearth_wire::seal::RevocationIntakeError;
     let f = fixture();
-    let mut tx = sender(&f, "fridge-1");
-    let mut rx = receiver(&f.pki);
+    let (mut tx, mut rx) = link(&f, "fridge-1");
     let vendor_kid = *f.pki.vendor.cert.subject_kid();
-    let device_kid = *f.device.cert.subject_kid();
+    let device_kid = *f.device.subject_kid();
     let list = revoke(&f.pki.vendor, NOW, &[device_kid]);
     // The vendor CA is not a trust anchor and no chain through it was seen yet.
     assert!(matches!(
         rx.apply_revocation_list(&vendor_kid, &list, NOW),
         Err(RevocationIntakeError::UnknownCa(_))
     ));
-    let first = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    let first = seal(&mut tx, true);
     rx.open(&first, TOPIC, NOW).expect("opens before the list");
     // HRT-MQTT-062: a list on another CA's topic is ignored.
     let root_kid = *f.pki.root.cert.subject_kid();
@@ -340,7 +317,7 @@ fn a_revocation_list_of_a_ca_seen_in_a_chain_stops_its_keys() {
     rx.apply_revocation_list(&vendor_kid, &list, NOW)
         .expect("the vendor's list");
     // HRT-SEC-072, HRT-SEC-075: the cached peer no longer opens, with or without a chain.
-    let next = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    let next = seal(&mut tx, true);
     assert!(matches!(
         rx.open(&next, TOPIC, NOW + 1),
         Err(OpenError::Certificate(_))
@@ -353,12 +330,12 @@ fn a_revocation_list_of_a_ca_seen_in_a_chain_stops_its_keys() {
     assert_eq!(refused.requirement(), "HRT-SEC-086");
     assert!(refused.is_repeat(), "not newer: nothing to report again");
     // HRT-SEC-085: still applied after its next-update time.
-    let later = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    let later = seal(&mut tx, true);
     assert!(rx.open(&later, TOPIC, NOW + 3600).is_err());
     // A newer list without the key lifts the revocation.
     let lifted = revoke(&f.pki.vendor, NOW + 2, &[]);
     rx.apply_revocation_list(&vendor_kid, &lifted, NOW + 2)
         .expect("newer list");
-    let again = tx.seal(report(), TOPIC, &with_chain()).expect("seal");
+    let again = seal(&mut tx, true);
     rx.open(&again, TOPIC, NOW + 3).expect("opens again");
 }
