@@ -8,27 +8,8 @@ use hearth_model::validate::{check_description, check_write};
 use hearth_model::{
     CapabilityInstance, ComponentDescription, Description, EnumEntry, Path, StatusCode, Value,
 };
-
-fn fixtures() -> Vec<(String, Description)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/descriptions");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("fixture folder exists") {
-        let path = entry.expect("readable entry").path();
-        if path.extension().is_some_and(|e| e == "json") {
-            let text = std::fs::read_to_string(&path).expect("readable fixture");
-            let desc: Description =
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let name = path
-                .file_stem()
-                .expect("file name")
-                .to_string_lossy()
-                .into_owned();
-            out.push((name, desc));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
+use hearth_testkit::descriptions as fixtures;
+use hearth_testkit::fixtures::implemented;
 
 fn requirements(catalog: &Catalog, desc: &Description) -> BTreeSet<&'static str> {
     match check_description(catalog, desc) {
@@ -70,25 +51,33 @@ fn cap_id(catalog: &Catalog, name: &str) -> u16 {
         .expect("catalog capability")
 }
 
-/// The first instance (component, index) whose property `pred` holds, with the property id.
+/// The first implemented property for which `pred` holds: the index of its component, of
+/// its instance there, and its id.
 fn find_property(
-    catalog: &Catalog,
     desc: &Description,
     pred: impl Fn(&hearth_model::catalog::Property) -> bool,
 ) -> Option<(usize, usize, u16)> {
-    for (ci, comp) in desc.components.iter().enumerate() {
-        for (ii, inst) in comp.capabilities.iter().enumerate() {
-            let Some(cap) = catalog.capability(inst.capability) else {
-                continue;
-            };
-            for p in &cap.properties {
-                if (!p.optional || inst.properties.contains(&p.id)) && pred(p) {
-                    return Some((ci, ii, p.id));
-                }
-            }
-        }
-    }
-    None
+    let found = implemented(desc).into_iter().find(|p| pred(p.property))?;
+    let ci = desc
+        .components
+        .iter()
+        .position(|c| std::ptr::eq(c, found.component))?;
+    let ii = desc.components[ci]
+        .capabilities
+        .iter()
+        .position(|i| std::ptr::eq(i, found.instance))?;
+    Some((ci, ii, found.property.id))
+}
+
+/// The enum entries of the first constraint that lists some, on instances of `capability`
+/// (of any capability when `None`).
+fn enum_values(d: &mut Description, capability: Option<u16>) -> Option<&mut Vec<EnumEntry>> {
+    d.components
+        .iter_mut()
+        .flat_map(|c| c.capabilities.iter_mut())
+        .filter(|i| capability.is_none_or(|id| i.capability == id))
+        .flat_map(|i| i.constraints.iter_mut())
+        .find_map(|k| k.values.as_mut())
 }
 
 fn instance_mut(desc: &mut Description, ci: usize, ii: usize) -> &mut CapabilityInstance {
@@ -190,8 +179,8 @@ const MUTATIONS: &[(&str, Mutation)] = &[
         });
         Some("HRT-MOD-003")
     }),
-    ("mandatory property listed as optional", |c, d| {
-        let (ci, ii, pid) = find_property(c, d, |p| !p.optional)?;
+    ("mandatory property listed as optional", |_, d| {
+        let (ci, ii, pid) = find_property(d, |p| !p.optional)?;
         instance_mut(d, ci, ii).properties.push(pid);
         Some("HRT-MOD-023")
     }),
@@ -214,7 +203,7 @@ const MUTATIONS: &[(&str, Mutation)] = &[
         Some("HRT-MOD-030")
     }),
     ("numeric constraint below the catalog minimum", |c, d| {
-        let (ci, ii, pid) = find_property(c, d, |p| p.constrain.contains(&ConstraintKind::Min))?;
+        let (ci, ii, pid) = find_property(d, |p| p.constrain.contains(&ConstraintKind::Min))?;
         let cap = c.capability(d.components[ci].capabilities[ii].capability)?;
         let min = cap.property(pid)?.ty.int_spec()?.min;
         let inst = instance_mut(d, ci, ii);
@@ -266,30 +255,12 @@ const MUTATIONS: &[(&str, Mutation)] = &[
         None
     }),
     ("vendor enum code without a label", |_, d| {
-        for comp in &mut d.components {
-            for inst in &mut comp.capabilities {
-                for k in &mut inst.constraints {
-                    if let Some(values) = &mut k.values {
-                        values.push(EnumEntry::standard(0x8123));
-                        return Some("HRT-MOD-006");
-                    }
-                }
-            }
-        }
-        None
+        enum_values(d, None)?.push(EnumEntry::standard(0x8123));
+        Some("HRT-MOD-006")
     }),
     ("undefined standard enum code", |_, d| {
-        for comp in &mut d.components {
-            for inst in &mut comp.capabilities {
-                for k in &mut inst.constraints {
-                    if let Some(values) = &mut k.values {
-                        values.push(EnumEntry::standard(0x7ABC));
-                        return Some("HRT-MOD-005");
-                    }
-                }
-            }
-        }
-        None
+        enum_values(d, None)?.push(EnumEntry::standard(0x7ABC));
+        Some("HRT-MOD-005")
     }),
     ("required mode not supported", |c, d| {
         let dt = c.device_type(d.device_type)?;
@@ -302,22 +273,8 @@ const MUTATIONS: &[(&str, Mutation)] = &[
         if required.is_empty() {
             return None;
         }
-        let mode = cap_id(c, "mode");
-        for comp in &mut d.components {
-            for inst in comp
-                .capabilities
-                .iter_mut()
-                .filter(|i| i.capability == mode)
-            {
-                for k in &mut inst.constraints {
-                    if let Some(values) = &mut k.values {
-                        values.retain(|v| !required.contains(&v.code));
-                        return Some("HRT-MOD-034");
-                    }
-                }
-            }
-        }
-        None
+        enum_values(d, Some(cap_id(c, "mode")))?.retain(|v| !required.contains(&v.code));
+        Some("HRT-MOD-034")
     }),
     ("mode of another device type", |c, d| {
         let dt = c.device_type(d.device_type)?;
@@ -327,25 +284,11 @@ const MUTATIONS: &[(&str, Mutation)] = &[
             .flat_map(|t| t.modes.iter())
             .map(|m| m.code)
             .find(|code| !dt.modes.iter().any(|m| m.code == *code))?;
-        let mode = cap_id(c, "mode");
-        for comp in &mut d.components {
-            for inst in comp
-                .capabilities
-                .iter_mut()
-                .filter(|i| i.capability == mode)
-            {
-                for k in &mut inst.constraints {
-                    if let Some(values) = &mut k.values {
-                        values.push(EnumEntry::standard(foreign));
-                        return Some("HRT-MOD-033");
-                    }
-                }
-            }
-        }
-        None
+        enum_values(d, Some(cap_id(c, "mode")))?.push(EnumEntry::standard(foreign));
+        Some("HRT-MOD-033")
     }),
-    ("required constraint not declared", |c, d| {
-        let (ci, ii, pid) = find_property(c, d, |p| p.constrain_required)?;
+    ("required constraint not declared", |_, d| {
+        let (ci, ii, pid) = find_property(d, |p| p.constrain_required)?;
         instance_mut(d, ci, ii)
             .constraints
             .retain(|k| k.property != pid);
@@ -398,90 +341,78 @@ fn writes_follow_the_declared_constraints() {
     let catalog = Catalog::standard();
     let mut checked = 0;
     for (name, desc) in fixtures() {
-        for comp in &desc.components {
-            for inst in &comp.capabilities {
-                let Some(cap) = catalog.capability(inst.capability) else {
-                    continue;
-                };
-                for p in cap
-                    .properties
-                    .iter()
-                    .filter(|p| !p.optional || inst.properties.contains(&p.id))
-                {
-                    let path = Path::new(comp.id, cap.id, p.id);
-                    let write = |v: Value| {
-                        check_write(catalog, &desc, &path, &v)
-                            .map_err(|e| (e.status(), e.requirement()))
-                    };
-                    if !p.writable() {
-                        // HRT-MOD-041: any value, even a valid one, is refused.
-                        assert_eq!(
-                            write(Value::Int(0)).err().map(|e| e.0),
-                            Some(StatusCode::ReadOnly),
-                            "{name} {path}"
-                        );
-                        continue;
-                    }
-                    checked += 1;
-                    // HRT-MOD-042: wrong data type.
-                    let wrong = if matches!(p.ty, TypeSpec::Bool) {
-                        Value::Int(1)
-                    } else {
-                        Value::Bool(true)
-                    };
+        for imp in implemented(&desc) {
+            let (inst, p, path) = (imp.instance, imp.property, imp.path);
+            let write = |v: Value| {
+                check_write(catalog, &desc, &path, &v).map_err(|e| (e.status(), e.requirement()))
+            };
+            if !p.writable() {
+                // HRT-MOD-041: any value, even a valid one, is refused.
+                assert_eq!(
+                    write(Value::Int(0)).err().map(|e| e.0),
+                    Some(StatusCode::ReadOnly),
+                    "{name} {path}"
+                );
+                continue;
+            }
+            checked += 1;
+            // HRT-MOD-042: wrong data type.
+            let wrong = if matches!(p.ty, TypeSpec::Bool) {
+                Value::Int(1)
+            } else {
+                Value::Bool(true)
+            };
+            assert_eq!(
+                write(wrong),
+                Err((StatusCode::InvalidType, "HRT-MOD-042")),
+                "{name} {path}"
+            );
+            // HRT-MOD-043: null only where nullable.
+            if !p.nullable {
+                assert_eq!(
+                    write(Value::Null),
+                    Err((StatusCode::InvalidType, "HRT-MOD-043")),
+                    "{name} {path}"
+                );
+            }
+            if let Some((min, max, step)) = effective(inst, p) {
+                let top = min + ((max - min) / step as i64) * step as i64;
+                assert_eq!(write(Value::Int(min)), Ok(()), "{name} {path} min");
+                assert_eq!(write(Value::Int(top)), Ok(()), "{name} {path} top of grid");
+                assert_eq!(
+                    write(Value::Int(min - 1)),
+                    Err((StatusCode::ConstraintError, "HRT-MOD-044")),
+                    "{name} {path}"
+                );
+                assert_eq!(
+                    write(Value::Int(max + 1)),
+                    Err((StatusCode::ConstraintError, "HRT-MOD-044")),
+                    "{name} {path}"
+                );
+                if step > 1 {
                     assert_eq!(
-                        write(wrong),
-                        Err((StatusCode::InvalidType, "HRT-MOD-042")),
+                        write(Value::Int(min + 1)),
+                        Err((StatusCode::ConstraintError, "HRT-MOD-044")),
+                        "{name} {path} off-step"
+                    );
+                }
+            }
+            if let TypeSpec::Enum { .. } = p.ty {
+                let supported = inst.constraint(p.id).and_then(|k| k.values.clone());
+                if let Some(values) = supported {
+                    for v in &values {
+                        assert_eq!(
+                            write(Value::Int(i64::from(v.code))),
+                            Ok(()),
+                            "{name} {path} code {}",
+                            v.code
+                        );
+                    }
+                    assert_eq!(
+                        write(Value::Int(0x7ABC)),
+                        Err((StatusCode::ConstraintError, "HRT-MOD-045")),
                         "{name} {path}"
                     );
-                    // HRT-MOD-043: null only where nullable.
-                    if !p.nullable {
-                        assert_eq!(
-                            write(Value::Null),
-                            Err((StatusCode::InvalidType, "HRT-MOD-043")),
-                            "{name} {path}"
-                        );
-                    }
-                    if let Some((min, max, step)) = effective(inst, p) {
-                        let top = min + ((max - min) / step as i64) * step as i64;
-                        assert_eq!(write(Value::Int(min)), Ok(()), "{name} {path} min");
-                        assert_eq!(write(Value::Int(top)), Ok(()), "{name} {path} top of grid");
-                        assert_eq!(
-                            write(Value::Int(min - 1)),
-                            Err((StatusCode::ConstraintError, "HRT-MOD-044")),
-                            "{name} {path}"
-                        );
-                        assert_eq!(
-                            write(Value::Int(max + 1)),
-                            Err((StatusCode::ConstraintError, "HRT-MOD-044")),
-                            "{name} {path}"
-                        );
-                        if step > 1 {
-                            assert_eq!(
-                                write(Value::Int(min + 1)),
-                                Err((StatusCode::ConstraintError, "HRT-MOD-044")),
-                                "{name} {path} off-step"
-                            );
-                        }
-                    }
-                    if let TypeSpec::Enum { .. } = p.ty {
-                        let supported = inst.constraint(p.id).and_then(|k| k.values.clone());
-                        if let Some(values) = supported {
-                            for v in &values {
-                                assert_eq!(
-                                    write(Value::Int(i64::from(v.code))),
-                                    Ok(()),
-                                    "{name} {path} code {}",
-                                    v.code
-                                );
-                            }
-                            assert_eq!(
-                                write(Value::Int(0x7ABC)),
-                                Err((StatusCode::ConstraintError, "HRT-MOD-045")),
-                                "{name} {path}"
-                            );
-                        }
-                    }
                 }
             }
         }

@@ -4,113 +4,44 @@
 use hearth_model::validate::{
     check_description, check_event, check_invoke, check_value, check_write,
 };
-use hearth_model::{
-    CapabilityInstance, Catalog, ComponentDescription, Constraint, Description, EnumEntry, Path,
-    StatusCode, Value,
-};
+use hearth_model::{Catalog, Description, Path, StatusCode, Value};
+use hearth_testkit::arb::{self, DescriptionSpace, Ids, ValueSpace};
 use proptest::prelude::*;
 
 fn air_conditioner() -> Description {
-    let text = include_str!("descriptions/air-conditioner.json");
-    serde_json::from_str(text).expect("fixture parses")
+    hearth_testkit::description("air-conditioner")
 }
 
+/// Values nested deep and wide, with text and bytes long enough to hit length limits.
 fn any_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::Int),
-        (-5000i64..15000).prop_map(Value::Int),
-        ".{0,80}".prop_map(Value::Text),
-        proptest::collection::vec(any::<u8>(), 0..80).prop_map(Value::Bytes),
-    ];
-    leaf.prop_recursive(12, 256, 6, |inner| {
-        prop_oneof![
-            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::List),
-            proptest::collection::btree_map(0u16..8, inner, 0..6).prop_map(Value::Struct),
-        ]
+    arb::value(ValueSpace {
+        depth: 12,
+        nodes: 256,
+        width: 6,
+        text: 80,
+        field_ids: 0..=7,
     })
 }
 
-fn any_id() -> impl Strategy<Value = u16> {
-    prop_oneof![0u16..24, any::<u16>()]
-}
-
 fn any_path() -> impl Strategy<Value = Path> {
-    (0u16..4, any_id(), any_id()).prop_map(|(c, cap, m)| Path::new(c, cap, m))
+    let id = Ids::Catalog.strategy();
+    (0u16..4, id.clone(), id).prop_map(|(c, cap, m)| Path::new(c, cap, m))
 }
 
-fn any_constraint() -> impl Strategy<Value = Constraint> {
-    (
-        any_id(),
-        proptest::option::of(any::<i64>()),
-        proptest::option::of(any::<i64>()),
-        proptest::option::of(any::<u64>()),
-        proptest::option::of(any::<u32>()),
-        proptest::option::of(proptest::collection::vec(
-            (
-                any_id(),
-                proptest::option::of(".{0,70}"),
-                proptest::collection::vec(any_id(), 0..3),
-            )
-                .prop_map(|(code, label, tags)| EnumEntry { code, label, tags }),
-            0..6,
-        )),
-    )
-        .prop_map(|(property, min, max, step, max_len, values)| Constraint {
-            property,
-            min,
-            max,
-            step,
-            max_len,
-            max_count: max_len,
-            values,
-        })
-}
-
+/// Descriptions whose ids mostly fall where the catalog's do, so the checks go deep.
 fn any_description() -> impl Strategy<Value = Description> {
-    let instance = (
-        any_id(),
-        proptest::collection::vec(any_id(), 0..4),
-        proptest::collection::vec(any_id(), 0..3),
-        proptest::collection::vec(any_id(), 0..3),
-        proptest::collection::vec(any_constraint(), 0..3),
-    )
-        .prop_map(|(capability, properties, actions, events, constraints)| {
-            CapabilityInstance {
-                capability,
-                properties,
-                actions,
-                events,
-                constraints,
-            }
-        });
-    let component = (
-        0u16..4,
-        proptest::option::of(".{0,70}"),
-        proptest::collection::vec(instance, 0..8),
-    )
-        .prop_map(|(id, label, capabilities)| ComponentDescription {
-            id,
-            label,
-            capabilities,
-        });
-    (
-        any::<u16>(),
-        any::<u16>(),
-        ".{0,70}",
-        0u16..12,
-        proptest::collection::vec(component, 0..4),
-    )
-        .prop_map(
-            |(spec_version, vendor_id, device_id, device_type, components)| Description {
-                spec_version: spec_version % 3,
-                vendor_id,
-                device_id,
-                device_type,
-                components,
-            },
-        )
+    arb::description(&DescriptionSpace {
+        ids: Ids::Catalog,
+        component_ids: 0..=3,
+        device_types: 0..=11,
+        spec_versions: 0..=2,
+        device_id: ".{0,70}",
+        label: ".{0,70}",
+        members: 4,
+        values: 6,
+        capabilities: 8,
+        components: 4,
+    })
 }
 
 proptest! {
