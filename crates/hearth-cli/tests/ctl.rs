@@ -4,14 +4,29 @@
 
 mod common;
 
-use common::{broker, command, fan_on_broker, hearth, p, pki_init, stdout};
+use std::process::Output;
+
+use common::{assert_contains, broker, fan_on_broker, hearth, p, pki_init, spawn, stdout};
 use hearth_model::{Path, Value};
 
-/// `hearth ctl --broker URL --pki DIR ARGS...`
-fn ctl(url: &str, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    let mut all = vec!["ctl", "--broker", url, "--pki", p(dir), "--timeout", "5"];
+/// `hearth ctl --broker URL --pki DIR --timeout SECONDS ARGS...`
+fn ctl_within(url: &str, dir: &std::path::Path, timeout: &str, args: &[&str]) -> Output {
+    let mut all = vec![
+        "ctl",
+        "--broker",
+        url,
+        "--pki",
+        p(dir),
+        "--timeout",
+        timeout,
+    ];
     all.extend_from_slice(args);
     hearth(&all)
+}
+
+/// `hearth ctl --broker URL --pki DIR --timeout 5 ARGS...`
+fn ctl(url: &str, dir: &std::path::Path, args: &[&str]) -> Output {
+    ctl_within(url, dir, "5", args)
 }
 
 #[test]
@@ -23,15 +38,16 @@ fn discover_lists_the_device_with_its_fields() {
     let o = ctl(url, dir, &["describe", id]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let text = stdout(&o);
-    for expected in [
-        "fan-control",
-        "level",
-        "max 12",
-        "Baby breeze (0x8001)",
-        "check",
-    ] {
-        assert!(text.contains(expected), "{expected} in {text}");
-    }
+    assert_contains(
+        &text,
+        &[
+            "fan-control",
+            "level",
+            "max 12",
+            "Baby breeze (0x8001)",
+            "check",
+        ],
+    );
     let o = ctl(url, dir, &["describe", &fan.addr(), "--json"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
@@ -153,33 +169,14 @@ fn unknown_devices_time_out_and_bad_brokers_fail() {
     let (url, _broker) = broker();
     let tmp = tempfile::tempdir().expect("tempdir");
     pki_init(tmp.path());
-    let o = hearth(&[
-        "ctl",
-        "--broker",
-        &url,
-        "--pki",
-        p(tmp.path()),
-        "--timeout",
-        "0.5",
-        "read",
-        "fff1/nobody-here",
-        "0/fan-control/level",
-    ]);
+    let args = ["read", "fff1/nobody-here", "0/fan-control/level"];
+    let o = ctl_within(&url, tmp.path(), "0.5", &args);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("no description"),
         "{o:?}"
     );
-    let o = hearth(&[
-        "ctl",
-        "--broker",
-        "mqtt://127.0.0.1:1",
-        "--pki",
-        p(tmp.path()),
-        "--timeout",
-        "0.5",
-        "discover",
-    ]);
+    let o = ctl_within("mqtt://127.0.0.1:1", tmp.path(), "0.5", &["discover"]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     let o = hearth(&[
         "ctl",
@@ -195,8 +192,7 @@ fn unknown_devices_time_out_and_bad_brokers_fail() {
 #[cfg(unix)]
 #[test]
 fn watch_streams_reports_as_json_lines_until_terminated() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     use std::sync::mpsc::RecvTimeoutError;
     use std::time::{Duration, Instant};
 
@@ -204,25 +200,19 @@ fn watch_streams_reports_as_json_lines_until_terminated() {
     let (url, dir, id) = (&fan.url, fan.dir(), &fan.id);
     let addr = fan.addr();
 
-    let mut child = command()
-        .args([
-            "ctl",
-            "--broker",
-            url,
-            "--pki",
-            p(dir),
-            "watch",
-            id,
-            "--json",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start hearth ctl watch");
-    let out = child.stdout.take().expect("piped stdout");
+    let (mut child, lines) = spawn(&[
+        "ctl",
+        "--broker",
+        url,
+        "--pki",
+        p(dir),
+        "watch",
+        id,
+        "--json",
+    ]);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
+        for line in lines {
             if tx.send(line).is_err() {
                 break;
             }
@@ -265,10 +255,10 @@ fn watch_streams_reports_as_json_lines_until_terminated() {
 
     // SIGTERM ends it cleanly.
     let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .expect("kill -TERM");
     assert!(term.success());
-    let status = child.wait().expect("wait");
+    let status = child.0.wait().expect("wait");
     assert_eq!(status.code(), Some(0), "{status:?}");
 }

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{command, fan_on_broker, hearth, p, pki_init, stdout};
+use common::{assert_contains, command, fan_on_broker, hearth, p, pki_init, stdout, trusting};
 use hearth_model::{Path, Value};
 use hearth_mqtt::Identity;
 use hearth_security::cose::Signer;
@@ -62,31 +62,29 @@ fn decodes_and_verifies_a_sealed_report() {
     let o = hearth(&["decode", p(&file)]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let text = stdout(&o);
-    for expected in [
-        "signed message (COSE_Sign1, tag 18)",
-        "kind:        report",
-        "sender:      fan-7",
-        "0/fan-control/level = 7",
-        "0/mode/current-mode = sleep (0x0803)",
-        "device \"fan-7\"",
-    ] {
-        assert!(text.contains(expected), "{expected} in {text}");
-    }
+    assert_contains(
+        &text,
+        &[
+            "signed message (COSE_Sign1, tag 18)",
+            "kind:        report",
+            "sender:      fan-7",
+            "0/fan-control/level = 7",
+            "0/mode/current-mode = sleep (0x0803)",
+            "device \"fan-7\"",
+        ],
+    );
     assert!(!text.contains("\nsignature:"), "{text}");
 
     // Valid with the topic inferred, and with it given.
-    let o = hearth(&["decode", p(&file), "--trust", p(&root)]);
+    let o = trusting(&["decode"], &file, &root, &[]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(stdout(&o).contains("signature: valid"), "{o:?}");
-    let o = hearth(&[
-        "decode",
-        p(&file),
-        "--trust",
-        p(&root),
-        "--topic",
-        "d/fff1/fan-7/report",
-        "--json",
-    ]);
+    let o = trusting(
+        &["decode"],
+        &file,
+        &root,
+        &["--topic", "d/fff1/fan-7/report", "--json"],
+    );
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(doc["signature"]["valid"], true, "{doc}");
@@ -98,21 +96,19 @@ fn decodes_and_verifies_a_sealed_report() {
     );
 
     // The signature binds the topic.
-    let o = hearth(&[
-        "decode",
-        p(&file),
-        "--trust",
-        p(&root),
-        "--topic",
-        "d/fff1/fan-8/report",
-    ]);
+    let o = trusting(
+        &["decode"],
+        &file,
+        &root,
+        &["--topic", "d/fff1/fan-8/report"],
+    );
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert!(stdout(&o).contains("signature: INVALID"), "{o:?}");
 
     // Another PKI's root does not vouch for the chain.
     let other = dir.join("other");
     pki_init(&other);
-    let o = hearth(&["decode", p(&file), "--trust", p(&other.join("root.cert"))]);
+    let o = trusting(&["decode"], &file, &other.join("root.cert"), &[]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
 
     // A flipped signature byte, as raw bytes on standard input.
@@ -168,13 +164,7 @@ fn decodes_a_description_captured_from_the_broker() {
     });
     let file = dir.join("desc.bin");
     std::fs::write(&file, &bytes).expect("write");
-    let o = hearth(&[
-        "decode",
-        p(&file),
-        "--trust",
-        p(&dir.join("root.cert")),
-        "--json",
-    ]);
+    let o = trusting(&["decode"], &file, &dir.join("root.cert"), &["--json"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(doc["signature"]["valid"], true, "{doc}");

@@ -3,8 +3,19 @@
 mod common;
 
 use std::path::Path;
+use std::process::Output;
 
-use common::{hearth, p, stdout};
+use common::{hearth, p, pki_revoke, stdout};
+
+/// `hearth pki verify --trust ROOT [--crl CRL] CERT...`
+fn verify(root: &Path, crl: Option<&Path>, certs: &[&Path]) -> Output {
+    let mut args = vec!["pki", "verify", "--trust", p(root)];
+    if let Some(crl) = crl {
+        args.extend(["--crl", p(crl)]);
+    }
+    args.extend(certs.iter().map(|c| p(c)));
+    hearth(&args)
+}
 
 fn init(dir: &Path) {
     let o = hearth(&["pki", "init", "--dir", p(dir)]);
@@ -59,20 +70,17 @@ fn init_issue_and_verify_chains() {
     init(dir);
     let root = dir.join("root.cert");
     for leaf in ["vendor.cert", "lab.cert", "controller.cert"] {
-        let o = hearth(&["pki", "verify", "--trust", p(&root), p(&dir.join(leaf))]);
+        let o = verify(&root, None, &[&dir.join(leaf)]);
         assert_eq!(o.status.code(), Some(0), "{leaf}: {o:?}");
         assert!(stdout(&o).starts_with("valid"), "{leaf}: {o:?}");
     }
     let device = dir.join("fridge");
     issue_device(dir, &device);
-    let o = hearth(&[
-        "pki",
-        "verify",
-        "--trust",
-        p(&root),
-        p(&dir.join("vendor.cert")),
-        p(&dir.join("fridge.cert")),
-    ]);
+    let o = verify(
+        &root,
+        None,
+        &[&dir.join("vendor.cert"), &dir.join("fridge.cert")],
+    );
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(stdout(&o).contains("device"), "{o:?}");
 
@@ -96,13 +104,7 @@ fn flipped_byte_is_rejected() {
         bad[pos] ^= 0x01;
         let path = dir.join("bad.cert");
         std::fs::write(&path, &bad).expect("write");
-        let o = hearth(&[
-            "pki",
-            "verify",
-            "--trust",
-            p(&dir.join("root.cert")),
-            p(&path),
-        ]);
+        let o = verify(&dir.join("root.cert"), None, &[&path]);
         assert_eq!(o.status.code(), Some(1), "byte {pos}: {o:?}");
         let out = stdout(&o);
         assert!(out.starts_with("invalid ("), "byte {pos}: {out}");
@@ -121,44 +123,14 @@ fn revoked_device_is_rejected() {
     init(dir);
     issue_device(dir, &dir.join("fridge"));
     let crl = dir.join("vendor.crl");
-    let o = hearth(&[
-        "pki",
-        "revoke",
-        "--issuer-cert",
-        p(&dir.join("vendor.cert")),
-        "--issuer-key",
-        p(&dir.join("vendor.key")),
-        "--cert",
-        p(&dir.join("fridge.cert")),
-        "--out",
-        p(&crl),
-    ]);
-    assert!(o.status.success(), "revoke: {o:?}");
     let (vendor, fridge) = (dir.join("vendor.cert"), dir.join("fridge.cert"));
+    pki_revoke(&dir.join("vendor"), &fridge, &crl);
     let root = dir.join("root.cert");
-    let args = [
-        "pki",
-        "verify",
-        "--trust",
-        p(&root),
-        "--crl",
-        p(&crl),
-        p(&vendor),
-        p(&fridge),
-    ];
-    let o = hearth(&args);
+    let o = verify(&root, Some(&crl), &[&vendor, &fridge]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert!(stdout(&o).contains("revoked"), "{o:?}");
     // The vendor itself is not revoked by its own list.
-    let o = hearth(&[
-        "pki",
-        "verify",
-        "--trust",
-        p(&root),
-        "--crl",
-        p(&crl),
-        p(&dir.join("vendor.cert")),
-    ]);
+    let o = verify(&root, Some(&crl), &[&vendor]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let shown = hearth(&["pki", "show", p(&crl)]);
     assert!(stdout(&shown).starts_with("revocation list"), "{shown:?}");
@@ -173,14 +145,11 @@ fn other_root_is_rejected() {
     init(&b);
     let device = a.join("fridge");
     issue_device(&a, &device);
-    let o = hearth(&[
-        "pki",
-        "verify",
-        "--trust",
-        p(&b.join("root.cert")),
-        p(&a.join("vendor.cert")),
-        p(&a.join("fridge.cert")),
-    ]);
+    let o = verify(
+        &b.join("root.cert"),
+        None,
+        &[&a.join("vendor.cert"), &a.join("fridge.cert")],
+    );
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert!(stdout(&o).contains("untrusted_issuer"), "{o:?}");
 }

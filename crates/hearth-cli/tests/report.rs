@@ -7,7 +7,12 @@ mod common;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{hearth, p, pki_init, stdout};
+use common::{assert_exit, hearth, p, pki_init, pki_revoke, stdout, trusting};
+
+/// `hearth report verify FILE --trust ROOT EXTRA...`
+fn verify(file: &Path, root: &Path, extra: &[&str]) -> std::process::Output {
+    trusting(&["report", "verify"], file, root, extra)
+}
 
 use hearth_conformance::report::{
     run_verdict, Advisory, Counts, DeviceInfo, Environment, IcsText, Report, Step, Summary,
@@ -107,15 +112,15 @@ fn sample_report() -> Report {
             &at,
         ),
     ];
-    tests[0].advisories.push(Advisory {
+    tests[0].advisories = vec![Advisory {
         requirement: "HRT-MSG-057".into(),
         note: "the report arrived after 1.8 s".into(),
-    });
+    }];
     tests.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut counts = Counts::default();
-    for t in &tests {
+    let counts = tests.iter().fold(Counts::default(), |mut counts, t| {
         counts.add(t.verdict);
-    }
+        counts
+    });
     Report {
         format: "hearth-report".into(),
         format_version: 1,
@@ -180,17 +185,9 @@ fn verify_signed_report() {
     let (json, _) = setup(dir);
     let root = dir.join("root.cert");
     let out = dir.join("out");
-    let o = hearth(&[
-        "report",
-        "verify",
-        p(&dir.join("report.cose")),
-        "--trust",
-        p(&root),
-        "--out",
-        p(&out),
-        "--extract",
-        p(&dir.join("extracted.json")),
-    ]);
+    let extracted = dir.join("extracted.json");
+    let extra = ["--out", p(&out), "--extract", p(&extracted)];
+    let o = verify(&dir.join("report.cose"), &root, &extra);
     let text = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(
@@ -201,20 +198,9 @@ fn verify_signed_report() {
     assert!(text.contains("counts    pass 2  fail 1  not-applicable 1  inconclusive 1  error 1"));
     assert!(text.ends_with("verdict   fail\n"), "{text}");
     assert_eq!(std::fs::read(out.join("report.json")).expect("out"), json);
-    assert_eq!(
-        std::fs::read(dir.join("extracted.json")).expect("extract"),
-        json
-    );
+    assert_eq!(std::fs::read(&extracted).expect("extract"), json);
 
-    let o = hearth(&[
-        "report",
-        "verify",
-        p(&dir.join("report.cose")),
-        "--trust",
-        p(&root),
-        "--json",
-        "--at-now",
-    ]);
+    let o = verify(&dir.join("report.cose"), &root, &["--json", "--at-now"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["valid"], true);
@@ -251,70 +237,29 @@ fn changed_report_is_rejected() {
         let mut b = cose.clone();
         b[pos] ^= 0x20;
         std::fs::write(&bad, &b).expect("write");
-        let o = hearth(&["report", "verify", p(&bad), "--trust", p(&root)]);
-        assert_eq!(o.status.code(), Some(1), "byte {pos}: {o:?}");
-        assert!(
-            stdout(&o).starts_with("invalid (step 5, bad_signature)"),
-            "{o:?}"
-        );
+        let o = verify(&bad, &root, &[]);
+        assert_exit(&o, 1, "invalid (step 5, bad_signature)");
     }
     // JSON output names the step.
-    let o = hearth(&["report", "verify", p(&bad), "--trust", p(&root), "--json"]);
+    let o = verify(&bad, &root, &["--json"]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["valid"], false);
     assert_eq!(v["step"], 5);
     // Truncated, junk, missing file: step 1.
     std::fs::write(&bad, &cose[..cose.len() - 1]).expect("write");
-    let o = hearth(&["report", "verify", p(&bad), "--trust", p(&root)]);
-    assert_eq!(o.status.code(), Some(1), "{o:?}");
-    assert!(stdout(&o).starts_with("invalid (step 1"), "{o:?}");
-    let o = hearth(&[
-        "report",
-        "verify",
-        p(&dir.join("missing.cose")),
-        "--trust",
-        p(&root),
-    ]);
-    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert_exit(&verify(&bad, &root, &[]), 1, "invalid (step 1");
+    assert_exit(&verify(&dir.join("missing.cose"), &root, &[]), 1, "");
     // Another root: step 3.
-    let other = dir.join("other");
+    let (signed, other) = (dir.join("report.cose"), dir.join("other"));
     pki_init(&other);
-    let o = hearth(&[
-        "report",
-        "verify",
-        p(&dir.join("report.cose")),
-        "--trust",
-        p(&other.join("root.cert")),
-    ]);
-    assert_eq!(o.status.code(), Some(1), "{o:?}");
-    assert!(stdout(&o).starts_with("invalid (step 3"), "{o:?}");
+    let o = verify(&signed, &other.join("root.cert"), &[]);
+    assert_exit(&o, 1, "invalid (step 3");
     // The lab's key revoked by the root: step 3, whatever the signing time.
     let crl = dir.join("ca.crl");
-    let o = hearth(&[
-        "pki",
-        "revoke",
-        "--issuer-cert",
-        p(&root),
-        "--issuer-key",
-        p(&dir.join("root.key")),
-        "--cert",
-        p(&dir.join("lab.cert")),
-        "--out",
-        p(&crl),
-    ]);
-    assert!(o.status.success(), "revoke: {o:?}");
-    let o = hearth(&[
-        "report",
-        "verify",
-        p(&dir.join("report.cose")),
-        "--trust",
-        p(&root),
-        "--crl",
-        p(&crl),
-    ]);
-    assert_eq!(o.status.code(), Some(1), "{o:?}");
-    assert!(stdout(&o).starts_with("invalid (step 3, revoked)"), "{o:?}");
+    pki_revoke(&dir.join("root"), &dir.join("lab.cert"), &crl);
+    let o = verify(&signed, &root, &["--crl", p(&crl)]);
+    assert_exit(&o, 1, "invalid (step 3, revoked)");
     // Usage error: 2.
     let o = hearth(&["report", "verify", p(&dir.join("report.cose"))]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
@@ -341,13 +286,7 @@ fn sign_command_and_vendor_key() {
         p(&signed),
     ]);
     assert!(o.status.success(), "{o:?}");
-    let o = hearth(&[
-        "report",
-        "verify",
-        p(&signed),
-        "--trust",
-        p(&dir.join("root.cert")),
-    ]);
+    let o = verify(&signed, &dir.join("root.cert"), &[]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let o = hearth(&[
         "report",

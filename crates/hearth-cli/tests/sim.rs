@@ -4,10 +4,8 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 
-use common::{broker, command, hearth, p, pki_init, stdout, unique, KillOnDrop};
+use common::{assert_contains, broker, hearth, p, pki_init, spawn, stdout, unique};
 
 #[test]
 fn list_faults_names_at_least_fifteen_profiles_with_requirements() {
@@ -33,14 +31,15 @@ fn list_faults_names_at_least_fifteen_profiles_with_requirements() {
     let o = hearth(&["sim", "--list-faults"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let text = stdout(&o);
-    for expected in [
-        "accept-out-of-range",
-        "HRT-MOD-044",
-        "no-will",
-        "HRT-MQTT-030",
-    ] {
-        assert!(text.contains(expected), "{expected} in {text}");
-    }
+    assert_contains(
+        &text,
+        &[
+            "accept-out-of-range",
+            "HRT-MOD-044",
+            "no-will",
+            "HRT-MQTT-030",
+        ],
+    );
 }
 
 #[test]
@@ -76,26 +75,10 @@ fn ctl_discovers_the_whole_fleet_with_valid_descriptions() {
     let fleet = hearth_sim::Fleet::standard().with_suffix(&format!("-{}", unique("run")));
     let fleet_file = tmp.path().join("fleet.toml");
     std::fs::write(&fleet_file, fleet.to_toml()).expect("fleet file");
-    let mut child = command()
-        .args([
-            "sim",
-            "--broker",
-            &url,
-            "--pki",
-            p(tmp.path()),
-            "--fleet",
-            p(&fleet_file),
-            "--speed",
-            "30",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start hearth sim");
-    let out = child.stdout.take().expect("piped stdout");
-    let _sim = KillOnDrop(child);
-    let mut lines = BufReader::new(out).lines();
+    let (pki, fleet_arg) = (p(tmp.path()), p(&fleet_file));
+    let (_sim, mut lines) = spawn(&[
+        "sim", "--broker", &url, "--pki", pki, "--fleet", fleet_arg, "--speed", "30",
+    ]);
     let first = lines.next().expect("a line").expect("text");
     assert!(first.starts_with("serving 16 appliances"), "{first}");
     let mut served = BTreeSet::new();

@@ -32,3 +32,10 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// Assert that `text` contains each of `expected`, naming the first one missing.
+pub fn assert_contains(text: &str, expected: &[&str]) {
+    for e in expected {
+        assert!(text.contains(e), "{e:?} in {text}");
+    }
+}

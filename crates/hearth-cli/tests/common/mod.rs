@@ -4,8 +4,9 @@
 
 #![allow(dead_code, unreachable_pub, unused_imports)]
 
+use std::io::{BufRead, BufReader, Lines};
 use std::path::Path as FsPath;
-use std::process::{Command, Output, Stdio};
+use std::process::{ChildStdout, Command, Output, Stdio};
 
 use hearth_mqtt::{BrokerUrl, DeviceHandle};
 use hearth_security::acl::Privilege;
@@ -13,7 +14,7 @@ use hearth_testkit::broker::external;
 use hearth_testkit::memory::MemoryDevice;
 use hearth_testkit::node::{connected, spawn_device};
 use hearth_testkit::pki::root_acl_in;
-pub use hearth_testkit::process::{arg as p, stdout, KillOnDrop};
+pub use hearth_testkit::process::{arg as p, assert_contains, stdout, KillOnDrop};
 pub use hearth_testkit::unique;
 
 /// The `hearth` binary, to be given arguments.
@@ -32,23 +33,31 @@ pub fn broker() -> (String, Option<KillOnDrop>) {
     if let Some(url) = external() {
         return (url.to_string(), None);
     }
-    let mut child = command()
-        .args(["broker", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start hearth broker");
-    let out = child.stdout.take().expect("piped stdout");
-    let process = KillOnDrop(child);
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line)
-        .expect("read the broker's first line");
+    let (process, mut lines) = spawn(&["broker", "--listen", "127.0.0.1:0"]);
+    let line = lines
+        .next()
+        .expect("the broker's first line")
+        .expect("text");
     let url = line
         .trim()
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected broker output {line:?}"))
         .to_owned();
     (url, Some(process))
+}
+
+/// Start `hearth ARGS` with its standard input held open and its standard output piped: the
+/// process (killed when dropped) and its output lines.
+pub fn spawn(args: &[&str]) -> (KillOnDrop, Lines<BufReader<ChildStdout>>) {
+    let mut child = command()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start hearth {args:?}: {e}"));
+    let out = child.stdout.take().expect("piped stdout");
+    (KillOnDrop(child), BufReader::new(out).lines())
 }
 
 /// `hearth pki init --dir DIR`.
@@ -132,4 +141,38 @@ impl FanOnBroker {
     pub fn addr(&self) -> String {
         format!("fff1/{}", self.id)
     }
+}
+
+/// `hearth pki revoke`: the CA with the credential `issuer` (`.cert` and `.key`) revokes
+/// `cert`, the list written to `out`; panics if the command fails.
+pub fn pki_revoke(issuer: &FsPath, cert: &FsPath, out: &FsPath) {
+    let (issuer_cert, issuer_key) = (issuer.with_extension("cert"), issuer.with_extension("key"));
+    let o = hearth(&[
+        "pki",
+        "revoke",
+        "--issuer-cert",
+        p(&issuer_cert),
+        "--issuer-key",
+        p(&issuer_key),
+        "--cert",
+        p(cert),
+        "--out",
+        p(out),
+    ]);
+    assert!(o.status.success(), "revoke: {o:?}");
+}
+
+/// `hearth <command...> <file> --trust <root> <extra...>`: the verifying commands
+/// (`pki verify`, `report verify`, `decode`) as tests call them.
+pub fn trusting(command: &[&str], file: &FsPath, root: &FsPath, extra: &[&str]) -> Output {
+    let mut args = command.to_vec();
+    args.extend([p(file), "--trust", p(root)]);
+    args.extend_from_slice(extra);
+    hearth(&args)
+}
+
+/// Assert that the command exited with `code` and its output begins with `prefix`.
+pub fn assert_exit(o: &Output, code: i32, prefix: &str) {
+    assert_eq!(o.status.code(), Some(code), "{o:?}");
+    assert!(stdout(o).starts_with(prefix), "{prefix:?} first: {o:?}");
 }
