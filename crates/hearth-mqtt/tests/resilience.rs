@@ -11,7 +11,7 @@ use hearth_security::acl::Privilege;
 use hearth_testkit::broker::{broker, free_port, Mosquitto, Proxy};
 use hearth_testkit::fan;
 use hearth_testkit::node::{
-    addr, controller_as, rig, spawn_device, until, wait_discovered, wait_status,
+    addr, controller_as, rig, spawn_device, until, wait_discovered, wait_status, write_one,
 };
 use hearth_testkit::pki::{pki, Pki};
 use hearth_testkit::watch::{expect, next_publish, raw_client, subscribe};
@@ -44,19 +44,15 @@ async fn replayed_and_rerouted_requests_are_rejected() {
     subscribe(&raw, &mut captured, "hearth/1/d/+/+/req").await;
 
     assert_eq!(
-        ctl.write(&a, vec![(LEVEL, Value::Int(6))])
-            .await
-            .expect("write"),
-        vec![(LEVEL, StatusCode::Success)]
+        write_one(ctl, &a, LEVEL, Value::Int(6)).await,
+        StatusCode::Success
     );
     let (topic, bytes) = next_publish(&mut captured, Duration::from_secs(5), |_| true).await;
     assert!(topic.ends_with("/fan-a/req"));
     // Put the value back, then replay the captured "set 6".
     assert_eq!(
-        ctl.write(&a, vec![(LEVEL, Value::Int(2))])
-            .await
-            .expect("write"),
-        vec![(LEVEL, StatusCode::Success)]
+        write_one(ctl, &a, LEVEL, Value::Int(2)).await,
+        StatusCode::Success
     );
     raw.publish(topic.clone(), QoS::AtLeastOnce, false, bytes.clone())
         .await
@@ -100,9 +96,7 @@ async fn a_killed_connection_is_announced_by_the_will_and_a_restart_recovers() {
     let boot = ctl.device(&addr).and_then(|d| d.boot_id);
     // Let a few reports go out so the will is not simply the next counter.
     for level in 1..=5 {
-        ctl.write(&addr, vec![(LEVEL, Value::Int(level))])
-            .await
-            .expect("write");
+        write_one(ctl, &addr, LEVEL, Value::Int(level)).await;
     }
     device.kill().await;
     let offline = wait_status(ctl, &addr, false, Duration::from_secs(15)).await;
@@ -123,10 +117,8 @@ async fn a_killed_connection_is_announced_by_the_will_and_a_restart_recovers() {
     assert_ne!(ctl.device(&addr).and_then(|d| d.boot_id), boot);
     // Its counters did not restart: requests and responses still pass the replay windows.
     assert_eq!(
-        ctl.write(&addr, vec![(LEVEL, Value::Int(3))])
-            .await
-            .expect("write"),
-        vec![(LEVEL, StatusCode::Success)]
+        write_one(ctl, &addr, LEVEL, Value::Int(3)).await,
+        StatusCode::Success
     );
     again.shutdown().await;
     ctl.shutdown().await;
@@ -222,8 +214,7 @@ async fn a_broker_outage_loses_no_event() {
 /// A real broker restart (mosquitto with persistence), when mosquitto is installed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mosquitto_restart_loses_no_event() {
-    let Some(mosquitto) = Mosquitto::find() else {
-        eprintln!("skipped: mosquitto is not installed (CI installs it)");
+    let Some(mosquitto) = Mosquitto::or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");

@@ -7,7 +7,7 @@ use hearth_model::{Path, StatusCode, Value};
 use hearth_mqtt::Update;
 use hearth_security::acl::{Acl, Privilege};
 use hearth_testkit::fan;
-use hearth_testkit::node::{addr, rig, wait_status};
+use hearth_testkit::node::{addr, rig, wait_status, write_one};
 use hearth_testkit::watch::expect;
 
 const LEVEL: Path = Path::new(0, 9, 1);
@@ -50,11 +50,8 @@ async fn discover_describe_read_write_invoke() {
     assert!(reported.is_some(), "no report of the write");
 
     // Out of range: constraint-error, nothing changes.
-    let bad = ctl
-        .write(&addr, vec![(LEVEL, Value::Int(13))])
-        .await
-        .expect("write answered");
-    assert_eq!(bad, vec![(LEVEL, StatusCode::ConstraintError)]);
+    let bad = write_one(ctl, &addr, LEVEL, Value::Int(13)).await;
+    assert_eq!(bad, StatusCode::ConstraintError);
     assert_eq!(memory.get(&LEVEL), Some(Value::Int(7)));
     // Wrong type, read-only, unknown path.
     let bad = ctl
@@ -103,11 +100,8 @@ async fn a_controller_outside_the_acl_changes_nothing() {
     let empty = Acl::from_entries(vec![]).expect("acl");
     let (device, memory) = rig.fan("fan-rt-2", empty).await;
     let (ctl, addr) = (&rig.ctl, addr("fan-rt-2"));
-    let answer = ctl
-        .write(&addr, vec![(LEVEL, Value::Int(5))])
-        .await
-        .expect("answered");
-    assert_eq!(answer, vec![(LEVEL, StatusCode::Unauthorized)]);
+    let answer = write_one(ctl, &addr, LEVEL, Value::Int(5)).await;
+    assert_eq!(answer, StatusCode::Unauthorized);
     assert_eq!(memory.get(&LEVEL), Some(Value::Int(1)));
     assert_eq!(device.stats().rejected.get("unauthorized"), Some(&1));
     device.shutdown().await;

@@ -7,7 +7,7 @@ use hearth_model::{Path, StatusCode, Value};
 use hearth_mqtt::BrokerUrl;
 use hearth_security::acl::Privilege;
 use hearth_testkit::broker::{free_port, Mosquitto};
-use hearth_testkit::node::{addr, controller, spawn_device, wait_status};
+use hearth_testkit::node::{addr, controller, spawn_device, wait_status, write_one};
 use hearth_testkit::{fan, pki::pki};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 
@@ -42,8 +42,7 @@ fn certificates(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_and_a_controller_work_over_tls() {
-    let Some(mosquitto) = Mosquitto::find() else {
-        eprintln!("skipped: mosquitto is not installed (CI installs it)");
+    let Some(mosquitto) = Mosquitto::or_skip() else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
@@ -75,11 +74,8 @@ async fn a_device_and_a_controller_work_over_tls() {
         "the device did not come online over TLS: {:?}",
         ctl.device(&addr)
     );
-    let written = ctl
-        .write(&addr, vec![(Path::new(0, 9, 1), Value::Int(4))])
-        .await
-        .expect("write over TLS");
-    assert_eq!(written, vec![(Path::new(0, 9, 1), StatusCode::Success)]);
+    let written = write_one(&ctl, &addr, Path::new(0, 9, 1), Value::Int(4)).await;
+    assert_eq!(written, StatusCode::Success, "write over TLS");
     assert_eq!(memory.get(&Path::new(0, 9, 1)), Some(Value::Int(4)));
     device.shutdown().await;
     ctl.shutdown().await;

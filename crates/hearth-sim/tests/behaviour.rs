@@ -361,11 +361,7 @@ async fn faults_from_the_control_surface_show_in_the_list_and_as_events() {
     let mut updates = b.controller.updates();
     b.assert_invokes(&[(p(0, "operational-state", 1), Success)])
         .await;
-    b.control(&Control::RaiseFault {
-        code: 0x0902,
-        component: None,
-    })
-    .await;
+    b.raise_fault(0x0902).await;
     let raised = event(&mut updates, &addr, p(0, "faults", 1), T)
         .await
         .expect("fault-raised");
@@ -379,11 +375,7 @@ async fn faults_from_the_control_surface_show_in_the_list_and_as_events() {
         panic!("a list")
     };
     assert_eq!(active.len(), 1);
-    b.control(&Control::RaiseFault {
-        code: 0x0905,
-        component: None,
-    })
-    .await;
+    b.raise_fault(0x0905).await;
     let error = event(&mut updates, &addr, p(0, "operational-state", 2), T)
         .await
         .expect("operation-error");

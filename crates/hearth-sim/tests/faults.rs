@@ -35,6 +35,11 @@ async fn contrast(
     (b, faulty, good)
 }
 
+/// A bench of one appliance of `kind` and `brand` with the profile `fault`, at `speed`.
+async fn alone(kind: DeviceKind, brand: BrandId, fault: &str, speed: f64) -> Bench {
+    bench(vec![one(kind, brand, Some(fault))], speed, |_| {}).await
+}
+
 /// Publish, retained on `R/crl/{issuer}`, a revocation list of `by` naming `revoked`.
 async fn publish_revocation(b: &Bench, by: &Credential, revoked: KeyId) {
     let now = unix_now();
@@ -216,12 +221,7 @@ async fn wrong_aad_messages_fail_verification() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_response_answers_after_the_five_seconds_allowed() {
-    let b = bench(
-        vec![one(DeviceKind::Fan, BrandId::Aurora, Some("slow-response"))],
-        60.0,
-        |_| {},
-    )
-    .await;
+    let b = alone(DeviceKind::Fan, BrandId::Aurora, "slow-response", 60.0).await;
     let started = Instant::now();
     let answer = b
         .controller
@@ -533,14 +533,11 @@ async fn start_with_door_open_starts_anyway() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn energy_counter_reset_makes_the_counter_go_down() {
-    let b = bench(
-        vec![one(
-            DeviceKind::Fan,
-            BrandId::Aurora,
-            Some("energy-counter-reset"),
-        )],
+    let b = alone(
+        DeviceKind::Fan,
+        BrandId::Aurora,
+        "energy-counter-reset",
         1500.0,
-        |_| {},
     )
     .await;
     let energy = p(0, "energy-measurement", 1);

@@ -16,7 +16,7 @@ use hearth_sim::{
 use tokio::sync::broadcast;
 
 use crate::broker::{broker, TestBroker};
-use crate::node::{controller_as, discovered};
+use crate::node::{controller_as, discovered, write_one};
 use crate::pki::{pki, Pki};
 
 /// How long the fleet may take to be discovered and online.
@@ -191,12 +191,7 @@ impl Bench {
 
     /// Write one property of the appliance at `addr`.
     pub async fn write_to(&self, addr: &DeviceAddr, path: Path, value: Value) -> StatusCode {
-        let results = self
-            .controller
-            .write(addr, vec![(path, value)])
-            .await
-            .expect("write answered");
-        results[0].1
+        write_one(&self.controller, addr, path, value).await
     }
 
     /// Write one property of the first appliance.
@@ -271,6 +266,12 @@ impl Bench {
             .control(control)
             .await
             .unwrap_or_else(|e| panic!("{control:?}: {e}"));
+    }
+
+    /// Raise the standard fault `code` on the first appliance, concerning it as a whole.
+    pub async fn raise_fault(&self, code: u16) {
+        let component = None;
+        self.control(&Control::RaiseFault { code, component }).await;
     }
 
     /// Read one property of the first appliance (checked against its description).

@@ -116,6 +116,16 @@ impl Mosquitto {
         .map(|binary| Self { binary })
     }
 
+    /// [`Mosquitto::find`], noting on standard error that the calling test is skipped when
+    /// there is none.
+    pub fn or_skip() -> Option<Self> {
+        let found = Self::find();
+        if found.is_none() {
+            eprintln!("skipped: mosquitto is not installed (CI installs it)");
+        }
+        found
+    }
+
     /// Start it on the loopback `port` with `extra` configuration lines after an anonymous
     /// listener, its configuration written into `dir`; returns once it accepts connections.
     ///

@@ -8,7 +8,7 @@
 use std::path::Path as FsPath;
 use std::time::{Duration, Instant};
 
-use hearth_model::{Catalog, Description};
+use hearth_model::{Catalog, Description, Path, StatusCode, Value};
 use hearth_mqtt::{
     BrokerUrl, Controller, ControllerConfig, Device, DeviceAddr, DeviceConfig, DeviceHandle,
     DeviceView, Identity,
@@ -102,6 +102,23 @@ pub async fn controller_as(
     Controller::connect(config)
         .await
         .expect("controller connects")
+}
+
+/// Write one property of `addr`: its status, once the answer names that property alone.
+pub async fn write_one(
+    ctl: &Controller,
+    addr: &DeviceAddr,
+    path: Path,
+    value: Value,
+) -> StatusCode {
+    let answer = ctl
+        .write(addr, vec![(path, value)])
+        .await
+        .expect("write answered");
+    match answer.as_slice() {
+        [(p, status)] if *p == path => *status,
+        other => panic!("an answer for {path} alone: {other:?}"),
+    }
 }
 
 /// Whether the controller knows `addr` with a description and online.
