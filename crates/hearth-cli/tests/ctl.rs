@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Output;
 
-use common::{assert_contains, broker, fan_on_broker, hearth, p, pki_init, spawn, stdout};
+use common::{assert_contains, broker, exited, fan_on_broker, hearth, p, pki_init, spawn, stdout};
 use hearth_model::{Path, Value};
 
 /// `hearth ctl --broker URL --pki DIR --timeout SECONDS ARGS...`
@@ -36,8 +36,7 @@ fn discover_lists_the_device_with_its_fields() {
 
     // `describe` waits for the description, so `discover` below finds it on the broker.
     let o = ctl(url, dir, &["describe", id]);
-    assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let text = stdout(&o);
+    let text = exited(&o, 0);
     assert_contains(
         &text,
         &[
@@ -70,8 +69,7 @@ fn discover_lists_the_device_with_its_fields() {
     assert_eq!(entry["description_valid"], true, "{entry}");
 
     let o = ctl(url, dir, &["discover"]);
-    assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let text = stdout(&o);
+    let text = exited(&o, 0);
     assert!(
         text.contains(&format!("fff1/{id}")) && text.contains("online"),
         "{text}"
@@ -90,8 +88,7 @@ fn read_write_and_invoke() {
         dir,
         &["read", &addr, "0/fan-control/level", "0/mode/current-mode"],
     );
-    assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let text = stdout(&o);
+    let text = exited(&o, 0);
     assert!(text.contains("0/fan-control/level = 1"), "{text}");
     assert!(
         text.contains("0/mode/current-mode = normal (0x0801)"),
@@ -104,8 +101,7 @@ fn read_write_and_invoke() {
     assert_eq!(memory.get(&level), Some(Value::Int(5)));
 
     let o = ctl(url, dir, &["write", &addr, "0/fan-control/level", "13"]);
-    assert_eq!(o.status.code(), Some(1), "{o:?}");
-    let text = stdout(&o);
+    let text = exited(&o, 1);
     assert!(
         text.contains("constraint-error") && text.contains("0/fan-control/level"),
         "{text}"

@@ -8,7 +8,9 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{assert_contains, command, fan_on_broker, hearth, p, pki_init, stdout, trusting};
+use common::{
+    assert_contains, command, exited, fan_on_broker, hearth, p, pki_init, stdout, trusting,
+};
 use hearth_model::{Path, Value};
 use hearth_mqtt::Identity;
 use hearth_security::cose::Signer;
@@ -60,8 +62,7 @@ fn decodes_and_verifies_a_sealed_report() {
 
     // Structure and fields without a trust anchor.
     let o = hearth(&["decode", p(&file)]);
-    assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let text = stdout(&o);
+    let text = exited(&o, 0);
     assert_contains(
         &text,
         &[

@@ -40,6 +40,13 @@ fn init(dir: &Path) {
     );
 }
 
+/// A new folder with a PKI by `hearth pki init`, checked by [`init`].
+fn initialised() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    init(tmp.path());
+    tmp
+}
+
 fn issue_device(dir: &Path, out: &Path) {
     let o = hearth(&[
         "pki",
@@ -65,9 +72,8 @@ fn issue_device(dir: &Path, out: &Path) {
 // HRT-SEC-064, HRT-SEC-060
 #[test]
 fn init_issue_and_verify_chains() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = initialised();
     let dir = tmp.path();
-    init(dir);
     let root = dir.join("root.cert");
     for leaf in ["vendor.cert", "lab.cert", "controller.cert"] {
         let o = verify(&root, None, &[&dir.join(leaf)]);
@@ -94,9 +100,8 @@ fn init_issue_and_verify_chains() {
 // HRT-SEC-068
 #[test]
 fn flipped_byte_is_rejected() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = initialised();
     let dir = tmp.path();
-    init(dir);
     let bytes = std::fs::read(dir.join("vendor.cert")).expect("read");
     // Flip one byte in each region in turn: header, claims, signature.
     for pos in [5, bytes.len() / 2, bytes.len() - 3] {
@@ -118,9 +123,8 @@ fn flipped_byte_is_rejected() {
 // HRT-SEC-072, HRT-SEC-081, HRT-SEC-083
 #[test]
 fn revoked_device_is_rejected() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let tmp = initialised();
     let dir = tmp.path();
-    init(dir);
     issue_device(dir, &dir.join("fridge"));
     let crl = dir.join("vendor.crl");
     let (vendor, fridge) = (dir.join("vendor.cert"), dir.join("fridge.cert"));

@@ -166,23 +166,34 @@ fn sample_report() -> Report {
     }
 }
 
-/// `hearth pki init` into `dir`; a report signed with its lab key, written as report.cose.
-fn setup(dir: &Path) -> (Vec<u8>, Vec<u8>) {
+/// `hearth pki init` into a new folder; a report signed with its lab key, written there as
+/// report.cose; the folder, the report's JSON and the signed report.
+fn setup() -> (tempfile::TempDir, Vec<u8>, Vec<u8>) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
     pki_init(dir);
     let lab = read_credential(&dir.join("lab.cert"), &dir.join("lab.key")).expect("lab");
     let json = sample_report().to_json_bytes();
     let cose =
         sign_report(&json, &lab.key, std::slice::from_ref(&lab.cert), now_s()).expect("sign");
     std::fs::write(dir.join("report.cose"), &cose).expect("write");
-    (json, cose)
+    (tmp, json, cose)
+}
+
+/// `hearth report sign JSON --key PREFIX.key --cert PREFIX.cert --out OUT`
+fn sign(json: &Path, signer: &Path, out: &Path) -> std::process::Output {
+    let (key, cert) = (signer.with_extension("key"), signer.with_extension("cert"));
+    let args = ["--key", p(&key), "--cert", p(&cert), "--out", p(out)];
+    let mut all = vec!["report", "sign", p(json)];
+    all.extend(args);
+    hearth(&all)
 }
 
 // HRT-CONF-093
 #[test]
 fn verify_signed_report() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let (tmp, json, _) = setup();
     let dir = tmp.path();
-    let (json, _) = setup(dir);
     let root = dir.join("root.cert");
     let out = dir.join("out");
     let extracted = dir.join("extracted.json");
@@ -213,9 +224,8 @@ fn verify_signed_report() {
 // HRT-CONF-090, HRT-CONF-093: any changed byte of the embedded report.json is refused.
 #[test]
 fn changed_report_is_rejected() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let (tmp, json, cose) = setup();
     let dir = tmp.path();
-    let (json, cose) = setup(dir);
     let root = dir.join("root.cert");
     let start = cose
         .windows(json.len())
@@ -268,37 +278,16 @@ fn changed_report_is_rejected() {
 // HRT-CONF-090: a report signed with a vendor key is not a lab report.
 #[test]
 fn sign_command_and_vendor_key() {
-    let tmp = tempfile::tempdir().expect("tempdir");
+    let (tmp, _, _) = setup();
     let dir = tmp.path();
-    setup(dir);
     let json = dir.join("report.json");
     std::fs::write(&json, sample_report().to_json_bytes()).expect("write");
     let signed = dir.join("signed.cose");
-    let o = hearth(&[
-        "report",
-        "sign",
-        p(&json),
-        "--key",
-        p(&dir.join("lab.key")),
-        "--cert",
-        p(&dir.join("lab.cert")),
-        "--out",
-        p(&signed),
-    ]);
+    let o = sign(&json, &dir.join("lab"), &signed);
     assert!(o.status.success(), "{o:?}");
     let o = verify(&signed, &dir.join("root.cert"), &[]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let o = hearth(&[
-        "report",
-        "sign",
-        p(&json),
-        "--key",
-        p(&dir.join("vendor.key")),
-        "--cert",
-        p(&dir.join("vendor.cert")),
-        "--out",
-        p(&dir.join("vendor.cose")),
-    ]);
+    let o = sign(&json, &dir.join("vendor"), &dir.join("vendor.cose"));
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("not lab"),

@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{assert_contains, broker, hearth, p, pki_init, spawn, stdout, unique};
+use common::{assert_contains, broker, exited, hearth, p, pki_init, spawn, unique};
 
 #[test]
 fn list_faults_names_at_least_fifteen_profiles_with_requirements() {
@@ -29,8 +29,7 @@ fn list_faults_names_at_least_fifteen_profiles_with_requirements() {
     assert_eq!(chapters.len(), 5, "{chapters:?}");
 
     let o = hearth(&["sim", "--list-faults"]);
-    assert_eq!(o.status.code(), Some(0), "{o:?}");
-    let text = stdout(&o);
+    let text = exited(&o, 0);
     assert_contains(
         &text,
         &[

@@ -7,7 +7,7 @@ use hearth_model::{Path, StatusCode, Value};
 use hearth_mqtt::Update;
 use hearth_security::acl::{Acl, Privilege};
 use hearth_testkit::fan;
-use hearth_testkit::node::{addr, rig, wait_status, write_one};
+use hearth_testkit::node::{addr, invoke_one, rig, wait_status, write_one};
 use hearth_testkit::watch::expect;
 
 const LEVEL: Path = Path::new(0, 9, 1);
@@ -74,19 +74,13 @@ async fn discover_describe_read_write_invoke() {
         ]
     );
 
-    let invoked = ctl
-        .invoke(&addr, FW_CHECK, Value::Null)
-        .await
-        .expect("invoke");
-    assert_eq!(invoked.status, StatusCode::Success);
-    assert_eq!(memory.invoked.lock().expect("lock").len(), 1);
+    let invoked = invoke_one(ctl, &addr, FW_CHECK, Value::Null).await;
+    assert_eq!(invoked, StatusCode::Success);
+    assert_eq!(memory.invoked().len(), 1);
     // Starting a firmware update needs the manage privilege.
-    let denied = ctl
-        .invoke(&addr, FW_START, Value::Null)
-        .await
-        .expect("answered");
-    assert_eq!(denied.status, StatusCode::Unauthorized);
-    assert_eq!(memory.invoked.lock().expect("lock").len(), 1);
+    let denied = invoke_one(ctl, &addr, FW_START, Value::Null).await;
+    assert_eq!(denied, StatusCode::Unauthorized);
+    assert_eq!(memory.invoked().len(), 1);
 
     assert!(device.stats().requests >= 5);
     device.shutdown().await;

@@ -24,15 +24,25 @@ use StatusCode::{ConstraintError, InvalidInState, Success, Unauthorized};
 const T: Duration = Duration::from_secs(5);
 
 /// A bench of a faulty appliance of `kind` and `brand` with the profile `fault` and a
-/// conforming one, at the usual speed; their addresses.
+/// conforming one, at `speed`; their addresses.
+async fn contrast_at(
+    kind: DeviceKind,
+    brand: BrandId,
+    fault: &str,
+    speed: f64,
+) -> (Bench, DeviceAddr, DeviceAddr) {
+    let b = bench(pair(kind, brand, fault), speed, |_| {}).await;
+    let (faulty, good) = b.addrs();
+    (b, faulty, good)
+}
+
+/// [`contrast_at`] the usual speed.
 async fn contrast(
     kind: DeviceKind,
     brand: BrandId,
     fault: &str,
 ) -> (Bench, DeviceAddr, DeviceAddr) {
-    let b = bench(pair(kind, brand, fault), 60.0, |_| {}).await;
-    let (faulty, good) = b.addrs();
-    (b, faulty, good)
+    contrast_at(kind, brand, fault, 60.0).await
 }
 
 /// A bench of one appliance of `kind` and `brand` with the profile `fault`, at `speed`.
@@ -428,17 +438,13 @@ async fn wrong_status_code_answers_failure_instead_of_invalid_in_state() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_changes_reports_nothing() {
-    let b = bench(
-        pair(
-            DeviceKind::AirConditioner,
-            BrandId::Aurora,
-            "silent-changes",
-        ),
+    let (b, faulty, good) = contrast_at(
+        DeviceKind::AirConditioner,
+        BrandId::Aurora,
+        "silent-changes",
         1500.0,
-        |_| {},
     )
     .await;
-    let (faulty, good) = b.addrs();
     let mut updates = b.controller.updates();
     let on = p(0, "on-off", 1);
     b.assert_writes_to(&[
@@ -476,13 +482,13 @@ async fn silent_changes_reports_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_door_alarm_raises_the_alarm_without_its_event() {
-    let b = bench(
-        pair(DeviceKind::Refrigerator, BrandId::Aurora, "no-door-alarm"),
+    let (b, faulty, good) = contrast_at(
+        DeviceKind::Refrigerator,
+        BrandId::Aurora,
+        "no-door-alarm",
         600.0,
-        |_| {},
     )
     .await;
-    let (faulty, good) = b.addrs();
     let mut updates = b.controller.updates();
     b.control_all(&Control::OpenDoor { component: 1 }).await;
     assert!(event(&mut updates, &good, p(1, "door", 1), T)

@@ -16,7 +16,7 @@ use hearth_sim::{
 use tokio::sync::broadcast;
 
 use crate::broker::{broker, TestBroker};
-use crate::node::{controller_as, discovered, write_one};
+use crate::node::{controller_as, discovered, invoke_one, write_one};
 use crate::pki::{pki, Pki};
 
 /// How long the fleet may take to be discovered and online.
@@ -201,11 +201,7 @@ impl Bench {
 
     /// Invoke an action of the appliance at `addr`.
     pub async fn invoke_on(&self, addr: &DeviceAddr, path: Path, args: Value) -> StatusCode {
-        self.controller
-            .invoke(addr, path, args)
-            .await
-            .expect("invoke answered")
-            .status
+        invoke_one(&self.controller, addr, path, args).await
     }
 
     /// Invoke an action of the first appliance.

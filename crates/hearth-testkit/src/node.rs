@@ -121,6 +121,19 @@ pub async fn write_one(
     }
 }
 
+/// Invoke one action of `addr` with `args`: its status.
+pub async fn invoke_one(
+    ctl: &Controller,
+    addr: &DeviceAddr,
+    path: Path,
+    args: Value,
+) -> StatusCode {
+    ctl.invoke(addr, path, args)
+        .await
+        .expect("invoke answered")
+        .status
+}
+
 /// Whether the controller knows `addr` with a description and online.
 pub fn discovered(views: &[DeviceView], addr: &DeviceAddr) -> bool {
     views

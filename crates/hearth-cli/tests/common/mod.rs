@@ -176,3 +176,9 @@ pub fn assert_exit(o: &Output, code: i32, prefix: &str) {
     assert_eq!(o.status.code(), Some(code), "{o:?}");
     assert!(stdout(o).starts_with(prefix), "{prefix:?} first: {o:?}");
 }
+
+/// Assert that the command exited with `code`: its standard output.
+pub fn exited(o: &Output, code: i32) -> String {
+    assert_eq!(o.status.code(), Some(code), "{o:?}");
+    stdout(o)
+}
