@@ -373,6 +373,23 @@ fn issue(issuer: &Cred, c: &CertClaims, key: KeyPair) -> Cred {
     }
 }
 
+/// A certificate of `issuer` for the key of seed `n`, issued with the chain rules checked.
+fn leaf(
+    issuer: &Cred,
+    sub: &str,
+    n: u8,
+    role: Role,
+    vendor: Option<u16>,
+    nbf: u64,
+    days: u64,
+) -> Cred {
+    issue(
+        issuer,
+        &claims(issuer, sub, &ed(n), role, vendor, nbf, days),
+        ed(n),
+    )
+}
+
 /// Sign without the issuance checks, for invalid chains.
 fn forge(issuer: &Cred, c: &CertClaims, key: KeyPair) -> Cred {
     Cred {
@@ -381,27 +398,85 @@ fn forge(issuer: &Cred, c: &CertClaims, key: KeyPair) -> Cred {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn chain_vector(
-    name: &str,
-    description: &str,
-    requirements: &[&str],
-    trust: &[&Cred],
-    chain: &[&[u8]],
-    crls: &[(&Cred, Vec<u8>)],
+/// Chain vectors trusting `root` alone, unless a case says otherwise.
+struct Chains<'a> {
+    root: &'a Cred,
+}
+
+/// One chain vector: by default trusted by the root alone, with no revocation lists, validated
+/// at [`NOW`].
+struct ChainCase<'a> {
+    name: &'a str,
+    description: &'a str,
+    requirements: &'a [&'a str],
+    trust: Vec<&'a Cred>,
+    chain: Vec<&'a [u8]>,
+    crls: Vec<(&'a Cred, Vec<u8>)>,
     now: u64,
-    expected: Json,
-) -> Json {
-    json!({
-        "name": name,
-        "description": description,
-        "requirements": requirements,
-        "trust": trust.iter().map(|c| h(c.cert.as_bytes())).collect::<Vec<_>>(),
-        "chain": chain.iter().map(|c| h(c)).collect::<Vec<_>>(),
-        "revocation_lists": crls.iter().map(|(i, l)| json!({"issuer": h(i.cert.as_bytes()), "list": h(l)})).collect::<Vec<_>>(),
-        "now": now,
-        "expected": expected,
-    })
+}
+
+impl<'a> Chains<'a> {
+    fn case(
+        &self,
+        name: &'a str,
+        description: &'a str,
+        requirements: &'a [&'a str],
+        chain: &[&'a [u8]],
+    ) -> ChainCase<'a> {
+        ChainCase {
+            name,
+            description,
+            requirements,
+            trust: vec![self.root],
+            chain: chain.to_vec(),
+            crls: Vec::new(),
+            now: NOW,
+        }
+    }
+}
+
+impl<'a> ChainCase<'a> {
+    /// Trust these roots instead.
+    fn trust(mut self, roots: &[&'a Cred]) -> Self {
+        self.trust = roots.to_vec();
+        self
+    }
+
+    /// With the revocation list `list` of `issuer`.
+    fn crl(mut self, issuer: &'a Cred, list: Vec<u8>) -> Self {
+        self.crls.push((issuer, list));
+        self
+    }
+
+    /// Validated at `now`.
+    fn at(mut self, now: u64) -> Self {
+        self.now = now;
+        self
+    }
+
+    /// The chain validates, with `leaf` as its leaf and `cas` above it.
+    fn ok(self, leaf: &Cred, cas: &[&Cred]) -> Json {
+        let expected = chain_ok(leaf, cas);
+        self.vector(expected)
+    }
+
+    /// The chain fails with the error `code`.
+    fn err(self, code: &str) -> Json {
+        self.vector(err_expect(code))
+    }
+
+    fn vector(self, expected: Json) -> Json {
+        json!({
+            "name": self.name,
+            "description": self.description,
+            "requirements": self.requirements,
+            "trust": self.trust.iter().map(|c| h(c.cert.as_bytes())).collect::<Vec<_>>(),
+            "chain": self.chain.iter().map(|c| h(c)).collect::<Vec<_>>(),
+            "revocation_lists": self.crls.iter().map(|(i, l)| json!({"issuer": h(i.cert.as_bytes()), "list": h(l)})).collect::<Vec<_>>(),
+            "now": self.now,
+            "expected": expected,
+        })
+    }
 }
 
 fn chain_ok(leaf: &Cred, cas: &[&Cred]) -> Json {
@@ -417,55 +492,18 @@ fn chain_vectors() -> Json {
     let r = root(10, "hearth-vector-root");
     let other = root(11, "hearth-vector-other-root");
     let t = T0;
-    let vendor = issue(
-        &r,
-        &claims(
-            &r,
-            "vendor-fff1",
-            &ed(12),
-            Role::Vendor,
-            Some(0xFFF1),
-            t,
-            1826,
-        ),
-        ed(12),
-    );
-    let lab = issue(
-        &r,
-        &claims(&r, "lab-1", &ed(13), Role::Lab, None, t, 1826),
-        ed(13),
-    );
-    let ctrl = issue(
-        &r,
-        &claims(&r, "controller-1", &ed(14), Role::Controller, None, t, 1826),
-        ed(14),
-    );
-    let device = issue(
-        &vendor,
-        &claims(
-            &vendor,
-            "fridge-0001",
-            &ed(15),
-            Role::Device,
-            Some(0xFFF1),
-            t,
-            365,
-        ),
-        ed(15),
-    );
-    let gateway = issue(
-        &vendor,
-        &claims(
-            &vendor,
-            "gateway-0001",
-            &ed(16),
-            Role::Controller,
-            Some(0xFFF1),
-            t,
-            365,
-        ),
-        ed(16),
-    );
+    let vendor = leaf(&r, "vendor-fff1", 12, Role::Vendor, Some(0xFFF1), t, 1826);
+    let lab = leaf(&r, "lab-1", 13, Role::Lab, None, t, 1826);
+    let ctrl = leaf(&r, "controller-1", 14, Role::Controller, None, t, 1826);
+    // Certificates of vendor 0xFFF1 by the seed of their key; devices for a year from T0.
+    let by_vendor = |sub: &str, n: u8, role: Role, nbf: u64, days: u64| {
+        leaf(&vendor, sub, n, role, Some(0xFFF1), nbf, days)
+    };
+    let fridge = |issuer: &Cred, sub: &str, n: u8| {
+        claims(issuer, sub, &ed(n), Role::Device, Some(0xFFF1), t, 365)
+    };
+    let device = by_vendor("fridge-0001", 15, Role::Device, t, 365);
+    let gateway = by_vendor("gateway-0001", 16, Role::Controller, t, 365);
     let p256 = KeyPair::from_p256_parts(
         &<[u8; 32]>::try_from(hex::decode(P256_D).expect("d").as_slice()).expect("32"),
         p256_public().as_bytes(),
@@ -484,78 +522,14 @@ fn chain_vectors() -> Json {
         ),
         p256,
     );
-    let short = issue(
-        &vendor,
-        &claims(
-            &vendor,
-            "fridge-0003",
-            &ed(17),
-            Role::Device,
-            Some(0xFFF1),
-            t,
-            10,
-        ),
-        ed(17),
-    );
-    let future = issue(
-        &vendor,
-        &claims(
-            &vendor,
-            "fridge-0004",
-            &ed(18),
-            Role::Device,
-            Some(0xFFF1),
-            t + 60 * DAY,
-            365,
-        ),
-        ed(18),
-    );
-    let by_lab = forge(
-        &lab,
-        &claims(
-            &lab,
-            "fridge-0005",
-            &ed(19),
-            Role::Device,
-            Some(0xFFF1),
-            t,
-            365,
-        ),
-        ed(19),
-    );
-    let by_root = forge(
-        &r,
-        &claims(
-            &r,
-            "fridge-0006",
-            &ed(20),
-            Role::Device,
-            Some(0xFFF1),
-            t,
-            365,
-        ),
-        ed(20),
-    );
-    let mut other_vendor = claims(
-        &vendor,
-        "fridge-0007",
-        &ed(21),
-        Role::Device,
-        Some(0xFFF2),
-        t,
-        365,
-    );
+    let short = by_vendor("fridge-0003", 17, Role::Device, t, 10);
+    let future = by_vendor("fridge-0004", 18, Role::Device, t + 60 * DAY, 365);
+    let by_lab = forge(&lab, &fridge(&lab, "fridge-0005", 19), ed(19));
+    let by_root = forge(&r, &fridge(&r, "fridge-0006", 20), ed(20));
+    let mut other_vendor = fridge(&vendor, "fridge-0007", 21);
     other_vendor.vendor_id = Some(0xFFF2);
     let other_vendor = forge(&vendor, &other_vendor, ed(21));
-    let mut misnamed = claims(
-        &vendor,
-        "fridge-0008",
-        &ed(22),
-        Role::Device,
-        Some(0xFFF1),
-        t,
-        365,
-    );
+    let mut misnamed = fridge(&vendor, "fridge-0008", 22);
     misnamed.issuer = "vendor-fff2".into();
     let misnamed = forge(&vendor, &misnamed, ed(22));
     // Tampered: the model "RF-100" changed to "RF-101" after signing.
@@ -574,207 +548,152 @@ fn chain_vectors() -> Json {
     .issue(&vendor.cert, &vendor.key)
     .expect("crl");
     let vc = vendor.cert.as_bytes();
+    let c = Chains { root: &r };
     let v = vec![
-        chain_vector(
+        c.case(
             "valid-vendor",
             "Root → vendor.",
             &["HRT-SEC-060", "HRT-SEC-064"],
-            &[&r],
             &[vc],
-            &[],
-            NOW,
-            chain_ok(&vendor, &[&r]),
-        ),
-        chain_vector(
+        )
+        .ok(&vendor, &[&r]),
+        c.case(
             "valid-lab",
             "Root → lab.",
             &["HRT-SEC-060", "HRT-SEC-064"],
-            &[&r],
             &[lab.cert.as_bytes()],
-            &[],
-            NOW,
-            chain_ok(&lab, &[&r]),
-        ),
-        chain_vector(
+        )
+        .ok(&lab, &[&r]),
+        c.case(
             "valid-controller-root",
             "Root → controller.",
             &["HRT-SEC-060", "HRT-SEC-064"],
-            &[&r],
             &[ctrl.cert.as_bytes()],
-            &[],
-            NOW,
-            chain_ok(&ctrl, &[&r]),
-        ),
-        chain_vector(
+        )
+        .ok(&ctrl, &[&r]),
+        c.case(
             "valid-device",
             "Root → vendor → device.",
             &["HRT-SEC-061", "HRT-SEC-064"],
-            &[&r],
             &[vc, device.cert.as_bytes()],
-            &[],
-            NOW,
-            chain_ok(&device, &[&vendor, &r]),
-        ),
-        chain_vector(
+        )
+        .ok(&device, &[&vendor, &r]),
+        c.case(
             "valid-device-with-root",
             "The chain may start with a copy of the trust anchor.",
             &["HRT-SEC-064", "HRT-SEC-067"],
-            &[&r],
             &[r.cert.as_bytes(), vc, device.cert.as_bytes()],
-            &[],
-            NOW,
-            chain_ok(&device, &[&vendor, &r]),
-        ),
-        chain_vector(
+        )
+        .ok(&device, &[&vendor, &r]),
+        c.case(
             "valid-device-p256",
             "A device with a P-256 key (signed by an Ed25519 vendor).",
             &["HRT-SEC-002", "HRT-SEC-064"],
-            &[&r],
             &[vc, device_p256.cert.as_bytes()],
-            &[],
-            NOW,
-            chain_ok(&device_p256, &[&vendor, &r]),
-        ),
-        chain_vector(
+        )
+        .ok(&device_p256, &[&vendor, &r]),
+        c.case(
             "valid-gateway-controller",
             "Root → vendor → controller.",
             &["HRT-SEC-058", "HRT-SEC-061", "HRT-SEC-064"],
-            &[&r],
             &[vc, gateway.cert.as_bytes()],
-            &[],
-            NOW,
-            chain_ok(&gateway, &[&vendor, &r]),
-        ),
-        chain_vector(
+        )
+        .ok(&gateway, &[&vendor, &r]),
+        c.case(
             "expired",
             "The device certificate expired (10 days of validity).",
             &["HRT-SEC-071"],
-            &[&r],
             &[vc, short.cert.as_bytes()],
-            &[],
-            NOW,
-            err_expect("expired"),
-        ),
-        chain_vector(
+        )
+        .err("expired"),
+        c.case(
             "expired-at-exp",
             "Validity ends at exp, exclusive.",
             &["HRT-SEC-071"],
-            &[&r],
             &[vc, device.cert.as_bytes()],
-            &[],
-            t + 365 * DAY,
-            err_expect("expired"),
-        ),
-        chain_vector(
+        )
+        .at(t + 365 * DAY)
+        .err("expired"),
+        c.case(
             "not-yet-valid",
             "nbf is 60 days after T0.",
             &["HRT-SEC-070"],
-            &[&r],
             &[vc, future.cert.as_bytes()],
-            &[],
-            NOW,
-            err_expect("not_yet_valid"),
-        ),
-        chain_vector(
+        )
+        .err("not_yet_valid"),
+        c.case(
             "wrong-root",
             "The chain is verified against another root.",
             &["HRT-SEC-065"],
-            &[&other],
             &[vc, device.cert.as_bytes()],
-            &[],
-            NOW,
-            err_expect("untrusted_issuer"),
-        ),
-        chain_vector(
+        )
+        .trust(&[&other])
+        .err("untrusted_issuer"),
+        c.case(
             "wrong-issuer-name",
             "iss differs from the issuer's sub.",
             &["HRT-SEC-066"],
-            &[&r],
             &[vc, misnamed.cert.as_bytes()],
-            &[],
-            NOW,
-            err_expect("untrusted_issuer"),
-        ),
-        chain_vector(
+        )
+        .err("untrusted_issuer"),
+        c.case(
             "missing-intermediate",
             "A device certificate without its vendor.",
             &["HRT-SEC-065"],
-            &[&r],
             &[device.cert.as_bytes()],
-            &[],
-            NOW,
-            err_expect("untrusted_issuer"),
-        ),
-        chain_vector(
+        )
+        .err("untrusted_issuer"),
+        c.case(
             "wrong-role-lab-issues-device",
             "A lab may issue nothing.",
             &["HRT-SEC-062", "HRT-SEC-069"],
-            &[&r],
             &[lab.cert.as_bytes(), by_lab.cert.as_bytes()],
-            &[],
-            NOW,
-            err_expect("wrong_role"),
-        ),
-        chain_vector(
+        )
+        .err("wrong_role"),
+        c.case(
             "wrong-role-root-issues-device",
             "A root may not issue a device.",
             &["HRT-SEC-060", "HRT-SEC-069"],
-            &[&r],
             &[by_root.cert.as_bytes()],
-            &[],
-            NOW,
-            err_expect("wrong_role"),
-        ),
-        chain_vector(
+        )
+        .err("wrong_role"),
+        c.case(
             "vendor-mismatch",
             "Vendor 0xFFF1 issued a device of vendor 0xFFF2.",
             &["HRT-SEC-063", "HRT-SEC-069"],
-            &[&r],
             &[vc, other_vendor.cert.as_bytes()],
-            &[],
-            NOW,
-            err_expect("vendor_mismatch"),
-        ),
-        chain_vector(
+        )
+        .err("vendor_mismatch"),
+        c.case(
             "tampered",
             "A claim changed after signing.",
             &["HRT-SEC-068"],
-            &[&r],
             &[vc, &tampered],
-            &[],
-            NOW,
-            err_expect("bad_signature"),
-        ),
-        chain_vector(
+        )
+        .err("bad_signature"),
+        c.case(
             "revoked",
             "The vendor's revocation list names the device key.",
             &["HRT-SEC-072", "HRT-SEC-083"],
-            &[&r],
             &[vc, device.cert.as_bytes()],
-            &[(&vendor, crl.clone())],
-            NOW,
-            err_expect("revoked"),
-        ),
-        chain_vector(
+        )
+        .crl(&vendor, crl.clone())
+        .err("revoked"),
+        c.case(
             "not-revoked",
             "The list names another key.",
             &["HRT-SEC-083"],
-            &[&r],
             &[vc, gateway.cert.as_bytes()],
-            &[(&vendor, crl)],
-            NOW,
-            chain_ok(&gateway, &[&vendor, &r]),
-        ),
-        chain_vector(
+        )
+        .crl(&vendor, crl)
+        .ok(&gateway, &[&vendor, &r]),
+        c.case(
             "chain-too-long",
             "Three certificates below the root.",
             &["HRT-SEC-067"],
-            &[&r],
             &[vc, device.cert.as_bytes(), device.cert.as_bytes()],
-            &[],
-            NOW,
-            err_expect("chain_length"),
-        ),
+        )
+        .err("chain_length"),
     ];
     json!({"format": FORMAT, "kind": "chain", "vectors": v})
 }
