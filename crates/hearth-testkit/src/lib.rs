@@ -13,13 +13,13 @@
 //!   [`pki`] (a test PKI written into a temporary folder as `hearth pki init` writes it, access
 //!   lists for its root, device credentials), [`arb`] (proptest strategies for values and
 //!   descriptions), [`unique`] ids, and [`process`] helpers for tests that run binaries;
-//! - feature `mqtt`: [`broker::broker`] (an embedded rumqttd, or the broker named by
-//!   `HEARTH_TEST_BROKER`, which CI points at a mosquitto), [`broker::Mosquitto`] for tests
-//!   that start their own, [`broker::Proxy`] to cut connections, [`memory::MemoryDevice`] (a
-//!   [`hearth_mqtt::Handler`] over a map), [`node`] (a spawned device, a connected
-//!   controller, discovery waits) and [`watch`] (waits on a controller's updates and a plain
-//!   MQTT client that records what it receives);
-//! - feature `sim`: [`bench`], a simulated fleet on a broker with a controller watching it.
+//! - feature `mqtt`: `broker::broker` (an embedded rumqttd, or the broker named by
+//!   `HEARTH_TEST_BROKER`, which CI points at a mosquitto), `broker::Mosquitto` for tests
+//!   that start their own, `broker::Proxy` to cut connections, `memory::MemoryDevice` (a
+//!   `hearth_mqtt::Handler` over a map), `node` (a spawned device, a connected controller,
+//!   discovery waits) and `watch` (waits on a controller's updates and a plain MQTT client
+//!   that records what it receives);
+//! - feature `sim`: `bench`, a simulated fleet on a broker with a controller watching it.
 //!
 //! Data flows one way: a test asks for a PKI and a broker, spawns devices and controllers
 //! over them, and then waits on what the controller sees; nothing here keeps global state

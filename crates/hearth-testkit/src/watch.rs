@@ -109,7 +109,9 @@ pub async fn next<T>(
 }
 
 /// Subscribe the raw client to `filter` and wait for the broker's acknowledgement, so that
-/// everything published afterwards reaches it.
+/// everything published afterwards reaches it. Packets received before the acknowledgement
+/// are passed over: to capture a retained message, subscribe with the client itself and
+/// wait with [`next_publish`].
 pub async fn subscribe(
     client: &AsyncClient,
     rx: &mut mpsc::UnboundedReceiver<Packet>,
