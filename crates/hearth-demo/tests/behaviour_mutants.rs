@@ -4,9 +4,9 @@
 //! One appliance per profile keeps each run short; the profile's other appliances behave
 //! alike (the same simulator code), and `hearth mutants` covers the whole fleet.
 
-use hearth_conformance::demo::{run_demo, DemoConfig};
-use hearth_conformance::report::Report;
-use hearth_conformance::verdict::Verdict;
+use hearth_demo::demo::{run_demo, DemoConfig};
+use hearth_report::report::Report;
+use hearth_report::verdict::Verdict;
 use hearth_sim::{BrandId, DeviceKind, DeviceSpec, Fleet};
 
 /// A fleet of the given appliances, with ids unique to the profile.

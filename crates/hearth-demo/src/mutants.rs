@@ -9,9 +9,10 @@ use hearth_sim::{profiles, DeviceSpec, FaultProfile, Fleet};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
+use hearth_report::report::Report;
+use hearth_report::verdict::Verdict;
+
 use crate::demo::{run_demo, DemoConfig};
-use crate::report::Report;
-use crate::verdict::Verdict;
 
 /// What one mutant run found.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

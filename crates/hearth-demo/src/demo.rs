@@ -11,9 +11,16 @@ use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use hearth_conformance::case::{Case, Operator, OperatorAction, Restarter};
+use hearth_conformance::cases::CASES;
+use hearth_conformance::ics::Ics;
+use hearth_conformance::output::{write_json_report, write_reports, LabSigner};
+use hearth_conformance::runner::{load_testers, run_device, DeviceRun};
 use hearth_model::catalog::Catalog;
 use hearth_model::{Description, Path, Value};
 use hearth_mqtt::EmbeddedBroker;
+use hearth_report::report::Report;
+use hearth_report::verdict::Verdict;
 use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege as AclPrivilege};
 use hearth_security::alg::Algorithm;
 use hearth_security::cert::{Role, TrustStore};
@@ -21,13 +28,6 @@ use hearth_security::fs::{write_chain, write_credential, write_test_pki};
 use hearth_security::pki::{issue, Credential, IssueRequest, TestPki};
 use hearth_sim::{Control, Fleet, Runner, RunnerConfig};
 use serde::Serialize;
-
-use crate::case::{Case, Operator, OperatorAction, Restarter};
-use crate::cases::CASES;
-use crate::ics::Ics;
-use crate::report::Report;
-use crate::runner::{load_testers, run_device, DeviceRun};
-use crate::verdict::Verdict;
 
 /// What a demo run needs.
 #[derive(Debug, Clone)]
@@ -389,7 +389,7 @@ pub async fn run_demo(
                 .map_err(|e| DemoError::Setup(format!("--param {k}: {e}")))?;
         }
         let testers = load_testers(&ics, &dir).map_err(|e| DemoError::Setup(e.to_string()))?;
-        let authority = crate::authority::load_authority(&ics, &dir)
+        let authority = hearth_conformance::authority::load_authority(&ics, &dir)
             .map_err(|e| DemoError::Setup(e.to_string()))?
             .map(Arc::new);
         let run = DeviceRun {
@@ -423,13 +423,13 @@ pub async fn run_demo(
         let report = handle.await.map_err(|e| DemoError::Setup(e.to_string()))?;
         let dir = config.out.join(&folder);
         if config.all_renderings {
-            let lab = crate::output::LabSigner {
+            let lab = LabSigner {
                 key: &pki.lab.key,
                 chain: std::slice::from_ref(&pki.lab.cert),
             };
-            crate::output::write_reports(&dir, &report, Some(&lab)).map_err(io)?;
+            write_reports(&dir, &report, Some(&lab)).map_err(io)?;
         } else {
-            crate::output::write_json_report(&dir, &report).map_err(io)?;
+            write_json_report(&dir, &report).map_err(io)?;
         }
         reports.push((folder, report));
     }
@@ -467,7 +467,7 @@ pub async fn run_demo(
         let all: Vec<Report> = reports.iter().map(|(_, r)| r.clone()).collect();
         std::fs::write(
             config.out.join("junit.xml"),
-            crate::junit::render_fleet(&all),
+            hearth_report::junit::render_fleet(&all),
         )
         .map_err(io)?;
     }

@@ -1,6 +1,6 @@
 //! `report.html` (`spec/06-conformance.md` §10.4), rendered from a [`Report`] alone
-//! (HRT-CONF-080), plus the text of the requirements it names, taken from the specification
-//! embedded in the suite ([`crate::requirements`]).
+//! (HRT-CONF-080), plus the text of the requirements it names, which the caller passes in
+//! (the suite takes them from the specification it embeds).
 //!
 //! One self-contained page (HRT-CONF-083): styles inline in one `<style>` element, no
 //! scripts, fonts, images or links outside the page, so that a lab can mail it and it reads
@@ -27,7 +27,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::report::{Report, TestResult};
-use crate::requirements::{self, Requirement};
 use crate::summary::verdict_rank;
 use crate::trace::Direction;
 use crate::verdict::Verdict;
@@ -93,16 +92,27 @@ pre.ics{background:#f7f7f7;padding:.5rem;overflow-x:auto}
 @media print{details{display:block}}
 ";
 
-/// `report.html` of `report`, with the requirement texts of the specification embedded in
-/// the suite.
-pub fn render(report: &Report) -> String {
-    let index = requirements::index().unwrap_or_default();
-    render_with(report, &index)
+/// The statement of one requirement as the appendix of `report.html` shows it: the page
+/// names requirements by id, and this is what it writes under each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequirementText<'a> {
+    /// `HRT-<AREA>-<NNN>`.
+    pub id: &'a str,
+    /// The keyword of its level (`MUST`, `SHOULD`, …).
+    pub level: &'a str,
+    /// The chapter it stands in.
+    pub chapter: &'a str,
+    /// Its section in that chapter.
+    pub section: &'a str,
+    /// The statement.
+    pub text: &'a str,
 }
 
-/// `report.html` of `report`, with requirement texts looked up in `index`.
-pub fn render_with(report: &Report, index: &[Requirement]) -> String {
-    let by_id: BTreeMap<&str, &Requirement> = index.iter().map(|r| (r.id.as_str(), r)).collect();
+/// `report.html` of `report`, with the statements of the requirements it names looked up
+/// in `requirements` (a requirement not found there is marked as not in the index).
+pub fn render(report: &Report, requirements: &[RequirementText<'_>]) -> String {
+    let by_id: BTreeMap<&str, &RequirementText<'_>> =
+        requirements.iter().map(|r| (r.id, r)).collect();
     let mut tests: Vec<&TestResult> = report.tests.iter().collect();
     tests.sort_by_key(|t| verdict_rank(t.verdict));
     let d = &report.device;
@@ -264,10 +274,10 @@ pub fn render_with(report: &Report, index: &[Requirement]) -> String {
                 let _ = writeln!(
                     o,
                     " {} ({} §{})</dt>\n<dd>{}</dd>",
-                    escape(r.level.keyword()),
-                    escape(&r.chapter),
-                    escape(&r.section),
-                    escape(&r.text)
+                    escape(r.level),
+                    escape(r.chapter),
+                    escape(r.section),
+                    escape(r.text)
                 );
             }
             None => {
@@ -426,7 +436,7 @@ mod tests {
     // HRT-CONF-083
     #[test]
     fn self_contained() {
-        let h = render(&sample_report());
+        let h = render(&sample_report(), &[SEC_030]);
         assert!(h.starts_with("<!DOCTYPE html>"));
         assert!(h.ends_with("</html>\n"));
         assert!(!h.contains("<script"));
@@ -446,11 +456,20 @@ mod tests {
         }
     }
 
+    /// A requirement the sample report names, with text that needs escaping.
+    const SEC_030: RequirementText<'static> = RequirementText {
+        id: "HRT-SEC-030",
+        level: "MUST",
+        chapter: "03-security",
+        section: "4.1",
+        text: "A receiver MUST drop a message whose signature does not verify <at all>.",
+    };
+
     // HRT-CONF-080, HRT-CONF-046, HRT-CONF-041
     #[test]
     fn content() {
         let r = sample_report();
-        let h = render(&r);
+        let h = render(&r, &[SEC_030]);
         assert!(h.contains("Run verdict: <span class=\"v v-fail\">fail</span>"));
         // Failing test cases first, passing after inconclusive, not-applicable last.
         let pos = |id: &str| h.find(&format!("id=\"tc-{id}\"")).expect(id);
@@ -468,14 +487,12 @@ mod tests {
         assert!(h.contains("<code class=\"hex\">d28443a10126</code>"));
         assert!(h.contains("<tr class=\"violation\"><td>8 violation</td>"));
         assert!(h.contains("Advisory <a href=\"#req-HRT-MSG-057\">"));
-        // Requirement text from the embedded specification.
-        let index = requirements::index().expect("index");
-        let sec030 = index
-            .iter()
-            .find(|q| q.id == "HRT-SEC-030")
-            .expect("HRT-SEC-030");
-        assert!(h.contains(&escape(&sec030.text)));
-        assert_eq!(render(&r), h, "deterministic");
+        // Requirement text from the index given.
+        assert!(h.contains(
+            "<dt id=\"req-HRT-SEC-030\"><code>HRT-SEC-030</code> MUST (03-security §4.1)</dt>\n<dd>A receiver MUST drop a message whose signature does not verify &lt;at all&gt;.</dd>"
+        ));
+        assert!(h.contains("<dt id=\"req-HRT-MSG-056\"><code>HRT-MSG-056</code></dt>\n<dd>Not in the requirement index of this suite.</dd>"));
+        assert_eq!(render(&r, &[SEC_030]), h, "deterministic");
     }
 
     #[test]
@@ -485,7 +502,7 @@ mod tests {
         r.tests[4].title = "<script>alert(1)</script>".into();
         r.tests[4].evidence[1].hex = "\"><img src=x>".into();
         r.tests[4].id = "TC-MSG-2.1\"><b>".into();
-        let h = render_with(&r, &[]);
+        let h = render(&r, &[]);
         assert!(h.contains("<dt id=\"req-HRT-XYZ-999\"><code>HRT-XYZ-999</code></dt>\n<dd>Not in the requirement index of this suite.</dd>"));
         assert!(!h.contains("<script>"));
         assert!(!h.contains("<img"));

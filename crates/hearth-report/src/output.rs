@@ -1,12 +1,14 @@
 //! Writing a run's reports to a folder: `report.json`, `junit.xml`, `report.html`, and, with
 //! a lab key, `report.cose` (`spec/06-conformance.md` §10.1). Every format is rendered from
-//! the `report.json` content (HRT-CONF-080).
+//! the `report.json` content (HRT-CONF-080). The requirement texts of `report.html` and
+//! the signing time come from the caller.
 
 use std::path::{Path, PathBuf};
 
 use hearth_security::cert::Certificate;
 use hearth_security::cose::Signer;
 
+use crate::html::RequirementText;
 use crate::report::Report;
 
 /// A lab's signing key and its chain (lab certificate first).
@@ -42,10 +44,13 @@ fn write(path: PathBuf, bytes: &[u8]) -> Result<PathBuf, OutputError> {
 }
 
 /// Write every report format of one device's run into `dir`; the files written.
+/// `requirements` holds the statements `report.html` shows; with `lab`, the lab's signer
+/// and the signing time (seconds since the Unix epoch), `report.cose` is written too.
 pub fn write_reports(
     dir: &Path,
     report: &Report,
-    lab: Option<&LabSigner<'_>>,
+    requirements: &[RequirementText<'_>],
+    lab: Option<(&LabSigner<'_>, u64)>,
 ) -> Result<Vec<PathBuf>, OutputError> {
     std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
         path: dir.to_owned(),
@@ -60,11 +65,10 @@ pub fn write_reports(
         )?,
         write(
             dir.join("report.html"),
-            crate::html::render(report).as_bytes(),
+            crate::html::render(report, requirements).as_bytes(),
         )?,
     ];
-    if let Some(lab) = lab {
-        let iat = hearth_mqtt::identity::unix_now();
+    if let Some((lab, iat)) = lab {
         let cose = crate::signed::sign_report(&json, lab.key, lab.chain, iat)
             .map_err(|e| OutputError::Sign(e.to_string()))?;
         written.push(write(dir.join("report.cose"), &cose)?);
