@@ -35,73 +35,13 @@ pub mod authority;
 pub mod case;
 pub mod cases;
 pub mod coverage;
+pub mod html;
 pub mod ics;
 pub mod lab;
+pub mod output;
 pub mod plan;
 pub mod probe;
 pub mod requirements;
 pub mod runner;
 
 pub use hearth_report::{junit, report, signed, summary, trace, verdict};
-
-pub mod html {
-    //! `report.html` with the statements of the requirements taken from the specification
-    //! embedded in the suite ([`crate::requirements`]). The page itself is
-    //! [`hearth_report::html`]'s; this module only supplies the texts.
-
-    pub use hearth_report::html::{direction_name, escape, RequirementText};
-
-    use crate::report::Report;
-    use crate::requirements::{self, Requirement};
-
-    /// The statements of `index` as the page's appendix shows them.
-    pub fn requirement_texts(index: &[Requirement]) -> Vec<RequirementText<'_>> {
-        index
-            .iter()
-            .map(|r| RequirementText {
-                id: &r.id,
-                level: r.level.keyword(),
-                chapter: &r.chapter,
-                section: &r.section,
-                text: &r.text,
-            })
-            .collect()
-    }
-
-    /// `report.html` of `report`, with the requirement texts of the specification embedded in
-    /// the suite.
-    pub fn render(report: &Report) -> String {
-        render_with(report, &requirements::index().unwrap_or_default())
-    }
-
-    /// `report.html` of `report`, with requirement texts looked up in `index`.
-    pub fn render_with(report: &Report, index: &[Requirement]) -> String {
-        hearth_report::html::render(report, &requirement_texts(index))
-    }
-}
-
-pub mod output {
-    //! Writing a run's reports to a folder, with the requirement texts of the embedded
-    //! specification in `report.html` and the signing time from the system clock. The files
-    //! and their formats are [`hearth_report::output`]'s.
-
-    use std::path::{Path, PathBuf};
-
-    pub use hearth_report::output::{write_json_report, LabSigner, OutputError};
-
-    use crate::report::Report;
-    use crate::requirements;
-
-    /// Write every report format of one device's run into `dir`, and with a lab key
-    /// `report.cose` signed now; the files written.
-    pub fn write_reports(
-        dir: &Path,
-        report: &Report,
-        lab: Option<&LabSigner<'_>>,
-    ) -> Result<Vec<PathBuf>, OutputError> {
-        let index = requirements::index().unwrap_or_default();
-        let texts = crate::html::requirement_texts(&index);
-        let now = hearth_mqtt::identity::unix_now();
-        hearth_report::output::write_reports(dir, report, &texts, lab.map(|l| (l, now)))
-    }
-}
