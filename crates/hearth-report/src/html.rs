@@ -26,6 +26,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use crate::markup::escape_markup;
 use crate::report::{Report, TestResult};
 use crate::summary::verdict_rank;
 use crate::trace::Direction;
@@ -41,22 +42,22 @@ pub fn direction_name(d: Direction) -> &'static str {
     }
 }
 
-/// Escape text for HTML element content and double- or single-quoted attribute values.
+/// Escape text for HTML element content and double- or single-quoted attribute values;
+/// control characters other than line feed and tab (NUL among them) become U+FFFD.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\0' => out.push('\u{FFFD}'),
-            c if c.is_control() && !matches!(c, '\n' | '\t') => out.push('\u{FFFD}'),
-            c => out.push(c),
+    let entity = |c| match c {
+        '"' => Some("&quot;"),
+        '\'' => Some("&#39;"),
+        _ => None,
+    };
+    let visible = |c: char| {
+        if c.is_control() && !matches!(c, '\n' | '\t') {
+            '\u{FFFD}'
+        } else {
+            c
         }
-    }
-    out
+    };
+    escape_markup(s, entity, visible)
 }
 
 /// A fragment identifier made of safe characters only (letters, digits, `-`, `.`, `_`),

@@ -22,6 +22,7 @@
 
 pub mod html;
 pub mod junit;
+mod markup;
 pub mod output;
 pub mod report;
 pub mod signed;
