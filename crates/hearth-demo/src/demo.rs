@@ -26,7 +26,7 @@ use hearth_security::alg::Algorithm;
 use hearth_security::cert::{Role, TrustStore};
 use hearth_security::fs::{write_chain, write_credential, write_test_pki};
 use hearth_security::pki::{issue, Credential, IssueRequest, TestPki};
-use hearth_sim::{Control, Fleet, Runner, RunnerConfig};
+use hearth_sim::{Control, Fleet, Runner, RunnerConfig, SimDevice};
 use serde::Serialize;
 
 /// What a demo run needs.
@@ -117,23 +117,30 @@ pub struct FleetSummary {
     pub all_passed: bool,
 }
 
-/// Restarts a simulated appliance in-process: a power cut, then power on.
-struct SimRestarter {
+/// One appliance of the running fleet as the suite reaches it from outside the protocol:
+/// it restarts the appliance in-process (a power cut, then power on) and acts on it through
+/// the simulator's control surface (doors open and close, faults are raised and cleared).
+struct SimAppliance {
     runner: Arc<Runner>,
     index: usize,
 }
 
-impl Restarter for SimRestarter {
+impl SimAppliance {
+    fn device(&self) -> Result<&SimDevice, String> {
+        self.runner
+            .devices()
+            .get(self.index)
+            .ok_or_else(|| "no such device".to_owned())
+    }
+}
+
+impl Restarter for SimAppliance {
     fn restart(
         &self,
         _power_loss: bool,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
         Box::pin(async move {
-            let device = self
-                .runner
-                .devices()
-                .get(self.index)
-                .ok_or("no such device")?;
+            let device = self.device()?;
             device.kill().await;
             // Stay off for a second, as a power cut does: long enough for the broker to see
             // the connection gone and publish the will before the appliance is back.
@@ -143,24 +150,13 @@ impl Restarter for SimRestarter {
     }
 }
 
-/// Acts on a simulated appliance from the outside world, through the simulator's control
-/// surface: doors open and close, faults are raised and cleared.
-struct SimOperator {
-    runner: Arc<Runner>,
-    index: usize,
-}
-
-impl Operator for SimOperator {
+impl Operator for SimAppliance {
     fn act(
         &self,
         action: OperatorAction,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
         Box::pin(async move {
-            let device = self
-                .runner
-                .devices()
-                .get(self.index)
-                .ok_or("no such device")?;
+            let device = self.device()?;
             let control = match action {
                 OperatorAction::OpenDoor { component } => Control::OpenDoor { component },
                 OperatorAction::CloseDoor { component } => Control::CloseDoor { component },
@@ -398,11 +394,11 @@ pub async fn run_demo(
             broker: url.clone(),
             trust: trust.clone(),
             testers,
-            restarter: Some(Box::new(SimRestarter {
+            restarter: Some(Box::new(SimAppliance {
                 runner: runner.clone(),
                 index,
             })),
-            operator: Some(Box::new(SimOperator {
+            operator: Some(Box::new(SimAppliance {
                 runner: runner.clone(),
                 index,
             })),
