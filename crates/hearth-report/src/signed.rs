@@ -926,6 +926,14 @@ pub(crate) mod tests {
         (json, cose)
     }
 
+    /// A fresh PKI, the sample report signed by its lab, and a trust store of its root.
+    fn signed_and_trusted() -> (TestPki, Vec<u8>, TrustStore) {
+        let pki = test_pki();
+        let (_, cose) = signed(&pki);
+        let t = trust(&pki);
+        (pki, cose, t)
+    }
+
     #[test]
     fn rfc3339_round_trip() {
         for ms in [0, 951_782_400_123, 1_795_788_192_481, 4_102_444_799_999] {
@@ -1113,9 +1121,7 @@ pub(crate) mod tests {
 
     #[test]
     fn time_checks() {
-        let pki = test_pki();
-        let (_, cose) = signed(&pki);
-        let t = trust(&pki);
+        let (pki, cose, t) = signed_and_trusted();
         // Signed in the verifier's future.
         let err = verify_report(&cose, &t, NOW - 1).expect_err("future");
         assert_eq!(err.step(), 6);
@@ -1231,9 +1237,7 @@ pub(crate) mod tests {
 
     #[test]
     fn envelope_variants_rejected() {
-        let pki = test_pki();
-        let (_, cose) = signed(&pki);
-        let t = trust(&pki);
+        let (_, cose, t) = signed_and_trusted();
         // Untagged.
         assert_eq!(
             verify_report(&cose[1..], &t, NOW).map_err(|e| e.step()),
@@ -1345,9 +1349,7 @@ pub(crate) mod tests {
 
     #[test]
     fn every_single_byte_change_rejected() {
-        let pki = test_pki();
-        let (_, cose) = signed(&pki);
-        let t = trust(&pki);
+        let (_, cose, t) = signed_and_trusted();
         for i in 0..cose.len() {
             let mut bad = cose.clone();
             bad[i] ^= 0x01;
