@@ -344,14 +344,20 @@ pub fn sign_report(
     let protected = protected_header(lab_key.algorithm(), &kid, iat, lab_chain);
     let tbs = sig_structure(&protected, EXTERNAL_AAD, json);
     let signature = lab_key.sign_raw(&tbs)?;
-    let mut out = Vec::with_capacity(json.len() + protected.len() + signature.len() + 32);
+    Ok(sign1_tagged(&protected, json, &signature))
+}
+
+/// `COSE_Sign1_Tagged` of the protected header bytes, an empty unprotected header, the
+/// embedded payload and the signature.
+fn sign1_tagged(protected: &[u8], payload: &[u8], signature: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + protected.len() + signature.len() + 32);
     head(&mut out, 6, COSE_SIGN1_TAG);
     head(&mut out, 4, 4);
-    bstr(&mut out, &protected);
+    bstr(&mut out, protected);
     head(&mut out, 5, 0);
-    bstr(&mut out, json);
-    bstr(&mut out, &signature);
-    Ok(out)
+    bstr(&mut out, payload);
+    bstr(&mut out, signature);
+    out
 }
 
 fn int(v: i64) -> Value {
@@ -1049,24 +1055,7 @@ pub(crate) mod tests {
             Err(SignError::NotLab(Role::Vendor))
         );
         // Forge it anyway: the verifier refuses it at step 4.
-        let protected = protected_header(
-            Algorithm::EdDsa,
-            pki.vendor.key.key_id(),
-            NOW,
-            std::slice::from_ref(&pki.vendor.cert),
-        );
-        let sig = pki
-            .vendor
-            .key
-            .sign_raw(&sig_structure(&protected, EXTERNAL_AAD, &json))
-            .expect("sign");
-        let mut cose = Vec::new();
-        head(&mut cose, 6, 18);
-        head(&mut cose, 4, 4);
-        bstr(&mut cose, &protected);
-        head(&mut cose, 5, 0);
-        bstr(&mut cose, &json);
-        bstr(&mut cose, &sig);
+        let cose = forge(&pki.vendor.key, &pki.vendor.cert, &json);
         let err = verify_report(&cose, &trust(&pki), NOW).expect_err("vendor");
         assert!(
             matches!(
@@ -1099,14 +1088,7 @@ pub(crate) mod tests {
         let sig = key
             .sign_raw(&sig_structure(&protected, EXTERNAL_AAD, json))
             .expect("sign");
-        let mut cose = Vec::new();
-        head(&mut cose, 6, 18);
-        head(&mut cose, 4, 4);
-        bstr(&mut cose, &protected);
-        head(&mut cose, 5, 0);
-        bstr(&mut cose, json);
-        bstr(&mut cose, &sig);
-        cose
+        sign1_tagged(&protected, json, &sig)
     }
 
     #[test]
