@@ -31,9 +31,8 @@
 //!
 //! - **Sizes.** A signed report is at most [`MAX_SIGNED_REPORT_SIZE`] bytes (64 MiB, §10.6
 //!   step 1); its protected header at most [`MAX_PROTECTED_SIZE`] bytes; the chain under
-//!   −65537 holds 1 to [`MAX_CHAIN_LEN`](hearth_security::limits::MAX_CHAIN_LEN)
-//!   certificates of at most [`MAX_CERT_SIZE`](hearth_security::limits::MAX_CERT_SIZE)
-//!   bytes each.
+//!   −65537 holds 1 to [`MAX_CHAIN_LEN`] certificates of at most [`MAX_CERT_SIZE`] bytes
+//!   each.
 //! - **Encoding.** The outer structure is read without decoding arbitrary CBOR, so memory
 //!   stays bounded by the input; indefinite-length items are refused there (no Hearth
 //!   encoder writes them), and so are trailing bytes.

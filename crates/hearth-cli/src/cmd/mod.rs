@@ -3,7 +3,7 @@
 //!
 //! `demo`, `mutants` and `sim` drive the simulator and exist only with the `sim` feature (on
 //! by default). A build without it, the one a lab certifies real devices with, links no
-//! simulator and no fault injection; named there, those subcommands say so ([`no_sim`]).
+//! simulator and no fault injection; named there, those subcommands say so (`no_sim`).
 
 use std::process::ExitCode;
 
