@@ -7,7 +7,9 @@
 //! and runs the whole suite against every appliance in parallel. The mutants run does the same
 //! once per fault profile and proves that some test case catches each one.
 
+use std::future::Future;
 use std::path::{Path as FsPath, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -125,6 +127,9 @@ struct SimAppliance {
     index: usize,
 }
 
+/// What the suite's restarter and operator hooks return: done, or why not.
+type Done<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
 impl SimAppliance {
     fn device(&self) -> Result<&SimDevice, String> {
         self.runner
@@ -132,48 +137,44 @@ impl SimAppliance {
             .get(self.index)
             .ok_or_else(|| "no such device".to_owned())
     }
+
+    async fn power_cycle(&self) -> Result<(), String> {
+        let device = self.device()?;
+        device.kill().await;
+        // Stay off for a second, as a power cut does: long enough for the broker to see the
+        // connection gone and publish the will before the appliance is back.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        device.restart().await.map_err(|e| e.to_string())
+    }
+
+    async fn operate(&self, action: OperatorAction) -> Result<(), String> {
+        let device = self.device()?;
+        let control = match action {
+            OperatorAction::OpenDoor { component } => Control::OpenDoor { component },
+            OperatorAction::CloseDoor { component } => Control::CloseDoor { component },
+            OperatorAction::RaiseFault { code } => Control::RaiseFault {
+                code: code.unwrap_or(0x0001),
+                component: None,
+            },
+            OperatorAction::ClearFault { code } => Control::ClearFault { code },
+            OperatorAction::CutNetwork => return device.cut_network().map_err(|e| e.to_string()),
+            OperatorAction::RestoreNetwork => {
+                return device.restore_network().map_err(|e| e.to_string());
+            }
+        };
+        device.control(&control).await.map_err(|e| e.to_string())
+    }
 }
 
 impl Restarter for SimAppliance {
-    fn restart(
-        &self,
-        _power_loss: bool,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
-        Box::pin(async move {
-            let device = self.device()?;
-            device.kill().await;
-            // Stay off for a second, as a power cut does: long enough for the broker to see
-            // the connection gone and publish the will before the appliance is back.
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            device.restart().await.map_err(|e| e.to_string())
-        })
+    fn restart(&self, _power_loss: bool) -> Done<'_> {
+        Box::pin(self.power_cycle())
     }
 }
 
 impl Operator for SimAppliance {
-    fn act(
-        &self,
-        action: OperatorAction,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
-        Box::pin(async move {
-            let device = self.device()?;
-            let control = match action {
-                OperatorAction::OpenDoor { component } => Control::OpenDoor { component },
-                OperatorAction::CloseDoor { component } => Control::CloseDoor { component },
-                OperatorAction::RaiseFault { code } => Control::RaiseFault {
-                    code: code.unwrap_or(0x0001),
-                    component: None,
-                },
-                OperatorAction::ClearFault { code } => Control::ClearFault { code },
-                OperatorAction::CutNetwork => {
-                    return device.cut_network().map_err(|e| e.to_string());
-                }
-                OperatorAction::RestoreNetwork => {
-                    return device.restore_network().map_err(|e| e.to_string());
-                }
-            };
-            device.control(&control).await.map_err(|e| e.to_string())
-        })
+    fn act(&self, action: OperatorAction) -> Done<'_> {
+        Box::pin(self.operate(action))
     }
 }
 
