@@ -3,6 +3,10 @@
 //! This binary is deliberately thin: it parses flags (one module per subcommand under
 //! [`cmd`]) and calls into the library crates, which hold all the logic. Machine-readable
 //! output (`--json`) is produced from the same structures the terminal output uses.
+//!
+//! The `sim` feature (on by default) adds the simulator's subcommands `demo`, `mutants` and
+//! `sim`; built with `--no-default-features`, `hearth` certifies real devices and links no
+//! simulator and no fault-injection code.
 
 mod cmd;
 

@@ -1,32 +1,47 @@
-//! The Hearth conformance suite.
+//! The Hearth conformance suite: it tests an implementation against the Hearth specification
+//! (`spec/06-conformance.md`) over MQTT and states, per test case, a verdict with its
+//! reason, its requirements and the message trace as evidence.
 //!
-//! This crate is the foundation of the harness that tests an implementation against the Hearth
-//! specification (`spec/06-conformance.md`):
+//! It is not the report format (that is `hearth-report`, re-exported below at the paths the
+//! suite has always used) and it does not simulate appliances: the demo and the self-check
+//! against the simulator live in `hearth-demo`, so the suite that certifies a real device
+//! links no fault-injection code.
+//!
+//! Data flows from a vendor's statement to a report: [`ics`] reads the implementation
+//! conformance statement; [`runner`] connects a [`probe`] to the device, runs every test
+//! case of [`cases`] (each a [`case::Case`] with the requirements it checks) and assembles a
+//! [`report::Report`] from their outcomes and traces; [`output`] and [`html`] write it with
+//! the requirement texts of the embedded specification.
 //!
 //! - [`requirements`] extracts every normative statement from the specification chapters,
 //!   which are embedded at build time, and renders the requirement index
 //!   (`conformance/requirements.json`);
 //! - [`coverage`] is the registry in which test cases declare the requirements they check and
 //!   in which requirements that no black-box test can check are listed with a reason; it
-//!   renders the traceability matrix (`conformance/COVERAGE.md`).
+//!   renders the traceability matrix (`conformance/COVERAGE.md`);
+//! - [`plan`] renders the test plan from the test cases themselves;
+//! - [`ics`] parses and checks the implementation conformance statement;
+//! - [`case`] defines a test case and the context it runs in; [`cases`] is the catalog;
+//! - [`probe`] is the suite's own MQTT client, which records the trace;
+//! - [`authority`] is the lab's certificate authority, which issues certificates during a run;
+//! - [`runner`] runs the suite against one device and assembles its report;
+//! - [`lab`] runs it against a real device (`hearth test`);
+//! - [`html`] and [`output`] render and write reports with the requirement texts of the
+//!   embedded specification;
+//! - [`verdict`], [`trace`], [`report`], [`junit`], [`signed`] and [`summary`] are
+//!   `hearth-report`'s modules, re-exported.
 
 pub mod authority;
 pub mod case;
 pub mod cases;
 pub mod coverage;
-pub mod demo;
 pub mod html;
 pub mod ics;
-pub mod junit;
 pub mod lab;
-pub mod mutants;
 pub mod output;
 pub mod plan;
 pub mod probe;
-pub mod report;
 pub mod requirements;
 pub mod runner;
-pub mod signed;
-pub mod summary;
-pub mod trace;
-pub mod verdict;
+
+pub use hearth_report::{junit, report, signed, summary, trace, verdict};

@@ -1,5 +1,5 @@
 //! `hearth demo`: the embedded broker, a fresh test PKI, the simulated fleet, the whole suite
-//! against every appliance, and the reports. The work is `hearth_conformance::demo`'s; this
+//! against every appliance, and the reports. The work is `hearth_demo::demo`'s; this
 //! module shows progress and the fleet summary.
 
 use std::io::Write as _;
@@ -8,10 +8,13 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use hearth_conformance::demo::{run_demo, DemoConfig};
-use hearth_conformance::verdict::Verdict;
+use hearth_conformance::cases::CASES;
+use hearth_demo::demo::{run_demo, DemoConfig};
+use hearth_report::summary;
+use hearth_report::verdict::Verdict;
 
 use super::broker::runtime;
+use super::test::parse_param;
 
 /// Arguments of `hearth demo`.
 #[derive(Debug, clap::Args)]
@@ -27,13 +30,6 @@ pub(crate) struct Args {
     params: Vec<(String, String)>,
 }
 
-/// `name=value`.
-pub(crate) fn parse_param(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .ok_or_else(|| format!("`{s}` is not name=value"))
-}
-
 /// Run `hearth demo`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
@@ -41,8 +37,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut config = DemoConfig::new(&args.out);
         config.speed = args.speed;
         config.params = args.params;
-        let total = config.fleet.devices.len() * hearth_conformance::cases::CASES.len();
-        eprintln!("hearth demo: {} simulated appliances, {} test cases each, reports in {}", config.fleet.devices.len(), hearth_conformance::cases::CASES.len(), args.out.display());
+        let total = config.fleet.devices.len() * CASES.len();
+        eprintln!("hearth demo: {} simulated appliances, {} test cases each, reports in {}", config.fleet.devices.len(), CASES.len(), args.out.display());
         let done = Arc::new(AtomicUsize::new(0));
         let failed = Arc::new(AtomicUsize::new(0));
         let (d, f) = (done.clone(), failed.clone());
@@ -57,7 +53,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         })
         .await?;
         eprintln!();
-        println!("{}", hearth_conformance::summary::render_fleet(&reports));
+        println!("{}", summary::render_fleet(&reports));
         println!("reports: {}  (summary.json, junit.xml, one folder per device with report.json, junit.xml, report.html, report.cose)", args.out.display());
         let all_pass = reports.iter().all(|r| r.summary.verdict == Verdict::Pass);
         Ok(if all_pass && failed.load(Ordering::Relaxed) == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })

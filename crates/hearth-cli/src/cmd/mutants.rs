@@ -1,10 +1,10 @@
 //! `hearth mutants`: the suite's self-check — one run per fault profile of the simulator,
-//! each of which must be caught (HRT-CONF-111). The work is `hearth_conformance::mutants`'s.
+//! each of which must be caught (HRT-CONF-111). The work is `hearth_demo::mutants`'s.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hearth_conformance::mutants::{run_mutants, MutantResult};
+use hearth_demo::mutants::{run_mutants, MutantResult};
 
 use super::broker::runtime;
 

@@ -1,18 +1,20 @@
 //! `hearth report`: verify a lab-signed report offline (`spec/06-conformance.md` §10.6),
 //! show the terminal summary of reports, render `junit.xml` and `report.html` from a
-//! `report.json`, and sign a report with a lab key. All logic is in `hearth-conformance`;
-//! this module reads files and the clock, and prints.
+//! `report.json`, and sign a report with a lab key. All logic is in `hearth-report` (the
+//! requirement texts of `report.html` come from the suite's embedded specification); this
+//! module reads files and the clock, and prints.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use hearth_conformance::report::Report;
-use hearth_conformance::signed::{self, VerifiedReport, VerifyOptions, MAX_SIGNED_REPORT_SIZE};
-use hearth_conformance::summary::{self, terminal_safe};
-use hearth_conformance::trace::rfc3339;
-use hearth_conformance::{html, junit};
+use hearth_conformance::html;
+use hearth_report::junit;
+use hearth_report::report::Report;
+use hearth_report::signed::{self, VerifiedReport, VerifyOptions, MAX_SIGNED_REPORT_SIZE};
+use hearth_report::summary::{self, terminal_safe};
+use hearth_report::trace::rfc3339;
 use hearth_security::fs::{self, FsError};
 use hearth_security::TrustStore;
 

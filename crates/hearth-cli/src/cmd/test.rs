@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use hearth_conformance::lab::{run_test, TestConfig};
-use hearth_conformance::verdict::Verdict;
 use hearth_mqtt::BrokerUrl;
+use hearth_report::summary;
+use hearth_report::verdict::Verdict;
 
 use super::broker::runtime;
-use super::demo::parse_param;
 
 /// Arguments of `hearth test`.
 #[derive(Debug, clap::Args)]
@@ -46,6 +46,13 @@ pub(crate) struct Args {
     /// With --list: the whole plan in Markdown, with requirement texts and steps.
     #[arg(long, requires = "list")]
     markdown: bool,
+}
+
+/// `name=value` (`--param`, here and in `hearth demo`).
+pub(crate) fn parse_param(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .ok_or_else(|| format!("`{s}` is not name=value"))
 }
 
 /// Run `hearth test`.
@@ -104,7 +111,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         };
         eprintln!();
-        println!("{}", hearth_conformance::summary::render(&report));
+        println!("{}", summary::render(&report));
         if let Some(out) = &args.out {
             println!("reports: {}", out.display());
         }

@@ -1,7 +1,7 @@
 //! The suite against the simulated fleet: every conforming appliance passes.
 
-use hearth_conformance::demo::{run_demo, DemoConfig};
-use hearth_conformance::verdict::Verdict;
+use hearth_demo::demo::{run_demo, DemoConfig};
+use hearth_report::verdict::Verdict;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_default_fleet_passes() {

@@ -31,9 +31,8 @@
 //!
 //! - **Sizes.** A signed report is at most [`MAX_SIGNED_REPORT_SIZE`] bytes (64 MiB, §10.6
 //!   step 1); its protected header at most [`MAX_PROTECTED_SIZE`] bytes; the chain under
-//!   −65537 holds 1 to [`MAX_CHAIN_LEN`](hearth_security::limits::MAX_CHAIN_LEN)
-//!   certificates of at most [`MAX_CERT_SIZE`](hearth_security::limits::MAX_CERT_SIZE)
-//!   bytes each.
+//!   −65537 holds 1 to [`MAX_CHAIN_LEN`] certificates of at most [`MAX_CERT_SIZE`] bytes
+//!   each.
 //! - **Encoding.** The outer structure is read without decoding arbitrary CBOR, so memory
 //!   stays bounded by the input; indefinite-length items are refused there (no Hearth
 //!   encoder writes them), and so are trailing bytes.
@@ -344,14 +343,20 @@ pub fn sign_report(
     let protected = protected_header(lab_key.algorithm(), &kid, iat, lab_chain);
     let tbs = sig_structure(&protected, EXTERNAL_AAD, json);
     let signature = lab_key.sign_raw(&tbs)?;
-    let mut out = Vec::with_capacity(json.len() + protected.len() + signature.len() + 32);
+    Ok(sign1_tagged(&protected, json, &signature))
+}
+
+/// `COSE_Sign1_Tagged` of the protected header bytes, an empty unprotected header, the
+/// embedded payload and the signature.
+fn sign1_tagged(protected: &[u8], payload: &[u8], signature: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(payload.len() + protected.len() + signature.len() + 32);
     head(&mut out, 6, COSE_SIGN1_TAG);
     head(&mut out, 4, 4);
-    bstr(&mut out, &protected);
+    bstr(&mut out, protected);
     head(&mut out, 5, 0);
-    bstr(&mut out, json);
-    bstr(&mut out, &signature);
-    Ok(out)
+    bstr(&mut out, payload);
+    bstr(&mut out, signature);
+    out
 }
 
 fn int(v: i64) -> Value {
@@ -926,6 +931,14 @@ pub(crate) mod tests {
         (json, cose)
     }
 
+    /// A fresh PKI, the sample report signed by its lab, and a trust store of its root.
+    fn signed_and_trusted() -> (TestPki, Vec<u8>, TrustStore) {
+        let pki = test_pki();
+        let (_, cose) = signed(&pki);
+        let t = trust(&pki);
+        (pki, cose, t)
+    }
+
     #[test]
     fn rfc3339_round_trip() {
         for ms in [0, 951_782_400_123, 1_795_788_192_481, 4_102_444_799_999] {
@@ -1041,24 +1054,7 @@ pub(crate) mod tests {
             Err(SignError::NotLab(Role::Vendor))
         );
         // Forge it anyway: the verifier refuses it at step 4.
-        let protected = protected_header(
-            Algorithm::EdDsa,
-            pki.vendor.key.key_id(),
-            NOW,
-            std::slice::from_ref(&pki.vendor.cert),
-        );
-        let sig = pki
-            .vendor
-            .key
-            .sign_raw(&sig_structure(&protected, EXTERNAL_AAD, &json))
-            .expect("sign");
-        let mut cose = Vec::new();
-        head(&mut cose, 6, 18);
-        head(&mut cose, 4, 4);
-        bstr(&mut cose, &protected);
-        head(&mut cose, 5, 0);
-        bstr(&mut cose, &json);
-        bstr(&mut cose, &sig);
+        let cose = forge(&pki.vendor.key, &pki.vendor.cert, &json);
         let err = verify_report(&cose, &trust(&pki), NOW).expect_err("vendor");
         assert!(
             matches!(
@@ -1091,14 +1087,7 @@ pub(crate) mod tests {
         let sig = key
             .sign_raw(&sig_structure(&protected, EXTERNAL_AAD, json))
             .expect("sign");
-        let mut cose = Vec::new();
-        head(&mut cose, 6, 18);
-        head(&mut cose, 4, 4);
-        bstr(&mut cose, &protected);
-        head(&mut cose, 5, 0);
-        bstr(&mut cose, json);
-        bstr(&mut cose, &sig);
-        cose
+        sign1_tagged(&protected, json, &sig)
     }
 
     #[test]
@@ -1113,9 +1102,7 @@ pub(crate) mod tests {
 
     #[test]
     fn time_checks() {
-        let pki = test_pki();
-        let (_, cose) = signed(&pki);
-        let t = trust(&pki);
+        let (pki, cose, t) = signed_and_trusted();
         // Signed in the verifier's future.
         let err = verify_report(&cose, &t, NOW - 1).expect_err("future");
         assert_eq!(err.step(), 6);
@@ -1231,9 +1218,7 @@ pub(crate) mod tests {
 
     #[test]
     fn envelope_variants_rejected() {
-        let pki = test_pki();
-        let (_, cose) = signed(&pki);
-        let t = trust(&pki);
+        let (_, cose, t) = signed_and_trusted();
         // Untagged.
         assert_eq!(
             verify_report(&cose[1..], &t, NOW).map_err(|e| e.step()),
@@ -1345,9 +1330,7 @@ pub(crate) mod tests {
 
     #[test]
     fn every_single_byte_change_rejected() {
-        let pki = test_pki();
-        let (_, cose) = signed(&pki);
-        let t = trust(&pki);
+        let (_, cose, t) = signed_and_trusted();
         for i in 0..cose.len() {
             let mut bad = cose.clone();
             bad[i] ^= 0x01;

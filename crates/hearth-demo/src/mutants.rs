@@ -9,9 +9,10 @@ use hearth_sim::{profiles, DeviceSpec, FaultProfile, Fleet};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
+use hearth_report::report::Report;
+use hearth_report::verdict::Verdict;
+
 use crate::demo::{run_demo, DemoConfig};
-use crate::report::Report;
-use crate::verdict::Verdict;
 
 /// What one mutant run found.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -41,6 +42,15 @@ pub fn mutant_fleet() -> Fleet {
     Fleet { devices }
 }
 
+/// The requirements `profile` declares broken.
+fn requirements(profile: &FaultProfile) -> Vec<String> {
+    profile
+        .requirements
+        .iter()
+        .map(|r| (*r).to_owned())
+        .collect()
+}
+
 /// Judge one profile's run.
 pub fn judge(profile: &FaultProfile, reports: &[Report]) -> MutantResult {
     let mut caught_by = Vec::new();
@@ -60,11 +70,7 @@ pub fn judge(profile: &FaultProfile, reports: &[Report]) -> MutantResult {
     }
     MutantResult {
         profile: profile.name.to_owned(),
-        requirements: profile
-            .requirements
-            .iter()
-            .map(|r| (*r).to_owned())
-            .collect(),
+        requirements: requirements(profile),
         caught: !caught_by.is_empty(),
         caught_by,
         also_failed: also,
@@ -95,13 +101,7 @@ pub async fn run_mutants(
         config.speed = speed;
         config.fault = Some(profile.name.to_owned());
         config.all_renderings = false;
-        config.only_requirements = (!all_cases).then(|| {
-            profile
-                .requirements
-                .iter()
-                .map(|r| (*r).to_owned())
-                .collect()
-        });
+        config.only_requirements = (!all_cases).then(|| requirements(profile));
         let limit = limit.clone();
         let progress = progress.clone();
         handles.push(tokio::spawn(async move {
@@ -109,16 +109,8 @@ pub async fn run_mutants(
             let result = match run_demo(&config, |_, _, _| {}).await {
                 Ok(reports) => judge(profile, &reports),
                 Err(e) => MutantResult {
-                    profile: profile.name.to_owned(),
-                    requirements: profile
-                        .requirements
-                        .iter()
-                        .map(|r| (*r).to_owned())
-                        .collect(),
-                    caught_by: Vec::new(),
-                    also_failed: Vec::new(),
-                    caught: false,
                     error: Some(e.to_string()),
+                    ..judge(profile, &[])
                 },
             };
             progress(&result);

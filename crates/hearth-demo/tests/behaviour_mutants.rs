@@ -4,9 +4,9 @@
 //! One appliance per profile keeps each run short; the profile's other appliances behave
 //! alike (the same simulator code), and `hearth mutants` covers the whole fleet.
 
-use hearth_conformance::demo::{run_demo, DemoConfig};
-use hearth_conformance::report::Report;
-use hearth_conformance::verdict::Verdict;
+use hearth_demo::demo::{run_demo, DemoConfig};
+use hearth_report::report::Report;
+use hearth_report::verdict::Verdict;
 use hearth_sim::{BrandId, DeviceKind, DeviceSpec, Fleet};
 
 /// A fleet of the given appliances, with ids unique to the profile.
@@ -80,48 +80,20 @@ fn assert_caught(profile: &str, reports: &[Report]) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wrong_status_code_is_caught() {
-    let reports = run(
-        "wrong-status-code",
-        &[(DeviceKind::WashingMachine, BrandId::Aurora)],
-    )
-    .await;
-    assert_caught("wrong-status-code", &reports);
+/// A test that runs the suite against the appliances under the profile and asserts that it
+/// is caught.
+macro_rules! caught {
+    ($name:ident, $profile:literal, $($kind:ident of $brand:ident),+) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let reports = run($profile, &[$((DeviceKind::$kind, BrandId::$brand)),+]).await;
+            assert_caught($profile, &reports);
+        }
+    };
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_door_alarm_is_caught() {
-    let reports = run(
-        "no-door-alarm",
-        &[(DeviceKind::Refrigerator, BrandId::Aurora)],
-    )
-    .await;
-    assert_caught("no-door-alarm", &reports);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn start_with_door_open_is_caught() {
-    let reports = run(
-        "start-with-door-open",
-        &[(DeviceKind::MicrowaveOven, BrandId::Aurora)],
-    )
-    .await;
-    assert_caught("start-with-door-open", &reports);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn energy_counter_reset_is_caught() {
-    let reports = run(
-        "energy-counter-reset",
-        &[(DeviceKind::WashingMachine, BrandId::Lotus)],
-    )
-    .await;
-    assert_caught("energy-counter-reset", &reports);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn event_missing_fields_is_caught() {
-    let reports = run("event-missing-fields", &[(DeviceKind::Fan, BrandId::Lotus)]).await;
-    assert_caught("event-missing-fields", &reports);
-}
+caught!(wrong_status_code_is_caught, "wrong-status-code", WashingMachine of Aurora);
+caught!(no_door_alarm_is_caught, "no-door-alarm", Refrigerator of Aurora);
+caught!(start_with_door_open_is_caught, "start-with-door-open", MicrowaveOven of Aurora);
+caught!(energy_counter_reset_is_caught, "energy-counter-reset", WashingMachine of Lotus);
+caught!(event_missing_fields_is_caught, "event-missing-fields", Fan of Lotus);

@@ -7,27 +7,29 @@
 //! and runs the whole suite against every appliance in parallel. The mutants run does the same
 //! once per fault profile and proves that some test case catches each one.
 
+use std::future::Future;
 use std::path::{Path as FsPath, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hearth_conformance::case::{Case, Operator, OperatorAction, Restarter};
+use hearth_conformance::cases::CASES;
+use hearth_conformance::ics::Ics;
+use hearth_conformance::output::{write_json_report, write_reports, LabSigner};
+use hearth_conformance::runner::{load_testers, run_device, DeviceRun};
 use hearth_model::catalog::Catalog;
 use hearth_model::{Description, Path, Value};
 use hearth_mqtt::EmbeddedBroker;
+use hearth_report::report::Report;
+use hearth_report::verdict::Verdict;
 use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege as AclPrivilege};
 use hearth_security::alg::Algorithm;
 use hearth_security::cert::{Role, TrustStore};
 use hearth_security::fs::{write_chain, write_credential, write_test_pki};
 use hearth_security::pki::{issue, Credential, IssueRequest, TestPki};
-use hearth_sim::{Control, Fleet, Runner, RunnerConfig};
+use hearth_sim::{Control, Fleet, Runner, RunnerConfig, SimDevice};
 use serde::Serialize;
-
-use crate::case::{Case, Operator, OperatorAction, Restarter};
-use crate::cases::CASES;
-use crate::ics::Ics;
-use crate::report::Report;
-use crate::runner::{load_testers, run_device, DeviceRun};
-use crate::verdict::Verdict;
 
 /// What a demo run needs.
 #[derive(Debug, Clone)]
@@ -117,67 +119,62 @@ pub struct FleetSummary {
     pub all_passed: bool,
 }
 
-/// Restarts a simulated appliance in-process: a power cut, then power on.
-struct SimRestarter {
+/// One appliance of the running fleet as the suite reaches it from outside the protocol:
+/// it restarts the appliance in-process (a power cut, then power on) and acts on it through
+/// the simulator's control surface (doors open and close, faults are raised and cleared).
+struct SimAppliance {
     runner: Arc<Runner>,
     index: usize,
 }
 
-impl Restarter for SimRestarter {
-    fn restart(
-        &self,
-        _power_loss: bool,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
-        Box::pin(async move {
-            let device = self
-                .runner
-                .devices()
-                .get(self.index)
-                .ok_or("no such device")?;
-            device.kill().await;
-            // Stay off for a second, as a power cut does: long enough for the broker to see
-            // the connection gone and publish the will before the appliance is back.
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            device.restart().await.map_err(|e| e.to_string())
-        })
+/// What the suite's restarter and operator hooks return: done, or why not.
+type Done<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
+impl SimAppliance {
+    fn device(&self) -> Result<&SimDevice, String> {
+        self.runner
+            .devices()
+            .get(self.index)
+            .ok_or_else(|| "no such device".to_owned())
+    }
+
+    async fn power_cycle(&self) -> Result<(), String> {
+        let device = self.device()?;
+        device.kill().await;
+        // Stay off for a second, as a power cut does: long enough for the broker to see the
+        // connection gone and publish the will before the appliance is back.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        device.restart().await.map_err(|e| e.to_string())
+    }
+
+    async fn operate(&self, action: OperatorAction) -> Result<(), String> {
+        let device = self.device()?;
+        let control = match action {
+            OperatorAction::OpenDoor { component } => Control::OpenDoor { component },
+            OperatorAction::CloseDoor { component } => Control::CloseDoor { component },
+            OperatorAction::RaiseFault { code } => Control::RaiseFault {
+                code: code.unwrap_or(0x0001),
+                component: None,
+            },
+            OperatorAction::ClearFault { code } => Control::ClearFault { code },
+            OperatorAction::CutNetwork => return device.cut_network().map_err(|e| e.to_string()),
+            OperatorAction::RestoreNetwork => {
+                return device.restore_network().map_err(|e| e.to_string());
+            }
+        };
+        device.control(&control).await.map_err(|e| e.to_string())
     }
 }
 
-/// Acts on a simulated appliance from the outside world, through the simulator's control
-/// surface: doors open and close, faults are raised and cleared.
-struct SimOperator {
-    runner: Arc<Runner>,
-    index: usize,
+impl Restarter for SimAppliance {
+    fn restart(&self, _power_loss: bool) -> Done<'_> {
+        Box::pin(self.power_cycle())
+    }
 }
 
-impl Operator for SimOperator {
-    fn act(
-        &self,
-        action: OperatorAction,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
-        Box::pin(async move {
-            let device = self
-                .runner
-                .devices()
-                .get(self.index)
-                .ok_or("no such device")?;
-            let control = match action {
-                OperatorAction::OpenDoor { component } => Control::OpenDoor { component },
-                OperatorAction::CloseDoor { component } => Control::CloseDoor { component },
-                OperatorAction::RaiseFault { code } => Control::RaiseFault {
-                    code: code.unwrap_or(0x0001),
-                    component: None,
-                },
-                OperatorAction::ClearFault { code } => Control::ClearFault { code },
-                OperatorAction::CutNetwork => {
-                    return device.cut_network().map_err(|e| e.to_string());
-                }
-                OperatorAction::RestoreNetwork => {
-                    return device.restore_network().map_err(|e| e.to_string());
-                }
-            };
-            device.control(&control).await.map_err(|e| e.to_string())
-        })
+impl Operator for SimAppliance {
+    fn act(&self, action: OperatorAction) -> Done<'_> {
+        Box::pin(self.operate(action))
     }
 }
 
@@ -389,7 +386,7 @@ pub async fn run_demo(
                 .map_err(|e| DemoError::Setup(format!("--param {k}: {e}")))?;
         }
         let testers = load_testers(&ics, &dir).map_err(|e| DemoError::Setup(e.to_string()))?;
-        let authority = crate::authority::load_authority(&ics, &dir)
+        let authority = hearth_conformance::authority::load_authority(&ics, &dir)
             .map_err(|e| DemoError::Setup(e.to_string()))?
             .map(Arc::new);
         let run = DeviceRun {
@@ -398,11 +395,11 @@ pub async fn run_demo(
             broker: url.clone(),
             trust: trust.clone(),
             testers,
-            restarter: Some(Box::new(SimRestarter {
+            restarter: Some(Box::new(SimAppliance {
                 runner: runner.clone(),
                 index,
             })),
-            operator: Some(Box::new(SimOperator {
+            operator: Some(Box::new(SimAppliance {
                 runner: runner.clone(),
                 index,
             })),
@@ -423,13 +420,13 @@ pub async fn run_demo(
         let report = handle.await.map_err(|e| DemoError::Setup(e.to_string()))?;
         let dir = config.out.join(&folder);
         if config.all_renderings {
-            let lab = crate::output::LabSigner {
+            let lab = LabSigner {
                 key: &pki.lab.key,
                 chain: std::slice::from_ref(&pki.lab.cert),
             };
-            crate::output::write_reports(&dir, &report, Some(&lab)).map_err(io)?;
+            write_reports(&dir, &report, Some(&lab)).map_err(io)?;
         } else {
-            crate::output::write_json_report(&dir, &report).map_err(io)?;
+            write_json_report(&dir, &report).map_err(io)?;
         }
         reports.push((folder, report));
     }
@@ -467,7 +464,7 @@ pub async fn run_demo(
         let all: Vec<Report> = reports.iter().map(|(_, r)| r.clone()).collect();
         std::fs::write(
             config.out.join("junit.xml"),
-            crate::junit::render_fleet(&all),
+            hearth_report::junit::render_fleet(&all),
         )
         .map_err(io)?;
     }

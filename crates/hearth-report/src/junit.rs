@@ -33,42 +33,26 @@
 
 use std::fmt::Write as _;
 
+use crate::markup::escape_markup;
 use crate::report::{Counts, Report, TestResult};
 use crate::verdict::Verdict;
 
 /// Escape text for an XML 1.0 attribute value (in double quotes).
 pub fn escape_attr(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(xml_char(c)),
-        }
-    }
-    out
+    let entity = |c| match c {
+        '"' => Some("&quot;"),
+        '\'' => Some("&apos;"),
+        '\t' => Some("&#9;"),
+        '\n' => Some("&#10;"),
+        '\r' => Some("&#13;"),
+        _ => None,
+    };
+    escape_markup(s, entity, xml_char)
 }
 
 /// Escape text for XML 1.0 character data.
 pub fn escape_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' | '\n' => out.push(c),
-            c => out.push(xml_char(c)),
-        }
-    }
-    out
+    escape_markup(s, |c| (c == '\r').then_some("&#13;"), xml_char)
 }
 
 /// A character XML 1.0 can carry, or U+FFFD.
