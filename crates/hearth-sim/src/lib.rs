@@ -27,7 +27,7 @@ use std::path::PathBuf;
 
 pub use appliance::{DeviceKind, Sim};
 pub use brand::{BrandId, BRANDS};
-pub use clock::SimClock;
+pub use clock::{SimClock, SlowClock};
 pub use control::{Control, ControlError};
 pub use faults::{profile, profiles, FaultProfile};
 pub use fleet::{DeviceSpec, Fleet};

@@ -26,7 +26,7 @@ use tokio::task::JoinHandle;
 
 use crate::appliance::Sim;
 use crate::brand::provision;
-use crate::clock::SimClock;
+use crate::clock::{SimClock, SlowClock};
 use crate::control::{Control, ControlError};
 use crate::faults::Deviation;
 use crate::fleet::{DeviceSpec, Fleet};
@@ -193,6 +193,9 @@ impl SimDevice {
         dc.keep_alive = config.keep_alive;
         dc.max_pending_events = config.event_store;
         dc.faults = deviation.protocol.clone();
+        if let Some(behind) = deviation.app.clock_behind {
+            dc.clock = Arc::new(SlowClock { behind });
+        }
         Device::spawn(dc, SimHandler { sim, notify })
             .map_err(|source| SimError::Device { id, source })
     }
