@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 
 use hearth_model::{Path, StatusCode, Value};
 use hearth_node::controller::check_read_results;
-use hearth_node::{ControllerCore, ControllerEvent, ControllerSettings, Rejection};
+use hearth_node::{ControllerCore, ControllerEvent, ControllerSettings};
 use hearth_security::replay::CounterStore;
-use hearth_wire::{Body, EventBody, InvokeResult, Message, ReadResult, SealError};
+use hearth_wire::{Body, InvokeResult, Message, ReadResult, SealError};
 use rumqttc::{AsyncClient, Event, EventLoop, Packet};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -48,11 +48,11 @@ pub struct ControllerConfig {
     pub request_timeout: Duration,
     /// How long [`Controller::connect`] waits for the broker.
     pub connect_timeout: Duration,
-    /// Where the time comes from: certificates and revocation lists are checked against it.
-    pub clock: Arc<dyn Clock>,
     /// A persistent session name: the broker then keeps this controller's subscriptions and
     /// queues its QoS 1 messages while it is disconnected. `None` uses a clean session.
     pub session: Option<String>,
+    /// Where the time comes from: certificates and revocation lists are checked against it.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl ControllerConfig {
@@ -63,89 +63,22 @@ impl ControllerConfig {
         counter: Box<dyn CounterStore + Send>,
     ) -> Self {
         Self {
-            broker,
-            topics: Topics::default(),
             identity,
             counter,
+            broker,
+            topics: Topics::default(),
             keep_alive: Duration::from_secs(30),
             request_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(10),
-            clock: crate::clock::system(),
             session: None,
+            clock: crate::clock::system(),
         }
     }
 }
 
-/// Something verified that happened on the bus (the core's [`hearth_node::Update`], with
-/// the requirement of a rejection as text).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Update {
-    /// A device published a (new) description.
-    Description(DeviceAddr),
-    /// A device's status changed.
-    Status {
-        /// The device.
-        addr: DeviceAddr,
-        /// Whether it is online now.
-        online: bool,
-        /// Its boot id.
-        boot_id: u64,
-    },
-    /// Verified property values.
-    Report {
-        /// The device.
-        addr: DeviceAddr,
-        /// A full snapshot, or changes only.
-        full: bool,
-        /// The values.
-        values: Vec<(Path, Value)>,
-    },
-    /// A verified event.
-    Event {
-        /// The device.
-        addr: DeviceAddr,
-        /// The event.
-        event: EventBody,
-    },
-    /// A message that was dropped, and why.
-    Rejected {
-        /// The topic it came on.
-        topic: String,
-        /// The reason.
-        reason: String,
-        /// The requirement it broke.
-        requirement: String,
-    },
-}
-
-impl From<hearth_node::Update> for Update {
-    fn from(update: hearth_node::Update) -> Self {
-        use hearth_node::Update as U;
-        match update {
-            U::Description(addr) => Self::Description(addr),
-            U::Status {
-                addr,
-                online,
-                boot_id,
-            } => Self::Status {
-                addr,
-                online,
-                boot_id,
-            },
-            U::Report { addr, full, values } => Self::Report { addr, full, values },
-            U::Event { addr, event } => Self::Event { addr, event },
-            U::Rejected(Rejection {
-                topic,
-                reason,
-                requirement,
-            }) => Self::Rejected {
-                topic,
-                reason,
-                requirement: requirement.to_owned(),
-            },
-        }
-    }
-}
+/// Something verified that happened on the bus: the core's [`hearth_node::Update`], with the
+/// requirement a rejected message broke as text.
+pub type Update = hearth_node::Update<String>;
 
 /// Why a request did not get an answer.
 #[derive(Debug, thiserror::Error)]
@@ -430,7 +363,7 @@ impl Runtime {
         while let Some(event) = core.poll_event() {
             match event {
                 ControllerEvent::Update(update) => {
-                    let _ = self.updates.send(update.into());
+                    let _ = self.updates.send(update.with_requirement(str::to_owned));
                 }
                 ControllerEvent::Response {
                     request_id,

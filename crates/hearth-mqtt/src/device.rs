@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hearth_model::validate::DescriptionErrors;
 use hearth_model::{Description, Path, Value};
 use hearth_node::{AckToken, DeviceCore, DeviceSettings, StartError, Time};
 use hearth_security::acl::Acl;
@@ -91,45 +90,19 @@ impl DeviceConfig {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DeviceError {
-    /// The description does not validate against the catalog.
-    #[error("invalid description: {0}")]
-    Description(#[from] DescriptionErrors),
-    /// The identity does not match the description (vendor id or device id).
-    #[error("the certificate is for {cert}, the description for {description}")]
-    IdentityMismatch {
-        /// What the certificate says.
-        cert: String,
-        /// What the description says.
-        description: String,
-    },
+    /// The protocol core refused to start: the description does not validate, the identity
+    /// does not match it, or the send counter could not be opened.
+    #[error(transparent)]
+    Start(#[from] StartError),
     /// Counter or signing failure.
     #[error(transparent)]
     Seal(#[from] SealError),
-    /// The send counter could not be opened.
-    #[error("send counter: {0}")]
-    Counter(#[from] hearth_security::replay::CounterError),
     /// The runtime has stopped.
     #[error("the device runtime has stopped")]
     Stopped,
     /// The broker address or its TLS settings are not usable.
     #[error("broker: {0}")]
     Broker(#[from] crate::url::UrlError),
-    /// Any other reason the protocol core refused to start.
-    #[error(transparent)]
-    Start(StartError),
-}
-
-impl From<StartError> for DeviceError {
-    fn from(err: StartError) -> Self {
-        match err {
-            StartError::Description(e) => Self::Description(e),
-            StartError::IdentityMismatch { cert, description } => {
-                Self::IdentityMismatch { cert, description }
-            }
-            StartError::Counter(e) => Self::Counter(e),
-            other => Self::Start(other),
-        }
-    }
 }
 
 enum Command {

@@ -158,13 +158,9 @@ impl Identity {
 
     /// What a protocol core needs of this identity: id, vendor id, chain, key and roots.
     pub fn credential(&self) -> hearth_node::Credential {
-        hearth_node::Credential {
-            id: self.id.clone(),
-            vendor_id: self.vendor_id,
-            chain: self.chain.clone(),
-            signer: self.key.clone(),
-            trust: self.trust.clone(),
-        }
+        let signer = self.key.clone();
+        let chain = self.chain.clone();
+        hearth_node::Credential::new(&self.id, self.vendor_id, chain, signer, self.trust.clone())
     }
 
     /// The counter file next to a device credential, or next to the controller's.

@@ -70,20 +70,13 @@ impl DeviceView {
     }
 }
 
-/// A message that was dropped, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    /// The topic it came on.
-    pub topic: String,
-    /// The reason, for people.
-    pub reason: String,
-    /// The requirement it broke.
-    pub requirement: &'static str,
-}
-
 /// Something verified that happened on the bus.
+///
+/// The core names the requirement a rejected message broke as `&'static str` (the default
+/// `R`); a shell may hand it on in another form (`hearth-mqtt` as a `String`) with
+/// [`with_requirement`](Self::with_requirement).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Update {
+pub enum Update<R = &'static str> {
     /// A device published a (new) description.
     Description(DeviceAddr),
     /// A device's status changed.
@@ -111,8 +104,44 @@ pub enum Update {
         /// The event.
         event: EventBody,
     },
-    /// A message that was dropped.
-    Rejected(Rejection),
+    /// A message that was dropped, and why.
+    Rejected {
+        /// The topic it came on.
+        topic: String,
+        /// The reason, for people.
+        reason: String,
+        /// The requirement it broke.
+        requirement: R,
+    },
+}
+
+impl<R> Update<R> {
+    /// The same update, with the requirement of a rejection in another form.
+    pub fn with_requirement<T>(self, f: impl FnOnce(R) -> T) -> Update<T> {
+        match self {
+            Self::Description(addr) => Update::Description(addr),
+            Self::Status {
+                addr,
+                online,
+                boot_id,
+            } => Update::Status {
+                addr,
+                online,
+                boot_id,
+            },
+            Self::Report { addr, full, values } => Update::Report { addr, full, values },
+            Self::Event { addr, event } => Update::Event { addr, event },
+            Self::Rejected {
+                topic,
+                reason,
+                requirement,
+            } => Update::Rejected {
+                topic,
+                reason,
+                requirement: f(requirement),
+            },
+        }
+    }
 }
 
 /// What a controller core has to tell its shell.
@@ -322,11 +351,11 @@ impl<S: CounterStore> ControllerCore<S> {
     fn reject(&mut self, topic: &str, reason: String, requirement: &'static str) {
         tracing::debug!("dropped message on {topic}: {reason}");
         self.events
-            .push_back(ControllerEvent::Update(Update::Rejected(Rejection {
+            .push_back(ControllerEvent::Update(Update::Rejected {
                 topic: topic.to_owned(),
                 reason,
                 requirement,
-            })));
+            }));
     }
 
     fn open(

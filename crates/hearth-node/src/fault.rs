@@ -51,10 +51,12 @@ macro_rules! switches {
     };
 }
 
-/// No deviations: the product build has nothing to switch on.
+/// No deviations: the product build has nothing to switch on (a zero-sized type).
 #[cfg(not(feature = "fault-injection"))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FaultInjection;
+pub struct FaultInjection {
+    _none: (),
+}
 
 switches! {
     /// Serve requests whose signature or certificate chain does not verify (HRT-SEC-034,

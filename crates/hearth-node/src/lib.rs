@@ -37,9 +37,7 @@ pub mod time;
 pub mod topic;
 pub mod transmit;
 
-pub use controller::{
-    ControllerCore, ControllerEvent, ControllerSettings, DeviceView, Rejection, Update,
-};
+pub use controller::{ControllerCore, ControllerEvent, ControllerSettings, DeviceView, Update};
 pub use device::{DeviceCore, DeviceSettings, DeviceStats, Handler, StartError};
 pub use fault::FaultInjection;
 pub use time::Time;

@@ -23,24 +23,52 @@ const COUNTER_BLOCK: u64 = 1000;
 /// Who a core signs as and whom it trusts, as its shell loaded it.
 #[derive(Clone)]
 pub struct Credential {
-    /// The certificate's subject: the id the core signs as.
-    pub id: String,
+    pub(crate) id: String,
+    pub(crate) vendor_id: Option<u16>,
+    pub(crate) chain: Vec<Vec<u8>>,
+    pub(crate) signer: Arc<dyn Signer + Send + Sync>,
+    pub(crate) trust: TrustStore,
+}
+
+impl Credential {
+    /// The credential of `id` (its certificate's subject) with the certificate's vendor id
+    /// claim, the chain (leaf first, without the root), the signing key, and the trust
+    /// anchors for everything the core receives.
+    pub fn new(
+        id: impl Into<String>,
+        vendor_id: Option<u16>,
+        chain: Vec<Vec<u8>>,
+        signer: Arc<dyn Signer + Send + Sync>,
+        trust: TrustStore,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            vendor_id,
+            chain,
+            signer,
+            trust,
+        }
+    }
+
+    /// The id the core signs as.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     /// The certificate's vendor id claim, if any.
-    pub vendor_id: Option<u16>,
-    /// The certificate chain, leaf first, without the root.
-    pub chain: Vec<Vec<u8>>,
-    /// The signing key.
-    pub signer: Arc<dyn Signer + Send + Sync>,
-    /// The trust anchors for everything the core receives.
-    pub trust: TrustStore,
+    pub fn vendor_id(&self) -> Option<u16> {
+        self.vendor_id
+    }
 }
 
 impl std::fmt::Debug for Credential {
+    /// Who, never the key.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credential")
-            .field("id", &self.id)
-            .field("vendor_id", &self.vendor_id)
-            .finish_non_exhaustive()
+        write!(
+            f,
+            "Credential({:?} of vendor {:?})",
+            self.id, self.vendor_id
+        )
     }
 }
 
