@@ -5,7 +5,7 @@
 //! it what happened — connected, a publish arrived, the broker acknowledged a publish, the
 //! connection was lost, a timer fired, the application reported or emitted something — and
 //! takes from it what to do. Requests go through the normative pipeline of
-//! `spec/04-messages.md` in [`pipeline`]: open (signature, chain, replay), kind, target,
+//! `spec/04-messages.md` (in the `pipeline` module): open (signature, chain, replay), kind, target,
 //! privilege against the ACL (with a rate limit on `unauthorized` answers), validation
 //! against the description, the handler, the response.
 
@@ -131,8 +131,8 @@ pub struct DeviceStats {
 ///
 /// 1. [`new`](Self::new), then [`arm_will`](Self::arm_will), and sets [`will`](Self::will)
 ///    (if any) as the last will of the connection it opens.
-/// 2. When the broker accepts the connection (CONNACK): [`handle_connected`]
-///    (Self::handle_connected). The core subscribes to its requests and to revocation lists
+/// 2. When the broker accepts the connection (CONNACK):
+///    [`handle_connected`](Self::handle_connected). The core subscribes to its requests and to revocation lists
 ///    and publishes description, online status, a full report and every kept event.
 /// 3. For every incoming publish: [`handle_publish`](Self::handle_publish). For what the
 ///    application does: [`report`](Self::report), [`event`](Self::event).

@@ -3,7 +3,7 @@
 //!
 //! A core never touches a connection: it queues [`Transmit`]s, and its shell takes them with
 //! `poll_transmit` and carries them out in order (every publish and subscription at QoS 1).
-//! [`Endpoint`] is the part both cores have in common: the topic tree, the sender that
+//! `Endpoint` is the part both cores have in common: the topic tree, the sender that
 //! numbers and signs, the receiver that opens, and the queue.
 
 use std::collections::VecDeque;
