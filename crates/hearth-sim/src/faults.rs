@@ -281,6 +281,8 @@ mod tests {
             assert!(!p.requirements.is_empty(), "{}", p.name);
             assert_ne!(p.deviation(), Deviation::default(), "{}", p.name);
             assert!(p.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+            let summary = p.summary;
+            assert!(summary.ends_with('.') && !summary.starts_with(' ') && !summary.contains("  "));
         }
     }
 
