@@ -1,33 +1,35 @@
 //! The Controller runtime: what a gateway or an app embeds to work with appliances of every
-//! brand.
+//! brand — a thin tokio shell over [`hearth_node::ControllerCore`].
 //!
-//! [`Controller::connect`] subscribes to every device's description, status, reports and
-//! events and to its own response topic, and runs one task that opens every message
-//! (signature, chain, replay), checks that a device publishes only under its own topic and
-//! only what its description allows, and keeps a view of each device (description, online,
-//! boot id). Requests ([`Controller::read`], [`write`](Controller::write),
-//! [`invoke`](Controller::invoke)) are sealed with the controller's chain, correlated by
-//! request id and bounded by a timeout. Verified updates stream out of
-//! [`Controller::updates`]; anything rejected is reported there too, with its reason.
+//! Every rule is the core's: it opens every message (signature, chain, replay), checks that
+//! a device publishes only under its own topic and only what its description allows, keeps
+//! a view of each device, seals requests and correlates responses by request id. This shell
+//! connects ([`Controller::connect`] waits for the first CONNACK so a wrong URL is a clear
+//! error), hands the core every CONNACK and incoming publish with the time of the [`Clock`]
+//! the config carries, carries out the subscriptions and publishes it asks for, and turns
+//! what it learns into [`Update`]s on [`Controller::updates`] (rejections included, with the
+//! requirement they broke) and into the answers of [`Controller::read`],
+//! [`write`](Controller::write) and [`invoke`](Controller::invoke), each bounded by a
+//! timeout.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use hearth_model::validate::{check_description, check_value};
-use hearth_model::{Catalog, Description, Path, StatusCode, Value};
-use hearth_security::cert::Role;
-use hearth_security::replay::{CounterStore, SendCounter};
-use hearth_wire::policy::check_device_message;
-use hearth_wire::{
-    Availability, Body, Envelope, EventBody, InvokeResult, Message, OpenError, Opened, ReadResult,
-    Receiver, SealError, Sender,
-};
-use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS, SubscribeFilter};
+use hearth_model::{Path, StatusCode, Value};
+use hearth_node::controller::check_read_results;
+use hearth_node::{ControllerCore, ControllerEvent, ControllerSettings};
+use hearth_security::replay::CounterStore;
+use hearth_wire::{Body, InvokeResult, Message, ReadResult, SealError};
+use rumqttc::{AsyncClient, Event, EventLoop, Packet};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::identity::{unix_now, unix_now_ms, DynStore, Identity};
-use crate::topic::{Addressed, Channel, DeviceAddr, Topics};
+pub use hearth_node::DeviceView;
+
+use crate::clock::Clock;
+use crate::identity::{DynStore, Identity};
+use crate::shell::{self, Carried};
+use crate::topic::{DeviceAddr, Topics};
 use crate::url::BrokerUrl;
 
 /// Settings of a controller runtime.
@@ -49,94 +51,34 @@ pub struct ControllerConfig {
     /// A persistent session name: the broker then keeps this controller's subscriptions and
     /// queues its QoS 1 messages while it is disconnected. `None` uses a clean session.
     pub session: Option<String>,
+    /// Where the time comes from: certificates and revocation lists are checked against it.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl ControllerConfig {
-    /// Settings with the binding's recommended defaults.
+    /// Settings with the binding's recommended defaults, on the system clock.
     pub fn new(
         broker: BrokerUrl,
         identity: Identity,
         counter: Box<dyn CounterStore + Send>,
     ) -> Self {
         Self {
-            broker,
-            topics: Topics::default(),
             identity,
             counter,
+            broker,
+            topics: Topics::default(),
             keep_alive: Duration::from_secs(30),
             request_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(10),
             session: None,
+            clock: crate::clock::system(),
         }
     }
 }
 
-/// What the controller knows about one device.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceView {
-    /// The device's address.
-    pub addr: DeviceAddr,
-    /// Its verified description, if received.
-    pub description: Option<Description>,
-    /// Why the description is not valid, if it is not.
-    pub description_problems: Option<String>,
-    /// Online, offline, or not yet known.
-    pub online: Option<bool>,
-    /// The boot id of its last status.
-    pub boot_id: Option<u64>,
-    /// The device type its certificate names.
-    pub device_type: Option<String>,
-    /// The model its certificate names.
-    pub model: Option<String>,
-    desc_counter: u64,
-    status_counter: u64,
-    /// Event numbers seen during the current boot (a device re-sends unacknowledged events).
-    seen_events: std::collections::BTreeSet<u64>,
-}
-
-/// How many recent event numbers a controller remembers per device to drop re-sent copies.
-const SEEN_EVENTS: usize = 4096;
-
-/// Something verified that happened on the bus.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Update {
-    /// A device published a (new) description.
-    Description(DeviceAddr),
-    /// A device's status changed.
-    Status {
-        /// The device.
-        addr: DeviceAddr,
-        /// Whether it is online now.
-        online: bool,
-        /// Its boot id.
-        boot_id: u64,
-    },
-    /// Verified property values.
-    Report {
-        /// The device.
-        addr: DeviceAddr,
-        /// A full snapshot, or changes only.
-        full: bool,
-        /// The values.
-        values: Vec<(Path, Value)>,
-    },
-    /// A verified event.
-    Event {
-        /// The device.
-        addr: DeviceAddr,
-        /// The event.
-        event: EventBody,
-    },
-    /// A message that was dropped, and why.
-    Rejected {
-        /// The topic it came on.
-        topic: String,
-        /// The reason.
-        reason: String,
-        /// The requirement it broke.
-        requirement: String,
-    },
-}
+/// Something verified that happened on the bus: the core's [`hearth_node::Update`], with the
+/// requirement a rejected message broke as text.
+pub type Update = hearth_node::Update<String>;
 
 /// Why a request did not get an answer.
 #[derive(Debug, thiserror::Error)]
@@ -179,10 +121,14 @@ pub enum ControllerError {
     },
 }
 
-struct Pending {
-    device: DeviceAddr,
-    since: Instant,
-    reply: oneshot::Sender<Message>,
+type Core = ControllerCore<DynStore>;
+
+/// The core, shared by the handle (device views) and the task (everything else).
+type SharedCore = Arc<Mutex<Core>>;
+
+fn lock(core: &Mutex<Core>) -> MutexGuard<'_, Core> {
+    // A panic while holding the lock leaves the core usable: take it anyway.
+    core.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 enum Command {
@@ -198,7 +144,7 @@ enum Command {
 pub struct Controller {
     id: String,
     tx: mpsc::Sender<Command>,
-    devices: Arc<Mutex<BTreeMap<DeviceAddr, DeviceView>>>,
+    core: SharedCore,
     updates: broadcast::Sender<Update>,
     request_timeout: Duration,
 }
@@ -207,80 +153,58 @@ impl Controller {
     /// Connect, subscribe, and start tracking devices. Must be called within a tokio runtime.
     pub async fn connect(config: ControllerConfig) -> Result<Self, ControllerError> {
         let identity = config.identity;
-        let counter = SendCounter::open(DynStore(config.counter), 1000)?;
-        let sender = Sender::new(
-            identity.id.clone(),
-            identity.key.clone(),
-            identity.chain.clone(),
-            counter,
-        );
-        let receiver = Receiver::new(identity.trust.clone());
         let mut suffix = [0u8; 4];
         let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut suffix);
+        let settings = ControllerSettings {
+            topics: config.topics,
+            request_ids_after: u64::from(u32::from_be_bytes(suffix)) << 20,
+        };
+        let core = ControllerCore::new(settings, &identity.credential(), DynStore(config.counter))?;
         let client_id = match &config.session {
             Some(name) => format!("hc-{}-{name}", identity.id),
             None => format!("hc-{}-{:08x}", identity.id, u32::from_be_bytes(suffix)),
         };
-        let mut options =
-            config
-                .broker
-                .mqtt_options(client_id)
-                .map_err(|e| ControllerError::Connect {
-                    url: config.broker.to_string(),
-                    reason: e.to_string(),
-                })?;
-        options.set_keep_alive(config.keep_alive);
-        options.set_clean_session(config.session.is_none());
-        let (client, mut eventloop) = AsyncClient::new(options, 4096);
+        let connect_error = |reason: String| ControllerError::Connect {
+            url: config.broker.to_string(),
+            reason,
+        };
+        let clean = config.session.is_none();
+        let (client, mut eventloop) =
+            shell::client(&config.broker, client_id, config.keep_alive, clean)
+                .map_err(|e| connect_error(e.to_string()))?;
 
         // Wait for the first connection so callers get a clear error for a wrong URL.
         let deadline = Instant::now() + config.connect_timeout;
         loop {
-            match tokio::time::timeout(
-                deadline.saturating_duration_since(Instant::now()),
-                eventloop.poll(),
-            )
-            .await
-            {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, eventloop.poll()).await {
                 Ok(Ok(Event::Incoming(Packet::ConnAck(_)))) => break,
                 Ok(Ok(_)) => {}
                 Ok(Err(err)) => {
                     if Instant::now() >= deadline {
-                        return Err(ControllerError::Connect {
-                            url: config.broker.to_string(),
-                            reason: err.to_string(),
-                        });
+                        return Err(connect_error(err.to_string()));
                     }
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
-                Err(_) => {
-                    return Err(ControllerError::Connect {
-                        url: config.broker.to_string(),
-                        reason: "timed out".into(),
-                    })
-                }
+                Err(_) => return Err(connect_error("timed out".into())),
             }
         }
         let (tx, rx) = mpsc::channel(256);
-        let devices = Arc::new(Mutex::new(BTreeMap::new()));
+        let core = Arc::new(Mutex::new(core));
         let (updates, _) = broadcast::channel(16_384);
         let mut runtime = Runtime {
-            id: identity.id.clone(),
-            topics: config.topics,
+            core: core.clone(),
             client,
-            sender,
-            receiver,
-            devices: devices.clone(),
+            clock: config.clock,
             updates: updates.clone(),
-            pending: HashMap::new(),
-            next_request: u64::from(u32::from_be_bytes(suffix)) << 20,
+            replies: HashMap::new(),
         };
-        runtime.subscribe();
+        runtime.step(Core::handle_connected);
         tokio::spawn(async move { runtime.run(&mut eventloop, rx).await });
         Ok(Self {
             id: identity.id,
             tx,
-            devices,
+            core,
             updates,
             request_timeout: config.request_timeout,
         })
@@ -293,15 +217,12 @@ impl Controller {
 
     /// Every device seen so far.
     pub fn devices(&self) -> Vec<DeviceView> {
-        self.devices
-            .lock()
-            .map(|d| d.values().cloned().collect())
-            .unwrap_or_default()
+        lock(&self.core).devices().cloned().collect()
     }
 
     /// One device.
     pub fn device(&self, addr: &DeviceAddr) -> Option<DeviceView> {
-        self.devices.lock().ok().and_then(|d| d.get(addr).cloned())
+        lock(&self.core).device(addr).cloned()
     }
 
     /// A stream of verified updates (and rejections) from now on.
@@ -367,12 +288,8 @@ impl Controller {
             Body::ReadResponse(results) => {
                 // Values that do not fit the device's description are refused (HRT-MSG-085).
                 if let Some(desc) = self.device(device).and_then(|d| d.description) {
-                    for r in &results {
-                        if let Some(v) = &r.value {
-                            check_value(Catalog::standard(), &desc, &r.path, v)
-                                .map_err(|e| RequestError::Invalid(format!("{}: {e}", r.path)))?;
-                        }
-                    }
+                    check_read_results(&desc, &results)
+                        .map_err(|(path, e)| RequestError::Invalid(format!("{path}: {e}")))?;
                 }
                 Ok(results)
             }
@@ -423,40 +340,42 @@ impl Controller {
 }
 
 struct Runtime {
-    id: String,
-    topics: Topics,
+    core: SharedCore,
     client: AsyncClient,
-    sender: Sender<DynStore>,
-    receiver: Receiver,
-    devices: Arc<Mutex<BTreeMap<DeviceAddr, DeviceView>>>,
+    clock: Arc<dyn Clock>,
     updates: broadcast::Sender<Update>,
-    pending: HashMap<u64, Pending>,
-    next_request: u64,
+    /// Who waits for the response to each outstanding request.
+    replies: HashMap<u64, oneshot::Sender<Message>>,
 }
 
 impl Runtime {
-    fn subscribe(&mut self) {
-        let mut filters: Vec<SubscribeFilter> = [
-            Channel::Desc,
-            Channel::Status,
-            Channel::Report,
-            Channel::Event,
-        ]
-        .into_iter()
-        .map(|c| SubscribeFilter::new(self.topics.all_devices(c), QoS::AtLeastOnce))
-        .collect();
-        filters.push(SubscribeFilter::new(
-            self.topics.full(&Topics::responses_rel(&self.id)),
-            QoS::AtLeastOnce,
-        ));
-        // Revocation lists (HRT-MQTT-061): the retained ones arrive at once.
-        filters.push(SubscribeFilter::new(
-            self.topics.full(&Topics::revocation_rel("+")),
-            QoS::AtLeastOnce,
-        ));
-        if let Err(err) = self.client.try_subscribe_many(filters) {
-            tracing::error!("subscribe: {err}");
+    /// Run `f` on the core, then carry out its transmits and hand on what it learnt. The
+    /// first publish the client refused, if any, is returned.
+    fn step<T>(&mut self, f: impl FnOnce(&mut Core) -> T) -> (T, Option<String>) {
+        let mut core = lock(&self.core);
+        let out = f(&mut core);
+        let mut refused = None;
+        while let Some(transmit) = core.poll_transmit() {
+            if let Carried::Refused(err) = shell::carry_out(&self.client, transmit) {
+                refused.get_or_insert(err.to_string());
+            }
         }
+        while let Some(event) = core.poll_event() {
+            match event {
+                ControllerEvent::Update(update) => {
+                    let _ = self.updates.send(update.with_requirement(str::to_owned));
+                }
+                ControllerEvent::Response {
+                    request_id,
+                    message,
+                } => {
+                    if let Some(reply) = self.replies.remove(&request_id) {
+                        let _ = reply.send(message);
+                    }
+                }
+            }
+        }
+        (out, refused)
     }
 
     async fn run(&mut self, eventloop: &mut EventLoop, mut rx: mpsc::Receiver<Command>) {
@@ -466,9 +385,12 @@ impl Runtime {
                 polled = eventloop.poll() => match polled {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
                         backoff = Duration::from_millis(250);
-                        self.subscribe();
+                        self.step(Core::handle_connected);
                     }
-                    Ok(Event::Incoming(Packet::Publish(p))) => self.on_publish(&p.topic, &p.payload, p.retain),
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        let now = self.clock.now();
+                        self.step(|core| core.handle_publish(now, &p.topic, &p.payload, p.retain));
+                    }
                     Ok(_) => {}
                     Err(err) => {
                         tracing::warn!("controller connection: {err}");
@@ -481,7 +403,7 @@ impl Runtime {
                         let _ = reply.send(self.send_request(device, body));
                     }
                     Some(Command::Shutdown(done)) => {
-                        let _ = self.client.try_disconnect();
+                        self.step(Core::shutdown);
                         let _ = tokio::time::timeout(Duration::from_millis(500), eventloop.poll()).await;
                         let _ = done.send(());
                         return;
@@ -497,254 +419,30 @@ impl Runtime {
         device: DeviceAddr,
         body: Body,
     ) -> Result<oneshot::Receiver<Message>, RequestError> {
+        let now = self.clock.now();
         // Forget requests nobody waits for any more.
-        self.pending
-            .retain(|_, p| p.since.elapsed() < Duration::from_secs(300) && !p.reply.is_closed());
-        self.next_request = self.next_request.wrapping_add(1);
-        let request_id = self.next_request;
-        let rel = Topics::device_rel(&device, Channel::Req);
-        let envelope = Envelope {
-            request_id: Some(request_id),
-            target: Some(device.device_id.clone()),
-            time_ms: Some(unix_now_ms()),
-            with_chain: true,
-        };
-        let bytes = self.sender.seal(body, &rel, &envelope)?;
-        self.client
-            .try_publish(self.topics.full(&rel), QoS::AtLeastOnce, false, bytes)
-            .map_err(|e| RequestError::Publish(e.to_string()))?;
+        let closed: Vec<u64> = self
+            .replies
+            .iter()
+            .filter(|(_, r)| r.is_closed())
+            .map(|(id, _)| *id)
+            .collect();
+        let (sent, refused) = self.step(|core| {
+            for id in &closed {
+                core.forget_request(*id);
+            }
+            core.request(now, device, body)
+        });
+        let request_id = sent?;
+        let mut core = lock(&self.core);
+        if let Some(err) = refused {
+            core.forget_request(request_id);
+            return Err(RequestError::Publish(err));
+        }
+        self.replies.retain(|id, _| core.is_pending(*id));
+        drop(core);
         let (reply, response) = oneshot::channel();
-        self.pending.insert(
-            request_id,
-            Pending {
-                device,
-                since: Instant::now(),
-                reply,
-            },
-        );
+        self.replies.insert(request_id, reply);
         Ok(response)
-    }
-
-    fn reject(&self, topic: &str, reason: String, requirement: &str) {
-        tracing::debug!("dropped message on {topic}: {reason}");
-        let _ = self.updates.send(Update::Rejected {
-            topic: topic.to_owned(),
-            reason,
-            requirement: requirement.to_owned(),
-        });
-    }
-
-    fn open(&mut self, topic: &str, rel: &str, payload: &[u8], retain: bool) -> Option<Opened> {
-        match self.receiver.open(payload, rel, unix_now()) {
-            Ok(o) => Some(o),
-            // A retained message seen again after a resubscription is not news.
-            Err(OpenError::Replay(_)) if retain => None,
-            Err(err) => {
-                self.reject(topic, err.to_string(), err.requirement());
-                None
-            }
-        }
-    }
-
-    fn on_publish(&mut self, topic: &str, payload: &[u8], retain: bool) {
-        // An empty payload clears a retained message; it is not a Hearth message (HRT-MQTT-017).
-        if payload.is_empty() {
-            return;
-        }
-        let Some(rel) = self.topics.relative(topic).map(str::to_owned) else {
-            return;
-        };
-        if let Some(ca) = Topics::parse_revocation(&rel) {
-            // A revocation list of a CA (HRT-MQTT-062): applied to every chain from now on.
-            match self
-                .receiver
-                .apply_revocation_list(&ca, payload, unix_now())
-            {
-                Ok(()) => tracing::info!("revocation list of CA {ca} applied"),
-                Err(err) if retain && err.is_repeat() => {}
-                Err(err) => self.reject(topic, err.to_string(), err.requirement()),
-            }
-            return;
-        }
-        match Topics::parse(&rel) {
-            Some(Addressed::Device(addr, Channel::Req)) => {
-                let _ = addr; // requests to devices are not ours to open
-            }
-            Some(Addressed::Device(addr, channel)) => {
-                let Some(opened) = self.open(topic, &rel, payload, retain) else {
-                    return;
-                };
-                let leaf = &opened.peer.chain.leaf;
-                let matches = leaf.role == Role::Device
-                    && leaf.subject == addr.device_id
-                    && leaf.vendor_id == Some(addr.vendor_id);
-                if !matches {
-                    return self.reject(
-                        topic,
-                        format!(
-                            "signed by {} of vendor {:?}, not by the device of this topic",
-                            leaf.subject, leaf.vendor_id
-                        ),
-                        "HRT-MQTT-010",
-                    );
-                }
-                self.on_device_message(
-                    topic,
-                    addr,
-                    channel,
-                    opened.message,
-                    leaf.device_type.clone(),
-                    leaf.model.clone(),
-                );
-            }
-            Some(Addressed::Responses(me)) if me == self.id => {
-                let Some(opened) = self.open(topic, &rel, payload, retain) else {
-                    return;
-                };
-                let msg = opened.message;
-                if !msg.kind().is_response() || msg.target.as_deref() != Some(self.id.as_str()) {
-                    return self.reject(
-                        topic,
-                        "not a response addressed to this controller".into(),
-                        "HRT-MSG-083",
-                    );
-                }
-                let Some(id) = msg.request_id else { return };
-                match self.pending.remove(&id) {
-                    Some(p)
-                        if p.device.device_id == msg.sender
-                            && opened.peer.chain.leaf.vendor_id == Some(p.device.vendor_id) =>
-                    {
-                        let _ = p.reply.send(msg);
-                    }
-                    Some(p) => {
-                        let device = p.device.clone();
-                        self.pending.insert(id, p);
-                        self.reject(
-                            topic,
-                            format!(
-                                "response to a request for {device} signed by {}",
-                                msg.sender
-                            ),
-                            "HRT-MSG-084",
-                        );
-                    }
-                    None => {
-                        self.reject(topic, format!("no outstanding request {id}"), "HRT-MSG-084")
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn on_device_message(
-        &mut self,
-        topic: &str,
-        addr: DeviceAddr,
-        channel: Channel,
-        msg: Message,
-        device_type: Option<String>,
-        model: Option<String>,
-    ) {
-        let catalog = Catalog::standard();
-        let Ok(mut devices) = self.devices.lock() else {
-            return;
-        };
-        let view = devices.entry(addr.clone()).or_insert_with(|| DeviceView {
-            addr: addr.clone(),
-            description: None,
-            description_problems: None,
-            online: None,
-            boot_id: None,
-            device_type: None,
-            model: None,
-            desc_counter: 0,
-            status_counter: 0,
-            seen_events: std::collections::BTreeSet::new(),
-        });
-        view.device_type = device_type;
-        view.model = model;
-        let update = match (channel, msg.body) {
-            (Channel::Desc, Body::Description(desc)) => {
-                if desc.vendor_id != addr.vendor_id || desc.device_id != addr.device_id {
-                    drop(devices);
-                    return self.reject(
-                        topic,
-                        "the description names another device".into(),
-                        "HRT-MQTT-010",
-                    );
-                }
-                if msg.counter < view.desc_counter {
-                    return;
-                }
-                view.desc_counter = msg.counter;
-                view.description_problems = check_description(catalog, &desc)
-                    .err()
-                    .map(|e| e.to_string());
-                view.description = Some(desc);
-                Update::Description(addr)
-            }
-            (Channel::Status, Body::Status(status)) => {
-                // Keep the newest status: a late will must not override a later online status.
-                if msg.counter < view.status_counter {
-                    return;
-                }
-                view.status_counter = msg.counter;
-                if view.boot_id != Some(status.boot_id) {
-                    view.seen_events.clear();
-                }
-                let online = status.availability == Availability::Online;
-                view.online = Some(online);
-                view.boot_id = Some(status.boot_id);
-                Update::Status {
-                    addr,
-                    online,
-                    boot_id: status.boot_id,
-                }
-            }
-            (Channel::Event, Body::Event(ref e)) if view.seen_events.contains(&e.number) => return,
-            (Channel::Report, body @ Body::Report(_)) | (Channel::Event, body @ Body::Event(_)) => {
-                if let Body::Event(e) = &body {
-                    view.seen_events.insert(e.number);
-                    if view.seen_events.len() > SEEN_EVENTS {
-                        view.seen_events.pop_first();
-                    }
-                }
-                if let Some(desc) = &view.description {
-                    let check = Message { body, ..msg };
-                    if let Err((path, err)) = check_device_message(catalog, desc, &check) {
-                        drop(devices);
-                        return self.reject(topic, format!("{path}: {err}"), err.requirement());
-                    }
-                    match check.body {
-                        Body::Report(r) => Update::Report {
-                            addr,
-                            full: r.full,
-                            values: r.values,
-                        },
-                        Body::Event(event) => Update::Event { addr, event },
-                        _ => return,
-                    }
-                } else {
-                    drop(devices);
-                    return self.reject(
-                        topic,
-                        "no verified description of this device yet".into(),
-                        "HRT-MSG-085",
-                    );
-                }
-            }
-            (_, body) => {
-                drop(devices);
-                return self.reject(
-                    topic,
-                    format!("a {} message does not belong on this topic", body.kind()),
-                    "HRT-MQTT-011",
-                );
-            }
-        };
-        drop(devices);
-        let _ = self.updates.send(update);
     }
 }

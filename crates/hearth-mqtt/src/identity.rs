@@ -156,6 +156,13 @@ impl Identity {
         )
     }
 
+    /// What a protocol core needs of this identity: id, vendor id, chain, key and roots.
+    pub fn credential(&self) -> hearth_node::Credential {
+        let signer = self.key.clone();
+        let chain = self.chain.clone();
+        hearth_node::Credential::new(&self.id, self.vendor_id, chain, signer, self.trust.clone())
+    }
+
     /// The counter file next to a device credential, or next to the controller's.
     pub fn counter_path(dir: &Path, id: &str, device: bool) -> PathBuf {
         if device {

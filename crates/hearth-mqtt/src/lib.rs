@@ -1,27 +1,35 @@
-//! Hearth MQTT binding (`spec/05-mqtt.md`): the topic tree, the Device and Controller
-//! runtimes on tokio + rumqttc, and an embedded rumqttd broker.
+//! Hearth MQTT binding (`spec/05-mqtt.md`): the Device and Controller runtimes on tokio +
+//! rumqttc, broker URLs and identities, and an embedded rumqttd broker.
 //!
-//! This is the only async library crate of Hearth. It is a thin shell around the sans-IO
-//! layers below: `hearth-wire` seals and opens every message, `hearth-model` validates
-//! descriptions and values, `hearth-security` supplies keys, chains, replay windows and
-//! access lists. Data flows one way: a [`device::Device`] turns its application's
-//! [`device::Handler`] answers and reported changes into sealed publishes; a
-//! [`controller::Controller`] opens what devices publish into verified
-//! [`controller::Update`]s and correlates requests with responses. Any MQTT 3.1.1 broker
-//! works; [`broker::EmbeddedBroker`] starts one in-process for zero-setup use and tests.
+//! This is the only async library crate of Hearth, and a thin one: the protocol itself —
+//! what a device announces and answers, what a controller verifies and correlates — is the
+//! sans-IO cores of `hearth-node`. The runtimes here are their shells. A
+//! [`device::Device`] moves bytes between rumqttc and a [`hearth_node::DeviceCore`]; a
+//! [`controller::Controller`] does the same for a [`hearth_node::ControllerCore`] and turns
+//! what it learns into [`controller::Update`]s and answered requests. Both read time from a
+//! [`clock::Clock`] their config carries (the system clock unless a simulator or a test
+//! hands another), map packet ids to the core's ack tokens, and sleep until the core's next
+//! timeout. Data flows broker → rumqttc event loop → core → transmits → rumqttc client →
+//! broker; the application's [`device::Handler`] is called by the core. Any MQTT 3.1.1
+//! broker works; [`broker::EmbeddedBroker`] starts one in-process for zero-setup use and
+//! tests.
 
 pub mod broker;
+pub mod clock;
 pub mod controller;
 pub mod device;
-#[cfg(feature = "fault-injection")]
-pub mod fault;
-#[cfg(not(feature = "fault-injection"))]
-mod fault;
 pub mod identity;
-pub mod topic;
+mod shell;
 pub mod url;
 
+/// Deliberate deviations for the simulator's fault profiles (`fault-injection` feature).
+#[cfg(feature = "fault-injection")]
+pub use hearth_node::fault;
+/// The topic tree of the binding.
+pub use hearth_node::topic;
+
 pub use broker::EmbeddedBroker;
+pub use clock::{Clock, SystemClock};
 pub use controller::{Controller, ControllerConfig, DeviceView, RequestError, Update};
 pub use device::{Device, DeviceConfig, DeviceHandle, DeviceStats, Handler};
 pub use identity::Identity;

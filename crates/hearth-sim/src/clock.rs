@@ -5,8 +5,26 @@
 //! without waiting. The runner turns real time into simulated time with a [`SimClock`]: every
 //! real second counts as `speed` simulated seconds, so a two-hour programme finishes in
 //! seconds at a high speed factor and in real time at speed 1.
+//!
+//! The runtime's own clock (what certificates and revocation lists are checked against) is
+//! the system's, unless a fault profile hands it a [`SlowClock`].
 
 use std::time::{Duration, Instant};
+
+use hearth_mqtt::clock::{Clock, SystemClock, Time};
+
+/// The system clock, running a fixed time behind: the `slow-clock` profile's runtime clock.
+#[derive(Debug, Clone, Copy)]
+pub struct SlowClock {
+    /// How far behind it runs.
+    pub behind: Duration,
+}
+
+impl Clock for SlowClock {
+    fn now(&self) -> Time {
+        SystemClock.now().saturating_sub(self.behind)
+    }
+}
 
 /// Converts real elapsed time into simulated time with a speed factor.
 #[derive(Debug, Clone)]
@@ -83,6 +101,15 @@ mod tests {
         assert_eq!(clock.unix(), 1_700_000_030);
         // Time never runs backwards.
         assert_eq!(clock.advance(t0), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_slow_clock_runs_behind_the_system_clock() {
+        let behind = Duration::from_secs(3600);
+        let slow = SlowClock { behind }.now();
+        let system = SystemClock.now();
+        assert!(system.since(slow) >= behind);
+        assert!(system.since(slow) < behind + Duration::from_secs(60));
     }
 
     #[test]

@@ -4,10 +4,11 @@
 //! profile here makes a simulated appliance break exactly one rule (or one closely knit
 //! group), and names the requirement ids it breaks. Deviations of the protocol itself
 //! (signing, replay, access control, will, retain, malformed input, timing) go through the
-//! runtime's one hook, `hearth_mqtt::fault::FaultInjection`; deviations an application can
-//! commit through the ordinary API (wrong status codes, missing reports, events without
-//! mandatory fields, a description that lies, a counter store that forgets) are done by the
-//! simulator's own code through [`AppDeviation`].
+//! protocol core's one seam, `hearth_mqtt::fault::FaultInjection` (compiled only with the
+//! `fault-injection` feature this crate turns on); deviations an application or its
+//! platform can commit through the ordinary API (wrong status codes, missing reports, events
+//! without mandatory fields, a description that lies, a counter store that forgets, a clock
+//! that runs slow) are done by the simulator's own code through [`AppDeviation`].
 
 use hearth_mqtt::fault::FaultInjection;
 use serde::Serialize;
@@ -67,6 +68,9 @@ pub struct AppDeviation {
     pub ignore_door: bool,
     /// Publish under the default topic root whatever root it is configured with.
     pub fixed_root: bool,
+    /// Hand the runtime a clock this far behind, so that it checks certificates and
+    /// revocation lists against a time in the past.
+    pub clock_behind: Option<Duration>,
 }
 
 /// Everything a profile changes: the runtime's hook and the simulator's own deviations.
@@ -109,235 +113,137 @@ impl FaultProfile {
 /// How long the `slow-response` profile holds every response back.
 pub const SLOW_RESPONSE: Duration = Duration::from_secs(6);
 
+/// How far behind the clock of a `slow-clock` device runs.
+pub const SLOW_CLOCK: Duration = Duration::from_secs(3600);
+
 const ALL: &str = "every device type";
 const CYCLE: &str = "rice cooker, microwave oven, dishwasher, washing machine";
 const SETPOINT: &str =
     "air conditioner, refrigerator, freezer, water heater, and washing machines and dishwashers with temperature control";
+const MODES: &str = "every appliance with a mode";
+const FRIDGES: &str = "refrigerator, freezer";
+const DOORS: &str = "microwave oven, dishwasher, washing machine, rice cooker with a lid sensor";
+const ENERGY: &str = "every appliance with energy measurement";
 
-static PROFILES: &[FaultProfile] = &[
-    FaultProfile {
-        name: "accept-unsigned",
-        summary: "Serves requests whose signature does not verify, whose chain is untrusted, or that carry no valid signature at all.",
-        chapter: Chapter::Security,
-        requirements: &["HRT-SEC-033", "HRT-SEC-034", "HRT-SEC-064", "HRT-SEC-131"],
-        applies_to: ALL,
-        applied: "FaultInjection::accept_unsigned",
-        build: |d| d.protocol.accept_unsigned = true,
-    },
-    FaultProfile {
-        name: "ignore-acl",
-        summary: "Serves requests from controllers its access-control list does not admit.",
-        chapter: Chapter::Security,
-        requirements: &["HRT-SEC-114", "HRT-SEC-119"],
-        applies_to: ALL,
-        applied: "FaultInjection::ignore_acl",
-        build: |d| d.protocol.ignore_acl = true,
-    },
-    FaultProfile {
-        name: "ignore-revocation",
-        summary: "Takes no revocation list: keys its CA revoked are still served.",
-        chapter: Chapter::Security,
-        requirements: &["HRT-SEC-072", "HRT-SEC-083"],
-        applies_to: ALL,
-        applied: "FaultInjection::ignore_revocation",
-        build: |d| d.protocol.ignore_revocation = true,
-    },
-    FaultProfile {
-        name: "slow-clock",
-        summary: "Checks certificates against a clock an hour slow: a certificate that expired within the hour is still accepted.",
-        chapter: Chapter::Security,
-        requirements: &["HRT-SEC-071", "HRT-SEC-075"],
-        applies_to: ALL,
-        applied: "FaultInjection::clock_behind",
-        build: |d| d.protocol.clock_behind = Some(Duration::from_secs(3600)),
-    },
-    FaultProfile {
-        name: "fixed-root",
-        summary: "Publishes under the default topic root hearth/1 whatever root it is configured with.",
-        chapter: Chapter::Mqtt,
-        requirements: &["HRT-MQTT-003"],
-        applies_to: ALL,
-        applied: "simulator: the device's topics ignore the configured root",
-        build: |d| d.app.fixed_root = true,
-    },
-    FaultProfile {
-        name: "forget-offline-events",
-        summary: "Drops the events it emits while disconnected instead of publishing them when it is back.",
-        chapter: Chapter::Mqtt,
-        requirements: &["HRT-MQTT-035"],
-        applies_to: ALL,
-        applied: "FaultInjection::forget_offline_events",
-        build: |d| d.protocol.forget_offline_events = true,
-    },
-    FaultProfile {
-        name: "fifo-event-store",
-        summary: "When its store of kept events is full, drops the oldest event, critical or not.",
-        chapter: Chapter::Mqtt,
-        requirements: &["HRT-MQTT-038"],
-        applies_to: ALL,
-        applied: "FaultInjection::fifo_event_store",
-        build: |d| d.protocol.fifo_event_store = true,
-    },
-    FaultProfile {
-        name: "ignore-replay",
-        summary: "Serves a request again when the same signed message is replayed.",
-        chapter: Chapter::Security,
-        requirements: &["HRT-SEC-097", "HRT-SEC-098", "HRT-SEC-102"],
-        applies_to: ALL,
-        applied: "FaultInjection::ignore_replay",
-        build: |d| d.protocol.ignore_replay = true,
-    },
-    FaultProfile {
-        name: "counter-reuse",
-        summary: "Keeps its send counter in memory only: after a restart it signs again from counter 0, reusing counters receivers have already accepted.",
-        chapter: Chapter::Security,
-        requirements: &["HRT-SEC-090", "HRT-SEC-091", "HRT-SEC-092"],
-        applies_to: ALL,
-        applied: "simulator: a MemoryCounterStore created afresh at every start",
-        build: |d| d.app.forget_counter = true,
-    },
-    FaultProfile {
-        name: "wrong-aad",
-        summary: "Signs every message with a topic other than the one it publishes it on as external AAD.",
-        chapter: Chapter::Messages,
-        requirements: &["HRT-MSG-002", "HRT-SEC-024"],
-        applies_to: ALL,
-        applied: "FaultInjection::wrong_aad",
-        build: |d| d.protocol.wrong_aad = true,
-    },
-    FaultProfile {
-        name: "slow-response",
-        summary: "Answers every request only after 6 seconds, when controllers have stopped waiting.",
-        chapter: Chapter::Messages,
-        requirements: &["HRT-MSG-093", "HRT-MSG-097"],
-        applies_to: ALL,
-        applied: "FaultInjection::response_delay = 6 s",
-        build: |d| d.protocol.response_delay = Some(SLOW_RESPONSE),
-    },
-    FaultProfile {
-        name: "stall-after-malformed",
-        summary: "Stops answering requests after the first message that does not decode.",
-        chapter: Chapter::Security,
-        requirements: &["HRT-SEC-130", "HRT-SEC-136"],
-        applies_to: ALL,
-        applied: "FaultInjection::stall_after_malformed",
-        build: |d| d.protocol.stall_after_malformed = true,
-    },
-    FaultProfile {
-        name: "event-missing-fields",
-        summary: "Emits fault-raised and fault-cleared events without their mandatory severity and action fields.",
-        chapter: Chapter::Messages,
-        requirements: &["HRT-MSG-061", "HRT-MOD-047", "HRT-MOD-106"],
-        applies_to: ALL,
-        applied: "simulator: the fault events are built without fields 3 and 4",
-        build: |d| d.app.bare_events = true,
-    },
-    FaultProfile {
-        name: "no-will",
-        summary: "Connects without a will, so a lost connection never shows the device offline.",
-        chapter: Chapter::Mqtt,
-        requirements: &["HRT-MQTT-030"],
-        applies_to: ALL,
-        applied: "FaultInjection::no_will",
-        build: |d| d.protocol.no_will = true,
-    },
-    FaultProfile {
-        name: "description-not-retained",
-        summary: "Publishes its description without the RETAIN flag, so controllers that subscribe later never discover it.",
-        chapter: Chapter::Mqtt,
-        requirements: &["HRT-MQTT-015"],
-        applies_to: ALL,
-        applied: "FaultInjection::description_not_retained",
-        build: |d| d.protocol.description_not_retained = true,
-    },
-    FaultProfile {
-        name: "accept-out-of-range",
-        summary: "Accepts and applies writes outside the declared range or step, and actions with invalid arguments, answering success.",
-        chapter: Chapter::Model,
-        requirements: &["HRT-MOD-044", "HRT-MOD-045", "HRT-MOD-062"],
-        applies_to: ALL,
-        applied: "FaultInjection::skip_validation",
-        build: |d| d.protocol.skip_validation = true,
-    },
-    FaultProfile {
-        name: "missing-mandatory-capability",
-        summary: "Leaves the mandatory faults capability out of its description.",
-        chapter: Chapter::Model,
-        requirements: &["HRT-MOD-020", "HRT-MOD-024"],
-        applies_to: ALL,
-        applied: "simulator: the description builder drops `faults`; FaultInjection::skip_description_check lets it start",
-        build: |d| {
-            d.app.omit_mandatory = true;
-            d.protocol.skip_description_check = true;
-        },
-    },
-    FaultProfile {
-        name: "range-lie",
-        summary: "Declares a setpoint range, then refuses the upper half of it with constraint-error.",
-        chapter: Chapter::Model,
-        requirements: &["HRT-MOD-062"],
-        applies_to: SETPOINT,
-        applied: "simulator: the handler refuses setpoints above the middle of the declared range",
-        build: |d| d.app.range_lie = true,
-    },
-    FaultProfile {
-        name: "undeclared-mode",
-        summary: "Reports a vendor mode code that its description does not declare.",
-        chapter: Chapter::Model,
-        requirements: &["HRT-MOD-006", "HRT-MOD-045", "HRT-MOD-106"],
-        applies_to: "every appliance with a mode",
-        applied: "simulator: reads of mode/current-mode return 0x80FF",
-        build: |d| d.app.undeclared_mode = true,
-    },
-    FaultProfile {
-        name: "wrong-status-code",
-        summary: "Answers a command the current state does not allow with failure instead of invalid-in-state.",
-        chapter: Chapter::Behaviour,
-        requirements: &["HRT-MOD-051", "HRT-MOD-062"],
-        applies_to: CYCLE,
-        applied: "simulator: invalid-in-state answers are replaced by failure",
-        build: |d| d.app.wrong_status = true,
-    },
-    FaultProfile {
-        name: "silent-changes",
-        summary: "Reports none of its changes: neither those it makes by itself (temperatures, cycle progress) nor those of writes.",
-        chapter: Chapter::Behaviour,
-        requirements: &["HRT-MOD-107", "HRT-MSG-056", "HRT-MSG-057"],
-        applies_to: ALL,
-        applied: "simulator: no change reports; FaultInjection::suppress_reports for writes",
-        build: |d| {
-            d.app.silent = true;
-            d.protocol.suppress_reports = true;
-        },
-    },
-    FaultProfile {
-        name: "no-door-alarm",
-        summary: "Declares the door-alarm events but never emits them when a door stays open too long.",
-        chapter: Chapter::Behaviour,
-        requirements: &["HRT-MOD-108"],
-        applies_to: "refrigerator, freezer",
-        applied: "simulator: the compartment raises its alarm property without the event",
-        build: |d| d.app.no_door_alarm = true,
-    },
-    FaultProfile {
-        name: "start-with-door-open",
-        summary: "Starts a cycle although the door is open, instead of refusing with invalid-in-state.",
-        chapter: Chapter::Behaviour,
-        requirements: &["HRT-MOD-051", "HRT-CAT-001"],
-        applies_to: "microwave oven, dishwasher, washing machine, rice cooker with a lid sensor",
-        applied: "simulator: the door check before start is skipped",
-        build: |d| d.app.ignore_door = true,
-    },
-    FaultProfile {
-        name: "energy-counter-reset",
-        summary: "Resets its cumulative energy counter to zero whenever it draws no power.",
-        chapter: Chapter::Behaviour,
-        requirements: &["HRT-CAT-001"],
-        applies_to: "every appliance with energy measurement",
-        applied: "simulator: the energy counter is cleared while the power is 0 W",
-        build: |d| d.app.energy_resets = true,
-    },
-];
+/// A summary written as doc comment lines, without the space each line starts with.
+const fn summary(doc: &'static str) -> &'static str {
+    doc.trim_ascii_start()
+}
+
+/// The table of profiles, one entry each: the summary as a doc comment, how it is applied
+/// (`#[applied = "…"]`, unless it is a single switch of the runtime's [`FaultInjection`]),
+/// then `name Chapter [requirements] for applies_to => how`. `how` is the name of that
+/// switch, or a closure in parentheses that sets the deviation.
+macro_rules! profiles {
+    ($(
+        $(#[doc = $doc:literal])+
+        $(#[applied = $applied:literal])?
+        $name:literal $chapter:ident [$($req:literal),+] for $applies:ident => $how:tt;
+    )+) => {
+        &[$(FaultProfile {
+            name: $name,
+            summary: summary(concat!($($doc),+)),
+            chapter: Chapter::$chapter,
+            requirements: &[$($req),+],
+            applies_to: $applies,
+            applied: applied!($($applied)? $how),
+            build: build!($how),
+        }),+]
+    };
+}
+
+/// What `applied` says of a profile: its own words, or the switch it turns on.
+macro_rules! applied {
+    ($switch:ident) => {
+        concat!("FaultInjection::", stringify!($switch))
+    };
+    ($text:literal $how:tt) => {
+        $text
+    };
+}
+
+/// The deviation a profile makes: its closure, or the switch it turns on.
+macro_rules! build {
+    ($switch:ident) => {
+        |d| d.protocol.$switch = true
+    };
+    (($build:expr)) => {
+        $build
+    };
+}
+
+#[rustfmt::skip]
+static PROFILES: &[FaultProfile] = profiles! {
+    /// Serves requests whose signature does not verify, whose chain is untrusted, or that carry
+    /// no valid signature at all.
+    "accept-unsigned" Security ["HRT-SEC-033", "HRT-SEC-034", "HRT-SEC-064", "HRT-SEC-131"] for ALL => accept_unsigned;
+    /// Serves requests from controllers its access-control list does not admit.
+    "ignore-acl" Security ["HRT-SEC-114", "HRT-SEC-119"] for ALL => ignore_acl;
+    /// Takes no revocation list: keys its CA revoked are still served.
+    "ignore-revocation" Security ["HRT-SEC-072", "HRT-SEC-083"] for ALL => ignore_revocation;
+    /// Checks certificates against a clock an hour slow: a certificate that expired within the
+    /// hour is still accepted.
+    #[applied = "simulator: its runtime reads the time from a clock an hour slow"]
+    "slow-clock" Security ["HRT-SEC-071", "HRT-SEC-075"] for ALL => (|d| d.app.clock_behind = Some(SLOW_CLOCK));
+    /// Publishes under the default topic root hearth/1 whatever root it is configured with.
+    #[applied = "simulator: the device's topics ignore the configured root"]
+    "fixed-root" Mqtt ["HRT-MQTT-003"] for ALL => (|d| d.app.fixed_root = true);
+    /// Drops the events it emits while disconnected instead of publishing them when it is back.
+    "forget-offline-events" Mqtt ["HRT-MQTT-035"] for ALL => forget_offline_events;
+    /// When its store of kept events is full, drops the oldest event, critical or not.
+    "fifo-event-store" Mqtt ["HRT-MQTT-038"] for ALL => fifo_event_store;
+    /// Serves a request again when the same signed message is replayed.
+    "ignore-replay" Security ["HRT-SEC-097", "HRT-SEC-098", "HRT-SEC-102"] for ALL => ignore_replay;
+    /// Keeps its send counter in memory only: after a restart it signs again from counter 0,
+    /// reusing counters receivers have already accepted.
+    #[applied = "simulator: a MemoryCounterStore created afresh at every start"]
+    "counter-reuse" Security ["HRT-SEC-090", "HRT-SEC-091", "HRT-SEC-092"] for ALL => (|d| d.app.forget_counter = true);
+    /// Signs every message with a topic other than the one it publishes it on as external AAD.
+    "wrong-aad" Messages ["HRT-MSG-002", "HRT-SEC-024"] for ALL => wrong_aad;
+    /// Answers every request only after 6 seconds, when controllers have stopped waiting.
+    #[applied = "FaultInjection::response_delay = 6 s"]
+    "slow-response" Messages ["HRT-MSG-093", "HRT-MSG-097"] for ALL => (|d| d.protocol.response_delay = Some(SLOW_RESPONSE));
+    /// Stops answering requests after the first message that does not decode.
+    "stall-after-malformed" Security ["HRT-SEC-130", "HRT-SEC-136"] for ALL => stall_after_malformed;
+    /// Emits fault-raised and fault-cleared events without their mandatory severity and action
+    /// fields.
+    #[applied = "simulator: the fault events are built without fields 3 and 4"]
+    "event-missing-fields" Messages ["HRT-MSG-061", "HRT-MOD-047", "HRT-MOD-106"] for ALL => (|d| d.app.bare_events = true);
+    /// Connects without a will, so a lost connection never shows the device offline.
+    "no-will" Mqtt ["HRT-MQTT-030"] for ALL => no_will;
+    /// Publishes its description without the RETAIN flag, so controllers that subscribe later
+    /// never discover it.
+    "description-not-retained" Mqtt ["HRT-MQTT-015"] for ALL => description_not_retained;
+    /// Accepts and applies writes outside the declared range or step, and actions with invalid
+    /// arguments, answering success.
+    "accept-out-of-range" Model ["HRT-MOD-044", "HRT-MOD-045", "HRT-MOD-062"] for ALL => skip_validation;
+    /// Leaves the mandatory faults capability out of its description.
+    #[applied = "simulator: the description builder drops `faults`; FaultInjection::skip_description_check lets it start"]
+    "missing-mandatory-capability" Model ["HRT-MOD-020", "HRT-MOD-024"] for ALL => (|d| { d.app.omit_mandatory = true; d.protocol.skip_description_check = true; });
+    /// Declares a setpoint range, then refuses the upper half of it with constraint-error.
+    #[applied = "simulator: the handler refuses setpoints above the middle of the declared range"]
+    "range-lie" Model ["HRT-MOD-062"] for SETPOINT => (|d| d.app.range_lie = true);
+    /// Reports a vendor mode code that its description does not declare.
+    #[applied = "simulator: reads of mode/current-mode return 0x80FF"]
+    "undeclared-mode" Model ["HRT-MOD-006", "HRT-MOD-045", "HRT-MOD-106"] for MODES => (|d| d.app.undeclared_mode = true);
+    /// Answers a command the current state does not allow with failure instead of
+    /// invalid-in-state.
+    #[applied = "simulator: invalid-in-state answers are replaced by failure"]
+    "wrong-status-code" Behaviour ["HRT-MOD-051", "HRT-MOD-062"] for CYCLE => (|d| d.app.wrong_status = true);
+    /// Reports none of its changes: neither those it makes by itself (temperatures, cycle
+    /// progress) nor those of writes.
+    #[applied = "simulator: no change reports; FaultInjection::suppress_reports for writes"]
+    "silent-changes" Behaviour ["HRT-MOD-107", "HRT-MSG-056", "HRT-MSG-057"] for ALL => (|d| { d.app.silent = true; d.protocol.suppress_reports = true; });
+    /// Declares the door-alarm events but never emits them when a door stays open too long.
+    #[applied = "simulator: the compartment raises its alarm property without the event"]
+    "no-door-alarm" Behaviour ["HRT-MOD-108"] for FRIDGES => (|d| d.app.no_door_alarm = true);
+    /// Starts a cycle although the door is open, instead of refusing with invalid-in-state.
+    #[applied = "simulator: the door check before start is skipped"]
+    "start-with-door-open" Behaviour ["HRT-MOD-051", "HRT-CAT-001"] for DOORS => (|d| d.app.ignore_door = true);
+    /// Resets its cumulative energy counter to zero whenever it draws no power.
+    #[applied = "simulator: the energy counter is cleared while the power is 0 W"]
+    "energy-counter-reset" Behaviour ["HRT-CAT-001"] for ENERGY => (|d| d.app.energy_resets = true);
+};
 
 /// Every fault profile.
 pub fn profiles() -> &'static [FaultProfile] {
@@ -375,6 +281,8 @@ mod tests {
             assert!(!p.requirements.is_empty(), "{}", p.name);
             assert_ne!(p.deviation(), Deviation::default(), "{}", p.name);
             assert!(p.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+            let summary = p.summary;
+            assert!(summary.ends_with('.') && !summary.starts_with(' ') && !summary.contains("  "));
         }
     }
 

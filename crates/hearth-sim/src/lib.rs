@@ -11,8 +11,10 @@
 //! provisions identities, connects each appliance to a broker, ticks it at the chosen speed
 //! and hands its changes and events to the runtime. [`control`] is the outside world (doors,
 //! laundry, failing parts), [`fleet`] the set of appliances to run, and [`faults`] the named
-//! deviations the conformance suite must catch. It is not a conformance test: it is what the
-//! suite is tested against.
+//! deviations the conformance suite must catch: protocol deviations through the protocol
+//! core's one seam (`hearth-node`'s `fault-injection` feature, which this crate turns on),
+//! the others in the simulator's own code or in what it hands the runtime (a slow clock).
+//! It is not a conformance test: it is what the suite is tested against.
 
 pub mod appliance;
 pub mod brand;
@@ -27,7 +29,7 @@ use std::path::PathBuf;
 
 pub use appliance::{DeviceKind, Sim};
 pub use brand::{BrandId, BRANDS};
-pub use clock::SimClock;
+pub use clock::{SimClock, SlowClock};
 pub use control::{Control, ControlError};
 pub use faults::{profile, profiles, FaultProfile};
 pub use fleet::{DeviceSpec, Fleet};

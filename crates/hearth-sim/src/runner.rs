@@ -7,6 +7,7 @@
 //! turns real time into simulated time with a [`SimClock`], advances the appliance, and hands
 //! the values that changed (as a report) and the events it emitted to the runtime; a write,
 //! an action or a control command flushes at once instead of waiting for the next tick.
+//! The runtime reads the system clock, or under the `slow-clock` profile a [`SlowClock`].
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -26,7 +27,7 @@ use tokio::task::JoinHandle;
 
 use crate::appliance::Sim;
 use crate::brand::provision;
-use crate::clock::SimClock;
+use crate::clock::{SimClock, SlowClock};
 use crate::control::{Control, ControlError};
 use crate::faults::Deviation;
 use crate::fleet::{DeviceSpec, Fleet};
@@ -193,6 +194,9 @@ impl SimDevice {
         dc.keep_alive = config.keep_alive;
         dc.max_pending_events = config.event_store;
         dc.faults = deviation.protocol.clone();
+        if let Some(behind) = deviation.app.clock_behind {
+            dc.clock = Arc::new(SlowClock { behind });
+        }
         Device::spawn(dc, SimHandler { sim, notify })
             .map_err(|source| SimError::Device { id, source })
     }
@@ -281,8 +285,8 @@ impl SimDevice {
     }
 
     /// Cut the appliance's network, as unplugging its cable would: its connection ends
-    /// without a DISCONNECT and it cannot reconnect until [`restore_network`]
-    /// (Self::restore_network). Needs [`RunnerConfig::cuttable_links`].
+    /// without a DISCONNECT and it cannot reconnect until
+    /// [`restore_network`](Self::restore_network). Needs [`RunnerConfig::cuttable_links`].
     pub fn cut_network(&self) -> Result<(), SimError> {
         self.link
             .as_ref()

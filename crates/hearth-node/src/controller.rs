@@ -1,0 +1,520 @@
+//! The controller core: what a gateway or an app does on the bus, without the bus.
+//!
+//! [`ControllerCore`] subscribes to every device's description, status, reports and events,
+//! to its own response topic and to revocation lists. It opens every message (signature,
+//! chain, replay), checks that a device publishes only under its own topic and only what its
+//! description allows, and keeps a [`DeviceView`] of each device. Requests are sealed with
+//! the controller's chain and correlated with their responses by request id. What it learns
+//! comes out of [`ControllerCore::poll_event`]: verified [`Update`]s, rejected messages with
+//! the requirement they broke, and responses.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use hearth_model::validate::{check_description, check_value};
+use hearth_model::{Catalog, Description, Path, Value, ValueError};
+use hearth_security::cert::Role;
+use hearth_security::replay::{CounterError, CounterStore};
+use hearth_wire::policy::check_device_message;
+use hearth_wire::{
+    Availability, Body, Envelope, EventBody, Message, OpenError, Opened, ReadResult, SealError,
+};
+
+use crate::time::Time;
+use crate::topic::{Addressed, Channel, DeviceAddr, Topics};
+use crate::transmit::{Credential, Endpoint, Transmit};
+
+/// How many recent event numbers a controller remembers per device to drop re-sent copies.
+const SEEN_EVENTS: usize = 4096;
+
+/// How long a request stays outstanding at most, whoever still waits for it.
+pub const REQUEST_LIFETIME: Duration = Duration::from_secs(300);
+
+/// What the controller knows about one device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceView {
+    /// The device's address.
+    pub addr: DeviceAddr,
+    /// Its verified description, if received.
+    pub description: Option<Description>,
+    /// Why the description is not valid, if it is not.
+    pub description_problems: Option<String>,
+    /// Online, offline, or not yet known.
+    pub online: Option<bool>,
+    /// The boot id of its last status.
+    pub boot_id: Option<u64>,
+    /// The device type its certificate names.
+    pub device_type: Option<String>,
+    /// The model its certificate names.
+    pub model: Option<String>,
+    desc_counter: u64,
+    status_counter: u64,
+    /// Event numbers seen during the current boot (a device re-sends unacknowledged events).
+    seen_events: BTreeSet<u64>,
+}
+
+impl DeviceView {
+    fn new(addr: DeviceAddr) -> Self {
+        Self {
+            addr,
+            description: None,
+            description_problems: None,
+            online: None,
+            boot_id: None,
+            device_type: None,
+            model: None,
+            desc_counter: 0,
+            status_counter: 0,
+            seen_events: BTreeSet::new(),
+        }
+    }
+}
+
+/// Something verified that happened on the bus.
+///
+/// The core names the requirement a rejected message broke as `&'static str` (the default
+/// `R`); a shell may hand it on in another form (`hearth-mqtt` as a `String`) with
+/// [`with_requirement`](Self::with_requirement).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Update<R = &'static str> {
+    /// A device published a (new) description.
+    Description(DeviceAddr),
+    /// A device's status changed.
+    Status {
+        /// The device.
+        addr: DeviceAddr,
+        /// Whether it is online now.
+        online: bool,
+        /// Its boot id.
+        boot_id: u64,
+    },
+    /// Verified property values.
+    Report {
+        /// The device.
+        addr: DeviceAddr,
+        /// A full snapshot, or changes only.
+        full: bool,
+        /// The values.
+        values: Vec<(Path, Value)>,
+    },
+    /// A verified event.
+    Event {
+        /// The device.
+        addr: DeviceAddr,
+        /// The event.
+        event: EventBody,
+    },
+    /// A message that was dropped, and why.
+    Rejected {
+        /// The topic it came on.
+        topic: String,
+        /// The reason, for people.
+        reason: String,
+        /// The requirement it broke.
+        requirement: R,
+    },
+}
+
+impl<R> Update<R> {
+    /// The same update, with the requirement of a rejection in another form.
+    pub fn with_requirement<T>(self, f: impl FnOnce(R) -> T) -> Update<T> {
+        match self {
+            Self::Description(addr) => Update::Description(addr),
+            Self::Status {
+                addr,
+                online,
+                boot_id,
+            } => Update::Status {
+                addr,
+                online,
+                boot_id,
+            },
+            Self::Report { addr, full, values } => Update::Report { addr, full, values },
+            Self::Event { addr, event } => Update::Event { addr, event },
+            Self::Rejected {
+                topic,
+                reason,
+                requirement,
+            } => Update::Rejected {
+                topic,
+                reason,
+                requirement: f(requirement),
+            },
+        }
+    }
+}
+
+/// What a controller core has to tell its shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ControllerEvent {
+    /// Something verified happened, or a message was rejected.
+    Update(Update),
+    /// The verified response to an outstanding request.
+    Response {
+        /// The request it answers.
+        request_id: u64,
+        /// The response.
+        message: Message,
+    },
+}
+
+/// What a controller core is, besides its credential.
+#[derive(Debug, Clone)]
+pub struct ControllerSettings {
+    /// The topic root.
+    pub topics: Topics,
+    /// Request ids count up from just above this value (the shell draws it at random, so
+    /// that two runs of one controller do not reuse ids).
+    pub request_ids_after: u64,
+}
+
+struct Pending {
+    device: DeviceAddr,
+    since: Time,
+}
+
+/// The protocol state machine of one controller.
+///
+/// A shell drives it in this order:
+///
+/// 1. [`new`](Self::new); connect; when the broker accepts the connection (every CONNACK,
+///    first and later ones): [`handle_connected`](Self::handle_connected).
+/// 2. For every incoming publish: [`handle_publish`](Self::handle_publish). To ask a device
+///    something: [`request`](Self::request), which returns the request id its response will
+///    carry; [`forget_request`](Self::forget_request) when nobody waits for it any more.
+/// 3. After each of those calls: [`poll_transmit`](Self::poll_transmit) until `None`,
+///    carrying each out in order, then [`poll_event`](Self::poll_event) until `None`, handing
+///    each on (the device views are up to date by then).
+/// 4. To stop: [`shutdown`](Self::shutdown) and carry out its disconnect.
+///
+/// How long a caller waits for a response is the shell's business; the core forgets a
+/// request when it is answered, when it is forgotten, or [`REQUEST_LIFETIME`] after it was
+/// sent (checked whenever a new request is made). Every call that needs the time takes it as
+/// `now`; the core reads no clock.
+pub struct ControllerCore<S: CounterStore> {
+    endpoint: Endpoint<S>,
+    id: String,
+    devices: BTreeMap<DeviceAddr, DeviceView>,
+    pending: HashMap<u64, Pending>,
+    next_request: u64,
+    events: std::collections::VecDeque<ControllerEvent>,
+}
+
+impl<S: CounterStore> ControllerCore<S> {
+    /// Open the counter and set up signing and opening for `credential`.
+    pub fn new(
+        settings: ControllerSettings,
+        credential: &Credential,
+        counter: S,
+    ) -> Result<Self, CounterError> {
+        Ok(Self {
+            endpoint: Endpoint::new(settings.topics, credential, counter)?,
+            id: credential.id.clone(),
+            devices: BTreeMap::new(),
+            pending: HashMap::new(),
+            next_request: settings.request_ids_after,
+            events: std::collections::VecDeque::new(),
+        })
+    }
+
+    /// The controller's id (its certificate's subject).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Every device seen so far.
+    pub fn devices(&self) -> impl Iterator<Item = &DeviceView> {
+        self.devices.values()
+    }
+
+    /// One device.
+    pub fn device(&self, addr: &DeviceAddr) -> Option<&DeviceView> {
+        self.devices.get(addr)
+    }
+
+    /// Whether the request `id` is still outstanding.
+    pub fn is_pending(&self, id: u64) -> bool {
+        self.pending.contains_key(&id)
+    }
+
+    /// The broker accepted the connection: subscribe to every device channel but requests,
+    /// to the own response topic and to revocation lists.
+    pub fn handle_connected(&mut self) {
+        let topics = &self.endpoint.topics;
+        let mut filters: Vec<String> = [
+            Channel::Desc,
+            Channel::Status,
+            Channel::Report,
+            Channel::Event,
+        ]
+        .into_iter()
+        .map(|c| topics.all_devices(c))
+        .collect();
+        filters.push(topics.full(&Topics::responses_rel(&self.id)));
+        // Revocation lists (HRT-MQTT-061): the retained ones arrive at once.
+        filters.push(topics.full(&Topics::revocation_rel("+")));
+        self.endpoint.push(Transmit::Subscribe(filters));
+    }
+
+    /// Seal a request to `device` at `now` and queue it; the id its response will carry.
+    pub fn request(&mut self, now: Time, device: DeviceAddr, body: Body) -> Result<u64, SealError> {
+        self.pending
+            .retain(|_, p| now.since(p.since) < REQUEST_LIFETIME);
+        self.next_request = self.next_request.wrapping_add(1);
+        let request_id = self.next_request;
+        let rel = Topics::device_rel(&device, Channel::Req);
+        let envelope = Envelope {
+            request_id: Some(request_id),
+            target: Some(device.device_id.clone()),
+            time_ms: None,
+            with_chain: true,
+        };
+        let publish = self.endpoint.seal(now, &rel, &rel, body, &envelope)?;
+        self.endpoint.push(Transmit::Publish(publish));
+        self.pending
+            .insert(request_id, Pending { device, since: now });
+        Ok(request_id)
+    }
+
+    /// Nobody waits for request `id` any more (or its publish failed): forget it.
+    pub fn forget_request(&mut self, id: u64) {
+        self.pending.remove(&id);
+    }
+
+    /// Stop: disconnect in an orderly way.
+    pub fn shutdown(&mut self) {
+        self.endpoint.push(Transmit::Disconnect);
+    }
+
+    /// The next thing to do on the connection.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.endpoint.pop()
+    }
+
+    /// The next thing learnt from the bus.
+    pub fn poll_event(&mut self) -> Option<ControllerEvent> {
+        self.events.pop_front()
+    }
+
+    /// A publish arrived on `topic` (the full topic) at `now`.
+    pub fn handle_publish(&mut self, now: Time, topic: &str, payload: &[u8], retain: bool) {
+        // An empty payload clears a retained message; it is not a Hearth message (HRT-MQTT-017).
+        if payload.is_empty() {
+            return;
+        }
+        let Some(rel) = self.endpoint.topics.relative(topic).map(str::to_owned) else {
+            return;
+        };
+        if let Some(ca) = Topics::parse_revocation(&rel) {
+            // A revocation list of a CA (HRT-MQTT-062): applied to every chain from now on.
+            let applied =
+                self.endpoint
+                    .receiver
+                    .apply_revocation_list(&ca, payload, now.unix_secs());
+            match applied {
+                Ok(()) => tracing::info!("revocation list of CA {ca} applied"),
+                Err(err) if retain && err.is_repeat() => {}
+                Err(err) => self.reject(topic, err.to_string(), err.requirement()),
+            }
+            return;
+        }
+        match Topics::parse(&rel) {
+            // Requests to devices are not ours to open.
+            Some(Addressed::Device(_, Channel::Req)) => {}
+            Some(Addressed::Device(addr, channel)) => {
+                let Some(opened) = self.open(now, topic, &rel, payload, retain) else {
+                    return;
+                };
+                let leaf = &opened.peer.chain.leaf;
+                let matches = leaf.role == Role::Device
+                    && leaf.subject == addr.device_id
+                    && leaf.vendor_id == Some(addr.vendor_id);
+                if !matches {
+                    let reason = format!(
+                        "signed by {} of vendor {:?}, not by the device of this topic",
+                        leaf.subject, leaf.vendor_id
+                    );
+                    return self.reject(topic, reason, "HRT-MQTT-010");
+                }
+                let certified = (leaf.device_type.clone(), leaf.model.clone());
+                self.on_device_message(topic, addr, channel, opened.message, certified);
+            }
+            Some(Addressed::Responses(me)) if me == self.id => {
+                if let Some(opened) = self.open(now, topic, &rel, payload, retain) {
+                    self.on_response(topic, opened);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn reject(&mut self, topic: &str, reason: String, requirement: &'static str) {
+        tracing::debug!("dropped message on {topic}: {reason}");
+        self.events
+            .push_back(ControllerEvent::Update(Update::Rejected {
+                topic: topic.to_owned(),
+                reason,
+                requirement,
+            }));
+    }
+
+    fn open(
+        &mut self,
+        now: Time,
+        topic: &str,
+        rel: &str,
+        payload: &[u8],
+        retain: bool,
+    ) -> Option<Opened> {
+        match self.endpoint.receiver.open(payload, rel, now.unix_secs()) {
+            Ok(o) => Some(o),
+            // A retained message seen again after a resubscription is not news.
+            Err(OpenError::Replay(_)) if retain => None,
+            Err(err) => {
+                self.reject(topic, err.to_string(), err.requirement());
+                None
+            }
+        }
+    }
+
+    fn on_response(&mut self, topic: &str, opened: Opened) {
+        let msg = opened.message;
+        if !msg.kind().is_response() || msg.target.as_deref() != Some(self.id.as_str()) {
+            let reason = "not a response addressed to this controller".into();
+            return self.reject(topic, reason, "HRT-MSG-083");
+        }
+        let Some(id) = msg.request_id else { return };
+        let Some(p) = self.pending.get(&id) else {
+            return self.reject(topic, format!("no outstanding request {id}"), "HRT-MSG-084");
+        };
+        if p.device.device_id == msg.sender
+            && opened.peer.chain.leaf.vendor_id == Some(p.device.vendor_id)
+        {
+            self.pending.remove(&id);
+            self.events.push_back(ControllerEvent::Response {
+                request_id: id,
+                message: msg,
+            });
+        } else {
+            let reason = format!(
+                "response to a request for {} signed by {}",
+                p.device, msg.sender
+            );
+            self.reject(topic, reason, "HRT-MSG-084");
+        }
+    }
+
+    fn on_device_message(
+        &mut self,
+        topic: &str,
+        addr: DeviceAddr,
+        channel: Channel,
+        msg: Message,
+        (device_type, model): (Option<String>, Option<String>),
+    ) {
+        let view = self
+            .devices
+            .entry(addr.clone())
+            .or_insert_with(|| DeviceView::new(addr.clone()));
+        view.device_type = device_type;
+        view.model = model;
+        match view_update(view, addr, channel, msg) {
+            Ok(Some(update)) => self.events.push_back(ControllerEvent::Update(update)),
+            Ok(None) => {}
+            Err((reason, requirement)) => self.reject(topic, reason, requirement),
+        }
+    }
+}
+
+/// Apply a verified message from the device of `view` on its `channel`: the update it makes,
+/// `None` if it is old news, or why it is rejected.
+fn view_update(
+    view: &mut DeviceView,
+    addr: DeviceAddr,
+    channel: Channel,
+    msg: Message,
+) -> Result<Option<Update>, (String, &'static str)> {
+    let catalog = Catalog::standard();
+    let update = match (channel, msg.body) {
+        (Channel::Desc, Body::Description(desc)) => {
+            if desc.vendor_id != addr.vendor_id || desc.device_id != addr.device_id {
+                let reason = "the description names another device".into();
+                return Err((reason, "HRT-MQTT-010"));
+            }
+            if msg.counter < view.desc_counter {
+                return Ok(None);
+            }
+            view.desc_counter = msg.counter;
+            view.description_problems = check_description(catalog, &desc)
+                .err()
+                .map(|e| e.to_string());
+            view.description = Some(desc);
+            Update::Description(addr)
+        }
+        (Channel::Status, Body::Status(status)) => {
+            // Keep the newest status: a late will must not override a later online status.
+            if msg.counter < view.status_counter {
+                return Ok(None);
+            }
+            view.status_counter = msg.counter;
+            if view.boot_id != Some(status.boot_id) {
+                view.seen_events.clear();
+            }
+            let online = status.availability == Availability::Online;
+            view.online = Some(online);
+            view.boot_id = Some(status.boot_id);
+            Update::Status {
+                addr,
+                online,
+                boot_id: status.boot_id,
+            }
+        }
+        (Channel::Event, Body::Event(ref e)) if view.seen_events.contains(&e.number) => {
+            return Ok(None)
+        }
+        (Channel::Report, body @ Body::Report(_)) | (Channel::Event, body @ Body::Event(_)) => {
+            if let Body::Event(e) = &body {
+                view.seen_events.insert(e.number);
+                if view.seen_events.len() > SEEN_EVENTS {
+                    view.seen_events.pop_first();
+                }
+            }
+            let Some(desc) = &view.description else {
+                let reason = "no verified description of this device yet".into();
+                return Err((reason, "HRT-MSG-085"));
+            };
+            let check = Message { body, ..msg };
+            if let Err((path, err)) = check_device_message(catalog, desc, &check) {
+                return Err((format!("{path}: {err}"), err.requirement()));
+            }
+            match check.body {
+                Body::Report(r) => Update::Report {
+                    addr,
+                    full: r.full,
+                    values: r.values,
+                },
+                Body::Event(event) => Update::Event { addr, event },
+                _ => return Ok(None),
+            }
+        }
+        (_, body) => {
+            let reason = format!("a {} message does not belong on this topic", body.kind());
+            return Err((reason, "HRT-MQTT-011"));
+        }
+    };
+    Ok(Some(update))
+}
+
+/// Check the values of a read response against the device's description (HRT-MSG-085):
+/// the first path whose value does not fit, and why.
+pub fn check_read_results(
+    desc: &Description,
+    results: &[ReadResult],
+) -> Result<(), (Path, ValueError)> {
+    for r in results {
+        if let Some(v) = &r.value {
+            check_value(Catalog::standard(), desc, &r.path, v).map_err(|e| (r.path, e))?;
+        }
+    }
+    Ok(())
+}

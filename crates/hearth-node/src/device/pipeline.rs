@@ -1,0 +1,255 @@
+//! The request pipeline of a device (`spec/04-messages.md`, `spec/03-security.md`): open →
+//! kind → target → privilege against the ACL (rate-limited `unauthorized` answers) →
+//! validation against the description → handler → response; and the intake of revocation
+//! lists on `R/crl/{ca}`.
+
+use hearth_model::validate::{check_invoke, check_read, check_write};
+use hearth_model::{Catalog, Description, Path, StatusCode, ValueError};
+use hearth_security::key::KeyId;
+use hearth_security::replay::CounterStore;
+use hearth_wire::policy::required_privilege;
+use hearth_wire::{Body, Envelope, InvokeResult, Message, ReadResult, Report};
+
+use super::{DeviceCore, Handler};
+use crate::time::Time;
+use crate::topic::{Channel, Topics};
+use crate::transmit::Transmit;
+
+/// How many controllers the rate limit of `unauthorized` answers remembers before it starts
+/// afresh.
+const UNAUTHORIZED_MEMORY: usize = 4096;
+
+impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
+    /// A publish arrived on `topic` (the full topic) at `now`.
+    ///
+    /// Retained copies are not acted on: a request or a list the broker kept is not news.
+    /// A request that passes every check is answered on the requesting controller's
+    /// response topic; one that does not is dropped and counted in
+    /// [`stats`](Self::stats)`.rejected` under its reason.
+    pub fn handle_publish(&mut self, now: Time, topic: &str, payload: &[u8], retain: bool) {
+        if retain {
+            return;
+        }
+        let Some(rel) = self.endpoint.topics.relative(topic).map(str::to_owned) else {
+            return;
+        };
+        if let Some(ca) = Topics::parse_revocation(&rel) {
+            return self.on_revocation_list(now, &ca, payload);
+        }
+        if rel != self.rel(Channel::Req) || payload.is_empty() || self.stalled {
+            return;
+        }
+        let (msg, peer) = match self.endpoint.receiver.open(payload, &rel, now.unix_secs()) {
+            Ok(o) => (o.message, Some(o.peer)),
+            Err(err) => {
+                if self.faults.stalls_on(&err) {
+                    self.stalled = true;
+                }
+                match self.faults.lenient(&err, payload) {
+                    Some(msg) => (msg, None),
+                    None => return self.reject(err.requirement()),
+                }
+            }
+        };
+        if !msg.kind().is_request() {
+            return self.reject("not a request");
+        }
+        if msg.target.as_deref() != Some(self.addr.device_id.as_str()) {
+            return self.reject("misaddressed");
+        }
+        let needed = required_privilege(Catalog::standard(), &msg);
+        if let (Some(needed), Some(peer)) = (needed, &peer) {
+            if !self.faults.ignore_acl() && self.acl.check(&peer.chain, needed).is_err() {
+                return self.on_unauthorized(now, peer.chain.leaf_kid, &msg);
+            }
+        }
+        let body = self.serve(now, &msg);
+        self.respond(now, &msg, body);
+        self.stats.requests += 1;
+    }
+
+    /// A request its sender may not make: answered `unauthorized`, at most once per
+    /// controller and interval, silently dropped otherwise.
+    fn on_unauthorized(&mut self, now: Time, kid: KeyId, msg: &Message) {
+        let recent = self
+            .last_unauthorized
+            .get(&kid)
+            .is_some_and(|t| now.since(*t) < self.unauthorized_interval);
+        self.reject("unauthorized");
+        if !recent {
+            if self.last_unauthorized.len() > UNAUTHORIZED_MEMORY {
+                self.last_unauthorized.clear();
+            }
+            self.last_unauthorized.insert(kid, now);
+            let body = unauthorized_answer(&self.description, msg);
+            self.respond(now, msg, body);
+        }
+    }
+
+    /// Validate and hand an authorised request to the handler; the response body.
+    fn serve(&mut self, now: Time, msg: &Message) -> Body {
+        let skip = self.faults.skip_validation();
+        let catalog = Catalog::standard();
+        let desc = &self.description;
+        match &msg.body {
+            Body::Read(paths) => Body::ReadResponse(
+                paths
+                    .iter()
+                    .map(|path| {
+                        let result = checked(skip, check_read(catalog, desc, path))
+                            .map_err(|e| e.status())
+                            .and_then(|()| self.handler.read(path));
+                        match result {
+                            Ok(value) => ReadResult {
+                                path: *path,
+                                status: StatusCode::Success,
+                                value: Some(value),
+                            },
+                            Err(status) => ReadResult {
+                                path: *path,
+                                status,
+                                value: None,
+                            },
+                        }
+                    })
+                    .collect(),
+            ),
+            Body::Write(values) => {
+                let mut results = Vec::with_capacity(values.len());
+                let mut changed = Vec::new();
+                for (path, value) in values {
+                    let status = match checked(skip, check_write(catalog, desc, path, value)) {
+                        Err(e) => e.status(),
+                        Ok(()) => match self.handler.write(path, value) {
+                            Ok(()) => {
+                                changed.push((*path, value.clone()));
+                                StatusCode::Success
+                            }
+                            Err(status) => status,
+                        },
+                    };
+                    results.push((*path, status));
+                }
+                if !changed.is_empty() && !self.faults.suppress_reports() {
+                    let report = Body::Report(Report {
+                        full: false,
+                        values: changed,
+                    });
+                    self.publish(now, Channel::Report, report, false, &Envelope::default());
+                }
+                Body::WriteResponse(results)
+            }
+            Body::Invoke { path, args } => {
+                let outcome = checked(skip, check_invoke(catalog, desc, path, args))
+                    .map_err(|e| e.status())
+                    .and_then(|()| self.handler.invoke(path, args));
+                Body::InvokeResponse(match outcome {
+                    Ok(results) => InvokeResult {
+                        path: *path,
+                        status: StatusCode::Success,
+                        results,
+                    },
+                    Err(status) => InvokeResult {
+                        path: *path,
+                        status,
+                        results: None,
+                    },
+                })
+            }
+            _ => Body::ReadResponse(Vec::new()),
+        }
+    }
+
+    /// Seal `body` as the answer to `request` on the requester's response topic.
+    fn respond(&mut self, now: Time, request: &Message, body: Body) {
+        if !hearth_model::validate::device_id_is_valid(&request.sender) {
+            return;
+        }
+        let rel = Topics::responses_rel(&request.sender);
+        let envelope = Envelope {
+            request_id: request.request_id,
+            target: Some(request.sender.clone()),
+            time_ms: None,
+            with_chain: true,
+        };
+        let aad = self.faults.aad(&rel);
+        match self.endpoint.seal(now, &rel, &aad, body, &envelope) {
+            Ok(publish) => match self.faults.response_delay() {
+                Some(delay) => self.delayed.push((now + delay, publish)),
+                None => self.endpoint.push(Transmit::Publish(publish)),
+            },
+            Err(err) => tracing::error!(device = %self.addr, "sealing a response: {err}"),
+        }
+    }
+
+    /// A revocation list on `R/crl/{ca}`: applied if that CA signed it and it is newer than
+    /// the one held (HRT-MQTT-062); anything else is ignored.
+    fn on_revocation_list(&mut self, now: Time, ca: &KeyId, payload: &[u8]) {
+        if payload.is_empty() || self.faults.ignore_revocation() {
+            return;
+        }
+        let applied = self
+            .endpoint
+            .receiver
+            .apply_revocation_list(ca, payload, now.unix_secs());
+        match applied {
+            Ok(()) => {
+                tracing::info!(device = %self.addr, "revocation list of CA {ca} applied");
+                self.stats.revocation_lists += 1;
+            }
+            Err(err) => {
+                tracing::debug!(device = %self.addr, "revocation list ignored: {err}");
+                self.reject("revocation list");
+            }
+        }
+    }
+}
+
+/// A validation result, unless a fault profile skips validation.
+fn checked(skip: bool, result: Result<(), ValueError>) -> Result<(), ValueError> {
+    if skip {
+        Ok(())
+    } else {
+        result
+    }
+}
+
+/// The answer to a request the sender may not make: a path the device does not have gets
+/// its `unsupported-…` code (existence is checked before privilege, HRT-MOD-115), every other
+/// path `unauthorized`.
+fn unauthorized_answer(desc: &Description, msg: &Message) -> Body {
+    let catalog = Catalog::standard();
+    let no = StatusCode::Unauthorized;
+    let exists = |path: &Path| check_read(catalog, desc, path).map_or_else(|e| e.status(), |()| no);
+    match &msg.body {
+        Body::Read(paths) => Body::ReadResponse(
+            paths
+                .iter()
+                .map(|p| ReadResult {
+                    path: *p,
+                    status: exists(p),
+                    value: None,
+                })
+                .collect(),
+        ),
+        Body::Write(values) => {
+            Body::WriteResponse(values.iter().map(|(p, _)| (*p, exists(p))).collect())
+        }
+        Body::Invoke { path, args } => {
+            let status = match check_invoke(catalog, desc, path, args) {
+                Err(
+                    e @ (ValueError::UnsupportedComponent(_)
+                    | ValueError::UnsupportedCapability(_)
+                    | ValueError::UnsupportedAction(_)),
+                ) => e.status(),
+                _ => no,
+            };
+            Body::InvokeResponse(InvokeResult {
+                path: *path,
+                status,
+                results: None,
+            })
+        }
+        _ => Body::ReadResponse(Vec::new()),
+    }
+}

@@ -1,0 +1,147 @@
+//! Deliberate deviations from the specification, for the simulator's fault profiles: the one
+//! seam through which a core can be told to misbehave.
+//!
+//! The conformance suite must prove that it catches non-conforming firmware, so the
+//! simulator needs devices that break the protocol on purpose. Every such deviation of the
+//! device core is a hook here, and the core asks the hook at the one place the rule is
+//! applied. With the `fault-injection` cargo feature, [`FaultInjection`] is a set of switches
+//! the simulator turns on. Without it (every product build) it is a zero-sized type whose
+//! every hook is a constant `false` or `None`, so the compiler removes the deviating branches
+//! and none of their code is in the binary.
+//!
+//! Not here: deviations an application commits through the ordinary API (wrong status codes
+//! from its handler, missing reports of its own changes, events without mandatory fields, a
+//! counter store that forgets, a slow clock handed to its shell) need no hook.
+
+#[cfg(feature = "fault-injection")]
+use std::time::Duration;
+
+use hearth_wire::{Message, OpenError};
+
+/// Declares each switch once: a public field with the feature, and a hook method that reads
+/// it (or is a constant `false` without the feature).
+macro_rules! switches {
+    ($($(#[doc = $doc:literal])+ $name:ident,)+) => {
+        /// The protocol deviations a device core can be told to commit (all off by default).
+        #[cfg(feature = "fault-injection")]
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct FaultInjection {
+            $($(#[doc = $doc])+ pub $name: bool,)+
+            /// Hold every response back this long (HRT-MSG-093): a timer of the core.
+            pub response_delay: Option<Duration>,
+        }
+
+        impl FaultInjection {
+            $(
+                $(#[doc = $doc])+
+                #[cfg(feature = "fault-injection")]
+                #[inline]
+                pub(crate) fn $name(&self) -> bool {
+                    self.$name
+                }
+
+                $(#[doc = $doc])+
+                #[cfg(not(feature = "fault-injection"))]
+                #[inline]
+                pub(crate) const fn $name(&self) -> bool {
+                    false
+                }
+            )+
+        }
+    };
+}
+
+/// No deviations: the product build has nothing to switch on (a zero-sized type).
+#[cfg(not(feature = "fault-injection"))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FaultInjection {
+    _none: (),
+}
+
+switches! {
+    /// Serve requests whose signature or certificate chain does not verify (HRT-SEC-034,
+    /// HRT-SEC-064), and requests without any.
+    accept_unsigned,
+    /// Serve requests from controllers the access-control list does not admit.
+    ignore_acl,
+    /// Serve replayed requests (HRT-SEC-097, HRT-SEC-098).
+    ignore_replay,
+    /// Hand every write and invocation to the handler without checking it against the
+    /// description (HRT-MOD-044 and neighbours).
+    skip_validation,
+    /// Sign with a topic other than the one the message is published on (HRT-MSG-002).
+    wrong_aad,
+    /// Connect without a will (HRT-MQTT-030).
+    no_will,
+    /// Publish the description without the retain flag (HRT-MQTT-015).
+    description_not_retained,
+    /// Stop answering requests after the first one that does not decode (robustness).
+    stall_after_malformed,
+    /// Start even with a description that does not validate (HRT-MOD-020 and neighbours).
+    skip_description_check,
+    /// Do not report the changes that writes make (HRT-MOD-107).
+    suppress_reports,
+    /// Drop the events emitted while disconnected instead of keeping them (HRT-MQTT-035).
+    forget_offline_events,
+    /// When the store of kept events is full, drop the oldest event whatever its priority
+    /// (HRT-MQTT-038).
+    fifo_event_store,
+    /// Take no revocation list (HRT-SEC-072, HRT-SEC-083).
+    ignore_revocation,
+}
+
+impl FaultInjection {
+    /// How long to hold a response back, if at all.
+    #[cfg(feature = "fault-injection")]
+    #[inline]
+    pub(crate) fn response_delay(&self) -> Option<Duration> {
+        self.response_delay
+    }
+
+    /// Without deviations a response goes out at once.
+    #[cfg(not(feature = "fault-injection"))]
+    #[inline]
+    pub(crate) const fn response_delay(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// The topic a message is signed for: its own, unless the signature is to be wrong.
+    pub(crate) fn aad(&self, rel: &str) -> String {
+        if self.wrong_aad() {
+            format!("{rel}/moved")
+        } else {
+            rel.to_owned()
+        }
+    }
+
+    /// Whether a request that failed to open with `err` stops the device answering.
+    pub(crate) fn stalls_on(&self, err: &OpenError) -> bool {
+        self.stall_after_malformed() && matches!(err, OpenError::Decode(_) | OpenError::Envelope(_))
+    }
+
+    /// A request that failed to open with `err`, decoded without its signature, if a
+    /// deviation serves it anyway (replays under `ignore_replay`, anything else under
+    /// `accept_unsigned`).
+    pub(crate) fn lenient(&self, err: &OpenError, payload: &[u8]) -> Option<Message> {
+        let serve = if matches!(err, OpenError::Replay(_)) {
+            self.ignore_replay()
+        } else {
+            self.accept_unsigned()
+        };
+        serve.then(|| unverified(payload)).flatten()
+    }
+}
+
+/// A request decoded without checking its signature.
+#[cfg(feature = "fault-injection")]
+fn unverified(payload: &[u8]) -> Option<Message> {
+    let envelope = hearth_security::cose::Sign1::parse(payload).ok()?;
+    let limits = &hearth_wire::Limits::STANDARD;
+    hearth_wire::codec::decode(envelope.payload.as_deref()?, limits).ok()
+}
+
+/// Without deviations nothing is ever decoded without its signature.
+#[cfg(not(feature = "fault-injection"))]
+const fn unverified(_payload: &[u8]) -> Option<Message> {
+    None
+}

@@ -1,0 +1,45 @@
+//! Hearth protocol cores: the device and controller state machines of the MQTT binding
+//! (`spec/04-messages.md`, `spec/05-mqtt.md`), with no networking code and no clock.
+//!
+//! **What it is.** [`DeviceCore`] is everything a Hearth device does on the bus: its will,
+//! description, status and full report on every connection, reports, events with the
+//! prioritised store of kept events, revocation lists, the request pipeline (open → kind →
+//! target → privilege → rate-limited `unauthorized` → validation → handler → response) and
+//! the orderly shutdown. [`ControllerCore`] is everything a controller does: the device
+//! views, the verification of every device message, requests sealed and correlated with
+//! their responses, rejected messages with the requirement they broke, revocation lists.
+//! Both are deterministic: the same calls with the same arguments give the same output.
+//!
+//! **What it is not.** No sockets, no MQTT client, no async runtime, no clock and no
+//! randomness: a shell (`hearth-mqtt` on tokio and rumqttc, or a test's in-memory bus) owns
+//! the connection, reads the time and draws the boot id, and moves bytes in and out. Nor is
+//! it the message layer: `hearth-wire` seals and opens, `hearth-model` validates,
+//! `hearth-security` supplies keys, chains, replay windows and access lists.
+//!
+//! **How data flows.** Like quinn-proto's `Connection`, a core takes what happened through
+//! `handle_*` calls — the broker accepted the connection, a publish arrived as
+//! `(topic, payload, retain)`, the broker acknowledged a publish, a timer is due — each with
+//! the current [`Time`] as `now`, and hands out what to do through `poll_*` calls:
+//! [`Transmit`]s (publish with topic, bytes, retain and, for a kept event, an [`AckToken`];
+//! subscribe; disconnect), the next time it wants to be woken (`poll_timeout`, then
+//! `handle_timeout`), and for a controller the [`ControllerEvent`]s it learnt. The call order
+//! is in the type docs of [`DeviceCore`] and [`ControllerCore`]; in short, after every
+//! `handle_*` call or application call, drain `poll_transmit` (and `poll_event`), then sleep
+//! until `poll_timeout`.
+//!
+//! Deliberate deviations for the simulator's fault profiles live behind one seam,
+//! [`fault`], compiled in only with the `fault-injection` cargo feature.
+
+pub mod controller;
+pub mod device;
+pub mod fault;
+pub mod time;
+pub mod topic;
+pub mod transmit;
+
+pub use controller::{ControllerCore, ControllerEvent, ControllerSettings, DeviceView, Update};
+pub use device::{DeviceCore, DeviceSettings, DeviceStats, Handler, StartError};
+pub use fault::FaultInjection;
+pub use time::Time;
+pub use topic::{Addressed, Channel, DeviceAddr, Topics};
+pub use transmit::{AckToken, Credential, Publish, Transmit};

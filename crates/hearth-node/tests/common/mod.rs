@@ -1,0 +1,461 @@
+//! An in-memory bus for driving a device core and a controller core against each other on
+//! a virtual clock: it routes publishes by topic filter, keeps retained messages, publishes
+//! the will when the device's connection drops, and acknowledges publishes at once (unless
+//! told not to). Time moves only when a test advances it.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hearth_model::{Description, Path, StatusCode, Value};
+use hearth_node::{
+    ControllerCore, ControllerEvent, ControllerSettings, Credential, DeviceCore, DeviceSettings,
+    Handler, Publish, Time, Transmit, Update,
+};
+use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege};
+use hearth_security::alg::Algorithm;
+use hearth_security::cert::{Role, TrustStore};
+use hearth_security::pki::{self, IssueRequest, TestPki};
+use hearth_security::replay::MemoryCounterStore;
+use hearth_wire::{Body, Message};
+
+/// Where the virtual clock starts: certificates are issued at this time.
+pub const START: u64 = 1_800_000_000;
+/// The device id of the fan under test.
+pub const FAN: &str = "fan-1";
+
+pub const ON: Path = Path::new(0, 3, 1);
+pub const LEVEL: Path = Path::new(0, 9, 1);
+pub const FW_CHECK: Path = Path::new(0, 19, 1);
+pub const FAULT_RAISED: Path = Path::new(0, 2, 1);
+pub const FAULT_CLEARED: Path = Path::new(0, 2, 2);
+
+/// A device whose properties live in a map: writes store, reads return, actions are noted.
+#[derive(Debug, Default)]
+pub struct Memory {
+    pub values: BTreeMap<Path, Value>,
+    pub writes: usize,
+    pub invoked: Vec<Path>,
+}
+
+impl Handler for Memory {
+    fn read(&mut self, path: &Path) -> Result<Value, StatusCode> {
+        self.values
+            .get(path)
+            .cloned()
+            .ok_or(StatusCode::UnsupportedProperty)
+    }
+    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+        self.writes += 1;
+        self.values.insert(*path, value.clone());
+        Ok(())
+    }
+    fn invoke(&mut self, path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
+        self.invoked.push(*path);
+        Ok(None)
+    }
+}
+
+/// The fields of a fault-raised or fault-cleared event (code general-failure, severity
+/// warning, action none, no raise time, and for fault-cleared a duration).
+pub fn fault_fields(vendor_code: i64) -> Value {
+    Value::structure([
+        (1, Value::Int(1)),
+        (2, Value::Int(vendor_code)),
+        (3, Value::Int(1)),
+        (4, Value::Int(0)),
+        (5, Value::Null),
+        (6, Value::Int(60)),
+    ])
+}
+
+/// The test PKI, issued at [`START`].
+pub struct Pki {
+    pub test: TestPki,
+    rng: ring::rand::SystemRandom,
+}
+
+impl Pki {
+    pub fn new() -> Self {
+        let rng = ring::rand::SystemRandom::new();
+        let test = TestPki::generate(START, &rng).expect("test PKI");
+        Self { test, rng }
+    }
+
+    fn trust(&self) -> TrustStore {
+        let mut trust = TrustStore::new();
+        trust.add_root(self.test.root.cert.clone()).expect("root");
+        trust
+    }
+
+    /// A credential for `issued`, whose chain continues with `above` (nearest first).
+    fn credential(&self, issued: pki::Credential, above: &[&pki::Credential]) -> Credential {
+        let claims = issued.cert.claims().clone();
+        let mut chain = vec![issued.cert.as_bytes().to_vec()];
+        chain.extend(above.iter().map(|c| c.cert.as_bytes().to_vec()));
+        let signer = Arc::new(issued.key);
+        Credential::new(
+            claims.subject,
+            claims.vendor_id,
+            chain,
+            signer,
+            self.trust(),
+        )
+    }
+
+    fn issue(
+        &self,
+        role: Role,
+        subject: &str,
+        days: u64,
+        issuer: &pki::Credential,
+    ) -> pki::Credential {
+        let request = IssueRequest {
+            role,
+            subject: subject.to_owned(),
+            vendor_id: None,
+            device_type: (role == Role::Device).then(|| "fan".to_owned()),
+            model: (role == Role::Device).then(|| "TF-1".to_owned()),
+            days,
+            alg: Algorithm::EdDsa,
+        };
+        pki::issue(&request, issuer, START, &self.rng).expect("issue")
+    }
+
+    /// The fan's credential, valid for `days` from [`START`], issued by the test vendor.
+    pub fn device(&self, days: u64) -> Credential {
+        let issued = self.issue(Role::Device, FAN, days, &self.test.vendor);
+        self.credential(issued, &[&self.test.vendor])
+    }
+
+    /// A controller credential, valid for `days` from [`START`], issued by the root.
+    pub fn controller(&self, days: u64) -> Credential {
+        let issued = self.issue(Role::Controller, "gw-1", days, &self.test.root);
+        self.credential(issued, &[])
+    }
+
+    /// An access-control list that grants `privilege` to every controller under the root.
+    pub fn acl(&self, privilege: Privilege) -> Acl {
+        Acl::from_entries(vec![AclEntry {
+            subject: AclSubject::Ca(*self.test.root.cert.subject_kid()),
+            privilege,
+        }])
+        .expect("acl")
+    }
+}
+
+/// The fan of the model crate's fixture, as the test vendor's `fan-1`.
+pub fn fan_description() -> Description {
+    let text = include_str!("../../../hearth-model/tests/descriptions/fan.json");
+    let mut desc: Description = serde_json::from_str(text).expect("fixture parses");
+    desc.vendor_id = hearth_security::pki::TEST_VENDOR_ID;
+    desc.device_id = FAN.into();
+    desc
+}
+
+/// Settings of the fan under test: `privilege` for every controller under the root.
+pub fn fan_settings(pki: &Pki, privilege: Privilege) -> DeviceSettings {
+    DeviceSettings::new(fan_description(), pki.acl(privilege), 0x5eed)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Device,
+    Controller,
+}
+
+/// A publish seen on the bus.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub topic: String,
+    pub payload: Vec<u8>,
+    pub retain: bool,
+}
+
+/// A device core and a controller core on one in-memory broker.
+pub struct Pair {
+    /// The virtual clock.
+    pub now: Time,
+    pub device: DeviceCore<Memory, MemoryCounterStore>,
+    pub controller: ControllerCore<MemoryCounterStore>,
+    /// When set, the broker does not acknowledge the device's publishes.
+    pub withhold_acks: bool,
+    /// Everything the controller core reported, in order.
+    pub updates: Vec<Update>,
+    /// Responses by request id.
+    pub responses: BTreeMap<u64, Message>,
+    /// Every publish the broker took, in order.
+    pub wire: Vec<Seen>,
+    retained: BTreeMap<String, Vec<u8>>,
+    subscriptions: Vec<(Side, String)>,
+    up: [bool; 2],
+    deliveries: VecDeque<(Side, Seen)>,
+}
+
+impl Pair {
+    /// A fan with `settings` and `device` credential, a controller with `controller`
+    /// credential; neither connected yet.
+    pub fn new(settings: DeviceSettings, device: &Credential, controller: &Credential) -> Self {
+        let mut device = DeviceCore::new(
+            settings,
+            device,
+            MemoryCounterStore::default(),
+            Memory::default(),
+        )
+        .expect("device core");
+        device.handler_mut().values.insert(ON, Value::Bool(false));
+        device.handler_mut().values.insert(LEVEL, Value::Int(1));
+        device.arm_will().expect("will");
+        let settings = ControllerSettings {
+            topics: Default::default(),
+            request_ids_after: 1000,
+        };
+        let controller = ControllerCore::new(settings, controller, MemoryCounterStore::default())
+            .expect("controller core");
+        Self {
+            now: Time::from_unix_secs(START),
+            device,
+            controller,
+            withhold_acks: false,
+            updates: Vec::new(),
+            responses: BTreeMap::new(),
+            wire: Vec::new(),
+            retained: BTreeMap::new(),
+            subscriptions: Vec::new(),
+            up: [false; 2],
+            deliveries: VecDeque::new(),
+        }
+    }
+
+    /// A fan that grants `privilege` to the controller, with certificates valid for
+    /// `device_days` and `controller_days`, its settings changed by `tweak`.
+    pub fn with(
+        privilege: Privilege,
+        device_days: u64,
+        controller_days: u64,
+        tweak: impl FnOnce(&mut DeviceSettings),
+    ) -> Self {
+        let pki = Pki::new();
+        let mut settings = fan_settings(&pki, privilege);
+        tweak(&mut settings);
+        Self::new(
+            settings,
+            &pki.device(device_days),
+            &pki.controller(controller_days),
+        )
+    }
+
+    /// The usual pair: a fan that grants `operate`, long-lived certificates.
+    pub fn standard() -> Self {
+        Self::with(Privilege::Operate, 365, 365, |_| {})
+    }
+
+    fn is_up(&self, side: Side) -> bool {
+        self.up[side as usize]
+    }
+
+    /// Both connect, the controller first, and everything settles.
+    pub fn connect_both(&mut self) {
+        self.connect_controller();
+        self.connect_device();
+    }
+
+    /// The broker accepts the device's connection.
+    pub fn connect_device(&mut self) {
+        self.up[Side::Device as usize] = true;
+        self.device.handle_connected(self.now);
+        self.settle();
+    }
+
+    /// The broker accepts the controller's connection.
+    pub fn connect_controller(&mut self) {
+        self.up[Side::Controller as usize] = true;
+        self.controller.handle_connected();
+        self.settle();
+    }
+
+    /// The device's connection drops without a DISCONNECT: the broker publishes its will.
+    pub fn drop_device(&mut self) {
+        self.up[Side::Device as usize] = false;
+        self.subscriptions.retain(|(s, _)| *s != Side::Device);
+        if let Some(will) = self.device.will().cloned() {
+            self.route(will);
+        }
+        self.device.handle_connection_lost().expect("counter");
+        self.settle();
+    }
+
+    /// Let the virtual clock run on by `d`, and wake the cores if they asked for it.
+    pub fn advance(&mut self, d: Duration) {
+        self.now = self.now + d;
+        if self
+            .device
+            .poll_timeout()
+            .is_some_and(|due| due <= self.now)
+        {
+            self.device.handle_timeout(self.now);
+        }
+        self.settle();
+    }
+
+    /// Send a request to the fan and settle; its id.
+    pub fn request(&mut self, body: Body) -> u64 {
+        let addr = self.device.addr().clone();
+        let id = self.controller.request(self.now, addr, body).expect("seal");
+        self.settle();
+        id
+    }
+
+    /// Send a request and return its response, if one came.
+    pub fn ask(&mut self, body: Body) -> Option<Message> {
+        let id = self.request(body);
+        self.responses.remove(&id)
+    }
+
+    /// Deliver a raw publish to the device, as the broker would (not retained).
+    pub fn deliver_to_device(&mut self, topic: &str, payload: &[u8]) {
+        self.device.handle_publish(self.now, topic, payload, false);
+        self.settle();
+    }
+
+    /// The updates so far, taken.
+    pub fn take_updates(&mut self) -> Vec<Update> {
+        std::mem::take(&mut self.updates)
+    }
+
+    /// The requests the device was sent, in order.
+    pub fn requests(&self) -> Vec<Seen> {
+        self.wire
+            .iter()
+            .filter(|s| s.topic.ends_with("/req"))
+            .cloned()
+            .collect()
+    }
+
+    /// Run both cores until neither has anything left to do.
+    pub fn settle(&mut self) {
+        loop {
+            let mut busy = false;
+            while let Some(t) = self.device.poll_transmit() {
+                busy = true;
+                self.carry_out(Side::Device, t);
+            }
+            while let Some(t) = self.controller.poll_transmit() {
+                busy = true;
+                self.carry_out(Side::Controller, t);
+            }
+            while let Some(event) = self.controller.poll_event() {
+                match event {
+                    ControllerEvent::Update(u) => self.updates.push(u),
+                    ControllerEvent::Response {
+                        request_id,
+                        message,
+                    } => {
+                        self.responses.insert(request_id, message);
+                    }
+                }
+            }
+            while let Some((side, seen)) = self.deliveries.pop_front() {
+                busy = true;
+                match side {
+                    Side::Device => self.device.handle_publish(
+                        self.now,
+                        &seen.topic,
+                        &seen.payload,
+                        seen.retain,
+                    ),
+                    Side::Controller => self.controller.handle_publish(
+                        self.now,
+                        &seen.topic,
+                        &seen.payload,
+                        seen.retain,
+                    ),
+                }
+            }
+            if !busy {
+                return;
+            }
+        }
+    }
+
+    fn carry_out(&mut self, side: Side, transmit: Transmit) {
+        if !self.is_up(side) {
+            return; // the connection is gone: nothing reaches the broker
+        }
+        match transmit {
+            Transmit::Publish(publish) => {
+                let ack = publish.ack;
+                self.route(publish);
+                if let (Some(token), false) = (ack, self.withhold_acks) {
+                    self.device.handle_ack(token);
+                }
+            }
+            Transmit::Subscribe(filters) => {
+                for filter in filters {
+                    for (topic, payload) in &self.retained {
+                        if matches(&filter, topic) {
+                            let seen = Seen {
+                                topic: topic.clone(),
+                                payload: payload.clone(),
+                                retain: true,
+                            };
+                            self.deliveries.push_back((side, seen));
+                        }
+                    }
+                    self.subscriptions.push((side, filter));
+                }
+            }
+            Transmit::Disconnect => {
+                self.up[side as usize] = false;
+                self.subscriptions.retain(|(s, _)| *s != side);
+            }
+        }
+    }
+
+    fn route(&mut self, publish: Publish) {
+        let Publish {
+            topic,
+            payload,
+            retain,
+            ..
+        } = publish;
+        if retain {
+            if payload.is_empty() {
+                self.retained.remove(&topic);
+            } else {
+                self.retained.insert(topic.clone(), payload.clone());
+            }
+        }
+        let seen = Seen {
+            topic,
+            payload,
+            retain: false,
+        };
+        for side in [Side::Device, Side::Controller] {
+            let subscribed = self
+                .subscriptions
+                .iter()
+                .any(|(s, f)| *s == side && matches(f, &seen.topic));
+            if subscribed {
+                self.deliveries.push_back((side, seen.clone()));
+            }
+        }
+        self.wire.push(Seen { retain, ..seen });
+    }
+}
+
+/// Whether an MQTT topic filter (`+` one level, `#` the rest) matches a topic.
+pub fn matches(filter: &str, topic: &str) -> bool {
+    let mut levels = topic.split('/');
+    for f in filter.split('/') {
+        match (f, levels.next()) {
+            ("#", _) => return true,
+            ("+", Some(_)) => {}
+            (f, Some(t)) if f == t => {}
+            _ => return false,
+        }
+    }
+    levels.next().is_none()
+}
