@@ -82,7 +82,7 @@ fn find_property(
                 continue;
             };
             for p in &cap.properties {
-                if (!p.optional || inst.properties.contains(&p.id)) && pred(p) {
+                if inst.implements_property(p) && pred(p) {
                     return Some((ci, ii, p.id));
                 }
             }
@@ -398,90 +398,80 @@ fn writes_follow_the_declared_constraints() {
     let catalog = Catalog::standard();
     let mut checked = 0;
     for (name, desc) in fixtures() {
-        for comp in &desc.components {
-            for inst in &comp.capabilities {
-                let Some(cap) = catalog.capability(inst.capability) else {
-                    continue;
-                };
-                for p in cap
-                    .properties
-                    .iter()
-                    .filter(|p| !p.optional || inst.properties.contains(&p.id))
-                {
-                    let path = Path::new(comp.id, cap.id, p.id);
-                    let write = |v: Value| {
-                        check_write(catalog, &desc, &path, &v)
-                            .map_err(|e| (e.status(), e.requirement()))
-                    };
-                    if !p.writable() {
-                        // HRT-MOD-041: any value, even a valid one, is refused.
-                        assert_eq!(
-                            write(Value::Int(0)).err().map(|e| e.0),
-                            Some(StatusCode::ReadOnly),
-                            "{name} {path}"
-                        );
-                        continue;
-                    }
-                    checked += 1;
-                    // HRT-MOD-042: wrong data type.
-                    let wrong = if matches!(p.ty, TypeSpec::Bool) {
-                        Value::Int(1)
-                    } else {
-                        Value::Bool(true)
-                    };
+        for member in desc.implemented(catalog) {
+            let (Some(p), inst, path) = (member.def, member.instance, member.path) else {
+                continue;
+            };
+            let write = |v: Value| {
+                check_write(catalog, &desc, &path, &v).map_err(|e| (e.status(), e.requirement()))
+            };
+            if !p.writable() {
+                // HRT-MOD-041: any value, even a valid one, is refused.
+                assert_eq!(
+                    write(Value::Int(0)).err().map(|e| e.0),
+                    Some(StatusCode::ReadOnly),
+                    "{name} {path}"
+                );
+                continue;
+            }
+            checked += 1;
+            // HRT-MOD-042: wrong data type.
+            let wrong = if matches!(p.ty, TypeSpec::Bool) {
+                Value::Int(1)
+            } else {
+                Value::Bool(true)
+            };
+            assert_eq!(
+                write(wrong),
+                Err((StatusCode::InvalidType, "HRT-MOD-042")),
+                "{name} {path}"
+            );
+            // HRT-MOD-043: null only where nullable.
+            if !p.nullable {
+                assert_eq!(
+                    write(Value::Null),
+                    Err((StatusCode::InvalidType, "HRT-MOD-043")),
+                    "{name} {path}"
+                );
+            }
+            if let Some((min, max, step)) = effective(inst, p) {
+                let top = min + ((max - min) / step as i64) * step as i64;
+                assert_eq!(write(Value::Int(min)), Ok(()), "{name} {path} min");
+                assert_eq!(write(Value::Int(top)), Ok(()), "{name} {path} top of grid");
+                assert_eq!(
+                    write(Value::Int(min - 1)),
+                    Err((StatusCode::ConstraintError, "HRT-MOD-044")),
+                    "{name} {path}"
+                );
+                assert_eq!(
+                    write(Value::Int(max + 1)),
+                    Err((StatusCode::ConstraintError, "HRT-MOD-044")),
+                    "{name} {path}"
+                );
+                if step > 1 {
                     assert_eq!(
-                        write(wrong),
-                        Err((StatusCode::InvalidType, "HRT-MOD-042")),
+                        write(Value::Int(min + 1)),
+                        Err((StatusCode::ConstraintError, "HRT-MOD-044")),
+                        "{name} {path} off-step"
+                    );
+                }
+            }
+            if let TypeSpec::Enum { .. } = p.ty {
+                let supported = inst.constraint(p.id).and_then(|k| k.values.clone());
+                if let Some(values) = supported {
+                    for v in &values {
+                        assert_eq!(
+                            write(Value::Int(i64::from(v.code))),
+                            Ok(()),
+                            "{name} {path} code {}",
+                            v.code
+                        );
+                    }
+                    assert_eq!(
+                        write(Value::Int(0x7ABC)),
+                        Err((StatusCode::ConstraintError, "HRT-MOD-045")),
                         "{name} {path}"
                     );
-                    // HRT-MOD-043: null only where nullable.
-                    if !p.nullable {
-                        assert_eq!(
-                            write(Value::Null),
-                            Err((StatusCode::InvalidType, "HRT-MOD-043")),
-                            "{name} {path}"
-                        );
-                    }
-                    if let Some((min, max, step)) = effective(inst, p) {
-                        let top = min + ((max - min) / step as i64) * step as i64;
-                        assert_eq!(write(Value::Int(min)), Ok(()), "{name} {path} min");
-                        assert_eq!(write(Value::Int(top)), Ok(()), "{name} {path} top of grid");
-                        assert_eq!(
-                            write(Value::Int(min - 1)),
-                            Err((StatusCode::ConstraintError, "HRT-MOD-044")),
-                            "{name} {path}"
-                        );
-                        assert_eq!(
-                            write(Value::Int(max + 1)),
-                            Err((StatusCode::ConstraintError, "HRT-MOD-044")),
-                            "{name} {path}"
-                        );
-                        if step > 1 {
-                            assert_eq!(
-                                write(Value::Int(min + 1)),
-                                Err((StatusCode::ConstraintError, "HRT-MOD-044")),
-                                "{name} {path} off-step"
-                            );
-                        }
-                    }
-                    if let TypeSpec::Enum { .. } = p.ty {
-                        let supported = inst.constraint(p.id).and_then(|k| k.values.clone());
-                        if let Some(values) = supported {
-                            for v in &values {
-                                assert_eq!(
-                                    write(Value::Int(i64::from(v.code))),
-                                    Ok(()),
-                                    "{name} {path} code {}",
-                                    v.code
-                                );
-                            }
-                            assert_eq!(
-                                write(Value::Int(0x7ABC)),
-                                Err((StatusCode::ConstraintError, "HRT-MOD-045")),
-                                "{name} {path}"
-                            );
-                        }
-                    }
                 }
             }
         }

@@ -211,7 +211,7 @@ fn property<'a>(
     id: u16,
 ) -> Result<&'a Property, ValueError> {
     match cap.property(id) {
-        Some(p) if !p.optional || inst.properties.contains(&id) => Ok(p),
+        Some(p) if inst.implements_property(p) => Ok(p),
         _ => Err(ValueError::UnsupportedProperty(id)),
     }
 }
@@ -273,7 +273,7 @@ pub fn check_invoke(
         Resolved::Vendor => Ok(()),
         Resolved::Standard { dt, cap, inst } => {
             let action = match cap.action(path.member) {
-                Some(a) if !a.optional || inst.actions.contains(&a.id) => a,
+                Some(a) if inst.implements_action(a) => a,
                 _ => return Err(ValueError::UnsupportedAction(path.member)),
             };
             let args = match args {
@@ -297,7 +297,7 @@ pub fn check_event(
         Resolved::Vendor => Ok(()),
         Resolved::Standard { dt, cap, inst } => {
             let event = match cap.event(path.member) {
-                Some(e) if !e.optional || inst.events.contains(&e.id) => e,
+                Some(e) if inst.implements_event(e) => e,
                 _ => return Err(ValueError::UnsupportedEvent(path.member)),
             };
             check_depth(fields)?;
