@@ -33,6 +33,7 @@ use std::fmt::Write as _;
 
 use crate::catalog::{Catalog, DeviceType, Field, IntSpec, TypeSpec, Unit};
 use crate::description::EnumEntry;
+use crate::time;
 use crate::value::{Value, MAX_DEPTH};
 
 /// Deepest nesting the text reader follows before giving up.
@@ -184,8 +185,9 @@ const UNIX_TIME: &str = "unix-time";
 /// UTC date, `2026-11-27T14:30:00Z`.
 pub fn format_quantity(raw: i64, unit: &Unit) -> String {
     if unit.name == UNIX_TIME {
-        if let Some(date) = crate::time::format_secs(raw) {
-            return date;
+        // Four-digit years only, so that `parse` reads the date back.
+        if let Some(secs) = u64::try_from(raw).ok().filter(|s| *s < time::YEAR_10000) {
+            return time::format_secs(secs);
         }
     }
     match scale_ratio(unit.scale) {
@@ -319,7 +321,7 @@ fn parse_int(s: &str, spec: &IntSpec, ctx: &Context<'_>) -> Result<Value, TextEr
         return Ok(Value::Int(to_i64(v, s)?));
     }
     if spec.unit.as_deref() == Some(UNIX_TIME) {
-        if let Some(secs) = crate::time::parse_secs(s) {
+        if let Some(secs) = time::parse_secs(s) {
             return Ok(Value::Int(secs));
         }
     }

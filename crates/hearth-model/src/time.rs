@@ -6,7 +6,7 @@
 //! the instant. Two shapes are written, and each parser reads what its writer writes:
 //!
 //! - seconds, `2026-11-27T14:30:00Z` ([`format_secs`], [`parse_secs`]): how a `unix-time`
-//!   value is shown to people and typed back (`hearth_model::text`);
+//!   value is shown to people and typed back (`hearth_model::text`), and certificate times;
 //! - milliseconds, `2026-11-27T14:03:12.481Z` ([`format_ms`], [`parse_ms`]): trace and
 //!   report timestamps. [`parse_ms`] also reads the other forms RFC 3339 allows for UTC (a
 //!   fraction of 0 to 9 digits, `z`, `+00:00`), since reports come from other tools too.
@@ -14,8 +14,9 @@
 /// Seconds in a day.
 const DAY: i64 = 86_400;
 
-/// The first second of the year 10000: [`format_secs`] writes four-digit years.
-const YEAR_10000: i64 = 253_402_300_800;
+/// The first second of the year 10000. Before it, [`format_secs`] writes four-digit years,
+/// the form [`parse_secs`] reads back.
+pub const YEAR_10000: u64 = 253_402_300_800;
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (`month` 1–12, `day` 1–31).
 pub const fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
@@ -71,12 +72,11 @@ fn date_time(secs: i64) -> String {
     )
 }
 
-/// `YYYY-MM-DDThh:mm:ssZ` of seconds since the Unix epoch, for the years 1970 to 9999;
-/// `None` outside them.
-pub fn format_secs(secs: i64) -> Option<String> {
-    (0..YEAR_10000)
-        .contains(&secs)
-        .then(|| format!("{}Z", date_time(secs)))
+/// `YYYY-MM-DDThh:mm:ssZ` of seconds since the Unix epoch (from [`YEAR_10000`] on, the year
+/// takes more than four digits).
+pub fn format_secs(secs: u64) -> String {
+    // u64::MAX / 86400 days is far inside what an i64 of seconds can hold.
+    format!("{}Z", date_time(i64::try_from(secs).unwrap_or(i64::MAX)))
 }
 
 /// `YYYY-MM-DDThh:mm:ss.mmmZ` of milliseconds since the Unix epoch.
@@ -189,20 +189,13 @@ mod tests {
 
     #[test]
     fn seconds_of_known_instants() {
-        assert_eq!(format_secs(0).as_deref(), Some("1970-01-01T00:00:00Z"));
-        assert_eq!(
-            format_secs(1_700_000_000).as_deref(),
-            Some("2023-11-14T22:13:20Z")
-        );
-        assert_eq!(format_secs(-1), None);
-        assert_eq!(format_secs(YEAR_10000), None);
-        assert_eq!(
-            format_secs(YEAR_10000 - 1).as_deref(),
-            Some("9999-12-31T23:59:59Z")
-        );
+        assert_eq!(format_secs(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_secs(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(format_secs(YEAR_10000 - 1), "9999-12-31T23:59:59Z");
+        assert_eq!(format_secs(YEAR_10000), "10000-01-01T00:00:00Z");
         for secs in [0, 951_782_400, 1_700_000_000, YEAR_10000 - 1] {
-            let text = format_secs(secs).expect("in range");
-            assert_eq!(parse_secs(&text), Some(secs), "{text}");
+            let text = format_secs(secs);
+            assert_eq!(parse_secs(&text), i64::try_from(secs).ok(), "{text}");
         }
         assert_eq!(parse_secs("1969-12-31t23:59:59z"), Some(-1));
         assert_eq!(parse_secs("2023-11-14 22:13:20Z"), Some(1_700_000_000));
