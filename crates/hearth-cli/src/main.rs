@@ -4,6 +4,7 @@
 //! [`cmd`]) and calls into the library crates, which hold all the logic. Machine-readable
 //! output (`--json`) is produced from the same structures the terminal output uses.
 
+mod clock;
 mod cmd;
 
 use clap::Parser;

@@ -1,5 +1,5 @@
 //! Subcommands, one module each. Every module exposes an `Args` struct and a `run` function;
-//! `render` holds the views `ctl` and `decode` share.
+//! `ctl` and `decode` show messages with the views of `hearth_wire::view`.
 
 use std::process::ExitCode;
 
@@ -12,7 +12,6 @@ pub(crate) mod demo;
 pub(crate) mod load;
 pub(crate) mod mutants;
 pub(crate) mod pki;
-mod render;
 pub(crate) mod report;
 pub(crate) mod sim;
 pub(crate) mod test;

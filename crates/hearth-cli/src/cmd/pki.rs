@@ -3,11 +3,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use hearth_security::pki::{self, IssueRequest, TestPki, CERT_DAYS};
 use hearth_security::{diag, fs, Algorithm, KeyId, RevocationList, Role};
+
+use crate::clock::now;
 
 /// Arguments of `hearth pki`.
 #[derive(Debug, clap::Args)]
@@ -109,13 +110,6 @@ fn parse_vendor_id(s: &str) -> Result<u16, String> {
         None => s.parse(),
     };
     r.map_err(|e| format!("invalid number {s:?}: {e}"))
-}
-
-fn now() -> anyhow::Result<u64> {
-    Ok(SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .context("system clock before 1970")?
-        .as_secs())
 }
 
 /// Run `hearth pki`.
