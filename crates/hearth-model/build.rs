@@ -51,7 +51,11 @@ fn main() {
             })
             .collect()
     };
-    let ids = ids_module(&read_all("capabilities/"), &read_all("device-types/"));
+    let ids = ids_module(
+        &read_all("capabilities/"),
+        &read_all("device-types/"),
+        &read_all("enums/"),
+    );
     std::fs::write(out_dir.join("ids.rs"), ids).expect("write ids.rs");
 }
 
@@ -134,9 +138,36 @@ struct Named {
     id: u16,
     name: String,
     #[serde(default)]
-    title: String,
+    summary: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Coded {
+    code: u16,
+    name: String,
     #[serde(default)]
     summary: String,
+}
+
+#[derive(serde::Deserialize)]
+struct DeviceTypeFile {
+    id: u16,
+    name: String,
+    title: String,
+    #[serde(default)]
+    modes: Vec<Coded>,
+    #[serde(default)]
+    phases: Vec<Coded>,
+    #[serde(default)]
+    faults: Vec<Coded>,
+}
+
+#[derive(serde::Deserialize)]
+struct EnumDefFile {
+    name: String,
+    title: String,
+    #[serde(default)]
+    values: Vec<Coded>,
 }
 
 #[derive(serde::Deserialize)]
@@ -166,19 +197,43 @@ fn sentence(summary: &str) -> String {
     }
 }
 
-/// The `ids` module: `cap` and `device_type` constants, and one module of member constants
-/// per capability.
-fn ids_module(capabilities: &[String], device_types: &[String]) -> String {
+/// `pub mod {module} { /// doc\n pub const NAME: u16 = 0x….; … }` for enumeration codes.
+fn code_module(out: &mut String, indent: &str, module: &str, doc: &str, codes: &[Coded]) {
+    writeln!(out, "{indent}/// {doc}\n{indent}pub mod {module} {{").expect("write");
+    for c in codes {
+        writeln!(
+            out,
+            "{indent}    /// `{}` ({:#06x}): {}\n{indent}    pub const {}: u16 = {:#06x};",
+            c.name,
+            c.code,
+            sentence(&c.summary),
+            constant(&c.name),
+            c.code
+        )
+        .expect("write");
+    }
+    writeln!(out, "{indent}}}").expect("write");
+}
+
+/// The `ids` module: `cap` and `device_type` constants, one module of member constants per
+/// capability, the codes each device type adds (modes, phases, faults) and the codes of the
+/// global enumerations.
+fn ids_module(capabilities: &[String], device_types: &[String], enums: &[String]) -> String {
     let mut caps: Vec<CapabilityFile> = capabilities
         .iter()
         .map(|t| toml::from_str(t).expect("capability file parses"))
         .collect();
     caps.sort_by_key(|c| c.id);
-    let mut types: Vec<Named> = device_types
+    let mut types: Vec<DeviceTypeFile> = device_types
         .iter()
         .map(|t| toml::from_str(t).expect("device-type file parses"))
         .collect();
     types.sort_by_key(|d| d.id);
+    let mut enums: Vec<EnumDefFile> = enums
+        .iter()
+        .map(|t| toml::from_str(t).expect("enumeration file parses"))
+        .collect();
+    enums.sort_by(|a, b| a.name.cmp(&b.name));
 
     let mut out = String::from("/// Capability ids, by catalog name.\npub mod cap {\n");
     for c in &caps {
@@ -205,6 +260,47 @@ fn ids_module(capabilities: &[String], device_types: &[String]) -> String {
             d.id
         )
         .expect("write");
+    }
+    for d in &types {
+        writeln!(
+            out,
+            "\n    /// The codes `{}` adds to the device-type enumerations.\n    pub mod {} {{",
+            d.name,
+            d.name.replace('-', "_")
+        )
+        .expect("write");
+        code_module(
+            &mut out,
+            "        ",
+            "mode",
+            "Standard modes (`mode`).",
+            &d.modes,
+        );
+        code_module(
+            &mut out,
+            "        ",
+            "phase",
+            "Cycle phases (`cycle-phase`).",
+            &d.phases,
+        );
+        code_module(
+            &mut out,
+            "        ",
+            "fault",
+            "Fault codes (`fault-code`).",
+            &d.faults,
+        );
+        out.push_str("    }\n");
+    }
+    out.push_str("}\n\n/// The codes of the catalog's enumerations, by name: for `mode`, `cycle-phase` and `fault-code` the codes common to every device type ([`crate::StatusCode`] is the status-code table).\npub mod enums {\n");
+    for e in enums.iter().filter(|e| e.name != "status-code") {
+        code_module(
+            &mut out,
+            "    ",
+            &e.name.replace('-', "_"),
+            &format!("`{}`: {}.", e.name, e.title),
+            &e.values,
+        );
     }
     out.push_str("}\n");
     for c in &caps {

@@ -8,11 +8,14 @@
 //! the catalog: renaming or renumbering a member there changes or removes its constant here,
 //! and every use that no longer fits stops compiling. No separate drift test is needed.
 //!
-//! Layout: [`cap`] holds the capability ids (`cap::FAULTS`), [`device_type`] the device
-//! type ids (`device_type::WASHING_MACHINE`), and one module per capability, named after it
-//! in snake case, holds its member ids (`faults::FAULT_RAISED`, `door::OPEN`). The build
-//! fails if two members of one capability share a name. Enumeration codes (modes, phases,
-//! fault codes) are not here; they are looked up by name in the [`Catalog`](crate::Catalog).
+//! Layout: [`cap`] holds the capability ids (`cap::FAULTS`); one module per capability,
+//! named after it in snake case, holds its member ids (`faults::FAULT_RAISED`, `door::OPEN`);
+//! [`device_type`] holds the device type ids (`device_type::WASHING_MACHINE`) and, per device
+//! type, the codes it adds to the device-type enumerations
+//! (`device_type::washing_machine::mode::COTTON`, `…::phase::SPIN`, `…::fault::…`); [`enums`]
+//! holds the codes of every enumeration by name (`enums::operational_state::RUNNING`,
+//! `enums::mode_tag::QUICK`; for `mode`, `cycle-phase` and `fault-code` the codes common to
+//! all device types). The build fails if two members of one capability share a name.
 
 include!(concat!(env!("OUT_DIR"), "/ids.rs"));
 
@@ -42,11 +45,24 @@ mod tests {
                 .map(|p| p.name.as_str()),
             Some("remaining-time")
         );
+        let wm = catalog.device_type(device_type::WASHING_MACHINE);
+        assert_eq!(wm.map(|d| d.name.as_str()), Some("washing-machine"));
+        let named = |e, name| catalog.code_named(e, wm, name).map(|c| c.code);
         assert_eq!(
-            catalog
-                .device_type(device_type::WASHING_MACHINE)
-                .map(|d| d.name.as_str()),
-            Some("washing-machine")
+            named("mode", "cotton"),
+            Some(device_type::washing_machine::mode::COTTON)
+        );
+        assert_eq!(
+            named("cycle-phase", "spin"),
+            Some(device_type::washing_machine::phase::SPIN)
+        );
+        assert_eq!(
+            named("cycle-phase", "preparing"),
+            Some(enums::cycle_phase::PREPARING)
+        );
+        assert_eq!(
+            named("operational-state", "completed"),
+            Some(enums::operational_state::COMPLETED)
         );
     }
 }
