@@ -83,7 +83,6 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
 /// An air conditioner.
 #[derive(Debug)]
 pub struct AirConditioner {
-    base: Base,
     /// Switched on.
     pub on: bool,
     /// Selected mode.
@@ -116,7 +115,7 @@ pub struct AirConditioner {
 
 impl AirConditioner {
     /// An air conditioner, switched off, in a warm room.
-    pub fn new(base: Base) -> Self {
+    pub fn new(base: &Base) -> Self {
         let (_, max_level, _) = declared_range(&base.description, 0, cap::FAN_CONTROL, 1);
         let mode = if supported_modes(&base.description, 0).contains(&COOL) {
             COOL
@@ -127,7 +126,6 @@ impl AirConditioner {
                 .unwrap_or(COOL)
         };
         Self {
-            base,
             on: false,
             mode,
             setpoint: 2600,
@@ -191,15 +189,8 @@ fn count_down(timer: &mut Duration, dt: Duration) -> bool {
 }
 
 impl Appliance for AirConditioner {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
-    }
-
-    fn read(&self, path: &Path) -> Result<Value, StatusCode> {
-        let resolution = if self.base.brand.id == BrandId::Kestrel {
+    fn read(&self, base: &Base, path: &Path) -> Result<Value, StatusCode> {
+        let resolution = if base.brand.id == BrandId::Kestrel {
             50
         } else {
             10
@@ -222,7 +213,7 @@ impl Appliance for AirConditioner {
         })
     }
 
-    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+    fn write(&mut self, _base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode> {
         let secs_of = |v: &Value| -> Result<Duration, StatusCode> {
             Ok(Duration::from_secs(
                 u64::try_from(int(v)?).map_err(|_| StatusCode::ConstraintError)?,
@@ -250,11 +241,7 @@ impl Appliance for AirConditioner {
         Ok(())
     }
 
-    fn invoke(&mut self, _path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
-        Err(StatusCode::UnsupportedAction)
-    }
-
-    fn tick(&mut self, dt: Duration) {
+    fn tick(&mut self, _base: &mut Base, dt: Duration) {
         let mut left = dt;
         while !left.is_zero() {
             let step = left.min(Duration::from_secs(10));
@@ -269,7 +256,7 @@ impl Appliance for AirConditioner {
         }
     }
 
-    fn power(&self) -> u32 {
+    fn power(&self, _base: &Base) -> u32 {
         match (self.on, self.compressor) {
             (false, _) => 1,
             (true, false) => 20 + 8 * self.level as u32,
@@ -277,16 +264,13 @@ impl Appliance for AirConditioner {
         }
     }
 
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+    fn control(&mut self, base: &mut Base, control: &Control) -> Result<(), ControlError> {
         match control {
             Control::Ambient { centi_celsius } => {
                 self.outdoor = *centi_celsius as f64;
                 Ok(())
             }
-            _ => Err(ControlError::Unsupported {
-                kind: self.base.kind.name(),
-                what: format!("{control:?}"),
-            }),
+            _ => Err(base.unsupported(control)),
         }
     }
 }

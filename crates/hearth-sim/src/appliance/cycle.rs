@@ -2,12 +2,18 @@
 //! (the `operational-state` capability): a programme is a list of phases with durations;
 //! start, pause, resume and stop move between states, and anything else is refused with
 //! `invalid-in-state` without changing anything (HRT-MOD-051, HRT-MOD-116).
+//!
+//! Three layers: [`Cycle`] is the state machine; [`Machine`] adds what every cycle
+//! appliance has around it (power, door, remote start, delayed start, the selected
+//! programme); [`CycleAppliance`] is the one [`Appliance`] of all four types, forwarding
+//! reads, writes, actions, controls and faults to the machine first and to the type's
+//! [`Programmes`] (its programmes, own settings, sensors and physics) after.
 
 use std::time::Duration;
 
 use hearth_model::{Path, StatusCode, Value};
 
-use super::{cap, secs, ActiveFault, Base};
+use super::{cap, secs, ActiveFault, Appliance, Base};
 use crate::control::{Control, ControlError};
 
 /// `operational-state` codes.
@@ -354,6 +360,18 @@ impl Machine {
         }
     }
 
+    /// The power of a machine that is switched off (0 W) or on without running (1 W);
+    /// `None` while a cycle runs and the programme's phase decides.
+    pub fn standby_power(&self) -> Option<u32> {
+        if !self.on {
+            Some(0)
+        } else if !self.cycle.running() {
+            Some(1)
+        } else {
+            None
+        }
+    }
+
     /// Whether the door is locked now.
     pub fn locked(&self) -> bool {
         self.door_locks && self.cycle.active()
@@ -501,10 +519,7 @@ impl Machine {
                 self.remote_start = *enabled;
                 Ok(())
             }
-            _ => Err(ControlError::Unsupported {
-                kind: base.kind.name(),
-                what: format!("{control:?}"),
-            }),
+            _ => Err(base.unsupported(control)),
         }
     }
 
@@ -520,6 +535,141 @@ impl Machine {
         if self.cycle.state() == OpState::Error && base.critical_fault().is_none() {
             self.cycle.state = OpState::Idle;
         }
+    }
+}
+
+/// What a cycle appliance adds to the shared [`Machine`]: its programmes, its own settings
+/// and sensors, and its physics. [`CycleAppliance`] calls these only for what the machine
+/// does not handle itself.
+pub trait Programmes: Send {
+    /// Opening the door pauses the cycle (microwave ovens, dishwashers).
+    const DOOR_PAUSES: bool = false;
+    /// The door locks during a cycle (washing machines).
+    const DOOR_LOCKS: bool = false;
+    /// Its own settings may change during a cycle (a rice cooker's keep-warm); otherwise a
+    /// write to them while a cycle is under way fails with `invalid-in-state`.
+    const SETTINGS_DURING_CYCLE: bool = false;
+    /// A finish delay counts back from the selected programme's length; without
+    /// delayed start (microwave ovens) it is taken as it is.
+    const FINISH_DELAY_FROM_PROGRAMME: bool = true;
+
+    /// The plan of the selected programme (`machine.mode`).
+    fn programme(&self, machine: &Machine, base: &Base) -> Vec<(u16, Duration)>;
+    /// The value of one of its own properties.
+    fn read(&self, path: &Path) -> Result<Value, StatusCode>;
+    /// Apply a write to one of its own settings.
+    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode>;
+    /// One of its own actions (a microwave's add-time); `None` when it has none at `path`.
+    fn invoke(
+        &mut self,
+        _machine: &mut Machine,
+        _base: &mut Base,
+        _path: &Path,
+        _args: &Value,
+    ) -> Option<Result<Option<Value>, StatusCode>> {
+        None
+    }
+    /// A cycle has just started.
+    fn started(&mut self) {}
+    /// Advance by `dt`, moving the cycle on with `machine.cycle.tick`.
+    fn tick(&mut self, machine: &mut Machine, base: &mut Base, dt: Duration);
+    /// The electrical power drawn now, in W.
+    fn power(&self, machine: &Machine, base: &Base) -> u32;
+    /// A control command; by default the machine's doors and remote start.
+    fn control(
+        &mut self,
+        machine: &mut Machine,
+        base: &mut Base,
+        control: &Control,
+    ) -> Result<(), ControlError> {
+        machine.control(control, base)
+    }
+}
+
+/// A cycle appliance: the shared [`Machine`] and the type's [`Programmes`].
+#[derive(Debug)]
+pub struct CycleAppliance<T> {
+    /// Cycle, door, programme.
+    pub machine: Machine,
+    /// What the type adds.
+    pub app: T,
+}
+
+impl<T: Programmes> CycleAppliance<T> {
+    /// An idle machine with the first declared mode, configured for its type.
+    pub fn new(base: &Base, app: T) -> Self {
+        let mut machine = Machine::new(base);
+        machine.door_pauses = T::DOOR_PAUSES;
+        machine.door_locks = T::DOOR_LOCKS;
+        Self { machine, app }
+    }
+}
+
+impl<T: Programmes> Appliance for CycleAppliance<T> {
+    fn read(&self, _base: &Base, path: &Path) -> Result<Value, StatusCode> {
+        match self.machine.read(path) {
+            Some(v) => Ok(v),
+            None => self.app.read(path),
+        }
+    }
+
+    fn write(&mut self, base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode> {
+        let length = if T::FINISH_DELAY_FROM_PROGRAMME {
+            self.app
+                .programme(&self.machine, base)
+                .iter()
+                .map(|p| p.1)
+                .sum()
+        } else {
+            Duration::ZERO
+        };
+        if let Some(result) = self.machine.write(path, value, length) {
+            return result;
+        }
+        if !T::SETTINGS_DURING_CYCLE && self.machine.cycle.active() {
+            return Err(StatusCode::InvalidInState);
+        }
+        self.app.write(path, value)
+    }
+
+    fn invoke(
+        &mut self,
+        base: &mut Base,
+        path: &Path,
+        args: &Value,
+    ) -> Result<Option<Value>, StatusCode> {
+        if path.capability == cap::OPERATIONAL_STATE && path.member == 1 {
+            let programme = self.app.programme(&self.machine, base);
+            self.machine.start(programme, base)?;
+            self.app.started();
+            return Ok(None);
+        }
+        if let Some(result) = self.app.invoke(&mut self.machine, base, path, args) {
+            return result;
+        }
+        self.machine
+            .invoke(path, base)
+            .unwrap_or(Err(StatusCode::UnsupportedAction))
+    }
+
+    fn tick(&mut self, base: &mut Base, dt: Duration) {
+        self.app.tick(&mut self.machine, base, dt);
+    }
+
+    fn power(&self, base: &Base) -> u32 {
+        self.app.power(&self.machine, base)
+    }
+
+    fn control(&mut self, base: &mut Base, control: &Control) -> Result<(), ControlError> {
+        self.app.control(&mut self.machine, base, control)
+    }
+
+    fn fault_raised(&mut self, base: &mut Base, fault: &ActiveFault) {
+        self.machine.fault_raised(fault, base);
+    }
+
+    fn fault_cleared(&mut self, base: &mut Base, _fault: &ActiveFault) {
+        self.machine.fault_cleared(base);
     }
 }
 

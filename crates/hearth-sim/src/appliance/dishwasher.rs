@@ -9,13 +9,9 @@ use std::time::Duration;
 
 use hearth_model::{ComponentDescription, EnumEntry, Path, StatusCode, Value};
 
-use super::cycle::{plan, Machine, FINISHING, PREPARING};
-use super::{
-    boolean, cap, common, component, declared_range, inst, int, modes, ActiveFault, Appliance,
-    Base, InstExt,
-};
+use super::cycle::{plan, Machine, Programmes, FINISHING, PREPARING};
+use super::{boolean, cap, common, component, declared_range, inst, int, modes, Base, InstExt};
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
 
 const AUTO: u16 = 0x0701;
 const ECO: u16 = 0x0702;
@@ -104,12 +100,9 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
     vec![component(0, "Kitchen", c)]
 }
 
-/// A dishwasher.
+/// A dishwasher's own part: its options and wash temperature.
 #[derive(Debug)]
 pub struct Dishwasher {
-    base: Base,
-    /// Cycle, door, programme.
-    pub machine: Machine,
     /// Options: half load, extra drying, extra rinse, sanitize, auto door open.
     pub options: [bool; 5],
     /// Wash temperature in 0.01 °C.
@@ -117,25 +110,25 @@ pub struct Dishwasher {
 }
 
 impl Dishwasher {
-    /// An idle dishwasher with its door closed.
-    pub fn new(base: Base) -> Self {
-        let mut machine = Machine::new(&base);
-        machine.door_pauses = true;
+    /// A dishwasher with no options set and a wash temperature in its declared range.
+    pub fn new(base: &Base) -> Self {
         let (lo, hi, _) = declared_range(&base.description, 0, cap::TEMPERATURE_CONTROL, 1);
         Self {
-            machine,
             options: [false; 5],
             setpoint: if hi > 0 {
                 (lo + hi) / 2 / 500 * 500
             } else {
                 5500
             },
-            base,
         }
     }
+}
 
-    fn programme(&self) -> Vec<(u16, Duration)> {
-        let (wash, dry) = match self.machine.mode {
+impl Programmes for Dishwasher {
+    const DOOR_PAUSES: bool = true;
+
+    fn programme(&self, machine: &Machine, base: &Base) -> Vec<(u16, Duration)> {
+        let (wash, dry) = match machine.mode {
             ECO => (95.0, 60.0),
             QUICK => (20.0, 5.0),
             INTENSIVE | HYGIENE => (70.0, 40.0),
@@ -146,7 +139,7 @@ impl Dishwasher {
         };
         let half = if self.options[0] { 0.8 } else { 1.0 };
         let mut p = vec![(PREPARING, 0.5), (PRE_WASH, 8.0 * half)];
-        if self.machine.mode != PRE_RINSE {
+        if machine.mode != PRE_RINSE {
             p.push((MAIN_WASH, wash * half));
             p.push((RINSE, 10.0));
             if self.options[2] {
@@ -156,22 +149,10 @@ impl Dishwasher {
             p.push((DRYING, dry + if self.options[1] { 20.0 } else { 0.0 }));
         }
         p.push((FINISHING, 0.5));
-        plan(&self.base, &p)
-    }
-}
-
-impl Appliance for Dishwasher {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
+        plan(base, &p)
     }
 
     fn read(&self, path: &Path) -> Result<Value, StatusCode> {
-        if let Some(v) = self.machine.read(path) {
-            return Ok(v);
-        }
         Ok(match (path.capability, path.member) {
             (cap::DISHWASHER, m @ 1..=5) => self.options[usize::from(m - 1)].into(),
             (cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
@@ -180,13 +161,6 @@ impl Appliance for Dishwasher {
     }
 
     fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
-        let length: Duration = self.programme().iter().map(|p| p.1).sum();
-        if let Some(result) = self.machine.write(path, value, length) {
-            return result;
-        }
-        if self.machine.cycle.active() {
-            return Err(StatusCode::InvalidInState);
-        }
         match (path.capability, path.member) {
             (cap::DISHWASHER, m @ 1..=5) => self.options[usize::from(m - 1)] = boolean(value)?,
             (cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
@@ -195,57 +169,32 @@ impl Appliance for Dishwasher {
         Ok(())
     }
 
-    fn invoke(&mut self, path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
-        if path.capability == cap::OPERATIONAL_STATE && path.member == 1 {
-            let programme = self.programme();
-            return self.machine.start(programme, &self.base).map(|()| None);
-        }
-        self.machine
-            .invoke(path, &mut self.base)
-            .unwrap_or(Err(StatusCode::UnsupportedAction))
-    }
-
-    fn tick(&mut self, dt: Duration) {
-        let was_active = self.machine.cycle.active();
-        if self.machine.cycle.running() {
-            let rate = match self.machine.cycle.phase() {
+    fn tick(&mut self, machine: &mut Machine, base: &mut Base, dt: Duration) {
+        let was_active = machine.cycle.active();
+        if machine.cycle.running() {
+            let rate = match machine.cycle.phase() {
                 Some(PRE_WASH) | Some(RINSE) | Some(FINAL_RINSE) => 0.05,
                 Some(MAIN_WASH) => 0.03,
                 _ => 0.0,
             };
-            self.base.water_dl += rate * dt.as_secs_f64();
+            base.water_dl += rate * dt.as_secs_f64();
         }
-        self.machine.cycle.tick(dt, &mut self.base);
-        if was_active && !self.machine.cycle.active() && self.options[4] {
-            self.machine.door_open = true;
+        machine.cycle.tick(dt, base);
+        if was_active && !machine.cycle.active() && self.options[4] {
+            machine.door_open = true;
         }
     }
 
-    fn power(&self) -> u32 {
-        if !self.machine.on {
-            return 0;
+    fn power(&self, machine: &Machine, _base: &Base) -> u32 {
+        if let Some(standby) = machine.standby_power() {
+            return standby;
         }
-        if !self.machine.cycle.running() {
-            return 1;
-        }
-        match self.machine.cycle.phase() {
+        match machine.cycle.phase() {
             Some(MAIN_WASH) | Some(FINAL_RINSE) => 1900,
             Some(DRYING) if self.options[1] => 600,
             Some(_) => 90,
             None => 1,
         }
-    }
-
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
-        self.machine.control(control, &self.base)
-    }
-
-    fn fault_raised(&mut self, fault: &ActiveFault) {
-        self.machine.fault_raised(fault, &mut self.base);
-    }
-
-    fn fault_cleared(&mut self, _fault: &ActiveFault) {
-        self.machine.fault_cleared(&self.base);
     }
 }
 
@@ -254,6 +203,7 @@ mod tests {
     use super::*;
     use crate::appliance::tests::{run, sim};
     use crate::appliance::DeviceKind;
+    use crate::control::Control;
 
     const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
     const START: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);

@@ -67,7 +67,6 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
 /// A fan.
 #[derive(Debug)]
 pub struct Fan {
-    base: Base,
     /// Running.
     pub on: bool,
     /// The chosen level.
@@ -94,10 +93,9 @@ pub struct Fan {
 
 impl Fan {
     /// A fan, switched off.
-    pub fn new(base: Base) -> Self {
+    pub fn new(base: &Base) -> Self {
         let (_, max_level, _) = declared_range(&base.description, 0, cap::FAN_CONTROL, 1);
         Self {
-            base,
             on: false,
             level: 1,
             auto: false,
@@ -123,14 +121,7 @@ impl Fan {
 }
 
 impl Appliance for Fan {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
-    }
-
-    fn read(&self, path: &Path) -> Result<Value, StatusCode> {
+    fn read(&self, _base: &Base, path: &Path) -> Result<Value, StatusCode> {
         Ok(match (path.capability, path.member) {
             (cap::ON_OFF, 1) => self.on.into(),
             (cap::FAN_CONTROL, 1) => Value::Int(self.effective_level()),
@@ -144,7 +135,7 @@ impl Appliance for Fan {
         })
     }
 
-    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+    fn write(&mut self, _base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode> {
         match (path.capability, path.member) {
             (cap::ON_OFF, 1) => self.on = boolean(value)?,
             (cap::FAN_CONTROL, 1) => {
@@ -174,11 +165,7 @@ impl Appliance for Fan {
         Ok(())
     }
 
-    fn invoke(&mut self, _path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
-        Err(StatusCode::UnsupportedAction)
-    }
-
-    fn tick(&mut self, dt: Duration) {
+    fn tick(&mut self, _base: &mut Base, dt: Duration) {
         if !self.on {
             return;
         }
@@ -213,11 +200,11 @@ impl Appliance for Fan {
         }
     }
 
-    fn power(&self) -> u32 {
+    fn power(&self, base: &Base) -> u32 {
         if !self.on {
             return 0;
         }
-        let max_power = if self.base.brand.id == BrandId::Lotus {
+        let max_power = if base.brand.id == BrandId::Lotus {
             32
         } else {
             45
@@ -226,16 +213,13 @@ impl Appliance for Fan {
             + u32::from(self.oscillating)
     }
 
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+    fn control(&mut self, base: &mut Base, control: &Control) -> Result<(), ControlError> {
         match control {
             Control::Ambient { centi_celsius } => {
                 self.room = *centi_celsius as f64;
                 Ok(())
             }
-            _ => Err(ControlError::Unsupported {
-                kind: self.base.kind.name(),
-                what: format!("{control:?}"),
-            }),
+            _ => Err(base.unsupported(control)),
         }
     }
 }
@@ -282,16 +266,14 @@ mod tests {
     #[test]
     fn the_head_sweeps_within_the_angle() {
         let mut s = sim(DeviceKind::Fan, BrandId::Lotus);
-        let mut fan = Fan::new(crate::appliance::tests::base(
-            DeviceKind::Fan,
-            BrandId::Lotus,
-        ));
+        let mut base = crate::appliance::tests::base(DeviceKind::Fan, BrandId::Lotus);
+        let mut fan = Fan::new(&base);
         fan.on = true;
         fan.oscillating = true;
         fan.angle = 90;
         let mut seen = (0.0f64, 0.0f64);
         for _ in 0..100 {
-            fan.tick(Duration::from_millis(700));
+            fan.tick(&mut base, Duration::from_millis(700));
             seen = (seen.0.min(fan.head), seen.1.max(fan.head));
             assert!(fan.head.abs() <= 45.0 + 1e-6);
         }

@@ -62,7 +62,6 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
 /// A freezer.
 #[derive(Debug)]
 pub struct Freezer {
-    base: Base,
     /// The compartment (component 1).
     pub compartment: Compartment,
     /// Surrounding temperature in 0.01 °C.
@@ -71,25 +70,16 @@ pub struct Freezer {
 
 impl Freezer {
     /// A freezer at its setpoint.
-    pub fn new(base: Base) -> Self {
-        let compartment = Compartment::new(1, &base, 10);
+    pub fn new(base: &Base) -> Self {
         Self {
-            base,
-            compartment,
+            compartment: Compartment::new(1, base, 10),
             ambient: 1800.0,
         }
     }
 }
 
 impl Appliance for Freezer {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
-    }
-
-    fn read(&self, path: &Path) -> Result<Value, StatusCode> {
+    fn read(&self, _base: &Base, path: &Path) -> Result<Value, StatusCode> {
         if path.component != 1 {
             return Err(StatusCode::UnsupportedProperty);
         }
@@ -98,22 +88,18 @@ impl Appliance for Freezer {
             .ok_or(StatusCode::UnsupportedProperty)
     }
 
-    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+    fn write(&mut self, _base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode> {
         if path.component != 1 {
             return Err(StatusCode::UnsupportedProperty);
         }
         self.compartment.write(path.capability, path.member, value)
     }
 
-    fn invoke(&mut self, _path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
-        Err(StatusCode::UnsupportedAction)
+    fn tick(&mut self, base: &mut Base, dt: Duration) {
+        self.compartment.tick(dt, self.ambient, base);
     }
 
-    fn tick(&mut self, dt: Duration) {
-        self.compartment.tick(dt, self.ambient, &mut self.base);
-    }
-
-    fn power(&self) -> u32 {
+    fn power(&self, _base: &Base) -> u32 {
         if self.compartment.cooling {
             85
         } else {
@@ -121,10 +107,10 @@ impl Appliance for Freezer {
         }
     }
 
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+    fn control(&mut self, base: &mut Base, control: &Control) -> Result<(), ControlError> {
         door_control(
             std::slice::from_mut(&mut self.compartment),
-            &mut self.base,
+            base,
             control,
             &mut self.ambient,
         )

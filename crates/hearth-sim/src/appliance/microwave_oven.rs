@@ -9,13 +9,11 @@ use std::time::Duration;
 
 use hearth_model::{ComponentDescription, EnumEntry, Path, StatusCode, Value};
 
-use super::cycle::{plan, Machine};
+use super::cycle::{plan, Machine, Programmes};
 use super::{
-    approach, cap, common, component, declared_range, inst, int, modes, temperature, ActiveFault,
-    Appliance, Base, InstExt,
+    approach, cap, common, component, declared_range, inst, int, modes, temperature, Base, InstExt,
 };
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
 
 const MICROWAVE: u16 = 0x0501;
 const DEFROST: u16 = 0x0502;
@@ -94,12 +92,9 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
     vec![component(0, "Kitchen", c)]
 }
 
-/// A microwave oven.
+/// A microwave oven's own part: cooking time, power and the cavity.
 #[derive(Debug)]
 pub struct MicrowaveOven {
-    base: Base,
-    /// Cycle, door, programme.
-    pub machine: Machine,
     /// Cooking time in seconds.
     pub cook_time: i64,
     /// Power in percent.
@@ -113,34 +108,20 @@ pub struct MicrowaveOven {
 }
 
 impl MicrowaveOven {
-    /// An idle oven, door closed.
-    pub fn new(base: Base) -> Self {
-        let mut machine = Machine::new(&base);
-        machine.door_pauses = true;
+    /// An oven set to a minute at full power, its cavity at room temperature.
+    pub fn new(base: &Base) -> Self {
         let (_, watts, _) = declared_range(&base.description, 0, cap::MICROWAVE, 3);
         Self {
-            machine,
             cook_time: 60,
             power_level: 100,
             power_watts: watts.max(50),
             setpoint: 18_000,
             cavity: 2200.0,
-            base,
         }
     }
 
-    fn programme(&self) -> Vec<(u16, Duration)> {
-        let minutes = self.cook_time as f64 / 60.0;
-        let p: Vec<(u16, f64)> = match self.machine.mode {
-            DEFROST => vec![(DEFROSTING, minutes), (RESTING, 1.0)],
-            CONVECTION => vec![(PREHEATING, 5.0), (COOKING, minutes)],
-            _ => vec![(COOKING, minutes)],
-        };
-        plan(&self.base, &p)
-    }
-
-    fn magnetron_watts(&self) -> i64 {
-        if self.base.has_property(0, cap::MICROWAVE, 3) {
+    fn magnetron_watts(&self, base: &Base) -> i64 {
+        if base.has_property(0, cap::MICROWAVE, 3) {
             self.power_watts
         } else {
             9 * self.power_level
@@ -148,18 +129,21 @@ impl MicrowaveOven {
     }
 }
 
-impl Appliance for MicrowaveOven {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
+impl Programmes for MicrowaveOven {
+    const DOOR_PAUSES: bool = true;
+    const FINISH_DELAY_FROM_PROGRAMME: bool = false;
+
+    fn programme(&self, machine: &Machine, base: &Base) -> Vec<(u16, Duration)> {
+        let minutes = self.cook_time as f64 / 60.0;
+        let p: Vec<(u16, f64)> = match machine.mode {
+            DEFROST => vec![(DEFROSTING, minutes), (RESTING, 1.0)],
+            CONVECTION => vec![(PREHEATING, 5.0), (COOKING, minutes)],
+            _ => vec![(COOKING, minutes)],
+        };
+        plan(base, &p)
     }
 
     fn read(&self, path: &Path) -> Result<Value, StatusCode> {
-        if let Some(v) = self.machine.read(path) {
-            return Ok(v);
-        }
         Ok(match (path.capability, path.member) {
             (cap::MICROWAVE, 1) => Value::Int(self.cook_time),
             (cap::MICROWAVE, 2) => Value::Int(self.power_level),
@@ -171,12 +155,6 @@ impl Appliance for MicrowaveOven {
     }
 
     fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
-        if let Some(result) = self.machine.write(path, value, Duration::ZERO) {
-            return result;
-        }
-        if self.machine.cycle.active() {
-            return Err(StatusCode::InvalidInState);
-        }
         match (path.capability, path.member) {
             (cap::MICROWAVE, 1) => self.cook_time = int(value)?,
             (cap::MICROWAVE, 2) => self.power_level = int(value)?,
@@ -187,38 +165,23 @@ impl Appliance for MicrowaveOven {
         Ok(())
     }
 
-    fn invoke(&mut self, path: &Path, args: &Value) -> Result<Option<Value>, StatusCode> {
-        match (path.capability, path.member) {
-            (cap::OPERATIONAL_STATE, 1) => {
-                let programme = self.programme();
-                self.machine.start(programme, &self.base).map(|()| None)
-            }
-            (cap::MICROWAVE, 1) => {
-                let add = args
-                    .field(1)
-                    .map(int)
-                    .transpose()?
-                    .and_then(|s| u64::try_from(s).ok())
-                    .ok_or(StatusCode::ConstraintError)?;
-                let (_, max, _) = declared_range(&self.base.description, 0, cap::MICROWAVE, 1);
-                let left = self.machine.cycle.remaining().unwrap_or_default().as_secs();
-                if self.machine.cycle.active() && left + add > max as u64 {
-                    return Err(StatusCode::ConstraintError);
-                }
-                self.machine.cycle.extend(Duration::from_secs(add))?;
-                Ok(None)
-            }
-            _ => self
-                .machine
-                .invoke(path, &mut self.base)
-                .unwrap_or(Err(StatusCode::UnsupportedAction)),
+    fn invoke(
+        &mut self,
+        machine: &mut Machine,
+        base: &mut Base,
+        path: &Path,
+        args: &Value,
+    ) -> Option<Result<Option<Value>, StatusCode>> {
+        if (path.capability, path.member) != (cap::MICROWAVE, 1) {
+            return None;
         }
+        Some(add_time(machine, base, args))
     }
 
-    fn tick(&mut self, dt: Duration) {
-        self.machine.cycle.tick(dt, &mut self.base);
-        let target = if self.machine.cycle.running() {
-            match self.machine.mode {
+    fn tick(&mut self, machine: &mut Machine, base: &mut Base, dt: Duration) {
+        machine.cycle.tick(dt, base);
+        let target = if machine.cycle.running() {
+            match machine.mode {
                 CONVECTION | COMBINATION => self.setpoint as f64,
                 GRILL => 20_000.0,
                 _ => 3500.0,
@@ -229,30 +192,35 @@ impl Appliance for MicrowaveOven {
         self.cavity = approach(self.cavity, target, dt, Duration::from_secs(300));
     }
 
-    fn power(&self) -> u32 {
-        if !self.machine.cycle.running() {
+    fn power(&self, machine: &Machine, base: &Base) -> u32 {
+        if !machine.cycle.running() {
             return 1;
         }
-        let watts = match self.machine.mode {
+        let watts = match machine.mode {
             GRILL => 1100,
             CONVECTION => 1500,
-            COMBINATION => 1100 + self.magnetron_watts(),
-            _ => 100 + self.magnetron_watts() * 3 / 2,
+            COMBINATION => 1100 + self.magnetron_watts(base),
+            _ => 100 + self.magnetron_watts(base) * 3 / 2,
         };
         watts as u32
     }
+}
 
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
-        self.machine.control(control, &self.base)
+/// `add-time`: lengthen the current phase, within the declared longest cooking time.
+fn add_time(machine: &mut Machine, base: &Base, args: &Value) -> Result<Option<Value>, StatusCode> {
+    let add = args
+        .field(1)
+        .map(int)
+        .transpose()?
+        .and_then(|s| u64::try_from(s).ok())
+        .ok_or(StatusCode::ConstraintError)?;
+    let (_, max, _) = declared_range(&base.description, 0, cap::MICROWAVE, 1);
+    let left = machine.cycle.remaining().unwrap_or_default().as_secs();
+    if machine.cycle.active() && left + add > max as u64 {
+        return Err(StatusCode::ConstraintError);
     }
-
-    fn fault_raised(&mut self, fault: &ActiveFault) {
-        self.machine.fault_raised(fault, &mut self.base);
-    }
-
-    fn fault_cleared(&mut self, _fault: &ActiveFault) {
-        self.machine.fault_cleared(&self.base);
-    }
+    machine.cycle.extend(Duration::from_secs(add))?;
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -260,6 +228,7 @@ mod tests {
     use super::*;
     use crate::appliance::tests::{run, sim};
     use crate::appliance::DeviceKind;
+    use crate::control::Control;
 
     const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
     const REMAINING: Path = Path::new(0, cap::OPERATIONAL_STATE, 3);

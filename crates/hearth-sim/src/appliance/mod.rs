@@ -1,12 +1,17 @@
 //! The appliances: one module per device type, and what they share.
 //!
-//! Each device type has a state, a description builder per brand, a `tick` that advances its
-//! physics and its cycle by simulated time, and answers to reads, writes and actions. They
-//! implement [`Appliance`]; [`Sim`] wraps one with what every appliance has in common
-//! (device information, faults, child lock, power, energy and water counters), works out
-//! which observable values changed since it last looked, and collects events. [`Sim`] is
-//! sans-IO: the runner drives it with simulated time and hands its reports and events to
-//! the Device runtime; unit tests drive it directly.
+//! Each device type has a description builder per brand, its own state, a `tick` that
+//! advances its physics by simulated time, and answers to reads, writes and actions of its
+//! capabilities. What every appliance has — device information, faults, child lock, the
+//! energy and water counters, pending events — is its [`Base`], written once here: [`Sim`]
+//! holds it, answers the common capabilities itself and hands it to the type's
+//! [`Appliance`] on every call, then works out which observable values changed since it
+//! last looked. The four cycle appliances share more: they implement
+//! [`cycle::Programmes`] (their programmes, settings and physics), and
+//! [`cycle::CycleAppliance`] is their one [`Appliance`], forwarding to the shared machine
+//! (power, door, remote start, delayed start, the run cycle) first. [`Sim`] is sans-IO: the
+//! runner drives it with simulated time and hands its reports and events to the Device
+//! runtime; unit tests drive it directly.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -271,6 +276,14 @@ impl Base {
         }
     }
 
+    /// The refusal of a control command this appliance does not understand.
+    pub fn unsupported(&self, control: &Control) -> ControlError {
+        ControlError::Unsupported {
+            kind: self.kind.name(),
+            what: format!("{control:?}"),
+        }
+    }
+
     /// Queue an event for emission.
     pub fn event(&mut self, path: Path, fields: Value) {
         self.events.push((path, fields));
@@ -417,68 +430,103 @@ fn title(kind: DeviceKind) -> &'static str {
     }
 }
 
-/// A simulated appliance of one device type.
+/// What one device type adds to what every appliance has: its own state, its answers to
+/// reads, writes and actions of its capabilities, and its physics. [`Sim`] keeps the
+/// [`Base`] and hands it in, so a device type neither stores nor forwards it; reads of the
+/// common capabilities (device information, faults, child lock, counters) never reach it.
 pub trait Appliance: Send {
-    /// The common part.
-    fn base(&self) -> &Base;
-    /// The common part, mutably.
-    fn base_mut(&mut self) -> &mut Base;
     /// The current value of a type-specific property.
-    fn read(&self, path: &Path) -> Result<Value, StatusCode>;
+    fn read(&self, base: &Base, path: &Path) -> Result<Value, StatusCode>;
     /// Apply a write that the runtime validated against the description.
-    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode>;
-    /// Run an action that the runtime validated against the description.
-    fn invoke(&mut self, path: &Path, args: &Value) -> Result<Option<Value>, StatusCode>;
+    fn write(&mut self, base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode>;
+    /// Run an action that the runtime validated against the description (none by default).
+    fn invoke(
+        &mut self,
+        _base: &mut Base,
+        _path: &Path,
+        _args: &Value,
+    ) -> Result<Option<Value>, StatusCode> {
+        Err(StatusCode::UnsupportedAction)
+    }
     /// Advance by `dt` of simulated time.
-    fn tick(&mut self, dt: Duration);
+    fn tick(&mut self, base: &mut Base, dt: Duration);
     /// The electrical power drawn now, in W.
-    fn power(&self) -> u32;
-    /// Something happens to the appliance from outside (doors, laundry, ambient, …).
-    fn control(&mut self, control: &Control) -> Result<(), ControlError>;
+    fn power(&self, base: &Base) -> u32;
+    /// Something happens to the appliance from outside (doors, laundry, ambient, …); by
+    /// default nothing it understands.
+    fn control(&mut self, base: &mut Base, control: &Control) -> Result<(), ControlError> {
+        Err(base.unsupported(control))
+    }
     /// A fault was raised (cycle appliances stop their cycle on a critical one).
-    fn fault_raised(&mut self, _fault: &ActiveFault) {}
+    fn fault_raised(&mut self, _base: &mut Base, _fault: &ActiveFault) {}
     /// A fault was cleared.
-    fn fault_cleared(&mut self, _fault: &ActiveFault) {}
+    fn fault_cleared(&mut self, _base: &mut Base, _fault: &ActiveFault) {}
 }
 
-/// Build the appliance of `kind` for `brand`.
+/// The description's components for a brand, and the appliance's own part, of one type.
+struct DeviceTypeParts {
+    describe: fn(&Brand) -> Vec<ComponentDescription>,
+    build: fn(&Base) -> Box<dyn Appliance>,
+}
+
+impl DeviceKind {
+    /// How this type's appliances are described and built.
+    fn parts(self) -> DeviceTypeParts {
+        use cycle::CycleAppliance;
+        macro_rules! parts {
+            ($module:ident, $ty:ident) => {
+                DeviceTypeParts {
+                    describe: $module::describe,
+                    build: |base| Box::new($module::$ty::new(base)),
+                }
+            };
+            (cycle $module:ident, $ty:ident) => {
+                DeviceTypeParts {
+                    describe: $module::describe,
+                    build: |base| Box::new(CycleAppliance::new(base, $module::$ty::new(base))),
+                }
+            };
+        }
+        match self {
+            Self::AirConditioner => parts!(air_conditioner, AirConditioner),
+            Self::Refrigerator => parts!(refrigerator, Refrigerator),
+            Self::Freezer => parts!(freezer, Freezer),
+            Self::RiceCooker => parts!(cycle rice_cooker, RiceCooker),
+            Self::MicrowaveOven => parts!(cycle microwave_oven, MicrowaveOven),
+            Self::WaterHeater => parts!(water_heater, WaterHeater),
+            Self::Dishwasher => parts!(cycle dishwasher, Dishwasher),
+            Self::Fan => parts!(fan, Fan),
+            Self::WashingMachine => parts!(cycle washing_machine, WashingMachine),
+        }
+    }
+}
+
+/// Build the appliance of `kind` for `brand`: what every appliance has, and its own part.
 pub fn build(
     kind: DeviceKind,
     brand: BrandId,
     device_id: &str,
     deviation: AppDeviation,
     now_unix: u64,
-) -> Box<dyn Appliance> {
+) -> (Base, Box<dyn Appliance>) {
     let brand = brand.brand();
-    let desc = |components| Description {
+    let parts = kind.parts();
+    let description = Description {
         spec_version: SPEC_VERSION,
         vendor_id: brand.vendor_id,
         device_id: device_id.to_owned(),
         device_type: kind.id(),
-        components,
+        components: (parts.describe)(brand),
     };
-    macro_rules! make {
-        ($module:ident, $ty:ident) => {{
-            let description = desc($module::describe(brand));
-            let base = Base::new(kind, brand, description, deviation, now_unix);
-            Box::new($module::$ty::new(base))
-        }};
-    }
-    match kind {
-        DeviceKind::AirConditioner => make!(air_conditioner, AirConditioner),
-        DeviceKind::Refrigerator => make!(refrigerator, Refrigerator),
-        DeviceKind::Freezer => make!(freezer, Freezer),
-        DeviceKind::RiceCooker => make!(rice_cooker, RiceCooker),
-        DeviceKind::MicrowaveOven => make!(microwave_oven, MicrowaveOven),
-        DeviceKind::WaterHeater => make!(water_heater, WaterHeater),
-        DeviceKind::Dishwasher => make!(dishwasher, Dishwasher),
-        DeviceKind::Fan => make!(fan, Fan),
-        DeviceKind::WashingMachine => make!(washing_machine, WashingMachine),
-    }
+    let base = Base::new(kind, brand, description, deviation, now_unix);
+    let app = (parts.build)(&base);
+    (base, app)
 }
 
-/// A simulated appliance with what all appliances share: change detection and events.
+/// A simulated appliance: what every appliance has ([`Base`]), its type's own part, change
+/// detection and events.
 pub struct Sim {
+    base: Base,
     app: Box<dyn Appliance>,
     observable: Vec<Path>,
     last: BTreeMap<Path, Value>,
@@ -502,22 +550,15 @@ impl Sim {
         deviation: AppDeviation,
         now_unix: u64,
     ) -> Self {
-        let app = build(kind, brand, device_id, deviation, now_unix);
-        let catalog = Catalog::standard();
-        let mut observable = Vec::new();
-        for comp in &app.base().description.components {
-            for inst in &comp.capabilities {
-                let Some(c) = catalog.capability(inst.capability) else {
-                    continue;
-                };
-                for p in &c.properties {
-                    if p.observable && (!p.optional || inst.properties.contains(&p.id)) {
-                        observable.push(Path::new(comp.id, c.id, p.id));
-                    }
-                }
-            }
-        }
+        let (base, app) = build(kind, brand, device_id, deviation, now_unix);
+        let observable = base
+            .description
+            .implemented(Catalog::standard())
+            .filter(|m| m.def.is_some_and(|p| p.observable))
+            .map(|m| m.path)
+            .collect();
         let mut sim = Self {
+            base,
             app,
             observable,
             last: BTreeMap::new(),
@@ -528,33 +569,33 @@ impl Sim {
 
     /// What the appliance declares.
     pub fn description(&self) -> &Description {
-        &self.app.base().description
+        &self.base.description
     }
 
     /// The device type.
     pub fn kind(&self) -> DeviceKind {
-        self.app.base().kind
+        self.base.kind
     }
 
     /// The common state (faults, counters).
     pub fn base(&self) -> &Base {
-        self.app.base()
+        &self.base
     }
 
     /// The current value of any property.
     pub fn read(&self, path: &Path) -> Result<Value, StatusCode> {
-        let base = self.app.base();
+        let base = &self.base;
         if base.deviation.undeclared_mode && path.capability == cap::MODE && path.member == 1 {
             return Ok(Value::Int(0x80FF));
         }
-        match base.read(path, self.app.power()) {
+        match base.read(path, self.app.power(base)) {
             Some(v) => Ok(v),
-            None => self.app.read(path),
+            None => self.app.read(base, path),
         }
     }
 
     fn deviate(&self, status: StatusCode) -> StatusCode {
-        if status == StatusCode::InvalidInState && self.app.base().deviation.wrong_status {
+        if status == StatusCode::InvalidInState && self.base.deviation.wrong_status {
             StatusCode::Failure
         } else {
             status
@@ -563,7 +604,7 @@ impl Sim {
 
     /// Apply a validated write.
     pub fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
-        if self.app.base().deviation.range_lie && path.member == 1 {
+        if self.base.deviation.range_lie && path.member == 1 {
             if let Some(c) = self
                 .description()
                 .instance(path.component, cap::TEMPERATURE_CONTROL)
@@ -579,13 +620,13 @@ impl Sim {
         let result = if path.component == 0 && path.capability == cap::CHILD_LOCK {
             match value {
                 Value::Bool(b) => {
-                    self.app.base_mut().child_lock = *b;
+                    self.base.child_lock = *b;
                     Ok(())
                 }
                 _ => Err(StatusCode::InvalidType),
             }
         } else {
-            self.app.write(path, value)
+            self.app.write(&mut self.base, path, value)
         };
         match result {
             Ok(()) => {
@@ -600,15 +641,15 @@ impl Sim {
     /// Run a validated action.
     pub fn invoke(&mut self, path: &Path, args: &Value) -> Result<Option<Value>, StatusCode> {
         self.app
-            .invoke(path, args)
+            .invoke(&mut self.base, path, args)
             .map_err(|status| self.deviate(status))
     }
 
     /// Advance by `dt` of simulated time.
     pub fn tick(&mut self, dt: Duration) {
-        self.app.tick(dt);
-        let power = self.app.power();
-        let base = self.app.base_mut();
+        self.app.tick(&mut self.base, dt);
+        let power = self.app.power(&self.base);
+        let base = &mut self.base;
         base.now_unix = base.now_unix.saturating_add(dt.as_secs());
         base.energy_wh += f64::from(power) * dt.as_secs_f64() / 3600.0;
         if base.deviation.energy_resets && power == 0 {
@@ -618,18 +659,19 @@ impl Sim {
 
     /// Apply a control command.
     pub fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+        let base = &mut self.base;
         match control {
             Control::RaiseFault { code, component } => {
-                let fault = self.app.base_mut().raise_fault(*code, *component)?;
-                self.app.fault_raised(&fault);
+                let fault = base.raise_fault(*code, *component)?;
+                self.app.fault_raised(base, &fault);
                 Ok(())
             }
             Control::ClearFault { code } => {
-                let fault = self.app.base_mut().clear_fault(*code)?;
-                self.app.fault_cleared(&fault);
+                let fault = base.clear_fault(*code)?;
+                self.app.fault_cleared(base, &fault);
                 Ok(())
             }
-            other => self.app.control(other),
+            other => self.app.control(base, other),
         }
     }
 
@@ -652,7 +694,7 @@ impl Sim {
                 out.push((path, value));
             }
         }
-        if self.app.base().deviation.silent {
+        if self.base.deviation.silent {
             out.clear();
         }
         out
@@ -660,7 +702,7 @@ impl Sim {
 
     /// The events emitted since the last call.
     pub fn take_events(&mut self) -> Vec<(Path, Value)> {
-        std::mem::take(&mut self.app.base_mut().events)
+        std::mem::take(&mut self.base.events)
     }
 }
 
@@ -845,7 +887,7 @@ pub(crate) mod tests {
             check_value(catalog, &desc, &path, &value)
                 .unwrap_or_else(|e| panic!("{}: {path} = {value:?}: {e}", desc.device_id));
         }
-        for (path, fields) in &sim.app.base().events {
+        for (path, fields) in &sim.base.events {
             check_event(catalog, &desc, path, fields)
                 .unwrap_or_else(|e| panic!("{}: event {path} {fields:?}: {e}", desc.device_id));
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::compartment::Compartment;
-use super::{cap, common, component, inst, modes, ActiveFault, Appliance, Base, InstExt};
+use super::{cap, common, component, inst, modes, Appliance, Base, InstExt};
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
 
@@ -109,7 +109,6 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
 /// A refrigerator.
 #[derive(Debug)]
 pub struct Refrigerator {
-    base: Base,
     /// Its compartments.
     pub compartments: Vec<Compartment>,
     /// Kitchen temperature in 0.01 °C.
@@ -118,7 +117,7 @@ pub struct Refrigerator {
 
 impl Refrigerator {
     /// A refrigerator at its setpoints.
-    pub fn new(base: Base) -> Self {
+    pub fn new(base: &Base) -> Self {
         let resolution = if base.brand.id == BrandId::Kestrel {
             100
         } else {
@@ -129,10 +128,9 @@ impl Refrigerator {
             .components
             .iter()
             .filter(|c| c.id != 0)
-            .map(|c| Compartment::new(c.id, &base, resolution))
+            .map(|c| Compartment::new(c.id, base, resolution))
             .collect();
         Self {
-            base,
             compartments,
             ambient: 2200.0,
         }
@@ -153,10 +151,7 @@ pub(crate) fn door_control(
     control: &Control,
     ambient: &mut f64,
 ) -> Result<(), ControlError> {
-    let unsupported = || ControlError::Unsupported {
-        kind: base.kind.name(),
-        what: format!("{control:?}"),
-    };
+    let unsupported = || base.unsupported(control);
     match control {
         Control::OpenDoor { component } | Control::CloseDoor { component } => {
             // Component 0 means the first door.
@@ -180,20 +175,13 @@ pub(crate) fn door_control(
 }
 
 impl Appliance for Refrigerator {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
-    }
-
-    fn read(&self, path: &Path) -> Result<Value, StatusCode> {
+    fn read(&self, _base: &Base, path: &Path) -> Result<Value, StatusCode> {
         self.compartment(path.component)?
             .read(path.capability, path.member)
             .ok_or(StatusCode::UnsupportedProperty)
     }
 
-    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+    fn write(&mut self, _base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode> {
         self.compartment(path.component)?;
         let c = self
             .compartments
@@ -203,32 +191,21 @@ impl Appliance for Refrigerator {
         c.write(path.capability, path.member, value)
     }
 
-    fn invoke(&mut self, _path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
-        Err(StatusCode::UnsupportedAction)
-    }
-
-    fn tick(&mut self, dt: Duration) {
+    fn tick(&mut self, base: &mut Base, dt: Duration) {
         for c in &mut self.compartments {
-            c.tick(dt, self.ambient, &mut self.base);
+            c.tick(dt, self.ambient, base);
         }
     }
 
-    fn power(&self) -> u32 {
+    fn power(&self, _base: &Base) -> u32 {
         let cooling = self.compartments.iter().filter(|c| c.cooling).count() as u32;
         let lights = self.compartments.iter().filter(|c| c.door_open).count() as u32;
         3 + cooling * 60 + lights * 4
     }
 
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
-        door_control(
-            &mut self.compartments,
-            &mut self.base,
-            control,
-            &mut self.ambient,
-        )
+    fn control(&mut self, base: &mut Base, control: &Control) -> Result<(), ControlError> {
+        door_control(&mut self.compartments, base, control, &mut self.ambient)
     }
-
-    fn fault_raised(&mut self, _fault: &ActiveFault) {}
 }
 
 #[cfg(test)]

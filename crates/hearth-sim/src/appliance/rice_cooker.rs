@@ -9,13 +9,11 @@ use std::time::Duration;
 
 use hearth_model::{ComponentDescription, EnumEntry, Path, StatusCode, Value};
 
-use super::cycle::{plan, Machine, OpState};
+use super::cycle::{plan, Machine, OpState, Programmes};
 use super::{
-    approach, boolean, cap, common, component, inst, modes, secs, temperature, ActiveFault,
-    Appliance, Base, InstExt,
+    approach, boolean, cap, common, component, inst, modes, secs, temperature, Base, InstExt,
 };
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
 
 const WHITE: u16 = 0x0401;
 const QUICK: u16 = 0x0402;
@@ -95,12 +93,9 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
     vec![component(0, "Kitchen", c)]
 }
 
-/// A rice cooker.
+/// A rice cooker's own part: keep-warm and the pot.
 #[derive(Debug)]
 pub struct RiceCooker {
-    base: Base,
-    /// Cycle, lid, programme.
-    pub machine: Machine,
     /// Keep warm after cooking.
     pub auto_keep_warm: bool,
     /// How long the rice has been kept warm.
@@ -110,19 +105,25 @@ pub struct RiceCooker {
 }
 
 impl RiceCooker {
-    /// An idle, cold cooker with its lid closed.
-    pub fn new(base: Base) -> Self {
+    /// A cold cooker that keeps warm after cooking.
+    pub fn new(_base: &Base) -> Self {
         Self {
-            machine: Machine::new(&base),
             auto_keep_warm: true,
             kept_warm: Duration::ZERO,
             pot: 2400.0,
-            base,
         }
     }
 
-    fn programme(&self) -> Vec<(u16, Duration)> {
-        let p: &[(u16, f64)] = match self.machine.mode {
+    fn keeping_warm(&self, machine: &Machine) -> bool {
+        machine.cycle.state() == OpState::Completed && self.auto_keep_warm
+    }
+}
+
+impl Programmes for RiceCooker {
+    const SETTINGS_DURING_CYCLE: bool = true;
+
+    fn programme(&self, machine: &Machine, base: &Base) -> Vec<(u16, Duration)> {
+        let p: &[(u16, f64)] = match machine.mode {
             QUICK => &[(HEATING, 8.0), (BOILING, 12.0), (STEAMING, 8.0)],
             BROWN | GABA => &[
                 (SOAKING, 60.0),
@@ -142,26 +143,10 @@ impl RiceCooker {
                 (STEAMING, 12.0),
             ],
         };
-        plan(&self.base, p)
-    }
-
-    fn keeping_warm(&self) -> bool {
-        self.machine.cycle.state() == OpState::Completed && self.auto_keep_warm
-    }
-}
-
-impl Appliance for RiceCooker {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
+        plan(base, p)
     }
 
     fn read(&self, path: &Path) -> Result<Value, StatusCode> {
-        if let Some(v) = self.machine.read(path) {
-            return Ok(v);
-        }
         Ok(match (path.capability, path.member) {
             (cap::KEEP_WARM, 1) => self.auto_keep_warm.into(),
             (cap::KEEP_WARM, 2) => secs(self.kept_warm.min(Duration::from_secs(604_800))),
@@ -171,10 +156,6 @@ impl Appliance for RiceCooker {
     }
 
     fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
-        let length: Duration = self.programme().iter().map(|p| p.1).sum();
-        if let Some(result) = self.machine.write(path, value, length) {
-            return result;
-        }
         match (path.capability, path.member) {
             (cap::KEEP_WARM, 1) => self.auto_keep_warm = boolean(value)?,
             _ => return Err(StatusCode::ReadOnly),
@@ -182,34 +163,26 @@ impl Appliance for RiceCooker {
         Ok(())
     }
 
-    fn invoke(&mut self, path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
-        if path.capability == cap::OPERATIONAL_STATE && path.member == 1 {
-            let programme = self.programme();
-            self.machine.start(programme, &self.base)?;
-            self.kept_warm = Duration::ZERO;
-            return Ok(None);
-        }
-        self.machine
-            .invoke(path, &mut self.base)
-            .unwrap_or(Err(StatusCode::UnsupportedAction))
+    fn started(&mut self) {
+        self.kept_warm = Duration::ZERO;
     }
 
-    fn tick(&mut self, dt: Duration) {
-        self.machine.cycle.tick(dt, &mut self.base);
-        if self.keeping_warm() {
+    fn tick(&mut self, machine: &mut Machine, base: &mut Base, dt: Duration) {
+        machine.cycle.tick(dt, base);
+        if self.keeping_warm(machine) {
             self.kept_warm += dt;
-        } else if self.machine.cycle.state() != OpState::Completed {
+        } else if machine.cycle.state() != OpState::Completed {
             self.kept_warm = Duration::ZERO;
         }
-        let target = if self.machine.cycle.running() {
-            match self.machine.cycle.phase() {
+        let target = if machine.cycle.running() {
+            match machine.cycle.phase() {
                 Some(SOAKING) => 4500.0,
                 Some(HEATING) => 9000.0,
                 Some(BOILING) => 10_000.0,
                 Some(STEAMING) => 9800.0,
                 _ => 7000.0,
             }
-        } else if self.keeping_warm() {
+        } else if self.keeping_warm(machine) {
             7000.0
         } else {
             2400.0
@@ -217,29 +190,17 @@ impl Appliance for RiceCooker {
         self.pot = approach(self.pot, target, dt, Duration::from_secs(240));
     }
 
-    fn power(&self) -> u32 {
-        if !self.machine.on {
+    fn power(&self, machine: &Machine, _base: &Base) -> u32 {
+        if !machine.on {
             return 0;
         }
-        match (self.machine.cycle.running(), self.machine.cycle.phase()) {
+        match (machine.cycle.running(), machine.cycle.phase()) {
             (true, Some(SOAKING)) => 120,
             (true, Some(KEEP_WARM)) => 45,
             (true, _) => 950,
-            (false, _) if self.keeping_warm() => 45,
+            (false, _) if self.keeping_warm(machine) => 45,
             _ => 1,
         }
-    }
-
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
-        self.machine.control(control, &self.base)
-    }
-
-    fn fault_raised(&mut self, fault: &ActiveFault) {
-        self.machine.fault_raised(fault, &mut self.base);
-    }
-
-    fn fault_cleared(&mut self, _fault: &ActiveFault) {
-        self.machine.fault_cleared(&self.base);
     }
 }
 
@@ -248,6 +209,7 @@ mod tests {
     use super::*;
     use crate::appliance::tests::{run, sim};
     use crate::appliance::DeviceKind;
+    use crate::control::Control;
 
     const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
     const PHASE: Path = Path::new(0, cap::OPERATIONAL_STATE, 2);

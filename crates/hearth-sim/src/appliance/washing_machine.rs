@@ -11,11 +11,8 @@ use std::time::Duration;
 
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
-use super::cycle::{plan, Machine, FINISHING, PREPARING};
-use super::{
-    boolean, cap, common, component, declared_range, inst, int, modes, ActiveFault, Appliance,
-    Base, InstExt,
-};
+use super::cycle::{plan, Machine, Programmes, FINISHING, PREPARING};
+use super::{boolean, cap, common, component, declared_range, inst, int, modes, Base, InstExt};
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
 use hearth_model::EnumEntry;
@@ -136,12 +133,9 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
     vec![component(0, "Laundry room", c)]
 }
 
-/// A washing machine.
+/// A washing machine's own part: its laundry settings and the laundry in its drum.
 #[derive(Debug)]
 pub struct WashingMachine {
-    base: Base,
-    /// Cycle, door, programme.
-    pub machine: Machine,
     /// Spin speed in rpm.
     pub spin: i64,
     /// Number of rinses.
@@ -155,27 +149,27 @@ pub struct WashingMachine {
 }
 
 impl WashingMachine {
-    /// A machine, on, idle, empty, door closed.
-    pub fn new(base: Base) -> Self {
-        let mut machine = Machine::new(&base);
-        machine.door_locks = true;
+    /// An empty drum, with settings in the declared ranges.
+    pub fn new(base: &Base) -> Self {
         let (_, spin_max, _) = declared_range(&base.description, 0, cap::LAUNDRY, 1);
         let (t_lo, _, _) = declared_range(&base.description, 0, cap::TEMPERATURE_CONTROL, 1);
         Self {
-            machine,
             spin: spin_max.min(1200) / 200 * 200,
             rinses: 2,
             options: [false; 3],
             setpoint: t_lo.max(4000) / 1000 * 1000,
             laundry_g: 0,
-            base,
         }
     }
+}
+
+impl Programmes for WashingMachine {
+    const DOOR_LOCKS: bool = true;
 
     /// The programme's phases in minutes.
-    fn programme(&self) -> Vec<(u16, Duration)> {
+    fn programme(&self, machine: &Machine, base: &Base) -> Vec<(u16, Duration)> {
         let load = 0.8 + f64::from(self.laundry_g.min(10_000)) / 25_000.0;
-        let wash = match self.machine.mode {
+        let wash = match machine.mode {
             QUICK => 12.0,
             ECO => 110.0,
             WOOL | DELICATES => 30.0,
@@ -186,7 +180,7 @@ impl WashingMachine {
         let rinse = 12.0 * (self.rinses + i64::from(self.options[1])) as f64;
         let spin = if self.spin == 0 { 1.0 } else { 8.0 };
         let mut p = vec![(PREPARING, 0.5)];
-        match self.machine.mode {
+        match machine.mode {
             SPIN_ONLY => p.extend([(DRAINING, 2.0), (SPIN, spin)]),
             DRY => p.extend([(DRYING, 90.0 * load), (COOL_DOWN, 10.0)]),
             RINSE_SPIN => p.extend([
@@ -216,22 +210,10 @@ impl WashingMachine {
             p.push((WASH, 10.0));
         }
         p.push((FINISHING, 1.0));
-        plan(&self.base, &p)
-    }
-}
-
-impl Appliance for WashingMachine {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
+        plan(base, &p)
     }
 
     fn read(&self, path: &Path) -> Result<Value, StatusCode> {
-        if let Some(v) = self.machine.read(path) {
-            return Ok(v);
-        }
         Ok(match (path.capability, path.member) {
             (cap::LAUNDRY, 1) => Value::Int(self.spin),
             (cap::LAUNDRY, 2) => Value::Int(self.rinses),
@@ -242,13 +224,6 @@ impl Appliance for WashingMachine {
     }
 
     fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
-        let length: Duration = self.programme().iter().map(|p| p.1).sum();
-        if let Some(result) = self.machine.write(path, value, length) {
-            return result;
-        }
-        if self.machine.cycle.active() {
-            return Err(StatusCode::InvalidInState);
-        }
         match (path.capability, path.member) {
             (cap::LAUNDRY, 1) => self.spin = int(value)?,
             (cap::LAUNDRY, 2) => self.rinses = int(value)?,
@@ -259,37 +234,24 @@ impl Appliance for WashingMachine {
         Ok(())
     }
 
-    fn invoke(&mut self, path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
-        if path.capability == cap::OPERATIONAL_STATE && path.member == 1 {
-            let programme = self.programme();
-            return self.machine.start(programme, &self.base).map(|()| None);
-        }
-        self.machine
-            .invoke(path, &mut self.base)
-            .unwrap_or(Err(StatusCode::UnsupportedAction))
-    }
-
-    fn tick(&mut self, dt: Duration) {
-        if self.machine.cycle.running() {
-            let rate = match self.machine.cycle.phase() {
+    fn tick(&mut self, machine: &mut Machine, base: &mut Base, dt: Duration) {
+        if machine.cycle.running() {
+            let rate = match machine.cycle.phase() {
                 Some(FILLING) => 1.5,
                 Some(RINSE) | Some(PRE_WASH) => 0.25,
                 _ => 0.0,
             };
             let load = 0.6 + f64::from(self.laundry_g.min(10_000)) / 10_000.0;
-            self.base.water_dl += rate * load * dt.as_secs_f64();
+            base.water_dl += rate * load * dt.as_secs_f64();
         }
-        self.machine.cycle.tick(dt, &mut self.base);
+        machine.cycle.tick(dt, base);
     }
 
-    fn power(&self) -> u32 {
-        if !self.machine.on {
-            return 0;
+    fn power(&self, machine: &Machine, _base: &Base) -> u32 {
+        if let Some(standby) = machine.standby_power() {
+            return standby;
         }
-        if !self.machine.cycle.running() {
-            return 1;
-        }
-        match self.machine.cycle.phase() {
+        match machine.cycle.phase() {
             Some(WASH) if self.setpoint >= 4000 => 1900,
             Some(WASH) | Some(RINSE) | Some(PRE_WASH) => 180,
             Some(SPIN) => 250 + (self.spin / 8) as u32,
@@ -299,32 +261,29 @@ impl Appliance for WashingMachine {
         }
     }
 
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+    fn control(
+        &mut self,
+        machine: &mut Machine,
+        base: &mut Base,
+        control: &Control,
+    ) -> Result<(), ControlError> {
         match control {
             Control::LoadLaundry { grams } => {
-                if self.machine.locked() {
+                if machine.locked() {
                     return Err(ControlError::Refused("the door is locked".into()));
                 }
                 self.laundry_g = self.laundry_g.saturating_add(*grams).min(12_000);
                 Ok(())
             }
             Control::UnloadLaundry => {
-                if self.machine.locked() {
+                if machine.locked() {
                     return Err(ControlError::Refused("the door is locked".into()));
                 }
                 self.laundry_g = 0;
                 Ok(())
             }
-            other => self.machine.control(other, &self.base),
+            other => machine.control(other, base),
         }
-    }
-
-    fn fault_raised(&mut self, fault: &ActiveFault) {
-        self.machine.fault_raised(fault, &mut self.base);
-    }
-
-    fn fault_cleared(&mut self, _fault: &ActiveFault) {
-        self.machine.fault_cleared(&self.base);
     }
 }
 

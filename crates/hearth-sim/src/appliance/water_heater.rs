@@ -70,7 +70,6 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
 /// A water heater.
 #[derive(Debug)]
 pub struct WaterHeater {
-    base: Base,
     /// Switched on.
     pub on: bool,
     /// Setpoint in 0.01 °C.
@@ -92,14 +91,13 @@ pub struct WaterHeater {
 
 impl WaterHeater {
     /// A water heater, on, its tank lukewarm.
-    pub fn new(base: Base) -> Self {
+    pub fn new(base: &Base) -> Self {
         let (tank_dl, heater_w) = match base.brand.id {
             BrandId::Aurora => (800, 2000),
             BrandId::Kestrel => (300, 1500),
             BrandId::Lotus => (1500, 3000),
         };
         Self {
-            base,
             on: true,
             setpoint: 5500,
             temp: 2500.0,
@@ -165,14 +163,7 @@ impl WaterHeater {
 }
 
 impl Appliance for WaterHeater {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
-    }
-
-    fn read(&self, path: &Path) -> Result<Value, StatusCode> {
+    fn read(&self, _base: &Base, path: &Path) -> Result<Value, StatusCode> {
         Ok(match (path.capability, path.member) {
             (cap::ON_OFF, 1) => self.on.into(),
             (cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
@@ -191,7 +182,7 @@ impl Appliance for WaterHeater {
         })
     }
 
-    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+    fn write(&mut self, _base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode> {
         let dur = |v: &Value| -> Result<Duration, StatusCode> {
             Ok(Duration::from_secs(
                 u64::try_from(int(v)?).map_err(|_| StatusCode::ConstraintError)?,
@@ -213,7 +204,12 @@ impl Appliance for WaterHeater {
         Ok(())
     }
 
-    fn invoke(&mut self, path: &Path, args: &Value) -> Result<Option<Value>, StatusCode> {
+    fn invoke(
+        &mut self,
+        base: &mut Base,
+        path: &Path,
+        args: &Value,
+    ) -> Result<Option<Value>, StatusCode> {
         match (path.capability, path.member) {
             (cap::WATER_HEATER, 1) => {
                 if !self.on || self.boost.is_some() {
@@ -229,7 +225,7 @@ impl Appliance for WaterHeater {
                     Some(v) => {
                         let t = int(v)?;
                         let (lo, hi, _) =
-                            declared_range(&self.base.description, 0, cap::TEMPERATURE_CONTROL, 1);
+                            declared_range(&base.description, 0, cap::TEMPERATURE_CONTROL, 1);
                         if t < lo || t > hi {
                             return Err(StatusCode::ConstraintError);
                         }
@@ -250,7 +246,7 @@ impl Appliance for WaterHeater {
         }
     }
 
-    fn tick(&mut self, dt: Duration) {
+    fn tick(&mut self, _base: &mut Base, dt: Duration) {
         let mut left = dt;
         while !left.is_zero() {
             let step = left.min(Duration::from_secs(10));
@@ -259,7 +255,7 @@ impl Appliance for WaterHeater {
         }
     }
 
-    fn power(&self) -> u32 {
+    fn power(&self, _base: &Base) -> u32 {
         if self.heating {
             self.heat_power()
         } else {
@@ -267,19 +263,16 @@ impl Appliance for WaterHeater {
         }
     }
 
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+    fn control(&mut self, base: &mut Base, control: &Control) -> Result<(), ControlError> {
         match control {
             Control::DrawWater { decilitres } => {
                 let drawn = f64::from((*decilitres).min(self.tank_dl));
                 let tank = f64::from(self.tank_dl);
                 self.temp = (self.temp * (tank - drawn) + COLD * drawn) / tank;
-                self.base.water_dl += f64::from(*decilitres);
+                base.water_dl += f64::from(*decilitres);
                 Ok(())
             }
-            _ => Err(ControlError::Unsupported {
-                kind: self.base.kind.name(),
-                what: format!("{control:?}"),
-            }),
+            _ => Err(base.unsupported(control)),
         }
     }
 }
