@@ -7,48 +7,64 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::device_type::air_conditioner::mode::{AUTO, COOL, DRY, FAN_ONLY, HEAT};
+use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::{
+    airflow, cap, fan_control, humidity_measurement, mode, on_off, power_measurement,
+    temperature_control, temperature_measurement, timer,
+};
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::{
-    approach, boolean, cap, code, common, component, declared_range, inst, int, modes, secs,
+    approach, boolean, code, common, component, declared_range, inst, int, modes, secs,
     supported_modes, temperature, Appliance, Base, InstExt,
 };
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
 
-const AUTO: u16 = 0x0101;
-const COOL: u16 = 0x0102;
-const HEAT: u16 = 0x0103;
-const DRY: u16 = 0x0104;
-const FAN_ONLY: u16 = 0x0105;
 const SLEEP_COMFORT: u16 = 0x8001;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
-    let outdoor = || component(1, "Outdoor unit", vec![inst(cap::TEMPERATURE)]);
+    let outdoor = || component(1, "Outdoor unit", vec![inst(cap::TEMPERATURE_MEASUREMENT)]);
     match brand.id {
         BrandId::Aurora => {
             let mut c = common(brand, &[cap::ON_OFF]);
             c.extend([
-                inst(cap::MODE).values(1, modes(&[AUTO, COOL, HEAT, DRY, FAN_ONLY], &[])),
-                inst(cap::TEMPERATURE_CONTROL).range(1, 1600, 3200, Some(50)),
-                inst(cap::TEMPERATURE),
-                inst(cap::FAN_CONTROL).props(&[2]).max(1, 5, None),
-                inst(cap::AIRFLOW).props(&[1, 2]),
-                inst(cap::TIMER).max(1, 43_200, None),
-                inst(cap::POWER).max(1, 3000, None),
-                inst(cap::ENERGY),
+                inst(cap::MODE).values(
+                    mode::CURRENT_MODE,
+                    modes(&[AUTO, COOL, HEAT, DRY, FAN_ONLY], &[]),
+                ),
+                inst(cap::TEMPERATURE_CONTROL).range(
+                    temperature_control::SETPOINT,
+                    1600,
+                    3200,
+                    Some(50),
+                ),
+                inst(cap::TEMPERATURE_MEASUREMENT),
+                inst(cap::FAN_CONTROL)
+                    .props(&[fan_control::AUTO])
+                    .max(fan_control::LEVEL, 5, None),
+                inst(cap::AIRFLOW).props(&[airflow::VERTICAL_SWING, airflow::HORIZONTAL_SWING]),
+                inst(cap::TIMER).max(timer::OFF_DELAY, 43_200, None),
+                inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 3000, None),
+                inst(cap::ENERGY_MEASUREMENT),
             ]);
             vec![component(0, "Bedroom", c), outdoor()]
         }
         BrandId::Kestrel => {
             let mut c = common(brand, &[cap::ON_OFF]);
             c.extend([
-                inst(cap::MODE).values(1, modes(&[COOL, DRY, FAN_ONLY], &[])),
-                inst(cap::TEMPERATURE_CONTROL).range(1, 1600, 3000, Some(50)),
-                inst(cap::TEMPERATURE),
-                inst(cap::FAN_CONTROL).max(1, 3, None),
-                inst(cap::ENERGY),
+                inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[COOL, DRY, FAN_ONLY], &[])),
+                inst(cap::TEMPERATURE_CONTROL).range(
+                    temperature_control::SETPOINT,
+                    1600,
+                    3000,
+                    Some(50),
+                ),
+                inst(cap::TEMPERATURE_MEASUREMENT),
+                inst(cap::FAN_CONTROL).max(fan_control::LEVEL, 3, None),
+                inst(cap::ENERGY_MEASUREMENT),
             ]);
             vec![component(0, "Office", c)]
         }
@@ -56,24 +72,41 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
             let mut c = common(brand, &[cap::ON_OFF]);
             c.extend([
                 inst(cap::MODE).values(
-                    1,
+                    mode::CURRENT_MODE,
                     modes(
                         &[AUTO, COOL, HEAT, DRY, FAN_ONLY],
-                        &[(SLEEP_COMFORT, "Sleep Comfort", &[2, 8])],
+                        &[(
+                            SLEEP_COMFORT,
+                            "Sleep Comfort",
+                            &[mode_tag::QUIET, mode_tag::NIGHT],
+                        )],
                     ),
                 ),
-                inst(cap::TEMPERATURE_CONTROL).range(1, 1000, 3200, Some(10)),
-                inst(cap::TEMPERATURE),
-                inst(cap::HUMIDITY),
-                inst(cap::FAN_CONTROL).props(&[2]).max(1, 7, None),
-                inst(cap::AIRFLOW).props(&[1, 2, 3]).max(3, 5, None),
+                inst(cap::TEMPERATURE_CONTROL).range(
+                    temperature_control::SETPOINT,
+                    1000,
+                    3200,
+                    Some(10),
+                ),
+                inst(cap::TEMPERATURE_MEASUREMENT),
+                inst(cap::HUMIDITY_MEASUREMENT),
+                inst(cap::FAN_CONTROL)
+                    .props(&[fan_control::AUTO])
+                    .max(fan_control::LEVEL, 7, None),
+                inst(cap::AIRFLOW)
+                    .props(&[
+                        airflow::VERTICAL_SWING,
+                        airflow::HORIZONTAL_SWING,
+                        airflow::VERTICAL_POSITION,
+                    ])
+                    .max(airflow::VERTICAL_POSITION, 5, None),
                 inst(cap::TIMER)
-                    .props(&[2])
-                    .max(1, 86_400, None)
-                    .max(2, 86_400, None),
+                    .props(&[timer::ON_DELAY])
+                    .max(timer::OFF_DELAY, 86_400, None)
+                    .max(timer::ON_DELAY, 86_400, None),
                 inst(cap::CHILD_LOCK),
-                inst(cap::POWER).max(1, 3500, None),
-                inst(cap::ENERGY),
+                inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 3500, None),
+                inst(cap::ENERGY_MEASUREMENT),
             ]);
             vec![component(0, "Living room", c), outdoor()]
         }
@@ -116,7 +149,8 @@ pub struct AirConditioner {
 impl AirConditioner {
     /// An air conditioner, switched off, in a warm room.
     pub fn new(base: &Base) -> Self {
-        let (_, max_level, _) = declared_range(&base.description, 0, cap::FAN_CONTROL, 1);
+        let (_, max_level, _) =
+            declared_range(&base.description, 0, cap::FAN_CONTROL, fan_control::LEVEL);
         let mode = if supported_modes(&base.description, 0).contains(&COOL) {
             COOL
         } else {
@@ -196,19 +230,27 @@ impl Appliance for AirConditioner {
             10
         };
         Ok(match (path.component, path.capability, path.member) {
-            (0, cap::ON_OFF, 1) => self.on.into(),
-            (0, cap::MODE, 1) => Value::Int(self.mode.into()),
-            (0, cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
-            (0, cap::TEMPERATURE, 1) => temperature(self.room, resolution),
-            (0, cap::HUMIDITY, 1) => Value::Int(self.humidity.round().clamp(0.0, 100.0) as i64),
-            (0, cap::FAN_CONTROL, 1) => Value::Int(self.level),
-            (0, cap::FAN_CONTROL, 2) => self.auto_fan.into(),
-            (0, cap::AIRFLOW, 1) => self.vertical_swing.into(),
-            (0, cap::AIRFLOW, 2) => self.horizontal_swing.into(),
-            (0, cap::AIRFLOW, 3) => Value::Int(self.vertical_position),
-            (0, cap::TIMER, 1) => secs(self.off_delay),
-            (0, cap::TIMER, 2) => secs(self.on_delay),
-            (1, cap::TEMPERATURE, 1) => temperature(self.outdoor, 50),
+            (0, cap::ON_OFF, on_off::ON) => self.on.into(),
+            (0, cap::MODE, mode::CURRENT_MODE) => Value::Int(self.mode.into()),
+            (0, cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => {
+                Value::Int(self.setpoint)
+            }
+            (0, cap::TEMPERATURE_MEASUREMENT, temperature_measurement::TEMPERATURE) => {
+                temperature(self.room, resolution)
+            }
+            (0, cap::HUMIDITY_MEASUREMENT, humidity_measurement::HUMIDITY) => {
+                Value::Int(self.humidity.round().clamp(0.0, 100.0) as i64)
+            }
+            (0, cap::FAN_CONTROL, fan_control::LEVEL) => Value::Int(self.level),
+            (0, cap::FAN_CONTROL, fan_control::AUTO) => self.auto_fan.into(),
+            (0, cap::AIRFLOW, airflow::VERTICAL_SWING) => self.vertical_swing.into(),
+            (0, cap::AIRFLOW, airflow::HORIZONTAL_SWING) => self.horizontal_swing.into(),
+            (0, cap::AIRFLOW, airflow::VERTICAL_POSITION) => Value::Int(self.vertical_position),
+            (0, cap::TIMER, timer::OFF_DELAY) => secs(self.off_delay),
+            (0, cap::TIMER, timer::ON_DELAY) => secs(self.on_delay),
+            (1, cap::TEMPERATURE_MEASUREMENT, temperature_measurement::TEMPERATURE) => {
+                temperature(self.outdoor, 50)
+            }
             _ => return Err(StatusCode::UnsupportedProperty),
         })
     }
@@ -220,22 +262,24 @@ impl Appliance for AirConditioner {
             ))
         };
         match (path.component, path.capability, path.member) {
-            (0, cap::ON_OFF, 1) => self.on = boolean(value)?,
-            (0, cap::MODE, 1) => self.mode = code(value)?,
-            (0, cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
-            (0, cap::FAN_CONTROL, 1) => {
+            (0, cap::ON_OFF, on_off::ON) => self.on = boolean(value)?,
+            (0, cap::MODE, mode::CURRENT_MODE) => self.mode = code(value)?,
+            (0, cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => {
+                self.setpoint = int(value)?
+            }
+            (0, cap::FAN_CONTROL, fan_control::LEVEL) => {
                 self.level = int(value)?;
                 self.auto_fan = false;
             }
-            (0, cap::FAN_CONTROL, 2) => self.auto_fan = boolean(value)?,
-            (0, cap::AIRFLOW, 1) => self.vertical_swing = boolean(value)?,
-            (0, cap::AIRFLOW, 2) => self.horizontal_swing = boolean(value)?,
-            (0, cap::AIRFLOW, 3) => {
+            (0, cap::FAN_CONTROL, fan_control::AUTO) => self.auto_fan = boolean(value)?,
+            (0, cap::AIRFLOW, airflow::VERTICAL_SWING) => self.vertical_swing = boolean(value)?,
+            (0, cap::AIRFLOW, airflow::HORIZONTAL_SWING) => self.horizontal_swing = boolean(value)?,
+            (0, cap::AIRFLOW, airflow::VERTICAL_POSITION) => {
                 self.vertical_position = int(value)?;
                 self.vertical_swing = false;
             }
-            (0, cap::TIMER, 1) => self.off_delay = secs_of(value)?,
-            (0, cap::TIMER, 2) => self.on_delay = secs_of(value)?,
+            (0, cap::TIMER, timer::OFF_DELAY) => self.off_delay = secs_of(value)?,
+            (0, cap::TIMER, timer::ON_DELAY) => self.on_delay = secs_of(value)?,
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
@@ -282,10 +326,14 @@ mod tests {
     use crate::appliance::DeviceKind;
 
     fn room(s: &crate::appliance::Sim) -> i64 {
-        s.read(&Path::new(0, cap::TEMPERATURE, 1))
-            .expect("room")
-            .as_int()
-            .expect("int")
+        s.read(&Path::new(
+            0,
+            cap::TEMPERATURE_MEASUREMENT,
+            temperature_measurement::TEMPERATURE,
+        ))
+        .expect("room")
+        .as_int()
+        .expect("int")
     }
 
     #[test]
@@ -293,10 +341,10 @@ mod tests {
         for brand in [BrandId::Aurora, BrandId::Kestrel, BrandId::Lotus] {
             let mut s = sim(DeviceKind::AirConditioner, brand);
             let start = room(&s);
-            s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
+            s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(true))
                 .expect("on");
             s.write(
-                &Path::new(0, cap::TEMPERATURE_CONTROL, 1),
+                &Path::new(0, cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT),
                 &Value::Int(2400),
             )
             .expect("setpoint");
@@ -304,7 +352,7 @@ mod tests {
             let cooled = room(&s);
             assert!(cooled < start, "{brand:?}");
             assert!((cooled - 2400).abs() <= 60, "{brand:?}: {cooled}");
-            s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(false))
+            s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(false))
                 .expect("off");
             run(&mut s, Duration::from_secs(60), 180);
             assert!(
@@ -322,11 +370,20 @@ mod tests {
         run(&mut s, Duration::from_secs(600), 50);
         let cold = room(&s);
         for (path, v) in [
-            (Path::new(0, cap::ON_OFF, 1), Value::Bool(true)),
-            (Path::new(0, cap::MODE, 1), Value::Int(HEAT.into())),
-            (Path::new(0, cap::TEMPERATURE_CONTROL, 1), Value::Int(2200)),
-            (Path::new(0, cap::FAN_CONTROL, 2), Value::Bool(true)),
-            (Path::new(0, cap::TIMER, 1), Value::Int(7200)),
+            (Path::new(0, cap::ON_OFF, on_off::ON), Value::Bool(true)),
+            (
+                Path::new(0, cap::MODE, mode::CURRENT_MODE),
+                Value::Int(HEAT.into()),
+            ),
+            (
+                Path::new(0, cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT),
+                Value::Int(2200),
+            ),
+            (
+                Path::new(0, cap::FAN_CONTROL, fan_control::AUTO),
+                Value::Bool(true),
+            ),
+            (Path::new(0, cap::TIMER, timer::OFF_DELAY), Value::Int(7200)),
         ] {
             s.write(&path, &v).expect("write");
         }
@@ -334,9 +391,12 @@ mod tests {
         assert!((room(&s) - 2200).abs() <= 60, "{} from {cold}", room(&s));
         run(&mut s, Duration::from_secs(60), 30);
         assert_eq!(
-            s.read(&Path::new(0, cap::ON_OFF, 1)),
+            s.read(&Path::new(0, cap::ON_OFF, on_off::ON)),
             Ok(Value::Bool(false))
         );
-        assert_eq!(s.read(&Path::new(0, cap::TIMER, 1)), Ok(Value::Int(0)));
+        assert_eq!(
+            s.read(&Path::new(0, cap::TIMER, timer::OFF_DELAY)),
+            Ok(Value::Int(0))
+        );
     }
 }

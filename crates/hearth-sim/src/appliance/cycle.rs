@@ -11,32 +11,33 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::enums::operational_state as state;
+use hearth_model::ids::{cap, delayed_start, door, mode, on_off, operational_state};
 use hearth_model::{Path, StatusCode, Value};
 
-use super::{cap, secs, ActiveFault, Appliance, Base};
+use super::{secs, ActiveFault, Appliance, Base};
 use crate::control::{Control, ControlError};
 
 /// `operational-state` codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u16)]
 pub enum OpState {
     /// No cycle.
-    Idle = 0,
+    Idle = state::IDLE,
     /// Running.
-    Running = 1,
+    Running = state::RUNNING,
     /// Paused.
-    Paused = 2,
+    Paused = state::PAUSED,
     /// Stopped by a fault.
-    Error = 3,
+    Error = state::ERROR,
     /// Waiting for a delayed start.
-    Delayed = 4,
+    Delayed = state::DELAYED,
     /// The cycle ended.
-    Completed = 5,
+    Completed = state::COMPLETED,
 }
 
-/// The standard phase "preparing".
-pub const PREPARING: u16 = 0x0001;
-/// The standard phase "finishing".
-pub const FINISHING: u16 = 0x0002;
+/// The standard phases "preparing" and "finishing", which every cycle appliance may use.
+pub use hearth_model::ids::enums::cycle_phase::{FINISHING, PREPARING};
 
 /// How a cycle ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,7 +172,11 @@ impl Cycle {
         let phase = self.phase().map_or(Value::Null, |p| Value::Int(p.into()));
         self.state = OpState::Error;
         base.event(
-            Path::new(0, cap::OPERATIONAL_STATE, 2),
+            Path::new(
+                0,
+                cap::OPERATIONAL_STATE,
+                operational_state::OPERATION_ERROR,
+            ),
             Value::structure([
                 (1, Value::Int(code.into())),
                 (2, Value::Int(vendor_code.into())),
@@ -186,16 +191,20 @@ impl Cycle {
             (2, secs(self.elapsed + self.paused)),
             (3, secs(self.paused)),
         ];
-        if base.has(0, cap::ENERGY) {
+        if base.has(0, cap::ENERGY_MEASUREMENT) {
             let used = (base.energy_wh - self.energy_at_start).max(0.0);
             fields.push((4, Value::Int(used as i64)));
         }
-        if base.has(0, cap::WATER) {
+        if base.has(0, cap::WATER_CONSUMPTION) {
             let used = (base.water_dl - self.water_at_start).max(0.0);
             fields.push((5, Value::Int(used as i64)));
         }
         base.event(
-            Path::new(0, cap::OPERATIONAL_STATE, 1),
+            Path::new(
+                0,
+                cap::OPERATIONAL_STATE,
+                operational_state::OPERATION_COMPLETED,
+            ),
             Value::structure(fields),
         );
     }
@@ -293,22 +302,22 @@ impl Cycle {
             d.map_or(Value::Null, |d| secs(d.min(Duration::from_secs(86_400))))
         };
         Some(match member {
-            1 => Value::Int(self.state as i64),
-            2 => self.phase().map_or(Value::Null, |p| Value::Int(p.into())),
-            3 => opt(self.remaining()),
-            4 => opt(self.elapsed()),
-            5 => self.progress().map_or(Value::Null, Value::Int),
+            operational_state::STATE => Value::Int(self.state as i64),
+            operational_state::PHASE => self.phase().map_or(Value::Null, |p| Value::Int(p.into())),
+            operational_state::REMAINING_TIME => opt(self.remaining()),
+            operational_state::ELAPSED_TIME => opt(self.elapsed()),
+            operational_state::PROGRESS => self.progress().map_or(Value::Null, Value::Int),
             _ => return None,
         })
     }
 
-    /// Serve `start` (1), `pause` (2), `resume` (3) and `stop` (4), except start, whose plan
-    /// the appliance supplies.
+    /// Serve `pause`, `resume` and `stop`; `start`, whose plan the appliance supplies, is
+    /// [`Cycle::start`].
     pub fn invoke(&mut self, action: u16, base: &mut Base) -> Result<Option<Value>, StatusCode> {
         match action {
-            2 => self.pause(),
-            3 => self.resume(),
-            4 => self.stop(base),
+            operational_state::PAUSE => self.pause(),
+            operational_state::RESUME => self.resume(),
+            operational_state::STOP => self.stop(base),
             _ => Err(StatusCode::UnsupportedAction),
         }
         .map(|()| None)
@@ -383,13 +392,15 @@ impl Machine {
             return None;
         }
         Some(match (path.capability, path.member) {
-            (cap::ON_OFF, 1) => self.on.into(),
-            (cap::OPERATIONAL_STATE, 6) => self.remote_start.into(),
+            (cap::ON_OFF, on_off::ON) => self.on.into(),
+            (cap::OPERATIONAL_STATE, operational_state::REMOTE_START_ENABLED) => {
+                self.remote_start.into()
+            }
             (cap::OPERATIONAL_STATE, m) => self.cycle.read(m)?,
-            (cap::MODE, 1) => Value::Int(self.mode.into()),
-            (cap::DOOR, 1) => self.door_open.into(),
-            (cap::DOOR, 2) => self.locked().into(),
-            (cap::DELAYED_START, 1) => match self.cycle.state() {
+            (cap::MODE, mode::CURRENT_MODE) => Value::Int(self.mode.into()),
+            (cap::DOOR, door::OPEN) => self.door_open.into(),
+            (cap::DOOR, door::LOCKED) => self.locked().into(),
+            (cap::DELAYED_START, delayed_start::START_DELAY) => match self.cycle.state() {
                 OpState::Delayed => secs(
                     self.cycle
                         .remaining()
@@ -398,7 +409,7 @@ impl Machine {
                 ),
                 _ => secs(self.start_delay),
             },
-            (cap::DELAYED_START, 2) => match self.cycle.state() {
+            (cap::DELAYED_START, delayed_start::FINISH_DELAY) => match self.cycle.state() {
                 OpState::Delayed | OpState::Running | OpState::Paused
                     if !self.finish_delay.is_zero() =>
                 {
@@ -425,21 +436,21 @@ impl Machine {
             ))
         };
         Some(match (path.capability, path.member) {
-            (cap::ON_OFF, 1) => super::boolean(value).map(|on| {
+            (cap::ON_OFF, on_off::ON) => super::boolean(value).map(|on| {
                 if !on && busy {
                     // Switching off ends the cycle, as the power button does.
                     self.cycle.state = OpState::Idle;
                 }
                 self.on = on;
             }),
-            (cap::MODE, 1) if busy => Err(StatusCode::InvalidInState),
-            (cap::MODE, 1) => super::code(value).map(|m| self.mode = m),
+            (cap::MODE, mode::CURRENT_MODE) if busy => Err(StatusCode::InvalidInState),
+            (cap::MODE, mode::CURRENT_MODE) => super::code(value).map(|m| self.mode = m),
             (cap::DELAYED_START, _) if busy => Err(StatusCode::InvalidInState),
-            (cap::DELAYED_START, 1) => dur(value).map(|d| {
+            (cap::DELAYED_START, delayed_start::START_DELAY) => dur(value).map(|d| {
                 self.start_delay = d;
                 self.finish_delay = Duration::ZERO;
             }),
-            (cap::DELAYED_START, 2) => dur(value).and_then(|d| {
+            (cap::DELAYED_START, delayed_start::FINISH_DELAY) => dur(value).and_then(|d| {
                 if d.is_zero() {
                     self.finish_delay = d;
                     return Ok(());
@@ -475,14 +486,15 @@ impl Machine {
         path: &Path,
         base: &mut Base,
     ) -> Option<Result<Option<Value>, StatusCode>> {
-        if path.capability != cap::OPERATIONAL_STATE || path.member == 1 {
+        if path.capability != cap::OPERATIONAL_STATE || path.member == operational_state::START {
             return None;
         }
-        if path.member == 3 && self.door_open && !base.deviation.ignore_door {
+        if path.member == operational_state::RESUME && self.door_open && !base.deviation.ignore_door
+        {
             return Some(Err(StatusCode::InvalidInState));
         }
         let result = self.cycle.invoke(path.member, base);
-        if path.member == 4 && result.is_ok() {
+        if path.member == operational_state::STOP && result.is_ok() {
             self.finish_delay = Duration::ZERO;
         }
         Some(result)
@@ -509,13 +521,19 @@ impl Machine {
                 let resumable = base
                     .description
                     .instance(0, cap::OPERATIONAL_STATE)
-                    .is_some_and(|i| i.actions.contains(&3));
+                    .is_some_and(|i| i.actions.contains(&operational_state::RESUME));
                 if self.door_pauses && !resumable && self.cycle.state() == OpState::Paused {
                     let _ = self.cycle.resume();
                 }
                 Ok(())
             }
-            Control::RemoteStart { enabled } if base.has_property(0, cap::OPERATIONAL_STATE, 6) => {
+            Control::RemoteStart { enabled }
+                if base.has_property(
+                    0,
+                    cap::OPERATIONAL_STATE,
+                    operational_state::REMOTE_START_ENABLED,
+                ) =>
+            {
                 self.remote_start = *enabled;
                 Ok(())
             }
@@ -638,7 +656,7 @@ impl<T: Programmes> Appliance for CycleAppliance<T> {
         path: &Path,
         args: &Value,
     ) -> Result<Option<Value>, StatusCode> {
-        if path.capability == cap::OPERATIONAL_STATE && path.member == 1 {
+        if path.capability == cap::OPERATIONAL_STATE && path.member == operational_state::START {
             let programme = self.app.programme(&self.machine, base);
             self.machine.start(programme, base)?;
             self.app.started();
@@ -677,7 +695,7 @@ impl<T: Programmes> Appliance for CycleAppliance<T> {
 pub fn declared_phases(base: &Base) -> Vec<u16> {
     base.description
         .instance(0, cap::OPERATIONAL_STATE)
-        .and_then(|i| i.constraint(2))
+        .and_then(|i| i.constraint(operational_state::PHASE))
         .and_then(|c| c.values.as_ref())
         .map(|v| v.iter().map(|e| e.code).collect())
         .unwrap_or_default()

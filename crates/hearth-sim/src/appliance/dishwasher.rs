@@ -7,27 +7,22 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::device_type::dishwasher::mode::{
+    AUTO, ECO, GLASS, HYGIENE, INTENSIVE, NORMAL, PRE_RINSE, QUICK, QUIET,
+};
+use hearth_model::ids::device_type::dishwasher::phase::{
+    DRYING, FINAL_RINSE, MAIN_WASH, PRE_WASH, RINSE,
+};
+use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::{
+    cap, delayed_start, dishwasher_controls, mode, operational_state, power_measurement,
+    temperature_control,
+};
 use hearth_model::{ComponentDescription, EnumEntry, Path, StatusCode, Value};
 
 use super::cycle::{plan, Machine, Programmes, FINISHING, PREPARING};
-use super::{boolean, cap, common, component, declared_range, inst, int, modes, Base, InstExt};
+use super::{boolean, common, component, declared_range, inst, int, modes, Base, InstExt};
 use crate::brand::{Brand, BrandId};
-
-const AUTO: u16 = 0x0701;
-const ECO: u16 = 0x0702;
-const NORMAL: u16 = 0x0703;
-const INTENSIVE: u16 = 0x0704;
-const QUICK: u16 = 0x0705;
-const GLASS: u16 = 0x0706;
-const PRE_RINSE: u16 = 0x0707;
-const HYGIENE: u16 = 0x0708;
-const QUIET: u16 = 0x0709;
-
-const PRE_WASH: u16 = 0x0701;
-const MAIN_WASH: u16 = 0x0702;
-const RINSE: u16 = 0x0703;
-const FINAL_RINSE: u16 = 0x0704;
-const DRYING: u16 = 0x0705;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
@@ -36,34 +31,48 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
     match brand.id {
         BrandId::Aurora => c.extend([
             inst(cap::OPERATIONAL_STATE)
-                .props(&[4, 5])
-                .actions(&[2, 3])
+                .props(&[operational_state::ELAPSED_TIME, operational_state::PROGRESS])
+                .actions(&[operational_state::PAUSE, operational_state::RESUME])
                 .values(
-                    2,
+                    operational_state::PHASE,
                     phases(&[PRE_WASH, MAIN_WASH, RINSE, FINAL_RINSE, DRYING]),
                 ),
-            inst(cap::MODE).values(1, modes(&[ECO, AUTO, NORMAL, INTENSIVE, QUICK, GLASS], &[])),
+            inst(cap::MODE).values(
+                mode::CURRENT_MODE,
+                modes(&[ECO, AUTO, NORMAL, INTENSIVE, QUICK, GLASS], &[]),
+            ),
             inst(cap::DOOR),
-            inst(cap::DELAYED_START).max(1, 86_400, None),
-            inst(cap::DISHWASHER).props(&[1, 2, 5]),
-            inst(cap::WATER),
+            inst(cap::DELAYED_START).max(delayed_start::START_DELAY, 86_400, None),
+            inst(cap::DISHWASHER_CONTROLS).props(&[
+                dishwasher_controls::HALF_LOAD,
+                dishwasher_controls::EXTRA_DRYING,
+                dishwasher_controls::AUTO_DOOR_OPEN,
+            ]),
+            inst(cap::WATER_CONSUMPTION),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 2200, None),
-            inst(cap::ENERGY),
+            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 2200, None),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
         BrandId::Kestrel => c.extend([
-            inst(cap::OPERATIONAL_STATE).values(2, phases(&[MAIN_WASH, RINSE, DRYING])),
-            inst(cap::MODE).values(1, modes(&[ECO, NORMAL, QUICK], &[])),
+            inst(cap::OPERATIONAL_STATE).values(
+                operational_state::PHASE,
+                phases(&[MAIN_WASH, RINSE, DRYING]),
+            ),
+            inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[ECO, NORMAL, QUICK], &[])),
             inst(cap::DOOR),
-            inst(cap::WATER),
-            inst(cap::ENERGY),
+            inst(cap::WATER_CONSUMPTION),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
         BrandId::Lotus => c.extend([
             inst(cap::OPERATIONAL_STATE)
-                .props(&[4, 5, 6])
-                .actions(&[2, 3])
+                .props(&[
+                    operational_state::ELAPSED_TIME,
+                    operational_state::PROGRESS,
+                    operational_state::REMOTE_START_ENABLED,
+                ])
+                .actions(&[operational_state::PAUSE, operational_state::RESUME])
                 .values(
-                    2,
+                    operational_state::PHASE,
                     phases(&[
                         PREPARING,
                         PRE_WASH,
@@ -75,26 +84,37 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
                     ]),
                 ),
             inst(cap::MODE).values(
-                1,
+                mode::CURRENT_MODE,
                 modes(
                     &[
                         ECO, AUTO, NORMAL, INTENSIVE, QUICK, GLASS, PRE_RINSE, HYGIENE, QUIET,
                     ],
-                    &[(0x8001, "Baby Care", &[27])],
+                    &[(0x8001, "Baby Care", &[mode_tag::SANITIZE])],
                 ),
             ),
             inst(cap::ON_OFF),
-            inst(cap::TEMPERATURE_CONTROL).range(1, 4000, 7000, Some(500)),
+            inst(cap::TEMPERATURE_CONTROL).range(
+                temperature_control::SETPOINT,
+                4000,
+                7000,
+                Some(500),
+            ),
             inst(cap::DOOR),
             inst(cap::DELAYED_START)
-                .props(&[2])
-                .max(1, 86_400, None)
-                .max(2, 86_400, None),
-            inst(cap::DISHWASHER).props(&[1, 2, 3, 4, 5]),
-            inst(cap::WATER),
+                .props(&[delayed_start::FINISH_DELAY])
+                .max(delayed_start::START_DELAY, 86_400, None)
+                .max(delayed_start::FINISH_DELAY, 86_400, None),
+            inst(cap::DISHWASHER_CONTROLS).props(&[
+                dishwasher_controls::HALF_LOAD,
+                dishwasher_controls::EXTRA_DRYING,
+                dishwasher_controls::EXTRA_RINSE,
+                dishwasher_controls::SANITIZE,
+                dishwasher_controls::AUTO_DOOR_OPEN,
+            ]),
+            inst(cap::WATER_CONSUMPTION),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 2400, None),
-            inst(cap::ENERGY),
+            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 2400, None),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
     }
     vec![component(0, "Kitchen", c)]
@@ -112,7 +132,12 @@ pub struct Dishwasher {
 impl Dishwasher {
     /// A dishwasher with no options set and a wash temperature in its declared range.
     pub fn new(base: &Base) -> Self {
-        let (lo, hi, _) = declared_range(&base.description, 0, cap::TEMPERATURE_CONTROL, 1);
+        let (lo, hi, _) = declared_range(
+            &base.description,
+            0,
+            cap::TEMPERATURE_CONTROL,
+            temperature_control::SETPOINT,
+        );
         Self {
             options: [false; 5],
             setpoint: if hi > 0 {
@@ -154,16 +179,20 @@ impl Programmes for Dishwasher {
 
     fn read(&self, path: &Path) -> Result<Value, StatusCode> {
         Ok(match (path.capability, path.member) {
-            (cap::DISHWASHER, m @ 1..=5) => self.options[usize::from(m - 1)].into(),
-            (cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
+            (cap::DISHWASHER_CONTROLS, m @ 1..=5) => self.options[usize::from(m - 1)].into(),
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => Value::Int(self.setpoint),
             _ => return Err(StatusCode::UnsupportedProperty),
         })
     }
 
     fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
         match (path.capability, path.member) {
-            (cap::DISHWASHER, m @ 1..=5) => self.options[usize::from(m - 1)] = boolean(value)?,
-            (cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
+            (cap::DISHWASHER_CONTROLS, m @ 1..=5) => {
+                self.options[usize::from(m - 1)] = boolean(value)?
+            }
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => {
+                self.setpoint = int(value)?
+            }
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
@@ -205,15 +234,18 @@ mod tests {
     use crate::appliance::DeviceKind;
     use crate::control::Control;
 
-    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
-    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
-    const RESUME: Path = Path::new(0, cap::OPERATIONAL_STATE, 3);
+    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::STATE);
+    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::START);
+    const RESUME: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::RESUME);
 
     #[test]
     fn opening_the_door_pauses_and_resume_needs_it_closed() {
         let mut s = sim(DeviceKind::Dishwasher, BrandId::Aurora);
-        s.write(&Path::new(0, cap::MODE, 1), &Value::Int(QUICK.into()))
-            .expect("quick");
+        s.write(
+            &Path::new(0, cap::MODE, mode::CURRENT_MODE),
+            &Value::Int(QUICK.into()),
+        )
+        .expect("quick");
         s.invoke(&START, &Value::Null).expect("start");
         run(&mut s, Duration::from_secs(60), 5);
         s.control(&Control::OpenDoor { component: 0 })

@@ -6,19 +6,20 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::device_type::fan::mode::{AUTO, NATURAL, NORMAL, SLEEP};
+use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::{
+    airflow, cap, fan_control, mode, on_off, power_measurement, temperature_measurement, timer,
+};
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::{
-    boolean, cap, code, common, component, declared_range, inst, int, modes, secs, temperature,
+    boolean, code, common, component, declared_range, inst, int, modes, secs, temperature,
     Appliance, Base, InstExt,
 };
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
 
-const NORMAL: u16 = 0x0801;
-const NATURAL: u16 = 0x0802;
-const SLEEP: u16 = 0x0803;
-const AUTO: u16 = 0x0804;
 const BABY_BREEZE: u16 = 0x8001;
 
 /// The description's components for a brand.
@@ -26,34 +27,40 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
     let mut c = common(brand, &[cap::ON_OFF]);
     match brand.id {
         BrandId::Aurora => c.extend([
-            inst(cap::FAN_CONTROL).max(1, 5, None),
-            inst(cap::MODE).values(1, modes(&[NORMAL, NATURAL, SLEEP], &[])),
-            inst(cap::AIRFLOW).props(&[2]),
-            inst(cap::TIMER).max(1, 28_800, None),
-            inst(cap::POWER).max(1, 60, None),
-            inst(cap::ENERGY),
+            inst(cap::FAN_CONTROL).max(fan_control::LEVEL, 5, None),
+            inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[NORMAL, NATURAL, SLEEP], &[])),
+            inst(cap::AIRFLOW).props(&[airflow::HORIZONTAL_SWING]),
+            inst(cap::TIMER).max(timer::OFF_DELAY, 28_800, None),
+            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 60, None),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
         BrandId::Kestrel => c.extend([
-            inst(cap::FAN_CONTROL).max(1, 3, None),
-            inst(cap::AIRFLOW).props(&[2]),
+            inst(cap::FAN_CONTROL).max(fan_control::LEVEL, 3, None),
+            inst(cap::AIRFLOW).props(&[airflow::HORIZONTAL_SWING]),
         ]),
         BrandId::Lotus => c.extend([
-            inst(cap::FAN_CONTROL).props(&[2]).max(1, 12, None),
+            inst(cap::FAN_CONTROL)
+                .props(&[fan_control::AUTO])
+                .max(fan_control::LEVEL, 12, None),
             inst(cap::MODE).values(
-                1,
+                mode::CURRENT_MODE,
                 modes(
                     &[NORMAL, NATURAL, SLEEP, AUTO],
-                    &[(BABY_BREEZE, "Baby Breeze", &[2, 20])],
+                    &[(
+                        BABY_BREEZE,
+                        "Baby Breeze",
+                        &[mode_tag::QUIET, mode_tag::LIGHT],
+                    )],
                 ),
             ),
             inst(cap::AIRFLOW)
-                .props(&[2, 5])
-                .range(5, 30, 120, Some(30)),
-            inst(cap::TIMER).max(1, 43_200, None),
-            inst(cap::TEMPERATURE),
+                .props(&[airflow::HORIZONTAL_SWING, airflow::OSCILLATION_ANGLE])
+                .range(airflow::OSCILLATION_ANGLE, 30, 120, Some(30)),
+            inst(cap::TIMER).max(timer::OFF_DELAY, 43_200, None),
+            inst(cap::TEMPERATURE_MEASUREMENT),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 45, None),
-            inst(cap::ENERGY),
+            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 45, None),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
     }
     let label = match brand.id {
@@ -94,7 +101,8 @@ pub struct Fan {
 impl Fan {
     /// A fan, switched off.
     pub fn new(base: &Base) -> Self {
-        let (_, max_level, _) = declared_range(&base.description, 0, cap::FAN_CONTROL, 1);
+        let (_, max_level, _) =
+            declared_range(&base.description, 0, cap::FAN_CONTROL, fan_control::LEVEL);
         Self {
             on: false,
             level: 1,
@@ -123,39 +131,41 @@ impl Fan {
 impl Appliance for Fan {
     fn read(&self, _base: &Base, path: &Path) -> Result<Value, StatusCode> {
         Ok(match (path.capability, path.member) {
-            (cap::ON_OFF, 1) => self.on.into(),
-            (cap::FAN_CONTROL, 1) => Value::Int(self.effective_level()),
-            (cap::FAN_CONTROL, 2) => self.auto.into(),
-            (cap::MODE, 1) => Value::Int(self.mode.into()),
-            (cap::AIRFLOW, 2) => self.oscillating.into(),
-            (cap::AIRFLOW, 5) => Value::Int(self.angle),
-            (cap::TIMER, 1) => secs(self.off_delay),
-            (cap::TEMPERATURE, 1) => temperature(self.room, 10),
+            (cap::ON_OFF, on_off::ON) => self.on.into(),
+            (cap::FAN_CONTROL, fan_control::LEVEL) => Value::Int(self.effective_level()),
+            (cap::FAN_CONTROL, fan_control::AUTO) => self.auto.into(),
+            (cap::MODE, mode::CURRENT_MODE) => Value::Int(self.mode.into()),
+            (cap::AIRFLOW, airflow::HORIZONTAL_SWING) => self.oscillating.into(),
+            (cap::AIRFLOW, airflow::OSCILLATION_ANGLE) => Value::Int(self.angle),
+            (cap::TIMER, timer::OFF_DELAY) => secs(self.off_delay),
+            (cap::TEMPERATURE_MEASUREMENT, temperature_measurement::TEMPERATURE) => {
+                temperature(self.room, 10)
+            }
             _ => return Err(StatusCode::UnsupportedProperty),
         })
     }
 
     fn write(&mut self, _base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode> {
         match (path.capability, path.member) {
-            (cap::ON_OFF, 1) => self.on = boolean(value)?,
-            (cap::FAN_CONTROL, 1) => {
+            (cap::ON_OFF, on_off::ON) => self.on = boolean(value)?,
+            (cap::FAN_CONTROL, fan_control::LEVEL) => {
                 self.level = int(value)?;
                 self.auto = false;
             }
-            (cap::FAN_CONTROL, 2) => {
+            (cap::FAN_CONTROL, fan_control::AUTO) => {
                 let auto = boolean(value)?;
                 if !auto {
                     self.level = self.effective_level();
                 }
                 self.auto = auto;
             }
-            (cap::MODE, 1) => {
+            (cap::MODE, mode::CURRENT_MODE) => {
                 self.mode = code(value)?;
                 self.sleep_for = Duration::ZERO;
             }
-            (cap::AIRFLOW, 2) => self.oscillating = boolean(value)?,
-            (cap::AIRFLOW, 5) => self.angle = int(value)?,
-            (cap::TIMER, 1) => {
+            (cap::AIRFLOW, airflow::HORIZONTAL_SWING) => self.oscillating = boolean(value)?,
+            (cap::AIRFLOW, airflow::OSCILLATION_ANGLE) => self.angle = int(value)?,
+            (cap::TIMER, timer::OFF_DELAY) => {
                 self.off_delay = Duration::from_secs(
                     u64::try_from(int(value)?).map_err(|_| StatusCode::ConstraintError)?,
                 )
@@ -234,30 +244,43 @@ mod tests {
     fn levels_oscillation_sleep_and_timer() {
         let mut s = sim(DeviceKind::Fan, BrandId::Aurora);
         for (path, v) in [
-            (Path::new(0, cap::ON_OFF, 1), Value::Bool(true)),
-            (Path::new(0, cap::FAN_CONTROL, 1), Value::Int(4)),
-            (Path::new(0, cap::AIRFLOW, 2), Value::Bool(true)),
-            (Path::new(0, cap::MODE, 1), Value::Int(SLEEP.into())),
-            (Path::new(0, cap::TIMER, 1), Value::Int(7200)),
+            (Path::new(0, cap::ON_OFF, on_off::ON), Value::Bool(true)),
+            (
+                Path::new(0, cap::FAN_CONTROL, fan_control::LEVEL),
+                Value::Int(4),
+            ),
+            (
+                Path::new(0, cap::AIRFLOW, airflow::HORIZONTAL_SWING),
+                Value::Bool(true),
+            ),
+            (
+                Path::new(0, cap::MODE, mode::CURRENT_MODE),
+                Value::Int(SLEEP.into()),
+            ),
+            (Path::new(0, cap::TIMER, timer::OFF_DELAY), Value::Int(7200)),
         ] {
             s.write(&path, &v).expect("write");
         }
         let power = |s: &crate::appliance::Sim| {
-            s.read(&Path::new(0, cap::POWER, 1))
-                .expect("power")
-                .as_int()
-                .expect("int")
+            s.read(&Path::new(
+                0,
+                cap::POWER_MEASUREMENT,
+                power_measurement::POWER,
+            ))
+            .expect("power")
+            .as_int()
+            .expect("int")
         };
         let p4 = power(&s);
         run(&mut s, Duration::from_secs(60), 65);
         assert_eq!(
-            s.read(&Path::new(0, cap::FAN_CONTROL, 1)),
+            s.read(&Path::new(0, cap::FAN_CONTROL, fan_control::LEVEL)),
             Ok(Value::Int(2))
         );
         assert!(power(&s) < p4);
         run(&mut s, Duration::from_secs(60), 60);
         assert_eq!(
-            s.read(&Path::new(0, cap::ON_OFF, 1)),
+            s.read(&Path::new(0, cap::ON_OFF, on_off::ON)),
             Ok(Value::Bool(false))
         );
         assert_eq!(power(&s), 0);
@@ -278,12 +301,15 @@ mod tests {
             assert!(fan.head.abs() <= 45.0 + 1e-6);
         }
         assert!(seen.0 < -40.0 && seen.1 > 40.0, "{seen:?}");
-        s.write(&Path::new(0, cap::FAN_CONTROL, 2), &Value::Bool(true))
-            .expect("auto");
-        s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
+        s.write(
+            &Path::new(0, cap::FAN_CONTROL, fan_control::AUTO),
+            &Value::Bool(true),
+        )
+        .expect("auto");
+        s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(true))
             .expect("on");
         assert_eq!(
-            s.read(&Path::new(0, cap::FAN_CONTROL, 1)),
+            s.read(&Path::new(0, cap::FAN_CONTROL, fan_control::LEVEL)),
             Ok(Value::Int(3))
         );
     }

@@ -6,11 +6,14 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::device_type::freezer::mode::{ECO, NORMAL, SUPER_FREEZE};
+use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::{cap, door, mode, temperature_control};
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::compartment::Compartment;
 use super::refrigerator::door_control;
-use super::{cap, common, component, inst, modes, Appliance, Base, InstExt};
+use super::{common, component, inst, modes, Appliance, Base, InstExt};
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
 
@@ -18,37 +21,64 @@ use crate::control::{Control, ControlError};
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
     let (device, compartment) = match brand.id {
         BrandId::Aurora => (
-            common(brand, &[cap::POWER, cap::ENERGY]),
+            common(brand, &[cap::POWER_MEASUREMENT, cap::ENERGY_MEASUREMENT]),
             vec![
-                inst(cap::TEMPERATURE_CONTROL).range(1, -2600, -1600, Some(100)),
-                inst(cap::TEMPERATURE),
+                inst(cap::TEMPERATURE_CONTROL).range(
+                    temperature_control::SETPOINT,
+                    -2600,
+                    -1600,
+                    Some(100),
+                ),
+                inst(cap::TEMPERATURE_MEASUREMENT),
                 inst(cap::DOOR)
-                    .props(&[3, 4])
-                    .events(&[1, 2])
-                    .range(4, 60, 600, Some(60)),
-                inst(cap::MODE).values(1, modes(&[0x0301, 0x0302], &[])),
+                    .props(&[door::ALARM, door::ALARM_DELAY])
+                    .events(&[door::DOOR_ALARM, door::DOOR_ALARM_CLEARED])
+                    .range(door::ALARM_DELAY, 60, 600, Some(60)),
+                inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[NORMAL, SUPER_FREEZE], &[])),
             ],
         ),
         BrandId::Kestrel => (
-            common(brand, &[cap::ENERGY]),
+            common(brand, &[cap::ENERGY_MEASUREMENT]),
             vec![
-                inst(cap::TEMPERATURE_CONTROL).range(1, -2400, -1600, Some(100)),
-                inst(cap::TEMPERATURE),
-                inst(cap::DOOR).props(&[3]).events(&[1, 2]),
+                inst(cap::TEMPERATURE_CONTROL).range(
+                    temperature_control::SETPOINT,
+                    -2400,
+                    -1600,
+                    Some(100),
+                ),
+                inst(cap::TEMPERATURE_MEASUREMENT),
+                inst(cap::DOOR)
+                    .props(&[door::ALARM])
+                    .events(&[door::DOOR_ALARM, door::DOOR_ALARM_CLEARED]),
             ],
         ),
         BrandId::Lotus => (
-            common(brand, &[cap::CHILD_LOCK, cap::POWER, cap::ENERGY]),
+            common(
+                brand,
+                &[
+                    cap::CHILD_LOCK,
+                    cap::POWER_MEASUREMENT,
+                    cap::ENERGY_MEASUREMENT,
+                ],
+            ),
             vec![
-                inst(cap::TEMPERATURE_CONTROL).range(1, -3000, -1200, Some(50)),
-                inst(cap::TEMPERATURE),
+                inst(cap::TEMPERATURE_CONTROL).range(
+                    temperature_control::SETPOINT,
+                    -3000,
+                    -1200,
+                    Some(50),
+                ),
+                inst(cap::TEMPERATURE_MEASUREMENT),
                 inst(cap::DOOR)
-                    .props(&[3, 4])
-                    .events(&[1, 2])
-                    .range(4, 30, 900, Some(30)),
+                    .props(&[door::ALARM, door::ALARM_DELAY])
+                    .events(&[door::DOOR_ALARM, door::DOOR_ALARM_CLEARED])
+                    .range(door::ALARM_DELAY, 30, 900, Some(30)),
                 inst(cap::MODE).values(
-                    1,
-                    modes(&[0x0301, 0x0302, 0x0303], &[(0x8001, "Ice Boost", &[7])]),
+                    mode::CURRENT_MODE,
+                    modes(
+                        &[NORMAL, SUPER_FREEZE, ECO],
+                        &[(0x8001, "Ice Boost", &[mode_tag::MAX])],
+                    ),
                 ),
             ],
         ),
@@ -122,11 +152,16 @@ mod tests {
     use super::*;
     use crate::appliance::tests::{run, sim};
     use crate::appliance::DeviceKind;
+    use hearth_model::ids::temperature_measurement;
 
     #[test]
     fn recovers_its_setpoint_after_the_door_was_open() {
         let mut s = sim(DeviceKind::Freezer, BrandId::Kestrel);
-        let temp = Path::new(1, cap::TEMPERATURE, 1);
+        let temp = Path::new(
+            1,
+            cap::TEMPERATURE_MEASUREMENT,
+            temperature_measurement::TEMPERATURE,
+        );
         s.control(&Control::OpenDoor { component: 1 })
             .expect("open");
         run(&mut s, Duration::from_secs(30), 10);

@@ -7,26 +7,26 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::device_type::microwave_oven::mode::{
+    COMBINATION, CONVECTION, DEFROST, GRILL, MICROWAVE, REHEAT,
+};
+use hearth_model::ids::device_type::microwave_oven::phase::{
+    COOKING, DEFROSTING, PREHEATING, RESTING,
+};
+use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::{
+    cap, microwave_control, mode, operational_state, power_measurement, temperature_control,
+    temperature_measurement,
+};
 use hearth_model::{ComponentDescription, EnumEntry, Path, StatusCode, Value};
 
 use super::cycle::{plan, Machine, Programmes};
 use super::{
-    approach, cap, common, component, declared_range, inst, int, modes, temperature, Base, InstExt,
+    approach, common, component, declared_range, inst, int, modes, temperature, Base, InstExt,
 };
 use crate::brand::{Brand, BrandId};
 
-const MICROWAVE: u16 = 0x0501;
-const DEFROST: u16 = 0x0502;
-const GRILL: u16 = 0x0503;
-const COMBINATION: u16 = 0x0504;
-const CONVECTION: u16 = 0x0505;
-const REHEAT: u16 = 0x0506;
 const POPCORN: u16 = 0x8001;
-
-const PREHEATING: u16 = 0x0501;
-const DEFROSTING: u16 = 0x0502;
-const COOKING: u16 = 0x0503;
-const RESTING: u16 = 0x0504;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
@@ -35,58 +35,66 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
     match brand.id {
         BrandId::Aurora => c.extend([
             inst(cap::OPERATIONAL_STATE)
-                .actions(&[2, 3])
-                .values(2, phases(&[DEFROSTING, COOKING])),
+                .actions(&[operational_state::PAUSE, operational_state::RESUME])
+                .values(operational_state::PHASE, phases(&[DEFROSTING, COOKING])),
             inst(cap::MODE).values(
-                1,
+                mode::CURRENT_MODE,
                 modes(
                     &[MICROWAVE, DEFROST, GRILL, COMBINATION],
-                    &[(POPCORN, "Popcorn", &[44])],
+                    &[(POPCORN, "Popcorn", &[mode_tag::MICROWAVE])],
                 ),
             ),
-            inst(cap::MICROWAVE)
-                .props(&[2])
-                .actions(&[1])
-                .max(1, 5940, Some(1))
-                .range(2, 10, 100, Some(10)),
+            inst(cap::MICROWAVE_CONTROL)
+                .props(&[microwave_control::POWER_LEVEL])
+                .actions(&[microwave_control::ADD_TIME])
+                .max(microwave_control::COOK_TIME, 5940, Some(1))
+                .range(microwave_control::POWER_LEVEL, 10, 100, Some(10)),
             inst(cap::DOOR),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 2000, None),
-            inst(cap::ENERGY),
+            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 2000, None),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
         BrandId::Kestrel => c.extend([
-            inst(cap::OPERATIONAL_STATE).values(2, phases(&[COOKING])),
-            inst(cap::MODE).values(1, modes(&[MICROWAVE, DEFROST], &[])),
-            inst(cap::MICROWAVE)
-                .props(&[3])
-                .max(1, 3600, Some(1))
-                .range(3, 100, 800, Some(100)),
+            inst(cap::OPERATIONAL_STATE).values(operational_state::PHASE, phases(&[COOKING])),
+            inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[MICROWAVE, DEFROST], &[])),
+            inst(cap::MICROWAVE_CONTROL)
+                .props(&[microwave_control::POWER_WATTS])
+                .max(microwave_control::COOK_TIME, 3600, Some(1))
+                .range(microwave_control::POWER_WATTS, 100, 800, Some(100)),
             inst(cap::DOOR),
-            inst(cap::ENERGY),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
         BrandId::Lotus => c.extend([
             inst(cap::OPERATIONAL_STATE)
-                .props(&[4, 5])
-                .actions(&[2, 3])
-                .values(2, phases(&[PREHEATING, DEFROSTING, COOKING, RESTING])),
+                .props(&[operational_state::ELAPSED_TIME, operational_state::PROGRESS])
+                .actions(&[operational_state::PAUSE, operational_state::RESUME])
+                .values(
+                    operational_state::PHASE,
+                    phases(&[PREHEATING, DEFROSTING, COOKING, RESTING]),
+                ),
             inst(cap::MODE).values(
-                1,
+                mode::CURRENT_MODE,
                 modes(
                     &[MICROWAVE, DEFROST, GRILL, COMBINATION, CONVECTION, REHEAT],
                     &[],
                 ),
             ),
-            inst(cap::MICROWAVE)
-                .props(&[2])
-                .actions(&[1])
-                .max(1, 5940, Some(1))
-                .range(2, 10, 100, Some(10)),
-            inst(cap::TEMPERATURE_CONTROL).range(1, 10_000, 23_000, Some(1000)),
-            inst(cap::TEMPERATURE),
+            inst(cap::MICROWAVE_CONTROL)
+                .props(&[microwave_control::POWER_LEVEL])
+                .actions(&[microwave_control::ADD_TIME])
+                .max(microwave_control::COOK_TIME, 5940, Some(1))
+                .range(microwave_control::POWER_LEVEL, 10, 100, Some(10)),
+            inst(cap::TEMPERATURE_CONTROL).range(
+                temperature_control::SETPOINT,
+                10_000,
+                23_000,
+                Some(1000),
+            ),
+            inst(cap::TEMPERATURE_MEASUREMENT),
             inst(cap::DOOR),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 3000, None),
-            inst(cap::ENERGY),
+            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 3000, None),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
     }
     vec![component(0, "Kitchen", c)]
@@ -110,7 +118,12 @@ pub struct MicrowaveOven {
 impl MicrowaveOven {
     /// An oven set to a minute at full power, its cavity at room temperature.
     pub fn new(base: &Base) -> Self {
-        let (_, watts, _) = declared_range(&base.description, 0, cap::MICROWAVE, 3);
+        let (_, watts, _) = declared_range(
+            &base.description,
+            0,
+            cap::MICROWAVE_CONTROL,
+            microwave_control::POWER_WATTS,
+        );
         Self {
             cook_time: 60,
             power_level: 100,
@@ -121,7 +134,7 @@ impl MicrowaveOven {
     }
 
     fn magnetron_watts(&self, base: &Base) -> i64 {
-        if base.has_property(0, cap::MICROWAVE, 3) {
+        if base.has_property(0, cap::MICROWAVE_CONTROL, microwave_control::POWER_WATTS) {
             self.power_watts
         } else {
             9 * self.power_level
@@ -145,21 +158,33 @@ impl Programmes for MicrowaveOven {
 
     fn read(&self, path: &Path) -> Result<Value, StatusCode> {
         Ok(match (path.capability, path.member) {
-            (cap::MICROWAVE, 1) => Value::Int(self.cook_time),
-            (cap::MICROWAVE, 2) => Value::Int(self.power_level),
-            (cap::MICROWAVE, 3) => Value::Int(self.power_watts),
-            (cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
-            (cap::TEMPERATURE, 1) => temperature(self.cavity, 100),
+            (cap::MICROWAVE_CONTROL, microwave_control::COOK_TIME) => Value::Int(self.cook_time),
+            (cap::MICROWAVE_CONTROL, microwave_control::POWER_LEVEL) => {
+                Value::Int(self.power_level)
+            }
+            (cap::MICROWAVE_CONTROL, microwave_control::POWER_WATTS) => {
+                Value::Int(self.power_watts)
+            }
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => Value::Int(self.setpoint),
+            (cap::TEMPERATURE_MEASUREMENT, temperature_measurement::TEMPERATURE) => {
+                temperature(self.cavity, 100)
+            }
             _ => return Err(StatusCode::UnsupportedProperty),
         })
     }
 
     fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
         match (path.capability, path.member) {
-            (cap::MICROWAVE, 1) => self.cook_time = int(value)?,
-            (cap::MICROWAVE, 2) => self.power_level = int(value)?,
-            (cap::MICROWAVE, 3) => self.power_watts = int(value)?,
-            (cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
+            (cap::MICROWAVE_CONTROL, microwave_control::COOK_TIME) => self.cook_time = int(value)?,
+            (cap::MICROWAVE_CONTROL, microwave_control::POWER_LEVEL) => {
+                self.power_level = int(value)?
+            }
+            (cap::MICROWAVE_CONTROL, microwave_control::POWER_WATTS) => {
+                self.power_watts = int(value)?
+            }
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => {
+                self.setpoint = int(value)?
+            }
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
@@ -172,7 +197,8 @@ impl Programmes for MicrowaveOven {
         path: &Path,
         args: &Value,
     ) -> Option<Result<Option<Value>, StatusCode>> {
-        if (path.capability, path.member) != (cap::MICROWAVE, 1) {
+        let action = (cap::MICROWAVE_CONTROL, microwave_control::ADD_TIME);
+        if (path.capability, path.member) != action {
             return None;
         }
         Some(add_time(machine, base, args))
@@ -214,7 +240,12 @@ fn add_time(machine: &mut Machine, base: &Base, args: &Value) -> Result<Option<V
         .transpose()?
         .and_then(|s| u64::try_from(s).ok())
         .ok_or(StatusCode::ConstraintError)?;
-    let (_, max, _) = declared_range(&base.description, 0, cap::MICROWAVE, 1);
+    let (_, max, _) = declared_range(
+        &base.description,
+        0,
+        cap::MICROWAVE_CONTROL,
+        microwave_control::COOK_TIME,
+    );
     let left = machine.cycle.remaining().unwrap_or_default().as_secs();
     if machine.cycle.active() && left + add > max as u64 {
         return Err(StatusCode::ConstraintError);
@@ -230,15 +261,18 @@ mod tests {
     use crate::appliance::DeviceKind;
     use crate::control::Control;
 
-    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
-    const REMAINING: Path = Path::new(0, cap::OPERATIONAL_STATE, 3);
-    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
+    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::STATE);
+    const REMAINING: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::REMAINING_TIME);
+    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::START);
 
     #[test]
     fn counts_down_and_refuses_to_start_with_the_door_open() {
         let mut s = sim(DeviceKind::MicrowaveOven, BrandId::Aurora);
-        s.write(&Path::new(0, cap::MICROWAVE, 1), &Value::Int(90))
-            .expect("cook time");
+        s.write(
+            &Path::new(0, cap::MICROWAVE_CONTROL, microwave_control::COOK_TIME),
+            &Value::Int(90),
+        )
+        .expect("cook time");
         s.control(&Control::OpenDoor { component: 0 })
             .expect("open");
         assert_eq!(
@@ -253,7 +287,7 @@ mod tests {
         run(&mut s, Duration::from_secs(30), 1);
         assert_eq!(s.read(&REMAINING), Ok(Value::Int(60)));
         s.invoke(
-            &Path::new(0, cap::MICROWAVE, 1),
+            &Path::new(0, cap::MICROWAVE_CONTROL, microwave_control::ADD_TIME),
             &Value::structure([(1, Value::Int(30))]),
         )
         .expect("add time");
@@ -265,13 +299,16 @@ mod tests {
         assert_eq!(s.read(&REMAINING), Ok(Value::Int(90)));
         s.control(&Control::CloseDoor { component: 0 })
             .expect("close");
-        s.invoke(&Path::new(0, cap::OPERATIONAL_STATE, 3), &Value::Null)
-            .expect("resume");
+        s.invoke(
+            &Path::new(0, cap::OPERATIONAL_STATE, operational_state::RESUME),
+            &Value::Null,
+        )
+        .expect("resume");
         run(&mut s, Duration::from_secs(30), 3);
         assert_eq!(s.read(&STATE), Ok(Value::Int(5)));
         assert_eq!(
             s.invoke(
-                &Path::new(0, cap::MICROWAVE, 1),
+                &Path::new(0, cap::MICROWAVE_CONTROL, microwave_control::ADD_TIME),
                 &Value::structure([(1, Value::Int(30))])
             ),
             Err(StatusCode::InvalidInState)

@@ -16,6 +16,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use hearth_model::ids::enums::{fault_severity, user_action};
+use hearth_model::ids::{
+    cap, child_lock, device_info, device_type, energy_measurement, faults, mode, power_measurement,
+    temperature_control, water_consumption,
+};
 use hearth_model::{
     CapabilityInstance, Catalog, ComponentDescription, Constraint, Description, EnumEntry, Path,
     StatusCode, Value, SPEC_VERSION,
@@ -37,54 +42,6 @@ pub mod refrigerator;
 pub mod rice_cooker;
 pub mod washing_machine;
 pub mod water_heater;
-
-/// Catalog capability ids.
-pub mod cap {
-    /// device-info
-    pub const DEVICE_INFO: u16 = 1;
-    /// faults
-    pub const FAULTS: u16 = 2;
-    /// on-off
-    pub const ON_OFF: u16 = 3;
-    /// operational-state
-    pub const OPERATIONAL_STATE: u16 = 4;
-    /// mode
-    pub const MODE: u16 = 5;
-    /// temperature-control
-    pub const TEMPERATURE_CONTROL: u16 = 6;
-    /// temperature-measurement
-    pub const TEMPERATURE: u16 = 7;
-    /// humidity-measurement
-    pub const HUMIDITY: u16 = 8;
-    /// fan-control
-    pub const FAN_CONTROL: u16 = 9;
-    /// airflow
-    pub const AIRFLOW: u16 = 10;
-    /// timer
-    pub const TIMER: u16 = 11;
-    /// delayed-start
-    pub const DELAYED_START: u16 = 12;
-    /// child-lock
-    pub const CHILD_LOCK: u16 = 13;
-    /// door
-    pub const DOOR: u16 = 14;
-    /// power-measurement
-    pub const POWER: u16 = 15;
-    /// energy-measurement
-    pub const ENERGY: u16 = 16;
-    /// water-consumption
-    pub const WATER: u16 = 17;
-    /// microwave-control
-    pub const MICROWAVE: u16 = 20;
-    /// laundry-controls
-    pub const LAUNDRY: u16 = 21;
-    /// dishwasher-controls
-    pub const DISHWASHER: u16 = 22;
-    /// water-heater-control
-    pub const WATER_HEATER: u16 = 23;
-    /// keep-warm
-    pub const KEEP_WARM: u16 = 24;
-}
 
 /// The nine device types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -127,15 +84,15 @@ impl DeviceKind {
     /// The catalog id.
     pub fn id(self) -> u16 {
         match self {
-            Self::AirConditioner => 1,
-            Self::Refrigerator => 2,
-            Self::Freezer => 3,
-            Self::RiceCooker => 4,
-            Self::MicrowaveOven => 5,
-            Self::WaterHeater => 6,
-            Self::Dishwasher => 7,
-            Self::Fan => 8,
-            Self::WashingMachine => 9,
+            Self::AirConditioner => device_type::AIR_CONDITIONER,
+            Self::Refrigerator => device_type::REFRIGERATOR,
+            Self::Freezer => device_type::FREEZER,
+            Self::RiceCooker => device_type::RICE_COOKER,
+            Self::MicrowaveOven => device_type::MICROWAVE_OVEN,
+            Self::WaterHeater => device_type::WATER_HEATER,
+            Self::Dishwasher => device_type::DISHWASHER,
+            Self::Fan => device_type::FAN,
+            Self::WashingMachine => device_type::WASHING_MACHINE,
         }
     }
 
@@ -193,7 +150,7 @@ pub struct ActiveFault {
 }
 
 /// The `fault-severity` code for critical.
-pub const CRITICAL: u16 = 2;
+pub use hearth_model::ids::enums::fault_severity::CRITICAL;
 
 impl ActiveFault {
     fn value(&self) -> Value {
@@ -335,8 +292,16 @@ impl Base {
         let fault = ActiveFault {
             code,
             vendor_code: self.brand.vendor_fault_code(code),
-            severity: lookup("fault-severity", spec.map(|s| s.severity.as_str()), 1),
-            action: lookup("user-action", spec.map(|s| s.action.as_str()), 14),
+            severity: lookup(
+                "fault-severity",
+                spec.map(|s| s.severity.as_str()),
+                fault_severity::WARNING,
+            ),
+            action: lookup(
+                "user-action",
+                spec.map(|s| s.action.as_str()),
+                user_action::CALL_SERVICE,
+            ),
             raised_at: self.now_unix,
             component,
         };
@@ -354,7 +319,10 @@ impl Base {
             }
         }
         if self.has(0, cap::FAULTS) {
-            self.event(Path::new(0, cap::FAULTS, 1), Value::structure(fields));
+            self.event(
+                Path::new(0, cap::FAULTS, faults::FAULT_RAISED),
+                Value::structure(fields),
+            );
         }
         Ok(fault)
     }
@@ -384,7 +352,10 @@ impl Base {
             }
         }
         if self.has(0, cap::FAULTS) {
-            self.event(Path::new(0, cap::FAULTS, 2), Value::structure(fields));
+            self.event(
+                Path::new(0, cap::FAULTS, faults::FAULT_CLEARED),
+                Value::structure(fields),
+            );
         }
         Ok(fault)
     }
@@ -396,21 +367,31 @@ impl Base {
         }
         let brand = self.brand;
         Some(match (path.capability, path.member) {
-            (cap::DEVICE_INFO, 1) => brand.name.into(),
-            (cap::DEVICE_INFO, 2) => Value::Int(brand.vendor_id.into()),
-            (cap::DEVICE_INFO, 3) => Value::Text(format!("{} {}", brand.name, title(self.kind))),
-            (cap::DEVICE_INFO, 4) => self.model.as_str().into(),
-            (cap::DEVICE_INFO, 5) => Value::Int(i64::from(self.kind.id()) * 100 + 3),
-            (cap::DEVICE_INFO, 6) => self.serial.as_str().into(),
-            (cap::DEVICE_INFO, 7) => brand.firmware.into(),
-            (cap::DEVICE_INFO, 8) => brand.hardware.unwrap_or("A").into(),
-            (cap::DEVICE_INFO, 9) => "1.0".into(),
-            (cap::DEVICE_INFO, 10) => "2026-03-14".into(),
-            (cap::FAULTS, 1) => Value::List(self.faults.iter().map(ActiveFault::value).collect()),
-            (cap::CHILD_LOCK, 1) => self.child_lock.into(),
-            (cap::POWER, 1) => Value::Int(power.into()),
-            (cap::ENERGY, 1) => Value::Int(self.energy_wh as i64),
-            (cap::WATER, 1) => Value::Int(self.water_dl as i64),
+            (cap::DEVICE_INFO, device_info::VENDOR_NAME) => brand.name.into(),
+            (cap::DEVICE_INFO, device_info::VENDOR_ID) => Value::Int(brand.vendor_id.into()),
+            (cap::DEVICE_INFO, device_info::PRODUCT_NAME) => {
+                Value::Text(format!("{} {}", brand.name, title(self.kind)))
+            }
+            (cap::DEVICE_INFO, device_info::MODEL) => self.model.as_str().into(),
+            (cap::DEVICE_INFO, device_info::PRODUCT_ID) => {
+                Value::Int(i64::from(self.kind.id()) * 100 + 3)
+            }
+            (cap::DEVICE_INFO, device_info::SERIAL_NUMBER) => self.serial.as_str().into(),
+            (cap::DEVICE_INFO, device_info::FIRMWARE_VERSION) => brand.firmware.into(),
+            (cap::DEVICE_INFO, device_info::HARDWARE_VERSION) => {
+                brand.hardware.unwrap_or("A").into()
+            }
+            (cap::DEVICE_INFO, device_info::SPEC_VERSION) => "1.0".into(),
+            (cap::DEVICE_INFO, device_info::MANUFACTURING_DATE) => "2026-03-14".into(),
+            (cap::FAULTS, faults::ACTIVE) => {
+                Value::List(self.faults.iter().map(ActiveFault::value).collect())
+            }
+            (cap::CHILD_LOCK, child_lock::LOCKED) => self.child_lock.into(),
+            (cap::POWER_MEASUREMENT, power_measurement::POWER) => Value::Int(power.into()),
+            (cap::ENERGY_MEASUREMENT, energy_measurement::ENERGY) => {
+                Value::Int(self.energy_wh as i64)
+            }
+            (cap::WATER_CONSUMPTION, water_consumption::VOLUME) => Value::Int(self.water_dl as i64),
             _ => return None,
         })
     }
@@ -585,7 +566,10 @@ impl Sim {
     /// The current value of any property.
     pub fn read(&self, path: &Path) -> Result<Value, StatusCode> {
         let base = &self.base;
-        if base.deviation.undeclared_mode && path.capability == cap::MODE && path.member == 1 {
+        if base.deviation.undeclared_mode
+            && path.capability == cap::MODE
+            && path.member == mode::CURRENT_MODE
+        {
             return Ok(Value::Int(0x80FF));
         }
         match base.read(path, self.app.power(base)) {
@@ -604,11 +588,11 @@ impl Sim {
 
     /// Apply a validated write.
     pub fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
-        if self.base.deviation.range_lie && path.member == 1 {
+        if self.base.deviation.range_lie && path.member == temperature_control::SETPOINT {
             if let Some(c) = self
                 .description()
                 .instance(path.component, cap::TEMPERATURE_CONTROL)
-                .and_then(|i| i.constraint(1))
+                .and_then(|i| i.constraint(temperature_control::SETPOINT))
                 .filter(|_| path.capability == cap::TEMPERATURE_CONTROL)
             {
                 let (lo, hi) = (c.min.unwrap_or(0), c.max.unwrap_or(0));
@@ -820,13 +804,13 @@ pub(crate) fn modes(standard: &[u16], vendor: &[(u16, &str, &[u16])]) -> Vec<Enu
 pub(crate) fn common(brand: &Brand, extras: &[u16]) -> Vec<CapabilityInstance> {
     let mut info = vec![];
     if brand.id != BrandId::Kestrel {
-        info.push(5);
+        info.push(device_info::PRODUCT_ID);
     }
     if brand.hardware.is_some() {
-        info.push(8);
+        info.push(device_info::HARDWARE_VERSION);
     }
     if brand.id == BrandId::Lotus {
-        info.push(10);
+        info.push(device_info::MANUFACTURING_DATE);
     }
     let mut out = vec![inst(cap::DEVICE_INFO).props(&info), inst(cap::FAULTS)];
     out.extend(extras.iter().map(|c| inst(*c)));
@@ -849,7 +833,7 @@ pub(crate) fn component(
 /// Read a mode code from the description's supported set (the first if `code` is not in it).
 pub(crate) fn supported_modes(desc: &Description, component: u16) -> Vec<u16> {
     desc.instance(component, cap::MODE)
-        .and_then(|i| i.constraint(1))
+        .and_then(|i| i.constraint(mode::CURRENT_MODE))
         .and_then(|c| c.values.as_ref())
         .map(|v| v.iter().map(|e| e.code).collect())
         .unwrap_or_default()
@@ -877,6 +861,8 @@ pub(crate) fn declared_range(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use hearth_model::ids::device_type::{fan, washing_machine};
+    use hearth_model::ids::{door, on_off, operational_state, temperature_measurement};
     use hearth_model::validate::{check_description, check_event, check_value};
 
     /// Every value the appliance would report and every event it emitted fit its description.
@@ -939,18 +925,25 @@ pub(crate) mod tests {
             for brand in [BrandId::Aurora, BrandId::Kestrel, BrandId::Lotus] {
                 let mut s = sim(kind, brand);
                 if s.base().has(0, cap::ON_OFF) {
-                    s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
+                    s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(true))
                         .expect("on");
                 }
                 if s.base().has(0, cap::OPERATIONAL_STATE) {
-                    s.invoke(&Path::new(0, cap::OPERATIONAL_STATE, 1), &Value::Null)
-                        .unwrap_or_else(|e| panic!("{kind:?} {brand:?}: {e}"));
+                    s.invoke(
+                        &Path::new(0, cap::OPERATIONAL_STATE, operational_state::START),
+                        &Value::Null,
+                    )
+                    .unwrap_or_else(|e| panic!("{kind:?} {brand:?}: {e}"));
                 }
                 let _ = s.control(&Control::OpenDoor { component: 1 });
                 run(&mut s, Duration::from_secs(45), 320);
                 if s.base().has(0, cap::OPERATIONAL_STATE) {
                     assert_eq!(
-                        s.read(&Path::new(0, cap::OPERATIONAL_STATE, 1)),
+                        s.read(&Path::new(
+                            0,
+                            cap::OPERATIONAL_STATE,
+                            operational_state::STATE
+                        )),
                         Ok(Value::Int(5)),
                         "{kind:?} {brand:?} completed"
                     );
@@ -976,38 +969,48 @@ pub(crate) mod tests {
     fn faults_show_in_the_list_and_as_events() {
         let mut s = sim(DeviceKind::Fan, BrandId::Kestrel);
         s.control(&Control::RaiseFault {
-            code: 0x0801,
+            code: fan::fault::MOTOR,
             component: None,
         })
         .expect("raise");
-        let active = s.read(&Path::new(0, cap::FAULTS, 1)).expect("faults");
+        let active = s
+            .read(&Path::new(0, cap::FAULTS, faults::ACTIVE))
+            .expect("faults");
         let Value::List(items) = &active else {
             panic!("{active:?}")
         };
-        assert_eq!(items[0].field(1), Some(&Value::Int(0x0801)));
+        assert_eq!(
+            items[0].field(1),
+            Some(&Value::Int(fan::fault::MOTOR.into()))
+        );
         assert_eq!(items[0].field(2), Some(&Value::Int(801)));
         let events = s.take_events();
-        assert_eq!(events[0].0, Path::new(0, cap::FAULTS, 1));
+        assert_eq!(events[0].0, Path::new(0, cap::FAULTS, faults::FAULT_RAISED));
         assert_eq!(
             s.control(&Control::RaiseFault {
-                code: 0x0801,
+                code: fan::fault::MOTOR,
                 component: None
             }),
-            Err(ControlError::AlreadyActive(0x0801))
+            Err(ControlError::AlreadyActive(fan::fault::MOTOR))
         );
         s.tick(Duration::from_secs(90));
-        s.control(&Control::ClearFault { code: 0x0801 })
-            .expect("clear");
+        s.control(&Control::ClearFault {
+            code: fan::fault::MOTOR,
+        })
+        .expect("clear");
         let events = s.take_events();
-        assert_eq!(events[0].0, Path::new(0, cap::FAULTS, 2));
+        assert_eq!(
+            events[0].0,
+            Path::new(0, cap::FAULTS, faults::FAULT_CLEARED)
+        );
         assert_eq!(events[0].1.field(6), Some(&Value::Int(90)));
         assert_eq!(
-            s.read(&Path::new(0, cap::FAULTS, 1)),
+            s.read(&Path::new(0, cap::FAULTS, faults::ACTIVE)),
             Ok(Value::List(vec![]))
         );
         assert!(s
             .control(&Control::RaiseFault {
-                code: 0x0901,
+                code: washing_machine::fault::WATER_INLET,
                 component: None
             })
             .is_err());
@@ -1017,7 +1020,7 @@ pub(crate) mod tests {
     fn counters_only_grow() {
         for kind in DeviceKind::ALL {
             let mut s = sim(kind, BrandId::Lotus);
-            let energy = Path::new(0, cap::ENERGY, 1);
+            let energy = Path::new(0, cap::ENERGY_MEASUREMENT, energy_measurement::ENERGY);
             let mut last = s.read(&energy).ok().and_then(|v| v.as_int());
             for _ in 0..50 {
                 s.tick(Duration::from_secs(60));
@@ -1035,8 +1038,8 @@ pub(crate) mod tests {
 
     #[test]
     fn application_deviations_without_a_broker() {
-        let start = Path::new(0, cap::OPERATIONAL_STATE, 1);
-        let pause = Path::new(0, cap::OPERATIONAL_STATE, 2);
+        let start = Path::new(0, cap::OPERATIONAL_STATE, operational_state::START);
+        let pause = Path::new(0, cap::OPERATIONAL_STATE, operational_state::PAUSE);
         let mut s = faulty(DeviceKind::Dishwasher, BrandId::Aurora, "wrong-status-code");
         assert_eq!(s.invoke(&pause, &Value::Null), Err(StatusCode::Failure));
 
@@ -1049,7 +1052,7 @@ pub(crate) mod tests {
             .expect("open");
         assert_eq!(s.invoke(&start, &Value::Null), Ok(None));
 
-        let sp = Path::new(0, cap::TEMPERATURE_CONTROL, 1);
+        let sp = Path::new(0, cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT);
         let mut s = faulty(DeviceKind::AirConditioner, BrandId::Aurora, "range-lie");
         assert_eq!(
             s.write(&sp, &Value::Int(3200)),
@@ -1058,7 +1061,10 @@ pub(crate) mod tests {
         assert_eq!(s.write(&sp, &Value::Int(1600)), Ok(()));
 
         let s = faulty(DeviceKind::Fan, BrandId::Lotus, "undeclared-mode");
-        assert_eq!(s.read(&Path::new(0, cap::MODE, 1)), Ok(Value::Int(0x80FF)));
+        assert_eq!(
+            s.read(&Path::new(0, cap::MODE, mode::CURRENT_MODE)),
+            Ok(Value::Int(0x80FF))
+        );
 
         let s = faulty(
             DeviceKind::Fan,
@@ -1070,7 +1076,7 @@ pub(crate) mod tests {
 
         let mut s = faulty(DeviceKind::Fan, BrandId::Lotus, "event-missing-fields");
         s.control(&Control::RaiseFault {
-            code: 0x0801,
+            code: fan::fault::MOTOR,
             component: None,
         })
         .expect("raise");
@@ -1082,7 +1088,7 @@ pub(crate) mod tests {
             BrandId::Aurora,
             "silent-changes",
         );
-        s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
+        s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(true))
             .expect("on");
         s.tick(Duration::from_secs(600));
         assert!(s.changes().is_empty());
@@ -1091,11 +1097,14 @@ pub(crate) mod tests {
         s.control(&Control::OpenDoor { component: 1 })
             .expect("open");
         s.tick(Duration::from_secs(3600));
-        assert_eq!(s.read(&Path::new(1, cap::DOOR, 3)), Ok(Value::Bool(true)));
+        assert_eq!(
+            s.read(&Path::new(1, cap::DOOR, door::ALARM)),
+            Ok(Value::Bool(true))
+        );
         assert!(s.take_events().is_empty());
 
         let mut s = faulty(DeviceKind::Fan, BrandId::Aurora, "energy-counter-reset");
-        let energy = Path::new(0, cap::ENERGY, 1);
+        let energy = Path::new(0, cap::ENERGY_MEASUREMENT, energy_measurement::ENERGY);
         assert!(s.read(&energy).expect("energy").as_int() > Some(0));
         s.tick(Duration::from_secs(1));
         assert_eq!(s.read(&energy), Ok(Value::Int(0)));
@@ -1105,15 +1114,18 @@ pub(crate) mod tests {
     fn changes_are_reported_once() {
         let mut s = sim(DeviceKind::AirConditioner, BrandId::Aurora);
         assert!(s.changes().is_empty());
-        s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
+        s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(true))
             .expect("on");
         // The runtime reports the write itself.
         assert!(!s.changes().iter().any(|(p, _)| p.capability == cap::ON_OFF));
         s.tick(Duration::from_secs(600));
         let changes = s.changes();
-        assert!(changes
-            .iter()
-            .any(|(p, _)| *p == Path::new(0, cap::TEMPERATURE, 1)));
+        assert!(changes.iter().any(|(p, _)| *p
+            == Path::new(
+                0,
+                cap::TEMPERATURE_MEASUREMENT,
+                temperature_measurement::TEMPERATURE
+            )));
         assert!(s.changes().is_empty());
     }
 }

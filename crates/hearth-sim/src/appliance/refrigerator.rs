@@ -6,10 +6,15 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::device_type::refrigerator::mode::{
+    ECO, NORMAL, SUPER_COOL, SUPER_FREEZE, VACATION,
+};
+use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::{cap, door, mode, temperature_control};
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::compartment::Compartment;
-use super::{cap, common, component, inst, modes, Appliance, Base, InstExt};
+use super::{common, component, inst, modes, Appliance, Base, InstExt};
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
 
@@ -17,46 +22,69 @@ use crate::control::{Control, ControlError};
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
     let door_alarm = |lo, hi, step| {
         inst(cap::DOOR)
-            .props(&[3, 4])
-            .events(&[1, 2])
-            .range(4, lo, hi, Some(step))
+            .props(&[door::ALARM, door::ALARM_DELAY])
+            .events(&[door::DOOR_ALARM, door::DOOR_ALARM_CLEARED])
+            .range(door::ALARM_DELAY, lo, hi, Some(step))
     };
     match brand.id {
         BrandId::Aurora => vec![
             component(
                 0,
                 "Kitchen",
-                common(brand, &[cap::CHILD_LOCK, cap::POWER, cap::ENERGY]),
+                common(
+                    brand,
+                    &[
+                        cap::CHILD_LOCK,
+                        cap::POWER_MEASUREMENT,
+                        cap::ENERGY_MEASUREMENT,
+                    ],
+                ),
             ),
             component(
                 1,
                 "Fridge",
                 vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(1, 200, 800, Some(100)),
-                    inst(cap::TEMPERATURE),
+                    inst(cap::TEMPERATURE_CONTROL).range(
+                        temperature_control::SETPOINT,
+                        200,
+                        800,
+                        Some(100),
+                    ),
+                    inst(cap::TEMPERATURE_MEASUREMENT),
                     door_alarm(60, 300, 60),
-                    inst(cap::MODE).values(1, modes(&[0x0201, 0x0202, 0x0204], &[])),
+                    inst(cap::MODE)
+                        .values(mode::CURRENT_MODE, modes(&[NORMAL, SUPER_COOL, ECO], &[])),
                 ],
             ),
             component(
                 2,
                 "Freezer",
                 vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(1, -2400, -1600, Some(100)),
-                    inst(cap::TEMPERATURE),
+                    inst(cap::TEMPERATURE_CONTROL).range(
+                        temperature_control::SETPOINT,
+                        -2400,
+                        -1600,
+                        Some(100),
+                    ),
+                    inst(cap::TEMPERATURE_MEASUREMENT),
                     door_alarm(60, 300, 60),
-                    inst(cap::MODE).values(1, modes(&[0x0201, 0x0203], &[])),
+                    inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[NORMAL, SUPER_FREEZE], &[])),
                 ],
             ),
         ],
         BrandId::Kestrel => vec![
-            component(0, "Pantry", common(brand, &[cap::ENERGY])),
+            component(0, "Pantry", common(brand, &[cap::ENERGY_MEASUREMENT])),
             component(
                 1,
                 "Fridge",
                 vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(1, 100, 700, Some(100)),
-                    inst(cap::TEMPERATURE),
+                    inst(cap::TEMPERATURE_CONTROL).range(
+                        temperature_control::SETPOINT,
+                        100,
+                        700,
+                        Some(100),
+                    ),
+                    inst(cap::TEMPERATURE_MEASUREMENT),
                     inst(cap::DOOR),
                 ],
             ),
@@ -65,20 +93,36 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
             component(
                 0,
                 "Kitchen",
-                common(brand, &[cap::CHILD_LOCK, cap::POWER, cap::ENERGY]),
+                common(
+                    brand,
+                    &[
+                        cap::CHILD_LOCK,
+                        cap::POWER_MEASUREMENT,
+                        cap::ENERGY_MEASUREMENT,
+                    ],
+                ),
             ),
             component(
                 1,
                 "Fridge",
                 vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(1, 0, 1000, Some(50)),
-                    inst(cap::TEMPERATURE),
+                    inst(cap::TEMPERATURE_CONTROL).range(
+                        temperature_control::SETPOINT,
+                        0,
+                        1000,
+                        Some(50),
+                    ),
+                    inst(cap::TEMPERATURE_MEASUREMENT),
                     door_alarm(30, 600, 30),
                     inst(cap::MODE).values(
-                        1,
+                        mode::CURRENT_MODE,
                         modes(
-                            &[0x0201, 0x0202, 0x0204, 0x0205],
-                            &[(0x8001, "Fresh Guard", &[0, 4])],
+                            &[NORMAL, SUPER_COOL, ECO, VACATION],
+                            &[(
+                                0x8001,
+                                "Fresh Guard",
+                                &[mode_tag::AUTO, mode_tag::LOW_ENERGY],
+                            )],
                         ),
                     ),
                 ],
@@ -87,19 +131,31 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
                 2,
                 "Freezer",
                 vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(1, -2600, -1400, Some(50)),
-                    inst(cap::TEMPERATURE),
+                    inst(cap::TEMPERATURE_CONTROL).range(
+                        temperature_control::SETPOINT,
+                        -2600,
+                        -1400,
+                        Some(50),
+                    ),
+                    inst(cap::TEMPERATURE_MEASUREMENT),
                     door_alarm(30, 600, 30),
-                    inst(cap::MODE).values(1, modes(&[0x0201, 0x0203], &[])),
+                    inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[NORMAL, SUPER_FREEZE], &[])),
                 ],
             ),
             component(
                 3,
                 "Flex drawer",
                 vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(1, -2000, 500, Some(100)),
-                    inst(cap::TEMPERATURE),
-                    inst(cap::DOOR).props(&[3]).events(&[1, 2]),
+                    inst(cap::TEMPERATURE_CONTROL).range(
+                        temperature_control::SETPOINT,
+                        -2000,
+                        500,
+                        Some(100),
+                    ),
+                    inst(cap::TEMPERATURE_MEASUREMENT),
+                    inst(cap::DOOR)
+                        .props(&[door::ALARM])
+                        .events(&[door::DOOR_ALARM, door::DOOR_ALARM_CLEARED]),
                 ],
             ),
         ],
@@ -213,34 +269,54 @@ mod tests {
     use super::*;
     use crate::appliance::tests::{assert_valid, run, sim};
     use crate::appliance::DeviceKind;
+    use hearth_model::ids::temperature_measurement;
 
     #[test]
     fn holds_temperature_and_raises_the_door_alarm() {
         let mut s = sim(DeviceKind::Refrigerator, BrandId::Aurora);
-        let temp = Path::new(1, cap::TEMPERATURE, 1);
+        let temp = Path::new(
+            1,
+            cap::TEMPERATURE_MEASUREMENT,
+            temperature_measurement::TEMPERATURE,
+        );
         run(&mut s, Duration::from_secs(60), 120);
         let t = s.read(&temp).expect("temp").as_int().expect("int");
         assert!((t - 500).abs() <= 150, "fridge at {t}");
-        s.write(&Path::new(1, cap::DOOR, 4), &Value::Int(120))
-            .expect("delay");
+        s.write(
+            &Path::new(1, cap::DOOR, door::ALARM_DELAY),
+            &Value::Int(120),
+        )
+        .expect("delay");
         s.control(&Control::OpenDoor { component: 1 })
             .expect("open");
-        assert_eq!(s.read(&Path::new(1, cap::DOOR, 1)), Ok(Value::Bool(true)));
+        assert_eq!(
+            s.read(&Path::new(1, cap::DOOR, door::OPEN)),
+            Ok(Value::Bool(true))
+        );
         s.tick(Duration::from_secs(60));
         assert!(s.take_events().is_empty());
         s.tick(Duration::from_secs(70));
         let events = s.take_events();
         assert_eq!(events.len(), 1);
-        assert_eq!(events[0].0, Path::new(1, cap::DOOR, 1));
+        assert_eq!(events[0].0, Path::new(1, cap::DOOR, door::DOOR_ALARM));
         assert_eq!(events[0].1.field(1), Some(&Value::Int(130)));
-        assert_eq!(s.read(&Path::new(1, cap::DOOR, 3)), Ok(Value::Bool(true)));
+        assert_eq!(
+            s.read(&Path::new(1, cap::DOOR, door::ALARM)),
+            Ok(Value::Bool(true))
+        );
         let warm = s.read(&temp).expect("temp").as_int().expect("int");
         assert!(warm > t, "the open door lets warm air in: {warm} <= {t}");
         s.control(&Control::CloseDoor { component: 1 })
             .expect("close");
         let events = s.take_events();
-        assert_eq!(events[0].0, Path::new(1, cap::DOOR, 2));
-        assert_eq!(s.read(&Path::new(1, cap::DOOR, 3)), Ok(Value::Bool(false)));
+        assert_eq!(
+            events[0].0,
+            Path::new(1, cap::DOOR, door::DOOR_ALARM_CLEARED)
+        );
+        assert_eq!(
+            s.read(&Path::new(1, cap::DOOR, door::ALARM)),
+            Ok(Value::Bool(false))
+        );
         assert_valid(&mut s);
     }
 

@@ -7,30 +7,24 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::device_type::rice_cooker::mode::{
+    BROWN_RICE, CAKE, KEEP_WARM_ONLY, PORRIDGE, QUICK_RICE, REHEAT, SOUP, STEAM, WHITE_RICE,
+};
+use hearth_model::ids::device_type::rice_cooker::phase::{
+    BOILING, HEATING, KEEP_WARM, SOAKING, STEAMING,
+};
+use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::{
+    cap, delayed_start, keep_warm, mode, operational_state, power_measurement,
+    temperature_measurement,
+};
 use hearth_model::{ComponentDescription, EnumEntry, Path, StatusCode, Value};
 
 use super::cycle::{plan, Machine, OpState, Programmes};
-use super::{
-    approach, boolean, cap, common, component, inst, modes, secs, temperature, Base, InstExt,
-};
+use super::{approach, boolean, common, component, inst, modes, secs, temperature, Base, InstExt};
 use crate::brand::{Brand, BrandId};
 
-const WHITE: u16 = 0x0401;
-const QUICK: u16 = 0x0402;
-const BROWN: u16 = 0x0403;
-const PORRIDGE: u16 = 0x0404;
-const STEAM: u16 = 0x0405;
-const SOUP: u16 = 0x0406;
-const CAKE: u16 = 0x0407;
-const KEEP_WARM_ONLY: u16 = 0x0408;
-const REHEAT: u16 = 0x0409;
 const GABA: u16 = 0x8001;
-
-const SOAKING: u16 = 0x0401;
-const HEATING: u16 = 0x0402;
-const BOILING: u16 = 0x0403;
-const STEAMING: u16 = 0x0404;
-const KEEP_WARM: u16 = 0x0405;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
@@ -41,35 +35,41 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
     let mut c = common(brand, &[]);
     match brand.id {
         BrandId::Aurora => c.extend([
-            inst(cap::OPERATIONAL_STATE).values(2, phases),
-            inst(cap::MODE).values(1, modes(&[WHITE, QUICK, BROWN, PORRIDGE, STEAM], &[])),
-            inst(cap::KEEP_WARM).props(&[2]),
+            inst(cap::OPERATIONAL_STATE).values(operational_state::PHASE, phases),
+            inst(cap::MODE).values(
+                mode::CURRENT_MODE,
+                modes(&[WHITE_RICE, QUICK_RICE, BROWN_RICE, PORRIDGE, STEAM], &[]),
+            ),
+            inst(cap::KEEP_WARM).props(&[keep_warm::KEEP_WARM_TIME]),
             inst(cap::DOOR),
             inst(cap::DELAYED_START)
-                .props(&[2])
-                .max(1, 46_800, None)
-                .max(2, 46_800, None),
-            inst(cap::TEMPERATURE),
-            inst(cap::POWER).max(1, 1200, None),
-            inst(cap::ENERGY),
+                .props(&[delayed_start::FINISH_DELAY])
+                .max(delayed_start::START_DELAY, 46_800, None)
+                .max(delayed_start::FINISH_DELAY, 46_800, None),
+            inst(cap::TEMPERATURE_MEASUREMENT),
+            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 1200, None),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
         BrandId::Kestrel => c.extend([
             inst(cap::OPERATIONAL_STATE),
-            inst(cap::MODE).values(1, modes(&[WHITE, QUICK, PORRIDGE], &[])),
+            inst(cap::MODE).values(
+                mode::CURRENT_MODE,
+                modes(&[WHITE_RICE, QUICK_RICE, PORRIDGE], &[]),
+            ),
             inst(cap::KEEP_WARM),
         ]),
         BrandId::Lotus => c.extend([
             inst(cap::OPERATIONAL_STATE)
-                .props(&[5])
-                .actions(&[2, 3])
-                .values(2, phases),
+                .props(&[operational_state::PROGRESS])
+                .actions(&[operational_state::PAUSE, operational_state::RESUME])
+                .values(operational_state::PHASE, phases),
             inst(cap::MODE).values(
-                1,
+                mode::CURRENT_MODE,
                 modes(
                     &[
-                        WHITE,
-                        QUICK,
-                        BROWN,
+                        WHITE_RICE,
+                        QUICK_RICE,
+                        BROWN_RICE,
                         PORRIDGE,
                         STEAM,
                         SOUP,
@@ -77,17 +77,17 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
                         KEEP_WARM_ONLY,
                         REHEAT,
                     ],
-                    &[(GABA, "GABA Rice", &[19])],
+                    &[(GABA, "GABA Rice", &[mode_tag::HEAVY])],
                 ),
             ),
             inst(cap::ON_OFF),
-            inst(cap::KEEP_WARM).props(&[2]),
+            inst(cap::KEEP_WARM).props(&[keep_warm::KEEP_WARM_TIME]),
             inst(cap::DOOR),
-            inst(cap::DELAYED_START).max(1, 86_400, None),
-            inst(cap::TEMPERATURE),
+            inst(cap::DELAYED_START).max(delayed_start::START_DELAY, 86_400, None),
+            inst(cap::TEMPERATURE_MEASUREMENT),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 1400, None),
-            inst(cap::ENERGY),
+            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 1400, None),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
     }
     vec![component(0, "Kitchen", c)]
@@ -124,8 +124,8 @@ impl Programmes for RiceCooker {
 
     fn programme(&self, machine: &Machine, base: &Base) -> Vec<(u16, Duration)> {
         let p: &[(u16, f64)] = match machine.mode {
-            QUICK => &[(HEATING, 8.0), (BOILING, 12.0), (STEAMING, 8.0)],
-            BROWN | GABA => &[
+            QUICK_RICE => &[(HEATING, 8.0), (BOILING, 12.0), (STEAMING, 8.0)],
+            BROWN_RICE | GABA => &[
                 (SOAKING, 60.0),
                 (HEATING, 15.0),
                 (BOILING, 25.0),
@@ -148,16 +148,20 @@ impl Programmes for RiceCooker {
 
     fn read(&self, path: &Path) -> Result<Value, StatusCode> {
         Ok(match (path.capability, path.member) {
-            (cap::KEEP_WARM, 1) => self.auto_keep_warm.into(),
-            (cap::KEEP_WARM, 2) => secs(self.kept_warm.min(Duration::from_secs(604_800))),
-            (cap::TEMPERATURE, 1) => temperature(self.pot, 100),
+            (cap::KEEP_WARM, keep_warm::AUTO_KEEP_WARM) => self.auto_keep_warm.into(),
+            (cap::KEEP_WARM, keep_warm::KEEP_WARM_TIME) => {
+                secs(self.kept_warm.min(Duration::from_secs(604_800)))
+            }
+            (cap::TEMPERATURE_MEASUREMENT, temperature_measurement::TEMPERATURE) => {
+                temperature(self.pot, 100)
+            }
             _ => return Err(StatusCode::UnsupportedProperty),
         })
     }
 
     fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
         match (path.capability, path.member) {
-            (cap::KEEP_WARM, 1) => self.auto_keep_warm = boolean(value)?,
+            (cap::KEEP_WARM, keep_warm::AUTO_KEEP_WARM) => self.auto_keep_warm = boolean(value)?,
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
@@ -211,9 +215,9 @@ mod tests {
     use crate::appliance::DeviceKind;
     use crate::control::Control;
 
-    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
-    const PHASE: Path = Path::new(0, cap::OPERATIONAL_STATE, 2);
-    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
+    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::STATE);
+    const PHASE: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::PHASE);
+    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::START);
 
     #[test]
     fn cooks_then_keeps_warm() {
@@ -230,14 +234,18 @@ mod tests {
         run(&mut s, Duration::from_secs(60), 30);
         assert_eq!(s.read(&PHASE), Ok(Value::Int(BOILING.into())));
         let hot = s
-            .read(&Path::new(0, cap::TEMPERATURE, 1))
+            .read(&Path::new(
+                0,
+                cap::TEMPERATURE_MEASUREMENT,
+                temperature_measurement::TEMPERATURE,
+            ))
             .expect("t")
             .as_int();
         assert!(hot > Some(8500), "{hot:?}");
         run(&mut s, Duration::from_secs(60), 40);
         assert_eq!(s.read(&STATE), Ok(Value::Int(5)));
         assert!(
-            s.read(&Path::new(0, cap::KEEP_WARM, 2))
+            s.read(&Path::new(0, cap::KEEP_WARM, keep_warm::KEEP_WARM_TIME))
                 .expect("kw")
                 .as_int()
                 > Some(0)

@@ -9,38 +9,24 @@
 
 use std::time::Duration;
 
-use hearth_model::{ComponentDescription, Path, StatusCode, Value};
+use hearth_model::ids::device_type::washing_machine::mode::{
+    BEDDING, COTTON, DELICATES, DRY, ECO, HYGIENE, MIXED, QUICK, RINSE_AND_SPIN, SPIN_ONLY,
+    SYNTHETICS, WASH_AND_DRY, WHITES, WOOL,
+};
+use hearth_model::ids::device_type::washing_machine::phase::{
+    COOL_DOWN, DRAINING, DRYING, FILLING, PRE_WASH, RINSE, SPIN, WASH, WEIGHING,
+};
+use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::{
+    cap, delayed_start, door, laundry_controls, mode, operational_state, power_measurement,
+    temperature_control,
+};
+use hearth_model::{ComponentDescription, EnumEntry, Path, StatusCode, Value};
 
 use super::cycle::{plan, Machine, Programmes, FINISHING, PREPARING};
-use super::{boolean, cap, common, component, declared_range, inst, int, modes, Base, InstExt};
+use super::{boolean, common, component, declared_range, inst, int, modes, Base, InstExt};
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
-use hearth_model::EnumEntry;
-
-const COTTON: u16 = 0x0901;
-const ECO: u16 = 0x0902;
-const SYNTHETICS: u16 = 0x0903;
-const MIXED: u16 = 0x0904;
-const DELICATES: u16 = 0x0905;
-const WOOL: u16 = 0x0906;
-const QUICK: u16 = 0x0907;
-const BEDDING: u16 = 0x0908;
-const WHITES: u16 = 0x0909;
-const HYGIENE: u16 = 0x090A;
-const RINSE_SPIN: u16 = 0x090B;
-const SPIN_ONLY: u16 = 0x090C;
-const DRY: u16 = 0x090E;
-const WASH_DRY: u16 = 0x090F;
-
-const WEIGHING: u16 = 0x0901;
-const FILLING: u16 = 0x0902;
-const PRE_WASH: u16 = 0x0904;
-const WASH: u16 = 0x0905;
-const RINSE: u16 = 0x0906;
-const DRAINING: u16 = 0x0907;
-const SPIN: u16 = 0x0908;
-const DRYING: u16 = 0x0909;
-const COOL_DOWN: u16 = 0x090A;
 
 fn phases(codes: &[u16]) -> Vec<EnumEntry> {
     codes.iter().map(|c| EnumEntry::standard(*c)).collect()
@@ -52,82 +38,116 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
     match brand.id {
         BrandId::Aurora => c.extend([
             inst(cap::OPERATIONAL_STATE)
-                .props(&[4, 5])
-                .actions(&[2, 3])
+                .props(&[operational_state::ELAPSED_TIME, operational_state::PROGRESS])
+                .actions(&[operational_state::PAUSE, operational_state::RESUME])
                 .values(
-                    2,
+                    operational_state::PHASE,
                     phases(&[
                         PREPARING, WEIGHING, FILLING, PRE_WASH, WASH, RINSE, DRAINING, SPIN,
                         FINISHING,
                     ]),
                 ),
             inst(cap::MODE).values(
-                1,
+                mode::CURRENT_MODE,
                 modes(
                     &[COTTON, ECO, SYNTHETICS, DELICATES, WOOL, QUICK],
-                    &[(0x8001, "Sportswear", &[24])],
+                    &[(0x8001, "Sportswear", &[mode_tag::SYNTHETICS])],
                 ),
             ),
             inst(cap::ON_OFF),
-            inst(cap::LAUNDRY)
-                .props(&[2, 3, 5])
-                .range(1, 0, 1400, Some(200))
-                .range(2, 1, 4, None),
-            inst(cap::TEMPERATURE_CONTROL).range(1, 2000, 9000, Some(1000)),
-            inst(cap::DOOR).props(&[2]),
-            inst(cap::DELAYED_START).max(1, 86_400, None),
-            inst(cap::WATER),
+            inst(cap::LAUNDRY_CONTROLS)
+                .props(&[
+                    laundry_controls::RINSES,
+                    laundry_controls::PRE_WASH,
+                    laundry_controls::STEAM,
+                ])
+                .range(laundry_controls::SPIN_SPEED, 0, 1400, Some(200))
+                .range(laundry_controls::RINSES, 1, 4, None),
+            inst(cap::TEMPERATURE_CONTROL).range(
+                temperature_control::SETPOINT,
+                2000,
+                9000,
+                Some(1000),
+            ),
+            inst(cap::DOOR).props(&[door::LOCKED]),
+            inst(cap::DELAYED_START).max(delayed_start::START_DELAY, 86_400, None),
+            inst(cap::WATER_CONSUMPTION),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 2300, None),
-            inst(cap::ENERGY),
+            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 2300, None),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
         BrandId::Kestrel => c.extend([
-            inst(cap::OPERATIONAL_STATE).values(2, phases(&[FILLING, WASH, RINSE, DRAINING, SPIN])),
-            inst(cap::MODE).values(1, modes(&[COTTON, QUICK, RINSE_SPIN, SPIN_ONLY], &[])),
-            inst(cap::LAUNDRY).range(1, 400, 1000, Some(200)),
+            inst(cap::OPERATIONAL_STATE).values(
+                operational_state::PHASE,
+                phases(&[FILLING, WASH, RINSE, DRAINING, SPIN]),
+            ),
+            inst(cap::MODE).values(
+                mode::CURRENT_MODE,
+                modes(&[COTTON, QUICK, RINSE_AND_SPIN, SPIN_ONLY], &[]),
+            ),
+            inst(cap::LAUNDRY_CONTROLS).range(laundry_controls::SPIN_SPEED, 400, 1000, Some(200)),
             inst(cap::DOOR),
-            inst(cap::WATER),
-            inst(cap::ENERGY),
+            inst(cap::WATER_CONSUMPTION),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
         BrandId::Lotus => c.extend([
             inst(cap::OPERATIONAL_STATE)
-                .props(&[4, 5, 6])
-                .actions(&[2, 3])
+                .props(&[
+                    operational_state::ELAPSED_TIME,
+                    operational_state::PROGRESS,
+                    operational_state::REMOTE_START_ENABLED,
+                ])
+                .actions(&[operational_state::PAUSE, operational_state::RESUME])
                 .values(
-                    2,
+                    operational_state::PHASE,
                     phases(&[
                         PREPARING, WEIGHING, FILLING, PRE_WASH, WASH, RINSE, DRAINING, SPIN,
                         DRYING, COOL_DOWN, FINISHING,
                     ]),
                 ),
             inst(cap::MODE).values(
-                1,
+                mode::CURRENT_MODE,
                 modes(
                     &[
-                        COTTON, ECO, SYNTHETICS, MIXED, DELICATES, WOOL, QUICK, BEDDING, WHITES,
-                        HYGIENE, DRY, WASH_DRY,
+                        COTTON,
+                        ECO,
+                        SYNTHETICS,
+                        MIXED,
+                        DELICATES,
+                        WOOL,
+                        QUICK,
+                        BEDDING,
+                        WHITES,
+                        HYGIENE,
+                        DRY,
+                        WASH_AND_DRY,
                     ],
                     &[
-                        (0x8001, "Allergy Care", &[27]),
-                        (0x8002, "Outdoor Gear", &[24]),
+                        (0x8001, "Allergy Care", &[mode_tag::SANITIZE]),
+                        (0x8002, "Outdoor Gear", &[mode_tag::SYNTHETICS]),
                     ],
                 ),
             ),
             inst(cap::ON_OFF),
-            inst(cap::LAUNDRY)
-                .props(&[2, 3, 4, 5])
-                .range(1, 0, 1600, Some(100))
-                .range(2, 1, 5, None),
-            inst(cap::TEMPERATURE_CONTROL).range(1, 0, 9000, Some(500)),
-            inst(cap::DOOR).props(&[2]),
+            inst(cap::LAUNDRY_CONTROLS)
+                .props(&[
+                    laundry_controls::RINSES,
+                    laundry_controls::PRE_WASH,
+                    laundry_controls::EXTRA_RINSE,
+                    laundry_controls::STEAM,
+                ])
+                .range(laundry_controls::SPIN_SPEED, 0, 1600, Some(100))
+                .range(laundry_controls::RINSES, 1, 5, None),
+            inst(cap::TEMPERATURE_CONTROL).range(temperature_control::SETPOINT, 0, 9000, Some(500)),
+            inst(cap::DOOR).props(&[door::LOCKED]),
             inst(cap::DELAYED_START)
-                .props(&[2])
-                .max(1, 86_400, None)
-                .max(2, 86_400, None),
-            inst(cap::WATER),
+                .props(&[delayed_start::FINISH_DELAY])
+                .max(delayed_start::START_DELAY, 86_400, None)
+                .max(delayed_start::FINISH_DELAY, 86_400, None),
+            inst(cap::WATER_CONSUMPTION),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 2500, None),
-            inst(cap::ENERGY),
+            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 2500, None),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
     }
     vec![component(0, "Laundry room", c)]
@@ -151,8 +171,18 @@ pub struct WashingMachine {
 impl WashingMachine {
     /// An empty drum, with settings in the declared ranges.
     pub fn new(base: &Base) -> Self {
-        let (_, spin_max, _) = declared_range(&base.description, 0, cap::LAUNDRY, 1);
-        let (t_lo, _, _) = declared_range(&base.description, 0, cap::TEMPERATURE_CONTROL, 1);
+        let (_, spin_max, _) = declared_range(
+            &base.description,
+            0,
+            cap::LAUNDRY_CONTROLS,
+            laundry_controls::SPIN_SPEED,
+        );
+        let (t_lo, _, _) = declared_range(
+            &base.description,
+            0,
+            cap::TEMPERATURE_CONTROL,
+            temperature_control::SETPOINT,
+        );
         Self {
             spin: spin_max.min(1200) / 200 * 200,
             rinses: 2,
@@ -174,7 +204,7 @@ impl Programmes for WashingMachine {
             ECO => 110.0,
             WOOL | DELICATES => 30.0,
             HYGIENE | WHITES => 75.0,
-            RINSE_SPIN | SPIN_ONLY | DRY => 0.0,
+            RINSE_AND_SPIN | SPIN_ONLY | DRY => 0.0,
             _ => 50.0,
         } * load;
         let rinse = 12.0 * (self.rinses + i64::from(self.options[1])) as f64;
@@ -183,7 +213,7 @@ impl Programmes for WashingMachine {
         match machine.mode {
             SPIN_ONLY => p.extend([(DRAINING, 2.0), (SPIN, spin)]),
             DRY => p.extend([(DRYING, 90.0 * load), (COOL_DOWN, 10.0)]),
-            RINSE_SPIN => p.extend([
+            RINSE_AND_SPIN => p.extend([
                 (FILLING, 3.0),
                 (RINSE, rinse),
                 (DRAINING, 2.0),
@@ -201,7 +231,7 @@ impl Programmes for WashingMachine {
                     (DRAINING, 2.0),
                     (SPIN, spin),
                 ]);
-                if mode == WASH_DRY {
+                if mode == WASH_AND_DRY {
                     p.extend([(DRYING, 90.0 * load), (COOL_DOWN, 10.0)]);
                 }
             }
@@ -215,20 +245,24 @@ impl Programmes for WashingMachine {
 
     fn read(&self, path: &Path) -> Result<Value, StatusCode> {
         Ok(match (path.capability, path.member) {
-            (cap::LAUNDRY, 1) => Value::Int(self.spin),
-            (cap::LAUNDRY, 2) => Value::Int(self.rinses),
-            (cap::LAUNDRY, m @ 3..=5) => self.options[usize::from(m - 3)].into(),
-            (cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
+            (cap::LAUNDRY_CONTROLS, laundry_controls::SPIN_SPEED) => Value::Int(self.spin),
+            (cap::LAUNDRY_CONTROLS, laundry_controls::RINSES) => Value::Int(self.rinses),
+            (cap::LAUNDRY_CONTROLS, m @ 3..=5) => self.options[usize::from(m - 3)].into(),
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => Value::Int(self.setpoint),
             _ => return Err(StatusCode::UnsupportedProperty),
         })
     }
 
     fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
         match (path.capability, path.member) {
-            (cap::LAUNDRY, 1) => self.spin = int(value)?,
-            (cap::LAUNDRY, 2) => self.rinses = int(value)?,
-            (cap::LAUNDRY, m @ 3..=5) => self.options[usize::from(m - 3)] = boolean(value)?,
-            (cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
+            (cap::LAUNDRY_CONTROLS, laundry_controls::SPIN_SPEED) => self.spin = int(value)?,
+            (cap::LAUNDRY_CONTROLS, laundry_controls::RINSES) => self.rinses = int(value)?,
+            (cap::LAUNDRY_CONTROLS, m @ 3..=5) => {
+                self.options[usize::from(m - 3)] = boolean(value)?
+            }
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => {
+                self.setpoint = int(value)?
+            }
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
@@ -292,22 +326,27 @@ mod tests {
     use super::*;
     use crate::appliance::tests::{run, sim};
     use crate::appliance::DeviceKind;
+    use hearth_model::ids::device_type::washing_machine::fault;
+    use hearth_model::ids::water_consumption;
 
-    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
-    const PHASE: Path = Path::new(0, cap::OPERATIONAL_STATE, 2);
-    const REMAINING: Path = Path::new(0, cap::OPERATIONAL_STATE, 3);
-    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
-    const PAUSE: Path = Path::new(0, cap::OPERATIONAL_STATE, 2);
-    const RESUME: Path = Path::new(0, cap::OPERATIONAL_STATE, 3);
-    const STOP: Path = Path::new(0, cap::OPERATIONAL_STATE, 4);
+    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::STATE);
+    const PHASE: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::PHASE);
+    const REMAINING: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::REMAINING_TIME);
+    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::START);
+    const PAUSE: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::PAUSE);
+    const RESUME: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::RESUME);
+    const STOP: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::STOP);
 
     #[test]
     fn washes_through_its_phases_and_completes() {
         let mut s = sim(DeviceKind::WashingMachine, BrandId::Aurora);
         s.control(&Control::LoadLaundry { grams: 5000 })
             .expect("laundry");
-        s.write(&Path::new(0, cap::MODE, 1), &Value::Int(QUICK.into()))
-            .expect("quick");
+        s.write(
+            &Path::new(0, cap::MODE, mode::CURRENT_MODE),
+            &Value::Int(QUICK.into()),
+        )
+        .expect("quick");
         assert_eq!(
             s.invoke(&PAUSE, &Value::Null),
             Err(StatusCode::InvalidInState)
@@ -321,15 +360,25 @@ mod tests {
         s.control(&Control::CloseDoor { component: 0 })
             .expect("close");
         let water = s
-            .read(&Path::new(0, cap::WATER, 1))
+            .read(&Path::new(
+                0,
+                cap::WATER_CONSUMPTION,
+                water_consumption::VOLUME,
+            ))
             .expect("water")
             .as_int();
         s.invoke(&START, &Value::Null).expect("start");
         assert_eq!(s.read(&STATE), Ok(Value::Int(1)));
-        assert_eq!(s.read(&Path::new(0, cap::DOOR, 2)), Ok(Value::Bool(true)));
+        assert_eq!(
+            s.read(&Path::new(0, cap::DOOR, door::LOCKED)),
+            Ok(Value::Bool(true))
+        );
         assert!(s.control(&Control::OpenDoor { component: 0 }).is_err());
         assert_eq!(
-            s.write(&Path::new(0, cap::MODE, 1), &Value::Int(COTTON.into())),
+            s.write(
+                &Path::new(0, cap::MODE, mode::CURRENT_MODE),
+                &Value::Int(COTTON.into())
+            ),
             Err(StatusCode::InvalidInState)
         );
         assert_eq!(
@@ -356,16 +405,30 @@ mod tests {
             [1, WEIGHING, FILLING, WASH, RINSE, DRAINING, SPIN, 2].map(i64::from)
         );
         assert!(
-            s.read(&Path::new(0, cap::WATER, 1))
-                .expect("water")
-                .as_int()
+            s.read(&Path::new(
+                0,
+                cap::WATER_CONSUMPTION,
+                water_consumption::VOLUME
+            ))
+            .expect("water")
+            .as_int()
                 > water
         );
         let events = s.take_events();
         let done = events.last().expect("completed");
-        assert_eq!(done.0, Path::new(0, cap::OPERATIONAL_STATE, 1));
+        assert_eq!(
+            done.0,
+            Path::new(
+                0,
+                cap::OPERATIONAL_STATE,
+                operational_state::OPERATION_COMPLETED
+            )
+        );
         assert_eq!(done.1.field(1), Some(&Value::Bool(false)));
-        assert_eq!(s.read(&Path::new(0, cap::DOOR, 2)), Ok(Value::Bool(false)));
+        assert_eq!(
+            s.read(&Path::new(0, cap::DOOR, door::LOCKED)),
+            Ok(Value::Bool(false))
+        );
     }
 
     #[test]
@@ -384,20 +447,23 @@ mod tests {
         );
         s.invoke(&RESUME, &Value::Null).expect("resume");
         s.control(&Control::RaiseFault {
-            code: 0x0905,
+            code: fault::MOTOR,
             component: None,
         })
         .expect("motor");
         assert_eq!(s.read(&STATE), Ok(Value::Int(3)));
         let events = s.take_events();
-        assert!(events
-            .iter()
-            .any(|(p, _)| *p == Path::new(0, cap::OPERATIONAL_STATE, 2)));
+        assert!(events.iter().any(|(p, _)| *p
+            == Path::new(
+                0,
+                cap::OPERATIONAL_STATE,
+                operational_state::OPERATION_ERROR
+            )));
         assert_eq!(
             s.invoke(&START, &Value::Null),
             Err(StatusCode::InvalidInState)
         );
-        s.control(&Control::ClearFault { code: 0x0905 })
+        s.control(&Control::ClearFault { code: fault::MOTOR })
             .expect("fixed");
         assert_eq!(s.read(&STATE), Ok(Value::Int(0)));
         assert_eq!(
@@ -416,11 +482,17 @@ mod tests {
     fn delayed_start_and_finish_time() {
         let mut s = sim(DeviceKind::WashingMachine, BrandId::Lotus);
         assert_eq!(
-            s.write(&Path::new(0, cap::DELAYED_START, 2), &Value::Int(600)),
+            s.write(
+                &Path::new(0, cap::DELAYED_START, delayed_start::FINISH_DELAY),
+                &Value::Int(600)
+            ),
             Err(StatusCode::ConstraintError)
         );
-        s.write(&Path::new(0, cap::DELAYED_START, 2), &Value::Int(36_000))
-            .expect("finish in 10 h");
+        s.write(
+            &Path::new(0, cap::DELAYED_START, delayed_start::FINISH_DELAY),
+            &Value::Int(36_000),
+        )
+        .expect("finish in 10 h");
         s.invoke(&START, &Value::Null).expect("start");
         assert_eq!(s.read(&STATE), Ok(Value::Int(4)));
         assert_eq!(s.read(&REMAINING), Ok(Value::Int(36_000)));

@@ -7,19 +7,21 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::device_type::water_heater::mode::{ECO, NORMAL, QUICK_HEAT, VACATION};
+use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::{
+    cap, mode, on_off, power_measurement, temperature_control, temperature_measurement, timer,
+    water_heater_control,
+};
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::{
-    approach, boolean, cap, code, common, component, declared_range, inst, int, modes, secs,
+    approach, boolean, code, common, component, declared_range, inst, int, modes, secs,
     temperature, Appliance, Base, InstExt,
 };
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
 
-const NORMAL: u16 = 0x0601;
-const ECO: u16 = 0x0602;
-const QUICK_HEAT: u16 = 0x0603;
-const VACATION: u16 = 0x0605;
 const SOLAR_ASSIST: u16 = 0x8001;
 /// Cold mains water, 0.01 °C.
 const COLD: f64 = 1500.0;
@@ -29,39 +31,76 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
     let mut c = common(brand, &[cap::ON_OFF]);
     match brand.id {
         BrandId::Aurora => c.extend([
-            inst(cap::TEMPERATURE_CONTROL).range(1, 3000, 7500, Some(100)),
-            inst(cap::TEMPERATURE),
-            inst(cap::WATER_HEATER).props(&[2, 3, 4]).actions(&[1, 2]),
-            inst(cap::MODE).values(1, modes(&[NORMAL, ECO, QUICK_HEAT], &[])),
-            inst(cap::WATER),
-            inst(cap::POWER).max(1, 3000, None),
-            inst(cap::ENERGY),
+            inst(cap::TEMPERATURE_CONTROL).range(
+                temperature_control::SETPOINT,
+                3000,
+                7500,
+                Some(100),
+            ),
+            inst(cap::TEMPERATURE_MEASUREMENT),
+            inst(cap::WATER_HEATER_CONTROL)
+                .props(&[
+                    water_heater_control::REMAINING_HOT_WATER,
+                    water_heater_control::TANK_VOLUME,
+                    water_heater_control::BOOST_ACTIVE,
+                ])
+                .actions(&[
+                    water_heater_control::BOOST,
+                    water_heater_control::CANCEL_BOOST,
+                ]),
+            inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[NORMAL, ECO, QUICK_HEAT], &[])),
+            inst(cap::WATER_CONSUMPTION),
+            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 3000, None),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
         BrandId::Kestrel => c.extend([
-            inst(cap::TEMPERATURE_CONTROL).range(1, 3500, 7500, Some(100)),
-            inst(cap::TEMPERATURE),
-            inst(cap::WATER_HEATER),
-            inst(cap::ENERGY),
+            inst(cap::TEMPERATURE_CONTROL).range(
+                temperature_control::SETPOINT,
+                3500,
+                7500,
+                Some(100),
+            ),
+            inst(cap::TEMPERATURE_MEASUREMENT),
+            inst(cap::WATER_HEATER_CONTROL),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
         BrandId::Lotus => c.extend([
-            inst(cap::TEMPERATURE_CONTROL).range(1, 3000, 8000, Some(50)),
-            inst(cap::TEMPERATURE),
-            inst(cap::WATER_HEATER).props(&[2, 3, 4]).actions(&[1, 2]),
+            inst(cap::TEMPERATURE_CONTROL).range(
+                temperature_control::SETPOINT,
+                3000,
+                8000,
+                Some(50),
+            ),
+            inst(cap::TEMPERATURE_MEASUREMENT),
+            inst(cap::WATER_HEATER_CONTROL)
+                .props(&[
+                    water_heater_control::REMAINING_HOT_WATER,
+                    water_heater_control::TANK_VOLUME,
+                    water_heater_control::BOOST_ACTIVE,
+                ])
+                .actions(&[
+                    water_heater_control::BOOST,
+                    water_heater_control::CANCEL_BOOST,
+                ]),
             inst(cap::MODE).values(
-                1,
+                mode::CURRENT_MODE,
                 modes(
                     &[NORMAL, ECO, QUICK_HEAT, VACATION],
-                    &[(SOLAR_ASSIST, "Solar Assist", &[17, 4])],
+                    &[(
+                        SOLAR_ASSIST,
+                        "Solar Assist",
+                        &[mode_tag::ECO, mode_tag::LOW_ENERGY],
+                    )],
                 ),
             ),
             inst(cap::TIMER)
-                .props(&[2])
-                .max(1, 86_400, None)
-                .max(2, 86_400, None),
-            inst(cap::WATER),
+                .props(&[timer::ON_DELAY])
+                .max(timer::OFF_DELAY, 86_400, None)
+                .max(timer::ON_DELAY, 86_400, None),
+            inst(cap::WATER_CONSUMPTION),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 5000, None),
-            inst(cap::ENERGY),
+            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 5000, None),
+            inst(cap::ENERGY_MEASUREMENT),
         ]),
     }
     vec![component(0, "Bathroom", c)]
@@ -165,19 +204,25 @@ impl WaterHeater {
 impl Appliance for WaterHeater {
     fn read(&self, _base: &Base, path: &Path) -> Result<Value, StatusCode> {
         Ok(match (path.capability, path.member) {
-            (cap::ON_OFF, 1) => self.on.into(),
-            (cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
-            (cap::TEMPERATURE, 1) => temperature(self.temp, 50),
-            (cap::WATER_HEATER, 1) => self.heating.into(),
-            (cap::WATER_HEATER, 2) => {
+            (cap::ON_OFF, on_off::ON) => self.on.into(),
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => Value::Int(self.setpoint),
+            (cap::TEMPERATURE_MEASUREMENT, temperature_measurement::TEMPERATURE) => {
+                temperature(self.temp, 50)
+            }
+            (cap::WATER_HEATER_CONTROL, water_heater_control::HEATING) => self.heating.into(),
+            (cap::WATER_HEATER_CONTROL, water_heater_control::REMAINING_HOT_WATER) => {
                 let share = (self.temp - 3500.0) / (self.setpoint as f64 - 3500.0).max(100.0);
                 Value::Int((share * 100.0).round().clamp(0.0, 100.0) as i64)
             }
-            (cap::WATER_HEATER, 3) => Value::Int(self.tank_dl.into()),
-            (cap::WATER_HEATER, 4) => self.boost.is_some().into(),
-            (cap::MODE, 1) => Value::Int(self.mode.into()),
-            (cap::TIMER, 1) => secs(self.timers.0),
-            (cap::TIMER, 2) => secs(self.timers.1),
+            (cap::WATER_HEATER_CONTROL, water_heater_control::TANK_VOLUME) => {
+                Value::Int(self.tank_dl.into())
+            }
+            (cap::WATER_HEATER_CONTROL, water_heater_control::BOOST_ACTIVE) => {
+                self.boost.is_some().into()
+            }
+            (cap::MODE, mode::CURRENT_MODE) => Value::Int(self.mode.into()),
+            (cap::TIMER, timer::OFF_DELAY) => secs(self.timers.0),
+            (cap::TIMER, timer::ON_DELAY) => secs(self.timers.1),
             _ => return Err(StatusCode::UnsupportedProperty),
         })
     }
@@ -189,16 +234,18 @@ impl Appliance for WaterHeater {
             ))
         };
         match (path.capability, path.member) {
-            (cap::ON_OFF, 1) => {
+            (cap::ON_OFF, on_off::ON) => {
                 self.on = boolean(value)?;
                 if !self.on {
                     self.boost = None;
                 }
             }
-            (cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
-            (cap::MODE, 1) => self.mode = code(value)?,
-            (cap::TIMER, 1) => self.timers.0 = dur(value)?,
-            (cap::TIMER, 2) => self.timers.1 = dur(value)?,
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => {
+                self.setpoint = int(value)?
+            }
+            (cap::MODE, mode::CURRENT_MODE) => self.mode = code(value)?,
+            (cap::TIMER, timer::OFF_DELAY) => self.timers.0 = dur(value)?,
+            (cap::TIMER, timer::ON_DELAY) => self.timers.1 = dur(value)?,
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
@@ -211,7 +258,7 @@ impl Appliance for WaterHeater {
         args: &Value,
     ) -> Result<Option<Value>, StatusCode> {
         match (path.capability, path.member) {
-            (cap::WATER_HEATER, 1) => {
+            (cap::WATER_HEATER_CONTROL, water_heater_control::BOOST) => {
                 if !self.on || self.boost.is_some() {
                     return Err(StatusCode::InvalidInState);
                 }
@@ -224,8 +271,12 @@ impl Appliance for WaterHeater {
                 let target = match args.field(2) {
                     Some(v) => {
                         let t = int(v)?;
-                        let (lo, hi, _) =
-                            declared_range(&base.description, 0, cap::TEMPERATURE_CONTROL, 1);
+                        let (lo, hi, _) = declared_range(
+                            &base.description,
+                            0,
+                            cap::TEMPERATURE_CONTROL,
+                            temperature_control::SETPOINT,
+                        );
                         if t < lo || t > hi {
                             return Err(StatusCode::ConstraintError);
                         }
@@ -236,7 +287,7 @@ impl Appliance for WaterHeater {
                 self.boost = Some((target, Duration::from_secs(duration)));
                 Ok(None)
             }
-            (cap::WATER_HEATER, 2) => {
+            (cap::WATER_HEATER_CONTROL, water_heater_control::CANCEL_BOOST) => {
                 if self.boost.take().is_none() {
                     return Err(StatusCode::InvalidInState);
                 }
@@ -282,28 +333,48 @@ mod tests {
     use super::*;
     use crate::appliance::tests::{run, sim};
     use crate::appliance::DeviceKind;
+    use hearth_model::ids::water_consumption;
 
     fn temp(s: &crate::appliance::Sim) -> i64 {
-        s.read(&Path::new(0, cap::TEMPERATURE, 1))
-            .expect("t")
-            .as_int()
-            .expect("int")
+        s.read(&Path::new(
+            0,
+            cap::TEMPERATURE_MEASUREMENT,
+            temperature_measurement::TEMPERATURE,
+        ))
+        .expect("t")
+        .as_int()
+        .expect("int")
     }
 
     #[test]
     fn heats_to_the_setpoint_and_recovers_after_a_shower() {
         let mut s = sim(DeviceKind::WaterHeater, BrandId::Aurora);
-        let heating = Path::new(0, cap::WATER_HEATER, 1);
+        let heating = Path::new(0, cap::WATER_HEATER_CONTROL, water_heater_control::HEATING);
         s.tick(Duration::from_secs(10));
         assert_eq!(s.read(&heating), Ok(Value::Bool(true)));
         run(&mut s, Duration::from_secs(60), 150);
         assert!((temp(&s) - 5500).abs() <= 100, "{}", temp(&s));
         assert_eq!(s.read(&heating), Ok(Value::Bool(false)));
-        let water = s.read(&Path::new(0, cap::WATER, 1)).expect("w");
+        let water = s
+            .read(&Path::new(
+                0,
+                cap::WATER_CONSUMPTION,
+                water_consumption::VOLUME,
+            ))
+            .expect("w");
         s.control(&Control::DrawWater { decilitres: 300 })
             .expect("shower");
         assert!(temp(&s) < 5000);
-        assert!(s.read(&Path::new(0, cap::WATER, 1)).expect("w").as_int() > water.as_int());
+        assert!(
+            s.read(&Path::new(
+                0,
+                cap::WATER_CONSUMPTION,
+                water_consumption::VOLUME
+            ))
+            .expect("w")
+            .as_int()
+                > water.as_int()
+        );
         s.tick(Duration::from_secs(10));
         assert_eq!(s.read(&heating), Ok(Value::Bool(true)));
     }
@@ -311,27 +382,42 @@ mod tests {
     #[test]
     fn boost_is_refused_while_off_and_ends_at_its_temperature() {
         let mut s = sim(DeviceKind::WaterHeater, BrandId::Lotus);
-        let boost = Path::new(0, cap::WATER_HEATER, 1);
+        let boost = Path::new(0, cap::WATER_HEATER_CONTROL, water_heater_control::BOOST);
         let args = Value::structure([(1, Value::Int(3600)), (2, Value::Int(6500))]);
-        s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(false))
+        s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(false))
             .expect("off");
         assert_eq!(s.invoke(&boost, &args), Err(StatusCode::InvalidInState));
         assert_eq!(
-            s.invoke(&Path::new(0, cap::WATER_HEATER, 2), &Value::Null),
+            s.invoke(
+                &Path::new(
+                    0,
+                    cap::WATER_HEATER_CONTROL,
+                    water_heater_control::CANCEL_BOOST
+                ),
+                &Value::Null
+            ),
             Err(StatusCode::InvalidInState)
         );
-        s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
+        s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(true))
             .expect("on");
         let too_hot = Value::structure([(1, Value::Int(3600)), (2, Value::Int(9000))]);
         assert_eq!(s.invoke(&boost, &too_hot), Err(StatusCode::ConstraintError));
         s.invoke(&boost, &args).expect("boost");
         assert_eq!(
-            s.read(&Path::new(0, cap::WATER_HEATER, 4)),
+            s.read(&Path::new(
+                0,
+                cap::WATER_HEATER_CONTROL,
+                water_heater_control::BOOST_ACTIVE
+            )),
             Ok(Value::Bool(true))
         );
         run(&mut s, Duration::from_secs(60), 200);
         assert_eq!(
-            s.read(&Path::new(0, cap::WATER_HEATER, 4)),
+            s.read(&Path::new(
+                0,
+                cap::WATER_HEATER_CONTROL,
+                water_heater_control::BOOST_ACTIVE
+            )),
             Ok(Value::Bool(false))
         );
     }
