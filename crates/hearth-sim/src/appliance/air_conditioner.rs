@@ -10,14 +10,18 @@ use std::time::Duration;
 use hearth_model::ids::device_type::air_conditioner::mode::{AUTO, COOL, DRY, FAN_ONLY, HEAT};
 use hearth_model::ids::enums::mode_tag;
 use hearth_model::ids::{
-    airflow, cap, fan_control, humidity_measurement, mode, on_off, power_measurement,
-    temperature_control, temperature_measurement, timer,
+    airflow, cap, fan_control, humidity_measurement, mode, on_off, temperature_control,
+    temperature_measurement, timer,
 };
-use hearth_model::{ComponentDescription, Path, StatusCode, Value};
+use hearth_model::{CapabilityInstance, ComponentDescription, Path, StatusCode, Value};
 
+use super::declare::{
+    common, component, energy, inst, modes, power, programme, setpoint, thermometer, timers,
+    InstExt,
+};
 use super::{
-    approach, boolean, code, common, component, declared_range, inst, int, modes, secs,
-    supported_modes, temperature, Appliance, Base, InstExt,
+    approach, boolean, code, declared_range, int, secs, supported_modes, temperature, Appliance,
+    Base,
 };
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
@@ -26,91 +30,73 @@ const SLEEP_COMFORT: u16 = 0x8001;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
-    let outdoor = || component(1, "Outdoor unit", vec![inst(cap::TEMPERATURE_MEASUREMENT)]);
-    match brand.id {
-        BrandId::Aurora => {
-            let mut c = common(brand, &[cap::ON_OFF]);
-            c.extend([
-                inst(cap::MODE).values(
-                    mode::CURRENT_MODE,
-                    modes(&[AUTO, COOL, HEAT, DRY, FAN_ONLY], &[]),
-                ),
-                inst(cap::TEMPERATURE_CONTROL).range(
-                    temperature_control::SETPOINT,
-                    1600,
-                    3200,
-                    Some(50),
-                ),
-                inst(cap::TEMPERATURE_MEASUREMENT),
-                inst(cap::FAN_CONTROL)
-                    .props(&[fan_control::AUTO])
-                    .max(fan_control::LEVEL, 5, None),
-                inst(cap::AIRFLOW).props(&[airflow::VERTICAL_SWING, airflow::HORIZONTAL_SWING]),
-                inst(cap::TIMER).max(timer::OFF_DELAY, 43_200, None),
-                inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 3000, None),
-                inst(cap::ENERGY_MEASUREMENT),
-            ]);
-            vec![component(0, "Bedroom", c), outdoor()]
-        }
-        BrandId::Kestrel => {
-            let mut c = common(brand, &[cap::ON_OFF]);
-            c.extend([
-                inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[COOL, DRY, FAN_ONLY], &[])),
-                inst(cap::TEMPERATURE_CONTROL).range(
-                    temperature_control::SETPOINT,
-                    1600,
-                    3000,
-                    Some(50),
-                ),
-                inst(cap::TEMPERATURE_MEASUREMENT),
-                inst(cap::FAN_CONTROL).max(fan_control::LEVEL, 3, None),
-                inst(cap::ENERGY_MEASUREMENT),
-            ]);
-            vec![component(0, "Office", c)]
-        }
-        BrandId::Lotus => {
-            let mut c = common(brand, &[cap::ON_OFF]);
-            c.extend([
-                inst(cap::MODE).values(
-                    mode::CURRENT_MODE,
-                    modes(
-                        &[AUTO, COOL, HEAT, DRY, FAN_ONLY],
-                        &[(
-                            SLEEP_COMFORT,
-                            "Sleep Comfort",
-                            &[mode_tag::QUIET, mode_tag::NIGHT],
-                        )],
-                    ),
-                ),
-                inst(cap::TEMPERATURE_CONTROL).range(
-                    temperature_control::SETPOINT,
-                    1000,
-                    3200,
-                    Some(10),
-                ),
-                inst(cap::TEMPERATURE_MEASUREMENT),
-                inst(cap::HUMIDITY_MEASUREMENT),
-                inst(cap::FAN_CONTROL)
-                    .props(&[fan_control::AUTO])
-                    .max(fan_control::LEVEL, 7, None),
-                inst(cap::AIRFLOW)
-                    .props(&[
-                        airflow::VERTICAL_SWING,
-                        airflow::HORIZONTAL_SWING,
-                        airflow::VERTICAL_POSITION,
-                    ])
-                    .max(airflow::VERTICAL_POSITION, 5, None),
-                inst(cap::TIMER)
-                    .props(&[timer::ON_DELAY])
-                    .max(timer::OFF_DELAY, 86_400, None)
-                    .max(timer::ON_DELAY, 86_400, None),
-                inst(cap::CHILD_LOCK),
-                inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 3500, None),
-                inst(cap::ENERGY_MEASUREMENT),
-            ]);
-            vec![component(0, "Living room", c), outdoor()]
-        }
+    let all = [AUTO, COOL, HEAT, DRY, FAN_ONLY];
+    let mut c = common(brand, &[cap::ON_OFF]);
+    c.extend(match brand.id {
+        BrandId::Aurora => vec![
+            modes(&all, &[]),
+            setpoint(1600, 3200, 50),
+            thermometer(),
+            fans(5, true),
+            inst(cap::AIRFLOW).props(&[airflow::VERTICAL_SWING, airflow::HORIZONTAL_SWING]),
+            timers(43_200, None),
+            power(3000),
+            energy(),
+        ],
+        BrandId::Kestrel => vec![
+            modes(&[COOL, DRY, FAN_ONLY], &[]),
+            setpoint(1600, 3000, 50),
+            thermometer(),
+            fans(3, false),
+            energy(),
+        ],
+        BrandId::Lotus => vec![
+            modes(
+                &all,
+                &[programme(
+                    SLEEP_COMFORT,
+                    "Sleep Comfort",
+                    &[mode_tag::QUIET, mode_tag::NIGHT],
+                )],
+            ),
+            setpoint(1000, 3200, 10),
+            thermometer(),
+            inst(cap::HUMIDITY_MEASUREMENT),
+            fans(7, true),
+            inst(cap::AIRFLOW)
+                .props(&[
+                    airflow::VERTICAL_SWING,
+                    airflow::HORIZONTAL_SWING,
+                    airflow::VERTICAL_POSITION,
+                ])
+                .max(airflow::VERTICAL_POSITION, 5, None),
+            timers(86_400, Some(86_400)),
+            inst(cap::CHILD_LOCK),
+            power(3500),
+            energy(),
+        ],
+    });
+    let (room, outdoor) = match brand.id {
+        BrandId::Aurora => ("Bedroom", true),
+        BrandId::Kestrel => ("Office", false),
+        BrandId::Lotus => ("Living room", true),
+    };
+    let mut components = vec![component(0, room, c)];
+    if outdoor {
+        components.push(component(1, "Outdoor unit", vec![thermometer()]));
     }
+    components
+}
+
+/// `fan-control` with `levels` speeds, and automatic speed when `auto`.
+fn fans(levels: i64, auto: bool) -> CapabilityInstance {
+    let f = inst(cap::FAN_CONTROL);
+    let f = if auto {
+        f.props(&[fan_control::AUTO])
+    } else {
+        f
+    };
+    f.max(fan_control::LEVEL, levels, None)
 }
 
 /// An air conditioner.
@@ -322,18 +308,12 @@ impl Appliance for AirConditioner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::{run, sim};
+    use crate::appliance::tests::paths::{MODE, ON, SETPOINT};
+    use crate::appliance::tests::{int_at, run, sim, temperature_at};
     use crate::appliance::DeviceKind;
 
     fn room(s: &crate::appliance::Sim) -> i64 {
-        s.read(&Path::new(
-            0,
-            cap::TEMPERATURE_MEASUREMENT,
-            temperature_measurement::TEMPERATURE,
-        ))
-        .expect("room")
-        .as_int()
-        .expect("int")
+        int_at(s, temperature_at(0))
     }
 
     #[test]
@@ -341,19 +321,13 @@ mod tests {
         for brand in [BrandId::Aurora, BrandId::Kestrel, BrandId::Lotus] {
             let mut s = sim(DeviceKind::AirConditioner, brand);
             let start = room(&s);
-            s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(true))
-                .expect("on");
-            s.write(
-                &Path::new(0, cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT),
-                &Value::Int(2400),
-            )
-            .expect("setpoint");
+            s.write(&ON, &Value::Bool(true)).expect("on");
+            s.write(&SETPOINT, &Value::Int(2400)).expect("setpoint");
             run(&mut s, Duration::from_secs(60), 180);
             let cooled = room(&s);
             assert!(cooled < start, "{brand:?}");
             assert!((cooled - 2400).abs() <= 60, "{brand:?}: {cooled}");
-            s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(false))
-                .expect("off");
+            s.write(&ON, &Value::Bool(false)).expect("off");
             run(&mut s, Duration::from_secs(60), 180);
             assert!(
                 room(&s) > cooled + 200,
@@ -370,15 +344,9 @@ mod tests {
         run(&mut s, Duration::from_secs(600), 50);
         let cold = room(&s);
         for (path, v) in [
-            (Path::new(0, cap::ON_OFF, on_off::ON), Value::Bool(true)),
-            (
-                Path::new(0, cap::MODE, mode::CURRENT_MODE),
-                Value::Int(HEAT.into()),
-            ),
-            (
-                Path::new(0, cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT),
-                Value::Int(2200),
-            ),
+            (ON, Value::Bool(true)),
+            (MODE, Value::Int(HEAT.into())),
+            (SETPOINT, Value::Int(2200)),
             (
                 Path::new(0, cap::FAN_CONTROL, fan_control::AUTO),
                 Value::Bool(true),
@@ -390,10 +358,7 @@ mod tests {
         run(&mut s, Duration::from_secs(60), 100);
         assert!((room(&s) - 2200).abs() <= 60, "{} from {cold}", room(&s));
         run(&mut s, Duration::from_secs(60), 30);
-        assert_eq!(
-            s.read(&Path::new(0, cap::ON_OFF, on_off::ON)),
-            Ok(Value::Bool(false))
-        );
+        assert_eq!(s.read(&ON), Ok(Value::Bool(false)));
         assert_eq!(
             s.read(&Path::new(0, cap::TIMER, timer::OFF_DELAY)),
             Ok(Value::Int(0))

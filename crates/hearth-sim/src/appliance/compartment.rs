@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use hearth_model::ids::device_type::{freezer, refrigerator};
 use hearth_model::ids::{cap, door, mode, temperature_control, temperature_measurement};
-use hearth_model::{Path, StatusCode, Value};
+use hearth_model::{CapabilityInstance, Path, StatusCode, Value};
 
+use super::declare;
 use super::{approach, code, int, secs, supported_modes, temperature, Base};
 
 /// Mode codes and the offset each applies to the thermostat's target, in 0.01 °C.
@@ -21,6 +22,20 @@ const MODE_OFFSETS: [(u16, f64); 8] = [
     (0x8001, -100.0), // vendor programmes: a little colder
     (0x8002, -100.0),
 ];
+
+/// What a cooled compartment declares: its setpoint range (min, max, step in 0.01 °C), its
+/// thermometer and its door.
+pub(crate) fn cooled(
+    setpoint: (i64, i64, u64),
+    door: CapabilityInstance,
+) -> Vec<CapabilityInstance> {
+    let (min, max, step) = setpoint;
+    vec![
+        declare::setpoint(min, max, step),
+        declare::thermometer(),
+        door,
+    ]
+}
 
 /// One compartment.
 #[derive(Debug, Clone)]

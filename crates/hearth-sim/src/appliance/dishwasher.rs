@@ -14,109 +14,78 @@ use hearth_model::ids::device_type::dishwasher::phase::{
     DRYING, FINAL_RINSE, MAIN_WASH, PRE_WASH, RINSE,
 };
 use hearth_model::ids::enums::mode_tag;
-use hearth_model::ids::{
-    cap, delayed_start, dishwasher_controls, mode, operational_state, power_measurement,
-    temperature_control,
-};
-use hearth_model::{ComponentDescription, EnumEntry, Path, StatusCode, Value};
+use hearth_model::ids::{cap, dishwasher_controls, operational_state, temperature_control};
+use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::cycle::{plan, Machine, Programmes, FINISHING, PREPARING};
-use super::{boolean, common, component, declared_range, inst, int, modes, Base, InstExt};
+use super::declare::{
+    common, component, delayed, energy, inst, modes, power, programme, run_cycle, setpoint, water,
+    InstExt, PAUSE_RESUME,
+};
+use super::{boolean, declared_range, int, Base};
 use crate::brand::{Brand, BrandId};
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
-    let phases = |codes: &[u16]| codes.iter().map(|c| EnumEntry::standard(*c)).collect();
+    use dishwasher_controls::{AUTO_DOOR_OPEN, EXTRA_DRYING, EXTRA_RINSE, HALF_LOAD, SANITIZE};
+    use operational_state::{ELAPSED_TIME, PROGRESS, REMOTE_START_ENABLED};
     let mut c = common(brand, &[]);
-    match brand.id {
-        BrandId::Aurora => c.extend([
-            inst(cap::OPERATIONAL_STATE)
-                .props(&[operational_state::ELAPSED_TIME, operational_state::PROGRESS])
-                .actions(&[operational_state::PAUSE, operational_state::RESUME])
-                .values(
-                    operational_state::PHASE,
-                    phases(&[PRE_WASH, MAIN_WASH, RINSE, FINAL_RINSE, DRYING]),
-                ),
-            inst(cap::MODE).values(
-                mode::CURRENT_MODE,
-                modes(&[ECO, AUTO, NORMAL, INTENSIVE, QUICK, GLASS], &[]),
-            ),
+    c.extend(match brand.id {
+        BrandId::Aurora => vec![
+            run_cycle(&[PRE_WASH, MAIN_WASH, RINSE, FINAL_RINSE, DRYING])
+                .props(&[ELAPSED_TIME, PROGRESS])
+                .actions(&PAUSE_RESUME),
+            modes(&[ECO, AUTO, NORMAL, INTENSIVE, QUICK, GLASS], &[]),
             inst(cap::DOOR),
-            inst(cap::DELAYED_START).max(delayed_start::START_DELAY, 86_400, None),
-            inst(cap::DISHWASHER_CONTROLS).props(&[
-                dishwasher_controls::HALF_LOAD,
-                dishwasher_controls::EXTRA_DRYING,
-                dishwasher_controls::AUTO_DOOR_OPEN,
-            ]),
-            inst(cap::WATER_CONSUMPTION),
+            delayed(86_400, false),
+            inst(cap::DISHWASHER_CONTROLS).props(&[HALF_LOAD, EXTRA_DRYING, AUTO_DOOR_OPEN]),
+            water(),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 2200, None),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
-        BrandId::Kestrel => c.extend([
-            inst(cap::OPERATIONAL_STATE).values(
-                operational_state::PHASE,
-                phases(&[MAIN_WASH, RINSE, DRYING]),
-            ),
-            inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[ECO, NORMAL, QUICK], &[])),
+            power(2200),
+            energy(),
+        ],
+        BrandId::Kestrel => vec![
+            run_cycle(&[MAIN_WASH, RINSE, DRYING]),
+            modes(&[ECO, NORMAL, QUICK], &[]),
             inst(cap::DOOR),
-            inst(cap::WATER_CONSUMPTION),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
-        BrandId::Lotus => c.extend([
-            inst(cap::OPERATIONAL_STATE)
-                .props(&[
-                    operational_state::ELAPSED_TIME,
-                    operational_state::PROGRESS,
-                    operational_state::REMOTE_START_ENABLED,
-                ])
-                .actions(&[operational_state::PAUSE, operational_state::RESUME])
-                .values(
-                    operational_state::PHASE,
-                    phases(&[
-                        PREPARING,
-                        PRE_WASH,
-                        MAIN_WASH,
-                        RINSE,
-                        FINAL_RINSE,
-                        DRYING,
-                        FINISHING,
-                    ]),
-                ),
-            inst(cap::MODE).values(
-                mode::CURRENT_MODE,
-                modes(
-                    &[
-                        ECO, AUTO, NORMAL, INTENSIVE, QUICK, GLASS, PRE_RINSE, HYGIENE, QUIET,
-                    ],
-                    &[(0x8001, "Baby Care", &[mode_tag::SANITIZE])],
-                ),
+            water(),
+            energy(),
+        ],
+        BrandId::Lotus => vec![
+            run_cycle(&[
+                PREPARING,
+                PRE_WASH,
+                MAIN_WASH,
+                RINSE,
+                FINAL_RINSE,
+                DRYING,
+                FINISHING,
+            ])
+            .props(&[ELAPSED_TIME, PROGRESS, REMOTE_START_ENABLED])
+            .actions(&PAUSE_RESUME),
+            modes(
+                &[
+                    ECO, AUTO, NORMAL, INTENSIVE, QUICK, GLASS, PRE_RINSE, HYGIENE, QUIET,
+                ],
+                &[programme(0x8001, "Baby Care", &[mode_tag::SANITIZE])],
             ),
             inst(cap::ON_OFF),
-            inst(cap::TEMPERATURE_CONTROL).range(
-                temperature_control::SETPOINT,
-                4000,
-                7000,
-                Some(500),
-            ),
+            setpoint(4000, 7000, 500),
             inst(cap::DOOR),
-            inst(cap::DELAYED_START)
-                .props(&[delayed_start::FINISH_DELAY])
-                .max(delayed_start::START_DELAY, 86_400, None)
-                .max(delayed_start::FINISH_DELAY, 86_400, None),
+            delayed(86_400, true),
             inst(cap::DISHWASHER_CONTROLS).props(&[
-                dishwasher_controls::HALF_LOAD,
-                dishwasher_controls::EXTRA_DRYING,
-                dishwasher_controls::EXTRA_RINSE,
-                dishwasher_controls::SANITIZE,
-                dishwasher_controls::AUTO_DOOR_OPEN,
+                HALF_LOAD,
+                EXTRA_DRYING,
+                EXTRA_RINSE,
+                SANITIZE,
+                AUTO_DOOR_OPEN,
             ]),
-            inst(cap::WATER_CONSUMPTION),
+            water(),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 2400, None),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
-    }
+            power(2400),
+            energy(),
+        ],
+    });
     vec![component(0, "Kitchen", c)]
 }
 
@@ -230,22 +199,17 @@ impl Programmes for Dishwasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::appliance::tests::paths::MODE;
     use crate::appliance::tests::{run, sim};
     use crate::appliance::DeviceKind;
     use crate::control::Control;
 
-    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::STATE);
-    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::START);
-    const RESUME: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::RESUME);
+    use crate::appliance::tests::paths::{RESUME, START, STATE};
 
     #[test]
     fn opening_the_door_pauses_and_resume_needs_it_closed() {
         let mut s = sim(DeviceKind::Dishwasher, BrandId::Aurora);
-        s.write(
-            &Path::new(0, cap::MODE, mode::CURRENT_MODE),
-            &Value::Int(QUICK.into()),
-        )
-        .expect("quick");
+        s.write(&MODE, &Value::Int(QUICK.into())).expect("quick");
         s.invoke(&START, &Value::Null).expect("start");
         run(&mut s, Duration::from_secs(60), 5);
         s.control(&Control::OpenDoor { component: 0 })

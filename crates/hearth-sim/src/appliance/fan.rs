@@ -8,15 +8,13 @@ use std::time::Duration;
 
 use hearth_model::ids::device_type::fan::mode::{AUTO, NATURAL, NORMAL, SLEEP};
 use hearth_model::ids::enums::mode_tag;
-use hearth_model::ids::{
-    airflow, cap, fan_control, mode, on_off, power_measurement, temperature_measurement, timer,
-};
+use hearth_model::ids::{airflow, cap, fan_control, mode, on_off, temperature_measurement, timer};
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
-use super::{
-    boolean, code, common, component, declared_range, inst, int, modes, secs, temperature,
-    Appliance, Base, InstExt,
+use super::declare::{
+    common, component, energy, inst, modes, power, programme, thermometer, timers, InstExt,
 };
+use super::{boolean, code, declared_range, int, secs, temperature, Appliance, Base};
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
 
@@ -24,49 +22,56 @@ const BABY_BREEZE: u16 = 0x8001;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
+    let swing = inst(cap::AIRFLOW).props(&[airflow::HORIZONTAL_SWING]);
     let mut c = common(brand, &[cap::ON_OFF]);
-    match brand.id {
-        BrandId::Aurora => c.extend([
-            inst(cap::FAN_CONTROL).max(fan_control::LEVEL, 5, None),
-            inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[NORMAL, NATURAL, SLEEP], &[])),
-            inst(cap::AIRFLOW).props(&[airflow::HORIZONTAL_SWING]),
-            inst(cap::TIMER).max(timer::OFF_DELAY, 28_800, None),
-            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 60, None),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
-        BrandId::Kestrel => c.extend([
-            inst(cap::FAN_CONTROL).max(fan_control::LEVEL, 3, None),
-            inst(cap::AIRFLOW).props(&[airflow::HORIZONTAL_SWING]),
-        ]),
-        BrandId::Lotus => c.extend([
-            inst(cap::FAN_CONTROL)
-                .props(&[fan_control::AUTO])
-                .max(fan_control::LEVEL, 12, None),
-            inst(cap::MODE).values(
-                mode::CURRENT_MODE,
+    let label = match brand.id {
+        BrandId::Aurora => {
+            c.extend([
+                inst(cap::FAN_CONTROL).max(fan_control::LEVEL, 5, None),
+                modes(&[NORMAL, NATURAL, SLEEP], &[]),
+                swing,
+                timers(28_800, None),
+                power(60),
+                energy(),
+            ]);
+            "Study"
+        }
+        BrandId::Kestrel => {
+            c.extend([
+                inst(cap::FAN_CONTROL).max(fan_control::LEVEL, 3, None),
+                swing,
+            ]);
+            "Workshop"
+        }
+        BrandId::Lotus => {
+            c.extend([
+                inst(cap::FAN_CONTROL).props(&[fan_control::AUTO]).max(
+                    fan_control::LEVEL,
+                    12,
+                    None,
+                ),
                 modes(
                     &[NORMAL, NATURAL, SLEEP, AUTO],
-                    &[(
+                    &[programme(
                         BABY_BREEZE,
                         "Baby Breeze",
                         &[mode_tag::QUIET, mode_tag::LIGHT],
                     )],
                 ),
-            ),
-            inst(cap::AIRFLOW)
-                .props(&[airflow::HORIZONTAL_SWING, airflow::OSCILLATION_ANGLE])
-                .range(airflow::OSCILLATION_ANGLE, 30, 120, Some(30)),
-            inst(cap::TIMER).max(timer::OFF_DELAY, 43_200, None),
-            inst(cap::TEMPERATURE_MEASUREMENT),
-            inst(cap::CHILD_LOCK),
-            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 45, None),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
-    }
-    let label = match brand.id {
-        BrandId::Aurora => "Study",
-        BrandId::Kestrel => "Workshop",
-        BrandId::Lotus => "Nursery",
+                swing.props(&[airflow::OSCILLATION_ANGLE]).range(
+                    airflow::OSCILLATION_ANGLE,
+                    30,
+                    120,
+                    Some(30),
+                ),
+                timers(43_200, None),
+                thermometer(),
+                inst(cap::CHILD_LOCK),
+                power(45),
+                energy(),
+            ]);
+            "Nursery"
+        }
     };
     vec![component(0, label, c)]
 }
@@ -237,6 +242,8 @@ impl Appliance for Fan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::appliance::tests::int_at;
+    use crate::appliance::tests::paths::{MODE, ON, POWER};
     use crate::appliance::tests::{run, sim};
     use crate::appliance::DeviceKind;
 
@@ -244,7 +251,7 @@ mod tests {
     fn levels_oscillation_sleep_and_timer() {
         let mut s = sim(DeviceKind::Fan, BrandId::Aurora);
         for (path, v) in [
-            (Path::new(0, cap::ON_OFF, on_off::ON), Value::Bool(true)),
+            (ON, Value::Bool(true)),
             (
                 Path::new(0, cap::FAN_CONTROL, fan_control::LEVEL),
                 Value::Int(4),
@@ -253,37 +260,21 @@ mod tests {
                 Path::new(0, cap::AIRFLOW, airflow::HORIZONTAL_SWING),
                 Value::Bool(true),
             ),
-            (
-                Path::new(0, cap::MODE, mode::CURRENT_MODE),
-                Value::Int(SLEEP.into()),
-            ),
+            (MODE, Value::Int(SLEEP.into())),
             (Path::new(0, cap::TIMER, timer::OFF_DELAY), Value::Int(7200)),
         ] {
             s.write(&path, &v).expect("write");
         }
-        let power = |s: &crate::appliance::Sim| {
-            s.read(&Path::new(
-                0,
-                cap::POWER_MEASUREMENT,
-                power_measurement::POWER,
-            ))
-            .expect("power")
-            .as_int()
-            .expect("int")
-        };
-        let p4 = power(&s);
+        let p4 = int_at(&s, POWER);
         run(&mut s, Duration::from_secs(60), 65);
         assert_eq!(
             s.read(&Path::new(0, cap::FAN_CONTROL, fan_control::LEVEL)),
             Ok(Value::Int(2))
         );
-        assert!(power(&s) < p4);
+        assert!(int_at(&s, POWER) < p4);
         run(&mut s, Duration::from_secs(60), 60);
-        assert_eq!(
-            s.read(&Path::new(0, cap::ON_OFF, on_off::ON)),
-            Ok(Value::Bool(false))
-        );
-        assert_eq!(power(&s), 0);
+        assert_eq!(s.read(&ON), Ok(Value::Bool(false)));
+        assert_eq!(int_at(&s, POWER), 0);
     }
 
     #[test]
@@ -306,8 +297,7 @@ mod tests {
             &Value::Bool(true),
         )
         .expect("auto");
-        s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(true))
-            .expect("on");
+        s.write(&ON, &Value::Bool(true)).expect("on");
         assert_eq!(
             s.read(&Path::new(0, cap::FAN_CONTROL, fan_control::LEVEL)),
             Ok(Value::Int(3))

@@ -6,85 +6,48 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::cap;
 use hearth_model::ids::device_type::freezer::mode::{ECO, NORMAL, SUPER_FREEZE};
 use hearth_model::ids::enums::mode_tag;
-use hearth_model::ids::{cap, door, mode, temperature_control};
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
-use super::compartment::Compartment;
+use super::compartment::{cooled, Compartment};
+use super::declare::{common, component, door_alarm, modes, programme};
 use super::refrigerator::door_control;
-use super::{common, component, inst, modes, Appliance, Base, InstExt};
+use super::{Appliance, Base};
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
-    let (device, compartment) = match brand.id {
+    let (extras, mut compartment): (&[u16], _) = match brand.id {
         BrandId::Aurora => (
-            common(brand, &[cap::POWER_MEASUREMENT, cap::ENERGY_MEASUREMENT]),
-            vec![
-                inst(cap::TEMPERATURE_CONTROL).range(
-                    temperature_control::SETPOINT,
-                    -2600,
-                    -1600,
-                    Some(100),
-                ),
-                inst(cap::TEMPERATURE_MEASUREMENT),
-                inst(cap::DOOR)
-                    .props(&[door::ALARM, door::ALARM_DELAY])
-                    .events(&[door::DOOR_ALARM, door::DOOR_ALARM_CLEARED])
-                    .range(door::ALARM_DELAY, 60, 600, Some(60)),
-                inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[NORMAL, SUPER_FREEZE], &[])),
-            ],
+            &[cap::POWER_MEASUREMENT, cap::ENERGY_MEASUREMENT],
+            cooled((-2600, -1600, 100), door_alarm(Some((60, 600, 60)))),
         ),
         BrandId::Kestrel => (
-            common(brand, &[cap::ENERGY_MEASUREMENT]),
-            vec![
-                inst(cap::TEMPERATURE_CONTROL).range(
-                    temperature_control::SETPOINT,
-                    -2400,
-                    -1600,
-                    Some(100),
-                ),
-                inst(cap::TEMPERATURE_MEASUREMENT),
-                inst(cap::DOOR)
-                    .props(&[door::ALARM])
-                    .events(&[door::DOOR_ALARM, door::DOOR_ALARM_CLEARED]),
-            ],
+            &[cap::ENERGY_MEASUREMENT],
+            cooled((-2400, -1600, 100), door_alarm(None)),
         ),
         BrandId::Lotus => (
-            common(
-                brand,
-                &[
-                    cap::CHILD_LOCK,
-                    cap::POWER_MEASUREMENT,
-                    cap::ENERGY_MEASUREMENT,
-                ],
-            ),
-            vec![
-                inst(cap::TEMPERATURE_CONTROL).range(
-                    temperature_control::SETPOINT,
-                    -3000,
-                    -1200,
-                    Some(50),
-                ),
-                inst(cap::TEMPERATURE_MEASUREMENT),
-                inst(cap::DOOR)
-                    .props(&[door::ALARM, door::ALARM_DELAY])
-                    .events(&[door::DOOR_ALARM, door::DOOR_ALARM_CLEARED])
-                    .range(door::ALARM_DELAY, 30, 900, Some(30)),
-                inst(cap::MODE).values(
-                    mode::CURRENT_MODE,
-                    modes(
-                        &[NORMAL, SUPER_FREEZE, ECO],
-                        &[(0x8001, "Ice Boost", &[mode_tag::MAX])],
-                    ),
-                ),
+            &[
+                cap::CHILD_LOCK,
+                cap::POWER_MEASUREMENT,
+                cap::ENERGY_MEASUREMENT,
             ],
+            cooled((-3000, -1200, 50), door_alarm(Some((30, 900, 30)))),
         ),
     };
+    compartment.extend(match brand.id {
+        BrandId::Aurora => Some(modes(&[NORMAL, SUPER_FREEZE], &[])),
+        BrandId::Kestrel => None,
+        BrandId::Lotus => Some(modes(
+            &[NORMAL, SUPER_FREEZE, ECO],
+            &[programme(0x8001, "Ice Boost", &[mode_tag::MAX])],
+        )),
+    });
     vec![
-        component(0, "Garage", device),
+        component(0, "Garage", common(brand, extras)),
         component(1, "Freezer", compartment),
     ]
 }
@@ -150,28 +113,25 @@ impl Appliance for Freezer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::appliance::tests::int_at;
+    use crate::appliance::tests::temperature_at;
     use crate::appliance::tests::{run, sim};
     use crate::appliance::DeviceKind;
-    use hearth_model::ids::temperature_measurement;
 
     #[test]
     fn recovers_its_setpoint_after_the_door_was_open() {
         let mut s = sim(DeviceKind::Freezer, BrandId::Kestrel);
-        let temp = Path::new(
-            1,
-            cap::TEMPERATURE_MEASUREMENT,
-            temperature_measurement::TEMPERATURE,
-        );
+        let temp = temperature_at(1);
         s.control(&Control::OpenDoor { component: 1 })
             .expect("open");
         run(&mut s, Duration::from_secs(30), 10);
         let events = s.take_events();
         assert_eq!(events.len(), 1, "door alarm after the fixed 120 s");
-        let warm = s.read(&temp).expect("t").as_int().expect("int");
+        let warm = int_at(&s, temp);
         s.control(&Control::CloseDoor { component: 1 })
             .expect("close");
         run(&mut s, Duration::from_secs(60), 240);
-        let cold = s.read(&temp).expect("t").as_int().expect("int");
+        let cold = int_at(&s, temp);
         assert!(cold < warm, "{cold} < {warm}");
         assert!((cold + 2000).abs() <= 200, "back near -20 °C: {cold}");
     }

@@ -15,88 +15,69 @@ use hearth_model::ids::device_type::microwave_oven::phase::{
 };
 use hearth_model::ids::enums::mode_tag;
 use hearth_model::ids::{
-    cap, microwave_control, mode, operational_state, power_measurement, temperature_control,
-    temperature_measurement,
+    cap, microwave_control, operational_state, temperature_control, temperature_measurement,
 };
-use hearth_model::{ComponentDescription, EnumEntry, Path, StatusCode, Value};
+use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::cycle::{plan, Machine, Programmes};
-use super::{
-    approach, common, component, declared_range, inst, int, modes, temperature, Base, InstExt,
+use super::declare::{
+    common, component, energy, inst, modes, power, programme, run_cycle, setpoint, thermometer,
+    InstExt, PAUSE_RESUME,
 };
+use super::{approach, declared_range, int, temperature, Base};
 use crate::brand::{Brand, BrandId};
 
 const POPCORN: u16 = 0x8001;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
-    let phases = |codes: &[u16]| codes.iter().map(|c| EnumEntry::standard(*c)).collect();
+    use microwave_control::{ADD_TIME, COOK_TIME, POWER_LEVEL, POWER_WATTS};
+    let percent = || {
+        inst(cap::MICROWAVE_CONTROL)
+            .props(&[POWER_LEVEL])
+            .actions(&[ADD_TIME])
+            .max(COOK_TIME, 5940, Some(1))
+            .range(POWER_LEVEL, 10, 100, Some(10))
+    };
     let mut c = common(brand, &[]);
-    match brand.id {
-        BrandId::Aurora => c.extend([
-            inst(cap::OPERATIONAL_STATE)
-                .actions(&[operational_state::PAUSE, operational_state::RESUME])
-                .values(operational_state::PHASE, phases(&[DEFROSTING, COOKING])),
-            inst(cap::MODE).values(
-                mode::CURRENT_MODE,
-                modes(
-                    &[MICROWAVE, DEFROST, GRILL, COMBINATION],
-                    &[(POPCORN, "Popcorn", &[mode_tag::MICROWAVE])],
-                ),
+    c.extend(match brand.id {
+        BrandId::Aurora => vec![
+            run_cycle(&[DEFROSTING, COOKING]).actions(&PAUSE_RESUME),
+            modes(
+                &[MICROWAVE, DEFROST, GRILL, COMBINATION],
+                &[programme(POPCORN, "Popcorn", &[mode_tag::MICROWAVE])],
             ),
-            inst(cap::MICROWAVE_CONTROL)
-                .props(&[microwave_control::POWER_LEVEL])
-                .actions(&[microwave_control::ADD_TIME])
-                .max(microwave_control::COOK_TIME, 5940, Some(1))
-                .range(microwave_control::POWER_LEVEL, 10, 100, Some(10)),
+            percent(),
             inst(cap::DOOR),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 2000, None),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
-        BrandId::Kestrel => c.extend([
-            inst(cap::OPERATIONAL_STATE).values(operational_state::PHASE, phases(&[COOKING])),
-            inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[MICROWAVE, DEFROST], &[])),
+            power(2000),
+        ],
+        BrandId::Kestrel => vec![
+            run_cycle(&[COOKING]),
+            modes(&[MICROWAVE, DEFROST], &[]),
             inst(cap::MICROWAVE_CONTROL)
-                .props(&[microwave_control::POWER_WATTS])
-                .max(microwave_control::COOK_TIME, 3600, Some(1))
-                .range(microwave_control::POWER_WATTS, 100, 800, Some(100)),
+                .props(&[POWER_WATTS])
+                .max(COOK_TIME, 3600, Some(1))
+                .range(POWER_WATTS, 100, 800, Some(100)),
             inst(cap::DOOR),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
-        BrandId::Lotus => c.extend([
-            inst(cap::OPERATIONAL_STATE)
+        ],
+        BrandId::Lotus => vec![
+            run_cycle(&[PREHEATING, DEFROSTING, COOKING, RESTING])
                 .props(&[operational_state::ELAPSED_TIME, operational_state::PROGRESS])
-                .actions(&[operational_state::PAUSE, operational_state::RESUME])
-                .values(
-                    operational_state::PHASE,
-                    phases(&[PREHEATING, DEFROSTING, COOKING, RESTING]),
-                ),
-            inst(cap::MODE).values(
-                mode::CURRENT_MODE,
-                modes(
-                    &[MICROWAVE, DEFROST, GRILL, COMBINATION, CONVECTION, REHEAT],
-                    &[],
-                ),
+                .actions(&PAUSE_RESUME),
+            modes(
+                &[MICROWAVE, DEFROST, GRILL, COMBINATION, CONVECTION, REHEAT],
+                &[],
             ),
-            inst(cap::MICROWAVE_CONTROL)
-                .props(&[microwave_control::POWER_LEVEL])
-                .actions(&[microwave_control::ADD_TIME])
-                .max(microwave_control::COOK_TIME, 5940, Some(1))
-                .range(microwave_control::POWER_LEVEL, 10, 100, Some(10)),
-            inst(cap::TEMPERATURE_CONTROL).range(
-                temperature_control::SETPOINT,
-                10_000,
-                23_000,
-                Some(1000),
-            ),
-            inst(cap::TEMPERATURE_MEASUREMENT),
+            percent(),
+            setpoint(10_000, 23_000, 1000),
+            thermometer(),
             inst(cap::DOOR),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 3000, None),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
-    }
+            power(3000),
+        ],
+    });
+    c.push(energy());
     vec![component(0, "Kitchen", c)]
 }
 
@@ -261,9 +242,7 @@ mod tests {
     use crate::appliance::DeviceKind;
     use crate::control::Control;
 
-    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::STATE);
-    const REMAINING: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::REMAINING_TIME);
-    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::START);
+    use crate::appliance::tests::paths::{REMAINING, RESUME, START, STATE};
 
     #[test]
     fn counts_down_and_refuses_to_start_with_the_door_open() {
@@ -299,11 +278,7 @@ mod tests {
         assert_eq!(s.read(&REMAINING), Ok(Value::Int(90)));
         s.control(&Control::CloseDoor { component: 0 })
             .expect("close");
-        s.invoke(
-            &Path::new(0, cap::OPERATIONAL_STATE, operational_state::RESUME),
-            &Value::Null,
-        )
-        .expect("resume");
+        s.invoke(&RESUME, &Value::Null).expect("resume");
         run(&mut s, Duration::from_secs(30), 3);
         assert_eq!(s.read(&STATE), Ok(Value::Int(5)));
         assert_eq!(

@@ -22,8 +22,7 @@ use hearth_model::ids::{
     temperature_control, water_consumption,
 };
 use hearth_model::{
-    CapabilityInstance, Catalog, ComponentDescription, Constraint, Description, EnumEntry, Path,
-    StatusCode, Value, SPEC_VERSION,
+    Catalog, ComponentDescription, Description, Path, StatusCode, Value, SPEC_VERSION,
 };
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +33,7 @@ use crate::faults::AppDeviation;
 pub mod air_conditioner;
 pub mod compartment;
 pub mod cycle;
+mod declare;
 pub mod dishwasher;
 pub mod fan;
 pub mod freezer;
@@ -724,112 +724,6 @@ pub(crate) fn approach(value: f64, target: f64, dt: Duration, tau: Duration) -> 
     value + (target - value) * k
 }
 
-/// A capability instance with nothing optional.
-pub(crate) fn inst(capability: u16) -> CapabilityInstance {
-    CapabilityInstance {
-        capability,
-        properties: vec![],
-        actions: vec![],
-        events: vec![],
-        constraints: vec![],
-    }
-}
-
-/// Builders for capability instances.
-pub(crate) trait InstExt: Sized {
-    fn props(self, ids: &[u16]) -> Self;
-    fn actions(self, ids: &[u16]) -> Self;
-    fn events(self, ids: &[u16]) -> Self;
-    fn constraint(self, c: Constraint) -> Self;
-    fn range(self, property: u16, min: i64, max: i64, step: Option<u64>) -> Self {
-        self.constraint(Constraint {
-            property,
-            min: Some(min),
-            max: Some(max),
-            step,
-            ..Constraint::default()
-        })
-    }
-    fn max(self, property: u16, max: i64, step: Option<u64>) -> Self {
-        self.constraint(Constraint {
-            property,
-            max: Some(max),
-            step,
-            ..Constraint::default()
-        })
-    }
-    fn values(self, property: u16, values: Vec<EnumEntry>) -> Self {
-        self.constraint(Constraint {
-            property,
-            values: Some(values),
-            ..Constraint::default()
-        })
-    }
-}
-
-impl InstExt for CapabilityInstance {
-    fn props(mut self, ids: &[u16]) -> Self {
-        self.properties.extend_from_slice(ids);
-        self
-    }
-    fn actions(mut self, ids: &[u16]) -> Self {
-        self.actions.extend_from_slice(ids);
-        self
-    }
-    fn events(mut self, ids: &[u16]) -> Self {
-        self.events.extend_from_slice(ids);
-        self
-    }
-    fn constraint(mut self, c: Constraint) -> Self {
-        self.constraints.push(c);
-        self
-    }
-}
-
-/// Supported modes: standard codes, then vendor programmes (code, label, tag codes).
-pub(crate) fn modes(standard: &[u16], vendor: &[(u16, &str, &[u16])]) -> Vec<EnumEntry> {
-    standard
-        .iter()
-        .map(|c| EnumEntry::standard(*c))
-        .chain(vendor.iter().map(|(code, label, tags)| EnumEntry {
-            code: *code,
-            label: Some((*label).to_owned()),
-            tags: tags.to_vec(),
-        }))
-        .collect()
-}
-
-/// Component 0's common capabilities: device information and faults, then the optional
-/// extras the brand builds in.
-pub(crate) fn common(brand: &Brand, extras: &[u16]) -> Vec<CapabilityInstance> {
-    let mut info = vec![];
-    if brand.id != BrandId::Kestrel {
-        info.push(device_info::PRODUCT_ID);
-    }
-    if brand.hardware.is_some() {
-        info.push(device_info::HARDWARE_VERSION);
-    }
-    if brand.id == BrandId::Lotus {
-        info.push(device_info::MANUFACTURING_DATE);
-    }
-    let mut out = vec![inst(cap::DEVICE_INFO).props(&info), inst(cap::FAULTS)];
-    out.extend(extras.iter().map(|c| inst(*c)));
-    out
-}
-
-/// A component.
-pub(crate) fn component(
-    id: u16,
-    label: &str,
-    capabilities: Vec<CapabilityInstance>,
-) -> ComponentDescription {
-    ComponentDescription {
-        id,
-        label: Some(label.to_owned()),
-        capabilities,
-    }
-}
-
 /// Read a mode code from the description's supported set (the first if `code` is not in it).
 pub(crate) fn supported_modes(desc: &Description, component: u16) -> Vec<u16> {
     desc.instance(component, cap::MODE)
@@ -862,8 +756,9 @@ pub(crate) fn declared_range(
 pub(crate) mod tests {
     use super::*;
     use hearth_model::ids::device_type::{fan, washing_machine};
-    use hearth_model::ids::{door, on_off, operational_state, temperature_measurement};
+    use hearth_model::ids::{door, temperature_measurement};
     use hearth_model::validate::{check_description, check_event, check_value};
+    use paths::{ENERGY, MODE, ON, PAUSE, SETPOINT, START, STATE};
 
     /// Every value the appliance would report and every event it emitted fit its description.
     pub(crate) fn assert_valid(sim: &mut Sim) {
@@ -896,6 +791,66 @@ pub(crate) mod tests {
         Base::new(kind, brand.brand(), d, AppDeviation::default(), 0)
     }
 
+    /// Paths on component 0 the appliances' tests use.
+    pub(crate) mod paths {
+        use hearth_model::ids::{
+            cap, energy_measurement, mode, on_off, operational_state, power_measurement,
+            temperature_control, water_consumption,
+        };
+        use hearth_model::Path;
+
+        const fn cycle(member: u16) -> Path {
+            Path::new(0, cap::OPERATIONAL_STATE, member)
+        }
+        /// `on-off` `on`.
+        pub(crate) const ON: Path = Path::new(0, cap::ON_OFF, on_off::ON);
+        /// `mode` `current-mode`.
+        pub(crate) const MODE: Path = Path::new(0, cap::MODE, mode::CURRENT_MODE);
+        /// `temperature-control` `setpoint`.
+        pub(crate) const SETPOINT: Path =
+            Path::new(0, cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT);
+        /// `power-measurement` `power`.
+        pub(crate) const POWER: Path =
+            Path::new(0, cap::POWER_MEASUREMENT, power_measurement::POWER);
+        /// `energy-measurement` `energy`.
+        pub(crate) const ENERGY: Path =
+            Path::new(0, cap::ENERGY_MEASUREMENT, energy_measurement::ENERGY);
+        /// `water-consumption` `volume`.
+        pub(crate) const WATER: Path =
+            Path::new(0, cap::WATER_CONSUMPTION, water_consumption::VOLUME);
+        /// `operational-state` `state`.
+        pub(crate) const STATE: Path = cycle(operational_state::STATE);
+        /// `operational-state` `phase`.
+        pub(crate) const PHASE: Path = cycle(operational_state::PHASE);
+        /// `operational-state` `remaining-time`.
+        pub(crate) const REMAINING: Path = cycle(operational_state::REMAINING_TIME);
+        /// `operational-state` `start`.
+        pub(crate) const START: Path = cycle(operational_state::START);
+        /// `operational-state` `pause`.
+        pub(crate) const PAUSE: Path = cycle(operational_state::PAUSE);
+        /// `operational-state` `resume`.
+        pub(crate) const RESUME: Path = cycle(operational_state::RESUME);
+        /// `operational-state` `stop`.
+        pub(crate) const STOP: Path = cycle(operational_state::STOP);
+    }
+
+    /// The measured temperature of a component.
+    pub(crate) const fn temperature_at(component: u16) -> Path {
+        Path::new(
+            component,
+            cap::TEMPERATURE_MEASUREMENT,
+            temperature_measurement::TEMPERATURE,
+        )
+    }
+
+    /// The integer value of a property.
+    pub(crate) fn int_at(s: &Sim, path: Path) -> i64 {
+        s.read(&path)
+            .ok()
+            .and_then(|v| v.as_int())
+            .unwrap_or_else(|| panic!("{path} is not an integer"))
+    }
+
     /// Tick `n` times by `step`, checking values after each.
     pub(crate) fn run(sim: &mut Sim, step: Duration, n: usize) {
         for _ in 0..n {
@@ -925,25 +880,17 @@ pub(crate) mod tests {
             for brand in [BrandId::Aurora, BrandId::Kestrel, BrandId::Lotus] {
                 let mut s = sim(kind, brand);
                 if s.base().has(0, cap::ON_OFF) {
-                    s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(true))
-                        .expect("on");
+                    s.write(&ON, &Value::Bool(true)).expect("on");
                 }
                 if s.base().has(0, cap::OPERATIONAL_STATE) {
-                    s.invoke(
-                        &Path::new(0, cap::OPERATIONAL_STATE, operational_state::START),
-                        &Value::Null,
-                    )
-                    .unwrap_or_else(|e| panic!("{kind:?} {brand:?}: {e}"));
+                    s.invoke(&START, &Value::Null)
+                        .unwrap_or_else(|e| panic!("{kind:?} {brand:?}: {e}"));
                 }
                 let _ = s.control(&Control::OpenDoor { component: 1 });
                 run(&mut s, Duration::from_secs(45), 320);
                 if s.base().has(0, cap::OPERATIONAL_STATE) {
                     assert_eq!(
-                        s.read(&Path::new(
-                            0,
-                            cap::OPERATIONAL_STATE,
-                            operational_state::STATE
-                        )),
+                        s.read(&STATE),
                         Ok(Value::Int(5)),
                         "{kind:?} {brand:?} completed"
                     );
@@ -1020,7 +967,7 @@ pub(crate) mod tests {
     fn counters_only_grow() {
         for kind in DeviceKind::ALL {
             let mut s = sim(kind, BrandId::Lotus);
-            let energy = Path::new(0, cap::ENERGY_MEASUREMENT, energy_measurement::ENERGY);
+            let energy = ENERGY;
             let mut last = s.read(&energy).ok().and_then(|v| v.as_int());
             for _ in 0..50 {
                 s.tick(Duration::from_secs(60));
@@ -1038,8 +985,8 @@ pub(crate) mod tests {
 
     #[test]
     fn application_deviations_without_a_broker() {
-        let start = Path::new(0, cap::OPERATIONAL_STATE, operational_state::START);
-        let pause = Path::new(0, cap::OPERATIONAL_STATE, operational_state::PAUSE);
+        let start = START;
+        let pause = PAUSE;
         let mut s = faulty(DeviceKind::Dishwasher, BrandId::Aurora, "wrong-status-code");
         assert_eq!(s.invoke(&pause, &Value::Null), Err(StatusCode::Failure));
 
@@ -1052,7 +999,7 @@ pub(crate) mod tests {
             .expect("open");
         assert_eq!(s.invoke(&start, &Value::Null), Ok(None));
 
-        let sp = Path::new(0, cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT);
+        let sp = SETPOINT;
         let mut s = faulty(DeviceKind::AirConditioner, BrandId::Aurora, "range-lie");
         assert_eq!(
             s.write(&sp, &Value::Int(3200)),
@@ -1061,10 +1008,7 @@ pub(crate) mod tests {
         assert_eq!(s.write(&sp, &Value::Int(1600)), Ok(()));
 
         let s = faulty(DeviceKind::Fan, BrandId::Lotus, "undeclared-mode");
-        assert_eq!(
-            s.read(&Path::new(0, cap::MODE, mode::CURRENT_MODE)),
-            Ok(Value::Int(0x80FF))
-        );
+        assert_eq!(s.read(&MODE), Ok(Value::Int(0x80FF)));
 
         let s = faulty(
             DeviceKind::Fan,
@@ -1088,8 +1032,7 @@ pub(crate) mod tests {
             BrandId::Aurora,
             "silent-changes",
         );
-        s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(true))
-            .expect("on");
+        s.write(&ON, &Value::Bool(true)).expect("on");
         s.tick(Duration::from_secs(600));
         assert!(s.changes().is_empty());
 
@@ -1104,7 +1047,7 @@ pub(crate) mod tests {
         assert!(s.take_events().is_empty());
 
         let mut s = faulty(DeviceKind::Fan, BrandId::Aurora, "energy-counter-reset");
-        let energy = Path::new(0, cap::ENERGY_MEASUREMENT, energy_measurement::ENERGY);
+        let energy = ENERGY;
         assert!(s.read(&energy).expect("energy").as_int() > Some(0));
         s.tick(Duration::from_secs(1));
         assert_eq!(s.read(&energy), Ok(Value::Int(0)));
@@ -1114,18 +1057,12 @@ pub(crate) mod tests {
     fn changes_are_reported_once() {
         let mut s = sim(DeviceKind::AirConditioner, BrandId::Aurora);
         assert!(s.changes().is_empty());
-        s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(true))
-            .expect("on");
+        s.write(&ON, &Value::Bool(true)).expect("on");
         // The runtime reports the write itself.
         assert!(!s.changes().iter().any(|(p, _)| p.capability == cap::ON_OFF));
         s.tick(Duration::from_secs(600));
         let changes = s.changes();
-        assert!(changes.iter().any(|(p, _)| *p
-            == Path::new(
-                0,
-                cap::TEMPERATURE_MEASUREMENT,
-                temperature_measurement::TEMPERATURE
-            )));
+        assert!(changes.iter().any(|(p, _)| *p == temperature_at(0)));
         assert!(s.changes().is_empty());
     }
 }

@@ -6,157 +6,72 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::cap;
 use hearth_model::ids::device_type::refrigerator::mode::{
     ECO, NORMAL, SUPER_COOL, SUPER_FREEZE, VACATION,
 };
 use hearth_model::ids::enums::mode_tag;
-use hearth_model::ids::{cap, door, mode, temperature_control};
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
-use super::compartment::Compartment;
-use super::{common, component, inst, modes, Appliance, Base, InstExt};
+use super::compartment::{cooled, Compartment};
+use super::declare::{common, component, door_alarm, inst, modes, programme};
+use super::{Appliance, Base};
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
-    let door_alarm = |lo, hi, step| {
-        inst(cap::DOOR)
-            .props(&[door::ALARM, door::ALARM_DELAY])
-            .events(&[door::DOOR_ALARM, door::DOOR_ALARM_CLEARED])
-            .range(door::ALARM_DELAY, lo, hi, Some(step))
+    let kitchen = |label| {
+        let meters = [
+            cap::CHILD_LOCK,
+            cap::POWER_MEASUREMENT,
+            cap::ENERGY_MEASUREMENT,
+        ];
+        component(0, label, common(brand, &meters))
+    };
+    let fridge = |range: (i64, i64, u64), door, own_modes| {
+        let mut caps = cooled(range, door);
+        caps.extend(own_modes);
+        component(1, "Fridge", caps)
+    };
+    let freezer = |range, door| {
+        let mut caps = cooled(range, door);
+        caps.push(modes(&[NORMAL, SUPER_FREEZE], &[]));
+        component(2, "Freezer", caps)
     };
     match brand.id {
         BrandId::Aurora => vec![
-            component(
-                0,
-                "Kitchen",
-                common(
-                    brand,
-                    &[
-                        cap::CHILD_LOCK,
-                        cap::POWER_MEASUREMENT,
-                        cap::ENERGY_MEASUREMENT,
-                    ],
-                ),
+            kitchen("Kitchen"),
+            fridge(
+                (200, 800, 100),
+                door_alarm(Some((60, 300, 60))),
+                Some(modes(&[NORMAL, SUPER_COOL, ECO], &[])),
             ),
-            component(
-                1,
-                "Fridge",
-                vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(
-                        temperature_control::SETPOINT,
-                        200,
-                        800,
-                        Some(100),
-                    ),
-                    inst(cap::TEMPERATURE_MEASUREMENT),
-                    door_alarm(60, 300, 60),
-                    inst(cap::MODE)
-                        .values(mode::CURRENT_MODE, modes(&[NORMAL, SUPER_COOL, ECO], &[])),
-                ],
-            ),
-            component(
-                2,
-                "Freezer",
-                vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(
-                        temperature_control::SETPOINT,
-                        -2400,
-                        -1600,
-                        Some(100),
-                    ),
-                    inst(cap::TEMPERATURE_MEASUREMENT),
-                    door_alarm(60, 300, 60),
-                    inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[NORMAL, SUPER_FREEZE], &[])),
-                ],
-            ),
+            freezer((-2400, -1600, 100), door_alarm(Some((60, 300, 60)))),
         ],
         BrandId::Kestrel => vec![
             component(0, "Pantry", common(brand, &[cap::ENERGY_MEASUREMENT])),
-            component(
-                1,
-                "Fridge",
-                vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(
-                        temperature_control::SETPOINT,
-                        100,
-                        700,
-                        Some(100),
-                    ),
-                    inst(cap::TEMPERATURE_MEASUREMENT),
-                    inst(cap::DOOR),
-                ],
-            ),
+            fridge((100, 700, 100), inst(cap::DOOR), None),
         ],
         BrandId::Lotus => vec![
-            component(
-                0,
-                "Kitchen",
-                common(
-                    brand,
-                    &[
-                        cap::CHILD_LOCK,
-                        cap::POWER_MEASUREMENT,
-                        cap::ENERGY_MEASUREMENT,
-                    ],
-                ),
+            kitchen("Kitchen"),
+            fridge(
+                (0, 1000, 50),
+                door_alarm(Some((30, 600, 30))),
+                Some(modes(
+                    &[NORMAL, SUPER_COOL, ECO, VACATION],
+                    &[programme(
+                        0x8001,
+                        "Fresh Guard",
+                        &[mode_tag::AUTO, mode_tag::LOW_ENERGY],
+                    )],
+                )),
             ),
-            component(
-                1,
-                "Fridge",
-                vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(
-                        temperature_control::SETPOINT,
-                        0,
-                        1000,
-                        Some(50),
-                    ),
-                    inst(cap::TEMPERATURE_MEASUREMENT),
-                    door_alarm(30, 600, 30),
-                    inst(cap::MODE).values(
-                        mode::CURRENT_MODE,
-                        modes(
-                            &[NORMAL, SUPER_COOL, ECO, VACATION],
-                            &[(
-                                0x8001,
-                                "Fresh Guard",
-                                &[mode_tag::AUTO, mode_tag::LOW_ENERGY],
-                            )],
-                        ),
-                    ),
-                ],
-            ),
-            component(
-                2,
-                "Freezer",
-                vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(
-                        temperature_control::SETPOINT,
-                        -2600,
-                        -1400,
-                        Some(50),
-                    ),
-                    inst(cap::TEMPERATURE_MEASUREMENT),
-                    door_alarm(30, 600, 30),
-                    inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[NORMAL, SUPER_FREEZE], &[])),
-                ],
-            ),
+            freezer((-2600, -1400, 50), door_alarm(Some((30, 600, 30)))),
             component(
                 3,
                 "Flex drawer",
-                vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(
-                        temperature_control::SETPOINT,
-                        -2000,
-                        500,
-                        Some(100),
-                    ),
-                    inst(cap::TEMPERATURE_MEASUREMENT),
-                    inst(cap::DOOR)
-                        .props(&[door::ALARM])
-                        .events(&[door::DOOR_ALARM, door::DOOR_ALARM_CLEARED]),
-                ],
+                cooled((-2000, 500, 100), door_alarm(None)),
             ),
         ],
     }
@@ -267,20 +182,18 @@ impl Appliance for Refrigerator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::appliance::tests::int_at;
+    use crate::appliance::tests::temperature_at;
     use crate::appliance::tests::{assert_valid, run, sim};
     use crate::appliance::DeviceKind;
-    use hearth_model::ids::temperature_measurement;
+    use hearth_model::ids::door;
 
     #[test]
     fn holds_temperature_and_raises_the_door_alarm() {
         let mut s = sim(DeviceKind::Refrigerator, BrandId::Aurora);
-        let temp = Path::new(
-            1,
-            cap::TEMPERATURE_MEASUREMENT,
-            temperature_measurement::TEMPERATURE,
-        );
+        let temp = temperature_at(1);
         run(&mut s, Duration::from_secs(60), 120);
-        let t = s.read(&temp).expect("temp").as_int().expect("int");
+        let t = int_at(&s, temp);
         assert!((t - 500).abs() <= 150, "fridge at {t}");
         s.write(
             &Path::new(1, cap::DOOR, door::ALARM_DELAY),
@@ -304,7 +217,7 @@ mod tests {
             s.read(&Path::new(1, cap::DOOR, door::ALARM)),
             Ok(Value::Bool(true))
         );
-        let warm = s.read(&temp).expect("temp").as_int().expect("int");
+        let warm = int_at(&s, temp);
         assert!(warm > t, "the open door lets warm air in: {warm} <= {t}");
         s.control(&Control::CloseDoor { component: 1 })
             .expect("close");

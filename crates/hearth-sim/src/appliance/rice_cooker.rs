@@ -14,81 +14,67 @@ use hearth_model::ids::device_type::rice_cooker::phase::{
     BOILING, HEATING, KEEP_WARM, SOAKING, STEAMING,
 };
 use hearth_model::ids::enums::mode_tag;
-use hearth_model::ids::{
-    cap, delayed_start, keep_warm, mode, operational_state, power_measurement,
-    temperature_measurement,
-};
-use hearth_model::{ComponentDescription, EnumEntry, Path, StatusCode, Value};
+use hearth_model::ids::{cap, keep_warm, operational_state, temperature_measurement};
+use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::cycle::{plan, Machine, OpState, Programmes};
-use super::{approach, boolean, common, component, inst, modes, secs, temperature, Base, InstExt};
+use super::declare::{
+    common, component, delayed, energy, inst, modes, power, programme, run_cycle, thermometer,
+    InstExt, PAUSE_RESUME,
+};
+use super::{approach, boolean, secs, temperature, Base};
 use crate::brand::{Brand, BrandId};
 
 const GABA: u16 = 0x8001;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
-    let phases: Vec<EnumEntry> = [SOAKING, HEATING, BOILING, STEAMING, KEEP_WARM]
-        .iter()
-        .map(|c| EnumEntry::standard(*c))
-        .collect();
+    let phases = [SOAKING, HEATING, BOILING, STEAMING, KEEP_WARM];
     let mut c = common(brand, &[]);
-    match brand.id {
-        BrandId::Aurora => c.extend([
-            inst(cap::OPERATIONAL_STATE).values(operational_state::PHASE, phases),
-            inst(cap::MODE).values(
-                mode::CURRENT_MODE,
-                modes(&[WHITE_RICE, QUICK_RICE, BROWN_RICE, PORRIDGE, STEAM], &[]),
-            ),
+    c.extend(match brand.id {
+        BrandId::Aurora => vec![
+            run_cycle(&phases),
+            modes(&[WHITE_RICE, QUICK_RICE, BROWN_RICE, PORRIDGE, STEAM], &[]),
             inst(cap::KEEP_WARM).props(&[keep_warm::KEEP_WARM_TIME]),
             inst(cap::DOOR),
-            inst(cap::DELAYED_START)
-                .props(&[delayed_start::FINISH_DELAY])
-                .max(delayed_start::START_DELAY, 46_800, None)
-                .max(delayed_start::FINISH_DELAY, 46_800, None),
-            inst(cap::TEMPERATURE_MEASUREMENT),
-            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 1200, None),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
-        BrandId::Kestrel => c.extend([
-            inst(cap::OPERATIONAL_STATE),
-            inst(cap::MODE).values(
-                mode::CURRENT_MODE,
-                modes(&[WHITE_RICE, QUICK_RICE, PORRIDGE], &[]),
-            ),
+            delayed(46_800, true),
+            thermometer(),
+            power(1200),
+        ],
+        BrandId::Kestrel => vec![
+            run_cycle(&[]),
+            modes(&[WHITE_RICE, QUICK_RICE, PORRIDGE], &[]),
             inst(cap::KEEP_WARM),
-        ]),
-        BrandId::Lotus => c.extend([
-            inst(cap::OPERATIONAL_STATE)
+        ],
+        BrandId::Lotus => vec![
+            run_cycle(&phases)
                 .props(&[operational_state::PROGRESS])
-                .actions(&[operational_state::PAUSE, operational_state::RESUME])
-                .values(operational_state::PHASE, phases),
-            inst(cap::MODE).values(
-                mode::CURRENT_MODE,
-                modes(
-                    &[
-                        WHITE_RICE,
-                        QUICK_RICE,
-                        BROWN_RICE,
-                        PORRIDGE,
-                        STEAM,
-                        SOUP,
-                        CAKE,
-                        KEEP_WARM_ONLY,
-                        REHEAT,
-                    ],
-                    &[(GABA, "GABA Rice", &[mode_tag::HEAVY])],
-                ),
+                .actions(&PAUSE_RESUME),
+            modes(
+                &[
+                    WHITE_RICE,
+                    QUICK_RICE,
+                    BROWN_RICE,
+                    PORRIDGE,
+                    STEAM,
+                    SOUP,
+                    CAKE,
+                    KEEP_WARM_ONLY,
+                    REHEAT,
+                ],
+                &[programme(GABA, "GABA Rice", &[mode_tag::HEAVY])],
             ),
             inst(cap::ON_OFF),
             inst(cap::KEEP_WARM).props(&[keep_warm::KEEP_WARM_TIME]),
             inst(cap::DOOR),
-            inst(cap::DELAYED_START).max(delayed_start::START_DELAY, 86_400, None),
-            inst(cap::TEMPERATURE_MEASUREMENT),
+            delayed(86_400, false),
+            thermometer(),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 1400, None),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
+            power(1400),
+        ],
+    });
+    if brand.id != BrandId::Kestrel {
+        c.push(energy());
     }
     vec![component(0, "Kitchen", c)]
 }
@@ -211,13 +197,12 @@ impl Programmes for RiceCooker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::appliance::tests::temperature_at;
     use crate::appliance::tests::{run, sim};
     use crate::appliance::DeviceKind;
     use crate::control::Control;
 
-    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::STATE);
-    const PHASE: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::PHASE);
-    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::START);
+    use crate::appliance::tests::paths::{PHASE, START, STATE};
 
     #[test]
     fn cooks_then_keeps_warm() {
@@ -233,14 +218,7 @@ mod tests {
         assert_eq!(s.read(&PHASE), Ok(Value::Int(SOAKING.into())));
         run(&mut s, Duration::from_secs(60), 30);
         assert_eq!(s.read(&PHASE), Ok(Value::Int(BOILING.into())));
-        let hot = s
-            .read(&Path::new(
-                0,
-                cap::TEMPERATURE_MEASUREMENT,
-                temperature_measurement::TEMPERATURE,
-            ))
-            .expect("t")
-            .as_int();
+        let hot = s.read(&temperature_at(0)).expect("t").as_int();
         assert!(hot > Some(8500), "{hot:?}");
         run(&mut s, Duration::from_secs(60), 40);
         assert_eq!(s.read(&STATE), Ok(Value::Int(5)));

@@ -17,139 +17,96 @@ use hearth_model::ids::device_type::washing_machine::phase::{
     COOL_DOWN, DRAINING, DRYING, FILLING, PRE_WASH, RINSE, SPIN, WASH, WEIGHING,
 };
 use hearth_model::ids::enums::mode_tag;
-use hearth_model::ids::{
-    cap, delayed_start, door, laundry_controls, mode, operational_state, power_measurement,
-    temperature_control,
-};
-use hearth_model::{ComponentDescription, EnumEntry, Path, StatusCode, Value};
+use hearth_model::ids::{cap, door, laundry_controls, operational_state, temperature_control};
+use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::cycle::{plan, Machine, Programmes, FINISHING, PREPARING};
-use super::{boolean, common, component, declared_range, inst, int, modes, Base, InstExt};
+use super::declare::{
+    common, component, delayed, energy, inst, modes, power, programme, run_cycle, setpoint, water,
+    InstExt, PAUSE_RESUME,
+};
+use super::{boolean, declared_range, int, Base};
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
 
-fn phases(codes: &[u16]) -> Vec<EnumEntry> {
-    codes.iter().map(|c| EnumEntry::standard(*c)).collect()
-}
-
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
+    use laundry_controls::{EXTRA_RINSE, PRE_WASH as PRE_WASH_OPTION, RINSES, SPIN_SPEED, STEAM};
+    use operational_state::{ELAPSED_TIME, PROGRESS, REMOTE_START_ENABLED};
     let mut c = common(brand, &[]);
-    match brand.id {
-        BrandId::Aurora => c.extend([
-            inst(cap::OPERATIONAL_STATE)
-                .props(&[operational_state::ELAPSED_TIME, operational_state::PROGRESS])
-                .actions(&[operational_state::PAUSE, operational_state::RESUME])
-                .values(
-                    operational_state::PHASE,
-                    phases(&[
-                        PREPARING, WEIGHING, FILLING, PRE_WASH, WASH, RINSE, DRAINING, SPIN,
-                        FINISHING,
-                    ]),
-                ),
-            inst(cap::MODE).values(
-                mode::CURRENT_MODE,
-                modes(
-                    &[COTTON, ECO, SYNTHETICS, DELICATES, WOOL, QUICK],
-                    &[(0x8001, "Sportswear", &[mode_tag::SYNTHETICS])],
-                ),
+    c.extend(match brand.id {
+        BrandId::Aurora => vec![
+            run_cycle(&[
+                PREPARING, WEIGHING, FILLING, PRE_WASH, WASH, RINSE, DRAINING, SPIN, FINISHING,
+            ])
+            .props(&[ELAPSED_TIME, PROGRESS])
+            .actions(&PAUSE_RESUME),
+            modes(
+                &[COTTON, ECO, SYNTHETICS, DELICATES, WOOL, QUICK],
+                &[programme(0x8001, "Sportswear", &[mode_tag::SYNTHETICS])],
             ),
             inst(cap::ON_OFF),
             inst(cap::LAUNDRY_CONTROLS)
-                .props(&[
-                    laundry_controls::RINSES,
-                    laundry_controls::PRE_WASH,
-                    laundry_controls::STEAM,
-                ])
-                .range(laundry_controls::SPIN_SPEED, 0, 1400, Some(200))
-                .range(laundry_controls::RINSES, 1, 4, None),
-            inst(cap::TEMPERATURE_CONTROL).range(
-                temperature_control::SETPOINT,
-                2000,
-                9000,
-                Some(1000),
-            ),
+                .props(&[RINSES, PRE_WASH_OPTION, STEAM])
+                .range(SPIN_SPEED, 0, 1400, Some(200))
+                .range(RINSES, 1, 4, None),
+            setpoint(2000, 9000, 1000),
             inst(cap::DOOR).props(&[door::LOCKED]),
-            inst(cap::DELAYED_START).max(delayed_start::START_DELAY, 86_400, None),
-            inst(cap::WATER_CONSUMPTION),
+            delayed(86_400, false),
+            water(),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 2300, None),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
-        BrandId::Kestrel => c.extend([
-            inst(cap::OPERATIONAL_STATE).values(
-                operational_state::PHASE,
-                phases(&[FILLING, WASH, RINSE, DRAINING, SPIN]),
-            ),
-            inst(cap::MODE).values(
-                mode::CURRENT_MODE,
-                modes(&[COTTON, QUICK, RINSE_AND_SPIN, SPIN_ONLY], &[]),
-            ),
-            inst(cap::LAUNDRY_CONTROLS).range(laundry_controls::SPIN_SPEED, 400, 1000, Some(200)),
+            power(2300),
+            energy(),
+        ],
+        BrandId::Kestrel => vec![
+            run_cycle(&[FILLING, WASH, RINSE, DRAINING, SPIN]),
+            modes(&[COTTON, QUICK, RINSE_AND_SPIN, SPIN_ONLY], &[]),
+            inst(cap::LAUNDRY_CONTROLS).range(SPIN_SPEED, 400, 1000, Some(200)),
             inst(cap::DOOR),
-            inst(cap::WATER_CONSUMPTION),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
-        BrandId::Lotus => c.extend([
-            inst(cap::OPERATIONAL_STATE)
-                .props(&[
-                    operational_state::ELAPSED_TIME,
-                    operational_state::PROGRESS,
-                    operational_state::REMOTE_START_ENABLED,
-                ])
-                .actions(&[operational_state::PAUSE, operational_state::RESUME])
-                .values(
-                    operational_state::PHASE,
-                    phases(&[
-                        PREPARING, WEIGHING, FILLING, PRE_WASH, WASH, RINSE, DRAINING, SPIN,
-                        DRYING, COOL_DOWN, FINISHING,
-                    ]),
-                ),
-            inst(cap::MODE).values(
-                mode::CURRENT_MODE,
-                modes(
-                    &[
-                        COTTON,
-                        ECO,
-                        SYNTHETICS,
-                        MIXED,
-                        DELICATES,
-                        WOOL,
-                        QUICK,
-                        BEDDING,
-                        WHITES,
-                        HYGIENE,
-                        DRY,
-                        WASH_AND_DRY,
-                    ],
-                    &[
-                        (0x8001, "Allergy Care", &[mode_tag::SANITIZE]),
-                        (0x8002, "Outdoor Gear", &[mode_tag::SYNTHETICS]),
-                    ],
-                ),
+            water(),
+            energy(),
+        ],
+        BrandId::Lotus => vec![
+            run_cycle(&[
+                PREPARING, WEIGHING, FILLING, PRE_WASH, WASH, RINSE, DRAINING, SPIN, DRYING,
+                COOL_DOWN, FINISHING,
+            ])
+            .props(&[ELAPSED_TIME, PROGRESS, REMOTE_START_ENABLED])
+            .actions(&PAUSE_RESUME),
+            modes(
+                &[
+                    COTTON,
+                    ECO,
+                    SYNTHETICS,
+                    MIXED,
+                    DELICATES,
+                    WOOL,
+                    QUICK,
+                    BEDDING,
+                    WHITES,
+                    HYGIENE,
+                    DRY,
+                    WASH_AND_DRY,
+                ],
+                &[
+                    programme(0x8001, "Allergy Care", &[mode_tag::SANITIZE]),
+                    programme(0x8002, "Outdoor Gear", &[mode_tag::SYNTHETICS]),
+                ],
             ),
             inst(cap::ON_OFF),
             inst(cap::LAUNDRY_CONTROLS)
-                .props(&[
-                    laundry_controls::RINSES,
-                    laundry_controls::PRE_WASH,
-                    laundry_controls::EXTRA_RINSE,
-                    laundry_controls::STEAM,
-                ])
-                .range(laundry_controls::SPIN_SPEED, 0, 1600, Some(100))
-                .range(laundry_controls::RINSES, 1, 5, None),
-            inst(cap::TEMPERATURE_CONTROL).range(temperature_control::SETPOINT, 0, 9000, Some(500)),
+                .props(&[RINSES, PRE_WASH_OPTION, EXTRA_RINSE, STEAM])
+                .range(SPIN_SPEED, 0, 1600, Some(100))
+                .range(RINSES, 1, 5, None),
+            setpoint(0, 9000, 500),
             inst(cap::DOOR).props(&[door::LOCKED]),
-            inst(cap::DELAYED_START)
-                .props(&[delayed_start::FINISH_DELAY])
-                .max(delayed_start::START_DELAY, 86_400, None)
-                .max(delayed_start::FINISH_DELAY, 86_400, None),
-            inst(cap::WATER_CONSUMPTION),
+            delayed(86_400, true),
+            water(),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 2500, None),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
-    }
+            power(2500),
+            energy(),
+        ],
+    });
     vec![component(0, "Laundry room", c)]
 }
 
@@ -324,29 +281,20 @@ impl Programmes for WashingMachine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::appliance::tests::paths::{MODE, WATER};
     use crate::appliance::tests::{run, sim};
     use crate::appliance::DeviceKind;
+    use hearth_model::ids::delayed_start;
     use hearth_model::ids::device_type::washing_machine::fault;
-    use hearth_model::ids::water_consumption;
 
-    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::STATE);
-    const PHASE: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::PHASE);
-    const REMAINING: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::REMAINING_TIME);
-    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::START);
-    const PAUSE: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::PAUSE);
-    const RESUME: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::RESUME);
-    const STOP: Path = Path::new(0, cap::OPERATIONAL_STATE, operational_state::STOP);
+    use crate::appliance::tests::paths::{PAUSE, PHASE, REMAINING, RESUME, START, STATE, STOP};
 
     #[test]
     fn washes_through_its_phases_and_completes() {
         let mut s = sim(DeviceKind::WashingMachine, BrandId::Aurora);
         s.control(&Control::LoadLaundry { grams: 5000 })
             .expect("laundry");
-        s.write(
-            &Path::new(0, cap::MODE, mode::CURRENT_MODE),
-            &Value::Int(QUICK.into()),
-        )
-        .expect("quick");
+        s.write(&MODE, &Value::Int(QUICK.into())).expect("quick");
         assert_eq!(
             s.invoke(&PAUSE, &Value::Null),
             Err(StatusCode::InvalidInState)
@@ -359,14 +307,7 @@ mod tests {
         );
         s.control(&Control::CloseDoor { component: 0 })
             .expect("close");
-        let water = s
-            .read(&Path::new(
-                0,
-                cap::WATER_CONSUMPTION,
-                water_consumption::VOLUME,
-            ))
-            .expect("water")
-            .as_int();
+        let water = s.read(&WATER).expect("water").as_int();
         s.invoke(&START, &Value::Null).expect("start");
         assert_eq!(s.read(&STATE), Ok(Value::Int(1)));
         assert_eq!(
@@ -375,10 +316,7 @@ mod tests {
         );
         assert!(s.control(&Control::OpenDoor { component: 0 }).is_err());
         assert_eq!(
-            s.write(
-                &Path::new(0, cap::MODE, mode::CURRENT_MODE),
-                &Value::Int(COTTON.into())
-            ),
+            s.write(&MODE, &Value::Int(COTTON.into())),
             Err(StatusCode::InvalidInState)
         );
         assert_eq!(
@@ -404,16 +342,7 @@ mod tests {
             seen,
             [1, WEIGHING, FILLING, WASH, RINSE, DRAINING, SPIN, 2].map(i64::from)
         );
-        assert!(
-            s.read(&Path::new(
-                0,
-                cap::WATER_CONSUMPTION,
-                water_consumption::VOLUME
-            ))
-            .expect("water")
-            .as_int()
-                > water
-        );
+        assert!(s.read(&WATER).expect("water").as_int() > water);
         let events = s.take_events();
         let done = events.last().expect("completed");
         assert_eq!(

@@ -10,15 +10,15 @@ use std::time::Duration;
 use hearth_model::ids::device_type::water_heater::mode::{ECO, NORMAL, QUICK_HEAT, VACATION};
 use hearth_model::ids::enums::mode_tag;
 use hearth_model::ids::{
-    cap, mode, on_off, power_measurement, temperature_control, temperature_measurement, timer,
-    water_heater_control,
+    cap, mode, on_off, temperature_control, temperature_measurement, timer, water_heater_control,
 };
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
-use super::{
-    approach, boolean, code, common, component, declared_range, inst, int, modes, secs,
-    temperature, Appliance, Base, InstExt,
+use super::declare::{
+    common, component, energy, inst, modes, power, programme, setpoint, thermometer, timers, water,
+    InstExt,
 };
+use super::{approach, boolean, code, declared_range, int, secs, temperature, Appliance, Base};
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
 
@@ -28,81 +28,54 @@ const COLD: f64 = 1500.0;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
+    let boost = || {
+        inst(cap::WATER_HEATER_CONTROL)
+            .props(&[
+                water_heater_control::REMAINING_HOT_WATER,
+                water_heater_control::TANK_VOLUME,
+                water_heater_control::BOOST_ACTIVE,
+            ])
+            .actions(&[
+                water_heater_control::BOOST,
+                water_heater_control::CANCEL_BOOST,
+            ])
+    };
     let mut c = common(brand, &[cap::ON_OFF]);
-    match brand.id {
-        BrandId::Aurora => c.extend([
-            inst(cap::TEMPERATURE_CONTROL).range(
-                temperature_control::SETPOINT,
-                3000,
-                7500,
-                Some(100),
-            ),
-            inst(cap::TEMPERATURE_MEASUREMENT),
-            inst(cap::WATER_HEATER_CONTROL)
-                .props(&[
-                    water_heater_control::REMAINING_HOT_WATER,
-                    water_heater_control::TANK_VOLUME,
-                    water_heater_control::BOOST_ACTIVE,
-                ])
-                .actions(&[
-                    water_heater_control::BOOST,
-                    water_heater_control::CANCEL_BOOST,
-                ]),
-            inst(cap::MODE).values(mode::CURRENT_MODE, modes(&[NORMAL, ECO, QUICK_HEAT], &[])),
-            inst(cap::WATER_CONSUMPTION),
-            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 3000, None),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
-        BrandId::Kestrel => c.extend([
-            inst(cap::TEMPERATURE_CONTROL).range(
-                temperature_control::SETPOINT,
-                3500,
-                7500,
-                Some(100),
-            ),
-            inst(cap::TEMPERATURE_MEASUREMENT),
+    c.extend(match brand.id {
+        BrandId::Aurora => vec![
+            setpoint(3000, 7500, 100),
+            thermometer(),
+            boost(),
+            modes(&[NORMAL, ECO, QUICK_HEAT], &[]),
+            water(),
+            power(3000),
+            energy(),
+        ],
+        BrandId::Kestrel => vec![
+            setpoint(3500, 7500, 100),
+            thermometer(),
             inst(cap::WATER_HEATER_CONTROL),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
-        BrandId::Lotus => c.extend([
-            inst(cap::TEMPERATURE_CONTROL).range(
-                temperature_control::SETPOINT,
-                3000,
-                8000,
-                Some(50),
+            energy(),
+        ],
+        BrandId::Lotus => vec![
+            setpoint(3000, 8000, 50),
+            thermometer(),
+            boost(),
+            modes(
+                &[NORMAL, ECO, QUICK_HEAT, VACATION],
+                &[programme(
+                    SOLAR_ASSIST,
+                    "Solar Assist",
+                    &[mode_tag::ECO, mode_tag::LOW_ENERGY],
+                )],
             ),
-            inst(cap::TEMPERATURE_MEASUREMENT),
-            inst(cap::WATER_HEATER_CONTROL)
-                .props(&[
-                    water_heater_control::REMAINING_HOT_WATER,
-                    water_heater_control::TANK_VOLUME,
-                    water_heater_control::BOOST_ACTIVE,
-                ])
-                .actions(&[
-                    water_heater_control::BOOST,
-                    water_heater_control::CANCEL_BOOST,
-                ]),
-            inst(cap::MODE).values(
-                mode::CURRENT_MODE,
-                modes(
-                    &[NORMAL, ECO, QUICK_HEAT, VACATION],
-                    &[(
-                        SOLAR_ASSIST,
-                        "Solar Assist",
-                        &[mode_tag::ECO, mode_tag::LOW_ENERGY],
-                    )],
-                ),
-            ),
-            inst(cap::TIMER)
-                .props(&[timer::ON_DELAY])
-                .max(timer::OFF_DELAY, 86_400, None)
-                .max(timer::ON_DELAY, 86_400, None),
-            inst(cap::WATER_CONSUMPTION),
+            timers(86_400, Some(86_400)),
+            water(),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER_MEASUREMENT).max(power_measurement::POWER, 5000, None),
-            inst(cap::ENERGY_MEASUREMENT),
-        ]),
-    }
+            power(5000),
+            energy(),
+        ],
+    });
     vec![component(0, "Bathroom", c)]
 }
 
@@ -331,19 +304,12 @@ impl Appliance for WaterHeater {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::{run, sim};
+    use crate::appliance::tests::paths::{ON, WATER};
+    use crate::appliance::tests::{int_at, run, sim, temperature_at};
     use crate::appliance::DeviceKind;
-    use hearth_model::ids::water_consumption;
 
     fn temp(s: &crate::appliance::Sim) -> i64 {
-        s.read(&Path::new(
-            0,
-            cap::TEMPERATURE_MEASUREMENT,
-            temperature_measurement::TEMPERATURE,
-        ))
-        .expect("t")
-        .as_int()
-        .expect("int")
+        int_at(s, temperature_at(0))
     }
 
     #[test]
@@ -355,26 +321,11 @@ mod tests {
         run(&mut s, Duration::from_secs(60), 150);
         assert!((temp(&s) - 5500).abs() <= 100, "{}", temp(&s));
         assert_eq!(s.read(&heating), Ok(Value::Bool(false)));
-        let water = s
-            .read(&Path::new(
-                0,
-                cap::WATER_CONSUMPTION,
-                water_consumption::VOLUME,
-            ))
-            .expect("w");
+        let water = s.read(&WATER).expect("w");
         s.control(&Control::DrawWater { decilitres: 300 })
             .expect("shower");
         assert!(temp(&s) < 5000);
-        assert!(
-            s.read(&Path::new(
-                0,
-                cap::WATER_CONSUMPTION,
-                water_consumption::VOLUME
-            ))
-            .expect("w")
-            .as_int()
-                > water.as_int()
-        );
+        assert!(s.read(&WATER).expect("w").as_int() > water.as_int());
         s.tick(Duration::from_secs(10));
         assert_eq!(s.read(&heating), Ok(Value::Bool(true)));
     }
@@ -384,8 +335,7 @@ mod tests {
         let mut s = sim(DeviceKind::WaterHeater, BrandId::Lotus);
         let boost = Path::new(0, cap::WATER_HEATER_CONTROL, water_heater_control::BOOST);
         let args = Value::structure([(1, Value::Int(3600)), (2, Value::Int(6500))]);
-        s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(false))
-            .expect("off");
+        s.write(&ON, &Value::Bool(false)).expect("off");
         assert_eq!(s.invoke(&boost, &args), Err(StatusCode::InvalidInState));
         assert_eq!(
             s.invoke(
@@ -398,8 +348,7 @@ mod tests {
             ),
             Err(StatusCode::InvalidInState)
         );
-        s.write(&Path::new(0, cap::ON_OFF, on_off::ON), &Value::Bool(true))
-            .expect("on");
+        s.write(&ON, &Value::Bool(true)).expect("on");
         let too_hot = Value::structure([(1, Value::Int(3600)), (2, Value::Int(9000))]);
         assert_eq!(s.invoke(&boost, &too_hot), Err(StatusCode::ConstraintError));
         s.invoke(&boost, &args).expect("boost");
