@@ -20,11 +20,11 @@ use super::declare::{
     InstExt,
 };
 use super::{
-    approach, boolean, code, declared_range, int, secs, supported_modes, temperature, Appliance,
-    Base,
+    ambient, approach, boolean, code, declared_range, duration, int, secs, supported_modes,
+    temperature, Appliance, Base, Controlled,
 };
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
+use crate::control::Control;
 
 const SLEEP_COMFORT: u16 = 0x8001;
 
@@ -242,11 +242,6 @@ impl Appliance for AirConditioner {
     }
 
     fn write(&mut self, _base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode> {
-        let secs_of = |v: &Value| -> Result<Duration, StatusCode> {
-            Ok(Duration::from_secs(
-                u64::try_from(int(v)?).map_err(|_| StatusCode::ConstraintError)?,
-            ))
-        };
         match (path.component, path.capability, path.member) {
             (0, cap::ON_OFF, on_off::ON) => self.on = boolean(value)?,
             (0, cap::MODE, mode::CURRENT_MODE) => self.mode = code(value)?,
@@ -264,8 +259,8 @@ impl Appliance for AirConditioner {
                 self.vertical_position = int(value)?;
                 self.vertical_swing = false;
             }
-            (0, cap::TIMER, timer::OFF_DELAY) => self.off_delay = secs_of(value)?,
-            (0, cap::TIMER, timer::ON_DELAY) => self.on_delay = secs_of(value)?,
+            (0, cap::TIMER, timer::OFF_DELAY) => self.off_delay = duration(value)?,
+            (0, cap::TIMER, timer::ON_DELAY) => self.on_delay = duration(value)?,
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
@@ -294,25 +289,18 @@ impl Appliance for AirConditioner {
         }
     }
 
-    fn control(&mut self, base: &mut Base, control: &Control) -> Result<(), ControlError> {
-        match control {
-            Control::Ambient { centi_celsius } => {
-                self.outdoor = *centi_celsius as f64;
-                Ok(())
-            }
-            _ => Err(base.unsupported(control)),
-        }
+    fn control(&mut self, base: &mut Base, control: &Control) -> Controlled {
+        self.outdoor = ambient(base, control)?;
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::paths::{MODE, ON, SETPOINT};
-    use crate::appliance::tests::{int_at, run, sim, temperature_at};
-    use crate::appliance::DeviceKind;
+    use crate::appliance::tests::prelude::*;
 
-    fn room(s: &crate::appliance::Sim) -> i64 {
+    fn room(s: &Sim) -> i64 {
         int_at(s, temperature_at(0))
     }
 

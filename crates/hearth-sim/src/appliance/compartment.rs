@@ -9,7 +9,7 @@ use hearth_model::ids::{cap, door, mode, temperature_control, temperature_measur
 use hearth_model::{CapabilityInstance, Path, StatusCode, Value};
 
 use super::declare;
-use super::{approach, code, int, secs, supported_modes, temperature, Base};
+use super::{approach, code, int, seconds, secs, supported_modes, temperature, Base};
 
 /// Mode codes and the offset each applies to the thermostat's target, in 0.01 °C.
 const MODE_OFFSETS: [(u16, f64); 8] = [
@@ -122,15 +122,19 @@ impl Compartment {
             self.open_for += dt;
             if !self.alarm && self.open_for.as_secs() >= self.alarm_delay {
                 self.alarm = true;
-                if base.has_event(self.id, cap::DOOR, door::DOOR_ALARM)
-                    && !base.deviation.no_door_alarm
-                {
-                    base.event(
-                        Path::new(self.id, cap::DOOR, door::DOOR_ALARM),
-                        Value::structure([(1, secs(self.open_for))]),
-                    );
-                }
+                self.door_event(base, door::DOOR_ALARM);
             }
+        }
+    }
+
+    /// Queue `door-alarm` or `door-alarm-cleared` with how long the door has been open, if
+    /// the description declares it (and the appliance does not drop its door alarms).
+    fn door_event(&self, base: &mut Base, event: u16) {
+        if base.has_event(self.id, cap::DOOR, event) && !base.deviation.no_door_alarm {
+            base.event(
+                Path::new(self.id, cap::DOOR, event),
+                Value::structure([(1, secs(self.open_for))]),
+            );
         }
     }
 
@@ -150,14 +154,7 @@ impl Compartment {
         self.door_open = false;
         if self.alarm {
             self.alarm = false;
-            if base.has_event(self.id, cap::DOOR, door::DOOR_ALARM_CLEARED)
-                && !base.deviation.no_door_alarm
-            {
-                base.event(
-                    Path::new(self.id, cap::DOOR, door::DOOR_ALARM_CLEARED),
-                    Value::structure([(1, secs(self.open_for))]),
-                );
-            }
+            self.door_event(base, door::DOOR_ALARM_CLEARED);
         }
         self.open_for = Duration::ZERO;
     }
@@ -183,10 +180,7 @@ impl Compartment {
             (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => {
                 self.setpoint = int(value)?
             }
-            (cap::DOOR, door::ALARM_DELAY) => {
-                self.alarm_delay =
-                    u64::try_from(int(value)?).map_err(|_| StatusCode::ConstraintError)?
-            }
+            (cap::DOOR, door::ALARM_DELAY) => self.alarm_delay = seconds(value)?,
             (cap::MODE, mode::CURRENT_MODE) if self.mode.is_some() => {
                 self.mode = Some(code(value)?)
             }

@@ -15,7 +15,7 @@ use hearth_model::ids::enums::operational_state as state;
 use hearth_model::ids::{cap, delayed_start, door, mode, on_off, operational_state};
 use hearth_model::{Path, StatusCode, Value};
 
-use super::{secs, ActiveFault, Appliance, Base};
+use super::{secs, ActiveFault, Appliance, Base, Controlled, Invoked};
 use crate::control::{Control, ControlError};
 
 /// `operational-state` codes.
@@ -313,7 +313,7 @@ impl Cycle {
 
     /// Serve `pause`, `resume` and `stop`; `start`, whose plan the appliance supplies, is
     /// [`Cycle::start`].
-    pub fn invoke(&mut self, action: u16, base: &mut Base) -> Result<Option<Value>, StatusCode> {
+    pub fn invoke(&mut self, action: u16, base: &mut Base) -> Invoked {
         match action {
             operational_state::PAUSE => self.pause(),
             operational_state::RESUME => self.resume(),
@@ -430,11 +430,6 @@ impl Machine {
         programme: Duration,
     ) -> Option<Result<(), StatusCode>> {
         let busy = self.cycle.active();
-        let dur = |v: &Value| -> Result<Duration, StatusCode> {
-            Ok(Duration::from_secs(
-                u64::try_from(super::int(v)?).map_err(|_| StatusCode::ConstraintError)?,
-            ))
-        };
         Some(match (path.capability, path.member) {
             (cap::ON_OFF, on_off::ON) => super::boolean(value).map(|on| {
                 if !on && busy {
@@ -446,22 +441,24 @@ impl Machine {
             (cap::MODE, mode::CURRENT_MODE) if busy => Err(StatusCode::InvalidInState),
             (cap::MODE, mode::CURRENT_MODE) => super::code(value).map(|m| self.mode = m),
             (cap::DELAYED_START, _) if busy => Err(StatusCode::InvalidInState),
-            (cap::DELAYED_START, delayed_start::START_DELAY) => dur(value).map(|d| {
+            (cap::DELAYED_START, delayed_start::START_DELAY) => super::duration(value).map(|d| {
                 self.start_delay = d;
                 self.finish_delay = Duration::ZERO;
             }),
-            (cap::DELAYED_START, delayed_start::FINISH_DELAY) => dur(value).and_then(|d| {
-                if d.is_zero() {
+            (cap::DELAYED_START, delayed_start::FINISH_DELAY) => {
+                super::duration(value).and_then(|d| {
+                    if d.is_zero() {
+                        self.finish_delay = d;
+                        return Ok(());
+                    }
+                    if d < programme {
+                        return Err(StatusCode::ConstraintError);
+                    }
                     self.finish_delay = d;
-                    return Ok(());
-                }
-                if d < programme {
-                    return Err(StatusCode::ConstraintError);
-                }
-                self.finish_delay = d;
-                self.start_delay = d - programme;
-                Ok(())
-            }),
+                    self.start_delay = d - programme;
+                    Ok(())
+                })
+            }
             _ => return None,
         })
     }
@@ -481,11 +478,7 @@ impl Machine {
     }
 
     /// Actions of operational-state except start; None for other paths.
-    pub fn invoke(
-        &mut self,
-        path: &Path,
-        base: &mut Base,
-    ) -> Option<Result<Option<Value>, StatusCode>> {
+    pub fn invoke(&mut self, path: &Path, base: &mut Base) -> Option<Invoked> {
         if path.capability != cap::OPERATIONAL_STATE || path.member == operational_state::START {
             return None;
         }
@@ -501,7 +494,7 @@ impl Machine {
     }
 
     /// Doors and remote start.
-    pub fn control(&mut self, control: &Control, base: &Base) -> Result<(), ControlError> {
+    pub fn control(&mut self, control: &Control, base: &Base) -> Controlled {
         match control {
             Control::OpenDoor { component: 0 } if base.has(0, cap::DOOR) => {
                 if self.locked() {
@@ -584,7 +577,7 @@ pub trait Programmes: Send {
         _base: &mut Base,
         _path: &Path,
         _args: &Value,
-    ) -> Option<Result<Option<Value>, StatusCode>> {
+    ) -> Option<Invoked> {
         None
     }
     /// A cycle has just started.
@@ -593,14 +586,10 @@ pub trait Programmes: Send {
     fn tick(&mut self, machine: &mut Machine, base: &mut Base, dt: Duration);
     /// The electrical power drawn now, in W.
     fn power(&self, machine: &Machine, base: &Base) -> u32;
-    /// A control command; by default the machine's doors and remote start.
-    fn control(
-        &mut self,
-        machine: &mut Machine,
-        base: &mut Base,
-        control: &Control,
-    ) -> Result<(), ControlError> {
-        machine.control(control, base)
+    /// A control command of its own (laundry); `None` leaves it to the machine (doors,
+    /// remote start).
+    fn control(&mut self, _machine: &Machine, _control: &Control) -> Option<Controlled> {
+        None
     }
 }
 
@@ -650,12 +639,7 @@ impl<T: Programmes> Appliance for CycleAppliance<T> {
         self.app.write(path, value)
     }
 
-    fn invoke(
-        &mut self,
-        base: &mut Base,
-        path: &Path,
-        args: &Value,
-    ) -> Result<Option<Value>, StatusCode> {
+    fn invoke(&mut self, base: &mut Base, path: &Path, args: &Value) -> Invoked {
         if path.capability == cap::OPERATIONAL_STATE && path.member == operational_state::START {
             let programme = self.app.programme(&self.machine, base);
             self.machine.start(programme, base)?;
@@ -678,8 +662,11 @@ impl<T: Programmes> Appliance for CycleAppliance<T> {
         self.app.power(&self.machine, base)
     }
 
-    fn control(&mut self, base: &mut Base, control: &Control) -> Result<(), ControlError> {
-        self.app.control(&mut self.machine, base, control)
+    fn control(&mut self, base: &mut Base, control: &Control) -> Controlled {
+        match self.app.control(&self.machine, control) {
+            Some(result) => result,
+            None => self.machine.control(control, base),
+        }
     }
 
     fn fault_raised(&mut self, base: &mut Base, fault: &ActiveFault) {
@@ -722,7 +709,7 @@ pub fn plan(base: &Base, phases: &[(u16, f64)]) -> Vec<(u16, Duration)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::DeviceKind;
+    use crate::appliance::tests::prelude::*;
     use crate::brand::BrandId;
 
     fn base() -> Base {

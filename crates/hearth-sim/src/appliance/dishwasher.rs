@@ -199,12 +199,7 @@ impl Programmes for Dishwasher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::paths::MODE;
-    use crate::appliance::tests::{run, sim};
-    use crate::appliance::DeviceKind;
-    use crate::control::Control;
-
-    use crate::appliance::tests::paths::{RESUME, START, STATE};
+    use crate::appliance::tests::prelude::*;
 
     #[test]
     fn opening_the_door_pauses_and_resume_needs_it_closed() {

@@ -14,9 +14,12 @@ use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 use super::declare::{
     common, component, energy, inst, modes, power, programme, thermometer, timers, InstExt,
 };
-use super::{boolean, code, declared_range, int, secs, temperature, Appliance, Base};
+use super::{
+    ambient, boolean, code, declared_range, duration, int, secs, temperature, Appliance, Base,
+    Controlled,
+};
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
+use crate::control::Control;
 
 const BABY_BREEZE: u16 = 0x8001;
 
@@ -170,11 +173,7 @@ impl Appliance for Fan {
             }
             (cap::AIRFLOW, airflow::HORIZONTAL_SWING) => self.oscillating = boolean(value)?,
             (cap::AIRFLOW, airflow::OSCILLATION_ANGLE) => self.angle = int(value)?,
-            (cap::TIMER, timer::OFF_DELAY) => {
-                self.off_delay = Duration::from_secs(
-                    u64::try_from(int(value)?).map_err(|_| StatusCode::ConstraintError)?,
-                )
-            }
+            (cap::TIMER, timer::OFF_DELAY) => self.off_delay = duration(value)?,
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
@@ -228,24 +227,16 @@ impl Appliance for Fan {
             + u32::from(self.oscillating)
     }
 
-    fn control(&mut self, base: &mut Base, control: &Control) -> Result<(), ControlError> {
-        match control {
-            Control::Ambient { centi_celsius } => {
-                self.room = *centi_celsius as f64;
-                Ok(())
-            }
-            _ => Err(base.unsupported(control)),
-        }
+    fn control(&mut self, base: &mut Base, control: &Control) -> Controlled {
+        self.room = ambient(base, control)?;
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::int_at;
-    use crate::appliance::tests::paths::{MODE, ON, POWER};
-    use crate::appliance::tests::{run, sim};
-    use crate::appliance::DeviceKind;
+    use crate::appliance::tests::prelude::*;
 
     #[test]
     fn levels_oscillation_sleep_and_timer() {

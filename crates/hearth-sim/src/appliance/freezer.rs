@@ -14,9 +14,9 @@ use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 use super::compartment::{cooled, Compartment};
 use super::declare::{common, component, door_alarm, modes, programme};
 use super::refrigerator::door_control;
-use super::{Appliance, Base};
+use super::{Appliance, Base, Controlled};
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
+use crate::control::Control;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
@@ -100,7 +100,7 @@ impl Appliance for Freezer {
         }
     }
 
-    fn control(&mut self, base: &mut Base, control: &Control) -> Result<(), ControlError> {
+    fn control(&mut self, base: &mut Base, control: &Control) -> Controlled {
         door_control(
             std::slice::from_mut(&mut self.compartment),
             base,
@@ -113,10 +113,7 @@ impl Appliance for Freezer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::int_at;
-    use crate::appliance::tests::temperature_at;
-    use crate::appliance::tests::{run, sim};
-    use crate::appliance::DeviceKind;
+    use crate::appliance::tests::prelude::*;
 
     #[test]
     fn recovers_its_setpoint_after_the_door_was_open() {

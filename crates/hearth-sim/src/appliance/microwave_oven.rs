@@ -24,7 +24,7 @@ use super::declare::{
     common, component, energy, inst, modes, power, programme, run_cycle, setpoint, thermometer,
     InstExt, PAUSE_RESUME,
 };
-use super::{approach, declared_range, int, temperature, Base};
+use super::{approach, declared_range, int, seconds_arg, temperature, Base, Invoked};
 use crate::brand::{Brand, BrandId};
 
 const POPCORN: u16 = 0x8001;
@@ -177,7 +177,7 @@ impl Programmes for MicrowaveOven {
         base: &mut Base,
         path: &Path,
         args: &Value,
-    ) -> Option<Result<Option<Value>, StatusCode>> {
+    ) -> Option<Invoked> {
         let action = (cap::MICROWAVE_CONTROL, microwave_control::ADD_TIME);
         if (path.capability, path.member) != action {
             return None;
@@ -214,13 +214,8 @@ impl Programmes for MicrowaveOven {
 }
 
 /// `add-time`: lengthen the current phase, within the declared longest cooking time.
-fn add_time(machine: &mut Machine, base: &Base, args: &Value) -> Result<Option<Value>, StatusCode> {
-    let add = args
-        .field(1)
-        .map(int)
-        .transpose()?
-        .and_then(|s| u64::try_from(s).ok())
-        .ok_or(StatusCode::ConstraintError)?;
+fn add_time(machine: &mut Machine, base: &Base, args: &Value) -> Invoked {
+    let add = seconds_arg(args, 1)?;
     let (_, max, _) = declared_range(
         &base.description,
         0,
@@ -238,11 +233,7 @@ fn add_time(machine: &mut Machine, base: &Base, args: &Value) -> Result<Option<V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::{run, sim};
-    use crate::appliance::DeviceKind;
-    use crate::control::Control;
-
-    use crate::appliance::tests::paths::{REMAINING, RESUME, START, STATE};
+    use crate::appliance::tests::prelude::*;
 
     #[test]
     fn counts_down_and_refuses_to_start_with_the_door_open() {

@@ -306,24 +306,8 @@ impl Base {
             component,
         };
         self.faults.push(fault.clone());
-        let mut fields = vec![
-            (1, Value::Int(code.into())),
-            (2, Value::Int(fault.vendor_code.into())),
-        ];
-        if !self.deviation.bare_events {
-            fields.push((3, Value::Int(fault.severity.into())));
-            fields.push((4, Value::Int(fault.action.into())));
-            fields.push((5, Value::Int(to_i64(fault.raised_at))));
-            if let Some(c) = component {
-                fields.push((6, Value::Int(c.into())));
-            }
-        }
-        if self.has(0, cap::FAULTS) {
-            self.event(
-                Path::new(0, cap::FAULTS, faults::FAULT_RAISED),
-                Value::structure(fields),
-            );
-        }
+        let component = component.map(|c| (6, Value::Int(c.into())));
+        self.fault_event(faults::FAULT_RAISED, &fault, component);
         Ok(fault)
     }
 
@@ -335,29 +319,35 @@ impl Base {
             .position(|f| f.code == code)
             .ok_or(ControlError::NotActive(code))?;
         let fault = self.faults.remove(i);
+        let active_for = to_i64(self.now_unix.saturating_sub(fault.raised_at));
+        let more = std::iter::once((6, Value::Int(active_for)))
+            .chain(fault.component.map(|c| (7, Value::Int(c.into()))));
+        self.fault_event(faults::FAULT_CLEARED, &fault, more);
+        Ok(fault)
+    }
+
+    /// Queue `fault-raised` or `fault-cleared` for `fault` (when the description declares
+    /// faults): its code and vendor code and, unless the appliance sends bare events, its
+    /// severity, action and time raised, then the `more` fields of the event.
+    fn fault_event(
+        &mut self,
+        event: u16,
+        fault: &ActiveFault,
+        more: impl IntoIterator<Item = (u16, Value)>,
+    ) {
         let mut fields = vec![
-            (1, Value::Int(code.into())),
+            (1, Value::Int(fault.code.into())),
             (2, Value::Int(fault.vendor_code.into())),
         ];
         if !self.deviation.bare_events {
             fields.push((3, Value::Int(fault.severity.into())));
             fields.push((4, Value::Int(fault.action.into())));
             fields.push((5, Value::Int(to_i64(fault.raised_at))));
-            fields.push((
-                6,
-                Value::Int(to_i64(self.now_unix.saturating_sub(fault.raised_at))),
-            ));
-            if let Some(c) = fault.component {
-                fields.push((7, Value::Int(c.into())));
-            }
+            fields.extend(more);
         }
         if self.has(0, cap::FAULTS) {
-            self.event(
-                Path::new(0, cap::FAULTS, faults::FAULT_CLEARED),
-                Value::structure(fields),
-            );
+            self.event(Path::new(0, cap::FAULTS, event), Value::structure(fields));
         }
-        Ok(fault)
     }
 
     /// Common properties: device information, faults, child lock, counters.
@@ -411,6 +401,12 @@ fn title(kind: DeviceKind) -> &'static str {
     }
 }
 
+/// The outcome of an action: its results, if any, or the status it failed with.
+pub type Invoked = Result<Option<Value>, StatusCode>;
+
+/// The outcome of a control command: done, or why the appliance refused it.
+pub type Controlled = Result<(), ControlError>;
+
 /// What one device type adds to what every appliance has: its own state, its answers to
 /// reads, writes and actions of its capabilities, and its physics. [`Sim`] keeps the
 /// [`Base`] and hands it in, so a device type neither stores nor forwards it; reads of the
@@ -421,12 +417,7 @@ pub trait Appliance: Send {
     /// Apply a write that the runtime validated against the description.
     fn write(&mut self, base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode>;
     /// Run an action that the runtime validated against the description (none by default).
-    fn invoke(
-        &mut self,
-        _base: &mut Base,
-        _path: &Path,
-        _args: &Value,
-    ) -> Result<Option<Value>, StatusCode> {
+    fn invoke(&mut self, _base: &mut Base, _path: &Path, _args: &Value) -> Invoked {
         Err(StatusCode::UnsupportedAction)
     }
     /// Advance by `dt` of simulated time.
@@ -435,7 +426,7 @@ pub trait Appliance: Send {
     fn power(&self, base: &Base) -> u32;
     /// Something happens to the appliance from outside (doors, laundry, ambient, …); by
     /// default nothing it understands.
-    fn control(&mut self, base: &mut Base, control: &Control) -> Result<(), ControlError> {
+    fn control(&mut self, base: &mut Base, control: &Control) -> Controlled {
         Err(base.unsupported(control))
     }
     /// A fault was raised (cycle appliances stop their cycle on a critical one).
@@ -623,7 +614,7 @@ impl Sim {
     }
 
     /// Run a validated action.
-    pub fn invoke(&mut self, path: &Path, args: &Value) -> Result<Option<Value>, StatusCode> {
+    pub fn invoke(&mut self, path: &Path, args: &Value) -> Invoked {
         self.app
             .invoke(&mut self.base, path, args)
             .map_err(|status| self.deviate(status))
@@ -642,7 +633,7 @@ impl Sim {
     }
 
     /// Apply a control command.
-    pub fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+    pub fn control(&mut self, control: &Control) -> Controlled {
         let base = &mut self.base;
         match control {
             Control::RaiseFault { code, component } => {
@@ -705,6 +696,34 @@ pub(crate) fn boolean(v: &Value) -> Result<bool, StatusCode> {
 /// A u16 enum code, or `constraint-error`.
 pub(crate) fn code(v: &Value) -> Result<u16, StatusCode> {
     u16::try_from(int(v)?).map_err(|_| StatusCode::ConstraintError)
+}
+
+/// A non-negative number of seconds, or `invalid-type` / `constraint-error`.
+pub(crate) fn seconds(v: &Value) -> Result<u64, StatusCode> {
+    u64::try_from(int(v)?).map_err(|_| StatusCode::ConstraintError)
+}
+
+/// A duration given in seconds, or `invalid-type` / `constraint-error`.
+pub(crate) fn duration(v: &Value) -> Result<Duration, StatusCode> {
+    seconds(v).map(Duration::from_secs)
+}
+
+/// Field `field` of an action's arguments in seconds: `constraint-error` when it is absent
+/// or negative, `invalid-type` when it is not an integer.
+pub(crate) fn seconds_arg(args: &Value, field: u16) -> Result<u64, StatusCode> {
+    args.field(field)
+        .map(int)
+        .transpose()?
+        .and_then(|s| u64::try_from(s).ok())
+        .ok_or(StatusCode::ConstraintError)
+}
+
+/// The new surrounding temperature (0.01 °C) a control command sets, or its refusal.
+pub(crate) fn ambient(base: &Base, control: &Control) -> Result<f64, ControlError> {
+    match control {
+        Control::Ambient { centi_celsius } => Ok(*centi_celsius as f64),
+        _ => Err(base.unsupported(control)),
+    }
 }
 
 /// Seconds as a value.
@@ -832,6 +851,14 @@ pub(crate) mod tests {
         pub(crate) const RESUME: Path = cycle(operational_state::RESUME);
         /// `operational-state` `stop`.
         pub(crate) const STOP: Path = cycle(operational_state::STOP);
+    }
+
+    /// What the appliances' test modules use.
+    pub(crate) mod prelude {
+        pub(crate) use super::paths::*;
+        pub(crate) use super::{assert_valid, int_at, run, sim, temperature_at};
+        pub(crate) use crate::appliance::{DeviceKind, Sim};
+        pub(crate) use crate::control::Control;
     }
 
     /// The measured temperature of a component.

@@ -15,9 +15,9 @@ use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::compartment::{cooled, Compartment};
 use super::declare::{common, component, door_alarm, inst, modes, programme};
-use super::{Appliance, Base};
+use super::{Appliance, Base, Controlled};
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
+use crate::control::Control;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
@@ -121,7 +121,7 @@ pub(crate) fn door_control(
     base: &mut Base,
     control: &Control,
     ambient: &mut f64,
-) -> Result<(), ControlError> {
+) -> Controlled {
     let unsupported = || base.unsupported(control);
     match control {
         Control::OpenDoor { component } | Control::CloseDoor { component } => {
@@ -174,7 +174,7 @@ impl Appliance for Refrigerator {
         3 + cooling * 60 + lights * 4
     }
 
-    fn control(&mut self, base: &mut Base, control: &Control) -> Result<(), ControlError> {
+    fn control(&mut self, base: &mut Base, control: &Control) -> Controlled {
         door_control(&mut self.compartments, base, control, &mut self.ambient)
     }
 }
@@ -182,10 +182,7 @@ impl Appliance for Refrigerator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::int_at;
-    use crate::appliance::tests::temperature_at;
-    use crate::appliance::tests::{assert_valid, run, sim};
-    use crate::appliance::DeviceKind;
+    use crate::appliance::tests::prelude::*;
     use hearth_model::ids::door;
 
     #[test]

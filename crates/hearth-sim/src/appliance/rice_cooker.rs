@@ -197,12 +197,7 @@ impl Programmes for RiceCooker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::temperature_at;
-    use crate::appliance::tests::{run, sim};
-    use crate::appliance::DeviceKind;
-    use crate::control::Control;
-
-    use crate::appliance::tests::paths::{PHASE, START, STATE};
+    use crate::appliance::tests::prelude::*;
 
     #[test]
     fn cooks_then_keeps_warm() {

@@ -25,7 +25,7 @@ use super::declare::{
     common, component, delayed, energy, inst, modes, power, programme, run_cycle, setpoint, water,
     InstExt, PAUSE_RESUME,
 };
-use super::{boolean, declared_range, int, Base};
+use super::{boolean, declared_range, int, Base, Controlled};
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
 
@@ -252,42 +252,26 @@ impl Programmes for WashingMachine {
         }
     }
 
-    fn control(
-        &mut self,
-        machine: &mut Machine,
-        base: &mut Base,
-        control: &Control,
-    ) -> Result<(), ControlError> {
-        match control {
-            Control::LoadLaundry { grams } => {
-                if machine.locked() {
-                    return Err(ControlError::Refused("the door is locked".into()));
-                }
-                self.laundry_g = self.laundry_g.saturating_add(*grams).min(12_000);
-                Ok(())
-            }
-            Control::UnloadLaundry => {
-                if machine.locked() {
-                    return Err(ControlError::Refused("the door is locked".into()));
-                }
-                self.laundry_g = 0;
-                Ok(())
-            }
-            other => machine.control(other, base),
+    fn control(&mut self, machine: &Machine, control: &Control) -> Option<Controlled> {
+        let load = match control {
+            Control::LoadLaundry { grams } => self.laundry_g.saturating_add(*grams).min(12_000),
+            Control::UnloadLaundry => 0,
+            _ => return None,
+        };
+        if machine.locked() {
+            return Some(Err(ControlError::Refused("the door is locked".into())));
         }
+        self.laundry_g = load;
+        Some(Ok(()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::paths::{MODE, WATER};
-    use crate::appliance::tests::{run, sim};
-    use crate::appliance::DeviceKind;
+    use crate::appliance::tests::prelude::*;
     use hearth_model::ids::delayed_start;
     use hearth_model::ids::device_type::washing_machine::fault;
-
-    use crate::appliance::tests::paths::{PAUSE, PHASE, REMAINING, RESUME, START, STATE, STOP};
 
     #[test]
     fn washes_through_its_phases_and_completes() {

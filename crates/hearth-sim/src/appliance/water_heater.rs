@@ -18,9 +18,12 @@ use super::declare::{
     common, component, energy, inst, modes, power, programme, setpoint, thermometer, timers, water,
     InstExt,
 };
-use super::{approach, boolean, code, declared_range, int, secs, temperature, Appliance, Base};
+use super::{
+    approach, boolean, code, declared_range, duration, int, seconds_arg, secs, temperature,
+    Appliance, Base, Controlled, Invoked,
+};
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
+use crate::control::Control;
 
 const SOLAR_ASSIST: u16 = 0x8001;
 /// Cold mains water, 0.01 °C.
@@ -201,11 +204,6 @@ impl Appliance for WaterHeater {
     }
 
     fn write(&mut self, _base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode> {
-        let dur = |v: &Value| -> Result<Duration, StatusCode> {
-            Ok(Duration::from_secs(
-                u64::try_from(int(v)?).map_err(|_| StatusCode::ConstraintError)?,
-            ))
-        };
         match (path.capability, path.member) {
             (cap::ON_OFF, on_off::ON) => {
                 self.on = boolean(value)?;
@@ -217,30 +215,20 @@ impl Appliance for WaterHeater {
                 self.setpoint = int(value)?
             }
             (cap::MODE, mode::CURRENT_MODE) => self.mode = code(value)?,
-            (cap::TIMER, timer::OFF_DELAY) => self.timers.0 = dur(value)?,
-            (cap::TIMER, timer::ON_DELAY) => self.timers.1 = dur(value)?,
+            (cap::TIMER, timer::OFF_DELAY) => self.timers.0 = duration(value)?,
+            (cap::TIMER, timer::ON_DELAY) => self.timers.1 = duration(value)?,
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
     }
 
-    fn invoke(
-        &mut self,
-        base: &mut Base,
-        path: &Path,
-        args: &Value,
-    ) -> Result<Option<Value>, StatusCode> {
+    fn invoke(&mut self, base: &mut Base, path: &Path, args: &Value) -> Invoked {
         match (path.capability, path.member) {
             (cap::WATER_HEATER_CONTROL, water_heater_control::BOOST) => {
                 if !self.on || self.boost.is_some() {
                     return Err(StatusCode::InvalidInState);
                 }
-                let duration = args
-                    .field(1)
-                    .map(int)
-                    .transpose()?
-                    .and_then(|d| u64::try_from(d).ok())
-                    .ok_or(StatusCode::ConstraintError)?;
+                let boost_for = seconds_arg(args, 1)?;
                 let target = match args.field(2) {
                     Some(v) => {
                         let t = int(v)?;
@@ -257,7 +245,7 @@ impl Appliance for WaterHeater {
                     }
                     None => self.setpoint as f64,
                 };
-                self.boost = Some((target, Duration::from_secs(duration)));
+                self.boost = Some((target, Duration::from_secs(boost_for)));
                 Ok(None)
             }
             (cap::WATER_HEATER_CONTROL, water_heater_control::CANCEL_BOOST) => {
@@ -287,7 +275,7 @@ impl Appliance for WaterHeater {
         }
     }
 
-    fn control(&mut self, base: &mut Base, control: &Control) -> Result<(), ControlError> {
+    fn control(&mut self, base: &mut Base, control: &Control) -> Controlled {
         match control {
             Control::DrawWater { decilitres } => {
                 let drawn = f64::from((*decilitres).min(self.tank_dl));
@@ -304,11 +292,9 @@ impl Appliance for WaterHeater {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::paths::{ON, WATER};
-    use crate::appliance::tests::{int_at, run, sim, temperature_at};
-    use crate::appliance::DeviceKind;
+    use crate::appliance::tests::prelude::*;
 
-    fn temp(s: &crate::appliance::Sim) -> i64 {
+    fn temp(s: &Sim) -> i64 {
         int_at(s, temperature_at(0))
     }
 
