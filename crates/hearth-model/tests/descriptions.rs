@@ -95,6 +95,17 @@ fn instance_mut(desc: &mut Description, ci: usize, ii: usize) -> &mut Capability
     &mut desc.components[ci].capabilities[ii]
 }
 
+/// The first declared list of supported enum codes, of any capability (`None`) or of the
+/// capability `only`.
+fn first_values(desc: &mut Description, only: Option<u16>) -> Option<&mut Vec<EnumEntry>> {
+    desc.components
+        .iter_mut()
+        .flat_map(|comp| comp.capabilities.iter_mut())
+        .filter(|inst| only.is_none_or(|c| inst.capability == c))
+        .flat_map(|inst| inst.constraints.iter_mut())
+        .find_map(|k| k.values.as_mut())
+}
+
 const MUTATIONS: &[(&str, Mutation)] = &[
     ("unsupported spec version", |_, d| {
         d.spec_version = 2;
@@ -266,30 +277,12 @@ const MUTATIONS: &[(&str, Mutation)] = &[
         None
     }),
     ("vendor enum code without a label", |_, d| {
-        for comp in &mut d.components {
-            for inst in &mut comp.capabilities {
-                for k in &mut inst.constraints {
-                    if let Some(values) = &mut k.values {
-                        values.push(EnumEntry::standard(0x8123));
-                        return Some("HRT-MOD-006");
-                    }
-                }
-            }
-        }
-        None
+        first_values(d, None)?.push(EnumEntry::standard(0x8123));
+        Some("HRT-MOD-006")
     }),
     ("undefined standard enum code", |_, d| {
-        for comp in &mut d.components {
-            for inst in &mut comp.capabilities {
-                for k in &mut inst.constraints {
-                    if let Some(values) = &mut k.values {
-                        values.push(EnumEntry::standard(0x7ABC));
-                        return Some("HRT-MOD-005");
-                    }
-                }
-            }
-        }
-        None
+        first_values(d, None)?.push(EnumEntry::standard(0x7ABC));
+        Some("HRT-MOD-005")
     }),
     ("required mode not supported", |c, d| {
         let dt = c.device_type(d.device_type)?;
@@ -302,22 +295,8 @@ const MUTATIONS: &[(&str, Mutation)] = &[
         if required.is_empty() {
             return None;
         }
-        let mode = cap_id(c, "mode");
-        for comp in &mut d.components {
-            for inst in comp
-                .capabilities
-                .iter_mut()
-                .filter(|i| i.capability == mode)
-            {
-                for k in &mut inst.constraints {
-                    if let Some(values) = &mut k.values {
-                        values.retain(|v| !required.contains(&v.code));
-                        return Some("HRT-MOD-034");
-                    }
-                }
-            }
-        }
-        None
+        first_values(d, Some(cap_id(c, "mode")))?.retain(|v| !required.contains(&v.code));
+        Some("HRT-MOD-034")
     }),
     ("mode of another device type", |c, d| {
         let dt = c.device_type(d.device_type)?;
@@ -327,22 +306,8 @@ const MUTATIONS: &[(&str, Mutation)] = &[
             .flat_map(|t| t.modes.iter())
             .map(|m| m.code)
             .find(|code| !dt.modes.iter().any(|m| m.code == *code))?;
-        let mode = cap_id(c, "mode");
-        for comp in &mut d.components {
-            for inst in comp
-                .capabilities
-                .iter_mut()
-                .filter(|i| i.capability == mode)
-            {
-                for k in &mut inst.constraints {
-                    if let Some(values) = &mut k.values {
-                        values.push(EnumEntry::standard(foreign));
-                        return Some("HRT-MOD-033");
-                    }
-                }
-            }
-        }
-        None
+        first_values(d, Some(cap_id(c, "mode")))?.push(EnumEntry::standard(foreign));
+        Some("HRT-MOD-033")
     }),
     ("required constraint not declared", |c, d| {
         let (ci, ii, pid) = find_property(c, d, |p| p.constrain_required)?;

@@ -162,6 +162,17 @@ pub fn verify_chain_bytes(
     chain: &[&[u8]],
     now: u64,
 ) -> Result<ValidatedChain, CertError> {
+    let (trust, certs) = parse_chain(roots, chain)?;
+    crate::cert::validate_chain(&trust, &certs, now, &RevocationSet::new())
+}
+
+/// The trust store of encoded `roots` and the parsed certificates of `chain`, which holds at
+/// most [`MAX_CHAIN_LEN`](crate::limits::MAX_CHAIN_LEN) certificates besides a leading copy
+/// of a trust anchor.
+fn parse_chain(
+    roots: &[&[u8]],
+    chain: &[&[u8]],
+) -> Result<(TrustStore, Vec<Certificate>), CertError> {
     let mut trust = TrustStore::new();
     for r in roots {
         trust.add_root_bytes(r)?;
@@ -176,7 +187,7 @@ pub fn verify_chain_bytes(
         .iter()
         .map(|c| Certificate::from_bytes(c))
         .collect::<Result<Vec<_>, _>>()?;
-    crate::cert::validate_chain(&trust, &certs, now, &RevocationSet::new())
+    Ok((trust, certs))
 }
 
 /// Errors of [`verify_chain_with_revocations`].
@@ -209,21 +220,7 @@ pub fn verify_chain_with_revocations(
     lists: &[&[u8]],
     now: u64,
 ) -> Result<ValidatedChain, PkiError> {
-    let mut trust = TrustStore::new();
-    for r in roots {
-        trust.add_root_bytes(r)?;
-    }
-    if chain.len() > crate::limits::MAX_CHAIN_LEN + 1 {
-        return Err(CertError::ChainLength {
-            len: chain.len(),
-            max: crate::limits::MAX_CHAIN_LEN,
-        }
-        .into());
-    }
-    let certs = chain
-        .iter()
-        .map(|c| Certificate::from_bytes(c))
-        .collect::<Result<Vec<_>, _>>()?;
+    let (trust, certs) = parse_chain(roots, chain)?;
     // Validate first without lists, so that the CAs the lists are checked against are
     // known to be trustworthy.
     crate::cert::validate_chain(&trust, &certs, now, &RevocationSet::new())?;

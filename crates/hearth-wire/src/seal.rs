@@ -20,7 +20,7 @@ use hearth_security::replay::{CounterError, CounterStore, ReplayError, ReplayTab
 use hearth_security::revocation::{RevocationError, RevocationList, RevocationSet};
 
 use crate::codec::{self, DecodeError, Limits};
-use crate::message::{Body, Message, PROTOCOL_VERSION};
+use crate::message::{Body, Message};
 
 /// Most will counters a receiver remembers per sender.
 pub const MAX_WILLS: usize = 64;
@@ -156,10 +156,13 @@ impl<S: CounterStore> Sender<S> {
 
     /// Build the message for `body` with the next counter value.
     pub fn message(&mut self, body: Body, envelope: &Envelope) -> Result<Message, SealError> {
-        Ok(Message {
-            version: PROTOCOL_VERSION,
-            sender: self.id.clone(),
-            counter: self.counter.next_value()?,
+        let counter = self.counter.next_value()?;
+        Ok(self.numbered(body, envelope, counter))
+    }
+
+    /// The message for `body` numbered `counter`, with what `envelope` asks for.
+    fn numbered(&self, body: Body, envelope: &Envelope, counter: u64) -> Message {
+        Message {
             time_ms: envelope.time_ms,
             request_id: envelope.request_id,
             target: envelope.target.clone(),
@@ -168,8 +171,8 @@ impl<S: CounterStore> Sender<S> {
             } else {
                 Vec::new()
             },
-            body,
-        })
+            ..Message::new(self.id.clone(), counter, body)
+        }
     }
 
     /// Number, encode and sign `body` for `topic` (the topic below the root).
@@ -192,21 +195,7 @@ impl<S: CounterStore> Sender<S> {
         envelope: &Envelope,
         counter: u64,
     ) -> Result<Vec<u8>, SealError> {
-        let msg = Message {
-            version: PROTOCOL_VERSION,
-            sender: self.id.clone(),
-            counter,
-            time_ms: envelope.time_ms,
-            request_id: envelope.request_id,
-            target: envelope.target.clone(),
-            chain: if envelope.with_chain {
-                self.chain.clone()
-            } else {
-                Vec::new()
-            },
-            body,
-        };
-        self.seal_message(&msg, topic)
+        self.seal_message(&self.numbered(body, envelope, counter), topic)
     }
 
     /// Reserve a counter value `gap` above the next one (persisted), for a message that may

@@ -255,19 +255,14 @@ fn huge_declared_lengths_do_not_allocate_or_panic() {
 
 #[test]
 fn unknown_kind_and_version_are_typed_errors() {
-    let msg = Message {
-        version: PROTOCOL_VERSION,
-        sender: "a".into(),
-        counter: 1,
-        time_ms: None,
-        request_id: None,
-        target: None,
-        chain: vec![],
-        body: Body::Status(Status {
+    let msg = Message::new(
+        "a",
+        1,
+        Body::Status(Status {
             availability: Availability::Online,
             boot_id: 7,
         }),
-    };
+    );
     let bytes = encode(&msg);
     // The kind is the second map entry: a1 01 01 02 02 ... -> replace kind 2 with 99.
     let mut unknown = bytes.clone();
@@ -296,22 +291,17 @@ fn unknown_kind_and_version_are_typed_errors() {
 #[test]
 fn unknown_keys_in_a_description_make_it_invalid() {
     // HRT-MSG-051: the description is closed.
-    let msg = Message {
-        version: PROTOCOL_VERSION,
-        sender: "d".into(),
-        counter: 1,
-        time_ms: None,
-        request_id: None,
-        target: None,
-        chain: vec![],
-        body: Body::Description(Description {
+    let msg = Message::new(
+        "d",
+        1,
+        Body::Description(Description {
             spec_version: 1,
             vendor_id: 1,
             device_id: "x".into(),
             device_type: 1,
             components: vec![],
         }),
-    };
+    );
     let bytes = encode(&msg);
     // The body map {1: 1, 2: 1, 3: "x", 4: 1, 5: []} is a5 01 01 02 01 03 61 78 04 01 05 80.
     let at = bytes
@@ -331,14 +321,13 @@ fn unknown_keys_in_a_description_make_it_invalid() {
 fn an_unknown_status_code_counts_as_failure() {
     // HRT-MSG-071
     let msg = Message {
-        version: PROTOCOL_VERSION,
-        sender: "d".into(),
-        counter: 1,
-        time_ms: None,
         request_id: Some(1),
         target: Some("c".into()),
-        chain: vec![],
-        body: Body::WriteResponse(vec![(Path::new(0, 9, 1), StatusCode::Busy)]),
+        ..Message::new(
+            "d",
+            1,
+            Body::WriteResponse(vec![(Path::new(0, 9, 1), StatusCode::Busy)]),
+        )
     };
     let mut bytes = encode(&msg);
     let at = bytes
@@ -356,20 +345,15 @@ fn an_unknown_status_code_counts_as_failure() {
 
 #[test]
 fn event_fields_must_be_a_map() {
-    let msg = Message {
-        version: PROTOCOL_VERSION,
-        sender: "d".into(),
-        counter: 1,
-        time_ms: None,
-        request_id: None,
-        target: None,
-        chain: vec![],
-        body: Body::Event(EventBody {
+    let msg = Message::new(
+        "d",
+        1,
+        Body::Event(EventBody {
             path: Path::new(0, 2, 1),
             number: 0,
             fields: Value::Int(5),
         }),
-    };
+    );
     assert_eq!(
         decode(&encode(&msg), &Limits::STANDARD),
         Err(DecodeError::WrongType {
@@ -381,19 +365,14 @@ fn event_fields_must_be_a_map() {
 
 #[test]
 fn unknown_keys_are_ignored() {
-    let msg = Message {
-        version: PROTOCOL_VERSION,
-        sender: "a".into(),
-        counter: 1,
-        time_ms: None,
-        request_id: None,
-        target: None,
-        chain: vec![],
-        body: Body::Status(Status {
+    let msg = Message::new(
+        "a",
+        1,
+        Body::Status(Status {
             availability: Availability::Online,
             boot_id: 7,
         }),
-    };
+    );
     let bytes = encode(&msg);
     // Raise the outer map's size by one and append key 100 => "future".
     let mut extended = bytes.clone();

@@ -269,21 +269,21 @@ pub fn check_invoke(
     path: &Path,
     args: &Value,
 ) -> Result<(), ValueError> {
-    match resolve(MemberKind::Action, catalog, desc, path)? {
-        Resolved::Vendor => Ok(()),
-        Resolved::Standard { dt, cap, inst } => {
-            let action = match cap.action(path.member) {
-                Some(a) if inst.implements_action(a) => a,
-                _ => return Err(ValueError::UnsupportedAction(path.member)),
-            };
-            let args = match args {
-                Value::Null => &Value::Struct(Default::default()),
-                other => other,
-            };
-            check_depth(args)?;
-            check_struct(catalog, dt, &action.args, args, "")
-        }
-    }
+    let args = match args {
+        Value::Null => &Value::Struct(Default::default()),
+        other => other,
+    };
+    check_fields(
+        MemberKind::Action,
+        catalog,
+        desc,
+        path,
+        args,
+        |cap, inst| match cap.action(path.member) {
+            Some(a) if inst.implements_action(a) => Ok(&a.args),
+            _ => Err(ValueError::UnsupportedAction(path.member)),
+        },
+    )
 }
 
 /// Check an event's fields (a struct) for the event at `path`.
@@ -293,15 +293,35 @@ pub fn check_event(
     path: &Path,
     fields: &Value,
 ) -> Result<(), ValueError> {
-    match resolve(MemberKind::Event, catalog, desc, path)? {
+    check_fields(
+        MemberKind::Event,
+        catalog,
+        desc,
+        path,
+        fields,
+        |cap, inst| match cap.event(path.member) {
+            Some(e) if inst.implements_event(e) => Ok(&e.fields),
+            _ => Err(ValueError::UnsupportedEvent(path.member)),
+        },
+    )
+}
+
+/// Check `value`, a struct, against the fields `fields_of` finds for the implemented action
+/// or event at `path` (arguments, or event fields); vendor members are not checked.
+fn check_fields<'a>(
+    kind: MemberKind,
+    catalog: &'a Catalog,
+    desc: &'a Description,
+    path: &Path,
+    value: &Value,
+    fields_of: impl FnOnce(&'a Capability, &'a CapabilityInstance) -> Result<&'a Vec<Field>, ValueError>,
+) -> Result<(), ValueError> {
+    match resolve(kind, catalog, desc, path)? {
         Resolved::Vendor => Ok(()),
         Resolved::Standard { dt, cap, inst } => {
-            let event = match cap.event(path.member) {
-                Some(e) if inst.implements_event(e) => e,
-                _ => return Err(ValueError::UnsupportedEvent(path.member)),
-            };
-            check_depth(fields)?;
-            check_struct(catalog, dt, &event.fields, fields, "")
+            let fields = fields_of(cap, inst)?;
+            check_depth(value)?;
+            check_struct(catalog, dt, fields, value, "")
         }
     }
 }

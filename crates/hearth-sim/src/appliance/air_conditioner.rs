@@ -15,10 +15,7 @@ use hearth_model::ids::{
 };
 use hearth_model::{CapabilityInstance, ComponentDescription, Path, StatusCode, Value};
 
-use super::declare::{
-    common, component, energy, inst, modes, power, programme, setpoint, thermometer, timers,
-    InstExt,
-};
+use super::declare::*;
 use super::{
     ambient, approach, boolean, code, declared_range, duration, int, secs, supported_modes,
     temperature, Appliance, Base, Controlled,

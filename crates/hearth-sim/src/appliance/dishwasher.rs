@@ -18,10 +18,7 @@ use hearth_model::ids::{cap, dishwasher_controls, operational_state, temperature
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::cycle::{plan, Machine, Programmes, FINISHING, PREPARING};
-use super::declare::{
-    common, component, delayed, energy, inst, modes, power, programme, run_cycle, setpoint, water,
-    InstExt, PAUSE_RESUME,
-};
+use super::declare::*;
 use super::{boolean, declared_range, int, Base};
 use crate::brand::{Brand, BrandId};
 

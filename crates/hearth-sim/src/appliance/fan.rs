@@ -11,9 +11,7 @@ use hearth_model::ids::enums::mode_tag;
 use hearth_model::ids::{airflow, cap, fan_control, mode, on_off, temperature_measurement, timer};
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
-use super::declare::{
-    common, component, energy, inst, modes, power, programme, thermometer, timers, InstExt,
-};
+use super::declare::*;
 use super::{
     ambient, boolean, code, declared_range, duration, int, secs, temperature, Appliance, Base,
     Controlled,

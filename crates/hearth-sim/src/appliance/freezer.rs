@@ -12,7 +12,7 @@ use hearth_model::ids::enums::mode_tag;
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::compartment::{cooled, Compartment};
-use super::declare::{common, component, door_alarm, modes, programme};
+use super::declare::*;
 use super::refrigerator::door_control;
 use super::{Appliance, Base, Controlled};
 use crate::brand::{Brand, BrandId};

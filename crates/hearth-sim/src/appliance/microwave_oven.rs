@@ -20,10 +20,7 @@ use hearth_model::ids::{
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::cycle::{plan, Machine, Programmes};
-use super::declare::{
-    common, component, energy, inst, modes, power, programme, run_cycle, setpoint, thermometer,
-    InstExt, PAUSE_RESUME,
-};
+use super::declare::*;
 use super::{approach, declared_range, int, seconds_arg, temperature, Base, Invoked};
 use crate::brand::{Brand, BrandId};
 

@@ -14,7 +14,7 @@ use hearth_model::ids::enums::mode_tag;
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::compartment::{cooled, Compartment};
-use super::declare::{common, component, door_alarm, inst, modes, programme};
+use super::declare::*;
 use super::{Appliance, Base, Controlled};
 use crate::brand::{Brand, BrandId};
 use crate::control::Control;

@@ -18,10 +18,7 @@ use hearth_model::ids::{cap, keep_warm, operational_state, temperature_measureme
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
 use super::cycle::{plan, Machine, OpState, Programmes};
-use super::declare::{
-    common, component, delayed, energy, inst, modes, power, programme, run_cycle, thermometer,
-    InstExt, PAUSE_RESUME,
-};
+use super::declare::*;
 use super::{approach, boolean, secs, temperature, Base};
 use crate::brand::{Brand, BrandId};
 

@@ -14,10 +14,7 @@ use hearth_model::ids::{
 };
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
-use super::declare::{
-    common, component, energy, inst, modes, power, programme, setpoint, thermometer, timers, water,
-    InstExt,
-};
+use super::declare::*;
 use super::{
     approach, boolean, code, declared_range, duration, int, seconds_arg, secs, temperature,
     Appliance, Base, Controlled, Invoked,
