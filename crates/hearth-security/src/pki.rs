@@ -255,21 +255,16 @@ mod tests {
         for c in [&pki.vendor, &pki.lab, &pki.controller] {
             verify_chain_bytes(&[root], &[c.cert.as_bytes()], NOW).expect("valid");
         }
-        let device = issue(
-            &IssueRequest {
-                role: Role::Device,
-                subject: "fridge-0001".into(),
-                vendor_id: None,
-                device_type: Some("refrigerator".into()),
-                model: Some("RF-100".into()),
-                days: 30,
-                alg: Algorithm::Es256,
-            },
-            &pki.vendor,
-            NOW,
-            &rng,
-        )
-        .expect("device");
+        let fridge = |vendor_id| IssueRequest {
+            role: Role::Device,
+            subject: "fridge-0001".into(),
+            vendor_id,
+            device_type: Some("refrigerator".into()),
+            model: Some("RF-100".into()),
+            days: 30,
+            alg: Algorithm::Es256,
+        };
+        let device = issue(&fridge(None), &pki.vendor, NOW, &rng).expect("device");
         assert_eq!(device.cert.claims().vendor_id, Some(TEST_VENDOR_ID));
         let v = verify_chain_bytes(
             &[root],
@@ -279,20 +274,6 @@ mod tests {
         .expect("valid device chain");
         assert_eq!(v.role(), Role::Device);
         // A lab issues nothing.
-        assert!(issue(
-            &IssueRequest {
-                role: Role::Device,
-                subject: "x".into(),
-                vendor_id: Some(TEST_VENDOR_ID),
-                device_type: Some("refrigerator".into()),
-                model: Some("m".into()),
-                days: 1,
-                alg: Algorithm::EdDsa,
-            },
-            &pki.lab,
-            NOW,
-            &rng
-        )
-        .is_err());
+        assert!(issue(&fridge(Some(TEST_VENDOR_ID)), &pki.lab, NOW, &rng).is_err());
     }
 }

@@ -255,14 +255,7 @@ fn huge_declared_lengths_do_not_allocate_or_panic() {
 
 #[test]
 fn unknown_kind_and_version_are_typed_errors() {
-    let msg = Message::new(
-        "a",
-        1,
-        Body::Status(Status {
-            availability: Availability::Online,
-            boot_id: 7,
-        }),
-    );
+    let msg = online();
     let bytes = encode(&msg);
     // The kind is the second map entry: a1 01 01 02 02 ... -> replace kind 2 with 99.
     let mut unknown = bytes.clone();
@@ -288,6 +281,30 @@ fn unknown_kind_and_version_are_typed_errors() {
     );
 }
 
+/// An online status from "a".
+fn online() -> Message {
+    Message::new(
+        "a",
+        1,
+        Body::Status(Status {
+            availability: Availability::Online,
+            boot_id: 7,
+        }),
+    )
+}
+
+/// `bytes` with the key 99 => 0 added to the map that starts with `map` (its head first).
+fn with_key_99(bytes: &[u8], map: &[u8]) -> Vec<u8> {
+    let at = bytes
+        .windows(map.len())
+        .position(|w| w == map)
+        .expect("the map");
+    let mut out = bytes.to_vec();
+    out[at] += 1;
+    out.splice(at + 1..at + 1, [0x18, 0x63, 0x00]);
+    out
+}
+
 #[test]
 fn unknown_keys_in_a_description_make_it_invalid() {
     // HRT-MSG-051: the description is closed.
@@ -304,13 +321,8 @@ fn unknown_keys_in_a_description_make_it_invalid() {
     );
     let bytes = encode(&msg);
     // The body map {1: 1, 2: 1, 3: "x", 4: 1, 5: []} is a5 01 01 02 01 03 61 78 04 01 05 80.
-    let at = bytes
-        .windows(8)
-        .position(|w| w == [0xa5, 0x01, 0x01, 0x02, 0x01, 0x03, 0x61, 0x78])
-        .expect("description body");
-    let mut extended = bytes.clone();
-    extended[at] = 0xa6;
-    extended.splice(at + 1..at + 1, [0x18, 0x63, 0x00]);
+    let body = [0xa5, 0x01, 0x01, 0x02, 0x01, 0x03, 0x61, 0x78];
+    let extended = with_key_99(&bytes, &body);
     assert_eq!(
         decode(&extended, &Limits::STANDARD),
         Err(DecodeError::UnknownKey("description"))
@@ -365,14 +377,7 @@ fn event_fields_must_be_a_map() {
 
 #[test]
 fn unknown_keys_are_ignored() {
-    let msg = Message::new(
-        "a",
-        1,
-        Body::Status(Status {
-            availability: Availability::Online,
-            boot_id: 7,
-        }),
-    );
+    let msg = online();
     let bytes = encode(&msg);
     // Raise the outer map's size by one and append key 100 => "future".
     let mut extended = bytes.clone();

@@ -326,6 +326,18 @@ fn check_fields<'a>(
     }
 }
 
+/// A length of at most `max` (bytes of a string, items of a list).
+fn within(at: &str, len: usize, max: u32) -> Result<(), ValueError> {
+    if len > max as usize {
+        return Err(ValueError::TooLong {
+            at: at.to_owned(),
+            len,
+            max,
+        });
+    }
+    Ok(())
+}
+
 fn check_depth(value: &Value) -> Result<(), ValueError> {
     if value.depth() > MAX_DEPTH {
         Err(ValueError::TooDeep)
@@ -407,37 +419,19 @@ fn check_typed(
                 })
             }
         }
-        (TypeSpec::String { max_len }, Value::Text(s)) => {
-            let max = declared.and_then(|c| c.max_len).unwrap_or(*max_len);
-            if s.len() > max as usize {
-                return Err(ValueError::TooLong {
-                    at: at.to_owned(),
-                    len: s.len(),
-                    max,
-                });
-            }
-            Ok(())
-        }
-        (TypeSpec::Bytes { max_len }, Value::Bytes(b)) => {
-            let max = declared.and_then(|c| c.max_len).unwrap_or(*max_len);
-            if b.len() > max as usize {
-                return Err(ValueError::TooLong {
-                    at: at.to_owned(),
-                    len: b.len(),
-                    max,
-                });
-            }
-            Ok(())
-        }
+        (TypeSpec::String { max_len }, Value::Text(s)) => within(
+            at,
+            s.len(),
+            declared.and_then(|c| c.max_len).unwrap_or(*max_len),
+        ),
+        (TypeSpec::Bytes { max_len }, Value::Bytes(b)) => within(
+            at,
+            b.len(),
+            declared.and_then(|c| c.max_len).unwrap_or(*max_len),
+        ),
         (TypeSpec::List { items, max_count }, Value::List(list)) => {
             let max = declared.and_then(|c| c.max_count).unwrap_or(*max_count);
-            if list.len() > max as usize {
-                return Err(ValueError::TooLong {
-                    at: at.to_owned(),
-                    len: list.len(),
-                    max,
-                });
-            }
+            within(at, list.len(), max)?;
             for (i, item) in list.iter().enumerate() {
                 let at = format!("{at}item {i}: ");
                 if *item == Value::Null {
