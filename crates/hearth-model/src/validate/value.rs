@@ -223,16 +223,12 @@ pub fn check_write(
     path: &Path,
     value: &Value,
 ) -> Result<(), ValueError> {
-    match resolve(MemberKind::Property, catalog, desc, path)? {
-        Resolved::Vendor => Ok(()),
-        Resolved::Standard { dt, cap, inst } => {
-            let p = property(cap, inst, path.member)?;
-            if !p.writable() {
-                return Err(ValueError::ReadOnly);
-            }
-            check_property(catalog, dt, p, inst.constraint(p.id), value)
+    with_property(catalog, desc, path, |dt, p, declared| {
+        if !p.writable() {
+            return Err(ValueError::ReadOnly);
         }
-    }
+        check_property(catalog, dt, p, declared, value)
+    })
 }
 
 /// Check that `value` is a valid value of the property at `path`, as a device reports it or a
@@ -243,21 +239,31 @@ pub fn check_value(
     path: &Path,
     value: &Value,
 ) -> Result<(), ValueError> {
-    match resolve(MemberKind::Property, catalog, desc, path)? {
-        Resolved::Vendor => Ok(()),
-        Resolved::Standard { dt, cap, inst } => {
-            let p = property(cap, inst, path.member)?;
-            check_property(catalog, dt, p, inst.constraint(p.id), value)
-        }
-    }
+    with_property(catalog, desc, path, |dt, p, declared| {
+        check_property(catalog, dt, p, declared, value)
+    })
 }
 
 /// Check that the property at `path` exists in the description and may be read
 /// ([HRT-MOD-104]).
 pub fn check_read(catalog: &Catalog, desc: &Description, path: &Path) -> Result<(), ValueError> {
+    with_property(catalog, desc, path, |_, _, _| Ok(()))
+}
+
+/// Apply `check` to the implemented standard property at `path` (with its declared
+/// constraint); vendor properties are not checked.
+fn with_property<'a>(
+    catalog: &'a Catalog,
+    desc: &'a Description,
+    path: &Path,
+    check: impl FnOnce(&'a DeviceType, &'a Property, Option<&'a Constraint>) -> Result<(), ValueError>,
+) -> Result<(), ValueError> {
     match resolve(MemberKind::Property, catalog, desc, path)? {
         Resolved::Vendor => Ok(()),
-        Resolved::Standard { cap, inst, .. } => property(cap, inst, path.member).map(|_| ()),
+        Resolved::Standard { dt, cap, inst } => {
+            let p = property(cap, inst, path.member)?;
+            check(dt, p, inst.constraint(p.id))
+        }
     }
 }
 
