@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use hearth_model::catalog::{Catalog, ConstraintKind, TypeSpec};
+use hearth_model::ids::cap;
 use hearth_model::validate::{check_description, check_write};
 use hearth_model::{
     CapabilityInstance, ComponentDescription, Description, EnumEntry, Path, StatusCode, Value,
@@ -444,7 +445,10 @@ fn writes_follow_the_declared_constraints() {
         let bad = [
             (Path::new(99, 1, 1), StatusCode::UnsupportedComponent),
             (Path::new(0, 0x7FF0, 1), StatusCode::UnsupportedCapability),
-            (Path::new(0, 1, 0x7FF0), StatusCode::UnsupportedProperty),
+            (
+                Path::new(0, cap::DEVICE_INFO, 0x7FF0),
+                StatusCode::UnsupportedProperty,
+            ),
         ];
         for (path, status) in bad {
             let err = check_write(catalog, &desc, &path, &Value::Int(1))
@@ -493,7 +497,7 @@ fn vendor_members_exist_only_where_listed() {
         .into_iter()
         .find(|(n, _)| n == "air-conditioner")
         .expect("fixture");
-    let path = Path::new(0, 6, 0x8001);
+    let path = Path::new(0, cap::TEMPERATURE_CONTROL, 0x8001);
     let err = check_write(catalog, &desc, &path, &Value::Int(1)).expect_err("not listed");
     assert_eq!(err.status(), StatusCode::UnsupportedProperty);
     root(&mut desc)
@@ -507,7 +511,7 @@ fn vendor_members_exist_only_where_listed() {
         check_write(catalog, &desc, &path, &Value::Text("anything".into())),
         Ok(())
     );
-    let action = Path::new(0, 6, 0x8002);
+    let action = Path::new(0, cap::TEMPERATURE_CONTROL, 0x8002);
     assert_eq!(
         hearth_model::validate::check_invoke(catalog, &desc, &action, &Value::Null)
             .map_err(|e| e.status()),

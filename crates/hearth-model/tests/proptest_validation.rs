@@ -1,6 +1,7 @@
 //! Property tests: validation never panics on arbitrary input, accepts every in-range value
 //! and rejects every out-of-range one (HRT-MOD-044).
 
+use hearth_model::ids::{cap, temperature_control};
 use hearth_model::validate::{
     check_description, check_event, check_invoke, check_value, check_write,
 };
@@ -8,6 +9,9 @@ use hearth_model::{
     CapabilityInstance, Catalog, ComponentDescription, Constraint, Description, EnumEntry, Path,
     StatusCode, Value,
 };
+
+/// The air conditioner's setpoint.
+const SETPOINT: Path = Path::new(0, cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT);
 use proptest::prelude::*;
 
 fn air_conditioner() -> Description {
@@ -151,7 +155,7 @@ proptest! {
     fn in_range_setpoints_are_accepted(k in 0i64..=32) {
         let catalog = Catalog::standard();
         let desc = air_conditioner();
-        let path = Path::new(0, 6, 1);
+        let path = SETPOINT;
         prop_assert_eq!(check_write(catalog, &desc, &path, &Value::Int(1600 + 50 * k)), Ok(()));
     }
 
@@ -160,7 +164,7 @@ proptest! {
     fn out_of_range_setpoints_are_rejected(v in prop_oneof![i64::MIN..1600, 3201..i64::MAX]) {
         let catalog = Catalog::standard();
         let desc = air_conditioner();
-        let err = check_write(catalog, &desc, &Path::new(0, 6, 1), &Value::Int(v)).expect_err("outside 1600..=3200");
+        let err = check_write(catalog, &desc, &SETPOINT, &Value::Int(v)).expect_err("outside 1600..=3200");
         prop_assert_eq!(err.status(), StatusCode::ConstraintError);
         prop_assert_eq!(err.requirement(), "HRT-MOD-044");
     }
@@ -171,7 +175,7 @@ proptest! {
         prop_assume!((v - 1600) % 50 != 0);
         let catalog = Catalog::standard();
         let desc = air_conditioner();
-        let err = check_write(catalog, &desc, &Path::new(0, 6, 1), &Value::Int(v)).expect_err("off grid");
+        let err = check_write(catalog, &desc, &SETPOINT, &Value::Int(v)).expect_err("off grid");
         prop_assert_eq!(err.status(), StatusCode::ConstraintError);
     }
 }
@@ -184,7 +188,7 @@ fn a_value_nested_past_the_limit_is_rejected_without_recursion_blowup() {
     for _ in 0..100_000 {
         v = Value::List(vec![v]);
     }
-    let err = check_write(catalog, &desc, &Path::new(0, 6, 1), &v).expect_err("too deep");
+    let err = check_write(catalog, &desc, &SETPOINT, &v).expect_err("too deep");
     assert_eq!(err.requirement(), "HRT-MOD-048");
     // Unwind the value iteratively so dropping it cannot overflow the stack.
     while let Value::List(mut items) = v {

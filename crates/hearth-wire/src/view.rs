@@ -640,6 +640,7 @@ impl BodyView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hearth_model::ids::{cap, fan_control, faults};
 
     fn fan() -> Description {
         let text = include_str!("../../hearth-model/tests/descriptions/fan.json");
@@ -675,7 +676,7 @@ mod tests {
             .expect("fans have motor faults")
             .code;
         let event = EventBody {
-            path: Path::new(0, 2, 1),
+            path: Path::new(0, cap::FAULTS, faults::FAULT_RAISED),
             number: 4,
             fields: Value::structure([
                 (1, Value::Int(i64::from(motor))),
@@ -698,7 +699,10 @@ mod tests {
             view.fields
         );
         let body = BodyView::new(
-            &Body::WriteResponse(vec![(Path::new(0, 9, 1), StatusCode::ConstraintError)]),
+            &Body::WriteResponse(vec![(
+                Path::new(0, cap::FAN_CONTROL, fan_control::LEVEL),
+                StatusCode::ConstraintError,
+            )]),
             dt,
         );
         assert_eq!(body.text(""), "0/fan-control/level: constraint-error\n");

@@ -1,6 +1,7 @@
 //! Codec properties: every message kind round-trips byte-exactly, and no input panics the
 //! decoder (HRT-MSG-020, HRT-MSG-030, HRT-MSG-040).
 
+use hearth_model::ids::{cap, fan_control, faults};
 use hearth_model::{
     CapabilityInstance, ComponentDescription, Constraint, Description, EnumEntry, Path, StatusCode,
     Value,
@@ -338,7 +339,10 @@ fn an_unknown_status_code_counts_as_failure() {
         ..Message::new(
             "d",
             1,
-            Body::WriteResponse(vec![(Path::new(0, 9, 1), StatusCode::Busy)]),
+            Body::WriteResponse(vec![(
+                Path::new(0, cap::FAN_CONTROL, fan_control::LEVEL),
+                StatusCode::Busy,
+            )]),
         )
     };
     let mut bytes = encode(&msg);
@@ -349,7 +353,13 @@ fn an_unknown_status_code_counts_as_failure() {
     bytes[at + 4] = 0x17; // status 23: not a code of the catalog
     match decode(&bytes, &Limits::STANDARD).expect("decodes").body {
         Body::WriteResponse(results) => {
-            assert_eq!(results, vec![(Path::new(0, 9, 1), StatusCode::Failure)])
+            assert_eq!(
+                results,
+                vec![(
+                    Path::new(0, cap::FAN_CONTROL, fan_control::LEVEL),
+                    StatusCode::Failure
+                )]
+            )
         }
         other => panic!("{other:?}"),
     }
@@ -361,7 +371,7 @@ fn event_fields_must_be_a_map() {
         "d",
         1,
         Body::Event(EventBody {
-            path: Path::new(0, 2, 1),
+            path: Path::new(0, cap::FAULTS, faults::FAULT_RAISED),
             number: 0,
             fields: Value::Int(5),
         }),

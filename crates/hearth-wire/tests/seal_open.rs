@@ -1,6 +1,7 @@
 //! Sealing and opening with a real test PKI: every kind of bad input is rejected with its
 //! typed error and changes nothing (HRT-SEC-…, HRT-MSG-…).
 
+use hearth_model::ids::{cap, temperature_control};
 use hearth_model::{Path, Value};
 use hearth_security::alg::Algorithm;
 use hearth_security::cert::{Role, TrustStore};
@@ -81,7 +82,10 @@ fn receiver(pki: &TestPki) -> Receiver {
 fn report() -> Body {
     Body::Report(Report {
         full: false,
-        values: vec![(Path::new(1, 6, 1), Value::Int(400))],
+        values: vec![(
+            Path::new(1, cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT),
+            Value::Int(400),
+        )],
     })
 }
 
