@@ -279,17 +279,7 @@ pub fn check_invoke(
         Value::Null => &Value::Struct(Default::default()),
         other => other,
     };
-    check_fields(
-        MemberKind::Action,
-        catalog,
-        desc,
-        path,
-        args,
-        |cap, inst| match cap.action(path.member) {
-            Some(a) if inst.implements_action(a) => Ok(&a.args),
-            _ => Err(ValueError::UnsupportedAction(path.member)),
-        },
-    )
+    check_fields(MemberKind::Action, catalog, desc, path, args)
 }
 
 /// Check an event's fields (a struct) for the event at `path`.
@@ -299,37 +289,37 @@ pub fn check_event(
     path: &Path,
     fields: &Value,
 ) -> Result<(), ValueError> {
-    check_fields(
-        MemberKind::Event,
-        catalog,
-        desc,
-        path,
-        fields,
-        |cap, inst| match cap.event(path.member) {
-            Some(e) if inst.implements_event(e) => Ok(&e.fields),
-            _ => Err(ValueError::UnsupportedEvent(path.member)),
-        },
-    )
+    check_fields(MemberKind::Event, catalog, desc, path, fields)
 }
 
-/// Check `value`, a struct, against the fields `fields_of` finds for the implemented action
-/// or event at `path` (arguments, or event fields); vendor members are not checked.
-fn check_fields<'a>(
+/// Check `value`, a struct, against the fields of the implemented action (its arguments) or
+/// event at `path`; vendor members are not checked.
+fn check_fields(
     kind: MemberKind,
-    catalog: &'a Catalog,
-    desc: &'a Description,
+    catalog: &Catalog,
+    desc: &Description,
     path: &Path,
     value: &Value,
-    fields_of: impl FnOnce(&'a Capability, &'a CapabilityInstance) -> Result<&'a Vec<Field>, ValueError>,
 ) -> Result<(), ValueError> {
-    match resolve(kind, catalog, desc, path)? {
-        Resolved::Vendor => Ok(()),
-        Resolved::Standard { dt, cap, inst } => {
-            let fields = fields_of(cap, inst)?;
-            check_depth(value)?;
-            check_struct(catalog, dt, fields, value, "")
-        }
-    }
+    let Resolved::Standard { dt, cap, inst } = resolve(kind, catalog, desc, path)? else {
+        return Ok(());
+    };
+    let id = path.member;
+    let fields = match kind {
+        MemberKind::Action => cap
+            .action(id)
+            .filter(|a| inst.implements_action(a))
+            .map(|a| &a.args)
+            .ok_or(ValueError::UnsupportedAction(id)),
+        MemberKind::Event => cap
+            .event(id)
+            .filter(|e| inst.implements_event(e))
+            .map(|e| &e.fields)
+            .ok_or(ValueError::UnsupportedEvent(id)),
+        MemberKind::Property => Err(ValueError::UnsupportedProperty(id)),
+    }?;
+    check_depth(value)?;
+    check_struct(catalog, dt, fields, value, "")
 }
 
 /// A length of at most `max` (bytes of a string, items of a list).

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use hearth_model::ids::device_type::fan::mode::{AUTO, NATURAL, NORMAL, SLEEP};
-use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::enums::mode_tag::{LIGHT, QUIET};
 use hearth_model::ids::{airflow, cap, fan_control, mode, on_off, temperature_measurement, timer};
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
@@ -45,20 +45,14 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
             "Workshop"
         }
         BrandId::Lotus => {
+            let baby_breeze = programme(BABY_BREEZE, "Baby Breeze", &[QUIET, LIGHT]);
             c.extend([
                 inst(cap::FAN_CONTROL).props(&[fan_control::AUTO]).max(
                     fan_control::LEVEL,
                     12,
                     None,
                 ),
-                modes(
-                    &[NORMAL, NATURAL, SLEEP, AUTO],
-                    &[programme(
-                        BABY_BREEZE,
-                        "Baby Breeze",
-                        &[mode_tag::QUIET, mode_tag::LIGHT],
-                    )],
-                ),
+                modes(&[NORMAL, NATURAL, SLEEP, AUTO], &[baby_breeze]),
                 swing.props(&[airflow::OSCILLATION_ANGLE]).range(
                     airflow::OSCILLATION_ANGLE,
                     30,

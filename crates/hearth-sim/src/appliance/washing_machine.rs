@@ -30,6 +30,13 @@ use crate::control::{Control, ControlError};
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
     use laundry_controls::{EXTRA_RINSE, PRE_WASH as PRE_WASH_OPTION, RINSES, SPIN_SPEED, STEAM};
     use operational_state::{ELAPSED_TIME, PROGRESS, REMOTE_START_ENABLED};
+    // Spin speeds from 0 to a maximum in steps, one to `rinses` rinses, and these options.
+    let laundry = |options: &[u16], (spin, step): (i64, u64), rinses| {
+        inst(cap::LAUNDRY_CONTROLS)
+            .props(options)
+            .range(SPIN_SPEED, 0, spin, Some(step))
+            .range(RINSES, 1, rinses, None)
+    };
     let mut c = common(brand, &[]);
     c.extend(match brand.id {
         BrandId::Aurora => vec![
@@ -43,10 +50,7 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
                 &[programme(0x8001, "Sportswear", &[mode_tag::SYNTHETICS])],
             ),
             inst(cap::ON_OFF),
-            inst(cap::LAUNDRY_CONTROLS)
-                .props(&[RINSES, PRE_WASH_OPTION, STEAM])
-                .range(SPIN_SPEED, 0, 1400, Some(200))
-                .range(RINSES, 1, 4, None),
+            laundry(&[RINSES, PRE_WASH_OPTION, STEAM], (1400, 200), 4),
             setpoint(2000, 9000, 1000),
             inst(cap::DOOR).props(&[door::LOCKED]),
             delayed(86_400, false),
@@ -91,10 +95,11 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
                 ],
             ),
             inst(cap::ON_OFF),
-            inst(cap::LAUNDRY_CONTROLS)
-                .props(&[RINSES, PRE_WASH_OPTION, EXTRA_RINSE, STEAM])
-                .range(SPIN_SPEED, 0, 1600, Some(100))
-                .range(RINSES, 1, 5, None),
+            laundry(
+                &[RINSES, PRE_WASH_OPTION, EXTRA_RINSE, STEAM],
+                (1600, 100),
+                5,
+            ),
             setpoint(0, 9000, 500),
             inst(cap::DOOR).props(&[door::LOCKED]),
             delayed(86_400, true),

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use hearth_model::ids::device_type::water_heater::mode::{ECO, NORMAL, QUICK_HEAT, VACATION};
-use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::enums::mode_tag::{self, ECO as ECO_TAG};
 use hearth_model::ids::{
     cap, mode, on_off, temperature_control, temperature_measurement, timer, water_heater_control,
 };
@@ -40,6 +40,11 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
                 water_heater_control::CANCEL_BOOST,
             ])
     };
+    let solar_assist = programme(
+        SOLAR_ASSIST,
+        "Solar Assist",
+        &[ECO_TAG, mode_tag::LOW_ENERGY],
+    );
     let mut c = common(brand, &[cap::ON_OFF]);
     c.extend(match brand.id {
         BrandId::Aurora => vec![
@@ -61,14 +66,7 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
             setpoint(3000, 8000, 50),
             thermometer(),
             boost(),
-            modes(
-                &[NORMAL, ECO, QUICK_HEAT, VACATION],
-                &[programme(
-                    SOLAR_ASSIST,
-                    "Solar Assist",
-                    &[mode_tag::ECO, mode_tag::LOW_ENERGY],
-                )],
-            ),
+            modes(&[NORMAL, ECO, QUICK_HEAT, VACATION], &[solar_assist]),
             timers(86_400, Some(86_400)),
             water(),
             inst(cap::CHILD_LOCK),
