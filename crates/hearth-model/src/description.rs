@@ -9,6 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::{Action, Capability, Catalog, Event, Property};
+use crate::path::Path;
+
 /// The major version of the Hearth specification this crate implements.
 pub const SPEC_VERSION: u16 = 1;
 
@@ -112,7 +115,102 @@ impl EnumEntry {
     }
 }
 
+/// One member a description implements (see [`Description::implemented`]): where it is,
+/// the capability instance that declares it, and its catalog definition — `None` for a
+/// vendor member (or any member of a capability the catalog does not define).
+#[derive(Debug, Clone, Copy)]
+pub struct Implemented<'a, D> {
+    /// Component, capability and member id.
+    pub path: Path,
+    /// The capability instance that carries it.
+    pub instance: &'a CapabilityInstance,
+    /// The catalog definition of a standard member.
+    pub def: Option<&'a D>,
+}
+
+/// What the implemented-member walk needs of a kind of member.
+trait MemberDef {
+    fn id(&self) -> u16;
+    fn optional(&self) -> bool;
+}
+
+macro_rules! member_def {
+    ($($ty:ty),*) => {$(
+        impl MemberDef for $ty {
+            fn id(&self) -> u16 {
+                self.id
+            }
+            fn optional(&self) -> bool {
+                self.optional
+            }
+        }
+    )*};
+}
+member_def!(Property, Action, Event);
+
+/// Per capability instance: the catalog's mandatory members and the optional ones the
+/// instance lists, in catalog order, then the listed ids the catalog does not define, in
+/// listed order.
+fn implemented_members<'a, D: MemberDef + 'a>(
+    desc: &'a Description,
+    catalog: &'a Catalog,
+    defs: fn(&'a Capability) -> &'a [D],
+    listed: fn(&'a CapabilityInstance) -> &'a [u16],
+) -> impl Iterator<Item = Implemented<'a, D>> + 'a {
+    desc.components.iter().flat_map(move |comp| {
+        comp.capabilities.iter().flat_map(move |instance| {
+            let cap = catalog.capability(instance.capability);
+            let defs = cap.map_or(&[][..], defs);
+            let at = move |member| Path::new(comp.id, instance.capability, member);
+            let standard = defs
+                .iter()
+                .filter(move |d| instance.implements(*d, listed(instance)))
+                .map(move |d| Implemented {
+                    path: at(d.id()),
+                    instance,
+                    def: Some(d),
+                });
+            let vendor = listed(instance)
+                .iter()
+                .filter(move |id| !defs.iter().any(|d| d.id() == **id))
+                .map(move |id| Implemented {
+                    path: at(*id),
+                    instance,
+                    def: None,
+                });
+            standard.chain(vendor)
+        })
+    })
+}
+
 impl Description {
+    /// Every property this description implements, component by component and capability
+    /// instance by instance: the catalog's mandatory properties and the optional ones the
+    /// instance lists (in catalog order, with their definitions), then the listed properties
+    /// the catalog does not define (vendor properties, in listed order, `def` `None`).
+    pub fn implemented<'a>(
+        &'a self,
+        catalog: &'a Catalog,
+    ) -> impl Iterator<Item = Implemented<'a, Property>> + 'a {
+        implemented_members(self, catalog, |c| &c.properties, |i| &i.properties)
+    }
+
+    /// Every action this description implements, in the order of [`Self::implemented`].
+    pub fn implemented_actions<'a>(
+        &'a self,
+        catalog: &'a Catalog,
+    ) -> impl Iterator<Item = Implemented<'a, Action>> + 'a {
+        implemented_members(self, catalog, |c| &c.actions, |i| &i.actions)
+    }
+
+    /// Every event this description implements, in the order of [`Self::implemented`].
+    pub fn implemented_events<'a>(
+        &'a self,
+        catalog: &'a Catalog,
+    ) -> impl Iterator<Item = Implemented<'a, Event>> + 'a {
+        implemented_members(self, catalog, |c| &c.events, |i| &i.events)
+    }
+
     /// The component with this id.
     pub fn component(&self, id: u16) -> Option<&ComponentDescription> {
         self.components.iter().find(|c| c.id == id)
@@ -135,6 +233,27 @@ impl ComponentDescription {
 }
 
 impl CapabilityInstance {
+    /// Whether a member with this definition is implemented: it is mandatory, or optional
+    /// and listed.
+    fn implements<D: MemberDef>(&self, def: &D, listed: &[u16]) -> bool {
+        !def.optional() || listed.contains(&def.id())
+    }
+
+    /// Whether this instance implements the catalog property `p` (mandatory, or listed).
+    pub fn implements_property(&self, p: &Property) -> bool {
+        self.implements(p, &self.properties)
+    }
+
+    /// Whether this instance implements the catalog action `a` (mandatory, or listed).
+    pub fn implements_action(&self, a: &Action) -> bool {
+        self.implements(a, &self.actions)
+    }
+
+    /// Whether this instance implements the catalog event `e` (mandatory, or listed).
+    pub fn implements_event(&self, e: &Event) -> bool {
+        self.implements(e, &self.events)
+    }
+
     /// The declared constraint for this property.
     pub fn constraint(&self, property: u16) -> Option<&Constraint> {
         self.constraints.iter().find(|c| c.property == property)

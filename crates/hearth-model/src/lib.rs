@@ -8,11 +8,20 @@
 //! description against the catalog, and requests and values against the description. Errors
 //! name the requirement of `spec/01-model.md` they enforce and map to a wire [`StatusCode`].
 //! Encoding, signing and transport belong to the crates above (`hearth-wire`, `hearth-mqtt`).
+//!
+//! A few small ideas every layer shares are written here once: the catalog's ids as
+//! generated constants ([`ids`]), the device-id rule ([`device_id`]), the view / operate /
+//! manage [`privilege`], and civil-date arithmetic with RFC 3339 text ([`time`], which takes
+//! the instant as an argument and reads no clock).
 
 pub mod catalog;
 pub mod description;
+pub mod device_id;
+pub mod ids;
 pub mod path;
+pub mod privilege;
 pub mod text;
+pub mod time;
 pub mod validate;
 pub mod value;
 
@@ -41,9 +50,12 @@ mod status {
 
 pub use catalog::Catalog;
 pub use description::{
-    CapabilityInstance, ComponentDescription, Constraint, Description, EnumEntry, SPEC_VERSION,
+    CapabilityInstance, ComponentDescription, Constraint, Description, EnumEntry, Implemented,
+    SPEC_VERSION,
 };
+pub use device_id::DeviceId;
 pub use path::{MemberKind, Path};
+pub use privilege::Privilege;
 pub use status::StatusCode;
 pub use validate::{check_description, DescriptionError, ValueError};
 pub use value::Value;

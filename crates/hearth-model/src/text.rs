@@ -33,6 +33,7 @@ use std::fmt::Write as _;
 
 use crate::catalog::{Catalog, DeviceType, Field, IntSpec, TypeSpec, Unit};
 use crate::description::EnumEntry;
+use crate::time;
 use crate::value::{Value, MAX_DEPTH};
 
 /// Deepest nesting the text reader follows before giving up.
@@ -180,84 +181,13 @@ pub fn format(value: &Value, ty: &TypeSpec, ctx: &Context<'_>) -> String {
 /// The unit whose values are points in time, shown as UTC dates.
 const UNIX_TIME: &str = "unix-time";
 
-/// The first second of the year 10000: dates are written with four-digit years.
-const YEAR_10000: i64 = 253_402_300_800;
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// `YYYY-MM-DDThh:mm:ssZ` for seconds since the Unix epoch in years 1970 to 9999.
-fn format_date(secs: i64) -> Option<String> {
-    if !(0..YEAR_10000).contains(&secs) {
-        return None;
-    }
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    Some(format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    ))
-}
-
-/// Seconds since the Unix epoch of `YYYY-MM-DDThh:mm:ssZ` (UTC, no leap seconds).
-fn parse_date(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let shape = b.len() == 20
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && matches!(b[10], b'T' | b't' | b' ')
-        && b[13] == b':'
-        && b[16] == b':'
-        && matches!(b[19], b'Z' | b'z');
-    if !shape {
-        return None;
-    }
-    let num = |from: usize, to: usize| -> Option<i64> {
-        let part = s.get(from..to)?;
-        if !part.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        part.parse().ok()
-    };
-    let (y, m, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-    let (hh, mm, ss) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if d < 1 || d > month_days || hh > 23 || mm > 59 || ss > 59 {
-        return None;
-    }
-    Some(days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60 + ss)
-}
-
 /// Render a raw integer in a unit: `2650` centi-celsius → `26.50 °C`; a `unix-time` as a
 /// UTC date, `2026-11-27T14:30:00Z`.
 pub fn format_quantity(raw: i64, unit: &Unit) -> String {
     if unit.name == UNIX_TIME {
-        if let Some(date) = format_date(raw) {
-            return date;
+        // Four-digit years only, so that `parse` reads the date back.
+        if let Some(secs) = u64::try_from(raw).ok().filter(|s| *s < time::YEAR_10000) {
+            return time::format_secs(secs);
         }
     }
     match scale_ratio(unit.scale) {
@@ -391,7 +321,7 @@ fn parse_int(s: &str, spec: &IntSpec, ctx: &Context<'_>) -> Result<Value, TextEr
         return Ok(Value::Int(to_i64(v, s)?));
     }
     if spec.unit.as_deref() == Some(UNIX_TIME) {
-        if let Some(secs) = parse_date(s) {
+        if let Some(secs) = time::parse_secs(s) {
             return Ok(Value::Int(secs));
         }
     }

@@ -8,48 +8,10 @@ use crate::cert::{Role, ValidatedChain};
 use crate::key::KeyId;
 use crate::limits::MAX_ACL_ENTRIES;
 
-/// A privilege. Each includes the ones below it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Privilege {
-    /// Read state and descriptions.
-    View = 1,
-    /// Write properties and invoke actions.
-    Operate = 2,
-    /// Change the ACL, trust and firmware.
-    Manage = 3,
-}
-
-impl Privilege {
-    /// Numeric code used on the wire.
-    pub const fn code(self) -> u8 {
-        self as u8
-    }
-
-    /// From the numeric code.
-    pub const fn from_code(c: u64) -> Option<Self> {
-        match c {
-            1 => Some(Self::View),
-            2 => Some(Self::Operate),
-            3 => Some(Self::Manage),
-            _ => None,
-        }
-    }
-
-    /// Lower-case name.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::View => "view",
-            Self::Operate => "operate",
-            Self::Manage => "manage",
-        }
-    }
-}
-
-impl core::fmt::Display for Privilege {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// A privilege: view < operate < manage, each including the ones below it. The one type
+/// of the model layer, re-exported here where access-control lists grant it (wire code by
+/// [`Privilege::code`]).
+pub use hearth_model::Privilege;
 
 /// What a request does, for the privilege table of `HRT-SEC-119` (Table 4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -9,9 +9,10 @@
 use std::collections::BTreeMap;
 
 use ciborium::value::Value;
+use hearth_model::DeviceId;
 
 use crate::cbor;
-use crate::cose::{sign1_with_content_type, ProfileSign1, Signer, VerifyError};
+use crate::cose::{sign1_with_header, ProfileSign1, ProtectedHeader, Signer, VerifyError};
 use crate::key::{KeyError, KeyId, PublicKey};
 use crate::limits::{MAX_CERT_SIZE, MAX_CHAIN_LEN, MAX_TEXT_CLAIM, MAX_TRUST_ANCHORS};
 use crate::revocation::RevocationSet;
@@ -116,9 +117,6 @@ pub enum CertError {
     /// The trust store is full.
     #[error("trust store holds the maximum of {0} anchors")]
     TrustStoreFull(usize),
-    /// The table of validated signers ([`crate::Peers`]) is full.
-    #[error("the signer table holds the maximum of {0} chains")]
-    PeersFull(usize),
     /// Signing failed while issuing.
     #[error("issuing failed: {0}")]
     Key(#[from] KeyError),
@@ -140,7 +138,6 @@ impl CertError {
             Self::Revoked { .. } => "revoked",
             Self::ChainLength { .. } => "chain_length",
             Self::TrustStoreFull(_) => "trust_store_full",
-            Self::PeersFull(_) => "peers_full",
             Self::Key(_) => "key",
         }
     }
@@ -279,12 +276,10 @@ pub fn valid_vendor_id(v: &u16) -> bool {
     (0x0001..=0xFFFE).contains(v)
 }
 
-/// A device id (`HRT-MOD-002`): 1 to 64 characters of `A`–`Z`, `a`–`z`, `0`–`9`, `.`,
-/// `_`, `-`. It is the subject of a device certificate (`HRT-SEC-053`).
+/// A device id (`HRT-MOD-002`, the rule of [`DeviceId::is_valid`]): the subject of a device
+/// certificate (`HRT-SEC-053`).
 pub fn valid_device_id(s: &str) -> bool {
-    (1..=64).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    DeviceId::is_valid(s)
 }
 
 impl CertClaims {
@@ -459,6 +454,11 @@ pub struct Certificate {
     subject_kid: KeyId,
 }
 
+/// The protected header of a certificate: its content type.
+fn cert_header() -> ProtectedHeader {
+    ProtectedHeader::new().content_type(CERT_CONTENT_TYPE)
+}
+
 impl Certificate {
     /// Parse a certificate (at most [`MAX_CERT_SIZE`] bytes).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CertError> {
@@ -475,8 +475,7 @@ impl Certificate {
     /// Sign `claims` with `signer` without checking any chain rule. Use [`Certificate::issue`]
     /// for certificates meant to validate; this exists for test vectors of invalid chains.
     pub fn sign(claims: &CertClaims, signer: &(impl Signer + ?Sized)) -> Result<Self, CertError> {
-        let bytes =
-            sign1_with_content_type(signer, &claims.to_cbor(), b"", Some(CERT_CONTENT_TYPE))?;
+        let bytes = sign1_with_header(signer, &claims.to_cbor(), b"", &cert_header())?;
         Self::from_bytes(&bytes)
     }
 
@@ -488,12 +487,7 @@ impl Certificate {
         claims: &[u8],
         signer: &(impl Signer + ?Sized),
     ) -> Result<Vec<u8>, CertError> {
-        Ok(sign1_with_content_type(
-            signer,
-            claims,
-            b"",
-            Some(CERT_CONTENT_TYPE),
-        )?)
+        Ok(sign1_with_header(signer, claims, b"", &cert_header())?)
     }
 
     /// Issue a certificate following the chain rules: `issuer` is the issuer's

@@ -128,29 +128,91 @@ pub fn sign1(
     payload: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>, KeyError> {
-    sign1_with_content_type(signer, payload, aad, None)
+    sign1_with_header(signer, payload, aad, &ProtectedHeader::new())
 }
 
-/// Like [`sign1`], with an optional content type in the protected header (used for
-/// certificates and revocation lists, never for messages).
-pub(crate) fn sign1_with_content_type(
+/// What a COSE_Sign1 made by [`sign1_with_header`] carries in its protected header beyond
+/// the signer's `alg` (1) and `kid` (4): a content type (3) and further parameters, such as
+/// CWT claims (15) or a certificate chain under a private label.
+///
+/// Messages carry none of these (`HRT-SEC-020`); certificates, revocation lists and signed
+/// reports name their content type, and a signed report adds its signing time and chain.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProtectedHeader {
+    content_type: Option<String>,
+    params: Vec<(i64, Value)>,
+}
+
+impl ProtectedHeader {
+    /// `{1: alg, 4: kid}` only, as for messages.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a text content type (label 3), e.g. `application/hearth-report+json`.
+    #[must_use]
+    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// Add a parameter under an integer label other than 0 to 7 (the core parameters,
+    /// which [`sign1_with_header`] sets itself or does not support); signing refuses a
+    /// label given twice.
+    #[must_use]
+    pub fn param(mut self, label: i64, value: Value) -> Self {
+        self.params.push((label, value));
+        self
+    }
+}
+
+/// Sign `payload` as a tagged COSE_Sign1 with `aad` as external AAD, an empty unprotected
+/// header, an embedded payload and the protected header `{1: alg, 3: content type, 4: kid,
+/// …parameters}` described by `header`.
+///
+/// The protected header is written in the deterministic encoding of RFC 8949 §4.2.1: the
+/// parameters follow the core labels, sorted by their encoded labels (so 15 comes before
+/// −65537), with shortest heads; the outer structure is `18([bstr, {}, bstr, bstr])`. The
+/// same bytes a verifier checks the signature over are the ones written.
+///
+/// # Errors
+///
+/// [`KeyError::Malformed`] for a parameter label of 0 to 7 or a label given twice, and
+/// whatever the signer returns.
+pub fn sign1_with_header(
     signer: &(impl Signer + ?Sized),
     payload: &[u8],
     aad: &[u8],
-    content_type: Option<&str>,
+    header: &ProtectedHeader,
 ) -> Result<Vec<u8>, KeyError> {
     let alg = match signer.algorithm() {
         Algorithm::EdDsa => iana::Algorithm::EdDSA,
         Algorithm::Es256 => iana::Algorithm::ES256,
     };
-    let mut header = HeaderBuilder::new()
+    let mut builder = HeaderBuilder::new()
         .algorithm(alg)
         .key_id(signer.key_id().0.to_vec());
-    if let Some(ct) = content_type {
-        header = header.content_type(ct.to_owned());
+    if let Some(ct) = &header.content_type {
+        builder = builder.content_type(ct.clone());
+    }
+    let mut params = header.params.clone();
+    params.sort_by_cached_key(|(label, _)| cbor::encode(&cbor::int(*label)));
+    if let Some(w) = params.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(KeyError::Malformed(format!(
+            "protected header parameter {} given twice",
+            w[0].0
+        )));
+    }
+    for (label, value) in params {
+        if (0..=7).contains(&label) {
+            return Err(KeyError::Malformed(format!(
+                "protected header parameter {label} is a core parameter"
+            )));
+        }
+        builder = builder.value(label, value);
     }
     let sign1 = CoseSign1Builder::new()
-        .protected(header.build())
+        .protected(builder.build())
         .payload(payload.to_vec())
         .try_create_signature(aad, |tbs| signer.sign_raw(tbs))?
         .build();
@@ -554,5 +616,74 @@ mod tests {
         .to_tagged_vec()
         .expect("encode");
         assert!(verify_sign1(&rebuilt, b"t", k.public_key()).is_ok());
+    }
+
+    /// The envelope of a signed report (`spec/06-conformance.md` §10.5), written by hand the
+    /// way RFC 9052 and RFC 8949 §4.2.1 lay it out, is what `sign1_with_header` writes.
+    #[test]
+    fn content_type_and_parameters_in_deterministic_order() {
+        let k = key();
+        let chain = Value::Array(vec![Value::Bytes(vec![0xAB; 40])]);
+        let claims = Value::Map(vec![(cbor::int(6), cbor::int(1_795_788_192))]);
+        let header = ProtectedHeader::new()
+            .content_type("application/hearth-report+json")
+            .param(-65537, chain.clone())
+            .param(15, claims.clone());
+        let payload = br#"{"report":true}"#;
+        let aad = b"hearth-report";
+        let signed = sign1_with_header(&k, payload, aad, &header).expect("sign");
+
+        let protected = cbor::encode(&Value::Map(vec![
+            (cbor::int(1), cbor::int(-8)),
+            (
+                cbor::int(3),
+                Value::Text("application/hearth-report+json".into()),
+            ),
+            (cbor::int(4), Value::Bytes(k.key_id().0.to_vec())),
+            (cbor::int(15), claims),
+            (cbor::int(-65537), chain),
+        ]));
+        let signature = k
+            .sign_raw(&cbor::sig_structure1(&protected, aad, payload))
+            .expect("sign");
+        let expected = cbor::encode(&Value::Tag(
+            COSE_SIGN1_TAG,
+            Box::new(Value::Array(vec![
+                Value::Bytes(protected),
+                Value::Map(vec![]),
+                Value::Bytes(payload.to_vec()),
+                Value::Bytes(signature),
+            ])),
+        ));
+        assert_eq!(signed, expected);
+
+        let parsed = Sign1::parse(&signed).expect("parse");
+        let tbs = parsed.to_be_signed(aad, None);
+        assert!(k
+            .public_key()
+            .verify(Algorithm::EdDsa, &tbs, &parsed.signature)
+            .is_ok());
+        // A message verifier refuses a content type.
+        assert!(matches!(
+            verify_sign1(&signed, aad, k.public_key()),
+            Err(VerifyError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn core_and_repeated_labels_are_refused() {
+        let k = key();
+        for header in [
+            ProtectedHeader::new().param(1, Value::Null),
+            ProtectedHeader::new().param(0, Value::Null),
+            ProtectedHeader::new()
+                .param(15, Value::Null)
+                .param(15, Value::Null),
+        ] {
+            assert!(matches!(
+                sign1_with_header(&k, b"p", b"t", &header),
+                Err(KeyError::Malformed(_))
+            ));
+        }
     }
 }

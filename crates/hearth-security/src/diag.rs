@@ -98,26 +98,10 @@ fn write_diag(out: &mut String, value: &Value, depth: usize) {
     }
 }
 
-/// Render seconds since the Unix epoch as `YYYY-MM-DDThh:mm:ssZ`.
+/// Render seconds since the Unix epoch as `YYYY-MM-DDThh:mm:ssZ` (with
+/// [`hearth_model::time::format_secs`]).
 pub fn format_time(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil-from-days (proleptic Gregorian calendar).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    hearth_model::time::format_secs(secs)
 }
 
 /// Describe a file's content: a certificate, a revocation list, another COSE_Sign1 or a

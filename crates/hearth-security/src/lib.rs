@@ -4,7 +4,8 @@
 //! **What it is.** A deterministic, sans-IO implementation of the Hearth security profile:
 //! Ed25519 and ECDSA P-256 keys (via `ring`) stored as COSE_Key ([`key`]); tagged
 //! COSE_Sign1 with the transport topic as external AAD, verified over the protected header
-//! bytes exactly as received ([`cose`]); certificates as CWTs with a `cnf` key and Hearth
+//! bytes exactly as received, and signed with a content type and further protected
+//! parameters where a format needs them ([`cose::sign1_with_header`]; [`cose`]); certificates as CWTs with a `cnf` key and Hearth
 //! role claims, chained root → vendor → device / controller and root → lab / controller
 //! and validated against a [`cert::TrustStore`] ([`cert`]); signed revocation lists
 //! ([`revocation`]); the 64-entry sliding replay window and a block-reserving send counter
@@ -16,13 +17,16 @@
 //! out as slices and vectors. The one exception is the clearly separated [`fs`] module,
 //! which reads and writes key and certificate files and implements a file-backed
 //! [`replay::CounterStore`]; nothing else in the crate calls it. Randomness (key generation
-//! and ECDSA signatures) comes from `ring`'s system generator. It has no async runtime.
+//! and ECDSA signatures) comes from `ring`'s system generator. It has no async runtime. It
+//! builds on `hearth-model` only for vocabulary both layers share (the [`Privilege`] an
+//! access-control list grants, the device-id rule a device certificate's subject keeps).
 //!
 //! **How data flows.** A sender holds a [`key::KeyPair`] (or any [`cose::Signer`], e.g. a
 //! secure element), takes the next value of its [`replay::SendCounter`], encodes its
 //! message and calls [`cose::sign1`] with the topic as AAD. A receiver validates each
-//! signer's certificate chain once with [`cert::validate_chain`] and keeps the result in
-//! [`peers::Peers`]; per message it calls [`cose::verify_sign1`] with `peers.at(now)` as the
+//! signer's certificate chain once ([`peers::Peer::validate`], which calls
+//! [`cert::validate_chain`]) and keeps the result in the bounded [`peers::Peers`] cache; per
+//! message it calls [`cose::verify_sign1`] with `peers.at(now)` as the
 //! [`cose::KeyResolver`], looks up the signer's chain, checks the signer's role and
 //! privilege with [`acl::Acl::authorize`] (requests) or [`acl::check_device_signer`]
 //! (device messages), and only then feeds the message counter to the sender's
@@ -50,9 +54,12 @@ pub use alg::Algorithm;
 pub use cert::{
     validate_chain, CertClaims, CertError, Certificate, Role, TrustStore, ValidatedChain,
 };
-pub use cose::{sign1, verify_sign1, KeyResolver, Sign1, Signer, Verified, VerifyError};
+pub use cose::{
+    sign1, sign1_with_header, verify_sign1, KeyResolver, ProtectedHeader, Sign1, Signer, Verified,
+    VerifyError,
+};
 pub use key::{KeyError, KeyId, KeyPair, PublicKey};
-pub use peers::{Peers, PeersAt};
+pub use peers::{LimitedCache, Peer, Peers, PeersAt};
 pub use replay::{
     CounterError, CounterStore, MemoryCounterStore, ReplayError, ReplayTable, ReplayWindow,
     SendCounter,
@@ -80,8 +87,12 @@ pub mod limits {
     pub const MAX_KEY_SIZE: usize = 512;
     /// Largest text claim (subject, issuer, device type, model), in bytes.
     pub const MAX_TEXT_CLAIM: usize = 128;
-    /// Largest number of validated signers held by one [`crate::Peers`] table.
+    /// Largest number of validated signers held by one [`crate::Peers`] cache; the oldest
+    /// goes first.
     pub const MAX_PEERS: usize = 4_096;
+    /// Largest number of CA certificates (seen in validated chains) held by one
+    /// [`crate::Peers`] cache to check revocation lists against; the oldest goes first.
+    pub const MAX_KNOWN_CAS: usize = 256;
     /// Largest number of senders tracked by one [`crate::ReplayTable`].
     pub const MAX_REPLAY_SENDERS: usize = 4_096;
 }

@@ -162,6 +162,17 @@ pub fn verify_chain_bytes(
     chain: &[&[u8]],
     now: u64,
 ) -> Result<ValidatedChain, CertError> {
+    let (trust, certs) = parse_chain(roots, chain)?;
+    crate::cert::validate_chain(&trust, &certs, now, &RevocationSet::new())
+}
+
+/// The trust store of encoded `roots` and the parsed certificates of `chain`, which holds at
+/// most [`MAX_CHAIN_LEN`](crate::limits::MAX_CHAIN_LEN) certificates besides a leading copy
+/// of a trust anchor.
+fn parse_chain(
+    roots: &[&[u8]],
+    chain: &[&[u8]],
+) -> Result<(TrustStore, Vec<Certificate>), CertError> {
     let mut trust = TrustStore::new();
     for r in roots {
         trust.add_root_bytes(r)?;
@@ -176,7 +187,7 @@ pub fn verify_chain_bytes(
         .iter()
         .map(|c| Certificate::from_bytes(c))
         .collect::<Result<Vec<_>, _>>()?;
-    crate::cert::validate_chain(&trust, &certs, now, &RevocationSet::new())
+    Ok((trust, certs))
 }
 
 /// Errors of [`verify_chain_with_revocations`].
@@ -209,21 +220,7 @@ pub fn verify_chain_with_revocations(
     lists: &[&[u8]],
     now: u64,
 ) -> Result<ValidatedChain, PkiError> {
-    let mut trust = TrustStore::new();
-    for r in roots {
-        trust.add_root_bytes(r)?;
-    }
-    if chain.len() > crate::limits::MAX_CHAIN_LEN + 1 {
-        return Err(CertError::ChainLength {
-            len: chain.len(),
-            max: crate::limits::MAX_CHAIN_LEN,
-        }
-        .into());
-    }
-    let certs = chain
-        .iter()
-        .map(|c| Certificate::from_bytes(c))
-        .collect::<Result<Vec<_>, _>>()?;
+    let (trust, certs) = parse_chain(roots, chain)?;
     // Validate first without lists, so that the CAs the lists are checked against are
     // known to be trustworthy.
     crate::cert::validate_chain(&trust, &certs, now, &RevocationSet::new())?;
@@ -258,21 +255,16 @@ mod tests {
         for c in [&pki.vendor, &pki.lab, &pki.controller] {
             verify_chain_bytes(&[root], &[c.cert.as_bytes()], NOW).expect("valid");
         }
-        let device = issue(
-            &IssueRequest {
-                role: Role::Device,
-                subject: "fridge-0001".into(),
-                vendor_id: None,
-                device_type: Some("refrigerator".into()),
-                model: Some("RF-100".into()),
-                days: 30,
-                alg: Algorithm::Es256,
-            },
-            &pki.vendor,
-            NOW,
-            &rng,
-        )
-        .expect("device");
+        let fridge = |vendor_id| IssueRequest {
+            role: Role::Device,
+            subject: "fridge-0001".into(),
+            vendor_id,
+            device_type: Some("refrigerator".into()),
+            model: Some("RF-100".into()),
+            days: 30,
+            alg: Algorithm::Es256,
+        };
+        let device = issue(&fridge(None), &pki.vendor, NOW, &rng).expect("device");
         assert_eq!(device.cert.claims().vendor_id, Some(TEST_VENDOR_ID));
         let v = verify_chain_bytes(
             &[root],
@@ -282,20 +274,6 @@ mod tests {
         .expect("valid device chain");
         assert_eq!(v.role(), Role::Device);
         // A lab issues nothing.
-        assert!(issue(
-            &IssueRequest {
-                role: Role::Device,
-                subject: "x".into(),
-                vendor_id: Some(TEST_VENDOR_ID),
-                device_type: Some("refrigerator".into()),
-                model: Some("m".into()),
-                days: 1,
-                alg: Algorithm::EdDsa,
-            },
-            &pki.lab,
-            NOW,
-            &rng
-        )
-        .is_err());
+        assert!(issue(&fridge(Some(TEST_VENDOR_ID)), &pki.lab, NOW, &rng).is_err());
     }
 }

@@ -10,7 +10,7 @@ use ciborium::value::Value;
 
 use crate::cbor;
 use crate::cert::Certificate;
-use crate::cose::{sign1_with_content_type, ProfileSign1, Signer, VerifyError};
+use crate::cose::{sign1_with_header, ProfileSign1, ProtectedHeader, Signer, VerifyError};
 use crate::key::{KeyError, KeyId};
 use crate::limits::{MAX_REVOCATION_LIST_SIZE, MAX_REVOKED, MAX_TEXT_CLAIM};
 
@@ -186,11 +186,11 @@ impl RevocationList {
                 "signer or issuer name does not match the issuer certificate".into(),
             ));
         }
-        Ok(sign1_with_content_type(
+        Ok(sign1_with_header(
             signer,
             &self.to_cbor(),
             b"",
-            Some(CRL_CONTENT_TYPE),
+            &ProtectedHeader::new().content_type(CRL_CONTENT_TYPE),
         )?)
     }
 

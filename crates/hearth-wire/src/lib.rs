@@ -9,12 +9,14 @@
 //! within fixed limits, checks the sender and the replay window, and hands back an
 //! [`seal::Opened`] message. What a message *means* — whether a write fits the device's
 //! description, whether the signer may send it — is checked with [`policy`] against the
-//! model (`hearth-model`) and the access list (`hearth-security`).
+//! model (`hearth-model`) and the access list (`hearth-security`); [`view`] shows messages
+//! and descriptions to people by catalog name.
 
 pub mod codec;
 pub mod message;
 pub mod policy;
 pub mod seal;
+pub mod view;
 
 pub use codec::{DecodeError, Limits};
 pub use message::{

@@ -124,6 +124,21 @@ pub struct Message {
 }
 
 impl Message {
+    /// A message of `body` from `sender` numbered `counter`, in this protocol version, with
+    /// no time, request id, target or chain; set those fields for requests and responses.
+    pub fn new(sender: impl Into<String>, counter: u64, body: Body) -> Self {
+        Self {
+            version: PROTOCOL_VERSION,
+            sender: sender.into(),
+            counter,
+            time_ms: None,
+            request_id: None,
+            target: None,
+            chain: Vec::new(),
+            body,
+        }
+    }
+
     /// The kind of this message, from its body.
     pub fn kind(&self) -> Kind {
         self.body.kind()

@@ -5,20 +5,11 @@
 //! the sender may ask for it and whether its contents fit the model. They are pure functions
 //! of the message, the catalog, the description and the access list.
 
-use hearth_model::catalog::{Catalog, Privilege as CatalogPrivilege};
+use hearth_model::catalog::Catalog;
 use hearth_model::validate::{check_event, check_value};
-use hearth_model::{Description, Path, ValueError};
-use hearth_security::acl::Privilege;
+use hearth_model::{Description, Path, Privilege, ValueError};
 
 use crate::message::{Body, Message};
-
-fn privilege(p: CatalogPrivilege) -> Privilege {
-    match p {
-        CatalogPrivilege::View => Privilege::View,
-        CatalogPrivilege::Operate => Privilege::Operate,
-        CatalogPrivilege::Manage => Privilege::Manage,
-    }
-}
 
 /// The privilege a controller needs for a request: view to read, operate to write, and for
 /// an invocation the privilege the catalog gives the action (operate unless it says manage).
@@ -31,7 +22,7 @@ pub fn required_privilege(catalog: &Catalog, msg: &Message) -> Option<Privilege>
             catalog
                 .capability(path.capability)
                 .and_then(|c| c.action(path.member))
-                .map_or(Privilege::Operate, |a| privilege(a.privilege)),
+                .map_or(Privilege::Operate, |a| a.privilege),
         ),
         _ => None,
     }

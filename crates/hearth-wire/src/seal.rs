@@ -9,17 +9,18 @@
 //! [`Limits`] → the sender named in the header must be the certificate's subject → only then
 //! the replay window moves. Time comes in as an argument; no clock, no I/O.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use hearth_security::cert::{validate_chain, CertError, Certificate, TrustStore, ValidatedChain};
+use hearth_security::cert::{CertError, TrustStore};
 use hearth_security::cose::{sign1, Envelope as SignedEnvelope, Signer, VerifyError};
-use hearth_security::key::{KeyError, KeyId, PublicKey};
+use hearth_security::key::{KeyError, KeyId};
+use hearth_security::peers::Peers;
 use hearth_security::replay::{CounterError, CounterStore, ReplayError, ReplayTable, SendCounter};
 use hearth_security::revocation::{RevocationError, RevocationList, RevocationSet};
 
 use crate::codec::{self, DecodeError, Limits};
-use crate::message::{Body, Message, PROTOCOL_VERSION};
+use crate::message::{Body, Message};
 
 /// Most will counters a receiver remembers per sender.
 pub const MAX_WILLS: usize = 64;
@@ -29,12 +30,13 @@ fn is_will(msg: &Message) -> bool {
     matches!(&msg.body, Body::Status(s) if s.availability == crate::message::Availability::Offline)
 }
 
-/// Most peers whose validated chains a receiver keeps; the oldest entry goes first.
-pub const MAX_PEERS: usize = 4096;
+/// Most peers whose validated chains a receiver keeps, and most CA certificates (seen in
+/// validated chains) it keeps to check revocation lists against; the oldest entry goes
+/// first. The bounds of [`Peers`].
+pub use hearth_security::limits::{MAX_KNOWN_CAS, MAX_PEERS};
 
-/// Most CA certificates (seen in validated chains) a receiver keeps to check revocation
-/// lists against; the oldest entry goes first.
-pub const MAX_KNOWN_CAS: usize = 256;
+/// A peer whose certificate chain has been validated.
+pub use hearth_security::peers::Peer;
 
 /// Why a revocation list received over the transport was not applied.
 #[derive(Debug, thiserror::Error)]
@@ -154,10 +156,13 @@ impl<S: CounterStore> Sender<S> {
 
     /// Build the message for `body` with the next counter value.
     pub fn message(&mut self, body: Body, envelope: &Envelope) -> Result<Message, SealError> {
-        Ok(Message {
-            version: PROTOCOL_VERSION,
-            sender: self.id.clone(),
-            counter: self.counter.next_value()?,
+        let counter = self.counter.next_value()?;
+        Ok(self.numbered(body, envelope, counter))
+    }
+
+    /// The message for `body` numbered `counter`, with what `envelope` asks for.
+    fn numbered(&self, body: Body, envelope: &Envelope, counter: u64) -> Message {
+        Message {
             time_ms: envelope.time_ms,
             request_id: envelope.request_id,
             target: envelope.target.clone(),
@@ -166,8 +171,8 @@ impl<S: CounterStore> Sender<S> {
             } else {
                 Vec::new()
             },
-            body,
-        })
+            ..Message::new(self.id.clone(), counter, body)
+        }
     }
 
     /// Number, encode and sign `body` for `topic` (the topic below the root).
@@ -190,21 +195,7 @@ impl<S: CounterStore> Sender<S> {
         envelope: &Envelope,
         counter: u64,
     ) -> Result<Vec<u8>, SealError> {
-        let msg = Message {
-            version: PROTOCOL_VERSION,
-            sender: self.id.clone(),
-            counter,
-            time_ms: envelope.time_ms,
-            request_id: envelope.request_id,
-            target: envelope.target.clone(),
-            chain: if envelope.with_chain {
-                self.chain.clone()
-            } else {
-                Vec::new()
-            },
-            body,
-        };
-        self.seal_message(&msg, topic)
+        self.seal_message(&self.numbered(body, envelope, counter), topic)
     }
 
     /// Reserve a counter value `gap` above the next one (persisted), for a message that may
@@ -309,31 +300,6 @@ impl OpenError {
     }
 }
 
-/// A peer whose certificate chain has been validated.
-#[derive(Debug)]
-pub struct Peer {
-    /// The validated chain (leaf claims and CA key ids).
-    pub chain: ValidatedChain,
-    /// The leaf's public key.
-    pub key: PublicKey,
-    /// The certificates the chain was built from, leaf first.
-    pub certificates: Vec<Certificate>,
-}
-
-impl Peer {
-    /// The peer's id: its certificate's subject.
-    pub fn id(&self) -> &str {
-        &self.chain.leaf.subject
-    }
-
-    /// Whether every certificate of the chain is valid at `now`.
-    pub fn valid_at(&self, now: u64) -> bool {
-        self.certificates
-            .iter()
-            .all(|c| c.check_validity(now).is_ok())
-    }
-}
-
 /// An authenticated, decoded, fresh message and who sent it.
 #[derive(Debug)]
 pub struct Opened {
@@ -343,17 +309,15 @@ pub struct Opened {
     pub peer: Arc<Peer>,
 }
 
-/// Opens incoming messages for one receiver: trust anchors, revocations, known peers and
-/// their replay windows.
+/// Opens incoming messages for one receiver: trust anchors, revocations, known peers (a
+/// bounded [`Peers`] cache of validated signers and the CAs of their chains, oldest out
+/// first) and their replay windows.
 pub struct Receiver {
     trust: TrustStore,
     revoked: RevocationSet,
-    peers: HashMap<KeyId, Arc<Peer>>,
-    order: std::collections::VecDeque<KeyId>,
-    cas: HashMap<KeyId, Certificate>,
-    ca_order: std::collections::VecDeque<KeyId>,
+    peers: Peers,
     replay: ReplayTable,
-    wills: HashMap<KeyId, std::collections::BTreeSet<u64>>,
+    wills: HashMap<KeyId, BTreeSet<u64>>,
     limits: Limits,
 }
 
@@ -363,10 +327,7 @@ impl Receiver {
         Self {
             trust,
             revoked: RevocationSet::default(),
-            peers: HashMap::new(),
-            order: std::collections::VecDeque::new(),
-            cas: HashMap::new(),
-            ca_order: std::collections::VecDeque::new(),
+            peers: Peers::new(),
             replay: ReplayTable::new(),
             wills: HashMap::new(),
             limits: Limits::STANDARD,
@@ -376,8 +337,7 @@ impl Receiver {
     /// Replace the set of revoked keys; cached peers are validated again on their next message.
     pub fn set_revocations(&mut self, revoked: RevocationSet) {
         self.revoked = revoked;
-        self.peers.clear();
-        self.order.clear();
+        self.peers.forget_signers();
     }
 
     /// Take a revocation list received on the transport for the CA with key id `ca` (the
@@ -400,13 +360,12 @@ impl Receiver {
         let issuer = self
             .trust
             .get(ca)
-            .or_else(|| self.cas.get(ca))
+            .or_else(|| self.peers.ca(ca))
             .cloned()
             .ok_or_else(|| RevocationIntakeError::UnknownCa(ca.to_hex()))?;
         self.revoked.add(bytes, &issuer, now)?;
         // Cached peers are validated again against the new list on their next message.
-        self.peers.clear();
-        self.order.clear();
+        self.peers.forget_signers();
         Ok(())
     }
 
@@ -432,53 +391,14 @@ impl Receiver {
 
     /// Validate a certificate chain (leaf first, as carried on the wire) at `now`.
     pub fn validate(&self, chain: &[Vec<u8>], now: u64) -> Result<Peer, OpenError> {
-        // On the wire the leaf comes first (as in COSE x5chain, RFC 9360); validation walks
-        // from the trust anchor down.
-        let mut certs = chain
-            .iter()
-            .map(|c| Certificate::from_bytes(c))
-            .collect::<Result<Vec<_>, _>>()?;
-        certs.reverse();
-        let validated = validate_chain(&self.trust, &certs, now, &self.revoked)?;
-        certs.reverse();
-        let key = validated.leaf.key;
-        Ok(Peer {
-            chain: validated,
-            key,
-            certificates: certs,
-        })
+        Ok(Peer::validate(&self.trust, chain, now, &self.revoked)?)
     }
 
     /// Validate a certificate chain (leaf first) and remember the peer.
     pub fn admit_chain(&mut self, chain: &[Vec<u8>], now: u64) -> Result<Arc<Peer>, OpenError> {
         let peer = Arc::new(self.validate(chain, now)?);
-        self.remember(peer.clone());
+        self.peers.insert(peer.clone(), &self.trust);
         Ok(peer)
-    }
-
-    fn remember(&mut self, peer: Arc<Peer>) {
-        for ca in peer.certificates.iter().skip(1) {
-            let ca_kid = *ca.subject_kid();
-            if self.cas.contains_key(&ca_kid) || self.trust.get(&ca_kid).is_some() {
-                continue;
-            }
-            if self.cas.len() >= MAX_KNOWN_CAS {
-                if let Some(old) = self.ca_order.pop_front() {
-                    self.cas.remove(&old);
-                }
-            }
-            self.cas.insert(ca_kid, ca.clone());
-            self.ca_order.push_back(ca_kid);
-        }
-        let kid = peer.chain.leaf_kid;
-        if self.peers.len() >= MAX_PEERS && !self.peers.contains_key(&kid) {
-            if let Some(old) = self.order.pop_front() {
-                self.peers.remove(&old);
-            }
-        }
-        if self.peers.insert(kid, peer).is_none() {
-            self.order.push_back(kid);
-        }
     }
 
     /// Authenticate and decode `bytes` received on `topic` (below the root) at `now` (seconds
@@ -493,7 +413,7 @@ impl Receiver {
         }
         let envelope = SignedEnvelope::parse(bytes)?;
         let kid = *envelope.kid();
-        let cached = self.peers.get(&kid).filter(|p| p.valid_at(now)).cloned();
+        let cached = self.peers.at(now).peer(&kid).cloned();
         let (peer, carried) = match cached {
             Some(peer) => (peer, false),
             None => {
@@ -517,7 +437,7 @@ impl Receiver {
         };
         let verified = envelope.verify(&peer.key, topic.as_bytes())?;
         if carried {
-            self.remember(peer.clone());
+            self.peers.insert(peer.clone(), &self.trust);
         }
         let message = codec::decode(&verified.payload, &self.limits)?;
         codec::check_header(&message)?;

@@ -12,20 +12,21 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use hearth_model::text::{self, Context};
-use hearth_model::{Description, MemberKind, Path, Value};
+use hearth_model::time::format_secs;
+use hearth_model::{Catalog, Description, DeviceId, MemberKind, Path, Value};
 use hearth_mqtt::{
     BrokerUrl, Controller, ControllerConfig, DeviceAddr, DeviceView, Identity, RequestError, Update,
 };
-use hearth_security::diag::format_time;
 use hearth_security::fs::FileCounterStore;
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::broker::{runtime, shutdown_signal};
-use super::render::{
-    action_struct, catalog, declared_codes, device_type, path_name, property_type, show, struct_of,
+use hearth_wire::view::{
+    action_struct, declared_codes, device_type, path_name, property_type, struct_of,
     DescriptionView, EventView, PathStatus, PathValue,
 };
+
+use super::broker::{runtime, shutdown_signal};
 
 /// Arguments of `hearth ctl`.
 #[derive(Debug, clap::Args)]
@@ -297,7 +298,7 @@ async fn find(
     let addr: Option<DeviceAddr> = if id.contains('/') {
         Some(id.parse().map_err(|e: String| anyhow::anyhow!("{e}"))?)
     } else {
-        if !hearth_model::validate::device_id_is_valid(id) {
+        if !DeviceId::is_valid(id) {
             bail!("`{id}` is neither VENDOR/DEVICE (e.g. fff1/fan-1) nor a device id");
         }
         None
@@ -427,29 +428,16 @@ async fn read(
 ) -> anyhow::Result<ExitCode> {
     let parsed = paths
         .iter()
-        .map(|p| Path::parse(p, catalog(), MemberKind::Property))
+        .map(|p| Path::parse(p, Catalog::standard(), MemberKind::Property))
         .collect::<Result<Vec<_>, _>>()?;
     let t = target!(ctl, args, id);
     let results = match ctl.read(t.addr(), parsed).await {
         Ok(r) => r,
         Err(e) => return request_failed(e, t.addr()),
     };
-    let dt = t.device_type();
     let rows: Vec<PathStatus> = results
         .iter()
-        .map(|r| PathStatus {
-            path: path_name(&r.path, MemberKind::Property),
-            status: r.status.name().to_owned(),
-            value: r.value.as_ref().map(|v| {
-                show(
-                    v,
-                    property_type(&r.path),
-                    dt,
-                    declared_codes(Some(&t.desc), &r.path),
-                )
-            }),
-            raw: r.value.clone(),
-        })
+        .map(|r| PathStatus::read(r, t.device_type(), Some(&t.desc)))
         .collect();
     print_statuses(&rows, args.json)
 }
@@ -477,11 +465,11 @@ async fn write(
     path: &str,
     value: &str,
 ) -> anyhow::Result<ExitCode> {
-    let path = Path::parse(path, catalog(), MemberKind::Property)?;
+    let path = Path::parse(path, Catalog::standard(), MemberKind::Property)?;
     let t = target!(ctl, args, id);
     let value = match property_type(&path) {
         Some(ty) => {
-            let ctx = Context::new(catalog(), t.device_type())
+            let ctx = Context::new(Catalog::standard(), t.device_type())
                 .with_labels(declared_codes(Some(&t.desc), &path));
             text::parse(value, ty, &ctx).with_context(|| {
                 format!(
@@ -499,12 +487,7 @@ async fn write(
     };
     let rows: Vec<PathStatus> = results
         .iter()
-        .map(|(p, s)| PathStatus {
-            path: path_name(p, MemberKind::Property),
-            status: s.name().to_owned(),
-            value: None,
-            raw: None,
-        })
+        .map(|(p, s)| PathStatus::written(p, *s))
         .collect();
     print_statuses(&rows, args.json)
 }
@@ -527,15 +510,15 @@ async fn invoke(
     path: &str,
     arguments: &Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let path = Path::parse(path, catalog(), MemberKind::Action)?;
-    let action = catalog()
+    let path = Path::parse(path, Catalog::standard(), MemberKind::Action)?;
+    let action = Catalog::standard()
         .capability(path.capability)
         .and_then(|c| c.action(path.member));
     let t = target!(ctl, args, id);
     let value = match (arguments, action) {
         (None, _) => Value::Null,
         (Some(a), Some(action)) => {
-            let ctx = Context::new(catalog(), t.device_type());
+            let ctx = Context::new(Catalog::standard(), t.device_type());
             text::parse(a, &struct_of(&action.args), &ctx)
                 .with_context(|| format!("arguments of {}", path_name(&path, MemberKind::Action)))?
         }
@@ -610,7 +593,7 @@ enum Watched {
 
 impl Watched {
     fn new(ctl: &Controller, update: Update) -> Self {
-        let time = format_time(hearth_mqtt::identity::unix_now());
+        let time = format_secs(hearth_mqtt::identity::unix_now());
         let desc = |addr: &DeviceAddr| ctl.device(addr).and_then(|v| v.description);
         match update {
             Update::Description(addr) => {
@@ -745,7 +728,7 @@ async fn watch(ctl: &Controller, args: &Args, id: Option<&str>) -> anyhow::Resul
         if id.contains('/') {
             id.parse::<DeviceAddr>()
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-        } else if !hearth_model::validate::device_id_is_valid(id) {
+        } else if !DeviceId::is_valid(id) {
             bail!("`{id}` is neither VENDOR/DEVICE nor a device id");
         }
     }

@@ -11,16 +11,17 @@
 use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _};
+use hearth_model::Catalog;
 use hearth_security::cert::{Certificate, TrustStore};
 use hearth_security::cose::Sign1;
 use hearth_security::{diag, fs};
+use hearth_wire::view::{device_type, BodyView};
 use hearth_wire::{codec, Kind, Limits, Message, Receiver};
 use serde::Serialize;
 
-use super::render::{catalog, device_type, BodyView};
+use crate::clock::now;
 
 /// Largest input read, in bytes (hex doubles a maximal message).
 const MAX_INPUT: u64 = 4 * 65_536;
@@ -184,7 +185,7 @@ fn decoded(msg: &Message) -> Decoded {
     let dt = chain
         .first()
         .and_then(|c| c.device_type.as_deref())
-        .and_then(|name| catalog().device_type_named(name))
+        .and_then(|name| Catalog::standard().device_type_named(name))
         .or_else(|| match &msg.body {
             hearth_wire::Body::Description(d) => device_type(d.device_type),
             _ => None,
@@ -195,7 +196,9 @@ fn decoded(msg: &Message) -> Decoded {
         sender: msg.sender.clone(),
         counter: msg.counter,
         time_ms: msg.time_ms,
-        time: msg.time_ms.map(|ms| diag::format_time(ms / 1000)),
+        time: msg
+            .time_ms
+            .map(|ms| hearth_model::time::format_secs(ms / 1000)),
         request_id: msg.request_id,
         target: msg.target.clone(),
         chain,
@@ -215,13 +218,6 @@ fn infer_topic(msg: &Message, decoded: &Decoded) -> Option<String> {
         _ => return None,
     };
     vendor.map(|v| format!("d/{v:04x}/{}/{channel}", msg.sender))
-}
-
-fn now() -> anyhow::Result<u64> {
-    Ok(SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .context("system clock before 1970")?
-        .as_secs())
 }
 
 fn verify(args: &Args, bytes: &[u8], msg: &Message, decoded: &Decoded) -> anyhow::Result<Verdict> {

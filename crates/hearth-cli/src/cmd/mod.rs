@@ -1,5 +1,5 @@
 //! Subcommands, one module each. Every module exposes an `Args` struct and a `run` function;
-//! `render` holds the views `ctl` and `decode` share.
+//! `ctl` and `decode` show messages with the views of `hearth_wire::view`.
 //!
 //! `demo`, `mutants` and `sim` drive the simulator and exist only with the `sim` feature (on
 //! by default). A build without it, the one a lab certifies real devices with, links no
@@ -18,7 +18,6 @@ pub(crate) mod load;
 #[cfg(feature = "sim")]
 pub(crate) mod mutants;
 pub(crate) mod pki;
-mod render;
 pub(crate) mod report;
 #[cfg(feature = "sim")]
 pub(crate) mod sim;

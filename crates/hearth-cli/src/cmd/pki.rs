@@ -3,11 +3,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use hearth_security::pki::{self, IssueRequest, TestPki, CERT_DAYS};
 use hearth_security::{diag, fs, Algorithm, KeyId, RevocationList, Role};
+
+use crate::clock::now;
 
 /// Arguments of `hearth pki`.
 #[derive(Debug, clap::Args)]
@@ -26,38 +27,7 @@ enum PkiCommand {
         dir: PathBuf,
     },
     /// Issue a certificate for a fresh key; writes PREFIX.cert and PREFIX.key.
-    Issue {
-        /// Role of the new certificate.
-        #[arg(long, value_parser = ["device", "vendor", "lab", "controller"])]
-        role: String,
-        /// Certificate of the issuer.
-        #[arg(long)]
-        issuer_cert: PathBuf,
-        /// Private key of the issuer.
-        #[arg(long)]
-        issuer_key: PathBuf,
-        /// Subject name (e.g. a device serial).
-        #[arg(long)]
-        subject: String,
-        /// Vendor id, decimal or 0x-hexadecimal (default: the issuing vendor's).
-        #[arg(long, value_parser = parse_vendor_id)]
-        vendor_id: Option<u16>,
-        /// Device type from the catalog, e.g. `refrigerator` (devices).
-        #[arg(long)]
-        device_type: Option<String>,
-        /// Model (devices).
-        #[arg(long)]
-        model: Option<String>,
-        /// Validity in days.
-        #[arg(long, default_value_t = CERT_DAYS)]
-        days: u64,
-        /// Key algorithm of the new key.
-        #[arg(long, default_value = "ed25519", value_parser = ["ed25519", "p256"])]
-        alg: String,
-        /// Output prefix.
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Issue(IssueArgs),
     /// Sign a revocation list of the issuer's certificates.
     Revoke {
         /// Certificate of the issuing CA (root or vendor).
@@ -103,19 +73,62 @@ enum PkiCommand {
     },
 }
 
+// The flags of `hearth pki issue` (documented on the subcommand).
+#[derive(Debug, clap::Args)]
+struct IssueArgs {
+    /// Role of the new certificate.
+    #[arg(long, value_parser = ["device", "vendor", "lab", "controller"])]
+    role: String,
+    /// Certificate of the issuer.
+    #[arg(long)]
+    issuer_cert: PathBuf,
+    /// Private key of the issuer.
+    #[arg(long)]
+    issuer_key: PathBuf,
+    /// Subject name (e.g. a device serial).
+    #[arg(long)]
+    subject: String,
+    /// Vendor id, decimal or 0x-hexadecimal (default: the issuing vendor's).
+    #[arg(long, value_parser = parse_vendor_id)]
+    vendor_id: Option<u16>,
+    /// Device type from the catalog, e.g. `refrigerator` (devices).
+    #[arg(long)]
+    device_type: Option<String>,
+    /// Model (devices).
+    #[arg(long)]
+    model: Option<String>,
+    /// Validity in days.
+    #[arg(long, default_value_t = CERT_DAYS)]
+    days: u64,
+    /// Key algorithm of the new key.
+    #[arg(long, default_value = "ed25519", value_parser = ["ed25519", "p256"])]
+    alg: String,
+    /// Output prefix.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+impl IssueArgs {
+    /// The request these flags make, for a parsed role and algorithm.
+    fn request(&self, role: Role, alg: Algorithm) -> IssueRequest {
+        IssueRequest {
+            role,
+            subject: self.subject.clone(),
+            vendor_id: self.vendor_id,
+            device_type: self.device_type.clone(),
+            model: self.model.clone(),
+            days: self.days,
+            alg,
+        }
+    }
+}
+
 fn parse_vendor_id(s: &str) -> Result<u16, String> {
     let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         Some(h) => u16::from_str_radix(h, 16),
         None => s.parse(),
     };
     r.map_err(|e| format!("invalid number {s:?}: {e}"))
-}
-
-fn now() -> anyhow::Result<u64> {
-    Ok(SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .context("system clock before 1970")?
-        .as_secs())
 }
 
 /// Run `hearth pki`.
@@ -129,40 +142,21 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        PkiCommand::Issue {
-            role,
-            issuer_cert,
-            issuer_key,
-            subject,
-            vendor_id,
-            device_type,
-            model,
-            days,
-            alg,
-            out,
-        } => {
-            let issuer = fs::read_credential(&issuer_cert, &issuer_key)?;
-            let Some(role) = Role::from_name(&role) else {
-                bail!("unknown role {role}");
+        PkiCommand::Issue(issue) => {
+            let issuer = fs::read_credential(&issue.issuer_cert, &issue.issuer_key)?;
+            let Some(role) = Role::from_name(&issue.role) else {
+                bail!("unknown role {}", issue.role);
             };
-            let Some(alg) = Algorithm::from_name(&alg) else {
-                bail!("unknown algorithm {alg}");
+            let Some(alg) = Algorithm::from_name(&issue.alg) else {
+                bail!("unknown algorithm {}", issue.alg);
             };
-            let req = IssueRequest {
-                role,
-                subject,
-                vendor_id,
-                device_type,
-                model,
-                days,
-                alg,
-            };
+            let req = issue.request(role, alg);
             let cred = pki::issue(&req, &issuer, now()?, &pki::SystemRandom::new())?;
-            fs::write_credential(&out, &cred)?;
+            fs::write_credential(&issue.out, &cred)?;
             println!(
                 "{}.cert\n{}.key\nkey id {}",
-                out.display(),
-                out.display(),
+                issue.out.display(),
+                issue.out.display(),
                 cred.cert.subject_kid()
             );
             Ok(ExitCode::SUCCESS)

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::privilege::Privilege;
+
 /// A unit a numeric value may carry (`units.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -144,19 +146,6 @@ pub enum Access {
     Read,
     /// Readable and writable.
     ReadWrite,
-}
-
-/// The privilege a controller needs, lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Privilege {
-    /// Read properties, receive reports and events.
-    View,
-    /// Write properties and invoke ordinary actions.
-    #[default]
-    Operate,
-    /// Administrative actions: firmware, access control.
-    Manage,
 }
 
 /// What a description may narrow for a property.

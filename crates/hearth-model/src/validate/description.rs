@@ -7,6 +7,7 @@ use crate::catalog::{
     Capability, Catalog, ComponentSpec, ConstraintKind, DeviceType, Property, TypeSpec,
 };
 use crate::description::{CapabilityInstance, Constraint, Description, SPEC_VERSION};
+use crate::device_id::DeviceId;
 
 /// Longest label a description may carry, in UTF-8 bytes.
 pub const MAX_LABEL_LEN: usize = 64;
@@ -222,12 +223,9 @@ impl fmt::Display for DescriptionErrors {
     }
 }
 
-/// Whether a device id is valid ([HRT-MOD-002]).
+/// Whether a device id is valid (`HRT-MOD-002`); the rule is [`DeviceId::is_valid`].
 pub fn device_id_is_valid(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    DeviceId::is_valid(id)
 }
 
 fn label_ok(label: &str) -> bool {
@@ -243,7 +241,7 @@ pub fn check_description(catalog: &Catalog, desc: &Description) -> Result<(), De
     if desc.vendor_id == 0 || desc.vendor_id == 0xFFFF {
         errors.push(DescriptionError::VendorId(desc.vendor_id));
     }
-    if !device_id_is_valid(&desc.device_id) {
+    if !DeviceId::is_valid(&desc.device_id) {
         errors.push(DescriptionError::DeviceId(
             desc.device_id.chars().take(80).collect(),
         ));
@@ -436,7 +434,6 @@ fn check_instance(
         }
     }
 
-    let implemented = |p: &Property| !p.optional || inst.properties.contains(&p.id);
     let mut constrained = BTreeSet::new();
     for c in &inst.constraints {
         if !constrained.insert(c.property) {
@@ -447,7 +444,7 @@ fn check_instance(
             continue;
         }
         match cap.property(c.property) {
-            Some(p) if implemented(p) => {
+            Some(p) if inst.implements_property(p) => {
                 check_constraint(catalog, dt, spec, &at, cap, p, c, errors)
             }
             _ => errors.push(DescriptionError::ConstraintNotAllowed {
@@ -462,7 +459,7 @@ fn check_instance(
     for p in cap
         .properties
         .iter()
-        .filter(|p| p.constrain_required && implemented(p))
+        .filter(|p| p.constrain_required && inst.implements_property(p))
     {
         let pat = format!("{at}/{}", p.name);
         let declared = inst.constraint(p.id);

@@ -211,7 +211,7 @@ fn property<'a>(
     id: u16,
 ) -> Result<&'a Property, ValueError> {
     match cap.property(id) {
-        Some(p) if !p.optional || inst.properties.contains(&id) => Ok(p),
+        Some(p) if inst.implements_property(p) => Ok(p),
         _ => Err(ValueError::UnsupportedProperty(id)),
     }
 }
@@ -223,16 +223,12 @@ pub fn check_write(
     path: &Path,
     value: &Value,
 ) -> Result<(), ValueError> {
-    match resolve(MemberKind::Property, catalog, desc, path)? {
-        Resolved::Vendor => Ok(()),
-        Resolved::Standard { dt, cap, inst } => {
-            let p = property(cap, inst, path.member)?;
-            if !p.writable() {
-                return Err(ValueError::ReadOnly);
-            }
-            check_property(catalog, dt, p, inst.constraint(p.id), value)
+    with_property(catalog, desc, path, |dt, p, declared| {
+        if !p.writable() {
+            return Err(ValueError::ReadOnly);
         }
-    }
+        check_property(catalog, dt, p, declared, value)
+    })
 }
 
 /// Check that `value` is a valid value of the property at `path`, as a device reports it or a
@@ -243,21 +239,31 @@ pub fn check_value(
     path: &Path,
     value: &Value,
 ) -> Result<(), ValueError> {
-    match resolve(MemberKind::Property, catalog, desc, path)? {
-        Resolved::Vendor => Ok(()),
-        Resolved::Standard { dt, cap, inst } => {
-            let p = property(cap, inst, path.member)?;
-            check_property(catalog, dt, p, inst.constraint(p.id), value)
-        }
-    }
+    with_property(catalog, desc, path, |dt, p, declared| {
+        check_property(catalog, dt, p, declared, value)
+    })
 }
 
 /// Check that the property at `path` exists in the description and may be read
 /// ([HRT-MOD-104]).
 pub fn check_read(catalog: &Catalog, desc: &Description, path: &Path) -> Result<(), ValueError> {
+    with_property(catalog, desc, path, |_, _, _| Ok(()))
+}
+
+/// Apply `check` to the implemented standard property at `path` (with its declared
+/// constraint); vendor properties are not checked.
+fn with_property<'a>(
+    catalog: &'a Catalog,
+    desc: &'a Description,
+    path: &Path,
+    check: impl FnOnce(&'a DeviceType, &'a Property, Option<&'a Constraint>) -> Result<(), ValueError>,
+) -> Result<(), ValueError> {
     match resolve(MemberKind::Property, catalog, desc, path)? {
         Resolved::Vendor => Ok(()),
-        Resolved::Standard { cap, inst, .. } => property(cap, inst, path.member).map(|_| ()),
+        Resolved::Standard { dt, cap, inst } => {
+            let p = property(cap, inst, path.member)?;
+            check(dt, p, inst.constraint(p.id))
+        }
     }
 }
 
@@ -269,21 +275,11 @@ pub fn check_invoke(
     path: &Path,
     args: &Value,
 ) -> Result<(), ValueError> {
-    match resolve(MemberKind::Action, catalog, desc, path)? {
-        Resolved::Vendor => Ok(()),
-        Resolved::Standard { dt, cap, inst } => {
-            let action = match cap.action(path.member) {
-                Some(a) if !a.optional || inst.actions.contains(&a.id) => a,
-                _ => return Err(ValueError::UnsupportedAction(path.member)),
-            };
-            let args = match args {
-                Value::Null => &Value::Struct(Default::default()),
-                other => other,
-            };
-            check_depth(args)?;
-            check_struct(catalog, dt, &action.args, args, "")
-        }
-    }
+    let args = match args {
+        Value::Null => &Value::Struct(Default::default()),
+        other => other,
+    };
+    check_fields(MemberKind::Action, catalog, desc, path, args)
 }
 
 /// Check an event's fields (a struct) for the event at `path`.
@@ -293,17 +289,49 @@ pub fn check_event(
     path: &Path,
     fields: &Value,
 ) -> Result<(), ValueError> {
-    match resolve(MemberKind::Event, catalog, desc, path)? {
-        Resolved::Vendor => Ok(()),
-        Resolved::Standard { dt, cap, inst } => {
-            let event = match cap.event(path.member) {
-                Some(e) if !e.optional || inst.events.contains(&e.id) => e,
-                _ => return Err(ValueError::UnsupportedEvent(path.member)),
-            };
-            check_depth(fields)?;
-            check_struct(catalog, dt, &event.fields, fields, "")
-        }
+    check_fields(MemberKind::Event, catalog, desc, path, fields)
+}
+
+/// Check `value`, a struct, against the fields of the implemented action (its arguments) or
+/// event at `path`; vendor members are not checked.
+fn check_fields(
+    kind: MemberKind,
+    catalog: &Catalog,
+    desc: &Description,
+    path: &Path,
+    value: &Value,
+) -> Result<(), ValueError> {
+    let Resolved::Standard { dt, cap, inst } = resolve(kind, catalog, desc, path)? else {
+        return Ok(());
+    };
+    let id = path.member;
+    let fields = match kind {
+        MemberKind::Action => cap
+            .action(id)
+            .filter(|a| inst.implements_action(a))
+            .map(|a| &a.args)
+            .ok_or(ValueError::UnsupportedAction(id)),
+        MemberKind::Event => cap
+            .event(id)
+            .filter(|e| inst.implements_event(e))
+            .map(|e| &e.fields)
+            .ok_or(ValueError::UnsupportedEvent(id)),
+        MemberKind::Property => Err(ValueError::UnsupportedProperty(id)),
+    }?;
+    check_depth(value)?;
+    check_struct(catalog, dt, fields, value, "")
+}
+
+/// A length of at most `max` (bytes of a string, items of a list).
+fn within(at: &str, len: usize, max: u32) -> Result<(), ValueError> {
+    if len > max as usize {
+        return Err(ValueError::TooLong {
+            at: at.to_owned(),
+            len,
+            max,
+        });
     }
+    Ok(())
 }
 
 fn check_depth(value: &Value) -> Result<(), ValueError> {
@@ -387,37 +415,19 @@ fn check_typed(
                 })
             }
         }
-        (TypeSpec::String { max_len }, Value::Text(s)) => {
-            let max = declared.and_then(|c| c.max_len).unwrap_or(*max_len);
-            if s.len() > max as usize {
-                return Err(ValueError::TooLong {
-                    at: at.to_owned(),
-                    len: s.len(),
-                    max,
-                });
-            }
-            Ok(())
-        }
-        (TypeSpec::Bytes { max_len }, Value::Bytes(b)) => {
-            let max = declared.and_then(|c| c.max_len).unwrap_or(*max_len);
-            if b.len() > max as usize {
-                return Err(ValueError::TooLong {
-                    at: at.to_owned(),
-                    len: b.len(),
-                    max,
-                });
-            }
-            Ok(())
-        }
+        (TypeSpec::String { max_len }, Value::Text(s)) => within(
+            at,
+            s.len(),
+            declared.and_then(|c| c.max_len).unwrap_or(*max_len),
+        ),
+        (TypeSpec::Bytes { max_len }, Value::Bytes(b)) => within(
+            at,
+            b.len(),
+            declared.and_then(|c| c.max_len).unwrap_or(*max_len),
+        ),
         (TypeSpec::List { items, max_count }, Value::List(list)) => {
             let max = declared.and_then(|c| c.max_count).unwrap_or(*max_count);
-            if list.len() > max as usize {
-                return Err(ValueError::TooLong {
-                    at: at.to_owned(),
-                    len: list.len(),
-                    max,
-                });
-            }
+            within(at, list.len(), max)?;
             for (i, item) in list.iter().enumerate() {
                 let at = format!("{at}item {i}: ");
                 if *item == Value::Null {

@@ -7,83 +7,98 @@
 
 use std::time::Duration;
 
-use hearth_model::{ComponentDescription, Path, StatusCode, Value};
+use hearth_model::ids::device_type::air_conditioner::mode::{AUTO, COOL, DRY, FAN_ONLY, HEAT};
+use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::{
+    airflow, cap, fan_control, humidity_measurement, mode, on_off, temperature_control,
+    temperature_measurement, timer,
+};
+use hearth_model::{CapabilityInstance, ComponentDescription, Path, StatusCode, Value};
 
+use super::declare::*;
 use super::{
-    approach, boolean, cap, code, common, component, declared_range, inst, int, modes, secs,
-    supported_modes, temperature, Appliance, Base, InstExt,
+    ambient, approach, boolean, code, declared_range, duration, int, secs, supported_modes,
+    temperature, Appliance, Base, Controlled,
 };
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
+use crate::control::Control;
 
-const AUTO: u16 = 0x0101;
-const COOL: u16 = 0x0102;
-const HEAT: u16 = 0x0103;
-const DRY: u16 = 0x0104;
-const FAN_ONLY: u16 = 0x0105;
 const SLEEP_COMFORT: u16 = 0x8001;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
-    let outdoor = || component(1, "Outdoor unit", vec![inst(cap::TEMPERATURE)]);
-    match brand.id {
-        BrandId::Aurora => {
-            let mut c = common(brand, &[cap::ON_OFF]);
-            c.extend([
-                inst(cap::MODE).values(1, modes(&[AUTO, COOL, HEAT, DRY, FAN_ONLY], &[])),
-                inst(cap::TEMPERATURE_CONTROL).range(1, 1600, 3200, Some(50)),
-                inst(cap::TEMPERATURE),
-                inst(cap::FAN_CONTROL).props(&[2]).max(1, 5, None),
-                inst(cap::AIRFLOW).props(&[1, 2]),
-                inst(cap::TIMER).max(1, 43_200, None),
-                inst(cap::POWER).max(1, 3000, None),
-                inst(cap::ENERGY),
-            ]);
-            vec![component(0, "Bedroom", c), outdoor()]
-        }
-        BrandId::Kestrel => {
-            let mut c = common(brand, &[cap::ON_OFF]);
-            c.extend([
-                inst(cap::MODE).values(1, modes(&[COOL, DRY, FAN_ONLY], &[])),
-                inst(cap::TEMPERATURE_CONTROL).range(1, 1600, 3000, Some(50)),
-                inst(cap::TEMPERATURE),
-                inst(cap::FAN_CONTROL).max(1, 3, None),
-                inst(cap::ENERGY),
-            ]);
-            vec![component(0, "Office", c)]
-        }
-        BrandId::Lotus => {
-            let mut c = common(brand, &[cap::ON_OFF]);
-            c.extend([
-                inst(cap::MODE).values(
-                    1,
-                    modes(
-                        &[AUTO, COOL, HEAT, DRY, FAN_ONLY],
-                        &[(SLEEP_COMFORT, "Sleep Comfort", &[2, 8])],
-                    ),
-                ),
-                inst(cap::TEMPERATURE_CONTROL).range(1, 1000, 3200, Some(10)),
-                inst(cap::TEMPERATURE),
-                inst(cap::HUMIDITY),
-                inst(cap::FAN_CONTROL).props(&[2]).max(1, 7, None),
-                inst(cap::AIRFLOW).props(&[1, 2, 3]).max(3, 5, None),
-                inst(cap::TIMER)
-                    .props(&[2])
-                    .max(1, 86_400, None)
-                    .max(2, 86_400, None),
-                inst(cap::CHILD_LOCK),
-                inst(cap::POWER).max(1, 3500, None),
-                inst(cap::ENERGY),
-            ]);
-            vec![component(0, "Living room", c), outdoor()]
-        }
+    let all = [AUTO, COOL, HEAT, DRY, FAN_ONLY];
+    let mut c = common(brand, &[cap::ON_OFF]);
+    c.extend(match brand.id {
+        BrandId::Aurora => vec![
+            modes(&all, &[]),
+            setpoint(1600, 3200, 50),
+            thermometer(),
+            fans(5, true),
+            inst(cap::AIRFLOW).props(&[airflow::VERTICAL_SWING, airflow::HORIZONTAL_SWING]),
+            timers(43_200, None),
+            power(3000),
+            energy(),
+        ],
+        BrandId::Kestrel => vec![
+            modes(&[COOL, DRY, FAN_ONLY], &[]),
+            setpoint(1600, 3000, 50),
+            thermometer(),
+            fans(3, false),
+            energy(),
+        ],
+        BrandId::Lotus => vec![
+            modes(
+                &all,
+                &[programme(
+                    SLEEP_COMFORT,
+                    "Sleep Comfort",
+                    &[mode_tag::QUIET, mode_tag::NIGHT],
+                )],
+            ),
+            setpoint(1000, 3200, 10),
+            thermometer(),
+            inst(cap::HUMIDITY_MEASUREMENT),
+            fans(7, true),
+            inst(cap::AIRFLOW)
+                .props(&[
+                    airflow::VERTICAL_SWING,
+                    airflow::HORIZONTAL_SWING,
+                    airflow::VERTICAL_POSITION,
+                ])
+                .max(airflow::VERTICAL_POSITION, 5, None),
+            timers(86_400, Some(86_400)),
+            inst(cap::CHILD_LOCK),
+            power(3500),
+            energy(),
+        ],
+    });
+    let (room, outdoor) = match brand.id {
+        BrandId::Aurora => ("Bedroom", true),
+        BrandId::Kestrel => ("Office", false),
+        BrandId::Lotus => ("Living room", true),
+    };
+    let mut components = vec![component(0, room, c)];
+    if outdoor {
+        components.push(component(1, "Outdoor unit", vec![thermometer()]));
     }
+    components
+}
+
+/// `fan-control` with `levels` speeds, and automatic speed when `auto`.
+fn fans(levels: i64, auto: bool) -> CapabilityInstance {
+    let f = inst(cap::FAN_CONTROL);
+    let f = if auto {
+        f.props(&[fan_control::AUTO])
+    } else {
+        f
+    };
+    f.max(fan_control::LEVEL, levels, None)
 }
 
 /// An air conditioner.
 #[derive(Debug)]
 pub struct AirConditioner {
-    base: Base,
     /// Switched on.
     pub on: bool,
     /// Selected mode.
@@ -116,8 +131,9 @@ pub struct AirConditioner {
 
 impl AirConditioner {
     /// An air conditioner, switched off, in a warm room.
-    pub fn new(base: Base) -> Self {
-        let (_, max_level, _) = declared_range(&base.description, 0, cap::FAN_CONTROL, 1);
+    pub fn new(base: &Base) -> Self {
+        let (_, max_level, _) =
+            declared_range(&base.description, 0, cap::FAN_CONTROL, fan_control::LEVEL);
         let mode = if supported_modes(&base.description, 0).contains(&COOL) {
             COOL
         } else {
@@ -127,7 +143,6 @@ impl AirConditioner {
                 .unwrap_or(COOL)
         };
         Self {
-            base,
             on: false,
             mode,
             setpoint: 2600,
@@ -191,70 +206,64 @@ fn count_down(timer: &mut Duration, dt: Duration) -> bool {
 }
 
 impl Appliance for AirConditioner {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
-    }
-
-    fn read(&self, path: &Path) -> Result<Value, StatusCode> {
-        let resolution = if self.base.brand.id == BrandId::Kestrel {
+    fn read(&self, base: &Base, path: &Path) -> Result<Value, StatusCode> {
+        let resolution = if base.brand.id == BrandId::Kestrel {
             50
         } else {
             10
         };
         Ok(match (path.component, path.capability, path.member) {
-            (0, cap::ON_OFF, 1) => self.on.into(),
-            (0, cap::MODE, 1) => Value::Int(self.mode.into()),
-            (0, cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
-            (0, cap::TEMPERATURE, 1) => temperature(self.room, resolution),
-            (0, cap::HUMIDITY, 1) => Value::Int(self.humidity.round().clamp(0.0, 100.0) as i64),
-            (0, cap::FAN_CONTROL, 1) => Value::Int(self.level),
-            (0, cap::FAN_CONTROL, 2) => self.auto_fan.into(),
-            (0, cap::AIRFLOW, 1) => self.vertical_swing.into(),
-            (0, cap::AIRFLOW, 2) => self.horizontal_swing.into(),
-            (0, cap::AIRFLOW, 3) => Value::Int(self.vertical_position),
-            (0, cap::TIMER, 1) => secs(self.off_delay),
-            (0, cap::TIMER, 2) => secs(self.on_delay),
-            (1, cap::TEMPERATURE, 1) => temperature(self.outdoor, 50),
+            (0, cap::ON_OFF, on_off::ON) => self.on.into(),
+            (0, cap::MODE, mode::CURRENT_MODE) => Value::Int(self.mode.into()),
+            (0, cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => {
+                Value::Int(self.setpoint)
+            }
+            (0, cap::TEMPERATURE_MEASUREMENT, temperature_measurement::TEMPERATURE) => {
+                temperature(self.room, resolution)
+            }
+            (0, cap::HUMIDITY_MEASUREMENT, humidity_measurement::HUMIDITY) => {
+                Value::Int(self.humidity.round().clamp(0.0, 100.0) as i64)
+            }
+            (0, cap::FAN_CONTROL, fan_control::LEVEL) => Value::Int(self.level),
+            (0, cap::FAN_CONTROL, fan_control::AUTO) => self.auto_fan.into(),
+            (0, cap::AIRFLOW, airflow::VERTICAL_SWING) => self.vertical_swing.into(),
+            (0, cap::AIRFLOW, airflow::HORIZONTAL_SWING) => self.horizontal_swing.into(),
+            (0, cap::AIRFLOW, airflow::VERTICAL_POSITION) => Value::Int(self.vertical_position),
+            (0, cap::TIMER, timer::OFF_DELAY) => secs(self.off_delay),
+            (0, cap::TIMER, timer::ON_DELAY) => secs(self.on_delay),
+            (1, cap::TEMPERATURE_MEASUREMENT, temperature_measurement::TEMPERATURE) => {
+                temperature(self.outdoor, 50)
+            }
             _ => return Err(StatusCode::UnsupportedProperty),
         })
     }
 
-    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
-        let secs_of = |v: &Value| -> Result<Duration, StatusCode> {
-            Ok(Duration::from_secs(
-                u64::try_from(int(v)?).map_err(|_| StatusCode::ConstraintError)?,
-            ))
-        };
+    fn write(&mut self, _base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode> {
         match (path.component, path.capability, path.member) {
-            (0, cap::ON_OFF, 1) => self.on = boolean(value)?,
-            (0, cap::MODE, 1) => self.mode = code(value)?,
-            (0, cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
-            (0, cap::FAN_CONTROL, 1) => {
+            (0, cap::ON_OFF, on_off::ON) => self.on = boolean(value)?,
+            (0, cap::MODE, mode::CURRENT_MODE) => self.mode = code(value)?,
+            (0, cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => {
+                self.setpoint = int(value)?
+            }
+            (0, cap::FAN_CONTROL, fan_control::LEVEL) => {
                 self.level = int(value)?;
                 self.auto_fan = false;
             }
-            (0, cap::FAN_CONTROL, 2) => self.auto_fan = boolean(value)?,
-            (0, cap::AIRFLOW, 1) => self.vertical_swing = boolean(value)?,
-            (0, cap::AIRFLOW, 2) => self.horizontal_swing = boolean(value)?,
-            (0, cap::AIRFLOW, 3) => {
+            (0, cap::FAN_CONTROL, fan_control::AUTO) => self.auto_fan = boolean(value)?,
+            (0, cap::AIRFLOW, airflow::VERTICAL_SWING) => self.vertical_swing = boolean(value)?,
+            (0, cap::AIRFLOW, airflow::HORIZONTAL_SWING) => self.horizontal_swing = boolean(value)?,
+            (0, cap::AIRFLOW, airflow::VERTICAL_POSITION) => {
                 self.vertical_position = int(value)?;
                 self.vertical_swing = false;
             }
-            (0, cap::TIMER, 1) => self.off_delay = secs_of(value)?,
-            (0, cap::TIMER, 2) => self.on_delay = secs_of(value)?,
+            (0, cap::TIMER, timer::OFF_DELAY) => self.off_delay = duration(value)?,
+            (0, cap::TIMER, timer::ON_DELAY) => self.on_delay = duration(value)?,
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
     }
 
-    fn invoke(&mut self, _path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
-        Err(StatusCode::UnsupportedAction)
-    }
-
-    fn tick(&mut self, dt: Duration) {
+    fn tick(&mut self, _base: &mut Base, dt: Duration) {
         let mut left = dt;
         while !left.is_zero() {
             let step = left.min(Duration::from_secs(10));
@@ -269,7 +278,7 @@ impl Appliance for AirConditioner {
         }
     }
 
-    fn power(&self) -> u32 {
+    fn power(&self, _base: &Base) -> u32 {
         match (self.on, self.compressor) {
             (false, _) => 1,
             (true, false) => 20 + 8 * self.level as u32,
@@ -277,31 +286,19 @@ impl Appliance for AirConditioner {
         }
     }
 
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
-        match control {
-            Control::Ambient { centi_celsius } => {
-                self.outdoor = *centi_celsius as f64;
-                Ok(())
-            }
-            _ => Err(ControlError::Unsupported {
-                kind: self.base.kind.name(),
-                what: format!("{control:?}"),
-            }),
-        }
+    fn control(&mut self, base: &mut Base, control: &Control) -> Controlled {
+        self.outdoor = ambient(base, control)?;
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::{run, sim};
-    use crate::appliance::DeviceKind;
+    use crate::appliance::tests::prelude::*;
 
-    fn room(s: &crate::appliance::Sim) -> i64 {
-        s.read(&Path::new(0, cap::TEMPERATURE, 1))
-            .expect("room")
-            .as_int()
-            .expect("int")
+    fn room(s: &Sim) -> i64 {
+        int_at(s, temperature_at(0))
     }
 
     #[test]
@@ -309,19 +306,13 @@ mod tests {
         for brand in [BrandId::Aurora, BrandId::Kestrel, BrandId::Lotus] {
             let mut s = sim(DeviceKind::AirConditioner, brand);
             let start = room(&s);
-            s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
-                .expect("on");
-            s.write(
-                &Path::new(0, cap::TEMPERATURE_CONTROL, 1),
-                &Value::Int(2400),
-            )
-            .expect("setpoint");
+            s.write(&ON, &Value::Bool(true)).expect("on");
+            s.write(&SETPOINT, &Value::Int(2400)).expect("setpoint");
             run(&mut s, Duration::from_secs(60), 180);
             let cooled = room(&s);
             assert!(cooled < start, "{brand:?}");
             assert!((cooled - 2400).abs() <= 60, "{brand:?}: {cooled}");
-            s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(false))
-                .expect("off");
+            s.write(&ON, &Value::Bool(false)).expect("off");
             run(&mut s, Duration::from_secs(60), 180);
             assert!(
                 room(&s) > cooled + 200,
@@ -338,21 +329,24 @@ mod tests {
         run(&mut s, Duration::from_secs(600), 50);
         let cold = room(&s);
         for (path, v) in [
-            (Path::new(0, cap::ON_OFF, 1), Value::Bool(true)),
-            (Path::new(0, cap::MODE, 1), Value::Int(HEAT.into())),
-            (Path::new(0, cap::TEMPERATURE_CONTROL, 1), Value::Int(2200)),
-            (Path::new(0, cap::FAN_CONTROL, 2), Value::Bool(true)),
-            (Path::new(0, cap::TIMER, 1), Value::Int(7200)),
+            (ON, Value::Bool(true)),
+            (MODE, Value::Int(HEAT.into())),
+            (SETPOINT, Value::Int(2200)),
+            (
+                Path::new(0, cap::FAN_CONTROL, fan_control::AUTO),
+                Value::Bool(true),
+            ),
+            (Path::new(0, cap::TIMER, timer::OFF_DELAY), Value::Int(7200)),
         ] {
             s.write(&path, &v).expect("write");
         }
         run(&mut s, Duration::from_secs(60), 100);
         assert!((room(&s) - 2200).abs() <= 60, "{} from {cold}", room(&s));
         run(&mut s, Duration::from_secs(60), 30);
+        assert_eq!(s.read(&ON), Ok(Value::Bool(false)));
         assert_eq!(
-            s.read(&Path::new(0, cap::ON_OFF, 1)),
-            Ok(Value::Bool(false))
+            s.read(&Path::new(0, cap::TIMER, timer::OFF_DELAY)),
+            Ok(Value::Int(0))
         );
-        assert_eq!(s.read(&Path::new(0, cap::TIMER, 1)), Ok(Value::Int(0)));
     }
 }

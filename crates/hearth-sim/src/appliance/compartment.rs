@@ -4,21 +4,38 @@
 
 use std::time::Duration;
 
-use hearth_model::{Path, StatusCode, Value};
+use hearth_model::ids::device_type::{freezer, refrigerator};
+use hearth_model::ids::{cap, door, mode, temperature_control, temperature_measurement};
+use hearth_model::{CapabilityInstance, Path, StatusCode, Value};
 
-use super::{approach, cap, code, int, secs, supported_modes, temperature, Base};
+use super::declare;
+use super::{approach, code, int, seconds, secs, supported_modes, temperature, Base};
 
 /// Mode codes and the offset each applies to the thermostat's target, in 0.01 °C.
 const MODE_OFFSETS: [(u16, f64); 8] = [
-    (0x0202, -300.0), // refrigerator super-cool
-    (0x0203, -600.0), // refrigerator super-freeze
-    (0x0204, 100.0),  // refrigerator eco
-    (0x0205, 800.0),  // refrigerator vacation
-    (0x0302, -600.0), // freezer super-freeze
-    (0x0303, 100.0),  // freezer eco
+    (refrigerator::mode::SUPER_COOL, -300.0),
+    (refrigerator::mode::SUPER_FREEZE, -600.0),
+    (refrigerator::mode::ECO, 100.0),
+    (refrigerator::mode::VACATION, 800.0),
+    (freezer::mode::SUPER_FREEZE, -600.0),
+    (freezer::mode::ECO, 100.0),
     (0x8001, -100.0), // vendor programmes: a little colder
     (0x8002, -100.0),
 ];
+
+/// What a cooled compartment declares: its setpoint range (min, max, step in 0.01 °C), its
+/// thermometer and its door.
+pub(crate) fn cooled(
+    setpoint: (i64, i64, u64),
+    door: CapabilityInstance,
+) -> Vec<CapabilityInstance> {
+    let (min, max, step) = setpoint;
+    vec![
+        declare::setpoint(min, max, step),
+        declare::thermometer(),
+        door,
+    ]
+}
 
 /// One compartment.
 #[derive(Debug, Clone)]
@@ -47,10 +64,15 @@ pub struct Compartment {
 impl Compartment {
     /// A compartment as the description declares it, already at its setpoint.
     pub fn new(id: u16, base: &Base, resolution: i64) -> Self {
-        let (lo, hi, step) =
-            super::declared_range(&base.description, id, cap::TEMPERATURE_CONTROL, 1);
+        let (lo, hi, step) = super::declared_range(
+            &base.description,
+            id,
+            cap::TEMPERATURE_CONTROL,
+            temperature_control::SETPOINT,
+        );
         let mid = lo + ((hi - lo) / 2 / step.max(1)) * step.max(1);
-        let (dlo, _, _) = super::declared_range(&base.description, id, cap::DOOR, 4);
+        let (dlo, _, _) =
+            super::declared_range(&base.description, id, cap::DOOR, door::ALARM_DELAY);
         Self {
             id,
             setpoint: mid,
@@ -100,13 +122,19 @@ impl Compartment {
             self.open_for += dt;
             if !self.alarm && self.open_for.as_secs() >= self.alarm_delay {
                 self.alarm = true;
-                if base.has_event(self.id, cap::DOOR, 1) && !base.deviation.no_door_alarm {
-                    base.event(
-                        Path::new(self.id, cap::DOOR, 1),
-                        Value::structure([(1, secs(self.open_for))]),
-                    );
-                }
+                self.door_event(base, door::DOOR_ALARM);
             }
+        }
+    }
+
+    /// Queue `door-alarm` or `door-alarm-cleared` with how long the door has been open, if
+    /// the description declares it (and the appliance does not drop its door alarms).
+    fn door_event(&self, base: &mut Base, event: u16) {
+        if base.has_event(self.id, cap::DOOR, event) && !base.deviation.no_door_alarm {
+            base.event(
+                Path::new(self.id, cap::DOOR, event),
+                Value::structure([(1, secs(self.open_for))]),
+            );
         }
     }
 
@@ -126,12 +154,7 @@ impl Compartment {
         self.door_open = false;
         if self.alarm {
             self.alarm = false;
-            if base.has_event(self.id, cap::DOOR, 2) && !base.deviation.no_door_alarm {
-                base.event(
-                    Path::new(self.id, cap::DOOR, 2),
-                    Value::structure([(1, secs(self.open_for))]),
-                );
-            }
+            self.door_event(base, door::DOOR_ALARM_CLEARED);
         }
         self.open_for = Duration::ZERO;
     }
@@ -139,12 +162,14 @@ impl Compartment {
     /// Read a property of this compartment.
     pub fn read(&self, capability: u16, member: u16) -> Option<Value> {
         Some(match (capability, member) {
-            (cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
-            (cap::TEMPERATURE, 1) => temperature(self.temp, self.resolution),
-            (cap::DOOR, 1) => self.door_open.into(),
-            (cap::DOOR, 3) => self.alarm.into(),
-            (cap::DOOR, 4) => Value::Int(self.alarm_delay as i64),
-            (cap::MODE, 1) => Value::Int(self.mode?.into()),
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => Value::Int(self.setpoint),
+            (cap::TEMPERATURE_MEASUREMENT, temperature_measurement::TEMPERATURE) => {
+                temperature(self.temp, self.resolution)
+            }
+            (cap::DOOR, door::OPEN) => self.door_open.into(),
+            (cap::DOOR, door::ALARM) => self.alarm.into(),
+            (cap::DOOR, door::ALARM_DELAY) => Value::Int(self.alarm_delay as i64),
+            (cap::MODE, mode::CURRENT_MODE) => Value::Int(self.mode?.into()),
             _ => return None,
         })
     }
@@ -152,12 +177,13 @@ impl Compartment {
     /// Apply a validated write.
     pub fn write(&mut self, capability: u16, member: u16, value: &Value) -> Result<(), StatusCode> {
         match (capability, member) {
-            (cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
-            (cap::DOOR, 4) => {
-                self.alarm_delay =
-                    u64::try_from(int(value)?).map_err(|_| StatusCode::ConstraintError)?
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => {
+                self.setpoint = int(value)?
             }
-            (cap::MODE, 1) if self.mode.is_some() => self.mode = Some(code(value)?),
+            (cap::DOOR, door::ALARM_DELAY) => self.alarm_delay = seconds(value)?,
+            (cap::MODE, mode::CURRENT_MODE) if self.mode.is_some() => {
+                self.mode = Some(code(value)?)
+            }
             (cap::DOOR, _) => return Err(StatusCode::ReadOnly),
             _ => return Err(StatusCode::UnsupportedProperty),
         }

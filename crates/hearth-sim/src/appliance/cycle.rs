@@ -2,35 +2,42 @@
 //! (the `operational-state` capability): a programme is a list of phases with durations;
 //! start, pause, resume and stop move between states, and anything else is refused with
 //! `invalid-in-state` without changing anything (HRT-MOD-051, HRT-MOD-116).
+//!
+//! Three layers: [`Cycle`] is the state machine; [`Machine`] adds what every cycle
+//! appliance has around it (power, door, remote start, delayed start, the selected
+//! programme); [`CycleAppliance`] is the one [`Appliance`] of all four types, forwarding
+//! reads, writes, actions, controls and faults to the machine first and to the type's
+//! [`Programmes`] (its programmes, own settings, sensors and physics) after.
 
 use std::time::Duration;
 
+use hearth_model::ids::enums::operational_state as state;
+use hearth_model::ids::{cap, delayed_start, door, mode, on_off, operational_state};
 use hearth_model::{Path, StatusCode, Value};
 
-use super::{cap, secs, ActiveFault, Base};
+use super::{secs, ActiveFault, Appliance, Base, Controlled, Invoked};
 use crate::control::{Control, ControlError};
 
 /// `operational-state` codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u16)]
 pub enum OpState {
     /// No cycle.
-    Idle = 0,
+    Idle = state::IDLE,
     /// Running.
-    Running = 1,
+    Running = state::RUNNING,
     /// Paused.
-    Paused = 2,
+    Paused = state::PAUSED,
     /// Stopped by a fault.
-    Error = 3,
+    Error = state::ERROR,
     /// Waiting for a delayed start.
-    Delayed = 4,
+    Delayed = state::DELAYED,
     /// The cycle ended.
-    Completed = 5,
+    Completed = state::COMPLETED,
 }
 
-/// The standard phase "preparing".
-pub const PREPARING: u16 = 0x0001;
-/// The standard phase "finishing".
-pub const FINISHING: u16 = 0x0002;
+/// The standard phases "preparing" and "finishing", which every cycle appliance may use.
+pub use hearth_model::ids::enums::cycle_phase::{FINISHING, PREPARING};
 
 /// How a cycle ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,7 +172,11 @@ impl Cycle {
         let phase = self.phase().map_or(Value::Null, |p| Value::Int(p.into()));
         self.state = OpState::Error;
         base.event(
-            Path::new(0, cap::OPERATIONAL_STATE, 2),
+            Path::new(
+                0,
+                cap::OPERATIONAL_STATE,
+                operational_state::OPERATION_ERROR,
+            ),
             Value::structure([
                 (1, Value::Int(code.into())),
                 (2, Value::Int(vendor_code.into())),
@@ -180,16 +191,20 @@ impl Cycle {
             (2, secs(self.elapsed + self.paused)),
             (3, secs(self.paused)),
         ];
-        if base.has(0, cap::ENERGY) {
+        if base.has(0, cap::ENERGY_MEASUREMENT) {
             let used = (base.energy_wh - self.energy_at_start).max(0.0);
             fields.push((4, Value::Int(used as i64)));
         }
-        if base.has(0, cap::WATER) {
+        if base.has(0, cap::WATER_CONSUMPTION) {
             let used = (base.water_dl - self.water_at_start).max(0.0);
             fields.push((5, Value::Int(used as i64)));
         }
         base.event(
-            Path::new(0, cap::OPERATIONAL_STATE, 1),
+            Path::new(
+                0,
+                cap::OPERATIONAL_STATE,
+                operational_state::OPERATION_COMPLETED,
+            ),
             Value::structure(fields),
         );
     }
@@ -287,22 +302,22 @@ impl Cycle {
             d.map_or(Value::Null, |d| secs(d.min(Duration::from_secs(86_400))))
         };
         Some(match member {
-            1 => Value::Int(self.state as i64),
-            2 => self.phase().map_or(Value::Null, |p| Value::Int(p.into())),
-            3 => opt(self.remaining()),
-            4 => opt(self.elapsed()),
-            5 => self.progress().map_or(Value::Null, Value::Int),
+            operational_state::STATE => Value::Int(self.state as i64),
+            operational_state::PHASE => self.phase().map_or(Value::Null, |p| Value::Int(p.into())),
+            operational_state::REMAINING_TIME => opt(self.remaining()),
+            operational_state::ELAPSED_TIME => opt(self.elapsed()),
+            operational_state::PROGRESS => self.progress().map_or(Value::Null, Value::Int),
             _ => return None,
         })
     }
 
-    /// Serve `start` (1), `pause` (2), `resume` (3) and `stop` (4), except start, whose plan
-    /// the appliance supplies.
-    pub fn invoke(&mut self, action: u16, base: &mut Base) -> Result<Option<Value>, StatusCode> {
+    /// Serve `pause`, `resume` and `stop`; `start`, whose plan the appliance supplies, is
+    /// [`Cycle::start`].
+    pub fn invoke(&mut self, action: u16, base: &mut Base) -> Invoked {
         match action {
-            2 => self.pause(),
-            3 => self.resume(),
-            4 => self.stop(base),
+            operational_state::PAUSE => self.pause(),
+            operational_state::RESUME => self.resume(),
+            operational_state::STOP => self.stop(base),
             _ => Err(StatusCode::UnsupportedAction),
         }
         .map(|()| None)
@@ -354,6 +369,18 @@ impl Machine {
         }
     }
 
+    /// The power of a machine that is switched off (0 W) or on without running (1 W);
+    /// `None` while a cycle runs and the programme's phase decides.
+    pub fn standby_power(&self) -> Option<u32> {
+        if !self.on {
+            Some(0)
+        } else if !self.cycle.running() {
+            Some(1)
+        } else {
+            None
+        }
+    }
+
     /// Whether the door is locked now.
     pub fn locked(&self) -> bool {
         self.door_locks && self.cycle.active()
@@ -365,13 +392,15 @@ impl Machine {
             return None;
         }
         Some(match (path.capability, path.member) {
-            (cap::ON_OFF, 1) => self.on.into(),
-            (cap::OPERATIONAL_STATE, 6) => self.remote_start.into(),
+            (cap::ON_OFF, on_off::ON) => self.on.into(),
+            (cap::OPERATIONAL_STATE, operational_state::REMOTE_START_ENABLED) => {
+                self.remote_start.into()
+            }
             (cap::OPERATIONAL_STATE, m) => self.cycle.read(m)?,
-            (cap::MODE, 1) => Value::Int(self.mode.into()),
-            (cap::DOOR, 1) => self.door_open.into(),
-            (cap::DOOR, 2) => self.locked().into(),
-            (cap::DELAYED_START, 1) => match self.cycle.state() {
+            (cap::MODE, mode::CURRENT_MODE) => Value::Int(self.mode.into()),
+            (cap::DOOR, door::OPEN) => self.door_open.into(),
+            (cap::DOOR, door::LOCKED) => self.locked().into(),
+            (cap::DELAYED_START, delayed_start::START_DELAY) => match self.cycle.state() {
                 OpState::Delayed => secs(
                     self.cycle
                         .remaining()
@@ -380,7 +409,7 @@ impl Machine {
                 ),
                 _ => secs(self.start_delay),
             },
-            (cap::DELAYED_START, 2) => match self.cycle.state() {
+            (cap::DELAYED_START, delayed_start::FINISH_DELAY) => match self.cycle.state() {
                 OpState::Delayed | OpState::Running | OpState::Paused
                     if !self.finish_delay.is_zero() =>
                 {
@@ -401,38 +430,35 @@ impl Machine {
         programme: Duration,
     ) -> Option<Result<(), StatusCode>> {
         let busy = self.cycle.active();
-        let dur = |v: &Value| -> Result<Duration, StatusCode> {
-            Ok(Duration::from_secs(
-                u64::try_from(super::int(v)?).map_err(|_| StatusCode::ConstraintError)?,
-            ))
-        };
         Some(match (path.capability, path.member) {
-            (cap::ON_OFF, 1) => super::boolean(value).map(|on| {
+            (cap::ON_OFF, on_off::ON) => super::boolean(value).map(|on| {
                 if !on && busy {
                     // Switching off ends the cycle, as the power button does.
                     self.cycle.state = OpState::Idle;
                 }
                 self.on = on;
             }),
-            (cap::MODE, 1) if busy => Err(StatusCode::InvalidInState),
-            (cap::MODE, 1) => super::code(value).map(|m| self.mode = m),
+            (cap::MODE, mode::CURRENT_MODE) if busy => Err(StatusCode::InvalidInState),
+            (cap::MODE, mode::CURRENT_MODE) => super::code(value).map(|m| self.mode = m),
             (cap::DELAYED_START, _) if busy => Err(StatusCode::InvalidInState),
-            (cap::DELAYED_START, 1) => dur(value).map(|d| {
+            (cap::DELAYED_START, delayed_start::START_DELAY) => super::duration(value).map(|d| {
                 self.start_delay = d;
                 self.finish_delay = Duration::ZERO;
             }),
-            (cap::DELAYED_START, 2) => dur(value).and_then(|d| {
-                if d.is_zero() {
+            (cap::DELAYED_START, delayed_start::FINISH_DELAY) => {
+                super::duration(value).and_then(|d| {
+                    if d.is_zero() {
+                        self.finish_delay = d;
+                        return Ok(());
+                    }
+                    if d < programme {
+                        return Err(StatusCode::ConstraintError);
+                    }
                     self.finish_delay = d;
-                    return Ok(());
-                }
-                if d < programme {
-                    return Err(StatusCode::ConstraintError);
-                }
-                self.finish_delay = d;
-                self.start_delay = d - programme;
-                Ok(())
-            }),
+                    self.start_delay = d - programme;
+                    Ok(())
+                })
+            }
             _ => return None,
         })
     }
@@ -452,26 +478,23 @@ impl Machine {
     }
 
     /// Actions of operational-state except start; None for other paths.
-    pub fn invoke(
-        &mut self,
-        path: &Path,
-        base: &mut Base,
-    ) -> Option<Result<Option<Value>, StatusCode>> {
-        if path.capability != cap::OPERATIONAL_STATE || path.member == 1 {
+    pub fn invoke(&mut self, path: &Path, base: &mut Base) -> Option<Invoked> {
+        if path.capability != cap::OPERATIONAL_STATE || path.member == operational_state::START {
             return None;
         }
-        if path.member == 3 && self.door_open && !base.deviation.ignore_door {
+        if path.member == operational_state::RESUME && self.door_open && !base.deviation.ignore_door
+        {
             return Some(Err(StatusCode::InvalidInState));
         }
         let result = self.cycle.invoke(path.member, base);
-        if path.member == 4 && result.is_ok() {
+        if path.member == operational_state::STOP && result.is_ok() {
             self.finish_delay = Duration::ZERO;
         }
         Some(result)
     }
 
     /// Doors and remote start.
-    pub fn control(&mut self, control: &Control, base: &Base) -> Result<(), ControlError> {
+    pub fn control(&mut self, control: &Control, base: &Base) -> Controlled {
         match control {
             Control::OpenDoor { component: 0 } if base.has(0, cap::DOOR) => {
                 if self.locked() {
@@ -491,20 +514,23 @@ impl Machine {
                 let resumable = base
                     .description
                     .instance(0, cap::OPERATIONAL_STATE)
-                    .is_some_and(|i| i.actions.contains(&3));
+                    .is_some_and(|i| i.actions.contains(&operational_state::RESUME));
                 if self.door_pauses && !resumable && self.cycle.state() == OpState::Paused {
                     let _ = self.cycle.resume();
                 }
                 Ok(())
             }
-            Control::RemoteStart { enabled } if base.has_property(0, cap::OPERATIONAL_STATE, 6) => {
+            Control::RemoteStart { enabled }
+                if base.has_property(
+                    0,
+                    cap::OPERATIONAL_STATE,
+                    operational_state::REMOTE_START_ENABLED,
+                ) =>
+            {
                 self.remote_start = *enabled;
                 Ok(())
             }
-            _ => Err(ControlError::Unsupported {
-                kind: base.kind.name(),
-                what: format!("{control:?}"),
-            }),
+            _ => Err(base.unsupported(control)),
         }
     }
 
@@ -523,11 +549,140 @@ impl Machine {
     }
 }
 
+/// What a cycle appliance adds to the shared [`Machine`]: its programmes, its own settings
+/// and sensors, and its physics. [`CycleAppliance`] calls these only for what the machine
+/// does not handle itself.
+pub trait Programmes: Send {
+    /// Opening the door pauses the cycle (microwave ovens, dishwashers).
+    const DOOR_PAUSES: bool = false;
+    /// The door locks during a cycle (washing machines).
+    const DOOR_LOCKS: bool = false;
+    /// Its own settings may change during a cycle (a rice cooker's keep-warm); otherwise a
+    /// write to them while a cycle is under way fails with `invalid-in-state`.
+    const SETTINGS_DURING_CYCLE: bool = false;
+    /// A finish delay counts back from the selected programme's length; without
+    /// delayed start (microwave ovens) it is taken as it is.
+    const FINISH_DELAY_FROM_PROGRAMME: bool = true;
+
+    /// The plan of the selected programme (`machine.mode`).
+    fn programme(&self, machine: &Machine, base: &Base) -> Vec<(u16, Duration)>;
+    /// The value of one of its own properties.
+    fn read(&self, path: &Path) -> Result<Value, StatusCode>;
+    /// Apply a write to one of its own settings.
+    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode>;
+    /// One of its own actions (a microwave's add-time); `None` when it has none at `path`.
+    fn invoke(
+        &mut self,
+        _machine: &mut Machine,
+        _base: &mut Base,
+        _path: &Path,
+        _args: &Value,
+    ) -> Option<Invoked> {
+        None
+    }
+    /// A cycle has just started.
+    fn started(&mut self) {}
+    /// Advance by `dt`, moving the cycle on with `machine.cycle.tick`.
+    fn tick(&mut self, machine: &mut Machine, base: &mut Base, dt: Duration);
+    /// The electrical power drawn now, in W.
+    fn power(&self, machine: &Machine, base: &Base) -> u32;
+    /// A control command of its own (laundry); `None` leaves it to the machine (doors,
+    /// remote start).
+    fn control(&mut self, _machine: &Machine, _control: &Control) -> Option<Controlled> {
+        None
+    }
+}
+
+/// A cycle appliance: the shared [`Machine`] and the type's [`Programmes`].
+#[derive(Debug)]
+pub struct CycleAppliance<T> {
+    /// Cycle, door, programme.
+    pub machine: Machine,
+    /// What the type adds.
+    pub app: T,
+}
+
+impl<T: Programmes> CycleAppliance<T> {
+    /// An idle machine with the first declared mode, configured for its type.
+    pub fn new(base: &Base, app: T) -> Self {
+        let mut machine = Machine::new(base);
+        machine.door_pauses = T::DOOR_PAUSES;
+        machine.door_locks = T::DOOR_LOCKS;
+        Self { machine, app }
+    }
+}
+
+impl<T: Programmes> Appliance for CycleAppliance<T> {
+    fn read(&self, _base: &Base, path: &Path) -> Result<Value, StatusCode> {
+        match self.machine.read(path) {
+            Some(v) => Ok(v),
+            None => self.app.read(path),
+        }
+    }
+
+    fn write(&mut self, base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode> {
+        let length = if T::FINISH_DELAY_FROM_PROGRAMME {
+            self.app
+                .programme(&self.machine, base)
+                .iter()
+                .map(|p| p.1)
+                .sum()
+        } else {
+            Duration::ZERO
+        };
+        if let Some(result) = self.machine.write(path, value, length) {
+            return result;
+        }
+        if !T::SETTINGS_DURING_CYCLE && self.machine.cycle.active() {
+            return Err(StatusCode::InvalidInState);
+        }
+        self.app.write(path, value)
+    }
+
+    fn invoke(&mut self, base: &mut Base, path: &Path, args: &Value) -> Invoked {
+        if path.capability == cap::OPERATIONAL_STATE && path.member == operational_state::START {
+            let programme = self.app.programme(&self.machine, base);
+            self.machine.start(programme, base)?;
+            self.app.started();
+            return Ok(None);
+        }
+        if let Some(result) = self.app.invoke(&mut self.machine, base, path, args) {
+            return result;
+        }
+        self.machine
+            .invoke(path, base)
+            .unwrap_or(Err(StatusCode::UnsupportedAction))
+    }
+
+    fn tick(&mut self, base: &mut Base, dt: Duration) {
+        self.app.tick(&mut self.machine, base, dt);
+    }
+
+    fn power(&self, base: &Base) -> u32 {
+        self.app.power(&self.machine, base)
+    }
+
+    fn control(&mut self, base: &mut Base, control: &Control) -> Controlled {
+        match self.app.control(&self.machine, control) {
+            Some(result) => result,
+            None => self.machine.control(control, base),
+        }
+    }
+
+    fn fault_raised(&mut self, base: &mut Base, fault: &ActiveFault) {
+        self.machine.fault_raised(fault, base);
+    }
+
+    fn fault_cleared(&mut self, base: &mut Base, _fault: &ActiveFault) {
+        self.machine.fault_cleared(base);
+    }
+}
+
 /// The declared phases of operational-state.
 pub fn declared_phases(base: &Base) -> Vec<u16> {
     base.description
         .instance(0, cap::OPERATIONAL_STATE)
-        .and_then(|i| i.constraint(2))
+        .and_then(|i| i.constraint(operational_state::PHASE))
         .and_then(|c| c.values.as_ref())
         .map(|v| v.iter().map(|e| e.code).collect())
         .unwrap_or_default()
@@ -554,7 +709,7 @@ pub fn plan(base: &Base, phases: &[(u16, f64)]) -> Vec<(u16, Duration)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::DeviceKind;
+    use crate::appliance::tests::prelude::*;
     use crate::brand::BrandId;
 
     fn base() -> Base {

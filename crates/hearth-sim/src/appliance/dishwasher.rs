@@ -7,109 +7,88 @@
 
 use std::time::Duration;
 
-use hearth_model::{ComponentDescription, EnumEntry, Path, StatusCode, Value};
-
-use super::cycle::{plan, Machine, FINISHING, PREPARING};
-use super::{
-    boolean, cap, common, component, declared_range, inst, int, modes, ActiveFault, Appliance,
-    Base, InstExt,
+use hearth_model::ids::device_type::dishwasher::mode::{
+    AUTO, ECO, GLASS, HYGIENE, INTENSIVE, NORMAL, PRE_RINSE, QUICK, QUIET,
 };
+use hearth_model::ids::device_type::dishwasher::phase::{
+    DRYING, FINAL_RINSE, MAIN_WASH, PRE_WASH, RINSE,
+};
+use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::{cap, dishwasher_controls, operational_state, temperature_control};
+use hearth_model::{ComponentDescription, Path, StatusCode, Value};
+
+use super::cycle::{plan, Machine, Programmes, FINISHING, PREPARING};
+use super::declare::*;
+use super::{boolean, declared_range, int, Base};
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
-
-const AUTO: u16 = 0x0701;
-const ECO: u16 = 0x0702;
-const NORMAL: u16 = 0x0703;
-const INTENSIVE: u16 = 0x0704;
-const QUICK: u16 = 0x0705;
-const GLASS: u16 = 0x0706;
-const PRE_RINSE: u16 = 0x0707;
-const HYGIENE: u16 = 0x0708;
-const QUIET: u16 = 0x0709;
-
-const PRE_WASH: u16 = 0x0701;
-const MAIN_WASH: u16 = 0x0702;
-const RINSE: u16 = 0x0703;
-const FINAL_RINSE: u16 = 0x0704;
-const DRYING: u16 = 0x0705;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
-    let phases = |codes: &[u16]| codes.iter().map(|c| EnumEntry::standard(*c)).collect();
+    use dishwasher_controls::{AUTO_DOOR_OPEN, EXTRA_DRYING, EXTRA_RINSE, HALF_LOAD, SANITIZE};
+    use operational_state::{ELAPSED_TIME, PROGRESS, REMOTE_START_ENABLED};
     let mut c = common(brand, &[]);
-    match brand.id {
-        BrandId::Aurora => c.extend([
-            inst(cap::OPERATIONAL_STATE)
-                .props(&[4, 5])
-                .actions(&[2, 3])
-                .values(
-                    2,
-                    phases(&[PRE_WASH, MAIN_WASH, RINSE, FINAL_RINSE, DRYING]),
-                ),
-            inst(cap::MODE).values(1, modes(&[ECO, AUTO, NORMAL, INTENSIVE, QUICK, GLASS], &[])),
+    c.extend(match brand.id {
+        BrandId::Aurora => vec![
+            run_cycle(&[PRE_WASH, MAIN_WASH, RINSE, FINAL_RINSE, DRYING])
+                .props(&[ELAPSED_TIME, PROGRESS])
+                .actions(&PAUSE_RESUME),
+            modes(&[ECO, AUTO, NORMAL, INTENSIVE, QUICK, GLASS], &[]),
             inst(cap::DOOR),
-            inst(cap::DELAYED_START).max(1, 86_400, None),
-            inst(cap::DISHWASHER).props(&[1, 2, 5]),
-            inst(cap::WATER),
+            delayed(86_400, false),
+            inst(cap::DISHWASHER_CONTROLS).props(&[HALF_LOAD, EXTRA_DRYING, AUTO_DOOR_OPEN]),
+            water(),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 2200, None),
-            inst(cap::ENERGY),
-        ]),
-        BrandId::Kestrel => c.extend([
-            inst(cap::OPERATIONAL_STATE).values(2, phases(&[MAIN_WASH, RINSE, DRYING])),
-            inst(cap::MODE).values(1, modes(&[ECO, NORMAL, QUICK], &[])),
+            power(2200),
+            energy(),
+        ],
+        BrandId::Kestrel => vec![
+            run_cycle(&[MAIN_WASH, RINSE, DRYING]),
+            modes(&[ECO, NORMAL, QUICK], &[]),
             inst(cap::DOOR),
-            inst(cap::WATER),
-            inst(cap::ENERGY),
-        ]),
-        BrandId::Lotus => c.extend([
-            inst(cap::OPERATIONAL_STATE)
-                .props(&[4, 5, 6])
-                .actions(&[2, 3])
-                .values(
-                    2,
-                    phases(&[
-                        PREPARING,
-                        PRE_WASH,
-                        MAIN_WASH,
-                        RINSE,
-                        FINAL_RINSE,
-                        DRYING,
-                        FINISHING,
-                    ]),
-                ),
-            inst(cap::MODE).values(
-                1,
-                modes(
-                    &[
-                        ECO, AUTO, NORMAL, INTENSIVE, QUICK, GLASS, PRE_RINSE, HYGIENE, QUIET,
-                    ],
-                    &[(0x8001, "Baby Care", &[27])],
-                ),
+            water(),
+            energy(),
+        ],
+        BrandId::Lotus => vec![
+            run_cycle(&[
+                PREPARING,
+                PRE_WASH,
+                MAIN_WASH,
+                RINSE,
+                FINAL_RINSE,
+                DRYING,
+                FINISHING,
+            ])
+            .props(&[ELAPSED_TIME, PROGRESS, REMOTE_START_ENABLED])
+            .actions(&PAUSE_RESUME),
+            modes(
+                &[
+                    ECO, AUTO, NORMAL, INTENSIVE, QUICK, GLASS, PRE_RINSE, HYGIENE, QUIET,
+                ],
+                &[programme(0x8001, "Baby Care", &[mode_tag::SANITIZE])],
             ),
             inst(cap::ON_OFF),
-            inst(cap::TEMPERATURE_CONTROL).range(1, 4000, 7000, Some(500)),
+            setpoint(4000, 7000, 500),
             inst(cap::DOOR),
-            inst(cap::DELAYED_START)
-                .props(&[2])
-                .max(1, 86_400, None)
-                .max(2, 86_400, None),
-            inst(cap::DISHWASHER).props(&[1, 2, 3, 4, 5]),
-            inst(cap::WATER),
+            delayed(86_400, true),
+            inst(cap::DISHWASHER_CONTROLS).props(&[
+                HALF_LOAD,
+                EXTRA_DRYING,
+                EXTRA_RINSE,
+                SANITIZE,
+                AUTO_DOOR_OPEN,
+            ]),
+            water(),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 2400, None),
-            inst(cap::ENERGY),
-        ]),
-    }
+            power(2400),
+            energy(),
+        ],
+    });
     vec![component(0, "Kitchen", c)]
 }
 
-/// A dishwasher.
+/// A dishwasher's own part: its options and wash temperature.
 #[derive(Debug)]
 pub struct Dishwasher {
-    base: Base,
-    /// Cycle, door, programme.
-    pub machine: Machine,
     /// Options: half load, extra drying, extra rinse, sanitize, auto door open.
     pub options: [bool; 5],
     /// Wash temperature in 0.01 °C.
@@ -117,25 +96,30 @@ pub struct Dishwasher {
 }
 
 impl Dishwasher {
-    /// An idle dishwasher with its door closed.
-    pub fn new(base: Base) -> Self {
-        let mut machine = Machine::new(&base);
-        machine.door_pauses = true;
-        let (lo, hi, _) = declared_range(&base.description, 0, cap::TEMPERATURE_CONTROL, 1);
+    /// A dishwasher with no options set and a wash temperature in its declared range.
+    pub fn new(base: &Base) -> Self {
+        let (lo, hi, _) = declared_range(
+            &base.description,
+            0,
+            cap::TEMPERATURE_CONTROL,
+            temperature_control::SETPOINT,
+        );
         Self {
-            machine,
             options: [false; 5],
             setpoint: if hi > 0 {
                 (lo + hi) / 2 / 500 * 500
             } else {
                 5500
             },
-            base,
         }
     }
+}
 
-    fn programme(&self) -> Vec<(u16, Duration)> {
-        let (wash, dry) = match self.machine.mode {
+impl Programmes for Dishwasher {
+    const DOOR_PAUSES: bool = true;
+
+    fn programme(&self, machine: &Machine, base: &Base) -> Vec<(u16, Duration)> {
+        let (wash, dry) = match machine.mode {
             ECO => (95.0, 60.0),
             QUICK => (20.0, 5.0),
             INTENSIVE | HYGIENE => (70.0, 40.0),
@@ -146,7 +130,7 @@ impl Dishwasher {
         };
         let half = if self.options[0] { 0.8 } else { 1.0 };
         let mut p = vec![(PREPARING, 0.5), (PRE_WASH, 8.0 * half)];
-        if self.machine.mode != PRE_RINSE {
+        if machine.mode != PRE_RINSE {
             p.push((MAIN_WASH, wash * half));
             p.push((RINSE, 10.0));
             if self.options[2] {
@@ -156,114 +140,68 @@ impl Dishwasher {
             p.push((DRYING, dry + if self.options[1] { 20.0 } else { 0.0 }));
         }
         p.push((FINISHING, 0.5));
-        plan(&self.base, &p)
-    }
-}
-
-impl Appliance for Dishwasher {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
+        plan(base, &p)
     }
 
     fn read(&self, path: &Path) -> Result<Value, StatusCode> {
-        if let Some(v) = self.machine.read(path) {
-            return Ok(v);
-        }
         Ok(match (path.capability, path.member) {
-            (cap::DISHWASHER, m @ 1..=5) => self.options[usize::from(m - 1)].into(),
-            (cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
+            (cap::DISHWASHER_CONTROLS, m @ 1..=5) => self.options[usize::from(m - 1)].into(),
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => Value::Int(self.setpoint),
             _ => return Err(StatusCode::UnsupportedProperty),
         })
     }
 
     fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
-        let length: Duration = self.programme().iter().map(|p| p.1).sum();
-        if let Some(result) = self.machine.write(path, value, length) {
-            return result;
-        }
-        if self.machine.cycle.active() {
-            return Err(StatusCode::InvalidInState);
-        }
         match (path.capability, path.member) {
-            (cap::DISHWASHER, m @ 1..=5) => self.options[usize::from(m - 1)] = boolean(value)?,
-            (cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
+            (cap::DISHWASHER_CONTROLS, m @ 1..=5) => {
+                self.options[usize::from(m - 1)] = boolean(value)?
+            }
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => {
+                self.setpoint = int(value)?
+            }
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
     }
 
-    fn invoke(&mut self, path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
-        if path.capability == cap::OPERATIONAL_STATE && path.member == 1 {
-            let programme = self.programme();
-            return self.machine.start(programme, &self.base).map(|()| None);
-        }
-        self.machine
-            .invoke(path, &mut self.base)
-            .unwrap_or(Err(StatusCode::UnsupportedAction))
-    }
-
-    fn tick(&mut self, dt: Duration) {
-        let was_active = self.machine.cycle.active();
-        if self.machine.cycle.running() {
-            let rate = match self.machine.cycle.phase() {
+    fn tick(&mut self, machine: &mut Machine, base: &mut Base, dt: Duration) {
+        let was_active = machine.cycle.active();
+        if machine.cycle.running() {
+            let rate = match machine.cycle.phase() {
                 Some(PRE_WASH) | Some(RINSE) | Some(FINAL_RINSE) => 0.05,
                 Some(MAIN_WASH) => 0.03,
                 _ => 0.0,
             };
-            self.base.water_dl += rate * dt.as_secs_f64();
+            base.water_dl += rate * dt.as_secs_f64();
         }
-        self.machine.cycle.tick(dt, &mut self.base);
-        if was_active && !self.machine.cycle.active() && self.options[4] {
-            self.machine.door_open = true;
+        machine.cycle.tick(dt, base);
+        if was_active && !machine.cycle.active() && self.options[4] {
+            machine.door_open = true;
         }
     }
 
-    fn power(&self) -> u32 {
-        if !self.machine.on {
-            return 0;
+    fn power(&self, machine: &Machine, _base: &Base) -> u32 {
+        if let Some(standby) = machine.standby_power() {
+            return standby;
         }
-        if !self.machine.cycle.running() {
-            return 1;
-        }
-        match self.machine.cycle.phase() {
+        match machine.cycle.phase() {
             Some(MAIN_WASH) | Some(FINAL_RINSE) => 1900,
             Some(DRYING) if self.options[1] => 600,
             Some(_) => 90,
             None => 1,
         }
     }
-
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
-        self.machine.control(control, &self.base)
-    }
-
-    fn fault_raised(&mut self, fault: &ActiveFault) {
-        self.machine.fault_raised(fault, &mut self.base);
-    }
-
-    fn fault_cleared(&mut self, _fault: &ActiveFault) {
-        self.machine.fault_cleared(&self.base);
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::{run, sim};
-    use crate::appliance::DeviceKind;
-
-    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
-    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
-    const RESUME: Path = Path::new(0, cap::OPERATIONAL_STATE, 3);
+    use crate::appliance::tests::prelude::*;
 
     #[test]
     fn opening_the_door_pauses_and_resume_needs_it_closed() {
         let mut s = sim(DeviceKind::Dishwasher, BrandId::Aurora);
-        s.write(&Path::new(0, cap::MODE, 1), &Value::Int(QUICK.into()))
-            .expect("quick");
+        s.write(&MODE, &Value::Int(QUICK.into())).expect("quick");
         s.invoke(&START, &Value::Null).expect("start");
         run(&mut s, Duration::from_secs(60), 5);
         s.control(&Control::OpenDoor { component: 0 })

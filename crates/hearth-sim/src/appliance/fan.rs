@@ -6,60 +6,67 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::device_type::fan::mode::{AUTO, NATURAL, NORMAL, SLEEP};
+use hearth_model::ids::enums::mode_tag::{LIGHT, QUIET};
+use hearth_model::ids::{airflow, cap, fan_control, mode, on_off, temperature_measurement, timer};
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
+use super::declare::*;
 use super::{
-    boolean, cap, code, common, component, declared_range, inst, int, modes, secs, temperature,
-    Appliance, Base, InstExt,
+    ambient, boolean, code, declared_range, duration, int, secs, temperature, Appliance, Base,
+    Controlled,
 };
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
+use crate::control::Control;
 
-const NORMAL: u16 = 0x0801;
-const NATURAL: u16 = 0x0802;
-const SLEEP: u16 = 0x0803;
-const AUTO: u16 = 0x0804;
 const BABY_BREEZE: u16 = 0x8001;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
+    let swing = inst(cap::AIRFLOW).props(&[airflow::HORIZONTAL_SWING]);
     let mut c = common(brand, &[cap::ON_OFF]);
-    match brand.id {
-        BrandId::Aurora => c.extend([
-            inst(cap::FAN_CONTROL).max(1, 5, None),
-            inst(cap::MODE).values(1, modes(&[NORMAL, NATURAL, SLEEP], &[])),
-            inst(cap::AIRFLOW).props(&[2]),
-            inst(cap::TIMER).max(1, 28_800, None),
-            inst(cap::POWER).max(1, 60, None),
-            inst(cap::ENERGY),
-        ]),
-        BrandId::Kestrel => c.extend([
-            inst(cap::FAN_CONTROL).max(1, 3, None),
-            inst(cap::AIRFLOW).props(&[2]),
-        ]),
-        BrandId::Lotus => c.extend([
-            inst(cap::FAN_CONTROL).props(&[2]).max(1, 12, None),
-            inst(cap::MODE).values(
-                1,
-                modes(
-                    &[NORMAL, NATURAL, SLEEP, AUTO],
-                    &[(BABY_BREEZE, "Baby Breeze", &[2, 20])],
-                ),
-            ),
-            inst(cap::AIRFLOW)
-                .props(&[2, 5])
-                .range(5, 30, 120, Some(30)),
-            inst(cap::TIMER).max(1, 43_200, None),
-            inst(cap::TEMPERATURE),
-            inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 45, None),
-            inst(cap::ENERGY),
-        ]),
-    }
     let label = match brand.id {
-        BrandId::Aurora => "Study",
-        BrandId::Kestrel => "Workshop",
-        BrandId::Lotus => "Nursery",
+        BrandId::Aurora => {
+            c.extend([
+                inst(cap::FAN_CONTROL).max(fan_control::LEVEL, 5, None),
+                modes(&[NORMAL, NATURAL, SLEEP], &[]),
+                swing,
+                timers(28_800, None),
+                power(60),
+                energy(),
+            ]);
+            "Study"
+        }
+        BrandId::Kestrel => {
+            c.extend([
+                inst(cap::FAN_CONTROL).max(fan_control::LEVEL, 3, None),
+                swing,
+            ]);
+            "Workshop"
+        }
+        BrandId::Lotus => {
+            let baby_breeze = programme(BABY_BREEZE, "Baby Breeze", &[QUIET, LIGHT]);
+            c.extend([
+                inst(cap::FAN_CONTROL).props(&[fan_control::AUTO]).max(
+                    fan_control::LEVEL,
+                    12,
+                    None,
+                ),
+                modes(&[NORMAL, NATURAL, SLEEP, AUTO], &[baby_breeze]),
+                swing.props(&[airflow::OSCILLATION_ANGLE]).range(
+                    airflow::OSCILLATION_ANGLE,
+                    30,
+                    120,
+                    Some(30),
+                ),
+                timers(43_200, None),
+                thermometer(),
+                inst(cap::CHILD_LOCK),
+                power(45),
+                energy(),
+            ]);
+            "Nursery"
+        }
     };
     vec![component(0, label, c)]
 }
@@ -67,7 +74,6 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
 /// A fan.
 #[derive(Debug)]
 pub struct Fan {
-    base: Base,
     /// Running.
     pub on: bool,
     /// The chosen level.
@@ -94,10 +100,10 @@ pub struct Fan {
 
 impl Fan {
     /// A fan, switched off.
-    pub fn new(base: Base) -> Self {
-        let (_, max_level, _) = declared_range(&base.description, 0, cap::FAN_CONTROL, 1);
+    pub fn new(base: &Base) -> Self {
+        let (_, max_level, _) =
+            declared_range(&base.description, 0, cap::FAN_CONTROL, fan_control::LEVEL);
         Self {
-            base,
             on: false,
             level: 1,
             auto: false,
@@ -123,62 +129,49 @@ impl Fan {
 }
 
 impl Appliance for Fan {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
-    }
-
-    fn read(&self, path: &Path) -> Result<Value, StatusCode> {
+    fn read(&self, _base: &Base, path: &Path) -> Result<Value, StatusCode> {
         Ok(match (path.capability, path.member) {
-            (cap::ON_OFF, 1) => self.on.into(),
-            (cap::FAN_CONTROL, 1) => Value::Int(self.effective_level()),
-            (cap::FAN_CONTROL, 2) => self.auto.into(),
-            (cap::MODE, 1) => Value::Int(self.mode.into()),
-            (cap::AIRFLOW, 2) => self.oscillating.into(),
-            (cap::AIRFLOW, 5) => Value::Int(self.angle),
-            (cap::TIMER, 1) => secs(self.off_delay),
-            (cap::TEMPERATURE, 1) => temperature(self.room, 10),
+            (cap::ON_OFF, on_off::ON) => self.on.into(),
+            (cap::FAN_CONTROL, fan_control::LEVEL) => Value::Int(self.effective_level()),
+            (cap::FAN_CONTROL, fan_control::AUTO) => self.auto.into(),
+            (cap::MODE, mode::CURRENT_MODE) => Value::Int(self.mode.into()),
+            (cap::AIRFLOW, airflow::HORIZONTAL_SWING) => self.oscillating.into(),
+            (cap::AIRFLOW, airflow::OSCILLATION_ANGLE) => Value::Int(self.angle),
+            (cap::TIMER, timer::OFF_DELAY) => secs(self.off_delay),
+            (cap::TEMPERATURE_MEASUREMENT, temperature_measurement::TEMPERATURE) => {
+                temperature(self.room, 10)
+            }
             _ => return Err(StatusCode::UnsupportedProperty),
         })
     }
 
-    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+    fn write(&mut self, _base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode> {
         match (path.capability, path.member) {
-            (cap::ON_OFF, 1) => self.on = boolean(value)?,
-            (cap::FAN_CONTROL, 1) => {
+            (cap::ON_OFF, on_off::ON) => self.on = boolean(value)?,
+            (cap::FAN_CONTROL, fan_control::LEVEL) => {
                 self.level = int(value)?;
                 self.auto = false;
             }
-            (cap::FAN_CONTROL, 2) => {
+            (cap::FAN_CONTROL, fan_control::AUTO) => {
                 let auto = boolean(value)?;
                 if !auto {
                     self.level = self.effective_level();
                 }
                 self.auto = auto;
             }
-            (cap::MODE, 1) => {
+            (cap::MODE, mode::CURRENT_MODE) => {
                 self.mode = code(value)?;
                 self.sleep_for = Duration::ZERO;
             }
-            (cap::AIRFLOW, 2) => self.oscillating = boolean(value)?,
-            (cap::AIRFLOW, 5) => self.angle = int(value)?,
-            (cap::TIMER, 1) => {
-                self.off_delay = Duration::from_secs(
-                    u64::try_from(int(value)?).map_err(|_| StatusCode::ConstraintError)?,
-                )
-            }
+            (cap::AIRFLOW, airflow::HORIZONTAL_SWING) => self.oscillating = boolean(value)?,
+            (cap::AIRFLOW, airflow::OSCILLATION_ANGLE) => self.angle = int(value)?,
+            (cap::TIMER, timer::OFF_DELAY) => self.off_delay = duration(value)?,
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
     }
 
-    fn invoke(&mut self, _path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
-        Err(StatusCode::UnsupportedAction)
-    }
-
-    fn tick(&mut self, dt: Duration) {
+    fn tick(&mut self, _base: &mut Base, dt: Duration) {
         if !self.on {
             return;
         }
@@ -213,11 +206,11 @@ impl Appliance for Fan {
         }
     }
 
-    fn power(&self) -> u32 {
+    fn power(&self, base: &Base) -> u32 {
         if !self.on {
             return 0;
         }
-        let max_power = if self.base.brand.id == BrandId::Lotus {
+        let max_power = if base.brand.id == BrandId::Lotus {
             32
         } else {
             45
@@ -226,82 +219,70 @@ impl Appliance for Fan {
             + u32::from(self.oscillating)
     }
 
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
-        match control {
-            Control::Ambient { centi_celsius } => {
-                self.room = *centi_celsius as f64;
-                Ok(())
-            }
-            _ => Err(ControlError::Unsupported {
-                kind: self.base.kind.name(),
-                what: format!("{control:?}"),
-            }),
-        }
+    fn control(&mut self, base: &mut Base, control: &Control) -> Controlled {
+        self.room = ambient(base, control)?;
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::{run, sim};
-    use crate::appliance::DeviceKind;
+    use crate::appliance::tests::prelude::*;
 
     #[test]
     fn levels_oscillation_sleep_and_timer() {
         let mut s = sim(DeviceKind::Fan, BrandId::Aurora);
         for (path, v) in [
-            (Path::new(0, cap::ON_OFF, 1), Value::Bool(true)),
-            (Path::new(0, cap::FAN_CONTROL, 1), Value::Int(4)),
-            (Path::new(0, cap::AIRFLOW, 2), Value::Bool(true)),
-            (Path::new(0, cap::MODE, 1), Value::Int(SLEEP.into())),
-            (Path::new(0, cap::TIMER, 1), Value::Int(7200)),
+            (ON, Value::Bool(true)),
+            (
+                Path::new(0, cap::FAN_CONTROL, fan_control::LEVEL),
+                Value::Int(4),
+            ),
+            (
+                Path::new(0, cap::AIRFLOW, airflow::HORIZONTAL_SWING),
+                Value::Bool(true),
+            ),
+            (MODE, Value::Int(SLEEP.into())),
+            (Path::new(0, cap::TIMER, timer::OFF_DELAY), Value::Int(7200)),
         ] {
             s.write(&path, &v).expect("write");
         }
-        let power = |s: &crate::appliance::Sim| {
-            s.read(&Path::new(0, cap::POWER, 1))
-                .expect("power")
-                .as_int()
-                .expect("int")
-        };
-        let p4 = power(&s);
+        let p4 = int_at(&s, POWER);
         run(&mut s, Duration::from_secs(60), 65);
         assert_eq!(
-            s.read(&Path::new(0, cap::FAN_CONTROL, 1)),
+            s.read(&Path::new(0, cap::FAN_CONTROL, fan_control::LEVEL)),
             Ok(Value::Int(2))
         );
-        assert!(power(&s) < p4);
+        assert!(int_at(&s, POWER) < p4);
         run(&mut s, Duration::from_secs(60), 60);
-        assert_eq!(
-            s.read(&Path::new(0, cap::ON_OFF, 1)),
-            Ok(Value::Bool(false))
-        );
-        assert_eq!(power(&s), 0);
+        assert_eq!(s.read(&ON), Ok(Value::Bool(false)));
+        assert_eq!(int_at(&s, POWER), 0);
     }
 
     #[test]
     fn the_head_sweeps_within_the_angle() {
         let mut s = sim(DeviceKind::Fan, BrandId::Lotus);
-        let mut fan = Fan::new(crate::appliance::tests::base(
-            DeviceKind::Fan,
-            BrandId::Lotus,
-        ));
+        let mut base = crate::appliance::tests::base(DeviceKind::Fan, BrandId::Lotus);
+        let mut fan = Fan::new(&base);
         fan.on = true;
         fan.oscillating = true;
         fan.angle = 90;
         let mut seen = (0.0f64, 0.0f64);
         for _ in 0..100 {
-            fan.tick(Duration::from_millis(700));
+            fan.tick(&mut base, Duration::from_millis(700));
             seen = (seen.0.min(fan.head), seen.1.max(fan.head));
             assert!(fan.head.abs() <= 45.0 + 1e-6);
         }
         assert!(seen.0 < -40.0 && seen.1 > 40.0, "{seen:?}");
-        s.write(&Path::new(0, cap::FAN_CONTROL, 2), &Value::Bool(true))
-            .expect("auto");
-        s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
-            .expect("on");
+        s.write(
+            &Path::new(0, cap::FAN_CONTROL, fan_control::AUTO),
+            &Value::Bool(true),
+        )
+        .expect("auto");
+        s.write(&ON, &Value::Bool(true)).expect("on");
         assert_eq!(
-            s.read(&Path::new(0, cap::FAN_CONTROL, 1)),
+            s.read(&Path::new(0, cap::FAN_CONTROL, fan_control::LEVEL)),
             Ok(Value::Int(3))
         );
     }

@@ -6,55 +6,48 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::cap;
+use hearth_model::ids::device_type::freezer::mode::{ECO, NORMAL, SUPER_FREEZE};
+use hearth_model::ids::enums::mode_tag;
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
-use super::compartment::Compartment;
+use super::compartment::{cooled, Compartment};
+use super::declare::*;
 use super::refrigerator::door_control;
-use super::{cap, common, component, inst, modes, Appliance, Base, InstExt};
+use super::{Appliance, Base, Controlled};
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
+use crate::control::Control;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
-    let (device, compartment) = match brand.id {
+    let (extras, mut compartment): (&[u16], _) = match brand.id {
         BrandId::Aurora => (
-            common(brand, &[cap::POWER, cap::ENERGY]),
-            vec![
-                inst(cap::TEMPERATURE_CONTROL).range(1, -2600, -1600, Some(100)),
-                inst(cap::TEMPERATURE),
-                inst(cap::DOOR)
-                    .props(&[3, 4])
-                    .events(&[1, 2])
-                    .range(4, 60, 600, Some(60)),
-                inst(cap::MODE).values(1, modes(&[0x0301, 0x0302], &[])),
-            ],
+            &[cap::POWER_MEASUREMENT, cap::ENERGY_MEASUREMENT],
+            cooled((-2600, -1600, 100), door_alarm(Some((60, 600, 60)))),
         ),
         BrandId::Kestrel => (
-            common(brand, &[cap::ENERGY]),
-            vec![
-                inst(cap::TEMPERATURE_CONTROL).range(1, -2400, -1600, Some(100)),
-                inst(cap::TEMPERATURE),
-                inst(cap::DOOR).props(&[3]).events(&[1, 2]),
-            ],
+            &[cap::ENERGY_MEASUREMENT],
+            cooled((-2400, -1600, 100), door_alarm(None)),
         ),
         BrandId::Lotus => (
-            common(brand, &[cap::CHILD_LOCK, cap::POWER, cap::ENERGY]),
-            vec![
-                inst(cap::TEMPERATURE_CONTROL).range(1, -3000, -1200, Some(50)),
-                inst(cap::TEMPERATURE),
-                inst(cap::DOOR)
-                    .props(&[3, 4])
-                    .events(&[1, 2])
-                    .range(4, 30, 900, Some(30)),
-                inst(cap::MODE).values(
-                    1,
-                    modes(&[0x0301, 0x0302, 0x0303], &[(0x8001, "Ice Boost", &[7])]),
-                ),
+            &[
+                cap::CHILD_LOCK,
+                cap::POWER_MEASUREMENT,
+                cap::ENERGY_MEASUREMENT,
             ],
+            cooled((-3000, -1200, 50), door_alarm(Some((30, 900, 30)))),
         ),
     };
+    compartment.extend(match brand.id {
+        BrandId::Aurora => Some(modes(&[NORMAL, SUPER_FREEZE], &[])),
+        BrandId::Kestrel => None,
+        BrandId::Lotus => Some(modes(
+            &[NORMAL, SUPER_FREEZE, ECO],
+            &[programme(0x8001, "Ice Boost", &[mode_tag::MAX])],
+        )),
+    });
     vec![
-        component(0, "Garage", device),
+        component(0, "Garage", common(brand, extras)),
         component(1, "Freezer", compartment),
     ]
 }
@@ -62,7 +55,6 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
 /// A freezer.
 #[derive(Debug)]
 pub struct Freezer {
-    base: Base,
     /// The compartment (component 1).
     pub compartment: Compartment,
     /// Surrounding temperature in 0.01 °C.
@@ -71,25 +63,16 @@ pub struct Freezer {
 
 impl Freezer {
     /// A freezer at its setpoint.
-    pub fn new(base: Base) -> Self {
-        let compartment = Compartment::new(1, &base, 10);
+    pub fn new(base: &Base) -> Self {
         Self {
-            base,
-            compartment,
+            compartment: Compartment::new(1, base, 10),
             ambient: 1800.0,
         }
     }
 }
 
 impl Appliance for Freezer {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
-    }
-
-    fn read(&self, path: &Path) -> Result<Value, StatusCode> {
+    fn read(&self, _base: &Base, path: &Path) -> Result<Value, StatusCode> {
         if path.component != 1 {
             return Err(StatusCode::UnsupportedProperty);
         }
@@ -98,22 +81,18 @@ impl Appliance for Freezer {
             .ok_or(StatusCode::UnsupportedProperty)
     }
 
-    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+    fn write(&mut self, _base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode> {
         if path.component != 1 {
             return Err(StatusCode::UnsupportedProperty);
         }
         self.compartment.write(path.capability, path.member, value)
     }
 
-    fn invoke(&mut self, _path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
-        Err(StatusCode::UnsupportedAction)
+    fn tick(&mut self, base: &mut Base, dt: Duration) {
+        self.compartment.tick(dt, self.ambient, base);
     }
 
-    fn tick(&mut self, dt: Duration) {
-        self.compartment.tick(dt, self.ambient, &mut self.base);
-    }
-
-    fn power(&self) -> u32 {
+    fn power(&self, _base: &Base) -> u32 {
         if self.compartment.cooling {
             85
         } else {
@@ -121,10 +100,10 @@ impl Appliance for Freezer {
         }
     }
 
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+    fn control(&mut self, base: &mut Base, control: &Control) -> Controlled {
         door_control(
             std::slice::from_mut(&mut self.compartment),
-            &mut self.base,
+            base,
             control,
             &mut self.ambient,
         )
@@ -134,23 +113,22 @@ impl Appliance for Freezer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::{run, sim};
-    use crate::appliance::DeviceKind;
+    use crate::appliance::tests::prelude::*;
 
     #[test]
     fn recovers_its_setpoint_after_the_door_was_open() {
         let mut s = sim(DeviceKind::Freezer, BrandId::Kestrel);
-        let temp = Path::new(1, cap::TEMPERATURE, 1);
+        let temp = temperature_at(1);
         s.control(&Control::OpenDoor { component: 1 })
             .expect("open");
         run(&mut s, Duration::from_secs(30), 10);
         let events = s.take_events();
         assert_eq!(events.len(), 1, "door alarm after the fixed 120 s");
-        let warm = s.read(&temp).expect("t").as_int().expect("int");
+        let warm = int_at(&s, temp);
         s.control(&Control::CloseDoor { component: 1 })
             .expect("close");
         run(&mut s, Duration::from_secs(60), 240);
-        let cold = s.read(&temp).expect("t").as_int().expect("int");
+        let cold = int_at(&s, temp);
         assert!(cold < warm, "{cold} < {warm}");
         assert!((cold + 2000).abs() <= 200, "back near -20 °C: {cold}");
     }

@@ -7,99 +7,80 @@
 
 use std::time::Duration;
 
-use hearth_model::{ComponentDescription, EnumEntry, Path, StatusCode, Value};
-
-use super::cycle::{plan, Machine};
-use super::{
-    approach, cap, common, component, declared_range, inst, int, modes, temperature, ActiveFault,
-    Appliance, Base, InstExt,
+use hearth_model::ids::device_type::microwave_oven::mode::{
+    COMBINATION, CONVECTION, DEFROST, GRILL, MICROWAVE, REHEAT,
 };
+use hearth_model::ids::device_type::microwave_oven::phase::{
+    COOKING, DEFROSTING, PREHEATING, RESTING,
+};
+use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::{
+    cap, microwave_control, operational_state, temperature_control, temperature_measurement,
+};
+use hearth_model::{ComponentDescription, Path, StatusCode, Value};
+
+use super::cycle::{plan, Machine, Programmes};
+use super::declare::*;
+use super::{approach, declared_range, int, seconds_arg, temperature, Base, Invoked};
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
 
-const MICROWAVE: u16 = 0x0501;
-const DEFROST: u16 = 0x0502;
-const GRILL: u16 = 0x0503;
-const COMBINATION: u16 = 0x0504;
-const CONVECTION: u16 = 0x0505;
-const REHEAT: u16 = 0x0506;
 const POPCORN: u16 = 0x8001;
-
-const PREHEATING: u16 = 0x0501;
-const DEFROSTING: u16 = 0x0502;
-const COOKING: u16 = 0x0503;
-const RESTING: u16 = 0x0504;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
-    let phases = |codes: &[u16]| codes.iter().map(|c| EnumEntry::standard(*c)).collect();
+    use microwave_control::{ADD_TIME, COOK_TIME, POWER_LEVEL, POWER_WATTS};
+    let percent = || {
+        inst(cap::MICROWAVE_CONTROL)
+            .props(&[POWER_LEVEL])
+            .actions(&[ADD_TIME])
+            .max(COOK_TIME, 5940, Some(1))
+            .range(POWER_LEVEL, 10, 100, Some(10))
+    };
     let mut c = common(brand, &[]);
-    match brand.id {
-        BrandId::Aurora => c.extend([
-            inst(cap::OPERATIONAL_STATE)
-                .actions(&[2, 3])
-                .values(2, phases(&[DEFROSTING, COOKING])),
-            inst(cap::MODE).values(
-                1,
-                modes(
-                    &[MICROWAVE, DEFROST, GRILL, COMBINATION],
-                    &[(POPCORN, "Popcorn", &[44])],
-                ),
+    c.extend(match brand.id {
+        BrandId::Aurora => vec![
+            run_cycle(&[DEFROSTING, COOKING]).actions(&PAUSE_RESUME),
+            modes(
+                &[MICROWAVE, DEFROST, GRILL, COMBINATION],
+                &[programme(POPCORN, "Popcorn", &[mode_tag::MICROWAVE])],
             ),
-            inst(cap::MICROWAVE)
-                .props(&[2])
-                .actions(&[1])
-                .max(1, 5940, Some(1))
-                .range(2, 10, 100, Some(10)),
+            percent(),
             inst(cap::DOOR),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 2000, None),
-            inst(cap::ENERGY),
-        ]),
-        BrandId::Kestrel => c.extend([
-            inst(cap::OPERATIONAL_STATE).values(2, phases(&[COOKING])),
-            inst(cap::MODE).values(1, modes(&[MICROWAVE, DEFROST], &[])),
-            inst(cap::MICROWAVE)
-                .props(&[3])
-                .max(1, 3600, Some(1))
-                .range(3, 100, 800, Some(100)),
+            power(2000),
+        ],
+        BrandId::Kestrel => vec![
+            run_cycle(&[COOKING]),
+            modes(&[MICROWAVE, DEFROST], &[]),
+            inst(cap::MICROWAVE_CONTROL)
+                .props(&[POWER_WATTS])
+                .max(COOK_TIME, 3600, Some(1))
+                .range(POWER_WATTS, 100, 800, Some(100)),
             inst(cap::DOOR),
-            inst(cap::ENERGY),
-        ]),
-        BrandId::Lotus => c.extend([
-            inst(cap::OPERATIONAL_STATE)
-                .props(&[4, 5])
-                .actions(&[2, 3])
-                .values(2, phases(&[PREHEATING, DEFROSTING, COOKING, RESTING])),
-            inst(cap::MODE).values(
-                1,
-                modes(
-                    &[MICROWAVE, DEFROST, GRILL, COMBINATION, CONVECTION, REHEAT],
-                    &[],
-                ),
+        ],
+        BrandId::Lotus => vec![
+            run_cycle(&[PREHEATING, DEFROSTING, COOKING, RESTING])
+                .props(&[operational_state::ELAPSED_TIME, operational_state::PROGRESS])
+                .actions(&PAUSE_RESUME),
+            modes(
+                &[MICROWAVE, DEFROST, GRILL, COMBINATION, CONVECTION, REHEAT],
+                &[],
             ),
-            inst(cap::MICROWAVE)
-                .props(&[2])
-                .actions(&[1])
-                .max(1, 5940, Some(1))
-                .range(2, 10, 100, Some(10)),
-            inst(cap::TEMPERATURE_CONTROL).range(1, 10_000, 23_000, Some(1000)),
-            inst(cap::TEMPERATURE),
+            percent(),
+            setpoint(10_000, 23_000, 1000),
+            thermometer(),
             inst(cap::DOOR),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 3000, None),
-            inst(cap::ENERGY),
-        ]),
-    }
+            power(3000),
+        ],
+    });
+    c.push(energy());
     vec![component(0, "Kitchen", c)]
 }
 
-/// A microwave oven.
+/// A microwave oven's own part: cooking time, power and the cavity.
 #[derive(Debug)]
 pub struct MicrowaveOven {
-    base: Base,
-    /// Cycle, door, programme.
-    pub machine: Machine,
     /// Cooking time in seconds.
     pub cook_time: i64,
     /// Power in percent.
@@ -113,34 +94,25 @@ pub struct MicrowaveOven {
 }
 
 impl MicrowaveOven {
-    /// An idle oven, door closed.
-    pub fn new(base: Base) -> Self {
-        let mut machine = Machine::new(&base);
-        machine.door_pauses = true;
-        let (_, watts, _) = declared_range(&base.description, 0, cap::MICROWAVE, 3);
+    /// An oven set to a minute at full power, its cavity at room temperature.
+    pub fn new(base: &Base) -> Self {
+        let (_, watts, _) = declared_range(
+            &base.description,
+            0,
+            cap::MICROWAVE_CONTROL,
+            microwave_control::POWER_WATTS,
+        );
         Self {
-            machine,
             cook_time: 60,
             power_level: 100,
             power_watts: watts.max(50),
             setpoint: 18_000,
             cavity: 2200.0,
-            base,
         }
     }
 
-    fn programme(&self) -> Vec<(u16, Duration)> {
-        let minutes = self.cook_time as f64 / 60.0;
-        let p: Vec<(u16, f64)> = match self.machine.mode {
-            DEFROST => vec![(DEFROSTING, minutes), (RESTING, 1.0)],
-            CONVECTION => vec![(PREHEATING, 5.0), (COOKING, minutes)],
-            _ => vec![(COOKING, minutes)],
-        };
-        plan(&self.base, &p)
-    }
-
-    fn magnetron_watts(&self) -> i64 {
-        if self.base.has_property(0, cap::MICROWAVE, 3) {
+    fn magnetron_watts(&self, base: &Base) -> i64 {
+        if base.has_property(0, cap::MICROWAVE_CONTROL, microwave_control::POWER_WATTS) {
             self.power_watts
         } else {
             9 * self.power_level
@@ -148,77 +120,72 @@ impl MicrowaveOven {
     }
 }
 
-impl Appliance for MicrowaveOven {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
+impl Programmes for MicrowaveOven {
+    const DOOR_PAUSES: bool = true;
+    const FINISH_DELAY_FROM_PROGRAMME: bool = false;
+
+    fn programme(&self, machine: &Machine, base: &Base) -> Vec<(u16, Duration)> {
+        let minutes = self.cook_time as f64 / 60.0;
+        let p: Vec<(u16, f64)> = match machine.mode {
+            DEFROST => vec![(DEFROSTING, minutes), (RESTING, 1.0)],
+            CONVECTION => vec![(PREHEATING, 5.0), (COOKING, minutes)],
+            _ => vec![(COOKING, minutes)],
+        };
+        plan(base, &p)
     }
 
     fn read(&self, path: &Path) -> Result<Value, StatusCode> {
-        if let Some(v) = self.machine.read(path) {
-            return Ok(v);
-        }
         Ok(match (path.capability, path.member) {
-            (cap::MICROWAVE, 1) => Value::Int(self.cook_time),
-            (cap::MICROWAVE, 2) => Value::Int(self.power_level),
-            (cap::MICROWAVE, 3) => Value::Int(self.power_watts),
-            (cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
-            (cap::TEMPERATURE, 1) => temperature(self.cavity, 100),
+            (cap::MICROWAVE_CONTROL, microwave_control::COOK_TIME) => Value::Int(self.cook_time),
+            (cap::MICROWAVE_CONTROL, microwave_control::POWER_LEVEL) => {
+                Value::Int(self.power_level)
+            }
+            (cap::MICROWAVE_CONTROL, microwave_control::POWER_WATTS) => {
+                Value::Int(self.power_watts)
+            }
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => Value::Int(self.setpoint),
+            (cap::TEMPERATURE_MEASUREMENT, temperature_measurement::TEMPERATURE) => {
+                temperature(self.cavity, 100)
+            }
             _ => return Err(StatusCode::UnsupportedProperty),
         })
     }
 
     fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
-        if let Some(result) = self.machine.write(path, value, Duration::ZERO) {
-            return result;
-        }
-        if self.machine.cycle.active() {
-            return Err(StatusCode::InvalidInState);
-        }
         match (path.capability, path.member) {
-            (cap::MICROWAVE, 1) => self.cook_time = int(value)?,
-            (cap::MICROWAVE, 2) => self.power_level = int(value)?,
-            (cap::MICROWAVE, 3) => self.power_watts = int(value)?,
-            (cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
+            (cap::MICROWAVE_CONTROL, microwave_control::COOK_TIME) => self.cook_time = int(value)?,
+            (cap::MICROWAVE_CONTROL, microwave_control::POWER_LEVEL) => {
+                self.power_level = int(value)?
+            }
+            (cap::MICROWAVE_CONTROL, microwave_control::POWER_WATTS) => {
+                self.power_watts = int(value)?
+            }
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => {
+                self.setpoint = int(value)?
+            }
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
     }
 
-    fn invoke(&mut self, path: &Path, args: &Value) -> Result<Option<Value>, StatusCode> {
-        match (path.capability, path.member) {
-            (cap::OPERATIONAL_STATE, 1) => {
-                let programme = self.programme();
-                self.machine.start(programme, &self.base).map(|()| None)
-            }
-            (cap::MICROWAVE, 1) => {
-                let add = args
-                    .field(1)
-                    .map(int)
-                    .transpose()?
-                    .and_then(|s| u64::try_from(s).ok())
-                    .ok_or(StatusCode::ConstraintError)?;
-                let (_, max, _) = declared_range(&self.base.description, 0, cap::MICROWAVE, 1);
-                let left = self.machine.cycle.remaining().unwrap_or_default().as_secs();
-                if self.machine.cycle.active() && left + add > max as u64 {
-                    return Err(StatusCode::ConstraintError);
-                }
-                self.machine.cycle.extend(Duration::from_secs(add))?;
-                Ok(None)
-            }
-            _ => self
-                .machine
-                .invoke(path, &mut self.base)
-                .unwrap_or(Err(StatusCode::UnsupportedAction)),
+    fn invoke(
+        &mut self,
+        machine: &mut Machine,
+        base: &mut Base,
+        path: &Path,
+        args: &Value,
+    ) -> Option<Invoked> {
+        let action = (cap::MICROWAVE_CONTROL, microwave_control::ADD_TIME);
+        if (path.capability, path.member) != action {
+            return None;
         }
+        Some(add_time(machine, base, args))
     }
 
-    fn tick(&mut self, dt: Duration) {
-        self.machine.cycle.tick(dt, &mut self.base);
-        let target = if self.machine.cycle.running() {
-            match self.machine.mode {
+    fn tick(&mut self, machine: &mut Machine, base: &mut Base, dt: Duration) {
+        machine.cycle.tick(dt, base);
+        let target = if machine.cycle.running() {
+            match machine.mode {
                 CONVECTION | COMBINATION => self.setpoint as f64,
                 GRILL => 20_000.0,
                 _ => 3500.0,
@@ -229,47 +196,50 @@ impl Appliance for MicrowaveOven {
         self.cavity = approach(self.cavity, target, dt, Duration::from_secs(300));
     }
 
-    fn power(&self) -> u32 {
-        if !self.machine.cycle.running() {
+    fn power(&self, machine: &Machine, base: &Base) -> u32 {
+        if !machine.cycle.running() {
             return 1;
         }
-        let watts = match self.machine.mode {
+        let watts = match machine.mode {
             GRILL => 1100,
             CONVECTION => 1500,
-            COMBINATION => 1100 + self.magnetron_watts(),
-            _ => 100 + self.magnetron_watts() * 3 / 2,
+            COMBINATION => 1100 + self.magnetron_watts(base),
+            _ => 100 + self.magnetron_watts(base) * 3 / 2,
         };
         watts as u32
     }
+}
 
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
-        self.machine.control(control, &self.base)
+/// `add-time`: lengthen the current phase, within the declared longest cooking time.
+fn add_time(machine: &mut Machine, base: &Base, args: &Value) -> Invoked {
+    let add = seconds_arg(args, 1)?;
+    let (_, max, _) = declared_range(
+        &base.description,
+        0,
+        cap::MICROWAVE_CONTROL,
+        microwave_control::COOK_TIME,
+    );
+    let left = machine.cycle.remaining().unwrap_or_default().as_secs();
+    if machine.cycle.active() && left + add > max as u64 {
+        return Err(StatusCode::ConstraintError);
     }
-
-    fn fault_raised(&mut self, fault: &ActiveFault) {
-        self.machine.fault_raised(fault, &mut self.base);
-    }
-
-    fn fault_cleared(&mut self, _fault: &ActiveFault) {
-        self.machine.fault_cleared(&self.base);
-    }
+    machine.cycle.extend(Duration::from_secs(add))?;
+    Ok(None)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::{run, sim};
-    use crate::appliance::DeviceKind;
-
-    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
-    const REMAINING: Path = Path::new(0, cap::OPERATIONAL_STATE, 3);
-    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
+    use crate::appliance::tests::prelude::*;
 
     #[test]
     fn counts_down_and_refuses_to_start_with_the_door_open() {
         let mut s = sim(DeviceKind::MicrowaveOven, BrandId::Aurora);
-        s.write(&Path::new(0, cap::MICROWAVE, 1), &Value::Int(90))
-            .expect("cook time");
+        s.write(
+            &Path::new(0, cap::MICROWAVE_CONTROL, microwave_control::COOK_TIME),
+            &Value::Int(90),
+        )
+        .expect("cook time");
         s.control(&Control::OpenDoor { component: 0 })
             .expect("open");
         assert_eq!(
@@ -284,7 +254,7 @@ mod tests {
         run(&mut s, Duration::from_secs(30), 1);
         assert_eq!(s.read(&REMAINING), Ok(Value::Int(60)));
         s.invoke(
-            &Path::new(0, cap::MICROWAVE, 1),
+            &Path::new(0, cap::MICROWAVE_CONTROL, microwave_control::ADD_TIME),
             &Value::structure([(1, Value::Int(30))]),
         )
         .expect("add time");
@@ -296,13 +266,12 @@ mod tests {
         assert_eq!(s.read(&REMAINING), Ok(Value::Int(90)));
         s.control(&Control::CloseDoor { component: 0 })
             .expect("close");
-        s.invoke(&Path::new(0, cap::OPERATIONAL_STATE, 3), &Value::Null)
-            .expect("resume");
+        s.invoke(&RESUME, &Value::Null).expect("resume");
         run(&mut s, Duration::from_secs(30), 3);
         assert_eq!(s.read(&STATE), Ok(Value::Int(5)));
         assert_eq!(
             s.invoke(
-                &Path::new(0, cap::MICROWAVE, 1),
+                &Path::new(0, cap::MICROWAVE_CONTROL, microwave_control::ADD_TIME),
                 &Value::structure([(1, Value::Int(30))])
             ),
             Err(StatusCode::InvalidInState)

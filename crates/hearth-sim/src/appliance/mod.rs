@@ -1,19 +1,28 @@
 //! The appliances: one module per device type, and what they share.
 //!
-//! Each device type has a state, a description builder per brand, a `tick` that advances its
-//! physics and its cycle by simulated time, and answers to reads, writes and actions. They
-//! implement [`Appliance`]; [`Sim`] wraps one with what every appliance has in common
-//! (device information, faults, child lock, power, energy and water counters), works out
-//! which observable values changed since it last looked, and collects events. [`Sim`] is
-//! sans-IO: the runner drives it with simulated time and hands its reports and events to
-//! the Device runtime; unit tests drive it directly.
+//! Each device type has a description builder per brand, its own state, a `tick` that
+//! advances its physics by simulated time, and answers to reads, writes and actions of its
+//! capabilities. What every appliance has — device information, faults, child lock, the
+//! energy and water counters, pending events — is its [`Base`], written once here: [`Sim`]
+//! holds it, answers the common capabilities itself and hands it to the type's
+//! [`Appliance`] on every call, then works out which observable values changed since it
+//! last looked. The four cycle appliances share more: they implement
+//! [`cycle::Programmes`] (their programmes, settings and physics), and
+//! [`cycle::CycleAppliance`] is their one [`Appliance`], forwarding to the shared machine
+//! (power, door, remote start, delayed start, the run cycle) first. [`Sim`] is sans-IO: the
+//! runner drives it with simulated time and hands its reports and events to the Device
+//! runtime; unit tests drive it directly.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use hearth_model::ids::enums::{fault_severity, user_action};
+use hearth_model::ids::{
+    cap, child_lock, device_info, device_type, energy_measurement, faults, mode, power_measurement,
+    temperature_control, water_consumption,
+};
 use hearth_model::{
-    CapabilityInstance, Catalog, ComponentDescription, Constraint, Description, EnumEntry, Path,
-    StatusCode, Value, SPEC_VERSION,
+    Catalog, ComponentDescription, Description, Path, StatusCode, Value, SPEC_VERSION,
 };
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +33,7 @@ use crate::faults::AppDeviation;
 pub mod air_conditioner;
 pub mod compartment;
 pub mod cycle;
+mod declare;
 pub mod dishwasher;
 pub mod fan;
 pub mod freezer;
@@ -32,54 +42,6 @@ pub mod refrigerator;
 pub mod rice_cooker;
 pub mod washing_machine;
 pub mod water_heater;
-
-/// Catalog capability ids.
-pub mod cap {
-    /// device-info
-    pub const DEVICE_INFO: u16 = 1;
-    /// faults
-    pub const FAULTS: u16 = 2;
-    /// on-off
-    pub const ON_OFF: u16 = 3;
-    /// operational-state
-    pub const OPERATIONAL_STATE: u16 = 4;
-    /// mode
-    pub const MODE: u16 = 5;
-    /// temperature-control
-    pub const TEMPERATURE_CONTROL: u16 = 6;
-    /// temperature-measurement
-    pub const TEMPERATURE: u16 = 7;
-    /// humidity-measurement
-    pub const HUMIDITY: u16 = 8;
-    /// fan-control
-    pub const FAN_CONTROL: u16 = 9;
-    /// airflow
-    pub const AIRFLOW: u16 = 10;
-    /// timer
-    pub const TIMER: u16 = 11;
-    /// delayed-start
-    pub const DELAYED_START: u16 = 12;
-    /// child-lock
-    pub const CHILD_LOCK: u16 = 13;
-    /// door
-    pub const DOOR: u16 = 14;
-    /// power-measurement
-    pub const POWER: u16 = 15;
-    /// energy-measurement
-    pub const ENERGY: u16 = 16;
-    /// water-consumption
-    pub const WATER: u16 = 17;
-    /// microwave-control
-    pub const MICROWAVE: u16 = 20;
-    /// laundry-controls
-    pub const LAUNDRY: u16 = 21;
-    /// dishwasher-controls
-    pub const DISHWASHER: u16 = 22;
-    /// water-heater-control
-    pub const WATER_HEATER: u16 = 23;
-    /// keep-warm
-    pub const KEEP_WARM: u16 = 24;
-}
 
 /// The nine device types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -122,15 +84,15 @@ impl DeviceKind {
     /// The catalog id.
     pub fn id(self) -> u16 {
         match self {
-            Self::AirConditioner => 1,
-            Self::Refrigerator => 2,
-            Self::Freezer => 3,
-            Self::RiceCooker => 4,
-            Self::MicrowaveOven => 5,
-            Self::WaterHeater => 6,
-            Self::Dishwasher => 7,
-            Self::Fan => 8,
-            Self::WashingMachine => 9,
+            Self::AirConditioner => device_type::AIR_CONDITIONER,
+            Self::Refrigerator => device_type::REFRIGERATOR,
+            Self::Freezer => device_type::FREEZER,
+            Self::RiceCooker => device_type::RICE_COOKER,
+            Self::MicrowaveOven => device_type::MICROWAVE_OVEN,
+            Self::WaterHeater => device_type::WATER_HEATER,
+            Self::Dishwasher => device_type::DISHWASHER,
+            Self::Fan => device_type::FAN,
+            Self::WashingMachine => device_type::WASHING_MACHINE,
         }
     }
 
@@ -188,7 +150,7 @@ pub struct ActiveFault {
 }
 
 /// The `fault-severity` code for critical.
-pub const CRITICAL: u16 = 2;
+pub use hearth_model::ids::enums::fault_severity::CRITICAL;
 
 impl ActiveFault {
     fn value(&self) -> Value {
@@ -271,6 +233,14 @@ impl Base {
         }
     }
 
+    /// The refusal of a control command this appliance does not understand.
+    pub fn unsupported(&self, control: &Control) -> ControlError {
+        ControlError::Unsupported {
+            kind: self.kind.name(),
+            what: format!("{control:?}"),
+        }
+    }
+
     /// Queue an event for emission.
     pub fn event(&mut self, path: Path, fields: Value) {
         self.events.push((path, fields));
@@ -322,27 +292,22 @@ impl Base {
         let fault = ActiveFault {
             code,
             vendor_code: self.brand.vendor_fault_code(code),
-            severity: lookup("fault-severity", spec.map(|s| s.severity.as_str()), 1),
-            action: lookup("user-action", spec.map(|s| s.action.as_str()), 14),
+            severity: lookup(
+                "fault-severity",
+                spec.map(|s| s.severity.as_str()),
+                fault_severity::WARNING,
+            ),
+            action: lookup(
+                "user-action",
+                spec.map(|s| s.action.as_str()),
+                user_action::CALL_SERVICE,
+            ),
             raised_at: self.now_unix,
             component,
         };
         self.faults.push(fault.clone());
-        let mut fields = vec![
-            (1, Value::Int(code.into())),
-            (2, Value::Int(fault.vendor_code.into())),
-        ];
-        if !self.deviation.bare_events {
-            fields.push((3, Value::Int(fault.severity.into())));
-            fields.push((4, Value::Int(fault.action.into())));
-            fields.push((5, Value::Int(to_i64(fault.raised_at))));
-            if let Some(c) = component {
-                fields.push((6, Value::Int(c.into())));
-            }
-        }
-        if self.has(0, cap::FAULTS) {
-            self.event(Path::new(0, cap::FAULTS, 1), Value::structure(fields));
-        }
+        let component = component.map(|c| (6, Value::Int(c.into())));
+        self.fault_event(faults::FAULT_RAISED, &fault, component);
         Ok(fault)
     }
 
@@ -354,26 +319,35 @@ impl Base {
             .position(|f| f.code == code)
             .ok_or(ControlError::NotActive(code))?;
         let fault = self.faults.remove(i);
+        let active_for = to_i64(self.now_unix.saturating_sub(fault.raised_at));
+        let more = std::iter::once((6, Value::Int(active_for)))
+            .chain(fault.component.map(|c| (7, Value::Int(c.into()))));
+        self.fault_event(faults::FAULT_CLEARED, &fault, more);
+        Ok(fault)
+    }
+
+    /// Queue `fault-raised` or `fault-cleared` for `fault` (when the description declares
+    /// faults): its code and vendor code and, unless the appliance sends bare events, its
+    /// severity, action and time raised, then the `more` fields of the event.
+    fn fault_event(
+        &mut self,
+        event: u16,
+        fault: &ActiveFault,
+        more: impl IntoIterator<Item = (u16, Value)>,
+    ) {
         let mut fields = vec![
-            (1, Value::Int(code.into())),
+            (1, Value::Int(fault.code.into())),
             (2, Value::Int(fault.vendor_code.into())),
         ];
         if !self.deviation.bare_events {
             fields.push((3, Value::Int(fault.severity.into())));
             fields.push((4, Value::Int(fault.action.into())));
             fields.push((5, Value::Int(to_i64(fault.raised_at))));
-            fields.push((
-                6,
-                Value::Int(to_i64(self.now_unix.saturating_sub(fault.raised_at))),
-            ));
-            if let Some(c) = fault.component {
-                fields.push((7, Value::Int(c.into())));
-            }
+            fields.extend(more);
         }
         if self.has(0, cap::FAULTS) {
-            self.event(Path::new(0, cap::FAULTS, 2), Value::structure(fields));
+            self.event(Path::new(0, cap::FAULTS, event), Value::structure(fields));
         }
-        Ok(fault)
     }
 
     /// Common properties: device information, faults, child lock, counters.
@@ -383,21 +357,31 @@ impl Base {
         }
         let brand = self.brand;
         Some(match (path.capability, path.member) {
-            (cap::DEVICE_INFO, 1) => brand.name.into(),
-            (cap::DEVICE_INFO, 2) => Value::Int(brand.vendor_id.into()),
-            (cap::DEVICE_INFO, 3) => Value::Text(format!("{} {}", brand.name, title(self.kind))),
-            (cap::DEVICE_INFO, 4) => self.model.as_str().into(),
-            (cap::DEVICE_INFO, 5) => Value::Int(i64::from(self.kind.id()) * 100 + 3),
-            (cap::DEVICE_INFO, 6) => self.serial.as_str().into(),
-            (cap::DEVICE_INFO, 7) => brand.firmware.into(),
-            (cap::DEVICE_INFO, 8) => brand.hardware.unwrap_or("A").into(),
-            (cap::DEVICE_INFO, 9) => "1.0".into(),
-            (cap::DEVICE_INFO, 10) => "2026-03-14".into(),
-            (cap::FAULTS, 1) => Value::List(self.faults.iter().map(ActiveFault::value).collect()),
-            (cap::CHILD_LOCK, 1) => self.child_lock.into(),
-            (cap::POWER, 1) => Value::Int(power.into()),
-            (cap::ENERGY, 1) => Value::Int(self.energy_wh as i64),
-            (cap::WATER, 1) => Value::Int(self.water_dl as i64),
+            (cap::DEVICE_INFO, device_info::VENDOR_NAME) => brand.name.into(),
+            (cap::DEVICE_INFO, device_info::VENDOR_ID) => Value::Int(brand.vendor_id.into()),
+            (cap::DEVICE_INFO, device_info::PRODUCT_NAME) => {
+                Value::Text(format!("{} {}", brand.name, title(self.kind)))
+            }
+            (cap::DEVICE_INFO, device_info::MODEL) => self.model.as_str().into(),
+            (cap::DEVICE_INFO, device_info::PRODUCT_ID) => {
+                Value::Int(i64::from(self.kind.id()) * 100 + 3)
+            }
+            (cap::DEVICE_INFO, device_info::SERIAL_NUMBER) => self.serial.as_str().into(),
+            (cap::DEVICE_INFO, device_info::FIRMWARE_VERSION) => brand.firmware.into(),
+            (cap::DEVICE_INFO, device_info::HARDWARE_VERSION) => {
+                brand.hardware.unwrap_or("A").into()
+            }
+            (cap::DEVICE_INFO, device_info::SPEC_VERSION) => "1.0".into(),
+            (cap::DEVICE_INFO, device_info::MANUFACTURING_DATE) => "2026-03-14".into(),
+            (cap::FAULTS, faults::ACTIVE) => {
+                Value::List(self.faults.iter().map(ActiveFault::value).collect())
+            }
+            (cap::CHILD_LOCK, child_lock::LOCKED) => self.child_lock.into(),
+            (cap::POWER_MEASUREMENT, power_measurement::POWER) => Value::Int(power.into()),
+            (cap::ENERGY_MEASUREMENT, energy_measurement::ENERGY) => {
+                Value::Int(self.energy_wh as i64)
+            }
+            (cap::WATER_CONSUMPTION, water_consumption::VOLUME) => Value::Int(self.water_dl as i64),
             _ => return None,
         })
     }
@@ -417,68 +401,104 @@ fn title(kind: DeviceKind) -> &'static str {
     }
 }
 
-/// A simulated appliance of one device type.
+/// The outcome of an action: its results, if any, or the status it failed with.
+pub type Invoked = Result<Option<Value>, StatusCode>;
+
+/// The outcome of a control command: done, or why the appliance refused it.
+pub type Controlled = Result<(), ControlError>;
+
+/// What one device type adds to what every appliance has: its own state, its answers to
+/// reads, writes and actions of its capabilities, and its physics. [`Sim`] keeps the
+/// [`Base`] and hands it in, so a device type neither stores nor forwards it; reads of the
+/// common capabilities (device information, faults, child lock, counters) never reach it.
 pub trait Appliance: Send {
-    /// The common part.
-    fn base(&self) -> &Base;
-    /// The common part, mutably.
-    fn base_mut(&mut self) -> &mut Base;
     /// The current value of a type-specific property.
-    fn read(&self, path: &Path) -> Result<Value, StatusCode>;
+    fn read(&self, base: &Base, path: &Path) -> Result<Value, StatusCode>;
     /// Apply a write that the runtime validated against the description.
-    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode>;
-    /// Run an action that the runtime validated against the description.
-    fn invoke(&mut self, path: &Path, args: &Value) -> Result<Option<Value>, StatusCode>;
+    fn write(&mut self, base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode>;
+    /// Run an action that the runtime validated against the description (none by default).
+    fn invoke(&mut self, _base: &mut Base, _path: &Path, _args: &Value) -> Invoked {
+        Err(StatusCode::UnsupportedAction)
+    }
     /// Advance by `dt` of simulated time.
-    fn tick(&mut self, dt: Duration);
+    fn tick(&mut self, base: &mut Base, dt: Duration);
     /// The electrical power drawn now, in W.
-    fn power(&self) -> u32;
-    /// Something happens to the appliance from outside (doors, laundry, ambient, …).
-    fn control(&mut self, control: &Control) -> Result<(), ControlError>;
+    fn power(&self, base: &Base) -> u32;
+    /// Something happens to the appliance from outside (doors, laundry, ambient, …); by
+    /// default nothing it understands.
+    fn control(&mut self, base: &mut Base, control: &Control) -> Controlled {
+        Err(base.unsupported(control))
+    }
     /// A fault was raised (cycle appliances stop their cycle on a critical one).
-    fn fault_raised(&mut self, _fault: &ActiveFault) {}
+    fn fault_raised(&mut self, _base: &mut Base, _fault: &ActiveFault) {}
     /// A fault was cleared.
-    fn fault_cleared(&mut self, _fault: &ActiveFault) {}
+    fn fault_cleared(&mut self, _base: &mut Base, _fault: &ActiveFault) {}
 }
 
-/// Build the appliance of `kind` for `brand`.
+/// The description's components for a brand, and the appliance's own part, of one type.
+struct DeviceTypeParts {
+    describe: fn(&Brand) -> Vec<ComponentDescription>,
+    build: fn(&Base) -> Box<dyn Appliance>,
+}
+
+impl DeviceKind {
+    /// How this type's appliances are described and built.
+    fn parts(self) -> DeviceTypeParts {
+        use cycle::CycleAppliance;
+        macro_rules! parts {
+            ($module:ident, $ty:ident) => {
+                DeviceTypeParts {
+                    describe: $module::describe,
+                    build: |base| Box::new($module::$ty::new(base)),
+                }
+            };
+            (cycle $module:ident, $ty:ident) => {
+                DeviceTypeParts {
+                    describe: $module::describe,
+                    build: |base| Box::new(CycleAppliance::new(base, $module::$ty::new(base))),
+                }
+            };
+        }
+        match self {
+            Self::AirConditioner => parts!(air_conditioner, AirConditioner),
+            Self::Refrigerator => parts!(refrigerator, Refrigerator),
+            Self::Freezer => parts!(freezer, Freezer),
+            Self::RiceCooker => parts!(cycle rice_cooker, RiceCooker),
+            Self::MicrowaveOven => parts!(cycle microwave_oven, MicrowaveOven),
+            Self::WaterHeater => parts!(water_heater, WaterHeater),
+            Self::Dishwasher => parts!(cycle dishwasher, Dishwasher),
+            Self::Fan => parts!(fan, Fan),
+            Self::WashingMachine => parts!(cycle washing_machine, WashingMachine),
+        }
+    }
+}
+
+/// Build the appliance of `kind` for `brand`: what every appliance has, and its own part.
 pub fn build(
     kind: DeviceKind,
     brand: BrandId,
     device_id: &str,
     deviation: AppDeviation,
     now_unix: u64,
-) -> Box<dyn Appliance> {
+) -> (Base, Box<dyn Appliance>) {
     let brand = brand.brand();
-    let desc = |components| Description {
+    let parts = kind.parts();
+    let description = Description {
         spec_version: SPEC_VERSION,
         vendor_id: brand.vendor_id,
         device_id: device_id.to_owned(),
         device_type: kind.id(),
-        components,
+        components: (parts.describe)(brand),
     };
-    macro_rules! make {
-        ($module:ident, $ty:ident) => {{
-            let description = desc($module::describe(brand));
-            let base = Base::new(kind, brand, description, deviation, now_unix);
-            Box::new($module::$ty::new(base))
-        }};
-    }
-    match kind {
-        DeviceKind::AirConditioner => make!(air_conditioner, AirConditioner),
-        DeviceKind::Refrigerator => make!(refrigerator, Refrigerator),
-        DeviceKind::Freezer => make!(freezer, Freezer),
-        DeviceKind::RiceCooker => make!(rice_cooker, RiceCooker),
-        DeviceKind::MicrowaveOven => make!(microwave_oven, MicrowaveOven),
-        DeviceKind::WaterHeater => make!(water_heater, WaterHeater),
-        DeviceKind::Dishwasher => make!(dishwasher, Dishwasher),
-        DeviceKind::Fan => make!(fan, Fan),
-        DeviceKind::WashingMachine => make!(washing_machine, WashingMachine),
-    }
+    let base = Base::new(kind, brand, description, deviation, now_unix);
+    let app = (parts.build)(&base);
+    (base, app)
 }
 
-/// A simulated appliance with what all appliances share: change detection and events.
+/// A simulated appliance: what every appliance has ([`Base`]), its type's own part, change
+/// detection and events.
 pub struct Sim {
+    base: Base,
     app: Box<dyn Appliance>,
     observable: Vec<Path>,
     last: BTreeMap<Path, Value>,
@@ -502,22 +522,15 @@ impl Sim {
         deviation: AppDeviation,
         now_unix: u64,
     ) -> Self {
-        let app = build(kind, brand, device_id, deviation, now_unix);
-        let catalog = Catalog::standard();
-        let mut observable = Vec::new();
-        for comp in &app.base().description.components {
-            for inst in &comp.capabilities {
-                let Some(c) = catalog.capability(inst.capability) else {
-                    continue;
-                };
-                for p in &c.properties {
-                    if p.observable && (!p.optional || inst.properties.contains(&p.id)) {
-                        observable.push(Path::new(comp.id, c.id, p.id));
-                    }
-                }
-            }
-        }
+        let (base, app) = build(kind, brand, device_id, deviation, now_unix);
+        let observable = base
+            .description
+            .implemented(Catalog::standard())
+            .filter(|m| m.def.is_some_and(|p| p.observable))
+            .map(|m| m.path)
+            .collect();
         let mut sim = Self {
+            base,
             app,
             observable,
             last: BTreeMap::new(),
@@ -528,33 +541,36 @@ impl Sim {
 
     /// What the appliance declares.
     pub fn description(&self) -> &Description {
-        &self.app.base().description
+        &self.base.description
     }
 
     /// The device type.
     pub fn kind(&self) -> DeviceKind {
-        self.app.base().kind
+        self.base.kind
     }
 
     /// The common state (faults, counters).
     pub fn base(&self) -> &Base {
-        self.app.base()
+        &self.base
     }
 
     /// The current value of any property.
     pub fn read(&self, path: &Path) -> Result<Value, StatusCode> {
-        let base = self.app.base();
-        if base.deviation.undeclared_mode && path.capability == cap::MODE && path.member == 1 {
+        let base = &self.base;
+        if base.deviation.undeclared_mode
+            && path.capability == cap::MODE
+            && path.member == mode::CURRENT_MODE
+        {
             return Ok(Value::Int(0x80FF));
         }
-        match base.read(path, self.app.power()) {
+        match base.read(path, self.app.power(base)) {
             Some(v) => Ok(v),
-            None => self.app.read(path),
+            None => self.app.read(base, path),
         }
     }
 
     fn deviate(&self, status: StatusCode) -> StatusCode {
-        if status == StatusCode::InvalidInState && self.app.base().deviation.wrong_status {
+        if status == StatusCode::InvalidInState && self.base.deviation.wrong_status {
             StatusCode::Failure
         } else {
             status
@@ -563,11 +579,11 @@ impl Sim {
 
     /// Apply a validated write.
     pub fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
-        if self.app.base().deviation.range_lie && path.member == 1 {
+        if self.base.deviation.range_lie && path.member == temperature_control::SETPOINT {
             if let Some(c) = self
                 .description()
                 .instance(path.component, cap::TEMPERATURE_CONTROL)
-                .and_then(|i| i.constraint(1))
+                .and_then(|i| i.constraint(temperature_control::SETPOINT))
                 .filter(|_| path.capability == cap::TEMPERATURE_CONTROL)
             {
                 let (lo, hi) = (c.min.unwrap_or(0), c.max.unwrap_or(0));
@@ -579,13 +595,13 @@ impl Sim {
         let result = if path.component == 0 && path.capability == cap::CHILD_LOCK {
             match value {
                 Value::Bool(b) => {
-                    self.app.base_mut().child_lock = *b;
+                    self.base.child_lock = *b;
                     Ok(())
                 }
                 _ => Err(StatusCode::InvalidType),
             }
         } else {
-            self.app.write(path, value)
+            self.app.write(&mut self.base, path, value)
         };
         match result {
             Ok(()) => {
@@ -598,17 +614,17 @@ impl Sim {
     }
 
     /// Run a validated action.
-    pub fn invoke(&mut self, path: &Path, args: &Value) -> Result<Option<Value>, StatusCode> {
+    pub fn invoke(&mut self, path: &Path, args: &Value) -> Invoked {
         self.app
-            .invoke(path, args)
+            .invoke(&mut self.base, path, args)
             .map_err(|status| self.deviate(status))
     }
 
     /// Advance by `dt` of simulated time.
     pub fn tick(&mut self, dt: Duration) {
-        self.app.tick(dt);
-        let power = self.app.power();
-        let base = self.app.base_mut();
+        self.app.tick(&mut self.base, dt);
+        let power = self.app.power(&self.base);
+        let base = &mut self.base;
         base.now_unix = base.now_unix.saturating_add(dt.as_secs());
         base.energy_wh += f64::from(power) * dt.as_secs_f64() / 3600.0;
         if base.deviation.energy_resets && power == 0 {
@@ -617,19 +633,20 @@ impl Sim {
     }
 
     /// Apply a control command.
-    pub fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+    pub fn control(&mut self, control: &Control) -> Controlled {
+        let base = &mut self.base;
         match control {
             Control::RaiseFault { code, component } => {
-                let fault = self.app.base_mut().raise_fault(*code, *component)?;
-                self.app.fault_raised(&fault);
+                let fault = base.raise_fault(*code, *component)?;
+                self.app.fault_raised(base, &fault);
                 Ok(())
             }
             Control::ClearFault { code } => {
-                let fault = self.app.base_mut().clear_fault(*code)?;
-                self.app.fault_cleared(&fault);
+                let fault = base.clear_fault(*code)?;
+                self.app.fault_cleared(base, &fault);
                 Ok(())
             }
-            other => self.app.control(other),
+            other => self.app.control(base, other),
         }
     }
 
@@ -652,7 +669,7 @@ impl Sim {
                 out.push((path, value));
             }
         }
-        if self.app.base().deviation.silent {
+        if self.base.deviation.silent {
             out.clear();
         }
         out
@@ -660,7 +677,7 @@ impl Sim {
 
     /// The events emitted since the last call.
     pub fn take_events(&mut self) -> Vec<(Path, Value)> {
-        std::mem::take(&mut self.app.base_mut().events)
+        std::mem::take(&mut self.base.events)
     }
 }
 
@@ -681,6 +698,34 @@ pub(crate) fn code(v: &Value) -> Result<u16, StatusCode> {
     u16::try_from(int(v)?).map_err(|_| StatusCode::ConstraintError)
 }
 
+/// A non-negative number of seconds, or `invalid-type` / `constraint-error`.
+pub(crate) fn seconds(v: &Value) -> Result<u64, StatusCode> {
+    u64::try_from(int(v)?).map_err(|_| StatusCode::ConstraintError)
+}
+
+/// A duration given in seconds, or `invalid-type` / `constraint-error`.
+pub(crate) fn duration(v: &Value) -> Result<Duration, StatusCode> {
+    seconds(v).map(Duration::from_secs)
+}
+
+/// Field `field` of an action's arguments in seconds: `constraint-error` when it is absent
+/// or negative, `invalid-type` when it is not an integer.
+pub(crate) fn seconds_arg(args: &Value, field: u16) -> Result<u64, StatusCode> {
+    args.field(field)
+        .map(int)
+        .transpose()?
+        .and_then(|s| u64::try_from(s).ok())
+        .ok_or(StatusCode::ConstraintError)
+}
+
+/// The new surrounding temperature (0.01 °C) a control command sets, or its refusal.
+pub(crate) fn ambient(base: &Base, control: &Control) -> Result<f64, ControlError> {
+    match control {
+        Control::Ambient { centi_celsius } => Ok(*centi_celsius as f64),
+        _ => Err(base.unsupported(control)),
+    }
+}
+
 /// Seconds as a value.
 pub(crate) fn secs(d: Duration) -> Value {
     Value::Int(to_i64(d.as_secs()))
@@ -698,116 +743,10 @@ pub(crate) fn approach(value: f64, target: f64, dt: Duration, tau: Duration) -> 
     value + (target - value) * k
 }
 
-/// A capability instance with nothing optional.
-pub(crate) fn inst(capability: u16) -> CapabilityInstance {
-    CapabilityInstance {
-        capability,
-        properties: vec![],
-        actions: vec![],
-        events: vec![],
-        constraints: vec![],
-    }
-}
-
-/// Builders for capability instances.
-pub(crate) trait InstExt: Sized {
-    fn props(self, ids: &[u16]) -> Self;
-    fn actions(self, ids: &[u16]) -> Self;
-    fn events(self, ids: &[u16]) -> Self;
-    fn constraint(self, c: Constraint) -> Self;
-    fn range(self, property: u16, min: i64, max: i64, step: Option<u64>) -> Self {
-        self.constraint(Constraint {
-            property,
-            min: Some(min),
-            max: Some(max),
-            step,
-            ..Constraint::default()
-        })
-    }
-    fn max(self, property: u16, max: i64, step: Option<u64>) -> Self {
-        self.constraint(Constraint {
-            property,
-            max: Some(max),
-            step,
-            ..Constraint::default()
-        })
-    }
-    fn values(self, property: u16, values: Vec<EnumEntry>) -> Self {
-        self.constraint(Constraint {
-            property,
-            values: Some(values),
-            ..Constraint::default()
-        })
-    }
-}
-
-impl InstExt for CapabilityInstance {
-    fn props(mut self, ids: &[u16]) -> Self {
-        self.properties.extend_from_slice(ids);
-        self
-    }
-    fn actions(mut self, ids: &[u16]) -> Self {
-        self.actions.extend_from_slice(ids);
-        self
-    }
-    fn events(mut self, ids: &[u16]) -> Self {
-        self.events.extend_from_slice(ids);
-        self
-    }
-    fn constraint(mut self, c: Constraint) -> Self {
-        self.constraints.push(c);
-        self
-    }
-}
-
-/// Supported modes: standard codes, then vendor programmes (code, label, tag codes).
-pub(crate) fn modes(standard: &[u16], vendor: &[(u16, &str, &[u16])]) -> Vec<EnumEntry> {
-    standard
-        .iter()
-        .map(|c| EnumEntry::standard(*c))
-        .chain(vendor.iter().map(|(code, label, tags)| EnumEntry {
-            code: *code,
-            label: Some((*label).to_owned()),
-            tags: tags.to_vec(),
-        }))
-        .collect()
-}
-
-/// Component 0's common capabilities: device information and faults, then the optional
-/// extras the brand builds in.
-pub(crate) fn common(brand: &Brand, extras: &[u16]) -> Vec<CapabilityInstance> {
-    let mut info = vec![];
-    if brand.id != BrandId::Kestrel {
-        info.push(5);
-    }
-    if brand.hardware.is_some() {
-        info.push(8);
-    }
-    if brand.id == BrandId::Lotus {
-        info.push(10);
-    }
-    let mut out = vec![inst(cap::DEVICE_INFO).props(&info), inst(cap::FAULTS)];
-    out.extend(extras.iter().map(|c| inst(*c)));
-    out
-}
-
-/// A component.
-pub(crate) fn component(
-    id: u16,
-    label: &str,
-    capabilities: Vec<CapabilityInstance>,
-) -> ComponentDescription {
-    ComponentDescription {
-        id,
-        label: Some(label.to_owned()),
-        capabilities,
-    }
-}
-
 /// Read a mode code from the description's supported set (the first if `code` is not in it).
 pub(crate) fn supported_modes(desc: &Description, component: u16) -> Vec<u16> {
     desc.instance(component, cap::MODE)
-        .and_then(|i| i.constraint(1))
+        .and_then(|i| i.constraint(mode::CURRENT_MODE))
         .and_then(|c| c.values.as_ref())
         .map(|v| v.iter().map(|e| e.code).collect())
         .unwrap_or_default()
@@ -835,7 +774,10 @@ pub(crate) fn declared_range(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use hearth_model::ids::device_type::{fan, washing_machine};
+    use hearth_model::ids::{door, temperature_measurement};
     use hearth_model::validate::{check_description, check_event, check_value};
+    use paths::{ENERGY, MODE, ON, PAUSE, SETPOINT, START, STATE};
 
     /// Every value the appliance would report and every event it emitted fit its description.
     pub(crate) fn assert_valid(sim: &mut Sim) {
@@ -845,7 +787,7 @@ pub(crate) mod tests {
             check_value(catalog, &desc, &path, &value)
                 .unwrap_or_else(|e| panic!("{}: {path} = {value:?}: {e}", desc.device_id));
         }
-        for (path, fields) in &sim.app.base().events {
+        for (path, fields) in &sim.base.events {
             check_event(catalog, &desc, path, fields)
                 .unwrap_or_else(|e| panic!("{}: event {path} {fields:?}: {e}", desc.device_id));
         }
@@ -866,6 +808,74 @@ pub(crate) mod tests {
     pub(crate) fn base(kind: DeviceKind, brand: BrandId) -> Base {
         let d = sim(kind, brand).description().clone();
         Base::new(kind, brand.brand(), d, AppDeviation::default(), 0)
+    }
+
+    /// Paths on component 0 the appliances' tests use.
+    pub(crate) mod paths {
+        use hearth_model::ids::{
+            cap, energy_measurement, mode, on_off, operational_state, power_measurement,
+            temperature_control, water_consumption,
+        };
+        use hearth_model::Path;
+
+        const fn cycle(member: u16) -> Path {
+            Path::new(0, cap::OPERATIONAL_STATE, member)
+        }
+        /// `on-off` `on`.
+        pub(crate) const ON: Path = Path::new(0, cap::ON_OFF, on_off::ON);
+        /// `mode` `current-mode`.
+        pub(crate) const MODE: Path = Path::new(0, cap::MODE, mode::CURRENT_MODE);
+        /// `temperature-control` `setpoint`.
+        pub(crate) const SETPOINT: Path =
+            Path::new(0, cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT);
+        /// `power-measurement` `power`.
+        pub(crate) const POWER: Path =
+            Path::new(0, cap::POWER_MEASUREMENT, power_measurement::POWER);
+        /// `energy-measurement` `energy`.
+        pub(crate) const ENERGY: Path =
+            Path::new(0, cap::ENERGY_MEASUREMENT, energy_measurement::ENERGY);
+        /// `water-consumption` `volume`.
+        pub(crate) const WATER: Path =
+            Path::new(0, cap::WATER_CONSUMPTION, water_consumption::VOLUME);
+        /// `operational-state` `state`.
+        pub(crate) const STATE: Path = cycle(operational_state::STATE);
+        /// `operational-state` `phase`.
+        pub(crate) const PHASE: Path = cycle(operational_state::PHASE);
+        /// `operational-state` `remaining-time`.
+        pub(crate) const REMAINING: Path = cycle(operational_state::REMAINING_TIME);
+        /// `operational-state` `start`.
+        pub(crate) const START: Path = cycle(operational_state::START);
+        /// `operational-state` `pause`.
+        pub(crate) const PAUSE: Path = cycle(operational_state::PAUSE);
+        /// `operational-state` `resume`.
+        pub(crate) const RESUME: Path = cycle(operational_state::RESUME);
+        /// `operational-state` `stop`.
+        pub(crate) const STOP: Path = cycle(operational_state::STOP);
+    }
+
+    /// What the appliances' test modules use.
+    pub(crate) mod prelude {
+        pub(crate) use super::paths::*;
+        pub(crate) use super::{assert_valid, int_at, run, sim, temperature_at};
+        pub(crate) use crate::appliance::{DeviceKind, Sim};
+        pub(crate) use crate::control::Control;
+    }
+
+    /// The measured temperature of a component.
+    pub(crate) const fn temperature_at(component: u16) -> Path {
+        Path::new(
+            component,
+            cap::TEMPERATURE_MEASUREMENT,
+            temperature_measurement::TEMPERATURE,
+        )
+    }
+
+    /// The integer value of a property.
+    pub(crate) fn int_at(s: &Sim, path: Path) -> i64 {
+        s.read(&path)
+            .ok()
+            .and_then(|v| v.as_int())
+            .unwrap_or_else(|| panic!("{path} is not an integer"))
     }
 
     /// Tick `n` times by `step`, checking values after each.
@@ -897,18 +907,17 @@ pub(crate) mod tests {
             for brand in [BrandId::Aurora, BrandId::Kestrel, BrandId::Lotus] {
                 let mut s = sim(kind, brand);
                 if s.base().has(0, cap::ON_OFF) {
-                    s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
-                        .expect("on");
+                    s.write(&ON, &Value::Bool(true)).expect("on");
                 }
                 if s.base().has(0, cap::OPERATIONAL_STATE) {
-                    s.invoke(&Path::new(0, cap::OPERATIONAL_STATE, 1), &Value::Null)
+                    s.invoke(&START, &Value::Null)
                         .unwrap_or_else(|e| panic!("{kind:?} {brand:?}: {e}"));
                 }
                 let _ = s.control(&Control::OpenDoor { component: 1 });
                 run(&mut s, Duration::from_secs(45), 320);
                 if s.base().has(0, cap::OPERATIONAL_STATE) {
                     assert_eq!(
-                        s.read(&Path::new(0, cap::OPERATIONAL_STATE, 1)),
+                        s.read(&STATE),
                         Ok(Value::Int(5)),
                         "{kind:?} {brand:?} completed"
                     );
@@ -934,38 +943,48 @@ pub(crate) mod tests {
     fn faults_show_in_the_list_and_as_events() {
         let mut s = sim(DeviceKind::Fan, BrandId::Kestrel);
         s.control(&Control::RaiseFault {
-            code: 0x0801,
+            code: fan::fault::MOTOR,
             component: None,
         })
         .expect("raise");
-        let active = s.read(&Path::new(0, cap::FAULTS, 1)).expect("faults");
+        let active = s
+            .read(&Path::new(0, cap::FAULTS, faults::ACTIVE))
+            .expect("faults");
         let Value::List(items) = &active else {
             panic!("{active:?}")
         };
-        assert_eq!(items[0].field(1), Some(&Value::Int(0x0801)));
+        assert_eq!(
+            items[0].field(1),
+            Some(&Value::Int(fan::fault::MOTOR.into()))
+        );
         assert_eq!(items[0].field(2), Some(&Value::Int(801)));
         let events = s.take_events();
-        assert_eq!(events[0].0, Path::new(0, cap::FAULTS, 1));
+        assert_eq!(events[0].0, Path::new(0, cap::FAULTS, faults::FAULT_RAISED));
         assert_eq!(
             s.control(&Control::RaiseFault {
-                code: 0x0801,
+                code: fan::fault::MOTOR,
                 component: None
             }),
-            Err(ControlError::AlreadyActive(0x0801))
+            Err(ControlError::AlreadyActive(fan::fault::MOTOR))
         );
         s.tick(Duration::from_secs(90));
-        s.control(&Control::ClearFault { code: 0x0801 })
-            .expect("clear");
+        s.control(&Control::ClearFault {
+            code: fan::fault::MOTOR,
+        })
+        .expect("clear");
         let events = s.take_events();
-        assert_eq!(events[0].0, Path::new(0, cap::FAULTS, 2));
+        assert_eq!(
+            events[0].0,
+            Path::new(0, cap::FAULTS, faults::FAULT_CLEARED)
+        );
         assert_eq!(events[0].1.field(6), Some(&Value::Int(90)));
         assert_eq!(
-            s.read(&Path::new(0, cap::FAULTS, 1)),
+            s.read(&Path::new(0, cap::FAULTS, faults::ACTIVE)),
             Ok(Value::List(vec![]))
         );
         assert!(s
             .control(&Control::RaiseFault {
-                code: 0x0901,
+                code: washing_machine::fault::WATER_INLET,
                 component: None
             })
             .is_err());
@@ -975,7 +994,7 @@ pub(crate) mod tests {
     fn counters_only_grow() {
         for kind in DeviceKind::ALL {
             let mut s = sim(kind, BrandId::Lotus);
-            let energy = Path::new(0, cap::ENERGY, 1);
+            let energy = ENERGY;
             let mut last = s.read(&energy).ok().and_then(|v| v.as_int());
             for _ in 0..50 {
                 s.tick(Duration::from_secs(60));
@@ -993,8 +1012,8 @@ pub(crate) mod tests {
 
     #[test]
     fn application_deviations_without_a_broker() {
-        let start = Path::new(0, cap::OPERATIONAL_STATE, 1);
-        let pause = Path::new(0, cap::OPERATIONAL_STATE, 2);
+        let start = START;
+        let pause = PAUSE;
         let mut s = faulty(DeviceKind::Dishwasher, BrandId::Aurora, "wrong-status-code");
         assert_eq!(s.invoke(&pause, &Value::Null), Err(StatusCode::Failure));
 
@@ -1007,7 +1026,7 @@ pub(crate) mod tests {
             .expect("open");
         assert_eq!(s.invoke(&start, &Value::Null), Ok(None));
 
-        let sp = Path::new(0, cap::TEMPERATURE_CONTROL, 1);
+        let sp = SETPOINT;
         let mut s = faulty(DeviceKind::AirConditioner, BrandId::Aurora, "range-lie");
         assert_eq!(
             s.write(&sp, &Value::Int(3200)),
@@ -1016,7 +1035,7 @@ pub(crate) mod tests {
         assert_eq!(s.write(&sp, &Value::Int(1600)), Ok(()));
 
         let s = faulty(DeviceKind::Fan, BrandId::Lotus, "undeclared-mode");
-        assert_eq!(s.read(&Path::new(0, cap::MODE, 1)), Ok(Value::Int(0x80FF)));
+        assert_eq!(s.read(&MODE), Ok(Value::Int(0x80FF)));
 
         let s = faulty(
             DeviceKind::Fan,
@@ -1028,7 +1047,7 @@ pub(crate) mod tests {
 
         let mut s = faulty(DeviceKind::Fan, BrandId::Lotus, "event-missing-fields");
         s.control(&Control::RaiseFault {
-            code: 0x0801,
+            code: fan::fault::MOTOR,
             component: None,
         })
         .expect("raise");
@@ -1040,8 +1059,7 @@ pub(crate) mod tests {
             BrandId::Aurora,
             "silent-changes",
         );
-        s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
-            .expect("on");
+        s.write(&ON, &Value::Bool(true)).expect("on");
         s.tick(Duration::from_secs(600));
         assert!(s.changes().is_empty());
 
@@ -1049,11 +1067,14 @@ pub(crate) mod tests {
         s.control(&Control::OpenDoor { component: 1 })
             .expect("open");
         s.tick(Duration::from_secs(3600));
-        assert_eq!(s.read(&Path::new(1, cap::DOOR, 3)), Ok(Value::Bool(true)));
+        assert_eq!(
+            s.read(&Path::new(1, cap::DOOR, door::ALARM)),
+            Ok(Value::Bool(true))
+        );
         assert!(s.take_events().is_empty());
 
         let mut s = faulty(DeviceKind::Fan, BrandId::Aurora, "energy-counter-reset");
-        let energy = Path::new(0, cap::ENERGY, 1);
+        let energy = ENERGY;
         assert!(s.read(&energy).expect("energy").as_int() > Some(0));
         s.tick(Duration::from_secs(1));
         assert_eq!(s.read(&energy), Ok(Value::Int(0)));
@@ -1063,15 +1084,12 @@ pub(crate) mod tests {
     fn changes_are_reported_once() {
         let mut s = sim(DeviceKind::AirConditioner, BrandId::Aurora);
         assert!(s.changes().is_empty());
-        s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
-            .expect("on");
+        s.write(&ON, &Value::Bool(true)).expect("on");
         // The runtime reports the write itself.
         assert!(!s.changes().iter().any(|(p, _)| p.capability == cap::ON_OFF));
         s.tick(Duration::from_secs(600));
         let changes = s.changes();
-        assert!(changes
-            .iter()
-            .any(|(p, _)| *p == Path::new(0, cap::TEMPERATURE, 1)));
+        assert!(changes.iter().any(|(p, _)| *p == temperature_at(0)));
         assert!(s.changes().is_empty());
     }
 }

@@ -6,101 +6,72 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::cap;
+use hearth_model::ids::device_type::refrigerator::mode::{
+    ECO, NORMAL, SUPER_COOL, SUPER_FREEZE, VACATION,
+};
+use hearth_model::ids::enums::mode_tag;
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
-use super::compartment::Compartment;
-use super::{cap, common, component, inst, modes, ActiveFault, Appliance, Base, InstExt};
+use super::compartment::{cooled, Compartment};
+use super::declare::*;
+use super::{Appliance, Base, Controlled};
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
+use crate::control::Control;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
-    let door_alarm = |lo, hi, step| {
-        inst(cap::DOOR)
-            .props(&[3, 4])
-            .events(&[1, 2])
-            .range(4, lo, hi, Some(step))
+    let kitchen = |label| {
+        let meters = [
+            cap::CHILD_LOCK,
+            cap::POWER_MEASUREMENT,
+            cap::ENERGY_MEASUREMENT,
+        ];
+        component(0, label, common(brand, &meters))
+    };
+    let fridge = |range: (i64, i64, u64), door, own_modes| {
+        let mut caps = cooled(range, door);
+        caps.extend(own_modes);
+        component(1, "Fridge", caps)
+    };
+    let freezer = |range, door| {
+        let mut caps = cooled(range, door);
+        caps.push(modes(&[NORMAL, SUPER_FREEZE], &[]));
+        component(2, "Freezer", caps)
     };
     match brand.id {
         BrandId::Aurora => vec![
-            component(
-                0,
-                "Kitchen",
-                common(brand, &[cap::CHILD_LOCK, cap::POWER, cap::ENERGY]),
+            kitchen("Kitchen"),
+            fridge(
+                (200, 800, 100),
+                door_alarm(Some((60, 300, 60))),
+                Some(modes(&[NORMAL, SUPER_COOL, ECO], &[])),
             ),
-            component(
-                1,
-                "Fridge",
-                vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(1, 200, 800, Some(100)),
-                    inst(cap::TEMPERATURE),
-                    door_alarm(60, 300, 60),
-                    inst(cap::MODE).values(1, modes(&[0x0201, 0x0202, 0x0204], &[])),
-                ],
-            ),
-            component(
-                2,
-                "Freezer",
-                vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(1, -2400, -1600, Some(100)),
-                    inst(cap::TEMPERATURE),
-                    door_alarm(60, 300, 60),
-                    inst(cap::MODE).values(1, modes(&[0x0201, 0x0203], &[])),
-                ],
-            ),
+            freezer((-2400, -1600, 100), door_alarm(Some((60, 300, 60)))),
         ],
         BrandId::Kestrel => vec![
-            component(0, "Pantry", common(brand, &[cap::ENERGY])),
-            component(
-                1,
-                "Fridge",
-                vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(1, 100, 700, Some(100)),
-                    inst(cap::TEMPERATURE),
-                    inst(cap::DOOR),
-                ],
-            ),
+            component(0, "Pantry", common(brand, &[cap::ENERGY_MEASUREMENT])),
+            fridge((100, 700, 100), inst(cap::DOOR), None),
         ],
         BrandId::Lotus => vec![
-            component(
-                0,
-                "Kitchen",
-                common(brand, &[cap::CHILD_LOCK, cap::POWER, cap::ENERGY]),
+            kitchen("Kitchen"),
+            fridge(
+                (0, 1000, 50),
+                door_alarm(Some((30, 600, 30))),
+                Some(modes(
+                    &[NORMAL, SUPER_COOL, ECO, VACATION],
+                    &[programme(
+                        0x8001,
+                        "Fresh Guard",
+                        &[mode_tag::AUTO, mode_tag::LOW_ENERGY],
+                    )],
+                )),
             ),
-            component(
-                1,
-                "Fridge",
-                vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(1, 0, 1000, Some(50)),
-                    inst(cap::TEMPERATURE),
-                    door_alarm(30, 600, 30),
-                    inst(cap::MODE).values(
-                        1,
-                        modes(
-                            &[0x0201, 0x0202, 0x0204, 0x0205],
-                            &[(0x8001, "Fresh Guard", &[0, 4])],
-                        ),
-                    ),
-                ],
-            ),
-            component(
-                2,
-                "Freezer",
-                vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(1, -2600, -1400, Some(50)),
-                    inst(cap::TEMPERATURE),
-                    door_alarm(30, 600, 30),
-                    inst(cap::MODE).values(1, modes(&[0x0201, 0x0203], &[])),
-                ],
-            ),
+            freezer((-2600, -1400, 50), door_alarm(Some((30, 600, 30)))),
             component(
                 3,
                 "Flex drawer",
-                vec![
-                    inst(cap::TEMPERATURE_CONTROL).range(1, -2000, 500, Some(100)),
-                    inst(cap::TEMPERATURE),
-                    inst(cap::DOOR).props(&[3]).events(&[1, 2]),
-                ],
+                cooled((-2000, 500, 100), door_alarm(None)),
             ),
         ],
     }
@@ -109,7 +80,6 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
 /// A refrigerator.
 #[derive(Debug)]
 pub struct Refrigerator {
-    base: Base,
     /// Its compartments.
     pub compartments: Vec<Compartment>,
     /// Kitchen temperature in 0.01 °C.
@@ -118,7 +88,7 @@ pub struct Refrigerator {
 
 impl Refrigerator {
     /// A refrigerator at its setpoints.
-    pub fn new(base: Base) -> Self {
+    pub fn new(base: &Base) -> Self {
         let resolution = if base.brand.id == BrandId::Kestrel {
             100
         } else {
@@ -129,10 +99,9 @@ impl Refrigerator {
             .components
             .iter()
             .filter(|c| c.id != 0)
-            .map(|c| Compartment::new(c.id, &base, resolution))
+            .map(|c| Compartment::new(c.id, base, resolution))
             .collect();
         Self {
-            base,
             compartments,
             ambient: 2200.0,
         }
@@ -152,11 +121,8 @@ pub(crate) fn door_control(
     base: &mut Base,
     control: &Control,
     ambient: &mut f64,
-) -> Result<(), ControlError> {
-    let unsupported = || ControlError::Unsupported {
-        kind: base.kind.name(),
-        what: format!("{control:?}"),
-    };
+) -> Controlled {
+    let unsupported = || base.unsupported(control);
     match control {
         Control::OpenDoor { component } | Control::CloseDoor { component } => {
             // Component 0 means the first door.
@@ -180,20 +146,13 @@ pub(crate) fn door_control(
 }
 
 impl Appliance for Refrigerator {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
-    }
-
-    fn read(&self, path: &Path) -> Result<Value, StatusCode> {
+    fn read(&self, _base: &Base, path: &Path) -> Result<Value, StatusCode> {
         self.compartment(path.component)?
             .read(path.capability, path.member)
             .ok_or(StatusCode::UnsupportedProperty)
     }
 
-    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
+    fn write(&mut self, _base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode> {
         self.compartment(path.component)?;
         let c = self
             .compartments
@@ -203,67 +162,71 @@ impl Appliance for Refrigerator {
         c.write(path.capability, path.member, value)
     }
 
-    fn invoke(&mut self, _path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
-        Err(StatusCode::UnsupportedAction)
-    }
-
-    fn tick(&mut self, dt: Duration) {
+    fn tick(&mut self, base: &mut Base, dt: Duration) {
         for c in &mut self.compartments {
-            c.tick(dt, self.ambient, &mut self.base);
+            c.tick(dt, self.ambient, base);
         }
     }
 
-    fn power(&self) -> u32 {
+    fn power(&self, _base: &Base) -> u32 {
         let cooling = self.compartments.iter().filter(|c| c.cooling).count() as u32;
         let lights = self.compartments.iter().filter(|c| c.door_open).count() as u32;
         3 + cooling * 60 + lights * 4
     }
 
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
-        door_control(
-            &mut self.compartments,
-            &mut self.base,
-            control,
-            &mut self.ambient,
-        )
+    fn control(&mut self, base: &mut Base, control: &Control) -> Controlled {
+        door_control(&mut self.compartments, base, control, &mut self.ambient)
     }
-
-    fn fault_raised(&mut self, _fault: &ActiveFault) {}
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::{assert_valid, run, sim};
-    use crate::appliance::DeviceKind;
+    use crate::appliance::tests::prelude::*;
+    use hearth_model::ids::door;
 
     #[test]
     fn holds_temperature_and_raises_the_door_alarm() {
         let mut s = sim(DeviceKind::Refrigerator, BrandId::Aurora);
-        let temp = Path::new(1, cap::TEMPERATURE, 1);
+        let temp = temperature_at(1);
         run(&mut s, Duration::from_secs(60), 120);
-        let t = s.read(&temp).expect("temp").as_int().expect("int");
+        let t = int_at(&s, temp);
         assert!((t - 500).abs() <= 150, "fridge at {t}");
-        s.write(&Path::new(1, cap::DOOR, 4), &Value::Int(120))
-            .expect("delay");
+        s.write(
+            &Path::new(1, cap::DOOR, door::ALARM_DELAY),
+            &Value::Int(120),
+        )
+        .expect("delay");
         s.control(&Control::OpenDoor { component: 1 })
             .expect("open");
-        assert_eq!(s.read(&Path::new(1, cap::DOOR, 1)), Ok(Value::Bool(true)));
+        assert_eq!(
+            s.read(&Path::new(1, cap::DOOR, door::OPEN)),
+            Ok(Value::Bool(true))
+        );
         s.tick(Duration::from_secs(60));
         assert!(s.take_events().is_empty());
         s.tick(Duration::from_secs(70));
         let events = s.take_events();
         assert_eq!(events.len(), 1);
-        assert_eq!(events[0].0, Path::new(1, cap::DOOR, 1));
+        assert_eq!(events[0].0, Path::new(1, cap::DOOR, door::DOOR_ALARM));
         assert_eq!(events[0].1.field(1), Some(&Value::Int(130)));
-        assert_eq!(s.read(&Path::new(1, cap::DOOR, 3)), Ok(Value::Bool(true)));
-        let warm = s.read(&temp).expect("temp").as_int().expect("int");
+        assert_eq!(
+            s.read(&Path::new(1, cap::DOOR, door::ALARM)),
+            Ok(Value::Bool(true))
+        );
+        let warm = int_at(&s, temp);
         assert!(warm > t, "the open door lets warm air in: {warm} <= {t}");
         s.control(&Control::CloseDoor { component: 1 })
             .expect("close");
         let events = s.take_events();
-        assert_eq!(events[0].0, Path::new(1, cap::DOOR, 2));
-        assert_eq!(s.read(&Path::new(1, cap::DOOR, 3)), Ok(Value::Bool(false)));
+        assert_eq!(
+            events[0].0,
+            Path::new(1, cap::DOOR, door::DOOR_ALARM_CLEARED)
+        );
+        assert_eq!(
+            s.read(&Path::new(1, cap::DOOR, door::ALARM)),
+            Ok(Value::Bool(false))
+        );
         assert_valid(&mut s);
     }
 

@@ -7,100 +7,78 @@
 
 use std::time::Duration;
 
-use hearth_model::{ComponentDescription, EnumEntry, Path, StatusCode, Value};
-
-use super::cycle::{plan, Machine, OpState};
-use super::{
-    approach, boolean, cap, common, component, inst, modes, secs, temperature, ActiveFault,
-    Appliance, Base, InstExt,
+use hearth_model::ids::device_type::rice_cooker::mode::{
+    BROWN_RICE, CAKE, KEEP_WARM_ONLY, PORRIDGE, QUICK_RICE, REHEAT, SOUP, STEAM, WHITE_RICE,
 };
+use hearth_model::ids::device_type::rice_cooker::phase::{
+    BOILING, HEATING, KEEP_WARM, SOAKING, STEAMING,
+};
+use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::{cap, keep_warm, operational_state, temperature_measurement};
+use hearth_model::{ComponentDescription, Path, StatusCode, Value};
+
+use super::cycle::{plan, Machine, OpState, Programmes};
+use super::declare::*;
+use super::{approach, boolean, secs, temperature, Base};
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
 
-const WHITE: u16 = 0x0401;
-const QUICK: u16 = 0x0402;
-const BROWN: u16 = 0x0403;
-const PORRIDGE: u16 = 0x0404;
-const STEAM: u16 = 0x0405;
-const SOUP: u16 = 0x0406;
-const CAKE: u16 = 0x0407;
-const KEEP_WARM_ONLY: u16 = 0x0408;
-const REHEAT: u16 = 0x0409;
 const GABA: u16 = 0x8001;
-
-const SOAKING: u16 = 0x0401;
-const HEATING: u16 = 0x0402;
-const BOILING: u16 = 0x0403;
-const STEAMING: u16 = 0x0404;
-const KEEP_WARM: u16 = 0x0405;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
-    let phases: Vec<EnumEntry> = [SOAKING, HEATING, BOILING, STEAMING, KEEP_WARM]
-        .iter()
-        .map(|c| EnumEntry::standard(*c))
-        .collect();
+    let phases = [SOAKING, HEATING, BOILING, STEAMING, KEEP_WARM];
     let mut c = common(brand, &[]);
-    match brand.id {
-        BrandId::Aurora => c.extend([
-            inst(cap::OPERATIONAL_STATE).values(2, phases),
-            inst(cap::MODE).values(1, modes(&[WHITE, QUICK, BROWN, PORRIDGE, STEAM], &[])),
-            inst(cap::KEEP_WARM).props(&[2]),
+    c.extend(match brand.id {
+        BrandId::Aurora => vec![
+            run_cycle(&phases),
+            modes(&[WHITE_RICE, QUICK_RICE, BROWN_RICE, PORRIDGE, STEAM], &[]),
+            inst(cap::KEEP_WARM).props(&[keep_warm::KEEP_WARM_TIME]),
             inst(cap::DOOR),
-            inst(cap::DELAYED_START)
-                .props(&[2])
-                .max(1, 46_800, None)
-                .max(2, 46_800, None),
-            inst(cap::TEMPERATURE),
-            inst(cap::POWER).max(1, 1200, None),
-            inst(cap::ENERGY),
-        ]),
-        BrandId::Kestrel => c.extend([
-            inst(cap::OPERATIONAL_STATE),
-            inst(cap::MODE).values(1, modes(&[WHITE, QUICK, PORRIDGE], &[])),
+            delayed(46_800, true),
+            thermometer(),
+            power(1200),
+        ],
+        BrandId::Kestrel => vec![
+            run_cycle(&[]),
+            modes(&[WHITE_RICE, QUICK_RICE, PORRIDGE], &[]),
             inst(cap::KEEP_WARM),
-        ]),
-        BrandId::Lotus => c.extend([
-            inst(cap::OPERATIONAL_STATE)
-                .props(&[5])
-                .actions(&[2, 3])
-                .values(2, phases),
-            inst(cap::MODE).values(
-                1,
-                modes(
-                    &[
-                        WHITE,
-                        QUICK,
-                        BROWN,
-                        PORRIDGE,
-                        STEAM,
-                        SOUP,
-                        CAKE,
-                        KEEP_WARM_ONLY,
-                        REHEAT,
-                    ],
-                    &[(GABA, "GABA Rice", &[19])],
-                ),
+        ],
+        BrandId::Lotus => vec![
+            run_cycle(&phases)
+                .props(&[operational_state::PROGRESS])
+                .actions(&PAUSE_RESUME),
+            modes(
+                &[
+                    WHITE_RICE,
+                    QUICK_RICE,
+                    BROWN_RICE,
+                    PORRIDGE,
+                    STEAM,
+                    SOUP,
+                    CAKE,
+                    KEEP_WARM_ONLY,
+                    REHEAT,
+                ],
+                &[programme(GABA, "GABA Rice", &[mode_tag::HEAVY])],
             ),
             inst(cap::ON_OFF),
-            inst(cap::KEEP_WARM).props(&[2]),
+            inst(cap::KEEP_WARM).props(&[keep_warm::KEEP_WARM_TIME]),
             inst(cap::DOOR),
-            inst(cap::DELAYED_START).max(1, 86_400, None),
-            inst(cap::TEMPERATURE),
+            delayed(86_400, false),
+            thermometer(),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 1400, None),
-            inst(cap::ENERGY),
-        ]),
+            power(1400),
+        ],
+    });
+    if brand.id != BrandId::Kestrel {
+        c.push(energy());
     }
     vec![component(0, "Kitchen", c)]
 }
 
-/// A rice cooker.
+/// A rice cooker's own part: keep-warm and the pot.
 #[derive(Debug)]
 pub struct RiceCooker {
-    base: Base,
-    /// Cycle, lid, programme.
-    pub machine: Machine,
     /// Keep warm after cooking.
     pub auto_keep_warm: bool,
     /// How long the rice has been kept warm.
@@ -110,21 +88,27 @@ pub struct RiceCooker {
 }
 
 impl RiceCooker {
-    /// An idle, cold cooker with its lid closed.
-    pub fn new(base: Base) -> Self {
+    /// A cold cooker that keeps warm after cooking.
+    pub fn new(_base: &Base) -> Self {
         Self {
-            machine: Machine::new(&base),
             auto_keep_warm: true,
             kept_warm: Duration::ZERO,
             pot: 2400.0,
-            base,
         }
     }
 
-    fn programme(&self) -> Vec<(u16, Duration)> {
-        let p: &[(u16, f64)] = match self.machine.mode {
-            QUICK => &[(HEATING, 8.0), (BOILING, 12.0), (STEAMING, 8.0)],
-            BROWN | GABA => &[
+    fn keeping_warm(&self, machine: &Machine) -> bool {
+        machine.cycle.state() == OpState::Completed && self.auto_keep_warm
+    }
+}
+
+impl Programmes for RiceCooker {
+    const SETTINGS_DURING_CYCLE: bool = true;
+
+    fn programme(&self, machine: &Machine, base: &Base) -> Vec<(u16, Duration)> {
+        let p: &[(u16, f64)] = match machine.mode {
+            QUICK_RICE => &[(HEATING, 8.0), (BOILING, 12.0), (STEAMING, 8.0)],
+            BROWN_RICE | GABA => &[
                 (SOAKING, 60.0),
                 (HEATING, 15.0),
                 (BOILING, 25.0),
@@ -142,74 +126,50 @@ impl RiceCooker {
                 (STEAMING, 12.0),
             ],
         };
-        plan(&self.base, p)
-    }
-
-    fn keeping_warm(&self) -> bool {
-        self.machine.cycle.state() == OpState::Completed && self.auto_keep_warm
-    }
-}
-
-impl Appliance for RiceCooker {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
+        plan(base, p)
     }
 
     fn read(&self, path: &Path) -> Result<Value, StatusCode> {
-        if let Some(v) = self.machine.read(path) {
-            return Ok(v);
-        }
         Ok(match (path.capability, path.member) {
-            (cap::KEEP_WARM, 1) => self.auto_keep_warm.into(),
-            (cap::KEEP_WARM, 2) => secs(self.kept_warm.min(Duration::from_secs(604_800))),
-            (cap::TEMPERATURE, 1) => temperature(self.pot, 100),
+            (cap::KEEP_WARM, keep_warm::AUTO_KEEP_WARM) => self.auto_keep_warm.into(),
+            (cap::KEEP_WARM, keep_warm::KEEP_WARM_TIME) => {
+                secs(self.kept_warm.min(Duration::from_secs(604_800)))
+            }
+            (cap::TEMPERATURE_MEASUREMENT, temperature_measurement::TEMPERATURE) => {
+                temperature(self.pot, 100)
+            }
             _ => return Err(StatusCode::UnsupportedProperty),
         })
     }
 
     fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
-        let length: Duration = self.programme().iter().map(|p| p.1).sum();
-        if let Some(result) = self.machine.write(path, value, length) {
-            return result;
-        }
         match (path.capability, path.member) {
-            (cap::KEEP_WARM, 1) => self.auto_keep_warm = boolean(value)?,
+            (cap::KEEP_WARM, keep_warm::AUTO_KEEP_WARM) => self.auto_keep_warm = boolean(value)?,
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
     }
 
-    fn invoke(&mut self, path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
-        if path.capability == cap::OPERATIONAL_STATE && path.member == 1 {
-            let programme = self.programme();
-            self.machine.start(programme, &self.base)?;
-            self.kept_warm = Duration::ZERO;
-            return Ok(None);
-        }
-        self.machine
-            .invoke(path, &mut self.base)
-            .unwrap_or(Err(StatusCode::UnsupportedAction))
+    fn started(&mut self) {
+        self.kept_warm = Duration::ZERO;
     }
 
-    fn tick(&mut self, dt: Duration) {
-        self.machine.cycle.tick(dt, &mut self.base);
-        if self.keeping_warm() {
+    fn tick(&mut self, machine: &mut Machine, base: &mut Base, dt: Duration) {
+        machine.cycle.tick(dt, base);
+        if self.keeping_warm(machine) {
             self.kept_warm += dt;
-        } else if self.machine.cycle.state() != OpState::Completed {
+        } else if machine.cycle.state() != OpState::Completed {
             self.kept_warm = Duration::ZERO;
         }
-        let target = if self.machine.cycle.running() {
-            match self.machine.cycle.phase() {
+        let target = if machine.cycle.running() {
+            match machine.cycle.phase() {
                 Some(SOAKING) => 4500.0,
                 Some(HEATING) => 9000.0,
                 Some(BOILING) => 10_000.0,
                 Some(STEAMING) => 9800.0,
                 _ => 7000.0,
             }
-        } else if self.keeping_warm() {
+        } else if self.keeping_warm(machine) {
             7000.0
         } else {
             2400.0
@@ -217,41 +177,24 @@ impl Appliance for RiceCooker {
         self.pot = approach(self.pot, target, dt, Duration::from_secs(240));
     }
 
-    fn power(&self) -> u32 {
-        if !self.machine.on {
+    fn power(&self, machine: &Machine, _base: &Base) -> u32 {
+        if !machine.on {
             return 0;
         }
-        match (self.machine.cycle.running(), self.machine.cycle.phase()) {
+        match (machine.cycle.running(), machine.cycle.phase()) {
             (true, Some(SOAKING)) => 120,
             (true, Some(KEEP_WARM)) => 45,
             (true, _) => 950,
-            (false, _) if self.keeping_warm() => 45,
+            (false, _) if self.keeping_warm(machine) => 45,
             _ => 1,
         }
-    }
-
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
-        self.machine.control(control, &self.base)
-    }
-
-    fn fault_raised(&mut self, fault: &ActiveFault) {
-        self.machine.fault_raised(fault, &mut self.base);
-    }
-
-    fn fault_cleared(&mut self, _fault: &ActiveFault) {
-        self.machine.fault_cleared(&self.base);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::{run, sim};
-    use crate::appliance::DeviceKind;
-
-    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
-    const PHASE: Path = Path::new(0, cap::OPERATIONAL_STATE, 2);
-    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
+    use crate::appliance::tests::prelude::*;
 
     #[test]
     fn cooks_then_keeps_warm() {
@@ -267,15 +210,12 @@ mod tests {
         assert_eq!(s.read(&PHASE), Ok(Value::Int(SOAKING.into())));
         run(&mut s, Duration::from_secs(60), 30);
         assert_eq!(s.read(&PHASE), Ok(Value::Int(BOILING.into())));
-        let hot = s
-            .read(&Path::new(0, cap::TEMPERATURE, 1))
-            .expect("t")
-            .as_int();
+        let hot = s.read(&temperature_at(0)).expect("t").as_int();
         assert!(hot > Some(8500), "{hot:?}");
         run(&mut s, Duration::from_secs(60), 40);
         assert_eq!(s.read(&STATE), Ok(Value::Int(5)));
         assert!(
-            s.read(&Path::new(0, cap::KEEP_WARM, 2))
+            s.read(&Path::new(0, cap::KEEP_WARM, keep_warm::KEEP_WARM_TIME))
                 .expect("kw")
                 .as_int()
                 > Some(0)

@@ -9,139 +9,112 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::device_type::washing_machine::mode::{
+    BEDDING, COTTON, DELICATES, DRY, ECO, HYGIENE, MIXED, QUICK, RINSE_AND_SPIN, SPIN_ONLY,
+    SYNTHETICS, WASH_AND_DRY, WHITES, WOOL,
+};
+use hearth_model::ids::device_type::washing_machine::phase::{
+    COOL_DOWN, DRAINING, DRYING, FILLING, PRE_WASH, RINSE, SPIN, WASH, WEIGHING,
+};
+use hearth_model::ids::enums::mode_tag;
+use hearth_model::ids::{cap, door, laundry_controls, operational_state, temperature_control};
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
-use super::cycle::{plan, Machine, FINISHING, PREPARING};
-use super::{
-    boolean, cap, common, component, declared_range, inst, int, modes, ActiveFault, Appliance,
-    Base, InstExt,
-};
+use super::cycle::{plan, Machine, Programmes, FINISHING, PREPARING};
+use super::declare::*;
+use super::{boolean, declared_range, int, Base, Controlled};
 use crate::brand::{Brand, BrandId};
 use crate::control::{Control, ControlError};
-use hearth_model::EnumEntry;
-
-const COTTON: u16 = 0x0901;
-const ECO: u16 = 0x0902;
-const SYNTHETICS: u16 = 0x0903;
-const MIXED: u16 = 0x0904;
-const DELICATES: u16 = 0x0905;
-const WOOL: u16 = 0x0906;
-const QUICK: u16 = 0x0907;
-const BEDDING: u16 = 0x0908;
-const WHITES: u16 = 0x0909;
-const HYGIENE: u16 = 0x090A;
-const RINSE_SPIN: u16 = 0x090B;
-const SPIN_ONLY: u16 = 0x090C;
-const DRY: u16 = 0x090E;
-const WASH_DRY: u16 = 0x090F;
-
-const WEIGHING: u16 = 0x0901;
-const FILLING: u16 = 0x0902;
-const PRE_WASH: u16 = 0x0904;
-const WASH: u16 = 0x0905;
-const RINSE: u16 = 0x0906;
-const DRAINING: u16 = 0x0907;
-const SPIN: u16 = 0x0908;
-const DRYING: u16 = 0x0909;
-const COOL_DOWN: u16 = 0x090A;
-
-fn phases(codes: &[u16]) -> Vec<EnumEntry> {
-    codes.iter().map(|c| EnumEntry::standard(*c)).collect()
-}
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
+    use laundry_controls::{EXTRA_RINSE, PRE_WASH as PRE_WASH_OPTION, RINSES, SPIN_SPEED, STEAM};
+    use operational_state::{ELAPSED_TIME, PROGRESS, REMOTE_START_ENABLED};
+    // Spin speeds from 0 to a maximum in steps, one to `rinses` rinses, and these options.
+    let laundry = |options: &[u16], (spin, step): (i64, u64), rinses| {
+        inst(cap::LAUNDRY_CONTROLS)
+            .props(options)
+            .range(SPIN_SPEED, 0, spin, Some(step))
+            .range(RINSES, 1, rinses, None)
+    };
     let mut c = common(brand, &[]);
-    match brand.id {
-        BrandId::Aurora => c.extend([
-            inst(cap::OPERATIONAL_STATE)
-                .props(&[4, 5])
-                .actions(&[2, 3])
-                .values(
-                    2,
-                    phases(&[
-                        PREPARING, WEIGHING, FILLING, PRE_WASH, WASH, RINSE, DRAINING, SPIN,
-                        FINISHING,
-                    ]),
-                ),
-            inst(cap::MODE).values(
-                1,
-                modes(
-                    &[COTTON, ECO, SYNTHETICS, DELICATES, WOOL, QUICK],
-                    &[(0x8001, "Sportswear", &[24])],
-                ),
+    c.extend(match brand.id {
+        BrandId::Aurora => vec![
+            run_cycle(&[
+                PREPARING, WEIGHING, FILLING, PRE_WASH, WASH, RINSE, DRAINING, SPIN, FINISHING,
+            ])
+            .props(&[ELAPSED_TIME, PROGRESS])
+            .actions(&PAUSE_RESUME),
+            modes(
+                &[COTTON, ECO, SYNTHETICS, DELICATES, WOOL, QUICK],
+                &[programme(0x8001, "Sportswear", &[mode_tag::SYNTHETICS])],
             ),
             inst(cap::ON_OFF),
-            inst(cap::LAUNDRY)
-                .props(&[2, 3, 5])
-                .range(1, 0, 1400, Some(200))
-                .range(2, 1, 4, None),
-            inst(cap::TEMPERATURE_CONTROL).range(1, 2000, 9000, Some(1000)),
-            inst(cap::DOOR).props(&[2]),
-            inst(cap::DELAYED_START).max(1, 86_400, None),
-            inst(cap::WATER),
+            laundry(&[RINSES, PRE_WASH_OPTION, STEAM], (1400, 200), 4),
+            setpoint(2000, 9000, 1000),
+            inst(cap::DOOR).props(&[door::LOCKED]),
+            delayed(86_400, false),
+            water(),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 2300, None),
-            inst(cap::ENERGY),
-        ]),
-        BrandId::Kestrel => c.extend([
-            inst(cap::OPERATIONAL_STATE).values(2, phases(&[FILLING, WASH, RINSE, DRAINING, SPIN])),
-            inst(cap::MODE).values(1, modes(&[COTTON, QUICK, RINSE_SPIN, SPIN_ONLY], &[])),
-            inst(cap::LAUNDRY).range(1, 400, 1000, Some(200)),
+            power(2300),
+            energy(),
+        ],
+        BrandId::Kestrel => vec![
+            run_cycle(&[FILLING, WASH, RINSE, DRAINING, SPIN]),
+            modes(&[COTTON, QUICK, RINSE_AND_SPIN, SPIN_ONLY], &[]),
+            inst(cap::LAUNDRY_CONTROLS).range(SPIN_SPEED, 400, 1000, Some(200)),
             inst(cap::DOOR),
-            inst(cap::WATER),
-            inst(cap::ENERGY),
-        ]),
-        BrandId::Lotus => c.extend([
-            inst(cap::OPERATIONAL_STATE)
-                .props(&[4, 5, 6])
-                .actions(&[2, 3])
-                .values(
-                    2,
-                    phases(&[
-                        PREPARING, WEIGHING, FILLING, PRE_WASH, WASH, RINSE, DRAINING, SPIN,
-                        DRYING, COOL_DOWN, FINISHING,
-                    ]),
-                ),
-            inst(cap::MODE).values(
-                1,
-                modes(
-                    &[
-                        COTTON, ECO, SYNTHETICS, MIXED, DELICATES, WOOL, QUICK, BEDDING, WHITES,
-                        HYGIENE, DRY, WASH_DRY,
-                    ],
-                    &[
-                        (0x8001, "Allergy Care", &[27]),
-                        (0x8002, "Outdoor Gear", &[24]),
-                    ],
-                ),
+            water(),
+            energy(),
+        ],
+        BrandId::Lotus => vec![
+            run_cycle(&[
+                PREPARING, WEIGHING, FILLING, PRE_WASH, WASH, RINSE, DRAINING, SPIN, DRYING,
+                COOL_DOWN, FINISHING,
+            ])
+            .props(&[ELAPSED_TIME, PROGRESS, REMOTE_START_ENABLED])
+            .actions(&PAUSE_RESUME),
+            modes(
+                &[
+                    COTTON,
+                    ECO,
+                    SYNTHETICS,
+                    MIXED,
+                    DELICATES,
+                    WOOL,
+                    QUICK,
+                    BEDDING,
+                    WHITES,
+                    HYGIENE,
+                    DRY,
+                    WASH_AND_DRY,
+                ],
+                &[
+                    programme(0x8001, "Allergy Care", &[mode_tag::SANITIZE]),
+                    programme(0x8002, "Outdoor Gear", &[mode_tag::SYNTHETICS]),
+                ],
             ),
             inst(cap::ON_OFF),
-            inst(cap::LAUNDRY)
-                .props(&[2, 3, 4, 5])
-                .range(1, 0, 1600, Some(100))
-                .range(2, 1, 5, None),
-            inst(cap::TEMPERATURE_CONTROL).range(1, 0, 9000, Some(500)),
-            inst(cap::DOOR).props(&[2]),
-            inst(cap::DELAYED_START)
-                .props(&[2])
-                .max(1, 86_400, None)
-                .max(2, 86_400, None),
-            inst(cap::WATER),
+            laundry(
+                &[RINSES, PRE_WASH_OPTION, EXTRA_RINSE, STEAM],
+                (1600, 100),
+                5,
+            ),
+            setpoint(0, 9000, 500),
+            inst(cap::DOOR).props(&[door::LOCKED]),
+            delayed(86_400, true),
+            water(),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 2500, None),
-            inst(cap::ENERGY),
-        ]),
-    }
+            power(2500),
+            energy(),
+        ],
+    });
     vec![component(0, "Laundry room", c)]
 }
 
-/// A washing machine.
+/// A washing machine's own part: its laundry settings and the laundry in its drum.
 #[derive(Debug)]
 pub struct WashingMachine {
-    base: Base,
-    /// Cycle, door, programme.
-    pub machine: Machine,
     /// Spin speed in rpm.
     pub spin: i64,
     /// Number of rinses.
@@ -155,41 +128,51 @@ pub struct WashingMachine {
 }
 
 impl WashingMachine {
-    /// A machine, on, idle, empty, door closed.
-    pub fn new(base: Base) -> Self {
-        let mut machine = Machine::new(&base);
-        machine.door_locks = true;
-        let (_, spin_max, _) = declared_range(&base.description, 0, cap::LAUNDRY, 1);
-        let (t_lo, _, _) = declared_range(&base.description, 0, cap::TEMPERATURE_CONTROL, 1);
+    /// An empty drum, with settings in the declared ranges.
+    pub fn new(base: &Base) -> Self {
+        let (_, spin_max, _) = declared_range(
+            &base.description,
+            0,
+            cap::LAUNDRY_CONTROLS,
+            laundry_controls::SPIN_SPEED,
+        );
+        let (t_lo, _, _) = declared_range(
+            &base.description,
+            0,
+            cap::TEMPERATURE_CONTROL,
+            temperature_control::SETPOINT,
+        );
         Self {
-            machine,
             spin: spin_max.min(1200) / 200 * 200,
             rinses: 2,
             options: [false; 3],
             setpoint: t_lo.max(4000) / 1000 * 1000,
             laundry_g: 0,
-            base,
         }
     }
+}
+
+impl Programmes for WashingMachine {
+    const DOOR_LOCKS: bool = true;
 
     /// The programme's phases in minutes.
-    fn programme(&self) -> Vec<(u16, Duration)> {
+    fn programme(&self, machine: &Machine, base: &Base) -> Vec<(u16, Duration)> {
         let load = 0.8 + f64::from(self.laundry_g.min(10_000)) / 25_000.0;
-        let wash = match self.machine.mode {
+        let wash = match machine.mode {
             QUICK => 12.0,
             ECO => 110.0,
             WOOL | DELICATES => 30.0,
             HYGIENE | WHITES => 75.0,
-            RINSE_SPIN | SPIN_ONLY | DRY => 0.0,
+            RINSE_AND_SPIN | SPIN_ONLY | DRY => 0.0,
             _ => 50.0,
         } * load;
         let rinse = 12.0 * (self.rinses + i64::from(self.options[1])) as f64;
         let spin = if self.spin == 0 { 1.0 } else { 8.0 };
         let mut p = vec![(PREPARING, 0.5)];
-        match self.machine.mode {
+        match machine.mode {
             SPIN_ONLY => p.extend([(DRAINING, 2.0), (SPIN, spin)]),
             DRY => p.extend([(DRYING, 90.0 * load), (COOL_DOWN, 10.0)]),
-            RINSE_SPIN => p.extend([
+            RINSE_AND_SPIN => p.extend([
                 (FILLING, 3.0),
                 (RINSE, rinse),
                 (DRAINING, 2.0),
@@ -207,7 +190,7 @@ impl WashingMachine {
                     (DRAINING, 2.0),
                     (SPIN, spin),
                 ]);
-                if mode == WASH_DRY {
+                if mode == WASH_AND_DRY {
                     p.extend([(DRYING, 90.0 * load), (COOL_DOWN, 10.0)]);
                 }
             }
@@ -216,80 +199,52 @@ impl WashingMachine {
             p.push((WASH, 10.0));
         }
         p.push((FINISHING, 1.0));
-        plan(&self.base, &p)
-    }
-}
-
-impl Appliance for WashingMachine {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
+        plan(base, &p)
     }
 
     fn read(&self, path: &Path) -> Result<Value, StatusCode> {
-        if let Some(v) = self.machine.read(path) {
-            return Ok(v);
-        }
         Ok(match (path.capability, path.member) {
-            (cap::LAUNDRY, 1) => Value::Int(self.spin),
-            (cap::LAUNDRY, 2) => Value::Int(self.rinses),
-            (cap::LAUNDRY, m @ 3..=5) => self.options[usize::from(m - 3)].into(),
-            (cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
+            (cap::LAUNDRY_CONTROLS, laundry_controls::SPIN_SPEED) => Value::Int(self.spin),
+            (cap::LAUNDRY_CONTROLS, laundry_controls::RINSES) => Value::Int(self.rinses),
+            (cap::LAUNDRY_CONTROLS, m @ 3..=5) => self.options[usize::from(m - 3)].into(),
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => Value::Int(self.setpoint),
             _ => return Err(StatusCode::UnsupportedProperty),
         })
     }
 
     fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
-        let length: Duration = self.programme().iter().map(|p| p.1).sum();
-        if let Some(result) = self.machine.write(path, value, length) {
-            return result;
-        }
-        if self.machine.cycle.active() {
-            return Err(StatusCode::InvalidInState);
-        }
         match (path.capability, path.member) {
-            (cap::LAUNDRY, 1) => self.spin = int(value)?,
-            (cap::LAUNDRY, 2) => self.rinses = int(value)?,
-            (cap::LAUNDRY, m @ 3..=5) => self.options[usize::from(m - 3)] = boolean(value)?,
-            (cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
+            (cap::LAUNDRY_CONTROLS, laundry_controls::SPIN_SPEED) => self.spin = int(value)?,
+            (cap::LAUNDRY_CONTROLS, laundry_controls::RINSES) => self.rinses = int(value)?,
+            (cap::LAUNDRY_CONTROLS, m @ 3..=5) => {
+                self.options[usize::from(m - 3)] = boolean(value)?
+            }
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => {
+                self.setpoint = int(value)?
+            }
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
     }
 
-    fn invoke(&mut self, path: &Path, _args: &Value) -> Result<Option<Value>, StatusCode> {
-        if path.capability == cap::OPERATIONAL_STATE && path.member == 1 {
-            let programme = self.programme();
-            return self.machine.start(programme, &self.base).map(|()| None);
-        }
-        self.machine
-            .invoke(path, &mut self.base)
-            .unwrap_or(Err(StatusCode::UnsupportedAction))
-    }
-
-    fn tick(&mut self, dt: Duration) {
-        if self.machine.cycle.running() {
-            let rate = match self.machine.cycle.phase() {
+    fn tick(&mut self, machine: &mut Machine, base: &mut Base, dt: Duration) {
+        if machine.cycle.running() {
+            let rate = match machine.cycle.phase() {
                 Some(FILLING) => 1.5,
                 Some(RINSE) | Some(PRE_WASH) => 0.25,
                 _ => 0.0,
             };
             let load = 0.6 + f64::from(self.laundry_g.min(10_000)) / 10_000.0;
-            self.base.water_dl += rate * load * dt.as_secs_f64();
+            base.water_dl += rate * load * dt.as_secs_f64();
         }
-        self.machine.cycle.tick(dt, &mut self.base);
+        machine.cycle.tick(dt, base);
     }
 
-    fn power(&self) -> u32 {
-        if !self.machine.on {
-            return 0;
+    fn power(&self, machine: &Machine, _base: &Base) -> u32 {
+        if let Some(standby) = machine.standby_power() {
+            return standby;
         }
-        if !self.machine.cycle.running() {
-            return 1;
-        }
-        match self.machine.cycle.phase() {
+        match machine.cycle.phase() {
             Some(WASH) if self.setpoint >= 4000 => 1900,
             Some(WASH) | Some(RINSE) | Some(PRE_WASH) => 180,
             Some(SPIN) => 250 + (self.spin / 8) as u32,
@@ -299,56 +254,33 @@ impl Appliance for WashingMachine {
         }
     }
 
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
-        match control {
-            Control::LoadLaundry { grams } => {
-                if self.machine.locked() {
-                    return Err(ControlError::Refused("the door is locked".into()));
-                }
-                self.laundry_g = self.laundry_g.saturating_add(*grams).min(12_000);
-                Ok(())
-            }
-            Control::UnloadLaundry => {
-                if self.machine.locked() {
-                    return Err(ControlError::Refused("the door is locked".into()));
-                }
-                self.laundry_g = 0;
-                Ok(())
-            }
-            other => self.machine.control(other, &self.base),
+    fn control(&mut self, machine: &Machine, control: &Control) -> Option<Controlled> {
+        let load = match control {
+            Control::LoadLaundry { grams } => self.laundry_g.saturating_add(*grams).min(12_000),
+            Control::UnloadLaundry => 0,
+            _ => return None,
+        };
+        if machine.locked() {
+            return Some(Err(ControlError::Refused("the door is locked".into())));
         }
-    }
-
-    fn fault_raised(&mut self, fault: &ActiveFault) {
-        self.machine.fault_raised(fault, &mut self.base);
-    }
-
-    fn fault_cleared(&mut self, _fault: &ActiveFault) {
-        self.machine.fault_cleared(&self.base);
+        self.laundry_g = load;
+        Some(Ok(()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::{run, sim};
-    use crate::appliance::DeviceKind;
-
-    const STATE: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
-    const PHASE: Path = Path::new(0, cap::OPERATIONAL_STATE, 2);
-    const REMAINING: Path = Path::new(0, cap::OPERATIONAL_STATE, 3);
-    const START: Path = Path::new(0, cap::OPERATIONAL_STATE, 1);
-    const PAUSE: Path = Path::new(0, cap::OPERATIONAL_STATE, 2);
-    const RESUME: Path = Path::new(0, cap::OPERATIONAL_STATE, 3);
-    const STOP: Path = Path::new(0, cap::OPERATIONAL_STATE, 4);
+    use crate::appliance::tests::prelude::*;
+    use hearth_model::ids::delayed_start;
+    use hearth_model::ids::device_type::washing_machine::fault;
 
     #[test]
     fn washes_through_its_phases_and_completes() {
         let mut s = sim(DeviceKind::WashingMachine, BrandId::Aurora);
         s.control(&Control::LoadLaundry { grams: 5000 })
             .expect("laundry");
-        s.write(&Path::new(0, cap::MODE, 1), &Value::Int(QUICK.into()))
-            .expect("quick");
+        s.write(&MODE, &Value::Int(QUICK.into())).expect("quick");
         assert_eq!(
             s.invoke(&PAUSE, &Value::Null),
             Err(StatusCode::InvalidInState)
@@ -361,16 +293,16 @@ mod tests {
         );
         s.control(&Control::CloseDoor { component: 0 })
             .expect("close");
-        let water = s
-            .read(&Path::new(0, cap::WATER, 1))
-            .expect("water")
-            .as_int();
+        let water = s.read(&WATER).expect("water").as_int();
         s.invoke(&START, &Value::Null).expect("start");
         assert_eq!(s.read(&STATE), Ok(Value::Int(1)));
-        assert_eq!(s.read(&Path::new(0, cap::DOOR, 2)), Ok(Value::Bool(true)));
+        assert_eq!(
+            s.read(&Path::new(0, cap::DOOR, door::LOCKED)),
+            Ok(Value::Bool(true))
+        );
         assert!(s.control(&Control::OpenDoor { component: 0 }).is_err());
         assert_eq!(
-            s.write(&Path::new(0, cap::MODE, 1), &Value::Int(COTTON.into())),
+            s.write(&MODE, &Value::Int(COTTON.into())),
             Err(StatusCode::InvalidInState)
         );
         assert_eq!(
@@ -396,17 +328,22 @@ mod tests {
             seen,
             [1, WEIGHING, FILLING, WASH, RINSE, DRAINING, SPIN, 2].map(i64::from)
         );
-        assert!(
-            s.read(&Path::new(0, cap::WATER, 1))
-                .expect("water")
-                .as_int()
-                > water
-        );
+        assert!(s.read(&WATER).expect("water").as_int() > water);
         let events = s.take_events();
         let done = events.last().expect("completed");
-        assert_eq!(done.0, Path::new(0, cap::OPERATIONAL_STATE, 1));
+        assert_eq!(
+            done.0,
+            Path::new(
+                0,
+                cap::OPERATIONAL_STATE,
+                operational_state::OPERATION_COMPLETED
+            )
+        );
         assert_eq!(done.1.field(1), Some(&Value::Bool(false)));
-        assert_eq!(s.read(&Path::new(0, cap::DOOR, 2)), Ok(Value::Bool(false)));
+        assert_eq!(
+            s.read(&Path::new(0, cap::DOOR, door::LOCKED)),
+            Ok(Value::Bool(false))
+        );
     }
 
     #[test]
@@ -425,20 +362,23 @@ mod tests {
         );
         s.invoke(&RESUME, &Value::Null).expect("resume");
         s.control(&Control::RaiseFault {
-            code: 0x0905,
+            code: fault::MOTOR,
             component: None,
         })
         .expect("motor");
         assert_eq!(s.read(&STATE), Ok(Value::Int(3)));
         let events = s.take_events();
-        assert!(events
-            .iter()
-            .any(|(p, _)| *p == Path::new(0, cap::OPERATIONAL_STATE, 2)));
+        assert!(events.iter().any(|(p, _)| *p
+            == Path::new(
+                0,
+                cap::OPERATIONAL_STATE,
+                operational_state::OPERATION_ERROR
+            )));
         assert_eq!(
             s.invoke(&START, &Value::Null),
             Err(StatusCode::InvalidInState)
         );
-        s.control(&Control::ClearFault { code: 0x0905 })
+        s.control(&Control::ClearFault { code: fault::MOTOR })
             .expect("fixed");
         assert_eq!(s.read(&STATE), Ok(Value::Int(0)));
         assert_eq!(
@@ -457,11 +397,17 @@ mod tests {
     fn delayed_start_and_finish_time() {
         let mut s = sim(DeviceKind::WashingMachine, BrandId::Lotus);
         assert_eq!(
-            s.write(&Path::new(0, cap::DELAYED_START, 2), &Value::Int(600)),
+            s.write(
+                &Path::new(0, cap::DELAYED_START, delayed_start::FINISH_DELAY),
+                &Value::Int(600)
+            ),
             Err(StatusCode::ConstraintError)
         );
-        s.write(&Path::new(0, cap::DELAYED_START, 2), &Value::Int(36_000))
-            .expect("finish in 10 h");
+        s.write(
+            &Path::new(0, cap::DELAYED_START, delayed_start::FINISH_DELAY),
+            &Value::Int(36_000),
+        )
+        .expect("finish in 10 h");
         s.invoke(&START, &Value::Null).expect("start");
         assert_eq!(s.read(&STATE), Ok(Value::Int(4)));
         assert_eq!(s.read(&REMAINING), Ok(Value::Int(36_000)));

@@ -7,70 +7,79 @@
 
 use std::time::Duration;
 
+use hearth_model::ids::device_type::water_heater::mode::{ECO, NORMAL, QUICK_HEAT, VACATION};
+use hearth_model::ids::enums::mode_tag::{self, ECO as ECO_TAG};
+use hearth_model::ids::{
+    cap, mode, on_off, temperature_control, temperature_measurement, timer, water_heater_control,
+};
 use hearth_model::{ComponentDescription, Path, StatusCode, Value};
 
+use super::declare::*;
 use super::{
-    approach, boolean, cap, code, common, component, declared_range, inst, int, modes, secs,
-    temperature, Appliance, Base, InstExt,
+    approach, boolean, code, declared_range, duration, int, seconds_arg, secs, temperature,
+    Appliance, Base, Controlled, Invoked,
 };
 use crate::brand::{Brand, BrandId};
-use crate::control::{Control, ControlError};
+use crate::control::Control;
 
-const NORMAL: u16 = 0x0601;
-const ECO: u16 = 0x0602;
-const QUICK_HEAT: u16 = 0x0603;
-const VACATION: u16 = 0x0605;
 const SOLAR_ASSIST: u16 = 0x8001;
 /// Cold mains water, 0.01 °C.
 const COLD: f64 = 1500.0;
 
 /// The description's components for a brand.
 pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
+    let boost = || {
+        inst(cap::WATER_HEATER_CONTROL)
+            .props(&[
+                water_heater_control::REMAINING_HOT_WATER,
+                water_heater_control::TANK_VOLUME,
+                water_heater_control::BOOST_ACTIVE,
+            ])
+            .actions(&[
+                water_heater_control::BOOST,
+                water_heater_control::CANCEL_BOOST,
+            ])
+    };
+    let solar_assist = programme(
+        SOLAR_ASSIST,
+        "Solar Assist",
+        &[ECO_TAG, mode_tag::LOW_ENERGY],
+    );
     let mut c = common(brand, &[cap::ON_OFF]);
-    match brand.id {
-        BrandId::Aurora => c.extend([
-            inst(cap::TEMPERATURE_CONTROL).range(1, 3000, 7500, Some(100)),
-            inst(cap::TEMPERATURE),
-            inst(cap::WATER_HEATER).props(&[2, 3, 4]).actions(&[1, 2]),
-            inst(cap::MODE).values(1, modes(&[NORMAL, ECO, QUICK_HEAT], &[])),
-            inst(cap::WATER),
-            inst(cap::POWER).max(1, 3000, None),
-            inst(cap::ENERGY),
-        ]),
-        BrandId::Kestrel => c.extend([
-            inst(cap::TEMPERATURE_CONTROL).range(1, 3500, 7500, Some(100)),
-            inst(cap::TEMPERATURE),
-            inst(cap::WATER_HEATER),
-            inst(cap::ENERGY),
-        ]),
-        BrandId::Lotus => c.extend([
-            inst(cap::TEMPERATURE_CONTROL).range(1, 3000, 8000, Some(50)),
-            inst(cap::TEMPERATURE),
-            inst(cap::WATER_HEATER).props(&[2, 3, 4]).actions(&[1, 2]),
-            inst(cap::MODE).values(
-                1,
-                modes(
-                    &[NORMAL, ECO, QUICK_HEAT, VACATION],
-                    &[(SOLAR_ASSIST, "Solar Assist", &[17, 4])],
-                ),
-            ),
-            inst(cap::TIMER)
-                .props(&[2])
-                .max(1, 86_400, None)
-                .max(2, 86_400, None),
-            inst(cap::WATER),
+    c.extend(match brand.id {
+        BrandId::Aurora => vec![
+            setpoint(3000, 7500, 100),
+            thermometer(),
+            boost(),
+            modes(&[NORMAL, ECO, QUICK_HEAT], &[]),
+            water(),
+            power(3000),
+            energy(),
+        ],
+        BrandId::Kestrel => vec![
+            setpoint(3500, 7500, 100),
+            thermometer(),
+            inst(cap::WATER_HEATER_CONTROL),
+            energy(),
+        ],
+        BrandId::Lotus => vec![
+            setpoint(3000, 8000, 50),
+            thermometer(),
+            boost(),
+            modes(&[NORMAL, ECO, QUICK_HEAT, VACATION], &[solar_assist]),
+            timers(86_400, Some(86_400)),
+            water(),
             inst(cap::CHILD_LOCK),
-            inst(cap::POWER).max(1, 5000, None),
-            inst(cap::ENERGY),
-        ]),
-    }
+            power(5000),
+            energy(),
+        ],
+    });
     vec![component(0, "Bathroom", c)]
 }
 
 /// A water heater.
 #[derive(Debug)]
 pub struct WaterHeater {
-    base: Base,
     /// Switched on.
     pub on: bool,
     /// Setpoint in 0.01 °C.
@@ -92,14 +101,13 @@ pub struct WaterHeater {
 
 impl WaterHeater {
     /// A water heater, on, its tank lukewarm.
-    pub fn new(base: Base) -> Self {
+    pub fn new(base: &Base) -> Self {
         let (tank_dl, heater_w) = match base.brand.id {
             BrandId::Aurora => (800, 2000),
             BrandId::Kestrel => (300, 1500),
             BrandId::Lotus => (1500, 3000),
         };
         Self {
-            base,
             on: true,
             setpoint: 5500,
             temp: 2500.0,
@@ -165,71 +173,66 @@ impl WaterHeater {
 }
 
 impl Appliance for WaterHeater {
-    fn base(&self) -> &Base {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut Base {
-        &mut self.base
-    }
-
-    fn read(&self, path: &Path) -> Result<Value, StatusCode> {
+    fn read(&self, _base: &Base, path: &Path) -> Result<Value, StatusCode> {
         Ok(match (path.capability, path.member) {
-            (cap::ON_OFF, 1) => self.on.into(),
-            (cap::TEMPERATURE_CONTROL, 1) => Value::Int(self.setpoint),
-            (cap::TEMPERATURE, 1) => temperature(self.temp, 50),
-            (cap::WATER_HEATER, 1) => self.heating.into(),
-            (cap::WATER_HEATER, 2) => {
+            (cap::ON_OFF, on_off::ON) => self.on.into(),
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => Value::Int(self.setpoint),
+            (cap::TEMPERATURE_MEASUREMENT, temperature_measurement::TEMPERATURE) => {
+                temperature(self.temp, 50)
+            }
+            (cap::WATER_HEATER_CONTROL, water_heater_control::HEATING) => self.heating.into(),
+            (cap::WATER_HEATER_CONTROL, water_heater_control::REMAINING_HOT_WATER) => {
                 let share = (self.temp - 3500.0) / (self.setpoint as f64 - 3500.0).max(100.0);
                 Value::Int((share * 100.0).round().clamp(0.0, 100.0) as i64)
             }
-            (cap::WATER_HEATER, 3) => Value::Int(self.tank_dl.into()),
-            (cap::WATER_HEATER, 4) => self.boost.is_some().into(),
-            (cap::MODE, 1) => Value::Int(self.mode.into()),
-            (cap::TIMER, 1) => secs(self.timers.0),
-            (cap::TIMER, 2) => secs(self.timers.1),
+            (cap::WATER_HEATER_CONTROL, water_heater_control::TANK_VOLUME) => {
+                Value::Int(self.tank_dl.into())
+            }
+            (cap::WATER_HEATER_CONTROL, water_heater_control::BOOST_ACTIVE) => {
+                self.boost.is_some().into()
+            }
+            (cap::MODE, mode::CURRENT_MODE) => Value::Int(self.mode.into()),
+            (cap::TIMER, timer::OFF_DELAY) => secs(self.timers.0),
+            (cap::TIMER, timer::ON_DELAY) => secs(self.timers.1),
             _ => return Err(StatusCode::UnsupportedProperty),
         })
     }
 
-    fn write(&mut self, path: &Path, value: &Value) -> Result<(), StatusCode> {
-        let dur = |v: &Value| -> Result<Duration, StatusCode> {
-            Ok(Duration::from_secs(
-                u64::try_from(int(v)?).map_err(|_| StatusCode::ConstraintError)?,
-            ))
-        };
+    fn write(&mut self, _base: &mut Base, path: &Path, value: &Value) -> Result<(), StatusCode> {
         match (path.capability, path.member) {
-            (cap::ON_OFF, 1) => {
+            (cap::ON_OFF, on_off::ON) => {
                 self.on = boolean(value)?;
                 if !self.on {
                     self.boost = None;
                 }
             }
-            (cap::TEMPERATURE_CONTROL, 1) => self.setpoint = int(value)?,
-            (cap::MODE, 1) => self.mode = code(value)?,
-            (cap::TIMER, 1) => self.timers.0 = dur(value)?,
-            (cap::TIMER, 2) => self.timers.1 = dur(value)?,
+            (cap::TEMPERATURE_CONTROL, temperature_control::SETPOINT) => {
+                self.setpoint = int(value)?
+            }
+            (cap::MODE, mode::CURRENT_MODE) => self.mode = code(value)?,
+            (cap::TIMER, timer::OFF_DELAY) => self.timers.0 = duration(value)?,
+            (cap::TIMER, timer::ON_DELAY) => self.timers.1 = duration(value)?,
             _ => return Err(StatusCode::ReadOnly),
         }
         Ok(())
     }
 
-    fn invoke(&mut self, path: &Path, args: &Value) -> Result<Option<Value>, StatusCode> {
+    fn invoke(&mut self, base: &mut Base, path: &Path, args: &Value) -> Invoked {
         match (path.capability, path.member) {
-            (cap::WATER_HEATER, 1) => {
+            (cap::WATER_HEATER_CONTROL, water_heater_control::BOOST) => {
                 if !self.on || self.boost.is_some() {
                     return Err(StatusCode::InvalidInState);
                 }
-                let duration = args
-                    .field(1)
-                    .map(int)
-                    .transpose()?
-                    .and_then(|d| u64::try_from(d).ok())
-                    .ok_or(StatusCode::ConstraintError)?;
+                let boost_for = seconds_arg(args, 1)?;
                 let target = match args.field(2) {
                     Some(v) => {
                         let t = int(v)?;
-                        let (lo, hi, _) =
-                            declared_range(&self.base.description, 0, cap::TEMPERATURE_CONTROL, 1);
+                        let (lo, hi, _) = declared_range(
+                            &base.description,
+                            0,
+                            cap::TEMPERATURE_CONTROL,
+                            temperature_control::SETPOINT,
+                        );
                         if t < lo || t > hi {
                             return Err(StatusCode::ConstraintError);
                         }
@@ -237,10 +240,10 @@ impl Appliance for WaterHeater {
                     }
                     None => self.setpoint as f64,
                 };
-                self.boost = Some((target, Duration::from_secs(duration)));
+                self.boost = Some((target, Duration::from_secs(boost_for)));
                 Ok(None)
             }
-            (cap::WATER_HEATER, 2) => {
+            (cap::WATER_HEATER_CONTROL, water_heater_control::CANCEL_BOOST) => {
                 if self.boost.take().is_none() {
                     return Err(StatusCode::InvalidInState);
                 }
@@ -250,7 +253,7 @@ impl Appliance for WaterHeater {
         }
     }
 
-    fn tick(&mut self, dt: Duration) {
+    fn tick(&mut self, _base: &mut Base, dt: Duration) {
         let mut left = dt;
         while !left.is_zero() {
             let step = left.min(Duration::from_secs(10));
@@ -259,7 +262,7 @@ impl Appliance for WaterHeater {
         }
     }
 
-    fn power(&self) -> u32 {
+    fn power(&self, _base: &Base) -> u32 {
         if self.heating {
             self.heat_power()
         } else {
@@ -267,19 +270,16 @@ impl Appliance for WaterHeater {
         }
     }
 
-    fn control(&mut self, control: &Control) -> Result<(), ControlError> {
+    fn control(&mut self, base: &mut Base, control: &Control) -> Controlled {
         match control {
             Control::DrawWater { decilitres } => {
                 let drawn = f64::from((*decilitres).min(self.tank_dl));
                 let tank = f64::from(self.tank_dl);
                 self.temp = (self.temp * (tank - drawn) + COLD * drawn) / tank;
-                self.base.water_dl += f64::from(*decilitres);
+                base.water_dl += f64::from(*decilitres);
                 Ok(())
             }
-            _ => Err(ControlError::Unsupported {
-                kind: self.base.kind.name(),
-                what: format!("{control:?}"),
-            }),
+            _ => Err(base.unsupported(control)),
         }
     }
 }
@@ -287,30 +287,26 @@ impl Appliance for WaterHeater {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appliance::tests::{run, sim};
-    use crate::appliance::DeviceKind;
+    use crate::appliance::tests::prelude::*;
 
-    fn temp(s: &crate::appliance::Sim) -> i64 {
-        s.read(&Path::new(0, cap::TEMPERATURE, 1))
-            .expect("t")
-            .as_int()
-            .expect("int")
+    fn temp(s: &Sim) -> i64 {
+        int_at(s, temperature_at(0))
     }
 
     #[test]
     fn heats_to_the_setpoint_and_recovers_after_a_shower() {
         let mut s = sim(DeviceKind::WaterHeater, BrandId::Aurora);
-        let heating = Path::new(0, cap::WATER_HEATER, 1);
+        let heating = Path::new(0, cap::WATER_HEATER_CONTROL, water_heater_control::HEATING);
         s.tick(Duration::from_secs(10));
         assert_eq!(s.read(&heating), Ok(Value::Bool(true)));
         run(&mut s, Duration::from_secs(60), 150);
         assert!((temp(&s) - 5500).abs() <= 100, "{}", temp(&s));
         assert_eq!(s.read(&heating), Ok(Value::Bool(false)));
-        let water = s.read(&Path::new(0, cap::WATER, 1)).expect("w");
+        let water = s.read(&WATER).expect("w");
         s.control(&Control::DrawWater { decilitres: 300 })
             .expect("shower");
         assert!(temp(&s) < 5000);
-        assert!(s.read(&Path::new(0, cap::WATER, 1)).expect("w").as_int() > water.as_int());
+        assert!(s.read(&WATER).expect("w").as_int() > water.as_int());
         s.tick(Duration::from_secs(10));
         assert_eq!(s.read(&heating), Ok(Value::Bool(true)));
     }
@@ -318,27 +314,40 @@ mod tests {
     #[test]
     fn boost_is_refused_while_off_and_ends_at_its_temperature() {
         let mut s = sim(DeviceKind::WaterHeater, BrandId::Lotus);
-        let boost = Path::new(0, cap::WATER_HEATER, 1);
+        let boost = Path::new(0, cap::WATER_HEATER_CONTROL, water_heater_control::BOOST);
         let args = Value::structure([(1, Value::Int(3600)), (2, Value::Int(6500))]);
-        s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(false))
-            .expect("off");
+        s.write(&ON, &Value::Bool(false)).expect("off");
         assert_eq!(s.invoke(&boost, &args), Err(StatusCode::InvalidInState));
         assert_eq!(
-            s.invoke(&Path::new(0, cap::WATER_HEATER, 2), &Value::Null),
+            s.invoke(
+                &Path::new(
+                    0,
+                    cap::WATER_HEATER_CONTROL,
+                    water_heater_control::CANCEL_BOOST
+                ),
+                &Value::Null
+            ),
             Err(StatusCode::InvalidInState)
         );
-        s.write(&Path::new(0, cap::ON_OFF, 1), &Value::Bool(true))
-            .expect("on");
+        s.write(&ON, &Value::Bool(true)).expect("on");
         let too_hot = Value::structure([(1, Value::Int(3600)), (2, Value::Int(9000))]);
         assert_eq!(s.invoke(&boost, &too_hot), Err(StatusCode::ConstraintError));
         s.invoke(&boost, &args).expect("boost");
         assert_eq!(
-            s.read(&Path::new(0, cap::WATER_HEATER, 4)),
+            s.read(&Path::new(
+                0,
+                cap::WATER_HEATER_CONTROL,
+                water_heater_control::BOOST_ACTIVE
+            )),
             Ok(Value::Bool(true))
         );
         run(&mut s, Duration::from_secs(60), 200);
         assert_eq!(
-            s.read(&Path::new(0, cap::WATER_HEATER, 4)),
+            s.read(&Path::new(
+                0,
+                cap::WATER_HEATER_CONTROL,
+                water_heater_control::BOOST_ACTIVE
+            )),
             Ok(Value::Bool(false))
         );
     }

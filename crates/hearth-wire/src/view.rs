@@ -1,33 +1,47 @@
-//! Shared views of model and wire data for `ctl` and `decode`: paths with catalog names,
-//! values in human units (via `hearth_model::text`), descriptions and message bodies. Each
-//! view is a plain struct that serializes for `--json` and renders for the terminal, so
-//! both outputs come from the same data.
+//! Messages and descriptions for people: paths by catalog name (`1/temperature-control/
+//! setpoint`), values in the unit's human form (`26.50 °C`, `cool (0x0102)`, via
+//! [`hearth_model::text`]), descriptions with their members, types and constraints, and
+//! every message body.
+//!
+//! Each view is a plain struct built from decoded data; it serializes (serde) for
+//! machine-readable output and renders as terminal text, so both outputs come from the same
+//! data. The command line's `ctl` and `decode`, a conformance trace and a report can all
+//! show a message the same way. It is not a codec and checks nothing: it shows what it is
+//! given, numbers where the catalog has no name, and reads no clock and does no I/O. Data
+//! flows one way: a [`Body`] or [`Description`] (with the device type, when known, to name
+//! modes, phases and faults) goes into [`BodyView::new`] or [`DescriptionView::new`], and
+//! out come the view's fields and its [`BodyView::text`].
 
 use std::fmt::Write as _;
+use std::iter::Peekable;
 
-use hearth_model::catalog::{DeviceType, Field, TypeSpec};
+use hearth_model::catalog::{DeviceType, Field, Property, TypeSpec};
 use hearth_model::text::{self, Context};
-use hearth_model::{Catalog, Constraint, Description, EnumEntry, MemberKind, Path, Value};
-use hearth_wire::{Availability, Body};
+use hearth_model::{
+    CapabilityInstance, Catalog, Constraint, Description, EnumEntry, Implemented, MemberKind, Path,
+    StatusCode, Value,
+};
 use serde::Serialize;
 
+use crate::message::{Availability, Body, EventBody, ReadResult};
+
 /// The standard catalog.
-pub(crate) fn catalog() -> &'static Catalog {
+fn catalog() -> &'static Catalog {
     Catalog::standard()
 }
 
 /// The catalog entry of a device type, by id.
-pub(crate) fn device_type(id: u16) -> Option<&'static DeviceType> {
+pub fn device_type(id: u16) -> Option<&'static DeviceType> {
     catalog().device_type(id)
 }
 
 /// A path with catalog names, e.g. `1/temperature-control/setpoint`.
-pub(crate) fn path_name(path: &Path, kind: MemberKind) -> String {
+pub fn path_name(path: &Path, kind: MemberKind) -> String {
     path.display(catalog(), kind).to_string()
 }
 
 /// The catalog type of a property, if the catalog defines it.
-pub(crate) fn property_type(path: &Path) -> Option<&'static TypeSpec> {
+pub fn property_type(path: &Path) -> Option<&'static TypeSpec> {
     catalog()
         .capability(path.capability)
         .and_then(|c| c.property(path.member))
@@ -35,7 +49,7 @@ pub(crate) fn property_type(path: &Path) -> Option<&'static TypeSpec> {
 }
 
 /// The enum codes a description declares for a property, with their labels.
-pub(crate) fn declared_codes<'a>(desc: Option<&'a Description>, path: &Path) -> &'a [EnumEntry] {
+pub fn declared_codes<'a>(desc: Option<&'a Description>, path: &Path) -> &'a [EnumEntry] {
     desc.and_then(|d| d.instance(path.component, path.capability))
         .and_then(|i| i.constraint(path.member))
         .and_then(|c| c.values.as_deref())
@@ -43,14 +57,14 @@ pub(crate) fn declared_codes<'a>(desc: Option<&'a Description>, path: &Path) -> 
 }
 
 /// A struct type made of these fields (action arguments and results, event fields).
-pub(crate) fn struct_of(fields: &[Field]) -> TypeSpec {
+pub fn struct_of(fields: &[Field]) -> TypeSpec {
     TypeSpec::Struct {
         fields: fields.to_vec(),
     }
 }
 
 /// A value formatted for people, given its type when known.
-pub(crate) fn show(
+pub fn show(
     value: &Value,
     ty: Option<&TypeSpec>,
     dt: Option<&DeviceType>,
@@ -64,18 +78,18 @@ pub(crate) fn show(
 
 /// One path and its value.
 #[derive(Debug, Serialize)]
-pub(crate) struct PathValue {
+pub struct PathValue {
     /// The path with catalog names.
-    pub(crate) path: String,
+    pub path: String,
     /// The value for people.
-    pub(crate) value: String,
+    pub value: String,
     /// The value as on the wire.
-    pub(crate) raw: Value,
+    pub raw: Value,
 }
 
 impl PathValue {
     /// The value of a property.
-    pub(crate) fn property(
+    pub fn property(
         path: &Path,
         value: &Value,
         dt: Option<&DeviceType>,
@@ -91,27 +105,50 @@ impl PathValue {
 
 /// One path and its status (and value, for reads).
 #[derive(Debug, Serialize)]
-pub(crate) struct PathStatus {
+pub struct PathStatus {
     /// The path with catalog names.
-    pub(crate) path: String,
+    pub path: String,
     /// The status name, e.g. `success`, `constraint-error`.
-    pub(crate) status: String,
+    pub status: String,
     /// The value for people, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) value: Option<String>,
+    pub value: Option<String>,
     /// The value as on the wire, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) raw: Option<Value>,
+    pub raw: Option<Value>,
 }
 
 impl PathStatus {
+    /// The result of reading one path; `desc` names the enum codes it declares.
+    pub fn read(r: &ReadResult, dt: Option<&DeviceType>, desc: Option<&Description>) -> Self {
+        Self {
+            path: path_name(&r.path, MemberKind::Property),
+            status: r.status.name().to_owned(),
+            value: r
+                .value
+                .as_ref()
+                .map(|v| show(v, property_type(&r.path), dt, declared_codes(desc, &r.path))),
+            raw: r.value.clone(),
+        }
+    }
+
+    /// The result of writing one path.
+    pub fn written(path: &Path, status: StatusCode) -> Self {
+        Self {
+            path: path_name(path, MemberKind::Property),
+            status: status.name().to_owned(),
+            value: None,
+            raw: None,
+        }
+    }
+
     /// Whether the status is success.
-    pub(crate) fn ok(&self) -> bool {
-        self.status == hearth_model::StatusCode::Success.name()
+    pub fn ok(&self) -> bool {
+        self.status == StatusCode::Success.name()
     }
 
     /// The terminal line: `path = value` or `path: status`.
-    pub(crate) fn line(&self) -> String {
+    pub fn line(&self) -> String {
         match (&self.value, self.ok()) {
             (Some(v), true) => format!("{} = {v}", self.path),
             _ => format!("{}: {}", self.path, self.status),
@@ -121,71 +158,71 @@ impl PathStatus {
 
 /// A device description rendered with catalog names.
 #[derive(Debug, Serialize)]
-pub(crate) struct DescriptionView {
+pub struct DescriptionView {
     /// `vvvv/device`.
-    pub(crate) id: String,
+    pub id: String,
     /// Vendor id.
-    pub(crate) vendor_id: u16,
+    pub vendor_id: u16,
     /// Device type id.
-    pub(crate) device_type_id: u16,
+    pub device_type_id: u16,
     /// Device type name, if the catalog knows it.
-    pub(crate) device_type: Option<String>,
+    pub device_type: Option<String>,
     /// Specification version the device implements.
-    pub(crate) spec_version: u16,
+    pub spec_version: u16,
     /// Components.
-    pub(crate) components: Vec<ComponentView>,
+    pub components: Vec<ComponentView>,
 }
 
 /// One component of a description.
 #[derive(Debug, Serialize)]
-pub(crate) struct ComponentView {
+pub struct ComponentView {
     /// Component id.
-    pub(crate) id: u16,
+    pub id: u16,
     /// The device type's name for this component slot.
-    pub(crate) name: Option<String>,
+    pub name: Option<String>,
     /// The device's label.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) label: Option<String>,
+    pub label: Option<String>,
     /// Capability instances.
-    pub(crate) capabilities: Vec<CapabilityView>,
+    pub capabilities: Vec<CapabilityView>,
 }
 
 /// One capability instance.
 #[derive(Debug, Serialize)]
-pub(crate) struct CapabilityView {
+pub struct CapabilityView {
     /// Capability id.
-    pub(crate) id: u16,
+    pub id: u16,
     /// Catalog name.
-    pub(crate) name: Option<String>,
+    pub name: Option<String>,
     /// Properties implemented.
-    pub(crate) properties: Vec<PropertyView>,
+    pub properties: Vec<PropertyView>,
     /// Actions implemented (names, or hex ids).
-    pub(crate) actions: Vec<String>,
+    pub actions: Vec<String>,
     /// Events implemented.
-    pub(crate) events: Vec<String>,
+    pub events: Vec<String>,
 }
 
 /// One property with its type and declared constraints.
 #[derive(Debug, Serialize)]
-pub(crate) struct PropertyView {
+pub struct PropertyView {
     /// Property id.
-    pub(crate) id: u16,
+    pub id: u16,
     /// Catalog name, or the hex id of a vendor property.
-    pub(crate) name: String,
+    pub name: String,
     /// Type name (`uint`, `enum mode`, …), if known.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) r#type: Option<String>,
+    pub r#type: Option<String>,
     /// Unit symbol, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) unit: Option<String>,
+    pub unit: Option<String>,
     /// Whether it can be written.
-    pub(crate) writable: bool,
+    pub writable: bool,
     /// Declared constraints, in human units.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) constraints: Vec<String>,
+    pub constraints: Vec<String>,
     /// Supported enum codes, with names or labels.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) values: Vec<String>,
+    pub values: Vec<String>,
 }
 
 fn member_name(name: Option<&str>, id: u16) -> String {
@@ -239,11 +276,49 @@ fn constraint_texts(
     (out, values)
 }
 
+impl PropertyView {
+    /// A property a description implements, with its declared constraints.
+    fn new(m: &Implemented<'_, Property>, dt: Option<&DeviceType>) -> Self {
+        let ty = m.def.map(|p| &p.ty);
+        let (constraints, values) = m
+            .instance
+            .constraint(m.path.member)
+            .map(|c| constraint_texts(c, ty, dt))
+            .unwrap_or_default();
+        Self {
+            id: m.path.member,
+            name: member_name(m.def.map(|p| p.name.as_str()), m.path.member),
+            r#type: ty.map(TypeSpec::type_name),
+            unit: ty
+                .and_then(TypeSpec::int_spec)
+                .and_then(|s| s.unit.as_deref())
+                .and_then(|u| catalog().unit(u))
+                .map(|u| u.symbol.clone()),
+            writable: m.def.is_some_and(Property::writable),
+            constraints,
+            values,
+        }
+    }
+}
+
+/// The items of `members` that belong to `inst`, taken off its front: the walks of
+/// [`Description::implemented`] go instance by instance, so each instance's members come
+/// in one run.
+fn run_of<'a, D: 'a>(
+    members: &mut Peekable<impl Iterator<Item = Implemented<'a, D>>>,
+    inst: &CapabilityInstance,
+) -> Vec<Implemented<'a, D>> {
+    std::iter::from_fn(|| members.next_if(|m| std::ptr::eq(m.instance, inst))).collect()
+}
+
 impl DescriptionView {
     /// Render a description with catalog names.
-    pub(crate) fn new(desc: &Description) -> Self {
+    pub fn new(desc: &Description) -> Self {
         let cat = catalog();
         let dt = device_type(desc.device_type);
+        let mut properties = desc.implemented(cat).peekable();
+        let mut actions = desc.implemented_actions(cat).peekable();
+        let mut events = desc.implemented_events(cat).peekable();
         let components = desc
             .components
             .iter()
@@ -256,99 +331,21 @@ impl DescriptionView {
                 capabilities: comp
                     .capabilities
                     .iter()
-                    .map(|inst| {
-                        let cap = cat.capability(inst.capability);
-                        let mut properties = Vec::new();
-                        if let Some(cap) = cap {
-                            for p in cap
-                                .properties
-                                .iter()
-                                .filter(|p| !p.optional || inst.properties.contains(&p.id))
-                            {
-                                let (constraints, values) = inst
-                                    .constraint(p.id)
-                                    .map(|c| constraint_texts(c, Some(&p.ty), dt))
-                                    .unwrap_or_default();
-                                properties.push(PropertyView {
-                                    id: p.id,
-                                    name: p.name.clone(),
-                                    r#type: Some(p.ty.type_name()),
-                                    unit: p
-                                        .ty
-                                        .int_spec()
-                                        .and_then(|s| s.unit.as_deref())
-                                        .and_then(|u| cat.unit(u))
-                                        .map(|u| u.symbol.clone()),
-                                    writable: p.writable(),
-                                    constraints,
-                                    values,
-                                });
-                            }
-                        }
-                        for id in inst
-                            .properties
+                    .map(|inst| CapabilityView {
+                        id: inst.capability,
+                        name: cat.capability(inst.capability).map(|c| c.name.clone()),
+                        properties: run_of(&mut properties, inst)
                             .iter()
-                            .filter(|id| cap.and_then(|c| c.property(**id)).is_none())
-                        {
-                            let (constraints, values) = inst
-                                .constraint(*id)
-                                .map(|c| constraint_texts(c, None, dt))
-                                .unwrap_or_default();
-                            properties.push(PropertyView {
-                                id: *id,
-                                name: format!("{id:#06x}"),
-                                r#type: None,
-                                unit: None,
-                                writable: false,
-                                constraints,
-                                values,
-                            });
-                        }
-                        let actions = match cap {
-                            Some(cap) => cap
-                                .actions
-                                .iter()
-                                .filter(|a| !a.optional || inst.actions.contains(&a.id))
-                                .map(|a| a.name.clone())
-                                .chain(
-                                    inst.actions
-                                        .iter()
-                                        .filter(|id| cap.action(**id).is_none())
-                                        .map(|id| member_name(None, *id)),
-                                )
-                                .collect(),
-                            None => inst
-                                .actions
-                                .iter()
-                                .map(|id| member_name(None, *id))
-                                .collect(),
-                        };
-                        let events = match cap {
-                            Some(cap) => cap
-                                .events
-                                .iter()
-                                .filter(|e| !e.optional || inst.events.contains(&e.id))
-                                .map(|e| e.name.clone())
-                                .chain(
-                                    inst.events
-                                        .iter()
-                                        .filter(|id| cap.event(**id).is_none())
-                                        .map(|id| member_name(None, *id)),
-                                )
-                                .collect(),
-                            None => inst
-                                .events
-                                .iter()
-                                .map(|id| member_name(None, *id))
-                                .collect(),
-                        };
-                        CapabilityView {
-                            id: inst.capability,
-                            name: cap.map(|c| c.name.clone()),
-                            properties,
-                            actions,
-                            events,
-                        }
+                            .map(|m| PropertyView::new(m, dt))
+                            .collect(),
+                        actions: run_of(&mut actions, inst)
+                            .iter()
+                            .map(|m| member_name(m.def.map(|a| a.name.as_str()), m.path.member))
+                            .collect(),
+                        events: run_of(&mut events, inst)
+                            .iter()
+                            .map(|m| member_name(m.def.map(|e| e.name.as_str()), m.path.member))
+                            .collect(),
                     })
                     .collect(),
             })
@@ -364,7 +361,7 @@ impl DescriptionView {
     }
 
     /// The terminal rendering, one component, capability and member per line.
-    pub(crate) fn text(&self, indent: &str) -> String {
+    pub fn text(&self, indent: &str) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -425,20 +422,20 @@ impl DescriptionView {
 
 /// An event rendered with catalog names.
 #[derive(Debug, Serialize)]
-pub(crate) struct EventView {
+pub struct EventView {
     /// The event's path.
-    pub(crate) path: String,
+    pub path: String,
     /// The device's event number.
-    pub(crate) number: u64,
+    pub number: u64,
     /// The fields for people.
-    pub(crate) fields: String,
+    pub fields: String,
     /// The fields as on the wire.
-    pub(crate) raw: Value,
+    pub raw: Value,
 }
 
 impl EventView {
     /// Render an event body.
-    pub(crate) fn new(event: &hearth_wire::EventBody, dt: Option<&DeviceType>) -> Self {
+    pub fn new(event: &EventBody, dt: Option<&DeviceType>) -> Self {
         let ty = catalog()
             .capability(event.path.capability)
             .and_then(|c| c.event(event.path.member))
@@ -453,7 +450,7 @@ impl EventView {
 }
 
 /// The arguments or results of an action, rendered with field names.
-pub(crate) fn action_struct(path: &Path, value: &Value, results: bool) -> String {
+pub fn action_struct(path: &Path, value: &Value, results: bool) -> String {
     let ty = catalog()
         .capability(path.capability)
         .and_then(|c| c.action(path.member))
@@ -464,7 +461,7 @@ pub(crate) fn action_struct(path: &Path, value: &Value, results: bool) -> String
 /// A message body rendered with catalog names.
 #[derive(Debug, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-pub(crate) enum BodyView {
+pub enum BodyView {
     /// A description.
     Description(DescriptionView),
     /// A status.
@@ -526,7 +523,7 @@ pub(crate) enum BodyView {
 
 impl BodyView {
     /// Render a body; `dt` names modes, phases and faults.
-    pub(crate) fn new(body: &Body, dt: Option<&DeviceType>) -> Self {
+    pub fn new(body: &Body, dt: Option<&DeviceType>) -> Self {
         match body {
             Body::Description(d) => Self::Description(DescriptionView::new(d)),
             Body::Status(s) => Self::Status {
@@ -565,26 +562,13 @@ impl BodyView {
             Body::ReadResponse(results) => Self::ReadResponse {
                 results: results
                     .iter()
-                    .map(|r| PathStatus {
-                        path: path_name(&r.path, MemberKind::Property),
-                        status: r.status.name().to_owned(),
-                        value: r
-                            .value
-                            .as_ref()
-                            .map(|v| show(v, property_type(&r.path), dt, &[])),
-                        raw: r.value.clone(),
-                    })
+                    .map(|r| PathStatus::read(r, dt, None))
                     .collect(),
             },
             Body::WriteResponse(results) => Self::WriteResponse {
                 results: results
                     .iter()
-                    .map(|(p, s)| PathStatus {
-                        path: path_name(p, MemberKind::Property),
-                        status: s.name().to_owned(),
-                        value: None,
-                        raw: None,
-                    })
+                    .map(|(p, s)| PathStatus::written(p, *s))
                     .collect(),
             },
             Body::InvokeResponse(r) => Self::InvokeResponse {
@@ -596,7 +580,7 @@ impl BodyView {
     }
 
     /// The terminal rendering.
-    pub(crate) fn text(&self, indent: &str) -> String {
+    pub fn text(&self, indent: &str) -> String {
         let mut out = String::new();
         match self {
             Self::Description(d) => out.push_str(&d.text(indent)),
@@ -656,9 +640,10 @@ impl BodyView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hearth_model::ids::{cap, fan_control, faults};
 
     fn fan() -> Description {
-        let text = include_str!("../../../hearth-model/tests/descriptions/fan.json");
+        let text = include_str!("../../hearth-model/tests/descriptions/fan.json");
         let mut desc: Description = serde_json::from_str(text).expect("fixture parses");
         desc.vendor_id = 0xfff1;
         desc
@@ -690,8 +675,8 @@ mod tests {
             .code_named("fault-code", dt, "motor")
             .expect("fans have motor faults")
             .code;
-        let event = hearth_wire::EventBody {
-            path: Path::new(0, 2, 1),
+        let event = EventBody {
+            path: Path::new(0, cap::FAULTS, faults::FAULT_RAISED),
             number: 4,
             fields: Value::structure([
                 (1, Value::Int(i64::from(motor))),
@@ -715,8 +700,8 @@ mod tests {
         );
         let body = BodyView::new(
             &Body::WriteResponse(vec![(
-                Path::new(0, 9, 1),
-                hearth_model::StatusCode::ConstraintError,
+                Path::new(0, cap::FAN_CONTROL, fan_control::LEVEL),
+                StatusCode::ConstraintError,
             )]),
             dt,
         );
