@@ -8,6 +8,7 @@
 //! `sim`; built with `--no-default-features`, `hearth` certifies real devices and links no
 //! simulator and no fault-injection code.
 
+mod args;
 mod clock;
 mod cmd;
 

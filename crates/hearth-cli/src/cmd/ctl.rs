@@ -6,7 +6,6 @@
 //! Exit codes: 0 success; 1 when a path's status is not success, a device sends no
 //! description or a request gets no response in time; 2 for usage and connection errors.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -15,7 +14,7 @@ use hearth_model::text::{self, Context};
 use hearth_model::time::format_secs;
 use hearth_model::{Catalog, Description, DeviceId, MemberKind, Path, Value};
 use hearth_mqtt::{
-    BrokerUrl, Controller, ControllerConfig, DeviceAddr, DeviceView, Identity, RequestError, Update,
+    Controller, ControllerConfig, DeviceAddr, DeviceView, Identity, RequestError, Update,
 };
 use hearth_security::fs::FileCounterStore;
 use serde::Serialize;
@@ -27,19 +26,17 @@ use hearth_wire::view::{
 };
 
 use super::broker::{runtime, shutdown_signal};
+use crate::args;
 
 /// Arguments of `hearth ctl`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The broker.
-    #[arg(long, value_name = "URL", default_value = "mqtt://127.0.0.1:1883")]
-    broker: BrokerUrl,
-    /// PKI directory written by `hearth pki init` (controller.cert, controller.key, root.cert).
-    #[arg(long, value_name = "DIR")]
-    pki: PathBuf,
-    /// Print machine-readable JSON (one object per line for `watch`).
-    #[arg(long, global = true)]
-    json: bool,
+    #[command(flatten)]
+    broker: args::Broker,
+    #[command(flatten)]
+    pki: args::Pki,
+    #[command(flatten)]
+    output: args::Json,
     /// Seconds to wait for the broker, for a device's description and for each response.
     #[arg(long, global = true, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
     timeout: Duration,
@@ -124,14 +121,15 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn connect(args: &Args) -> anyhow::Result<Controller> {
-    let identity = Identity::controller(&args.pki)
-        .with_context(|| format!("controller credential in {}", args.pki.display()))?;
+    let pki = args.pki.required()?;
+    let identity = Identity::controller(pki)
+        .with_context(|| format!("controller credential in {}", pki.display()))?;
     let counter = Box::new(FileCounterStore::new(Identity::counter_path(
-        &args.pki,
+        pki,
         &identity.id,
         false,
     )));
-    let mut config = ControllerConfig::new(args.broker.clone(), identity, counter);
+    let mut config = ControllerConfig::new(args.broker.or_local()?, identity, counter);
     config.request_timeout = args.timeout;
     config.connect_timeout = args.timeout;
     Ok(Controller::connect(config).await?)
@@ -237,7 +235,7 @@ async fn discover(ctl: &Controller, args: &Args) -> anyhow::Result<ExitCode> {
         }
     }
     let entries: Vec<DeviceEntry> = ctl.devices().iter().map(DeviceEntry::new).collect();
-    if args.json {
+    if args.output.json {
         print_json(&entries)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -386,7 +384,7 @@ async fn describe(ctl: &Controller, args: &Args, id: &str) -> anyhow::Result<Exi
         description: DescriptionView::new(&t.desc),
         raw: t.desc.clone(),
     };
-    if args.json {
+    if args.output.json {
         print_json(&out)?;
     } else {
         let d = &out.device;
@@ -439,7 +437,7 @@ async fn read(
         .iter()
         .map(|r| PathStatus::read(r, t.device_type(), Some(&t.desc)))
         .collect();
-    print_statuses(&rows, args.json)
+    print_statuses(&rows, args.output.json)
 }
 
 /// A value for a property the catalog does not type (vendor extensions).
@@ -489,7 +487,7 @@ async fn write(
         .iter()
         .map(|(p, s)| PathStatus::written(p, *s))
         .collect();
-    print_statuses(&rows, args.json)
+    print_statuses(&rows, args.output.json)
 }
 
 /// `invoke` output.
@@ -540,7 +538,7 @@ async fn invoke(
             .map(|v| action_struct(&result.path, v, true)),
         raw: result.results.clone(),
     };
-    if args.json {
+    if args.output.json {
         print_json(&out)?;
     } else {
         match &out.results {
@@ -751,7 +749,7 @@ async fn watch(ctl: &Controller, args: &Args, id: Option<&str>) -> anyhow::Resul
                     if id.is_some_and(|f| !w.concerns(f)) {
                         continue;
                     }
-                    if args.json {
+                    if args.output.json {
                         println!("{}", serde_json::to_string(&w)?);
                     } else {
                         println!("{}", w.line());

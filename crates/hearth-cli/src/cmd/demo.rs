@@ -14,7 +14,7 @@ use hearth_report::summary;
 use hearth_report::verdict::Verdict;
 
 use super::broker::runtime;
-use super::test::parse_param;
+use crate::args;
 
 /// Arguments of `hearth demo`.
 #[derive(Debug, clap::Args)]
@@ -25,9 +25,9 @@ pub(crate) struct Args {
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 60.0)]
     speed: f64,
-    /// Override a parameter for every device, `name=value` (repeatable).
-    #[arg(long = "param", value_parser = parse_param)]
-    params: Vec<(String, String)>,
+    /// Parameters are overridden for every device.
+    #[command(flatten)]
+    params: args::Params,
 }
 
 /// Run `hearth demo`.
@@ -36,7 +36,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     rt.block_on(async move {
         let mut config = DemoConfig::new(&args.out);
         config.speed = args.speed;
-        config.params = args.params;
+        config.params = args.params.params;
         let total = config.fleet.devices.len() * CASES.len();
         eprintln!("hearth demo: {} simulated appliances, {} test cases each, reports in {}", config.fleet.devices.len(), CASES.len(), args.out.display());
         let done = Arc::new(AtomicUsize::new(0));

@@ -6,18 +6,19 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use hearth_load::{LoadConfig, LoadReport};
-use hearth_mqtt::{BrokerUrl, EmbeddedBroker};
+use hearth_mqtt::EmbeddedBroker;
 
 use super::broker::runtime;
+use crate::args;
 
 /// Arguments of `hearth load`.
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("where").required(true).args(["broker", "embedded"])))]
 pub(crate) struct Args {
-    /// The broker to load, e.g. mqtt://127.0.0.1:1883.
-    #[arg(long)]
-    broker: Option<BrokerUrl>,
-    /// Start an embedded broker on a free loopback port instead.
+    /// The broker to load.
+    #[command(flatten)]
+    broker: args::Broker,
+    /// Start an embedded broker on a free loopback port instead (the default without --broker).
     #[arg(long)]
     embedded: bool,
     /// Number of virtual devices.
@@ -35,9 +36,8 @@ pub(crate) struct Args {
     /// Verification threads (default: one per core).
     #[arg(long)]
     workers: Option<usize>,
-    /// Print one JSON object instead of a table.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    output: args::Json,
 }
 
 fn print_table(r: &LoadReport) {
@@ -69,7 +69,7 @@ fn print_table(r: &LoadReport) {
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async move {
-        let (url, _broker) = match (args.broker, args.embedded) {
+        let (url, _broker) = match (args.broker.broker, args.embedded) {
             (Some(url), _) => (url, None),
             (None, _) => {
                 let broker = EmbeddedBroker::start_local()?;
@@ -88,7 +88,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(w) = args.workers {
             config.workers = w.max(1);
         }
-        let json = args.json;
+        let json = args.output.json;
         let report = hearth_load::run(&config, |sent, verified| {
             if !json {
                 eprint!("\r  sent {sent:>9}  verified {verified:>9}");

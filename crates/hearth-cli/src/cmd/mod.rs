@@ -32,7 +32,8 @@ pub(crate) enum Command {
     Pki(pki::Args),
     /// Run the embedded MQTT broker until Ctrl-C.
     Broker(broker::Args),
-    /// Work with devices as a controller: discover, describe, read, write, invoke, watch.
+    /// Work with devices as a controller: discover, describe, read, write, invoke, watch (on
+    /// the broker at mqtt://127.0.0.1:1883 unless --broker says otherwise).
     Ctl(ctl::Args),
     /// Decode a captured message and check its signature.
     Decode(decode::Args),

@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use hearth_conformance::html;
@@ -86,13 +85,6 @@ enum ReportCommand {
     },
 }
 
-fn now() -> anyhow::Result<u64> {
-    Ok(SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .context("system clock before 1970")?
-        .as_secs())
-}
-
 fn read_report(path: &Path) -> anyhow::Result<Report> {
     let bytes = fs::read_bounded(path, MAX_SIGNED_REPORT_SIZE)?;
     Report::from_json(&bytes).with_context(|| format!("{}: not a report.json", path.display()))
@@ -142,9 +134,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         } => {
             let lab = fs::read_credential(&cert, &key)?;
             let json = fs::read_bounded(&file, MAX_SIGNED_REPORT_SIZE)?;
-            let cose =
-                signed::sign_report(&json, &lab.key, std::slice::from_ref(&lab.cert), now()?)
-                    .with_context(|| format!("signing {}", file.display()))?;
+            let cose = signed::sign_report(
+                &json,
+                &lab.key,
+                std::slice::from_ref(&lab.cert),
+                crate::clock::now()?,
+            )
+            .with_context(|| format!("signing {}", file.display()))?;
             write(&out, &cose)?;
             println!("{} ({} bytes)", out.display(), cose.len());
             Ok(ExitCode::SUCCESS)
@@ -185,7 +181,7 @@ fn verify(
         }
     };
     let options = VerifyOptions {
-        now: now()?,
+        now: crate::clock::now()?,
         at_now,
         revocation_lists: &lists,
     };

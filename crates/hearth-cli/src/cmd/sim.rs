@@ -3,25 +3,24 @@
 //! module parses flags, prints what it serves and passes control lines from stdin (e.g.
 //! `rf-aurora-1 open-door 1`) to the appliances.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use hearth_mqtt::{BrokerUrl, Topics};
+use hearth_mqtt::Topics;
 use hearth_sim::{Control, Fleet, Runner, RunnerConfig};
 use serde::Serialize;
 
 use super::broker::{runtime, shutdown_signal};
+use crate::args;
 
 /// Arguments of `hearth sim`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The broker, e.g. mqtt://127.0.0.1:1883.
-    #[arg(long, required_unless_present = "list_faults")]
-    broker: Option<BrokerUrl>,
-    /// A PKI folder made by `hearth pki init`; device credentials and counters are kept in it.
-    #[arg(long, required_unless_present = "list_faults")]
-    pki: Option<PathBuf>,
+    #[command(flatten)]
+    broker: args::Broker,
+    /// Device credentials and counters are kept in the PKI folder.
+    #[command(flatten)]
+    pki: args::Pki,
     /// `default` (every device type and brand) or a fleet file (TOML, `[[device]]` tables
     /// with type, brand, id and an optional fault).
     #[arg(long, default_value = "default")]
@@ -38,9 +37,8 @@ pub(crate) struct Args {
     /// List the fault profiles and the requirements each breaks, then exit.
     #[arg(long)]
     list_faults: bool,
-    /// Machine-readable output.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    output: args::Json,
 }
 
 /// One served appliance, as printed.
@@ -78,11 +76,10 @@ fn list_faults(json: bool) -> anyhow::Result<ExitCode> {
 /// Run `hearth sim`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.list_faults {
-        return list_faults(args.json);
+        return list_faults(args.output.json);
     }
-    let (Some(broker), Some(pki)) = (args.broker, args.pki) else {
-        bail!("--broker and --pki are required to run a fleet");
-    };
+    let broker = args.broker.required()?;
+    let pki = args.pki.required()?.to_path_buf();
     if !(args.speed.is_finite() && args.speed > 0.0) {
         bail!("--speed must be a positive number");
     }
@@ -119,7 +116,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 fault: d.spec().fault.as_deref(),
             })
             .collect();
-        if args.json {
+        if args.output.json {
             println!("{}", serde_json::to_string(&served)?);
         } else {
             println!(

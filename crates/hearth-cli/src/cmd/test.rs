@@ -7,21 +7,21 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use hearth_conformance::lab::{run_test, TestConfig};
-use hearth_mqtt::BrokerUrl;
 use hearth_report::summary;
 use hearth_report::verdict::Verdict;
 
 use super::broker::runtime;
+use crate::args;
 
 /// Arguments of `hearth test`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// The broker the device is on (overrides the ICS's `broker` parameter).
-    #[arg(long)]
-    broker: Option<BrokerUrl>,
-    /// A PKI folder: `root.cert` is trusted; `lab.key` with `lab.cert` signs the report.
-    #[arg(long, required_unless_present = "list")]
-    pki: Option<PathBuf>,
+    #[command(flatten)]
+    broker: args::Broker,
+    /// `root.cert` of the PKI folder is trusted; `lab.key` with `lab.cert` signs the report.
+    #[command(flatten)]
+    pki: args::Pki,
     /// The device, `vvvv/device` (checked against the ICS).
     #[arg(long)]
     device: Option<String>,
@@ -34,9 +34,8 @@ pub(crate) struct Args {
     /// Only the test cases whose id starts with this (a partial run, not signed).
     #[arg(long)]
     only: Option<String>,
-    /// Override a parameter, `name=value` (repeatable).
-    #[arg(long = "param", value_parser = parse_param)]
-    params: Vec<(String, String)>,
+    #[command(flatten)]
+    params: args::Params,
     /// Only check the ICS, without a device.
     #[arg(long)]
     check_ics: bool,
@@ -46,13 +45,6 @@ pub(crate) struct Args {
     /// With --list: the whole plan in Markdown, with requirement texts and steps.
     #[arg(long, requires = "list")]
     markdown: bool,
-}
-
-/// `name=value` (`--param`, here and in `hearth demo`).
-pub(crate) fn parse_param(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .ok_or_else(|| format!("`{s}` is not name=value"))
 }
 
 /// Run `hearth test`.
@@ -68,8 +60,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let (Some(ics), Some(pki)) = (args.ics, args.pki) else {
-        anyhow::bail!("--ics and --pki are needed to run the suite");
+    let Some(ics) = args.ics else {
+        anyhow::bail!("--ics FILE is needed to run the suite");
     };
     if args.check_ics {
         let text = std::fs::read_to_string(&ics)?;
@@ -84,14 +76,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         });
     }
+    let pki = args.pki.required()?.to_path_buf();
     let config = TestConfig {
         ics,
-        broker: args.broker,
+        broker: args.broker.broker,
         pki,
         device: args.device,
         out: args.out.clone(),
         only: args.only,
-        params: args.params,
+        params: args.params.params,
     };
     let rt = runtime()?;
     rt.block_on(async move {
