@@ -56,7 +56,9 @@
 use std::collections::BTreeSet;
 
 use ciborium::value::{Integer, Value};
+use hearth_model::time::parse_ms;
 use hearth_security::cert::{CertError, Certificate, Role, TrustStore, ValidatedChain};
+use hearth_security::cose::{sig_structure, sign1_with_header, ProtectedHeader};
 use hearth_security::limits::{MAX_CERT_SIZE, MAX_CHAIN_LEN};
 use hearth_security::revocation::{RevocationError, RevocationList, RevocationSet};
 use hearth_security::{validate_chain, Algorithm, CertClaims, KeyError, KeyId, Signer};
@@ -314,7 +316,7 @@ pub fn sign_report(
     if !report.spec_parameters {
         return Err(SignError::NonSpecParameters);
     }
-    match parse_rfc3339_ms(&report.finished) {
+    match parse_ms(&report.finished) {
         Some(ms) if iat >= ms / 1000 => {}
         _ => {
             return Err(SignError::BeforeFinished {
@@ -340,95 +342,37 @@ pub fn sign_report(
             cert: lab.subject_kid().to_hex(),
         });
     }
-    let protected = protected_header(lab_key.algorithm(), &kid, iat, lab_chain);
-    let tbs = sig_structure(&protected, EXTERNAL_AAD, json);
-    let signature = lab_key.sign_raw(&tbs)?;
-    Ok(sign1_tagged(&protected, json, &signature))
-}
-
-/// `COSE_Sign1_Tagged` of the protected header bytes, an empty unprotected header, the
-/// embedded payload and the signature.
-fn sign1_tagged(protected: &[u8], payload: &[u8], signature: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len() + protected.len() + signature.len() + 32);
-    head(&mut out, 6, COSE_SIGN1_TAG);
-    head(&mut out, 4, 4);
-    bstr(&mut out, protected);
-    head(&mut out, 5, 0);
-    bstr(&mut out, payload);
-    bstr(&mut out, signature);
-    out
+    Ok(sign1_with_header(
+        lab_key,
+        json,
+        EXTERNAL_AAD,
+        &protected_header(iat, lab_chain),
+    )?)
 }
 
 fn int(v: i64) -> Value {
     Value::Integer(Integer::from(v))
 }
 
-/// The protected header in deterministic encoding: keys 1, 3, 4, 15, −65537.
-fn protected_header(alg: Algorithm, kid: &KeyId, iat: u64, chain: &[Certificate]) -> Vec<u8> {
-    let header = Value::Map(vec![
-        (int(LABEL_ALG), int(alg.cose_id())),
-        (
-            int(LABEL_CONTENT_TYPE),
-            Value::Text(CONTENT_TYPE.to_owned()),
-        ),
-        (int(LABEL_KID), Value::Bytes(kid.0.to_vec())),
-        (
-            int(LABEL_CWT_CLAIMS),
+/// The protected header beyond `alg` and `kid`: content type, CWT claims with `iat`, and the
+/// lab's chain (`hearth_security::cose` writes it in deterministic order: 1, 3, 4, 15,
+/// −65537).
+fn protected_header(iat: u64, chain: &[Certificate]) -> ProtectedHeader {
+    ProtectedHeader::new()
+        .content_type(CONTENT_TYPE)
+        .param(
+            LABEL_CWT_CLAIMS,
             Value::Map(vec![(int(CLAIM_IAT), Value::Integer(Integer::from(iat)))]),
-        ),
-        (
-            int(LABEL_CHAIN),
+        )
+        .param(
+            LABEL_CHAIN,
             Value::Array(
                 chain
                     .iter()
                     .map(|c| Value::Bytes(c.as_bytes().to_vec()))
                     .collect(),
             ),
-        ),
-    ]);
-    let mut out = Vec::new();
-    // Writing into a Vec fails only on allocation failure, which aborts anyway.
-    if ciborium::ser::into_writer(&header, &mut out).is_err() {
-        out.clear();
-    }
-    out
-}
-
-/// Append a CBOR head (major type and argument) in its shortest form.
-fn head(out: &mut Vec<u8>, major: u8, arg: u64) {
-    let mt = major << 5;
-    if arg < 24 {
-        out.push(mt | arg as u8);
-    } else if let Ok(a) = u8::try_from(arg) {
-        out.push(mt | 24);
-        out.push(a);
-    } else if let Ok(a) = u16::try_from(arg) {
-        out.push(mt | 25);
-        out.extend_from_slice(&a.to_be_bytes());
-    } else if let Ok(a) = u32::try_from(arg) {
-        out.push(mt | 26);
-        out.extend_from_slice(&a.to_be_bytes());
-    } else {
-        out.push(mt | 27);
-        out.extend_from_slice(&arg.to_be_bytes());
-    }
-}
-
-fn bstr(out: &mut Vec<u8>, bytes: &[u8]) {
-    head(out, 2, bytes.len() as u64);
-    out.extend_from_slice(bytes);
-}
-
-/// `Sig_structure = ["Signature1", body_protected, external_aad, payload]` (RFC 9052 §4.4).
-fn sig_structure(protected: &[u8], aad: &[u8], payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(protected.len() + aad.len() + payload.len() + 32);
-    head(&mut out, 4, 4);
-    head(&mut out, 3, 10);
-    out.extend_from_slice(b"Signature1");
-    bstr(&mut out, protected);
-    bstr(&mut out, aad);
-    bstr(&mut out, payload);
-    out
+        )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -538,7 +482,7 @@ pub fn verify_report_with(
             version: report.format_version,
         });
     }
-    let Some(finished_ms) = parse_rfc3339_ms(&report.finished) else {
+    let Some(finished_ms) = parse_ms(&report.finished) else {
         return Err(ReportVerifyError::NotAReport(format!(
             "finished {:?} is not an RFC 3339 time in UTC",
             report.finished
@@ -825,77 +769,6 @@ fn parse_report(json: &[u8]) -> Result<Report, String> {
     Ok(report)
 }
 
-/// Milliseconds since the Unix epoch of an RFC 3339 time in UTC
-/// (`2026-11-27T14:03:12.481Z`; the fraction may have 0 to 9 digits, `z` and `+00:00` are
-/// accepted for `Z`).
-pub fn parse_rfc3339_ms(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<u64> {
-        let part = b.get(r)?;
-        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        part.iter().try_fold(0u64, |acc, d| {
-            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        })
-    };
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut rest = &b[19..];
-    let mut ms = 0u64;
-    if let Some(frac) = rest.strip_prefix(b".") {
-        let digits = frac.iter().take_while(|c| c.is_ascii_digit()).count();
-        if digits == 0 || digits > 9 {
-            return None;
-        }
-        for (i, d) in frac[..3.min(digits)].iter().enumerate() {
-            ms += u64::from(d - b'0') * [100, 10, 1][i];
-        }
-        rest = &frac[digits..];
-    }
-    if !matches!(rest, b"Z" | b"z" | b"+00:00") {
-        return None;
-    }
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&month) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    if day == 0 || day > month_days[usize::try_from(month - 1).ok()?] || year < 1970 {
-        return None;
-    }
-    // Days since 1970-01-01 (H. Hinnant's days_from_civil).
-    let y = i64::try_from(year).ok()? - i64::from(month <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::try_from(month).ok()?;
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + i64::try_from(day).ok()? - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = u64::try_from(era * 146_097 + doe - 719_468).ok()?;
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second;
-    secs.checked_mul(1000)?.checked_add(ms)
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -942,12 +815,9 @@ pub(crate) mod tests {
     #[test]
     fn rfc3339_round_trip() {
         for ms in [0, 951_782_400_123, 1_795_788_192_481, 4_102_444_799_999] {
-            assert_eq!(parse_rfc3339_ms(&rfc3339(ms)), Some(ms), "{ms}");
+            assert_eq!(parse_ms(&rfc3339(ms)), Some(ms), "{ms}");
         }
-        assert_eq!(
-            parse_rfc3339_ms("2026-11-27T14:03:12Z"),
-            Some(1_795_788_192_000)
-        );
+        assert_eq!(parse_ms("2026-11-27T14:03:12Z"), Some(1_795_788_192_000));
         for bad in [
             "",
             "2026-13-01T00:00:00.000Z",
@@ -957,7 +827,7 @@ pub(crate) mod tests {
             "2026-11-27T14:03:12.481+01:00",
             "२०२६-11-27T14:03:12.481Z",
         ] {
-            assert_eq!(parse_rfc3339_ms(bad), None, "{bad}");
+            assert_eq!(parse_ms(bad), None, "{bad}");
         }
     }
 
@@ -1078,16 +948,13 @@ pub(crate) mod tests {
     }
 
     fn forge(key: &KeyPair, cert: &Certificate, json: &[u8]) -> Vec<u8> {
-        let protected = protected_header(
-            key.algorithm(),
-            key.key_id(),
-            NOW,
-            std::slice::from_ref(cert),
-        );
-        let sig = key
-            .sign_raw(&sig_structure(&protected, EXTERNAL_AAD, json))
-            .expect("sign");
-        sign1_tagged(&protected, json, &sig)
+        sign1_with_header(
+            key,
+            json,
+            EXTERNAL_AAD,
+            &protected_header(NOW, std::slice::from_ref(cert)),
+        )
+        .expect("sign")
     }
 
     #[test]
@@ -1124,7 +991,7 @@ pub(crate) mod tests {
         assert_eq!(err.code(), "expired");
         // A signing time before the run finished.
         let json = sample_report().to_json_bytes();
-        let finished = parse_rfc3339_ms(&sample_report().finished).expect("finished") / 1000;
+        let finished = parse_ms(&sample_report().finished).expect("finished") / 1000;
         assert!(matches!(
             sign_report(
                 &json,

@@ -221,6 +221,14 @@ pub fn sign1_with_header(
         .map_err(|e| KeyError::Malformed(format!("encoding COSE_Sign1: {e}")))
 }
 
+/// The bytes a COSE_Sign1 signature covers, `Sig_structure = ["Signature1", body_protected,
+/// external_aad, payload]` (RFC 9052 §4.4), from the protected header bytes exactly as
+/// received. For envelopes that [`Sign1::parse`] does not take (a signed report's payload
+/// may be far larger than a message), so their verifiers check the same bytes.
+pub fn sig_structure(protected: &[u8], aad: &[u8], payload: &[u8]) -> Vec<u8> {
+    cbor::sig_structure1(protected, aad, payload)
+}
+
 /// A parsed COSE_Sign1 with the protected header bytes kept as received. This is the
 /// generic RFC 9052 view; [`verify_sign1`] applies the Hearth profile on top of it.
 #[derive(Debug, Clone, PartialEq)]
