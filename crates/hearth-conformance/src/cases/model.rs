@@ -125,7 +125,7 @@ case_fn!(ics_matches, |ctx| {
         None => Outcome::pass(),
         Some((req, _)) => {
             let mut o = Outcome::fail(
-                req,
+                *req,
                 problems
                     .iter()
                     .map(|(_, p)| p.as_str())
