@@ -8,8 +8,8 @@ use hearth_security::cert::{Certificate, Role};
 use hearth_security::{Algorithm, KeyPair};
 use hearth_wire::{Body, Message};
 
-use super::{case_fn, try_outcome};
 use crate::case::{always, Case, Ctx};
+use crate::cases::{case_fn, try_outcome};
 use crate::ics::Privilege;
 use crate::trace::Direction;
 use crate::verdict::{Outcome, Verdict};

@@ -8,9 +8,9 @@ use hearth_mqtt::topic::DEFAULT_ROOT;
 use hearth_mqtt::BrokerUrl;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::security2::operator;
-use super::{case_fn, try_outcome};
 use crate::case::{always, Case};
+use crate::cases::sec::verifying::operator;
+use crate::cases::{case_fn, try_outcome};
 use crate::verdict::Outcome;
 
 /// TC-MQTT-1.2

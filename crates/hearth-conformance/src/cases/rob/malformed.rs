@@ -2,8 +2,8 @@
 
 use hearth_model::Path;
 
-use super::{case_fn, try_outcome};
 use crate::case::{always, Case, Ctx};
+use crate::cases::{case_fn, try_outcome};
 use crate::ics::Privilege;
 use crate::verdict::Outcome;
 

@@ -10,9 +10,9 @@ use hearth_model::{Path, StatusCode, Value};
 use hearth_mqtt::topic::Channel;
 use hearth_wire::{Availability, Body, Kind};
 
-use super::security2::deterministic;
-use super::{case_fn, try_outcome};
 use crate::case::{always, Case, Ctx};
+use crate::cases::sec::verifying::deterministic;
+use crate::cases::{case_fn, try_outcome};
 use crate::ics::Privilege;
 use crate::trace::Direction;
 use crate::verdict::Outcome;

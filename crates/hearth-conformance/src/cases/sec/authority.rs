@@ -15,11 +15,11 @@ use hearth_security::key::KeyId;
 use hearth_security::Algorithm;
 use hearth_wire::{Body, Message};
 
-use super::security::other_valid_value;
-use super::security2::{operator, publish, silent};
-use super::{case_fn, try_outcome};
 use crate::authority::{Authority, Minted, RawClaims};
 use crate::case::{Case, Ctx};
+use crate::cases::sec::signing::other_valid_value;
+use crate::cases::sec::verifying::{operator, publish, silent};
+use crate::cases::{case_fn, try_outcome};
 use crate::verdict::{Outcome, Verdict};
 
 /// Applicability of every case here: the ICS must give the suite a CA.
@@ -949,7 +949,7 @@ mod tests {
         let Some(Cbor::Bytes(payload)) = parts.get(2) else {
             panic!("no payload")
         };
-        super::super::security2::deterministic(payload).expect("deterministic");
+        crate::cases::sec::verifying::deterministic(payload).expect("deterministic");
         // Unknown claims are ignored (HRT-SEC-045): the certificate still parses.
         hearth_security::cert::Certificate::from_bytes(&minted.chain[0]).expect("parses");
         assert_eq!(

@@ -6,8 +6,8 @@ use hearth_model::{Path, Value};
 use hearth_mqtt::topic::Channel;
 use hearth_wire::{Availability, Body, Message};
 
-use super::{case_fn, try_outcome};
 use crate::case::{always, Case, Ctx};
+use crate::cases::{case_fn, try_outcome};
 use crate::ics::{Privilege, RestartMethod};
 use crate::probe::Tamper;
 use crate::verdict::Outcome;

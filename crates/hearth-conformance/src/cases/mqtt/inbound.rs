@@ -7,9 +7,9 @@ use hearth_model::Path;
 use hearth_mqtt::topic::Channel;
 use hearth_wire::{Availability, Body, Message};
 
-use super::security2::{operator, Craft};
-use super::{case_fn, try_outcome};
 use crate::case::{always, Case, Ctx};
+use crate::cases::sec::verifying::{operator, Craft};
+use crate::cases::{case_fn, try_outcome};
 use crate::ics::RestartMethod;
 use crate::trace::Direction;
 use crate::verdict::Outcome;
@@ -77,7 +77,7 @@ pub(crate) const RECONNECT: Case = Case {
 case_fn!(reconnect, |ctx| {
     ctx.step("Restart the device as the ICS describes; wait for its online status with a new boot id, then for a full report.");
     let mark = ctx.probe.trace().len();
-    try_outcome!(super::security::restart_and_wait(ctx).await);
+    try_outcome!(crate::cases::sec::signing::restart_and_wait(ctx).await);
     let limit = ctx.params.restart_timeout;
     let full = ctx
         .probe
@@ -219,7 +219,7 @@ case_fn!(retained_request, |ctx| {
     let timeout = ctx.response_timeout();
     let _ = ctx.probe.answer(id, timeout).await;
     ctx.step("Restart the device as the ICS describes and wait for its online status with a new boot id: on subscribing again it receives the read with the RETAIN flag set.");
-    let back = super::security::restart_and_wait(ctx).await;
+    let back = crate::cases::sec::signing::restart_and_wait(ctx).await;
     ctx.step("Watch the silence window: there must be no further answer to the read.");
     let window = ctx.params.silence_window;
     let again = match back {
@@ -275,12 +275,20 @@ case_fn!(large_packets, |ctx| {
         .await
         .map_err(|e| Outcome::error(e.to_string())));
     ctx.step("Send a correct read padded with an unknown header key to about 64 000 bytes: expect an answer.");
-    let (_, plain) = try_outcome!(super::security2::craft(ctx, who, Craft::Padded(0)));
+    let (_, plain) = try_outcome!(crate::cases::sec::verifying::craft(
+        ctx,
+        who,
+        Craft::Padded(0)
+    ));
     let pad = 64_000usize.saturating_sub(plain.len());
-    let (id, bytes) = try_outcome!(super::security2::craft(ctx, who, Craft::Padded(pad)));
+    let (id, bytes) = try_outcome!(crate::cases::sec::verifying::craft(
+        ctx,
+        who,
+        Craft::Padded(pad)
+    ));
     let what = format!("a correct read of {} bytes", bytes.len());
-    let sent = try_outcome!(super::security2::publish(ctx, bytes, &what).await);
-    super::security2::answered(ctx, id, "HRT-MQTT-071", &what, sent).await
+    let sent = try_outcome!(crate::cases::sec::verifying::publish(ctx, bytes, &what).await);
+    crate::cases::sec::verifying::answered(ctx, id, "HRT-MQTT-071", &what, sent).await
 });
 
 /// TC-MQTT-4.2
@@ -310,7 +318,7 @@ case_fn!(foreign_topics, |ctx| {
         .publish_full(&other_root, false, bytes, "read under another root")
         .await
         .map_err(|e| Outcome::error(e.to_string())));
-    let o = super::security2::silent(
+    let o = crate::cases::sec::verifying::silent(
         ctx,
         id,
         "HRT-MQTT-005",
@@ -335,7 +343,7 @@ case_fn!(foreign_topics, |ctx| {
         .publish_raw(&odd, bytes, "read with a five-digit vendor level")
         .await
         .map_err(|e| Outcome::error(e.to_string())));
-    super::security2::silent(
+    crate::cases::sec::verifying::silent(
         ctx,
         id,
         "HRT-MQTT-009",
@@ -418,7 +426,7 @@ case_fn!(wrong_kind, |ctx| {
         .await
         .map_err(|e| Outcome::error(e.to_string())));
     ctx.step("Watch the silence window: no answer; read the property: it must be unchanged.");
-    let o = super::security2::silent(
+    let o = crate::cases::sec::verifying::silent(
         ctx,
         id,
         "HRT-MQTT-011",

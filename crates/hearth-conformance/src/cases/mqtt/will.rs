@@ -4,8 +4,8 @@ use hearth_mqtt::topic::Channel;
 use hearth_mqtt::BrokerUrl;
 use hearth_wire::{Availability, Body, Message};
 
-use super::{case_fn, try_outcome};
 use crate::case::{always, Case};
+use crate::cases::{case_fn, try_outcome};
 use crate::ics::RestartMethod;
 use crate::probe::Seen;
 use crate::verdict::Outcome;

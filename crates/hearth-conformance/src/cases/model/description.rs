@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use hearth_model::validate::check_description;
 use hearth_model::{Path, Value};
 
-use super::{case_fn, try_outcome};
 use crate::case::{always, Case, Ctx};
+use crate::cases::{case_fn, try_outcome};
 use crate::ics::Privilege;
 use crate::verdict::Outcome;
 

@@ -13,8 +13,8 @@ use hearth_model::validate::{check_event, check_value};
 use hearth_model::{CapabilityInstance, Path, StatusCode, Value};
 use hearth_wire::{Body, EventBody, Message};
 
-use super::{case_fn, try_outcome};
 use crate::case::{Case, Ctx, OperatorAction};
+use crate::cases::{case_fn, try_outcome};
 use crate::ics::Privilege;
 use crate::probe::Seen;
 use crate::verdict::Outcome;
@@ -23,51 +23,51 @@ use crate::verdict::Outcome;
 
 const OPERATIONAL_STATE: &str = "operational-state";
 const DOOR: &str = "door";
-pub(super) const FAULTS: &str = "faults";
+pub(crate) const FAULTS: &str = "faults";
 const ON_OFF: &str = "on-off";
 const ENERGY: &str = "energy-measurement";
 const WATER: &str = "water-consumption";
 
 /// `operational-state` state codes (`spec/02-catalog.md`, enumeration `operational-state`).
 mod state {
-    pub(super) const IDLE: i64 = 0;
-    pub(super) const RUNNING: i64 = 1;
-    pub(super) const PAUSED: i64 = 2;
-    pub(super) const ERROR: i64 = 3;
-    pub(super) const DELAYED: i64 = 4;
-    pub(super) const COMPLETED: i64 = 5;
+    pub(crate) const IDLE: i64 = 0;
+    pub(crate) const RUNNING: i64 = 1;
+    pub(crate) const PAUSED: i64 = 2;
+    pub(crate) const ERROR: i64 = 3;
+    pub(crate) const DELAYED: i64 = 4;
+    pub(crate) const COMPLETED: i64 = 5;
 }
 
 /// `operational-state` member ids.
 mod opstate {
-    pub(super) const STATE: u16 = 1;
-    pub(super) const PHASE: u16 = 2;
-    pub(super) const REMAINING: u16 = 3;
-    pub(super) const REMOTE_START: u16 = 6;
-    pub(super) const START: u16 = 1;
-    pub(super) const PAUSE: u16 = 2;
-    pub(super) const RESUME: u16 = 3;
-    pub(super) const STOP: u16 = 4;
-    pub(super) const COMPLETED: u16 = 1;
+    pub(crate) const STATE: u16 = 1;
+    pub(crate) const PHASE: u16 = 2;
+    pub(crate) const REMAINING: u16 = 3;
+    pub(crate) const REMOTE_START: u16 = 6;
+    pub(crate) const START: u16 = 1;
+    pub(crate) const PAUSE: u16 = 2;
+    pub(crate) const RESUME: u16 = 3;
+    pub(crate) const STOP: u16 = 4;
+    pub(crate) const COMPLETED: u16 = 1;
 }
 
 /// `door` member ids.
 mod door {
-    pub(super) const OPEN: u16 = 1;
-    pub(super) const ALARM: u16 = 3;
-    pub(super) const ALARM_DELAY: u16 = 4;
-    pub(super) const ALARM_EVENT: u16 = 1;
-    pub(super) const CLEARED_EVENT: u16 = 2;
+    pub(crate) const OPEN: u16 = 1;
+    pub(crate) const ALARM: u16 = 3;
+    pub(crate) const ALARM_DELAY: u16 = 4;
+    pub(crate) const ALARM_EVENT: u16 = 1;
+    pub(crate) const CLEARED_EVENT: u16 = 2;
 }
 
 /// A tester that may operate the appliance (operate, else manage).
-pub(super) fn operator_tester(ctx: &Ctx) -> Result<usize, Outcome> {
+pub(crate) fn operator_tester(ctx: &Ctx) -> Result<usize, Outcome> {
     ctx.tester(Privilege::Operate)
         .or_else(|_| ctx.tester(Privilege::Manage))
 }
 
 /// The catalog id of the capability `name`.
-pub(super) fn cap_id(ctx: &Ctx, name: &str) -> u16 {
+pub(crate) fn cap_id(ctx: &Ctx, name: &str) -> u16 {
     ctx.catalog
         .capability_named(name)
         .map_or(u16::MAX, |c| c.id)
@@ -152,7 +152,7 @@ fn state_name(code: i64) -> String {
 }
 
 /// The time a report or an event may take to arrive after its cause.
-pub(super) fn deadline(ctx: &Ctx) -> Duration {
+pub(crate) fn deadline(ctx: &Ctx) -> Duration {
     ctx.params.report_deadline + ctx.params.latency_allowance
 }
 
@@ -239,7 +239,7 @@ async fn wait_report_with(
 }
 
 /// Wait at most `timeout` for the event at `path`.
-pub(super) async fn wait_event(
+pub(crate) async fn wait_event(
     ctx: &mut Ctx,
     timeout: Duration,
     path: Path,
@@ -291,7 +291,7 @@ fn check_fields(ctx: &Ctx, event: &EventBody, name: &str, seq: usize) -> Result<
 }
 
 /// Ask the operator; an environment error when it cannot be done.
-pub(super) async fn act(ctx: &mut Ctx, action: OperatorAction) -> Result<(), Outcome> {
+pub(crate) async fn act(ctx: &mut Ctx, action: OperatorAction) -> Result<(), Outcome> {
     let Some(operator) = ctx.operator.as_ref() else {
         return Err(Outcome::error("this run has no operator"));
     };
@@ -301,7 +301,7 @@ pub(super) async fn act(ctx: &mut Ctx, action: OperatorAction) -> Result<(), Out
 }
 
 /// Not applicable unless the ICS sets `flag` and the run has an operator.
-pub(super) fn needs_operator(ctx: &Ctx, flag: bool, name: &str) -> Result<(), String> {
+pub(crate) fn needs_operator(ctx: &Ctx, flag: bool, name: &str) -> Result<(), String> {
     if !flag {
         return Err(format!("ICS [actuation] {name} = false"));
     }
@@ -981,7 +981,7 @@ case_fn!(door_alarm, |ctx| {
 
 /// A standard fault of the device type to suggest to the operator: one that is not
 /// critical, so that the appliance keeps working while it is active.
-pub(super) fn suggested_fault(ctx: &Ctx) -> Option<u16> {
+pub(crate) fn suggested_fault(ctx: &Ctx) -> Option<u16> {
     let dt = ctx.catalog.device_type(ctx.description.device_type)?;
     dt.faults
         .iter()

@@ -7,8 +7,8 @@ use hearth_model::validate::check_value;
 use hearth_model::{Path, StatusCode, Value};
 use hearth_wire::{Body, Message};
 
-use super::{case_fn, try_outcome};
 use crate::case::{always, Case, Ctx};
+use crate::cases::{case_fn, try_outcome};
 use crate::ics::Privilege;
 use crate::verdict::Outcome;
 

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 use hearth_model::Path;
 use hearth_wire::{Availability, Body, EventBody, Message};
 
-use super::behaviour::{
+use crate::case::{Case, Ctx, OperatorAction};
+use crate::cases::beh::cycle::{
     act, cap_id, deadline, needs_operator, operator_tester, suggested_fault, wait_event, FAULTS,
 };
-use super::{case_fn, try_outcome};
-use crate::case::{Case, Ctx, OperatorAction};
+use crate::cases::{case_fn, try_outcome};
 use crate::probe::Seen;
 use crate::verdict::Outcome;
 

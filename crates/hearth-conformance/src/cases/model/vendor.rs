@@ -3,8 +3,8 @@
 use hearth_model::{Path, StatusCode};
 use hearth_wire::Body;
 
-use super::{case_fn, try_outcome};
 use crate::case::{Case, Ctx};
+use crate::cases::{case_fn, try_outcome};
 use crate::ics::Privilege;
 use crate::verdict::Outcome;
 

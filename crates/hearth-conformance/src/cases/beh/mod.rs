@@ -1,0 +1,3 @@
+//! Test cases of the area.
+
+pub(crate) mod cycle;

@@ -1,0 +1,5 @@
+//! Test cases of the area.
+
+pub(crate) mod authority;
+pub(crate) mod signing;
+pub(crate) mod verifying;
