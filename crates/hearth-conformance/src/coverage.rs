@@ -136,7 +136,11 @@ impl Registry {
             registry.add_test_case(TestCase {
                 id: case.id.to_owned(),
                 title: case.title.to_owned(),
-                requirements: case.requirements.iter().map(|r| (*r).to_owned()).collect(),
+                requirements: case
+                    .requirements
+                    .iter()
+                    .map(|r| r.id().to_owned())
+                    .collect(),
             });
         }
         registry.load_untestable(UNTESTABLE_TOML)?;

@@ -28,7 +28,10 @@ pub(crate) use try_outcome;
 macro_rules! case_fn {
     ($name:ident, |$ctx:ident| $body:block) => {
         fn $name($ctx: &mut crate::case::Ctx) -> crate::case::CaseFuture<'_> {
-            Box::pin(async move { $body })
+            Box::pin(async move {
+                let outcome: crate::verdict::Outcome = async move { $body }.await;
+                Ok(outcome)
+            })
         }
     };
 }

@@ -1,27 +1,44 @@
 //! What a test case is, and the context it runs in.
 //!
-//! A [`Case`] is data — identifier, title, the requirements it checks, its documented steps
-//! (HRT-CONF-032: the catalog of test cases is generated from these), an applicability rule
-//! — plus an async function over a [`Ctx`]. The context owns the probe for the device, the
-//! ICS and parameters, the device's verified description, and records the steps as they are
-//! done. Cases never read a constant timeout: every wait comes from the parameters
-//! (HRT-CONF-011).
+//! A [`Case`] is data — identifier, title, the requirements it checks as typed constants, its
+//! numbered steps (HRT-CONF-032: the catalog of test cases is generated from these), an
+//! applicability rule — plus an async function over a [`Ctx`] that returns a [`CaseResult`].
+//! The function runs its steps by number ([`Ctx::step`]), so the documented plan and what the
+//! report shows are the same texts. The context owns the probe for the device, the ICS and
+//! parameters, the device's verified description, and records the steps as they are done.
+//! Cases never read a constant timeout: every wait comes from the parameters (HRT-CONF-011).
 
+use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
 use hearth_model::catalog::Catalog;
 use hearth_model::{Description, Path, StatusCode, Value};
-use hearth_wire::{Body, Message};
+use hearth_wire::{Body, InvokeResult, Message, ReadResult};
 
 use crate::ics::{Ics, Parameters, Privilege};
-use crate::probe::Probe;
+use crate::probe::{Probe, ProbeError};
 use crate::report::{Advisory, Step};
+use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
 
-/// A boxed future of a test case's outcome.
-pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+pub use super::operator::{Operator, OperatorAction};
+
+/// What a test case's function ends with: `Ok` when it ran to its decision (usually a pass),
+/// `Err` when a check or a helper ended it early, so that `?` carries an outcome out of any
+/// step. The runner takes either as the case's outcome.
+pub type CaseResult = Result<Outcome, Outcome>;
+
+/// A boxed future of a test case's result.
+pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = CaseResult> + Send + 'a>>;
+
+/// A failure of the probe (the broker, sealing) is the environment's, not the device's.
+impl From<ProbeError> for Outcome {
+    fn from(e: ProbeError) -> Self {
+        Self::error(e.to_string())
+    }
+}
 
 /// How a test case restarts the device, where the ICS allows it.
 pub trait Restarter: Send + Sync {
@@ -40,9 +57,9 @@ pub struct Case {
     pub id: &'static str,
     /// What it checks, in a line.
     pub title: &'static str,
-    /// The requirements it checks.
-    pub requirements: &'static [&'static str],
-    /// Its documented steps.
+    /// The requirements it checks: a `fail` names only these (HRT-CONF-042).
+    pub requirements: &'static [Req],
+    /// Its steps, in order; the function runs step `n` as `ctx.step(n)`, from 1.
     pub steps: &'static [&'static str],
     /// `Err(reason)` when it does not apply to this device.
     pub applies: fn(&Ctx) -> Result<(), String>,
@@ -73,8 +90,10 @@ pub struct Ctx {
     pub operator: Option<Box<dyn Operator>>,
     /// The lab's certificate authority (`[authority]` of the ICS), if any.
     pub authority: Option<std::sync::Arc<crate::authority::Authority>>,
+    pub(crate) plan: &'static [&'static str],
     pub(crate) steps: Vec<Step>,
     pub(crate) advisories: Vec<Advisory>,
+    pub(crate) defects: Vec<String>,
 }
 
 impl Ctx {
@@ -96,13 +115,36 @@ impl Ctx {
             restarter,
             operator,
             authority: None,
+            plan: &[],
             steps: Vec::new(),
             advisories: Vec::new(),
+            defects: Vec::new(),
         }
     }
 
-    /// Record that a step is being done, in the result and as a note in the trace.
-    pub fn step(&mut self, text: impl Into<String>) {
+    /// Start `case`: its steps are the ones [`step`](Self::step) runs by number; nothing
+    /// recorded for the case before remains.
+    pub(crate) fn begin(&mut self, case: &Case) {
+        self.plan = case.steps;
+        self.steps.clear();
+        self.advisories.clear();
+        self.defects.clear();
+    }
+
+    /// Record that step `n` (from 1) of the test case is being done, with its declared text,
+    /// in the result and as a note in the trace.
+    pub fn step(&mut self, n: usize) {
+        self.record_step(n, None);
+    }
+
+    /// Like [`step`](Self::step), with what the step works on this time (a path, a value),
+    /// which the trace note shows after the declared text.
+    pub fn step_with(&mut self, n: usize, detail: impl Display) {
+        self.record_step(n, Some(detail.to_string()));
+    }
+
+    /// Record a step by its text (being replaced by [`step`](Self::step)).
+    pub fn step_text(&mut self, text: impl Into<String>) {
         let text = text.into();
         let number = u32::try_from(self.steps.len() + 1).unwrap_or(u32::MAX);
         self.probe.note(format!("step {number}: {text}"));
@@ -113,10 +155,33 @@ impl Ctx {
         });
     }
 
+    fn record_step(&mut self, n: usize, detail: Option<String>) {
+        let text = match n.checked_sub(1).and_then(|i| self.plan.get(i)) {
+            Some(text) => (*text).to_owned(),
+            None => {
+                self.defects.push(format!(
+                    "it ran step {n}, but it declares {} steps",
+                    self.plan.len()
+                ));
+                format!("(step {n} is not declared)")
+            }
+        };
+        let number = u32::try_from(n).unwrap_or(u32::MAX);
+        self.probe.note(match &detail {
+            Some(d) => format!("step {number}: {text} ({d})"),
+            None => format!("step {number}: {text}"),
+        });
+        self.steps.push(Step {
+            number,
+            text,
+            outcome: "done".into(),
+        });
+    }
+
     /// Record a SHOULD-level finding that does not change the verdict.
-    pub fn advise(&mut self, requirement: &str, note: impl Into<String>) {
+    pub fn advise(&mut self, requirement: Req, note: impl Into<String>) {
         self.advisories.push(Advisory {
-            requirement: requirement.to_owned(),
+            requirement: requirement.id().to_owned(),
             note: note.into(),
         });
     }
@@ -132,6 +197,13 @@ impl Ctx {
         })
     }
 
+    /// The tester that reads, writes and invokes for a test case: one with the privilege
+    /// operate, else manage.
+    pub fn operator_tester(&self) -> Result<usize, Outcome> {
+        self.tester(Privilege::Operate)
+            .or_else(|_| self.tester(Privilege::Manage))
+    }
+
     /// The time to wait for a response.
     pub fn response_timeout(&self) -> Duration {
         self.params.response_timeout + self.params.latency_allowance
@@ -143,34 +215,63 @@ impl Ctx {
         self.probe
             .ask(who, body, timeout)
             .await
-            .map_err(|why| Outcome::fail("HRT-MSG-092", why))
+            .map_err(|why| Outcome::fail(req::HRT_MSG_092, why))
+    }
+
+    /// Read `paths` in one request; the results as the device gave them (however many, in
+    /// whatever order), or an outcome when the answer is not a read-response.
+    pub async fn read_results(
+        &mut self,
+        who: usize,
+        paths: Vec<Path>,
+    ) -> Result<(Vec<ReadResult>, usize), Outcome> {
+        let (msg, seq) = self.ask(who, Body::Read(paths)).await?;
+        match msg.body {
+            Body::ReadResponse(results) => Ok((results, seq)),
+            other => Err(Outcome::fail(
+                req::HRT_MSG_062,
+                format!("a read was answered with a {} message", other.kind()),
+            )
+            .with_evidence([seq])),
+        }
     }
 
     /// Read one property; the value, or an outcome explaining why not.
     pub async fn read(&mut self, who: usize, path: Path) -> Result<Value, Outcome> {
-        let (msg, seq) = self.ask(who, Body::Read(vec![path])).await?;
+        let (results, seq) = self.read_results(who, vec![path]).await?;
+        match results.as_slice() {
+            [r] if r.path == path && r.status == StatusCode::Success => {
+                r.value.clone().ok_or_else(|| {
+                    Outcome::fail(req::HRT_MSG_063, format!("{path}: success without a value"))
+                        .with_evidence([seq])
+                })
+            }
+            [r] => Err(Outcome::fail(
+                req::HRT_MOD_104,
+                format!("reading {path} answered {}", r.status),
+            )
+            .with_evidence([seq])),
+            _ => Err(Outcome::fail(
+                req::HRT_MSG_062,
+                "a read of one path answered with another number of results",
+            )
+            .with_evidence([seq])),
+        }
+    }
+
+    /// Write `values` in one request; the results as the device gave them, or an outcome
+    /// when the answer is not a write-response.
+    pub async fn write_results(
+        &mut self,
+        who: usize,
+        values: Vec<(Path, Value)>,
+    ) -> Result<(Vec<(Path, StatusCode)>, usize), Outcome> {
+        let (msg, seq) = self.ask(who, Body::Write(values)).await?;
         match msg.body {
-            Body::ReadResponse(results) => match results.as_slice() {
-                [r] if r.path == path && r.status == StatusCode::Success => {
-                    r.value.clone().ok_or_else(|| {
-                        Outcome::fail("HRT-MSG-063", format!("{path}: success without a value"))
-                            .with_evidence([seq])
-                    })
-                }
-                [r] => Err(Outcome::fail(
-                    "HRT-MOD-104",
-                    format!("reading {path} answered {}", r.status),
-                )
-                .with_evidence([seq])),
-                _ => Err(Outcome::fail(
-                    "HRT-MSG-062",
-                    "a read of one path answered with another number of results",
-                )
-                .with_evidence([seq])),
-            },
+            Body::WriteResponse(results) => Ok((results, seq)),
             other => Err(Outcome::fail(
-                "HRT-MSG-091",
-                format!("a read was answered with a {} message", other.kind()),
+                req::HRT_MSG_066,
+                format!("a write was answered with a {} message", other.kind()),
             )
             .with_evidence([seq])),
         }
@@ -183,19 +284,31 @@ impl Ctx {
         path: Path,
         value: Value,
     ) -> Result<(StatusCode, usize), Outcome> {
-        let (msg, seq) = self.ask(who, Body::Write(vec![(path, value)])).await?;
+        let (results, seq) = self.write_results(who, vec![(path, value)]).await?;
+        match results.as_slice() {
+            [(p, status)] if *p == path => Ok((*status, seq)),
+            _ => Err(Outcome::fail(
+                req::HRT_MSG_066,
+                "a write of one path answered with another set of results",
+            )
+            .with_evidence([seq])),
+        }
+    }
+
+    /// Invoke the action at `path` with `args`; its result, or an outcome when the answer is
+    /// not an invoke-response.
+    pub async fn invoke(
+        &mut self,
+        who: usize,
+        path: Path,
+        args: Value,
+    ) -> Result<(InvokeResult, usize), Outcome> {
+        let (msg, seq) = self.ask(who, Body::Invoke { path, args }).await?;
         match msg.body {
-            Body::WriteResponse(results) => match results.as_slice() {
-                [(p, status)] if *p == path => Ok((*status, seq)),
-                _ => Err(Outcome::fail(
-                    "HRT-MSG-066",
-                    "a write of one path answered with another set of results",
-                )
-                .with_evidence([seq])),
-            },
+            Body::InvokeResponse(result) => Ok((result, seq)),
             other => Err(Outcome::fail(
-                "HRT-MSG-091",
-                format!("a write was answered with a {} message", other.kind()),
+                req::HRT_MSG_091,
+                format!("an invocation was answered with a {} message", other.kind()),
             )
             .with_evidence([seq])),
         }
@@ -220,6 +333,11 @@ impl Ctx {
         }
         out
     }
+
+    /// The first writable property the description implements.
+    pub fn writable(&self) -> Option<(Path, &'static hearth_model::catalog::Property)> {
+        self.properties().into_iter().find(|(_, p)| p.writable())
+    }
 }
 
 /// The ICS name of a privilege.
@@ -230,76 +348,4 @@ pub fn privilege_name(p: Privilege) -> &'static str {
         Privilege::Operate => "operate",
         Privilege::Manage => "manage",
     }
-}
-
-/// Something an operator does to the appliance from the outside world, as a person in the
-/// lab would (`spec/06-conformance.md` §3.5, §3.6): never a protocol request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OperatorAction {
-    /// Open the door or lid of `component` (0 for the appliance's only door).
-    OpenDoor {
-        /// The component whose door opens.
-        component: u16,
-    },
-    /// Close the door or lid of `component`.
-    CloseDoor {
-        /// The component whose door closes.
-        component: u16,
-    },
-    /// Provoke a fault that the appliance reports: the standard fault `code` where the
-    /// operator can choose (a suggestion; any fault the appliance reports will do).
-    RaiseFault {
-        /// The standard fault code suggested, if any.
-        code: Option<u16>,
-    },
-    /// Remove the cause of the fault `code`, so that the appliance clears it.
-    ClearFault {
-        /// The standard fault code to clear.
-        code: u16,
-    },
-    /// Cut the appliance's network connection (unplug its cable, switch off its access
-    /// point), leaving it powered.
-    CutNetwork,
-    /// Restore the appliance's network connection.
-    RestoreNetwork,
-}
-
-impl std::fmt::Display for OperatorAction {
-    /// The instruction as an operator at the terminal reads it.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::OpenDoor { component } => {
-                write!(f, "open the door or lid of component {component}")
-            }
-            Self::CloseDoor { component } => {
-                write!(f, "close the door or lid of component {component}")
-            }
-            Self::RaiseFault { code: Some(code) } => write!(
-                f,
-                "provoke a fault the appliance reports (fault code 0x{code:04x} if possible)"
-            ),
-            Self::RaiseFault { code: None } => f.write_str("provoke a fault the appliance reports"),
-            Self::ClearFault { code } => {
-                write!(
-                    f,
-                    "remove the cause of fault 0x{code:04x} so that it clears"
-                )
-            }
-            Self::CutNetwork => f.write_str(
-                "cut the appliance's network connection (unplug its cable or switch off its access point), leaving it powered",
-            ),
-            Self::RestoreNetwork => f.write_str("restore the appliance's network connection"),
-        }
-    }
-}
-
-/// Who performs an [`OperatorAction`], where the ICS allows it (`door`, `faults`): a person
-/// prompted at the terminal, or the simulator's control surface.
-pub trait Operator: Send + Sync {
-    /// Perform `action`; return once it is done (or why it could not be), not when the
-    /// appliance has reported it.
-    fn act(
-        &self,
-        action: OperatorAction,
-    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
 }

@@ -17,6 +17,7 @@ use crate::case::{Case, Ctx, OperatorAction};
 use crate::cases::{case_fn, try_outcome};
 use crate::ics::Privilege;
 use crate::probe::Seen;
+use crate::requirements::req;
 use crate::verdict::Outcome;
 
 // ---- catalog names this area works with ----
@@ -387,7 +388,7 @@ async fn expect_refused(
 pub(crate) const REFUSED_TRANSITIONS: Case = Case {
     id: "TC-BEH-1.1",
     title: "Commands the cycle's state does not allow answer invalid-in-state and change nothing",
-    requirements: &["HRT-MOD-051", "HRT-MOD-116", "HRT-CAT-001"],
+    requirements: &[req::HRT_MOD_051, req::HRT_MOD_116, req::HRT_CAT_001],
     steps: &[
         "Read the operational state, phase and remaining time.",
         "Invoke each implemented action the state machine refuses in that state (idle: stop, pause, resume).",
@@ -417,7 +418,7 @@ case_fn!(refused_transitions, |ctx| {
             format!("{} reads {}, not a state code", paths[0], before[0]),
         );
     };
-    ctx.step(format!(
+    ctx.step_text(format!(
         "Read the operational state, phase and remaining time ({}).",
         state_name(code)
     ));
@@ -429,13 +430,13 @@ case_fn!(refused_transitions, |ctx| {
         ));
     }
     let names: Vec<&str> = refused.iter().map(|a| action_name(*a)).collect();
-    ctx.step(format!(
+    ctx.step_text(format!(
         "Invoke each implemented action the state machine refuses in that state (idle: stop, pause, resume): {}.",
         names.join(", ")
     ));
-    ctx.step("Expect invalid-in-state for each, and the state unchanged after each.");
+    ctx.step_text("Expect invalid-in-state for each, and the state unchanged after each.");
     try_outcome!(expect_refused(ctx, who, component, &refused, code).await);
-    ctx.step("Read the phase and remaining time again: unchanged.");
+    ctx.step_text("Read the phase and remaining time again: unchanged.");
     if code == state::IDLE || code == state::COMPLETED || code == state::ERROR {
         for (p, was) in paths.iter().zip(&before).skip(1) {
             let now = try_outcome!(ctx.read(who, *p).await);
@@ -491,14 +492,14 @@ pub(crate) const CYCLE_RUNS: Case = Case {
     id: "TC-BEH-1.2",
     title: "A started cycle runs, reports its state, phase and remaining time, and ends with operation-completed",
     requirements: &[
-        "HRT-CAT-001",
-        "HRT-MOD-051",
-        "HRT-MOD-106",
-        "HRT-MOD-107",
-        "HRT-MOD-108",
-        "HRT-MSG-056",
-        "HRT-MSG-061",
-        "HRT-MOD-047",
+        req::HRT_CAT_001,
+        req::HRT_MOD_051,
+        req::HRT_MOD_106,
+        req::HRT_MOD_107,
+        req::HRT_MOD_108,
+        req::HRT_MSG_056,
+        req::HRT_MSG_061,
+        req::HRT_MOD_047,
     ],
     steps: &[
         "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
@@ -537,10 +538,10 @@ case_fn!(cycle_runs, |ctx| {
         }
     }
     try_outcome!(ready_to_start(ctx, who, component).await);
-    ctx.step("Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.");
+    ctx.step_text("Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.");
 
     ctx.probe.clear_seen();
-    ctx.step("Invoke start; expect success.");
+    ctx.step_text("Invoke start; expect success.");
     let asked = Instant::now();
     let (status, start_seq) =
         try_outcome!(invoke(ctx, who, Path::new(component, op, opstate::START)).await);
@@ -551,7 +552,7 @@ case_fn!(cycle_runs, |ctx| {
         .with_evidence([start_seq]);
     }
 
-    ctx.step("Expect a report of the state running (or delayed) within the report deadline.");
+    ctx.step_text("Expect a report of the state running (or delayed) within the report deadline.");
     let limit = deadline(ctx).saturating_sub(asked.elapsed());
     let reported = wait_report_with(ctx, limit, state_path, |v| {
         matches!(
@@ -584,7 +585,7 @@ case_fn!(cycle_runs, |ctx| {
         }
     }
 
-    ctx.step(
+    ctx.step_text(
         "Read the phase and remaining time; expect each non-null value to have been reported.",
     );
     let mut completed = false;
@@ -624,7 +625,7 @@ case_fn!(cycle_runs, |ctx| {
         completed = true;
     }
 
-    ctx.step("Invoke start (and resume) again while running; expect invalid-in-state.");
+    ctx.step_text("Invoke start (and resume) again while running; expect invalid-in-state.");
     if !completed {
         let code = now.as_int().unwrap_or(-1);
         // `start` is refused only while the cycle is under way: send it only when the cycle
@@ -647,7 +648,7 @@ case_fn!(cycle_runs, |ctx| {
         }
     }
 
-    ctx.step(
+    ctx.step_text(
         "Invoke stop (unless the cycle completed); expect success and a report of the state idle.",
     );
     let now = try_outcome!(ctx.read(who, state_path).await);
@@ -685,7 +686,7 @@ case_fn!(cycle_runs, |ctx| {
         }
     }
 
-    ctx.step("Expect the operation-completed event with its mandatory fields, stopped as the cycle ended.");
+    ctx.step_text("Expect the operation-completed event with its mandatory fields, stopped as the cycle ended.");
     let event_path = Path::new(component, op, opstate::COMPLETED);
     let limit = deadline(ctx);
     let Some((event, seq)) = wait_event(ctx, limit, event_path).await else {
@@ -739,7 +740,7 @@ fn door_and_cycle(ctx: &Ctx) -> Result<u16, String> {
 pub(crate) const NO_START_WITH_DOOR_OPEN: Case = Case {
     id: "TC-BEH-1.3",
     title: "A cycle does not start while the door is open: start answers invalid-in-state",
-    requirements: &["HRT-MOD-051", "HRT-CAT-001", "HRT-MOD-107"],
+    requirements: &[req::HRT_MOD_051, req::HRT_CAT_001, req::HRT_MOD_107],
     steps: &[
         "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
         "Ask the operator to open the door; expect a report of the door open.",
@@ -767,10 +768,10 @@ case_fn!(no_start_with_door_open, |ctx| {
         return Outcome::inconclusive("the door is already open");
     }
     let before = try_outcome!(ready_to_start(ctx, who, component).await);
-    ctx.step("Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.");
+    ctx.step_text("Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.");
 
     ctx.probe.clear_seen();
-    ctx.step("Ask the operator to open the door; expect a report of the door open.");
+    ctx.step_text("Ask the operator to open the door; expect a report of the door open.");
     try_outcome!(act(ctx, OperatorAction::OpenDoor { component }).await);
     let limit = deadline(ctx);
     let opened = wait_report(ctx, limit, open_path, |v| *v == Value::Bool(true)).await;
@@ -782,11 +783,11 @@ case_fn!(no_start_with_door_open, |ctx| {
             ),
         )
     } else {
-        ctx.step("Invoke start; expect invalid-in-state.");
+        ctx.step_text("Invoke start; expect invalid-in-state.");
         match invoke(ctx, who, Path::new(component, op, opstate::START)).await {
             Err(o) => o,
             Ok((status, seq)) => {
-                ctx.step("Read the operational state: unchanged.");
+                ctx.step_text("Read the operational state: unchanged.");
                 match ctx.read(who, state_path).await {
                     Err(o) => o,
                     Ok(after) if after != Value::Int(before) => {
@@ -810,7 +811,7 @@ case_fn!(no_start_with_door_open, |ctx| {
             }
         }
     };
-    ctx.step("Ask the operator to close the door; expect a report of the door closed.");
+    ctx.step_text("Ask the operator to close the door; expect a report of the door closed.");
     try_outcome!(act(ctx, OperatorAction::CloseDoor { component }).await);
     let limit = deadline(ctx);
     let closed = wait_report(ctx, limit, open_path, |v| *v == Value::Bool(false)).await;
@@ -845,11 +846,11 @@ pub(crate) const DOOR_ALARM: Case = Case {
     id: "TC-BEH-2.1",
     title: "A door left open longer than its alarm delay raises the door-alarm event; closing it clears the alarm",
     requirements: &[
-        "HRT-MOD-108",
-        "HRT-MOD-107",
-        "HRT-MOD-106",
-        "HRT-MOD-047",
-        "HRT-CAT-001",
+        req::HRT_MOD_108,
+        req::HRT_MOD_107,
+        req::HRT_MOD_106,
+        req::HRT_MOD_047,
+        req::HRT_CAT_001,
     ],
     steps: &[
         "Read the door's state and its alarm delay (where implemented).",
@@ -884,12 +885,12 @@ case_fn!(door_alarm, |ctx| {
     } else {
         "no alarm delay declared".into()
     };
-    ctx.step(format!(
+    ctx.step_text(format!(
         "Read the door's state and its alarm delay (where implemented): component {component}, {delay}."
     ));
 
     ctx.probe.clear_seen();
-    ctx.step("Ask the operator to open the door; expect a report of the door open.");
+    ctx.step_text("Ask the operator to open the door; expect a report of the door open.");
     try_outcome!(act(ctx, OperatorAction::OpenDoor { component }).await);
     let limit = deadline(ctx);
     let mut outcome = Outcome::pass();
@@ -904,7 +905,7 @@ case_fn!(door_alarm, |ctx| {
             ),
         );
     }
-    ctx.step("Keep it open; expect the door-alarm event with valid fields (bounded by cycle_timeout), and the alarm property true.");
+    ctx.step_text("Keep it open; expect the door-alarm event with valid fields (bounded by cycle_timeout), and the alarm property true.");
     let mut raised = false;
     if outcome.verdict == crate::verdict::Verdict::Pass {
         let limit = ctx.params.cycle_timeout.min(budget(ctx, started));
@@ -936,7 +937,7 @@ case_fn!(door_alarm, |ctx| {
         }
     }
 
-    ctx.step("Ask the operator to close the door; expect a report of the door closed, the door-alarm-cleared event where implemented and the alarm property false.");
+    ctx.step_text("Ask the operator to close the door; expect a report of the door closed, the door-alarm-cleared event where implemented and the alarm property false.");
     try_outcome!(act(ctx, OperatorAction::CloseDoor { component }).await);
     let limit = deadline(ctx);
     let closed = wait_report(ctx, limit, open_path, |v| *v == Value::Bool(false)).await;
@@ -1002,11 +1003,11 @@ pub(crate) const FAULT_EVENTS: Case = Case {
     id: "TC-BEH-3.1",
     title: "A fault raises fault-raised with every mandatory field and shows in the active list; its end raises fault-cleared",
     requirements: &[
-        "HRT-MSG-061",
-        "HRT-MOD-047",
-        "HRT-MOD-106",
-        "HRT-MOD-108",
-        "HRT-CAT-001",
+        req::HRT_MSG_061,
+        req::HRT_MOD_047,
+        req::HRT_MOD_106,
+        req::HRT_MOD_108,
+        req::HRT_CAT_001,
     ],
     steps: &[
         "Read the active faults.",
@@ -1034,13 +1035,13 @@ case_fn!(fault_events, |ctx| {
     let cap = cap_id(ctx, FAULTS);
     let active_path = Path::new(0, cap, 1);
     let before = try_outcome!(ctx.read(who, active_path).await);
-    ctx.step(format!("Read the active faults ({before})."));
+    ctx.step_text(format!("Read the active faults ({before})."));
 
     ctx.probe.clear_seen();
     let suggested = suggested_fault(ctx);
-    ctx.step("Ask the operator to provoke a fault the appliance reports.");
+    ctx.step_text("Ask the operator to provoke a fault the appliance reports.");
     try_outcome!(act(ctx, OperatorAction::RaiseFault { code: suggested }).await);
-    ctx.step("Expect the fault-raised event within the report deadline, its fields valid against the description.");
+    ctx.step_text("Expect the fault-raised event within the report deadline, its fields valid against the description.");
     let limit = deadline(ctx);
     let raised = wait_event(ctx, limit, Path::new(0, cap, 1)).await;
     let code = raised
@@ -1057,7 +1058,7 @@ case_fn!(fault_events, |ctx| {
             Ok(()) => Outcome::pass(),
         },
     };
-    ctx.step("Read the active faults: the fault is listed.");
+    ctx.step_text("Read the active faults: the fault is listed.");
     if outcome.verdict == crate::verdict::Verdict::Pass {
         match ctx.read(who, active_path).await {
             Err(o) => outcome = o,
@@ -1075,7 +1076,7 @@ case_fn!(fault_events, |ctx| {
         }
     }
 
-    ctx.step(
+    ctx.step_text(
         "Ask the operator to clear the fault; expect the fault-cleared event with valid fields.",
     );
     let Some(clear) = code
@@ -1099,7 +1100,7 @@ case_fn!(fault_events, |ctx| {
         );
     };
     try_outcome!(check_fields(ctx, &event, "fault-cleared", seq));
-    ctx.step("Read the active faults: the fault is gone.");
+    ctx.step_text("Read the active faults: the fault is gone.");
     let after = try_outcome!(ctx.read(who, active_path).await);
     if code.as_ref().is_some_and(|c| lists(&after, c)) {
         return Outcome::fail(
@@ -1130,7 +1131,7 @@ fn counters(ctx: &Ctx) -> Vec<Path> {
 pub(crate) const COUNTERS_GROW: Case = Case {
     id: "TC-BEH-4.1",
     title: "Cumulative energy and water counters never decrease, also across switching off and on",
-    requirements: &["HRT-CAT-001", "HRT-MOD-106"],
+    requirements: &[req::HRT_CAT_001, req::HRT_MOD_106],
     steps: &[
         "Read the cumulative counters (energy-measurement, water-consumption) and whether the appliance is on.",
         "If it is off, switch it on and let it work until a counter grows (bounded by cycle_timeout).",
@@ -1210,12 +1211,12 @@ case_fn!(counters_grow, |ctx| {
     let was_on = try_outcome!(ctx.read(who, on_path).await) == Value::Bool(true);
     let mut highest = vec![i64::MIN; paths.len()];
     try_outcome!(check_counters(ctx, who, &paths, &mut highest, "").await);
-    ctx.step(format!(
+    ctx.step_text(format!(
         "Read the cumulative counters (energy-measurement, water-consumption) and whether the appliance is on ({}).",
         if was_on { "on" } else { "off" }
     ));
     let result: Result<(), Outcome> = async {
-        ctx.step("If it is off, switch it on and let it work until a counter grows (bounded by cycle_timeout).");
+        ctx.step_text("If it is off, switch it on and let it work until a counter grows (bounded by cycle_timeout).");
         if !was_on {
             switch(ctx, who, on_path, true).await?;
             let until = Instant::now() + ctx.params.cycle_timeout.min(budget(ctx, started));
@@ -1229,7 +1230,7 @@ case_fn!(counters_grow, |ctx| {
                 }
             }
         }
-        ctx.step("Switch it off; read the counters every settle_time for the silence window: never lower than before.");
+        ctx.step_text("Switch it off; read the counters every settle_time for the silence window: never lower than before.");
         switch(ctx, who, on_path, false).await?;
         let until = Instant::now() + ctx.params.silence_window;
         loop {
@@ -1239,7 +1240,7 @@ case_fn!(counters_grow, |ctx| {
                 break;
             }
         }
-        ctx.step("Switch it on again if it was on; read the counters: never lower.");
+        ctx.step_text("Switch it on again if it was on; read the counters: never lower.");
         if was_on {
             switch(ctx, who, on_path, true).await?;
             tokio::time::sleep(ctx.params.settle_time).await;
@@ -1248,7 +1249,7 @@ case_fn!(counters_grow, |ctx| {
         Ok(())
     }
     .await;
-    ctx.step("Leave the appliance switched as it was.");
+    ctx.step_text("Leave the appliance switched as it was.");
     let _ = ctx.write(who, on_path, Value::Bool(was_on)).await;
     match result {
         Ok(()) => Outcome::pass(),
@@ -1262,7 +1263,7 @@ case_fn!(counters_grow, |ctx| {
 pub(crate) const COUNTERS_ACROSS_CYCLE: Case = Case {
     id: "TC-BEH-4.2",
     title: "Cumulative energy and water counters never decrease while a cycle runs and after it stops",
-    requirements: &["HRT-CAT-001", "HRT-MOD-106"],
+    requirements: &[req::HRT_CAT_001, req::HRT_MOD_106],
     steps: &[
         "Read the cumulative counters (energy-measurement, water-consumption) and the operational state: idle or completed, ready to start.",
         "Invoke start; expect success.",
@@ -1303,9 +1304,9 @@ case_fn!(counters_across_cycle, |ctx| {
         }
     }
     try_outcome!(ready_to_start(ctx, who, component).await);
-    ctx.step("Read the cumulative counters (energy-measurement, water-consumption) and the operational state: idle or completed, ready to start.");
+    ctx.step_text("Read the cumulative counters (energy-measurement, water-consumption) and the operational state: idle or completed, ready to start.");
 
-    ctx.step("Invoke start; expect success.");
+    ctx.step_text("Invoke start; expect success.");
     let (status, seq) =
         try_outcome!(invoke(ctx, who, Path::new(component, op, opstate::START)).await);
     if status != StatusCode::Success {
@@ -1315,7 +1316,7 @@ case_fn!(counters_across_cycle, |ctx| {
         .with_evidence([seq]);
     }
     let result: Result<(), Outcome> = async {
-        ctx.step("Read the counters every settle_time until one grows or the cycle ends (bounded by cycle_timeout): never lower.");
+        ctx.step_text("Read the counters every settle_time until one grows or the cycle ends (bounded by cycle_timeout): never lower.");
         let until = Instant::now() + ctx.params.cycle_timeout.min(budget(ctx, started));
         loop {
             tokio::time::sleep(ctx.params.settle_time).await;
@@ -1326,7 +1327,7 @@ case_fn!(counters_across_cycle, |ctx| {
                 break;
             }
         }
-        ctx.step("Invoke stop if the cycle is still under way; read the counters every settle_time for the silence window: never lower.");
+        ctx.step_text("Invoke stop if the cycle is still under way; read the counters every settle_time for the silence window: never lower.");
         let state = ctx.read(who, state_path).await?.as_int().unwrap_or(-1);
         if matches!(state, state::RUNNING | state::PAUSED | state::DELAYED) {
             let (status, seq) = invoke(ctx, who, stop_path).await?;
@@ -1404,7 +1405,7 @@ fn cooled_compartments(ctx: &Ctx) -> Result<Vec<u16>, String> {
 pub(crate) const SETPOINT_HONOURED: Case = Case {
     id: "TC-BEH-5.1",
     title: "A cooled compartment moves its measured temperature towards a lowered setpoint",
-    requirements: &["HRT-CAT-001", "HRT-CAT-002", "HRT-MOD-062"],
+    requirements: &[req::HRT_CAT_001, req::HRT_CAT_002, req::HRT_MOD_062],
     steps: &[
         "Pick a compartment in the normal mode (where it has modes); read its setpoint, declared range and measured temperature.",
         "Write a setpoint up to three steps lower, within the declared range and below the measured temperature; expect success.",
@@ -1466,7 +1467,7 @@ case_fn!(setpoint_honoured, |ctx| {
     let Some(t0) = try_outcome!(ctx.read(who, measured_path).await).as_int() else {
         return Outcome::inconclusive(format!("{measured_path} gives no reading"));
     };
-    ctx.step(format!(
+    ctx.step_text(format!(
         "Pick a compartment in the normal mode (where it has modes); read its setpoint, declared range and measured temperature (component {c}: setpoint {s0}, measured {t0})."
     ));
     // Up to three steps lower, on the declared grid, within the range.
@@ -1481,7 +1482,7 @@ case_fn!(setpoint_honoured, |ctx| {
             "the measured temperature {t0} is already at or below the lowest setpoint tried ({s1})"
         ));
     }
-    ctx.step(format!(
+    ctx.step_text(format!(
         "Write a setpoint up to three steps lower, within the declared range and below the measured temperature; expect success ({s1})."
     ));
     let (status, seq) = try_outcome!(ctx.write(who, setpoint_path, Value::Int(s1)).await);
@@ -1495,7 +1496,7 @@ case_fn!(setpoint_honoured, |ctx| {
         )
         .with_evidence([seq]);
     }
-    ctx.step("Read the measured temperature every settle_time: it must come closer to the new setpoint by at least one step, or half the distance (bounded by cycle_timeout).");
+    ctx.step_text("Read the measured temperature every settle_time: it must come closer to the new setpoint by at least one step, or half the distance (bounded by cycle_timeout).");
     let distance = t0 - s1;
     let wanted = step.min(distance / 2).max(1);
     let limit = ctx.params.cycle_timeout.min(budget(ctx, started));
@@ -1523,7 +1524,7 @@ case_fn!(setpoint_honoured, |ctx| {
             ));
         }
     };
-    ctx.step("Restore the original setpoint.");
+    ctx.step_text("Restore the original setpoint.");
     let _ = ctx.write(who, setpoint_path, before).await;
     match result {
         Ok(()) => Outcome::pass(),
@@ -1537,7 +1538,7 @@ case_fn!(setpoint_honoured, |ctx| {
 pub(crate) const PAUSE_RESUME: Case = Case {
     id: "TC-BEH-1.4",
     title: "A running cycle pauses with its remaining time frozen, refuses a second pause, and resumes",
-    requirements: &["HRT-CAT-001", "HRT-MOD-051", "HRT-MOD-107"],
+    requirements: &[req::HRT_CAT_001, req::HRT_MOD_051, req::HRT_MOD_107],
     steps: &[
         "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
         "Invoke start; expect success.",
@@ -1633,9 +1634,9 @@ case_fn!(pause_resume, |ctx| {
         }
     }
     try_outcome!(ready_to_start(ctx, who, component).await);
-    ctx.step("Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.");
+    ctx.step_text("Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.");
     ctx.probe.clear_seen();
-    ctx.step("Invoke start; expect success.");
+    ctx.step_text("Invoke start; expect success.");
     let (status, seq) =
         try_outcome!(invoke(ctx, who, Path::new(component, op, opstate::START)).await);
     if status != StatusCode::Success {
@@ -1647,9 +1648,9 @@ case_fn!(pause_resume, |ctx| {
     let result: Result<(), Outcome> = async {
         // Pause at once: a short cycle (a microwave's minute) must not end first. The report
         // of the state running is TC-BEH-1.2's concern.
-        ctx.step("Invoke pause at once; expect success and a report of the state paused.");
+        ctx.step_text("Invoke pause at once; expect success and a report of the state paused.");
         transition(ctx, who, component, opstate::PAUSE, state::PAUSED).await?;
-        ctx.step("Read the remaining time twice, settle_time apart: unchanged while paused; invoke pause again: invalid-in-state.");
+        ctx.step_text("Read the remaining time twice, settle_time apart: unchanged while paused; invoke pause again: invalid-in-state.");
         let first = ctx.read(who, remaining_path).await?;
         tokio::time::sleep(ctx.params.settle_time).await;
         let second = ctx.read(who, remaining_path).await?;
@@ -1660,9 +1661,9 @@ case_fn!(pause_resume, |ctx| {
             ));
         }
         expect_refused(ctx, who, component, &[opstate::PAUSE], state::PAUSED).await?;
-        ctx.step("Invoke resume; expect success and a report of the state running.");
+        ctx.step_text("Invoke resume; expect success and a report of the state running.");
         transition(ctx, who, component, opstate::RESUME, state::RUNNING).await?;
-        ctx.step("Invoke stop; expect success and a report of the state idle.");
+        ctx.step_text("Invoke stop; expect success and a report of the state idle.");
         transition(ctx, who, component, opstate::STOP, state::IDLE).await?;
         Ok(())
     }

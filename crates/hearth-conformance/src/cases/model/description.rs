@@ -9,6 +9,7 @@ use hearth_model::{Path, Value};
 use crate::case::{always, Case, Ctx};
 use crate::cases::{case_fn, try_outcome};
 use crate::ics::Privilege;
+use crate::requirements::req;
 use crate::verdict::Outcome;
 
 /// TC-MOD-1.1
@@ -16,10 +17,10 @@ pub(crate) const ICS_MATCHES: Case = Case {
     id: "TC-MOD-1.1",
     title: "The ICS names the device and claims exactly what its description declares",
     requirements: &[
-        "HRT-CONF-020",
-        "HRT-CONF-022",
-        "HRT-CONF-023",
-        "HRT-CONF-025",
+        req::HRT_CONF_020,
+        req::HRT_CONF_022,
+        req::HRT_CONF_023,
+        req::HRT_CONF_025,
     ],
     steps: &[
         "Take the device's verified, retained description.",
@@ -71,8 +72,8 @@ fn claims_of(ctx: &Ctx) -> BTreeMap<u16, BTreeMap<String, BTreeSet<String>>> {
 }
 
 case_fn!(ics_matches, |ctx| {
-    ctx.step("Take the device's verified, retained description.");
-    ctx.step("Compare the device type, vendor and device id with the ICS.");
+    ctx.step_text("Take the device's verified, retained description.");
+    ctx.step_text("Compare the device type, vendor and device id with the ICS.");
     let desc = &ctx.description;
     let dt = ctx
         .catalog
@@ -91,7 +92,7 @@ case_fn!(ics_matches, |ctx| {
             ),
         );
     }
-    ctx.step(
+    ctx.step_text(
         "Compare, component by component, the capability instances and their optional members.",
     );
     let described = claims_of(ctx);
@@ -148,30 +149,30 @@ pub(crate) const DESCRIPTION_VALID: Case = Case {
     id: "TC-MOD-1.2",
     title: "The description is valid for its device type",
     requirements: &[
-        "HRT-MOD-001",
-        "HRT-MOD-002",
-        "HRT-MOD-003",
-        "HRT-MOD-004",
-        "HRT-MOD-005",
-        "HRT-MOD-006",
-        "HRT-MOD-010",
-        "HRT-MOD-011",
-        "HRT-MOD-012",
-        "HRT-MOD-020",
-        "HRT-MOD-021",
-        "HRT-MOD-022",
-        "HRT-MOD-023",
-        "HRT-MOD-024",
-        "HRT-MOD-030",
-        "HRT-MOD-031",
-        "HRT-MOD-032",
-        "HRT-MOD-033",
-        "HRT-MOD-034",
-        "HRT-MOD-035",
-        "HRT-MOD-061",
-        "HRT-MOD-100",
-        "HRT-MOD-111",
-        "HRT-MSG-050",
+        req::HRT_MOD_001,
+        req::HRT_MOD_002,
+        req::HRT_MOD_003,
+        req::HRT_MOD_004,
+        req::HRT_MOD_005,
+        req::HRT_MOD_006,
+        req::HRT_MOD_010,
+        req::HRT_MOD_011,
+        req::HRT_MOD_012,
+        req::HRT_MOD_020,
+        req::HRT_MOD_021,
+        req::HRT_MOD_022,
+        req::HRT_MOD_023,
+        req::HRT_MOD_024,
+        req::HRT_MOD_030,
+        req::HRT_MOD_031,
+        req::HRT_MOD_032,
+        req::HRT_MOD_033,
+        req::HRT_MOD_034,
+        req::HRT_MOD_035,
+        req::HRT_MOD_061,
+        req::HRT_MOD_100,
+        req::HRT_MOD_111,
+        req::HRT_MSG_050,
     ],
     steps: &[
         "Decode the retained description (before any test case runs): a description with a key its CDDL does not define fails HRT-MOD-111, one that does not decode otherwise fails HRT-MSG-050.",
@@ -182,7 +183,7 @@ pub(crate) const DESCRIPTION_VALID: Case = Case {
 };
 
 case_fn!(description_valid, |ctx| {
-    ctx.step("Validate the description against the catalog and its device type's rules.");
+    ctx.step_text("Validate the description against the catalog and its device type's rules.");
     match check_description(ctx.catalog, &ctx.description) {
         Ok(()) => Outcome::pass(),
         Err(errors) => {
@@ -204,7 +205,7 @@ case_fn!(description_valid, |ctx| {
 pub(crate) const DEVICE_INFO: Case = Case {
     id: "TC-MOD-2.1",
     title: "device-info agrees with the description and the ICS",
-    requirements: &["HRT-MOD-118", "HRT-CONF-021"],
+    requirements: &[req::HRT_MOD_118, req::HRT_CONF_021],
     steps: &[
         "Read device-info vendor-id, vendor-name, model and firmware-version.",
         "Compare the vendor id with the description's, the others with the ICS.",
@@ -218,13 +219,13 @@ case_fn!(device_info, |ctx| {
         .tester(Privilege::Operate)
         .or_else(|_| ctx.tester(Privilege::Manage))
         .or_else(|_| ctx.tester(Privilege::View)));
-    ctx.step("Read device-info vendor-id, vendor-name, model and firmware-version.");
+    ctx.step_text("Read device-info vendor-id, vendor-name, model and firmware-version.");
     let vendor_id = try_outcome!(ctx.read(who, Path::new(0, 1, 2)).await);
     let mut texts = Vec::new();
     for member in [1, 4, 7] {
         texts.push(try_outcome!(ctx.read(who, Path::new(0, 1, member)).await));
     }
-    ctx.step("Compare the vendor id with the description's, the others with the ICS.");
+    ctx.step_text("Compare the vendor id with the description's, the others with the ICS.");
     if vendor_id != Value::Int(i64::from(ctx.description.vendor_id)) {
         return Outcome::fail(
             "HRT-MOD-118",

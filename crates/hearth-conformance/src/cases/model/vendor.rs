@@ -6,6 +6,7 @@ use hearth_wire::Body;
 use crate::case::{Case, Ctx};
 use crate::cases::{case_fn, try_outcome};
 use crate::ics::Privilege;
+use crate::requirements::req;
 use crate::verdict::Outcome;
 
 /// Vendor capability instances: (component, capability, declared properties).
@@ -26,7 +27,7 @@ fn vendor_instances(ctx: &Ctx) -> Vec<(u16, u16, Vec<u16>)> {
 pub(crate) const VENDOR_MEMBERS: Case = Case {
     id: "TC-MOD-3.1",
     title: "A vendor capability implements no property its description does not list",
-    requirements: &["HRT-MOD-102", "HRT-MOD-104"],
+    requirements: &[req::HRT_MOD_102, req::HRT_MOD_104],
     steps: &[
         "For each vendor capability instance, read the property ids 1 to 32 and 0x8000 to 0x800F that its description does not list, 16 paths per request.",
         "Each must answer unsupported-property.",
@@ -45,7 +46,7 @@ case_fn!(vendor_members, |ctx| {
     let who = try_outcome!(ctx
         .tester(Privilege::Operate)
         .or_else(|_| ctx.tester(Privilege::Manage)));
-    ctx.step("For each vendor capability instance, read the property ids 1 to 32 and 0x8000 to 0x800F that its description does not list, 16 paths per request.");
+    ctx.step_text("For each vendor capability instance, read the property ids 1 to 32 and 0x8000 to 0x800F that its description does not list, 16 paths per request.");
     let mut paths = Vec::new();
     for (component, capability, declared) in vendor_instances(ctx) {
         paths.extend(
@@ -55,7 +56,7 @@ case_fn!(vendor_members, |ctx| {
                 .map(|id| Path::new(component, capability, id)),
         );
     }
-    ctx.step("Each must answer unsupported-property.");
+    ctx.step_text("Each must answer unsupported-property.");
     for chunk in paths.chunks(16) {
         let (msg, seq) = try_outcome!(ctx.ask(who, Body::Read(chunk.to_vec())).await);
         let Body::ReadResponse(results) = msg.body else {

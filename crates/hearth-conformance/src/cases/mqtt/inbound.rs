@@ -11,6 +11,7 @@ use crate::case::{always, Case, Ctx};
 use crate::cases::sec::verifying::{operator, Craft};
 use crate::cases::{case_fn, try_outcome};
 use crate::ics::RestartMethod;
+use crate::requirements::req;
 use crate::trace::Direction;
 use crate::verdict::Outcome;
 
@@ -54,11 +55,11 @@ pub(crate) const RECONNECT: Case = Case {
     id: "TC-MQTT-3.1",
     title: "After a restart the device publishes its description, its online status and a full report first, above the will's counter",
     requirements: &[
-        "HRT-MQTT-032",
-        "HRT-MQTT-033",
-        "HRT-MQTT-034",
-        "HRT-MSG-054",
-        "HRT-MSG-055",
+        req::HRT_MQTT_032,
+        req::HRT_MQTT_033,
+        req::HRT_MQTT_034,
+        req::HRT_MSG_054,
+        req::HRT_MSG_055,
     ],
     steps: &[
         "Restart the device as the ICS describes; wait for its online status with a new boot id, then for a full report.",
@@ -75,7 +76,7 @@ pub(crate) const RECONNECT: Case = Case {
 };
 
 case_fn!(reconnect, |ctx| {
-    ctx.step("Restart the device as the ICS describes; wait for its online status with a new boot id, then for a full report.");
+    ctx.step_text("Restart the device as the ICS describes; wait for its online status with a new boot id, then for a full report.");
     let mark = ctx.probe.trace().len();
     try_outcome!(crate::cases::sec::signing::restart_and_wait(ctx).await);
     let limit = ctx.params.restart_timeout;
@@ -92,7 +93,7 @@ case_fn!(reconnect, |ctx| {
             format!("no full report within {limit:?} of the device being online again"),
         );
     }
-    ctx.step("The first messages after the offline status must be the description, the online status and a full report, in this order; after an orderly restart the device's own offline status must come first.");
+    ctx.step_text("The first messages after the offline status must be the description, the online status and a full report, in this order; after an orderly restart the device's own offline status must come first.");
     let msgs = device_messages_since(ctx, mark);
     let offline: Vec<&(usize, Message)> = msgs.iter().filter(|(_, m)| is_offline(m)).collect();
     if !ctx.ics.restart.power_loss && offline.is_empty() {
@@ -133,7 +134,7 @@ case_fn!(reconnect, |ctx| {
         )
         .with_evidence(after.iter().take(3).map(|(s, _)| *s));
     }
-    ctx.step(
+    ctx.step_text(
         "Every message after the offline status must carry a counter above the offline status's.",
     );
     if let Some((will_seq, will)) = offline.iter().max_by_key(|(_, m)| m.counter) {
@@ -150,7 +151,7 @@ case_fn!(reconnect, |ctx| {
             .with_evidence([*will_seq, *seq]);
         }
     }
-    ctx.step("The full report must hold every observable property the description implements, and no report any path twice.");
+    ctx.step_text("The full report must hold every observable property the description implements, and no report any path twice.");
     for (seq, m) in &after {
         let Body::Report(r) = &m.body else {
             continue;
@@ -188,7 +189,7 @@ case_fn!(reconnect, |ctx| {
 pub(crate) const RETAINED_REQUEST: Case = Case {
     id: "TC-MQTT-3.2",
     title: "A request delivered as a retained message after a restart is ignored",
-    requirements: &["HRT-MQTT-016"],
+    requirements: &[req::HRT_MQTT_016],
     steps: &[
         "Publish a correct read, retained, on the device's request topic; its live delivery may be answered.",
         "Restart the device as the ICS describes and wait for its online status with a new boot id: on subscribing again it receives the read with the RETAIN flag set.",
@@ -205,7 +206,7 @@ pub(crate) const RETAINED_REQUEST: Case = Case {
 
 case_fn!(retained_request, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Publish a correct read, retained, on the device's request topic; its live delivery may be answered.");
+    ctx.step_text("Publish a correct read, retained, on the device's request topic; its live delivery may be answered.");
     let (id, bytes) = try_outcome!(ctx
         .probe
         .seal_request(who, Body::Read(vec![Path::new(0, 1, 4)]), |_| {})
@@ -218,15 +219,15 @@ case_fn!(retained_request, |ctx| {
         .map_err(|e| Outcome::error(e.to_string())));
     let timeout = ctx.response_timeout();
     let _ = ctx.probe.answer(id, timeout).await;
-    ctx.step("Restart the device as the ICS describes and wait for its online status with a new boot id: on subscribing again it receives the read with the RETAIN flag set.");
+    ctx.step_text("Restart the device as the ICS describes and wait for its online status with a new boot id: on subscribing again it receives the read with the RETAIN flag set.");
     let back = crate::cases::sec::signing::restart_and_wait(ctx).await;
-    ctx.step("Watch the silence window: there must be no further answer to the read.");
+    ctx.step_text("Watch the silence window: there must be no further answer to the read.");
     let window = ctx.params.silence_window;
     let again = match back {
         Ok(_) => ctx.probe.answer(id, window).await,
         Err(_) => None,
     };
-    ctx.step("Remove the retained read (an empty retained message).");
+    ctx.step_text("Remove the retained read (an empty retained message).");
     let cleared = ctx
         .probe
         .publish_full(&topic, true, Vec::new(), "remove the retained read")
@@ -251,7 +252,7 @@ case_fn!(retained_request, |ctx| {
 pub(crate) const LARGE_PACKETS: Case = Case {
     id: "TC-MQTT-4.1",
     title: "The device takes MQTT packets of 71 680 bytes and serves a request of nearly 64 KiB",
-    requirements: &["HRT-MQTT-071"],
+    requirements: &[req::HRT_MQTT_071],
     steps: &[
         "Publish a message in a PUBLISH packet of exactly 71 680 bytes on the request topic; the device drops the message as too large but must stay connected.",
         "Send a correct read padded with an unknown header key to about 64 000 bytes: expect an answer.",
@@ -262,7 +263,7 @@ pub(crate) const LARGE_PACKETS: Case = Case {
 
 case_fn!(large_packets, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Publish a message in a PUBLISH packet of exactly 71 680 bytes on the request topic; the device drops the message as too large but must stay connected.");
+    ctx.step_text("Publish a message in a PUBLISH packet of exactly 71 680 bytes on the request topic; the device drops the message as too large but must stay connected.");
     // A QoS 1 PUBLISH of 71 680 bytes: fixed header (4), topic length (2), topic, packet
     // id (2), payload.
     let topic = ctx.probe.request_topic();
@@ -274,7 +275,7 @@ case_fn!(large_packets, |ctx| {
         .publish_raw(&topic, big, "a message in a PUBLISH packet of 71 680 bytes")
         .await
         .map_err(|e| Outcome::error(e.to_string())));
-    ctx.step("Send a correct read padded with an unknown header key to about 64 000 bytes: expect an answer.");
+    ctx.step_text("Send a correct read padded with an unknown header key to about 64 000 bytes: expect an answer.");
     let (_, plain) = try_outcome!(crate::cases::sec::verifying::craft(
         ctx,
         who,
@@ -295,7 +296,7 @@ case_fn!(large_packets, |ctx| {
 pub(crate) const FOREIGN_TOPICS: Case = Case {
     id: "TC-MQTT-4.2",
     title: "Requests on topics outside the device's root, or with a vendor level not in lower-case hex, are ignored",
-    requirements: &["HRT-MQTT-005", "HRT-MQTT-009"],
+    requirements: &[req::HRT_MQTT_005, req::HRT_MQTT_009],
     steps: &[
         "Publish a read signed for the device's request topic below the root, on that topic under another root (the root with `-x` appended): expect no answer.",
         "Publish a read signed for it, on the request topic whose vendor level has five digits: expect no answer.",
@@ -306,7 +307,7 @@ pub(crate) const FOREIGN_TOPICS: Case = Case {
 
 case_fn!(foreign_topics, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Publish a read signed for the device's request topic below the root, on that topic under another root (the root with `-x` appended): expect no answer.");
+    ctx.step_text("Publish a read signed for the device's request topic below the root, on that topic under another root (the root with `-x` appended): expect no answer.");
     let rel = ctx.probe.request_topic();
     let (id, bytes) = try_outcome!(ctx
         .probe
@@ -329,7 +330,7 @@ case_fn!(foreign_topics, |ctx| {
     if o.verdict != crate::verdict::Verdict::Pass {
         return o;
     }
-    ctx.step("Publish a read signed for it, on the request topic whose vendor level has five digits: expect no answer.");
+    ctx.step_text("Publish a read signed for it, on the request topic whose vendor level has five digits: expect no answer.");
     let odd = format!(
         "d/0{:04x}/{}/req",
         ctx.description.vendor_id, ctx.description.device_id
@@ -387,7 +388,7 @@ async fn changeable(
 pub(crate) const WRONG_KIND: Case = Case {
     id: "TC-MQTT-4.3",
     title: "A report sent to the device's request topic is rejected and changes nothing",
-    requirements: &["HRT-MQTT-011"],
+    requirements: &[req::HRT_MQTT_011],
     steps: &[
         "Pick a writable boolean or integer property, read it, and choose another valid value.",
         "Send, correctly signed, a report (kind 3) of that value for that property on the device's request topic.",
@@ -405,7 +406,7 @@ pub(crate) const WRONG_KIND: Case = Case {
 
 case_fn!(wrong_kind, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step(
+    ctx.step_text(
         "Pick a writable boolean or integer property, read it, and choose another valid value.",
     );
     let Some((path, before, other)) = try_outcome!(changeable(ctx, who).await) else {
@@ -413,7 +414,7 @@ case_fn!(wrong_kind, |ctx| {
             "no writable boolean or integer property with another valid value",
         );
     };
-    ctx.step(format!(
+    ctx.step_text(format!(
         "Send, correctly signed, a report of {path} = {other} on the device's request topic."
     ));
     let body = Body::Report(hearth_wire::Report {
@@ -425,7 +426,7 @@ case_fn!(wrong_kind, |ctx| {
         .send(who, body, crate::probe::Tamper::None)
         .await
         .map_err(|e| Outcome::error(e.to_string())));
-    ctx.step("Watch the silence window: no answer; read the property: it must be unchanged.");
+    ctx.step_text("Watch the silence window: no answer; read the property: it must be unchanged.");
     let o = crate::cases::sec::verifying::silent(
         ctx,
         id,
@@ -450,7 +451,7 @@ case_fn!(wrong_kind, |ctx| {
 pub(crate) const CLIENT_ID: Case = Case {
     id: "TC-MQTT-5.1",
     title: "The device connects with the client identifier hd-{vendor}-{device} and a clean session",
-    requirements: &["HRT-MQTT-020", "HRT-MQTT-023"],
+    requirements: &[req::HRT_MQTT_020, req::HRT_MQTT_023],
     steps: &[
         "Connect a second client to the broker with the client identifier hd-{vendor}-{device} and Clean Session 0, then disconnect it: the broker closes the device's connection if it uses that identifier, and reports no stored session if the device connected with Clean Session 1.",
         "Expect the device to connect again and publish its online status again within the restart timeout.",
@@ -471,7 +472,7 @@ case_fn!(client_id, |ctx| {
         ctx.description.vendor_id, ctx.description.device_id
     );
     ctx.probe.clear_seen();
-    ctx.step(format!(
+    ctx.step_text(format!(
         "Connect a second client to the broker with the client identifier {id} and Clean Session 0, then disconnect it."
     ));
     let mut options = try_outcome!(broker
@@ -503,7 +504,7 @@ case_fn!(client_id, |ctx| {
     let _ = tokio::time::timeout(timeout, async { while eventloop.poll().await.is_ok() {} }).await;
     ctx.probe
         .note(format!("connected and disconnected as {id}"));
-    ctx.step("Expect the device to connect again and publish its online status again within the restart timeout.");
+    ctx.step_text("Expect the device to connect again and publish its online status again within the restart timeout.");
     let limit = ctx.params.restart_timeout;
     let back = ctx
         .probe

@@ -13,6 +13,7 @@ use crate::cases::beh::cycle::{
 };
 use crate::cases::{case_fn, try_outcome};
 use crate::probe::Seen;
+use crate::requirements::req;
 use crate::verdict::Outcome;
 
 /// Applicability shared by both cases: an operator who may cut the network and provoke
@@ -98,7 +99,7 @@ fn after_restore(seen: &[Seen], cap: u16) -> (Vec<SeenEvent>, Option<(u64, usize
 pub(crate) const KEPT_EVENTS: Case = Case {
     id: "TC-MQTT-7.1",
     title: "An event emitted while the device is cut off is published after the full report of its next connection, sealed anew",
-    requirements: &["HRT-MQTT-035", "HRT-MQTT-037"],
+    requirements: &[req::HRT_MQTT_035, req::HRT_MQTT_037],
     steps: &[
         "Note the highest counter the device has used; ask the operator to cut the appliance's network, and wait for its will.",
         "Ask the operator to provoke a fault while the appliance is cut off.",
@@ -114,14 +115,14 @@ case_fn!(kept_events, |ctx| {
     let _ = try_outcome!(operator_tester(ctx));
     let cap = cap_id(ctx, FAULTS);
     let code = suggested_fault(ctx);
-    ctx.step("Note the highest counter the device has used; ask the operator to cut the appliance's network, and wait for its will.");
+    ctx.step_text("Note the highest counter the device has used; ask the operator to cut the appliance's network, and wait for its will.");
     let before = try_outcome!(cut(ctx).await);
-    ctx.step("Ask the operator to provoke a fault while the appliance is cut off.");
+    ctx.step_text("Ask the operator to provoke a fault while the appliance is cut off.");
     try_outcome!(act(ctx, OperatorAction::RaiseFault { code }).await);
     tokio::time::sleep(ctx.params.settle_time).await;
-    ctx.step("Ask the operator to restore the network; wait for the online status.");
+    ctx.step_text("Ask the operator to restore the network; wait for the online status.");
     try_outcome!(restore(ctx, "HRT-MQTT-035").await);
-    ctx.step("Expect the fault-raised event after the full report of the new connection, with a counter above the full report's and above every counter used before the cut.");
+    ctx.step_text("Expect the fault-raised event after the full report of the new connection, with a counter above the full report's and above every counter used before the cut.");
     let limit = deadline(ctx);
     let raised = wait_event(ctx, limit, Path::new(0, cap, 1)).await;
     let seen = ctx.probe.seen();
@@ -160,7 +161,7 @@ case_fn!(kept_events, |ctx| {
             }
         }
     };
-    ctx.step("Ask the operator to clear the fault; expect fault-cleared.");
+    ctx.step_text("Ask the operator to clear the fault; expect fault-cleared.");
     if let Some(code) = code {
         try_outcome!(act(ctx, OperatorAction::ClearFault { code }).await);
         let _ = wait_event(ctx, limit, Path::new(0, cap, 2)).await;
@@ -172,7 +173,7 @@ case_fn!(kept_events, |ctx| {
 pub(crate) const KEPT_EVENTS_OVERFLOW: Case = Case {
     id: "TC-MQTT-7.2",
     title: "When more events happen while cut off than the device keeps, it gives up info events before critical ones",
-    requirements: &["HRT-MQTT-038"],
+    requirements: &[req::HRT_MQTT_038],
     steps: &[
         "Ask the operator to cut the appliance's network, and wait for its will.",
         "Ask the operator to provoke and clear a fault n times, n being half the event store of the ICS plus four: 2n events, n of them critical (fault-raised), more than the store holds.",
@@ -198,17 +199,17 @@ case_fn!(kept_events_overflow, |ctx| {
     };
     let store = ctx.ics.features.event_store;
     let n = store / 2 + 4;
-    ctx.step("Ask the operator to cut the appliance's network, and wait for its will.");
+    ctx.step_text("Ask the operator to cut the appliance's network, and wait for its will.");
     try_outcome!(cut(ctx).await);
-    ctx.step(format!("Ask the operator to provoke and clear a fault {n} times: {} events, {n} of them critical (fault-raised), more than the {store} the store holds.", 2 * n));
+    ctx.step_text(format!("Ask the operator to provoke and clear a fault {n} times: {} events, {n} of them critical (fault-raised), more than the {store} the store holds.", 2 * n));
     for _ in 0..n {
         try_outcome!(act(ctx, OperatorAction::RaiseFault { code: Some(code) }).await);
         try_outcome!(act(ctx, OperatorAction::ClearFault { code }).await);
     }
     tokio::time::sleep(ctx.params.settle_time).await;
-    ctx.step("Ask the operator to restore the network; wait for the online status.");
+    ctx.step_text("Ask the operator to restore the network; wait for the online status.");
     try_outcome!(restore(ctx, "HRT-MQTT-038").await);
-    ctx.step(format!("Expect every one of the {n} fault-raised events."));
+    ctx.step_text(format!("Expect every one of the {n} fault-raised events."));
     let limit = deadline(ctx);
     let until = Instant::now() + limit;
     let wanted = usize::try_from(n).unwrap_or(usize::MAX);

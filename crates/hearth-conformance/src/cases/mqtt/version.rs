@@ -11,13 +11,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::case::{always, Case};
 use crate::cases::sec::verifying::operator;
 use crate::cases::{case_fn, try_outcome};
+use crate::requirements::req;
 use crate::verdict::Outcome;
 
 /// TC-MQTT-1.2
 pub(crate) const CONFIGURED_ROOT: Case = Case {
     id: "TC-MQTT-1.2",
     title: "The device lives under the topic root it was configured with",
-    requirements: &["HRT-MQTT-003"],
+    requirements: &[req::HRT_MQTT_003],
     steps: &[
         "Before any test case, the suite looks for the device's retained description under the root the ICS names; when it is not there but under the default root hearth/1, the run cannot start and this case fails.",
         "Read a property under the configured root: it must be answered.",
@@ -34,11 +35,11 @@ pub(crate) const CONFIGURED_ROOT: Case = Case {
 
 case_fn!(configured_root, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step(format!(
+    ctx.step_text(format!(
         "The description and online status arrived under {}.",
         ctx.params.topic_root
     ));
-    ctx.step("Read a property under the configured root: it must be answered.");
+    ctx.step_text("Read a property under the configured root: it must be answered.");
     try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
     Outcome::pass()
 });
@@ -108,7 +109,7 @@ async fn probe_mqtt5(broker: &BrokerUrl, timeout: Duration) -> Result<Mqtt5, Str
 pub(crate) const MQTT_311_ONLY: Case = Case {
     id: "TC-MQTT-6.1",
     title: "The device needs nothing beyond MQTT 3.1.1, from the broker or from its peers",
-    requirements: &["HRT-MQTT-001", "HRT-MQTT-002"],
+    requirements: &[req::HRT_MQTT_001, req::HRT_MQTT_002],
     steps: &[
         "The suite is an MQTT 3.1.1 client that sends no MQTT 5 property: read a property, which must be answered.",
         "Offer the run's broker an MQTT 5 CONNECT: a broker that implements 3.1.1 only refuses it, and the device, which published its description and status and answered through that broker, then needs nothing beyond 3.1.1. A broker that accepts it leaves the verdict inconclusive, with the advice to run against a broker that implements 3.1.1 only, such as `hearth broker`.",
@@ -119,9 +120,9 @@ pub(crate) const MQTT_311_ONLY: Case = Case {
 
 case_fn!(mqtt_311_only, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("The suite is an MQTT 3.1.1 client that sends no MQTT 5 property: read a property, which must be answered.");
+    ctx.step_text("The suite is an MQTT 3.1.1 client that sends no MQTT 5 property: read a property, which must be answered.");
     try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
-    ctx.step("Offer the run's broker an MQTT 5 CONNECT: a 3.1.1-only broker refuses it.");
+    ctx.step_text("Offer the run's broker an MQTT 5 CONNECT: a 3.1.1-only broker refuses it.");
     let broker = try_outcome!(ctx
         .params
         .broker

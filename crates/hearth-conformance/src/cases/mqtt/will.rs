@@ -8,6 +8,7 @@ use crate::case::{always, Case};
 use crate::cases::{case_fn, try_outcome};
 use crate::ics::RestartMethod;
 use crate::probe::Seen;
+use crate::requirements::req;
 use crate::verdict::Outcome;
 
 /// The broker the run uses, from the parameters.
@@ -22,7 +23,7 @@ fn broker_of(ctx: &crate::case::Ctx) -> Result<BrokerUrl, Outcome> {
 pub(crate) const RETAINED: Case = Case {
     id: "TC-MQTT-1.1",
     title: "The description and the status are retained",
-    requirements: &["HRT-MQTT-006", "HRT-MQTT-015"],
+    requirements: &[req::HRT_MQTT_006, req::HRT_MQTT_015],
     steps: &[
         "Before any test case runs, watch for the description under every vendor level: one that arrives only with the vendor id spelt otherwise than as four lower-case hexadecimal digits fails HRT-MQTT-006.",
         "Open a fresh subscription to the device's description topic; expect a retained message.",
@@ -36,7 +37,7 @@ case_fn!(retained, |ctx| {
     let broker = try_outcome!(broker_of(ctx));
     let window = ctx.params.silence_window;
     for (channel, name) in [(Channel::Desc, "description"), (Channel::Status, "status")] {
-        ctx.step(format!(
+        ctx.step_text(format!(
             "Open a fresh subscription to the device's {name} topic; expect a retained message."
         ));
         match ctx.probe.retained(&broker, channel, window).await {
@@ -57,7 +58,7 @@ case_fn!(retained, |ctx| {
 pub(crate) const WILL: Case = Case {
     id: "TC-MQTT-2.1",
     title: "When the device loses power, the broker announces it offline with its signed will",
-    requirements: &["HRT-MQTT-030", "HRT-MQTT-031"],
+    requirements: &[req::HRT_MQTT_030, req::HRT_MQTT_031],
     steps: &[
         "Cut the device's power as the ICS describes (a restart with power loss).",
         "Expect a signed offline status with the old boot id before the device is back.",
@@ -88,7 +89,7 @@ case_fn!(will, |ctx| {
             _ => None,
         });
     ctx.probe.clear_seen();
-    ctx.step("Cut the device's power as the ICS describes (a restart with power loss).");
+    ctx.step_text("Cut the device's power as the ICS describes (a restart with power loss).");
     let Some(restarter) = ctx.restarter.as_ref() else {
         return Outcome::not_applicable("no restart available");
     };
@@ -96,7 +97,7 @@ case_fn!(will, |ctx| {
         .restart(true)
         .await
         .map_err(|why| Outcome::error(format!("the restart failed: {why}"))));
-    ctx.step("Expect a signed offline status with the old boot id before the device is back.");
+    ctx.step_text("Expect a signed offline status with the old boot id before the device is back.");
     let limit = ctx.params.restart_timeout;
     let first = ctx
         .probe
@@ -122,7 +123,7 @@ case_fn!(will, |ctx| {
         }
         Some(Seen {
             seq,
-            message: Err((why, req)),
+            message: Err(crate::probe::Rejection { why, id: req, .. }),
             ..
         }) => Outcome::fail(req, format!("the will did not open: {why}")).with_evidence([seq]),
         Some(Seen { seq, .. }) => Outcome::fail(
@@ -135,7 +136,7 @@ case_fn!(will, |ctx| {
             format!("no status at all within {limit:?} of the power loss"),
         ),
     };
-    ctx.step("Wait for the device to be online again.");
+    ctx.step_text("Wait for the device to be online again.");
     let _ = ctx
         .probe
         .wait_for(limit, |s| matches!(&s.message, Ok(Message { body: Body::Status(st), .. }) if st.availability == Availability::Online))

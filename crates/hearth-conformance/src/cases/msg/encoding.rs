@@ -14,6 +14,7 @@ use crate::case::{always, Case, Ctx};
 use crate::cases::sec::verifying::deterministic;
 use crate::cases::{case_fn, try_outcome};
 use crate::ics::Privilege;
+use crate::requirements::req;
 use crate::trace::Direction;
 use crate::verdict::Outcome;
 
@@ -33,13 +34,13 @@ pub(crate) const ENCODING: Case = Case {
     id: "TC-MSG-5.1",
     title: "Everything the device publishes is deterministically encoded, numbered in order and on the topic of its kind",
     requirements: &[
-        "HRT-MSG-005",
-        "HRT-MSG-006",
-        "HRT-MSG-020",
-        "HRT-MSG-060",
-        "HRT-MSG-091",
-        "HRT-MQTT-008",
-        "HRT-MQTT-013",
+        req::HRT_MSG_005,
+        req::HRT_MSG_006,
+        req::HRT_MSG_020,
+        req::HRT_MSG_060,
+        req::HRT_MSG_091,
+        req::HRT_MQTT_008,
+        req::HRT_MQTT_013,
     ],
     steps: &[
         "Send a read and take its response: it must name the request's id and the tester as target.",
@@ -56,7 +57,7 @@ pub(crate) const ENCODING: Case = Case {
 
 case_fn!(encoding, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step(
+    ctx.step_text(
         "Send a read and take its response: it must name the request's id and the tester as target.",
     );
     let tester_id = ctx.probe.testers()[who].id.clone();
@@ -88,7 +89,7 @@ case_fn!(encoding, |ctx| {
             }
         }
         Some(crate::probe::Answer {
-            message: Err((why, req)),
+            message: Err(crate::probe::Rejection { why, id: req, .. }),
             seq,
             ..
         }) => {
@@ -103,7 +104,7 @@ case_fn!(encoding, |ctx| {
             .with_evidence([sent])
         }
     }
-    ctx.step("Take every message the device has published in the run.");
+    ctx.step_text("Take every message the device has published in the run.");
     let device_id = ctx.description.device_id.clone();
     let root = format!("{}/", ctx.params.topic_root);
     let dev_prefix = format!("d/{:04x}/{device_id}/", ctx.description.vendor_id);
@@ -125,7 +126,7 @@ case_fn!(encoding, |ctx| {
             mine.push((e.seq, rel, payload, msg, e.qos));
         }
     }
-    ctx.step("Each payload must be deterministic CBOR; descriptions, statuses, reports and events must carry no request id and no target.");
+    ctx.step_text("Each payload must be deterministic CBOR; descriptions, statuses, reports and events must carry no request id and no target.");
     for (seq, _, payload, msg, _) in &mine {
         if let Err(why) = deterministic(payload) {
             return Outcome::fail(
@@ -146,7 +147,7 @@ case_fn!(encoding, |ctx| {
             .with_evidence([*seq]);
         }
     }
-    ctx.step("Each message must be on the topic its kind selects (a response on the response topic of its target).");
+    ctx.step_text("Each message must be on the topic its kind selects (a response on the response topic of its target).");
     for (seq, rel, _, msg, _) in &mine {
         let want = match msg.kind() {
             Kind::Description => format!("{dev_prefix}{}", Channel::Desc.name()),
@@ -169,7 +170,7 @@ case_fn!(encoding, |ctx| {
             .with_evidence([*seq]);
         }
     }
-    ctx.step("Counters must never repeat, and must increase on each topic in the order of arrival (offline statuses, numbered ahead, aside).");
+    ctx.step_text("Counters must never repeat, and must increase on each topic in the order of arrival (offline statuses, numbered ahead, aside).");
     let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
     let mut last: BTreeMap<&str, (u64, usize)> = BTreeMap::new();
     for (seq, rel, _, msg, _) in &mine {
@@ -195,7 +196,7 @@ case_fn!(encoding, |ctx| {
         }
         last.insert(rel.as_str(), (msg.counter, *seq));
     }
-    ctx.step("Each message must have been published with QoS 1 (the probe subscribes with QoS 1, so a message published with QoS 0 arrives with QoS 0).");
+    ctx.step_text("Each message must have been published with QoS 1 (the probe subscribes with QoS 1, so a message published with QoS 0 arrives with QoS 0).");
     if let Some((seq, _, _, msg, qos)) = mine.iter().find(|(_, _, _, _, q)| *q != 1) {
         return Outcome::fail(
             "HRT-MQTT-013",
@@ -203,7 +204,7 @@ case_fn!(encoding, |ctx| {
         )
         .with_evidence([*seq]);
     }
-    ctx.step("Between two statuses (one connection), each event must carry the number of the event before it plus one (or 0, the first event of a new boot after events kept from the last); only among the events kept while disconnected, published right after the full report, may numbers be missing (discarded from a full store, HRT-MQTT-038).");
+    ctx.step_text("Between two statuses (one connection), each event must carry the number of the event before it plus one (or 0, the first event of a new boot after events kept from the last); only among the events kept while disconnected, published right after the full report, may numbers be missing (discarded from a full store, HRT-MQTT-038).");
     let mut previous: Option<(u64, usize)> = None;
     let mut kept = false;
     for (seq, _, _, msg, _) in &mine {
@@ -271,7 +272,7 @@ fn refused_value(ctx: &Ctx) -> Option<(Path, Value, ValueError)> {
 pub(crate) const WRITE_UNSUPPORTED: Case = Case {
     id: "TC-MSG-2.7",
     title: "A write of an enumeration code outside the effective set, or of a text too long, answers constraint-error and changes nothing",
-    requirements: &["HRT-MOD-045", "HRT-MOD-046", "HRT-MOD-116"],
+    requirements: &[req::HRT_MOD_045, req::HRT_MOD_046, req::HRT_MOD_116],
     steps: &[
         "Pick a writable enumeration (else text or bytes) property and a code outside its effective set (a value longer than its max_len); read its value.",
         "Write the refused value: expect constraint-error.",
@@ -291,13 +292,13 @@ case_fn!(write_unsupported, |ctx| {
         return Outcome::not_applicable("no writable enumeration, text or bytes property");
     };
     let requirement = why.requirement();
-    ctx.step(format!(
+    ctx.step_text(format!(
         "Pick {path} and the value {value} ({why}); read its value."
     ));
     let before = try_outcome!(ctx.read(who, path).await);
-    ctx.step("Write the refused value: expect constraint-error.");
+    ctx.step_text("Write the refused value: expect constraint-error.");
     let (status, seq) = try_outcome!(ctx.write(who, path, value.clone()).await);
-    ctx.step("Read the property again: it must be unchanged.");
+    ctx.step_text("Read the property again: it must be unchanged.");
     let after = try_outcome!(ctx.read(who, path).await);
     if after != before {
         let _ = ctx.write(who, path, before.clone()).await;
@@ -321,7 +322,7 @@ case_fn!(write_unsupported, |ctx| {
 pub(crate) const CHECK_ORDER: Case = Case {
     id: "TC-MSG-2.8",
     title: "A write is checked in the order of the model: path, writability, then the value",
-    requirements: &["HRT-MOD-115"],
+    requirements: &[req::HRT_MOD_115],
     steps: &[
         "Write a text to a property device-info does not define: expect unsupported-property, not invalid-type.",
         "Write a text to device-info vendor-id, an integer property that is read-only: expect read-only, not invalid-type.",
@@ -332,7 +333,7 @@ pub(crate) const CHECK_ORDER: Case = Case {
 
 case_fn!(check_order, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Write a text to a property device-info does not define: expect unsupported-property, not invalid-type.");
+    ctx.step_text("Write a text to a property device-info does not define: expect unsupported-property, not invalid-type.");
     let wrong = Value::Text("not a value of this property".into());
     let path = Path::new(0, 1, 0x7FF0);
     let (status, seq) = try_outcome!(ctx.write(who, path, wrong.clone()).await);
@@ -343,7 +344,7 @@ case_fn!(check_order, |ctx| {
         )
         .with_evidence([seq]);
     }
-    ctx.step("Write a text to device-info vendor-id, an integer property that is read-only: expect read-only, not invalid-type.");
+    ctx.step_text("Write a text to device-info vendor-id, an integer property that is read-only: expect read-only, not invalid-type.");
     let path = Path::new(0, 1, 2);
     let (status, seq) = try_outcome!(ctx.write(who, path, wrong).await);
     if status != StatusCode::ReadOnly {
@@ -368,7 +369,7 @@ fn any_writable(ctx: &Ctx) -> Option<Path> {
 pub(crate) const WRITE_TOO_DEEP: Case = Case {
     id: "TC-MSG-2.9",
     title: "A value nested more than 8 levels deep answers malformed and changes nothing",
-    requirements: &["HRT-MOD-048"],
+    requirements: &[req::HRT_MOD_048],
     steps: &[
         "Pick a writable property and read its value.",
         "Write a value of nine nested lists: expect malformed.",
@@ -387,15 +388,15 @@ case_fn!(write_too_deep, |ctx| {
     let Some(path) = any_writable(ctx) else {
         return Outcome::not_applicable("no writable property");
     };
-    ctx.step(format!("Pick {path} and read its value."));
+    ctx.step_text(format!("Pick {path} and read its value."));
     let before = try_outcome!(ctx.read(who, path).await);
-    ctx.step("Write a value of nine nested lists: expect malformed.");
+    ctx.step_text("Write a value of nine nested lists: expect malformed.");
     let mut deep = Value::Int(0);
     for _ in 0..9 {
         deep = Value::List(vec![deep]);
     }
     let (status, seq) = try_outcome!(ctx.write(who, path, deep).await);
-    ctx.step("Read the property again: it must be unchanged.");
+    ctx.step_text("Read the property again: it must be unchanged.");
     let after = try_outcome!(ctx.read(who, path).await);
     if after != before {
         let _ = ctx.write(who, path, before.clone()).await;
@@ -447,7 +448,7 @@ fn action_with_argument(ctx: &Ctx) -> Option<Path> {
 pub(crate) const INVOKE_INVALID: Case = Case {
     id: "TC-MSG-3.2",
     title: "An invocation whose arguments lack a mandatory field, or are not a struct, answers invalid-type",
-    requirements: &["HRT-MOD-050", "HRT-MSG-068"],
+    requirements: &[req::HRT_MOD_050, req::HRT_MSG_068],
     steps: &[
         "Pick an implemented action with a mandatory argument.",
         "Invoke it with an empty struct of arguments: expect invalid-type for the request's action path, without results.",
@@ -466,7 +467,7 @@ case_fn!(invoke_invalid, |ctx| {
     let Some(path) = action_with_argument(ctx) else {
         return Outcome::not_applicable("no action with a mandatory argument");
     };
-    ctx.step(format!(
+    ctx.step_text(format!(
         "Pick {path}, an implemented action with a mandatory argument."
     ));
     for (what, args) in [
@@ -476,7 +477,7 @@ case_fn!(invoke_invalid, |ctx| {
         ),
         ("the integer 1 as arguments", Value::Int(1)),
     ] {
-        ctx.step(format!("Invoke it with {what}: expect invalid-type."));
+        ctx.step_text(format!("Invoke it with {what}: expect invalid-type."));
         let (msg, seq) = try_outcome!(ctx.ask(who, Body::Invoke { path, args }).await);
         match msg.body {
             Body::InvokeResponse(r) if r.path != path || r.results.is_some() => {
@@ -522,7 +523,7 @@ fn stop_action(ctx: &Ctx) -> Option<Path> {
 pub(crate) const INVOKE_NULL_ARGS: Case = Case {
     id: "TC-MSG-3.3",
     title: "Null arguments are treated like an empty map of arguments",
-    requirements: &["HRT-MSG-067"],
+    requirements: &[req::HRT_MSG_067],
     steps: &[
         "Read operational-state state; go on only while the appliance is idle.",
         "Invoke stop (refused while idle) with an empty map of arguments.",
@@ -541,7 +542,7 @@ case_fn!(invoke_null_args, |ctx| {
     let Some(stop) = stop_action(ctx) else {
         return Outcome::not_applicable("no operational-state capability");
     };
-    ctx.step("Read operational-state state; go on only while the appliance is idle.");
+    ctx.step_text("Read operational-state state; go on only while the appliance is idle.");
     let state = try_outcome!(ctx.read(who, Path::new(stop.component, 4, 1)).await);
     if state != Value::Int(0) {
         return Outcome::inconclusive(format!(
@@ -553,7 +554,7 @@ case_fn!(invoke_null_args, |ctx| {
         ("an empty map of arguments", Value::Struct(BTreeMap::new())),
         ("null arguments", Value::Null),
     ] {
-        ctx.step(format!("Invoke stop with {what}."));
+        ctx.step_text(format!("Invoke stop with {what}."));
         let (msg, seq) = try_outcome!(ctx.ask(who, Body::Invoke { path: stop, args }).await);
         match msg.body {
             Body::InvokeResponse(r) => statuses.push((what, r.status, seq)),
@@ -580,7 +581,7 @@ case_fn!(invoke_null_args, |ctx| {
 pub(crate) const FIRST_FAILED_STEP: Case = Case {
     id: "TC-MSG-6.1",
     title: "A request that fails several checks of §11.1 is handled by the first that fails",
-    requirements: &["HRT-MSG-080", "HRT-MSG-082"],
+    requirements: &[req::HRT_MSG_080, req::HRT_MSG_082],
     steps: &[
         "Write a text to vendor-id of device-info (content check, step 12) with a broken signature (step 4): expect no answer.",
         "Read a property the description does not declare (step 12): expect unsupported-property; publish the same bytes again (replay, step 8): expect no answer.",
@@ -595,7 +596,7 @@ case_fn!(first_failed_step, |ctx| {
     let who = try_outcome!(operator(ctx));
     let wrong = Value::Text("not a value of this property".into());
     let window = ctx.params.silence_window;
-    ctx.step("Write a text to vendor-id of device-info (content check, step 12) with a broken signature (step 4): expect no answer.");
+    ctx.step_text("Write a text to vendor-id of device-info (content check, step 12) with a broken signature (step 4): expect no answer.");
     let (id, _, sent) = try_outcome!(ctx
         .probe
         .send(
@@ -612,7 +613,7 @@ case_fn!(first_failed_step, |ctx| {
         )
         .with_evidence([sent, a.seq]);
     }
-    ctx.step("Read a property the description does not declare (step 12): expect unsupported-property; publish the same bytes again (replay, step 8): expect no answer.");
+    ctx.step_text("Read a property the description does not declare (step 12): expect unsupported-property; publish the same bytes again (replay, step 8): expect no answer.");
     let missing = Path::new(0, 1, 0x7FF0);
     let (id, bytes, sent) = try_outcome!(ctx
         .probe
@@ -640,7 +641,7 @@ case_fn!(first_failed_step, |ctx| {
         )
         .with_evidence([sent, again, a.seq]);
     }
-    ctx.step("Read a property the description does not declare, addressed to another device id (step 10): expect no answer.");
+    ctx.step_text("Read a property the description does not declare, addressed to another device id (step 10): expect no answer.");
     let other = format!("{}-other", ctx.description.device_id);
     let (id, bytes) = try_outcome!(ctx
         .probe
@@ -662,7 +663,7 @@ case_fn!(first_failed_step, |ctx| {
         )
         .with_evidence([sent, a.seq]);
     }
-    ctx.step("As a controller with no privilege, write a text to a writable property (privilege, step 11, before content, step 12): expect no answer or unauthorized, never invalid-type.");
+    ctx.step_text("As a controller with no privilege, write a text to a writable property (privilege, step 11, before content, step 12): expect no answer or unauthorized, never invalid-type.");
     let Ok(stranger) = ctx.tester(Privilege::None) else {
         return Outcome::pass();
     };

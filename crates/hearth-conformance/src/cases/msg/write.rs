@@ -10,6 +10,7 @@ use hearth_wire::{Body, Message};
 use crate::case::{always, Case, Ctx};
 use crate::cases::{case_fn, try_outcome};
 use crate::ics::Privilege;
+use crate::requirements::req;
 use crate::verdict::Outcome;
 
 /// A tester that may read and write (operate, else manage).
@@ -23,16 +24,16 @@ pub(crate) const READ_ALL: Case = Case {
     id: "TC-MSG-1.1",
     title: "Every implemented property reads successfully with a value that fits the description",
     requirements: &[
-        "HRT-MOD-043",
-        "HRT-MOD-045",
-        "HRT-MOD-046",
-        "HRT-MOD-048",
-        "HRT-MOD-060",
-        "HRT-MOD-104",
-        "HRT-MOD-105",
-        "HRT-MOD-106",
-        "HRT-MSG-062",
-        "HRT-MSG-063",
+        req::HRT_MOD_043,
+        req::HRT_MOD_045,
+        req::HRT_MOD_046,
+        req::HRT_MOD_048,
+        req::HRT_MOD_060,
+        req::HRT_MOD_104,
+        req::HRT_MOD_105,
+        req::HRT_MOD_106,
+        req::HRT_MSG_062,
+        req::HRT_MSG_063,
     ],
     steps: &[
         "Read every property the description implements, a few paths per request.",
@@ -44,7 +45,7 @@ pub(crate) const READ_ALL: Case = Case {
 
 case_fn!(read_all, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Read every property the description implements, a few paths per request.");
+    ctx.step_text("Read every property the description implements, a few paths per request.");
     let paths: Vec<Path> = ctx.properties().into_iter().map(|(p, _)| p).collect();
     for chunk in paths.chunks(16) {
         let (msg, seq) = try_outcome!(ctx.ask(who, Body::Read(chunk.to_vec())).await);
@@ -92,7 +93,7 @@ case_fn!(read_all, |ctx| {
             }
         }
     }
-    ctx.step("Check each result's status and value: the type and range of its catalog unit (temperatures int16 in centi-celsius, durations uint32 seconds, percentages 0 to 100) and the description's constraints.");
+    ctx.step_text("Check each result's status and value: the type and range of its catalog unit (temperatures int16 in centi-celsius, durations uint32 seconds, percentages 0 to 100) and the description's constraints.");
     Outcome::pass()
 });
 
@@ -100,7 +101,7 @@ case_fn!(read_all, |ctx| {
 pub(crate) const READ_MISSING: Case = Case {
     id: "TC-MSG-1.2",
     title: "Reads of paths the device does not have answer unsupported-component, -capability or -property",
-    requirements: &["HRT-MOD-040", "HRT-MOD-104"],
+    requirements: &[req::HRT_MOD_040, req::HRT_MOD_104],
     steps: &["Read a component, a capability and a property the description does not declare.", "Check the three statuses."],
     applies: always,
     run: read_missing,
@@ -134,13 +135,15 @@ fn missing_paths(ctx: &Ctx) -> [(Path, StatusCode); 3] {
 
 case_fn!(read_missing, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Read a component, a capability and a property the description does not declare.");
+    ctx.step_text(
+        "Read a component, a capability and a property the description does not declare.",
+    );
     let cases = missing_paths(ctx);
     let (msg, seq) = try_outcome!(
         ctx.ask(who, Body::Read(cases.iter().map(|(p, _)| *p).collect()))
             .await
     );
-    ctx.step("Check the three statuses.");
+    ctx.step_text("Check the three statuses.");
     let Body::ReadResponse(results) = msg.body else {
         return Outcome::fail(
             "HRT-MSG-062",
@@ -164,7 +167,7 @@ case_fn!(read_missing, |ctx| {
 pub(crate) const READ_ORDER_OF_CHECKS: Case = Case {
     id: "TC-MSG-1.3",
     title: "A read by a controller without the view privilege is checked for existence before privilege",
-    requirements: &["HRT-MSG-064"],
+    requirements: &[req::HRT_MSG_064],
     steps: &[
         "As a controller the device does not admit, read a property the description declares, then a component, a capability and a property it does not declare.",
         "The device may stay silent; if it answers, expect unauthorized for the declared property and unsupported-component, -capability and -property for the others, none with a value.",
@@ -185,14 +188,14 @@ case_fn!(read_order_of_checks, |ctx| {
     };
     let mut expected = vec![(declared, StatusCode::Unauthorized)];
     expected.extend(missing_paths(ctx));
-    ctx.step("As a controller the device does not admit, read a property the description declares, then a component, a capability and a property it does not declare.");
+    ctx.step_text("As a controller the device does not admit, read a property the description declares, then a component, a capability and a property it does not declare.");
     let paths = expected.iter().map(|(p, _)| *p).collect();
     let (id, _, sent) = try_outcome!(ctx
         .probe
         .send(stranger, Body::Read(paths), crate::probe::Tamper::None)
         .await
         .map_err(|e| Outcome::error(e.to_string())));
-    ctx.step("The device may stay silent; if it answers, expect unauthorized for the declared property and unsupported-component, -capability and -property for the others, none with a value.");
+    ctx.step_text("The device may stay silent; if it answers, expect unauthorized for the declared property and unsupported-component, -capability and -property for the others, none with a value.");
     let window = ctx.params.silence_window;
     let Some(answer) = ctx.probe.answer(id, window).await else {
         return Outcome::pass();
@@ -210,7 +213,7 @@ case_fn!(read_order_of_checks, |ctx| {
             )
             .with_evidence([sent, seq])
         }
-        Err((why, _)) => {
+        Err(crate::probe::Rejection { why, .. }) => {
             return Outcome::fail("HRT-SEC-034", format!("the answer did not open: {why}"))
                 .with_evidence([sent, seq])
         }
@@ -270,7 +273,7 @@ fn writable_int(ctx: &Ctx) -> Option<(Path, &'static Property, i64, i64, i64)> {
 pub(crate) const WRITE_OUT_OF_RANGE: Case = Case {
     id: "TC-MSG-2.1",
     title: "A write outside the declared range answers constraint-error and changes nothing",
-    requirements: &["HRT-MOD-044", "HRT-MOD-116", "HRT-MOD-062"],
+    requirements: &[req::HRT_MOD_044, req::HRT_MOD_116, req::HRT_MOD_062],
     steps: &[
         "Pick a writable integer property; read its value.",
         "Write a value one step above the declared maximum.",
@@ -289,12 +292,12 @@ case_fn!(write_out_of_range, |ctx| {
     let Some((path, _, min, max, step)) = writable_int(ctx) else {
         return Outcome::not_applicable("no writable integer property");
     };
-    ctx.step(format!("Pick a writable integer property; read its value ({path}, declared {min}…{max} step {step})."));
+    ctx.step_text(format!("Pick a writable integer property; read its value ({path}, declared {min}…{max} step {step})."));
     let before = try_outcome!(ctx.read(who, path).await);
     let bad = max.saturating_add(step);
-    ctx.step(format!("Write {bad}, one step above the declared maximum."));
+    ctx.step_text(format!("Write {bad}, one step above the declared maximum."));
     let (status, seq) = try_outcome!(ctx.write(who, path, Value::Int(bad)).await);
-    ctx.step("Expect constraint-error, then read the property again: it must be unchanged.");
+    ctx.step_text("Expect constraint-error, then read the property again: it must be unchanged.");
     let after = try_outcome!(ctx.read(who, path).await);
     if after != before {
         // Put it back where a non-conforming device accepted the value (HRT-CONF-008).
@@ -324,7 +327,7 @@ case_fn!(write_out_of_range, |ctx| {
 pub(crate) const WRITE_READ_ONLY: Case = Case {
     id: "TC-MSG-2.2",
     title: "A write to a read-only property answers read-only",
-    requirements: &["HRT-MOD-041"],
+    requirements: &[req::HRT_MOD_041],
     steps: &["Write device-info vendor-name.", "Expect read-only."],
     applies: always,
     run: write_read_only,
@@ -332,12 +335,12 @@ pub(crate) const WRITE_READ_ONLY: Case = Case {
 
 case_fn!(write_read_only, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Write device-info vendor-name.");
+    ctx.step_text("Write device-info vendor-name.");
     let (status, seq) = try_outcome!(
         ctx.write(who, Path::new(0, 1, 1), Value::Text("Conformance".into()))
             .await
     );
-    ctx.step("Expect read-only.");
+    ctx.step_text("Expect read-only.");
     if status == StatusCode::ReadOnly {
         Outcome::pass()
     } else {
@@ -353,7 +356,7 @@ case_fn!(write_read_only, |ctx| {
 pub(crate) const WRITE_WRONG_TYPE: Case = Case {
     id: "TC-MSG-2.3",
     title: "A write of the wrong data type answers invalid-type and changes nothing",
-    requirements: &["HRT-MOD-042", "HRT-MOD-116"],
+    requirements: &[req::HRT_MOD_042, req::HRT_MOD_116],
     steps: &[
         "Pick a writable property; write a value of another type.",
         "Expect invalid-type.",
@@ -378,9 +381,9 @@ case_fn!(write_wrong_type, |ctx| {
     } else {
         Value::Text("wrong type".into())
     };
-    ctx.step(format!("Write {wrong} to {path} ({}).", p.ty.type_name()));
+    ctx.step_text(format!("Write {wrong} to {path} ({}).", p.ty.type_name()));
     let (status, seq) = try_outcome!(ctx.write(who, path, wrong).await);
-    ctx.step("Expect invalid-type.");
+    ctx.step_text("Expect invalid-type.");
     if status == StatusCode::InvalidType {
         Outcome::pass()
     } else {
@@ -396,7 +399,7 @@ case_fn!(write_wrong_type, |ctx| {
 pub(crate) const WRITE_MISSING: Case = Case {
     id: "TC-MSG-2.4",
     title: "Writes to paths the device does not have answer unsupported-component, -capability or -property",
-    requirements: &["HRT-MOD-040", "HRT-MSG-065", "HRT-MSG-066"],
+    requirements: &[req::HRT_MOD_040, req::HRT_MSG_065, req::HRT_MSG_066],
     steps: &["Write a component, a capability and a property the description does not declare, in one request.", "Check one status per path, in order."],
     applies: always,
     run: write_missing,
@@ -404,11 +407,11 @@ pub(crate) const WRITE_MISSING: Case = Case {
 
 case_fn!(write_missing, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Write a component, a capability and a property the description does not declare, in one request.");
+    ctx.step_text("Write a component, a capability and a property the description does not declare, in one request.");
     let cases = missing_paths(ctx);
     let body = Body::Write(cases.iter().map(|(p, _)| (*p, Value::Int(1))).collect());
     let (msg, seq) = try_outcome!(ctx.ask(who, body).await);
-    ctx.step("Check one status per path, in order.");
+    ctx.step_text("Check one status per path, in order.");
     let Body::WriteResponse(results) = msg.body else {
         return Outcome::fail(
             "HRT-MSG-066",
@@ -496,7 +499,7 @@ fn another_value(ctx: &Ctx, path: Path, p: &Property, current: &Value) -> Option
 pub(crate) const WRITE_VALID: Case = Case {
     id: "TC-MSG-2.5",
     title: "A valid write takes effect, is answered success and is reported in time",
-    requirements: &["HRT-MOD-062", "HRT-MOD-107", "HRT-MSG-056"],
+    requirements: &[req::HRT_MOD_062, req::HRT_MOD_107, req::HRT_MSG_056],
     steps: &[
         "Pick a writable property the ICS allows the suite to change; read it.",
         "Write another valid value; expect success.",
@@ -525,11 +528,11 @@ case_fn!(write_valid, |ctx| {
     let Some((path, before, next)) = chosen else {
         return Outcome::inconclusive("no allowed property had another valid value to write");
     };
-    ctx.step(format!(
+    ctx.step_text(format!(
         "Pick a writable property the ICS allows the suite to change; read it ({path} = {before})."
     ));
     ctx.probe.clear_seen();
-    ctx.step(format!("Write {next}; expect success."));
+    ctx.step_text(format!("Write {next}; expect success."));
     let written = Instant::now();
     let (status, seq) = try_outcome!(ctx.write(who, path, next.clone()).await);
     if status != StatusCode::Success {
@@ -539,7 +542,7 @@ case_fn!(write_valid, |ctx| {
         )
         .with_evidence([seq]);
     }
-    ctx.step("Expect a report of the new value within the report deadline.");
+    ctx.step_text("Expect a report of the new value within the report deadline.");
     let deadline = ctx.params.report_deadline + ctx.params.latency_allowance;
     let want = next.clone();
     let reported = ctx
@@ -548,7 +551,7 @@ case_fn!(write_valid, |ctx| {
             matches!(&s.message, Ok(Message { body: Body::Report(r), .. }) if r.values.iter().any(|(p, v)| *p == path && *v == want))
         })
         .await;
-    ctx.step("Read it back, then restore the original value.");
+    ctx.step_text("Read it back, then restore the original value.");
     let after = ctx.read(who, path).await;
     let _ = ctx.write(who, path, before.clone()).await;
     if reported.is_none() {
@@ -594,7 +597,7 @@ fn declared_ranges(ctx: &Ctx) -> Vec<(Path, i64, i64)> {
 pub(crate) const WRITE_BOUNDS: Case = Case {
     id: "TC-MSG-2.6",
     title: "The device accepts every bound its description declares",
-    requirements: &["HRT-MOD-062", "HRT-MOD-044"],
+    requirements: &[req::HRT_MOD_062, req::HRT_MOD_044],
     steps: &[
         "For each numeric property the ICS lets the suite change and whose range the description declares: read it.",
         "Write the declared minimum, then the top of the declared grid; each must answer success.",
@@ -607,11 +610,11 @@ pub(crate) const WRITE_BOUNDS: Case = Case {
 case_fn!(write_bounds, |ctx| {
     let who = try_outcome!(operator(ctx));
     for (path, min, top) in declared_ranges(ctx) {
-        ctx.step(format!("For each numeric property the ICS lets the suite change and whose range the description declares: read it ({path}, {min}…{top})."));
+        ctx.step_text(format!("For each numeric property the ICS lets the suite change and whose range the description declares: read it ({path}, {min}…{top})."));
         let before = try_outcome!(ctx.read(who, path).await);
         let mut outcome = Outcome::pass();
         for bound in [min, top] {
-            ctx.step(format!("Write {bound} to {path}; it must answer success."));
+            ctx.step_text(format!("Write {bound} to {path}; it must answer success."));
             let (status, seq) = try_outcome!(ctx.write(who, path, Value::Int(bound)).await);
             if status != StatusCode::Success {
                 outcome = Outcome::fail(
@@ -622,7 +625,7 @@ case_fn!(write_bounds, |ctx| {
                 break;
             }
         }
-        ctx.step("Restore the original value.");
+        ctx.step_text("Restore the original value.");
         let _ = ctx.write(who, path, before).await;
         if outcome.verdict != crate::verdict::Verdict::Pass {
             return outcome;
@@ -635,7 +638,7 @@ case_fn!(write_bounds, |ctx| {
 pub(crate) const INVOKE_MISSING: Case = Case {
     id: "TC-MSG-3.1",
     title: "Invoking an action the device does not have answers unsupported-action",
-    requirements: &["HRT-MOD-040", "HRT-MOD-051", "HRT-MSG-068"],
+    requirements: &[req::HRT_MOD_040, req::HRT_MOD_051, req::HRT_MSG_068],
     steps: &[
         "Invoke an undefined action of device-info.",
         "Expect unsupported-action, for the action path of the request and without results.",
@@ -646,7 +649,7 @@ pub(crate) const INVOKE_MISSING: Case = Case {
 
 case_fn!(invoke_missing, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Invoke an undefined action of device-info.");
+    ctx.step_text("Invoke an undefined action of device-info.");
     let path = Path::new(0, 1, 0x7FF0);
     let (msg, seq) = try_outcome!(
         ctx.ask(
@@ -658,7 +661,9 @@ case_fn!(invoke_missing, |ctx| {
         )
         .await
     );
-    ctx.step("Expect unsupported-action, for the action path of the request and without results.");
+    ctx.step_text(
+        "Expect unsupported-action, for the action path of the request and without results.",
+    );
     match msg.body {
         Body::InvokeResponse(r) if r.path != path || r.results.is_some() => Outcome::fail(
             "HRT-MSG-068",
@@ -686,7 +691,7 @@ case_fn!(invoke_missing, |ctx| {
 pub(crate) const RESPONSE_TIME: Case = Case {
     id: "TC-MSG-4.1",
     title: "Requests are answered within 5 seconds, and preferably within 2",
-    requirements: &["HRT-MSG-092", "HRT-MSG-093", "HRT-MSG-097"],
+    requirements: &[req::HRT_MSG_092, req::HRT_MSG_093, req::HRT_MSG_097],
     steps: &[
         "Read device-info five times, one request at a time, timing each response (waiting up to twice the response timeout).",
         "Fail any response later than the response timeout; advise on any later than 2 s.",
@@ -697,7 +702,7 @@ pub(crate) const RESPONSE_TIME: Case = Case {
 
 case_fn!(response_time, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Read device-info five times, one request at a time, timing each response (waiting up to twice the response timeout).");
+    ctx.step_text("Read device-info five times, one request at a time, timing each response (waiting up to twice the response timeout).");
     let limit = ctx.params.response_timeout;
     let patience = limit * 2 + ctx.params.latency_allowance;
     let mut slowest = std::time::Duration::ZERO;
@@ -717,7 +722,7 @@ case_fn!(response_time, |ctx| {
                 .with_evidence([sent]);
         };
         let took = answer.at.saturating_duration_since(t);
-        ctx.step(format!("Fail any response later than the response timeout; advise on any later than 2 s (this one: {took:?})."));
+        ctx.step_text(format!("Fail any response later than the response timeout; advise on any later than 2 s (this one: {took:?})."));
         if took > limit + ctx.params.latency_allowance {
             return Outcome::fail(
                 "HRT-MSG-097",
@@ -728,7 +733,7 @@ case_fn!(response_time, |ctx| {
         slowest = slowest.max(took);
     }
     if slowest > std::time::Duration::from_secs(2) {
-        ctx.advise("HRT-MSG-093", format!("the slowest of five responses took {slowest:?}; the specification recommends at most 2 s"));
+        ctx.advise(req::HRT_MSG_093, format!("the slowest of five responses took {slowest:?}; the specification recommends at most 2 s"));
     }
     Outcome::pass()
 });

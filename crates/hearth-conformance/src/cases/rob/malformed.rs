@@ -5,6 +5,7 @@ use hearth_model::Path;
 use crate::case::{always, Case, Ctx};
 use crate::cases::{case_fn, try_outcome};
 use crate::ics::Privilege;
+use crate::requirements::req;
 use crate::verdict::Outcome;
 
 fn operator(ctx: &Ctx) -> Result<usize, Outcome> {
@@ -19,7 +20,7 @@ async fn survive(ctx: &mut Ctx, inputs: Vec<(String, Vec<u8>)>) -> Outcome {
     let topic = ctx.probe.request_topic();
     let mut sent = Vec::new();
     for (what, bytes) in inputs {
-        ctx.step(format!("Publish {what} on the request topic."));
+        ctx.step_text(format!("Publish {what} on the request topic."));
         sent.push(try_outcome!(ctx
             .probe
             .publish_raw(&topic, bytes, &what)
@@ -27,7 +28,7 @@ async fn survive(ctx: &mut Ctx, inputs: Vec<(String, Vec<u8>)>) -> Outcome {
             .map_err(|e| Outcome::error(e.to_string()))));
     }
     let window = ctx.params.silence_window;
-    ctx.step(format!(
+    ctx.step_text(format!(
         "Watch {window:?}: the device must not answer any of it."
     ));
     tokio::time::sleep(window).await;
@@ -38,7 +39,7 @@ async fn survive(ctx: &mut Ctx, inputs: Vec<(String, Vec<u8>)>) -> Outcome {
         )
         .with_evidence(sent.into_iter().chain([a.seq]));
     }
-    ctx.step("Send a correct read: it must still be answered correctly.");
+    ctx.step_text("Send a correct read: it must still be answered correctly.");
     match ctx.read(who, Path::new(0, 1, 4)).await {
         Ok(_) => Outcome::pass(),
         Err(o) => Outcome::fail(
@@ -69,7 +70,7 @@ fn bytes_from_seed(seed: u64, len: usize) -> Vec<u8> {
 pub(crate) const GARBAGE: Case = Case {
     id: "TC-ROB-1.1",
     title: "Malformed input is dropped and the device keeps answering",
-    requirements: &["HRT-SEC-130", "HRT-SEC-131", "HRT-SEC-136", "HRT-MSG-040", "HRT-MSG-082"],
+    requirements: &[req::HRT_SEC_130, req::HRT_SEC_131, req::HRT_SEC_136, req::HRT_MSG_040, req::HRT_MSG_082],
     steps: &[
         "Publish random bytes, truncated CBOR, a COSE envelope with a garbage payload, and an empty array on the request topic.",
         "Watch the silence window: the device must not answer any of it.",
@@ -102,7 +103,7 @@ case_fn!(garbage, |ctx| {
 pub(crate) const OVERSIZED: Case = Case {
     id: "TC-ROB-1.2",
     title: "An oversized message is dropped and the device keeps answering",
-    requirements: &["HRT-MSG-030", "HRT-SEC-136", "HRT-MSG-082"],
+    requirements: &[req::HRT_MSG_030, req::HRT_SEC_136, req::HRT_MSG_082],
     steps: &[
         "Publish 70 000 bytes on the request topic.",
         "Watch the silence window: no answer.",
@@ -122,7 +123,12 @@ case_fn!(oversized, |ctx| {
 pub(crate) const DEEP: Case = Case {
     id: "TC-ROB-1.3",
     title: "Deeply nested CBOR is dropped and the device keeps answering",
-    requirements: &["HRT-MSG-030", "HRT-SEC-130", "HRT-SEC-136", "HRT-MSG-082"],
+    requirements: &[
+        req::HRT_MSG_030,
+        req::HRT_SEC_130,
+        req::HRT_SEC_136,
+        req::HRT_MSG_082,
+    ],
     steps: &[
         "Publish 10 000 nested CBOR arrays on the request topic.",
         "Watch the silence window: no answer.",

@@ -20,6 +20,7 @@ use crate::case::{Case, Ctx};
 use crate::cases::sec::signing::other_valid_value;
 use crate::cases::sec::verifying::{operator, publish, silent};
 use crate::cases::{case_fn, try_outcome};
+use crate::requirements::req;
 use crate::verdict::{Outcome, Verdict};
 
 /// Applicability of every case here: the ICS must give the suite a CA.
@@ -144,7 +145,7 @@ async fn read_served(
         )
         .with_evidence([sent, seq]),
         Some(crate::probe::Answer {
-            message: Err((why, req)),
+            message: Err(crate::probe::Rejection { why, id: req, .. }),
             seq,
             ..
         }) => {
@@ -197,7 +198,7 @@ const FRESH: u64 = 1_000_000;
 pub(crate) const CERTIFICATES_ACCEPTED: Case = Case {
     id: "TC-SEC-5.1",
     title: "Controller certificates of a CA the access-control list names are accepted, with unknown claims and with ES256 keys",
-    requirements: &["HRT-SEC-001", "HRT-SEC-002", "HRT-SEC-045", "HRT-SEC-112"],
+    requirements: &[req::HRT_SEC_001, req::HRT_SEC_002, req::HRT_SEC_045, req::HRT_SEC_112],
     steps: &[
         "Issue, with the lab's CA, a controller certificate for a new Ed25519 key; send a read signed by it: it must be served (the CA's access-control entry matches a controller whose chain holds the CA).",
         "Issue one that also carries two claims this specification does not define (99 and -70000); send a read signed by it: it must be served.",
@@ -209,7 +210,7 @@ pub(crate) const CERTIFICATES_ACCEPTED: Case = Case {
 
 case_fn!(certificates_accepted, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Issue, with the lab's CA, a controller certificate for a new Ed25519 key; send a read signed by it: it must be served (the CA's access-control entry matches a controller whose chain holds the CA).");
+    ctx.step_text("Issue, with the lab's CA, a controller certificate for a new Ed25519 key; send a read signed by it: it must be served (the CA's access-control entry matches a controller whose chain holds the CA).");
     let plain = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
     check!(
         read_served(
@@ -221,7 +222,7 @@ case_fn!(certificates_accepted, |ctx| {
         )
         .await
     );
-    ctx.step("Issue one that also carries two claims this specification does not define (99 and -70000); send a read signed by it: it must be served.");
+    ctx.step_text("Issue one that also carries two claims this specification does not define (99 and -70000); send a read signed by it: it must be served.");
     let extra = try_outcome!(mint(
         ctx,
         who,
@@ -242,7 +243,7 @@ case_fn!(certificates_accepted, |ctx| {
         )
         .await
     );
-    ctx.step("Issue one for a new ES256 (P-256) key; send a read signed by it with ES256: it must be served.");
+    ctx.step_text("Issue one for a new ES256 (P-256) key; send a read signed by it with ES256: it must be served.");
     let p256 = try_outcome!(mint(ctx, who, Algorithm::Es256, |_| {}, |_| {}));
     read_served(
         ctx,
@@ -259,17 +260,17 @@ pub(crate) const CERTIFICATES_REFUSED: Case = Case {
     id: "TC-SEC-5.2",
     title: "A request whose certificate chain is broken in any one way is not answered",
     requirements: &[
-        "HRT-SEC-050",
-        "HRT-SEC-064",
-        "HRT-SEC-066",
-        "HRT-SEC-067",
-        "HRT-SEC-068",
-        "HRT-SEC-069",
-        "HRT-SEC-070",
-        "HRT-SEC-071",
-        "HRT-SEC-112",
-        "HRT-SEC-120",
-        "HRT-SEC-131",
+        req::HRT_SEC_050,
+        req::HRT_SEC_064,
+        req::HRT_SEC_066,
+        req::HRT_SEC_067,
+        req::HRT_SEC_068,
+        req::HRT_SEC_069,
+        req::HRT_SEC_070,
+        req::HRT_SEC_071,
+        req::HRT_SEC_112,
+        req::HRT_SEC_120,
+        req::HRT_SEC_131,
     ],
     steps: &[
         "For each of these certificates, issued by the lab's CA for a new key, send a read signed by that key with its chain; expect no answer: role claim missing; role claim 9 (undefined); iss other than the CA's sub; a byte of the signature changed; a vendor id other than the CA's (or, from a root, any vendor id); three certificates below the trust anchor; nbf an hour ahead; exp a minute ago.",
@@ -407,17 +408,17 @@ case_fn!(certificates_refused, |ctx| {
     let ca = try_outcome!(authority(ctx));
     let now = unix_now();
     let subject = tester_name(ctx, who);
-    ctx.step("For each of these certificates, issued by the lab's CA for a new key, send a read signed by that key with its chain; expect no answer: role claim missing; role claim 9 (undefined); iss other than the CA's sub; a byte of the signature changed; a vendor id other than the CA's (or, from a root, any vendor id); three certificates below the trust anchor; nbf an hour ahead; exp a minute ago.");
+    ctx.step_text("For each of these certificates, issued by the lab's CA for a new key, send a read signed by that key with its chain; expect no answer: role claim missing; role claim 9 (undefined); iss other than the CA's sub; a byte of the signature changed; a vendor id other than the CA's (or, from a root, any vendor id); three certificates below the trust anchor; nbf an hour ahead; exp a minute ago.");
     let broken = try_outcome!(broken_certificates(&ca, &subject, now).map_err(Outcome::error));
     for b in &broken {
         check!(read_ignored(ctx, who, &b.minted, FRESH, true, (b.requirement, b.what)).await);
     }
-    ctx.step("Issue a device certificate (role device) for a new key; send a read signed by it: expect no answer or unauthorized, never a value.");
+    ctx.step_text("Issue a device certificate (role device) for a new key; send a read signed by it: expect no answer or unauthorized, never a value.");
     let device_type = ctx.ics.device.device_type.clone();
     let as_device =
         try_outcome!(device_certificate(&ca, &subject, &device_type, now).map_err(Outcome::error));
     check!(read_refused(ctx, who, &as_device).await);
-    ctx.step("Send a correct read as the operating controller: it must still be answered.");
+    ctx.step_text("Send a correct read as the operating controller: it must still be answered.");
     try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
     Outcome::pass()
 });
@@ -489,7 +490,7 @@ fn long_chain(ca: &Authority, subject: &str, now: u64) -> Result<Minted, String>
 pub(crate) const CHAIN_EXPIRES: Case = Case {
     id: "TC-SEC-5.3",
     title: "A signer whose certificate expires is not served from that moment on",
-    requirements: &["HRT-SEC-071", "HRT-SEC-075"],
+    requirements: &[req::HRT_SEC_071, req::HRT_SEC_075],
     steps: &[
         "Issue, with the lab's CA, a controller certificate that expires in 3 seconds; send a read signed by its key: it must be served.",
         "Wait until the certificate has expired; send a read signed by the key without its chain, then one with it: neither may be answered.",
@@ -500,7 +501,7 @@ pub(crate) const CHAIN_EXPIRES: Case = Case {
 
 case_fn!(chain_expires, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Issue, with the lab's CA, a controller certificate that expires in 3 seconds; send a read signed by its key: it must be served.");
+    ctx.step_text("Issue, with the lab's CA, a controller certificate that expires in 3 seconds; send a read signed by its key: it must be served.");
     let expires = unix_now() + 3;
     let short = try_outcome!(mint(
         ctx,
@@ -519,7 +520,7 @@ case_fn!(chain_expires, |ctx| {
         )
         .await
     );
-    ctx.step("Wait until the certificate has expired; send a read signed by the key without its chain, then one with it: neither may be answered.");
+    ctx.step_text("Wait until the certificate has expired; send a read signed by the key without its chain, then one with it: neither may be answered.");
     while unix_now() <= expires {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -571,13 +572,13 @@ pub(crate) const REVOCATION: Case = Case {
     id: "TC-SEC-5.4",
     title: "Revocation lists on R/crl/{ca}: the newest valid list of the CA is applied, and kept after its next-update time; others are ignored",
     requirements: &[
-        "HRT-SEC-072",
-        "HRT-SEC-075",
-        "HRT-SEC-082",
-        "HRT-SEC-083",
-        "HRT-SEC-085",
-        "HRT-SEC-086",
-        "HRT-MQTT-062",
+        req::HRT_SEC_072,
+        req::HRT_SEC_075,
+        req::HRT_SEC_082,
+        req::HRT_SEC_083,
+        req::HRT_SEC_085,
+        req::HRT_SEC_086,
+        req::HRT_MQTT_062,
     ],
     steps: &[
         "Issue, with the lab's CA, controller certificates for two new keys A and B; send a read signed by each: both must be served.",
@@ -593,12 +594,12 @@ case_fn!(revocation, |ctx| {
     let who = try_outcome!(operator(ctx));
     let ca = try_outcome!(authority(ctx));
     let ca_kid = ca.kid();
-    ctx.step("Issue, with the lab's CA, controller certificates for two new keys A and B; send a read signed by each: both must be served.");
+    ctx.step_text("Issue, with the lab's CA, controller certificates for two new keys A and B; send a read signed by each: both must be served.");
     let a = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
     let b = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
     check!(read_served(ctx, who, &a, FRESH, ("HRT-SEC-112", "key A")).await);
     check!(read_served(ctx, who, &b, FRESH, ("HRT-SEC-112", "key B")).await);
-    ctx.step("Publish, retained on R/crl/{ca}, a list of the CA revoking A (and every key revoked before by this suite), whose next-update time is 2 seconds later; send a read signed by A: no answer; one signed by B: served.");
+    ctx.step_text("Publish, retained on R/crl/{ca}, a list of the CA revoking A (and every key revoked before by this suite), whose next-update time is 2 seconds later; send a read signed by A: no answer; one signed by B: served.");
     let (list, this_update) = try_outcome!(ca.next_list(&[a.kid], 2).await.map_err(Outcome::error));
     try_outcome!(publish_list(ctx, &ca_kid, list, true, "revocation list revoking key A").await);
     check!(
@@ -622,7 +623,7 @@ case_fn!(revocation, |ctx| {
         )
         .await
     );
-    ctx.step("Publish on R/crl/{ca}, not retained, lists revoking B that the device must ignore: one signed by another key, one dated 2 minutes ahead, one dated like the list that revoked A; each also revokes every key revoked before, so that no other device loses a revocation by it; after each, a read signed by B must be served.");
+    ctx.step_text("Publish on R/crl/{ca}, not retained, lists revoking B that the device must ignore: one signed by another key, one dated 2 minutes ahead, one dated like the list that revoked A; each also revokes every key revoked before, so that no other device loses a revocation by it; after each, a read signed by B must be served.");
     let mut revoke_b: BTreeSet<KeyId> = ca.revoked_so_far();
     revoke_b.insert(b.kid);
     let impostor = try_outcome!(hearth_security::KeyPair::generate_system(Algorithm::EdDsa)
@@ -677,7 +678,7 @@ case_fn!(revocation, |ctx| {
         );
         counter += 1;
     }
-    ctx.step("Wait until the list's next-update time has passed; send a read signed by A: still no answer.");
+    ctx.step_text("Wait until the list's next-update time has passed; send a read signed by A: still no answer.");
     while unix_now() <= this_update + 2 {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -699,7 +700,7 @@ case_fn!(revocation, |ctx| {
 pub(crate) const ACL_MATCHING: Case = Case {
     id: "TC-SEC-5.5",
     title: "An access-control entry naming a key matches that key only, not another key under the same name",
-    requirements: &["HRT-SEC-111", "HRT-SEC-112", "HRT-SEC-114"],
+    requirements: &[req::HRT_SEC_111, req::HRT_SEC_112, req::HRT_SEC_114],
     steps: &[
         "Issue, with the lab's CA, a controller certificate with the operating controller's name for a new key; the device admits it only through the CA's entry.",
         "Send a read signed by the new key: it must be served.",
@@ -712,9 +713,9 @@ pub(crate) const ACL_MATCHING: Case = Case {
 case_fn!(acl_matching, |ctx| {
     let who = try_outcome!(operator(ctx));
     let ca = try_outcome!(authority(ctx));
-    ctx.step("Issue, with the lab's CA, a controller certificate with the operating controller's name for a new key; the device admits it only through the CA's entry.");
+    ctx.step_text("Issue, with the lab's CA, a controller certificate with the operating controller's name for a new key; the device admits it only through the CA's entry.");
     let twin = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
-    ctx.step("Send a read signed by the new key: it must be served.");
+    ctx.step_text("Send a read signed by the new key: it must be served.");
     check!(
         read_served(
             ctx,
@@ -734,7 +735,7 @@ case_fn!(acl_matching, |ctx| {
     let Some((path, p)) = ctx.properties().into_iter().find(|(_, p)| p.writable()) else {
         return Outcome::pass();
     };
-    ctx.step("If the CA's entry grants view only: write, signed by the new key, a declared-valid value to a writable property; expect no answer or unauthorized, and the property unchanged when read by the operating controller.");
+    ctx.step_text("If the CA's entry grants view only: write, signed by the new key, a declared-valid value to a writable property; expect no answer or unauthorized, and the property unchanged when read by the operating controller.");
     let before = try_outcome!(ctx.read(who, path).await);
     let attempt = other_valid_value(ctx, path, p, &before);
     let (id, bytes) = try_outcome!(seal_as(
@@ -782,7 +783,7 @@ case_fn!(acl_matching, |ctx| {
 pub(crate) const HIGHEST_PRIVILEGE: Case = Case {
     id: "TC-SEC-5.6",
     title: "A controller that several access-control entries match gets the highest of their privileges",
-    requirements: &["HRT-SEC-113"],
+    requirements: &[req::HRT_SEC_113],
     steps: &[
         "Take a controller of the ICS whose chain holds the lab's CA and whose own entry grants more than the CA's entry.",
         "As that controller, write to a writable property the value it holds: the write must succeed.",
@@ -819,14 +820,14 @@ fn higher_tester(ctx: &Ctx) -> Option<usize> {
 }
 
 case_fn!(highest_privilege, |ctx| {
-    ctx.step("Take a controller of the ICS whose chain holds the lab's CA and whose own entry grants more than the CA's entry.");
+    ctx.step_text("Take a controller of the ICS whose chain holds the lab's CA and whose own entry grants more than the CA's entry.");
     let Some(who) = higher_tester(ctx) else {
         return Outcome::not_applicable("no such controller");
     };
     let Some((path, _)) = ctx.properties().into_iter().find(|(_, p)| p.writable()) else {
         return Outcome::not_applicable("no writable property");
     };
-    ctx.step("As that controller, write to a writable property the value it holds: the write must succeed.");
+    ctx.step_text("As that controller, write to a writable property the value it holds: the write must succeed.");
     let value = try_outcome!(ctx.read(who, path).await);
     let (msg, seq) = try_outcome!(ctx.ask(who, Body::Write(vec![(path, value.clone())])).await);
     match msg.body {
@@ -859,7 +860,7 @@ case_fn!(highest_privilege, |ctx| {
 pub(crate) const WINDOW_START: Case = Case {
     id: "TC-SEC-5.7",
     title: "The replay window of a sender key the device has never seen starts at the counter of its first message",
-    requirements: &["HRT-SEC-100"],
+    requirements: &[req::HRT_SEC_100],
     steps: &[
         "Issue, with the lab's CA, a controller certificate for a new key; send a read signed by it with counter 1,000,000: it must be served.",
         "Send a read with counter 999,936 (64 below the first): no answer.",
@@ -871,7 +872,7 @@ pub(crate) const WINDOW_START: Case = Case {
 
 case_fn!(window_start, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Issue, with the lab's CA, a controller certificate for a new key; send a read signed by it with counter 1,000,000: it must be served.");
+    ctx.step_text("Issue, with the lab's CA, a controller certificate for a new key; send a read signed by it with counter 1,000,000: it must be served.");
     let fresh = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
     check!(
         read_served(
@@ -883,7 +884,7 @@ case_fn!(window_start, |ctx| {
         )
         .await
     );
-    ctx.step("Send a read with counter 999,936 (64 below the first): no answer.");
+    ctx.step_text("Send a read with counter 999,936 (64 below the first): no answer.");
     check!(
         read_ignored(
             ctx,
@@ -898,7 +899,7 @@ case_fn!(window_start, |ctx| {
         )
         .await
     );
-    ctx.step("Send a read with counter 999,937 (63 below the first): it must be served.");
+    ctx.step_text("Send a read with counter 999,937 (63 below the first): it must be served.");
     read_served(
         ctx,
         who,

@@ -26,7 +26,7 @@ async fn expect_silence(
     sent: usize,
 ) -> Outcome {
     let window = ctx.params.silence_window;
-    ctx.step(format!(
+    ctx.step_text(format!(
         "Watch {window:?} for an answer: there must be none."
     ));
     match ctx.probe.answer(request_id, window).await {
@@ -41,7 +41,7 @@ async fn expect_silence(
 
 /// Check the device still answers a correct request afterwards.
 async fn still_answers(ctx: &mut Ctx, who: usize) -> Result<(), Outcome> {
-    ctx.step("Send a correct read: it must still be answered.");
+    ctx.step_text("Send a correct read: it must still be answered.");
     ctx.read(who, Path::new(0, 1, 4))
         .await
         .map(|_| ())
@@ -61,40 +61,40 @@ pub(crate) const SIGNED: Case = Case {
     id: "TC-SEC-1.1",
     title: "Everything the device publishes is signed by its certified key for the topic it is on",
     requirements: &[
-        "HRT-SEC-007",
-        "HRT-SEC-010",
-        "HRT-SEC-011",
-        "HRT-SEC-012",
-        "HRT-SEC-020",
-        "HRT-SEC-021",
-        "HRT-SEC-022",
-        "HRT-SEC-023",
-        "HRT-SEC-024",
-        "HRT-SEC-034",
-        "HRT-SEC-040",
-        "HRT-SEC-041",
-        "HRT-SEC-042",
-        "HRT-SEC-043",
-        "HRT-SEC-047",
-        "HRT-SEC-048",
-        "HRT-SEC-049",
-        "HRT-SEC-051",
-        "HRT-SEC-054",
-        "HRT-SEC-055",
-        "HRT-SEC-061",
-        "HRT-SEC-063",
-        "HRT-SEC-064",
-        "HRT-SEC-079",
-        "HRT-MSG-001",
-        "HRT-MSG-002",
-        "HRT-MSG-003",
-        "HRT-MSG-004",
-        "HRT-MSG-011",
-        "HRT-MSG-012",
-        "HRT-MSG-022",
-        "HRT-MSG-023",
-        "HRT-MSG-031",
-        "HRT-MQTT-010",
+        req::HRT_SEC_007,
+        req::HRT_SEC_010,
+        req::HRT_SEC_011,
+        req::HRT_SEC_012,
+        req::HRT_SEC_020,
+        req::HRT_SEC_021,
+        req::HRT_SEC_022,
+        req::HRT_SEC_023,
+        req::HRT_SEC_024,
+        req::HRT_SEC_034,
+        req::HRT_SEC_040,
+        req::HRT_SEC_041,
+        req::HRT_SEC_042,
+        req::HRT_SEC_043,
+        req::HRT_SEC_047,
+        req::HRT_SEC_048,
+        req::HRT_SEC_049,
+        req::HRT_SEC_051,
+        req::HRT_SEC_054,
+        req::HRT_SEC_055,
+        req::HRT_SEC_061,
+        req::HRT_SEC_063,
+        req::HRT_SEC_064,
+        req::HRT_SEC_079,
+        req::HRT_MSG_001,
+        req::HRT_MSG_002,
+        req::HRT_MSG_003,
+        req::HRT_MSG_004,
+        req::HRT_MSG_011,
+        req::HRT_MSG_012,
+        req::HRT_MSG_022,
+        req::HRT_MSG_023,
+        req::HRT_MSG_031,
+        req::HRT_MQTT_010,
     ],
     steps: &[
         "Read a property so that the device publishes a response; watch its description, status and reports.",
@@ -106,9 +106,9 @@ pub(crate) const SIGNED: Case = Case {
 
 case_fn!(signed, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Read a property so that the device publishes a response; watch its description, status and reports.");
+    ctx.step_text("Read a property so that the device publishes a response; watch its description, status and reports.");
     let read = ctx.read(who, Path::new(0, 1, 1)).await;
-    ctx.step("Every message must have opened: signature over its own topic, chain to the trusted root, sender = certificate subject.");
+    ctx.step_text("Every message must have opened: signature over its own topic, chain to the trusted root, sender = certificate subject.");
     let bad: Vec<_> = ctx
         .probe
         .trace()
@@ -147,7 +147,12 @@ case_fn!(signed, |ctx| {
 pub(crate) const BAD_SIGNATURE: Case = Case {
     id: "TC-SEC-2.1",
     title: "A request with a broken signature is not served",
-    requirements: &["HRT-SEC-034", "HRT-SEC-036", "HRT-SEC-131", "HRT-MSG-082"],
+    requirements: &[
+        req::HRT_SEC_034,
+        req::HRT_SEC_036,
+        req::HRT_SEC_131,
+        req::HRT_MSG_082,
+    ],
     steps: &[
         "Send a read whose signature has one bit flipped.",
         "Watch the silence window for an answer: there must be none.",
@@ -159,7 +164,7 @@ pub(crate) const BAD_SIGNATURE: Case = Case {
 
 case_fn!(bad_signature, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Send a read whose signature has one bit flipped.");
+    ctx.step_text("Send a read whose signature has one bit flipped.");
     let (id, _, sent) = try_outcome!(ctx
         .probe
         .send(
@@ -188,7 +193,7 @@ case_fn!(bad_signature, |ctx| {
 pub(crate) const UNSIGNED: Case = Case {
     id: "TC-SEC-2.2",
     title: "An unsigned request is not served",
-    requirements: &["HRT-SEC-030", "HRT-SEC-131", "HRT-MSG-082"],
+    requirements: &[req::HRT_SEC_030, req::HRT_SEC_131, req::HRT_MSG_082],
     steps: &[
         "Send a read as bare CBOR, without a COSE envelope.",
         "Watch the silence window for an answer: there must be none.",
@@ -200,7 +205,7 @@ pub(crate) const UNSIGNED: Case = Case {
 
 case_fn!(unsigned, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Send a read as bare CBOR, without a COSE envelope.");
+    ctx.step_text("Send a read as bare CBOR, without a COSE envelope.");
     let (id, _, sent) = try_outcome!(ctx
         .probe
         .send(who, Body::Read(vec![Path::new(0, 1, 4)]), Tamper::Unsigned)
@@ -218,7 +223,12 @@ case_fn!(unsigned, |ctx| {
 pub(crate) const WRONG_TOPIC: Case = Case {
     id: "TC-SEC-2.3",
     title: "A request signed for another device's topic is not served",
-    requirements: &["HRT-MSG-002", "HRT-SEC-034", "HRT-SEC-131", "HRT-MSG-082"],
+    requirements: &[
+        req::HRT_MSG_002,
+        req::HRT_SEC_034,
+        req::HRT_SEC_131,
+        req::HRT_MSG_082,
+    ],
     steps: &[
         "Send a read signed with another device's request topic as AAD, on this device's topic.",
         "Watch the silence window for an answer: there must be none.",
@@ -229,7 +239,7 @@ pub(crate) const WRONG_TOPIC: Case = Case {
 
 case_fn!(wrong_topic, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step(
+    ctx.step_text(
         "Send a read signed with another device's request topic as AAD, on this device's topic.",
     );
     let (id, _, sent) = try_outcome!(ctx
@@ -255,7 +265,12 @@ case_fn!(wrong_topic, |ctx| {
 pub(crate) const REPLAY: Case = Case {
     id: "TC-SEC-2.4",
     title: "A replayed request is not served again",
-    requirements: &["HRT-SEC-097", "HRT-SEC-102", "HRT-SEC-131", "HRT-MSG-082"],
+    requirements: &[
+        req::HRT_SEC_097,
+        req::HRT_SEC_102,
+        req::HRT_SEC_131,
+        req::HRT_MSG_082,
+    ],
     steps: &[
         "Send a correct read and wait for its answer.",
         "Publish exactly the same bytes again.",
@@ -267,7 +282,7 @@ pub(crate) const REPLAY: Case = Case {
 
 case_fn!(replay, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Send a correct read and wait for its answer.");
+    ctx.step_text("Send a correct read and wait for its answer.");
     let (id, bytes, _) = try_outcome!(ctx
         .probe
         .send(who, Body::Read(vec![Path::new(0, 1, 4)]), Tamper::None)
@@ -277,7 +292,7 @@ case_fn!(replay, |ctx| {
     if ctx.probe.answer(id, timeout).await.is_none() {
         return Outcome::fail("HRT-MSG-092", "no answer to the original request");
     }
-    ctx.step("Publish exactly the same bytes again.");
+    ctx.step_text("Publish exactly the same bytes again.");
     let topic = ctx.probe.request_topic();
     let sent = try_outcome!(ctx
         .probe
@@ -291,7 +306,7 @@ case_fn!(replay, |ctx| {
 pub(crate) const UNAUTHORIZED: Case = Case {
     id: "TC-SEC-3.1",
     title: "A controller the access-control list does not admit changes nothing",
-    requirements: &["HRT-SEC-114", "HRT-SEC-119", "HRT-SEC-133"],
+    requirements: &[req::HRT_SEC_114, req::HRT_SEC_119, req::HRT_SEC_133],
     steps: &[
         "As a controller with no privilege, write a declared-valid value to a writable property.",
         "Expect silence or unauthorized (never success).",
@@ -326,7 +341,7 @@ case_fn!(unauthorized, |ctx| {
     };
     let before = try_outcome!(ctx.read(who, path).await);
     let attempt = other_valid_value(ctx, path, p, &before);
-    ctx.step(format!(
+    ctx.step_text(format!(
         "As a controller with no privilege, write {attempt} to {path}."
     ));
     let (id, _, sent) = try_outcome!(ctx
@@ -334,10 +349,10 @@ case_fn!(unauthorized, |ctx| {
         .send(stranger, Body::Write(vec![(path, attempt)]), Tamper::None)
         .await
         .map_err(|e| Outcome::error(e.to_string())));
-    ctx.step("Expect silence or unauthorized (never success).");
+    ctx.step_text("Expect silence or unauthorized (never success).");
     let window = ctx.params.silence_window;
     let answer = ctx.probe.answer(id, window).await;
-    ctx.step("Read the property as an admitted controller: it must be unchanged.");
+    ctx.step_text("Read the property as an admitted controller: it must be unchanged.");
     let after = try_outcome!(ctx.read(who, path).await);
     if after != before {
         let _ = ctx.write(who, path, before.clone()).await;
@@ -353,7 +368,7 @@ case_fn!(unauthorized, |ctx| {
             ),
         )
         .with_evidence([sent, seq]),
-        Some((false, seq, Err((why, _)))) => {
+        Some((false, seq, Err(crate::probe::Rejection { why, .. }))) => {
             Outcome::fail("HRT-SEC-034", format!("the answer did not open: {why}"))
                 .with_evidence([sent, seq])
         }
@@ -389,7 +404,7 @@ pub(crate) fn other_valid_value(
 pub(crate) const COUNTERS_ACROSS_RESTART: Case = Case {
     id: "TC-SEC-4.1",
     title: "After a restart the device's counters continue above every value it used before",
-    requirements: &["HRT-SEC-090", "HRT-SEC-091", "HRT-SEC-092", "HRT-MSG-052"],
+    requirements: &[req::HRT_SEC_090, req::HRT_SEC_091, req::HRT_SEC_092, req::HRT_MSG_052],
     steps: &[
         "Note the boot id; restart the device as the ICS describes.",
         "Wait for its new online status: a new boot id.",
@@ -453,7 +468,7 @@ pub(crate) async fn restart_and_wait(ctx: &mut Ctx) -> Result<u64, Outcome> {
         }) => Ok(st.boot_id),
         Some(Seen {
             seq,
-            message: Err((why, req)),
+            message: Err(crate::probe::Rejection { why, id: req, .. }),
             ..
         }) => Err(Outcome::fail(
             req,
@@ -466,7 +481,7 @@ pub(crate) async fn restart_and_wait(ctx: &mut Ctx) -> Result<u64, Outcome> {
             match rejected {
                 Some(Seen {
                     seq,
-                    message: Err((why, req)),
+                    message: Err(crate::probe::Rejection { why, id: req, .. }),
                     ..
                 }) => Err(Outcome::fail(
                     req,
@@ -483,13 +498,14 @@ pub(crate) async fn restart_and_wait(ctx: &mut Ctx) -> Result<u64, Outcome> {
 }
 
 use crate::probe::Seen;
+use crate::requirements::req;
 
 case_fn!(counters_across_restart, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Note the boot id; restart the device as the ICS describes.");
-    ctx.step("Wait for its new online status: a new boot id.");
+    ctx.step_text("Note the boot id; restart the device as the ICS describes.");
+    ctx.step_text("Wait for its new online status: a new boot id.");
     try_outcome!(restart_and_wait(ctx).await);
-    ctx.step("Read a property: the response and every message since the restart must open in a receiver that remembers the counters from before.");
+    ctx.step_text("Read a property: the response and every message since the restart must open in a receiver that remembers the counters from before.");
     try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
     let _ = Duration::ZERO;
     Outcome::pass()

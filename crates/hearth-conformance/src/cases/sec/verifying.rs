@@ -11,6 +11,7 @@ use hearth_wire::{Body, Message};
 use crate::case::{always, Case, Ctx};
 use crate::cases::{case_fn, try_outcome};
 use crate::ics::Privilege;
+use crate::requirements::req;
 use crate::trace::Direction;
 use crate::verdict::{Outcome, Verdict};
 
@@ -96,18 +97,18 @@ pub(crate) const ENVELOPE_PROFILE: Case = Case {
     id: "TC-SEC-1.2",
     title: "The device's envelopes and certificate chain follow the profile byte by byte",
     requirements: &[
-        "HRT-SEC-003",
-        "HRT-SEC-014",
-        "HRT-SEC-025",
-        "HRT-SEC-026",
-        "HRT-SEC-027",
-        "HRT-SEC-044",
-        "HRT-SEC-046",
-        "HRT-SEC-052",
-        "HRT-SEC-053",
-        "HRT-MSG-008",
-        "HRT-MSG-009",
-        "HRT-CONF-024",
+        req::HRT_SEC_003,
+        req::HRT_SEC_014,
+        req::HRT_SEC_025,
+        req::HRT_SEC_026,
+        req::HRT_SEC_027,
+        req::HRT_SEC_044,
+        req::HRT_SEC_046,
+        req::HRT_SEC_052,
+        req::HRT_SEC_053,
+        req::HRT_MSG_008,
+        req::HRT_MSG_009,
+        req::HRT_CONF_024,
     ],
     steps: &[
         "Read a property so that the device publishes a response; take every message the device has published in the run.",
@@ -122,7 +123,7 @@ pub(crate) const ENVELOPE_PROFILE: Case = Case {
 
 case_fn!(envelope_profile, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Read a property so that the device publishes a response; take every message the device has published in the run.");
+    ctx.step_text("Read a property so that the device publishes a response; take every message the device has published in the run.");
     try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
     let device_id = ctx.description.device_id.clone();
     let mut mine = Vec::new();
@@ -143,7 +144,7 @@ case_fn!(envelope_profile, |ctx| {
             mine.push((e.seq, bytes, msg));
         }
     }
-    ctx.step("Each protected header must be exactly the deterministic {1: alg, 4: kid}, with alg -8 for an Ed25519 key or -7 for a P-256 key; each unprotected header empty.");
+    ctx.step_text("Each protected header must be exactly the deterministic {1: alg, 4: kid}, with alg -8 for an Ed25519 key or -7 for a P-256 key; each unprotected header empty.");
     let Some((desc_seq, _, desc)) = mine
         .iter()
         .find(|(_, _, m)| matches!(m.body, Body::Description(_)))
@@ -219,7 +220,7 @@ case_fn!(envelope_profile, |ctx| {
             .with_evidence([*seq]);
         }
     }
-    ctx.step("The description must carry the chain, leaf first, each certificate issued by the next one's key; the leaf must be the device certificate of this vendor id and device id, with the device type's catalog name, and its key of the algorithm the ICS declares.");
+    ctx.step_text("The description must carry the chain, leaf first, each certificate issued by the next one's key; the leaf must be the device certificate of this vendor id and device id, with the device type's catalog name, and its key of the algorithm the ICS declares.");
     let desc_bytes = mine
         .iter()
         .find(|(s, _, _)| *s == desc_seq)
@@ -284,7 +285,7 @@ case_fn!(envelope_profile, |ctx| {
         )
         .with_evidence([desc_seq]);
     }
-    ctx.step("Each certificate's claims must be deterministically encoded, and its cnf must hold only the thumbprint parameters of the key.");
+    ctx.step_text("Each certificate's claims must be deterministically encoded, and its cnf must hold only the thumbprint parameters of the key.");
     for (i, c) in desc.chain.iter().enumerate() {
         let Ok((_, _, claims)) = sign1_parts(c) else {
             return Outcome::fail(
@@ -329,7 +330,7 @@ case_fn!(envelope_profile, |ctx| {
             .with_evidence([desc_seq]);
         }
     }
-    ctx.step("No byte string or hexadecimal text in any payload (the certificates aside) may hold, in any 32 consecutive bytes, the private key of the device's certified public key.");
+    ctx.step_text("No byte string or hexadecimal text in any payload (the certificates aside) may hold, in any 32 consecutive bytes, the private key of the device's certified public key.");
     let public = certs[0].claims().key;
     for (seq, _, msg) in &mine {
         let mut stripped = msg.clone();
@@ -419,7 +420,7 @@ pub(crate) async fn answered(
     match ctx.probe.answer(id, timeout).await {
         Some(crate::probe::Answer { message: Ok(_), .. }) => Outcome::pass(),
         Some(crate::probe::Answer {
-            message: Err((why, req)),
+            message: Err(crate::probe::Rejection { why, id: req, .. }),
             seq,
             ..
         }) => Outcome::fail(req, format!("the answer to {what} did not open: {why}"))
@@ -486,12 +487,12 @@ async fn forged_read_ignored(
     )
     .map_err(|e| Outcome::error(format!("signing: {e}"))));
     let sent = try_outcome!(publish(ctx, forged, label).await);
-    ctx.step("Watch the silence window for an answer: there must be none.");
+    ctx.step_text("Watch the silence window for an answer: there must be none.");
     let o = silent(ctx, id, requirement, what, sent).await;
     if o.verdict != Verdict::Pass {
         return o;
     }
-    ctx.step("Send a correct read: it must still be answered.");
+    ctx.step_text("Send a correct read: it must still be answered.");
     try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
     Outcome::pass()
 }
@@ -500,7 +501,7 @@ async fn forged_read_ignored(
 pub(crate) const UNKNOWN_SIGNER: Case = Case {
     id: "TC-SEC-2.5",
     title: "A request signed by a key no validated chain vouches for is not served",
-    requirements: &["HRT-SEC-033", "HRT-SEC-131", "HRT-MSG-082"],
+    requirements: &[req::HRT_SEC_033, req::HRT_SEC_131, req::HRT_MSG_082],
     steps: &[
         "Sign a read with a freshly generated key, in the name of an admitted controller, without a certificate chain.",
         "Watch the silence window for an answer: there must be none.",
@@ -512,7 +513,7 @@ pub(crate) const UNKNOWN_SIGNER: Case = Case {
 
 case_fn!(unknown_signer, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Sign a read with a freshly generated key, in the name of an admitted controller, without a certificate chain.");
+    ctx.step_text("Sign a read with a freshly generated key, in the name of an admitted controller, without a certificate chain.");
     let key = try_outcome!(KeyPair::generate_system(Algorithm::EdDsa)
         .map_err(|e| Outcome::error(format!("generating a key: {e}"))));
     forged_read_ignored(
@@ -534,7 +535,7 @@ case_fn!(unknown_signer, |ctx| {
 pub(crate) const UNPROTECTED_IGNORED: Case = Case {
     id: "TC-SEC-2.6",
     title: "Parameters in the unprotected header are ignored",
-    requirements: &["HRT-SEC-032"],
+    requirements: &[req::HRT_SEC_032],
     steps: &[
         "Seal a correct read, then put into its unprotected header an algorithm (-35) and a key id (16 zero bytes) that do not belong to the signer.",
         "Expect the read to be answered.",
@@ -545,7 +546,7 @@ pub(crate) const UNPROTECTED_IGNORED: Case = Case {
 
 case_fn!(unprotected_ignored, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Seal a correct read, then put into its unprotected header an algorithm (-35) and a key id (16 zero bytes) that do not belong to the signer.");
+    ctx.step_text("Seal a correct read, then put into its unprotected header an algorithm (-35) and a key id (16 zero bytes) that do not belong to the signer.");
     let (id, bytes) = try_outcome!(seal(ctx, who, |_| {}));
     // d2 84 <bstr protected> a0 <payload> <signature>
     let (len, at) = match bytes.get(2) {
@@ -562,7 +563,7 @@ case_fn!(unprotected_ignored, |ctx| {
     changed.extend_from_slice(&[0u8; 16]);
     changed.extend_from_slice(&bytes[split + 1..]);
     let sent = try_outcome!(publish(ctx, changed, "read with a foreign unprotected header").await);
-    ctx.step("Expect the read to be answered.");
+    ctx.step_text("Expect the read to be answered.");
     answered(
         ctx,
         id,
@@ -578,11 +579,11 @@ pub(crate) const REPLAY_WINDOW: Case = Case {
     id: "TC-SEC-2.7",
     title: "The replay window holds 64 counters, accepts them in any order, and moves only on authenticated messages",
     requirements: &[
-        "HRT-SEC-096",
-        "HRT-SEC-098",
-        "HRT-SEC-099",
-        "HRT-SEC-101",
-        "HRT-MSG-081",
+        req::HRT_SEC_096,
+        req::HRT_SEC_098,
+        req::HRT_SEC_099,
+        req::HRT_SEC_101,
+        req::HRT_MSG_081,
     ],
     steps: &[
         "Seal 65 reads with consecutive counters c … c+64; publish the last one and expect an answer.",
@@ -596,7 +597,7 @@ pub(crate) const REPLAY_WINDOW: Case = Case {
 
 case_fn!(replay_window, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step("Seal 65 reads with consecutive counters c … c+64; publish the last one and expect an answer.");
+    ctx.step_text("Seal 65 reads with consecutive counters c … c+64; publish the last one and expect an answer.");
     let mut sealed = Vec::with_capacity(65);
     for _ in 0..65 {
         sealed.push(try_outcome!(seal(ctx, who, |_| {})));
@@ -607,7 +608,7 @@ case_fn!(replay_window, |ctx| {
     if o.verdict != Verdict::Pass {
         return o;
     }
-    ctx.step("Publish the read with counter c+1 (63 below the highest): expect an answer.");
+    ctx.step_text("Publish the read with counter c+1 (63 below the highest): expect an answer.");
     let (id1, m1) = sealed[1].clone();
     let sent = try_outcome!(publish(ctx, m1, "read with counter c+1").await);
     let o = answered(
@@ -621,7 +622,7 @@ case_fn!(replay_window, |ctx| {
     if o.verdict != Verdict::Pass {
         return o;
     }
-    ctx.step("Publish the read with counter c (64 below the highest): expect no answer.");
+    ctx.step_text("Publish the read with counter c (64 below the highest): expect no answer.");
     let (id0, m0) = sealed[0].clone();
     let sent = try_outcome!(publish(ctx, m0, "read with counter c").await);
     let o = silent(
@@ -635,7 +636,7 @@ case_fn!(replay_window, |ctx| {
     if o.verdict != Verdict::Pass {
         return o;
     }
-    ctx.step("Seal a read y, skip 70 counters, seal a read z and break z's signature; publish z, expect no answer; publish y: expect an answer.");
+    ctx.step_text("Seal a read y, skip 70 counters, seal a read z and break z's signature; publish z, expect no answer; publish y: expect an answer.");
     let (y_id, y) = try_outcome!(seal(ctx, who, |_| {}));
     let (z_id, mut z) = try_outcome!(seal(ctx, who, |m| {
         m.counter = m.counter.saturating_add(70);
@@ -671,12 +672,12 @@ pub(crate) const FOREIGN_REQUESTS: Case = Case {
     id: "TC-SEC-2.8",
     title: "Requests for another target, without a request id, or with an empty payload are dropped; the sender's clock is not trusted",
     requirements: &[
-        "HRT-SEC-122",
-        "HRT-MSG-007",
-        "HRT-MSG-012",
-        "HRT-MSG-082",
-        "HRT-MSG-083",
-        "HRT-MQTT-017",
+        req::HRT_SEC_122,
+        req::HRT_MSG_007,
+        req::HRT_MSG_012,
+        req::HRT_MSG_082,
+        req::HRT_MSG_083,
+        req::HRT_MQTT_017,
     ],
     steps: &[
         "Publish a correctly signed read whose target is another device id: expect no answer.",
@@ -689,7 +690,7 @@ pub(crate) const FOREIGN_REQUESTS: Case = Case {
 
 case_fn!(foreign_requests, |ctx| {
     let who = try_outcome!(operator(ctx));
-    ctx.step(
+    ctx.step_text(
         "Publish a correctly signed read whose target is another device id: expect no answer.",
     );
     let other = format!("{}-other", ctx.description.device_id);
@@ -699,7 +700,7 @@ case_fn!(foreign_requests, |ctx| {
     if o.verdict != Verdict::Pass {
         return o;
     }
-    ctx.step("Publish a correctly signed read without a request id, and an empty payload, on the request topic: expect no answer to either.");
+    ctx.step_text("Publish a correctly signed read without a request id, and an empty payload, on the request topic: expect no answer to either.");
     let _ = ctx.probe.stray_answers();
     let (_, bytes) = try_outcome!(seal(ctx, who, |m| m.request_id = None));
     let first = try_outcome!(publish(ctx, bytes, "read without a request id").await);
@@ -712,7 +713,9 @@ case_fn!(foreign_requests, |ctx| {
         )
         .with_evidence([first, second, a.seq]);
     }
-    ctx.step("Publish a correctly signed read whose time is 1 January 1970: expect an answer.");
+    ctx.step_text(
+        "Publish a correctly signed read whose time is 1 January 1970: expect an answer.",
+    );
     let (id, bytes) = try_outcome!(seal(ctx, who, |m| m.time_ms = Some(0)));
     let sent = try_outcome!(publish(ctx, bytes, "read dated 1970").await);
     answered(ctx, id, "HRT-MSG-007", "a correct read dated 1970", sent).await
@@ -822,16 +825,16 @@ pub(crate) const CRAFTED_ENVELOPES: Case = Case {
     id: "TC-SEC-2.9",
     title: "Correctly signed requests in unusual but valid forms are served; those with a wrong algorithm, header parameter, version or kind are not",
     requirements: &[
-        "HRT-SEC-004",
-        "HRT-SEC-005",
-        "HRT-SEC-008",
-        "HRT-SEC-031",
-        "HRT-SEC-035",
-        "HRT-MSG-021",
-        "HRT-MSG-041",
-        "HRT-MSG-042",
-        "HRT-MSG-043",
-        "HRT-MSG-082",
+        req::HRT_SEC_004,
+        req::HRT_SEC_005,
+        req::HRT_SEC_008,
+        req::HRT_SEC_031,
+        req::HRT_SEC_035,
+        req::HRT_MSG_021,
+        req::HRT_MSG_041,
+        req::HRT_MSG_042,
+        req::HRT_MSG_043,
+        req::HRT_MSG_082,
     ],
     steps: &[
         "Send reads, each correctly signed by an admitted controller: with the algorithm labelled -19 (Ed25519) or -9 (ESP256); with the protected header {4: kid, 1: alg} in non-deterministic order; with the payload's map keys in reverse order; with unknown keys in the header and the body. Expect each to be answered.",
@@ -847,7 +850,7 @@ case_fn!(crafted_envelopes, |ctx| {
         ctx.probe.tester_signer(who).map(|s| s.algorithm()),
         Some(Algorithm::EdDsa)
     );
-    ctx.step("Send reads, each correctly signed by an admitted controller: with the algorithm labelled -19 (Ed25519) or -9 (ESP256); with the protected header {4: kid, 1: alg} in non-deterministic order; with the payload's map keys in reverse order; with unknown keys in the header and the body. Expect each to be answered.");
+    ctx.step_text("Send reads, each correctly signed by an admitted controller: with the algorithm labelled -19 (Ed25519) or -9 (ESP256); with the protected header {4: kid, 1: alg} in non-deterministic order; with the payload's map keys in reverse order; with unknown keys in the header and the body. Expect each to be answered.");
     let fully_specified: &'static [u8] = if ed { &[0x32] } else { &[0x28] };
     for (craft_as, requirement, what) in [
         (
@@ -878,7 +881,7 @@ case_fn!(crafted_envelopes, |ctx| {
             return o;
         }
     }
-    ctx.step("Send reads, each correctly signed: labelled with algorithm -35, with the text \"EdDSA\", with the algorithm of the other key type; with a crit parameter; with a content type; with version 2; with kind 99. Watch the silence window after each: there must be no answer.");
+    ctx.step_text("Send reads, each correctly signed: labelled with algorithm -35, with the text \"EdDSA\", with the algorithm of the other key type; with a crit parameter; with a content type; with version 2; with kind 99. Watch the silence window after each: there must be no answer.");
     let other_type: &'static [u8] = if ed { &[0x26] } else { &[0x27] };
     for (craft_as, requirement, what) in [
         (
@@ -942,7 +945,7 @@ case_fn!(crafted_envelopes, |ctx| {
 pub(crate) const UNTRUSTED_ROOT: Case = Case {
     id: "TC-SEC-2.10",
     title: "A request whose chain leads to a root the device does not trust is not served",
-    requirements: &["HRT-SEC-065", "HRT-SEC-131", "HRT-MSG-082"],
+    requirements: &[req::HRT_SEC_065, req::HRT_SEC_131, req::HRT_MSG_082],
     steps: &[
         "Make a root certificate of a fresh key and, under it, a controller certificate of another fresh key in the name of an admitted controller.",
         "Send a read signed by the controller key, carrying that chain (leaf first, root last).",
@@ -956,7 +959,7 @@ pub(crate) const UNTRUSTED_ROOT: Case = Case {
 case_fn!(untrusted_root, |ctx| {
     use hearth_security::cert::CertClaims;
     let who = try_outcome!(operator(ctx));
-    ctx.step("Make a root certificate of a fresh key and, under it, a controller certificate of another fresh key in the name of an admitted controller.");
+    ctx.step_text("Make a root certificate of a fresh key and, under it, a controller certificate of another fresh key in the name of an admitted controller.");
     let keys = KeyPair::generate_system(Algorithm::EdDsa)
         .and_then(|r| KeyPair::generate_system(Algorithm::EdDsa).map(|c| (r, c)));
     let (root_key, leaf_key) =
@@ -990,7 +993,7 @@ case_fn!(untrusted_root, |ctx| {
     });
     let (root, leaf) =
         try_outcome!(made.map_err(|e| Outcome::error(format!("making certificates: {e}"))));
-    ctx.step(
+    ctx.step_text(
         "Send a read signed by the controller key, carrying that chain (leaf first, root last).",
     );
     forged_read_ignored(
