@@ -50,7 +50,7 @@ pub static CASES: &[Case] = &[
     beh::cycle::SETPOINT_HONOURED,
     model::description::ICS_MATCHES,
     model::description::DESCRIPTION_VALID,
-    model::description::DEVICE_INFO,
+    model::device_info::DEVICE_INFO,
     model::vendor::VENDOR_MEMBERS,
     mqtt::will::RETAINED,
     mqtt::version::CONFIGURED_ROOT,
@@ -115,12 +115,15 @@ pub fn catalog() -> &'static [Case] {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::PathBuf;
+
     use super::*;
 
     #[test]
     fn ids_are_unique_well_formed_and_name_real_requirements() {
         let index = crate::requirements::index().expect("the spec extracts");
-        let mut seen = std::collections::BTreeSet::new();
+        let mut seen = BTreeSet::new();
         for case in CASES {
             assert!(seen.insert(case.id), "{} twice", case.id);
             assert!(case.id.starts_with("TC-"), "{}", case.id);
@@ -132,9 +135,211 @@ mod tests {
             assert!(!case.steps.is_empty(), "{} documents no steps", case.id);
             for r in case.requirements {
                 assert!(
-                    index.iter().any(|q| q.id == *r),
+                    index.iter().any(|q| q.id == r.id()),
                     "{} names {r}, which the spec does not define",
                     case.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn cases_are_in_identifier_order() {
+        let key = |id: &str| {
+            let rest = id.strip_prefix("TC-").unwrap_or(id);
+            let (area, numbers) = rest.split_once('-').unwrap_or((rest, ""));
+            let (n, m) = numbers.split_once('.').unwrap_or((numbers, ""));
+            (
+                area.to_owned(),
+                n.parse::<u32>().unwrap_or(0),
+                m.parse::<u32>().unwrap_or(0),
+            )
+        };
+        for pair in CASES.windows(2) {
+            assert!(
+                key(pair[0].id) < key(pair[1].id),
+                "{} before {}",
+                pair[0].id,
+                pair[1].id
+            );
+        }
+    }
+
+    /// A test case as its source declares it: the function its `run` calls, and that
+    /// function's text.
+    struct Source {
+        file: PathBuf,
+        body: String,
+        /// Everything in the file outside the case functions and the `requirements` lists.
+        rest: String,
+    }
+
+    /// The sources of every case under `src/cases/`, by identifier.
+    fn sources() -> BTreeMap<String, Source> {
+        let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/cases"));
+        let mut files = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("src/cases").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("a case file");
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            let mut rest = code.to_owned();
+            let mut found = Vec::new();
+            for block in code.split(": Case = Case {").skip(1) {
+                let id = between(block, "id: \"", "\"").unwrap_or_default();
+                // Cases still written with `case_fn!` are being converted.
+                let Some(function) = between(block, "run: |ctx| Box::pin(", "(ctx))") else {
+                    continue;
+                };
+                let start = format!("async fn {function}(");
+                let body = code
+                    .split_once(start.as_str())
+                    .and_then(|(_, after)| after.split_once("\n}\n"))
+                    .map(|(body, _)| body.to_owned())
+                    .unwrap_or_else(|| panic!("{id}: no `{start}` in {}", file.display()));
+                found.push((id.to_owned(), body));
+            }
+            for (_, body) in &found {
+                rest = rest.replace(body.as_str(), "");
+            }
+            while let Some((before, after)) = rest.split_once("requirements: &[") {
+                let after = after.split_once(']').map_or("", |(_, a)| a);
+                rest = format!("{before}{after}");
+            }
+            for (id, body) in found {
+                out.insert(
+                    id,
+                    Source {
+                        file: file.clone(),
+                        body,
+                        rest: rest.clone(),
+                    },
+                );
+            }
+        }
+        out
+    }
+
+    fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+        let (_, after) = text.split_once(start)?;
+        Some(after.split_once(end)?.0)
+    }
+
+    /// The numbers in every `.step(n)` and `.step_with(n, …)` of `body`.
+    fn step_numbers(body: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        for call in [".step(", ".step_with("] {
+            for piece in body.split(call).skip(1) {
+                let digits: String = piece
+                    .trim_start()
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                out.push(digits.parse().unwrap_or(0));
+            }
+        }
+        out
+    }
+
+    /// The requirement constants (`req::HRT_…`) written in `text`.
+    fn requirement_names(text: &str) -> BTreeSet<String> {
+        text.split("req::HRT_")
+            .skip(1)
+            .map(|piece| {
+                let name: String = piece
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                format!("HRT-{}", name.replace('_', "-"))
+            })
+            .collect()
+    }
+
+    /// Every case runs its steps by number: only numbers it declares, and each it declares
+    /// at least once, so the plan and the report show the same steps (HRT-CONF-032).
+    #[test]
+    fn every_case_runs_its_declared_steps_by_number() {
+        let sources = sources();
+        for case in CASES {
+            let Some(source) = sources.get(case.id) else {
+                continue;
+            };
+            assert!(
+                !source.body.contains(".step_text("),
+                "{}: a step by text",
+                case.id
+            );
+            let used: BTreeSet<usize> = step_numbers(&source.body).into_iter().collect();
+            let declared: BTreeSet<usize> = (1..=case.steps.len()).collect();
+            assert_eq!(
+                used,
+                declared,
+                "{} ({}) runs steps {used:?} and declares {}",
+                case.id,
+                source.file.display(),
+                case.steps.len()
+            );
+        }
+    }
+
+    /// A case fails only with requirements it names (HRT-CONF-042): every requirement
+    /// constant in its function is among its requirements, and every one in the helpers of
+    /// its module among those of the module's cases.
+    #[test]
+    fn every_case_fails_only_with_requirements_it_names() {
+        let sources = sources();
+        let mut by_file: BTreeMap<&PathBuf, BTreeSet<&str>> = BTreeMap::new();
+        for case in CASES {
+            let Some(source) = sources.get(case.id) else {
+                continue;
+            };
+            by_file
+                .entry(&source.file)
+                .or_default()
+                .extend(case.requirements.iter().map(|r| r.id()));
+            for name in requirement_names(&source.body) {
+                assert!(
+                    case.requirements.iter().any(|r| r.id() == name),
+                    "{} writes {name}, which it does not name",
+                    case.id
+                );
+            }
+        }
+        for source in sources.values() {
+            let named = &by_file[&source.file];
+            for name in requirement_names(&source.rest) {
+                assert!(
+                    named.contains(name.as_str()),
+                    "{} writes {name}, which none of its cases names",
+                    source.file.display()
+                );
+            }
+        }
+    }
+
+    /// No case module uses another: what they share is in the harness.
+    #[test]
+    fn case_modules_use_only_the_harness() {
+        for source in sources().values() {
+            let text = std::fs::read_to_string(&source.file).expect("a case file");
+            if text.contains("case_fn!(") {
+                continue;
+            }
+            for forbidden in ["crate::cases::", "super::super::"] {
+                assert!(
+                    !text.contains(forbidden),
+                    "{} uses {forbidden}",
+                    source.file.display()
                 );
             }
         }

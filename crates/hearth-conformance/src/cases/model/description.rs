@@ -1,15 +1,12 @@
-//! Description and model: the statement against the description, the description against
-//! the catalog, `device-info` against both.
+//! TC-MOD-1.x, the description: the ICS against the description the device publishes, and
+//! the description against the catalog and its device type's rules.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use hearth_model::validate::check_description;
-use hearth_model::{Path, Value};
 
-use crate::case::{always, Case, Ctx};
-use crate::cases::{case_fn, try_outcome};
-use crate::ics::Privilege;
-use crate::requirements::req;
+use crate::harness::case::{always, Case, CaseResult, Ctx};
+use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
 
 /// TC-MOD-1.1
@@ -28,7 +25,7 @@ pub(crate) const ICS_MATCHES: Case = Case {
         "Compare, component by component, the capability instances and their optional members.",
     ],
     applies: always,
-    run: ics_matches,
+    run: |ctx| Box::pin(ics_matches(ctx)),
 };
 
 /// The ICS view of a description: component → capability (name or 0x id) → optional members.
@@ -71,9 +68,9 @@ fn claims_of(ctx: &Ctx) -> BTreeMap<u16, BTreeMap<String, BTreeSet<String>>> {
     out
 }
 
-case_fn!(ics_matches, |ctx| {
-    ctx.step_text("Take the device's verified, retained description.");
-    ctx.step_text("Compare the device type, vendor and device id with the ICS.");
+async fn ics_matches(ctx: &mut Ctx) -> CaseResult {
+    ctx.step(1);
+    ctx.step(2);
     let desc = &ctx.description;
     let dt = ctx
         .catalog
@@ -84,26 +81,24 @@ case_fn!(ics_matches, |ctx| {
         || d.id != desc.device_id
         || d.device_type != dt
     {
-        return Outcome::fail(
-            "HRT-CONF-020",
+        return Err(Outcome::fail(
+            req::HRT_CONF_020,
             format!(
                 "the ICS names {}/{} ({}); the description {:04x}/{} ({dt})",
                 d.vendor, d.id, d.device_type, desc.vendor_id, desc.device_id
             ),
-        );
+        ));
     }
-    ctx.step_text(
-        "Compare, component by component, the capability instances and their optional members.",
-    );
+    ctx.step(3);
     let described = claims_of(ctx);
-    let mut problems = Vec::new();
+    let mut problems: Vec<(Req, String)> = Vec::new();
     for (comp, caps) in &ctx.ics.components {
         for (cap, members) in caps {
             let claimed: BTreeSet<String> = members.iter().cloned().collect();
             match described.get(comp).and_then(|c| c.get(cap)) {
-                None => problems.push(("HRT-CONF-022", format!("the ICS claims `{cap}` on component {comp}; the description has none there"))),
+                None => problems.push((req::HRT_CONF_022, format!("the ICS claims `{cap}` on component {comp}; the description has none there"))),
                 Some(got) if *got != claimed => problems.push((
-                    "HRT-CONF-023",
+                    req::HRT_CONF_023,
                     format!("component {comp} `{cap}`: the ICS lists optional members {claimed:?}, the description {got:?}"),
                 )),
                 Some(_) => {}
@@ -118,31 +113,34 @@ case_fn!(ics_matches, |ctx| {
                 .get(comp)
                 .is_some_and(|c| c.contains_key(cap))
             {
-                problems.push(("HRT-CONF-022", format!("the description has `{cap}` on component {comp}; the ICS does not claim it")));
+                problems.push((req::HRT_CONF_022, format!("the description has `{cap}` on component {comp}; the ICS does not claim it")));
             }
         }
     }
-    match problems.first() {
-        None => Outcome::pass(),
-        Some((req, _)) => {
-            let mut o = Outcome::fail(
-                *req,
-                problems
-                    .iter()
-                    .map(|(_, p)| p.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            );
-            o.broken = problems
-                .iter()
-                .map(|(r, _)| (*r).to_owned())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            o
-        }
-    }
-});
+    Ok(failing(&problems).unwrap_or_else(Outcome::pass))
+}
+
+/// One failure naming every requirement among `problems` (sorted, each once) and every
+/// reason, in order; `None` when there are none.
+fn failing(problems: &[(Req, String)]) -> Option<Outcome> {
+    let reason = problems
+        .iter()
+        .map(|(_, p)| p.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    broken_by(problems.iter().map(|(r, _)| *r), reason)
+}
+
+/// A failure naming `requirements`, sorted and each once, for `reason`; `None` for none.
+fn broken_by(requirements: impl IntoIterator<Item = Req>, reason: String) -> Option<Outcome> {
+    let mut broken: Vec<Req> = requirements.into_iter().collect();
+    broken.sort();
+    let (first, rest) = broken.split_first()?;
+    Some(
+        rest.iter()
+            .fold(Outcome::fail(*first, reason), |o, r| o.and(*r)),
+    )
+}
 
 /// TC-MOD-1.2
 pub(crate) const DESCRIPTION_VALID: Case = Case {
@@ -179,77 +177,23 @@ pub(crate) const DESCRIPTION_VALID: Case = Case {
         "Validate the description against the catalog and its device type's rules.",
     ],
     applies: always,
-    run: description_valid,
+    run: |ctx| Box::pin(description_valid(ctx)),
 };
 
-case_fn!(description_valid, |ctx| {
-    ctx.step_text("Validate the description against the catalog and its device type's rules.");
-    match check_description(ctx.catalog, &ctx.description) {
-        Ok(()) => Outcome::pass(),
-        Err(errors) => {
-            let mut broken: Vec<String> = errors
-                .0
-                .iter()
-                .map(|e| e.requirement().to_owned())
-                .collect();
-            broken.sort();
-            broken.dedup();
-            let mut o = Outcome::fail(&broken[0], errors.to_string());
-            o.broken = broken;
-            o
-        }
+async fn description_valid(ctx: &mut Ctx) -> CaseResult {
+    ctx.step(1);
+    ctx.step(2);
+    let Err(errors) = check_description(ctx.catalog, &ctx.description) else {
+        return Ok(Outcome::pass());
+    };
+    let mut broken = Vec::new();
+    for e in &errors.0 {
+        broken.push(Req::resolve(e.requirement()).ok_or_else(|| {
+            Outcome::error(format!(
+                "the validator names {}, which the specification does not state",
+                e.requirement()
+            ))
+        })?);
     }
-});
-
-/// TC-MOD-2.1
-pub(crate) const DEVICE_INFO: Case = Case {
-    id: "TC-MOD-2.1",
-    title: "device-info agrees with the description and the ICS",
-    requirements: &[req::HRT_MOD_118, req::HRT_CONF_021],
-    steps: &[
-        "Read device-info vendor-id, vendor-name, model and firmware-version.",
-        "Compare the vendor id with the description's, the others with the ICS.",
-    ],
-    applies: always,
-    run: device_info,
-};
-
-case_fn!(device_info, |ctx| {
-    let who = try_outcome!(ctx
-        .tester(Privilege::Operate)
-        .or_else(|_| ctx.tester(Privilege::Manage))
-        .or_else(|_| ctx.tester(Privilege::View)));
-    ctx.step_text("Read device-info vendor-id, vendor-name, model and firmware-version.");
-    let vendor_id = try_outcome!(ctx.read(who, Path::new(0, 1, 2)).await);
-    let mut texts = Vec::new();
-    for member in [1, 4, 7] {
-        texts.push(try_outcome!(ctx.read(who, Path::new(0, 1, member)).await));
-    }
-    ctx.step_text("Compare the vendor id with the description's, the others with the ICS.");
-    if vendor_id != Value::Int(i64::from(ctx.description.vendor_id)) {
-        return Outcome::fail(
-            "HRT-MOD-118",
-            format!(
-                "device-info vendor-id is {vendor_id}; the description says {:#06x}",
-                ctx.description.vendor_id
-            ),
-        );
-    }
-    let d = &ctx.ics.device;
-    for ((name, claimed), got) in [
-        ("vendor-name", &d.vendor_name),
-        ("model", &d.model),
-        ("firmware-version", &d.firmware),
-    ]
-    .into_iter()
-    .zip(&texts)
-    {
-        if got.as_text() != Some(claimed.as_str()) {
-            return Outcome::fail(
-                "HRT-CONF-021",
-                format!("device-info {name} is {got}; the ICS says {claimed:?}"),
-            );
-        }
-    }
-    Outcome::pass()
-});
+    Ok(broken_by(broken, errors.to_string()).unwrap_or_else(Outcome::pass))
+}

@@ -1,11 +1,9 @@
-//! Vendor capabilities against the description.
+//! TC-MOD-3.x, vendor capabilities: a vendor capability implements what its description
+//! lists and nothing else.
 
 use hearth_model::{Path, StatusCode};
-use hearth_wire::Body;
 
-use crate::case::{Case, Ctx};
-use crate::cases::{case_fn, try_outcome};
-use crate::ics::Privilege;
+use crate::harness::case::{Case, CaseResult, Ctx};
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
@@ -39,14 +37,12 @@ pub(crate) const VENDOR_MEMBERS: Case = Case {
             Ok(())
         }
     },
-    run: vendor_members,
+    run: |ctx| Box::pin(vendor_members(ctx)),
 };
 
-case_fn!(vendor_members, |ctx| {
-    let who = try_outcome!(ctx
-        .tester(Privilege::Operate)
-        .or_else(|_| ctx.tester(Privilege::Manage)));
-    ctx.step_text("For each vendor capability instance, read the property ids 1 to 32 and 0x8000 to 0x800F that its description does not list, 16 paths per request.");
+async fn vendor_members(ctx: &mut Ctx) -> CaseResult {
+    let who = ctx.operator_tester()?;
+    ctx.step(1);
     let mut paths = Vec::new();
     for (component, capability, declared) in vendor_instances(ctx) {
         paths.extend(
@@ -56,34 +52,27 @@ case_fn!(vendor_members, |ctx| {
                 .map(|id| Path::new(component, capability, id)),
         );
     }
-    ctx.step_text("Each must answer unsupported-property.");
+    ctx.step(2);
     for chunk in paths.chunks(16) {
-        let (msg, seq) = try_outcome!(ctx.ask(who, Body::Read(chunk.to_vec())).await);
-        let Body::ReadResponse(results) = msg.body else {
-            return Outcome::fail(
-                "HRT-MSG-062",
-                "a read was not answered with a read-response",
-            )
-            .with_evidence([seq]);
-        };
+        let (results, seq) = ctx.read_results(who, chunk.to_vec()).await?;
         if let Some(r) = results
             .iter()
             .find(|r| r.status != StatusCode::UnsupportedProperty)
         {
             let (requirement, what) = if r.status == StatusCode::Success {
                 (
-                    "HRT-MOD-102",
+                    req::HRT_MOD_102,
                     "the description does not list it but it reads",
                 )
             } else {
-                ("HRT-MOD-104", "expected unsupported-property")
+                (req::HRT_MOD_104, "expected unsupported-property")
             };
-            return Outcome::fail(
+            return Err(Outcome::fail(
                 requirement,
                 format!("{}: {what} (status {})", r.path, r.status),
             )
-            .with_evidence([seq]);
+            .with_evidence([seq]));
         }
     }
-    Outcome::pass()
-});
+    Ok(Outcome::pass())
+}
