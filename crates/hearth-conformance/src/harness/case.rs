@@ -334,10 +334,83 @@ impl Ctx {
         out
     }
 
+    /// Paths outside the description, each with the status a read or write of it must
+    /// answer: an unused component, a capability absent from component 0, and an undefined
+    /// property of device-info.
+    pub fn absent_paths(&self) -> [(Path, StatusCode); 3] {
+        let unused_component = (1..u16::MAX)
+            .find(|c| self.description.component(*c).is_none())
+            .unwrap_or(u16::MAX - 1);
+        let absent_capability = self
+            .catalog
+            .capabilities()
+            .iter()
+            .map(|c| c.id)
+            .find(|id| self.description.instance(0, *id).is_none())
+            .unwrap_or(0x7FFE);
+        [
+            (
+                Path::new(unused_component, 1, 1),
+                StatusCode::UnsupportedComponent,
+            ),
+            (
+                Path::new(0, absent_capability, 1),
+                StatusCode::UnsupportedCapability,
+            ),
+            (Path::new(0, 1, 0x7FF0), StatusCode::UnsupportedProperty),
+        ]
+    }
+
+    /// A value for the property `p` at `path` other than `current` that the description
+    /// declares valid: the other boolean; the next step up, or down at the maximum, within
+    /// the effective range; another code of the effective set. `None` when there is none.
+    pub fn another_value(
+        &self,
+        path: Path,
+        p: &hearth_model::catalog::Property,
+        current: &Value,
+    ) -> Option<Value> {
+        use hearth_model::catalog::TypeSpec;
+        let k = self
+            .description
+            .instance(path.component, path.capability)
+            .and_then(|i| i.constraint(p.id));
+        match (&p.ty, current) {
+            (TypeSpec::Bool, Value::Bool(b)) => Some(Value::Bool(!b)),
+            (TypeSpec::Int(s) | TypeSpec::Uint(s), Value::Int(v)) => {
+                let min = k.and_then(|k| k.min).unwrap_or(s.min);
+                let max = k.and_then(|k| k.max).unwrap_or(s.max);
+                let step = i64::try_from(k.and_then(|k| k.step).unwrap_or(s.step))
+                    .unwrap_or(1)
+                    .max(1);
+                let up = v.checked_add(step).filter(|n| *n <= max);
+                let down = v.checked_sub(step).filter(|n| *n >= min);
+                up.or(down).map(Value::Int)
+            }
+            (TypeSpec::Enum { .. }, Value::Int(v)) => k
+                .and_then(|k| k.values.as_ref())?
+                .iter()
+                .map(|e| i64::from(e.code))
+                .find(|c| c != v)
+                .map(Value::Int),
+            _ => None,
+        }
+    }
+
     /// The first writable property the description implements.
     pub fn writable(&self) -> Option<(Path, &'static hearth_model::catalog::Property)> {
         self.properties().into_iter().find(|(_, p)| p.writable())
     }
+}
+
+/// The constant for a requirement identifier another crate names (a validator's error), or
+/// an `error` saying the specification does not state it.
+pub fn requirement(id: &str) -> Result<Req, Outcome> {
+    Req::resolve(id).ok_or_else(|| {
+        Outcome::error(format!(
+            "{id} is named by the validator but the specification does not state it"
+        ))
+    })
 }
 
 /// The ICS name of a privilege.

@@ -120,14 +120,14 @@ pub async fn still_answers(ctx: &mut Ctx, who: usize) -> Result<(), Outcome> {
     }
 }
 
-/// Read `path` as `who` after a request that must have changed nothing: it must still hold
-/// `before`. A changed value is put back (HRT-CONF-008) and fails `requirement`, the reason
-/// naming the request as `what` (`a refused write`).
+/// Read `path` as `who` after the request of trace entry `sent`, which must have changed
+/// nothing: it must still hold `before`. A changed value is put back (HRT-CONF-008) and
+/// fails `requirement`, the reason naming the request as `what` (`a refused write`).
 pub async fn unchanged(
     ctx: &mut Ctx,
     who: usize,
-    path: Path,
-    before: &Value,
+    (path, before): (Path, &Value),
+    sent: usize,
     (requirement, what): Expect<'_>,
 ) -> Result<(), Outcome> {
     let after = ctx.read(who, path).await?;
@@ -138,7 +138,8 @@ pub async fn unchanged(
     Err(Outcome::fail(
         requirement,
         format!("{path} changed from {before} to {after} after {what}"),
-    ))
+    )
+    .with_evidence([sent]))
 }
 
 /// An event's fields must be a struct with every mandatory field, each value valid for the

@@ -1,0 +1,214 @@
+//! TC-MSG-3.x, invocations: an absent action answers unsupported-action, arguments that do
+//! not fit answer invalid-type, and null arguments mean no arguments.
+
+use std::collections::BTreeMap;
+
+use hearth_model::validate::{check_invoke, ValueError};
+use hearth_model::{Path, StatusCode, Value};
+
+use crate::harness::case::{always, Case, CaseResult, Ctx};
+use crate::requirements::req;
+use crate::verdict::Outcome;
+
+/// TC-MSG-3.1
+pub(crate) const INVOKE_MISSING: Case = Case {
+    id: "TC-MSG-3.1",
+    title: "Invoking an action the device does not have answers unsupported-action",
+    requirements: &[req::HRT_MOD_040, req::HRT_MOD_051, req::HRT_MSG_068],
+    steps: &[
+        "Invoke an undefined action of device-info.",
+        "Expect unsupported-action, for the action path of the request and without results.",
+    ],
+    applies: always,
+    run: |ctx| Box::pin(invoke_missing(ctx)),
+};
+
+async fn invoke_missing(ctx: &mut Ctx) -> CaseResult {
+    let who = ctx.operator_tester()?;
+    ctx.step(1);
+    let path = Path::new(0, 1, 0x7FF0);
+    let (r, seq) = ctx.invoke(who, path, Value::Null).await?;
+    ctx.step(2);
+    if r.path != path || r.results.is_some() {
+        return Err(Outcome::fail(
+            req::HRT_MSG_068,
+            format!(
+                "the invoke-response names {} where the request named {path}, or carries results with status {}",
+                r.path, r.status
+            ),
+        )
+        .with_evidence([seq]));
+    }
+    if r.status != StatusCode::UnsupportedAction {
+        return Err(Outcome::fail(
+            req::HRT_MOD_040,
+            format!("invoking {path} answered {}", r.status),
+        )
+        .with_evidence([seq]));
+    }
+    Ok(Outcome::pass())
+}
+
+/// An implemented standard action with a mandatory argument.
+fn action_with_argument(ctx: &Ctx) -> Option<Path> {
+    for comp in &ctx.description.components {
+        for inst in &comp.capabilities {
+            let Some(cap) = ctx.catalog.capability(inst.capability) else {
+                continue;
+            };
+            for a in &cap.actions {
+                if (!a.optional || inst.actions.contains(&a.id))
+                    && a.args.iter().any(|f| !f.optional)
+                {
+                    let path = Path::new(comp.id, cap.id, a.id);
+                    let empty = Value::Struct(BTreeMap::new());
+                    if matches!(
+                        check_invoke(ctx.catalog, &ctx.description, &path, &empty),
+                        Err(ValueError::MissingField { .. })
+                    ) {
+                        return Some(path);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// TC-MSG-3.2
+pub(crate) const INVOKE_INVALID: Case = Case {
+    id: "TC-MSG-3.2",
+    title: "An invocation whose arguments lack a mandatory field, or are not a struct, answers invalid-type",
+    requirements: &[req::HRT_MOD_050, req::HRT_MSG_068],
+    steps: &[
+        "Pick an implemented action with a mandatory argument.",
+        "Invoke it with an empty struct of arguments: expect invalid-type for the request's action path, without results.",
+        "Invoke it with the integer 1 as arguments: expect invalid-type.",
+    ],
+    applies: |ctx| {
+        action_with_argument(ctx)
+            .map(|_| ())
+            .ok_or_else(|| "the device implements no action with a mandatory argument".into())
+    },
+    run: |ctx| Box::pin(invoke_invalid(ctx)),
+};
+
+async fn invoke_invalid(ctx: &mut Ctx) -> CaseResult {
+    let who = ctx.operator_tester()?;
+    let Some(path) = action_with_argument(ctx) else {
+        return Err(Outcome::not_applicable(
+            "no action with a mandatory argument",
+        ));
+    };
+    ctx.step_with(1, path);
+    ctx.step(2);
+    invalid_type(
+        ctx,
+        who,
+        path,
+        (
+            "an empty struct of arguments",
+            Value::Struct(BTreeMap::new()),
+        ),
+    )
+    .await?;
+    ctx.step(3);
+    invalid_type(
+        ctx,
+        who,
+        path,
+        ("the integer 1 as arguments", Value::Int(1)),
+    )
+    .await?;
+    Ok(Outcome::pass())
+}
+
+/// Invoke `path` with `args` (described as `what`): expect invalid-type for that path,
+/// without results.
+async fn invalid_type(
+    ctx: &mut Ctx,
+    who: usize,
+    path: Path,
+    (what, args): (&str, Value),
+) -> Result<(), Outcome> {
+    let (r, seq) = ctx.invoke(who, path, args).await?;
+    if r.path != path || r.results.is_some() {
+        return Err(Outcome::fail(
+            req::HRT_MSG_068,
+            format!(
+                "the invoke-response names {} (request: {path}) or carries results with status {}",
+                r.path, r.status
+            ),
+        )
+        .with_evidence([seq]));
+    }
+    if r.status != StatusCode::InvalidType {
+        return Err(Outcome::fail(
+            req::HRT_MOD_050,
+            format!(
+                "invoking {path} with {what} answered {}, expected invalid-type",
+                r.status
+            ),
+        )
+        .with_evidence([seq]));
+    }
+    Ok(())
+}
+
+/// The path of operational-state `stop` on the first component that has the capability.
+fn stop_action(ctx: &Ctx) -> Option<Path> {
+    ctx.description
+        .components
+        .iter()
+        .find(|c| c.instance(4).is_some())
+        .map(|c| Path::new(c.id, 4, 4))
+}
+
+/// TC-MSG-3.3
+pub(crate) const INVOKE_NULL_ARGS: Case = Case {
+    id: "TC-MSG-3.3",
+    title: "Null arguments are treated like an empty map of arguments",
+    requirements: &[req::HRT_MSG_067],
+    steps: &[
+        "Read operational-state state; go on only while the appliance is idle.",
+        "Invoke stop (refused while idle) with an empty map of arguments.",
+        "Invoke stop with null arguments: the status must be the same.",
+    ],
+    applies: |ctx| {
+        stop_action(ctx)
+            .map(|_| ())
+            .ok_or_else(|| "the device has no operational-state capability".into())
+    },
+    run: |ctx| Box::pin(invoke_null_args(ctx)),
+};
+
+async fn invoke_null_args(ctx: &mut Ctx) -> CaseResult {
+    let who = ctx.operator_tester()?;
+    let Some(stop) = stop_action(ctx) else {
+        return Err(Outcome::not_applicable("no operational-state capability"));
+    };
+    ctx.step(1);
+    let state = ctx.read(who, Path::new(stop.component, 4, 1)).await?;
+    if state != Value::Int(0) {
+        return Err(Outcome::inconclusive(format!(
+            "the appliance is not idle (state {state}), so stop would end a cycle"
+        )));
+    }
+    ctx.step(2);
+    let (empty, _) = ctx
+        .invoke(who, stop, Value::Struct(BTreeMap::new()))
+        .await?;
+    ctx.step(3);
+    let (null, seq) = ctx.invoke(who, stop, Value::Null).await?;
+    if empty.status != null.status {
+        return Err(Outcome::fail(
+            req::HRT_MSG_067,
+            format!(
+                "stop answered {} with an empty map of arguments but {} with null arguments",
+                empty.status, null.status
+            ),
+        )
+        .with_evidence([seq]));
+    }
+    Ok(Outcome::pass())
+}
