@@ -165,13 +165,45 @@ mod tests {
         }
     }
 
-    /// A test case as its source declares it: the function its `run` calls, and that
-    /// function's text.
+    /// A test case as its source declares it.
     struct Source {
         file: PathBuf,
+        /// The text of the function its `run` calls and of every function of its file that
+        /// one calls, directly or not.
         body: String,
-        /// Everything in the file outside the case functions and the `requirements` lists.
+        /// Everything in the file outside functions and the `requirements` lists.
         rest: String,
+    }
+
+    /// The top-level functions of `code`: name and text, up to the closing brace at the
+    /// start of a line.
+    fn functions(code: &str) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (at, _) in code.match_indices("fn ") {
+            let line_start = code[..at].rfind('\n').map_or(0, |i| i + 1);
+            let prefix = &code[line_start..at];
+            if ![
+                "",
+                "async ",
+                "pub(crate) ",
+                "pub(crate) async ",
+                "pub ",
+                "pub async ",
+            ]
+            .contains(&prefix)
+            {
+                continue;
+            }
+            let name: String = code[at + 3..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let text = code[line_start..]
+                .split_once("\n}\n")
+                .map_or(&code[line_start..], |(t, _)| t);
+            out.insert(name, text.to_owned());
+        }
+        out
     }
 
     /// The sources of every case under `src/cases/`, by identifier.
@@ -193,32 +225,45 @@ mod tests {
         for file in files {
             let text = std::fs::read_to_string(&file).expect("a case file");
             let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            let functions = functions(code);
             let mut rest = code.to_owned();
-            let mut found = Vec::new();
-            for block in code.split(": Case = Case {").skip(1) {
-                let id = between(block, "id: \"", "\"").unwrap_or_default();
-                // Cases still written with `case_fn!` are being converted.
-                let Some(function) = between(block, "run: |ctx| Box::pin(", "(ctx))") else {
-                    continue;
-                };
-                let start = format!("async fn {function}(");
-                let body = code
-                    .split_once(start.as_str())
-                    .and_then(|(_, after)| after.split_once("\n}\n"))
-                    .map(|(body, _)| body.to_owned())
-                    .unwrap_or_else(|| panic!("{id}: no `{start}` in {}", file.display()));
-                found.push((id.to_owned(), body));
-            }
-            for (_, body) in &found {
+            for body in functions.values() {
                 rest = rest.replace(body.as_str(), "");
             }
             while let Some((before, after)) = rest.split_once("requirements: &[") {
                 let after = after.split_once(']').map_or("", |(_, a)| a);
                 rest = format!("{before}{after}");
             }
-            for (id, body) in found {
+            for block in code.split(": Case = Case {").skip(1) {
+                let id = between(block, "id: \"", "\"").unwrap_or_default();
+                // Cases still written with `case_fn!` are being converted.
+                let Some(function) = between(block, "run: |ctx| Box::pin(", "(ctx))") else {
+                    continue;
+                };
+                assert!(
+                    functions.contains_key(function),
+                    "{id}: no `async fn {function}(` in {}",
+                    file.display()
+                );
+                let mut reached = BTreeSet::from([function.to_owned()]);
+                let mut todo = vec![function.to_owned()];
+                while let Some(name) = todo.pop() {
+                    for other in functions.keys() {
+                        if !reached.contains(other)
+                            && functions[&name].contains(&format!("{other}("))
+                        {
+                            reached.insert(other.clone());
+                            todo.push(other.clone());
+                        }
+                    }
+                }
+                let body = reached
+                    .iter()
+                    .map(|name| functions[name].as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 out.insert(
-                    id,
+                    id.to_owned(),
                     Source {
                         file: file.clone(),
                         body,
@@ -293,8 +338,8 @@ mod tests {
     }
 
     /// A case fails only with requirements it names (HRT-CONF-042): every requirement
-    /// constant in its function is among its requirements, and every one in the helpers of
-    /// its module among those of the module's cases.
+    /// constant in its function and the functions of its module that it calls is among its
+    /// requirements, and every one elsewhere in the module among those of the module's cases.
     #[test]
     fn every_case_fails_only_with_requirements_it_names() {
         let sources = sources();
