@@ -204,6 +204,14 @@ impl Ctx {
             .or_else(|_| self.tester(Privilege::Manage))
     }
 
+    /// The broker the run uses, from the parameters.
+    pub fn broker(&self) -> Result<hearth_mqtt::BrokerUrl, Outcome> {
+        self.params
+            .broker
+            .parse()
+            .map_err(|e| Outcome::error(format!("broker parameter: {e}")))
+    }
+
     /// The time to wait for a response.
     pub fn response_timeout(&self) -> Duration {
         self.params.response_timeout + self.params.latency_allowance

@@ -10,7 +10,7 @@ use hearth_wire::{Availability, Body, EventBody, Message};
 
 use super::case::Ctx;
 use super::probe::Seen;
-use crate::requirements::req;
+use crate::ics::RestartMethod;
 use crate::verdict::Outcome;
 
 /// The time a report or an event may take to arrive after its cause.
@@ -125,6 +125,15 @@ pub fn boot_id(ctx: &mut Ctx) -> Option<u64> {
         })
 }
 
+/// Applies when the ICS allows the lab to restart the device and the run can.
+pub fn restartable(ctx: &Ctx) -> Result<(), String> {
+    match ctx.ics.restart.method {
+        RestartMethod::None => Err("the ICS says the device cannot be restarted by the lab".into()),
+        _ if ctx.restarter.is_none() => Err("this run has no way to restart the device".into()),
+        _ => Ok(()),
+    }
+}
+
 /// Restart the device as the ICS describes and wait until it is online with a new boot id;
 /// the new boot id. A status that does not open, or any message since the restart that does
 /// not (replayed counters, for one), fails with the requirement its refusal names.
@@ -172,10 +181,9 @@ pub async fn restart(ctx: &mut Ctx) -> Result<u64, Outcome> {
             let rejected = ctx.probe.seen().into_iter().find_map(|s| s.message.err());
             match rejected {
                 Some(r) => Err(r.fail("after the restart a message of the device")),
-                None => Err(Outcome::fail(
-                    req::HRT_CONF_010,
-                    format!("the device was not online again with a new boot id within {limit:?}"),
-                )),
+                None => Err(Outcome::error(format!(
+                    "the device was not online again with a new boot id within {limit:?} of the restart (HRT-CONF-010)"
+                ))),
             }
         }
     }
