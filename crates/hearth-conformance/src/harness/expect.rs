@@ -46,10 +46,21 @@ pub async fn refused(
     ctx: &mut Ctx,
     request_id: u64,
     sent: usize,
-    (requirement, what): Expect<'_>,
+    expect: Expect<'_>,
 ) -> Result<(), Outcome> {
     let window = ctx.params.silence_window;
-    match ctx.probe.answer(request_id, window).await {
+    let answer = ctx.probe.answer(request_id, window).await;
+    refusal(answer, sent, expect)
+}
+
+/// The verdict of [`refused`] on an answer already awaited (or none), for a case that
+/// checks something else in between.
+pub fn refusal(
+    answer: Option<Answer>,
+    sent: usize,
+    (requirement, what): Expect<'_>,
+) -> Result<(), Outcome> {
+    match answer {
         None => Ok(()),
         Some(a) if a.is_unauthorized() => Ok(()),
         Some(Answer {
@@ -102,6 +113,19 @@ pub async fn answered(
         )
         .with_evidence([sent])),
     }
+}
+
+/// The answer to a correct request the case needs before it can go on: within the response
+/// timeout and opening, or a failure of HRT-MSG-092 (which the case may not check, making
+/// it an `error` that names the requirement).
+pub async fn reply(ctx: &mut Ctx, request_id: u64, sent: usize) -> Result<Message, Outcome> {
+    answered(
+        ctx,
+        request_id,
+        sent,
+        (req::HRT_MSG_092, "a correct request"),
+    )
+    .await
 }
 
 /// After input the device had to reject, a correct read from `who` must still be answered

@@ -517,12 +517,13 @@ impl Probe {
             .collect()
     }
 
-    /// Every message received from the device in the run that the probe's receiver did not
-    /// open, with why.
-    pub fn rejections(&mut self) -> Vec<Rejection> {
+    /// Every message received from the device from trace entry `since` on that the probe's
+    /// receiver did not open, with why.
+    pub fn rejections(&mut self, since: usize) -> Vec<Rejection> {
         self.pump();
         self.received
             .iter()
+            .filter(|r| r.seq >= since)
             .filter_map(|r| r.rejection.clone())
             .collect()
     }

@@ -1,27 +1,28 @@
-//! The device as a verifier of certificates it has never seen: the suite issues them with the
-//! lab's CA (`[authority]` of the ICS) — valid ones, ones broken in exactly one way, ones that
-//! expire during the case, revoked ones — and watches which requests the device serves.
+//! TC-SEC-5.x, the device as a verifier of certificates it has never seen: the suite issues
+//! them with the lab's CA (`[authority]` of the ICS) — valid ones, ones broken in exactly one
+//! way, ones that expire during the case, revoked ones — and watches which requests the
+//! device serves.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use ciborium::Value as Cbor;
-use hearth_model::{Path, StatusCode};
+use hearth_model::StatusCode;
 use hearth_mqtt::identity::unix_now;
 use hearth_mqtt::topic::Topics;
 use hearth_security::cert::{CertClaims, Role, CLAIM_ROLE};
 use hearth_security::key::KeyId;
 use hearth_security::Algorithm;
-use hearth_wire::{Body, Message};
+use hearth_wire::Body;
 
 use crate::authority::{Authority, Minted, RawClaims};
-use crate::case::{Case, Ctx};
-use crate::cases::sec::signing::other_valid_value;
-use crate::cases::sec::verifying::{operator, publish, silent};
-use crate::cases::{case_fn, try_outcome};
-use crate::requirements::req;
-use crate::verdict::{Outcome, Verdict};
+use crate::harness::case::{Case, CaseResult, Ctx};
+use crate::harness::craft::{model_read, publish, sign_as};
+use crate::harness::expect;
+use crate::harness::wait;
+use crate::probe::summarize;
+use crate::requirements::req::{self, Req};
+use crate::verdict::Outcome;
 
 /// Applicability of every case here: the ICS must give the suite a CA.
 fn needs_authority(ctx: &Ctx) -> Result<(), String> {
@@ -61,43 +62,24 @@ fn mint(
         .map_err(Outcome::error)
 }
 
-/// Seal `body` as tester `who` would, then sign it with `minted`'s key instead, carrying its
+/// `body` as tester `who` would seal it, signed by `minted`'s key instead, carrying its
 /// chain (or none) and the `counter` given. The request id and the bytes.
 fn seal_as(
     ctx: &mut Ctx,
     who: usize,
     minted: &Minted,
     body: Body,
-    counter: u64,
-    carry_chain: bool,
+    (counter, carry_chain): (u64, bool),
 ) -> Result<(u64, Vec<u8>), Outcome> {
-    let mut sealed: Option<Message> = None;
     let chain = if carry_chain {
         minted.chain.clone()
     } else {
         Vec::new()
     };
-    let (id, _) = ctx
-        .probe
-        .seal_request(who, body, |m| {
-            m.chain = chain;
-            m.counter = counter;
-            sealed = Some(m.clone());
-        })
-        .map_err(|e| Outcome::error(e.to_string()))?;
-    let msg = sealed.ok_or_else(|| Outcome::error("the probe sealed nothing"))?;
-    let topic = ctx.probe.request_topic();
-    let bytes = hearth_security::cose::sign1(
-        &minted.key,
-        &hearth_wire::codec::encode(&msg),
-        topic.as_bytes(),
-    )
-    .map_err(|e| Outcome::error(format!("signing: {e}")))?;
-    Ok((id, bytes))
-}
-
-fn read_body() -> Body {
-    Body::Read(vec![Path::new(0, 1, 4)])
+    sign_as(ctx, who, &minted.key, body, |m| {
+        m.chain = chain;
+        m.counter = counter;
+    })
 }
 
 /// Send a read signed by `minted`; it must be served: answered, opening, and not refused as
@@ -107,55 +89,28 @@ async fn read_served(
     who: usize,
     minted: &Minted,
     counter: u64,
-    (requirement, what): (&str, &str),
-) -> Outcome {
-    let (id, bytes) = try_outcome!(seal_as(ctx, who, minted, read_body(), counter, true));
-    let sent = try_outcome!(publish(ctx, bytes, &format!("read signed by {what}")).await);
-    let timeout = ctx.response_timeout();
-    match ctx.probe.answer(id, timeout).await {
-        Some(crate::probe::Answer {
-            message:
-                Ok(Message {
-                    body: Body::ReadResponse(results),
-                    ..
-                }),
-            seq,
-            ..
-        }) => {
-            if results.iter().any(|r| r.status == StatusCode::Unauthorized) {
-                Outcome::fail(
-                    requirement,
-                    format!("the device refused a read signed by {what} as unauthorized"),
-                )
-                .with_evidence([sent, seq])
-            } else {
-                Outcome::pass()
-            }
+    (requirement, what): (Req, &str),
+) -> Result<(), Outcome> {
+    let (id, bytes) = seal_as(ctx, who, minted, model_read(), (counter, true))?;
+    let sent = publish(ctx, bytes, &format!("read signed by {what}")).await?;
+    let what = format!("a read signed by {what}");
+    let answer = expect::answered(ctx, id, sent, (requirement, &what)).await?;
+    match answer.body {
+        Body::ReadResponse(results)
+            if !results.iter().any(|r| r.status == StatusCode::Unauthorized) =>
+        {
+            Ok(())
         }
-        Some(crate::probe::Answer {
-            message: Ok(m),
-            seq,
-            ..
-        }) => Outcome::fail(
-            "HRT-MSG-060",
-            format!(
-                "the device answered a read with {}",
-                crate::probe::summarize(&m)
-            ),
-        )
-        .with_evidence([sent, seq]),
-        Some(crate::probe::Answer {
-            message: Err(crate::probe::Rejection { why, id: req, .. }),
-            seq,
-            ..
-        }) => {
-            Outcome::fail(req, format!("the answer did not open: {why}")).with_evidence([sent, seq])
-        }
-        None => Outcome::fail(
+        Body::ReadResponse(_) => Err(Outcome::fail(
             requirement,
-            format!("no answer within {timeout:?} to a read signed by {what}"),
+            format!("the device refused {what} as unauthorized"),
         )
-        .with_evidence([sent]),
+        .with_evidence([sent])),
+        _ => Err(Outcome::fail(
+            requirement,
+            format!("the device answered {what} with {}", summarize(&answer)),
+        )
+        .with_evidence([sent])),
     }
 }
 
@@ -164,30 +119,18 @@ async fn read_ignored(
     ctx: &mut Ctx,
     who: usize,
     minted: &Minted,
-    counter: u64,
-    carry_chain: bool,
-    (requirement, what): (&str, &str),
-) -> Outcome {
-    let (id, bytes) = try_outcome!(seal_as(ctx, who, minted, read_body(), counter, carry_chain));
-    let sent = try_outcome!(publish(ctx, bytes, &format!("read signed by {what}")).await);
-    silent(
+    sealing: (u64, bool),
+    (requirement, what): (Req, &str),
+) -> Result<(), Outcome> {
+    let (id, bytes) = seal_as(ctx, who, minted, model_read(), sealing)?;
+    let sent = publish(ctx, bytes, &format!("read signed by {what}")).await?;
+    expect::silent(
         ctx,
         id,
-        requirement,
-        &format!("a read signed by {what}"),
         sent,
+        (requirement, &format!("a read signed by {what}")),
     )
     .await
-}
-
-/// Every step's outcome in turn; the first that does not pass ends the case.
-macro_rules! check {
-    ($e:expr) => {{
-        let o = $e;
-        if o.verdict != Verdict::Pass {
-            return o;
-        }
-    }};
 }
 
 /// A counter well above anything the operating tester uses, for keys the device has never
@@ -205,25 +148,26 @@ pub(crate) const CERTIFICATES_ACCEPTED: Case = Case {
         "Issue one for a new ES256 (P-256) key; send a read signed by it with ES256: it must be served.",
     ],
     applies: needs_authority,
-    run: certificates_accepted,
+    run: |ctx| Box::pin(certificates_accepted(ctx)),
 };
 
-case_fn!(certificates_accepted, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    ctx.step_text("Issue, with the lab's CA, a controller certificate for a new Ed25519 key; send a read signed by it: it must be served (the CA's access-control entry matches a controller whose chain holds the CA).");
-    let plain = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
-    check!(
-        read_served(
-            ctx,
-            who,
-            &plain,
-            FRESH,
-            ("HRT-SEC-112", "an Ed25519 controller key of the lab's CA")
-        )
-        .await
-    );
-    ctx.step_text("Issue one that also carries two claims this specification does not define (99 and -70000); send a read signed by it: it must be served.");
-    let extra = try_outcome!(mint(
+async fn certificates_accepted(ctx: &mut Ctx) -> CaseResult {
+    let who = ctx.operator_tester()?;
+    ctx.step(1);
+    let plain = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
+    read_served(
+        ctx,
+        who,
+        &plain,
+        FRESH,
+        (
+            req::HRT_SEC_112,
+            "an Ed25519 controller key of the lab's CA",
+        ),
+    )
+    .await?;
+    ctx.step(2);
+    let extra = mint(
         ctx,
         who,
         Algorithm::EdDsa,
@@ -231,29 +175,31 @@ case_fn!(certificates_accepted, |ctx| {
         |claims| {
             claims.push((Cbor::from(99), Cbor::Text("unknown claim".into())));
             claims.push((Cbor::from(-70_000), Cbor::from(1)));
-        }
-    ));
-    check!(
-        read_served(
-            ctx,
-            who,
-            &extra,
-            FRESH,
-            ("HRT-SEC-045", "a key whose certificate has unknown claims")
-        )
-        .await
-    );
-    ctx.step_text("Issue one for a new ES256 (P-256) key; send a read signed by it with ES256: it must be served.");
-    let p256 = try_outcome!(mint(ctx, who, Algorithm::Es256, |_| {}, |_| {}));
+        },
+    )?;
+    read_served(
+        ctx,
+        who,
+        &extra,
+        FRESH,
+        (
+            req::HRT_SEC_045,
+            "a key whose certificate has unknown claims",
+        ),
+    )
+    .await?;
+    ctx.step(3);
+    let p256 = mint(ctx, who, Algorithm::Es256, |_| {}, |_| {})?;
     read_served(
         ctx,
         who,
         &p256,
         FRESH,
-        ("HRT-SEC-002", "an ES256 controller key of the lab's CA"),
+        (req::HRT_SEC_002, "an ES256 controller key of the lab's CA"),
     )
-    .await
-});
+    .await?;
+    Ok(Outcome::pass())
+}
 
 /// TC-SEC-5.2
 pub(crate) const CERTIFICATES_REFUSED: Case = Case {
@@ -271,6 +217,7 @@ pub(crate) const CERTIFICATES_REFUSED: Case = Case {
         req::HRT_SEC_112,
         req::HRT_SEC_120,
         req::HRT_SEC_131,
+        req::HRT_SEC_136,
     ],
     steps: &[
         "For each of these certificates, issued by the lab's CA for a new key, send a read signed by that key with its chain; expect no answer: role claim missing; role claim 9 (undefined); iss other than the CA's sub; a byte of the signature changed; a vendor id other than the CA's (or, from a root, any vendor id); three certificates below the trust anchor; nbf an hour ahead; exp a minute ago.",
@@ -278,7 +225,7 @@ pub(crate) const CERTIFICATES_REFUSED: Case = Case {
         "Send a correct read as the operating controller: it must still be answered.",
     ],
     applies: needs_authority,
-    run: certificates_refused,
+    run: |ctx| Box::pin(certificates_refused(ctx)),
 };
 
 /// A certificate broken in one way: the key and chain, the requirement it breaks, and what
@@ -287,7 +234,7 @@ pub(crate) struct Broken {
     /// The key and its chain.
     pub minted: Minted,
     /// The requirement a device that serves it breaks.
-    pub requirement: &'static str,
+    pub requirement: Req,
     /// What is wrong with it.
     pub what: &'static str,
 }
@@ -313,7 +260,7 @@ pub(crate) fn broken_certificates(
     };
     push(
         mint(&|_| {}, &|c| c.retain(|(k, _)| *k != role_key))?,
-        "HRT-SEC-050",
+        req::HRT_SEC_050,
         "a key whose certificate has no role claim",
     );
     push(
@@ -324,12 +271,12 @@ pub(crate) fn broken_certificates(
                 }
             }
         })?,
-        "HRT-SEC-050",
+        req::HRT_SEC_050,
         "a key whose certificate has role 9",
     );
     push(
         mint(&|c| c.issuer = format!("not-{}", c.issuer), &|_| {})?,
-        "HRT-SEC-066",
+        req::HRT_SEC_066,
         "a key whose certificate names another issuer",
     );
     let mut forged = mint(&|_| {}, &|_| {})?;
@@ -338,7 +285,7 @@ pub(crate) fn broken_certificates(
     }
     push(
         forged,
-        "HRT-SEC-068",
+        req::HRT_SEC_068,
         "a key whose certificate's signature does not verify",
     );
     let foreign_vendor = if ca.cert.claims().vendor_id == Some(0xfff1) {
@@ -348,12 +295,12 @@ pub(crate) fn broken_certificates(
     };
     push(
         mint(&|c| c.vendor_id = Some(foreign_vendor), &|_| {})?,
-        "HRT-SEC-069",
+        req::HRT_SEC_069,
         "a key whose certificate carries a vendor id its issuer may not give",
     );
     push(
         long_chain(ca, subject, now)?,
-        "HRT-SEC-067",
+        req::HRT_SEC_067,
         "a key three certificates below the trust anchor",
     );
     push(
@@ -364,7 +311,7 @@ pub(crate) fn broken_certificates(
             },
             &|_| {},
         )?,
-        "HRT-SEC-070",
+        req::HRT_SEC_070,
         "a key whose certificate is not yet valid",
     );
     push(
@@ -376,7 +323,7 @@ pub(crate) fn broken_certificates(
             },
             &|_| {},
         )?,
-        "HRT-SEC-071",
+        req::HRT_SEC_071,
         "a key whose certificate expired",
     );
     Ok(out)
@@ -403,43 +350,39 @@ pub(crate) fn device_certificate(
     )
 }
 
-case_fn!(certificates_refused, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    let ca = try_outcome!(authority(ctx));
+async fn certificates_refused(ctx: &mut Ctx) -> CaseResult {
+    let who = ctx.operator_tester()?;
+    let ca = authority(ctx)?;
     let now = unix_now();
     let subject = tester_name(ctx, who);
-    ctx.step_text("For each of these certificates, issued by the lab's CA for a new key, send a read signed by that key with its chain; expect no answer: role claim missing; role claim 9 (undefined); iss other than the CA's sub; a byte of the signature changed; a vendor id other than the CA's (or, from a root, any vendor id); three certificates below the trust anchor; nbf an hour ahead; exp a minute ago.");
-    let broken = try_outcome!(broken_certificates(&ca, &subject, now).map_err(Outcome::error));
+    ctx.step(1);
+    let broken = broken_certificates(&ca, &subject, now).map_err(Outcome::error)?;
     for b in &broken {
-        check!(read_ignored(ctx, who, &b.minted, FRESH, true, (b.requirement, b.what)).await);
+        read_ignored(ctx, who, &b.minted, (FRESH, true), (b.requirement, b.what)).await?;
     }
-    ctx.step_text("Issue a device certificate (role device) for a new key; send a read signed by it: expect no answer or unauthorized, never a value.");
+    ctx.step(2);
     let device_type = ctx.ics.device.device_type.clone();
-    let as_device =
-        try_outcome!(device_certificate(&ca, &subject, &device_type, now).map_err(Outcome::error));
-    check!(read_refused(ctx, who, &as_device).await);
-    ctx.step_text("Send a correct read as the operating controller: it must still be answered.");
-    try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
-    Outcome::pass()
-});
+    let as_device = device_certificate(&ca, &subject, &device_type, now).map_err(Outcome::error)?;
+    read_refused(ctx, who, &as_device).await?;
+    ctx.step(3);
+    expect::still_answers(ctx, who).await?;
+    Ok(Outcome::pass())
+}
 
 /// A read signed by a device-role key: silence or unauthorized, never served.
-async fn read_refused(ctx: &mut Ctx, who: usize, minted: &Minted) -> Outcome {
-    let (id, bytes) = try_outcome!(seal_as(ctx, who, minted, read_body(), FRESH, true));
-    let sent = try_outcome!(publish(ctx, bytes, "read signed by a device key").await);
-    let window = ctx.params.silence_window;
-    match ctx.probe.answer(id, window).await {
-        None => Outcome::pass(),
-        Some(a) if a.is_unauthorized() => Outcome::pass(),
-        Some(a) => Outcome::fail(
-            "HRT-SEC-120",
-            format!(
-                "the device served a read signed by a key whose certificate has the role device (trace #{})",
-                a.seq
-            ),
-        )
-        .with_evidence([sent, a.seq]),
-    }
+async fn read_refused(ctx: &mut Ctx, who: usize, minted: &Minted) -> Result<(), Outcome> {
+    let (id, bytes) = seal_as(ctx, who, minted, model_read(), (FRESH, true))?;
+    let sent = publish(ctx, bytes, "read signed by a device key").await?;
+    expect::refused(
+        ctx,
+        id,
+        sent,
+        (
+            req::HRT_SEC_120,
+            "a read signed by a key whose certificate has the role device",
+        ),
+    )
+    .await
 }
 
 /// A controller key three certificates below the trust anchor: two intermediates, each a
@@ -496,58 +439,45 @@ pub(crate) const CHAIN_EXPIRES: Case = Case {
         "Wait until the certificate has expired; send a read signed by the key without its chain, then one with it: neither may be answered.",
     ],
     applies: needs_authority,
-    run: chain_expires,
+    run: |ctx| Box::pin(chain_expires(ctx)),
 };
 
-case_fn!(chain_expires, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    ctx.step_text("Issue, with the lab's CA, a controller certificate that expires in 3 seconds; send a read signed by its key: it must be served.");
+async fn chain_expires(ctx: &mut Ctx) -> CaseResult {
+    let who = ctx.operator_tester()?;
+    ctx.step(1);
     let expires = unix_now() + 3;
-    let short = try_outcome!(mint(
+    let short = mint(ctx, who, Algorithm::EdDsa, |c| c.expires = expires, |_| {})?;
+    read_served(
         ctx,
         who,
-        Algorithm::EdDsa,
-        |c| c.expires = expires,
-        |_| {}
-    ));
-    check!(
-        read_served(
-            ctx,
-            who,
-            &short,
-            FRESH,
-            ("HRT-SEC-075", "a key whose certificate is still valid")
-        )
-        .await
-    );
-    ctx.step_text("Wait until the certificate has expired; send a read signed by the key without its chain, then one with it: neither may be answered.");
-    while unix_now() <= expires {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    check!(
-        read_ignored(
-            ctx,
-            who,
-            &short,
-            FRESH + 1,
-            false,
-            (
-                "HRT-SEC-075",
-                "a known key, without its chain, after its certificate expired"
-            )
-        )
-        .await
-    );
+        &short,
+        FRESH,
+        (req::HRT_SEC_075, "a key whose certificate is still valid"),
+    )
+    .await?;
+    ctx.step(2);
+    wait::past(expires).await;
     read_ignored(
         ctx,
         who,
         &short,
-        FRESH + 2,
-        true,
-        ("HRT-SEC-071", "a key whose certificate has just expired"),
+        (FRESH + 1, false),
+        (
+            req::HRT_SEC_075,
+            "a known key, without its chain, after its certificate expired",
+        ),
     )
-    .await
-});
+    .await?;
+    read_ignored(
+        ctx,
+        who,
+        &short,
+        (FRESH + 2, true),
+        (req::HRT_SEC_071, "a key whose certificate has just expired"),
+    )
+    .await?;
+    Ok(Outcome::pass())
+}
 
 /// Publish a revocation list on the topic of `ca`, retained or not, and let it arrive.
 async fn publish_list(
@@ -558,11 +488,7 @@ async fn publish_list(
     what: &str,
 ) -> Result<usize, Outcome> {
     let topic = ctx.probe.full_topic(&Topics::revocation_rel(&ca.to_hex()));
-    let seq = ctx
-        .probe
-        .publish_full(&topic, retain, bytes, what)
-        .await
-        .map_err(|e| Outcome::error(e.to_string()))?;
+    let seq = ctx.probe.publish_full(&topic, retain, bytes, what).await?;
     tokio::time::sleep(ctx.params.settle_time).await;
     Ok(seq)
 }
@@ -578,6 +504,7 @@ pub(crate) const REVOCATION: Case = Case {
         req::HRT_SEC_083,
         req::HRT_SEC_085,
         req::HRT_SEC_086,
+        req::HRT_SEC_112,
         req::HRT_MQTT_062,
     ],
     steps: &[
@@ -587,114 +514,103 @@ pub(crate) const REVOCATION: Case = Case {
         "Wait until the list's next-update time has passed; send a read signed by A: still no answer.",
     ],
     applies: needs_authority,
-    run: revocation,
+    run: |ctx| Box::pin(revocation(ctx)),
 };
 
-case_fn!(revocation, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    let ca = try_outcome!(authority(ctx));
+async fn revocation(ctx: &mut Ctx) -> CaseResult {
+    let who = ctx.operator_tester()?;
+    let ca = authority(ctx)?;
     let ca_kid = ca.kid();
-    ctx.step_text("Issue, with the lab's CA, controller certificates for two new keys A and B; send a read signed by each: both must be served.");
-    let a = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
-    let b = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
-    check!(read_served(ctx, who, &a, FRESH, ("HRT-SEC-112", "key A")).await);
-    check!(read_served(ctx, who, &b, FRESH, ("HRT-SEC-112", "key B")).await);
-    ctx.step_text("Publish, retained on R/crl/{ca}, a list of the CA revoking A (and every key revoked before by this suite), whose next-update time is 2 seconds later; send a read signed by A: no answer; one signed by B: served.");
-    let (list, this_update) = try_outcome!(ca.next_list(&[a.kid], 2).await.map_err(Outcome::error));
-    try_outcome!(publish_list(ctx, &ca_kid, list, true, "revocation list revoking key A").await);
-    check!(
-        read_ignored(
-            ctx,
-            who,
-            &a,
-            FRESH + 1,
-            true,
-            ("HRT-SEC-072", "key A after its CA's list revoked it")
-        )
-        .await
-    );
-    check!(
-        read_served(
-            ctx,
-            who,
-            &b,
-            FRESH + 1,
-            ("HRT-SEC-083", "key B, which the list does not name")
-        )
-        .await
-    );
-    ctx.step_text("Publish on R/crl/{ca}, not retained, lists revoking B that the device must ignore: one signed by another key, one dated 2 minutes ahead, one dated like the list that revoked A; each also revokes every key revoked before, so that no other device loses a revocation by it; after each, a read signed by B must be served.");
-    let mut revoke_b: BTreeSet<KeyId> = ca.revoked_so_far();
-    revoke_b.insert(b.kid);
-    let impostor = try_outcome!(hearth_security::KeyPair::generate_system(Algorithm::EdDsa)
-        .map_err(|e| Outcome::error(format!("generating a key: {e}"))));
-    let impostor_ca = Authority {
-        cert: try_outcome!(hearth_security::cert::Certificate::sign(
-            &CertClaims {
-                key: *impostor.public_key(),
-                ..ca.cert.claims().clone()
-            },
-            &impostor
-        )
-        .map_err(|e| Outcome::error(e.to_string()))),
-        key: impostor,
-        privilege: ca.privilege,
-    };
-    let foreign = try_outcome!(impostor_ca
-        .list(unix_now(), 3600, revoke_b.clone())
-        .map_err(Outcome::error));
-    let mut counter = FRESH + 2;
-    for (bytes, requirement, what) in [
-        (
-            foreign,
-            "HRT-MQTT-062",
-            "a list on the CA's topic signed by another key under the CA's name",
-        ),
-        (
-            try_outcome!(ca
-                .list(unix_now() + 120, 3600, revoke_b.clone())
-                .map_err(Outcome::error)),
-            "HRT-SEC-082",
-            "a list of the CA dated 2 minutes ahead",
-        ),
-        (
-            try_outcome!(ca
-                .list(this_update, 3600, revoke_b.clone())
-                .map_err(Outcome::error)),
-            "HRT-SEC-086",
-            "a list of the CA dated like the one it holds",
-        ),
-    ] {
-        try_outcome!(publish_list(ctx, &ca_kid, bytes, false, what).await);
-        check!(
-            read_served(
-                ctx,
-                who,
-                &b,
-                counter,
-                (requirement, &format!("key B after {what}"))
-            )
-            .await
-        );
-        counter += 1;
-    }
-    ctx.step_text("Wait until the list's next-update time has passed; send a read signed by A: still no answer.");
-    while unix_now() <= this_update + 2 {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    ctx.step(1);
+    let a = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
+    let b = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
+    read_served(ctx, who, &a, FRESH, (req::HRT_SEC_112, "key A")).await?;
+    read_served(ctx, who, &b, FRESH, (req::HRT_SEC_112, "key B")).await?;
+    ctx.step(2);
+    let (list, this_update) = ca.next_list(&[a.kid], 2).await.map_err(Outcome::error)?;
+    publish_list(ctx, &ca_kid, list, true, "revocation list revoking key A").await?;
     read_ignored(
         ctx,
         who,
         &a,
-        counter,
-        true,
+        (FRESH + 1, true),
+        (req::HRT_SEC_072, "key A after its CA's list revoked it"),
+    )
+    .await?;
+    read_served(
+        ctx,
+        who,
+        &b,
+        FRESH + 1,
+        (req::HRT_SEC_083, "key B, which the list does not name"),
+    )
+    .await?;
+    ctx.step(3);
+    let mut revoke_b: BTreeSet<KeyId> = ca.revoked_so_far();
+    revoke_b.insert(b.kid);
+    let impostor = hearth_security::KeyPair::generate_system(Algorithm::EdDsa)
+        .map_err(|e| Outcome::error(format!("generating a key: {e}")))?;
+    let impostor_ca = Authority {
+        cert: hearth_security::cert::Certificate::sign(
+            &CertClaims {
+                key: *impostor.public_key(),
+                ..ca.cert.claims().clone()
+            },
+            &impostor,
+        )
+        .map_err(|e| Outcome::error(e.to_string()))?,
+        key: impostor,
+        privilege: ca.privilege,
+    };
+    let foreign = impostor_ca
+        .list(unix_now(), 3600, revoke_b.clone())
+        .map_err(Outcome::error)?;
+    let mut counter = FRESH + 2;
+    for (bytes, requirement, what) in [
         (
-            "HRT-SEC-085",
+            foreign,
+            req::HRT_MQTT_062,
+            "a list on the CA's topic signed by another key under the CA's name",
+        ),
+        (
+            ca.list(unix_now() + 120, 3600, revoke_b.clone())
+                .map_err(Outcome::error)?,
+            req::HRT_SEC_082,
+            "a list of the CA dated 2 minutes ahead",
+        ),
+        (
+            ca.list(this_update, 3600, revoke_b.clone())
+                .map_err(Outcome::error)?,
+            req::HRT_SEC_086,
+            "a list of the CA dated like the one it holds",
+        ),
+    ] {
+        publish_list(ctx, &ca_kid, bytes, false, what).await?;
+        read_served(
+            ctx,
+            who,
+            &b,
+            counter,
+            (requirement, &format!("key B after {what}")),
+        )
+        .await?;
+        counter += 1;
+    }
+    ctx.step(4);
+    wait::past(this_update + 2).await;
+    read_ignored(
+        ctx,
+        who,
+        &a,
+        (counter, true),
+        (
+            req::HRT_SEC_085,
             "key A after the list revoking it passed its next-update time",
         ),
     )
-    .await
-});
+    .await?;
+    Ok(Outcome::pass())
+}
 
 /// TC-SEC-5.5
 pub(crate) const ACL_MATCHING: Case = Case {
@@ -707,77 +623,60 @@ pub(crate) const ACL_MATCHING: Case = Case {
         "If the CA's entry grants view only: write, signed by the new key, a declared-valid value to a writable property; expect no answer or unauthorized, and the property unchanged when read by the operating controller.",
     ],
     applies: needs_authority,
-    run: acl_matching,
+    run: |ctx| Box::pin(acl_matching(ctx)),
 };
 
-case_fn!(acl_matching, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    let ca = try_outcome!(authority(ctx));
-    ctx.step_text("Issue, with the lab's CA, a controller certificate with the operating controller's name for a new key; the device admits it only through the CA's entry.");
-    let twin = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
-    ctx.step_text("Send a read signed by the new key: it must be served.");
-    check!(
-        read_served(
-            ctx,
-            who,
-            &twin,
-            FRESH,
-            (
-                "HRT-SEC-112",
-                "a new key under the operating controller's name"
-            )
-        )
-        .await
-    );
+async fn acl_matching(ctx: &mut Ctx) -> CaseResult {
+    let who = ctx.operator_tester()?;
+    let ca = authority(ctx)?;
+    ctx.step(1);
+    let twin = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
+    ctx.step(2);
+    read_served(
+        ctx,
+        who,
+        &twin,
+        FRESH,
+        (
+            req::HRT_SEC_112,
+            "a new key under the operating controller's name",
+        ),
+    )
+    .await?;
     if ca.privilege != crate::ics::Privilege::View {
-        return Outcome::pass();
+        return Ok(Outcome::pass());
     }
-    let Some((path, p)) = ctx.properties().into_iter().find(|(_, p)| p.writable()) else {
-        return Outcome::pass();
+    let Some((path, p)) = ctx.writable() else {
+        return Ok(Outcome::pass());
     };
-    ctx.step_text("If the CA's entry grants view only: write, signed by the new key, a declared-valid value to a writable property; expect no answer or unauthorized, and the property unchanged when read by the operating controller.");
-    let before = try_outcome!(ctx.read(who, path).await);
-    let attempt = other_valid_value(ctx, path, p, &before);
-    let (id, bytes) = try_outcome!(seal_as(
+    ctx.step(3);
+    let before = ctx.read(who, path).await?;
+    let attempt = ctx
+        .another_value(path, p, &before)
+        .unwrap_or_else(|| before.clone());
+    let (id, bytes) = seal_as(
         ctx,
         who,
         &twin,
         Body::Write(vec![(path, attempt.clone())]),
-        FRESH + 1,
-        true
-    ));
-    let sent = try_outcome!(
-        publish(
-            ctx,
-            bytes,
-            &format!("write {path} = {attempt} signed by the twin key")
-        )
-        .await
-    );
+        (FRESH + 1, true),
+    )?;
+    let sent = publish(
+        ctx,
+        bytes,
+        &format!("write {path} = {attempt} signed by the twin key"),
+    )
+    .await?;
     let window = ctx.params.silence_window;
     let answer = ctx.probe.answer(id, window).await;
-    let after = try_outcome!(ctx.read(who, path).await);
-    if after != before {
-        let _ = ctx.write(who, path, before.clone()).await;
-        return Outcome::fail(
-            "HRT-SEC-111",
-            format!("{path} changed from {before} to {after} on a write signed by a key that only shares the name of a key the access-control list names"),
-        )
-        .with_evidence([sent]);
-    }
-    match answer {
-        None => Outcome::pass(),
-        Some(a) if a.is_unauthorized() => Outcome::pass(),
-        Some(a) => Outcome::fail(
-            "HRT-SEC-111",
-            format!(
-                "the device accepted a write signed by a key that only shares the name of a key the access-control list names (trace #{})",
-                a.seq
-            ),
-        )
-        .with_evidence([sent, a.seq]),
-    }
-});
+    let twin = (
+        req::HRT_SEC_111,
+        "a write signed by a key that only shares the name of a key the access-control list names",
+    );
+    expect::unchanged(ctx, who, (path, &before), sent, twin).await?;
+    expect::refusal(answer, sent, twin)?;
+    Ok(Outcome::pass())
+}
 
 /// TC-SEC-5.6
 pub(crate) const HIGHEST_PRIVILEGE: Case = Case {
@@ -793,13 +692,11 @@ pub(crate) const HIGHEST_PRIVILEGE: Case = Case {
         higher_tester(ctx).map(|_| ()).ok_or_else(|| {
             "no controller of the ICS is matched both by its own entry and, with a lower privilege, by the lab's CA".to_owned()
         })?;
-        ctx.properties()
-            .iter()
-            .any(|(_, p)| p.writable())
-            .then_some(())
+        ctx.writable()
+            .map(|_| ())
             .ok_or_else(|| "the device has no writable property".into())
     },
-    run: highest_privilege,
+    run: |ctx| Box::pin(highest_privilege(ctx)),
 };
 
 /// A tester vouched for by the lab's CA whose own privilege is higher than the CA entry's.
@@ -812,49 +709,36 @@ fn higher_tester(ctx: &Ctx) -> Option<usize> {
         "manage" => 3,
         _ => 0,
     };
-    let ca_rank = rank(crate::case::privilege_name(ca.privilege));
+    let ca_rank = rank(crate::harness::case::privilege_name(ca.privilege));
     ctx.probe
         .testers()
         .iter()
         .position(|t| t.vouched_by.contains(&kid) && rank(&t.privilege) > ca_rank.max(1))
 }
 
-case_fn!(highest_privilege, |ctx| {
-    ctx.step_text("Take a controller of the ICS whose chain holds the lab's CA and whose own entry grants more than the CA's entry.");
+async fn highest_privilege(ctx: &mut Ctx) -> CaseResult {
+    ctx.step(1);
     let Some(who) = higher_tester(ctx) else {
-        return Outcome::not_applicable("no such controller");
+        return Err(Outcome::not_applicable("no such controller"));
     };
-    let Some((path, _)) = ctx.properties().into_iter().find(|(_, p)| p.writable()) else {
-        return Outcome::not_applicable("no writable property");
+    let Some((path, _)) = ctx.writable() else {
+        return Err(Outcome::not_applicable("no writable property"));
     };
-    ctx.step_text("As that controller, write to a writable property the value it holds: the write must succeed.");
-    let value = try_outcome!(ctx.read(who, path).await);
-    let (msg, seq) = try_outcome!(ctx.ask(who, Body::Write(vec![(path, value.clone())])).await);
-    match msg.body {
-        Body::WriteResponse(r) if r.iter().all(|(_, s)| *s == StatusCode::Success) => {
-            Outcome::pass()
-        }
-        Body::WriteResponse(r) => Outcome::fail(
-            "HRT-SEC-113",
+    ctx.step(2);
+    let value = ctx.read(who, path).await?;
+    let (results, seq) = ctx.write_results(who, vec![(path, value.clone())]).await?;
+    if !results.iter().all(|(_, s)| *s == StatusCode::Success) {
+        return Err(Outcome::fail(
+            req::HRT_SEC_113,
             format!(
                 "writing {path} = {value} as a controller whose own entry grants more than the CA's was answered {:?}",
-                r.iter().map(|(_, s)| *s).collect::<Vec<_>>()
+                results.iter().map(|(_, s)| *s).collect::<Vec<_>>()
             ),
         )
-        .with_evidence([seq]),
-        other => Outcome::fail(
-            "HRT-MSG-060",
-            format!(
-                "a write was answered with {}",
-                crate::probe::summarize(&Message {
-                    body: other,
-                    ..msg
-                })
-            ),
-        )
-        .with_evidence([seq]),
+        .with_evidence([seq]));
     }
-});
+    Ok(Outcome::pass())
+}
 
 /// TC-SEC-5.7
 pub(crate) const WINDOW_START: Case = Case {
@@ -867,98 +751,54 @@ pub(crate) const WINDOW_START: Case = Case {
         "Send a read with counter 999,937 (63 below the first): it must be served.",
     ],
     applies: needs_authority,
-    run: window_start,
+    run: |ctx| Box::pin(window_start(ctx)),
 };
 
-case_fn!(window_start, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    ctx.step_text("Issue, with the lab's CA, a controller certificate for a new key; send a read signed by it with counter 1,000,000: it must be served.");
-    let fresh = try_outcome!(mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {}));
-    check!(
-        read_served(
-            ctx,
-            who,
-            &fresh,
-            FRESH,
-            ("HRT-SEC-100", "a new key whose first counter is 1,000,000")
-        )
-        .await
-    );
-    ctx.step_text("Send a read with counter 999,936 (64 below the first): no answer.");
-    check!(
-        read_ignored(
-            ctx,
-            who,
-            &fresh,
-            FRESH - 64,
-            true,
-            (
-                "HRT-SEC-100",
-                "a key 64 counters below its first accepted counter"
-            )
-        )
-        .await
-    );
-    ctx.step_text("Send a read with counter 999,937 (63 below the first): it must be served.");
+async fn window_start(ctx: &mut Ctx) -> CaseResult {
+    let who = ctx.operator_tester()?;
+    ctx.step(1);
+    let fresh = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
+    read_served(
+        ctx,
+        who,
+        &fresh,
+        FRESH,
+        (
+            req::HRT_SEC_100,
+            "a new key whose first counter is 1,000,000",
+        ),
+    )
+    .await?;
+    ctx.step(2);
+    read_ignored(
+        ctx,
+        who,
+        &fresh,
+        (FRESH - 64, true),
+        (
+            req::HRT_SEC_100,
+            "a key 64 counters below its first accepted counter",
+        ),
+    )
+    .await?;
+    ctx.step(3);
     read_served(
         ctx,
         who,
         &fresh,
         FRESH - 63,
         (
-            "HRT-SEC-100",
+            req::HRT_SEC_100,
             "a key 63 counters below its first accepted counter",
         ),
     )
-    .await
-});
+    .await?;
+    Ok(Outcome::pass())
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn raw_claims_keep_the_deterministic_order() {
-        // The encoded claims of a minted certificate must stay in RFC 8949 §4.2.1 order, or
-        // a device would refuse it for its encoding rather than for the flaw under test.
-        let rng = ring::rand::SystemRandom::new();
-        let pki = hearth_security::pki::TestPki::generate(1_800_000_000, &rng).expect("pki");
-        let ca = Authority {
-            key: pki.vendor.key,
-            cert: pki.vendor.cert,
-            privilege: crate::ics::Privilege::View,
-        };
-        let minted = ca
-            .mint(
-                Algorithm::EdDsa,
-                "t",
-                1_800_000_000,
-                |_| {},
-                |c| {
-                    c.push((Cbor::from(99), Cbor::from(1)));
-                    c.push((Cbor::from(-70_000), Cbor::from(1)));
-                },
-            )
-            .expect("minted");
-        let sign1: Cbor = ciborium::from_reader(minted.chain[0].as_slice()).expect("cbor");
-        let Cbor::Tag(18, inner) = sign1 else {
-            panic!("not a tagged COSE_Sign1")
-        };
-        let Cbor::Array(parts) = *inner else {
-            panic!("not an array")
-        };
-        let Some(Cbor::Bytes(payload)) = parts.get(2) else {
-            panic!("no payload")
-        };
-        crate::cases::sec::verifying::deterministic(payload).expect("deterministic");
-        // Unknown claims are ignored (HRT-SEC-045): the certificate still parses.
-        hearth_security::cert::Certificate::from_bytes(&minted.chain[0]).expect("parses");
-        assert_eq!(
-            minted.chain.len(),
-            2,
-            "a vendor CA's certificate follows the leaf"
-        );
-    }
 
     /// The demo's arrangement: a trust anchor and, under it, a vendor CA the suite holds.
     fn demo_ca(now: u64) -> (hearth_wire::Receiver, Authority) {
@@ -1003,26 +843,26 @@ mod tests {
             .expect("minted");
         rx.validate(&good.chain, now).expect("a valid chain");
         let broken = broken_certificates(&ca, "hearth-suite", now).expect("broken");
-        type Expected = (&'static str, fn(&CertError) -> bool);
+        type Expected = (Req, fn(&CertError) -> bool);
         let expected: [Expected; 8] = [
-            ("HRT-SEC-050", |e| matches!(e, CertError::WrongRole(_))),
-            ("HRT-SEC-050", |e| matches!(e, CertError::WrongRole(_))),
-            ("HRT-SEC-066", |e| {
+            (req::HRT_SEC_050, |e| matches!(e, CertError::WrongRole(_))),
+            (req::HRT_SEC_050, |e| matches!(e, CertError::WrongRole(_))),
+            (req::HRT_SEC_066, |e| {
                 matches!(e, CertError::UntrustedIssuer(_))
             }),
-            ("HRT-SEC-068", |e| {
+            (req::HRT_SEC_068, |e| {
                 matches!(e, CertError::BadSignature { .. })
             }),
-            ("HRT-SEC-069", |e| {
+            (req::HRT_SEC_069, |e| {
                 matches!(e, CertError::VendorMismatch { .. })
             }),
-            ("HRT-SEC-067", |e| {
+            (req::HRT_SEC_067, |e| {
                 matches!(e, CertError::ChainLength { .. })
             }),
-            ("HRT-SEC-070", |e| {
+            (req::HRT_SEC_070, |e| {
                 matches!(e, CertError::NotYetValid { .. })
             }),
-            ("HRT-SEC-071", |e| matches!(e, CertError::Expired { .. })),
+            (req::HRT_SEC_071, |e| matches!(e, CertError::Expired { .. })),
         ];
         assert_eq!(broken.len(), expected.len());
         for (b, (requirement, is)) in broken.iter().zip(expected) {

@@ -1,60 +1,17 @@
-//! Signatures, certificate chains, topic binding, replay, access control and counters.
+//! TC-SEC-1.x, what the device signs: every message it publishes opens in a receiver that
+//! trusts the lab's root, and its envelopes and certificate chain follow the profile byte by
+//! byte, without its private key anywhere.
 
-use std::time::Duration;
+use ciborium::Value as Cbor;
+use hearth_model::Path;
+use hearth_security::cert::{Certificate, Role};
+use hearth_security::{Algorithm, KeyPair};
+use hearth_wire::{Body, Message};
 
-use hearth_model::{Path, Value};
-use hearth_mqtt::topic::Channel;
-use hearth_wire::{Availability, Body, Message};
-
-use crate::case::{always, Case, Ctx};
-use crate::cases::{case_fn, try_outcome};
-use crate::ics::{Privilege, RestartMethod};
-use crate::probe::Tamper;
+use crate::harness::case::{always, Case, CaseResult, Ctx};
+use crate::harness::craft::{deterministic, int_key, sign1_parts, unhex};
+use crate::requirements::req;
 use crate::verdict::Outcome;
-
-fn operator(ctx: &Ctx) -> Result<usize, Outcome> {
-    ctx.tester(Privilege::Operate)
-        .or_else(|_| ctx.tester(Privilege::Manage))
-}
-
-/// Watch the silence window for any response to `request_id`: there must be none.
-async fn expect_silence(
-    ctx: &mut Ctx,
-    request_id: u64,
-    requirement: &str,
-    what: &str,
-    sent: usize,
-) -> Outcome {
-    let window = ctx.params.silence_window;
-    ctx.step_text(format!(
-        "Watch {window:?} for an answer: there must be none."
-    ));
-    match ctx.probe.answer(request_id, window).await {
-        None => Outcome::pass(),
-        Some(a) => Outcome::fail(
-            requirement,
-            format!("the device answered {what} (trace #{})", a.seq),
-        )
-        .with_evidence([sent, a.seq]),
-    }
-}
-
-/// Check the device still answers a correct request afterwards.
-async fn still_answers(ctx: &mut Ctx, who: usize) -> Result<(), Outcome> {
-    ctx.step_text("Send a correct read: it must still be answered.");
-    ctx.read(who, Path::new(0, 1, 4))
-        .await
-        .map(|_| ())
-        .map_err(|o| {
-            Outcome::fail(
-                "HRT-SEC-136",
-                format!(
-                    "after the rejected input the device no longer answers: {}",
-                    o.reason
-                ),
-            )
-        })
-}
 
 /// TC-SEC-1.1
 pub(crate) const SIGNED: Case = Case {
@@ -95,418 +52,353 @@ pub(crate) const SIGNED: Case = Case {
         req::HRT_MSG_023,
         req::HRT_MSG_031,
         req::HRT_MQTT_010,
+        // What else the suite's receiver can refuse a device message for.
+        req::HRT_MSG_030,
+        req::HRT_MSG_040,
+        req::HRT_SEC_030,
+        req::HRT_SEC_031,
+        req::HRT_SEC_033,
+        req::HRT_SEC_097,
+        req::HRT_SEC_098,
+        req::HRT_MQTT_017,
     ],
     steps: &[
         "Read a property so that the device publishes a response; watch its description, status and reports.",
         "Every message must have opened: signature over its own topic, chain to the trusted root, sender = certificate subject.",
     ],
     applies: always,
-    run: signed,
+    run: |ctx| Box::pin(signed(ctx)),
 };
 
-case_fn!(signed, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    ctx.step_text("Read a property so that the device publishes a response; watch its description, status and reports.");
+async fn signed(ctx: &mut Ctx) -> CaseResult {
+    let who = ctx.operator_tester()?;
+    ctx.step(1);
     let read = ctx.read(who, Path::new(0, 1, 1)).await;
-    ctx.step_text("Every message must have opened: signature over its own topic, chain to the trusted root, sender = certificate subject.");
-    let bad: Vec<_> = ctx
-        .probe
-        .trace()
-        .entries()
-        .iter()
-        .filter(|e| {
-            e.direction == crate::trace::Direction::In && e.check != "ok" && !e.check.is_empty()
-        })
-        .map(|e| (e.seq, e.check.clone()))
-        .collect();
-    if let Some((seq, why)) = bad.first() {
-        let requirement = why
-            .split(':')
-            .next()
-            .unwrap_or("HRT-SEC-034")
-            .trim()
-            .to_owned();
-        let requirement = if requirement.starts_with("HRT-") {
-            requirement
-        } else {
-            "HRT-SEC-034".to_owned()
-        };
-        return Outcome::fail(
-            &requirement,
-            format!("a message from the device did not open: {why}"),
-        )
-        .with_evidence(bad.iter().map(|(s, _)| *s).chain([*seq]));
+    ctx.step(2);
+    let rejected = ctx.probe.rejections(0);
+    if let Some(first) = rejected.first() {
+        return Err(first
+            .fail("a message from the device")
+            .with_evidence(rejected.iter().map(|r| r.seq)));
     }
-    match read {
-        Ok(_) => Outcome::pass(),
-        Err(o) => o,
-    }
-});
-
-/// TC-SEC-2.1
-pub(crate) const BAD_SIGNATURE: Case = Case {
-    id: "TC-SEC-2.1",
-    title: "A request with a broken signature is not served",
-    requirements: &[
-        req::HRT_SEC_034,
-        req::HRT_SEC_036,
-        req::HRT_SEC_131,
-        req::HRT_MSG_082,
-    ],
-    steps: &[
-        "Send a read whose signature has one bit flipped.",
-        "Watch the silence window for an answer: there must be none.",
-        "Send a correct read: it must still be answered.",
-    ],
-    applies: always,
-    run: bad_signature,
-};
-
-case_fn!(bad_signature, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    ctx.step_text("Send a read whose signature has one bit flipped.");
-    let (id, _, sent) = try_outcome!(ctx
-        .probe
-        .send(
-            who,
-            Body::Read(vec![Path::new(0, 1, 4)]),
-            Tamper::BadSignature
-        )
-        .await
-        .map_err(|e| Outcome::error(e.to_string())));
-    let o = expect_silence(
-        ctx,
-        id,
-        "HRT-SEC-034",
-        "a request with a broken signature",
-        sent,
-    )
-    .await;
-    if o.verdict != crate::verdict::Verdict::Pass {
-        return o;
-    }
-    try_outcome!(still_answers(ctx, who).await);
-    Outcome::pass()
-});
-
-/// TC-SEC-2.2
-pub(crate) const UNSIGNED: Case = Case {
-    id: "TC-SEC-2.2",
-    title: "An unsigned request is not served",
-    requirements: &[req::HRT_SEC_030, req::HRT_SEC_131, req::HRT_MSG_082],
-    steps: &[
-        "Send a read as bare CBOR, without a COSE envelope.",
-        "Watch the silence window for an answer: there must be none.",
-        "Send a correct read: it must still be answered.",
-    ],
-    applies: always,
-    run: unsigned,
-};
-
-case_fn!(unsigned, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    ctx.step_text("Send a read as bare CBOR, without a COSE envelope.");
-    let (id, _, sent) = try_outcome!(ctx
-        .probe
-        .send(who, Body::Read(vec![Path::new(0, 1, 4)]), Tamper::Unsigned)
-        .await
-        .map_err(|e| Outcome::error(e.to_string())));
-    let o = expect_silence(ctx, id, "HRT-SEC-030", "an unsigned request", sent).await;
-    if o.verdict != crate::verdict::Verdict::Pass {
-        return o;
-    }
-    try_outcome!(still_answers(ctx, who).await);
-    Outcome::pass()
-});
-
-/// TC-SEC-2.3
-pub(crate) const WRONG_TOPIC: Case = Case {
-    id: "TC-SEC-2.3",
-    title: "A request signed for another device's topic is not served",
-    requirements: &[
-        req::HRT_MSG_002,
-        req::HRT_SEC_034,
-        req::HRT_SEC_131,
-        req::HRT_MSG_082,
-    ],
-    steps: &[
-        "Send a read signed with another device's request topic as AAD, on this device's topic.",
-        "Watch the silence window for an answer: there must be none.",
-    ],
-    applies: always,
-    run: wrong_topic,
-};
-
-case_fn!(wrong_topic, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    ctx.step_text(
-        "Send a read signed with another device's request topic as AAD, on this device's topic.",
-    );
-    let (id, _, sent) = try_outcome!(ctx
-        .probe
-        .send(
-            who,
-            Body::Read(vec![Path::new(0, 1, 4)]),
-            Tamper::WrongTopic
-        )
-        .await
-        .map_err(|e| Outcome::error(e.to_string())));
-    expect_silence(
-        ctx,
-        id,
-        "HRT-MSG-002",
-        "a request signed for another topic",
-        sent,
-    )
-    .await
-});
-
-/// TC-SEC-2.4
-pub(crate) const REPLAY: Case = Case {
-    id: "TC-SEC-2.4",
-    title: "A replayed request is not served again",
-    requirements: &[
-        req::HRT_SEC_097,
-        req::HRT_SEC_102,
-        req::HRT_SEC_131,
-        req::HRT_MSG_082,
-    ],
-    steps: &[
-        "Send a correct read and wait for its answer.",
-        "Publish exactly the same bytes again.",
-        "Watch the silence window for a second answer: there must be none.",
-    ],
-    applies: always,
-    run: replay,
-};
-
-case_fn!(replay, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    ctx.step_text("Send a correct read and wait for its answer.");
-    let (id, bytes, _) = try_outcome!(ctx
-        .probe
-        .send(who, Body::Read(vec![Path::new(0, 1, 4)]), Tamper::None)
-        .await
-        .map_err(|e| Outcome::error(e.to_string())));
-    let timeout = ctx.response_timeout();
-    if ctx.probe.answer(id, timeout).await.is_none() {
-        return Outcome::fail("HRT-MSG-092", "no answer to the original request");
-    }
-    ctx.step_text("Publish exactly the same bytes again.");
-    let topic = ctx.probe.request_topic();
-    let sent = try_outcome!(ctx
-        .probe
-        .publish_raw(&topic, bytes, "replay of the previous request")
-        .await
-        .map_err(|e| Outcome::error(e.to_string())));
-    expect_silence(ctx, id, "HRT-SEC-097", "a replayed request", sent).await
-});
-
-/// TC-SEC-3.1
-pub(crate) const UNAUTHORIZED: Case = Case {
-    id: "TC-SEC-3.1",
-    title: "A controller the access-control list does not admit changes nothing",
-    requirements: &[req::HRT_SEC_114, req::HRT_SEC_119, req::HRT_SEC_133],
-    steps: &[
-        "As a controller with no privilege, write a declared-valid value to a writable property.",
-        "Expect silence or unauthorized (never success).",
-        "Read the property as an admitted controller: it must be unchanged.",
-    ],
-    applies: |ctx| {
-        if ctx.probe.tester("none").is_none() {
-            return Err(
-                "the ICS lists no controller that the device does not admit (privilege none)"
-                    .into(),
-            );
-        }
-        ctx.properties()
-            .iter()
-            .any(|(_, p)| p.writable())
-            .then_some(())
-            .ok_or_else(|| "the device has no writable property".into())
-    },
-    run: unauthorized,
-};
-
-case_fn!(unauthorized, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    let stranger = try_outcome!(ctx.tester(Privilege::None));
-    let Some((path, p)) = ctx
-        .properties()
-        .into_iter()
-        .find(|(_, p)| p.writable() && p.ty.int_spec().is_some())
-        .or_else(|| ctx.properties().into_iter().find(|(_, p)| p.writable()))
-    else {
-        return Outcome::not_applicable("no writable property");
-    };
-    let before = try_outcome!(ctx.read(who, path).await);
-    let attempt = other_valid_value(ctx, path, p, &before);
-    ctx.step_text(format!(
-        "As a controller with no privilege, write {attempt} to {path}."
-    ));
-    let (id, _, sent) = try_outcome!(ctx
-        .probe
-        .send(stranger, Body::Write(vec![(path, attempt)]), Tamper::None)
-        .await
-        .map_err(|e| Outcome::error(e.to_string())));
-    ctx.step_text("Expect silence or unauthorized (never success).");
-    let window = ctx.params.silence_window;
-    let answer = ctx.probe.answer(id, window).await;
-    ctx.step_text("Read the property as an admitted controller: it must be unchanged.");
-    let after = try_outcome!(ctx.read(who, path).await);
-    if after != before {
-        let _ = ctx.write(who, path, before.clone()).await;
-        return Outcome::fail("HRT-SEC-114", format!("{path} changed from {before} to {after} on a request from a controller outside the ACL")).with_evidence([sent]);
-    }
-    match answer.map(|a| (a.is_unauthorized(), a.seq, a.message)) {
-        None | Some((true, _, _)) => Outcome::pass(),
-        Some((false, seq, Ok(m))) => Outcome::fail(
-            "HRT-SEC-114",
-            format!(
-                "the device answered a controller outside its ACL with {}",
-                crate::probe::summarize(&m)
-            ),
-        )
-        .with_evidence([sent, seq]),
-        Some((false, seq, Err(crate::probe::Rejection { why, .. }))) => {
-            Outcome::fail("HRT-SEC-034", format!("the answer did not open: {why}"))
-                .with_evidence([sent, seq])
-        }
-    }
-});
-
-/// A value for the writable property `p` at `path` that differs from `before` and that the
-/// description declares valid (the next step up, or down at the maximum; the other boolean).
-pub(crate) fn other_valid_value(
-    ctx: &Ctx,
-    path: Path,
-    p: &hearth_model::catalog::Property,
-    before: &Value,
-) -> Value {
-    match before {
-        Value::Bool(b) => Value::Bool(!b),
-        Value::Int(v) => {
-            let k = ctx
-                .description
-                .instance(path.component, path.capability)
-                .and_then(|i| i.constraint(p.id));
-            let spec = p.ty.int_spec();
-            let step = i64::try_from(k.and_then(|k| k.step).or(spec.map(|s| s.step)).unwrap_or(1))
-                .unwrap_or(1);
-            let max = k.and_then(|k| k.max).or(spec.map(|s| s.max)).unwrap_or(*v);
-            Value::Int(if v + step <= max { v + step } else { v - step })
-        }
-        other => other.clone(),
-    }
+    read?;
+    Ok(Outcome::pass())
 }
 
-/// TC-SEC-4.1
-pub(crate) const COUNTERS_ACROSS_RESTART: Case = Case {
-    id: "TC-SEC-4.1",
-    title: "After a restart the device's counters continue above every value it used before",
-    requirements: &[req::HRT_SEC_090, req::HRT_SEC_091, req::HRT_SEC_092, req::HRT_MSG_052],
-    steps: &[
-        "Note the boot id; restart the device as the ICS describes.",
-        "Wait for its new online status: a new boot id.",
-        "Read a property: the response and every message since the restart must open in a receiver that remembers the counters from before.",
+/// TC-SEC-1.2
+pub(crate) const ENVELOPE_PROFILE: Case = Case {
+    id: "TC-SEC-1.2",
+    title: "The device's envelopes and certificate chain follow the profile byte by byte",
+    requirements: &[
+        req::HRT_SEC_003,
+        req::HRT_SEC_014,
+        req::HRT_SEC_021,
+        req::HRT_SEC_025,
+        req::HRT_SEC_026,
+        req::HRT_SEC_027,
+        req::HRT_SEC_040,
+        req::HRT_SEC_044,
+        req::HRT_SEC_046,
+        req::HRT_SEC_052,
+        req::HRT_SEC_053,
+        req::HRT_MSG_008,
+        req::HRT_MSG_009,
+        req::HRT_CONF_024,
     ],
-    applies: |ctx| match ctx.ics.restart.method {
-        RestartMethod::None => Err("the ICS says the device cannot be restarted by the lab".into()),
-        _ if ctx.restarter.is_none() => Err("this run has no way to restart the device".into()),
-        _ => Ok(()),
-    },
-    run: counters_across_restart,
+    steps: &[
+        "Read a property so that the device publishes a response; take every message the device has published in the run.",
+        "Each protected header must be exactly the deterministic {1: alg, 4: kid}, with alg -8 for an Ed25519 key or -7 for a P-256 key; each unprotected header empty.",
+        "The description must carry the chain, leaf first, each certificate issued by the next one's key; the leaf must be the device certificate of this vendor id and device id, with the device type's catalog name, and its key of the algorithm the ICS declares.",
+        "Each certificate's claims must be deterministically encoded, and its cnf must hold only the thumbprint parameters of the key.",
+        "No byte string or hexadecimal text in any payload (the certificates aside) may hold, in any 32 consecutive bytes, the private key of the device's certified public key.",
+    ],
+    applies: always,
+    run: |ctx| Box::pin(envelope_profile(ctx)),
 };
 
-/// Restart the device and wait until it is online with a new boot id; the new boot id.
-pub(crate) async fn restart_and_wait(ctx: &mut Ctx) -> Result<u64, Outcome> {
-    let old_boot = ctx
+async fn envelope_profile(ctx: &mut Ctx) -> CaseResult {
+    let who = ctx.operator_tester()?;
+    ctx.step(1);
+    ctx.read(who, Path::new(0, 1, 4)).await?;
+    let device_id = ctx.description.device_id.clone();
+    let mine: Vec<(usize, Vec<u8>, Message)> = ctx
         .probe
-        .seen()
+        .published(0)
+        .into_iter()
+        .filter(|p| p.opened && p.message.sender == device_id)
+        .map(|p| (p.seq, p.bytes, p.message))
+        .collect();
+    ctx.step(2);
+    let Some((desc_seq, _, desc)) = mine
         .iter()
-        .rev()
-        .find_map(|s| match &s.message {
-            Ok(Message {
-                body: Body::Status(st),
-                ..
-            }) => Some(st.boot_id),
-            _ => None,
-        });
-    ctx.probe.clear_seen();
-    let power_loss = ctx.ics.restart.power_loss;
-    let Some(restarter) = ctx.restarter.as_ref() else {
-        return Err(Outcome::not_applicable("no restart available"));
+        .find(|(_, _, m)| matches!(m.body, Body::Description(_)))
+        .cloned()
+    else {
+        return Err(Outcome::fail(
+            req::HRT_MSG_008,
+            "no description from the device opened in this run",
+        ));
     };
-    restarter
-        .restart(power_loss)
-        .await
-        .map_err(|why| Outcome::error(format!("the restart failed: {why}")))?;
-    let limit = ctx.params.restart_timeout;
-    let back = ctx
-        .probe
-        .wait_for(limit, move |s| {
-            s.channel == Channel::Status
-                && match &s.message {
-                    Ok(Message {
-                        body: Body::Status(st),
-                        ..
-                    }) => st.availability == Availability::Online && Some(st.boot_id) != old_boot,
-                    // A status that does not open ends the wait: the reason is the verdict.
-                    Err(_) => true,
-                    Ok(_) => false,
-                }
-        })
-        .await;
-    match back {
-        Some(Seen {
-            message:
-                Ok(Message {
-                    body: Body::Status(st),
-                    ..
-                }),
-            ..
-        }) => Ok(st.boot_id),
-        Some(Seen {
-            seq,
-            message: Err(crate::probe::Rejection { why, id: req, .. }),
-            ..
-        }) => Err(Outcome::fail(
-            req,
-            format!("after the restart the device's status does not open: {why}"),
+    if desc.chain.is_empty() {
+        return Err(Outcome::fail(
+            req::HRT_MSG_008,
+            "the description carries no certificate chain",
         )
-        .with_evidence([seq])),
-        _ => {
-            // Anything rejected since the restart tells why (replayed counters, for one).
-            let rejected = ctx.probe.seen().into_iter().find(|s| s.message.is_err());
-            match rejected {
-                Some(Seen {
-                    seq,
-                    message: Err(crate::probe::Rejection { why, id: req, .. }),
-                    ..
-                }) => Err(Outcome::fail(
-                    req,
-                    format!("after the restart the device's messages do not open: {why}"),
+        .with_evidence([desc_seq]));
+    }
+    let mut certs = Vec::new();
+    for c in &desc.chain {
+        match Certificate::from_bytes(c) {
+            Ok(cert) => certs.push(cert),
+            Err(e) => {
+                return Err(Outcome::fail(
+                    req::HRT_SEC_040,
+                    format!("a certificate of the chain: {e}"),
                 )
-                .with_evidence([seq])),
-                _ => Err(Outcome::fail(
-                    "HRT-CONF-010",
-                    format!("the device was not online again with a new boot id within {limit:?}"),
-                )),
+                .with_evidence([desc_seq]))
             }
         }
     }
+    let leaf_alg = certs[0].claims().key.algorithm();
+    let alg_byte = match leaf_alg {
+        Algorithm::EdDsa => 0x27,
+        _ => 0x26,
+    };
+    for (seq, bytes, _) in &mine {
+        let (protected, unprotected, _) = match sign1_parts(bytes) {
+            Ok(p) => p,
+            Err(why) => return Err(Outcome::fail(req::HRT_SEC_021, why).with_evidence([*seq])),
+        };
+        if !unprotected.is_empty() {
+            return Err(Outcome::fail(
+                req::HRT_SEC_027,
+                format!(
+                    "an unprotected header with {} parameters",
+                    unprotected.len()
+                ),
+            )
+            .with_evidence([*seq]));
+        }
+        let well_formed = protected.len() == 21
+            && protected[..2] == [0xa2, 0x01]
+            && protected[3..5] == [0x04, 0x50];
+        if !well_formed {
+            return Err(Outcome::fail(
+                req::HRT_SEC_026,
+                format!(
+                    "the protected header is not the deterministic {{1: alg, 4: kid}}: {}",
+                    protected
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>()
+                ),
+            )
+            .with_evidence([*seq]));
+        }
+        if protected[2] != alg_byte {
+            return Err(Outcome::fail(
+                req::HRT_SEC_003,
+                format!(
+                    "the algorithm is labelled 0x{:02x} (CBOR) for a {leaf_alg:?} key; the profile requires {}",
+                    protected[2],
+                    if alg_byte == 0x27 { "-8" } else { "-7" }
+                ),
+            )
+            .with_evidence([*seq]));
+        }
+    }
+    ctx.step(3);
+    let desc_bytes = mine
+        .iter()
+        .find(|(s, _, _)| *s == desc_seq)
+        .map(|(_, b, _)| b.clone())
+        .unwrap_or_default();
+    let signer_kid = hearth_security::cose::Envelope::parse(&desc_bytes)
+        .map(|e| *e.kid())
+        .ok();
+    if signer_kid.as_ref() != Some(certs[0].subject_kid()) {
+        return Err(Outcome::fail(
+            req::HRT_MSG_009,
+            "the first certificate of the chain is not the signer's own",
+        )
+        .with_evidence([desc_seq]));
+    }
+    for pair in certs.windows(2) {
+        if pair[0].issuer_kid() != pair[1].subject_kid() {
+            return Err(Outcome::fail(
+                req::HRT_MSG_009,
+                format!(
+                    "{:?} is not followed by the certificate of its issuer",
+                    pair[0].claims().subject
+                ),
+            )
+            .with_evidence([desc_seq]));
+        }
+    }
+    let leaf = certs[0].claims();
+    let dt = ctx
+        .catalog
+        .device_type(ctx.description.device_type)
+        .map(|d| d.name.clone());
+    if leaf.role != Role::Device
+        || leaf.vendor_id != Some(ctx.description.vendor_id)
+        || leaf.subject != device_id
+        || leaf.device_type != dt
+        || leaf.model.is_none()
+    {
+        return Err(Outcome::fail(
+            if leaf.subject == device_id {
+                req::HRT_SEC_052
+            } else {
+                req::HRT_SEC_053
+            },
+            format!(
+                "the signer's certificate is a {} certificate for {:?} of vendor {:?}, type {:?}, model {:?}; the device is {device_id:?} of vendor {:#06x}, type {dt:?}",
+                leaf.role, leaf.subject, leaf.vendor_id, leaf.device_type, leaf.model, ctx.description.vendor_id
+            ),
+        )
+        .with_evidence([desc_seq]));
+    }
+    let declared = match ctx.ics.features.algorithm {
+        crate::ics::Algorithm::Ed25519 => Algorithm::EdDsa,
+        crate::ics::Algorithm::Es256 => Algorithm::Es256,
+    };
+    if declared != leaf_alg {
+        return Err(Outcome::fail(
+            req::HRT_CONF_024,
+            format!(
+                "the ICS declares {declared:?}; the device's certificate holds a {leaf_alg:?} key"
+            ),
+        )
+        .with_evidence([desc_seq]));
+    }
+    ctx.step(4);
+    for (i, c) in desc.chain.iter().enumerate() {
+        let Ok((_, _, claims)) = sign1_parts(c) else {
+            return Err(Outcome::fail(
+                req::HRT_SEC_040,
+                format!("certificate {i} of the chain is not a tagged COSE_Sign1"),
+            )
+            .with_evidence([desc_seq]));
+        };
+        if let Err(why) = deterministic(&claims) {
+            return Err(Outcome::fail(
+                req::HRT_SEC_044,
+                format!("the claims of certificate {i} of the chain: {why}"),
+            )
+            .with_evidence([desc_seq]));
+        }
+        let Ok(Cbor::Map(entries)) = ciborium::de::from_reader::<Cbor, _>(claims.as_slice()) else {
+            continue;
+        };
+        let cnf = entries
+            .iter()
+            .find(|(k, _)| int_key(k) == Some(8))
+            .map(|(_, v)| v);
+        let key_labels: Option<Vec<i128>> = match cnf {
+            Some(Cbor::Map(m)) if m.len() == 1 => match &m[0] {
+                (k, Cbor::Map(key)) if int_key(k) == Some(1) => {
+                    key.iter().map(|(l, _)| int_key(l)).collect()
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let mut labels = key_labels.unwrap_or_default();
+        labels.sort_unstable();
+        let thumbprint_only = labels == [-2, -1, 1] || labels == [-3, -2, -1, 1];
+        if !thumbprint_only {
+            return Err(Outcome::fail(
+                req::HRT_SEC_046,
+                format!(
+                    "the cnf claim of certificate {i} of the chain holds key parameters {labels:?}, not exactly the thumbprint parameters"
+                ),
+            )
+            .with_evidence([desc_seq]));
+        }
+    }
+    ctx.step(5);
+    let public = certs[0].claims().key;
+    for (seq, _, msg) in &mine {
+        let mut stripped = msg.clone();
+        stripped.chain.clear();
+        let payload = hearth_wire::codec::encode(&stripped);
+        let Ok(value) = ciborium::de::from_reader::<Cbor, _>(payload.as_slice()) else {
+            continue;
+        };
+        let mut strings = Vec::new();
+        byte_strings(&value, &mut strings);
+        if holds_private_key(&strings, &public) {
+            return Err(Outcome::fail(
+                req::HRT_SEC_014,
+                format!("a {} holds the device's private key", msg.kind().name()),
+            )
+            .with_evidence([*seq]));
+        }
+    }
+    Ok(Outcome::pass())
 }
 
-use crate::probe::Seen;
-use crate::requirements::req;
+/// Whether any 32 consecutive bytes of `strings` are the private key of `public`.
+fn holds_private_key(strings: &[Vec<u8>], public: &hearth_security::PublicKey) -> bool {
+    strings.iter().any(|s| {
+        s.windows(32).any(|window| {
+            let Ok(secret) = <[u8; 32]>::try_from(window) else {
+                return false;
+            };
+            match public {
+                hearth_security::PublicKey::Ed25519(_) => {
+                    KeyPair::from_ed25519_seed(&secret).is_ok_and(|k| k.public_key() == public)
+                }
+                hearth_security::PublicKey::P256(p) => KeyPair::from_p256_parts(&secret, p).is_ok(),
+            }
+        })
+    })
+}
 
-case_fn!(counters_across_restart, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    ctx.step_text("Note the boot id; restart the device as the ICS describes.");
-    ctx.step_text("Wait for its new online status: a new boot id.");
-    try_outcome!(restart_and_wait(ctx).await);
-    ctx.step_text("Read a property: the response and every message since the restart must open in a receiver that remembers the counters from before.");
-    try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
-    let _ = Duration::ZERO;
-    Outcome::pass()
-});
+/// Every byte string of at least 32 bytes in `value`, and every text that is at least 64
+/// hexadecimal digits, decoded.
+fn byte_strings(value: &Cbor, out: &mut Vec<Vec<u8>>) {
+    match value {
+        Cbor::Bytes(b) if b.len() >= 32 => out.push(b.clone()),
+        Cbor::Text(t)
+            if t.len() >= 64 && t.len() % 2 == 0 && t.bytes().all(|c| c.is_ascii_hexdigit()) =>
+        {
+            out.push(unhex(t));
+        }
+        Cbor::Array(items) => items.iter().for_each(|i| byte_strings(i, out)),
+        Cbor::Map(entries) => entries.iter().for_each(|(k, v)| {
+            byte_strings(k, out);
+            byte_strings(v, out);
+        }),
+        Cbor::Tag(_, inner) => byte_strings(inner, out),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_private_key_is_found_in_bytes_and_hex_text() {
+        let key = KeyPair::from_ed25519_seed(&[7; 32]).expect("seed");
+        let public = *key.public_key();
+        let mut padded = vec![1, 2, 3];
+        padded.extend_from_slice(&[7; 32]);
+        let value = Cbor::Array(vec![
+            Cbor::Bytes(vec![9; 40]),
+            Cbor::Map(vec![(Cbor::Integer(1.into()), Cbor::Bytes(padded))]),
+        ]);
+        let mut strings = Vec::new();
+        byte_strings(&value, &mut strings);
+        assert!(holds_private_key(&strings, &public));
+        let hex: String = [7u8; 32].iter().map(|b| format!("{b:02x}")).collect();
+        let mut strings = Vec::new();
+        byte_strings(&Cbor::Text(hex), &mut strings);
+        assert!(holds_private_key(&strings, &public));
+        let mut strings = Vec::new();
+        byte_strings(&Cbor::Bytes(vec![9; 40]), &mut strings);
+        assert!(!holds_private_key(&strings, &public));
+    }
+}

@@ -1,0 +1,78 @@
+//! TC-SEC-3.x, access control: a controller the access-control list does not admit changes
+//! nothing.
+
+use hearth_wire::Body;
+
+use crate::harness::case::{Case, CaseResult, Ctx};
+use crate::harness::expect;
+use crate::ics::Privilege;
+use crate::probe::Tamper;
+use crate::requirements::req;
+use crate::verdict::Outcome;
+
+/// TC-SEC-3.1
+pub(crate) const UNAUTHORIZED: Case = Case {
+    id: "TC-SEC-3.1",
+    title: "A controller the access-control list does not admit changes nothing",
+    requirements: &[req::HRT_SEC_114, req::HRT_SEC_119, req::HRT_SEC_133],
+    steps: &[
+        "As a controller with no privilege, write a declared-valid value to a writable property.",
+        "Expect silence or unauthorized (never success).",
+        "Read the property as an admitted controller: it must be unchanged.",
+    ],
+    applies: |ctx| {
+        if ctx.probe.tester("none").is_none() {
+            return Err(
+                "the ICS lists no controller that the device does not admit (privilege none)"
+                    .into(),
+            );
+        }
+        ctx.writable()
+            .map(|_| ())
+            .ok_or_else(|| "the device has no writable property".into())
+    },
+    run: |ctx| Box::pin(unauthorized(ctx)),
+};
+
+async fn unauthorized(ctx: &mut Ctx) -> CaseResult {
+    let who = ctx.operator_tester()?;
+    let stranger = ctx.tester(Privilege::None)?;
+    let Some((path, p)) = ctx
+        .properties()
+        .into_iter()
+        .find(|(_, p)| p.writable() && p.ty.int_spec().is_some())
+        .or_else(|| ctx.writable())
+    else {
+        return Err(Outcome::not_applicable("no writable property"));
+    };
+    let before = ctx.read(who, path).await?;
+    let attempt = ctx
+        .another_value(path, p, &before)
+        .unwrap_or_else(|| before.clone());
+    ctx.step_with(1, format!("{attempt} to {path}"));
+    let (id, _, sent) = ctx
+        .probe
+        .send(stranger, Body::Write(vec![(path, attempt)]), Tamper::None)
+        .await?;
+    ctx.step(2);
+    let window = ctx.params.silence_window;
+    let answer = ctx.probe.answer(id, window).await;
+    ctx.step(3);
+    expect::unchanged(
+        ctx,
+        who,
+        (path, &before),
+        sent,
+        (
+            req::HRT_SEC_114,
+            "a request from a controller outside the ACL",
+        ),
+    )
+    .await?;
+    expect::refusal(
+        answer,
+        sent,
+        (req::HRT_SEC_114, "a controller outside its ACL"),
+    )?;
+    Ok(Outcome::pass())
+}
