@@ -126,15 +126,3 @@ impl Outcome {
         self
     }
 }
-
-impl RequirementId for &str {
-    fn id(&self) -> &'static str {
-        crate::requirements::req::Req::resolve(self).map_or("HRT-UNSTATED", |r| r.id())
-    }
-}
-
-impl RequirementId for &String {
-    fn id(&self) -> &'static str {
-        crate::requirements::req::Req::resolve(self).map_or("HRT-UNSTATED", |r| r.id())
-    }
-}

@@ -13,41 +13,17 @@ mod msg;
 mod rob;
 mod sec;
 
-/// `try_outcome!(expr)`: the value of an `Ok`, or return the `Outcome` of an `Err`.
-macro_rules! try_outcome {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(outcome) => return outcome,
-        }
-    };
-}
-pub(crate) use try_outcome;
-
-/// Define a test case's async function: `case_fn!(name, |ctx| { … Outcome })`.
-macro_rules! case_fn {
-    ($name:ident, |$ctx:ident| $body:block) => {
-        fn $name($ctx: &mut crate::case::Ctx) -> crate::case::CaseFuture<'_> {
-            Box::pin(async move {
-                let outcome: crate::verdict::Outcome = async move { $body }.await;
-                Ok(outcome)
-            })
-        }
-    };
-}
-pub(crate) use case_fn;
-
 /// Every test case, in identifier order.
 pub static CASES: &[Case] = &[
     beh::cycle::REFUSED_TRANSITIONS,
     beh::cycle::CYCLE_RUNS,
     beh::cycle::NO_START_WITH_DOOR_OPEN,
     beh::cycle::PAUSE_RESUME,
-    beh::cycle::DOOR_ALARM,
-    beh::cycle::FAULT_EVENTS,
-    beh::cycle::COUNTERS_GROW,
-    beh::cycle::COUNTERS_ACROSS_CYCLE,
-    beh::cycle::SETPOINT_HONOURED,
+    beh::door::DOOR_ALARM,
+    beh::faults::FAULT_EVENTS,
+    beh::counters::COUNTERS_GROW,
+    beh::counters::COUNTERS_ACROSS_CYCLE,
+    beh::setpoint::SETPOINT_HONOURED,
     model::description::ICS_MATCHES,
     model::description::DESCRIPTION_VALID,
     model::device_info::DEVICE_INFO,
@@ -236,10 +212,8 @@ mod tests {
             }
             for block in code.split(": Case = Case {").skip(1) {
                 let id = between(block, "id: \"", "\"").unwrap_or_default();
-                // Cases still written with `case_fn!` are being converted.
-                let Some(function) = between(block, "run: |ctx| Box::pin(", "(ctx))") else {
-                    continue;
-                };
+                let function = between(block, "run: |ctx| Box::pin(", "(ctx))")
+                    .unwrap_or_else(|| panic!("{id}: run is not `|ctx| Box::pin(f(ctx))`"));
                 assert!(
                     functions.contains_key(function),
                     "{id}: no `async fn {function}(` in {}",
@@ -316,14 +290,9 @@ mod tests {
     fn every_case_runs_its_declared_steps_by_number() {
         let sources = sources();
         for case in CASES {
-            let Some(source) = sources.get(case.id) else {
-                continue;
-            };
-            assert!(
-                !source.body.contains(".step_text("),
-                "{}: a step by text",
-                case.id
-            );
+            let source = sources
+                .get(case.id)
+                .unwrap_or_else(|| panic!("{}: no source under src/cases", case.id));
             let used: BTreeSet<usize> = step_numbers(&source.body).into_iter().collect();
             let declared: BTreeSet<usize> = (1..=case.steps.len()).collect();
             assert_eq!(
@@ -344,32 +313,33 @@ mod tests {
     fn every_case_fails_only_with_requirements_it_names() {
         let sources = sources();
         let mut by_file: BTreeMap<&PathBuf, BTreeSet<&str>> = BTreeMap::new();
+        let mut unnamed = Vec::new();
         for case in CASES {
-            let Some(source) = sources.get(case.id) else {
-                continue;
-            };
+            let source = &sources[case.id];
             by_file
                 .entry(&source.file)
                 .or_default()
                 .extend(case.requirements.iter().map(|r| r.id()));
             for name in requirement_names(&source.body) {
-                assert!(
-                    case.requirements.iter().any(|r| r.id() == name),
-                    "{} writes {name}, which it does not name",
-                    case.id
-                );
+                if !case.requirements.iter().any(|r| r.id() == name) {
+                    unnamed.push(format!("{} writes {name}, which it does not name", case.id));
+                }
             }
         }
         for source in sources.values() {
             let named = &by_file[&source.file];
             for name in requirement_names(&source.rest) {
-                assert!(
-                    named.contains(name.as_str()),
-                    "{} writes {name}, which none of its cases names",
-                    source.file.display()
-                );
+                if !named.contains(name.as_str()) {
+                    unnamed.push(format!(
+                        "{} writes {name}, which none of its cases names",
+                        source.file.display()
+                    ));
+                }
             }
         }
+        unnamed.sort();
+        unnamed.dedup();
+        assert!(unnamed.is_empty(), "{}", unnamed.join("\n"));
     }
 
     /// No case module uses another: what they share is in the harness.
@@ -377,9 +347,6 @@ mod tests {
     fn case_modules_use_only_the_harness() {
         for source in sources().values() {
             let text = std::fs::read_to_string(&source.file).expect("a case file");
-            if text.contains("case_fn!(") {
-                continue;
-            }
             for forbidden in ["crate::cases::", "super::super::"] {
                 assert!(
                     !text.contains(forbidden),

@@ -143,18 +143,6 @@ impl Ctx {
         self.record_step(n, Some(detail.to_string()));
     }
 
-    /// Record a step by its text (being replaced by [`step`](Self::step)).
-    pub fn step_text(&mut self, text: impl Into<String>) {
-        let text = text.into();
-        let number = u32::try_from(self.steps.len() + 1).unwrap_or(u32::MAX);
-        self.probe.note(format!("step {number}: {text}"));
-        self.steps.push(Step {
-            number,
-            text,
-            outcome: "done".into(),
-        });
-    }
-
     fn record_step(&mut self, n: usize, detail: Option<String>) {
         let text = match n.checked_sub(1).and_then(|i| self.plan.get(i)) {
             Some(text) => (*text).to_owned(),
