@@ -1,10 +1,14 @@
 //! What the behaviour cases know of the catalog's appliance capabilities: their names,
 //! member ids and state codes (`spec/02-catalog.md`), where a description has them, and the
-//! moves on a cycle several cases share — is the appliance ready to start, stop what runs.
+//! moves several cases share — is the appliance ready to start a cycle, invoke and stop it,
+//! have the operator open and close a door.
 
-use hearth_model::{CapabilityInstance, Path, Value};
+use hearth_model::catalog::Capability;
+use hearth_model::{CapabilityInstance, Path, StatusCode, Value};
 
 use super::case::Ctx;
+use super::operator::{act, OperatorAction};
+use super::wait::{self, deadline};
 use crate::verdict::Outcome;
 
 /// `operational-state`.
@@ -42,7 +46,7 @@ pub mod state {
     pub const COMPLETED: i64 = 5;
 }
 
-/// `operational-state` member ids.
+/// `operational-state` properties and event.
 pub mod opstate {
     /// Property `state`.
     pub const STATE: u16 = 1;
@@ -52,16 +56,43 @@ pub mod opstate {
     pub const REMAINING: u16 = 3;
     /// Property `remote-start-enabled`.
     pub const REMOTE_START: u16 = 6;
-    /// Action `start`.
-    pub const START: u16 = 1;
-    /// Action `pause`.
-    pub const PAUSE: u16 = 2;
-    /// Action `resume`.
-    pub const RESUME: u16 = 3;
-    /// Action `stop`.
-    pub const STOP: u16 = 4;
     /// Event `operation-completed`.
     pub const COMPLETED: u16 = 1;
+}
+
+/// The actions of `operational-state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `start`.
+    Start,
+    /// `pause`.
+    Pause,
+    /// `resume`.
+    Resume,
+    /// `stop`.
+    Stop,
+}
+
+impl Action {
+    /// The action's member id.
+    pub fn id(self) -> u16 {
+        match self {
+            Self::Start => 1,
+            Self::Pause => 2,
+            Self::Resume => 3,
+            Self::Stop => 4,
+        }
+    }
+
+    /// The action's catalog name, for reasons.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Pause => "pause",
+            Self::Resume => "resume",
+            Self::Stop => "stop",
+        }
+    }
 }
 
 /// `door` member ids.
@@ -88,15 +119,19 @@ pub fn cap_id(ctx: &Ctx, name: &str) -> u16 {
 /// Every (component, instance) of the capability `name`, in description order.
 pub fn instances<'a>(ctx: &'a Ctx, name: &str) -> Vec<(u16, &'a CapabilityInstance)> {
     let id = cap_id(ctx, name);
+    instances_where(ctx, |i| i.capability == id)
+}
+
+/// Every (component, instance) of the description that `keep` keeps, in description order.
+pub fn instances_where<'a>(
+    ctx: &'a Ctx,
+    keep: impl Fn(&CapabilityInstance) -> bool,
+) -> Vec<(u16, &'a CapabilityInstance)> {
     ctx.description
         .components
         .iter()
-        .flat_map(|c| {
-            c.capabilities
-                .iter()
-                .filter(move |i| i.capability == id)
-                .map(move |i| (c.id, i))
-        })
+        .flat_map(|c| c.capabilities.iter().map(move |i| (c.id, i)))
+        .filter(|(_, i)| keep(i))
         .collect()
 }
 
@@ -112,47 +147,48 @@ pub fn has_property(ctx: &Ctx, component: u16, name: &str, property: u16) -> boo
         .is_some_and(|i| i.properties.contains(&property))
 }
 
-/// Whether the instance of `name` on `component` implements the action (mandatory, or
-/// optional and listed).
-pub fn has_action(ctx: &Ctx, component: u16, name: &str, action: u16) -> bool {
-    let Some(cap) = ctx.catalog.capability_named(name) else {
-        return false;
-    };
-    let Some(a) = cap.action(action) else {
-        return false;
-    };
-    !a.optional
-        || ctx
-            .description
-            .instance(component, cap.id)
-            .is_some_and(|i| i.actions.contains(&action))
+/// Whether the `operational-state` instance on `component` implements `action`
+/// (mandatory, or optional and listed).
+pub fn has_action(ctx: &Ctx, component: u16, action: Action) -> bool {
+    let id = action.id();
+    implements(
+        ctx,
+        (component, OPERATIONAL_STATE),
+        |cap| cap.action(id).map(|a| a.optional),
+        |i| i.actions.contains(&id),
+    )
 }
 
 /// Whether the instance of `name` on `component` implements the event (mandatory, or
 /// optional and listed).
 pub fn has_event(ctx: &Ctx, component: u16, name: &str, event: u16) -> bool {
+    implements(
+        ctx,
+        (component, name),
+        |cap| cap.event(event).map(|e| e.optional),
+        |i| i.events.contains(&event),
+    )
+}
+
+/// Whether the instance of the capability `name` on `component` implements a member the
+/// catalog defines (`optional` says whether it is optional) and, if optional, lists it.
+fn implements(
+    ctx: &Ctx,
+    (component, name): (u16, &str),
+    optional: impl Fn(&Capability) -> Option<bool>,
+    listed: impl Fn(&CapabilityInstance) -> bool,
+) -> bool {
     let Some(cap) = ctx.catalog.capability_named(name) else {
         return false;
     };
-    let Some(e) = cap.event(event) else {
+    let Some(optional) = optional(cap) else {
         return false;
     };
-    !e.optional
+    !optional
         || ctx
             .description
             .instance(component, cap.id)
-            .is_some_and(|i| i.events.contains(&event))
-}
-
-/// The name of an `operational-state` action, for reasons.
-pub fn action_name(action: u16) -> &'static str {
-    match action {
-        opstate::START => "start",
-        opstate::PAUSE => "pause",
-        opstate::RESUME => "resume",
-        opstate::STOP => "stop",
-        _ => "?",
-    }
+            .is_some_and(listed)
 }
 
 /// The name of an `operational-state` state code, for reasons.
@@ -184,11 +220,24 @@ pub fn cycle_component(ctx: &Ctx) -> Result<u16, String> {
         .ok_or_else(|| "the description has no `operational-state` capability".into())
 }
 
+/// The component with `operational-state`, where the ICS lets the suite start a cycle.
+pub fn startable_cycle(ctx: &Ctx) -> Result<u16, String> {
+    let component = cycle_component(ctx)?;
+    if !ctx.ics.actuation.start_cycle {
+        return Err("ICS [actuation] start_cycle = false".into());
+    }
+    Ok(component)
+}
+
+/// The path of the `operational-state` member `member` on `component`.
+pub fn cycle_path(ctx: &Ctx, component: u16, member: u16) -> Path {
+    Path::new(component, cap_id(ctx, OPERATIONAL_STATE), member)
+}
+
 /// The preconditions for starting a cycle on `component`: the door (where there is one)
 /// closed, the appliance idle or completed, remote start allowed, switched on. The state
 /// code, or the inconclusive outcome naming the first that does not hold.
 pub async fn ready_to_start(ctx: &mut Ctx, who: usize, component: u16) -> Result<i64, Outcome> {
-    let op = cap_id(ctx, OPERATIONAL_STATE);
     let door_cap = cap_id(ctx, DOOR);
     if ctx.description.instance(component, door_cap).is_some()
         && ctx
@@ -199,7 +248,7 @@ pub async fn ready_to_start(ctx: &mut Ctx, who: usize, component: u16) -> Result
         return Err(Outcome::inconclusive("the door is open"));
     }
     let code = ctx
-        .read(who, Path::new(component, op, opstate::STATE))
+        .read(who, cycle_path(ctx, component, opstate::STATE))
         .await?
         .as_int()
         .unwrap_or(-1);
@@ -211,7 +260,7 @@ pub async fn ready_to_start(ctx: &mut Ctx, who: usize, component: u16) -> Result
     }
     if has_property(ctx, component, OPERATIONAL_STATE, opstate::REMOTE_START)
         && ctx
-            .read(who, Path::new(component, op, opstate::REMOTE_START))
+            .read(who, cycle_path(ctx, component, opstate::REMOTE_START))
             .await?
             == Value::Bool(false)
     {
@@ -234,9 +283,9 @@ pub async fn invoke_cycle(
     ctx: &mut Ctx,
     who: usize,
     component: u16,
-    action: u16,
-) -> Result<(hearth_model::StatusCode, usize), Outcome> {
-    let path = Path::new(component, cap_id(ctx, OPERATIONAL_STATE), action);
+    action: Action,
+) -> Result<(StatusCode, usize), Outcome> {
+    let path = cycle_path(ctx, component, action.id());
     let (result, seq) = ctx.invoke(who, path, Value::Null).await?;
     Ok((result.status, seq))
 }
@@ -244,10 +293,10 @@ pub async fn invoke_cycle(
 /// Leave no cycle under way on `component` (HRT-CONF-008): stop it unless it is idle; a
 /// completed one goes back to idle where the appliance allows. Whatever it answers.
 pub async fn leave_idle(ctx: &mut Ctx, who: usize, component: u16) {
-    let state_path = Path::new(component, cap_id(ctx, OPERATIONAL_STATE), opstate::STATE);
+    let state_path = cycle_path(ctx, component, opstate::STATE);
     if let Ok(Value::Int(s)) = ctx.read(who, state_path).await {
         if s != state::IDLE {
-            let _ = invoke_cycle(ctx, who, component, opstate::STOP).await;
+            stop(ctx, who, component).await;
         }
     }
 }
@@ -255,5 +304,21 @@ pub async fn leave_idle(ctx: &mut Ctx, who: usize, component: u16) {
 /// Stop the cycle on `component`, whatever it answers: putting the appliance back after a
 /// case ended early.
 pub async fn stop(ctx: &mut Ctx, who: usize, component: u16) {
-    let _ = invoke_cycle(ctx, who, component, opstate::STOP).await;
+    let _ = invoke_cycle(ctx, who, component, Action::Stop).await;
+}
+
+/// Ask the operator to open (or close) the door of `component` and wait, within the report
+/// deadline, for the report of its `open` property: whether it came.
+pub async fn move_door(ctx: &mut Ctx, component: u16, open: bool) -> Result<bool, Outcome> {
+    let action = if open {
+        OperatorAction::OpenDoor { component }
+    } else {
+        OperatorAction::CloseDoor { component }
+    };
+    act(ctx, action).await?;
+    let path = Path::new(component, cap_id(ctx, DOOR), door::OPEN);
+    let limit = deadline(ctx);
+    Ok(wait::report(ctx, limit, path, |v| *v == Value::Bool(open))
+        .await
+        .is_some())
 }

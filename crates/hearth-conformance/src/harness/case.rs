@@ -25,10 +25,10 @@ use crate::verdict::Outcome;
 
 pub use super::operator::{Operator, OperatorAction};
 
-/// What a test case's function ends with: `Ok` when it ran to its decision (usually a pass),
-/// `Err` when a check or a helper ended it early, so that `?` carries an outcome out of any
-/// step. The runner takes either as the case's outcome.
-pub type CaseResult = Result<Outcome, Outcome>;
+/// What a test case's function ends with: `Ok` when every check held (the verdict `pass`),
+/// `Err` with the outcome that ended it otherwise — a failure, or why it could not decide —
+/// so that `?` carries an outcome out of any step or helper.
+pub type CaseResult = Result<(), Outcome>;
 
 /// A boxed future of a test case's result.
 pub type CaseFuture<'a> = Pin<Box<dyn Future<Output = CaseResult> + Send + 'a>>;
@@ -70,6 +70,12 @@ pub struct Case {
 /// Applies to every device.
 pub fn always(_: &Ctx) -> Result<(), String> {
     Ok(())
+}
+
+/// Applicability on what the description or the ICS offers: `Ok` when `found` holds
+/// something, `Err(reason)` (the condition that does not hold, HRT-CONF-033) otherwise.
+pub fn needs<T>(found: Option<T>, reason: &str) -> Result<(), String> {
+    found.map(drop).ok_or_else(|| reason.to_owned())
 }
 
 /// The context a test case runs in.

@@ -1,19 +1,22 @@
 //! Expectations test cases share: a request the device must not answer ([`silent`]), one it
-//! may only refuse ([`refused`]), one it must answer ([`answered`]), the device still
-//! answering after bad input ([`still_answers`]), a property a refused request must leave
-//! as it was ([`unchanged`]), and an event whose fields must fit the description
-//! ([`event_fields`]).
+//! may only refuse ([`refused`]), one it must answer ([`answered`]), the status an answer
+//! must carry ([`status`]), the device still answering after bad input ([`still_answers`]),
+//! a property a refused request must leave as it was ([`unchanged`]), an event that must
+//! come ([`event`]) and whose fields must fit the description ([`event_fields`]).
 //!
 //! Each takes the requirement the expectation checks, as the test case names it, and
 //! returns `Ok` when it holds or the case's `fail` (with the trace entries that show it)
 //! when it does not, so that a case writes `expect::silent(…).await?`.
 
+use std::time::Duration;
+
 use hearth_model::validate::check_event;
-use hearth_model::{Path, Value};
+use hearth_model::{Path, StatusCode, Value};
 use hearth_wire::{EventBody, Message};
 
 use super::case::Ctx;
 use super::probe::{summarize, Answer};
+use super::wait;
 use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
 
@@ -27,16 +30,12 @@ pub async fn silent(
     ctx: &mut Ctx,
     request_id: u64,
     sent: usize,
-    (requirement, what): Expect<'_>,
+    e: Expect<'_>,
 ) -> Result<(), Outcome> {
     let window = ctx.params.silence_window;
     match ctx.probe.answer(request_id, window).await {
         None => Ok(()),
-        Some(a) => Err(Outcome::fail(
-            requirement,
-            format!("the device answered {what} (trace #{})", a.seq),
-        )
-        .with_evidence([sent, a.seq])),
+        Some(a) => Err(answered_anyway(&a, sent, e)),
     }
 }
 
@@ -46,50 +45,82 @@ pub async fn refused(
     ctx: &mut Ctx,
     request_id: u64,
     sent: usize,
-    expect: Expect<'_>,
+    e: Expect<'_>,
 ) -> Result<(), Outcome> {
     let window = ctx.params.silence_window;
     let answer = ctx.probe.answer(request_id, window).await;
-    refusal(answer, sent, expect)
+    refusal(answer, sent, e)
 }
 
 /// The verdict of [`refused`] on an answer already awaited (or none), for a case that
 /// checks something else in between.
-pub fn refusal(
-    answer: Option<Answer>,
-    sent: usize,
+pub fn refusal(answer: Option<Answer>, sent: usize, e: Expect<'_>) -> Result<(), Outcome> {
+    match answer {
+        Some(a) if !a.is_unauthorized() => Err(answered_anyway(&a, sent, e)),
+        _ => Ok(()),
+    }
+}
+
+/// The failure of a request that should have gone unanswered: what the answer said.
+fn answered_anyway(a: &Answer, sent: usize, (requirement, what): Expect<'_>) -> Outcome {
+    let with = match &a.message {
+        Ok(m) => summarize(m),
+        Err(r) => format!("a response that does not open ({})", r.why),
+    };
+    Outcome::fail(
+        requirement,
+        format!("the device answered {what} (trace #{}): {with}", a.seq),
+    )
+    .with_evidence([sent, a.seq])
+}
+
+/// The status `got` of the request answered in trace entry `seq` must be `want`; `what`
+/// names the request in a reason.
+pub fn status(
+    got: StatusCode,
+    want: StatusCode,
+    seq: usize,
     (requirement, what): Expect<'_>,
 ) -> Result<(), Outcome> {
-    match answer {
-        None => Ok(()),
-        Some(a) if a.is_unauthorized() => Ok(()),
-        Some(Answer {
-            message: Ok(m),
-            seq,
-            ..
-        }) => Err(Outcome::fail(
-            requirement,
-            format!("the device answered {what} with {}", summarize(&m)),
-        )
-        .with_evidence([sent, seq])),
-        Some(Answer {
-            message: Err(r),
-            seq,
-            ..
-        }) => Err(Outcome::fail(
-            requirement,
-            format!(
-                "the device answered {what} with a response that does not open: {}",
-                r.why
-            ),
-        )
-        .with_evidence([sent, seq])),
+    if got == want {
+        return Ok(());
     }
+    Err(Outcome::fail(
+        requirement,
+        format!("{what} answered {got}, expected {want}"),
+    )
+    .with_evidence([seq]))
+}
+
+/// The event at `path` must arrive within `timeout`: the event and its trace entry, or a
+/// failure of `requirement` saying that `what` came without it.
+pub async fn event(
+    ctx: &mut Ctx,
+    timeout: Duration,
+    path: Path,
+    (requirement, what): Expect<'_>,
+) -> Result<(EventBody, usize), Outcome> {
+    wait::event(ctx, timeout, path).await.ok_or_else(|| {
+        Outcome::fail(
+            requirement,
+            format!("{what}, but no event {path} came within {timeout:?}"),
+        )
+    })
 }
 
 /// Wait for an authenticated answer to `request_id`: there must be one within the response
 /// timeout, and it must open.
 pub async fn answered(
+    ctx: &mut Ctx,
+    request_id: u64,
+    sent: usize,
+    expect: Expect<'_>,
+) -> Result<(), Outcome> {
+    answer(ctx, request_id, sent, expect).await.map(drop)
+}
+
+/// Like [`answered`], and the answer.
+pub async fn answer(
     ctx: &mut Ctx,
     request_id: u64,
     sent: usize,
@@ -119,7 +150,7 @@ pub async fn answered(
 /// timeout and opening, or a failure of HRT-MSG-092 (which the case may not check, making
 /// it an `error` that names the requirement).
 pub async fn reply(ctx: &mut Ctx, request_id: u64, sent: usize) -> Result<Message, Outcome> {
-    answered(
+    answer(
         ctx,
         request_id,
         sent,

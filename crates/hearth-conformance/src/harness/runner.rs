@@ -518,7 +518,7 @@ fn setup_failure(case: &Case, why: &SetupError) -> Outcome {
 /// a step the case does not declare, or a failure naming a requirement the case does not
 /// check (HRT-CONF-042) — which makes it an `error` saying so.
 fn judge(case: &Case, result: CaseResult, defects: &[String]) -> Outcome {
-    let outcome = result.unwrap_or_else(|o| o);
+    let outcome = result.err().unwrap_or_else(Outcome::pass);
     if let Some(defect) = defects.first() {
         return Outcome::error(format!(
             "a defect of the suite: {defect} (the test case ended: {} {})",
@@ -710,11 +710,11 @@ mod tests {
             &[],
         );
         assert_eq!(o.verdict, Verdict::Error);
-        let o = judge(&c, Ok(Outcome::pass()), &[]);
+        let o = judge(&c, Ok(()), &[]);
         assert_eq!(o.verdict, Verdict::Pass);
         let o = judge(
             &c,
-            Ok(Outcome::pass()),
+            Ok(()),
             &["it ran step 4, but it declares 3 steps".into()],
         );
         assert_eq!(o.verdict, Verdict::Error);

@@ -7,8 +7,8 @@ use hearth_model::validate::check_value;
 use hearth_model::{Path, StatusCode, Value};
 
 use crate::harness::appliance::{
-    cap_id, cycle_component, first, instances, invoke_cycle, leave_idle, opstate, ready_to_start,
-    state, state_name, ENERGY, ON_OFF, OPERATIONAL_STATE, WATER,
+    cap_id, cycle_component, cycle_path, first, instances, invoke_cycle, leave_idle, opstate,
+    ready_to_start, startable_cycle, state, state_name, Action, ENERGY, ON_OFF, WATER,
 };
 use crate::harness::case::{Case, CaseResult, Ctx};
 use crate::harness::wait::budget;
@@ -55,36 +55,62 @@ pub(crate) const COUNTERS_GROW: Case = Case {
     run: |ctx| Box::pin(counters_grow(ctx)),
 };
 
-/// Read every counter; fail when one is below its highest reading so far.
-async fn check_counters(
-    ctx: &mut Ctx,
-    who: usize,
-    paths: &[Path],
-    highest: &mut [i64],
-    when: &str,
-) -> Result<bool, Outcome> {
-    let mut grew = false;
-    for (path, top) in paths.iter().zip(highest.iter_mut()) {
-        let value = ctx.read(who, *path).await?;
-        if let Err(e) = check_value(ctx.catalog, &ctx.description, path, &value) {
-            return Err(Outcome::fail(
-                req::HRT_MOD_106,
-                format!("{path} = {value}: {e}"),
-            ));
-        }
-        let Some(v) = value.as_int() else {
-            continue;
+/// The cumulative counters of the device and the highest reading of each so far.
+struct Counters {
+    paths: Vec<Path>,
+    highest: Vec<i64>,
+}
+
+impl Counters {
+    /// Every counter the device implements, read once as the first readings.
+    async fn read(ctx: &mut Ctx, who: usize) -> Result<Self, Outcome> {
+        let paths = counters(ctx);
+        let mut counters = Self {
+            highest: vec![i64::MIN; paths.len()],
+            paths,
         };
-        if v < *top {
-            return Err(Outcome::fail(
-                req::HRT_CAT_001,
-                format!("the cumulative counter {path} went down from {top} to {v} {when}"),
-            ));
-        }
-        grew |= v > *top;
-        *top = v;
+        counters.check(ctx, who, "").await?;
+        Ok(counters)
     }
-    Ok(grew)
+
+    /// Read every counter; fail when one is below its highest reading so far (`when` says
+    /// when, in a reason). Whether one grew.
+    async fn check(&mut self, ctx: &mut Ctx, who: usize, when: &str) -> Result<bool, Outcome> {
+        let mut grew = false;
+        for (path, top) in self.paths.iter().zip(self.highest.iter_mut()) {
+            let value = ctx.read(who, *path).await?;
+            if let Err(e) = check_value(ctx.catalog, &ctx.description, path, &value) {
+                return Err(Outcome::fail(
+                    req::HRT_MOD_106,
+                    format!("{path} = {value}: {e}"),
+                ));
+            }
+            let Some(v) = value.as_int() else {
+                continue;
+            };
+            if v < *top {
+                return Err(Outcome::fail(
+                    req::HRT_CAT_001,
+                    format!("the cumulative counter {path} went down from {top} to {v} {when}"),
+                ));
+            }
+            grew |= v > *top;
+            *top = v;
+        }
+        Ok(grew)
+    }
+
+    /// Read the counters every settle_time for the silence window: never lower.
+    async fn watch(&mut self, ctx: &mut Ctx, who: usize, when: &str) -> Result<(), Outcome> {
+        let until = Instant::now() + ctx.params.silence_window;
+        loop {
+            tokio::time::sleep(ctx.params.settle_time).await;
+            self.check(ctx, who, when).await?;
+            if Instant::now() >= until {
+                return Ok(());
+            }
+        }
+    }
 }
 
 /// Switch the appliance on or off; the write must succeed.
@@ -104,23 +130,22 @@ async fn switch(ctx: &mut Ctx, who: usize, on_path: Path, on: bool) -> Result<()
 async fn counters_grow(ctx: &mut Ctx) -> CaseResult {
     let started = Instant::now();
     let who = ctx.operator_tester()?;
-    let paths = counters(ctx);
     let Some(c) = first(ctx, ON_OFF) else {
         return Err(Outcome::not_applicable("no on-off"));
     };
     let on_path = Path::new(c, cap_id(ctx, ON_OFF), 1);
     let was_on = ctx.read(who, on_path).await? == Value::Bool(true);
-    let mut highest = vec![i64::MIN; paths.len()];
-    check_counters(ctx, who, &paths, &mut highest, "").await?;
+    let mut counters = Counters::read(ctx, who).await?;
     ctx.step_with(1, if was_on { "on" } else { "off" });
-    let result: Result<(), Outcome> = async {
+    let result: CaseResult = async {
         ctx.step(2);
         if !was_on {
             switch(ctx, who, on_path, true).await?;
             let until = Instant::now() + ctx.params.cycle_timeout.min(budget(ctx, started));
             loop {
                 tokio::time::sleep(ctx.params.settle_time).await;
-                if check_counters(ctx, who, &paths, &mut highest, "while the appliance was on")
+                if counters
+                    .check(ctx, who, "while the appliance was on")
                     .await?
                     || Instant::now() >= until
                 {
@@ -130,41 +155,23 @@ async fn counters_grow(ctx: &mut Ctx) -> CaseResult {
         }
         ctx.step(3);
         switch(ctx, who, on_path, false).await?;
-        let until = Instant::now() + ctx.params.silence_window;
-        loop {
-            tokio::time::sleep(ctx.params.settle_time).await;
-            check_counters(
-                ctx,
-                who,
-                &paths,
-                &mut highest,
-                "after the appliance was switched off",
-            )
+        counters
+            .watch(ctx, who, "after the appliance was switched off")
             .await?;
-            if Instant::now() >= until {
-                break;
-            }
-        }
         ctx.step(4);
         if was_on {
             switch(ctx, who, on_path, true).await?;
             tokio::time::sleep(ctx.params.settle_time).await;
-            check_counters(
-                ctx,
-                who,
-                &paths,
-                &mut highest,
-                "after the appliance was switched on again",
-            )
-            .await?;
+            counters
+                .check(ctx, who, "after the appliance was switched on again")
+                .await?;
         }
         Ok(())
     }
     .await;
     ctx.step(5);
     let _ = ctx.write(who, on_path, Value::Bool(was_on)).await;
-    result?;
-    Ok(Outcome::pass())
+    result
 }
 
 /// TC-BEH-4.2
@@ -182,11 +189,7 @@ pub(crate) const COUNTERS_ACROSS_CYCLE: Case = Case {
         if counters(ctx).is_empty() {
             return Err("the description has no `energy-measurement` or `water-consumption` capability".into());
         }
-        cycle_component(ctx)?;
-        if !ctx.ics.actuation.start_cycle {
-            return Err("ICS [actuation] start_cycle = false".into());
-        }
-        Ok(())
+        startable_cycle(ctx).map(drop)
     },
     run: |ctx| Box::pin(counters_across_cycle(ctx)),
 };
@@ -195,28 +198,25 @@ async fn counters_across_cycle(ctx: &mut Ctx) -> CaseResult {
     let started = Instant::now();
     let who = ctx.operator_tester()?;
     let component = cycle_component(ctx).map_err(Outcome::not_applicable)?;
-    let op = cap_id(ctx, OPERATIONAL_STATE);
-    let state_path = Path::new(component, op, opstate::STATE);
-    let paths = counters(ctx);
-    let mut highest = vec![i64::MIN; paths.len()];
-    check_counters(ctx, who, &paths, &mut highest, "").await?;
+    let state_path = cycle_path(ctx, component, opstate::STATE);
+    let mut counters = Counters::read(ctx, who).await?;
     ready_to_start(ctx, who, component).await?;
     ctx.step(1);
 
     ctx.step(2);
-    let (status, seq) = invoke_cycle(ctx, who, component, opstate::START).await?;
+    let (status, seq) = invoke_cycle(ctx, who, component, Action::Start).await?;
     if status != StatusCode::Success {
         return Err(Outcome::inconclusive(format!(
             "start answered {status}: the appliance would not start a cycle"
         ))
         .with_evidence([seq]));
     }
-    let result: Result<(), Outcome> = async {
+    let result: CaseResult = async {
         ctx.step(3);
         let until = Instant::now() + ctx.params.cycle_timeout.min(budget(ctx, started));
         loop {
             tokio::time::sleep(ctx.params.settle_time).await;
-            let grew = check_counters(ctx, who, &paths, &mut highest, "while a cycle ran").await?;
+            let grew = counters.check(ctx, who, "while a cycle ran").await?;
             let state = ctx.read(who, state_path).await?.as_int().unwrap_or(-1);
             let under_way = matches!(state, state::RUNNING | state::PAUSED | state::DELAYED);
             if grew || !under_way || Instant::now() >= until {
@@ -226,7 +226,7 @@ async fn counters_across_cycle(ctx: &mut Ctx) -> CaseResult {
         ctx.step(4);
         let state = ctx.read(who, state_path).await?.as_int().unwrap_or(-1);
         if matches!(state, state::RUNNING | state::PAUSED | state::DELAYED) {
-            let (status, seq) = invoke_cycle(ctx, who, component, opstate::STOP).await?;
+            let (status, seq) = invoke_cycle(ctx, who, component, Action::Stop).await?;
             let after = ctx.read(who, state_path).await?.as_int();
             let ended_by_itself = matches!(after, Some(state::COMPLETED | state::IDLE));
             if status != StatusCode::Success && !ended_by_itself {
@@ -237,19 +237,10 @@ async fn counters_across_cycle(ctx: &mut Ctx) -> CaseResult {
                 .with_evidence([seq]));
             }
         }
-        let until = Instant::now() + ctx.params.silence_window;
-        loop {
-            tokio::time::sleep(ctx.params.settle_time).await;
-            check_counters(ctx, who, &paths, &mut highest, "after the cycle ended").await?;
-            if Instant::now() >= until {
-                break;
-            }
-        }
-        Ok(())
+        counters.watch(ctx, who, "after the cycle ended").await
     }
     .await;
     // Leave no cycle running (HRT-CONF-008); a completed one goes back to idle where allowed.
     leave_idle(ctx, who, component).await;
-    result?;
-    Ok(Outcome::pass())
+    result
 }

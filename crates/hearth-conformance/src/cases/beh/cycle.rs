@@ -10,32 +10,31 @@ use std::time::Instant;
 use hearth_model::validate::check_value;
 use hearth_model::{Path, StatusCode, Value};
 
-use crate::harness::appliance::door;
 use crate::harness::appliance::{
-    action_name, cap_id, cycle_component, has_action, invoke_cycle, leave_idle, opstate,
-    ready_to_start, state, state_name, stop, DOOR, OPERATIONAL_STATE,
+    cap_id, cycle_component, cycle_path, door, has_action, invoke_cycle, leave_idle, move_door,
+    opstate, ready_to_start, startable_cycle, state, state_name, stop, Action, DOOR,
 };
 use crate::harness::case::{Case, CaseResult, Ctx};
 use crate::harness::expect;
-use crate::harness::operator::{act, needs_operator, OperatorAction};
+use crate::harness::operator::needs_operator;
 use crate::harness::wait::{self, budget, deadline};
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
 /// The actions that the catalog's state machine refuses in `state`, among those implemented.
-fn refused_in(ctx: &Ctx, component: u16, code: i64) -> Vec<u16> {
-    let refused: &[u16] = match code {
-        state::IDLE => &[opstate::STOP, opstate::PAUSE, opstate::RESUME],
-        state::RUNNING => &[opstate::START, opstate::RESUME],
-        state::PAUSED => &[opstate::START, opstate::PAUSE],
-        state::DELAYED => &[opstate::START, opstate::PAUSE, opstate::RESUME],
-        state::COMPLETED | state::ERROR => &[opstate::PAUSE, opstate::RESUME],
+fn refused_in(ctx: &Ctx, component: u16, code: i64) -> Vec<Action> {
+    let refused: &[Action] = match code {
+        state::IDLE => &[Action::Stop, Action::Pause, Action::Resume],
+        state::RUNNING => &[Action::Start, Action::Resume],
+        state::PAUSED => &[Action::Start, Action::Pause],
+        state::DELAYED => &[Action::Start, Action::Pause, Action::Resume],
+        state::COMPLETED | state::ERROR => &[Action::Pause, Action::Resume],
         _ => &[],
     };
     refused
         .iter()
         .copied()
-        .filter(|a| has_action(ctx, component, OPERATIONAL_STATE, *a))
+        .filter(|a| has_action(ctx, component, *a))
         .collect()
 }
 
@@ -45,11 +44,10 @@ async fn expect_refused(
     ctx: &mut Ctx,
     who: usize,
     component: u16,
-    actions: &[u16],
+    actions: &[Action],
     state_before: i64,
 ) -> Result<(), Outcome> {
-    let op = cap_id(ctx, OPERATIONAL_STATE);
-    let state_path = Path::new(component, op, opstate::STATE);
+    let state_path = cycle_path(ctx, component, opstate::STATE);
     for &action in actions {
         let (status, seq) = invoke_cycle(ctx, who, component, action).await?;
         let after = ctx.read(who, state_path).await?;
@@ -64,23 +62,19 @@ async fn expect_refused(
                 req::HRT_MOD_116,
                 format!(
                     "`{}` while {} answered {status} and changed the state to {after}",
-                    action_name(action),
+                    action.name(),
                     state_name(state_before)
                 ),
             )
             .with_evidence([seq]));
         }
-        if status != StatusCode::InvalidInState {
-            return Err(Outcome::fail(
-                req::HRT_MOD_051,
-                format!(
-                    "`{}` while {} answered {status}, expected invalid-in-state",
-                    action_name(action),
-                    state_name(state_before)
-                ),
-            )
-            .with_evidence([seq]));
-        }
+        let what = format!("`{}` while {}", action.name(), state_name(state_before));
+        expect::status(
+            status,
+            StatusCode::InvalidInState,
+            seq,
+            (req::HRT_MOD_051, &what),
+        )?;
     }
     Ok(())
 }
@@ -108,11 +102,10 @@ pub(crate) const REFUSED_TRANSITIONS: Case = Case {
 async fn refused_transitions(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
     let component = cycle_component(ctx).map_err(Outcome::not_applicable)?;
-    let op = cap_id(ctx, OPERATIONAL_STATE);
     let paths = [
-        Path::new(component, op, opstate::STATE),
-        Path::new(component, op, opstate::PHASE),
-        Path::new(component, op, opstate::REMAINING),
+        cycle_path(ctx, component, opstate::STATE),
+        cycle_path(ctx, component, opstate::PHASE),
+        cycle_path(ctx, component, opstate::REMAINING),
     ];
     let mut before = Vec::new();
     for p in paths {
@@ -132,7 +125,7 @@ async fn refused_transitions(ctx: &mut Ctx) -> CaseResult {
             state_name(code)
         )));
     }
-    let names: Vec<&str> = refused.iter().map(|a| action_name(*a)).collect();
+    let names: Vec<&str> = refused.iter().map(|a| a.name()).collect();
     ctx.step_with(2, names.join(", "));
     ctx.step(3);
     expect_refused(ctx, who, component, &refused, code).await?;
@@ -148,7 +141,7 @@ async fn refused_transitions(ctx: &mut Ctx) -> CaseResult {
             }
         }
     }
-    Ok(Outcome::pass())
+    Ok(())
 }
 
 /// TC-BEH-1.2
@@ -175,13 +168,7 @@ pub(crate) const CYCLE_RUNS: Case = Case {
         "Invoke stop (unless the cycle completed); expect success and a report of the state idle.",
         "Expect the operation-completed event with its mandatory fields, stopped as the cycle ended.",
     ],
-    applies: |ctx| {
-        cycle_component(ctx)?;
-        if !ctx.ics.actuation.start_cycle {
-            return Err("ICS [actuation] start_cycle = false".into());
-        }
-        Ok(())
-    },
+    applies: |ctx| startable_cycle(ctx).map(drop),
     run: |ctx| Box::pin(cycle_runs(ctx)),
 };
 
@@ -189,15 +176,14 @@ async fn cycle_runs(ctx: &mut Ctx) -> CaseResult {
     let started = Instant::now();
     let who = ctx.operator_tester()?;
     let component = cycle_component(ctx).map_err(Outcome::not_applicable)?;
-    let op = cap_id(ctx, OPERATIONAL_STATE);
-    let state_path = Path::new(component, op, opstate::STATE);
+    let state_path = cycle_path(ctx, component, opstate::STATE);
     ready_to_start(ctx, who, component).await?;
     ctx.step(1);
 
     ctx.probe.clear_seen();
     ctx.step(2);
     let asked = Instant::now();
-    let (status, start_seq) = invoke_cycle(ctx, who, component, opstate::START).await?;
+    let (status, start_seq) = invoke_cycle(ctx, who, component, Action::Start).await?;
     if status != StatusCode::Success {
         return Err(Outcome::inconclusive(format!(
             "start answered {status}: the appliance would not start a cycle (check that it is ready, e.g. loaded and supplied)"
@@ -243,7 +229,7 @@ async fn cycle_runs(ctx: &mut Ctx) -> CaseResult {
     ctx.step(4);
     let mut completed = false;
     for member in [opstate::PHASE, opstate::REMAINING] {
-        let path = Path::new(component, op, member);
+        let path = cycle_path(ctx, component, member);
         let value = ctx.read(who, path).await?;
         if let Err(e) = check_value(ctx.catalog, &ctx.description, &path, &value) {
             stop(ctx, who, component).await;
@@ -288,14 +274,14 @@ async fn cycle_runs(ctx: &mut Ctx) -> CaseResult {
         // is far from its end (a remaining time of at least test_timeout), so that it cannot
         // complete by itself first and accept the start as a new cycle.
         let remaining = ctx
-            .read(who, Path::new(component, op, opstate::REMAINING))
+            .read(who, cycle_path(ctx, component, opstate::REMAINING))
             .await?;
         let far_from_end = remaining
             .as_int()
             .is_some_and(|r| u64::try_from(r).unwrap_or(0) >= ctx.params.test_timeout.as_secs());
-        let refused: Vec<u16> = refused_in(ctx, component, code)
+        let refused: Vec<Action> = refused_in(ctx, component, code)
             .into_iter()
-            .filter(|a| (*a == opstate::START && far_from_end) || *a == opstate::RESUME)
+            .filter(|a| (*a == Action::Start && far_from_end) || *a == Action::Resume)
             .collect();
         if let Err(o) = expect_refused(ctx, who, component, &refused, code).await {
             stop(ctx, who, component).await;
@@ -308,7 +294,7 @@ async fn cycle_runs(ctx: &mut Ctx) -> CaseResult {
     let stopped = now != Value::Int(state::COMPLETED) && now != Value::Int(state::IDLE);
     if stopped {
         let asked = Instant::now();
-        let (status, seq) = invoke_cycle(ctx, who, component, opstate::STOP).await?;
+        let (status, seq) = invoke_cycle(ctx, who, component, Action::Stop).await?;
         let after = ctx.read(who, state_path).await?.as_int();
         let ended_by_itself = matches!(after, Some(state::COMPLETED));
         if status != StatusCode::Success && !ended_by_itself {
@@ -339,7 +325,7 @@ async fn cycle_runs(ctx: &mut Ctx) -> CaseResult {
     }
 
     ctx.step(7);
-    let event_path = Path::new(component, op, opstate::COMPLETED);
+    let event_path = cycle_path(ctx, component, opstate::COMPLETED);
     let limit = deadline(ctx);
     let Some((event, seq)) = wait::event(ctx, limit, event_path).await else {
         return Err(Outcome::fail(
@@ -372,7 +358,7 @@ async fn cycle_runs(ctx: &mut Ctx) -> CaseResult {
         )
         .with_evidence([seq]));
     }
-    Ok(Outcome::pass())
+    Ok(())
 }
 
 /// The component that has both a door and the cycle.
@@ -420,24 +406,21 @@ async fn no_start_with_door_open(ctx: &mut Ctx) -> CaseResult {
 
     ctx.probe.clear_seen();
     ctx.step(2);
-    act(ctx, OperatorAction::OpenDoor { component }).await?;
     let limit = deadline(ctx);
-    let opened = wait::report(ctx, limit, open_path, |v| *v == Value::Bool(true)).await;
-    let refused = match opened {
-        None => Err(Outcome::fail(
+    let refused = if move_door(ctx, component, true).await? {
+        start_refused(ctx, who, component, before).await
+    } else {
+        Err(Outcome::fail(
             req::HRT_MOD_107,
             format!(
                 "the door was opened but no report of {open_path} = true came within {limit:?}"
             ),
-        )),
-        Some(_) => start_refused(ctx, who, component, before).await,
+        ))
     };
     ctx.step(5);
-    act(ctx, OperatorAction::CloseDoor { component }).await?;
-    let limit = deadline(ctx);
-    let closed = wait::report(ctx, limit, open_path, |v| *v == Value::Bool(false)).await;
+    let closed = move_door(ctx, component, false).await?;
     refused?;
-    if closed.is_none() {
+    if !closed {
         return Err(Outcome::fail(
             req::HRT_MOD_107,
             format!(
@@ -445,7 +428,7 @@ async fn no_start_with_door_open(ctx: &mut Ctx) -> CaseResult {
             ),
         ));
     }
-    Ok(Outcome::pass())
+    Ok(())
 }
 
 /// With the door open, `start` must answer invalid-in-state (step 3) and leave the state
@@ -457,10 +440,11 @@ async fn start_refused(
     before: i64,
 ) -> Result<(), Outcome> {
     ctx.step(3);
-    let (status, seq) = invoke_cycle(ctx, who, component, opstate::START).await?;
+    let (status, seq) = invoke_cycle(ctx, who, component, Action::Start).await?;
     ctx.step(4);
-    let state_path = Path::new(component, cap_id(ctx, OPERATIONAL_STATE), opstate::STATE);
-    let after = ctx.read(who, state_path).await?;
+    let after = ctx
+        .read(who, cycle_path(ctx, component, opstate::STATE))
+        .await?;
     if after != Value::Int(before) {
         // Put it back: the cycle must not run (HRT-CONF-008).
         stop(ctx, who, component).await;
@@ -470,14 +454,12 @@ async fn start_refused(
         )
         .with_evidence([seq]));
     }
-    if status != StatusCode::InvalidInState {
-        return Err(Outcome::fail(
-            req::HRT_MOD_051,
-            format!("start with the door open answered {status}, expected invalid-in-state"),
-        )
-        .with_evidence([seq]));
-    }
-    Ok(())
+    expect::status(
+        status,
+        StatusCode::InvalidInState,
+        seq,
+        (req::HRT_MOD_051, "start with the door open"),
+    )
 }
 
 /// TC-BEH-1.4
@@ -499,18 +481,15 @@ pub(crate) const PAUSE_RESUME: Case = Case {
         "Invoke stop; expect success and a report of the state idle.",
     ],
     applies: |ctx| {
-        let c = cycle_component(ctx)?;
-        if !ctx.ics.actuation.start_cycle {
-            return Err("ICS [actuation] start_cycle = false".into());
-        }
+        let c = startable_cycle(ctx)?;
         if !ctx.ics.actuation.pause_resume {
             return Err("ICS [actuation] pause_resume = false".into());
         }
-        for action in [opstate::PAUSE, opstate::RESUME] {
-            if !has_action(ctx, c, OPERATIONAL_STATE, action) {
+        for action in [Action::Pause, Action::Resume] {
+            if !has_action(ctx, c, action) {
                 return Err(format!(
                     "the description's `operational-state` does not implement `{}`",
-                    action_name(action)
+                    action.name()
                 ));
             }
         }
@@ -524,19 +503,18 @@ async fn transition(
     ctx: &mut Ctx,
     who: usize,
     component: u16,
-    action: u16,
+    action: Action,
     want: i64,
 ) -> Result<(), Outcome> {
-    let op = cap_id(ctx, OPERATIONAL_STATE);
     let asked = Instant::now();
     let (status, seq) = invoke_cycle(ctx, who, component, action).await?;
-    let state_path = Path::new(component, op, opstate::STATE);
+    let state_path = cycle_path(ctx, component, opstate::STATE);
     if status != StatusCode::Success {
         let now = ctx.read(who, state_path).await?.as_int();
         if matches!(now, Some(state::COMPLETED | state::IDLE)) {
             return Err(Outcome::inconclusive(format!(
                 "the cycle ended by itself before `{}` took effect",
-                action_name(action)
+                action.name()
             ))
             .with_evidence([seq]));
         }
@@ -544,7 +522,7 @@ async fn transition(
             req::HRT_CAT_001,
             format!(
                 "`{}` answered {status} where the state machine allows it",
-                action_name(action)
+                action.name()
             ),
         )
         .with_evidence([seq]));
@@ -558,7 +536,7 @@ async fn transition(
             req::HRT_MOD_107,
             format!(
                 "`{}` succeeded but no report of the state {} came within {:?}",
-                action_name(action),
+                action.name(),
                 state_name(want),
                 deadline(ctx)
             ),
@@ -571,13 +549,12 @@ async fn transition(
 async fn pause_resume(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
     let component = cycle_component(ctx).map_err(Outcome::not_applicable)?;
-    let op = cap_id(ctx, OPERATIONAL_STATE);
-    let remaining_path = Path::new(component, op, opstate::REMAINING);
+    let remaining_path = cycle_path(ctx, component, opstate::REMAINING);
     ready_to_start(ctx, who, component).await?;
     ctx.step(1);
     ctx.probe.clear_seen();
     ctx.step(2);
-    let (status, seq) = invoke_cycle(ctx, who, component, opstate::START).await?;
+    let (status, seq) = invoke_cycle(ctx, who, component, Action::Start).await?;
     if status != StatusCode::Success {
         return Err(Outcome::inconclusive(format!(
             "start answered {status}: the appliance would not start a cycle"
@@ -588,7 +565,7 @@ async fn pause_resume(ctx: &mut Ctx) -> CaseResult {
         // Pause at once: a short cycle (a microwave's minute) must not end first. The report
         // of the state running is TC-BEH-1.2's concern.
         ctx.step(3);
-        transition(ctx, who, component, opstate::PAUSE, state::PAUSED).await?;
+        transition(ctx, who, component, Action::Pause, state::PAUSED).await?;
         ctx.step(4);
         let first = ctx.read(who, remaining_path).await?;
         tokio::time::sleep(ctx.params.settle_time).await;
@@ -599,15 +576,14 @@ async fn pause_resume(ctx: &mut Ctx) -> CaseResult {
                 format!("while paused, the remaining time went from {first} to {second}: it must stay frozen"),
             ));
         }
-        expect_refused(ctx, who, component, &[opstate::PAUSE], state::PAUSED).await?;
+        expect_refused(ctx, who, component, &[Action::Pause], state::PAUSED).await?;
         ctx.step(5);
-        transition(ctx, who, component, opstate::RESUME, state::RUNNING).await?;
+        transition(ctx, who, component, Action::Resume, state::RUNNING).await?;
         ctx.step(6);
-        transition(ctx, who, component, opstate::STOP, state::IDLE).await?;
+        transition(ctx, who, component, Action::Stop, state::IDLE).await?;
         Ok(())
     }
     .await;
     leave_idle(ctx, who, component).await;
-    result?;
-    Ok(Outcome::pass())
+    result
 }

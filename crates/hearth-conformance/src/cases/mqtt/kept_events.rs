@@ -120,48 +120,60 @@ async fn kept_events(ctx: &mut Ctx) -> CaseResult {
     ctx.step(4);
     let limit = deadline(ctx);
     let raised = wait::event(ctx, limit, Path::new(0, cap, 1)).await;
-    let seen = ctx.probe.seen();
     let outcome = match raised {
-        None => Outcome::fail(
+        None => Err(Outcome::fail(
             req::HRT_MQTT_035,
             format!("a fault raised while the device was cut off was not published within {limit:?} of its return"),
-        ),
-        Some((event, seq)) => {
-            let (events, full) = after_restore(&seen, cap);
-            let counter = events
-                .iter()
-                .find(|(e, _, _)| e.number == event.number)
-                .map(|(_, c, _)| *c);
-            match (full, counter) {
-                (None, _) => Outcome::fail(
-                    req::HRT_MQTT_035,
-                    "the kept event came without a full report of the new connection before it",
-                )
-                .with_evidence([seq]),
-                (Some((_, at)), _) if events.iter().any(|(e, _, i)| e.number == event.number && *i < at) => {
-                    Outcome::fail(
-                        req::HRT_MQTT_035,
-                        "the kept event was published before the full report of the new connection",
-                    )
-                    .with_evidence([seq])
-                }
-                (Some((report_counter, _)), Some(c)) if c <= report_counter || c <= before => {
-                    Outcome::fail(
-                        req::HRT_MQTT_037,
-                        format!("the kept event carries counter {c}, not above the full report's ({report_counter}) and every counter used before the cut ({before}): it was not sealed anew"),
-                    )
-                    .with_evidence([seq])
-                }
-                _ => Outcome::pass(),
-            }
-        }
+        )),
+        Some((event, seq)) => kept_after_full_report(&ctx.probe.seen(), cap, (&event, seq), before),
     };
     ctx.step(5);
     if let Some(code) = code {
         act(ctx, OperatorAction::ClearFault { code }).await?;
         let _ = wait::event(ctx, limit, Path::new(0, cap, 2)).await;
     }
-    Ok(outcome)
+    outcome
+}
+
+/// The kept `event` (trace entry `seq`) among the messages `seen` since the restore: after
+/// the full report of the new connection, with a counter above the report's and above
+/// `before`, every counter used before the cut (sealed anew).
+fn kept_after_full_report(
+    seen: &[Seen],
+    cap: u16,
+    (event, seq): (&EventBody, usize),
+    before: u64,
+) -> Result<(), Outcome> {
+    let (events, full) = after_restore(seen, cap);
+    let counter = events
+        .iter()
+        .find(|(e, _, _)| e.number == event.number)
+        .map(|(_, c, _)| *c);
+    let Some((report_counter, at)) = full else {
+        return Err(Outcome::fail(
+            req::HRT_MQTT_035,
+            "the kept event came without a full report of the new connection before it",
+        )
+        .with_evidence([seq]));
+    };
+    if events
+        .iter()
+        .any(|(e, _, i)| e.number == event.number && *i < at)
+    {
+        return Err(Outcome::fail(
+            req::HRT_MQTT_035,
+            "the kept event was published before the full report of the new connection",
+        )
+        .with_evidence([seq]));
+    }
+    match counter {
+        Some(c) if c <= report_counter || c <= before => Err(Outcome::fail(
+            req::HRT_MQTT_037,
+            format!("the kept event carries counter {c}, not above the full report's ({report_counter}) and every counter used before the cut ({before}): it was not sealed anew"),
+        )
+        .with_evidence([seq])),
+        _ => Ok(()),
+    }
 }
 
 /// TC-MQTT-7.2
@@ -226,7 +238,7 @@ async fn kept_events_overflow(ctx: &mut Ctx) -> CaseResult {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     if raised >= wanted {
-        Ok(Outcome::pass())
+        Ok(())
     } else if cleared > 0 {
         Err(Outcome::fail(
             req::HRT_MQTT_038,

@@ -102,7 +102,7 @@ async fn mqtt_311_only(ctx: &mut Ctx) -> CaseResult {
             ctx.probe.note(format!(
                 "{broker} refused an MQTT 5 CONNECT: it implements MQTT 3.1.1 only"
             ));
-            Ok(Outcome::pass())
+            Ok(())
         }
         Mqtt5::Spoken => Err(Outcome::inconclusive(format!(
             "the broker {broker} accepts MQTT 5, so this run cannot show that the device needs nothing beyond 3.1.1 from it; run against a broker that implements 3.1.1 only, such as `hearth broker`"

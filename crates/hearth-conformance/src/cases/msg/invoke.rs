@@ -46,7 +46,7 @@ async fn invoke_missing(ctx: &mut Ctx) -> CaseResult {
         )
         .with_evidence([seq]));
     }
-    Ok(Outcome::pass())
+    Ok(())
 }
 
 /// An implemented standard action with a mandatory argument.
@@ -119,8 +119,7 @@ async fn invoke_invalid(ctx: &mut Ctx) -> CaseResult {
         path,
         ("the integer 1 as arguments", Value::Int(1)),
     )
-    .await?;
-    Ok(Outcome::pass())
+    .await
 }
 
 /// Invoke `path` with `args` (described as `what`): expect invalid-type for that path,
@@ -210,5 +209,5 @@ async fn invoke_null_args(ctx: &mut Ctx) -> CaseResult {
         )
         .with_evidence([seq]));
     }
-    Ok(Outcome::pass())
+    Ok(())
 }

@@ -55,5 +55,5 @@ async fn response_time(ctx: &mut Ctx) -> CaseResult {
             format!("the slowest of five responses took {slowest:?}; the specification recommends at most 2 s"),
         );
     }
-    Ok(Outcome::pass())
+    Ok(())
 }

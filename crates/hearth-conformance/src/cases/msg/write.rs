@@ -87,7 +87,7 @@ async fn write_out_of_range(ctx: &mut Ctx) -> CaseResult {
         )
         .with_evidence([seq]));
     }
-    Ok(Outcome::pass())
+    Ok(())
 }
 
 /// TC-MSG-2.2
@@ -114,7 +114,7 @@ async fn write_read_only(ctx: &mut Ctx) -> CaseResult {
         )
         .with_evidence([seq]));
     }
-    Ok(Outcome::pass())
+    Ok(())
 }
 
 /// TC-MSG-2.3
@@ -150,7 +150,7 @@ async fn write_wrong_type(ctx: &mut Ctx) -> CaseResult {
         )
         .with_evidence([seq]));
     }
-    Ok(Outcome::pass())
+    Ok(())
 }
 
 /// TC-MSG-2.4
@@ -189,7 +189,7 @@ async fn write_missing(ctx: &mut Ctx) -> CaseResult {
             .with_evidence([seq]));
         }
     }
-    Ok(Outcome::pass())
+    Ok(())
 }
 
 /// The writable properties whose change the ICS allows, of a type the suite can choose
@@ -294,7 +294,7 @@ async fn write_valid(ctx: &mut Ctx) -> CaseResult {
             format!("after a successful write of {next}, {path} reads {after}"),
         ));
     }
-    Ok(Outcome::pass())
+    Ok(())
 }
 
 /// Numeric properties the suite may change, with their declared bounds.
@@ -363,7 +363,7 @@ async fn write_bounds(ctx: &mut Ctx) -> CaseResult {
             return Err(o);
         }
     }
-    Ok(Outcome::pass())
+    Ok(())
 }
 
 /// A writable property and a value its effective constraints refuse with `constraint-error`
@@ -441,7 +441,7 @@ async fn write_unsupported(ctx: &mut Ctx) -> CaseResult {
         )
         .with_evidence([seq]));
     }
-    Ok(Outcome::pass())
+    Ok(())
 }
 
 /// TC-MSG-2.8
@@ -480,7 +480,7 @@ async fn check_order(ctx: &mut Ctx) -> CaseResult {
         )
         .with_evidence([seq]));
     }
-    Ok(Outcome::pass())
+    Ok(())
 }
 
 /// TC-MSG-2.9
@@ -526,5 +526,5 @@ async fn write_too_deep(ctx: &mut Ctx) -> CaseResult {
         )
         .with_evidence([seq]));
     }
-    Ok(Outcome::pass())
+    Ok(())
 }

@@ -29,8 +29,7 @@ async fn survive(ctx: &mut Ctx, inputs: Vec<(String, Vec<u8>)>) -> CaseResult {
     ctx.step(3);
     expect::still_answers(ctx, who)
         .await
-        .map_err(|o| o.with_evidence(sent))?;
-    Ok(Outcome::pass())
+        .map_err(|o| o.with_evidence(sent))
 }
 
 /// Deterministic pseudo-random bytes from the run's seed (HRT-CONF-035, HRT-CONF-071).

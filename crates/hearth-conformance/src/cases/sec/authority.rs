@@ -94,7 +94,7 @@ async fn read_served(
     let (id, bytes) = seal_as(ctx, who, minted, model_read(), (counter, true))?;
     let sent = publish(ctx, bytes, &format!("read signed by {what}")).await?;
     let what = format!("a read signed by {what}");
-    let answer = expect::answered(ctx, id, sent, (requirement, &what)).await?;
+    let answer = expect::answer(ctx, id, sent, (requirement, &what)).await?;
     match answer.body {
         Body::ReadResponse(results)
             if !results.iter().any(|r| r.status == StatusCode::Unauthorized) =>
@@ -197,8 +197,7 @@ async fn certificates_accepted(ctx: &mut Ctx) -> CaseResult {
         FRESH,
         (req::HRT_SEC_002, "an ES256 controller key of the lab's CA"),
     )
-    .await?;
-    Ok(Outcome::pass())
+    .await
 }
 
 /// TC-SEC-5.2
@@ -365,8 +364,7 @@ async fn certificates_refused(ctx: &mut Ctx) -> CaseResult {
     let as_device = device_certificate(&ca, &subject, &device_type, now).map_err(Outcome::error)?;
     read_refused(ctx, who, &as_device).await?;
     ctx.step(3);
-    expect::still_answers(ctx, who).await?;
-    Ok(Outcome::pass())
+    expect::still_answers(ctx, who).await
 }
 
 /// A read signed by a device-role key: silence or unauthorized, never served.
@@ -475,8 +473,7 @@ async fn chain_expires(ctx: &mut Ctx) -> CaseResult {
         (FRESH + 2, true),
         (req::HRT_SEC_071, "a key whose certificate has just expired"),
     )
-    .await?;
-    Ok(Outcome::pass())
+    .await
 }
 
 /// Publish a revocation list on the topic of `ca`, retained or not, and let it arrive.
@@ -608,8 +605,7 @@ async fn revocation(ctx: &mut Ctx) -> CaseResult {
             "key A after the list revoking it passed its next-update time",
         ),
     )
-    .await?;
-    Ok(Outcome::pass())
+    .await
 }
 
 /// TC-SEC-5.5
@@ -644,10 +640,10 @@ async fn acl_matching(ctx: &mut Ctx) -> CaseResult {
     )
     .await?;
     if ca.privilege != crate::ics::Privilege::View {
-        return Ok(Outcome::pass());
+        return Ok(());
     }
     let Some((path, p)) = ctx.writable() else {
-        return Ok(Outcome::pass());
+        return Ok(());
     };
     ctx.step(3);
     let before = ctx.read(who, path).await?;
@@ -674,8 +670,7 @@ async fn acl_matching(ctx: &mut Ctx) -> CaseResult {
         "a write signed by a key that only shares the name of a key the access-control list names",
     );
     expect::unchanged(ctx, who, (path, &before), sent, twin).await?;
-    expect::refusal(answer, sent, twin)?;
-    Ok(Outcome::pass())
+    expect::refusal(answer, sent, twin)
 }
 
 /// TC-SEC-5.6
@@ -737,7 +732,7 @@ async fn highest_privilege(ctx: &mut Ctx) -> CaseResult {
         )
         .with_evidence([seq]));
     }
-    Ok(Outcome::pass())
+    Ok(())
 }
 
 /// TC-SEC-5.7
@@ -792,8 +787,7 @@ async fn window_start(ctx: &mut Ctx) -> CaseResult {
             "a key 63 counters below its first accepted counter",
         ),
     )
-    .await?;
-    Ok(Outcome::pass())
+    .await
 }
 
 #[cfg(test)]
