@@ -147,7 +147,7 @@ mod tests {
         /// The text of the function its `run` calls and of every function of its file that
         /// one calls, directly or not.
         body: String,
-        /// Everything in the file outside functions and the `requirements` lists.
+        /// Everything in the file outside functions and case declarations.
         rest: String,
     }
 
@@ -206,14 +206,15 @@ mod tests {
             for body in functions.values() {
                 rest = rest.replace(body.as_str(), "");
             }
-            while let Some((before, after)) = rest.split_once("requirements: &[") {
-                let after = after.split_once(']').map_or("", |(_, a)| a);
+            while let Some((before, after)) = rest.split_once("test_case! {") {
+                let after = after.split_once("\n}\n").map_or("", |(_, a)| a);
                 rest = format!("{before}{after}");
             }
-            for block in code.split(": Case = Case {").skip(1) {
-                let id = between(block, "id: \"", "\"").unwrap_or_default();
-                let function = between(block, "run: |ctx| Box::pin(", "(ctx))")
-                    .unwrap_or_else(|| panic!("{id}: run is not `|ctx| Box::pin(f(ctx))`"));
+            for block in code.split("test_case! {").skip(1) {
+                let block = block.split_once("\n}\n").map_or(block, |(b, _)| b);
+                let id = between(block, ": \"", "\"").unwrap_or_default();
+                let function = between(block, "run: ", ",")
+                    .unwrap_or_else(|| panic!("{id}: no `run: function,`"));
                 assert!(
                     functions.contains_key(function),
                     "{id}: no `async fn {function}(` in {}",

@@ -123,10 +123,10 @@ pub fn instances<'a>(ctx: &'a Ctx, name: &str) -> Vec<(u16, &'a CapabilityInstan
 }
 
 /// Every (component, instance) of the description that `keep` keeps, in description order.
-pub fn instances_where<'a>(
-    ctx: &'a Ctx,
+pub fn instances_where(
+    ctx: &Ctx,
     keep: impl Fn(&CapabilityInstance) -> bool,
-) -> Vec<(u16, &'a CapabilityInstance)> {
+) -> Vec<(u16, &CapabilityInstance)> {
     ctx.description
         .components
         .iter()

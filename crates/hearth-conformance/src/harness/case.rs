@@ -67,6 +67,50 @@ pub struct Case {
     pub run: for<'a> fn(&'a mut Ctx) -> CaseFuture<'a>,
 }
 
+/// Declare a test case as a constant [`Case`]: its identifier, title, the requirements it
+/// checks (names of [`crate::requirements::req`] constants), its steps in order — the texts
+/// the plan shows and `ctx.step(n)` logs — its applicability and the async function that
+/// runs it. One shape for every case, laid out as the plan reads.
+///
+/// ```ignore
+/// test_case! {
+///     /// TC-MSG-2.2
+///     WRITE_READ_ONLY: "TC-MSG-2.2",
+///     title: "A write to a read-only property answers read-only",
+///     checks: [
+///         HRT_MOD_041,
+///     ],
+///     steps: [
+///         "Write device-info vendor-name.",
+///         "Expect read-only.",
+///     ],
+///     applies: always,
+///     run: write_read_only,
+/// }
+/// ```
+macro_rules! test_case {
+    (
+        $(#[$attr:meta])*
+        $name:ident: $id:literal,
+        title: $title:literal,
+        checks: [$($req:ident),+ $(,)?],
+        steps: [$($step:literal),+ $(,)?],
+        applies: $applies:expr,
+        run: $run:ident $(,)?
+    ) => {
+        $(#[$attr])*
+        pub(crate) const $name: $crate::harness::case::Case = $crate::harness::case::Case {
+            id: $id,
+            title: $title,
+            requirements: &[$($crate::requirements::req::$req),+],
+            steps: &[$($step),+],
+            applies: $applies,
+            run: |ctx| Box::pin($run(ctx)),
+        };
+    };
+}
+pub(crate) use test_case;
+
 /// Applies to every device.
 pub fn always(_: &Ctx) -> Result<(), String> {
     Ok(())

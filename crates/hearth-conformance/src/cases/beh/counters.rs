@@ -10,7 +10,7 @@ use crate::harness::appliance::{
     cap_id, cycle_component, cycle_path, first, instances, invoke_cycle, leave_idle, opstate,
     ready_to_start, startable_cycle, state, state_name, Action, ENERGY, ON_OFF, WATER,
 };
-use crate::harness::case::{Case, CaseResult, Ctx};
+use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::wait::budget;
 use crate::requirements::req;
 use crate::verdict::Outcome;
@@ -28,12 +28,15 @@ fn counters(ctx: &Ctx) -> Vec<Path> {
         .collect()
 }
 
-/// TC-BEH-4.1
-pub(crate) const COUNTERS_GROW: Case = Case {
-    id: "TC-BEH-4.1",
+test_case! {
+    /// TC-BEH-4.1
+    COUNTERS_GROW: "TC-BEH-4.1",
     title: "Cumulative energy and water counters never decrease, also across switching off and on",
-    requirements: &[req::HRT_CAT_001, req::HRT_MOD_106],
-    steps: &[
+    checks: [
+        HRT_CAT_001,
+        HRT_MOD_106,
+    ],
+    steps: [
         "Read the cumulative counters (energy-measurement, water-consumption) and whether the appliance is on.",
         "If it is off, switch it on and let it work until a counter grows (bounded by cycle_timeout).",
         "Switch it off; read the counters every settle_time for the silence window: never lower than before.",
@@ -52,8 +55,8 @@ pub(crate) const COUNTERS_GROW: Case = Case {
         }
         Ok(())
     },
-    run: |ctx| Box::pin(counters_grow(ctx)),
-};
+    run: counters_grow,
+}
 
 /// The cumulative counters of the device and the highest reading of each so far.
 struct Counters {
@@ -174,12 +177,15 @@ async fn counters_grow(ctx: &mut Ctx) -> CaseResult {
     result
 }
 
-/// TC-BEH-4.2
-pub(crate) const COUNTERS_ACROSS_CYCLE: Case = Case {
-    id: "TC-BEH-4.2",
+test_case! {
+    /// TC-BEH-4.2
+    COUNTERS_ACROSS_CYCLE: "TC-BEH-4.2",
     title: "Cumulative energy and water counters never decrease while a cycle runs and after it stops",
-    requirements: &[req::HRT_CAT_001, req::HRT_MOD_106],
-    steps: &[
+    checks: [
+        HRT_CAT_001,
+        HRT_MOD_106,
+    ],
+    steps: [
         "Read the cumulative counters (energy-measurement, water-consumption) and the operational state: idle or completed, ready to start.",
         "Invoke start; expect success.",
         "Read the counters every settle_time until one grows or the cycle ends (bounded by cycle_timeout): never lower.",
@@ -191,8 +197,8 @@ pub(crate) const COUNTERS_ACROSS_CYCLE: Case = Case {
         }
         startable_cycle(ctx).map(drop)
     },
-    run: |ctx| Box::pin(counters_across_cycle(ctx)),
-};
+    run: counters_across_cycle,
+}
 
 async fn counters_across_cycle(ctx: &mut Ctx) -> CaseResult {
     let started = Instant::now();

@@ -14,7 +14,7 @@ use crate::harness::appliance::{
     cap_id, cycle_component, cycle_path, door, has_action, invoke_cycle, leave_idle, move_door,
     opstate, ready_to_start, startable_cycle, state, state_name, stop, Action, DOOR,
 };
-use crate::harness::case::{Case, CaseResult, Ctx};
+use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::expect;
 use crate::harness::operator::needs_operator;
 use crate::harness::wait::{self, budget, deadline};
@@ -79,25 +79,25 @@ async fn expect_refused(
     Ok(())
 }
 
-/// TC-BEH-1.1
-pub(crate) const REFUSED_TRANSITIONS: Case = Case {
-    id: "TC-BEH-1.1",
+test_case! {
+    /// TC-BEH-1.1
+    REFUSED_TRANSITIONS: "TC-BEH-1.1",
     title: "Commands the cycle's state does not allow answer invalid-in-state and change nothing",
-    requirements: &[
-        req::HRT_MOD_051,
-        req::HRT_MOD_106,
-        req::HRT_MOD_116,
-        req::HRT_CAT_001,
+    checks: [
+        HRT_MOD_051,
+        HRT_MOD_106,
+        HRT_MOD_116,
+        HRT_CAT_001,
     ],
-    steps: &[
+    steps: [
         "Read the operational state, phase and remaining time.",
         "Invoke each implemented action the state machine refuses in that state (idle: stop, pause, resume).",
         "Expect invalid-in-state for each, and the state unchanged after each.",
         "Read the phase and remaining time again: unchanged.",
     ],
     applies: |ctx| cycle_component(ctx).map(|_| ()),
-    run: |ctx| Box::pin(refused_transitions(ctx)),
-};
+    run: refused_transitions,
+}
 
 async fn refused_transitions(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -144,22 +144,22 @@ async fn refused_transitions(ctx: &mut Ctx) -> CaseResult {
     Ok(())
 }
 
-/// TC-BEH-1.2
-pub(crate) const CYCLE_RUNS: Case = Case {
-    id: "TC-BEH-1.2",
+test_case! {
+    /// TC-BEH-1.2
+    CYCLE_RUNS: "TC-BEH-1.2",
     title: "A started cycle runs, reports its state, phase and remaining time, and ends with operation-completed",
-    requirements: &[
-        req::HRT_CAT_001,
-        req::HRT_MOD_051,
-        req::HRT_MOD_106,
-        req::HRT_MOD_107,
-        req::HRT_MOD_108,
-        req::HRT_MSG_056,
-        req::HRT_MSG_061,
-        req::HRT_MOD_047,
-        req::HRT_MOD_116,
+    checks: [
+        HRT_CAT_001,
+        HRT_MOD_051,
+        HRT_MOD_106,
+        HRT_MOD_107,
+        HRT_MOD_108,
+        HRT_MSG_056,
+        HRT_MSG_061,
+        HRT_MOD_047,
+        HRT_MOD_116,
     ],
-    steps: &[
+    steps: [
         "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
         "Invoke start; expect success.",
         "Expect a report of the state running (or delayed) within the report deadline.",
@@ -169,8 +169,8 @@ pub(crate) const CYCLE_RUNS: Case = Case {
         "Expect the operation-completed event with its mandatory fields, stopped as the cycle ended.",
     ],
     applies: |ctx| startable_cycle(ctx).map(drop),
-    run: |ctx| Box::pin(cycle_runs(ctx)),
-};
+    run: cycle_runs,
+}
 
 async fn cycle_runs(ctx: &mut Ctx) -> CaseResult {
     let started = Instant::now();
@@ -372,12 +372,16 @@ fn door_and_cycle(ctx: &Ctx) -> Result<u16, String> {
     Ok(c)
 }
 
-/// TC-BEH-1.3
-pub(crate) const NO_START_WITH_DOOR_OPEN: Case = Case {
-    id: "TC-BEH-1.3",
+test_case! {
+    /// TC-BEH-1.3
+    NO_START_WITH_DOOR_OPEN: "TC-BEH-1.3",
     title: "A cycle does not start while the door is open: start answers invalid-in-state",
-    requirements: &[req::HRT_MOD_051, req::HRT_CAT_001, req::HRT_MOD_107],
-    steps: &[
+    checks: [
+        HRT_MOD_051,
+        HRT_CAT_001,
+        HRT_MOD_107,
+    ],
+    steps: [
         "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
         "Ask the operator to open the door; expect a report of the door open.",
         "Invoke start; expect invalid-in-state.",
@@ -391,8 +395,8 @@ pub(crate) const NO_START_WITH_DOOR_OPEN: Case = Case {
         }
         needs_operator(ctx, ctx.ics.actuation.door, "door")
     },
-    run: |ctx| Box::pin(no_start_with_door_open(ctx)),
-};
+    run: no_start_with_door_open,
+}
 
 async fn no_start_with_door_open(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -462,17 +466,17 @@ async fn start_refused(
     )
 }
 
-/// TC-BEH-1.4
-pub(crate) const PAUSE_RESUME: Case = Case {
-    id: "TC-BEH-1.4",
+test_case! {
+    /// TC-BEH-1.4
+    PAUSE_RESUME: "TC-BEH-1.4",
     title: "A running cycle pauses with its remaining time frozen, refuses a second pause, and resumes",
-    requirements: &[
-        req::HRT_CAT_001,
-        req::HRT_MOD_051,
-        req::HRT_MOD_107,
-        req::HRT_MOD_116,
+    checks: [
+        HRT_CAT_001,
+        HRT_MOD_051,
+        HRT_MOD_107,
+        HRT_MOD_116,
     ],
-    steps: &[
+    steps: [
         "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
         "Invoke start; expect success.",
         "Invoke pause at once; expect success and a report of the state paused.",
@@ -495,8 +499,8 @@ pub(crate) const PAUSE_RESUME: Case = Case {
         }
         Ok(())
     },
-    run: |ctx| Box::pin(pause_resume(ctx)),
-};
+    run: pause_resume,
+}
 
 /// Invoke `action` and expect success and a report of the state `want` in time.
 async fn transition(

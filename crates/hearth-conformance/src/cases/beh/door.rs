@@ -7,7 +7,7 @@ use std::time::Instant;
 use hearth_model::{Path, Value};
 
 use crate::harness::appliance::{cap_id, door, has_event, has_property, instances, DOOR};
-use crate::harness::case::{Case, CaseResult, Ctx};
+use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::expect;
 use crate::harness::operator::{act, needs_operator, OperatorAction};
 use crate::harness::wait::{self, budget, deadline};
@@ -27,18 +27,18 @@ fn alarm_door(ctx: &Ctx) -> Result<u16, String> {
         .ok_or_else(|| "no door of the description implements the `door-alarm` event".into())
 }
 
-/// TC-BEH-2.1
-pub(crate) const DOOR_ALARM: Case = Case {
-    id: "TC-BEH-2.1",
+test_case! {
+    /// TC-BEH-2.1
+    DOOR_ALARM: "TC-BEH-2.1",
     title: "A door left open longer than its alarm delay raises the door-alarm event; closing it clears the alarm",
-    requirements: &[
-        req::HRT_MOD_108,
-        req::HRT_MOD_107,
-        req::HRT_MOD_106,
-        req::HRT_MOD_047,
-        req::HRT_CAT_001,
+    checks: [
+        HRT_MOD_108,
+        HRT_MOD_107,
+        HRT_MOD_106,
+        HRT_MOD_047,
+        HRT_CAT_001,
     ],
-    steps: &[
+    steps: [
         "Read the door's state and its alarm delay (where implemented).",
         "Ask the operator to open the door; expect a report of the door open.",
         "Keep it open; expect the door-alarm event with valid fields (bounded by cycle_timeout), and the alarm property true.",
@@ -48,8 +48,8 @@ pub(crate) const DOOR_ALARM: Case = Case {
         alarm_door(ctx)?;
         needs_operator(ctx, ctx.ics.actuation.door, "door")
     },
-    run: |ctx| Box::pin(door_alarm(ctx)),
-};
+    run: door_alarm,
+}
 
 async fn door_alarm(ctx: &mut Ctx) -> CaseResult {
     let started = Instant::now();

@@ -5,7 +5,7 @@ use hearth_model::validate::check_value;
 use hearth_model::{Path, Value};
 
 use crate::harness::appliance::{cap_id, suggested_fault, FAULTS};
-use crate::harness::case::{Case, CaseResult, Ctx};
+use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::expect;
 use crate::harness::operator::{act, needs_operator, OperatorAction};
 use crate::harness::wait::{self, deadline};
@@ -20,18 +20,18 @@ fn lists(active: &Value, code: &Value) -> bool {
     }
 }
 
-/// TC-BEH-3.1
-pub(crate) const FAULT_EVENTS: Case = Case {
-    id: "TC-BEH-3.1",
+test_case! {
+    /// TC-BEH-3.1
+    FAULT_EVENTS: "TC-BEH-3.1",
     title: "A fault raises fault-raised with every mandatory field and shows in the active list; its end raises fault-cleared",
-    requirements: &[
-        req::HRT_MSG_061,
-        req::HRT_MOD_047,
-        req::HRT_MOD_106,
-        req::HRT_MOD_108,
-        req::HRT_CAT_001,
+    checks: [
+        HRT_MSG_061,
+        HRT_MOD_047,
+        HRT_MOD_106,
+        HRT_MOD_108,
+        HRT_CAT_001,
     ],
-    steps: &[
+    steps: [
         "Read the active faults.",
         "Ask the operator to provoke a fault the appliance reports.",
         "Expect the fault-raised event within the report deadline, its fields valid against the description.",
@@ -49,8 +49,8 @@ pub(crate) const FAULT_EVENTS: Case = Case {
         }
         needs_operator(ctx, ctx.ics.actuation.faults, "faults")
     },
-    run: |ctx| Box::pin(fault_events(ctx)),
-};
+    run: fault_events,
+}
 
 async fn fault_events(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;

@@ -6,7 +6,7 @@ use std::time::Instant;
 use hearth_model::{Path, StatusCode, Value};
 
 use crate::harness::appliance::{cap_id, instances, MODE, TEMPERATURE, TEMPERATURE_CONTROL};
-use crate::harness::case::{Case, CaseResult, Ctx};
+use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::wait::budget;
 use crate::requirements::req;
 use crate::verdict::Outcome;
@@ -42,17 +42,17 @@ fn cooled_compartments(ctx: &Ctx) -> Result<Vec<u16>, String> {
     Ok(out)
 }
 
-/// TC-BEH-5.1
-pub(crate) const SETPOINT_HONOURED: Case = Case {
-    id: "TC-BEH-5.1",
+test_case! {
+    /// TC-BEH-5.1
+    SETPOINT_HONOURED: "TC-BEH-5.1",
     title: "A cooled compartment moves its measured temperature towards a lowered setpoint",
-    requirements: &[
-        req::HRT_CAT_001,
-        req::HRT_CAT_002,
-        req::HRT_MOD_062,
-        req::HRT_MOD_106,
+    checks: [
+        HRT_CAT_001,
+        HRT_CAT_002,
+        HRT_MOD_062,
+        HRT_MOD_106,
     ],
-    steps: &[
+    steps: [
         "Pick a compartment in the normal mode (where it has modes); read its setpoint, declared range and measured temperature.",
         "Write a setpoint up to three steps lower, within the declared range and below the measured temperature; expect success.",
         "Read the measured temperature every settle_time: it must come closer to the new setpoint by at least one step, or half the distance (bounded by cycle_timeout).",
@@ -65,8 +65,8 @@ pub(crate) const SETPOINT_HONOURED: Case = Case {
         }
         Ok(())
     },
-    run: |ctx| Box::pin(setpoint_honoured(ctx)),
-};
+    run: setpoint_honoured,
+}
 
 async fn setpoint_honoured(ctx: &mut Ctx) -> CaseResult {
     let started = Instant::now();

@@ -5,28 +5,28 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use hearth_model::validate::check_description;
 
-use crate::harness::case::{always, Case, CaseResult, Ctx};
+use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
 
-/// TC-MOD-1.1
-pub(crate) const ICS_MATCHES: Case = Case {
-    id: "TC-MOD-1.1",
+test_case! {
+    /// TC-MOD-1.1
+    ICS_MATCHES: "TC-MOD-1.1",
     title: "The ICS names the device and claims exactly what its description declares",
-    requirements: &[
-        req::HRT_CONF_020,
-        req::HRT_CONF_022,
-        req::HRT_CONF_023,
-        req::HRT_CONF_025,
+    checks: [
+        HRT_CONF_020,
+        HRT_CONF_022,
+        HRT_CONF_023,
+        HRT_CONF_025,
     ],
-    steps: &[
+    steps: [
         "Take the device's verified, retained description.",
         "Compare the device type, vendor and device id with the ICS.",
         "Compare, component by component, the capability instances and their optional members.",
     ],
     applies: always,
-    run: |ctx| Box::pin(ics_matches(ctx)),
-};
+    run: ics_matches,
+}
 
 /// The ICS view of a description: component → capability (name or 0x id) → optional members.
 fn claims_of(ctx: &Ctx) -> BTreeMap<u16, BTreeMap<String, BTreeSet<String>>> {
@@ -142,43 +142,43 @@ fn broken_by(requirements: impl IntoIterator<Item = Req>, reason: String) -> Opt
     )
 }
 
-/// TC-MOD-1.2
-pub(crate) const DESCRIPTION_VALID: Case = Case {
-    id: "TC-MOD-1.2",
+test_case! {
+    /// TC-MOD-1.2
+    DESCRIPTION_VALID: "TC-MOD-1.2",
     title: "The description is valid for its device type",
-    requirements: &[
-        req::HRT_MOD_001,
-        req::HRT_MOD_002,
-        req::HRT_MOD_003,
-        req::HRT_MOD_004,
-        req::HRT_MOD_005,
-        req::HRT_MOD_006,
-        req::HRT_MOD_010,
-        req::HRT_MOD_011,
-        req::HRT_MOD_012,
-        req::HRT_MOD_020,
-        req::HRT_MOD_021,
-        req::HRT_MOD_022,
-        req::HRT_MOD_023,
-        req::HRT_MOD_024,
-        req::HRT_MOD_030,
-        req::HRT_MOD_031,
-        req::HRT_MOD_032,
-        req::HRT_MOD_033,
-        req::HRT_MOD_034,
-        req::HRT_MOD_035,
-        req::HRT_MOD_061,
-        req::HRT_MOD_100,
-        req::HRT_MOD_111,
-        req::HRT_MSG_050,
+    checks: [
+        HRT_MOD_001,
+        HRT_MOD_002,
+        HRT_MOD_003,
+        HRT_MOD_004,
+        HRT_MOD_005,
+        HRT_MOD_006,
+        HRT_MOD_010,
+        HRT_MOD_011,
+        HRT_MOD_012,
+        HRT_MOD_020,
+        HRT_MOD_021,
+        HRT_MOD_022,
+        HRT_MOD_023,
+        HRT_MOD_024,
+        HRT_MOD_030,
+        HRT_MOD_031,
+        HRT_MOD_032,
+        HRT_MOD_033,
+        HRT_MOD_034,
+        HRT_MOD_035,
+        HRT_MOD_061,
+        HRT_MOD_100,
+        HRT_MOD_111,
+        HRT_MSG_050,
     ],
-    steps: &[
+    steps: [
         "Decode the retained description (before any test case runs): a description with a key its CDDL does not define fails HRT-MOD-111, one that does not decode otherwise fails HRT-MSG-050.",
         "Validate the description against the catalog and its device type's rules.",
     ],
     applies: always,
-    run: |ctx| Box::pin(description_valid(ctx)),
-};
+    run: description_valid,
+}
 
 async fn description_valid(ctx: &mut Ctx) -> CaseResult {
     ctx.step(1);

@@ -3,23 +3,26 @@
 
 use hearth_model::{Path, Value};
 
-use crate::harness::case::{always, Case, CaseResult, Ctx};
+use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::ics::Privilege;
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// TC-MOD-2.1
-pub(crate) const DEVICE_INFO: Case = Case {
-    id: "TC-MOD-2.1",
+test_case! {
+    /// TC-MOD-2.1
+    DEVICE_INFO: "TC-MOD-2.1",
     title: "device-info agrees with the description and the ICS",
-    requirements: &[req::HRT_MOD_118, req::HRT_CONF_021],
-    steps: &[
+    checks: [
+        HRT_MOD_118,
+        HRT_CONF_021,
+    ],
+    steps: [
         "Read device-info vendor-id, vendor-name, model and firmware-version.",
         "Compare the vendor id with the description's, the others with the ICS.",
     ],
     applies: always,
-    run: |ctx| Box::pin(device_info(ctx)),
-};
+    run: device_info,
+}
 
 async fn device_info(ctx: &mut Ctx) -> CaseResult {
     let who = ctx

@@ -3,30 +3,28 @@
 
 use hearth_model::{Path, StatusCode};
 
-use crate::harness::case::{Case, CaseResult, Ctx};
+use crate::harness::appliance::instances_where;
+use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
 /// Vendor capability instances: (component, capability, declared properties).
 fn vendor_instances(ctx: &Ctx) -> Vec<(u16, u16, Vec<u16>)> {
-    ctx.description
-        .components
-        .iter()
-        .flat_map(|c| {
-            c.capabilities
-                .iter()
-                .filter(|i| i.capability >= 0x8000)
-                .map(|i| (c.id, i.capability, i.properties.clone()))
-        })
+    instances_where(ctx, |i| i.capability >= 0x8000)
+        .into_iter()
+        .map(|(c, i)| (c, i.capability, i.properties.clone()))
         .collect()
 }
 
-/// TC-MOD-3.1
-pub(crate) const VENDOR_MEMBERS: Case = Case {
-    id: "TC-MOD-3.1",
+test_case! {
+    /// TC-MOD-3.1
+    VENDOR_MEMBERS: "TC-MOD-3.1",
     title: "A vendor capability implements no property its description does not list",
-    requirements: &[req::HRT_MOD_102, req::HRT_MOD_104],
-    steps: &[
+    checks: [
+        HRT_MOD_102,
+        HRT_MOD_104,
+    ],
+    steps: [
         "For each vendor capability instance, read the property ids 1 to 32 and 0x8000 to 0x800F that its description does not list, 16 paths per request.",
         "Each must answer unsupported-property.",
     ],
@@ -37,8 +35,8 @@ pub(crate) const VENDOR_MEMBERS: Case = Case {
             Ok(())
         }
     },
-    run: |ctx| Box::pin(vendor_members(ctx)),
-};
+    run: vendor_members,
+}
 
 async fn vendor_members(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;

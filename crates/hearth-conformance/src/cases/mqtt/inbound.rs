@@ -6,25 +6,27 @@ use hearth_model::validate::check_value;
 use hearth_model::{Path, Value};
 use hearth_wire::Body;
 
-use crate::harness::case::{always, Case, CaseResult, Ctx};
+use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::harness::craft::{craft, model_read, publish, seal, Craft};
 use crate::harness::expect;
 use crate::probe::Tamper;
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// TC-MQTT-4.1
-pub(crate) const LARGE_PACKETS: Case = Case {
-    id: "TC-MQTT-4.1",
+test_case! {
+    /// TC-MQTT-4.1
+    LARGE_PACKETS: "TC-MQTT-4.1",
     title: "The device takes MQTT packets of 71 680 bytes and serves a request of nearly 64 KiB",
-    requirements: &[req::HRT_MQTT_071],
-    steps: &[
+    checks: [
+        HRT_MQTT_071,
+    ],
+    steps: [
         "Publish a message in a PUBLISH packet of exactly 71 680 bytes on the request topic; the device drops the message as too large but must stay connected.",
         "Send a correct read padded with an unknown header key to about 64 000 bytes: expect an answer.",
     ],
     applies: always,
-    run: |ctx| Box::pin(large_packets(ctx)),
-};
+    run: large_packets,
+}
 
 async fn large_packets(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -44,18 +46,21 @@ async fn large_packets(ctx: &mut Ctx) -> CaseResult {
     expect::answered(ctx, id, sent, (req::HRT_MQTT_071, &what)).await
 }
 
-/// TC-MQTT-4.2
-pub(crate) const FOREIGN_TOPICS: Case = Case {
-    id: "TC-MQTT-4.2",
+test_case! {
+    /// TC-MQTT-4.2
+    FOREIGN_TOPICS: "TC-MQTT-4.2",
     title: "Requests on topics outside the device's root, or with a vendor level not in lower-case hex, are ignored",
-    requirements: &[req::HRT_MQTT_005, req::HRT_MQTT_009],
-    steps: &[
+    checks: [
+        HRT_MQTT_005,
+        HRT_MQTT_009,
+    ],
+    steps: [
         "Publish a read signed for the device's request topic below the root, on that topic under another root (the root with `-x` appended): expect no answer.",
         "Publish a read signed for it, on the request topic whose vendor level has five digits: expect no answer.",
     ],
     applies: always,
-    run: |ctx| Box::pin(foreign_topics(ctx)),
-};
+    run: foreign_topics,
+}
 
 async fn foreign_topics(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -118,12 +123,14 @@ async fn changeable(ctx: &mut Ctx, who: usize) -> Result<Option<(Path, Value, Va
     Ok(None)
 }
 
-/// TC-MQTT-4.3
-pub(crate) const WRONG_KIND: Case = Case {
-    id: "TC-MQTT-4.3",
+test_case! {
+    /// TC-MQTT-4.3
+    WRONG_KIND: "TC-MQTT-4.3",
     title: "A report sent to the device's request topic is rejected and changes nothing",
-    requirements: &[req::HRT_MQTT_011],
-    steps: &[
+    checks: [
+        HRT_MQTT_011,
+    ],
+    steps: [
         "Pick a writable boolean or integer property, read it, and choose another valid value.",
         "Send, correctly signed, a report (kind 3) of that value for that property on the device's request topic.",
         "Watch the silence window: no answer; read the property: it must be unchanged.",
@@ -133,8 +140,8 @@ pub(crate) const WRONG_KIND: Case = Case {
             .map(|_| ())
             .ok_or_else(|| "the device has no writable property".into())
     },
-    run: |ctx| Box::pin(wrong_kind(ctx)),
-};
+    run: wrong_kind,
+}
 
 async fn wrong_kind(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;

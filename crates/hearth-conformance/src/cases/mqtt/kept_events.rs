@@ -8,7 +8,7 @@ use hearth_model::Path;
 use hearth_wire::{Availability, Body, EventBody, Message};
 
 use crate::harness::appliance::{cap_id, suggested_fault, FAULTS};
-use crate::harness::case::{Case, CaseResult, Ctx};
+use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::operator::{act, needs_operator, OperatorAction};
 use crate::harness::wait::{self, deadline};
 use crate::probe::Seen;
@@ -90,21 +90,24 @@ fn after_restore(seen: &[Seen], cap: u16) -> (Vec<SeenEvent>, Option<(u64, usize
     (events, full)
 }
 
-/// TC-MQTT-7.1
-pub(crate) const KEPT_EVENTS: Case = Case {
-    id: "TC-MQTT-7.1",
+test_case! {
+    /// TC-MQTT-7.1
+    KEPT_EVENTS: "TC-MQTT-7.1",
     title: "An event emitted while the device is cut off is published after the full report of its next connection, sealed anew",
-    requirements: &[req::HRT_MQTT_035, req::HRT_MQTT_037],
-    steps: &[
+    checks: [
+        HRT_MQTT_035,
+        HRT_MQTT_037,
+    ],
+    steps: [
         "Note the highest counter the device has used; ask the operator to cut the appliance's network, and wait for its will.",
         "Ask the operator to provoke a fault while the appliance is cut off.",
         "Ask the operator to restore the network; wait for the online status.",
         "Expect the fault-raised event after the full report of the new connection, with a counter above the full report's and above every counter used before the cut.",
         "Ask the operator to clear the fault; expect fault-cleared.",
     ],
-    applies,
-    run: |ctx| Box::pin(kept_events(ctx)),
-};
+    applies: applies,
+    run: kept_events,
+}
 
 async fn kept_events(ctx: &mut Ctx) -> CaseResult {
     ctx.operator_tester()?;
@@ -176,12 +179,15 @@ fn kept_after_full_report(
     }
 }
 
-/// TC-MQTT-7.2
-pub(crate) const KEPT_EVENTS_OVERFLOW: Case = Case {
-    id: "TC-MQTT-7.2",
+test_case! {
+    /// TC-MQTT-7.2
+    KEPT_EVENTS_OVERFLOW: "TC-MQTT-7.2",
     title: "When more events happen while cut off than the device keeps, it gives up info events before critical ones",
-    requirements: &[req::HRT_MQTT_035, req::HRT_MQTT_038],
-    steps: &[
+    checks: [
+        HRT_MQTT_035,
+        HRT_MQTT_038,
+    ],
+    steps: [
         "Ask the operator to cut the appliance's network, and wait for its will.",
         "Ask the operator to provoke and clear a fault n times, n being half the event store of the ICS plus four: 2n events, n of them critical (fault-raised), more than the store holds.",
         "Ask the operator to restore the network; wait for the online status.",
@@ -195,8 +201,8 @@ pub(crate) const KEPT_EVENTS_OVERFLOW: Case = Case {
         }
         Ok(())
     },
-    run: |ctx| Box::pin(kept_events_overflow(ctx)),
-};
+    run: kept_events_overflow,
+}
 
 async fn kept_events_overflow(ctx: &mut Ctx) -> CaseResult {
     ctx.operator_tester()?;

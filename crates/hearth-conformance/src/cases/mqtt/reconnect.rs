@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use hearth_mqtt::topic::Channel;
 use hearth_wire::{Availability, Body, Message};
 
-use crate::harness::case::{Case, CaseResult, Ctx};
+use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::craft::seal;
 use crate::harness::wait;
 use crate::requirements::req;
@@ -17,26 +17,26 @@ fn is_offline(msg: &Message) -> bool {
     matches!(&msg.body, Body::Status(s) if s.availability == Availability::Offline)
 }
 
-/// TC-MQTT-3.1
-pub(crate) const RECONNECT: Case = Case {
-    id: "TC-MQTT-3.1",
+test_case! {
+    /// TC-MQTT-3.1
+    RECONNECT: "TC-MQTT-3.1",
     title: "After a restart the device publishes its description, its online status and a full report first, above the will's counter",
-    requirements: &[
-        req::HRT_MQTT_032,
-        req::HRT_MQTT_033,
-        req::HRT_MQTT_034,
-        req::HRT_MSG_054,
-        req::HRT_MSG_055,
+    checks: [
+        HRT_MQTT_032,
+        HRT_MQTT_033,
+        HRT_MQTT_034,
+        HRT_MSG_054,
+        HRT_MSG_055,
     ],
-    steps: &[
+    steps: [
         "Restart the device as the ICS describes; wait for its online status with a new boot id, then for a full report.",
         "The first messages after the offline status must be the description, the online status and a full report, in this order; after an orderly restart the device's own offline status must come first.",
         "Every message after the offline status must carry a counter above the offline status's.",
         "The full report must hold every observable property the description implements, and no report any path twice.",
     ],
     applies: wait::restartable,
-    run: |ctx| Box::pin(reconnect(ctx)),
-};
+    run: reconnect,
+}
 
 async fn reconnect(ctx: &mut Ctx) -> CaseResult {
     ctx.step(1);
@@ -158,20 +158,22 @@ async fn reconnect(ctx: &mut Ctx) -> CaseResult {
     Ok(())
 }
 
-/// TC-MQTT-3.2
-pub(crate) const RETAINED_REQUEST: Case = Case {
-    id: "TC-MQTT-3.2",
+test_case! {
+    /// TC-MQTT-3.2
+    RETAINED_REQUEST: "TC-MQTT-3.2",
     title: "A request delivered as a retained message after a restart is ignored",
-    requirements: &[req::HRT_MQTT_016],
-    steps: &[
+    checks: [
+        HRT_MQTT_016,
+    ],
+    steps: [
         "Publish a correct read, retained, on the device's request topic; its live delivery may be answered.",
         "Restart the device as the ICS describes and wait for its online status with a new boot id: on subscribing again it receives the read with the RETAIN flag set.",
         "Watch the silence window: there must be no further answer to the read.",
         "Remove the retained read (an empty retained message).",
     ],
     applies: wait::restartable,
-    run: |ctx| Box::pin(retained_request(ctx)),
-};
+    run: retained_request,
+}
 
 async fn retained_request(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;

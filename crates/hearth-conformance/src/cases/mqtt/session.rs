@@ -5,23 +5,26 @@ use std::time::Duration;
 
 use hearth_wire::Availability;
 
-use crate::harness::case::{always, Case, CaseResult, Ctx};
+use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::harness::wait;
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// TC-MQTT-5.1
-pub(crate) const CLIENT_ID: Case = Case {
-    id: "TC-MQTT-5.1",
+test_case! {
+    /// TC-MQTT-5.1
+    CLIENT_ID: "TC-MQTT-5.1",
     title: "The device connects with the client identifier hd-{vendor}-{device} and a clean session",
-    requirements: &[req::HRT_MQTT_020, req::HRT_MQTT_023],
-    steps: &[
+    checks: [
+        HRT_MQTT_020,
+        HRT_MQTT_023,
+    ],
+    steps: [
         "Connect a second client to the broker with the client identifier hd-{vendor}-{device} and Clean Session 0, then disconnect it: the broker closes the device's connection if it uses that identifier, and reports no stored session if the device connected with Clean Session 1.",
         "Expect the device to connect again and publish its online status again within the restart timeout.",
     ],
     applies: always,
-    run: |ctx| Box::pin(client_id(ctx)),
-};
+    run: client_id,
+}
 
 async fn client_id(ctx: &mut Ctx) -> CaseResult {
     use rumqttc::{AsyncClient, Event, Packet};

@@ -4,23 +4,26 @@
 
 use hearth_mqtt::topic::{Channel, DEFAULT_ROOT};
 
-use crate::harness::case::{always, Case, CaseResult, Ctx};
+use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// TC-MQTT-1.1
-pub(crate) const RETAINED: Case = Case {
-    id: "TC-MQTT-1.1",
+test_case! {
+    /// TC-MQTT-1.1
+    RETAINED: "TC-MQTT-1.1",
     title: "The description and the status are retained",
-    requirements: &[req::HRT_MQTT_006, req::HRT_MQTT_015],
-    steps: &[
+    checks: [
+        HRT_MQTT_006,
+        HRT_MQTT_015,
+    ],
+    steps: [
         "Before any test case runs, watch for the description under every vendor level: one that arrives only with the vendor id spelt otherwise than as four lower-case hexadecimal digits fails HRT-MQTT-006.",
         "Open a fresh subscription to the device's description topic; expect a retained message.",
         "Open a fresh subscription to the device's status topic; expect a retained message.",
     ],
     applies: always,
-    run: |ctx| Box::pin(retained(ctx)),
-};
+    run: retained,
+}
 
 async fn retained(ctx: &mut Ctx) -> CaseResult {
     ctx.step(1);
@@ -49,12 +52,14 @@ async fn retained_on(
     ))
 }
 
-/// TC-MQTT-1.2
-pub(crate) const CONFIGURED_ROOT: Case = Case {
-    id: "TC-MQTT-1.2",
+test_case! {
+    /// TC-MQTT-1.2
+    CONFIGURED_ROOT: "TC-MQTT-1.2",
     title: "The device lives under the topic root it was configured with",
-    requirements: &[req::HRT_MQTT_003],
-    steps: &[
+    checks: [
+        HRT_MQTT_003,
+    ],
+    steps: [
         "Before any test case, the suite looks for the device's retained description under the root the ICS names; when it is not there but under the default root hearth/1, the run cannot start and this case fails.",
         "Read a property under the configured root: it must be answered.",
     ],
@@ -65,8 +70,8 @@ pub(crate) const CONFIGURED_ROOT: Case = Case {
             Ok(())
         }
     },
-    run: |ctx| Box::pin(configured_root(ctx)),
-};
+    run: configured_root,
+}
 
 async fn configured_root(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;

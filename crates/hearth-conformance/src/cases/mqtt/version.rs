@@ -7,8 +7,7 @@ use hearth_model::Path;
 use hearth_mqtt::BrokerUrl;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::harness::case::{always, Case, CaseResult, Ctx};
-use crate::requirements::req;
+use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::verdict::Outcome;
 
 /// What a broker answered to an MQTT 5 CONNECT.
@@ -72,18 +71,21 @@ async fn probe_mqtt5(broker: &BrokerUrl, timeout: Duration) -> Result<Mqtt5, Str
     Ok(classify(&reply[..n]))
 }
 
-/// TC-MQTT-6.1
-pub(crate) const MQTT_311_ONLY: Case = Case {
-    id: "TC-MQTT-6.1",
+test_case! {
+    /// TC-MQTT-6.1
+    MQTT_311_ONLY: "TC-MQTT-6.1",
     title: "The device needs nothing beyond MQTT 3.1.1, from the broker or from its peers",
-    requirements: &[req::HRT_MQTT_001, req::HRT_MQTT_002],
-    steps: &[
+    checks: [
+        HRT_MQTT_001,
+        HRT_MQTT_002,
+    ],
+    steps: [
         "The suite is an MQTT 3.1.1 client that sends no MQTT 5 property: read a property, which must be answered.",
         "Offer the run's broker an MQTT 5 CONNECT: a broker that implements 3.1.1 only refuses it, and the device, which published its description and status and answered through that broker, then needs nothing beyond 3.1.1. A broker that accepts it leaves the verdict inconclusive, with the advice to run against a broker that implements 3.1.1 only, such as `hearth broker`.",
     ],
     applies: always,
-    run: |ctx| Box::pin(mqtt_311_only(ctx)),
-};
+    run: mqtt_311_only,
+}
 
 async fn mqtt_311_only(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;

@@ -4,19 +4,22 @@
 use hearth_mqtt::topic::Channel;
 use hearth_wire::{Availability, Body, Message};
 
-use crate::harness::case::{Case, CaseResult, Ctx};
+use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::wait;
 use crate::ics::RestartMethod;
 use crate::probe::Seen;
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// TC-MQTT-2.1
-pub(crate) const WILL: Case = Case {
-    id: "TC-MQTT-2.1",
+test_case! {
+    /// TC-MQTT-2.1
+    WILL: "TC-MQTT-2.1",
     title: "When the device loses power, the broker announces it offline with its signed will",
-    requirements: &[req::HRT_MQTT_030, req::HRT_MQTT_031],
-    steps: &[
+    checks: [
+        HRT_MQTT_030,
+        HRT_MQTT_031,
+    ],
+    steps: [
         "Cut the device's power as the ICS describes (a restart with power loss).",
         "Expect a signed offline status with the old boot id before the device is back.",
         "Wait for the device to be online again.",
@@ -29,8 +32,8 @@ pub(crate) const WILL: Case = Case {
         }
         wait::restartable(ctx)
     },
-    run: |ctx| Box::pin(will(ctx)),
-};
+    run: will,
+}
 
 async fn will(ctx: &mut Ctx) -> CaseResult {
     let old_boot = wait::boot_id(ctx);

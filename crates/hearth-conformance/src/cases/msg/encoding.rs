@@ -6,26 +6,26 @@ use std::collections::BTreeMap;
 use hearth_mqtt::topic::Channel;
 use hearth_wire::{Availability, Body, Kind};
 
-use crate::harness::case::{always, Case, CaseResult, Ctx};
+use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::harness::craft::{deterministic, model_read};
 use crate::probe::{Answer, Published, Tamper};
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// TC-MSG-5.1
-pub(crate) const ENCODING: Case = Case {
-    id: "TC-MSG-5.1",
+test_case! {
+    /// TC-MSG-5.1
+    ENCODING: "TC-MSG-5.1",
     title: "Everything the device publishes is deterministically encoded, numbered in order and on the topic of its kind",
-    requirements: &[
-        req::HRT_MSG_005,
-        req::HRT_MSG_006,
-        req::HRT_MSG_020,
-        req::HRT_MSG_060,
-        req::HRT_MSG_091,
-        req::HRT_MQTT_008,
-        req::HRT_MQTT_013,
+    checks: [
+        HRT_MSG_005,
+        HRT_MSG_006,
+        HRT_MSG_020,
+        HRT_MSG_060,
+        HRT_MSG_091,
+        HRT_MQTT_008,
+        HRT_MQTT_013,
     ],
-    steps: &[
+    steps: [
         "Send a read and take its response: it must name the request's id and the tester as target.",
         "Take every message the device has published in the run.",
         "Each payload must be deterministic CBOR; descriptions, statuses, reports and events must carry no request id and no target.",
@@ -35,8 +35,8 @@ pub(crate) const ENCODING: Case = Case {
         "Between two statuses (one connection), each event must carry the number of the event before it plus one (or 0, the first event of a new boot after events kept from the last); only among the events kept while disconnected, published right after the full report, may numbers be missing (discarded from a full store, HRT-MQTT-038).",
     ],
     applies: always,
-    run: |ctx| Box::pin(encoding(ctx)),
-};
+    run: encoding,
+}
 
 async fn encoding(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;

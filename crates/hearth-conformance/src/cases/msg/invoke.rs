@@ -6,22 +6,26 @@ use std::collections::BTreeMap;
 use hearth_model::validate::{check_invoke, ValueError};
 use hearth_model::{Path, StatusCode, Value};
 
-use crate::harness::case::{always, Case, CaseResult, Ctx};
+use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// TC-MSG-3.1
-pub(crate) const INVOKE_MISSING: Case = Case {
-    id: "TC-MSG-3.1",
+test_case! {
+    /// TC-MSG-3.1
+    INVOKE_MISSING: "TC-MSG-3.1",
     title: "Invoking an action the device does not have answers unsupported-action",
-    requirements: &[req::HRT_MOD_040, req::HRT_MOD_051, req::HRT_MSG_068],
-    steps: &[
+    checks: [
+        HRT_MOD_040,
+        HRT_MOD_051,
+        HRT_MSG_068,
+    ],
+    steps: [
         "Invoke an undefined action of device-info.",
         "Expect unsupported-action, for the action path of the request and without results.",
     ],
     applies: always,
-    run: |ctx| Box::pin(invoke_missing(ctx)),
-};
+    run: invoke_missing,
+}
 
 async fn invoke_missing(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -75,12 +79,15 @@ fn action_with_argument(ctx: &Ctx) -> Option<Path> {
     None
 }
 
-/// TC-MSG-3.2
-pub(crate) const INVOKE_INVALID: Case = Case {
-    id: "TC-MSG-3.2",
+test_case! {
+    /// TC-MSG-3.2
+    INVOKE_INVALID: "TC-MSG-3.2",
     title: "An invocation whose arguments lack a mandatory field, or are not a struct, answers invalid-type",
-    requirements: &[req::HRT_MOD_050, req::HRT_MSG_068],
-    steps: &[
+    checks: [
+        HRT_MOD_050,
+        HRT_MSG_068,
+    ],
+    steps: [
         "Pick an implemented action with a mandatory argument.",
         "Invoke it with an empty struct of arguments: expect invalid-type for the request's action path, without results.",
         "Invoke it with the integer 1 as arguments: expect invalid-type.",
@@ -90,8 +97,8 @@ pub(crate) const INVOKE_INVALID: Case = Case {
             .map(|_| ())
             .ok_or_else(|| "the device implements no action with a mandatory argument".into())
     },
-    run: |ctx| Box::pin(invoke_invalid(ctx)),
-};
+    run: invoke_invalid,
+}
 
 async fn invoke_invalid(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -163,12 +170,14 @@ fn stop_action(ctx: &Ctx) -> Option<Path> {
         .map(|c| Path::new(c.id, 4, 4))
 }
 
-/// TC-MSG-3.3
-pub(crate) const INVOKE_NULL_ARGS: Case = Case {
-    id: "TC-MSG-3.3",
+test_case! {
+    /// TC-MSG-3.3
+    INVOKE_NULL_ARGS: "TC-MSG-3.3",
     title: "Null arguments are treated like an empty map of arguments",
-    requirements: &[req::HRT_MSG_067],
-    steps: &[
+    checks: [
+        HRT_MSG_067,
+    ],
+    steps: [
         "Read operational-state state; go on only while the appliance is idle.",
         "Invoke stop (refused while idle) with an empty map of arguments.",
         "Invoke stop with null arguments: the status must be the same.",
@@ -178,8 +187,8 @@ pub(crate) const INVOKE_NULL_ARGS: Case = Case {
             .map(|_| ())
             .ok_or_else(|| "the device has no operational-state capability".into())
     },
-    run: |ctx| Box::pin(invoke_null_args(ctx)),
-};
+    run: invoke_null_args,
+}
 
 async fn invoke_null_args(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;

@@ -4,7 +4,7 @@
 use hearth_model::{Path, Value};
 use hearth_wire::Body;
 
-use crate::harness::case::{always, Case, CaseResult, Ctx};
+use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::harness::craft::publish;
 use crate::harness::expect;
 use crate::ics::Privilege;
@@ -12,20 +12,24 @@ use crate::probe::Tamper;
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// TC-MSG-6.1
-pub(crate) const FIRST_FAILED_STEP: Case = Case {
-    id: "TC-MSG-6.1",
+test_case! {
+    /// TC-MSG-6.1
+    FIRST_FAILED_STEP: "TC-MSG-6.1",
     title: "A request that fails several checks of §11.1 is handled by the first that fails",
-    requirements: &[req::HRT_MSG_080, req::HRT_MSG_082, req::HRT_MSG_092],
-    steps: &[
+    checks: [
+        HRT_MSG_080,
+        HRT_MSG_082,
+        HRT_MSG_092,
+    ],
+    steps: [
         "Write a text to vendor-id of device-info (content check, step 12) with a broken signature (step 4): expect no answer.",
         "Read a property the description does not declare (step 12): expect unsupported-property; publish the same bytes again (replay, step 8): expect no answer.",
         "Read a property the description does not declare, addressed to another device id (step 10): expect no answer.",
         "As a controller with no privilege, write a text to a writable property (privilege, step 11, before content, step 12): expect no answer or unauthorized, never invalid-type.",
     ],
     applies: always,
-    run: |ctx| Box::pin(first_failed_step(ctx)),
-};
+    run: first_failed_step,
+}
 
 async fn first_failed_step(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;

@@ -6,35 +6,35 @@ use hearth_model::validate::check_value;
 use hearth_model::StatusCode;
 use hearth_wire::{Body, Message};
 
-use crate::harness::case::{always, requirement, Case, CaseResult, Ctx};
+use crate::harness::case::{always, requirement, test_case, CaseResult, Ctx};
 use crate::ics::Privilege;
 use crate::probe::{summarize, Tamper};
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// TC-MSG-1.1
-pub(crate) const READ_ALL: Case = Case {
-    id: "TC-MSG-1.1",
+test_case! {
+    /// TC-MSG-1.1
+    READ_ALL: "TC-MSG-1.1",
     title: "Every implemented property reads successfully with a value that fits the description",
-    requirements: &[
-        req::HRT_MOD_043,
-        req::HRT_MOD_045,
-        req::HRT_MOD_046,
-        req::HRT_MOD_048,
-        req::HRT_MOD_060,
-        req::HRT_MOD_104,
-        req::HRT_MOD_105,
-        req::HRT_MOD_106,
-        req::HRT_MSG_062,
-        req::HRT_MSG_063,
+    checks: [
+        HRT_MOD_043,
+        HRT_MOD_045,
+        HRT_MOD_046,
+        HRT_MOD_048,
+        HRT_MOD_060,
+        HRT_MOD_104,
+        HRT_MOD_105,
+        HRT_MOD_106,
+        HRT_MSG_062,
+        HRT_MSG_063,
     ],
-    steps: &[
+    steps: [
         "Read every property the description implements, a few paths per request.",
         "Check each result's status and value: the type and range of its catalog unit (temperatures int16 in centi-celsius, durations uint32 seconds, percentages 0 to 100) and the description's constraints.",
     ],
     applies: always,
-    run: |ctx| Box::pin(read_all(ctx)),
-};
+    run: read_all,
+}
 
 async fn read_all(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -82,18 +82,21 @@ async fn read_all(ctx: &mut Ctx) -> CaseResult {
     Ok(())
 }
 
-/// TC-MSG-1.2
-pub(crate) const READ_MISSING: Case = Case {
-    id: "TC-MSG-1.2",
+test_case! {
+    /// TC-MSG-1.2
+    READ_MISSING: "TC-MSG-1.2",
     title: "Reads of paths the device does not have answer unsupported-component, -capability or -property",
-    requirements: &[req::HRT_MOD_040, req::HRT_MOD_104],
-    steps: &[
+    checks: [
+        HRT_MOD_040,
+        HRT_MOD_104,
+    ],
+    steps: [
         "Read a component, a capability and a property the description does not declare.",
         "Check the three statuses.",
     ],
     applies: always,
-    run: |ctx| Box::pin(read_missing(ctx)),
-};
+    run: read_missing,
+}
 
 async fn read_missing(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -115,12 +118,14 @@ async fn read_missing(ctx: &mut Ctx) -> CaseResult {
     Ok(())
 }
 
-/// TC-MSG-1.3
-pub(crate) const READ_ORDER_OF_CHECKS: Case = Case {
-    id: "TC-MSG-1.3",
+test_case! {
+    /// TC-MSG-1.3
+    READ_ORDER_OF_CHECKS: "TC-MSG-1.3",
     title: "A read by a controller without the view privilege is checked for existence before privilege",
-    requirements: &[req::HRT_MSG_064],
-    steps: &[
+    checks: [
+        HRT_MSG_064,
+    ],
+    steps: [
         "As a controller the device does not admit, read a property the description declares, then a component, a capability and a property it does not declare.",
         "The device may stay silent; if it answers, expect unauthorized for the declared property and unsupported-component, -capability and -property for the others, none with a value.",
     ],
@@ -130,8 +135,8 @@ pub(crate) const READ_ORDER_OF_CHECKS: Case = Case {
             .map(|_| ())
             .ok_or_else(|| "the ICS lists no controller that the device does not admit (privilege none)".into())
     },
-    run: |ctx| Box::pin(read_order_of_checks(ctx)),
-};
+    run: read_order_of_checks,
+}
 
 async fn read_order_of_checks(ctx: &mut Ctx) -> CaseResult {
     let stranger = ctx.tester(Privilege::None)?;

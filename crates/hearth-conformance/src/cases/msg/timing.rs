@@ -3,24 +3,28 @@
 
 use std::time::{Duration, Instant};
 
-use crate::harness::case::{always, Case, CaseResult, Ctx};
+use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::harness::craft::model_read;
 use crate::probe::Tamper;
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// TC-MSG-4.1
-pub(crate) const RESPONSE_TIME: Case = Case {
-    id: "TC-MSG-4.1",
+test_case! {
+    /// TC-MSG-4.1
+    RESPONSE_TIME: "TC-MSG-4.1",
     title: "Requests are answered within 5 seconds, and preferably within 2",
-    requirements: &[req::HRT_MSG_092, req::HRT_MSG_093, req::HRT_MSG_097],
-    steps: &[
+    checks: [
+        HRT_MSG_092,
+        HRT_MSG_093,
+        HRT_MSG_097,
+    ],
+    steps: [
         "Read device-info five times, one request at a time, timing each response (waiting up to twice the response timeout).",
         "Fail any response later than the response timeout; advise on any later than 2 s.",
     ],
     applies: always,
-    run: |ctx| Box::pin(response_time(ctx)),
-};
+    run: response_time,
+}
 
 async fn response_time(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;

@@ -9,7 +9,7 @@ use hearth_model::validate::{check_value, ValueError};
 use hearth_model::{Path, StatusCode, Value};
 use hearth_wire::{Body, Message};
 
-use crate::harness::case::{always, requirement, Case, CaseResult, Ctx};
+use crate::harness::case::{always, requirement, test_case, CaseResult, Ctx};
 use crate::harness::expect;
 use crate::requirements::req;
 use crate::verdict::Outcome;
@@ -41,12 +41,16 @@ fn needs_writable(ctx: &Ctx) -> Result<(), String> {
         .ok_or_else(|| "the device has no writable property".into())
 }
 
-/// TC-MSG-2.1
-pub(crate) const WRITE_OUT_OF_RANGE: Case = Case {
-    id: "TC-MSG-2.1",
+test_case! {
+    /// TC-MSG-2.1
+    WRITE_OUT_OF_RANGE: "TC-MSG-2.1",
     title: "A write outside the declared range answers constraint-error and changes nothing",
-    requirements: &[req::HRT_MOD_044, req::HRT_MOD_116, req::HRT_MOD_062],
-    steps: &[
+    checks: [
+        HRT_MOD_044,
+        HRT_MOD_116,
+        HRT_MOD_062,
+    ],
+    steps: [
         "Pick a writable integer property; read its value.",
         "Write a value one step above the declared maximum.",
         "Expect constraint-error, then read the property again: it must be unchanged.",
@@ -56,8 +60,8 @@ pub(crate) const WRITE_OUT_OF_RANGE: Case = Case {
             .map(|_| ())
             .ok_or_else(|| "the device has no writable integer property".into())
     },
-    run: |ctx| Box::pin(write_out_of_range(ctx)),
-};
+    run: write_out_of_range,
+}
 
 async fn write_out_of_range(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -90,15 +94,20 @@ async fn write_out_of_range(ctx: &mut Ctx) -> CaseResult {
     Ok(())
 }
 
-/// TC-MSG-2.2
-pub(crate) const WRITE_READ_ONLY: Case = Case {
-    id: "TC-MSG-2.2",
+test_case! {
+    /// TC-MSG-2.2
+    WRITE_READ_ONLY: "TC-MSG-2.2",
     title: "A write to a read-only property answers read-only",
-    requirements: &[req::HRT_MOD_041],
-    steps: &["Write device-info vendor-name.", "Expect read-only."],
+    checks: [
+        HRT_MOD_041,
+    ],
+    steps: [
+        "Write device-info vendor-name.",
+        "Expect read-only.",
+    ],
     applies: always,
-    run: |ctx| Box::pin(write_read_only(ctx)),
-};
+    run: write_read_only,
+}
 
 async fn write_read_only(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -117,18 +126,21 @@ async fn write_read_only(ctx: &mut Ctx) -> CaseResult {
     Ok(())
 }
 
-/// TC-MSG-2.3
-pub(crate) const WRITE_WRONG_TYPE: Case = Case {
-    id: "TC-MSG-2.3",
+test_case! {
+    /// TC-MSG-2.3
+    WRITE_WRONG_TYPE: "TC-MSG-2.3",
     title: "A write of the wrong data type answers invalid-type and changes nothing",
-    requirements: &[req::HRT_MOD_042, req::HRT_MOD_116],
-    steps: &[
+    checks: [
+        HRT_MOD_042,
+        HRT_MOD_116,
+    ],
+    steps: [
         "Pick a writable property; write a value of another type.",
         "Expect invalid-type.",
     ],
     applies: needs_writable,
-    run: |ctx| Box::pin(write_wrong_type(ctx)),
-};
+    run: write_wrong_type,
+}
 
 async fn write_wrong_type(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -153,18 +165,22 @@ async fn write_wrong_type(ctx: &mut Ctx) -> CaseResult {
     Ok(())
 }
 
-/// TC-MSG-2.4
-pub(crate) const WRITE_MISSING: Case = Case {
-    id: "TC-MSG-2.4",
+test_case! {
+    /// TC-MSG-2.4
+    WRITE_MISSING: "TC-MSG-2.4",
     title: "Writes to paths the device does not have answer unsupported-component, -capability or -property",
-    requirements: &[req::HRT_MOD_040, req::HRT_MSG_065, req::HRT_MSG_066],
-    steps: &[
+    checks: [
+        HRT_MOD_040,
+        HRT_MSG_065,
+        HRT_MSG_066,
+    ],
+    steps: [
         "Write a component, a capability and a property the description does not declare, in one request.",
         "Check one status per path, in order.",
     ],
     applies: always,
-    run: |ctx| Box::pin(write_missing(ctx)),
-};
+    run: write_missing,
+}
 
 async fn write_missing(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -222,12 +238,16 @@ fn actuatable(ctx: &Ctx) -> Vec<(Path, &'static Property)> {
         .collect()
 }
 
-/// TC-MSG-2.5
-pub(crate) const WRITE_VALID: Case = Case {
-    id: "TC-MSG-2.5",
+test_case! {
+    /// TC-MSG-2.5
+    WRITE_VALID: "TC-MSG-2.5",
     title: "A valid write takes effect, is answered success and is reported in time",
-    requirements: &[req::HRT_MOD_062, req::HRT_MOD_107, req::HRT_MSG_056],
-    steps: &[
+    checks: [
+        HRT_MOD_062,
+        HRT_MOD_107,
+        HRT_MSG_056,
+    ],
+    steps: [
         "Pick a writable property the ICS allows the suite to change; read it.",
         "Write another valid value; expect success.",
         "Expect a report of the new value within the report deadline.",
@@ -238,8 +258,8 @@ pub(crate) const WRITE_VALID: Case = Case {
             .then_some(())
             .ok_or_else(|| "the ICS allows no write the device supports (see [actuation])".into())
     },
-    run: |ctx| Box::pin(write_valid(ctx)),
-};
+    run: write_valid,
+}
 
 async fn write_valid(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -319,12 +339,15 @@ fn declared_ranges(ctx: &Ctx) -> Vec<(Path, i64, i64)> {
         .collect()
 }
 
-/// TC-MSG-2.6
-pub(crate) const WRITE_BOUNDS: Case = Case {
-    id: "TC-MSG-2.6",
+test_case! {
+    /// TC-MSG-2.6
+    WRITE_BOUNDS: "TC-MSG-2.6",
     title: "The device accepts every bound its description declares",
-    requirements: &[req::HRT_MOD_062, req::HRT_MOD_044],
-    steps: &[
+    checks: [
+        HRT_MOD_062,
+        HRT_MOD_044,
+    ],
+    steps: [
         "For each numeric property the ICS lets the suite change and whose range the description declares: read it.",
         "Write the declared minimum, then the top of the declared grid; each must answer success.",
         "Restore the original value.",
@@ -334,8 +357,8 @@ pub(crate) const WRITE_BOUNDS: Case = Case {
             .then_some(())
             .ok_or_else(|| "no declared numeric range the ICS lets the suite change".into())
     },
-    run: |ctx| Box::pin(write_bounds(ctx)),
-};
+    run: write_bounds,
+}
 
 async fn write_bounds(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -395,12 +418,16 @@ fn refused_value(ctx: &Ctx) -> Option<(Path, Value, ValueError)> {
     })
 }
 
-/// TC-MSG-2.7
-pub(crate) const WRITE_UNSUPPORTED: Case = Case {
-    id: "TC-MSG-2.7",
+test_case! {
+    /// TC-MSG-2.7
+    WRITE_UNSUPPORTED: "TC-MSG-2.7",
     title: "A write of an enumeration code outside the effective set, or of a text too long, answers constraint-error and changes nothing",
-    requirements: &[req::HRT_MOD_045, req::HRT_MOD_046, req::HRT_MOD_116],
-    steps: &[
+    checks: [
+        HRT_MOD_045,
+        HRT_MOD_046,
+        HRT_MOD_116,
+    ],
+    steps: [
         "Pick a writable enumeration (else text or bytes) property and a code outside its effective set (a value longer than its max_len); read its value.",
         "Write the refused value: expect constraint-error.",
         "Read the property again: it must be unchanged.",
@@ -410,8 +437,8 @@ pub(crate) const WRITE_UNSUPPORTED: Case = Case {
             "the device has no writable enumeration, text or bytes property".into()
         })
     },
-    run: |ctx| Box::pin(write_unsupported(ctx)),
-};
+    run: write_unsupported,
+}
 
 async fn write_unsupported(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -444,18 +471,20 @@ async fn write_unsupported(ctx: &mut Ctx) -> CaseResult {
     Ok(())
 }
 
-/// TC-MSG-2.8
-pub(crate) const CHECK_ORDER: Case = Case {
-    id: "TC-MSG-2.8",
+test_case! {
+    /// TC-MSG-2.8
+    CHECK_ORDER: "TC-MSG-2.8",
     title: "A write is checked in the order of the model: path, writability, then the value",
-    requirements: &[req::HRT_MOD_115],
-    steps: &[
+    checks: [
+        HRT_MOD_115,
+    ],
+    steps: [
         "Write a text to a property device-info does not define: expect unsupported-property, not invalid-type.",
         "Write a text to device-info vendor-id, an integer property that is read-only: expect read-only, not invalid-type.",
     ],
     applies: always,
-    run: |ctx| Box::pin(check_order(ctx)),
-};
+    run: check_order,
+}
 
 async fn check_order(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -483,19 +512,21 @@ async fn check_order(ctx: &mut Ctx) -> CaseResult {
     Ok(())
 }
 
-/// TC-MSG-2.9
-pub(crate) const WRITE_TOO_DEEP: Case = Case {
-    id: "TC-MSG-2.9",
+test_case! {
+    /// TC-MSG-2.9
+    WRITE_TOO_DEEP: "TC-MSG-2.9",
     title: "A value nested more than 8 levels deep answers malformed and changes nothing",
-    requirements: &[req::HRT_MOD_048],
-    steps: &[
+    checks: [
+        HRT_MOD_048,
+    ],
+    steps: [
         "Pick a writable property and read its value.",
         "Write a value of nine nested lists: expect malformed.",
         "Read the property again: it must be unchanged.",
     ],
     applies: needs_writable,
-    run: |ctx| Box::pin(write_too_deep(ctx)),
-};
+    run: write_too_deep,
+}
 
 async fn write_too_deep(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;

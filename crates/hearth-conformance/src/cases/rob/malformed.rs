@@ -1,7 +1,7 @@
 //! TC-ROB-1.x, malformed input: random bytes, broken CBOR, oversized and deeply nested
 //! messages on the request topic are dropped unanswered, and the device keeps answering.
 
-use crate::harness::case::{always, Case, CaseResult, Ctx};
+use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::harness::craft::publish;
 use crate::harness::expect;
 use crate::requirements::req;
@@ -45,19 +45,25 @@ fn bytes_from_seed(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// TC-ROB-1.1
-pub(crate) const GARBAGE: Case = Case {
-    id: "TC-ROB-1.1",
+test_case! {
+    /// TC-ROB-1.1
+    GARBAGE: "TC-ROB-1.1",
     title: "Malformed input is dropped and the device keeps answering",
-    requirements: &[req::HRT_SEC_130, req::HRT_SEC_131, req::HRT_SEC_136, req::HRT_MSG_040, req::HRT_MSG_082],
-    steps: &[
+    checks: [
+        HRT_SEC_130,
+        HRT_SEC_131,
+        HRT_SEC_136,
+        HRT_MSG_040,
+        HRT_MSG_082,
+    ],
+    steps: [
         "Publish random bytes, truncated CBOR, a COSE envelope with a garbage payload, and an empty array on the request topic.",
         "Watch the silence window: the device must not answer any of it.",
         "Send a correct read: it must still be answered correctly.",
     ],
     applies: always,
-    run: |ctx| Box::pin(garbage(ctx)),
-};
+    run: garbage,
+}
 
 async fn garbage(ctx: &mut Ctx) -> CaseResult {
     let seed = ctx.params.seed.unwrap_or(0x5eed);
@@ -78,24 +84,24 @@ async fn garbage(ctx: &mut Ctx) -> CaseResult {
     survive(ctx, inputs).await
 }
 
-/// TC-ROB-1.2
-pub(crate) const OVERSIZED: Case = Case {
-    id: "TC-ROB-1.2",
+test_case! {
+    /// TC-ROB-1.2
+    OVERSIZED: "TC-ROB-1.2",
     title: "An oversized message is dropped and the device keeps answering",
-    requirements: &[
-        req::HRT_MSG_030,
-        req::HRT_SEC_131,
-        req::HRT_SEC_136,
-        req::HRT_MSG_082,
+    checks: [
+        HRT_MSG_030,
+        HRT_SEC_131,
+        HRT_SEC_136,
+        HRT_MSG_082,
     ],
-    steps: &[
+    steps: [
         "Publish 70 000 bytes on the request topic.",
         "Watch the silence window: no answer.",
         "Send a correct read: it must still be answered correctly.",
     ],
     applies: always,
-    run: |ctx| Box::pin(oversized(ctx)),
-};
+    run: oversized,
+}
 
 async fn oversized(ctx: &mut Ctx) -> CaseResult {
     let mut big = vec![0xd2, 0x84, 0x40, 0xa0, 0x5a, 0x00, 0x01, 0x11, 0x70];
@@ -103,25 +109,25 @@ async fn oversized(ctx: &mut Ctx) -> CaseResult {
     survive(ctx, vec![("a 70 000-byte message".to_owned(), big)]).await
 }
 
-/// TC-ROB-1.3
-pub(crate) const DEEP: Case = Case {
-    id: "TC-ROB-1.3",
+test_case! {
+    /// TC-ROB-1.3
+    DEEP: "TC-ROB-1.3",
     title: "Deeply nested CBOR is dropped and the device keeps answering",
-    requirements: &[
-        req::HRT_MSG_030,
-        req::HRT_SEC_130,
-        req::HRT_SEC_131,
-        req::HRT_SEC_136,
-        req::HRT_MSG_082,
+    checks: [
+        HRT_MSG_030,
+        HRT_SEC_130,
+        HRT_SEC_131,
+        HRT_SEC_136,
+        HRT_MSG_082,
     ],
-    steps: &[
+    steps: [
         "Publish 10 000 nested CBOR arrays on the request topic.",
         "Watch the silence window: no answer.",
         "Send a correct read: it must still be answered correctly.",
     ],
     applies: always,
-    run: |ctx| Box::pin(deep(ctx)),
-};
+    run: deep,
+}
 
 async fn deep(ctx: &mut Ctx) -> CaseResult {
     let mut nested = vec![0x81u8; 10_000];

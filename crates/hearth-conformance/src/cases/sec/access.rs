@@ -3,19 +3,23 @@
 
 use hearth_wire::Body;
 
-use crate::harness::case::{Case, CaseResult, Ctx};
+use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::expect;
 use crate::ics::Privilege;
 use crate::probe::Tamper;
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// TC-SEC-3.1
-pub(crate) const UNAUTHORIZED: Case = Case {
-    id: "TC-SEC-3.1",
+test_case! {
+    /// TC-SEC-3.1
+    UNAUTHORIZED: "TC-SEC-3.1",
     title: "A controller the access-control list does not admit changes nothing",
-    requirements: &[req::HRT_SEC_114, req::HRT_SEC_119, req::HRT_SEC_133],
-    steps: &[
+    checks: [
+        HRT_SEC_114,
+        HRT_SEC_119,
+        HRT_SEC_133,
+    ],
+    steps: [
         "As a controller with no privilege, write a declared-valid value to a writable property.",
         "Expect silence or unauthorized (never success).",
         "Read the property as an admitted controller: it must be unchanged.",
@@ -31,8 +35,8 @@ pub(crate) const UNAUTHORIZED: Case = Case {
             .map(|_| ())
             .ok_or_else(|| "the device has no writable property".into())
     },
-    run: |ctx| Box::pin(unauthorized(ctx)),
-};
+    run: unauthorized,
+}
 
 async fn unauthorized(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;

@@ -16,7 +16,7 @@ use hearth_security::Algorithm;
 use hearth_wire::Body;
 
 use crate::authority::{Authority, Minted, RawClaims};
-use crate::harness::case::{Case, CaseResult, Ctx};
+use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::craft::{model_read, publish, sign_as};
 use crate::harness::expect;
 use crate::harness::wait;
@@ -137,19 +137,24 @@ async fn read_ignored(
 /// seen.
 const FRESH: u64 = 1_000_000;
 
-/// TC-SEC-5.1
-pub(crate) const CERTIFICATES_ACCEPTED: Case = Case {
-    id: "TC-SEC-5.1",
+test_case! {
+    /// TC-SEC-5.1
+    CERTIFICATES_ACCEPTED: "TC-SEC-5.1",
     title: "Controller certificates of a CA the access-control list names are accepted, with unknown claims and with ES256 keys",
-    requirements: &[req::HRT_SEC_001, req::HRT_SEC_002, req::HRT_SEC_045, req::HRT_SEC_112],
-    steps: &[
+    checks: [
+        HRT_SEC_001,
+        HRT_SEC_002,
+        HRT_SEC_045,
+        HRT_SEC_112,
+    ],
+    steps: [
         "Issue, with the lab's CA, a controller certificate for a new Ed25519 key; send a read signed by it: it must be served (the CA's access-control entry matches a controller whose chain holds the CA).",
         "Issue one that also carries two claims this specification does not define (99 and -70000); send a read signed by it: it must be served.",
         "Issue one for a new ES256 (P-256) key; send a read signed by it with ES256: it must be served.",
     ],
     applies: needs_authority,
-    run: |ctx| Box::pin(certificates_accepted(ctx)),
-};
+    run: certificates_accepted,
+}
 
 async fn certificates_accepted(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -200,32 +205,32 @@ async fn certificates_accepted(ctx: &mut Ctx) -> CaseResult {
     .await
 }
 
-/// TC-SEC-5.2
-pub(crate) const CERTIFICATES_REFUSED: Case = Case {
-    id: "TC-SEC-5.2",
+test_case! {
+    /// TC-SEC-5.2
+    CERTIFICATES_REFUSED: "TC-SEC-5.2",
     title: "A request whose certificate chain is broken in any one way is not answered",
-    requirements: &[
-        req::HRT_SEC_050,
-        req::HRT_SEC_064,
-        req::HRT_SEC_066,
-        req::HRT_SEC_067,
-        req::HRT_SEC_068,
-        req::HRT_SEC_069,
-        req::HRT_SEC_070,
-        req::HRT_SEC_071,
-        req::HRT_SEC_112,
-        req::HRT_SEC_120,
-        req::HRT_SEC_131,
-        req::HRT_SEC_136,
+    checks: [
+        HRT_SEC_050,
+        HRT_SEC_064,
+        HRT_SEC_066,
+        HRT_SEC_067,
+        HRT_SEC_068,
+        HRT_SEC_069,
+        HRT_SEC_070,
+        HRT_SEC_071,
+        HRT_SEC_112,
+        HRT_SEC_120,
+        HRT_SEC_131,
+        HRT_SEC_136,
     ],
-    steps: &[
+    steps: [
         "For each of these certificates, issued by the lab's CA for a new key, send a read signed by that key with its chain; expect no answer: role claim missing; role claim 9 (undefined); iss other than the CA's sub; a byte of the signature changed; a vendor id other than the CA's (or, from a root, any vendor id); three certificates below the trust anchor; nbf an hour ahead; exp a minute ago.",
         "Issue a device certificate (role device) for a new key; send a read signed by it: expect no answer or unauthorized, never a value.",
         "Send a correct read as the operating controller: it must still be answered.",
     ],
     applies: needs_authority,
-    run: |ctx| Box::pin(certificates_refused(ctx)),
-};
+    run: certificates_refused,
+}
 
 /// A certificate broken in one way: the key and chain, the requirement it breaks, and what
 /// it is, for the trace.
@@ -427,18 +432,21 @@ fn long_chain(ca: &Authority, subject: &str, now: u64) -> Result<Minted, String>
     })
 }
 
-/// TC-SEC-5.3
-pub(crate) const CHAIN_EXPIRES: Case = Case {
-    id: "TC-SEC-5.3",
+test_case! {
+    /// TC-SEC-5.3
+    CHAIN_EXPIRES: "TC-SEC-5.3",
     title: "A signer whose certificate expires is not served from that moment on",
-    requirements: &[req::HRT_SEC_071, req::HRT_SEC_075],
-    steps: &[
+    checks: [
+        HRT_SEC_071,
+        HRT_SEC_075,
+    ],
+    steps: [
         "Issue, with the lab's CA, a controller certificate that expires in 3 seconds; send a read signed by its key: it must be served.",
         "Wait until the certificate has expired; send a read signed by the key without its chain, then one with it: neither may be answered.",
     ],
     applies: needs_authority,
-    run: |ctx| Box::pin(chain_expires(ctx)),
-};
+    run: chain_expires,
+}
 
 async fn chain_expires(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -490,29 +498,29 @@ async fn publish_list(
     Ok(seq)
 }
 
-/// TC-SEC-5.4
-pub(crate) const REVOCATION: Case = Case {
-    id: "TC-SEC-5.4",
+test_case! {
+    /// TC-SEC-5.4
+    REVOCATION: "TC-SEC-5.4",
     title: "Revocation lists on R/crl/{ca}: the newest valid list of the CA is applied, and kept after its next-update time; others are ignored",
-    requirements: &[
-        req::HRT_SEC_072,
-        req::HRT_SEC_075,
-        req::HRT_SEC_082,
-        req::HRT_SEC_083,
-        req::HRT_SEC_085,
-        req::HRT_SEC_086,
-        req::HRT_SEC_112,
-        req::HRT_MQTT_062,
+    checks: [
+        HRT_SEC_072,
+        HRT_SEC_075,
+        HRT_SEC_082,
+        HRT_SEC_083,
+        HRT_SEC_085,
+        HRT_SEC_086,
+        HRT_SEC_112,
+        HRT_MQTT_062,
     ],
-    steps: &[
+    steps: [
         "Issue, with the lab's CA, controller certificates for two new keys A and B; send a read signed by each: both must be served.",
         "Publish, retained on R/crl/{ca}, a list of the CA revoking A (and every key revoked before by this suite), whose next-update time is 2 seconds later; send a read signed by A: no answer; one signed by B: served.",
         "Publish on R/crl/{ca}, not retained, lists revoking B that the device must ignore: one signed by another key, one dated 2 minutes ahead, one dated like the list that revoked A; each also revokes every key revoked before, so that no other device loses a revocation by it; after each, a read signed by B must be served.",
         "Wait until the list's next-update time has passed; send a read signed by A: still no answer.",
     ],
     applies: needs_authority,
-    run: |ctx| Box::pin(revocation(ctx)),
-};
+    run: revocation,
+}
 
 async fn revocation(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -608,19 +616,23 @@ async fn revocation(ctx: &mut Ctx) -> CaseResult {
     .await
 }
 
-/// TC-SEC-5.5
-pub(crate) const ACL_MATCHING: Case = Case {
-    id: "TC-SEC-5.5",
+test_case! {
+    /// TC-SEC-5.5
+    ACL_MATCHING: "TC-SEC-5.5",
     title: "An access-control entry naming a key matches that key only, not another key under the same name",
-    requirements: &[req::HRT_SEC_111, req::HRT_SEC_112, req::HRT_SEC_114],
-    steps: &[
+    checks: [
+        HRT_SEC_111,
+        HRT_SEC_112,
+        HRT_SEC_114,
+    ],
+    steps: [
         "Issue, with the lab's CA, a controller certificate with the operating controller's name for a new key; the device admits it only through the CA's entry.",
         "Send a read signed by the new key: it must be served.",
         "If the CA's entry grants view only: write, signed by the new key, a declared-valid value to a writable property; expect no answer or unauthorized, and the property unchanged when read by the operating controller.",
     ],
     applies: needs_authority,
-    run: |ctx| Box::pin(acl_matching(ctx)),
-};
+    run: acl_matching,
+}
 
 async fn acl_matching(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -673,12 +685,14 @@ async fn acl_matching(ctx: &mut Ctx) -> CaseResult {
     expect::refusal(answer, sent, twin)
 }
 
-/// TC-SEC-5.6
-pub(crate) const HIGHEST_PRIVILEGE: Case = Case {
-    id: "TC-SEC-5.6",
+test_case! {
+    /// TC-SEC-5.6
+    HIGHEST_PRIVILEGE: "TC-SEC-5.6",
     title: "A controller that several access-control entries match gets the highest of their privileges",
-    requirements: &[req::HRT_SEC_113],
-    steps: &[
+    checks: [
+        HRT_SEC_113,
+    ],
+    steps: [
         "Take a controller of the ICS whose chain holds the lab's CA and whose own entry grants more than the CA's entry.",
         "As that controller, write to a writable property the value it holds: the write must succeed.",
     ],
@@ -691,8 +705,8 @@ pub(crate) const HIGHEST_PRIVILEGE: Case = Case {
             .map(|_| ())
             .ok_or_else(|| "the device has no writable property".into())
     },
-    run: |ctx| Box::pin(highest_privilege(ctx)),
-};
+    run: highest_privilege,
+}
 
 /// A tester vouched for by the lab's CA whose own privilege is higher than the CA entry's.
 fn higher_tester(ctx: &Ctx) -> Option<usize> {
@@ -735,19 +749,21 @@ async fn highest_privilege(ctx: &mut Ctx) -> CaseResult {
     Ok(())
 }
 
-/// TC-SEC-5.7
-pub(crate) const WINDOW_START: Case = Case {
-    id: "TC-SEC-5.7",
+test_case! {
+    /// TC-SEC-5.7
+    WINDOW_START: "TC-SEC-5.7",
     title: "The replay window of a sender key the device has never seen starts at the counter of its first message",
-    requirements: &[req::HRT_SEC_100],
-    steps: &[
+    checks: [
+        HRT_SEC_100,
+    ],
+    steps: [
         "Issue, with the lab's CA, a controller certificate for a new key; send a read signed by it with counter 1,000,000: it must be served.",
         "Send a read with counter 999,936 (64 below the first): no answer.",
         "Send a read with counter 999,937 (63 below the first): it must be served.",
     ],
     applies: needs_authority,
-    run: |ctx| Box::pin(window_start(ctx)),
-};
+    run: window_start,
+}
 
 async fn window_start(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;

@@ -3,31 +3,30 @@
 
 use hearth_model::Path;
 
-use crate::harness::case::{Case, CaseResult, Ctx};
+use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::wait;
-use crate::requirements::req;
 
-/// TC-SEC-4.1
-pub(crate) const COUNTERS_ACROSS_RESTART: Case = Case {
-    id: "TC-SEC-4.1",
+test_case! {
+    /// TC-SEC-4.1
+    COUNTERS_ACROSS_RESTART: "TC-SEC-4.1",
     title: "After a restart the device's counters continue above every value it used before",
-    requirements: &[
-        req::HRT_SEC_090,
-        req::HRT_SEC_091,
-        req::HRT_SEC_092,
-        req::HRT_MSG_052,
+    checks: [
+        HRT_SEC_090,
+        HRT_SEC_091,
+        HRT_SEC_092,
+        HRT_MSG_052,
         // The receiver's replay checks the device's messages after the restart must pass.
-        req::HRT_SEC_097,
-        req::HRT_SEC_098,
+        HRT_SEC_097,
+        HRT_SEC_098,
     ],
-    steps: &[
+    steps: [
         "Note the boot id; restart the device as the ICS describes.",
         "Wait for its new online status: a new boot id.",
         "Read a property: the response and every message since the restart must open in a receiver that remembers the counters from before.",
     ],
     applies: wait::restartable,
-    run: |ctx| Box::pin(counters_across_restart(ctx)),
-};
+    run: counters_across_restart,
+}
 
 async fn counters_across_restart(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;

@@ -8,67 +8,67 @@ use hearth_security::cert::{Certificate, Role};
 use hearth_security::{Algorithm, KeyPair};
 use hearth_wire::{Body, Message};
 
-use crate::harness::case::{always, Case, CaseResult, Ctx};
+use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::harness::craft::{deterministic, int_key, sign1_parts, unhex};
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// TC-SEC-1.1
-pub(crate) const SIGNED: Case = Case {
-    id: "TC-SEC-1.1",
+test_case! {
+    /// TC-SEC-1.1
+    SIGNED: "TC-SEC-1.1",
     title: "Everything the device publishes is signed by its certified key for the topic it is on",
-    requirements: &[
-        req::HRT_SEC_007,
-        req::HRT_SEC_010,
-        req::HRT_SEC_011,
-        req::HRT_SEC_012,
-        req::HRT_SEC_020,
-        req::HRT_SEC_021,
-        req::HRT_SEC_022,
-        req::HRT_SEC_023,
-        req::HRT_SEC_024,
-        req::HRT_SEC_034,
-        req::HRT_SEC_040,
-        req::HRT_SEC_041,
-        req::HRT_SEC_042,
-        req::HRT_SEC_043,
-        req::HRT_SEC_047,
-        req::HRT_SEC_048,
-        req::HRT_SEC_049,
-        req::HRT_SEC_051,
-        req::HRT_SEC_054,
-        req::HRT_SEC_055,
-        req::HRT_SEC_061,
-        req::HRT_SEC_063,
-        req::HRT_SEC_064,
-        req::HRT_SEC_079,
-        req::HRT_MSG_001,
-        req::HRT_MSG_002,
-        req::HRT_MSG_003,
-        req::HRT_MSG_004,
-        req::HRT_MSG_011,
-        req::HRT_MSG_012,
-        req::HRT_MSG_022,
-        req::HRT_MSG_023,
-        req::HRT_MSG_031,
-        req::HRT_MQTT_010,
+    checks: [
+        HRT_SEC_007,
+        HRT_SEC_010,
+        HRT_SEC_011,
+        HRT_SEC_012,
+        HRT_SEC_020,
+        HRT_SEC_021,
+        HRT_SEC_022,
+        HRT_SEC_023,
+        HRT_SEC_024,
+        HRT_SEC_034,
+        HRT_SEC_040,
+        HRT_SEC_041,
+        HRT_SEC_042,
+        HRT_SEC_043,
+        HRT_SEC_047,
+        HRT_SEC_048,
+        HRT_SEC_049,
+        HRT_SEC_051,
+        HRT_SEC_054,
+        HRT_SEC_055,
+        HRT_SEC_061,
+        HRT_SEC_063,
+        HRT_SEC_064,
+        HRT_SEC_079,
+        HRT_MSG_001,
+        HRT_MSG_002,
+        HRT_MSG_003,
+        HRT_MSG_004,
+        HRT_MSG_011,
+        HRT_MSG_012,
+        HRT_MSG_022,
+        HRT_MSG_023,
+        HRT_MSG_031,
+        HRT_MQTT_010,
         // What else the suite's receiver can refuse a device message for.
-        req::HRT_MSG_030,
-        req::HRT_MSG_040,
-        req::HRT_SEC_030,
-        req::HRT_SEC_031,
-        req::HRT_SEC_033,
-        req::HRT_SEC_097,
-        req::HRT_SEC_098,
-        req::HRT_MQTT_017,
+        HRT_MSG_030,
+        HRT_MSG_040,
+        HRT_SEC_030,
+        HRT_SEC_031,
+        HRT_SEC_033,
+        HRT_SEC_097,
+        HRT_SEC_098,
+        HRT_MQTT_017,
     ],
-    steps: &[
+    steps: [
         "Read a property so that the device publishes a response; watch its description, status and reports.",
         "Every message must have opened: signature over its own topic, chain to the trusted root, sender = certificate subject.",
     ],
     applies: always,
-    run: |ctx| Box::pin(signed(ctx)),
-};
+    run: signed,
+}
 
 async fn signed(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -84,27 +84,27 @@ async fn signed(ctx: &mut Ctx) -> CaseResult {
     read.map(drop)
 }
 
-/// TC-SEC-1.2
-pub(crate) const ENVELOPE_PROFILE: Case = Case {
-    id: "TC-SEC-1.2",
+test_case! {
+    /// TC-SEC-1.2
+    ENVELOPE_PROFILE: "TC-SEC-1.2",
     title: "The device's envelopes and certificate chain follow the profile byte by byte",
-    requirements: &[
-        req::HRT_SEC_003,
-        req::HRT_SEC_014,
-        req::HRT_SEC_021,
-        req::HRT_SEC_025,
-        req::HRT_SEC_026,
-        req::HRT_SEC_027,
-        req::HRT_SEC_040,
-        req::HRT_SEC_044,
-        req::HRT_SEC_046,
-        req::HRT_SEC_052,
-        req::HRT_SEC_053,
-        req::HRT_MSG_008,
-        req::HRT_MSG_009,
-        req::HRT_CONF_024,
+    checks: [
+        HRT_SEC_003,
+        HRT_SEC_014,
+        HRT_SEC_021,
+        HRT_SEC_025,
+        HRT_SEC_026,
+        HRT_SEC_027,
+        HRT_SEC_040,
+        HRT_SEC_044,
+        HRT_SEC_046,
+        HRT_SEC_052,
+        HRT_SEC_053,
+        HRT_MSG_008,
+        HRT_MSG_009,
+        HRT_CONF_024,
     ],
-    steps: &[
+    steps: [
         "Read a property so that the device publishes a response; take every message the device has published in the run.",
         "Each protected header must be exactly the deterministic {1: alg, 4: kid}, with alg -8 for an Ed25519 key or -7 for a P-256 key; each unprotected header empty.",
         "The description must carry the chain, leaf first, each certificate issued by the next one's key; the leaf must be the device certificate of this vendor id and device id, with the device type's catalog name, and its key of the algorithm the ICS declares.",
@@ -112,8 +112,8 @@ pub(crate) const ENVELOPE_PROFILE: Case = Case {
         "No byte string or hexadecimal text in any payload (the certificates aside) may hold, in any 32 consecutive bytes, the private key of the device's certified public key.",
     ],
     applies: always,
-    run: |ctx| Box::pin(envelope_profile(ctx)),
-};
+    run: envelope_profile,
+}
 
 async fn envelope_profile(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;

@@ -6,32 +6,32 @@
 use hearth_security::cert::{Certificate, Role};
 use hearth_security::{Algorithm, KeyPair};
 
-use crate::harness::case::{always, Case, CaseResult, Ctx};
+use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::harness::craft::{craft, model_read, publish, seal, sign_as, Craft};
 use crate::harness::expect;
 use crate::probe::Tamper;
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// TC-SEC-2.1
-pub(crate) const BAD_SIGNATURE: Case = Case {
-    id: "TC-SEC-2.1",
+test_case! {
+    /// TC-SEC-2.1
+    BAD_SIGNATURE: "TC-SEC-2.1",
     title: "A request with a broken signature is not served",
-    requirements: &[
-        req::HRT_SEC_034,
-        req::HRT_SEC_036,
-        req::HRT_SEC_131,
-        req::HRT_MSG_082,
-        req::HRT_SEC_136,
+    checks: [
+        HRT_SEC_034,
+        HRT_SEC_036,
+        HRT_SEC_131,
+        HRT_MSG_082,
+        HRT_SEC_136,
     ],
-    steps: &[
+    steps: [
         "Send a read whose signature has one bit flipped.",
         "Watch the silence window for an answer: there must be none.",
         "Send a correct read: it must still be answered.",
     ],
     applies: always,
-    run: |ctx| Box::pin(bad_signature(ctx)),
-};
+    run: bad_signature,
+}
 
 async fn bad_signature(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -52,24 +52,24 @@ async fn bad_signature(ctx: &mut Ctx) -> CaseResult {
     expect::still_answers(ctx, who).await
 }
 
-/// TC-SEC-2.2
-pub(crate) const UNSIGNED: Case = Case {
-    id: "TC-SEC-2.2",
+test_case! {
+    /// TC-SEC-2.2
+    UNSIGNED: "TC-SEC-2.2",
     title: "An unsigned request is not served",
-    requirements: &[
-        req::HRT_SEC_030,
-        req::HRT_SEC_131,
-        req::HRT_MSG_082,
-        req::HRT_SEC_136,
+    checks: [
+        HRT_SEC_030,
+        HRT_SEC_131,
+        HRT_MSG_082,
+        HRT_SEC_136,
     ],
-    steps: &[
+    steps: [
         "Send a read as bare CBOR, without a COSE envelope.",
         "Watch the silence window for an answer: there must be none.",
         "Send a correct read: it must still be answered.",
     ],
     applies: always,
-    run: |ctx| Box::pin(unsigned(ctx)),
-};
+    run: unsigned,
+}
 
 async fn unsigned(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -81,23 +81,23 @@ async fn unsigned(ctx: &mut Ctx) -> CaseResult {
     expect::still_answers(ctx, who).await
 }
 
-/// TC-SEC-2.3
-pub(crate) const WRONG_TOPIC: Case = Case {
-    id: "TC-SEC-2.3",
+test_case! {
+    /// TC-SEC-2.3
+    WRONG_TOPIC: "TC-SEC-2.3",
     title: "A request signed for another device's topic is not served",
-    requirements: &[
-        req::HRT_MSG_002,
-        req::HRT_SEC_034,
-        req::HRT_SEC_131,
-        req::HRT_MSG_082,
+    checks: [
+        HRT_MSG_002,
+        HRT_SEC_034,
+        HRT_SEC_131,
+        HRT_MSG_082,
     ],
-    steps: &[
+    steps: [
         "Send a read signed with another device's request topic as AAD, on this device's topic.",
         "Watch the silence window for an answer: there must be none.",
     ],
     applies: always,
-    run: |ctx| Box::pin(wrong_topic(ctx)),
-};
+    run: wrong_topic,
+}
 
 async fn wrong_topic(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -116,24 +116,24 @@ async fn wrong_topic(ctx: &mut Ctx) -> CaseResult {
     .await
 }
 
-/// TC-SEC-2.4
-pub(crate) const REPLAY: Case = Case {
-    id: "TC-SEC-2.4",
+test_case! {
+    /// TC-SEC-2.4
+    REPLAY: "TC-SEC-2.4",
     title: "A replayed request is not served again",
-    requirements: &[
-        req::HRT_SEC_097,
-        req::HRT_SEC_102,
-        req::HRT_SEC_131,
-        req::HRT_MSG_082,
+    checks: [
+        HRT_SEC_097,
+        HRT_SEC_102,
+        HRT_SEC_131,
+        HRT_MSG_082,
     ],
-    steps: &[
+    steps: [
         "Send a correct read and wait for its answer.",
         "Publish exactly the same bytes again.",
         "Watch the silence window for a second answer: there must be none.",
     ],
     applies: always,
-    run: |ctx| Box::pin(replay(ctx)),
-};
+    run: replay,
+}
 
 async fn replay(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -146,24 +146,24 @@ async fn replay(ctx: &mut Ctx) -> CaseResult {
     expect::silent(ctx, id, sent, (req::HRT_SEC_097, "a replayed request")).await
 }
 
-/// TC-SEC-2.5
-pub(crate) const UNKNOWN_SIGNER: Case = Case {
-    id: "TC-SEC-2.5",
+test_case! {
+    /// TC-SEC-2.5
+    UNKNOWN_SIGNER: "TC-SEC-2.5",
     title: "A request signed by a key no validated chain vouches for is not served",
-    requirements: &[
-        req::HRT_SEC_033,
-        req::HRT_SEC_131,
-        req::HRT_MSG_082,
-        req::HRT_SEC_136,
+    checks: [
+        HRT_SEC_033,
+        HRT_SEC_131,
+        HRT_MSG_082,
+        HRT_SEC_136,
     ],
-    steps: &[
+    steps: [
         "Sign a read with a freshly generated key, in the name of an admitted controller, without a certificate chain.",
         "Watch the silence window for an answer: there must be none.",
         "Send a correct read: it must still be answered.",
     ],
     applies: always,
-    run: |ctx| Box::pin(unknown_signer(ctx)),
-};
+    run: unknown_signer,
+}
 
 async fn unknown_signer(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -199,18 +199,20 @@ fn forged(
     })
 }
 
-/// TC-SEC-2.6
-pub(crate) const UNPROTECTED_IGNORED: Case = Case {
-    id: "TC-SEC-2.6",
+test_case! {
+    /// TC-SEC-2.6
+    UNPROTECTED_IGNORED: "TC-SEC-2.6",
     title: "Parameters in the unprotected header are ignored",
-    requirements: &[req::HRT_SEC_032],
-    steps: &[
+    checks: [
+        HRT_SEC_032,
+    ],
+    steps: [
         "Seal a correct read, then put into its unprotected header an algorithm (-35) and a key id (16 zero bytes) that do not belong to the signer.",
         "Expect the read to be answered.",
     ],
     applies: always,
-    run: |ctx| Box::pin(unprotected_ignored(ctx)),
-};
+    run: unprotected_ignored,
+}
 
 async fn unprotected_ignored(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -245,27 +247,27 @@ async fn unprotected_ignored(ctx: &mut Ctx) -> CaseResult {
     .await
 }
 
-/// TC-SEC-2.7
-pub(crate) const REPLAY_WINDOW: Case = Case {
-    id: "TC-SEC-2.7",
+test_case! {
+    /// TC-SEC-2.7
+    REPLAY_WINDOW: "TC-SEC-2.7",
     title: "The replay window holds 64 counters, accepts them in any order, and moves only on authenticated messages",
-    requirements: &[
-        req::HRT_SEC_096,
-        req::HRT_SEC_098,
-        req::HRT_SEC_099,
-        req::HRT_SEC_101,
-        req::HRT_MSG_081,
-        req::HRT_SEC_034,
+    checks: [
+        HRT_SEC_096,
+        HRT_SEC_098,
+        HRT_SEC_099,
+        HRT_SEC_101,
+        HRT_MSG_081,
+        HRT_SEC_034,
     ],
-    steps: &[
+    steps: [
         "Seal 65 reads with consecutive counters c … c+64; publish the last one and expect an answer.",
         "Publish the read with counter c+1 (63 below the highest): expect an answer.",
         "Publish the read with counter c (64 below the highest): expect no answer.",
         "Seal a read y, skip 70 counters, seal a read z and break z's signature; publish z, expect no answer; publish y: expect an answer.",
     ],
     applies: always,
-    run: |ctx| Box::pin(replay_window(ctx)),
-};
+    run: replay_window,
+}
 
 async fn replay_window(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -332,26 +334,26 @@ async fn replay_window(ctx: &mut Ctx) -> CaseResult {
     .await
 }
 
-/// TC-SEC-2.8
-pub(crate) const FOREIGN_REQUESTS: Case = Case {
-    id: "TC-SEC-2.8",
+test_case! {
+    /// TC-SEC-2.8
+    FOREIGN_REQUESTS: "TC-SEC-2.8",
     title: "Requests for another target, without a request id, or with an empty payload are dropped; the sender's clock is not trusted",
-    requirements: &[
-        req::HRT_SEC_122,
-        req::HRT_MSG_007,
-        req::HRT_MSG_012,
-        req::HRT_MSG_082,
-        req::HRT_MSG_083,
-        req::HRT_MQTT_017,
+    checks: [
+        HRT_SEC_122,
+        HRT_MSG_007,
+        HRT_MSG_012,
+        HRT_MSG_082,
+        HRT_MSG_083,
+        HRT_MQTT_017,
     ],
-    steps: &[
+    steps: [
         "Publish a correctly signed read whose target is another device id: expect no answer.",
         "Publish a correctly signed read without a request id, and an empty payload, on the request topic: expect no answer to either.",
         "Publish a correctly signed read whose time is 1 January 1970: expect an answer.",
     ],
     applies: always,
-    run: |ctx| Box::pin(foreign_requests(ctx)),
-};
+    run: foreign_requests,
+}
 
 async fn foreign_requests(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -391,29 +393,29 @@ async fn foreign_requests(ctx: &mut Ctx) -> CaseResult {
     .await
 }
 
-/// TC-SEC-2.9
-pub(crate) const CRAFTED_ENVELOPES: Case = Case {
-    id: "TC-SEC-2.9",
+test_case! {
+    /// TC-SEC-2.9
+    CRAFTED_ENVELOPES: "TC-SEC-2.9",
     title: "Correctly signed requests in unusual but valid forms are served; those with a wrong algorithm, header parameter, version or kind are not",
-    requirements: &[
-        req::HRT_SEC_004,
-        req::HRT_SEC_005,
-        req::HRT_SEC_008,
-        req::HRT_SEC_031,
-        req::HRT_SEC_035,
-        req::HRT_MSG_021,
-        req::HRT_MSG_041,
-        req::HRT_MSG_042,
-        req::HRT_MSG_043,
-        req::HRT_MSG_082,
+    checks: [
+        HRT_SEC_004,
+        HRT_SEC_005,
+        HRT_SEC_008,
+        HRT_SEC_031,
+        HRT_SEC_035,
+        HRT_MSG_021,
+        HRT_MSG_041,
+        HRT_MSG_042,
+        HRT_MSG_043,
+        HRT_MSG_082,
     ],
-    steps: &[
+    steps: [
         "Send reads, each correctly signed by an admitted controller: with the algorithm labelled -19 (Ed25519) or -9 (ESP256); with the protected header {4: kid, 1: alg} in non-deterministic order; with the payload's map keys in reverse order; with unknown keys in the header and the body. Expect each to be answered.",
         "Send reads, each correctly signed: labelled with algorithm -35, with the text \"EdDSA\", with the algorithm of the other key type; with a crit parameter; with a content type; with version 2; with kind 99. Watch the silence window after each: there must be no answer.",
     ],
     applies: always,
-    run: |ctx| Box::pin(crafted_envelopes(ctx)),
-};
+    run: crafted_envelopes,
+}
 
 async fn crafted_envelopes(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
@@ -506,25 +508,25 @@ async fn crafted_envelopes(ctx: &mut Ctx) -> CaseResult {
     Ok(())
 }
 
-/// TC-SEC-2.10
-pub(crate) const UNTRUSTED_ROOT: Case = Case {
-    id: "TC-SEC-2.10",
+test_case! {
+    /// TC-SEC-2.10
+    UNTRUSTED_ROOT: "TC-SEC-2.10",
     title: "A request whose chain leads to a root the device does not trust is not served",
-    requirements: &[
-        req::HRT_SEC_065,
-        req::HRT_SEC_131,
-        req::HRT_MSG_082,
-        req::HRT_SEC_136,
+    checks: [
+        HRT_SEC_065,
+        HRT_SEC_131,
+        HRT_MSG_082,
+        HRT_SEC_136,
     ],
-    steps: &[
+    steps: [
         "Make a root certificate of a fresh key and, under it, a controller certificate of another fresh key in the name of an admitted controller.",
         "Send a read signed by the controller key, carrying that chain (leaf first, root last).",
         "Watch the silence window for an answer: there must be none.",
         "Send a correct read: it must still be answered.",
     ],
     applies: always,
-    run: |ctx| Box::pin(untrusted_root(ctx)),
-};
+    run: untrusted_root,
+}
 
 async fn untrusted_root(ctx: &mut Ctx) -> CaseResult {
     use hearth_security::cert::CertClaims;
