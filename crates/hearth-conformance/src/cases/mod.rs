@@ -214,6 +214,7 @@ mod tests {
                 let block = block.split_once("\n}\n").map_or(block, |(b, _)| b);
                 let id = between(block, ": \"", "\"").unwrap_or_default();
                 let function = between(block, "run: ", ",")
+                    .and_then(|f| f.split('(').next())
                     .unwrap_or_else(|| panic!("{id}: no `run: function,`"));
                 assert!(
                     functions.contains_key(function),

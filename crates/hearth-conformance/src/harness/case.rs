@@ -85,10 +85,35 @@ pub struct Case {
 ///         "Expect read-only.",
 ///     ],
 ///     applies: always,
-///     run: write_read_only,
+///     run: write_read_only(operator),
 /// }
 /// ```
+///
+/// `run: f(operator)` runs `f(ctx, who)` with the operating tester ([`Ctx::operator_tester`])
+/// as `who`, or ends the case with the `error` of its absence; `run: f` runs `f(ctx)`.
 macro_rules! test_case {
+    (
+        $(#[$attr:meta])*
+        $name:ident: $id:literal,
+        title: $title:literal,
+        checks: [$($req:ident),+ $(,)?],
+        steps: [$($step:literal),+ $(,)?],
+        applies: $applies:expr,
+        run: $run:ident(operator) $(,)?
+    ) => {
+        $crate::harness::case::test_case! {
+            $(#[$attr])*
+            $name: $id,
+            title: $title,
+            checks: [$($req),+],
+            steps: [$($step),+],
+            applies: $applies,
+            run: |ctx| Box::pin(async move {
+                let who = ctx.operator_tester()?;
+                $run(ctx, who).await
+            }),
+        }
+    };
     (
         $(#[$attr:meta])*
         $name:ident: $id:literal,
@@ -98,6 +123,25 @@ macro_rules! test_case {
         applies: $applies:expr,
         run: $run:ident $(,)?
     ) => {
+        $crate::harness::case::test_case! {
+            $(#[$attr])*
+            $name: $id,
+            title: $title,
+            checks: [$($req),+],
+            steps: [$($step),+],
+            applies: $applies,
+            run: |ctx| Box::pin($run(ctx)),
+        }
+    };
+    (
+        $(#[$attr:meta])*
+        $name:ident: $id:literal,
+        title: $title:literal,
+        checks: [$($req:ident),+],
+        steps: [$($step:literal),+],
+        applies: $applies:expr,
+        run: $run:expr,
+    ) => {
         $(#[$attr])*
         pub(crate) const $name: $crate::harness::case::Case = $crate::harness::case::Case {
             id: $id,
@@ -105,7 +149,7 @@ macro_rules! test_case {
             requirements: &[$($crate::requirements::req::$req),+],
             steps: &[$($step),+],
             applies: $applies,
-            run: |ctx| Box::pin($run(ctx)),
+            run: $run,
         };
     };
 }
@@ -114,6 +158,19 @@ pub(crate) use test_case;
 /// Applies to every device.
 pub fn always(_: &Ctx) -> Result<(), String> {
     Ok(())
+}
+
+/// Applies when the description implements a writable property.
+pub fn needs_writable(ctx: &Ctx) -> Result<(), String> {
+    needs(ctx.writable(), "the device has no writable property")
+}
+
+/// Applies when the ICS lists a controller the device does not admit (privilege none).
+pub fn needs_stranger(ctx: &Ctx) -> Result<(), String> {
+    needs(
+        ctx.probe.tester("none"),
+        "the ICS lists no controller that the device does not admit (privilege none)",
+    )
 }
 
 /// Applicability on what the description or the ICS offers: `Ok` when `found` holds

@@ -55,7 +55,7 @@ test_case! {
         }
         Ok(())
     },
-    run: counters_grow,
+    run: counters_grow(operator),
 }
 
 /// The cumulative counters of the device and the highest reading of each so far.
@@ -130,9 +130,8 @@ async fn switch(ctx: &mut Ctx, who: usize, on_path: Path, on: bool) -> Result<()
     }
 }
 
-async fn counters_grow(ctx: &mut Ctx) -> CaseResult {
+async fn counters_grow(ctx: &mut Ctx, who: usize) -> CaseResult {
     let started = Instant::now();
-    let who = ctx.operator_tester()?;
     let Some(c) = first(ctx, ON_OFF) else {
         return Err(Outcome::not_applicable("no on-off"));
     };
@@ -197,12 +196,11 @@ test_case! {
         }
         startable_cycle(ctx).map(drop)
     },
-    run: counters_across_cycle,
+    run: counters_across_cycle(operator),
 }
 
-async fn counters_across_cycle(ctx: &mut Ctx) -> CaseResult {
+async fn counters_across_cycle(ctx: &mut Ctx, who: usize) -> CaseResult {
     let started = Instant::now();
-    let who = ctx.operator_tester()?;
     let component = cycle_component(ctx).map_err(Outcome::not_applicable)?;
     let state_path = cycle_path(ctx, component, opstate::STATE);
     let mut counters = Counters::read(ctx, who).await?;

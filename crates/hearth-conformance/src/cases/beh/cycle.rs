@@ -95,12 +95,11 @@ test_case! {
         "Expect invalid-in-state for each, and the state unchanged after each.",
         "Read the phase and remaining time again: unchanged.",
     ],
-    applies: |ctx| cycle_component(ctx).map(|_| ()),
-    run: refused_transitions,
+    applies: |ctx| cycle_component(ctx).map(drop),
+    run: refused_transitions(operator),
 }
 
-async fn refused_transitions(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn refused_transitions(ctx: &mut Ctx, who: usize) -> CaseResult {
     let component = cycle_component(ctx).map_err(Outcome::not_applicable)?;
     let paths = [
         cycle_path(ctx, component, opstate::STATE),
@@ -169,12 +168,11 @@ test_case! {
         "Expect the operation-completed event with its mandatory fields, stopped as the cycle ended.",
     ],
     applies: |ctx| startable_cycle(ctx).map(drop),
-    run: cycle_runs,
+    run: cycle_runs(operator),
 }
 
-async fn cycle_runs(ctx: &mut Ctx) -> CaseResult {
+async fn cycle_runs(ctx: &mut Ctx, who: usize) -> CaseResult {
     let started = Instant::now();
-    let who = ctx.operator_tester()?;
     let component = cycle_component(ctx).map_err(Outcome::not_applicable)?;
     let state_path = cycle_path(ctx, component, opstate::STATE);
     ready_to_start(ctx, who, component).await?;
@@ -395,11 +393,10 @@ test_case! {
         }
         needs_operator(ctx, ctx.ics.actuation.door, "door")
     },
-    run: no_start_with_door_open,
+    run: no_start_with_door_open(operator),
 }
 
-async fn no_start_with_door_open(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn no_start_with_door_open(ctx: &mut Ctx, who: usize) -> CaseResult {
     let component = door_and_cycle(ctx).map_err(Outcome::not_applicable)?;
     let open_path = Path::new(component, cap_id(ctx, DOOR), door::OPEN);
     if ctx.read(who, open_path).await? == Value::Bool(true) {
@@ -499,7 +496,7 @@ test_case! {
         }
         Ok(())
     },
-    run: pause_resume,
+    run: pause_resume(operator),
 }
 
 /// Invoke `action` and expect success and a report of the state `want` in time.
@@ -550,8 +547,7 @@ async fn transition(
     Ok(())
 }
 
-async fn pause_resume(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn pause_resume(ctx: &mut Ctx, who: usize) -> CaseResult {
     let component = cycle_component(ctx).map_err(Outcome::not_applicable)?;
     let remaining_path = cycle_path(ctx, component, opstate::REMAINING);
     ready_to_start(ctx, who, component).await?;

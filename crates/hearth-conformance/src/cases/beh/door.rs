@@ -48,12 +48,11 @@ test_case! {
         alarm_door(ctx)?;
         needs_operator(ctx, ctx.ics.actuation.door, "door")
     },
-    run: door_alarm,
+    run: door_alarm(operator),
 }
 
-async fn door_alarm(ctx: &mut Ctx) -> CaseResult {
+async fn door_alarm(ctx: &mut Ctx, who: usize) -> CaseResult {
     let started = Instant::now();
-    let who = ctx.operator_tester()?;
     let component = alarm_door(ctx).map_err(Outcome::not_applicable)?;
     let cap = cap_id(ctx, DOOR);
     let open_path = Path::new(component, cap, door::OPEN);

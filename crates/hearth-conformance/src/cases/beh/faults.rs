@@ -49,11 +49,10 @@ test_case! {
         }
         needs_operator(ctx, ctx.ics.actuation.faults, "faults")
     },
-    run: fault_events,
+    run: fault_events(operator),
 }
 
-async fn fault_events(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn fault_events(ctx: &mut Ctx, who: usize) -> CaseResult {
     let cap = cap_id(ctx, FAULTS);
     let active_path = Path::new(0, cap, 1);
     let before = ctx.read(who, active_path).await?;

@@ -65,12 +65,11 @@ test_case! {
         }
         Ok(())
     },
-    run: setpoint_honoured,
+    run: setpoint_honoured(operator),
 }
 
-async fn setpoint_honoured(ctx: &mut Ctx) -> CaseResult {
+async fn setpoint_honoured(ctx: &mut Ctx, who: usize) -> CaseResult {
     let started = Instant::now();
-    let who = ctx.operator_tester()?;
     let compartments = cooled_compartments(ctx).map_err(Outcome::not_applicable)?;
     let tc = cap_id(ctx, TEMPERATURE_CONTROL);
     let tm = cap_id(ctx, TEMPERATURE);

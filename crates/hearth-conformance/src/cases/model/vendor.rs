@@ -4,7 +4,7 @@
 use hearth_model::{Path, StatusCode};
 
 use crate::harness::appliance::instances_where;
-use crate::harness::case::{test_case, CaseResult, Ctx};
+use crate::harness::case::{needs, test_case, CaseResult, Ctx};
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
@@ -28,18 +28,11 @@ test_case! {
         "For each vendor capability instance, read the property ids 1 to 32 and 0x8000 to 0x800F that its description does not list, 16 paths per request.",
         "Each must answer unsupported-property.",
     ],
-    applies: |ctx| {
-        if vendor_instances(ctx).is_empty() {
-            Err("the description declares no vendor capability".into())
-        } else {
-            Ok(())
-        }
-    },
-    run: vendor_members,
+    applies: |ctx| needs(vendor_instances(ctx).first(), "the description declares no vendor capability"),
+    run: vendor_members(operator),
 }
 
-async fn vendor_members(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn vendor_members(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let mut paths = Vec::new();
     for (component, capability, declared) in vendor_instances(ctx) {

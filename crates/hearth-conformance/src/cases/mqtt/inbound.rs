@@ -6,7 +6,7 @@ use hearth_model::validate::check_value;
 use hearth_model::{Path, Value};
 use hearth_wire::Body;
 
-use crate::harness::case::{always, test_case, CaseResult, Ctx};
+use crate::harness::case::{always, needs_writable, test_case, CaseResult, Ctx};
 use crate::harness::craft::{craft, model_read, publish, seal, Craft};
 use crate::harness::expect;
 use crate::probe::Tamper;
@@ -25,11 +25,10 @@ test_case! {
         "Send a correct read padded with an unknown header key to about 64 000 bytes: expect an answer.",
     ],
     applies: always,
-    run: large_packets,
+    run: large_packets(operator),
 }
 
-async fn large_packets(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn large_packets(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     // A QoS 1 PUBLISH of 71 680 bytes: fixed header (4), topic length (2), topic, packet
     // id (2), payload.
@@ -59,11 +58,10 @@ test_case! {
         "Publish a read signed for it, on the request topic whose vendor level has five digits: expect no answer.",
     ],
     applies: always,
-    run: foreign_topics,
+    run: foreign_topics(operator),
 }
 
-async fn foreign_topics(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn foreign_topics(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let rel = ctx.probe.request_topic();
     let (id, bytes) = seal(ctx, who, |_| {})?;
@@ -135,16 +133,11 @@ test_case! {
         "Send, correctly signed, a report (kind 3) of that value for that property on the device's request topic.",
         "Watch the silence window: no answer; read the property: it must be unchanged.",
     ],
-    applies: |ctx| {
-        ctx.writable()
-            .map(|_| ())
-            .ok_or_else(|| "the device has no writable property".into())
-    },
-    run: wrong_kind,
+    applies: needs_writable,
+    run: wrong_kind(operator),
 }
 
-async fn wrong_kind(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn wrong_kind(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let Some((path, before, other)) = changeable(ctx, who).await? else {
         return Err(Outcome::not_applicable(

@@ -172,11 +172,10 @@ test_case! {
         "Remove the retained read (an empty retained message).",
     ],
     applies: wait::restartable,
-    run: retained_request,
+    run: retained_request(operator),
 }
 
-async fn retained_request(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn retained_request(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let (id, bytes) = seal(ctx, who, |_| {})?;
     let topic = ctx.probe.full_topic(&ctx.probe.request_topic());

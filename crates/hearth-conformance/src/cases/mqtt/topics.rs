@@ -70,11 +70,10 @@ test_case! {
             Ok(())
         }
     },
-    run: configured_root,
+    run: configured_root(operator),
 }
 
-async fn configured_root(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn configured_root(ctx: &mut Ctx, who: usize) -> CaseResult {
     let root = ctx.params.topic_root.clone();
     ctx.step_with(
         1,

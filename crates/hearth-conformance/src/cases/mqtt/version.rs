@@ -84,11 +84,10 @@ test_case! {
         "Offer the run's broker an MQTT 5 CONNECT: a broker that implements 3.1.1 only refuses it, and the device, which published its description and status and answered through that broker, then needs nothing beyond 3.1.1. A broker that accepts it leaves the verdict inconclusive, with the advice to run against a broker that implements 3.1.1 only, such as `hearth broker`.",
     ],
     applies: always,
-    run: mqtt_311_only,
+    run: mqtt_311_only(operator),
 }
 
-async fn mqtt_311_only(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn mqtt_311_only(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     ctx.read(who, Path::new(0, 1, 4)).await?;
     ctx.step(2);

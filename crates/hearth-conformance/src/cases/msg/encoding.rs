@@ -35,11 +35,10 @@ test_case! {
         "Between two statuses (one connection), each event must carry the number of the event before it plus one (or 0, the first event of a new boot after events kept from the last); only among the events kept while disconnected, published right after the full report, may numbers be missing (discarded from a full store, HRT-MQTT-038).",
     ],
     applies: always,
-    run: encoding,
+    run: encoding(operator),
 }
 
-async fn encoding(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn encoding(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let tester_id = ctx.probe.testers()[who].id.clone();
     let (id, _, sent) = ctx.probe.send(who, model_read(), Tamper::None).await?;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use hearth_model::validate::{check_invoke, ValueError};
 use hearth_model::{Path, StatusCode, Value};
 
-use crate::harness::case::{always, test_case, CaseResult, Ctx};
+use crate::harness::case::{always, needs, test_case, CaseResult, Ctx};
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
@@ -24,11 +24,10 @@ test_case! {
         "Expect unsupported-action, for the action path of the request and without results.",
     ],
     applies: always,
-    run: invoke_missing,
+    run: invoke_missing(operator),
 }
 
-async fn invoke_missing(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn invoke_missing(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let path = Path::new(0, 1, 0x7FF0);
     let (r, seq) = ctx.invoke(who, path, Value::Null).await?;
@@ -92,16 +91,11 @@ test_case! {
         "Invoke it with an empty struct of arguments: expect invalid-type for the request's action path, without results.",
         "Invoke it with the integer 1 as arguments: expect invalid-type.",
     ],
-    applies: |ctx| {
-        action_with_argument(ctx)
-            .map(|_| ())
-            .ok_or_else(|| "the device implements no action with a mandatory argument".into())
-    },
-    run: invoke_invalid,
+    applies: |ctx| needs(action_with_argument(ctx), "the device implements no action with a mandatory argument"),
+    run: invoke_invalid(operator),
 }
 
-async fn invoke_invalid(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn invoke_invalid(ctx: &mut Ctx, who: usize) -> CaseResult {
     let Some(path) = action_with_argument(ctx) else {
         return Err(Outcome::not_applicable(
             "no action with a mandatory argument",
@@ -182,16 +176,11 @@ test_case! {
         "Invoke stop (refused while idle) with an empty map of arguments.",
         "Invoke stop with null arguments: the status must be the same.",
     ],
-    applies: |ctx| {
-        stop_action(ctx)
-            .map(|_| ())
-            .ok_or_else(|| "the device has no operational-state capability".into())
-    },
-    run: invoke_null_args,
+    applies: |ctx| needs(stop_action(ctx), "the device has no operational-state capability"),
+    run: invoke_null_args(operator),
 }
 
-async fn invoke_null_args(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn invoke_null_args(ctx: &mut Ctx, who: usize) -> CaseResult {
     let Some(stop) = stop_action(ctx) else {
         return Err(Outcome::not_applicable("no operational-state capability"));
     };

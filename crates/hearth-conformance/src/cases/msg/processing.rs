@@ -28,11 +28,10 @@ test_case! {
         "As a controller with no privilege, write a text to a writable property (privilege, step 11, before content, step 12): expect no answer or unauthorized, never invalid-type.",
     ],
     applies: always,
-    run: first_failed_step,
+    run: first_failed_step(operator),
 }
 
-async fn first_failed_step(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn first_failed_step(ctx: &mut Ctx, who: usize) -> CaseResult {
     let wrong = Value::Text("not a value of this property".into());
     ctx.step(1);
     let write = Body::Write(vec![(Path::new(0, 1, 1), wrong.clone())]);

@@ -6,7 +6,7 @@ use hearth_model::validate::check_value;
 use hearth_model::StatusCode;
 use hearth_wire::{Body, Message};
 
-use crate::harness::case::{always, requirement, test_case, CaseResult, Ctx};
+use crate::harness::case::{always, needs_stranger, requirement, test_case, CaseResult, Ctx};
 use crate::ics::Privilege;
 use crate::probe::{summarize, Tamper};
 use crate::requirements::req;
@@ -33,11 +33,10 @@ test_case! {
         "Check each result's status and value: the type and range of its catalog unit (temperatures int16 in centi-celsius, durations uint32 seconds, percentages 0 to 100) and the description's constraints.",
     ],
     applies: always,
-    run: read_all,
+    run: read_all(operator),
 }
 
-async fn read_all(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn read_all(ctx: &mut Ctx, who: usize) -> CaseResult {
     let paths: Vec<_> = ctx.properties().into_iter().map(|(p, _)| p).collect();
     for chunk in paths.chunks(16) {
         ctx.step_with(1, format!("{} paths from {}", chunk.len(), chunk[0]));
@@ -95,11 +94,10 @@ test_case! {
         "Check the three statuses.",
     ],
     applies: always,
-    run: read_missing,
+    run: read_missing(operator),
 }
 
-async fn read_missing(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn read_missing(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let absent = ctx.absent_paths();
     let (results, seq) = ctx
@@ -129,12 +127,7 @@ test_case! {
         "As a controller the device does not admit, read a property the description declares, then a component, a capability and a property it does not declare.",
         "The device may stay silent; if it answers, expect unauthorized for the declared property and unsupported-component, -capability and -property for the others, none with a value.",
     ],
-    applies: |ctx| {
-        ctx.probe
-            .tester("none")
-            .map(|_| ())
-            .ok_or_else(|| "the ICS lists no controller that the device does not admit (privilege none)".into())
-    },
+    applies: needs_stranger,
     run: read_order_of_checks,
 }
 

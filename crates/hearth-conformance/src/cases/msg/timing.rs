@@ -23,11 +23,10 @@ test_case! {
         "Fail any response later than the response timeout; advise on any later than 2 s.",
     ],
     applies: always,
-    run: response_time,
+    run: response_time(operator),
 }
 
-async fn response_time(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn response_time(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let limit = ctx.params.response_timeout;
     let patience = limit * 2 + ctx.params.latency_allowance;

@@ -9,7 +9,9 @@ use hearth_model::validate::{check_value, ValueError};
 use hearth_model::{Path, StatusCode, Value};
 use hearth_wire::{Body, Message};
 
-use crate::harness::case::{always, requirement, test_case, CaseResult, Ctx};
+use crate::harness::case::{
+    always, needs, needs_writable, requirement, test_case, CaseResult, Ctx,
+};
 use crate::harness::expect;
 use crate::requirements::req;
 use crate::verdict::Outcome;
@@ -34,13 +36,6 @@ fn writable_int(ctx: &Ctx) -> Option<(Path, &'static Property, i64, i64, i64)> {
     })
 }
 
-/// Not applicable without a writable property.
-fn needs_writable(ctx: &Ctx) -> Result<(), String> {
-    ctx.writable()
-        .map(|_| ())
-        .ok_or_else(|| "the device has no writable property".into())
-}
-
 test_case! {
     /// TC-MSG-2.1
     WRITE_OUT_OF_RANGE: "TC-MSG-2.1",
@@ -55,16 +50,11 @@ test_case! {
         "Write a value one step above the declared maximum.",
         "Expect constraint-error, then read the property again: it must be unchanged.",
     ],
-    applies: |ctx| {
-        writable_int(ctx)
-            .map(|_| ())
-            .ok_or_else(|| "the device has no writable integer property".into())
-    },
-    run: write_out_of_range,
+    applies: |ctx| needs(writable_int(ctx), "the device has no writable integer property"),
+    run: write_out_of_range(operator),
 }
 
-async fn write_out_of_range(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn write_out_of_range(ctx: &mut Ctx, who: usize) -> CaseResult {
     let Some((path, _, min, max, step)) = writable_int(ctx) else {
         return Err(Outcome::not_applicable("no writable integer property"));
     };
@@ -106,11 +96,10 @@ test_case! {
         "Expect read-only.",
     ],
     applies: always,
-    run: write_read_only,
+    run: write_read_only(operator),
 }
 
-async fn write_read_only(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn write_read_only(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let (status, seq) = ctx
         .write(who, Path::new(0, 1, 1), Value::Text("Conformance".into()))
@@ -139,11 +128,10 @@ test_case! {
         "Expect invalid-type.",
     ],
     applies: needs_writable,
-    run: write_wrong_type,
+    run: write_wrong_type(operator),
 }
 
-async fn write_wrong_type(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn write_wrong_type(ctx: &mut Ctx, who: usize) -> CaseResult {
     let Some((path, p)) = ctx.writable() else {
         return Err(Outcome::not_applicable("no writable property"));
     };
@@ -179,11 +167,10 @@ test_case! {
         "Check one status per path, in order.",
     ],
     applies: always,
-    run: write_missing,
+    run: write_missing(operator),
 }
 
-async fn write_missing(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn write_missing(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let absent = ctx.absent_paths();
     let values = absent.iter().map(|(p, _)| (*p, Value::Int(1))).collect();
@@ -253,16 +240,11 @@ test_case! {
         "Expect a report of the new value within the report deadline.",
         "Read it back, then restore the original value.",
     ],
-    applies: |ctx| {
-        (!actuatable(ctx).is_empty())
-            .then_some(())
-            .ok_or_else(|| "the ICS allows no write the device supports (see [actuation])".into())
-    },
-    run: write_valid,
+    applies: |ctx| needs(actuatable(ctx).first(), "the ICS allows no write the device supports (see [actuation])"),
+    run: write_valid(operator),
 }
 
-async fn write_valid(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn write_valid(ctx: &mut Ctx, who: usize) -> CaseResult {
     let mut chosen = None;
     for (path, p) in actuatable(ctx) {
         let current = ctx.read(who, path).await?;
@@ -352,16 +334,11 @@ test_case! {
         "Write the declared minimum, then the top of the declared grid; each must answer success.",
         "Restore the original value.",
     ],
-    applies: |ctx| {
-        (!declared_ranges(ctx).is_empty())
-            .then_some(())
-            .ok_or_else(|| "no declared numeric range the ICS lets the suite change".into())
-    },
-    run: write_bounds,
+    applies: |ctx| needs(declared_ranges(ctx).first(), "no declared numeric range the ICS lets the suite change"),
+    run: write_bounds(operator),
 }
 
-async fn write_bounds(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn write_bounds(ctx: &mut Ctx, who: usize) -> CaseResult {
     for (path, min, top) in declared_ranges(ctx) {
         ctx.step_with(1, format!("{path}, {min}…{top}"));
         let before = ctx.read(who, path).await?;
@@ -432,16 +409,11 @@ test_case! {
         "Write the refused value: expect constraint-error.",
         "Read the property again: it must be unchanged.",
     ],
-    applies: |ctx| {
-        refused_value(ctx).map(|_| ()).ok_or_else(|| {
-            "the device has no writable enumeration, text or bytes property".into()
-        })
-    },
-    run: write_unsupported,
+    applies: |ctx| needs(refused_value(ctx), "the device has no writable enumeration, text or bytes property"),
+    run: write_unsupported(operator),
 }
 
-async fn write_unsupported(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn write_unsupported(ctx: &mut Ctx, who: usize) -> CaseResult {
     let Some((path, value, why)) = refused_value(ctx) else {
         return Err(Outcome::not_applicable(
             "no writable enumeration, text or bytes property",
@@ -483,11 +455,10 @@ test_case! {
         "Write a text to device-info vendor-id, an integer property that is read-only: expect read-only, not invalid-type.",
     ],
     applies: always,
-    run: check_order,
+    run: check_order(operator),
 }
 
-async fn check_order(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn check_order(ctx: &mut Ctx, who: usize) -> CaseResult {
     let wrong = Value::Text("not a value of this property".into());
     ctx.step(1);
     let path = Path::new(0, 1, 0x7FF0);
@@ -525,11 +496,10 @@ test_case! {
         "Read the property again: it must be unchanged.",
     ],
     applies: needs_writable,
-    run: write_too_deep,
+    run: write_too_deep(operator),
 }
 
-async fn write_too_deep(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn write_too_deep(ctx: &mut Ctx, who: usize) -> CaseResult {
     let Some((path, _)) = ctx.writable() else {
         return Err(Outcome::not_applicable("no writable property"));
     };

@@ -3,7 +3,7 @@
 
 use hearth_wire::Body;
 
-use crate::harness::case::{test_case, CaseResult, Ctx};
+use crate::harness::case::{needs_stranger, needs_writable, test_case, CaseResult, Ctx};
 use crate::harness::expect;
 use crate::ics::Privilege;
 use crate::probe::Tamper;
@@ -24,22 +24,11 @@ test_case! {
         "Expect silence or unauthorized (never success).",
         "Read the property as an admitted controller: it must be unchanged.",
     ],
-    applies: |ctx| {
-        if ctx.probe.tester("none").is_none() {
-            return Err(
-                "the ICS lists no controller that the device does not admit (privilege none)"
-                    .into(),
-            );
-        }
-        ctx.writable()
-            .map(|_| ())
-            .ok_or_else(|| "the device has no writable property".into())
-    },
-    run: unauthorized,
+    applies: |ctx| needs_stranger(ctx).and_then(|()| needs_writable(ctx)),
+    run: unauthorized(operator),
 }
 
-async fn unauthorized(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn unauthorized(ctx: &mut Ctx, who: usize) -> CaseResult {
     let stranger = ctx.tester(Privilege::None)?;
     let Some((path, p)) = ctx
         .properties()

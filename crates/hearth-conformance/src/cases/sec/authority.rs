@@ -16,7 +16,7 @@ use hearth_security::Algorithm;
 use hearth_wire::Body;
 
 use crate::authority::{Authority, Minted, RawClaims};
-use crate::harness::case::{test_case, CaseResult, Ctx};
+use crate::harness::case::{needs, needs_writable, test_case, CaseResult, Ctx};
 use crate::harness::craft::{model_read, publish, sign_as};
 use crate::harness::expect;
 use crate::harness::wait;
@@ -153,11 +153,10 @@ test_case! {
         "Issue one for a new ES256 (P-256) key; send a read signed by it with ES256: it must be served.",
     ],
     applies: needs_authority,
-    run: certificates_accepted,
+    run: certificates_accepted(operator),
 }
 
-async fn certificates_accepted(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn certificates_accepted(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let plain = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
     read_served(
@@ -229,7 +228,7 @@ test_case! {
         "Send a correct read as the operating controller: it must still be answered.",
     ],
     applies: needs_authority,
-    run: certificates_refused,
+    run: certificates_refused(operator),
 }
 
 /// A certificate broken in one way: the key and chain, the requirement it breaks, and what
@@ -354,8 +353,7 @@ pub(crate) fn device_certificate(
     )
 }
 
-async fn certificates_refused(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn certificates_refused(ctx: &mut Ctx, who: usize) -> CaseResult {
     let ca = authority(ctx)?;
     let now = unix_now();
     let subject = tester_name(ctx, who);
@@ -445,11 +443,10 @@ test_case! {
         "Wait until the certificate has expired; send a read signed by the key without its chain, then one with it: neither may be answered.",
     ],
     applies: needs_authority,
-    run: chain_expires,
+    run: chain_expires(operator),
 }
 
-async fn chain_expires(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn chain_expires(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let expires = unix_now() + 3;
     let short = mint(ctx, who, Algorithm::EdDsa, |c| c.expires = expires, |_| {})?;
@@ -519,11 +516,10 @@ test_case! {
         "Wait until the list's next-update time has passed; send a read signed by A: still no answer.",
     ],
     applies: needs_authority,
-    run: revocation,
+    run: revocation(operator),
 }
 
-async fn revocation(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn revocation(ctx: &mut Ctx, who: usize) -> CaseResult {
     let ca = authority(ctx)?;
     let ca_kid = ca.kid();
     ctx.step(1);
@@ -631,11 +627,10 @@ test_case! {
         "If the CA's entry grants view only: write, signed by the new key, a declared-valid value to a writable property; expect no answer or unauthorized, and the property unchanged when read by the operating controller.",
     ],
     applies: needs_authority,
-    run: acl_matching,
+    run: acl_matching(operator),
 }
 
-async fn acl_matching(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn acl_matching(ctx: &mut Ctx, who: usize) -> CaseResult {
     let ca = authority(ctx)?;
     ctx.step(1);
     let twin = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
@@ -698,12 +693,8 @@ test_case! {
     ],
     applies: |ctx| {
         needs_authority(ctx)?;
-        higher_tester(ctx).map(|_| ()).ok_or_else(|| {
-            "no controller of the ICS is matched both by its own entry and, with a lower privilege, by the lab's CA".to_owned()
-        })?;
-        ctx.writable()
-            .map(|_| ())
-            .ok_or_else(|| "the device has no writable property".into())
+        needs(higher_tester(ctx), "no controller of the ICS is matched both by its own entry and, with a lower privilege, by the lab's CA")?;
+        needs_writable(ctx)
     },
     run: highest_privilege,
 }
@@ -762,11 +753,10 @@ test_case! {
         "Send a read with counter 999,937 (63 below the first): it must be served.",
     ],
     applies: needs_authority,
-    run: window_start,
+    run: window_start(operator),
 }
 
-async fn window_start(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn window_start(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let fresh = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
     read_served(

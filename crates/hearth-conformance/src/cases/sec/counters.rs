@@ -25,11 +25,10 @@ test_case! {
         "Read a property: the response and every message since the restart must open in a receiver that remembers the counters from before.",
     ],
     applies: wait::restartable,
-    run: counters_across_restart,
+    run: counters_across_restart(operator),
 }
 
-async fn counters_across_restart(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn counters_across_restart(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let mark = ctx.probe.trace().len();
     ctx.step(2);

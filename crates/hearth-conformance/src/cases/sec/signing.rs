@@ -67,11 +67,10 @@ test_case! {
         "Every message must have opened: signature over its own topic, chain to the trusted root, sender = certificate subject.",
     ],
     applies: always,
-    run: signed,
+    run: signed(operator),
 }
 
-async fn signed(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn signed(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let read = ctx.read(who, Path::new(0, 1, 1)).await;
     ctx.step(2);
@@ -112,11 +111,10 @@ test_case! {
         "No byte string or hexadecimal text in any payload (the certificates aside) may hold, in any 32 consecutive bytes, the private key of the device's certified public key.",
     ],
     applies: always,
-    run: envelope_profile,
+    run: envelope_profile(operator),
 }
 
-async fn envelope_profile(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn envelope_profile(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     ctx.read(who, Path::new(0, 1, 4)).await?;
     let device_id = ctx.description.device_id.clone();

@@ -30,11 +30,10 @@ test_case! {
         "Send a correct read: it must still be answered.",
     ],
     applies: always,
-    run: bad_signature,
+    run: bad_signature(operator),
 }
 
-async fn bad_signature(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn bad_signature(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let (id, _, sent) = ctx
         .probe
@@ -68,11 +67,10 @@ test_case! {
         "Send a correct read: it must still be answered.",
     ],
     applies: always,
-    run: unsigned,
+    run: unsigned(operator),
 }
 
-async fn unsigned(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn unsigned(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let (id, _, sent) = ctx.probe.send(who, model_read(), Tamper::Unsigned).await?;
     ctx.step(2);
@@ -96,11 +94,10 @@ test_case! {
         "Watch the silence window for an answer: there must be none.",
     ],
     applies: always,
-    run: wrong_topic,
+    run: wrong_topic(operator),
 }
 
-async fn wrong_topic(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn wrong_topic(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let (id, _, sent) = ctx
         .probe
@@ -132,11 +129,10 @@ test_case! {
         "Watch the silence window for a second answer: there must be none.",
     ],
     applies: always,
-    run: replay,
+    run: replay(operator),
 }
 
-async fn replay(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn replay(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let (id, bytes, sent) = ctx.probe.send(who, model_read(), Tamper::None).await?;
     expect::reply(ctx, id, sent).await?;
@@ -162,11 +158,10 @@ test_case! {
         "Send a correct read: it must still be answered.",
     ],
     applies: always,
-    run: unknown_signer,
+    run: unknown_signer(operator),
 }
 
-async fn unknown_signer(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn unknown_signer(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let key = KeyPair::generate_system(Algorithm::EdDsa)
         .map_err(|e| Outcome::error(format!("generating a key: {e}")))?;
@@ -211,11 +206,10 @@ test_case! {
         "Expect the read to be answered.",
     ],
     applies: always,
-    run: unprotected_ignored,
+    run: unprotected_ignored(operator),
 }
 
-async fn unprotected_ignored(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn unprotected_ignored(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let (id, bytes) = seal(ctx, who, |_| {})?;
     // d2 84 <bstr protected> a0 <payload> <signature>
@@ -266,11 +260,10 @@ test_case! {
         "Seal a read y, skip 70 counters, seal a read z and break z's signature; publish z, expect no answer; publish y: expect an answer.",
     ],
     applies: always,
-    run: replay_window,
+    run: replay_window(operator),
 }
 
-async fn replay_window(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn replay_window(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let mut sealed = Vec::with_capacity(65);
     for _ in 0..65 {
@@ -352,11 +345,10 @@ test_case! {
         "Publish a correctly signed read whose time is 1 January 1970: expect an answer.",
     ],
     applies: always,
-    run: foreign_requests,
+    run: foreign_requests(operator),
 }
 
-async fn foreign_requests(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn foreign_requests(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let other = format!("{}-other", ctx.description.device_id);
     let (id, bytes) = seal(ctx, who, |m| m.target = Some(other))?;
@@ -414,11 +406,10 @@ test_case! {
         "Send reads, each correctly signed: labelled with algorithm -35, with the text \"EdDSA\", with the algorithm of the other key type; with a crit parameter; with a content type; with version 2; with kind 99. Watch the silence window after each: there must be no answer.",
     ],
     applies: always,
-    run: crafted_envelopes,
+    run: crafted_envelopes(operator),
 }
 
-async fn crafted_envelopes(ctx: &mut Ctx) -> CaseResult {
-    let who = ctx.operator_tester()?;
+async fn crafted_envelopes(ctx: &mut Ctx, who: usize) -> CaseResult {
     let ed = matches!(
         ctx.probe.tester_signer(who).map(|s| s.algorithm()),
         Some(Algorithm::EdDsa)
