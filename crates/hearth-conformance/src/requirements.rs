@@ -779,7 +779,7 @@ fn words(text: &str) -> Vec<(usize, usize, &str)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const INDEX_PATH: &str = concat!(
@@ -812,23 +812,13 @@ mod tests {
     #[test]
     fn every_identifier_in_the_sources_resolves() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut files = Vec::new();
-        let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(&root)
+        let files: Vec<_> = std::fs::read_dir(&root)
             .expect("crates/")
             .flatten()
             .map(|e| e.path().join("src"))
             .filter(|p| p.is_dir())
+            .flat_map(|src| rust_files(&src))
             .collect();
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).expect("a source folder").flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    files.push(path);
-                }
-            }
-        }
         assert!(files.len() > 20, "found only {} source files", files.len());
         let mut unresolved = Vec::new();
         let mut seen = 0;
@@ -845,6 +835,23 @@ mod tests {
         }
         assert!(seen > 100, "found only {seen} identifiers");
         assert!(unresolved.is_empty(), "{}", unresolved.join("\n"));
+    }
+
+    /// Every `.rs` file below `dir`.
+    pub(crate) fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        let mut dirs = vec![dir.to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("a source folder").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        files
     }
 
     /// Every `HRT-<AREA>-<NNN>` in `text`.

@@ -185,18 +185,7 @@ mod tests {
     /// The sources of every case under `src/cases/`, by identifier.
     fn sources() -> BTreeMap<String, Source> {
         let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/cases"));
-        let mut files = Vec::new();
-        let mut dirs = vec![root];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).expect("src/cases").flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    files.push(path);
-                }
-            }
-        }
+        let files = crate::requirements::tests::rust_files(&root);
         let mut out = BTreeMap::new();
         for file in files {
             let text = std::fs::read_to_string(&file).expect("a case file");

@@ -290,6 +290,19 @@ pub async fn invoke_cycle(
     Ok((result.status, seq))
 }
 
+/// Start a cycle on `component`: the trace entry of the answer, or the inconclusive outcome
+/// of an appliance that would not start one.
+pub async fn start_cycle(ctx: &mut Ctx, who: usize, component: u16) -> Result<usize, Outcome> {
+    let (status, seq) = invoke_cycle(ctx, who, component, Action::Start).await?;
+    if status != StatusCode::Success {
+        return Err(Outcome::inconclusive(format!(
+            "start answered {status}: the appliance would not start a cycle (check that it is ready, e.g. loaded and supplied)"
+        ))
+        .with_evidence([seq]));
+    }
+    Ok(seq)
+}
+
 /// Leave no cycle under way on `component` (HRT-CONF-008): stop it unless it is idle; a
 /// completed one goes back to idle where the appliance allows. Whatever it answers.
 pub async fn leave_idle(ctx: &mut Ctx, who: usize, component: u16) {

@@ -23,7 +23,7 @@ use crate::report::{Advisory, Step};
 use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
 
-pub use super::operator::{Operator, OperatorAction};
+pub use super::operator::{Done, Operator, OperatorAction};
 
 /// What a test case's function ends with: `Ok` when every check held (the verdict `pass`),
 /// `Err` with the outcome that ended it otherwise — a failure, or why it could not decide —
@@ -44,10 +44,7 @@ impl From<ProbeError> for Outcome {
 pub trait Restarter: Send + Sync {
     /// Restart the device (a power loss where `power_loss`); return when the restart has
     /// been requested, not when the device is back.
-    fn restart(
-        &self,
-        power_loss: bool,
-    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
+    fn restart(&self, power_loss: bool) -> Done<'_>;
 }
 
 /// One test case.
@@ -321,6 +318,24 @@ impl Ctx {
             .map_err(|why| Outcome::fail(req::HRT_MSG_092, why))
     }
 
+    /// Send `body` as tester `who` and take what its answer carries as `take` says: an
+    /// answer of another kind fails `requirement`, the reason naming the request as `what`.
+    async fn answer_of<T>(
+        &mut self,
+        (who, body): (usize, Body),
+        (requirement, what): (Req, &str),
+        take: fn(Body) -> Result<T, Body>,
+    ) -> Result<(T, usize), Outcome> {
+        let (msg, seq) = self.ask(who, body).await?;
+        take(msg.body).map(|t| (t, seq)).map_err(|other| {
+            Outcome::fail(
+                requirement,
+                format!("{what} was answered with a {} message", other.kind()),
+            )
+            .with_evidence([seq])
+        })
+    }
+
     /// Read `paths` in one request; the results as the device gave them (however many, in
     /// whatever order), or an outcome when the answer is not a read-response.
     pub async fn read_results(
@@ -328,38 +343,29 @@ impl Ctx {
         who: usize,
         paths: Vec<Path>,
     ) -> Result<(Vec<ReadResult>, usize), Outcome> {
-        let (msg, seq) = self.ask(who, Body::Read(paths)).await?;
-        match msg.body {
-            Body::ReadResponse(results) => Ok((results, seq)),
-            other => Err(Outcome::fail(
-                req::HRT_MSG_062,
-                format!("a read was answered with a {} message", other.kind()),
-            )
-            .with_evidence([seq])),
-        }
+        let read = (who, Body::Read(paths));
+        self.answer_of(read, (req::HRT_MSG_062, "a read"), |b| match b {
+            Body::ReadResponse(results) => Ok(results),
+            other => Err(other),
+        })
+        .await
     }
 
     /// Read one property; the value, or an outcome explaining why not.
     pub async fn read(&mut self, who: usize, path: Path) -> Result<Value, Outcome> {
         let (results, seq) = self.read_results(who, vec![path]).await?;
-        match results.as_slice() {
-            [r] if r.path == path && r.status == StatusCode::Success => {
-                r.value.clone().ok_or_else(|| {
-                    Outcome::fail(req::HRT_MSG_063, format!("{path}: success without a value"))
-                        .with_evidence([seq])
-                })
-            }
-            [r] => Err(Outcome::fail(
+        let r = only(results, seq, (req::HRT_MSG_062, "a read of one path"))?;
+        if r.path != path || r.status != StatusCode::Success {
+            return Err(Outcome::fail(
                 req::HRT_MOD_104,
                 format!("reading {path} answered {}", r.status),
             )
-            .with_evidence([seq])),
-            _ => Err(Outcome::fail(
-                req::HRT_MSG_062,
-                "a read of one path answered with another number of results",
-            )
-            .with_evidence([seq])),
+            .with_evidence([seq]));
         }
+        r.value.ok_or_else(|| {
+            Outcome::fail(req::HRT_MSG_063, format!("{path}: success without a value"))
+                .with_evidence([seq])
+        })
     }
 
     /// Write `values` in one request; the results as the device gave them, or an outcome
@@ -369,15 +375,12 @@ impl Ctx {
         who: usize,
         values: Vec<(Path, Value)>,
     ) -> Result<(Vec<(Path, StatusCode)>, usize), Outcome> {
-        let (msg, seq) = self.ask(who, Body::Write(values)).await?;
-        match msg.body {
-            Body::WriteResponse(results) => Ok((results, seq)),
-            other => Err(Outcome::fail(
-                req::HRT_MSG_066,
-                format!("a write was answered with a {} message", other.kind()),
-            )
-            .with_evidence([seq])),
-        }
+        let write = (who, Body::Write(values));
+        self.answer_of(write, (req::HRT_MSG_066, "a write"), |b| match b {
+            Body::WriteResponse(results) => Ok(results),
+            other => Err(other),
+        })
+        .await
     }
 
     /// Write one property; the status, or an outcome explaining why there is none.
@@ -388,14 +391,15 @@ impl Ctx {
         value: Value,
     ) -> Result<(StatusCode, usize), Outcome> {
         let (results, seq) = self.write_results(who, vec![(path, value)]).await?;
-        match results.as_slice() {
-            [(p, status)] if *p == path => Ok((*status, seq)),
-            _ => Err(Outcome::fail(
+        let (p, status) = only(results, seq, (req::HRT_MSG_066, "a write of one path"))?;
+        if p != path {
+            return Err(Outcome::fail(
                 req::HRT_MSG_066,
-                "a write of one path answered with another set of results",
+                format!("a write of {path} was answered for {p}"),
             )
-            .with_evidence([seq])),
+            .with_evidence([seq]));
         }
+        Ok((status, seq))
     }
 
     /// Invoke the action at `path` with `args`; its result, or an outcome when the answer is
@@ -406,15 +410,12 @@ impl Ctx {
         path: Path,
         args: Value,
     ) -> Result<(InvokeResult, usize), Outcome> {
-        let (msg, seq) = self.ask(who, Body::Invoke { path, args }).await?;
-        match msg.body {
-            Body::InvokeResponse(result) => Ok((result, seq)),
-            other => Err(Outcome::fail(
-                req::HRT_MSG_091,
-                format!("an invocation was answered with a {} message", other.kind()),
-            )
-            .with_evidence([seq])),
-        }
+        let invoke = (who, Body::Invoke { path, args });
+        self.answer_of(invoke, (req::HRT_MSG_091, "an invocation"), |b| match b {
+            Body::InvokeResponse(result) => Ok(result),
+            other => Err(other),
+        })
+        .await
     }
 
     /// Every property the description implements, with its catalog definition.
@@ -503,6 +504,20 @@ impl Ctx {
     /// The first writable property the description implements.
     pub fn writable(&self) -> Option<(Path, &'static hearth_model::catalog::Property)> {
         self.properties().into_iter().find(|(_, p)| p.writable())
+    }
+}
+
+/// The one result of a request for one path (answered in trace entry `seq`), or a failure
+/// of `requirement`: `what` answered with another number of results.
+fn only<T>(results: Vec<T>, seq: usize, (requirement, what): (Req, &str)) -> Result<T, Outcome> {
+    let mut results = results.into_iter();
+    match (results.next(), results.next()) {
+        (Some(one), None) => Ok(one),
+        _ => Err(Outcome::fail(
+            requirement,
+            format!("{what} answered with another number of results"),
+        )
+        .with_evidence([seq])),
     }
 }
 

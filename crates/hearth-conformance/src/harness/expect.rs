@@ -24,31 +24,21 @@ use crate::verdict::Outcome;
 /// reason names it (`a request with a broken signature`).
 pub type Expect<'a> = (Req, &'a str);
 
-/// Watch the silence window for an answer to `request_id` (sent as trace entry `sent`):
+/// Watch the silence window for an answer to request `id` (sent as trace entry `sent`):
 /// there must be none.
-pub async fn silent(
-    ctx: &mut Ctx,
-    request_id: u64,
-    sent: usize,
-    e: Expect<'_>,
-) -> Result<(), Outcome> {
+pub async fn silent(ctx: &mut Ctx, id: u64, sent: usize, e: Expect<'_>) -> Result<(), Outcome> {
     let window = ctx.params.silence_window;
-    match ctx.probe.answer(request_id, window).await {
+    match ctx.probe.answer(id, window).await {
         None => Ok(()),
         Some(a) => Err(answered_anyway(&a, sent, e)),
     }
 }
 
-/// Watch the silence window for an answer to `request_id`: there may be none, or one that
+/// Watch the silence window for an answer to request `id`: there may be none, or one that
 /// refuses the request as unauthorized, never one that serves it.
-pub async fn refused(
-    ctx: &mut Ctx,
-    request_id: u64,
-    sent: usize,
-    e: Expect<'_>,
-) -> Result<(), Outcome> {
+pub async fn refused(ctx: &mut Ctx, id: u64, sent: usize, e: Expect<'_>) -> Result<(), Outcome> {
     let window = ctx.params.silence_window;
-    let answer = ctx.probe.answer(request_id, window).await;
+    let answer = ctx.probe.answer(id, window).await;
     refusal(answer, sent, e)
 }
 
@@ -108,26 +98,27 @@ pub async fn event(
     })
 }
 
-/// Wait for an authenticated answer to `request_id`: there must be one within the response
+/// Wait for an authenticated answer to request `id`: there must be one within the response
 /// timeout, and it must open.
 pub async fn answered(
     ctx: &mut Ctx,
-    request_id: u64,
+    id: u64,
     sent: usize,
     expect: Expect<'_>,
 ) -> Result<(), Outcome> {
-    answer(ctx, request_id, sent, expect).await.map(drop)
+    answer(ctx, id, sent, expect).await.map(drop)
 }
 
 /// Like [`answered`], and the answer.
 pub async fn answer(
     ctx: &mut Ctx,
-    request_id: u64,
+    id: u64,
     sent: usize,
-    (requirement, what): Expect<'_>,
+    e: Expect<'_>,
 ) -> Result<Message, Outcome> {
+    let (requirement, what) = e;
     let timeout = ctx.response_timeout();
-    match ctx.probe.answer(request_id, timeout).await {
+    match ctx.probe.answer(id, timeout).await {
         Some(Answer { message: Ok(m), .. }) => Ok(m),
         Some(Answer {
             message: Err(r),
@@ -149,14 +140,8 @@ pub async fn answer(
 /// The answer to a correct request the case needs before it can go on: within the response
 /// timeout and opening, or a failure of HRT-MSG-092 (which the case may not check, making
 /// it an `error` that names the requirement).
-pub async fn reply(ctx: &mut Ctx, request_id: u64, sent: usize) -> Result<Message, Outcome> {
-    answer(
-        ctx,
-        request_id,
-        sent,
-        (req::HRT_MSG_092, "a correct request"),
-    )
-    .await
+pub async fn reply(ctx: &mut Ctx, id: u64, sent: usize) -> Result<Message, Outcome> {
+    answer(ctx, id, sent, (req::HRT_MSG_092, "a correct request")).await
 }
 
 /// After input the device had to reject, a correct read from `who` must still be answered

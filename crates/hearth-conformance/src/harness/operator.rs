@@ -70,15 +70,16 @@ impl std::fmt::Display for OperatorAction {
     }
 }
 
+/// What an action on the appliance from outside the protocol (the operator's, a restart)
+/// comes to: done, or why it could not be.
+pub type Done<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
 /// Who performs an [`OperatorAction`], where the ICS allows it (`door`, `faults`): a person
 /// prompted at the terminal, or the simulator's control surface.
 pub trait Operator: Send + Sync {
     /// Perform `action`; return once it is done (or why it could not be), not when the
     /// appliance has reported it.
-    fn act(
-        &self,
-        action: OperatorAction,
-    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
+    fn act(&self, action: OperatorAction) -> Done<'_>;
 }
 
 /// Ask the operator; an environment error when it cannot be done.

@@ -670,20 +670,8 @@ impl Probe {
                     .ok()
             })
             .map_or_else(|| "raw".to_owned(), |m| m.kind().name().to_owned());
-        let seq = self.trace.record(
-            Direction::Out,
-            &topic,
-            false,
-            &kind,
-            summary.to_owned(),
-            "",
-            &bytes,
-        );
-        self.client
-            .publish(topic, QoS::AtLeastOnce, false, bytes)
+        self.publish_traced((&topic, false), &kind, bytes, summary)
             .await
-            .map_err(|e| ProbeError::Broker(String::new(), e.to_string()))?;
-        Ok(seq)
     }
 
     /// Publish bytes on a full topic name (not below the root), retained or not, and trace
@@ -695,11 +683,24 @@ impl Probe {
         bytes: Vec<u8>,
         summary: &str,
     ) -> Result<usize, ProbeError> {
+        self.publish_traced((topic, retain), "raw", bytes, summary)
+            .await
+    }
+
+    /// Record bytes sent on `topic` (retained or not) in the trace as `kind`, then publish
+    /// them; the trace entry.
+    async fn publish_traced(
+        &mut self,
+        (topic, retain): (&str, bool),
+        kind: &str,
+        bytes: Vec<u8>,
+        summary: &str,
+    ) -> Result<usize, ProbeError> {
         let seq = self.trace.record(
             Direction::Out,
             topic,
             retain,
-            "raw",
+            kind,
             summary.to_owned(),
             "",
             &bytes,

@@ -134,20 +134,25 @@ pub fn restartable(ctx: &Ctx) -> Result<(), String> {
     }
 }
 
-/// Restart the device as the ICS describes and wait until it is online with a new boot id;
-/// the new boot id. A status that does not open, or any message since the restart that does
-/// not (replayed counters, for one), fails with the requirement its refusal names.
-pub async fn restart(ctx: &mut Ctx) -> Result<u64, Outcome> {
-    let old_boot = boot_id(ctx);
-    ctx.probe.clear_seen();
-    let power_loss = ctx.ics.restart.power_loss;
+/// Ask the run's restarter to restart the device (with a power loss where `power_loss`);
+/// return once the restart is requested, not when the device is back.
+pub async fn request_restart(ctx: &mut Ctx, power_loss: bool) -> Result<(), Outcome> {
     let Some(restarter) = ctx.restarter.as_ref() else {
         return Err(Outcome::not_applicable("no restart available"));
     };
     restarter
         .restart(power_loss)
         .await
-        .map_err(|why| Outcome::error(format!("the restart failed: {why}")))?;
+        .map_err(|why| Outcome::error(format!("the restart failed: {why}")))
+}
+
+/// Restart the device as the ICS describes and wait until it is online with a new boot id;
+/// the new boot id. A status that does not open, or any message since the restart that does
+/// not (replayed counters, for one), fails with the requirement its refusal names.
+pub async fn restart(ctx: &mut Ctx) -> Result<u64, Outcome> {
+    let old_boot = boot_id(ctx);
+    ctx.probe.clear_seen();
+    request_restart(ctx, ctx.ics.restart.power_loss).await?;
     let limit = ctx.params.restart_timeout;
     let back = ctx
         .probe

@@ -12,7 +12,7 @@ use hearth_model::{Path, StatusCode, Value};
 
 use crate::harness::appliance::{
     cap_id, cycle_component, cycle_path, door, has_action, invoke_cycle, leave_idle, move_door,
-    opstate, ready_to_start, startable_cycle, state, state_name, stop, Action, DOOR,
+    opstate, ready_to_start, start_cycle, startable_cycle, state, state_name, stop, Action, DOOR,
 };
 use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::expect;
@@ -181,13 +181,7 @@ async fn cycle_runs(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.probe.clear_seen();
     ctx.step(2);
     let asked = Instant::now();
-    let (status, start_seq) = invoke_cycle(ctx, who, component, Action::Start).await?;
-    if status != StatusCode::Success {
-        return Err(Outcome::inconclusive(format!(
-            "start answered {status}: the appliance would not start a cycle (check that it is ready, e.g. loaded and supplied)"
-        ))
-        .with_evidence([start_seq]));
-    }
+    let start_seq = start_cycle(ctx, who, component).await?;
 
     ctx.step(3);
     let limit = deadline(ctx).saturating_sub(asked.elapsed());
@@ -554,13 +548,7 @@ async fn pause_resume(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     ctx.probe.clear_seen();
     ctx.step(2);
-    let (status, seq) = invoke_cycle(ctx, who, component, Action::Start).await?;
-    if status != StatusCode::Success {
-        return Err(Outcome::inconclusive(format!(
-            "start answered {status}: the appliance would not start a cycle"
-        ))
-        .with_evidence([seq]));
-    }
+    start_cycle(ctx, who, component).await?;
     let result: Result<(), Outcome> = async {
         // Pause at once: a short cycle (a microwave's minute) must not end first. The report
         // of the state running is TC-BEH-1.2's concern.

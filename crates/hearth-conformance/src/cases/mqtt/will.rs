@@ -39,13 +39,7 @@ async fn will(ctx: &mut Ctx) -> CaseResult {
     let old_boot = wait::boot_id(ctx);
     ctx.probe.clear_seen();
     ctx.step(1);
-    let Some(restarter) = ctx.restarter.as_ref() else {
-        return Err(Outcome::not_applicable("no restart available"));
-    };
-    restarter
-        .restart(true)
-        .await
-        .map_err(|why| Outcome::error(format!("the restart failed: {why}")))?;
+    wait::request_restart(ctx, true).await?;
     ctx.step(2);
     let limit = ctx.params.restart_timeout;
     let first = ctx

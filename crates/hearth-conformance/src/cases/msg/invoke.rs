@@ -7,6 +7,7 @@ use hearth_model::validate::{check_invoke, ValueError};
 use hearth_model::{Path, StatusCode, Value};
 
 use crate::harness::case::{always, needs, test_case, CaseResult, Ctx};
+use crate::harness::expect;
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
@@ -30,8 +31,29 @@ test_case! {
 async fn invoke_missing(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let path = Path::new(0, 1, 0x7FF0);
-    let (r, seq) = ctx.invoke(who, path, Value::Null).await?;
     ctx.step(2);
+    let missing = (req::HRT_MOD_040, "invoking an undefined action");
+    refused_as(
+        ctx,
+        who,
+        (path, Value::Null),
+        StatusCode::UnsupportedAction,
+        missing,
+    )
+    .await
+}
+
+/// Invoke `path` with `args`: the invoke-response must name that path, carry no results
+/// (HRT-MSG-068) and answer `want` (`e` says which requirement that is, and what the
+/// invocation was).
+async fn refused_as(
+    ctx: &mut Ctx,
+    who: usize,
+    (path, args): (Path, Value),
+    want: StatusCode,
+    e: expect::Expect<'_>,
+) -> Result<(), Outcome> {
+    let (r, seq) = ctx.invoke(who, path, args).await?;
     if r.path != path || r.results.is_some() {
         return Err(Outcome::fail(
             req::HRT_MSG_068,
@@ -42,14 +64,7 @@ async fn invoke_missing(ctx: &mut Ctx, who: usize) -> CaseResult {
         )
         .with_evidence([seq]));
     }
-    if r.status != StatusCode::UnsupportedAction {
-        return Err(Outcome::fail(
-            req::HRT_MOD_040,
-            format!("invoking {path} answered {}", r.status),
-        )
-        .with_evidence([seq]));
-    }
-    Ok(())
+    expect::status(r.status, want, seq, e)
 }
 
 /// An implemented standard action with a mandatory argument.
@@ -103,56 +118,14 @@ async fn invoke_invalid(ctx: &mut Ctx, who: usize) -> CaseResult {
     };
     ctx.step_with(1, path);
     ctx.step(2);
-    invalid_type(
-        ctx,
-        who,
-        path,
-        (
-            "an empty struct of arguments",
-            Value::Struct(BTreeMap::new()),
-        ),
-    )
-    .await?;
+    let empty = (path, Value::Struct(BTreeMap::new()));
+    let invalid = StatusCode::InvalidType;
+    let what = format!("invoking {path} with an empty struct of arguments");
+    refused_as(ctx, who, empty, invalid, (req::HRT_MOD_050, &what)).await?;
     ctx.step(3);
-    invalid_type(
-        ctx,
-        who,
-        path,
-        ("the integer 1 as arguments", Value::Int(1)),
-    )
-    .await
-}
-
-/// Invoke `path` with `args` (described as `what`): expect invalid-type for that path,
-/// without results.
-async fn invalid_type(
-    ctx: &mut Ctx,
-    who: usize,
-    path: Path,
-    (what, args): (&str, Value),
-) -> Result<(), Outcome> {
-    let (r, seq) = ctx.invoke(who, path, args).await?;
-    if r.path != path || r.results.is_some() {
-        return Err(Outcome::fail(
-            req::HRT_MSG_068,
-            format!(
-                "the invoke-response names {} (request: {path}) or carries results with status {}",
-                r.path, r.status
-            ),
-        )
-        .with_evidence([seq]));
-    }
-    if r.status != StatusCode::InvalidType {
-        return Err(Outcome::fail(
-            req::HRT_MOD_050,
-            format!(
-                "invoking {path} with {what} answered {}, expected invalid-type",
-                r.status
-            ),
-        )
-        .with_evidence([seq]));
-    }
-    Ok(())
+    let what = format!("invoking {path} with the integer 1 as arguments");
+    let one = (path, Value::Int(1));
+    refused_as(ctx, who, one, invalid, (req::HRT_MOD_050, &what)).await
 }
 
 /// The path of operational-state `stop` on the first component that has the capability.

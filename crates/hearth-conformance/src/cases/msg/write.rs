@@ -13,7 +13,7 @@ use crate::harness::case::{
     always, needs, needs_writable, requirement, test_case, CaseResult, Ctx,
 };
 use crate::harness::expect;
-use crate::requirements::req;
+use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
 
 /// A writable integer property with its effective bounds and step.
@@ -60,28 +60,39 @@ async fn write_out_of_range(ctx: &mut Ctx, who: usize) -> CaseResult {
     };
     ctx.step_with(1, format!("{path}, declared {min}…{max} step {step}"));
     let before = ctx.read(who, path).await?;
-    let bad = max.saturating_add(step);
-    ctx.step_with(2, bad);
-    let (status, seq) = ctx.write(who, path, Value::Int(bad)).await?;
+    let bad = Value::Int(max.saturating_add(step));
+    let refusal = Refusal {
+        status: (StatusCode::ConstraintError, req::HRT_MOD_044),
+        unchanged: req::HRT_MOD_116,
+        what: format!("writing {bad} to {path} (max {max})"),
+    };
+    refused_unchanged(ctx, who, (path, before), bad, refusal).await
+}
+
+/// What a refused write must answer (the status and the requirement that says so), the
+/// requirement a change would break, and how a reason names the write.
+struct Refusal {
+    status: (StatusCode, Req),
+    unchanged: Req,
+    what: String,
+}
+
+/// Write `value` to `path`, which holds `before` (step 2): the write must be refused as
+/// `refusal` says, and the property read again unchanged (step 3).
+async fn refused_unchanged(
+    ctx: &mut Ctx,
+    who: usize,
+    (path, before): (Path, Value),
+    value: Value,
+    refusal: Refusal,
+) -> CaseResult {
+    ctx.step_with(2, &value);
+    let (status, seq) = ctx.write(who, path, value).await?;
     ctx.step(3);
-    expect::unchanged(
-        ctx,
-        who,
-        (path, &before),
-        seq,
-        (req::HRT_MOD_116, "a refused or out-of-range write"),
-    )
-    .await?;
-    if status != StatusCode::ConstraintError {
-        return Err(Outcome::fail(
-            req::HRT_MOD_044,
-            format!(
-                "writing {bad} to {path} (max {max}) answered {status}, expected constraint-error"
-            ),
-        )
-        .with_evidence([seq]));
-    }
-    Ok(())
+    let what = refusal.what.as_str();
+    expect::unchanged(ctx, who, (path, &before), seq, (refusal.unchanged, what)).await?;
+    let (want, requirement) = refusal.status;
+    expect::status(status, want, seq, (requirement, what))
 }
 
 test_case! {
@@ -105,14 +116,8 @@ async fn write_read_only(ctx: &mut Ctx, who: usize) -> CaseResult {
         .write(who, Path::new(0, 1, 1), Value::Text("Conformance".into()))
         .await?;
     ctx.step(2);
-    if status != StatusCode::ReadOnly {
-        return Err(Outcome::fail(
-            req::HRT_MOD_041,
-            format!("writing the read-only vendor-name answered {status}"),
-        )
-        .with_evidence([seq]));
-    }
-    Ok(())
+    let what = "writing the read-only vendor-name";
+    expect::status(status, StatusCode::ReadOnly, seq, (req::HRT_MOD_041, what))
 }
 
 test_case! {
@@ -143,14 +148,13 @@ async fn write_wrong_type(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step_with(1, format!("{wrong} to {path} ({})", p.ty.type_name()));
     let (status, seq) = ctx.write(who, path, wrong).await?;
     ctx.step(2);
-    if status != StatusCode::InvalidType {
-        return Err(Outcome::fail(
-            req::HRT_MOD_042,
-            format!("a write of the wrong type to {path} answered {status}"),
-        )
-        .with_evidence([seq]));
-    }
-    Ok(())
+    let what = format!("a write of the wrong type to {path}");
+    expect::status(
+        status,
+        StatusCode::InvalidType,
+        seq,
+        (req::HRT_MOD_042, &what),
+    )
 }
 
 test_case! {
@@ -422,25 +426,12 @@ async fn write_unsupported(ctx: &mut Ctx, who: usize) -> CaseResult {
     let broken = requirement(why.requirement())?;
     ctx.step_with(1, format!("{path} and the value {value} ({why})"));
     let before = ctx.read(who, path).await?;
-    ctx.step(2);
-    let (status, seq) = ctx.write(who, path, value.clone()).await?;
-    ctx.step(3);
-    expect::unchanged(
-        ctx,
-        who,
-        (path, &before),
-        seq,
-        (req::HRT_MOD_116, "a refused write"),
-    )
-    .await?;
-    if status != StatusCode::ConstraintError {
-        return Err(Outcome::fail(
-            broken,
-            format!("writing {value} to {path} answered {status}, expected constraint-error"),
-        )
-        .with_evidence([seq]));
-    }
-    Ok(())
+    let refusal = Refusal {
+        status: (StatusCode::ConstraintError, broken),
+        unchanged: req::HRT_MOD_116,
+        what: format!("writing {value} to {path}"),
+    };
+    refused_unchanged(ctx, who, (path, before), value, refusal).await
 }
 
 test_case! {
@@ -459,28 +450,20 @@ test_case! {
 }
 
 async fn check_order(ctx: &mut Ctx, who: usize) -> CaseResult {
-    let wrong = Value::Text("not a value of this property".into());
     ctx.step(1);
-    let path = Path::new(0, 1, 0x7FF0);
-    let (status, seq) = ctx.write(who, path, wrong.clone()).await?;
-    if status != StatusCode::UnsupportedProperty {
-        return Err(Outcome::fail(
-            req::HRT_MOD_115,
-            format!("writing a text to the undefined {path} answered {status}, expected unsupported-property"),
-        )
-        .with_evidence([seq]));
-    }
+    let undefined = Path::new(0, 1, 0x7FF0);
+    text_answers(ctx, who, undefined, StatusCode::UnsupportedProperty).await?;
     ctx.step(2);
-    let path = Path::new(0, 1, 2);
+    text_answers(ctx, who, Path::new(0, 1, 2), StatusCode::ReadOnly).await
+}
+
+/// A text written to `path`, which takes no text, must answer `want`: the check the model
+/// makes before the value's type.
+async fn text_answers(ctx: &mut Ctx, who: usize, path: Path, want: StatusCode) -> CaseResult {
+    let wrong = Value::Text("not a value of this property".into());
     let (status, seq) = ctx.write(who, path, wrong).await?;
-    if status != StatusCode::ReadOnly {
-        return Err(Outcome::fail(
-            req::HRT_MOD_115,
-            format!("writing a text to the read-only {path} answered {status}, expected read-only"),
-        )
-        .with_evidence([seq]));
-    }
-    Ok(())
+    let what = format!("writing a text to {path}");
+    expect::status(status, want, seq, (req::HRT_MOD_115, &what))
 }
 
 test_case! {
@@ -505,27 +488,11 @@ async fn write_too_deep(ctx: &mut Ctx, who: usize) -> CaseResult {
     };
     ctx.step_with(1, path);
     let before = ctx.read(who, path).await?;
-    ctx.step(2);
-    let mut deep = Value::Int(0);
-    for _ in 0..9 {
-        deep = Value::List(vec![deep]);
-    }
-    let (status, seq) = ctx.write(who, path, deep).await?;
-    ctx.step(3);
-    expect::unchanged(
-        ctx,
-        who,
-        (path, &before),
-        seq,
-        (req::HRT_MOD_048, "a write nested nine levels deep"),
-    )
-    .await?;
-    if status != StatusCode::Malformed {
-        return Err(Outcome::fail(
-            req::HRT_MOD_048,
-            format!("a value nested nine levels deep answered {status}, expected malformed"),
-        )
-        .with_evidence([seq]));
-    }
-    Ok(())
+    let deep = (0..9).fold(Value::Int(0), |v, _| Value::List(vec![v]));
+    let refusal = Refusal {
+        status: (StatusCode::Malformed, req::HRT_MOD_048),
+        unchanged: req::HRT_MOD_048,
+        what: "a write nested nine levels deep".into(),
+    };
+    refused_unchanged(ctx, who, (path, before), deep, refusal).await
 }

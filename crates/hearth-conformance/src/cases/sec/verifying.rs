@@ -34,21 +34,19 @@ test_case! {
 }
 
 async fn bad_signature(ctx: &mut Ctx, who: usize) -> CaseResult {
-    ctx.step(1);
-    let (id, _, sent) = ctx
-        .probe
-        .send(who, model_read(), Tamper::BadSignature)
-        .await?;
-    ctx.step(2);
-    expect::silent(
-        ctx,
-        id,
-        sent,
-        (req::HRT_SEC_034, "a request with a broken signature"),
-    )
-    .await?;
+    let broken = (req::HRT_SEC_034, "a request with a broken signature");
+    ignored(ctx, who, Tamper::BadSignature, broken).await?;
     ctx.step(3);
     expect::still_answers(ctx, who).await
+}
+
+/// Send the model read from `who`, broken as `tamper` says (step 1), and watch the silence
+/// window (step 2): there must be no answer.
+async fn ignored(ctx: &mut Ctx, who: usize, tamper: Tamper, e: expect::Expect<'_>) -> CaseResult {
+    ctx.step(1);
+    let (id, _, sent) = ctx.probe.send(who, model_read(), tamper).await?;
+    ctx.step(2);
+    expect::silent(ctx, id, sent, e).await
 }
 
 test_case! {
@@ -71,10 +69,8 @@ test_case! {
 }
 
 async fn unsigned(ctx: &mut Ctx, who: usize) -> CaseResult {
-    ctx.step(1);
-    let (id, _, sent) = ctx.probe.send(who, model_read(), Tamper::Unsigned).await?;
-    ctx.step(2);
-    expect::silent(ctx, id, sent, (req::HRT_SEC_030, "an unsigned request")).await?;
+    let bare = (req::HRT_SEC_030, "an unsigned request");
+    ignored(ctx, who, Tamper::Unsigned, bare).await?;
     ctx.step(3);
     expect::still_answers(ctx, who).await
 }
@@ -98,19 +94,8 @@ test_case! {
 }
 
 async fn wrong_topic(ctx: &mut Ctx, who: usize) -> CaseResult {
-    ctx.step(1);
-    let (id, _, sent) = ctx
-        .probe
-        .send(who, model_read(), Tamper::WrongTopic)
-        .await?;
-    ctx.step(2);
-    expect::silent(
-        ctx,
-        id,
-        sent,
-        (req::HRT_MSG_002, "a request signed for another topic"),
-    )
-    .await
+    let moved = (req::HRT_MSG_002, "a request signed for another topic");
+    ignored(ctx, who, Tamper::WrongTopic, moved).await
 }
 
 test_case! {
