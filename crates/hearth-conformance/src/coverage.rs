@@ -480,16 +480,12 @@ mod tests {
     #[test]
     fn standard_registry_is_consistent() {
         let registry = Registry::standard().unwrap_or_else(|e| panic!("{e}"));
-        let errors = registry.check(&index());
-        assert!(
-            errors.is_empty(),
-            "{}",
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
+        let errors: Vec<String> = registry
+            .check(&index())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
         assert!(!registry.untestable().is_empty());
     }
 

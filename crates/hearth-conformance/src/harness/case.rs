@@ -89,27 +89,16 @@ pub struct Case {
 /// `run: f(operator)` runs `f(ctx, who)` with the operating tester ([`Ctx::operator_tester`])
 /// as `who`, or ends the case with the `error` of its absence; `run: f` runs `f(ctx)`.
 macro_rules! test_case {
-    (
-        $(#[$attr:meta])*
-        $name:ident: $id:literal,
-        title: $title:literal,
-        checks: [$($req:ident),+ $(,)?],
-        steps: [$($step:literal),+ $(,)?],
-        applies: $applies:expr,
-        run: $run:ident(operator) $(,)?
-    ) => {
-        $crate::harness::case::test_case! {
-            $(#[$attr])*
-            $name: $id,
-            title: $title,
-            checks: [$($req),+],
-            steps: [$($step),+],
-            applies: $applies,
-            run: |ctx| Box::pin(async move {
+    (@run $run:ident(operator)) => {
+        |ctx| {
+            Box::pin(async move {
                 let who = ctx.operator_tester()?;
                 $run(ctx, who).await
-            }),
+            })
         }
+    };
+    (@run $run:ident) => {
+        |ctx| Box::pin($run(ctx))
     };
     (
         $(#[$attr:meta])*
@@ -118,26 +107,7 @@ macro_rules! test_case {
         checks: [$($req:ident),+ $(,)?],
         steps: [$($step:literal),+ $(,)?],
         applies: $applies:expr,
-        run: $run:ident $(,)?
-    ) => {
-        $crate::harness::case::test_case! {
-            $(#[$attr])*
-            $name: $id,
-            title: $title,
-            checks: [$($req),+],
-            steps: [$($step),+],
-            applies: $applies,
-            run: |ctx| Box::pin($run(ctx)),
-        }
-    };
-    (
-        $(#[$attr:meta])*
-        $name:ident: $id:literal,
-        title: $title:literal,
-        checks: [$($req:ident),+],
-        steps: [$($step:literal),+],
-        applies: $applies:expr,
-        run: $run:expr,
+        run: $run:ident $(($with:ident))? $(,)?
     ) => {
         $(#[$attr])*
         pub(crate) const $name: $crate::harness::case::Case = $crate::harness::case::Case {
@@ -146,7 +116,7 @@ macro_rules! test_case {
             requirements: &[$($crate::requirements::req::$req),+],
             steps: &[$($step),+],
             applies: $applies,
-            run: $run,
+            run: $crate::harness::case::test_case!(@run $run $(($with))?),
         };
     };
 }

@@ -167,26 +167,25 @@ pub async fn run_test(
     let authority = crate::authority::load_authority(&ics, &base)
         .map_err(|e| StartError(e.to_string()))?
         .map(std::sync::Arc::new);
-    let restarter: Option<Box<dyn Restarter>> = match (ics.restart.method, &ics.restart.command) {
+    let restarter = match (ics.restart.method, &ics.restart.command) {
         (RestartMethod::Command, Some(command)) => Some(Box::new(CommandRestarter {
             command: command.clone(),
             timeout: ics.parameters.restart_timeout,
-        })),
+        }) as Box<dyn Restarter>),
         _ => None,
     };
-    let operator: Option<Box<dyn Operator>> = Some(Box::new(TerminalOperator {
-        timeout: ics.parameters.operator_timeout,
-    }));
     let run = DeviceRun {
+        operator: Some(Box::new(TerminalOperator {
+            timeout: ics.parameters.operator_timeout,
+        })),
+        restarter,
+        only: config.only.clone(),
+        authority,
         ics_text: text,
         ics,
         broker,
         trust,
         testers,
-        restarter,
-        operator,
-        only: config.only.clone(),
-        authority,
     };
     let report = run_device(run, crate::cases::CASES, progress).await;
     if let Some(out) = &config.out {

@@ -319,16 +319,11 @@ async fn cycle_runs(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(7);
     let event_path = cycle_path(ctx, component, opstate::COMPLETED);
     let limit = deadline(ctx);
-    let Some((event, seq)) = wait::event(ctx, limit, event_path).await else {
-        return Err(Outcome::fail(
-            req::HRT_MOD_108,
-            format!(
-                "the cycle ended ({}) but no operation-completed event came within {:?}",
-                if stopped { "stopped" } else { "completed" },
-                deadline(ctx)
-            ),
-        ));
-    };
+    let ended = format!(
+        "the cycle ended ({})",
+        if stopped { "stopped" } else { "completed" }
+    );
+    let (event, seq) = expect::event(ctx, limit, event_path, (req::HRT_MOD_108, &ended)).await?;
     if !stopped {
         // The cycle completed by itself: put the appliance back to idle where it allows.
         stop(ctx, who, component).await;

@@ -104,14 +104,9 @@ async fn door_alarm(ctx: &mut Ctx, who: usize) -> CaseResult {
         ));
     }
     if has_event(ctx, component, DOOR, door::CLEARED_EVENT) {
-        let Some((event, seq)) =
-            wait::event(ctx, limit, Path::new(component, cap, door::CLEARED_EVENT)).await
-        else {
-            return Err(Outcome::fail(
-                req::HRT_MOD_108,
-                format!("the door was closed after a door alarm but no door-alarm-cleared event came within {limit:?}"),
-            ));
-        };
+        let cleared = Path::new(component, cap, door::CLEARED_EVENT);
+        let what = (req::HRT_MOD_108, "the door was closed after a door alarm");
+        let (event, seq) = expect::event(ctx, limit, cleared, what).await?;
         expect::event_fields(ctx, &event, "door-alarm-cleared", seq)?;
     }
     if has_alarm {
@@ -137,14 +132,9 @@ async fn alarm_raised(
     delay: &str,
 ) -> Result<(), Outcome> {
     let cap = cap_id(ctx, DOOR);
-    let Some((event, seq)) =
-        wait::event(ctx, limit, Path::new(component, cap, door::ALARM_EVENT)).await
-    else {
-        return Err(Outcome::fail(
-            req::HRT_MOD_108,
-            format!("the door of component {component} stayed open for {limit:?} ({delay}) without a door-alarm event"),
-        ));
-    };
+    let alarm = Path::new(component, cap, door::ALARM_EVENT);
+    let what = format!("the door of component {component} stayed open ({delay})");
+    let (event, seq) = expect::event(ctx, limit, alarm, (req::HRT_MOD_108, &what)).await?;
     expect::event_fields(ctx, &event, "door-alarm", seq)?;
     if has_property(ctx, component, DOOR, door::ALARM) {
         let alarm_path = Path::new(component, cap, door::ALARM);

@@ -91,16 +91,10 @@ async fn fault_events(ctx: &mut Ctx, who: usize) -> CaseResult {
         return Err(Outcome::inconclusive("no fault code to clear: the event named none and the device type has no fault to suggest"));
     };
     act(ctx, OperatorAction::ClearFault { code: clear }).await?;
-    let cleared = wait::event(ctx, limit, Path::new(0, cap, 2)).await;
+    let removed = (req::HRT_MOD_108, "the fault's cause was removed");
+    let cleared = expect::event(ctx, limit, Path::new(0, cap, 2), removed).await;
     listed?;
-    let Some((event, seq)) = cleared else {
-        return Err(Outcome::fail(
-            req::HRT_MOD_108,
-            format!(
-                "the fault's cause was removed but no fault-cleared event came within {limit:?}"
-            ),
-        ));
-    };
+    let (event, seq) = cleared?;
     expect::event_fields(ctx, &event, "fault-cleared", seq)?;
     ctx.step(6);
     let after = ctx.read(who, active_path).await?;
