@@ -69,12 +69,8 @@ async fn expect_refused(
             .with_evidence([seq]));
         }
         let what = format!("`{}` while {}", action.name(), state_name(state_before));
-        expect::status(
-            status,
-            StatusCode::InvalidInState,
-            seq,
-            (req::HRT_MOD_051, &what),
-        )?;
+        let e = (req::HRT_MOD_051, what.as_str());
+        expect::status(status, StatusCode::InvalidInState, seq, e)?;
     }
     Ok(())
 }
@@ -444,12 +440,8 @@ async fn start_refused(
         )
         .with_evidence([seq]));
     }
-    expect::status(
-        status,
-        StatusCode::InvalidInState,
-        seq,
-        (req::HRT_MOD_051, "start with the door open"),
-    )
+    let e = (req::HRT_MOD_051, "start with the door open");
+    expect::status(status, StatusCode::InvalidInState, seq, e)
 }
 
 test_case! {

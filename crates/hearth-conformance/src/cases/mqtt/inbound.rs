@@ -70,13 +70,8 @@ async fn foreign_topics(ctx: &mut Ctx, who: usize) -> CaseResult {
         .probe
         .publish_full(&other_root, false, bytes, "read under another root")
         .await?;
-    expect::silent(
-        ctx,
-        id,
-        sent,
-        (req::HRT_MQTT_005, "a request published under another root"),
-    )
-    .await?;
+    let e = (req::HRT_MQTT_005, "a request published under another root");
+    expect::silent(ctx, id, sent, e).await?;
     ctx.step(2);
     let odd = format!(
         "d/0{:04x}/{}/req",
@@ -89,16 +84,11 @@ async fn foreign_topics(ctx: &mut Ctx, who: usize) -> CaseResult {
         .probe
         .publish_raw(&odd, bytes, "read with a five-digit vendor level")
         .await?;
-    expect::silent(
-        ctx,
-        id,
-        sent,
-        (
-            req::HRT_MQTT_009,
-            "a request whose vendor level is five digits",
-        ),
-    )
-    .await
+    let e = (
+        req::HRT_MQTT_009,
+        "a request whose vendor level is five digits",
+    );
+    expect::silent(ctx, id, sent, e).await
 }
 
 /// A writable property, its current value and another value the description declares
@@ -151,20 +141,9 @@ async fn wrong_kind(ctx: &mut Ctx, who: usize) -> CaseResult {
     });
     let (id, _, sent) = ctx.probe.send(who, body, Tamper::None).await?;
     ctx.step(3);
-    let silent = expect::silent(
-        ctx,
-        id,
-        sent,
-        (req::HRT_MQTT_011, "a report on its request topic"),
-    )
-    .await;
-    expect::unchanged(
-        ctx,
-        who,
-        (path, &before),
-        sent,
-        (req::HRT_MQTT_011, "a report on the request topic"),
-    )
-    .await?;
+    let e = (req::HRT_MQTT_011, "a report on its request topic");
+    let silent = expect::silent(ctx, id, sent, e).await;
+    let e = (req::HRT_MQTT_011, "a report on the request topic");
+    expect::unchanged(ctx, who, (path, &before), sent, e).await?;
     silent
 }

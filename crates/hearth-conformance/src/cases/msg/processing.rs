@@ -36,16 +36,11 @@ async fn first_failed_step(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let write = Body::Write(vec![(Path::new(0, 1, 1), wrong.clone())]);
     let (id, _, sent) = ctx.probe.send(who, write, Tamper::BadSignature).await?;
-    expect::silent(
-        ctx,
-        id,
-        sent,
-        (
-            req::HRT_MSG_080,
-            "an invalid write whose signature does not verify: it checked the content before the signature",
-        ),
-    )
-    .await?;
+    let e = (
+        req::HRT_MSG_080,
+        "an invalid write whose signature does not verify: it checked the content before the signature",
+    );
+    expect::silent(ctx, id, sent, e).await?;
     ctx.step(2);
     let missing = Path::new(0, 1, 0x7FF0);
     let (id, bytes, sent) = ctx
@@ -61,16 +56,11 @@ async fn first_failed_step(ctx: &mut Ctx, who: usize) -> CaseResult {
         .with_evidence([sent]));
     }
     let again = publish(ctx, bytes, "the same read again (a replay)").await?;
-    expect::silent(
-        ctx,
-        id,
-        again,
-        (
-            req::HRT_MSG_080,
-            "a replayed read of an undeclared property: it checked the content before the replay window",
-        ),
-    )
-    .await?;
+    let e = (
+        req::HRT_MSG_080,
+        "a replayed read of an undeclared property: it checked the content before the replay window",
+    );
+    expect::silent(ctx, id, again, e).await?;
     ctx.step(3);
     let other = format!("{}-other", ctx.description.device_id);
     let (id, bytes) = ctx
@@ -82,16 +72,11 @@ async fn first_failed_step(ctx: &mut Ctx, who: usize) -> CaseResult {
         "read of an undeclared property for another device",
     )
     .await?;
-    expect::silent(
-        ctx,
-        id,
-        sent,
-        (
-            req::HRT_MSG_080,
-            "a read addressed to another device id: it checked the content before the target",
-        ),
-    )
-    .await?;
+    let e = (
+        req::HRT_MSG_080,
+        "a read addressed to another device id: it checked the content before the target",
+    );
+    expect::silent(ctx, id, sent, e).await?;
     ctx.step(4);
     let Ok(stranger) = ctx.tester(Privilege::None) else {
         return Ok(());

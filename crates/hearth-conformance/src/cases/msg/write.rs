@@ -149,12 +149,8 @@ async fn write_wrong_type(ctx: &mut Ctx, who: usize) -> CaseResult {
     let (status, seq) = ctx.write(who, path, wrong).await?;
     ctx.step(2);
     let what = format!("a write of the wrong type to {path}");
-    expect::status(
-        status,
-        StatusCode::InvalidType,
-        seq,
-        (req::HRT_MOD_042, &what),
-    )
+    let e = (req::HRT_MOD_042, what.as_str());
+    expect::status(status, StatusCode::InvalidType, seq, e)
 }
 
 test_case! {

@@ -51,20 +51,11 @@ async fn unauthorized(ctx: &mut Ctx, who: usize) -> CaseResult {
     let window = ctx.params.silence_window;
     let answer = ctx.probe.answer(id, window).await;
     ctx.step(3);
-    expect::unchanged(
-        ctx,
-        who,
-        (path, &before),
-        sent,
-        (
-            req::HRT_SEC_114,
-            "a request from a controller outside the ACL",
-        ),
-    )
-    .await?;
-    expect::refusal(
-        answer,
-        sent,
-        (req::HRT_SEC_114, "a controller outside its ACL"),
-    )
+    let e = (
+        req::HRT_SEC_114,
+        "a request from a controller outside the ACL",
+    );
+    expect::unchanged(ctx, who, (path, &before), sent, e).await?;
+    let e = (req::HRT_SEC_114, "a controller outside its ACL");
+    expect::refusal(answer, sent, e)
 }

@@ -124,13 +124,9 @@ async fn read_ignored(
 ) -> Result<(), Outcome> {
     let (id, bytes) = seal_as(ctx, who, minted, model_read(), sealing)?;
     let sent = publish(ctx, bytes, &format!("read signed by {what}")).await?;
-    expect::silent(
-        ctx,
-        id,
-        sent,
-        (requirement, &format!("a read signed by {what}")),
-    )
-    .await
+    let what = format!("a read signed by {what}");
+    let e = (requirement, what.as_str());
+    expect::silent(ctx, id, sent, e).await
 }
 
 /// A counter well above anything the operating tester uses, for keys the device has never
@@ -374,16 +370,11 @@ async fn certificates_refused(ctx: &mut Ctx, who: usize) -> CaseResult {
 async fn read_refused(ctx: &mut Ctx, who: usize, minted: &Minted) -> Result<(), Outcome> {
     let (id, bytes) = seal_as(ctx, who, minted, model_read(), (FRESH, true))?;
     let sent = publish(ctx, bytes, "read signed by a device key").await?;
-    expect::refused(
-        ctx,
-        id,
-        sent,
-        (
-            req::HRT_SEC_120,
-            "a read signed by a key whose certificate has the role device",
-        ),
-    )
-    .await
+    let e = (
+        req::HRT_SEC_120,
+        "a read signed by a key whose certificate has the role device",
+    );
+    expect::refused(ctx, id, sent, e).await
 }
 
 /// A controller key three certificates below the trust anchor: two intermediates, each a

@@ -153,13 +153,8 @@ async fn unknown_signer(ctx: &mut Ctx, who: usize) -> CaseResult {
     let (id, bytes) = forged(ctx, who, &key, Vec::new(), 1_000)?;
     let sent = publish(ctx, bytes, "read signed by an unknown key, no chain").await?;
     ctx.step(2);
-    expect::silent(
-        ctx,
-        id,
-        sent,
-        (req::HRT_SEC_033, "a request signed by an unknown key"),
-    )
-    .await?;
+    let e = (req::HRT_SEC_033, "a request signed by an unknown key");
+    expect::silent(ctx, id, sent, e).await?;
     ctx.step(3);
     expect::still_answers(ctx, who).await
 }
@@ -214,16 +209,11 @@ async fn unprotected_ignored(ctx: &mut Ctx, who: usize) -> CaseResult {
     changed.extend_from_slice(&bytes[split + 1..]);
     let sent = publish(ctx, changed, "read with a foreign unprotected header").await?;
     ctx.step(2);
-    expect::answered(
-        ctx,
-        id,
-        sent,
-        (
-            req::HRT_SEC_032,
-            "a correct read with parameters in its unprotected header",
-        ),
-    )
-    .await
+    let e = (
+        req::HRT_SEC_032,
+        "a correct read with parameters in its unprotected header",
+    );
+    expect::answered(ctx, id, sent, e).await
 }
 
 test_case! {
@@ -260,29 +250,19 @@ async fn replay_window(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(2);
     let (id1, m1) = sealed[1].clone();
     let sent = publish(ctx, m1, "read with counter c+1").await?;
-    expect::answered(
-        ctx,
-        id1,
-        sent,
-        (
-            req::HRT_SEC_096,
-            "a read 63 counters below the highest accepted, never seen before",
-        ),
-    )
-    .await?;
+    let e = (
+        req::HRT_SEC_096,
+        "a read 63 counters below the highest accepted, never seen before",
+    );
+    expect::answered(ctx, id1, sent, e).await?;
     ctx.step(3);
     let (id0, m0) = sealed[0].clone();
     let sent = publish(ctx, m0, "read with counter c").await?;
-    expect::silent(
-        ctx,
-        id0,
-        sent,
-        (
-            req::HRT_SEC_098,
-            "a read 64 counters below the highest accepted",
-        ),
-    )
-    .await?;
+    let e = (
+        req::HRT_SEC_098,
+        "a read 64 counters below the highest accepted",
+    );
+    expect::silent(ctx, id0, sent, e).await?;
     ctx.step(4);
     let (y_id, y) = seal(ctx, who, |_| {})?;
     let (z_id, mut z) = seal(ctx, who, |m| {
@@ -292,24 +272,14 @@ async fn replay_window(ctx: &mut Ctx, who: usize) -> CaseResult {
         *b ^= 0x01;
     }
     let sent = publish(ctx, z, "read z, 71 counters ahead, broken signature").await?;
-    expect::silent(
-        ctx,
-        z_id,
-        sent,
-        (req::HRT_SEC_034, "a read with a broken signature"),
-    )
-    .await?;
+    let e = (req::HRT_SEC_034, "a read with a broken signature");
+    expect::silent(ctx, z_id, sent, e).await?;
     let sent = publish(ctx, y, "read y").await?;
-    expect::answered(
-        ctx,
-        y_id,
-        sent,
-        (
-            req::HRT_SEC_101,
-            "a fresh read after an unauthenticated message with a higher counter",
-        ),
-    )
-    .await
+    let e = (
+        req::HRT_SEC_101,
+        "a fresh read after an unauthenticated message with a higher counter",
+    );
+    expect::answered(ctx, y_id, sent, e).await
 }
 
 test_case! {
@@ -338,13 +308,8 @@ async fn foreign_requests(ctx: &mut Ctx, who: usize) -> CaseResult {
     let other = format!("{}-other", ctx.description.device_id);
     let (id, bytes) = seal(ctx, who, |m| m.target = Some(other))?;
     let sent = publish(ctx, bytes, "read for another target").await?;
-    expect::silent(
-        ctx,
-        id,
-        sent,
-        (req::HRT_MSG_083, "a request for another target"),
-    )
-    .await?;
+    let e = (req::HRT_MSG_083, "a request for another target");
+    expect::silent(ctx, id, sent, e).await?;
     ctx.step(2);
     let _ = ctx.probe.stray_answers();
     let (_, bytes) = seal(ctx, who, |m| m.request_id = None)?;
@@ -361,13 +326,8 @@ async fn foreign_requests(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(3);
     let (id, bytes) = seal(ctx, who, |m| m.time_ms = Some(0))?;
     let sent = publish(ctx, bytes, "read dated 1970").await?;
-    expect::answered(
-        ctx,
-        id,
-        sent,
-        (req::HRT_MSG_007, "a correct read dated 1970"),
-    )
-    .await
+    let e = (req::HRT_MSG_007, "a correct read dated 1970");
+    expect::answered(ctx, id, sent, e).await
 }
 
 test_case! {
@@ -544,16 +504,11 @@ async fn untrusted_root(ctx: &mut Ctx) -> CaseResult {
     let (id, bytes) = forged(ctx, who, &leaf_key, chain, 2_000)?;
     let sent = publish(ctx, bytes, "read with a chain to an untrusted root").await?;
     ctx.step(3);
-    expect::silent(
-        ctx,
-        id,
-        sent,
-        (
-            req::HRT_SEC_065,
-            "a request whose chain leads to an untrusted root",
-        ),
-    )
-    .await?;
+    let e = (
+        req::HRT_SEC_065,
+        "a request whose chain leads to an untrusted root",
+    );
+    expect::silent(ctx, id, sent, e).await?;
     ctx.step(4);
     expect::still_answers(ctx, who).await
 }
