@@ -8,7 +8,9 @@
 //!   (`conformance/requirements.json`);
 //! - [`coverage`] is the registry in which test cases declare the requirements they check and
 //!   in which requirements that no black-box test can check are listed with a reason; it
-//!   renders the traceability matrix (`conformance/COVERAGE.md`).
+//!   renders the traceability matrix (`conformance/COVERAGE.md`);
+//! - [`harness`] is what runs test cases against a device (the case API, the probe, the
+//!   runner), and [`cases`] the test cases themselves, one module per group.
 
 pub mod cases;
 pub mod coverage;

@@ -1,8 +1,21 @@
 //! The catalog of test cases, in identifier order (HRT-CONF-030 … HRT-CONF-036).
 //!
-//! Each area lives in a module of its own; [`CASES`] lists them all, sorted by identifier,
-//! and the coverage matrix is built from the same list, so the suite, its documentation and
-//! its traceability never drift apart.
+//! A test case is declared once, with `test_case!`, in the module of its group
+//! (`cases/<area>/<group>.rs`, one per `TC-<AREA>-<n>`, named for what the group tests): its
+//! identifier, title, the requirements it checks (constants of
+//! [`crate::requirements::req`]), its steps in order, its applicability, and the async
+//! function that runs it. The function runs step `n` as `ctx.step(n)` — the plan
+//! (`conformance/TEST-PLAN.md`) and the report show the declared texts — and ends with
+//! `Ok(())` when every check held or `Err(outcome)` otherwise; a failure names a requirement
+//! constant. The runner takes that outcome as the verdict, unless the case failed naming a
+//! requirement it does not check or ran a step it does not declare: that is a defect of the
+//! suite, reported as `error`. The tests below read the cases' sources and fail the build on
+//! either before a run ever could. Case modules share nothing with one another: what several
+//! need is in [`crate::harness`].
+//!
+//! [`CASES`] lists every case, sorted by identifier; the plan and the coverage matrix are
+//! built from the same list, so the suite, its documentation and its traceability never
+//! drift apart.
 
 use crate::case::Case;
 

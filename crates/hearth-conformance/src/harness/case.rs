@@ -2,9 +2,9 @@
 //!
 //! A [`Case`] is data — identifier, title, the requirements it checks as typed constants, its
 //! numbered steps (HRT-CONF-032: the catalog of test cases is generated from these), an
-//! applicability rule — plus an async function over a [`Ctx`] that returns a [`CaseResult`].
-//! The function runs its steps by number ([`Ctx::step`]), so the documented plan and what the
-//! report shows are the same texts. The context owns the probe for the device, the ICS and
+//! applicability rule — plus an async function over a [`Ctx`] that returns a [`CaseResult`];
+//! cases declare it with `test_case!`. The function runs its steps by number ([`Ctx::step`]),
+//! so the documented plan and what the report shows are the same texts. The context owns the probe for the device, the ICS and
 //! parameters, the device's verified description, and records the steps as they are done.
 //! Cases never read a constant timeout: every wait comes from the parameters (HRT-CONF-011).
 
