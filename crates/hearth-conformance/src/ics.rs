@@ -8,7 +8,6 @@
 //! (§4), is decided later, against the catalog and the description.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -446,18 +445,13 @@ fn check_topic_root(root: &str) -> Result<(), String> {
 }
 
 /// One rule of `spec/06-conformance.md` §3 that an ICS breaks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {rule}")]
 pub struct Problem {
     /// The key, e.g. `device.vendor` or `components.0.door`.
     pub key: String,
     /// The rule broken, with the requirement identifier.
     pub rule: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.key, self.rule)
-    }
 }
 
 /// Why an ICS was refused (HRT-CONF-002).

@@ -21,27 +21,24 @@
 //!   renders the traceability matrix (`conformance/COVERAGE.md`);
 //! - [`plan`] renders the test plan from the test cases themselves;
 //! - [`ics`] parses and checks the implementation conformance statement;
-//! - [`case`] defines a test case and the context it runs in; [`cases`] is the catalog;
-//! - [`probe`] is the suite's own MQTT client, which records the trace;
-//! - [`authority`] is the lab's certificate authority, which issues certificates during a run;
-//! - [`runner`] runs the suite against one device and assembles its report;
-//! - [`lab`] runs it against a real device (`hearth test`);
+//! - [`harness`] is what runs test cases against a device: the case API ([`case`]), the
+//!   suite's own MQTT client that records the trace ([`probe`]), the lab's certificate
+//!   authority ([`authority`]), the runner that assembles a device's report ([`runner`]) and
+//!   runs against a real device ([`lab`], `hearth test`); [`cases`] holds the test cases
+//!   themselves, one module per group;
 //! - [`html`] and [`output`] render and write reports with the requirement texts of the
 //!   embedded specification;
 //! - [`verdict`], [`trace`], [`report`], [`junit`], [`signed`] and [`summary`] are
 //!   `hearth-report`'s modules, re-exported.
 
-pub mod authority;
-pub mod case;
 pub mod cases;
 pub mod coverage;
+pub mod harness;
 pub mod html;
 pub mod ics;
-pub mod lab;
 pub mod output;
 pub mod plan;
-pub mod probe;
 pub mod requirements;
-pub mod runner;
 
+pub use harness::{authority, case, lab, probe, runner};
 pub use hearth_report::{junit, report, signed, summary, trace, verdict};

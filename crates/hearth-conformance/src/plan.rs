@@ -21,7 +21,7 @@ pub fn markdown() -> String {
         for r in case.requirements {
             let text = index
                 .iter()
-                .find(|q| q.id == *r)
+                .find(|q| q.id == r.id())
                 .map(|q| q.text.as_str())
                 .unwrap_or("(not in the specification)");
             let _ = writeln!(out, "- **{r}** {text}");
@@ -44,7 +44,11 @@ pub fn lines() -> String {
             "{:<12} {}  [{}]",
             case.id,
             case.title,
-            case.requirements.join(", ")
+            case.requirements
+                .iter()
+                .map(|r| r.id())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     out

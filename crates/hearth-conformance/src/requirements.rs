@@ -25,6 +25,60 @@ pub fn chapters() -> &'static [(&'static str, &'static str)] {
     CHAPTERS
 }
 
+/// Typed requirement identifiers, one constant per requirement the specification states
+/// (`req::HRT_SEC_136`), generated at build time from the chapters.
+///
+/// Test cases name the requirements they check, and a failure names the requirement it
+/// breaks, with these constants: a misspelt or withdrawn identifier does not compile, and
+/// nothing a verdict depends on is parsed back from a message.
+pub mod req {
+    use std::fmt;
+
+    /// A requirement identifier the specification states. Only the generated constants
+    /// (and [`Req::resolve`], for identifiers other crates hand over) make one.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct Req(&'static str);
+
+    include!(concat!(env!("OUT_DIR"), "/req_table.rs"));
+
+    impl Req {
+        /// The identifier, e.g. `HRT-SEC-136`.
+        pub const fn id(self) -> &'static str {
+            self.0
+        }
+
+        /// The constant for `id`, if the specification states it: for the identifiers the
+        /// model, security and wire crates name in their errors.
+        pub fn resolve(id: &str) -> Option<Self> {
+            ALL.binary_search_by(|r| r.0.cmp(id)).ok().map(|i| ALL[i])
+        }
+    }
+
+    impl fmt::Display for Req {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl crate::verdict::RequirementId for Req {
+        fn id(&self) -> &'static str {
+            self.0
+        }
+    }
+
+    impl PartialEq<Req> for String {
+        fn eq(&self, other: &Req) -> bool {
+            self == other.0
+        }
+    }
+
+    impl PartialEq<Req> for &str {
+        fn eq(&self, other: &Req) -> bool {
+            *self == other.0
+        }
+    }
+}
+
 /// The requirement area of each chapter that may state requirements (`spec/README.md` §4.1).
 pub const AREAS: &[(&str, &str)] = &[
     ("01-model.md", "MOD"),
@@ -725,7 +779,7 @@ fn words(text: &str) -> Vec<(usize, usize, &str)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const INDEX_PATH: &str = concat!(
@@ -740,6 +794,83 @@ mod tests {
 
     fn scan_all() -> Extraction {
         scan(chapters().iter().copied())
+    }
+
+    /// The typed constants generated at build time are exactly the index's identifiers.
+    #[test]
+    fn the_typed_table_is_the_index() {
+        let index = index().unwrap_or_else(|e| panic!("{e}"));
+        let ids: Vec<&str> = index.iter().map(|r| r.id.as_str()).collect();
+        let table: Vec<&str> = req::ALL.iter().map(|r| r.id()).collect();
+        assert_eq!(table, ids);
+        assert_eq!(req::Req::resolve("HRT-SEC-136"), Some(req::HRT_SEC_136));
+        assert_eq!(req::Req::resolve("HRT-SEC-999"), None);
+    }
+
+    /// Every requirement identifier written in the crates' sources, outside test modules,
+    /// resolves in the index: one that does not names nothing a reader could look up.
+    #[test]
+    fn every_identifier_in_the_sources_resolves() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let files: Vec<_> = std::fs::read_dir(&root)
+            .expect("crates/")
+            .flatten()
+            .map(|e| e.path().join("src"))
+            .filter(|p| p.is_dir())
+            .flat_map(|src| rust_files(&src))
+            .collect();
+        assert!(files.len() > 20, "found only {} source files", files.len());
+        let mut unresolved = Vec::new();
+        let mut seen = 0;
+        for file in &files {
+            let text = std::fs::read_to_string(file).expect("a source file");
+            // Test modules make up identifiers on purpose; they come last in every file.
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for id in ids_in(code) {
+                seen += 1;
+                if req::Req::resolve(id).is_none() {
+                    unresolved.push(format!("{}: {id}", file.display()));
+                }
+            }
+        }
+        assert!(seen > 100, "found only {seen} identifiers");
+        assert!(unresolved.is_empty(), "{}", unresolved.join("\n"));
+    }
+
+    /// Every `.rs` file below `dir`.
+    pub(crate) fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut files = Vec::new();
+        let mut dirs = vec![dir.to_path_buf()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("a source folder").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        files
+    }
+
+    /// Every `HRT-<AREA>-<NNN>` in `text`.
+    fn ids_in(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(at) = rest.find("HRT-") {
+            let candidate = &rest[at..];
+            let len = candidate
+                .bytes()
+                .position(|b| !(b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-'))
+                .unwrap_or(candidate.len());
+            let id = &candidate[..len];
+            if parse_id(id).is_some_and(|(_, tail)| tail.is_empty()) {
+                out.push(id);
+            }
+            rest = &candidate[4..];
+        }
+        out
     }
 
     /// The committed index is exactly what the chapters generate.

@@ -38,6 +38,14 @@ impl std::fmt::Display for Verdict {
     }
 }
 
+/// A requirement identifier as a failure names it. The suite implements it only for its
+/// generated constants (`requirements::req::Req`), so that a failure cannot name a misspelt
+/// identifier or one the specification does not state.
+pub trait RequirementId {
+    /// The identifier, e.g. `HRT-SEC-136`.
+    fn id(&self) -> &'static str;
+}
+
 /// A verdict with its reason and the requirements the reason concerns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
@@ -65,13 +73,21 @@ impl Outcome {
     }
 
     /// The device broke `requirement`.
-    pub fn fail(requirement: &str, reason: impl Into<String>) -> Self {
+    pub fn fail(requirement: impl RequirementId, reason: impl Into<String>) -> Self {
         Self {
             verdict: Verdict::Fail,
             reason: reason.into(),
-            broken: vec![requirement.to_owned()],
+            broken: vec![requirement.id().to_owned()],
             evidence: Vec::new(),
         }
+    }
+
+    /// A failure that also breaks `requirement` (named once, whatever the order).
+    pub fn and(mut self, requirement: impl RequirementId) -> Self {
+        if !self.broken.iter().any(|b| b == requirement.id()) {
+            self.broken.push(requirement.id().to_owned());
+        }
+        self
     }
 
     /// The test does not apply.

@@ -1,115 +1,100 @@
 //! The catalog of test cases, in identifier order (HRT-CONF-030 … HRT-CONF-036).
 //!
-//! Each area lives in a module of its own; [`CASES`] lists them all, sorted by identifier,
-//! and the coverage matrix is built from the same list, so the suite, its documentation and
-//! its traceability never drift apart.
+//! A test case is declared once, with `test_case!`, in the module of its group
+//! (`cases/<area>/<group>.rs`, one per `TC-<AREA>-<n>`, named for what the group tests): its
+//! identifier, title, the requirements it checks (constants of
+//! [`crate::requirements::req`]), its steps in order, its applicability, and the async
+//! function that runs it. The function runs step `n` as `ctx.step(n)` — the plan
+//! (`conformance/TEST-PLAN.md`) and the report show the declared texts — and ends with
+//! `Ok(())` when every check held or `Err(outcome)` otherwise; a failure names a requirement
+//! constant. The runner takes that outcome as the verdict, unless the case failed naming a
+//! requirement it does not check or ran a step it does not declare: that is a defect of the
+//! suite, reported as `error`. The tests below read the cases' sources and fail the build on
+//! either before a run ever could. Case modules share nothing with one another: what several
+//! need is in [`crate::harness`].
+//!
+//! [`CASES`] lists every case, sorted by identifier; the plan and the coverage matrix are
+//! built from the same list, so the suite, its documentation and its traceability never
+//! drift apart.
 
 use crate::case::Case;
 
-mod authority;
-mod behaviour;
-mod kept_events;
-mod messages;
-mod messages2;
+mod beh;
 mod model;
-mod model2;
 mod mqtt;
-mod mqtt2;
-mod mqtt3;
-mod robustness;
-mod security;
-mod security2;
-
-/// `try_outcome!(expr)`: the value of an `Ok`, or return the `Outcome` of an `Err`.
-macro_rules! try_outcome {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(outcome) => return outcome,
-        }
-    };
-}
-pub(crate) use try_outcome;
-
-/// Define a test case's async function: `case_fn!(name, |ctx| { … Outcome })`.
-macro_rules! case_fn {
-    ($name:ident, |$ctx:ident| $body:block) => {
-        fn $name($ctx: &mut crate::case::Ctx) -> crate::case::CaseFuture<'_> {
-            Box::pin(async move { $body })
-        }
-    };
-}
-pub(crate) use case_fn;
+mod msg;
+mod rob;
+mod sec;
 
 /// Every test case, in identifier order.
 pub static CASES: &[Case] = &[
-    behaviour::REFUSED_TRANSITIONS,
-    behaviour::CYCLE_RUNS,
-    behaviour::NO_START_WITH_DOOR_OPEN,
-    behaviour::PAUSE_RESUME,
-    behaviour::DOOR_ALARM,
-    behaviour::FAULT_EVENTS,
-    behaviour::COUNTERS_GROW,
-    behaviour::COUNTERS_ACROSS_CYCLE,
-    behaviour::SETPOINT_HONOURED,
-    model::ICS_MATCHES,
-    model::DESCRIPTION_VALID,
-    model::DEVICE_INFO,
-    model2::VENDOR_MEMBERS,
-    mqtt::RETAINED,
-    mqtt3::CONFIGURED_ROOT,
-    mqtt::WILL,
-    mqtt2::RECONNECT,
-    mqtt2::RETAINED_REQUEST,
-    mqtt2::LARGE_PACKETS,
-    mqtt2::FOREIGN_TOPICS,
-    mqtt2::WRONG_KIND,
-    mqtt2::CLIENT_ID,
-    mqtt3::MQTT_311_ONLY,
-    kept_events::KEPT_EVENTS,
-    kept_events::KEPT_EVENTS_OVERFLOW,
-    messages::READ_ALL,
-    messages::READ_MISSING,
-    messages::READ_ORDER_OF_CHECKS,
-    messages::WRITE_OUT_OF_RANGE,
-    messages::WRITE_READ_ONLY,
-    messages::WRITE_WRONG_TYPE,
-    messages::WRITE_MISSING,
-    messages::WRITE_VALID,
-    messages::WRITE_BOUNDS,
-    messages2::WRITE_UNSUPPORTED,
-    messages2::CHECK_ORDER,
-    messages2::WRITE_TOO_DEEP,
-    messages::INVOKE_MISSING,
-    messages2::INVOKE_INVALID,
-    messages2::INVOKE_NULL_ARGS,
-    messages::RESPONSE_TIME,
-    messages2::ENCODING,
-    messages2::FIRST_FAILED_STEP,
-    robustness::GARBAGE,
-    robustness::OVERSIZED,
-    robustness::DEEP,
-    security::SIGNED,
-    security2::ENVELOPE_PROFILE,
-    security::BAD_SIGNATURE,
-    security::UNSIGNED,
-    security::WRONG_TOPIC,
-    security::REPLAY,
-    security2::UNKNOWN_SIGNER,
-    security2::UNPROTECTED_IGNORED,
-    security2::REPLAY_WINDOW,
-    security2::FOREIGN_REQUESTS,
-    security2::CRAFTED_ENVELOPES,
-    security2::UNTRUSTED_ROOT,
-    security::UNAUTHORIZED,
-    security::COUNTERS_ACROSS_RESTART,
-    authority::CERTIFICATES_ACCEPTED,
-    authority::CERTIFICATES_REFUSED,
-    authority::CHAIN_EXPIRES,
-    authority::REVOCATION,
-    authority::ACL_MATCHING,
-    authority::HIGHEST_PRIVILEGE,
-    authority::WINDOW_START,
+    beh::cycle::REFUSED_TRANSITIONS,
+    beh::cycle::CYCLE_RUNS,
+    beh::cycle::NO_START_WITH_DOOR_OPEN,
+    beh::cycle::PAUSE_RESUME,
+    beh::door::DOOR_ALARM,
+    beh::faults::FAULT_EVENTS,
+    beh::counters::COUNTERS_GROW,
+    beh::counters::COUNTERS_ACROSS_CYCLE,
+    beh::setpoint::SETPOINT_HONOURED,
+    model::description::ICS_MATCHES,
+    model::description::DESCRIPTION_VALID,
+    model::device_info::DEVICE_INFO,
+    model::vendor::VENDOR_MEMBERS,
+    mqtt::topics::RETAINED,
+    mqtt::topics::CONFIGURED_ROOT,
+    mqtt::will::WILL,
+    mqtt::reconnect::RECONNECT,
+    mqtt::reconnect::RETAINED_REQUEST,
+    mqtt::inbound::LARGE_PACKETS,
+    mqtt::inbound::FOREIGN_TOPICS,
+    mqtt::inbound::WRONG_KIND,
+    mqtt::session::CLIENT_ID,
+    mqtt::version::MQTT_311_ONLY,
+    mqtt::kept_events::KEPT_EVENTS,
+    mqtt::kept_events::KEPT_EVENTS_OVERFLOW,
+    msg::read::READ_ALL,
+    msg::read::READ_MISSING,
+    msg::read::READ_ORDER_OF_CHECKS,
+    msg::write::WRITE_OUT_OF_RANGE,
+    msg::write::WRITE_READ_ONLY,
+    msg::write::WRITE_WRONG_TYPE,
+    msg::write::WRITE_MISSING,
+    msg::write::WRITE_VALID,
+    msg::write::WRITE_BOUNDS,
+    msg::write::WRITE_UNSUPPORTED,
+    msg::write::CHECK_ORDER,
+    msg::write::WRITE_TOO_DEEP,
+    msg::invoke::INVOKE_MISSING,
+    msg::invoke::INVOKE_INVALID,
+    msg::invoke::INVOKE_NULL_ARGS,
+    msg::timing::RESPONSE_TIME,
+    msg::encoding::ENCODING,
+    msg::processing::FIRST_FAILED_STEP,
+    rob::malformed::GARBAGE,
+    rob::malformed::OVERSIZED,
+    rob::malformed::DEEP,
+    sec::signing::SIGNED,
+    sec::signing::ENVELOPE_PROFILE,
+    sec::verifying::BAD_SIGNATURE,
+    sec::verifying::UNSIGNED,
+    sec::verifying::WRONG_TOPIC,
+    sec::verifying::REPLAY,
+    sec::verifying::UNKNOWN_SIGNER,
+    sec::verifying::UNPROTECTED_IGNORED,
+    sec::verifying::REPLAY_WINDOW,
+    sec::verifying::FOREIGN_REQUESTS,
+    sec::verifying::CRAFTED_ENVELOPES,
+    sec::verifying::UNTRUSTED_ROOT,
+    sec::access::UNAUTHORIZED,
+    sec::counters::COUNTERS_ACROSS_RESTART,
+    sec::authority::CERTIFICATES_ACCEPTED,
+    sec::authority::CERTIFICATES_REFUSED,
+    sec::authority::CHAIN_EXPIRES,
+    sec::authority::REVOCATION,
+    sec::authority::ACL_MATCHING,
+    sec::authority::HIGHEST_PRIVILEGE,
+    sec::authority::WINDOW_START,
 ];
 
 /// The catalog, for listings and the coverage matrix.
@@ -119,12 +104,15 @@ pub fn catalog() -> &'static [Case] {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::PathBuf;
+
     use super::*;
 
     #[test]
     fn ids_are_unique_well_formed_and_name_real_requirements() {
         let index = crate::requirements::index().expect("the spec extracts");
-        let mut seen = std::collections::BTreeSet::new();
+        let mut seen = BTreeSet::new();
         for case in CASES {
             assert!(seen.insert(case.id), "{} twice", case.id);
             assert!(case.id.starts_with("TC-"), "{}", case.id);
@@ -136,9 +124,238 @@ mod tests {
             assert!(!case.steps.is_empty(), "{} documents no steps", case.id);
             for r in case.requirements {
                 assert!(
-                    index.iter().any(|q| q.id == *r),
+                    index.iter().any(|q| q.id == r.id()),
                     "{} names {r}, which the spec does not define",
                     case.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn cases_are_in_identifier_order() {
+        let key = |id: &str| {
+            let rest = id.strip_prefix("TC-").unwrap_or(id);
+            let (area, numbers) = rest.split_once('-').unwrap_or((rest, ""));
+            let (n, m) = numbers.split_once('.').unwrap_or((numbers, ""));
+            (
+                area.to_owned(),
+                n.parse::<u32>().unwrap_or(0),
+                m.parse::<u32>().unwrap_or(0),
+            )
+        };
+        for pair in CASES.windows(2) {
+            assert!(
+                key(pair[0].id) < key(pair[1].id),
+                "{} before {}",
+                pair[0].id,
+                pair[1].id
+            );
+        }
+    }
+
+    /// A test case as its source declares it.
+    struct Source {
+        file: PathBuf,
+        /// The text of the function its `run` calls and of every function of its file that
+        /// one calls, directly or not.
+        body: String,
+        /// Everything in the file outside functions and case declarations.
+        rest: String,
+    }
+
+    /// The top-level functions of `code`: name and text, up to the closing brace at the
+    /// start of a line.
+    fn functions(code: &str) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (at, _) in code.match_indices("fn ") {
+            let line_start = code[..at].rfind('\n').map_or(0, |i| i + 1);
+            let prefix = &code[line_start..at];
+            if ![
+                "",
+                "async ",
+                "pub(crate) ",
+                "pub(crate) async ",
+                "pub ",
+                "pub async ",
+            ]
+            .contains(&prefix)
+            {
+                continue;
+            }
+            let name: String = code[at + 3..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let text = code[line_start..]
+                .split_once("\n}\n")
+                .map_or(&code[line_start..], |(t, _)| t);
+            out.insert(name, text.to_owned());
+        }
+        out
+    }
+
+    /// The sources of every case under `src/cases/`, by identifier.
+    fn sources() -> BTreeMap<String, Source> {
+        let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/cases"));
+        let files = crate::requirements::tests::rust_files(&root);
+        let mut out = BTreeMap::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("a case file");
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            let functions = functions(code);
+            let mut rest = code.to_owned();
+            for body in functions.values() {
+                rest = rest.replace(body.as_str(), "");
+            }
+            while let Some((before, after)) = rest.split_once("test_case! {") {
+                let after = after.split_once("\n}\n").map_or("", |(_, a)| a);
+                rest = format!("{before}{after}");
+            }
+            for block in code.split("test_case! {").skip(1) {
+                let block = block.split_once("\n}\n").map_or(block, |(b, _)| b);
+                let id = between(block, ": \"", "\"").unwrap_or_default();
+                let function = between(block, "run: ", ",")
+                    .and_then(|f| f.split('(').next())
+                    .unwrap_or_else(|| panic!("{id}: no `run: function,`"));
+                assert!(
+                    functions.contains_key(function),
+                    "{id}: no `async fn {function}(` in {}",
+                    file.display()
+                );
+                let mut reached = BTreeSet::from([function.to_owned()]);
+                let mut todo = vec![function.to_owned()];
+                while let Some(name) = todo.pop() {
+                    for other in functions.keys() {
+                        if !reached.contains(other)
+                            && functions[&name].contains(&format!("{other}("))
+                        {
+                            reached.insert(other.clone());
+                            todo.push(other.clone());
+                        }
+                    }
+                }
+                let body = reached
+                    .iter()
+                    .map(|name| functions[name].as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                out.insert(
+                    id.to_owned(),
+                    Source {
+                        file: file.clone(),
+                        body,
+                        rest: rest.clone(),
+                    },
+                );
+            }
+        }
+        out
+    }
+
+    fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+        let (_, after) = text.split_once(start)?;
+        Some(after.split_once(end)?.0)
+    }
+
+    /// The numbers in every `.step(n)` and `.step_with(n, …)` of `body`.
+    fn step_numbers(body: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        for call in [".step(", ".step_with("] {
+            for piece in body.split(call).skip(1) {
+                let digits: String = piece
+                    .trim_start()
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                out.push(digits.parse().unwrap_or(0));
+            }
+        }
+        out
+    }
+
+    /// The requirement constants (`req::HRT_…`) written in `text`.
+    fn requirement_names(text: &str) -> BTreeSet<String> {
+        text.split("req::HRT_")
+            .skip(1)
+            .map(|piece| {
+                let name: String = piece
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                format!("HRT-{}", name.replace('_', "-"))
+            })
+            .collect()
+    }
+
+    /// Every case runs its steps by number: only numbers it declares, and each it declares
+    /// at least once, so the plan and the report show the same steps (HRT-CONF-032).
+    #[test]
+    fn every_case_runs_its_declared_steps_by_number() {
+        let sources = sources();
+        for case in CASES {
+            let source = sources
+                .get(case.id)
+                .unwrap_or_else(|| panic!("{}: no source under src/cases", case.id));
+            let used: BTreeSet<usize> = step_numbers(&source.body).into_iter().collect();
+            let declared: BTreeSet<usize> = (1..=case.steps.len()).collect();
+            assert_eq!(
+                used,
+                declared,
+                "{} ({}) runs steps {used:?} and declares {}",
+                case.id,
+                source.file.display(),
+                case.steps.len()
+            );
+        }
+    }
+
+    /// A case fails only with requirements it names (HRT-CONF-042): every requirement
+    /// constant in its function and the functions of its module that it calls is among its
+    /// requirements, and every one elsewhere in the module among those of the module's cases.
+    #[test]
+    fn every_case_fails_only_with_requirements_it_names() {
+        let sources = sources();
+        let mut by_file: BTreeMap<&PathBuf, BTreeSet<&str>> = BTreeMap::new();
+        let mut unnamed = Vec::new();
+        for case in CASES {
+            let source = &sources[case.id];
+            by_file
+                .entry(&source.file)
+                .or_default()
+                .extend(case.requirements.iter().map(|r| r.id()));
+            for name in requirement_names(&source.body) {
+                if !case.requirements.iter().any(|r| r.id() == name) {
+                    unnamed.push(format!("{} writes {name}, which it does not name", case.id));
+                }
+            }
+        }
+        for source in sources.values() {
+            let named = &by_file[&source.file];
+            for name in requirement_names(&source.rest) {
+                if !named.contains(name.as_str()) {
+                    unnamed.push(format!(
+                        "{} writes {name}, which none of its cases names",
+                        source.file.display()
+                    ));
+                }
+            }
+        }
+        unnamed.sort();
+        unnamed.dedup();
+        assert!(unnamed.is_empty(), "{}", unnamed.join("\n"));
+    }
+
+    /// No case module uses another: what they share is in the harness.
+    #[test]
+    fn case_modules_use_only_the_harness() {
+        for source in sources().values() {
+            let text = std::fs::read_to_string(&source.file).expect("a case file");
+            for forbidden in ["crate::cases::", "super::super::"] {
+                assert!(
+                    !text.contains(forbidden),
+                    "{} uses {forbidden}",
+                    source.file.display()
                 );
             }
         }

@@ -19,7 +19,9 @@ use hearth_wire::{Body, Envelope, Message, Receiver, Sender};
 use rumqttc::{AsyncClient, Event, Packet, QoS};
 use tokio::sync::mpsc;
 
+use crate::requirements::req::Req;
 use crate::trace::{Direction, Trace};
+use crate::verdict::Outcome;
 
 /// A controller identity the suite speaks as, with the privilege the device should grant it.
 pub struct Tester {
@@ -45,10 +47,61 @@ pub struct Seen {
     pub retain: bool,
     /// When it arrived.
     pub at: Instant,
-    /// The authenticated message, or why it did not open (with the requirement it breaks).
-    pub message: Result<Message, (String, &'static str)>,
+    /// The authenticated message, or why it did not open.
+    pub message: Result<Message, Rejection>,
     /// The payload as received.
     pub payload: Vec<u8>,
+}
+
+/// Why the probe's receiver did not open a message: what it said, and the identifier of the
+/// requirement the refusal enforces, as the wire crate names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Trace sequence number of the message.
+    pub seq: usize,
+    /// What the receiver said.
+    pub why: String,
+    /// The requirement identifier the receiver's refusal names.
+    pub id: &'static str,
+}
+
+impl Rejection {
+    /// The requirement the refusal enforces, if the specification states it (it always
+    /// does: every identifier in the sources is checked to resolve).
+    pub fn requirement(&self) -> Option<Req> {
+        Req::resolve(self.id)
+    }
+
+    /// A failure naming the requirement the refusal enforces: `what` did not open.
+    pub fn fail(&self, what: &str) -> Outcome {
+        match self.requirement() {
+            Some(r) => Outcome::fail(r, format!("{what} did not open: {}", self.why)),
+            None => Outcome::error(format!(
+                "{what} did not open: {}; the receiver names {}, which the specification does not state",
+                self.why, self.id
+            )),
+        }
+        .with_evidence([self.seq])
+    }
+}
+
+/// A message the device published, decoded without checking its envelope.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// Trace sequence number.
+    pub seq: usize,
+    /// The topic below the root.
+    pub topic: String,
+    /// The QoS it arrived with.
+    pub qos: u8,
+    /// The COSE_Sign1 envelope as received.
+    pub bytes: Vec<u8>,
+    /// The envelope's payload: the encoded message.
+    pub payload: Vec<u8>,
+    /// The message the payload decodes to.
+    pub message: Message,
+    /// Whether the probe's receiver opened it (signature, chain, replay window).
+    pub opened: bool,
 }
 
 /// A response to one of the probe's requests.
@@ -57,7 +110,7 @@ pub struct Answer {
     /// Trace sequence number.
     pub seq: usize,
     /// The authenticated response, or why it did not open.
-    pub message: Result<Message, (String, &'static str)>,
+    pub message: Result<Message, Rejection>,
     /// When it arrived.
     pub at: Instant,
 }
@@ -83,6 +136,16 @@ impl Answer {
             _ => false,
         }
     }
+}
+
+/// What the probe received from the device, kept for [`Probe::published`] and
+/// [`Probe::rejections`].
+struct Received {
+    seq: usize,
+    topic: String,
+    qos: u8,
+    payload: Vec<u8>,
+    rejection: Option<Rejection>,
 }
 
 struct Raw {
@@ -130,6 +193,7 @@ pub struct Probe {
     seen: VecDeque<Seen>,
     answers: Vec<(u64, Answer)>,
     trace: Trace,
+    received: Vec<Received>,
     next_request: u64,
     /// The device's newest verified description.
     pub description: Option<Description>,
@@ -232,6 +296,7 @@ impl Probe {
             seen: VecDeque::new(),
             answers: Vec::new(),
             trace: Trace::new(),
+            received: Vec::new(),
             next_request: client_suffix.rotate_left(17) & 0x0000_ffff_ffff_0000,
             description: None,
         })
@@ -293,20 +358,26 @@ impl Probe {
         let Some(rel) = self.topics.relative(&raw.topic).map(str::to_owned) else {
             return;
         };
+        let seq = self.trace.len();
         let opened = if raw.payload.is_empty() {
             Err(("empty payload".to_owned(), "HRT-MQTT-017"))
         } else {
             self.receiver
                 .open(&raw.payload, &rel, hearth_mqtt::identity::unix_now())
                 .map_err(|e| (e.to_string(), e.requirement()))
-        };
+        }
+        .map_err(|(why, id)| Rejection { seq, why, id });
         let (kind, summary, check) = match &opened {
             Ok(o) => (
                 o.message.kind().name().to_owned(),
                 summarize(&o.message),
                 "ok".to_owned(),
             ),
-            Err((why, req)) => ("invalid".to_owned(), why.clone(), format!("{req}: {why}")),
+            Err(r) => (
+                "invalid".to_owned(),
+                r.why.clone(),
+                format!("{}: {}", r.id, r.why),
+            ),
         };
         let direction = match Topics::parse(&rel) {
             Some(Addressed::Device(addr, _)) if addr == self.device => Direction::In,
@@ -323,6 +394,15 @@ impl Probe {
             &raw.payload,
         );
         self.trace.set_qos(seq, raw.qos);
+        if direction == Direction::In {
+            self.received.push(Received {
+                seq,
+                topic: rel.clone(),
+                qos: raw.qos,
+                payload: raw.payload.clone(),
+                rejection: opened.as_ref().err().cloned(),
+            });
+        }
         let message = opened.map(|o| o.message);
         match Topics::parse(&rel) {
             Some(Addressed::Device(addr, channel)) if addr == self.device => {
@@ -410,6 +490,42 @@ impl Probe {
                 }
             }
         }
+    }
+
+    /// The messages received from the device (on its topics and as responses) from trace
+    /// entry `since` on whose envelope parses and whose payload decodes, opened or not.
+    pub fn published(&mut self, since: usize) -> Vec<Published> {
+        self.pump();
+        self.received
+            .iter()
+            .filter(|r| r.seq >= since)
+            .filter_map(|r| {
+                let envelope = hearth_security::cose::Envelope::parse(&r.payload).ok()?;
+                let payload = envelope.unverified_payload().to_vec();
+                let message =
+                    hearth_wire::codec::decode(&payload, &hearth_wire::Limits::STANDARD).ok()?;
+                Some(Published {
+                    seq: r.seq,
+                    topic: r.topic.clone(),
+                    qos: r.qos,
+                    bytes: r.payload.clone(),
+                    payload,
+                    message,
+                    opened: r.rejection.is_none(),
+                })
+            })
+            .collect()
+    }
+
+    /// Every message received from the device from trace entry `since` on that the probe's
+    /// receiver did not open, with why.
+    pub fn rejections(&mut self, since: usize) -> Vec<Rejection> {
+        self.pump();
+        self.received
+            .iter()
+            .filter(|r| r.seq >= since)
+            .filter_map(|r| r.rejection.clone())
+            .collect()
     }
 
     /// Forget device messages received so far (after pumping them into the trace).
@@ -554,20 +670,8 @@ impl Probe {
                     .ok()
             })
             .map_or_else(|| "raw".to_owned(), |m| m.kind().name().to_owned());
-        let seq = self.trace.record(
-            Direction::Out,
-            &topic,
-            false,
-            &kind,
-            summary.to_owned(),
-            "",
-            &bytes,
-        );
-        self.client
-            .publish(topic, QoS::AtLeastOnce, false, bytes)
+        self.publish_traced((&topic, false), &kind, bytes, summary)
             .await
-            .map_err(|e| ProbeError::Broker(String::new(), e.to_string()))?;
-        Ok(seq)
     }
 
     /// Publish bytes on a full topic name (not below the root), retained or not, and trace
@@ -579,11 +683,24 @@ impl Probe {
         bytes: Vec<u8>,
         summary: &str,
     ) -> Result<usize, ProbeError> {
+        self.publish_traced((topic, retain), "raw", bytes, summary)
+            .await
+    }
+
+    /// Record bytes sent on `topic` (retained or not) in the trace as `kind`, then publish
+    /// them; the trace entry.
+    async fn publish_traced(
+        &mut self,
+        (topic, retain): (&str, bool),
+        kind: &str,
+        bytes: Vec<u8>,
+        summary: &str,
+    ) -> Result<usize, ProbeError> {
         let seq = self.trace.record(
             Direction::Out,
             topic,
             retain,
-            "raw",
+            kind,
             summary.to_owned(),
             "",
             &bytes,
@@ -655,11 +772,12 @@ impl Probe {
                 ..
             }) => Ok((m, seq)),
             Some(Answer {
-                message: Err((why, req)),
+                message: Err(r),
                 seq,
                 ..
             }) => Err(format!(
-                "the response (trace #{seq}) did not open: {why} [{req}]"
+                "the response (trace #{seq}) did not open: {} [{}]",
+                r.why, r.id
             )),
             None => Err(format!(
                 "no response to the request (trace #{sent}) within {timeout:?}"

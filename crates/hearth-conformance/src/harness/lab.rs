@@ -4,14 +4,13 @@
 
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::time::Duration;
 
 use hearth_mqtt::BrokerUrl;
 use hearth_security::cert::TrustStore;
 use hearth_security::fs::{read_cert, read_chain, read_key};
 
-use crate::case::{Operator, OperatorAction, Restarter};
+use crate::case::{Done, Operator, OperatorAction, Restarter};
 use crate::ics::{Ics, RestartMethod};
 use crate::output::{write_reports, LabSigner};
 use crate::report::Report;
@@ -25,10 +24,7 @@ struct CommandRestarter {
 }
 
 impl Restarter for CommandRestarter {
-    fn restart(
-        &self,
-        _power_loss: bool,
-    ) -> Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+    fn restart(&self, _power_loss: bool) -> Done<'_> {
         Box::pin(async move {
             let (program, args) = self
                 .command
@@ -76,10 +72,7 @@ fn instruction(action: &OperatorAction) -> String {
 }
 
 impl Operator for TerminalOperator {
-    fn act(
-        &self,
-        action: OperatorAction,
-    ) -> Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+    fn act(&self, action: OperatorAction) -> Done<'_> {
         Box::pin(async move {
             eprintln!("\n>>> {}, then press Enter.", instruction(&action));
             let read = tokio::task::spawn_blocking(|| {
@@ -174,26 +167,25 @@ pub async fn run_test(
     let authority = crate::authority::load_authority(&ics, &base)
         .map_err(|e| StartError(e.to_string()))?
         .map(std::sync::Arc::new);
-    let restarter: Option<Box<dyn Restarter>> = match (ics.restart.method, &ics.restart.command) {
+    let restarter = match (ics.restart.method, &ics.restart.command) {
         (RestartMethod::Command, Some(command)) => Some(Box::new(CommandRestarter {
             command: command.clone(),
             timeout: ics.parameters.restart_timeout,
-        })),
+        }) as Box<dyn Restarter>),
         _ => None,
     };
-    let operator: Option<Box<dyn Operator>> = Some(Box::new(TerminalOperator {
-        timeout: ics.parameters.operator_timeout,
-    }));
     let run = DeviceRun {
+        operator: Some(Box::new(TerminalOperator {
+            timeout: ics.parameters.operator_timeout,
+        })),
+        restarter,
+        only: config.only.clone(),
+        authority,
         ics_text: text,
         ics,
         broker,
         trust,
         testers,
-        restarter,
-        operator,
-        only: config.only.clone(),
-        authority,
     };
     let report = run_device(run, crate::cases::CASES, progress).await;
     if let Some(out) = &config.out {

@@ -220,3 +220,52 @@ impl Authority {
         .map_err(|e| format!("signing a revocation list: {e}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ciborium::Value as Cbor;
+
+    #[test]
+    fn raw_claims_keep_the_deterministic_order() {
+        // The encoded claims of a minted certificate must stay in RFC 8949 §4.2.1 order, or
+        // a device would refuse it for its encoding rather than for the flaw under test.
+        let rng = ring::rand::SystemRandom::new();
+        let pki = hearth_security::pki::TestPki::generate(1_800_000_000, &rng).expect("pki");
+        let ca = Authority {
+            key: pki.vendor.key,
+            cert: pki.vendor.cert,
+            privilege: crate::ics::Privilege::View,
+        };
+        let minted = ca
+            .mint(
+                Algorithm::EdDsa,
+                "t",
+                1_800_000_000,
+                |_| {},
+                |c| {
+                    c.push((Cbor::from(99), Cbor::from(1)));
+                    c.push((Cbor::from(-70_000), Cbor::from(1)));
+                },
+            )
+            .expect("minted");
+        let sign1: Cbor = ciborium::from_reader(minted.chain[0].as_slice()).expect("cbor");
+        let Cbor::Tag(18, inner) = sign1 else {
+            panic!("not a tagged COSE_Sign1")
+        };
+        let Cbor::Array(parts) = *inner else {
+            panic!("not an array")
+        };
+        let Some(Cbor::Bytes(payload)) = parts.get(2) else {
+            panic!("no payload")
+        };
+        crate::harness::craft::deterministic(payload).expect("deterministic");
+        // Unknown claims are ignored (HRT-SEC-045): the certificate still parses.
+        hearth_security::cert::Certificate::from_bytes(&minted.chain[0]).expect("parses");
+        assert_eq!(
+            minted.chain.len(),
+            2,
+            "a vendor CA's certificate follows the leaf"
+        );
+    }
+}

@@ -18,12 +18,13 @@ use hearth_security::fs::{read_chain, read_key, FileCounterStore};
 use hearth_security::replay::{CounterStore, SendCounter};
 use hearth_wire::{Availability, Body, Message, Sender};
 
-use crate::case::{privilege_name, Case, Ctx, Operator, Restarter};
+use crate::case::{privilege_name, Case, CaseResult, Ctx, Operator, Restarter};
 use crate::ics::Ics;
 use crate::probe::{Probe, Tester};
 use crate::report::{
     run_verdict, Counts, DeviceInfo, Environment, IcsText, Report, Summary, TestResult,
 };
+use crate::requirements::req::{self, Req};
 use crate::trace::{now_ms, rfc3339};
 use crate::verdict::{Outcome, Verdict};
 
@@ -174,10 +175,10 @@ pub async fn run_device(
     };
     let mut results = Vec::with_capacity(cases.len());
 
-    let setup: Result<Ctx, String> = async {
+    let setup: Result<Ctx, SetupError> = async {
         let mut probe = Probe::connect(&broker, topics, addr.clone(), trust, testers, seed)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| SetupError::new(e.to_string()))?;
         probe.note(format!(
             "waiting up to {:?} for the description and online status of {addr}",
             params.startup_timeout
@@ -191,7 +192,7 @@ pub async fn run_device(
             // subscriber never gets does not retain it (HRT-MQTT-015).
             let online = probe.seen().iter().any(|s| s.channel == hearth_mqtt::topic::Channel::Status);
             if let Some(topic) = probe.misaddressed_descriptions().first() {
-                return Err(format!("{addr} publishes its description on {topic}, whose vendor level is not the vendor id in four lower-case hexadecimal digits (HRT-MQTT-006)"));
+                return Err(SetupError::breaks(req::HRT_MQTT_006, format!("{addr} publishes its description on {topic}, whose vendor level is not the vendor id in four lower-case hexadecimal digits")));
             }
             if params.topic_root != hearth_mqtt::topic::DEFAULT_ROOT
                 && probe
@@ -204,12 +205,12 @@ pub async fn run_device(
                     .await
                     .unwrap_or(false)
             {
-                return Err(format!("{addr} publishes its description under the default root {}, not under the root {} it was configured with (HRT-MQTT-003)", hearth_mqtt::topic::DEFAULT_ROOT, params.topic_root));
+                return Err(SetupError::breaks(req::HRT_MQTT_003, format!("{addr} publishes its description under the default root {}, not under the root {} it was configured with", hearth_mqtt::topic::DEFAULT_ROOT, params.topic_root)));
             }
             return Err(if online {
-                format!("{addr} is online but no retained description reached a new subscriber within {deadline:?} (HRT-MQTT-015)")
+                SetupError::breaks(req::HRT_MQTT_015, format!("{addr} is online but no retained description reached a new subscriber within {deadline:?}"))
             } else {
-                format!("no description from {addr} within {deadline:?}")
+                SetupError::new(format!("no description from {addr} within {deadline:?}"))
             });
         };
         let description = match desc.message {
@@ -233,9 +234,9 @@ pub async fn run_device(
             })
             .await;
         if status.is_none() {
-            return Err(format!(
+            return Err(SetupError::new(format!(
                 "{addr} did not report itself online within {deadline:?}"
-            ));
+            )));
         }
         let mut ctx = Ctx::new(
             probe,
@@ -281,8 +282,7 @@ pub async fn run_device(
             }
             let started = now_ms();
             let mark = ctx.probe.trace().len();
-            ctx.steps.clear();
-            ctx.advisories.clear();
+            ctx.begin(case);
             let outcome = match (case.applies)(ctx) {
                 Err(reason) => Outcome::not_applicable(reason),
                 Ok(()) => {
@@ -290,7 +290,7 @@ pub async fn run_device(
                     ctx.probe.note(format!("{} {}", case.id, case.title));
                     let limit = ctx.params.test_timeout;
                     match tokio::time::timeout(limit, (case.run)(ctx)).await {
-                        Ok(outcome) => outcome,
+                        Ok(result) => judge(case, result, &ctx.defects),
                         Err(_) => Outcome::error(format!(
                             "the test case did not finish within test_timeout ({limit:?})"
                         )),
@@ -388,7 +388,11 @@ fn result_of(
     TestResult {
         id: case.id.into(),
         title: case.title.into(),
-        requirements: case.requirements.iter().map(|r| (*r).to_owned()).collect(),
+        requirements: case
+            .requirements
+            .iter()
+            .map(|r| r.id().to_owned())
+            .collect(),
         verdict: outcome.verdict,
         reason,
         failed_requirements: failed,
@@ -408,24 +412,18 @@ fn result_of(
 /// Key id, chain and description digest from the device's own messages, and what
 /// `device-info` says (vendor, model, firmware).
 async fn fill_device_info(ctx: &mut Ctx, device: &mut DeviceInfo) {
-    for entry in ctx.probe.trace().entries() {
-        if entry.kind == "description" && entry.check == "ok" {
-            if let Some(bytes) = hex_decode(&entry.hex) {
-                if let Ok(env) = hearth_security::cose::Envelope::parse(&bytes) {
-                    device.key_id = env.kid().to_hex();
-                    device.description_sha256 = sha256_hex(env.unverified_payload());
-                    if let Ok(msg) = hearth_wire::codec::decode(
-                        env.unverified_payload(),
-                        &hearth_wire::Limits::STANDARD,
-                    ) {
-                        device.certificate_chain = msg
-                            .chain
-                            .iter()
-                            .map(|c| c.iter().map(|b| format!("{b:02x}")).collect())
-                            .collect();
-                    }
-                }
+    for published in ctx.probe.published(0) {
+        if published.opened && matches!(published.message.body, Body::Description(_)) {
+            if let Ok(env) = hearth_security::cose::Envelope::parse(&published.bytes) {
+                device.key_id = env.kid().to_hex();
             }
+            device.description_sha256 = sha256_hex(&published.payload);
+            device.certificate_chain = published
+                .message
+                .chain
+                .iter()
+                .map(|c| c.iter().map(|b| format!("{b:02x}")).collect())
+                .collect();
         }
     }
     let Some(who) =
@@ -442,17 +440,42 @@ async fn fill_device_info(ctx: &mut Ctx, device: &mut DeviceInfo) {
     device.firmware = text(ctx.read(who, Path::new(0, 1, 7)).await);
 }
 
-/// The description a message claims, without checking its signature.
+/// Why a run could not start, and the requirement the device was seen to break while it was
+/// being set up, if that is why (a description that does not decode, one not retained).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SetupError {
+    why: String,
+    broken: Option<Req>,
+}
+
+impl SetupError {
+    /// The environment or the device kept the run from starting, breaking no requirement
+    /// the suite can name.
+    fn new(why: String) -> Self {
+        Self { why, broken: None }
+    }
+
+    /// The device broke `requirement`, which is why the run cannot start.
+    fn breaks(requirement: Req, why: String) -> Self {
+        Self {
+            why,
+            broken: Some(requirement),
+        }
+    }
+}
+
 /// The description a device published, decoded without opening its envelope, so that a
 /// run can go on when only the signature or chain is at fault (TC-SEC-1.1 reports that).
 ///
-/// A payload that does not decode as a description is a setup failure whose reason ends in
-/// the requirement it breaks: an unknown key breaks HRT-MOD-111 (the description's
-/// structure is closed), any other decoding problem HRT-MSG-050 (the description's
-/// encoding). [`setup_failure`] turns that into a fail of the test case naming it.
-fn unverified_description(payload: &[u8]) -> Result<hearth_model::Description, String> {
+/// A payload that does not decode as a description breaks HRT-MOD-111 when it has a key
+/// the description's structure does not define (the structure is closed), HRT-MSG-050 for
+/// any other decoding problem (the description's encoding); [`setup_failure`] turns that
+/// into a fail of the test case that names it.
+fn unverified_description(payload: &[u8]) -> Result<hearth_model::Description, SetupError> {
     let envelope = hearth_security::cose::Envelope::parse(payload).map_err(|e| {
-        format!("the message on the description topic is not a COSE_Sign1 envelope: {e}")
+        SetupError::new(format!(
+            "the message on the description topic is not a COSE_Sign1 envelope: {e}"
+        ))
     })?;
     match hearth_wire::codec::decode(
         envelope.unverified_payload(),
@@ -462,42 +485,62 @@ fn unverified_description(payload: &[u8]) -> Result<hearth_model::Description, S
             body: Body::Description(d),
             ..
         }) => Ok(d),
-        Ok(other) => Err(format!(
-            "the message on the description topic is a {:?} message, not a description (HRT-MSG-050)",
-            other.body.kind()
+        Ok(other) => Err(SetupError::breaks(
+            req::HRT_MSG_050,
+            format!(
+                "the message on the description topic is a {:?} message, not a description",
+                other.body.kind()
+            ),
         )),
-        Err(e @ hearth_wire::codec::DecodeError::UnknownKey(_)) => Err(format!(
-            "the description does not decode: {e} (HRT-MOD-111)"
+        Err(e @ hearth_wire::codec::DecodeError::UnknownKey(_)) => Err(SetupError::breaks(
+            req::HRT_MOD_111,
+            format!("the description does not decode: {e}"),
         )),
-        Err(e) => Err(format!("the description does not decode: {e} (HRT-MSG-050)")),
+        Err(e) => Err(SetupError::breaks(
+            req::HRT_MSG_050,
+            format!("the description does not decode: {e}"),
+        )),
     }
 }
 
-/// The outcome of a test case when the run could not start for the reason `why`.
-///
-/// A reason that ends in a requirement id, `(HRT-…)`, names a requirement the device was
-/// seen to break while the run was being set up; a test case that checks that requirement
-/// fails with it, every other case is an error, because it could not run.
-fn setup_failure(case: &Case, why: &str) -> Outcome {
-    let broken = why
-        .strip_suffix(')')
-        .and_then(|rest| rest.rsplit_once('('))
-        .map(|(_, id)| id)
-        .filter(|id| id.starts_with("HRT-"));
-    match broken {
-        Some(id) if case.requirements.contains(&id) => Outcome::fail(id, why.to_owned()),
-        _ => Outcome::error(format!("the run could not start: {why}")),
+/// The outcome of a test case when the run could not start for the reason `why`: a case
+/// that checks the requirement the device was seen to break fails with it, every other case
+/// is an error, because it could not run.
+fn setup_failure(case: &Case, why: &SetupError) -> Outcome {
+    match why.broken {
+        Some(r) if case.requirements.contains(&r) => Outcome::fail(r, format!("{} ({r})", why.why)),
+        Some(r) => Outcome::error(format!("the run could not start: {} ({r})", why.why)),
+        None => Outcome::error(format!("the run could not start: {}", why.why)),
     }
 }
 
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
-        return None;
+/// The outcome of a case that ran: what it returned, unless the suite itself was at fault —
+/// a step the case does not declare, or a failure naming a requirement the case does not
+/// check (HRT-CONF-042) — which makes it an `error` saying so.
+fn judge(case: &Case, result: CaseResult, defects: &[String]) -> Outcome {
+    let outcome = result.err().unwrap_or_else(Outcome::pass);
+    if let Some(defect) = defects.first() {
+        return Outcome::error(format!(
+            "a defect of the suite: {defect} (the test case ended: {} {})",
+            outcome.verdict, outcome.reason
+        ));
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+    let unnamed: Vec<&str> = outcome
+        .broken
+        .iter()
+        .filter(|b| !case.requirements.iter().any(|r| r.id() == b.as_str()))
+        .map(String::as_str)
+        .collect();
+    if outcome.verdict == Verdict::Fail && !unnamed.is_empty() {
+        return Outcome::error(format!(
+            "a defect of the suite: the device broke {}, which {} does not check, so it cannot fail it (HRT-CONF-042): {}",
+            unnamed.join(", "),
+            case.id,
+            outcome.reason
+        ))
+        .with_evidence(outcome.evidence);
+    }
+    outcome
 }
 
 /// Run several devices in parallel, each with the whole catalog; reports in input order.
@@ -569,7 +612,7 @@ mod tests {
             .expect("TC-MOD-1.2 is in the catalog")
     }
 
-    fn case(requirements: &'static [&'static str]) -> Case {
+    fn case(requirements: &'static [Req]) -> Case {
         let base = description_case();
         Case {
             requirements,
@@ -599,7 +642,7 @@ mod tests {
         extended[at] = 0xa6;
         extended.splice(at + 1..at + 1, [0x18, 0x63, 0x00]);
         let why = unverified_description(&sealed(&extended)).expect_err("unknown key");
-        assert!(why.ends_with("(HRT-MOD-111)"), "{why}");
+        assert_eq!(why.broken, Some(req::HRT_MOD_111), "{why:?}");
     }
 
     #[test]
@@ -609,25 +652,31 @@ mod tests {
             boot_id: 7,
         });
         let why = unverified_description(&sealed(&encode(&message(status)))).expect_err("kind");
-        assert!(why.ends_with("(HRT-MSG-050)"), "{why}");
+        assert_eq!(why.broken, Some(req::HRT_MSG_050), "{why:?}");
         let why = unverified_description(&sealed(&[0xa1, 0x01])).expect_err("truncated CBOR");
-        assert!(why.ends_with("(HRT-MSG-050)"), "{why}");
+        assert_eq!(why.broken, Some(req::HRT_MSG_050), "{why:?}");
     }
 
     #[test]
     fn a_payload_that_is_no_envelope_is_not_blamed_on_the_description() {
         let why = unverified_description(b"hello").expect_err("no envelope");
-        assert!(!why.contains("(HRT-"), "{why}");
+        assert_eq!(why.broken, None, "{why:?}");
     }
 
     #[test]
     fn a_setup_failure_fails_only_the_cases_that_check_the_requirement_it_names() {
-        let why = "the description does not decode: description: unknown key (HRT-MOD-111)";
-        let o = setup_failure(&case(&["HRT-MOD-001", "HRT-MOD-111"]), why);
+        let why = SetupError::breaks(
+            req::HRT_MOD_111,
+            "the description does not decode: description: unknown key".into(),
+        );
+        let o = setup_failure(&case(&[req::HRT_MOD_001, req::HRT_MOD_111]), &why);
         assert_eq!(o.verdict, Verdict::Fail);
         assert_eq!(o.broken, vec!["HRT-MOD-111".to_owned()]);
-        assert_eq!(o.reason, why);
-        let o = setup_failure(&case(&["HRT-MSG-050"]), why);
+        assert_eq!(
+            o.reason,
+            "the description does not decode: description: unknown key (HRT-MOD-111)"
+        );
+        let o = setup_failure(&case(&[req::HRT_MSG_050]), &why);
         assert_eq!(o.verdict, Verdict::Error);
         assert!(
             o.reason.starts_with("the run could not start: "),
@@ -635,8 +684,8 @@ mod tests {
             o.reason
         );
         let o = setup_failure(
-            &case(&["HRT-MOD-111"]),
-            "no description from 0001/x within 5s",
+            &case(&[req::HRT_MOD_111]),
+            &SetupError::new("no description from 0001/x within 5s".into()),
         );
         assert_eq!(o.verdict, Verdict::Error);
     }
@@ -644,6 +693,31 @@ mod tests {
     #[test]
     fn the_description_case_claims_the_requirements_the_setup_can_break() {
         let reqs = description_case().requirements;
-        assert!(reqs.contains(&"HRT-MOD-111") && reqs.contains(&"HRT-MSG-050"));
+        assert!(reqs.contains(&req::HRT_MOD_111) && reqs.contains(&req::HRT_MSG_050));
+    }
+
+    #[test]
+    fn a_failure_outside_the_cases_requirements_is_a_defect_of_the_suite() {
+        let c = case(&[req::HRT_MOD_111]);
+        let o = judge(&c, Err(Outcome::fail(req::HRT_MOD_111, "x")), &[]);
+        assert_eq!(o.verdict, Verdict::Fail);
+        let o = judge(&c, Err(Outcome::fail(req::HRT_SEC_136, "x")), &[]);
+        assert_eq!(o.verdict, Verdict::Error);
+        assert!(o.reason.contains("HRT-SEC-136"), "{}", o.reason);
+        let o = judge(
+            &c,
+            Err(Outcome::fail(req::HRT_MOD_111, "x").and(req::HRT_SEC_136)),
+            &[],
+        );
+        assert_eq!(o.verdict, Verdict::Error);
+        let o = judge(&c, Ok(()), &[]);
+        assert_eq!(o.verdict, Verdict::Pass);
+        let o = judge(
+            &c,
+            Ok(()),
+            &["it ran step 4, but it declares 3 steps".into()],
+        );
+        assert_eq!(o.verdict, Verdict::Error);
+        assert!(o.reason.contains("step 4"), "{}", o.reason);
     }
 }

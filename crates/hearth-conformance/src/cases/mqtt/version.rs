@@ -1,47 +1,14 @@
-//! The MQTT version and the topic root: the device needs nothing beyond MQTT 3.1.1, from the
-//! broker or from its peers, and lives under the root it was configured with.
+//! TC-MQTT-6.x, the MQTT version: the device needs nothing beyond MQTT 3.1.1, from the
+//! broker or from its peers.
 
 use std::time::Duration;
 
 use hearth_model::Path;
-use hearth_mqtt::topic::DEFAULT_ROOT;
 use hearth_mqtt::BrokerUrl;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::security2::operator;
-use super::{case_fn, try_outcome};
-use crate::case::{always, Case};
+use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::verdict::Outcome;
-
-/// TC-MQTT-1.2
-pub(crate) const CONFIGURED_ROOT: Case = Case {
-    id: "TC-MQTT-1.2",
-    title: "The device lives under the topic root it was configured with",
-    requirements: &["HRT-MQTT-003"],
-    steps: &[
-        "Before any test case, the suite looks for the device's retained description under the root the ICS names; when it is not there but under the default root hearth/1, the run cannot start and this case fails.",
-        "Read a property under the configured root: it must be answered.",
-    ],
-    applies: |ctx| {
-        if ctx.params.topic_root == DEFAULT_ROOT {
-            Err(format!("the ICS names the default root {DEFAULT_ROOT}; configure the device and the ICS (topic_root) with another root to check that the root can be configured"))
-        } else {
-            Ok(())
-        }
-    },
-    run: configured_root,
-};
-
-case_fn!(configured_root, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    ctx.step(format!(
-        "The description and online status arrived under {}.",
-        ctx.params.topic_root
-    ));
-    ctx.step("Read a property under the configured root: it must be answered.");
-    try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
-    Outcome::pass()
-});
 
 /// What a broker answered to an MQTT 5 CONNECT.
 #[derive(Debug, PartialEq, Eq)]
@@ -104,48 +71,45 @@ async fn probe_mqtt5(broker: &BrokerUrl, timeout: Duration) -> Result<Mqtt5, Str
     Ok(classify(&reply[..n]))
 }
 
-/// TC-MQTT-6.1
-pub(crate) const MQTT_311_ONLY: Case = Case {
-    id: "TC-MQTT-6.1",
+test_case! {
+    /// TC-MQTT-6.1
+    MQTT_311_ONLY: "TC-MQTT-6.1",
     title: "The device needs nothing beyond MQTT 3.1.1, from the broker or from its peers",
-    requirements: &["HRT-MQTT-001", "HRT-MQTT-002"],
-    steps: &[
+    checks: [
+        HRT_MQTT_001,
+        HRT_MQTT_002,
+    ],
+    steps: [
         "The suite is an MQTT 3.1.1 client that sends no MQTT 5 property: read a property, which must be answered.",
         "Offer the run's broker an MQTT 5 CONNECT: a broker that implements 3.1.1 only refuses it, and the device, which published its description and status and answered through that broker, then needs nothing beyond 3.1.1. A broker that accepts it leaves the verdict inconclusive, with the advice to run against a broker that implements 3.1.1 only, such as `hearth broker`.",
     ],
     applies: always,
-    run: mqtt_311_only,
-};
+    run: mqtt_311_only(operator),
+}
 
-case_fn!(mqtt_311_only, |ctx| {
-    let who = try_outcome!(operator(ctx));
-    ctx.step("The suite is an MQTT 3.1.1 client that sends no MQTT 5 property: read a property, which must be answered.");
-    try_outcome!(ctx.read(who, Path::new(0, 1, 4)).await);
-    ctx.step("Offer the run's broker an MQTT 5 CONNECT: a 3.1.1-only broker refuses it.");
-    let broker = try_outcome!(ctx
-        .params
-        .broker
-        .parse::<BrokerUrl>()
-        .map_err(|e| Outcome::error(format!("broker parameter: {e}"))));
+async fn mqtt_311_only(ctx: &mut Ctx, who: usize) -> CaseResult {
+    ctx.step(1);
+    ctx.read(who, Path::new(0, 1, 4)).await?;
+    ctx.step(2);
+    let broker = ctx.broker()?;
     if broker.tls {
-        return Outcome::inconclusive(format!(
+        return Err(Outcome::inconclusive(format!(
             "the broker {broker} is reached over TLS, and the suite offers MQTT 5 only over plain TCP: the device worked with an MQTT 3.1.1 client, but whether it needs MQTT 5 from the broker is not shown; run against a broker that implements 3.1.1 only, such as `hearth broker`"
-        ));
+        )));
     }
     let timeout = ctx.response_timeout();
-    match probe_mqtt5(&broker, timeout).await {
-        Ok(Mqtt5::Refused) => {
+    match probe_mqtt5(&broker, timeout).await.map_err(Outcome::error)? {
+        Mqtt5::Refused => {
             ctx.probe.note(format!(
                 "{broker} refused an MQTT 5 CONNECT: it implements MQTT 3.1.1 only"
             ));
-            Outcome::pass()
+            Ok(())
         }
-        Ok(Mqtt5::Spoken) => Outcome::inconclusive(format!(
+        Mqtt5::Spoken => Err(Outcome::inconclusive(format!(
             "the broker {broker} accepts MQTT 5, so this run cannot show that the device needs nothing beyond 3.1.1 from it; run against a broker that implements 3.1.1 only, such as `hearth broker`"
-        )),
-        Err(e) => Outcome::error(e),
+        ))),
     }
-});
+}
 
 #[cfg(test)]
 mod tests {

@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 use hearth_model::Path;
 use hearth_wire::{Availability, Body, EventBody, Message};
 
-use super::behaviour::{
-    act, cap_id, deadline, needs_operator, operator_tester, suggested_fault, wait_event, FAULTS,
-};
-use super::{case_fn, try_outcome};
-use crate::case::{Case, Ctx, OperatorAction};
+use crate::harness::appliance::{cap_id, suggested_fault, FAULTS};
+use crate::harness::case::{test_case, CaseResult, Ctx};
+use crate::harness::operator::{act, needs_operator, OperatorAction};
+use crate::harness::wait::{self, deadline};
 use crate::probe::Seen;
+use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
 
 /// Applicability shared by both cases: an operator who may cut the network and provoke
@@ -43,21 +43,17 @@ async fn cut(ctx: &mut Ctx) -> Result<u64, Outcome> {
     let before = highest_counter(&ctx.probe.seen());
     act(ctx, OperatorAction::CutNetwork).await?;
     let limit = ctx.params.restart_timeout;
-    let _ = ctx
-        .probe
-        .wait_for(limit, |s| matches!(&s.message, Ok(Message { body: Body::Status(st), .. }) if st.availability == Availability::Offline))
-        .await;
+    let _ = wait::status(ctx, limit, Availability::Offline).await;
     ctx.probe.clear_seen();
     Ok(before)
 }
 
 /// Restore the network and wait for the online status of the new connection; a device that
 /// does not return cannot publish what it kept (`requirement`).
-async fn restore(ctx: &mut Ctx, requirement: &str) -> Result<(), Outcome> {
+async fn restore(ctx: &mut Ctx, requirement: Req) -> Result<(), Outcome> {
     act(ctx, OperatorAction::RestoreNetwork).await?;
     let limit = ctx.params.restart_timeout;
-    ctx.probe
-        .wait_for(limit, |s| matches!(&s.message, Ok(Message { body: Body::Status(st), .. }) if st.availability == Availability::Online))
+    wait::status(ctx, limit, Availability::Online)
         .await
         .map(|_| ())
         .ok_or_else(|| {
@@ -94,86 +90,104 @@ fn after_restore(seen: &[Seen], cap: u16) -> (Vec<SeenEvent>, Option<(u64, usize
     (events, full)
 }
 
-/// TC-MQTT-7.1
-pub(crate) const KEPT_EVENTS: Case = Case {
-    id: "TC-MQTT-7.1",
+test_case! {
+    /// TC-MQTT-7.1
+    KEPT_EVENTS: "TC-MQTT-7.1",
     title: "An event emitted while the device is cut off is published after the full report of its next connection, sealed anew",
-    requirements: &["HRT-MQTT-035", "HRT-MQTT-037"],
-    steps: &[
+    checks: [
+        HRT_MQTT_035,
+        HRT_MQTT_037,
+    ],
+    steps: [
         "Note the highest counter the device has used; ask the operator to cut the appliance's network, and wait for its will.",
         "Ask the operator to provoke a fault while the appliance is cut off.",
         "Ask the operator to restore the network; wait for the online status.",
         "Expect the fault-raised event after the full report of the new connection, with a counter above the full report's and above every counter used before the cut.",
         "Ask the operator to clear the fault; expect fault-cleared.",
     ],
-    applies,
+    applies: applies,
     run: kept_events,
-};
+}
 
-case_fn!(kept_events, |ctx| {
-    let _ = try_outcome!(operator_tester(ctx));
+async fn kept_events(ctx: &mut Ctx) -> CaseResult {
+    ctx.operator_tester()?;
     let cap = cap_id(ctx, FAULTS);
     let code = suggested_fault(ctx);
-    ctx.step("Note the highest counter the device has used; ask the operator to cut the appliance's network, and wait for its will.");
-    let before = try_outcome!(cut(ctx).await);
-    ctx.step("Ask the operator to provoke a fault while the appliance is cut off.");
-    try_outcome!(act(ctx, OperatorAction::RaiseFault { code }).await);
+    ctx.step(1);
+    let before = cut(ctx).await?;
+    ctx.step(2);
+    act(ctx, OperatorAction::RaiseFault { code }).await?;
     tokio::time::sleep(ctx.params.settle_time).await;
-    ctx.step("Ask the operator to restore the network; wait for the online status.");
-    try_outcome!(restore(ctx, "HRT-MQTT-035").await);
-    ctx.step("Expect the fault-raised event after the full report of the new connection, with a counter above the full report's and above every counter used before the cut.");
+    ctx.step(3);
+    restore(ctx, req::HRT_MQTT_035).await?;
+    ctx.step(4);
     let limit = deadline(ctx);
-    let raised = wait_event(ctx, limit, Path::new(0, cap, 1)).await;
-    let seen = ctx.probe.seen();
+    let raised = wait::event(ctx, limit, Path::new(0, cap, 1)).await;
     let outcome = match raised {
-        None => Outcome::fail(
-            "HRT-MQTT-035",
+        None => Err(Outcome::fail(
+            req::HRT_MQTT_035,
             format!("a fault raised while the device was cut off was not published within {limit:?} of its return"),
-        ),
-        Some((event, seq)) => {
-            let (events, full) = after_restore(&seen, cap);
-            let counter = events
-                .iter()
-                .find(|(e, _, _)| e.number == event.number)
-                .map(|(_, c, _)| *c);
-            match (full, counter) {
-                (None, _) => Outcome::fail(
-                    "HRT-MQTT-035",
-                    "the kept event came without a full report of the new connection before it",
-                )
-                .with_evidence([seq]),
-                (Some((_, at)), _) if events.iter().any(|(e, _, i)| e.number == event.number && *i < at) => {
-                    Outcome::fail(
-                        "HRT-MQTT-035",
-                        "the kept event was published before the full report of the new connection",
-                    )
-                    .with_evidence([seq])
-                }
-                (Some((report_counter, _)), Some(c)) if c <= report_counter || c <= before => {
-                    Outcome::fail(
-                        "HRT-MQTT-037",
-                        format!("the kept event carries counter {c}, not above the full report's ({report_counter}) and every counter used before the cut ({before}): it was not sealed anew"),
-                    )
-                    .with_evidence([seq])
-                }
-                _ => Outcome::pass(),
-            }
-        }
+        )),
+        Some((event, seq)) => kept_after_full_report(&ctx.probe.seen(), cap, (&event, seq), before),
     };
-    ctx.step("Ask the operator to clear the fault; expect fault-cleared.");
+    ctx.step(5);
     if let Some(code) = code {
-        try_outcome!(act(ctx, OperatorAction::ClearFault { code }).await);
-        let _ = wait_event(ctx, limit, Path::new(0, cap, 2)).await;
+        act(ctx, OperatorAction::ClearFault { code }).await?;
+        let _ = wait::event(ctx, limit, Path::new(0, cap, 2)).await;
     }
     outcome
-});
+}
 
-/// TC-MQTT-7.2
-pub(crate) const KEPT_EVENTS_OVERFLOW: Case = Case {
-    id: "TC-MQTT-7.2",
+/// The kept `event` (trace entry `seq`) among the messages `seen` since the restore: after
+/// the full report of the new connection, with a counter above the report's and above
+/// `before`, every counter used before the cut (sealed anew).
+fn kept_after_full_report(
+    seen: &[Seen],
+    cap: u16,
+    (event, seq): (&EventBody, usize),
+    before: u64,
+) -> Result<(), Outcome> {
+    let (events, full) = after_restore(seen, cap);
+    let counter = events
+        .iter()
+        .find(|(e, _, _)| e.number == event.number)
+        .map(|(_, c, _)| *c);
+    let Some((report_counter, at)) = full else {
+        return Err(Outcome::fail(
+            req::HRT_MQTT_035,
+            "the kept event came without a full report of the new connection before it",
+        )
+        .with_evidence([seq]));
+    };
+    if events
+        .iter()
+        .any(|(e, _, i)| e.number == event.number && *i < at)
+    {
+        return Err(Outcome::fail(
+            req::HRT_MQTT_035,
+            "the kept event was published before the full report of the new connection",
+        )
+        .with_evidence([seq]));
+    }
+    match counter {
+        Some(c) if c <= report_counter || c <= before => Err(Outcome::fail(
+            req::HRT_MQTT_037,
+            format!("the kept event carries counter {c}, not above the full report's ({report_counter}) and every counter used before the cut ({before}): it was not sealed anew"),
+        )
+        .with_evidence([seq])),
+        _ => Ok(()),
+    }
+}
+
+test_case! {
+    /// TC-MQTT-7.2
+    KEPT_EVENTS_OVERFLOW: "TC-MQTT-7.2",
     title: "When more events happen while cut off than the device keeps, it gives up info events before critical ones",
-    requirements: &["HRT-MQTT-038"],
-    steps: &[
+    checks: [
+        HRT_MQTT_035,
+        HRT_MQTT_038,
+    ],
+    steps: [
         "Ask the operator to cut the appliance's network, and wait for its will.",
         "Ask the operator to provoke and clear a fault n times, n being half the event store of the ICS plus four: 2n events, n of them critical (fault-raised), more than the store holds.",
         "Ask the operator to restore the network; wait for the online status.",
@@ -188,27 +202,33 @@ pub(crate) const KEPT_EVENTS_OVERFLOW: Case = Case {
         Ok(())
     },
     run: kept_events_overflow,
-};
+}
 
-case_fn!(kept_events_overflow, |ctx| {
-    let _ = try_outcome!(operator_tester(ctx));
+async fn kept_events_overflow(ctx: &mut Ctx) -> CaseResult {
+    ctx.operator_tester()?;
     let cap = cap_id(ctx, FAULTS);
     let Some(code) = suggested_fault(ctx) else {
-        return Outcome::not_applicable("no fault to provoke");
+        return Err(Outcome::not_applicable("no fault to provoke"));
     };
     let store = ctx.ics.features.event_store;
     let n = store / 2 + 4;
-    ctx.step("Ask the operator to cut the appliance's network, and wait for its will.");
-    try_outcome!(cut(ctx).await);
-    ctx.step(format!("Ask the operator to provoke and clear a fault {n} times: {} events, {n} of them critical (fault-raised), more than the {store} the store holds.", 2 * n));
+    ctx.step(1);
+    cut(ctx).await?;
+    ctx.step_with(
+        2,
+        format!(
+            "n = {n}: {} events, {n} of them critical, the store holds {store}",
+            2 * n
+        ),
+    );
     for _ in 0..n {
-        try_outcome!(act(ctx, OperatorAction::RaiseFault { code: Some(code) }).await);
-        try_outcome!(act(ctx, OperatorAction::ClearFault { code }).await);
+        act(ctx, OperatorAction::RaiseFault { code: Some(code) }).await?;
+        act(ctx, OperatorAction::ClearFault { code }).await?;
     }
     tokio::time::sleep(ctx.params.settle_time).await;
-    ctx.step("Ask the operator to restore the network; wait for the online status.");
-    try_outcome!(restore(ctx, "HRT-MQTT-038").await);
-    ctx.step(format!("Expect every one of the {n} fault-raised events."));
+    ctx.step(3);
+    restore(ctx, req::HRT_MQTT_038).await?;
+    ctx.step_with(4, format!("{n} fault-raised events"));
     let limit = deadline(ctx);
     let until = Instant::now() + limit;
     let wanted = usize::try_from(n).unwrap_or(usize::MAX);
@@ -224,16 +244,16 @@ case_fn!(kept_events_overflow, |ctx| {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     if raised >= wanted {
-        Outcome::pass()
+        Ok(())
     } else if cleared > 0 {
-        Outcome::fail(
-            "HRT-MQTT-038",
+        Err(Outcome::fail(
+            req::HRT_MQTT_038,
             format!("after {n} faults raised and cleared while cut off, the device published {raised} of the {n} critical fault-raised events but {cleared} info fault-cleared events"),
-        )
+        ))
     } else {
-        Outcome::fail(
-            "HRT-MQTT-035",
+        Err(Outcome::fail(
+            req::HRT_MQTT_035,
             format!("after {n} faults raised and cleared while cut off, the device published only {raised} fault-raised events within {limit:?} of its return"),
-        )
+        ))
     }
-});
+}

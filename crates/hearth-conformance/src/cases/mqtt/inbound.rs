@@ -1,0 +1,149 @@
+//! TC-MQTT-4.x, what the device takes on its request topic: packets of the largest size,
+//! nothing from outside its root or with its vendor level misspelt, and no message of
+//! another kind than a request.
+
+use hearth_model::validate::check_value;
+use hearth_model::{Path, Value};
+use hearth_wire::Body;
+
+use crate::harness::case::{always, needs_writable, test_case, CaseResult, Ctx};
+use crate::harness::craft::{craft, model_read, publish, seal, Craft};
+use crate::harness::expect;
+use crate::probe::Tamper;
+use crate::requirements::req;
+use crate::verdict::Outcome;
+
+test_case! {
+    /// TC-MQTT-4.1
+    LARGE_PACKETS: "TC-MQTT-4.1",
+    title: "The device takes MQTT packets of 71 680 bytes and serves a request of nearly 64 KiB",
+    checks: [
+        HRT_MQTT_071,
+    ],
+    steps: [
+        "Publish a message in a PUBLISH packet of exactly 71 680 bytes on the request topic; the device drops the message as too large but must stay connected.",
+        "Send a correct read padded with an unknown header key to about 64 000 bytes: expect an answer.",
+    ],
+    applies: always,
+    run: large_packets(operator),
+}
+
+async fn large_packets(ctx: &mut Ctx, who: usize) -> CaseResult {
+    ctx.step(1);
+    // A QoS 1 PUBLISH of 71 680 bytes: fixed header (4), topic length (2), topic, packet
+    // id (2), payload.
+    let full = ctx.probe.full_topic(&ctx.probe.request_topic());
+    let mut big = vec![0xd2, 0x84, 0x40, 0xa0, 0x5a, 0x00, 0x01, 0x17, 0xf0];
+    big.resize(71_672usize.saturating_sub(full.len()), 0x00);
+    publish(ctx, big, "a message in a PUBLISH packet of 71 680 bytes").await?;
+    ctx.step(2);
+    let (_, plain) = craft(ctx, who, Craft::Padded(0))?;
+    let pad = 64_000usize.saturating_sub(plain.len());
+    let (id, bytes) = craft(ctx, who, Craft::Padded(pad))?;
+    let what = format!("a correct read of {} bytes", bytes.len());
+    let sent = publish(ctx, bytes, &what).await?;
+    expect::answered(ctx, id, sent, (req::HRT_MQTT_071, &what)).await
+}
+
+test_case! {
+    /// TC-MQTT-4.2
+    FOREIGN_TOPICS: "TC-MQTT-4.2",
+    title: "Requests on topics outside the device's root, or with a vendor level not in lower-case hex, are ignored",
+    checks: [
+        HRT_MQTT_005,
+        HRT_MQTT_009,
+    ],
+    steps: [
+        "Publish a read signed for the device's request topic below the root, on that topic under another root (the root with `-x` appended): expect no answer.",
+        "Publish a read signed for it, on the request topic whose vendor level has five digits: expect no answer.",
+    ],
+    applies: always,
+    run: foreign_topics(operator),
+}
+
+async fn foreign_topics(ctx: &mut Ctx, who: usize) -> CaseResult {
+    ctx.step(1);
+    let rel = ctx.probe.request_topic();
+    let (id, bytes) = seal(ctx, who, |_| {})?;
+    let other_root = format!("{}-x/{rel}", ctx.params.topic_root);
+    let sent = ctx
+        .probe
+        .publish_full(&other_root, false, bytes, "read under another root")
+        .await?;
+    let e = (req::HRT_MQTT_005, "a request published under another root");
+    expect::silent(ctx, id, sent, e).await?;
+    ctx.step(2);
+    let odd = format!(
+        "d/0{:04x}/{}/req",
+        ctx.description.vendor_id, ctx.description.device_id
+    );
+    let (id, bytes) = ctx
+        .probe
+        .seal_request_for(who, model_read(), &odd, |_| {})?;
+    let sent = ctx
+        .probe
+        .publish_raw(&odd, bytes, "read with a five-digit vendor level")
+        .await?;
+    let e = (
+        req::HRT_MQTT_009,
+        "a request whose vendor level is five digits",
+    );
+    expect::silent(ctx, id, sent, e).await
+}
+
+/// A writable property, its current value and another value the description declares
+/// valid for it.
+async fn changeable(ctx: &mut Ctx, who: usize) -> Result<Option<(Path, Value, Value)>, Outcome> {
+    let candidates: Vec<_> = ctx
+        .properties()
+        .into_iter()
+        .filter(|(_, p)| p.writable())
+        .collect();
+    for (path, p) in candidates {
+        let now = ctx.read(who, path).await?;
+        let other = ctx
+            .another_value(path, p, &now)
+            .filter(|v| check_value(ctx.catalog, &ctx.description, &path, v).is_ok());
+        if let Some(other) = other {
+            return Ok(Some((path, now, other)));
+        }
+    }
+    Ok(None)
+}
+
+test_case! {
+    /// TC-MQTT-4.3
+    WRONG_KIND: "TC-MQTT-4.3",
+    title: "A report sent to the device's request topic is rejected and changes nothing",
+    checks: [
+        HRT_MQTT_011,
+    ],
+    steps: [
+        "Pick a writable boolean or integer property, read it, and choose another valid value.",
+        "Send, correctly signed, a report (kind 3) of that value for that property on the device's request topic.",
+        "Watch the silence window: no answer; read the property: it must be unchanged.",
+    ],
+    applies: needs_writable,
+    run: wrong_kind(operator),
+}
+
+async fn wrong_kind(ctx: &mut Ctx, who: usize) -> CaseResult {
+    ctx.step(1);
+    let Some((path, before, other)) = changeable(ctx, who).await? else {
+        return Err(Outcome::not_applicable(
+            "no writable boolean or integer property with another valid value",
+        ));
+    };
+    ctx.step_with(2, format!("{path} = {other}"));
+    let body = Body::Report(hearth_wire::Report {
+        full: false,
+        values: vec![(path, other)],
+    });
+    let (id, _, sent) = ctx.probe.send(who, body, Tamper::None).await?;
+    ctx.step(3);
+    let e = (req::HRT_MQTT_011, "a report on its request topic");
+    let silent = expect::silent(ctx, id, sent, e).await;
+    let e = (req::HRT_MQTT_011, "a report on the request topic");
+    expect::unchanged(ctx, who, (path, &before), sent, e).await?;
+    silent
+}
