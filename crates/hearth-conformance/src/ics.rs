@@ -150,18 +150,13 @@ pub struct Restart {
     pub power_loss: bool,
 }
 
-/// The privilege the device's access-control list grants a controller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Privilege {
-    /// Trusted, but not admitted by the access-control list.
-    None,
-    /// View.
-    View,
-    /// Operate.
-    Operate,
-    /// Manage.
-    Manage,
+/// The privilege an access-control list grants; in the ICS `"none"` (no privilege: trusted,
+/// but not admitted by the list) is `None`.
+pub use hearth_model::Privilege;
+
+/// The ICS name of a privilege, or `none`.
+pub fn privilege_name(p: Option<Privilege>) -> &'static str {
+    p.map_or(hearth_model::privilege::or_none::NONE, Privilege::name)
 }
 
 /// One `[[controllers]]` entry.
@@ -172,8 +167,9 @@ pub struct Controller {
     pub key: String,
     /// Its certificate chain file.
     pub chain: String,
-    /// The privilege the device grants it.
-    pub privilege: Privilege,
+    /// The privilege the device grants it (`none`: trusted, but not admitted).
+    #[serde(with = "hearth_model::privilege::or_none")]
+    pub privilege: Option<Privilege>,
 }
 
 /// The `[authority]` table: a vendor CA (or the trust anchor itself) under one of the
@@ -188,7 +184,8 @@ pub struct Authority {
     pub cert: String,
     /// The privilege of the CA entry in the device's access-control list (`view` or
     /// higher).
-    pub privilege: Privilege,
+    #[serde(with = "hearth_model::privilege::or_none")]
+    pub privilege: Option<Privilege>,
 }
 
 /// The run's parameters (`spec/06-conformance.md` §3.7), with their defaults.
@@ -526,11 +523,7 @@ impl Ics {
                 "must be a vendor id 0001–fffe as four lower-case hexadecimal digits (HRT-CONF-004)",
             );
         }
-        let id_ok = (1..=64).contains(&d.id.len())
-            && d.id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-        if !id_ok {
+        if !hearth_model::DeviceId::is_valid(&d.id) {
             problem(
                 "device.id",
                 "must be 1 to 64 characters of A–Z, a–z, 0–9, `.`, `_` and `-` (HRT-CONF-004)",
@@ -641,7 +634,7 @@ impl Ics {
         if !raw
             .controllers
             .iter()
-            .any(|c| c.privilege >= Privilege::Operate)
+            .any(|c| c.privilege >= Some(Privilege::Operate))
         {
             problems.push(Problem {
                 key: "controllers".into(),
@@ -660,7 +653,7 @@ impl Ics {
         }
 
         if let Some(a) = &raw.authority {
-            if a.key.is_empty() || a.cert.is_empty() || a.privilege == Privilege::None {
+            if a.key.is_empty() || a.cert.is_empty() || a.privilege.is_none() {
                 problems.push(Problem {
                     key: "authority".into(),
                     rule: "needs a key file, a certificate file and a privilege of at least \"view\" (HRT-CONF-016)".into(),

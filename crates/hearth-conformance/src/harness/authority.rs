@@ -73,10 +73,13 @@ pub fn load_authority(ics: &Ics, base: &FsPath) -> Result<Option<Authority>, Aut
             cert.claims().role
         )));
     }
+    let privilege = a.privilege.ok_or_else(|| {
+        AuthorityError("its privilege is none: a CA entry grants view or higher".into())
+    })?;
     Ok(Some(Authority {
         key,
         cert,
-        privilege: a.privilege,
+        privilege,
     }))
 }
 

@@ -17,7 +17,7 @@ use hearth_model::catalog::Catalog;
 use hearth_model::{Description, Path, StatusCode, Value};
 use hearth_wire::{Body, InvokeResult, Message, ReadResult};
 
-use crate::ics::{Ics, Parameters, Privilege};
+use crate::ics::{privilege_name, Ics, Parameters, Privilege};
 use crate::probe::{Probe, ProbeError};
 use crate::report::{Advisory, Step};
 use crate::requirements::req::{self, Req};
@@ -135,7 +135,7 @@ pub fn needs_writable(ctx: &Ctx) -> Result<(), String> {
 /// Applies when the ICS lists a controller the device does not admit (privilege none).
 pub fn needs_stranger(ctx: &Ctx) -> Result<(), String> {
     needs(
-        ctx.probe.tester("none"),
+        ctx.probe.tester(None),
         "the ICS lists no controller that the device does not admit (privilege none)",
     )
 }
@@ -251,8 +251,18 @@ impl Ctx {
     /// The tester with at least `privilege`, or why there is none (an `error`: the lab's
     /// setup lacks it, HRT-CONF-015).
     pub fn tester(&self, privilege: Privilege) -> Result<usize, Outcome> {
+        self.tester_with(Some(privilege))
+    }
+
+    /// The tester the device trusts but does not admit (ICS privilege `none`), or why there
+    /// is none.
+    pub fn stranger(&self) -> Result<usize, Outcome> {
+        self.tester_with(None)
+    }
+
+    fn tester_with(&self, privilege: Option<Privilege>) -> Result<usize, Outcome> {
         let name = privilege_name(privilege);
-        self.probe.tester(name).ok_or_else(|| {
+        self.probe.tester(privilege).ok_or_else(|| {
             Outcome::error(format!(
                 "the ICS lists no controller with privilege {name}, which this test case needs"
             ))
@@ -499,14 +509,4 @@ pub fn requirement(id: &str) -> Result<Req, Outcome> {
             "{id} is named by the validator but the specification does not state it"
         ))
     })
-}
-
-/// The ICS name of a privilege.
-pub fn privilege_name(p: Privilege) -> &'static str {
-    match p {
-        Privilege::None => "none",
-        Privilege::View => "view",
-        Privilege::Operate => "operate",
-        Privilege::Manage => "manage",
-    }
 }

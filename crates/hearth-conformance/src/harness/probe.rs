@@ -28,7 +28,7 @@ pub struct Tester {
     /// Its certificate subject.
     pub id: String,
     /// The privilege the ICS says the device grants (`manage`, `operate`, `view`, `none`).
-    pub privilege: String,
+    pub privilege: Option<hearth_model::Privilege>,
     /// Key ids of every certificate of its chain and of the chain's issuer: the CAs an
     /// access-control entry can name to match it.
     pub vouched_by: Vec<hearth_security::key::KeyId>,
@@ -343,7 +343,7 @@ impl Probe {
     }
 
     /// The index of the first tester with `privilege`.
-    pub fn tester(&self, privilege: &str) -> Option<usize> {
+    pub fn tester(&self, privilege: Option<hearth_model::Privilege>) -> Option<usize> {
         self.testers.iter().position(|t| t.privilege == privilege)
     }
 

@@ -18,7 +18,7 @@ use hearth_security::fs::{read_chain, read_key, FileCounterStore};
 use hearth_security::replay::{CounterStore, SendCounter};
 use hearth_wire::{Availability, Body, Message, Sender};
 
-use crate::case::{privilege_name, Case, CaseResult, Ctx, Operator, Restarter};
+use crate::case::{Case, CaseResult, Ctx, Operator, Restarter};
 use crate::ics::Ics;
 use crate::probe::{Probe, Tester};
 use crate::report::{
@@ -90,7 +90,7 @@ pub fn load_testers(ics: &Ics, base: &FsPath) -> Result<Vec<Tester>, TesterError
             vouched_by.dedup();
             Ok(Tester {
                 id,
-                privilege: privilege_name(c.privilege).to_owned(),
+                privilege: c.privilege,
                 vouched_by,
                 sender: Sender::new(leaf.claims().subject.clone(), Arc::new(key), bytes, counter),
             })
@@ -427,7 +427,7 @@ async fn fill_device_info(ctx: &mut Ctx, device: &mut DeviceInfo) {
         }
     }
     let Some(who) =
-        (0..ctx.probe.testers().len()).find(|i| ctx.probe.testers()[*i].privilege != "none")
+        (0..ctx.probe.testers().len()).find(|i| ctx.probe.testers()[*i].privilege.is_some())
     else {
         return;
     };

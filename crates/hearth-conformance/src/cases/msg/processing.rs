@@ -7,7 +7,6 @@ use hearth_wire::Body;
 use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::harness::craft::publish;
 use crate::harness::expect;
-use crate::ics::Privilege;
 use crate::probe::Tamper;
 use crate::requirements::req;
 use crate::verdict::Outcome;
@@ -78,7 +77,7 @@ async fn first_failed_step(ctx: &mut Ctx, who: usize) -> CaseResult {
     );
     expect::silent(ctx, id, sent, e).await?;
     ctx.step(4);
-    let Ok(stranger) = ctx.tester(Privilege::None) else {
+    let Ok(stranger) = ctx.stranger() else {
         return Ok(());
     };
     let Some((path, _)) = ctx.writable() else {

@@ -7,7 +7,6 @@ use hearth_model::StatusCode;
 use hearth_wire::{Body, Message};
 
 use crate::harness::case::{always, needs_stranger, requirement, test_case, CaseResult, Ctx};
-use crate::ics::Privilege;
 use crate::probe::{summarize, Tamper};
 use crate::requirements::req;
 use crate::verdict::Outcome;
@@ -132,7 +131,7 @@ test_case! {
 }
 
 async fn read_order_of_checks(ctx: &mut Ctx) -> CaseResult {
-    let stranger = ctx.tester(Privilege::None)?;
+    let stranger = ctx.stranger()?;
     let Some((declared, _)) = ctx.properties().into_iter().next() else {
         return Err(Outcome::not_applicable(
             "the description declares no property",

@@ -5,7 +5,6 @@ use hearth_wire::Body;
 
 use crate::harness::case::{needs_stranger, needs_writable, test_case, CaseResult, Ctx};
 use crate::harness::expect;
-use crate::ics::Privilege;
 use crate::probe::Tamper;
 use crate::requirements::req;
 use crate::verdict::Outcome;
@@ -29,7 +28,7 @@ test_case! {
 }
 
 async fn unauthorized(ctx: &mut Ctx, who: usize) -> CaseResult {
-    let stranger = ctx.tester(Privilege::None)?;
+    let stranger = ctx.stranger()?;
     let Some((path, p)) = ctx
         .properties()
         .into_iter()

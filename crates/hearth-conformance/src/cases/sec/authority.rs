@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use ciborium::Value as Cbor;
-use hearth_model::StatusCode;
+use hearth_model::{Privilege, StatusCode};
 use hearth_mqtt::identity::unix_now;
 use hearth_mqtt::topic::Topics;
 use hearth_security::cert::{CertClaims, Role, CLAIM_ROLE};
@@ -637,7 +637,7 @@ async fn acl_matching(ctx: &mut Ctx, who: usize) -> CaseResult {
         ),
     )
     .await?;
-    if ca.privilege != crate::ics::Privilege::View {
+    if ca.privilege != Privilege::View {
         return Ok(());
     }
     let Some((path, p)) = ctx.writable() else {
@@ -694,17 +694,11 @@ test_case! {
 fn higher_tester(ctx: &Ctx) -> Option<usize> {
     let ca = ctx.authority.as_ref()?;
     let kid = ca.kid();
-    let rank = |name: &str| match name {
-        "view" => 1,
-        "operate" => 2,
-        "manage" => 3,
-        _ => 0,
-    };
-    let ca_rank = rank(crate::harness::case::privilege_name(ca.privilege));
+    let floor = Some(ca.privilege.max(Privilege::View));
     ctx.probe
         .testers()
         .iter()
-        .position(|t| t.vouched_by.contains(&kid) && rank(&t.privilege) > ca_rank.max(1))
+        .position(|t| t.vouched_by.contains(&kid) && t.privilege > floor)
 }
 
 async fn highest_privilege(ctx: &mut Ctx) -> CaseResult {
@@ -817,7 +811,7 @@ mod tests {
             Authority {
                 key: ca.key,
                 cert: ca.cert,
-                privilege: crate::ics::Privilege::View,
+                privilege: Privilege::View,
             },
         )
     }
