@@ -117,15 +117,16 @@ impl EnumEntry {
 
 /// One member a description implements (see [`Description::implemented`]): where it is,
 /// the capability instance that declares it, and its catalog definition — `None` for a
-/// vendor member (or any member of a capability the catalog does not define).
+/// vendor member (or any member of a capability the catalog does not define). `'d` is the
+/// description's lifetime, `'c` the catalog's (often `'static`).
 #[derive(Debug, Clone, Copy)]
-pub struct Implemented<'a, D> {
+pub struct Implemented<'d, 'c, D> {
     /// Component, capability and member id.
     pub path: Path,
     /// The capability instance that carries it.
-    pub instance: &'a CapabilityInstance,
+    pub instance: &'d CapabilityInstance,
     /// The catalog definition of a standard member.
-    pub def: Option<&'a D>,
+    pub def: Option<&'c D>,
 }
 
 /// What the implemented-member walk needs of a kind of member.
@@ -151,12 +152,12 @@ member_def!(Property, Action, Event);
 /// Per capability instance: the catalog's mandatory members and the optional ones the
 /// instance lists, in catalog order, then the listed ids the catalog does not define, in
 /// listed order.
-fn implemented_members<'a, D: MemberDef + 'a>(
-    desc: &'a Description,
-    catalog: &'a Catalog,
-    defs: fn(&'a Capability) -> &'a [D],
-    listed: fn(&'a CapabilityInstance) -> &'a [u16],
-) -> impl Iterator<Item = Implemented<'a, D>> + 'a {
+fn implemented_members<'d, 'c: 'd, D: MemberDef + 'c>(
+    desc: &'d Description,
+    catalog: &'c Catalog,
+    defs: fn(&'c Capability) -> &'c [D],
+    listed: fn(&'d CapabilityInstance) -> &'d [u16],
+) -> impl Iterator<Item = Implemented<'d, 'c, D>> + 'd {
     desc.components.iter().flat_map(move |comp| {
         comp.capabilities.iter().flat_map(move |instance| {
             let cap = catalog.capability(instance.capability);
@@ -188,26 +189,26 @@ impl Description {
     /// instance by instance: the catalog's mandatory properties and the optional ones the
     /// instance lists (in catalog order, with their definitions), then the listed properties
     /// the catalog does not define (vendor properties, in listed order, `def` `None`).
-    pub fn implemented<'a>(
-        &'a self,
-        catalog: &'a Catalog,
-    ) -> impl Iterator<Item = Implemented<'a, Property>> + 'a {
+    pub fn implemented<'d, 'c: 'd>(
+        &'d self,
+        catalog: &'c Catalog,
+    ) -> impl Iterator<Item = Implemented<'d, 'c, Property>> + 'd {
         implemented_members(self, catalog, |c| &c.properties, |i| &i.properties)
     }
 
     /// Every action this description implements, in the order of [`Self::implemented`].
-    pub fn implemented_actions<'a>(
-        &'a self,
-        catalog: &'a Catalog,
-    ) -> impl Iterator<Item = Implemented<'a, Action>> + 'a {
+    pub fn implemented_actions<'d, 'c: 'd>(
+        &'d self,
+        catalog: &'c Catalog,
+    ) -> impl Iterator<Item = Implemented<'d, 'c, Action>> + 'd {
         implemented_members(self, catalog, |c| &c.actions, |i| &i.actions)
     }
 
     /// Every event this description implements, in the order of [`Self::implemented`].
-    pub fn implemented_events<'a>(
-        &'a self,
-        catalog: &'a Catalog,
-    ) -> impl Iterator<Item = Implemented<'a, Event>> + 'a {
+    pub fn implemented_events<'d, 'c: 'd>(
+        &'d self,
+        catalog: &'c Catalog,
+    ) -> impl Iterator<Item = Implemented<'d, 'c, Event>> + 'd {
         implemented_members(self, catalog, |c| &c.events, |i| &i.events)
     }
 

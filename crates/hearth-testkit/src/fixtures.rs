@@ -87,31 +87,20 @@ impl Implemented<'_> {
     }
 }
 
-/// Every property `desc` implements: the mandatory properties of each standard capability
-/// it lists, and the optional ones it names. Capabilities the catalog lacks are skipped.
+/// Every standard property `desc` implements ([`Description::implemented`] without vendor
+/// members), with the component that carries it.
 pub fn implemented(desc: &Description) -> Vec<Implemented<'_>> {
-    let catalog = Catalog::standard();
-    let mut out = Vec::new();
-    for component in &desc.components {
-        for instance in &component.capabilities {
-            let Some(cap) = catalog.capability(instance.capability) else {
-                continue;
-            };
-            for property in cap
-                .properties
-                .iter()
-                .filter(|p| !p.optional || instance.properties.contains(&p.id))
-            {
-                out.push(Implemented {
-                    path: Path::new(component.id, cap.id, property.id),
-                    component,
-                    instance,
-                    property,
-                });
-            }
-        }
-    }
-    out
+    let catalog: &'static Catalog = Catalog::standard();
+    desc.implemented(catalog)
+        .filter_map(|m| {
+            Some(Implemented {
+                path: m.path,
+                component: desc.component(m.path.component)?,
+                instance: m.instance,
+                property: m.def?,
+            })
+        })
+        .collect()
 }
 
 /// A value of type `ty` that satisfies `constraint`: false, the minimum, the first supported

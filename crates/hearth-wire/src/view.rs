@@ -278,7 +278,7 @@ fn constraint_texts(
 
 impl PropertyView {
     /// A property a description implements, with its declared constraints.
-    fn new(m: &Implemented<'_, Property>, dt: Option<&DeviceType>) -> Self {
+    fn new(m: &Implemented<'_, '_, Property>, dt: Option<&DeviceType>) -> Self {
         let ty = m.def.map(|p| &p.ty);
         let (constraints, values) = m
             .instance
@@ -305,9 +305,9 @@ impl PropertyView {
 /// [`Description::implemented`] go instance by instance, so each instance's members come
 /// in one run.
 fn run_of<'a, D: 'a>(
-    members: &mut Peekable<impl Iterator<Item = Implemented<'a, D>>>,
+    members: &mut Peekable<impl Iterator<Item = Implemented<'a, 'a, D>>>,
     inst: &CapabilityInstance,
-) -> Vec<Implemented<'a, D>> {
+) -> Vec<Implemented<'a, 'a, D>> {
     std::iter::from_fn(|| members.next_if(|m| std::ptr::eq(m.instance, inst))).collect()
 }
 

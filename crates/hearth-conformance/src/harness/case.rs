@@ -400,22 +400,11 @@ impl Ctx {
 
     /// Every property the description implements, with its catalog definition.
     pub fn properties(&self) -> Vec<(Path, &'static hearth_model::catalog::Property)> {
-        let mut out = Vec::new();
-        for comp in &self.description.components {
-            for inst in &comp.capabilities {
-                let Some(cap) = self.catalog.capability(inst.capability) else {
-                    continue;
-                };
-                for p in cap
-                    .properties
-                    .iter()
-                    .filter(|p| !p.optional || inst.properties.contains(&p.id))
-                {
-                    out.push((Path::new(comp.id, cap.id, p.id), p));
-                }
-            }
-        }
-        out
+        let catalog: &'static Catalog = self.catalog;
+        self.description
+            .implemented(catalog)
+            .filter_map(|m| Some((m.path, m.def?)))
+            .collect()
     }
 
     /// Paths outside the description, each with the status a read or write of it must

@@ -69,28 +69,17 @@ async fn refused_as(
 
 /// An implemented standard action with a mandatory argument.
 fn action_with_argument(ctx: &Ctx) -> Option<Path> {
-    for comp in &ctx.description.components {
-        for inst in &comp.capabilities {
-            let Some(cap) = ctx.catalog.capability(inst.capability) else {
-                continue;
-            };
-            for a in &cap.actions {
-                if (!a.optional || inst.actions.contains(&a.id))
-                    && a.args.iter().any(|f| !f.optional)
-                {
-                    let path = Path::new(comp.id, cap.id, a.id);
-                    let empty = Value::Struct(BTreeMap::new());
-                    if matches!(
-                        check_invoke(ctx.catalog, &ctx.description, &path, &empty),
-                        Err(ValueError::MissingField { .. })
-                    ) {
-                        return Some(path);
-                    }
-                }
-            }
-        }
-    }
-    None
+    let empty = Value::Struct(BTreeMap::new());
+    ctx.description
+        .implemented_actions(ctx.catalog)
+        .filter(|m| m.def.is_some_and(|a| a.args.iter().any(|f| !f.optional)))
+        .map(|m| m.path)
+        .find(|path| {
+            matches!(
+                check_invoke(ctx.catalog, &ctx.description, path, &empty),
+                Err(ValueError::MissingField { .. })
+            )
+        })
 }
 
 test_case! {
