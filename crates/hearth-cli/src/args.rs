@@ -29,6 +29,7 @@ impl Broker {
     }
 
     /// The broker given, or an error saying the command needs one.
+    #[cfg_attr(not(feature = "sim"), allow(dead_code))] // only `hearth sim` needs one
     pub(crate) fn required(&self) -> anyhow::Result<BrokerUrl> {
         self.broker
             .clone()
