@@ -1,15 +1,50 @@
-//! What the Device and Controller shells share: building the MQTT client, and carrying out
-//! the transmits a core hands out.
+//! What the Device and Controller shells share: the MQTT client, the [`Driver`] task that
+//! runs its event loop, and the [`Outbox`] that hands a core's transmits to the client in
+//! order, waiting when the client cannot take more.
+//!
+//! Not protocol: nothing here knows what a message means. It is the part of a shell that
+//! knows rumqttc (0.25), whose behaviour it is built on:
+//!
+//! - `EventLoop::poll` is not cancel-safe. Dropped while it writes a packet, it loses that
+//!   packet although it already counts it as in flight: no PUBACK ever comes, and the broker
+//!   never saw it. So the event loop runs on a task of its own, every poll runs to its end,
+//!   and what it yields reaches the shell through a channel ([`Driver`]).
+//! - The client hands requests to the event loop through a bounded channel; `try_publish`
+//!   fails when it is full. The [`Outbox`] keeps what the client did not take, in order, and
+//!   offers it again whenever the event loop has moved (it has then taken requests).
+//! - The event loop takes requests one at a time in the order they were handed over and
+//!   yields one `Outgoing::Publish(pkid)` for each publish it writes (after an
+//!   `Outgoing::AwaitAck` if the packet id was still in flight), before the PUBACK of that
+//!   packet id. That is how a shell learns the packet id of each publish it handed over.
+//! - On a connection error it moves its in-flight publishes and whatever waits in the
+//!   channel to its `pending` queue, which it sends again only when the broker reports a
+//!   session present; it clears the queue otherwise. The driver clears it itself for a clean
+//!   session, and empties the channel again before it reconnects, so that nothing handed
+//!   over for a lost connection goes out on the next one.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use hearth_node::{AckToken, Transmit};
-use rumqttc::{AsyncClient, ClientError, EventLoop, QoS, SubscribeFilter};
+use rumqttc::{
+    AsyncClient, ConnectionError, Event, EventLoop, LastWill, Packet, QoS, SubscribeFilter,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 use crate::url::{BrokerUrl, UrlError};
 
 /// How many requests the client queues towards its event loop.
 const CLIENT_QUEUE: usize = 4096;
+
+/// How many things the driver has yielded that the shell has not taken yet. When the shell
+/// falls behind, the driver waits, and so does the reading from the broker.
+const YIELDED: usize = 256;
+
+/// The wait before the first reconnection attempt; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+/// The longest wait between two reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// A client and its event loop for `broker`.
 pub(crate) fn client(
@@ -24,42 +59,189 @@ pub(crate) fn client(
     Ok(AsyncClient::new(options, CLIENT_QUEUE))
 }
 
-/// What carrying out a transmit came to.
-pub(crate) enum Carried {
-    /// A publish the client took, with its ack token if it is a kept event.
-    Published(Option<AckToken>),
-    /// A publish the client refused.
-    Refused(ClientError),
-    /// A subscription or a disconnect.
-    Other,
+/// What the driver yields.
+pub(crate) enum Polled {
+    /// Something the event loop yielded.
+    Event(Event),
+    /// The connection is lost (or an attempt failed). The driver waits for `resume` before
+    /// it tries again, with the will it carries (if any) set for the next attempt; dropping
+    /// `resume` stops the driver.
+    Lost {
+        /// What went wrong.
+        error: ConnectionError,
+        /// Where the shell answers.
+        resume: oneshot::Sender<Option<LastWill>>,
+    },
 }
 
-/// Hand one transmit of a core to the client (QoS 1 throughout), without waiting.
-pub(crate) fn carry_out(client: &AsyncClient, transmit: Transmit) -> Carried {
-    match transmit {
-        Transmit::Publish(p) => {
-            match client.try_publish(&p.topic, QoS::AtLeastOnce, p.retain, p.payload) {
-                Ok(()) => Carried::Published(p.ack),
-                Err(err) => {
-                    tracing::warn!("publish to {}: {err}", p.topic);
-                    Carried::Refused(err)
+/// The task that owns a client's event loop and polls it without ever cancelling a poll.
+pub(crate) struct Driver {
+    rx: mpsc::Receiver<Polled>,
+    task: JoinHandle<()>,
+}
+
+impl Driver {
+    /// Run `eventloop` on a task of its own. `clean` says whether the client connects with
+    /// a clean session; `jitter` is added to every wait between reconnection attempts.
+    pub(crate) fn spawn(eventloop: EventLoop, clean: bool, jitter: Duration) -> Self {
+        let (tx, rx) = mpsc::channel(YIELDED);
+        let task = tokio::spawn(drive(eventloop, clean, jitter, tx));
+        Self { rx, task }
+    }
+
+    /// The next thing the event loop yielded; `None` once the driver has stopped.
+    /// Cancel-safe.
+    pub(crate) async fn next(&mut self) -> Option<Polled> {
+        self.rx.recv().await
+    }
+
+    /// Stop the event loop at once, without a DISCONNECT, and wait until its connection is
+    /// closed.
+    pub(crate) async fn stop(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn drive(mut eventloop: EventLoop, clean: bool, jitter: Duration, tx: mpsc::Sender<Polled>) {
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        match eventloop.poll().await {
+            Ok(event) => {
+                if matches!(event, Event::Incoming(Packet::ConnAck(_))) {
+                    backoff = FIRST_BACKOFF;
+                    if clean {
+                        // Whatever the broker says, a clean session resumes nothing.
+                        eventloop.pending.clear();
+                    }
+                }
+                if tx.send(Polled::Event(event)).await.is_err() {
+                    return;
+                }
+            }
+            Err(error) => {
+                // What the lost connection still yielded (acknowledgements among it) first.
+                let left: Vec<Event> = eventloop.state.events.drain(..).collect();
+                for event in left {
+                    if tx.send(Polled::Event(event)).await.is_err() {
+                        return;
+                    }
+                }
+                let (resume, resumed) = oneshot::channel();
+                if tx.send(Polled::Lost { error, resume }).await.is_err() {
+                    return;
+                }
+                let Ok(will) = resumed.await else { return };
+                // What the shell handed over before it learnt of the loss belongs to the lost
+                // connection.
+                eventloop.clean();
+                if clean {
+                    eventloop.pending.clear();
+                }
+                if let Some(will) = will {
+                    eventloop.mqtt_options.set_last_will(will);
+                }
+                tokio::time::sleep(backoff + jitter).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+/// Transmits of a core on their way to the client, in order, each with a tag of the shell's
+/// (the controller's request id, say).
+pub(crate) struct Outbox<T> {
+    queue: VecDeque<(Transmit, T)>,
+}
+
+impl<T> Outbox<T> {
+    /// An empty outbox.
+    pub(crate) fn new() -> Self {
+        Self {
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// Queue `transmit` behind everything queued.
+    pub(crate) fn push(&mut self, transmit: Transmit, tag: T) {
+        self.queue.push_back((transmit, tag));
+    }
+
+    /// Forget everything queued (the connection it was for is gone): the tags, in order.
+    pub(crate) fn clear(&mut self) -> Vec<T> {
+        self.queue.drain(..).map(|(_, tag)| tag).collect()
+    }
+
+    /// Hand transmits to the client from the front, in order, while it takes them; the
+    /// rest waits for the next call. `handed` learns of each publish the client took (its
+    /// ack token and tag), `refused` of each transmit it can never take (a topic or filter
+    /// MQTT does not allow), which is dropped.
+    pub(crate) fn hand_over(
+        &mut self,
+        client: &AsyncClient,
+        mut handed: impl FnMut(Option<AckToken>, T),
+        mut refused: impl FnMut(T, String),
+    ) {
+        while let Some((transmit, _)) = self.queue.front() {
+            let taken = match transmit {
+                Transmit::Publish(p) if !rumqttc::valid_topic(&p.topic) => {
+                    Err(format!("publish to {}: not a valid topic", p.topic))
+                }
+                Transmit::Subscribe(filters)
+                    if !filters.iter().all(|f| rumqttc::valid_filter(f)) =>
+                {
+                    Err(format!("subscribe to {filters:?}: not a valid filter"))
+                }
+                Transmit::Publish(p) => {
+                    let payload = p.payload.clone();
+                    match client.try_publish(&p.topic, QoS::AtLeastOnce, p.retain, payload) {
+                        Ok(()) => Ok(Some(p.ack)),
+                        Err(_) => return,
+                    }
+                }
+                Transmit::Subscribe(filters) => {
+                    let filters = filters
+                        .iter()
+                        .map(|f| SubscribeFilter::new(f.clone(), QoS::AtLeastOnce));
+                    match client.try_subscribe_many(filters) {
+                        Ok(()) => Ok(None),
+                        Err(_) => return,
+                    }
+                }
+                Transmit::Disconnect => match client.try_disconnect() {
+                    Ok(()) => Ok(None),
+                    Err(_) => return,
+                },
+            };
+            let Some((_, tag)) = self.queue.pop_front() else {
+                return;
+            };
+            match taken {
+                Ok(Some(ack)) => handed(ack, tag),
+                Ok(None) => {}
+                Err(why) => {
+                    tracing::error!("{why}");
+                    refused(tag, why);
                 }
             }
         }
-        Transmit::Subscribe(filters) => {
-            let filters = filters
-                .into_iter()
-                .map(|f| SubscribeFilter::new(f, QoS::AtLeastOnce));
-            if let Err(err) = client.try_subscribe_many(filters) {
-                tracing::error!("subscribe: {err}");
-            }
-            Carried::Other
-        }
-        Transmit::Disconnect => {
-            let _ = client.try_disconnect();
-            Carried::Other
-        }
     }
+}
+
+/// The last will for the next connection, from a core's sealed will.
+pub(crate) fn last_will(will: &hearth_node::Publish) -> LastWill {
+    LastWill::new(
+        will.topic.clone(),
+        will.payload.clone(),
+        QoS::AtLeastOnce,
+        will.retain,
+    )
 }
 
 /// How long until `due`, seen from `now`; `None` when nothing is due ever.

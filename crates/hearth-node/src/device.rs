@@ -299,9 +299,15 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
     /// The connection is gone. The broker may hold the will from the moment CONNECT was sent,
     /// and may publish it: count on from above it, and arm a new one for the next attempt.
     /// An error means the counter store is exhausted or unwritable: the device must stop.
+    ///
+    /// Transmits not yet taken by the shell are dropped: they were for the lost connection,
+    /// and every event among them is still kept (it goes out again after the full report of
+    /// the next connection), as are events whose publish the broker never acknowledged.
     pub fn handle_connection_lost(&mut self) -> Result<(), SealError> {
         self.connected = false;
         self.stats.connected = false;
+        self.endpoint.clear();
+        self.delayed.clear();
         self.endpoint.sender.skip_past(self.will_counter)?;
         self.arm_will()
     }
@@ -363,7 +369,8 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         self.delayed.iter().map(|(due, _)| *due).min()
     }
 
-    /// Time has come to `now`: release what was due.
+    /// Time has come to `now`: release what was due (responses are released only onto the
+    /// connection they answer: they are dropped when it is lost).
     pub fn handle_timeout(&mut self, now: Time) {
         let (due, later) = std::mem::take(&mut self.delayed)
             .into_iter()

@@ -137,6 +137,11 @@ impl<S: CounterStore> Endpoint<S> {
         self.queue.push_back(transmit);
     }
 
+    /// Drop every queued transmit (the connection they were for is gone).
+    pub(crate) fn clear(&mut self) {
+        self.queue.clear();
+    }
+
     /// The next transmit, in the order they were queued.
     pub(crate) fn pop(&mut self) -> Option<Transmit> {
         self.queue.pop_front()
