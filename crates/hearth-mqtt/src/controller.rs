@@ -5,12 +5,20 @@
 //! a device publishes only under its own topic and only what its description allows, keeps
 //! a view of each device, seals requests and correlates responses by request id. This shell
 //! connects ([`Controller::connect`] waits for the first CONNACK so a wrong URL is a clear
-//! error), hands the core every CONNACK and incoming publish with the time of the [`Clock`]
-//! the config carries, carries out the subscriptions and publishes it asks for, and turns
-//! what it learns into [`Update`]s on [`Controller::updates`] (rejections included, with the
+//! error), runs the MQTT event loop on a driver task of its own (the `shell` module), hands
+//! the core every CONNACK and incoming publish with the time of the [`Clock`] the config
+//! carries, carries out the subscriptions and publishes it asks for, and turns what it
+//! learns into [`Update`]s on [`Controller::updates`] (rejections included, with the
 //! requirement they broke) and into the answers of [`Controller::read`],
 //! [`write`](Controller::write) and [`invoke`](Controller::invoke), each bounded by a
 //! timeout.
+//!
+//! Requests go out in the order they were made. One the client cannot take at once waits in
+//! an outbox, in order, and its caller waits with it; none is dropped. A request that cannot
+//! go out is an error to its caller: [`RequestError::Disconnected`] when the connection is
+//! down or is lost before the request was written (with a clean session; a persistent one
+//! sends it again after reconnecting), [`RequestError::Publish`] for a topic MQTT does not
+//! allow.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

@@ -4,13 +4,30 @@
 //! Every rule of the protocol (the will, what a connection announces, the request pipeline,
 //! the store of kept events, revocation lists, the orderly shutdown) is the core's. This
 //! shell only moves things between the core and rumqttc: [`Device::spawn`] builds the core,
-//! connects with the will the core sealed, and runs one task that owns the MQTT event loop.
-//! It hands the core every CONNACK, incoming publish and lost connection with the time of
-//! the [`Clock`] the config carries, carries out what the core asks (publish, subscribe,
-//! disconnect), maps rumqttc's packet ids to the core's ack tokens so that a kept event
-//! leaves the store only once the broker has acknowledged it, sleeps until the core's next
-//! timeout, and reconnects with a backoff. The application talks to it through a
-//! [`DeviceHandle`].
+//! connects with the will the core sealed, and runs one task that owns the core. The MQTT
+//! event loop runs on a driver task of its own (see the `shell` module), so that no poll of
+//! it is ever cut short; the core's task hands the core every CONNACK, incoming publish,
+//! acknowledgement and lost connection the driver yields, with the time of the [`Clock`] the
+//! config carries, and every command of the application, and sleeps until the core's next
+//! timeout. Commands are taken at all times, during connection attempts too: an event
+//! handed over while the device is disconnected goes to the store of kept events at once.
+//! The application talks to it through a [`DeviceHandle`].
+//!
+//! **Order.** What the core asks for (publish, subscribe, disconnect) goes out in the order
+//! it asked. The core's transmits wait in an outbox until the client takes them; under a
+//! flood of requests the outbox grows rather than drops anything, so the events of one
+//! connection are published in the order of their numbers, each once, among the responses,
+//! and reading from the broker slows down once the core's task falls behind the driver.
+//!
+//! **Acknowledgement.** A kept event leaves the store only when the broker has acknowledged
+//! the very publish that carried it: the event loop writes publishes in the order it took
+//! them and names each one's packet id (`Outgoing::Publish`) before the PUBACK of that id
+//! can arrive, so the shell pairs each packet id with the ack token of the publish it handed
+//! over, and hands the token back on that PUBACK. The pairing holds for one connection. When
+//! the connection is lost, everything not yet acknowledged is forgotten by rumqttc (a device
+//! always has a clean session) and by the shell, and the core, still keeping those events,
+//! publishes them again after the full report of the next connection (HRT-MQTT-035), where
+//! a controller may see one a second time and drops it by its number (HRT-MQTT-039).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
