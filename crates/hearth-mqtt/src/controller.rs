@@ -493,20 +493,15 @@ impl Runtime {
     }
 
     /// Disconnect in an orderly way, then stop the event loop.
-    async fn shutdown(&mut self, mut driver: Driver) {
+    async fn shutdown(&mut self, driver: Driver) {
         if self.connected {
             self.step(Core::shutdown, |()| None);
-            let _ = tokio::time::timeout(Duration::from_millis(500), async {
-                while let Some(Polled::Event(event)) = driver.next().await {
-                    if matches!(event, Event::Outgoing(Outgoing::Disconnect)) {
-                        break;
-                    }
-                    self.hand_over();
-                }
-            })
-            .await;
+            driver
+                .finish(Duration::from_millis(500), || self.hand_over())
+                .await;
+        } else {
+            driver.stop().await;
         }
-        driver.stop().await;
     }
 
     fn send_request(

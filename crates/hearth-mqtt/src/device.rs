@@ -353,22 +353,15 @@ impl<H: Handler> Runtime<H> {
 
     /// Publish the offline status and disconnect (if connected), then stop the event loop.
     /// What the client has not taken yet is dropped: the device is going away.
-    async fn shutdown(&mut self, mut driver: Driver) {
+    async fn shutdown(&mut self, driver: Driver) {
         if self.core.is_connected() {
             self.outbox.clear();
             self.core.shutdown(self.now());
             self.flush();
             // Let the event loop write the status and the disconnect.
-            let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                while let Some(Polled::Event(event)) = driver.next().await {
-                    if matches!(event, Event::Outgoing(Outgoing::Disconnect)) {
-                        break;
-                    }
-                    self.flush();
-                }
-            })
-            .await;
+            driver.finish(Duration::from_secs(2), || self.flush()).await;
+        } else {
+            driver.stop().await;
         }
-        driver.stop().await;
     }
 }

@@ -95,6 +95,22 @@ impl Driver {
         self.rx.recv().await
     }
 
+    /// After a DISCONNECT was handed to the client: wait until the event loop has written it,
+    /// at most `within`, calling `moved` after everything else it yields (so that what waits
+    /// for the client can follow), then stop.
+    pub(crate) async fn finish(mut self, within: Duration, mut moved: impl FnMut()) {
+        let _ = tokio::time::timeout(within, async {
+            while let Some(Polled::Event(event)) = self.next().await {
+                if matches!(event, Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
+                    break;
+                }
+                moved();
+            }
+        })
+        .await;
+        self.stop().await;
+    }
+
     /// Stop the event loop at once, without a DISCONNECT, and wait until its connection is
     /// closed.
     pub(crate) async fn stop(mut self) {
