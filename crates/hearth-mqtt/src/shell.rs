@@ -20,14 +20,15 @@
 //!   channel to its `pending` queue, which it sends again only when the broker reports a
 //!   session present; it clears the queue otherwise. The driver clears it itself for a clean
 //!   session, and empties the channel again before it reconnects, so that nothing handed
-//!   over for a lost connection goes out on the next one.
+//!   over for a lost connection goes out on the next one. (A publish held back because the
+//!   broker acknowledged out of order is not cleaned by rumqttc; the driver takes it out.)
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use hearth_node::{AckToken, Transmit};
 use rumqttc::{
-    AsyncClient, ConnectionError, Event, EventLoop, LastWill, Packet, QoS, SubscribeFilter,
+    AsyncClient, ConnectionError, Event, EventLoop, LastWill, Packet, QoS, Request, SubscribeFilter,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -157,8 +158,14 @@ async fn drive(mut eventloop: EventLoop, clean: bool, jitter: Duration, tx: mpsc
                 // What the shell handed over before it learnt of the loss belongs to the lost
                 // connection.
                 eventloop.clean();
+                // A publish held back for a packet id still in flight (the broker acknowledged
+                // out of order) is not part of the state rumqttc cleans; left there, it would
+                // hold up every request of the next connection.
+                let collided = eventloop.state.collision.take();
                 if clean {
                     eventloop.pending.clear();
+                } else if let Some(publish) = collided {
+                    eventloop.pending.push_front(Request::Publish(publish));
                 }
                 if let Some(will) = will {
                     eventloop.mqtt_options.set_last_will(will);
