@@ -8,10 +8,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hearth_model::{Path, Value};
+use hearth_model::Path;
 use hearth_mqtt::{DeviceHandle, Identity, Topics};
 use hearth_security::acl::Privilege;
 use hearth_testkit::broker::{broker, Proxy};
+use hearth_testkit::fixtures::fault_fields;
 use hearth_testkit::node::{addr, controller_as, sealed_requests, spawn_device, wait_discovered};
 use hearth_testkit::pki::pki;
 use hearth_testkit::watch::{observe, raw_client, subscribe, Seen};
@@ -35,20 +36,12 @@ const WAIT: Duration = Duration::from_secs(25);
 /// The flood and the burst each load both cores: one at a time.
 static HEAVY: Semaphore = Semaphore::const_new(1);
 
-fn fault_fields(n: u64) -> Value {
-    // fault-raised: general-failure, the vendor code carrying n, warning, no user action.
-    Value::structure([
-        (1, Value::Int(1)),
-        (2, Value::Int(i64::try_from(n).unwrap_or(i64::MAX))),
-        (3, Value::Int(1)),
-        (4, Value::Int(0)),
-        (5, Value::Null),
-    ])
-}
-
 async fn raise(device: &DeviceHandle, n: u64) {
     device
-        .event(FAULT_RAISED, fault_fields(n))
+        .event(
+            FAULT_RAISED,
+            fault_fields(i64::try_from(n).unwrap_or(i64::MAX)),
+        )
         .await
         .expect("the device takes the event");
 }
