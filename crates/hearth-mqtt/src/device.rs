@@ -16,8 +16,10 @@
 //! **Order.** What the core asks for (publish, subscribe, disconnect) goes out in the order
 //! it asked. The core's transmits wait in an outbox until the client takes them; under a
 //! flood of requests the outbox grows rather than drops anything, so the events of one
-//! connection are published in the order of their numbers, each once, among the responses,
-//! and reading from the broker slows down once the core's task falls behind the driver.
+//! connection are published in the order of their numbers, each once, among the responses.
+//! The driver reads on meanwhile, so that acknowledgements and keep-alive answers never wait
+//! behind the flood, and holds what the core's task has not taken yet (beyond a bound it
+//! sheds further incoming requests, as a broker's queue limit would).
 //!
 //! **Acknowledgement.** A kept event leaves the store only when the broker has acknowledged
 //! the very publish that carried it: the event loop writes publishes in the order it took

@@ -9,6 +9,12 @@
 //!   packet although it already counts it as in flight: no PUBACK ever comes, and the broker
 //!   never saw it. So the event loop runs on a task of its own, every poll runs to its end,
 //!   and what it yields reaches the shell through a channel ([`Driver`]).
+//! - The event loop reads one byte stream: PUBACKs and PINGRESPs come behind whatever
+//!   requests the broker sent first. A driver that stopped polling while its shell works
+//!   through a flood would leave the client's in-flight window full (no responses go out)
+//!   and the keep-alive unanswered (rumqttc drops the connection at the next ping). So the
+//!   driver never waits for the shell: it keeps polling and holds what the shell has not
+//!   taken yet, up to [`MAX_BACKLOG`] incoming publishes.
 //! - The client hands requests to the event loop through a bounded channel; `try_publish`
 //!   fails when it is full. The [`Outbox`] keeps what the client did not take, in order, and
 //!   offers it again whenever the event loop has moved (it has then taken requests).
@@ -24,6 +30,8 @@
 //!   broker acknowledged out of order is not cleaned by rumqttc; the driver takes it out.)
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hearth_node::{AckToken, Transmit};
@@ -38,9 +46,11 @@ use crate::url::{BrokerUrl, UrlError};
 /// How many requests the client queues towards its event loop.
 const CLIENT_QUEUE: usize = 4096;
 
-/// How many things the driver has yielded that the shell has not taken yet. When the shell
-/// falls behind, the driver waits, and so does the reading from the broker.
-const YIELDED: usize = 256;
+/// How many incoming publishes the driver holds for a shell that has fallen behind; beyond
+/// it, further ones are dropped (load shed, as a broker's queue limit would) until the shell
+/// catches up. Everything else it yields (acknowledgements, packet ids, connection changes)
+/// is always handed on.
+const MAX_BACKLOG: usize = 1 << 15;
 
 /// The wait before the first reconnection attempt; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -77,7 +87,9 @@ pub(crate) enum Polled {
 
 /// The task that owns a client's event loop and polls it without ever cancelling a poll.
 pub(crate) struct Driver {
-    rx: mpsc::Receiver<Polled>,
+    rx: mpsc::UnboundedReceiver<Polled>,
+    /// Incoming publishes yielded and not yet taken.
+    backlog: Arc<AtomicUsize>,
     task: JoinHandle<()>,
 }
 
@@ -85,15 +97,28 @@ impl Driver {
     /// Run `eventloop` on a task of its own. `clean` says whether the client connects with
     /// a clean session; `jitter` is added to every wait between reconnection attempts.
     pub(crate) fn spawn(eventloop: EventLoop, clean: bool, jitter: Duration) -> Self {
-        let (tx, rx) = mpsc::channel(YIELDED);
-        let task = tokio::spawn(drive(eventloop, clean, jitter, tx));
-        Self { rx, task }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let backlog = Arc::new(AtomicUsize::new(0));
+        let yielded = Yielded {
+            tx,
+            backlog: backlog.clone(),
+            shed: 0,
+        };
+        let task = tokio::spawn(drive(eventloop, clean, jitter, yielded));
+        Self { rx, backlog, task }
     }
 
     /// The next thing the event loop yielded; `None` once the driver has stopped.
     /// Cancel-safe.
     pub(crate) async fn next(&mut self) -> Option<Polled> {
-        self.rx.recv().await
+        let polled = self.rx.recv().await;
+        if matches!(
+            polled,
+            Some(Polled::Event(Event::Incoming(Packet::Publish(_))))
+        ) {
+            self.backlog.fetch_sub(1, Ordering::Relaxed);
+        }
+        polled
     }
 
     /// After a DISCONNECT was handed to the client: wait until the event loop has written it,
@@ -126,7 +151,37 @@ impl Drop for Driver {
     }
 }
 
-async fn drive(mut eventloop: EventLoop, clean: bool, jitter: Duration, tx: mpsc::Sender<Polled>) {
+/// The driver's end of the channel to the shell.
+struct Yielded {
+    tx: mpsc::UnboundedSender<Polled>,
+    backlog: Arc<AtomicUsize>,
+    /// Incoming publishes dropped since the backlog was last below its bound.
+    shed: u64,
+}
+
+impl Yielded {
+    /// Hand `polled` on (or shed it, for an incoming publish beyond the backlog); false once
+    /// the shell is gone.
+    fn send(&mut self, polled: Polled) -> bool {
+        if matches!(polled, Polled::Event(Event::Incoming(Packet::Publish(_)))) {
+            if self.backlog.load(Ordering::Relaxed) >= MAX_BACKLOG {
+                if self.shed == 0 {
+                    tracing::warn!("{MAX_BACKLOG} incoming messages wait: dropping further ones");
+                }
+                self.shed += 1;
+                return true;
+            }
+            if self.shed > 0 {
+                tracing::warn!("dropped {} incoming messages under load", self.shed);
+                self.shed = 0;
+            }
+            self.backlog.fetch_add(1, Ordering::Relaxed);
+        }
+        self.tx.send(polled).is_ok()
+    }
+}
+
+async fn drive(mut eventloop: EventLoop, clean: bool, jitter: Duration, mut tx: Yielded) {
     let mut backoff = FIRST_BACKOFF;
     loop {
         match eventloop.poll().await {
@@ -138,7 +193,7 @@ async fn drive(mut eventloop: EventLoop, clean: bool, jitter: Duration, tx: mpsc
                         eventloop.pending.clear();
                     }
                 }
-                if tx.send(Polled::Event(event)).await.is_err() {
+                if !tx.send(Polled::Event(event)) {
                     return;
                 }
             }
@@ -146,12 +201,12 @@ async fn drive(mut eventloop: EventLoop, clean: bool, jitter: Duration, tx: mpsc
                 // What the lost connection still yielded (acknowledgements among it) first.
                 let left: Vec<Event> = eventloop.state.events.drain(..).collect();
                 for event in left {
-                    if tx.send(Polled::Event(event)).await.is_err() {
+                    if !tx.send(Polled::Event(event)) {
                         return;
                     }
                 }
                 let (resume, resumed) = oneshot::channel();
-                if tx.send(Polled::Lost { error, resume }).await.is_err() {
+                if !tx.send(Polled::Lost { error, resume }) {
                     return;
                 }
                 let Ok(will) = resumed.await else { return };
