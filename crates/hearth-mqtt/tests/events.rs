@@ -6,7 +6,7 @@
 //! Both run on the embedded broker, or on the broker `HEARTH_TEST_BROKER` names.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hearth_model::Path;
 use hearth_mqtt::{DeviceHandle, Identity, Topics};
@@ -30,7 +30,8 @@ const FLOOD: usize = 10_000;
 const BURST: usize = 6_000;
 /// One event per this many answered requests.
 const EVENT_EVERY: usize = 100;
-/// Upper bound of every wait: none is expected to take it.
+/// Upper bound of every wait (of a wait for progress, in the flood): none is expected to
+/// take it.
 const WAIT: Duration = Duration::from_secs(25);
 
 /// The flood and the burst each load both cores: one at a time.
@@ -95,10 +96,9 @@ async fn a_flood_of_requests_loses_and_reorders_no_event() {
     raise(&device, emitted).await;
     emitted += 1;
     let mut answered = 0;
-    let deadline = Instant::now() + WAIT;
+    // Bounded by progress, not in total: on a loaded machine the flood takes longer.
     while answered < FLOOD {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, answers.recv()).await {
+        match tokio::time::timeout(WAIT, answers.recv()).await {
             Ok(Some(Packet::Publish(_))) => answered += 1,
             Ok(Some(_)) => continue,
             _ => break,
@@ -140,8 +140,9 @@ async fn a_controller_publishes_every_request_of_a_burst() {
     let broker = broker();
     let pki = pki();
     let identity = Identity::controller(pki.path()).expect("controller identity");
+    // The last request waits for all before it: on a loaded machine, that takes a while.
     let ctl = controller_as(broker.url(), identity, pki.path(), |c| {
-        c.request_timeout = WAIT;
+        c.request_timeout = 4 * WAIT;
     })
     .await;
     let id = unique("burst");
