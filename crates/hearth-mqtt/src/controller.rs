@@ -5,14 +5,22 @@
 //! a device publishes only under its own topic and only what its description allows, keeps
 //! a view of each device, seals requests and correlates responses by request id. This shell
 //! connects ([`Controller::connect`] waits for the first CONNACK so a wrong URL is a clear
-//! error), hands the core every CONNACK and incoming publish with the time of the [`Clock`]
-//! the config carries, carries out the subscriptions and publishes it asks for, and turns
-//! what it learns into [`Update`]s on [`Controller::updates`] (rejections included, with the
+//! error), runs the MQTT event loop on a driver task of its own (the `shell` module), hands
+//! the core every CONNACK and incoming publish with the time of the [`Clock`] the config
+//! carries, carries out the subscriptions and publishes it asks for, and turns what it
+//! learns into [`Update`]s on [`Controller::updates`] (rejections included, with the
 //! requirement they broke) and into the answers of [`Controller::read`],
 //! [`write`](Controller::write) and [`invoke`](Controller::invoke), each bounded by a
 //! timeout.
+//!
+//! Requests go out in the order they were made. One the client cannot take at once waits in
+//! an outbox, in order, and its caller waits with it; none is dropped. A request that cannot
+//! go out is an error to its caller: [`RequestError::Disconnected`] when the connection is
+//! down or is lost before the request was written (with a clean session; a persistent one
+//! sends it again after reconnecting), [`RequestError::Publish`] for a topic MQTT does not
+//! allow.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -21,14 +29,14 @@ use hearth_node::controller::check_read_results;
 use hearth_node::{ControllerCore, ControllerEvent, ControllerSettings};
 use hearth_security::replay::CounterStore;
 use hearth_wire::{Body, InvokeResult, Message, ReadResult, SealError};
-use rumqttc::{AsyncClient, Event, EventLoop, Packet};
+use rumqttc::{AsyncClient, Event, Outgoing, Packet};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use hearth_node::DeviceView;
 
 use crate::clock::Clock;
 use crate::identity::{DynStore, Identity};
-use crate::shell::{self, Carried};
+use crate::shell::{self, Driver, Outbox, Polled};
 use crate::topic::{DeviceAddr, Topics};
 use crate::url::BrokerUrl;
 
@@ -93,9 +101,12 @@ pub enum RequestError {
     /// The request could not be sealed.
     #[error(transparent)]
     Seal(#[from] SealError),
-    /// The broker refused the publish.
+    /// The request cannot be published (its topic is not one MQTT allows).
     #[error("publish: {0}")]
     Publish(String),
+    /// The broker connection is down, or was lost before the request went out.
+    #[error("not connected to the broker")]
+    Disconnected,
     /// The response carries values that do not fit the device's description.
     #[error("invalid response: {0}")]
     Invalid(String),
@@ -135,7 +146,8 @@ enum Command {
     Request {
         device: DeviceAddr,
         body: Body,
-        reply: oneshot::Sender<Result<oneshot::Receiver<Message>, RequestError>>,
+        reply:
+            oneshot::Sender<Result<oneshot::Receiver<Result<Message, RequestError>>, RequestError>>,
     },
     Shutdown(oneshot::Sender<()>),
 }
@@ -189,6 +201,7 @@ impl Controller {
                 Err(_) => return Err(connect_error("timed out".into())),
             }
         }
+        let driver = Driver::spawn(eventloop, clean, Duration::ZERO);
         let (tx, rx) = mpsc::channel(256);
         let core = Arc::new(Mutex::new(core));
         let (updates, _) = broadcast::channel(16_384);
@@ -198,9 +211,14 @@ impl Controller {
             clock: config.clock,
             updates: updates.clone(),
             replies: HashMap::new(),
+            outbox: Outbox::new(),
+            sent: VecDeque::new(),
+            clean,
+            connected: true,
+            sweep_at: SWEEP_AT,
         };
-        runtime.step(Core::handle_connected);
-        tokio::spawn(async move { runtime.run(&mut eventloop, rx).await });
+        runtime.step(Core::handle_connected, |()| None);
+        tokio::spawn(async move { runtime.run(driver, rx).await });
         Ok(Self {
             id: identity.id,
             tx,
@@ -268,7 +286,7 @@ impl Controller {
             .map_err(|_| RequestError::Stopped)?;
         let response = registered.await.map_err(|_| RequestError::Stopped)??;
         match tokio::time::timeout(timeout, response).await {
-            Ok(Ok(msg)) => Ok(msg),
+            Ok(Ok(answer)) => answer,
             Ok(Err(_)) => Err(RequestError::Stopped),
             Err(_) => Err(RequestError::Timeout(timeout)),
         }
@@ -339,26 +357,58 @@ impl Controller {
     }
 }
 
+/// Where the answer to one request goes: its response, or why it has none.
+type Reply = oneshot::Sender<Result<Message, RequestError>>;
+
 struct Runtime {
     core: SharedCore,
     client: AsyncClient,
     clock: Arc<dyn Clock>,
     updates: broadcast::Sender<Update>,
     /// Who waits for the response to each outstanding request.
-    replies: HashMap<u64, oneshot::Sender<Message>>,
+    replies: HashMap<u64, Reply>,
+    /// Transmits the client has not taken yet, in order, with the request id of each request.
+    outbox: Outbox<Option<u64>>,
+    /// Request ids (or None) of the publishes the client took, in order, until the event loop
+    /// writes them. Kept for a clean session only: there, what was not written when the
+    /// connection is lost never will be. (A persistent session sends it again.)
+    sent: VecDeque<Option<u64>>,
+    clean: bool,
+    connected: bool,
+    /// How many outstanding requests make the next request sweep the map of replies.
+    sweep_at: usize,
 }
 
+/// The least number of outstanding requests at which the map of replies is swept.
+const SWEEP_AT: usize = 64;
+
 impl Runtime {
-    /// Run `f` on the core, then carry out its transmits and hand on what it learnt. The
-    /// first publish the client refused, if any, is returned.
-    fn step<T>(&mut self, f: impl FnOnce(&mut Core) -> T) -> (T, Option<String>) {
+    /// Run `f` on the core, queue its transmits (tagged with what `tag` makes of its result),
+    /// hand the client what it takes, and hand on what the core learnt.
+    fn step<T>(
+        &mut self,
+        f: impl FnOnce(&mut Core) -> T,
+        tag: impl FnOnce(&T) -> Option<u64>,
+    ) -> T {
         let mut core = lock(&self.core);
         let out = f(&mut core);
-        let mut refused = None;
+        let tag = tag(&out);
         while let Some(transmit) = core.poll_transmit() {
-            if let Carried::Refused(err) = shell::carry_out(&self.client, transmit) {
-                refused.get_or_insert(err.to_string());
-            }
+            self.outbox.push(transmit, tag);
+        }
+        let (sent, clean, mut refused) = (&mut self.sent, self.clean, Vec::new());
+        self.outbox.hand_over(
+            &self.client,
+            |_, tag| {
+                if clean {
+                    sent.push_back(tag);
+                }
+            },
+            |tag, why| refused.extend(tag.map(|id| (id, why))),
+        );
+        for (id, why) in refused {
+            core.forget_request(id);
+            fail(&mut self.replies, id, RequestError::Publish(why));
         }
         while let Some(event) = core.poll_event() {
             match event {
@@ -370,41 +420,57 @@ impl Runtime {
                     message,
                 } => {
                     if let Some(reply) = self.replies.remove(&request_id) {
-                        let _ = reply.send(message);
+                        let _ = reply.send(Ok(message));
                     }
                 }
             }
         }
-        (out, refused)
+        out
     }
 
-    async fn run(&mut self, eventloop: &mut EventLoop, mut rx: mpsc::Receiver<Command>) {
-        let mut backoff = Duration::from_millis(250);
+    /// Hand the client what waits in the outbox (the event loop has moved).
+    fn hand_over(&mut self) {
+        self.step(|_| (), |()| None);
+    }
+
+    async fn run(&mut self, mut driver: Driver, mut rx: mpsc::Receiver<Command>) {
         loop {
+            // Every branch is cancel-safe: the event loop itself runs on the driver's task.
             tokio::select! {
-                polled = eventloop.poll() => match polled {
-                    Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                        backoff = Duration::from_millis(250);
-                        self.step(Core::handle_connected);
+                polled = driver.next() => match polled {
+                    Some(Polled::Event(Event::Incoming(Packet::ConnAck(_)))) => {
+                        self.connected = true;
+                        self.step(Core::handle_connected, |()| None);
                     }
-                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                    Some(Polled::Event(Event::Incoming(Packet::Publish(p)))) => {
                         let now = self.clock.now();
-                        self.step(|core| core.handle_publish(now, &p.topic, &p.payload, p.retain));
+                        self.step(
+                            |core| core.handle_publish(now, &p.topic, &p.payload, p.retain),
+                            |()| None,
+                        );
                     }
-                    Ok(_) => {}
-                    Err(err) => {
-                        tracing::warn!("controller connection: {err}");
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(30));
+                    Some(Polled::Event(Event::Outgoing(Outgoing::Publish(_)))) => {
+                        if self.clean {
+                            self.sent.pop_front();
+                        }
+                        self.hand_over();
                     }
+                    Some(Polled::Event(_)) => self.hand_over(),
+                    Some(Polled::Lost { error, resume }) => {
+                        if self.connected {
+                            tracing::warn!("controller connection: {error}");
+                        }
+                        self.on_lost();
+                        let _ = resume.send(None);
+                    }
+                    None => return,
                 },
                 cmd = rx.recv() => match cmd {
                     Some(Command::Request { device, body, reply }) => {
                         let _ = reply.send(self.send_request(device, body));
                     }
                     Some(Command::Shutdown(done)) => {
-                        self.step(Core::shutdown);
-                        let _ = tokio::time::timeout(Duration::from_millis(500), eventloop.poll()).await;
+                        self.shutdown(driver).await;
                         let _ = done.send(());
                         return;
                     }
@@ -414,35 +480,68 @@ impl Runtime {
         }
     }
 
+    /// The connection is gone: requests that did not go out on it fail to their callers.
+    fn on_lost(&mut self) {
+        self.connected = false;
+        let mut lost = self.outbox.clear();
+        lost.extend(self.sent.drain(..));
+        let mut core = lock(&self.core);
+        for id in lost.into_iter().flatten() {
+            core.forget_request(id);
+            fail(&mut self.replies, id, RequestError::Disconnected);
+        }
+    }
+
+    /// Disconnect in an orderly way, then stop the event loop.
+    async fn shutdown(&mut self, driver: Driver) {
+        if self.connected {
+            self.step(Core::shutdown, |()| None);
+            driver
+                .finish(Duration::from_millis(500), || self.hand_over())
+                .await;
+        } else {
+            driver.stop().await;
+        }
+    }
+
     fn send_request(
         &mut self,
         device: DeviceAddr,
         body: Body,
-    ) -> Result<oneshot::Receiver<Message>, RequestError> {
+    ) -> Result<oneshot::Receiver<Result<Message, RequestError>>, RequestError> {
+        if !self.connected {
+            return Err(RequestError::Disconnected);
+        }
         let now = self.clock.now();
-        // Forget requests nobody waits for any more.
-        let closed: Vec<u64> = self
-            .replies
-            .iter()
-            .filter(|(_, r)| r.is_closed())
-            .map(|(id, _)| *id)
-            .collect();
-        let (sent, refused) = self.step(|core| {
+        let mut core = lock(&self.core);
+        if self.replies.len() >= self.sweep_at {
+            // Forget requests nobody waits for any more, and those the core gave up; swept
+            // when the map has doubled, so a burst of requests costs no more than its size.
+            let closed: Vec<u64> = self
+                .replies
+                .iter()
+                .filter(|(_, r)| r.is_closed())
+                .map(|(id, _)| *id)
+                .collect();
             for id in &closed {
                 core.forget_request(*id);
             }
-            core.request(now, device, body)
-        });
-        let request_id = sent?;
-        let mut core = lock(&self.core);
-        if let Some(err) = refused {
-            core.forget_request(request_id);
-            return Err(RequestError::Publish(err));
+            self.replies.retain(|id, _| core.is_pending(*id));
+            self.sweep_at = (2 * self.replies.len()).max(SWEEP_AT);
         }
-        self.replies.retain(|id, _| core.is_pending(*id));
+        let request_id = core.request(now, device, body)?;
         drop(core);
+        // Registered before the publish is handed over, so that a refusal reaches the caller.
         let (reply, response) = oneshot::channel();
         self.replies.insert(request_id, reply);
+        self.step(|_| request_id, |id| Some(*id));
         Ok(response)
+    }
+}
+
+/// Tell the caller waiting for request `id`, if any, why it gets no response.
+fn fail(replies: &mut HashMap<u64, Reply>, id: u64, why: RequestError) {
+    if let Some(reply) = replies.remove(&id) {
+        let _ = reply.send(Err(why));
     }
 }

@@ -4,16 +4,34 @@
 //! Every rule of the protocol (the will, what a connection announces, the request pipeline,
 //! the store of kept events, revocation lists, the orderly shutdown) is the core's. This
 //! shell only moves things between the core and rumqttc: [`Device::spawn`] builds the core,
-//! connects with the will the core sealed, and runs one task that owns the MQTT event loop.
-//! It hands the core every CONNACK, incoming publish and lost connection with the time of
-//! the [`Clock`] the config carries, carries out what the core asks (publish, subscribe,
-//! disconnect), maps rumqttc's packet ids to the core's ack tokens so that a kept event
-//! leaves the store only once the broker has acknowledged it, sleeps until the core's next
-//! timeout, and reconnects with a backoff. The application talks to it through a
-//! [`DeviceHandle`].
+//! connects with the will the core sealed, and runs one task that owns the core. The MQTT
+//! event loop runs on a driver task of its own (see the `shell` module), so that no poll of
+//! it is ever cut short; the core's task hands the core every CONNACK, incoming publish,
+//! acknowledgement and lost connection the driver yields, with the time of the [`Clock`] the
+//! config carries, and every command of the application, and sleeps until the core's next
+//! timeout. Commands are taken at all times, during connection attempts too: an event
+//! handed over while the device is disconnected goes to the store of kept events at once.
+//! The application talks to it through a [`DeviceHandle`].
+//!
+//! **Order.** What the core asks for (publish, subscribe, disconnect) goes out in the order
+//! it asked. The core's transmits wait in an outbox until the client takes them; under a
+//! flood of requests the outbox grows rather than drops anything, so the events of one
+//! connection are published in the order of their numbers, each once, among the responses.
+//! The driver reads on meanwhile, so that acknowledgements and keep-alive answers never wait
+//! behind the flood, and holds what the core's task has not taken yet (beyond a bound it
+//! sheds further incoming requests, as a broker's queue limit would).
+//!
+//! **Acknowledgement.** A kept event leaves the store only when the broker has acknowledged
+//! the very publish that carried it: the event loop writes publishes in the order it took
+//! them and names each one's packet id (`Outgoing::Publish`) before the PUBACK of that id
+//! can arrive, so the shell pairs each packet id with the ack token of the publish it handed
+//! over, and hands the token back on that PUBACK. The pairing holds for one connection. When
+//! the connection is lost, everything not yet acknowledged is forgotten by rumqttc (a device
+//! always has a clean session) and by the shell, and the core, still keeping those events,
+//! publishes them again after the full report of the next connection (HRT-MQTT-035), where
+//! a controller may see one a second time and drops it by its number (HRT-MQTT-039).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,14 +40,14 @@ use hearth_node::{AckToken, DeviceCore, DeviceSettings, StartError, Time};
 use hearth_security::acl::Acl;
 use hearth_security::replay::CounterStore;
 use hearth_wire::SealError;
-use rumqttc::{AsyncClient, Event, EventLoop, LastWill, Outgoing, Packet, QoS};
+use rumqttc::{AsyncClient, Event, Outgoing, Packet};
 use tokio::sync::{mpsc, oneshot};
 
 pub use hearth_node::{DeviceStats, Handler};
 
 use crate::clock::Clock;
 use crate::identity::{DynStore, Identity};
-use crate::shell::{self, Carried};
+use crate::shell::{self, Driver, Outbox, Polled};
 use crate::topic::{DeviceAddr, Topics};
 use crate::url::BrokerUrl;
 
@@ -118,7 +136,6 @@ pub struct DeviceHandle {
     tx: mpsc::Sender<Command>,
     stats: Arc<Mutex<DeviceStats>>,
     addr: DeviceAddr,
-    stopping: Arc<AtomicBool>,
 }
 
 impl DeviceHandle {
@@ -154,7 +171,6 @@ impl DeviceHandle {
     /// will. The counter file keeps the next start from reusing a counter.
     pub async fn kill(&self) {
         let (tx, rx) = oneshot::channel();
-        self.stopping.store(true, Ordering::Relaxed);
         if self.tx.send(Command::Kill(tx)).await.is_ok() {
             let _ = rx.await;
         }
@@ -163,7 +179,6 @@ impl DeviceHandle {
     /// Publish the offline status, disconnect and stop.
     pub async fn shutdown(&self) {
         let (tx, rx) = oneshot::channel();
-        self.stopping.store(true, Ordering::Relaxed);
         if self.tx.send(Command::Shutdown(tx)).await.is_ok() {
             let _ = tokio::time::timeout(Duration::from_secs(5), rx).await;
         }
@@ -194,38 +209,25 @@ impl Device {
         let (client, mut eventloop) =
             shell::client(&config.broker, client_id, config.keep_alive, true)?;
         core.arm_will()?;
-        set_will(&core, &mut eventloop);
+        if let Some(will) = core.will() {
+            eventloop.mqtt_options.set_last_will(shell::last_will(will));
+        }
+        // Devices that lose the broker together do not all come back in the same instant.
+        let jitter = Duration::from_millis(u64::from(core.boot_id() as u16 % 200));
+        let driver = Driver::spawn(eventloop, true, jitter);
         let (tx, rx) = mpsc::channel(1024);
         let stats = Arc::new(Mutex::new(DeviceStats::default()));
-        let stopping = Arc::new(AtomicBool::new(false));
         let mut runtime = Runtime {
             core,
             client,
             clock: config.clock,
+            outbox: Outbox::new(),
             sent: VecDeque::new(),
             inflight: HashMap::new(),
             stats: stats.clone(),
-            stopping: stopping.clone(),
         };
-        tokio::spawn(async move { runtime.run(&mut eventloop, rx).await });
-        Ok(DeviceHandle {
-            tx,
-            stats,
-            addr,
-            stopping,
-        })
-    }
-}
-
-/// Set the core's current will (if it has one) for the next connection attempt.
-fn set_will<H: Handler>(core: &DeviceCore<H, DynStore>, eventloop: &mut EventLoop) {
-    if let Some(will) = core.will() {
-        eventloop.mqtt_options.set_last_will(LastWill::new(
-            will.topic.clone(),
-            will.payload.clone(),
-            QoS::AtLeastOnce,
-            will.retain,
-        ));
+        tokio::spawn(async move { runtime.run(driver, rx).await });
+        Ok(DeviceHandle { tx, stats, addr })
     }
 }
 
@@ -233,13 +235,14 @@ struct Runtime<H: Handler> {
     core: DeviceCore<H, DynStore>,
     client: AsyncClient,
     clock: Arc<dyn Clock>,
-    /// Ack tokens (or None) of publishes handed to the client, in order, awaiting a packet id.
+    /// Transmits of the core the client has not taken yet, in order.
+    outbox: Outbox<()>,
+    /// Ack tokens (or None) of the publishes the client took, in order, awaiting the packet
+    /// id the event loop gives each when it writes it.
     sent: VecDeque<Option<AckToken>>,
-    /// Packet id → ack token, awaiting PUBACK.
+    /// Packet id → ack token of the kept events written on this connection, awaiting PUBACK.
     inflight: HashMap<u16, AckToken>,
     stats: Arc<Mutex<DeviceStats>>,
-    /// Set by the handle when a shutdown or kill is on its way.
-    stopping: Arc<AtomicBool>,
 }
 
 impl<H: Handler> Runtime<H> {
@@ -247,100 +250,62 @@ impl<H: Handler> Runtime<H> {
         self.clock.now()
     }
 
-    /// Release what is due, carry out every transmit the core has, publish its counters.
+    /// Release what is due, move the core's transmits to the outbox and hand the client what
+    /// it takes, publish the counters.
     fn flush(&mut self) {
         let now = self.now();
         if self.core.poll_timeout().is_some_and(|due| due <= now) {
             self.core.handle_timeout(now);
         }
         while let Some(transmit) = self.core.poll_transmit() {
-            if let Carried::Published(ack) = shell::carry_out(&self.client, transmit) {
-                self.sent.push_back(ack);
-            }
+            self.outbox.push(transmit, ());
         }
+        let sent = &mut self.sent;
+        self.outbox
+            .hand_over(&self.client, |ack, ()| sent.push_back(ack), |(), _| {});
         if let Ok(mut s) = self.stats.lock() {
             s.clone_from(self.core.stats());
         }
     }
 
-    async fn run(&mut self, eventloop: &mut EventLoop, mut rx: mpsc::Receiver<Command>) {
-        let mut backoff = Duration::from_millis(250);
+    async fn run(&mut self, mut driver: Driver, mut rx: mpsc::Receiver<Command>) {
         loop {
-            // While connecting, nothing but a stop may interrupt the event loop: dropping a
-            // connection attempt after CONNECT was sent can leave the broker holding the will.
-            // Commands and timers wait until the connection is up.
-            let polled = if self.core.is_connected() {
-                let wake = shell::until(self.core.poll_timeout(), self.now());
-                tokio::select! {
-                    polled = eventloop.poll() => polled,
-                    cmd = rx.recv() => {
-                        if self.on_command(cmd, eventloop).await {
+            // Every branch is cancel-safe: the event loop itself runs on the driver's task.
+            let wake = shell::until(self.core.poll_timeout(), self.now());
+            tokio::select! {
+                polled = driver.next() => match polled {
+                    Some(Polled::Event(event)) => self.on_event(event),
+                    Some(Polled::Lost { error, resume }) => {
+                        if !self.on_lost(&error) {
                             return;
                         }
-                        continue;
+                        let _ = resume.send(self.core.will().map(shell::last_will));
                     }
-                    () = shell::sleep(wake) => {
-                        self.flush();
-                        continue;
+                    None => return,
+                },
+                cmd = rx.recv() => match cmd {
+                    Some(Command::Report(changes)) => self.core.report(self.now(), changes),
+                    // Connected or not (a connection attempt may be under way): the core keeps
+                    // the event until the broker acknowledges it (HRT-MQTT-035).
+                    Some(Command::Event { path, fields }) => {
+                        self.core.event(self.now(), path, fields);
                     }
-                }
-            } else {
-                tokio::select! {
-                    polled = eventloop.poll() => polled,
-                    cmd = rx.recv(), if self.stop_requested(&rx) => {
-                        if self.on_command(cmd, eventloop).await {
-                            return;
-                        }
-                        continue;
-                    }
-                }
-            };
-            match polled {
-                Ok(event) => {
-                    if matches!(event, Event::Incoming(Packet::ConnAck(_))) {
-                        backoff = Duration::from_millis(250);
-                    }
-                    self.on_event(event);
-                }
-                Err(err) => {
-                    if self.core.is_connected() {
-                        let device = self.core.addr();
-                        tracing::warn!(%device, "broker connection lost: {err}");
-                    }
-                    self.sent.clear();
-                    self.inflight.clear();
-                    if self.core.handle_connection_lost().is_err() {
-                        let device = self.core.addr();
-                        tracing::error!(%device, "send counter exhausted or unwritable; stopping");
+                    Some(Command::Shutdown(done)) => {
+                        self.shutdown(driver).await;
+                        let _ = done.send(());
                         return;
                     }
-                    set_will(&self.core, eventloop);
-                    self.flush();
-                    let jitter = Duration::from_millis(u64::from(self.core.boot_id() as u16 % 200));
-                    // Between two attempts nothing is connecting, so commands are safe to
-                    // take: events go to the store of kept events (HRT-MQTT-035), changes are
-                    // covered by the full report of the next connection, a stop stops.
-                    let wake = tokio::time::sleep(backoff + jitter);
-                    tokio::pin!(wake);
-                    loop {
-                        tokio::select! {
-                            () = &mut wake => break,
-                            cmd = rx.recv() => {
-                                if self.on_command(cmd, eventloop).await {
-                                    return;
-                                }
-                            }
-                        }
+                    Some(Command::Kill(done)) => {
+                        driver.stop().await;
+                        let _ = done.send(());
+                        return;
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
-                }
+                    None => return,
+                },
+                () = shell::sleep(wake) => {}
             }
+            self.flush();
         }
-    }
-
-    /// Whether a stop (shutdown or kill) waits at the head of the command channel.
-    fn stop_requested(&self, rx: &mpsc::Receiver<Command>) -> bool {
-        self.stopping.load(Ordering::Relaxed) && !rx.is_empty()
     }
 
     fn on_event(&mut self, event: Event) {
@@ -355,47 +320,50 @@ impl<H: Handler> Runtime<H> {
                     self.core.handle_ack(token);
                 }
             }
-            Event::Outgoing(Outgoing::Publish(pkid)) => {
-                if let Some(Some(token)) = self.sent.pop_front() {
+            Event::Outgoing(Outgoing::Publish(pkid)) => match self.sent.pop_front() {
+                Some(Some(token)) => {
                     self.inflight.insert(pkid, token);
                 }
-                return;
-            }
-            _ => return,
+                Some(None) => {}
+                None => {
+                    let device = self.core.addr();
+                    tracing::error!(%device, "packet id {pkid} for a publish never handed over");
+                }
+            },
+            _ => {}
         }
-        self.flush();
     }
 
-    /// Handle a command; true when the runtime should stop.
-    async fn on_command(&mut self, cmd: Option<Command>, eventloop: &mut EventLoop) -> bool {
-        let now = self.now();
-        match cmd {
-            Some(Command::Report(changes)) => self.core.report(now, changes),
-            Some(Command::Event { path, fields }) => self.core.event(now, path, fields),
-            Some(Command::Shutdown(done)) => {
-                if self.core.is_connected() {
-                    self.core.shutdown(now);
-                    self.flush();
-                    // Let the event loop flush the status and the disconnect.
-                    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-                        while let Ok(ev) = eventloop.poll().await {
-                            if matches!(ev, Event::Outgoing(Outgoing::Disconnect)) {
-                                break;
-                            }
-                        }
-                    })
-                    .await;
-                }
-                let _ = done.send(());
-                return true;
-            }
-            Some(Command::Kill(done)) => {
-                let _ = done.send(());
-                return true;
-            }
-            None => return true,
+    /// The connection is gone (or an attempt failed): nothing handed over for it will be
+    /// acknowledged, and the core keeps its unacknowledged events for the next one. False
+    /// when the device must stop.
+    fn on_lost(&mut self, error: &rumqttc::ConnectionError) -> bool {
+        if self.core.is_connected() {
+            let device = self.core.addr();
+            tracing::warn!(%device, "broker connection lost: {error}");
         }
-        self.flush();
-        false
+        self.sent.clear();
+        self.inflight.clear();
+        self.outbox.clear();
+        if self.core.handle_connection_lost().is_err() {
+            let device = self.core.addr();
+            tracing::error!(%device, "send counter exhausted or unwritable; stopping");
+            return false;
+        }
+        true
+    }
+
+    /// Publish the offline status and disconnect (if connected), then stop the event loop.
+    /// What the client has not taken yet is dropped: the device is going away.
+    async fn shutdown(&mut self, driver: Driver) {
+        if self.core.is_connected() {
+            self.outbox.clear();
+            self.core.shutdown(self.now());
+            self.flush();
+            // Let the event loop write the status and the disconnect.
+            driver.finish(Duration::from_secs(2), || self.flush()).await;
+        } else {
+            driver.stop().await;
+        }
     }
 }

@@ -8,9 +8,12 @@
 //! [`controller::Controller`] does the same for a [`hearth_node::ControllerCore`] and turns
 //! what it learns into [`controller::Update`]s and answered requests. Both read time from a
 //! [`clock::Clock`] their config carries (the system clock unless a simulator or a test
-//! hands another), map packet ids to the core's ack tokens, and sleep until the core's next
-//! timeout. Data flows broker → rumqttc event loop → core → transmits → rumqttc client →
-//! broker; the application's [`device::Handler`] is called by the core. Any MQTT 3.1.1
+//! hands another), run the rumqttc event loop on a task of its own so that no poll of it is
+//! cut short, hand the core's transmits to the client in order (waiting, never dropping, when
+//! the client's queue is full), map packet ids to the core's ack tokens, and sleep until the
+//! core's next timeout. Data flows broker → rumqttc event loop (driver task) → core →
+//! transmits → outbox → rumqttc client → broker; the application's [`device::Handler`] is
+//! called by the core. Any MQTT 3.1.1
 //! broker works; [`broker::EmbeddedBroker`] starts one in-process for zero-setup use and
 //! tests.
 

@@ -10,6 +10,7 @@ use hearth_mqtt::{BrokerUrl, Controller, DeviceHandle, Identity, Update};
 use hearth_security::acl::Privilege;
 use hearth_testkit::broker::{broker, free_port, Mosquitto, Proxy};
 use hearth_testkit::fan;
+use hearth_testkit::fixtures::fault_fields;
 use hearth_testkit::node::{
     addr, controller_as, rig, spawn_device, until, wait_discovered, wait_status, write_one,
 };
@@ -20,8 +21,6 @@ use tokio::sync::broadcast;
 
 const LEVEL: Path = Path::new(0, 9, 1);
 const FAULT_RAISED: Path = Path::new(0, 2, 1);
-const SEVERITY: i64 = 1; // warning
-const ACTION: i64 = 0; // none
 
 /// Wait until the device has rejected `count` messages for `reason` (5 s at most).
 async fn rejected_for(device: &DeviceHandle, reason: &str, count: u64) -> bool {
@@ -122,17 +121,6 @@ async fn a_killed_connection_is_announced_by_the_will_and_a_restart_recovers() {
     );
     again.shutdown().await;
     ctl.shutdown().await;
-}
-
-fn fault_fields(n: i64) -> Value {
-    // fault-raised: code general-failure, the vendor code carrying n, severity, action, raised-at.
-    Value::structure([
-        (1, Value::Int(1)),
-        (2, Value::Int(n)),
-        (3, Value::Int(SEVERITY)),
-        (4, Value::Int(ACTION)),
-        (5, Value::Null),
-    ])
 }
 
 /// A fan and a controller with the persistent session `session` on `url`, both of `pki`,

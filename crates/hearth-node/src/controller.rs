@@ -170,7 +170,6 @@ pub struct ControllerSettings {
 
 struct Pending {
     device: DeviceAddr,
-    since: Time,
 }
 
 /// The protocol state machine of one controller.
@@ -196,6 +195,8 @@ pub struct ControllerCore<S: CounterStore> {
     id: String,
     devices: BTreeMap<DeviceAddr, DeviceView>,
     pending: HashMap<u64, Pending>,
+    /// Request ids in the order they were sent, with the time: the oldest expire first.
+    by_age: std::collections::VecDeque<(Time, u64)>,
     next_request: u64,
     events: std::collections::VecDeque<ControllerEvent>,
 }
@@ -212,6 +213,7 @@ impl<S: CounterStore> ControllerCore<S> {
             id: credential.id.clone(),
             devices: BTreeMap::new(),
             pending: HashMap::new(),
+            by_age: std::collections::VecDeque::new(),
             next_request: settings.request_ids_after,
             events: std::collections::VecDeque::new(),
         })
@@ -258,8 +260,13 @@ impl<S: CounterStore> ControllerCore<S> {
 
     /// Seal a request to `device` at `now` and queue it; the id its response will carry.
     pub fn request(&mut self, now: Time, device: DeviceAddr, body: Body) -> Result<u64, SealError> {
-        self.pending
-            .retain(|_, p| now.since(p.since) < REQUEST_LIFETIME);
+        while let Some(&(since, id)) = self.by_age.front() {
+            if now.since(since) < REQUEST_LIFETIME {
+                break;
+            }
+            self.by_age.pop_front();
+            self.pending.remove(&id);
+        }
         self.next_request = self.next_request.wrapping_add(1);
         let request_id = self.next_request;
         let rel = Topics::device_rel(&device, Channel::Req);
@@ -271,8 +278,8 @@ impl<S: CounterStore> ControllerCore<S> {
         };
         let publish = self.endpoint.seal(now, &rel, &rel, body, &envelope)?;
         self.endpoint.push(Transmit::Publish(publish));
-        self.pending
-            .insert(request_id, Pending { device, since: now });
+        self.pending.insert(request_id, Pending { device });
+        self.by_age.push_back((now, request_id));
         Ok(request_id)
     }
 

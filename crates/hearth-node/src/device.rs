@@ -137,13 +137,19 @@ pub struct DeviceStats {
 /// 3. For every incoming publish: [`handle_publish`](Self::handle_publish). For what the
 ///    application does: [`report`](Self::report), [`event`](Self::event).
 /// 4. After each of those calls: [`poll_transmit`](Self::poll_transmit) until it returns
-///    `None`, carrying each out in order. A publish with an [`AckToken`] is a kept event: when
-///    the broker acknowledges that publish, hand the token to [`handle_ack`](Self::handle_ack).
+///    `None`, carrying each out in order. A transmit the connection cannot take at once waits,
+///    and everything after it waits behind it: dropping one breaks the order of events and,
+///    for a kept event, delays it to the next connection. A publish with an [`AckToken`] is a
+///    kept event: when the broker acknowledges that very publish (match its packet id, not
+///    the order of acknowledgements), hand the token to [`handle_ack`](Self::handle_ack).
 /// 5. Sleep until [`poll_timeout`](Self::poll_timeout) at the latest, then call
 ///    [`handle_timeout`](Self::handle_timeout) (and poll transmits again).
 /// 6. When the connection is lost: [`handle_connection_lost`](Self::handle_connection_lost),
-///    forget unacknowledged packets, set the new [`will`](Self::will) on the next attempt and
-///    go back to 2 once connected again.
+///    forget unacknowledged packets and every transmit not yet carried out (none of it may go
+///    out on the next connection, which begins with the announcements of step 2), set the new
+///    [`will`](Self::will) on the next attempt and go back to 2 once connected again. Events
+///    emitted in between are kept; the next connection publishes every kept event after its
+///    full report, in the order of event numbers (HRT-MQTT-035).
 /// 7. To stop in an orderly way: [`shutdown`](Self::shutdown), then carry out the transmits
 ///    (an offline status and a disconnect). To stop as a power loss would, just stop.
 ///
@@ -299,9 +305,15 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
     /// The connection is gone. The broker may hold the will from the moment CONNECT was sent,
     /// and may publish it: count on from above it, and arm a new one for the next attempt.
     /// An error means the counter store is exhausted or unwritable: the device must stop.
+    ///
+    /// Transmits not yet taken by the shell are dropped: they were for the lost connection,
+    /// and every event among them is still kept (it goes out again after the full report of
+    /// the next connection), as are events whose publish the broker never acknowledged.
     pub fn handle_connection_lost(&mut self) -> Result<(), SealError> {
         self.connected = false;
         self.stats.connected = false;
+        self.endpoint.clear();
+        self.delayed.clear();
         self.endpoint.sender.skip_past(self.will_counter)?;
         self.arm_will()
     }
@@ -363,7 +375,8 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         self.delayed.iter().map(|(due, _)| *due).min()
     }
 
-    /// Time has come to `now`: release what was due.
+    /// Time has come to `now`: release what was due (responses are released only onto the
+    /// connection they answer: they are dropped when it is lost).
     pub fn handle_timeout(&mut self, now: Time) {
         let (due, later) = std::mem::take(&mut self.delayed)
             .into_iter()

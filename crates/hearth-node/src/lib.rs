@@ -24,8 +24,12 @@
 //! subscribe; disconnect), the next time it wants to be woken (`poll_timeout`, then
 //! `handle_timeout`), and for a controller the [`ControllerEvent`]s it learnt. The call order
 //! is in the type docs of [`DeviceCore`] and [`ControllerCore`]; in short, after every
-//! `handle_*` call or application call, drain `poll_transmit` (and `poll_event`), then sleep
-//! until `poll_timeout`.
+//! `handle_*` call or application call, drain `poll_transmit` (and `poll_event`), carrying
+//! transmits out in order — one the connection cannot take yet waits, with everything after
+//! it — then sleep until `poll_timeout`. A kept event's [`AckToken`] goes back to the core when
+//! the broker acknowledges that very publish; when a connection is lost, the core drops the
+//! transmits still queued for it and publishes every kept event again after the next
+//! connection's full report.
 //!
 //! Deliberate deviations for the simulator's fault profiles live behind one seam,
 //! [`fault`], compiled in only with the `fault-injection` cargo feature.

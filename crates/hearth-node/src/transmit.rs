@@ -2,7 +2,8 @@
 //! share.
 //!
 //! A core never touches a connection: it queues [`Transmit`]s, and its shell takes them with
-//! `poll_transmit` and carries them out in order (every publish and subscription at QoS 1).
+//! `poll_transmit` and carries them out in order (every publish and subscription at QoS 1),
+//! holding back, never dropping, what its connection cannot take yet.
 //! `Endpoint` is the part both cores have in common: the topic tree, the sender that
 //! numbers and signs, the receiver that opens, and the queue.
 
@@ -73,8 +74,9 @@ impl std::fmt::Debug for Credential {
 }
 
 /// A token a shell hands back with [`DeviceCore::handle_ack`](crate::DeviceCore::handle_ack)
-/// once the broker has acknowledged the publish that carried it: the event it holds may then
-/// leave the store of kept events.
+/// once the broker has acknowledged the publish that carried it (the PUBACK of that publish's
+/// packet id, on the same connection): the event it holds may then leave the store of kept
+/// events. Tokens of a lost connection are never handed back; the events stay kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AckToken(pub(crate) u64);
 
@@ -135,6 +137,11 @@ impl<S: CounterStore> Endpoint<S> {
     /// Queue a transmit.
     pub(crate) fn push(&mut self, transmit: Transmit) {
         self.queue.push_back(transmit);
+    }
+
+    /// Drop every queued transmit (the connection they were for is gone).
+    pub(crate) fn clear(&mut self) {
+        self.queue.clear();
     }
 
     /// The next transmit, in the order they were queued.

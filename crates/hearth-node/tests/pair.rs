@@ -359,3 +359,52 @@ fn a_delayed_response_waits_for_the_clock() {
     assert!(pair.responses.contains_key(&id));
     assert_eq!(pair.device.poll_timeout(), None);
 }
+
+#[test]
+fn transmits_of_a_lost_connection_are_dropped_and_kept_events_follow_the_next_full_report() {
+    use hearth_node::Transmit;
+    let mut pair = Pair::standard();
+    pair.connect_both();
+    // The shell has not carried these out when the connection goes.
+    pair.device.event(pair.now, FAULT_RAISED, fault_fields(1));
+    pair.device.report(pair.now, vec![(LEVEL, Value::Int(3))]);
+    pair.device.handle_connection_lost().expect("counter");
+    assert_eq!(pair.device.poll_transmit(), None);
+    // Emitted while disconnected: kept as well.
+    pair.device.event(pair.now, FAULT_CLEARED, fault_fields(1));
+
+    pair.device.handle_connected(pair.now);
+    let mut out = Vec::new();
+    while let Some(t) = pair.device.poll_transmit() {
+        out.push(t);
+    }
+    let topics: Vec<&str> = out
+        .iter()
+        .map(|t| match t {
+            Transmit::Publish(p) => p.topic.rsplit('/').next().unwrap_or(""),
+            Transmit::Subscribe(_) => "subscribe",
+            Transmit::Disconnect => "disconnect",
+        })
+        .collect();
+    assert_eq!(
+        topics,
+        [
+            "subscribe",
+            "subscribe",
+            "desc",
+            "status",
+            "report",
+            "event",
+            "event"
+        ]
+    );
+    let tokens: Vec<_> = out
+        .iter()
+        .filter_map(|t| match t {
+            Transmit::Publish(p) => p.ack,
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tokens.len(), 2, "both events carry their ack tokens");
+    assert!(tokens[0] < tokens[1], "in the order of their numbers");
+}

@@ -58,6 +58,19 @@ pub fn fan(id: &str) -> Description {
     desc
 }
 
+/// The fields of a `fault-raised` event (0/2/1) of the sample fan: general failure with
+/// `vendor_code` (a test numbers its events by it), severity warning, no user action, time
+/// unknown.
+pub fn fault_fields(vendor_code: i64) -> Value {
+    Value::structure([
+        (1, Value::Int(1)),
+        (2, Value::Int(vendor_code)),
+        (3, Value::Int(1)),
+        (4, Value::Int(0)),
+        (5, Value::Null),
+    ])
+}
+
 /// The path of `member` of the catalog capability named `capability` on `component`.
 pub fn path(component: u16, capability: &str, member: u16) -> Path {
     let cap = Catalog::standard()

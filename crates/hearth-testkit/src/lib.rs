@@ -9,7 +9,8 @@
 //! What it offers, by layer (features keep the lower crates' tests free of tokio):
 //!
 //! - always: [`fixtures`] (the realistic descriptions of `hearth-model/tests/descriptions/`,
-//!   [`fixtures::fan`], the properties a description implements and a valid value for each),
+//!   [`fixtures::fan`] and the fields of its fault events, the properties a description
+//!   implements and a valid value for each),
 //!   [`pki`] (a test PKI written into a temporary folder as `hearth pki init` writes it, access
 //!   lists for its root, device credentials), [`arb`] (proptest strategies for values and
 //!   descriptions), [`unique`] ids, and [`process`] helpers for tests that run binaries;
@@ -17,8 +18,9 @@
 //!   `HEARTH_TEST_BROKER`, which CI points at a mosquitto), `broker::Mosquitto` for tests
 //!   that start their own, `broker::Proxy` to cut connections, `memory::MemoryDevice` (a
 //!   `hearth_mqtt::Handler` over a map), `node` (a spawned device, a connected controller,
-//!   discovery waits) and `watch` (waits on a controller's updates and a plain MQTT client
-//!   that records what it receives);
+//!   discovery waits, requests sealed ahead for floods) and `watch` (waits on a controller's
+//!   updates, a plain MQTT client that records what it receives, and an observer that
+//!   verifies everything one device publishes and keeps every copy in order);
 //! - feature `sim`: `bench`, a simulated fleet on a broker with a controller watching it.
 //!
 //! Data flows one way: a test asks for a PKI and a broker, spawns devices and controllers

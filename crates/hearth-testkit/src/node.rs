@@ -9,12 +9,15 @@ use std::path::Path as FsPath;
 use std::time::{Duration, Instant};
 
 use hearth_model::{Catalog, Description, Path, StatusCode, Value};
+use hearth_mqtt::topic::{Channel, Topics};
 use hearth_mqtt::{
     BrokerUrl, Controller, ControllerConfig, Device, DeviceAddr, DeviceConfig, DeviceHandle,
     DeviceView, Identity,
 };
 use hearth_security::acl::{Acl, Privilege};
 use hearth_security::fs::FileCounterStore;
+use hearth_security::replay::{MemoryCounterStore, SendCounter};
+use hearth_wire::{Body, Envelope, Sender};
 
 use crate::broker::{broker, TestBroker};
 use crate::fixtures::fan;
@@ -102,6 +105,37 @@ pub async fn controller_as(
     Controller::connect(config)
         .await
         .expect("controller connects")
+}
+
+/// `count` requests with `body` to `to`, sealed with `identity`'s key and chain as a
+/// controller seals them (request ids 1 to `count`, the device as target) and numbered from a
+/// fresh counter: the full topic (default root) and the bytes of each, in order. For floods
+/// faster than a controller runtime seals; the responses go to `identity`'s response topic.
+pub fn sealed_requests(
+    identity: &Identity,
+    to: &DeviceAddr,
+    body: &Body,
+    count: usize,
+) -> Vec<(String, Vec<u8>)> {
+    let counter = SendCounter::open(MemoryCounterStore::default(), 1000).expect("a counter");
+    let signer = identity.key.clone();
+    let mut sender = Sender::new(identity.id.clone(), signer, identity.chain.clone(), counter);
+    let rel = Topics::device_rel(to, Channel::Req);
+    let topic = Topics::default().full(&rel);
+    (1..=count as u64)
+        .map(|request_id| {
+            let envelope = Envelope {
+                request_id: Some(request_id),
+                target: Some(to.device_id.clone()),
+                time_ms: None,
+                with_chain: true,
+            };
+            let bytes = sender
+                .seal(body.clone(), &rel, &envelope)
+                .expect("a sealed request");
+            (topic.clone(), bytes)
+        })
+        .collect()
 }
 
 /// Write one property of `addr`: its status, once the answer names that property alone.

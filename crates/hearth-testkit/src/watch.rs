@@ -1,6 +1,7 @@
-//! Waiting for messages: on a controller's verified [`Update`]s, and on a plain MQTT client
+//! Waiting for messages: on a controller's verified [`Update`]s, on a plain MQTT client
 //! that sees the raw packets any client on the broker sees (for captures, replays and
-//! injected bytes).
+//! injected bytes), and on an [`Observer`] that verifies everything one device publishes
+//! and keeps every copy in the order it arrived.
 //!
 //! Every wait ends with the first message that satisfies it; the timeout only bounds a wait
 //! that would otherwise never end, it never stands in for an event.
@@ -8,8 +9,11 @@
 use std::time::{Duration, Instant};
 
 use hearth_model::{Path, Value};
-use hearth_mqtt::{BrokerUrl, DeviceAddr, Update};
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use hearth_mqtt::topic::Channel;
+use hearth_mqtt::{BrokerUrl, DeviceAddr, Topics, Update};
+use hearth_security::cert::TrustStore;
+use hearth_wire::{Availability, Body, Receiver};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS, SubscribeFilter};
 use tokio::sync::{broadcast, mpsc};
 
 /// Wait for an update for which `f` returns something; `None` if none comes within
@@ -136,4 +140,127 @@ pub async fn next_publish(
         _ => None,
     })
     .await
+}
+
+/// One message an [`Observer`] saw a device publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// A description.
+    Description,
+    /// A status (online on every connection; offline as the will or on shutdown).
+    Status {
+        /// Whether it says online.
+        online: bool,
+        /// The boot id it carries.
+        boot_id: u64,
+    },
+    /// A report; `full` for the snapshot that opens each connection.
+    Report {
+        /// Whether it is a full report.
+        full: bool,
+    },
+    /// An event, by its number.
+    Event(u64),
+    /// A message that did not open or does not belong on its topic, and why.
+    Rejected(String),
+}
+
+/// A QoS 1 subscriber to one device's description, status, reports and events that opens
+/// every message as a controller does (signature, chain, replay window) and keeps what it
+/// saw in the order it arrived. Unlike a controller it drops no event as a duplicate of an
+/// earlier number, so a test sees every copy the broker delivered.
+pub struct Observer {
+    _client: AsyncClient,
+    rx: mpsc::UnboundedReceiver<Packet>,
+    receiver: Receiver,
+    topics: Topics,
+    seen: Vec<Seen>,
+}
+
+/// Subscribe an [`Observer`] to `addr` on `url` (default topic root), trusting `trust`;
+/// returns once the broker has granted the subscription. Subscribe before the device
+/// connects to see its first connection.
+pub async fn observe(url: &BrokerUrl, trust: TrustStore, addr: &DeviceAddr) -> Observer {
+    let (client, rx) = raw_client(url);
+    let topics = Topics::default();
+    let filters = [
+        Channel::Desc,
+        Channel::Status,
+        Channel::Report,
+        Channel::Event,
+    ]
+    .map(|c| SubscribeFilter::new(topics.full(&Topics::device_rel(addr, c)), QoS::AtLeastOnce));
+    client.subscribe_many(filters).await.expect("subscribe");
+    let mut observer = Observer {
+        _client: client,
+        rx,
+        receiver: Receiver::new(trust),
+        topics,
+        seen: Vec::new(),
+    };
+    let granted = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(p) = observer.rx.recv().await {
+            if matches!(p, Packet::SubAck(_)) {
+                return true;
+            }
+            observer.take(&p);
+        }
+        false
+    })
+    .await;
+    assert_eq!(granted, Ok(true), "the observer's subscription is granted");
+    observer
+}
+
+impl Observer {
+    /// Everything seen so far, in order of arrival.
+    pub fn seen(&self) -> &[Seen] {
+        &self.seen
+    }
+
+    /// The numbers of the events seen so far, every copy, in order of arrival.
+    pub fn events(&self) -> Vec<u64> {
+        self.seen
+            .iter()
+            .filter_map(|s| match s {
+                Seen::Event(n) => Some(*n),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Take messages until `done` holds for what has been seen; false if it does not within
+    /// `timeout`.
+    pub async fn until(&mut self, timeout: Duration, done: impl Fn(&[Seen]) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        while !done(&self.seen) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.rx.recv()).await {
+                Ok(Some(p)) => self.take(&p),
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    fn take(&mut self, packet: &Packet) {
+        let Packet::Publish(p) = packet else { return };
+        let Some(rel) = self.topics.relative(&p.topic) else {
+            return;
+        };
+        let seen = match self.receiver.open(&p.payload, rel, crate::unix_now()) {
+            Ok(opened) => match opened.message.body {
+                Body::Description(_) => Seen::Description,
+                Body::Status(s) => Seen::Status {
+                    online: s.availability == Availability::Online,
+                    boot_id: s.boot_id,
+                },
+                Body::Report(r) => Seen::Report { full: r.full },
+                Body::Event(e) => Seen::Event(e.number),
+                other => Seen::Rejected(format!("a {} on {}", other.kind(), p.topic)),
+            },
+            Err(err) => Seen::Rejected(format!("on {}: {err}", p.topic)),
+        };
+        self.seen.push(seen);
+    }
 }
