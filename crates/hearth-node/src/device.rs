@@ -436,31 +436,18 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
 
     /// Every observable property the description implements, with its current value.
     fn snapshot(&mut self) -> Vec<(Path, Value)> {
-        let catalog = Catalog::standard();
-        let mut out = Vec::new();
-        for comp in &self.description.components {
-            for inst in &comp.capabilities {
-                // Vendor members are reported as the handler knows them (HRT-MSG-054).
-                for &id in inst.properties.iter().filter(|id| **id >= 0x8000) {
-                    let path = Path::new(comp.id, inst.capability, id);
-                    if let Ok(v) = self.handler.read(&path) {
-                        out.push((path, v));
-                    }
-                }
-                let Some(cap) = catalog.capability(inst.capability) else {
-                    continue;
-                };
-                for p in &cap.properties {
-                    if p.observable && (!p.optional || inst.properties.contains(&p.id)) {
-                        let path = Path::new(comp.id, cap.id, p.id);
-                        if let Ok(v) = self.handler.read(&path) {
-                            out.push((path, v));
-                        }
-                    }
-                }
-            }
-        }
-        out
+        // Standard properties if observable; vendor members (ids from 0x8000) as the handler
+        // knows them (HRT-MSG-054).
+        let paths: Vec<Path> = self
+            .description
+            .implemented(Catalog::standard())
+            .filter(|m| m.def.map_or(m.path.member >= 0x8000, |p| p.observable))
+            .map(|m| m.path)
+            .collect();
+        paths
+            .into_iter()
+            .filter_map(|path| self.handler.read(&path).ok().map(|v| (path, v)))
+            .collect()
     }
 
     fn reject(&mut self, reason: &str) {
