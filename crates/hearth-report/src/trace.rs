@@ -145,12 +145,6 @@ impl TraceLevel {
     }
 }
 
-impl std::fmt::Display for TraceLevel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
 impl std::str::FromStr for TraceLevel {
     type Err = String;
 
@@ -329,7 +323,8 @@ mod tests {
             assert_eq!(
                 level.keeps_bytes(verdict, violation),
                 kept,
-                "{level} {verdict}"
+                "{} {verdict}",
+                level.name()
             );
         }
         for level in TraceLevel::ALL {

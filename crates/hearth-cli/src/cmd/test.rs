@@ -209,7 +209,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         interrupt: Interrupt::never(),
     };
     let rt = runtime()?;
-    rt.block_on(async move {
+    let status = rt.block_on(async move {
         let (signals, interrupt) = Signals::listen()?;
         config.interrupt = interrupt;
         let report = match run_test(&config, |device, case, verdict| {
@@ -241,5 +241,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             Verdict::Inconclusive => 2,
             Verdict::Error => 3,
         }))
-    })
+    });
+    // An operator prompt an interrupt cut short still waits for a line of the terminal on a
+    // blocking thread: do not wait for it.
+    rt.shutdown_background();
+    status
 }
