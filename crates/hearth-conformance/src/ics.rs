@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use hearth_report::trace::TraceLevel;
 use serde::{Deserialize, Serialize};
 
 /// A parsed and form-checked ICS.
@@ -225,6 +226,8 @@ pub struct Parameters {
     pub test_timeout: Duration,
     /// The seed of every random choice; chosen at random when absent.
     pub seed: Option<u64>,
+    /// How much of each message's bytes the report keeps.
+    pub trace: TraceLevel,
 }
 
 impl Default for Parameters {
@@ -247,6 +250,7 @@ impl Default for Parameters {
             cycle_timeout: Duration::from_secs(600),
             test_timeout: Duration::from_secs(300),
             seed: None,
+            trace: TraceLevel::default(),
         }
     }
 }
@@ -276,6 +280,7 @@ impl Parameters {
         "cycle_timeout",
         "test_timeout",
         "seed",
+        "trace",
     ];
 
     /// Set the parameter `name` from its text form, as in the ICS or on the command line
@@ -326,6 +331,7 @@ impl Parameters {
                     problem("the seed is an unsigned 64-bit decimal integer".into())
                 })?);
             }
+            "trace" => self.trace = value.parse().map_err(problem)?,
             _ => {
                 return Err(problem(format!(
                     "unknown parameter; the parameters are {} (HRT-CONF-001)",
@@ -378,6 +384,10 @@ impl Parameters {
             // A string: JSON readers that hold numbers as doubles lose integers above 2^53.
             map.insert("seed".into(), seed.to_string().into());
         }
+        map.insert(
+            hearth_report::report::TRACE_PARAMETER.into(),
+            self.trace.name().into(),
+        );
         map
     }
 }
@@ -900,6 +910,11 @@ mod tests {
         assert_eq!(p.to_json()["seed"], "42");
         assert!(p.set("report_deadlin", "8s").is_err());
         assert!(p.set("seed", "-1").is_err());
+        assert_eq!(p.to_json()["trace"], "failures");
+        p.set("trace", "full").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.trace, TraceLevel::Full);
+        assert_eq!(p.to_json()["trace"], "full");
+        assert!(p.set("trace", "everything").is_err());
         for bad in ["", "5", "s", "5h", "1.5s", "99999999999s", " 5s"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }

@@ -17,7 +17,7 @@ use hearth_conformance::case::{Case, Operator, OperatorAction, Restarter};
 use hearth_conformance::cases::CASES;
 use hearth_conformance::ics::Ics;
 use hearth_conformance::output::{write_json_report, write_reports, LabSigner};
-use hearth_conformance::runner::{load_testers, run_device, DeviceRun};
+use hearth_conformance::runner::{load_testers, run_device_until, DeviceRun, Interrupt};
 use hearth_model::catalog::Catalog;
 use hearth_model::{Description, Path, Value};
 use hearth_mqtt::EmbeddedBroker;
@@ -51,6 +51,9 @@ pub struct DemoConfig {
     /// Run only the test cases that check one of these requirements: the self-check needs
     /// no other, since only a failure naming a requirement a profile breaks catches it.
     pub only_requirements: Option<Vec<String>>,
+    /// Ends every device's run early when set (Ctrl-C): the reports are then written,
+    /// partial and unsigned.
+    pub interrupt: Interrupt,
 }
 
 impl DemoConfig {
@@ -64,6 +67,7 @@ impl DemoConfig {
             params: Vec::new(),
             all_renderings: true,
             only_requirements: None,
+            interrupt: Interrupt::never(),
         }
     }
 }
@@ -408,11 +412,12 @@ pub async fn run_demo(
         };
         let progress = progress.clone();
         let cases = cases.clone();
+        let interrupt = config.interrupt.clone();
         handles.push((
             folder,
-            tokio::spawn(
-                async move { run_device(run, &cases, move |d, c, v| progress(d, c, v)).await },
-            ),
+            tokio::spawn(async move {
+                run_device_until(run, &cases, &interrupt, move |d, c, v| progress(d, c, v)).await
+            }),
         ));
     }
     let mut reports = Vec::new();

@@ -7,15 +7,16 @@
 //! the same offline. It shows, in order:
 //!
 //! 1. a header with the run verdict, the device (vendor, model, firmware, type, ids), the
-//!    run id, the ICS hash and the run's provenance;
+//!    run id, the ICS hash, the run's provenance and the trace level it used;
 //! 2. the counts per verdict and the failed requirements;
 //! 3. a summary table of every test case, failing first;
 //! 4. one section per test case, failing first: verdict, title, reason, advisories, the
 //!    requirements it checks (each linked to its text in the appendix), the steps with
 //!    their outcomes, and the evidence as a table of trace entries (time, direction, topic,
-//!    kind, summary, check) whose summary expands to the hex in a `<details>` element; the
-//!    entries that show a violation are marked. The evidence of a passing test case is
-//!    folded in a `<details>` of its own;
+//!    kind, summary by catalog name, check) whose summary expands to the hex in a
+//!    `<details>` element where the report keeps the bytes, and states their length where
+//!    its trace level left them out; the entries that show a violation are marked. The
+//!    evidence of a passing test case is folded in a `<details>` of its own;
 //! 5. the ICS as read;
 //! 6. an appendix with the statement of every requirement named, with its level and
 //!    section.
@@ -138,7 +139,7 @@ pub fn render(report: &Report, requirements: &[RequirementText<'_>]) -> String {
         badge(s.verdict)
     );
     if report.partial {
-        o.push_str("<p><strong>Partial run:</strong> test cases were left out by selection; this report certifies nothing.</p>\n");
+        o.push_str("<p><strong>Partial run:</strong> test cases were left out (by selection, or the run was interrupted); this report certifies nothing.</p>\n");
     }
     if !report.spec_parameters {
         o.push_str(
@@ -152,7 +153,11 @@ pub fn render(report: &Report, requirements: &[RequirementText<'_>]) -> String {
         escape(&d.model),
         escape(&d.firmware)
     );
-    let rows: [(&str, String); 15] = [
+    let trace = match report.trace_level() {
+        Some(level) => format!("{} ({})", code(level.name()), escape(level.meaning())),
+        None => "the bytes of every message are kept".to_owned(),
+    };
+    let rows: [(&str, String); 16] = [
         ("Device", device),
         ("Device type", escape(&d.device_type)),
         ("Device id", code(&d.device_id)),
@@ -198,6 +203,7 @@ pub fn render(report: &Report, requirements: &[RequirementText<'_>]) -> String {
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
+        ("Trace", trace),
     ];
     for (k, v) in rows {
         let _ = writeln!(o, "<tr><th>{k}</th><td>{v}</td></tr>");
@@ -383,7 +389,13 @@ fn evidence_table(o: &mut String, t: &TestResult) {
     o.push_str("<table class=\"evidence\">\n<tr><th>#</th><th>time</th><th>dir</th><th>topic</th><th>kind</th><th>summary</th><th>check</th></tr>\n");
     for e in &t.evidence {
         let violation = t.violations.contains(&e.seq);
-        let summary = if e.hex.is_empty() {
+        let summary = if e.bytes_left_out() {
+            format!(
+                "{} <span class=\"mono\">({} bytes)</span>",
+                escape(&e.summary),
+                e.size
+            )
+        } else if e.hex.is_empty() {
             escape(&e.summary)
         } else {
             format!(
@@ -494,6 +506,30 @@ mod tests {
         ));
         assert!(h.contains("<dt id=\"req-HRT-MSG-056\"><code>HRT-MSG-056</code></dt>\n<dd>Not in the requirement index of this suite.</dd>"));
         assert_eq!(render(&r, &[SEC_030]), h, "deterministic");
+    }
+
+    #[test]
+    fn the_trace_level_and_left_out_bytes_are_shown() {
+        let mut r = sample_report();
+        let h = render(&r, &[]);
+        assert!(h.contains("<tr><th>Trace</th><td>the bytes of every message are kept</td></tr>"));
+        r.parameters.insert("trace".into(), "failures".into());
+        let passing = r
+            .tests
+            .iter_mut()
+            .find(|t| t.verdict == Verdict::Pass && !t.evidence.is_empty())
+            .expect("a passing test with evidence");
+        crate::trace::TraceLevel::Failures.apply(&mut passing.evidence, Verdict::Pass, &[]);
+        let h = render(&r, &[]);
+        assert!(h.contains("<tr><th>Trace</th><td><code>failures</code> (the bytes of messages are kept in the evidence of test cases that did not pass)</td></tr>"));
+        assert!(
+            h.contains("write 7/1 = &quot;start&quot; <span class=\"mono\">(6 bytes)</span>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<code class=\"hex\">d28443a10126</code>"),
+            "a failing test keeps them"
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! Data flows one way, from the suite's run to files:
 //!
 //! - [`verdict`] and [`trace`] are what a test case produces while it runs: an
-//!   [`verdict::Outcome`] and the [`trace::Trace`] of the messages it saw;
+//!   [`verdict::Outcome`] and the [`trace::Trace`] of the messages it saw, each with its
+//!   summary, length and digest; the run's [`trace::TraceLevel`] decides which of their
+//!   bytes the report keeps;
 //! - [`report`] is `report.json`, the one source of every other format (HRT-CONF-080);
 //! - [`summary`] (terminal and fleet table), [`junit`] (`junit.xml`) and [`html`]
 //!   (`report.html`, with requirement texts the caller passes in) render a report;

@@ -45,7 +45,9 @@ fn write(path: PathBuf, bytes: &[u8]) -> Result<PathBuf, OutputError> {
 
 /// Write every report format of one device's run into `dir`; the files written.
 /// `requirements` holds the statements `report.html` shows; with `lab`, the lab's signer
-/// and the signing time (seconds since the Unix epoch), `report.cose` is written too.
+/// and the signing time (seconds since the Unix epoch), `report.cose` is written too,
+/// unless the report is one a lab does not sign (a partial run, or parameters other than
+/// the specification's: HRT-CONF-092), whose other files are written all the same.
 pub fn write_reports(
     dir: &Path,
     report: &Report,
@@ -68,7 +70,7 @@ pub fn write_reports(
             crate::html::render(report, requirements).as_bytes(),
         )?,
     ];
-    if let Some((lab, iat)) = lab {
+    if let Some((lab, iat)) = lab.filter(|_| report.signable()) {
         let cose = crate::signed::sign_report(&json, lab.key, lab.chain, iat)
             .map_err(|e| OutputError::Sign(e.to_string()))?;
         written.push(write(dir.join("report.cose"), &cose)?);

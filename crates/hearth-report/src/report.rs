@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::trace::TraceEntry;
+use crate::trace::{TraceEntry, TraceLevel};
 use crate::verdict::Verdict;
 
 /// `report.json`.
@@ -33,7 +33,7 @@ pub struct Report {
     pub started: String,
     /// When it ended.
     pub finished: String,
-    /// Whether test cases were left out by selection.
+    /// Whether test cases were left out, by selection or because the run was interrupted.
     pub partial: bool,
     /// The seed of the run, as a decimal string (JSON numbers lose precision past 2^53).
     pub seed: String,
@@ -185,6 +185,14 @@ pub struct TestResult {
     pub violations: Vec<usize>,
 }
 
+impl TestResult {
+    /// Leave out of the evidence the message bytes `level` does not keep for this result's
+    /// verdict and violations (each entry keeps its length and digest).
+    pub fn keep_bytes(&mut self, level: TraceLevel) {
+        level.apply(&mut self.evidence, self.verdict, &self.violations);
+    }
+}
+
 /// The run verdict from the test verdicts (§6.2): any fail → fail; else any error → error;
 /// else any inconclusive → inconclusive; else pass (not-applicable cases do not count).
 pub fn run_verdict(counts: &Counts) -> Verdict {
@@ -208,8 +216,27 @@ impl Report {
         bytes
     }
 
+    /// Whether a lab may sign the report as far as its content shows (HRT-CONF-092): the run
+    /// was complete and used the parameters the specification sets.
+    pub fn signable(&self) -> bool {
+        !self.partial && self.spec_parameters
+    }
+
     /// Parse `report.json`.
     pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
         serde_json::from_slice(bytes)
     }
+
+    /// The trace level the run used, as its `trace` parameter records it; `None` for a
+    /// report written before the parameter existed (which kept every message's bytes) or
+    /// one naming no known level.
+    pub fn trace_level(&self) -> Option<TraceLevel> {
+        self.parameters
+            .get(TRACE_PARAMETER)
+            .and_then(serde_json::Value::as_str)
+            .and_then(TraceLevel::from_name)
+    }
 }
+
+/// The name of the parameter that sets the trace level (`spec/06-conformance.md` §3.7).
+pub const TRACE_PARAMETER: &str = "trace";

@@ -310,11 +310,12 @@ pub fn sign_report(
         });
     }
     let report = parse_report(json).map_err(|e| SignError::NotAReport(e.to_string()))?;
-    if report.partial {
-        return Err(SignError::Partial);
-    }
-    if !report.spec_parameters {
-        return Err(SignError::NonSpecParameters);
+    if !report.signable() {
+        return Err(if report.partial {
+            SignError::Partial
+        } else {
+            SignError::NonSpecParameters
+        });
     }
     match parse_ms(&report.finished) {
         Some(ms) if iat >= ms / 1000 => {}

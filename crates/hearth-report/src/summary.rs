@@ -85,7 +85,7 @@ pub fn render(r: &Report) -> String {
     if r.partial {
         let _ = writeln!(
             out,
-            "partial   yes: test cases were left out by selection; this run certifies nothing"
+            "partial   yes: test cases were left out (by selection, or the run was interrupted); this run certifies nothing"
         );
     }
     if !r.spec_parameters {
@@ -274,6 +274,12 @@ pub(crate) mod tests {
                 "ok".into()
             } else {
                 String::new()
+            },
+            size: if note { 0 } else { 6 },
+            sha256: if note {
+                String::new()
+            } else {
+                "9c0d1a1b6e8a76bd3b2a5d6c4f3e9c0d1a1b6e8a76bd3b2a5d6c4f3e9c0d1a1b".into()
             },
             hex: if note {
                 String::new()

@@ -579,6 +579,53 @@ impl BodyView {
         }
     }
 
+    /// The rendering in one line, for a trace entry or a report: items separated by `; `,
+    /// a description by its id, type and size rather than member by member.
+    pub fn line(&self) -> String {
+        let values = |v: &[PathValue]| {
+            v.iter()
+                .map(|v| format!("{} = {}", v.path, v.value))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let results = |r: &[PathStatus]| r.iter().map(PathStatus::line).collect::<Vec<_>>();
+        match self {
+            Self::Description(d) => {
+                let capabilities: usize = d.components.iter().map(|c| c.capabilities.len()).sum();
+                format!(
+                    "{}: {}, {} components, {capabilities} capabilities",
+                    d.id,
+                    d.device_type.as_deref().unwrap_or("unknown device type"),
+                    d.components.len()
+                )
+            }
+            Self::Status {
+                availability,
+                boot_id,
+            } => format!("{availability} (boot id {boot_id:#x})"),
+            Self::Report { full, values: v } => format!(
+                "{}: {}",
+                if *full { "full snapshot" } else { "changes" },
+                values(v)
+            ),
+            Self::Write { values: v } => values(v),
+            Self::Event(e) => format!("{} #{}: {}", e.path, e.number, e.fields),
+            Self::Read { paths } => paths.join("; "),
+            Self::Invoke { path, args, .. } => format!("{path} {args}"),
+            Self::ReadResponse { results: r } | Self::WriteResponse { results: r } => {
+                results(r).join("; ")
+            }
+            Self::InvokeResponse {
+                path,
+                status,
+                results,
+            } => match results {
+                Some(r) => format!("{path}: {status} {r}"),
+                None => format!("{path}: {status}"),
+            },
+        }
+    }
+
     /// The terminal rendering.
     pub fn text(&self, indent: &str) -> String {
         let mut out = String::new();
@@ -706,5 +753,40 @@ mod tests {
             dt,
         );
         assert_eq!(body.text(""), "0/fan-control/level: constraint-error\n");
+        assert_eq!(body.line(), "0/fan-control/level: constraint-error");
+    }
+
+    #[test]
+    fn lines_name_paths_units_and_statuses() {
+        let dt = catalog().device_type_named("fan");
+        let level = Path::new(0, cap::FAN_CONTROL, fan_control::LEVEL);
+        let report = Body::Report(crate::message::Report {
+            full: false,
+            values: vec![(level, Value::Int(3))],
+        });
+        assert_eq!(
+            BodyView::new(&report, dt).line(),
+            "changes: 0/fan-control/level = 3"
+        );
+        let read = Body::ReadResponse(vec![
+            ReadResult {
+                path: level,
+                status: StatusCode::Success,
+                value: Some(Value::Int(3)),
+            },
+            ReadResult {
+                path: Path::new(0, cap::FAN_CONTROL, 0x7f00),
+                status: StatusCode::UnsupportedProperty,
+                value: None,
+            },
+        ]);
+        assert_eq!(
+            BodyView::new(&read, dt).line(),
+            "0/fan-control/level = 3; 0/fan-control/0x7f00: unsupported-property"
+        );
+        let desc = Body::Description(fan());
+        let line = BodyView::new(&desc, dt).line();
+        assert!(line.starts_with("fff1/fan-bedroom-01: fan, "), "{line}");
+        assert!(!line.contains('\n'), "{line}");
     }
 }

@@ -14,10 +14,19 @@ use hearth_report::summary;
 use hearth_report::verdict::Verdict;
 
 use super::broker::runtime;
+use super::test::{Signals, Trace};
 use crate::args;
+
+/// The exit statuses of `hearth demo`, for its `--help`.
+const EXIT_STATUSES: &str = "\
+Exit status: 0 when every appliance passes, 1 otherwise, 2 when the demo could not start,
+130 interrupted by SIGINT (Ctrl-C), 143 interrupted by SIGTERM. An interrupted demo ends the
+test case each appliance is in, lists every case it did not run, and writes its reports
+marked partial and unsigned.";
 
 /// Arguments of `hearth demo`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_STATUSES)]
 pub(crate) struct Args {
     /// Where to write the reports (one folder per device, `summary.json`, `junit.xml`).
     #[arg(long, default_value = "hearth-demo-report")]
@@ -28,6 +37,8 @@ pub(crate) struct Args {
     /// Parameters are overridden for every device.
     #[command(flatten)]
     params: args::Params,
+    #[command(flatten)]
+    trace: Trace,
 }
 
 /// Run `hearth demo`.
@@ -36,7 +47,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     rt.block_on(async move {
         let mut config = DemoConfig::new(&args.out);
         config.speed = args.speed;
-        config.params = args.params.params;
+        config.params = args.trace.with(args.params.params);
+        let (signals, interrupt) = Signals::listen()?;
+        config.interrupt = interrupt;
         let total = config.fleet.devices.len() * CASES.len();
         eprintln!("hearth demo: {} simulated appliances, {} test cases each, reports in {}", config.fleet.devices.len(), CASES.len(), args.out.display());
         let done = Arc::new(AtomicUsize::new(0));
@@ -54,6 +67,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         .await?;
         eprintln!();
         println!("{}", summary::render_fleet(&reports));
+        if let Some(status) = signals.exit_status() {
+            println!("reports: {}  (interrupted: partial and unsigned; summary.json, junit.xml, one folder per device with report.json, junit.xml, report.html)", args.out.display());
+            return Ok(status);
+        }
         println!("reports: {}  (summary.json, junit.xml, one folder per device with report.json, junit.xml, report.html, report.cose)", args.out.display());
         let all_pass = reports.iter().all(|r| r.summary.verdict == Verdict::Pass);
         Ok(if all_pass && failed.load(Ordering::Relaxed) == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })

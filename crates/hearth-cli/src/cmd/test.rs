@@ -1,20 +1,139 @@
 //! `hearth test`: certify one real device on any broker against its ICS. The suite is
 //! `hearth_conformance`'s; this module parses flags, shows progress and the summary, and maps
-//! the run verdict to the exit status (`spec/06-conformance.md` §6.2).
+//! the run verdict to the exit status (`spec/06-conformance.md` §6.2). It also holds what
+//! `hearth demo` shares with it: the trace level flag and the handling of SIGINT and SIGTERM,
+//! which end a run early with partial reports.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, OnceLock};
 
 use hearth_conformance::lab::{run_test, TestConfig};
+use hearth_conformance::runner::Interrupt;
 use hearth_report::summary;
+use hearth_report::trace::TraceLevel;
 use hearth_report::verdict::Verdict;
 
 use super::broker::runtime;
 use crate::args;
 
+/// The exit statuses of `hearth test` (spec 06 §6.2), for its `--help`.
+const EXIT_STATUSES: &str = "\
+Exit status: 0 pass, 1 fail, 2 inconclusive, 3 error, 4 the run could not start (an invalid
+ICS), 130 interrupted by SIGINT (Ctrl-C), 143 interrupted by SIGTERM. An interrupted run
+ends the test case it is in, lists every case it did not run, and writes its reports marked
+partial and unsigned.";
+
+/// Exit status of a run that SIGINT interrupted: 128 + 2, as shells report it.
+pub(crate) const EXIT_SIGINT: u8 = 130;
+/// Exit status of a run that SIGTERM interrupted: 128 + 15.
+pub(crate) const EXIT_SIGTERM: u8 = 143;
+
+/// `--trace LEVEL`, shared with `hearth demo`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct Trace {
+    /// Which message bytes the reports keep: `full` (all), `failures` (those in the evidence
+    /// of test cases that did not pass; the default) or `summary` (only those that show a
+    /// violation). Summaries, lengths and digests are always kept. Sets the `trace`
+    /// parameter.
+    #[arg(long = "trace", value_name = "LEVEL")]
+    pub(crate) level: Option<TraceLevel>,
+}
+
+impl Trace {
+    /// The parameter overrides with the trace level added, if given (it takes precedence
+    /// over `--param trace=…`).
+    pub(crate) fn with(&self, mut params: Vec<(String, String)>) -> Vec<(String, String)> {
+        if let Some(level) = self.level {
+            params.push(("trace".into(), level.name().into()));
+        }
+        params
+    }
+}
+
+/// SIGINT and SIGTERM while a run lasts: the first sets the run's [`Interrupt`], so that it
+/// ends the test case it is in and writes partial reports; a second ends the process at
+/// once.
+pub(crate) struct Signals {
+    received: Arc<OnceLock<u8>>,
+}
+
+impl Signals {
+    /// Listen (inside the runtime) and return the interrupt to give the run.
+    pub(crate) fn listen() -> anyhow::Result<(Self, Interrupt)> {
+        let (interrupter, interrupt) = Interrupt::new();
+        let received = Arc::new(OnceLock::new());
+        let first = received.clone();
+        let mut incoming = Incoming::new()?;
+        tokio::spawn(async move {
+            loop {
+                let status = incoming.next().await;
+                if first.set(status).is_err() {
+                    eprintln!("\nhearth: interrupted again: stopping at once, without reports");
+                    std::process::exit(i32::from(status));
+                }
+                eprintln!("\nhearth: interrupted: ending the run and writing partial reports (interrupt again to stop at once)");
+                interrupter.interrupt();
+            }
+        });
+        Ok((Self { received }, interrupt))
+    }
+
+    /// The exit status that says the run was interrupted, if it was.
+    pub(crate) fn exit_status(&self) -> Option<ExitCode> {
+        self.received.get().map(|s| ExitCode::from(*s))
+    }
+}
+
+/// The signals that interrupt a run, as they come.
+#[cfg(unix)]
+struct Incoming {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Incoming {
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// The next signal, as the exit status that names it.
+    async fn next(&mut self) -> u8 {
+        tokio::select! {
+            _ = self.int.recv() => EXIT_SIGINT,
+            _ = self.term.recv() => EXIT_SIGTERM,
+        }
+    }
+}
+
+/// The signals that interrupt a run, as they come: Ctrl-C where there are no Unix signals.
+#[cfg(not(unix))]
+struct Incoming;
+
+#[cfg(not(unix))]
+impl Incoming {
+    fn new() -> std::io::Result<Self> {
+        Ok(Self)
+    }
+
+    /// The next Ctrl-C, as the exit status that names it.
+    async fn next(&mut self) -> u8 {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        EXIT_SIGINT
+    }
+}
+
 /// Arguments of `hearth test`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = EXIT_STATUSES)]
 pub(crate) struct Args {
     /// The broker the device is on (overrides the ICS's `broker` parameter).
     #[command(flatten)]
@@ -36,6 +155,8 @@ pub(crate) struct Args {
     only: Option<String>,
     #[command(flatten)]
     params: args::Params,
+    #[command(flatten)]
+    trace: Trace,
     /// Only check the ICS, without a device.
     #[arg(long)]
     check_ics: bool,
@@ -77,17 +198,20 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         });
     }
     let pki = args.pki.required()?.to_path_buf();
-    let config = TestConfig {
+    let mut config = TestConfig {
         ics,
         broker: args.broker.broker,
         pki,
         device: args.device,
         out: args.out.clone(),
         only: args.only,
-        params: args.params.params,
+        params: args.trace.with(args.params.params),
+        interrupt: Interrupt::never(),
     };
     let rt = runtime()?;
-    rt.block_on(async move {
+    let status = rt.block_on(async move {
+        let (signals, interrupt) = Signals::listen()?;
+        config.interrupt = interrupt;
         let report = match run_test(&config, |device, case, verdict| {
             eprint!("\r  {device} {case:<12} {verdict:<14}");
             if verdict != Verdict::Pass && verdict != Verdict::NotApplicable {
@@ -108,11 +232,18 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(out) = &args.out {
             println!("reports: {}", out.display());
         }
+        if let Some(status) = signals.exit_status() {
+            return Ok(status);
+        }
         Ok(ExitCode::from(match report.summary.verdict {
             Verdict::Pass | Verdict::NotApplicable => 0,
             Verdict::Fail => 1,
             Verdict::Inconclusive => 2,
             Verdict::Error => 3,
         }))
-    })
+    });
+    // An operator prompt an interrupt cut short still waits for a line of the terminal on a
+    // blocking thread: do not wait for it.
+    rt.shutdown_background();
+    status
 }

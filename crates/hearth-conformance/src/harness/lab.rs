@@ -14,7 +14,7 @@ use crate::case::{Done, Operator, OperatorAction, Restarter};
 use crate::ics::{Ics, RestartMethod};
 use crate::output::{write_reports, LabSigner};
 use crate::report::Report;
-use crate::runner::{load_testers, run_device, DeviceRun};
+use crate::runner::{load_testers, run_device_until, DeviceRun, Interrupt};
 use crate::verdict::Verdict;
 
 /// Runs the ICS's restart command.
@@ -109,6 +109,8 @@ pub struct TestConfig {
     pub only: Option<String>,
     /// Parameter overrides (`name=value`).
     pub params: Vec<(String, String)>,
+    /// Ends the run early when set (Ctrl-C); the report is then partial.
+    pub interrupt: Interrupt,
 }
 
 /// Why a run could not start (exit status 4, HRT-CONF-002).
@@ -187,7 +189,7 @@ pub async fn run_test(
         trust,
         testers,
     };
-    let report = run_device(run, crate::cases::CASES, progress).await;
+    let report = run_device_until(run, crate::cases::CASES, &config.interrupt, progress).await;
     if let Some(out) = &config.out {
         let key = read_key(&config.pki.join("lab.key")).ok();
         let chain = read_chain(&config.pki.join("lab.chain"))
@@ -197,11 +199,9 @@ pub async fn run_test(
             .as_ref()
             .zip(chain.as_deref())
             .map(|(k, c)| LabSigner { key: k, chain: c });
-        // A partial run or loosened parameters cannot be signed (spec §10.5); the other files
-        // are written regardless.
-        let signable = !report.partial && report.spec_parameters;
-        write_reports(out, &report, signer.as_ref().filter(|_| signable))
-            .map_err(|e| StartError(e.to_string()))?;
+        // A partial run or loosened parameters are not signed (spec §10.5): `write_reports`
+        // writes the other files regardless.
+        write_reports(out, &report, signer.as_ref()).map_err(|e| StartError(e.to_string()))?;
     }
     Ok(report)
 }

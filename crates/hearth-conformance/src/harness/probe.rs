@@ -1,20 +1,30 @@
 //! The suite's own MQTT client: it watches one device, sends it requests — correct ones and
-//! deliberately broken ones — and records everything in the trace.
+//! deliberately broken ones — and records in the trace everything it sends and everything
+//! about the device under test it receives.
 //!
 //! Unlike the Controller runtime, the probe must be able to misbehave (replay, tamper, send
 //! unsigned or malformed bytes) and to see every message as it arrived, so it is built on
 //! rumqttc and `hearth-wire` directly. One task drives the MQTT connection and forwards every
 //! publish; the probe opens each one with its own [`Receiver`] when a test case asks for
-//! messages, so the trace shows exactly what the device sent, decoded or not.
+//! messages, so the trace shows exactly what the device sent, decoded or not, summarised by
+//! catalog name ([`hearth_wire::view`]).
+//!
+//! A controller's response topic is named after its certificate subject (`05-mqtt.md`), so
+//! every run that speaks as the same controller receives the responses of every device
+//! answering it. Those of another device to another run's requests are no evidence about
+//! this one: the probe drops a response whose header names another sender and a request id
+//! it did not send, before opening it, and keeps everything it cannot attribute so.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use hearth_model::catalog::DeviceType;
 use hearth_model::Description;
 use hearth_mqtt::topic::{Addressed, Channel};
 use hearth_mqtt::{BrokerUrl, DeviceAddr, Topics};
 use hearth_security::cert::TrustStore;
 use hearth_security::replay::CounterStore;
+use hearth_wire::view::BodyView;
 use hearth_wire::{Body, Envelope, Message, Receiver, Sender};
 use rumqttc::{AsyncClient, Event, Packet, QoS};
 use tokio::sync::mpsc;
@@ -194,7 +204,13 @@ pub struct Probe {
     answers: Vec<(u64, Answer)>,
     trace: Trace,
     received: Vec<Received>,
+    /// The request id before the first this probe sent: it sent those after it, up to
+    /// `next_request`.
+    first_request: u64,
     next_request: u64,
+    /// Full topics on which the suite left a retained message it published, to be cleared
+    /// when the probe closes (a test case that ended early has not cleared them).
+    retained: Vec<String>,
     /// The device's newest verified description.
     pub description: Option<Description>,
 }
@@ -286,6 +302,7 @@ impl Probe {
                 ))
             }
         }
+        let first_request = client_suffix.rotate_left(17) & 0x0000_ffff_ffff_0000;
         Ok(Self {
             client,
             topics,
@@ -297,7 +314,9 @@ impl Probe {
             answers: Vec::new(),
             trace: Trace::new(),
             received: Vec::new(),
-            next_request: client_suffix.rotate_left(17) & 0x0000_ffff_ffff_0000,
+            first_request,
+            next_request: first_request,
+            retained: Vec::new(),
             description: None,
         })
     }
@@ -354,10 +373,35 @@ impl Probe {
         }
     }
 
+    /// Whether this probe sent a request with `id`.
+    fn sent_request(&self, id: u64) -> bool {
+        id.wrapping_sub(self.first_request).wrapping_sub(1)
+            < self.next_request.wrapping_sub(self.first_request)
+    }
+
+    /// Whether a response whose header claims `claimed` (sender, request id) may concern the
+    /// device under test: it names the device as sender or answers a request of this run.
+    /// One the probe cannot decode may too.
+    fn concerns_this_run(&self, claimed: Option<&(String, Option<u64>)>) -> bool {
+        claimed.is_none_or(|(sender, request_id)| {
+            *sender == self.device.device_id || request_id.is_some_and(|id| self.sent_request(id))
+        })
+    }
+
     fn ingest(&mut self, raw: Raw) {
         let Some(rel) = self.topics.relative(&raw.topic).map(str::to_owned) else {
             return;
         };
+        let addressed = Topics::parse(&rel);
+        let claimed = match addressed {
+            Some(Addressed::Responses(_)) => claimed_header(&raw.payload),
+            _ => None,
+        };
+        if matches!(addressed, Some(Addressed::Responses(_)))
+            && !self.concerns_this_run(claimed.as_ref())
+        {
+            return;
+        }
         let seq = self.trace.len();
         let opened = if raw.payload.is_empty() {
             Err(("empty payload".to_owned(), "HRT-MQTT-017"))
@@ -370,7 +414,7 @@ impl Probe {
         let (kind, summary, check) = match &opened {
             Ok(o) => (
                 o.message.kind().name().to_owned(),
-                summarize(&o.message),
+                self.summary(&o.message),
                 "ok".to_owned(),
             ),
             Err(r) => (
@@ -379,8 +423,8 @@ impl Probe {
                 format!("{}: {}", r.id, r.why),
             ),
         };
-        let direction = match Topics::parse(&rel) {
-            Some(Addressed::Device(addr, _)) if addr == self.device => Direction::In,
+        let direction = match &addressed {
+            Some(Addressed::Device(addr, _)) if *addr == self.device => Direction::In,
             Some(Addressed::Responses(_)) => Direction::In,
             _ => Direction::Seen,
         };
@@ -404,7 +448,7 @@ impl Probe {
             });
         }
         let message = opened.map(|o| o.message);
-        match Topics::parse(&rel) {
+        match addressed {
             Some(Addressed::Device(addr, channel)) if addr == self.device => {
                 if let (
                     Channel::Desc,
@@ -426,20 +470,12 @@ impl Probe {
                 });
             }
             Some(Addressed::Responses(_)) => {
-                // Other runs may speak as the same controller: keep only what the device under
-                // test sent (for a response that did not open, as its header claims).
+                // Answers are what the device under test sent (for a response that did not
+                // open, as its header claims); a response of another sender kept above, to a
+                // request of this run, is evidence but no answer.
                 let sender = match &message {
                     Ok(m) => Some(m.sender.clone()),
-                    Err(_) => hearth_security::cose::Envelope::parse(&raw.payload)
-                        .ok()
-                        .and_then(|e| {
-                            hearth_wire::codec::decode(
-                                e.unverified_payload(),
-                                &hearth_wire::Limits::STANDARD,
-                            )
-                            .ok()
-                        })
-                        .map(|m| m.sender),
+                    Err(_) => claimed.map(|(sender, _)| sender),
                 };
                 if sender.as_deref() == Some(self.device.device_id.as_str()) {
                     let id = message
@@ -594,7 +630,7 @@ impl Probe {
             .publish_raw(
                 &rel,
                 bytes.clone(),
-                &format!("{} {}", msg.kind().name(), summarize(&msg)),
+                &format!("{} {}", msg.kind().name(), self.summary(&msg)),
             )
             .await?;
         Ok((request_id, bytes, seq))
@@ -705,11 +741,27 @@ impl Probe {
             "",
             &bytes,
         );
+        if retain {
+            self.retained.retain(|t| t != topic);
+            if !bytes.is_empty() {
+                self.retained.push(topic.to_owned());
+            }
+        }
         self.client
             .publish(topic, QoS::AtLeastOnce, retain, bytes)
             .await
             .map_err(|e| ProbeError::Broker(String::new(), e.to_string()))?;
         Ok(seq)
+    }
+
+    /// A one-line summary of `msg` for the trace, naming modes, phases and faults by the
+    /// device under test's type once its description is known.
+    pub fn summary(&self, msg: &Message) -> String {
+        let dt = self
+            .description
+            .as_ref()
+            .and_then(|d| hearth_wire::view::device_type(d.device_type));
+        summarize_for(msg, dt)
     }
 
     /// The full name of a topic below the root.
@@ -836,54 +888,54 @@ impl Probe {
         Ok(found)
     }
 
-    /// Stop the connection.
-    pub async fn close(self) -> Trace {
+    /// Clear every retained message the suite left on the broker (HRT-CONF-061: a test case
+    /// that ended early, or was interrupted, did not), then stop the connection.
+    pub async fn close(mut self) -> Trace {
+        for topic in std::mem::take(&mut self.retained) {
+            let _ = self
+                .publish_full(
+                    &topic,
+                    true,
+                    Vec::new(),
+                    "clear the retained message the suite left",
+                )
+                .await;
+        }
         let _ = self.client.disconnect().await;
         self.trace
     }
 }
 
-/// A one-line summary of a message for the trace.
+/// A one-line summary of a message for the trace, by catalog name: counter, sender, request
+/// id and the body as [`BodyView::line`] shows it.
 pub fn summarize(msg: &Message) -> String {
-    let paths = |v: &[(hearth_model::Path, hearth_model::Value)]| {
-        v.iter()
-            .map(|(p, v)| format!("{p}={v}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let head = format!("#{} from {}", msg.counter, msg.sender);
-    let body = match &msg.body {
-        Body::Description(d) => format!("{} components", d.components.len()),
-        Body::Status(s) => format!("{:?} boot {:x}", s.availability, s.boot_id),
-        Body::Report(r) => format!("{}{}", if r.full { "full " } else { "" }, paths(&r.values)),
-        Body::Event(e) => format!("{} n{} {}", e.path, e.number, e.fields),
-        Body::Read(p) => p
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(" "),
-        Body::Write(v) => paths(v),
-        Body::Invoke { path, args } => format!("{path} {args}"),
-        Body::ReadResponse(r) => r
-            .iter()
-            .map(|r| match &r.value {
-                Some(v) => format!("{}={v}", r.path),
-                None => format!("{}:{}", r.path, r.status),
-            })
-            .collect::<Vec<_>>()
-            .join(" "),
-        Body::WriteResponse(r) => r
-            .iter()
-            .map(|(p, s)| format!("{p}:{s}"))
-            .collect::<Vec<_>>()
-            .join(" "),
-        Body::InvokeResponse(r) => format!("{}:{}", r.path, r.status),
-    };
+    summarize_for(msg, None)
+}
+
+/// [`summarize`], with `dt` naming modes, phases and faults.
+pub fn summarize_for(msg: &Message, dt: Option<&DeviceType>) -> String {
     let rid = msg
         .request_id
         .map(|r| format!(" req {r:x}"))
         .unwrap_or_default();
-    format!("{head}{rid} {body}")
+    format!(
+        "#{} from {}{rid}: {}",
+        msg.counter,
+        msg.sender,
+        BodyView::new(&msg.body, dt).line()
+    )
+}
+
+/// The sender and request id a message's header claims, read without opening its envelope;
+/// `None` when the bytes are no envelope of a message that decodes.
+fn claimed_header(payload: &[u8]) -> Option<(String, Option<u64>)> {
+    let envelope = hearth_security::cose::Envelope::parse(payload).ok()?;
+    let message = hearth_wire::codec::decode(
+        envelope.unverified_payload(),
+        &hearth_wire::Limits::STANDARD,
+    )
+    .ok()?;
+    Some((message.sender, message.request_id))
 }
 
 /// Whether `rel` is the description topic of `device` with its vendor level naming the right

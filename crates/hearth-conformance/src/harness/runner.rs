@@ -4,7 +4,12 @@
 //! status (bounded by `startup_timeout`), then runs every test case of the catalog in its
 //! fixed order: a case that does not apply is `not-applicable` with the reason; the others
 //! run bounded by `test_timeout` (HRT-CONF-063) and keep their slice of the trace as
-//! evidence. Devices are independent, so a fleet runs them in parallel ([`run_fleet`]).
+//! evidence, with the message bytes the `trace` parameter keeps. Devices are independent, so
+//! a fleet runs them in parallel ([`run_fleet`]).
+//!
+//! A run can be ended early through an [`Interrupt`] (the command line sets it on SIGINT or
+//! SIGTERM): the case running ends with `error`, every case after it is listed as not run,
+//! and the report is marked partial, so it is written but never signed (HRT-CONF-092).
 
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
@@ -27,6 +32,58 @@ use crate::report::{
 use crate::requirements::req::{self, Req};
 use crate::trace::{now_ms, rfc3339};
 use crate::verdict::{Outcome, Verdict};
+
+/// The reason of every test case an interrupted run did not start.
+pub const NOT_RUN_INTERRUPTED: &str = "not run: the run was interrupted";
+
+/// The reason of the test case that was running when the run was interrupted.
+pub const INTERRUPTED_WHILE_RUNNING: &str =
+    "the run was interrupted while this test case ran; it did not reach its verdict";
+
+/// A request to end runs early, as a user's Ctrl-C makes it: every run holding a clone
+/// starts no further test case and ends the one it is running. Set through its
+/// [`Interrupter`].
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt(Option<tokio::sync::watch::Receiver<bool>>);
+
+/// What sets an [`Interrupt`].
+#[derive(Debug)]
+pub struct Interrupter(tokio::sync::watch::Sender<bool>);
+
+impl Interrupt {
+    /// An interrupt and what sets it.
+    pub fn new() -> (Interrupter, Self) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        (Interrupter(tx), Self(Some(rx)))
+    }
+
+    /// An interrupt nothing sets.
+    pub fn never() -> Self {
+        Self(None)
+    }
+
+    /// Whether it has been set.
+    pub fn is_set(&self) -> bool {
+        self.0.as_ref().is_some_and(|rx| *rx.borrow())
+    }
+
+    /// Wait until it is set (for ever, if nothing can set it any more).
+    pub async fn wait(&self) {
+        if let Some(rx) = &self.0 {
+            if rx.clone().wait_for(|set| *set).await.is_ok() {
+                return;
+            }
+        }
+        std::future::pending::<()>().await;
+    }
+}
+
+impl Interrupter {
+    /// Set the interrupt: the runs holding it end as soon as they can.
+    pub fn interrupt(&self) {
+        self.0.send_replace(true);
+    }
+}
 
 /// Everything needed to test one device.
 pub struct DeviceRun {
@@ -142,6 +199,18 @@ fn random_hex(bytes: usize) -> String {
 pub async fn run_device(
     run: DeviceRun,
     cases: &[Case],
+    progress: impl FnMut(&str, &str, Verdict),
+) -> Report {
+    run_device_until(run, cases, &Interrupt::never(), progress).await
+}
+
+/// [`run_device`], ended early when `interrupt` is set: the report then lists the case that
+/// was running and every case after it with the verdict `error` and says why, and is
+/// partial. `progress` is not called for those cases.
+pub async fn run_device_until(
+    run: DeviceRun,
+    cases: &[Case],
+    interrupt: &Interrupt,
     mut progress: impl FnMut(&str, &str, Verdict),
 ) -> Report {
     let started_ms = now_ms();
@@ -174,8 +243,31 @@ pub async fn run_device(
         ..DeviceInfo::default()
     };
     let mut results = Vec::with_capacity(cases.len());
+    // A test case that is not to run: not selected (spec §8.3), or the run was interrupted.
+    let skipped = |case: &Case| {
+        if let Some(o) = only.as_deref().filter(|o| !case.id.starts_with(o)) {
+            Some(Outcome::not_applicable(format!(
+                "not selected (--only {o})"
+            )))
+        } else if interrupt.is_set() {
+            Some(Outcome::error(NOT_RUN_INTERRUPTED))
+        } else {
+            None
+        }
+    };
+    let not_run = |case: &Case, outcome: Outcome| {
+        result_of(
+            case,
+            outcome,
+            rfc3339(now_ms()),
+            0,
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        )
+    };
 
-    let setup: Result<Ctx, SetupError> = async {
+    let setup = async {
         let mut probe = Probe::connect(&broker, topics, addr.clone(), trust, testers, seed)
             .await
             .map_err(|e| SetupError::new(e.to_string()))?;
@@ -187,10 +279,16 @@ pub async fn run_device(
         // Wait for the description on its topic, whether it opens or not: one that does not
         // open (a wrong signature, an untrusted chain) is a finding of TC-SEC-1.1, not a
         // reason to stop; the rest of the run uses what it claims.
-        let Some(desc) = probe.wait_for(deadline, |s| s.channel == hearth_mqtt::topic::Channel::Desc).await else {
+        let Some(desc) = probe
+            .wait_for(deadline, |s| s.channel == hearth_mqtt::topic::Channel::Desc)
+            .await
+        else {
             // A device that is there (its status arrived) but whose description a new
             // subscriber never gets does not retain it (HRT-MQTT-015).
-            let online = probe.seen().iter().any(|s| s.channel == hearth_mqtt::topic::Channel::Status);
+            let online = probe
+                .seen()
+                .iter()
+                .any(|s| s.channel == hearth_mqtt::topic::Channel::Status);
             if let Some(topic) = probe.misaddressed_descriptions().first() {
                 return Err(SetupError::breaks(req::HRT_MQTT_006, format!("{addr} publishes its description on {topic}, whose vendor level is not the vendor id in four lower-case hexadecimal digits")));
             }
@@ -248,36 +346,36 @@ pub async fn run_device(
         );
         ctx.authority = authority;
         Ok(ctx)
-    }
-    .await;
+    };
+    let setup: Result<Ctx, SetupError> = tokio::select! {
+        setup = setup => setup,
+        () = interrupt.wait() => Err(SetupError::new("the run was interrupted".into())),
+    };
 
     let mut ctx = match setup {
         Ok(ctx) => Some(ctx),
         Err(why) => {
             for case in cases {
-                if only.as_deref().is_some_and(|o| !case.id.starts_with(o)) {
+                if let Some(outcome) = skipped(case) {
+                    results.push(not_run(case, outcome));
                     continue;
                 }
                 let outcome = setup_failure(case, &why);
                 progress(&device_label, case.id, outcome.verdict);
-                results.push(result_of(
-                    case,
-                    outcome,
-                    rfc3339(now_ms()),
-                    0,
-                    Vec::new(),
-                    Vec::new(),
-                    Vec::new(),
-                ));
+                results.push(not_run(case, outcome));
             }
             None
         }
     };
 
     if let Some(ctx) = ctx.as_mut() {
-        fill_device_info(ctx, &mut device).await;
+        tokio::select! {
+            () = fill_device_info(ctx, &mut device) => {}
+            () = interrupt.wait() => {}
+        }
         for case in cases {
-            if only.as_deref().is_some_and(|o| !case.id.starts_with(o)) {
+            if let Some(outcome) = skipped(case) {
+                results.push(not_run(case, outcome));
                 continue;
             }
             let started = now_ms();
@@ -289,11 +387,14 @@ pub async fn run_device(
                     ctx.probe.clear_seen();
                     ctx.probe.note(format!("{} {}", case.id, case.title));
                     let limit = ctx.params.test_timeout;
-                    match tokio::time::timeout(limit, (case.run)(ctx)).await {
-                        Ok(result) => judge(case, result, &ctx.defects),
-                        Err(_) => Outcome::error(format!(
-                            "the test case did not finish within test_timeout ({limit:?})"
-                        )),
+                    tokio::select! {
+                        ended = tokio::time::timeout(limit, (case.run)(ctx)) => match ended {
+                            Ok(result) => judge(case, result, &ctx.defects),
+                            Err(_) => Outcome::error(format!(
+                                "the test case did not finish within test_timeout ({limit:?})"
+                            )),
+                        },
+                        () = interrupt.wait() => Outcome::error(INTERRUPTED_WHILE_RUNNING),
                     }
                 }
             };
@@ -303,10 +404,12 @@ pub async fn run_device(
             } else {
                 ctx.probe.trace().entries()[mark..].to_vec()
             };
-            progress(&device_label, case.id, outcome.verdict);
+            if !interrupt.is_set() {
+                progress(&device_label, case.id, outcome.verdict);
+            }
             let steps = std::mem::take(&mut ctx.steps);
             let advisories = std::mem::take(&mut ctx.advisories);
-            results.push(result_of(
+            let mut result = result_of(
                 case,
                 outcome,
                 rfc3339(started),
@@ -314,7 +417,9 @@ pub async fn run_device(
                 steps,
                 advisories,
                 evidence,
-            ));
+            );
+            result.keep_bytes(params.trace);
+            results.push(result);
         }
     }
     if let Some(ctx) = ctx {
@@ -339,7 +444,7 @@ pub async fn run_device(
         run_id: random_hex(16),
         started: rfc3339(started_ms),
         finished: rfc3339(now_ms()),
-        partial: only.is_some(),
+        partial: only.is_some() || interrupt.is_set(),
         seed: seed.to_string(),
         environment: Environment {
             broker: if params.broker == "embedded" {
