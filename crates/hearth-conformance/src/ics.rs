@@ -10,6 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use hearth_model::catalog::Catalog;
+use hearth_model::CapabilityInstance;
 use hearth_report::trace::TraceLevel;
 use serde::{Deserialize, Serialize};
 
@@ -713,6 +715,41 @@ fn is_kebab(text: &str, max: usize) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         })
+}
+
+/// How an ICS names a capability instance of a description under `[components.N]`: the
+/// capability by its catalog name (a vendor capability as `0x…`), and the optional members
+/// the instance lists by their names (those of a vendor capability as `0x…`). The suite
+/// compares a statement with the device's description in this form (TC-MOD-1.1), and the
+/// demo writes its statements from it.
+pub fn claim(catalog: &Catalog, inst: &CapabilityInstance) -> (String, Vec<String>) {
+    let hex = |id: &u16| format!("0x{id:04x}");
+    let listed = || {
+        inst.properties
+            .iter()
+            .chain(&inst.actions)
+            .chain(&inst.events)
+    };
+    match catalog.capability(inst.capability) {
+        Some(cap) => (
+            cap.name.clone(),
+            inst.properties
+                .iter()
+                .filter_map(|id| cap.property(*id).map(|p| p.name.clone()))
+                .chain(
+                    inst.actions
+                        .iter()
+                        .filter_map(|id| cap.action(*id).map(|a| a.name.clone())),
+                )
+                .chain(
+                    inst.events
+                        .iter()
+                        .filter_map(|id| cap.event(*id).map(|e| e.name.clone())),
+                )
+                .collect(),
+        ),
+        None => (hex(&inst.capability), listed().map(hex).collect()),
+    }
 }
 
 #[cfg(test)]

@@ -204,34 +204,7 @@ ics_version = 1\nspec_version = 1\n\n[device]\nvendor = \"{:04x}\"\nid = \"{}\"\
     for comp in &desc.components {
         out.push_str(&format!("\n[components.{}]\n", comp.id));
         for inst in &comp.capabilities {
-            let (name, members): (String, Vec<String>) = match catalog.capability(inst.capability) {
-                Some(cap) => (
-                    cap.name.clone(),
-                    inst.properties
-                        .iter()
-                        .filter_map(|id| cap.property(*id).map(|p| p.name.clone()))
-                        .chain(
-                            inst.actions
-                                .iter()
-                                .filter_map(|id| cap.action(*id).map(|a| a.name.clone())),
-                        )
-                        .chain(
-                            inst.events
-                                .iter()
-                                .filter_map(|id| cap.event(*id).map(|e| e.name.clone())),
-                        )
-                        .collect(),
-                ),
-                None => (
-                    format!("0x{:04x}", inst.capability),
-                    inst.properties
-                        .iter()
-                        .chain(&inst.actions)
-                        .chain(&inst.events)
-                        .map(|id| format!("0x{id:04x}"))
-                        .collect(),
-                ),
-            };
+            let (name, members) = hearth_conformance::ics::claim(catalog, inst);
             let list = members
                 .iter()
                 .map(|m| format!("{m:?}"))

@@ -34,35 +34,8 @@ fn claims_of(ctx: &Ctx) -> BTreeMap<u16, BTreeMap<String, BTreeSet<String>>> {
     for comp in &ctx.description.components {
         let caps: &mut BTreeMap<String, BTreeSet<String>> = out.entry(comp.id).or_default();
         for inst in &comp.capabilities {
-            let entry = match ctx.catalog.capability(inst.capability) {
-                Some(cap) => (
-                    cap.name.clone(),
-                    inst.properties
-                        .iter()
-                        .filter_map(|id| cap.property(*id).map(|p| p.name.clone()))
-                        .chain(
-                            inst.actions
-                                .iter()
-                                .filter_map(|id| cap.action(*id).map(|a| a.name.clone())),
-                        )
-                        .chain(
-                            inst.events
-                                .iter()
-                                .filter_map(|id| cap.event(*id).map(|e| e.name.clone())),
-                        )
-                        .collect(),
-                ),
-                None => (
-                    format!("{:#06x}", inst.capability),
-                    inst.properties
-                        .iter()
-                        .chain(&inst.actions)
-                        .chain(&inst.events)
-                        .map(|id| format!("{id:#06x}"))
-                        .collect(),
-                ),
-            };
-            caps.insert(entry.0, entry.1);
+            let (name, members) = crate::ics::claim(ctx.catalog, inst);
+            caps.insert(name, members.into_iter().collect());
         }
     }
     out
