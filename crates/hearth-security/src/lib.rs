@@ -93,6 +93,7 @@ pub mod limits {
     /// Largest number of CA certificates (seen in validated chains) held by one
     /// [`crate::Peers`] cache to check revocation lists against; the oldest goes first.
     pub const MAX_KNOWN_CAS: usize = 256;
-    /// Largest number of senders tracked by one [`crate::ReplayTable`].
-    pub const MAX_REPLAY_SENDERS: usize = 4_096;
+    /// Largest number of replay windows (one per sender key and topic) held by one
+    /// [`crate::ReplayTable`].
+    pub const MAX_REPLAY_WINDOWS: usize = 16_384;
 }

@@ -1,11 +1,17 @@
 //! Replay protection (`HRT-SEC-090` … `HRT-SEC-103`): the receiver's 64-entry sliding
-//! window per sender (RFC 8613 §7.4, App. B.1) and the sender's counter, persisted in
-//! blocks so that a reboot never reuses a value (RFC 8613 App. B.1.1).
+//! window per sender and topic (RFC 8613 §7.4, App. B.1) and the sender's counter, persisted
+//! in blocks so that a reboot never reuses a value (RFC 8613 App. B.1.1).
+//!
+//! A window is kept per topic, not per sender alone, because MQTT orders one client's
+//! messages per topic only: a broker may hand a receiver a device's events after many of
+//! its later responses, and one window across topics would refuse those events as too old.
+//! A message is bound to its topic by its signature (the topic is the external AAD), so it
+//! cannot be replayed on another topic to reach another window.
 
 use std::collections::{BTreeSet, HashMap};
 
 use crate::key::KeyId;
-use crate::limits::MAX_REPLAY_SENDERS;
+use crate::limits::MAX_REPLAY_WINDOWS;
 
 /// Width of the replay window.
 pub const WINDOW: u64 = 64;
@@ -28,7 +34,7 @@ pub enum ReplayError {
         /// Highest counter accepted so far.
         highest: u64,
     },
-    /// The table tracks the maximum number of senders and this one is new.
+    /// The table tracks the maximum number of windows and this sender and topic is new.
     #[error("replay table full")]
     TableFull,
 }
@@ -127,10 +133,11 @@ impl ReplayWindow {
     }
 }
 
-/// Replay windows of all senders a receiver tracks, bounded by [`MAX_REPLAY_SENDERS`].
+/// Replay windows of all senders a receiver tracks, one per sender key and topic
+/// (`HRT-SEC-096`), bounded by [`MAX_REPLAY_WINDOWS`].
 #[derive(Debug, Clone, Default)]
 pub struct ReplayTable {
-    windows: HashMap<KeyId, ReplayWindow>,
+    windows: HashMap<(KeyId, String), ReplayWindow>,
 }
 
 impl ReplayTable {
@@ -139,28 +146,30 @@ impl ReplayTable {
         Self::default()
     }
 
-    /// Accept `counter` from `sender` (authenticated), or refuse it.
-    pub fn accept(&mut self, sender: &KeyId, counter: u64) -> Result<(), ReplayError> {
-        if let Some(w) = self.windows.get_mut(sender) {
+    /// Accept `counter` from `sender` (authenticated) on `topic` (the topic below the root
+    /// the message was signed for), or refuse it.
+    pub fn accept(&mut self, sender: &KeyId, topic: &str, counter: u64) -> Result<(), ReplayError> {
+        let key = (*sender, topic.to_owned());
+        if let Some(w) = self.windows.get_mut(&key) {
             return w.accept(counter);
         }
-        if self.windows.len() >= MAX_REPLAY_SENDERS {
+        if self.windows.len() >= MAX_REPLAY_WINDOWS {
             return Err(ReplayError::TableFull);
         }
         let mut w = ReplayWindow::new();
         w.accept(counter)?;
-        self.windows.insert(*sender, w);
+        self.windows.insert(key, w);
         Ok(())
     }
 
-    /// The window of a sender.
-    pub fn window(&self, sender: &KeyId) -> Option<&ReplayWindow> {
-        self.windows.get(sender)
+    /// The window of a sender on a topic.
+    pub fn window(&self, sender: &KeyId, topic: &str) -> Option<&ReplayWindow> {
+        self.windows.get(&(*sender, topic.to_owned()))
     }
 
-    /// Forget a sender (e.g. when its certificate is removed).
+    /// Forget a sender on every topic (e.g. when its certificate is removed).
     pub fn remove(&mut self, sender: &KeyId) {
-        self.windows.remove(sender);
+        self.windows.retain(|(kid, _), _| kid != sender);
     }
 }
 
@@ -412,13 +421,38 @@ mod tests {
     }
 
     #[test]
-    fn table_bound() {
+    fn one_window_per_sender_and_topic() {
         let mut t = ReplayTable::new();
-        assert_eq!(t.accept(&KeyId([1; 16]), 5), Ok(()));
+        let (a, b) = (KeyId([1; 16]), KeyId([2; 16]));
+        assert_eq!(t.accept(&a, "d/fff1/x/event", 5), Ok(()));
         assert_eq!(
-            t.accept(&KeyId([1; 16]), 5).map_err(|e| e.code()),
+            t.accept(&a, "d/fff1/x/event", 5).map_err(|e| e.code()),
             Err("replayed")
         );
-        assert_eq!(t.accept(&KeyId([2; 16]), 5), Ok(()));
+        assert_eq!(t.accept(&b, "d/fff1/x/event", 5), Ok(()));
+        // Far ahead on one topic does not age another topic's window (HRT-SEC-096).
+        assert_eq!(t.accept(&a, "c/ctl/res", 500), Ok(()));
+        assert_eq!(t.accept(&a, "d/fff1/x/event", 6), Ok(()));
+        assert_eq!(
+            t.accept(&a, "c/ctl/res", 400).map_err(|e| e.code()),
+            Err("counter_too_old")
+        );
+        t.remove(&a);
+        assert!(t.window(&a, "c/ctl/res").is_none());
+        assert!(t.window(&b, "d/fff1/x/event").is_some());
+    }
+
+    #[test]
+    fn table_bound() {
+        let mut t = ReplayTable::new();
+        for i in 0..MAX_REPLAY_WINDOWS {
+            assert_eq!(t.accept(&KeyId([1; 16]), &i.to_string(), 1), Ok(()));
+        }
+        assert_eq!(
+            t.accept(&KeyId([1; 16]), "one more", 1)
+                .map_err(|e| e.code()),
+            Err("table_full")
+        );
+        assert_eq!(t.accept(&KeyId([1; 16]), "0", 2), Ok(()));
     }
 }

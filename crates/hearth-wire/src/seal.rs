@@ -463,7 +463,7 @@ impl Receiver {
             }
             seen.insert(message.counter);
         } else {
-            self.replay.accept(&kid, message.counter)?;
+            self.replay.accept(&kid, topic, message.counter)?;
         }
         Ok(Opened { message, peer })
     }

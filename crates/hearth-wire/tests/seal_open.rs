@@ -338,3 +338,30 @@ fn a_revocation_list_of_a_ca_seen_in_a_chain_stops_its_keys() {
     let again = seal(&mut tx, true);
     rx.open(&again, TOPIC, NOW + 3).expect("opens again");
 }
+
+#[test]
+fn replay_windows_are_per_topic() {
+    // A broker orders a device's messages per topic only: an event overtaken by 100 later
+    // responses is not too old, while a replay on its own topic still is (HRT-SEC-096..099).
+    let f = fixture();
+    let (mut tx, mut rx) = link(&f, "fridge-1");
+    const EVENTS: &str = "d/fff1/fridge-1/event";
+    const RESPONSES: &str = "c/ctl-1/res";
+    let late = tx.seal(report(), EVENTS, &with_chain()).expect("seal");
+    let responses: Vec<Vec<u8>> = (0..100)
+        .map(|_| tx.seal(report(), RESPONSES, &with_chain()).expect("seal"))
+        .collect();
+    for r in &responses {
+        rx.open(r, RESPONSES, NOW).expect("a response");
+    }
+    rx.open(&late, EVENTS, NOW)
+        .expect("an event behind responses on another topic");
+    assert!(matches!(
+        rx.open(&late, EVENTS, NOW),
+        Err(OpenError::Replay(_))
+    ));
+    assert!(matches!(
+        rx.open(&responses[0], RESPONSES, NOW),
+        Err(OpenError::Replay(_))
+    ));
+}
