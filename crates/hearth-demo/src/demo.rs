@@ -142,12 +142,12 @@ impl SimAppliance {
             .ok_or_else(|| "no such device".to_owned())
     }
 
-    async fn power_cycle(&self) -> Result<(), String> {
+    /// Cut the power, stay off until the suite has seen the broker announce the appliance
+    /// gone (`gone`: its will, or the longest the suite waits for it), then power on.
+    async fn power_cycle(&self, gone: Done<'_>) -> Result<(), String> {
         let device = self.device()?;
         device.kill().await;
-        // Stay off for a second, as a power cut does: long enough for the broker to see the
-        // connection gone and publish the will before the appliance is back.
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        gone.await?;
         device.restart().await.map_err(|e| e.to_string())
     }
 
@@ -171,8 +171,8 @@ impl SimAppliance {
 }
 
 impl Restarter for SimAppliance {
-    fn restart(&self, _power_loss: bool) -> Done<'_> {
-        Box::pin(self.power_cycle())
+    fn restart<'a>(&'a self, _power_loss: bool, gone: Done<'a>) -> Done<'a> {
+        Box::pin(self.power_cycle(gone))
     }
 }
 

@@ -43,8 +43,12 @@ impl From<ProbeError> for Outcome {
 /// How a test case restarts the device, where the ICS allows it.
 pub trait Restarter: Send + Sync {
     /// Restart the device (a power loss where `power_loss`); return when the restart has
-    /// been requested, not when the device is back.
-    fn restart(&self, power_loss: bool) -> Done<'_>;
+    /// been requested, not when the device is back. `gone` resolves once the suite has seen
+    /// the device go (its will) or has waited for that as long as it may: a restarter that
+    /// holds the power off awaits it before powering on, so that the device comes back only
+    /// after the broker has announced it gone; one that cannot (a lab's restart command)
+    /// drops it.
+    fn restart<'a>(&'a self, power_loss: bool, gone: Done<'a>) -> Done<'a>;
 }
 
 /// One test case.

@@ -51,6 +51,7 @@ pub fn sign_as(
         sealed = Some(m.clone());
     })?;
     let msg = sealed.ok_or_else(|| Outcome::error("the probe sealed nothing"))?;
+    ctx.probe.forget_sender(id);
     let topic = ctx.probe.request_topic();
     let bytes =
         hearth_security::cose::sign1(key, &hearth_wire::codec::encode(&msg), topic.as_bytes())

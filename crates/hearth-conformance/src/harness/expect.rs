@@ -24,22 +24,66 @@ use crate::verdict::Outcome;
 /// reason names it (`a request with a broken signature`).
 pub type Expect<'a> = (Req, &'a str);
 
-/// Watch the silence window for an answer to request `id` (sent as trace entry `sent`):
-/// there must be none.
+/// Request `id` (sent as trace entry `sent`) must get no answer: confirmed by a barrier
+/// ([`confirm`]), not by waiting.
 pub async fn silent(ctx: &mut Ctx, id: u64, sent: usize, e: Expect<'_>) -> Result<(), Outcome> {
-    let window = ctx.params.silence_window;
-    match ctx.probe.answer(id, window).await {
+    match confirm(ctx, id, sent).await? {
         None => Ok(()),
         Some(a) => Err(answered_anyway(&a, sent, e)),
     }
 }
 
-/// Watch the silence window for an answer to request `id`: there may be none, or one that
-/// refuses the request as unauthorized, never one that serves it.
+/// Request `id` may get no answer, or one that refuses it as unauthorized, never one that
+/// serves it: confirmed by a barrier ([`confirm`]).
 pub async fn refused(ctx: &mut Ctx, id: u64, sent: usize, e: Expect<'_>) -> Result<(), Outcome> {
-    let window = ctx.params.silence_window;
-    let answer = ctx.probe.answer(id, window).await;
+    let answer = confirm(ctx, id, sent).await?;
     refusal(answer, sent, e)
+}
+
+/// Confirm by order that the device has handled request `id` (sent as trace entry `sent`)
+/// and take its answer, if it had one (HRT-CONF-037): a correct read sent after it (the
+/// barrier) must be answered within the response timeout, and every answer to the earlier
+/// request comes before it. A barrier left unanswered fails HRT-MSG-092 (an `error` naming
+/// it where the case does not check it).
+pub async fn confirm(ctx: &mut Ctx, id: u64, sent: usize) -> Result<Option<Answer>, Outcome> {
+    let timeout = ctx.response_timeout();
+    let margin = ctx.params.latency_allowance;
+    let c = ctx
+        .probe
+        .confirm(id, timeout, margin)
+        .await
+        .map_err(|e| Outcome::error(format!("sending the barrier: {e}")))?;
+    match c.barrier_answered {
+        Some(_) => Ok(c.answer),
+        None => Err(Outcome::fail(
+            req::HRT_MSG_092,
+            format!(
+                "no answer within {timeout:?} to the correct read (trace #{}) sent after the request of trace #{sent} to confirm that it was handled",
+                c.barrier_sent
+            ),
+        )
+        .with_evidence([sent, c.barrier_sent])),
+    }
+}
+
+/// Send a barrier as tester `who` and wait for its answer (HRT-CONF-037): every answer the
+/// device gave on that tester's response topic to what was sent before has then arrived.
+/// A barrier left unanswered fails HRT-MSG-092.
+pub async fn barrier(ctx: &mut Ctx, who: usize) -> Result<(), Outcome> {
+    let timeout = ctx.response_timeout();
+    let (sent, answered) = ctx
+        .probe
+        .barrier(who, timeout)
+        .await
+        .map_err(|e| Outcome::error(format!("sending the barrier: {e}")))?;
+    match answered {
+        Some(_) => Ok(()),
+        None => Err(Outcome::fail(
+            req::HRT_MSG_092,
+            format!("no answer within {timeout:?} to the correct read of trace #{sent}"),
+        )
+        .with_evidence([sent])),
+    }
 }
 
 /// The verdict of [`refused`] on an answer already awaited (or none), for a case that

@@ -24,7 +24,7 @@ struct CommandRestarter {
 }
 
 impl Restarter for CommandRestarter {
-    fn restart(&self, _power_loss: bool) -> Done<'_> {
+    fn restart<'a>(&'a self, _power_loss: bool, _gone: Done<'a>) -> Done<'a> {
         Box::pin(async move {
             let (program, args) = self
                 .command

@@ -211,8 +211,30 @@ pub struct Probe {
     /// Full topics on which the suite left a retained message it published, to be cleared
     /// when the probe closes (a test case that ended early has not cleared them).
     retained: Vec<String>,
+    /// The certificate subject each request of this run was sealed as, newest last, so
+    /// that a barrier can follow it on the same response topic; bounded by
+    /// [`MAX_SENDERS_KEPT`].
+    senders: VecDeque<(u64, String)>,
     /// The device's newest verified description.
     pub description: Option<Description>,
+}
+
+/// How many requests' senders the probe remembers for [`Probe::confirm`]: far more than a
+/// test case sends between a request and its confirmation.
+const MAX_SENDERS_KEPT: usize = 4096;
+
+/// What a barrier showed about an earlier request ([`Probe::confirm`]).
+#[derive(Debug, Clone)]
+pub struct Confirmation {
+    /// The answer the earlier request had, if any.
+    pub answer: Option<Answer>,
+    /// The trace entry of the barrier request.
+    pub barrier_sent: usize,
+    /// The trace entry of the barrier's answer; `None` when it had none within the timeout.
+    pub barrier_answered: Option<usize>,
+    /// Whether the barrier went to the same response topic as the earlier request's answer
+    /// would (the same certificate subject); when not, the probe watched `margin` longer.
+    pub same_topic: bool,
 }
 
 impl Probe {
@@ -317,6 +339,7 @@ impl Probe {
             first_request,
             next_request: first_request,
             retained: Vec::new(),
+            senders: VecDeque::new(),
             description: None,
         })
     }
@@ -528,6 +551,35 @@ impl Probe {
         }
     }
 
+    /// Wait at most `timeout` until a device message satisfying `want` has arrived, leaving
+    /// it queued for [`wait_for`](Self::wait_for): whether one did.
+    pub async fn watch_for(&mut self, timeout: Duration, want: impl Fn(&Seen) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.pump();
+            if self.seen.iter().any(&want) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || !self.next(left).await {
+                return self.seen.iter().any(&want);
+            }
+        }
+    }
+
+    /// Wait at most `timeout` for the next message from the broker and take it in: whether
+    /// one came. For a case that counts what has arrived after each message.
+    pub async fn next(&mut self, timeout: Duration) -> bool {
+        self.pump();
+        match tokio::time::timeout(timeout, self.inbox.recv()).await {
+            Ok(Some(raw)) => {
+                self.ingest(raw);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// The messages received from the device (on its topics and as responses) from trace
     /// entry `since` on whose envelope parses and whose payload decodes, opened or not.
     pub fn published(&mut self, since: usize) -> Vec<Published> {
@@ -601,6 +653,7 @@ impl Probe {
             .sender
             .message(body, &envelope)
             .map_err(|e| ProbeError::Seal(e.to_string()))?;
+        let subject = tester.id.clone();
         let bytes = match tamper {
             Tamper::Unsigned => hearth_wire::codec::encode(&msg),
             Tamper::WrongTopic => {
@@ -626,6 +679,7 @@ impl Probe {
                 b
             }
         };
+        self.remember_sender(request_id, subject);
         let seq = self
             .publish_raw(
                 &rel,
@@ -680,7 +734,103 @@ impl Probe {
             .sender
             .seal_message(&msg, rel)
             .map_err(|e| ProbeError::Seal(e.to_string()))?;
+        let subject = tester.id.clone();
+        if let Some(id) = msg.request_id {
+            self.remember_sender(id, subject);
+        }
         Ok((request_id, bytes))
+    }
+
+    /// Forget who request `id` was sealed as: a case signed it again with a key of its own,
+    /// whose certificate subject names another response topic.
+    pub fn forget_sender(&mut self, id: u64) {
+        self.senders.retain(|(r, _)| *r != id);
+    }
+
+    /// Note that request `id` was sealed as `subject`, forgetting the oldest beyond
+    /// [`MAX_SENDERS_KEPT`].
+    fn remember_sender(&mut self, id: u64, subject: String) {
+        if self.senders.len() >= MAX_SENDERS_KEPT {
+            self.senders.pop_front();
+        }
+        self.senders.push_back((id, subject));
+    }
+
+    /// The tester that sends the barrier after request `id`, and whether its answer goes to
+    /// the response topic of that request's sender: a tester of the same certificate subject
+    /// that the device must answer (any privilege but none), else the most privileged one.
+    fn barrier_tester(&self, id: u64) -> Option<(usize, bool)> {
+        let subject = self
+            .senders
+            .iter()
+            .rev()
+            .find(|(r, _)| *r == id)
+            .map(|(_, s)| s.as_str());
+        if let Some(subject) = subject {
+            if let Some(i) = self
+                .testers
+                .iter()
+                .position(|t| t.id == subject && t.privilege.is_some())
+            {
+                return Some((i, true));
+            }
+        }
+        let best = self
+            .testers
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.privilege.is_some())
+            .max_by_key(|(i, t)| (t.privilege, std::cmp::Reverse(*i)))?;
+        Some((best.0, false))
+    }
+
+    /// Confirm by order that the device has handled request `id`, and take the answer it
+    /// had, if any (06 §5.4, HRT-CONF-037): send a correct read (a barrier) and wait at most
+    /// `timeout` for its answer. A device handles its requests one at a time in the order of
+    /// arrival and answers in that order (HRT-MSG-098, HRT-MQTT-044), and MQTT keeps one
+    /// client's messages on one topic in order, so once the barrier is answered on the
+    /// response topic the earlier request's answer would have used, that answer has arrived
+    /// or there is none. Where no tester of the earlier request's subject gets answers (a
+    /// controller outside the access-control list), the barrier's answer comes on another
+    /// topic, which MQTT does not order with it, and the probe watches `margin` longer.
+    pub async fn confirm(
+        &mut self,
+        id: u64,
+        timeout: Duration,
+        margin: Duration,
+    ) -> Result<Confirmation, ProbeError> {
+        let (who, same_topic) = self
+            .barrier_tester(id)
+            .ok_or_else(|| ProbeError::Seal("no tester the device answers".into()))?;
+        let (barrier_sent, barrier_answered) = self.barrier(who, timeout).await?;
+        let mut answer = self.take_answer(id);
+        if answer.is_none() && !same_topic && barrier_answered.is_some() {
+            answer = self.answer(id, margin).await;
+        }
+        Ok(Confirmation {
+            answer,
+            barrier_sent,
+            barrier_answered,
+            same_topic,
+        })
+    }
+
+    /// Send a barrier as tester `who`, a correct read, and wait at most `timeout` for its
+    /// answer: the trace entries of the barrier and of its answer, if it came.
+    pub async fn barrier(
+        &mut self,
+        who: usize,
+        timeout: Duration,
+    ) -> Result<(usize, Option<usize>), ProbeError> {
+        let (id, _, sent) = self.send(who, barrier(), Tamper::None).await?;
+        Ok((sent, self.answer(id, timeout).await.map(|a| a.seq)))
+    }
+
+    /// The answer to request `id` already received, taken.
+    fn take_answer(&mut self, id: u64) -> Option<Answer> {
+        self.pump();
+        let i = self.answers.iter().position(|(r, _)| *r == id)?;
+        Some(self.answers.remove(i).1)
     }
 
     /// The signer of tester `who`, to sign envelopes of a test case's own making.
@@ -904,6 +1054,12 @@ impl Probe {
         let _ = self.client.disconnect().await;
         self.trace
     }
+}
+
+/// The barrier request: a read of device-info `model`, which every device has and every
+/// privilege may read.
+fn barrier() -> Body {
+    Body::Read(vec![hearth_model::Path::new(0, 1, 4)])
 }
 
 /// A one-line summary of a message for the trace, by catalog name: counter, sender, request

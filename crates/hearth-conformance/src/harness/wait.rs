@@ -8,7 +8,7 @@ use hearth_model::{Path, Value};
 use hearth_mqtt::topic::Channel;
 use hearth_wire::{Availability, Body, EventBody, Message};
 
-use super::case::Ctx;
+use super::case::{Ctx, Done};
 use super::probe::Seen;
 use crate::ics::RestartMethod;
 use crate::verdict::Outcome;
@@ -137,13 +137,25 @@ pub fn restartable(ctx: &Ctx) -> Result<(), String> {
 /// Ask the run's restarter to restart the device (with a power loss where `power_loss`);
 /// return once the restart is requested, not when the device is back.
 pub async fn request_restart(ctx: &mut Ctx, power_loss: bool) -> Result<(), Outcome> {
+    let limit = deadline(ctx);
     let Some(restarter) = ctx.restarter.as_ref() else {
         return Err(Outcome::not_applicable("no restart available"));
     };
+    let probe = &mut ctx.probe;
+    let gone: Done<'_> = Box::pin(async move {
+        probe.watch_for(limit, went_offline).await;
+        Ok(())
+    });
     restarter
-        .restart(power_loss)
+        .restart(power_loss, gone)
         .await
         .map_err(|why| Outcome::error(format!("the restart failed: {why}")))
+}
+
+/// Whether `s` says the device went: a status other than online, or one that does not open.
+fn went_offline(s: &Seen) -> bool {
+    s.channel == Channel::Status
+        && !matches!(&s.message, Ok(Message { body: Body::Status(st), .. }) if st.availability == Availability::Online)
 }
 
 /// Restart the device as the ICS describes and wait until it is online with a new boot id;

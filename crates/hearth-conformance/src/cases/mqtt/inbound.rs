@@ -121,7 +121,7 @@ test_case! {
     steps: [
         "Pick a writable boolean or integer property, read it, and choose another valid value.",
         "Send, correctly signed, a report (kind 3) of that value for that property on the device's request topic.",
-        "Watch the silence window: no answer; read the property: it must be unchanged.",
+        "Send a correct read as a barrier: no answer before its answer; read the property: it must be unchanged.",
     ],
     applies: needs_writable,
     run: wrong_kind(operator),

@@ -2,7 +2,7 @@
 //! report of the next connection in event-number order, each sealed anew, and — when the
 //! store overflows — critical events kept before debug and info ones (`spec/05-mqtt.md` §8).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hearth_model::Path;
 use hearth_wire::{Availability, Body, EventBody, Message};
@@ -117,7 +117,6 @@ async fn kept_events(ctx: &mut Ctx) -> CaseResult {
     let before = cut(ctx).await?;
     ctx.step(2);
     act(ctx, OperatorAction::RaiseFault { code }).await?;
-    tokio::time::sleep(ctx.params.settle_time).await;
     ctx.step(3);
     restore(ctx, req::HRT_MQTT_035).await?;
     ctx.step(4);
@@ -225,7 +224,6 @@ async fn kept_events_overflow(ctx: &mut Ctx) -> CaseResult {
         act(ctx, OperatorAction::RaiseFault { code: Some(code) }).await?;
         act(ctx, OperatorAction::ClearFault { code }).await?;
     }
-    tokio::time::sleep(ctx.params.settle_time).await;
     ctx.step(3);
     restore(ctx, req::HRT_MQTT_038).await?;
     ctx.step_with(4, format!("{n} fault-raised events"));
@@ -241,7 +239,9 @@ async fn kept_events_overflow(ctx: &mut Ctx) -> CaseResult {
         if raised >= wanted {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        ctx.probe
+            .next(until.saturating_duration_since(Instant::now()))
+            .await;
     }
     if raised >= wanted {
         Ok(())

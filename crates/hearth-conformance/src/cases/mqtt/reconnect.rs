@@ -9,6 +9,7 @@ use hearth_wire::{Availability, Body, Message};
 
 use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::craft::seal;
+use crate::harness::expect;
 use crate::harness::wait;
 use crate::requirements::req;
 use crate::verdict::Outcome;
@@ -168,7 +169,7 @@ test_case! {
     steps: [
         "Publish a correct read, retained, on the device's request topic; its live delivery may be answered.",
         "Restart the device as the ICS describes and wait for its online status with a new boot id: on subscribing again it receives the read with the RETAIN flag set.",
-        "Watch the silence window: there must be no further answer to the read.",
+        "Send a correct read as a barrier: it must be answered with no further answer to the retained read before it (HRT-CONF-037).",
         "Remove the retained read (an empty retained message).",
     ],
     applies: wait::restartable,
@@ -183,15 +184,14 @@ async fn retained_request(ctx: &mut Ctx, who: usize) -> CaseResult {
         .probe
         .publish_full(&topic, true, bytes, "retained read")
         .await?;
-    let timeout = ctx.response_timeout();
-    let _ = ctx.probe.answer(id, timeout).await;
+    // The live delivery's answer, if any, taken before the restart.
+    expect::confirm(ctx, id, sent).await?;
     ctx.step(2);
     let back = wait::restart(ctx).await;
     ctx.step(3);
-    let window = ctx.params.silence_window;
     let again = match back {
-        Ok(_) => ctx.probe.answer(id, window).await,
-        Err(_) => None,
+        Ok(_) => expect::confirm(ctx, id, sent).await,
+        Err(_) => Ok(None),
     };
     ctx.step(4);
     let cleared = ctx
@@ -199,7 +199,7 @@ async fn retained_request(ctx: &mut Ctx, who: usize) -> CaseResult {
         .publish_full(&topic, true, Vec::new(), "remove the retained read")
         .await;
     back?;
-    if let Some(a) = again {
+    if let Some(a) = again? {
         return Err(Outcome::fail(
             req::HRT_MQTT_016,
             "after the restart the device answered the read the broker delivered as retained",

@@ -7,6 +7,7 @@ use hearth_model::StatusCode;
 use hearth_wire::{Body, Message};
 
 use crate::harness::case::{always, needs_stranger, requirement, test_case, CaseResult, Ctx};
+use crate::harness::expect;
 use crate::probe::{summarize, Tamper};
 use crate::requirements::req;
 use crate::verdict::Outcome;
@@ -124,7 +125,7 @@ test_case! {
     ],
     steps: [
         "As a controller the device does not admit, read a property the description declares, then a component, a capability and a property it does not declare.",
-        "The device may stay silent; if it answers, expect unauthorized for the declared property and unsupported-component, -capability and -property for the others, none with a value.",
+        "Send a correct read as a barrier; before its answer the device may have stayed silent; if it answered, expect unauthorized for the declared property and unsupported-component, -capability and -property for the others, none with a value.",
     ],
     applies: needs_stranger,
     run: read_order_of_checks,
@@ -146,8 +147,7 @@ async fn read_order_of_checks(ctx: &mut Ctx) -> CaseResult {
         .send(stranger, Body::Read(paths), Tamper::None)
         .await?;
     ctx.step(2);
-    let window = ctx.params.silence_window;
-    let Some(answer) = ctx.probe.answer(id, window).await else {
+    let Some(answer) = expect::confirm(ctx, id, sent).await? else {
         return Ok(());
     };
     let seq = answer.seq;

@@ -7,18 +7,21 @@ use crate::harness::expect;
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// Publish each input on the request topic (step 1), watch the silence window for any
-/// answer (step 2), then check a correct read is still answered correctly (step 3,
-/// HRT-CONF-070).
+/// Publish each input on the request topic (step 1), confirm by a barrier that the device
+/// answered none of it (step 2, HRT-CONF-037), then check a correct read is still answered
+/// correctly (step 3, HRT-CONF-070). A barrier before the input takes the answers to earlier
+/// requests out of the way.
 async fn survive(ctx: &mut Ctx, inputs: Vec<(String, Vec<u8>)>) -> CaseResult {
     let who = ctx.operator_tester()?;
+    expect::barrier(ctx, who).await?;
+    let _ = ctx.probe.stray_answers();
     let mut sent = Vec::new();
     for (what, bytes) in inputs {
         ctx.step_with(1, &what);
         sent.push(publish(ctx, bytes, &what).await?);
     }
     ctx.step(2);
-    tokio::time::sleep(ctx.params.silence_window).await;
+    expect::barrier(ctx, who).await?;
     if let Some(a) = ctx.probe.stray_answers().into_iter().next() {
         return Err(Outcome::fail(
             req::HRT_SEC_131,
@@ -58,7 +61,7 @@ test_case! {
     ],
     steps: [
         "Publish random bytes, truncated CBOR, a COSE envelope with a garbage payload, and an empty array on the request topic.",
-        "Watch the silence window: the device must not answer any of it.",
+        "Send a correct read as a barrier: it must be answered with no answer to any of the input before it.",
         "Send a correct read: it must still be answered correctly.",
     ],
     applies: always,
@@ -96,7 +99,7 @@ test_case! {
     ],
     steps: [
         "Publish 70 000 bytes on the request topic.",
-        "Watch the silence window: no answer.",
+        "Send a correct read as a barrier: it must be answered with no answer to the input before it.",
         "Send a correct read: it must still be answered correctly.",
     ],
     applies: always,
@@ -122,7 +125,7 @@ test_case! {
     ],
     steps: [
         "Publish 10 000 nested CBOR arrays on the request topic.",
-        "Watch the silence window: no answer.",
+        "Send a correct read as a barrier: it must be answered with no answer to the input before it.",
         "Send a correct read: it must still be answered correctly.",
     ],
     applies: always,

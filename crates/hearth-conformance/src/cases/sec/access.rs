@@ -20,7 +20,7 @@ test_case! {
     ],
     steps: [
         "As a controller with no privilege, write a declared-valid value to a writable property.",
-        "Expect silence or unauthorized (never success).",
+        "Send a correct read as a barrier: before its answer, no answer or unauthorized (never success) (HRT-CONF-037).",
         "Read the property as an admitted controller: it must be unchanged.",
     ],
     applies: |ctx| needs_stranger(ctx).and_then(|()| needs_writable(ctx)),
@@ -47,8 +47,7 @@ async fn unauthorized(ctx: &mut Ctx, who: usize) -> CaseResult {
         .send(stranger, Body::Write(vec![(path, attempt)]), Tamper::None)
         .await?;
     ctx.step(2);
-    let window = ctx.params.silence_window;
-    let answer = ctx.probe.answer(id, window).await;
+    let answer = expect::confirm(ctx, id, sent).await?;
     ctx.step(3);
     let e = (
         req::HRT_SEC_114,

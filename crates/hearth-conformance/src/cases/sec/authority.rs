@@ -661,8 +661,7 @@ async fn acl_matching(ctx: &mut Ctx, who: usize) -> CaseResult {
         &format!("write {path} = {attempt} signed by the twin key"),
     )
     .await?;
-    let window = ctx.params.silence_window;
-    let answer = ctx.probe.answer(id, window).await;
+    let answer = expect::confirm(ctx, id, sent).await?;
     let twin = (
         req::HRT_SEC_111,
         "a write signed by a key that only shares the name of a key the access-control list names",

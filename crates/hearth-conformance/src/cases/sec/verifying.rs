@@ -26,7 +26,7 @@ test_case! {
     ],
     steps: [
         "Send a read whose signature has one bit flipped.",
-        "Watch the silence window for an answer: there must be none.",
+        "Send a correct read as a barrier: it must be answered with no answer to the request before it (HRT-CONF-037).",
         "Send a correct read: it must still be answered.",
     ],
     applies: always,
@@ -61,7 +61,7 @@ test_case! {
     ],
     steps: [
         "Send a read as bare CBOR, without a COSE envelope.",
-        "Watch the silence window for an answer: there must be none.",
+        "Send a correct read as a barrier: it must be answered with no answer to the request before it (HRT-CONF-037).",
         "Send a correct read: it must still be answered.",
     ],
     applies: always,
@@ -87,7 +87,7 @@ test_case! {
     ],
     steps: [
         "Send a read signed with another device's request topic as AAD, on this device's topic.",
-        "Watch the silence window for an answer: there must be none.",
+        "Send a correct read as a barrier: it must be answered with no answer to the request before it (HRT-CONF-037).",
     ],
     applies: always,
     run: wrong_topic(operator),
@@ -111,7 +111,7 @@ test_case! {
     steps: [
         "Send a correct read and wait for its answer.",
         "Publish exactly the same bytes again.",
-        "Watch the silence window for a second answer: there must be none.",
+        "Send a correct read as a barrier: it must be answered with no second answer before it.",
     ],
     applies: always,
     run: replay(operator),
@@ -139,7 +139,7 @@ test_case! {
     ],
     steps: [
         "Sign a read with a freshly generated key, in the name of an admitted controller, without a certificate chain.",
-        "Watch the silence window for an answer: there must be none.",
+        "Send a correct read as a barrier: it must be answered with no answer to the request before it (HRT-CONF-037).",
         "Send a correct read: it must still be answered.",
     ],
     applies: always,
@@ -296,7 +296,7 @@ test_case! {
     ],
     steps: [
         "Publish a correctly signed read whose target is another device id: expect no answer.",
-        "Publish a correctly signed read without a request id, and an empty payload, on the request topic: expect no answer to either.",
+        "Publish a correctly signed read without a request id, and an empty payload, on the request topic, then a correct read as a barrier: no answer to either before its answer.",
         "Publish a correctly signed read whose time is 1 January 1970: expect an answer.",
     ],
     applies: always,
@@ -315,7 +315,7 @@ async fn foreign_requests(ctx: &mut Ctx, who: usize) -> CaseResult {
     let (_, bytes) = seal(ctx, who, |m| m.request_id = None)?;
     let first = publish(ctx, bytes, "read without a request id").await?;
     let second = publish(ctx, Vec::new(), "empty payload").await?;
-    tokio::time::sleep(ctx.params.silence_window).await;
+    expect::barrier(ctx, who).await?;
     if let Some(a) = ctx.probe.stray_answers().into_iter().next() {
         return Err(Outcome::fail(
             req::HRT_MSG_012,
@@ -457,7 +457,7 @@ test_case! {
     steps: [
         "Make a root certificate of a fresh key and, under it, a controller certificate of another fresh key in the name of an admitted controller.",
         "Send a read signed by the controller key, carrying that chain (leaf first, root last).",
-        "Watch the silence window for an answer: there must be none.",
+        "Send a correct read as a barrier: it must be answered with no answer to the request before it (HRT-CONF-037).",
         "Send a correct read: it must still be answered.",
     ],
     applies: always,
