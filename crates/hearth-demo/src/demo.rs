@@ -7,6 +7,7 @@
 //! and runs the whole suite against every appliance in parallel. The mutants run does the same
 //! once per fault profile and proves that some test case catches each one.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::{Path as FsPath, PathBuf};
 use std::pin::Pin;
@@ -190,7 +191,7 @@ pub fn render_ics(
     model: &str,
     firmware: &str,
     broker: &str,
-    pki_rel: &str,
+    (pki_rel, own_rel): (&str, &str),
 ) -> String {
     let catalog = Catalog::standard();
     let dt = catalog
@@ -221,7 +222,7 @@ ics_version = 1\nspec_version = 1\n\n[device]\nvendor = \"{:04x}\"\nid = \"{}\"\
         "\n[parameters]\nbroker = {broker:?}\ntopic_root = {DEMO_ROOT:?}\nstartup_timeout = \"15s\"\nsilence_window = \"1s\"\nsettle_time = \"200ms\"\nrestart_timeout = \"15s\"\ncycle_timeout = \"60s\"\ntest_timeout = \"60s\"\n"
     ));
     out.push_str(&format!(
-        "\n[[controllers]]\nkey = \"{pki_rel}/controller.key\"\nchain = \"{pki_rel}/controller.chain\"\nprivilege = \"operate\"\n\n[[controllers]]\nkey = \"{pki_rel}/stranger.key\"\nchain = \"{pki_rel}/stranger.chain\"\nprivilege = \"none\"\n\n[authority]\nkey = \"{pki_rel}/authority.key\"\ncert = \"{pki_rel}/authority.cert\"\nprivilege = \"view\"\n"
+        "\n[[controllers]]\nkey = \"{own_rel}/controller.key\"\nchain = \"{own_rel}/controller.chain\"\nprivilege = \"operate\"\n\n[[controllers]]\nkey = \"{pki_rel}/stranger.key\"\nchain = \"{pki_rel}/stranger.chain\"\nprivilege = \"none\"\n\n[authority]\nkey = \"{own_rel}/authority.key\"\ncert = \"{own_rel}/authority.cert\"\nprivilege = \"view\"\n"
     ));
     out
 }
@@ -237,63 +238,106 @@ pub const DEMO_EVENT_STORE: usize = 32;
 /// Vendor id of the demo's test CA (`[authority]` of its ICS).
 pub const AUTHORITY_VENDOR_ID: u16 = 0xfff4;
 
-/// Write the test PKI, the test CA, the controller chains and the stranger; the ACL that
-/// admits the suite's controller with `operate` and every controller of the test CA with
-/// `view`.
-fn write_pki(dir: &FsPath) -> Result<(TestPki, Acl), DemoError> {
+/// A certificate of `role` for a fresh Ed25519 key, valid 30 days, issued by `issuer`.
+fn issue_by(
+    (role, subject, vendor_id): (Role, &str, Option<u16>),
+    issuer: &Credential,
+    now: u64,
+    rng: &ring::rand::SystemRandom,
+) -> Result<Credential, DemoError> {
+    issue(
+        &IssueRequest {
+            role,
+            subject: subject.into(),
+            vendor_id,
+            device_type: None,
+            model: None,
+            days: 30,
+            alg: Algorithm::EdDsa,
+        },
+        issuer,
+        now,
+        rng,
+    )
+    .map_err(io)
+}
+
+/// A test CA and a controller it issued, named `hearth-suite`: the lab's `[authority]` and
+/// its operating controller. The ACL entries that admit them: the controller's key with
+/// `operate`, every controller of the CA with `view`, so that two entries match the
+/// controller and the higher must count (HRT-SEC-113).
+fn write_lab(
+    dir: &FsPath,
+    root: &Credential,
+    now: u64,
+    rng: &ring::rand::SystemRandom,
+) -> Result<(Credential, Vec<AclEntry>), DemoError> {
     std::fs::create_dir_all(dir).map_err(io)?;
-    let rng = ring::rand::SystemRandom::new();
-    let now = hearth_mqtt::identity::unix_now();
-    let mut pki = TestPki::generate(now, &rng).map_err(io)?;
-    // A certificate of `role` for a fresh Ed25519 key, valid 30 days, issued by `issuer`.
-    let issue_by = |role: Role, subject: &str, vendor_id: Option<u16>, issuer: &Credential| {
-        issue(
-            &IssueRequest {
-                role,
-                subject: subject.into(),
-                vendor_id,
-                device_type: None,
-                model: None,
-                days: 30,
-                alg: Algorithm::EdDsa,
-            },
-            issuer,
-            now,
-            &rng,
-        )
-        .map_err(io)
-    };
     let authority = issue_by(
-        Role::Vendor,
-        "hearth-conformance-ca",
-        Some(AUTHORITY_VENDOR_ID),
-        &pki.root,
+        (Role::Vendor, "hearth-conformance-ca", Some(AUTHORITY_VENDOR_ID)),
+        root,
+        now,
+        rng,
     )?;
-    // The suite's controller comes from the test CA, so that two entries of the ACL match
-    // it (its key: operate; the CA: view) and the higher must count (HRT-SEC-113).
-    pki.controller = issue_by(Role::Controller, "hearth-suite", None, &authority)?;
-    write_test_pki(dir, &pki).map_err(io)?;
+    let controller = issue_by(
+        (Role::Controller, "hearth-suite", None),
+        &authority,
+        now,
+        rng,
+    )?;
     write_credential(&dir.join("authority"), &authority).map_err(io)?;
+    write_credential(&dir.join("controller"), &controller).map_err(io)?;
     write_chain(
         &dir.join("controller.chain"),
-        &[&pki.controller.cert, &authority.cert],
+        &[&controller.cert, &authority.cert],
     )
     .map_err(io)?;
-    let stranger = issue_by(Role::Controller, "hearth-stranger", None, &pki.root)?;
-    write_credential(&dir.join("stranger"), &stranger).map_err(io)?;
-    write_chain(&dir.join("stranger.chain"), &[&stranger.cert]).map_err(io)?;
-    let acl = Acl::from_entries(vec![
+    let entries = vec![
         AclEntry {
-            subject: AclSubject::Key(*pki.controller.cert.subject_kid()),
+            subject: AclSubject::Key(*controller.cert.subject_kid()),
             privilege: AclPrivilege::Operate,
         },
         AclEntry {
             subject: AclSubject::Ca(*authority.cert.subject_kid()),
             privilege: AclPrivilege::View,
         },
-    ])
-    .map_err(io)?;
-    Ok((pki, acl))
+    ];
+    Ok((controller, entries))
+}
+
+/// Write the test PKI with a test CA and its controller (for `hearth ctl` and `hearth test`
+/// by hand), the stranger, and for each appliance of `device_ids` a test CA and controller
+/// of its own in `pki/<device id>/`: revocation lists go to their CA's topic, which every
+/// appliance trusting the CA reads, so that one appliance's lists do not wait for another's
+/// (a CA's lists need distinct this-update seconds, HRT-SEC-086). The ACL of each appliance
+/// admits the shared lab's controller and its own.
+fn write_pki(
+    dir: &FsPath,
+    device_ids: &[String],
+) -> Result<(TestPki, BTreeMap<String, Acl>), DemoError> {
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let rng = ring::rand::SystemRandom::new();
+    let now = hearth_mqtt::identity::unix_now();
+    let mut pki = TestPki::generate(now, &rng).map_err(io)?;
+    let (controller, shared) = write_lab(dir, &pki.root, now, &rng)?;
+    pki.controller = controller;
+    write_test_pki(dir, &pki).map_err(io)?;
+    // `write_test_pki` wrote the controller's certificate; its chain and the CA are the lab's.
+    let stranger = issue_by(
+        (Role::Controller, "hearth-stranger", None),
+        &pki.root,
+        now,
+        &rng,
+    )?;
+    write_credential(&dir.join("stranger"), &stranger).map_err(io)?;
+    write_chain(&dir.join("stranger.chain"), &[&stranger.cert]).map_err(io)?;
+    let mut acls = BTreeMap::new();
+    for device_id in device_ids {
+        let (_, own) = write_lab(&dir.join(device_id), &pki.root, now, &rng)?;
+        let acl = Acl::from_entries(shared.iter().cloned().chain(own).collect()).map_err(io)?;
+        acls.insert(device_id.clone(), acl);
+    }
+    Ok((pki, acls))
 }
 
 fn text(v: Result<Value, hearth_model::StatusCode>) -> String {
@@ -312,12 +356,13 @@ pub async fn run_demo(
     let broker = EmbeddedBroker::start_local().map_err(|e| DemoError::Setup(e.to_string()))?;
     let url = broker.url();
     let pki_dir = config.out.join("pki");
-    let (pki, acl) = write_pki(&pki_dir)?;
+    let device_ids: Vec<String> = config.fleet.devices.iter().map(|d| d.id.clone()).collect();
+    let (pki, acls) = write_pki(&pki_dir, &device_ids)?;
     let mut rc = RunnerConfig::new(url.clone(), &pki_dir);
     rc.speed = config.speed;
     rc.keep_alive = Duration::from_secs(2);
     rc.fault = config.fault.clone();
-    rc.acl = Some(acl);
+    rc.acls = acls;
     rc.topics = hearth_mqtt::Topics::new(DEMO_ROOT);
     rc.cuttable_links = true;
     rc.event_store = DEMO_EVENT_STORE;
@@ -352,7 +397,7 @@ pub async fn run_demo(
             &text(device.value(&Path::new(0, 1, 4))),
             &text(device.value(&Path::new(0, 1, 7))),
             &url.to_string(),
-            "../pki",
+            ("../pki", &format!("../pki/{}", desc.device_id)),
         );
         std::fs::write(dir.join("ics.toml"), &ics_text).map_err(io)?;
         let mut ics = Ics::parse(&ics_text)

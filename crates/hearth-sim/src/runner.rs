@@ -9,6 +9,7 @@
 //! an action or a control command flushes at once instead of waiting for the next tick.
 //! The runtime reads the system clock, or under the `slow-clock` profile a [`SlowClock`].
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -54,6 +55,8 @@ pub struct RunnerConfig {
     /// The access-control list of every appliance; by default `operate` for every controller
     /// under the PKI's root.
     pub acl: Option<Acl>,
+    /// Access-control lists of single appliances, by device id, instead of `acl`.
+    pub acls: BTreeMap<String, Acl>,
     /// Put every appliance behind a [`Link`] that [`SimDevice::cut_network`] can cut, as a
     /// lab cuts an appliance's network (plain-TCP brokers only).
     pub cuttable_links: bool,
@@ -74,6 +77,7 @@ impl RunnerConfig {
             keep_alive: Duration::from_secs(30),
             fault: None,
             acl: None,
+            acls: BTreeMap::new(),
             cuttable_links: false,
             event_store: 32,
         }
@@ -175,7 +179,7 @@ impl SimDevice {
                 true,
             )))
         };
-        let acl = match &config.acl {
+        let acl = match config.acls.get(&id).or(config.acl.as_ref()) {
             Some(acl) => acl.clone(),
             None => {
                 let root = read_cert(&config.pki.join("root.cert"))?;

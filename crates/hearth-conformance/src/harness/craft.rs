@@ -37,7 +37,8 @@ pub async fn publish(ctx: &mut Ctx, bytes: Vec<u8>, what: &str) -> Result<usize,
 
 /// Seal `body` as tester `who` would — its sender, target, request id and time — then let
 /// `adjust` change the message (its chain, its counter) and sign it with `key` instead, for
-/// the device's request topic. The request id and the bytes.
+/// the device's request topic. The request id and the bytes. `key`'s certificate carries
+/// `who`'s name, so an answer would come on `who`'s response topic, as a barrier's does.
 pub fn sign_as(
     ctx: &mut Ctx,
     who: usize,
@@ -51,7 +52,6 @@ pub fn sign_as(
         sealed = Some(m.clone());
     })?;
     let msg = sealed.ok_or_else(|| Outcome::error("the probe sealed nothing"))?;
-    ctx.probe.forget_sender(id);
     let topic = ctx.probe.request_topic();
     let bytes =
         hearth_security::cose::sign1(key, &hearth_wire::codec::encode(&msg), topic.as_bytes())

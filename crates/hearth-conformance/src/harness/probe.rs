@@ -741,12 +741,6 @@ impl Probe {
         Ok((request_id, bytes))
     }
 
-    /// Forget who request `id` was sealed as: a case signed it again with a key of its own,
-    /// whose certificate subject names another response topic.
-    pub fn forget_sender(&mut self, id: u64) {
-        self.senders.retain(|(r, _)| *r != id);
-    }
-
     /// Note that request `id` was sealed as `subject`, forgetting the oldest beyond
     /// [`MAX_SENDERS_KEPT`].
     fn remember_sender(&mut self, id: u64, subject: String) {
