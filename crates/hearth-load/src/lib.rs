@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use hearth_mqtt::identity::unix_now_ms;
 use hearth_mqtt::{BrokerUrl, Topics};
 use hearth_wire::Body;
-use rumqttc::{AsyncClient, Event, Packet, QoS};
+use rumqttc::{Event, Packet, QoS};
 use serde::Serialize;
 
 pub use stats::{cpu_time, Latency};
@@ -172,7 +172,7 @@ pub async fn run(
         .map_err(|e| LoadError::Connect(config.broker.to_string(), e.to_string()))?;
     options.set_keep_alive(Duration::from_secs(30));
     options.set_inflight(1000);
-    let (sub, mut sub_loop) = AsyncClient::new(options, 10_000);
+    let (sub, mut sub_loop) = hearth_mqtt::BrokerUrl::client(options, 10_000);
     sub.subscribe(
         topics.all_devices(hearth_mqtt::topic::Channel::Report),
         QoS::AtLeastOnce,
@@ -246,7 +246,7 @@ pub async fn run(
             .mqtt_options(format!("hd-load-{}-{c}", std::process::id()))
             .map_err(|e| LoadError::Connect(config.broker.to_string(), e.to_string()))?;
         options.set_inflight(1000);
-        let (client, mut eventloop) = AsyncClient::new(options, 10_000);
+        let (client, mut eventloop) = hearth_mqtt::BrokerUrl::client(options, 10_000);
         loops.push(tokio::spawn(async move {
             loop {
                 if eventloop.poll().await.is_err() {

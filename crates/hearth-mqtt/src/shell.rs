@@ -67,7 +67,7 @@ pub(crate) fn client(
     let mut options = broker.mqtt_options(client_id)?;
     options.set_keep_alive(keep_alive);
     options.set_clean_session(clean_session);
-    Ok(AsyncClient::new(options, CLIENT_QUEUE))
+    Ok(BrokerUrl::client(options, CLIENT_QUEUE))
 }
 
 /// What the driver yields.

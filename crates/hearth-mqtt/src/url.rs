@@ -82,6 +82,18 @@ impl BrokerUrl {
         Ok(Arc::new(config))
     }
 
+    /// A client and its event loop with `options` (from [`mqtt_options`](Self::mqtt_options))
+    /// and a request queue of `cap`, its TCP connection without Nagle's algorithm: Hearth's
+    /// messages are small requests and answers, which Nagle's algorithm and delayed
+    /// acknowledgements would otherwise hold back some 40 ms each.
+    pub fn client(options: MqttOptions, cap: usize) -> (rumqttc::AsyncClient, rumqttc::EventLoop) {
+        let (client, mut eventloop) = rumqttc::AsyncClient::new(options, cap);
+        let mut network = rumqttc::NetworkOptions::new();
+        network.set_tcp_nodelay(true);
+        eventloop.set_network_options(network);
+        (client, eventloop)
+    }
+
     /// MQTT options for a client of this broker: address, transport (TLS for `mqtts://`) and
     /// the packet size Hearth needs.
     pub fn mqtt_options(&self, client_id: impl Into<String>) -> Result<MqttOptions, UrlError> {

@@ -79,7 +79,7 @@ pub async fn reported(
 pub fn raw_client(url: &BrokerUrl) -> (AsyncClient, mpsc::UnboundedReceiver<Packet>) {
     let mut options = MqttOptions::new(crate::unique("raw"), url.host.clone(), url.port);
     options.set_max_packet_size(100 * 1024, 100 * 1024);
-    let (client, mut eventloop) = AsyncClient::new(options, 64);
+    let (client, mut eventloop) = hearth_mqtt::BrokerUrl::client(options, 64);
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Ok(ev) = eventloop.poll().await {

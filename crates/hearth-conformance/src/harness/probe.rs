@@ -252,7 +252,7 @@ impl Probe {
             .mqtt_options(format!("hc-suite-{client_suffix:016x}"))
             .map_err(|e| ProbeError::Broker(broker.to_string(), e.to_string()))?;
         options.set_keep_alive(Duration::from_secs(30));
-        let (client, mut eventloop) = AsyncClient::new(options, 1024);
+        let (client, mut eventloop) = BrokerUrl::client(options, 1024);
         // The description is watched under any vendor level, so that one published with
         // the vendor id spelt otherwise than the spec requires is seen and named
         // (HRT-MQTT-006, see `misaddressed_descriptions`) instead of just missing.
@@ -1005,7 +1005,7 @@ impl Probe {
         let options = broker
             .mqtt_options(format!("hc-suite-retained-{:x}", self.next_request))
             .map_err(|e| ProbeError::Broker(broker.to_string(), e.to_string()))?;
-        let (client, mut eventloop) = AsyncClient::new(options, 16);
+        let (client, mut eventloop) = BrokerUrl::client(options, 16);
         client
             .subscribe(topic.clone(), QoS::AtLeastOnce)
             .await

@@ -27,7 +27,7 @@ test_case! {
 }
 
 async fn client_id(ctx: &mut Ctx) -> CaseResult {
-    use rumqttc::{AsyncClient, Event, Packet};
+    use rumqttc::{Event, Packet};
     let broker = ctx.broker()?;
     let id = format!(
         "hd-{:04x}-{}",
@@ -43,7 +43,7 @@ async fn client_id(ctx: &mut Ctx) -> CaseResult {
     // identifier, which it does only for a client that connected with Clean Session 0. The
     // device's next connection, with Clean Session 1, discards the session made here.
     options.set_clean_session(false);
-    let (client, mut eventloop) = AsyncClient::new(options, 10);
+    let (client, mut eventloop) = hearth_mqtt::BrokerUrl::client(options, 10);
     let timeout = ctx.response_timeout();
     let connected = tokio::time::timeout(timeout, async {
         loop {
