@@ -2,7 +2,10 @@
 //!
 //! [`EmbeddedBroker::start`] binds a loopback (or chosen) address — port 0 picks a free one —
 //! and runs the broker on its own threads for the rest of the process. It speaks MQTT 3.1.1
-//! with retained messages and wills, which is all the binding requires.
+//! with retained messages and wills, which is all the binding requires. Clients reach it
+//! through a [`relay`](crate::relay) on that address, which keeps the broker's small
+//! segments from waiting on delayed acknowledgements; the broker itself listens on another
+//! loopback port.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};
@@ -31,6 +34,43 @@ pub enum BrokerError {
     NotReady(SocketAddr),
 }
 
+/// Accept connections on `front` for the rest of the process and relay each to the broker
+/// on `inner`.
+fn relay_to(front: TcpListener, inner: SocketAddr) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()
+    {
+        Ok(r) => r,
+        Err(err) => {
+            tracing::error!("embedded broker relay: {err}");
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let front = match tokio::net::TcpListener::from_std(front) {
+            Ok(l) => l,
+            Err(err) => {
+                tracing::error!("embedded broker relay: {err}");
+                return;
+            }
+        };
+        loop {
+            let Ok((client, _)) = front.accept().await else {
+                // Out of descriptors or similar: wait rather than spin.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            };
+            tokio::spawn(async move {
+                if let Ok(broker) = tokio::net::TcpStream::connect(inner).await {
+                    crate::relay::pipe(client, broker).await;
+                }
+            });
+        }
+    });
+}
+
 /// A running in-process broker.
 #[derive(Debug)]
 pub struct EmbeddedBroker {
@@ -41,17 +81,18 @@ impl EmbeddedBroker {
     /// Start a broker on `addr` (e.g. `127.0.0.1:0` for a free loopback port) and wait until it
     /// accepts connections.
     pub fn start(addr: SocketAddr) -> Result<Self, BrokerError> {
-        let addr = if addr.port() == 0 {
-            // rumqttd does not report the port it bound; reserve a free one first.
-            let probe =
-                TcpListener::bind(addr).map_err(|source| BrokerError::Bind { addr, source })?;
-            probe
-                .local_addr()
-                .map_err(|source| BrokerError::Bind { addr, source })?
-        } else {
-            TcpListener::bind(addr).map_err(|source| BrokerError::Bind { addr, source })?;
-            addr
-        };
+        let front = TcpListener::bind(addr).map_err(|source| BrokerError::Bind { addr, source })?;
+        let addr = front
+            .local_addr()
+            .map_err(|source| BrokerError::Bind { addr, source })?;
+        // rumqttd does not report the port it bound; reserve a free one first.
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        let inner = TcpListener::bind(loopback)
+            .and_then(|l| l.local_addr())
+            .map_err(|source| BrokerError::Bind {
+                addr: loopback,
+                source,
+            })?;
         let connections = ConnectionSettings {
             connection_timeout_ms: 10_000,
             max_payload_size: MAX_PAYLOAD,
@@ -62,7 +103,7 @@ impl EmbeddedBroker {
         };
         let server = ServerSettings {
             name: "hearth-v4".into(),
-            listen: addr,
+            listen: inner,
             tls: None,
             next_connection_delay_ms: 0,
             connections,
@@ -96,13 +137,25 @@ impl EmbeddedBroker {
                 }
             })
             .map_err(|source| BrokerError::Bind { addr, source })?;
+        let mut up = false;
         for _ in 0..200 {
-            if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(50)).is_ok() {
-                return Ok(Self { addr });
+            if std::net::TcpStream::connect_timeout(&inner, Duration::from_millis(50)).is_ok() {
+                up = true;
+                break;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        Err(BrokerError::NotReady(addr))
+        if !up {
+            return Err(BrokerError::NotReady(addr));
+        }
+        front
+            .set_nonblocking(true)
+            .map_err(|source| BrokerError::Bind { addr, source })?;
+        std::thread::Builder::new()
+            .name("hearth-broker-relay".into())
+            .spawn(move || relay_to(front, inner))
+            .map_err(|source| BrokerError::Bind { addr, source })?;
+        Ok(Self { addr })
     }
 
     /// Start on a free loopback port.

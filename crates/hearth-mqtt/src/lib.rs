@@ -22,6 +22,7 @@ pub mod clock;
 pub mod controller;
 pub mod device;
 pub mod identity;
+pub mod relay;
 mod shell;
 pub mod url;
 

@@ -45,11 +45,8 @@ impl Link {
                     let Ok(outbound) = TcpStream::connect(&upstream).await else {
                         return;
                     };
-                    let (mut a, mut b) = (inbound, outbound);
-                    let _ = a.set_nodelay(true);
-                    let _ = b.set_nodelay(true);
                     tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut a, &mut b) => {}
+                        () = hearth_mqtt::relay::pipe(inbound, outbound) => {}
                         _ = watch.wait_for(|cut| *cut) => {}
                     }
                 });
