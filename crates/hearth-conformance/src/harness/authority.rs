@@ -169,9 +169,10 @@ impl Authority {
     }
 
     /// The next revocation list of this CA: every key revoked before in this process and
-    /// `add`, with a this-update time later than any earlier list's and a next-update time
-    /// `valid_for` seconds after it. Waits, if it must, until that time is not in the future
-    /// (HRT-SEC-082). The list and its this-update time.
+    /// `add`, with a this-update time later than any earlier list's — a second back where it
+    /// can be, so that a short next-update time `valid_for` seconds after it passes soon —
+    /// and not in the future (HRT-SEC-082), waiting for that if it must. The list and its
+    /// this-update time.
     pub async fn next_list(&self, add: &[KeyId], valid_for: u64) -> Result<(Vec<u8>, u64), String> {
         let (this_update, revoked) = {
             let mut lists = ISSUED_LISTS
@@ -179,7 +180,7 @@ impl Authority {
                 .map_err(|_| "the revocation registry is poisoned".to_owned())?;
             let entry = lists.entry(self.kid()).or_default();
             let now = hearth_mqtt::identity::unix_now();
-            entry.0 = now.max(entry.0 + 1);
+            entry.0 = now.saturating_sub(1).max(entry.0 + 1);
             entry.1.extend(add.iter().copied());
             (entry.0, entry.1.clone())
         };
