@@ -274,7 +274,11 @@ fn write_lab(
 ) -> Result<(Credential, Vec<AclEntry>), DemoError> {
     std::fs::create_dir_all(dir).map_err(io)?;
     let authority = issue_by(
-        (Role::Vendor, "hearth-conformance-ca", Some(AUTHORITY_VENDOR_ID)),
+        (
+            Role::Vendor,
+            "hearth-conformance-ca",
+            Some(AUTHORITY_VENDOR_ID),
+        ),
         root,
         now,
         rng,

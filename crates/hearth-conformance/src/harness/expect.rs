@@ -43,8 +43,9 @@ pub async fn refused(ctx: &mut Ctx, id: u64, sent: usize, e: Expect<'_>) -> Resu
 /// Confirm by order that the device has handled request `id` (sent as trace entry `sent`)
 /// and take its answer, if it had one (HRT-CONF-037): a correct read sent after it (the
 /// barrier) must be answered within the response timeout, and every answer to the earlier
-/// request comes before it. A barrier left unanswered fails HRT-MSG-092 (an `error` naming
-/// it where the case does not check it).
+/// request comes before it. A barrier left unanswered means the device no longer operates
+/// normally after input it had to refuse: it fails HRT-SEC-136 (an `error` naming it where
+/// the case does not check it).
 pub async fn confirm(ctx: &mut Ctx, id: u64, sent: usize) -> Result<Option<Answer>, Outcome> {
     let timeout = ctx.response_timeout();
     let margin = ctx.params.latency_allowance;
@@ -56,7 +57,7 @@ pub async fn confirm(ctx: &mut Ctx, id: u64, sent: usize) -> Result<Option<Answe
     match c.barrier_answered {
         Some(_) => Ok(c.answer),
         None => Err(Outcome::fail(
-            req::HRT_MSG_092,
+            req::HRT_SEC_136,
             format!(
                 "no answer within {timeout:?} to the correct read (trace #{}) sent after the request of trace #{sent} to confirm that it was handled",
                 c.barrier_sent
@@ -68,7 +69,7 @@ pub async fn confirm(ctx: &mut Ctx, id: u64, sent: usize) -> Result<Option<Answe
 
 /// Send a barrier as tester `who` and wait for its answer (HRT-CONF-037): every answer the
 /// device gave on that tester's response topic to what was sent before has then arrived.
-/// A barrier left unanswered fails HRT-MSG-092.
+/// A barrier left unanswered after input the device had to refuse fails HRT-SEC-136.
 pub async fn barrier(ctx: &mut Ctx, who: usize) -> Result<(), Outcome> {
     let timeout = ctx.response_timeout();
     let (sent, answered) = ctx
@@ -79,8 +80,8 @@ pub async fn barrier(ctx: &mut Ctx, who: usize) -> Result<(), Outcome> {
     match answered {
         Some(_) => Ok(()),
         None => Err(Outcome::fail(
-            req::HRT_MSG_092,
-            format!("no answer within {timeout:?} to the correct read of trace #{sent}"),
+            req::HRT_SEC_136,
+            format!("after the rejected input, no answer within {timeout:?} to the correct read of trace #{sent}"),
         )
         .with_evidence([sent])),
     }
