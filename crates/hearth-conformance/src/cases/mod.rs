@@ -69,6 +69,7 @@ pub static CASES: &[Case] = &[
     msg::invoke::INVOKE_INVALID,
     msg::invoke::INVOKE_NULL_ARGS,
     msg::timing::RESPONSE_TIME,
+    msg::timing::ANSWER_ORDER,
     msg::encoding::ENCODING,
     msg::processing::FIRST_FAILED_STEP,
     rob::malformed::GARBAGE,

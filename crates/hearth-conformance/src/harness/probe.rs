@@ -944,6 +944,15 @@ impl Probe {
         }
     }
 
+    /// The trace entry of an answer to request `id` received so far, left in place.
+    pub fn answers_to(&mut self, id: u64) -> Option<usize> {
+        self.pump();
+        self.answers
+            .iter()
+            .find(|(r, _)| *r == id)
+            .map(|(_, a)| a.seq)
+    }
+
     /// Responses that did not open or answered no known request.
     pub fn stray_answers(&mut self) -> Vec<Answer> {
         self.pump();
