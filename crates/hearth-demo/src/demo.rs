@@ -126,7 +126,8 @@ pub struct FleetSummary {
 /// One appliance of the running fleet as the suite reaches it from outside the protocol:
 /// it restarts the appliance in-process (a power cut, then power on) and acts on it through
 /// the simulator's control surface (doors open and close, faults are raised and cleared).
-struct SimAppliance {
+/// Public for the bindings that run the suite against a fleet of their own.
+pub struct SimAppliance {
     runner: Arc<Runner>,
     index: usize,
 }
@@ -135,6 +136,11 @@ struct SimAppliance {
 type Done<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 
 impl SimAppliance {
+    /// Appliance `index` of the running fleet.
+    pub fn new(runner: Arc<Runner>, index: usize) -> Self {
+        Self { runner, index }
+    }
+
     fn device(&self) -> Result<&SimDevice, String> {
         self.runner
             .devices()
@@ -239,8 +245,8 @@ pub const AUTHORITY_VENDOR_ID: u16 = 0xfff4;
 
 /// Write the test PKI, the test CA, the controller chains and the stranger; the ACL that
 /// admits the suite's controller with `operate` and every controller of the test CA with
-/// `view`.
-fn write_pki(dir: &FsPath) -> Result<(TestPki, Acl), DemoError> {
+/// `view`. Public for the bindings that run the simulated fleet outside the demo.
+pub fn write_pki(dir: &FsPath) -> Result<(TestPki, Acl), DemoError> {
     std::fs::create_dir_all(dir).map_err(io)?;
     let rng = ring::rand::SystemRandom::new();
     let now = hearth_mqtt::identity::unix_now();
