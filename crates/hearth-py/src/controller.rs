@@ -322,9 +322,9 @@ impl Controller {
             chain: cred.chain_bytes(),
             trust,
         };
-        let counter = Box::new(FileCounterStore::new(Identity::counter_path(
-            &pki, &id, false,
-        )));
+        // The counter file beside the key, as the suite keeps it for the same credential: two
+        // users of one key in turn never reuse a counter value.
+        let counter = Box::new(FileCounterStore::new(pki.join(format!("{name}.counter"))));
         let mut config = ControllerConfig::new(url, identity, counter);
         if let Some(root) = root {
             config.topics = Topics::new(root);

@@ -431,7 +431,9 @@ impl Acl {
 pub(crate) struct Credential {
     pub(crate) key: Arc<KeyPair>,
     pub(crate) chain: Vec<RustCert>,
-    pub(crate) pki: Option<PathBuf>,
+    /// The counter file beside the key (`name.counter`), as the suite and the Controller
+    /// keep it for this credential.
+    pub(crate) counter_file: Option<PathBuf>,
 }
 
 impl Credential {
@@ -445,10 +447,12 @@ impl Credential {
         } else {
             vec![read_cert(&pki.join(format!("{name}.cert"))).map_err(|e| fs_error(&e))?]
         };
-        Self::checked(key, chain, Some(pki.to_path_buf()))
+        let mut cred = Self::checked(key, chain)?;
+        cred.counter_file = Some(pki.join(format!("{name}.counter")));
+        Ok(cred)
     }
 
-    fn checked(key: KeyPair, chain: Vec<RustCert>, pki: Option<PathBuf>) -> PyResult<Self> {
+    fn checked(key: KeyPair, chain: Vec<RustCert>) -> PyResult<Self> {
         let Some(leaf) = chain.first() else {
             return Err(invalid("a credential needs a certificate"));
         };
@@ -458,7 +462,7 @@ impl Credential {
         Ok(Self {
             key: Arc::new(key),
             chain,
-            pki,
+            counter_file: None,
         })
     }
 
@@ -491,7 +495,7 @@ impl Credential {
     fn load_files(key: PathBuf, chain: PathBuf) -> PyResult<Self> {
         let key = read_key(&key).map_err(|e| fs_error(&e))?;
         let chain = rust_read_chain(&chain).map_err(|e| fs_error(&e))?;
-        Self::checked(key, chain, None)
+        Self::checked(key, chain)
     }
 
     /// The leaf certificate's subject: the id this credential signs as.
@@ -563,9 +567,9 @@ pub(crate) struct Sender {
 
 #[pymethods]
 impl Sender {
-    /// A sender for `credential`; `counter_file` persists its counter (by default the
-    /// credential's counter file in its PKI folder, as `hearth ctl` keeps it; `False` for
-    /// memory only).
+    /// A sender for `credential`; `counter_file` persists its counter (by default the file
+    /// beside the credential's key in its PKI folder, `name.counter`; `False` for memory
+    /// only).
     #[new]
     #[pyo3(signature = (credential, counter_file = None))]
     fn new(credential: &Credential, counter_file: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
@@ -573,19 +577,13 @@ impl Sender {
         let file: Option<PathBuf> = match counter_file {
             Some(f) if f.is_instance_of::<pyo3::types::PyBool>() => {
                 if f.extract::<bool>()? {
-                    credential
-                        .pki
-                        .as_ref()
-                        .map(|p| hearth_mqtt::Identity::counter_path(p, &subject, false))
+                    credential.counter_file.clone()
                 } else {
                     None
                 }
             }
             Some(f) => Some(f.extract()?),
-            None => credential
-                .pki
-                .as_ref()
-                .map(|p| hearth_mqtt::Identity::counter_path(p, &subject, false)),
+            None => credential.counter_file.clone(),
         };
         let store = match file {
             Some(path) => DynStore(Box::new(FileCounterStore::new(path))),

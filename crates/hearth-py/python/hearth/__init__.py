@@ -55,6 +55,7 @@ from ._hearth import (
     verify_sign1,
 )
 from ._report import Report, TestResult, VerifiedReport
+from . import sim
 
 __version__: str = _hearth.__version__
 
