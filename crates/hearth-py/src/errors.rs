@@ -10,55 +10,55 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 
 create_exception!(
-    _hearth,
+    hearth,
     HearthError,
     PyException,
     "Base of every Hearth error; `requirement`, `status`, `code` and `step` say more."
 );
 create_exception!(
-    _hearth,
+    hearth,
     DecodeError,
     HearthError,
     "Bytes that are not a valid Hearth message, value or file."
 );
 create_exception!(
-    _hearth,
+    hearth,
     VerifyError,
     HearthError,
     "A signature, certificate chain, replay check, access check or signed report that fails."
 );
 create_exception!(
-    _hearth,
+    hearth,
     ValidationError,
     HearthError,
     "A description, path or value that does not fit the catalog or a device's description."
 );
 create_exception!(
-    _hearth,
+    hearth,
     RefusedError,
     HearthError,
     "A device answered a request with a status other than success."
 );
 create_exception!(
-    _hearth,
+    hearth,
     RequestTimeoutError,
     HearthError,
     "No answer (a response, a description) within the timeout."
 );
 create_exception!(
-    _hearth,
+    hearth,
     ConnectionError,
     HearthError,
     "The broker could not be reached, or the connection is gone."
 );
 create_exception!(
-    _hearth,
+    hearth,
     SuiteError,
     HearthError,
     "A conformance run could not start (an invalid ICS, unreadable credentials)."
 );
 create_exception!(
-    _hearth,
+    hearth,
     SimulatorError,
     HearthError,
     "The simulated fleet or its embedded broker could not do what was asked."
