@@ -127,7 +127,8 @@ pub struct FleetSummary {
 /// One appliance of the running fleet as the suite reaches it from outside the protocol:
 /// it restarts the appliance in-process (a power cut, then power on) and acts on it through
 /// the simulator's control surface (doors open and close, faults are raised and cleared).
-struct SimAppliance {
+/// Public for the bindings that run the suite against a fleet of their own.
+pub struct SimAppliance {
     runner: Arc<Runner>,
     index: usize,
 }
@@ -136,6 +137,11 @@ struct SimAppliance {
 type Done<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 
 impl SimAppliance {
+    /// Appliance `index` of the running fleet.
+    pub fn new(runner: Arc<Runner>, index: usize) -> Self {
+        Self { runner, index }
+    }
+
     fn device(&self) -> Result<&SimDevice, String> {
         self.runner
             .devices()
@@ -314,8 +320,9 @@ fn write_lab(
 /// of its own in `pki/<device id>/`: revocation lists go to their CA's topic, which every
 /// appliance trusting the CA reads, so that one appliance's lists do not wait for another's
 /// (a CA's lists need distinct this-update seconds, HRT-SEC-086). The ACL of each appliance
-/// admits the shared lab's controller and its own.
-fn write_pki(
+/// admits the shared lab's controller and its own. Public for the bindings that run the
+/// simulated fleet outside the demo.
+pub fn write_pki(
     dir: &FsPath,
     device_ids: &[String],
 ) -> Result<(TestPki, BTreeMap<String, Acl>), DemoError> {

@@ -1,0 +1,120 @@
+"""The catalog, description validation and the codec of every message kind
+(hearth-model, hearth-wire)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Dict, List
+
+import pytest
+
+import hearth
+
+
+def test_catalog_lookups_by_name_and_id_agree() -> None:
+    fan = hearth.device_type("fan")
+    assert fan is not None and fan["name"] == "fan"
+    assert hearth.device_type(fan["id"]) == fan
+    assert "fan" in hearth.device_types()
+    cap = hearth.capability("fan-control")
+    assert cap is not None
+    assert hearth.capability(cap["id"])["name"] == "fan-control"
+    assert [p["name"] for p in cap["properties"]][:1] == ["level"]
+    assert hearth.device_type("toaster") is None
+    assert hearth.capability(65000) is None
+
+
+def test_status_codes_and_paths() -> None:
+    codes = hearth.status_codes()
+    assert codes["success"] == 0 and codes["read-only"] == 8
+    cap = hearth.capability("fan-control")
+    assert hearth.parse_path("0/fan-control/level") == (0, cap["id"], 1)
+    assert hearth.parse_path(f"0/{cap['id']}/1") == (0, cap["id"], 1)
+    with pytest.raises(hearth.ValidationError):
+        hearth.parse_path("0/fan-control/no-such-member")
+
+
+def test_the_fans_description_is_valid(description: Dict[str, Any]) -> None:
+    hearth.validate_description(description)
+
+
+def test_an_invalid_description_names_its_requirements(description: Dict[str, Any]) -> None:
+    bad = copy.deepcopy(description)
+    bad["vendor_id"] = 0  # HRT-MOD-001: 0 is no vendor id
+    with pytest.raises(hearth.ValidationError) as e:
+        hearth.validate_description(bad)
+    assert e.value.requirement == "HRT-MOD-001"
+    assert ("HRT-MOD-001" in [r for r, _ in e.value.problems])
+    assert isinstance(e.value, hearth.HearthError)
+
+
+def test_values_are_checked_against_the_description(description: Dict[str, Any]) -> None:
+    hearth.validate_value(description, "0/fan-control/level", 2)
+    with pytest.raises(hearth.ValidationError) as e:
+        hearth.validate_value(description, "0/fan-control/level", 9)  # the fan declares max 3
+    assert (e.value.requirement, e.value.status) == ("HRT-MOD-044", "constraint-error")
+    with pytest.raises(hearth.ValidationError) as e:
+        hearth.validate_value(description, "0/fan-control/level", "fast")
+    assert e.value.status == "invalid-type"
+    with pytest.raises(hearth.ValidationError) as e:
+        hearth.validate_value(description, "0/device-info/model", "x")
+    assert (e.value.requirement, e.value.status) == ("HRT-MOD-041", "read-only")
+
+
+def messages(description: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """One message of every kind."""
+    req = {"request_id": 7, "target": "fan-kestrel-1"}
+    resp = {"request_id": 7, "target": "hearth-suite"}
+    return [
+        {"kind": "description", "body": description},
+        {"kind": "status", "body": {"availability": "online", "boot_id": 42}},
+        {"kind": "report", "time_ms": 1_700_000_000_000,
+         "body": {"full": True, "values": [("0/fan-control/level", 2), ("0/fan-control/auto", False)]}},
+        {"kind": "event", "body": {"path": "0/faults/fault-raised", "number": 3, "fields": {1: 1, 2: None}}},
+        {"kind": "read", **req, "body": ["0/fan-control/level", "0/device-info/model"]},
+        {"kind": "write", **req, "body": [("0/fan-control/level", 3)]},
+        {"kind": "invoke", **req, "body": {"path": "0/operational-state/start", "args": None}},
+        {"kind": "read-response", **resp, "body": [
+            {"path": "0/fan-control/level", "status": "success", "value": 3},
+            {"path": "0/fan-control/0x0009",
+             "status": "unsupported-property", "value": None},
+        ]},
+        {"kind": "write-response", **resp, "body": [("0/fan-control/level", "constraint-error")]},
+        {"kind": "invoke-response", **resp,
+         "body": {"path": "0/operational-state/start", "status": "success", "results": {1: b"\x01", 2: [1, "a"]}}},
+    ]
+
+
+def test_every_message_kind_round_trips(description: Dict[str, Any]) -> None:
+    kinds = set()
+    for i, m in enumerate(messages(description)):
+        m = {"sender": "fan-kestrel-1", "counter": i, **m}
+        data = hearth.encode(m)
+        back = hearth.decode(data)
+        assert hearth.encode(back) == data, m["kind"]
+        assert back["kind"] == m["kind"] and back["counter"] == i
+        assert back["body"] == m["body"], m["kind"]
+        kinds.add(back["kind"])
+    assert kinds == set(hearth.message_kinds())
+
+
+def test_undecodable_bytes_raise_decode_error() -> None:
+    for data in [b"", b"\xff", b"\xa1\x01", bytes(70_000)]:
+        with pytest.raises(hearth.DecodeError) as e:
+            hearth.decode(data)
+        assert (e.value.requirement, e.value.status) == ("HRT-MSG-040", "malformed")
+
+
+def test_malformed_messages_are_refused_before_encoding() -> None:
+    with pytest.raises(hearth.ValidationError):
+        hearth.encode({"kind": "shout", "sender": "a", "counter": 1, "body": None})
+    with pytest.raises(hearth.ValidationError):
+        hearth.encode({"kind": "write", "sender": "a", "counter": 1, "body": [("0/x/y", 1)]})
+    with pytest.raises(hearth.ValidationError):  # nests deeper than the model allows
+        deep: Any = 1
+        for _ in range(20):
+            deep = [deep]
+        hearth.encode({"kind": "write", "sender": "a", "counter": 1, "request_id": 1,
+                       "target": "b", "body": [("0/fan-control/level", deep)]})
+    with pytest.raises(hearth.DecodeError):  # a request without a request id (HRT-MSG-012)
+        hearth.encode({"kind": "read", "sender": "a", "counter": 1, "body": []})

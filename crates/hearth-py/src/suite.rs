@@ -1,0 +1,226 @@
+//! `run_suite`: the conformance suite of `hearth-conformance` against one device, as
+//! `hearth test` runs it, returning the report (`report.json`'s text) and writing the
+//! report files if asked. Against a simulated fleet's appliance, restarts and operator
+//! actions go to the simulator, as in `hearth demo`; against a real device, restarts run the
+//! ICS's command and operator actions are asked at the terminal.
+
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hearth_conformance::case::{Operator, Restarter};
+use hearth_conformance::cases::CASES;
+use hearth_conformance::ics::Ics;
+use hearth_conformance::lab::{run_test, TestConfig};
+use hearth_conformance::output::{write_reports, LabSigner};
+use hearth_conformance::runner::{load_testers, run_device_until, DeviceRun, Interrupt};
+use hearth_demo::demo::SimAppliance;
+use hearth_mqtt::BrokerUrl;
+use hearth_report::report::Report;
+use hearth_report::verdict::Verdict;
+use hearth_security::cert::TrustStore;
+use hearth_security::fs::{read_cert, read_chain, read_key};
+use pyo3::prelude::*;
+
+use crate::errors::{raise, Detail, SuiteError};
+use crate::runtime;
+use crate::sim::SimFleet;
+
+fn start_error(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// A run against appliance of a simulated fleet: the ICS as `run_test` reads it, the
+/// simulator as restarter and operator.
+#[allow(clippy::too_many_arguments)]
+async fn run_simulated(
+    ics_path: PathBuf,
+    pki: PathBuf,
+    out: Option<PathBuf>,
+    broker: Option<BrokerUrl>,
+    only: Option<String>,
+    params: Vec<(String, String)>,
+    runner: Arc<hearth_sim::Runner>,
+    index: usize,
+    interrupt: Interrupt,
+    progress: impl FnMut(&str, &str, Verdict),
+) -> Result<Report, String> {
+    let text =
+        std::fs::read_to_string(&ics_path).map_err(|e| format!("{}: {e}", ics_path.display()))?;
+    let mut ics = Ics::parse(&text).map_err(|e| format!("{}: {e}", ics_path.display()))?;
+    if let Some(url) = &broker {
+        ics.parameters
+            .set("broker", &url.to_string())
+            .map_err(|e| format!("broker: {e}"))?;
+    }
+    for (k, v) in &params {
+        ics.parameters
+            .set(k, v)
+            .map_err(|e| format!("parameter {k}: {e}"))?;
+    }
+    let broker: BrokerUrl = ics
+        .parameters
+        .broker
+        .parse()
+        .map_err(|e| format!("broker: {e}"))?;
+    let mut trust = TrustStore::new();
+    let root = ics
+        .parameters
+        .trust
+        .clone()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| pki.join("root.cert"));
+    trust
+        .add_root(read_cert(&root).map_err(start_error)?)
+        .map_err(start_error)?;
+    let base = ics_path
+        .parent()
+        .map(FsPath::to_path_buf)
+        .unwrap_or_default();
+    let testers = load_testers(&ics, &base).map_err(start_error)?;
+    let authority = hearth_conformance::authority::load_authority(&ics, &base)
+        .map_err(start_error)?
+        .map(Arc::new);
+    let run = DeviceRun {
+        ics_text: text,
+        ics,
+        broker,
+        trust,
+        testers,
+        restarter: Some(Box::new(SimAppliance::new(runner.clone(), index)) as Box<dyn Restarter>),
+        operator: Some(Box::new(SimAppliance::new(runner, index)) as Box<dyn Operator>),
+        only,
+        authority,
+    };
+    let report = run_device_until(run, CASES, &interrupt, progress).await;
+    if let Some(out) = &out {
+        write_lab_reports(out, &pki, &report)?;
+    }
+    Ok(report)
+}
+
+/// Write every report file, `report.cose` signed with the PKI's lab credential if it has
+/// one (and the run may be signed).
+fn write_lab_reports(out: &FsPath, pki: &FsPath, report: &Report) -> Result<(), String> {
+    let key = read_key(&pki.join("lab.key")).ok();
+    let chain = read_chain(&pki.join("lab.chain"))
+        .or_else(|_| read_chain(&pki.join("lab.cert")))
+        .ok();
+    let signer = key
+        .as_ref()
+        .zip(chain.as_deref())
+        .map(|(k, c)| LabSigner { key: k, chain: c });
+    write_reports(out, report, signer.as_ref()).map_err(start_error)?;
+    Ok(())
+}
+
+/// Run the conformance suite against the device of the ICS file `ics`, trusting
+/// `pki/root.cert` and signing the report with `pki/lab.key` when `out` is given (where
+/// `report.json`, `junit.xml`, `report.html` and `report.cose` are written). `fleet` is the
+/// simulated fleet the device runs in, if it is simulated. `progress(device, case,
+/// verdict)` is called after each test case. Returns `report.json`'s text; raises
+/// `SuiteError` if the run cannot start. Ctrl-C ends the run early (a partial report).
+#[pyfunction]
+#[pyo3(signature = (ics, pki, out = None, broker = None, only = None, params = None, fleet = None, progress = None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_suite(
+    py: Python<'_>,
+    ics: PathBuf,
+    pki: PathBuf,
+    out: Option<PathBuf>,
+    broker: Option<String>,
+    only: Option<String>,
+    params: Option<Vec<(String, String)>>,
+    fleet: Option<&SimFleet>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<String> {
+    let broker = broker
+        .map(|b| b.parse::<BrokerUrl>())
+        .transpose()
+        .map_err(|e| raise::<SuiteError>(format!("broker: {e}"), Detail::default()))?;
+    let params = params.unwrap_or_default();
+    let simulated = match fleet {
+        Some(f) => {
+            let text = std::fs::read_to_string(&ics).map_err(|e| {
+                raise::<SuiteError>(format!("{}: {e}", ics.display()), Detail::default())
+            })?;
+            let parsed = Ics::parse(&text).map_err(|e| {
+                raise::<SuiteError>(format!("{}: {e}", ics.display()), Detail::default())
+            })?;
+            let (index, _) = f.find(&parsed.device.id)?;
+            let broker = broker.clone().or_else(|| Some(f.broker_url().clone()));
+            Some((f.runner.clone(), index, broker))
+        }
+        None => None,
+    };
+    let (interrupter, interrupt) = Interrupt::new();
+    let report_progress = move |device: &str, case: &str, verdict: Verdict| {
+        if let Some(cb) = &progress {
+            Python::attach(|py| {
+                if let Err(e) = cb.call1(py, (device, case, verdict.name())) {
+                    e.print(py);
+                }
+            });
+        }
+    };
+    let handle = match simulated {
+        Some((runner, index, broker)) => runtime().spawn(run_simulated(
+            ics,
+            pki,
+            out,
+            broker,
+            only,
+            params,
+            runner,
+            index,
+            interrupt,
+            report_progress,
+        )),
+        None => {
+            let config = TestConfig {
+                ics,
+                broker,
+                pki,
+                device: None,
+                out,
+                only,
+                params,
+                interrupt,
+            };
+            runtime().spawn(async move {
+                run_test(&config, report_progress)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+        }
+    };
+    // Wait for the run, looking for Ctrl-C between waits: it ends the run early.
+    let mut handle = handle;
+    let mut interrupted: Option<PyErr> = None;
+    let result = loop {
+        let waited = py.detach(|| {
+            runtime().block_on(async {
+                tokio::time::timeout(Duration::from_millis(200), &mut handle).await
+            })
+        });
+        match waited {
+            Ok(joined) => break joined,
+            Err(_) => {
+                if interrupted.is_none() {
+                    if let Err(e) = py.check_signals() {
+                        interrupter.interrupt();
+                        interrupted = Some(e);
+                    }
+                }
+            }
+        }
+    };
+    let report = result
+        .map_err(|e| raise::<SuiteError>(format!("the run stopped: {e}"), Detail::default()))?
+        .map_err(|e| raise::<SuiteError>(e, Detail::default()))?;
+    if let Some(e) = interrupted {
+        return Err(e);
+    }
+    serde_json::to_string(&report)
+        .map_err(|e| raise::<SuiteError>(e.to_string(), Detail::default()))
+}
