@@ -241,7 +241,15 @@ fn main() -> ExitCode {
         if first.is_none() {
             first = Some(results);
         }
-        if !o.keep {
+        for (device, d) in &results {
+            for (case, verdict, failed) in &d.verdicts {
+                if verdict != "pass" && verdict != "not-applicable" {
+                    println!("          {device} {case}: {verdict} {failed}");
+                }
+            }
+        }
+        // A run that differs or fails is kept, so that its reports say why.
+        if !o.keep && fails == 0 && diff == 0 {
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
