@@ -238,15 +238,15 @@ fn main() -> ExitCode {
             wall.as_secs_f64(),
             results.len()
         );
-        if first.is_none() {
-            first = Some(results);
-        }
         for (device, d) in &results {
             for (case, verdict, failed) in &d.verdicts {
                 if verdict != "pass" && verdict != "not-applicable" {
                     println!("          {device} {case}: {verdict} {failed}");
                 }
             }
+        }
+        if first.is_none() {
+            first = Some(results);
         }
         // A run that differs or fails is kept, so that its reports say why.
         if !o.keep && fails == 0 && diff == 0 {
