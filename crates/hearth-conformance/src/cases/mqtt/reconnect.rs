@@ -42,13 +42,25 @@ test_case! {
 async fn reconnect(ctx: &mut Ctx) -> CaseResult {
     ctx.step(1);
     let mark = ctx.probe.trace().len();
-    wait::restart(ctx).await?;
+    let boot = wait::restart(ctx).await?;
+    // The full report of the new connection, numbered after its online status: one the old
+    // connection left in flight may still arrive, and on another topic than the status.
+    let online = ctx
+        .probe
+        .published(mark)
+        .iter()
+        .filter(|p| {
+            matches!(&p.message.body, Body::Status(st) if st.availability == Availability::Online)
+        })
+        .map(|p| p.message.counter)
+        .max()
+        .unwrap_or(0);
     let limit = ctx.params.restart_timeout;
     let full = ctx
         .probe
         .wait_for(limit, |s| {
             s.channel == Channel::Report
-                && matches!(&s.message, Ok(Message { body: Body::Report(r), .. }) if r.full)
+                && matches!(&s.message, Ok(m @ Message { body: Body::Report(r), .. }) if r.full && m.counter > online)
         })
         .await;
     if full.is_none() {
@@ -62,13 +74,17 @@ async fn reconnect(ctx: &mut Ctx) -> CaseResult {
         "d/{:04x}/{}/",
         ctx.description.vendor_id, ctx.description.device_id
     );
-    let msgs: Vec<(usize, Message)> = ctx
+    // In the order the device produced them, which their counters give (the will opens the
+    // numbering of the connection after it, 05 §7.2): description, status and report each
+    // have a topic of their own, and MQTT keeps the order of one topic only.
+    let mut msgs: Vec<(usize, Message)> = ctx
         .probe
         .published(mark)
         .into_iter()
         .filter(|p| p.topic.starts_with(&prefix))
         .map(|p| (p.seq, p.message))
         .collect();
+    msgs.sort_by_key(|(_, m)| m.counter);
     let offline: Vec<&(usize, Message)> = msgs.iter().filter(|(_, m)| is_offline(m)).collect();
     if !ctx.ics.restart.power_loss && offline.is_empty() {
         return Err(Outcome::fail(
@@ -77,7 +93,7 @@ async fn reconnect(ctx: &mut Ctx) -> CaseResult {
         ));
     }
     // What the old connection still published (a full report a previous restart left in
-    // flight) comes before the offline status; the new connection starts after it.
+    // flight) is numbered before the offline status; the new connection starts after it.
     let start = msgs
         .iter()
         .rposition(|(_, m)| is_offline(m))
@@ -110,7 +126,17 @@ async fn reconnect(ctx: &mut Ctx) -> CaseResult {
     }
     ctx.step(3);
     if let Some((will_seq, will)) = offline.iter().max_by_key(|(_, m)| m.counter) {
-        if let Some((seq, m)) = after.iter().find(|(_, m)| m.counter <= will.counter) {
+        // The new connection's online status is known by its boot id, wherever its counter
+        // put it; everything else of the new connection is numbered after the will.
+        let new_online = msgs.iter().filter(|(_, m)| {
+            matches!(&m.body, Body::Status(st) if st.availability == Availability::Online && st.boot_id == boot)
+        });
+        if let Some((seq, m)) = after
+            .iter()
+            .copied()
+            .chain(new_online)
+            .find(|(_, m)| m.counter <= will.counter)
+        {
             return Err(Outcome::fail(
                 req::HRT_MQTT_032,
                 format!(
