@@ -88,6 +88,12 @@ switches! {
     fifo_event_store,
     /// Take no revocation list (HRT-SEC-072, HRT-SEC-083).
     ignore_revocation,
+    /// Answer a request whose signer is no controller `unauthorized` instead of dropping it
+    /// unanswered (HRT-SEC-120).
+    answer_wrong_role,
+    /// Refuse every path of a request its sender may not make as `unauthorized`, whether
+    /// the path exists or not (HRT-MSG-064, HRT-MOD-115: existence comes first).
+    privilege_before_existence,
 }
 
 impl FaultInjection {

@@ -179,6 +179,12 @@ static PROFILES: &[FaultProfile] = profiles! {
     "accept-unsigned" Security ["HRT-SEC-033", "HRT-SEC-034", "HRT-SEC-064", "HRT-SEC-131"] for ALL => accept_unsigned;
     /// Serves requests from controllers its access-control list does not admit.
     "ignore-acl" Security ["HRT-SEC-114", "HRT-SEC-119"] for ALL => ignore_acl;
+    /// Answers a request signed by a device or lab certificate `unauthorized` instead of
+    /// dropping it unanswered.
+    "answer-wrong-role" Security ["HRT-SEC-120"] for ALL => answer_wrong_role;
+    /// Refuses every path of a request its sender may not make as `unauthorized`, also the
+    /// paths it does not have, which existence answers first.
+    "privilege-before-existence" Messages ["HRT-MSG-064", "HRT-MOD-115"] for ALL => privilege_before_existence;
     /// Takes no revocation list: keys its CA revoked are still served.
     "ignore-revocation" Security ["HRT-SEC-072", "HRT-SEC-083"] for ALL => ignore_revocation;
     /// Checks certificates against a clock an hour slow: a certificate that expired within the

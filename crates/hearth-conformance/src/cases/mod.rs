@@ -96,6 +96,7 @@ pub static CASES: &[Case] = &[
     sec::authority::ACL_MATCHING,
     sec::authority::HIGHEST_PRIVILEGE,
     sec::authority::WINDOW_START,
+    sec::authority::EXISTENCE_BEFORE_PRIVILEGE,
 ];
 
 /// The catalog, for listings and the coverage matrix.

@@ -5,6 +5,7 @@
 
 use hearth_model::validate::{check_invoke, check_read, check_write};
 use hearth_model::{Catalog, Description, Path, StatusCode, ValueError};
+use hearth_security::cert::Role;
 use hearth_security::key::KeyId;
 use hearth_security::replay::CounterStore;
 use hearth_wire::policy::required_privilege;
@@ -57,6 +58,13 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         if msg.target.as_deref() != Some(self.addr.device_id.as_str()) {
             return self.reject("misaddressed");
         }
+        // A signer that is no controller may send no request at all: dropped like a message
+        // that failed a check of its signer, unanswered (HRT-SEC-120, 03 §11).
+        if let Some(peer) = &peer {
+            if peer.chain.role() != Role::Controller && !self.faults.answer_wrong_role() {
+                return self.reject("HRT-SEC-120");
+            }
+        }
         let needed = required_privilege(Catalog::standard(), &msg);
         if let (Some(needed), Some(peer)) = (needed, &peer) {
             if !self.faults.ignore_acl() && self.acl.check(&peer.chain, needed).is_err() {
@@ -81,7 +89,11 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
                 self.last_unauthorized.clear();
             }
             self.last_unauthorized.insert(kid, now);
-            let body = unauthorized_answer(&self.description, msg);
+            let body = unauthorized_answer(
+                &self.description,
+                msg,
+                self.faults.privilege_before_existence(),
+            );
             self.respond(now, msg, body);
         }
     }
@@ -216,11 +228,16 @@ fn checked(skip: bool, result: Result<(), ValueError>) -> Result<(), ValueError>
 
 /// The answer to a request the sender may not make: a path the device does not have gets
 /// its `unsupported-…` code (existence is checked before privilege, HRT-MOD-115), every other
-/// path `unauthorized`.
-fn unauthorized_answer(desc: &Description, msg: &Message) -> Body {
+/// path `unauthorized` — every path, `privilege_first`, under that fault profile.
+fn unauthorized_answer(desc: &Description, msg: &Message, privilege_first: bool) -> Body {
     let catalog = Catalog::standard();
     let no = StatusCode::Unauthorized;
-    let exists = |path: &Path| check_read(catalog, desc, path).map_or_else(|e| e.status(), |()| no);
+    let exists = |path: &Path| {
+        if privilege_first {
+            return no;
+        }
+        check_read(catalog, desc, path).map_or_else(|e| e.status(), |()| no)
+    };
     match &msg.body {
         Body::Read(paths) => Body::ReadResponse(
             paths

@@ -7,13 +7,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use ciborium::Value as Cbor;
-use hearth_model::{Privilege, StatusCode};
+use hearth_model::{Path, Privilege, StatusCode, Value};
 use hearth_mqtt::identity::unix_now;
 use hearth_mqtt::topic::Topics;
 use hearth_security::cert::{CertClaims, Role, CLAIM_ROLE};
 use hearth_security::key::KeyId;
 use hearth_security::Algorithm;
-use hearth_wire::Body;
+use hearth_wire::{Body, Message};
 
 use crate::authority::{Authority, Minted, RawClaims};
 use crate::harness::case::{needs, needs_writable, test_case, CaseResult, Ctx};
@@ -366,7 +366,7 @@ async fn certificates_refused(ctx: &mut Ctx, who: usize) -> CaseResult {
     expect::still_answers(ctx, who).await
 }
 
-/// A read signed by a device-role key: silence or unauthorized, never served.
+/// A read signed by a device-role key: dropped unanswered, not even refused (HRT-SEC-120).
 async fn read_refused(ctx: &mut Ctx, who: usize, minted: &Minted) -> Result<(), Outcome> {
     let (id, bytes) = seal_as(ctx, who, minted, model_read(), (FRESH, true))?;
     let sent = publish(ctx, bytes, "read signed by a device key").await?;
@@ -374,7 +374,7 @@ async fn read_refused(ctx: &mut Ctx, who: usize, minted: &Minted) -> Result<(), 
         req::HRT_SEC_120,
         "a read signed by a key whose certificate has the role device",
     );
-    expect::refused(ctx, id, sent, e).await
+    expect::silent(ctx, id, sent, e).await
 }
 
 /// A controller key three certificates below the trust anchor: two intermediates, each a
@@ -790,6 +790,90 @@ async fn window_start(ctx: &mut Ctx, who: usize) -> CaseResult {
         ),
     )
     .await
+}
+
+test_case! {
+    /// TC-SEC-5.8
+    EXISTENCE_BEFORE_PRIVILEGE: "TC-SEC-5.8",
+    title: "A write its sender may not make is checked path by path for existence before privilege",
+    checks: [
+        HRT_MOD_115,
+        HRT_MSG_064,
+        HRT_SEC_133,
+    ],
+    steps: [
+        "Issue, with the lab's CA, a controller certificate for a new key; the CA's entry grants it view only, and the device has answered it nothing yet, so no rate limit holds an answer back.",
+        "Write, signed by the new key, a declared-valid value to a writable property and a value to a property the description does not declare; confirm by a barrier.",
+        "The device may have dropped the write; if it answered, expect unauthorized for the declared property and unsupported-property for the other.",
+    ],
+    applies: |ctx| {
+        needs_authority(ctx)?;
+        needs(
+            ctx.authority.as_ref().filter(|a| a.privilege == Privilege::View),
+            "the lab's CA entry grants more than view, so no key of the CA lacks the privilege to write",
+        )?;
+        needs_writable(ctx)
+    },
+    run: existence_before_privilege(operator),
+}
+
+async fn existence_before_privilege(ctx: &mut Ctx, who: usize) -> CaseResult {
+    ctx.step(1);
+    let viewer = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
+    let Some((path, p)) = ctx.writable() else {
+        return Err(Outcome::not_applicable("no writable property"));
+    };
+    let before = ctx.read(who, path).await?;
+    let attempt = ctx
+        .another_value(path, p, &before)
+        .unwrap_or_else(|| before.clone());
+    let missing = Path::new(path.component, path.capability, 0x7FF0);
+    ctx.step(2);
+    let body = Body::Write(vec![(path, attempt), (missing, Value::Int(1))]);
+    let (id, bytes) = seal_as(ctx, who, &viewer, body, (FRESH, true))?;
+    let sent = publish(
+        ctx,
+        bytes,
+        &format!("write {path} and the undeclared {missing}, signed by a key with view only"),
+    )
+    .await?;
+    let answer = expect::confirm(ctx, id, sent).await?;
+    ctx.step(3);
+    let Some(answer) = answer else {
+        return Ok(());
+    };
+    let results = match answer.message {
+        Ok(Message {
+            body: Body::WriteResponse(r),
+            ..
+        }) => r,
+        Ok(m) => {
+            return Err(Outcome::fail(
+                req::HRT_MOD_115,
+                format!("the write was answered with {}", summarize(&m)),
+            )
+            .with_evidence([sent, answer.seq]))
+        }
+        Err(r) => return Err(r.fail("the answer").with_evidence([sent])),
+    };
+    let want = [
+        (path, StatusCode::Unauthorized),
+        (missing, StatusCode::UnsupportedProperty),
+    ];
+    for (p, status) in want {
+        let got = results.iter().find(|(q, _)| *q == p).map(|(_, s)| *s);
+        if got != Some(status) {
+            return Err(Outcome::fail(
+                req::HRT_MOD_115,
+                format!(
+                    "writing {p} without the privilege answered {}, expected {status}: a path's existence is checked before the sender's privilege",
+                    got.map_or_else(|| "nothing".to_owned(), |s| s.to_string())
+                ),
+            )
+            .with_evidence([sent, answer.seq]));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
