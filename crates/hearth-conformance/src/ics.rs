@@ -580,12 +580,12 @@ impl Ics {
                 let mut seen = BTreeSet::new();
                 for m in members {
                     let ok = if vendor_cap {
-                        vendor_id(m).is_some()
+                        vendor_member(m).is_some()
                     } else {
-                        is_kebab(m, 64) || vendor_id(m).is_some()
+                        is_kebab(m, 64) || vendor_member(m).is_some()
                     };
                     if !ok {
-                        problem(&key, &format!("`{m}` is not a member name or vendor member id 0x8000–0xfffe (HRT-CONF-005)"));
+                        problem(&key, &format!("`{m}` is neither a member name nor a vendor member written `property:0x…`, `action:0x…` or `event:0x…` with an id 0x8000–0xfffe (HRT-CONF-017)"));
                     }
                     if !seen.insert(m) {
                         problem(&key, &format!("`{m}` is listed twice (HRT-CONF-005)"));
@@ -689,6 +689,18 @@ impl Ics {
     }
 }
 
+/// The kinds of member a vendor member id can name, as an ICS writes them: properties,
+/// actions and events have separate id spaces (`01-model.md`), so the kind is part of the
+/// member's name (HRT-CONF-017).
+const MEMBER_KINDS: [&str; 3] = ["property", "action", "event"];
+
+/// A vendor member written `kind:0x…` (`property:0x8001`): its kind and id.
+fn vendor_member(text: &str) -> Option<(&str, u16)> {
+    let (kind, id) = text.split_once(':')?;
+    let kind = MEMBER_KINDS.into_iter().find(|k| *k == kind)?;
+    Some((kind, vendor_id(id)?))
+}
+
 /// A vendor-range id written `0x` and four lower-case hexadecimal digits (0x8000–0xfffe).
 fn vendor_id(text: &str) -> Option<u16> {
     let hex = text.strip_prefix("0x")?;
@@ -719,37 +731,31 @@ fn is_kebab(text: &str, max: usize) -> bool {
 
 /// How an ICS names a capability instance of a description under `[components.N]`: the
 /// capability by its catalog name (a vendor capability as `0x…`), and the optional members
-/// the instance lists by their names (those of a vendor capability as `0x…`). The suite
+/// the instance lists by their names (vendor members as `property:0x…`, `action:0x…` or
+/// `event:0x…`, HRT-CONF-017). The suite
 /// compares a statement with the device's description in this form (TC-MOD-1.1), and the
 /// demo writes its statements from it.
 pub fn claim(catalog: &Catalog, inst: &CapabilityInstance) -> (String, Vec<String>) {
     let hex = |id: &u16| format!("0x{id:04x}");
-    let listed = || {
-        inst.properties
-            .iter()
-            .chain(&inst.actions)
-            .chain(&inst.events)
+    let kinds = [&inst.properties, &inst.actions, &inst.events];
+    let cap = catalog.capability(inst.capability);
+    let name = |kind: &str, id: u16| {
+        let standard = cap.and_then(|c| match kind {
+            "property" => c.property(id).map(|p| p.name.clone()),
+            "action" => c.action(id).map(|a| a.name.clone()),
+            _ => c.event(id).map(|e| e.name.clone()),
+        });
+        standard.unwrap_or_else(|| format!("{kind}:{}", hex(&id)))
     };
-    match catalog.capability(inst.capability) {
-        Some(cap) => (
-            cap.name.clone(),
-            inst.properties
-                .iter()
-                .filter_map(|id| cap.property(*id).map(|p| p.name.clone()))
-                .chain(
-                    inst.actions
-                        .iter()
-                        .filter_map(|id| cap.action(*id).map(|a| a.name.clone())),
-                )
-                .chain(
-                    inst.events
-                        .iter()
-                        .filter_map(|id| cap.event(*id).map(|e| e.name.clone())),
-                )
-                .collect(),
-        ),
-        None => (hex(&inst.capability), listed().map(hex).collect()),
-    }
+    let members = MEMBER_KINDS
+        .into_iter()
+        .zip(kinds)
+        .flat_map(|(kind, ids)| ids.iter().map(move |id| name(kind, *id)))
+        .collect();
+    (
+        cap.map_or_else(|| hex(&inst.capability), |c| c.name.clone()),
+        members,
+    )
 }
 
 #[cfg(test)]
@@ -791,7 +797,7 @@ mod tests {
         assert_eq!(ics.controllers.len(), 4);
         let caps = &ics.components[&0];
         assert_eq!(caps["laundry-controls"], ["rinses", "pre-wash"]);
-        assert_eq!(caps["0x8001"], ["0x8001"]);
+        assert_eq!(caps["0x8001"], ["property:0x8001"]);
         let json = ics.parameters.to_json();
         assert_eq!(json["cycle_timeout"], 900_000);
         assert_eq!(json["broker"], "mqtts://broker.lab.example:8883");
@@ -807,6 +813,39 @@ mod tests {
         assert_eq!(ics.parameters, Parameters::default());
         assert_eq!(ics.features.event_store, 32);
         assert!(ics.features.tls);
+    }
+
+    /// A vendor member names its kind, so the same id of a property and an action are two
+    /// members (HRT-CONF-017).
+    #[test]
+    fn vendor_members_name_their_kind() {
+        let text = MINIMAL.replace(
+            "faults = []",
+            "faults = []\n\"0x8001\" = [\"property:0x8001\", \"action:0x8001\", \"event:0x8002\"]",
+        );
+        assert_eq!(problems(&text), Vec::<String>::new());
+    }
+
+    /// A standard member's name is unique within its capability across properties, actions
+    /// and events, so an ICS can list them in one array (06 §3.3).
+    #[test]
+    fn standard_member_names_are_unique_within_a_capability() {
+        for cap in Catalog::standard().capabilities() {
+            let mut names = BTreeSet::new();
+            let all = cap
+                .properties
+                .iter()
+                .map(|p| &p.name)
+                .chain(cap.actions.iter().map(|a| &a.name))
+                .chain(cap.events.iter().map(|e| &e.name));
+            for name in all {
+                assert!(
+                    names.insert(name),
+                    "{}: `{name}` names two members",
+                    cap.name
+                );
+            }
+        }
     }
 
     fn problems(text: &str) -> Vec<String> {
@@ -863,6 +902,16 @@ mod tests {
             (
                 "faults = []",
                 "\"0x8001\" = [\"name\"]",
+                "components.0.0x8001",
+            ),
+            (
+                "faults = []",
+                "faults = []\n\"0x8001\" = [\"0x8001\"]",
+                "components.0.0x8001",
+            ),
+            (
+                "faults = []",
+                "faults = []\n\"0x8001\" = [\"field:0x8001\"]",
                 "components.0.0x8001",
             ),
             (
