@@ -452,6 +452,8 @@ impl Receiver {
             // not the device, decides when it is published: it is checked against the wills
             // already accepted and never moves the replay window (HRT-MQTT-042, HRT-MQTT-043), so a will
             // published early cannot make the device's later messages look old.
+            // Only the newest MAX_WILLS are kept: once they are full, a will older than all of
+            // them may be one forgotten, so it is refused as too old.
             let seen = self.wills.entry(kid).or_default();
             if seen.contains(&message.counter) {
                 return Err(OpenError::Replay(ReplayError::Replayed {
@@ -459,6 +461,12 @@ impl Receiver {
                 }));
             }
             if seen.len() >= MAX_WILLS {
+                if let Some(&oldest) = seen.first().filter(|o| message.counter < **o) {
+                    return Err(OpenError::Replay(ReplayError::TooOld {
+                        counter: message.counter,
+                        highest: oldest,
+                    }));
+                }
                 seen.pop_first();
             }
             seen.insert(message.counter);

@@ -276,6 +276,49 @@ fn an_early_will_does_not_move_the_replay_window() {
         .expect("messages below the will still open");
 }
 
+/// HRT-MQTT-042: a receiver keeps the newest MAX_WILLS wills of a sender; once it holds
+/// that many, a will older than all of them (perhaps one it forgot) is refused, and a newer
+/// one still opens.
+#[test]
+fn a_will_older_than_every_will_kept_is_refused() {
+    use hearth_wire::seal::MAX_WILLS;
+    use hearth_wire::{Availability, Status};
+    let f = fixture();
+    let (mut tx, mut rx) = link(&f, "fridge-1");
+    rx.open(&seal(&mut tx, true), TOPIC, NOW).expect("opens");
+    let offline = || {
+        Body::Status(Status {
+            availability: Availability::Offline,
+            boot_id: 1,
+        })
+    };
+    let status = "d/fff1/fridge-1/status";
+    let mut wills = Vec::new();
+    for i in 0..=MAX_WILLS as u64 {
+        let counter = tx.reserve_ahead((i + 1) << 20).expect("reserve");
+        let will = tx
+            .seal_reserved(offline(), status, &with_chain(), counter)
+            .expect("will");
+        wills.push(will);
+    }
+    // The first is kept back; the newest MAX_WILLS are accepted, filling the memory.
+    for will in &wills[1..] {
+        rx.open(will, status, NOW).expect("a new will opens");
+    }
+    assert!(
+        matches!(rx.open(&wills[0], status, NOW), Err(OpenError::Replay(_))),
+        "a will below every will kept is refused"
+    );
+    let counter = tx
+        .reserve_ahead((MAX_WILLS as u64 + 2) << 20)
+        .expect("reserve");
+    let newest = tx
+        .seal_reserved(offline(), status, &with_chain(), counter)
+        .expect("will");
+    rx.open(&newest, status, NOW)
+        .expect("a newer will still opens");
+}
+
 fn revoke(by: &Credential, this_update: u64, kids: &[hearth_security::key::KeyId]) -> Vec<u8> {
     hearth_security::revocation::RevocationList {
         issuer: by.cert.claims().subject.clone(),
