@@ -65,6 +65,7 @@ pub static CASES: &[Case] = &[
     msg::write::WRITE_UNSUPPORTED,
     msg::write::CHECK_ORDER,
     msg::write::WRITE_TOO_DEEP,
+    msg::write::WRITE_FLOAT,
     msg::invoke::INVOKE_MISSING,
     msg::invoke::INVOKE_INVALID,
     msg::invoke::INVOKE_NULL_ARGS,

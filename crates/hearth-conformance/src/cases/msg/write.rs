@@ -12,6 +12,7 @@ use hearth_wire::{Body, Message};
 use crate::harness::case::{
     always, needs, needs_writable, requirement, test_case, CaseResult, Ctx,
 };
+use crate::harness::craft::publish;
 use crate::harness::expect;
 use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
@@ -491,4 +492,80 @@ async fn write_too_deep(ctx: &mut Ctx, who: usize) -> CaseResult {
         what: "a write nested nine levels deep".into(),
     };
     refused_unchanged(ctx, who, (path, before), deep, refusal).await
+}
+test_case! {
+    /// TC-MSG-2.10
+    WRITE_FLOAT: "TC-MSG-2.10",
+    title: "A write carrying a floating-point number, which is no value, is dropped unanswered and changes nothing",
+    checks: [
+        HRT_MSG_040,
+        HRT_MSG_082,
+        HRT_MOD_042,
+    ],
+    steps: [
+        "Pick a writable integer property and read its value.",
+        "Write it, correctly signed, with the floating-point number 26.5 in place of an integer; confirm by a barrier: no answer, not even invalid-type.",
+        "Read the property again: it must be unchanged.",
+    ],
+    applies: |ctx| needs(float_target(ctx), "no writable integer property"),
+    run: write_float(operator),
+}
+
+/// A writable property of an integer type, for a float in its place.
+fn float_target(ctx: &Ctx) -> Option<Path> {
+    ctx.properties()
+        .into_iter()
+        .find(|(_, p)| p.writable() && p.ty.int_spec().is_some())
+        .map(|(path, _)| path)
+}
+
+/// A placeholder integer the write carries before its encoding is changed: five bytes
+/// (`0x1a` and four), unlikely to occur elsewhere in a message.
+const PLACEHOLDER: i64 = 0x5eed_f10a;
+
+async fn write_float(ctx: &mut Ctx, who: usize) -> CaseResult {
+    let Some(path) = float_target(ctx) else {
+        return Err(Outcome::not_applicable("no writable integer property"));
+    };
+    ctx.step_with(1, path);
+    let before = ctx.read(who, path).await?;
+    ctx.step(2);
+    let mut sealed: Option<Message> = None;
+    let (id, _) = ctx.probe.seal_request(
+        who,
+        Body::Write(vec![(path, Value::Int(PLACEHOLDER))]),
+        |m| sealed = Some(m.clone()),
+    )?;
+    let msg = sealed.ok_or_else(|| Outcome::error("the probe sealed nothing"))?;
+    let encoded = hearth_wire::codec::encode(&msg);
+    let placeholder = [0x1a, 0x5e, 0xed, 0xf1, 0x0a];
+    // 26.5 as a CBOR double: major type 7, additional information 27.
+    let float = [0xfb, 0x40, 0x3a, 0x80, 0, 0, 0, 0, 0];
+    let Some(at) = encoded
+        .windows(placeholder.len())
+        .position(|w| w == placeholder)
+    else {
+        return Err(Outcome::error(
+            "the placeholder value is not in the encoded write",
+        ));
+    };
+    let mut payload = encoded[..at].to_vec();
+    payload.extend_from_slice(&float);
+    payload.extend_from_slice(&encoded[at + placeholder.len()..]);
+    let topic = ctx.probe.request_topic();
+    let signer = ctx
+        .probe
+        .tester_signer(who)
+        .ok_or_else(|| Outcome::error("no signer for the tester"))?;
+    let bytes = hearth_security::cose::sign1(signer, &payload, topic.as_bytes())
+        .map_err(|e| Outcome::error(format!("signing: {e}")))?;
+    let sent = publish(ctx, bytes, &format!("write {path} = 26.5 (a CBOR float)")).await?;
+    let e = (
+        req::HRT_MSG_082,
+        "a write carrying a floating-point number, which does not decode",
+    );
+    expect::silent(ctx, id, sent, e).await?;
+    ctx.step(3);
+    let e = (req::HRT_MSG_040, "a write carrying a floating-point number");
+    expect::unchanged(ctx, who, (path, &before), sent, e).await
 }
