@@ -9,7 +9,7 @@
 //! [`Limits`] → the sender named in the header must be the certificate's subject → only then
 //! the replay window moves. Time comes in as an argument; no clock, no I/O.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 use hearth_security::cert::{CertError, TrustStore};
@@ -24,6 +24,10 @@ use crate::message::{Body, Message};
 
 /// Most will counters a receiver remembers per sender.
 pub const MAX_WILLS: usize = 64;
+
+/// Most revocation lists a receiver keeps for CAs it has not met yet (HRT-SEC-104): the
+/// newest of each CA, the oldest CA's forgotten first.
+pub const MAX_PENDING_LISTS: usize = 16;
 
 /// Whether a message is a will: an offline status.
 fn is_will(msg: &Message) -> bool {
@@ -318,6 +322,8 @@ pub struct Receiver {
     peers: Peers,
     replay: ReplayTable,
     wills: HashMap<KeyId, BTreeSet<u64>>,
+    /// Revocation lists of CAs no validated chain has brought yet, by the CA's key id.
+    pending_lists: VecDeque<(KeyId, Vec<u8>)>,
     limits: Limits,
 }
 
@@ -330,6 +336,7 @@ impl Receiver {
             peers: Peers::new(),
             replay: ReplayTable::new(),
             wills: HashMap::new(),
+            pending_lists: VecDeque::new(),
             limits: Limits::STANDARD,
         }
     }
@@ -343,7 +350,9 @@ impl Receiver {
     /// Take a revocation list received on the transport for the CA with key id `ca` (the
     /// topic's `{ca}`) and, if it is that CA's and newer than the one held, apply it to every
     /// chain from now on (`HRT-MQTT-062`, `HRT-SEC-082`, `HRT-SEC-083`, `HRT-SEC-086`). The
-    /// CA's certificate is a trust anchor or one seen in a validated chain.
+    /// CA's certificate is a trust anchor or one seen in a validated chain; a list of a CA
+    /// not met yet is kept (bounded, [`MAX_PENDING_LISTS`]) and applied when a validated
+    /// chain brings the CA (HRT-SEC-104), which the error `UnknownCa` then says.
     pub fn apply_revocation_list(
         &mut self,
         ca: &KeyId,
@@ -357,16 +366,40 @@ impl Receiver {
                 signer: signer.to_hex(),
             });
         }
-        let issuer = self
-            .trust
-            .get(ca)
-            .or_else(|| self.peers.ca(ca))
-            .cloned()
-            .ok_or_else(|| RevocationIntakeError::UnknownCa(ca.to_hex()))?;
+        let Some(issuer) = self.trust.get(ca).or_else(|| self.peers.ca(ca)).cloned() else {
+            self.keep_pending(ca, bytes);
+            return Err(RevocationIntakeError::UnknownCa(ca.to_hex()));
+        };
         self.revoked.add(bytes, &issuer, now)?;
         // Cached peers are validated again against the new list on their next message.
         self.peers.forget_signers();
         Ok(())
+    }
+
+    /// Keep `bytes`, a list of the CA `ca` not met yet, in place of any kept for it before.
+    fn keep_pending(&mut self, ca: &KeyId, bytes: &[u8]) {
+        if bytes.len() > self.limits.max_message {
+            return;
+        }
+        self.pending_lists.retain(|(k, _)| k != ca);
+        if self.pending_lists.len() >= MAX_PENDING_LISTS {
+            self.pending_lists.pop_front();
+        }
+        self.pending_lists.push_back((*ca, bytes.to_vec()));
+    }
+
+    /// Apply every kept list whose CA a validated chain has now brought; whether any was.
+    fn apply_pending(&mut self, now: u64) -> bool {
+        let peers = &self.peers;
+        let (ready, waiting): (VecDeque<_>, VecDeque<_>) = std::mem::take(&mut self.pending_lists)
+            .into_iter()
+            .partition(|(ca, _)| peers.ca(ca).is_some());
+        self.pending_lists = waiting;
+        let mut applied = false;
+        for (ca, bytes) in ready {
+            applied |= self.apply_revocation_list(&ca, &bytes, now).is_ok();
+        }
+        applied
     }
 
     /// The revocation lists held.
@@ -415,7 +448,7 @@ impl Receiver {
         let kid = *envelope.kid();
         let cached = self.peers.at(now).peer(&kid).cloned();
         let (peer, carried) = match cached {
-            Some(peer) => (peer, false),
+            Some(peer) => (peer, None),
             None => {
                 // Decode the unauthenticated payload only to find the chain it carries
                 // (HRT-SEC-037 allows this one use); the chain is validated against the trust
@@ -432,12 +465,16 @@ impl Receiver {
                         signer: kid.to_hex(),
                     });
                 }
-                (Arc::new(peer), true)
+                (Arc::new(peer), Some(msg.chain))
             }
         };
         let verified = envelope.verify(&peer.key, topic.as_bytes())?;
-        if carried {
+        if let Some(chain) = carried {
             self.peers.insert(peer.clone(), &self.trust);
+            // A list that waited for a CA of this chain may revoke this very signer.
+            if self.apply_pending(now) {
+                self.validate(&chain, now)?;
+            }
         }
         let message = codec::decode(&verified.payload, &self.limits)?;
         codec::check_header(&message)?;

@@ -319,6 +319,33 @@ fn a_will_older_than_every_will_kept_is_refused() {
         .expect("a newer will still opens");
 }
 
+/// HRT-SEC-104: a revocation list of a CA the receiver has not met yet (a retained list
+/// arrives on subscription, before any chain) is kept and applied when the first chain
+/// through that CA arrives, so the key it revokes is never served.
+#[test]
+fn a_list_that_arrives_before_its_ca_is_applied_when_the_ca_comes() {
+    use hearth_wire::seal::RevocationIntakeError;
+    let f = fixture();
+    let (mut tx, mut rx) = link(&f, "fridge-1");
+    let vendor_kid = *f.pki.vendor.cert.subject_kid();
+    let device_kid = *f.device.subject_kid();
+    let list = revoke(&f.pki.vendor, NOW, &[device_kid]);
+    assert!(matches!(
+        rx.apply_revocation_list(&vendor_kid, &list, NOW),
+        Err(RevocationIntakeError::UnknownCa(_))
+    ));
+    let first = seal(&mut tx, true);
+    assert!(
+        matches!(rx.open(&first, TOPIC, NOW), Err(OpenError::Certificate(_))),
+        "the kept list revokes the key the first chain brings"
+    );
+    let again = seal(&mut tx, true);
+    assert!(
+        rx.open(&again, TOPIC, NOW).is_err(),
+        "and keeps revoking it"
+    );
+}
+
 fn revoke(by: &Credential, this_update: u64, kids: &[hearth_security::key::KeyId]) -> Vec<u8> {
     hearth_security::revocation::RevocationList {
         issuer: by.cert.claims().subject.clone(),
@@ -338,9 +365,11 @@ fn a_revocation_list_of_a_ca_seen_in_a_chain_stops_its_keys() {
     let vendor_kid = *f.pki.vendor.cert.subject_kid();
     let device_kid = *f.device.subject_kid();
     let list = revoke(&f.pki.vendor, NOW, &[device_kid]);
-    // The vendor CA is not a trust anchor and no chain through it was seen yet.
+    // The vendor CA is not a trust anchor and no chain through it was seen yet: an earlier
+    // list revoking nothing is kept, and applied when the first chain brings the CA.
+    let empty = revoke(&f.pki.vendor, NOW - 10, &[]);
     assert!(matches!(
-        rx.apply_revocation_list(&vendor_kid, &list, NOW),
+        rx.apply_revocation_list(&vendor_kid, &empty, NOW),
         Err(RevocationIntakeError::UnknownCa(_))
     ));
     let first = seal(&mut tx, true);

@@ -138,15 +138,18 @@ test_case! {
     CERTIFICATES_ACCEPTED: "TC-SEC-5.1",
     title: "Controller certificates of a CA the access-control list names are accepted, with unknown claims and with ES256 keys",
     checks: [
+        HRT_MSG_013,
         HRT_SEC_001,
         HRT_SEC_002,
+        HRT_SEC_038,
         HRT_SEC_045,
         HRT_SEC_112,
     ],
     steps: [
-        "Issue, with the lab's CA, a controller certificate for a new Ed25519 key; send a read signed by it: it must be served (the CA's access-control entry matches a controller whose chain holds the CA).",
+        "Issue, with the lab's CA, a controller certificate for a new Ed25519 key; send a read signed by it: it must be served (the CA's access-control entry matches a controller whose chain holds the CA). Send another without the chain: the device holds it, so it must be served too.",
         "Issue one that also carries two claims this specification does not define (99 and -70000); send a read signed by it: it must be served.",
         "Issue one for a new ES256 (P-256) key; send a read signed by it with ES256: it must be served.",
+        "Issue one whose claims are encoded in reverse order, not deterministically; send a read signed by it: it must be served.",
     ],
     applies: needs_authority,
     run: certificates_accepted(operator),
@@ -163,6 +166,18 @@ async fn certificates_accepted(ctx: &mut Ctx, who: usize) -> CaseResult {
         (
             req::HRT_SEC_112,
             "an Ed25519 controller key of the lab's CA",
+        ),
+    )
+    .await?;
+    let (id, bytes) = seal_as(ctx, who, &plain, model_read(), (FRESH + 1, false))?;
+    let sent = publish(ctx, bytes, "read signed by the same key, without its chain").await?;
+    expect::answer(
+        ctx,
+        id,
+        sent,
+        (
+            req::HRT_MSG_013,
+            "a read of a key whose chain the device holds, without the chain",
         ),
     )
     .await?;
@@ -196,6 +211,25 @@ async fn certificates_accepted(ctx: &mut Ctx, who: usize) -> CaseResult {
         &p256,
         FRESH,
         (req::HRT_SEC_002, "an ES256 controller key of the lab's CA"),
+    )
+    .await?;
+    ctx.step(4);
+    let reversed = mint(
+        ctx,
+        who,
+        Algorithm::EdDsa,
+        |_| {},
+        |claims| claims.reverse(),
+    )?;
+    read_served(
+        ctx,
+        who,
+        &reversed,
+        FRESH,
+        (
+            req::HRT_SEC_038,
+            "a key whose certificate's claims are not deterministically encoded",
+        ),
     )
     .await
 }
