@@ -469,11 +469,13 @@ test_case! {
     title: "A value nested more than 8 levels deep answers malformed and changes nothing",
     checks: [
         HRT_MOD_048,
+        HRT_MOD_115,
     ],
     steps: [
         "Pick a writable property and read its value.",
         "Write a value of nine nested lists: expect malformed.",
         "Read the property again: it must be unchanged.",
+        "Write the same value to a property of that capability the description does not declare: expect unsupported-property, since existence is checked before the value.",
     ],
     applies: needs_writable,
     run: write_too_deep(operator),
@@ -491,7 +493,19 @@ async fn write_too_deep(ctx: &mut Ctx, who: usize) -> CaseResult {
         unchanged: req::HRT_MOD_048,
         what: "a write nested nine levels deep".into(),
     };
-    refused_unchanged(ctx, who, (path, before), deep, refusal).await
+    refused_unchanged(ctx, who, (path, before), deep.clone(), refusal).await?;
+    ctx.step(4);
+    let missing = Path::new(path.component, path.capability, 0x7FF0);
+    let (status, seq) = ctx.write(who, missing, deep).await?;
+    expect::status(
+        status,
+        StatusCode::UnsupportedProperty,
+        seq,
+        (
+            req::HRT_MOD_115,
+            "a nine-level value written to an undeclared property",
+        ),
+    )
 }
 test_case! {
     /// TC-MSG-2.10
