@@ -48,6 +48,7 @@ pub mod peers;
 pub mod pki;
 pub mod replay;
 pub mod revocation;
+pub mod strict;
 
 pub use acl::{check_device_signer, Acl, AclEntry, AclError, AclSubject, Operation, Privilege};
 pub use alg::Algorithm;
