@@ -822,6 +822,30 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
     decode_item(&parse_cbor(bytes, limits)?, limits)
 }
 
+/// Decode a message as a general-purpose CBOR decoder reads the bytes: a bignum as an
+/// integer, `undefined` as `null`, indefinite lengths taken, a text key given twice ignored
+/// like any text key. The lapse of a receiver that is not strict (HRT-MSG-101 …
+/// HRT-MSG-104), for the simulator's fault profiles only.
+#[cfg(feature = "fault-injection")]
+pub fn decode_lax(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
+    if bytes.len() > limits.max_message {
+        return Err(DecodeError::TooLarge {
+            size: bytes.len(),
+            max: limits.max_message,
+        });
+    }
+    let mut reader = bytes;
+    let item: Cbor = ciborium::de::from_reader_with_recursion_limit(&mut reader, limits.max_depth)
+        .map_err(|e| DecodeError::Cbor(e.to_string()))?;
+    if !reader.is_empty() {
+        return Err(DecodeError::Cbor(format!(
+            "{} trailing bytes",
+            reader.len()
+        )));
+    }
+    decode_item(&item, limits)
+}
+
 /// Whether a decoded message is consistent with its kind: requests carry a request id and a
 /// target, responses a request id and a target, device messages neither ([HRT-MSG-012]).
 pub fn check_header(msg: &Message) -> Result<(), DecodeError> {
