@@ -294,12 +294,15 @@ fn unprotected_at(bytes: &[u8]) -> Option<usize> {
     (bytes.get(..2)? == [0xd2, 0x84] && *bytes.get(split)? == 0xa0).then_some(split)
 }
 
+/// A crafted request: the requirement it tests, what it is, its request id and bytes.
+type Crafted = (Req, &'static str, (u64, Vec<u8>));
+
 async fn outside_profile(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
     // The device knows the tester's chain before the first crafted request.
     expect::barrier(ctx, who).await?;
     let read = crate::harness::craft::model_read;
-    let mut inputs: Vec<(Req, &str, (u64, Vec<u8>))> = Vec::new();
+    let mut inputs: Vec<Crafted> = Vec::new();
     inputs.push((
         req::HRT_MSG_102,
         "a read whose counter is a bignum",
