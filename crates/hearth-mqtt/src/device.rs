@@ -192,6 +192,8 @@ impl Device {
     /// Validate the description, open the counter, and start serving on the broker. Must be
     /// called within a tokio runtime; the device runs on a task of its own.
     pub fn spawn(config: DeviceConfig, handler: impl Handler) -> Result<DeviceHandle, DeviceError> {
+        #[cfg(feature = "fault-injection")]
+        let packet_limit = config.faults.mqtt_packet_limit;
         let mut boot = [0u8; 8];
         let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut boot);
         let settings = DeviceSettings {
@@ -208,6 +210,12 @@ impl Device {
         let client_id = format!("hd-{:04x}-{}", addr.vendor_id, addr.device_id);
         let (client, mut eventloop) =
             shell::client(&config.broker, client_id, config.keep_alive, true)?;
+        #[cfg(feature = "fault-injection")]
+        if let Some(limit) = packet_limit {
+            eventloop
+                .mqtt_options
+                .set_max_packet_size(limit, crate::broker::MAX_PAYLOAD * 2);
+        }
         core.arm_will()?;
         if let Some(will) = core.will() {
             eventloop.mqtt_options.set_last_will(shell::last_will(will));

@@ -22,6 +22,14 @@
 //!   yields one `Outgoing::Publish(pkid)` for each publish it writes (after an
 //!   `Outgoing::AwaitAck` if the packet id was still in flight), before the PUBACK of that
 //!   packet id. That is how a shell learns the packet id of each publish it handed over.
+//! - It reads a whole packet before it yields anything, and ends the connection on an
+//!   incoming packet above its `max_incoming_packet_size`. The limit is therefore MQTT's own
+//!   ([`MAX_INCOMING_PACKET`](crate::url::MAX_INCOMING_PACKET)), and a publish whose payload
+//!   is larger than any Hearth message is cut to one byte over the message size limit as soon
+//!   as the driver sees it: the core still drops it by its size (and counts it), before it
+//!   parses anything, and the packet's memory is freed at once rather than held in the
+//!   backlog (HRT-MSG-105, HRT-SEC-134). What bounds the one packet in memory is the broker's
+//!   packet limit.
 //! - On a connection error it moves its in-flight publishes and whatever waits in the
 //!   channel to its `pending` queue, which it sends again only when the broker reports a
 //!   session present; it clears the queue otherwise. The driver clears it itself for a clean
@@ -51,6 +59,10 @@ const CLIENT_QUEUE: usize = 4096;
 /// catches up. Everything else it yields (acknowledgements, packet ids, connection changes)
 /// is always handed on.
 const MAX_BACKLOG: usize = 1 << 15;
+
+/// The longest payload handed on as received: a Hearth message is never larger
+/// (HRT-MSG-030); a larger one is cut to one byte more, which the core drops by its size.
+const MAX_MESSAGE: usize = hearth_wire::Limits::STANDARD.max_message;
 
 /// The wait before the first reconnection attempt; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -162,7 +174,13 @@ struct Yielded {
 impl Yielded {
     /// Hand `polled` on (or shed it, for an incoming publish beyond the backlog); false once
     /// the shell is gone.
-    fn send(&mut self, polled: Polled) -> bool {
+    fn send(&mut self, mut polled: Polled) -> bool {
+        if let Polled::Event(Event::Incoming(Packet::Publish(p))) = &mut polled {
+            if p.payload.len() > MAX_MESSAGE {
+                // A copy, so that the large buffer goes now.
+                p.payload = p.payload[..=MAX_MESSAGE].to_vec().into();
+            }
+        }
         if matches!(polled, Polled::Event(Event::Incoming(Packet::Publish(_)))) {
             if self.backlog.load(Ordering::Relaxed) >= MAX_BACKLOG {
                 if self.shed == 0 {

@@ -15,6 +15,13 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::CertificateDer;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
+/// The largest remaining length an MQTT 3.1.1 packet can declare (§2.2.3): the client's
+/// incoming limit, so that no packet the broker delivers is a protocol error. The memory for
+/// one packet is bounded by the broker's own packet limit (HRT-MQTT-070 asks for at least
+/// 71 680 bytes; the embedded broker's is [`MAX_PAYLOAD`](crate::broker::MAX_PAYLOAD)), not
+/// by the client.
+pub const MAX_INCOMING_PACKET: usize = 268_435_455;
+
 /// Where a broker is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokerUrl {
@@ -95,13 +102,14 @@ impl BrokerUrl {
     }
 
     /// MQTT options for a client of this broker: address, transport (TLS for `mqtts://`) and
-    /// the packet size Hearth needs.
+    /// packet sizes. Outgoing, what Hearth needs; incoming, whatever the broker delivers
+    /// ([`MAX_INCOMING_PACKET`]): rumqttc ends the connection on an incoming packet above its
+    /// limit, so a lower one would let anybody who can publish to a client disconnect it
+    /// with one large publish (HRT-MSG-105). The Hearth size limit is applied to each
+    /// message after the packet has arrived, before anything parses it.
     pub fn mqtt_options(&self, client_id: impl Into<String>) -> Result<MqttOptions, UrlError> {
         let mut options = MqttOptions::new(client_id, self.host.clone(), self.port);
-        options.set_max_packet_size(
-            crate::broker::MAX_PAYLOAD * 2,
-            crate::broker::MAX_PAYLOAD * 2,
-        );
+        options.set_max_packet_size(MAX_INCOMING_PACKET, crate::broker::MAX_PAYLOAD * 2);
         if self.tls {
             options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
                 self.tls_config()?,

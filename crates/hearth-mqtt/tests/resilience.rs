@@ -228,3 +228,55 @@ async fn a_mosquitto_restart_loses_no_event() {
     ctl.shutdown().await;
     broker.stop().await;
 }
+
+/// HRT-MSG-105: a publish of 300 KiB on a device's request topic, which a broker without a
+/// packet limit (mosquitto's default) delivers, costs the device nothing but the drop: it
+/// counts it as too large (HRT-MSG-030), keeps its one connection and answers on. An MQTT
+/// client whose packet limit is below the broker's would have closed the connection on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_publish_costs_the_device_no_connection() {
+    let Some(mosquitto) = Mosquitto::or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = mosquitto.start(dir.path(), free_port(), "").await;
+    let url = broker.url();
+    let pki = pki();
+    let ctl = hearth_testkit::node::controller(&url, pki.path()).await;
+    let (device, _) = spawn_device(
+        &url,
+        pki.path(),
+        fan("fan-big"),
+        pki.acl(Privilege::Operate),
+    );
+    let a = addr("fan-big");
+    wait_discovered(&ctl, &a).await;
+    assert_eq!(device.stats().connects, 1);
+
+    let mut options = rumqttc::MqttOptions::new("big-publisher", url.host.clone(), url.port);
+    options.set_max_packet_size(1 << 20, 1 << 20);
+    let (raw, mut eventloop) = BrokerUrl::client(options, 8);
+    tokio::spawn(async move { while eventloop.poll().await.is_ok() {} });
+    let topics = hearth_mqtt::Topics::default();
+    let req = topics.full(&hearth_mqtt::Topics::device_rel(
+        &a,
+        hearth_mqtt::topic::Channel::Req,
+    ));
+    raw.publish(req, QoS::AtLeastOnce, false, vec![0xd2; 300 * 1024])
+        .await
+        .expect("publish");
+    assert!(
+        rejected_for(&device, "HRT-MSG-030", 1).await,
+        "not dropped by its size: {:?}",
+        device.stats()
+    );
+    assert_eq!(
+        write_one(&ctl, &a, LEVEL, Value::Int(4)).await,
+        StatusCode::Success
+    );
+    let stats = device.stats();
+    assert!(stats.connected, "{stats:?}");
+    assert_eq!(stats.connects, 1, "the device reconnected: {stats:?}");
+    device.shutdown().await;
+    ctl.shutdown().await;
+}

@@ -16,7 +16,8 @@
 #[cfg(feature = "fault-injection")]
 use std::time::Duration;
 
-use hearth_wire::{Message, OpenError};
+use hearth_security::cose::VerifyError;
+use hearth_wire::{DecodeError, Message, OpenError, Receiver};
 
 /// Declares each switch once: a public field with the feature, and a hook method that reads
 /// it (or is a constant `false` without the feature).
@@ -29,6 +30,9 @@ macro_rules! switches {
             $($(#[doc = $doc])+ pub $name: bool,)+
             /// Hold every response back this long (HRT-MSG-093): a timer of the core.
             pub response_delay: Option<Duration>,
+            /// Take incoming MQTT packets of at most this many bytes, and lose the connection
+            /// on a larger one (HRT-MSG-105): read by the MQTT shell, not the core.
+            pub mqtt_packet_limit: Option<usize>,
         }
 
         impl FaultInjection {
@@ -94,6 +98,14 @@ switches! {
     /// Refuse every path of a request its sender may not make as `unauthorized`, whether
     /// the path exists or not (HRT-MSG-064, HRT-MOD-115: existence comes first).
     privilege_before_existence,
+    /// Read a payload outside the CBOR profile as a general-purpose decoder does: a bignum as
+    /// an integer, `undefined` as null, indefinite lengths, a repeated text key ignored
+    /// (HRT-MSG-101 … HRT-MSG-104). The signature is still verified.
+    lax_decoding,
+    /// Take an envelope outside the CBOR profile — an indefinite-length array, a tag inside
+    /// (HRT-MSG-101, HRT-MSG-102) — as a general-purpose decoder reads it. The signature is
+    /// still verified.
+    lax_envelope,
 }
 
 impl FaultInjection {
@@ -136,6 +148,61 @@ impl FaultInjection {
         };
         serve.then(|| unverified(payload)).flatten()
     }
+}
+
+impl FaultInjection {
+    /// A request refused for its CBOR alone, opened the way a receiver that is not strict
+    /// opens it, if a deviation does (`lax_envelope` for the envelope, `lax_decoding` for
+    /// the payload): the envelope read as ciborium reads it, the signature verified under
+    /// the key of a signer `receiver` already knows, the payload decoded, the header and
+    /// the sender checked. The replay window is not consulted.
+    pub(crate) fn lax(
+        &self,
+        err: &OpenError,
+        bytes: &[u8],
+        rel: &str,
+        receiver: &Receiver,
+    ) -> Option<Message> {
+        let outside = |e: &OpenError| match e {
+            OpenError::Envelope(VerifyError::OutsideProfile(_)) => Some(true),
+            OpenError::Decode(DecodeError::OutsideProfile(_)) => Some(false),
+            _ => None,
+        };
+        let envelope = outside(err)?;
+        if (envelope && !self.lax_envelope()) || (!envelope && !self.lax_decoding()) {
+            return None;
+        }
+        lax_open(bytes, rel, receiver, self.lax_decoding())
+    }
+}
+
+/// Open `bytes` received on `rel` with the envelope read leniently and the payload strictly
+/// or, with `lax_payload`, leniently.
+#[cfg(feature = "fault-injection")]
+fn lax_open(bytes: &[u8], rel: &str, receiver: &Receiver, lax_payload: bool) -> Option<Message> {
+    let sign1 = hearth_security::cose::Sign1::parse(bytes).ok()?;
+    let kid = hearth_security::key::KeyId::from_slice(&sign1.protected.key_id)?;
+    let peer = receiver.peer(&kid)?;
+    let tbs = sign1.to_be_signed(rel.as_bytes(), None);
+    peer.key
+        .verify(peer.key.algorithm(), &tbs, &sign1.signature)
+        .ok()?;
+    let payload = sign1.payload.as_deref()?;
+    let limits = receiver.limits();
+    let msg = if lax_payload {
+        hearth_wire::codec::decode_lax(payload, limits)
+    } else {
+        hearth_wire::codec::decode(payload, limits)
+    }
+    .ok()?;
+    hearth_wire::codec::check_header(&msg).ok()?;
+    (msg.sender == peer.chain.leaf.subject).then_some(msg)
+}
+
+/// Without deviations nothing is opened leniently.
+#[cfg(not(feature = "fault-injection"))]
+const fn lax_open(_: &[u8], _: &str, _: &Receiver, _: bool) -> Option<Message> {
+    None
 }
 
 /// A request decoded without checking its signature.

@@ -153,6 +153,7 @@ impl From<VerifyError> for CertError {
                 subject: String::new(),
             },
             VerifyError::Malformed(m) => Self::Malformed(m),
+            VerifyError::OutsideProfile(e) => Self::Malformed(e.to_string()),
         }
     }
 }

@@ -11,6 +11,11 @@ use crate::alg::Algorithm;
 use crate::cbor;
 use crate::key::{KeyError, KeyId, KeyPair, PublicKey, SignatureError};
 use crate::limits::MAX_MESSAGE_SIZE;
+use crate::strict::{self, StrictError};
+
+/// Deepest nesting of arrays and maps in a message envelope or its protected header (the
+/// payload's own limit, `spec/04-messages.md` §10.1).
+const MAX_ENVELOPE_DEPTH: usize = 16;
 
 /// CBOR tag of COSE_Sign1 (RFC 9052 §2).
 pub const COSE_SIGN1_TAG: u64 = 18;
@@ -42,6 +47,12 @@ pub enum VerifyError {
     /// The signature does not verify.
     #[error("bad signature")]
     BadSignature,
+    /// The envelope (or its protected header) is well-formed CBOR, but outside the data
+    /// model of the profile: an indefinite length, a tag other than the outer 18, a float, a
+    /// simple value other than `false`, `true` and `null`, or a map key given twice
+    /// (`spec/04-messages.md` §10.2).
+    #[error("envelope outside the CBOR profile: {0}")]
+    OutsideProfile(StrictError),
 }
 
 impl VerifyError {
@@ -54,6 +65,7 @@ impl VerifyError {
             Self::UnknownKid(_) => "unknown_kid",
             Self::AlgorithmMismatch => "algorithm_mismatch",
             Self::BadSignature => "bad_signature",
+            Self::OutsideProfile(_) => "outside_profile",
         }
     }
 }
@@ -253,16 +265,23 @@ fn malformed(detail: impl Into<String>) -> VerifyError {
 
 impl Sign1 {
     /// Parse a COSE_Sign1, tagged (18) or untagged, bounded by [`MAX_MESSAGE_SIZE`].
+    ///
+    /// This is the generic view: any well-formed CBOR is read as ciborium reads it (a bignum
+    /// as an integer, indefinite lengths taken). A message envelope is parsed strictly
+    /// instead ([`Envelope::parse`], [`verify_sign1`]).
     pub fn parse(bytes: &[u8]) -> Result<Self, VerifyError> {
-        Self::parse_bounded(bytes, MAX_MESSAGE_SIZE, true)
+        Self::parse_bounded(bytes, MAX_MESSAGE_SIZE, true, false)
     }
 
     /// `decode_unprotected: false` only checks that the unprotected header is a map and
     /// leaves [`Sign1::unprotected`] empty: the Hearth profile ignores it (`HRT-SEC-032`).
+    /// `strict` decodes the envelope and its protected header in the CBOR profile of
+    /// messages ([`strict::decode`]).
     pub(crate) fn parse_bounded(
         bytes: &[u8],
         max: usize,
         decode_unprotected: bool,
+        strict: bool,
     ) -> Result<Self, VerifyError> {
         if bytes.len() > max {
             return Err(VerifyError::TooLarge {
@@ -270,7 +289,20 @@ impl Sign1 {
                 max,
             });
         }
-        let value = cbor::decode(bytes).map_err(malformed)?;
+        let decode = |bytes: &[u8], outer_tag: Option<u64>| {
+            if strict {
+                strict::decode(bytes, outer_tag, MAX_ENVELOPE_DEPTH).map_err(|e| {
+                    if e.is_outside_profile() {
+                        VerifyError::OutsideProfile(e)
+                    } else {
+                        malformed(e.to_string())
+                    }
+                })
+            } else {
+                cbor::decode(bytes).map_err(malformed)
+            }
+        };
+        let value = decode(bytes, Some(COSE_SIGN1_TAG))?;
         let (tagged, value) = match value {
             Value::Tag(COSE_SIGN1_TAG, inner) => (true, *inner),
             Value::Tag(tag, _) => return Err(malformed(format!("unexpected CBOR tag {tag}"))),
@@ -288,10 +320,7 @@ impl Sign1 {
         let protected = if protected_raw.is_empty() {
             coset::Header::default()
         } else {
-            parse_header(
-                cbor::decode(&protected_raw).map_err(malformed)?,
-                "protected",
-            )?
+            parse_header(decode(&protected_raw, None)?, "protected")?
         };
         let unprotected = if decode_unprotected {
             parse_header(unprotected, "unprotected")?
@@ -376,7 +405,7 @@ pub struct Verified {
 }
 
 /// Verify a Hearth message (`HRT-SEC-030` … `HRT-SEC-036`): a tagged COSE_Sign1 at most
-/// [`MAX_MESSAGE_SIZE`] bytes, protected header holding an accepted `alg` and a 16-byte
+/// [`MAX_MESSAGE_SIZE`] bytes in the CBOR profile of messages ([`strict::decode`]), protected header holding an accepted `alg` and a 16-byte
 /// `kid`, no `crit` and no content type, embedded payload, signature valid under the key
 /// `resolver` returns for the kid, with `aad` as external AAD. The unprotected header is
 /// ignored.
@@ -385,8 +414,15 @@ pub fn verify_sign1(
     aad: &[u8],
     resolver: &(impl KeyResolver + ?Sized),
 ) -> Result<Verified, VerifyError> {
-    verify_profile(bytes, aad, MAX_MESSAGE_SIZE, None, |kid| {
-        resolver.resolve(kid)
+    let parsed = ProfileSign1::parse_message(bytes)?;
+    let key = resolver
+        .resolve(&parsed.kid)
+        .ok_or_else(|| VerifyError::UnknownKid(parsed.kid.to_hex()))?;
+    parsed.verify_with(&key, aad)?;
+    Ok(Verified {
+        kid: parsed.kid,
+        alg: parsed.alg,
+        payload: parsed.sign1.payload.unwrap_or_default(),
     })
 }
 
@@ -399,10 +435,11 @@ pub struct Envelope(ProfileSign1);
 
 impl Envelope {
     /// Parse a message envelope (`HRT-SEC-030`, `HRT-SEC-031`): tagged, at most
-    /// [`MAX_MESSAGE_SIZE`] bytes, an accepted algorithm and a 16-byte key id, no `crit`, no
+    /// [`MAX_MESSAGE_SIZE`] bytes, in the CBOR profile of messages ([`strict::decode`]:
+    /// definite lengths, no tag but the outer 18, no repeated map key), an accepted algorithm and a 16-byte key id, no `crit`, no
     /// content type.
     pub fn parse(bytes: &[u8]) -> Result<Self, VerifyError> {
-        Ok(Self(ProfileSign1::parse(bytes, MAX_MESSAGE_SIZE, None)?))
+        Ok(Self(ProfileSign1::parse_message(bytes)?))
     }
 
     /// The signer's key id.
@@ -432,24 +469,6 @@ impl Envelope {
     }
 }
 
-/// The profile checks shared by messages, certificates and revocation lists.
-pub(crate) fn verify_profile(
-    bytes: &[u8],
-    aad: &[u8],
-    max: usize,
-    content_type: Option<&str>,
-    resolve: impl FnOnce(&KeyId) -> Option<PublicKey>,
-) -> Result<Verified, VerifyError> {
-    let parsed = ProfileSign1::parse(bytes, max, content_type)?;
-    let key = resolve(&parsed.kid).ok_or_else(|| VerifyError::UnknownKid(parsed.kid.to_hex()))?;
-    parsed.verify_with(&key, aad)?;
-    Ok(Verified {
-        kid: parsed.kid,
-        alg: parsed.alg,
-        payload: parsed.sign1.payload.unwrap_or_default(),
-    })
-}
-
 /// A COSE_Sign1 that passed the Hearth profile's structural checks, not yet verified.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ProfileSign1 {
@@ -459,12 +478,28 @@ pub(crate) struct ProfileSign1 {
 }
 
 impl ProfileSign1 {
+    /// The profile checks, on CBOR read as ciborium reads it: for certificates and
+    /// revocation lists, whose encoding is the security chapter's.
     pub(crate) fn parse(
         bytes: &[u8],
         max: usize,
         content_type: Option<&str>,
     ) -> Result<Self, VerifyError> {
-        let sign1 = Sign1::parse_bounded(bytes, max, false)?;
+        Self::parse_with(bytes, max, content_type, false)
+    }
+
+    /// The profile checks on a message envelope, decoded strictly ([`strict::decode`]).
+    pub(crate) fn parse_message(bytes: &[u8]) -> Result<Self, VerifyError> {
+        Self::parse_with(bytes, MAX_MESSAGE_SIZE, None, true)
+    }
+
+    fn parse_with(
+        bytes: &[u8],
+        max: usize,
+        content_type: Option<&str>,
+        strict: bool,
+    ) -> Result<Self, VerifyError> {
+        let sign1 = Sign1::parse_bounded(bytes, max, false, strict)?;
         if !sign1.tagged {
             return Err(malformed("COSE_Sign1 tag 18 missing"));
         }
@@ -676,6 +711,95 @@ mod tests {
             verify_sign1(&signed, aad, k.public_key()),
             Err(VerifyError::Malformed(_))
         ));
+    }
+
+    /// A correctly signed message whose envelope is rewritten by `change` (the signature
+    /// covers neither the outer array nor the unprotected header).
+    fn rewritten(change: impl FnOnce(Vec<u8>) -> Vec<u8>) -> (KeyPair, Vec<u8>) {
+        let k = key();
+        let msg = sign1(&k, b"payload", b"t").expect("sign");
+        assert_eq!(&msg[..2], &[0xd2, 0x84]);
+        (k, change(msg))
+    }
+
+    // HRT-MSG-101: an indefinite-length outer array is refused; the generic view reads it.
+    #[test]
+    fn indefinite_length_envelope_is_outside_the_profile() {
+        let (k, bad) = rewritten(|mut m| {
+            m[1] = 0x9f;
+            m.push(0xff);
+            m
+        });
+        assert!(Sign1::parse(&bad).is_ok());
+        assert_eq!(
+            verify_sign1(&bad, b"t", k.public_key()),
+            Err(VerifyError::OutsideProfile(StrictError::Indefinite {
+                offset: 1
+            }))
+        );
+        assert!(matches!(
+            Envelope::parse(&bad),
+            Err(VerifyError::OutsideProfile(StrictError::Indefinite { .. }))
+        ));
+    }
+
+    // HRT-MSG-101, HRT-MSG-102, HRT-MSG-104: the unprotected header is ignored, but its CBOR
+    // is the envelope's and must be in the profile.
+    #[test]
+    fn unprotected_header_cbor_is_in_the_profile() {
+        let pos = |m: &[u8]| {
+            m.windows(2)
+                .position(|w| w == [0xa0, 0x47])
+                .expect("unprotected map")
+        };
+        for (header, code) in [
+            (&[0xbf, 0xff][..], "indefinite"),
+            (&[0xa1, 0x04, 0xc2, 0x41, 0x01], "tag"),
+            (&[0xa2, 0x61, b'x', 0x00, 0x61, b'x', 0x01], "duplicate"),
+        ] {
+            let (k, bad) = rewritten(|m| {
+                let at = pos(&m);
+                [&m[..at], header, &m[at + 1..]].concat()
+            });
+            let err = verify_sign1(&bad, b"t", k.public_key()).expect_err(code);
+            assert!(
+                matches!(err, VerifyError::OutsideProfile(_)),
+                "{code}: {err}"
+            );
+            assert_eq!(err.code(), "outside_profile");
+        }
+    }
+
+    // HRT-MSG-102: a bignum algorithm in the protected header is not -8; HRT-MSG-104: nor
+    // is a protected header with its key id twice. (Signed as they are, so only the CBOR
+    // rules can refuse them.)
+    #[test]
+    fn protected_header_cbor_is_in_the_profile() {
+        let k = key();
+        let kid = k.key_id().0;
+        let mut bignum_alg = vec![0xa2, 0x01, 0xc3, 0x41, 0x07, 0x04, 0x50];
+        bignum_alg.extend_from_slice(&kid);
+        let mut twice_kid = vec![0xa3, 0x01, 0x27, 0x04, 0x50];
+        twice_kid.extend_from_slice(&kid);
+        twice_kid.extend_from_slice(&[0x04, 0x50]);
+        twice_kid.extend_from_slice(&kid);
+        for protected in [bignum_alg, twice_kid] {
+            let tbs = cbor::sig_structure1(&protected, b"t", b"p");
+            let signature = k.sign_raw(&tbs).expect("sign");
+            let bytes = cbor::encode(&Value::Tag(
+                COSE_SIGN1_TAG,
+                Box::new(Value::Array(vec![
+                    Value::Bytes(protected),
+                    Value::Map(vec![]),
+                    Value::Bytes(b"p".to_vec()),
+                    Value::Bytes(signature),
+                ])),
+            ));
+            assert!(matches!(
+                verify_sign1(&bytes, b"t", k.public_key()),
+                Err(VerifyError::OutsideProfile(_))
+            ));
+        }
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! Ed25519 and ECDSA P-256 keys (via `ring`) stored as COSE_Key ([`key`]); tagged
 //! COSE_Sign1 with the transport topic as external AAD, verified over the protected header
 //! bytes exactly as received, and signed with a content type and further protected
-//! parameters where a format needs them ([`cose::sign1_with_header`]; [`cose`]); certificates as CWTs with a `cnf` key and Hearth
+//! parameters where a format needs them ([`cose::sign1_with_header`]; [`cose`]), a message
+//! envelope decoded strictly in the CBOR profile of messages, one reading only ([`strict`]);
+//! certificates as CWTs with a `cnf` key and Hearth
 //! role claims, chained root → vendor → device / controller and root → lab / controller
 //! and validated against a [`cert::TrustStore`] ([`cert`]); signed revocation lists
 //! ([`revocation`]); the 64-entry sliding replay window and a block-reserving send counter
@@ -48,6 +50,7 @@ pub mod peers;
 pub mod pki;
 pub mod replay;
 pub mod revocation;
+pub mod strict;
 
 pub use acl::{check_device_signer, Acl, AclEntry, AclError, AclSubject, Operation, Privilege};
 pub use alg::Algorithm;

@@ -85,6 +85,7 @@ impl From<VerifyError> for RevocationError {
             VerifyError::UnknownKid(k) => Self::UntrustedIssuer(k),
             VerifyError::BadSignature | VerifyError::AlgorithmMismatch => Self::BadSignature,
             VerifyError::Malformed(m) => Self::Malformed(m),
+            VerifyError::OutsideProfile(e) => Self::Malformed(e.to_string()),
         }
     }
 }

@@ -110,6 +110,33 @@ fn err_expect(code: &str) -> Json {
     json!({"result": "error", "error": code})
 }
 
+/// A COSE_Sign1 of [`PAYLOAD`] for [`TOPIC`] whose protected header is `protected` byte for
+/// byte, signed by `key`.
+fn raw_protected_sign1(key: &KeyPair, protected: &[u8]) -> Vec<u8> {
+    let bstr = |b: &[u8]| -> Vec<u8> {
+        let mut out = Vec::new();
+        ciborium::ser::into_writer(&ciborium::Value::Bytes(b.to_vec()), &mut out).expect("bstr");
+        out
+    };
+    let tbs = [
+        &[0x84, 0x6a][..],
+        b"Signature1",
+        &bstr(protected),
+        &bstr(TOPIC.as_bytes()),
+        &bstr(PAYLOAD),
+    ]
+    .concat();
+    let signature = key.sign_raw(&tbs).expect("sign");
+    [
+        &[0xd2, 0x84][..],
+        &bstr(protected),
+        &[0xa0],
+        &bstr(PAYLOAD),
+        &bstr(&signature),
+    ]
+    .concat()
+}
+
 fn sign1_vectors() -> Json {
     let a = ed(1);
     let b = ed(2);
@@ -185,6 +212,22 @@ fn sign1_vectors() -> Json {
             "requirements": ["HRT-SEC-021", "HRT-SEC-030"],
             "keys": [key_a.clone()], "aad": h(TOPIC.as_bytes()), "message": h(&msg[1..]),
             "expected": err_expect("malformed"),
+        }),
+        json!({
+            "name": "indefinite-outer-array",
+            "description": "The outer array of indefinite length (9f ... ff): the signature, which does not cover it, verifies, but a message envelope is definite-length CBOR.",
+            "requirements": ["HRT-SEC-030", "HRT-MSG-101"],
+            "keys": [key_a.clone()], "aad": h(TOPIC.as_bytes()),
+            "message": h(&[&[0xd2, 0x9f][..], &msg[2..], &[0xff]].concat()),
+            "expected": err_expect("outside_profile"),
+        }),
+        json!({
+            "name": "bignum-algorithm",
+            "description": "The protected header's alg written as the bignum 3(h'07'), which a general-purpose decoder reads as -8; signed as it is.",
+            "requirements": ["HRT-SEC-023", "HRT-MSG-102"],
+            "keys": [key_a.clone()], "aad": h(TOPIC.as_bytes()),
+            "message": h(&raw_protected_sign1(&a, &[&[0xa2, 0x01, 0xc3, 0x41, 0x07, 0x04, 0x50][..], &kid.0].concat())),
+            "expected": err_expect("outside_profile"),
         }),
         json!({
             "name": "unknown-kid",

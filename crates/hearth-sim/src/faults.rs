@@ -113,6 +113,10 @@ impl FaultProfile {
 /// How long the `slow-response` profile holds every response back.
 pub const SLOW_RESPONSE: Duration = Duration::from_secs(6);
 
+/// The incoming MQTT packet limit of a `disconnect-on-oversize` device: every Hearth message
+/// with its topic fits (HRT-MSG-030), a 70 000-byte publish does not.
+pub const OVERSIZE_LIMIT: usize = 68 * 1024;
+
 /// How far behind the clock of a `slow-clock` device runs.
 pub const SLOW_CLOCK: Duration = Duration::from_secs(3600);
 
@@ -211,6 +215,18 @@ static PROFILES: &[FaultProfile] = profiles! {
     "slow-response" Messages ["HRT-MSG-093", "HRT-MSG-097"] for ALL => (|d| d.protocol.response_delay = Some(SLOW_RESPONSE));
     /// Stops answering requests after the first message that does not decode.
     "stall-after-malformed" Security ["HRT-SEC-130", "HRT-SEC-136"] for ALL => stall_after_malformed;
+    /// Decodes payloads as a general-purpose CBOR decoder does: a bignum counter or value is
+    /// read as an integer, undefined as null, indefinite lengths are taken and a repeated text
+    /// key is ignored, so correctly signed requests outside the profile are served.
+    "lax-decoding" Messages ["HRT-MSG-101", "HRT-MSG-102", "HRT-MSG-103", "HRT-MSG-104"] for ALL => lax_decoding;
+    /// Takes an envelope outside the CBOR profile, such as an outer array of indefinite length,
+    /// as a general-purpose decoder reads it.
+    "lax-envelope" Messages ["HRT-MSG-101", "HRT-MSG-102"] for ALL => lax_envelope;
+    /// Takes incoming MQTT packets of at most 68 KiB, as an MQTT client with a packet limit
+    /// below the broker's does, and loses its connection on a larger publish instead of
+    /// dropping the message.
+    #[applied = "FaultInjection::mqtt_packet_limit = 68 KiB"]
+    "disconnect-on-oversize" Messages ["HRT-MSG-105", "HRT-SEC-136"] for ALL => (|d| d.protocol.mqtt_packet_limit = Some(OVERSIZE_LIMIT));
     /// Emits fault-raised and fault-cleared events without their mandatory severity and action
     /// fields.
     #[applied = "simulator: the fault events are built without fields 3 and 4"]

@@ -6,12 +6,20 @@
 //! on it, and fails with one small error type, [`DecodeError`]. Unknown map keys are ignored
 //! so later minor versions can add optional fields; unknown kinds and a wrong major version
 //! are errors.
+//!
+//! Bytes are read strictly ([`hearth_security::strict`]): one reading only. Integers and
+//! lengths in a longer form and map keys in any order are accepted (HRT-MSG-100), but an
+//! indefinite length (HRT-MSG-101), any tag — a bignum is not an integer here — (HRT-MSG-102),
+//! a float or a simple value other than `false`, `true` and `null` (HRT-MSG-103), and a map
+//! key given twice, of whatever type (HRT-MSG-104), make the whole message undecodable,
+//! wherever they are, in an entry the decoder would otherwise ignore too.
 
 use ciborium::value::{Integer, Value as Cbor};
 use hearth_model::{
     CapabilityInstance, ComponentDescription, Constraint, Description, EnumEntry, Path, StatusCode,
     Value,
 };
+use hearth_security::strict::{self, StrictError};
 
 use crate::message::{
     Availability, Body, EventBody, InvokeResult, Kind, Message, ReadResult, Report, Status,
@@ -99,6 +107,21 @@ pub enum DecodeError {
     /// A message kind this implementation does not know.
     #[error("unknown message kind {0}")]
     UnknownKind(u64),
+    /// Well-formed CBOR outside the profile's data model: an indefinite length, a tag, a
+    /// float, a simple value other than `false`, `true` and `null`, or a map key given
+    /// twice (HRT-MSG-101 … HRT-MSG-104).
+    #[error("outside the CBOR profile: {0}")]
+    OutsideProfile(StrictError),
+}
+
+impl From<StrictError> for DecodeError {
+    fn from(e: StrictError) -> Self {
+        if e.is_outside_profile() {
+            Self::OutsideProfile(e)
+        } else {
+            Self::Cbor(e.to_string())
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,7 +366,9 @@ pub fn encode(msg: &Message) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------------
 // Decoding.
 
-/// Parse bytes into one CBOR item within the limits, rejecting trailing bytes.
+/// Parse bytes into one CBOR item within the limits, strictly: no tag, definite lengths,
+/// no repeated map key, nothing after the item (HRT-MSG-030, HRT-MSG-040, HRT-MSG-101 …
+/// HRT-MSG-104).
 pub fn parse_cbor(bytes: &[u8], limits: &Limits) -> Result<Cbor, DecodeError> {
     if bytes.len() > limits.max_message {
         return Err(DecodeError::TooLarge {
@@ -351,16 +376,7 @@ pub fn parse_cbor(bytes: &[u8], limits: &Limits) -> Result<Cbor, DecodeError> {
             max: limits.max_message,
         });
     }
-    let mut reader = bytes;
-    let item: Cbor = ciborium::de::from_reader_with_recursion_limit(&mut reader, limits.max_depth)
-        .map_err(|e| DecodeError::Cbor(e.to_string()))?;
-    if !reader.is_empty() {
-        return Err(DecodeError::Cbor(format!(
-            "{} trailing bytes",
-            reader.len()
-        )));
-    }
-    Ok(item)
+    Ok(strict::decode(bytes, None, limits.max_depth)?)
 }
 
 /// The fields of a CBOR map with unsigned integer keys; other keys are ignored.
@@ -382,15 +398,19 @@ impl<'a> Fields<'a> {
         let mut foreign = false;
         for (k, v) in m {
             match k {
-                Cbor::Integer(i) if u64::try_from(*i).is_ok() => {
-                    let k = u64::try_from(*i).unwrap_or_default();
-                    if entries.iter().any(|(e, _)| *e == k) {
-                        return Err(DecodeError::DuplicateKey(field));
-                    }
-                    entries.push((k, v));
-                }
+                Cbor::Integer(i) => match u64::try_from(*i) {
+                    Ok(k) => entries.push((k, v)),
+                    Err(_) => foreign = true,
+                },
                 _ => foreign = true,
             }
+        }
+        // Bytes parsed by `parse_cbor` have no repeated key at all (HRT-MSG-104); an item
+        // built otherwise is checked here, in n log n whatever the map's size.
+        let mut keys: Vec<u64> = entries.iter().map(|(k, _)| *k).collect();
+        keys.sort_unstable();
+        if keys.windows(2).any(|w| w[0] == w[1]) {
+            return Err(DecodeError::DuplicateKey(field));
         }
         Ok(Self { entries, foreign })
     }
@@ -800,6 +820,30 @@ pub fn decode_item(item: &Cbor, limits: &Limits) -> Result<Message, DecodeError>
 /// Decode a message from bytes, within the limits.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
     decode_item(&parse_cbor(bytes, limits)?, limits)
+}
+
+/// Decode a message as a general-purpose CBOR decoder reads the bytes: a bignum as an
+/// integer, `undefined` as `null`, indefinite lengths taken, a text key given twice ignored
+/// like any text key. The lapse of a receiver that is not strict (HRT-MSG-101 …
+/// HRT-MSG-104), for the simulator's fault profiles only.
+#[cfg(feature = "fault-injection")]
+pub fn decode_lax(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
+    if bytes.len() > limits.max_message {
+        return Err(DecodeError::TooLarge {
+            size: bytes.len(),
+            max: limits.max_message,
+        });
+    }
+    let mut reader = bytes;
+    let item: Cbor = ciborium::de::from_reader_with_recursion_limit(&mut reader, limits.max_depth)
+        .map_err(|e| DecodeError::Cbor(e.to_string()))?;
+    if !reader.is_empty() {
+        return Err(DecodeError::Cbor(format!(
+            "{} trailing bytes",
+            reader.len()
+        )));
+    }
+    decode_item(&item, limits)
 }
 
 /// Whether a decoded message is consistent with its kind: requests carry a request id and a

@@ -6,7 +6,8 @@
 //! [`message::Body`] into a numbered [`message::Message`], encodes it in deterministic CBOR
 //! ([`codec`]) and signs it as a COSE_Sign1 bound to its transport topic; a
 //! [`seal::Receiver`] verifies the signature against a validated certificate chain, decodes
-//! within fixed limits, checks the sender and the replay window, and hands back an
+//! strictly (one reading only: no tag, no indefinite length, no map key twice) within fixed
+//! limits, checks the sender and the replay window, and hands back an
 //! [`seal::Opened`] message. What a message *means* — whether a write fits the device's
 //! description, whether the signer may send it — is checked with [`policy`] against the
 //! model (`hearth-model`) and the access list (`hearth-security`); [`view`] shows messages

@@ -294,6 +294,8 @@ impl OpenError {
             Self::Envelope(
                 VerifyError::UnsupportedAlgorithm(_) | VerifyError::AlgorithmMismatch,
             ) => "HRT-SEC-031",
+            Self::Envelope(VerifyError::OutsideProfile(e))
+            | Self::Decode(DecodeError::OutsideProfile(e)) => e.requirement(),
             Self::Envelope(_) => "HRT-SEC-030",
             Self::Decode(_) => "HRT-MSG-040",
             Self::Certificate(_) => "HRT-SEC-064",

@@ -437,3 +437,60 @@ fn replay_windows_are_per_topic() {
         Err(OpenError::Replay(_))
     ));
 }
+
+/// `payload` as it is, signed by the device for [`TOPIC`].
+fn signed_payload(f: &Fixture, payload: &[u8]) -> Vec<u8> {
+    hearth_security::cose::sign1(f.device_key.as_ref(), payload, TOPIC.as_bytes()).expect("sign")
+}
+
+// HRT-MSG-102, HRT-MSG-104, HRT-MSG-101: correctly signed, known signer, and still refused
+// for its CBOR alone; nothing moves.
+#[test]
+fn correctly_signed_messages_outside_the_cbor_profile_are_rejected() {
+    use ciborium::value::Value as Cbor;
+    let f = fixture();
+    let (mut tx, mut rx) = link(&f, "fridge-1");
+    rx.open(&seal(&mut tx, true), TOPIC, NOW)
+        .expect("chain admitted");
+    let msg = tx.message(report(), &Envelope::default()).expect("message");
+    let plain = hearth_wire::codec::encode(&msg);
+    let Ok(Cbor::Map(map)) = ciborium::de::from_reader::<Cbor, _>(plain.as_slice()) else {
+        panic!("map")
+    };
+    let counter = Cbor::Integer(4.into());
+    let big = Cbor::Tag(2, Box::new(Cbor::Bytes(msg.counter.to_be_bytes().to_vec())));
+    let with_bignum: Vec<_> = map
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                if *k == counter {
+                    big.clone()
+                } else {
+                    v.clone()
+                },
+            )
+        })
+        .collect();
+    let mut twice = map.clone();
+    twice.push((Cbor::Text("x".into()), Cbor::Null));
+    twice.push((Cbor::Text("x".into()), Cbor::Null));
+    for (map, requirement) in [(with_bignum, "HRT-MSG-102"), (twice, "HRT-MSG-104")] {
+        let mut payload = Vec::new();
+        ciborium::ser::into_writer(&Cbor::Map(map), &mut payload).expect("encode");
+        let err = refused(&mut rx, &signed_payload(&f, &payload));
+        assert!(matches!(err, OpenError::Decode(_)), "{err}");
+        assert_eq!(err.requirement(), requirement);
+    }
+    // The outer array of indefinite length: the signature does not cover it.
+    let mut open_ended = signed_payload(&f, &plain);
+    assert_eq!(open_ended[1], 0x84);
+    open_ended[1] = 0x9f;
+    open_ended.push(0xff);
+    let err = refused(&mut rx, &open_ended);
+    assert!(matches!(err, OpenError::Envelope(_)), "{err}");
+    assert_eq!(err.requirement(), "HRT-MSG-101");
+    // None of them moved the window: the plain bytes, signed the same way, open.
+    rx.open(&signed_payload(&f, &plain), TOPIC, NOW)
+        .expect("the same message in the profile");
+}

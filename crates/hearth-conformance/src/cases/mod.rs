@@ -76,6 +76,7 @@ pub static CASES: &[Case] = &[
     rob::malformed::GARBAGE,
     rob::malformed::OVERSIZED,
     rob::malformed::DEEP,
+    rob::malformed::OUTSIDE_PROFILE,
     sec::signing::SIGNED,
     sec::signing::ENVELOPE_PROFILE,
     sec::verifying::BAD_SIGNATURE,

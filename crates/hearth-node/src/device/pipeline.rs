@@ -46,7 +46,11 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
                 if self.faults.stalls_on(&err) {
                     self.stalled = true;
                 }
-                match self.faults.lenient(&err, payload) {
+                let lax = || {
+                    self.faults
+                        .lax(&err, payload, &rel, &self.endpoint.receiver)
+                };
+                match self.faults.lenient(&err, payload).or_else(lax) {
                     Some(msg) => (msg, None),
                     None => return self.reject(err.requirement()),
                 }

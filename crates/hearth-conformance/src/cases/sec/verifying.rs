@@ -340,7 +340,7 @@ test_case! {
         HRT_SEC_008,
         HRT_SEC_031,
         HRT_SEC_035,
-        HRT_MSG_021,
+        HRT_MSG_100,
         HRT_MSG_041,
         HRT_MSG_042,
         HRT_MSG_043,
@@ -374,7 +374,7 @@ async fn crafted_envelopes(ctx: &mut Ctx, who: usize) -> CaseResult {
         ),
         (
             Craft::ReversedPayload,
-            req::HRT_MSG_021,
+            req::HRT_MSG_100,
             "a read whose payload is not deterministically encoded",
         ),
         (
