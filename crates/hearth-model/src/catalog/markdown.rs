@@ -406,7 +406,7 @@ fn state_machine(
         for row in &def.settings {
             let mut line = format!("| {} |", and_list(&row.capabilities));
             for s in sm.states() {
-                let ok = row.writable_in.iter().any(|n| *n == s.name);
+                let ok = row.writable_in.contains(&s.name);
                 let _ = write!(line, " {} |", if ok { "writable" } else { "—" });
             }
             let _ = writeln!(out, "{line} {} |", cell(row.summary.trim()));
@@ -423,7 +423,7 @@ fn state_machine(
         for row in &def.null_in {
             let mut line = format!("| `{}` |", row.property);
             for s in sm.states() {
-                let null = row.states.iter().any(|n| *n == s.name);
+                let null = row.states.contains(&s.name);
                 let _ = write!(line, " {} |", if null { "null" } else { "" });
             }
             let _ = writeln!(out, "{line}");
