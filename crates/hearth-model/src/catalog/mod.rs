@@ -4,6 +4,9 @@
 //! files at run time. [`Catalog::standard`] parses and checks it once; [`Catalog::from_files`]
 //! does the same for any set of files, which tests use to prove the checks catch mistakes.
 //! Lookups go by numeric id (what travels on the wire) or by name (what people type).
+//! A capability whose state moves (`operational-state`) also defines its state machine,
+//! which loading resolves to ids and codes once ([`Catalog::state_machine`]): firmware and
+//! the conformance suite ask that one table what each state allows.
 
 mod check;
 mod defs;

@@ -800,17 +800,16 @@ async fn settings_fixed_during_cycle(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(2);
     start_cycle(ctx, who, component).await?;
     let result: CaseResult = async {
-        ctx.step(3);
         let now = ctx.read(who, state_path).await?.as_int().unwrap_or(-1);
         let fixed = fixed_settings(ctx, component, now)?;
+        let names: Vec<String> = fixed.iter().map(ToString::to_string).collect();
+        ctx.step_with(3, format!("{}: {}", state_name(now), names.join(", ")));
         if fixed.is_empty() {
             return Err(Outcome::inconclusive(format!(
                 "the appliance is {}: the settings table fixes none of its settings there",
                 state_name(now)
             )));
         }
-        let names: Vec<String> = fixed.iter().map(ToString::to_string).collect();
-        ctx.step_with(3, format!("{}: {}", state_name(now), names.join(", ")));
         for path in fixed {
             let value = ctx.read(who, path).await?;
             let (status, seq) = ctx.write(who, path, value.clone()).await?;
