@@ -168,6 +168,9 @@ impl SimAppliance {
                 component: None,
             },
             OperatorAction::ClearFault { code } => Control::ClearFault { code },
+            OperatorAction::AllowRemoteStart { allowed } => {
+                Control::RemoteStart { enabled: allowed }
+            }
             OperatorAction::CutNetwork => return device.cut_network().map_err(|e| e.to_string()),
             OperatorAction::RestoreNetwork => {
                 return device.restore_network().map_err(|e| e.to_string());

@@ -97,3 +97,4 @@ caught!(no_door_alarm_is_caught, "no-door-alarm", Refrigerator of Aurora);
 caught!(start_with_door_open_is_caught, "start-with-door-open", MicrowaveOven of Aurora);
 caught!(energy_counter_reset_is_caught, "energy-counter-reset", WashingMachine of Lotus);
 caught!(event_missing_fields_is_caught, "event-missing-fields", Fan of Lotus);
+caught!(lax_state_machine_is_caught, "lax-state-machine", Dishwasher of Aurora);

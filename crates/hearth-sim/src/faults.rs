@@ -66,6 +66,9 @@ pub struct AppDeviation {
     pub no_door_alarm: bool,
     /// Start a cycle with the door open.
     pub ignore_door: bool,
+    /// Accept `resume` while idle, starting the selected programme, where the state machine
+    /// refuses it.
+    pub lax_states: bool,
     /// Publish under the default topic root whatever root it is configured with.
     pub fixed_root: bool,
     /// Hand the runtime a clock this far behind, so that it checks certificates and
@@ -122,6 +125,7 @@ pub const SLOW_CLOCK: Duration = Duration::from_secs(3600);
 
 const ALL: &str = "every device type";
 const CYCLE: &str = "rice cooker, microwave oven, dishwasher, washing machine";
+const RESUMABLE: &str = "cycle appliances with a resume action";
 const SETPOINT: &str =
     "air conditioner, refrigerator, freezer, water heater, and washing machines and dishwashers with temperature control";
 const MODES: &str = "every appliance with a mode";
@@ -251,7 +255,7 @@ static PROFILES: &[FaultProfile] = profiles! {
     /// Answers a command the current state does not allow with failure instead of
     /// invalid-in-state.
     #[applied = "simulator: invalid-in-state answers are replaced by failure"]
-    "wrong-status-code" Behaviour ["HRT-MOD-051", "HRT-MOD-062"] for CYCLE => (|d| d.app.wrong_status = true);
+    "wrong-status-code" Behaviour ["HRT-MOD-051", "HRT-CAT-040", "HRT-MOD-062"] for CYCLE => (|d| d.app.wrong_status = true);
     /// Reports none of its changes: neither those it makes by itself (temperatures, cycle
     /// progress) nor those of writes.
     #[applied = "simulator: no change reports; FaultInjection::suppress_reports for writes"]
@@ -261,7 +265,11 @@ static PROFILES: &[FaultProfile] = profiles! {
     "no-door-alarm" Behaviour ["HRT-MOD-108"] for FRIDGES => (|d| d.app.no_door_alarm = true);
     /// Starts a cycle although the door is open, instead of refusing with invalid-in-state.
     #[applied = "simulator: the door check before start is skipped"]
-    "start-with-door-open" Behaviour ["HRT-MOD-051", "HRT-CAT-001"] for DOORS => (|d| d.app.ignore_door = true);
+    "start-with-door-open" Behaviour ["HRT-CAT-047", "HRT-MOD-051", "HRT-CAT-001"] for DOORS => (|d| d.app.ignore_door = true);
+    /// Accepts a transition the state machine forbids: resume while idle starts the selected
+    /// programme instead of answering invalid-in-state.
+    #[applied = "simulator: resume while idle is served as start"]
+    "lax-state-machine" Behaviour ["HRT-CAT-040", "HRT-MOD-051"] for RESUMABLE => (|d| d.app.lax_states = true);
     /// Resets its cumulative energy counter to zero whenever it draws no power.
     #[applied = "simulator: the energy counter is cleared while the power is 0 W"]
     "energy-counter-reset" Behaviour ["HRT-CAT-001"] for ENERGY => (|d| d.app.energy_resets = true);

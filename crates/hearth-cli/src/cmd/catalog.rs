@@ -160,7 +160,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(cap)?);
             return Ok(ExitCode::SUCCESS);
         }
-        markdown::capability(&mut text, cap);
+        markdown::capability(&mut text, catalog, cap);
     } else if let Some(def) = catalog.enumeration(&name) {
         if args.json {
             println!("{}", serde_json::to_string_pretty(def)?);

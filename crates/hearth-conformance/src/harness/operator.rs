@@ -34,6 +34,12 @@ pub enum OperatorAction {
         /// The standard fault code to clear.
         code: u16,
     },
+    /// Allow (or withdraw) remote start at the appliance's own panel
+    /// (`operational-state/remote-start-enabled`).
+    AllowRemoteStart {
+        /// Whether remote start is to be allowed.
+        allowed: bool,
+    },
     /// Cut the appliance's network connection (unplug its cable, switch off its access
     /// point), leaving it powered.
     CutNetwork,
@@ -61,6 +67,12 @@ impl std::fmt::Display for OperatorAction {
                     f,
                     "remove the cause of fault 0x{code:04x} so that it clears"
                 )
+            }
+            Self::AllowRemoteStart { allowed: true } => {
+                f.write_str("allow remote start at the appliance's own panel")
+            }
+            Self::AllowRemoteStart { allowed: false } => {
+                f.write_str("withdraw remote start at the appliance's own panel")
             }
             Self::CutNetwork => f.write_str(
                 "cut the appliance's network connection (unplug its cable or switch off its access point), leaving it powered",

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use super::defs::{Capability, DeviceType, EnumDef, EnumScope, Field, TypeSpec, Unit};
+use super::states::{self, StateMachine};
 use super::{Catalog, ConstraintKind, DEVICE_TYPE_ENUMS};
 use crate::StatusCode;
 
@@ -225,6 +226,8 @@ pub(super) fn load(files: &[(&str, &str)]) -> Result<Catalog, CatalogError> {
         }
     }
 
+    let state_machines = state_machines(&capabilities, &device_types, &enums, &mut issues);
+
     if !issues.0.is_empty() {
         return Err(CatalogError { issues: issues.0 });
     }
@@ -235,7 +238,65 @@ pub(super) fn load(files: &[(&str, &str)]) -> Result<Catalog, CatalogError> {
         enums: enums.into_iter().map(|(k, (_, v))| (k, v)).collect(),
         capabilities: capabilities.into_iter().map(|(_, c)| c).collect(),
         device_types: device_types.into_iter().map(|(_, d)| d).collect(),
+        state_machines,
     })
+}
+
+/// The requirement ids the generated chapter states by itself.
+pub(super) const CHAPTER_REQUIREMENTS: [&str; 2] = ["HRT-CAT-001", "HRT-CAT-002"];
+
+/// Check and resolve every capability's state machine, and the requirement ids they state:
+/// `HRT-CAT-NNN`, each once in the whole catalog and not one the chapter states itself.
+fn state_machines(
+    capabilities: &[(String, Capability)],
+    device_types: &[(String, DeviceType)],
+    enums: &BTreeMap<String, (String, EnumDef)>,
+    issues: &mut Issues,
+) -> BTreeMap<u16, StateMachine> {
+    let caps: Vec<&Capability> = capabilities.iter().map(|(_, c)| c).collect();
+    let dts: Vec<&DeviceType> = device_types.iter().map(|(_, d)| d).collect();
+    let enums: BTreeMap<&str, &EnumDef> = enums
+        .iter()
+        .map(|(name, (_, def))| (name.as_str(), def))
+        .collect();
+    let mut ids: BTreeMap<String, String> = CHAPTER_REQUIREMENTS
+        .iter()
+        .map(|id| ((*id).to_owned(), "the catalog chapter".to_owned()))
+        .collect();
+    let mut out = BTreeMap::new();
+    for (file, cap) in capabilities {
+        let Some(def) = &cap.state_machine else {
+            continue;
+        };
+        for (id, what) in states::requirement_ids(def) {
+            let well_formed = id
+                .strip_prefix("HRT-CAT-")
+                .is_some_and(|n| n.len() == 3 && n.bytes().all(|b| b.is_ascii_digit()));
+            if !well_formed {
+                issues.add(
+                    file,
+                    format!("state_machine {what}: `{id}` is not of the form HRT-CAT-NNN"),
+                );
+            }
+            if let Some(first) = ids.insert(id.to_owned(), file.clone()) {
+                issues.add(
+                    file,
+                    format!("state_machine {what}: {id} is also stated by {first}"),
+                );
+            }
+        }
+        match states::resolve(cap, def, &caps, &enums, &dts) {
+            Ok(sm) => {
+                out.insert(cap.id, sm);
+            }
+            Err(problems) => {
+                for p in problems {
+                    issues.add(file, p);
+                }
+            }
+        }
+    }
+    out
 }
 
 struct Ctx<'a> {
@@ -734,6 +795,77 @@ mod tests {
         let files = with_replaced("device-types/fan.toml", code_line, ac_code);
         let p = problems(&files);
         assert!(p.contains("in air-conditioner"), "{p}");
+    }
+
+    #[test]
+    fn state_machine_naming_an_unknown_state_is_caught() {
+        let files = with_replaced(
+            "capabilities/operational-state.toml",
+            "from = [\"paused\"]\nto = \"running\"",
+            "from = [\"suspended\"]\nto = \"running\"",
+        );
+        let p = problems(&files);
+        assert!(
+            p.contains("`suspended` is not a value of `operational-state`"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn action_without_a_transition_is_caught() {
+        let files = with_replaced(
+            "capabilities/operational-state.toml",
+            "action = \"pause\"\nfrom",
+            "from",
+        );
+        let p = problems(&files);
+        assert!(p.contains("action `pause` has no transition"), "{p}");
+    }
+
+    #[test]
+    fn writable_capability_without_a_settings_row_is_caught() {
+        let files = with_replaced(
+            "capabilities/operational-state.toml",
+            "\"laundry-controls\", ",
+            "",
+        );
+        let p = problems(&files);
+        assert!(
+            p.contains("capability `laundry-controls`, which washing-machine component `device` may carry, has no settings row"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn requirement_id_stated_twice_is_caught() {
+        let files = with_replaced(
+            "capabilities/operational-state.toml",
+            "id = \"HRT-CAT-046\"",
+            "id = \"HRT-CAT-045\"",
+        );
+        let p = problems(&files);
+        assert!(p.contains("HRT-CAT-045 is also stated by"), "{p}");
+        let files = with_replaced(
+            "capabilities/operational-state.toml",
+            "id = \"HRT-CAT-040\"",
+            "id = \"HRT-CAT-001\"",
+        );
+        let p = problems(&files);
+        assert!(
+            p.contains("HRT-CAT-001 is also stated by the catalog chapter"),
+            "{p}"
+        );
+    }
+
+    #[test]
+    fn precondition_on_a_non_boolean_property_is_caught() {
+        let files = with_replaced(
+            "capabilities/operational-state.toml",
+            "property = \"remote-start-enabled\"",
+            "property = \"progress\"",
+        );
+        let p = problems(&files);
+        assert!(p.contains("is not a boolean property"), "{p}");
     }
 
     #[test]

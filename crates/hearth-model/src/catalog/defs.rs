@@ -315,6 +315,131 @@ pub struct Capability {
     /// Events.
     #[serde(default)]
     pub events: Vec<Event>,
+    /// The state machine of one of its properties, where it has one (`operational-state`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_machine: Option<StateMachineDef>,
+}
+
+/// A capability's state machine as the catalog file writes it (`[state_machine]`), by name;
+/// [`StateMachine`](super::StateMachine) is the same resolved to ids and codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateMachineDef {
+    /// The enum property that holds the state.
+    pub property: String,
+    /// Where the choices come from.
+    #[serde(default)]
+    pub source: String,
+    /// Every transition: by an action, or the device's own.
+    #[serde(default)]
+    pub transitions: Vec<TransitionDef>,
+    /// What actions need besides their state.
+    #[serde(default)]
+    pub preconditions: Vec<PreconditionDef>,
+    /// Writes of other capabilities that act on the state.
+    #[serde(default)]
+    pub effects: Vec<EffectDef>,
+    /// Which states let a controller write which capabilities' properties.
+    #[serde(default)]
+    pub settings: Vec<SettingsDef>,
+    /// Which properties read null in which states.
+    #[serde(default)]
+    pub null_in: Vec<NullDef>,
+    /// The requirements that give the tables their force.
+    #[serde(default)]
+    pub requirements: Vec<RequirementDef>,
+}
+
+/// One transition: from any of `from` to `to`, by `action` or, without one, by the device
+/// itself when `when` happens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionDef {
+    /// The action of the capability; `None` for one of the device's own transitions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// The states it starts from.
+    pub from: Vec<String>,
+    /// The state it leads to.
+    pub to: String,
+    /// When it is taken (required for the device's own transitions).
+    #[serde(default)]
+    pub when: String,
+}
+
+/// A condition an action needs besides its state: a boolean property of the component that
+/// holds the state machine, where that component implements it, must read `value`;
+/// otherwise the action answers `invalid-in-state`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreconditionDef {
+    /// The requirement (`HRT-CAT-NNN`) the generated chapter states for it.
+    pub id: String,
+    /// The actions it applies to.
+    pub actions: Vec<String>,
+    /// The capability of the property.
+    pub capability: String,
+    /// The boolean property.
+    pub property: String,
+    /// The value it must read.
+    pub value: bool,
+    /// Why.
+    #[serde(default)]
+    pub summary: String,
+}
+
+/// A write that acts on the state: writing `value` to a boolean property of the same
+/// component, in a state from which `action` has a transition, also carries out `action`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectDef {
+    /// The requirement (`HRT-CAT-NNN`) the generated chapter states for it.
+    pub id: String,
+    /// The capability of the property.
+    pub capability: String,
+    /// The boolean, writable property.
+    pub property: String,
+    /// The value written.
+    pub value: bool,
+    /// The action of the state machine's capability it acts as.
+    pub action: String,
+    /// Why.
+    #[serde(default)]
+    pub summary: String,
+}
+
+/// The states in which the writable properties of some capabilities, on the component that
+/// holds the state machine, may be written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsDef {
+    /// The capabilities.
+    pub capabilities: Vec<String>,
+    /// The states that allow a write; the others answer `invalid-in-state`.
+    pub writable_in: Vec<String>,
+    /// Why.
+    #[serde(default)]
+    pub summary: String,
+}
+
+/// A nullable property of the capability that reads null in the listed states.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NullDef {
+    /// The property.
+    pub property: String,
+    /// The states in which it reads null.
+    pub states: Vec<String>,
+}
+
+/// A requirement the generated chapter states with the tables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequirementDef {
+    /// `HRT-CAT-NNN`.
+    pub id: String,
+    /// The statement, with exactly one key word.
+    pub statement: String,
 }
 
 impl Capability {

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Capability, Catalog, DeviceType, Field, TypeSpec};
+use super::{Capability, Catalog, DeviceType, Field, StateMachine, StateMachineDef, TypeSpec};
 
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -92,8 +92,8 @@ fn field_list(fields: &[Field]) -> String {
         .join("; ")
 }
 
-/// Append the section for one capability.
-pub fn capability(out: &mut String, cap: &Capability) {
+/// Append the section for one capability of `catalog`.
+pub fn capability(out: &mut String, catalog: &Catalog, cap: &Capability) {
     let _ = writeln!(
         out,
         "### {} `{}` — {}\n",
@@ -209,6 +209,247 @@ pub fn capability(out: &mut String, cap: &Capability) {
                 fields_table(out, &format!("`{}` fields:", e.name), &e.fields);
             }
         }
+    }
+    if let (Some(def), Some(sm)) = (&cap.state_machine, catalog.state_machine(cap.id)) {
+        state_machine(out, catalog, cap, def, sm);
+    }
+}
+
+/// `capability/property` by name, for the state machine's tables.
+fn member_name(catalog: &Catalog, capability: u16, property: u16) -> String {
+    let cap = catalog.capability(capability);
+    let prop = cap.and_then(|c| c.property(property));
+    format!(
+        "{}/{}",
+        cap.map_or("?", |c| c.name.as_str()),
+        prop.map_or("?", |p| p.name.as_str())
+    )
+}
+
+/// `` `a` ``, `` `a` and `b` ``, `` `a`, `b` and `c` ``.
+fn and_list(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The requirement a precondition states, from its row.
+pub fn precondition_statement(
+    catalog: &Catalog,
+    sm: &StateMachine,
+    p: &super::Precondition,
+) -> String {
+    let holder = catalog
+        .capability(sm.capability())
+        .map_or("?", |c| c.name.as_str());
+    let member = member_name(catalog, p.capability, p.property);
+    let actions: Vec<String> = p
+        .actions
+        .iter()
+        .filter_map(|a| sm.action_name(*a).map(str::to_owned))
+        .collect();
+    format!(
+        "A device that implements `{member}` on the component that carries `{holder}` MUST answer {} with `invalid-in-state`, and without any effect, while `{member}` reads {}.",
+        and_list(&actions),
+        !p.value
+    )
+}
+
+/// The requirement an effect states, from its row.
+pub fn effect_statement(catalog: &Catalog, sm: &StateMachine, e: &super::Effect) -> String {
+    let holder = catalog
+        .capability(sm.capability())
+        .map_or("?", |c| c.name.as_str());
+    let member = member_name(catalog, e.capability, e.property);
+    let action = sm.action_name(e.action).unwrap_or("?");
+    format!(
+        "A device that implements `{member}` on the component that carries `{holder}` MUST carry out `{action}`, as well as the write, when `{member}` is written {} in a state from which `{action}` has a transition.",
+        e.value
+    )
+}
+
+/// The state machine's tables and requirements (`[state_machine]`).
+fn state_machine(
+    out: &mut String,
+    catalog: &Catalog,
+    cap: &Capability,
+    def: &StateMachineDef,
+    sm: &StateMachine,
+) {
+    let name = |code: u16| sm.state_name(code).unwrap_or("?").to_owned();
+    let header = |out: &mut String, first: &str, last: Option<&str>| {
+        let mut line = format!("| {first} |");
+        let mut rule = String::from("|---|");
+        for s in sm.states() {
+            let _ = write!(line, " `{}` |", s.name);
+            rule.push_str("---|");
+        }
+        if let Some(last) = last {
+            let _ = write!(line, " {last} |");
+            rule.push_str("---|");
+        }
+        let _ = writeln!(out, "{line}\n{rule}");
+    };
+    let _ = writeln!(
+        out,
+        "State machine of `{}`: what each action does in each state, what the device does by itself, what actions need besides their state, which settings each state lets a controller write, and what the cycle's properties read outside a cycle. Devices, controllers and the conformance suite all read these tables from the catalog.\n",
+        def.property
+    );
+    if !def.source.trim().is_empty() {
+        let _ = writeln!(out, "*Source:* {}\n", def.source.trim());
+    }
+
+    let _ = writeln!(
+        out,
+        "Transition table, by action: the state each action leads to from the state of the column; — where the action answers `invalid-in-state`:\n"
+    );
+    header(out, "action", None);
+    for (id, action) in sm.actions() {
+        let mut line = format!("| `{action}` |");
+        for s in sm.states() {
+            let cells: Vec<String> = sm
+                .transitions()
+                .iter()
+                .filter(|t| t.action == Some(*id) && t.from.contains(&s.code))
+                .map(|t| {
+                    if t.when.trim().is_empty() {
+                        format!("`{}`", name(t.to))
+                    } else {
+                        format!("`{}` when {}", name(t.to), t.when.trim())
+                    }
+                })
+                .collect();
+            let cell_text = if cells.is_empty() {
+                "—".to_owned()
+            } else {
+                cells.join("; ")
+            };
+            let _ = write!(line, " {} |", cell(&cell_text));
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(out);
+
+    let own: Vec<_> = sm
+        .transitions()
+        .iter()
+        .filter(|t| t.action.is_none())
+        .collect();
+    if !own.is_empty() {
+        let _ = writeln!(
+            out,
+            "Transition table, the device's own transitions:\n\n| from | to | when |\n|---|---|---|"
+        );
+        for t in own {
+            let from: Vec<String> = t.from.iter().map(|c| format!("`{}`", name(*c))).collect();
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} |",
+                from.join(", "),
+                name(t.to),
+                cell(t.when.trim())
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    if !sm.preconditions().is_empty() {
+        let _ = writeln!(
+            out,
+            "Preconditions: what an action needs besides its state, where the component that carries `{}` implements the property; while it does not hold, the action answers `invalid-in-state`:\n\n| actions | property | needs | why | requirement |\n|---|---|---|---|---|",
+            cap.name
+        );
+        for (p, d) in sm.preconditions().iter().zip(&def.preconditions) {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} | {} | {} |",
+                and_list(&d.actions),
+                member_name(catalog, p.capability, p.property),
+                p.value,
+                cell(d.summary.trim()),
+                p.requirement
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    if !sm.effects().is_empty() {
+        let _ = writeln!(
+            out,
+            "Writes that act on the state, on the component that carries `{}`:\n\n| write | acts as | why | requirement |\n|---|---|---|---|",
+            cap.name
+        );
+        for (e, d) in sm.effects().iter().zip(&def.effects) {
+            let action = sm.action_name(e.action).unwrap_or("?");
+            let _ = writeln!(
+                out,
+                "| `{}` = {} | `{action}`, in the states from which `{action}` has a transition | {} | {} |",
+                member_name(catalog, e.capability, e.property),
+                e.value,
+                cell(d.summary.trim()),
+                e.requirement
+            );
+        }
+        let _ = writeln!(out);
+    }
+
+    if !def.settings.is_empty() {
+        let _ = writeln!(
+            out,
+            "Settings table: the states in which the writable properties of these capabilities, on the component that carries `{}`, may be written; — where a write answers `invalid-in-state`:\n",
+            cap.name
+        );
+        header(out, "capabilities", Some("why"));
+        for row in &def.settings {
+            let mut line = format!("| {} |", and_list(&row.capabilities));
+            for s in sm.states() {
+                let ok = row.writable_in.contains(&s.name);
+                let _ = write!(line, " {} |", if ok { "writable" } else { "—" });
+            }
+            let _ = writeln!(out, "{line} {} |", cell(row.summary.trim()));
+        }
+        let _ = writeln!(out);
+    }
+
+    if !def.null_in.is_empty() {
+        let _ = writeln!(
+            out,
+            "Table of values outside a cycle: the states in which these properties read null; in the others they carry a value, or null where the device cannot tell:\n"
+        );
+        header(out, "property", None);
+        for row in &def.null_in {
+            let mut line = format!("| `{}` |", row.property);
+            for s in sm.states() {
+                let null = row.states.contains(&s.name);
+                let _ = write!(line, " {} |", if null { "null" } else { "" });
+            }
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = writeln!(out);
+    }
+
+    let mut statements: Vec<(String, String)> = def
+        .requirements
+        .iter()
+        .map(|r| (r.id.clone(), r.statement.trim().to_owned()))
+        .collect();
+    statements.extend(sm.preconditions().iter().map(|p| {
+        (
+            p.requirement.clone(),
+            precondition_statement(catalog, sm, p),
+        )
+    }));
+    statements.extend(
+        sm.effects()
+            .iter()
+            .map(|e| (e.requirement.clone(), effect_statement(catalog, sm, e))),
+    );
+    statements.sort();
+    for (id, statement) in statements {
+        let _ = writeln!(out, "**[{id}]** {statement}\n");
     }
 }
 
@@ -392,7 +633,7 @@ their validation — are in the device-model chapter (`01-model.md`).\n\n\
     }
     let _ = writeln!(out);
     for cap in catalog.capabilities() {
-        capability(&mut out, cap);
+        capability(&mut out, catalog, cap);
     }
     let _ = writeln!(out, "## 2.3 Enumerations\n");
     let _ = writeln!(

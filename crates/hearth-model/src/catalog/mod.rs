@@ -4,20 +4,26 @@
 //! files at run time. [`Catalog::standard`] parses and checks it once; [`Catalog::from_files`]
 //! does the same for any set of files, which tests use to prove the checks catch mistakes.
 //! Lookups go by numeric id (what travels on the wire) or by name (what people type).
+//! A capability whose state moves (`operational-state`) also defines its state machine,
+//! which loading resolves to ids and codes once ([`Catalog::state_machine`]): firmware and
+//! the conformance suite ask that one table what each state allows.
 
 mod check;
 mod defs;
 pub mod markdown;
+mod states;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 pub use check::{CatalogError, CatalogIssue};
 pub use defs::{
-    Access, Action, Capability, ComponentSpec, ConstraintKind, DeviceType, EnumDef, EnumScope,
-    EnumValue, Event, FaultValue, Field, IntSpec, ModeValue, Priority, Privilege, Property, Rule,
-    TypeSpec, Unit,
+    Access, Action, Capability, ComponentSpec, ConstraintKind, DeviceType, EffectDef, EnumDef,
+    EnumScope, EnumValue, Event, FaultValue, Field, IntSpec, ModeValue, NullDef, PreconditionDef,
+    Priority, Privilege, Property, RequirementDef, Rule, SettingsDef, StateMachineDef,
+    TransitionDef, TypeSpec, Unit,
 };
+pub use states::{Effect, Precondition, State, StateMachine, Transition};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/catalog_files.rs"));
@@ -37,6 +43,7 @@ pub struct Catalog {
     enums: BTreeMap<String, EnumDef>,
     capabilities: Vec<Capability>,
     device_types: Vec<DeviceType>,
+    state_machines: BTreeMap<u16, StateMachine>,
 }
 
 /// One code of an enumeration as seen by a particular device type.
@@ -108,6 +115,12 @@ impl Catalog {
     /// The capability with this name.
     pub fn capability_named(&self, name: &str) -> Option<&Capability> {
         self.capabilities.iter().find(|c| c.name == name)
+    }
+
+    /// The state machine of the capability with this id, resolved to ids and codes, if the
+    /// capability defines one (`operational-state`).
+    pub fn state_machine(&self, capability: u16) -> Option<&StateMachine> {
+        self.state_machines.get(&capability)
     }
 
     /// All device types, in id order.

@@ -3,6 +3,13 @@
 //! start, pause, resume and stop move between states, and anything else is refused with
 //! `invalid-in-state` without changing anything (HRT-MOD-051, HRT-MOD-116).
 //!
+//! What is allowed when is not written here: the catalog's state machine of
+//! `operational-state` ([`StateMachine`]) decides which action each state allows, what start
+//! and resume need besides (the appliance on, remote start allowed, the door closed), what
+//! switching off does to a cycle, and which settings each state lets a controller write
+//! (HRT-CAT-040 to HRT-CAT-048). The conformance suite asks the same table; the tests below
+//! drive the cycle through every state and compare each answer with it.
+//!
 //! Three layers: [`Cycle`] is the state machine; [`Machine`] adds what every cycle
 //! appliance has around it (power, door, remote start, delayed start, the selected
 //! programme); [`CycleAppliance`] is the one [`Appliance`] of all four types, forwarding
@@ -11,9 +18,10 @@
 
 use std::time::Duration;
 
+use hearth_model::catalog::StateMachine;
 use hearth_model::ids::enums::operational_state as state;
 use hearth_model::ids::{cap, delayed_start, door, mode, on_off, operational_state};
-use hearth_model::{Path, StatusCode, Value};
+use hearth_model::{Catalog, Path, StatusCode, Value};
 
 use super::{secs, ActiveFault, Appliance, Base, Controlled, Invoked};
 use crate::control::{Control, ControlError};
@@ -34,6 +42,29 @@ pub enum OpState {
     Delayed = state::DELAYED,
     /// The cycle ended.
     Completed = state::COMPLETED,
+}
+
+/// The catalog's state machine of `operational-state`.
+pub fn table() -> Option<&'static StateMachine> {
+    Catalog::standard().state_machine(cap::OPERATIONAL_STATE)
+}
+
+/// Whether the catalog's state machine gives `action` a transition from `state`; without a
+/// table nothing is allowed.
+fn allowed(action: u16, state: OpState) -> bool {
+    table().is_some_and(|t| t.allows(action, state as u16))
+}
+
+/// Whether the description implements `capability`/`property` on component 0, mandatory or
+/// listed.
+fn implements(base: &Base, capability: u16, property: u16) -> bool {
+    let def = Catalog::standard()
+        .capability(capability)
+        .and_then(|c| c.property(property));
+    match (def, base.description.instance(0, capability)) {
+        (Some(def), Some(instance)) => instance.implements_property(def),
+        _ => false,
+    }
 }
 
 /// The standard phases "preparing" and "finishing", which every cycle appliance may use.
@@ -111,7 +142,7 @@ impl Cycle {
         delay: Duration,
         base: &Base,
     ) -> Result<(), StatusCode> {
-        if !matches!(self.state, OpState::Idle | OpState::Completed) || plan.is_empty() {
+        if !allowed(operational_state::START, self.state) || plan.is_empty() {
             return Err(StatusCode::InvalidInState);
         }
         self.plan = plan;
@@ -132,7 +163,7 @@ impl Cycle {
 
     /// Pause a running cycle.
     pub fn pause(&mut self) -> Result<(), StatusCode> {
-        if self.state != OpState::Running {
+        if !allowed(operational_state::PAUSE, self.state) {
             return Err(StatusCode::InvalidInState);
         }
         self.state = OpState::Paused;
@@ -141,7 +172,7 @@ impl Cycle {
 
     /// Resume a paused cycle.
     pub fn resume(&mut self) -> Result<(), StatusCode> {
-        if self.state != OpState::Paused {
+        if !allowed(operational_state::RESUME, self.state) {
             return Err(StatusCode::InvalidInState);
         }
         self.state = OpState::Running;
@@ -150,18 +181,14 @@ impl Cycle {
 
     /// Stop: back to idle. Emits operation-completed (stopped) for a cycle under way.
     pub fn stop(&mut self, base: &mut Base) -> Result<(), StatusCode> {
-        match self.state {
-            OpState::Idle => Err(StatusCode::InvalidInState),
-            OpState::Completed | OpState::Error => {
-                self.state = OpState::Idle;
-                Ok(())
-            }
-            OpState::Running | OpState::Paused | OpState::Delayed => {
-                self.finish(true, base);
-                self.state = OpState::Idle;
-                Ok(())
-            }
+        if !allowed(operational_state::STOP, self.state) {
+            return Err(StatusCode::InvalidInState);
         }
+        if self.active() {
+            self.finish(true, base);
+        }
+        self.state = OpState::Idle;
+        Ok(())
     }
 
     /// A fault stops the cycle: error state and an operation-error event.
@@ -421,26 +448,40 @@ impl Machine {
         })
     }
 
+    /// Whether the settings table lets a controller write the properties of `capability`
+    /// now (`invalid-in-state` where it does not); capabilities it does not govern are
+    /// always writable.
+    pub fn writable(&self, capability: u16) -> Result<(), StatusCode> {
+        match table().and_then(|t| t.writable(capability, self.cycle.state() as u16)) {
+            Some(false) => Err(StatusCode::InvalidInState),
+            _ => Ok(()),
+        }
+    }
+
     /// Writes to on-off, mode and delayed-start; None for other paths. `programme` is the
-    /// length of the selected programme (for a finish delay).
+    /// length of the selected programme (for a finish delay). The settings table has been
+    /// consulted ([`Machine::writable`]).
     pub fn write(
         &mut self,
         path: &Path,
         value: &Value,
         programme: Duration,
+        base: &mut Base,
     ) -> Option<Result<(), StatusCode>> {
-        let busy = self.cycle.active();
         Some(match (path.capability, path.member) {
             (cap::ON_OFF, on_off::ON) => super::boolean(value).map(|on| {
-                if !on && busy {
-                    // Switching off ends the cycle, as the power button does.
-                    self.cycle.state = OpState::Idle;
+                // A write that acts on the state: switching off ends a cycle as stop does,
+                // as the power button does (HRT-CAT-048).
+                let acts = table().and_then(|t| t.effect_of(cap::ON_OFF, on_off::ON, on));
+                if let Some(effect) = acts {
+                    if allowed(effect.action, self.cycle.state()) {
+                        let _ = self.cycle.invoke(effect.action, base);
+                        self.finish_delay = Duration::ZERO;
+                    }
                 }
                 self.on = on;
             }),
-            (cap::MODE, mode::CURRENT_MODE) if busy => Err(StatusCode::InvalidInState),
             (cap::MODE, mode::CURRENT_MODE) => super::code(value).map(|m| self.mode = m),
-            (cap::DELAYED_START, _) if busy => Err(StatusCode::InvalidInState),
             (cap::DELAYED_START, delayed_start::START_DELAY) => super::duration(value).map(|d| {
                 self.start_delay = d;
                 self.finish_delay = Duration::ZERO;
@@ -463,13 +504,33 @@ impl Machine {
         })
     }
 
-    /// Start `plan` if the machine may start now.
+    /// Whether the preconditions of the catalog's state machine hold for `action`: each
+    /// property it names that the appliance implements reads the value needed
+    /// (HRT-CAT-045 to HRT-CAT-047); `invalid-in-state` where one does not.
+    pub fn preconditions(&self, action: u16, base: &Base) -> Result<(), StatusCode> {
+        let Some(table) = table() else {
+            return Ok(());
+        };
+        for p in table.preconditions_of(action) {
+            if p.capability == cap::DOOR && base.deviation.ignore_door {
+                continue;
+            }
+            if !implements(base, p.capability, p.property) {
+                continue;
+            }
+            let path = Path::new(0, p.capability, p.property);
+            if self.read(&path) != Some(Value::Bool(p.value)) {
+                return Err(StatusCode::InvalidInState);
+            }
+        }
+        Ok(())
+    }
+
+    /// Start `plan` if the machine may start now: the state machine allows it, its
+    /// preconditions hold, and no critical fault keeps the appliance from working.
     pub fn start(&mut self, plan: Vec<(u16, Duration)>, base: &Base) -> Result<(), StatusCode> {
-        if !self.on
-            || !self.remote_start
-            || (self.door_open && !base.deviation.ignore_door)
-            || base.critical_fault().is_some()
-        {
+        self.preconditions(operational_state::START, base)?;
+        if base.critical_fault().is_some() {
             return Err(StatusCode::InvalidInState);
         }
         self.cycle.start(plan, self.start_delay, base)?;
@@ -482,9 +543,10 @@ impl Machine {
         if path.capability != cap::OPERATIONAL_STATE || path.member == operational_state::START {
             return None;
         }
-        if path.member == operational_state::RESUME && self.door_open && !base.deviation.ignore_door
-        {
-            return Some(Err(StatusCode::InvalidInState));
+        if allowed(path.member, self.cycle.state()) {
+            if let Err(status) = self.preconditions(path.member, base) {
+                return Some(Err(status));
+            }
         }
         let result = self.cycle.invoke(path.member, base);
         if path.member == operational_state::STOP && result.is_ok() {
@@ -557,9 +619,6 @@ pub trait Programmes: Send {
     const DOOR_PAUSES: bool = false;
     /// The door locks during a cycle (washing machines).
     const DOOR_LOCKS: bool = false;
-    /// Its own settings may change during a cycle (a rice cooker's keep-warm); otherwise a
-    /// write to them while a cycle is under way fails with `invalid-in-state`.
-    const SETTINGS_DURING_CYCLE: bool = false;
     /// A finish delay counts back from the selected programme's length; without
     /// delayed start (microwave ovens) it is taken as it is.
     const FINISH_DELAY_FROM_PROGRAMME: bool = true;
@@ -630,17 +689,21 @@ impl<T: Programmes> Appliance for CycleAppliance<T> {
         } else {
             Duration::ZERO
         };
-        if let Some(result) = self.machine.write(path, value, length) {
+        // Which settings each state allows is the catalog's (HRT-CAT-043).
+        self.machine.writable(path.capability)?;
+        if let Some(result) = self.machine.write(path, value, length, base) {
             return result;
-        }
-        if !T::SETTINGS_DURING_CYCLE && self.machine.cycle.active() {
-            return Err(StatusCode::InvalidInState);
         }
         self.app.write(path, value)
     }
 
     fn invoke(&mut self, base: &mut Base, path: &Path, args: &Value) -> Invoked {
-        if path.capability == cap::OPERATIONAL_STATE && path.member == operational_state::START {
+        let lax_resume = base.deviation.lax_states
+            && path.member == operational_state::RESUME
+            && self.machine.cycle.state() == OpState::Idle;
+        if path.capability == cap::OPERATIONAL_STATE
+            && (path.member == operational_state::START || lax_resume)
+        {
             let programme = self.app.programme(&self.machine, base);
             self.machine.start(programme, base)?;
             self.app.started();
@@ -741,6 +804,244 @@ mod tests {
         assert_eq!(events[0].1.field(1), Some(&Value::Bool(false)));
         assert_eq!(events[0].1.field(2), Some(&Value::Int(190)));
         assert_eq!(events[0].1.field(3), Some(&Value::Int(100)));
+    }
+
+    /// A cycle of two one-minute phases brought to `state`.
+    fn cycle_in(state: OpState, b: &mut Base) -> Cycle {
+        let mut c = Cycle::new();
+        let plan = vec![(1, Duration::from_secs(60)), (2, Duration::from_secs(60))];
+        let delay = if state == OpState::Delayed {
+            Duration::from_secs(30)
+        } else {
+            Duration::ZERO
+        };
+        if state != OpState::Idle {
+            c.start(plan, delay, b).expect("start");
+        }
+        match state {
+            OpState::Paused => c.pause().expect("pause"),
+            OpState::Error => c.fail(1, 1, b),
+            OpState::Completed => c.tick(Duration::from_secs(200), b),
+            _ => {}
+        }
+        assert_eq!(c.state(), state);
+        c
+    }
+
+    const STATES: [OpState; 6] = [
+        OpState::Idle,
+        OpState::Running,
+        OpState::Paused,
+        OpState::Error,
+        OpState::Delayed,
+        OpState::Completed,
+    ];
+
+    /// Every action in every state answers as the catalog's transition table says: refused
+    /// with the state unchanged where it gives no transition (HRT-CAT-040), and otherwise
+    /// leading to a state it gives (HRT-CAT-041).
+    #[test]
+    fn every_action_in_every_state_follows_the_catalog() {
+        let t = table().expect("the catalog has the state machine");
+        assert_eq!(
+            t.states().iter().map(|s| s.code).collect::<Vec<_>>(),
+            STATES.iter().map(|s| *s as u16).collect::<Vec<_>>(),
+            "OpState and the catalog's states differ"
+        );
+        let mut b = base();
+        for from in STATES {
+            for (action, name) in t.actions() {
+                let delays: &[Duration] = if *action == operational_state::START {
+                    &[Duration::ZERO, Duration::from_secs(30)]
+                } else {
+                    &[Duration::ZERO]
+                };
+                for delay in delays {
+                    let mut c = cycle_in(from, &mut b);
+                    let result = match *action {
+                        operational_state::START => {
+                            c.start(vec![(1, Duration::from_secs(60))], *delay, &b)
+                        }
+                        other => c.invoke(other, &mut b).map(drop),
+                    };
+                    let to = c.state() as u16;
+                    if t.allows(*action, from as u16) {
+                        assert_eq!(result, Ok(()), "{name} from {from:?}");
+                        assert!(
+                            t.targets(*action, from as u16).contains(&to),
+                            "{name} from {from:?} led to {to}, which the catalog does not give"
+                        );
+                    } else {
+                        assert_eq!(
+                            result,
+                            Err(StatusCode::InvalidInState),
+                            "{name} from {from:?}"
+                        );
+                        assert_eq!(c.state(), from, "{name} from {from:?} changed the state");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The properties the table of values outside a cycle names read null in its states
+    /// (HRT-CAT-044), and every change of state the cycle makes by itself is one of the
+    /// catalog's own transitions (HRT-CAT-042).
+    #[test]
+    fn values_and_own_transitions_follow_the_catalog() {
+        let t = table().expect("the catalog has the state machine");
+        let mut b = base();
+        for s in STATES {
+            let c = cycle_in(s, &mut b);
+            for p in t.null_properties() {
+                let null = c.read(p) == Some(Value::Null);
+                if t.null_in(p, s as u16) {
+                    assert!(null, "property {p} in {s:?} reads {:?}", c.read(p));
+                }
+            }
+        }
+        let mut c = cycle_in(OpState::Delayed, &mut b);
+        let mut seen = vec![c.state()];
+        for _ in 0..20 {
+            c.tick(Duration::from_secs(10), &mut b);
+            if seen.last() != Some(&c.state()) {
+                seen.push(c.state());
+            }
+        }
+        assert_eq!(
+            seen,
+            [OpState::Delayed, OpState::Running, OpState::Completed]
+        );
+        for w in seen.windows(2) {
+            let own = t.transitions().iter().any(|tr| {
+                tr.action.is_none() && tr.from.contains(&(w[0] as u16)) && tr.to == w[1] as u16
+            });
+            assert!(
+                own,
+                "{:?} to {:?} is not one of the device's own transitions",
+                w[0], w[1]
+            );
+        }
+    }
+
+    fn state_of(s: &Sim) -> u16 {
+        u16::try_from(int_at(s, STATE)).expect("a state code")
+    }
+
+    /// Switching off acts as stop where stop is allowed (HRT-CAT-048), and start needs the
+    /// appliance on (HRT-CAT-045).
+    #[test]
+    fn switching_off_stops_the_cycle_and_start_needs_the_appliance_on() {
+        let mut s = sim(DeviceKind::WashingMachine, BrandId::Aurora);
+        s.write(&ON, &Value::Bool(true)).expect("on");
+        s.invoke(&START, &Value::Null).expect("start");
+        assert_eq!(state_of(&s), state::RUNNING);
+        s.take_events();
+        s.write(&ON, &Value::Bool(false)).expect("off");
+        assert_eq!(state_of(&s), state::IDLE);
+        let events = s.take_events();
+        let completed = events
+            .iter()
+            .find(|(p, _)| p.member == operational_state::OPERATION_COMPLETED)
+            .expect("operation-completed");
+        assert_eq!(completed.1.field(1), Some(&Value::Bool(true)));
+        assert_eq!(
+            s.invoke(&START, &Value::Null),
+            Err(StatusCode::InvalidInState)
+        );
+        assert_eq!(state_of(&s), state::IDLE);
+        // Off while idle only switches off.
+        s.write(&ON, &Value::Bool(false)).expect("off again");
+        s.write(&ON, &Value::Bool(true)).expect("on");
+        s.invoke(&START, &Value::Null).expect("start when on");
+    }
+
+    /// The programme is fixed while a cycle is under way; the appliance's own settings are
+    /// not (HRT-CAT-043).
+    #[test]
+    fn settings_are_writable_where_the_catalog_says() {
+        let mut s = sim(DeviceKind::WashingMachine, BrandId::Aurora);
+        let mode = s.read(&MODE).expect("mode");
+        let lock = Path::new(0, cap::CHILD_LOCK, 1);
+        s.write(&ON, &Value::Bool(true)).expect("on");
+        s.invoke(&START, &Value::Null).expect("start");
+        assert_eq!(s.write(&MODE, &mode), Err(StatusCode::InvalidInState));
+        let delay = Path::new(0, cap::DELAYED_START, delayed_start::START_DELAY);
+        assert_eq!(
+            s.write(&delay, &Value::Int(60)),
+            Err(StatusCode::InvalidInState)
+        );
+        assert_eq!(s.write(&lock, &Value::Bool(true)), Ok(()));
+        s.invoke(&STOP, &Value::Null).expect("stop");
+        assert_eq!(s.write(&MODE, &mode), Ok(()));
+
+        let mut s = sim(DeviceKind::RiceCooker, BrandId::Lotus);
+        let keep = Path::new(
+            0,
+            cap::KEEP_WARM,
+            hearth_model::ids::keep_warm::AUTO_KEEP_WARM,
+        );
+        s.write(&ON, &Value::Bool(true)).expect("on");
+        s.invoke(&START, &Value::Null).expect("start");
+        assert_eq!(s.write(&keep, &Value::Bool(false)), Ok(()));
+        assert_eq!(
+            s.write(&MODE, &Value::Int(0x0401)),
+            Err(StatusCode::InvalidInState)
+        );
+    }
+
+    /// An open door refuses start and resume (HRT-CAT-047).
+    #[test]
+    fn an_open_door_refuses_start_and_resume() {
+        let mut s = sim(DeviceKind::MicrowaveOven, BrandId::Aurora);
+        s.control(&Control::OpenDoor { component: 0 })
+            .expect("open");
+        assert_eq!(
+            s.invoke(&START, &Value::Null),
+            Err(StatusCode::InvalidInState)
+        );
+        s.control(&Control::CloseDoor { component: 0 })
+            .expect("close");
+        s.invoke(&START, &Value::Null).expect("start");
+        s.control(&Control::OpenDoor { component: 0 })
+            .expect("open");
+        assert_eq!(state_of(&s), state::PAUSED);
+        assert_eq!(
+            s.invoke(&RESUME, &Value::Null),
+            Err(StatusCode::InvalidInState)
+        );
+        s.control(&Control::CloseDoor { component: 0 })
+            .expect("close");
+        assert_eq!(
+            state_of(&s),
+            state::PAUSED,
+            "a resume action: closing does not resume"
+        );
+        s.invoke(&RESUME, &Value::Null).expect("resume");
+        assert_eq!(state_of(&s), state::RUNNING);
+    }
+
+    /// The `lax-state-machine` profile accepts resume while idle.
+    #[test]
+    fn a_lax_state_machine_resumes_from_idle() {
+        let deviation = crate::faults::profile("lax-state-machine")
+            .expect("profile")
+            .deviation();
+        let mut s = Sim::new(
+            DeviceKind::Dishwasher,
+            BrandId::Aurora,
+            "lax-1",
+            deviation.app,
+            1_750_000_000,
+        );
+        assert_eq!(state_of(&s), state::IDLE);
+        assert_eq!(s.invoke(&RESUME, &Value::Null), Ok(None));
+        assert_eq!(state_of(&s), state::RUNNING);
+        let mut s = sim(DeviceKind::Dishwasher, BrandId::Aurora);
+        assert_eq!(
+            s.invoke(&RESUME, &Value::Null),
+            Err(StatusCode::InvalidInState)
+        );
     }
 
     #[test]

@@ -103,8 +103,6 @@ impl RiceCooker {
 }
 
 impl Programmes for RiceCooker {
-    const SETTINGS_DURING_CYCLE: bool = true;
-
     fn programme(&self, machine: &Machine, base: &Base) -> Vec<(u16, Duration)> {
         let p: &[(u16, f64)] = match machine.mode {
             QUICK_RICE => &[(HEATING, 8.0), (BOILING, 12.0), (STEAMING, 8.0)],

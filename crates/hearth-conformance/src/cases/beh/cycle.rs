@@ -1,45 +1,79 @@
 //! TC-BEH-1.x, the cycle: the state machine of `operational-state` — commands its state does
 //! not allow are refused and change nothing, a started cycle runs and reports itself, a
-//! cycle does not start with the door open, and a running one pauses and resumes.
+//! cycle does not start with the door open, a running one pauses and resumes, its programme
+//! cannot be rewritten while it runs, and switching the appliance off ends it.
 //!
-//! Refused invocations need no actuation flag (`spec/06-conformance.md` §3.5); starting a
-//! cycle does (`start_cycle`), and whatever a case starts it stops again (HRT-CONF-008).
+//! What each state allows is never written here: every case asks the catalog's state machine
+//! ([`StateMachine`], `spec/02-catalog.md`, HRT-CAT-040 to HRT-CAT-048) — the same table the
+//! simulator's firmware asks — which actions it refuses, where an action leads, what start
+//! needs, which settings are fixed and which properties read null.
+//!
+//! Refused invocations and writes need no actuation flag (`spec/06-conformance.md` §3.5);
+//! starting a cycle does (`start_cycle`), switching off does (`power`), and whatever a case
+//! starts or switches it puts back (HRT-CONF-008).
 
+use std::collections::BTreeSet;
 use std::time::Instant;
 
+use hearth_model::catalog::StateMachine;
 use hearth_model::validate::check_value;
 use hearth_model::{Path, StatusCode, Value};
 
+use crate::harness::appliance::has_property;
 use crate::harness::appliance::{
     cap_id, cycle_component, cycle_path, door, has_action, invoke_cycle, leave_idle, move_door,
     opstate, ready_to_start, start_cycle, startable_cycle, state, state_name, stop, Action, DOOR,
+    ON_OFF, OPERATIONAL_STATE,
 };
 use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::expect;
-use crate::harness::operator::needs_operator;
+use crate::harness::operator::{act, needs_operator, OperatorAction};
 use crate::harness::wait::{self, budget, deadline};
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// The actions that the catalog's state machine refuses in `state`, among those implemented.
-fn refused_in(ctx: &Ctx, component: u16, code: i64) -> Vec<Action> {
-    let refused: &[Action] = match code {
-        state::IDLE => &[Action::Stop, Action::Pause, Action::Resume],
-        state::RUNNING => &[Action::Start, Action::Resume],
-        state::PAUSED => &[Action::Start, Action::Pause],
-        state::DELAYED => &[Action::Start, Action::Pause, Action::Resume],
-        state::COMPLETED | state::ERROR => &[Action::Pause, Action::Resume],
-        _ => &[],
-    };
-    refused
-        .iter()
-        .copied()
+/// The catalog's state machine of `operational-state`, or the `error` of a catalog without
+/// one.
+fn table(ctx: &Ctx) -> Result<&'static StateMachine, Outcome> {
+    let catalog: &'static hearth_model::Catalog = ctx.catalog;
+    catalog
+        .state_machine(cap_id(ctx, OPERATIONAL_STATE))
+        .ok_or_else(|| Outcome::error("the catalog has no state machine of `operational-state`"))
+}
+
+/// The harness's name for the action with this id.
+fn action_of(id: u16) -> Option<Action> {
+    [Action::Start, Action::Pause, Action::Resume, Action::Stop]
+        .into_iter()
+        .find(|a| a.id() == id)
+}
+
+/// A state code as the catalog's state machine takes it (`u16::MAX` for none).
+fn code_of(value: i64) -> u16 {
+    u16::try_from(value).unwrap_or(u16::MAX)
+}
+
+/// The actions that the catalog's state machine refuses in `state`, among those implemented
+/// (HRT-CAT-040).
+fn refused_in(ctx: &Ctx, component: u16, code: i64) -> Result<Vec<Action>, Outcome> {
+    Ok(table(ctx)?
+        .refused_in(code_of(code))
+        .into_iter()
+        .filter_map(action_of)
         .filter(|a| has_action(ctx, component, *a))
-        .collect()
+        .collect())
+}
+
+/// The states `action` may lead to from `from`, and those the device may have moved on to by
+/// itself since (HRT-CAT-041, HRT-CAT-042).
+fn after(ctx: &Ctx, action: Action, from: i64) -> Result<BTreeSet<u16>, Outcome> {
+    let t = table(ctx)?;
+    Ok(t.after_own(&t.targets(action.id(), code_of(from))))
 }
 
 /// Invoke every action in `actions` and expect `invalid-in-state` for each, with the state
-/// unchanged afterwards.
+/// unchanged afterwards, or moved on only by the device's own transitions (HRT-CAT-040). An
+/// action served anyway is undone with stop.
 async fn expect_refused(
     ctx: &mut Ctx,
     who: usize,
@@ -48,29 +82,64 @@ async fn expect_refused(
     state_before: i64,
 ) -> Result<(), Outcome> {
     let state_path = cycle_path(ctx, component, opstate::STATE);
+    let by_itself = table(ctx)?.after_own(&[code_of(state_before)]);
     for &action in actions {
         let (status, seq) = invoke_cycle(ctx, who, component, action).await?;
         let after = ctx.read(who, state_path).await?;
-        let ended_by_itself = status == StatusCode::InvalidInState
-            && matches!(
-                state_before,
-                state::RUNNING | state::PAUSED | state::DELAYED
-            )
-            && matches!(after.as_int(), Some(state::COMPLETED | state::IDLE));
-        if after != Value::Int(state_before) && !ended_by_itself {
+        let moved_on = status == StatusCode::InvalidInState
+            && after
+                .as_int()
+                .is_some_and(|s| by_itself.contains(&code_of(s)));
+        if after != Value::Int(state_before) && !moved_on {
+            if state_before == state::IDLE {
+                // Put it back: no cycle may be left running (HRT-CONF-008).
+                stop(ctx, who, component).await;
+            }
             return Err(Outcome::fail(
-                req::HRT_MOD_116,
+                req::HRT_CAT_040,
                 format!(
-                    "`{}` while {} answered {status} and changed the state to {after}",
+                    "`{}` while {} answered {status} and changed the state to {}: the transition table gives it no transition from {}",
                     action.name(),
+                    state_name(state_before),
+                    after.as_int().map_or_else(|| after.to_string(), state_name),
                     state_name(state_before)
                 ),
             )
             .with_evidence([seq]));
         }
         let what = format!("`{}` while {}", action.name(), state_name(state_before));
-        let e = (req::HRT_MOD_051, what.as_str());
+        let e = (req::HRT_CAT_040, what.as_str());
         expect::status(status, StatusCode::InvalidInState, seq, e)?;
+    }
+    Ok(())
+}
+
+/// The properties of the table of values outside a cycle that `component` implements must
+/// read null in `code` where the table says so (HRT-CAT-044).
+async fn expect_nulls(ctx: &mut Ctx, who: usize, component: u16, code: i64) -> CaseResult {
+    let t = table(ctx)?;
+    let cap = cap_id(ctx, OPERATIONAL_STATE);
+    let implemented: Vec<Path> = ctx
+        .properties()
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.component == component && p.capability == cap)
+        .filter(|p| t.null_in(p.member, code_of(code)))
+        .collect();
+    for path in implemented {
+        let value = ctx.read(who, path).await?;
+        let now = ctx
+            .read(who, cycle_path(ctx, component, opstate::STATE))
+            .await?;
+        if value != Value::Null && now == Value::Int(code) {
+            return Err(Outcome::fail(
+                req::HRT_CAT_044,
+                format!(
+                    "{path} reads {value} while {}: the table of values outside a cycle gives it null there",
+                    state_name(code)
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -80,16 +149,18 @@ test_case! {
     REFUSED_TRANSITIONS: "TC-BEH-1.1",
     title: "Commands the cycle's state does not allow answer invalid-in-state and change nothing",
     checks: [
+        HRT_CAT_040,
+        HRT_CAT_044,
         HRT_MOD_051,
         HRT_MOD_106,
         HRT_MOD_116,
-        HRT_CAT_001,
     ],
     steps: [
         "Read the operational state, phase and remaining time.",
-        "Invoke each implemented action the state machine refuses in that state (idle: stop, pause, resume).",
-        "Expect invalid-in-state for each, and the state unchanged after each.",
+        "Invoke each implemented action the catalog's transition table refuses in that state (idle: stop, pause, resume).",
+        "Expect invalid-in-state for each, and the state unchanged after each (HRT-CAT-040).",
         "Read the phase and remaining time again: unchanged.",
+        "Read the properties of the table of values outside a cycle: null where the table gives null in that state (HRT-CAT-044).",
     ],
     applies: |ctx| cycle_component(ctx).map(drop),
     run: refused_transitions(operator),
@@ -113,7 +184,7 @@ async fn refused_transitions(ctx: &mut Ctx, who: usize) -> CaseResult {
         ));
     };
     ctx.step_with(1, state_name(code));
-    let refused = refused_in(ctx, component, code);
+    let refused = refused_in(ctx, component, code)?;
     if refused.is_empty() {
         return Err(Outcome::inconclusive(format!(
             "the appliance is {}: no implemented action is refused in that state",
@@ -136,7 +207,8 @@ async fn refused_transitions(ctx: &mut Ctx, who: usize) -> CaseResult {
             }
         }
     }
-    Ok(())
+    ctx.step(5);
+    expect_nulls(ctx, who, component, code).await
 }
 
 test_case! {
@@ -145,6 +217,9 @@ test_case! {
     title: "A started cycle runs, reports its state, phase and remaining time, and ends with operation-completed",
     checks: [
         HRT_CAT_001,
+        HRT_CAT_040,
+        HRT_CAT_041,
+        HRT_CAT_042,
         HRT_MOD_051,
         HRT_MOD_106,
         HRT_MOD_107,
@@ -156,12 +231,13 @@ test_case! {
     ],
     steps: [
         "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
-        "Invoke start; expect success.",
+        "Invoke start; expect success and a state the transition table gives start from there, or one the device moved on to by itself (HRT-CAT-041).",
         "Expect a report of the state running (or delayed) within the report deadline.",
         "Read the phase and remaining time; expect each non-null value to have been reported.",
-        "Invoke start (and resume) again while running; expect invalid-in-state.",
-        "Invoke stop (unless the cycle completed); expect success and a report of the state idle.",
+        "Invoke start (and resume) again while running; expect invalid-in-state (HRT-CAT-040).",
+        "Invoke stop (unless the cycle completed); expect success and a report of the state idle (HRT-CAT-041).",
         "Expect the operation-completed event with its mandatory fields, stopped as the cycle ended.",
+        "Follow every state the device reported since start: each change is a transition of the transition table, or a run of them that reports may have merged (HRT-CAT-042).",
     ],
     applies: |ctx| startable_cycle(ctx).map(drop),
     run: cycle_runs(operator),
@@ -171,13 +247,14 @@ async fn cycle_runs(ctx: &mut Ctx, who: usize) -> CaseResult {
     let started = Instant::now();
     let component = cycle_component(ctx).map_err(Outcome::not_applicable)?;
     let state_path = cycle_path(ctx, component, opstate::STATE);
-    ready_to_start(ctx, who, component).await?;
+    let before = ready_to_start(ctx, who, component).await?;
     ctx.step(1);
 
     ctx.probe.clear_seen();
     ctx.step(2);
     let asked = Instant::now();
     let start_seq = start_cycle(ctx, who, component).await?;
+    led_where_the_table_says(ctx, who, component, Action::Start, before, start_seq).await?;
 
     ctx.step(3);
     let limit = deadline(ctx).saturating_sub(asked.elapsed());
@@ -267,7 +344,7 @@ async fn cycle_runs(ctx: &mut Ctx, who: usize) -> CaseResult {
         let far_from_end = remaining
             .as_int()
             .is_some_and(|r| u64::try_from(r).unwrap_or(0) >= ctx.params.test_timeout.as_secs());
-        let refused: Vec<Action> = refused_in(ctx, component, code)
+        let refused: Vec<Action> = refused_in(ctx, component, code)?
             .into_iter()
             .filter(|a| (*a == Action::Start && far_from_end) || *a == Action::Resume)
             .collect();
@@ -294,6 +371,10 @@ async fn cycle_runs(ctx: &mut Ctx, who: usize) -> CaseResult {
                 ),
             )
             .with_evidence([seq]));
+        }
+        if status == StatusCode::Success {
+            let from = now.as_int().unwrap_or(-1);
+            led_where_the_table_says(ctx, who, component, Action::Stop, from, seq).await?;
         }
         let limit = deadline(ctx).saturating_sub(asked.elapsed());
         if !ended_by_itself
@@ -341,7 +422,92 @@ async fn cycle_runs(ctx: &mut Ctx, who: usize) -> CaseResult {
         )
         .with_evidence([seq]));
     }
+    ctx.step(8);
+    changes_follow_the_table(ctx, state_path, before, start_seq)
+}
+
+/// Every state the device reported at `state_path` from trace entry `since` on, starting
+/// from `before`: each change must be a transition of the table, or a run of one transition
+/// and the device's own after it, which reports sent at a limited rate may merge
+/// (HRT-CAT-042).
+fn changes_follow_the_table(
+    ctx: &mut Ctx,
+    state_path: Path,
+    before: i64,
+    since: usize,
+) -> CaseResult {
+    let t = table(ctx)?;
+    let reported: Vec<(i64, usize)> = ctx
+        .probe
+        .published(since)
+        .into_iter()
+        .filter(|p| p.opened)
+        .filter_map(|p| match p.message.body {
+            hearth_wire::Body::Report(r) => r
+                .values
+                .iter()
+                .find(|(path, _)| *path == state_path)
+                .and_then(|(_, v)| v.as_int())
+                .map(|v| (v, p.seq)),
+            _ => None,
+        })
+        .collect();
+    let mut from = before;
+    for (to, seq) in reported {
+        let (a, b) = (code_of(from), code_of(to));
+        let plausible = a == b
+            || t.transitions()
+                .iter()
+                .any(|tr| tr.from.contains(&a) && t.after_own(&[tr.to]).contains(&b));
+        if !plausible {
+            return Err(Outcome::fail(
+                req::HRT_CAT_042,
+                format!(
+                    "the state went from {} to {}: no transition of the transition table leads there",
+                    state_name(from),
+                    state_name(to)
+                ),
+            )
+            .with_evidence([seq]));
+        }
+        from = to;
+    }
     Ok(())
+}
+
+/// After `action` succeeded from `from` (trace entry `seq`), the state must be one the
+/// transition table gives, or one the device moved on to from there by itself (HRT-CAT-041);
+/// a cycle it started anyway is stopped.
+async fn led_where_the_table_says(
+    ctx: &mut Ctx,
+    who: usize,
+    component: u16,
+    action: Action,
+    from: i64,
+    seq: usize,
+) -> CaseResult {
+    let now = ctx
+        .read(who, cycle_path(ctx, component, opstate::STATE))
+        .await?;
+    let allowed = after(ctx, action, from)?;
+    if now.as_int().is_some_and(|s| allowed.contains(&code_of(s))) {
+        return Ok(());
+    }
+    if action == Action::Start {
+        stop(ctx, who, component).await;
+    }
+    let names: Vec<String> = allowed.iter().map(|s| state_name(i64::from(*s))).collect();
+    Err(Outcome::fail(
+        req::HRT_CAT_041,
+        format!(
+            "`{}` from {} succeeded and the appliance is {}: the transition table leads to {}",
+            action.name(),
+            state_name(from),
+            now.as_int().map_or_else(|| now.to_string(), state_name),
+            names.join(" or ")
+        ),
+    )
+    .with_evidence([seq]))
 }
 
 /// The component that has both a door and the cycle.
@@ -360,15 +526,15 @@ test_case! {
     NO_START_WITH_DOOR_OPEN: "TC-BEH-1.3",
     title: "A cycle does not start while the door is open: start answers invalid-in-state",
     checks: [
+        HRT_CAT_047,
         HRT_MOD_051,
-        HRT_CAT_001,
         HRT_MOD_107,
     ],
     steps: [
         "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
         "Ask the operator to open the door; expect a report of the door open.",
-        "Invoke start; expect invalid-in-state.",
-        "Read the operational state: unchanged.",
+        "Invoke start; expect invalid-in-state (HRT-CAT-047).",
+        "Read the operational state: unchanged (HRT-CAT-047).",
         "Ask the operator to close the door; expect a report of the door closed.",
     ],
     applies: |ctx| {
@@ -435,12 +601,12 @@ async fn start_refused(
         // Put it back: the cycle must not run (HRT-CONF-008).
         stop(ctx, who, component).await;
         return Err(Outcome::fail(
-            req::HRT_MOD_051,
-            format!("start with the door open answered {status} and the appliance went {}: a cycle must not start while the door is open", state_name(after.as_int().unwrap_or(-1))),
+            req::HRT_CAT_047,
+            format!("start with the door open answered {status} and the appliance went {}: a cycle does not start while the door is open", state_name(after.as_int().unwrap_or(-1))),
         )
         .with_evidence([seq]));
     }
-    let e = (req::HRT_MOD_051, "start with the door open");
+    let e = (req::HRT_CAT_047, "start with the door open");
     expect::status(status, StatusCode::InvalidInState, seq, e)
 }
 
@@ -450,6 +616,8 @@ test_case! {
     title: "A running cycle pauses with its remaining time frozen, refuses a second pause, and resumes",
     checks: [
         HRT_CAT_001,
+        HRT_CAT_040,
+        HRT_CAT_041,
         HRT_MOD_051,
         HRT_MOD_107,
         HRT_MOD_116,
@@ -457,10 +625,10 @@ test_case! {
     steps: [
         "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
         "Invoke start; expect success.",
-        "Invoke pause at once; expect success and a report of the state paused.",
-        "Read the remaining time twice, settle_time apart: unchanged while paused; invoke pause again: invalid-in-state.",
-        "Invoke resume; expect success and a report of the state running.",
-        "Invoke stop; expect success and a report of the state idle.",
+        "Invoke pause at once; expect success and a report of the state the transition table gives: paused (HRT-CAT-041).",
+        "Read the remaining time twice, settle_time apart: unchanged while paused; invoke pause again: invalid-in-state (HRT-CAT-040).",
+        "Invoke resume; expect success and a report of the state running (HRT-CAT-041).",
+        "Invoke stop; expect success and a report of the state idle (HRT-CAT-041).",
     ],
     applies: |ctx| {
         let c = startable_cycle(ctx)?;
@@ -480,14 +648,26 @@ test_case! {
     run: pause_resume(operator),
 }
 
-/// Invoke `action` and expect success and a report of the state `want` in time.
+/// Invoke `action` in the state `from` and expect success and a report of the state the
+/// transition table gives (a single one for pause, resume and stop) in time.
 async fn transition(
     ctx: &mut Ctx,
     who: usize,
     component: u16,
     action: Action,
-    want: i64,
+    from: i64,
 ) -> Result<(), Outcome> {
+    let targets = table(ctx)?.targets(action.id(), code_of(from));
+    let want = match targets.as_slice() {
+        [one] => i64::from(*one),
+        _ => {
+            return Err(Outcome::error(format!(
+                "the transition table gives `{}` from {} no single state",
+                action.name(),
+                state_name(from)
+            )))
+        }
+    };
     let asked = Instant::now();
     let (status, seq) = invoke_cycle(ctx, who, component, action).await?;
     let state_path = cycle_path(ctx, component, opstate::STATE);
@@ -509,6 +689,7 @@ async fn transition(
         )
         .with_evidence([seq]));
     }
+    led_where_the_table_says(ctx, who, component, action, from, seq).await?;
     let limit = deadline(ctx).saturating_sub(asked.elapsed());
     if wait::report(ctx, limit, state_path, |v| *v == Value::Int(want))
         .await
@@ -540,7 +721,7 @@ async fn pause_resume(ctx: &mut Ctx, who: usize) -> CaseResult {
         // Pause at once: a short cycle (a microwave's minute) must not end first. The report
         // of the state running is TC-BEH-1.2's concern.
         ctx.step(3);
-        transition(ctx, who, component, Action::Pause, state::PAUSED).await?;
+        transition(ctx, who, component, Action::Pause, state::RUNNING).await?;
         ctx.step(4);
         let first = ctx.read(who, remaining_path).await?;
         tokio::time::sleep(ctx.params.settle_time).await;
@@ -553,12 +734,444 @@ async fn pause_resume(ctx: &mut Ctx, who: usize) -> CaseResult {
         }
         expect_refused(ctx, who, component, &[Action::Pause], state::PAUSED).await?;
         ctx.step(5);
-        transition(ctx, who, component, Action::Resume, state::RUNNING).await?;
+        transition(ctx, who, component, Action::Resume, state::PAUSED).await?;
         ctx.step(6);
-        transition(ctx, who, component, Action::Stop, state::IDLE).await?;
+        transition(ctx, who, component, Action::Stop, state::RUNNING).await?;
         Ok(())
     }
     .await;
     leave_idle(ctx, who, component).await;
     result
+}
+
+/// The writable properties on `component` whose capability the settings table fixes in
+/// `code` (HRT-CAT-043).
+fn fixed_settings(ctx: &Ctx, component: u16, code: i64) -> Result<Vec<Path>, Outcome> {
+    let t = table(ctx)?;
+    Ok(ctx
+        .properties()
+        .into_iter()
+        .filter(|(p, def)| {
+            p.component == component
+                && def.writable()
+                && t.writable(p.capability, code_of(code)) == Some(false)
+        })
+        .map(|(p, _)| p)
+        .collect())
+}
+
+test_case! {
+    /// TC-BEH-1.5
+    SETTINGS_FIXED_DURING_CYCLE: "TC-BEH-1.5",
+    title: "While a cycle is under way, the settings the catalog fixes answer invalid-in-state and keep their value",
+    checks: [
+        HRT_CAT_043,
+        HRT_MOD_116,
+    ],
+    steps: [
+        "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
+        "Invoke start; expect success.",
+        "For each writable property on the cycle's component whose capability the settings table fixes in the state now (the programme: mode, delayed start, the programme's options), write the value it reads; expect invalid-in-state (HRT-CAT-043) and the value unchanged.",
+        "Invoke stop.",
+    ],
+    applies: |ctx| {
+        let c = startable_cycle(ctx)?;
+        let t = table(ctx).map_err(|_| "the catalog has no state machine of operational-state".to_owned())?;
+        let any = ctx.properties().into_iter().any(|(p, def)| {
+            p.component == c
+                && def.writable()
+                && t.writable(p.capability, code_of(state::RUNNING)) == Some(false)
+        });
+        if !any {
+            return Err(format!(
+                "component {c} implements no writable property that the settings table fixes while running"
+            ));
+        }
+        Ok(())
+    },
+    run: settings_fixed_during_cycle(operator),
+}
+
+async fn settings_fixed_during_cycle(ctx: &mut Ctx, who: usize) -> CaseResult {
+    let component = cycle_component(ctx).map_err(Outcome::not_applicable)?;
+    let state_path = cycle_path(ctx, component, opstate::STATE);
+    ready_to_start(ctx, who, component).await?;
+    ctx.step(1);
+    ctx.step(2);
+    start_cycle(ctx, who, component).await?;
+    let result: CaseResult = async {
+        let now = ctx.read(who, state_path).await?.as_int().unwrap_or(-1);
+        let fixed = fixed_settings(ctx, component, now)?;
+        let names: Vec<String> = fixed.iter().map(ToString::to_string).collect();
+        ctx.step_with(3, format!("{}: {}", state_name(now), names.join(", ")));
+        if fixed.is_empty() {
+            return Err(Outcome::inconclusive(format!(
+                "the appliance is {}: the settings table fixes none of its settings there",
+                state_name(now)
+            )));
+        }
+        for path in fixed {
+            let value = ctx.read(who, path).await?;
+            let (status, seq) = ctx.write(who, path, value.clone()).await?;
+            let still = ctx.read(who, state_path).await?;
+            if still != Value::Int(now) {
+                // The cycle moved on (it ended): the write may have met another state.
+                return Err(Outcome::inconclusive(format!(
+                    "the appliance went from {} to {} before the write of {path} was judged",
+                    state_name(now),
+                    still.as_int().map_or_else(|| still.to_string(), state_name)
+                ))
+                .with_evidence([seq]));
+            }
+            let what = format!("a write of {path} while {}", state_name(now));
+            expect::status(
+                status,
+                StatusCode::InvalidInState,
+                seq,
+                (req::HRT_CAT_043, what.as_str()),
+            )?;
+            let after = ctx.read(who, path).await?;
+            if after != value {
+                return Err(Outcome::fail(
+                    req::HRT_MOD_116,
+                    format!("{path} went from {value} to {after} after a refused write"),
+                )
+                .with_evidence([seq]));
+            }
+        }
+        Ok(())
+    }
+    .await;
+    ctx.step(4);
+    leave_idle(ctx, who, component).await;
+    result
+}
+
+/// The `on-off/on` path on the component that runs the cycle, where it has one.
+fn cycle_switch(ctx: &Ctx) -> Result<Path, String> {
+    let c = startable_cycle(ctx)?;
+    if ctx.description.instance(c, cap_id(ctx, ON_OFF)).is_none() {
+        return Err(format!(
+            "the description has no `on-off` capability on component {c}, which runs the cycle"
+        ));
+    }
+    if !ctx.ics.actuation.power {
+        return Err("ICS [actuation] power = false".into());
+    }
+    Ok(Path::new(c, cap_id(ctx, ON_OFF), 1))
+}
+
+/// Switch the appliance on or off: the trace entry of the answer, or the inconclusive
+/// outcome of an appliance that would not.
+async fn switch(ctx: &mut Ctx, who: usize, on_path: Path, on: bool) -> Result<usize, Outcome> {
+    let (status, seq) = ctx.write(who, on_path, Value::Bool(on)).await?;
+    if status != StatusCode::Success {
+        return Err(Outcome::inconclusive(format!(
+            "switching {} answered {status}",
+            if on { "on" } else { "off" }
+        ))
+        .with_evidence([seq]));
+    }
+    Ok(seq)
+}
+
+test_case! {
+    /// TC-BEH-1.6
+    SWITCHING_OFF: "TC-BEH-1.6",
+    title: "Start while switched off answers invalid-in-state; switching off a running cycle ends it as stop does",
+    checks: [
+        HRT_CAT_045,
+        HRT_CAT_048,
+        HRT_MOD_107,
+        HRT_MOD_108,
+    ],
+    steps: [
+        "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
+        "Switch the appliance off; expect success.",
+        "Invoke start; expect invalid-in-state and the state unchanged (HRT-CAT-045).",
+        "Switch the appliance on; invoke start; expect success.",
+        "Switch the appliance off; expect success, a report of the state idle and, for a cycle under way, the operation-completed event, stopped (HRT-CAT-048).",
+        "Switch the appliance on again.",
+    ],
+    applies: |ctx| cycle_switch(ctx).map(drop),
+    run: switching_off(operator),
+}
+
+async fn switching_off(ctx: &mut Ctx, who: usize) -> CaseResult {
+    let component = cycle_component(ctx).map_err(Outcome::not_applicable)?;
+    let on_path = cycle_switch(ctx).map_err(Outcome::not_applicable)?;
+    let state_path = cycle_path(ctx, component, opstate::STATE);
+    let before = ready_to_start(ctx, who, component).await?;
+    ctx.step(1);
+    let result: CaseResult = async {
+        ctx.step(2);
+        switch(ctx, who, on_path, false).await?;
+        ctx.step(3);
+        let (status, seq) = invoke_cycle(ctx, who, component, Action::Start).await?;
+        let after_off = ctx.read(who, state_path).await?;
+        // Switching off ends a completed cycle too: the state before start is idle then.
+        let idle_now = if before == state::COMPLETED {
+            state::IDLE
+        } else {
+            before
+        };
+        if status == StatusCode::Success || after_off.as_int() != Some(idle_now) {
+            stop(ctx, who, component).await;
+            return Err(Outcome::fail(
+                req::HRT_CAT_045,
+                format!(
+                    "start while switched off answered {status} and the appliance is {}: a switched-off appliance starts nothing",
+                    after_off.as_int().map_or_else(|| after_off.to_string(), state_name)
+                ),
+            )
+            .with_evidence([seq]));
+        }
+        expect::status(
+            status,
+            StatusCode::InvalidInState,
+            seq,
+            (req::HRT_CAT_045, "start while switched off"),
+        )?;
+
+        ctx.step(4);
+        switch(ctx, who, on_path, true).await?;
+        start_cycle(ctx, who, component).await?;
+
+        ctx.step(5);
+        let running = ctx.read(who, state_path).await?.as_int().unwrap_or(-1);
+        let under_way = matches!(running, state::RUNNING | state::PAUSED | state::DELAYED);
+        ctx.probe.clear_seen();
+        let asked = Instant::now();
+        let (status, seq) = ctx.write(who, on_path, Value::Bool(false)).await?;
+        if status != StatusCode::Success {
+            stop(ctx, who, component).await;
+            return Err(Outcome::fail(
+                req::HRT_CAT_048,
+                format!(
+                    "switching off while {} answered {status}: switching off ends the cycle as stop does",
+                    state_name(running)
+                ),
+            )
+            .with_evidence([seq]));
+        }
+        let limit = deadline(ctx).saturating_sub(asked.elapsed());
+        let now = ctx.read(who, state_path).await?;
+        if now != Value::Int(state::IDLE) {
+            stop(ctx, who, component).await;
+            return Err(Outcome::fail(
+                req::HRT_CAT_048,
+                format!(
+                    "switching off while {} left the appliance {}: switching off ends the cycle as stop does",
+                    state_name(running),
+                    now.as_int().map_or_else(|| now.to_string(), state_name)
+                ),
+            )
+            .with_evidence([seq]));
+        }
+        if wait::report(ctx, limit, state_path, |v| *v == Value::Int(state::IDLE))
+            .await
+            .is_none()
+        {
+            return Err(Outcome::fail(
+                req::HRT_MOD_107,
+                format!(
+                    "switching off ended the cycle but no report of the state idle came within {:?}",
+                    deadline(ctx)
+                ),
+            )
+            .with_evidence([seq]));
+        }
+        if under_way {
+            let event_path = cycle_path(ctx, component, opstate::COMPLETED);
+            let what = (req::HRT_MOD_108, "switching off ended the cycle");
+            let (event, seq) = expect::event(ctx, deadline(ctx), event_path, what).await?;
+            expect::event_fields(ctx, &event, "operation-completed", seq)?;
+            if event.fields.field(1) != Some(&Value::Bool(true)) {
+                return Err(Outcome::fail(
+                    req::HRT_CAT_048,
+                    format!(
+                        "switching off ended the cycle, but operation-completed says stopped = {}: it ends as stop does",
+                        event
+                            .fields
+                            .field(1)
+                            .map_or("absent".into(), ToString::to_string)
+                    ),
+                )
+                .with_evidence([seq]));
+            }
+        }
+        Ok(())
+    }
+    .await;
+    ctx.step(6);
+    let _ = ctx.write(who, on_path, Value::Bool(true)).await;
+    leave_idle(ctx, who, component).await;
+    result
+}
+
+/// The component that runs the cycle, where it declares `remote-start-enabled` and the ICS
+/// lets the suite ask an operator at the appliance's panel.
+fn remote_start_component(ctx: &Ctx) -> Result<u16, String> {
+    let c = startable_cycle(ctx)?;
+    if !has_property(ctx, c, OPERATIONAL_STATE, opstate::REMOTE_START) {
+        return Err(format!(
+            "the `operational-state` of component {c} does not implement `remote-start-enabled`"
+        ));
+    }
+    needs_operator(ctx, ctx.ics.actuation.panel, "panel")?;
+    Ok(c)
+}
+
+/// Ask the operator to allow (or withdraw) remote start at the appliance and wait, within
+/// the report deadline, for the report of `remote-start-enabled`: whether it came.
+async fn allow_remote_start(ctx: &mut Ctx, component: u16, allowed: bool) -> Result<bool, Outcome> {
+    act(ctx, OperatorAction::AllowRemoteStart { allowed }).await?;
+    let path = cycle_path(ctx, component, opstate::REMOTE_START);
+    let limit = deadline(ctx);
+    Ok(
+        wait::report(ctx, limit, path, |v| *v == Value::Bool(allowed))
+            .await
+            .is_some(),
+    )
+}
+
+test_case! {
+    /// TC-BEH-1.7
+    NO_START_WITHOUT_REMOTE_START: "TC-BEH-1.7",
+    title: "While remote start is withdrawn at the appliance, start answers invalid-in-state",
+    checks: [
+        HRT_CAT_046,
+        HRT_MOD_107,
+    ],
+    steps: [
+        "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
+        "Ask the operator to withdraw remote start at the appliance; expect a report of remote-start-enabled false.",
+        "Invoke start; expect invalid-in-state and the state unchanged (HRT-CAT-046).",
+        "Ask the operator to allow remote start again; expect a report of remote-start-enabled true.",
+    ],
+    applies: |ctx| remote_start_component(ctx).map(drop),
+    run: no_start_without_remote_start(operator),
+}
+
+async fn no_start_without_remote_start(ctx: &mut Ctx, who: usize) -> CaseResult {
+    let component = remote_start_component(ctx).map_err(Outcome::not_applicable)?;
+    let remote = cycle_path(ctx, component, opstate::REMOTE_START);
+    let before = ready_to_start(ctx, who, component).await?;
+    ctx.step(1);
+    ctx.probe.clear_seen();
+    ctx.step(2);
+    let withdrawn = allow_remote_start(ctx, component, false).await?;
+    let refused: CaseResult = async {
+        if !withdrawn {
+            return Err(Outcome::fail(
+                req::HRT_MOD_107,
+                format!(
+                    "remote start was withdrawn but no report of {remote} = false came within {:?}",
+                    deadline(ctx)
+                ),
+            ));
+        }
+        ctx.step(3);
+        let (status, seq) = invoke_cycle(ctx, who, component, Action::Start).await?;
+        let after = ctx
+            .read(who, cycle_path(ctx, component, opstate::STATE))
+            .await?;
+        if after != Value::Int(before) {
+            stop(ctx, who, component).await;
+            return Err(Outcome::fail(
+                req::HRT_CAT_046,
+                format!(
+                    "start with remote start withdrawn answered {status} and the appliance went {}",
+                    after.as_int().map_or_else(|| after.to_string(), state_name)
+                ),
+            )
+            .with_evidence([seq]));
+        }
+        let e = (req::HRT_CAT_046, "start with remote start withdrawn");
+        expect::status(status, StatusCode::InvalidInState, seq, e)
+    }
+    .await;
+    ctx.step(4);
+    let allowed = allow_remote_start(ctx, component, true).await?;
+    refused?;
+    if !allowed {
+        return Err(Outcome::fail(
+            req::HRT_MOD_107,
+            format!(
+                "remote start was allowed again but no report of {remote} = true came within {:?}",
+                deadline(ctx)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hearth_model::Catalog;
+
+    fn sm() -> &'static StateMachine {
+        let cap = Catalog::standard()
+            .capability_named(OPERATIONAL_STATE)
+            .expect("operational-state");
+        Catalog::standard()
+            .state_machine(cap.id)
+            .expect("its state machine")
+    }
+
+    /// The harness's state codes and action ids are the catalog's: the cases and the table
+    /// they read cannot drift apart.
+    #[test]
+    fn harness_codes_are_the_catalogs() {
+        let t = sm();
+        for (code, name) in [
+            (state::IDLE, "idle"),
+            (state::RUNNING, "running"),
+            (state::PAUSED, "paused"),
+            (state::ERROR, "error"),
+            (state::DELAYED, "delayed"),
+            (state::COMPLETED, "completed"),
+        ] {
+            assert_eq!(t.state_name(code_of(code)), Some(name));
+            assert_eq!(state_name(code), name);
+        }
+        assert_eq!(t.states().len(), 6, "a state the harness does not name");
+        for (id, name) in t.actions() {
+            let action = action_of(*id).unwrap_or_else(|| panic!("no harness action for {name}"));
+            assert_eq!(action.name(), name);
+        }
+        let cap = Catalog::standard()
+            .capability_named(OPERATIONAL_STATE)
+            .expect("operational-state");
+        for (id, name) in [
+            (opstate::STATE, "state"),
+            (opstate::PHASE, "phase"),
+            (opstate::REMAINING, "remaining-time"),
+            (opstate::REMOTE_START, "remote-start-enabled"),
+        ] {
+            assert_eq!(cap.property(id).map(|p| p.name.as_str()), Some(name));
+        }
+        assert_eq!(
+            cap.event(opstate::COMPLETED).map(|e| e.name.as_str()),
+            Some("operation-completed")
+        );
+    }
+
+    /// What the cases derive from the table: the actions idle refuses, where start leads.
+    #[test]
+    fn refusals_and_results_come_from_the_table() {
+        let t = sm();
+        assert_eq!(
+            t.refused_in(code_of(state::IDLE))
+                .into_iter()
+                .filter_map(action_of)
+                .collect::<Vec<_>>(),
+            [Action::Pause, Action::Resume, Action::Stop]
+        );
+        let after_start = t.after_own(&t.targets(Action::Start.id(), code_of(state::IDLE)));
+        assert!(after_start.contains(&code_of(state::RUNNING)));
+        assert!(after_start.contains(&code_of(state::DELAYED)));
+        assert!(!t.may_change(code_of(state::IDLE), code_of(state::PAUSED)));
+    }
 }
