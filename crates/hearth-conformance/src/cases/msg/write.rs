@@ -573,7 +573,8 @@ async fn write_float(ctx: &mut Ctx, who: usize) -> CaseResult {
         .ok_or_else(|| Outcome::error("no signer for the tester"))?;
     let bytes = hearth_security::cose::sign1(signer, &payload, topic.as_bytes())
         .map_err(|e| Outcome::error(format!("signing: {e}")))?;
-    let sent = publish(ctx, bytes, &format!("write {path} = 26.5 (a CBOR float)")).await?;
+    let name = hearth_wire::view::path_name(&path, hearth_model::MemberKind::Property);
+    let sent = publish(ctx, bytes, &format!("write {name} = 26.5 (a CBOR float)")).await?;
     let e = (
         req::HRT_MSG_082,
         "a write carrying a floating-point number, which does not decode",

@@ -7,12 +7,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use ciborium::Value as Cbor;
-use hearth_model::{Path, Privilege, StatusCode, Value};
+use hearth_model::{MemberKind, Path, Privilege, StatusCode, Value};
 use hearth_mqtt::identity::unix_now;
 use hearth_mqtt::topic::Topics;
 use hearth_security::cert::{CertClaims, Role, CLAIM_ROLE};
 use hearth_security::key::KeyId;
 use hearth_security::Algorithm;
+use hearth_wire::view::path_name;
 use hearth_wire::{Body, Message};
 
 use crate::authority::{Authority, Minted, RawClaims};
@@ -868,7 +869,11 @@ async fn existence_before_privilege(ctx: &mut Ctx, who: usize) -> CaseResult {
     let sent = publish(
         ctx,
         bytes,
-        &format!("write {path} and the undeclared {missing}, signed by a key with view only"),
+        &format!(
+            "write {} and the undeclared {}, signed by a key with view only",
+            path_name(&path, MemberKind::Property),
+            path_name(&missing, MemberKind::Property)
+        ),
     )
     .await?;
     let answer = expect::confirm(ctx, id, sent).await?;
