@@ -14,6 +14,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod targets;
+
 use std::sync::OnceLock;
 
 use ciborium::value::{Integer, Value as Cbor};

@@ -83,7 +83,7 @@ fn fnv(bytes: &[u8]) -> u64 {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -173,10 +173,16 @@ fn kind_of(c: &Captured) -> String {
 }
 
 /// A claims map with its issuer replaced (and, for a vendor's subject, the fixture's
-/// vendor id), so that it chains to the fixture's `issuer`.
+/// vendor id) and its validity moved to the fixture's clock, so that it chains to the
+/// fixture's `issuer`.
 fn reissued_claims(cert: &Certificate, issuer: &Certificate) -> Vec<u8> {
     let mut claims: CertClaims = cert.claims().clone();
     claims.issuer = issuer.claims().subject.clone();
+    // Valid at the fixture's clock, for as long as it was.
+    let lifetime = claims.expires.saturating_sub(claims.not_before);
+    claims.issued_at = NOW - 3_600;
+    claims.not_before = NOW - 3_600;
+    claims.expires = (NOW - 3_600).saturating_add(lifetime);
     if claims.vendor_id.is_some() {
         claims.vendor_id = issuer.claims().vendor_id.or(claims.vendor_id);
     }
@@ -344,8 +350,12 @@ fn run(demo: &Path) -> Result<(), String> {
             format!("cert {role}"),
             Writer::new().u8(0).rest(bytes).finish(),
         );
+        // Devices and a vendor's controllers (gateways) chain to the vendor.
         let (mode, issuer) = match cert.claims().role {
             hearth_security::Role::Device => (1, &pki.vendor.cert),
+            hearth_security::Role::Controller if cert.claims().vendor_id.is_some() => {
+                (1, &pki.vendor.cert)
+            }
             _ => (2, &pki.root.cert),
         };
         certificate.add(
