@@ -13,8 +13,11 @@ use hearth_model::Description;
 use hearth_mqtt::topic::{Addressed, DeviceAddr, Topics};
 use hearth_report::report::Report;
 use hearth_report::signed::{verify_report_with, VerifyOptions};
+use hearth_security::acl::Acl;
 use hearth_security::cert::{validate_chain, CertClaims, Certificate, TrustStore};
 use hearth_security::cose::{Envelope, Sign1};
+use hearth_security::diag;
+use hearth_security::key::{KeyPair, PublicKey};
 use hearth_security::pki::{verify_chain_bytes, verify_chain_with_revocations};
 use hearth_security::revocation::{RevocationList, RevocationSet};
 use hearth_wire::codec::{self, Limits};
@@ -406,11 +409,50 @@ pub fn topic(data: &[u8]) -> bool {
     addressed
 }
 
+/// Keys, access lists and any Hearth file a person hands to `hearth pki show`: the private
+/// and public COSE_Key decoders (`hearth_security::key`), `Acl::from_cbor` and
+/// `Acl::check_replacement`, and the diagnostic renderers (`hearth_security::diag`), all on
+/// the same bytes. A decoded key encodes and decodes to itself (a private key to the same
+/// public key), and so does an access list. True when any of them decodes.
+pub fn security_files(data: &[u8]) -> bool {
+    let mut decoded = false;
+    if let Ok(key) = PublicKey::from_cose_key(data) {
+        assert_eq!(
+            PublicKey::from_cose_key(&key.to_cose_key()),
+            Ok(key),
+            "a public key does not round-trip"
+        );
+        let _ = key.key_id();
+        decoded = true;
+    }
+    if let Ok(pair) = KeyPair::from_cose_key(data) {
+        let again = KeyPair::from_cose_key(&pair.to_cose_key()).map(|k| *k.public_key());
+        assert_eq!(
+            again,
+            Ok(*pair.public_key()),
+            "a private key does not round-trip"
+        );
+        decoded = true;
+    }
+    if let Ok(acl) = Acl::from_cbor(data) {
+        assert_eq!(
+            Acl::from_cbor(&acl.to_cbor()).as_ref(),
+            Ok(&acl),
+            "an access list does not round-trip"
+        );
+        let _ = Acl::check_replacement(&acl);
+        decoded = true;
+    }
+    let _ = diag::diagnostic_bytes(data);
+    let _ = diag::describe(data);
+    decoded
+}
+
 /// The body of a fuzz target: any bytes in, whether they got all the way through out.
 pub type Target = fn(&[u8]) -> bool;
 
 /// Every target by name, in the order of `fuzz/Cargo.toml`.
-pub const ALL: [(&str, Target); 9] = [
+pub const ALL: [(&str, Target); 10] = [
     ("message_decode", message_decode),
     ("envelope_open", envelope_open),
     ("certificate", certificate),
@@ -420,4 +462,5 @@ pub const ALL: [(&str, Target); 9] = [
     ("ics", ics),
     ("signed_report", signed_report),
     ("topic", topic),
+    ("security_files", security_files),
 ];

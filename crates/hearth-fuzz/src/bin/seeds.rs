@@ -25,6 +25,7 @@ use hearth_model::time::parse_ms;
 use hearth_security::cert::{CertClaims, Certificate};
 use hearth_security::cose::{Envelope, Sign1};
 use hearth_security::revocation::RevocationList;
+use hearth_security::Privilege::{Manage, Operate, View};
 use hearth_wire::codec::{self, Limits};
 use serde_json::Value as Json;
 
@@ -229,6 +230,7 @@ fn run(demo: &Path) -> Result<(), String> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let (mut topic, mut revocation, mut envelope, mut message) = Default::default();
     let (mut description, mut certificate, mut chain, mut ics, mut signed) = Default::default();
+    let mut files: Seeds = Seeds::default();
     let (captured, reports) = captures(demo)?;
     println!("{} trace entries with bytes", captured.len());
 
@@ -504,7 +506,49 @@ fn run(demo: &Path) -> Result<(), String> {
         );
     }
 
-    let targets: [(&str, &Seeds); 9] = [
+    // Security files: keys of both algorithms in both forms, access lists, and the files
+    // `hearth pki show` describes (certificates and lists).
+    let p256 = hearth_security::KeyPair::generate(
+        hearth_security::Algorithm::Es256,
+        &hearth_security::pki::SystemRandom::new(),
+    )
+    .map_err(|e| format!("a P-256 key: {e}"))?;
+    for key in [&pki.root.key, &pki.device.key, &p256] {
+        files.add("private key", key.to_cose_key());
+        files.add("public key", key.public_key().to_cose_key());
+    }
+    let entry = |cred: &hearth_security::pki::Credential, privilege, ca: bool| {
+        let kid = *cred.cert.subject_kid();
+        hearth_security::AclEntry {
+            subject: if ca {
+                hearth_security::AclSubject::Ca(kid)
+            } else {
+                hearth_security::AclSubject::Key(kid)
+            },
+            privilege,
+        }
+    };
+    for entries in [
+        vec![entry(&pki.controller, Manage, false)],
+        vec![
+            entry(&pki.controller, Manage, false),
+            entry(&pki.vendor, Operate, true),
+            entry(&pki.lab, View, false),
+        ],
+        vec![entry(&pki.root, View, true)],
+    ] {
+        let acl = hearth_security::Acl::from_entries(entries)
+            .map_err(|e| format!("an access list: {e}"))?;
+        files.add("acl", acl.to_cbor());
+    }
+    for (bytes, cert) in &certs {
+        files.add(format!("cert {}", cert.claims().role.name()), bytes.clone());
+    }
+    for c in captured.iter().filter(|c| c.topic.contains("/crl/")) {
+        files.add("crl", c.bytes.clone());
+    }
+
+    let targets: [(&str, &Seeds); 10] = [
         ("certificate", certificate),
         ("chain", chain),
         ("description", &description),
@@ -514,6 +558,7 @@ fn run(demo: &Path) -> Result<(), String> {
         ("revocation", &revocation),
         ("signed_report", signed),
         ("topic", &topic),
+        ("security_files", &files),
     ];
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
     for (target, seeds) in targets {
