@@ -9,7 +9,8 @@
 //! the fixture's keys first, so the fuzzer reaches the code after the signature check too.
 //!
 //! The keys come from fixed seeds and the clock is [`NOW`], so an input behaves the same on
-//! every run and every machine: a crash found once reproduces.
+//! every run and every machine: a crash found once reproduces. The bodies of the targets
+//! are in [`targets`]; `fuzz/` holds the cargo-fuzz project that calls them.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
