@@ -1,0 +1,7 @@
+//! Fuzz target `description`: see `hearth_fuzz::targets::description` for what it covers and how an
+//! input is read.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    hearth_fuzz::targets::description(data);
+});

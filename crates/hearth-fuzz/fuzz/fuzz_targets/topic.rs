@@ -1,0 +1,7 @@
+//! Fuzz target `topic`: see `hearth_fuzz::targets::topic` for what it covers and how an
+//! input is read.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    hearth_fuzz::targets::topic(data);
+});
