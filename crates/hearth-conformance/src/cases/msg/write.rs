@@ -12,7 +12,7 @@ use hearth_wire::{Body, Message};
 use crate::harness::case::{
     always, needs, needs_writable, requirement, test_case, CaseResult, Ctx,
 };
-use crate::harness::craft::publish;
+use crate::harness::craft::{publish, resigned};
 use crate::harness::expect;
 use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
@@ -544,35 +544,20 @@ async fn write_float(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step_with(1, path);
     let before = ctx.read(who, path).await?;
     ctx.step(2);
-    let mut sealed: Option<Message> = None;
-    let (id, _) = ctx.probe.seal_request(
-        who,
-        Body::Write(vec![(path, Value::Int(PLACEHOLDER))]),
-        |m| sealed = Some(m.clone()),
-    )?;
-    let msg = sealed.ok_or_else(|| Outcome::error("the probe sealed nothing"))?;
-    let encoded = hearth_wire::codec::encode(&msg);
     let placeholder = [0x1a, 0x5e, 0xed, 0xf1, 0x0a];
     // 26.5 as a CBOR double: major type 7, additional information 27.
     let float = [0xfb, 0x40, 0x3a, 0x80, 0, 0, 0, 0, 0];
-    let Some(at) = encoded
-        .windows(placeholder.len())
-        .position(|w| w == placeholder)
-    else {
-        return Err(Outcome::error(
-            "the placeholder value is not in the encoded write",
-        ));
-    };
-    let mut payload = encoded[..at].to_vec();
-    payload.extend_from_slice(&float);
-    payload.extend_from_slice(&encoded[at + placeholder.len()..]);
-    let topic = ctx.probe.request_topic();
-    let signer = ctx
-        .probe
-        .tester_signer(who)
-        .ok_or_else(|| Outcome::error("no signer for the tester"))?;
-    let bytes = hearth_security::cose::sign1(signer, &payload, topic.as_bytes())
-        .map_err(|e| Outcome::error(format!("signing: {e}")))?;
+    let body = Body::Write(vec![(path, Value::Int(PLACEHOLDER))]);
+    let (id, bytes) = resigned(ctx, who, body, |encoded| {
+        let at = encoded
+            .windows(placeholder.len())
+            .position(|w| w == placeholder)
+            .ok_or("the placeholder value is not in the encoded write")?;
+        let mut payload = encoded[..at].to_vec();
+        payload.extend_from_slice(&float);
+        payload.extend_from_slice(&encoded[at + placeholder.len()..]);
+        Ok(payload)
+    })?;
     let name = hearth_wire::view::path_name(&path, hearth_model::MemberKind::Property);
     let sent = publish(ctx, bytes, &format!("write {name} = 26.5 (a CBOR float)")).await?;
     let e = (

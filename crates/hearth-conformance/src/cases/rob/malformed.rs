@@ -8,7 +8,7 @@ use hearth_model::{Path, Value};
 use hearth_wire::{Availability, Body};
 
 use crate::harness::case::{always, test_case, CaseResult, Ctx};
-use crate::harness::craft::{int_key, publish, sign1_parts};
+use crate::harness::craft::{int_key, publish, resigned};
 use crate::harness::expect;
 use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
@@ -214,29 +214,6 @@ test_case! {
     ],
     applies: always,
     run: outside_profile,
-}
-
-/// A request sealed as tester `who` with `body`, its payload (the encoded message) rewritten
-/// by `change` and signed again by `who` for the request topic: a request the signature
-/// vouches for, whose CBOR is what `change` made of it.
-fn resigned(
-    ctx: &mut Ctx,
-    who: usize,
-    body: Body,
-    change: impl FnOnce(Vec<u8>) -> Result<Vec<u8>, String>,
-) -> Result<(u64, Vec<u8>), Outcome> {
-    let bad = |why: String| Outcome::error(format!("crafting a request: {why}"));
-    let (id, genuine) = ctx.probe.seal_request(who, body, |_| {})?;
-    let (_, _, payload) = sign1_parts(&genuine).map_err(bad)?;
-    let payload = change(payload).map_err(bad)?;
-    let topic = ctx.probe.request_topic();
-    let signer = ctx
-        .probe
-        .tester_signer(who)
-        .ok_or_else(|| Outcome::error("no signer for the tester"))?;
-    let bytes = hearth_security::cose::sign1(signer, &payload, topic.as_bytes())
-        .map_err(|e| bad(e.to_string()))?;
-    Ok((id, bytes))
 }
 
 /// `change` applied to the payload's top-level map, written again.
