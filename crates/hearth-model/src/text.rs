@@ -766,7 +766,9 @@ fn convert(
     }
 }
 
-fn write_json_string(out: &mut String, s: &str) {
+/// Append `s` to `out` as a JSON string literal with every control character escaped
+/// (DEL too), so that text from a device is safe to print on a terminal.
+pub fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

@@ -268,6 +268,47 @@ impl Controller {
         }
     }
 
+    /// Wait until the devices on the broker are known: every device seen has its verified
+    /// description and its status, and nothing changed for a quiet moment (a quarter of
+    /// `timeout`, at most 750 ms), or `timeout` passed. Returns the devices then known.
+    ///
+    /// Retained descriptions and statuses arrive right after subscribing, but MQTT does not
+    /// say when the last of them has come; the quiet moment is what ends the wait when the
+    /// caller does not know how many devices to expect (with a count, use
+    /// [`wait_for`](Self::wait_for)).
+    pub async fn discover(&self, timeout: Duration) -> Vec<DeviceView> {
+        let quiet = (timeout / 4).min(Duration::from_millis(750));
+        let deadline = Instant::now() + timeout;
+        let mut updates = self.updates();
+        let mut last_change = Instant::now();
+        loop {
+            let now = Instant::now();
+            let devices = self.devices();
+            if now >= deadline {
+                return devices;
+            }
+            let settled = devices
+                .iter()
+                .all(|d| d.description.is_some() && d.online.is_some());
+            if settled && now.duration_since(last_change) >= quiet {
+                return devices;
+            }
+            let wait = if settled {
+                quiet.saturating_sub(now.duration_since(last_change))
+            } else {
+                Duration::from_millis(100)
+            }
+            .min(deadline.saturating_duration_since(now));
+            match tokio::time::timeout(wait, updates.recv()).await {
+                Ok(Ok(Update::Description(_) | Update::Status { .. })) => {
+                    last_change = Instant::now();
+                }
+                Ok(Err(broadcast::error::RecvError::Closed)) => return self.devices(),
+                _ => {}
+            }
+        }
+    }
+
     /// Send a request and wait for its response.
     pub async fn request(
         &self,

@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use hearth_security::alg::Algorithm;
-use hearth_security::cert::{Role, TrustStore};
+use hearth_security::cert::TrustStore;
 use hearth_security::fs::{self, FsError};
 use hearth_security::key::KeyPair;
 use hearth_security::pki::{self, IssueRequest};
@@ -131,15 +130,7 @@ impl Identity {
                 source,
             })?;
             let vendor = fs::read_credential(&dir.join("vendor.cert"), &dir.join("vendor.key"))?;
-            let request = IssueRequest {
-                role: Role::Device,
-                subject: device_id.to_owned(),
-                vendor_id: None,
-                device_type: Some(device_type.to_owned()),
-                model: Some(model.to_owned()),
-                days: 3650,
-                alg: Algorithm::EdDsa,
-            };
+            let request = IssueRequest::device(device_id, device_type, model);
             let issued = pki::issue(
                 &request,
                 &vendor,

@@ -54,6 +54,16 @@ pub struct DeviceView {
 }
 
 impl DeviceView {
+    /// The device type's catalog name: the verified description's, else the one the
+    /// device's certificate names (before the description has come).
+    pub fn type_name(&self) -> Option<String> {
+        self.description
+            .as_ref()
+            .and_then(|d| hearth_wire::view::device_type(d.device_type))
+            .map(|d| d.name.clone())
+            .or_else(|| self.device_type.clone())
+    }
+
     fn new(addr: DeviceAddr) -> Self {
         Self {
             addr,

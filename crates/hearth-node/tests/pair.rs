@@ -6,10 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{fault_fields, Pair, FAULT_CLEARED, FAULT_RAISED, FW_CHECK, LEVEL, ON};
+use common::{Pair, FAULT_CLEARED, FAULT_RAISED, FW_CHECK, LEVEL, ON};
 use hearth_model::{StatusCode, Value};
 use hearth_node::{DeviceAddr, Update};
 use hearth_security::acl::Privilege;
+use hearth_testkit::fixtures::{fault_cleared_fields, fault_fields};
 use hearth_wire::Body;
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -186,7 +187,8 @@ fn events_emitted_while_disconnected_are_kept_and_sent_on_reconnect() {
     // An event the broker never acknowledged goes out again after a reconnect; the
     // controller drops the copy by its number.
     pair.withhold_acks = true;
-    pair.device.event(pair.now, FAULT_CLEARED, fault_fields(1));
+    pair.device
+        .event(pair.now, FAULT_CLEARED, fault_cleared_fields(1, 60));
     pair.settle();
     assert_eq!(events(&pair.take_updates()), vec![1]);
     pair.drop_device();
@@ -209,8 +211,10 @@ fn a_full_store_of_kept_events_gives_up_info_before_critical() {
     pair.drop_device();
     pair.take_updates();
     pair.device.event(pair.now, FAULT_RAISED, fault_fields(1)); // 0, critical
-    pair.device.event(pair.now, FAULT_CLEARED, fault_fields(1)); // 1, info
-    pair.device.event(pair.now, FAULT_CLEARED, fault_fields(2)); // 2, info: drops 1
+    pair.device
+        .event(pair.now, FAULT_CLEARED, fault_cleared_fields(1, 60)); // 1, info
+    pair.device
+        .event(pair.now, FAULT_CLEARED, fault_cleared_fields(2, 60)); // 2, info: drops 1
     pair.connect_device();
     assert_eq!(events(&pair.take_updates()), vec![0, 2]);
 }
@@ -371,7 +375,8 @@ fn transmits_of_a_lost_connection_are_dropped_and_kept_events_follow_the_next_fu
     pair.device.handle_connection_lost().expect("counter");
     assert_eq!(pair.device.poll_transmit(), None);
     // Emitted while disconnected: kept as well.
-    pair.device.event(pair.now, FAULT_CLEARED, fault_fields(1));
+    pair.device
+        .event(pair.now, FAULT_CLEARED, fault_cleared_fields(1, 60));
 
     pair.device.handle_connected(pair.now);
     let mut out = Vec::new();

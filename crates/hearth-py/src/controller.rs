@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hearth_model::catalog::TypeSpec;
 use hearth_model::text::{self, Context};
@@ -91,12 +91,7 @@ fn view_to_py(py: Python<'_>, v: &DeviceView) -> PyResult<Py<PyAny>> {
     d.set_item("id", v.addr.to_string())?;
     d.set_item("device_id", &v.addr.device_id)?;
     d.set_item("vendor_id", v.addr.vendor_id)?;
-    let dt = v
-        .description
-        .as_ref()
-        .and_then(|d| device_type(d.device_type))
-        .map(|d| d.name.clone())
-        .or_else(|| v.device_type.clone());
+    let dt = v.type_name();
     d.set_item("device_type", dt)?;
     d.set_item("model", &v.model)?;
     d.set_item("online", v.online)?;
@@ -380,36 +375,7 @@ impl Controller {
                     ctl.wait_for(timeout, |ds| settled(ds) >= n).await;
                 }
                 None => {
-                    // Retained descriptions and statuses arrive right after subscribing; the
-                    // set is complete once every device has both and nothing changed since.
-                    let quiet = (timeout / 4).min(Duration::from_millis(750));
-                    let deadline = Instant::now() + timeout;
-                    let mut updates = ctl.updates();
-                    let mut last_change = Instant::now();
-                    loop {
-                        let now = Instant::now();
-                        if now >= deadline {
-                            break;
-                        }
-                        let ds = ctl.devices();
-                        let all = settled(&ds) == ds.len();
-                        if all && now.duration_since(last_change) >= quiet {
-                            break;
-                        }
-                        let wait = if all {
-                            quiet.saturating_sub(now.duration_since(last_change))
-                        } else {
-                            Duration::from_millis(100)
-                        }
-                        .min(deadline.saturating_duration_since(now));
-                        match tokio::time::timeout(wait, updates.recv()).await {
-                            Ok(Ok(Update::Description(_) | Update::Status { .. })) => {
-                                last_change = Instant::now();
-                            }
-                            Ok(Err(RecvError::Closed)) => break,
-                            _ => {}
-                        }
-                    }
+                    ctl.discover(timeout).await;
                 }
             }
             Python::attach(|py| {

@@ -4,22 +4,19 @@
 //! actions go to the simulator, as in `hearth demo`; against a real device, restarts run the
 //! ICS's command and operator actions are asked at the terminal.
 
-use std::path::{Path as FsPath, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hearth_conformance::case::{Operator, Restarter};
 use hearth_conformance::cases::CASES;
 use hearth_conformance::ics::Ics;
-use hearth_conformance::lab::{run_test, TestConfig};
-use hearth_conformance::output::{write_reports, LabSigner};
-use hearth_conformance::runner::{load_testers, run_device_until, DeviceRun, Interrupt};
+use hearth_conformance::lab::{prepare, run_test, write_lab_reports, TestConfig};
+use hearth_conformance::runner::{run_device_until, Interrupt};
 use hearth_demo::demo::SimAppliance;
 use hearth_mqtt::BrokerUrl;
 use hearth_report::report::Report;
 use hearth_report::verdict::Verdict;
-use hearth_security::cert::TrustStore;
-use hearth_security::fs::{read_cert, read_chain, read_key};
 use pyo3::prelude::*;
 
 use crate::errors::{raise, Detail, SuiteError};
@@ -30,88 +27,22 @@ fn start_error(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-/// A run against appliance of a simulated fleet: the ICS as `run_test` reads it, the
+/// A run against an appliance of a simulated fleet: the run `hearth test` prepares, with the
 /// simulator as restarter and operator.
-#[allow(clippy::too_many_arguments)]
 async fn run_simulated(
-    ics_path: PathBuf,
-    pki: PathBuf,
-    out: Option<PathBuf>,
-    broker: Option<BrokerUrl>,
-    only: Option<String>,
-    params: Vec<(String, String)>,
+    config: TestConfig,
     runner: Arc<hearth_sim::Runner>,
     index: usize,
-    interrupt: Interrupt,
     progress: impl FnMut(&str, &str, Verdict),
 ) -> Result<Report, String> {
-    let text =
-        std::fs::read_to_string(&ics_path).map_err(|e| format!("{}: {e}", ics_path.display()))?;
-    let mut ics = Ics::parse(&text).map_err(|e| format!("{}: {e}", ics_path.display()))?;
-    if let Some(url) = &broker {
-        ics.parameters
-            .set("broker", &url.to_string())
-            .map_err(|e| format!("broker: {e}"))?;
-    }
-    for (k, v) in &params {
-        ics.parameters
-            .set(k, v)
-            .map_err(|e| format!("parameter {k}: {e}"))?;
-    }
-    let broker: BrokerUrl = ics
-        .parameters
-        .broker
-        .parse()
-        .map_err(|e| format!("broker: {e}"))?;
-    let mut trust = TrustStore::new();
-    let root = ics
-        .parameters
-        .trust
-        .clone()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| pki.join("root.cert"));
-    trust
-        .add_root(read_cert(&root).map_err(start_error)?)
-        .map_err(start_error)?;
-    let base = ics_path
-        .parent()
-        .map(FsPath::to_path_buf)
-        .unwrap_or_default();
-    let testers = load_testers(&ics, &base).map_err(start_error)?;
-    let authority = hearth_conformance::authority::load_authority(&ics, &base)
-        .map_err(start_error)?
-        .map(Arc::new);
-    let run = DeviceRun {
-        ics_text: text,
-        ics,
-        broker,
-        trust,
-        testers,
-        restarter: Some(Box::new(SimAppliance::new(runner.clone(), index)) as Box<dyn Restarter>),
-        operator: Some(Box::new(SimAppliance::new(runner, index)) as Box<dyn Operator>),
-        only,
-        authority,
-    };
-    let report = run_device_until(run, CASES, &interrupt, progress).await;
-    if let Some(out) = &out {
-        write_lab_reports(out, &pki, &report)?;
+    let mut run = prepare(&config).map_err(start_error)?;
+    run.restarter = Some(Box::new(SimAppliance::new(runner.clone(), index)) as Box<dyn Restarter>);
+    run.operator = Some(Box::new(SimAppliance::new(runner, index)) as Box<dyn Operator>);
+    let report = run_device_until(run, CASES, &config.interrupt, progress).await;
+    if let Some(out) = &config.out {
+        write_lab_reports(out, &config.pki, &report).map_err(start_error)?;
     }
     Ok(report)
-}
-
-/// Write every report file, `report.cose` signed with the PKI's lab credential if it has
-/// one (and the run may be signed).
-fn write_lab_reports(out: &FsPath, pki: &FsPath, report: &Report) -> Result<(), String> {
-    let key = read_key(&pki.join("lab.key")).ok();
-    let chain = read_chain(&pki.join("lab.chain"))
-        .or_else(|_| read_chain(&pki.join("lab.cert")))
-        .ok();
-    let signer = key
-        .as_ref()
-        .zip(chain.as_deref())
-        .map(|(k, c)| LabSigner { key: k, chain: c });
-    write_reports(out, report, signer.as_ref()).map_err(start_error)?;
-    Ok(())
 }
 
 /// Run the conformance suite against the device of the ICS file `ics`, trusting
@@ -163,30 +94,25 @@ pub(crate) fn run_suite(
             });
         }
     };
+    let config = |broker| TestConfig {
+        ics: ics.clone(),
+        broker,
+        pki: pki.clone(),
+        device: None,
+        out: out.clone(),
+        only: only.clone(),
+        params: params.clone(),
+        interrupt: interrupt.clone(),
+    };
     let handle = match simulated {
         Some((runner, index, broker)) => runtime().spawn(run_simulated(
-            ics,
-            pki,
-            out,
-            broker,
-            only,
-            params,
+            config(broker),
             runner,
             index,
-            interrupt,
             report_progress,
         )),
         None => {
-            let config = TestConfig {
-                ics,
-                broker,
-                pki,
-                device: None,
-                out,
-                only,
-                params,
-                interrupt,
-            };
+            let config = config(broker);
             runtime().spawn(async move {
                 run_test(&config, report_progress)
                     .await

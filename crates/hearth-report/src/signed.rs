@@ -61,6 +61,7 @@ use hearth_security::cert::{CertError, Certificate, Role, TrustStore, ValidatedC
 use hearth_security::cose::{sig_structure, sign1_with_header, ProtectedHeader};
 use hearth_security::limits::{MAX_CERT_SIZE, MAX_CHAIN_LEN};
 use hearth_security::revocation::{RevocationError, RevocationList, RevocationSet};
+use hearth_security::strict;
 use hearth_security::{validate_chain, Algorithm, CertClaims, KeyError, KeyId, Signer};
 
 use crate::report::Report;
@@ -538,15 +539,11 @@ fn header_err(detail: impl Into<String>) -> ReportVerifyError {
     ReportVerifyError::Header(detail.into())
 }
 
-/// Decode exactly one CBOR item; trailing bytes are an error.
+/// Decode exactly one CBOR item strictly (the profile of `hearth_security::strict`: no tag,
+/// no float, no duplicate key, definite lengths, at most 4 levels deep); trailing bytes are an
+/// error.
 fn decode_cbor(bytes: &[u8]) -> Result<Value, String> {
-    let mut rest = bytes;
-    let value: Value =
-        ciborium::de::from_reader(&mut rest).map_err(|e| format!("invalid CBOR: {e}"))?;
-    if !rest.is_empty() {
-        return Err(format!("{} trailing bytes after the CBOR item", rest.len()));
-    }
-    Ok(value)
+    strict::decode(bytes, None, 4).map_err(|e| format!("invalid CBOR: {e}"))
 }
 
 fn as_i128(v: &Value) -> Option<i128> {
@@ -853,7 +850,7 @@ pub(crate) mod tests {
     fn protected_header_is_exactly_the_profile() {
         let pki = test_pki();
         let (_, cose) = signed(&pki);
-        let Value::Tag(18, inner) = decode_cbor(&cose).expect("cbor") else {
+        let Value::Tag(18, inner) = strict::decode(&cose, Some(18), 8).expect("cbor") else {
             panic!("tag")
         };
         let Value::Array(items) = *inner else {
@@ -1093,7 +1090,7 @@ pub(crate) mod tests {
             Err(1)
         );
         // Non-empty unprotected header: replace a0 by {4: h'00'}.
-        let Value::Tag(_, inner) = decode_cbor(&cose).expect("cbor") else {
+        let Value::Tag(_, inner) = strict::decode(&cose, Some(18), 8).expect("cbor") else {
             panic!("tag")
         };
         let Value::Array(mut items) = *inner else {

@@ -5,6 +5,7 @@
 use core::fmt::Write as _;
 
 use ciborium::value::Value;
+use hearth_model::text::write_json_string;
 
 use crate::cbor;
 use crate::cert::{Certificate, CERT_CONTENT_TYPE};
@@ -25,22 +26,6 @@ pub fn diagnostic_bytes(bytes: &[u8]) -> Result<String, String> {
         return Err("input too large".into());
     }
     Ok(diagnostic(&cbor::decode(bytes)?))
-}
-
-fn write_text(out: &mut String, t: &str) {
-    out.push('"');
-    for c in t.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 fn write_diag(out: &mut String, value: &Value, depth: usize) {
@@ -64,7 +49,7 @@ fn write_diag(out: &mut String, value: &Value, depth: usize) {
                 let _ = write!(out, "{f:?}");
             }
         }
-        Value::Text(t) => write_text(out, t),
+        Value::Text(t) => write_json_string(out, t),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Null => out.push_str("null"),
         Value::Tag(t, v) => {

@@ -63,6 +63,23 @@ pub struct IssueRequest {
     pub alg: Algorithm,
 }
 
+impl IssueRequest {
+    /// A device certificate for `subject`, of `device_type` and `model`, valid ten years
+    /// with an Ed25519 key: what an appliance receives at manufacture. Its vendor id is the
+    /// issuing vendor's.
+    pub fn device(subject: &str, device_type: &str, model: &str) -> Self {
+        Self {
+            role: Role::Device,
+            subject: subject.to_owned(),
+            vendor_id: None,
+            device_type: Some(device_type.to_owned()),
+            model: Some(model.to_owned()),
+            days: 3650,
+            alg: Algorithm::EdDsa,
+        }
+    }
+}
+
 /// Issue a certificate for a fresh key, following the chain rules.
 pub fn issue(
     req: &IssueRequest,

@@ -205,15 +205,7 @@ pub fn provision(
         source,
     })?;
     let vendor = read_credential(&ca_cert, &ca_key)?;
-    let request = IssueRequest {
-        role: Role::Device,
-        subject: device_id.to_owned(),
-        vendor_id: None,
-        device_type: Some(device_type.to_owned()),
-        model: Some(model.to_owned()),
-        days: 3650,
-        alg: Algorithm::EdDsa,
-    };
+    let request = IssueRequest::device(device_id, device_type, model);
     write_credential(&prefix, &issue(&request, &vendor, unix_now(), &rng)?)?;
     Ok(load()?)
 }

@@ -62,13 +62,27 @@ pub fn fan(id: &str) -> Description {
 /// `vendor_code` (a test numbers its events by it), severity warning, no user action, time
 /// unknown.
 pub fn fault_fields(vendor_code: i64) -> Value {
-    Value::structure([
+    Value::structure(fault(vendor_code))
+}
+
+/// The fields of a `fault-cleared` event (0/2/2) of the sample fan: those of
+/// [`fault_fields`] and the fault's duration in seconds.
+pub fn fault_cleared_fields(vendor_code: i64, duration: i64) -> Value {
+    Value::structure(
+        fault(vendor_code)
+            .into_iter()
+            .chain([(6, Value::Int(duration))]),
+    )
+}
+
+fn fault(vendor_code: i64) -> [(u16, Value); 5] {
+    [
         (1, Value::Int(1)),
         (2, Value::Int(vendor_code)),
         (3, Value::Int(1)),
         (4, Value::Int(0)),
         (5, Value::Null),
-    ])
+    ]
 }
 
 /// The path of `member` of the catalog capability named `capability` on `component`.

@@ -9,8 +9,7 @@ use std::ops::Deref;
 use std::path::Path;
 
 use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege};
-use hearth_security::alg::Algorithm;
-use hearth_security::cert::{Certificate, Role};
+use hearth_security::cert::Certificate;
 use hearth_security::fs::{read_cert, write_test_pki};
 use hearth_security::pki::{issue, Credential, IssueRequest, TestPki};
 use ring::rand::SystemRandom;
@@ -87,15 +86,9 @@ pub fn issue_device(
     days: u64,
     now: u64,
 ) -> Credential {
-    let (device_type, model) = (Some(device_type.to_owned()), Some(model.to_owned()));
     let request = IssueRequest {
-        alg: Algorithm::EdDsa,
         days,
-        model,
-        device_type,
-        vendor_id: None,
-        subject: subject.to_owned(),
-        role: Role::Device,
+        ..IssueRequest::device(subject, device_type, model)
     };
     issue(&request, &pki.vendor, now, &SystemRandom::new()).expect("device certificate")
 }

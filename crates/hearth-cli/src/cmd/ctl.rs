@@ -163,12 +163,7 @@ struct DeviceEntry {
 
 impl DeviceEntry {
     fn new(view: &DeviceView) -> Self {
-        let device_type = view
-            .description
-            .as_ref()
-            .and_then(|d| device_type(d.device_type))
-            .map(|d| d.name.clone())
-            .or_else(|| view.device_type.clone());
+        let device_type = view.type_name();
         let (description_valid, description) = match (&view.description, &view.description_problems)
         {
             (Some(_), None) => (true, "valid"),
@@ -204,37 +199,8 @@ fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
 }
 
 async fn discover(ctl: &Controller, args: &Args) -> anyhow::Result<ExitCode> {
-    // Retained descriptions and statuses arrive right after subscribing; the set is stable
-    // once every device has both and nothing changed for a moment.
-    let quiet = (args.timeout / 4).min(Duration::from_millis(750));
-    let deadline = Instant::now() + args.timeout;
-    let mut updates = ctl.updates();
-    let mut last_change = Instant::now();
-    loop {
-        let now = Instant::now();
-        if now >= deadline {
-            break;
-        }
-        let settled = ctl
-            .devices()
-            .iter()
-            .all(|d| d.description.is_some() && d.online.is_some());
-        if settled && now.duration_since(last_change) >= quiet {
-            break;
-        }
-        let wait = if settled {
-            quiet.saturating_sub(now.duration_since(last_change))
-        } else {
-            Duration::from_millis(100)
-        };
-        let wait = wait.min(deadline.saturating_duration_since(now));
-        match tokio::time::timeout(wait, updates.recv()).await {
-            Ok(Ok(Update::Description(_) | Update::Status { .. })) => last_change = Instant::now(),
-            Ok(Ok(_) | Err(RecvError::Lagged(_))) | Err(_) => {}
-            Ok(Err(RecvError::Closed)) => break,
-        }
-    }
-    let entries: Vec<DeviceEntry> = ctl.devices().iter().map(DeviceEntry::new).collect();
+    let devices = ctl.discover(args.timeout).await;
+    let entries: Vec<DeviceEntry> = devices.iter().map(DeviceEntry::new).collect();
     if args.output.json {
         print_json(&entries)?;
         return Ok(ExitCode::SUCCESS);

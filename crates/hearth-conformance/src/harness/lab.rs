@@ -123,6 +123,19 @@ pub async fn run_test(
     config: &TestConfig,
     progress: impl FnMut(&str, &str, Verdict),
 ) -> Result<Report, StartError> {
+    let run = prepare(config)?;
+    let report = run_device_until(run, crate::cases::CASES, &config.interrupt, progress).await;
+    if let Some(out) = &config.out {
+        write_lab_reports(out, &config.pki, &report)?;
+    }
+    Ok(report)
+}
+
+/// Everything a run of `config` needs before its first case: the ICS with the overrides
+/// applied, the trusted root, the ICS's controllers and lab authority, restarts by the ICS's
+/// command and an operator at the terminal. A caller that drives the appliance otherwise (a
+/// simulator) replaces `restarter` and `operator`.
+pub fn prepare(config: &TestConfig) -> Result<DeviceRun, StartError> {
     let text = std::fs::read_to_string(&config.ics)
         .map_err(|e| StartError(format!("{}: {e}", config.ics.display())))?;
     let mut ics =
@@ -176,7 +189,7 @@ pub async fn run_test(
         }) as Box<dyn Restarter>),
         _ => None,
     };
-    let run = DeviceRun {
+    Ok(DeviceRun {
         operator: Some(Box::new(TerminalOperator {
             timeout: ics.parameters.operator_timeout,
         })),
@@ -188,20 +201,25 @@ pub async fn run_test(
         broker,
         trust,
         testers,
-    };
-    let report = run_device_until(run, crate::cases::CASES, &config.interrupt, progress).await;
-    if let Some(out) = &config.out {
-        let key = read_key(&config.pki.join("lab.key")).ok();
-        let chain = read_chain(&config.pki.join("lab.chain"))
-            .or_else(|_| read_chain(&config.pki.join("lab.cert")))
-            .ok();
-        let signer = key
-            .as_ref()
-            .zip(chain.as_deref())
-            .map(|(k, c)| LabSigner { key: k, chain: c });
-        // A partial run or loosened parameters are not signed (spec §10.5): `write_reports`
-        // writes the other files regardless.
-        write_reports(out, &report, signer.as_ref()).map_err(|e| StartError(e.to_string()))?;
-    }
-    Ok(report)
+    })
+}
+
+/// Write every report file to `out`, `report.cose` signed with the PKI's lab credential
+/// (`lab.key` with `lab.chain`, or `lab.cert`) when it has one. A partial run or loosened
+/// parameters are not signed (spec §10.5): the other files are written regardless. Returns
+/// the files written.
+pub fn write_lab_reports(
+    out: &Path,
+    pki: &Path,
+    report: &Report,
+) -> Result<Vec<PathBuf>, StartError> {
+    let key = read_key(&pki.join("lab.key")).ok();
+    let chain = read_chain(&pki.join("lab.chain"))
+        .or_else(|_| read_chain(&pki.join("lab.cert")))
+        .ok();
+    let signer = key
+        .as_ref()
+        .zip(chain.as_deref())
+        .map(|(k, c)| LabSigner { key: k, chain: c });
+    write_reports(out, report, signer.as_ref()).map_err(|e| StartError(e.to_string()))
 }

@@ -725,49 +725,51 @@ mod tests {
         }
     }
 
+    /// Replacing the first `from` by `to` in the catalog file `path` must make the check fail
+    /// with a problem that says `expected`.
+    fn caught(path: &str, from: &str, to: &str, expected: &str) {
+        let p = problems(&with_replaced(path, from, to));
+        assert!(p.contains(expected), "{p}");
+    }
+
     #[test]
     fn duplicate_capability_id_is_caught() {
-        let files = with_replaced("capabilities/on-off.toml", "id = 3", "id = 1");
-        assert!(
-            problems(&files).contains("capability id 1 is also used by"),
-            "{}",
-            problems(&files)
+        caught(
+            "capabilities/on-off.toml",
+            "id = 3",
+            "id = 1",
+            "capability id 1 is also used by",
         );
     }
 
     #[test]
     fn dangling_enum_reference_is_caught() {
-        let files = with_replaced(
+        caught(
             "capabilities/operational-state.toml",
             "enum = \"operational-state\"",
             "enum = \"no-such-enum\"",
-        );
-        assert!(
-            problems(&files).contains("enum `no-such-enum` does not exist"),
-            "{}",
-            problems(&files)
+            "enum `no-such-enum` does not exist",
         );
     }
 
     #[test]
     fn unknown_capability_in_device_type_is_caught() {
-        let files = with_replaced(
+        caught(
             "device-types/fan.toml",
             "\"device-info\"",
             "\"device-inf0\"",
-        );
-        assert!(
-            problems(&files).contains("capability `device-inf0` does not exist"),
-            "{}",
-            problems(&files)
+            "capability `device-inf0` does not exist",
         );
     }
 
     #[test]
     fn vendor_range_code_in_catalog_is_caught() {
-        let files = with_replaced("enums/status-code.toml", "code = 13", "code = 40000");
-        let p = problems(&files);
-        assert!(p.contains("lies in the vendor range"), "{p}");
+        caught(
+            "enums/status-code.toml",
+            "code = 13",
+            "code = 40000",
+            "lies in the vendor range",
+        );
     }
 
     #[test]
@@ -792,89 +794,72 @@ mod tests {
             .nth(1)
             .and_then(|m| m.lines().find(|l| l.starts_with("code")))
             .expect("ac mode code");
-        let files = with_replaced("device-types/fan.toml", code_line, ac_code);
-        let p = problems(&files);
-        assert!(p.contains("in air-conditioner"), "{p}");
+        caught(
+            "device-types/fan.toml",
+            code_line,
+            ac_code,
+            "in air-conditioner",
+        );
     }
 
     #[test]
     fn state_machine_naming_an_unknown_state_is_caught() {
-        let files = with_replaced(
+        caught(
             "capabilities/operational-state.toml",
             "from = [\"paused\"]\nto = \"running\"",
             "from = [\"suspended\"]\nto = \"running\"",
-        );
-        let p = problems(&files);
-        assert!(
-            p.contains("`suspended` is not a value of `operational-state`"),
-            "{p}"
+            "`suspended` is not a value of `operational-state`",
         );
     }
 
     #[test]
     fn action_without_a_transition_is_caught() {
-        let files = with_replaced(
+        caught(
             "capabilities/operational-state.toml",
             "action = \"pause\"\nfrom",
             "from",
+            "action `pause` has no transition",
         );
-        let p = problems(&files);
-        assert!(p.contains("action `pause` has no transition"), "{p}");
     }
 
     #[test]
     fn writable_capability_without_a_settings_row_is_caught() {
-        let files = with_replaced(
-            "capabilities/operational-state.toml",
-            "\"laundry-controls\", ",
-            "",
-        );
-        let p = problems(&files);
-        assert!(
-            p.contains("capability `laundry-controls`, which washing-machine component `device` may carry, has no settings row"),
-            "{p}"
-        );
+        caught("capabilities/operational-state.toml", "\"laundry-controls\", ", "", "capability `laundry-controls`, which washing-machine component `device` may carry, has no settings row");
     }
 
     #[test]
     fn requirement_id_stated_twice_is_caught() {
-        let files = with_replaced(
+        caught(
             "capabilities/operational-state.toml",
             "id = \"HRT-CAT-046\"",
             "id = \"HRT-CAT-045\"",
+            "HRT-CAT-045 is also stated by",
         );
-        let p = problems(&files);
-        assert!(p.contains("HRT-CAT-045 is also stated by"), "{p}");
-        let files = with_replaced(
+        caught(
             "capabilities/operational-state.toml",
             "id = \"HRT-CAT-040\"",
             "id = \"HRT-CAT-001\"",
-        );
-        let p = problems(&files);
-        assert!(
-            p.contains("HRT-CAT-001 is also stated by the catalog chapter"),
-            "{p}"
+            "HRT-CAT-001 is also stated by the catalog chapter",
         );
     }
 
     #[test]
     fn precondition_on_a_non_boolean_property_is_caught() {
-        let files = with_replaced(
+        caught(
             "capabilities/operational-state.toml",
             "property = \"remote-start-enabled\"",
             "property = \"progress\"",
+            "is not a boolean property",
         );
-        let p = problems(&files);
-        assert!(p.contains("is not a boolean property"), "{p}");
     }
 
     #[test]
     fn unknown_key_is_caught() {
-        let files = with_replaced("device-types/fan.toml", "title =", "titel =");
-        assert!(
-            problems(&files).contains("does not parse"),
-            "{}",
-            problems(&files)
+        caught(
+            "device-types/fan.toml",
+            "title =",
+            "titel =",
+            "does not parse",
         );
     }
 }

@@ -58,19 +58,6 @@ impl Handler for Memory {
     }
 }
 
-/// The fields of a fault-raised or fault-cleared event (code general-failure, severity
-/// warning, action none, no raise time, and for fault-cleared a duration).
-pub fn fault_fields(vendor_code: i64) -> Value {
-    Value::structure([
-        (1, Value::Int(1)),
-        (2, Value::Int(vendor_code)),
-        (3, Value::Int(1)),
-        (4, Value::Int(0)),
-        (5, Value::Null),
-        (6, Value::Int(60)),
-    ])
-}
-
 /// The test PKI, issued at [`START`].
 pub struct Pki {
     pub test: TestPki,

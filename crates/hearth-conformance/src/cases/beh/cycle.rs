@@ -13,11 +13,12 @@
 //! starts or switches it puts back (HRT-CONF-008).
 
 use std::collections::BTreeSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hearth_model::catalog::StateMachine;
 use hearth_model::validate::check_value;
 use hearth_model::{Path, StatusCode, Value};
+use hearth_wire::EventBody;
 
 use crate::harness::appliance::has_property;
 use crate::harness::appliance::{
@@ -26,7 +27,7 @@ use crate::harness::appliance::{
     ON_OFF, OPERATIONAL_STATE,
 };
 use crate::harness::case::{test_case, CaseResult, Ctx};
-use crate::harness::expect;
+use crate::harness::expect::{self, Expect};
 use crate::harness::operator::{act, needs_operator, OperatorAction};
 use crate::harness::wait::{self, budget, deadline};
 use crate::requirements::req;
@@ -377,19 +378,8 @@ async fn cycle_runs(ctx: &mut Ctx, who: usize) -> CaseResult {
             led_where_the_table_says(ctx, who, component, Action::Stop, from, seq).await?;
         }
         let limit = deadline(ctx).saturating_sub(asked.elapsed());
-        if !ended_by_itself
-            && wait::report(ctx, limit, state_path, |v| *v == Value::Int(state::IDLE))
-                .await
-                .is_none()
-        {
-            return Err(Outcome::fail(
-                req::HRT_MOD_107,
-                format!(
-                    "stop succeeded but no report of the state idle within {:?}",
-                    deadline(ctx)
-                ),
-            )
-            .with_evidence([seq]));
+        if !ended_by_itself {
+            idle_reported(ctx, limit, state_path, ("stop succeeded", seq)).await?;
         }
     }
 
@@ -408,22 +398,58 @@ async fn cycle_runs(ctx: &mut Ctx, who: usize) -> CaseResult {
     expect::event_fields(ctx, &event, "operation-completed", seq)?;
     // After a stop the cycle may still have completed by itself just before the stop took
     // effect: `stopped` is only decided when no stop was sent.
-    if !stopped && event.fields.field(1) != Some(&Value::Bool(false)) {
-        return Err(Outcome::fail(
-            req::HRT_CAT_001,
-            format!(
-                "operation-completed says stopped = {}, but the cycle was {}",
-                event
-                    .fields
-                    .field(1)
-                    .map_or("absent".into(), ToString::to_string),
-                if stopped { "stopped" } else { "completed" }
-            ),
-        )
-        .with_evidence([seq]));
+    if !stopped {
+        let why = (req::HRT_CAT_001, "the cycle completed by itself");
+        stopped_field(&event, false, seq, why)?;
     }
     ctx.step(8);
     changes_follow_the_table(ctx, state_path, before, start_seq)
+}
+
+/// A report of the state idle must follow `what` (answered as trace entry `seq`) within
+/// `limit` (HRT-MOD-107).
+async fn idle_reported(
+    ctx: &mut Ctx,
+    limit: Duration,
+    state_path: Path,
+    (what, seq): (&str, usize),
+) -> CaseResult {
+    if wait::report(ctx, limit, state_path, |v| *v == Value::Int(state::IDLE))
+        .await
+        .is_some()
+    {
+        return Ok(());
+    }
+    Err(Outcome::fail(
+        req::HRT_MOD_107,
+        format!(
+            "{what}, but no report of the state idle came within {:?}",
+            deadline(ctx)
+        ),
+    )
+    .with_evidence([seq]))
+}
+
+/// The `stopped` field of an operation-completed event (trace entry `seq`) must read
+/// `stopped`; `why` is the requirement and the reason it must.
+fn stopped_field(
+    event: &EventBody,
+    stopped: bool,
+    seq: usize,
+    (requirement, why): Expect<'_>,
+) -> CaseResult {
+    let field = event.fields.field(1);
+    if field == Some(&Value::Bool(stopped)) {
+        return Ok(());
+    }
+    Err(Outcome::fail(
+        requirement,
+        format!(
+            "operation-completed says stopped = {}: {why}",
+            field.map_or("absent".into(), ToString::to_string)
+        ),
+    )
+    .with_evidence([seq]))
 }
 
 /// Every state the device reported at `state_path` from trace entry `since` on, starting
@@ -968,37 +994,14 @@ async fn switching_off(ctx: &mut Ctx, who: usize) -> CaseResult {
             )
             .with_evidence([seq]));
         }
-        if wait::report(ctx, limit, state_path, |v| *v == Value::Int(state::IDLE))
-            .await
-            .is_none()
-        {
-            return Err(Outcome::fail(
-                req::HRT_MOD_107,
-                format!(
-                    "switching off ended the cycle but no report of the state idle came within {:?}",
-                    deadline(ctx)
-                ),
-            )
-            .with_evidence([seq]));
-        }
+        idle_reported(ctx, limit, state_path, ("switching off ended the cycle", seq)).await?;
         if under_way {
             let event_path = cycle_path(ctx, component, opstate::COMPLETED);
             let what = (req::HRT_MOD_108, "switching off ended the cycle");
             let (event, seq) = expect::event(ctx, deadline(ctx), event_path, what).await?;
             expect::event_fields(ctx, &event, "operation-completed", seq)?;
-            if event.fields.field(1) != Some(&Value::Bool(true)) {
-                return Err(Outcome::fail(
-                    req::HRT_CAT_048,
-                    format!(
-                        "switching off ended the cycle, but operation-completed says stopped = {}: it ends as stop does",
-                        event
-                            .fields
-                            .field(1)
-                            .map_or("absent".into(), ToString::to_string)
-                    ),
-                )
-                .with_evidence([seq]));
-            }
+            let why = (req::HRT_CAT_048, "switching off ends the cycle as stop does");
+            stopped_field(&event, true, seq, why)?;
         }
         Ok(())
     }
