@@ -945,10 +945,7 @@ mod tests {
             .find(|(p, _)| p.member == operational_state::OPERATION_COMPLETED)
             .expect("operation-completed");
         assert_eq!(completed.1.field(1), Some(&Value::Bool(true)));
-        assert_eq!(
-            s.invoke(&START, &Value::Null),
-            Err(StatusCode::InvalidInState)
-        );
+        refuses(&mut s, &START);
         assert_eq!(state_of(&s), state::IDLE);
         // Off while idle only switches off.
         s.write(&ON, &Value::Bool(false)).expect("off again");
@@ -994,24 +991,14 @@ mod tests {
     #[test]
     fn an_open_door_refuses_start_and_resume() {
         let mut s = sim(DeviceKind::MicrowaveOven, BrandId::Aurora);
-        s.control(&Control::OpenDoor { component: 0 })
-            .expect("open");
-        assert_eq!(
-            s.invoke(&START, &Value::Null),
-            Err(StatusCode::InvalidInState)
-        );
-        s.control(&Control::CloseDoor { component: 0 })
-            .expect("close");
+        door(&mut s, true);
+        refuses(&mut s, &START);
+        door(&mut s, false);
         s.invoke(&START, &Value::Null).expect("start");
-        s.control(&Control::OpenDoor { component: 0 })
-            .expect("open");
+        door(&mut s, true);
         assert_eq!(state_of(&s), state::PAUSED);
-        assert_eq!(
-            s.invoke(&RESUME, &Value::Null),
-            Err(StatusCode::InvalidInState)
-        );
-        s.control(&Control::CloseDoor { component: 0 })
-            .expect("close");
+        refuses(&mut s, &RESUME);
+        door(&mut s, false);
         assert_eq!(
             state_of(&s),
             state::PAUSED,
@@ -1038,10 +1025,7 @@ mod tests {
         assert_eq!(s.invoke(&RESUME, &Value::Null), Ok(None));
         assert_eq!(state_of(&s), state::RUNNING);
         let mut s = sim(DeviceKind::Dishwasher, BrandId::Aurora);
-        assert_eq!(
-            s.invoke(&RESUME, &Value::Null),
-            Err(StatusCode::InvalidInState)
-        );
+        refuses(&mut s, &RESUME);
     }
 
     #[test]

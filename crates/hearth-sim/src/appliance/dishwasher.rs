@@ -204,16 +204,11 @@ mod tests {
         s.write(&MODE, &Value::Int(QUICK.into())).expect("quick");
         s.invoke(&START, &Value::Null).expect("start");
         run(&mut s, Duration::from_secs(60), 5);
-        s.control(&Control::OpenDoor { component: 0 })
-            .expect("open");
+        door(&mut s, true);
         assert_eq!(s.read(&STATE), Ok(Value::Int(2)));
-        assert_eq!(
-            s.invoke(&RESUME, &Value::Null),
-            Err(StatusCode::InvalidInState)
-        );
+        refuses(&mut s, &RESUME);
         run(&mut s, Duration::from_secs(60), 2);
-        s.control(&Control::CloseDoor { component: 0 })
-            .expect("close");
+        door(&mut s, false);
         s.invoke(&RESUME, &Value::Null).expect("resume");
         run(&mut s, Duration::from_secs(60), 60);
         assert_eq!(s.read(&STATE), Ok(Value::Int(5)));
@@ -233,11 +228,9 @@ mod tests {
     fn a_basic_dishwasher_cannot_pause() {
         let mut s = sim(DeviceKind::Dishwasher, BrandId::Kestrel);
         s.invoke(&START, &Value::Null).expect("start");
-        s.control(&Control::OpenDoor { component: 0 })
-            .expect("open");
+        door(&mut s, true);
         assert_eq!(s.read(&STATE), Ok(Value::Int(2)), "the door still stops it");
-        s.control(&Control::CloseDoor { component: 0 })
-            .expect("close");
+        door(&mut s, false);
         assert_eq!(s.read(&STATE), Ok(Value::Int(1)), "and closing it resumes");
     }
 }

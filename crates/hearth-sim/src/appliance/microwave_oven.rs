@@ -240,15 +240,10 @@ mod tests {
             &Value::Int(90),
         )
         .expect("cook time");
-        s.control(&Control::OpenDoor { component: 0 })
-            .expect("open");
-        assert_eq!(
-            s.invoke(&START, &Value::Null),
-            Err(StatusCode::InvalidInState)
-        );
+        door(&mut s, true);
+        refuses(&mut s, &START);
         assert_eq!(s.read(&STATE), Ok(Value::Int(0)));
-        s.control(&Control::CloseDoor { component: 0 })
-            .expect("close");
+        door(&mut s, false);
         s.invoke(&START, &Value::Null).expect("start");
         assert_eq!(s.read(&REMAINING), Ok(Value::Int(90)));
         run(&mut s, Duration::from_secs(30), 1);
@@ -259,13 +254,11 @@ mod tests {
         )
         .expect("add time");
         assert_eq!(s.read(&REMAINING), Ok(Value::Int(90)));
-        s.control(&Control::OpenDoor { component: 0 })
-            .expect("open");
+        door(&mut s, true);
         assert_eq!(s.read(&STATE), Ok(Value::Int(2)));
         run(&mut s, Duration::from_secs(30), 2);
         assert_eq!(s.read(&REMAINING), Ok(Value::Int(90)));
-        s.control(&Control::CloseDoor { component: 0 })
-            .expect("close");
+        door(&mut s, false);
         s.invoke(&RESUME, &Value::Null).expect("resume");
         run(&mut s, Duration::from_secs(30), 3);
         assert_eq!(s.read(&STATE), Ok(Value::Int(5)));

@@ -793,6 +793,25 @@ pub(crate) mod tests {
         }
     }
 
+    /// `action`, invoked without arguments, must be refused with `invalid-in-state`.
+    pub(crate) fn refuses(sim: &mut Sim, action: &hearth_model::Path) {
+        assert_eq!(
+            sim.invoke(action, &hearth_model::Value::Null),
+            Err(hearth_model::StatusCode::InvalidInState),
+            "{action}"
+        );
+    }
+
+    /// The user opens (or closes) the door of component 0.
+    pub(crate) fn door(sim: &mut Sim, open: bool) {
+        let control = if open {
+            Control::OpenDoor { component: 0 }
+        } else {
+            Control::CloseDoor { component: 0 }
+        };
+        sim.control(&control).expect("door");
+    }
+
     /// A fresh appliance.
     pub(crate) fn sim(kind: DeviceKind, brand: BrandId) -> Sim {
         Sim::new(
@@ -856,9 +875,8 @@ pub(crate) mod tests {
     /// What the appliances' test modules use.
     pub(crate) mod prelude {
         pub(crate) use super::paths::*;
-        pub(crate) use super::{assert_valid, int_at, run, sim, temperature_at};
+        pub(crate) use super::{assert_valid, door, int_at, refuses, run, sim, temperature_at};
         pub(crate) use crate::appliance::{DeviceKind, Sim};
-        pub(crate) use crate::control::Control;
     }
 
     /// The measured temperature of a component.
@@ -1022,8 +1040,7 @@ pub(crate) mod tests {
             BrandId::Aurora,
             "start-with-door-open",
         );
-        s.control(&Control::OpenDoor { component: 0 })
-            .expect("open");
+        door(&mut s, true);
         assert_eq!(s.invoke(&start, &Value::Null), Ok(None));
 
         let sp = SETPOINT;

@@ -233,8 +233,7 @@ mod tests {
     #[test]
     fn a_door_without_alarm_raises_none() {
         let mut s = sim(DeviceKind::Refrigerator, BrandId::Kestrel);
-        s.control(&Control::OpenDoor { component: 0 })
-            .expect("open");
+        door(&mut s, true);
         run(&mut s, Duration::from_secs(600), 3);
         assert!(s.take_events().is_empty());
     }

@@ -197,13 +197,9 @@ mod tests {
     #[test]
     fn cooks_then_keeps_warm() {
         let mut s = sim(DeviceKind::RiceCooker, BrandId::Aurora);
-        s.control(&Control::OpenDoor { component: 0 }).expect("lid");
-        assert_eq!(
-            s.invoke(&START, &Value::Null),
-            Err(StatusCode::InvalidInState)
-        );
-        s.control(&Control::CloseDoor { component: 0 })
-            .expect("lid");
+        door(&mut s, true);
+        refuses(&mut s, &START);
+        door(&mut s, false);
         s.invoke(&START, &Value::Null).expect("start");
         assert_eq!(s.read(&PHASE), Ok(Value::Int(SOAKING.into())));
         run(&mut s, Duration::from_secs(60), 30);

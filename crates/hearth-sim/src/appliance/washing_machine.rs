@@ -281,18 +281,10 @@ mod tests {
         s.control(&Control::LoadLaundry { grams: 5000 })
             .expect("laundry");
         s.write(&MODE, &Value::Int(QUICK.into())).expect("quick");
-        assert_eq!(
-            s.invoke(&PAUSE, &Value::Null),
-            Err(StatusCode::InvalidInState)
-        );
-        s.control(&Control::OpenDoor { component: 0 })
-            .expect("open");
-        assert_eq!(
-            s.invoke(&START, &Value::Null),
-            Err(StatusCode::InvalidInState)
-        );
-        s.control(&Control::CloseDoor { component: 0 })
-            .expect("close");
+        refuses(&mut s, &PAUSE);
+        door(&mut s, true);
+        refuses(&mut s, &START);
+        door(&mut s, false);
         let water = s.read(&WATER).expect("water").as_int();
         s.invoke(&START, &Value::Null).expect("start");
         assert_eq!(s.read(&STATE), Ok(Value::Int(1)));
@@ -305,10 +297,7 @@ mod tests {
             s.write(&MODE, &Value::Int(COTTON.into())),
             Err(StatusCode::InvalidInState)
         );
-        assert_eq!(
-            s.invoke(&START, &Value::Null),
-            Err(StatusCode::InvalidInState)
-        );
+        refuses(&mut s, &START);
         let mut seen = vec![1];
         let mut last_remaining = i64::MAX;
         for _ in 0..200 {
@@ -356,10 +345,7 @@ mod tests {
         let frozen = s.read(&REMAINING);
         run(&mut s, Duration::from_secs(60), 5);
         assert_eq!(s.read(&REMAINING), frozen);
-        assert_eq!(
-            s.invoke(&PAUSE, &Value::Null),
-            Err(StatusCode::InvalidInState)
-        );
+        refuses(&mut s, &PAUSE);
         s.invoke(&RESUME, &Value::Null).expect("resume");
         s.control(&Control::RaiseFault {
             code: fault::MOTOR,
@@ -374,23 +360,14 @@ mod tests {
                 cap::OPERATIONAL_STATE,
                 operational_state::OPERATION_ERROR
             )));
-        assert_eq!(
-            s.invoke(&START, &Value::Null),
-            Err(StatusCode::InvalidInState)
-        );
+        refuses(&mut s, &START);
         s.control(&Control::ClearFault { code: fault::MOTOR })
             .expect("fixed");
         assert_eq!(s.read(&STATE), Ok(Value::Int(0)));
-        assert_eq!(
-            s.invoke(&STOP, &Value::Null),
-            Err(StatusCode::InvalidInState)
-        );
+        refuses(&mut s, &STOP);
         s.control(&Control::RemoteStart { enabled: false })
             .expect("consent");
-        assert_eq!(
-            s.invoke(&START, &Value::Null),
-            Err(StatusCode::InvalidInState)
-        );
+        refuses(&mut s, &START);
     }
 
     #[test]
