@@ -14,13 +14,9 @@ fn verify(file: &Path, root: &Path, extra: &[&str]) -> std::process::Output {
     trusting(&["report", "verify"], file, root, extra)
 }
 
-use hearth_conformance::report::{
-    run_verdict, Advisory, Counts, DeviceInfo, Environment, IcsText, Report, Step, Summary,
-    TestResult,
-};
+use hearth_conformance::report::Report;
 use hearth_conformance::signed::sign_report;
-use hearth_conformance::trace::{rfc3339, Direction, TraceEntry};
-use hearth_conformance::verdict::Verdict;
+use hearth_conformance::trace::rfc3339;
 use hearth_security::fs::read_credential;
 
 fn now_s() -> u64 {
@@ -30,151 +26,17 @@ fn now_s() -> u64 {
         .as_secs()
 }
 
-fn result(id: &str, verdict: Verdict, reason: &str, seq: usize, at: &str) -> TestResult {
-    let evidence = if verdict == Verdict::NotApplicable {
-        Vec::new()
-    } else {
-        vec![TraceEntry {
-            seq,
-            time: at.to_owned(),
-            direction: Direction::In,
-            topic: "hearth/fff1/wm8-0001/status".into(),
-            qos: 1,
-            retain: true,
-            kind: "status".into(),
-            summary: "status online boot 3".into(),
-            check: "ok".into(),
-            size: 7,
-            sha256: "5f1e8d3b0c6a2f4e9d7b1a3c5e7f9b0d2c4e6a8f1b3d5e7a9c0e2f4a6b8d0c1e".into(),
-            // As at the default trace level: the bytes only where the test case did not pass.
-            hex: if verdict == Verdict::Pass {
-                String::new()
-            } else {
-                "d28443a10127a0".into()
-            },
-            unix_ms: 0,
-        }]
-    };
-    TestResult {
-        id: id.into(),
-        title: format!("{id} title"),
-        requirements: vec!["HRT-MSG-056".into()],
-        verdict,
-        reason: reason.into(),
-        failed_requirements: if verdict == Verdict::Fail {
-            vec!["HRT-MSG-056".into()]
-        } else {
-            Vec::new()
-        },
-        advisories: Vec::new(),
-        started: at.to_owned(),
-        duration_ms: 250,
-        steps: vec![Step {
-            number: 1,
-            text: "Read the status".into(),
-            outcome: "done".into(),
-        }],
-        violations: if verdict == Verdict::Fail {
-            vec![seq]
-        } else {
-            Vec::new()
-        },
-        evidence,
-    }
-}
-
-/// A small complete report with test results of every verdict, finished a minute ago.
+/// The example report of `hearth_report::example` (a result of every verdict, twice),
+/// finished a minute ago so that the lab certificate of `pki init` was valid when it was
+/// signed.
 fn sample_report() -> Report {
     let finished = (now_s() - 60) * 1000;
-    let at = rfc3339(finished - 5_000);
-    let mut tests = vec![
-        result("TC-MOD-1.1", Verdict::Pass, "", 0, &at),
-        result("TC-MOD-1.2", Verdict::Pass, "", 1, &at),
-        result(
-            "TC-MSG-2.1",
-            Verdict::Fail,
-            "HRT-MSG-056: no report within 2000 ms of the write-response",
-            2,
-            &at,
-        ),
-        result(
-            "TC-BEH-1.1",
-            Verdict::NotApplicable,
-            "the ICS does not allow opening the door",
-            0,
-            &at,
-        ),
-        result(
-            "TC-SEC-3.1",
-            Verdict::Inconclusive,
-            "step 2: the device answered busy",
-            3,
-            &at,
-        ),
-        result(
-            "TC-ROB-1.1",
-            Verdict::Error,
-            "broker: connection refused",
-            4,
-            &at,
-        ),
-    ];
-    tests[0].advisories = vec![Advisory {
-        requirement: "HRT-MSG-057".into(),
-        note: "the report arrived after 1.8 s".into(),
-    }];
-    tests.sort_by(|a, b| a.id.cmp(&b.id));
-    let counts = tests.iter().fold(Counts::default(), |mut counts, t| {
-        counts.add(t.verdict);
-        counts
-    });
-    Report {
-        format: "hearth-report".into(),
-        format_version: 1,
-        suite_version: "0.1.0".into(),
-        spec_version: "1.0".into(),
-        catalog_hash: format!("sha256:{}", "ab".repeat(32)),
-        requirements_hash: format!("sha256:{}", "cd".repeat(32)),
-        run_id: "0123456789abcdef0123456789abcdef".into(),
-        started: rfc3339(finished - 10_000),
-        finished: rfc3339(finished),
-        partial: false,
-        seed: "42".into(),
-        environment: Environment {
-            broker: "embedded".into(),
-            topic_root: "hearth".into(),
-            host: "linux x86_64".into(),
-        },
-        parameters: [("response_timeout".to_owned(), serde_json::json!(2000))]
-            .into_iter()
-            .collect(),
-        spec_parameters: true,
-        device: DeviceInfo {
-            vendor_id: "fff1".into(),
-            device_id: "wm8-0001".into(),
-            device_type: "washing-machine".into(),
-            vendor: "Acme".into(),
-            model: "WM-8".into(),
-            firmware: "2.4.1".into(),
-            key_id: "00112233445566778899aabbccddeeff".into(),
-            certificate_chain: Vec::new(),
-            description_sha256: "ef".repeat(32),
-        },
-        ics: IcsText {
-            text: "[device]\n".into(),
-            sha256: "12".repeat(32),
-        },
-        summary: Summary {
-            verdict: run_verdict(&counts),
-            counts,
-            failed_requirements: vec!["HRT-MSG-056".into()],
-        },
-        tests,
-    }
+    let mut report = hearth_report::example::report();
+    report.started = rfc3339(finished - 10_000);
+    report.finished = rfc3339(finished);
+    report
 }
 
-/// `hearth pki init` into a new folder; a report signed with its lab key, written there as
-/// report.cose; the folder, the report's JSON and the signed report.
 fn setup() -> (tempfile::TempDir, Vec<u8>, Vec<u8>) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
@@ -212,8 +74,11 @@ fn verify_signed_report() {
         text.starts_with("valid signed report\nlab       hearth-test-lab"),
         "{text}"
     );
-    assert!(text.contains("Acme WM-8 firmware 2.4.1"), "{text}");
-    assert!(text.contains("counts    pass 2  fail 1  not-applicable 1  inconclusive 1  error 1"));
+    assert!(text.contains("WM-8 firmware 2.4.1"), "{text}");
+    assert!(
+        text.contains("counts    pass 2  fail 2  not-applicable 2  inconclusive 2  error 2"),
+        "{text}"
+    );
     assert!(text.ends_with("verdict   fail\n"), "{text}");
     assert_eq!(std::fs::read(out.join("report.json")).expect("out"), json);
     assert_eq!(std::fs::read(&extracted).expect("extract"), json);
@@ -224,7 +89,7 @@ fn verify_signed_report() {
     assert_eq!(v["valid"], true);
     assert_eq!(v["lab"]["subject"], "hearth-test-lab");
     assert_eq!(v["verdict"], "fail");
-    assert_eq!(v["counts"]["not-applicable"], 1);
+    assert_eq!(v["counts"]["not-applicable"], 2);
     assert_eq!(v["device"]["model"], "WM-8");
 }
 
@@ -321,7 +186,8 @@ fn show_and_render() {
     assert!(o.status.success(), "{o:?}");
     let x = std::fs::read_to_string(out.join("junit.xml")).expect("junit");
     assert!(
-        x.contains("<error message=\"step 2: the device answered busy\" type=\"inconclusive\">")
+        x.contains("<error message=\"step 2: the device answered busy; the cycle could not be started within cycle_timeout\" type=\"inconclusive\">"),
+        "{x}"
     );
     let h = std::fs::read_to_string(out.join("report.html")).expect("html");
     assert!(h.starts_with("<!DOCTYPE html>"));

@@ -22,6 +22,7 @@
 //! Nothing here reads a clock except [`trace::now_ms`], which stamps trace entries as they
 //! are recorded; signing and verification take the time as an argument.
 
+pub mod example;
 pub mod html;
 pub mod junit;
 mod markup;

@@ -107,6 +107,26 @@ pub struct Summary {
     pub failed_requirements: Vec<String>,
 }
 
+impl Summary {
+    /// The summary of a run's test results: the count per verdict, every requirement a test
+    /// case failed (sorted, once each), and the run verdict those counts give (§6.2).
+    pub fn of(tests: &[TestResult]) -> Self {
+        let mut counts = Counts::default();
+        let mut failed: Vec<String> = Vec::new();
+        for t in tests {
+            counts.add(t.verdict);
+            failed.extend(t.failed_requirements.iter().cloned());
+        }
+        failed.sort();
+        failed.dedup();
+        Self {
+            verdict: run_verdict(&counts),
+            counts,
+            failed_requirements: failed,
+        }
+    }
+}
+
 /// Number of test cases per verdict.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {

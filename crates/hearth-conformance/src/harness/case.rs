@@ -478,6 +478,14 @@ impl Ctx {
     pub fn writable(&self) -> Option<(Path, &'static hearth_model::catalog::Property)> {
         self.properties().into_iter().find(|(_, p)| p.writable())
     }
+
+    /// The first writable property, or the not-applicable outcome of a device without one.
+    pub fn writable_property(
+        &self,
+    ) -> Result<(Path, &'static hearth_model::catalog::Property), Outcome> {
+        self.writable()
+            .ok_or_else(|| Outcome::not_applicable("no writable property"))
+    }
 }
 
 /// The one result of a request for one path (answered in trace entry `seq`), or a failure

@@ -26,9 +26,7 @@ use hearth_wire::{Availability, Body, Message, Sender};
 use crate::case::{Case, CaseResult, Ctx, Operator, Restarter};
 use crate::ics::Ics;
 use crate::probe::{Probe, Tester};
-use crate::report::{
-    run_verdict, Counts, DeviceInfo, Environment, IcsText, Report, Summary, TestResult,
-};
+use crate::report::{DeviceInfo, Environment, IcsText, Report, Summary, TestResult};
 use crate::requirements::req::{self, Req};
 use crate::trace::{now_ms, rfc3339};
 use crate::verdict::{Outcome, Verdict};
@@ -426,14 +424,6 @@ pub async fn run_device_until(
         let _ = ctx.probe.close().await;
     }
 
-    let mut counts = Counts::default();
-    let mut failed: Vec<String> = Vec::new();
-    for r in &results {
-        counts.add(r.verdict);
-        failed.extend(r.failed_requirements.iter().cloned());
-    }
-    failed.sort();
-    failed.dedup();
     Report {
         format: "hearth-report".into(),
         format_version: 1,
@@ -462,11 +452,7 @@ pub async fn run_device_until(
             sha256: sha256_hex(ics_text.as_bytes()),
             text: ics_text,
         },
-        summary: Summary {
-            verdict: run_verdict(&counts),
-            counts,
-            failed_requirements: failed,
-        },
+        summary: Summary::of(&results),
         tests: results,
     }
 }

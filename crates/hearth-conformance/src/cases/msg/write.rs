@@ -138,9 +138,7 @@ test_case! {
 }
 
 async fn write_wrong_type(ctx: &mut Ctx, who: usize) -> CaseResult {
-    let Some((path, p)) = ctx.writable() else {
-        return Err(Outcome::not_applicable("no writable property"));
-    };
+    let (path, p) = ctx.writable_property()?;
     let wrong = if matches!(p.ty, TypeSpec::String { .. }) {
         Value::Int(7)
     } else {
@@ -482,9 +480,7 @@ test_case! {
 }
 
 async fn write_too_deep(ctx: &mut Ctx, who: usize) -> CaseResult {
-    let Some((path, _)) = ctx.writable() else {
-        return Err(Outcome::not_applicable("no writable property"));
-    };
+    let (path, _) = ctx.writable_property()?;
     ctx.step_with(1, path);
     let before = ctx.read(who, path).await?;
     let deep = (0..9).fold(Value::Int(0), |v, _| Value::List(vec![v]));

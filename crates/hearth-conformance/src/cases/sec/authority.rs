@@ -752,9 +752,7 @@ async fn highest_privilege(ctx: &mut Ctx) -> CaseResult {
     let Some(who) = higher_tester(ctx) else {
         return Err(Outcome::not_applicable("no such controller"));
     };
-    let Some((path, _)) = ctx.writable() else {
-        return Err(Outcome::not_applicable("no writable property"));
-    };
+    let (path, _) = ctx.writable_property()?;
     ctx.step(2);
     let value = ctx.read(who, path).await?;
     let (results, seq) = ctx.write_results(who, vec![(path, value.clone())]).await?;
@@ -855,9 +853,7 @@ test_case! {
 async fn existence_before_privilege(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let viewer = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
-    let Some((path, p)) = ctx.writable() else {
-        return Err(Outcome::not_applicable("no writable property"));
-    };
+    let (path, p) = ctx.writable_property()?;
     let before = ctx.read(who, path).await?;
     let attempt = ctx
         .another_value(path, p, &before)
