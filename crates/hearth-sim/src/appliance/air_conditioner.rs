@@ -297,25 +297,21 @@ mod tests {
     use super::*;
     use crate::appliance::tests::prelude::*;
 
-    fn room(s: &Sim) -> i64 {
-        int_at(s, temperature_at(0))
-    }
-
     #[test]
     fn cools_the_room_to_the_setpoint_and_heats_it_back() {
         for brand in [BrandId::Aurora, BrandId::Kestrel, BrandId::Lotus] {
             let mut s = sim(DeviceKind::AirConditioner, brand);
-            let start = room(&s);
+            let start = measured(&s, 0);
             s.write(&ON, &Value::Bool(true)).expect("on");
             s.write(&SETPOINT, &Value::Int(2400)).expect("setpoint");
             run(&mut s, Duration::from_secs(60), 180);
-            let cooled = room(&s);
+            let cooled = measured(&s, 0);
             assert!(cooled < start, "{brand:?}");
             assert!((cooled - 2400).abs() <= 60, "{brand:?}: {cooled}");
             s.write(&ON, &Value::Bool(false)).expect("off");
             run(&mut s, Duration::from_secs(60), 180);
             assert!(
-                room(&s) > cooled + 200,
+                measured(&s, 0) > cooled + 200,
                 "{brand:?}: the room warms up when off"
             );
         }
@@ -327,7 +323,7 @@ mod tests {
         s.control(&Control::Ambient { centi_celsius: 500 })
             .expect("winter");
         run(&mut s, Duration::from_secs(600), 50);
-        let cold = room(&s);
+        let cold = measured(&s, 0);
         for (path, v) in [
             (ON, Value::Bool(true)),
             (MODE, Value::Int(HEAT.into())),
@@ -341,7 +337,11 @@ mod tests {
             s.write(&path, &v).expect("write");
         }
         run(&mut s, Duration::from_secs(60), 100);
-        assert!((room(&s) - 2200).abs() <= 60, "{} from {cold}", room(&s));
+        assert!(
+            (measured(&s, 0) - 2200).abs() <= 60,
+            "{} from {cold}",
+            measured(&s, 0)
+        );
         run(&mut s, Duration::from_secs(60), 30);
         assert_eq!(s.read(&ON), Ok(Value::Bool(false)));
         assert_eq!(

@@ -991,14 +991,11 @@ mod tests {
     #[test]
     fn an_open_door_refuses_start_and_resume() {
         let mut s = sim(DeviceKind::MicrowaveOven, BrandId::Aurora);
-        door(&mut s, true);
-        refuses(&mut s, &START);
-        door(&mut s, false);
-        s.invoke(&START, &Value::Null).expect("start");
-        door(&mut s, true);
+        start_once_the_door_closes(&mut s);
+        door(&mut s, 0, true);
         assert_eq!(state_of(&s), state::PAUSED);
         refuses(&mut s, &RESUME);
-        door(&mut s, false);
+        door(&mut s, 0, false);
         assert_eq!(
             state_of(&s),
             state::PAUSED,

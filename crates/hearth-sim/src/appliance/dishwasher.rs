@@ -204,11 +204,11 @@ mod tests {
         s.write(&MODE, &Value::Int(QUICK.into())).expect("quick");
         s.invoke(&START, &Value::Null).expect("start");
         run(&mut s, Duration::from_secs(60), 5);
-        door(&mut s, true);
+        door(&mut s, 0, true);
         assert_eq!(s.read(&STATE), Ok(Value::Int(2)));
         refuses(&mut s, &RESUME);
         run(&mut s, Duration::from_secs(60), 2);
-        door(&mut s, false);
+        door(&mut s, 0, false);
         s.invoke(&RESUME, &Value::Null).expect("resume");
         run(&mut s, Duration::from_secs(60), 60);
         assert_eq!(s.read(&STATE), Ok(Value::Int(5)));
@@ -228,9 +228,9 @@ mod tests {
     fn a_basic_dishwasher_cannot_pause() {
         let mut s = sim(DeviceKind::Dishwasher, BrandId::Kestrel);
         s.invoke(&START, &Value::Null).expect("start");
-        door(&mut s, true);
+        door(&mut s, 0, true);
         assert_eq!(s.read(&STATE), Ok(Value::Int(2)), "the door still stops it");
-        door(&mut s, false);
+        door(&mut s, 0, false);
         assert_eq!(s.read(&STATE), Ok(Value::Int(1)), "and closing it resumes");
     }
 }

@@ -118,17 +118,14 @@ mod tests {
     #[test]
     fn recovers_its_setpoint_after_the_door_was_open() {
         let mut s = sim(DeviceKind::Freezer, BrandId::Kestrel);
-        let temp = temperature_at(1);
-        s.control(&Control::OpenDoor { component: 1 })
-            .expect("open");
+        door(&mut s, 1, true);
         run(&mut s, Duration::from_secs(30), 10);
         let events = s.take_events();
         assert_eq!(events.len(), 1, "door alarm after the fixed 120 s");
-        let warm = int_at(&s, temp);
-        s.control(&Control::CloseDoor { component: 1 })
-            .expect("close");
+        let warm = measured(&s, 1);
+        door(&mut s, 1, false);
         run(&mut s, Duration::from_secs(60), 240);
-        let cold = int_at(&s, temp);
+        let cold = measured(&s, 1);
         assert!(cold < warm, "{cold} < {warm}");
         assert!((cold + 2000).abs() <= 200, "back near -20 °C: {cold}");
     }

@@ -240,10 +240,10 @@ mod tests {
             &Value::Int(90),
         )
         .expect("cook time");
-        door(&mut s, true);
+        door(&mut s, 0, true);
         refuses(&mut s, &START);
         assert_eq!(s.read(&STATE), Ok(Value::Int(0)));
-        door(&mut s, false);
+        door(&mut s, 0, false);
         s.invoke(&START, &Value::Null).expect("start");
         assert_eq!(s.read(&REMAINING), Ok(Value::Int(90)));
         run(&mut s, Duration::from_secs(30), 1);
@@ -254,11 +254,11 @@ mod tests {
         )
         .expect("add time");
         assert_eq!(s.read(&REMAINING), Ok(Value::Int(90)));
-        door(&mut s, true);
+        door(&mut s, 0, true);
         assert_eq!(s.read(&STATE), Ok(Value::Int(2)));
         run(&mut s, Duration::from_secs(30), 2);
         assert_eq!(s.read(&REMAINING), Ok(Value::Int(90)));
-        door(&mut s, false);
+        door(&mut s, 0, false);
         s.invoke(&RESUME, &Value::Null).expect("resume");
         run(&mut s, Duration::from_secs(30), 3);
         assert_eq!(s.read(&STATE), Ok(Value::Int(5)));

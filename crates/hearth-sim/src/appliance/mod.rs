@@ -802,12 +802,22 @@ pub(crate) mod tests {
         );
     }
 
-    /// The user opens (or closes) the door of component 0.
-    pub(crate) fn door(sim: &mut Sim, open: bool) {
+    /// With the door of component 0 open, start is refused (HRT-CAT-047); once the user
+    /// closes it, start succeeds.
+    pub(crate) fn start_once_the_door_closes(sim: &mut Sim) {
+        door(sim, 0, true);
+        refuses(sim, &paths::START);
+        door(sim, 0, false);
+        sim.invoke(&paths::START, &hearth_model::Value::Null)
+            .expect("start with the door closed");
+    }
+
+    /// The user opens (or closes) the door of `component`.
+    pub(crate) fn door(sim: &mut Sim, component: u16, open: bool) {
         let control = if open {
-            Control::OpenDoor { component: 0 }
+            Control::OpenDoor { component }
         } else {
-            Control::CloseDoor { component: 0 }
+            Control::CloseDoor { component }
         };
         sim.control(&control).expect("door");
     }
@@ -875,7 +885,10 @@ pub(crate) mod tests {
     /// What the appliances' test modules use.
     pub(crate) mod prelude {
         pub(crate) use super::paths::*;
-        pub(crate) use super::{assert_valid, door, int_at, refuses, run, sim, temperature_at};
+        pub(crate) use super::{
+            assert_valid, door, int_at, measured, refuses, run, sim, start_once_the_door_closes,
+            temperature_at,
+        };
         pub(crate) use crate::appliance::{DeviceKind, Sim};
     }
 
@@ -886,6 +899,11 @@ pub(crate) mod tests {
             cap::TEMPERATURE_MEASUREMENT,
             temperature_measurement::TEMPERATURE,
         )
+    }
+
+    /// The temperature component `component` measures, in centi-celsius.
+    pub(crate) fn measured(s: &Sim, component: u16) -> i64 {
+        int_at(s, temperature_at(component))
     }
 
     /// The integer value of a property.
@@ -1040,7 +1058,7 @@ pub(crate) mod tests {
             BrandId::Aurora,
             "start-with-door-open",
         );
-        door(&mut s, true);
+        door(&mut s, 0, true);
         assert_eq!(s.invoke(&start, &Value::Null), Ok(None));
 
         let sp = SETPOINT;
@@ -1081,8 +1099,7 @@ pub(crate) mod tests {
         assert!(s.changes().is_empty());
 
         let mut s = faulty(DeviceKind::Freezer, BrandId::Aurora, "no-door-alarm");
-        s.control(&Control::OpenDoor { component: 1 })
-            .expect("open");
+        door(&mut s, 1, true);
         s.tick(Duration::from_secs(3600));
         assert_eq!(
             s.read(&Path::new(1, cap::DOOR, door::ALARM)),

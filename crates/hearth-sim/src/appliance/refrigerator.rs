@@ -188,17 +188,15 @@ mod tests {
     #[test]
     fn holds_temperature_and_raises_the_door_alarm() {
         let mut s = sim(DeviceKind::Refrigerator, BrandId::Aurora);
-        let temp = temperature_at(1);
         run(&mut s, Duration::from_secs(60), 120);
-        let t = int_at(&s, temp);
+        let t = measured(&s, 1);
         assert!((t - 500).abs() <= 150, "fridge at {t}");
         s.write(
             &Path::new(1, cap::DOOR, door::ALARM_DELAY),
             &Value::Int(120),
         )
         .expect("delay");
-        s.control(&Control::OpenDoor { component: 1 })
-            .expect("open");
+        door(&mut s, 1, true);
         assert_eq!(
             s.read(&Path::new(1, cap::DOOR, door::OPEN)),
             Ok(Value::Bool(true))
@@ -214,10 +212,9 @@ mod tests {
             s.read(&Path::new(1, cap::DOOR, door::ALARM)),
             Ok(Value::Bool(true))
         );
-        let warm = int_at(&s, temp);
+        let warm = measured(&s, 1);
         assert!(warm > t, "the open door lets warm air in: {warm} <= {t}");
-        s.control(&Control::CloseDoor { component: 1 })
-            .expect("close");
+        door(&mut s, 1, false);
         let events = s.take_events();
         assert_eq!(
             events[0].0,
@@ -233,7 +230,7 @@ mod tests {
     #[test]
     fn a_door_without_alarm_raises_none() {
         let mut s = sim(DeviceKind::Refrigerator, BrandId::Kestrel);
-        door(&mut s, true);
+        door(&mut s, 0, true);
         run(&mut s, Duration::from_secs(600), 3);
         assert!(s.take_events().is_empty());
     }

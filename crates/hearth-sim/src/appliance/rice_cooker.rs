@@ -197,10 +197,7 @@ mod tests {
     #[test]
     fn cooks_then_keeps_warm() {
         let mut s = sim(DeviceKind::RiceCooker, BrandId::Aurora);
-        door(&mut s, true);
-        refuses(&mut s, &START);
-        door(&mut s, false);
-        s.invoke(&START, &Value::Null).expect("start");
+        start_once_the_door_closes(&mut s);
         assert_eq!(s.read(&PHASE), Ok(Value::Int(SOAKING.into())));
         run(&mut s, Duration::from_secs(60), 30);
         assert_eq!(s.read(&PHASE), Ok(Value::Int(BOILING.into())));

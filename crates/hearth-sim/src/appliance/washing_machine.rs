@@ -282,9 +282,9 @@ mod tests {
             .expect("laundry");
         s.write(&MODE, &Value::Int(QUICK.into())).expect("quick");
         refuses(&mut s, &PAUSE);
-        door(&mut s, true);
+        door(&mut s, 0, true);
         refuses(&mut s, &START);
-        door(&mut s, false);
+        door(&mut s, 0, false);
         let water = s.read(&WATER).expect("water").as_int();
         s.invoke(&START, &Value::Null).expect("start");
         assert_eq!(s.read(&STATE), Ok(Value::Int(1)));

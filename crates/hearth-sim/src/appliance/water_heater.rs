@@ -289,10 +289,6 @@ mod tests {
     use super::*;
     use crate::appliance::tests::prelude::*;
 
-    fn temp(s: &Sim) -> i64 {
-        int_at(s, temperature_at(0))
-    }
-
     #[test]
     fn heats_to_the_setpoint_and_recovers_after_a_shower() {
         let mut s = sim(DeviceKind::WaterHeater, BrandId::Aurora);
@@ -300,12 +296,12 @@ mod tests {
         s.tick(Duration::from_secs(10));
         assert_eq!(s.read(&heating), Ok(Value::Bool(true)));
         run(&mut s, Duration::from_secs(60), 150);
-        assert!((temp(&s) - 5500).abs() <= 100, "{}", temp(&s));
+        assert!((measured(&s, 0) - 5500).abs() <= 100, "{}", measured(&s, 0));
         assert_eq!(s.read(&heating), Ok(Value::Bool(false)));
         let water = s.read(&WATER).expect("w");
         s.control(&Control::DrawWater { decilitres: 300 })
             .expect("shower");
-        assert!(temp(&s) < 5000);
+        assert!(measured(&s, 0) < 5000);
         assert!(s.read(&WATER).expect("w").as_int() > water.as_int());
         s.tick(Duration::from_secs(10));
         assert_eq!(s.read(&heating), Ok(Value::Bool(true)));
