@@ -496,6 +496,28 @@ struct Raw {
 }
 
 impl Ics {
+    /// Resolve every file path the ICS names that is not absolute — controller keys and
+    /// chains, the authority's key and certificate, the trusted root, the broker's CA —
+    /// against `base`, the folder that holds the ICS file (HRT-CONF-018), so that nothing
+    /// later depends on the working directory of the run.
+    pub fn resolve_paths(&mut self, base: &std::path::Path) {
+        let resolve = |p: &mut String| {
+            if !std::path::Path::new(p.as_str()).is_absolute() {
+                *p = base.join(p.as_str()).to_string_lossy().into_owned();
+            }
+        };
+        for c in &mut self.controllers {
+            resolve(&mut c.key);
+            resolve(&mut c.chain);
+        }
+        if let Some(a) = &mut self.authority {
+            resolve(&mut a.key);
+            resolve(&mut a.cert);
+        }
+        self.parameters.trust.as_mut().map(resolve);
+        self.parameters.broker_ca.as_mut().map(resolve);
+    }
+
     /// Parse an ICS and check its form.
     ///
     /// # Errors
@@ -763,6 +785,37 @@ mod tests {
     use super::*;
 
     const EXAMPLE: &str = include_str!("../ics/example.toml");
+
+    /// HRT-CONF-018: paths are relative to the ICS's folder, absolute ones stay.
+    #[test]
+    fn relative_paths_resolve_against_the_folder_of_the_ics() {
+        let mut ics = Ics::parse(EXAMPLE).expect("the example parses");
+        ics.parameters.trust = Some("lab/root.cert".into());
+        ics.parameters.broker_ca = Some("/etc/ssl/broker-ca.pem".into());
+        ics.controllers[0].key = "lab/operate.key".into();
+        let base = std::path::Path::new("/srv/lab-7");
+        ics.resolve_paths(base);
+        assert_eq!(
+            ics.parameters.trust.as_deref(),
+            Some("/srv/lab-7/lab/root.cert")
+        );
+        assert_eq!(
+            ics.parameters.broker_ca.as_deref(),
+            Some("/etc/ssl/broker-ca.pem")
+        );
+        assert_eq!(ics.controllers[0].key, "/srv/lab-7/lab/operate.key");
+        for c in &ics.controllers {
+            assert!(
+                std::path::Path::new(&c.chain).starts_with(base),
+                "{}",
+                c.chain
+            );
+        }
+        if let Some(a) = &ics.authority {
+            assert!(std::path::Path::new(&a.key).starts_with(base));
+            assert!(std::path::Path::new(&a.cert).starts_with(base));
+        }
+    }
 
     /// The example ICS of the chapter (§15) is the committed example file, byte for byte.
     #[test]

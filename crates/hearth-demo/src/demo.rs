@@ -416,13 +416,14 @@ pub async fn run_demo(
         std::fs::write(dir.join("ics.toml"), &ics_text).map_err(io)?;
         let mut ics = Ics::parse(&ics_text)
             .map_err(|e| DemoError::Setup(format!("{folder}/ics.toml: {e}")))?;
+        ics.resolve_paths(&dir);
         for (k, v) in &config.params {
             ics.parameters
                 .set(k, v)
                 .map_err(|e| DemoError::Setup(format!("--param {k}: {e}")))?;
         }
-        let testers = load_testers(&ics, &dir).map_err(|e| DemoError::Setup(e.to_string()))?;
-        let authority = hearth_conformance::authority::load_authority(&ics, &dir)
+        let testers = load_testers(&ics).map_err(|e| DemoError::Setup(e.to_string()))?;
+        let authority = hearth_conformance::authority::load_authority(&ics)
             .map_err(|e| DemoError::Setup(e.to_string()))?
             .map(Arc::new);
         let run = DeviceRun {

@@ -55,13 +55,13 @@ pub type RawClaims = Vec<(Value, Value)>;
 /// This-update time of the newest list and the keys revoked so far, per CA key id.
 static ISSUED_LISTS: Mutex<BTreeMap<KeyId, (u64, BTreeSet<KeyId>)>> = Mutex::new(BTreeMap::new());
 
-/// Load the ICS's `[authority]` (paths relative to `base`), if it has one.
-pub fn load_authority(ics: &Ics, base: &FsPath) -> Result<Option<Authority>, AuthorityError> {
+/// Load the ICS's `[authority]` (its paths resolved, [`Ics::resolve_paths`]), if it has one.
+pub fn load_authority(ics: &Ics) -> Result<Option<Authority>, AuthorityError> {
     let Some(a) = &ics.authority else {
         return Ok(None);
     };
-    let key = read_key(&base.join(&a.key)).map_err(|e| AuthorityError(e.to_string()))?;
-    let cert = read_cert(&base.join(&a.cert)).map_err(|e| AuthorityError(e.to_string()))?;
+    let key = read_key(FsPath::new(&a.key)).map_err(|e| AuthorityError(e.to_string()))?;
+    let cert = read_cert(FsPath::new(&a.cert)).map_err(|e| AuthorityError(e.to_string()))?;
     if cert.claims().key != *key.public_key() {
         return Err(AuthorityError(
             "the key does not match the certificate".into(),

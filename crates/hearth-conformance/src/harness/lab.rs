@@ -140,6 +140,9 @@ pub fn prepare(config: &TestConfig) -> Result<DeviceRun, StartError> {
         .map_err(|e| StartError(format!("{}: {e}", config.ics.display())))?;
     let mut ics =
         Ics::parse(&text).map_err(|e| StartError(format!("{}: {e}", config.ics.display())))?;
+    // Paths in the ICS are relative to its folder; those given on the command line below
+    // are the user's, relative to the working directory (HRT-CONF-018).
+    ics.resolve_paths(config.ics.parent().unwrap_or_else(|| Path::new("")));
     if let Some(url) = &config.broker {
         ics.parameters
             .set("broker", &url.to_string())
@@ -173,13 +176,8 @@ pub fn prepare(config: &TestConfig) -> Result<DeviceRun, StartError> {
     trust
         .add_root(read_cert(&root_path).map_err(|e| StartError(e.to_string()))?)
         .map_err(|e| StartError(e.to_string()))?;
-    let base = config
-        .ics
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let testers = load_testers(&ics, &base).map_err(|e| StartError(e.to_string()))?;
-    let authority = crate::authority::load_authority(&ics, &base)
+    let testers = load_testers(&ics).map_err(|e| StartError(e.to_string()))?;
+    let authority = crate::authority::load_authority(&ics)
         .map_err(|e| StartError(e.to_string()))?
         .map(std::sync::Arc::new);
     let restarter = match (ics.restart.method, &ics.restart.command) {

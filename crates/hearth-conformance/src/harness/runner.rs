@@ -117,15 +117,15 @@ pub struct TesterError {
 
 /// Load the ICS's `[[controllers]]` (paths relative to `base`), each with a counter file
 /// next to its key so that runs never reuse a counter.
-pub fn load_testers(ics: &Ics, base: &FsPath) -> Result<Vec<Tester>, TesterError> {
+pub fn load_testers(ics: &Ics) -> Result<Vec<Tester>, TesterError> {
     ics.controllers
         .iter()
         .enumerate()
         .map(|(index, c)| {
             let err = |reason: String| TesterError { index, reason };
-            let key_path = base.join(&c.key);
+            let key_path = FsPath::new(&c.key).to_path_buf();
             let key = read_key(&key_path).map_err(|e| err(e.to_string()))?;
-            let chain = read_chain(&base.join(&c.chain)).map_err(|e| err(e.to_string()))?;
+            let chain = read_chain(FsPath::new(&c.chain)).map_err(|e| err(e.to_string()))?;
             let leaf = chain.first().ok_or_else(|| err("empty chain".into()))?;
             if leaf.claims().key != *key.public_key() {
                 return Err(err(
