@@ -11,14 +11,14 @@
 
 mod events;
 mod pipeline;
+mod refusals;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hearth_model::validate::{check_description, DescriptionErrors};
 use hearth_model::{Catalog, Description, Path, StatusCode, Value};
 use hearth_security::acl::Acl;
-use hearth_security::key::KeyId;
 use hearth_security::replay::{CounterError, CounterStore};
 use hearth_wire::{Availability, Body, Envelope, Report, SealError, Status};
 
@@ -166,8 +166,7 @@ pub struct DeviceCore<H, S: CounterStore> {
     will_counter: u64,
     connected: bool,
     events: EventStore,
-    unauthorized_interval: Duration,
-    last_unauthorized: HashMap<KeyId, Time>,
+    refusals: refusals::RefusalLimit,
     /// Responses held back by a deviation, with the time they are due.
     delayed: Vec<(Time, Publish)>,
     stats: DeviceStats,
@@ -206,8 +205,7 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
             will_counter: 0,
             connected: false,
             events: EventStore::new(settings.max_pending_events),
-            unauthorized_interval: settings.unauthorized_interval,
-            last_unauthorized: HashMap::new(),
+            refusals: refusals::RefusalLimit::new(settings.unauthorized_interval),
             delayed: Vec::new(),
             stats: DeviceStats::default(),
             faults: settings.faults,
@@ -359,8 +357,16 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
     /// Stop in an orderly way: if connected, publish the offline status and disconnect.
     pub fn shutdown(&mut self, now: Time) {
         if self.connected {
-            let offline = self.status(Availability::Offline);
-            self.publish(now, Channel::Status, offline, true, &with_chain());
+            // Sealed with the next counter, not the will's, whose value stays reserved
+            // (HRT-MQTT-045) — unless a deviation sends the will's own bytes.
+            let will = self.will.clone();
+            match will.filter(|_| self.faults.offline_status_as_will()) {
+                Some(will) => self.endpoint.push(Transmit::Publish(will)),
+                None => {
+                    let offline = self.status(Availability::Offline);
+                    self.publish(now, Channel::Status, offline, true, &with_chain());
+                }
+            }
             self.endpoint.push(Transmit::Disconnect);
         }
     }

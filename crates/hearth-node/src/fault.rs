@@ -106,6 +106,16 @@ switches! {
     /// (HRT-MSG-101, HRT-MSG-102) — as a general-purpose decoder reads it. The signature is
     /// still verified.
     lax_envelope,
+    /// Read a floating-point number in a request as a value of the wrong type and answer
+    /// `invalid-type`, instead of dropping the message, which does not decode (HRT-MSG-040,
+    /// HRT-MSG-082). The signature is still verified.
+    answer_float,
+    /// Count only refusals that answer every path `unauthorized` against the rate limit, not
+    /// those mixing `unauthorized` with `unsupported-…` codes (HRT-SEC-133).
+    uncounted_mixed_refusals,
+    /// Publish the will's own bytes, sealed with the counter reserved for it, as the offline
+    /// status of an orderly shutdown (HRT-MQTT-045).
+    offline_status_as_will,
 }
 
 impl FaultInjection {
@@ -169,17 +179,42 @@ impl FaultInjection {
             _ => None,
         };
         let envelope = outside(err)?;
+        if !envelope && self.answer_float() {
+            return lax_open(bytes, rel, receiver, PayloadReading::FloatsAsText);
+        }
         if (envelope && !self.lax_envelope()) || (!envelope && !self.lax_decoding()) {
             return None;
         }
-        lax_open(bytes, rel, receiver, self.lax_decoding())
+        let reading = if self.lax_decoding() {
+            PayloadReading::Lax
+        } else {
+            PayloadReading::Strict
+        };
+        lax_open(bytes, rel, receiver, reading)
     }
 }
 
-/// Open `bytes` received on `rel` with the envelope read leniently and the payload strictly
-/// or, with `lax_payload`, leniently.
+/// How a leniently opened envelope's payload is decoded.
+#[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
+#[derive(Debug, Clone, Copy)]
+enum PayloadReading {
+    /// As the profile requires.
+    Strict,
+    /// As a general-purpose CBOR decoder reads it (`codec::decode_lax`).
+    Lax,
+    /// Strictly, but with floating-point numbers read as text (`codec::decode_floats_as_text`).
+    FloatsAsText,
+}
+
+/// Open `bytes` received on `rel` with the envelope read leniently and the payload as
+/// `reading` says.
 #[cfg(feature = "fault-injection")]
-fn lax_open(bytes: &[u8], rel: &str, receiver: &Receiver, lax_payload: bool) -> Option<Message> {
+fn lax_open(
+    bytes: &[u8],
+    rel: &str,
+    receiver: &Receiver,
+    reading: PayloadReading,
+) -> Option<Message> {
     let sign1 = hearth_security::cose::Sign1::parse(bytes).ok()?;
     let kid = hearth_security::key::KeyId::from_slice(&sign1.protected.key_id)?;
     let peer = receiver.peer(&kid)?;
@@ -189,10 +224,10 @@ fn lax_open(bytes: &[u8], rel: &str, receiver: &Receiver, lax_payload: bool) -> 
         .ok()?;
     let payload = sign1.payload.as_deref()?;
     let limits = receiver.limits();
-    let msg = if lax_payload {
-        hearth_wire::codec::decode_lax(payload, limits)
-    } else {
-        hearth_wire::codec::decode(payload, limits)
+    let msg = match reading {
+        PayloadReading::Strict => hearth_wire::codec::decode(payload, limits),
+        PayloadReading::Lax => hearth_wire::codec::decode_lax(payload, limits),
+        PayloadReading::FloatsAsText => hearth_wire::codec::decode_floats_as_text(payload, limits),
     }
     .ok()?;
     hearth_wire::codec::check_header(&msg).ok()?;
@@ -201,7 +236,7 @@ fn lax_open(bytes: &[u8], rel: &str, receiver: &Receiver, lax_payload: bool) -> 
 
 /// Without deviations nothing is opened leniently.
 #[cfg(not(feature = "fault-injection"))]
-const fn lax_open(_: &[u8], _: &str, _: &Receiver, _: bool) -> Option<Message> {
+const fn lax_open(_: &[u8], _: &str, _: &Receiver, _: PayloadReading) -> Option<Message> {
     None
 }
 

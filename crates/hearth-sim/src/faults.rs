@@ -190,6 +190,9 @@ static PROFILES: &[FaultProfile] = profiles! {
     /// Answers a request signed by a device or lab certificate `unauthorized` instead of
     /// dropping it unanswered.
     "answer-wrong-role" Security ["HRT-SEC-120"] for ALL => answer_wrong_role;
+    /// Leaves an unauthorized answer that also names a missing path unsupported out of its rate
+    /// limit, so the signer is answered unauthorized again within the same second.
+    "uncounted-mixed-refusals" Security ["HRT-SEC-133"] for ALL => uncounted_mixed_refusals;
     /// Refuses every path of a request its sender may not make as `unauthorized`, also the
     /// paths it does not have, which existence answers first.
     "privilege-before-existence" Messages ["HRT-MSG-064", "HRT-MOD-115"] for ALL => privilege_before_existence;
@@ -202,6 +205,9 @@ static PROFILES: &[FaultProfile] = profiles! {
     /// Publishes under the default topic root hearth/1 whatever root it is configured with.
     #[applied = "simulator: the device's topics ignore the configured root"]
     "fixed-root" Mqtt ["HRT-MQTT-003"] for ALL => (|d| d.app.fixed_root = true);
+    /// Publishes its will, sealed with the counter reserved for it, as the offline status of an
+    /// orderly shutdown instead of sealing that status with the next counter.
+    "offline-status-as-will" Mqtt ["HRT-MQTT-045"] for ALL => offline_status_as_will;
     /// Drops the events it emits while disconnected instead of publishing them when it is back.
     "forget-offline-events" Mqtt ["HRT-MQTT-035"] for ALL => forget_offline_events;
     /// When its store of kept events is full, drops the oldest event, critical or not.
@@ -226,6 +232,9 @@ static PROFILES: &[FaultProfile] = profiles! {
     /// Takes an envelope outside the CBOR profile, such as an outer array of indefinite length,
     /// as a general-purpose decoder reads it.
     "lax-envelope" Messages ["HRT-MSG-101", "HRT-MSG-102"] for ALL => lax_envelope;
+    /// Answers a write carrying a floating-point number invalid-type, as if the float were a
+    /// value of the wrong type, instead of dropping the message, which does not decode.
+    "float-answered" Messages ["HRT-MSG-040", "HRT-MSG-082"] for ALL => answer_float;
     /// Takes incoming MQTT packets of at most 68 KiB, as an MQTT client with a packet limit
     /// below the broker's does, and loses its connection on a larger publish instead of
     /// dropping the message.

@@ -846,6 +846,42 @@ pub fn decode_lax(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError>
     decode_item(&item, limits)
 }
 
+/// Decode a message whose floating-point numbers are read as text (`26.5` as `"26.5"`), as a
+/// receiver that takes any CBOR number and only then finds it of the wrong type: it answers
+/// `invalid-type` where the message does not decode at all (the lapse of HRT-MSG-040 and
+/// HRT-MSG-082), for the simulator's fault profiles only. Everything else is read strictly.
+#[cfg(feature = "fault-injection")]
+pub fn decode_floats_as_text(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
+    /// The item with every float replaced by its decimal text.
+    fn floats_as_text(item: Cbor) -> Cbor {
+        match item {
+            Cbor::Float(f) => Cbor::Text(f.to_string()),
+            Cbor::Array(items) => Cbor::Array(items.into_iter().map(floats_as_text).collect()),
+            Cbor::Map(entries) => Cbor::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (floats_as_text(k), floats_as_text(v)))
+                    .collect(),
+            ),
+            Cbor::Tag(tag, inner) => Cbor::Tag(tag, Box::new(floats_as_text(*inner))),
+            other => other,
+        }
+    }
+    if bytes.len() > limits.max_message {
+        return Err(DecodeError::TooLarge {
+            size: bytes.len(),
+            max: limits.max_message,
+        });
+    }
+    let mut reader = bytes;
+    let item: Cbor = ciborium::de::from_reader_with_recursion_limit(&mut reader, limits.max_depth)
+        .map_err(|e| DecodeError::Cbor(e.to_string()))?;
+    let mut rewritten = Vec::with_capacity(bytes.len());
+    ciborium::ser::into_writer(&floats_as_text(item), &mut rewritten)
+        .map_err(|e| DecodeError::Cbor(e.to_string()))?;
+    decode(&rewritten, limits)
+}
+
 /// Whether a decoded message is consistent with its kind: requests carry a request id and a
 /// target, responses a request id and a target, device messages neither ([HRT-MSG-012]).
 pub fn check_header(msg: &Message) -> Result<(), DecodeError> {

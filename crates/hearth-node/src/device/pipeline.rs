@@ -16,10 +16,6 @@ use crate::time::Time;
 use crate::topic::{Channel, Topics};
 use crate::transmit::Transmit;
 
-/// How many controllers the rate limit of `unauthorized` answers remembers before it starts
-/// afresh.
-const UNAUTHORIZED_MEMORY: usize = 4096;
-
 impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
     /// A publish arrived on `topic` (the full topic) at `now`.
     ///
@@ -80,26 +76,22 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         self.stats.requests += 1;
     }
 
-    /// A request its sender may not make: answered `unauthorized`, at most once per
-    /// controller and interval, silently dropped otherwise.
+    /// A request its sender may not make: answered `unauthorized` within the rate limit of
+    /// HRT-SEC-133, silently dropped beyond it.
     fn on_unauthorized(&mut self, now: Time, kid: KeyId, msg: &Message) {
-        let recent = self
-            .last_unauthorized
-            .get(&kid)
-            .is_some_and(|t| now.since(*t) < self.unauthorized_interval);
         self.reject("unauthorized");
-        if !recent {
-            if self.last_unauthorized.len() > UNAUTHORIZED_MEMORY {
-                self.last_unauthorized.clear();
-            }
-            self.last_unauthorized.insert(kid, now);
-            let body = unauthorized_answer(
-                &self.description,
-                msg,
-                self.faults.privilege_before_existence(),
-            );
-            self.respond(now, msg, body);
+        if !self.refusals.allows(now, &kid) {
+            return;
         }
+        let body = unauthorized_answer(
+            &self.description,
+            msg,
+            self.faults.privilege_before_existence(),
+        );
+        if !(self.faults.uncounted_mixed_refusals() && mixes_codes(&body)) {
+            self.refusals.count(now, kid);
+        }
+        self.respond(now, msg, body);
     }
 
     /// Validate and hand an authorised request to the handler; the response body.
@@ -227,6 +219,18 @@ fn checked(skip: bool, result: Result<(), ValueError>) -> Result<(), ValueError>
         Ok(())
     } else {
         result
+    }
+}
+
+/// Whether a refusal answers some path otherwise than `unauthorized` (an `unsupported-…`
+/// code): it still counts against the rate limit, unless a deviation forgets it.
+fn mixes_codes(body: &Body) -> bool {
+    let other = |s: &StatusCode| *s != StatusCode::Unauthorized;
+    match body {
+        Body::ReadResponse(r) => r.iter().any(|r| other(&r.status)),
+        Body::WriteResponse(r) => r.iter().any(|(_, s)| other(s)),
+        Body::InvokeResponse(r) => other(&r.status),
+        _ => false,
     }
 }
 

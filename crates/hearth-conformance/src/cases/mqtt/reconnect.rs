@@ -26,13 +26,14 @@ test_case! {
         HRT_MQTT_032,
         HRT_MQTT_033,
         HRT_MQTT_034,
+        HRT_MQTT_045,
         HRT_MSG_054,
         HRT_MSG_055,
     ],
     steps: [
         "Restart the device as the ICS describes; wait for its online status with a new boot id, then for a full report.",
         "The first messages after the offline status must be the description, the online status and a full report, in this order; after an orderly restart the device's own offline status must come first.",
-        "Every message after the offline status must carry a counter above the offline status's.",
+        "Every message after the offline status must carry a counter above the offline status's; after an orderly restart with a single offline status, the new connection's first counter must lie at least two above it, since the will's reserved counter lies between.",
         "The full report must hold every observable property the description implements, and no report any path twice.",
     ],
     applies: wait::restartable,
@@ -147,6 +148,29 @@ async fn reconnect(ctx: &mut Ctx) -> CaseResult {
                 ),
             )
             .with_evidence([*will_seq, *seq]));
+        }
+        // An orderly offline status is sealed with the next counter (HRT-MQTT-045), below the
+        // will's, which lies below every counter of the next connection (HRT-MQTT-031,
+        // HRT-MQTT-032): so a gap of at least two. Only when this offline status is the only
+        // one, so that it is not the broker's copy of a will.
+        let first_new = after.iter().map(|(_, m)| m.counter).min();
+        if let (false, [_], Some(first)) =
+            (ctx.ics.restart.power_loss, offline.as_slice(), first_new)
+        {
+            if first == will.counter.saturating_add(1) {
+                let seq = after
+                    .iter()
+                    .find(|(_, m)| m.counter == first)
+                    .map(|(s, _)| *s);
+                return Err(Outcome::fail(
+                    req::HRT_MQTT_045,
+                    format!(
+                        "after an orderly shutdown the offline status has counter {} and the next connection starts at {first}: no counter was left for the will between them, so the offline status was sealed with the will's reserved counter (or it is the will, and no orderly offline status was published)",
+                        will.counter
+                    ),
+                )
+                .with_evidence(std::iter::once(*will_seq).chain(seq)));
+            }
         }
     }
     ctx.step(4);

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ciborium::Value as Cbor;
 use hearth_model::{MemberKind, Path, Privilege, StatusCode, Value};
@@ -832,12 +833,14 @@ test_case! {
     checks: [
         HRT_MOD_115,
         HRT_MSG_064,
+        HRT_SEC_114,
         HRT_SEC_133,
     ],
     steps: [
         "Issue, with the lab's CA, a controller certificate for a new key; the CA's entry grants it view only, and the device has answered it nothing yet, so no rate limit holds an answer back.",
         "Write, signed by the new key, a declared-valid value to a writable property and a value to a property the description does not declare; confirm by a barrier.",
         "The device may have dropped the write; if it answered, expect unauthorized for the declared property and unsupported-property for the other.",
+        "If it answered, write the declared property alone again with the same key at once; confirm by a barrier: the mixed answer counted against the signer's one unauthorized answer per second, so an answer sent less than a second after the first fails HRT-SEC-133.",
     ],
     applies: |ctx| {
         needs_authority(ctx)?;
@@ -860,8 +863,9 @@ async fn existence_before_privilege(ctx: &mut Ctx, who: usize) -> CaseResult {
         .unwrap_or_else(|| before.clone());
     let missing = Path::new(path.component, path.capability, 0x7FF0);
     ctx.step(2);
-    let body = Body::Write(vec![(path, attempt), (missing, Value::Int(1))]);
+    let body = Body::Write(vec![(path, attempt.clone()), (missing, Value::Int(1))]);
     let (id, bytes) = seal_as(ctx, who, &viewer, body, (FRESH, true))?;
+    let first_sent_at = Instant::now();
     let sent = publish(
         ctx,
         bytes,
@@ -908,8 +912,43 @@ async fn existence_before_privilege(ctx: &mut Ctx, who: usize) -> CaseResult {
             .with_evidence([sent, answer.seq]));
         }
     }
-    Ok(())
+    ctx.step(4);
+    let body = Body::Write(vec![(path, attempt)]);
+    let (id, bytes) = seal_as(ctx, who, &viewer, body, (FRESH + 1, true))?;
+    let what = format!(
+        "write {} again, signed by the same key, at once",
+        path_name(&path, MemberKind::Property)
+    );
+    let again = publish(ctx, bytes, &what).await?;
+    let Some(second) = expect::confirm(ctx, id, again).await? else {
+        return Ok(());
+    };
+    if !second.is_unauthorized() {
+        return Err(Outcome::fail(
+            req::HRT_SEC_114,
+            "a write signed by a key with view only was served",
+        )
+        .with_evidence([again, second.seq]));
+    }
+    // The device answered the first write after it was sent and the second before its answer
+    // arrived here: less than that span apart, whatever the load (HRT-CONF-037).
+    let apart = second.at.saturating_duration_since(first_sent_at);
+    if apart < UNAUTHORIZED_INTERVAL {
+        return Err(Outcome::fail(
+            req::HRT_SEC_133,
+            format!(
+                "two unauthorized answers to one signer less than {apart:?} apart: the first, mixing unauthorized and unsupported-property, counts against the limit of one a second"
+            ),
+        )
+        .with_evidence([sent, answer.seq, again, second.seq]));
+    }
+    Err(Outcome::inconclusive(format!(
+        "the second write was answered unauthorized {apart:?} after the first was sent, so a second may have passed between the answers: the rate limit (HRT-SEC-133) was not shown either way"
+    )))
 }
+
+/// The interval of HRT-SEC-133: at most one `unauthorized` answer to a signer within it.
+const UNAUTHORIZED_INTERVAL: Duration = Duration::from_secs(1);
 
 #[cfg(test)]
 mod tests {
