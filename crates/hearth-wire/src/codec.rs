@@ -98,6 +98,10 @@ pub enum DecodeError {
         /// The limit.
         max: usize,
     },
+    /// An empty list under an optional key of a description, where the key is to be omitted
+    /// instead (HRT-MOD-120, HRT-MOD-121).
+    #[error("{0}: an empty list, where the key is omitted instead")]
+    EmptyList(&'static str),
     /// A key the structure does not define, where unknown keys are not allowed.
     #[error("{0}: unknown key")]
     UnknownKey(&'static str),
@@ -500,8 +504,22 @@ fn as_array<'a>(
     }
 }
 
+/// A list under an optional key of the description, which is omitted rather than sent
+/// empty (HRT-MOD-120, HRT-MOD-121).
+fn optional_list<'a>(
+    item: &'a Cbor,
+    field: &'static str,
+    limits: &Limits,
+) -> Result<&'a [Cbor], DecodeError> {
+    match as_array(item, field, limits.max_entries)? {
+        [] => Err(DecodeError::EmptyList(field)),
+        items => Ok(items),
+    }
+}
+
+/// The ids of an optional member or tag list (never empty, [`optional_list`]).
 fn id_list(item: &Cbor, field: &'static str, limits: &Limits) -> Result<Vec<u16>, DecodeError> {
-    as_array(item, field, limits.max_entries)?
+    optional_list(item, field, limits)?
         .iter()
         .map(|i| as_u16(i, field))
         .collect()
@@ -633,7 +651,7 @@ fn decode_instance(item: &Cbor, limits: &Limits) -> Result<CapabilityInstance, D
         actions: list(3, "actions")?,
         events: list(4, "events")?,
         constraints: match f.get(5) {
-            Some(v) => as_array(v, "constraints", limits.max_entries)?
+            Some(v) => optional_list(v, "constraints", limits)?
                 .iter()
                 .map(|c| decode_constraint(c, limits))
                 .collect::<Result<_, _>>()?,

@@ -277,6 +277,44 @@ fn unknown_keys_in_a_description_make_it_invalid() {
     );
 }
 
+/// HRT-MOD-120, HRT-MOD-121: an optional list of a description is omitted, never sent empty;
+/// a receiver refuses the empty list as it refuses an unknown key.
+#[test]
+fn an_empty_optional_list_in_a_description_does_not_decode() {
+    let description = Description {
+        spec_version: 1,
+        vendor_id: 1,
+        device_id: "x".into(),
+        device_type: 1,
+        components: vec![hearth_model::ComponentDescription {
+            id: 0,
+            label: None,
+            capabilities: vec![hearth_model::CapabilityInstance {
+                capability: 0x22,
+                properties: vec![7],
+                actions: vec![],
+                events: vec![],
+                constraints: vec![],
+            }],
+        }],
+    };
+    let msg = simple("d", None, Body::Description(description));
+    let bytes = encode(&msg);
+    // The instance {1: 0x22, 2: [7]} ends in 02 81 07; the empty list is 02 80.
+    let at = bytes
+        .windows(3)
+        .position(|w| w == [0x02, 0x81, 0x07])
+        .expect("the properties list");
+    let mut empty = bytes[..at].to_vec();
+    empty.extend_from_slice(&[0x02, 0x80]);
+    empty.extend_from_slice(&bytes[at + 3..]);
+    assert_eq!(
+        decode(&empty, &Limits::STANDARD),
+        Err(DecodeError::EmptyList("properties"))
+    );
+    assert!(decode(&bytes, &Limits::STANDARD).is_ok());
+}
+
 #[test]
 fn an_unknown_status_code_counts_as_failure() {
     // HRT-MSG-071

@@ -559,7 +559,8 @@ impl SetupError {
 /// run can go on when only the signature or chain is at fault (TC-SEC-1.1 reports that).
 ///
 /// A payload that does not decode as a description breaks HRT-MOD-111 when it has a key
-/// the description's structure does not define (the structure is closed), HRT-MSG-050 for
+/// the description's structure does not define (the structure is closed), HRT-MOD-120 when
+/// it sends an optional list empty instead of omitting it, HRT-MSG-050 for
 /// any other decoding problem (the description's encoding); [`setup_failure`] turns that
 /// into a fail of the test case that names it.
 fn unverified_description(payload: &[u8]) -> Result<hearth_model::Description, SetupError> {
@@ -585,6 +586,10 @@ fn unverified_description(payload: &[u8]) -> Result<hearth_model::Description, S
         )),
         Err(e @ hearth_wire::codec::DecodeError::UnknownKey(_)) => Err(SetupError::breaks(
             req::HRT_MOD_111,
+            format!("the description does not decode: {e}"),
+        )),
+        Err(e @ hearth_wire::codec::DecodeError::EmptyList(_)) => Err(SetupError::breaks(
+            req::HRT_MOD_120,
             format!("the description does not decode: {e}"),
         )),
         Err(e) => Err(SetupError::breaks(

@@ -143,10 +143,11 @@ test_case! {
         HRT_MOD_061,
         HRT_MOD_100,
         HRT_MOD_111,
+        HRT_MOD_120,
         HRT_MSG_050,
     ],
     steps: [
-        "Decode the retained description (before any test case runs): a description with a key its CDDL does not define fails HRT-MOD-111, one that does not decode otherwise fails HRT-MSG-050.",
+        "Decode the retained description (before any test case runs): a description with a key its CDDL does not define fails HRT-MOD-111, one with an optional list sent empty instead of omitted fails HRT-MOD-120, one that does not decode otherwise fails HRT-MSG-050.",
         "Validate the description against the catalog and its device type's rules.",
     ],
     applies: always,
