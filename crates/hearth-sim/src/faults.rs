@@ -66,6 +66,10 @@ pub struct AppDeviation {
     pub no_door_alarm: bool,
     /// Start a cycle with the door open.
     pub ignore_door: bool,
+    /// Resume a paused cycle with the door open.
+    pub resume_with_door_open: bool,
+    /// Leave a cycle under way when switched off.
+    pub off_keeps_running: bool,
     /// Accept `resume` while idle, starting the selected programme, where the state machine
     /// refuses it.
     pub lax_states: bool,
@@ -126,6 +130,8 @@ pub const SLOW_CLOCK: Duration = Duration::from_secs(3600);
 const ALL: &str = "every device type";
 const CYCLE: &str = "rice cooker, microwave oven, dishwasher, washing machine";
 const RESUMABLE: &str = "cycle appliances with a resume action";
+const SWITCHABLE_CYCLES: &str = "cycle appliances with on-off";
+const RESUMABLE_DOORS: &str = "cycle appliances with a door and a resume action";
 const SETPOINT: &str =
     "air conditioner, refrigerator, freezer, water heater, and washing machines and dishwashers with temperature control";
 const MODES: &str = "every appliance with a mode";
@@ -275,6 +281,14 @@ static PROFILES: &[FaultProfile] = profiles! {
     /// Starts a cycle although the door is open, instead of refusing with invalid-in-state.
     #[applied = "simulator: the door check before start is skipped"]
     "start-with-door-open" Behaviour ["HRT-CAT-047", "HRT-MOD-051", "HRT-CAT-001"] for DOORS => (|d| d.app.ignore_door = true);
+    /// Resumes a paused cycle although the door is open, instead of refusing with
+    /// invalid-in-state (it checks the door only before start).
+    #[applied = "simulator: the door check before resume is skipped"]
+    "resume-with-door-open" Behaviour ["HRT-CAT-047"] for RESUMABLE_DOORS => (|d| d.app.resume_with_door_open = true);
+    /// Switches off without ending the cycle under way, which keeps running, instead of
+    /// stopping it as the stop action does.
+    #[applied = "simulator: writing on-off false leaves the cycle as it is"]
+    "off-keeps-running" Behaviour ["HRT-CAT-048"] for SWITCHABLE_CYCLES => (|d| d.app.off_keeps_running = true);
     /// Accepts a transition the state machine forbids: resume while idle starts the selected
     /// programme instead of answering invalid-in-state.
     #[applied = "simulator: resume while idle is served as start"]

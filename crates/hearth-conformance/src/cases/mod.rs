@@ -35,6 +35,7 @@ pub static CASES: &[Case] = &[
     beh::cycle::SETTINGS_FIXED_DURING_CYCLE,
     beh::cycle::SWITCHING_OFF,
     beh::cycle::NO_START_WITHOUT_REMOTE_START,
+    beh::cycle::NO_RESUME_WITH_DOOR_OPEN,
     beh::door::DOOR_ALARM,
     beh::faults::FAULT_EVENTS,
     beh::counters::COUNTERS_GROW,

@@ -408,9 +408,10 @@ impl Machine {
         }
     }
 
-    /// Whether the door is locked now.
+    /// Whether the door is locked now: while a cycle runs or waits for its delayed start, not
+    /// while it is paused (so that laundry can be added).
     pub fn locked(&self) -> bool {
-        self.door_locks && self.cycle.active()
+        self.door_locks && matches!(self.cycle.state(), OpState::Running | OpState::Delayed)
     }
 
     /// Properties of on-off, operational-state, mode, door and delayed-start.
@@ -472,7 +473,9 @@ impl Machine {
             (cap::ON_OFF, on_off::ON) => super::boolean(value).map(|on| {
                 // A write that acts on the state: switching off ends a cycle as stop does,
                 // as the power button does (HRT-CAT-048).
-                let acts = table().and_then(|t| t.effect_of(cap::ON_OFF, on_off::ON, on));
+                let acts = table()
+                    .and_then(|t| t.effect_of(cap::ON_OFF, on_off::ON, on))
+                    .filter(|_| !base.deviation.off_keeps_running);
                 if let Some(effect) = acts {
                     if allowed(effect.action, self.cycle.state()) {
                         let _ = self.cycle.invoke(effect.action, base);
@@ -512,7 +515,9 @@ impl Machine {
             return Ok(());
         };
         for p in table.preconditions_of(action) {
-            if p.capability == cap::DOOR && base.deviation.ignore_door {
+            let door_ignored = base.deviation.ignore_door
+                || (action == operational_state::RESUME && base.deviation.resume_with_door_open);
+            if p.capability == cap::DOOR && door_ignored {
                 continue;
             }
             if !implements(base, p.capability, p.property) {

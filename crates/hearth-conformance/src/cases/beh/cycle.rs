@@ -1109,6 +1109,95 @@ async fn no_start_without_remote_start(ctx: &mut Ctx, who: usize) -> CaseResult 
     Ok(())
 }
 
+test_case! {
+    /// TC-BEH-1.8
+    NO_RESUME_WITH_DOOR_OPEN: "TC-BEH-1.8",
+    title: "A paused cycle does not resume while the door is open: resume answers invalid-in-state",
+    checks: [
+        HRT_CAT_001,
+        HRT_CAT_041,
+        HRT_CAT_047,
+        HRT_MOD_107,
+    ],
+    steps: [
+        "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
+        "Invoke start, then pause at once; expect success and a report of the state paused (HRT-CAT-041).",
+        "Ask the operator to open the door; expect a report of the door open.",
+        "Invoke resume; expect invalid-in-state and the state still paused (HRT-CAT-047).",
+        "Ask the operator to close the door; expect a report of the door closed; stop the cycle.",
+    ],
+    applies: |ctx| {
+        let c = door_and_cycle(ctx)?;
+        startable_cycle(ctx)?;
+        if !ctx.ics.actuation.pause_resume {
+            return Err("ICS [actuation] pause_resume = false".into());
+        }
+        for action in [Action::Pause, Action::Resume] {
+            if !has_action(ctx, c, action) {
+                return Err(format!(
+                    "the description's `operational-state` does not implement `{}`",
+                    action.name()
+                ));
+            }
+        }
+        needs_operator(ctx, ctx.ics.actuation.door, "door")
+    },
+    run: no_resume_with_door_open(operator),
+}
+
+async fn no_resume_with_door_open(ctx: &mut Ctx, who: usize) -> CaseResult {
+    let component = door_and_cycle(ctx).map_err(Outcome::not_applicable)?;
+    let open_path = Path::new(component, cap_id(ctx, DOOR), door::OPEN);
+    ready_to_start(ctx, who, component).await?;
+    ctx.step(1);
+    ctx.probe.clear_seen();
+    ctx.step(2);
+    start_cycle(ctx, who, component).await?;
+    let result: CaseResult = async {
+        transition(ctx, who, component, Action::Pause, state::RUNNING).await?;
+        ctx.step(3);
+        let limit = deadline(ctx);
+        if !move_door(ctx, component, true).await? {
+            return Err(Outcome::fail(
+                req::HRT_MOD_107,
+                format!("the door was opened but no report of {open_path} = true came within {limit:?}"),
+            ));
+        }
+        ctx.step(4);
+        let (status, seq) = invoke_cycle(ctx, who, component, Action::Resume).await?;
+        let after = ctx
+            .read(who, cycle_path(ctx, component, opstate::STATE))
+            .await?;
+        if after != Value::Int(state::PAUSED) {
+            return Err(Outcome::fail(
+                req::HRT_CAT_047,
+                format!(
+                    "resume with the door open answered {status} and the appliance went {}: a cycle does not resume while the door is open",
+                    after.as_int().map_or_else(|| after.to_string(), state_name)
+                ),
+            )
+            .with_evidence([seq]));
+        }
+        let e = (req::HRT_CAT_047, "resume with the door open");
+        expect::status(status, StatusCode::InvalidInState, seq, e)
+    }
+    .await;
+    ctx.step(5);
+    let closed = move_door(ctx, component, false).await;
+    leave_idle(ctx, who, component).await;
+    result?;
+    if !closed? {
+        return Err(Outcome::fail(
+            req::HRT_MOD_107,
+            format!(
+                "the door was closed but no report of {open_path} = false came within {:?}",
+                deadline(ctx)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
