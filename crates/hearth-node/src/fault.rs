@@ -116,6 +116,9 @@ switches! {
     /// Publish the will's own bytes, sealed with the counter reserved for it, as the offline
     /// status of an orderly shutdown (HRT-MQTT-045).
     offline_status_as_will,
+    /// Validate the chain a request carries even for a key whose valid chain the device
+    /// holds, and drop the request when the carried chain does not validate (HRT-MSG-014).
+    carried_chain_first,
 }
 
 impl FaultInjection {
@@ -161,6 +164,19 @@ impl FaultInjection {
 }
 
 impl FaultInjection {
+    /// Whether a deviation drops a request that opened under the chain the receiver holds,
+    /// for the other chain it carries, which does not validate at `now` (Unix seconds).
+    pub(crate) fn refuses_carried_chain(
+        &self,
+        receiver: &Receiver,
+        msg: &Message,
+        now: u64,
+    ) -> bool {
+        self.carried_chain_first()
+            && !msg.chain.is_empty()
+            && receiver.validate(&msg.chain, now).is_err()
+    }
+
     /// A request refused for its CBOR alone, opened the way a receiver that is not strict
     /// opens it, if a deviation does (`lax_envelope` for the envelope, `lax_decoding` for
     /// the payload): the envelope read as ciborium reads it, the signature verified under

@@ -4,8 +4,23 @@
 
 use ciborium::value::{Integer, Value};
 
-/// Decode exactly one CBOR data item from `bytes`; trailing bytes are an error.
+/// How deep the arrays and maps of a certificate, a revocation list, a key, an access-control
+/// list or a counter file may nest: far more than any of them needs.
+const MAX_DEPTH: usize = 16;
+
+/// Decode exactly one CBOR data item from `bytes` in the Hearth profile ([`strict::decode`]:
+/// definite lengths, no tags, no floats, no repeated map key), as every certificate, claims
+/// set, revocation list and credential file is read (HRT-SEC-137).
+///
+/// [`strict::decode`]: crate::strict::decode
 pub(crate) fn decode(bytes: &[u8]) -> Result<Value, String> {
+    crate::strict::decode(bytes, None, MAX_DEPTH).map_err(|e| format!("invalid CBOR: {e}"))
+}
+
+/// Decode exactly one CBOR data item from `bytes` as a general-purpose decoder reads it:
+/// for showing what arrived (diagnostics), never for acting on it. Trailing bytes are an
+/// error.
+pub(crate) fn decode_any(bytes: &[u8]) -> Result<Value, String> {
     let mut rest = bytes;
     let value: Value =
         ciborium::de::from_reader(&mut rest).map_err(|e| format!("invalid CBOR: {e}"))?;

@@ -813,6 +813,37 @@ mod tests {
         KeyPair::from_ed25519_seed(&[n; 32]).expect("seed")
     }
 
+    /// HRT-SEC-137: a claims set that gives a key twice (two subjects) is refused, whichever
+    /// one a lenient decoder would keep; so is one outside the profile in another way.
+    #[test]
+    fn claims_outside_the_cbor_profile_are_refused() {
+        let ca = kp(1);
+        let leaf = kp(2);
+        let encoded = claims("ca", "ctl", &leaf, Role::Controller).to_cbor();
+        let good = Certificate::sign_encoded_claims(&encoded, &ca).expect("signed");
+        assert!(Certificate::from_bytes(&good).is_ok());
+        let Ok(Value::Map(mut entries)) = crate::cbor::decode(&encoded) else {
+            panic!("claims are a map");
+        };
+        entries.push((Value::from(SUB), Value::Text("someone-else".into())));
+        let twice =
+            Certificate::sign_encoded_claims(&crate::cbor::encode(&Value::Map(entries)), &ca)
+                .expect("signed");
+        assert!(
+            Certificate::from_bytes(&twice).is_err(),
+            "a repeated sub claim"
+        );
+        // The same claims in an indefinite-length map: 0xbf … 0xff instead of a definite head.
+        let mut indefinite = vec![0xbf];
+        indefinite.extend_from_slice(&encoded[1..]);
+        indefinite.push(0xff);
+        let signed = Certificate::sign_encoded_claims(&indefinite, &ca).expect("signed");
+        assert!(
+            Certificate::from_bytes(&signed).is_err(),
+            "an indefinite-length map"
+        );
+    }
+
     fn claims(iss: &str, sub: &str, key: &KeyPair, role: Role) -> CertClaims {
         CertClaims {
             issuer: iss.into(),

@@ -299,7 +299,7 @@ impl Sign1 {
                     }
                 })
             } else {
-                cbor::decode(bytes).map_err(malformed)
+                cbor::decode_any(bytes).map_err(malformed)
             }
         };
         let value = decode(bytes, Some(COSE_SIGN1_TAG))?;
@@ -478,14 +478,14 @@ pub(crate) struct ProfileSign1 {
 }
 
 impl ProfileSign1 {
-    /// The profile checks, on CBOR read as ciborium reads it: for certificates and
-    /// revocation lists, whose encoding is the security chapter's.
+    /// The profile checks on a certificate or a revocation list, decoded strictly like a
+    /// message envelope (HRT-SEC-137).
     pub(crate) fn parse(
         bytes: &[u8],
         max: usize,
         content_type: Option<&str>,
     ) -> Result<Self, VerifyError> {
-        Self::parse_with(bytes, max, content_type, false)
+        Self::parse_with(bytes, max, content_type, true)
     }
 
     /// The profile checks on a message envelope, decoded strictly ([`strict::decode`]).

@@ -25,7 +25,7 @@ pub fn diagnostic_bytes(bytes: &[u8]) -> Result<String, String> {
     if bytes.len() > crate::limits::MAX_MESSAGE_SIZE {
         return Err("input too large".into());
     }
-    Ok(diagnostic(&cbor::decode(bytes)?))
+    Ok(diagnostic(&cbor::decode_any(bytes)?))
 }
 
 fn write_diag(out: &mut String, value: &Value, depth: usize) {
@@ -95,7 +95,7 @@ pub fn describe(bytes: &[u8]) -> Result<String, String> {
     if bytes.len() > crate::limits::MAX_MESSAGE_SIZE {
         return Err("input too large".into());
     }
-    let value = cbor::decode(bytes)?;
+    let value = cbor::decode_any(bytes)?;
     let mut out = String::new();
     match value {
         Value::Tag(18, _) | Value::Array(_) => describe_sign1(&mut out, bytes)?,
@@ -125,11 +125,11 @@ fn describe_sign1(out: &mut String, bytes: &[u8]) -> Result<(), String> {
         "{kind} (COSE_Sign1{})",
         if s.tagged { ", tag 18" } else { "" }
     );
-    let protected = cbor::decode(&s.protected_raw)
+    let protected = cbor::decode_any(&s.protected_raw)
         .map(|v| diagnostic(&v))
         .unwrap_or_else(|_| "h''".into());
     let _ = writeln!(out, "  protected:   {protected}");
-    let unprotected = cbor::decode(bytes).ok().and_then(|v| {
+    let unprotected = cbor::decode_any(bytes).ok().and_then(|v| {
         let v = match v {
             Value::Tag(_, inner) => *inner,
             v => v,
@@ -253,7 +253,7 @@ mod tests {
 
     #[test]
     fn diag_forms() {
-        let v = cbor::decode(&hex::decode("d28443a10126a0f64101").expect("hex")).expect("cbor");
+        let v = cbor::decode_any(&hex::decode("d28443a10126a0f64101").expect("hex")).expect("cbor");
         assert_eq!(diagnostic(&v), "18([h'a10126', {}, null, h'01'])");
     }
 

@@ -202,6 +202,9 @@ static PROFILES: &[FaultProfile] = profiles! {
     /// Refuses every path of a request its sender may not make as `unauthorized`, also the
     /// paths it does not have, which existence answers first.
     "privilege-before-existence" Messages ["HRT-MSG-064", "HRT-MOD-115"] for ALL => privilege_before_existence;
+    /// Validates the chain a request carries even for a key whose valid chain it already holds,
+    /// and drops the request when that other chain does not validate.
+    "carried-chain-first" Security ["HRT-MSG-014"] for ALL => carried_chain_first;
     /// Takes no revocation list: keys its CA revoked are still served.
     "ignore-revocation" Security ["HRT-SEC-072", "HRT-SEC-083"] for ALL => ignore_revocation;
     /// Checks certificates against a clock an hour slow: a certificate that expired within the

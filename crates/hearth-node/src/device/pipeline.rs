@@ -37,6 +37,15 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
             return;
         }
         let (msg, peer) = match self.endpoint.receiver.open(payload, &rel, now.unix_secs()) {
+            Ok(o)
+                if self.faults.refuses_carried_chain(
+                    &self.endpoint.receiver,
+                    &o.message,
+                    now.unix_secs(),
+                ) =>
+            {
+                return self.reject("HRT-MSG-014");
+            }
             Ok(o) => (o.message, Some(o.peer)),
             Err(err) => {
                 if self.faults.stalls_on(&err) {

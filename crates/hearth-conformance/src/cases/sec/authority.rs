@@ -17,7 +17,7 @@ use hearth_security::Algorithm;
 use hearth_wire::view::path_name;
 use hearth_wire::{Body, Message};
 
-use crate::authority::{Authority, Minted, RawClaims};
+use crate::authority::{Authority, Minted, RawClaims, BACKDATE};
 use crate::harness::case::{needs, needs_writable, test_case, CaseResult, Ctx};
 use crate::harness::craft::{model_read, publish, sign_as};
 use crate::harness::expect;
@@ -141,6 +141,7 @@ test_case! {
     title: "Controller certificates of a CA the access-control list names are accepted, with unknown claims and with ES256 keys",
     checks: [
         HRT_MSG_013,
+        HRT_MSG_014,
         HRT_SEC_001,
         HRT_SEC_002,
         HRT_SEC_038,
@@ -152,6 +153,7 @@ test_case! {
         "Issue one that also carries two claims this specification does not define (99 and -70000); send a read signed by it: it must be served.",
         "Issue one for a new ES256 (P-256) key; send a read signed by it with ES256: it must be served.",
         "Issue one whose claims are encoded in reverse order, not deterministically; send a read signed by it: it must be served.",
+        "Issue, for the key of step 1, a second certificate that has already expired; send a read signed by that key carrying the expired chain: the device holds a valid chain for the key and uses it, not the carried one, so the read must be served (HRT-MSG-014).",
     ],
     applies: needs_authority,
     run: certificates_accepted(operator),
@@ -233,7 +235,24 @@ async fn certificates_accepted(ctx: &mut Ctx, who: usize) -> CaseResult {
             "a key whose certificate's claims are not deterministically encoded",
         ),
     )
-    .await
+    .await?;
+    ctx.step(5);
+    let ca = authority(ctx)?;
+    let now = unix_now();
+    let mut claims = ca.controller_claims(&tester_name(ctx, who), &plain.key, now);
+    claims.expires = now.saturating_sub(BACKDATE / 2);
+    let expired = ca.chain_for(ca.sign_claims(&claims, |_| {}).map_err(Outcome::error)?);
+    let (id, bytes) = sign_as(ctx, who, &plain.key, model_read(), |m| {
+        m.chain = expired;
+        m.counter = FRESH + 2;
+    })?;
+    let what = "read signed by the key of step 1, carrying an expired chain for it";
+    let sent = publish(ctx, bytes, what).await?;
+    let e = (
+        req::HRT_MSG_014,
+        "a read of a key whose valid chain the device holds, carrying an expired one",
+    );
+    expect::answer(ctx, id, sent, e).await.map(drop)
 }
 
 test_case! {
@@ -253,9 +272,10 @@ test_case! {
         HRT_SEC_120,
         HRT_SEC_131,
         HRT_SEC_136,
+        HRT_SEC_137,
     ],
     steps: [
-        "For each of these certificates, issued by the lab's CA for a new key, send a read signed by that key with its chain; expect no answer: role claim missing; role claim 9 (undefined); iss other than the CA's sub; a byte of the signature changed; a vendor id other than the CA's (or, from a root, any vendor id); three certificates below the trust anchor; nbf an hour ahead; exp a minute ago.",
+        "For each of these certificates, issued by the lab's CA for a new key, send a read signed by that key with its chain; expect no answer: role claim missing; role claim 9 (undefined); iss other than the CA's sub; a byte of the signature changed; a vendor id other than the CA's (or, from a root, any vendor id); three certificates below the trust anchor; nbf an hour ahead; exp a minute ago; the sub claim given twice, the second naming another controller.",
         "Issue a device certificate (role device) for a new key; send a read signed by it: expect no answer or unauthorized, never a value.",
         "Send a correct read as the operating controller: it must still be answered.",
     ],
@@ -360,6 +380,14 @@ pub(crate) fn broken_certificates(
         )?,
         req::HRT_SEC_071,
         "a key whose certificate expired",
+    );
+    let sub = Cbor::from(2); // the CWT claim sub (RFC 8392)
+    push(
+        mint(&|_| {}, &|c| {
+            c.push((sub.clone(), Cbor::Text(format!("{subject}-twin"))));
+        })?,
+        req::HRT_SEC_137,
+        "a key whose certificate gives the sub claim twice",
     );
     Ok(out)
 }
@@ -998,7 +1026,7 @@ mod tests {
         rx.validate(&good.chain, now).expect("a valid chain");
         let broken = broken_certificates(&ca, "hearth-suite", now).expect("broken");
         type Expected = (Req, fn(&CertError) -> bool);
-        let expected: [Expected; 8] = [
+        let expected: [Expected; 9] = [
             (req::HRT_SEC_050, |e| matches!(e, CertError::WrongRole(_))),
             (req::HRT_SEC_050, |e| matches!(e, CertError::WrongRole(_))),
             (req::HRT_SEC_066, |e| {
@@ -1017,6 +1045,7 @@ mod tests {
                 matches!(e, CertError::NotYetValid { .. })
             }),
             (req::HRT_SEC_071, |e| matches!(e, CertError::Expired { .. })),
+            (req::HRT_SEC_137, |e| matches!(e, CertError::Malformed(_))),
         ];
         assert_eq!(broken.len(), expected.len());
         for (b, (requirement, is)) in broken.iter().zip(expected) {
