@@ -158,6 +158,11 @@ impl SimAppliance {
         device.restart().await.map_err(|e| e.to_string())
     }
 
+    /// An orderly restart: offline status, DISCONNECT, and a new connection.
+    async fn reboot(&self) -> Result<(), String> {
+        self.device()?.reboot().await.map_err(|e| e.to_string())
+    }
+
     async fn operate(&self, action: OperatorAction) -> Result<(), String> {
         let device = self.device()?;
         let control = match action {
@@ -181,8 +186,12 @@ impl SimAppliance {
 }
 
 impl Restarter for SimAppliance {
-    fn restart<'a>(&'a self, _power_loss: bool, gone: Done<'a>) -> Done<'a> {
-        Box::pin(self.power_cycle(gone))
+    fn restart<'a>(&'a self, power_loss: bool, gone: Done<'a>) -> Done<'a> {
+        if power_loss {
+            Box::pin(self.power_cycle(gone))
+        } else {
+            Box::pin(self.reboot())
+        }
     }
 }
 
@@ -192,8 +201,17 @@ impl Operator for SimAppliance {
     }
 }
 
+/// Whether the demo restarts this appliance in an orderly way rather than by cutting its
+/// power: the appliances of the vendor fff2 (Kestrel), so that a run covers both, the will of
+/// a lost connection and the offline status of an orderly shutdown (HRT-MQTT-030,
+/// HRT-MQTT-033, HRT-MQTT-045).
+pub fn orderly_restart(desc: &Description) -> bool {
+    desc.vendor_id == 0xfff2
+}
+
 /// The ICS a vendor would write for this appliance: every claim from its description, every
-/// actuation a simulated appliance can safely take, a power-loss restart the suite performs.
+/// actuation a simulated appliance can safely take, a restart the suite performs — a power
+/// loss, or an orderly one where [`orderly_restart`] says so.
 pub fn render_ics(
     desc: &Description,
     vendor_name: &str,
@@ -202,6 +220,7 @@ pub fn render_ics(
     broker: &str,
     (pki_rel, own_rel): (&str, &str),
 ) -> String {
+    let power_loss = !orderly_restart(desc);
     let catalog = Catalog::standard();
     let dt = catalog
         .device_type(desc.device_type)
@@ -225,7 +244,7 @@ ics_version = 1\nspec_version = 1\n\n[device]\nvendor = \"{:04x}\"\nid = \"{}\"\
     }
     out.push_str(&format!(
         "\n[features]\nevent_store = {DEMO_EVENT_STORE}\ntls = false\n\n[actuation]\npower = true\nsetpoints = true\nmodes = true\nsettings = true\nstart_cycle = true\npause_resume = true\ndoor = true\npanel = true\nfaults = true\nnetwork = true\n\
-\n[restart]\nmethod = \"command\"\ncommand = [\"hearth-sim-power-cycle\"]\npower_loss = true\n",
+\n[restart]\nmethod = \"command\"\ncommand = [\"hearth-sim-power-cycle\"]\npower_loss = {power_loss}\n",
     ));
     out.push_str(&format!(
         "\n[parameters]\nbroker = {broker:?}\ntopic_root = {DEMO_ROOT:?}\nstartup_timeout = \"15s\"\nsilence_window = \"1s\"\nsettle_time = \"200ms\"\nrestart_timeout = \"15s\"\ncycle_timeout = \"60s\"\ntest_timeout = \"60s\"\n"

@@ -365,6 +365,19 @@ impl SimDevice {
     /// counter file (or, under the `counter-reuse` profile, a fresh counter).
     pub async fn restart(&self) -> Result<(), SimError> {
         self.current().kill().await;
+        self.respawn()
+    }
+
+    /// Restart in an orderly way, as the appliance's own restart button does: the runtime
+    /// publishes its offline status and disconnects (the broker keeps the will), then a new
+    /// runtime starts as after [`SimDevice::restart`]. The appliance's state is kept.
+    pub async fn reboot(&self) -> Result<(), SimError> {
+        self.current().shutdown().await;
+        self.respawn()
+    }
+
+    /// A new runtime for the appliance, in place of the one that ended.
+    fn respawn(&self) -> Result<(), SimError> {
         let handle = Self::spawn_runtime(
             &self.config,
             self.identity.clone(),
