@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Pair, FAULT_CLEARED, FAULT_RAISED, FW_CHECK, LEVEL, ON};
+use common::{fan_settings, Pair, Pki, FAULT_CLEARED, FAULT_RAISED, FW_CHECK, LEVEL, ON};
 use hearth_model::{StatusCode, Value};
 use hearth_node::{DeviceAddr, Update};
 use hearth_security::acl::Privilege;
@@ -244,6 +244,20 @@ fn unauthorized_answers_are_rate_limited_by_the_clock() {
         pair.device.handler().values.get(&LEVEL),
         Some(&Value::Int(1))
     );
+}
+
+/// HRT-MQTT-046: a request whose sender is no controller id has no response topic; it is
+/// dropped before anything acts on it, not served and left unanswered.
+#[test]
+fn a_request_from_no_controller_id_changes_nothing() {
+    let pki = Pki::new();
+    let settings = fan_settings(&pki, Privilege::Operate);
+    let controller = pki.controller_named("gw/1", 365);
+    let mut pair = Pair::new(settings, &pki.device(365), &controller);
+    pair.connect_both();
+    assert_eq!(pair.ask(Body::Write(vec![(LEVEL, Value::Int(3))])), None);
+    assert_eq!(pair.device.handler().writes, 0);
+    assert_eq!(pair.device.stats().rejected.get("HRT-MQTT-046"), Some(&1));
 }
 
 #[test]

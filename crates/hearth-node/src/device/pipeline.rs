@@ -67,6 +67,11 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         if msg.target.as_deref() != Some(self.addr.device_id.as_str()) {
             return self.reject("misaddressed");
         }
+        // A sender that is no controller id has no response topic: the request is dropped
+        // before anything acts on it (HRT-MQTT-046), not served and left unanswered.
+        if !hearth_model::validate::device_id_is_valid(&msg.sender) {
+            return self.reject("HRT-MQTT-046");
+        }
         // A signer that is no controller may send no request at all: dropped like a message
         // that failed a check of its signer, unanswered (HRT-SEC-120, 03 §11).
         if let Some(peer) = &peer {

@@ -123,6 +123,13 @@ impl Pki {
         self.credential(issued, &[])
     }
 
+    /// A controller credential named `subject` (whatever it is), valid for `days` from
+    /// [`START`], issued by the root.
+    pub fn controller_named(&self, subject: &str, days: u64) -> Credential {
+        let issued = self.issue(Role::Controller, subject, days, &self.test.root);
+        self.credential(issued, &[])
+    }
+
     /// An access-control list that grants `privilege` to every controller under the root.
     pub fn acl(&self, privilege: Privilege) -> Acl {
         Acl::from_entries(vec![AclEntry {

@@ -24,7 +24,7 @@ test_case! {
         "Write a text to vendor-id of device-info (content check, step 12) with a broken signature (step 4): expect no answer.",
         "Read a property the description does not declare (step 12): expect unsupported-property; publish the same bytes again (replay, step 8): expect no answer.",
         "Read a property the description does not declare, addressed to another device id (step 10): expect no answer.",
-        "As a controller with no privilege, write a text to a writable property (privilege, step 11, before content, step 12): expect no answer or unauthorized, never invalid-type.",
+        "As a controller with no privilege, write a text to a writable property (step 12 checks privilege before content): expect no answer or unauthorized, never invalid-type.",
     ],
     applies: always,
     run: first_failed_step(operator),

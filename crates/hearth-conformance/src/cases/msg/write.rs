@@ -91,9 +91,12 @@ async fn refused_unchanged(
     let (status, seq) = ctx.write(who, path, value).await?;
     ctx.step(3);
     let what = refusal.what.as_str();
-    expect::unchanged(ctx, who, (path, &before), seq, (refusal.unchanged, what)).await?;
+    // A changed value is put back either way; a write that was not refused fails for that
+    // first (the value changing follows from it), one refused but applied for the change.
+    let kept = expect::unchanged(ctx, who, (path, &before), seq, (refusal.unchanged, what)).await;
     let (want, requirement) = refusal.status;
-    expect::status(status, want, seq, (requirement, what))
+    expect::status(status, want, seq, (requirement, what))?;
+    kept
 }
 
 test_case! {
@@ -506,7 +509,7 @@ async fn write_too_deep(ctx: &mut Ctx, who: usize) -> CaseResult {
 test_case! {
     /// TC-MSG-2.10
     WRITE_FLOAT: "TC-MSG-2.10",
-    title: "A write carrying a floating-point number, which is no value, is dropped unanswered and changes nothing",
+    title: "A write carrying a floating-point number or undefined, which are no values, is dropped unanswered and changes nothing",
     checks: [
         HRT_MSG_040,
         HRT_MSG_082,
@@ -515,6 +518,8 @@ test_case! {
     steps: [
         "Pick a writable integer property and read its value.",
         "Write it, correctly signed, with the floating-point number 26.5 in place of an integer; confirm by a barrier: no answer, not even invalid-type.",
+        "Read the property again: it must be unchanged.",
+        "Write it, correctly signed, with the simple value undefined in place of an integer; confirm by a barrier: no answer, not even invalid-type.",
         "Read the property again: it must be unchanged.",
     ],
     applies: |ctx| needs(float_target(ctx), "no writable integer property"),
@@ -539,10 +544,37 @@ async fn write_float(ctx: &mut Ctx, who: usize) -> CaseResult {
     };
     ctx.step_with(1, path);
     let before = ctx.read(who, path).await?;
-    ctx.step(2);
-    let placeholder = [0x1a, 0x5e, 0xed, 0xf1, 0x0a];
-    // 26.5 as a CBOR double: major type 7, additional information 27.
+    // 26.5 as a CBOR double (major type 7, additional information 27).
     let float = [0xfb, 0x40, 0x3a, 0x80, 0, 0, 0, 0, 0];
+    let dropped = (
+        req::HRT_MSG_082,
+        "a write carrying a non-value, which does not decode",
+    );
+    let kept = (req::HRT_MSG_040, "a write carrying a non-value");
+    ctx.step(2);
+    let (id, sent) =
+        write_in_place_of_an_integer(ctx, who, path, &float, "26.5 (a CBOR float)").await?;
+    expect::silent(ctx, id, sent, dropped).await?;
+    ctx.step(3);
+    expect::unchanged(ctx, who, (path, &before), sent, kept).await?;
+    ctx.step(4);
+    let (id, sent) = write_in_place_of_an_integer(ctx, who, path, &[0xf7], "undefined").await?;
+    expect::silent(ctx, id, sent, dropped).await?;
+    ctx.step(5);
+    expect::unchanged(ctx, who, (path, &before), sent, kept).await?;
+    Ok(())
+}
+
+/// Write `path`, correctly signed, with the bytes `encoding` (named `name` in the trace) in
+/// place of an integer: the request id and the trace entry.
+async fn write_in_place_of_an_integer(
+    ctx: &mut Ctx,
+    who: usize,
+    path: Path,
+    encoding: &[u8],
+    name: &str,
+) -> Result<(u64, usize), Outcome> {
+    let placeholder = [0x1a, 0x5e, 0xed, 0xf1, 0x0a];
     let body = Body::Write(vec![(path, Value::Int(PLACEHOLDER))]);
     let (id, bytes) = resigned(ctx, who, body, |encoded| {
         let at = encoded
@@ -550,18 +582,11 @@ async fn write_float(ctx: &mut Ctx, who: usize) -> CaseResult {
             .position(|w| w == placeholder)
             .ok_or("the placeholder value is not in the encoded write")?;
         let mut payload = encoded[..at].to_vec();
-        payload.extend_from_slice(&float);
+        payload.extend_from_slice(encoding);
         payload.extend_from_slice(&encoded[at + placeholder.len()..]);
         Ok(payload)
     })?;
-    let name = hearth_wire::view::path_name(&path, hearth_model::MemberKind::Property);
-    let sent = publish(ctx, bytes, &format!("write {name} = 26.5 (a CBOR float)")).await?;
-    let e = (
-        req::HRT_MSG_082,
-        "a write carrying a floating-point number, which does not decode",
-    );
-    expect::silent(ctx, id, sent, e).await?;
-    ctx.step(3);
-    let e = (req::HRT_MSG_040, "a write carrying a floating-point number");
-    expect::unchanged(ctx, who, (path, &before), sent, e).await
+    let member = hearth_wire::view::path_name(&path, hearth_model::MemberKind::Property);
+    let sent = publish(ctx, bytes, &format!("write {member} = {name}")).await?;
+    Ok((id, sent))
 }

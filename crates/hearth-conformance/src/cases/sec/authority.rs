@@ -276,7 +276,7 @@ test_case! {
     ],
     steps: [
         "For each of these certificates, issued by the lab's CA for a new key, send a read signed by that key with its chain; expect no answer: role claim missing; role claim 9 (undefined); iss other than the CA's sub; a byte of the signature changed; a vendor id other than the CA's (or, from a root, any vendor id); three certificates below the trust anchor; nbf an hour ahead; exp a minute ago; the sub claim given twice, the second naming another controller.",
-        "Issue a device certificate (role device) for a new key; send a read signed by it: expect no answer or unauthorized, never a value.",
+        "Issue a device certificate (role device) for a new key; send a read signed by it: expect no answer, not even unauthorized (HRT-SEC-120).",
         "Send a correct read as the operating controller: it must still be answered.",
     ],
     applies: needs_authority,
