@@ -285,6 +285,22 @@ pub(crate) fn body_from_py(kind: Kind, body: &Bound<'_, PyAny>) -> PyResult<Body
                 results: opt(d, "results")?.map(|v| value_from_py(&v)).transpose()?,
             })
         }
+        Kind::Window
+        | Kind::PakeStart
+        | Kind::PakeResponse
+        | Kind::PakeConfirm
+        | Kind::CommissionResult
+        | Kind::AclRead
+        | Kind::AclReadResponse
+        | Kind::AclChange
+        | Kind::AclChangeResponse
+        | Kind::WindowControl
+        | Kind::WindowControlResponse => {
+            return Err(invalid(format!(
+                "the Python binding does not build {} bodies",
+                kind.name()
+            )))
+        }
     })
 }
 
@@ -409,6 +425,19 @@ fn body_to_py(py: Python<'_>, body: &Body) -> PyResult<Py<PyAny>> {
                 "results",
                 r.results.as_ref().map(|v| value_to_py(py, v)).transpose()?,
             )?;
+            d.into_any().unbind()
+        }
+        // Commissioning and access-control management (kinds 11 to 21): their fields as
+        // text, as `hearth decode` shows them.
+        _ => {
+            let d = PyDict::new(py);
+            if let hearth_wire::view::BodyView::Commissioning { fields, .. } =
+                hearth_wire::view::BodyView::new(body, None)
+            {
+                for (name, value) in fields {
+                    d.set_item(name, value)?;
+                }
+            }
             d.into_any().unbind()
         }
     })
