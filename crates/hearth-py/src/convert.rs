@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use hearth_model::{Catalog, Description, MemberKind, Path, StatusCode, Value};
+use hearth_wire::codec::{self, Limits};
 use hearth_wire::{
     Availability, Body, EventBody, InvokeResult, Kind, Message, ReadResult, Report, Status,
     PROTOCOL_VERSION,
@@ -296,10 +297,10 @@ pub(crate) fn body_from_py(kind: Kind, body: &Bound<'_, PyAny>) -> PyResult<Body
         | Kind::AclChangeResponse
         | Kind::WindowControl
         | Kind::WindowControlResponse => {
-            return Err(invalid(format!(
-                "the Python binding does not build {} bodies",
-                kind.name()
-            )))
+            // In the chapter's CDDL shape: a dict with integer keys, checked by the codec.
+            let item = codec::encode_value(&value_from_py(body)?);
+            codec::decode_body(kind, &item, &Limits::STANDARD)
+                .map_err(|e| invalid(format!("not a {} body: {e}", kind.name())))?
         }
     })
 }
@@ -427,18 +428,12 @@ fn body_to_py(py: Python<'_>, body: &Body) -> PyResult<Py<PyAny>> {
             )?;
             d.into_any().unbind()
         }
-        // Commissioning and access-control management (kinds 11 to 21): their fields as
-        // text, as `hearth decode` shows them.
+        // Commissioning and access-control management (kinds 11 to 21): the body in the
+        // CDDL shape of spec/07-commissioning.md §12, a dict with integer keys.
         _ => {
-            let d = PyDict::new(py);
-            if let hearth_wire::view::BodyView::Commissioning { fields, .. } =
-                hearth_wire::view::BodyView::new(body, None)
-            {
-                for (name, value) in fields {
-                    d.set_item(name, value)?;
-                }
-            }
-            d.into_any().unbind()
+            let value = codec::decode_value(&codec::encode_body(body))
+                .map_err(|e| invalid(e.to_string()))?;
+            value_to_py(py, &value)?
         }
     })
 }

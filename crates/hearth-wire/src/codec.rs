@@ -267,7 +267,8 @@ fn path_value(p: &Path, v: &Value) -> Cbor {
     Cbor::Array(vec![a, b, c, encode_value(v)])
 }
 
-fn encode_body(body: &Body) -> Cbor {
+/// Encode a body as the CBOR item that key 5 of its message holds.
+pub fn encode_body(body: &Body) -> Cbor {
     match body {
         Body::Description(d) => encode_description(d),
         Body::Status(s) => map(vec![
@@ -690,7 +691,9 @@ fn decode_constraint(item: &Cbor, limits: &Limits) -> Result<Constraint, DecodeE
     })
 }
 
-fn decode_body(kind: Kind, item: &Cbor, limits: &Limits) -> Result<Body, DecodeError> {
+/// Decode the body of a message of `kind` from the CBOR item key 5 holds, with every check
+/// of a whole message's decoding.
+pub fn decode_body(kind: Kind, item: &Cbor, limits: &Limits) -> Result<Body, DecodeError> {
     if kind == Kind::Description {
         return Ok(Body::Description(decode_description(item, limits)?));
     }
