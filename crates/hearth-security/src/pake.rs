@@ -34,7 +34,9 @@
 //!
 //! **How data flows.** At the factory: [`ProverSecret::from_passcode`] →
 //! [`ProverSecret::verifier_record`] → [`VerifierRecord::to_bytes`], stored by the device.
-//! In a run, with both sides holding the same [`Context`]:
+//! In a run, with both sides holding the same [`Context`] (for commissioning,
+//! [`Context::commissioning`], which binds both certificate chains and the window's PBKDF
+//! parameters):
 //!
 //! ```text
 //! prover                                   verifier
@@ -59,6 +61,8 @@ use p256::{AffinePoint, EncodedPoint, ProjectivePoint, Scalar};
 use ring::rand::SecureRandom;
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
+
+use crate::key::KeyId;
 
 /// The ciphersuite's name in RFC 9383 §4.
 pub const SUITE: &str = "P256-SHA256-HKDF-SHA256-HMAC-SHA256";
@@ -223,6 +227,56 @@ impl Context {
             verifier_id: verifier_id.to_vec(),
         })
     }
+
+    /// The context of a Hearth commissioning session (`spec/07-commissioning.md` §5.3,
+    /// HRT-COM-038 and HRT-COM-039): `hearth-commissioning-1`, the SHA-256 hashes of both
+    /// chains (each the deterministic CBOR array of its certificates, leaf first, as the
+    /// messages carried them), the discriminator, the salt and the iteration count; the
+    /// identities are the key ids of the commissioner's and the device's leaf keys.
+    pub fn commissioning(session: &CommissioningSession<'_>) -> Result<Self, PakeError> {
+        let mut context = Vec::with_capacity(COMMISSIONING_LABEL.len() + 2 * 32 + 2 + 32 + 4);
+        context.extend_from_slice(COMMISSIONING_LABEL);
+        context.extend_from_slice(&chain_hash(session.commissioner_chain));
+        context.extend_from_slice(&chain_hash(session.device_chain));
+        context.extend_from_slice(&session.discriminator.to_be_bytes());
+        context.extend_from_slice(session.salt);
+        context.extend_from_slice(&session.iterations.to_be_bytes());
+        Self::new(&context, &session.commissioner_key.0, &session.device_key.0)
+    }
+}
+
+/// The label that opens the context of a commissioning session.
+pub const COMMISSIONING_LABEL: &[u8; 22] = b"hearth-commissioning-1";
+
+/// What both sides of a commissioning session bind into its context
+/// ([`Context::commissioning`]).
+#[derive(Debug, Clone, Copy)]
+pub struct CommissioningSession<'a> {
+    /// The commissioner's chain as its `pake-start` carried it, leaf first.
+    pub commissioner_chain: &'a [Vec<u8>],
+    /// The device's chain as its `window` message carried it, leaf first.
+    pub device_chain: &'a [Vec<u8>],
+    /// The discriminator of the window.
+    pub discriminator: u16,
+    /// The PBKDF2 salt of the window's verifier record.
+    pub salt: &'a [u8],
+    /// The PBKDF2 iteration count of the window's verifier record.
+    pub iterations: u32,
+    /// The key id of the commissioner's leaf key (`idProver`).
+    pub commissioner_key: KeyId,
+    /// The key id of the device's leaf key (`idVerifier`).
+    pub device_key: KeyId,
+}
+
+/// SHA-256 of a chain encoded as the deterministic CBOR array of its certificates.
+pub fn chain_hash(chain: &[Vec<u8>]) -> [u8; 32] {
+    let array = ciborium::value::Value::Array(
+        chain
+            .iter()
+            .map(|c| ciborium::value::Value::Bytes(c.clone()))
+            .collect(),
+    );
+    Sha256::digest(crate::cbor::encode(&array)).into()
 }
 
 /// The prover's secret, `w0` and `w1`, derived from the passcode. Zeroized on drop; its

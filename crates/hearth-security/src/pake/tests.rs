@@ -461,3 +461,60 @@ fn debug_shows_no_secret() {
     let prover = Prover::new(&secret, context);
     assert_eq!(format!("{prover:?}"), "Prover { state: \"ready\", .. }");
 }
+
+/// The commissioning context is the label, both chain hashes, the discriminator, the salt
+/// and the iteration count, with the two leaf key ids as identities (HRT-COM-038,
+/// HRT-COM-039); any difference in a chain changes it.
+#[test]
+fn commissioning_context_binds_both_chains() {
+    let commissioner_chain = vec![vec![1u8; 40], vec![2u8; 50]];
+    let device_chain = vec![vec![3u8; 60]];
+    let session = CommissioningSession {
+        commissioner_chain: &commissioner_chain,
+        device_chain: &device_chain,
+        discriminator: 0x0F00,
+        salt: b"SPAKE2P Key Salt",
+        iterations: 1000,
+        commissioner_key: KeyId([0xc0; 16]),
+        device_key: KeyId([0xde; 16]),
+    };
+    let context = Context::commissioning(&session).expect("context");
+    // An array of two byte strings of 40 and 50 bytes: 0x82, 0x58 0x28 …, 0x58 0x32 ….
+    let mut encoded = vec![0x82, 0x58, 40];
+    encoded.extend_from_slice(&[1; 40]);
+    encoded.extend_from_slice(&[0x58, 50]);
+    encoded.extend_from_slice(&[2; 50]);
+    let expected: Vec<u8> = [
+        &b"hearth-commissioning-1"[..],
+        &Sha256::digest(&encoded)[..],
+        &chain_hash(&device_chain)[..],
+        &[0x0f, 0x00][..],
+        &b"SPAKE2P Key Salt"[..],
+        &1000u32.to_be_bytes()[..],
+    ]
+    .concat();
+    assert_eq!(context.context, expected);
+    assert_eq!(context.prover_id, vec![0xc0; 16]);
+    assert_eq!(context.verifier_id, vec![0xde; 16]);
+
+    let other_chain = vec![vec![1u8; 40], vec![2u8; 51]];
+    let other = Context::commissioning(&CommissioningSession {
+        commissioner_chain: &other_chain,
+        ..session
+    })
+    .expect("context");
+    assert_ne!(other, context);
+
+    // A run whose two sides bound different chains never confirms.
+    let (secret, record, _) = vector_parts();
+    let rng = ring::rand::SystemRandom::new();
+    let mut prover = Prover::new(&secret, context);
+    let mut verifier = Verifier::new(&record, other);
+    let share_p = prover.start(&rng).expect("start");
+    let (share_v, confirm_v) = verifier.respond(&share_p, &rng).expect("respond");
+    prover.receive_share(&share_v).expect("receive");
+    assert_eq!(
+        prover.finish(&confirm_v).map(|_| ()),
+        Err(PakeError::ConfirmationMismatch)
+    );
+}
