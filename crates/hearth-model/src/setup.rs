@@ -87,6 +87,24 @@ pub enum SetupError {
     Passcode,
 }
 
+impl SetupError {
+    /// Stable short code used in vectors (`conformance/vectors/commissioning/`) and reports.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::TooLong { .. } => "too_long",
+            Self::QrForm { .. } => "qr_form",
+            Self::ManualForm { .. } => "manual_form",
+            Self::CheckDigit { .. } => "check_digit",
+            Self::FirstDigit(_) => "first_digit",
+            Self::Version(_) => "version",
+            Self::VendorId(_) => "vendor_id",
+            Self::DeviceType(_) => "device_type",
+            Self::Discriminator(_) => "discriminator",
+            Self::Passcode => "passcode",
+        }
+    }
+}
+
 /// A setup passcode: in 1–99999998 and not one of [`TRIVIAL_PASSCODES`]. Its `Debug` does
 /// not show it, so that it does not end up in logs by accident.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
