@@ -87,6 +87,7 @@ pub const AREAS: &[(&str, &str)] = &[
     ("04-messages.md", "MSG"),
     ("05-mqtt.md", "MQTT"),
     ("06-conformance.md", "CONF"),
+    ("07-commissioning.md", "COM"),
 ];
 
 /// The area that requirements of `chapter` carry, if the chapter may state requirements.

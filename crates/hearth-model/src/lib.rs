@@ -11,8 +11,9 @@
 //!
 //! A few small ideas every layer shares are written here once: the catalog's ids as
 //! generated constants ([`ids`]), the device-id rule ([`device_id`]), the view / operate /
-//! manage [`privilege`], and civil-date arithmetic with RFC 3339 text ([`time`], which takes
-//! the instant as an argument and reads no clock).
+//! manage [`privilege`], civil-date arithmetic with RFC 3339 text ([`time`], which takes
+//! the instant as an argument and reads no clock), and the [`setup`] payload printed on an
+//! appliance for commissioning (its QR text and manual code).
 
 pub mod catalog;
 pub mod description;
@@ -20,6 +21,7 @@ pub mod device_id;
 pub mod ids;
 pub mod path;
 pub mod privilege;
+pub mod setup;
 pub mod text;
 pub mod time;
 pub mod validate;

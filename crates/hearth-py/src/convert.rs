@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use hearth_model::{Catalog, Description, MemberKind, Path, StatusCode, Value};
+use hearth_wire::codec::{self, Limits};
 use hearth_wire::{
     Availability, Body, EventBody, InvokeResult, Kind, Message, ReadResult, Report, Status,
     PROTOCOL_VERSION,
@@ -285,6 +286,22 @@ pub(crate) fn body_from_py(kind: Kind, body: &Bound<'_, PyAny>) -> PyResult<Body
                 results: opt(d, "results")?.map(|v| value_from_py(&v)).transpose()?,
             })
         }
+        Kind::Window
+        | Kind::PakeStart
+        | Kind::PakeResponse
+        | Kind::PakeConfirm
+        | Kind::CommissionResult
+        | Kind::AclRead
+        | Kind::AclReadResponse
+        | Kind::AclChange
+        | Kind::AclChangeResponse
+        | Kind::WindowControl
+        | Kind::WindowControlResponse => {
+            // In the chapter's CDDL shape: a dict with integer keys, checked by the codec.
+            let item = codec::encode_value(&value_from_py(body)?);
+            codec::decode_body(kind, &item, &Limits::STANDARD)
+                .map_err(|e| invalid(format!("not a {} body: {e}", kind.name())))?
+        }
     })
 }
 
@@ -410,6 +427,13 @@ fn body_to_py(py: Python<'_>, body: &Body) -> PyResult<Py<PyAny>> {
                 r.results.as_ref().map(|v| value_to_py(py, v)).transpose()?,
             )?;
             d.into_any().unbind()
+        }
+        // Commissioning and access-control management (kinds 11 to 21): the body in the
+        // CDDL shape of spec/07-commissioning.md §12, a dict with integer keys.
+        _ => {
+            let value = codec::decode_value(&codec::encode_body(body))
+                .map_err(|e| invalid(e.to_string()))?;
+            value_to_py(py, &value)?
         }
     })
 }

@@ -11,15 +11,19 @@
 //! role claims, chained root → vendor → device / controller and root → lab / controller
 //! and validated against a [`cert::TrustStore`] ([`cert`]); signed revocation lists
 //! ([`revocation`]); the 64-entry sliding replay window and a block-reserving send counter
-//! ([`replay`]); and access-control lists with the view / operate / manage privileges
-//! ([`acl`]).
+//! ([`replay`]); access-control lists with the view / operate / manage privileges
+//! ([`acl`]); and SPAKE2+ (RFC 9383), the passcode-authenticated key exchange of
+//! commissioning, with its passcode derivation and verifier record ([`pake`]).
 //!
 //! **What it is not.** It reads no clock: every check that depends on time takes `now`
 //! (seconds since the Unix epoch) as an argument. It performs no I/O: bytes come in and go
 //! out as slices and vectors. The one exception is the clearly separated [`fs`] module,
 //! which reads and writes key and certificate files and implements a file-backed
 //! [`replay::CounterStore`]; nothing else in the crate calls it. Randomness (key generation
-//! and ECDSA signatures) comes from `ring`'s system generator. It has no async runtime. It
+//! and ECDSA signatures, SPAKE2+ scalars) comes from `ring`'s system generator, passed in
+//! where a caller may want another. `ring` does all the cryptography except SPAKE2+'s
+//! group arithmetic, which it does not expose: [`pake`] uses RustCrypto's `p256`, `sha2`,
+//! `hkdf`, `hmac` and `pbkdf2` (its module doc says why no SPAKE2+ crate). It has no async runtime. It
 //! builds on `hearth-model` only for vocabulary both layers share (the [`Privilege`] an
 //! access-control list grants, the device-id rule a device certificate's subject keeps).
 //!
@@ -46,6 +50,7 @@ pub mod cose;
 pub mod diag;
 pub mod fs;
 pub mod key;
+pub mod pake;
 pub mod peers;
 pub mod pki;
 pub mod replay;

@@ -7,6 +7,9 @@
 //! so later minor versions can add optional fields; unknown kinds and a wrong major version
 //! are errors.
 //!
+//! The bodies of the commissioning kinds (11 to 21) are encoded and decoded by
+//! [`crate::commissioning`] with the helpers of this module.
+//!
 //! Bytes are read strictly ([`hearth_security::strict`]): one reading only. Integers and
 //! lengths in a longer form and map keys in any order are accepted (HRT-MSG-100), but an
 //! indefinite length (HRT-MSG-101), any tag — a bignum is not an integer here — (HRT-MSG-102),
@@ -21,6 +24,7 @@ use hearth_model::{
 };
 use hearth_security::strict::{self, StrictError};
 
+use crate::commissioning as com;
 use crate::message::{
     Availability, Body, EventBody, InvokeResult, Kind, Message, ReadResult, Report, Status,
     PROTOCOL_VERSION,
@@ -143,11 +147,11 @@ mod key {
     pub(super) const CHAIN: u64 = 9;
 }
 
-fn int(i: impl Into<Integer>) -> Cbor {
+pub(crate) fn int(i: impl Into<Integer>) -> Cbor {
     Cbor::Integer(i.into())
 }
 
-fn map(entries: Vec<(u64, Cbor)>) -> Cbor {
+pub(crate) fn map(entries: Vec<(u64, Cbor)>) -> Cbor {
     Cbor::Map(entries.into_iter().map(|(k, v)| (int(k), v)).collect())
 }
 
@@ -267,7 +271,8 @@ fn path_value(p: &Path, v: &Value) -> Cbor {
     Cbor::Array(vec![a, b, c, encode_value(v)])
 }
 
-fn encode_body(body: &Body) -> Cbor {
+/// Encode a body as the CBOR item that key 5 of its message holds.
+pub fn encode_body(body: &Body) -> Cbor {
     match body {
         Body::Description(d) => encode_description(d),
         Body::Status(s) => map(vec![
@@ -334,6 +339,17 @@ fn encode_body(body: &Body) -> Cbor {
             }
             map(e)
         }
+        Body::Window(w) => com::encode_window(w),
+        Body::PakeStart(share) => com::encode_share(share),
+        Body::PakeResponse(r) => com::encode_pake_response(r),
+        Body::PakeConfirm(c) => com::encode_pake_confirm(c),
+        Body::CommissionResult(r) => com::encode_commission_result(r),
+        Body::AclRead => map(Vec::new()),
+        Body::AclReadResponse(r) => com::encode_acl_read_response(r),
+        Body::AclChange(ops) => com::encode_acl_change(ops),
+        Body::AclChangeResponse(r) => com::encode_acl_change_response(r),
+        Body::WindowControl(w) => com::encode_window_control(w),
+        Body::WindowControlResponse(status) => com::encode_status(*status),
     }
 }
 
@@ -384,14 +400,14 @@ pub fn parse_cbor(bytes: &[u8], limits: &Limits) -> Result<Cbor, DecodeError> {
 }
 
 /// The fields of a CBOR map with unsigned integer keys; other keys are ignored.
-struct Fields<'a> {
+pub(crate) struct Fields<'a> {
     entries: Vec<(u64, &'a Cbor)>,
     /// Whether the map had keys that are not unsigned integers (ignored unless closed).
     foreign: bool,
 }
 
 impl<'a> Fields<'a> {
-    fn of(item: &'a Cbor, field: &'static str) -> Result<Self, DecodeError> {
+    pub(crate) fn of(item: &'a Cbor, field: &'static str) -> Result<Self, DecodeError> {
         let Cbor::Map(m) = item else {
             return Err(DecodeError::WrongType {
                 field,
@@ -428,19 +444,19 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn get(&self, key: u64) -> Option<&'a Cbor> {
+    pub(crate) fn get(&self, key: u64) -> Option<&'a Cbor> {
         self.entries
             .iter()
             .find(|(k, _)| *k == key)
             .map(|(_, v)| *v)
     }
 
-    fn req(&self, key: u64, field: &'static str) -> Result<&'a Cbor, DecodeError> {
+    pub(crate) fn req(&self, key: u64, field: &'static str) -> Result<&'a Cbor, DecodeError> {
         self.get(key).ok_or(DecodeError::Missing(field))
     }
 }
 
-fn as_u64(item: &Cbor, field: &'static str) -> Result<u64, DecodeError> {
+pub(crate) fn as_u64(item: &Cbor, field: &'static str) -> Result<u64, DecodeError> {
     match item {
         Cbor::Integer(i) => u64::try_from(*i).map_err(|_| DecodeError::OutOfRange(field)),
         _ => Err(DecodeError::WrongType {
@@ -450,11 +466,11 @@ fn as_u64(item: &Cbor, field: &'static str) -> Result<u64, DecodeError> {
     }
 }
 
-fn as_u16(item: &Cbor, field: &'static str) -> Result<u16, DecodeError> {
+pub(crate) fn as_u16(item: &Cbor, field: &'static str) -> Result<u16, DecodeError> {
     u16::try_from(as_u64(item, field)?).map_err(|_| DecodeError::OutOfRange(field))
 }
 
-fn as_u32(item: &Cbor, field: &'static str) -> Result<u32, DecodeError> {
+pub(crate) fn as_u32(item: &Cbor, field: &'static str) -> Result<u32, DecodeError> {
     u32::try_from(as_u64(item, field)?).map_err(|_| DecodeError::OutOfRange(field))
 }
 
@@ -479,7 +495,7 @@ fn as_text(item: &Cbor, field: &'static str, max: usize) -> Result<String, Decod
     }
 }
 
-fn as_bool(item: &Cbor, field: &'static str) -> Result<bool, DecodeError> {
+pub(crate) fn as_bool(item: &Cbor, field: &'static str) -> Result<bool, DecodeError> {
     match item {
         Cbor::Bool(b) => Ok(*b),
         _ => Err(DecodeError::WrongType {
@@ -489,7 +505,7 @@ fn as_bool(item: &Cbor, field: &'static str) -> Result<bool, DecodeError> {
     }
 }
 
-fn as_array<'a>(
+pub(crate) fn as_array<'a>(
     item: &'a Cbor,
     field: &'static str,
     max: usize,
@@ -588,7 +604,7 @@ fn path_and_value(item: &Cbor, field: &'static str) -> Result<(Path, Value), Dec
 }
 
 /// A status code; one this implementation does not know counts as `failure` ([HRT-MSG-071]).
-fn status_of(item: &Cbor, field: &'static str) -> Result<StatusCode, DecodeError> {
+pub(crate) fn status_of(item: &Cbor, field: &'static str) -> Result<StatusCode, DecodeError> {
     let code = as_u64(item, field)?;
     Ok(u16::try_from(code)
         .ok()
@@ -693,7 +709,9 @@ fn decode_constraint(item: &Cbor, limits: &Limits) -> Result<Constraint, DecodeE
     })
 }
 
-fn decode_body(kind: Kind, item: &Cbor, limits: &Limits) -> Result<Body, DecodeError> {
+/// Decode the body of a message of `kind` from the CBOR item key 5 holds, with every check
+/// of a whole message's decoding.
+pub fn decode_body(kind: Kind, item: &Cbor, limits: &Limits) -> Result<Body, DecodeError> {
     if kind == Kind::Description {
         return Ok(Body::Description(decode_description(item, limits)?));
     }
@@ -786,6 +804,17 @@ fn decode_body(kind: Kind, item: &Cbor, limits: &Limits) -> Result<Body, DecodeE
             status: status_of(f.req(2, "invoke status")?, "invoke status")?,
             results: f.get(3).map(|r| struct_value(r, "results")).transpose()?,
         }),
+        Kind::Window => Body::Window(com::decode_window(&f)?),
+        Kind::PakeStart => Body::PakeStart(com::decode_share(&f)?),
+        Kind::PakeResponse => Body::PakeResponse(com::decode_pake_response(&f)?),
+        Kind::PakeConfirm => Body::PakeConfirm(com::decode_pake_confirm(&f)?),
+        Kind::CommissionResult => Body::CommissionResult(com::decode_commission_result(&f)?),
+        Kind::AclRead => Body::AclRead,
+        Kind::AclReadResponse => Body::AclReadResponse(com::decode_acl_read_response(&f)?),
+        Kind::AclChange => Body::AclChange(com::decode_acl_change(&f)?),
+        Kind::AclChangeResponse => Body::AclChangeResponse(com::decode_acl_change_response(&f)?),
+        Kind::WindowControl => Body::WindowControl(com::decode_window_control(&f)?),
+        Kind::WindowControlResponse => Body::WindowControlResponse(com::decode_status(&f)?),
     })
 }
 

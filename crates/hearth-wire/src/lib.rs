@@ -8,12 +8,14 @@
 //! [`seal::Receiver`] verifies the signature against a validated certificate chain, decodes
 //! strictly (one reading only: no tag, no indefinite length, no map key twice) within fixed
 //! limits, checks the sender and the replay window, and hands back an
-//! [`seal::Opened`] message. What a message *means* — whether a write fits the device's
+//! [`seal::Opened`] message. The commissioning and access-control management kinds of
+//! `spec/07-commissioning.md` have their bodies in [`commissioning`]. What a message *means* — whether a write fits the device's
 //! description, whether the signer may send it — is checked with [`policy`] against the
 //! model (`hearth-model`) and the access list (`hearth-security`); [`view`] shows messages
 //! and descriptions to people by catalog name.
 
 pub mod codec;
+pub mod commissioning;
 pub mod message;
 pub mod policy;
 pub mod seal;

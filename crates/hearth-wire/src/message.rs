@@ -1,11 +1,18 @@
-//! The Hearth message set: one header shape, ten message kinds.
+//! The Hearth message set: one header shape, twenty-one message kinds.
 //!
 //! Every message carries the same header (protocol version, kind, sender, counter, optional
 //! time, and for requests and responses a request id and a target) and one body whose shape
-//! the kind selects. These types are plain data; [`crate::codec`] turns them into CBOR and
-//! back, [`crate::seal`] signs and verifies them.
+//! the kind selects. Kinds 1 to 10 are the data messages of `spec/04-messages.md`; kinds 11
+//! to 21 commission a device and manage its access-control list (`spec/07-commissioning.md`),
+//! with their bodies in [`crate::commissioning`]. These types are plain data;
+//! [`crate::codec`] turns them into CBOR and back, [`crate::seal`] signs and verifies them.
 
 use hearth_model::{Description, Path, StatusCode, Value};
+
+use crate::commissioning::{
+    AclChangeResponse, AclOperation, AclReadResponse, CommissionResult, PakeConfirm, PakeResponse,
+    Share, WindowControl, WindowState,
+};
 
 /// The protocol version this implementation speaks (the specification's major version).
 pub const PROTOCOL_VERSION: u16 = 1;
@@ -34,11 +41,33 @@ pub enum Kind {
     WriteResponse = 9,
     /// The answer to an invocation.
     InvokeResponse = 10,
+    /// A device's commissioning window, open or closed (retained).
+    Window = 11,
+    /// A commissioner starts a SPAKE2+ session: `shareP`.
+    PakeStart = 12,
+    /// The device's `shareV` and `confirmV`.
+    PakeResponse = 13,
+    /// The commissioner's `confirmP`, or its abort.
+    PakeConfirm = 14,
+    /// How a commissioning session ended.
+    CommissionResult = 15,
+    /// A manager reads the access-control list.
+    AclRead = 16,
+    /// The access-control list.
+    AclReadResponse = 17,
+    /// A manager changes the access-control list.
+    AclChange = 18,
+    /// The outcome of an access-control change.
+    AclChangeResponse = 19,
+    /// A manager opens an enhanced window or closes a window.
+    WindowControl = 20,
+    /// The outcome of a window control.
+    WindowControlResponse = 21,
 }
 
 impl Kind {
     /// Every kind, in code order.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 21] = [
         Self::Description,
         Self::Status,
         Self::Report,
@@ -49,6 +78,17 @@ impl Kind {
         Self::ReadResponse,
         Self::WriteResponse,
         Self::InvokeResponse,
+        Self::Window,
+        Self::PakeStart,
+        Self::PakeResponse,
+        Self::PakeConfirm,
+        Self::CommissionResult,
+        Self::AclRead,
+        Self::AclReadResponse,
+        Self::AclChange,
+        Self::AclChangeResponse,
+        Self::WindowControl,
+        Self::WindowControlResponse,
     ];
 
     /// The kind with this wire code.
@@ -69,20 +109,41 @@ impl Kind {
             Self::ReadResponse => "read-response",
             Self::WriteResponse => "write-response",
             Self::InvokeResponse => "invoke-response",
+            Self::Window => "window",
+            Self::PakeStart => "pake-start",
+            Self::PakeResponse => "pake-response",
+            Self::PakeConfirm => "pake-confirm",
+            Self::CommissionResult => "commission-result",
+            Self::AclRead => "acl-read",
+            Self::AclReadResponse => "acl-read-response",
+            Self::AclChange => "acl-change",
+            Self::AclChangeResponse => "acl-change-response",
+            Self::WindowControl => "window-control",
+            Self::WindowControlResponse => "window-control-response",
         }
     }
 
-    /// Whether a controller sends this kind to a device and expects a response.
+    /// Whether a controller sends this kind to a device and expects a response: the data
+    /// requests, the commissioning messages of a session and the management requests.
     pub fn is_request(self) -> bool {
-        matches!(self, Self::Read | Self::Write | Self::Invoke)
+        self.response().is_some()
     }
 
     /// Whether this kind answers a request.
     pub fn is_response(self) -> bool {
-        matches!(
-            self,
-            Self::ReadResponse | Self::WriteResponse | Self::InvokeResponse
-        )
+        Self::ALL.into_iter().any(|k| k.response() == Some(self))
+    }
+
+    /// Whether this kind is one of the data requests of `spec/04-messages.md` (read, write,
+    /// invoke), which a device serves path by path against its description.
+    pub fn is_data_request(self) -> bool {
+        matches!(self, Self::Read | Self::Write | Self::Invoke)
+    }
+
+    /// Whether this kind belongs to commissioning and access-control management
+    /// (`spec/07-commissioning.md`, kinds 11 to 21).
+    pub fn is_commissioning(self) -> bool {
+        self as u8 >= Self::Window as u8
     }
 
     /// The response kind that answers this request kind.
@@ -91,6 +152,11 @@ impl Kind {
             Self::Read => Some(Self::ReadResponse),
             Self::Write => Some(Self::WriteResponse),
             Self::Invoke => Some(Self::InvokeResponse),
+            Self::PakeStart => Some(Self::PakeResponse),
+            Self::PakeConfirm => Some(Self::CommissionResult),
+            Self::AclRead => Some(Self::AclReadResponse),
+            Self::AclChange => Some(Self::AclChangeResponse),
+            Self::WindowControl => Some(Self::WindowControlResponse),
             _ => None,
         }
     }
@@ -233,6 +299,28 @@ pub enum Body {
     WriteResponse(Vec<(Path, StatusCode)>),
     /// The answer to an invocation.
     InvokeResponse(InvokeResult),
+    /// A device's commissioning window.
+    Window(WindowState),
+    /// `shareP`, opening a session.
+    PakeStart(Share),
+    /// `shareV` and `confirmV`.
+    PakeResponse(PakeResponse),
+    /// `confirmP`, or an abort.
+    PakeConfirm(PakeConfirm),
+    /// How a session ended.
+    CommissionResult(CommissionResult),
+    /// A request for the access-control list (an empty body).
+    AclRead,
+    /// The access-control list.
+    AclReadResponse(AclReadResponse),
+    /// Operations on the access-control list, applied in order and all or none.
+    AclChange(Vec<AclOperation>),
+    /// The outcome of an access-control change.
+    AclChangeResponse(AclChangeResponse),
+    /// Open an enhanced window, or close a window.
+    WindowControl(WindowControl),
+    /// The outcome of a window control.
+    WindowControlResponse(StatusCode),
 }
 
 impl Body {
@@ -249,6 +337,17 @@ impl Body {
             Self::ReadResponse(_) => Kind::ReadResponse,
             Self::WriteResponse(_) => Kind::WriteResponse,
             Self::InvokeResponse(_) => Kind::InvokeResponse,
+            Self::Window(_) => Kind::Window,
+            Self::PakeStart(_) => Kind::PakeStart,
+            Self::PakeResponse(_) => Kind::PakeResponse,
+            Self::PakeConfirm(_) => Kind::PakeConfirm,
+            Self::CommissionResult(_) => Kind::CommissionResult,
+            Self::AclRead => Kind::AclRead,
+            Self::AclReadResponse(_) => Kind::AclReadResponse,
+            Self::AclChange(_) => Kind::AclChange,
+            Self::AclChangeResponse(_) => Kind::AclChangeResponse,
+            Self::WindowControl(_) => Kind::WindowControl,
+            Self::WindowControlResponse(_) => Kind::WindowControlResponse,
         }
     }
 }

@@ -11,9 +11,11 @@ use hearth_model::{Description, Path, Privilege, ValueError};
 
 use crate::message::{Body, Message};
 
-/// The privilege a controller needs for a request: view to read, operate to write, and for
-/// an invocation the privilege the catalog gives the action (operate unless it says manage).
-/// Messages that are not requests need none (`None`).
+/// The privilege a controller needs for a request: view to read, operate to write, for an
+/// invocation the privilege the catalog gives the action (operate unless it says manage),
+/// and manage for the access-control list and the commissioning window. Messages that are
+/// not requests need none (`None`), and neither do the messages of a commissioning session,
+/// whose sender the key exchange authenticates (`spec/07-commissioning.md` §7).
 pub fn required_privilege(catalog: &Catalog, msg: &Message) -> Option<Privilege> {
     match &msg.body {
         Body::Read(_) => Some(Privilege::View),
@@ -24,6 +26,9 @@ pub fn required_privilege(catalog: &Catalog, msg: &Message) -> Option<Privilege>
                 .and_then(|c| c.action(path.member))
                 .map_or(Privilege::Operate, |a| a.privilege),
         ),
+        // The access-control list and the commissioning window are the manager's
+        // (HRT-COM-060).
+        Body::AclRead | Body::AclChange(_) | Body::WindowControl(_) => Some(Privilege::Manage),
         _ => None,
     }
 }

@@ -23,6 +23,9 @@ use hearth_model::{
 };
 use serde::Serialize;
 
+use crate::commissioning::{
+    AclOperation, PakeConfirm, WindowControl, WindowParams, WindowState, WindowType,
+};
 use crate::message::{Availability, Body, EventBody, ReadResult};
 
 /// The standard catalog.
@@ -519,6 +522,14 @@ pub enum BodyView {
         #[serde(skip_serializing_if = "Option::is_none")]
         results: Option<String>,
     },
+    /// A commissioning or access-control management message (`spec/07-commissioning.md`),
+    /// field by field.
+    Commissioning {
+        /// The message kind's name.
+        message: &'static str,
+        /// Its fields for people: name and value.
+        fields: Vec<(&'static str, String)>,
+    },
 }
 
 impl BodyView {
@@ -576,6 +587,20 @@ impl BodyView {
                 status: r.status.name().to_owned(),
                 results: r.results.as_ref().map(|v| action_struct(&r.path, v, true)),
             },
+            Body::Window(_)
+            | Body::PakeStart(_)
+            | Body::PakeResponse(_)
+            | Body::PakeConfirm(_)
+            | Body::CommissionResult(_)
+            | Body::AclRead
+            | Body::AclReadResponse(_)
+            | Body::AclChange(_)
+            | Body::AclChangeResponse(_)
+            | Body::WindowControl(_)
+            | Body::WindowControlResponse(_) => Self::Commissioning {
+                message: body.kind().name(),
+                fields: commissioning_fields(body),
+            },
         }
     }
 
@@ -623,6 +648,11 @@ impl BodyView {
                 Some(r) => format!("{path}: {status} {r}"),
                 None => format!("{path}: {status}"),
             },
+            Self::Commissioning { fields, .. } => fields
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect::<Vec<_>>()
+                .join("; "),
         }
     }
 
@@ -679,8 +709,100 @@ impl BodyView {
                 }
                 out.push('\n');
             }
+            Self::Commissioning { fields, .. } => {
+                for (k, v) in fields {
+                    let _ = writeln!(out, "{indent}{k} = {v}");
+                }
+            }
         }
         out
+    }
+}
+
+/// The fields of a commissioning body for people. Shares and confirmations are shown in
+/// hexadecimal; a verifier record, which lets its holder test passcodes, is not shown.
+fn commissioning_fields(body: &Body) -> Vec<(&'static str, String)> {
+    let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let params = |p: &WindowParams| {
+        vec![
+            ("discriminator", p.discriminator.to_string()),
+            ("salt", hex(&p.salt)),
+            ("iterations", p.iterations.to_string()),
+        ]
+    };
+    let subject = |s: &hearth_security::AclSubject| match s {
+        hearth_security::AclSubject::Key(k) => format!("key {}", k.to_hex()),
+        hearth_security::AclSubject::Ca(k) => format!("CA {}", k.to_hex()),
+    };
+    match body {
+        Body::Window(WindowState::Closed) => vec![("open", "false".into())],
+        Body::Window(WindowState::Open(w)) => {
+            let mut f = vec![("open", "true".into())];
+            f.extend(params(&w.params));
+            f.push(("closes in", format!("{} s", w.closes_in)));
+            let kind = match w.window_type {
+                WindowType::Basic => "basic",
+                WindowType::Enhanced => "enhanced",
+            };
+            f.push(("window", kind.into()));
+            f
+        }
+        Body::PakeStart(share) => vec![("shareP", hex(&share.0))],
+        Body::PakeResponse(r) => vec![("shareV", hex(&r.share.0)), ("confirmV", hex(&r.confirm.0))],
+        Body::PakeConfirm(PakeConfirm::Confirm(c)) => vec![("confirmP", hex(&c.0))],
+        Body::PakeConfirm(PakeConfirm::Abort(a)) => vec![("abort", format!("{a:?}"))],
+        Body::CommissionResult(r) => {
+            let mut f = vec![("status", r.status.name().to_owned())];
+            if let Some(n) = r.sessions_left {
+                f.push(("sessions left", n.to_string()));
+            }
+            f
+        }
+        Body::AclReadResponse(r) => {
+            let mut f: Vec<_> = r
+                .entries
+                .iter()
+                .map(|e| {
+                    (
+                        "entry",
+                        format!("{} {}", subject(&e.subject), e.privilege.name()),
+                    )
+                })
+                .collect();
+            f.push(("max entries", r.max_entries.to_string()));
+            f
+        }
+        Body::AclChange(ops) => ops
+            .iter()
+            .map(|op| match op {
+                AclOperation::Add(e) => (
+                    "add",
+                    format!("{} {}", subject(&e.subject), e.privilege.name()),
+                ),
+                AclOperation::Set {
+                    subject: s,
+                    privilege,
+                } => ("set", format!("{} {}", subject(s), privilege.name())),
+                AclOperation::Remove(s) => ("remove", subject(s)),
+            })
+            .collect(),
+        Body::AclChangeResponse(r) => {
+            let mut f = vec![("status", r.status.name().to_owned())];
+            if let Some(i) = r.failed_at {
+                f.push(("failed operation", i.to_string()));
+            }
+            f
+        }
+        Body::WindowControl(WindowControl::Close) => vec![("open", "false".into())],
+        Body::WindowControl(WindowControl::Open(w)) => {
+            let mut f = vec![("open", "true".into())];
+            f.extend(params(&w.params));
+            f.push(("duration", format!("{} s", w.duration)));
+            f.push(("privilege", w.privilege.name().to_owned()));
+            f
+        }
+        Body::WindowControlResponse(status) => vec![("status", status.name().to_owned())],
+        _ => Vec::new(),
     }
 }
 

@@ -1,9 +1,16 @@
 //! Codec properties: every message kind round-trips byte-exactly, and no input panics the
-//! decoder (HRT-MSG-020, HRT-MSG-030, HRT-MSG-040).
+//! decoder (HRT-MSG-020, HRT-MSG-030, HRT-MSG-040), the commissioning kinds 11 to 21
+//! included (HRT-COM-044).
 
-use hearth_model::{Description, Path, StatusCode, Value};
+use hearth_model::{Description, Path, Privilege, StatusCode, Value};
+use hearth_security::{AclEntry, AclSubject, KeyId};
 use hearth_testkit::arb::{self, DescriptionSpace, Ids, ValueSpace};
 use hearth_wire::codec::{decode, encode, Limits};
+use hearth_wire::commissioning::{
+    AclChangeResponse, AclOperation, AclReadResponse, CommissionResult, Confirmation,
+    EnhancedWindow, OpenWindow, PakeAbort, PakeConfirm, PakeResponse, Share, VerifierBytes,
+    WindowControl, WindowParams, WindowState, WindowType,
+};
 use hearth_wire::{
     Availability, Body, DecodeError, EventBody, InvokeResult, Message, ReadResult, Report, Status,
     PROTOCOL_VERSION,
@@ -81,8 +88,124 @@ fn online() -> Body {
     })
 }
 
+fn window_params() -> impl Strategy<Value = WindowParams> {
+    (
+        0u16..=0x0FFF,
+        proptest::collection::vec(any::<u8>(), 16..=32),
+        1_000u32..=100_000,
+    )
+        .prop_map(|(discriminator, salt, iterations)| WindowParams {
+            discriminator,
+            salt,
+            iterations,
+        })
+}
+
+fn privilege() -> impl Strategy<Value = Privilege> {
+    prop_oneof![
+        Just(Privilege::View),
+        Just(Privilege::Operate),
+        Just(Privilege::Manage)
+    ]
+}
+
+fn subject() -> impl Strategy<Value = AclSubject> {
+    (any::<[u8; 16]>(), any::<bool>()).prop_map(|(kid, ca)| {
+        if ca {
+            AclSubject::Ca(KeyId(kid))
+        } else {
+            AclSubject::Key(KeyId(kid))
+        }
+    })
+}
+
+fn acl_entry() -> impl Strategy<Value = AclEntry> {
+    (subject(), privilege()).prop_map(|(subject, privilege)| AclEntry { subject, privilege })
+}
+
+fn bytes<const N: usize>() -> impl Strategy<Value = [u8; N]> {
+    proptest::collection::vec(any::<u8>(), N).prop_map(|b| {
+        let mut out = [0u8; N];
+        out.copy_from_slice(&b);
+        out
+    })
+}
+
+/// Every body of the commissioning kinds, within the chapter's ranges.
+fn commissioning_body() -> impl Strategy<Value = Body> {
+    let index = proptest::option::of(0u8..=20);
+    prop_oneof![
+        Just(Body::Window(WindowState::Closed)),
+        (window_params(), 0u16..=900, any::<bool>()).prop_map(|(params, closes_in, basic)| {
+            Body::Window(WindowState::Open(OpenWindow {
+                params,
+                closes_in,
+                window_type: if basic {
+                    WindowType::Basic
+                } else {
+                    WindowType::Enhanced
+                },
+            }))
+        }),
+        bytes::<65>().prop_map(|s| Body::PakeStart(Share(s))),
+        (bytes::<65>(), bytes::<32>()).prop_map(|(s, c)| Body::PakeResponse(PakeResponse {
+            share: Share(s),
+            confirm: Confirmation(c)
+        })),
+        bytes::<32>().prop_map(|c| Body::PakeConfirm(PakeConfirm::Confirm(Confirmation(c)))),
+        prop_oneof![
+            Just(PakeAbort::ConfirmationMismatch),
+            Just(PakeAbort::RefusedShare)
+        ]
+        .prop_map(|a| Body::PakeConfirm(PakeConfirm::Abort(a))),
+        (status(), index.clone()).prop_map(|(status, sessions_left)| Body::CommissionResult(
+            CommissionResult {
+                status,
+                sessions_left
+            }
+        )),
+        Just(Body::AclRead),
+        (proptest::collection::vec(acl_entry(), 0..6), 0u8..=64).prop_map(
+            |(entries, max_entries)| Body::AclReadResponse(AclReadResponse {
+                entries,
+                max_entries
+            })
+        ),
+        proptest::collection::vec(
+            prop_oneof![
+                acl_entry().prop_map(AclOperation::Add),
+                (subject(), privilege())
+                    .prop_map(|(subject, privilege)| AclOperation::Set { subject, privilege }),
+                subject().prop_map(AclOperation::Remove),
+            ],
+            1..6
+        )
+        .prop_map(Body::AclChange),
+        (status(), index).prop_map(|(status, failed_at)| Body::AclChangeResponse(
+            AclChangeResponse { status, failed_at }
+        )),
+        Just(Body::WindowControl(WindowControl::Close)),
+        (window_params(), bytes::<97>(), 180u16..=900, any::<bool>()).prop_map(
+            |(params, verifier, duration, manage)| {
+                Body::WindowControl(WindowControl::Open(Box::new(EnhancedWindow {
+                    params,
+                    verifier: VerifierBytes(verifier),
+                    duration,
+                    privilege: if manage {
+                        Privilege::Manage
+                    } else {
+                        Privilege::Operate
+                    },
+                })))
+            }
+        ),
+        status().prop_map(Body::WindowControlResponse),
+    ]
+}
+
 fn body() -> impl Strategy<Value = Body> {
     prop_oneof![
+        commissioning_body(),
         description().prop_map(Body::Description),
         (any::<bool>(), any::<u64>()).prop_map(|(online, boot_id)| Body::Status(Status {
             availability: if online {

@@ -64,6 +64,13 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         if !msg.kind().is_request() {
             return self.reject("not a request");
         }
+        // The request topic carries the data requests and the manager's ACL and window
+        // requests; a commissioning session's messages belong on the commission topic
+        // (HRT-COM-058). This core serves the data requests only: the others are dropped,
+        // unanswered, rather than answered as if they were reads.
+        if !msg.kind().is_data_request() {
+            return self.reject("not a data request");
+        }
         if msg.target.as_deref() != Some(self.addr.device_id.as_str()) {
             return self.reject("misaddressed");
         }

@@ -14,7 +14,9 @@ PathLike = Union[str, os.PathLike[str]]
 #: field id → value.
 Value = Any
 #: A message as a dict: ``kind``, ``sender``, ``counter``, ``version``, ``time_ms``,
-#: ``request_id``, ``target``, ``chain`` (list of bytes) and ``body``, shaped by the kind.
+#: ``request_id``, ``target``, ``chain`` (list of bytes) and ``body``, shaped by the kind. The
+#: bodies of the commissioning kinds (``window`` … ``window-control-response``) are dicts with
+#: the integer keys of ``spec/07-commissioning.md`` §12.
 Message = Dict[str, Any]
 #: A certificate: a :class:`Certificate`, its encoded bytes, or the path of its file.
 CertLike = Union["Certificate", bytes, PathLike]
@@ -95,7 +97,7 @@ def decode(data: bytes) -> Message:
     """A message from its CBOR; raises :class:`DecodeError`."""
 
 def message_kinds() -> List[str]:
-    """The ten message kinds, in code order."""
+    """The twenty-one message kinds, in code order."""
 
 # Security.
 

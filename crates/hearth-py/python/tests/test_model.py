@@ -82,6 +82,18 @@ def messages(description: Dict[str, Any]) -> List[Dict[str, Any]]:
         {"kind": "write-response", **resp, "body": [("0/fan-control/level", "constraint-error")]},
         {"kind": "invoke-response", **resp,
          "body": {"path": "0/operational-state/start", "status": "success", "results": {1: b"\x01", 2: [1, "a"]}}},
+        # Commissioning (spec/07-commissioning.md §12): the CDDL's integer keys.
+        {"kind": "window", "body": {1: True, 2: 3840, 3: b"s" * 16, 4: 1000, 5: 900, 6: 1}},
+        {"kind": "pake-start", **req, "body": {1: b"\x04" * 65}},
+        {"kind": "pake-response", **resp, "body": {1: b"\x04" * 65, 2: b"c" * 32}},
+        {"kind": "pake-confirm", **req, "body": {2: 1}},
+        {"kind": "commission-result", **resp, "body": {1: 3, 2: 19}},
+        {"kind": "acl-read", **req, "body": {}},
+        {"kind": "acl-read-response", **resp, "body": {1: [{1: b"k" * 16, 2: 3}], 2: 64}},
+        {"kind": "acl-change", **req, "body": {1: [[1, {1: b"k" * 16, 2: 2, 3: True}], [3, b"j" * 16, False]]}},
+        {"kind": "acl-change-response", **resp, "body": {1: 9, 2: 0}},
+        {"kind": "window-control", **req, "body": {1: False}},
+        {"kind": "window-control-response", **resp, "body": {1: 0}},
     ]
 
 
@@ -118,3 +130,15 @@ def test_malformed_messages_are_refused_before_encoding() -> None:
                        "target": "b", "body": [("0/fan-control/level", deep)]})
     with pytest.raises(hearth.DecodeError):  # a request without a request id (HRT-MSG-012)
         hearth.encode({"kind": "read", "sender": "a", "counter": 1, "body": []})
+
+
+def test_commissioning_bodies_are_checked_by_the_codec() -> None:
+    header = {"sender": "app-1", "counter": 1, "request_id": 1, "target": "fan-1"}
+    for kind, body in [
+        ("pake-start", {1: b"\x04" * 64}),                       # a share is 65 bytes
+        ("window-control", {1: True, 2: 1, 3: b"s" * 16, 4: 1000, 5: b"v" * 97, 6: 179, 7: 3}),
+        ("acl-change", {1: []}),                                  # one operation at least
+        ("pake-confirm", {1: b"c" * 32, 2: 1}),                   # confirmP or an abort
+    ]:
+        with pytest.raises(hearth.ValidationError):
+            hearth.encode({"kind": kind, **header, "body": body})
