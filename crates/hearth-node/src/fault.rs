@@ -116,9 +116,13 @@ switches! {
     /// Publish the will's own bytes, sealed with the counter reserved for it, as the offline
     /// status of an orderly shutdown (HRT-MQTT-045).
     offline_status_as_will,
-    /// Validate the chain a request carries even for a key whose valid chain the device
-    /// holds, and drop the request when the carried chain does not validate (HRT-MSG-014).
+    /// Take the chain a request carries in place of the valid chain the device holds for its
+    /// key: drop the request when the carried chain does not validate, or when its subject is
+    /// not the sender (HRT-MSG-014).
     carried_chain_first,
+    /// Check a replayed request against the access-control list before the replay window,
+    /// and answer it `unauthorized` again where the list refuses its sender (HRT-SEC-102).
+    acl_before_replay,
 }
 
 impl FaultInjection {
@@ -164,8 +168,23 @@ impl FaultInjection {
 }
 
 impl FaultInjection {
+    /// A replayed request (`err`) of a signer `receiver` knows, decoded with that signer's
+    /// peer, if a deviation checks the access-control list before the replay window.
+    pub(crate) fn replayed_for_acl(
+        &self,
+        err: &OpenError,
+        bytes: &[u8],
+        receiver: &Receiver,
+    ) -> Option<(Message, std::sync::Arc<hearth_security::peers::Peer>)> {
+        if !self.acl_before_replay() || !matches!(err, OpenError::Replay(_)) {
+            return None;
+        }
+        replayed_request(bytes, receiver)
+    }
+
     /// Whether a deviation drops a request that opened under the chain the receiver holds,
-    /// for the other chain it carries, which does not validate at `now` (Unix seconds).
+    /// for the other chain it carries: one that does not validate at `now` (Unix seconds), or
+    /// whose subject is not the sender.
     pub(crate) fn refuses_carried_chain(
         &self,
         receiver: &Receiver,
@@ -174,7 +193,9 @@ impl FaultInjection {
     ) -> bool {
         self.carried_chain_first()
             && !msg.chain.is_empty()
-            && receiver.validate(&msg.chain, now).is_err()
+            && receiver
+                .validate(&msg.chain, now)
+                .map_or(true, |peer| peer.chain.leaf.subject != msg.sender)
     }
 
     /// A request refused for its CBOR alone, opened the way a receiver that is not strict
@@ -253,6 +274,28 @@ fn lax_open(
 /// Without deviations nothing is opened leniently.
 #[cfg(not(feature = "fault-injection"))]
 const fn lax_open(_: &[u8], _: &str, _: &Receiver, _: PayloadReading) -> Option<Message> {
+    None
+}
+
+/// A replayed request decoded with the peer of its signer, which `receiver` knows.
+#[cfg(feature = "fault-injection")]
+fn replayed_request(
+    bytes: &[u8],
+    receiver: &Receiver,
+) -> Option<(Message, std::sync::Arc<hearth_security::peers::Peer>)> {
+    let sign1 = hearth_security::cose::Sign1::parse(bytes).ok()?;
+    let kid = hearth_security::key::KeyId::from_slice(&sign1.protected.key_id)?;
+    let peer = receiver.peer(&kid)?.clone();
+    let msg = hearth_wire::codec::decode(sign1.payload.as_deref()?, receiver.limits()).ok()?;
+    Some((msg, peer))
+}
+
+/// Without deviations no replay is looked at again.
+#[cfg(not(feature = "fault-injection"))]
+const fn replayed_request(
+    _: &[u8],
+    _: &Receiver,
+) -> Option<(Message, std::sync::Arc<hearth_security::peers::Peer>)> {
     None
 }
 

@@ -202,8 +202,9 @@ static PROFILES: &[FaultProfile] = profiles! {
     /// Refuses every path of a request its sender may not make as `unauthorized`, also the
     /// paths it does not have, which existence answers first.
     "privilege-before-existence" Messages ["HRT-MSG-064", "HRT-MOD-115"] for ALL => privilege_before_existence;
-    /// Validates the chain a request carries even for a key whose valid chain it already holds,
-    /// and drops the request when that other chain does not validate.
+    /// Takes the chain a request carries in place of the valid chain it already holds for the
+    /// key, and drops the request when that other chain does not validate or names another
+    /// subject than the sender.
     "carried-chain-first" Security ["HRT-MSG-014"] for ALL => carried_chain_first;
     /// Takes no revocation list: keys its CA revoked are still served.
     "ignore-revocation" Security ["HRT-SEC-072", "HRT-SEC-083"] for ALL => ignore_revocation;
@@ -221,6 +222,9 @@ static PROFILES: &[FaultProfile] = profiles! {
     "forget-offline-events" Mqtt ["HRT-MQTT-035"] for ALL => forget_offline_events;
     /// When its store of kept events is full, drops the oldest event, critical or not.
     "fifo-event-store" Mqtt ["HRT-MQTT-038"] for ALL => fifo_event_store;
+    /// Checks a replayed request against its access-control list before the replay window, so
+    /// that a controller without the privilege is answered unauthorized again.
+    "acl-before-replay" Security ["HRT-SEC-102"] for ALL => acl_before_replay;
     /// Serves a request again when the same signed message is replayed.
     "ignore-replay" Security ["HRT-SEC-097", "HRT-SEC-098", "HRT-SEC-102"] for ALL => ignore_replay;
     /// Keeps its send counter in memory only: after a restart it signs again from counter 0,

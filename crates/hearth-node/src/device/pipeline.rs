@@ -51,6 +51,13 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
                 if self.faults.stalls_on(&err) {
                     self.stalled = true;
                 }
+                let receiver = &self.endpoint.receiver;
+                if let Some((msg, peer)) = self.faults.replayed_for_acl(&err, payload, receiver) {
+                    let needed = required_privilege(Catalog::standard(), &msg);
+                    if needed.is_some_and(|n| self.acl.check(&peer.chain, n).is_err()) {
+                        return self.on_unauthorized(now, peer.chain.leaf_kid, &msg);
+                    }
+                }
                 let lax = || {
                     self.faults
                         .lax(&err, payload, &rel, &self.endpoint.receiver)

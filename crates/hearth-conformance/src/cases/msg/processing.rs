@@ -19,12 +19,14 @@ test_case! {
         HRT_MSG_080,
         HRT_MSG_082,
         HRT_MSG_092,
+        HRT_SEC_102,
     ],
     steps: [
         "Write a text to vendor-id of device-info (content check, step 12) with a broken signature (step 4): expect no answer.",
         "Read a property the description does not declare (step 12): expect unsupported-property; publish the same bytes again (replay, step 8): expect no answer.",
         "Read a property the description does not declare, addressed to another device id (step 10): expect no answer.",
         "As a controller with no privilege, write a text to a writable property (step 12 checks privilege before content): expect no answer or unauthorized, never invalid-type.",
+        "If it was answered unauthorized: once the second of the rate limit (HRT-SEC-133) has passed since that answer, publish the same bytes again (replay, step 8, before privilege): expect no answer.",
     ],
     applies: always,
     run: first_failed_step(operator),
@@ -83,18 +85,36 @@ async fn first_failed_step(ctx: &mut Ctx, who: usize) -> CaseResult {
     let Some((path, _)) = ctx.writable() else {
         return Ok(());
     };
-    let (id, _, sent) = ctx
+    let (id, bytes, sent) = ctx
         .probe
         .send(stranger, Body::Write(vec![(path, wrong)]), Tamper::None)
         .await?;
-    expect::refused(
-        ctx,
-        id,
+    let answer = expect::confirm(ctx, id, sent).await?;
+    let at = answer.as_ref().map(|a| a.at);
+    expect::refusal(
+        answer,
         sent,
         (
             req::HRT_MSG_080,
             "a controller without privilege writing a value of the wrong type (the device checked the content before the privilege)",
         ),
-    )
-    .await
+    )?;
+    ctx.step(5);
+    let Some(answered_at) = at else {
+        return Ok(());
+    };
+    // Within the second after its unauthorized answer the device would hold a second one
+    // back whatever the order of its checks (HRT-SEC-133): only after it can an answer to the
+    // replay show the privilege checked before the replay window. The device answered before
+    // the answer arrived here, so this waits at least that second on its clock.
+    tokio::time::sleep_until((answered_at + RATE_LIMIT_SECOND).into()).await;
+    let again = publish(ctx, bytes, "the refused write again (a replay)").await?;
+    let e = (
+        req::HRT_SEC_102,
+        "a replayed write from a controller without privilege: it checked the privilege before the replay window",
+    );
+    expect::silent(ctx, id, again, e).await
 }
+
+/// The second of HRT-SEC-133's rate limit, and a tenth for the device's clock to tick past it.
+const RATE_LIMIT_SECOND: std::time::Duration = std::time::Duration::from_millis(1100);

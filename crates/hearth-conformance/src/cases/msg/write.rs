@@ -469,6 +469,8 @@ test_case! {
     WRITE_TOO_DEEP: "TC-MSG-2.9",
     title: "A value nested more than 8 levels deep answers malformed and changes nothing",
     checks: [
+        HRT_MOD_041,
+        HRT_MOD_042,
         HRT_MOD_048,
         HRT_MOD_115,
     ],
@@ -477,6 +479,8 @@ test_case! {
         "Write a value of nine nested lists: expect malformed.",
         "Read the property again: it must be unchanged.",
         "Write the same value to a property of that capability the description does not declare: expect unsupported-property, since existence is checked before the value.",
+        "Write the same value to the read-only device-info vendor-name: expect read-only, since writability is checked before the value's depth.",
+        "Write a value of eight nested lists, the deepest allowed, to the writable property: expect invalid-type, not malformed.",
     ],
     applies: needs_writable,
     run: write_too_deep(operator),
@@ -495,7 +499,7 @@ async fn write_too_deep(ctx: &mut Ctx, who: usize) -> CaseResult {
     refused_unchanged(ctx, who, (path, before), deep.clone(), refusal).await?;
     ctx.step(4);
     let missing = Path::new(path.component, path.capability, 0x7FF0);
-    let (status, seq) = ctx.write(who, missing, deep).await?;
+    let (status, seq) = ctx.write(who, missing, deep.clone()).await?;
     expect::status(
         status,
         StatusCode::UnsupportedProperty,
@@ -504,7 +508,29 @@ async fn write_too_deep(ctx: &mut Ctx, who: usize) -> CaseResult {
             req::HRT_MOD_115,
             "a nine-level value written to an undeclared property",
         ),
-    )
+    )?;
+    ctx.step(5);
+    let (status, seq) = ctx.write(who, Path::new(0, 1, 1), deep).await?;
+    let e = (
+        req::HRT_MOD_041,
+        "a nine-level value written to the read-only vendor-name",
+    );
+    expect::status(status, StatusCode::ReadOnly, seq, e)?;
+    ctx.step(6);
+    let deepest = (0..8).fold(Value::Int(0), |v, _| Value::List(vec![v]));
+    let (status, seq) = ctx.write(who, path, deepest).await?;
+    if status == StatusCode::Malformed {
+        return Err(Outcome::fail(
+            req::HRT_MOD_048,
+            format!("a value eight levels deep, which the limit allows, written to {path} answered malformed"),
+        )
+        .with_evidence([seq]));
+    }
+    let e = (
+        req::HRT_MOD_042,
+        "an eight-level list written to a property of another type",
+    );
+    expect::status(status, StatusCode::InvalidType, seq, e)
 }
 test_case! {
     /// TC-MSG-2.10

@@ -154,6 +154,7 @@ test_case! {
         "Issue one for a new ES256 (P-256) key; send a read signed by it with ES256: it must be served.",
         "Issue one whose claims are encoded in reverse order, not deterministically; send a read signed by it: it must be served.",
         "Issue, for the key of step 1, a second certificate that has already expired; send a read signed by that key carrying the expired chain: the device holds a valid chain for the key and uses it, not the carried one, so the read must be served (HRT-MSG-014).",
+        "Issue, for the same key, a valid certificate for another subject; send a read signed by that key, from the first subject, carrying the new chain: the sender matches the chain the device holds, so the read must be served (HRT-MSG-014, HRT-MSG-011).",
     ],
     applies: needs_authority,
     run: certificates_accepted(operator),
@@ -251,6 +252,22 @@ async fn certificates_accepted(ctx: &mut Ctx, who: usize) -> CaseResult {
     let e = (
         req::HRT_MSG_014,
         "a read of a key whose valid chain the device holds, carrying an expired one",
+    );
+    expect::answer(ctx, id, sent, e).await?;
+    ctx.step(6);
+    let mut claims =
+        ca.controller_claims(&format!("{}-alias", tester_name(ctx, who)), &plain.key, now);
+    claims.expires = now + 3600;
+    let alias = ca.chain_for(ca.sign_claims(&claims, |_| {}).map_err(Outcome::error)?);
+    let (id, bytes) = sign_as(ctx, who, &plain.key, model_read(), |m| {
+        m.chain = alias;
+        m.counter = FRESH + 3;
+    })?;
+    let what = "read signed by the key of step 1, carrying a valid chain of another subject for it";
+    let sent = publish(ctx, bytes, what).await?;
+    let e = (
+        req::HRT_MSG_014,
+        "a read of a key whose valid chain the device holds, carrying another valid one",
     );
     expect::answer(ctx, id, sent, e).await.map(drop)
 }
