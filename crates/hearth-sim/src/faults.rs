@@ -70,6 +70,8 @@ pub struct AppDeviation {
     pub resume_with_door_open: bool,
     /// Leave a cycle under way when switched off.
     pub off_keeps_running: bool,
+    /// Take pause while waiting for a delayed start.
+    pub pause_while_delayed: bool,
     /// Accept `resume` while idle, starting the selected programme, where the state machine
     /// refuses it.
     pub lax_states: bool,
@@ -130,6 +132,7 @@ pub const SLOW_CLOCK: Duration = Duration::from_secs(3600);
 const ALL: &str = "every device type";
 const CYCLE: &str = "rice cooker, microwave oven, dishwasher, washing machine";
 const RESUMABLE: &str = "cycle appliances with a resume action";
+const DELAYED_CYCLES: &str = "cycle appliances with delayed start and a pause action";
 const SWITCHABLE_CYCLES: &str = "cycle appliances with on-off";
 const RESUMABLE_DOORS: &str = "cycle appliances with a door and a resume action";
 const SETPOINT: &str =
@@ -296,6 +299,10 @@ static PROFILES: &[FaultProfile] = profiles! {
     /// stopping it as the stop action does.
     #[applied = "simulator: writing on-off false leaves the cycle as it is"]
     "off-keeps-running" Behaviour ["HRT-CAT-048"] for SWITCHABLE_CYCLES => (|d| d.app.off_keeps_running = true);
+    /// Accepts pause while a cycle waits for its delayed start, which the state machine gives no
+    /// transition, and goes to paused instead of answering invalid-in-state.
+    #[applied = "simulator: pause while delayed is served, the state becomes paused"]
+    "pause-while-delayed" Behaviour ["HRT-CAT-040"] for DELAYED_CYCLES => (|d| d.app.pause_while_delayed = true);
     /// Accepts a transition the state machine forbids: resume while idle starts the selected
     /// programme instead of answering invalid-in-state.
     #[applied = "simulator: resume while idle is served as start"]

@@ -703,6 +703,14 @@ impl<T: Programmes> Appliance for CycleAppliance<T> {
     }
 
     fn invoke(&mut self, base: &mut Base, path: &Path, args: &Value) -> Invoked {
+        if base.deviation.pause_while_delayed
+            && path.capability == cap::OPERATIONAL_STATE
+            && path.member == operational_state::PAUSE
+            && self.machine.cycle.state() == OpState::Delayed
+        {
+            self.machine.cycle.state = OpState::Paused;
+            return Ok(None);
+        }
         let lax_resume = base.deviation.lax_states
             && path.member == operational_state::RESUME
             && self.machine.cycle.state() == OpState::Idle;

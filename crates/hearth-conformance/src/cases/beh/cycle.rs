@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use hearth_model::catalog::StateMachine;
+use hearth_model::ids::delayed_start;
 use hearth_model::validate::check_value;
 use hearth_model::{Path, StatusCode, Value};
 use hearth_wire::EventBody;
@@ -1196,6 +1197,94 @@ async fn no_resume_with_door_open(ctx: &mut Ctx, who: usize) -> CaseResult {
         ));
     }
     Ok(())
+}
+
+/// The start-delay property of `delayed-start` on the cycle's component, where the
+/// description declares it writable.
+fn start_delay_path(ctx: &Ctx, component: u16) -> Option<Path> {
+    let path = Path::new(
+        component,
+        cap_id(ctx, "delayed-start"),
+        delayed_start::START_DELAY,
+    );
+    ctx.properties()
+        .into_iter()
+        .any(|(p, def)| p == path && def.writable())
+        .then_some(path)
+}
+
+test_case! {
+    /// TC-BEH-1.9
+    DELAYED_CYCLE: "TC-BEH-1.9",
+    title: "A cycle waiting for its delayed start refuses pause and ends on stop",
+    checks: [
+        HRT_CAT_001,
+        HRT_CAT_040,
+        HRT_CAT_041,
+        HRT_MOD_107,
+    ],
+    steps: [
+        "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
+        "Write delayed-start start-delay to an hour; expect success.",
+        "Invoke start; expect success and a report of the state delayed (HRT-CAT-041).",
+        "Invoke pause: the transition table gives pause no transition from delayed, so expect invalid-in-state and the state still delayed (HRT-CAT-040).",
+        "Invoke stop; expect success and a report of the state idle (HRT-CAT-041); write the start delay back to 0.",
+    ],
+    applies: |ctx| {
+        let c = startable_cycle(ctx)?;
+        if !has_action(ctx, c, Action::Pause) {
+            return Err("the description's `operational-state` does not implement `pause`".into());
+        }
+        start_delay_path(ctx, c)
+            .map(drop)
+            .ok_or_else(|| "the description declares no writable delayed-start start-delay on the cycle's component".into())
+    },
+    run: delayed_cycle(operator),
+}
+
+async fn delayed_cycle(ctx: &mut Ctx, who: usize) -> CaseResult {
+    let component = cycle_component(ctx).map_err(Outcome::not_applicable)?;
+    let Some(delay) = start_delay_path(ctx, component) else {
+        return Err(Outcome::not_applicable("no writable start delay"));
+    };
+    ready_to_start(ctx, who, component).await?;
+    ctx.step(1);
+    ctx.probe.clear_seen();
+    ctx.step(2);
+    let (status, seq) = ctx.write(who, delay, Value::Int(3600)).await?;
+    if status != StatusCode::Success {
+        return Err(Outcome::inconclusive(format!(
+            "writing a start delay of an hour answered {status}: the case needs one the appliance takes"
+        ))
+        .with_evidence([seq]));
+    }
+    let result: CaseResult = async {
+        ctx.step(3);
+        let asked = Instant::now();
+        start_cycle(ctx, who, component).await?;
+        let state_path = cycle_path(ctx, component, opstate::STATE);
+        let limit = deadline(ctx).saturating_sub(asked.elapsed());
+        if wait::report(ctx, limit, state_path, |v| *v == Value::Int(state::DELAYED))
+            .await
+            .is_none()
+        {
+            return Err(Outcome::fail(
+                req::HRT_CAT_041,
+                format!(
+                    "start with a start delay set brought no report of the state delayed within {:?}",
+                    deadline(ctx)
+                ),
+            ));
+        }
+        ctx.step(4);
+        expect_refused(ctx, who, component, &[Action::Pause], state::DELAYED).await?;
+        ctx.step(5);
+        transition(ctx, who, component, Action::Stop, state::DELAYED).await
+    }
+    .await;
+    leave_idle(ctx, who, component).await;
+    let _ = ctx.write(who, delay, Value::Int(0)).await;
+    result
 }
 
 #[cfg(test)]
