@@ -11,7 +11,7 @@
 //!
 //! A few small ideas every layer shares are written here once: the catalog's ids as
 //! generated constants ([`ids`]), the device-id rule ([`device_id`]), the view / operate /
-//! manage [`privilege`], and civil-date arithmetic with RFC 3339 text ([`time`], which takes
+//! manage [`privilege`], the one text form of a vendor id ([`vendor`]), and civil-date arithmetic with RFC 3339 text ([`time`], which takes
 //! the instant as an argument and reads no clock).
 
 pub mod catalog;
@@ -24,6 +24,7 @@ pub mod text;
 pub mod time;
 pub mod validate;
 pub mod value;
+pub mod vendor;
 
 mod status {
     include!(concat!(env!("OUT_DIR"), "/status_code.rs"));

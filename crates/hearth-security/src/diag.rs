@@ -181,7 +181,7 @@ fn describe_sign1(out: &mut String, bytes: &[u8]) -> Result<(), String> {
             c.expires
         );
         if let Some(v) = c.vendor_id {
-            let _ = writeln!(out, "  vendor id:   {v:#06x}");
+            let _ = writeln!(out, "  vendor id:   {}", hearth_model::vendor::Hex(v));
         }
         if let Some(t) = &c.device_type {
             let _ = writeln!(out, "  device type: {t}");

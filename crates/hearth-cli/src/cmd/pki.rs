@@ -19,7 +19,7 @@ pub(crate) struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum PkiCommand {
-    /// Create a complete test PKI: root, vendor (0xFFF1), lab and controller, each a
+    /// Create a complete test PKI: root, vendor (fff1), lab and controller, each a
     /// `.cert` and a `.key` file.
     Init {
         /// Directory to write into (created if missing).
@@ -88,8 +88,9 @@ struct IssueArgs {
     /// Subject name (e.g. a device serial).
     #[arg(long)]
     subject: String,
-    /// Vendor id, decimal or 0x-hexadecimal (default: the issuing vendor's).
-    #[arg(long, value_parser = parse_vendor_id)]
+    /// Vendor id, four hexadecimal digits as in topics, e.g. `fff1` (default: the issuing
+    /// vendor's).
+    #[arg(long, value_parser = hearth_model::vendor::parse)]
     vendor_id: Option<u16>,
     /// Device type from the catalog, e.g. `refrigerator` (devices).
     #[arg(long)]
@@ -121,14 +122,6 @@ impl IssueArgs {
             alg,
         }
     }
-}
-
-fn parse_vendor_id(s: &str) -> Result<u16, String> {
-    let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(h) => u16::from_str_radix(h, 16),
-        None => s.parse(),
-    };
-    r.map_err(|e| format!("invalid number {s:?}: {e}"))
 }
 
 /// Run `hearth pki`.
@@ -176,7 +169,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             for k in &kid {
                 let Some(k) = KeyId::from_hex(k) else {
-                    bail!("{k:?} is not a key id of 32 hexadecimal digits");
+                    return Err(crate::exit::usage(format!(
+                        "{k:?} is not a key id of 32 hexadecimal digits"
+                    )));
                 };
                 revoked.insert(k);
             }

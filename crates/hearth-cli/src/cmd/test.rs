@@ -17,18 +17,21 @@ use hearth_report::verdict::Verdict;
 
 use super::broker::runtime;
 use crate::args;
+use crate::exit::{self, usage};
 
-/// The exit statuses of `hearth test` (spec 06 §6.2), for its `--help`.
+/// The exit statuses of `hearth test` (spec 06 §6.2, HRT-CONF-047), for its `--help`.
 const EXIT_STATUSES: &str = "\
-Exit status: 0 pass, 1 fail, 2 inconclusive, 3 error, 4 the run could not start (an invalid
-ICS), 130 interrupted by SIGINT (Ctrl-C), 143 interrupted by SIGTERM. An interrupted run
-ends the test case it is in, lists every case it did not run, and writes its reports marked
-partial and unsigned.";
-
-/// Exit status of a run that SIGINT interrupted: 128 + 2, as shells report it.
-pub(crate) const EXIT_SIGINT: u8 = 130;
-/// Exit status of a run that SIGTERM interrupted: 128 + 15.
-pub(crate) const EXIT_SIGTERM: u8 = 143;
+Exit status (spec/06-conformance.md §6.2):
+  0    the run verdict is pass
+  1    fail: a test case failed
+  2    inconclusive: the device kept a test case from deciding
+  3    error: the suite or its environment failed during the run
+  4    the run could not start: an invalid ICS, a missing or unreadable credential file
+  64   usage error: an unknown flag, a missing or malformed argument
+  130  interrupted by SIGINT (Ctrl-C)
+  143  interrupted by SIGTERM
+An interrupted run ends the test case it is in, lists every case it did not run, and writes
+its reports marked partial and unsigned.";
 
 /// `--trace LEVEL`, shared with `hearth demo`.
 #[derive(Debug, Clone, clap::Args)]
@@ -106,8 +109,8 @@ impl Incoming {
     /// The next signal, as the exit status that names it.
     async fn next(&mut self) -> u8 {
         tokio::select! {
-            _ = self.int.recv() => EXIT_SIGINT,
-            _ = self.term.recv() => EXIT_SIGTERM,
+            _ = self.int.recv() => exit::SIGINT,
+            _ = self.term.recv() => exit::SIGTERM,
         }
     }
 }
@@ -127,7 +130,7 @@ impl Incoming {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-        EXIT_SIGINT
+        exit::SIGINT
     }
 }
 
@@ -182,7 +185,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let Some(ics) = args.ics else {
-        anyhow::bail!("--ics FILE is needed to run the suite");
+        return Err(usage("--ics FILE is needed to run the suite"));
     };
     if args.check_ics {
         let text = std::fs::read_to_string(&ics)?;
@@ -193,7 +196,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             Err(e) => {
                 eprintln!("{}: {e}", ics.display());
-                ExitCode::from(4)
+                ExitCode::from(exit::SETUP)
             }
         });
     }
@@ -224,7 +227,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("cannot start: {e}");
-                return Ok(ExitCode::from(4));
+                return Ok(ExitCode::from(exit::SETUP));
             }
         };
         eprintln!();
@@ -235,12 +238,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(status) = signals.exit_status() {
             return Ok(status);
         }
-        Ok(ExitCode::from(match report.summary.verdict {
-            Verdict::Pass | Verdict::NotApplicable => 0,
-            Verdict::Fail => 1,
-            Verdict::Inconclusive => 2,
-            Verdict::Error => 3,
-        }))
+        Ok(exit::of_verdict(report.summary.verdict))
     });
     // An operator prompt an interrupt cut short still waits for a line of the terminal on a
     // blocking thread: do not wait for it.
