@@ -245,7 +245,7 @@ pub const DEMO_ROOT: &str = "hearth-demo/1";
 pub const DEMO_EVENT_STORE: usize = 32;
 
 /// Vendor id of the demo's test CA (`[authority]` of its ICS).
-pub const AUTHORITY_VENDOR_ID: u16 = 0xfff4;
+pub const AUTHORITY_VENDOR_ID: u16 = hearth_security::pki::AUTHORITY_VENDOR_ID;
 
 /// A certificate of `role` for a fresh Ed25519 key, valid 30 days, issued by `issuer`.
 fn issue_by(
