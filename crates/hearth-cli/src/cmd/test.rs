@@ -160,7 +160,10 @@ pub(crate) struct Args {
     params: args::Params,
     #[command(flatten)]
     trace: Trace,
-    /// Only check the ICS, without a device.
+    /// Only review the ICS, without a device and without --pki: its form, its names
+    /// against the catalog, its actuation flags and its credentials (readable, leading to
+    /// the root of its `trust` parameter, or of --pki if given); each problem as
+    /// FILE:LINE with a suggestion. Exits 0 when a run would accept it, 4 otherwise.
     #[arg(long)]
     check_ics: bool,
     /// List the test cases (the test plan) instead of running them.
@@ -169,6 +172,59 @@ pub(crate) struct Args {
     /// With --list: the whole plan in Markdown, with requirement texts and steps.
     #[arg(long, requires = "list")]
     markdown: bool,
+}
+
+/// `hearth test --check-ics`: every finding of the review as `FILE:LINE: …`, then a verdict
+/// line; exit 0 when only warnings remain, 4 otherwise.
+fn check_ics(ics: &std::path::Path, pki: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    use hearth_conformance::ics_review::{review, ReviewContext, Severity};
+    let text = std::fs::read_to_string(ics).with_context(|| ics.display().to_string())?;
+    let base = ics.parent().unwrap_or_else(|| std::path::Path::new(""));
+    let findings = review(
+        &text,
+        &ReviewContext {
+            base,
+            default_root: pki.map(|d| d.join("root.cert")),
+            now: crate::clock::now()?,
+        },
+    );
+    for f in &findings {
+        eprintln!("{}", f.render(ics));
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = findings.len() - errors;
+    if errors > 0 {
+        eprintln!(
+            "{}: {errors} error{}, {warnings} warning{}: a run would not start",
+            ics.display(),
+            plural(errors),
+            plural(warnings)
+        );
+        return Ok(ExitCode::from(exit::SETUP));
+    }
+    println!(
+        "{}: valid{}",
+        ics.display(),
+        if warnings > 0 {
+            format!(" ({warnings} warning{})", plural(warnings))
+        } else {
+            String::new()
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `s` for a count other than one.
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// Run `hearth test`.
@@ -188,17 +244,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Err(usage("--ics FILE is needed to run the suite"));
     };
     if args.check_ics {
-        let text = std::fs::read_to_string(&ics)?;
-        return Ok(match hearth_conformance::ics::Ics::parse(&text) {
-            Ok(_) => {
-                println!("{}: valid", ics.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("{}: {e}", ics.display());
-                ExitCode::from(exit::SETUP)
-            }
-        });
+        return check_ics(&ics, args.pki.pki.as_deref());
     }
     let pki = args.pki.required()?.to_path_buf();
     let mut config = TestConfig {
