@@ -166,3 +166,105 @@ fn credentials_are_read_and_lead_to_the_root() {
         stderr(&o)
     );
 }
+
+/// `hearth ics init` of a type: the mandatory capabilities and those given, the lab's
+/// credentials relative to the statement's folder; the result passes `--check-ics`.
+#[test]
+fn init_writes_a_statement_that_passes_the_review() {
+    let tmp = lab();
+    let dir = tmp.path();
+    let out = dir.join("statements").join("fan.ics.toml");
+    let pki = dir.join("lab");
+    let init = |extra: &[&str]| {
+        let mut args = vec![
+            "ics", "init", "--type", "fan", "--vendor", "fff1", "--id", "fan-1", "--pki",
+        ];
+        args.push(p(&pki));
+        args.extend(["--out", p(&out)]);
+        args.extend_from_slice(extra);
+        hearth(&args)
+    };
+    let o = init(&[
+        "--capability",
+        "airflow=horizontal-swing",
+        "--actuation",
+        "power,settings",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let text = std::fs::read_to_string(&out).expect("written");
+    for line in [
+        "type = \"fan\"",
+        "vendor = \"fff1\"",
+        "fan-control = []",
+        "airflow = [\"horizontal-swing\"]",
+        "power = true",
+        "trust = \"../lab/root.cert\"",
+        "chain = \"../lab/manage.chain\"",
+        "cert = \"../lab/authority.cert\"",
+        "privilege = \"none\"",
+    ] {
+        assert!(text.contains(line), "{line:?} in\n{text}");
+    }
+    let o = hearth(&["test", "--check-ics", "--ics", p(&out)]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+
+    // Not over an existing file without --force; not with a capability the catalog lacks.
+    let o = init(&[]);
+    assert_eq!(o.status.code(), Some(64), "{o:?}");
+    assert!(stderr(&o).contains("--force"), "{o:?}");
+    std::fs::remove_file(&out).expect("remove");
+    let o = init(&["--capability", "airflw"]);
+    assert_eq!(o.status.code(), Some(64), "{o:?}");
+    assert!(stderr(&o).contains("did you mean `airflow`?"), "{o:?}");
+    assert!(!out.exists());
+    let o = init(&["--actuation", "powr"]);
+    assert_eq!(o.status.code(), Some(64), "{o:?}");
+}
+
+/// `hearth ics init --from-description`: the claims, the type and device-info of a device
+/// on a broker, as the suite compares them (HRT-CONF-020 to HRT-CONF-023).
+#[test]
+fn init_from_a_description_on_a_broker() {
+    let fan = common::fan_on_broker("fan-ics");
+    let out = fan.dir().join("fan.ics.toml");
+    let o = hearth(&[
+        "ics",
+        "init",
+        "--from-description",
+        &fan.addr(),
+        "--broker",
+        &fan.url,
+        "--pki",
+        p(fan.dir()),
+        "--out",
+        p(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let text = std::fs::read_to_string(&out).expect("written");
+    let claims = hearth_conformance::ics_write::claims_of(&hearth_testkit::fan(&fan.id));
+    let ics = hearth_conformance::ics::Ics::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(ics.components, claims, "{text}");
+    assert_eq!(ics.device.id, fan.id);
+    assert_eq!(ics.device.device_type, "fan");
+    assert_eq!(ics.parameters.broker, fan.url);
+    assert!(text.contains("trust = \"root.cert\""), "{text}");
+    let o = hearth(&["test", "--check-ics", "--ics", p(&out)]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    // No such device: said, after the timeout.
+    let o = hearth(&[
+        "ics",
+        "init",
+        "--from-description",
+        "fff1/nobody",
+        "--timeout",
+        "0.5",
+        "--broker",
+        &fan.url,
+        "--pki",
+        p(fan.dir()),
+        "--out",
+        p(&fan.dir().join("nobody.toml")),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{o:?}");
+    assert!(stderr(&o).contains("no verified description"), "{o:?}");
+}

@@ -97,7 +97,7 @@ enum CtlCommand {
 /// The longest timeout accepted: a day.
 const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
 
-fn parse_secs(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_secs(s: &str) -> Result<Duration, String> {
     s.parse::<f64>()
         .ok()
         .and_then(|v| Duration::try_from_secs_f64(v).ok())
@@ -106,7 +106,7 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
 }
 
 /// A topic root: non-empty levels, no wildcard, not a `$` topic (HRT-MQTT-004).
-fn parse_root(s: &str) -> Result<String, String> {
+pub(crate) fn parse_root(s: &str) -> Result<String, String> {
     let mut params = hearth_conformance::ics::Parameters::default();
     params
         .set("topic_root", s)
@@ -174,7 +174,24 @@ fn device_addr(id: &str) -> anyhow::Result<Option<DeviceAddr>> {
 }
 
 async fn connect(args: &Args) -> anyhow::Result<Controller> {
-    let pki = args.pki.required()?;
+    connect_controller(
+        args.pki.required()?,
+        args.broker.or_local()?,
+        &args.root,
+        args.timeout,
+    )
+    .await
+}
+
+/// The controller of the PKI folder `pki` (`controller.cert`, the one `hearth pki init`
+/// writes for the command line) on `broker` under the topic root `root`, waiting at most
+/// `timeout` for the broker and for each response.
+pub(crate) async fn connect_controller(
+    pki: &std::path::Path,
+    broker: hearth_mqtt::BrokerUrl,
+    root: &str,
+    timeout: Duration,
+) -> anyhow::Result<Controller> {
     let identity = Identity::controller(pki)
         .with_context(|| format!("controller credential in {}", pki.display()))?;
     let counter = Box::new(FileCounterStore::new(Identity::counter_path(
@@ -182,10 +199,10 @@ async fn connect(args: &Args) -> anyhow::Result<Controller> {
         &identity.id,
         false,
     )));
-    let mut config = ControllerConfig::new(args.broker.or_local()?, identity, counter);
-    config.topics = hearth_mqtt::Topics::new(args.root.as_str());
-    config.request_timeout = args.timeout;
-    config.connect_timeout = args.timeout;
+    let mut config = ControllerConfig::new(broker, identity, counter);
+    config.topics = hearth_mqtt::Topics::new(root);
+    config.request_timeout = timeout;
+    config.connect_timeout = timeout;
     Ok(Controller::connect(config).await?)
 }
 
