@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use hearth_mqtt::BrokerUrl;
 
+use crate::exit::usage;
+
 /// The broker on the local machine, where a command that talks to one has no other.
 pub(crate) const LOCAL_BROKER: &str = "mqtt://127.0.0.1:1883";
 
@@ -28,12 +30,12 @@ impl Broker {
         }
     }
 
-    /// The broker given, or an error saying the command needs one.
+    /// The broker given, or a usage error saying the command needs one.
     #[cfg_attr(not(feature = "sim"), allow(dead_code))] // only `hearth sim` needs one
     pub(crate) fn required(&self) -> anyhow::Result<BrokerUrl> {
         self.broker
             .clone()
-            .ok_or_else(|| anyhow::anyhow!("--broker URL is needed (e.g. {LOCAL_BROKER})"))
+            .ok_or_else(|| usage(format!("--broker URL is needed (e.g. {LOCAL_BROKER})")))
     }
 }
 
@@ -46,12 +48,31 @@ pub(crate) struct Pki {
 }
 
 impl Pki {
-    /// The folder given, or an error saying the command needs one and how to make it.
+    /// The folder given, which exists; else a usage error saying the command needs one, or
+    /// an error saying it is missing, each with how to make it.
     pub(crate) fn required(&self) -> anyhow::Result<&Path> {
-        self.pki.as_deref().ok_or_else(|| {
-            anyhow::anyhow!("--pki DIR is needed: a folder made by `hearth pki init --dir DIR`")
-        })
+        let dir = self.pki.as_deref().ok_or_else(|| {
+            usage("--pki DIR is needed: a folder made by `hearth pki init --dir DIR`")
+        })?;
+        existing(dir)?;
+        Ok(dir)
     }
+}
+
+/// `dir` if it is a folder; else one error that says so and how to make one.
+pub(crate) fn existing(dir: &Path) -> anyhow::Result<&Path> {
+    if dir.is_dir() {
+        return Ok(dir);
+    }
+    let what = if dir.exists() {
+        "is not a folder"
+    } else {
+        "does not exist"
+    };
+    anyhow::bail!(
+        "--pki {0}: the folder {what}; make a test PKI there with `hearth pki init --dir {0}`",
+        dir.display()
+    )
 }
 
 /// `--json`.
@@ -101,5 +122,18 @@ mod tests {
         let pki = Pki { pki: None };
         let err = pki.required().map(Path::to_path_buf).unwrap_err();
         assert!(err.to_string().contains("hearth pki init"), "{err}");
+        assert_eq!(
+            crate::exit::of_error(&err),
+            std::process::ExitCode::from(crate::exit::USAGE)
+        );
+        let pki = Pki {
+            pki: Some("no/such/pki".into()),
+        };
+        let err = pki.required().map(Path::to_path_buf).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--pki no/such/pki: the folder does not exist; make a test PKI there with \
+             `hearth pki init --dir no/such/pki`"
+        );
     }
 }

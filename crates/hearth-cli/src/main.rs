@@ -11,24 +11,37 @@
 mod args;
 mod clock;
 mod cmd;
+mod exit;
 
 use clap::Parser;
 
 /// Top-level command line.
 #[derive(Debug, Parser)]
-#[command(name = "hearth", version, about = "Hearth: interoperable, signed smart-appliance messaging", long_about = None)]
+#[command(name = "hearth", version, about = "Hearth: interoperable, signed smart-appliance messaging", long_about = None, after_help = exit::TABLE)]
 struct Cli {
     #[command(subcommand)]
     command: cmd::Command,
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // `--help` and `--version` go to standard output and succeed; every other
+            // parse error is a usage error (exit 64), not a verdict.
+            let _ = err.print();
+            return if err.use_stderr() {
+                std::process::ExitCode::from(exit::USAGE)
+            } else {
+                std::process::ExitCode::SUCCESS
+            };
+        }
+    };
     match cmd::run(cli.command) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
-            std::process::ExitCode::from(2)
+            eprintln!("error: {}", exit::message(&err));
+            exit::of_error(&err)
         }
     }
 }

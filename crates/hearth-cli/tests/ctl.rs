@@ -63,7 +63,7 @@ fn discover_lists_the_device_with_its_fields() {
         .find(|e| e["id"] == format!("fff1/{id}"))
         .unwrap_or_else(|| panic!("{id} discovered: {list}"));
     assert_eq!(entry["device_type"], "fan", "{entry}");
-    assert_eq!(entry["vendor_id"], 0xFFF1, "{entry}");
+    assert_eq!(entry["vendor_id"], "fff1", "{entry}");
     assert_eq!(entry["online"], true, "{entry}");
     assert_eq!(entry["model"], "TF-1", "{entry}");
     assert_eq!(entry["description_valid"], true, "{entry}");
@@ -74,6 +74,20 @@ fn discover_lists_the_device_with_its_fields() {
         text.contains(&format!("fff1/{id}")) && text.contains("online"),
         "{text}"
     );
+    // The vendor in the form of the topics, as everywhere.
+    assert!(!text.contains("0xfff1"), "{text}");
+
+    // `--root`: the device is under the default root, so another root shows nothing and
+    // naming the default finds it.
+    let o = ctl_within(
+        url,
+        dir,
+        "1",
+        &["--root", "elsewhere/1", "describe", &fan.addr()],
+    );
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let o = ctl(url, dir, &["--root", "hearth/1", "describe", &fan.addr()]);
+    exited(&o, 0);
 }
 
 #[test]
@@ -144,10 +158,11 @@ fn read_write_and_invoke() {
     let o = ctl(url, dir, &["read", &addr, "0/timer/off-delay"]);
     assert!(stdout(&o).contains("0/timer/off-delay = 3600 s"), "{o:?}");
 
+    // Usage errors: a value and a path that name nothing.
     let o = ctl(url, dir, &["write", &addr, "0/mode/current-mode", "toast"]);
-    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert_eq!(o.status.code(), Some(64), "{o:?}");
     let o = ctl(url, dir, &["read", &addr, "0/no-such-capability/level"]);
-    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert_eq!(o.status.code(), Some(64), "{o:?}");
 
     let o = ctl(url, dir, &["invoke", &addr, "0/firmware-update/check"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
@@ -172,8 +187,9 @@ fn unknown_devices_time_out_and_bad_brokers_fail() {
         String::from_utf8_lossy(&o.stderr).contains("no description"),
         "{o:?}"
     );
+    // A set-up error: no broker there.
     let o = ctl_within("mqtt://127.0.0.1:1", tmp.path(), "0.5", &["discover"]);
-    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert_eq!(o.status.code(), Some(4), "{o:?}");
     let o = hearth(&[
         "ctl",
         "--pki",
@@ -182,7 +198,7 @@ fn unknown_devices_time_out_and_bad_brokers_fail() {
         "not a device!",
         "0/1/1",
     ]);
-    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert_eq!(o.status.code(), Some(64), "{o:?}");
 }
 
 #[cfg(unix)]

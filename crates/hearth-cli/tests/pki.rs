@@ -25,19 +25,25 @@ fn init(dir: &Path) {
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        [
-            "controller.cert",
-            "controller.key",
-            "lab.cert",
-            "lab.key",
-            "root.cert",
-            "root.key",
-            "vendor.cert",
-            "vendor.key"
-        ]
-    );
+    let mut wanted: Vec<String> = [
+        "controller",
+        "lab",
+        "root",
+        "vendor",
+        "authority",
+        "manage",
+        "operate",
+        "view",
+        "stranger",
+    ]
+    .into_iter()
+    .flat_map(|n| [format!("{n}.cert"), format!("{n}.key")])
+    .chain(["manage", "operate", "view", "stranger"].map(|n| format!("{n}.chain")))
+    .collect();
+    wanted.sort();
+    assert_eq!(names, wanted);
+    // Every file it wrote, one a line.
+    assert_eq!(stdout(&o).lines().count(), wanted.len(), "{o:?}");
 }
 
 /// A new folder with a PKI by `hearth pki init`, checked by [`init`].
@@ -82,19 +88,61 @@ fn init_issue_and_verify_chains() {
     }
     let device = dir.join("fridge");
     issue_device(dir, &device);
+    // Leaf first, as in chain files.
+    let o = verify(
+        &root,
+        None,
+        &[&dir.join("fridge.cert"), &dir.join("vendor.cert")],
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(stdout(&o).contains("device"), "{o:?}");
     let o = verify(
         &root,
         None,
         &[&dir.join("vendor.cert"), &dir.join("fridge.cert")],
     );
-    assert_eq!(o.status.code(), Some(0), "{o:?}");
-    assert!(stdout(&o).contains("device"), "{o:?}");
+    assert_eq!(o.status.code(), Some(1), "leaf last is not a chain: {o:?}");
 
     let shown = hearth(&["pki", "show", p(&dir.join("fridge.key"))]);
     assert!(shown.status.success());
     assert!(stdout(&shown).contains("redacted"));
     let shown = hearth(&["pki", "show", p(&dir.join("fridge.cert"))]);
     assert!(stdout(&shown).contains("refrigerator"));
+}
+
+/// The chain files of the lab's controllers verify as they are, and a chain file stands for
+/// its certificates among others; `pki show` shows each certificate of a chain.
+#[test]
+fn chain_files_verify_and_show() {
+    let tmp = initialised();
+    let dir = tmp.path();
+    let root = dir.join("root.cert");
+    for name in ["manage", "operate", "view", "stranger"] {
+        let o = verify(&root, None, &[&dir.join(format!("{name}.chain"))]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {o:?}");
+        assert!(
+            stdout(&o).contains(&format!("hearth-lab-{name}")),
+            "{name}: {o:?}"
+        );
+    }
+    let o = verify(
+        &root,
+        None,
+        &[&dir.join("operate.cert"), &dir.join("authority.cert")],
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let shown = hearth(&["pki", "show", p(&dir.join("operate.chain"))]);
+    assert_eq!(shown.status.code(), Some(0), "{shown:?}");
+    let text = stdout(&shown);
+    assert!(
+        text.starts_with("certificate chain (2 certificates, leaf first)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("hearth-lab-operate") && text.contains("hearth-lab-authority"),
+        "{text}"
+    );
+    assert!(text.contains("vendor id:   fff4"), "{text}");
 }
 
 // HRT-SEC-068
@@ -130,7 +178,7 @@ fn revoked_device_is_rejected() {
     let (vendor, fridge) = (dir.join("vendor.cert"), dir.join("fridge.cert"));
     pki_revoke(&dir.join("vendor"), &fridge, &crl);
     let root = dir.join("root.cert");
-    let o = verify(&root, Some(&crl), &[&vendor, &fridge]);
+    let o = verify(&root, Some(&crl), &[&fridge, &vendor]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert!(stdout(&o).contains("revoked"), "{o:?}");
     // The vendor itself is not revoked by its own list.
@@ -152,7 +200,7 @@ fn other_root_is_rejected() {
     let o = verify(
         &b.join("root.cert"),
         None,
-        &[&a.join("vendor.cert"), &a.join("fridge.cert")],
+        &[&a.join("fridge.cert"), &a.join("vendor.cert")],
     );
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert!(stdout(&o).contains("untrusted_issuer"), "{o:?}");

@@ -142,9 +142,9 @@ fn changed_report_is_rejected() {
     pki_revoke(&dir.join("root"), &dir.join("lab.cert"), &crl);
     let o = verify(&signed, &root, &["--crl", p(&crl)]);
     assert_exit(&o, 1, "invalid (step 3, revoked)");
-    // Usage error: 2.
+    // Usage error: 64.
     let o = hearth(&["report", "verify", p(&dir.join("report.cose"))]);
-    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert_eq!(o.status.code(), Some(64), "{o:?}");
 }
 
 // HRT-CONF-090: a report signed with a vendor key is not a lab report.
@@ -160,7 +160,7 @@ fn sign_command_and_vendor_key() {
     let o = verify(&signed, &dir.join("root.cert"), &[]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let o = sign(&json, &dir.join("vendor"), &dir.join("vendor.cose"));
-    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert_eq!(o.status.code(), Some(4), "{o:?}");
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("not lab"),
         "{o:?}"

@@ -518,6 +518,17 @@ impl Ics {
         self.parameters.broker_ca.as_mut().map(resolve);
     }
 
+    /// Where a text that does not parse as an ICS ([`IcsError::Parse`]) goes wrong: the line
+    /// (from 1) and the parser's message without the excerpt, if the parser names a place.
+    pub fn parse_error_at(text: &str) -> Option<(usize, String)> {
+        let err = toml::from_str::<Raw>(text).err()?;
+        let span = err.span()?;
+        let line = text
+            .get(..span.start)
+            .map_or(1, |before| before.matches('\n').count() + 1);
+        Some((line, err.message().trim().to_owned()))
+    }
+
     /// Parse an ICS and check its form.
     ///
     /// # Errors

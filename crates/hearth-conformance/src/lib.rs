@@ -20,7 +20,9 @@
 //!   in which requirements that no black-box test can check are listed with a reason; it
 //!   renders the traceability matrix (`conformance/COVERAGE.md`);
 //! - [`plan`] renders the test plan from the test cases themselves;
-//! - [`ics`] parses and checks the implementation conformance statement;
+//! - [`ics`] parses and checks the implementation conformance statement, and [`ics_review`]
+//!   reviews one without a device against the catalog and its credentials
+//!   (`hearth test --check-ics`), and [`ics_write`] writes one (`hearth ics init`);
 //! - [`harness`] is what runs test cases against a device: the case API ([`case`]), the
 //!   suite's own MQTT client that records the trace ([`probe`]), the lab's certificate
 //!   authority ([`authority`]), the runner that assembles a device's report ([`runner`]) and
@@ -36,6 +38,8 @@ pub mod coverage;
 pub mod harness;
 pub mod html;
 pub mod ics;
+pub mod ics_review;
+pub mod ics_write;
 pub mod output;
 pub mod plan;
 pub mod requirements;

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use hearth_conformance::case::{Case, Operator, OperatorAction, Restarter};
 use hearth_conformance::cases::CASES;
-use hearth_conformance::ics::Ics;
+use hearth_conformance::ics::{self, Ics};
 use hearth_conformance::output::{write_json_report, write_reports, LabSigner};
 use hearth_conformance::runner::{load_testers, run_device_until, DeviceRun, Interrupt};
 use hearth_model::catalog::Catalog;
@@ -220,39 +220,77 @@ pub fn render_ics(
     broker: &str,
     (pki_rel, own_rel): (&str, &str),
 ) -> String {
-    let power_loss = !orderly_restart(desc);
-    let catalog = Catalog::standard();
-    let dt = catalog
+    let device_type = Catalog::standard()
         .device_type(desc.device_type)
         .map_or("unknown", |d| d.name.as_str());
-    let mut out = format!(
-        "# Implementation conformance statement of a simulated appliance, written by `hearth demo`.\n\
-ics_version = 1\nspec_version = 1\n\n[device]\nvendor = \"{:04x}\"\nid = \"{}\"\ntype = \"{dt}\"\nvendor_name = {vendor_name:?}\nmodel = {model:?}\nfirmware = {firmware:?}\n",
-        desc.vendor_id, desc.device_id
-    );
-    for comp in &desc.components {
-        out.push_str(&format!("\n[components.{}]\n", comp.id));
-        for inst in &comp.capabilities {
-            let (name, members) = hearth_conformance::ics::claim(catalog, inst);
-            let list = members
-                .iter()
-                .map(|m| format!("{m:?}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            out.push_str(&format!("{name:?} = [{list}]\n"));
-        }
-    }
-    out.push_str(&format!(
-        "\n[features]\nevent_store = {DEMO_EVENT_STORE}\ntls = false\n\n[actuation]\npower = true\nsetpoints = true\nmodes = true\nsettings = true\nstart_cycle = true\npause_resume = true\ndoor = true\npanel = true\nfaults = true\nnetwork = true\n\
-\n[restart]\nmethod = \"command\"\ncommand = [\"hearth-sim-power-cycle\"]\npower_loss = {power_loss}\n",
-    ));
-    out.push_str(&format!(
-        "\n[parameters]\nbroker = {broker:?}\ntopic_root = {DEMO_ROOT:?}\nstartup_timeout = \"15s\"\nsilence_window = \"1s\"\nsettle_time = \"200ms\"\nrestart_timeout = \"15s\"\ncycle_timeout = \"60s\"\ntest_timeout = \"60s\"\n"
-    ));
-    out.push_str(&format!(
-        "\n[[controllers]]\nkey = \"{own_rel}/controller.key\"\nchain = \"{own_rel}/controller.chain\"\nprivilege = \"operate\"\n\n[[controllers]]\nkey = \"{pki_rel}/stranger.key\"\nchain = \"{pki_rel}/stranger.chain\"\nprivilege = \"none\"\n\n[authority]\nkey = \"{own_rel}/authority.key\"\ncert = \"{own_rel}/authority.cert\"\nprivilege = \"view\"\n"
-    ));
-    out
+    let components = hearth_conformance::ics_write::claims_of(desc);
+    let parameters = ics::Parameters {
+        broker: broker.to_owned(),
+        topic_root: DEMO_ROOT.to_owned(),
+        startup_timeout: Duration::from_secs(15),
+        silence_window: Duration::from_secs(1),
+        settle_time: Duration::from_millis(200),
+        restart_timeout: Duration::from_secs(15),
+        cycle_timeout: Duration::from_secs(60),
+        test_timeout: Duration::from_secs(60),
+        ..ics::Parameters::default()
+    };
+    let statement = Ics {
+        device: ics::Device {
+            vendor: hearth_model::vendor::hex(desc.vendor_id),
+            id: desc.device_id.clone(),
+            device_type: device_type.to_owned(),
+            vendor_name: vendor_name.to_owned(),
+            model: model.to_owned(),
+            firmware: firmware.to_owned(),
+        },
+        components,
+        features: ics::Features {
+            event_store: u32::try_from(DEMO_EVENT_STORE).unwrap_or(u32::MAX),
+            tls: false,
+            ..ics::Features::default()
+        },
+        actuation: ics::Actuation {
+            power: true,
+            setpoints: true,
+            modes: true,
+            settings: true,
+            start_cycle: true,
+            pause_resume: true,
+            door: true,
+            panel: true,
+            faults: true,
+            network: true,
+            ..ics::Actuation::default()
+        },
+        restart: ics::Restart {
+            method: ics::RestartMethod::Command,
+            command: Some(vec!["hearth-sim-power-cycle".into()]),
+            power_loss: !orderly_restart(desc),
+        },
+        parameters,
+        controllers: vec![
+            ics::Controller {
+                key: format!("{own_rel}/controller.key"),
+                chain: format!("{own_rel}/controller.chain"),
+                privilege: Some(ics::Privilege::Operate),
+            },
+            ics::Controller {
+                key: format!("{pki_rel}/stranger.key"),
+                chain: format!("{pki_rel}/stranger.chain"),
+                privilege: None,
+            },
+        ],
+        authority: Some(ics::Authority {
+            key: format!("{own_rel}/authority.key"),
+            cert: format!("{own_rel}/authority.cert"),
+            privilege: Some(ics::Privilege::View),
+        }),
+    };
+    hearth_conformance::ics_write::render(
+        &statement,
+        "Implementation conformance statement of a simulated appliance, written by `hearth demo`.",
+    )
 }
 
 /// The topic root of the demo's fleet: not the default, so that the run shows the appliances
@@ -264,7 +302,7 @@ pub const DEMO_ROOT: &str = "hearth-demo/1";
 pub const DEMO_EVENT_STORE: usize = 32;
 
 /// Vendor id of the demo's test CA (`[authority]` of its ICS).
-pub const AUTHORITY_VENDOR_ID: u16 = 0xfff4;
+pub const AUTHORITY_VENDOR_ID: u16 = hearth_security::pki::AUTHORITY_VENDOR_ID;
 
 /// A certificate of `role` for a fresh Ed25519 key, valid 30 days, issued by `issuer`.
 fn issue_by(

@@ -11,9 +11,10 @@
 //!
 //! A few small ideas every layer shares are written here once: the catalog's ids as
 //! generated constants ([`ids`]), the device-id rule ([`device_id`]), the view / operate /
-//! manage [`privilege`], civil-date arithmetic with RFC 3339 text ([`time`], which takes
-//! the instant as an argument and reads no clock), and the [`setup`] payload printed on an
-//! appliance for commissioning (its QR text and manual code).
+//! manage [`privilege`], the one text form of a vendor id ([`vendor`]), civil-date arithmetic
+//! with RFC 3339 text ([`time`], which takes the instant as an argument and reads no clock),
+//! and the [`setup`] payload printed on an appliance for commissioning (its QR text and
+//! manual code).
 
 pub mod catalog;
 pub mod description;
@@ -26,6 +27,7 @@ pub mod text;
 pub mod time;
 pub mod validate;
 pub mod value;
+pub mod vendor;
 
 mod status {
     include!(concat!(env!("OUT_DIR"), "/status_code.rs"));

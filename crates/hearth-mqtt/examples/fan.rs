@@ -21,7 +21,7 @@ use hearth_model::{
 };
 use hearth_mqtt::{BrokerUrl, Device, DeviceConfig, Handler, Identity};
 use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege};
-use hearth_security::fs::{read_cert, FileCounterStore};
+use hearth_security::fs::{read_cert, read_lab_acl, FileCounterStore};
 
 // Catalog ids (see `hearth catalog fan` and `hearth catalog NAME`).
 const FAN: u16 = 8;
@@ -175,12 +175,16 @@ async fn main() -> anyhow::Result<()> {
     let vendor_id = identity
         .vendor_id
         .ok_or_else(|| anyhow::anyhow!("the device certificate names no vendor id"))?;
-    // Every controller certified under this PKI's root may operate the fan.
-    let root = read_cert(&args.pki.join("root.cert"))?;
-    let acl = Acl::from_entries(vec![AclEntry {
-        subject: AclSubject::Ca(*root.subject_kid()),
+    // Commissioning, which a vendor does its own way (spec 03 §1.2): this fan admits the
+    // lab's controllers of the PKI folder with the privileges `hearth pki init` issued them
+    // for and the lab's test CA with `view` (what an ICS of `hearth ics init` states), and the
+    // folder's own controller, the one `hearth ctl` signs as, to operate it.
+    let mut entries = read_lab_acl(&args.pki)?;
+    entries.push(AclEntry {
+        subject: AclSubject::Key(*read_cert(&args.pki.join("controller.cert"))?.subject_kid()),
         privilege: Privilege::Operate,
-    }])?;
+    });
+    let acl = Acl::from_entries(entries)?;
     let counter = Box::new(FileCounterStore::new(Identity::counter_path(
         &args.pki, &args.id, true,
     )));

@@ -348,8 +348,9 @@ impl<S: CounterStore> ControllerCore<S> {
                     && leaf.vendor_id == Some(addr.vendor_id);
                 if !matches {
                     let reason = format!(
-                        "signed by {} of vendor {:?}, not by the device of this topic",
-                        leaf.subject, leaf.vendor_id
+                        "signed by {} of vendor {}, not by the device of this topic",
+                        leaf.subject,
+                        hearth_model::vendor::hex_or_none(leaf.vendor_id)
                     );
                     return self.reject(topic, reason, "HRT-MQTT-010");
                 }

@@ -189,8 +189,16 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         }
         if credential.id != desc.device_id || credential.vendor_id != Some(desc.vendor_id) {
             return Err(StartError::IdentityMismatch {
-                cert: format!("{:?}/{}", credential.vendor_id, credential.id),
-                description: format!("{:04x}/{}", desc.vendor_id, desc.device_id),
+                cert: format!(
+                    "{}/{}",
+                    hearth_model::vendor::hex_or_none(credential.vendor_id),
+                    credential.id
+                ),
+                description: format!(
+                    "{}/{}",
+                    hearth_model::vendor::Hex(desc.vendor_id),
+                    desc.device_id
+                ),
             });
         }
         let addr = DeviceAddr::new(desc.vendor_id, desc.device_id.clone());

@@ -259,8 +259,10 @@ pub fn check_device_signer(
     }
     if leaf.vendor_id != Some(vendor_id) || leaf.subject != device_id {
         return Err(AclError::WrongSigner(format!(
-            "signed by device {:?} of vendor {:?}, topic names {device_id:?} of {vendor_id:#06x}",
-            leaf.subject, leaf.vendor_id
+            "signed by device {:?} of vendor {}, topic names {device_id:?} of {}",
+            leaf.subject,
+            hearth_model::vendor::hex_or_none(leaf.vendor_id),
+            hearth_model::vendor::Hex(vendor_id)
         )));
     }
     Ok(())

@@ -71,7 +71,7 @@ pub enum CertError {
     #[error("wrong role: {0}")]
     WrongRole(String),
     /// A vendor CA issued a certificate for another vendor id.
-    #[error("vendor id {subject:#06x} differs from the issuing vendor's {issuer:#06x}")]
+    #[error("vendor id {} differs from the issuing vendor's {}", hearth_model::vendor::Hex(*.subject), hearth_model::vendor::Hex(*.issuer))]
     VendorMismatch {
         /// Vendor id of the issuer.
         issuer: u16,

@@ -98,6 +98,34 @@ pub fn describe(bytes: &[u8]) -> Result<String, String> {
     let value = cbor::decode_any(bytes)?;
     let mut out = String::new();
     match value {
+        // A chain file (`03-security.md` §13.5): an array of certificates, leaf first. A
+        // COSE_Sign1 is an array too, but its second element is a map.
+        Value::Array(items)
+            if (1..=crate::fs::MAX_CHAIN_CERTS).contains(&items.len())
+                && items.iter().all(|i| matches!(i, Value::Bytes(_))) =>
+        {
+            let _ = writeln!(
+                out,
+                "certificate chain ({} certificate{}, leaf first)",
+                items.len(),
+                if items.len() == 1 { "" } else { "s" }
+            );
+            for (i, item) in items.iter().enumerate() {
+                let Value::Bytes(cert) = item else { continue };
+                let mut one = String::new();
+                describe_sign1(&mut one, cert)
+                    .map_err(|e| format!("certificate {}: {e}", i + 1))?;
+                let role = if i == 0 {
+                    "leaf"
+                } else {
+                    "issuer of the one above"
+                };
+                let _ = writeln!(out, "[{}] {role}", i + 1);
+                for line in one.lines() {
+                    let _ = writeln!(out, "  {line}");
+                }
+            }
+        }
         Value::Tag(18, _) | Value::Array(_) => describe_sign1(&mut out, bytes)?,
         Value::Map(entries) => describe_key(&mut out, bytes, entries)?,
         other => {
@@ -181,7 +209,7 @@ fn describe_sign1(out: &mut String, bytes: &[u8]) -> Result<(), String> {
             c.expires
         );
         if let Some(v) = c.vendor_id {
-            let _ = writeln!(out, "  vendor id:   {v:#06x}");
+            let _ = writeln!(out, "  vendor id:   {}", hearth_model::vendor::Hex(v));
         }
         if let Some(t) = &c.device_type {
             let _ = writeln!(out, "  device type: {t}");

@@ -8,10 +8,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::acl::{AclEntry, Privilege};
 use crate::cert::{CertError, Certificate};
 use crate::key::{KeyError, KeyPair};
 use crate::limits::{MAX_CERT_SIZE, MAX_KEY_SIZE, MAX_REVOCATION_LIST_SIZE};
-use crate::pki::{Credential, TestPki};
+use crate::pki::{lab_acl, Credential, LabCredentials, TestPki};
 use crate::replay::{CounterStore, StoreError};
 
 /// Errors of file operations.
@@ -127,6 +128,25 @@ pub fn read_chain(path: &Path) -> Result<Vec<Certificate>, FsError> {
     }
 }
 
+/// The certificates in the bytes of a certificate file or of a chain file, leaf first, as
+/// bytes: the items of a chain file (a CBOR array of 1 to [`MAX_CHAIN_CERTS`] byte
+/// strings), or the bytes themselves, which a chain validation then parses and judges.
+pub fn chain_items(bytes: &[u8]) -> Vec<Vec<u8>> {
+    if let Ok(ciborium::Value::Array(items)) =
+        ciborium::de::from_reader::<ciborium::Value, _>(bytes)
+    {
+        if (1..=MAX_CHAIN_CERTS).contains(&items.len())
+            && items.iter().all(|i| matches!(i, ciborium::Value::Bytes(_)))
+        {
+            return items
+                .into_iter()
+                .filter_map(|i| i.into_bytes().ok())
+                .collect();
+        }
+    }
+    vec![bytes.to_vec()]
+}
+
 /// Write a certificate chain file: a CBOR array of the certificates, leaf first.
 pub fn write_chain(path: &Path, chain: &[&Certificate]) -> Result<(), FsError> {
     let items = chain
@@ -227,6 +247,56 @@ pub fn write_test_pki(dir: &Path, pki: &TestPki) -> Result<(), FsError> {
     Ok(())
 }
 
+/// The files [`write_lab_credentials`] writes: the authority's certificate and key, and a
+/// key, a certificate and a chain (leaf first) for each controller of
+/// [`LabCredentials::CONTROLLERS`]. An ICS names them (`spec/06-conformance.md` §3.8, §3.9).
+pub const LAB_FILES: [&str; 14] = [
+    "authority.cert",
+    "authority.key",
+    "manage.cert",
+    "manage.key",
+    "manage.chain",
+    "operate.cert",
+    "operate.key",
+    "operate.chain",
+    "view.cert",
+    "view.key",
+    "view.chain",
+    "stranger.cert",
+    "stranger.key",
+    "stranger.chain",
+];
+
+/// Write the lab's credentials into `dir` (created if missing), named as [`LAB_FILES`].
+pub fn write_lab_credentials(dir: &Path, lab: &LabCredentials) -> Result<(), FsError> {
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    write_credential(&dir.join("authority"), &lab.authority)?;
+    for c in &lab.controllers {
+        write_credential(&dir.join(c.name), &c.credential)?;
+        let chain: Vec<&Certificate> = c.chain.iter().collect();
+        write_chain(&dir.join(format!("{}.chain", c.name)), &chain)?;
+    }
+    Ok(())
+}
+
+/// The access-control entries of a device commissioned in the lab of `dir`, a folder of
+/// [`write_lab_credentials`]: [`LabCredentials::acl`], read back from the certificates.
+pub fn read_lab_acl(dir: &Path) -> Result<Vec<AclEntry>, FsError> {
+    let authority = read_cert(&dir.join("authority.cert"))?;
+    let mut controllers = Vec::new();
+    for (name, privilege) in [
+        ("manage", Privilege::Manage),
+        ("operate", Privilege::Operate),
+        ("view", Privilege::View),
+    ] {
+        controllers.push((read_cert(&dir.join(format!("{name}.cert")))?, privilege));
+    }
+    Ok(lab_acl(
+        &authority,
+        controllers.iter().map(|(c, p)| (c, *p)),
+    ))
+}
+
 /// A [`CounterStore`] in a file holding the reservation as a CBOR unsigned integer.
 #[derive(Debug, Clone)]
 pub struct FileCounterStore {
@@ -311,6 +381,31 @@ mod tests {
             FileCounterStore::new(&path).load(),
             Err(StoreError::Corrupt(_))
         ));
+    }
+
+    /// The lab's files are written under the names an ICS uses, read back as chains, and
+    /// give back the access-control entries they were issued with.
+    #[test]
+    fn lab_credentials_round_trip_through_their_files() {
+        let rng = crate::pki::SystemRandom::new();
+        let now = 1_800_000_000;
+        let pki = TestPki::generate(now, &rng).expect("pki");
+        let lab = LabCredentials::generate(&pki.root, now, &rng).expect("lab");
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_lab_credentials(dir.path(), &lab).expect("write");
+        for name in LAB_FILES {
+            assert!(dir.path().join(name).is_file(), "{name}");
+        }
+        for c in &lab.controllers {
+            let chain = read_chain(&dir.path().join(format!("{}.chain", c.name))).expect("chain");
+            assert_eq!(chain, c.chain, "{}", c.name);
+            read_credential(
+                &dir.path().join(format!("{}.cert", c.name)),
+                &dir.path().join(format!("{}.key", c.name)),
+            )
+            .expect("the key belongs to the certificate");
+        }
+        assert_eq!(read_lab_acl(dir.path()).expect("acl"), lab.acl());
     }
 
     // HRT-SEC-016

@@ -4,6 +4,7 @@
 
 pub use ring::rand::{SecureRandom, SystemRandom};
 
+use crate::acl::{AclEntry, AclSubject, Privilege};
 use crate::alg::Algorithm;
 use crate::cert::{CertClaims, CertError, Certificate, Role, TrustStore, ValidatedChain};
 use crate::key::KeyPair;
@@ -172,6 +173,134 @@ impl TestPki {
     }
 }
 
+/// Vendor id of the lab's test CA ([`LabCredentials::authority`]), in the test range.
+pub const AUTHORITY_VENDOR_ID: u16 = 0xFFF4;
+
+/// The credentials a lab provisions for testing a device and names in its ICS
+/// (`spec/06-conformance.md` §3.8 and §3.9): a test CA under the root (the `[authority]`),
+/// a controller of each privilege that CA issued (`[[controllers]]` with `manage`, `operate`
+/// and `view`), and a stranger the root issued, trusted by the device but admitted by no
+/// entry of its access-control list (privilege `none`). [`LabCredentials::acl`] is what the
+/// device's commissioning puts in its access-control list so that every privilege the ICS
+/// states holds.
+#[derive(Debug)]
+pub struct LabCredentials {
+    /// The test CA (role vendor, vendor id [`AUTHORITY_VENDOR_ID`]) issued by the root.
+    pub authority: Credential,
+    /// The controllers by name (`manage`, `operate`, `view`, `stranger`), in that order.
+    pub controllers: Vec<LabController>,
+}
+
+/// One controller of [`LabCredentials`].
+#[derive(Debug)]
+pub struct LabController {
+    /// Its file name without extension, which is the privilege it is admitted with or
+    /// `stranger`.
+    pub name: &'static str,
+    /// The privilege the device grants it; `None` for the stranger.
+    pub privilege: Option<Privilege>,
+    /// Its certificate and key.
+    pub credential: Credential,
+    /// Its chain, leaf first, without the root: the leaf and, but for the stranger, the
+    /// authority.
+    pub chain: Vec<Certificate>,
+}
+
+impl LabCredentials {
+    /// The controllers' names, in the order of [`LabCredentials::controllers`].
+    pub const CONTROLLERS: [&'static str; 4] = ["manage", "operate", "view", "stranger"];
+
+    /// Issue the lab's credentials under `root` at time `now` (Ed25519 keys, five years).
+    pub fn generate(
+        root: &Credential,
+        now: u64,
+        rng: &dyn SecureRandom,
+    ) -> Result<Self, CertError> {
+        let req = |role, subject: &str, vendor_id| IssueRequest {
+            role,
+            subject: subject.to_owned(),
+            vendor_id,
+            device_type: None,
+            model: None,
+            days: CERT_DAYS,
+            alg: Algorithm::EdDsa,
+        };
+        let authority = issue(
+            &req(
+                Role::Vendor,
+                "hearth-lab-authority",
+                Some(AUTHORITY_VENDOR_ID),
+            ),
+            root,
+            now,
+            rng,
+        )?;
+        let mut controllers = Vec::with_capacity(Self::CONTROLLERS.len());
+        for (name, privilege) in Self::CONTROLLERS.into_iter().zip([
+            Some(Privilege::Manage),
+            Some(Privilege::Operate),
+            Some(Privilege::View),
+            None,
+        ]) {
+            let subject = format!("hearth-lab-{name}");
+            // The stranger comes from the root: trusted, but under no CA the list names.
+            let issuer = if privilege.is_some() {
+                &authority
+            } else {
+                root
+            };
+            let credential = issue(&req(Role::Controller, &subject, None), issuer, now, rng)?;
+            let mut chain = vec![credential.cert.clone()];
+            if privilege.is_some() {
+                chain.push(authority.cert.clone());
+            }
+            controllers.push(LabController {
+                name,
+                privilege,
+                credential,
+                chain,
+            });
+        }
+        Ok(Self {
+            authority,
+            controllers,
+        })
+    }
+
+    /// The access-control entries that admit these credentials as the ICS states: each
+    /// controller's key with its privilege, and every controller the authority issues with
+    /// `view` (the `[authority]` privilege), so that two entries match the controllers of
+    /// the authority and the higher counts (HRT-SEC-113).
+    pub fn acl(&self) -> Vec<AclEntry> {
+        lab_acl(
+            &self.authority.cert,
+            self.controllers
+                .iter()
+                .filter_map(|c| Some((&c.credential.cert, c.privilege?))),
+        )
+    }
+}
+
+/// [`LabCredentials::acl`] from the certificates alone: the authority's, and each admitted
+/// controller's with its privilege.
+pub fn lab_acl<'a>(
+    authority: &Certificate,
+    controllers: impl IntoIterator<Item = (&'a Certificate, Privilege)>,
+) -> Vec<AclEntry> {
+    let mut entries: Vec<AclEntry> = controllers
+        .into_iter()
+        .map(|(cert, privilege)| AclEntry {
+            subject: AclSubject::Key(*cert.subject_kid()),
+            privilege,
+        })
+        .collect();
+    entries.push(AclEntry {
+        subject: AclSubject::Ca(*authority.subject_kid()),
+        privilege: Privilege::View,
+    });
+    entries
+}
+
 /// Validate encoded certificates (trust-anchor side first, leaf last) against encoded
 /// roots at time `now`, without revocation lists.
 pub fn verify_chain_bytes(
@@ -262,6 +391,33 @@ mod tests {
     use super::*;
 
     const NOW: u64 = 1_800_000_000;
+
+    /// The lab's controllers chain to the root, and the access-control entries grant each
+    /// the privilege it is named for; the stranger is trusted and admitted by none
+    /// (spec 06 §3.8, §3.9; HRT-SEC-113: the highest matching entry counts).
+    #[test]
+    fn lab_credentials_hold_the_privileges_they_are_named_for() {
+        let rng = SystemRandom::new();
+        let pki = TestPki::generate(NOW, &rng).expect("pki");
+        let lab = LabCredentials::generate(&pki.root, NOW, &rng).expect("lab");
+        let mut trust = TrustStore::new();
+        trust.add_root(pki.root.cert.clone()).expect("root");
+        let acl = crate::acl::Acl::from_entries(lab.acl()).expect("acl");
+        let names: Vec<&str> = lab.controllers.iter().map(|c| c.name).collect();
+        assert_eq!(names, LabCredentials::CONTROLLERS);
+        for c in &lab.controllers {
+            let mut chain = c.chain.clone();
+            chain.reverse();
+            let valid = crate::cert::validate_chain(&trust, &chain, NOW, &RevocationSet::new())
+                .unwrap_or_else(|e| panic!("{}: {e}", c.name));
+            assert_eq!(acl.granted(&valid), c.privilege, "{}", c.name);
+            assert_eq!(valid.leaf.role, Role::Controller);
+        }
+        assert_eq!(
+            lab.authority.cert.claims().vendor_id,
+            Some(AUTHORITY_VENDOR_ID)
+        );
+    }
 
     // HRT-SEC-060, HRT-SEC-064
     #[test]

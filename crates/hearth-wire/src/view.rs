@@ -164,8 +164,8 @@ impl PathStatus {
 pub struct DescriptionView {
     /// `vvvv/device`.
     pub id: String,
-    /// Vendor id.
-    pub vendor_id: u16,
+    /// Vendor id, four lower-case hexadecimal digits as in topics (`fff1`).
+    pub vendor_id: String,
     /// Device type id.
     pub device_type_id: u16,
     /// Device type name, if the catalog knows it.
@@ -354,8 +354,12 @@ impl DescriptionView {
             })
             .collect();
         Self {
-            id: format!("{:04x}/{}", desc.vendor_id, desc.device_id),
-            vendor_id: desc.vendor_id,
+            id: format!(
+                "{}/{}",
+                hearth_model::vendor::Hex(desc.vendor_id),
+                desc.device_id
+            ),
+            vendor_id: hearth_model::vendor::hex(desc.vendor_id),
             device_type_id: desc.device_type,
             device_type: dt.map(|d| d.name.clone()),
             spec_version: desc.spec_version,
@@ -368,7 +372,7 @@ impl DescriptionView {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{indent}{}: {} ({:#06x}), vendor {:#06x}, spec version {}",
+            "{indent}{}: {} ({:#06x}), vendor {}, spec version {}",
             self.id,
             self.device_type.as_deref().unwrap_or("unknown device type"),
             self.device_type_id,

@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::bail;
 use hearth_model::catalog::{markdown, Catalog, EnumScope};
 use serde::Serialize;
 
@@ -171,7 +170,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             text.push_str("Device types add further codes; see `hearth catalog DEVICE-TYPE`.\n");
         }
     } else {
-        bail!("`{name}` is neither a device type, a capability nor an enumeration; `hearth catalog` lists them");
+        return Err(crate::exit::usage(format!("`{name}` is neither a device type, a capability nor an enumeration; `hearth catalog` lists them")));
     }
     print!("{text}");
     Ok(ExitCode::SUCCESS)

@@ -3,13 +3,15 @@
 //! every message is signed and every answer verified. Values are typed and shown in human
 //! units with `hearth_model::text`.
 //!
-//! Exit codes: 0 success; 1 when a path's status is not success, a device sends no
-//! description or a request gets no response in time; 2 for usage and connection errors.
+//! Exit codes (`crate::exit`): 0 success; 1 when a path's status is not success, a device
+//! sends no description or a request gets no response in time; 4 when the broker or the
+//! credentials fail; 64 for a usage error (an unknown path or value, a malformed device
+//! address).
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use hearth_model::text::{self, Context};
 use hearth_model::time::format_secs;
 use hearth_model::{Catalog, Description, DeviceId, MemberKind, Path, Value};
@@ -27,6 +29,7 @@ use hearth_wire::view::{
 
 use super::broker::{runtime, shutdown_signal};
 use crate::args;
+use crate::exit::usage;
 
 /// Arguments of `hearth ctl`.
 #[derive(Debug, clap::Args)]
@@ -37,6 +40,9 @@ pub(crate) struct Args {
     pki: args::Pki,
     #[command(flatten)]
     output: args::Json,
+    /// The topic root the devices publish under (05-mqtt.md §4.1).
+    #[arg(long, global = true, value_name = "ROOT", default_value = hearth_mqtt::topic::DEFAULT_ROOT, value_parser = parse_root)]
+    root: String,
     /// Seconds to wait for the broker, for a device's description and for each response.
     #[arg(long, global = true, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
     timeout: Duration,
@@ -91,7 +97,7 @@ enum CtlCommand {
 /// The longest timeout accepted: a day.
 const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
 
-fn parse_secs(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_secs(s: &str) -> Result<Duration, String> {
     s.parse::<f64>()
         .ok()
         .and_then(|v| Duration::try_from_secs_f64(v).ok())
@@ -99,7 +105,16 @@ fn parse_secs(s: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{s}` is not a number of seconds between 0 and 86400"))
 }
 
-const FAILED: u8 = 1;
+/// A topic root: non-empty levels, no wildcard, not a `$` topic (HRT-MQTT-004).
+pub(crate) fn parse_root(s: &str) -> Result<String, String> {
+    let mut params = hearth_conformance::ics::Parameters::default();
+    params
+        .set("topic_root", s)
+        .map(|()| s.to_owned())
+        .map_err(|p| p.rule)
+}
+
+const FAILED: u8 = crate::exit::FAIL;
 
 /// Run `hearth ctl`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -107,6 +122,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
+    check_arguments(&args.command)?;
     let ctl = connect(&args).await?;
     let code = match &args.command {
         CtlCommand::Discover => discover(&ctl, &args).await,
@@ -120,8 +136,62 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     code
 }
 
+/// The device address and the paths of the command line, checked before connecting: a
+/// usage error says so at once, whatever the broker.
+fn check_arguments(command: &CtlCommand) -> anyhow::Result<()> {
+    let (id, paths, kind): (Option<&str>, Vec<&str>, MemberKind) = match command {
+        CtlCommand::Discover => (None, vec![], MemberKind::Property),
+        CtlCommand::Describe { id } => (Some(id), vec![], MemberKind::Property),
+        CtlCommand::Read { id, paths } => (
+            Some(id),
+            paths.iter().map(String::as_str).collect(),
+            MemberKind::Property,
+        ),
+        CtlCommand::Write { id, path, .. } => (Some(id), vec![path], MemberKind::Property),
+        CtlCommand::Invoke { id, path, .. } => (Some(id), vec![path], MemberKind::Action),
+        CtlCommand::Watch { id } => (id.as_deref(), vec![], MemberKind::Property),
+    };
+    if let Some(id) = id {
+        device_addr(id)?;
+    }
+    for path in paths {
+        Path::parse(path, Catalog::standard(), kind).map_err(usage)?;
+    }
+    Ok(())
+}
+
+/// `VENDOR/DEVICE` as an address, or a bare device id (`None`); a usage error otherwise.
+fn device_addr(id: &str) -> anyhow::Result<Option<DeviceAddr>> {
+    if id.contains('/') {
+        return Ok(Some(id.parse().map_err(usage)?));
+    }
+    if !DeviceId::is_valid(id) {
+        return Err(usage(format!(
+            "`{id}` is neither VENDOR/DEVICE (e.g. fff1/fan-1) nor a device id"
+        )));
+    }
+    Ok(None)
+}
+
 async fn connect(args: &Args) -> anyhow::Result<Controller> {
-    let pki = args.pki.required()?;
+    connect_controller(
+        args.pki.required()?,
+        args.broker.or_local()?,
+        &args.root,
+        args.timeout,
+    )
+    .await
+}
+
+/// The controller of the PKI folder `pki` (`controller.cert`, the one `hearth pki init`
+/// writes for the command line) on `broker` under the topic root `root`, waiting at most
+/// `timeout` for the broker and for each response.
+pub(crate) async fn connect_controller(
+    pki: &std::path::Path,
+    broker: hearth_mqtt::BrokerUrl,
+    root: &str,
+    timeout: Duration,
+) -> anyhow::Result<Controller> {
     let identity = Identity::controller(pki)
         .with_context(|| format!("controller credential in {}", pki.display()))?;
     let counter = Box::new(FileCounterStore::new(Identity::counter_path(
@@ -129,9 +199,10 @@ async fn connect(args: &Args) -> anyhow::Result<Controller> {
         &identity.id,
         false,
     )));
-    let mut config = ControllerConfig::new(args.broker.or_local()?, identity, counter);
-    config.request_timeout = args.timeout;
-    config.connect_timeout = args.timeout;
+    let mut config = ControllerConfig::new(broker, identity, counter);
+    config.topics = hearth_mqtt::Topics::new(root);
+    config.request_timeout = timeout;
+    config.connect_timeout = timeout;
     Ok(Controller::connect(config).await?)
 }
 
@@ -142,8 +213,8 @@ struct DeviceEntry {
     id: String,
     /// The device id alone.
     device_id: String,
-    /// Vendor id.
-    vendor_id: u16,
+    /// Vendor id, four lower-case hexadecimal digits as in topics.
+    vendor_id: String,
     /// Device type name (description, else certificate).
     device_type: Option<String>,
     /// Model from the certificate.
@@ -173,7 +244,7 @@ impl DeviceEntry {
         Self {
             id: view.addr.to_string(),
             device_id: view.addr.device_id.clone(),
-            vendor_id: view.addr.vendor_id,
+            vendor_id: hearth_model::vendor::hex(view.addr.vendor_id),
             device_type,
             model: view.model.clone(),
             online: view.online,
@@ -218,7 +289,7 @@ async fn discover(ctl: &Controller, args: &Args) -> anyhow::Result<ExitCode> {
             "{:<28} {:<18} {:<8} {:<8} {:<14} {}",
             e.id,
             e.device_type.as_deref().unwrap_or("?"),
-            format!("{:#06x}", e.vendor_id),
+            e.vendor_id,
             e.online_text(),
             e.model.as_deref().unwrap_or("?"),
             e.description
@@ -259,14 +330,7 @@ async fn find(
         Some(a) => d.addr == *a,
         None => d.addr.device_id == id,
     };
-    let addr: Option<DeviceAddr> = if id.contains('/') {
-        Some(id.parse().map_err(|e: String| anyhow::anyhow!("{e}"))?)
-    } else {
-        if !DeviceId::is_valid(id) {
-            bail!("`{id}` is neither VENDOR/DEVICE (e.g. fff1/fan-1) nor a device id");
-        }
-        None
-    };
+    let addr = device_addr(id)?;
     let found = ctl
         .wait_for(timeout, |ds| {
             ds.iter()
@@ -285,10 +349,10 @@ async fn find(
         .collect();
     if candidates.len() > 1 {
         let ids: Vec<String> = candidates.iter().map(|d| d.addr.to_string()).collect();
-        bail!(
+        return Err(usage(format!(
             "`{id}` is ambiguous: {}; give VENDOR/DEVICE",
             ids.join(", ")
-        );
+        )));
     }
     let Some(view) = candidates.into_iter().next() else {
         return Ok(Err(NotFound::Timeout(format!("{id} disappeared"))));
@@ -311,7 +375,7 @@ macro_rules! target {
     };
 }
 
-/// A request that got no answer: a timeout exits 1, anything else is an error (exit 2).
+/// A request that got no answer: a timeout exits 1, anything else is an error (exit 4).
 fn request_failed(err: RequestError, addr: &DeviceAddr) -> anyhow::Result<ExitCode> {
     match err {
         RequestError::Timeout(d) => {
@@ -393,7 +457,8 @@ async fn read(
     let parsed = paths
         .iter()
         .map(|p| Path::parse(p, Catalog::standard(), MemberKind::Property))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(usage)?;
     let t = target!(ctl, args, id);
     let results = match ctl.read(t.addr(), parsed).await {
         Ok(r) => r,
@@ -429,18 +494,18 @@ async fn write(
     path: &str,
     value: &str,
 ) -> anyhow::Result<ExitCode> {
-    let path = Path::parse(path, Catalog::standard(), MemberKind::Property)?;
+    let path = Path::parse(path, Catalog::standard(), MemberKind::Property).map_err(usage)?;
     let t = target!(ctl, args, id);
     let value = match property_type(&path) {
         Some(ty) => {
             let ctx = Context::new(Catalog::standard(), t.device_type())
                 .with_labels(declared_codes(Some(&t.desc), &path));
-            text::parse(value, ty, &ctx).with_context(|| {
-                format!(
-                    "{} takes {}",
+            text::parse(value, ty, &ctx).map_err(|e| {
+                usage(format!(
+                    "{} takes {}: {e}",
                     path_name(&path, MemberKind::Property),
                     ty.type_name()
-                )
+                ))
             })?
         }
         None => untyped(value),
@@ -474,7 +539,7 @@ async fn invoke(
     path: &str,
     arguments: &Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let path = Path::parse(path, Catalog::standard(), MemberKind::Action)?;
+    let path = Path::parse(path, Catalog::standard(), MemberKind::Action).map_err(usage)?;
     let action = Catalog::standard()
         .capability(path.capability)
         .and_then(|c| c.action(path.member));
@@ -483,13 +548,19 @@ async fn invoke(
         (None, _) => Value::Null,
         (Some(a), Some(action)) => {
             let ctx = Context::new(Catalog::standard(), t.device_type());
-            text::parse(a, &struct_of(&action.args), &ctx)
-                .with_context(|| format!("arguments of {}", path_name(&path, MemberKind::Action)))?
+            text::parse(a, &struct_of(&action.args), &ctx).map_err(|e| {
+                usage(format!(
+                    "arguments of {}: {e}",
+                    path_name(&path, MemberKind::Action)
+                ))
+            })?
         }
-        (Some(_), None) => bail!(
-            "{} is not in the catalog; its arguments cannot be typed",
-            path_name(&path, MemberKind::Action)
-        ),
+        (Some(_), None) => {
+            return Err(usage(format!(
+                "{} is not in the catalog; its arguments cannot be typed",
+                path_name(&path, MemberKind::Action)
+            )))
+        }
     };
     let result = match ctl.invoke(t.addr(), path, value).await {
         Ok(r) => r,
@@ -688,14 +759,6 @@ impl Watched {
 }
 
 async fn watch(ctl: &Controller, args: &Args, id: Option<&str>) -> anyhow::Result<ExitCode> {
-    if let Some(id) = id {
-        if id.contains('/') {
-            id.parse::<DeviceAddr>()
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-        } else if !DeviceId::is_valid(id) {
-            bail!("`{id}` is neither VENDOR/DEVICE nor a device id");
-        }
-    }
     // Responses to other processes signing as the same controller arrive on its response
     // topic too; they are not news for a watcher, which sends no requests.
     let own_responses = format!("/c/{}/resp", ctl.id());

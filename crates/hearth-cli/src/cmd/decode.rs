@@ -4,9 +4,10 @@
 //!
 //! Verification is `hearth_wire::Receiver::open`, the same code a device or controller runs:
 //! the carried chain is validated against the roots, the signature checked with the topic as
-//! external AAD, the header's sender matched with the certificate. Exit codes: 0 decoded (and
-//! valid, if checked); 1 the signature was checked and is not valid; 2 undecodable input or
-//! a usage error.
+//! external AAD, the header's sender matched with the certificate. Exit codes
+//! (`crate::exit`): 0 decoded (and valid, if checked); 1 not a valid message: undecodable, or
+//! its signature checked and not valid; 2 the signature could not be checked; 4 the input
+//! could not be read; 64 a usage error.
 
 use std::io::Read as _;
 use std::path::PathBuf;
@@ -54,8 +55,9 @@ struct ChainEntry {
     subject: String,
     role: String,
     issuer: String,
+    /// Four lower-case hexadecimal digits, as in topics.
     #[serde(skip_serializing_if = "Option::is_none")]
-    vendor_id: Option<u16>,
+    vendor_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     device_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -161,7 +163,7 @@ fn chain_entry(bytes: &[u8]) -> ChainEntry {
                 subject: c.subject.clone(),
                 role: c.role.to_string(),
                 issuer: c.issuer.clone(),
-                vendor_id: c.vendor_id,
+                vendor_id: c.vendor_id.map(hearth_model::vendor::hex),
                 device_type: c.device_type.clone(),
                 model: c.model.clone(),
                 key_id: cert.subject_kid().to_string(),
@@ -208,7 +210,7 @@ fn decoded(msg: &Message) -> Decoded {
 
 /// The topic (below the root) a message was published on, when the message tells.
 fn infer_topic(msg: &Message, decoded: &Decoded) -> Option<String> {
-    let vendor = decoded.chain.first().and_then(|c| c.vendor_id);
+    let vendor = decoded.chain.first().and_then(|c| c.vendor_id.clone());
     let channel = match msg.kind() {
         Kind::Description => "desc",
         Kind::Status => "status",
@@ -217,7 +219,7 @@ fn infer_topic(msg: &Message, decoded: &Decoded) -> Option<String> {
         k if k.is_response() => return msg.target.as_ref().map(|t| format!("c/{t}/resp")),
         _ => return None,
     };
-    vendor.map(|v| format!("d/{v:04x}/{}/{channel}", msg.sender))
+    vendor.map(|v| format!("d/{v}/{}/{channel}", msg.sender))
 }
 
 fn verify(args: &Args, bytes: &[u8], msg: &Message, decoded: &Decoded) -> anyhow::Result<Verdict> {
@@ -293,8 +295,8 @@ fn print_text(report: &Report) {
         }
         for (i, c) in m.chain.iter().enumerate() {
             let mut line = format!("{} {:?} issued by {:?}", c.role, c.subject, c.issuer);
-            if let Some(v) = c.vendor_id {
-                line.push_str(&format!(", vendor {v:#06x}"));
+            if let Some(v) = &c.vendor_id {
+                line.push_str(&format!(", vendor {v}"));
             }
             if let Some(t) = &c.device_type {
                 line.push_str(&format!(", {t}"));
@@ -340,9 +342,19 @@ fn print_text(report: &Report) {
 
 /// Run `hearth decode`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let bytes = unhex(read_input(args.file.as_ref())?)?;
-    let structure =
-        diag::describe(&bytes).map_err(|e| anyhow::anyhow!("not a Hearth message: {e}"))?;
+    let input = read_input(args.file.as_ref())?;
+    let undecodable = |why: String| {
+        eprintln!("error: not a Hearth message: {why}");
+        Ok(ExitCode::from(crate::exit::FAIL))
+    };
+    let bytes = match unhex(input) {
+        Ok(bytes) => bytes,
+        Err(e) => return undecodable(e.to_string()),
+    };
+    let structure = match diag::describe(&bytes) {
+        Ok(s) => s,
+        Err(e) => return undecodable(e.to_string()),
+    };
     let mut report = Report {
         structure,
         message: None,
@@ -362,8 +374,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 let verdict = verify(&args, &bytes, &msg, &d)?;
                 code = match (verdict.checked, verdict.valid) {
                     (true, true) => ExitCode::SUCCESS,
-                    (true, false) => ExitCode::from(1),
-                    (false, _) => ExitCode::from(2),
+                    (true, false) => ExitCode::from(crate::exit::FAIL),
+                    (false, _) => ExitCode::from(crate::exit::INCONCLUSIVE),
                 };
                 report.signature = Some(verdict);
             }
@@ -372,7 +384,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Err(e) => {
             report.error = Some(format!("not a Hearth message: {e}"));
-            ExitCode::from(2)
+            ExitCode::from(crate::exit::FAIL)
         }
     };
     if args.json {
@@ -431,7 +443,7 @@ mod tests {
             subject: "fan-1".into(),
             role: "device".into(),
             issuer: "v".into(),
-            vendor_id: Some(0xfff1),
+            vendor_id: Some("fff1".into()),
             device_type: Some("fan".into()),
             model: None,
             key_id: String::new(),

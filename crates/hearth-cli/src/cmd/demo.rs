@@ -19,10 +19,11 @@ use crate::args;
 
 /// The exit statuses of `hearth demo`, for its `--help`.
 const EXIT_STATUSES: &str = "\
-Exit status: 0 when every appliance passes, 1 otherwise, 2 when the demo could not start,
-130 interrupted by SIGINT (Ctrl-C), 143 interrupted by SIGTERM. An interrupted demo ends the
-test case each appliance is in, lists every case it did not run, and writes its reports
-marked partial and unsigned.";
+Exit status: the fleet's verdict as `hearth test` gives a run's (spec/06-conformance.md
+§6.2): 0 pass, 1 fail, 2 inconclusive, 3 error; 4 when the demo could not start, 64 usage
+error, 130 interrupted by SIGINT (Ctrl-C), 143 interrupted by SIGTERM. An interrupted demo
+ends the test case each appliance is in, lists every case it did not run, and writes its
+reports marked partial and unsigned.";
 
 /// Arguments of `hearth demo`.
 #[derive(Debug, clap::Args)]
@@ -72,7 +73,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             return Ok(status);
         }
         println!("reports: {}  (summary.json, junit.xml, one folder per device with report.json, junit.xml, report.html, report.cose)", args.out.display());
-        let all_pass = reports.iter().all(|r| r.summary.verdict == Verdict::Pass);
-        Ok(if all_pass && failed.load(Ordering::Relaxed) == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        Ok(crate::exit::of_verdict(summary::fleet_verdict(&reports)))
     })
 }

@@ -14,6 +14,7 @@ pub(crate) mod ctl;
 pub(crate) mod decode;
 #[cfg(feature = "sim")]
 pub(crate) mod demo;
+pub(crate) mod ics;
 pub(crate) mod load;
 #[cfg(feature = "sim")]
 pub(crate) mod mutants;
@@ -50,6 +51,9 @@ pub(crate) enum Command {
     /// The suite's self-check: every fault profile of the simulator must be caught.
     #[cfg(feature = "sim")]
     Mutants(mutants::Args),
+    /// Write an implementation conformance statement (ICS) for a device, with the lab's
+    /// credentials of a PKI folder.
+    Ics(ics::Args),
     /// Certify one real device on any broker against its ICS.
     Test(test::Args),
     /// The traceability matrix: every requirement and the test cases that check it.
@@ -90,6 +94,7 @@ pub(crate) fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Mutants(args) => mutants::run(args),
         #[cfg(not(feature = "sim"))]
         Command::Mutants(_) => no_sim::refuse("mutants"),
+        Command::Ics(args) => ics::run(args),
         Command::Test(args) => test::run(args),
         Command::Coverage(args) => coverage::run(args),
     }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use hearth_security::pki::{self, IssueRequest, TestPki, CERT_DAYS};
+use hearth_security::pki::{self, IssueRequest, LabCredentials, TestPki, CERT_DAYS};
 use hearth_security::{diag, fs, Algorithm, KeyId, RevocationList, Role};
 
 use crate::clock::now;
@@ -19,8 +19,11 @@ pub(crate) struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum PkiCommand {
-    /// Create a complete test PKI: root, vendor (0xFFF1), lab and controller, each a
-    /// `.cert` and a `.key` file.
+    /// Create a complete test PKI: root, vendor (fff1), lab and controller, each a `.cert`
+    /// and a `.key` file, and the lab's credentials an ICS names: the test CA `authority`,
+    /// and the controllers `manage`, `operate`, `view` (issued by the authority) and
+    /// `stranger` (issued by the root, admitted by no access-control entry), each with a
+    /// `.chain` file, leaf first.
     Init {
         /// Directory to write into (created if missing).
         #[arg(long)]
@@ -49,19 +52,19 @@ enum PkiCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Print a certificate, revocation list or key in CBOR diagnostic notation with its
-    /// decoded claims (private keys are redacted).
+    /// Print a certificate, chain file, revocation list or key in CBOR diagnostic notation
+    /// with its decoded claims (private keys are redacted).
     Show {
         /// The file.
         file: PathBuf,
     },
-    /// Verify a chain: CERT... from the one issued by the root down to the leaf (leaf
-    /// last). Exits 0 if valid, 1 if not.
+    /// Verify a chain: CERT... leaf first, up to the one the root issued, as in a chain
+    /// file (a chain file may stand for any of them). Exits 0 if valid, 1 if not.
     Verify {
         /// Root certificate (trust anchor); may be repeated.
         #[arg(long, required = true)]
         trust: Vec<PathBuf>,
-        /// Certificates, leaf last.
+        /// Certificates or chain files, leaf first.
         #[arg(required = true)]
         certs: Vec<PathBuf>,
         /// Revocation list to apply; may be repeated.
@@ -88,8 +91,9 @@ struct IssueArgs {
     /// Subject name (e.g. a device serial).
     #[arg(long)]
     subject: String,
-    /// Vendor id, decimal or 0x-hexadecimal (default: the issuing vendor's).
-    #[arg(long, value_parser = parse_vendor_id)]
+    /// Vendor id, four hexadecimal digits as in topics, e.g. `fff1` (default: the issuing
+    /// vendor's).
+    #[arg(long, value_parser = hearth_model::vendor::parse)]
     vendor_id: Option<u16>,
     /// Device type from the catalog, e.g. `refrigerator` (devices).
     #[arg(long)]
@@ -123,21 +127,16 @@ impl IssueArgs {
     }
 }
 
-fn parse_vendor_id(s: &str) -> Result<u16, String> {
-    let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(h) => u16::from_str_radix(h, 16),
-        None => s.parse(),
-    };
-    r.map_err(|e| format!("invalid number {s:?}: {e}"))
-}
-
 /// Run `hearth pki`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         PkiCommand::Init { dir } => {
-            let pki = TestPki::generate(now()?, &pki::SystemRandom::new())?;
+            let (now, rng) = (now()?, pki::SystemRandom::new());
+            let pki = TestPki::generate(now, &rng)?;
             fs::write_test_pki(&dir, &pki)?;
-            for name in fs::TEST_PKI_FILES {
+            let lab = LabCredentials::generate(&pki.root, now, &rng)?;
+            fs::write_lab_credentials(&dir, &lab)?;
+            for name in fs::TEST_PKI_FILES.iter().chain(&fs::LAB_FILES) {
                 println!("{}", dir.join(name).display());
             }
             Ok(ExitCode::SUCCESS)
@@ -176,7 +175,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             for k in &kid {
                 let Some(k) = KeyId::from_hex(k) else {
-                    bail!("{k:?} is not a key id of 32 hexadecimal digits");
+                    return Err(crate::exit::usage(format!(
+                        "{k:?} is not a key id of 32 hexadecimal digits"
+                    )));
                 };
                 revoked.insert(k);
             }
@@ -213,10 +214,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             for t in &trust {
                 roots.push(fs::read_any(t)?);
             }
+            // Leaf first on the command line, as in chain files; the validation takes the
+            // root's side first.
             let mut chain = Vec::with_capacity(certs.len());
             for c in &certs {
-                chain.push(fs::read_any(c)?);
+                chain.extend(fs::chain_items(&fs::read_any(c)?));
             }
+            chain.reverse();
             let mut lists = Vec::with_capacity(crl.len());
             for l in &crl {
                 lists.push(fs::read_any(l)?);

@@ -29,7 +29,7 @@ enum ReportCommand {
     /// Verify a signed report (report.cose) offline against a trusted root.
     ///
     /// Exits 0 when every step of the verification succeeds, 1 when one fails (naming the
-    /// step and the reason), 2 on a usage error.
+    /// step and the reason), 4 when a file cannot be read, 64 on a usage error.
     Verify {
         /// The signed report.
         #[arg(value_name = "FILE")]

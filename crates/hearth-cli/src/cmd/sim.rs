@@ -81,7 +81,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let broker = args.broker.required()?;
     let pki = args.pki.required()?.to_path_buf();
     if !(args.speed.is_finite() && args.speed > 0.0) {
-        bail!("--speed must be a positive number");
+        return Err(crate::exit::usage("--speed must be a positive number"));
     }
     let mut fleet = if args.fleet == "default" {
         Fleet::standard()
@@ -90,7 +90,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("reading the fleet file {}", args.fleet))?
     };
     if let Some(fault) = &args.fault {
-        fleet = fleet.with_fault(fault)?;
+        fleet = fleet.with_fault(fault).map_err(crate::exit::usage)?;
     }
     if !pki.join("root.cert").exists() {
         bail!(

@@ -17,18 +17,21 @@ use hearth_report::verdict::Verdict;
 
 use super::broker::runtime;
 use crate::args;
+use crate::exit::{self, usage};
 
-/// The exit statuses of `hearth test` (spec 06 §6.2), for its `--help`.
+/// The exit statuses of `hearth test` (spec 06 §6.2, HRT-CONF-047), for its `--help`.
 const EXIT_STATUSES: &str = "\
-Exit status: 0 pass, 1 fail, 2 inconclusive, 3 error, 4 the run could not start (an invalid
-ICS), 130 interrupted by SIGINT (Ctrl-C), 143 interrupted by SIGTERM. An interrupted run
-ends the test case it is in, lists every case it did not run, and writes its reports marked
-partial and unsigned.";
-
-/// Exit status of a run that SIGINT interrupted: 128 + 2, as shells report it.
-pub(crate) const EXIT_SIGINT: u8 = 130;
-/// Exit status of a run that SIGTERM interrupted: 128 + 15.
-pub(crate) const EXIT_SIGTERM: u8 = 143;
+Exit status (spec/06-conformance.md §6.2):
+  0    the run verdict is pass
+  1    fail: a test case failed
+  2    inconclusive: the device kept a test case from deciding
+  3    error: the suite or its environment failed during the run
+  4    the run could not start: an invalid ICS, a missing or unreadable credential file
+  64   usage error: an unknown flag, a missing or malformed argument
+  130  interrupted by SIGINT (Ctrl-C)
+  143  interrupted by SIGTERM
+An interrupted run ends the test case it is in, lists every case it did not run, and writes
+its reports marked partial and unsigned.";
 
 /// `--trace LEVEL`, shared with `hearth demo`.
 #[derive(Debug, Clone, clap::Args)]
@@ -106,8 +109,8 @@ impl Incoming {
     /// The next signal, as the exit status that names it.
     async fn next(&mut self) -> u8 {
         tokio::select! {
-            _ = self.int.recv() => EXIT_SIGINT,
-            _ = self.term.recv() => EXIT_SIGTERM,
+            _ = self.int.recv() => exit::SIGINT,
+            _ = self.term.recv() => exit::SIGTERM,
         }
     }
 }
@@ -127,7 +130,7 @@ impl Incoming {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-        EXIT_SIGINT
+        exit::SIGINT
     }
 }
 
@@ -157,7 +160,10 @@ pub(crate) struct Args {
     params: args::Params,
     #[command(flatten)]
     trace: Trace,
-    /// Only check the ICS, without a device.
+    /// Only review the ICS, without a device and without --pki: its form, its names
+    /// against the catalog, its actuation flags and its credentials (readable, leading to
+    /// the root of its `trust` parameter, or of --pki if given); each problem as
+    /// FILE:LINE with a suggestion. Exits 0 when a run would accept it, 4 otherwise.
     #[arg(long)]
     check_ics: bool,
     /// List the test cases (the test plan) instead of running them.
@@ -166,6 +172,59 @@ pub(crate) struct Args {
     /// With --list: the whole plan in Markdown, with requirement texts and steps.
     #[arg(long, requires = "list")]
     markdown: bool,
+}
+
+/// `hearth test --check-ics`: every finding of the review as `FILE:LINE: …`, then a verdict
+/// line; exit 0 when only warnings remain, 4 otherwise.
+fn check_ics(ics: &std::path::Path, pki: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    use hearth_conformance::ics_review::{review, ReviewContext, Severity};
+    let text = std::fs::read_to_string(ics).with_context(|| ics.display().to_string())?;
+    let base = ics.parent().unwrap_or_else(|| std::path::Path::new(""));
+    let findings = review(
+        &text,
+        &ReviewContext {
+            base,
+            default_root: pki.map(|d| d.join("root.cert")),
+            now: crate::clock::now()?,
+        },
+    );
+    for f in &findings {
+        eprintln!("{}", f.render(ics));
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = findings.len() - errors;
+    if errors > 0 {
+        eprintln!(
+            "{}: {errors} error{}, {warnings} warning{}: a run would not start",
+            ics.display(),
+            plural(errors),
+            plural(warnings)
+        );
+        return Ok(ExitCode::from(exit::SETUP));
+    }
+    println!(
+        "{}: valid{}",
+        ics.display(),
+        if warnings > 0 {
+            format!(" ({warnings} warning{})", plural(warnings))
+        } else {
+            String::new()
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `s` for a count other than one.
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// Run `hearth test`.
@@ -182,20 +241,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let Some(ics) = args.ics else {
-        anyhow::bail!("--ics FILE is needed to run the suite");
+        return Err(usage("--ics FILE is needed to run the suite"));
     };
     if args.check_ics {
-        let text = std::fs::read_to_string(&ics)?;
-        return Ok(match hearth_conformance::ics::Ics::parse(&text) {
-            Ok(_) => {
-                println!("{}: valid", ics.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("{}: {e}", ics.display());
-                ExitCode::from(4)
-            }
-        });
+        return check_ics(&ics, args.pki.pki.as_deref());
     }
     let pki = args.pki.required()?.to_path_buf();
     let mut config = TestConfig {
@@ -224,7 +273,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("cannot start: {e}");
-                return Ok(ExitCode::from(4));
+                return Ok(ExitCode::from(exit::SETUP));
             }
         };
         eprintln!();
@@ -235,12 +284,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         if let Some(status) = signals.exit_status() {
             return Ok(status);
         }
-        Ok(ExitCode::from(match report.summary.verdict {
-            Verdict::Pass | Verdict::NotApplicable => 0,
-            Verdict::Fail => 1,
-            Verdict::Inconclusive => 2,
-            Verdict::Error => 3,
-        }))
+        Ok(exit::of_verdict(report.summary.verdict))
     });
     // An operator prompt an interrupt cut short still waits for a line of the terminal on a
     // blocking thread: do not wait for it.

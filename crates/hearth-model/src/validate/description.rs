@@ -20,7 +20,7 @@ pub enum DescriptionError {
     #[error("spec version {0} is not supported (this implementation speaks {SPEC_VERSION})")]
     SpecVersion(u16),
     /// The vendor id lies outside 0x0001–0xFFFE.
-    #[error("vendor id {0:#06x} is outside 0x0001–0xFFFE")]
+    #[error("vendor id {} is outside 0001–fffe", crate::vendor::Hex(*.0))]
     VendorId(u16),
     /// The device id is empty, too long or uses characters outside `A–Z a–z 0–9 . _ -`.
     #[error("device id {0:?} must be 1–64 characters from A–Z a–z 0–9 . _ -")]

@@ -39,8 +39,13 @@ async fn device_info(ctx: &mut Ctx) -> CaseResult {
         return Err(Outcome::fail(
             req::HRT_MOD_118,
             format!(
-                "device-info vendor-id is {vendor_id}; the description says {:#06x}",
-                ctx.description.vendor_id
+                "device-info vendor-id is {}; the description says {}",
+                match &vendor_id {
+                    Value::Int(v) =>
+                        u16::try_from(*v).map_or_else(|_| v.to_string(), hearth_model::vendor::hex),
+                    other => other.to_string(),
+                },
+                hearth_model::vendor::Hex(ctx.description.vendor_id)
             ),
         ));
     }

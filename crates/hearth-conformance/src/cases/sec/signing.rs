@@ -250,8 +250,8 @@ async fn envelope_profile(ctx: &mut Ctx, who: usize) -> CaseResult {
                 req::HRT_SEC_053
             },
             format!(
-                "the signer's certificate is a {} certificate for {:?} of vendor {:?}, type {:?}, model {:?}; the device is {device_id:?} of vendor {:#06x}, type {dt:?}",
-                leaf.role, leaf.subject, leaf.vendor_id, leaf.device_type, leaf.model, ctx.description.vendor_id
+                "the signer's certificate is a {} certificate for {:?} of vendor {}, type {:?}, model {:?}; the device is {device_id:?} of vendor {}, type {dt:?}",
+                leaf.role, leaf.subject, hearth_model::vendor::hex_or_none(leaf.vendor_id), leaf.device_type, leaf.model, hearth_model::vendor::Hex(ctx.description.vendor_id)
             ),
         )
         .with_evidence([desc_seq]));
