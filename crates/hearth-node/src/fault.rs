@@ -123,6 +123,9 @@ switches! {
     /// Check a replayed request against the access-control list before the replay window,
     /// and answer it `unauthorized` again where the list refuses its sender (HRT-SEC-102).
     acl_before_replay,
+    /// Count a copy of the trust anchor at the anchor end of a carried chain as a certificate
+    /// below the anchor, and so refuse a chain of two certificates and that copy (HRT-SEC-067).
+    anchor_copy_counted,
 }
 
 impl FaultInjection {
@@ -182,20 +185,37 @@ impl FaultInjection {
         replayed_request(bytes, receiver)
     }
 
-    /// Whether a deviation drops a request that opened under the chain the receiver holds,
-    /// for the other chain it carries: one that does not validate at `now` (Unix seconds), or
-    /// whose subject is not the sender.
-    pub(crate) fn refuses_carried_chain(
+    /// Why a deviation drops a request that opened, if it does: for the other chain it
+    /// carries, which does not validate at `now` (Unix seconds) or whose subject is not the
+    /// sender, although the receiver holds a valid one (`carried_chain_first`); or for a copy
+    /// of a trust anchor at the anchor end of its chain, counted as a certificate below the
+    /// anchor (`anchor_copy_counted`).
+    pub(crate) fn refuses_opened(
         &self,
         receiver: &Receiver,
         msg: &Message,
         now: u64,
-    ) -> bool {
-        self.carried_chain_first()
+    ) -> Option<&'static str> {
+        if self.carried_chain_first()
             && !msg.chain.is_empty()
             && receiver
                 .validate(&msg.chain, now)
                 .map_or(true, |peer| peer.chain.leaf.subject != msg.sender)
+        {
+            return Some("HRT-MSG-014");
+        }
+        let ends_with_anchor = || {
+            msg.chain.last().is_some_and(|last| {
+                receiver
+                    .trust()
+                    .roots()
+                    .any(|root| root.as_bytes() == last.as_slice())
+            })
+        };
+        if self.anchor_copy_counted() && msg.chain.len() > 2 && ends_with_anchor() {
+            return Some("HRT-SEC-067");
+        }
+        None
     }
 
     /// A request refused for its CBOR alone, opened the way a receiver that is not strict

@@ -209,6 +209,10 @@ static PROFILES: &[FaultProfile] = profiles! {
     /// key, and drops the request when that other chain does not validate or names another
     /// subject than the sender.
     "carried-chain-first" Security ["HRT-MSG-014"] for ALL => carried_chain_first;
+    /// Counts a copy of the trust anchor at the end of a carried chain as a certificate below
+    /// the anchor, and so refuses a controller two certificates below the anchor whose chain
+    /// ends with that copy.
+    "anchor-copy-counted" Security ["HRT-SEC-067"] for ALL => anchor_copy_counted;
     /// Takes no revocation list: keys its CA revoked are still served.
     "ignore-revocation" Security ["HRT-SEC-072", "HRT-SEC-083"] for ALL => ignore_revocation;
     /// Checks certificates against a clock an hour slow: a certificate that expired within the

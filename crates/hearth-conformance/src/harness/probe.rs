@@ -368,6 +368,11 @@ impl Probe {
         &self.device
     }
 
+    /// The trust anchors the suite validates the device's chain against.
+    pub fn trust(&self) -> &TrustStore {
+        self.receiver.trust()
+    }
+
     /// The trace so far.
     pub fn trace(&self) -> &Trace {
         &self.trace

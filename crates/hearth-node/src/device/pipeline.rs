@@ -37,16 +37,17 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
             return;
         }
         let (msg, peer) = match self.endpoint.receiver.open(payload, &rel, now.unix_secs()) {
-            Ok(o)
-                if self.faults.refuses_carried_chain(
+            Ok(o) => {
+                let refused = self.faults.refuses_opened(
                     &self.endpoint.receiver,
                     &o.message,
                     now.unix_secs(),
-                ) =>
-            {
-                return self.reject("HRT-MSG-014");
+                );
+                if let Some(requirement) = refused {
+                    return self.reject(requirement);
+                }
+                (o.message, Some(o.peer))
             }
-            Ok(o) => (o.message, Some(o.peer)),
             Err(err) => {
                 if self.faults.stalls_on(&err) {
                     self.stalled = true;

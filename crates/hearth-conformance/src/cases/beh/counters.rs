@@ -5,12 +5,14 @@ use std::time::Instant;
 
 use hearth_model::validate::check_value;
 use hearth_model::{Path, StatusCode, Value};
+use hearth_wire::{Body, Message};
 
 use crate::harness::appliance::{
     cap_id, cycle_component, cycle_path, first, instances, invoke_cycle, leave_idle, opstate,
     ready_to_start, start_cycle, startable_cycle, state, state_name, Action, ENERGY, ON_OFF, WATER,
 };
 use crate::harness::case::{test_case, CaseResult, Ctx};
+use crate::harness::probe::Seen;
 use crate::harness::wait::budget;
 use crate::requirements::req;
 use crate::verdict::Outcome;
@@ -38,7 +40,7 @@ test_case! {
     ],
     steps: [
         "Read the cumulative counters (energy-measurement, water-consumption) and whether the appliance is on.",
-        "If it is off, switch it on; where every counter reads zero, let it work until one grows (bounded by cycle_timeout).",
+        "If it is off, switch it on; where every counter reads zero, let it work until a report shows one above zero (bounded by cycle_timeout).",
         "Switch it off; read the counters every settle_time for the silence window: never lower than before.",
         "Switch it on again if it was on; read the counters: never lower.",
         "Leave the appliance switched as it was.",
@@ -154,17 +156,25 @@ async fn counters_grow(ctx: &mut Ctx, who: usize) -> CaseResult {
         // A counter that has counted something can show a reset; where all read zero, the
         // appliance works until one has.
         if !was_on && counters.all_zero() {
-            let until = Instant::now() + ctx.params.cycle_timeout.min(budget(ctx, started));
-            loop {
-                tokio::time::sleep(ctx.params.settle_time).await;
-                if counters
-                    .check(ctx, who, "while the appliance was on")
-                    .await?
-                    || Instant::now() >= until
-                {
-                    break;
-                }
-            }
+            // Confirmed by the report of a counter above zero (HRT-MOD-107), not by reading
+            // again and again: the bound only ends the wait for an appliance that draws
+            // nothing while idle.
+            let limit = ctx.params.cycle_timeout.min(budget(ctx, started));
+            let paths = counters.paths.clone();
+            let counted = move |s: &Seen| match &s.message {
+                Ok(Message {
+                    body: Body::Report(r),
+                    ..
+                }) => r
+                    .values
+                    .iter()
+                    .any(|(p, v)| paths.contains(p) && v.as_int().is_some_and(|v| v > 0)),
+                _ => false,
+            };
+            ctx.probe.wait_for(limit, counted).await;
+            counters
+                .check(ctx, who, "while the appliance was on")
+                .await?;
         }
         ctx.step(3);
         switch(ctx, who, on_path, false).await?;

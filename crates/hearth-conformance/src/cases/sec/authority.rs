@@ -146,6 +146,7 @@ test_case! {
         HRT_SEC_002,
         HRT_SEC_038,
         HRT_SEC_045,
+        HRT_SEC_067,
         HRT_SEC_112,
     ],
     steps: [
@@ -155,6 +156,7 @@ test_case! {
         "Issue one whose claims are encoded in reverse order, not deterministically; send a read signed by it: it must be served.",
         "Issue, for the key of step 1, a second certificate that has already expired; send a read signed by that key carrying the expired chain: the device holds a valid chain for the key and uses it, not the carried one, so the read must be served (HRT-MSG-014).",
         "Issue, for the same key, a valid certificate for another subject; send a read signed by that key, from the first subject, carrying the new chain: the sender matches the chain the device holds, so the read must be served (HRT-MSG-014, HRT-MSG-011).",
+        "Issue one for a new key and send a read signed by it whose chain ends with a byte-for-byte copy of the trust anchor: the copy is not counted among the certificates below the anchor, so the read must be served (HRT-SEC-067).",
     ],
     applies: needs_authority,
     run: certificates_accepted(operator),
@@ -268,6 +270,30 @@ async fn certificates_accepted(ctx: &mut Ctx, who: usize) -> CaseResult {
     let e = (
         req::HRT_MSG_014,
         "a read of a key whose valid chain the device holds, carrying another valid one",
+    );
+    expect::answer(ctx, id, sent, e).await?;
+    ctx.step(7);
+    let anchor = ctx
+        .probe
+        .trust()
+        .roots()
+        .next()
+        .map(|root| root.as_bytes().to_vec());
+    let Some(anchor) = anchor else {
+        return Ok(());
+    };
+    let anchored = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
+    let mut chain = anchored.chain.clone();
+    chain.push(anchor);
+    let (id, bytes) = sign_as(ctx, who, &anchored.key, model_read(), |m| {
+        m.chain = chain;
+        m.counter = FRESH;
+    })?;
+    let what = "read signed by a new key whose chain ends with a copy of the trust anchor";
+    let sent = publish(ctx, bytes, what).await?;
+    let e = (
+        req::HRT_SEC_067,
+        "a read whose chain ends with a copy of the trust anchor",
     );
     expect::answer(ctx, id, sent, e).await.map(drop)
 }
