@@ -72,6 +72,10 @@ pub struct AppDeviation {
     pub off_keeps_running: bool,
     /// Take pause while waiting for a delayed start.
     pub pause_while_delayed: bool,
+    /// Start a cycle while switched off.
+    pub start_while_off: bool,
+    /// Take writes of the settings the catalog fixes during a cycle.
+    pub settings_during_cycle: bool,
     /// Accept `resume` while idle, starting the selected programme, where the state machine
     /// refuses it.
     pub lax_states: bool,
@@ -307,6 +311,14 @@ static PROFILES: &[FaultProfile] = profiles! {
     /// transition, and goes to paused instead of answering invalid-in-state.
     #[applied = "simulator: pause while delayed is served, the state becomes paused"]
     "pause-while-delayed" Behaviour ["HRT-CAT-040"] for DELAYED_CYCLES => (|d| d.app.pause_while_delayed = true);
+    /// Starts a cycle while switched off, instead of answering invalid-in-state until it is
+    /// switched on.
+    #[applied = "simulator: the on-off check before start is skipped"]
+    "start-while-off" Behaviour ["HRT-CAT-045"] for SWITCHABLE_CYCLES => (|d| d.app.start_while_off = true);
+    /// Takes a change of programme or of its options while a cycle is under way, instead of
+    /// answering invalid-in-state as the settings table requires.
+    #[applied = "simulator: the settings table is not consulted before a write"]
+    "settings-during-cycle" Behaviour ["HRT-CAT-043"] for CYCLE => (|d| d.app.settings_during_cycle = true);
     /// Accepts a transition the state machine forbids: resume while idle starts the selected
     /// programme instead of answering invalid-in-state.
     #[applied = "simulator: resume while idle is served as start"]

@@ -520,6 +520,9 @@ impl Machine {
             if p.capability == cap::DOOR && door_ignored {
                 continue;
             }
+            if p.capability == cap::ON_OFF && base.deviation.start_while_off {
+                continue;
+            }
             if !implements(base, p.capability, p.property) {
                 continue;
             }
@@ -695,7 +698,9 @@ impl<T: Programmes> Appliance for CycleAppliance<T> {
             Duration::ZERO
         };
         // Which settings each state allows is the catalog's (HRT-CAT-043).
-        self.machine.writable(path.capability)?;
+        if !base.deviation.settings_during_cycle {
+            self.machine.writable(path.capability)?;
+        }
         if let Some(result) = self.machine.write(path, value, length, base) {
             return result;
         }
