@@ -25,9 +25,13 @@ use crate::message::{Body, Message};
 /// Most will counters a receiver remembers per sender.
 pub const MAX_WILLS: usize = 64;
 
-/// Most revocation lists a receiver keeps for CAs it has not met yet (HRT-SEC-104): the
-/// newest of each CA, the oldest CA's forgotten first.
+/// Most CAs not met yet whose revocation lists a receiver keeps (HRT-SEC-104).
 pub const MAX_PENDING_LISTS: usize = 16;
+
+/// Most revocation lists a receiver keeps for one CA it has not met yet (HRT-SEC-104): none of
+/// them can be verified before the CA's certificate arrives, so the first ones are kept and a
+/// later one is dropped rather than let it displace them.
+pub const MAX_PENDING_PER_CA: usize = 4;
 
 /// Whether a message is a will: an offline status.
 fn is_will(msg: &Message) -> bool {
@@ -379,13 +383,23 @@ impl Receiver {
     }
 
     /// Keep `bytes`, a list of the CA `ca` not met yet, in place of any kept for it before.
+    /// Keep a list of the CA `ca`, not met yet, unless it is one already kept or the store is
+    /// full: [`MAX_PENDING_PER_CA`] lists of that CA, or lists of [`MAX_PENDING_LISTS`] other
+    /// CAs. Nothing kept is ever displaced (HRT-SEC-104): a list cannot be verified before its
+    /// CA is met, so a forged one must not push out the genuine list that came first.
     fn keep_pending(&mut self, ca: &KeyId, bytes: &[u8]) {
         if bytes.len() > self.limits.max_message {
             return;
         }
-        self.pending_lists.retain(|(k, _)| k != ca);
-        if self.pending_lists.len() >= MAX_PENDING_LISTS {
-            self.pending_lists.pop_front();
+        let of_ca = self.pending_lists.iter().filter(|(k, _)| k == ca);
+        if of_ca.clone().any(|(_, b)| b == bytes) || of_ca.count() >= MAX_PENDING_PER_CA {
+            return;
+        }
+        let mut cas: Vec<&KeyId> = self.pending_lists.iter().map(|(k, _)| k).collect();
+        cas.sort_unstable();
+        cas.dedup();
+        if !cas.contains(&ca) && cas.len() >= MAX_PENDING_LISTS {
+            return;
         }
         self.pending_lists.push_back((*ca, bytes.to_vec()));
     }

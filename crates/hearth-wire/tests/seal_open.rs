@@ -346,6 +346,39 @@ fn a_list_that_arrives_before_its_ca_is_applied_when_the_ca_comes() {
     );
 }
 
+/// HRT-SEC-104: lists that cannot be verified yet do not displace the one kept first —
+/// neither forged lists on the same CA's topic nor lists of other CAs beyond the bound.
+#[test]
+fn forged_lists_do_not_displace_a_kept_one() {
+    use hearth_wire::seal::{MAX_PENDING_LISTS, MAX_PENDING_PER_CA};
+    let f = fixture();
+    let (mut tx, mut rx) = link(&f, "fridge-1");
+    let vendor_kid = *f.pki.vendor.cert.subject_kid();
+    let device_kid = *f.device.subject_kid();
+    let genuine = revoke(&f.pki.vendor, NOW, &[device_kid]);
+    let _ = rx.apply_revocation_list(&vendor_kid, &genuine, NOW);
+    for n in 0..(MAX_PENDING_PER_CA as u64 + 4) {
+        // The vendor's key id in the header, but a signature that does not verify.
+        let mut forged = revoke(&f.pki.vendor, NOW - 1 - n, &[]);
+        if let Some(last) = forged.last_mut() {
+            *last ^= 0x01;
+        }
+        let _ = rx.apply_revocation_list(&vendor_kid, &forged, NOW);
+    }
+    // Lists of other CAs the receiver has not met, more than the bound.
+    let rng = ring::rand::SystemRandom::new();
+    for _ in 0..(MAX_PENDING_LISTS + 4) {
+        let other = TestPki::generate(NOW, &rng).expect("another PKI");
+        let kid = *other.vendor.cert.subject_kid();
+        let _ = rx.apply_revocation_list(&kid, &revoke(&other.vendor, NOW, &[]), NOW);
+    }
+    let first = seal(&mut tx, true);
+    assert!(
+        matches!(rx.open(&first, TOPIC, NOW), Err(OpenError::Certificate(_))),
+        "the genuine list, kept first, still revokes the key when its CA arrives"
+    );
+}
+
 fn revoke(by: &Credential, this_update: u64, kids: &[hearth_security::key::KeyId]) -> Vec<u8> {
     hearth_security::revocation::RevocationList {
         issuer: by.cert.claims().subject.clone(),
