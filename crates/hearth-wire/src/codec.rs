@@ -875,6 +875,13 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
 /// HRT-MSG-104), for the simulator's fault profiles only.
 #[cfg(feature = "fault-injection")]
 pub fn decode_lax(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
+    decode_item(&read_lax(bytes, limits)?, limits)
+}
+
+/// One CBOR item read as ciborium reads it, within the size and depth limits; trailing
+/// bytes refused.
+#[cfg(feature = "fault-injection")]
+fn read_lax(bytes: &[u8], limits: &Limits) -> Result<Cbor, DecodeError> {
     if bytes.len() > limits.max_message {
         return Err(DecodeError::TooLarge {
             size: bytes.len(),
@@ -884,13 +891,10 @@ pub fn decode_lax(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError>
     let mut reader = bytes;
     let item: Cbor = ciborium::de::from_reader_with_recursion_limit(&mut reader, limits.max_depth)
         .map_err(|e| DecodeError::Cbor(e.to_string()))?;
-    if !reader.is_empty() {
-        return Err(DecodeError::Cbor(format!(
-            "{} trailing bytes",
-            reader.len()
-        )));
+    match reader.len() {
+        0 => Ok(item),
+        n => Err(DecodeError::Cbor(format!("{n} trailing bytes"))),
     }
-    decode_item(&item, limits)
 }
 
 /// Decode a message whose floating-point numbers are read as text (`26.5` as `"26.5"`), as a
@@ -914,15 +918,7 @@ pub fn decode_floats_as_text(bytes: &[u8], limits: &Limits) -> Result<Message, D
             other => other,
         }
     }
-    if bytes.len() > limits.max_message {
-        return Err(DecodeError::TooLarge {
-            size: bytes.len(),
-            max: limits.max_message,
-        });
-    }
-    let mut reader = bytes;
-    let item: Cbor = ciborium::de::from_reader_with_recursion_limit(&mut reader, limits.max_depth)
-        .map_err(|e| DecodeError::Cbor(e.to_string()))?;
+    let item = read_lax(bytes, limits)?;
     let mut rewritten = Vec::with_capacity(bytes.len());
     ciborium::ser::into_writer(&floats_as_text(item), &mut rewritten)
         .map_err(|e| DecodeError::Cbor(e.to_string()))?;

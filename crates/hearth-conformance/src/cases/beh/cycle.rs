@@ -1076,23 +1076,8 @@ async fn no_start_without_remote_start(ctx: &mut Ctx, who: usize) -> CaseResult 
             ));
         }
         ctx.step(3);
-        let (status, seq) = invoke_cycle(ctx, who, component, Action::Start).await?;
-        let after = ctx
-            .read(who, cycle_path(ctx, component, opstate::STATE))
-            .await?;
-        if after != Value::Int(before) {
-            stop(ctx, who, component).await;
-            return Err(Outcome::fail(
-                req::HRT_CAT_046,
-                format!(
-                    "start with remote start withdrawn answered {status} and the appliance went {}",
-                    after.as_int().map_or_else(|| after.to_string(), state_name)
-                ),
-            )
-            .with_evidence([seq]));
-        }
         let e = (req::HRT_CAT_046, "start with remote start withdrawn");
-        expect::status(status, StatusCode::InvalidInState, seq, e)
+        refused_in_state(ctx, who, (component, Action::Start, before), e).await
     }
     .await;
     ctx.step(4);
@@ -1108,6 +1093,35 @@ async fn no_start_without_remote_start(ctx: &mut Ctx, who: usize) -> CaseResult 
         ));
     }
     Ok(())
+}
+
+/// Invoke `action` on `component` in the state `before`, which a precondition of the state
+/// machine (`e`) keeps it from: expect invalid-in-state and the state unchanged. A cycle it
+/// started anyway is stopped (HRT-CONF-008).
+async fn refused_in_state(
+    ctx: &mut Ctx,
+    who: usize,
+    (component, action, before): (u16, Action, i64),
+    (requirement, what): Expect<'_>,
+) -> Result<(), Outcome> {
+    let (status, seq) = invoke_cycle(ctx, who, component, action).await?;
+    let after = ctx
+        .read(who, cycle_path(ctx, component, opstate::STATE))
+        .await?;
+    if after != Value::Int(before) {
+        if action == Action::Start {
+            stop(ctx, who, component).await;
+        }
+        return Err(Outcome::fail(
+            requirement,
+            format!(
+                "{what} answered {status} and the appliance went {}",
+                after.as_int().map_or_else(|| after.to_string(), state_name)
+            ),
+        )
+        .with_evidence([seq]));
+    }
+    expect::status(status, StatusCode::InvalidInState, seq, (requirement, what))
 }
 
 test_case! {
@@ -1161,26 +1175,14 @@ async fn no_resume_with_door_open(ctx: &mut Ctx, who: usize) -> CaseResult {
         if !move_door(ctx, component, true).await? {
             return Err(Outcome::fail(
                 req::HRT_MOD_107,
-                format!("the door was opened but no report of {open_path} = true came within {limit:?}"),
+                format!(
+                    "the door was opened but no report of {open_path} = true came within {limit:?}"
+                ),
             ));
         }
         ctx.step(4);
-        let (status, seq) = invoke_cycle(ctx, who, component, Action::Resume).await?;
-        let after = ctx
-            .read(who, cycle_path(ctx, component, opstate::STATE))
-            .await?;
-        if after != Value::Int(state::PAUSED) {
-            return Err(Outcome::fail(
-                req::HRT_CAT_047,
-                format!(
-                    "resume with the door open answered {status} and the appliance went {}: a cycle does not resume while the door is open",
-                    after.as_int().map_or_else(|| after.to_string(), state_name)
-                ),
-            )
-            .with_evidence([seq]));
-        }
         let e = (req::HRT_CAT_047, "resume with the door open");
-        expect::status(status, StatusCode::InvalidInState, seq, e)
+        refused_in_state(ctx, who, (component, Action::Resume, state::PAUSED), e).await
     }
     .await;
     ctx.step(5);

@@ -242,36 +242,23 @@ async fn certificates_accepted(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(5);
     let ca = authority(ctx)?;
     let now = unix_now();
-    let mut claims = ca.controller_claims(&tester_name(ctx, who), &plain.key, now);
+    let name = tester_name(ctx, who);
+    let mut claims = ca.controller_claims(&name, &plain.key, now);
     claims.expires = now.saturating_sub(BACKDATE / 2);
     let expired = ca.chain_for(ca.sign_claims(&claims, |_| {}).map_err(Outcome::error)?);
-    let (id, bytes) = sign_as(ctx, who, &plain.key, model_read(), |m| {
-        m.chain = expired;
-        m.counter = FRESH + 2;
-    })?;
-    let what = "read signed by the key of step 1, carrying an expired chain for it";
-    let sent = publish(ctx, bytes, what).await?;
     let e = (
         req::HRT_MSG_014,
         "a read of a key whose valid chain the device holds, carrying an expired one",
     );
-    expect::answer(ctx, id, sent, e).await?;
+    read_answered(ctx, who, (&plain.key, expired, FRESH + 2), e).await?;
     ctx.step(6);
-    let mut claims =
-        ca.controller_claims(&format!("{}-alias", tester_name(ctx, who)), &plain.key, now);
-    claims.expires = now + 3600;
+    let claims = ca.controller_claims(&format!("{name}-alias"), &plain.key, now);
     let alias = ca.chain_for(ca.sign_claims(&claims, |_| {}).map_err(Outcome::error)?);
-    let (id, bytes) = sign_as(ctx, who, &plain.key, model_read(), |m| {
-        m.chain = alias;
-        m.counter = FRESH + 3;
-    })?;
-    let what = "read signed by the key of step 1, carrying a valid chain of another subject for it";
-    let sent = publish(ctx, bytes, what).await?;
     let e = (
         req::HRT_MSG_014,
-        "a read of a key whose valid chain the device holds, carrying another valid one",
+        "a read of a key whose valid chain the device holds, carrying a valid one of another subject",
     );
-    expect::answer(ctx, id, sent, e).await?;
+    read_answered(ctx, who, (&plain.key, alias, FRESH + 3), e).await?;
     ctx.step(7);
     let anchor = ctx
         .probe
@@ -285,17 +272,29 @@ async fn certificates_accepted(ctx: &mut Ctx, who: usize) -> CaseResult {
     let anchored = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
     let mut chain = anchored.chain.clone();
     chain.push(anchor);
-    let (id, bytes) = sign_as(ctx, who, &anchored.key, model_read(), |m| {
-        m.chain = chain;
-        m.counter = FRESH;
-    })?;
-    let what = "read signed by a new key whose chain ends with a copy of the trust anchor";
-    let sent = publish(ctx, bytes, what).await?;
     let e = (
         req::HRT_SEC_067,
-        "a read whose chain ends with a copy of the trust anchor",
+        "a read of a new key whose chain ends with a copy of the trust anchor",
     );
-    expect::answer(ctx, id, sent, e).await.map(drop)
+    read_answered(ctx, who, (&anchored.key, chain, FRESH), e).await
+}
+
+/// Send a read signed by `key`, carrying `chain`, with `counter`, as tester `who` would send
+/// it otherwise; it must be answered (`what` names it in the trace and the failure).
+async fn read_answered(
+    ctx: &mut Ctx,
+    who: usize,
+    (key, chain, counter): (&hearth_security::KeyPair, Vec<Vec<u8>>, u64),
+    (requirement, what): (Req, &str),
+) -> Result<(), Outcome> {
+    let (id, bytes) = sign_as(ctx, who, key, model_read(), |m| {
+        m.chain = chain;
+        m.counter = counter;
+    })?;
+    let sent = publish(ctx, bytes, what).await?;
+    expect::answer(ctx, id, sent, (requirement, what))
+        .await
+        .map(drop)
 }
 
 test_case! {
