@@ -488,8 +488,16 @@ impl ProfileSign1 {
         Self::parse_with(bytes, max, content_type, true)
     }
 
-    /// The profile checks on a message envelope, decoded strictly ([`strict::decode`]).
+    /// The profile checks on a message envelope, decoded strictly ([`strict::decode`]). An
+    /// envelope of the one shape Hearth senders produce is read straight from its bytes
+    /// ([`canonical_envelope`]); any other goes through the general decoder, which accepts
+    /// and refuses exactly as before.
     pub(crate) fn parse_message(bytes: &[u8]) -> Result<Self, VerifyError> {
+        if bytes.len() <= MAX_MESSAGE_SIZE {
+            if let Some(parsed) = canonical_envelope(bytes) {
+                return Ok(parsed);
+            }
+        }
         Self::parse_with(bytes, MAX_MESSAGE_SIZE, None, true)
     }
 
@@ -561,9 +569,100 @@ impl ProfileSign1 {
     }
 }
 
+/// An envelope in the shape every Hearth sender writes — tag 18, a four-element array, the
+/// protected header `{1: alg, 4: kid}` with EdDSA (-8) or ES256 (-7) and a 16-byte key id,
+/// an empty unprotected map, the payload as a byte string of up to 65 535 bytes, and a
+/// 64-byte signature, nothing after it — read from its bytes without a value tree.
+///
+/// `None` for any other bytes, which the general path then judges: this is a shortcut for
+/// the common case, never a second set of rules. Everything it accepts the general path
+/// accepts too, with the same result (a test checks both on sealed and on damaged
+/// envelopes).
+fn canonical_envelope(bytes: &[u8]) -> Option<ProfileSign1> {
+    const EDDSA: u8 = 0x27; // -8
+    const ES256: u8 = 0x26; // -7
+    let head = bytes.get(..8)?;
+    if head[..5] != [0xd2, 0x84, 0x55, 0xa2, 0x01] || head[6..8] != [0x04, 0x50] {
+        return None;
+    }
+    let (alg, cose_alg) = match head[5] {
+        EDDSA => (Algorithm::EdDsa, iana::Algorithm::EdDSA),
+        ES256 => (Algorithm::Es256, iana::Algorithm::ES256),
+        _ => return None,
+    };
+    let kid = KeyId::from_slice(bytes.get(8..24)?)?;
+    if *bytes.get(24)? != 0xa0 {
+        return None;
+    }
+    let (len, start) = match *bytes.get(25)? {
+        h @ 0x40..=0x57 => (usize::from(h - 0x40), 26_usize),
+        0x58 => (usize::from(*bytes.get(26)?), 27),
+        0x59 => (usize::from(u16::from_be_bytes([*bytes.get(26)?, *bytes.get(27)?])), 28),
+        _ => return None,
+    };
+    let end = start.checked_add(len)?;
+    let payload = bytes.get(start..end)?;
+    if bytes.get(end..end.checked_add(2)?)? != [0x58, 0x40] || bytes.len() != end + 66 {
+        return None;
+    }
+    let signature = &bytes[end + 2..];
+    Some(ProfileSign1 {
+        sign1: Sign1 {
+            tagged: true,
+            protected_raw: bytes[3..24].to_vec(),
+            protected: HeaderBuilder::new()
+                .algorithm(cose_alg)
+                .key_id(kid.as_bytes().to_vec())
+                .build(),
+            unprotected: coset::Header::default(),
+            payload: Some(payload.to_vec()),
+            signature: signature.to_vec(),
+        },
+        kid,
+        alg,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shortcut for the canonical envelope gives what the general path gives, on sealed
+    /// envelopes of both algorithms and payloads of every length form, and it never accepts
+    /// what the general path refuses: every single-byte change of a sealed envelope is judged
+    /// the same way by both (HRT-SEC-030, HRT-SEC-031, HRT-MSG-101 … HRT-MSG-104).
+    #[test]
+    fn the_canonical_shortcut_agrees_with_the_general_path() {
+        let keys = [
+            KeyPair::from_ed25519_seed(&[7; 32]).expect("ed25519"),
+            KeyPair::generate_system(Algorithm::Es256).expect("p256"),
+        ];
+        for key in &keys {
+            for len in [0_usize, 5, 23, 24, 200, 255, 256, 1000] {
+                let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
+                let sealed = sign1(key, &payload, b"d/fff1/x/report").expect("sealed");
+                let fast = canonical_envelope(&sealed).expect("the canonical shape");
+                let general = ProfileSign1::parse_with(&sealed, MAX_MESSAGE_SIZE, None, true)
+                    .expect("the general path");
+                assert_eq!(fast, general, "payload of {len} bytes");
+                for at in 0..sealed.len() {
+                    for flip in [0x01_u8, 0x80, 0xff] {
+                        let mut damaged = sealed.clone();
+                        damaged[at] ^= flip;
+                        if let Some(fast) = canonical_envelope(&damaged) {
+                            let general =
+                                ProfileSign1::parse_with(&damaged, MAX_MESSAGE_SIZE, None, true);
+                            assert_eq!(Ok(fast), general, "byte {at} ^ {flip:#x}");
+                        }
+                    }
+                }
+                let mut longer = sealed.clone();
+                longer.push(0);
+                assert!(canonical_envelope(&longer).is_none(), "a trailing byte");
+                assert!(canonical_envelope(&sealed[..sealed.len() - 1]).is_none());
+            }
+        }
+    }
 
     fn key() -> KeyPair {
         KeyPair::from_ed25519_seed(&[7u8; 32]).expect("seed")

@@ -135,9 +135,13 @@ impl ReplayWindow {
 
 /// Replay windows of all senders a receiver tracks, one per sender key and topic
 /// (`HRT-SEC-096`), bounded by [`MAX_REPLAY_WINDOWS`].
+///
+/// Windows are found by key id, then by topic, so that a message on a topic already seen is
+/// checked without allocating: the topic is looked up as the borrowed string it arrived as.
 #[derive(Debug, Clone, Default)]
 pub struct ReplayTable {
-    windows: HashMap<(KeyId, String), ReplayWindow>,
+    windows: HashMap<KeyId, HashMap<String, ReplayWindow>>,
+    count: usize,
 }
 
 impl ReplayTable {
@@ -149,27 +153,32 @@ impl ReplayTable {
     /// Accept `counter` from `sender` (authenticated) on `topic` (the topic below the root
     /// the message was signed for), or refuse it.
     pub fn accept(&mut self, sender: &KeyId, topic: &str, counter: u64) -> Result<(), ReplayError> {
-        let key = (*sender, topic.to_owned());
-        if let Some(w) = self.windows.get_mut(&key) {
+        if let Some(w) = self.windows.get_mut(sender).and_then(|t| t.get_mut(topic)) {
             return w.accept(counter);
         }
-        if self.windows.len() >= MAX_REPLAY_WINDOWS {
+        if self.count >= MAX_REPLAY_WINDOWS {
             return Err(ReplayError::TableFull);
         }
         let mut w = ReplayWindow::new();
         w.accept(counter)?;
-        self.windows.insert(key, w);
+        self.windows
+            .entry(*sender)
+            .or_default()
+            .insert(topic.to_owned(), w);
+        self.count += 1;
         Ok(())
     }
 
     /// The window of a sender on a topic.
     pub fn window(&self, sender: &KeyId, topic: &str) -> Option<&ReplayWindow> {
-        self.windows.get(&(*sender, topic.to_owned()))
+        self.windows.get(sender).and_then(|t| t.get(topic))
     }
 
     /// Forget a sender on every topic (e.g. when its certificate is removed).
     pub fn remove(&mut self, sender: &KeyId) {
-        self.windows.retain(|(kid, _), _| kid != sender);
+        if let Some(topics) = self.windows.remove(sender) {
+            self.count -= topics.len();
+        }
     }
 }
 
@@ -454,5 +463,8 @@ mod tests {
             Err("table_full")
         );
         assert_eq!(t.accept(&KeyId([1; 16]), "0", 2), Ok(()));
+        // Forgetting the sender frees its windows for others.
+        t.remove(&KeyId([1; 16]));
+        assert_eq!(t.accept(&KeyId([2; 16]), "one more", 1), Ok(()));
     }
 }
