@@ -499,6 +499,7 @@ pub async fn run_demo(
             })),
             only: None,
             authority,
+            preflight: true,
         };
         let progress = progress.clone();
         let cases = cases.clone();

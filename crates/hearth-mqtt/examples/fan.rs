@@ -19,7 +19,7 @@ use hearth_model::{
     CapabilityInstance, ComponentDescription, Constraint, Description, EnumEntry, Path, StatusCode,
     Value, SPEC_VERSION,
 };
-use hearth_mqtt::{BrokerUrl, Device, DeviceConfig, Handler, Identity};
+use hearth_mqtt::{BrokerUrl, Device, DeviceConfig, DeviceHandle, Handler, Identity};
 use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege};
 use hearth_security::fs::{read_cert, read_lab_acl, FileCounterStore};
 
@@ -168,10 +168,12 @@ impl Handler for FanHandler {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let identity = Identity::provision_device(&args.pki, &args.id, "fan", "BR-300")?;
+/// Start the fan `id` on `broker` with the credentials of the PKI folder `pki`: its own
+/// device certificate (issued from the folder's vendor CA on first start, as a factory
+/// would), and the access-control list its commissioning sets. Must be called within a
+/// tokio runtime; the fan serves until its handle is shut down.
+pub fn start(broker: &BrokerUrl, pki: &std::path::Path, id: &str) -> anyhow::Result<DeviceHandle> {
+    let identity = Identity::provision_device(pki, id, "fan", "BR-300")?;
     let vendor_id = identity
         .vendor_id
         .ok_or_else(|| anyhow::anyhow!("the device certificate names no vendor id"))?;
@@ -179,31 +181,39 @@ async fn main() -> anyhow::Result<()> {
     // lab's controllers of the PKI folder with the privileges `hearth pki init` issued them
     // for and the lab's test CA with `view` (what an ICS of `hearth ics init` states), and the
     // folder's own controller, the one `hearth ctl` signs as, to operate it.
-    let mut entries = read_lab_acl(&args.pki)?;
+    let mut entries = read_lab_acl(pki)?;
     entries.push(AclEntry {
-        subject: AclSubject::Key(*read_cert(&args.pki.join("controller.cert"))?.subject_kid()),
+        subject: AclSubject::Key(*read_cert(&pki.join("controller.cert"))?.subject_kid()),
         privilege: Privilege::Operate,
     });
     let acl = Acl::from_entries(entries)?;
-    let counter = Box::new(FileCounterStore::new(Identity::counter_path(
-        &args.pki, &args.id, true,
-    )));
+    let counter = Box::new(FileCounterStore::new(Identity::counter_path(pki, id, true)));
     let state = Fan {
         vendor_id,
-        serial: format!("BR300-{}", args.id),
+        serial: format!("BR300-{id}"),
         on: false,
         level: 1,
         mode: NORMAL,
         swing: false,
     };
     let config = DeviceConfig::new(
-        args.broker.clone(),
+        broker.clone(),
         identity,
-        description(vendor_id, &args.id),
+        description(vendor_id, id),
         acl,
         counter,
     );
-    let device = Device::spawn(config, FanHandler(Arc::new(Mutex::new(state))))?;
+    Ok(Device::spawn(
+        config,
+        FanHandler(Arc::new(Mutex::new(state))),
+    )?)
+}
+
+#[tokio::main]
+#[allow(dead_code)] // the integration test of the README's sequence includes this file
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let device = start(&args.broker, &args.pki, &args.id)?;
     println!("fan {} serving on {}", device.addr(), args.broker);
     tokio::signal::ctrl_c().await?;
     device.shutdown().await;

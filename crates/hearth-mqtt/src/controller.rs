@@ -19,6 +19,42 @@
 //! down or is lost before the request was written (with a clean session; a persistent one
 //! sends it again after reconnecting), [`RequestError::Publish`] for a topic MQTT does not
 //! allow.
+//!
+//! A gateway embeds it in a few lines: connect as the controller of a PKI folder, discover
+//! the devices, read and write them, and watch what they report (`examples/gateway.rs` is
+//! the whole program):
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! use hearth_mqtt::{Controller, ControllerConfig, Identity, Update};
+//! use hearth_security::fs::FileCounterStore;
+//!
+//! # async fn gateway() -> Result<(), Box<dyn std::error::Error>> {
+//! // The controller of `hearth pki init --dir pki`; its counter survives restarts.
+//! let pki = std::path::Path::new("pki");
+//! let identity = Identity::controller(pki)?;
+//! let counter = Box::new(FileCounterStore::new(Identity::counter_path(
+//!     pki,
+//!     &identity.id,
+//!     false,
+//! )));
+//! let config = ControllerConfig::new("mqtt://127.0.0.1:1883".parse()?, identity, counter);
+//! let ctl = Controller::connect(config).await?;
+//!
+//! let mut updates = ctl.updates();
+//! for device in ctl.discover(Duration::from_secs(3)).await {
+//!     println!("{} is a {:?}", device.addr, device.type_name());
+//! }
+//! while let Ok(update) = updates.recv().await {
+//!     if let Update::Report { addr, values, .. } = update {
+//!         println!("{addr}: {values:?}"); // verified before it got here
+//!     }
+//! }
+//! ctl.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -163,6 +199,21 @@ pub struct Controller {
 
 impl Controller {
     /// Connect, subscribe, and start tracking devices. Must be called within a tokio runtime.
+    ///
+    /// Waits at most the config's `connect_timeout` for the broker, so that a wrong URL or
+    /// port is an error at once:
+    ///
+    /// ```no_run
+    /// # use hearth_mqtt::{Controller, ControllerConfig, Identity};
+    /// # async fn connect(identity: Identity) -> Result<(), Box<dyn std::error::Error>> {
+    /// let counter = Box::new(hearth_security::replay::MemoryCounterStore::default());
+    /// let mut config = ControllerConfig::new("mqtt://127.0.0.1:1883".parse()?, identity, counter);
+    /// config.topics = hearth_mqtt::Topics::new("lab/1"); // the devices' topic root
+    /// config.connect_timeout = std::time::Duration::from_secs(2);
+    /// let ctl = Controller::connect(config).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect(config: ControllerConfig) -> Result<Self, ControllerError> {
         let identity = config.identity;
         let mut suffix = [0u8; 4];
@@ -333,7 +384,25 @@ impl Controller {
         }
     }
 
-    /// Read properties.
+    /// Read properties. Values that do not fit the device's description are refused
+    /// ([`RequestError::Invalid`]); each result carries its own status.
+    ///
+    /// ```no_run
+    /// # use hearth_mqtt::Controller;
+    /// use hearth_model::{ids, Path, StatusCode};
+    ///
+    /// # async fn read(ctl: &Controller) -> Result<(), Box<dyn std::error::Error>> {
+    /// let fan = "fff1/fan-1".parse()?;
+    /// let level = Path::new(0, ids::cap::FAN_CONTROL, ids::fan_control::LEVEL);
+    /// for r in ctl.read(&fan, vec![level]).await? {
+    ///     match (r.status, r.value) {
+    ///         (StatusCode::Success, Some(v)) => println!("{} = {v}", r.path),
+    ///         (status, _) => println!("{}: {status}", r.path),
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn read(
         &self,
         device: &DeviceAddr,
@@ -356,7 +425,22 @@ impl Controller {
         }
     }
 
-    /// Write properties; one status per path.
+    /// Write properties; one status per path. The device checks each value against its
+    /// description (a setpoint outside its range is `constraint-error`).
+    ///
+    /// ```no_run
+    /// # use hearth_mqtt::Controller;
+    /// use hearth_model::{ids, Path, StatusCode, Value};
+    ///
+    /// # async fn write(ctl: &Controller) -> Result<(), Box<dyn std::error::Error>> {
+    /// let fridge = "fff1/fridge-1".parse()?;
+    /// // 4.00 °C in the fridge compartment (component 1): temperatures are in 0.01 °C.
+    /// let setpoint = Path::new(1, ids::cap::TEMPERATURE_CONTROL, ids::temperature_control::SETPOINT);
+    /// let results = ctl.write(&fridge, vec![(setpoint, Value::Int(400))]).await?;
+    /// assert!(results.iter().all(|(_, s)| *s == StatusCode::Success));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn write(
         &self,
         device: &DeviceAddr,
@@ -373,6 +457,19 @@ impl Controller {
     }
 
     /// Invoke an action with arguments (a struct, or null).
+    ///
+    /// ```no_run
+    /// # use hearth_mqtt::Controller;
+    /// use hearth_model::{ids, Path, Value};
+    ///
+    /// # async fn invoke(ctl: &Controller) -> Result<(), Box<dyn std::error::Error>> {
+    /// let fan = "fff1/fan-1".parse()?;
+    /// let check = Path::new(0, ids::cap::FIRMWARE_UPDATE, ids::firmware_update::CHECK);
+    /// let result = ctl.invoke(&fan, check, Value::Null).await?;
+    /// println!("{}: {}", result.path, result.status);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn invoke(
         &self,
         device: &DeviceAddr,

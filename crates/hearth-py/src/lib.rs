@@ -4,11 +4,11 @@
 //! Everything here is a thin layer over the Rust crates, never a second implementation: the
 //! catalog and validation are `hearth-model`'s, the codec and sealing `hearth-wire`'s,
 //! certificates, chains, replay windows and access-control lists `hearth-security`'s, the
-//! asyncio [`controller::Controller`] is `hearth-mqtt`'s Controller runtime, `run_suite` is
+//! asyncio `controller::Controller` is `hearth-mqtt`'s Controller runtime, `run_suite` is
 //! `hearth-conformance`'s runner, report verification `hearth-report`'s, and the simulated
 //! fleet `hearth-sim`'s, wired as `hearth-demo` wires it. Data flows Python object →
-//! [`convert`] → Rust type → the crate's function → back; every failure becomes an
-//! exception of [`errors`] carrying its requirement ID and status code, and no input can
+//! `convert` → Rust type → the crate's function → back; every failure becomes an
+//! exception of `errors` carrying its requirement ID and status code, and no input can
 //! make this code panic (no `unwrap` on anything Python hands in).
 //!
 //! One tokio runtime (`pyo3-async-runtimes`') runs every asynchronous part: the

@@ -103,6 +103,7 @@ pub(crate) fn run_suite(
         only: only.clone(),
         params: params.clone(),
         interrupt: interrupt.clone(),
+        preflight: true,
     };
     let handle = match simulated {
         Some((runner, index, broker)) => runtime().spawn(run_simulated(

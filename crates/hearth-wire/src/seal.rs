@@ -151,6 +151,11 @@ impl<S: CounterStore> Sender<S> {
         &self.id
     }
 
+    /// The sender's certificate chain, leaf first, as it carries it.
+    pub fn chain(&self) -> &[Vec<u8>] {
+        &self.chain
+    }
+
     /// The sender's key id.
     pub fn key_id(&self) -> KeyId {
         self.signer.key_id()

@@ -26,7 +26,8 @@ Exit status (spec/06-conformance.md §6.2):
   1    fail: a test case failed
   2    inconclusive: the device kept a test case from deciding
   3    error: the suite or its environment failed during the run
-  4    the run could not start: an invalid ICS, a missing or unreadable credential file
+  4    the run could not start: an invalid ICS, a missing or unreadable credential file,
+       the broker unreachable, the device answering no controller of the ICS (pre-flight)
   64   usage error: an unknown flag, a missing or malformed argument
   130  interrupted by SIGINT (Ctrl-C)
   143  interrupted by SIGTERM
@@ -166,6 +167,12 @@ pub(crate) struct Args {
     /// FILE:LINE with a suggestion. Exits 0 when a run would accept it, 4 otherwise.
     #[arg(long)]
     check_ics: bool,
+    /// Skip the pre-flight check, in which each controller of the ICS that the device
+    /// admits sends one signed read before the first test case and the run stops with the
+    /// likely cause (chain, access-control list, topic root, clock) when one gets no answer
+    /// (HRT-CONF-065).
+    #[arg(long)]
+    no_preflight: bool,
     /// List the test cases (the test plan) instead of running them.
     #[arg(long)]
     list: bool,
@@ -256,6 +263,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         only: args.only,
         params: args.trace.with(args.params.params),
         interrupt: Interrupt::never(),
+        preflight: !args.no_preflight,
     };
     let rt = runtime()?;
     let status = rt.block_on(async move {
@@ -283,6 +291,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         if let Some(status) = signals.exit_status() {
             return Ok(status);
+        }
+        if let Some(why) = hearth_conformance::runner::not_started(&report) {
+            eprintln!("cannot start: {why}");
+            return Ok(ExitCode::from(exit::SETUP));
         }
         Ok(exit::of_verdict(report.summary.verdict))
     });

@@ -111,6 +111,9 @@ pub struct TestConfig {
     pub params: Vec<(String, String)>,
     /// Ends the run early when set (Ctrl-C); the report is then partial.
     pub interrupt: Interrupt,
+    /// Check before the first test case that the device answers each controller of the
+    /// ICS (HRT-CONF-065); `hearth test --no-preflight` turns it off.
+    pub preflight: bool,
 }
 
 /// Why a run could not start (exit status 4, HRT-CONF-002).
@@ -194,6 +197,7 @@ pub fn prepare(config: &TestConfig) -> Result<DeviceRun, StartError> {
         restarter,
         only: config.only.clone(),
         authority,
+        preflight: config.preflight,
         ics_text: text,
         ics,
         broker,

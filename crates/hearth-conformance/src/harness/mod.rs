@@ -16,7 +16,9 @@
 //! trace), waits for the device's description, and for each case builds the verdict from
 //! what the case returns; cases use the expectations ([`expect`]), waits ([`wait`]), crafted
 //! requests ([`craft`]), the operator ([`operator`]), the appliance vocabulary
-//! ([`appliance`]) and the lab's CA ([`authority`]), never one another. [`lab`] runs a real
+//! ([`appliance`]) and the lab's CA ([`authority`]), never one another. Before the first
+//! case, a pre-flight check sends one signed read from each controller of the ICS, so that a
+//! lab whose credentials the device does not take learns why at once. [`lab`] runs a real
 //! device from its ICS. The harness holds no test case: those are in [`crate::cases`].
 
 pub mod appliance;
@@ -26,6 +28,7 @@ pub mod craft;
 pub mod expect;
 pub mod lab;
 pub mod operator;
+mod preflight;
 pub mod probe;
 pub mod runner;
 pub mod wait;

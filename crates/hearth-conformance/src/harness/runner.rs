@@ -103,6 +103,10 @@ pub struct DeviceRun {
     pub only: Option<String>,
     /// The lab's certificate authority (`[authority]`), if the ICS names one.
     pub authority: Option<std::sync::Arc<crate::authority::Authority>>,
+    /// Check before the first test case that every controller the ICS says the device
+    /// admits gets an answer, and stop with the likely cause if one does not
+    /// (HRT-CONF-065).
+    pub preflight: bool,
 }
 
 /// Why testers could not be loaded.
@@ -222,6 +226,7 @@ pub async fn run_device_until(
         operator,
         only,
         authority,
+        preflight,
     } = run;
     let params = ics.parameters.clone();
     let seed = params
@@ -266,6 +271,7 @@ pub async fn run_device_until(
     };
 
     let setup = async {
+        let roots = trust.clone();
         let mut probe = Probe::connect(&broker, topics, addr.clone(), trust, testers, seed)
             .await
             .map_err(|e| SetupError::new(e.to_string()))?;
@@ -333,6 +339,11 @@ pub async fn run_device_until(
             return Err(SetupError::new(format!(
                 "{addr} did not report itself online within {deadline:?}"
             )));
+        }
+        if preflight {
+            crate::harness::preflight::preflight(&mut probe, &ics, &roots, now_ms() / 1000)
+                .await
+                .map_err(SetupError::new)?;
         }
         let mut ctx = Ctx::new(
             probe,
@@ -605,9 +616,27 @@ fn unverified_description(payload: &[u8]) -> Result<hearth_model::Description, S
 fn setup_failure(case: &Case, why: &SetupError) -> Outcome {
     match why.broken {
         Some(r) if case.requirements.contains(&r) => Outcome::fail(r, format!("{} ({r})", why.why)),
-        Some(r) => Outcome::error(format!("the run could not start: {} ({r})", why.why)),
-        None => Outcome::error(format!("the run could not start: {}", why.why)),
+        Some(r) => Outcome::error(format!("{NOT_STARTED}{} ({r})", why.why)),
+        None => Outcome::error(format!("{NOT_STARTED}{}", why.why)),
     }
+}
+
+/// How the reason of every test case begins when the run could not start.
+pub const NOT_STARTED: &str = "the run could not start: ";
+
+/// Why the run of `report` could not start, when it could not because of its environment
+/// (the broker, the lab's credentials, the pre-flight check) rather than a device that
+/// broke a requirement: every test case that was selected ended `error` with the same
+/// reason, beginning with [`NOT_STARTED`]. `hearth test` then exits 4, not 3 (HRT-CONF-047).
+pub fn not_started(report: &Report) -> Option<&str> {
+    let mut reasons = report
+        .tests
+        .iter()
+        .filter(|t| !(t.verdict == Verdict::NotApplicable && t.reason.starts_with("not selected")));
+    let first = reasons.next()?;
+    let why = first.reason.strip_prefix(NOT_STARTED)?;
+    let all = reasons.all(|t| t.verdict == Verdict::Error && t.reason == first.reason);
+    (all && first.verdict == Verdict::Error).then_some(why)
 }
 
 /// The outcome of a case that ran: what it returned, unless the suite itself was at fault —

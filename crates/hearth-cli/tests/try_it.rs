@@ -1,0 +1,128 @@
+//! The README's "Try it", step by step as a newcomer types it, in a fresh folder: a broker,
+//! a test PKI, the example fan, its conformance statement written from its own
+//! description, the review of that statement, and the certification run, in which every
+//! applicable test case must pass; then the signed report verifies offline.
+
+mod common;
+
+// The example fan, exactly as `cargo run -p hearth-mqtt --example fan` runs it.
+#[allow(dead_code, unreachable_pub, missing_docs)]
+#[path = "../../hearth-mqtt/examples/fan.rs"]
+mod fan;
+
+use std::path::Path;
+use std::process::Output;
+
+use common::{broker, command, runtime, unique};
+use hearth_report::verdict::Verdict;
+
+/// `hearth ARGS` run in `dir`, as the README's commands are typed there.
+fn hearth_in(dir: &Path, args: &[&str]) -> Output {
+    command()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run hearth")
+}
+
+fn ok(o: &Output) -> String {
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+// HRT-CONF-018, HRT-CONF-047, HRT-CONF-065
+#[test]
+fn the_readme_certifies_its_own_example_fan() {
+    let (url, _broker) = broker();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    let id = unique("fan");
+    let addr = format!("fff1/{id}");
+
+    ok(&hearth_in(dir, &["pki", "init", "--dir", "pki"]));
+    let rt = runtime();
+    let device = {
+        let _guard = rt.enter();
+        fan::start(&url.parse().expect("broker URL"), &dir.join("pki"), &id).expect("the fan")
+    };
+
+    ok(&hearth_in(
+        dir,
+        &[
+            "ctl",
+            "--broker",
+            &url,
+            "--pki",
+            "pki",
+            "write",
+            &addr,
+            "0/fan-control/level",
+            "3",
+        ],
+    ));
+    ok(&hearth_in(
+        dir,
+        &[
+            "ics",
+            "init",
+            "--from-description",
+            &addr,
+            "--broker",
+            &url,
+            "--pki",
+            "pki",
+            "--actuation",
+            "power,modes,settings",
+            "--out",
+            "fan.ics.toml",
+        ],
+    ));
+    let review = ok(&hearth_in(
+        dir,
+        &["test", "--check-ics", "--ics", "fan.ics.toml"],
+    ));
+    assert!(review.contains("fan.ics.toml: valid"), "{review}");
+
+    let run = hearth_in(
+        dir,
+        &[
+            "test",
+            "--ics",
+            "fan.ics.toml",
+            "--pki",
+            "pki",
+            "--out",
+            "report",
+        ],
+    );
+    let report = std::fs::read(dir.join("report").join("report.json")).expect("report.json");
+    let report: serde_json::Value = serde_json::from_slice(&report).expect("JSON");
+    let tests = report["tests"].as_array().expect("tests");
+    let not_passed: Vec<String> = tests
+        .iter()
+        .filter(|t| {
+            t["verdict"] != Verdict::Pass.name() && t["verdict"] != Verdict::NotApplicable.name()
+        })
+        .map(|t| format!("{} {}: {}", t["id"], t["verdict"], t["reason"]))
+        .collect();
+    assert!(not_passed.is_empty(), "{not_passed:#?}");
+    let passed = tests
+        .iter()
+        .filter(|t| t["verdict"] == Verdict::Pass.name())
+        .count();
+    assert!(passed >= 40, "only {passed} test cases applied");
+    assert_eq!(report["summary"]["verdict"], "pass");
+    ok(&run);
+
+    ok(&hearth_in(
+        dir,
+        &[
+            "report",
+            "verify",
+            "report/report.cose",
+            "--trust",
+            "pki/root.cert",
+        ],
+    ));
+    rt.block_on(device.shutdown());
+}
