@@ -42,7 +42,10 @@ pub mod topic;
 pub mod transmit;
 
 pub use controller::{ControllerCore, ControllerEvent, ControllerSettings, DeviceView, Update};
-pub use device::{DeviceCore, DeviceSettings, DeviceStats, Handler, StartError};
+pub use device::{
+    CommissioningSettings, DeviceCore, DeviceSettings, DeviceStats, Handler, StartError,
+    WindowError,
+};
 pub use fault::FaultInjection;
 pub use time::Time;
 pub use topic::{Addressed, Channel, DeviceAddr, Topics};
