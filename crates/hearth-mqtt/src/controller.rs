@@ -464,6 +464,7 @@ impl Runtime {
                         let _ = reply.send(Ok(message));
                     }
                 }
+                ControllerEvent::Commissioning(_) => {}
             }
         }
         out
