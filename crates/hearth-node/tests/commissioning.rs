@@ -470,3 +470,68 @@ fn a_session_message_on_the_request_topic_is_dropped() {
     assert!(home.ask(a, start).is_none());
     assert_eq!(home.device.stats().rejected.get("HRT-COM-058"), Some(&1));
 }
+
+/// HRT-COM-046, HRT-COM-047, HRT-COM-059, HRT-COM-033: a `pake-start` whose chain does not
+/// end with its root is dropped unanswered; with the root it is taken, and a share that is no
+/// point of P-256 fails the session and is answered `unauthorized`.
+#[test]
+fn a_pake_start_needs_a_chain_ending_with_its_root() {
+    let (mut home, _) = home();
+    let mut rootless = home.stranger("rootless", false);
+    let share = Body::PakeStart(hearth_wire::commissioning::Share([4; 65]));
+    assert!(home
+        .send_session(&mut rootless, 1, share.clone())
+        .is_empty());
+    assert_eq!(home.device.stats().rejected.get("HRT-COM-059"), Some(&1));
+    assert_eq!(home.device.stats().sessions_failed, 0);
+
+    let mut rooted = home.stranger("rooted", true);
+    let answers = home.send_session(&mut rooted, 2, share);
+    let [answer] = answers.as_slice() else {
+        panic!("{answers:?}")
+    };
+    assert_eq!(
+        answer.body,
+        Body::CommissionResult(hearth_wire::commissioning::CommissionResult {
+            status: StatusCode::Unauthorized,
+            sessions_left: Some(19),
+        })
+    );
+    assert_eq!(answer.request_id, Some(2));
+    assert_eq!(home.device.stats().sessions_failed, 1);
+    assert!(home.device.acl().entries().is_empty(), "HRT-COM-056");
+}
+
+/// HRT-COM-057: a device whose ACL is full answers `resource-exhausted` and starts no session.
+#[test]
+fn a_full_acl_leaves_no_room_for_a_commissioner() {
+    let mut home = Home::with(|settings| {
+        settings.max_acl_entries = 1;
+        let entry = AclEntry {
+            subject: hearth_security::acl::AclSubject::Key(hearth_security::KeyId([7; 16])),
+            privilege: Privilege::Manage,
+        };
+        settings.acl = hearth_security::acl::Acl::from_entries(vec![entry]).expect("acl");
+    });
+    home.connect_device();
+    assert!(
+        !is_open(&home),
+        "not factory-new: no window on power-on (HRT-COM-022)"
+    );
+    let a = home.add_controller("app-a");
+    home.device.open_window(home.now).expect("the button");
+    home.settle();
+    let outcome = home.commission(a, qr()).expect("ends");
+    assert!(
+        matches!(
+            outcome,
+            Err(CommissionError::Refused {
+                status: StatusCode::ResourceExhausted,
+                ..
+            })
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(home.device.stats().sessions_failed, 0);
+    assert!(is_open(&home));
+}

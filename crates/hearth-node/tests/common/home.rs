@@ -17,9 +17,9 @@ use hearth_security::acl::Acl;
 use hearth_security::alg::Algorithm;
 use hearth_security::cert::{Role, TrustStore};
 use hearth_security::pki::{self, IssueRequest, SystemRandom, TestPki};
-use hearth_security::replay::MemoryCounterStore;
+use hearth_security::replay::{MemoryCounterStore, SendCounter};
 use hearth_wire::commissioning::{WindowParams, WindowState};
-use hearth_wire::{Body, Message};
+use hearth_wire::{Body, Envelope, Message, Sender};
 
 use super::{fan_description, Broker, Memory, FAN, LEVEL, ON, START};
 
@@ -142,24 +142,7 @@ impl Home {
     /// controller certificate under it; it trusts its own root and the fan vendor's root
     /// (to attest the fan, HRT-COM-050). Connected at once; its index.
     pub fn add_controller(&mut self, name: &str) -> usize {
-        let root = pki::create_root(
-            &format!("{name}-root"),
-            3650,
-            Algorithm::EdDsa,
-            START,
-            self.rng.as_ref(),
-        )
-        .expect("root");
-        let request = IssueRequest {
-            role: Role::Controller,
-            subject: name.to_owned(),
-            vendor_id: None,
-            device_type: None,
-            model: None,
-            days: 365,
-            alg: Algorithm::EdDsa,
-        };
-        let issued = pki::issue(&request, &root, START, self.rng.as_ref()).expect("controller");
+        let (root, issued) = self.foreign(name);
         let mut trust = TrustStore::new();
         trust.add_root(root.cert.clone()).expect("own root");
         trust
@@ -185,6 +168,36 @@ impl Home {
         self.controllers[i].handle_connected();
         self.settle();
         i
+    }
+
+    /// A signer outside every core: a controller `name` under a root of its own, whose chain
+    /// ends with that root when `with_root`, to send the fan what no core would.
+    pub fn stranger(&self, name: &str, with_root: bool) -> Sender<MemoryCounterStore> {
+        let (root, issued) = self.foreign(name);
+        let mut chain = vec![issued.cert.as_bytes().to_vec()];
+        if with_root {
+            chain.push(root.cert.as_bytes().to_vec());
+        }
+        let counter = SendCounter::open(MemoryCounterStore::default(), 100).expect("counter");
+        Sender::new(name, Arc::new(issued.key), chain, counter)
+    }
+
+    /// A root `{name}-root` and a controller `name` under it.
+    fn foreign(&self, name: &str) -> (pki::Credential, pki::Credential) {
+        let rng = self.rng.as_ref();
+        let root = pki::create_root(&format!("{name}-root"), 3650, Algorithm::EdDsa, START, rng)
+            .expect("root");
+        let request = IssueRequest {
+            role: Role::Controller,
+            subject: name.to_owned(),
+            vendor_id: None,
+            device_type: None,
+            model: None,
+            days: 365,
+            alg: Algorithm::EdDsa,
+        };
+        let issued = pki::issue(&request, &root, START, rng).expect("controller");
+        (root, issued)
     }
 
     /// The fan connects (after power-on, the first time).
@@ -239,6 +252,34 @@ impl Home {
             Some(Ok(done)) => done,
             other => panic!("commissioning with the right code: {other:?}"),
         }
+    }
+
+    /// `sender` sends `body` to the fan's commission topic as a session message with request
+    /// id `id`; whatever reached the sender's response topic.
+    pub fn send_session(
+        &mut self,
+        sender: &mut Sender<MemoryCounterStore>,
+        id: u64,
+        body: Body,
+    ) -> Vec<Message> {
+        let rel = format!("d/{:04x}/{FAN}/commission", pki::TEST_VENDOR_ID);
+        let envelope = Envelope {
+            request_id: Some(id),
+            target: Some(FAN.to_owned()),
+            time_ms: None,
+            with_chain: true,
+        };
+        let payload = sender.seal(body, &rel, &envelope).expect("seal");
+        let from = self.broker.wire.len();
+        self.device
+            .handle_publish(self.now, &format!("hearth/1/{rel}"), &payload, false);
+        self.settle();
+        let responses = format!("hearth/1/c/{}/resp", sender.id());
+        self.broker.wire[from..]
+            .iter()
+            .filter(|seen| seen.topic == responses)
+            .filter_map(|seen| unverified(&seen.payload))
+            .collect()
     }
 
     /// Controller `i` sends `body` to the fan; the response, if one came.
