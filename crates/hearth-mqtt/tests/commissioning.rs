@@ -12,12 +12,11 @@ use hearth_model::{Path, Privilege, StatusCode};
 use hearth_mqtt::{Controller, Identity, RequestError};
 use hearth_node::CommissioningSettings;
 use hearth_security::acl::{Acl, AclSubject};
-use hearth_security::alg::Algorithm;
-use hearth_security::cert::{Role, TrustStore};
-use hearth_security::pki::{self, IssueRequest, SystemRandom};
+use hearth_security::cert::TrustStore;
+use hearth_security::pki;
 use hearth_testkit::broker::broker;
 use hearth_testkit::node::{addr, connected, controller_as, spawn_device_with};
-use hearth_testkit::pki::pki as test_pki;
+use hearth_testkit::pki::{foreign_controller, pki as test_pki};
 use hearth_testkit::{fan, unix_now};
 use hearth_wire::commissioning::{AclOperation, WindowParams, WindowState};
 
@@ -46,20 +45,7 @@ async fn commissioner(
     name: &str,
     dir: &FsPath,
 ) -> Controller {
-    let rng = SystemRandom::new();
-    let now = unix_now();
-    let root =
-        pki::create_root(&format!("{name}-root"), 30, Algorithm::EdDsa, now, &rng).expect("root");
-    let request = IssueRequest {
-        role: Role::Controller,
-        subject: name.to_owned(),
-        vendor_id: None,
-        device_type: None,
-        model: None,
-        days: 30,
-        alg: Algorithm::EdDsa,
-    };
-    let issued = pki::issue(&request, &root, now, &rng).expect("controller");
+    let (root, issued) = foreign_controller(name, 30, unix_now());
     let mut trust = TrustStore::new();
     trust.add_root(root.cert.clone()).expect("own root");
     trust

@@ -14,8 +14,7 @@ use hearth_node::{
     Transmit,
 };
 use hearth_security::acl::Acl;
-use hearth_security::alg::Algorithm;
-use hearth_security::cert::{Role, TrustStore};
+use hearth_security::cert::TrustStore;
 use hearth_security::pki::{self, IssueRequest, SystemRandom, TestPki};
 use hearth_security::replay::{MemoryCounterStore, SendCounter};
 use hearth_wire::commissioning::{WindowParams, WindowState};
@@ -184,20 +183,7 @@ impl Home {
 
     /// A root `{name}-root` and a controller `name` under it.
     fn foreign(&self, name: &str) -> (pki::Credential, pki::Credential) {
-        let rng = self.rng.as_ref();
-        let root = pki::create_root(&format!("{name}-root"), 3650, Algorithm::EdDsa, START, rng)
-            .expect("root");
-        let request = IssueRequest {
-            role: Role::Controller,
-            subject: name.to_owned(),
-            vendor_id: None,
-            device_type: None,
-            model: None,
-            days: 365,
-            alg: Algorithm::EdDsa,
-        };
-        let issued = pki::issue(&request, &root, START, rng).expect("controller");
-        (root, issued)
+        hearth_testkit::pki::foreign_controller(name, 365, START)
     }
 
     /// The fan connects (after power-on, the first time).
