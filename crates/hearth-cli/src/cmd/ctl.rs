@@ -1,7 +1,8 @@
 //! `hearth ctl`: a controller on the command line. Discover devices, show their
-//! descriptions, read, write, invoke and watch, all through `hearth_mqtt::Controller`, so
-//! every message is signed and every answer verified. Values are typed and shown in human
-//! units with `hearth_model::text`.
+//! descriptions, read, write, invoke and watch, commission a device from its setup code,
+//! manage its access-control list and share it with another controller, all through
+//! `hearth_mqtt::Controller`, so every message is signed and every answer verified. Values
+//! are typed and shown in human units with `hearth_model::text`.
 //!
 //! Exit codes: 0 success; 1 when a path's status is not success, a device sends no
 //! description or a request gets no response in time; 2 for usage and connection errors.
@@ -37,6 +38,10 @@ pub(crate) struct Args {
     pki: args::Pki,
     #[command(flatten)]
     output: args::Json,
+    /// A further trust anchor (repeatable): the root of a device vendor of another ecosystem,
+    /// whose appliances this controller attests when it commissions them.
+    #[arg(long, global = true, value_name = "ROOT.CERT")]
+    trust: Vec<std::path::PathBuf>,
     /// Seconds to wait for the broker, for a device's description and for each response.
     #[arg(long, global = true, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
     timeout: Duration,
@@ -86,6 +91,17 @@ enum CtlCommand {
         /// Only this device: VENDOR/DEVICE or a device id.
         id: Option<String>,
     },
+    /// Commission a device in commissioning from its setup code (QR text or manual code):
+    /// its access-control list then names this controller with manage.
+    Commission(commission::CommissionArgs),
+    /// Show or change a device's access-control list (needs manage).
+    Acl {
+        #[command(subcommand)]
+        command: commission::AclCommand,
+    },
+    /// Open a multi-admin window on a device this controller manages, and print the fresh
+    /// setup code another controller commissions it with.
+    Share(commission::ShareArgs),
 }
 
 /// The longest timeout accepted: a day.
@@ -107,7 +123,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
-    let ctl = connect(&args).await?;
+    let (ctl, own_key) = connect(&args).await?;
     let code = match &args.command {
         CtlCommand::Discover => discover(&ctl, &args).await,
         CtlCommand::Describe { id } => describe(&ctl, &args, id).await,
@@ -115,15 +131,28 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         CtlCommand::Write { id, path, value } => write(&ctl, &args, id, path, value).await,
         CtlCommand::Invoke { id, path, args: a } => invoke(&ctl, &args, id, path, a).await,
         CtlCommand::Watch { id } => watch(&ctl, &args, id.as_deref()).await,
+        CtlCommand::Commission(opts) => commission::commission(&ctl, &args, opts).await,
+        CtlCommand::Acl { command } => commission::acl(&ctl, &args, &own_key, command).await,
+        CtlCommand::Share(opts) => commission::share(&ctl, &args, opts).await,
     };
     ctl.shutdown().await;
     code
 }
 
-async fn connect(args: &Args) -> anyhow::Result<Controller> {
+/// The controller of the PKI folder, connected, and its key id.
+async fn connect(args: &Args) -> anyhow::Result<(Controller, hearth_security::KeyId)> {
     let pki = args.pki.required()?;
-    let identity = Identity::controller(pki)
+    let mut identity = Identity::controller(pki)
         .with_context(|| format!("controller credential in {}", pki.display()))?;
+    for root in &args.trust {
+        let cert = hearth_security::fs::read_cert(root)
+            .with_context(|| format!("trust anchor {}", root.display()))?;
+        identity
+            .trust
+            .add_root(cert)
+            .with_context(|| format!("trust anchor {}", root.display()))?;
+    }
+    let own_key = *identity.key.key_id();
     let counter = Box::new(FileCounterStore::new(Identity::counter_path(
         pki,
         &identity.id,
@@ -132,7 +161,10 @@ async fn connect(args: &Args) -> anyhow::Result<Controller> {
     let mut config = ControllerConfig::new(args.broker.or_local()?, identity, counter);
     config.request_timeout = args.timeout;
     config.connect_timeout = args.timeout;
-    Ok(Controller::connect(config).await?)
+    if let CtlCommand::Share(opts) = &args.command {
+        config.share_iterations = opts.iterations();
+    }
+    Ok((Controller::connect(config).await?, own_key))
 }
 
 /// One device as `discover` lists it.
@@ -772,3 +804,5 @@ mod tests {
         assert!(!rejected.concerns("fan-2"));
     }
 }
+
+mod commission;
