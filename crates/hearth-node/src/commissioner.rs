@@ -607,27 +607,27 @@ fn not_the_device(
     })
 }
 
-/// A fresh enhanced window for a device of `vendor_id` and `device_type` (catalog id):
-/// passcode, salt and discriminator drawn from `rng` (HRT-COM-070), the verifier record
-/// derived with `iterations`; the request for the device and the payload for the user.
-pub fn enhanced_window(
+/// A fresh setup payload for a device of `vendor_id` and `device_type` (catalog id), and a
+/// salt of 32 bytes for its verifier record: passcode, discriminator and salt drawn from
+/// `rng` (HRT-COM-004, HRT-COM-037, HRT-COM-070), the passcode uniformly among the valid ones
+/// (HRT-COM-003). What a factory prints on a label, and what multi-admin shows the user.
+pub fn fresh_setup(
     vendor_id: u16,
     device_type: u16,
-    (privilege, duration, iterations): (Privilege, u16, u32),
     rng: &dyn SecureRandom,
-) -> Result<(EnhancedWindow, SetupPayload), ShareError> {
+) -> Result<(SetupPayload, Vec<u8>), ShareError> {
     let random = |buf: &mut [u8]| rng.fill(buf).map_err(|_| PakeError::Random);
     let mut salt = vec![0u8; 32];
     random(&mut salt)?;
     let mut two = [0u8; 2];
     random(&mut two)?;
     let discriminator = u16::from_be_bytes(two) & MAX_DISCRIMINATOR;
+    // Rejection sampling below the largest multiple of the range keeps the draw unbiased.
+    const RANGE: u32 = MAX_PASSCODE;
     let passcode = loop {
         let mut four = [0u8; 4];
         random(&mut four)?;
-        // Rejection sampling below the largest multiple of the range: no bias.
         let n = u32::from_be_bytes(four);
-        const RANGE: u32 = MAX_PASSCODE;
         if n >= u32::MAX - u32::MAX % RANGE {
             continue;
         }
@@ -636,13 +636,26 @@ pub fn enhanced_window(
         }
     };
     let payload = SetupPayload::new(vendor_id, device_type, discriminator, passcode.value())?;
-    let secret = ProverSecret::from_passcode(passcode.value(), &salt, iterations)?;
+    Ok((payload, salt))
+}
+
+/// A fresh enhanced window for a device of `vendor_id` and `device_type` (catalog id):
+/// [`fresh_setup`]'s payload and salt, the verifier record derived with `iterations`; the
+/// request for the device and the payload for the user.
+pub fn enhanced_window(
+    vendor_id: u16,
+    device_type: u16,
+    (privilege, duration, iterations): (Privilege, u16, u32),
+    rng: &dyn SecureRandom,
+) -> Result<(EnhancedWindow, SetupPayload), ShareError> {
+    let (payload, salt) = fresh_setup(vendor_id, device_type, rng)?;
+    let secret = ProverSecret::from_passcode(payload.passcode().value(), &salt, iterations)?;
     let record = secret.verifier_record().to_bytes();
     let mut bytes = [0u8; RECORD_LEN];
     bytes.copy_from_slice(&record[..]);
     let request = EnhancedWindow {
         params: WindowParams {
-            discriminator,
+            discriminator: payload.discriminator(),
             salt,
             iterations,
         },
