@@ -121,3 +121,57 @@ fn ctl_discovers_the_whole_fleet_with_valid_descriptions() {
     assert_eq!(types.len(), 9, "{types:?}");
     assert_eq!(vendors.len(), 3, "{vendors:?}");
 }
+
+/// HRT-COM-001, HRT-COM-021: `hearth sim --factory-new` prints each appliance's setup code,
+/// and `hearth ctl commission` commissions the appliance with it.
+#[test]
+fn a_factory_new_appliance_is_commissioned_with_its_printed_code() {
+    let (url, _broker) = broker();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    pki_init(tmp.path());
+    let mut fleet = hearth_sim::Fleet::standard().with_suffix(&format!("-{}", unique("new")));
+    fleet.devices.truncate(1);
+    let fleet_file = tmp.path().join("fleet.toml");
+    std::fs::write(&fleet_file, fleet.to_toml()).expect("fleet file");
+    let (pki, fleet_arg) = (p(tmp.path()), p(&fleet_file));
+    let (_sim, mut lines) = spawn(&[
+        "sim",
+        "--broker",
+        &url,
+        "--pki",
+        pki,
+        "--fleet",
+        fleet_arg,
+        "--factory-new",
+        "--json",
+    ]);
+    let first = lines.next().expect("a line").expect("text");
+    let served: serde_json::Value = serde_json::from_str(&first).expect("JSON");
+    let appliance = &served[0];
+    let manual = appliance["setup"]["manual"]
+        .as_str()
+        .expect("a manual code");
+    assert!(
+        appliance["setup"]["qr"]
+            .as_str()
+            .is_some_and(|q| q.starts_with("HRT:0.")),
+        "{appliance}"
+    );
+    let addr = format!(
+        "{}/{}",
+        appliance["vendor_id"].as_str().expect("vendor"),
+        appliance["id"].as_str().expect("id")
+    );
+    let ctl = |args: &[&str]| {
+        let mut all = vec!["ctl", "--broker", &url, "--pki", pki];
+        all.extend_from_slice(args);
+        hearth(&all)
+    };
+    let o = ctl(&["commission", "--code", manual]);
+    assert_contains(&exited(&o, 0), &[&format!("commissioned {addr}")]);
+    let o = ctl(&["acl", "show", &addr]);
+    assert_contains(
+        &exited(&o, 0),
+        &["manage  (this controller)", "1 of 64 entries"],
+    );
+}

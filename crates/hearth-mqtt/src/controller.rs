@@ -55,15 +55,27 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! **Commissioning.** [`Controller::commission`] commissions the device a setup code is for
+//! (`spec/07-commissioning.md`): the core finds its window, attests it and runs the key
+//! exchange, and the call returns when the device's `commission-result` has come, or fails at
+//! its timeout. [`Controller::acl`], [`change_acl`](Controller::change_acl),
+//! [`share`](Controller::share) (an enhanced window for multi-admin, with a fresh setup code)
+//! and [`close_window`](Controller::close_window) are the manager's requests.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use hearth_model::{Path, StatusCode, Value};
+use hearth_model::setup::{SetupCode, SetupPayload};
+use hearth_model::{Path, Privilege, StatusCode, Value};
 use hearth_node::controller::check_read_results;
-use hearth_node::{ControllerCore, ControllerEvent, ControllerSettings};
+use hearth_node::{
+    CommissionError, CommissionEvent, Commissioned, ControllerCore, ControllerEvent,
+    ControllerSettings, ShareError,
+};
 use hearth_security::replay::CounterStore;
+use hearth_wire::commissioning::{AclChangeResponse, AclOperation, AclReadResponse, WindowControl};
 use hearth_wire::{Body, InvokeResult, Message, ReadResult, SealError};
 use rumqttc::{AsyncClient, Event, Outgoing, Packet};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -97,6 +109,9 @@ pub struct ControllerConfig {
     pub session: Option<String>,
     /// Where the time comes from: certificates and revocation lists are checked against it.
     pub clock: Arc<dyn Clock>,
+    /// PBKDF2 iterations of the temporary verifier record of [`Controller::share`]: the
+    /// record crosses the broker, so the most allowed by default (chapter 7 §13).
+    pub share_iterations: u32,
 }
 
 impl ControllerConfig {
@@ -116,6 +131,7 @@ impl ControllerConfig {
             connect_timeout: Duration::from_secs(10),
             session: None,
             clock: crate::clock::system(),
+            share_iterations: hearth_node::commissioner::ENHANCED_ITERATIONS,
         }
     }
 }
@@ -149,6 +165,15 @@ pub enum RequestError {
     /// The response does not answer the request.
     #[error("unexpected response: {0}")]
     Unexpected(String),
+    /// The device refused the request with this status.
+    #[error("refused: {0:?}")]
+    Refused(StatusCode),
+    /// Commissioning did not succeed.
+    #[error(transparent)]
+    Commission(#[from] CommissionError),
+    /// An enhanced window could not be asked for.
+    #[error("{0}")]
+    Share(String),
 }
 
 /// Why the controller could not connect.
@@ -178,15 +203,31 @@ fn lock(core: &Mutex<Core>) -> MutexGuard<'_, Core> {
     core.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Where a request's response will come.
+type Response = oneshot::Receiver<Result<Message, RequestError>>;
+
 enum Command {
     Request {
         device: DeviceAddr,
         body: Body,
-        reply:
-            oneshot::Sender<Result<oneshot::Receiver<Result<Message, RequestError>>, RequestError>>,
+        reply: oneshot::Sender<Result<Response, RequestError>>,
     },
+    Share {
+        device: DeviceAddr,
+        privilege: Privilege,
+        duration: Duration,
+        reply: oneshot::Sender<Result<(Response, SetupPayload), RequestError>>,
+    },
+    Commission {
+        code: SetupCode,
+        reply: oneshot::Sender<Result<Commissioning, RequestError>>,
+    },
+    CancelCommission,
     Shutdown(oneshot::Sender<()>),
 }
+
+/// Where the outcome of a commissioning attempt will come.
+type Commissioning = oneshot::Receiver<Result<Commissioned, CommissionError>>;
 
 /// A connected controller.
 pub struct Controller {
@@ -194,6 +235,7 @@ pub struct Controller {
     tx: mpsc::Sender<Command>,
     core: SharedCore,
     updates: broadcast::Sender<Update>,
+    commission_events: broadcast::Sender<CommissionEvent>,
     request_timeout: Duration,
 }
 
@@ -256,11 +298,15 @@ impl Controller {
         let (tx, rx) = mpsc::channel(256);
         let core = Arc::new(Mutex::new(core));
         let (updates, _) = broadcast::channel(16_384);
+        let (commission_events, _) = broadcast::channel(1024);
         let mut runtime = Runtime {
             core: core.clone(),
             client,
             clock: config.clock,
             updates: updates.clone(),
+            commission_events: commission_events.clone(),
+            commissioning: None,
+            share_iterations: config.share_iterations,
             replies: HashMap::new(),
             outbox: Outbox::new(),
             sent: VecDeque::new(),
@@ -275,6 +321,7 @@ impl Controller {
             tx,
             core,
             updates,
+            commission_events,
             request_timeout: config.request_timeout,
         })
     }
@@ -486,6 +533,108 @@ impl Controller {
         }
     }
 
+    /// Windows seen, sessions begun and attempts ended, from now on.
+    pub fn commission_events(&self) -> broadcast::Receiver<CommissionEvent> {
+        self.commission_events.subscribe()
+    }
+
+    /// Commission the device `code` is for: wait for its window, attest it, run the key
+    /// exchange (`spec/07-commissioning.md`); when this returns `Ok`, the device's ACL names
+    /// this controller with `manage` (or what an enhanced window grants). Gives up after
+    /// `timeout`, leaving a started session to the device's own timeout.
+    pub async fn commission(
+        &self,
+        code: SetupCode,
+        timeout: Duration,
+    ) -> Result<Commissioned, RequestError> {
+        let (reply, registered) = oneshot::channel();
+        self.tx
+            .send(Command::Commission { code, reply })
+            .await
+            .map_err(|_| RequestError::Stopped)?;
+        let outcome = registered.await.map_err(|_| RequestError::Stopped)??;
+        match tokio::time::timeout(timeout, outcome).await {
+            Ok(Ok(done)) => Ok(done?),
+            Ok(Err(_)) => Err(RequestError::Stopped),
+            Err(_) => {
+                let _ = self.tx.send(Command::CancelCommission).await;
+                Err(RequestError::Timeout(timeout))
+            }
+        }
+    }
+
+    /// The device's access-control list and the most entries it supports (HRT-COM-061). A
+    /// controller without `manage` gets no answer: [`RequestError::Timeout`].
+    pub async fn acl(&self, device: &DeviceAddr) -> Result<AclReadResponse, RequestError> {
+        match self
+            .request(device, Body::AclRead, self.request_timeout)
+            .await?
+            .body
+        {
+            Body::AclReadResponse(acl) => Ok(acl),
+            other => Err(RequestError::Unexpected(other.kind().to_string())),
+        }
+    }
+
+    /// Change the device's access-control list, all operations or none (HRT-COM-062).
+    pub async fn change_acl(
+        &self,
+        device: &DeviceAddr,
+        operations: Vec<AclOperation>,
+    ) -> Result<AclChangeResponse, RequestError> {
+        match self
+            .request(device, Body::AclChange(operations), self.request_timeout)
+            .await?
+            .body
+        {
+            Body::AclChangeResponse(r) => Ok(r),
+            other => Err(RequestError::Unexpected(other.kind().to_string())),
+        }
+    }
+
+    /// Open an enhanced window on `device` for `duration` (180 to 900 s), admitting one more
+    /// controller with `privilege` (multi-admin, `spec/07-commissioning.md` §9): the fresh
+    /// setup payload to show the user, once the device has opened the window.
+    pub async fn share(
+        &self,
+        device: &DeviceAddr,
+        privilege: Privilege,
+        duration: Duration,
+    ) -> Result<SetupPayload, RequestError> {
+        let (reply, registered) = oneshot::channel();
+        let command = Command::Share {
+            device: device.clone(),
+            privilege,
+            duration,
+            reply,
+        };
+        self.tx
+            .send(command)
+            .await
+            .map_err(|_| RequestError::Stopped)?;
+        let (response, payload) = registered.await.map_err(|_| RequestError::Stopped)??;
+        let answer = match tokio::time::timeout(self.request_timeout, response).await {
+            Ok(Ok(answer)) => answer?,
+            Ok(Err(_)) => return Err(RequestError::Stopped),
+            Err(_) => return Err(RequestError::Timeout(self.request_timeout)),
+        };
+        match answer.body {
+            Body::WindowControlResponse(StatusCode::Success) => Ok(payload),
+            Body::WindowControlResponse(status) => Err(RequestError::Refused(status)),
+            other => Err(RequestError::Unexpected(other.kind().to_string())),
+        }
+    }
+
+    /// Close the device's open window (HRT-COM-027).
+    pub async fn close_window(&self, device: &DeviceAddr) -> Result<(), RequestError> {
+        let body = Body::WindowControl(WindowControl::Close);
+        match self.request(device, body, self.request_timeout).await?.body {
+            Body::WindowControlResponse(StatusCode::Success) => Ok(()),
+            Body::WindowControlResponse(status) => Err(RequestError::Refused(status)),
+            other => Err(RequestError::Unexpected(other.kind().to_string())),
+        }
+    }
+
     /// Disconnect and stop.
     pub async fn shutdown(&self) {
         let (tx, rx) = oneshot::channel();
@@ -503,6 +652,10 @@ struct Runtime {
     client: AsyncClient,
     clock: Arc<dyn Clock>,
     updates: broadcast::Sender<Update>,
+    commission_events: broadcast::Sender<CommissionEvent>,
+    /// Who waits for the running commissioning attempt.
+    commissioning: Option<oneshot::Sender<Result<Commissioned, CommissionError>>>,
+    share_iterations: u32,
     /// Who waits for the response to each outstanding request.
     replies: HashMap<u64, Reply>,
     /// Transmits the client has not taken yet, in order, with the request id of each request.
@@ -561,6 +714,14 @@ impl Runtime {
                         let _ = reply.send(Ok(message));
                     }
                 }
+                ControllerEvent::Commissioning(event) => {
+                    if let CommissionEvent::Finished(outcome) = &event {
+                        if let Some(reply) = self.commissioning.take() {
+                            let _ = reply.send(outcome.clone());
+                        }
+                    }
+                    let _ = self.commission_events.send(event);
+                }
             }
         }
         out
@@ -605,7 +766,18 @@ impl Runtime {
                 },
                 cmd = rx.recv() => match cmd {
                     Some(Command::Request { device, body, reply }) => {
-                        let _ = reply.send(self.send_request(device, body));
+                        let sent = self.send_with(|core, now| Ok((core.request(now, device, body)?, ())));
+                        let _ = reply.send(sent.map(|(response, ())| response));
+                    }
+                    Some(Command::Share { device, privilege, duration, reply }) => {
+                        let _ = reply.send(self.send_share(device, privilege, duration));
+                    }
+                    Some(Command::Commission { code, reply }) => {
+                        let _ = reply.send(self.start_commissioning(code));
+                    }
+                    Some(Command::CancelCommission) => {
+                        self.commissioning = None;
+                        lock(&self.core).cancel_commissioning();
                     }
                     Some(Command::Shutdown(done)) => {
                         self.shutdown(driver).await;
@@ -642,11 +814,50 @@ impl Runtime {
         }
     }
 
-    fn send_request(
+    /// Ask the core for an enhanced window: the response to wait for, and the payload.
+    fn send_share(
         &mut self,
         device: DeviceAddr,
-        body: Body,
-    ) -> Result<oneshot::Receiver<Result<Message, RequestError>>, RequestError> {
+        privilege: Privilege,
+        duration: Duration,
+    ) -> Result<(Response, SetupPayload), RequestError> {
+        let iterations = self.share_iterations;
+        let rng = ring::rand::SystemRandom::new();
+        self.send_with(|core, now| {
+            core.open_enhanced_window(now, device, (privilege, duration, iterations), &rng)
+                .map_err(|e| match e {
+                    ShareError::Seal(e) => RequestError::Seal(e),
+                    other => RequestError::Share(other.to_string()),
+                })
+        })
+    }
+
+    /// Start a commissioning attempt in the core: where its outcome will come.
+    fn start_commissioning(&mut self, code: SetupCode) -> Result<Commissioning, RequestError> {
+        if !self.connected {
+            return Err(RequestError::Disconnected);
+        }
+        let now = self.clock.now();
+        let rng = Arc::new(ring::rand::SystemRandom::new());
+        // Registered first: the core may end the attempt at once (a QR text of another
+        // device), and the step hands that on.
+        let (reply, outcome) = oneshot::channel();
+        let previous = self.commissioning.replace(reply);
+        match self.step(|core| core.commission(now, code, rng), |_| None) {
+            Ok(()) => Ok(outcome),
+            Err(err) => {
+                self.commissioning = previous;
+                Err(err.into())
+            }
+        }
+    }
+
+    /// Make a request with `make` (which returns its id and whatever else the caller wants),
+    /// register who waits for its response and hand it to the client.
+    fn send_with<T>(
+        &mut self,
+        make: impl FnOnce(&mut Core, hearth_node::Time) -> Result<(u64, T), RequestError>,
+    ) -> Result<(Response, T), RequestError> {
         if !self.connected {
             return Err(RequestError::Disconnected);
         }
@@ -667,13 +878,13 @@ impl Runtime {
             self.replies.retain(|id, _| core.is_pending(*id));
             self.sweep_at = (2 * self.replies.len()).max(SWEEP_AT);
         }
-        let request_id = core.request(now, device, body)?;
+        let (request_id, extra) = make(&mut core, now)?;
         drop(core);
         // Registered before the publish is handed over, so that a refusal reaches the caller.
         let (reply, response) = oneshot::channel();
         self.replies.insert(request_id, reply);
         self.step(|_| request_id, |id| Some(*id));
-        Ok(response)
+        Ok((response, extra))
     }
 }
 

@@ -30,15 +30,25 @@
 //! always has a clean session) and by the shell, and the core, still keeping those events,
 //! publishes them again after the full report of the next connection (HRT-MQTT-035), where
 //! a controller may see one a second time and drops it by its number (HRT-MQTT-039).
+//!
+//! **Commissioning.** With [`DeviceConfig::commissioning`] set, the core runs the
+//! commissioning window, its sessions and the manager's ACL and window requests on the topics
+//! it subscribes to (`spec/07-commissioning.md`). The appliance's button and its factory
+//! reset are [`DeviceHandle::open_window`] and [`DeviceHandle::factory_reset`];
+//! [`DeviceHandle::acl`] and [`DeviceHandle::window`] show what the core holds, for the
+//! application to persist the ACL (HRT-COM-065) and to show an open window (HRT-COM-028).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hearth_model::{Description, Path, Value};
-use hearth_node::{AckToken, DeviceCore, DeviceSettings, StartError, Time};
+use hearth_node::{
+    AckToken, CommissioningSettings, DeviceCore, DeviceSettings, StartError, Time, WindowError,
+};
 use hearth_security::acl::Acl;
 use hearth_security::replay::CounterStore;
+use hearth_wire::commissioning::WindowState;
 use hearth_wire::SealError;
 use rumqttc::{AsyncClient, Event, Outgoing, Packet};
 use tokio::sync::{mpsc, oneshot};
@@ -73,6 +83,9 @@ pub struct DeviceConfig {
     pub unauthorized_interval: Duration,
     /// Where the time comes from: certificates, revocation lists and timers follow it.
     pub clock: Arc<dyn Clock>,
+    /// The factory's verifier record and window settings, for a device that is commissioned
+    /// (`None`: its ACL is all it ever admits).
+    pub commissioning: Option<CommissioningSettings>,
     /// Deliberate deviations, for the simulator's fault profiles only.
     #[cfg(feature = "fault-injection")]
     pub faults: hearth_node::FaultInjection,
@@ -98,6 +111,7 @@ impl DeviceConfig {
             max_pending_events: DeviceSettings::MAX_PENDING_EVENTS,
             unauthorized_interval: DeviceSettings::UNAUTHORIZED_INTERVAL,
             clock: crate::clock::system(),
+            commissioning: None,
             #[cfg(feature = "fault-injection")]
             faults: hearth_node::FaultInjection::default(),
         }
@@ -121,13 +135,25 @@ pub enum DeviceError {
     /// The broker address or its TLS settings are not usable.
     #[error("broker: {0}")]
     Broker(#[from] crate::url::UrlError),
+    /// The button did not open a window.
+    #[error(transparent)]
+    Window(#[from] WindowError),
 }
 
 enum Command {
     Report(Vec<(Path, Value)>),
     Event { path: Path, fields: Value },
+    OpenWindow(oneshot::Sender<Result<(), WindowError>>),
+    FactoryReset(oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
     Kill(oneshot::Sender<()>),
+}
+
+/// What the core holds about commissioning, as of the runtime's last step.
+#[derive(Debug, Clone, Default)]
+struct Snapshot {
+    acl: Acl,
+    window: Option<WindowState>,
 }
 
 /// A handle to a running device.
@@ -135,6 +161,7 @@ enum Command {
 pub struct DeviceHandle {
     tx: mpsc::Sender<Command>,
     stats: Arc<Mutex<DeviceStats>>,
+    snapshot: Arc<Mutex<Snapshot>>,
     addr: DeviceAddr,
 }
 
@@ -160,6 +187,35 @@ impl DeviceHandle {
             .send(command)
             .await
             .map_err(|_| DeviceError::Stopped)
+    }
+
+    /// The appliance's button: open a basic commissioning window (HRT-COM-022).
+    pub async fn open_window(&self) -> Result<(), DeviceError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::OpenWindow(tx)).await?;
+        Ok(rx.await.map_err(|_| DeviceError::Stopped)??)
+    }
+
+    /// The appliance's factory reset (HRT-COM-080): the ACL and what commissioning added are
+    /// erased, a basic window opens.
+    pub async fn factory_reset(&self) -> Result<(), DeviceError> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Command::FactoryReset(tx)).await?;
+        rx.await.map_err(|_| DeviceError::Stopped)
+    }
+
+    /// The access-control list as of the runtime's last step, to persist (HRT-COM-065).
+    pub fn acl(&self) -> Acl {
+        self.snapshot
+            .lock()
+            .map(|s| s.acl.clone())
+            .unwrap_or_default()
+    }
+
+    /// The commissioning window as of the runtime's last step (`None` without
+    /// commissioning): what the appliance shows (HRT-COM-028).
+    pub fn window(&self) -> Option<WindowState> {
+        self.snapshot.lock().ok().and_then(|s| s.window.clone())
     }
 
     /// A snapshot of the traffic counters.
@@ -200,6 +256,7 @@ impl Device {
             topics: config.topics,
             max_pending_events: config.max_pending_events,
             unauthorized_interval: config.unauthorized_interval,
+            commissioning: config.commissioning,
             #[cfg(feature = "fault-injection")]
             faults: config.faults,
             ..DeviceSettings::new(config.description, config.acl, u64::from_be_bytes(boot))
@@ -225,6 +282,7 @@ impl Device {
         let driver = Driver::spawn(eventloop, true, jitter);
         let (tx, rx) = mpsc::channel(1024);
         let stats = Arc::new(Mutex::new(DeviceStats::default()));
+        let snapshot = Arc::new(Mutex::new(Snapshot::default()));
         let mut runtime = Runtime {
             core,
             client,
@@ -233,9 +291,16 @@ impl Device {
             sent: VecDeque::new(),
             inflight: HashMap::new(),
             stats: stats.clone(),
+            snapshot: snapshot.clone(),
         };
+        runtime.flush();
         tokio::spawn(async move { runtime.run(driver, rx).await });
-        Ok(DeviceHandle { tx, stats, addr })
+        Ok(DeviceHandle {
+            tx,
+            stats,
+            snapshot,
+            addr,
+        })
     }
 }
 
@@ -251,6 +316,7 @@ struct Runtime<H: Handler> {
     /// Packet id → ack token of the kept events written on this connection, awaiting PUBACK.
     inflight: HashMap<u16, AckToken>,
     stats: Arc<Mutex<DeviceStats>>,
+    snapshot: Arc<Mutex<Snapshot>>,
 }
 
 impl<H: Handler> Runtime<H> {
@@ -273,6 +339,12 @@ impl<H: Handler> Runtime<H> {
             .hand_over(&self.client, |ack, ()| sent.push_back(ack), |(), _| {});
         if let Ok(mut s) = self.stats.lock() {
             s.clone_from(self.core.stats());
+        }
+        if let Ok(mut s) = self.snapshot.lock() {
+            if s.acl != *self.core.acl() {
+                s.acl.clone_from(self.core.acl());
+            }
+            s.window = self.core.window(now);
         }
     }
 
@@ -297,6 +369,18 @@ impl<H: Handler> Runtime<H> {
                     // the event until the broker acknowledges it (HRT-MQTT-035).
                     Some(Command::Event { path, fields }) => {
                         self.core.event(self.now(), path, fields);
+                    }
+                    // Answered once the core's announcement is handed over and the snapshot
+                    // shows the window.
+                    Some(Command::OpenWindow(done)) => {
+                        let opened = self.core.open_window(self.now());
+                        self.flush();
+                        let _ = done.send(opened);
+                    }
+                    Some(Command::FactoryReset(done)) => {
+                        self.core.factory_reset(self.now());
+                        self.flush();
+                        let _ = done.send(());
                     }
                     Some(Command::Shutdown(done)) => {
                         self.shutdown(driver).await;

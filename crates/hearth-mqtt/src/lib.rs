@@ -39,3 +39,10 @@ pub use device::{Device, DeviceConfig, DeviceHandle, DeviceStats, Handler};
 pub use identity::Identity;
 pub use topic::{DeviceAddr, Topics};
 pub use url::BrokerUrl;
+
+/// Commissioning (`spec/07-commissioning.md`): what a device keeps from the factory, and what
+/// a commissioning attempt ends with.
+pub use hearth_node::commissioner::fresh_setup;
+pub use hearth_node::{
+    CommissionError, CommissionEvent, Commissioned, CommissioningSettings, ShareError, WindowError,
+};

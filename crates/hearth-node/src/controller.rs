@@ -20,6 +20,9 @@ use hearth_wire::{
     Availability, Body, Envelope, EventBody, Message, OpenError, Opened, ReadResult, SealError,
 };
 
+use hearth_wire::commissioning::OpenWindow;
+
+use crate::commissioner::{Attempt, CommissionEvent, SeenWindow};
 use crate::time::Time;
 use crate::topic::{Addressed, Channel, DeviceAddr, Topics};
 use crate::transmit::{Credential, Endpoint, Transmit};
@@ -49,6 +52,9 @@ pub struct DeviceView {
     pub model: Option<String>,
     desc_counter: u64,
     status_counter: u64,
+    window_counter: u64,
+    /// Its commissioning window, if open, with the chain its announcement carried.
+    pub(crate) window: Option<SeenWindow>,
     /// Event numbers seen during the current boot (a device re-sends unacknowledged events).
     seen_events: BTreeSet<u64>,
 }
@@ -64,6 +70,11 @@ impl DeviceView {
             .or_else(|| self.device_type.clone())
     }
 
+    /// Its commissioning window as it last announced it, if open.
+    pub fn window(&self) -> Option<&OpenWindow> {
+        self.window.as_ref().map(|w| &w.open)
+    }
+
     fn new(addr: DeviceAddr) -> Self {
         Self {
             addr,
@@ -75,6 +86,8 @@ impl DeviceView {
             model: None,
             desc_counter: 0,
             status_counter: 0,
+            window_counter: 0,
+            window: None,
             seen_events: BTreeSet::new(),
         }
     }
@@ -166,6 +179,8 @@ pub enum ControllerEvent {
         /// The response.
         message: Message,
     },
+    /// A window seen, a commissioning session begun or an attempt ended.
+    Commissioning(CommissionEvent),
 }
 
 /// What a controller core is, besides its credential.
@@ -201,14 +216,18 @@ struct Pending {
 /// sent (checked whenever a new request is made). Every call that needs the time takes it as
 /// `now`; the core reads no clock.
 pub struct ControllerCore<S: CounterStore> {
-    endpoint: Endpoint<S>,
+    pub(crate) endpoint: Endpoint<S>,
     id: String,
-    devices: BTreeMap<DeviceAddr, DeviceView>,
+    pub(crate) devices: BTreeMap<DeviceAddr, DeviceView>,
     pending: HashMap<u64, Pending>,
     /// Request ids in the order they were sent, with the time: the oldest expire first.
     by_age: std::collections::VecDeque<(Time, u64)>,
-    next_request: u64,
-    events: std::collections::VecDeque<ControllerEvent>,
+    pub(crate) next_request: u64,
+    pub(crate) events: std::collections::VecDeque<ControllerEvent>,
+    /// The controller's chain (leaf first), as its credential gives it.
+    pub(crate) chain: Vec<Vec<u8>>,
+    /// The commissioning attempt running, if any.
+    pub(crate) attempt: Option<Attempt>,
 }
 
 impl<S: CounterStore> ControllerCore<S> {
@@ -226,6 +245,8 @@ impl<S: CounterStore> ControllerCore<S> {
             by_age: std::collections::VecDeque::new(),
             next_request: settings.request_ids_after,
             events: std::collections::VecDeque::new(),
+            chain: credential.chain.clone(),
+            attempt: None,
         })
     }
 
@@ -249,8 +270,9 @@ impl<S: CounterStore> ControllerCore<S> {
         self.pending.contains_key(&id)
     }
 
-    /// The broker accepted the connection: subscribe to every device channel but requests,
-    /// to the own response topic and to revocation lists.
+    /// The broker accepted the connection: subscribe to every device channel but requests
+    /// and commissioning sessions (descriptions, statuses, reports, events, windows), to the
+    /// own response topic and to revocation lists.
     pub fn handle_connected(&mut self) {
         let topics = &self.endpoint.topics;
         let mut filters: Vec<String> = [
@@ -258,6 +280,7 @@ impl<S: CounterStore> ControllerCore<S> {
             Channel::Status,
             Channel::Report,
             Channel::Event,
+            Channel::Window,
         ]
         .into_iter()
         .map(|c| topics.all_devices(c))
@@ -336,8 +359,8 @@ impl<S: CounterStore> ControllerCore<S> {
             return;
         }
         match Topics::parse(&rel) {
-            // Requests to devices are not ours to open.
-            Some(Addressed::Device(_, Channel::Req)) => {}
+            // Requests to devices and commissioning sessions are not ours to open.
+            Some(Addressed::Device(_, Channel::Req | Channel::Commission)) => {}
             Some(Addressed::Device(addr, channel)) => {
                 let Some(opened) = self.open(now, topic, &rel, payload, retain) else {
                     return;
@@ -355,18 +378,21 @@ impl<S: CounterStore> ControllerCore<S> {
                     return self.reject(topic, reason, "HRT-MQTT-010");
                 }
                 let certified = (leaf.device_type.clone(), leaf.model.clone());
+                if channel == Channel::Window {
+                    return self.on_window_message(now, topic, addr, opened, certified);
+                }
                 self.on_device_message(topic, addr, channel, opened.message, certified);
             }
             Some(Addressed::Responses(me)) if me == self.id => {
                 if let Some(opened) = self.open(now, topic, &rel, payload, retain) {
-                    self.on_response(topic, opened);
+                    self.on_response(now, topic, opened);
                 }
             }
             _ => {}
         }
     }
 
-    fn reject(&mut self, topic: &str, reason: String, requirement: &'static str) {
+    pub(crate) fn reject(&mut self, topic: &str, reason: String, requirement: &'static str) {
         tracing::debug!("dropped message on {topic}: {reason}");
         self.events
             .push_back(ControllerEvent::Update(Update::Rejected {
@@ -395,12 +421,16 @@ impl<S: CounterStore> ControllerCore<S> {
         }
     }
 
-    fn on_response(&mut self, topic: &str, opened: Opened) {
-        let msg = opened.message;
+    fn on_response(&mut self, now: Time, topic: &str, opened: Opened) {
+        let msg = &opened.message;
         if !msg.kind().is_response() || msg.target.as_deref() != Some(self.id.as_str()) {
             let reason = "not a response addressed to this controller".into();
             return self.reject(topic, reason, "HRT-MSG-083");
         }
+        if self.is_session_message(msg) {
+            return self.on_session_message(now, topic, opened);
+        }
+        let msg = opened.message;
         let Some(id) = msg.request_id else { return };
         let Some(p) = self.pending.get(&id) else {
             return self.reject(topic, format!("no outstanding request {id}"), "HRT-MSG-084");
@@ -420,6 +450,35 @@ impl<S: CounterStore> ControllerCore<S> {
             );
             self.reject(topic, reason, "HRT-MSG-084");
         }
+    }
+
+    /// A verified `window` message of the device of its topic (HRT-COM-043); older than the
+    /// one held, it is old news.
+    fn on_window_message(
+        &mut self,
+        now: Time,
+        topic: &str,
+        addr: DeviceAddr,
+        opened: Opened,
+        (device_type, model): (Option<String>, Option<String>),
+    ) {
+        let msg = opened.message;
+        let Body::Window(window) = msg.body else {
+            let reason = format!("a {} message does not belong on this topic", msg.kind());
+            return self.reject(topic, reason, "HRT-COM-058");
+        };
+        let view = self
+            .devices
+            .entry(addr.clone())
+            .or_insert_with(|| DeviceView::new(addr.clone()));
+        if msg.counter < view.window_counter {
+            return;
+        }
+        view.window_counter = msg.counter;
+        view.device_type = device_type;
+        view.model = model;
+        let kid = opened.peer.chain.leaf_kid;
+        self.on_window(now, addr, window, msg.chain, kid);
     }
 
     fn on_device_message(

@@ -7,8 +7,11 @@
 //! takes from it what to do. Requests go through the normative pipeline of
 //! `spec/04-messages.md` (in the `pipeline` module): open (signature, chain, replay), kind, target,
 //! privilege against the ACL (with a rate limit on `unauthorized` answers), validation
-//! against the description, the handler, the response.
+//! against the description, the handler, the response. The manager's ACL and window requests
+//! take the same pipeline; commissioning sessions have a topic and a module of their own
+//! (`commission`).
 
+mod commission;
 mod events;
 mod pipeline;
 mod refusals;
@@ -26,6 +29,11 @@ use crate::fault::FaultInjection;
 use crate::time::Time;
 use crate::topic::{Channel, DeviceAddr, Topics};
 use crate::transmit::{AckToken, Credential, Endpoint, Publish, Transmit};
+use commission::Commissioning;
+pub use commission::{
+    CommissioningSettings, WindowError, MAX_FAILED_SESSIONS, MAX_WINDOW, MIN_WINDOW,
+    SESSION_TIMEOUT,
+};
 use events::EventStore;
 
 /// How far above the current counter the will is numbered (one reservation per connection).
@@ -62,6 +70,12 @@ pub struct DeviceSettings {
     pub unauthorized_interval: Duration,
     /// Deliberate deviations (nothing to set unless the `fault-injection` feature is on).
     pub faults: FaultInjection,
+    /// The factory's verifier record and window settings; `None` for a device that is never
+    /// commissioned (its ACL is written before it starts, as in a lab).
+    pub commissioning: Option<CommissioningSettings>,
+    /// Most entries the device's ACL holds: at least 16 (HRT-SEC-115), at most 64
+    /// (HRT-SEC-116); a larger value counts as 64.
+    pub max_acl_entries: usize,
 }
 
 impl DeviceSettings {
@@ -82,6 +96,8 @@ impl DeviceSettings {
             max_pending_events: Self::MAX_PENDING_EVENTS,
             unauthorized_interval: Self::UNAUTHORIZED_INTERVAL,
             faults: FaultInjection::default(),
+            commissioning: None,
+            max_acl_entries: hearth_security::limits::MAX_ACL_ENTRIES,
         }
     }
 }
@@ -123,6 +139,10 @@ pub struct DeviceStats {
     pub events_acked: u64,
     /// Revocation lists applied.
     pub revocation_lists: u64,
+    /// Commissioning sessions that failed (wrong passcode, abort, refused share, timeout).
+    pub sessions_failed: u64,
+    /// Commissioning sessions that succeeded.
+    pub commissioned: u64,
 }
 
 /// The protocol state machine of one device.
@@ -173,6 +193,12 @@ pub struct DeviceCore<H, S: CounterStore> {
     faults: FaultInjection,
     /// Whether the device has stopped answering (a fault profile).
     stalled: bool,
+    /// The device's chain as it carries it (leaf first), bound into commissioning sessions.
+    chain: Vec<Vec<u8>>,
+    /// The trust anchors the device left the factory with (HRT-COM-082).
+    factory_trust: hearth_security::cert::TrustStore,
+    max_acl_entries: usize,
+    commissioning: Option<Commissioning>,
 }
 
 impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
@@ -218,6 +244,12 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
             stats: DeviceStats::default(),
             faults: settings.faults,
             stalled: false,
+            chain: credential.chain.clone(),
+            factory_trust: credential.trust.clone(),
+            max_acl_entries: settings
+                .max_acl_entries
+                .min(hearth_security::limits::MAX_ACL_ENTRIES),
+            commissioning: settings.commissioning.map(Commissioning::new),
         })
     }
 
@@ -287,10 +319,14 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         self.stats.connected = true;
         self.stats.connects += 1;
         let topics = &self.endpoint.topics;
-        let req = topics.full(&self.rel(Channel::Req));
+        let mut requests = vec![topics.full(&self.rel(Channel::Req))];
+        if self.commissioning.is_some() {
+            // Commissioning sessions come on a topic of their own (HRT-COM-042).
+            requests.push(topics.full(&self.rel(Channel::Commission)));
+        }
         // Revocation lists (HRT-MQTT-061): the retained ones arrive at once.
         let crl = topics.full(&Topics::revocation_rel("+"));
-        self.endpoint.push(Transmit::Subscribe(vec![req]));
+        self.endpoint.push(Transmit::Subscribe(requests));
         self.endpoint.push(Transmit::Subscribe(vec![crl]));
         let desc = Body::Description(self.description.clone());
         let retain_desc = !self.faults.description_not_retained();
@@ -300,6 +336,8 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         let values = self.snapshot();
         let report = Body::Report(Report { full: true, values });
         self.publish(now, Channel::Report, report, false, &Envelope::default());
+        // The window, open or closed, after the announcements of HRT-MQTT-034 (HRT-COM-043).
+        self.connected_commissioning(now);
         // Events not yet acknowledged go out again, sealed afresh: their old counters may lie
         // below what receivers have accepted since (the will, for one). Receivers drop copies
         // by event number.
@@ -386,12 +424,22 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
 
     /// When the core next needs [`handle_timeout`](Self::handle_timeout), if ever.
     pub fn poll_timeout(&self) -> Option<Time> {
-        self.delayed.iter().map(|(due, _)| *due).min()
+        let commissioning = self
+            .commissioning
+            .as_ref()
+            .and_then(Commissioning::deadline);
+        self.delayed
+            .iter()
+            .map(|(due, _)| *due)
+            .chain(commissioning)
+            .min()
     }
 
     /// Time has come to `now`: release what was due (responses are released only onto the
-    /// connection they answer: they are dropped when it is lost).
+    /// connection they answer: they are dropped when it is lost), end a commissioning session
+    /// that waited too long and close a window past its deadline.
     pub fn handle_timeout(&mut self, now: Time) {
+        self.expire_commissioning(now);
         let (due, later) = std::mem::take(&mut self.delayed)
             .into_iter()
             .partition(|(at, _)| *at <= now);

@@ -8,11 +8,17 @@
 //! the orderly shutdown. [`ControllerCore`] is everything a controller does: the device
 //! views, the verification of every device message, requests sealed and correlated with
 //! their responses, rejected messages with the requirement they broke, revocation lists.
-//! Both are deterministic: the same calls with the same arguments give the same output.
+//! Both take part in commissioning (`spec/07-commissioning.md`): the device core runs the
+//! commissioning window, the SPAKE2+ verifier and the manager's ACL and window requests
+//! (`device::CommissioningSettings`), the controller core the commissioner's side from a
+//! setup code to a device whose ACL names it, and multi-admin ([`commissioner`]).
+//! Both are deterministic: the same calls with the same arguments give the same output, but
+//! for the random scalars of a key exchange, which come from the generator the shell hands in.
 //!
 //! **What it is not.** No sockets, no MQTT client, no async runtime, no clock and no
-//! randomness: a shell (`hearth-mqtt` on tokio and rumqttc, or a test's in-memory bus) owns
-//! the connection, reads the time and draws the boot id, and moves bytes in and out. Nor is
+//! randomness of its own: a shell (`hearth-mqtt` on tokio and rumqttc, or a test's in-memory
+//! bus) owns the connection, reads the time, draws the boot id, hands in a random generator
+//! for commissioning, and moves bytes in and out. Nor is
 //! it the message layer: `hearth-wire` seals and opens, `hearth-model` validates,
 //! `hearth-security` supplies keys, chains, replay windows and access lists.
 //!
@@ -34,6 +40,7 @@
 //! Deliberate deviations for the simulator's fault profiles live behind one seam,
 //! [`fault`], compiled in only with the `fault-injection` cargo feature.
 
+pub mod commissioner;
 pub mod controller;
 pub mod device;
 pub mod fault;
@@ -41,8 +48,12 @@ pub mod time;
 pub mod topic;
 pub mod transmit;
 
+pub use commissioner::{CommissionError, CommissionEvent, Commissioned, ShareError};
 pub use controller::{ControllerCore, ControllerEvent, ControllerSettings, DeviceView, Update};
-pub use device::{DeviceCore, DeviceSettings, DeviceStats, Handler, StartError};
+pub use device::{
+    CommissioningSettings, DeviceCore, DeviceSettings, DeviceStats, Handler, StartError,
+    WindowError,
+};
 pub use fault::FaultInjection;
 pub use time::Time;
 pub use topic::{Addressed, Channel, DeviceAddr, Topics};

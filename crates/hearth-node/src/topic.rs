@@ -67,6 +67,10 @@ pub enum Channel {
     Event,
     /// Requests to the device.
     Req,
+    /// The device's commissioning window, retained (`spec/07-commissioning.md` §6).
+    Window,
+    /// Commissioning sessions: `pake-start` and `pake-confirm` to the device.
+    Commission,
 }
 
 impl Channel {
@@ -78,6 +82,8 @@ impl Channel {
             Self::Report => "report",
             Self::Event => "event",
             Self::Req => "req",
+            Self::Window => "window",
+            Self::Commission => "commission",
         }
     }
 
@@ -88,6 +94,8 @@ impl Channel {
             Self::Report,
             Self::Event,
             Self::Req,
+            Self::Window,
+            Self::Commission,
         ]
         .into_iter()
         .find(|c| c.name() == s)

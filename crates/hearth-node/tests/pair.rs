@@ -78,6 +78,7 @@ fn a_connecting_device_announces_itself_and_its_will_marks_it_offline() {
     );
     assert!(rejections(&updates).is_empty(), "{updates:?}");
     let desc = pair
+        .broker
         .wire
         .iter()
         .find(|s| s.topic.ends_with("/desc"))
@@ -196,6 +197,7 @@ fn events_emitted_while_disconnected_are_kept_and_sent_on_reconnect() {
     pair.connect_device();
     assert!(events(&pair.take_updates()).is_empty());
     let sent = pair
+        .broker
         .wire
         .iter()
         .filter(|s| s.topic.ends_with("/event"))
@@ -269,6 +271,7 @@ fn a_replayed_request_is_refused() {
         .is_some());
     let request = pair.requests().pop().expect("the request");
     let responses = pair
+        .broker
         .wire
         .iter()
         .filter(|s| s.topic.ends_with("/resp"))
@@ -278,6 +281,7 @@ fn a_replayed_request_is_refused() {
     assert_eq!(pair.device.stats().rejected.get("HRT-SEC-097"), Some(&1));
     assert_eq!(pair.device.handler().writes, 1);
     let after = pair
+        .broker
         .wire
         .iter()
         .filter(|s| s.topic.ends_with("/resp"))

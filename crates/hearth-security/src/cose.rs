@@ -597,7 +597,10 @@ fn canonical_envelope(bytes: &[u8]) -> Option<ProfileSign1> {
     let (len, start) = match *bytes.get(25)? {
         h @ 0x40..=0x57 => (usize::from(h - 0x40), 26_usize),
         0x58 => (usize::from(*bytes.get(26)?), 27),
-        0x59 => (usize::from(u16::from_be_bytes([*bytes.get(26)?, *bytes.get(27)?])), 28),
+        0x59 => (
+            usize::from(u16::from_be_bytes([*bytes.get(26)?, *bytes.get(27)?])),
+            28,
+        ),
         _ => return None,
     };
     let end = start.checked_add(len)?;

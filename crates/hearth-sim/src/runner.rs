@@ -8,21 +8,28 @@
 //! the values that changed (as a report) and the events it emitted to the runtime; a write,
 //! an action or a control command flushes at once instead of waiting for the next tick.
 //! The runtime reads the system clock, or under the `slow-clock` profile a [`SlowClock`].
+//!
+//! With [`RunnerConfig::factory_new`] every appliance leaves the factory instead: an empty
+//! ACL, a fresh setup payload of its own ([`SimDevice::setup_payload`], what its label would
+//! print) and the verifier record of that payload's passcode, so a controller commissions it
+//! (`spec/07-commissioning.md`) in the basic window it opens when it first connects.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use hearth_model::setup::SetupPayload;
 use hearth_model::{Description, Path, StatusCode, Value};
 use hearth_mqtt::identity::unix_now;
 use hearth_mqtt::{
-    BrokerUrl, Device, DeviceAddr, DeviceConfig, DeviceHandle, DeviceStats, Handler, Identity,
-    Topics,
+    fresh_setup, BrokerUrl, CommissioningSettings, Device, DeviceAddr, DeviceConfig, DeviceHandle,
+    DeviceStats, Handler, Identity, Topics,
 };
 use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege};
 use hearth_security::fs::{read_cert, FileCounterStore};
 use hearth_security::replay::{CounterStore, MemoryCounterStore};
+use hearth_wire::commissioning::WindowParams;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -63,6 +70,10 @@ pub struct RunnerConfig {
     /// How many events each appliance keeps while disconnected (HRT-MQTT-035): 32, the
     /// least a device should keep (HRT-MQTT-036) and what an ICS assumes when it says nothing.
     pub event_store: usize,
+    /// Start every appliance factory-new: an empty ACL, a random setup payload and its
+    /// verifier record, a basic commissioning window on its first connection. `acl` and
+    /// `acls` are then ignored.
+    pub factory_new: bool,
 }
 
 impl RunnerConfig {
@@ -80,6 +91,7 @@ impl RunnerConfig {
             acls: BTreeMap::new(),
             cuttable_links: false,
             event_store: 32,
+            factory_new: false,
         }
     }
 }
@@ -126,6 +138,8 @@ pub struct SimDevice {
     ticker: JoinHandle<()>,
     config: RunnerConfig,
     link: Option<Link>,
+    /// The printed setup payload and the factory's record, for a factory-new appliance.
+    setup: Option<(SetupPayload, CommissioningSettings)>,
 }
 
 impl std::fmt::Debug for SimDevice {
@@ -163,9 +177,9 @@ async fn flush(sim: &Mutex<Sim>, handle: &Mutex<DeviceHandle>) {
 impl SimDevice {
     fn spawn_runtime(
         config: &RunnerConfig,
-        identity: Identity,
-        description: Description,
+        (identity, description): (Identity, Description),
         deviation: &Deviation,
+        setup: Option<&(SetupPayload, CommissioningSettings)>,
         sim: Arc<Mutex<Sim>>,
         notify: Arc<Notify>,
     ) -> Result<DeviceHandle, SimError> {
@@ -180,6 +194,7 @@ impl SimDevice {
             )))
         };
         let acl = match config.acls.get(&id).or(config.acl.as_ref()) {
+            _ if setup.is_some() => Acl::new(),
             Some(acl) => acl.clone(),
             None => {
                 let root = read_cert(&config.pki.join("root.cert"))?;
@@ -197,6 +212,7 @@ impl SimDevice {
         };
         dc.keep_alive = config.keep_alive;
         dc.max_pending_events = config.event_store;
+        dc.commissioning = setup.map(|(_, settings)| settings.clone());
         dc.faults = deviation.protocol.clone();
         if let Some(behind) = deviation.app.clock_behind {
             dc.clock = Arc::new(SlowClock { behind });
@@ -242,13 +258,19 @@ impl SimDevice {
             &sim.base().model,
         )?;
         let description = sim.description().clone();
+        let setup = if config.factory_new {
+            let vendor = brand.vendor_id;
+            Some(factory_setup(&spec.id, vendor, description.device_type)?)
+        } else {
+            None
+        };
         let sim = Arc::new(Mutex::new(sim));
         let notify = Arc::new(Notify::new());
         let handle = Self::spawn_runtime(
             config,
-            identity.clone(),
-            description,
+            (identity.clone(), description),
             &deviation,
+            setup.as_ref(),
             sim.clone(),
             notify.clone(),
         )?;
@@ -285,7 +307,14 @@ impl SimDevice {
             ticker,
             config: config.clone(),
             link,
+            setup,
         })
+    }
+
+    /// The setup payload printed on a factory-new appliance ([`RunnerConfig::factory_new`]):
+    /// its QR text and manual code commission it.
+    pub fn setup_payload(&self) -> Option<&SetupPayload> {
+        self.setup.as_ref().map(|(payload, _)| payload)
     }
 
     /// Cut the appliance's network, as unplugging its cable would: its connection ends
@@ -380,9 +409,9 @@ impl SimDevice {
     fn respawn(&self) -> Result<(), SimError> {
         let handle = Self::spawn_runtime(
             &self.config,
-            self.identity.clone(),
-            self.description(),
+            (self.identity.clone(), self.description()),
             &self.deviation,
+            self.setup.as_ref(),
             self.sim.clone(),
             self.notify.clone(),
         )?;
@@ -404,6 +433,31 @@ impl Drop for SimDevice {
     fn drop(&mut self) {
         self.ticker.abort();
     }
+}
+
+/// PBKDF2 iterations of a simulated appliance's verifier record: the fewest allowed
+/// (HRT-COM-037), so that commissioning a fleet stays quick.
+pub const SIM_ITERATIONS: u32 = 1000;
+
+/// What the factory makes for the appliance `id`: a random setup payload of `vendor_id` and
+/// `device_type`, and the verifier record of its passcode (the appliance keeps no passcode).
+fn factory_setup(
+    id: &str,
+    vendor_id: u16,
+    device_type: u16,
+) -> Result<(SetupPayload, CommissioningSettings), SimError> {
+    let failed = |e: String| SimError::Fleet(format!("the setup payload of {id}: {e}"));
+    let rng = hearth_security::pki::SystemRandom::new();
+    let (payload, salt) =
+        fresh_setup(vendor_id, device_type, &rng).map_err(|e| failed(e.to_string()))?;
+    let params = WindowParams {
+        discriminator: payload.discriminator(),
+        salt,
+        iterations: SIM_ITERATIONS,
+    };
+    let settings = CommissioningSettings::from_passcode(payload.passcode(), params)
+        .map_err(|e| failed(e.to_string()))?;
+    Ok((payload, settings))
 }
 
 /// How long [`Runner::start`] waits for each appliance to connect before starting the next.

@@ -44,6 +44,18 @@ pub fn spawn_device(
     desc: Description,
     acl: Acl,
 ) -> (DeviceHandle, MemoryDevice) {
+    spawn_device_with(url, dir, desc, acl, |_| {})
+}
+
+/// [`spawn_device`], with `configure` applied to the device's settings (commissioning, the
+/// clock…) before it starts.
+pub fn spawn_device_with(
+    url: &BrokerUrl,
+    dir: &FsPath,
+    desc: Description,
+    acl: Acl,
+    configure: impl FnOnce(&mut DeviceConfig),
+) -> (DeviceHandle, MemoryDevice) {
     let device_type = Catalog::standard()
         .device_type(desc.device_type)
         .map(|t| t.name.clone())
@@ -57,6 +69,7 @@ pub fn spawn_device(
     let memory = MemoryDevice::new(&desc);
     let mut config = DeviceConfig::new(url.clone(), identity, desc, acl, counter);
     config.keep_alive = Duration::from_secs(5);
+    configure(&mut config);
     let handle = Device::spawn(config, memory.clone()).expect("device starts");
     (handle, memory)
 }

@@ -92,3 +92,29 @@ pub fn issue_device(
     };
     issue(&request, &pki.vendor, now, &SystemRandom::new()).expect("device certificate")
 }
+
+/// A controller of an ecosystem of its own, as commissioning tests need one: a fresh root
+/// `{name}-root` and a controller certificate `name` under it, both valid for `days` from
+/// `now`, with Ed25519 keys. Returns the root, then the controller.
+pub fn foreign_controller(name: &str, days: u64, now: u64) -> (Credential, Credential) {
+    let rng = SystemRandom::new();
+    let root = hearth_security::pki::create_root(
+        &format!("{name}-root"),
+        days,
+        hearth_security::alg::Algorithm::EdDsa,
+        now,
+        &rng,
+    )
+    .expect("root");
+    let request = IssueRequest {
+        role: hearth_security::cert::Role::Controller,
+        subject: name.to_owned(),
+        vendor_id: None,
+        device_type: None,
+        model: None,
+        days,
+        alg: hearth_security::alg::Algorithm::EdDsa,
+    };
+    let controller = issue(&request, &root, now, &rng).expect("controller");
+    (root, controller)
+}

@@ -12,7 +12,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
-use hearth_security::cert::{CertError, TrustStore};
+use hearth_security::cert::{CertError, Certificate, Role, TrustStore};
 use hearth_security::cose::{sign1, Envelope as SignedEnvelope, Signer, VerifyError};
 use hearth_security::key::{KeyError, KeyId};
 use hearth_security::peers::Peers;
@@ -453,6 +453,91 @@ impl Receiver {
         let peer = Arc::new(self.validate(chain, now)?);
         self.peers.insert(peer.clone(), &self.trust);
         Ok(peer)
+    }
+
+    /// Trust `root` from now on as well (commissioning adds the root of the commissioner's
+    /// chain, `spec/07-commissioning.md` HRT-COM-055). It must be a self-signed root; a root
+    /// already held is kept as it is.
+    pub fn add_trust_anchor(&mut self, root: Certificate) -> Result<(), CertError> {
+        if self.trust.get(root.subject_kid()).is_some() {
+            return Ok(());
+        }
+        self.trust.add_root(root)
+    }
+
+    /// Start afresh with `trust` as the only trust anchors, as a factory reset does
+    /// (`spec/07-commissioning.md` HRT-COM-081): every known peer, every replay window and
+    /// every will counter is forgotten. Revocation lists are kept: a reset never makes a
+    /// revoked certificate good again.
+    pub fn reset(&mut self, trust: TrustStore) {
+        self.trust = trust;
+        self.peers = Peers::new();
+        self.replay = ReplayTable::new();
+        self.wills.clear();
+    }
+
+    /// Open a message of a commissioning session (`pake-start`, `pake-confirm`) whose carried
+    /// chain ends with the self-signed root that anchors it (`spec/07-commissioning.md`
+    /// HRT-COM-046, HRT-COM-047): the chain is validated against the trust anchors and, for
+    /// this message alone, that root. Otherwise the order of [`open`](Self::open) holds, and
+    /// the replay window moves as for any message; but the signer is not remembered among
+    /// the peers, since its root is trusted for nothing else until the session succeeds.
+    ///
+    /// Returns the message and the root its chain ended with (`None` when the chain ended
+    /// below a trust anchor already held).
+    pub fn open_self_anchored(
+        &mut self,
+        bytes: &[u8],
+        topic: &str,
+        now: u64,
+    ) -> Result<(Opened, Option<Certificate>), OpenError> {
+        if bytes.len() > self.limits.max_message {
+            return Err(OpenError::TooLarge {
+                size: bytes.len(),
+                max: self.limits.max_message,
+            });
+        }
+        let envelope = SignedEnvelope::parse(bytes)?;
+        let kid = *envelope.kid();
+        // The unauthenticated payload is decoded only to find the chain it carries, which is
+        // validated before its key is used (HRT-SEC-037).
+        let unverified = codec::decode(envelope.unverified_payload(), &self.limits)?;
+        let Some(last) = unverified.chain.last() else {
+            return Err(OpenError::UnknownSigner(kid.to_hex()));
+        };
+        let last = Certificate::from_bytes(last)?;
+        let root = (last.claims().role == Role::Root && last.is_self_signed()).then_some(last);
+        let mut anchors = self.trust.clone();
+        if let Some(root) = &root {
+            if anchors.add_root(root.clone()).is_err() {
+                // A full store: the chain ends with its own root, so that root alone anchors it.
+                anchors = TrustStore::new();
+                anchors.add_root(root.clone())?;
+            }
+        }
+        let peer = Peer::validate(&anchors, &unverified.chain, now, &self.revoked)?;
+        if peer.chain.leaf_kid != kid {
+            return Err(OpenError::ChainKeyMismatch {
+                chain: peer.chain.leaf_kid.to_hex(),
+                signer: kid.to_hex(),
+            });
+        }
+        let verified = envelope.verify(&peer.key, topic.as_bytes())?;
+        let message = codec::decode(&verified.payload, &self.limits)?;
+        codec::check_header(&message)?;
+        if message.sender != peer.chain.leaf.subject {
+            return Err(OpenError::SenderMismatch {
+                claimed: message.sender,
+                subject: peer.chain.leaf.subject.clone(),
+            });
+        }
+        self.replay.accept(&kid, topic, message.counter)?;
+        let root = root.filter(|r| self.trust.get(r.subject_kid()).is_none());
+        let opened = Opened {
+            message,
+            peer: Arc::new(peer),
+        };
+        Ok((opened, root))
     }
 
     /// Authenticate and decode `bytes` received on `topic` (below the root) at `now` (seconds

@@ -527,3 +527,94 @@ fn correctly_signed_messages_outside_the_cbor_profile_are_rejected() {
     rx.open(&signed_payload(&f, &plain), TOPIC, NOW)
         .expect("the same message in the profile");
 }
+
+/// A commissioner of another ecosystem: a root the receiver does not trust and a controller
+/// under it, whose chain ends with that root (HRT-COM-046).
+fn foreign_commissioner() -> (Sender<MemoryCounterStore>, Certificate) {
+    let other = generate(NOW);
+    let counter = SendCounter::open(MemoryCounterStore::default(), 100).expect("counter");
+    let chain = vec![
+        other.controller.cert.as_bytes().to_vec(),
+        other.root.cert.as_bytes().to_vec(),
+    ];
+    let id = other.controller.cert.claims().subject.clone();
+    let sender = Sender::new(id, Arc::new(other.controller.key), chain, counter);
+    (sender, other.root.cert)
+}
+
+const COMMISSION: &str = "d/fff1/fridge-1/commission";
+
+/// The envelope of a session message: request id, target and chain.
+fn session() -> Envelope {
+    Envelope {
+        request_id: Some(7),
+        target: Some("fridge-1".into()),
+        ..with_chain()
+    }
+}
+
+/// HRT-COM-047: a chain ending with its own root opens for that message alone; the signer is
+/// not remembered, so the same signer without the root, or on an ordinary topic, is refused.
+#[test]
+fn a_self_anchored_chain_opens_for_its_message_alone() {
+    let f = fixture();
+    let mut rx = receiver(&f.pki);
+    let (mut tx, root) = foreign_commissioner();
+    let start = Body::PakeStart(hearth_wire::commissioning::Share([4; 65]));
+    let bytes = tx
+        .seal(start.clone(), COMMISSION, &session())
+        .expect("seal");
+    assert!(
+        matches!(
+            rx.open(&bytes, COMMISSION, NOW),
+            Err(OpenError::Certificate(_))
+        ),
+        "an untrusted root is not trusted by an ordinary open"
+    );
+    let (opened, carried) = rx
+        .open_self_anchored(&bytes, COMMISSION, NOW)
+        .expect("opens with its own root");
+    assert_eq!(opened.message.body, start);
+    assert_eq!(
+        carried.as_ref().map(|r| r.subject_kid()),
+        Some(root.subject_kid())
+    );
+    assert!(
+        matches!(
+            rx.open_self_anchored(&bytes, COMMISSION, NOW),
+            Err(OpenError::Replay(_))
+        ),
+        "the replay window moved"
+    );
+    let again = tx.seal(start, COMMISSION, &session()).expect("seal");
+    assert!(
+        rx.open(&again, COMMISSION, NOW).is_err(),
+        "the signer was not remembered as a peer"
+    );
+    rx.add_trust_anchor(root).expect("a root");
+    assert!(
+        rx.open(&again, COMMISSION, NOW).is_ok(),
+        "trusted once added"
+    );
+}
+
+/// HRT-COM-081: a reset forgets peers and replay windows and trusts only what it is given.
+#[test]
+fn a_reset_forgets_peers_and_replay_windows() {
+    let f = fixture();
+    let (mut tx, mut rx) = link(&f, "fridge-1");
+    let first = seal(&mut tx, true);
+    rx.open(&first, TOPIC, NOW).expect("opens");
+    rx.reset(TrustStore::new());
+    assert!(
+        matches!(rx.open(&first, TOPIC, NOW), Err(OpenError::Certificate(_))),
+        "the root is no longer trusted"
+    );
+    let mut trust = TrustStore::new();
+    trust.add_root(f.pki.root.cert.clone()).expect("root");
+    rx.reset(trust);
+    assert!(
+        rx.open(&first, TOPIC, NOW).is_ok(),
+        "the old window is gone"
+    );
+}

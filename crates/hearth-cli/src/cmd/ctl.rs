@@ -1,7 +1,8 @@
 //! `hearth ctl`: a controller on the command line. Discover devices, show their
-//! descriptions, read, write, invoke and watch, all through `hearth_mqtt::Controller`, so
-//! every message is signed and every answer verified. Values are typed and shown in human
-//! units with `hearth_model::text`.
+//! descriptions, read, write, invoke and watch, commission a device from its setup code,
+//! manage its access-control list and share it with another controller, all through
+//! `hearth_mqtt::Controller`, so every message is signed and every answer verified. Values
+//! are typed and shown in human units with `hearth_model::text`.
 //!
 //! Exit codes (`crate::exit`): 0 success; 1 when a path's status is not success, a device
 //! sends no description or a request gets no response in time; 4 when the broker or the
@@ -43,6 +44,10 @@ pub(crate) struct Args {
     /// The topic root the devices publish under (05-mqtt.md §4.1).
     #[arg(long, global = true, value_name = "ROOT", default_value = hearth_mqtt::topic::DEFAULT_ROOT, value_parser = parse_root)]
     root: String,
+    /// A further trust anchor (repeatable): the root of a device vendor of another ecosystem,
+    /// whose appliances this controller attests when it commissions them.
+    #[arg(long, global = true, value_name = "ROOT.CERT")]
+    trust: Vec<std::path::PathBuf>,
     /// Seconds to wait for the broker, for a device's description and for each response.
     #[arg(long, global = true, value_name = "SECS", default_value = "5", value_parser = parse_secs)]
     timeout: Duration,
@@ -92,6 +97,17 @@ enum CtlCommand {
         /// Only this device: VENDOR/DEVICE or a device id.
         id: Option<String>,
     },
+    /// Commission a device in commissioning from its setup code (QR text or manual code):
+    /// its access-control list then names this controller with manage.
+    Commission(commission::CommissionArgs),
+    /// Show or change a device's access-control list (needs manage).
+    Acl {
+        #[command(subcommand)]
+        command: commission::AclCommand,
+    },
+    /// Open a multi-admin window on a device this controller manages, and print the fresh
+    /// setup code another controller commissions it with.
+    Share(commission::ShareArgs),
 }
 
 /// The longest timeout accepted: a day.
@@ -123,7 +139,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     check_arguments(&args.command)?;
-    let ctl = connect(&args).await?;
+    let (ctl, own_key) = connect(&args).await?;
     let code = match &args.command {
         CtlCommand::Discover => discover(&ctl, &args).await,
         CtlCommand::Describe { id } => describe(&ctl, &args, id).await,
@@ -131,6 +147,9 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         CtlCommand::Write { id, path, value } => write(&ctl, &args, id, path, value).await,
         CtlCommand::Invoke { id, path, args: a } => invoke(&ctl, &args, id, path, a).await,
         CtlCommand::Watch { id } => watch(&ctl, &args, id.as_deref()).await,
+        CtlCommand::Commission(opts) => commission::commission(&ctl, &args, opts).await,
+        CtlCommand::Acl { command } => commission::acl(&ctl, &args, &own_key, command).await,
+        CtlCommand::Share(opts) => commission::share(&ctl, &args, opts).await,
     };
     ctl.shutdown().await;
     code
@@ -150,6 +169,9 @@ fn check_arguments(command: &CtlCommand) -> anyhow::Result<()> {
         CtlCommand::Write { id, path, .. } => (Some(id), vec![path], MemberKind::Property),
         CtlCommand::Invoke { id, path, .. } => (Some(id), vec![path], MemberKind::Action),
         CtlCommand::Watch { id } => (id.as_deref(), vec![], MemberKind::Property),
+        CtlCommand::Commission(_) | CtlCommand::Acl { .. } | CtlCommand::Share(_) => {
+            (None, vec![], MemberKind::Property)
+        }
     };
     if let Some(id) = id {
         device_addr(id)?;
@@ -173,37 +195,66 @@ fn device_addr(id: &str) -> anyhow::Result<Option<DeviceAddr>> {
     Ok(None)
 }
 
-async fn connect(args: &Args) -> anyhow::Result<Controller> {
-    connect_controller(
-        args.pki.required()?,
-        args.broker.or_local()?,
-        &args.root,
-        args.timeout,
-    )
-    .await
+/// The controller of the PKI folder, connected, and its key id.
+async fn connect(args: &Args) -> anyhow::Result<(Controller, hearth_security::KeyId)> {
+    let share_iterations = match &args.command {
+        CtlCommand::Share(opts) => Some(opts.iterations()),
+        _ => None,
+    };
+    let connection = Connection {
+        root: &args.root,
+        timeout: args.timeout,
+        trust: &args.trust,
+        share_iterations,
+    };
+    connect_controller(args.pki.required()?, args.broker.or_local()?, &connection).await
+}
+
+/// How the command line's controller connects: the topic root, the wait for the broker and
+/// each response, further trust anchors, and the iterations of the verifier records `share`
+/// makes (the runtime's default where `None`).
+pub(crate) struct Connection<'a> {
+    /// The topic root.
+    pub root: &'a str,
+    /// The wait for the broker and for each response.
+    pub timeout: Duration,
+    /// Roots of other vendors to attest the appliances of.
+    pub trust: &'a [std::path::PathBuf],
+    /// PBKDF2 iterations of the records `share` makes.
+    pub share_iterations: Option<u32>,
 }
 
 /// The controller of the PKI folder `pki` (`controller.cert`, the one `hearth pki init`
-/// writes for the command line) on `broker` under the topic root `root`, waiting at most
-/// `timeout` for the broker and for each response.
+/// writes for the command line) on `broker`, connected as `how` says; and its key id.
 pub(crate) async fn connect_controller(
     pki: &std::path::Path,
     broker: hearth_mqtt::BrokerUrl,
-    root: &str,
-    timeout: Duration,
-) -> anyhow::Result<Controller> {
-    let identity = Identity::controller(pki)
+    how: &Connection<'_>,
+) -> anyhow::Result<(Controller, hearth_security::KeyId)> {
+    let mut identity = Identity::controller(pki)
         .with_context(|| format!("controller credential in {}", pki.display()))?;
+    for root in how.trust {
+        let cert = hearth_security::fs::read_cert(root)
+            .with_context(|| format!("trust anchor {}", root.display()))?;
+        identity
+            .trust
+            .add_root(cert)
+            .with_context(|| format!("trust anchor {}", root.display()))?;
+    }
+    let own_key = *identity.key.key_id();
     let counter = Box::new(FileCounterStore::new(Identity::counter_path(
         pki,
         &identity.id,
         false,
     )));
     let mut config = ControllerConfig::new(broker, identity, counter);
-    config.topics = hearth_mqtt::Topics::new(root);
-    config.request_timeout = timeout;
-    config.connect_timeout = timeout;
-    Ok(Controller::connect(config).await?)
+    config.topics = hearth_mqtt::Topics::new(how.root);
+    config.request_timeout = how.timeout;
+    config.connect_timeout = how.timeout;
+    if let Some(iterations) = how.share_iterations {
+        config.share_iterations = iterations;
+    }
+    Ok((Controller::connect(config).await?, own_key))
 }
 
 /// One device as `discover` lists it.
@@ -835,3 +886,5 @@ mod tests {
         assert!(!rejected.concerns("fan-2"));
     }
 }
+
+mod commission;

@@ -274,7 +274,13 @@ async fn read_device(
     let addr: DeviceAddr = addr
         .parse()
         .map_err(|e| usage(format!("--from-description {addr}: {e}")))?;
-    let ctl = super::ctl::connect_controller(pki, broker.clone(), &args.root, args.timeout).await?;
+    let how = super::ctl::Connection {
+        root: &args.root,
+        timeout: args.timeout,
+        trust: &[],
+        share_iterations: None,
+    };
+    let (ctl, _) = super::ctl::connect_controller(pki, broker.clone(), &how).await?;
     let found = ctl
         .wait_for(args.timeout, |ds| {
             ds.iter().any(|d| d.addr == addr && d.description.is_some())

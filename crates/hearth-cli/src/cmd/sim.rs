@@ -1,7 +1,9 @@
 //! `hearth sim`: run a fleet of simulated appliances on a broker until interrupted, or list
 //! the fault profiles. The appliances, brands, fleets and profiles are `hearth_sim`'s; this
 //! module parses flags, prints what it serves and passes control lines from stdin (e.g.
-//! `rf-aurora-1 open-door 1`) to the appliances.
+//! `rf-aurora-1 open-door 1`) to the appliances. With `--factory-new` the appliances leave
+//! the factory with an empty ACL and a setup code each, printed with them, for `hearth ctl
+//! commission`.
 
 use std::process::ExitCode;
 
@@ -37,6 +39,10 @@ pub(crate) struct Args {
     /// List the fault profiles and the requirements each breaks, then exit.
     #[arg(long)]
     list_faults: bool,
+    /// Start every appliance factory-new: no controller in its ACL, a fresh setup code of
+    /// its own (printed), a commissioning window open from its first connection.
+    #[arg(long)]
+    factory_new: bool,
     #[command(flatten)]
     output: args::Json,
 }
@@ -51,6 +57,16 @@ struct Served<'a> {
     brand: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     fault: Option<&'a str>,
+    /// The setup code of a factory-new appliance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    setup: Option<Setup>,
+}
+
+/// A setup code as its label prints it.
+#[derive(Serialize)]
+struct Setup {
+    qr: String,
+    manual: String,
 }
 
 fn list_faults(json: bool) -> anyhow::Result<ExitCode> {
@@ -101,6 +117,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut config = RunnerConfig::new(broker.clone(), pki);
     config.speed = args.speed;
+    config.factory_new = args.factory_new;
     config.topics = Topics::new(args.root);
     let rt = runtime()?;
     rt.block_on(async move {
@@ -114,6 +131,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 kind: d.spec().kind.name(),
                 brand: d.spec().brand.brand().key,
                 fault: d.spec().fault.as_deref(),
+                setup: d.setup_payload().map(|p| Setup {
+                    qr: p.to_qr_text(),
+                    manual: p.manual_code().to_string(),
+                }),
             })
             .collect();
         if args.output.json {
@@ -125,13 +146,23 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 args.speed
             );
             for s in &served {
+                let setup = s
+                    .setup
+                    .as_ref()
+                    .map(|c| format!(" setup {} / {}", c.qr, c.manual))
+                    .unwrap_or_default();
                 println!(
-                    "  {}/{:<20} {:<16} {:<8} {}",
+                    "  {}/{:<20} {:<16} {:<8} {}{setup}",
                     s.vendor_id,
                     s.id,
                     s.kind,
                     s.brand,
                     s.fault.unwrap_or("")
+                );
+            }
+            if args.factory_new {
+                println!(
+                    "factory-new: commission one with `hearth ctl --pki DIR commission --code CODE`"
                 );
             }
             println!("control lines on stdin: DEVICE-ID COMMAND (e.g. `rf-aurora-1 open-door 1`)");

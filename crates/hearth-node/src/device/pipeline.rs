@@ -8,6 +8,7 @@ use hearth_model::{Catalog, Description, Path, StatusCode, ValueError};
 use hearth_security::cert::Role;
 use hearth_security::key::KeyId;
 use hearth_security::replay::CounterStore;
+use hearth_wire::commissioning::AclChangeResponse;
 use hearth_wire::policy::required_privilege;
 use hearth_wire::{Body, Envelope, InvokeResult, Message, ReadResult, Report};
 
@@ -33,7 +34,13 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         if let Some(ca) = Topics::parse_revocation(&rel) {
             return self.on_revocation_list(now, &ca, payload);
         }
-        if rel != self.rel(Channel::Req) || payload.is_empty() || self.stalled {
+        if payload.is_empty() || self.stalled {
+            return;
+        }
+        if self.commissioning.is_some() && rel == self.rel(Channel::Commission) {
+            return self.on_commission(now, &rel, payload);
+        }
+        if rel != self.rel(Channel::Req) {
             return;
         }
         let (msg, peer) = match self.endpoint.receiver.open(payload, &rel, now.unix_secs()) {
@@ -74,10 +81,9 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         }
         // The request topic carries the data requests and the manager's ACL and window
         // requests; a commissioning session's messages belong on the commission topic
-        // (HRT-COM-058). This core serves the data requests only: the others are dropped,
-        // unanswered, rather than answered as if they were reads.
-        if !msg.kind().is_data_request() {
-            return self.reject("not a data request");
+        // (HRT-COM-058, HRT-MQTT-011).
+        if matches!(msg.body, Body::PakeStart(_) | Body::PakeConfirm(_)) {
+            return self.reject("HRT-COM-058");
         }
         if msg.target.as_deref() != Some(self.addr.device_id.as_str()) {
             return self.reject("misaddressed");
@@ -112,11 +118,15 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         if !self.refusals.allows(now, &kid) {
             return;
         }
-        let body = unauthorized_answer(
+        // An `acl-read-response` has no status: a refused `acl-read` goes unanswered, as
+        // HRT-SEC-132 allows any refusal to (HRT-COM-060).
+        let Some(body) = unauthorized_answer(
             &self.description,
             msg,
             self.faults.privilege_before_existence(),
-        );
+        ) else {
+            return;
+        };
         if !(self.faults.uncounted_mixed_refusals() && mixes_codes(&body)) {
             self.refusals.count(now, kid);
         }
@@ -193,12 +203,16 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
                     },
                 })
             }
+            // The manager's requests (`spec/07-commissioning.md` §8, §9).
+            Body::AclRead => self.acl_read(),
+            Body::AclChange(ops) => self.acl_change(ops),
+            Body::WindowControl(control) => self.window_control(now, control),
             _ => Body::ReadResponse(Vec::new()),
         }
     }
 
     /// Seal `body` as the answer to `request` on the requester's response topic.
-    fn respond(&mut self, now: Time, request: &Message, body: Body) {
+    pub(super) fn respond(&mut self, now: Time, request: &Message, body: Body) {
         if !hearth_model::validate::device_id_is_valid(&request.sender) {
             return;
         }
@@ -265,8 +279,10 @@ fn mixes_codes(body: &Body) -> bool {
 
 /// The answer to a request the sender may not make: a path the device does not have gets
 /// its `unsupported-…` code (existence is checked before privilege, HRT-MOD-115), every other
-/// path `unauthorized` — every path, `privilege_first`, under that fault profile.
-fn unauthorized_answer(desc: &Description, msg: &Message, privilege_first: bool) -> Body {
+/// path `unauthorized` — every path, `privilege_first`, under that fault profile. A manager's
+/// request is answered `unauthorized`, but an `acl-read`, whose response has no status, is
+/// not answered at all (`None`).
+fn unauthorized_answer(desc: &Description, msg: &Message, privilege_first: bool) -> Option<Body> {
     let catalog = Catalog::standard();
     let no = StatusCode::Unauthorized;
     let exists = |path: &Path| {
@@ -275,7 +291,7 @@ fn unauthorized_answer(desc: &Description, msg: &Message, privilege_first: bool)
         }
         check_read(catalog, desc, path).map_or_else(|e| e.status(), |()| no)
     };
-    match &msg.body {
+    let body = match &msg.body {
         Body::Read(paths) => Body::ReadResponse(
             paths
                 .iter()
@@ -304,6 +320,13 @@ fn unauthorized_answer(desc: &Description, msg: &Message, privilege_first: bool)
                 results: None,
             })
         }
+        Body::AclChange(_) => Body::AclChangeResponse(AclChangeResponse {
+            status: no,
+            failed_at: None,
+        }),
+        Body::WindowControl(_) => Body::WindowControlResponse(no),
+        Body::AclRead => return None,
         _ => Body::ReadResponse(Vec::new()),
-    }
+    };
+    Some(body)
 }

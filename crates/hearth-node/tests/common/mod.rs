@@ -5,6 +5,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod home;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -155,7 +157,7 @@ pub fn fan_settings(pki: &Pki, privilege: Privilege) -> DeviceSettings {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
+pub enum Side {
     Device,
     Controller,
 }
@@ -180,12 +182,9 @@ pub struct Pair {
     pub updates: Vec<Update>,
     /// Responses by request id.
     pub responses: BTreeMap<u64, Message>,
-    /// Every publish the broker took, in order.
-    pub wire: Vec<Seen>,
-    retained: BTreeMap<String, Vec<u8>>,
-    subscriptions: Vec<(Side, String)>,
+    /// The broker, with every publish it took.
+    pub broker: Broker<Side>,
     up: [bool; 2],
-    deliveries: VecDeque<(Side, Seen)>,
 }
 
 impl Pair {
@@ -215,11 +214,8 @@ impl Pair {
             withhold_acks: false,
             updates: Vec::new(),
             responses: BTreeMap::new(),
-            wire: Vec::new(),
-            retained: BTreeMap::new(),
-            subscriptions: Vec::new(),
+            broker: Broker::new(),
             up: [false; 2],
-            deliveries: VecDeque::new(),
         }
     }
 
@@ -273,9 +269,9 @@ impl Pair {
     /// The device's connection drops without a DISCONNECT: the broker publishes its will.
     pub fn drop_device(&mut self) {
         self.up[Side::Device as usize] = false;
-        self.subscriptions.retain(|(s, _)| *s != Side::Device);
+        self.broker.forget(Side::Device);
         if let Some(will) = self.device.will().cloned() {
-            self.route(will);
+            self.broker.route(will);
         }
         self.device.handle_connection_lost().expect("counter");
         self.settle();
@@ -321,7 +317,8 @@ impl Pair {
 
     /// The requests the device was sent, in order.
     pub fn requests(&self) -> Vec<Seen> {
-        self.wire
+        self.broker
+            .wire
             .iter()
             .filter(|s| s.topic.ends_with("/req"))
             .cloned()
@@ -349,9 +346,10 @@ impl Pair {
                     } => {
                         self.responses.insert(request_id, message);
                     }
+                    ControllerEvent::Commissioning(_) => {}
                 }
             }
-            while let Some((side, seen)) = self.deliveries.pop_front() {
+            while let Some((side, seen)) = self.broker.next_delivery() {
                 busy = true;
                 match side {
                     Side::Device => self.device.handle_publish(
@@ -381,34 +379,66 @@ impl Pair {
         match transmit {
             Transmit::Publish(publish) => {
                 let ack = publish.ack;
-                self.route(publish);
+                self.broker.route(publish);
                 if let (Some(token), false) = (ack, self.withhold_acks) {
                     self.device.handle_ack(token);
                 }
             }
-            Transmit::Subscribe(filters) => {
-                for filter in filters {
-                    for (topic, payload) in &self.retained {
-                        if matches(&filter, topic) {
-                            let seen = Seen {
-                                topic: topic.clone(),
-                                payload: payload.clone(),
-                                retain: true,
-                            };
-                            self.deliveries.push_back((side, seen));
-                        }
-                    }
-                    self.subscriptions.push((side, filter));
-                }
-            }
+            Transmit::Subscribe(filters) => self.broker.subscribe(side, filters),
             Transmit::Disconnect => {
                 self.up[side as usize] = false;
-                self.subscriptions.retain(|(s, _)| *s != side);
+                self.broker.forget(side);
             }
         }
     }
+}
 
-    fn route(&mut self, publish: Publish) {
+/// The broker of an in-memory bus for clients named by `S`: it routes publishes by topic
+/// filter (one copy per subscriber), hands retained messages to each new subscription and
+/// queues deliveries in order.
+pub struct Broker<S> {
+    /// Every publish it took, in order, with its retain flag.
+    pub wire: Vec<Seen>,
+    retained: BTreeMap<String, Vec<u8>>,
+    subscriptions: Vec<(S, String)>,
+    deliveries: VecDeque<(S, Seen)>,
+}
+
+impl<S: Copy + PartialEq> Broker<S> {
+    /// A broker with nothing retained and nobody subscribed.
+    pub fn new() -> Self {
+        Self {
+            wire: Vec::new(),
+            retained: BTreeMap::new(),
+            subscriptions: Vec::new(),
+            deliveries: VecDeque::new(),
+        }
+    }
+
+    /// `side` subscribes to `filters`: what is retained under them is delivered at once.
+    pub fn subscribe(&mut self, side: S, filters: Vec<String>) {
+        for filter in filters {
+            for (topic, payload) in &self.retained {
+                if matches(&filter, topic) {
+                    let seen = Seen {
+                        topic: topic.clone(),
+                        payload: payload.clone(),
+                        retain: true,
+                    };
+                    self.deliveries.push_back((side, seen));
+                }
+            }
+            self.subscriptions.push((side, filter));
+        }
+    }
+
+    /// `side`'s connection is gone, and its subscriptions with it.
+    pub fn forget(&mut self, side: S) {
+        self.subscriptions.retain(|(s, _)| *s != side);
+    }
+
+    /// Take a publish: keep it if retained, deliver it to every subscriber once.
+    pub fn route(&mut self, publish: Publish) {
         let Publish {
             topic,
             payload,
@@ -427,16 +457,26 @@ impl Pair {
             payload,
             retain: false,
         };
-        for side in [Side::Device, Side::Controller] {
-            let subscribed = self
-                .subscriptions
-                .iter()
-                .any(|(s, f)| *s == side && matches(f, &seen.topic));
-            if subscribed {
-                self.deliveries.push_back((side, seen.clone()));
+        let mut sides: Vec<S> = Vec::new();
+        for (side, filter) in &self.subscriptions {
+            if !sides.contains(side) && matches(filter, &seen.topic) {
+                sides.push(*side);
             }
         }
+        for side in sides {
+            self.deliveries.push_back((side, seen.clone()));
+        }
         self.wire.push(Seen { retain, ..seen });
+    }
+
+    /// The next delivery due, in order.
+    pub fn next_delivery(&mut self) -> Option<(S, Seen)> {
+        self.deliveries.pop_front()
+    }
+
+    /// What is retained on `topic`.
+    pub fn retained(&self, topic: &str) -> Option<&[u8]> {
+        self.retained.get(topic).map(Vec::as_slice)
     }
 }
 

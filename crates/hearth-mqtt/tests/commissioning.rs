@@ -1,0 +1,171 @@
+//! Commissioning end to end on a real broker (the embedded one, or `HEARTH_TEST_BROKER`): a
+//! factory-new fan runtime, commissioned by a controller runtime of another ecosystem from
+//! its QR text, which then admits a guest of a third one by multi-admin
+//! (`spec/07-commissioning.md`).
+
+use std::path::Path as FsPath;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hearth_model::setup::{Passcode, SetupCode, SetupPayload};
+use hearth_model::{Path, Privilege, StatusCode};
+use hearth_mqtt::{Controller, Identity, RequestError};
+use hearth_node::CommissioningSettings;
+use hearth_security::acl::{Acl, AclSubject};
+use hearth_security::cert::TrustStore;
+use hearth_security::pki;
+use hearth_testkit::broker::broker;
+use hearth_testkit::node::{addr, connected, controller_as, spawn_device_with};
+use hearth_testkit::pki::{foreign_controller, pki as test_pki};
+use hearth_testkit::{fan, unix_now};
+use hearth_wire::commissioning::{AclOperation, WindowParams, WindowState};
+
+const ON: Path = Path::new(0, 3, 1);
+/// The longest any step may take: an upper bound, never a wait.
+const WITHIN: Duration = Duration::from_secs(30);
+
+/// The fan's factory data: passcode 20202021, discriminator 0xF00, the fewest iterations.
+fn factory() -> (SetupPayload, CommissioningSettings) {
+    let payload = SetupPayload::new(pki::TEST_VENDOR_ID, 8, 0xF00, 20_202_021).expect("payload");
+    let params = WindowParams {
+        discriminator: payload.discriminator(),
+        salt: b"hearth mqtt salt".to_vec(),
+        iterations: 1000,
+    };
+    let passcode = Passcode::new(payload.passcode().value()).expect("passcode");
+    let settings = CommissioningSettings::from_passcode(passcode, params).expect("record");
+    (payload, settings)
+}
+
+/// A controller `name` of an ecosystem of its own: a root the fan does not know, trusting
+/// that root and the fan vendor's root (`device_root`, to attest the fan).
+async fn commissioner(
+    url: &hearth_mqtt::BrokerUrl,
+    device_root: &hearth_security::cert::Certificate,
+    name: &str,
+    dir: &FsPath,
+) -> Controller {
+    let (root, issued) = foreign_controller(name, 30, unix_now());
+    let mut trust = TrustStore::new();
+    trust.add_root(root.cert.clone()).expect("own root");
+    trust
+        .add_root(device_root.clone())
+        .expect("the vendor's root");
+    let identity = Identity {
+        id: name.to_owned(),
+        vendor_id: None,
+        key: Arc::new(issued.key),
+        chain: vec![issued.cert.as_bytes().to_vec()],
+        trust,
+    };
+    controller_as(url, identity, dir, |config| config.share_iterations = 1000).await
+}
+
+/// HRT-COM-021, HRT-COM-042, HRT-COM-043, HRT-COM-055, HRT-COM-061, HRT-COM-070, HRT-COM-074:
+/// the runtimes carry the window, the session and the manager's requests on the topics of
+/// chapter 5, from a factory-new fan to two controllers of other ecosystems in its ACL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_factory_new_device_is_commissioned_end_to_end() {
+    let broker = broker();
+    let pki = test_pki();
+    let (payload, settings) = factory();
+    let (device, _memory) = spawn_device_with(
+        broker.url(),
+        pki.path(),
+        fan("fan-com-1"),
+        Acl::new(),
+        |config| config.commissioning = Some(settings),
+    );
+    assert!(connected(&device).await);
+    let fan_addr = addr("fan-com-1");
+
+    let app = commissioner(broker.url(), &pki.root.cert, "app-a", pki.path()).await;
+    let code = SetupCode::parse(&payload.to_qr_text()).expect("QR text");
+    let done = app.commission(code, WITHIN).await.expect("commissioned");
+    assert_eq!(done.addr, fan_addr);
+    assert_eq!(done.device_type.as_deref(), Some("fan"));
+    let acl = device.acl();
+    assert_eq!(acl.entries().len(), 1);
+    assert_eq!(acl.entries()[0].privilege, Privilege::Manage);
+    assert!(matches!(acl.entries()[0].subject, AclSubject::Key(_)));
+    assert_eq!(device.window(), Some(WindowState::Closed));
+
+    // The commissioner now reads, and manages.
+    let read = app.read(&fan_addr, vec![ON]).await.expect("read");
+    assert_eq!(read[0].status, StatusCode::Success);
+    let listed = app.acl(&fan_addr).await.expect("acl-read");
+    assert_eq!(listed.entries, acl.entries());
+
+    // Multi-admin: a fresh code for a guest of a third ecosystem, with operate.
+    let shared = app
+        .share(&fan_addr, Privilege::Operate, Duration::from_secs(300))
+        .await
+        .expect("an enhanced window");
+    assert!(matches!(device.window(), Some(WindowState::Open(_))));
+    let guest = commissioner(broker.url(), &pki.root.cert, "guest-b", pki.path()).await;
+    let manual = SetupCode::parse(&shared.manual_code().to_string()).expect("manual code");
+    guest
+        .commission(manual, WITHIN)
+        .await
+        .expect("the guest is commissioned");
+    let listed = app.acl(&fan_addr).await.expect("acl-read");
+    let privileges: Vec<_> = listed.entries.iter().map(|e| e.privilege).collect();
+    assert_eq!(privileges, [Privilege::Manage, Privilege::Operate]);
+    let read = guest.read(&fan_addr, vec![ON]).await.expect("read");
+    assert_eq!(read[0].status, StatusCode::Success);
+    // The guest may not manage (HRT-COM-060).
+    let guest_key = listed.entries[1].subject;
+    let lift = AclOperation::Set {
+        subject: guest_key,
+        privilege: Privilege::Manage,
+    };
+    let refused = guest
+        .change_acl(&fan_addr, vec![lift])
+        .await
+        .expect("answered");
+    assert_eq!(refused.status, StatusCode::Unauthorized);
+
+    // The manager removes the guest again.
+    let removed = app
+        .change_acl(&fan_addr, vec![AclOperation::Remove(guest_key)])
+        .await
+        .expect("answered");
+    assert_eq!(removed.status, StatusCode::Success);
+    assert_eq!(device.acl().entries().len(), 1);
+    device.shutdown().await;
+}
+
+/// HRT-COM-034, HRT-COM-049: a wrong passcode is an error to the caller, with the sessions
+/// the window still admits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_passcode_is_refused_through_the_runtime() {
+    let broker = broker();
+    let pki = test_pki();
+    let (_, settings) = factory();
+    let (device, _memory) = spawn_device_with(
+        broker.url(),
+        pki.path(),
+        fan("fan-com-2"),
+        Acl::new(),
+        |config| config.commissioning = Some(settings),
+    );
+    assert!(connected(&device).await);
+    let app = commissioner(broker.url(), &pki.root.cert, "app-w", pki.path()).await;
+    let wrong = SetupPayload::new(pki::TEST_VENDOR_ID, 8, 0xF00, 20_202_022).expect("payload");
+    let outcome = app.commission(SetupCode::Qr(wrong), WITHIN).await;
+    assert!(
+        matches!(
+            outcome,
+            Err(RequestError::Commission(
+                hearth_node::CommissionError::WrongPasscode {
+                    sessions_left: Some(19),
+                    ..
+                }
+            ))
+        ),
+        "{outcome:?}"
+    );
+    assert!(device.acl().entries().is_empty());
+    assert_eq!(device.stats().sessions_failed, 1);
+    device.shutdown().await;
+}
