@@ -107,7 +107,7 @@ pub(super) async fn commission(
     opts: &CommissionArgs,
 ) -> anyhow::Result<ExitCode> {
     let code = SetupCode::parse(&opts.code)
-        .with_context(|| format!("`{}` is not a setup code", opts.code))?;
+        .map_err(|e| crate::exit::usage(format!("`{}` is not a setup code: {e}", opts.code)))?;
     let done = match ctl.commission(code, opts.wait).await {
         Ok(done) => done,
         Err(RequestError::Timeout(d)) => {
@@ -157,8 +157,9 @@ struct AclOut {
 }
 
 fn parse_key(text: &str) -> anyhow::Result<KeyId> {
-    KeyId::from_hex(text.trim())
-        .with_context(|| format!("`{text}` is not a key id of 32 hexadecimal digits"))
+    KeyId::from_hex(text.trim()).ok_or_else(|| {
+        crate::exit::usage(format!("`{text}` is not a key id of 32 hexadecimal digits"))
+    })
 }
 
 fn parse_privilege(text: &str) -> anyhow::Result<Privilege> {
