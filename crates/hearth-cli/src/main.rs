@@ -12,6 +12,8 @@ mod args;
 mod clock;
 mod cmd;
 mod exit;
+mod out;
+mod progress;
 
 use clap::Parser;
 
@@ -24,6 +26,7 @@ struct Cli {
 }
 
 fn main() -> std::process::ExitCode {
+    out::quiet_on_broken_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -39,6 +42,7 @@ fn main() -> std::process::ExitCode {
     };
     match cmd::run(cli.command) {
         Ok(code) => code,
+        Err(err) if out::is_broken_pipe(&err) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {}", exit::message(&err));
             exit::of_error(&err)

@@ -158,11 +158,34 @@ fn read_write_and_invoke() {
     let o = ctl(url, dir, &["read", &addr, "0/timer/off-delay"]);
     assert!(stdout(&o).contains("0/timer/off-delay = 3600 s"), "{o:?}");
 
-    // Usage errors: a value and a path that name nothing.
+    // Usage errors: a value and a path that name nothing, with what is meant.
+    let err = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
     let o = ctl(url, dir, &["write", &addr, "0/mode/current-mode", "toast"]);
     assert_eq!(o.status.code(), Some(64), "{o:?}");
+    assert!(
+        err(&o).contains("is not one the device declares: "),
+        "{o:?}"
+    );
+    assert!(
+        err(&o).contains("Baby breeze"),
+        "the device's own codes: {o:?}"
+    );
     let o = ctl(url, dir, &["read", &addr, "0/no-such-capability/level"]);
     assert_eq!(o.status.code(), Some(64), "{o:?}");
+    let o = ctl(url, dir, &["read", &addr, "0/fan-control/levl"]);
+    assert_eq!(o.status.code(), Some(64), "{o:?}");
+    assert!(
+        err(&o).contains("did you mean `fan-control/level`?"),
+        "{o:?}"
+    );
+    let o = ctl(url, dir, &["read", &addr, "0/fan-contrl/level"]);
+    assert!(err(&o).contains("did you mean `fan-control`?"), "{o:?}");
+    // Out of the declared range: refused, and the range said.
+    let o = ctl(url, dir, &["write", &addr, "0/fan-control/level", "13"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(stdout(&o).contains("constraint-error"), "{o:?}");
+    assert!(err(&o).contains("0/fan-control/level accepts "), "{o:?}");
+    assert!(err(&o).contains("12"), "{o:?}");
 
     let o = ctl(url, dir, &["invoke", &addr, "0/firmware-update/check"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");

@@ -76,6 +76,35 @@ fn set_up_errors_exit_4() {
         "discover",
     ]);
     assert_eq!(o.status.code(), Some(4), "{o:?}");
+
+    // A run whose broker is unreachable did not start (HRT-CONF-062): 4, not the verdict 3.
+    let ics = tmp.path().join("fan.ics.toml");
+    let o = hearth(&[
+        "ics",
+        "init",
+        "--type",
+        "fan",
+        "--vendor",
+        "fff1",
+        "--id",
+        "fan-1",
+        "--pki",
+        p(&pki),
+        "--out",
+        p(&ics),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let o = hearth(&[
+        "test",
+        "--ics",
+        p(&ics),
+        "--pki",
+        p(&pki),
+        "--broker",
+        "mqtt://127.0.0.1:1",
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{o:?}");
+    assert!(stderr(&o).contains("cannot start: broker"), "{o:?}");
 }
 
 /// A missing PKI folder is said once, with the command that makes one, and the OS error is

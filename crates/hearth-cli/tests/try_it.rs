@@ -113,6 +113,38 @@ fn the_readme_certifies_its_own_example_fan() {
     assert!(passed >= 40, "only {passed} test cases applied");
     assert_eq!(report["summary"]["verdict"], "pass");
     ok(&run);
+    // Progress on a stream that is not a terminal: one plain line per case, the count done
+    // of the total and the time, no carriage return, no colour (HRT-CONF-064).
+    let progress = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        !progress.contains('\r') && !progress.contains('\x1b'),
+        "{progress}"
+    );
+    let total = tests.len();
+    assert!(progress.contains(&format!("[   1/{total}] ")), "{progress}");
+    assert!(
+        progress.contains(&format!("[{total:>4}/{total}] ")),
+        "{progress}"
+    );
+
+    // The summary as JSON, of a partial run.
+    let partial = ok(&hearth_in(
+        dir,
+        &[
+            "test",
+            "--ics",
+            "fan.ics.toml",
+            "--pki",
+            "pki",
+            "--only",
+            "TC-MOD-1.1",
+            "--json",
+        ],
+    ));
+    let partial: serde_json::Value = serde_json::from_str(&partial).expect("JSON");
+    assert_eq!(partial["verdict"], "pass", "{partial}");
+    assert_eq!(partial["partial"], true, "{partial}");
+    assert_eq!(partial["counts"]["pass"], 1, "{partial}");
 
     ok(&hearth_in(
         dir,

@@ -278,7 +278,7 @@ fn test_case_order(id: &str) -> (String, u32, u32) {
 }
 
 /// One requirement in the matrix.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Row {
     /// The requirement.
     pub requirement: Requirement,
@@ -296,7 +296,7 @@ impl Row {
 }
 
 /// Counts of one class of requirements.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     /// Requirements in the class.
     pub total: usize,
@@ -323,7 +323,7 @@ impl Counts {
 
 /// The traceability matrix: every requirement with its covering test cases or its reason for
 /// being untestable.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Matrix {
     /// One row per requirement, sorted by identifier.
     pub rows: Vec<Row>,
@@ -352,6 +352,48 @@ impl Matrix {
             .filter(|r| r.requirement.level.is_mandatory() && r.is_uncovered())
             .map(|r| &r.requirement)
             .collect()
+    }
+
+    /// The matrix for the terminal: one line per requirement — its identifier, level, and
+    /// the test cases that check it, `untestable` with the start of the reason, or
+    /// `UNCOVERED` — then the counts.
+    pub fn to_lines(&self) -> String {
+        let mut out = String::new();
+        for row in &self.rows {
+            let r = &row.requirement;
+            let what = if !row.covered_by.is_empty() {
+                row.covered_by.join(", ")
+            } else if let Some(why) = &row.untestable {
+                let mut short: String = why.chars().take(80).collect();
+                if short.len() < why.len() {
+                    short.push('…');
+                }
+                format!("untestable: {short}")
+            } else {
+                "UNCOVERED".to_owned()
+            };
+            let _ = writeln!(out, "{:<14} {:<10} {what}", r.id, r.level.keyword());
+        }
+        let (mandatory, other) = self.summary();
+        let line = |c: &Counts| {
+            format!(
+                "{} in all: {} covered by test cases, {} untestable with a reason, {} uncovered",
+                c.total, c.covered, c.untestable, c.uncovered
+            )
+        };
+        let _ = writeln!(out, "\nmandatory requirements:   {}", line(&mandatory));
+        let _ = writeln!(out, "recommended and optional: {}", line(&other));
+        out
+    }
+
+    /// The matrix as JSON: `summary` (`mandatory` and `other` counts) and every row with its
+    /// requirement, the test cases covering it and the reason it is untestable.
+    pub fn to_json(&self) -> serde_json::Value {
+        let (mandatory, other) = self.summary();
+        serde_json::json!({
+            "summary": { "mandatory": mandatory, "other": other },
+            "rows": self.rows,
+        })
     }
 
     /// Render the matrix as the committed `conformance/COVERAGE.md`.

@@ -97,6 +97,12 @@ pub struct DeviceSummary {
     pub device_type: String,
     /// Vendor id, four hex digits.
     pub vendor_id: String,
+    /// The id of its run, as its report states it.
+    pub run_id: String,
+    /// When its run started and finished (RFC 3339, UTC).
+    pub started: String,
+    /// See `started`.
+    pub finished: String,
     /// `pass` or `fail` (anything but pass counts as fail).
     pub verdict: String,
     /// The run verdict as the report states it.
@@ -118,6 +124,18 @@ pub struct DeviceSummary {
 /// `summary.json`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct FleetSummary {
+    /// The demo's own run id (each device's run has its own, in `devices`).
+    pub run_id: String,
+    /// The version of the suite that ran.
+    pub suite_version: String,
+    /// When the demo started and finished (RFC 3339, UTC).
+    pub started: String,
+    /// See `started`.
+    pub finished: String,
+    /// How long it took, in milliseconds.
+    pub duration_ms: u64,
+    /// The fleet's verdict: the precedence of spec 06 §6.2 over the devices' run verdicts.
+    pub verdict: Verdict,
     /// Every device.
     pub devices: Vec<DeviceSummary>,
     /// Whether every device passed.
@@ -421,9 +439,10 @@ fn text(v: Result<Value, hearth_model::StatusCode>) -> String {
 /// Run the suite against the fleet; write every report; return the reports in fleet order.
 pub async fn run_demo(
     config: &DemoConfig,
-    progress: impl Fn(&str, &str, Verdict) + Send + Sync + Clone + 'static,
+    progress: impl Fn(&str, &str, &hearth_report::report::TestResult) + Send + Sync + Clone + 'static,
 ) -> Result<Vec<Report>, DemoError> {
     std::fs::create_dir_all(&config.out).map_err(io)?;
+    let started_ms = hearth_report::trace::now_ms();
     let broker = EmbeddedBroker::start_local().map_err(|e| DemoError::Setup(e.to_string()))?;
     let url = broker.url();
     let pki_dir = config.out.join("pki");
@@ -532,6 +551,9 @@ pub async fn run_demo(
         .iter()
         .map(|(folder, r)| DeviceSummary {
             id: format!("{}/{}", r.device.vendor_id, r.device.device_id),
+            run_id: r.run_id.clone(),
+            started: r.started.clone(),
+            finished: r.finished.clone(),
             device_type: r.device.device_type.clone(),
             vendor_id: r.device.vendor_id.clone(),
             verdict: if r.summary.verdict == Verdict::Pass {
@@ -549,7 +571,16 @@ pub async fn run_demo(
         })
         .collect();
     let all_passed = devices.iter().all(|d| d.verdict == "pass");
+    let finished_ms = hearth_report::trace::now_ms();
+    let mut run_id = [0u8; 16];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut run_id);
     let summary = FleetSummary {
+        run_id: run_id.iter().map(|b| format!("{b:02x}")).collect(),
+        suite_version: env!("CARGO_PKG_VERSION").into(),
+        started: hearth_report::trace::rfc3339(started_ms),
+        finished: hearth_report::trace::rfc3339(finished_ms),
+        duration_ms: finished_ms.saturating_sub(started_ms),
+        verdict: hearth_report::summary::fleet_verdict(reports.iter().map(|(_, r)| r)),
         devices,
         all_passed,
     };

@@ -35,4 +35,17 @@ async fn the_default_fleet_passes() {
         summary["devices"].as_array().map(Vec::len),
         Some(reports.len())
     );
+    // The run's id, the suite's version and the times, of the fleet and of each device.
+    assert_eq!(
+        summary["run_id"].as_str().map(str::len),
+        Some(32),
+        "{summary}"
+    );
+    assert_eq!(summary["suite_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(summary["verdict"], "pass");
+    assert!(summary["started"].as_str() <= summary["finished"].as_str());
+    assert!(summary["duration_ms"].as_u64() > Some(0));
+    let first = &summary["devices"][0];
+    assert_eq!(first["run_id"], reports[0].run_id.as_str(), "{summary}");
+    assert_eq!(first["started"], reports[0].started.as_str());
 }

@@ -16,7 +16,6 @@ use hearth_conformance::runner::{run_device_until, Interrupt};
 use hearth_demo::demo::SimAppliance;
 use hearth_mqtt::BrokerUrl;
 use hearth_report::report::Report;
-use hearth_report::verdict::Verdict;
 use pyo3::prelude::*;
 
 use crate::errors::{raise, Detail, SuiteError};
@@ -33,7 +32,7 @@ async fn run_simulated(
     config: TestConfig,
     runner: Arc<hearth_sim::Runner>,
     index: usize,
-    progress: impl FnMut(&str, &str, Verdict),
+    progress: impl FnMut(&str, &str, &hearth_conformance::report::TestResult),
 ) -> Result<Report, String> {
     let mut run = prepare(&config).map_err(start_error)?;
     run.restarter = Some(Box::new(SimAppliance::new(runner.clone(), index)) as Box<dyn Restarter>);
@@ -85,15 +84,16 @@ pub(crate) fn run_suite(
         None => None,
     };
     let (interrupter, interrupt) = Interrupt::new();
-    let report_progress = move |device: &str, case: &str, verdict: Verdict| {
-        if let Some(cb) = &progress {
-            Python::attach(|py| {
-                if let Err(e) = cb.call1(py, (device, case, verdict.name())) {
-                    e.print(py);
-                }
-            });
-        }
-    };
+    let report_progress =
+        move |device: &str, case: &str, result: &hearth_conformance::report::TestResult| {
+            if let Some(cb) = &progress {
+                Python::attach(|py| {
+                    if let Err(e) = cb.call1(py, (device, case, result.verdict.name())) {
+                        e.print(py);
+                    }
+                });
+            }
+        };
     let config = |broker| TestConfig {
         ics: ics.clone(),
         broker,

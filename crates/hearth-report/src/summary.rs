@@ -60,6 +60,45 @@ pub fn device_line(r: &Report) -> String {
     ))
 }
 
+/// The summary of one report as JSON, the same content as [`render`]: the run (id, suite
+/// version, start, end, whether partial), the device, the run verdict with its counts and
+/// failed requirements, and every test case that did not pass or not apply with its reason.
+pub fn to_json(r: &Report) -> serde_json::Value {
+    let d = &r.device;
+    let notable: Vec<serde_json::Value> = r
+        .tests
+        .iter()
+        .filter(|t| !matches!(t.verdict, Verdict::Pass | Verdict::NotApplicable))
+        .map(|t| {
+            serde_json::json!({
+                "id": t.id,
+                "verdict": t.verdict.name(),
+                "reason": t.reason,
+                "failed_requirements": t.failed_requirements,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "run_id": r.run_id,
+        "suite_version": r.suite_version,
+        "started": r.started,
+        "finished": r.finished,
+        "partial": r.partial,
+        "device": {
+            "vendor_id": d.vendor_id,
+            "device_id": d.device_id,
+            "device_type": d.device_type,
+            "vendor": d.vendor,
+            "model": d.model,
+            "firmware": d.firmware,
+        },
+        "verdict": r.summary.verdict.name(),
+        "counts": r.summary.counts,
+        "failed_requirements": r.summary.failed_requirements,
+        "not_passed": notable,
+    })
+}
+
 /// The terminal summary of one report: run and device, run verdict and counts, the failed
 /// requirements, then every test case that did not pass or not apply with its reason, and
 /// every advisory.
@@ -156,9 +195,9 @@ pub fn render(r: &Report) -> String {
 }
 
 /// The verdict of a fleet: the precedence of §6.2 over the run verdicts of its reports.
-pub fn fleet_verdict(reports: &[Report]) -> Verdict {
+pub fn fleet_verdict<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Verdict {
     reports
-        .iter()
+        .into_iter()
         .map(|r| r.summary.verdict)
         .min_by_key(|v| verdict_rank(*v))
         .map_or(Verdict::Pass, |v| {
@@ -266,6 +305,22 @@ pub(crate) mod tests {
         );
         assert_eq!(r.summary.verdict, Verdict::Fail);
         assert_eq!(Report::from_json(&r.to_json_bytes()).expect("parse"), r);
+    }
+
+    // HRT-CONF-080: the JSON summary states what the report does.
+    #[test]
+    fn the_json_summary_is_the_report_s() {
+        let r = crate::example::report();
+        let j = to_json(&r);
+        assert_eq!(j["run_id"], r.run_id.as_str());
+        assert_eq!(j["verdict"], r.summary.verdict.name());
+        assert_eq!(j["counts"]["pass"], r.summary.counts.pass);
+        let notable = r
+            .tests
+            .iter()
+            .filter(|t| !matches!(t.verdict, Verdict::Pass | Verdict::NotApplicable))
+            .count();
+        assert_eq!(j["not_passed"].as_array().map(Vec::len), Some(notable));
     }
 
     // HRT-CONF-080, HRT-CONF-046

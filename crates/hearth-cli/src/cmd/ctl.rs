@@ -177,7 +177,7 @@ fn check_arguments(command: &CtlCommand) -> anyhow::Result<()> {
         device_addr(id)?;
     }
     for path in paths {
-        Path::parse(path, Catalog::standard(), kind).map_err(usage)?;
+        parse_path(path, kind)?;
     }
     Ok(())
 }
@@ -507,9 +507,8 @@ async fn read(
 ) -> anyhow::Result<ExitCode> {
     let parsed = paths
         .iter()
-        .map(|p| Path::parse(p, Catalog::standard(), MemberKind::Property))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(usage)?;
+        .map(|p| parse_path(p, MemberKind::Property))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let t = target!(ctl, args, id);
     let results = match ctl.read(t.addr(), parsed).await {
         Ok(r) => r,
@@ -545,13 +544,22 @@ async fn write(
     path: &str,
     value: &str,
 ) -> anyhow::Result<ExitCode> {
-    let path = Path::parse(path, Catalog::standard(), MemberKind::Property).map_err(usage)?;
+    let path = parse_path(path, MemberKind::Property)?;
     let t = target!(ctl, args, id);
     let value = match property_type(&path) {
         Some(ty) => {
             let ctx = Context::new(Catalog::standard(), t.device_type())
                 .with_labels(declared_codes(Some(&t.desc), &path));
             text::parse(value, ty, &ctx).map_err(|e| {
+                let declared = declared_names(&t, &path);
+                let e = if declared.is_empty() {
+                    e.to_string()
+                } else {
+                    format!(
+                        "`{value}` is not one the device declares: {}",
+                        declared.join(", ")
+                    )
+                };
                 usage(format!(
                     "{} takes {}: {e}",
                     path_name(&path, MemberKind::Property),
@@ -569,7 +577,89 @@ async fn write(
         .iter()
         .map(|(p, s)| PathStatus::written(p, *s))
         .collect();
+    for (p, s) in &results {
+        if *s == hearth_model::StatusCode::ConstraintError {
+            if let Some(range) = declared_range(&t, p) {
+                eprintln!(
+                    "note: {} accepts {range}, as its description declares",
+                    path_name(p, MemberKind::Property)
+                );
+            }
+        }
+    }
     print_statuses(&rows, args.output.json)
+}
+
+/// A path of the command line, with the name meant when a capability or member is misspelt.
+fn parse_path(text: &str, kind: MemberKind) -> anyhow::Result<Path> {
+    Path::parse(text, Catalog::standard(), kind).map_err(|e| {
+        let catalog = Catalog::standard();
+        let mut parts = text.split('/');
+        let (_, cap, member) = (parts.next(), parts.next(), parts.next());
+        let meant = match (cap, member) {
+            (Some(cap), _) if catalog.capability_named(cap).is_none() => {
+                hearth_conformance::ics_review::did_you_mean(
+                    cap,
+                    catalog.capabilities().iter().map(|c| c.name.as_str()),
+                )
+                .map(str::to_owned)
+            }
+            (Some(cap), Some(member)) => catalog.capability_named(cap).and_then(|c| {
+                let names: Vec<&str> = match kind {
+                    MemberKind::Property => c.properties.iter().map(|p| p.name.as_str()).collect(),
+                    MemberKind::Action => c.actions.iter().map(|a| a.name.as_str()).collect(),
+                    MemberKind::Event => c.events.iter().map(|e| e.name.as_str()).collect(),
+                };
+                hearth_conformance::ics_review::did_you_mean(member, names)
+                    .map(|m| format!("{cap}/{m}"))
+            }),
+            _ => None,
+        };
+        match meant {
+            Some(m) => usage(format!("{e}; did you mean `{m}`?")),
+            None => usage(e),
+        }
+    })
+}
+
+/// The names of the enum codes the device declares for `path`, if it declares a list.
+fn declared_names(t: &Target, path: &Path) -> Vec<String> {
+    let Some(ty) = property_type(path) else {
+        return Vec::new();
+    };
+    let declared = declared_codes(Some(&t.desc), path);
+    declared
+        .iter()
+        .map(|e| {
+            hearth_wire::view::show(
+                &Value::Int(e.code.into()),
+                Some(ty),
+                t.device_type(),
+                declared,
+            )
+        })
+        .collect()
+}
+
+/// `1 to 5` or `16.00 °C to 30.00 °C in steps of 0.50 °C`: the range the device declares
+/// for `path`, in the property's units.
+fn declared_range(t: &Target, path: &Path) -> Option<String> {
+    let c = t
+        .desc
+        .instance(path.component, path.capability)
+        .and_then(|i| i.constraint(path.member))?;
+    let ty = property_type(path);
+    let show = |v: i64| hearth_wire::view::show(&Value::Int(v), ty, t.device_type(), &[]);
+    let mut text = match (c.min, c.max) {
+        (Some(lo), Some(hi)) => format!("{} to {}", show(lo), show(hi)),
+        (Some(lo), None) => format!("at least {}", show(lo)),
+        (None, Some(hi)) => format!("at most {}", show(hi)),
+        (None, None) => return None,
+    };
+    if let Some(step) = c.step.and_then(|s| i64::try_from(s).ok()) {
+        text.push_str(&format!(" in steps of {}", show(step)));
+    }
+    Some(text)
 }
 
 /// `invoke` output.
@@ -590,7 +680,7 @@ async fn invoke(
     path: &str,
     arguments: &Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    let path = Path::parse(path, Catalog::standard(), MemberKind::Action).map_err(usage)?;
+    let path = parse_path(path, MemberKind::Action)?;
     let action = Catalog::standard()
         .capability(path.capability)
         .and_then(|c| c.action(path.member));

@@ -2,20 +2,20 @@
 //! against every appliance, and the reports. The work is `hearth_demo::demo`'s; this
 //! module shows progress and the fleet summary.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
 
 use hearth_conformance::cases::CASES;
 use hearth_demo::demo::{run_demo, DemoConfig};
 use hearth_report::summary;
-use hearth_report::verdict::Verdict;
 
 use super::broker::runtime;
 use super::test::{Signals, Trace};
 use crate::args;
+use crate::progress::Progress;
 
 /// The exit statuses of `hearth demo`, for its `--help`.
 const EXIT_STATUSES: &str = "\
@@ -40,6 +40,10 @@ pub(crate) struct Args {
     params: args::Params,
     #[command(flatten)]
     trace: Trace,
+    /// Print summary.json (the fleet's runs and verdicts) on standard output instead of the
+    /// table.
+    #[command(flatten)]
+    output: args::Json,
 }
 
 /// Run `hearth demo`.
@@ -51,28 +55,43 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         config.params = args.trace.with(args.params.params);
         let (signals, interrupt) = Signals::listen()?;
         config.interrupt = interrupt;
-        let total = config.fleet.devices.len() * CASES.len();
-        eprintln!("hearth demo: {} simulated appliances, {} test cases each, reports in {}", config.fleet.devices.len(), CASES.len(), args.out.display());
-        let done = Arc::new(AtomicUsize::new(0));
-        let failed = Arc::new(AtomicUsize::new(0));
-        let (d, f) = (done.clone(), failed.clone());
-        let reports = run_demo(&config, move |device, case, verdict| {
-            let n = d.fetch_add(1, Ordering::Relaxed) + 1;
-            if matches!(verdict, Verdict::Fail | Verdict::Error | Verdict::Inconclusive) {
-                f.fetch_add(1, Ordering::Relaxed);
-                eprintln!("\r  {verdict:<14} {device} {case}");
+        let devices = config.fleet.devices.len();
+        eprintln!(
+            "hearth demo: {devices} simulated appliances, {} test cases each, reports in {}",
+            CASES.len(),
+            args.out.display()
+        );
+        let progress = Arc::new(Mutex::new(Progress::new(devices * CASES.len())));
+        let shown = progress.clone();
+        let reports = run_demo(&config, move |device, _, result| {
+            if let Ok(mut p) = shown.lock() {
+                p.case_done(device, result);
             }
-            eprint!("\r  [{n:>4}/{total}] {device:<24} {case:<12}");
-            let _ = std::io::stderr().flush();
         })
-        .await?;
-        eprintln!();
-        println!("{}", summary::render_fleet(&reports));
-        if let Some(status) = signals.exit_status() {
-            println!("reports: {}  (interrupted: partial and unsigned; summary.json, junit.xml, one folder per device with report.json, junit.xml, report.html)", args.out.display());
+        .await;
+        if let Ok(p) = progress.lock() {
+            p.finish();
+        }
+        let reports = reports?;
+        let interrupted = signals.exit_status();
+        if args.output.json {
+            // The same structure the demo writes as summary.json.
+            let path = args.out.join("summary.json");
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| path.display().to_string())?;
+            crate::out::print(&text)?;
+        } else {
+            println!("{}", summary::render_fleet(&reports));
+            let files = if interrupted.is_some() {
+                "interrupted: partial and unsigned; summary.json, junit.xml, one folder per device with report.json, junit.xml, report.html"
+            } else {
+                "summary.json, junit.xml, one folder per device with report.json, junit.xml, report.html, report.cose"
+            };
+            println!("reports: {}  ({files})", args.out.display());
+        }
+        if let Some(status) = interrupted {
             return Ok(status);
         }
-        println!("reports: {}  (summary.json, junit.xml, one folder per device with report.json, junit.xml, report.html, report.cose)", args.out.display());
         Ok(crate::exit::of_verdict(summary::fleet_verdict(&reports)))
     })
 }

@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
 
 use hearth_demo::mutants::{run_mutants, MutantResult};
 
@@ -32,10 +35,41 @@ pub(crate) struct Args {
     all_cases: bool,
 }
 
+/// At most this many test cases are named in a line; the rest are counted.
+const NAMED: usize = 4;
+
+/// One short line per profile: what caught it (the test cases, not every device's), or
+/// that it escaped and what it breaks.
 fn line(r: &MutantResult) -> String {
     match (&r.error, r.caught) {
         (Some(e), _) => format!("ERROR   {:<30} {e}", r.profile),
-        (None, true) => format!("caught  {:<30} by {}", r.profile, r.caught_by.join(", ")),
+        (None, true) => {
+            let mut cases: Vec<&str> = r
+                .caught_by
+                .iter()
+                .filter_map(|label| label.rsplit_once(' ').map(|(_, case)| case))
+                .collect();
+            cases.sort_unstable();
+            cases.dedup();
+            let mut devices: Vec<&str> = r
+                .caught_by
+                .iter()
+                .filter_map(|label| label.split_once(' ').map(|(device, _)| device))
+                .collect();
+            devices.sort_unstable();
+            devices.dedup();
+            let more = cases.len().saturating_sub(NAMED);
+            let mut named = cases[..cases.len().min(NAMED)].join(", ");
+            if more > 0 {
+                named.push_str(&format!(" and {more} more"));
+            }
+            format!(
+                "caught  {:<30} by {named} (on {} device{})",
+                r.profile,
+                devices.len(),
+                if devices.len() == 1 { "" } else { "s" }
+            )
+        }
         (None, false) => format!(
             "ESCAPED {:<30} breaks {} but no test case failed on them",
             r.profile,
@@ -49,6 +83,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async move {
         let json = args.json;
+        let total = hearth_sim::profiles()
+            .iter()
+            .filter(|p| args.only.as_deref().is_none_or(|o| p.name.contains(o)))
+            .count();
+        eprintln!(
+            "hearth mutants: {total} fault profiles, {} at a time, reports in {}",
+            args.parallel.max(1),
+            args.out.display()
+        );
+        let started = Instant::now();
+        let done = Arc::new(AtomicUsize::new(0));
         let results = run_mutants(
             &args.out,
             args.speed,
@@ -56,8 +101,16 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.only.as_deref(),
             args.all_cases,
             move |r| {
-                if !json {
-                    println!("{}", line(r));
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                let text = format!(
+                    "[{n:>2}/{total}] {:>5.0}s {}",
+                    started.elapsed().as_secs_f64(),
+                    line(r)
+                );
+                if json {
+                    eprintln!("{text}");
+                } else {
+                    println!("{text}");
                 }
             },
         )
@@ -79,4 +132,37 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             ExitCode::from(1)
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_caught_profile_is_one_short_line() {
+        let r = MutantResult {
+            profile: "slow-response".into(),
+            requirements: vec!["HRT-MSG-093".into()],
+            caught_by: (0..9)
+                .flat_map(|d| {
+                    [
+                        "TC-MSG-4.1",
+                        "TC-MSG-4.2",
+                        "TC-SEC-2.1",
+                        "TC-SEC-2.3",
+                        "TC-SEC-5.2",
+                    ]
+                    .map(|c| format!("dev-{d} {c}"))
+                })
+                .collect(),
+            also_failed: vec![],
+            caught: true,
+            error: None,
+        };
+        let text = line(&r);
+        assert_eq!(
+            text,
+            "caught  slow-response                  by TC-MSG-4.1, TC-MSG-4.2, TC-SEC-2.1, TC-SEC-2.3 and 1 more (on 9 devices)"
+        );
+    }
 }

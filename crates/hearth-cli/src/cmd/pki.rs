@@ -57,6 +57,11 @@ enum PkiCommand {
     Show {
         /// The file.
         file: PathBuf,
+        /// Print what the file holds as JSON: its kind, each certificate's claims and key
+        /// id, the signer of a revocation list, a key's id and algorithm (never the private
+        /// key), and the diagnostic text.
+        #[arg(long)]
+        json: bool,
     },
     /// Verify a chain: CERT... leaf first, up to the one the root issued, as in a chain
     /// file (a chain file may stand for any of them). Exits 0 if valid, 1 if not.
@@ -127,6 +132,59 @@ impl IssueArgs {
     }
 }
 
+/// What `pki show --json` prints: the same file as the text, as data.
+fn show_json(bytes: &[u8], text: &str) -> serde_json::Value {
+    let cert = |c: &hearth_security::cert::Certificate| {
+        let k = c.claims();
+        serde_json::json!({
+            "subject": k.subject,
+            "issuer": k.issuer,
+            "role": k.role.to_string(),
+            "vendor_id": k.vendor_id.map(hearth_model::vendor::hex),
+            "device_type": k.device_type,
+            "model": k.model,
+            "not_before": diag::format_time(k.not_before),
+            "expires": diag::format_time(k.expires),
+            "algorithm": k.key.algorithm().name(),
+            "key_id": c.subject_kid().to_hex(),
+            "issuer_key_id": c.issuer_kid().to_hex(),
+        })
+    };
+    let items = fs::chain_items(bytes);
+    let certs: Option<Vec<_>> = items
+        .iter()
+        .map(|b| hearth_security::cert::Certificate::from_bytes(b).ok())
+        .collect();
+    let mut doc = match certs {
+        Some(certs) if items.len() > 1 || items[0] != bytes => serde_json::json!({
+            "kind": "chain",
+            "certificates": certs.iter().map(cert).collect::<Vec<_>>(),
+        }),
+        Some(certs) => {
+            let mut one = certs.first().map(cert).unwrap_or_default();
+            one["kind"] = "certificate".into();
+            one
+        }
+        None => match (
+            RevocationList::signer_kid(bytes),
+            hearth_security::KeyPair::from_cose_key(bytes),
+        ) {
+            (Ok(kid), _) => serde_json::json!({
+                "kind": "revocation list",
+                "signer_key_id": kid.to_hex(),
+            }),
+            (_, Ok(key)) => serde_json::json!({
+                "kind": "key",
+                "algorithm": key.public_key().algorithm().name(),
+                "key_id": key.public_key().key_id().to_hex(),
+            }),
+            _ => serde_json::json!({ "kind": "cbor" }),
+        },
+    };
+    doc["diagnostic"] = text.into();
+    doc
+}
+
 /// Run `hearth pki`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
@@ -193,11 +251,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             println!("{} ({} key ids)", out.display(), list.revoked.len());
             Ok(ExitCode::SUCCESS)
         }
-        PkiCommand::Show { file } => {
+        PkiCommand::Show { file, json } => {
             let bytes = fs::read_any(&file)?;
             let text =
                 diag::describe(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            print!("{text}");
+            if json {
+                crate::out::print(&format!("{:#}\n", show_json(&bytes, &text)))?;
+            } else {
+                crate::out::print(&text)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         PkiCommand::Verify {

@@ -58,6 +58,9 @@ enum ReportCommand {
         /// report.json files.
         #[arg(required = true, value_name = "REPORT.json")]
         files: Vec<PathBuf>,
+        /// Print the summary as JSON (of several reports, each and the fleet's verdict).
+        #[arg(long)]
+        json: bool,
     },
     /// Write junit.xml and report.html of a report.json into a directory.
     Render {
@@ -106,15 +109,24 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             out,
             json,
         } => verify(&file, &trust, &crl, at_now, extract, out, json),
-        ReportCommand::Show { files } => {
+        ReportCommand::Show { files, json } => {
             let mut reports = Vec::with_capacity(files.len());
             for f in &files {
                 reports.push(read_report(f)?);
             }
-            match reports.as_slice() {
-                [one] => print!("{}", summary::render(one)),
-                many => print!("{}", summary::render_fleet(many)),
-            }
+            let text = match (reports.as_slice(), json) {
+                ([one], true) => format!("{:#}\n", summary::to_json(one)),
+                (many, true) => format!(
+                    "{:#}\n",
+                    serde_json::json!({
+                        "verdict": summary::fleet_verdict(many).name(),
+                        "reports": many.iter().map(summary::to_json).collect::<Vec<_>>(),
+                    })
+                ),
+                ([one], false) => summary::render(one),
+                (many, false) => summary::render_fleet(many),
+            };
+            crate::out::print(&text)?;
             Ok(ExitCode::SUCCESS)
         }
         ReportCommand::Render { file, out } => {

@@ -4,7 +4,6 @@
 //! `hearth demo` shares with it: the trace level flag and the handling of SIGINT and SIGTERM,
 //! which end a run early with partial reports.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
@@ -13,11 +12,11 @@ use hearth_conformance::lab::{run_test, TestConfig};
 use hearth_conformance::runner::Interrupt;
 use hearth_report::summary;
 use hearth_report::trace::TraceLevel;
-use hearth_report::verdict::Verdict;
 
 use super::broker::runtime;
 use crate::args;
 use crate::exit::{self, usage};
+use crate::progress::Progress;
 
 /// The exit statuses of `hearth test` (spec 06 §6.2, HRT-CONF-047), for its `--help`.
 const EXIT_STATUSES: &str = "\
@@ -179,11 +178,19 @@ pub(crate) struct Args {
     /// With --list: the whole plan in Markdown, with requirement texts and steps.
     #[arg(long, requires = "list")]
     markdown: bool,
+    /// The summary as JSON on standard output (with --check-ics, the findings), the
+    /// progress still on standard error.
+    #[command(flatten)]
+    output: args::Json,
 }
 
 /// `hearth test --check-ics`: every finding of the review as `FILE:LINE: …`, then a verdict
 /// line; exit 0 when only warnings remain, 4 otherwise.
-fn check_ics(ics: &std::path::Path, pki: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+fn check_ics(
+    ics: &std::path::Path,
+    pki: Option<&std::path::Path>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     use anyhow::Context as _;
     use hearth_conformance::ics_review::{review, ReviewContext, Severity};
     let text = std::fs::read_to_string(ics).with_context(|| ics.display().to_string())?;
@@ -196,14 +203,35 @@ fn check_ics(ics: &std::path::Path, pki: Option<&std::path::Path>) -> anyhow::Re
             now: crate::clock::now()?,
         },
     );
-    for f in &findings {
-        eprintln!("{}", f.render(ics));
-    }
     let errors = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
     let warnings = findings.len() - errors;
+    if json {
+        let list: Vec<serde_json::Value> = findings
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "file": ics.display().to_string(),
+                    "line": f.line,
+                    "key": f.key,
+                    "severity": f.severity.name(),
+                    "message": f.message,
+                })
+            })
+            .collect();
+        let doc = serde_json::json!({ "valid": errors == 0, "findings": list });
+        crate::out::print(&format!("{doc:#}\n"))?;
+        return Ok(if errors == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(exit::SETUP)
+        });
+    }
+    for f in &findings {
+        eprintln!("{}", f.render(ics));
+    }
     if errors > 0 {
         eprintln!(
             "{}: {errors} error{}, {warnings} warning{}: a run would not start",
@@ -237,21 +265,18 @@ fn plural(n: usize) -> &'static str {
 /// Run `hearth test`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.list {
-        print!(
-            "{}",
-            if args.markdown {
-                hearth_conformance::plan::markdown()
-            } else {
-                hearth_conformance::plan::lines()
-            }
-        );
+        crate::out::print(&if args.markdown {
+            hearth_conformance::plan::markdown()
+        } else {
+            hearth_conformance::plan::lines()
+        })?;
         return Ok(ExitCode::SUCCESS);
     }
     let Some(ics) = args.ics else {
         return Err(usage("--ics FILE is needed to run the suite"));
     };
     if args.check_ics {
-        return check_ics(&ics, args.pki.pki.as_deref());
+        return check_ics(&ics, args.pki.pki.as_deref(), args.output.json);
     }
     let pki = args.pki.required()?.to_path_buf();
     let mut config = TestConfig {
@@ -265,29 +290,35 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         interrupt: Interrupt::never(),
         preflight: !args.no_preflight,
     };
+    let total = hearth_conformance::cases::CASES
+        .iter()
+        .filter(|c| config.only.as_deref().is_none_or(|o| c.id.starts_with(o)))
+        .count();
+    let json = args.output.json;
     let rt = runtime()?;
     let status = rt.block_on(async move {
         let (signals, interrupt) = Signals::listen()?;
         config.interrupt = interrupt;
-        let report = match run_test(&config, |device, case, verdict| {
-            eprint!("\r  {device} {case:<12} {verdict:<14}");
-            if verdict != Verdict::Pass && verdict != Verdict::NotApplicable {
-                eprintln!();
-            }
-            let _ = std::io::stderr().flush();
+        let mut progress = Progress::new(total);
+        let report = run_test(&config, |device, _, result| {
+            progress.case_done(device, result)
         })
-        .await
-        {
+        .await;
+        progress.finish();
+        let report = match report {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("cannot start: {e}");
                 return Ok(ExitCode::from(exit::SETUP));
             }
         };
-        eprintln!();
-        println!("{}", summary::render(&report));
-        if let Some(out) = &args.out {
-            println!("reports: {}", out.display());
+        if json {
+            crate::out::print(&format!("{:#}\n", summary::to_json(&report)))?;
+        } else {
+            println!("{}", summary::render(&report));
+            if let Some(out) = &args.out {
+                println!("reports: {}", out.display());
+            }
         }
         if let Some(status) = signals.exit_status() {
             return Ok(status);

@@ -15,7 +15,6 @@ use crate::ics::{Ics, RestartMethod};
 use crate::output::{write_reports, LabSigner};
 use crate::report::Report;
 use crate::runner::{load_testers, run_device_until, DeviceRun, Interrupt};
-use crate::verdict::Verdict;
 
 /// Runs the ICS's restart command.
 struct CommandRestarter {
@@ -124,7 +123,7 @@ pub struct StartError(pub String);
 /// Run the suite against one real device; the report, written to `out` if given.
 pub async fn run_test(
     config: &TestConfig,
-    progress: impl FnMut(&str, &str, Verdict),
+    progress: impl FnMut(&str, &str, &crate::report::TestResult),
 ) -> Result<Report, StartError> {
     let run = prepare(config)?;
     let report = run_device_until(run, crate::cases::CASES, &config.interrupt, progress).await;

@@ -197,11 +197,12 @@ fn random_hex(bytes: usize) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Test one device with `cases`; `progress(case id, verdict)` is called after each.
+/// Test one device with `cases`; `progress(device, case id, result)` is called after each,
+/// with the result as the report keeps it (verdict, reason, duration).
 pub async fn run_device(
     run: DeviceRun,
     cases: &[Case],
-    progress: impl FnMut(&str, &str, Verdict),
+    progress: impl FnMut(&str, &str, &TestResult),
 ) -> Report {
     run_device_until(run, cases, &Interrupt::never(), progress).await
 }
@@ -213,7 +214,7 @@ pub async fn run_device_until(
     run: DeviceRun,
     cases: &[Case],
     interrupt: &Interrupt,
-    mut progress: impl FnMut(&str, &str, Verdict),
+    mut progress: impl FnMut(&str, &str, &TestResult),
 ) -> Report {
     let started_ms = now_ms();
     let DeviceRun {
@@ -369,9 +370,9 @@ pub async fn run_device_until(
                     results.push(not_run(case, outcome));
                     continue;
                 }
-                let outcome = setup_failure(case, &why);
-                progress(&device_label, case.id, outcome.verdict);
-                results.push(not_run(case, outcome));
+                let result = not_run(case, setup_failure(case, &why));
+                progress(&device_label, case.id, &result);
+                results.push(result);
             }
             None
         }
@@ -413,9 +414,6 @@ pub async fn run_device_until(
             } else {
                 ctx.probe.trace().entries()[mark..].to_vec()
             };
-            if !interrupt.is_set() {
-                progress(&device_label, case.id, outcome.verdict);
-            }
             let steps = std::mem::take(&mut ctx.steps);
             let advisories = std::mem::take(&mut ctx.advisories);
             let mut result = result_of(
@@ -428,6 +426,9 @@ pub async fn run_device_until(
                 evidence,
             );
             result.keep_bytes(params.trace);
+            if !interrupt.is_set() {
+                progress(&device_label, case.id, &result);
+            }
             results.push(result);
         }
     }
@@ -672,7 +673,7 @@ fn judge(case: &Case, result: CaseResult, defects: &[String]) -> Outcome {
 pub async fn run_fleet(
     runs: Vec<DeviceRun>,
     cases: &'static [Case],
-    progress: impl Fn(&str, &str, Verdict) + Send + Sync + Clone + 'static,
+    progress: impl Fn(&str, &str, &TestResult) + Send + Sync + Clone + 'static,
 ) -> Vec<Report> {
     let started = Instant::now();
     let handles: Vec<_> = runs
