@@ -76,6 +76,20 @@ fn set_up_errors_exit_4() {
         "discover",
     ]);
     assert_eq!(o.status.code(), Some(4), "{o:?}");
+    // Nothing listens on that port: said at once with what to check, however long the
+    // timeout (the answer is the refusal, not the end of the wait).
+    let o = hearth(&[
+        "ctl",
+        "--broker",
+        "mqtt://127.0.0.1:1",
+        "--timeout",
+        "600",
+        "--pki",
+        p(&pki),
+        "discover",
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{o:?}");
+    assert!(stderr(&o).contains("is a broker running there"), "{o:?}");
 
     // A run whose broker is unreachable did not start (HRT-CONF-062): 4, not the verdict 3.
     let ics = tmp.path().join("fan.ics.toml");

@@ -285,6 +285,13 @@ impl Controller {
             match tokio::time::timeout(left, eventloop.poll()).await {
                 Ok(Ok(Event::Incoming(Packet::ConnAck(_)))) => break,
                 Ok(Ok(_)) => {}
+                // Nothing listens at the address, or the broker said no: waiting longer
+                // changes neither, so the caller hears it at once, not after the timeout.
+                Ok(Err(err)) if refused_for_good(&err) => {
+                    return Err(connect_error(format!(
+                        "{err} (is a broker running there, on that port, and does it accept this client?)"
+                    )));
+                }
                 Ok(Err(err)) => {
                     if Instant::now() >= deadline {
                         return Err(connect_error(err.to_string()));
@@ -892,5 +899,15 @@ impl Runtime {
 fn fail(replies: &mut HashMap<u64, Reply>, id: u64, why: RequestError) {
     if let Some(reply) = replies.remove(&id) {
         let _ = reply.send(Err(why));
+    }
+}
+
+/// Whether a failed first connection cannot succeed by trying again: the connection was
+/// refused (no listener on that port) or the broker refused the client in its CONNACK.
+fn refused_for_good(err: &rumqttc::ConnectionError) -> bool {
+    match err {
+        rumqttc::ConnectionError::Io(io) => io.kind() == std::io::ErrorKind::ConnectionRefused,
+        rumqttc::ConnectionError::ConnectionRefused(_) => true,
+        _ => false,
     }
 }
