@@ -412,7 +412,7 @@ impl SetupCode {
 }
 
 /// The Verhoeff check digit of a string of ASCII decimal digits, or `None` if it holds
-/// anything else ([Verhoeff], dihedral group D5).
+/// anything else (J. Verhoeff, 1969: the dihedral group D5).
 pub fn verhoeff_check_digit(digits: &[u8]) -> Option<u8> {
     let mut c = 0u8;
     for (i, &b) in digits.iter().rev().enumerate() {
