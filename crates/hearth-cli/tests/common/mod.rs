@@ -33,6 +33,12 @@ pub fn broker() -> (String, Option<KillOnDrop>) {
     if let Some(url) = external() {
         return (url.to_string(), None);
     }
+    embedded_broker()
+}
+
+/// `hearth broker` on a free port, whatever broker the tests are otherwise given: for a
+/// sequence that must run as the README types it.
+pub fn embedded_broker() -> (String, Option<KillOnDrop>) {
     let (process, mut lines) = spawn(&["broker", "--listen", "127.0.0.1:0"]);
     let line = lines
         .next()
