@@ -642,11 +642,13 @@ impl Controller {
         }
     }
 
-    /// Disconnect and stop.
+    /// Disconnect and stop. Returns once the runtime has ended (the disconnect is waited for
+    /// a bounded time), so that a controller started next on the same counter file never
+    /// runs beside this one.
     pub async fn shutdown(&self) {
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Command::Shutdown(tx)).await.is_ok() {
-            let _ = tokio::time::timeout(Duration::from_secs(2), rx).await;
+            let _ = rx.await;
         }
     }
 }

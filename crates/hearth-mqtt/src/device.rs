@@ -232,11 +232,13 @@ impl DeviceHandle {
         }
     }
 
-    /// Publish the offline status, disconnect and stop.
+    /// Publish the offline status, disconnect and stop. Returns once the runtime has ended
+    /// (the disconnect is waited for a bounded time), so that a runtime started next on the
+    /// same counter file never runs beside this one.
     pub async fn shutdown(&self) {
         let (tx, rx) = oneshot::channel();
         if self.tx.send(Command::Shutdown(tx)).await.is_ok() {
-            let _ = tokio::time::timeout(Duration::from_secs(5), rx).await;
+            let _ = rx.await;
         }
     }
 }

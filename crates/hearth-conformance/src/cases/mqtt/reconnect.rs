@@ -18,6 +18,13 @@ fn is_offline(msg: &Message) -> bool {
     matches!(&msg.body, Body::Status(s) if s.availability == Availability::Offline)
 }
 
+/// An offline status of a run before the one with boot id `boot`: the restart's own offline
+/// status or will. One of the new run (its will, after a later loss of the new connection)
+/// says nothing about the restart.
+fn is_offline_before(msg: &Message, boot: u64) -> bool {
+    matches!(&msg.body, Body::Status(s) if s.availability == Availability::Offline && s.boot_id != boot)
+}
+
 test_case! {
     /// TC-MQTT-3.1
     RECONNECT: "TC-MQTT-3.1",
@@ -86,7 +93,10 @@ async fn reconnect(ctx: &mut Ctx) -> CaseResult {
         .map(|p| (p.seq, p.message))
         .collect();
     msgs.sort_by_key(|(_, m)| m.counter);
-    let offline: Vec<&(usize, Message)> = msgs.iter().filter(|(_, m)| is_offline(m)).collect();
+    let offline: Vec<&(usize, Message)> = msgs
+        .iter()
+        .filter(|(_, m)| is_offline_before(m, boot))
+        .collect();
     if !ctx.ics.restart.power_loss && offline.is_empty() {
         return Err(Outcome::fail(
             req::HRT_MQTT_033,
@@ -97,7 +107,7 @@ async fn reconnect(ctx: &mut Ctx) -> CaseResult {
     // flight) is numbered before the offline status; the new connection starts after it.
     let start = msgs
         .iter()
-        .rposition(|(_, m)| is_offline(m))
+        .rposition(|(_, m)| is_offline_before(m, boot))
         .map_or(0, |i| i + 1);
     let after: Vec<&(usize, Message)> = msgs[start..]
         .iter()
