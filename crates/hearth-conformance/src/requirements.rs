@@ -88,6 +88,7 @@ pub const AREAS: &[(&str, &str)] = &[
     ("05-mqtt.md", "MQTT"),
     ("06-conformance.md", "CONF"),
     ("07-commissioning.md", "COM"),
+    ("08-controllers.md", "CTL"),
 ];
 
 /// The area that requirements of `chapter` carry, if the chapter may state requirements.
