@@ -57,9 +57,28 @@ pub struct DeviceView {
     pub(crate) window: Option<SeenWindow>,
     /// Event numbers seen during the current boot (a device re-sends unacknowledged events).
     seen_events: BTreeSet<u64>,
+    /// The last accepted value of each property: from verified reports and read responses
+    /// whose values fit the description. Bounded by the description's paths.
+    values: BTreeMap<Path, Value>,
 }
 
 impl DeviceView {
+    /// Take the values of a verified read response of this device, if they all fit its
+    /// description (HRT-MSG-085): what a read learnt is as current as a report.
+    fn accept_read(&mut self, results: &[ReadResult]) {
+        let Some(desc) = &self.description else {
+            return;
+        };
+        if check_read_results(desc, results).is_err() {
+            return;
+        }
+        for r in results {
+            if let Some(v) = &r.value {
+                self.values.insert(r.path, v.clone());
+            }
+        }
+    }
+
     /// The device type's catalog name: the verified description's, else the one the
     /// device's certificate names (before the description has come).
     pub fn type_name(&self) -> Option<String> {
@@ -73,6 +92,17 @@ impl DeviceView {
     /// Its commissioning window as it last announced it, if open.
     pub fn window(&self) -> Option<&OpenWindow> {
         self.window.as_ref().map(|w| &w.open)
+    }
+
+    /// The last value the controller accepted for the property `path` (HRT-CTL-013): from
+    /// the newest verified report or read response that held it; `None` before any.
+    pub fn value(&self, path: &Path) -> Option<&Value> {
+        self.values.get(path)
+    }
+
+    /// Every property value accepted so far, by path.
+    pub fn values(&self) -> &BTreeMap<Path, Value> {
+        &self.values
     }
 
     fn new(addr: DeviceAddr) -> Self {
@@ -89,6 +119,7 @@ impl DeviceView {
             window_counter: 0,
             window: None,
             seen_events: BTreeSet::new(),
+            values: BTreeMap::new(),
         }
     }
 }
@@ -438,6 +469,11 @@ impl<S: CounterStore> ControllerCore<S> {
         if p.device.device_id == msg.sender
             && opened.peer.chain.leaf.vendor_id == Some(p.device.vendor_id)
         {
+            if let (Body::ReadResponse(results), Some(view)) =
+                (&msg.body, self.devices.get_mut(&p.device))
+            {
+                view.accept_read(results);
+            }
             self.pending.remove(&id);
             self.events.push_back(ControllerEvent::Response {
                 request_id: id,
@@ -525,6 +561,10 @@ fn view_update(
             view.description_problems = check_description(catalog, &desc)
                 .err()
                 .map(|e| e.to_string());
+            if view.description.as_ref() != Some(&desc) {
+                // Values of another description's paths say nothing about this one.
+                view.values.clear();
+            }
             view.description = Some(desc);
             Update::Description(addr)
         }
@@ -565,11 +605,18 @@ fn view_update(
                 return Err((format!("{path}: {err}"), err.requirement()));
             }
             match check.body {
-                Body::Report(r) => Update::Report {
-                    addr,
-                    full: r.full,
-                    values: r.values,
-                },
+                Body::Report(r) => {
+                    if r.full {
+                        view.values.clear();
+                    }
+                    view.values
+                        .extend(r.values.iter().map(|(p, v)| (*p, v.clone())));
+                    Update::Report {
+                        addr,
+                        full: r.full,
+                        values: r.values,
+                    }
+                }
                 Body::Event(event) => Update::Event { addr, event },
                 _ => return Ok(None),
             }

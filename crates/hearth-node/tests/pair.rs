@@ -153,6 +153,10 @@ fn reads_writes_and_invocations_round_trip() {
         .iter()
         .any(|u| matches!(u, Update::Report { full: false, values, .. }
         if values == &vec![(LEVEL, Value::Int(3))])));
+    // What the controller believes follows the verified report (HRT-CTL-013).
+    let view = pair.controller.device(&fan()).expect("the fan's view");
+    assert_eq!(view.value(&LEVEL), Some(&Value::Int(3)));
+    assert_eq!(view.value(&ON), Some(&Value::Bool(false)));
 
     let invoke = pair.ask(Body::Invoke {
         path: FW_CHECK,
