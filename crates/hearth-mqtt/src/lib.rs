@@ -17,6 +17,7 @@
 //! broker works; [`broker::EmbeddedBroker`] starts one in-process for zero-setup use and
 //! tests.
 
+pub mod agent;
 pub mod broker;
 pub mod clock;
 pub mod controller;
