@@ -297,3 +297,51 @@ fn watch_streams_reports_as_json_lines_until_terminated() {
     let status = child.0.wait().expect("wait");
     assert_eq!(status.code(), Some(0), "{status:?}");
 }
+
+/// `hearth ctl agent` (spec/08-controllers.md §4): requests on standard input, one answer
+/// line each on standard output and nothing else there, a belief that follows the device,
+/// and `stop` ending the process with 0 (HRT-CTL-010, HRT-CTL-013, HRT-CTL-017).
+#[test]
+fn agent_answers_json_lines_on_standard_output() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+
+    let fan = fan_on_broker("fan-agent");
+    let (url, dir) = (&fan.url, fan.dir());
+    let device = fan.addr();
+    let mut child = common::command()
+        .args(["ctl", "--broker", url, "--pki", p(dir), "agent"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the agent");
+    let mut input = child.stdin.take().expect("stdin");
+    let mut output = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut ask = |line: String| -> serde_json::Value {
+        writeln!(input, "{line}").expect("write a request");
+        let answer = output
+            .next()
+            .expect("an answer line")
+            .expect("read an answer");
+        serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer}"))
+    };
+    let hello = ask(r#"{"id":1,"op":"hello"}"#.into());
+    assert_eq!(hello["ok"]["protocol"], 1, "{hello}");
+    let written = ask(format!(
+        r#"{{"id":2,"op":"write","device":"{device}","values":[{{"path":"0/9/1","value":5}}]}}"#
+    ));
+    assert_eq!(
+        written["ok"]["statuses"][0]["status"], "success",
+        "{written}"
+    );
+    let reached = ask(format!(
+        r#"{{"id":3,"op":"await","device":"{device}","path":"0/9/1","value":5,"timeout_ms":10000}}"#
+    ));
+    assert_eq!(reached["ok"]["reached"], true, "{reached}");
+    let stop = ask(r#"{"id":4,"op":"stop"}"#.into());
+    assert_eq!(stop["ok"], serde_json::json!({}), "{stop}");
+    assert!(output.next().is_none(), "nothing after the answer to stop");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}

@@ -108,6 +108,10 @@ enum CtlCommand {
     /// Open a multi-admin window on a device this controller manages, and print the fresh
     /// setup code another controller commissions it with.
     Share(commission::ShareArgs),
+    /// Serve the test agent protocol (spec/08-controllers.md §4) on standard input and
+    /// output, so that `hearth test` can certify this controller; ends on `stop` or the end
+    /// of input.
+    Agent,
 }
 
 /// The longest timeout accepted: a day.
@@ -140,6 +144,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
     check_arguments(&args.command)?;
     let (ctl, own_key) = connect(&args).await?;
+    if let CtlCommand::Agent = args.command {
+        return agent(ctl).await;
+    }
     let code = match &args.command {
         CtlCommand::Discover => discover(&ctl, &args).await,
         CtlCommand::Describe { id } => describe(&ctl, &args, id).await,
@@ -150,9 +157,25 @@ async fn run_async(args: Args) -> anyhow::Result<ExitCode> {
         CtlCommand::Commission(opts) => commission::commission(&ctl, &args, opts).await,
         CtlCommand::Acl { command } => commission::acl(&ctl, &args, &own_key, command).await,
         CtlCommand::Share(opts) => commission::share(&ctl, &args, opts).await,
+        CtlCommand::Agent => Ok(ExitCode::SUCCESS),
     };
     ctl.shutdown().await;
     code
+}
+
+/// `ctl agent`: the agent protocol on standard input and output until `stop` or the end of
+/// input; the controller's log goes to standard error, never among the answers.
+async fn agent(ctl: Controller) -> anyhow::Result<ExitCode> {
+    let product = concat!("hearth ", env!("CARGO_PKG_VERSION"));
+    hearth_mqtt::agent::serve(
+        std::sync::Arc::new(ctl),
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+        product,
+    )
+    .await
+    .context("the agent's standard input or output")?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The device address and the paths of the command line, checked before connecting: a
@@ -169,9 +192,10 @@ fn check_arguments(command: &CtlCommand) -> anyhow::Result<()> {
         CtlCommand::Write { id, path, .. } => (Some(id), vec![path], MemberKind::Property),
         CtlCommand::Invoke { id, path, .. } => (Some(id), vec![path], MemberKind::Action),
         CtlCommand::Watch { id } => (id.as_deref(), vec![], MemberKind::Property),
-        CtlCommand::Commission(_) | CtlCommand::Acl { .. } | CtlCommand::Share(_) => {
-            (None, vec![], MemberKind::Property)
-        }
+        CtlCommand::Commission(_)
+        | CtlCommand::Acl { .. }
+        | CtlCommand::Share(_)
+        | CtlCommand::Agent => (None, vec![], MemberKind::Property),
     };
     if let Some(id) = id {
         device_addr(id)?;
