@@ -18,7 +18,7 @@ pub const UNTESTABLE_TOML: &str = include_str!("../../../conformance/untestable.
 
 /// The areas of test case identifiers (`TC-<AREA>-<n>.<m>`): the requirement areas that a
 /// black-box suite checks, plus `BEH` (behaviour per device type) and `ROB` (robustness).
-pub const TEST_AREAS: &[&str] = &["MOD", "SEC", "MSG", "MQTT", "BEH", "ROB"];
+pub const TEST_AREAS: &[&str] = &["MOD", "SEC", "MSG", "MQTT", "BEH", "ROB", "CTL"];
 
 /// A test case as the coverage matrix sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +133,17 @@ impl Registry {
     pub fn standard() -> Result<Self, CoverageError> {
         let mut registry = Self::new();
         for case in crate::cases::CASES {
+            registry.add_test_case(TestCase {
+                id: case.id.to_owned(),
+                title: case.title.to_owned(),
+                requirements: case
+                    .requirements
+                    .iter()
+                    .map(|r| r.id().to_owned())
+                    .collect(),
+            });
+        }
+        for case in crate::controller::cases::CASES {
             registry.add_test_case(TestCase {
                 id: case.id.to_owned(),
                 title: case.title.to_owned(),

@@ -34,6 +34,7 @@
 //!   `hearth-report`'s modules, re-exported.
 
 pub mod cases;
+pub mod controller;
 pub mod coverage;
 pub mod harness;
 pub mod html;

@@ -196,6 +196,26 @@ impl Description {
         implemented_members(self, catalog, |c| &c.properties, |i| &i.properties)
     }
 
+    /// A starting value for every standard property this description implements: null
+    /// where the catalog allows it, else [`TypeSpec::initial`](crate::catalog::TypeSpec::initial)
+    /// under the declared constraint. What an appliance that knows nothing better holds.
+    pub fn initial_values(
+        &self,
+        catalog: &Catalog,
+    ) -> std::collections::BTreeMap<Path, crate::Value> {
+        self.implemented(catalog)
+            .filter_map(|m| {
+                let def = m.def?;
+                let value = if def.nullable {
+                    crate::Value::Null
+                } else {
+                    def.ty.initial(m.instance.constraint(def.id))
+                };
+                Some((m.path, value))
+            })
+            .collect()
+    }
+
     /// Every action this description implements, in the order of [`Self::implemented`].
     pub fn implemented_actions<'d, 'c: 'd>(
         &'d self,

@@ -302,6 +302,7 @@ impl Controller {
             }
         }
         let driver = Driver::spawn(eventloop, clean, Duration::ZERO);
+        let (subscribed_tx, subscribed_rx) = oneshot::channel();
         let (tx, rx) = mpsc::channel(256);
         let core = Arc::new(Mutex::new(core));
         let (updates, _) = broadcast::channel(16_384);
@@ -320,9 +321,18 @@ impl Controller {
             clean,
             connected: true,
             sweep_at: SWEEP_AT,
+            subscribed: Some(subscribed_tx),
         };
         runtime.step(Core::handle_connected, |()| None);
         tokio::spawn(async move { runtime.run(driver, rx).await });
+        // Subscribed before the caller goes on: what is published from now on reaches this
+        // controller, and the retained descriptions and statuses are on their way.
+        let left = deadline.saturating_duration_since(Instant::now());
+        if tokio::time::timeout(left, subscribed_rx).await.is_err() {
+            tracing::warn!(
+                "the broker did not acknowledge the subscriptions within the connect timeout"
+            );
+        }
         Ok(Self {
             id: identity.id,
             tx,
@@ -677,6 +687,8 @@ struct Runtime {
     connected: bool,
     /// How many outstanding requests make the next request sweep the map of replies.
     sweep_at: usize,
+    /// Told when the broker first acknowledges the subscriptions (then `None`).
+    subscribed: Option<oneshot::Sender<()>>,
 }
 
 /// The least number of outstanding requests at which the map of replies is swept.
@@ -749,6 +761,12 @@ impl Runtime {
                     Some(Polled::Event(Event::Incoming(Packet::ConnAck(_)))) => {
                         self.connected = true;
                         self.step(Core::handle_connected, |()| None);
+                    }
+                    Some(Polled::Event(Event::Incoming(Packet::SubAck(_)))) => {
+                        if let Some(subscribed) = self.subscribed.take() {
+                            let _ = subscribed.send(());
+                        }
+                        self.hand_over();
                     }
                     Some(Polled::Event(Event::Incoming(Packet::Publish(p)))) => {
                         let now = self.clock.now();

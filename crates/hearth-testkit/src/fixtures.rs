@@ -130,31 +130,9 @@ pub fn implemented(desc: &Description) -> Vec<Implemented<'_>> {
         .collect()
 }
 
-/// A value of type `ty` that satisfies `constraint`: false, the minimum, the first supported
-/// code, empty text, bytes and lists, a struct of its mandatory fields.
+/// A value of type `ty` that satisfies `constraint` ([`TypeSpec::initial`]).
 pub fn initial(ty: &TypeSpec, constraint: Option<&Constraint>) -> Value {
-    match ty {
-        TypeSpec::Bool => Value::Bool(false),
-        TypeSpec::Int(s) | TypeSpec::Uint(s) => {
-            Value::Int(constraint.and_then(|c| c.min).unwrap_or(s.min))
-        }
-        TypeSpec::Enum { .. } => Value::Int(
-            constraint
-                .and_then(|c| c.values.as_ref())
-                .and_then(|v| v.first())
-                .map_or(0, |e| i64::from(e.code)),
-        ),
-        TypeSpec::String { .. } => Value::Text(String::new()),
-        TypeSpec::Bytes { .. } => Value::Bytes(Vec::new()),
-        TypeSpec::List { .. } => Value::List(Vec::new()),
-        TypeSpec::Struct { fields } => Value::Struct(
-            fields
-                .iter()
-                .filter(|f| !f.optional)
-                .map(|f| (f.id, initial(&f.ty, None)))
-                .collect(),
-        ),
-    }
+    ty.initial(constraint)
 }
 
 /// The starting value of an implemented property: null where it is nullable, else

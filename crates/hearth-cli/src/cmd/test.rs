@@ -148,8 +148,14 @@ pub(crate) struct Args {
     #[arg(long)]
     device: Option<String>,
     /// The implementation conformance statement (TOML).
-    #[arg(long, required_unless_present = "list")]
+    #[arg(long, required_unless_present_any = ["list", "controller"])]
     ics: Option<PathBuf>,
+    /// Certify a controller or gateway instead of a device: its conformance statement
+    /// (spec/08-controllers.md §3). The suite plays two lab fans on the broker (the embedded
+    /// one unless --broker is given) and drives the controller through the agent command
+    /// the statement names.
+    #[arg(long, value_name = "ICS", conflicts_with_all = ["ics", "device", "only", "check_ics"])]
+    controller: Option<PathBuf>,
     /// Where to write report.json, junit.xml, report.html and report.cose.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -253,6 +259,77 @@ fn check_ics(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `hearth test --controller ICS`: the `TC-CTL` cases against the agent the statement names,
+/// on the broker given or an embedded one; reports as for a device.
+fn test_controller(statement: &std::path::Path, args: &Args) -> anyhow::Result<ExitCode> {
+    use hearth_conformance::controller::{ics::ControllerIcs, run};
+    let ics = match ControllerIcs::load(statement) {
+        Ok(ics) => ics,
+        Err(e) => {
+            eprintln!("cannot start: {e}");
+            return Ok(ExitCode::from(exit::SETUP));
+        }
+    };
+    let json = args.output.json;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let embedded;
+        let (broker, label) = match &args.broker.broker {
+            Some(url) => (url.clone(), url.to_string()),
+            None => {
+                embedded = hearth_mqtt::EmbeddedBroker::start_local()?;
+                (embedded.url(), "embedded".to_owned())
+            }
+        };
+        let scratch = tempfile::tempdir()?;
+        let work = args
+            .out
+            .as_ref()
+            .map_or_else(|| scratch.path().to_path_buf(), |o| o.join("controller"));
+        let total = hearth_conformance::controller::cases::CASES.len();
+        let mut progress = Progress::new(total);
+        let report = run::run_controller(
+            run::ControllerRun {
+                ics: &ics,
+                broker: &broker,
+                broker_label: label,
+                topic_root: args
+                    .params
+                    .params
+                    .iter()
+                    .find(|(k, _)| k == "topic_root")
+                    .map_or_else(
+                        || hearth_mqtt::topic::DEFAULT_ROOT.to_owned(),
+                        |(_, v)| v.clone(),
+                    ),
+                work,
+            },
+            |_, result| progress.case_done(&ics.id, result),
+        )
+        .await;
+        progress.finish();
+        let report = match report {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("cannot start: {e}");
+                return Ok(ExitCode::from(exit::SETUP));
+            }
+        };
+        if let Some(out) = &args.out {
+            hearth_conformance::output::write_reports(out, &report, None)?;
+        }
+        if json {
+            crate::out::print(&format!("{:#}\n", summary::to_json(&report)))?;
+        } else {
+            println!("{}", summary::render(&report));
+            if let Some(out) = &args.out {
+                println!("reports: {}", out.display());
+            }
+        }
+        Ok(exit::of_verdict(report.summary.verdict))
+    })
+}
+
 /// `s` for a count other than one.
 fn plural(n: usize) -> &'static str {
     if n == 1 {
@@ -271,6 +348,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             hearth_conformance::plan::lines()
         })?;
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(statement) = &args.controller {
+        return test_controller(statement, &args);
     }
     let Some(ics) = args.ics else {
         return Err(usage("--ics FILE is needed to run the suite"));

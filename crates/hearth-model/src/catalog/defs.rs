@@ -68,6 +68,37 @@ pub enum TypeSpec {
     },
 }
 
+impl TypeSpec {
+    /// A value of this type that satisfies `constraint`: false, the minimum, the first
+    /// supported code, empty text, bytes and lists, a struct of its mandatory fields. What an
+    /// appliance that knows nothing better starts with.
+    pub fn initial(&self, constraint: Option<&crate::Constraint>) -> crate::Value {
+        use crate::Value;
+        match self {
+            Self::Bool => Value::Bool(false),
+            Self::Int(s) | Self::Uint(s) => {
+                Value::Int(constraint.and_then(|c| c.min).unwrap_or(s.min))
+            }
+            Self::Enum { .. } => Value::Int(
+                constraint
+                    .and_then(|c| c.values.as_ref())
+                    .and_then(|v| v.first())
+                    .map_or(0, |e| i64::from(e.code)),
+            ),
+            Self::String { .. } => Value::Text(String::new()),
+            Self::Bytes { .. } => Value::Bytes(Vec::new()),
+            Self::List { .. } => Value::List(Vec::new()),
+            Self::Struct { fields } => Value::Struct(
+                fields
+                    .iter()
+                    .filter(|f| !f.optional)
+                    .map(|f| (f.id, f.ty.initial(None)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
 /// Bounds, step and unit of an integer type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntSpec {

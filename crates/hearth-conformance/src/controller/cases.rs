@@ -1,0 +1,645 @@
+//! The `TC-CTL` test cases (`spec/08-controllers.md` §6, §7): hostile messages on the lab
+//! fans' topics that must not change what the controller believes, and the controller's own
+//! requests.
+//!
+//! Every hostile case has the same shape. The fan first reports a fresh `level` the
+//! controller must accept (its belief is then known); the lab publishes the hostile message,
+//! which would set another level; then a marker on the same topic. Once the agent says the
+//! controller believes the marker, the hostile message has been processed (HRT-CTL-040), and
+//! the controller's belief about `level` is the verdict — never the absence of a change
+//! within some time (HRT-CTL-041).
+
+use std::time::Duration;
+
+use hearth_model::{Path, Value};
+use hearth_mqtt::agent::json::{from_json, to_json};
+use hearth_mqtt::agent::protocol::AgentError;
+use hearth_mqtt::topic::Channel;
+use serde_json::{json, Value as Json};
+
+use super::agent::{Agent, LinkError};
+use super::ics::ControllerIcs;
+use super::lab::{HostileKey, Lab, ENERGY, LEVEL};
+use crate::case::{CaseFuture, CaseResult};
+use crate::report::Step;
+use crate::requirements::req::{self, Req};
+use crate::verdict::Outcome;
+
+/// Starts the agent again (a restart of the controller under test).
+pub type Starter = Box<dyn Fn() -> Result<Agent, LinkError> + Send + Sync>;
+
+/// What a controller test case runs with.
+pub struct CtlCtx {
+    /// The lab fans.
+    pub lab: Lab,
+    /// The agent of the controller under test.
+    pub agent: Agent,
+    /// The statement.
+    pub ics: ControllerIcs,
+    start: Starter,
+    plan: &'static [&'static str],
+    steps: Vec<Step>,
+    level: [i64; 2],
+}
+
+impl CtlCtx {
+    /// A context over a running lab and agent; `start` starts the agent anew.
+    pub fn new(lab: Lab, agent: Agent, ics: ControllerIcs, start: Starter) -> Self {
+        Self {
+            lab,
+            agent,
+            ics,
+            start,
+            plan: &[],
+            steps: Vec::new(),
+            level: [1, 1],
+        }
+    }
+
+    /// Begin a case: its plan, no steps done.
+    pub fn begin(&mut self, plan: &'static [&'static str]) {
+        self.plan = plan;
+        self.steps.clear();
+    }
+
+    /// The steps done, then the rest of the plan as not reached; the last done one failed
+    /// if the case did not pass.
+    pub fn finish(&mut self, passed: bool) -> Vec<Step> {
+        let mut steps = std::mem::take(&mut self.steps);
+        if !passed {
+            if let Some(last) = steps.last_mut() {
+                last.outcome = "failed".into();
+            }
+        }
+        for (i, text) in self.plan.iter().enumerate().skip(steps.len()) {
+            steps.push(Step {
+                number: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                text: (*text).to_owned(),
+                outcome: "not-reached".into(),
+            });
+        }
+        steps
+    }
+
+    /// Step `n` (from 1) of the plan begins.
+    pub fn step(&mut self, n: usize) {
+        let text = self
+            .plan
+            .get(n.wrapping_sub(1))
+            .map_or("(not declared)", |t| t);
+        self.steps.push(Step {
+            number: u32::try_from(n).unwrap_or(u32::MAX),
+            text: text.to_owned(),
+            outcome: "done".into(),
+        });
+    }
+
+    /// The longest a marker may take to be believed.
+    fn await_bound(&self) -> Duration {
+        self.ics.response_timeout * 2
+    }
+
+    /// Ask the agent; a broken link is an error of the run, an error answer is returned.
+    async fn ask(
+        &mut self,
+        op: &str,
+        fields: Json,
+        extra: Duration,
+    ) -> Result<Result<Json, AgentError>, Outcome> {
+        let Json::Object(fields) = fields else {
+            return Err(Outcome::error("a request is an object"));
+        };
+        self.agent.ask(op, fields, extra).await.map_err(|e| {
+            Outcome::error(format!(
+                "{e}; the agent wrote on its standard error: {}",
+                tail(&self.agent.stderr())
+            ))
+        })
+    }
+
+    /// Whether the controller comes to believe `value` for `path` of fan `i`, waiting at
+    /// most the await bound (HRT-CTL-014).
+    pub async fn believes(&mut self, i: usize, path: Path, value: &Value) -> Result<bool, Outcome> {
+        let bound = self.await_bound();
+        let device = self.lab.addr(i).to_string();
+        let fields = json!({
+            "device": device,
+            "path": path.to_string(),
+            "value": to_json(value),
+            "timeout_ms": u64::try_from(bound.as_millis()).unwrap_or(u64::MAX),
+        });
+        match self.ask("await", fields, bound).await? {
+            Ok(answer) => Ok(answer["reached"] == Json::Bool(true)),
+            Err(e) => Err(Outcome::error(format!(
+                "the agent refused `await`: {}",
+                e.message
+            ))),
+        }
+    }
+
+    /// The value the controller believes for `path` of fan `i` (`None`: none accepted, or
+    /// the controller holds nothing of the fan).
+    pub async fn believed(&mut self, i: usize, path: Path) -> Result<Option<Value>, Outcome> {
+        let fields = json!({"device": self.lab.addr(i).to_string(), "path": path.to_string()});
+        match self.ask("value", fields, Duration::ZERO).await? {
+            Ok(answer) if answer["value"].is_null() => Ok(None),
+            Ok(answer) => from_json(&answer["value"]).map(Some).map_err(|e| {
+                Outcome::error(format!("the agent's `value` is not a value of 08 §5: {e}"))
+            }),
+            Err(e) if e.kind == hearth_mqtt::agent::protocol::ErrorKind::UnknownDevice => Ok(None),
+            Err(e) => Err(Outcome::error(format!(
+                "the agent refused `value`: {}",
+                e.message
+            ))),
+        }
+    }
+
+    /// Fan `i` publishes a marker; the controller must come to believe it (a conforming
+    /// report, HRT-SEC-121).
+    pub async fn marker(&mut self, i: usize) -> CaseResult {
+        let marker = self.lab.marker(i).map_err(Outcome::error)?;
+        if self.believes(i, ENERGY, &marker).await? {
+            return Ok(());
+        }
+        Err(Outcome::fail(
+            req::HRT_SEC_121,
+            format!(
+                "the controller did not accept a conforming report of {} (energy {marker}) within {:?}",
+                self.lab.addr(i),
+                self.await_bound()
+            ),
+        ))
+    }
+
+    /// Fan `i` reports a level it has not reported last, which the controller must accept;
+    /// the level.
+    pub async fn known_level(&mut self, i: usize) -> Result<i64, Outcome> {
+        let level = self.level[i] % 12 + 1;
+        self.level[i] = level;
+        self.lab
+            .report(i, vec![(LEVEL, Value::Int(level))])
+            .map_err(Outcome::error)?;
+        if self.believes(i, LEVEL, &Value::Int(level)).await? {
+            return Ok(level);
+        }
+        Err(Outcome::fail(
+            req::HRT_SEC_121,
+            format!(
+                "the controller did not accept a conforming report of {} (level {level}) within {:?}",
+                self.lab.addr(i),
+                self.await_bound()
+            ),
+        ))
+    }
+
+    /// The controller must still believe `level` for fan `i` after the marker; else it
+    /// acted on the hostile message, breaking `broken`.
+    pub async fn still(&mut self, i: usize, level: i64, broken: &[Req], what: &str) -> CaseResult {
+        let now = self.believed(i, LEVEL).await?;
+        if now == Some(Value::Int(level)) {
+            return Ok(());
+        }
+        let shown = now.map_or_else(|| "nothing".to_owned(), |v| v.to_string());
+        let mut outcome = Outcome::fail(
+            broken[0],
+            format!(
+                "after {what} the controller believes level {shown} of {}, not {level}",
+                self.lab.addr(i)
+            ),
+        );
+        for r in &broken[1..] {
+            outcome = outcome.and(*r);
+        }
+        Err(outcome)
+    }
+
+    /// Stop the agent and start it again (a restart of the controller).
+    pub async fn restart_agent(&mut self) -> CaseResult {
+        let fresh = (self.start)().map_err(|e| Outcome::error(e.to_string()))?;
+        let old = std::mem::replace(&mut self.agent, fresh);
+        let _ = old.stop().await;
+        // Answered once the new controller is subscribed (HRT-CTL-018).
+        let wait = self.ics.response_timeout * 4;
+        match self.ask("hello", json!({}), wait).await? {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Outcome::error(format!(
+                "the restarted agent refused `hello`: {}",
+                e.message
+            ))),
+        }
+    }
+}
+
+fn tail(text: &str) -> &str {
+    let start = text.len().saturating_sub(2000);
+    let start = (start..text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(text.len());
+    &text[start..]
+}
+
+/// One controller test case.
+#[derive(Clone, Copy)]
+pub struct CtlCase {
+    /// `TC-CTL-<n>.<m>`.
+    pub id: &'static str,
+    /// What it checks, in a line.
+    pub title: &'static str,
+    /// The requirements it checks: a `fail` names only these.
+    pub requirements: &'static [Req],
+    /// Its steps.
+    pub steps: &'static [&'static str],
+    /// Whether it restarts the controller (not applicable unless the statement allows it).
+    pub restarts: bool,
+    /// The test itself.
+    pub run: for<'a> fn(&'a mut CtlCtx) -> CaseFuture<'a>,
+}
+
+const HOSTILE_STEPS: &[&str] = &[
+    "The lab fan reports a new level; wait until the controller believes it.",
+    "Publish the hostile message, which would set another level, on the fan's report topic.",
+    "Publish a marker (a new energy reading) on the same topic; wait until the controller believes it.",
+    "The controller must still believe the level of step 1.",
+];
+
+/// A hostile case on fan 0: `make` publishes the hostile message for `level`.
+async fn hostile(
+    ctx: &mut CtlCtx,
+    broken: &[Req],
+    what: &str,
+    make: impl FnOnce(&Lab, i64) -> Result<(), String>,
+) -> CaseResult {
+    ctx.step(1);
+    let known = ctx.known_level(0).await?;
+    ctx.step(2);
+    let other = known % 12 + 1;
+    make(&ctx.lab, other).map_err(Outcome::error)?;
+    ctx.step(3);
+    ctx.marker(0).await?;
+    ctx.step(4);
+    ctx.still(0, known, broken, what).await
+}
+
+fn publish_hostile(lab: &Lab, kind: HostileKey, level: i64) -> Result<(), String> {
+    let bytes = lab.hostile_report(0, kind, vec![(LEVEL, Value::Int(level))])?;
+    lab.publish_raw(&lab.topic(0, Channel::Report), bytes)
+}
+
+fn foreign(ctx: &mut CtlCtx) -> CaseFuture<'_> {
+    Box::pin(hostile(
+        ctx,
+        &[req::HRT_SEC_065],
+        "a report signed under a root it does not trust",
+        |lab, level| publish_hostile(lab, HostileKey::Foreign, level),
+    ))
+}
+
+fn expired(ctx: &mut CtlCtx) -> CaseFuture<'_> {
+    Box::pin(hostile(
+        ctx,
+        &[req::HRT_SEC_071],
+        "a report signed under an expired certificate",
+        |lab, level| publish_hostile(lab, HostileKey::Expired, level),
+    ))
+}
+
+fn wrong_role(ctx: &mut CtlCtx) -> CaseFuture<'_> {
+    Box::pin(hostile(
+        ctx,
+        &[req::HRT_SEC_121],
+        "a report signed by a controller certificate",
+        |lab, level| publish_hostile(lab, HostileKey::Controller, level),
+    ))
+}
+
+fn bad_signature(ctx: &mut CtlCtx) -> CaseFuture<'_> {
+    Box::pin(hostile(
+        ctx,
+        &[req::HRT_SEC_034],
+        "a report whose signature does not verify",
+        |lab, level| {
+            lab.report_altered(0, vec![(LEVEL, Value::Int(level))], |bytes| {
+                if let Some(last) = bytes.last_mut() {
+                    *last ^= 0x01;
+                }
+            })
+        },
+    ))
+}
+
+fn unsigned(ctx: &mut CtlCtx) -> CaseFuture<'_> {
+    Box::pin(hostile(
+        ctx,
+        &[req::HRT_SEC_030],
+        "an unsigned report",
+        |lab, level| {
+            lab.report_altered(0, vec![(LEVEL, Value::Int(level))], |bytes| {
+                if let Some(payload) = hearth_security::cose::Sign1::parse(bytes)
+                    .ok()
+                    .and_then(|s| s.payload)
+                {
+                    *bytes = payload;
+                }
+            })
+        },
+    ))
+}
+
+fn out_of_range(ctx: &mut CtlCtx) -> CaseFuture<'_> {
+    Box::pin(hostile(
+        ctx,
+        &[req::HRT_MSG_085],
+        "a report of level 13, above the description's 12",
+        |lab, _| lab.report(0, vec![(LEVEL, Value::Int(13))]),
+    ))
+}
+
+fn replayed(ctx: &mut CtlCtx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        ctx.step(1);
+        let old = ctx.known_level(0).await?;
+        let Some(copy) = ctx.lab.published(0, Channel::Report).last().cloned() else {
+            return Err(Outcome::error("the lab fan's report was not kept"));
+        };
+        ctx.step(2);
+        let known = ctx.known_level(0).await?;
+        ctx.step(3);
+        ctx.lab
+            .publish_raw(&copy.topic, copy.payload)
+            .map_err(Outcome::error)?;
+        ctx.step(4);
+        ctx.marker(0).await?;
+        ctx.step(5);
+        ctx.still(
+            0,
+            known,
+            &[req::HRT_SEC_097],
+            &format!("a replay of its report of level {old}"),
+        )
+        .await
+    })
+}
+
+fn moved(ctx: &mut CtlCtx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        ctx.step(1);
+        let known = ctx.known_level(1).await?;
+        ctx.step(2);
+        let level = ctx.known_level(0).await?;
+        if level == known {
+            // The two fans happen to agree: one more report of the first makes them differ.
+            ctx.known_level(0).await?;
+        }
+        let Some(copy) = ctx.lab.published(0, Channel::Report).last().cloned() else {
+            return Err(Outcome::error("the lab fan's report was not kept"));
+        };
+        ctx.step(3);
+        let topic = ctx.lab.topic(1, Channel::Report);
+        ctx.lab
+            .publish_raw(&topic, copy.payload)
+            .map_err(Outcome::error)?;
+        ctx.step(4);
+        ctx.marker(1).await?;
+        ctx.step(5);
+        ctx.still(
+            1,
+            known,
+            &[req::HRT_MQTT_010, req::HRT_SEC_034],
+            "a report of the other fan published on its topic",
+        )
+        .await
+    })
+}
+
+/// The controller's requests seen by the lab since `from`, decoded.
+fn requests_since(ctx: &CtlCtx, from: usize) -> Vec<hearth_wire::Message> {
+    ctx.lab
+        .requests()
+        .into_iter()
+        .skip(from)
+        .filter_map(|r| r.message)
+        .collect()
+}
+
+/// Write `level` to fan 0 through the agent; the statuses must say success.
+async fn write_level(ctx: &mut CtlCtx, level: i64) -> CaseResult {
+    let fields = json!({
+        "device": ctx.lab.addr(0).to_string(),
+        "values": [{"path": LEVEL.to_string(), "value": level}],
+    });
+    match ctx.ask("write", fields, Duration::ZERO).await? {
+        Ok(answer) if answer["statuses"][0]["status"] == "success" => {
+            if ctx.lab.value(0, &LEVEL) == Some(Value::Int(level)) {
+                Ok(())
+            } else {
+                Err(Outcome::fail(
+                    req::HRT_CTL_015,
+                    "the agent said the write succeeded, but the fan's level did not change",
+                ))
+            }
+        }
+        Ok(answer) => Err(Outcome::fail(
+            req::HRT_CTL_015,
+            format!("the write of a valid level was answered {answer}"),
+        )),
+        Err(e) => Err(Outcome::fail(
+            req::HRT_CTL_015,
+            format!(
+                "the controller did not carry out a write the fan admits: {} ({})",
+                e.message,
+                e.kind.name()
+            ),
+        )),
+    }
+}
+
+fn requests(ctx: &mut CtlCtx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        ctx.step(1);
+        let from = ctx.lab.requests().len();
+        let answered = ctx.lab.answered(0);
+        for level in [3, 4, 5] {
+            write_level(ctx, level).await?;
+        }
+        if ctx.lab.answered(0) < answered + 3 {
+            return Err(Outcome::fail(
+                req::HRT_CTL_015,
+                "the lab fan did not answer every write: a request of the controller was refused",
+            ));
+        }
+        ctx.step(2);
+        let sent = requests_since(ctx, from);
+        let mut ids: Vec<u64> = sent.iter().filter_map(|m| m.request_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() < 3 {
+            return Err(Outcome::fail(
+                req::HRT_MSG_090,
+                format!(
+                    "three requests carried only {} distinct request ids",
+                    ids.len()
+                ),
+            ));
+        }
+        ctx.step(3);
+        let counters: Vec<u64> = sent.iter().map(|m| m.counter).collect();
+        if counters.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(Outcome::fail(
+                req::HRT_SEC_090,
+                format!("the controller's requests carried the counters {counters:?}, not rising"),
+            ));
+        }
+        Ok(())
+    })
+}
+
+fn restart(ctx: &mut CtlCtx) -> CaseFuture<'_> {
+    Box::pin(async move {
+        ctx.step(1);
+        let from = ctx.lab.requests().len();
+        write_level(ctx, 6).await?;
+        let before = requests_since(ctx, from)
+            .iter()
+            .map(|m| m.counter)
+            .max()
+            .unwrap_or(0);
+        ctx.step(2);
+        ctx.restart_agent().await?;
+        ctx.marker(0).await?;
+        ctx.step(3);
+        let from = ctx.lab.requests().len();
+        write_level(ctx, 7).await?;
+        let after = requests_since(ctx, from).iter().map(|m| m.counter).min();
+        match after {
+            Some(c) if c > before => Ok(()),
+            Some(c) => Err(Outcome::fail(
+                req::HRT_SEC_090,
+                format!("after its restart the controller signed with counter {c}, not above {before} of before"),
+            )),
+            None => Err(Outcome::error("the lab saw no request after the restart")),
+        }
+    })
+}
+
+/// Every controller test case, in identifier order.
+pub static CASES: &[CtlCase] = &[
+    CtlCase {
+        id: "TC-CTL-1.1",
+        title: "A report signed under a root the controller does not trust changes nothing",
+        requirements: &[req::HRT_SEC_065, req::HRT_SEC_121],
+        steps: HOSTILE_STEPS,
+        restarts: false,
+        run: foreign,
+    },
+    CtlCase {
+        id: "TC-CTL-1.2",
+        title: "A report signed under an expired device certificate changes nothing",
+        requirements: &[req::HRT_SEC_071, req::HRT_SEC_121],
+        steps: HOSTILE_STEPS,
+        restarts: false,
+        run: expired,
+    },
+    CtlCase {
+        id: "TC-CTL-1.3",
+        title: "A report signed by a controller certificate named as the device changes nothing",
+        requirements: &[req::HRT_SEC_121],
+        steps: HOSTILE_STEPS,
+        restarts: false,
+        run: wrong_role,
+    },
+    CtlCase {
+        id: "TC-CTL-1.4",
+        title: "A report whose signature does not verify changes nothing",
+        requirements: &[req::HRT_SEC_034, req::HRT_SEC_121],
+        steps: HOSTILE_STEPS,
+        restarts: false,
+        run: bad_signature,
+    },
+    CtlCase {
+        id: "TC-CTL-1.5",
+        title: "An unsigned report changes nothing",
+        requirements: &[req::HRT_SEC_030, req::HRT_SEC_121],
+        steps: HOSTILE_STEPS,
+        restarts: false,
+        run: unsigned,
+    },
+    CtlCase {
+        id: "TC-CTL-1.6",
+        title: "A replayed report changes nothing",
+        requirements: &[req::HRT_SEC_097, req::HRT_SEC_121],
+        steps: &[
+            "The lab fan reports a new level; wait until the controller believes it, and keep the report's bytes.",
+            "The fan reports another level; wait until the controller believes it.",
+            "Publish the kept bytes of step 1 again on the fan's report topic.",
+            "Publish a marker on the same topic; wait until the controller believes it.",
+            "The controller must still believe the level of step 2.",
+        ],
+        restarts: false,
+        run: replayed,
+    },
+    CtlCase {
+        id: "TC-CTL-1.7",
+        title: "A report of one device published on another's topic changes nothing",
+        requirements: &[req::HRT_MQTT_010, req::HRT_SEC_034, req::HRT_SEC_121],
+        steps: &[
+            "The second lab fan reports a new level; wait until the controller believes it.",
+            "The first fan reports another level; wait until the controller believes it, and keep the report's bytes.",
+            "Publish the kept bytes on the second fan's report topic.",
+            "Publish a marker of the second fan on its topic; wait until the controller believes it.",
+            "The controller must still believe the second fan's level of step 1.",
+        ],
+        restarts: false,
+        run: moved,
+    },
+    CtlCase {
+        id: "TC-CTL-1.8",
+        title: "A reported value outside the description's range is ignored",
+        requirements: &[req::HRT_MSG_085, req::HRT_SEC_121],
+        steps: HOSTILE_STEPS,
+        restarts: false,
+        run: out_of_range,
+    },
+    CtlCase {
+        id: "TC-CTL-2.1",
+        title: "The controller's requests are carried out, with distinct request ids and rising counters",
+        requirements: &[req::HRT_CTL_015, req::HRT_MSG_090, req::HRT_SEC_090],
+        steps: &[
+            "Through the agent, write three levels to the lab fan; each must be answered success and change the fan.",
+            "The three requests must carry distinct request ids.",
+            "Their counters must rise.",
+        ],
+        restarts: false,
+        run: requests,
+    },
+    CtlCase {
+        id: "TC-CTL-2.2",
+        title: "After a restart the controller signs with counters above every one it used before",
+        requirements: &[req::HRT_CTL_015, req::HRT_SEC_090, req::HRT_SEC_121],
+        steps: &[
+            "Through the agent, write a level to the lab fan; note the request's counter.",
+            "Stop the agent and start it again; wait until the controller believes a marker of the fan.",
+            "Write another level; its request's counter must lie above the one of step 1.",
+        ],
+        restarts: true,
+        run: restart,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Identifiers are unique and in order; every case lists the requirement its markers
+    /// fail on.
+    #[test]
+    fn cases_are_ordered_and_declare_what_they_fail() {
+        let ids: Vec<&str> = CASES.iter().map(|c| c.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(ids, sorted);
+        for case in CASES.iter().filter(|c| c.id.starts_with("TC-CTL-1.")) {
+            assert!(case.requirements.contains(&req::HRT_SEC_121), "{}", case.id);
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! A run against a controller (`hearth test --controller`): the lab fans on the broker, the
+//! agent started from the statement, every `TC-CTL` case in order, and a report in the same
+//! format as a device's (`spec/06-conformance.md` §10), the controller in its `device` part
+//! with device type `controller`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use hearth_mqtt::{BrokerUrl, Topics};
+use hearth_security::fs::{read_cert, read_chain, write_public};
+use serde_json::json;
+
+use super::agent::Agent;
+use super::cases::{CtlCtx, CASES};
+use super::ics::ControllerIcs;
+use super::lab::Lab;
+use crate::report::{DeviceInfo, Environment, IcsText, Report, Summary, TestResult};
+use crate::runner::{catalog_hash, random_hex, requirements_hash, sha256_hex};
+use crate::trace::{now_ms, rfc3339};
+use crate::verdict::{Outcome, Verdict};
+
+/// Where and how a controller is tested.
+pub struct ControllerRun<'a> {
+    /// The statement.
+    pub ics: &'a ControllerIcs,
+    /// The broker of the run.
+    pub broker: &'a BrokerUrl,
+    /// How the report names the broker (`embedded` for the suite's own).
+    pub broker_label: String,
+    /// The topic root.
+    pub topic_root: String,
+    /// A folder for the trust file and the agent's state (`{trust}`, `{state}`).
+    pub work: PathBuf,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Test the controller `run` describes; `progress(case id, result)` after each case.
+///
+/// # Errors
+///
+/// Why the run could not start: the statement's files, the broker, the agent, or a
+/// controller that never accepts the lab fans (it does not trust the lab root it was given).
+pub async fn run_controller(
+    run: ControllerRun<'_>,
+    mut progress: impl FnMut(&str, &TestResult),
+) -> Result<Report, String> {
+    let ics = run.ics;
+    let started_ms = now_ms();
+    let chain = read_chain(&ics.chain)
+        .map_err(|e| format!("controller.chain {}: {e}", ics.chain.display()))?;
+    let leaf = chain.first().ok_or("controller.chain is empty")?;
+    let root =
+        read_cert(&ics.root).map_err(|e| format!("controller.root {}: {e}", ics.root.display()))?;
+    let wait = ics.response_timeout * 4;
+    let lab = Lab::start(
+        run.broker,
+        Topics::new(&run.topic_root),
+        *leaf.subject_kid(),
+        &root,
+        wait,
+    )
+    .await?;
+    std::fs::create_dir_all(&run.work).map_err(|e| format!("{}: {e}", run.work.display()))?;
+    let trust = run.work.join("lab-root.cert");
+    write_public(&trust, lab.pki.root.cert.as_bytes())
+        .map_err(|e| format!("{}: {e}", trust.display()))?;
+    let state = run.work.join("agent-state");
+    std::fs::create_dir_all(&state).map_err(|e| format!("{}: {e}", state.display()))?;
+    let command = ics.command_for(&run.broker.to_string(), &run.topic_root, &trust, &state);
+    let timeout = ics.response_timeout;
+    let start = move || Agent::spawn(&command, timeout);
+    let mut agent = start().map_err(|e| e.to_string())?;
+    let hello = agent
+        .ask("hello", serde_json::Map::new(), wait)
+        .await
+        .map_err(|e| {
+            format!(
+                "{e}; the agent wrote on its standard error: {}",
+                agent.stderr()
+            )
+        })?
+        .map_err(|e| format!("the agent refused `hello`: {}", e.message))?;
+    if hello["protocol"] != json!(1) {
+        return Err(format!(
+            "the agent speaks protocol {}, not 1",
+            hello["protocol"]
+        ));
+    }
+    let mut ctx = CtlCtx::new(lab, agent, ics.clone(), Box::new(start));
+    for i in 0..2 {
+        if let Err(outcome) = ctx.marker(i).await {
+            return Err(format!(
+                "the controller does not accept the lab fans' reports ({}): it must trust the lab root in {} (HRT-CTL-003); the agent wrote on its standard error: {}",
+                outcome.reason,
+                trust.display(),
+                ctx.agent.stderr()
+            ));
+        }
+    }
+    let mut results = Vec::new();
+    for case in CASES {
+        let began = now_ms();
+        let clock = Instant::now();
+        let (outcome, steps) = if case.restarts && !ics.restartable {
+            (
+                Outcome::not_applicable(
+                    "the statement does not let the suite restart the agent (agent.restartable)",
+                ),
+                Vec::new(),
+            )
+        } else {
+            ctx.begin(case.steps);
+            let outcome = match (case.run)(&mut ctx).await {
+                Ok(()) => Outcome::pass(),
+                Err(o) => o,
+            };
+            let steps = ctx.finish(outcome.verdict == Verdict::Pass);
+            (outcome, steps)
+        };
+        let result = TestResult {
+            id: case.id.into(),
+            title: case.title.into(),
+            requirements: case
+                .requirements
+                .iter()
+                .map(|r| r.id().to_owned())
+                .collect(),
+            verdict: outcome.verdict,
+            reason: outcome.reason.clone(),
+            failed_requirements: if outcome.verdict == Verdict::Fail {
+                outcome.broken.clone()
+            } else {
+                Vec::new()
+            },
+            advisories: Vec::new(),
+            started: rfc3339(began),
+            duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
+            steps,
+            evidence: Vec::new(),
+            violations: Vec::new(),
+        };
+        progress(case.id, &result);
+        results.push(result);
+    }
+    let _ = ctx.agent.stop().await;
+    let parameters: BTreeMap<String, serde_json::Value> = [(
+        "response_timeout".to_owned(),
+        json!(u64::try_from(ics.response_timeout.as_millis()).unwrap_or(u64::MAX)),
+    )]
+    .into_iter()
+    .collect();
+    Ok(Report {
+        format: "hearth-report".into(),
+        format_version: 1,
+        suite_version: env!("CARGO_PKG_VERSION").into(),
+        spec_version: "1.0".into(),
+        catalog_hash: catalog_hash(),
+        requirements_hash: requirements_hash(),
+        run_id: random_hex(16),
+        started: rfc3339(started_ms),
+        finished: rfc3339(now_ms()),
+        partial: false,
+        seed: "0".into(),
+        environment: Environment {
+            broker: run.broker_label,
+            topic_root: run.topic_root,
+            host: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+        },
+        parameters,
+        spec_parameters: true,
+        device: DeviceInfo {
+            vendor_id: leaf
+                .claims()
+                .vendor_id
+                .map(|v| format!("{v:04x}"))
+                .unwrap_or_default(),
+            device_id: ics.id.clone(),
+            device_type: "controller".into(),
+            vendor: ics.vendor.clone(),
+            model: ics.product.clone(),
+            firmware: ics.firmware.clone(),
+            key_id: leaf.subject_kid().to_hex(),
+            certificate_chain: chain.iter().map(|c| hex(c.as_bytes())).collect(),
+            description_sha256: String::new(),
+        },
+        ics: IcsText {
+            sha256: sha256_hex(ics.text.as_bytes()),
+            text: ics.text.clone(),
+        },
+        summary: Summary::of(&results),
+        tests: results,
+    })
+}
