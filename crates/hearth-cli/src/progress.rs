@@ -90,6 +90,17 @@ impl Progress {
         }
     }
 
+    /// A step before the first test case (`commissioned 5/16`): the bar's message on a
+    /// terminal, where the last one stays as a line; a plain line elsewhere.
+    pub(crate) fn setup_step(&self, step: &str, last: bool) {
+        let line = format!("{:>6.1}s {step}", self.started.elapsed().as_secs_f64());
+        match &self.bar {
+            Some(bar) if last => bar.println(line),
+            Some(bar) => bar.set_message(step.to_owned()),
+            None => eprintln!("{line}"),
+        }
+    }
+
     /// `[  12/75]  3.2s fff1/fan-1 TC-MOD-1.1   fail: reason`.
     fn line(&self, device: &str, result: &TestResult) -> String {
         let elapsed = self.started.elapsed().as_secs_f64();

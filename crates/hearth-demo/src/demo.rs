@@ -1,10 +1,13 @@
 //! `hearth demo` and `hearth mutants`: the suite against the simulated fleet.
 //!
 //! The demo starts the embedded broker on a free port, writes a fresh test PKI with a test
-//! CA (vendor id 0xFFF4) that the appliances admit with `view`, and two controllers — one
-//! issued by that CA and admitted with `operate`, one the appliances do not admit at all — runs
-//! the simulator's fleet, writes for every appliance the statement a vendor would (its ICS),
-//! and runs the whole suite against every appliance in parallel. The mutants run does the same
+//! CA (vendor id 0xFFF4) that the appliances admit with `view`, and three controllers — one
+//! issued by that CA and admitted with `operate`, the lab's manager issued by it too, one the
+//! appliances do not admit at all — runs the simulator's fleet factory-new, commissions every
+//! appliance with its setup code as the manager and adds the lab's other entries with
+//! `acl-change` ([`commission_fleet`], `spec/07-commissioning.md`), writes for every appliance
+//! the statement a vendor would (its ICS), and runs the whole suite against every appliance
+//! in parallel. The mutants run does the same
 //! once per fault profile and proves that some test case catches each one.
 
 use std::collections::BTreeMap;
@@ -20,16 +23,18 @@ use hearth_conformance::ics::{self, Ics};
 use hearth_conformance::output::{write_json_report, write_reports, LabSigner};
 use hearth_conformance::runner::{load_testers, run_device_until, DeviceRun, Interrupt};
 use hearth_model::catalog::Catalog;
+use hearth_model::setup::SetupCode;
 use hearth_model::{Description, Path, Value};
-use hearth_mqtt::EmbeddedBroker;
+use hearth_mqtt::{Controller, ControllerConfig, EmbeddedBroker, Identity};
 use hearth_report::report::Report;
 use hearth_report::verdict::Verdict;
 use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege as AclPrivilege};
 use hearth_security::alg::Algorithm;
 use hearth_security::cert::{Role, TrustStore};
-use hearth_security::fs::{write_chain, write_credential, write_test_pki};
+use hearth_security::fs::{write_chain, write_credential, write_test_pki, FileCounterStore};
 use hearth_security::pki::{issue, Credential, IssueRequest, TestPki};
 use hearth_sim::{Control, Fleet, Runner, RunnerConfig, SimDevice};
+use hearth_wire::commissioning::AclOperation;
 use serde::Serialize;
 
 /// What a demo run needs.
@@ -55,6 +60,22 @@ pub struct DemoConfig {
     /// Ends every device's run early when set (Ctrl-C): the reports are then written,
     /// partial and unsigned.
     pub interrupt: Interrupt,
+    /// Told how many appliances are commissioned, of how many, after each one.
+    pub on_commissioned: Commissioning,
+}
+
+/// A callback of the demo's commissioning: appliances done, of how many.
+#[derive(Clone, Default)]
+pub struct Commissioning(pub Option<Arc<dyn Fn(usize, usize) + Send + Sync>>);
+
+impl std::fmt::Debug for Commissioning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Commissioning(..)"
+        } else {
+            "Commissioning(None)"
+        })
+    }
 }
 
 impl DemoConfig {
@@ -69,6 +90,7 @@ impl DemoConfig {
             all_renderings: true,
             only_requirements: None,
             interrupt: Interrupt::never(),
+            on_commissioned: Commissioning::default(),
         }
     }
 }
@@ -349,13 +371,13 @@ fn issue_by(
 /// A test CA and a controller it issued, named `hearth-suite`: the lab's `[authority]` and
 /// its operating controller. The ACL entries that admit them: the controller's key with
 /// `operate`, every controller of the CA with `view`, so that two entries match the
-/// controller and the higher must count (HRT-SEC-113).
+/// controller and the higher must count (HRT-SEC-113). Returns the CA too.
 fn write_lab(
     dir: &FsPath,
     root: &Credential,
     now: u64,
     rng: &ring::rand::SystemRandom,
-) -> Result<(Credential, Vec<AclEntry>), DemoError> {
+) -> Result<(Credential, Credential, Vec<AclEntry>), DemoError> {
     std::fs::create_dir_all(dir).map_err(io)?;
     let authority = issue_by(
         (
@@ -390,7 +412,33 @@ fn write_lab(
             privilege: AclPrivilege::View,
         },
     ];
-    Ok((controller, entries))
+    Ok((authority, controller, entries))
+}
+
+/// The file name (without extension) of the lab's manager in the PKI folder: `manage.key`,
+/// `manage.cert` and `manage.chain` (leaf, then the lab's CA).
+pub const MANAGER: &str = "manage";
+
+/// The lab's manager, issued by the shared lab CA: the controller that commissions every
+/// appliance of the demo and so holds `manage` on each.
+fn write_manager(
+    dir: &FsPath,
+    authority: &Credential,
+    now: u64,
+    rng: &ring::rand::SystemRandom,
+) -> Result<(), DemoError> {
+    let manager = issue_by(
+        (Role::Controller, "hearth-manager", None),
+        authority,
+        now,
+        rng,
+    )?;
+    write_credential(&dir.join(MANAGER), &manager).map_err(io)?;
+    write_chain(
+        &dir.join(format!("{MANAGER}.chain")),
+        &[&manager.cert, &authority.cert],
+    )
+    .map_err(io)
 }
 
 /// Write the test PKI with a test CA and its controller (for `hearth ctl` and `hearth test`
@@ -398,7 +446,8 @@ fn write_lab(
 /// of its own in `pki/<device id>/`: revocation lists go to their CA's topic, which every
 /// appliance trusting the CA reads, so that one appliance's lists do not wait for another's
 /// (a CA's lists need distinct this-update seconds, HRT-SEC-086). The ACL of each appliance
-/// admits the shared lab's controller and its own. Public for the bindings that run the
+/// admits the shared lab's controller and its own. The lab's manager ([`MANAGER`]), which
+/// commissioning adds to each ACL, is written too. Public for the bindings that run the
 /// simulated fleet outside the demo.
 pub fn write_pki(
     dir: &FsPath,
@@ -408,7 +457,8 @@ pub fn write_pki(
     let rng = ring::rand::SystemRandom::new();
     let now = hearth_mqtt::identity::unix_now();
     let mut pki = TestPki::generate(now, &rng).map_err(io)?;
-    let (controller, shared) = write_lab(dir, &pki.root, now, &rng)?;
+    let (authority, controller, shared) = write_lab(dir, &pki.root, now, &rng)?;
+    write_manager(dir, &authority, now, &rng)?;
     pki.controller = controller;
     write_test_pki(dir, &pki).map_err(io)?;
     // `write_test_pki` wrote the controller's certificate; its chain and the CA are the lab's.
@@ -422,11 +472,92 @@ pub fn write_pki(
     write_chain(&dir.join("stranger.chain"), &[&stranger.cert]).map_err(io)?;
     let mut acls = BTreeMap::new();
     for device_id in device_ids {
-        let (_, own) = write_lab(&dir.join(device_id), &pki.root, now, &rng)?;
+        let (_, _, own) = write_lab(&dir.join(device_id), &pki.root, now, &rng)?;
         let acl = Acl::from_entries(shared.iter().cloned().chain(own).collect()).map_err(io)?;
         acls.insert(device_id.clone(), acl);
     }
     Ok((pki, acls))
+}
+
+/// How long the manager gives one appliance to be commissioned: an upper bound, the
+/// exchange takes milliseconds.
+pub const COMMISSION_WITHIN: Duration = Duration::from_secs(10);
+
+/// Commission every factory-new appliance of `runner` (`spec/07-commissioning.md`) as the
+/// lab's manager of the PKI folder `config.pki` ([`MANAGER`]), each with the setup code its
+/// label prints, then add with one `acl-change` the entries of `acls` for that appliance (by
+/// device id): its ACL is then the manager's `manage` entry and what a pre-provisioned ACL
+/// holds. `progress` is told after each appliance. The first appliance that is not
+/// commissioned ends it with the reason; the others are still tried.
+pub async fn commission_fleet(
+    runner: &Runner,
+    config: &RunnerConfig,
+    acls: &BTreeMap<String, Acl>,
+    progress: &Commissioning,
+) -> Result<(), DemoError> {
+    let dir = &config.pki;
+    let identity = Identity::load(
+        &dir.join(format!("{MANAGER}.cert")),
+        &dir.join(format!("{MANAGER}.key")),
+        &[dir.join("authority.cert")],
+        &[dir.join("root.cert")],
+    )
+    .map_err(|e| DemoError::Setup(format!("the lab's manager: {e}")))?;
+    let counter = Box::new(FileCounterStore::new(Identity::counter_path(
+        dir,
+        &identity.id,
+        false,
+    )));
+    let mut cc = ControllerConfig::new(config.broker.clone(), identity, counter);
+    cc.topics = config.topics.clone();
+    let manager = Controller::connect(cc)
+        .await
+        .map_err(|e| DemoError::Setup(format!("the lab's manager: {e}")))?;
+    let total = runner.devices().len();
+    let mut first_failure = None;
+    for (done, device) in runner.devices().iter().enumerate() {
+        let outcome = commission_one(&manager, device, acls.get(device.id())).await;
+        if let Err(why) = outcome {
+            first_failure.get_or_insert(format!("commissioning {}: {why}", device.id()));
+        }
+        if let Some(tell) = &progress.0 {
+            tell(done + 1, total);
+        }
+    }
+    manager.shutdown().await;
+    first_failure.map_or(Ok(()), |e| Err(DemoError::Setup(e)))
+}
+
+/// Commission `device` with its printed code and add `entries` to its ACL.
+async fn commission_one(
+    manager: &Controller,
+    device: &SimDevice,
+    entries: Option<&Acl>,
+) -> Result<(), String> {
+    let payload = device
+        .setup_payload()
+        .ok_or("the appliance is not factory-new")?;
+    manager
+        .commission(SetupCode::Qr(*payload), COMMISSION_WITHIN)
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(acl) = entries.filter(|a| !a.entries().is_empty()) else {
+        return Ok(());
+    };
+    let ops = acl
+        .entries()
+        .iter()
+        .copied()
+        .map(AclOperation::Add)
+        .collect();
+    let answer = manager
+        .change_acl(device.addr(), ops)
+        .await
+        .map_err(|e| format!("acl-change: {e}"))?;
+    if answer.status != hearth_model::StatusCode::Success {
+        return Err(format!("acl-change refused: {answer:?}"));
+    }
+    Ok(())
 }
 
 fn text(v: Result<Value, hearth_model::StatusCode>) -> String {
@@ -452,7 +583,7 @@ pub async fn run_demo(
     rc.speed = config.speed;
     rc.keep_alive = Duration::from_secs(2);
     rc.fault = config.fault.clone();
-    rc.acls = acls;
+    rc.factory_new = true;
     rc.topics = hearth_mqtt::Topics::new(DEMO_ROOT);
     rc.cuttable_links = true;
     rc.event_store = DEMO_EVENT_STORE;
@@ -461,6 +592,17 @@ pub async fn run_demo(
             .await
             .map_err(|e| DemoError::Setup(e.to_string()))?,
     );
+    let commissioned = commission_fleet(&runner, &rc, &acls, &config.on_commissioned).await;
+    match commissioned {
+        Ok(()) => {}
+        // Under a fault profile an appliance may not be commissionable; the suite then
+        // judges what it does.
+        Err(e) if config.fault.is_some() => tracing::warn!("{e}"),
+        Err(e) => {
+            runner.shutdown().await;
+            return Err(e);
+        }
+    }
 
     let mut trust = TrustStore::new();
     trust.add_root(pki.root.cert.clone()).map_err(io)?;

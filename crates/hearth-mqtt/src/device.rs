@@ -36,7 +36,13 @@
 //! it subscribes to (`spec/07-commissioning.md`). The appliance's button and its factory
 //! reset are [`DeviceHandle::open_window`] and [`DeviceHandle::factory_reset`];
 //! [`DeviceHandle::acl`] and [`DeviceHandle::window`] show what the core holds, for the
-//! application to persist the ACL (HRT-COM-065) and to show an open window (HRT-COM-028).
+//! application to show an open window (HRT-COM-028).
+//!
+//! **Persistence.** With [`DeviceConfig::access_store`] set, the runtime starts from the ACL
+//! and the commissioned roots the store holds (the config's ACL only when it holds nothing
+//! yet), and stores them again on every change, before the response that announces the
+//! change is handed to the client (HRT-COM-065): a restart, orderly or by power loss, keeps
+//! every controller commissioning or a manager admitted.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -46,6 +52,7 @@ use hearth_model::{Description, Path, Value};
 use hearth_node::{
     AckToken, CommissioningSettings, DeviceCore, DeviceSettings, StartError, Time, WindowError,
 };
+use hearth_security::access::{AccessStore, AccessStoreError};
 use hearth_security::acl::Acl;
 use hearth_security::replay::CounterStore;
 use hearth_wire::commissioning::WindowState;
@@ -86,6 +93,9 @@ pub struct DeviceConfig {
     /// The factory's verifier record and window settings, for a device that is commissioned
     /// (`None`: its ACL is all it ever admits).
     pub commissioning: Option<CommissioningSettings>,
+    /// Where the ACL and the roots commissioning added are kept across restarts
+    /// (HRT-COM-065); `None`: `acl` at every start, and changes last until the runtime ends.
+    pub access_store: Option<Box<dyn AccessStore + Send>>,
     /// Deliberate deviations, for the simulator's fault profiles only.
     #[cfg(feature = "fault-injection")]
     pub faults: hearth_node::FaultInjection,
@@ -112,6 +122,7 @@ impl DeviceConfig {
             unauthorized_interval: DeviceSettings::UNAUTHORIZED_INTERVAL,
             clock: crate::clock::system(),
             commissioning: None,
+            access_store: None,
             #[cfg(feature = "fault-injection")]
             faults: hearth_node::FaultInjection::default(),
         }
@@ -138,6 +149,9 @@ pub enum DeviceError {
     /// The button did not open a window.
     #[error(transparent)]
     Window(#[from] WindowError),
+    /// The kept access state could not be read (a damaged file, an unreadable flash).
+    #[error(transparent)]
+    AccessStore(#[from] AccessStoreError),
 }
 
 enum Command {
@@ -204,7 +218,7 @@ impl DeviceHandle {
         rx.await.map_err(|_| DeviceError::Stopped)
     }
 
-    /// The access-control list as of the runtime's last step, to persist (HRT-COM-065).
+    /// The access-control list as of the runtime's last step.
     pub fn acl(&self) -> Acl {
         self.snapshot
             .lock()
@@ -254,6 +268,11 @@ impl Device {
         let packet_limit = config.faults.mqtt_packet_limit;
         let mut boot = [0u8; 8];
         let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut boot);
+        let mut access_store = config.access_store;
+        let kept = match access_store.as_mut() {
+            Some(store) => store.load()?,
+            None => None,
+        };
         let settings = DeviceSettings {
             topics: config.topics,
             max_pending_events: config.max_pending_events,
@@ -262,6 +281,10 @@ impl Device {
             #[cfg(feature = "fault-injection")]
             faults: config.faults,
             ..DeviceSettings::new(config.description, config.acl, u64::from_be_bytes(boot))
+        };
+        let settings = match kept {
+            Some(state) => settings.restore(state),
+            None => settings,
         };
         let credential = config.identity.credential();
         let mut core = DeviceCore::new(settings, &credential, DynStore(config.counter), handler)?;
@@ -294,6 +317,7 @@ impl Device {
             inflight: HashMap::new(),
             stats: stats.clone(),
             snapshot: snapshot.clone(),
+            access_store,
         };
         runtime.flush();
         tokio::spawn(async move { runtime.run(driver, rx).await });
@@ -319,6 +343,7 @@ struct Runtime<H: Handler> {
     inflight: HashMap<u16, AckToken>,
     stats: Arc<Mutex<DeviceStats>>,
     snapshot: Arc<Mutex<Snapshot>>,
+    access_store: Option<Box<dyn AccessStore + Send>>,
 }
 
 impl<H: Handler> Runtime<H> {
@@ -332,6 +357,15 @@ impl<H: Handler> Runtime<H> {
         let now = self.now();
         if self.core.poll_timeout().is_some_and(|due| due <= now) {
             self.core.handle_timeout(now);
+        }
+        // Kept before the response that announces the change leaves (HRT-COM-065).
+        if let (Some(state), Some(store)) =
+            (self.core.poll_access_change(), self.access_store.as_mut())
+        {
+            if let Err(err) = store.store(&state) {
+                let device = self.core.addr();
+                tracing::error!(%device, "the access-control list could not be kept: {err}");
+            }
         }
         while let Some(transmit) = self.core.poll_transmit() {
             self.outbox.push(transmit, ());

@@ -164,6 +164,14 @@ impl Identity {
     }
 }
 
+impl Identity {
+    /// The file next to a device's counter file where it keeps its ACL and the roots
+    /// commissioning added (HRT-COM-065).
+    pub fn access_path(dir: &Path, id: &str) -> PathBuf {
+        dir.join("devices").join(format!("{id}.acl"))
+    }
+}
+
 /// A counter store of any kind, boxed so runtimes need no type parameter.
 pub struct DynStore(pub Box<dyn CounterStore + Send>);
 

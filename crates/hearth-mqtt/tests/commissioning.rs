@@ -4,20 +4,18 @@
 //! (`spec/07-commissioning.md`).
 
 use std::path::Path as FsPath;
-use std::sync::Arc;
 use std::time::Duration;
 
 use hearth_model::setup::{Passcode, SetupCode, SetupPayload};
 use hearth_model::{Path, Privilege, StatusCode};
-use hearth_mqtt::{Controller, Identity, RequestError};
+use hearth_mqtt::{Controller, RequestError};
 use hearth_node::CommissioningSettings;
 use hearth_security::acl::{Acl, AclSubject};
-use hearth_security::cert::TrustStore;
 use hearth_security::pki;
 use hearth_testkit::broker::broker;
+use hearth_testkit::fan;
 use hearth_testkit::node::{addr, connected, controller_as, spawn_device_with};
-use hearth_testkit::pki::{foreign_controller, pki as test_pki};
-use hearth_testkit::{fan, unix_now};
+use hearth_testkit::pki::{foreign_identity, pki as test_pki};
 use hearth_wire::commissioning::{AclOperation, WindowParams, WindowState};
 
 const ON: Path = Path::new(0, 3, 1);
@@ -45,19 +43,7 @@ async fn commissioner(
     name: &str,
     dir: &FsPath,
 ) -> Controller {
-    let (root, issued) = foreign_controller(name, 30, unix_now());
-    let mut trust = TrustStore::new();
-    trust.add_root(root.cert.clone()).expect("own root");
-    trust
-        .add_root(device_root.clone())
-        .expect("the vendor's root");
-    let identity = Identity {
-        id: name.to_owned(),
-        vendor_id: None,
-        key: Arc::new(issued.key),
-        chain: vec![issued.cert.as_bytes().to_vec()],
-        trust,
-    };
+    let identity = foreign_identity(name, device_root);
     controller_as(url, identity, dir, |config| config.share_iterations = 1000).await
 }
 

@@ -21,7 +21,9 @@ use std::time::Duration;
 
 use hearth_model::validate::{check_description, DescriptionErrors};
 use hearth_model::{Catalog, Description, Path, StatusCode, Value};
+use hearth_security::access::AccessState;
 use hearth_security::acl::Acl;
+use hearth_security::cert::Certificate;
 use hearth_security::replay::{CounterError, CounterStore};
 use hearth_wire::{Availability, Body, Envelope, Report, SealError, Status};
 
@@ -76,6 +78,9 @@ pub struct DeviceSettings {
     /// Most entries the device's ACL holds: at least 16 (HRT-SEC-115), at most 64
     /// (HRT-SEC-116); a larger value counts as 64.
     pub max_acl_entries: usize,
+    /// The trust anchors commissioning added before the last restart (HRT-COM-065), trusted
+    /// besides the credential's; see [`restore`](Self::restore).
+    pub commissioned_roots: Vec<Certificate>,
 }
 
 impl DeviceSettings {
@@ -98,7 +103,17 @@ impl DeviceSettings {
             faults: FaultInjection::default(),
             commissioning: None,
             max_acl_entries: hearth_security::limits::MAX_ACL_ENTRIES,
+            commissioned_roots: Vec::new(),
         }
+    }
+
+    /// Start with what the device kept before its restart (HRT-COM-065) instead of the ACL
+    /// it was built with: the ACL and the roots commissioning added.
+    #[must_use]
+    pub fn restore(mut self, state: AccessState) -> Self {
+        self.acl = state.acl;
+        self.commissioned_roots = state.roots;
+        self
     }
 }
 
@@ -120,6 +135,9 @@ pub enum StartError {
     /// The send counter could not be opened.
     #[error("send counter: {0}")]
     Counter(#[from] CounterError),
+    /// A root of [`DeviceSettings::commissioned_roots`] is no trust anchor.
+    #[error("a root commissioning added: {0}")]
+    Root(#[from] hearth_security::cert::CertError),
 }
 
 /// Counters a device keeps about its traffic, for operators and tests.
@@ -162,6 +180,11 @@ pub struct DeviceStats {
 ///    for a kept event, delays it to the next connection. A publish with an [`AckToken`] is a
 ///    kept event: when the broker acknowledges that very publish (match its packet id, not
 ///    the order of acknowledgements), hand the token to [`handle_ack`](Self::handle_ack).
+///    Before carrying out the transmits of a call, take
+///    [`poll_access_change`](Self::poll_access_change): a state it returns is what the device
+///    keeps across restarts (HRT-COM-065), to store durably before the response that
+///    announces the change goes out; at the next power-on, hand it back with
+///    [`DeviceSettings::restore`].
 /// 5. Sleep until [`poll_timeout`](Self::poll_timeout) at the latest, then call
 ///    [`handle_timeout`](Self::handle_timeout) (and poll transmits again).
 /// 6. When the connection is lost: [`handle_connection_lost`](Self::handle_connection_lost),
@@ -199,6 +222,9 @@ pub struct DeviceCore<H, S: CounterStore> {
     factory_trust: hearth_security::cert::TrustStore,
     max_acl_entries: usize,
     commissioning: Option<Commissioning>,
+    /// Whether the ACL or the trust anchors changed since the shell last took the state to
+    /// keep ([`poll_access_change`](Self::poll_access_change)).
+    access_changed: bool,
 }
 
 impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
@@ -228,8 +254,12 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
             });
         }
         let addr = DeviceAddr::new(desc.vendor_id, desc.device_id.clone());
+        let mut endpoint = Endpoint::new(settings.topics, credential, counter)?;
+        for root in settings.commissioned_roots {
+            endpoint.receiver.add_trust_anchor(root)?;
+        }
         Ok(Self {
-            endpoint: Endpoint::new(settings.topics, credential, counter)?,
+            endpoint,
             addr,
             description: settings.description,
             acl: settings.acl,
@@ -250,6 +280,7 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
                 .max_acl_entries
                 .min(hearth_security::limits::MAX_ACL_ENTRIES),
             commissioning: settings.commissioning.map(Commissioning::new),
+            access_changed: false,
         })
     }
 

@@ -1,13 +1,15 @@
 //! The only module of this crate that touches the file system: key and certificate
-//! files, the test PKI directory, and a file-backed [`CounterStore`].
+//! files, the test PKI directory, a file-backed [`CounterStore`] and a file-backed
+//! [`AccessStore`].
 //!
 //! Private key files are created with mode 0600 on Unix (`HRT-SEC-016`). Every read is
-//! bounded. The counter store writes atomically: temporary file, flush to disk, rename.
+//! bounded. Both stores write atomically ([`write_atomic`]): temporary file, flush to disk, rename.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::access::{AccessState, AccessStore, AccessStoreError, MAX_ACCESS_STATE_SIZE};
 use crate::acl::{AclEntry, Privilege};
 use crate::cert::{CertError, Certificate};
 use crate::key::{KeyError, KeyPair};
@@ -333,27 +335,83 @@ impl CounterStore for FileCounterStore {
 
     fn store(&mut self, reserved_until: u64) -> Result<(), StoreError> {
         let bytes = crate::cbor::encode(&ciborium::value::Value::from(reserved_until));
-        let mut tmp = self.path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
+        Ok(write_atomic(&self.path, &bytes)?)
+    }
+}
+
+/// Replace the file at `path` with `bytes` so that a reader, or a power loss, finds either
+/// the old contents or the new, never a mix: temporary file, flush to disk, rename, and the
+/// rename made durable where the platform allows opening a directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
         }
-        fs::rename(&tmp, &self.path)?;
-        // Make the rename durable where the platform allows opening a directory.
-        if let Some(dir) = self.path.parent() {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// An [`AccessStore`] in a file holding the CBOR of an [`AccessState`] (HRT-COM-065),
+/// replaced atomically on every store. A missing file is a device as it left the factory;
+/// a damaged one is an error that names the file.
+#[derive(Debug, Clone)]
+pub struct FileAccessStore {
+    path: PathBuf,
+}
+
+impl FileAccessStore {
+    /// A store at `path` (the file need not exist yet).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// The file path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl AccessStore for FileAccessStore {
+    fn load(&mut self) -> Result<Option<AccessState>, AccessStoreError> {
+        let corrupt =
+            |why: String| AccessStoreError::Corrupt(format!("{}: {why}", self.path.display()));
+        let bytes = match read_bounded(&self.path, MAX_ACCESS_STATE_SIZE) {
+            Ok(b) => b,
+            Err(FsError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(None)
             }
-        }
-        Ok(())
+            Err(FsError::Io { source, .. }) => {
+                return Err(AccessStoreError::Io(std::io::Error::new(
+                    source.kind(),
+                    format!("{}: {source}", self.path.display()),
+                )))
+            }
+            Err(e) => return Err(corrupt(e.to_string())),
+        };
+        AccessState::from_cbor(&bytes).map(Some).map_err(corrupt)
+    }
+
+    fn store(&mut self, state: &AccessState) -> Result<(), AccessStoreError> {
+        write_atomic(&self.path, &state.to_cbor()).map_err(|e| {
+            AccessStoreError::Io(std::io::Error::new(
+                e.kind(),
+                format!("{}: {e}", self.path.display()),
+            ))
+        })
     }
 }
 
@@ -381,6 +439,37 @@ mod tests {
             FileCounterStore::new(&path).load(),
             Err(StoreError::Corrupt(_))
         ));
+    }
+
+    /// HRT-COM-065: what the store keeps is what the next start loads; no file is a device
+    /// fresh from the factory, a damaged file an error naming it.
+    #[test]
+    fn file_access_store_survives_restart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("fan.acl");
+        assert!(FileAccessStore::new(&path)
+            .load()
+            .expect("no file")
+            .is_none());
+        let acl = crate::acl::Acl::from_entries(vec![AclEntry {
+            subject: crate::acl::AclSubject::Key(crate::key::KeyId([7; 16])),
+            privilege: Privilege::Manage,
+        }])
+        .expect("acl");
+        let state = AccessState::new(acl);
+        FileAccessStore::new(&path).store(&state).expect("store");
+        assert_eq!(
+            FileAccessStore::new(&path).load().expect("load"),
+            Some(state)
+        );
+        assert!(
+            !dir.path().join("fan.acl.tmp").exists(),
+            "renamed into place"
+        );
+        fs::write(&path, b"junk").expect("write");
+        let err = FileAccessStore::new(&path).load().expect_err("damaged");
+        assert!(matches!(err, AccessStoreError::Corrupt(_)), "{err}");
+        assert!(err.to_string().contains("fan.acl"), "{err}");
     }
 
     /// The lab's files are written under the names an ICS uses, read back as chains, and

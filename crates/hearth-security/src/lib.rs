@@ -19,7 +19,7 @@
 //! (seconds since the Unix epoch) as an argument. It performs no I/O: bytes come in and go
 //! out as slices and vectors. The one exception is the clearly separated [`fs`] module,
 //! which reads and writes key and certificate files and implements a file-backed
-//! [`replay::CounterStore`]; nothing else in the crate calls it. Randomness (key generation
+//! [`replay::CounterStore`] and [`access::AccessStore`]; nothing else in the crate calls it. Randomness (key generation
 //! and ECDSA signatures, SPAKE2+ scalars) comes from `ring`'s system generator, passed in
 //! where a caller may want another. `ring` does all the cryptography except SPAKE2+'s
 //! group arithmetic, which it does not expose: [`pake`] uses RustCrypto's `p256`, `sha2`,
@@ -42,6 +42,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod acl;
 pub mod alg;
 mod cbor;
@@ -57,6 +58,7 @@ pub mod replay;
 pub mod revocation;
 pub mod strict;
 
+pub use access::{AccessState, AccessStore, AccessStoreError, MemoryAccessStore};
 pub use acl::{check_device_signer, Acl, AclEntry, AclError, AclSubject, Operation, Privilege};
 pub use alg::Algorithm;
 pub use cert::{

@@ -59,6 +59,9 @@ pub enum SimError {
         /// The cause.
         source: hearth_mqtt::device::DeviceError,
     },
+    /// An appliance's kept access-control list could not be written.
+    #[error(transparent)]
+    Access(#[from] hearth_security::access::AccessStoreError),
     /// The fleet is not valid.
     #[error("fleet: {0}")]
     Fleet(String),

@@ -13,6 +13,14 @@
 //! ACL, a fresh setup payload of its own ([`SimDevice::setup_payload`], what its label would
 //! print) and the verifier record of that payload's passcode, so a controller commissions it
 //! (`spec/07-commissioning.md`) in the basic window it opens when it first connects.
+//!
+//! Each appliance keeps its ACL and the roots commissioning added in a file next to its
+//! counter (`devices/<id>.acl`, [`Identity::access_path`]), written atomically on every
+//! change and read by every runtime it starts (HRT-COM-065): a [`SimDevice::restart`] or a
+//! [`SimDevice::reboot`] keeps every controller it admitted. A run of the simulator is a new
+//! batch from the factory, with fresh setup payloads: [`Runner::start`] writes each file
+//! afresh with the factory's ACL (empty for a factory-new appliance). A damaged file stops
+//! the appliance's next start with an error that names it.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -26,8 +34,9 @@ use hearth_mqtt::{
     fresh_setup, BrokerUrl, CommissioningSettings, Device, DeviceAddr, DeviceConfig, DeviceHandle,
     DeviceStats, Handler, Identity, Topics,
 };
+use hearth_security::access::{AccessState, AccessStore};
 use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege};
-use hearth_security::fs::{read_cert, FileCounterStore};
+use hearth_security::fs::{read_cert, FileAccessStore, FileCounterStore};
 use hearth_security::replay::{CounterStore, MemoryCounterStore};
 use hearth_wire::commissioning::WindowParams;
 use tokio::sync::Notify;
@@ -193,18 +202,16 @@ impl SimDevice {
                 true,
             )))
         };
-        let acl = match config.acls.get(&id).or(config.acl.as_ref()) {
-            _ if setup.is_some() => Acl::new(),
-            Some(acl) => acl.clone(),
-            None => {
-                let root = read_cert(&config.pki.join("root.cert"))?;
-                Acl::from_entries(vec![AclEntry {
-                    subject: AclSubject::Ca(*root.subject_kid()),
-                    privilege: Privilege::Operate,
-                }])?
-            }
-        };
-        let mut dc = DeviceConfig::new(config.broker.clone(), identity, description, acl, counter);
+        let store = FileAccessStore::new(Identity::access_path(&config.pki, &id));
+        // The file holds the ACL; the config's is what a device without one starts with.
+        let mut dc = DeviceConfig::new(
+            config.broker.clone(),
+            identity,
+            description,
+            Acl::new(),
+            counter,
+        );
+        dc.access_store = Some(Box::new(store));
         dc.topics = if deviation.app.fixed_root {
             hearth_mqtt::Topics::default()
         } else {
@@ -264,6 +271,13 @@ impl SimDevice {
         } else {
             None
         };
+        let acl = if setup.is_some() {
+            Acl::new()
+        } else {
+            factory_acl(config, &spec.id)?
+        };
+        FileAccessStore::new(Identity::access_path(&config.pki, &spec.id))
+            .store(&AccessState::new(acl))?;
         let sim = Arc::new(Mutex::new(sim));
         let notify = Arc::new(Notify::new());
         let handle = Self::spawn_runtime(
@@ -433,6 +447,22 @@ impl Drop for SimDevice {
     fn drop(&mut self) {
         self.ticker.abort();
     }
+}
+
+/// The ACL a pre-provisioned appliance `id` leaves the factory with: its own of
+/// [`RunnerConfig::acls`], else [`RunnerConfig::acl`], else `operate` for every controller
+/// under the PKI's root.
+fn factory_acl(config: &RunnerConfig, id: &str) -> Result<Acl, SimError> {
+    Ok(match config.acls.get(id).or(config.acl.as_ref()) {
+        Some(acl) => acl.clone(),
+        None => {
+            let root = read_cert(&config.pki.join("root.cert"))?;
+            Acl::from_entries(vec![AclEntry {
+                subject: AclSubject::Ca(*root.subject_kid()),
+                privilege: Privilege::Operate,
+            }])?
+        }
+    })
 }
 
 /// PBKDF2 iterations of a simulated appliance's verifier record: the fewest allowed

@@ -118,3 +118,21 @@ pub fn foreign_controller(name: &str, days: u64, now: u64) -> (Credential, Crede
     let controller = issue(&request, &root, now, &rng).expect("controller");
     (root, controller)
 }
+
+/// The identity of a [`foreign_controller`] `name`, valid 30 days from now, trusting its own
+/// root and `device_root` (to attest the devices it commissions).
+pub fn foreign_identity(name: &str, device_root: &Certificate) -> hearth_mqtt::Identity {
+    let (root, issued) = foreign_controller(name, 30, crate::unix_now());
+    let mut trust = hearth_security::cert::TrustStore::new();
+    trust.add_root(root.cert).expect("own root");
+    trust
+        .add_root(device_root.clone())
+        .expect("the devices' root");
+    hearth_mqtt::Identity {
+        id: name.to_owned(),
+        vendor_id: None,
+        key: std::sync::Arc::new(issued.key),
+        chain: vec![issued.cert.as_bytes().to_vec()],
+        trust,
+    }
+}

@@ -1,5 +1,5 @@
-//! `hearth demo`: the embedded broker, a fresh test PKI, the simulated fleet, the whole suite
-//! against every appliance, and the reports. The work is `hearth_demo::demo`'s; this
+//! `hearth demo`: the embedded broker, a fresh test PKI, the simulated fleet factory-new and
+//! commissioned, the whole suite against every appliance, and the reports. The work is `hearth_demo::demo`'s; this
 //! module shows progress and the fleet summary.
 
 use std::path::PathBuf;
@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context as _;
 
 use hearth_conformance::cases::CASES;
-use hearth_demo::demo::{run_demo, DemoConfig};
+use hearth_demo::demo::{run_demo, Commissioning, DemoConfig};
 use hearth_report::summary;
 
 use super::broker::runtime;
@@ -57,11 +57,17 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         config.interrupt = interrupt;
         let devices = config.fleet.devices.len();
         eprintln!(
-            "hearth demo: {devices} simulated appliances, {} test cases each, reports in {}",
+            "hearth demo: {devices} simulated appliances, factory-new, commissioned by the lab's manager; {} test cases each, reports in {}",
             CASES.len(),
             args.out.display()
         );
         let progress = Arc::new(Mutex::new(Progress::new(devices * CASES.len())));
+        let steps = progress.clone();
+        config.on_commissioned = Commissioning(Some(Arc::new(move |done, total| {
+            if let Ok(p) = steps.lock() {
+                p.setup_step(&format!("commissioned {done}/{total}"), done == total);
+            }
+        })));
         let shown = progress.clone();
         let reports = run_demo(&config, move |device, _, result| {
             if let Ok(mut p) = shown.lock() {

@@ -33,6 +33,7 @@ use std::time::Duration;
 
 use hearth_model::setup::Passcode;
 use hearth_model::{Privilege, StatusCode};
+use hearth_security::access::AccessState;
 use hearth_security::acl::{Acl, AclEntry, AclSubject};
 use hearth_security::cert::{Certificate, Role};
 use hearth_security::key::KeyId;
@@ -238,10 +239,35 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         Some(announcement(c.window.as_ref(), now))
     }
 
-    /// The access-control list as it stands; a shell persists it whenever it changes
-    /// (HRT-COM-065).
+    /// The access-control list as it stands.
     pub fn acl(&self) -> &Acl {
         &self.acl
+    }
+
+    /// What the device keeps across restarts (HRT-COM-065): the ACL and the trust anchors
+    /// commissioning added to those of the factory.
+    pub fn access_state(&self) -> AccessState {
+        let factory = &self.factory_trust;
+        let roots = self
+            .endpoint
+            .receiver
+            .trust()
+            .roots()
+            .filter(|r| factory.get(r.subject_kid()).is_none())
+            .cloned()
+            .collect();
+        AccessState {
+            acl: self.acl.clone(),
+            roots,
+        }
+    }
+
+    /// The state to keep, once after each change of the ACL or of the trust anchors (a
+    /// commissioning, an `acl-change`, a factory reset); `None` when nothing changed since
+    /// the last call. A shell stores it before it carries out the transmits of the same
+    /// call, so that no controller is told of a change a power loss could undo.
+    pub fn poll_access_change(&mut self) -> Option<AccessState> {
+        std::mem::take(&mut self.access_changed).then(|| self.access_state())
     }
 
     /// The local physical action that resets the device to factory-new (HRT-COM-080): the
@@ -253,6 +279,7 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
     pub fn factory_reset(&mut self, now: Time) {
         self.acl = Acl::new();
         self.endpoint.receiver.reset(self.factory_trust.clone());
+        self.access_changed = true;
         if let Some(c) = self.commissioning.as_mut() {
             c.window = Some(c.basic(now));
             self.announce_window(now);
@@ -473,6 +500,7 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
             return self.respond(now, msg, exhausted);
         };
         self.acl = acl;
+        self.access_changed = true;
         self.stats.commissioned += 1;
         tracing::info!(device = %self.addr, "commissioned by {}", msg.sender);
         self.close_window(now);
@@ -511,6 +539,7 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         let response = match outcome {
             Ok(acl) => {
                 self.acl = acl;
+                self.access_changed = true;
                 AclChangeResponse {
                     status: StatusCode::Success,
                     failed_at: None,
