@@ -198,6 +198,12 @@ impl SimAppliance {
             OperatorAction::RestoreNetwork => {
                 return device.restore_network().map_err(|e| e.to_string());
             }
+            OperatorAction::OpenCommissioningWindow => {
+                return device.press_button().await.map_err(|e| e.to_string());
+            }
+            OperatorAction::FactoryReset => {
+                return device.factory_reset().await.map_err(|e| e.to_string());
+            }
         };
         device.control(&control).await.map_err(|e| e.to_string())
     }
