@@ -262,7 +262,12 @@ impl Probe {
             Channel::Desc.name()
         ))];
         filters.extend(
-            [Channel::Status, Channel::Report, Channel::Event]
+            [
+                Channel::Status,
+                Channel::Report,
+                Channel::Event,
+                Channel::Window,
+            ]
                 .into_iter()
                 .map(|c| topics.full(&Topics::device_rel(&device, c))),
         );
