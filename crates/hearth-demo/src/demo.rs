@@ -291,7 +291,8 @@ pub fn demo_statement(
         settle_time: Duration::from_millis(200),
         restart_timeout: Duration::from_secs(15),
         cycle_timeout: Duration::from_secs(60),
-        test_timeout: Duration::from_secs(60),
+        // A commissioning window lasts at least 180 s (HRT-COM-019): TC-COM-1.3 waits for one.
+        test_timeout: Duration::from_secs(240),
         ..ics::Parameters::default()
     };
     Ics {
