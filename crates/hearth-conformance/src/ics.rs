@@ -37,6 +37,47 @@ pub struct Ics {
     /// (`[authority]`): with it the suite issues the certificates that chain, revocation and
     /// access-control cases need.
     pub authority: Option<Authority>,
+    /// Whether and how the device is commissioned (`[commissioning]`).
+    pub commissioning: Commissioning,
+}
+
+/// How the suite opens a commissioning window on the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowOpener {
+    /// The operator takes the local action that opens a basic window (HRT-COM-022).
+    Button,
+    /// A controller of the ICS holding `manage` asks for an enhanced window (HRT-COM-023).
+    Manage,
+}
+
+/// The `[commissioning]` table (`spec/06-conformance.md` §3.10): whether the device is
+/// commissioned as `spec/07-commissioning.md` specifies, how the suite opens a window, the
+/// setup code printed on it, and whether an operator may reset it to factory-new.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Commissioning {
+    /// The device implements commissioning.
+    pub supported: bool,
+    /// How the suite may open a window: any of `button` and `manage`.
+    pub window: Vec<WindowOpener>,
+    /// The setup code printed on the appliance: its QR text or its manual code.
+    pub setup_code: Option<String>,
+    /// The suite may ask the operator to reset the device to factory-new.
+    pub factory_reset: bool,
+}
+
+impl Commissioning {
+    /// The setup code, parsed (the form was checked when the ICS was).
+    pub fn setup(&self) -> Option<hearth_model::setup::SetupCode> {
+        let text = self.setup_code.as_deref()?;
+        hearth_model::setup::SetupCode::parse(text).ok()
+    }
+
+    /// Whether the suite may open a window by `opener`.
+    pub fn opens_by(&self, opener: WindowOpener) -> bool {
+        self.supported && self.window.contains(&opener)
+    }
 }
 
 /// The `[device]` table.
@@ -493,6 +534,8 @@ struct Raw {
     controllers: Vec<Controller>,
     #[serde(default)]
     authority: Option<Authority>,
+    #[serde(default)]
+    commissioning: Commissioning,
 }
 
 impl Ics {
@@ -706,6 +749,8 @@ impl Ics {
             }
         }
 
+        check_commissioning(&raw.commissioning, &raw.controllers, &mut problems);
+
         if !problems.is_empty() {
             return Err(IcsError::Invalid(problems));
         }
@@ -718,7 +763,57 @@ impl Ics {
             parameters,
             controllers: raw.controllers,
             authority: raw.authority,
+            commissioning: raw.commissioning,
         })
+    }
+}
+
+/// The rules of `[commissioning]` (HRT-CONF-019): a setup code that parses as chapter 7
+/// writes one, button with a setup code, manage with a manager among the controllers.
+fn check_commissioning(c: &Commissioning, controllers: &[Controller], problems: &mut Vec<Problem>) {
+    let mut problem = |key: &str, rule: String| {
+        problems.push(Problem {
+            key: format!("commissioning.{key}"),
+            rule,
+        });
+    };
+    if let Some(code) = &c.setup_code {
+        if let Err(e) = hearth_model::setup::SetupCode::parse(code) {
+            problem(
+                "setup_code",
+                format!("is neither a QR text nor a manual code of spec/07-commissioning.md §3: {e} (HRT-CONF-019)"),
+            );
+        }
+    }
+    if !c.supported {
+        if !c.window.is_empty() || c.factory_reset {
+            problem(
+                "supported",
+                "is false, so no window and no factory reset can be declared (HRT-CONF-019)".into(),
+            );
+        }
+        return;
+    }
+    if c.window.contains(&WindowOpener::Button) && c.setup_code.is_none() {
+        problem(
+            "window",
+            "\"button\" opens a basic window, whose passcode the suite needs: give setup_code (HRT-CONF-019)".into(),
+        );
+    }
+    if c.factory_reset && c.setup_code.is_none() {
+        problem(
+            "factory_reset",
+            "the suite commissions the device again after the reset with its setup code: give setup_code (HRT-CONF-019)".into(),
+        );
+    }
+    let manager = controllers
+        .iter()
+        .any(|c| c.privilege == Some(Privilege::Manage));
+    if c.window.contains(&WindowOpener::Manage) && !manager {
+        problem(
+            "window",
+            "\"manage\" needs a controller with privilege \"manage\" in [[controllers]] (HRT-CONF-019)".into(),
+        );
     }
 }
 

@@ -14,8 +14,8 @@ use std::time::Duration;
 use hearth_model::{Catalog, Description};
 
 use crate::ics::{
-    claim, privilege_name, Actuation, Algorithm, Authority, Controller, Device, Features, Ics,
-    Parameters, Privilege, Restart, RestartMethod,
+    claim, privilege_name, Actuation, Algorithm, Authority, Commissioning, Controller, Device,
+    Features, Ics, Parameters, Privilege, Restart, RestartMethod, WindowOpener,
 };
 
 /// What an ICS claims of each component: capability (catalog name or `0x` id) → optional
@@ -118,6 +118,7 @@ pub fn lab_statement(device: Device, components: Claims, bench: &Bench<'_>) -> I
             cert: file("authority.cert"),
             privilege: Some(Privilege::View),
         }),
+        commissioning: Commissioning::default(),
     }
 }
 
@@ -133,6 +134,7 @@ pub fn render(ics: &Ics, title: &str) -> String {
     features(&mut out, ics);
     actuation(&mut out, ics);
     restart(&mut out, ics);
+    commissioning(&mut out, &ics.commissioning);
     parameters(&mut out, &ics.parameters);
     controllers(&mut out, ics);
     out
@@ -273,6 +275,35 @@ fn restart(out: &mut String, ics: &Ics) {
         let _ = writeln!(out, "command = [{}]", argv.join(", "));
     }
     let _ = writeln!(out, "power_loss = {}", r.power_loss);
+}
+
+/// `[commissioning]`, unless it says nothing but its defaults.
+fn commissioning(out: &mut String, c: &Commissioning) {
+    if *c == Commissioning::default() {
+        return;
+    }
+    let windows: Vec<String> = c
+        .window
+        .iter()
+        .map(|w| {
+            quoted(match w {
+                WindowOpener::Button => "button",
+                WindowOpener::Manage => "manage",
+            })
+        })
+        .collect();
+    let _ = write!(
+        out,
+        "\n# Commissioning (§3.10): how the suite opens a window (\"button\": the operator's local\n\
+         # action; \"manage\": a manager's window-control), the printed setup code, and whether an\n\
+         # operator may reset the device to factory-new.\n[commissioning]\nsupported = {}\nwindow = [{}]\n",
+        c.supported,
+        windows.join(", "),
+    );
+    if let Some(code) = &c.setup_code {
+        let _ = writeln!(out, "setup_code = {}", quoted(code));
+    }
+    let _ = writeln!(out, "factory_reset = {}", c.factory_reset);
 }
 
 /// A duration as the ICS writes one: the largest of `m`, `s` and `ms` that is exact.

@@ -1,13 +1,13 @@
 //! `hearth demo` and `hearth mutants`: the suite against the simulated fleet.
 //!
 //! The demo starts the embedded broker on a free port, writes a fresh test PKI with a test
-//! CA (vendor id 0xFFF4) that the appliances admit with `view`, and three controllers — one
-//! issued by that CA and admitted with `operate`, the lab's manager issued by it too, one the
-//! appliances do not admit at all — runs the simulator's fleet factory-new, commissions every
-//! appliance with its setup code as the manager and adds the lab's other entries with
-//! `acl-change` ([`commission_fleet`], `spec/07-commissioning.md`), writes for every appliance
-//! the statement a vendor would (its ICS), and runs the whole suite against every appliance
-//! in parallel. The mutants run does the same
+//! CA (vendor id 0xFFF4) that the appliances admit with `view`, and its controllers — one
+//! admitted with `operate`, the lab's administrator admitted with `manage`, the lab's manager
+//! that commissions the fleet, and one the appliances do not admit at all — runs the
+//! simulator's fleet factory-new, commissions every appliance with its setup code as the
+//! manager and adds the lab's other entries with `acl-change` ([`commission_fleet`],
+//! `spec/07-commissioning.md`), writes for every appliance the statement a vendor would (its
+//! ICS), and runs the whole suite against every appliance in parallel. The mutants run does the same
 //! once per fault profile and proves that some test case catches each one.
 
 use std::collections::BTreeMap;
@@ -23,7 +23,7 @@ use hearth_conformance::ics::{self, Ics};
 use hearth_conformance::output::{write_json_report, write_reports, LabSigner};
 use hearth_conformance::runner::{load_testers, run_device_until, DeviceRun, Interrupt};
 use hearth_model::catalog::Catalog;
-use hearth_model::setup::SetupCode;
+use hearth_model::setup::{SetupCode, SetupPayload};
 use hearth_model::{Description, Path, Value};
 use hearth_mqtt::{Controller, ControllerConfig, EmbeddedBroker, Identity};
 use hearth_report::report::Report;
@@ -220,6 +220,12 @@ impl SimAppliance {
             OperatorAction::RestoreNetwork => {
                 return device.restore_network().map_err(|e| e.to_string());
             }
+            OperatorAction::OpenCommissioningWindow => {
+                return device.press_button().await.map_err(|e| e.to_string());
+            }
+            OperatorAction::FactoryReset => {
+                return device.factory_reset().await.map_err(|e| e.to_string());
+            }
         };
         device.control(&control).await.map_err(|e| e.to_string())
     }
@@ -258,8 +264,41 @@ pub fn render_ics(
     model: &str,
     firmware: &str,
     broker: &str,
-    (pki_rel, own_rel): (&str, &str),
+    paths: (&str, &str),
 ) -> String {
+    let statement = demo_statement(desc, (vendor_name, model, firmware), broker, paths, None);
+    render_statement(&statement)
+}
+
+/// The ICS of [`render_ics`] as TOML.
+pub fn render_statement(statement: &Ics) -> String {
+    hearth_conformance::ics_write::render(
+        statement,
+        "Implementation conformance statement of a simulated appliance, written by `hearth demo`.",
+    )
+}
+
+/// The `[commissioning]` of a simulated appliance with the setup payload `setup` printed on
+/// it: its button and the lab's manager open windows, its QR text is the setup code, and the
+/// operator may reset it to factory-new (`spec/06-conformance.md` §3.10).
+pub fn commissioning_of(setup: Option<&SetupPayload>) -> ics::Commissioning {
+    setup.map_or_else(ics::Commissioning::default, |payload| ics::Commissioning {
+        supported: true,
+        window: vec![ics::WindowOpener::Button, ics::WindowOpener::Manage],
+        setup_code: Some(payload.to_qr_text()),
+        factory_reset: true,
+    })
+}
+
+/// The statement [`render_ics`] writes, with the `[commissioning]` of the setup payload
+/// printed on the appliance, if it has one ([`commissioning_of`]).
+pub fn demo_statement(
+    desc: &Description,
+    (vendor_name, model, firmware): (&str, &str, &str),
+    broker: &str,
+    (pki_rel, own_rel): (&str, &str),
+    setup: Option<&SetupPayload>,
+) -> Ics {
     let device_type = Catalog::standard()
         .device_type(desc.device_type)
         .map_or("unknown", |d| d.name.as_str());
@@ -272,10 +311,11 @@ pub fn render_ics(
         settle_time: Duration::from_millis(200),
         restart_timeout: Duration::from_secs(15),
         cycle_timeout: Duration::from_secs(60),
-        test_timeout: Duration::from_secs(60),
+        // A commissioning window lasts at least 180 s (HRT-COM-019): TC-COM-1.3 waits for one.
+        test_timeout: Duration::from_secs(240),
         ..ics::Parameters::default()
     };
-    let statement = Ics {
+    Ics {
         device: ics::Device {
             vendor: hearth_model::vendor::hex(desc.vendor_id),
             id: desc.device_id.clone(),
@@ -311,6 +351,11 @@ pub fn render_ics(
         parameters,
         controllers: vec![
             ics::Controller {
+                key: format!("{own_rel}/admin.key"),
+                chain: format!("{own_rel}/admin.chain"),
+                privilege: Some(ics::Privilege::Manage),
+            },
+            ics::Controller {
                 key: format!("{own_rel}/controller.key"),
                 chain: format!("{own_rel}/controller.chain"),
                 privilege: Some(ics::Privilege::Operate),
@@ -326,11 +371,8 @@ pub fn render_ics(
             cert: format!("{own_rel}/authority.cert"),
             privilege: Some(ics::Privilege::View),
         }),
-    };
-    hearth_conformance::ics_write::render(
-        &statement,
-        "Implementation conformance statement of a simulated appliance, written by `hearth demo`.",
-    )
+        commissioning: commissioning_of(setup),
+    }
 }
 
 /// The topic root of the demo's fleet: not the default, so that the run shows the appliances
@@ -368,10 +410,11 @@ fn issue_by(
     .map_err(io)
 }
 
-/// A test CA and a controller it issued, named `hearth-suite`: the lab's `[authority]` and
-/// its operating controller. The ACL entries that admit them: the controller's key with
-/// `operate`, every controller of the CA with `view`, so that two entries match the
-/// controller and the higher must count (HRT-SEC-113). Returns the CA too.
+/// A test CA and two controllers it issued, `hearth-suite` and `hearth-admin`: the lab's
+/// `[authority]`, its operating controller and its manager. The ACL entries that admit them:
+/// the manager's key with `manage`, the controller's key with `operate`, every controller of
+/// the CA with `view`, so that two entries match the controller and the higher must count
+/// (HRT-SEC-113).
 fn write_lab(
     dir: &FsPath,
     root: &Credential,
@@ -395,14 +438,26 @@ fn write_lab(
         now,
         rng,
     )?;
+    let admin = issue_by(
+        (Role::Controller, "hearth-admin", None),
+        &authority,
+        now,
+        rng,
+    )?;
     write_credential(&dir.join("authority"), &authority).map_err(io)?;
-    write_credential(&dir.join("controller"), &controller).map_err(io)?;
-    write_chain(
-        &dir.join("controller.chain"),
-        &[&controller.cert, &authority.cert],
-    )
-    .map_err(io)?;
+    for (name, credential) in [("controller", &controller), ("admin", &admin)] {
+        write_credential(&dir.join(name), credential).map_err(io)?;
+        write_chain(
+            &dir.join(format!("{name}.chain")),
+            &[&credential.cert, &authority.cert],
+        )
+        .map_err(io)?;
+    }
     let entries = vec![
+        AclEntry {
+            subject: AclSubject::Key(*admin.cert.subject_kid()),
+            privilege: AclPrivilege::Manage,
+        },
         AclEntry {
             subject: AclSubject::Key(*controller.cert.subject_kid()),
             privilege: AclPrivilege::Operate,
@@ -623,14 +678,18 @@ pub async fn run_demo(
         let folder = format!("{:04x}-{}", desc.vendor_id, desc.device_id);
         let dir = config.out.join(&folder);
         std::fs::create_dir_all(&dir).map_err(io)?;
-        let ics_text = render_ics(
+        let statement = demo_statement(
             &desc,
-            &text(device.value(&Path::new(0, 1, 1))),
-            &text(device.value(&Path::new(0, 1, 4))),
-            &text(device.value(&Path::new(0, 1, 7))),
+            (
+                &text(device.value(&Path::new(0, 1, 1))),
+                &text(device.value(&Path::new(0, 1, 4))),
+                &text(device.value(&Path::new(0, 1, 7))),
+            ),
             &url.to_string(),
             ("../pki", &format!("../pki/{}", desc.device_id)),
+            device.setup_payload(),
         );
+        let ics_text = render_statement(&statement);
         std::fs::write(dir.join("ics.toml"), &ics_text).map_err(io)?;
         let mut ics = Ics::parse(&ics_text)
             .map_err(|e| DemoError::Setup(format!("{folder}/ics.toml: {e}")))?;

@@ -43,7 +43,7 @@ pub use url::BrokerUrl;
 
 /// Commissioning (`spec/07-commissioning.md`): what a device keeps from the factory, and what
 /// a commissioning attempt ends with.
-pub use hearth_node::commissioner::fresh_setup;
+pub use hearth_node::commissioner::{enhanced_window, fresh_setup};
 pub use hearth_node::{
     CommissionError, CommissionEvent, Commissioned, CommissioningSettings, ShareError, WindowError,
 };

@@ -126,6 +126,18 @@ switches! {
     /// Count a copy of the trust anchor at the anchor end of a carried chain as a certificate
     /// below the anchor, and so refuse a chain of two certificates and that copy (HRT-SEC-067).
     anchor_copy_counted,
+    /// Take any `confirmP` of a session as correct, so that a commissioner with a wrong
+    /// passcode is admitted (HRT-COM-055, HRT-COM-056).
+    any_passcode,
+    /// Keep a window open however many of its sessions fail (HRT-COM-024).
+    no_attempt_limit,
+    /// Keep a window open past its deadline (HRT-COM-026).
+    window_never_closes,
+    /// Take `acl-read`, `acl-change` and `window-control` from a controller holding
+    /// `operate` (HRT-COM-060).
+    acl_with_operate,
+    /// Apply an `acl-change` that leaves no entry with `manage` (HRT-COM-063).
+    last_manager_removable,
 }
 
 impl FaultInjection {
@@ -141,6 +153,20 @@ impl FaultInjection {
     #[inline]
     pub(crate) const fn response_delay(&self) -> Option<std::time::Duration> {
         None
+    }
+
+    /// The privilege a request needs: `needed`, unless a deviation lets `operate` do what
+    /// `manage` is for (`acl_with_operate`).
+    pub(crate) fn privilege_needed(
+        &self,
+        needed: Option<hearth_model::Privilege>,
+    ) -> Option<hearth_model::Privilege> {
+        match needed {
+            Some(hearth_model::Privilege::Manage) if self.acl_with_operate() => {
+                Some(hearth_model::Privilege::Operate)
+            }
+            other => other,
+        }
     }
 
     /// The topic a message is signed for: its own, unless the signature is to be wrong.

@@ -28,6 +28,8 @@ pub enum Chapter {
     Mqtt,
     /// What an appliance does over time: the behaviour the catalog defines for it.
     Behaviour,
+    /// `spec/07-commissioning.md`.
+    Commissioning,
 }
 
 impl Chapter {
@@ -39,6 +41,7 @@ impl Chapter {
             Self::Messages => "messages",
             Self::Mqtt => "mqtt",
             Self::Behaviour => "behaviour",
+            Self::Commissioning => "commissioning",
         }
     }
 }
@@ -217,6 +220,17 @@ static PROFILES: &[FaultProfile] = profiles! {
     /// the anchor, and so refuses a controller two certificates below the anchor whose chain
     /// ends with that copy.
     "anchor-copy-counted" Security ["HRT-SEC-067"] for ALL => anchor_copy_counted;
+    /// Takes any `confirmP` as correct: a commissioner with a wrong passcode is admitted with
+    /// `manage`.
+    "any-passcode" Commissioning ["HRT-COM-055", "HRT-COM-056"] for ALL => any_passcode;
+    /// Keeps a commissioning window open however many of its sessions fail.
+    "no-attempt-limit" Commissioning ["HRT-COM-024"] for ALL => no_attempt_limit;
+    /// Keeps a commissioning window open past its deadline.
+    "window-never-closes" Commissioning ["HRT-COM-026"] for ALL => window_never_closes;
+    /// Takes ACL reads and changes and window requests from a controller holding `operate`.
+    "acl-with-operate" Commissioning ["HRT-COM-060"] for ALL => acl_with_operate;
+    /// Applies an ACL change that leaves no manager.
+    "last-manager-removable" Commissioning ["HRT-COM-063"] for ALL => last_manager_removable;
     /// Takes no revocation list: keys its CA revoked are still served.
     "ignore-revocation" Security ["HRT-SEC-072", "HRT-SEC-083"] for ALL => ignore_revocation;
     /// Checks certificates against a clock an hour slow: a certificate that expired within the

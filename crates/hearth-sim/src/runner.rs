@@ -9,10 +9,12 @@
 //! an action or a control command flushes at once instead of waiting for the next tick.
 //! The runtime reads the system clock, or under the `slow-clock` profile a [`SlowClock`].
 //!
-//! With [`RunnerConfig::factory_new`] every appliance leaves the factory instead: an empty
-//! ACL, a fresh setup payload of its own ([`SimDevice::setup_payload`], what its label would
-//! print) and the verifier record of that payload's passcode, so a controller commissions it
-//! (`spec/07-commissioning.md`) in the basic window it opens when it first connects.
+//! Every appliance has a fresh setup payload of its own ([`SimDevice::setup_payload`], what
+//! its label would print) and the verifier record of that payload's passcode, and a button
+//! that opens a basic commissioning window ([`SimDevice::press_button`]). With
+//! [`RunnerConfig::factory_new`] every appliance leaves the factory with an empty ACL, so a
+//! controller commissions it (`spec/07-commissioning.md`) in the basic window it opens when
+//! it first connects.
 //!
 //! Each appliance keeps its ACL and the roots commissioning added in a file next to its
 //! counter (`devices/<id>.acl`, [`Identity::access_path`]), written atomically on every
@@ -147,7 +149,7 @@ pub struct SimDevice {
     ticker: JoinHandle<()>,
     config: RunnerConfig,
     link: Option<Link>,
-    /// The printed setup payload and the factory's record, for a factory-new appliance.
+    /// The printed setup payload and the factory's record.
     setup: Option<(SetupPayload, CommissioningSettings)>,
 }
 
@@ -265,13 +267,12 @@ impl SimDevice {
             &sim.base().model,
         )?;
         let description = sim.description().clone();
-        let setup = if config.factory_new {
-            let vendor = brand.vendor_id;
-            Some(factory_setup(&spec.id, vendor, description.device_type)?)
-        } else {
-            None
-        };
-        let acl = if setup.is_some() {
+        let setup = Some(factory_setup(
+            &spec.id,
+            brand.vendor_id,
+            description.device_type,
+        )?);
+        let acl = if config.factory_new {
             Acl::new()
         } else {
             factory_acl(config, &spec.id)?
@@ -325,10 +326,29 @@ impl SimDevice {
         })
     }
 
-    /// The setup payload printed on a factory-new appliance ([`RunnerConfig::factory_new`]):
-    /// its QR text and manual code commission it.
+    /// The setup payload printed on the appliance: its QR text and manual code commission
+    /// it, in the basic window a factory-new appliance opens ([`RunnerConfig::factory_new`])
+    /// or the one its button opens ([`press_button`](Self::press_button)).
     pub fn setup_payload(&self) -> Option<&SetupPayload> {
         self.setup.as_ref().map(|(payload, _)| payload)
+    }
+
+    /// Press the appliance's commissioning button: it opens a basic window, whether or not
+    /// its ACL holds entries (`spec/07-commissioning.md` HRT-COM-022).
+    pub async fn press_button(&self) -> Result<(), SimError> {
+        self.current()
+            .open_window()
+            .await
+            .map_err(|e| SimError::Fleet(format!("{}: {e}", self.spec.id)))
+    }
+
+    /// Reset the appliance to factory-new at its panel: its ACL is erased and it opens a
+    /// basic window (HRT-COM-080, HRT-COM-084).
+    pub async fn factory_reset(&self) -> Result<(), SimError> {
+        self.current()
+            .factory_reset()
+            .await
+            .map_err(|e| SimError::Fleet(format!("{}: {e}", self.spec.id)))
     }
 
     /// Cut the appliance's network, as unplugging its cable would: its connection ends

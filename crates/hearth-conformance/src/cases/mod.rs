@@ -20,6 +20,7 @@
 use crate::case::Case;
 
 mod beh;
+mod com;
 mod model;
 mod mqtt;
 mod msg;
@@ -42,6 +43,18 @@ pub static CASES: &[Case] = &[
     beh::counters::COUNTERS_GROW,
     beh::counters::COUNTERS_ACROSS_CYCLE,
     beh::setpoint::SETPOINT_HONOURED,
+    com::window::ANNOUNCEMENT,
+    com::window::COMMISSIONED,
+    com::window::WINDOW_TIMEOUT,
+    com::passcode::WRONG_PASSCODE,
+    com::passcode::ATTEMPT_LIMIT,
+    com::outside::NO_WINDOW,
+    com::multi_admin::MULTI_ADMIN,
+    com::multi_admin::BAD_RECORD,
+    com::acl::NEEDS_MANAGE,
+    com::acl::LAST_MANAGER,
+    com::acl::ALL_OR_NOTHING,
+    com::reset::FACTORY_RESET,
     model::description::ICS_MATCHES,
     model::description::DESCRIPTION_VALID,
     model::device_info::DEVICE_INFO,

@@ -24,6 +24,7 @@
 pub mod appliance;
 pub mod authority;
 pub mod case;
+pub mod commission;
 pub mod craft;
 pub mod expect;
 pub mod lab;

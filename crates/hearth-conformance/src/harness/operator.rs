@@ -45,6 +45,12 @@ pub enum OperatorAction {
     CutNetwork,
     /// Restore the appliance's network connection.
     RestoreNetwork,
+    /// Take the local physical action that opens a basic commissioning window (a button, a
+    /// key combination on the panel; `spec/07-commissioning.md` HRT-COM-022).
+    OpenCommissioningWindow,
+    /// Take the local physical action that resets the appliance to factory-new
+    /// (HRT-COM-080).
+    FactoryReset,
 }
 
 impl std::fmt::Display for OperatorAction {
@@ -78,6 +84,10 @@ impl std::fmt::Display for OperatorAction {
                 "cut the appliance's network connection (unplug its cable or switch off its access point), leaving it powered",
             ),
             Self::RestoreNetwork => f.write_str("restore the appliance's network connection"),
+            Self::OpenCommissioningWindow => f.write_str(
+                "open a commissioning window on the appliance (its commissioning button or key combination)",
+            ),
+            Self::FactoryReset => f.write_str("reset the appliance to factory-new at the appliance itself"),
         }
     }
 }

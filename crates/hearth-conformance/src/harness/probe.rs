@@ -262,9 +262,14 @@ impl Probe {
             Channel::Desc.name()
         ))];
         filters.extend(
-            [Channel::Status, Channel::Report, Channel::Event]
-                .into_iter()
-                .map(|c| topics.full(&Topics::device_rel(&device, c))),
+            [
+                Channel::Status,
+                Channel::Report,
+                Channel::Event,
+                Channel::Window,
+            ]
+            .into_iter()
+            .map(|c| topics.full(&Topics::device_rel(&device, c))),
         );
         filters.extend(
             testers

@@ -321,7 +321,11 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
             window.failed = window.failed.saturating_add(1);
             self.stats.sessions_failed += 1;
         }
-        if window.closes <= now || window.failed >= MAX_FAILED_SESSIONS {
+        if window.closes <= now && self.faults.window_never_closes() {
+            window.closes = now + MAX_WINDOW;
+        }
+        let at_limit = window.failed >= MAX_FAILED_SESSIONS && !self.faults.no_attempt_limit();
+        if window.closes <= now || at_limit {
             self.close_window(now);
         }
     }
@@ -452,6 +456,7 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
     }
 
     fn on_pake_confirm(&mut self, now: Time, msg: &Message, peer: &Peer, confirm: PakeConfirm) {
+        let any_passcode = self.faults.any_passcode();
         let Some(window) = self.commissioning.as_mut().and_then(|c| c.window.as_mut()) else {
             return;
         };
@@ -467,7 +472,7 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         };
         let privilege = window.privilege;
         let confirmed = match confirm {
-            PakeConfirm::Confirm(c) => session.verifier.finish(&c.0).is_ok(),
+            PakeConfirm::Confirm(c) => session.verifier.finish(&c.0).is_ok() || any_passcode,
             PakeConfirm::Abort(_) => false,
         };
         if !confirmed {
@@ -510,6 +515,7 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
     /// The running session (if any) failed: count it, tell the commissioner how many the
     /// window still admits (HRT-COM-049), close the window at the bound (HRT-COM-024).
     fn fail_session(&mut self, now: Time, msg: &Message) {
+        let limited = !self.faults.no_attempt_limit();
         let Some(window) = self.commissioning.as_mut().and_then(|c| c.window.as_mut()) else {
             return;
         };
@@ -517,7 +523,7 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         window.failed = window.failed.saturating_add(1);
         self.stats.sessions_failed += 1;
         let body = commission_result(StatusCode::Unauthorized, Some(window.sessions_left()));
-        if window.failed >= MAX_FAILED_SESSIONS {
+        if window.failed >= MAX_FAILED_SESSIONS && limited {
             self.close_window(now);
         }
         self.respond(now, msg, body);
@@ -535,7 +541,8 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
     /// An `acl-change` of a manager, applied in order and as one change (HRT-COM-062,
     /// Table 6), never leaving the ACL without a manager (HRT-COM-063).
     pub(super) fn acl_change(&mut self, ops: &[AclOperation]) -> Body {
-        let outcome = apply(self.acl.entries(), ops, self.max_acl_entries);
+        let keep_manager = !self.faults.last_manager_removable();
+        let outcome = apply(self.acl.entries(), ops, self.max_acl_entries, keep_manager);
         let response = match outcome {
             Ok(acl) => {
                 self.acl = acl;
@@ -601,8 +608,14 @@ fn commission_result(status: StatusCode, sessions_left: Option<u8>) -> Body {
     })
 }
 
-/// `ops` applied in order to `entries`: the new list, or the refusal (Table 6).
-fn apply(entries: &[AclEntry], ops: &[AclOperation], max: usize) -> Result<Acl, AclChangeResponse> {
+/// `ops` applied in order to `entries`: the new list, or the refusal (Table 6); with
+/// `keep_manager`, a list without `manage` is refused (HRT-COM-063).
+fn apply(
+    entries: &[AclEntry],
+    ops: &[AclOperation],
+    max: usize,
+    keep_manager: bool,
+) -> Result<Acl, AclChangeResponse> {
     let mut list = entries.to_vec();
     for (i, op) in ops.iter().enumerate() {
         let refuse = |status| AclChangeResponse {
@@ -638,10 +651,12 @@ fn apply(entries: &[AclEntry], ops: &[AclOperation], max: usize) -> Result<Acl, 
     })?;
     // The last manager stays (HRT-COM-063, HRT-SEC-117): a property of the change as a whole,
     // so no single operation is named.
-    Acl::check_replacement(&acl).map_err(|_| AclChangeResponse {
-        status: StatusCode::InvalidInState,
-        failed_at: None,
-    })?;
+    if keep_manager {
+        Acl::check_replacement(&acl).map_err(|_| AclChangeResponse {
+            status: StatusCode::InvalidInState,
+            failed_at: None,
+        })?;
+    }
     Ok(acl)
 }
 
@@ -675,10 +690,12 @@ mod tests {
                 },
             ],
             16,
+            true,
         )
         .expect("applies");
         assert_eq!(ok.entries()[1], entry(2, Privilege::Operate));
-        let refused = |ops: &[AclOperation], max| apply(&list, ops, max).map(|_| ()).unwrap_err();
+        let refused =
+            |ops: &[AclOperation], max| apply(&list, ops, max, true).map(|_| ()).unwrap_err();
         let twice = AclOperation::Add(entry(1, Privilege::View));
         let add = AclOperation::Add(entry(2, Privilege::View));
         assert_eq!(
@@ -718,7 +735,7 @@ mod tests {
         };
         for ops in [vec![AclOperation::Remove(key(1))], vec![lower]] {
             assert_eq!(
-                apply(&list, &ops, 16).map(|_| ()).unwrap_err(),
+                apply(&list, &ops, 16, true).map(|_| ()).unwrap_err(),
                 AclChangeResponse {
                     status: StatusCode::InvalidInState,
                     failed_at: None
@@ -732,7 +749,7 @@ mod tests {
             },
             AclOperation::Remove(key(1)),
         ];
-        let acl = apply(&list, &hand_over, 16).expect("a manager remains");
+        let acl = apply(&list, &hand_over, 16, true).expect("a manager remains");
         assert_eq!(acl.entries(), &[entry(2, Privilege::Manage)]);
     }
 }

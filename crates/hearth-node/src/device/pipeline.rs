@@ -100,7 +100,9 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
                 return self.reject("HRT-SEC-120");
             }
         }
-        let needed = required_privilege(Catalog::standard(), &msg);
+        let needed = self
+            .faults
+            .privilege_needed(required_privilege(Catalog::standard(), &msg));
         if let (Some(needed), Some(peer)) = (needed, &peer) {
             if !self.faults.ignore_acl() && self.acl.check(&peer.chain, needed).is_err() {
                 return self.on_unauthorized(now, peer.chain.leaf_kid, &msg);

@@ -110,7 +110,15 @@ async fn encoding(ctx: &mut Ctx, who: usize) -> CaseResult {
             Kind::Status => format!("{dev_prefix}{}", Channel::Status.name()),
             Kind::Report => format!("{dev_prefix}{}", Channel::Report.name()),
             Kind::Event => format!("{dev_prefix}{}", Channel::Event.name()),
-            Kind::ReadResponse | Kind::WriteResponse | Kind::InvokeResponse => {
+            Kind::Window => format!("{dev_prefix}{}", Channel::Window.name()),
+            Kind::ReadResponse
+            | Kind::WriteResponse
+            | Kind::InvokeResponse
+            | Kind::PakeResponse
+            | Kind::CommissionResult
+            | Kind::AclReadResponse
+            | Kind::AclChangeResponse
+            | Kind::WindowControlResponse => {
                 format!("c/{}/resp", msg.target.as_deref().unwrap_or(""))
             }
             other => format!("(no topic: the device sent a {})", other.name()),

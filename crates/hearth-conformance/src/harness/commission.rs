@@ -1,0 +1,686 @@
+//! The suite as a commissioner and as the device's manager (`spec/07-commissioning.md`,
+//! `spec/06-conformance.md` §3.10): it watches the device's `window` messages, opens a window
+//! as the ICS allows (the operator's button, or an enhanced window asked for by the ICS's
+//! `manage` controller), runs SPAKE2+ sessions as one of its controllers — correct ones, and
+//! ones with a wrong passcode or a wrong confirmation on purpose — and reads and changes the
+//! device's access-control list.
+//!
+//! Nothing here judges: each function returns what the device published or answered (or that
+//! it did not, within the bound a parameter sets), and the test case decides which
+//! requirement that breaks. A window is seen only through the device's own announcements, so
+//! whether it opened or closed is decided by message order, never by the suite's clock; a
+//! window's announced closing time only bounds how long the suite waits for its closing.
+
+use std::time::Duration;
+
+use hearth_model::setup::SetupPayload;
+use hearth_model::Privilege;
+use hearth_mqtt::topic::{Channel, Topics};
+use hearth_security::acl::AclEntry;
+use hearth_security::cert::Certificate;
+use hearth_security::key::KeyId;
+use hearth_security::pake::{CommissioningSession, Context, Prover, ProverSecret};
+use hearth_security::pki::SystemRandom;
+use hearth_wire::commissioning::{
+    AclChangeResponse, AclOperation, AclReadResponse, CommissionResult, Confirmation, OpenWindow,
+    PakeAbort, PakeConfirm, Share, WindowControl, WindowState, WindowType,
+};
+use hearth_wire::{Body, Message};
+
+use super::case::Ctx;
+use super::probe::{summarize, Seen};
+use crate::ics::WindowOpener;
+use crate::verdict::Outcome;
+
+/// The PBKDF2 iterations of the enhanced windows the suite opens: the fewest allowed
+/// (HRT-COM-037), since the temporary record is the suite's own and lives for one case.
+pub const SUITE_ITERATIONS: u32 = 1000;
+
+/// The shortest window a manager may ask for, in seconds (HRT-COM-019): what the suite asks
+/// for, so that a case waiting for a window's timeout waits as little as the device allows.
+pub const SUITE_WINDOW_SECS: u16 = hearth_wire::commissioning::MIN_WINDOW_SECS;
+
+/// An open window as the device announced it: the body, the chain its message carried (bound
+/// into every session's context, HRT-COM-038), the device's leaf certificate and key id, and
+/// the announcement's trace entry.
+#[derive(Debug, Clone)]
+pub struct DeviceWindow {
+    /// What the announcement says.
+    pub open: OpenWindow,
+    /// The device chain the `window` message carried.
+    pub chain: Vec<Vec<u8>>,
+    /// The leaf certificate of that chain.
+    pub leaf: Certificate,
+    /// The key id of the leaf key (`idVerifier`, HRT-COM-039).
+    pub device_key: KeyId,
+    /// The trace entry of the announcement.
+    pub seq: usize,
+    /// Whether it arrived retained.
+    pub retain: bool,
+}
+
+/// How a session the suite runs ends on its side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// As a commissioner must: `confirmP` when `confirmV` is right, an abort otherwise.
+    Honest,
+    /// `confirmP` whatever `confirmV` was, and one the suite made up when `confirmV` was
+    /// wrong (the device must refuse it, HRT-COM-056).
+    Regardless,
+}
+
+/// What became of a session the suite ran.
+#[derive(Debug, Clone)]
+pub enum SessionEnd {
+    /// The device did not answer the `pake-start` within the response timeout.
+    Unanswered {
+        /// The trace entry of the `pake-start`.
+        sent: usize,
+    },
+    /// The device answered the `pake-start` with a `commission-result` at once.
+    Refused {
+        /// Its body.
+        result: CommissionResult,
+        /// Its trace entry.
+        seq: usize,
+    },
+    /// The device answered something else than Table 4 allows for a `pake-start`.
+    Unexpected {
+        /// The answer, in a line.
+        what: String,
+        /// Its trace entry.
+        seq: usize,
+    },
+    /// The session ran to its `commission-result`, or to the lack of one.
+    Ran {
+        /// Whether `confirmV` was right for the passcode the suite used.
+        confirm_v_ok: bool,
+        /// The trace entry of the `pake-response`.
+        response: usize,
+        /// The `commission-result` after the `pake-confirm`, and its trace entry.
+        result: Option<(CommissionResult, usize)>,
+    },
+}
+
+/// Whether the ICS declares commissioning and gives what every commissioning case needs: a
+/// `manage` controller to put the ACL back, and a controller the device does not admit to
+/// commission.
+pub fn needs_commissioning(ctx: &Ctx) -> Result<(), String> {
+    let c = &ctx.ics.commissioning;
+    if !c.supported {
+        return Err(
+            "the ICS says the device is not commissioned ([commissioning] supported = false)"
+                .into(),
+        );
+    }
+    if ctx.probe.tester(Some(Privilege::Manage)).is_none() {
+        return Err("the ICS lists no controller with privilege manage, which puts the ACL back after each case".into());
+    }
+    if ctx.probe.tester(None).is_none() {
+        return Err("the ICS lists no controller the device does not admit (privilege none), which the suite commissions".into());
+    }
+    Ok(())
+}
+
+/// Applicability of a case that needs a window, by either way the ICS allows.
+pub fn needs_window(ctx: &Ctx) -> Result<(), String> {
+    needs_commissioning(ctx)?;
+    if ctx.ics.commissioning.window.is_empty() {
+        return Err(
+            "the ICS names no way to open a commissioning window ([commissioning] window)".into(),
+        );
+    }
+    if !ctx.ics.commissioning.opens_by(WindowOpener::Manage) {
+        needs_button(ctx)?;
+    }
+    Ok(())
+}
+
+/// Applicability of a case that needs the basic window of the printed setup code.
+pub fn needs_button(ctx: &Ctx) -> Result<(), String> {
+    needs_commissioning(ctx)?;
+    if !ctx.ics.commissioning.opens_by(WindowOpener::Button) {
+        return Err("the ICS does not let the operator open a window ([commissioning] window lacks \"button\")".into());
+    }
+    if ctx.ics.commissioning.setup().is_none() {
+        return Err("the ICS gives no setup code ([commissioning] setup_code)".into());
+    }
+    if ctx.operator.is_none() {
+        return Err("the run has no operator to press the appliance's button".into());
+    }
+    Ok(())
+}
+
+/// Applicability of a case that needs an enhanced window.
+pub fn needs_manage_window(ctx: &Ctx) -> Result<(), String> {
+    needs_commissioning(ctx)?;
+    if !ctx.ics.commissioning.opens_by(WindowOpener::Manage) {
+        return Err("the ICS does not let its manager open a window ([commissioning] window lacks \"manage\")".into());
+    }
+    Ok(())
+}
+
+/// Applicability of the factory-reset case.
+pub fn needs_factory_reset(ctx: &Ctx) -> Result<(), String> {
+    needs_commissioning(ctx)?;
+    if !ctx.ics.commissioning.factory_reset {
+        return Err("the ICS does not let the operator reset the device ([commissioning] factory_reset = false)".into());
+    }
+    if ctx.ics.commissioning.setup().is_none() {
+        return Err("the ICS gives no setup code ([commissioning] setup_code)".into());
+    }
+    if ctx.operator.is_none() {
+        return Err("the run has no operator to reset the appliance".into());
+    }
+    Ok(())
+}
+
+/// The manager of the ICS.
+pub fn manager(ctx: &Ctx) -> Result<usize, Outcome> {
+    ctx.tester(Privilege::Manage)
+}
+
+/// The key id of tester `who`'s leaf key.
+pub fn key_of(ctx: &Ctx, who: usize) -> Option<KeyId> {
+    ctx.probe.testers().get(who).map(|t| t.sender.key_id())
+}
+
+/// The window a `window` message announces, if `s` is one that opened.
+fn window_of(s: &Seen) -> Option<(&WindowState, &Message)> {
+    if s.channel != Channel::Window {
+        return None;
+    }
+    match &s.message {
+        Ok(
+            m @ Message {
+                body: Body::Window(w),
+                ..
+            },
+        ) => Some((w, m)),
+        _ => None,
+    }
+}
+
+/// Forget the window announcements received so far, so that the next wait sees only what
+/// the device publishes after the action that follows.
+pub fn forget_windows(ctx: &mut Ctx) {
+    ctx.probe.clear_seen();
+}
+
+/// Wait at most `timeout` for an announcement of an open window: it, or `None`.
+pub async fn opened(ctx: &mut Ctx, timeout: Duration) -> Result<Option<DeviceWindow>, Outcome> {
+    let seen = ctx
+        .probe
+        .wait_for(timeout, |s| {
+            matches!(window_of(s), Some((WindowState::Open(_), _)))
+        })
+        .await;
+    let Some(seen) = seen else { return Ok(None) };
+    let Some((WindowState::Open(open), msg)) = window_of(&seen) else {
+        return Ok(None);
+    };
+    let first = msg
+        .chain
+        .first()
+        .ok_or_else(|| Outcome::error("the window message opened without a chain"))?;
+    let leaf = Certificate::from_bytes(first)
+        .map_err(|e| Outcome::error(format!("the window message's leaf certificate: {e}")))?;
+    Ok(Some(DeviceWindow {
+        open: open.clone(),
+        chain: msg.chain.clone(),
+        device_key: *leaf.subject_kid(),
+        leaf,
+        seq: seen.seq,
+        retain: seen.retain,
+    }))
+}
+
+/// Wait at most `timeout` for an announcement that no window is open: its trace entry.
+pub async fn closed(ctx: &mut Ctx, timeout: Duration) -> Option<usize> {
+    ctx.probe
+        .wait_for(timeout, |s| {
+            matches!(window_of(s), Some((WindowState::Closed, _)))
+        })
+        .await
+        .map(|s| s.seq)
+}
+
+/// How long an announcement may take after its cause: the report deadline and the latency.
+pub fn announce_within(ctx: &Ctx) -> Duration {
+    ctx.params.report_deadline + ctx.params.latency_allowance
+}
+
+/// Ask the operator to press the appliance's commissioning button.
+pub async fn press_button(ctx: &mut Ctx) -> Result<(), Outcome> {
+    forget_windows(ctx);
+    super::operator::act(
+        ctx,
+        super::operator::OperatorAction::OpenCommissioningWindow,
+    )
+    .await
+}
+
+/// Ask, as the manager, for an enhanced window granting `privilege`, open for
+/// [`SUITE_WINDOW_SECS`]: the device's status and its trace entry, and the setup payload of
+/// the fresh passcode. `None` for the status when the device did not answer.
+pub async fn ask_enhanced(
+    ctx: &mut Ctx,
+    who: usize,
+    privilege: Privilege,
+) -> Result<(Option<(hearth_model::StatusCode, usize)>, SetupPayload), Outcome> {
+    let device = ctx.probe.device().clone();
+    let device_type = ctx.description.device_type;
+    let rng = SystemRandom::new();
+    let (request, payload) = hearth_mqtt::enhanced_window(
+        device.vendor_id,
+        device_type,
+        (privilege, SUITE_WINDOW_SECS, SUITE_ITERATIONS),
+        &rng,
+    )
+    .map_err(|e| Outcome::error(format!("a fresh setup payload: {e}")))?;
+    forget_windows(ctx);
+    let body = Body::WindowControl(WindowControl::Open(Box::new(request)));
+    let status = window_control(ctx, who, body).await?;
+    Ok((status, payload))
+}
+
+/// Send a `window-control` as `who`: the status of its answer and the answer's trace entry,
+/// or `None` when it had none within the response timeout.
+pub async fn window_control(
+    ctx: &mut Ctx,
+    who: usize,
+    body: Body,
+) -> Result<Option<(hearth_model::StatusCode, usize)>, Outcome> {
+    let (id, _, sent) = ctx
+        .probe
+        .send(who, body, super::probe::Tamper::None)
+        .await?;
+    let timeout = ctx.response_timeout();
+    Ok(match ctx.probe.answer(id, timeout).await {
+        Some(a) => match a.message {
+            Ok(Message {
+                body: Body::WindowControlResponse(status),
+                ..
+            }) => Some((status, a.seq)),
+            Ok(m) => {
+                return Err(Outcome::error(format!(
+                    "a window-control (trace #{sent}) was answered with {}",
+                    summarize(&m)
+                )))
+            }
+            Err(r) => return Err(r.fail("the answer to a window-control")),
+        },
+        None => None,
+    })
+}
+
+/// Close any open window as the manager and wait for the device to announce it closed, as a
+/// case that opened one does before it ends. An error when the device does not.
+pub async fn close(ctx: &mut Ctx) -> Result<(), Outcome> {
+    let who = manager(ctx)?;
+    forget_windows(ctx);
+    let body = Body::WindowControl(WindowControl::Close);
+    let status = window_control(ctx, who, body).await?;
+    match status {
+        Some((hearth_model::StatusCode::Success, _)) => Ok(()),
+        Some((other, seq)) => Err(Outcome::error(format!(
+            "closing the window as the manager was answered {other} (trace #{seq})"
+        ))),
+        None => Err(Outcome::error(
+            "the manager's window-control that closes the window had no answer",
+        )),
+    }
+}
+
+/// The chain tester `who` carries in a `pake-start`: its own, ending with the self-signed
+/// root that anchors it (HRT-COM-046).
+fn session_chain(ctx: &Ctx, who: usize) -> Result<Vec<Vec<u8>>, Outcome> {
+    let tester = ctx
+        .probe
+        .testers()
+        .get(who)
+        .ok_or_else(|| Outcome::error(format!("no tester {who}")))?;
+    let mut chain = tester.sender.chain().to_vec();
+    let last = chain
+        .last()
+        .and_then(|c| Certificate::from_bytes(c).ok())
+        .ok_or_else(|| Outcome::error("the commissioner's chain is empty"))?;
+    if !last.is_self_signed() {
+        let root = ctx.probe.trust().get(last.issuer_kid()).ok_or_else(|| {
+            Outcome::error(
+                "the root of the commissioner's chain is not among the suite's trust anchors",
+            )
+        })?;
+        chain.push(root.as_bytes().to_vec());
+    }
+    Ok(chain)
+}
+
+/// Seal `body` as tester `who` for the device's commission topic, carrying `chain`, with
+/// request id `id` if given; publish it. The request id and the trace entry.
+async fn send_session(
+    ctx: &mut Ctx,
+    who: usize,
+    body: Body,
+    (chain, id): (&[Vec<u8>], Option<u64>),
+) -> Result<(u64, usize), Outcome> {
+    let rel = Topics::device_rel(ctx.probe.device(), Channel::Commission);
+    let summary = format!("{} as tester {who}", body.kind().name());
+    let chain = chain.to_vec();
+    let (request_id, bytes) = ctx.probe.seal_request_for(who, body, &rel, |m| {
+        m.chain = chain;
+        if let Some(id) = id {
+            m.request_id = Some(id);
+        }
+    })?;
+    let sent = ctx.probe.publish_raw(&rel, bytes, &summary).await?;
+    Ok((id.unwrap_or(request_id), sent))
+}
+
+/// Run one session with the device's `window` as tester `who` with `passcode`, ending it as
+/// `confirm` says.
+pub async fn session(
+    ctx: &mut Ctx,
+    who: usize,
+    window: &DeviceWindow,
+    passcode: u32,
+    confirm: Confirm,
+) -> Result<SessionEnd, Outcome> {
+    let chain = session_chain(ctx, who)?;
+    let params = &window.open.params;
+    let secret = ProverSecret::from_passcode(passcode, &params.salt, params.iterations)
+        .map_err(|e| Outcome::error(format!("deriving w0 and w1: {e}")))?;
+    let commissioner_key = key_of(ctx, who).ok_or_else(|| Outcome::error("no such tester"))?;
+    let context = Context::commissioning(&CommissioningSession {
+        commissioner_chain: &chain,
+        device_chain: &window.chain,
+        discriminator: params.discriminator,
+        salt: &params.salt,
+        iterations: params.iterations,
+        commissioner_key,
+        device_key: window.device_key,
+    })
+    .map_err(|e| Outcome::error(format!("the session's context: {e}")))?;
+    let mut prover = Prover::new(&secret, context);
+    let share = prover
+        .start(&SystemRandom::new())
+        .map_err(|e| Outcome::error(format!("shareP: {e}")))?;
+    let start = Body::PakeStart(Share(share));
+    let (id, sent) = send_session(ctx, who, start, (&chain, None)).await?;
+    let timeout = ctx.response_timeout();
+    let Some(answer) = ctx.probe.answer(id, timeout).await else {
+        return Ok(SessionEnd::Unanswered { sent });
+    };
+    let response = match answer.message {
+        Ok(Message {
+            body: Body::PakeResponse(r),
+            ..
+        }) => r,
+        Ok(Message {
+            body: Body::CommissionResult(result),
+            ..
+        }) => {
+            return Ok(SessionEnd::Refused {
+                result,
+                seq: answer.seq,
+            })
+        }
+        Ok(m) => {
+            return Ok(SessionEnd::Unexpected {
+                what: summarize(&m),
+                seq: answer.seq,
+            })
+        }
+        Err(r) => return Err(r.fail("the answer to a pake-start")),
+    };
+    let checked = prover
+        .receive_share(&response.share.0)
+        .and_then(|()| prover.finish(&response.confirm.0));
+    let confirm_v_ok = checked.is_ok();
+    let body = match (checked, confirm) {
+        (Ok((confirm_p, _)), _) => PakeConfirm::Confirm(Confirmation(confirm_p)),
+        (Err(_), Confirm::Honest) => PakeConfirm::Abort(PakeAbort::ConfirmationMismatch),
+        (Err(_), Confirm::Regardless) => PakeConfirm::Confirm(Confirmation([0x5a; 32])),
+    };
+    send_session(ctx, who, Body::PakeConfirm(body), (&chain, Some(id))).await?;
+    let result = match ctx.probe.answer(id, timeout).await {
+        Some(a) => match a.message {
+            Ok(Message {
+                body: Body::CommissionResult(r),
+                ..
+            }) => Some((r, a.seq)),
+            Ok(_) => None,
+            Err(r) => return Err(r.fail("the commission-result")),
+        },
+        None => None,
+    };
+    Ok(SessionEnd::Ran {
+        confirm_v_ok,
+        response: answer.seq,
+        result,
+    })
+}
+
+/// A `pake-start` as tester `who` for a window the suite has not seen open: the request id
+/// and trace entry, for a case that expects no answer (HRT-COM-020).
+pub async fn stray_start(
+    ctx: &mut Ctx,
+    who: usize,
+    window: &DeviceWindow,
+) -> Result<(u64, usize), Outcome> {
+    let chain = session_chain(ctx, who)?;
+    let params = &window.open.params;
+    let secret = ProverSecret::from_passcode(1, &params.salt, params.iterations)
+        .map_err(|e| Outcome::error(format!("deriving w0 and w1: {e}")))?;
+    let commissioner_key = key_of(ctx, who).ok_or_else(|| Outcome::error("no such tester"))?;
+    let context = Context::commissioning(&CommissioningSession {
+        commissioner_chain: &chain,
+        device_chain: &window.chain,
+        discriminator: params.discriminator,
+        salt: &params.salt,
+        iterations: params.iterations,
+        commissioner_key,
+        device_key: window.device_key,
+    })
+    .map_err(|e| Outcome::error(format!("the session's context: {e}")))?;
+    let share = Prover::new(&secret, context)
+        .start(&SystemRandom::new())
+        .map_err(|e| Outcome::error(format!("shareP: {e}")))?;
+    send_session(ctx, who, Body::PakeStart(Share(share)), (&chain, None)).await
+}
+
+/// A passcode other than `passcode` within the values of Table 1.
+pub fn wrong_passcode(passcode: u32) -> u32 {
+    if passcode == 20_202_021 {
+        20_202_022
+    } else {
+        20_202_021
+    }
+}
+
+/// Read the ACL as tester `who`: the answer and its trace entry, or `None` without one.
+pub async fn acl_read(
+    ctx: &mut Ctx,
+    who: usize,
+) -> Result<(u64, usize, Option<(AclReadResponse, usize)>), Outcome> {
+    let (id, _, sent) = ctx
+        .probe
+        .send(who, Body::AclRead, super::probe::Tamper::None)
+        .await?;
+    let timeout = ctx.response_timeout();
+    let answer = match ctx.probe.answer(id, timeout).await {
+        Some(a) => match a.message {
+            Ok(Message {
+                body: Body::AclReadResponse(r),
+                ..
+            }) => Some((r, a.seq)),
+            Ok(m) => {
+                return Err(Outcome::error(format!(
+                    "an acl-read (trace #{sent}) was answered with {}",
+                    summarize(&m)
+                )))
+            }
+            Err(r) => return Err(r.fail("the answer to an acl-read")),
+        },
+        None => None,
+    };
+    Ok((id, sent, answer))
+}
+
+/// The ACL as the manager reads it, or an error when the manager gets no answer (the lab's
+/// setup, or an earlier failure, left the suite without one).
+pub async fn acl_of(ctx: &mut Ctx) -> Result<(Vec<AclEntry>, usize), Outcome> {
+    let who = manager(ctx)?;
+    match acl_read(ctx, who).await? {
+        (_, _, Some((r, seq))) => Ok((r.entries, seq)),
+        (_, sent, None) => Err(Outcome::error(format!(
+            "the manager's acl-read (trace #{sent}) had no answer within the response timeout"
+        ))),
+    }
+}
+
+/// Send an `acl-change` of `ops` as tester `who`: the request id, its trace entry, and the
+/// answer with its trace entry, if one came within the response timeout.
+pub async fn acl_change(
+    ctx: &mut Ctx,
+    who: usize,
+    ops: Vec<AclOperation>,
+) -> Result<(u64, usize, Option<(AclChangeResponse, usize)>), Outcome> {
+    let (id, _, sent) = ctx
+        .probe
+        .send(who, Body::AclChange(ops), super::probe::Tamper::None)
+        .await?;
+    let timeout = ctx.response_timeout();
+    let answer = match ctx.probe.answer(id, timeout).await {
+        Some(a) => match a.message {
+            Ok(Message {
+                body: Body::AclChangeResponse(r),
+                ..
+            }) => Some((r, a.seq)),
+            Ok(m) => {
+                return Err(Outcome::error(format!(
+                    "an acl-change (trace #{sent}) was answered with {}",
+                    summarize(&m)
+                )))
+            }
+            Err(r) => return Err(r.fail("the answer to an acl-change")),
+        },
+        None => None,
+    };
+    Ok((id, sent, answer))
+}
+
+/// Put the ACL back to `original` as the manager: remove every entry it lacks, set every
+/// privilege it gives otherwise, add every entry it has that is missing — in one change, so
+/// that a manager remains throughout. An error when the device refuses it.
+pub async fn restore(ctx: &mut Ctx, original: &[AclEntry]) -> Result<(), Outcome> {
+    let (now, _) = acl_of(ctx).await?;
+    let ops = restoring(&now, original);
+    if ops.is_empty() {
+        return Ok(());
+    }
+    ctx.probe
+        .note("put the access-control list back as it was before the test case");
+    let who = manager(ctx)?;
+    match acl_change(ctx, who, ops).await? {
+        (_, _, Some((r, _))) if r.status == hearth_model::StatusCode::Success => Ok(()),
+        (_, sent, _) => Err(Outcome::error(format!(
+            "the manager could not put the ACL back (trace #{sent})"
+        ))),
+    }
+}
+
+/// The operations that turn the list `now` into `original`: additions and privilege
+/// changes first, removals last, so that a manager of `original` is one before any entry
+/// goes.
+pub fn restoring(now: &[AclEntry], original: &[AclEntry]) -> Vec<AclOperation> {
+    let mut ops = Vec::new();
+    for e in original {
+        match now.iter().find(|n| n.subject == e.subject) {
+            None => ops.push(AclOperation::Add(*e)),
+            Some(n) if n.privilege != e.privilege => ops.push(AclOperation::Set {
+                subject: e.subject,
+                privilege: e.privilege,
+            }),
+            Some(_) => {}
+        }
+    }
+    for n in now {
+        if !original.iter().any(|e| e.subject == n.subject) {
+            ops.push(AclOperation::Remove(n.subject));
+        }
+    }
+    ops
+}
+
+/// Open a window as the ICS allows — an enhanced one granting `operate`, asked for by the
+/// manager, where it may; else the basic one of the operator's button — and wait for the
+/// device to announce it: the window (`None` when no announcement came in time) and the
+/// passcode that opens it.
+pub async fn open_any(ctx: &mut Ctx) -> Result<(Option<DeviceWindow>, u32), Outcome> {
+    if ctx.ics.commissioning.opens_by(WindowOpener::Manage) {
+        let who = manager(ctx)?;
+        let (status, payload) = ask_enhanced(ctx, who, Privilege::Operate).await?;
+        match status {
+            Some((hearth_model::StatusCode::Success, _)) => {}
+            Some((other, seq)) => {
+                return Err(Outcome::error(format!(
+                    "the manager's window-control was answered {other} (trace #{seq}), so no window could be opened"
+                )))
+            }
+            None => {
+                return Err(Outcome::error(
+                    "the manager's window-control had no answer, so no window could be opened",
+                ))
+            }
+        }
+        let within = announce_within(ctx);
+        return Ok((opened(ctx, within).await?, payload.passcode().value()));
+    }
+    let passcode = ctx
+        .ics
+        .commissioning
+        .setup()
+        .map(|c| c.passcode().value())
+        .ok_or_else(|| Outcome::error("the ICS gives no setup code"))?;
+    press_button(ctx).await?;
+    let within = announce_within(ctx);
+    Ok((opened(ctx, within).await?, passcode))
+}
+
+/// Whether `window` is of `window_type`.
+pub fn is_type(window: &DeviceWindow, window_type: WindowType) -> bool {
+    window.open.window_type == window_type
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hearth_security::acl::AclSubject;
+
+    fn entry(n: u8, privilege: Privilege) -> AclEntry {
+        AclEntry {
+            subject: AclSubject::Key(KeyId([n; 16])),
+            privilege,
+        }
+    }
+
+    #[test]
+    fn restoring_adds_and_sets_before_it_removes() {
+        let original = [entry(1, Privilege::Manage), entry(2, Privilege::Operate)];
+        let now = [entry(2, Privilege::Manage), entry(3, Privilege::Manage)];
+        let ops = restoring(&now, &original);
+        assert_eq!(
+            ops,
+            vec![
+                AclOperation::Add(entry(1, Privilege::Manage)),
+                AclOperation::Set {
+                    subject: entry(2, Privilege::Operate).subject,
+                    privilege: Privilege::Operate
+                },
+                AclOperation::Remove(entry(3, Privilege::Manage).subject),
+            ]
+        );
+        assert!(restoring(&original, &original).is_empty());
+    }
+}
