@@ -522,9 +522,32 @@ impl<S: CounterStore> ControllerCore<S> {
         topic: &str,
         addr: DeviceAddr,
         channel: Channel,
-        msg: Message,
+        mut msg: Message,
         (device_type, model): (Option<String>, Option<String>),
     ) {
+        // A value of a report that does not fit the description is ignored, as if absent;
+        // the rest of the report stands (HRT-MSG-085).
+        if let (Channel::Report, Body::Report(report)) = (channel, &mut msg.body) {
+            if let Some(desc) = self.devices.get(&addr).and_then(|v| v.description.as_ref()) {
+                let mut unfit = Vec::new();
+                report.values.retain(|(path, value)| {
+                    match check_value(Catalog::standard(), desc, path, value) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            unfit.push(format!("{path}: {e}"));
+                            false
+                        }
+                    }
+                });
+                for why in unfit {
+                    self.reject(
+                        topic,
+                        format!("a reported value is ignored: {why}"),
+                        "HRT-MSG-085",
+                    );
+                }
+            }
+        }
         let view = self
             .devices
             .entry(addr.clone())

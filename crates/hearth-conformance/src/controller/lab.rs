@@ -449,14 +449,18 @@ impl Lab {
     ///
     /// As [`report`](Self::report).
     pub fn marker(&self, i: usize) -> Result<Value, String> {
-        let value = {
-            let mut inner = self.inner();
-            let fan = &mut inner.fans[i];
-            fan.energy += 1;
-            Value::Int(fan.energy)
-        };
+        let value = self.next_energy(i);
         self.report(i, vec![(ENERGY, value.clone())])?;
         Ok(value)
+    }
+
+    /// The next energy reading of fan `i`, a value it has never reported, for a marker the
+    /// case reports itself (beside other values).
+    pub fn next_energy(&self, i: usize) -> Value {
+        let mut inner = self.inner();
+        let fan = &mut inner.fans[i];
+        fan.energy += 1;
+        Value::Int(fan.energy)
     }
 
     /// Fan `i` reports `changes` with its own key and next counter, but `tamper` changes
