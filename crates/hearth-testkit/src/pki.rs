@@ -121,6 +121,7 @@ pub fn foreign_controller(name: &str, days: u64, now: u64) -> (Credential, Crede
 
 /// The identity of a [`foreign_controller`] `name`, valid 30 days from now, trusting its own
 /// root and `device_root` (to attest the devices it commissions).
+#[cfg(feature = "mqtt")]
 pub fn foreign_identity(name: &str, device_root: &Certificate) -> hearth_mqtt::Identity {
     let (root, issued) = foreign_controller(name, 30, crate::unix_now());
     let mut trust = hearth_security::cert::TrustStore::new();
