@@ -107,12 +107,34 @@ fn commission_share_and_manage_the_acl() {
     let manual = shared["manual"].as_str().expect("a manual code").to_owned();
     assert_ne!(manual, code.manual_code().to_string());
     let home_root = home.path().join("root.cert");
+    // HRT-COM-053: a manual code names no vendor nor device type, so the user confirms what
+    // the device proved; with no terminal to ask on and no --yes, nothing is sent.
     let o = ctl(
         &url,
         guest.path(),
         &["--trust", p(&home_root), "commission", "--code", &manual],
     );
+    assert_eq!(o.status.code(), Some(64), "{o:?}");
+    assert_contains(&String::from_utf8_lossy(&o.stderr), &["--yes", "terminal"]);
+    let o = ctl(
+        &url,
+        guest.path(),
+        &[
+            "--trust",
+            p(&home_root),
+            "commission",
+            "--code",
+            &manual,
+            "--yes",
+        ],
+    );
     exited(&o, 0);
+    assert_contains(
+        &String::from_utf8_lossy(&o.stderr),
+        &[&format!(
+            "{addr} proved the code: vendor fff1, device type fan"
+        )],
+    );
     let acl = json(&ctl(&url, home.path(), &["acl", "show", &addr, "--json"]));
     let rows = acl["entries"].as_array().expect("entries").clone();
     assert_eq!(rows.len(), 2, "{acl}");

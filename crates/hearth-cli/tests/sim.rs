@@ -167,7 +167,7 @@ fn a_factory_new_appliance_is_commissioned_with_its_printed_code() {
         all.extend_from_slice(args);
         hearth(&all)
     };
-    let o = ctl(&["commission", "--code", manual]);
+    let o = ctl(&["commission", "--code", manual, "--yes"]);
     assert_contains(&exited(&o, 0), &[&format!("commissioned {addr}")]);
     let o = ctl(&["acl", "show", &addr]);
     assert_contains(

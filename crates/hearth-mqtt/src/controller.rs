@@ -220,14 +220,19 @@ enum Command {
     },
     Commission {
         code: SetupCode,
-        reply: oneshot::Sender<Result<Commissioning, RequestError>>,
+        confirm: bool,
+        reply: oneshot::Sender<Result<(Commissioning, Proving), RequestError>>,
     },
+    ConfirmCommission(bool),
     CancelCommission,
     Shutdown(oneshot::Sender<()>),
 }
 
 /// Where the outcome of a commissioning attempt will come.
 type Commissioning = oneshot::Receiver<Result<Commissioned, CommissionError>>;
+
+/// Where the device an attempt with confirmation found will come, once it proved the code.
+type Proving = oneshot::Receiver<Commissioned>;
 
 /// A connected controller.
 pub struct Controller {
@@ -314,6 +319,7 @@ impl Controller {
             updates: updates.clone(),
             commission_events: commission_events.clone(),
             commissioning: None,
+            proving: None,
             share_iterations: config.share_iterations,
             replies: HashMap::new(),
             outbox: Outbox::new(),
@@ -564,12 +570,73 @@ impl Controller {
         code: SetupCode,
         timeout: Duration,
     ) -> Result<Commissioned, RequestError> {
-        let (reply, registered) = oneshot::channel();
+        let (outcome, _) = self.start_commission(code, false).await?;
+        self.commission_outcome(outcome, timeout).await
+    }
+
+    /// [`commission`](Self::commission), asking `confirm` before the session completes:
+    /// once the device has proved the passcode, `confirm` gets the device, its vendor (the
+    /// address's vendor id) and the device type and model its certificate names, and only if
+    /// it answers true does the device list this controller (HRT-COM-053, for a manual code,
+    /// which names neither). `timeout` bounds each wait for the device, not the user's
+    /// answer; the device gives the user its session timeout (60 s, HRT-COM-035).
+    pub async fn commission_confirming<F, Fut>(
+        &self,
+        code: SetupCode,
+        timeout: Duration,
+        confirm: F,
+    ) -> Result<Commissioned, RequestError>
+    where
+        F: FnOnce(Commissioned) -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let (mut outcome, proving) = self.start_commission(code, true).await?;
+        let proven = tokio::select! {
+            proven = proving => proven,
+            ended = &mut outcome => {
+                return match ended {
+                    Ok(done) => Ok(done?),
+                    Err(_) => Err(RequestError::Stopped),
+                };
+            }
+            () = tokio::time::sleep(timeout) => {
+                let _ = self.tx.send(Command::CancelCommission).await;
+                return Err(RequestError::Timeout(timeout));
+            }
+        };
+        let accept = match proven {
+            Ok(device) => confirm(device).await,
+            Err(_) => return Err(RequestError::Stopped),
+        };
         self.tx
-            .send(Command::Commission { code, reply })
+            .send(Command::ConfirmCommission(accept))
             .await
             .map_err(|_| RequestError::Stopped)?;
-        let outcome = registered.await.map_err(|_| RequestError::Stopped)??;
+        self.commission_outcome(outcome, timeout).await
+    }
+
+    async fn start_commission(
+        &self,
+        code: SetupCode,
+        confirm: bool,
+    ) -> Result<(Commissioning, Proving), RequestError> {
+        let (reply, registered) = oneshot::channel();
+        self.tx
+            .send(Command::Commission {
+                code,
+                confirm,
+                reply,
+            })
+            .await
+            .map_err(|_| RequestError::Stopped)?;
+        registered.await.map_err(|_| RequestError::Stopped)?
+    }
+
+    async fn commission_outcome(
+        &self,
+        outcome: Commissioning,
+        timeout: Duration,
+    ) -> Result<Commissioned, RequestError> {
         match tokio::time::timeout(timeout, outcome).await {
             Ok(Ok(done)) => Ok(done?),
             Ok(Err(_)) => Err(RequestError::Stopped),
@@ -674,6 +741,8 @@ struct Runtime {
     commission_events: broadcast::Sender<CommissionEvent>,
     /// Who waits for the running commissioning attempt.
     commissioning: Option<oneshot::Sender<Result<Commissioned, CommissionError>>>,
+    /// Who waits for the device of an attempt with confirmation.
+    proving: Option<oneshot::Sender<Commissioned>>,
     share_iterations: u32,
     /// Who waits for the response to each outstanding request.
     replies: HashMap<u64, Reply>,
@@ -736,7 +805,13 @@ impl Runtime {
                     }
                 }
                 ControllerEvent::Commissioning(event) => {
+                    if let CommissionEvent::Proven(device) = &event {
+                        if let Some(waiting) = self.proving.take() {
+                            let _ = waiting.send(device.clone());
+                        }
+                    }
                     if let CommissionEvent::Finished(outcome) = &event {
+                        self.proving = None;
                         if let Some(reply) = self.commissioning.take() {
                             let _ = reply.send(outcome.clone());
                         }
@@ -799,11 +874,16 @@ impl Runtime {
                     Some(Command::Share { device, privilege, duration, reply }) => {
                         let _ = reply.send(self.send_share(device, privilege, duration));
                     }
-                    Some(Command::Commission { code, reply }) => {
-                        let _ = reply.send(self.start_commissioning(code));
+                    Some(Command::Commission { code, confirm, reply }) => {
+                        let _ = reply.send(self.start_commissioning(code, confirm));
+                    }
+                    Some(Command::ConfirmCommission(accept)) => {
+                        let now = self.clock.now();
+                        self.step(|core| core.confirm_commissioning(now, accept), |()| None);
                     }
                     Some(Command::CancelCommission) => {
                         self.commissioning = None;
+                        self.proving = None;
                         lock(&self.core).cancel_commissioning();
                     }
                     Some(Command::Shutdown(done)) => {
@@ -860,7 +940,11 @@ impl Runtime {
     }
 
     /// Start a commissioning attempt in the core: where its outcome will come.
-    fn start_commissioning(&mut self, code: SetupCode) -> Result<Commissioning, RequestError> {
+    fn start_commissioning(
+        &mut self,
+        code: SetupCode,
+        confirm: bool,
+    ) -> Result<(Commissioning, Proving), RequestError> {
         if !self.connected {
             return Err(RequestError::Disconnected);
         }
@@ -869,11 +953,17 @@ impl Runtime {
         // Registered first: the core may end the attempt at once (a QR text of another
         // device), and the step hands that on.
         let (reply, outcome) = oneshot::channel();
+        let (proven, proving) = oneshot::channel();
         let previous = self.commissioning.replace(reply);
-        match self.step(|core| core.commission(now, code, rng), |_| None) {
-            Ok(()) => Ok(outcome),
+        let previous_proving = self.proving.replace(proven);
+        match self.step(
+            |core| core.commission_with(now, code, rng, confirm),
+            |_| None,
+        ) {
+            Ok(()) => Ok((outcome, proving)),
             Err(err) => {
                 self.commissioning = previous;
+                self.proving = previous_proving;
                 Err(err.into())
             }
         }

@@ -33,7 +33,9 @@ use hearth_model::setup::{SetupCode, SetupError, SetupPayload, MAX_DISCRIMINATOR
 use hearth_model::{Catalog, Privilege, StatusCode};
 use hearth_security::cert::Certificate;
 use hearth_security::key::KeyId;
-use hearth_security::pake::{CommissioningSession, Context, PakeError, Prover, ProverSecret};
+use hearth_security::pake::{
+    CommissioningSession, Context, PakeError, Prover, ProverSecret, CONFIRM_LEN,
+};
 use hearth_security::pki::SecureRandom;
 use hearth_security::replay::CounterStore;
 use hearth_wire::commissioning::{
@@ -59,6 +61,11 @@ pub enum CommissionEvent {
     },
     /// A session with this device began: its `pake-start` is queued.
     Started(DeviceAddr),
+    /// The device proved the passcode (its `confirmV` matched) and is certified as this; the
+    /// attempt, started with `confirm`, waits for
+    /// [`ControllerCore::confirm_commissioning`] before it completes the session
+    /// (HRT-COM-053).
+    Proven(Commissioned),
     /// The attempt ended.
     Finished(Result<Commissioned, CommissionError>),
 }
@@ -129,6 +136,13 @@ pub enum CommissionError {
     /// A message could not be sealed.
     #[error("sealing: {0}")]
     Seal(String),
+    /// The user did not confirm the device the code led to (HRT-COM-053); no `confirmP` was
+    /// sent, so the device's ACL is unchanged and its session ends at its timeout.
+    #[error("{addr} was not confirmed; it is not commissioned")]
+    Declined {
+        /// The device.
+        addr: DeviceAddr,
+    },
 }
 
 fn left(n: Option<u8>) -> String {
@@ -172,6 +186,8 @@ pub(crate) struct Attempt {
     tried: BTreeSet<DeviceAddr>,
     session: Option<Session>,
     last_failure: Option<CommissionError>,
+    /// Wait for the user's confirmation before completing a session (HRT-COM-053).
+    confirm: bool,
 }
 
 /// The session with one candidate.
@@ -187,6 +203,8 @@ struct Session {
 
 enum Step {
     Started,
+    /// `confirmV` matched; `confirmP` waits for the user (HRT-COM-053).
+    Proven([u8; CONFIRM_LEN]),
     Confirmed,
     Aborted(CommissionError),
 }
@@ -213,6 +231,21 @@ impl<S: CounterStore> ControllerCore<S> {
         code: SetupCode,
         rng: Arc<dyn SecureRandom + Send + Sync>,
     ) -> Result<(), CommissionError> {
+        self.commission_with(now, code, rng, false)
+    }
+
+    /// [`commission`](Self::commission), and with `confirm` the session waits, once the
+    /// device has proved the passcode, for the user to confirm the vendor and device type it
+    /// is certified with ([`CommissionEvent::Proven`], then
+    /// [`confirm_commissioning`](Self::confirm_commissioning)): what a commissioner does for
+    /// a manual code, which names neither (HRT-COM-053).
+    pub fn commission_with(
+        &mut self,
+        now: Time,
+        code: SetupCode,
+        rng: Arc<dyn SecureRandom + Send + Sync>,
+        confirm: bool,
+    ) -> Result<(), CommissionError> {
         if self.attempt.is_some() {
             return Err(CommissionError::Busy);
         }
@@ -223,9 +256,51 @@ impl<S: CounterStore> ControllerCore<S> {
             tried: BTreeSet::new(),
             session: None,
             last_failure: None,
+            confirm,
         });
         self.try_next(now);
         Ok(())
+    }
+
+    /// The user's answer to [`CommissionEvent::Proven`]: with `accept`, send `confirmP` and
+    /// complete the session; without, end the attempt with [`CommissionError::Declined`].
+    /// Nothing happens unless a session waits for it.
+    pub fn confirm_commissioning(&mut self, now: Time, accept: bool) {
+        let Some(session) = self.attempt.as_mut().and_then(|a| a.session.as_mut()) else {
+            return;
+        };
+        let Step::Proven(confirm_p) = session.step else {
+            return;
+        };
+        let (addr, request_id) = (session.addr.clone(), session.request_id);
+        if !accept {
+            return self.finish(Err(CommissionError::Declined { addr }));
+        }
+        session.step = Step::Confirmed;
+        self.send_confirm(
+            now,
+            &addr,
+            request_id,
+            PakeConfirm::Confirm(Confirmation(confirm_p)),
+        );
+    }
+
+    /// Send the `pake-confirm` of the running session, with the chain ending in the root.
+    fn send_confirm(&mut self, now: Time, addr: &DeviceAddr, request_id: u64, body: PakeConfirm) {
+        let chain = match self.own_root() {
+            Ok(root) => {
+                let mut chain = self.chain.clone();
+                if chain.last() != Some(&root) {
+                    chain.push(root);
+                }
+                chain
+            }
+            Err(err) => return self.session_failed(now, err),
+        };
+        let confirm = Body::PakeConfirm(body);
+        if let Err(err) = self.send_session(now, addr, request_id, confirm, chain) {
+            self.session_failed(now, err);
+        }
     }
 
     /// Give up the running attempt, if any (the shell's timeout). A session already started
@@ -479,6 +554,10 @@ impl<S: CounterStore> ControllerCore<S> {
         }
         let addr = session.addr.clone();
         let request_id = session.request_id;
+        let wait_for_user = self.attempt.as_ref().is_some_and(|a| a.confirm);
+        let Some(session) = self.attempt.as_mut().and_then(|a| a.session.as_mut()) else {
+            return;
+        };
         match (opened.message.body, &session.step) {
             (Body::PakeResponse(r), Step::Started) => {
                 let (body, step) = match session.prover.receive_share(&r.share.0) {
@@ -504,20 +583,22 @@ impl<S: CounterStore> ControllerCore<S> {
                         ),
                     },
                 };
-                session.step = step;
-                let chain = match self.own_root() {
-                    Ok(root) => {
-                        let mut chain = self.chain.clone();
-                        if chain.last() != Some(&root) {
-                            chain.push(root);
-                        }
-                        chain
+                match (body, wait_for_user) {
+                    (PakeConfirm::Confirm(confirm_p), true) => {
+                        session.step = Step::Proven(confirm_p.0);
+                        let proven = Commissioned {
+                            addr,
+                            device_type: session.certified.0.clone(),
+                            model: session.certified.1.clone(),
+                        };
+                        self.events.push_back(ControllerEvent::Commissioning(
+                            CommissionEvent::Proven(proven),
+                        ));
                     }
-                    Err(err) => return self.session_failed(now, err),
-                };
-                let confirm = Body::PakeConfirm(body);
-                if let Err(err) = self.send_session(now, &addr, request_id, confirm, chain) {
-                    self.session_failed(now, err);
+                    (body, _) => {
+                        session.step = step;
+                        self.send_confirm(now, &addr, request_id, body);
+                    }
                 }
             }
             (Body::CommissionResult(result), _) => {

@@ -535,3 +535,60 @@ fn a_full_acl_leaves_no_room_for_a_commissioner() {
     assert_eq!(home.device.stats().sessions_failed, 0);
     assert!(is_open(&home));
 }
+
+/// What controller `i`'s attempt with confirmation reported as proven, after `from`.
+fn proven(home: &Home, i: usize, from: usize) -> Option<hearth_node::Commissioned> {
+    home.events[i][from..].iter().find_map(|e| match e {
+        ControllerEvent::Commissioning(CommissionEvent::Proven(device)) => Some(device.clone()),
+        _ => None,
+    })
+}
+
+/// HRT-COM-053: with a manual code the session waits, once the fan proved the passcode, for
+/// the user to confirm the vendor and device type it is certified with; confirmed, it
+/// completes; declined, no confirmP leaves and the ACL stays empty.
+#[test]
+fn a_manual_code_waits_for_the_user_to_confirm_the_device() {
+    let manual = || SetupCode::parse(&payload().manual_code().to_string()).expect("manual code");
+    for accept in [false, true] {
+        let (mut home, a) = home();
+        let from = home.events[a].len();
+        let rng = std::sync::Arc::new(hearth_security::pki::SystemRandom::new());
+        home.controllers[a]
+            .commission_with(home.now, manual(), rng, true)
+            .expect("an attempt starts");
+        home.settle();
+        let device = proven(&home, a, from).expect("the fan proved the code");
+        assert_eq!(device.addr, fan());
+        assert_eq!(device.device_type.as_deref(), Some("fan"));
+        assert!(
+            home.device.acl().entries().is_empty(),
+            "not before the user says so"
+        );
+        let sent = home.broker.wire.len();
+        home.controllers[a].confirm_commissioning(home.now, accept);
+        home.settle();
+        let outcome = home.events[a][from..].iter().find_map(|e| match e {
+            ControllerEvent::Commissioning(CommissionEvent::Finished(outcome)) => {
+                Some(outcome.clone())
+            }
+            _ => None,
+        });
+        if accept {
+            assert!(matches!(outcome, Some(Ok(_))), "{outcome:?}");
+            assert_eq!(privileges(&home), [Privilege::Manage]);
+        } else {
+            assert!(
+                matches!(outcome, Some(Err(CommissionError::Declined { .. }))),
+                "{outcome:?}"
+            );
+            assert!(home.device.acl().entries().is_empty());
+            assert!(
+                !home.broker.wire[sent..]
+                    .iter()
+                    .any(|s| s.topic.ends_with("/commission")),
+                "no pake-confirm for a declined device"
+            );
+        }
+    }
+}

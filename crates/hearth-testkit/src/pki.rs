@@ -119,6 +119,7 @@ pub fn foreign_controller(name: &str, days: u64, now: u64) -> (Credential, Crede
     (root, controller)
 }
 
+#[cfg(feature = "mqtt")]
 /// The identity of a [`foreign_controller`] `name`, valid 30 days from now, trusting its own
 /// root and `device_root` (to attest the devices it commissions).
 #[cfg(feature = "mqtt")]

@@ -4,12 +4,17 @@
 //!
 //! `commission` takes a setup code as printed on an appliance (the QR text or the 11-digit
 //! manual code), waits for a device in commissioning that it fits, and runs the key exchange;
-//! the device then lists this controller with `manage`. `acl show|add|remove` are the
+//! the device then lists this controller with `manage`. With a manual code, which names no
+//! vendor and no device type, it shows what the device's certificate says once the device has
+//! proved the code, and completes the session only if the user confirms (HRT-COM-053):
+//! `--yes` confirms in advance, for scripts; without it and without a terminal on standard
+//! input it refuses at once. `acl show|add|remove` are the
 //! manager's `acl-read` and `acl-change`; `share` opens an enhanced window and prints the
 //! fresh setup code another controller commissions with (multi-admin). Exit codes as for the
 //! other `ctl` commands: 1 when the device refuses or does not answer in time, 2 for usage
 //! errors (a malformed setup code among them).
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -66,6 +71,10 @@ pub(super) struct CommissionArgs {
     /// Seconds to wait for a device in commissioning and for the exchange to end.
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
     wait: Duration,
+    /// With a manual code: commission the device it leads to without asking to confirm its
+    /// vendor and device type (for scripts; they are printed all the same).
+    #[arg(long)]
+    yes: bool,
 }
 
 /// Options of `hearth ctl share`.
@@ -108,7 +117,21 @@ pub(super) async fn commission(
 ) -> anyhow::Result<ExitCode> {
     let code = SetupCode::parse(&opts.code)
         .map_err(|e| crate::exit::usage(format!("`{}` is not a setup code: {e}", opts.code)))?;
-    let done = match ctl.commission(code, opts.wait).await {
+    let outcome = match code {
+        SetupCode::Qr(_) => ctl.commission(code, opts.wait).await,
+        SetupCode::Manual(_) => {
+            let ask = !opts.yes;
+            if ask && !std::io::stdin().is_terminal() {
+                return Err(crate::exit::usage(
+                    "a manual code names no vendor and no device type: confirm the device on a \
+                     terminal, or pass --yes to commission whichever device proves the code",
+                ));
+            }
+            ctl.commission_confirming(code, opts.wait, |device| confirm(device, ask))
+                .await
+        }
+    };
+    let done = match outcome {
         Ok(done) => done,
         Err(RequestError::Timeout(d)) => {
             eprintln!("error: no device in commissioning fits the code within {d:?}");
@@ -136,6 +159,27 @@ pub(super) async fn commission(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Show the user what the device proved, and with `ask` ask whether to go on (HRT-COM-053).
+async fn confirm(device: hearth_mqtt::Commissioned, ask: bool) -> bool {
+    eprintln!(
+        "{} proved the code: vendor {}, device type {}, model {}",
+        device.addr,
+        hearth_model::vendor::hex(device.addr.vendor_id),
+        device.device_type.as_deref().unwrap_or("?"),
+        device.model.as_deref().unwrap_or("?")
+    );
+    if !ask {
+        return true;
+    }
+    let answer = tokio::task::spawn_blocking(|| {
+        eprint!("commission it? [y/N] ");
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    })
+    .await;
+    matches!(answer, Ok(Ok(line)) if matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
 /// One ACL entry as `acl show` lists it.
