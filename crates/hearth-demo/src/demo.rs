@@ -3,9 +3,9 @@
 //! The demo starts the embedded broker on a free port, writes a fresh test PKI with a test
 //! CA (vendor id 0xFFF4) that the appliances admit with `view`, and three controllers — two
 //! issued by that CA and admitted with `manage` and `operate`, one the appliances do not admit
-//! at all — runs
-//! the simulator's fleet, writes for every appliance the statement a vendor would (its ICS),
-//! and runs the whole suite against every appliance in parallel. The mutants run does the same
+//! at all — runs the simulator's fleet, writes for every appliance the statement a vendor
+//! would (its ICS, with the setup code printed on the appliance), and runs the whole suite
+//! against every appliance in parallel. The mutants run does the same
 //! once per fault profile and proves that some test case catches each one.
 
 use std::collections::BTreeMap;

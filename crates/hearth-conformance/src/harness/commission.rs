@@ -108,7 +108,10 @@ pub enum SessionEnd {
 pub fn needs_commissioning(ctx: &Ctx) -> Result<(), String> {
     let c = &ctx.ics.commissioning;
     if !c.supported {
-        return Err("the ICS says the device is not commissioned ([commissioning] supported = false)".into());
+        return Err(
+            "the ICS says the device is not commissioned ([commissioning] supported = false)"
+                .into(),
+        );
     }
     if ctx.probe.tester(Some(Privilege::Manage)).is_none() {
         return Err("the ICS lists no controller with privilege manage, which puts the ACL back after each case".into());
@@ -123,7 +126,9 @@ pub fn needs_commissioning(ctx: &Ctx) -> Result<(), String> {
 pub fn needs_window(ctx: &Ctx) -> Result<(), String> {
     needs_commissioning(ctx)?;
     if ctx.ics.commissioning.window.is_empty() {
-        return Err("the ICS names no way to open a commissioning window ([commissioning] window)".into());
+        return Err(
+            "the ICS names no way to open a commissioning window ([commissioning] window)".into(),
+        );
     }
     if !ctx.ics.commissioning.opens_by(WindowOpener::Manage) {
         needs_button(ctx)?;
@@ -186,10 +191,12 @@ fn window_of(s: &Seen) -> Option<(&WindowState, &Message)> {
         return None;
     }
     match &s.message {
-        Ok(m @ Message {
-            body: Body::Window(w),
-            ..
-        }) => Some((w, m)),
+        Ok(
+            m @ Message {
+                body: Body::Window(w),
+                ..
+            },
+        ) => Some((w, m)),
         _ => None,
     }
 }
@@ -246,7 +253,11 @@ pub fn announce_within(ctx: &Ctx) -> Duration {
 /// Ask the operator to press the appliance's commissioning button.
 pub async fn press_button(ctx: &mut Ctx) -> Result<(), Outcome> {
     forget_windows(ctx);
-    super::operator::act(ctx, super::operator::OperatorAction::OpenCommissioningWindow).await
+    super::operator::act(
+        ctx,
+        super::operator::OperatorAction::OpenCommissioningWindow,
+    )
+    .await
 }
 
 /// Ask, as the manager, for an enhanced window granting `privilege`, open for
@@ -280,7 +291,10 @@ pub async fn window_control(
     who: usize,
     body: Body,
 ) -> Result<Option<(hearth_model::StatusCode, usize)>, Outcome> {
-    let (id, _, sent) = ctx.probe.send(who, body, super::probe::Tamper::None).await?;
+    let (id, _, sent) = ctx
+        .probe
+        .send(who, body, super::probe::Tamper::None)
+        .await?;
     let timeout = ctx.response_timeout();
     Ok(match ctx.probe.answer(id, timeout).await {
         Some(a) => match a.message {
@@ -333,7 +347,9 @@ fn session_chain(ctx: &Ctx, who: usize) -> Result<Vec<Vec<u8>>, Outcome> {
         .ok_or_else(|| Outcome::error("the commissioner's chain is empty"))?;
     if !last.is_self_signed() {
         let root = ctx.probe.trust().get(last.issuer_kid()).ok_or_else(|| {
-            Outcome::error("the root of the commissioner's chain is not among the suite's trust anchors")
+            Outcome::error(
+                "the root of the commissioner's chain is not among the suite's trust anchors",
+            )
         })?;
         chain.push(root.as_bytes().to_vec());
     }

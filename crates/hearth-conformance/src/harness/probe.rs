@@ -268,8 +268,8 @@ impl Probe {
                 Channel::Event,
                 Channel::Window,
             ]
-                .into_iter()
-                .map(|c| topics.full(&Topics::device_rel(&device, c))),
+            .into_iter()
+            .map(|c| topics.full(&Topics::device_rel(&device, c))),
         );
         filters.extend(
             testers

@@ -665,7 +665,8 @@ mod tests {
         )
         .expect("applies");
         assert_eq!(ok.entries()[1], entry(2, Privilege::Operate));
-        let refused = |ops: &[AclOperation], max| apply(&list, ops, max, true).map(|_| ()).unwrap_err();
+        let refused =
+            |ops: &[AclOperation], max| apply(&list, ops, max, true).map(|_| ()).unwrap_err();
         let twice = AclOperation::Add(entry(1, Privilege::View));
         let add = AclOperation::Add(entry(2, Privilege::View));
         assert_eq!(

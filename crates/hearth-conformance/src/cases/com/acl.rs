@@ -63,7 +63,10 @@ async fn needs_manage(ctx: &mut Ctx) -> CaseResult {
         )
         .with_evidence([sent, seq]));
     }
-    let e = (req::HRT_COM_060, "an acl-read of a controller holding operate");
+    let e = (
+        req::HRT_COM_060,
+        "an acl-read of a controller holding operate",
+    );
     expect::silent(ctx, id, sent, e).await?;
     ctx.step(3);
     let add = AclOperation::Add(stranger_entry(ctx, Privilege::Manage)?);
@@ -127,7 +130,9 @@ async fn last_manager(ctx: &mut Ctx) -> CaseResult {
         .map(|e| AclOperation::Remove(e.subject))
         .collect();
     if ops.is_empty() {
-        return Err(Outcome::error("the ACL the manager read holds no entry with manage"));
+        return Err(Outcome::error(
+            "the ACL the manager read holds no entry with manage",
+        ));
     }
     ctx.step(2);
     let who = com::manager(ctx)?;
@@ -190,12 +195,19 @@ async fn all_or_nothing(ctx: &mut Ctx) -> CaseResult {
     let who = com::manager(ctx)?;
     let (_, _, read) = com::acl_read(ctx, who).await?;
     let Some((r, seq)) = read else {
-        return Err(Outcome::fail(req::HRT_COM_061, "the manager's acl-read had no answer"));
+        return Err(Outcome::fail(
+            req::HRT_COM_061,
+            "the manager's acl-read had no answer",
+        ));
     };
     if usize::from(r.max_entries) < r.entries.len() {
         return Err(Outcome::fail(
             req::HRT_COM_061,
-            format!("the acl-read lists {} entries of at most {}", r.entries.len(), r.max_entries),
+            format!(
+                "the acl-read lists {} entries of at most {}",
+                r.entries.len(),
+                r.max_entries
+            ),
         )
         .with_evidence([seq]));
     }
@@ -207,9 +219,16 @@ async fn all_or_nothing(ctx: &mut Ctx) -> CaseResult {
     let stranger = ctx.stranger()?;
     let (id, _, sent) = ctx
         .probe
-        .send(stranger, Body::Read(vec![Path::new(0, 1, 4)]), crate::probe::Tamper::None)
+        .send(
+            stranger,
+            Body::Read(vec![Path::new(0, 1, 4)]),
+            crate::probe::Tamper::None,
+        )
         .await?;
-    let e = (req::HRT_COM_064, "a read by a controller whose entry was removed");
+    let e = (
+        req::HRT_COM_064,
+        "a read by a controller whose entry was removed",
+    );
     expect::refused(ctx, id, sent, e).await
 }
 
@@ -233,11 +252,10 @@ async fn changes(ctx: &mut Ctx, before: &[AclEntry]) -> CaseResult {
     }
     let (after, seq) = com::acl_of(ctx).await?;
     if after != before {
-        return Err(Outcome::fail(
-            req::HRT_COM_062,
-            "a refused acl-change took effect in part",
-        )
-        .with_evidence([seq]));
+        return Err(
+            Outcome::fail(req::HRT_COM_062, "a refused acl-change took effect in part")
+                .with_evidence([seq]),
+        );
     }
     ctx.step(3);
     let (_, sent, answer) = com::acl_change(ctx, who, vec![AclOperation::Add(entry)]).await?;
@@ -260,5 +278,10 @@ async fn changes(ctx: &mut Ctx, before: &[AclEntry]) -> CaseResult {
     ctx.read(stranger, Path::new(0, 1, 4))
         .await
         .map(drop)
-        .map_err(|o| Outcome::fail(req::HRT_COM_064, format!("the read of a controller just added: {}", o.reason)))
+        .map_err(|o| {
+            Outcome::fail(
+                req::HRT_COM_064,
+                format!("the read of a controller just added: {}", o.reason),
+            )
+        })
 }

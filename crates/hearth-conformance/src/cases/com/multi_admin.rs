@@ -75,9 +75,16 @@ async fn multi_admin(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.stranger()?;
     let (id, _, sent) = ctx
         .probe
-        .send(who, Body::Read(vec![Path::new(0, 1, 4)]), crate::probe::Tamper::None)
+        .send(
+            who,
+            Body::Read(vec![Path::new(0, 1, 4)]),
+            crate::probe::Tamper::None,
+        )
         .await?;
-    let e = (req::HRT_COM_064, "a read by a controller whose entry was removed");
+    let e = (
+        req::HRT_COM_064,
+        "a read by a controller whose entry was removed",
+    );
     expect::refused(ctx, id, sent, e).await
 }
 
@@ -148,7 +155,12 @@ async fn second_controller(
     ctx.read(who, Path::new(0, 1, 4))
         .await
         .map(drop)
-        .map_err(|o| Outcome::fail(req::HRT_COM_064, format!("the second controller's read: {}", o.reason)))
+        .map_err(|o| {
+            Outcome::fail(
+                req::HRT_COM_064,
+                format!("the second controller's read: {}", o.reason),
+            )
+        })
 }
 
 test_case! {
@@ -187,7 +199,9 @@ async fn bad_record(ctx: &mut Ctx) -> CaseResult {
         Some((StatusCode::ConstraintError, _)) => Ok(()),
         Some((other, seq)) => Err(Outcome::fail(
             req::HRT_COM_072,
-            format!("a window-control with a verifier record that is no point was answered {other}"),
+            format!(
+                "a window-control with a verifier record that is no point was answered {other}"
+            ),
         )
         .with_evidence([seq])),
         None => Err(Outcome::fail(

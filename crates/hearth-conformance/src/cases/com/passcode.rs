@@ -44,17 +44,32 @@ async fn wrong_guesses(ctx: &mut Ctx) -> CaseResult {
 }
 
 /// Steps 2 to 4 of TC-COM-2.1.
-async fn guesses(ctx: &mut Ctx, window: &DeviceWindow, wrong: u32, before: &[AclEntry]) -> CaseResult {
+async fn guesses(
+    ctx: &mut Ctx,
+    window: &DeviceWindow,
+    wrong: u32,
+    before: &[AclEntry],
+) -> CaseResult {
     let who = ctx.stranger()?;
     ctx.step(2);
-    let first = failed(ctx, who, window, wrong, Confirm::Regardless, req::HRT_COM_056).await?;
+    let first = failed(
+        ctx,
+        who,
+        window,
+        wrong,
+        Confirm::Regardless,
+        req::HRT_COM_056,
+    )
+    .await?;
     ctx.step(3);
     let second = failed(ctx, who, window, wrong, Confirm::Honest, req::HRT_COM_035).await?;
     if let (Some(a), Some(b)) = (first, second) {
         if b.checked_add(1) != Some(a) {
             return Err(Outcome::fail(
                 req::HRT_COM_049,
-                format!("after a failed session the window admitted {a} sessions, after the next {b}"),
+                format!(
+                    "after a failed session the window admitted {a} sessions, after the next {b}"
+                ),
             ));
         }
     }
@@ -69,9 +84,16 @@ async fn guesses(ctx: &mut Ctx, window: &DeviceWindow, wrong: u32, before: &[Acl
     }
     let (id, _, sent) = ctx
         .probe
-        .send(who, hearth_wire::Body::Read(vec![Path::new(0, 1, 4)]), crate::probe::Tamper::None)
+        .send(
+            who,
+            hearth_wire::Body::Read(vec![Path::new(0, 1, 4)]),
+            crate::probe::Tamper::None,
+        )
         .await?;
-    let e = (req::HRT_COM_056, "a read by the commissioner of the failed sessions");
+    let e = (
+        req::HRT_COM_056,
+        "a read by the commissioner of the failed sessions",
+    );
     expect::refused(ctx, id, sent, e).await
 }
 
@@ -163,7 +185,10 @@ async fn exhaust(ctx: &mut Ctx, window: &DeviceWindow, wrong: u32) -> CaseResult
     ctx.step(2);
     for n in 1..=MAX_SESSIONS {
         match com::session(ctx, who, window, wrong, Confirm::Honest).await? {
-            SessionEnd::Ran { result: Some((r, _)), .. } if r.status == StatusCode::Unauthorized => {}
+            SessionEnd::Ran {
+                result: Some((r, _)),
+                ..
+            } if r.status == StatusCode::Unauthorized => {}
             other => {
                 return Err(Outcome::error(format!(
                     "failed session {n} of {MAX_SESSIONS} ended {other:?}, not unauthorized"

@@ -15,13 +15,14 @@ test_case! {
     FACTORY_RESET: "TC-COM-6.1",
     title: "A factory reset erases the ACL and opens a basic window; the printed code commissions the device again",
     checks: [
+        HRT_COM_080,
         HRT_COM_081,
         HRT_COM_082,
         HRT_COM_083,
         HRT_COM_084,
     ],
     steps: [
-        "Read the ACL as the manager; ask the operator to reset the appliance to factory-new.",
+        "Read the ACL as the manager; ask the operator to reset the appliance to factory-new by its local action (HRT-COM-080).",
         "The device announces an open basic window with the discriminator of its setup code (HRT-COM-084, HRT-COM-082).",
         "The manager's acl-read goes unanswered: its entry is gone (HRT-COM-081).",
         "As the manager, run a session with the passcode of the setup code: success (HRT-COM-082); every message the device sent since the reset opens with the counters the suite remembers (HRT-COM-083).",
@@ -71,16 +72,25 @@ async fn factory_reset(ctx: &mut Ctx) -> CaseResult {
             "after the reset the device still answers the manager's acl-read",
         )
         .with_evidence([sent, seq])),
-        None => crate::harness::expect::silent(
-            ctx,
-            id,
-            sent,
-            (req::HRT_COM_081, "the manager's acl-read after the reset"),
-        )
-        .await,
+        None => {
+            crate::harness::expect::silent(
+                ctx,
+                id,
+                sent,
+                (req::HRT_COM_081, "the manager's acl-read after the reset"),
+            )
+            .await
+        }
     };
     ctx.step(4);
-    let session = com::session(ctx, admin, &window, code.passcode().value(), Confirm::Honest).await?;
+    let session = com::session(
+        ctx,
+        admin,
+        &window,
+        code.passcode().value(),
+        Confirm::Honest,
+    )
+    .await?;
     if !matches!(&session, SessionEnd::Ran { confirm_v_ok: true, result: Some((r, _)), .. } if r.status == hearth_model::StatusCode::Success)
     {
         let _ = com::close(ctx).await;
@@ -92,7 +102,10 @@ async fn factory_reset(ctx: &mut Ctx) -> CaseResult {
     if let Some(r) = ctx.probe.rejections(mark).first() {
         return Err(Outcome::fail(
             req::HRT_COM_083,
-            format!("after the reset a message of the device did not open: {} [{}]", r.why, r.id),
+            format!(
+                "after the reset a message of the device did not open: {} [{}]",
+                r.why, r.id
+            ),
         )
         .with_evidence([r.seq]));
     }
@@ -101,7 +114,9 @@ async fn factory_reset(ctx: &mut Ctx) -> CaseResult {
     let (after, _) = com::acl_of(ctx).await?;
     let key = com::key_of(ctx, admin).map(AclSubject::Key);
     if !after.iter().any(|e| Some(e.subject) == key) {
-        return Err(Outcome::error("the manager is not in the ACL after the case put it back"));
+        return Err(Outcome::error(
+            "the manager is not in the ACL after the case put it back",
+        ));
     }
     let who = ctx.operator_tester()?;
     ctx.read(who, Path::new(0, 1, 4)).await.map(drop)?;
