@@ -18,7 +18,7 @@ pub const UNTESTABLE_TOML: &str = include_str!("../../../conformance/untestable.
 
 /// The areas of test case identifiers (`TC-<AREA>-<n>.<m>`): the requirement areas that a
 /// black-box suite checks, plus `BEH` (behaviour per device type) and `ROB` (robustness).
-pub const TEST_AREAS: &[&str] = &["MOD", "SEC", "MSG", "MQTT", "BEH", "ROB", "CTL"];
+pub const TEST_AREAS: &[&str] = &["MOD", "SEC", "MSG", "MQTT", "COM", "BEH", "ROB", "CTL"];
 
 /// A test case as the coverage matrix sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,7 +55,7 @@ pub enum CoverageError {
     #[error("untestable.toml: {0}")]
     Parse(String),
     /// A test case identifier is not of the form `TC-<AREA>-<n>.<m>` with a known area.
-    #[error("{0}: not a test case identifier of the form TC-<AREA>-<n>.<m> with AREA one of MOD, SEC, MSG, MQTT, BEH, ROB")]
+    #[error("{0}: not a test case identifier of the form TC-<AREA>-<n>.<m> with AREA one of MOD, SEC, MSG, MQTT, COM, BEH, ROB")]
     MalformedTestCaseId(String),
     /// Two test cases share an identifier.
     #[error("{0}: registered twice")]
@@ -650,7 +650,7 @@ mod tests {
             [
                 "TC-SEC-1.2: registered twice",
                 "TC-SEC-1.2: names HRT-SEC-999, which the specification does not state",
-                "TC-SEC: not a test case identifier of the form TC-<AREA>-<n>.<m> with AREA one of MOD, SEC, MSG, MQTT, BEH, ROB",
+                "TC-SEC: not a test case identifier of the form TC-<AREA>-<n>.<m> with AREA one of MOD, SEC, MSG, MQTT, COM, BEH, ROB",
                 "TC-SEC: names no requirement",
                 "HRT-SEC-002 is listed as untestable but TC-SEC-1.2 checks it",
                 "untestable.toml: HRT-SEC-009 is not a requirement of the specification",

@@ -7,7 +7,7 @@
 //! simulator's fleet factory-new, commissions every appliance with its setup code as the
 //! manager and adds the lab's other entries with `acl-change` ([`commission_fleet`],
 //! `spec/07-commissioning.md`), writes for every appliance the statement a vendor would (its
-//! ICS), and runs the whole suite against every appliance in parallel. The mutants run does the same
+//! ICS, with the setup code printed on the appliance), and runs the whole suite against every appliance in parallel. The mutants run does the same
 //! once per fault profile and proves that some test case catches each one.
 
 use std::collections::BTreeMap;

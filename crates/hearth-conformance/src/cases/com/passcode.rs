@@ -28,10 +28,10 @@ test_case! {
         "Close the window and put the ACL back as it was.",
     ],
     applies: com::needs_window,
-    run: wrong_passcode,
+    run: wrong_guesses,
 }
 
-async fn wrong_passcode(ctx: &mut Ctx) -> CaseResult {
+async fn wrong_guesses(ctx: &mut Ctx) -> CaseResult {
     ctx.step(1);
     let (before, _) = com::acl_of(ctx).await?;
     let (window, passcode) = com::open_any(ctx).await?;

@@ -15,13 +15,14 @@ test_case! {
     FACTORY_RESET: "TC-COM-6.1",
     title: "A factory reset erases the ACL and opens a basic window; the printed code commissions the device again",
     checks: [
+        HRT_COM_080,
         HRT_COM_081,
         HRT_COM_082,
         HRT_COM_083,
         HRT_COM_084,
     ],
     steps: [
-        "Read the ACL as the manager; ask the operator to reset the appliance to factory-new.",
+        "Read the ACL as the manager; ask the operator to reset the appliance to factory-new by its local action (HRT-COM-080).",
         "The device announces an open basic window with the discriminator of its setup code (HRT-COM-084, HRT-COM-082).",
         "The manager's acl-read goes unanswered: its entry is gone (HRT-COM-081).",
         "As the manager, run a session with the passcode of the setup code: success (HRT-COM-082); every message the device sent since the reset opens with the counters the suite remembers (HRT-COM-083).",

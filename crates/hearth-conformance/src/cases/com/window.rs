@@ -159,6 +159,10 @@ test_case! {
     checks: [
         HRT_COM_022,
         HRT_COM_025,
+        HRT_COM_030,
+        HRT_COM_031,
+        HRT_COM_038,
+        HRT_COM_039,
         HRT_COM_048,
         HRT_COM_049,
         HRT_COM_055,
@@ -167,7 +171,7 @@ test_case! {
     ],
     steps: [
         "Read the ACL as the manager; press the appliance's button: the device announces an open basic window (HRT-COM-022).",
-        "As the controller the device does not admit, run a session with the passcode of the setup code: a pake-response, then a commission-result of success (HRT-COM-048, HRT-COM-049).",
+        "As the controller the device does not admit, run a session with the passcode of the setup code: a pake-response whose confirmV the suite's SPAKE2+ confirms, with the passcode derivation, context and identities of chapter 7 (HRT-COM-030, HRT-COM-031, HRT-COM-038, HRT-COM-039), then a commission-result of success (HRT-COM-048, HRT-COM-049).",
         "The device announces its window closed (HRT-COM-025).",
         "The manager's acl-read lists the commissioner's key with manage, and a read by the commissioner is served (HRT-COM-055, HRT-COM-061, HRT-COM-064).",
         "Put the ACL back as it was.",
@@ -220,8 +224,8 @@ async fn commission(ctx: &mut Ctx, window: &DeviceWindow, passcode: u32) -> Case
             ..
         } => {
             return Err(Outcome::fail(
-                req::HRT_COM_055,
-                "the device's confirmV does not confirm the passcode of its setup code",
+                req::HRT_COM_030,
+                "the device's confirmV does not confirm the passcode of its setup code with the derivation, context and identities of chapter 7 §5",
             )
             .with_evidence([response]))
         }
