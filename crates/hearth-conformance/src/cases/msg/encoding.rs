@@ -186,7 +186,9 @@ async fn encoding(ctx: &mut Ctx, who: usize) -> CaseResult {
                 previous = None;
                 kept = true;
             }
-            Body::Description(_) => {}
+            // What a connection opens with — description, full report, the commissioning
+            // window's state — comes before the kept events and does not end them.
+            Body::Description(_) | Body::Window(_) => {}
             Body::Report(r) if r.full => {}
             Body::Event(ev) => {
                 if let Some((n, at)) = previous {
