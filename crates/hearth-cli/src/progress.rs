@@ -92,6 +92,7 @@ impl Progress {
 
     /// A step before the first test case (`commissioned 5/16`): the bar's message on a
     /// terminal, where the last one stays as a line; a plain line elsewhere.
+    #[cfg_attr(not(feature = "sim"), allow(dead_code))] // only the demo sets up first
     pub(crate) fn setup_step(&self, step: &str, last: bool) {
         let line = format!("{:>6.1}s {step}", self.started.elapsed().as_secs_f64());
         match &self.bar {
