@@ -186,7 +186,9 @@ async fn encoding(ctx: &mut Ctx, who: usize) -> CaseResult {
                 previous = None;
                 kept = true;
             }
-            Body::Description(_) => {}
+            // What a device publishes on each connection before the events it kept: its
+            // description, its full report and its window (HRT-COM-043).
+            Body::Description(_) | Body::Window(_) => {}
             Body::Report(r) if r.full => {}
             Body::Event(ev) => {
                 if let Some((n, at)) = previous {
