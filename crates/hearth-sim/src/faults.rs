@@ -394,6 +394,7 @@ mod tests {
             "03-security.md",
             "04-messages.md",
             "05-mqtt.md",
+            "07-commissioning.md",
         ] {
             text.push_str(
                 &std::fs::read_to_string(format!("{spec}/{chapter}")).expect("spec chapter"),

@@ -186,8 +186,8 @@ async fn encoding(ctx: &mut Ctx, who: usize) -> CaseResult {
                 previous = None;
                 kept = true;
             }
-            // What a connection opens with — description, full report, the commissioning
-            // window's state — comes before the kept events and does not end them.
+            // What a device publishes on each connection before the events it kept: its
+            // description, its full report and its window (HRT-COM-043).
             Body::Description(_) | Body::Window(_) => {}
             Body::Report(r) if r.full => {}
             Body::Event(ev) => {
