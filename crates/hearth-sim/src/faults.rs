@@ -263,7 +263,7 @@ static PROFILES: &[FaultProfile] = profiles! {
     /// below the broker's does, and loses its connection on a larger publish instead of
     /// dropping the message.
     #[applied = "FaultInjection::mqtt_packet_limit = 68 KiB"]
-    "disconnect-on-oversize" Messages ["HRT-MSG-105", "HRT-SEC-136"] for ALL => (|d| d.protocol.mqtt_packet_limit = Some(OVERSIZE_LIMIT));
+    "disconnect-on-oversize" Messages ["HRT-MSG-105", "HRT-MQTT-071", "HRT-SEC-136"] for ALL => (|d| d.protocol.mqtt_packet_limit = Some(OVERSIZE_LIMIT));
     /// Emits fault-raised and fault-cleared events without their mandatory severity and action
     /// fields.
     #[applied = "simulator: the fault events are built without fields 3 and 4"]
