@@ -247,6 +247,9 @@ pub struct Parameters {
     pub broker_password_env: Option<String>,
     /// File of the root certificate the device's chain leads to.
     pub trust: Option<String>,
+    /// The largest MQTT packet the broker delivers, in bytes, the whole packet counted
+    /// (HRT-MQTT-070, HRT-MQTT-071).
+    pub broker_max_packet: usize,
     /// Wait for the device's description and status at the start.
     pub startup_timeout: Duration,
     /// Wait for a response.
@@ -282,6 +285,7 @@ impl Default for Parameters {
             broker_username: None,
             broker_password_env: None,
             trust: None,
+            broker_max_packet: MIN_BROKER_PACKET,
             startup_timeout: Duration::from_secs(30),
             response_timeout: SPEC_RESPONSE_TIMEOUT,
             report_deadline: SPEC_REPORT_DEADLINE,
@@ -298,6 +302,14 @@ impl Default for Parameters {
     }
 }
 
+/// The smallest packet size limit a broker may have (HRT-MQTT-070), which the embedded broker
+/// has: the default of `broker_max_packet`.
+pub const MIN_BROKER_PACKET: usize = 71_680;
+
+/// The largest MQTT packet there is: a remaining length of 268 435 455 bytes after a fixed
+/// header of 5.
+pub const MAX_MQTT_PACKET: usize = 268_435_460;
+
 /// The response timeout the specification sets (HRT-MSG-095).
 pub const SPEC_RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The report deadline the specification sets (HRT-MSG-056).
@@ -312,6 +324,7 @@ impl Parameters {
         "broker_username",
         "broker_password_env",
         "trust",
+        "broker_max_packet",
         "startup_timeout",
         "response_timeout",
         "report_deadline",
@@ -328,7 +341,8 @@ impl Parameters {
 
     /// Set the parameter `name` from its text form, as in the ICS or on the command line
     /// (`--param name=value`): durations as `250ms`, `5s` or `2m`, the seed as a decimal
-    /// integer, everything else as given.
+    /// integer, the broker's packet size as a decimal number of bytes, everything else as
+    /// given.
     ///
     /// # Errors
     ///
@@ -359,6 +373,17 @@ impl Parameters {
             "broker_username" => self.broker_username = Some(text()?),
             "broker_password_env" => self.broker_password_env = Some(text()?),
             "trust" => self.trust = Some(text()?),
+            "broker_max_packet" => {
+                self.broker_max_packet = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (MIN_BROKER_PACKET..=MAX_MQTT_PACKET).contains(n))
+                    .ok_or_else(|| {
+                        problem(format!(
+                            "the broker's packet size limit in bytes, a decimal integer from {MIN_BROKER_PACKET} (HRT-MQTT-070) to {MAX_MQTT_PACKET}"
+                        ))
+                    })?;
+            }
             "startup_timeout" => self.startup_timeout = duration()?,
             "response_timeout" => self.response_timeout = duration()?,
             "report_deadline" => self.report_deadline = duration()?,
@@ -409,6 +434,7 @@ impl Parameters {
         text("broker_username", &self.broker_username);
         text("broker_password_env", &self.broker_password_env);
         text("trust", &self.trust);
+        map.insert("broker_max_packet".into(), self.broker_max_packet.into());
         for (name, d) in [
             ("startup_timeout", self.startup_timeout),
             ("response_timeout", self.response_timeout),
@@ -703,7 +729,9 @@ impl Ics {
         for (name, value) in &raw.parameters {
             let text = match value {
                 toml::Value::String(s) => Some(s.clone()),
-                toml::Value::Integer(i) if name == "seed" => Some(i.to_string()),
+                toml::Value::Integer(i) if name == "seed" || name == "broker_max_packet" => {
+                    Some(i.to_string())
+                }
                 _ => None,
             };
             match text {
@@ -714,7 +742,7 @@ impl Ics {
                 }
                 None => problems.push(Problem {
                     key: format!("parameters.{name}"),
-                    rule: "must be a string (durations as \"5s\"), or an integer for the seed (HRT-CONF-001)".into(),
+                    rule: "must be a string (durations as \"5s\"), or an integer for the seed and broker_max_packet (HRT-CONF-001)".into(),
                 }),
             }
         }

@@ -391,6 +391,9 @@ fn parameters(out: &mut String, p: &Parameters) {
             let _ = writeln!(out, "{name} = {}", quoted(&duration_text(value)));
         }
     }
+    if p.broker_max_packet != default.broker_max_packet {
+        let _ = writeln!(out, "broker_max_packet = {}", p.broker_max_packet);
+    }
     if let Some(seed) = p.seed {
         let _ = writeln!(out, "seed = {}", quoted(&seed.to_string()));
     }

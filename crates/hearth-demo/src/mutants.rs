@@ -1,6 +1,8 @@
 //! The suite's self-check (`spec/06-conformance.md` §12): one run per fault profile of the
-//! simulator, each of which some test case must fail naming a requirement the profile
-//! breaks (HRT-CONF-111).
+//! simulator, each of which some test case must fail naming, among the requirements its
+//! failure breaks, one the profile breaks (HRT-CONF-111). A case that fails for another
+//! reason than the profile's (a requirement the case checks but the profile does not break)
+//! does not count: it would pass a suite whose case for the profile's rule is wrong.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -21,9 +23,9 @@ pub struct MutantResult {
     pub profile: String,
     /// The requirements it declares broken.
     pub requirements: Vec<String>,
-    /// `device test-case` pairs that failed naming one of those requirements.
+    /// `device test-case` pairs whose failure named one of those requirements as broken.
     pub caught_by: Vec<String>,
-    /// Other failures the profile caused (naming other requirements).
+    /// Other failures the profile caused (naming only other requirements as broken).
     pub also_failed: Vec<String>,
     /// Whether it was caught (HRT-CONF-111).
     pub caught: bool,
@@ -51,14 +53,16 @@ fn requirements(profile: &FaultProfile) -> Vec<String> {
         .collect()
 }
 
-/// Judge one profile's run.
+/// Judge one profile's run by requirement: a failed case catches the profile only when the
+/// requirements its failure names as broken (`failed_requirements`, not every requirement
+/// the case checks) include one the profile declares.
 pub fn judge(profile: &FaultProfile, reports: &[Report]) -> MutantResult {
     let mut caught_by = Vec::new();
     let mut also = Vec::new();
     for r in reports {
         for t in r.tests.iter().filter(|t| t.verdict == Verdict::Fail) {
             let label = format!("{} {}", r.device.device_id, t.id);
-            if t.requirements
+            if t.failed_requirements
                 .iter()
                 .any(|req| profile.requirements.contains(&req.as_str()))
             {
@@ -124,4 +128,36 @@ pub async fn run_mutants(
         }
     }
     results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A report whose only failure is `case`, checking `checks` and failing `broken`.
+    fn failing(case: &str, checks: &[&str], broken: &[&str]) -> Report {
+        let mut report = hearth_report::example::report();
+        report.tests.retain(|t| t.verdict == Verdict::Fail);
+        report.tests.truncate(1);
+        let t = &mut report.tests[0];
+        t.id = case.into();
+        t.requirements = checks.iter().map(|r| (*r).to_owned()).collect();
+        t.failed_requirements = broken.iter().map(|r| (*r).to_owned()).collect();
+        report
+    }
+
+    /// HRT-CONF-111 judges by the requirements a failure names as broken, not by those its
+    /// case checks: a case that checks the profile's rule but fails for another one does not
+    /// catch the profile.
+    #[test]
+    fn a_profile_is_caught_only_by_a_failure_naming_its_requirement() {
+        let profile = hearth_sim::profile("counter-reuse").expect("profile");
+        let checks = ["HRT-SEC-090", "HRT-SEC-097"];
+        let named = judge(profile, &[failing("TC-SEC-4.1", &checks, &["HRT-SEC-090"])]);
+        assert!(named.caught, "{named:?}");
+        assert_eq!(named.caught_by.len(), 1);
+        let other = judge(profile, &[failing("TC-SEC-4.1", &checks, &["HRT-SEC-097"])]);
+        assert!(!other.caught, "{other:?}");
+        assert_eq!(other.also_failed.len(), 1);
+    }
 }

@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 
 use hearth_conformance::ics::Ics;
+use hearth_model::setup::{ManualCode, SetupCode, SetupPayload};
 use hearth_model::Description;
 use hearth_mqtt::topic::{Addressed, DeviceAddr, Topics};
 use hearth_report::report::Report;
@@ -21,7 +22,7 @@ use hearth_security::key::{KeyPair, PublicKey};
 use hearth_security::pki::{verify_chain_bytes, verify_chain_with_revocations};
 use hearth_security::revocation::{RevocationList, RevocationSet};
 use hearth_wire::codec::{self, Limits};
-use hearth_wire::message::{Body, Message};
+use hearth_wire::message::{Body, Kind, Message};
 use hearth_wire::Receiver;
 
 use crate::{exercise_description, exercise_message, Pki, Reader, DEVICE_ID, NOW};
@@ -448,11 +449,73 @@ pub fn security_files(data: &[u8]) -> bool {
     decoded
 }
 
+/// The setup code a person types or scans (`hearth_model::setup`): `SetupCode::parse`, which
+/// takes a QR text (`SetupPayload::from_qr_text`) or a manual code (`ManualCode::parse`),
+/// and both decoders on their own. A decoded payload writes back to the same QR text and its
+/// manual code parses to itself; a decoded manual code does too. True when either decodes.
+pub fn setup_code(data: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return false;
+    };
+    let _ = SetupCode::parse(text);
+    let manual = |code: ManualCode| {
+        assert_eq!(
+            ManualCode::parse(&code.digits()),
+            Ok(code),
+            "a manual code does not round-trip"
+        );
+        let _ = code.matches(0);
+    };
+    let mut decoded = false;
+    if let Ok(payload) = SetupPayload::from_qr_text(text) {
+        assert_eq!(
+            SetupPayload::from_qr_text(&payload.to_qr_text()),
+            Ok(payload),
+            "a setup payload does not round-trip"
+        );
+        manual(payload.manual_code());
+        decoded = true;
+    }
+    if let Ok(code) = ManualCode::parse(text) {
+        manual(code);
+        decoded = true;
+    }
+    decoded
+}
+
+/// The bodies of the commissioning and access-control management messages
+/// (`hearth_wire::commissioning`, `spec/07-commissioning.md`), which the device decodes from
+/// controllers it does not know yet. Input: a byte choosing one of those kinds, then the CBOR
+/// of its body, parsed within `Limits::STANDARD` and decoded by `codec::decode_body`. A
+/// decoded body encodes and decodes to itself. True when it decodes.
+pub fn commissioning(data: &[u8]) -> bool {
+    let mut input = Reader::new(data);
+    let kinds: Vec<Kind> = Kind::ALL
+        .into_iter()
+        .filter(|k| *k as u64 >= Kind::Window as u64)
+        .collect();
+    let kind = kinds[usize::from(input.u8()) % kinds.len()];
+    let Ok(item) = codec::parse_cbor(input.rest(), &Limits::STANDARD) else {
+        return false;
+    };
+    let Ok(body) = codec::decode_body(kind, &item, &Limits::STANDARD) else {
+        return false;
+    };
+    assert_eq!(body.kind(), kind, "a body decodes to another kind");
+    let again = codec::decode_body(kind, &codec::encode_body(&body), &Limits::STANDARD);
+    assert_eq!(
+        again.as_ref(),
+        Ok(&body),
+        "a commissioning body does not round-trip"
+    );
+    true
+}
+
 /// The body of a fuzz target: any bytes in, whether they got all the way through out.
 pub type Target = fn(&[u8]) -> bool;
 
 /// Every target by name, in the order of `fuzz/Cargo.toml`.
-pub const ALL: [(&str, Target); 10] = [
+pub const ALL: [(&str, Target); 12] = [
     ("message_decode", message_decode),
     ("envelope_open", envelope_open),
     ("certificate", certificate),
@@ -463,4 +526,6 @@ pub const ALL: [(&str, Target); 10] = [
     ("signed_report", signed_report),
     ("topic", topic),
     ("security_files", security_files),
+    ("setup_code", setup_code),
+    ("commissioning", commissioning),
 ];

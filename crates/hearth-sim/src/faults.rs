@@ -82,6 +82,9 @@ pub struct AppDeviation {
     /// Accept `resume` while idle, starting the selected programme, where the state machine
     /// refuses it.
     pub lax_states: bool,
+    /// Refuse start and stop once a cycle has completed, as if completed were a final state,
+    /// where the state machine gives both a transition.
+    pub completed_terminal: bool,
     /// Publish under the default topic root whatever root it is configured with.
     pub fixed_root: bool,
     /// Hand the runtime a clock this far behind, so that it checks certificates and
@@ -277,7 +280,7 @@ static PROFILES: &[FaultProfile] = profiles! {
     /// below the broker's does, and loses its connection on a larger publish instead of
     /// dropping the message.
     #[applied = "FaultInjection::mqtt_packet_limit = 68 KiB"]
-    "disconnect-on-oversize" Messages ["HRT-MSG-105", "HRT-SEC-136"] for ALL => (|d| d.protocol.mqtt_packet_limit = Some(OVERSIZE_LIMIT));
+    "disconnect-on-oversize" Messages ["HRT-MSG-105", "HRT-MQTT-071", "HRT-SEC-136"] for ALL => (|d| d.protocol.mqtt_packet_limit = Some(OVERSIZE_LIMIT));
     /// Emits fault-raised and fault-cleared events without their mandatory severity and action
     /// fields.
     #[applied = "simulator: the fault events are built without fields 3 and 4"]
@@ -337,6 +340,10 @@ static PROFILES: &[FaultProfile] = profiles! {
     /// programme instead of answering invalid-in-state.
     #[applied = "simulator: resume while idle is served as start"]
     "lax-state-machine" Behaviour ["HRT-CAT-040", "HRT-MOD-051"] for RESUMABLE => (|d| d.app.lax_states = true);
+    /// Treats completed as a final state: refuses start and stop there with invalid-in-state,
+    /// where the state machine starts a new cycle and returns to idle.
+    #[applied = "simulator: start and stop while completed answer invalid-in-state"]
+    "completed-is-terminal" Behaviour ["HRT-CAT-049"] for CYCLE => (|d| d.app.completed_terminal = true);
     /// Resets its cumulative energy counter to zero whenever it draws no power.
     #[applied = "simulator: the energy counter is cleared while the power is 0 W"]
     "energy-counter-reset" Behaviour ["HRT-CAT-001"] for ENERGY => (|d| d.app.energy_resets = true);

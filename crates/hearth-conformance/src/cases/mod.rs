@@ -38,6 +38,7 @@ pub static CASES: &[Case] = &[
     beh::cycle::NO_START_WITHOUT_REMOTE_START,
     beh::cycle::NO_RESUME_WITH_DOOR_OPEN,
     beh::cycle::DELAYED_CYCLE,
+    beh::cycle::FROM_COMPLETED,
     beh::door::DOOR_ALARM,
     beh::faults::FAULT_EVENTS,
     beh::counters::COUNTERS_GROW,

@@ -1,7 +1,8 @@
 //! Expectations test cases share: a request the device must not answer ([`silent`]), one it
 //! may only refuse ([`refused`]), one it must answer ([`answered`]), the status an answer
 //! must carry ([`status`]), the device still answering after bad input ([`still_answers`]),
-//! a property a refused request must leave as it was ([`unchanged`]), an event that must
+//! the device's connection kept through bad input ([`kept_connection`]), a property a
+//! refused request must leave as it was ([`unchanged`]), an event that must
 //! come ([`event`]) and whose fields must fit the description ([`event_fields`]).
 //!
 //! Each takes the requirement the expectation checks, as the test case names it, and
@@ -202,6 +203,39 @@ pub async fn still_answers(ctx: &mut Ctx, who: usize) -> Result<(), Outcome> {
             ),
         )
         .with_evidence(o.evidence)),
+    }
+}
+
+/// No status of the device since trace entry `sent`: a will (the broker saw the connection
+/// go) or an online status (the device connected again) means `what` cost the device its
+/// connection, which fails `requirement` (HRT-MSG-105, HRT-MQTT-071). Await a barrier
+/// first, so that a will the broker published has arrived.
+pub fn kept_connection(
+    ctx: &mut Ctx,
+    sent: usize,
+    (requirement, what): Expect<'_>,
+) -> Result<(), Outcome> {
+    let status = ctx
+        .probe
+        .published(sent)
+        .into_iter()
+        .find_map(|p| match &p.message.body {
+            hearth_wire::Body::Status(s) => Some((p.seq, s.availability)),
+            _ => None,
+        });
+    match status {
+        None => Ok(()),
+        Some((seq, availability)) => Err(Outcome::fail(
+            requirement,
+            format!(
+                "the device lost its connection over {what}: its {} status came after it (trace #{seq})",
+                match availability {
+                    hearth_wire::Availability::Offline => "offline",
+                    hearth_wire::Availability::Online => "online",
+                }
+            ),
+        )
+        .with_evidence([sent, seq])),
     }
 }
 

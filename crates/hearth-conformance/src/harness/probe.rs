@@ -82,8 +82,50 @@ impl Rejection {
         Req::resolve(self.id)
     }
 
-    /// A failure naming the requirement the refusal enforces: `what` did not open.
+    /// What the device broke as the sender of the refused message, where the refusal shows
+    /// it: the receiver's rule says what the suite's receiver did, the sender's rule behind
+    /// it what the device did wrong. Empty where the refusal does not tell (a counter too far
+    /// below the window, for one, is a sender's fault only after a restart).
+    pub fn sender_side(&self) -> (&'static [Req], &'static str) {
+        use crate::requirements::req;
+        match self.id {
+            // The receiver accepted that counter from the same key on the same topic before.
+            "HRT-SEC-097" => (
+                &[req::HRT_SEC_090],
+                "the device gave a counter to a second message signed with its key",
+            ),
+            // The key resolved through the device's own validated chain.
+            "HRT-SEC-034" => (
+                &[req::HRT_SEC_024, req::HRT_SEC_020],
+                "the device signed it for another topic than the one it published it on, or with another key than its certified one",
+            ),
+            _ => (&[], ""),
+        }
+    }
+
+    /// A failure naming what the device broke as the sender of the message where the refusal
+    /// shows it ([`Rejection::sender_side`]), else the requirement the refusal enforces:
+    /// `what` did not open.
     pub fn fail(&self, what: &str) -> Outcome {
+        let (sender, did) = self.sender_side();
+        if let Some((first, more)) = sender.split_first() {
+            let ids: Vec<&str> = sender.iter().map(|r| r.id()).collect();
+            return more
+                .iter()
+                .fold(
+                    Outcome::fail(
+                        *first,
+                        format!(
+                            "{what} did not open: {} ({}); {did} ({})",
+                            self.why,
+                            self.id,
+                            ids.join(", ")
+                        ),
+                    ),
+                    |o, r| o.and(*r),
+                )
+                .with_evidence([self.seq]);
+        }
         match self.requirement() {
             Some(r) => Outcome::fail(r, format!("{what} did not open: {}", self.why)),
             None => Outcome::error(format!(
@@ -252,6 +294,10 @@ impl Probe {
             .mqtt_options(format!("hc-suite-{client_suffix:016x}"))
             .map_err(|e| ProbeError::Broker(broker.to_string(), e.to_string()))?;
         options.set_keep_alive(Duration::from_secs(30));
+        // The suite publishes packets as large as the broker takes (TC-MQTT-4.1), whatever
+        // limit a Hearth client needs for itself.
+        let any = crate::ics::MAX_MQTT_PACKET;
+        options.set_max_packet_size(any, any);
         let (client, mut eventloop) = BrokerUrl::client(options, 1024);
         // The description is watched under any vendor level, so that one published with
         // the vendor id spelt otherwise than the spec requires is seen and named

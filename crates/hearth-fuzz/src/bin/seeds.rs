@@ -560,8 +560,115 @@ fn run(demo: &Path) -> Result<(), String> {
         ("topic", &topic),
         ("security_files", &files),
     ];
+    write(&targets)?;
+    let (setup, commissioning) = without_demo(pki)?;
+    write(&[("setup_code", &setup), ("commissioning", &commissioning)])
+}
+
+/// The seeds of the targets whose inputs no demo carries: setup codes from the repository's
+/// vectors (`conformance/vectors/commissioning/setup-payload.json`), and the body of every
+/// commissioning and access-control management kind, built from the fixture's PKI.
+fn without_demo(pki: &Pki) -> Result<(Seeds, Seeds), String> {
+    use hearth_wire::commissioning::{
+        AclChangeResponse, AclOperation, AclReadResponse, CommissionResult, Confirmation,
+        EnhancedWindow, OpenWindow, PakeAbort, PakeConfirm, PakeResponse, Share, VerifierBytes,
+        WindowControl, WindowParams, WindowState, WindowType, RECORD_LEN,
+    };
+    use hearth_wire::message::Body;
+
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let path = repo.join("conformance/vectors/commissioning/setup-payload.json");
+    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let vectors: Json =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut setup = Seeds::default();
+    for (group, fields) in [
+        ("valid", &["qr", "manual"][..]),
+        ("accepted", &["text"][..]),
+        ("invalid", &["text"][..]),
+    ] {
+        for v in vectors[group].as_array().into_iter().flatten() {
+            for field in fields {
+                if let Some(t) = v[field].as_str() {
+                    setup.add(format!("{group} {field}"), t.as_bytes().to_vec());
+                }
+            }
+        }
+    }
+
+    let params = WindowParams {
+        discriminator: 0xF00,
+        salt: (0..16).collect(),
+        iterations: 1000,
+    };
+    let kid = *pki.controller.cert.subject_kid();
+    let ca = *pki.vendor.cert.subject_kid();
+    let entry = hearth_security::AclEntry {
+        subject: hearth_security::AclSubject::Key(kid),
+        privilege: Manage,
+    };
+    let share = Share([0x04; 65]);
+    let confirm = Confirmation([0x5a; 32]);
+    let ok = hearth_model::StatusCode::Success;
+    let bodies = [
+        Body::Window(WindowState::Open(OpenWindow {
+            params: params.clone(),
+            closes_in: 600,
+            window_type: WindowType::Basic,
+        })),
+        Body::Window(WindowState::Closed),
+        Body::PakeStart(share),
+        Body::PakeResponse(PakeResponse { share, confirm }),
+        Body::PakeConfirm(PakeConfirm::Confirm(confirm)),
+        Body::PakeConfirm(PakeConfirm::Abort(PakeAbort::RefusedShare)),
+        Body::CommissionResult(CommissionResult {
+            status: ok,
+            sessions_left: Some(19),
+        }),
+        Body::AclRead,
+        Body::AclReadResponse(AclReadResponse {
+            entries: vec![entry],
+            max_entries: 64,
+        }),
+        Body::AclChange(vec![
+            AclOperation::Add(entry),
+            AclOperation::Set {
+                subject: hearth_security::AclSubject::Ca(ca),
+                privilege: Operate,
+            },
+            AclOperation::Remove(hearth_security::AclSubject::Key(kid)),
+        ]),
+        Body::AclChangeResponse(AclChangeResponse {
+            status: ok,
+            failed_at: Some(1),
+        }),
+        Body::WindowControl(WindowControl::Open(Box::new(EnhancedWindow {
+            params,
+            verifier: VerifierBytes([0x11; RECORD_LEN]),
+            duration: 300,
+            privilege: Operate,
+        }))),
+        Body::WindowControl(WindowControl::Close),
+        Body::WindowControlResponse(ok),
+    ];
+    // The selector byte counts the kinds from `window` on, as the target does.
+    let first = hearth_wire::Kind::Window as u64;
+    let mut commissioning = Seeds::default();
+    for body in &bodies {
+        let kind = body.kind();
+        let mut cbor = Vec::new();
+        ciborium::into_writer(&codec::encode_body(body), &mut cbor)
+            .map_err(|e| format!("encoding a {} body: {e}", kind.name()))?;
+        let selector = u8::try_from(kind as u64 - first).map_err(|e| e.to_string())?;
+        commissioning.add(kind.name(), Writer::new().u8(selector).rest(&cbor).finish());
+    }
+    Ok((setup, commissioning))
+}
+
+/// Write each target's picked seeds to `corpus/<target>/`, its folder emptied first.
+fn write(targets: &[(&str, &Seeds)]) -> Result<(), String> {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
-    for (target, seeds) in targets {
+    for &(target, seeds) in targets {
         let dir = corpus.join(target);
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -586,11 +693,18 @@ fn run(demo: &Path) -> Result<(), String> {
 fn main() -> ExitCode {
     let Some(demo) = std::env::args_os().nth(1) else {
         eprintln!(
-            "usage: seeds DEMO_DIR   (the output of `hearth demo --trace full --out DEMO_DIR`)"
+            "usage: seeds DEMO_DIR   (the output of `hearth demo --trace full --out DEMO_DIR`)\n       seeds --without-demo   (only the targets whose seeds need no demo)"
         );
         return ExitCode::from(2);
     };
-    match run(Path::new(&demo)) {
+    let done = if demo == "--without-demo" {
+        without_demo(Pki::get()).and_then(|(setup, commissioning)| {
+            write(&[("setup_code", &setup), ("commissioning", &commissioning)])
+        })
+    } else {
+        run(Path::new(&demo))
+    };
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("seeds: {e}");

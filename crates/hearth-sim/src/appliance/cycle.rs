@@ -716,6 +716,16 @@ impl<T: Programmes> Appliance for CycleAppliance<T> {
             self.machine.cycle.state = OpState::Paused;
             return Ok(None);
         }
+        if base.deviation.completed_terminal
+            && path.capability == cap::OPERATIONAL_STATE
+            && matches!(
+                path.member,
+                operational_state::START | operational_state::STOP
+            )
+            && self.machine.cycle.state() == OpState::Completed
+        {
+            return Err(StatusCode::InvalidInState);
+        }
         let lax_resume = base.deviation.lax_states
             && path.member == operational_state::RESUME
             && self.machine.cycle.state() == OpState::Idle;

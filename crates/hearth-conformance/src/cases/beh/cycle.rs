@@ -1,7 +1,8 @@
 //! TC-BEH-1.x, the cycle: the state machine of `operational-state` — commands its state does
 //! not allow are refused and change nothing, a started cycle runs and reports itself, a
 //! cycle does not start with the door open, a running one pauses and resumes, its programme
-//! cannot be rewritten while it runs, and switching the appliance off ends it.
+//! cannot be rewritten while it runs, switching the appliance off ends it, and a completed
+//! cycle starts again or returns to idle.
 //!
 //! What each state allows is never written here: every case asks the catalog's state machine
 //! ([`StateMachine`], `spec/02-catalog.md`, HRT-CAT-040 to HRT-CAT-048) — the same table the
@@ -25,7 +26,7 @@ use crate::harness::appliance::has_property;
 use crate::harness::appliance::{
     cap_id, cycle_component, cycle_path, door, has_action, invoke_cycle, leave_idle, move_door,
     opstate, ready_to_start, start_cycle, startable_cycle, state, state_name, stop, Action, DOOR,
-    ON_OFF, OPERATIONAL_STATE,
+    MODE, ON_OFF, OPERATIONAL_STATE,
 };
 use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::expect::{self, Expect};
@@ -33,6 +34,9 @@ use crate::harness::operator::{act, needs_operator, OperatorAction};
 use crate::harness::wait::{self, budget, deadline};
 use crate::requirements::req;
 use crate::verdict::Outcome;
+
+/// The property of `mode` that selects the programme.
+const CURRENT_MODE: u16 = 1;
 
 /// The catalog's state machine of `operational-state`, or the `error` of a catalog without
 /// one.
@@ -1289,6 +1293,204 @@ async fn delayed_cycle(ctx: &mut Ctx, who: usize) -> CaseResult {
     result
 }
 
+test_case! {
+    /// TC-BEH-1.10
+    FROM_COMPLETED: "TC-BEH-1.10",
+    title: "A completed cycle starts again on start and returns to idle on stop, as the transition table gives",
+    checks: [
+        HRT_CAT_041,
+        HRT_CAT_049,
+        HRT_MOD_107,
+    ],
+    steps: [
+        "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
+        "Unless completed: find the shortest programme (for each declared mode: write it, invoke start, read the remaining time, invoke stop), select it, invoke start, expect success, and wait (at most cycle_timeout) for a report of the state completed.",
+        "Invoke start while completed: expect success and a state the transition table gives start from completed (HRT-CAT-049, HRT-CAT-041).",
+        "Wait (at most cycle_timeout) for a report of the state completed.",
+        "Invoke stop while completed: expect success and a state the transition table gives stop from completed (HRT-CAT-049, HRT-CAT-041), reported; select the mode of step 1 again.",
+    ],
+    applies: |ctx| startable_cycle(ctx).map(drop),
+    run: from_completed(operator),
+}
+
+async fn from_completed(ctx: &mut Ctx, who: usize) -> CaseResult {
+    let started = Instant::now();
+    let component = cycle_component(ctx).map_err(Outcome::not_applicable)?;
+    let before = ready_to_start(ctx, who, component).await?;
+    ctx.step(1);
+    let mode = programme(ctx, component);
+    let was = match mode {
+        Some((path, _)) => Some(ctx.read(who, path).await?),
+        None => None,
+    };
+    let result: CaseResult = async {
+        if before == state::COMPLETED {
+            ctx.step_with(2, "completed already");
+        } else {
+            match &mode {
+                Some((path, codes)) => {
+                    let shortest = shortest(ctx, who, component, *path, codes).await?;
+                    ctx.step_with(2, format!("{path} = {shortest}"));
+                }
+                None => ctx.step(2),
+            }
+            ctx.probe.clear_seen();
+            start_cycle(ctx, who, component).await?;
+            completes(ctx, component, started).await?;
+        }
+        // The transition table, not this case, says what completed allows.
+        let t = table(ctx)?;
+        let allowed = |a: Action| !t.targets(a.id(), code_of(state::COMPLETED)).is_empty();
+        if allowed(Action::Start) {
+            ctx.step(3);
+            carried_out_while_completed(ctx, who, component, Action::Start).await?;
+            ctx.step(4);
+            completes(ctx, component, started).await?;
+        }
+        if allowed(Action::Stop) {
+            ctx.step(5);
+            let asked = Instant::now();
+            let seq = carried_out_while_completed(ctx, who, component, Action::Stop).await?;
+            let state_path = cycle_path(ctx, component, opstate::STATE);
+            let limit = deadline(ctx).saturating_sub(asked.elapsed());
+            idle_reported(
+                ctx,
+                limit,
+                state_path,
+                ("stop while completed succeeded", seq),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+    .await;
+    leave_idle(ctx, who, component).await;
+    if let (Some((path, _)), Some(was)) = (mode, was) {
+        let _ = ctx.write(who, path, was).await;
+    }
+    result
+}
+
+/// The cycle component's writable `mode/current-mode` and the modes its description
+/// declares, if it has both.
+fn programme(ctx: &Ctx, component: u16) -> Option<(Path, Vec<i64>)> {
+    let path = Path::new(component, cap_id(ctx, MODE), CURRENT_MODE);
+    let codes: Vec<i64> = ctx
+        .description
+        .instance(component, path.capability)?
+        .constraint(CURRENT_MODE)?
+        .values
+        .as_ref()?
+        .iter()
+        .map(|e| i64::from(e.code))
+        .collect();
+    let writable = ctx
+        .properties()
+        .into_iter()
+        .any(|(p, prop)| p == path && prop.writable());
+    (writable && !codes.is_empty()).then_some((path, codes))
+}
+
+/// Select, of `codes` at `path`, the mode whose cycle the appliance says is the shortest:
+/// each one is written, started, its remaining time read, and stopped (a mode the appliance
+/// does not take or start is passed over). The mode selected.
+async fn shortest(
+    ctx: &mut Ctx,
+    who: usize,
+    component: u16,
+    path: Path,
+    codes: &[i64],
+) -> Result<i64, Outcome> {
+    let remaining = cycle_path(ctx, component, opstate::REMAINING);
+    let mut best: Option<(i64, i64)> = None;
+    for &code in codes {
+        if ctx.write(who, path, Value::Int(code)).await?.0 != StatusCode::Success {
+            continue;
+        }
+        if invoke_cycle(ctx, who, component, Action::Start).await?.0 != StatusCode::Success {
+            continue;
+        }
+        let left = ctx.read(who, remaining).await?.as_int();
+        stop(ctx, who, component).await;
+        if let Some(left) = left {
+            if best.is_none_or(|(b, _)| left < b) {
+                best = Some((left, code));
+            }
+        }
+    }
+    let Some((_, code)) = best else {
+        return Err(Outcome::inconclusive(
+            "no declared mode started a cycle with a remaining time",
+        ));
+    };
+    ctx.write(who, path, Value::Int(code)).await?;
+    Ok(code)
+}
+
+/// Wait, at most `cycle_timeout` and what is left of the case's time (but for a few
+/// answers, to put the appliance back), for a report of the state completed: a cycle that
+/// does not get there makes the case inconclusive.
+async fn completes(ctx: &mut Ctx, component: u16, started: Instant) -> CaseResult {
+    let state_path = cycle_path(ctx, component, opstate::STATE);
+    let left = ctx
+        .params
+        .test_timeout
+        .saturating_sub(started.elapsed())
+        .saturating_sub(ctx.response_timeout() * 3);
+    let limit = ctx.params.cycle_timeout.min(left);
+    match wait::report(ctx, limit, state_path, |v| {
+        *v == Value::Int(state::COMPLETED)
+    })
+    .await
+    {
+        Some(_) => Ok(()),
+        None => Err(Outcome::inconclusive(format!(
+            "the cycle did not complete within {limit:?}"
+        ))),
+    }
+}
+
+/// Invoke `action` while the appliance is completed: it must be carried out (HRT-CAT-049)
+/// and lead where the transition table says (HRT-CAT-041). Refused by an appliance that is
+/// no longer completed (it went idle by itself), the case is inconclusive. The trace entry of
+/// the answer.
+async fn carried_out_while_completed(
+    ctx: &mut Ctx,
+    who: usize,
+    component: u16,
+    action: Action,
+) -> Result<usize, Outcome> {
+    let state_path = cycle_path(ctx, component, opstate::STATE);
+    let (status, seq) = invoke_cycle(ctx, who, component, action).await?;
+    if status != StatusCode::Success {
+        let now = ctx.read(who, state_path).await?;
+        if now != Value::Int(state::COMPLETED) {
+            return Err(Outcome::inconclusive(format!(
+                "`{}` answered {status}, and the appliance is {}: it may have left completed by itself first",
+                action.name(),
+                now.as_int().map_or_else(|| now.to_string(), state_name)
+            ))
+            .with_evidence([seq]));
+        }
+        let names: Vec<String> = table(ctx)?
+            .targets(action.id(), code_of(state::COMPLETED))
+            .iter()
+            .map(|s| state_name(i64::from(*s)))
+            .collect();
+        return Err(Outcome::fail(
+            req::HRT_CAT_049,
+            format!(
+                "`{}` while completed answered {status}: the transition table leads to {}",
+                action.name(),
+                names.join(" or ")
+            ),
+        )
+        .with_evidence([seq]));
+    }
+    led_where_the_table_says(ctx, who, component, action, state::COMPLETED, seq).await?;
+    Ok(seq)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1338,6 +1540,11 @@ mod tests {
         assert_eq!(
             cap.event(opstate::COMPLETED).map(|e| e.name.as_str()),
             Some("operation-completed")
+        );
+        let mode = Catalog::standard().capability_named(MODE).expect("mode");
+        assert_eq!(
+            mode.property(CURRENT_MODE).map(|p| p.name.as_str()),
+            Some("current-mode")
         );
     }
 

@@ -1,6 +1,6 @@
-//! TC-MQTT-4.x, what the device takes on its request topic: packets of the largest size,
-//! nothing from outside its root or with its vendor level misspelt, and no message of
-//! another kind than a request.
+//! TC-MQTT-4.x, what the device takes on its request topic: packets as large as the broker
+//! delivers, nothing from outside its root or with its vendor level misspelt, and no message
+//! of another kind than a request.
 
 use hearth_model::validate::check_value;
 use hearth_model::{Path, Value};
@@ -16,33 +16,58 @@ use crate::verdict::Outcome;
 test_case! {
     /// TC-MQTT-4.1
     LARGE_PACKETS: "TC-MQTT-4.1",
-    title: "The device takes MQTT packets of 71 680 bytes and serves a request of nearly 64 KiB",
+    title: "The device takes MQTT packets as large as the broker's limit, keeping its connection, and serves a request of nearly 64 KiB",
     checks: [
         HRT_MQTT_071,
     ],
     steps: [
-        "Publish a message in a PUBLISH packet of exactly 71 680 bytes on the request topic; the device drops the message as too large but must stay connected.",
-        "Send a correct read padded with an unknown header key to about 64 000 bytes: expect an answer.",
+        "Publish on the request topic a QoS 1 PUBLISH packet of exactly the broker's packet size limit (broker_max_packet, 71 680 bytes unless set), whose payload begins like an envelope; the device drops the message as too large.",
+        "Send a correct read as a barrier: it must be answered, and no status of the device may have come since the packet (a will or a new online status: the device lost its connection).",
+        "Send a correct read padded with an unknown header key to about 64 000 bytes: expect an answer, and still no status of the device since the packet.",
     ],
     applies: always,
     run: large_packets(operator),
 }
 
+/// The payload length that makes a QoS 1 PUBLISH on `topic` exactly `packet` bytes long:
+/// fixed header (1 byte and a remaining length of 1 to 4), topic length (2), topic, packet
+/// id (2), payload.
+fn payload_for_packet(packet: usize, topic: &str) -> usize {
+    let length_bytes = |remaining: usize| match remaining {
+        0..=127 => 1,
+        128..=16_383 => 2,
+        16_384..=2_097_151 => 3,
+        _ => 4,
+    };
+    (1..=4)
+        .map(|n| (n, packet.saturating_sub(1 + n)))
+        .find(|&(n, remaining)| length_bytes(remaining) == n)
+        .map_or(0, |(_, remaining)| {
+            remaining.saturating_sub(4 + topic.len())
+        })
+}
+
 async fn large_packets(ctx: &mut Ctx, who: usize) -> CaseResult {
-    ctx.step(1);
-    // A QoS 1 PUBLISH of 71 680 bytes: fixed header (4), topic length (2), topic, packet
-    // id (2), payload.
+    let limit = ctx.params.broker_max_packet;
+    let what = format!("a PUBLISH packet of {limit} bytes, the broker's limit");
+    ctx.step_with(1, &what);
     let full = ctx.probe.full_topic(&ctx.probe.request_topic());
     let mut big = vec![0xd2, 0x84, 0x40, 0xa0, 0x5a, 0x00, 0x01, 0x17, 0xf0];
-    big.resize(71_672usize.saturating_sub(full.len()), 0x00);
-    publish(ctx, big, "a message in a PUBLISH packet of 71 680 bytes").await?;
+    big.resize(payload_for_packet(limit, &full).max(big.len()), 0x00);
+    let sent = publish(ctx, big, &what).await?;
     ctx.step(2);
+    let barrier = expect::barrier(ctx, who).await;
+    let kept = (req::HRT_MQTT_071, what.as_str());
+    expect::kept_connection(ctx, sent, kept)?;
+    barrier?;
+    ctx.step(3);
     let (_, plain) = craft(ctx, who, Craft::Padded(0))?;
     let pad = 64_000usize.saturating_sub(plain.len());
     let (id, bytes) = craft(ctx, who, Craft::Padded(pad))?;
-    let what = format!("a correct read of {} bytes", bytes.len());
-    let sent = publish(ctx, bytes, &what).await?;
-    expect::answered(ctx, id, sent, (req::HRT_MQTT_071, &what)).await
+    let read = format!("a correct read of {} bytes", bytes.len());
+    let asked = publish(ctx, bytes, &read).await?;
+    expect::answered(ctx, id, asked, (req::HRT_MQTT_071, &read)).await?;
+    expect::kept_connection(ctx, sent, kept)
 }
 
 test_case! {

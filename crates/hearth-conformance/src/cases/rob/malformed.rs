@@ -5,7 +5,7 @@
 
 use ciborium::Value as Cbor;
 use hearth_model::{Path, Value};
-use hearth_wire::{Availability, Body};
+use hearth_wire::Body;
 
 use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::harness::craft::{int_key, publish, resigned};
@@ -126,7 +126,7 @@ async fn oversized(ctx: &mut Ctx) -> CaseResult {
     let sent = publish(ctx, big, what).await?;
     ctx.step(2);
     let barrier = expect::barrier(ctx, who).await;
-    kept_connection(ctx, sent)?;
+    expect::kept_connection(ctx, sent, (req::HRT_MSG_105, what))?;
     barrier?;
     if let Some(a) = ctx.probe.stray_answers().into_iter().next() {
         return Err(Outcome::fail(
@@ -139,35 +139,7 @@ async fn oversized(ctx: &mut Ctx) -> CaseResult {
     expect::still_answers(ctx, who)
         .await
         .map_err(|o| o.with_evidence([sent]))?;
-    kept_connection(ctx, sent)
-}
-
-/// No status of the device since trace entry `sent`: a will (the broker saw the connection
-/// go) or an online status (the device connected again) means the input cost the device
-/// its connection (HRT-MSG-105).
-fn kept_connection(ctx: &mut Ctx, sent: usize) -> CaseResult {
-    let status = ctx
-        .probe
-        .published(sent)
-        .into_iter()
-        .find_map(|p| match &p.message.body {
-            Body::Status(s) => Some((p.seq, s.availability)),
-            _ => None,
-        });
-    match status {
-        None => Ok(()),
-        Some((seq, availability)) => Err(Outcome::fail(
-            req::HRT_MSG_105,
-            format!(
-                "the device lost its connection over the oversized message: its {} status came after it (trace #{seq})",
-                match availability {
-                    Availability::Offline => "offline",
-                    Availability::Online => "online",
-                }
-            ),
-        )
-        .with_evidence([sent, seq])),
-    }
+    expect::kept_connection(ctx, sent, (req::HRT_MSG_105, what))
 }
 
 test_case! {

@@ -5,6 +5,7 @@ use hearth_model::Path;
 
 use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::wait;
+use crate::requirements::req;
 
 test_case! {
     /// TC-SEC-4.1
@@ -32,11 +33,32 @@ async fn counters_across_restart(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let mark = ctx.probe.trace().len();
     ctx.step(2);
-    wait::restart(ctx).await?;
+    let back = wait::restart(ctx).await;
+    continued(ctx, mark)?;
+    back?;
     ctx.step(3);
     let read = ctx.read(who, Path::new(0, 1, 4)).await;
+    continued(ctx, mark)?;
     if let Some(r) = ctx.probe.rejections(mark).first() {
         return Err(r.fail("after the restart a message of the device"));
     }
     read.map(drop)
+}
+
+/// Fails when a message of the device since trace entry `mark` (the restart) was refused for
+/// its counter: seen before or too far below the window, either way the device did not
+/// continue above every counter it used before the restart (HRT-SEC-092), and a counter seen
+/// before was given twice (HRT-SEC-090).
+fn continued(ctx: &mut Ctx, mark: usize) -> CaseResult {
+    let replayed = ctx
+        .probe
+        .rejections(mark)
+        .into_iter()
+        .find(|r| matches!(r.id, "HRT-SEC-097" | "HRT-SEC-098"));
+    match replayed {
+        Some(r) => Err(r
+            .fail("after the restart a message of the device")
+            .and(req::HRT_SEC_092)),
+        None => Ok(()),
+    }
 }
