@@ -492,7 +492,7 @@ impl Lab {
         inner.flush()
     }
 
-    /// What fan `i` published so far on `channel` (the last [`KEPT`] publishes).
+    /// What fan `i` published so far on `channel` (the last 256 publishes).
     pub fn published(&self, i: usize, channel: Channel) -> Vec<Sent> {
         let topic = self.topic(i, channel);
         let inner = self.inner();
