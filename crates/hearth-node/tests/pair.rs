@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{fan_settings, Pair, Pki, FAULT_CLEARED, FAULT_RAISED, FW_CHECK, LEVEL, ON};
 use hearth_model::{StatusCode, Value};
-use hearth_node::{DeviceAddr, Update};
+use hearth_node::{DeviceAddr, Publish, Topics, Update};
 use hearth_security::acl::Privilege;
 use hearth_testkit::fixtures::{fault_cleared_fields, fault_fields};
 use hearth_wire::Body;
@@ -65,6 +65,30 @@ fn a_controller_discovers_a_device_from_its_retained_messages() {
     assert_eq!(view.online, Some(true));
     assert_eq!(view.device_type.as_deref(), Some("fan"));
     assert_eq!(view.model.as_deref(), Some("TF-1"));
+}
+
+/// HRT-MQTT-061, HRT-SEC-072: a revocation list retained before the device connects reaches
+/// it on its subscription and is applied: the controller it revokes is not served.
+#[test]
+fn a_retained_revocation_list_is_applied_when_the_device_connects() {
+    let pki = Pki::new();
+    let (controller, kid) = pki.controller_and_kid(365);
+    let settings = fan_settings(&pki, Privilege::Operate);
+    let mut pair = Pair::new(settings, &pki.device(365), &controller);
+    let (list, root) = pki.root_list(&[kid]);
+    let topic = Topics::default().full(&Topics::revocation_rel(&root.to_hex()));
+    pair.broker.route(Publish {
+        topic,
+        payload: list,
+        retain: true,
+        ack: None,
+    });
+    pair.connect_both();
+    assert_eq!(pair.device.stats().revocation_lists, 1);
+    assert!(
+        pair.ask(Body::Read(vec![LEVEL])).is_none(),
+        "a revoked controller was served"
+    );
 }
 
 #[test]

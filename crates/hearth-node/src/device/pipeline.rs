@@ -20,19 +20,21 @@ use crate::transmit::Transmit;
 impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
     /// A publish arrived on `topic` (the full topic) at `now`.
     ///
-    /// Retained copies are not acted on: a request or a list the broker kept is not news.
-    /// A request that passes every check is answered on the requesting controller's
-    /// response topic; one that does not is dropped and counted in
+    /// A retained revocation list is taken like any other: it is the CA's current list, and
+    /// a device that has just connected learns of keys revoked before it started only so
+    /// (HRT-MQTT-061, HRT-SEC-104). A retained request is not acted on: a request the broker
+    /// kept is not news. A request that passes every check is answered on the requesting
+    /// controller's response topic; one that does not is dropped and counted in
     /// [`stats`](Self::stats)`.rejected` under its reason.
     pub fn handle_publish(&mut self, now: Time, topic: &str, payload: &[u8], retain: bool) {
-        if retain {
-            return;
-        }
         let Some(rel) = self.endpoint.topics.relative(topic).map(str::to_owned) else {
             return;
         };
         if let Some(ca) = Topics::parse_revocation(&rel) {
-            return self.on_revocation_list(now, &ca, payload);
+            return self.on_revocation_list(now, &ca, payload, retain);
+        }
+        if retain {
+            return;
         }
         if payload.is_empty() || self.stalled {
             return;
@@ -236,9 +238,13 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
     }
 
     /// A revocation list on `R/crl/{ca}`: applied if that CA signed it and it is newer than
-    /// the one held (HRT-MQTT-062); anything else is ignored.
-    fn on_revocation_list(&mut self, now: Time, ca: &KeyId, payload: &[u8]) {
-        if payload.is_empty() || self.faults.ignore_revocation() {
+    /// the one held (HRT-MQTT-062); anything else is ignored. A retained copy of the list already held (every reconnection brings one) is no
+    /// rejection.
+    fn on_revocation_list(&mut self, now: Time, ca: &KeyId, payload: &[u8], retain: bool) {
+        if payload.is_empty()
+            || self.faults.ignore_revocation()
+            || (retain && self.faults.ignore_retained_lists())
+        {
             return;
         }
         let applied = self
@@ -250,6 +256,7 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
                 tracing::info!(device = %self.addr, "revocation list of CA {ca} applied");
                 self.stats.revocation_lists += 1;
             }
+            Err(err) if retain && err.is_repeat() => {}
             Err(err) => {
                 tracing::debug!(device = %self.addr, "revocation list ignored: {err}");
                 self.reject("revocation list");

@@ -19,8 +19,10 @@ use hearth_node::{
 use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege};
 use hearth_security::alg::Algorithm;
 use hearth_security::cert::{Role, TrustStore};
+use hearth_security::key::KeyId;
 use hearth_security::pki::{self, IssueRequest, TestPki};
 use hearth_security::replay::MemoryCounterStore;
+use hearth_security::revocation::RevocationList;
 use hearth_wire::{Body, Message};
 
 /// Where the virtual clock starts: certificates are issued at this time.
@@ -123,6 +125,28 @@ impl Pki {
     pub fn controller(&self, days: u64) -> Credential {
         let issued = self.issue(Role::Controller, "gw-1", days, &self.test.root);
         self.credential(issued, &[])
+    }
+
+    /// A controller credential as [`controller`](Self::controller) gives it, and its key id.
+    pub fn controller_and_kid(&self, days: u64) -> (Credential, KeyId) {
+        let issued = self.issue(Role::Controller, "gw-1", days, &self.test.root);
+        let kid = *issued.cert.subject_kid();
+        (self.credential(issued, &[]), kid)
+    }
+
+    /// A revocation list of the root revoking `kids`, dated [`START`], and the key id of the
+    /// root, which names its topic.
+    pub fn root_list(&self, kids: &[KeyId]) -> (Vec<u8>, KeyId) {
+        let root = &self.test.root;
+        let list = RevocationList {
+            issuer: root.cert.claims().subject.clone(),
+            this_update: START,
+            next_update: START + 3600,
+            revoked: kids.iter().copied().collect(),
+        }
+        .issue(&root.cert, &root.key)
+        .expect("revocation list");
+        (list, *root.cert.subject_kid())
     }
 
     /// A controller credential named `subject` (whatever it is), valid for `days` from
