@@ -92,6 +92,10 @@ switches! {
     fifo_event_store,
     /// Take no revocation list (HRT-SEC-072, HRT-SEC-083).
     ignore_revocation,
+    /// Take no retained revocation list, as if a list the broker kept were not news: after
+    /// a restart, keys revoked before it are served until the CA publishes again
+    /// (HRT-SEC-104, HRT-MQTT-061).
+    ignore_retained_lists,
     /// Answer a request whose signer is no controller `unauthorized` instead of dropping it
     /// unanswered (HRT-SEC-120).
     answer_wrong_role,

@@ -236,6 +236,8 @@ static PROFILES: &[FaultProfile] = profiles! {
     "last-manager-removable" Commissioning ["HRT-COM-063"] for ALL => last_manager_removable;
     /// Takes no revocation list: keys its CA revoked are still served.
     "ignore-revocation" Security ["HRT-SEC-072", "HRT-SEC-083"] for ALL => ignore_revocation;
+    /// Takes no retained revocation list: after a restart, keys revoked before it are served.
+    "ignore-retained-lists" Security ["HRT-SEC-104"] for ALL => ignore_retained_lists;
     /// Checks certificates against a clock an hour slow: a certificate that expired within the
     /// hour is still accepted.
     #[applied = "simulator: its runtime reads the time from a clock an hour slow"]

@@ -118,6 +118,7 @@ pub static CASES: &[Case] = &[
     sec::authority::HIGHEST_PRIVILEGE,
     sec::authority::WINDOW_START,
     sec::authority::EXISTENCE_BEFORE_PRIVILEGE,
+    sec::authority::LISTS_OF_UNMET_CA,
 ];
 
 /// The catalog, for listings and the coverage matrix.

@@ -658,21 +658,7 @@ async fn revocation(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(3);
     let mut revoke_b: BTreeSet<KeyId> = ca.revoked_so_far();
     revoke_b.insert(b.kid);
-    let impostor = hearth_security::KeyPair::generate_system(Algorithm::EdDsa)
-        .map_err(|e| Outcome::error(format!("generating a key: {e}")))?;
-    let impostor_ca = Authority {
-        cert: hearth_security::cert::Certificate::sign(
-            &CertClaims {
-                key: *impostor.public_key(),
-                ..ca.cert.claims().clone()
-            },
-            &impostor,
-        )
-        .map_err(|e| Outcome::error(e.to_string()))?,
-        key: impostor,
-        privilege: ca.privilege,
-    };
-    let foreign = impostor_ca
+    let foreign = impostor_of(&ca)?
         .list(unix_now(), 3600, revoke_b.clone())
         .map_err(Outcome::error)?;
     let mut counter = FRESH + 2;
@@ -719,6 +705,26 @@ async fn revocation(ctx: &mut Ctx, who: usize) -> CaseResult {
         ),
     )
     .await
+}
+
+/// A CA under `ca`'s name and claims with a key of its own: its lists are forgeries of
+/// `ca`'s, signed by another key.
+fn impostor_of(ca: &Authority) -> Result<Authority, Outcome> {
+    let key = hearth_security::KeyPair::generate_system(Algorithm::EdDsa)
+        .map_err(|e| Outcome::error(format!("generating a key: {e}")))?;
+    let cert = hearth_security::cert::Certificate::sign(
+        &CertClaims {
+            key: *key.public_key(),
+            ..ca.cert.claims().clone()
+        },
+        &key,
+    )
+    .map_err(|e| Outcome::error(e.to_string()))?;
+    Ok(Authority {
+        cert,
+        key,
+        privilege: ca.privilege,
+    })
 }
 
 test_case! {
@@ -1019,6 +1025,86 @@ async fn existence_before_privilege(ctx: &mut Ctx, who: usize) -> CaseResult {
 
 /// The interval of HRT-SEC-133: at most one `unauthorized` answer to a signer within it.
 const UNAUTHORIZED_INTERVAL: Duration = Duration::from_secs(1);
+
+test_case! {
+    /// TC-SEC-5.9
+    LISTS_OF_UNMET_CA: "TC-SEC-5.9",
+    title: "After a restart, the revocation list of a CA not met yet is kept, not displaced by forgeries, and applied when a chain brings the CA",
+    checks: [
+        HRT_SEC_072,
+        HRT_SEC_104,
+        HRT_SEC_112,
+    ],
+    steps: [
+        "Issue, with the lab's CA, controller certificates for two new keys A and B; send a read signed by each: both must be served.",
+        "Publish, retained on R/crl/{ca}, a list of the CA revoking A (and every key revoked before by this suite); send a read signed by A: no answer.",
+        "Restart the device as the ICS describes and wait for its new online status: a device that forgets the CA's certificate then holds the retained list without being able to verify it.",
+        "Publish on R/crl/{ca}, not retained, five lists under the CA's name signed by another key, revoking nothing: they must not displace the list that came first.",
+        "Send a read signed by A, carrying its chain, which brings the CA's certificate: no answer. Then one signed by B: served.",
+    ],
+    applies: |ctx| {
+        needs_authority(ctx)?;
+        wait::restartable(ctx)
+    },
+    run: lists_of_unmet_ca(operator),
+}
+
+/// How many forged lists TC-SEC-5.9 publishes: one more than the lists a verifier must keep
+/// for a CA it has not met (HRT-SEC-104).
+const FORGED_LISTS: usize = 5;
+
+async fn lists_of_unmet_ca(ctx: &mut Ctx, who: usize) -> CaseResult {
+    let ca = authority(ctx)?;
+    let ca_kid = ca.kid();
+    ctx.step(1);
+    let a = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
+    let b = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
+    read_served(ctx, who, &a, FRESH, (req::HRT_SEC_112, "key A")).await?;
+    read_served(ctx, who, &b, FRESH, (req::HRT_SEC_112, "key B")).await?;
+    ctx.step(2);
+    let (list, _) = ca.next_list(&[a.kid], 3600).await.map_err(Outcome::error)?;
+    publish_list(ctx, &ca_kid, list, true, "revocation list revoking key A").await?;
+    read_ignored(
+        ctx,
+        who,
+        &a,
+        (FRESH + 1, true),
+        (req::HRT_SEC_072, "key A after its CA's list revoked it"),
+    )
+    .await?;
+    ctx.step(3);
+    wait::restart(ctx).await?;
+    ctx.step(4);
+    let impostor = impostor_of(&ca)?;
+    for n in 1..=FORGED_LISTS {
+        let forged = impostor
+            .list(unix_now(), 3600, BTreeSet::new())
+            .map_err(Outcome::error)?;
+        let what =
+            format!("forged list {n} of {FORGED_LISTS} under the CA's name, revoking nothing");
+        publish_list(ctx, &ca_kid, forged, false, &what).await?;
+    }
+    ctx.step(5);
+    read_ignored(
+        ctx,
+        who,
+        &a,
+        (FRESH + 2, true),
+        (
+            req::HRT_SEC_104,
+            "key A after a restart, its CA's list retained and forged ones published after it",
+        ),
+    )
+    .await?;
+    read_served(
+        ctx,
+        who,
+        &b,
+        FRESH + 1,
+        (req::HRT_SEC_112, "key B after the restart"),
+    )
+    .await
+}
 
 #[cfg(test)]
 mod tests {
