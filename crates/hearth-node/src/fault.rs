@@ -92,6 +92,9 @@ switches! {
     fifo_event_store,
     /// Take no revocation list (HRT-SEC-072, HRT-SEC-083).
     ignore_revocation,
+    /// Serve a request whose sender is no controller id, and answer it on the response topic
+    /// named after that sender (HRT-MQTT-046).
+    answer_any_sender,
     /// Take no retained revocation list, as if a list the broker kept were not news: after
     /// a restart, keys revoked before it are served until the CA publishes again
     /// (HRT-SEC-104, HRT-MQTT-061).

@@ -236,6 +236,8 @@ static PROFILES: &[FaultProfile] = profiles! {
     "last-manager-removable" Commissioning ["HRT-COM-063"] for ALL => last_manager_removable;
     /// Takes no revocation list: keys its CA revoked are still served.
     "ignore-revocation" Security ["HRT-SEC-072", "HRT-SEC-083"] for ALL => ignore_revocation;
+    /// Serves a request whose sender is no controller id and answers it on that sender's topic.
+    "answer-any-sender" Messages ["HRT-MQTT-046"] for ALL => answer_any_sender;
     /// Takes no retained revocation list: after a restart, keys revoked before it are served.
     "ignore-retained-lists" Security ["HRT-SEC-104"] for ALL => ignore_retained_lists;
     /// Checks certificates against a clock an hour slow: a certificate that expired within the

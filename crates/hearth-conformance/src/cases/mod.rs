@@ -68,6 +68,7 @@ pub static CASES: &[Case] = &[
     mqtt::inbound::LARGE_PACKETS,
     mqtt::inbound::FOREIGN_TOPICS,
     mqtt::inbound::WRONG_KIND,
+    mqtt::inbound::SENDER_NOT_AN_ID,
     mqtt::session::CLIENT_ID,
     mqtt::version::MQTT_311_ONLY,
     mqtt::kept_events::KEPT_EVENTS,

@@ -92,7 +92,9 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         }
         // A sender that is no controller id has no response topic: the request is dropped
         // before anything acts on it (HRT-MQTT-046), not served and left unanswered.
-        if !hearth_model::validate::device_id_is_valid(&msg.sender) {
+        if !hearth_model::validate::device_id_is_valid(&msg.sender)
+            && !self.faults.answer_any_sender()
+        {
             return self.reject("HRT-MQTT-046");
         }
         // A signer that is no controller may send no request at all: dropped like a message
@@ -217,7 +219,9 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
 
     /// Seal `body` as the answer to `request` on the requester's response topic.
     pub(super) fn respond(&mut self, now: Time, request: &Message, body: Body) {
-        if !hearth_model::validate::device_id_is_valid(&request.sender) {
+        let addressable = hearth_model::validate::device_id_is_valid(&request.sender)
+            || (self.faults.answer_any_sender() && is_topic_level(&request.sender));
+        if !addressable {
             return;
         }
         let rel = Topics::responses_rel(&request.sender);
@@ -263,6 +267,11 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
             }
         }
     }
+}
+
+/// Whether `s` can stand as one level of a topic name: not empty, no `/`, `+` or `#`.
+fn is_topic_level(s: &str) -> bool {
+    !s.is_empty() && !s.contains(['/', '+', '#'])
 }
 
 /// A validation result, unless a fault profile skips validation.

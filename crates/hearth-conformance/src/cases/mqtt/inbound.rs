@@ -1,13 +1,18 @@
 //! TC-MQTT-4.x, what the device takes on its request topic: packets as large as the broker
-//! delivers, nothing from outside its root or with its vendor level misspelt, and no message
-//! of another kind than a request.
+//! delivers, nothing from outside its root or with its vendor level misspelt, no message of
+//! another kind than a request, and no request from a sender that is no controller id.
+
+use std::time::Duration;
 
 use hearth_model::validate::check_value;
 use hearth_model::{Path, Value};
+use hearth_mqtt::identity::unix_now;
+use hearth_mqtt::topic::Topics;
+use hearth_security::Algorithm;
 use hearth_wire::Body;
 
-use crate::harness::case::{always, needs_writable, test_case, CaseResult, Ctx};
-use crate::harness::craft::{craft, model_read, publish, seal, Craft};
+use crate::harness::case::{always, needs, needs_writable, test_case, CaseResult, Ctx};
+use crate::harness::craft::{craft, model_read, publish, seal, sign_as, Craft};
 use crate::harness::expect;
 use crate::probe::Tamper;
 use crate::requirements::req;
@@ -171,4 +176,145 @@ async fn wrong_kind(ctx: &mut Ctx, who: usize) -> CaseResult {
     let e = (req::HRT_MQTT_011, "a report on the request topic");
     expect::unchanged(ctx, who, (path, &before), sent, e).await?;
     silent
+}
+
+test_case! {
+    /// TC-MQTT-4.4
+    SENDER_NOT_AN_ID: "TC-MQTT-4.4",
+    title: "A request whose sender is no controller id is dropped unanswered",
+    checks: [
+        HRT_MQTT_046,
+    ],
+    steps: [
+        "Issue, with the lab's CA, a controller certificate whose subject has 65 characters, one more than a controller id may have; subscribe a client of the suite's own to the response topic named after it.",
+        "Send a read of device-info signed by that key, with that subject as its sender; confirm by a barrier of the operating controller.",
+        "Watch the response topic named after the subject `latency_allowance` longer, as its answer would come on a topic MQTT does not order with the barrier's: nothing may arrive there.",
+    ],
+    applies: |ctx| {
+        needs(ctx.authority.as_ref(), "the ICS has no [authority]: the suite holds no CA the device trusts, so it cannot issue a certificate whose subject is no controller id")
+    },
+    run: sender_not_an_id(operator),
+}
+
+/// A subject one character longer than a controller id may be (HRT-MQTT-007), each
+/// character one a controller id may hold, so that it is a topic level all the same.
+fn overlong_id() -> String {
+    "hearth-suite-".chars().cycle().take(65).collect()
+}
+
+async fn sender_not_an_id(ctx: &mut Ctx, who: usize) -> CaseResult {
+    ctx.step(1);
+    let ca = ctx
+        .authority
+        .clone()
+        .ok_or_else(|| Outcome::not_applicable("the ICS has no [authority]"))?;
+    let subject = overlong_id();
+    let minted = ca
+        .mint(Algorithm::EdDsa, &subject, unix_now(), |_| {}, |_| {})
+        .map_err(Outcome::error)?;
+    let topic = ctx.probe.full_topic(&Topics::responses_rel(&subject));
+    let client_id = format!("hc-suite-watch-{}", minted.kid.to_hex());
+    let mut watch = TopicWatch::subscribe(ctx, &topic, client_id).await?;
+    ctx.step(2);
+    let chain = minted.chain.clone();
+    let (id, bytes) = sign_as(ctx, who, &minted.key, model_read(), |m| {
+        m.sender.clone_from(&subject);
+        m.chain = chain;
+        m.counter = 1;
+    })?;
+    let sent = publish(ctx, bytes, "read whose sender has 65 characters").await?;
+    let e = (
+        req::HRT_MQTT_046,
+        "a request whose sender is no controller id",
+    );
+    expect::silent(ctx, id, sent, e).await?;
+    ctx.step(3);
+    let arrived = watch.next(ctx.params.latency_allowance).await;
+    watch.close().await;
+    match arrived {
+        Some(bytes) => {
+            let seq = ctx.probe.note(format!(
+                "{} bytes arrived on {topic}, the response topic of a sender that is no controller id",
+                bytes.len()
+            ));
+            Err(Outcome::fail(
+                req::HRT_MQTT_046,
+                "the device answered a request whose sender is no controller id",
+            )
+            .with_evidence([sent, seq]))
+        }
+        None => Ok(()),
+    }
+}
+
+/// A client of the suite's own subscribed to one topic the probe does not watch.
+struct TopicWatch {
+    client: rumqttc::AsyncClient,
+    eventloop: rumqttc::EventLoop,
+}
+
+impl TopicWatch {
+    /// Connect as `client_id` and subscribe to `topic`; return once the broker has
+    /// acknowledged the subscription, so that whatever is published there from now on
+    /// reaches it.
+    async fn subscribe(ctx: &mut Ctx, topic: &str, client_id: String) -> Result<Self, Outcome> {
+        use rumqttc::{Event, Packet, QoS};
+        let broker = ctx.broker()?;
+        let options = broker
+            .mqtt_options(client_id)
+            .map_err(|e| Outcome::error(format!("broker parameter: {e}")))?;
+        let (client, mut eventloop) = hearth_mqtt::BrokerUrl::client(options, 16);
+        client
+            .subscribe(topic, QoS::AtLeastOnce)
+            .await
+            .map_err(|e| Outcome::error(format!("subscribing to {topic}: {e}")))?;
+        let timeout = ctx.response_timeout();
+        let acked = tokio::time::timeout(timeout, async {
+            loop {
+                match eventloop.poll().await {
+                    Ok(Event::Incoming(Packet::SubAck(_))) => return Ok(()),
+                    Ok(_) => {}
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+        })
+        .await;
+        match acked {
+            Ok(Ok(())) => {
+                ctx.probe
+                    .note(format!("a client of the suite subscribed to {topic}"));
+                Ok(Self { client, eventloop })
+            }
+            Ok(Err(e)) => Err(Outcome::error(format!("subscribing to {topic}: {e}"))),
+            Err(_) => Err(Outcome::error(format!(
+                "no SUBACK for {topic} within {timeout:?}"
+            ))),
+        }
+    }
+
+    /// The payload of the next publish within `window`, if one comes.
+    async fn next(&mut self, window: Duration) -> Option<Vec<u8>> {
+        use rumqttc::{Event, Packet};
+        tokio::time::timeout(window, async {
+            loop {
+                match self.eventloop.poll().await {
+                    Ok(Event::Incoming(Packet::Publish(p))) => return Some(p.payload.to_vec()),
+                    Ok(_) => {}
+                    Err(_) => return None,
+                }
+            }
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+
+    /// Disconnect.
+    async fn close(mut self) {
+        let _ = self.client.disconnect().await;
+        let _ = tokio::time::timeout(Duration::from_millis(500), async {
+            while self.eventloop.poll().await.is_ok() {}
+        })
+        .await;
+    }
 }
