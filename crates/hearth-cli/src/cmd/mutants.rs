@@ -1,5 +1,7 @@
 //! `hearth mutants`: the suite's self-check — one run per fault profile of the simulator,
-//! each of which must be caught (HRT-CONF-111). The work is `hearth_demo::mutants`'s.
+//! device profiles and controller profiles (`ctl-…`, the controller suite against the
+//! reference controller), each of which must be caught (HRT-CONF-111). The work is
+//! `hearth_demo::mutants`'s.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,7 +19,7 @@ pub(crate) struct Args {
     /// Where to write each profile's reports (`report.json` per device).
     #[arg(long, default_value = "hearth-mutants-report")]
     out: PathBuf,
-    /// Only the profiles whose name contains this.
+    /// Only the profiles whose name contains this (`ctl-`: the controller profiles).
     #[arg(long)]
     only: Option<String>,
     /// Profiles run at the same time.
@@ -83,10 +85,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async move {
         let json = args.json;
+        let selected = |name: &str| args.only.as_deref().is_none_or(|o| name.contains(o));
         let total = hearth_sim::profiles()
             .iter()
-            .filter(|p| args.only.as_deref().is_none_or(|o| p.name.contains(o)))
-            .count();
+            .filter(|p| selected(p.name))
+            .count()
+            + hearth_sim::controller_profiles()
+                .iter()
+                .filter(|p| selected(p.name))
+                .count();
         eprintln!(
             "hearth mutants: {total} fault profiles, {} at a time, reports in {}",
             args.parallel.max(1),
