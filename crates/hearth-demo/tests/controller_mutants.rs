@@ -64,6 +64,7 @@ caught!(ignore_replay_is_caught, "ctl-ignore-replay");
 caught!(trust_any_root_is_caught, "ctl-trust-any-root");
 caught!(ignore_expiry_is_caught, "ctl-ignore-expiry");
 caught!(accept_wrong_role_is_caught, "ctl-accept-wrong-role");
+caught!(ignore_topic_binding_is_caught, "ctl-ignore-topic-binding");
 caught!(accept_out_of_range_is_caught, "ctl-accept-out-of-range");
 caught!(repeat_request_ids_is_caught, "ctl-repeat-request-ids");
 caught!(counter_reuse_is_caught, "ctl-counter-reuse");

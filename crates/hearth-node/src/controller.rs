@@ -415,9 +415,10 @@ impl<S: CounterStore> ControllerCore<S> {
                     None => return,
                 };
                 let leaf = &opened.peer.chain.leaf;
+                let bound =
+                    leaf.subject == addr.device_id && leaf.vendor_id == Some(addr.vendor_id);
                 let matches = (leaf.role == Role::Device || self.faults.accept_wrong_role())
-                    && leaf.subject == addr.device_id
-                    && leaf.vendor_id == Some(addr.vendor_id);
+                    && (bound || self.faults.ignore_topic_binding());
                 if !matches {
                     let reason = format!(
                         "signed by {} of vendor {}, not by the device of this topic",

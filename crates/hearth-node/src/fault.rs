@@ -415,6 +415,9 @@ controller_switches! {
     /// Take a device message from a signer of the topic's vendor and device id whatever the
     /// role of its certificate (HRT-SEC-121).
     accept_wrong_role,
+    /// Take a device message from any device signer, whatever vendor id and subject its
+    /// certificate names: the topic alone says whose it is (HRT-MQTT-010).
+    ignore_topic_binding,
     /// Take every reported value, whether or not it fits the description (HRT-MSG-085).
     accept_out_of_range,
     /// Give every request the same request id (HRT-MSG-090).

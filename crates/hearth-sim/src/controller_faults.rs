@@ -102,6 +102,8 @@ static CONTROLLER_PROFILES: &[ControllerProfile] = controller_profiles! {
     "ctl-ignore-expiry" Security ["HRT-SEC-071"] => ignore_expiry;
     /// Takes a report signed by a controller certificate named as the device, whatever its role.
     "ctl-accept-wrong-role" Security ["HRT-SEC-121"] => accept_wrong_role;
+    /// Takes a report signed by another device of the vendor as the report of the device its topic names.
+    "ctl-ignore-topic-binding" Mqtt ["HRT-MQTT-010"] => ignore_topic_binding;
     /// Takes every reported value, also one outside the range the description declares.
     "ctl-accept-out-of-range" Messages ["HRT-MSG-085"] => accept_out_of_range;
     /// Gives every request the same request id.

@@ -312,6 +312,15 @@ fn wrong_role(ctx: &mut CtlCtx) -> CaseFuture<'_> {
     ))
 }
 
+fn other_device(ctx: &mut CtlCtx) -> CaseFuture<'_> {
+    Box::pin(hostile(
+        ctx,
+        &[req::HRT_MQTT_010, req::HRT_SEC_121],
+        "a report signed by another device of the vendor for the fan's topic",
+        |lab, level| publish_hostile(lab, HostileKey::OtherDevice, level),
+    ))
+}
+
 fn bad_signature(ctx: &mut CtlCtx) -> CaseFuture<'_> {
     Box::pin(hostile(
         ctx,
@@ -621,6 +630,14 @@ pub static CASES: &[CtlCase] = &[
         ],
         restarts: false,
         run: out_of_range,
+    },
+    CtlCase {
+        id: "TC-CTL-1.9",
+        title: "A report signed by another device of the same vendor for the device's topic changes nothing",
+        requirements: &[req::HRT_MQTT_010, req::HRT_SEC_121],
+        steps: HOSTILE_STEPS,
+        restarts: false,
+        run: other_device,
     },
     CtlCase {
         id: "TC-CTL-2.1",
