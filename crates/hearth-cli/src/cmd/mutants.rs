@@ -65,6 +65,12 @@ fn line(r: &MutantResult) -> String {
             if more > 0 {
                 named.push_str(&format!(" and {more} more"));
             }
+            if hearth_sim::controller_profile(&r.profile).is_some() {
+                return format!(
+                    "caught  {:<30} by {named} (against the reference controller)",
+                    r.profile
+                );
+            }
             format!(
                 "caught  {:<30} by {named} (on {} device{})",
                 r.profile,
@@ -167,6 +173,15 @@ mod tests {
             error: None,
         };
         let text = line(&r);
+        let controller = MutantResult {
+            profile: "ctl-ignore-replay".into(),
+            caught_by: vec!["hearth-test-controller TC-CTL-1.6".into()],
+            ..r.clone()
+        };
+        assert_eq!(
+            line(&controller),
+            "caught  ctl-ignore-replay              by TC-CTL-1.6 (against the reference controller)"
+        );
         assert_eq!(
             text,
             "caught  slow-response                  by TC-MSG-4.1, TC-MSG-4.2, TC-SEC-2.1, TC-SEC-2.3 and 1 more (on 9 devices)"
