@@ -15,5 +15,6 @@
 //! - [`mutants`] runs the demo once per fault profile and judges from the reports whether
 //!   some test case failed naming a requirement the profile breaks (HRT-CONF-111).
 
+pub mod controller_check;
 pub mod demo;
 pub mod mutants;

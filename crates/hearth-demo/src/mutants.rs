@@ -3,6 +3,8 @@
 //! failure breaks, one the profile breaks (HRT-CONF-111). A case that fails for another
 //! reason than the profile's (a requirement the case checks but the profile does not break)
 //! does not count: it would pass a suite whose case for the profile's rule is wrong.
+//! The controller profiles are judged the same way by the controller suite
+//! ([`crate::controller_check`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -85,7 +87,9 @@ pub fn judge(profile: &FaultProfile, reports: &[Report]) -> MutantResult {
 /// Run every profile (`only`: those whose name contains it), at most `parallel` at a time,
 /// each with the test cases that check a requirement it breaks (no other case can catch it),
 /// or with every case when `all_cases` (to see what else a profile breaks);
-/// each device's `report.json` goes to `out/<profile>/<device>/`.
+/// each device's `report.json` goes to `out/<profile>/<device>/`. Then every controller
+/// profile `only` selects, each with every `TC-CTL` case against the reference controller
+/// in-process, its `report.json` in `out/<profile>/`.
 pub async fn run_mutants(
     out: &Path,
     speed: f64,
@@ -117,6 +121,20 @@ pub async fn run_mutants(
                     ..judge(profile, &[])
                 },
             };
+            progress(&result);
+            result
+        }));
+    }
+    for profile in hearth_sim::controller_profiles()
+        .iter()
+        .filter(|p| only.is_none_or(|o| p.name.contains(o)))
+    {
+        let out = out.join(profile.name);
+        let limit = limit.clone();
+        let progress = progress.clone();
+        handles.push(tokio::spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let result = crate::controller_check::run_controller_mutant(&out, profile).await;
             progress(&result);
             result
         }));

@@ -112,6 +112,9 @@ pub struct ControllerConfig {
     /// PBKDF2 iterations of the temporary verifier record of [`Controller::share`]: the
     /// record crosses the broker, so the most allowed by default (chapter 7 §13).
     pub share_iterations: u32,
+    /// Deliberate deviations, for the controller profiles of the suite's self-check only.
+    #[cfg(feature = "fault-injection")]
+    pub faults: hearth_node::ControllerFaults,
 }
 
 impl ControllerConfig {
@@ -132,6 +135,8 @@ impl ControllerConfig {
             session: None,
             clock: crate::clock::system(),
             share_iterations: hearth_node::commissioner::ENHANCED_ITERATIONS,
+            #[cfg(feature = "fault-injection")]
+            faults: hearth_node::ControllerFaults::default(),
         }
     }
 }
@@ -268,6 +273,10 @@ impl Controller {
         let settings = ControllerSettings {
             topics: config.topics,
             request_ids_after: u64::from(u32::from_be_bytes(suffix)) << 20,
+            #[cfg(feature = "fault-injection")]
+            faults: config.faults,
+            #[cfg(not(feature = "fault-injection"))]
+            faults: hearth_node::ControllerFaults::default(),
         };
         let core = ControllerCore::new(settings, &identity.credential(), DynStore(config.counter))?;
         let client_id = match &config.session {

@@ -23,6 +23,7 @@ use hearth_wire::{
 use hearth_wire::commissioning::OpenWindow;
 
 use crate::commissioner::{Attempt, CommissionEvent, SeenWindow};
+use crate::fault::ControllerFaults;
 use crate::time::Time;
 use crate::topic::{Addressed, Channel, DeviceAddr, Topics};
 use crate::transmit::{Credential, Endpoint, Transmit};
@@ -222,6 +223,9 @@ pub struct ControllerSettings {
     /// Request ids count up from just above this value (the shell draws it at random, so
     /// that two runs of one controller do not reuse ids).
     pub request_ids_after: u64,
+    /// Deliberate deviations, for the controller profiles of the suite's self-check (a
+    /// zero-sized type without the `fault-injection` feature).
+    pub faults: ControllerFaults,
 }
 
 struct Pending {
@@ -259,6 +263,7 @@ pub struct ControllerCore<S: CounterStore> {
     pub(crate) chain: Vec<Vec<u8>>,
     /// The commissioning attempt running, if any.
     pub(crate) attempt: Option<Attempt>,
+    faults: ControllerFaults,
 }
 
 impl<S: CounterStore> ControllerCore<S> {
@@ -278,6 +283,7 @@ impl<S: CounterStore> ControllerCore<S> {
             events: std::collections::VecDeque::new(),
             chain: credential.chain.clone(),
             attempt: None,
+            faults: settings.faults,
         })
     }
 
@@ -331,8 +337,10 @@ impl<S: CounterStore> ControllerCore<S> {
             self.by_age.pop_front();
             self.pending.remove(&id);
         }
-        self.next_request = self.next_request.wrapping_add(1);
-        let request_id = self.next_request;
+        let request_id = self.next_request.wrapping_add(1);
+        if !self.faults.repeat_request_ids() {
+            self.next_request = request_id;
+        }
         let rel = Topics::device_rel(&device, Channel::Req);
         let envelope = Envelope {
             request_id: Some(request_id),
@@ -393,13 +401,24 @@ impl<S: CounterStore> ControllerCore<S> {
             // Requests to devices and commissioning sessions are not ours to open.
             Some(Addressed::Device(_, Channel::Req | Channel::Commission)) => {}
             Some(Addressed::Device(addr, channel)) => {
-                let Some(opened) = self.open(now, topic, &rel, payload, retain) else {
-                    return;
+                let opened = match self.open_device(now, topic, &rel, payload, retain) {
+                    Some(Ok(opened)) => opened,
+                    Some(Err(unsigned)) => {
+                        // Taken without a signer (a deviation): as the topic's device's.
+                        let certified = self
+                            .devices
+                            .get(&addr)
+                            .map(|v| (v.device_type.clone(), v.model.clone()))
+                            .unwrap_or_default();
+                        return self.on_device_message(topic, addr, channel, unsigned, certified);
+                    }
+                    None => return,
                 };
                 let leaf = &opened.peer.chain.leaf;
-                let matches = leaf.role == Role::Device
-                    && leaf.subject == addr.device_id
-                    && leaf.vendor_id == Some(addr.vendor_id);
+                let bound =
+                    leaf.subject == addr.device_id && leaf.vendor_id == Some(addr.vendor_id);
+                let matches = (leaf.role == Role::Device || self.faults.accept_wrong_role())
+                    && (bound || self.faults.ignore_topic_binding());
                 if !matches {
                     let reason = format!(
                         "signed by {} of vendor {}, not by the device of this topic",
@@ -446,6 +465,33 @@ impl<S: CounterStore> ControllerCore<S> {
             // A retained message seen again after a resubscription is not news.
             Err(OpenError::Replay(_)) if retain => None,
             Err(err) => {
+                self.reject(topic, err.to_string(), err.requirement());
+                None
+            }
+        }
+    }
+
+    /// Open a device's message as [`open`](Self::open) does, unless a deviation takes one
+    /// that fails: opened leniently, or (`Err`) taken without any signer.
+    fn open_device(
+        &mut self,
+        now: Time,
+        topic: &str,
+        rel: &str,
+        payload: &[u8],
+        retain: bool,
+    ) -> Option<Result<Opened, Message>> {
+        match self.endpoint.receiver.open(payload, rel, now.unix_secs()) {
+            Ok(o) => Some(Ok(o)),
+            Err(OpenError::Replay(_)) if retain => None,
+            Err(err) => {
+                let receiver = &self.endpoint.receiver;
+                if let Some(opened) = self.faults.reopen(&err, payload, rel, receiver) {
+                    return Some(Ok(opened));
+                }
+                if let Some(msg) = self.faults.unsigned(&err, payload) {
+                    return Some(Err(msg));
+                }
                 self.reject(topic, err.to_string(), err.requirement());
                 None
             }
@@ -527,7 +573,10 @@ impl<S: CounterStore> ControllerCore<S> {
     ) {
         // A value of a report that does not fit the description is ignored, as if absent;
         // the rest of the report stands (HRT-MSG-085).
-        if let (Channel::Report, Body::Report(report)) = (channel, &mut msg.body) {
+        let check_values = !self.faults.accept_out_of_range();
+        if let (true, Channel::Report, Body::Report(report)) =
+            (check_values, channel, &mut msg.body)
+        {
             if let Some(desc) = self.devices.get(&addr).and_then(|v| v.description.as_ref()) {
                 let mut unfit = Vec::new();
                 report.values.retain(|(path, value)| {
@@ -554,7 +603,7 @@ impl<S: CounterStore> ControllerCore<S> {
             .or_insert_with(|| DeviceView::new(addr.clone()));
         view.device_type = device_type;
         view.model = model;
-        match view_update(view, addr, channel, msg) {
+        match view_update(view, addr, channel, msg, check_values) {
             Ok(Some(update)) => self.events.push_back(ControllerEvent::Update(update)),
             Ok(None) => {}
             Err((reason, requirement)) => self.reject(topic, reason, requirement),
@@ -563,12 +612,14 @@ impl<S: CounterStore> ControllerCore<S> {
 }
 
 /// Apply a verified message from the device of `view` on its `channel`: the update it makes,
-/// `None` if it is old news, or why it is rejected.
+/// `None` if it is old news, or why it is rejected. Reports and events are checked against
+/// the description unless `check_values` is off (a deviation).
 fn view_update(
     view: &mut DeviceView,
     addr: DeviceAddr,
     channel: Channel,
     msg: Message,
+    check_values: bool,
 ) -> Result<Option<Update>, (String, &'static str)> {
     let catalog = Catalog::standard();
     let update = match (channel, msg.body) {
@@ -625,7 +676,9 @@ fn view_update(
             };
             let check = Message { body, ..msg };
             if let Err((path, err)) = check_device_message(catalog, desc, &check) {
-                return Err((format!("{path}: {err}"), err.requirement()));
+                if check_values {
+                    return Err((format!("{path}: {err}"), err.requirement()));
+                }
             }
             match check.body {
                 Body::Report(r) => {

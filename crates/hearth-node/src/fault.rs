@@ -365,3 +365,179 @@ fn unverified(payload: &[u8]) -> Option<Message> {
 const fn unverified(_payload: &[u8]) -> Option<Message> {
     None
 }
+
+/// Declares each controller switch once: a public field with the feature, and a hook method
+/// that reads it (or is a constant `false` without the feature).
+macro_rules! controller_switches {
+    ($($(#[doc = $doc:literal])+ $name:ident,)+) => {
+        /// The protocol deviations a controller core can be told to commit (all off by
+        /// default), for the controller profiles of the suite's self-check.
+        #[cfg(feature = "fault-injection")]
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        pub struct ControllerFaults {
+            $($(#[doc = $doc])+ pub $name: bool,)+
+        }
+
+        impl ControllerFaults {
+            $(
+                $(#[doc = $doc])+
+                #[cfg(feature = "fault-injection")]
+                #[inline]
+                pub(crate) fn $name(&self) -> bool {
+                    self.$name
+                }
+
+                $(#[doc = $doc])+
+                #[cfg(not(feature = "fault-injection"))]
+                #[inline]
+                pub(crate) const fn $name(&self) -> bool {
+                    false
+                }
+            )+
+        }
+    };
+}
+
+/// No controller deviations: the product build has nothing to switch on (a zero-sized type).
+#[cfg(not(feature = "fault-injection"))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ControllerFaults {
+    _none: (),
+}
+
+controller_switches! {
+    /// Take a device message that is no COSE_Sign1 at all, the bare message, as the device of
+    /// its topic's (HRT-SEC-030).
+    accept_unsigned,
+    /// Take a device message whose signature does not verify under the key of a signer it
+    /// knows (HRT-SEC-034).
+    skip_signature,
+    /// Take a device message whose counter it has already accepted (HRT-SEC-097).
+    ignore_replay,
+    /// Take a carried chain whose first certificate's issuer is no trust anchor, trusting its
+    /// leaf as it stands (HRT-SEC-065).
+    trust_any_root,
+    /// Take a carried chain refused because a certificate of it has expired (HRT-SEC-071).
+    ignore_expiry,
+    /// Take a device message from a signer of the topic's vendor and device id whatever the
+    /// role of its certificate (HRT-SEC-121).
+    accept_wrong_role,
+    /// Take a device message from any device signer, whatever vendor id and subject its
+    /// certificate names: the topic alone says whose it is (HRT-MQTT-010).
+    ignore_topic_binding,
+    /// Take every reported value, whether or not it fits the description (HRT-MSG-085).
+    accept_out_of_range,
+    /// Give every request the same request id (HRT-MSG-090).
+    repeat_request_ids,
+}
+
+impl ControllerFaults {
+    /// A device message that failed to open with `err`, opened anyway if a deviation takes
+    /// it: a replay under `ignore_replay`, a signature that does not verify under
+    /// `skip_signature` (both for a signer `receiver` knows, decoded strictly), a chain of an
+    /// untrusted root under `trust_any_root` or of an expired certificate under
+    /// `ignore_expiry` (its leaf then taken as the signer, the signature verified under its
+    /// key). The header and the sender are checked as for any message.
+    pub(crate) fn reopen(
+        &self,
+        err: &OpenError,
+        bytes: &[u8],
+        rel: &str,
+        receiver: &Receiver,
+    ) -> Option<hearth_wire::Opened> {
+        use hearth_security::cert::CertError;
+        let take = match err {
+            OpenError::Replay(_) => self.ignore_replay(),
+            OpenError::Envelope(VerifyError::BadSignature) => self.skip_signature(),
+            OpenError::Certificate(CertError::UntrustedIssuer(_)) => self.trust_any_root(),
+            OpenError::Certificate(CertError::Expired { .. }) => self.ignore_expiry(),
+            _ => false,
+        };
+        if !take {
+            return None;
+        }
+        let verify = !matches!(err, OpenError::Envelope(VerifyError::BadSignature));
+        let chain_only = matches!(err, OpenError::Certificate(_));
+        reopened(bytes, rel, receiver, verify, chain_only)
+    }
+
+    /// A device message that is no COSE_Sign1 (`err`), decoded as a bare message, if
+    /// `accept_unsigned` takes it.
+    pub(crate) fn unsigned(&self, err: &OpenError, bytes: &[u8]) -> Option<Message> {
+        let not_sign1 = matches!(err, OpenError::Envelope(_)) && err.requirement() == "HRT-SEC-030";
+        (self.accept_unsigned() && not_sign1)
+            .then(|| bare(bytes))
+            .flatten()
+    }
+}
+
+/// Open `bytes` received on `rel` leniently: the signer is the peer `receiver` knows for the
+/// envelope's key, or with `chain_only` the leaf of the chain the message carries, taken as
+/// it stands; the signature is checked under its key only when `verify`; no replay window.
+#[cfg(feature = "fault-injection")]
+fn reopened(
+    bytes: &[u8],
+    rel: &str,
+    receiver: &Receiver,
+    verify: bool,
+    chain_only: bool,
+) -> Option<hearth_wire::Opened> {
+    use hearth_security::cert::{Certificate, ValidatedChain};
+    use hearth_security::peers::Peer;
+    let sign1 = hearth_security::cose::Sign1::parse(bytes).ok()?;
+    let kid = hearth_security::key::KeyId::from_slice(&sign1.protected.key_id)?;
+    let payload = sign1.payload.as_deref()?;
+    let msg = hearth_wire::codec::decode(payload, receiver.limits()).ok()?;
+    let peer = if chain_only {
+        let leaf = Certificate::from_bytes(msg.chain.first()?).ok()?;
+        let claims = leaf.claims().clone();
+        let chain = ValidatedChain {
+            leaf_kid: *leaf.subject_kid(),
+            ca_kids: Vec::new(),
+            valid_from: claims.not_before,
+            valid_until: claims.expires,
+            leaf: claims.clone(),
+        };
+        (chain.leaf_kid == kid).then(|| {
+            std::sync::Arc::new(Peer {
+                chain,
+                key: claims.key,
+                certificates: vec![leaf],
+            })
+        })?
+    } else {
+        receiver.peer(&kid)?.clone()
+    };
+    if verify {
+        let tbs = sign1.to_be_signed(rel.as_bytes(), None);
+        peer.key
+            .verify(peer.key.algorithm(), &tbs, &sign1.signature)
+            .ok()?;
+    }
+    hearth_wire::codec::check_header(&msg).ok()?;
+    (msg.sender == peer.chain.leaf.subject).then_some(hearth_wire::Opened { message: msg, peer })
+}
+
+/// Without deviations nothing is opened leniently.
+#[cfg(not(feature = "fault-injection"))]
+const fn reopened(
+    _: &[u8],
+    _: &str,
+    _: &Receiver,
+    _: bool,
+    _: bool,
+) -> Option<hearth_wire::Opened> {
+    None
+}
+
+/// `bytes` decoded as a bare message, without any envelope.
+#[cfg(feature = "fault-injection")]
+fn bare(bytes: &[u8]) -> Option<Message> {
+    hearth_wire::codec::decode(bytes, &hearth_wire::Limits::STANDARD).ok()
+}
+
+/// Without deviations nothing is taken without its envelope.
+#[cfg(not(feature = "fault-injection"))]
+const fn bare(_: &[u8]) -> Option<Message> {
+    None
+}

@@ -54,7 +54,7 @@ pub use device::{
     CommissioningSettings, DeviceCore, DeviceSettings, DeviceStats, Handler, StartError,
     WindowError,
 };
-pub use fault::FaultInjection;
+pub use fault::{ControllerFaults, FaultInjection};
 pub use time::Time;
 pub use topic::{Addressed, Channel, DeviceAddr, Topics};
 pub use transmit::{AckToken, Credential, Publish, Transmit};

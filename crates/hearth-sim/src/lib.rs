@@ -14,12 +14,15 @@
 //! deviations the conformance suite must catch: protocol deviations through the protocol
 //! core's one seam (`hearth-node`'s `fault-injection` feature, which this crate turns on),
 //! the others in the simulator's own code or in what it hands the runtime (a slow clock).
+//! [`controller_faults`] holds the same for controllers: deviations of the controller core
+//! that the controller suite must catch.
 //! It is not a conformance test: it is what the suite is tested against.
 
 pub mod appliance;
 pub mod brand;
 pub mod clock;
 pub mod control;
+pub mod controller_faults;
 pub mod faults;
 pub mod fleet;
 pub mod link;
@@ -31,6 +34,7 @@ pub use appliance::{DeviceKind, Sim};
 pub use brand::{BrandId, BRANDS};
 pub use clock::{SimClock, SlowClock};
 pub use control::{Control, ControlError};
+pub use controller_faults::{controller_profile, controller_profiles, ControllerProfile};
 pub use faults::{profile, profiles, FaultProfile};
 pub use fleet::{DeviceSpec, Fleet};
 pub use runner::{Runner, RunnerConfig, SimDevice};

@@ -1,5 +1,7 @@
 //! `hearth mutants`: the suite's self-check — one run per fault profile of the simulator,
-//! each of which must be caught (HRT-CONF-111). The work is `hearth_demo::mutants`'s.
+//! device profiles and controller profiles (`ctl-…`, the controller suite against the
+//! reference controller), each of which must be caught (HRT-CONF-111). The work is
+//! `hearth_demo::mutants`'s.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,7 +19,7 @@ pub(crate) struct Args {
     /// Where to write each profile's reports (`report.json` per device).
     #[arg(long, default_value = "hearth-mutants-report")]
     out: PathBuf,
-    /// Only the profiles whose name contains this.
+    /// Only the profiles whose name contains this (`ctl-`: the controller profiles).
     #[arg(long)]
     only: Option<String>,
     /// Profiles run at the same time.
@@ -63,6 +65,12 @@ fn line(r: &MutantResult) -> String {
             if more > 0 {
                 named.push_str(&format!(" and {more} more"));
             }
+            if hearth_sim::controller_profile(&r.profile).is_some() {
+                return format!(
+                    "caught  {:<30} by {named} (against the reference controller)",
+                    r.profile
+                );
+            }
             format!(
                 "caught  {:<30} by {named} (on {} device{})",
                 r.profile,
@@ -83,10 +91,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     rt.block_on(async move {
         let json = args.json;
+        let selected = |name: &str| args.only.as_deref().is_none_or(|o| name.contains(o));
         let total = hearth_sim::profiles()
             .iter()
-            .filter(|p| args.only.as_deref().is_none_or(|o| p.name.contains(o)))
-            .count();
+            .filter(|p| selected(p.name))
+            .count()
+            + hearth_sim::controller_profiles()
+                .iter()
+                .filter(|p| selected(p.name))
+                .count();
         eprintln!(
             "hearth mutants: {total} fault profiles, {} at a time, reports in {}",
             args.parallel.max(1),
@@ -160,6 +173,15 @@ mod tests {
             error: None,
         };
         let text = line(&r);
+        let controller = MutantResult {
+            profile: "ctl-ignore-replay".into(),
+            caught_by: vec!["hearth-test-controller TC-CTL-1.6".into()],
+            ..r.clone()
+        };
+        assert_eq!(
+            line(&controller),
+            "caught  ctl-ignore-replay              by TC-CTL-1.6 (against the reference controller)"
+        );
         assert_eq!(
             text,
             "caught  slow-response                  by TC-MSG-4.1, TC-MSG-4.2, TC-SEC-2.1, TC-SEC-2.3 and 1 more (on 9 devices)"

@@ -30,6 +30,8 @@ use tokio::task::JoinHandle;
 
 /// The device ids of the lab fans.
 pub const LAB_FANS: [&str; 2] = ["lab-fan-1", "lab-fan-2"];
+/// The device id of the lab vendor's device that is neither lab fan ([`HostileKey::OtherDevice`]).
+pub const OTHER_DEVICE: &str = "lab-fan-stranger";
 /// fan-control `level` (1–12): the property hostile messages try to change.
 pub const LEVEL: Path = Path::new(0, 9, 1);
 /// energy-measurement `energy`: the markers' property; every marker is a new, higher value.
@@ -100,8 +102,8 @@ impl LabPki {
     }
 
     /// The certificate of a credential the lab signs with, as a hostile [`Signer`] carries
-    /// it: a device of the lab vendor, of the foreign vendor, an expired one, or a controller
-    /// named as the device.
+    /// it: a device of the foreign vendor, an expired one, a controller named as the device,
+    /// or another device of the lab vendor.
     fn hostile(&self, kind: HostileKey, id: &str) -> Result<(Credential, Vec<Vec<u8>>), String> {
         let rng = ring::rand::SystemRandom::new();
         match kind {
@@ -140,6 +142,14 @@ impl LabPki {
                 ];
                 Ok((c, chain))
             }
+            HostileKey::OtherDevice => {
+                let c = Self::device(&self.vendor, OTHER_DEVICE, self.now, 30)?;
+                let chain = vec![
+                    c.cert.as_bytes().to_vec(),
+                    self.vendor.cert.as_bytes().to_vec(),
+                ];
+                Ok((c, chain))
+            }
         }
     }
 }
@@ -153,6 +163,9 @@ pub enum HostileKey {
     Expired,
     /// A controller certificate of the lab vendor whose subject is the fan's id.
     Controller,
+    /// A valid device certificate of the lab vendor for another device
+    /// ([`OTHER_DEVICE`]), which signs as itself for the fan's topic.
+    OtherDevice,
 }
 
 /// A lab fan's application: every property holds a value, writes are kept.
@@ -533,7 +546,9 @@ impl Lab {
         let (cred, chain) = self.pki.hostile(kind, id)?;
         let counter =
             SendCounter::open(MemoryCounterStore::default(), 1000).map_err(|e| e.to_string())?;
-        let mut sender = Sender::new(id, Arc::new(cred.key), chain, counter);
+        // The header names the certificate's subject, so the message opens as its signer's.
+        let subject = cred.cert.claims().subject.clone();
+        let mut sender = Sender::new(subject, Arc::new(cred.key), chain, counter);
         let rel = Topics::device_rel(&self.addr(i), Channel::Report);
         let envelope = Envelope {
             with_chain: true,

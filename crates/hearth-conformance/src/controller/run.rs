@@ -4,7 +4,7 @@
 //! with device type `controller`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use hearth_mqtt::{BrokerUrl, Topics};
@@ -12,7 +12,7 @@ use hearth_security::fs::{read_cert, read_chain, write_public};
 use serde_json::json;
 
 use super::agent::Agent;
-use super::cases::{CtlCtx, CASES};
+use super::cases::{CtlCtx, Starter, CASES};
 use super::ics::ControllerIcs;
 use super::lab::Lab;
 use crate::report::{DeviceInfo, Environment, IcsText, Report, Summary, TestResult};
@@ -38,7 +38,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Test the controller `run` describes; `progress(case id, result)` after each case.
+/// Test the controller `run` describes, starting its agent with the statement's command;
+/// `progress(case id, result)` after each case.
 ///
 /// # Errors
 ///
@@ -46,6 +47,30 @@ fn hex(bytes: &[u8]) -> String {
 /// controller that never accepts the lab fans (it does not trust the lab root it was given).
 pub async fn run_controller(
     run: ControllerRun<'_>,
+    progress: impl FnMut(&str, &TestResult),
+) -> Result<Report, String> {
+    let ics = run.ics.clone();
+    let broker = run.broker.to_string();
+    let root = run.topic_root.clone();
+    let launch = move |trust: &Path, state: &Path| -> Starter {
+        let command = ics.command_for(&broker, &root, trust, state);
+        let timeout = ics.response_timeout;
+        Box::new(move || Agent::spawn(&command, timeout))
+    };
+    run_controller_with(run, launch, progress).await
+}
+
+/// Test the controller `run` describes, its agent started by what `launch` makes of the
+/// trust file and the state folder (`{trust}`, `{state}`) instead of the statement's command:
+/// e.g. an in-process controller over [`Agent::over`], as the suite's self-check runs its
+/// controller profiles. Otherwise as [`run_controller`].
+///
+/// # Errors
+///
+/// As [`run_controller`].
+pub async fn run_controller_with(
+    run: ControllerRun<'_>,
+    launch: impl FnOnce(&Path, &Path) -> Starter,
     mut progress: impl FnMut(&str, &TestResult),
 ) -> Result<Report, String> {
     let ics = run.ics;
@@ -70,9 +95,7 @@ pub async fn run_controller(
         .map_err(|e| format!("{}: {e}", trust.display()))?;
     let state = run.work.join("agent-state");
     std::fs::create_dir_all(&state).map_err(|e| format!("{}: {e}", state.display()))?;
-    let command = ics.command_for(&run.broker.to_string(), &run.topic_root, &trust, &state);
-    let timeout = ics.response_timeout;
-    let start = move || Agent::spawn(&command, timeout);
+    let start = launch(&trust, &state);
     let mut agent = start().map_err(|e| e.to_string())?;
     let hello = agent
         .ask("hello", serde_json::Map::new(), wait)
@@ -90,7 +113,7 @@ pub async fn run_controller(
             hello["protocol"]
         ));
     }
-    let mut ctx = CtlCtx::new(lab, agent, ics.clone(), Box::new(start));
+    let mut ctx = CtlCtx::new(lab, agent, ics.clone(), start);
     for i in 0..2 {
         if let Err(outcome) = ctx.marker(i).await {
             return Err(format!(

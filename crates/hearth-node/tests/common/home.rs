@@ -157,6 +157,7 @@ impl Home {
         let settings = ControllerSettings {
             topics: Default::default(),
             request_ids_after: 1000 * (self.controllers.len() as u64 + 1),
+            faults: Default::default(),
         };
         let core = ControllerCore::new(settings, &credential, MemoryCounterStore::default())
             .expect("controller core");

@@ -228,6 +228,7 @@ impl Pair {
         let settings = ControllerSettings {
             topics: Default::default(),
             request_ids_after: 1000,
+            faults: Default::default(),
         };
         let controller = ControllerCore::new(settings, controller, MemoryCounterStore::default())
             .expect("controller core");

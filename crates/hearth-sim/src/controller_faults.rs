@@ -1,0 +1,172 @@
+//! Controller fault profiles: named, documented single deviations of a controller from the
+//! specification, for the self-check of the controller suite (`TC-CTL`).
+//!
+//! Each profile makes the reference controller break one receiver or sender rule and names
+//! the requirement ids it breaks. Deviations of the protocol go through the controller
+//! core's seam, `hearth_mqtt::fault::ControllerFaults` (compiled only with the
+//! `fault-injection` feature this crate turns on); a counter store that forgets is the
+//! controller's platform's doing, and the self-check commits it itself
+//! ([`ControllerDeviation::forget_counter`]).
+
+use hearth_mqtt::fault::ControllerFaults;
+use serde::Serialize;
+
+use crate::faults::Chapter;
+
+/// Everything a controller profile changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ControllerDeviation {
+    /// Protocol deviations committed by the controller core.
+    pub protocol: ControllerFaults,
+    /// Keep the send counter in memory only, so that every start signs again from zero.
+    pub forget_counter: bool,
+}
+
+/// One named controller fault profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct ControllerProfile {
+    /// The name, in kebab-case, beginning with `ctl-` (`hearth mutants --only NAME`).
+    pub name: &'static str,
+    /// What the controller does wrong, in a line.
+    pub summary: &'static str,
+    /// The chapter it offends.
+    pub chapter: Chapter,
+    /// The requirement ids it breaks.
+    pub requirements: &'static [&'static str],
+    /// How it is applied.
+    pub applied: &'static str,
+    #[serde(skip)]
+    build: fn(&mut ControllerDeviation),
+}
+
+impl ControllerProfile {
+    /// The deviations this profile makes.
+    pub fn deviation(&self) -> ControllerDeviation {
+        let mut d = ControllerDeviation::default();
+        (self.build)(&mut d);
+        d
+    }
+}
+
+/// The table of controller profiles: the summary as a doc comment, how it is applied
+/// (`#[applied = "…"]`, unless it is a single switch of [`ControllerFaults`]), then
+/// `name Chapter [requirements] => how`, `how` the switch or a closure in parentheses.
+macro_rules! controller_profiles {
+    ($(
+        $(#[doc = $doc:literal])+
+        $(#[applied = $applied:literal])?
+        $name:literal $chapter:ident [$($req:literal),+] => $how:tt;
+    )+) => {
+        &[$(ControllerProfile {
+            name: $name,
+            summary: concat!($($doc),+).trim_ascii_start(),
+            chapter: Chapter::$chapter,
+            requirements: &[$($req),+],
+            applied: applied!($($applied)? $how),
+            build: build!($how),
+        }),+]
+    };
+}
+
+/// What `applied` says of a profile: its own words, or the switch it turns on.
+macro_rules! applied {
+    ($switch:ident) => {
+        concat!("ControllerFaults::", stringify!($switch))
+    };
+    ($text:literal $how:tt) => {
+        $text
+    };
+}
+
+/// The deviation a profile makes: its closure, or the switch it turns on.
+macro_rules! build {
+    ($switch:ident) => {
+        |d| d.protocol.$switch = true
+    };
+    (($build:expr)) => {
+        $build
+    };
+}
+
+#[rustfmt::skip]
+static CONTROLLER_PROFILES: &[ControllerProfile] = controller_profiles! {
+    /// Takes a report that is no COSE_Sign1 at all, the bare message, as the device's.
+    "ctl-accept-unsigned" Security ["HRT-SEC-030"] => accept_unsigned;
+    /// Takes a report whose signature does not verify under the device's key.
+    "ctl-skip-signature" Security ["HRT-SEC-034"] => skip_signature;
+    /// Takes a report again when the same signed message is replayed.
+    "ctl-ignore-replay" Security ["HRT-SEC-097"] => ignore_replay;
+    /// Trusts the leaf of a chain whose issuer is no trust anchor, so a foreign root's device is believed.
+    "ctl-trust-any-root" Security ["HRT-SEC-065"] => trust_any_root;
+    /// Takes a chain refused only because a certificate of it has expired.
+    "ctl-ignore-expiry" Security ["HRT-SEC-071"] => ignore_expiry;
+    /// Takes a report signed by a controller certificate named as the device, whatever its role.
+    "ctl-accept-wrong-role" Security ["HRT-SEC-121"] => accept_wrong_role;
+    /// Takes a report signed by another device of the vendor as the report of the device its topic names.
+    "ctl-ignore-topic-binding" Mqtt ["HRT-MQTT-010"] => ignore_topic_binding;
+    /// Takes every reported value, also one outside the range the description declares.
+    "ctl-accept-out-of-range" Messages ["HRT-MSG-085"] => accept_out_of_range;
+    /// Gives every request the same request id.
+    "ctl-repeat-request-ids" Messages ["HRT-MSG-090"] => repeat_request_ids;
+    /// Keeps its send counter in memory only: after a restart it signs again from counter 0.
+    #[applied = "self-check: a MemoryCounterStore created afresh at every start"]
+    "ctl-counter-reuse" Security ["HRT-SEC-090"] => (|d| d.forget_counter = true);
+};
+
+/// Every controller fault profile.
+pub fn controller_profiles() -> &'static [ControllerProfile] {
+    CONTROLLER_PROFILES
+}
+
+/// The controller profile named `name`.
+pub fn controller_profile(name: &str) -> Option<&'static ControllerProfile> {
+    CONTROLLER_PROFILES.iter().find(|p| p.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn controller_profiles_are_many_distinct_and_apart_from_the_device_ones() {
+        assert!(controller_profiles().len() >= 6);
+        let names: BTreeSet<_> = controller_profiles().iter().map(|p| p.name).collect();
+        assert_eq!(names.len(), controller_profiles().len());
+        for p in controller_profiles() {
+            assert!(p.name.starts_with("ctl-"), "{}", p.name);
+            assert!(crate::profile(p.name).is_none(), "{}", p.name);
+            assert!(!p.requirements.is_empty(), "{}", p.name);
+            assert_ne!(p.deviation(), ControllerDeviation::default(), "{}", p.name);
+            assert!(p.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+            let summary = p.summary;
+            assert!(summary.ends_with('.') && !summary.starts_with(' ') && !summary.contains("  "));
+        }
+    }
+
+    /// Every requirement id a controller profile cites exists in the specification.
+    #[test]
+    fn cited_requirements_exist_in_the_spec() {
+        let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec");
+        let mut text = String::new();
+        for chapter in [
+            "03-security.md",
+            "04-messages.md",
+            "05-mqtt.md",
+            "08-controllers.md",
+        ] {
+            text.push_str(
+                &std::fs::read_to_string(format!("{spec}/{chapter}")).expect("spec chapter"),
+            );
+        }
+        for p in controller_profiles() {
+            for id in p.requirements {
+                assert!(
+                    text.contains(&format!("**[{id}]**")),
+                    "{}: {id} is not a requirement of the spec",
+                    p.name
+                );
+            }
+        }
+    }
+}
