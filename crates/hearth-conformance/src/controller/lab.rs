@@ -561,6 +561,18 @@ impl Lab {
         self.inner().fans[i].core.stats().requests
     }
 
+    /// Every property of fan `i` with the value the fan holds, in path order: what a
+    /// verified read of the fan answers.
+    pub fn values(&self, i: usize) -> Vec<(Path, Value)> {
+        self.inner().fans[i]
+            .core
+            .handler()
+            .values
+            .iter()
+            .map(|(p, v)| (*p, v.clone()))
+            .collect()
+    }
+
     /// Fan `i`'s own value of `path`.
     pub fn value(&self, i: usize, path: &Path) -> Option<Value> {
         self.inner().fans[i]
