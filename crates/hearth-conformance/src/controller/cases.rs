@@ -26,6 +26,7 @@ use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
 
 mod protocol;
+mod responses;
 
 /// Starts the agent again (a restart of the controller under test).
 pub type Starter = Box<dyn Fn() -> Result<Agent, LinkError> + Send + Sync>;
@@ -705,6 +706,14 @@ pub static CASES: &[CtlCase] = &[
         steps: protocol::IDENTITY_STEPS,
         restarts: false,
         run: protocol::identity,
+    },
+    CtlCase {
+        id: "TC-CTL-4.1",
+        title: "A response to a request the controller never sent changes nothing",
+        requirements: &[req::HRT_CTL_015, req::HRT_MSG_084, req::HRT_SEC_121],
+        steps: responses::UNSOLICITED_STEPS,
+        restarts: false,
+        run: responses::unsolicited,
     },
 ];
 

@@ -197,6 +197,10 @@ pub struct SeenRequest {
 struct Fan {
     addr: DeviceAddr,
     core: DeviceCore<LabHandler, MemoryCounterStore>,
+    /// The fan's own key and chain, for the messages a case makes the fan sign that its
+    /// core never would (a response to no request).
+    signer: Arc<dyn hearth_security::Signer + Send + Sync>,
+    chain: Vec<Vec<u8>>,
     kept: Vec<Sent>,
     energy: i64,
 }
@@ -327,11 +331,12 @@ impl Lab {
                 cred.cert.as_bytes().to_vec(),
                 pki.vendor.cert.as_bytes().to_vec(),
             ];
+            let signer: Arc<dyn hearth_security::Signer + Send + Sync> = Arc::new(cred.key);
             let node = NodeCredential::new(
                 id,
                 Some(TEST_VENDOR_ID),
-                chain,
-                Arc::new(cred.key),
+                chain.clone(),
+                signer.clone(),
                 trust.clone(),
             );
             let mut boot = [0u8; 8];
@@ -350,6 +355,8 @@ impl Lab {
             fans.push(Fan {
                 addr: DeviceAddr::new(TEST_VENDOR_ID, id),
                 core,
+                signer,
+                chain,
                 kept: Vec::new(),
                 energy: 0,
             });
@@ -549,6 +556,64 @@ impl Lab {
                 &envelope,
             )
             .map_err(|e| e.to_string())
+    }
+
+    /// A read response of fan `i` to `controller`, signed with the fan's own key, carrying
+    /// `request_id` and `results`, that its core never sent: no request asked for it. Its
+    /// counter is one the fan's core has sealed a report with and then discarded, so it lies
+    /// above every counter the fan used before and the fan's core never uses it again
+    /// (HRT-CTL-030).
+    ///
+    /// # Errors
+    ///
+    /// The seal failed or the client's queue is full.
+    pub fn unsolicited_response(
+        &self,
+        i: usize,
+        controller: &str,
+        request_id: u64,
+        results: Vec<hearth_wire::ReadResult>,
+    ) -> Result<Sent, String> {
+        let mut inner = self.inner();
+        inner.flush()?;
+        let fan = &mut inner.fans[i];
+        let held = fan.core.handler().values.get(&ENERGY).cloned();
+        fan.core
+            .report(now(), vec![(ENERGY, held.unwrap_or(Value::Int(0)))]);
+        let Some(Transmit::Publish(spent)) = fan.core.poll_transmit() else {
+            return Err("the fan's core sealed no report".into());
+        };
+        let counter = decode_unverified(&spent.payload)
+            .ok_or("the fan's own report does not decode")?
+            .counter;
+        let store = MemoryCounterStore {
+            value: Some(counter),
+            writes: 0,
+        };
+        let counter = SendCounter::open(store, 1).map_err(|e| e.to_string())?;
+        let mut sender = Sender::new(
+            LAB_FANS[i % LAB_FANS.len()],
+            fan.signer.clone(),
+            fan.chain.clone(),
+            counter,
+        );
+        let rel = Topics::responses_rel(controller);
+        let envelope = Envelope {
+            request_id: Some(request_id),
+            target: Some(controller.to_owned()),
+            time_ms: Some(now().unix_ms()),
+            with_chain: true,
+        };
+        let payload = sender
+            .seal(Body::ReadResponse(results), &rel, &envelope)
+            .map_err(|e| e.to_string())?;
+        let topic = inner.topics.full(&rel);
+        inner
+            .client
+            .try_publish(topic.clone(), QoS::AtLeastOnce, false, payload.clone())
+            .map_err(|e| e.to_string())?;
+        inner.flush()?;
+        Ok(Sent { topic, payload })
     }
 
     /// The requests of the controller seen so far.
