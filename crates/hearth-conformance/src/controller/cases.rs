@@ -710,7 +710,13 @@ pub static CASES: &[CtlCase] = &[
     CtlCase {
         id: "TC-CTL-4.1",
         title: "A response to a request the controller never sent changes nothing",
-        requirements: &[req::HRT_CTL_015, req::HRT_MSG_084, req::HRT_SEC_121],
+        requirements: &[
+            req::HRT_CTL_013,
+            req::HRT_CTL_015,
+            req::HRT_CTL_020,
+            req::HRT_MSG_084,
+            req::HRT_SEC_121,
+        ],
         steps: responses::UNSOLICITED_STEPS,
         restarts: false,
         run: responses::unsolicited,

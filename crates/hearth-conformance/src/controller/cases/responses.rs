@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use hearth_model::{StatusCode, Value};
+use hearth_mqtt::agent::json::from_json;
 use hearth_wire::ReadResult;
 use serde_json::json;
 
@@ -20,7 +21,7 @@ use crate::verdict::Outcome;
 pub(super) const UNSOLICITED_STEPS: &[&str] = &[
     "The lab fan reports a new level; wait until the controller believes it.",
     "The fan signs a read response to the controller carrying another level and a random request id the controller never used; publish it on the controller's response topic.",
-    "Through the agent, read the fan's energy; the fan's answer follows the response of step 2 on the same topic, and the read must succeed.",
+    "Through the agent, read the fan's energy; the fan's answer follows the response of step 2 on the same topic, and the read must succeed; wait until the controller believes the energy read.",
     "The controller must still believe the level of step 1.",
 ];
 
@@ -64,8 +65,17 @@ pub(super) fn unsolicited(ctx: &mut CtlCtx) -> CaseFuture<'_> {
             .map_err(Outcome::error)?;
         ctx.step(3);
         let fields = json!({"device": ctx.lab.addr(0).to_string(), "paths": [ENERGY.to_string()]});
-        match ctx.ask("read", fields, Duration::ZERO).await? {
-            Ok(answer) if answer["values"][0]["status"] == "success" => {}
+        let energy = match ctx.ask("read", fields, Duration::ZERO).await? {
+            Ok(answer) if answer["values"][0]["status"] == "success" => {
+                from_json(&answer["values"][0]["value"]).map_err(|e| {
+                    Outcome::fail(
+                        req::HRT_CTL_020,
+                        format!(
+                            "`read` gave the fan's energy as {answer}, not a value of 08 §5 ({e})"
+                        ),
+                    )
+                })?
+            }
             Ok(answer) => {
                 return Err(Outcome::fail(
                     req::HRT_CTL_015,
@@ -82,6 +92,13 @@ pub(super) fn unsolicited(ctx: &mut CtlCtx) -> CaseFuture<'_> {
                     ),
                 ))
             }
+        };
+        // The marker of HRT-CTL-040: the controller believes what the read answered.
+        if !ctx.believes(0, ENERGY, &energy).await? {
+            return Err(Outcome::fail(
+                req::HRT_CTL_013,
+                format!("the controller read the fan's energy {energy}, but `await` of it was not reached"),
+            ));
         }
         ctx.step(4);
         ctx.still(
