@@ -165,6 +165,43 @@ impl Agent {
         answer.unwrap_or_else(|_| Err(LinkError::Silent(format!("to `{op}` within {within:?}"))))
     }
 
+    /// A request id the suite has not used yet, for a request line the caller writes itself
+    /// ([`send_line`](Self::send_line)).
+    pub fn fresh_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Write `line` to the agent as it is, then a line feed: the checks of the protocol
+    /// itself send lines that are not requests (HRT-CTL-011, HRT-CTL-012).
+    ///
+    /// # Errors
+    ///
+    /// [`LinkError::Write`] when the agent's input is gone.
+    pub async fn send_line(&mut self, line: &[u8]) -> Result<(), LinkError> {
+        let write = |e: std::io::Error| LinkError::Write(e.to_string());
+        self.writer.write_all(line).await.map_err(write)?;
+        self.writer.write_all(b"\n").await.map_err(write)?;
+        self.writer.flush().await.map_err(write)
+    }
+
+    /// The next line the agent writes on its standard output, as it is, waiting at most the
+    /// response timeout: the checks of the protocol read every line, not only the answer
+    /// they wait for (HRT-CTL-010).
+    ///
+    /// # Errors
+    ///
+    /// [`LinkError::Silent`] when no line came in time or the output ended.
+    pub async fn next_line(&mut self) -> Result<String, LinkError> {
+        let within = self.timeout;
+        match tokio::time::timeout(within, self.reader.next_line()).await {
+            Ok(Ok(Some(line))) => Ok(line),
+            Ok(Ok(None)) => Err(LinkError::Silent("(its output ended)".into())),
+            Ok(Err(e)) => Err(LinkError::Silent(format!("(its output failed: {e})"))),
+            Err(_) => Err(LinkError::Silent(format!("within {within:?}"))),
+        }
+    }
+
     /// Ask the agent to stop (HRT-CTL-017) and wait for the process to exit, at most the
     /// response timeout; kill it otherwise. Whether it exited by itself.
     pub async fn stop(mut self) -> bool {

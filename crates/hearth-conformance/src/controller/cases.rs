@@ -25,6 +25,9 @@ use crate::report::Step;
 use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
 
+mod protocol;
+mod responses;
+
 /// Starts the agent again (a restart of the controller under test).
 pub type Starter = Box<dyn Fn() -> Result<Agent, LinkError> + Send + Sync>;
 
@@ -213,15 +216,16 @@ impl CtlCtx {
         Err(outcome)
     }
 
-    /// Stop the agent and start it again (a restart of the controller).
-    pub async fn restart_agent(&mut self) -> CaseResult {
+    /// Stop the agent and start it again (a restart of the controller); whether the old
+    /// agent answered `stop` and exited by itself within the response timeout (HRT-CTL-017).
+    pub async fn restart_agent(&mut self) -> Result<bool, Outcome> {
         let fresh = (self.start)().map_err(|e| Outcome::error(e.to_string()))?;
         let old = std::mem::replace(&mut self.agent, fresh);
-        let _ = old.stop().await;
+        let exited = old.stop().await;
         // Answered once the new controller is subscribed (HRT-CTL-018).
         let wait = self.ics.response_timeout * 4;
         match self.ask("hello", json!({}), wait).await? {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(exited),
             Err(e) => Err(Outcome::error(format!(
                 "the restarted agent refused `hello`: {}",
                 e.message
@@ -530,8 +534,19 @@ fn restart(ctx: &mut CtlCtx) -> CaseFuture<'_> {
             .max()
             .unwrap_or(0);
         ctx.step(2);
-        ctx.restart_agent().await?;
-        ctx.marker(0).await?;
+        let exited = ctx.restart_agent().await?;
+        // Published right after the restarted agent's `hello`: a controller that answered
+        // before its subscriptions were acknowledged misses it for good.
+        ctx.marker(0).await.map_err(|o| o.and(req::HRT_CTL_018))?;
+        if !exited {
+            return Err(Outcome::fail(
+                req::HRT_CTL_017,
+                format!(
+                    "the agent did not answer `stop` and exit within {:?}: the suite killed it",
+                    ctx.ics.response_timeout
+                ),
+            ));
+        }
         ctx.step(3);
         let from = ctx.lab.requests().len();
         // The counter is judged whatever came of the write: a fan drops a request whose
@@ -654,14 +669,76 @@ pub static CASES: &[CtlCase] = &[
     CtlCase {
         id: "TC-CTL-2.2",
         title: "After a restart the controller signs with counters above every one it used before",
-        requirements: &[req::HRT_CTL_015, req::HRT_SEC_090, req::HRT_SEC_121],
+        requirements: &[
+            req::HRT_CTL_015,
+            req::HRT_CTL_017,
+            req::HRT_CTL_018,
+            req::HRT_SEC_090,
+            req::HRT_SEC_121,
+        ],
         steps: &[
             "Through the agent, write a level to the lab fan; note the request's counter.",
-            "Stop the agent and start it again; wait until the controller believes a marker of the fan.",
+            "Stop the agent, which must answer and exit within the response timeout, and start it again; wait until the controller believes a marker of the fan published right after the agent answered `hello`.",
             "Write another level; its request's counter must lie above the one of step 1.",
         ],
         restarts: true,
         run: restart,
+    },
+    CtlCase {
+        id: "TC-CTL-3.1",
+        title: "The test agent answers every malformed or overlong line once, with the error and id the protocol names, and keeps serving",
+        requirements: &[
+            req::HRT_CTL_010,
+            req::HRT_CTL_011,
+            req::HRT_CTL_012,
+            req::HRT_CTL_020,
+        ],
+        steps: protocol::FRAMING_STEPS,
+        restarts: false,
+        run: protocol::framing,
+    },
+    CtlCase {
+        id: "TC-CTL-3.2",
+        title: "The test agent's value, await, devices and read say what the controller verifiably accepted, encoded as 08 §5 gives",
+        requirements: &[
+            req::HRT_CTL_013,
+            req::HRT_CTL_014,
+            req::HRT_CTL_015,
+            req::HRT_CTL_016,
+            req::HRT_CTL_020,
+            req::HRT_MQTT_040,
+            req::HRT_SEC_121,
+        ],
+        steps: protocol::BELIEF_STEPS,
+        restarts: false,
+        run: protocol::beliefs,
+    },
+    CtlCase {
+        id: "TC-CTL-3.3",
+        title: "The controller's requests name a valid controller id, and its certificate's vendor id fits its issuer",
+        requirements: &[
+            req::HRT_CTL_015,
+            req::HRT_MQTT_007,
+            req::HRT_SEC_058,
+            req::HRT_SEC_059,
+        ],
+        steps: protocol::IDENTITY_STEPS,
+        restarts: false,
+        run: protocol::identity,
+    },
+    CtlCase {
+        id: "TC-CTL-4.1",
+        title: "A response to a request the controller never sent changes nothing",
+        requirements: &[
+            req::HRT_CTL_013,
+            req::HRT_CTL_015,
+            req::HRT_CTL_020,
+            req::HRT_MSG_084,
+            req::HRT_SEC_121,
+        ],
+        steps: responses::UNSOLICITED_STEPS,
+        restarts: false,
+        run: responses::unsolicited,
     },
 ];
 

@@ -183,6 +183,31 @@ response_timeout = "4s"
             .all(|a| PLACEHOLDERS.iter().all(|p| !a.contains(p))));
     }
 
+    /// HRT-CTL-002: every placeholder is replaced wherever it stands in an argument, as
+    /// often as it stands there, and nothing else of the argument changes.
+    #[test]
+    fn every_placeholder_is_replaced_in_every_argument() {
+        let text = EXAMPLE.replace(
+            r#""agent"]"#,
+            r#""agent", "--state={state}", "{root}/{root}", "{trust}{state}{broker}"]"#,
+        );
+        let ics = ControllerIcs::parse(&text, Path::new("/lab")).expect("parses");
+        let cmd = ics.command_for(
+            "mqtt://127.0.0.1:1883",
+            "r",
+            Path::new("/t/root.cert"),
+            Path::new("/s"),
+        );
+        assert_eq!(
+            &cmd[cmd.len() - 3..],
+            ["--state=/s", "r/r", "/t/root.cert/smqtt://127.0.0.1:1883"]
+        );
+        assert_eq!(cmd[0], "hearth");
+        assert!(cmd
+            .iter()
+            .all(|a| PLACEHOLDERS.iter().all(|p| !a.contains(p))));
+    }
+
     #[test]
     fn what_is_wrong_is_named() {
         let without = |key: &str| {

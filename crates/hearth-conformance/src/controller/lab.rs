@@ -210,6 +210,10 @@ pub struct SeenRequest {
 struct Fan {
     addr: DeviceAddr,
     core: DeviceCore<LabHandler, MemoryCounterStore>,
+    /// The fan's own key and chain, for the messages a case makes the fan sign that its
+    /// core never would (a response to no request).
+    signer: Arc<dyn hearth_security::Signer + Send + Sync>,
+    chain: Vec<Vec<u8>>,
     kept: Vec<Sent>,
     energy: i64,
 }
@@ -340,11 +344,12 @@ impl Lab {
                 cred.cert.as_bytes().to_vec(),
                 pki.vendor.cert.as_bytes().to_vec(),
             ];
+            let signer: Arc<dyn hearth_security::Signer + Send + Sync> = Arc::new(cred.key);
             let node = NodeCredential::new(
                 id,
                 Some(TEST_VENDOR_ID),
-                chain,
-                Arc::new(cred.key),
+                chain.clone(),
+                signer.clone(),
                 trust.clone(),
             );
             let mut boot = [0u8; 8];
@@ -363,6 +368,8 @@ impl Lab {
             fans.push(Fan {
                 addr: DeviceAddr::new(TEST_VENDOR_ID, id),
                 core,
+                signer,
+                chain,
                 kept: Vec::new(),
                 energy: 0,
             });
@@ -566,6 +573,64 @@ impl Lab {
             .map_err(|e| e.to_string())
     }
 
+    /// A read response of fan `i` to `controller`, signed with the fan's own key, carrying
+    /// `request_id` and `results`, that its core never sent: no request asked for it. Its
+    /// counter is one the fan's core has sealed a report with and then discarded, so it lies
+    /// above every counter the fan used before and the fan's core never uses it again
+    /// (HRT-CTL-030).
+    ///
+    /// # Errors
+    ///
+    /// The seal failed or the client's queue is full.
+    pub fn unsolicited_response(
+        &self,
+        i: usize,
+        controller: &str,
+        request_id: u64,
+        results: Vec<hearth_wire::ReadResult>,
+    ) -> Result<Sent, String> {
+        let mut inner = self.inner();
+        inner.flush()?;
+        let fan = &mut inner.fans[i];
+        let held = fan.core.handler().values.get(&ENERGY).cloned();
+        fan.core
+            .report(now(), vec![(ENERGY, held.unwrap_or(Value::Int(0)))]);
+        let Some(Transmit::Publish(spent)) = fan.core.poll_transmit() else {
+            return Err("the fan's core sealed no report".into());
+        };
+        let counter = decode_unverified(&spent.payload)
+            .ok_or("the fan's own report does not decode")?
+            .counter;
+        let store = MemoryCounterStore {
+            value: Some(counter),
+            writes: 0,
+        };
+        let counter = SendCounter::open(store, 1).map_err(|e| e.to_string())?;
+        let mut sender = Sender::new(
+            LAB_FANS[i % LAB_FANS.len()],
+            fan.signer.clone(),
+            fan.chain.clone(),
+            counter,
+        );
+        let rel = Topics::responses_rel(controller);
+        let envelope = Envelope {
+            request_id: Some(request_id),
+            target: Some(controller.to_owned()),
+            time_ms: Some(now().unix_ms()),
+            with_chain: true,
+        };
+        let payload = sender
+            .seal(Body::ReadResponse(results), &rel, &envelope)
+            .map_err(|e| e.to_string())?;
+        let topic = inner.topics.full(&rel);
+        inner
+            .client
+            .try_publish(topic.clone(), QoS::AtLeastOnce, false, payload.clone())
+            .map_err(|e| e.to_string())?;
+        inner.flush()?;
+        Ok(Sent { topic, payload })
+    }
+
     /// The requests of the controller seen so far.
     pub fn requests(&self) -> Vec<SeenRequest> {
         self.inner().requests.clone()
@@ -574,6 +639,18 @@ impl Lab {
     /// How many requests fan `i`'s core has answered.
     pub fn answered(&self, i: usize) -> u64 {
         self.inner().fans[i].core.stats().requests
+    }
+
+    /// Every property of fan `i` with the value the fan holds, in path order: what a
+    /// verified read of the fan answers.
+    pub fn values(&self, i: usize) -> Vec<(Path, Value)> {
+        self.inner().fans[i]
+            .core
+            .handler()
+            .values
+            .iter()
+            .map(|(p, v)| (*p, v.clone()))
+            .collect()
     }
 
     /// Fan `i`'s own value of `path`.
@@ -591,4 +668,79 @@ fn lock(inner: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
     inner
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// HRT-CTL-030, HRT-CTL-042: what a lab fan publishes is signed as that fan with a
+    /// counter above every one before, and each marker is an energy reading above every one
+    /// before, on a path no hostile message of the cases carries.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lab_messages_carry_rising_counters() {
+        let broker = hearth_mqtt::EmbeddedBroker::start_local().expect("broker");
+        let url = broker.url();
+        let topics = Topics::new("hc-lab-test");
+        let options = url.mqtt_options("hc-lab-watch").expect("options");
+        let (watcher, mut events) = BrokerUrl::client(options, 64);
+        watcher
+            .subscribe(topics.full("d/+/+/report"), QoS::AtLeastOnce)
+            .await
+            .expect("subscribe");
+        let bound = Duration::from_secs(20);
+        // The subscription holds once the broker acknowledged it.
+        tokio::time::timeout(bound, async {
+            loop {
+                if let Ok(Event::Incoming(Packet::SubAck(_))) = events.poll().await {
+                    break;
+                }
+            }
+        })
+        .await
+        .expect("the broker acknowledged the subscription");
+        let rng = ring::rand::SystemRandom::new();
+        let root = pki::create_root("hc-ctl-root", 30, Algorithm::EdDsa, now().unix_secs(), &rng)
+            .expect("a root");
+        let lab = Lab::start(
+            &url,
+            topics.clone(),
+            *root.cert.subject_kid(),
+            &root.cert,
+            bound,
+        )
+        .await
+        .expect("the lab starts");
+        let mut markers = Vec::new();
+        for level in [3, 4, 5] {
+            lab.report(0, vec![(LEVEL, Value::Int(level))])
+                .expect("report");
+            markers.push(lab.marker(0).expect("marker"));
+        }
+        let report_topic = lab.topic(0, Channel::Report);
+        let mut seen = Vec::new();
+        tokio::time::timeout(bound, async {
+            while seen.len() < 6 {
+                if let Ok(Event::Incoming(Packet::Publish(p))) = events.poll().await {
+                    if p.topic == report_topic {
+                        seen.push(decode_unverified(&p.payload).expect("a sealed message"));
+                    }
+                }
+            }
+        })
+        .await
+        .expect("the six reports arrived");
+        assert!(seen.iter().all(|m| m.sender == LAB_FANS[0]));
+        let counters: Vec<u64> = seen.iter().map(|m| m.counter).collect();
+        assert!(counters.windows(2).all(|w| w[0] < w[1]), "{counters:?}");
+        let energies: Vec<i64> = markers
+            .iter()
+            .map(|v| match v {
+                Value::Int(n) => *n,
+                other => panic!("a marker is an integer, not {other}"),
+            })
+            .collect();
+        assert!(energies.windows(2).all(|w| w[0] < w[1]), "{energies:?}");
+        assert_ne!(ENERGY, LEVEL);
+    }
 }
