@@ -138,6 +138,10 @@ switches! {
     acl_with_operate,
     /// Apply an `acl-change` that leaves no entry with `manage` (HRT-COM-063).
     last_manager_removable,
+    /// Take the `pake-confirm` of the running session from whichever controller signs it,
+    /// and add that controller's key to the ACL instead of the commissioner's key the
+    /// session's transcript binds (HRT-COM-055).
+    unbound_commissioner,
 }
 
 impl FaultInjection {

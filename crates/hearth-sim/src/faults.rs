@@ -234,6 +234,9 @@ static PROFILES: &[FaultProfile] = profiles! {
     "acl-with-operate" Commissioning ["HRT-COM-060"] for ALL => acl_with_operate;
     /// Applies an ACL change that leaves no manager.
     "last-manager-removable" Commissioning ["HRT-COM-063"] for ALL => last_manager_removable;
+    /// Takes the confirmation of a session from whichever controller signs it, and admits that
+    /// controller's key instead of the commissioner's key the key exchange bound.
+    "unbound-commissioner" Commissioning ["HRT-COM-055"] for ALL => unbound_commissioner;
     /// Takes no revocation list: keys its CA revoked are still served.
     "ignore-revocation" Security ["HRT-SEC-072", "HRT-SEC-083"] for ALL => ignore_revocation;
     /// Checks certificates against a clock an hour slow: a certificate that expired within the

@@ -56,6 +56,7 @@ pub static CASES: &[Case] = &[
     com::acl::LAST_MANAGER,
     com::acl::ALL_OR_NOTHING,
     com::reset::FACTORY_RESET,
+    com::binding::BOUND_KEY,
     model::description::ICS_MATCHES,
     model::description::DESCRIPTION_VALID,
     model::device_info::DEVICE_INFO,

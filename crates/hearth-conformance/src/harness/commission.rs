@@ -67,6 +67,11 @@ pub enum Confirm {
     /// `confirmP` whatever `confirmV` was, and one the suite made up when `confirmV` was
     /// wrong (the device must refuse it, HRT-COM-056).
     Regardless,
+    /// The session's `confirmP` (as [`Regardless`](Self::Regardless)), with the session's
+    /// request id, but signed by tester `n` and carrying its chain: a confirmation whose
+    /// signer is not the key the transcript binds (the device must admit nobody by it,
+    /// HRT-COM-055).
+    SignedBy(usize),
 }
 
 /// What became of a session the suite ran.
@@ -377,22 +382,50 @@ async fn send_session(
     Ok((id.unwrap_or(request_id), sent))
 }
 
-/// Run one session with the device's `window` as tester `who` with `passcode`, ending it as
-/// `confirm` says.
-pub async fn session(
-    ctx: &mut Ctx,
+/// A session the suite started whose `pake-start` the device answered with a
+/// `pake-response`, waiting for the suite's `pake-confirm`.
+#[derive(Debug)]
+pub struct Running {
+    /// The tester that sent the `pake-start`.
     who: usize,
+    /// The chain its `pake-start` carried.
+    chain: Vec<Vec<u8>>,
+    /// The session's request id.
+    id: u64,
+    /// `confirmP`, when `confirmV` was right for the passcode the suite used.
+    confirm_p: Option<[u8; 32]>,
+    /// The trace entry of the `pake-response`.
+    pub response: usize,
+}
+
+impl Running {
+    /// Whether `confirmV` was right for the passcode the suite used.
+    pub fn confirm_v_ok(&self) -> bool {
+        self.confirm_p.is_some()
+    }
+}
+
+/// What became of a `pake-start` the suite sent.
+#[derive(Debug)]
+pub enum Started {
+    /// The device answered with a `pake-response`: the session runs.
+    Running(Running),
+    /// The device did not start a session: no answer, a `commission-result`, or another
+    /// answer ([`SessionEnd::Ran`] never occurs here).
+    Ended(SessionEnd),
+}
+
+/// The context of a session of tester `who`'s `chain` with the device's `window`.
+fn context_of(
+    ctx: &Ctx,
+    who: usize,
+    chain: &[Vec<u8>],
     window: &DeviceWindow,
-    passcode: u32,
-    confirm: Confirm,
-) -> Result<SessionEnd, Outcome> {
-    let chain = session_chain(ctx, who)?;
+) -> Result<Context, Outcome> {
     let params = &window.open.params;
-    let secret = ProverSecret::from_passcode(passcode, &params.salt, params.iterations)
-        .map_err(|e| Outcome::error(format!("deriving w0 and w1: {e}")))?;
     let commissioner_key = key_of(ctx, who).ok_or_else(|| Outcome::error("no such tester"))?;
-    let context = Context::commissioning(&CommissioningSession {
-        commissioner_chain: &chain,
+    Context::commissioning(&CommissioningSession {
+        commissioner_chain: chain,
         device_chain: &window.chain,
         discriminator: params.discriminator,
         salt: &params.salt,
@@ -400,8 +433,22 @@ pub async fn session(
         commissioner_key,
         device_key: window.device_key,
     })
-    .map_err(|e| Outcome::error(format!("the session's context: {e}")))?;
-    let mut prover = Prover::new(&secret, context);
+    .map_err(|e| Outcome::error(format!("the session's context: {e}")))
+}
+
+/// Start a session with the device's `window` as tester `who` with `passcode`: send the
+/// `pake-start` and check the device's `confirmV`.
+pub async fn start(
+    ctx: &mut Ctx,
+    who: usize,
+    window: &DeviceWindow,
+    passcode: u32,
+) -> Result<Started, Outcome> {
+    let chain = session_chain(ctx, who)?;
+    let params = &window.open.params;
+    let secret = ProverSecret::from_passcode(passcode, &params.salt, params.iterations)
+        .map_err(|e| Outcome::error(format!("deriving w0 and w1: {e}")))?;
+    let mut prover = Prover::new(&secret, context_of(ctx, who, &chain, window)?);
     let share = prover
         .start(&SystemRandom::new())
         .map_err(|e| Outcome::error(format!("shareP: {e}")))?;
@@ -409,7 +456,7 @@ pub async fn session(
     let (id, sent) = send_session(ctx, who, start, (&chain, None)).await?;
     let timeout = ctx.response_timeout();
     let Some(answer) = ctx.probe.answer(id, timeout).await else {
-        return Ok(SessionEnd::Unanswered { sent });
+        return Ok(Started::Ended(SessionEnd::Unanswered { sent }));
     };
     let response = match answer.message {
         Ok(Message {
@@ -420,30 +467,53 @@ pub async fn session(
             body: Body::CommissionResult(result),
             ..
         }) => {
-            return Ok(SessionEnd::Refused {
+            return Ok(Started::Ended(SessionEnd::Refused {
                 result,
                 seq: answer.seq,
-            })
+            }))
         }
         Ok(m) => {
-            return Ok(SessionEnd::Unexpected {
+            return Ok(Started::Ended(SessionEnd::Unexpected {
                 what: summarize(&m),
                 seq: answer.seq,
-            })
+            }))
         }
         Err(r) => return Err(r.fail("the answer to a pake-start")),
     };
-    let checked = prover
+    let confirm_p = prover
         .receive_share(&response.share.0)
-        .and_then(|()| prover.finish(&response.confirm.0));
-    let confirm_v_ok = checked.is_ok();
-    let body = match (checked, confirm) {
-        (Ok((confirm_p, _)), _) => PakeConfirm::Confirm(Confirmation(confirm_p)),
-        (Err(_), Confirm::Honest) => PakeConfirm::Abort(PakeAbort::ConfirmationMismatch),
-        (Err(_), Confirm::Regardless) => PakeConfirm::Confirm(Confirmation([0x5a; 32])),
+        .and_then(|()| prover.finish(&response.confirm.0))
+        .ok()
+        .map(|(confirm_p, _)| confirm_p);
+    Ok(Started::Running(Running {
+        who,
+        chain,
+        id,
+        confirm_p,
+        response: answer.seq,
+    }))
+}
+
+/// End the `running` session as `confirm` says and wait for its `commission-result`.
+pub async fn finish(
+    ctx: &mut Ctx,
+    running: Running,
+    confirm: Confirm,
+) -> Result<SessionEnd, Outcome> {
+    let made_up = PakeConfirm::Confirm(Confirmation([0x5a; 32]));
+    let body = match (running.confirm_p, confirm) {
+        (Some(confirm_p), _) => PakeConfirm::Confirm(Confirmation(confirm_p)),
+        (None, Confirm::Honest) => PakeConfirm::Abort(PakeAbort::ConfirmationMismatch),
+        (None, Confirm::Regardless | Confirm::SignedBy(_)) => made_up,
     };
-    send_session(ctx, who, Body::PakeConfirm(body), (&chain, Some(id))).await?;
-    let result = match ctx.probe.answer(id, timeout).await {
+    let (signer, chain) = match confirm {
+        Confirm::SignedBy(other) => (other, session_chain(ctx, other)?),
+        _ => (running.who, running.chain.clone()),
+    };
+    let id = Some(running.id);
+    send_session(ctx, signer, Body::PakeConfirm(body), (&chain, id)).await?;
+    let timeout = ctx.response_timeout();
+    let result = match ctx.probe.answer(running.id, timeout).await {
         Some(a) => match a.message {
             Ok(Message {
                 body: Body::CommissionResult(r),
@@ -455,10 +525,25 @@ pub async fn session(
         None => None,
     };
     Ok(SessionEnd::Ran {
-        confirm_v_ok,
-        response: answer.seq,
+        confirm_v_ok: running.confirm_p.is_some(),
+        response: running.response,
         result,
     })
+}
+
+/// Run one session with the device's `window` as tester `who` with `passcode`, ending it as
+/// `confirm` says.
+pub async fn session(
+    ctx: &mut Ctx,
+    who: usize,
+    window: &DeviceWindow,
+    passcode: u32,
+    confirm: Confirm,
+) -> Result<SessionEnd, Outcome> {
+    match start(ctx, who, window, passcode).await? {
+        Started::Running(running) => finish(ctx, running, confirm).await,
+        Started::Ended(end) => Ok(end),
+    }
 }
 
 /// A `pake-start` as tester `who` for a window the suite has not seen open: the request id
@@ -472,18 +557,7 @@ pub async fn stray_start(
     let params = &window.open.params;
     let secret = ProverSecret::from_passcode(1, &params.salt, params.iterations)
         .map_err(|e| Outcome::error(format!("deriving w0 and w1: {e}")))?;
-    let commissioner_key = key_of(ctx, who).ok_or_else(|| Outcome::error("no such tester"))?;
-    let context = Context::commissioning(&CommissioningSession {
-        commissioner_chain: &chain,
-        device_chain: &window.chain,
-        discriminator: params.discriminator,
-        salt: &params.salt,
-        iterations: params.iterations,
-        commissioner_key,
-        device_key: window.device_key,
-    })
-    .map_err(|e| Outcome::error(format!("the session's context: {e}")))?;
-    let share = Prover::new(&secret, context)
+    let share = Prover::new(&secret, context_of(ctx, who, &chain, window)?)
         .start(&SystemRandom::new())
         .map_err(|e| Outcome::error(format!("shareP: {e}")))?;
     send_session(ctx, who, Body::PakeStart(Share(share)), (&chain, None)).await

@@ -457,12 +457,15 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
 
     fn on_pake_confirm(&mut self, now: Time, msg: &Message, peer: &Peer, confirm: PakeConfirm) {
         let any_passcode = self.faults.any_passcode();
+        let unbound = self.faults.unbound_commissioner();
         let Some(window) = self.commissioning.as_mut().and_then(|c| c.window.as_mut()) else {
             return;
         };
-        // Only the running session's confirm is answered: same request id, same key.
+        // Only the running session's confirm is answered: same request id, same key, the
+        // one the transcript binds (HRT-COM-039, HRT-COM-055).
         let ours = window.session.as_ref().is_some_and(|s| {
-            Some(s.request_id) == msg.request_id && s.commissioner == peer.chain.leaf_kid
+            Some(s.request_id) == msg.request_id
+                && (s.commissioner == peer.chain.leaf_kid || unbound)
         });
         if !ours {
             return self.reject("no such session");
@@ -481,7 +484,11 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         // One change (HRT-COM-055): nothing changes if either the entry or the root cannot
         // be added (HRT-COM-056).
         let mut entries = self.acl.entries().to_vec();
-        let commissioner = AclSubject::Key(session.commissioner);
+        let commissioner = AclSubject::Key(if unbound {
+            peer.chain.leaf_kid
+        } else {
+            session.commissioner
+        });
         match entries.iter_mut().find(|e| e.subject == commissioner) {
             // A controller already listed keeps the higher of its two privileges, so that a
             // manager commissioned again never loses `manage` (HRT-COM-063).
