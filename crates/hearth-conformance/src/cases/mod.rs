@@ -47,6 +47,7 @@ pub static CASES: &[Case] = &[
     com::window::ANNOUNCEMENT,
     com::window::COMMISSIONED,
     com::window::WINDOW_TIMEOUT,
+    com::window::FACTORY_PARAMETERS,
     com::passcode::WRONG_PASSCODE,
     com::passcode::ATTEMPT_LIMIT,
     com::outside::NO_WINDOW,
