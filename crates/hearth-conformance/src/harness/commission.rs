@@ -23,10 +23,11 @@ use hearth_security::pake::{CommissioningSession, Context, Prover, ProverSecret}
 use hearth_security::pki::SystemRandom;
 use hearth_wire::commissioning::{
     AclChangeResponse, AclOperation, AclReadResponse, CommissionResult, Confirmation, OpenWindow,
-    PakeAbort, PakeConfirm, Share, WindowControl, WindowState, WindowType,
+    PakeAbort, PakeConfirm, PakeResponse, Share, WindowControl, WindowState, WindowType,
 };
 use hearth_wire::{Body, Message};
 
+use super::authority::Minted;
 use super::case::Ctx;
 use super::probe::{summarize, Seen};
 use crate::ics::WindowOpener;
@@ -339,7 +340,7 @@ pub async fn close(ctx: &mut Ctx) -> Result<(), Outcome> {
 
 /// The chain tester `who` carries in a `pake-start`: its own, ending with the self-signed
 /// root that anchors it (HRT-COM-046).
-fn session_chain(ctx: &Ctx, who: usize) -> Result<Vec<Vec<u8>>, Outcome> {
+pub fn session_chain(ctx: &Ctx, who: usize) -> Result<Vec<Vec<u8>>, Outcome> {
     let tester = ctx
         .probe
         .testers()
@@ -367,9 +368,23 @@ async fn send_session(
     ctx: &mut Ctx,
     who: usize,
     body: Body,
+    chain_id: (&[Vec<u8>], Option<u64>),
+) -> Result<(u64, usize), Outcome> {
+    send_on(ctx, who, body, Channel::Commission, chain_id).await
+}
+
+/// Seal `body` as tester `who` for the device's topic of `channel`, carrying `chain`, with
+/// request id `id` if given; publish it there. The request id and the trace entry: a
+/// commissioning message on the topic of its kind, or on another one on purpose
+/// (HRT-COM-058).
+pub async fn send_on(
+    ctx: &mut Ctx,
+    who: usize,
+    body: Body,
+    channel: Channel,
     (chain, id): (&[Vec<u8>], Option<u64>),
 ) -> Result<(u64, usize), Outcome> {
-    let rel = Topics::device_rel(ctx.probe.device(), Channel::Commission);
+    let rel = Topics::device_rel(ctx.probe.device(), channel);
     let summary = format!("{} as tester {who}", body.kind().name());
     let chain = chain.to_vec();
     let (request_id, bytes) = ctx.probe.seal_request_for(who, body, &rel, |m| {
@@ -454,31 +469,9 @@ pub async fn start(
         .map_err(|e| Outcome::error(format!("shareP: {e}")))?;
     let start = Body::PakeStart(Share(share));
     let (id, sent) = send_session(ctx, who, start, (&chain, None)).await?;
-    let timeout = ctx.response_timeout();
-    let Some(answer) = ctx.probe.answer(id, timeout).await else {
-        return Ok(Started::Ended(SessionEnd::Unanswered { sent }));
-    };
-    let response = match answer.message {
-        Ok(Message {
-            body: Body::PakeResponse(r),
-            ..
-        }) => r,
-        Ok(Message {
-            body: Body::CommissionResult(result),
-            ..
-        }) => {
-            return Ok(Started::Ended(SessionEnd::Refused {
-                result,
-                seq: answer.seq,
-            }))
-        }
-        Ok(m) => {
-            return Ok(Started::Ended(SessionEnd::Unexpected {
-                what: summarize(&m),
-                seq: answer.seq,
-            }))
-        }
-        Err(r) => return Err(r.fail("the answer to a pake-start")),
+    let (response, seq) = match start_answer(ctx, id, sent).await? {
+        Ok(r) => r,
+        Err(end) => return Ok(Started::Ended(end)),
     };
     let confirm_p = prover
         .receive_share(&response.share.0)
@@ -490,8 +483,121 @@ pub async fn start(
         chain,
         id,
         confirm_p,
-        response: answer.seq,
+        response: seq,
     }))
+}
+
+/// The device's answer to the `pake-start` `id` (trace entry `sent`): the `pake-response` and
+/// its trace entry, or how the start ended without one.
+async fn start_answer(
+    ctx: &mut Ctx,
+    id: u64,
+    sent: usize,
+) -> Result<Result<(PakeResponse, usize), SessionEnd>, Outcome> {
+    let timeout = ctx.response_timeout();
+    let Some(answer) = ctx.probe.answer(id, timeout).await else {
+        return Ok(Err(SessionEnd::Unanswered { sent }));
+    };
+    let seq = answer.seq;
+    Ok(match answer.message {
+        Ok(Message {
+            body: Body::PakeResponse(r),
+            ..
+        }) => Ok((r, seq)),
+        Ok(Message {
+            body: Body::CommissionResult(result),
+            ..
+        }) => Err(SessionEnd::Refused { result, seq }),
+        Ok(m) => Err(SessionEnd::Unexpected {
+            what: summarize(&m),
+            seq,
+        }),
+        Err(r) => return Err(r.fail("the answer to a pake-start")),
+    })
+}
+
+/// A `pake-start` as tester `who` whose `shareP` is `share` as given, perhaps no point at
+/// all (HRT-COM-033): how the device answered it. A `pake-response` is given as
+/// [`SessionEnd::Ran`] without a result; the suite does not go on with such a session.
+pub async fn raw_start(ctx: &mut Ctx, who: usize, share: [u8; 65]) -> Result<SessionEnd, Outcome> {
+    let chain = session_chain(ctx, who)?;
+    let body = Body::PakeStart(Share(share));
+    let (id, sent) = send_session(ctx, who, body, (&chain, None)).await?;
+    Ok(match start_answer(ctx, id, sent).await? {
+        Ok((_, response)) => SessionEnd::Ran {
+            confirm_v_ok: false,
+            response,
+            result: None,
+        },
+        Err(end) => end,
+    })
+}
+
+/// Seal a `pake-start` for `window` with `passcode` under tester `who`'s name (sender and
+/// response topic), signed by the key the suite `minted`, carrying its chain as given, and
+/// publish it on the commission topic: the request id and the trace entry.
+pub async fn send_start_signed(
+    ctx: &mut Ctx,
+    who: usize,
+    minted: &Minted,
+    window: &DeviceWindow,
+    passcode: u32,
+) -> Result<(u64, usize), Outcome> {
+    let params = &window.open.params;
+    let secret = ProverSecret::from_passcode(passcode, &params.salt, params.iterations)
+        .map_err(|e| Outcome::error(format!("deriving w0 and w1: {e}")))?;
+    let context = Context::commissioning(&CommissioningSession {
+        commissioner_chain: &minted.chain,
+        device_chain: &window.chain,
+        discriminator: params.discriminator,
+        salt: &params.salt,
+        iterations: params.iterations,
+        commissioner_key: minted.kid,
+        device_key: window.device_key,
+    })
+    .map_err(|e| Outcome::error(format!("the session's context: {e}")))?;
+    let share = Prover::new(&secret, context)
+        .start(&SystemRandom::new())
+        .map_err(|e| Outcome::error(format!("shareP: {e}")))?;
+    let rel = Topics::device_rel(ctx.probe.device(), Channel::Commission);
+    let chain = minted.chain.clone();
+    let mut sealed: Option<Message> = None;
+    let (id, _) = ctx
+        .probe
+        .seal_request_for(who, Body::PakeStart(Share(share)), &rel, |m| {
+            m.chain = chain;
+            sealed = Some(m.clone());
+        })?;
+    let msg = sealed.ok_or_else(|| Outcome::error("the probe sealed nothing"))?;
+    let bytes = hearth_security::cose::sign1(
+        &minted.key,
+        &hearth_wire::codec::encode(&msg),
+        rel.as_bytes(),
+    )
+    .map_err(|e| Outcome::error(format!("signing: {e}")))?;
+    let what = format!("pake-start signed by a key the suite issued, as tester {who}");
+    let sent = ctx.probe.publish_raw(&rel, bytes, &what).await?;
+    Ok((id, sent))
+}
+
+/// [`send_start_signed`], and how the device answered: a `pake-response` is given as
+/// [`SessionEnd::Ran`] without a result; the suite does not go on with such a session.
+pub async fn start_signed(
+    ctx: &mut Ctx,
+    who: usize,
+    minted: &Minted,
+    window: &DeviceWindow,
+    passcode: u32,
+) -> Result<SessionEnd, Outcome> {
+    let (id, sent) = send_start_signed(ctx, who, minted, window, passcode).await?;
+    Ok(match start_answer(ctx, id, sent).await? {
+        Ok((_, response)) => SessionEnd::Ran {
+            confirm_v_ok: false,
+            response,
+            result: None,
+        },
+        Err(end) => end,
+    })
 }
 
 /// End the `running` session as `confirm` says and wait for its `commission-result`.
@@ -553,6 +659,18 @@ pub async fn stray_start(
     who: usize,
     window: &DeviceWindow,
 ) -> Result<(u64, usize), Outcome> {
+    start_on(ctx, who, window, Channel::Commission).await
+}
+
+/// A correct `pake-start` as tester `who` for `window`, published on the device's topic of
+/// `channel` (another kind's, on purpose, HRT-COM-058): the request id and trace entry, for
+/// a case that expects no answer.
+pub async fn start_on(
+    ctx: &mut Ctx,
+    who: usize,
+    window: &DeviceWindow,
+    channel: Channel,
+) -> Result<(u64, usize), Outcome> {
     let chain = session_chain(ctx, who)?;
     let params = &window.open.params;
     let secret = ProverSecret::from_passcode(1, &params.salt, params.iterations)
@@ -560,7 +678,22 @@ pub async fn stray_start(
     let share = Prover::new(&secret, context_of(ctx, who, &chain, window)?)
         .start(&SystemRandom::new())
         .map_err(|e| Outcome::error(format!("shareP: {e}")))?;
-    send_session(ctx, who, Body::PakeStart(Share(share)), (&chain, None)).await
+    let body = Body::PakeStart(Share(share));
+    send_on(ctx, who, body, channel, (&chain, None)).await
+}
+
+/// Whether the message of trace entry `seq` came on tester `who`'s response topic, where
+/// Table 4 puts every answer of a device to that controller (HRT-COM-042).
+pub fn on_responses_of(ctx: &Ctx, who: usize, seq: usize) -> bool {
+    let Some(tester) = ctx.probe.testers().get(who) else {
+        return false;
+    };
+    let topic = ctx.probe.full_topic(&Topics::responses_rel(&tester.id));
+    ctx.probe
+        .trace()
+        .entries()
+        .iter()
+        .any(|e| e.seq == seq && e.topic == topic)
 }
 
 /// A passcode other than `passcode` within the values of Table 1.

@@ -6,8 +6,12 @@
 
 pub(crate) mod acl;
 pub(crate) mod binding;
+pub(crate) mod chains;
+pub(crate) mod misrouted;
 pub(crate) mod multi_admin;
 pub(crate) mod outside;
 pub(crate) mod passcode;
 pub(crate) mod reset;
+pub(crate) mod room;
+pub(crate) mod sessions;
 pub(crate) mod window;

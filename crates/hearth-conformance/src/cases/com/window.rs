@@ -163,6 +163,7 @@ test_case! {
         HRT_COM_031,
         HRT_COM_038,
         HRT_COM_039,
+        HRT_COM_042,
         HRT_COM_048,
         HRT_COM_049,
         HRT_COM_055,
@@ -171,7 +172,7 @@ test_case! {
     ],
     steps: [
         "Read the ACL as the manager; press the appliance's button: the device announces an open basic window (HRT-COM-022).",
-        "As the controller the device does not admit, run a session with the passcode of the setup code: a pake-response whose confirmV the suite's SPAKE2+ confirms, with the passcode derivation, context and identities of chapter 7 (HRT-COM-030, HRT-COM-031, HRT-COM-038, HRT-COM-039), then a commission-result of success (HRT-COM-048, HRT-COM-049).",
+        "As the controller the device does not admit, run a session with the passcode of the setup code: a pake-response whose confirmV the suite's SPAKE2+ confirms, with the passcode derivation, context and identities of chapter 7 (HRT-COM-030, HRT-COM-031, HRT-COM-038, HRT-COM-039), then a commission-result of success (HRT-COM-048, HRT-COM-049); both came on the commissioner's response topic (HRT-COM-042).",
         "The device announces its window closed (HRT-COM-025).",
         "The manager's acl-read lists the commissioner's key with manage, and a read by the commissioner is served (HRT-COM-055, HRT-COM-061, HRT-COM-064).",
         "Put the ACL back as it was.",
@@ -215,9 +216,20 @@ async fn commission(ctx: &mut Ctx, window: &DeviceWindow, passcode: u32) -> Case
     match com::session(ctx, who, window, passcode, Confirm::Honest).await? {
         SessionEnd::Ran {
             confirm_v_ok: true,
-            result: Some((r, _)),
-            ..
-        } if r.status == StatusCode::Success => {}
+            result: Some((r, seq)),
+            response,
+        } if r.status == StatusCode::Success => {
+            if let Some(&astray) = [response, seq]
+                .iter()
+                .find(|&&s| !com::on_responses_of(ctx, who, s))
+            {
+                return Err(Outcome::fail(
+                    req::HRT_COM_042,
+                    "the device's answer in a session did not come on the commissioner's response topic",
+                )
+                .with_evidence([astray]));
+            }
+        }
         SessionEnd::Ran {
             confirm_v_ok: false,
             response,
