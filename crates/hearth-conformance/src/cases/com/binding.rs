@@ -14,14 +14,14 @@ test_case! {
     BOUND_KEY: "TC-COM-7.1",
     title: "A confirmation signed by another key than the one the exchange bound admits nobody",
     checks: [
+        HRT_COM_030,
         HRT_COM_055,
-        HRT_COM_056,
     ],
     steps: [
         "Read the ACL as the manager; open a window as the ICS allows.",
-        "As the manager, start a session with the window's passcode: a pake-response whose confirmV the suite's SPAKE2+ confirms, for a transcript that binds the manager's chain and key.",
+        "As the manager, start a session with the window's passcode: a pake-response whose confirmV the suite's SPAKE2+ confirms, for a transcript that binds the manager's chain and key (HRT-COM-030).",
         "As the controller the device does not admit, send that session's pake-confirm — the right confirmP, the session's request id — signed with its own key and carrying its own chain: the device does not answer it with success (HRT-COM-055).",
-        "The manager's acl-read does not list the key that signed the pake-confirm (HRT-COM-055, HRT-COM-056).",
+        "The manager's acl-read does not list the key that signed the pake-confirm (HRT-COM-055).",
         "Close the window and put the ACL back as it was.",
     ],
     applies: com::needs_window,

@@ -9,31 +9,6 @@ use crate::harness::commission::{self as com, Confirm, DeviceWindow, SessionEnd,
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
-/// Open a window as the ICS allows for a case, run `body` in it, then close the window and
-/// put the ACL back as it was.
-async fn in_window(ctx: &mut Ctx, steps: usize, body: Steps) -> CaseResult {
-    ctx.step(1);
-    let (before, _) = com::acl_of(ctx).await?;
-    let (window, passcode) = com::open_any(ctx).await?;
-    let window = window.ok_or_else(|| Outcome::error("the device announced no open window"))?;
-    let result = match body {
-        Steps::Busy => busy(ctx, &window, com::wrong_passcode(passcode)).await,
-        Steps::BadShare => bad_share(ctx).await,
-    };
-    ctx.step(steps);
-    com::close(ctx).await?;
-    com::restore(ctx, &before).await?;
-    result
-}
-
-/// Which case's steps [`in_window`] runs.
-enum Steps {
-    /// TC-COM-2.3.
-    Busy,
-    /// TC-COM-2.4.
-    BadShare,
-}
-
 test_case! {
     /// TC-COM-2.3
     ONE_SESSION: "TC-COM-2.3",
@@ -53,7 +28,15 @@ test_case! {
 }
 
 async fn one_session(ctx: &mut Ctx) -> CaseResult {
-    in_window(ctx, 5, Steps::Busy).await
+    ctx.step(1);
+    let (before, _) = com::acl_of(ctx).await?;
+    let (window, passcode) = com::open_any(ctx).await?;
+    let window = window.ok_or_else(|| Outcome::error("the device announced no open window"))?;
+    let result = busy(ctx, &window, com::wrong_passcode(passcode)).await;
+    ctx.step(5);
+    com::close(ctx).await?;
+    com::restore(ctx, &before).await?;
+    result
 }
 
 /// Steps 2 to 4 of TC-COM-2.3.
@@ -141,7 +124,17 @@ test_case! {
 }
 
 async fn refused_share(ctx: &mut Ctx) -> CaseResult {
-    in_window(ctx, 3, Steps::BadShare).await
+    ctx.step(1);
+    let (before, _) = com::acl_of(ctx).await?;
+    let (window, _) = com::open_any(ctx).await?;
+    if window.is_none() {
+        return Err(Outcome::error("the device announced no open window"));
+    }
+    let result = bad_share(ctx).await;
+    ctx.step(3);
+    com::close(ctx).await?;
+    com::restore(ctx, &before).await?;
+    result
 }
 
 /// Step 2 of TC-COM-2.4.
