@@ -17,6 +17,11 @@
 use std::time::Duration;
 
 use hearth_security::cose::VerifyError;
+#[cfg(feature = "fault-injection")]
+use hearth_security::pake::ProverSecret;
+use hearth_security::pake::VerifierRecord;
+use hearth_security::pki::SecureRandom;
+use hearth_wire::commissioning::WindowParams;
 use hearth_wire::{DecodeError, Message, OpenError, Receiver};
 
 /// Declares each switch once: a public field with the feature, and a hook method that reads
@@ -33,6 +38,10 @@ macro_rules! switches {
             /// Take incoming MQTT packets of at most this many bytes, and lose the connection
             /// on a larger one (HRT-MSG-105): read by the MQTT shell, not the core.
             pub mqtt_packet_limit: Option<usize>,
+            /// Keep this passcode instead of only the factory's verifier record (HRT-COM-032),
+            /// and derive from it a new record, with a fresh salt, for every basic window
+            /// (HRT-COM-085).
+            pub kept_passcode: Option<u32>,
         }
 
         impl FaultInjection {
@@ -145,6 +154,10 @@ switches! {
     acl_with_operate,
     /// Apply an `acl-change` that leaves no entry with `manage` (HRT-COM-063).
     last_manager_removable,
+    /// Take the `pake-confirm` of the running session from whichever controller signs it,
+    /// and add that controller's key to the ACL instead of the commissioner's key the
+    /// session's transcript binds (HRT-COM-055).
+    unbound_commissioner,
 }
 
 impl FaultInjection {
@@ -159,6 +172,37 @@ impl FaultInjection {
     #[cfg(not(feature = "fault-injection"))]
     #[inline]
     pub(crate) const fn response_delay(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// The parameters and the verifier record of a basic window, if a deviation does not use
+    /// the factory's `params`: with a kept passcode, a record derived afresh for a salt of the
+    /// same length drawn from `rng` (`kept_passcode`).
+    #[cfg(feature = "fault-injection")]
+    pub(crate) fn rederived(
+        &self,
+        params: &WindowParams,
+        rng: &dyn SecureRandom,
+    ) -> Option<(WindowParams, VerifierRecord)> {
+        let passcode = self.kept_passcode?;
+        let mut salt = vec![0; params.salt.len()];
+        rng.fill(&mut salt).ok()?;
+        let secret = ProverSecret::from_passcode(passcode, &salt, params.iterations).ok()?;
+        let fresh = WindowParams {
+            salt,
+            ..params.clone()
+        };
+        Some((fresh, secret.verifier_record()))
+    }
+
+    /// Without deviations a basic window uses the factory's record.
+    #[cfg(not(feature = "fault-injection"))]
+    #[inline]
+    pub(crate) const fn rederived(
+        &self,
+        _: &WindowParams,
+        _: &dyn SecureRandom,
+    ) -> Option<(WindowParams, VerifierRecord)> {
         None
     }
 

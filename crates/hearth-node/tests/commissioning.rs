@@ -592,3 +592,27 @@ fn a_manual_code_waits_for_the_user_to_confirm_the_device() {
         }
     }
 }
+
+/// The salt and iteration count a window announces.
+fn announced_parameters(home: &Home) -> Option<(Vec<u8>, u32)> {
+    match home.device.window(home.now)? {
+        WindowState::Open(o) => Some((o.params.salt, o.params.iterations)),
+        WindowState::Closed => None,
+    }
+}
+
+/// HRT-COM-085: the basic window of a factory-new device, the one the button opens and the one
+/// after a factory reset all announce the factory record's salt and iteration count.
+#[test]
+fn every_basic_window_announces_the_factory_parameters() {
+    let (mut home, a) = home();
+    let first = announced_parameters(&home).expect("a factory-new device's window");
+    home.commission_ok(a, qr());
+    home.device
+        .open_window(home.now)
+        .expect("the button opens a window");
+    assert_eq!(announced_parameters(&home).as_ref(), Some(&first));
+    home.device.factory_reset(home.now);
+    home.settle();
+    assert_eq!(announced_parameters(&home), Some(first));
+}

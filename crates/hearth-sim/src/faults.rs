@@ -87,6 +87,9 @@ pub struct AppDeviation {
     pub completed_terminal: bool,
     /// Publish under the default topic root whatever root it is configured with.
     pub fixed_root: bool,
+    /// Keep the passcode of the setup payload in the appliance (instead of only its verifier
+    /// record) and derive a new record, with a fresh salt, for every basic window.
+    pub keep_passcode: bool,
     /// Hand the runtime a clock this far behind, so that it checks certificates and
     /// revocation lists against a time in the past.
     pub clock_behind: Option<Duration>,
@@ -234,6 +237,13 @@ static PROFILES: &[FaultProfile] = profiles! {
     "acl-with-operate" Commissioning ["HRT-COM-060"] for ALL => acl_with_operate;
     /// Applies an ACL change that leaves no manager.
     "last-manager-removable" Commissioning ["HRT-COM-063"] for ALL => last_manager_removable;
+    /// Takes the confirmation of a session from whichever controller signs it, and admits that
+    /// controller's key instead of the commissioner's key the key exchange bound.
+    "unbound-commissioner" Commissioning ["HRT-COM-055"] for ALL => unbound_commissioner;
+    /// Keeps its passcode instead of only the verifier record, and derives a new record with a
+    /// fresh salt for every basic window it opens.
+    #[applied = "simulator: the runtime is given the passcode (FaultInjection::kept_passcode) and derives each basic window's record from it"]
+    "passcode-stored" Commissioning ["HRT-COM-032", "HRT-COM-085"] for ALL => (|d| d.app.keep_passcode = true);
     /// Takes no revocation list: keys its CA revoked are still served.
     "ignore-revocation" Security ["HRT-SEC-072", "HRT-SEC-083"] for ALL => ignore_revocation;
     /// Serves a request whose sender is no controller id and answers it on that sender's topic.

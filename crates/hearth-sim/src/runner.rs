@@ -223,6 +223,9 @@ impl SimDevice {
         dc.max_pending_events = config.event_store;
         dc.commissioning = setup.map(|(_, settings)| settings.clone());
         dc.faults = deviation.protocol.clone();
+        if deviation.app.keep_passcode {
+            dc.faults.kept_passcode = setup.map(|(payload, _)| payload.passcode().value());
+        }
         if let Some(behind) = deviation.app.clock_behind {
             dc.clock = Arc::new(SlowClock { behind });
         }

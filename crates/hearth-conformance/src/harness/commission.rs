@@ -23,10 +23,11 @@ use hearth_security::pake::{CommissioningSession, Context, Prover, ProverSecret}
 use hearth_security::pki::SystemRandom;
 use hearth_wire::commissioning::{
     AclChangeResponse, AclOperation, AclReadResponse, CommissionResult, Confirmation, OpenWindow,
-    PakeAbort, PakeConfirm, Share, WindowControl, WindowState, WindowType,
+    PakeAbort, PakeConfirm, PakeResponse, Share, WindowControl, WindowState, WindowType,
 };
 use hearth_wire::{Body, Message};
 
+use super::authority::Minted;
 use super::case::Ctx;
 use super::probe::{summarize, Seen};
 use crate::ics::WindowOpener;
@@ -67,6 +68,11 @@ pub enum Confirm {
     /// `confirmP` whatever `confirmV` was, and one the suite made up when `confirmV` was
     /// wrong (the device must refuse it, HRT-COM-056).
     Regardless,
+    /// The session's `confirmP` (as [`Regardless`](Self::Regardless)), with the session's
+    /// request id, but signed by tester `n` and carrying its chain: a confirmation whose
+    /// signer is not the key the transcript binds (the device must admit nobody by it,
+    /// HRT-COM-055).
+    SignedBy(usize),
 }
 
 /// What became of a session the suite ran.
@@ -334,7 +340,7 @@ pub async fn close(ctx: &mut Ctx) -> Result<(), Outcome> {
 
 /// The chain tester `who` carries in a `pake-start`: its own, ending with the self-signed
 /// root that anchors it (HRT-COM-046).
-fn session_chain(ctx: &Ctx, who: usize) -> Result<Vec<Vec<u8>>, Outcome> {
+pub fn session_chain(ctx: &Ctx, who: usize) -> Result<Vec<Vec<u8>>, Outcome> {
     let tester = ctx
         .probe
         .testers()
@@ -362,9 +368,23 @@ async fn send_session(
     ctx: &mut Ctx,
     who: usize,
     body: Body,
+    chain_id: (&[Vec<u8>], Option<u64>),
+) -> Result<(u64, usize), Outcome> {
+    send_on(ctx, who, body, Channel::Commission, chain_id).await
+}
+
+/// Seal `body` as tester `who` for the device's topic of `channel`, carrying `chain`, with
+/// request id `id` if given; publish it there. The request id and the trace entry: a
+/// commissioning message on the topic of its kind, or on another one on purpose
+/// (HRT-COM-058).
+pub async fn send_on(
+    ctx: &mut Ctx,
+    who: usize,
+    body: Body,
+    channel: Channel,
     (chain, id): (&[Vec<u8>], Option<u64>),
 ) -> Result<(u64, usize), Outcome> {
-    let rel = Topics::device_rel(ctx.probe.device(), Channel::Commission);
+    let rel = Topics::device_rel(ctx.probe.device(), channel);
     let summary = format!("{} as tester {who}", body.kind().name());
     let chain = chain.to_vec();
     let (request_id, bytes) = ctx.probe.seal_request_for(who, body, &rel, |m| {
@@ -377,22 +397,50 @@ async fn send_session(
     Ok((id.unwrap_or(request_id), sent))
 }
 
-/// Run one session with the device's `window` as tester `who` with `passcode`, ending it as
-/// `confirm` says.
-pub async fn session(
-    ctx: &mut Ctx,
+/// A session the suite started whose `pake-start` the device answered with a
+/// `pake-response`, waiting for the suite's `pake-confirm`.
+#[derive(Debug)]
+pub struct Running {
+    /// The tester that sent the `pake-start`.
     who: usize,
+    /// The chain its `pake-start` carried.
+    chain: Vec<Vec<u8>>,
+    /// The session's request id.
+    id: u64,
+    /// `confirmP`, when `confirmV` was right for the passcode the suite used.
+    confirm_p: Option<[u8; 32]>,
+    /// The trace entry of the `pake-response`.
+    pub response: usize,
+}
+
+impl Running {
+    /// Whether `confirmV` was right for the passcode the suite used.
+    pub fn confirm_v_ok(&self) -> bool {
+        self.confirm_p.is_some()
+    }
+}
+
+/// What became of a `pake-start` the suite sent.
+#[derive(Debug)]
+pub enum Started {
+    /// The device answered with a `pake-response`: the session runs.
+    Running(Running),
+    /// The device did not start a session: no answer, a `commission-result`, or another
+    /// answer ([`SessionEnd::Ran`] never occurs here).
+    Ended(SessionEnd),
+}
+
+/// The context of a session of tester `who`'s `chain` with the device's `window`.
+fn context_of(
+    ctx: &Ctx,
+    who: usize,
+    chain: &[Vec<u8>],
     window: &DeviceWindow,
-    passcode: u32,
-    confirm: Confirm,
-) -> Result<SessionEnd, Outcome> {
-    let chain = session_chain(ctx, who)?;
+) -> Result<Context, Outcome> {
     let params = &window.open.params;
-    let secret = ProverSecret::from_passcode(passcode, &params.salt, params.iterations)
-        .map_err(|e| Outcome::error(format!("deriving w0 and w1: {e}")))?;
     let commissioner_key = key_of(ctx, who).ok_or_else(|| Outcome::error("no such tester"))?;
-    let context = Context::commissioning(&CommissioningSession {
-        commissioner_chain: &chain,
+    Context::commissioning(&CommissioningSession {
+        commissioner_chain: chain,
         device_chain: &window.chain,
         discriminator: params.discriminator,
         salt: &params.salt,
@@ -400,50 +448,178 @@ pub async fn session(
         commissioner_key,
         device_key: window.device_key,
     })
-    .map_err(|e| Outcome::error(format!("the session's context: {e}")))?;
-    let mut prover = Prover::new(&secret, context);
+    .map_err(|e| Outcome::error(format!("the session's context: {e}")))
+}
+
+/// Start a session with the device's `window` as tester `who` with `passcode`: send the
+/// `pake-start` and check the device's `confirmV`.
+pub async fn start(
+    ctx: &mut Ctx,
+    who: usize,
+    window: &DeviceWindow,
+    passcode: u32,
+) -> Result<Started, Outcome> {
+    let chain = session_chain(ctx, who)?;
+    let params = &window.open.params;
+    let secret = ProverSecret::from_passcode(passcode, &params.salt, params.iterations)
+        .map_err(|e| Outcome::error(format!("deriving w0 and w1: {e}")))?;
+    let mut prover = Prover::new(&secret, context_of(ctx, who, &chain, window)?);
     let share = prover
         .start(&SystemRandom::new())
         .map_err(|e| Outcome::error(format!("shareP: {e}")))?;
     let start = Body::PakeStart(Share(share));
     let (id, sent) = send_session(ctx, who, start, (&chain, None)).await?;
+    let (response, seq) = match start_answer(ctx, id, sent).await? {
+        Ok(r) => r,
+        Err(end) => return Ok(Started::Ended(end)),
+    };
+    let confirm_p = prover
+        .receive_share(&response.share.0)
+        .and_then(|()| prover.finish(&response.confirm.0))
+        .ok()
+        .map(|(confirm_p, _)| confirm_p);
+    Ok(Started::Running(Running {
+        who,
+        chain,
+        id,
+        confirm_p,
+        response: seq,
+    }))
+}
+
+/// The device's answer to the `pake-start` `id` (trace entry `sent`): the `pake-response` and
+/// its trace entry, or how the start ended without one.
+async fn start_answer(
+    ctx: &mut Ctx,
+    id: u64,
+    sent: usize,
+) -> Result<Result<(PakeResponse, usize), SessionEnd>, Outcome> {
     let timeout = ctx.response_timeout();
     let Some(answer) = ctx.probe.answer(id, timeout).await else {
-        return Ok(SessionEnd::Unanswered { sent });
+        return Ok(Err(SessionEnd::Unanswered { sent }));
     };
-    let response = match answer.message {
+    let seq = answer.seq;
+    Ok(match answer.message {
         Ok(Message {
             body: Body::PakeResponse(r),
             ..
-        }) => r,
+        }) => Ok((r, seq)),
         Ok(Message {
             body: Body::CommissionResult(result),
             ..
-        }) => {
-            return Ok(SessionEnd::Refused {
-                result,
-                seq: answer.seq,
-            })
-        }
-        Ok(m) => {
-            return Ok(SessionEnd::Unexpected {
-                what: summarize(&m),
-                seq: answer.seq,
-            })
-        }
+        }) => Err(SessionEnd::Refused { result, seq }),
+        Ok(m) => Err(SessionEnd::Unexpected {
+            what: summarize(&m),
+            seq,
+        }),
         Err(r) => return Err(r.fail("the answer to a pake-start")),
+    })
+}
+
+/// A `pake-start` as tester `who` whose `shareP` is `share` as given, perhaps no point at
+/// all (HRT-COM-033): how the device answered it. A `pake-response` is given as
+/// [`SessionEnd::Ran`] without a result; the suite does not go on with such a session.
+pub async fn raw_start(ctx: &mut Ctx, who: usize, share: [u8; 65]) -> Result<SessionEnd, Outcome> {
+    let chain = session_chain(ctx, who)?;
+    let body = Body::PakeStart(Share(share));
+    let (id, sent) = send_session(ctx, who, body, (&chain, None)).await?;
+    Ok(match start_answer(ctx, id, sent).await? {
+        Ok((_, response)) => SessionEnd::Ran {
+            confirm_v_ok: false,
+            response,
+            result: None,
+        },
+        Err(end) => end,
+    })
+}
+
+/// Seal a `pake-start` for `window` with `passcode` under tester `who`'s name (sender and
+/// response topic), signed by the key the suite `minted`, carrying its chain as given, and
+/// publish it on the commission topic: the request id and the trace entry.
+pub async fn send_start_signed(
+    ctx: &mut Ctx,
+    who: usize,
+    minted: &Minted,
+    window: &DeviceWindow,
+    passcode: u32,
+) -> Result<(u64, usize), Outcome> {
+    let params = &window.open.params;
+    let secret = ProverSecret::from_passcode(passcode, &params.salt, params.iterations)
+        .map_err(|e| Outcome::error(format!("deriving w0 and w1: {e}")))?;
+    let context = Context::commissioning(&CommissioningSession {
+        commissioner_chain: &minted.chain,
+        device_chain: &window.chain,
+        discriminator: params.discriminator,
+        salt: &params.salt,
+        iterations: params.iterations,
+        commissioner_key: minted.kid,
+        device_key: window.device_key,
+    })
+    .map_err(|e| Outcome::error(format!("the session's context: {e}")))?;
+    let share = Prover::new(&secret, context)
+        .start(&SystemRandom::new())
+        .map_err(|e| Outcome::error(format!("shareP: {e}")))?;
+    let rel = Topics::device_rel(ctx.probe.device(), Channel::Commission);
+    let chain = minted.chain.clone();
+    let mut sealed: Option<Message> = None;
+    let (id, _) = ctx
+        .probe
+        .seal_request_for(who, Body::PakeStart(Share(share)), &rel, |m| {
+            m.chain = chain;
+            sealed = Some(m.clone());
+        })?;
+    let msg = sealed.ok_or_else(|| Outcome::error("the probe sealed nothing"))?;
+    let bytes = hearth_security::cose::sign1(
+        &minted.key,
+        &hearth_wire::codec::encode(&msg),
+        rel.as_bytes(),
+    )
+    .map_err(|e| Outcome::error(format!("signing: {e}")))?;
+    let what = format!("pake-start signed by a key the suite issued, as tester {who}");
+    let sent = ctx.probe.publish_raw(&rel, bytes, &what).await?;
+    Ok((id, sent))
+}
+
+/// [`send_start_signed`], and how the device answered: a `pake-response` is given as
+/// [`SessionEnd::Ran`] without a result; the suite does not go on with such a session.
+pub async fn start_signed(
+    ctx: &mut Ctx,
+    who: usize,
+    minted: &Minted,
+    window: &DeviceWindow,
+    passcode: u32,
+) -> Result<SessionEnd, Outcome> {
+    let (id, sent) = send_start_signed(ctx, who, minted, window, passcode).await?;
+    Ok(match start_answer(ctx, id, sent).await? {
+        Ok((_, response)) => SessionEnd::Ran {
+            confirm_v_ok: false,
+            response,
+            result: None,
+        },
+        Err(end) => end,
+    })
+}
+
+/// End the `running` session as `confirm` says and wait for its `commission-result`.
+pub async fn finish(
+    ctx: &mut Ctx,
+    running: Running,
+    confirm: Confirm,
+) -> Result<SessionEnd, Outcome> {
+    let made_up = PakeConfirm::Confirm(Confirmation([0x5a; 32]));
+    let body = match (running.confirm_p, confirm) {
+        (Some(confirm_p), _) => PakeConfirm::Confirm(Confirmation(confirm_p)),
+        (None, Confirm::Honest) => PakeConfirm::Abort(PakeAbort::ConfirmationMismatch),
+        (None, Confirm::Regardless | Confirm::SignedBy(_)) => made_up,
     };
-    let checked = prover
-        .receive_share(&response.share.0)
-        .and_then(|()| prover.finish(&response.confirm.0));
-    let confirm_v_ok = checked.is_ok();
-    let body = match (checked, confirm) {
-        (Ok((confirm_p, _)), _) => PakeConfirm::Confirm(Confirmation(confirm_p)),
-        (Err(_), Confirm::Honest) => PakeConfirm::Abort(PakeAbort::ConfirmationMismatch),
-        (Err(_), Confirm::Regardless) => PakeConfirm::Confirm(Confirmation([0x5a; 32])),
+    let (signer, chain) = match confirm {
+        Confirm::SignedBy(other) => (other, session_chain(ctx, other)?),
+        _ => (running.who, running.chain.clone()),
     };
-    send_session(ctx, who, Body::PakeConfirm(body), (&chain, Some(id))).await?;
-    let result = match ctx.probe.answer(id, timeout).await {
+    let id = Some(running.id);
+    send_session(ctx, signer, Body::PakeConfirm(body), (&chain, id)).await?;
+    let timeout = ctx.response_timeout();
+    let result = match ctx.probe.answer(running.id, timeout).await {
         Some(a) => match a.message {
             Ok(Message {
                 body: Body::CommissionResult(r),
@@ -455,10 +631,25 @@ pub async fn session(
         None => None,
     };
     Ok(SessionEnd::Ran {
-        confirm_v_ok,
-        response: answer.seq,
+        confirm_v_ok: running.confirm_p.is_some(),
+        response: running.response,
         result,
     })
+}
+
+/// Run one session with the device's `window` as tester `who` with `passcode`, ending it as
+/// `confirm` says.
+pub async fn session(
+    ctx: &mut Ctx,
+    who: usize,
+    window: &DeviceWindow,
+    passcode: u32,
+    confirm: Confirm,
+) -> Result<SessionEnd, Outcome> {
+    match start(ctx, who, window, passcode).await? {
+        Started::Running(running) => finish(ctx, running, confirm).await,
+        Started::Ended(end) => Ok(end),
+    }
 }
 
 /// A `pake-start` as tester `who` for a window the suite has not seen open: the request id
@@ -468,25 +659,41 @@ pub async fn stray_start(
     who: usize,
     window: &DeviceWindow,
 ) -> Result<(u64, usize), Outcome> {
+    start_on(ctx, who, window, Channel::Commission).await
+}
+
+/// A correct `pake-start` as tester `who` for `window`, published on the device's topic of
+/// `channel` (another kind's, on purpose, HRT-COM-058): the request id and trace entry, for
+/// a case that expects no answer.
+pub async fn start_on(
+    ctx: &mut Ctx,
+    who: usize,
+    window: &DeviceWindow,
+    channel: Channel,
+) -> Result<(u64, usize), Outcome> {
     let chain = session_chain(ctx, who)?;
     let params = &window.open.params;
     let secret = ProverSecret::from_passcode(1, &params.salt, params.iterations)
         .map_err(|e| Outcome::error(format!("deriving w0 and w1: {e}")))?;
-    let commissioner_key = key_of(ctx, who).ok_or_else(|| Outcome::error("no such tester"))?;
-    let context = Context::commissioning(&CommissioningSession {
-        commissioner_chain: &chain,
-        device_chain: &window.chain,
-        discriminator: params.discriminator,
-        salt: &params.salt,
-        iterations: params.iterations,
-        commissioner_key,
-        device_key: window.device_key,
-    })
-    .map_err(|e| Outcome::error(format!("the session's context: {e}")))?;
-    let share = Prover::new(&secret, context)
+    let share = Prover::new(&secret, context_of(ctx, who, &chain, window)?)
         .start(&SystemRandom::new())
         .map_err(|e| Outcome::error(format!("shareP: {e}")))?;
-    send_session(ctx, who, Body::PakeStart(Share(share)), (&chain, None)).await
+    let body = Body::PakeStart(Share(share));
+    send_on(ctx, who, body, channel, (&chain, None)).await
+}
+
+/// Whether the message of trace entry `seq` came on tester `who`'s response topic, where
+/// Table 4 puts every answer of a device to that controller (HRT-COM-042).
+pub fn on_responses_of(ctx: &Ctx, who: usize, seq: usize) -> bool {
+    let Some(tester) = ctx.probe.testers().get(who) else {
+        return false;
+    };
+    let topic = ctx.probe.full_topic(&Topics::responses_rel(&tester.id));
+    ctx.probe
+        .trace()
+        .entries()
+        .iter()
+        .any(|e| e.seq == seq && e.topic == topic)
 }
 
 /// A passcode other than `passcode` within the values of Table 1.

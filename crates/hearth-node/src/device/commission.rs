@@ -51,6 +51,7 @@ use hearth_wire::commissioning::{
 use hearth_wire::{Body, Message};
 
 use super::{with_chain, DeviceCore, Handler};
+use crate::fault::FaultInjection;
 use crate::time::Time;
 use crate::topic::Channel;
 
@@ -178,11 +179,17 @@ impl Commissioning {
         }
     }
 
-    fn basic(&self, now: Time) -> Window {
+    /// A basic window opened at `now`, with the factory's parameters and record
+    /// (HRT-COM-085), unless `faults` say otherwise.
+    fn basic(&self, now: Time, faults: &FaultInjection) -> Window {
+        let settings = &self.settings;
+        let (params, record) = faults
+            .rederived(&settings.params, settings.rng.as_ref())
+            .unwrap_or_else(|| (settings.params.clone(), settings.record.clone()));
         Window {
             window_type: WindowType::Basic,
-            params: self.settings.params.clone(),
-            record: self.settings.record.clone(),
+            params,
+            record,
             privilege: Privilege::Manage,
             closes: now + self.settings.basic_window(),
             failed: 0,
@@ -227,7 +234,7 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         if c.window.is_some() {
             return Err(WindowError::AlreadyOpen);
         }
-        c.window = Some(c.basic(now));
+        c.window = Some(c.basic(now, &self.faults));
         self.announce_window(now);
         Ok(())
     }
@@ -281,7 +288,7 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         self.endpoint.receiver.reset(self.factory_trust.clone());
         self.access_changed = true;
         if let Some(c) = self.commissioning.as_mut() {
-            c.window = Some(c.basic(now));
+            c.window = Some(c.basic(now, &self.faults));
             self.announce_window(now);
         }
     }
@@ -304,7 +311,7 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         let factory_new = self.acl.entries().is_empty();
         if let Some(c) = self.commissioning.as_mut() {
             if std::mem::take(&mut c.powered_on) && factory_new && c.window.is_none() {
-                c.window = Some(c.basic(now));
+                c.window = Some(c.basic(now, &self.faults));
             }
         }
         self.announce_window(now);
@@ -457,12 +464,15 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
 
     fn on_pake_confirm(&mut self, now: Time, msg: &Message, peer: &Peer, confirm: PakeConfirm) {
         let any_passcode = self.faults.any_passcode();
+        let unbound = self.faults.unbound_commissioner();
         let Some(window) = self.commissioning.as_mut().and_then(|c| c.window.as_mut()) else {
             return;
         };
-        // Only the running session's confirm is answered: same request id, same key.
+        // Only the running session's confirm is answered: same request id, same key, the
+        // one the transcript binds (HRT-COM-039, HRT-COM-055).
         let ours = window.session.as_ref().is_some_and(|s| {
-            Some(s.request_id) == msg.request_id && s.commissioner == peer.chain.leaf_kid
+            Some(s.request_id) == msg.request_id
+                && (s.commissioner == peer.chain.leaf_kid || unbound)
         });
         if !ours {
             return self.reject("no such session");
@@ -481,7 +491,11 @@ impl<H: Handler, S: CounterStore> DeviceCore<H, S> {
         // One change (HRT-COM-055): nothing changes if either the entry or the root cannot
         // be added (HRT-COM-056).
         let mut entries = self.acl.entries().to_vec();
-        let commissioner = AclSubject::Key(session.commissioner);
+        let commissioner = AclSubject::Key(if unbound {
+            peer.chain.leaf_kid
+        } else {
+            session.commissioner
+        });
         match entries.iter_mut().find(|e| e.subject == commissioner) {
             // A controller already listed keeps the higher of its two privileges, so that a
             // manager commissioned again never loses `manage` (HRT-COM-063).

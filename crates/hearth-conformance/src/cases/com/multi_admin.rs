@@ -210,3 +210,96 @@ async fn bad_record(ctx: &mut Ctx) -> CaseResult {
         )),
     }
 }
+
+test_case! {
+    /// TC-COM-4.3
+    RECORD_ERASED: "TC-COM-4.3",
+    title: "Once an enhanced window closes, its temporary passcode commissions no more",
+    checks: [
+        HRT_COM_073,
+    ],
+    steps: [
+        "Read the ACL as the manager; as the manager, ask for an enhanced window granting operate with a fresh passcode: the device announces it.",
+        "Close it as the manager: the device announces it closed.",
+        "Press the appliance's button: the device announces an open basic window.",
+        "As the controller the device does not admit, run a session with the closed enhanced window's passcode: it fails, unauthorized — the temporary record is gone (HRT-COM-073).",
+        "Close the window and put the ACL back as it was.",
+    ],
+    applies: erased_applies,
+    run: record_erased,
+}
+
+/// Applicability of TC-COM-4.3: an enhanced window and the button.
+fn erased_applies(ctx: &Ctx) -> Result<(), String> {
+    com::needs_manage_window(ctx)?;
+    com::needs_button(ctx)
+}
+
+async fn record_erased(ctx: &mut Ctx) -> CaseResult {
+    ctx.step(1);
+    let (before, _) = com::acl_of(ctx).await?;
+    let admin = com::manager(ctx)?;
+    let (status, payload) = com::ask_enhanced(ctx, admin, Privilege::Operate).await?;
+    if !matches!(status, Some((StatusCode::Success, _))) {
+        return Err(Outcome::error(format!(
+            "the manager's window-control was answered {status:?}"
+        )));
+    }
+    let within = com::announce_within(ctx);
+    if com::opened(ctx, within).await?.is_none() {
+        return Err(Outcome::error(
+            "the device announced no open enhanced window",
+        ));
+    }
+    ctx.step(2);
+    com::close(ctx).await?;
+    if com::closed(ctx, within).await.is_none() {
+        return Err(Outcome::error(
+            "the device did not announce the enhanced window closed",
+        ));
+    }
+    ctx.step(3);
+    com::press_button(ctx).await?;
+    let Some(window) = com::opened(ctx, within).await? else {
+        return Err(Outcome::error(
+            "no window message announced an open window after the button",
+        ));
+    };
+    let result = old_passcode(ctx, &window, payload.passcode().value()).await;
+    ctx.step(5);
+    com::close(ctx).await?;
+    com::restore(ctx, &before).await?;
+    result
+}
+
+/// Step 4 of TC-COM-4.3.
+async fn old_passcode(ctx: &mut Ctx, window: &DeviceWindow, passcode: u32) -> CaseResult {
+    ctx.step(4);
+    let who = ctx.stranger()?;
+    let printed = ctx.ics.commissioning.setup().map(|c| c.passcode().value());
+    if printed == Some(passcode) {
+        return Err(Outcome::error(
+            "the fresh passcode of the enhanced window is the printed one",
+        ));
+    }
+    match com::session(ctx, who, window, passcode, Confirm::Honest).await? {
+        SessionEnd::Ran {
+            result: Some((r, seq)),
+            ..
+        } if r.status == StatusCode::Success => Err(Outcome::fail(
+            req::HRT_COM_073,
+            "a session with the passcode of an enhanced window that had closed succeeded in the next basic window",
+        )
+        .with_evidence([seq])),
+        SessionEnd::Ran {
+            confirm_v_ok: true,
+            response,
+            ..
+        } => Err(Outcome::fail(
+            req::HRT_COM_073,
+            "in the basic window after an enhanced one the device's confirmV confirms the enhanced window's passcode",
+        )
+        .with_evidence([response])),
+        _ => Ok(()),
+    }
+}

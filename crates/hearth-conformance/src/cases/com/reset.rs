@@ -4,9 +4,12 @@
 use hearth_model::Path;
 use hearth_security::acl::AclSubject;
 
+use hearth_wire::commissioning::WindowType;
+
 use crate::harness::case::{test_case, CaseResult, Ctx};
-use crate::harness::commission::{self as com, Confirm, SessionEnd};
+use crate::harness::commission::{self as com, Confirm, DeviceWindow, SessionEnd};
 use crate::harness::operator::{act, OperatorAction};
+use crate::harness::wait;
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
@@ -15,6 +18,7 @@ test_case! {
     FACTORY_RESET: "TC-COM-6.1",
     title: "A factory reset erases the ACL and opens a basic window; the printed code commissions the device again",
     checks: [
+        HRT_COM_021,
         HRT_COM_080,
         HRT_COM_081,
         HRT_COM_082,
@@ -25,6 +29,7 @@ test_case! {
         "Read the ACL as the manager; ask the operator to reset the appliance to factory-new by its local action (HRT-COM-080).",
         "The device announces an open basic window with the discriminator of its setup code (HRT-COM-084, HRT-COM-082).",
         "The manager's acl-read goes unanswered: its entry is gone (HRT-COM-081).",
+        "Where the run can restart the device: restart it while it is factory-new: on connecting it announces an open basic window again (HRT-COM-021).",
         "As the manager, run a session with the passcode of the setup code: success (HRT-COM-082); every message the device sent since the reset opens with the counters the suite remembers (HRT-COM-083).",
         "Add the other entries back as the manager; the operating controller's read is served.",
     ],
@@ -82,7 +87,11 @@ async fn factory_reset(ctx: &mut Ctx) -> CaseResult {
             .await
         }
     };
-    ctx.step(4);
+    let window = match after_restart(ctx).await? {
+        Some(w) => w,
+        None => window,
+    };
+    ctx.step(5);
     let session = com::session(
         ctx,
         admin,
@@ -109,7 +118,7 @@ async fn factory_reset(ctx: &mut Ctx) -> CaseResult {
         )
         .with_evidence([r.seq]));
     }
-    ctx.step(5);
+    ctx.step(6);
     com::restore(ctx, &before).await?;
     let (after, _) = com::acl_of(ctx).await?;
     let key = com::key_of(ctx, admin).map(AclSubject::Key);
@@ -121,4 +130,31 @@ async fn factory_reset(ctx: &mut Ctx) -> CaseResult {
     let who = ctx.operator_tester()?;
     ctx.read(who, Path::new(0, 1, 4)).await.map(drop)?;
     erased
+}
+
+/// Step 4 of TC-COM-6.1: where the run can restart the device, restart the factory-new
+/// device and wait for the basic window it opens on connecting (HRT-COM-021); that window.
+async fn after_restart(ctx: &mut Ctx) -> Result<Option<DeviceWindow>, Outcome> {
+    if wait::restartable(ctx).is_err() {
+        ctx.step_with(4, "not run: the run cannot restart the device");
+        return Ok(None);
+    }
+    ctx.step(4);
+    wait::restart(ctx).await?;
+    let within = com::announce_within(ctx);
+    match com::opened(ctx, within).await? {
+        Some(w) if com::is_type(&w, WindowType::Basic) => Ok(Some(w)),
+        Some(w) => Err(Outcome::fail(
+            req::HRT_COM_021,
+            format!(
+                "after a restart the factory-new device announces a {:?} window, not a basic one",
+                w.open.window_type
+            ),
+        )
+        .with_evidence([w.seq])),
+        None => Err(Outcome::fail(
+            req::HRT_COM_021,
+            format!("after a restart the factory-new device announced no open window within {within:?} of coming online"),
+        )),
+    }
 }

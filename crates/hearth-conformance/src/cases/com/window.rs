@@ -163,6 +163,7 @@ test_case! {
         HRT_COM_031,
         HRT_COM_038,
         HRT_COM_039,
+        HRT_COM_042,
         HRT_COM_048,
         HRT_COM_049,
         HRT_COM_055,
@@ -171,7 +172,7 @@ test_case! {
     ],
     steps: [
         "Read the ACL as the manager; press the appliance's button: the device announces an open basic window (HRT-COM-022).",
-        "As the controller the device does not admit, run a session with the passcode of the setup code: a pake-response whose confirmV the suite's SPAKE2+ confirms, with the passcode derivation, context and identities of chapter 7 (HRT-COM-030, HRT-COM-031, HRT-COM-038, HRT-COM-039), then a commission-result of success (HRT-COM-048, HRT-COM-049).",
+        "As the controller the device does not admit, run a session with the passcode of the setup code: a pake-response whose confirmV the suite's SPAKE2+ confirms, with the passcode derivation, context and identities of chapter 7 (HRT-COM-030, HRT-COM-031, HRT-COM-038, HRT-COM-039), then a commission-result of success (HRT-COM-048, HRT-COM-049); both came on the commissioner's response topic (HRT-COM-042).",
         "The device announces its window closed (HRT-COM-025).",
         "The manager's acl-read lists the commissioner's key with manage, and a read by the commissioner is served (HRT-COM-055, HRT-COM-061, HRT-COM-064).",
         "Put the ACL back as it was.",
@@ -215,9 +216,20 @@ async fn commission(ctx: &mut Ctx, window: &DeviceWindow, passcode: u32) -> Case
     match com::session(ctx, who, window, passcode, Confirm::Honest).await? {
         SessionEnd::Ran {
             confirm_v_ok: true,
-            result: Some((r, _)),
-            ..
-        } if r.status == StatusCode::Success => {}
+            result: Some((r, seq)),
+            response,
+        } if r.status == StatusCode::Success => {
+            if let Some(&astray) = [response, seq]
+                .iter()
+                .find(|&&s| !com::on_responses_of(ctx, who, s))
+            {
+                return Err(Outcome::fail(
+                    req::HRT_COM_042,
+                    "the device's answer in a session did not come on the commissioner's response topic",
+                )
+                .with_evidence([astray]));
+            }
+        }
         SessionEnd::Ran {
             confirm_v_ok: false,
             response,
@@ -325,4 +337,88 @@ async fn window_timeout(ctx: &mut Ctx) -> CaseResult {
             .with_evidence([window.seq]))
         }
     }
+}
+
+test_case! {
+    /// TC-COM-1.4
+    FACTORY_PARAMETERS: "TC-COM-1.4",
+    title: "Every basic window announces the same salt and iterations: those of the factory's verifier record",
+    checks: [
+        HRT_COM_085,
+    ],
+    steps: [
+        "Press the appliance's button: the device announces an open basic window; note its salt and iteration count.",
+        "Close it as the manager and press the button again: the new basic window announces the same salt and iteration count (HRT-COM-085).",
+        "Where the run can restart the device: close the window, restart the device, press the button: the same salt and iteration count again (HRT-COM-085).",
+        "Close the window as the manager.",
+    ],
+    applies: com::needs_button,
+    run: factory_parameters,
+}
+
+async fn factory_parameters(ctx: &mut Ctx) -> CaseResult {
+    ctx.step(1);
+    let first = basic_window(ctx).await?;
+    let result = same_parameters(ctx, &first).await;
+    ctx.step(4);
+    com::close(ctx).await?;
+    result
+}
+
+/// Steps 2 and 3 of TC-COM-1.4.
+async fn same_parameters(ctx: &mut Ctx, first: &DeviceWindow) -> CaseResult {
+    ctx.step(2);
+    com::close(ctx).await?;
+    let again = basic_window(ctx).await?;
+    compare(first, &again, "the next basic window")?;
+    if crate::harness::wait::restartable(ctx).is_err() {
+        ctx.step_with(3, "not run: the run cannot restart the device");
+        return Ok(());
+    }
+    ctx.step(3);
+    com::close(ctx).await?;
+    crate::harness::wait::restart(ctx).await?;
+    let restarted = basic_window(ctx).await?;
+    compare(first, &restarted, "the first basic window after a restart")
+}
+
+/// Press the button and wait for the basic window it opens.
+async fn basic_window(ctx: &mut Ctx) -> Result<DeviceWindow, Outcome> {
+    com::press_button(ctx).await?;
+    let within = com::announce_within(ctx);
+    match com::opened(ctx, within).await? {
+        Some(w) if com::is_type(&w, WindowType::Basic) => Ok(w),
+        Some(w) => Err(Outcome::error(format!(
+            "the button opened a window announced as {:?} (trace #{})",
+            w.open.window_type, w.seq
+        ))),
+        None => Err(Outcome::error(format!(
+            "no window message announced an open window within {within:?} of the button"
+        ))),
+    }
+}
+
+/// Fails HRT-COM-085 when `later` (`what`) announces another salt or iteration count than
+/// `first`.
+fn compare(first: &DeviceWindow, later: &DeviceWindow, what: &str) -> CaseResult {
+    let (a, b) = (&first.open.params, &later.open.params);
+    if a.salt == b.salt && a.iterations == b.iterations {
+        return Ok(());
+    }
+    Err(Outcome::fail(
+        req::HRT_COM_085,
+        format!(
+            "{what} announces salt {} with {} iterations; the first, salt {} with {} iterations",
+            hex(&b.salt),
+            b.iterations,
+            hex(&a.salt),
+            a.iterations
+        ),
+    )
+    .with_evidence([first.seq, later.seq]))
+}
+
+/// `bytes` in hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
