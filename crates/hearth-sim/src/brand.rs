@@ -165,7 +165,14 @@ pub fn provision(
     let rng = ring::rand::SystemRandom::new();
     let ca = brand.vendor_ca_prefix(dir);
     let (ca_cert, ca_key) = (with_ext(&ca, ".cert"), with_ext(&ca, ".key"));
-    if !ca_cert.exists() || !ca_key.exists() {
+    let root_cert = hearth_security::fs::read_cert(&dir.join("root.cert"))?;
+    // A vendor CA left by an earlier PKI in the same folder (a new root since) is replaced:
+    // nothing it issued would chain to the root of today.
+    let current = ca_cert.exists()
+        && ca_key.exists()
+        && hearth_security::fs::read_cert(&ca_cert)
+            .is_ok_and(|c| c.verify_signature(&root_cert.claims().key).is_ok());
+    if !current {
         let root = read_credential(&dir.join("root.cert"), &dir.join("root.key"))?;
         let request = IssueRequest {
             role: Role::Vendor,
@@ -190,11 +197,14 @@ pub fn provision(
         )
     };
     if cert.exists() && key.exists() {
-        // A credential of another vendor or type under the same id is replaced.
+        // A credential of another vendor or type under the same id is replaced, and so is
+        // one that a vendor CA of an earlier PKI in this folder issued.
         if let Ok(identity) = load() {
             let leaf = hearth_security::fs::read_cert(&cert)?;
+            let vendor = hearth_security::fs::read_cert(&ca_cert)?;
             if identity.vendor_id == Some(brand.vendor_id)
                 && leaf.claims().device_type.as_deref() == Some(device_type)
+                && leaf.verify_signature(&vendor.claims().key).is_ok()
             {
                 return Ok(identity);
             }
@@ -230,6 +240,29 @@ mod tests {
         assert_eq!(BRANDS[0].vendor_fault_code(0x0902), 0xE902);
         assert_eq!(BRANDS[1].vendor_fault_code(0x0902), 902);
         assert_eq!(BRANDS[2].standard_fault_code(17), None);
+    }
+
+    /// A device provisioned again in a folder that a new PKI overwrote gets a credential of
+    /// today's vendor CA, which today's root issued: nothing of the earlier PKI is kept.
+    #[test]
+    fn a_new_pki_in_the_same_folder_replaces_the_vendor_ca_and_the_device() {
+        let pki = hearth_testkit::pki::pki();
+        for brand in &BRANDS {
+            provision(pki.path(), brand, "fan-1", "fan", "TF-1").expect("first provisioning");
+        }
+        let fresh = hearth_testkit::pki::write_pki(pki.path());
+        for brand in &BRANDS {
+            provision(pki.path(), brand, "fan-1", "fan", "TF-1").expect("second provisioning");
+            let read = |p: PathBuf| hearth_security::fs::read_cert(&p).expect("certificate");
+            let ca = read(with_ext(&brand.vendor_ca_prefix(pki.path()), ".cert"));
+            let leaf = read(pki.path().join("devices").join("fan-1.cert"));
+            assert!(ca.verify_signature(&fresh.root.cert.claims().key).is_ok());
+            assert!(
+                leaf.verify_signature(&ca.claims().key).is_ok(),
+                "{}",
+                brand.key
+            );
+        }
     }
 
     #[test]
