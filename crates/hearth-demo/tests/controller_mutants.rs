@@ -61,6 +61,7 @@ macro_rules! caught {
 caught!(accept_unsigned_is_caught, "ctl-accept-unsigned");
 caught!(skip_signature_is_caught, "ctl-skip-signature");
 caught!(ignore_replay_is_caught, "ctl-ignore-replay");
+caught!(ignore_order_is_caught, "ctl-ignore-order");
 caught!(trust_any_root_is_caught, "ctl-trust-any-root");
 caught!(ignore_expiry_is_caught, "ctl-ignore-expiry");
 caught!(accept_wrong_role_is_caught, "ctl-accept-wrong-role");

@@ -14,6 +14,7 @@ use std::time::Duration;
 use hearth_model::validate::{check_description, check_value};
 use hearth_model::{Catalog, Description, Path, Value, ValueError};
 use hearth_security::cert::Role;
+use hearth_security::key::KeyId;
 use hearth_security::replay::{CounterError, CounterStore};
 use hearth_wire::policy::check_device_message;
 use hearth_wire::{
@@ -61,12 +62,17 @@ pub struct DeviceView {
     /// The last accepted value of each property: from verified reports and read responses
     /// whose values fit the description. Bounded by the description's paths.
     values: BTreeMap<Path, Value>,
+    /// For each value held, the signer and counter of the message that supplied it: a
+    /// message of the same signer with a lower counter, which arrived late, replaces none of
+    /// them (HRT-MSG-059). Counters of another signer (a device replaced under the same id)
+    /// say nothing about the order.
+    value_counters: BTreeMap<Path, (Option<KeyId>, u64)>,
 }
 
 impl DeviceView {
     /// Take the values of a verified read response of this device, if they all fit its
     /// description (HRT-MSG-085): what a read learnt is as current as a report.
-    fn accept_read(&mut self, results: &[ReadResult]) {
+    fn accept_read(&mut self, supplier: (Option<KeyId>, u64), results: &[ReadResult]) {
         let Some(desc) = &self.description else {
             return;
         };
@@ -75,9 +81,49 @@ impl DeviceView {
         }
         for r in results {
             if let Some(v) = &r.value {
-                self.values.insert(r.path, v.clone());
+                self.take_value(supplier, r.path, v);
             }
         }
+    }
+
+    /// Hold `value` for `path`, from a message of `supplier` (its signer, if it had one, and
+    /// its counter), unless the value held came from a message of the same signer with a
+    /// higher counter (HRT-MSG-059).
+    fn take_value(&mut self, supplier: (Option<KeyId>, u64), path: Path, value: &Value) {
+        if self.newer_held(supplier, &path) {
+            return;
+        }
+        self.value_counters.insert(path, supplier);
+        self.values.insert(path, value.clone());
+    }
+
+    /// Whether the value held for `path` came from a later message of the same signer than
+    /// `supplier`.
+    fn newer_held(&self, (signer, counter): (Option<KeyId>, u64), path: &Path) -> bool {
+        self.value_counters
+            .get(path)
+            .is_some_and(|&(held_by, c)| signer.is_some() && held_by == signer && c > counter)
+    }
+
+    /// A full report of `supplier`: every value held from an earlier message and not in
+    /// `reported` is gone (the report lists every property the device has now).
+    fn forget_older_than(&mut self, supplier: (Option<KeyId>, u64), reported: &[(Path, Value)]) {
+        let stale: Vec<Path> = self
+            .values
+            .keys()
+            .filter(|p| !self.newer_held(supplier, p) && !reported.iter().any(|(q, _)| q == *p))
+            .copied()
+            .collect();
+        for p in stale {
+            self.value_counters.remove(&p);
+            self.values.remove(&p);
+        }
+    }
+
+    /// Forget every value held: they belong to another description.
+    fn forget_values(&mut self) {
+        self.values.clear();
+        self.value_counters.clear();
     }
 
     /// The device type's catalog name: the verified description's, else the one the
@@ -121,6 +167,7 @@ impl DeviceView {
             window: None,
             seen_events: BTreeSet::new(),
             values: BTreeMap::new(),
+            value_counters: BTreeMap::new(),
         }
     }
 }
@@ -410,7 +457,12 @@ impl<S: CounterStore> ControllerCore<S> {
                             .get(&addr)
                             .map(|v| (v.device_type.clone(), v.model.clone()))
                             .unwrap_or_default();
-                        return self.on_device_message(topic, addr, channel, unsigned, certified);
+                        return self.on_device_message(
+                            topic,
+                            (addr, channel),
+                            (None, unsigned),
+                            certified,
+                        );
                     }
                     None => return,
                 };
@@ -431,7 +483,10 @@ impl<S: CounterStore> ControllerCore<S> {
                 if channel == Channel::Window {
                     return self.on_window_message(now, topic, addr, opened, certified);
                 }
-                self.on_device_message(topic, addr, channel, opened.message, certified);
+                // A value without a signer to order it by is taken as it comes (a deviation).
+                let signer =
+                    (!self.faults.ignore_value_order()).then_some(opened.peer.chain.leaf_kid);
+                self.on_device_message(topic, (addr, channel), (signer, opened.message), certified);
             }
             Some(Addressed::Responses(me)) if me == self.id => {
                 if let Some(opened) = self.open(now, topic, &rel, payload, retain) {
@@ -515,10 +570,11 @@ impl<S: CounterStore> ControllerCore<S> {
         if p.device.device_id == msg.sender
             && opened.peer.chain.leaf.vendor_id == Some(p.device.vendor_id)
         {
+            let orderer = (!self.faults.ignore_value_order()).then_some(opened.peer.chain.leaf_kid);
             if let (Body::ReadResponse(results), Some(view)) =
                 (&msg.body, self.devices.get_mut(&p.device))
             {
-                view.accept_read(results);
+                view.accept_read((orderer, msg.counter), results);
             }
             self.pending.remove(&id);
             self.events.push_back(ControllerEvent::Response {
@@ -566,9 +622,8 @@ impl<S: CounterStore> ControllerCore<S> {
     fn on_device_message(
         &mut self,
         topic: &str,
-        addr: DeviceAddr,
-        channel: Channel,
-        mut msg: Message,
+        (addr, channel): (DeviceAddr, Channel),
+        (signer, mut msg): (Option<KeyId>, Message),
         (device_type, model): (Option<String>, Option<String>),
     ) {
         // A value of a report that does not fit the description is ignored, as if absent;
@@ -603,7 +658,7 @@ impl<S: CounterStore> ControllerCore<S> {
             .or_insert_with(|| DeviceView::new(addr.clone()));
         view.device_type = device_type;
         view.model = model;
-        match view_update(view, addr, channel, msg, check_values) {
+        match view_update(view, (addr, channel), (signer, msg), check_values) {
             Ok(Some(update)) => self.events.push_back(ControllerEvent::Update(update)),
             Ok(None) => {}
             Err((reason, requirement)) => self.reject(topic, reason, requirement),
@@ -616,9 +671,8 @@ impl<S: CounterStore> ControllerCore<S> {
 /// the description unless `check_values` is off (a deviation).
 fn view_update(
     view: &mut DeviceView,
-    addr: DeviceAddr,
-    channel: Channel,
-    msg: Message,
+    (addr, channel): (DeviceAddr, Channel),
+    (signer, msg): (Option<KeyId>, Message),
     check_values: bool,
 ) -> Result<Option<Update>, (String, &'static str)> {
     let catalog = Catalog::standard();
@@ -637,7 +691,7 @@ fn view_update(
                 .map(|e| e.to_string());
             if view.description.as_ref() != Some(&desc) {
                 // Values of another description's paths say nothing about this one.
-                view.values.clear();
+                view.forget_values();
             }
             view.description = Some(desc);
             Update::Description(addr)
@@ -682,11 +736,13 @@ fn view_update(
             }
             match check.body {
                 Body::Report(r) => {
+                    let supplier = (signer, check.counter);
                     if r.full {
-                        view.values.clear();
+                        view.forget_older_than(supplier, &r.values);
                     }
-                    view.values
-                        .extend(r.values.iter().map(|(p, v)| (*p, v.clone())));
+                    for (path, value) in &r.values {
+                        view.take_value(supplier, *path, value);
+                    }
                     Update::Report {
                         addr,
                         full: r.full,

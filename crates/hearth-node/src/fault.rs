@@ -473,6 +473,9 @@ controller_switches! {
     accept_out_of_range,
     /// Give every request the same request id (HRT-MSG-090).
     repeat_request_ids,
+    /// Take every verified value as the newest, whatever the counter of the message that
+    /// supplied the value held (HRT-MSG-059).
+    ignore_value_order,
 }
 
 impl ControllerFaults {

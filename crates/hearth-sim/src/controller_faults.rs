@@ -94,8 +94,14 @@ static CONTROLLER_PROFILES: &[ControllerProfile] = controller_profiles! {
     "ctl-accept-unsigned" Security ["HRT-SEC-030"] => accept_unsigned;
     /// Takes a report whose signature does not verify under the device's key.
     "ctl-skip-signature" Security ["HRT-SEC-034"] => skip_signature;
-    /// Takes a report again when the same signed message is replayed.
-    "ctl-ignore-replay" Security ["HRT-SEC-097"] => ignore_replay;
+    /// Takes a report again when the same signed message is replayed, and its values as the newest.
+    #[applied = "ControllerFaults::ignore_replay and ignore_value_order: no replay window, and every value taken as it comes"]
+    "ctl-ignore-replay" Security ["HRT-SEC-097"] => (|d| {
+        d.protocol.ignore_replay = true;
+        d.protocol.ignore_value_order = true;
+    });
+    /// Takes the values of a report that arrives after a newer one as the newest.
+    "ctl-ignore-order" Messages ["HRT-MSG-059"] => ignore_value_order;
     /// Trusts the leaf of a chain whose issuer is no trust anchor, so a foreign root's device is believed.
     "ctl-trust-any-root" Security ["HRT-SEC-065"] => trust_any_root;
     /// Takes a chain refused only because a certificate of it has expired.

@@ -25,6 +25,7 @@ use crate::report::Step;
 use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
 
+mod order;
 mod protocol;
 mod responses;
 
@@ -739,6 +740,14 @@ pub static CASES: &[CtlCase] = &[
         steps: responses::UNSOLICITED_STEPS,
         restarts: false,
         run: responses::unsolicited,
+    },
+    CtlCase {
+        id: "TC-CTL-5.1",
+        title: "A report that arrives after a newer one of the same device does not replace its values",
+        requirements: &[req::HRT_MSG_059, req::HRT_SEC_121],
+        steps: order::OLDER_REPORT_STEPS,
+        restarts: false,
+        run: order::older_report,
     },
 ];
 

@@ -462,6 +462,32 @@ impl Lab {
         inner.flush()
     }
 
+    /// Fan `i` seals a report of `changes` with its own key and next counter but does not
+    /// publish it: the case publishes the bytes later ([`publish_raw`](Self::publish_raw)),
+    /// after a newer report, to deliver the two out of order. The fan holds the values as
+    /// its own, as [`report`](Self::report) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`report`](Self::report).
+    pub fn sealed_report(&self, i: usize, changes: Vec<(Path, Value)>) -> Result<Sent, String> {
+        let mut inner = self.inner();
+        inner.flush()?;
+        let fan = &mut inner.fans[i];
+        for (p, v) in &changes {
+            let _ = fan.core.handler_mut().write(p, v);
+        }
+        fan.core.report(now(), changes);
+        let Some(Transmit::Publish(p)) = fan.core.poll_transmit() else {
+            return Err("the fan's core sealed no report".into());
+        };
+        inner.flush()?;
+        Ok(Sent {
+            topic: p.topic,
+            payload: p.payload,
+        })
+    }
+
     /// Fan `i` reports a new energy reading, a value never reported before: a marker
     /// (HRT-CTL-042). The value.
     ///
