@@ -91,7 +91,7 @@ fn commission_share_and_manage_the_acl() {
     );
     let text = exited(&o, 0);
     assert_contains(&text, &[&format!("commissioned {addr}"), "fan", "TF-1"]);
-    let acl = json(&ctl(&url, home.path(), &["acl", "show", &addr, "--json"]));
+    let acl = json(&ctl(&url, home.path(), &["acl", "list", &addr, "--json"]));
     assert_eq!(acl["entries"].as_array().map(Vec::len), Some(1), "{acl}");
     assert_eq!(acl["entries"][0]["privilege"], "manage", "{acl}");
     assert_eq!(acl["entries"][0]["this_controller"], true, "{acl}");

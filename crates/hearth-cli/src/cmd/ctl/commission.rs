@@ -32,7 +32,8 @@ use super::{find, parse_secs, print_json, request_failed, Args, NotFound, FAILED
 /// `hearth ctl acl …`.
 #[derive(Debug, clap::Subcommand)]
 pub(super) enum AclCommand {
-    /// List the device's access-control list (needs manage).
+    /// List the device's access-control list (needs manage); also `acl list`.
+    #[command(visible_alias = "list")]
     Show {
         /// The device: VENDOR/DEVICE, or a device id if unambiguous.
         id: String,
