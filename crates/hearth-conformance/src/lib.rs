@@ -25,8 +25,9 @@
 //!   (`hearth test --check-ics`), and [`ics_write`] writes one (`hearth ics init`);
 //! - [`harness`] is what runs test cases against a device: the case API ([`case`]), the
 //!   suite's own MQTT client that records the trace ([`probe`]), the lab's certificate
-//!   authority ([`authority`]), the runner that assembles a device's report ([`runner`]) and
-//!   runs against a real device ([`lab`], `hearth test`); [`cases`] holds the test cases
+//!   authority ([`authority`]), the runner that assembles a device's report ([`runner`])
+//!   with the report assembly it shares with controller runs ([`assemble`]), and runs
+//!   against a real device ([`lab`], `hearth test`); [`cases`] holds the test cases
 //!   themselves, one module per group;
 //! - [`html`] and [`output`] render and write reports with the requirement texts of the
 //!   embedded specification;
@@ -45,5 +46,5 @@ pub mod output;
 pub mod plan;
 pub mod requirements;
 
-pub use harness::{authority, case, lab, probe, runner};
+pub use harness::{assemble, authority, case, lab, probe, runner};
 pub use hearth_report::{junit, report, signed, summary, trace, verdict};

@@ -13,8 +13,9 @@ use hearth_conformance::controller::agent::{Agent, LinkError};
 use hearth_conformance::controller::cases::Starter;
 use hearth_conformance::controller::ics::ControllerIcs;
 use hearth_conformance::controller::run::{run_controller_with, ControllerRun};
+use hearth_conformance::output::write_json_report;
 use hearth_mqtt::{Controller, ControllerConfig, EmbeddedBroker, Identity, Topics};
-use hearth_report::report::Report;
+use hearth_report::report::{Report, TestResult};
 use hearth_report::verdict::Verdict;
 use hearth_security::fs::{
     read_cert, write_chain, write_credential, write_public, FileCounterStore,
@@ -39,6 +40,9 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What the product line of `hello` says.
 const PRODUCT: &str = concat!("hearth self-check ", env!("CARGO_PKG_VERSION"));
+
+/// The id the reference controller's statement gives it, which its report names.
+pub const REFERENCE_ID: &str = "hearth-test-controller";
 
 /// The files of the controller under test in `work`.
 struct Files {
@@ -69,10 +73,10 @@ fn provision(work: &Path) -> Result<Files, String> {
 /// The statement of the controller under test (its command is never run: the agent is
 /// started in-process).
 fn statement(profile: Option<&ControllerProfile>) -> String {
-    let firmware = profile.map_or("reference", |p| p.name);
+    let firmware = profile.map_or(env!("CARGO_PKG_VERSION"), |p| p.name);
     format!(
         r#"[controller]
-id = "hearth-test-controller"
+id = "{REFERENCE_ID}"
 vendor = "Hearth"
 product = "hearth reference controller (in-process)"
 firmware = "{firmware}"
@@ -163,9 +167,27 @@ pub async fn run_reference_controller(
     out: &Path,
     profile: Option<&ControllerProfile>,
 ) -> Result<Report, String> {
-    let files = provision(out)?;
+    let report = certify_reference_controller(out, profile, |_, _| {}).await?;
+    write_json_report(out, &report).map_err(|e| e.to_string())?;
+    Ok(report)
+}
+
+/// Run every `TC-CTL` case against the reference controller, with `profile`'s deviations
+/// if given, in-process on an embedded broker of its own, its credentials, statement and
+/// working files in `bench`; `progress(case id, result)` after each case. The report, which
+/// the caller writes (`hearth demo` with every rendering and the lab's signature).
+///
+/// # Errors
+///
+/// As [`run_reference_controller`].
+pub async fn certify_reference_controller(
+    bench: &Path,
+    profile: Option<&ControllerProfile>,
+    progress: impl FnMut(&str, &TestResult),
+) -> Result<Report, String> {
+    let files = provision(bench)?;
     let text = statement(profile);
-    let ics = ControllerIcs::parse(&text, out)?;
+    let ics = ControllerIcs::parse(&text, bench)?;
     let broker = EmbeddedBroker::start_local().map_err(|e| e.to_string())?;
     let url = broker.url();
     let deviation = profile
@@ -176,7 +198,7 @@ pub async fn run_reference_controller(
         broker: &url,
         broker_label: "embedded".into(),
         topic_root: TOPIC_ROOT.into(),
-        work: out.join("work"),
+        work: bench.join("work"),
     };
     let template = Launch {
         broker: url.clone(),
@@ -184,7 +206,7 @@ pub async fn run_reference_controller(
         key: files.key,
         root: files.root,
         trust: PathBuf::new(),
-        counter: out.join("controller.counter"),
+        counter: bench.join("controller.counter"),
         deviation,
     };
     let launch = move |trust: &Path, _state: &Path| -> Starter {
@@ -194,11 +216,7 @@ pub async fn run_reference_controller(
         };
         Box::new(move || launch.start())
     };
-    let report = run_controller_with(run, launch, |_, _| {}).await?;
-    let json = serde_json::to_vec_pretty(&report).map_err(|e| e.to_string())?;
-    let path = out.join("report.json");
-    std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(report)
+    run_controller_with(run, launch, progress).await
 }
 
 /// Judge a controller profile's run by requirement: caught when a failed case names among

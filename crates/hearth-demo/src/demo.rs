@@ -7,8 +7,12 @@
 //! simulator's fleet factory-new, commissions every appliance with its setup code as the
 //! manager and adds the lab's other entries with `acl-change` ([`commission_fleet`],
 //! `spec/07-commissioning.md`), writes for every appliance the statement a vendor would (its
-//! ICS, with the setup code printed on the appliance), and runs the whole suite against every appliance in parallel. The mutants run does the same
-//! once per fault profile and proves that some test case catches each one.
+//! ICS, with the setup code printed on the appliance), and runs the whole suite against
+//! every appliance in parallel. Next to the appliances it certifies the reference controller:
+//! the controller suite (`TC-CTL`, `spec/08-controllers.md`) against it through its test
+//! agent, its reports signed by the same lab in `controller/`, and its row in
+//! `summary.json`, `junit.xml` and the demo's verdict. The mutants run does the same once
+//! per fault profile and proves that some test case catches each one.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -62,7 +66,15 @@ pub struct DemoConfig {
     pub interrupt: Interrupt,
     /// Told how many appliances are commissioned, of how many, after each one.
     pub on_commissioned: Commissioning,
+    /// Certify the reference controller too, next to the appliances: the `TC-CTL` suite
+    /// against it through its test agent, its reports in [`CONTROLLER_FOLDER`]. Left out
+    /// under a fault profile and when the run is narrowed to requirements (the device
+    /// self-check), whose verdicts are the appliances' alone.
+    pub controller: bool,
 }
+
+/// The folder of the reference controller's reports in the demo's output folder.
+pub const CONTROLLER_FOLDER: &str = "controller";
 
 /// A callback of the demo's commissioning: appliances done, of how many.
 #[derive(Clone, Default)]
@@ -91,6 +103,7 @@ impl DemoConfig {
             only_requirements: None,
             interrupt: Interrupt::never(),
             on_commissioned: Commissioning::default(),
+            controller: true,
         }
     }
 }
@@ -627,7 +640,25 @@ fn text(v: Result<Value, hearth_model::StatusCode>) -> String {
     }
 }
 
-/// Run the suite against the fleet; write every report; return the reports in fleet order.
+/// The controller suite against the reference controller, in-process through its test
+/// agent on an embedded broker of its own (as the controller self-check runs it, without a
+/// fault), its credentials and working files in `pki/controller-under-test/`; `progress`
+/// after each case, named by the controller's id.
+async fn certify_controller(
+    pki_dir: &FsPath,
+    progress: impl Fn(&str, &str, &hearth_report::report::TestResult),
+) -> Result<Report, DemoError> {
+    let bench = pki_dir.join("controller-under-test");
+    crate::controller_check::certify_reference_controller(&bench, None, |case, result| {
+        progress(crate::controller_check::REFERENCE_ID, case, result);
+    })
+    .await
+    .map_err(|e| DemoError::Setup(format!("the reference controller: {e}")))
+}
+
+/// Run the suite against the fleet, and the controller suite against the reference
+/// controller ([`DemoConfig::controller`]); write every report; return the reports in fleet
+/// order, the controller's last.
 pub async fn run_demo(
     config: &DemoConfig,
     progress: impl Fn(&str, &str, &hearth_report::report::TestResult) + Send + Sync + Clone + 'static,
@@ -736,27 +767,42 @@ pub async fn run_demo(
             }),
         ));
     }
+    let lab = LabSigner {
+        key: &pki.lab.key,
+        chain: std::slice::from_ref(&pki.lab.cert),
+    };
+    let write = |dir: &FsPath, report: &Report| {
+        if config.all_renderings {
+            write_reports(dir, report, Some(&lab)).map(|_| ())
+        } else {
+            write_json_report(dir, report).map(|_| ())
+        }
+    };
     let mut reports = Vec::new();
     for (folder, handle) in handles {
         let report = handle.await.map_err(|e| DemoError::Setup(e.to_string()))?;
-        let dir = config.out.join(&folder);
-        if config.all_renderings {
-            let lab = LabSigner {
-                key: &pki.lab.key,
-                chain: std::slice::from_ref(&pki.lab.cert),
-            };
-            write_reports(&dir, &report, Some(&lab)).map_err(io)?;
-        } else {
-            write_json_report(&dir, &report).map_err(io)?;
-        }
+        write(&config.out.join(&folder), &report).map_err(io)?;
         reports.push((folder, report));
     }
     runner.shutdown().await;
+    if config.controller
+        && config.fault.is_none()
+        && config.only_requirements.is_none()
+        && !config.interrupt.is_set()
+    {
+        let report = certify_controller(&pki_dir, progress.clone()).await?;
+        write(&config.out.join(CONTROLLER_FOLDER), &report).map_err(io)?;
+        reports.push((CONTROLLER_FOLDER.to_owned(), report));
+    }
 
     let devices: Vec<DeviceSummary> = reports
         .iter()
         .map(|(folder, r)| DeviceSummary {
-            id: format!("{}/{}", r.device.vendor_id, r.device.device_id),
+            id: if r.device.vendor_id.is_empty() {
+                r.device.device_id.clone()
+            } else {
+                format!("{}/{}", r.device.vendor_id, r.device.device_id)
+            },
             run_id: r.run_id.clone(),
             started: r.started.clone(),
             finished: r.finished.clone(),

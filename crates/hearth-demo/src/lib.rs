@@ -11,7 +11,9 @@
 //! - [`demo`] starts the embedded broker, writes a fresh test PKI, starts the simulator's
 //!   fleet, writes for each appliance the ICS a vendor would, runs the whole suite against
 //!   every appliance in parallel (restarts and operator actions go to the simulator's
-//!   control surface) and writes each device's reports and the fleet's `summary.json`;
+//!   control surface), certifies the reference controller with the controller suite
+//!   ([`controller_check`], in-process through its test agent) and writes each device's
+//!   and the controller's reports and the fleet's `summary.json`;
 //! - [`mutants`] runs the demo once per fault profile and judges from the reports whether
 //!   some test case failed naming a requirement the profile breaks (HRT-CONF-111).
 

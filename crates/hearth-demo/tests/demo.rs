@@ -1,6 +1,7 @@
-//! The suite against the simulated fleet: every conforming appliance passes.
+//! The suite against the simulated fleet: every conforming appliance passes, and so does the
+//! reference controller the demo certifies next to them, its reports signed as theirs are.
 
-use hearth_demo::demo::{run_demo, DemoConfig};
+use hearth_demo::demo::{run_demo, DemoConfig, CONTROLLER_FOLDER};
 use hearth_report::verdict::Verdict;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,4 +49,36 @@ async fn the_default_fleet_passes() {
     let first = &summary["devices"][0];
     assert_eq!(first["run_id"], reports[0].run_id.as_str(), "{summary}");
     assert_eq!(first["started"], reports[0].started.as_str());
+    // The reference controller is the last row, and it passes.
+    let controller = reports.last().expect("reports");
+    assert_eq!(controller.device.device_type, "controller");
+    assert_eq!(controller.summary.verdict, Verdict::Pass);
+    assert_eq!(
+        controller.tests.len(),
+        hearth_conformance::controller::cases::CASES.len()
+    );
+    let row = summary["devices"]
+        .as_array()
+        .and_then(|d| d.last())
+        .expect("a row");
+    assert_eq!(row["device_type"], "controller", "{summary}");
+    assert_eq!(row["verdict"], "pass", "{summary}");
+    assert_eq!(row["reports"], CONTROLLER_FOLDER);
+    let folder = dir.path().join(CONTROLLER_FOLDER);
+    for file in ["report.json", "junit.xml", "report.html", "report.cose"] {
+        assert!(folder.join(file).is_file(), "{CONTROLLER_FOLDER}/{file}");
+    }
+    let cose = std::fs::read(folder.join("report.cose")).expect("report.cose");
+    let root = hearth_security::fs::read_cert(&dir.path().join("pki/root.cert")).expect("root");
+    let mut trust = hearth_security::TrustStore::new();
+    trust.add_root(root).expect("trust anchor");
+    let verified =
+        hearth_report::signed::verify_report(&cose, &trust, hearth_mqtt::identity::unix_now() + 60)
+            .expect("the controller's report verifies");
+    assert_eq!(verified.report.run_id, controller.run_id);
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit.xml");
+    assert!(
+        junit.contains("TC-CTL-"),
+        "the fleet's junit.xml holds the controller"
+    );
 }

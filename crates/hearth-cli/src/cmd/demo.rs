@@ -1,5 +1,6 @@
 //! `hearth demo`: the embedded broker, a fresh test PKI, the simulated fleet factory-new and
-//! commissioned, the whole suite against every appliance, and the reports. The work is `hearth_demo::demo`'s; this
+//! commissioned, the whole suite against every appliance, the controller suite against the
+//! reference controller, and the reports. The work is `hearth_demo::demo`'s; this
 //! module shows progress and the fleet summary.
 
 use std::path::PathBuf;
@@ -29,7 +30,8 @@ reports marked partial and unsigned.";
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXIT_STATUSES)]
 pub(crate) struct Args {
-    /// Where to write the reports (one folder per device, `summary.json`, `junit.xml`).
+    /// Where to write the reports (one folder per device, `controller/` for the reference
+    /// controller, `summary.json`, `junit.xml`).
     #[arg(long, default_value = "hearth-demo-report")]
     out: PathBuf,
     /// Simulated seconds per real second.
@@ -56,12 +58,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         let (signals, interrupt) = Signals::listen()?;
         config.interrupt = interrupt;
         let devices = config.fleet.devices.len();
+        let controller_cases = hearth_conformance::controller::cases::CASES.len();
         eprintln!(
-            "hearth demo: {devices} simulated appliances, factory-new, commissioned by the lab's manager; {} test cases each, reports in {}",
+            "hearth demo: {devices} simulated appliances, factory-new, commissioned by the lab's manager, {} test cases each; then the reference controller, {controller_cases} controller test cases; reports in {}",
             CASES.len(),
             args.out.display()
         );
-        let progress = Arc::new(Mutex::new(Progress::new(devices * CASES.len())));
+        let progress = Arc::new(Mutex::new(Progress::new(
+            devices * CASES.len() + controller_cases,
+        )));
         let steps = progress.clone();
         config.on_commissioned = Commissioning(Some(Arc::new(move |done, total| {
             if let Ok(p) = steps.lock() {
@@ -91,7 +96,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             let files = if interrupted.is_some() {
                 "interrupted: partial and unsigned; summary.json, junit.xml, one folder per device with report.json, junit.xml, report.html"
             } else {
-                "summary.json, junit.xml, one folder per device with report.json, junit.xml, report.html, report.cose"
+                "summary.json, junit.xml, one folder per device and controller/ for the reference controller, each with report.json, junit.xml, report.html, report.cose"
             };
             println!("reports: {}  ({files})", args.out.display());
         }

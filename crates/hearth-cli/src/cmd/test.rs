@@ -142,6 +142,7 @@ pub(crate) struct Args {
     #[command(flatten)]
     broker: args::Broker,
     /// `root.cert` of the PKI folder is trusted; `lab.key` with `lab.cert` signs the report.
+    /// With --controller, only the lab key is used: without it no report.cose is written.
     #[command(flatten)]
     pki: args::Pki,
     /// The device, `vvvv/device` (checked against the ICS).
@@ -153,7 +154,8 @@ pub(crate) struct Args {
     /// Certify a controller or gateway instead of a device: its conformance statement
     /// (spec/08-controllers.md §3). The suite plays two lab fans on the broker (the embedded
     /// one unless --broker is given) and drives the controller through the agent command
-    /// the statement names.
+    /// the statement names. The reports are a device's, report.cose signed by the lab key
+    /// of --pki.
     #[arg(long, value_name = "ICS", conflicts_with_all = ["ics", "device", "only", "check_ics"])]
     controller: Option<PathBuf>,
     /// Where to write report.json, junit.xml, report.html and report.cose.
@@ -270,6 +272,8 @@ fn test_controller(statement: &std::path::Path, args: &Args) -> anyhow::Result<E
             return Ok(ExitCode::from(exit::SETUP));
         }
     };
+    let pki = args.pki.pki.as_deref().map(args::existing).transpose()?;
+    let pki = pki.map(std::path::Path::to_path_buf);
     let json = args.output.json;
     let rt = runtime()?;
     rt.block_on(async {
@@ -316,7 +320,7 @@ fn test_controller(statement: &std::path::Path, args: &Args) -> anyhow::Result<E
             }
         };
         if let Some(out) = &args.out {
-            hearth_conformance::output::write_reports(out, &report, None)?;
+            write_controller_reports(out, pki.as_deref(), &report)?;
         }
         if json {
             crate::out::print(&format!("{:#}\n", summary::to_json(&report)))?;
@@ -328,6 +332,36 @@ fn test_controller(statement: &std::path::Path, args: &Args) -> anyhow::Result<E
         }
         Ok(exit::of_verdict(report.summary.verdict))
     })
+}
+
+/// Write a controller run's reports into `out` as a device run's are: `report.cose` signed
+/// with the lab key of the PKI folder `pki` (`lab.key` with `lab.chain` or `lab.cert`), when
+/// one is given and holds it; otherwise says on standard error why no `report.cose` was
+/// written.
+fn write_controller_reports(
+    out: &std::path::Path,
+    pki: Option<&std::path::Path>,
+    report: &hearth_report::report::Report,
+) -> anyhow::Result<()> {
+    let written = match pki {
+        Some(pki) => hearth_conformance::lab::write_lab_reports(out, pki, report)?,
+        None => hearth_conformance::output::write_reports(out, report, None)?,
+    };
+    if written.iter().any(|f| f.ends_with("report.cose")) {
+        return Ok(());
+    }
+    let why = match pki {
+        None => "no lab key was given (--pki DIR with lab.key and lab.cert signs it)".to_owned(),
+        Some(_) if !report.signable() => {
+            "the run is partial or its parameters are not the specification's".to_owned()
+        }
+        Some(pki) => format!(
+            "{} holds no lab key (lab.key with lab.cert or lab.chain)",
+            pki.display()
+        ),
+    };
+    eprintln!("report.cose not written: {why}");
+    Ok(())
 }
 
 /// `s` for a count other than one.

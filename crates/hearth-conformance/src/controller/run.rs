@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use hearth_mqtt::{BrokerUrl, Topics};
+use hearth_security::cert::Certificate;
 use hearth_security::fs::{read_cert, read_chain, write_public};
 use serde_json::json;
 
@@ -15,8 +16,8 @@ use super::agent::Agent;
 use super::cases::{CtlCtx, Starter, CASES};
 use super::ics::ControllerIcs;
 use super::lab::Lab;
-use crate::report::{DeviceInfo, Environment, IcsText, Report, Summary, TestResult};
-use crate::runner::{catalog_hash, random_hex, requirements_hash, sha256_hex};
+use crate::harness::assemble::{self, hex, test_result, CaseName, CaseRecord, RunFacts};
+use crate::report::{DeviceInfo, Report, TestResult};
 use crate::trace::{now_ms, rfc3339};
 use crate::verdict::{Outcome, Verdict};
 
@@ -32,10 +33,6 @@ pub struct ControllerRun<'a> {
     pub topic_root: String,
     /// A folder for the trust file and the agent's state (`{trust}`, `{state}`).
     pub work: PathBuf,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Test the controller `run` describes, starting its agent with the statement's command;
@@ -144,28 +141,20 @@ pub async fn run_controller_with(
             let steps = ctx.finish(outcome.verdict == Verdict::Pass);
             (outcome, steps)
         };
-        let result = TestResult {
-            id: case.id.into(),
-            title: case.title.into(),
-            requirements: case
-                .requirements
-                .iter()
-                .map(|r| r.id().to_owned())
-                .collect(),
-            verdict: outcome.verdict,
-            reason: outcome.reason.clone(),
-            failed_requirements: if outcome.verdict == Verdict::Fail {
-                outcome.broken.clone()
-            } else {
-                Vec::new()
+        let result = test_result(
+            CaseName {
+                id: case.id,
+                title: case.title,
+                requirements: case.requirements,
             },
-            advisories: Vec::new(),
-            started: rfc3339(began),
-            duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
-            steps,
-            evidence: Vec::new(),
-            violations: Vec::new(),
-        };
+            outcome,
+            CaseRecord {
+                started: rfc3339(began),
+                duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
+                steps,
+                ..CaseRecord::default()
+            },
+        );
         progress(case.id, &result);
         results.push(result);
     }
@@ -176,45 +165,39 @@ pub async fn run_controller_with(
     )]
     .into_iter()
     .collect();
-    Ok(Report {
-        format: "hearth-report".into(),
-        format_version: 1,
-        suite_version: env!("CARGO_PKG_VERSION").into(),
-        spec_version: "1.0".into(),
-        catalog_hash: catalog_hash(),
-        requirements_hash: requirements_hash(),
-        run_id: random_hex(16),
-        started: rfc3339(started_ms),
-        finished: rfc3339(now_ms()),
-        partial: false,
-        seed: "0".into(),
-        environment: Environment {
+    Ok(assemble::report(
+        RunFacts {
+            started_ms,
+            partial: false,
+            seed: "0".into(),
             broker: run.broker_label,
             topic_root: run.topic_root,
-            host: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+            parameters,
+            spec_parameters: true,
+            device: controller_info(ics, &chain),
+            ics_text: ics.text.clone(),
         },
-        parameters,
-        spec_parameters: true,
-        device: DeviceInfo {
-            vendor_id: leaf
-                .claims()
-                .vendor_id
-                .map(|v| format!("{v:04x}"))
-                .unwrap_or_default(),
-            device_id: ics.id.clone(),
-            device_type: "controller".into(),
-            vendor: ics.vendor.clone(),
-            model: ics.product.clone(),
-            firmware: ics.firmware.clone(),
-            key_id: leaf.subject_kid().to_hex(),
-            certificate_chain: chain.iter().map(|c| hex(c.as_bytes())).collect(),
-            description_sha256: String::new(),
-        },
-        ics: IcsText {
-            sha256: sha256_hex(ics.text.as_bytes()),
-            text: ics.text.clone(),
-        },
-        summary: Summary::of(&results),
-        tests: results,
-    })
+        results,
+    ))
+}
+
+/// The controller under test in the report's `device` part: its identity from its
+/// statement (id, vendor, product, firmware), its key and chain from its certificates, and
+/// the device type `controller`.
+fn controller_info(ics: &ControllerIcs, chain: &[Certificate]) -> DeviceInfo {
+    let leaf = chain.first();
+    DeviceInfo {
+        vendor_id: leaf
+            .and_then(|l| l.claims().vendor_id)
+            .map(|v| format!("{v:04x}"))
+            .unwrap_or_default(),
+        device_id: ics.id.clone(),
+        device_type: "controller".into(),
+        vendor: ics.vendor.clone(),
+        model: ics.product.clone(),
+        firmware: ics.firmware.clone(),
+        key_id: leaf.map(|l| l.subject_kid().to_hex()).unwrap_or_default(),
+        certificate_chain: chain.iter().map(|c| hex(c.as_bytes())).collect(),
+        description_sha256: String::new(),
+    }
 }

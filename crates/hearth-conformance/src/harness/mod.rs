@@ -19,9 +19,11 @@
 //! ([`appliance`]) and the lab's CA ([`authority`]), never one another. Before the first
 //! case, a pre-flight check sends one signed read from each controller of the ICS, so that a
 //! lab whose credentials the device does not take learns why at once. [`lab`] runs a real
-//! device from its ICS. The harness holds no test case: those are in [`crate::cases`].
+//! device from its ICS. [`assemble`] turns outcomes into test results and a run into its
+//! report, for device runs and controller runs alike. The harness holds no test case: those are in [`crate::cases`].
 
 pub mod appliance;
+pub mod assemble;
 pub mod authority;
 pub mod case;
 pub mod commission;

@@ -15,7 +15,6 @@ use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use hearth_model::catalog::Catalog;
 use hearth_model::{Path, Value};
 use hearth_mqtt::{BrokerUrl, DeviceAddr, Topics};
 use hearth_security::cert::TrustStore;
@@ -24,9 +23,11 @@ use hearth_security::replay::{CounterStore, SendCounter};
 use hearth_wire::{Availability, Body, Message, Sender};
 
 use crate::case::{Case, CaseResult, Ctx, Operator, Restarter};
+use crate::harness::assemble::{self, random_hex, sha256_hex, CaseName, CaseRecord, RunFacts};
+pub use crate::harness::assemble::{catalog_hash, requirements_hash};
 use crate::ics::Ics;
 use crate::probe::{Probe, Tester};
-use crate::report::{DeviceInfo, Environment, IcsText, Report, Summary, TestResult};
+use crate::report::{DeviceInfo, Report, TestResult};
 use crate::requirements::req::{self, Req};
 use crate::trace::{now_ms, rfc3339};
 use crate::verdict::{Outcome, Verdict};
@@ -155,46 +156,6 @@ pub fn load_testers(ics: &Ics) -> Result<Vec<Tester>, TesterError> {
             })
         })
         .collect()
-}
-
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// `sha256:` + digest of the catalog data this suite was built with.
-pub fn catalog_hash() -> String {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    for (path, text) in Catalog::embedded_files() {
-        ctx.update(path.as_bytes());
-        ctx.update(&[0]);
-        ctx.update(text.as_bytes());
-        ctx.update(&[0]);
-    }
-    let hex: String = ctx
-        .finish()
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256:{hex}")
-}
-
-/// `sha256:` + digest of the requirement index this suite was built with.
-pub fn requirements_hash() -> String {
-    let json = crate::requirements::index()
-        .map(|r| crate::requirements::to_json(&r))
-        .unwrap_or_default();
-    format!("sha256:{}", sha256_hex(json.as_bytes()))
-}
-
-pub(crate) fn random_hex(bytes: usize) -> String {
-    let mut b = vec![0u8; bytes];
-    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Test one device with `cases`; `progress(device, case id, result)` is called after each,
@@ -436,37 +397,24 @@ pub async fn run_device_until(
         let _ = ctx.probe.close().await;
     }
 
-    Report {
-        format: "hearth-report".into(),
-        format_version: 1,
-        suite_version: env!("CARGO_PKG_VERSION").into(),
-        spec_version: "1.0".into(),
-        catalog_hash: catalog_hash(),
-        requirements_hash: requirements_hash(),
-        run_id: random_hex(16),
-        started: rfc3339(started_ms),
-        finished: rfc3339(now_ms()),
-        partial: only.is_some() || interrupt.is_set(),
-        seed: seed.to_string(),
-        environment: Environment {
+    assemble::report(
+        RunFacts {
+            started_ms,
+            partial: only.is_some() || interrupt.is_set(),
+            seed: seed.to_string(),
             broker: if params.broker == "embedded" {
                 "embedded".into()
             } else {
                 broker.to_string()
             },
             topic_root: params.topic_root.clone(),
-            host: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+            parameters: params.to_json().into_iter().collect(),
+            spec_parameters: params.spec_values(),
+            device,
+            ics_text,
         },
-        parameters: params.to_json().into_iter().collect(),
-        spec_parameters: params.spec_values(),
-        device,
-        ics: IcsText {
-            sha256: sha256_hex(ics_text.as_bytes()),
-            text: ics_text,
-        },
-        summary: Summary::of(&results),
-        tests: results,
-    }
+        results,
+    )
 }
 
 fn result_of(
@@ -478,38 +426,21 @@ fn result_of(
     advisories: Vec<crate::report::Advisory>,
     evidence: Vec<crate::trace::TraceEntry>,
 ) -> TestResult {
-    let failed = if outcome.verdict == Verdict::Fail {
-        outcome.broken.clone()
-    } else {
-        Vec::new()
-    };
-    let reason = if outcome.verdict != Verdict::Pass && outcome.reason.is_empty() {
-        "no reason given".into()
-    } else {
-        outcome.reason
-    };
-    TestResult {
-        id: case.id.into(),
-        title: case.title.into(),
-        requirements: case
-            .requirements
-            .iter()
-            .map(|r| r.id().to_owned())
-            .collect(),
-        verdict: outcome.verdict,
-        reason,
-        failed_requirements: failed,
-        advisories,
-        started,
-        duration_ms,
-        steps,
-        evidence,
-        violations: if outcome.verdict == Verdict::Fail {
-            outcome.evidence
-        } else {
-            Vec::new()
+    assemble::test_result(
+        CaseName {
+            id: case.id,
+            title: case.title,
+            requirements: case.requirements,
         },
-    }
+        outcome,
+        CaseRecord {
+            started,
+            duration_ms,
+            steps,
+            advisories,
+            evidence,
+        },
+    )
 }
 
 /// Key id, chain and description digest from the device's own messages, and what
