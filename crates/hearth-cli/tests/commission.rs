@@ -143,7 +143,13 @@ fn commission_share_and_manage_the_acl() {
     let guest_key = rows[1]["key"].as_str().expect("a key").to_owned();
     let own_key = rows[0]["key"].as_str().expect("a key").to_owned();
     assert_eq!(device.acl().entries().len(), 2);
-    // The guest reads.
+    // Both operate the fan: the guest writes a level, then the manager another.
+    for (who, level, trust) in [(&guest, "2", Some(p(&home_root))), (&home, "3", None)] {
+        let mut args: Vec<&str> = trust.map_or_else(Vec::new, |t| vec!["--trust", t]);
+        args.extend(["write", &addr, "0/fan-control/level", level]);
+        let o = ctl(&url, who.path(), &args);
+        exited(&o, 0);
+    }
     let o = ctl(
         &url,
         guest.path(),
@@ -155,7 +161,7 @@ fn commission_share_and_manage_the_acl() {
             "0/fan-control/level",
         ],
     );
-    exited(&o, 0);
+    assert_contains(&exited(&o, 0), &["3"]);
 
     // The manager removes the guest, cannot remove itself, and adds a CA entry.
     let o = ctl(&url, home.path(), &["acl", "remove", &addr, &guest_key]);
