@@ -628,17 +628,37 @@ test_case! {
     run: revocation(operator),
 }
 
-async fn revocation(ctx: &mut Ctx, who: usize) -> CaseResult {
-    let ca = authority(ctx)?;
-    let ca_kid = ca.kid();
+/// Two keys of the lab's CA, both served, the first then revoked by a retained list: what
+/// steps 1 and 2 of TC-SEC-5.4 and TC-SEC-5.9 leave.
+struct Revoked {
+    /// The key the list revokes.
+    a: Minted,
+    /// The key it does not name.
+    b: Minted,
+    /// The list's this-update time.
+    this_update: u64,
+}
+
+/// Steps 1 and 2 of TC-SEC-5.4 and TC-SEC-5.9: issue keys A and B, send a read signed by
+/// each (both served), publish retained a list of the CA revoking A whose next-update time
+/// is `valid_for` seconds after its this-update time, and send a read signed by A (no answer).
+async fn revoke_first_of_two(
+    ctx: &mut Ctx,
+    who: usize,
+    ca: &Authority,
+    valid_for: u64,
+) -> Result<Revoked, Outcome> {
     ctx.step(1);
     let a = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
     let b = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
     read_served(ctx, who, &a, FRESH, (req::HRT_SEC_112, "key A")).await?;
     read_served(ctx, who, &b, FRESH, (req::HRT_SEC_112, "key B")).await?;
     ctx.step(2);
-    let (list, this_update) = ca.next_list(&[a.kid], 1).await.map_err(Outcome::error)?;
-    publish_list(ctx, &ca_kid, list, true, "revocation list revoking key A").await?;
+    let (list, this_update) = ca
+        .next_list(&[a.kid], valid_for)
+        .await
+        .map_err(Outcome::error)?;
+    publish_list(ctx, &ca.kid(), list, true, "revocation list revoking key A").await?;
     read_ignored(
         ctx,
         who,
@@ -647,6 +667,13 @@ async fn revocation(ctx: &mut Ctx, who: usize) -> CaseResult {
         (req::HRT_SEC_072, "key A after its CA's list revoked it"),
     )
     .await?;
+    Ok(Revoked { a, b, this_update })
+}
+
+async fn revocation(ctx: &mut Ctx, who: usize) -> CaseResult {
+    let ca = authority(ctx)?;
+    let ca_kid = ca.kid();
+    let Revoked { a, b, this_update } = revoke_first_of_two(ctx, who, &ca, 1).await?;
     read_served(
         ctx,
         who,
@@ -1056,22 +1083,7 @@ const FORGED_LISTS: usize = 5;
 async fn lists_of_unmet_ca(ctx: &mut Ctx, who: usize) -> CaseResult {
     let ca = authority(ctx)?;
     let ca_kid = ca.kid();
-    ctx.step(1);
-    let a = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
-    let b = mint(ctx, who, Algorithm::EdDsa, |_| {}, |_| {})?;
-    read_served(ctx, who, &a, FRESH, (req::HRT_SEC_112, "key A")).await?;
-    read_served(ctx, who, &b, FRESH, (req::HRT_SEC_112, "key B")).await?;
-    ctx.step(2);
-    let (list, _) = ca.next_list(&[a.kid], 3600).await.map_err(Outcome::error)?;
-    publish_list(ctx, &ca_kid, list, true, "revocation list revoking key A").await?;
-    read_ignored(
-        ctx,
-        who,
-        &a,
-        (FRESH + 1, true),
-        (req::HRT_SEC_072, "key A after its CA's list revoked it"),
-    )
-    .await?;
+    let Revoked { a, b, .. } = revoke_first_of_two(ctx, who, &ca, 3600).await?;
     ctx.step(3);
     wait::restart(ctx).await?;
     ctx.step(4);
