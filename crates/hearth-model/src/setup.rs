@@ -430,28 +430,52 @@ pub fn verhoeff_valid(digits: &[u8]) -> bool {
     }
 }
 
-const VERHOEFF_D: [[u8; 10]; 10] = [
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-    [1, 2, 3, 4, 0, 6, 7, 8, 9, 5],
-    [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
-    [3, 4, 0, 1, 2, 8, 9, 5, 6, 7],
-    [4, 0, 1, 2, 3, 9, 5, 6, 7, 8],
-    [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
-    [6, 5, 9, 8, 7, 1, 0, 4, 3, 2],
-    [7, 6, 5, 9, 8, 2, 1, 0, 4, 3],
-    [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
-    [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
-];
-const VERHOEFF_P: [[u8; 10]; 8] = [
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-    [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
-    [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
-    [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
-    [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
-    [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-    [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
-    [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
-];
+/// The product `j·k` in the dihedral group D5, its elements numbered as Verhoeff does:
+/// 0-4 the rotations, 5-9 the reflections.
+const fn d5(j: u8, k: u8) -> u8 {
+    match (j < 5, k < 5) {
+        (true, true) => (j + k) % 5,
+        (true, false) => 5 + (j + k - 5) % 5,
+        (false, true) => 5 + (j - k) % 5,
+        (false, false) => (j + 5 - k) % 5,
+    }
+}
+
+/// Verhoeff's multiplication table: `VERHOEFF_D[j][k]` is `j·k` in D5.
+const VERHOEFF_D: [[u8; 10]; 10] = {
+    let mut t = [[0u8; 10]; 10];
+    let mut j = 0;
+    while j < 10 {
+        let mut k = 0;
+        while k < 10 {
+            t[j][k] = d5(j as u8, k as u8);
+            k += 1;
+        }
+        j += 1;
+    }
+    t
+};
+
+/// Verhoeff's permutations: row `i` applies the permutation of row 1 `i` times.
+const VERHOEFF_P: [[u8; 10]; 8] = {
+    const FIRST: [u8; 10] = [1, 5, 7, 6, 2, 8, 3, 0, 9, 4];
+    let mut t = [[0u8; 10]; 8];
+    let mut n = 0;
+    while n < 10 {
+        t[0][n] = n as u8;
+        n += 1;
+    }
+    let mut i = 1;
+    while i < 8 {
+        let mut n = 0;
+        while n < 10 {
+            t[i][n] = FIRST[t[i - 1][n] as usize];
+            n += 1;
+        }
+        i += 1;
+    }
+    t
+};
 const VERHOEFF_INV: [u8; 10] = [0, 4, 3, 2, 1, 5, 6, 7, 8, 9];
 
 /// `text` as bytes, if at most [`MAX_INPUT_LEN`] long.
@@ -518,26 +542,18 @@ mod tests {
     fn fields_outside_table_1_are_refused() {
         let ok = SetupPayload::new(0xFFF1, 8, 3840, 20_202_021);
         assert!(ok.is_ok());
-        assert_eq!(
-            SetupPayload::new(0, 8, 0, 20_202_021),
-            Err(SetupError::VendorId(0))
-        );
-        assert_eq!(
-            SetupPayload::new(0xFFFF, 8, 0, 20_202_021),
-            Err(SetupError::VendorId(0xFFFF))
-        );
-        assert_eq!(
-            SetupPayload::new(1, 0, 0, 20_202_021),
-            Err(SetupError::DeviceType(0))
-        );
-        assert_eq!(
-            SetupPayload::new(1, 0x8000, 0, 20_202_021),
-            Err(SetupError::DeviceType(0x8000))
-        );
-        assert_eq!(
-            SetupPayload::new(1, 1, 4096, 20_202_021),
-            Err(SetupError::Discriminator(4096))
-        );
+        for (vendor_id, device_type, discriminator, error) in [
+            (0, 8, 0, SetupError::VendorId(0)),
+            (0xFFFF, 8, 0, SetupError::VendorId(0xFFFF)),
+            (1, 0, 0, SetupError::DeviceType(0)),
+            (1, 0x8000, 0, SetupError::DeviceType(0x8000)),
+            (1, 1, 4096, SetupError::Discriminator(4096)),
+        ] {
+            assert_eq!(
+                SetupPayload::new(vendor_id, device_type, discriminator, 20_202_021),
+                Err(error)
+            );
+        }
         for trivial in TRIVIAL_PASSCODES {
             assert_eq!(
                 SetupPayload::new(1, 1, 0, trivial),
@@ -586,22 +602,23 @@ mod tests {
         ] {
             assert!(form(bad), "{bad:?}");
         }
-        assert_eq!(
-            SetupPayload::from_qr_text("HRT:1.FFF1.0008.F00.20202021"),
-            Err(SetupError::Version(1))
-        );
-        assert_eq!(
-            SetupPayload::from_qr_text("HRT:0.0000.0008.F00.20202021"),
-            Err(SetupError::VendorId(0))
-        );
-        assert_eq!(
-            SetupPayload::from_qr_text("HRT:0.FFF1.0008.F00.12345678"),
-            Err(SetupError::Passcode)
-        );
-        assert_eq!(
-            SetupPayload::from_qr_text(&"9".repeat(65)),
-            Err(SetupError::TooLong { len: 65 })
-        );
+        for (text, error) in [
+            (
+                "HRT:1.FFF1.0008.F00.20202021".to_owned(),
+                SetupError::Version(1),
+            ),
+            (
+                "HRT:0.0000.0008.F00.20202021".to_owned(),
+                SetupError::VendorId(0),
+            ),
+            (
+                "HRT:0.FFF1.0008.F00.12345678".to_owned(),
+                SetupError::Passcode,
+            ),
+            ("9".repeat(65), SetupError::TooLong { len: 65 }),
+        ] {
+            assert_eq!(SetupPayload::from_qr_text(&text), Err(error), "{text}");
+        }
     }
 
     /// A manual code is refused for a wrong check digit, a first digit above 3, a wrong

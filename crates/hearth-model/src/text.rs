@@ -579,50 +579,52 @@ impl<'a> Reader<'a> {
         match self.peek() {
             Some('[') => {
                 self.pos += 1;
-                let mut items = Vec::new();
-                if self.eat(']') {
-                    return Ok(Tree::List(items));
-                }
-                loop {
-                    items.push(self.value(depth + 1)?);
-                    if self.eat(',') {
-                        continue;
-                    }
-                    if self.eat(']') {
-                        return Ok(Tree::List(items));
-                    }
-                    return Err(self.error("expected `,` or `]`"));
-                }
+                Ok(Tree::List(self.items(']', |p| p.value(depth + 1))?))
             }
             Some('{') => {
                 self.pos += 1;
-                let mut entries = Vec::new();
-                if self.eat('}') {
-                    return Ok(Tree::Map(entries));
-                }
-                loop {
-                    self.skip_ws();
-                    let key = match self.peek() {
-                        Some('"') => self.string()?,
-                        _ => self.bare(&[':', ',', '}'])?,
-                    };
-                    if !self.eat(':') {
-                        return Err(self.error("expected `:`"));
-                    }
-                    entries.push((key, self.value(depth + 1)?));
-                    if self.eat(',') {
-                        continue;
-                    }
-                    if self.eat('}') {
-                        return Ok(Tree::Map(entries));
-                    }
-                    return Err(self.error("expected `,` or `}`"));
-                }
+                Ok(Tree::Map(self.items('}', |p| p.entry(depth))?))
             }
             Some('"') => Ok(Tree::Quoted(self.string()?)),
             Some(_) => Ok(Tree::Bare(self.bare(&[',', ']', '}'])?)),
             None => Err(self.error("expected a value")),
         }
+    }
+
+    /// The items of a list or map whose opening bracket was just read, up to and including
+    /// `close`: none, or `item`s separated by commas.
+    fn items<T>(
+        &mut self,
+        close: char,
+        mut item: impl FnMut(&mut Self) -> Result<T, TextError>,
+    ) -> Result<Vec<T>, TextError> {
+        let mut items = Vec::new();
+        if self.eat(close) {
+            return Ok(items);
+        }
+        loop {
+            items.push(item(self)?);
+            if self.eat(',') {
+                continue;
+            }
+            if self.eat(close) {
+                return Ok(items);
+            }
+            return Err(self.error(&format!("expected `,` or `{close}`")));
+        }
+    }
+
+    /// One `key: value` entry of a map at `depth`.
+    fn entry(&mut self, depth: usize) -> Result<(String, Tree), TextError> {
+        self.skip_ws();
+        let key = match self.peek() {
+            Some('"') => self.string()?,
+            _ => self.bare(&[':', ',', '}'])?,
+        };
+        if !self.eat(':') {
+            return Err(self.error("expected `:`"));
+        }
+        Ok((key, self.value(depth + 1)?))
     }
 
     fn bare(&mut self, stops: &[char]) -> Result<String, TextError> {

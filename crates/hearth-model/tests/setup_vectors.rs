@@ -15,6 +15,13 @@ fn vectors() -> Value {
     doc
 }
 
+/// The cases under `key`, at least `at_least` of them.
+fn cases(key: &str, at_least: usize) -> Vec<Value> {
+    let cases = vectors()[key].as_array().expect(key).clone();
+    assert!(cases.len() >= at_least, "{key}: {} cases", cases.len());
+    cases
+}
+
 fn u64_of(v: &Value, field: &str) -> u64 {
     v[field].as_u64().expect(field)
 }
@@ -25,10 +32,7 @@ fn str_of<'a>(v: &'a Value, field: &str) -> &'a str {
 
 #[test]
 fn valid_payloads_encode_and_decode() {
-    let doc = vectors();
-    let valid = doc["valid"].as_array().expect("valid");
-    assert!(valid.len() >= 5);
-    for v in valid {
+    for v in &cases("valid", 5) {
         let name = str_of(v, "name");
         let field = |f: &str| u16::try_from(u64_of(v, f)).expect(f);
         let passcode = u32::try_from(u64_of(v, "passcode")).expect("passcode");
@@ -58,8 +62,7 @@ fn valid_payloads_encode_and_decode() {
 
 #[test]
 fn accepted_spellings_decode() {
-    let doc = vectors();
-    for v in doc["accepted"].as_array().expect("accepted") {
+    for v in &cases("accepted", 0) {
         let name = str_of(v, "name");
         let code = ManualCode::parse(str_of(v, "text")).expect(name);
         assert_eq!(code.digits(), str_of(v, "manual"));
@@ -68,10 +71,7 @@ fn accepted_spellings_decode() {
 
 #[test]
 fn invalid_texts_are_refused_with_their_code() {
-    let doc = vectors();
-    let invalid = doc["invalid"].as_array().expect("invalid");
-    assert!(invalid.len() >= 15);
-    for v in invalid {
+    for v in &cases("invalid", 15) {
         let name = str_of(v, "name");
         let err = SetupCode::parse(str_of(v, "text")).expect_err(name);
         assert_eq!(err.code(), str_of(v, "error"), "{name}: {err}");

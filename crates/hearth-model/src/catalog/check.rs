@@ -54,6 +54,32 @@ impl Issues {
             problem: problem.into(),
         });
     }
+
+    /// The file at `path` parsed, or `None` with the parse error noted.
+    fn parse<T: serde::de::DeserializeOwned>(&mut self, path: &str, text: &str) -> Option<T> {
+        toml::from_str(text)
+            .map_err(|e| self.add(path, format!("does not parse: {e}")))
+            .ok()
+    }
+
+    /// The definition in the file at `path`, whose `name` must be the file's `stem`; a parse
+    /// error or another name is noted (a misnamed definition is still returned).
+    fn parse_named<T: serde::de::DeserializeOwned>(
+        &mut self,
+        path: &str,
+        stem: &str,
+        text: &str,
+        name: impl Fn(&T) -> &str,
+    ) -> Option<T> {
+        let def = self.parse::<T>(path, text)?;
+        if name(&def) != stem {
+            self.add(
+                path,
+                format!("name `{}` differs from the file name", name(&def)),
+            );
+        }
+        Some(def)
+    }
 }
 
 pub(super) fn load(files: &[(&str, &str)]) -> Result<Catalog, CatalogError> {
@@ -70,48 +96,20 @@ pub(super) fn load(files: &[(&str, &str)]) -> Result<Catalog, CatalogError> {
             .unwrap_or(path)
             .trim_end_matches(".toml");
         if *path == "units.toml" {
-            match toml::from_str::<UnitsFile>(text) {
-                Ok(f) => units = f.units,
-                Err(e) => issues.add(path, format!("does not parse: {e}")),
+            if let Some(f) = issues.parse::<UnitsFile>(path, text) {
+                units = f.units;
             }
         } else if path.starts_with("enums/") {
-            match toml::from_str::<EnumDef>(text) {
-                Ok(def) => {
-                    if def.name != stem {
-                        issues.add(
-                            path,
-                            format!("name `{}` differs from the file name", def.name),
-                        );
-                    }
-                    enums.insert(def.name.clone(), ((*path).to_owned(), def));
-                }
-                Err(e) => issues.add(path, format!("does not parse: {e}")),
+            if let Some(def) = issues.parse_named::<EnumDef>(path, stem, text, |d| &d.name) {
+                enums.insert(def.name.clone(), ((*path).to_owned(), def));
             }
         } else if path.starts_with("capabilities/") {
-            match toml::from_str::<Capability>(text) {
-                Ok(def) => {
-                    if def.name != stem {
-                        issues.add(
-                            path,
-                            format!("name `{}` differs from the file name", def.name),
-                        );
-                    }
-                    capabilities.push(((*path).to_owned(), def));
-                }
-                Err(e) => issues.add(path, format!("does not parse: {e}")),
+            if let Some(def) = issues.parse_named::<Capability>(path, stem, text, |d| &d.name) {
+                capabilities.push(((*path).to_owned(), def));
             }
         } else if path.starts_with("device-types/") {
-            match toml::from_str::<DeviceType>(text) {
-                Ok(def) => {
-                    if def.name != stem {
-                        issues.add(
-                            path,
-                            format!("name `{}` differs from the file name", def.name),
-                        );
-                    }
-                    device_types.push(((*path).to_owned(), def));
-                }
-                Err(e) => issues.add(path, format!("does not parse: {e}")),
+            if let Some(def) = issues.parse_named::<DeviceType>(path, stem, text, |d| &d.name) {
+                device_types.push(((*path).to_owned(), def));
             }
         } else {
             issues.add(path, "is not part of the catalog layout (units.toml, enums/, capabilities/, device-types/)");
