@@ -307,13 +307,7 @@ impl ProverSecret {
     /// `w0` and `w1` from a PBKDF's 80-byte output `w0s || w1s`: each half read as a
     /// big-endian integer and reduced modulo the group order (RFC 9383 §3.2).
     pub fn from_pbkdf_output(output: &[u8]) -> Result<Self, PakeError> {
-        if output.len() != PBKDF_OUTPUT_LEN {
-            return Err(PakeError::Length {
-                what: "pbkdf output",
-                actual: output.len(),
-                expected: PBKDF_OUTPUT_LEN,
-            });
-        }
+        let output = exact_len::<PBKDF_OUTPUT_LEN>(output, "pbkdf output")?;
         let (w0s, w1s) = output.split_at(SEED_LEN);
         Ok(Self {
             w0: nonzero(reduce(w0s))?,
@@ -358,13 +352,7 @@ impl VerifierRecord {
     /// Parses a stored record: `w0` (32 bytes big-endian, in `1..n`) then `L` (65 bytes,
     /// an uncompressed point other than the identity).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, PakeError> {
-        if bytes.len() != RECORD_LEN {
-            return Err(PakeError::Length {
-                what: "verifier record",
-                actual: bytes.len(),
-                expected: RECORD_LEN,
-            });
-        }
+        let bytes = exact_len::<RECORD_LEN>(bytes, "verifier record")?;
         let (w0, l) = bytes.split_at(SCALAR_LEN);
         Ok(Self {
             w0: parse_scalar(w0)?,
@@ -514,7 +502,8 @@ impl Prover {
             return Err(out_of_order("receive_share", state.name()));
         };
         let y_point = decode_point(share_v)?;
-        let (z, v) = prover_points(&self.secret, &x, &y_point)?;
+        let w1 = &self.secret.w1;
+        let (z, v) = shared_points(&y_point, mask_n(), &self.secret.w0, &x, |u| *u * **w1)?;
         let share_v = encode_point(&y_point)?;
         let tt = transcript(&self.context, &share_p, &share_v, &z, &v, &self.secret.w0);
         let mut keys = key_schedule(&tt);
@@ -623,7 +612,8 @@ impl Verifier {
         let y = y?;
         let x_point = decode_point(share_p)?;
         let share_v = encode_point(&share(&y, &self.record.w0, mask_n()))?;
-        let (z, v) = verifier_points(&self.record, &y, &x_point)?;
+        let l = &self.record.l;
+        let (z, v) = shared_points(&x_point, mask_m(), &self.record.w0, &y, |_| **l * *y)?;
         let share_p = encode_point(&x_point)?;
         let tt = transcript(&self.context, &share_p, &share_v, &z, &v, &self.record.w0);
         let mut keys = key_schedule(&tt);
@@ -723,33 +713,22 @@ fn share(scalar: &Scalar, w0: &Scalar, mask: &ProjectivePoint) -> ProjectivePoin
     ProjectivePoint::GENERATOR * scalar + *mask * w0
 }
 
-/// The prover's `Z = x*(Y - w0*N)` and `V = w1*(Y - w0*N)` (the cofactor is 1).
-fn prover_points(
-    secret: &ProverSecret,
-    x: &Scalar,
-    share_v: &ProjectivePoint,
+/// `Z` and `V` (the cofactor is 1) from the peer's share unmasked, `share - w0*mask`, and
+/// the side's own scalar: the prover's `Z = x*(Y - w0*N)` and `V = w1*(Y - w0*N)`, the
+/// verifier's `Z = y*(X - w0*M)` and `V = y*L`; `v` gives `V` from the unmasked share.
+fn shared_points(
+    share: &ProjectivePoint,
+    mask: &ProjectivePoint,
+    w0: &Scalar,
+    own: &Scalar,
+    v: impl FnOnce(&ProjectivePoint) -> ProjectivePoint,
 ) -> Result<([u8; SHARE_LEN], [u8; SHARE_LEN]), PakeError> {
-    let unmasked = Zeroizing::new(*share_v - *mask_n() * *secret.w0);
+    let unmasked = Zeroizing::new(*share - *mask * w0);
     if bool::from(unmasked.is_identity()) {
         return Err(PakeError::DegenerateShare);
     }
-    let z = Zeroizing::new(*unmasked * x);
-    let v = Zeroizing::new(*unmasked * *secret.w1);
-    Ok((encode_point(&z)?, encode_point(&v)?))
-}
-
-/// The verifier's `Z = y*(X - w0*M)` and `V = y*L` (the cofactor is 1).
-fn verifier_points(
-    record: &VerifierRecord,
-    y: &Scalar,
-    share_p: &ProjectivePoint,
-) -> Result<([u8; SHARE_LEN], [u8; SHARE_LEN]), PakeError> {
-    let unmasked = Zeroizing::new(*share_p - *mask_m() * *record.w0);
-    if bool::from(unmasked.is_identity()) {
-        return Err(PakeError::DegenerateShare);
-    }
-    let z = Zeroizing::new(*unmasked * y);
-    let v = Zeroizing::new(*record.l * y);
+    let z = Zeroizing::new(*unmasked * own);
+    let v = Zeroizing::new(v(&unmasked));
     Ok((encode_point(&z)?, encode_point(&v)?))
 }
 
@@ -811,6 +790,18 @@ fn key_schedule(tt: &[u8]) -> Keys {
 
 fn hmac(key: &[u8; 32]) -> Hmac<Sha256> {
     <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length")
+}
+
+/// `bytes` as an array of exactly `N` bytes, or [`PakeError::Length`] naming `what`.
+fn exact_len<'a, const N: usize>(
+    bytes: &'a [u8],
+    what: &'static str,
+) -> Result<&'a [u8; N], PakeError> {
+    bytes.try_into().map_err(|_| PakeError::Length {
+        what,
+        actual: bytes.len(),
+        expected: N,
+    })
 }
 
 /// `MAC(key, message)` with HMAC-SHA256.

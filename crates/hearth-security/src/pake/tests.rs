@@ -42,105 +42,62 @@ fn rfc9383_vectors_hold_for_both_roles() {
     assert!(!exchanges.is_empty());
     for v in exchanges {
         let name = v["name"].as_str().expect("name");
+        let same = |got: &[u8], field: &str, what: &str| {
+            assert_eq!(got.to_vec(), hex_of(v, field), "{name}: {what}");
+        };
         let secret = ProverSecret::from_scalars(&hex_of(v, "w0"), &hex_of(v, "w1")).expect(name);
         let record = secret.verifier_record();
-        assert_eq!(
-            record.l_bytes().expect("L").to_vec(),
-            hex_of(v, "L"),
-            "{name}: L"
-        );
+        same(&record.l_bytes().expect("L"), "L", "L");
 
         // The parts each side computes on its own.
         let x = parse_scalar(&hex_of(v, "x")).expect("x");
         let y = parse_scalar(&hex_of(v, "y")).expect("y");
         let share_p = encode_point(&share(&x, &secret.w0, mask_m())).expect("X");
         let share_v = encode_point(&share(&y, &record.w0, mask_n())).expect("Y");
-        assert_eq!(share_p.to_vec(), hex_of(v, "shareP"), "{name}: shareP");
-        assert_eq!(share_v.to_vec(), hex_of(v, "shareV"), "{name}: shareV");
+        same(&share_p, "shareP", "shareP");
+        same(&share_v, "shareV", "shareV");
         let y_point = decode_point(&share_v).expect("Y decodes");
         let x_point = decode_point(&share_p).expect("X decodes");
-        let (zp, vp) = prover_points(&secret, &x, &y_point).expect("prover Z, V");
-        let (zv, vv) = verifier_points(&record, &y, &x_point).expect("verifier Z, V");
+        let (zp, vp) = shared_points(&y_point, mask_n(), &secret.w0, &x, |u| *u * *secret.w1)
+            .expect("prover Z, V");
+        let (zv, vv) = shared_points(&x_point, mask_m(), &record.w0, &y, |_| *record.l * *y)
+            .expect("verifier Z, V");
         for (side, z, vv) in [("prover", zp, vp), ("verifier", zv, vv)] {
-            assert_eq!(z.to_vec(), hex_of(v, "Z"), "{name}: {side} Z");
-            assert_eq!(vv.to_vec(), hex_of(v, "V"), "{name}: {side} V");
+            same(&z, "Z", &format!("{side} Z"));
+            same(&vv, "V", &format!("{side} V"));
         }
         let tt = transcript(&context_of(v), &share_p, &share_v, &zp, &vp, &secret.w0);
-        assert_eq!(tt.to_vec(), hex_of(v, "TT"), "{name}: TT");
+        same(&tt, "TT", "TT");
         let keys = key_schedule(&tt);
-        assert_eq!(keys.k_main.to_vec(), hex_of(v, "K_main"), "{name}: K_main");
-        assert_eq!(
-            keys.confirm_p.to_vec(),
-            hex_of(v, "K_confirmP"),
-            "{name}: K_confirmP"
-        );
-        assert_eq!(
-            keys.confirm_v.to_vec(),
-            hex_of(v, "K_confirmV"),
-            "{name}: K_confirmV"
-        );
-        assert_eq!(
-            keys.shared.to_vec(),
-            hex_of(v, "K_shared"),
-            "{name}: K_shared"
-        );
+        same(&keys.k_main, "K_main", "K_main");
+        same(&keys.confirm_p, "K_confirmP", "K_confirmP");
+        same(&keys.confirm_v, "K_confirmV", "K_confirmV");
+        same(&keys.shared, "K_shared", "K_shared");
 
         // The two sessions, with the messages as bytes.
         let mut prover = Prover::new(&secret, context_of(v));
         let mut verifier = Verifier::new(&record, context_of(v));
         let sent_p = prover.start_with_scalar(&hex_of(v, "x")).expect("start");
-        assert_eq!(
-            sent_p.to_vec(),
-            hex_of(v, "shareP"),
-            "{name}: session shareP"
-        );
+        same(&sent_p, "shareP", "session shareP");
         let (sent_v, confirm_v) = verifier
             .respond_with_scalar(&sent_p, &hex_of(v, "y"))
             .expect("respond");
-        assert_eq!(
-            sent_v.to_vec(),
-            hex_of(v, "shareV"),
-            "{name}: session shareV"
-        );
-        assert_eq!(
-            confirm_v.to_vec(),
-            hex_of(v, "confirmV"),
-            "{name}: confirmV"
-        );
+        same(&sent_v, "shareV", "session shareV");
+        same(&confirm_v, "confirmV", "confirmV");
         let VerifierState::Confirming { keys } = &verifier.state else {
             panic!("{name}: verifier waits for confirmP");
         };
-        assert_eq!(
-            keys.k_main.to_vec(),
-            hex_of(v, "K_main"),
-            "{name}: verifier K_main"
-        );
+        same(&keys.k_main, "K_main", "verifier K_main");
         prover.receive_share(&sent_v).expect("receive_share");
         let ProverState::Confirming { keys } = &prover.state else {
             panic!("{name}: prover waits for confirmV");
         };
-        assert_eq!(
-            keys.k_main.to_vec(),
-            hex_of(v, "K_main"),
-            "{name}: prover K_main"
-        );
+        same(&keys.k_main, "K_main", "prover K_main");
         let (confirm_p, prover_key) = prover.finish(&confirm_v).expect("prover finish");
-        assert_eq!(
-            confirm_p.to_vec(),
-            hex_of(v, "confirmP"),
-            "{name}: confirmP"
-        );
+        same(&confirm_p, "confirmP", "confirmP");
         let verifier_key = verifier.finish(&confirm_p).expect("verifier finish");
-        assert_eq!(
-            prover_key.as_bytes().to_vec(),
-            hex_of(v, "K_shared"),
-            "{name}: prover K_shared"
-        );
-        assert_eq!(
-            verifier_key.as_bytes().to_vec(),
-            hex_of(v, "K_shared"),
-            "{name}: verifier K_shared"
-        );
+        same(prover_key.as_bytes(), "K_shared", "prover K_shared");
+        same(verifier_key.as_bytes(), "K_shared", "verifier K_shared");
     }
 }
 
@@ -217,6 +174,36 @@ fn share_variants() -> Vec<(Vec<u8>, PakeError)> {
     ]
 }
 
+/// Every malformed share of [`share_variants`] but the side's own mask (an ordinary point
+/// to it), given to a fresh session by `receive`, is refused with its own error, and
+/// the session is over: `finish` finds it failed.
+fn refuses_malformed_shares<S>(
+    own_mask: &[u8],
+    mut session: impl FnMut() -> S,
+    receive: impl Fn(&mut S, &[u8]) -> Result<(), PakeError>,
+    finish: impl Fn(&mut S) -> Result<(), PakeError>,
+) {
+    for (share, expected) in share_variants() {
+        if share == own_mask {
+            continue;
+        }
+        let mut s = session();
+        assert_eq!(
+            receive(&mut s, &share),
+            Err(expected),
+            "{}",
+            hex::encode(&share)
+        );
+        assert!(matches!(
+            finish(&mut s),
+            Err(PakeError::OutOfOrder {
+                state: "failed",
+                ..
+            })
+        ));
+    }
+}
+
 /// A prover refuses every malformed `shareV` with its own error, and the session is over
 /// (HRT-COM-033).
 #[test]
@@ -224,26 +211,16 @@ fn prover_refuses_malformed_shares() {
     let (secret, _, context) = vector_parts();
     let rng = ring::rand::SystemRandom::new();
     let masks_m = encode_point(&(*mask_m() * *secret.w0)).expect("w0*M");
-    for (share_v, expected) in share_variants() {
-        if share_v == masks_m.to_vec() {
-            continue; // w0*M is the prover's own mask, an ordinary point to it
-        }
-        let mut prover = Prover::new(&secret, context.clone());
-        prover.start(&rng).expect("start");
-        assert_eq!(
-            prover.receive_share(&share_v),
-            Err(expected),
-            "{}",
-            hex::encode(&share_v)
-        );
-        assert!(matches!(
-            prover.finish(&[0; 32]),
-            Err(PakeError::OutOfOrder {
-                state: "failed",
-                ..
-            })
-        ));
-    }
+    refuses_malformed_shares(
+        &masks_m,
+        || {
+            let mut prover = Prover::new(&secret, context.clone());
+            prover.start(&rng).expect("start");
+            prover
+        },
+        |prover, share| prover.receive_share(share).map(|_| ()),
+        |prover| prover.finish(&[0; 32]).map(|_| ()),
+    );
 }
 
 /// A verifier refuses every malformed `shareP` with its own error, and the session is over
@@ -253,25 +230,12 @@ fn verifier_refuses_malformed_shares() {
     let (_, record, context) = vector_parts();
     let rng = ring::rand::SystemRandom::new();
     let masks_n = encode_point(&(*mask_n() * *record.w0)).expect("w0*N");
-    for (share_p, expected) in share_variants() {
-        if share_p == masks_n.to_vec() {
-            continue;
-        }
-        let mut verifier = Verifier::new(&record, context.clone());
-        assert_eq!(
-            verifier.respond(&share_p, &rng).map(|_| ()),
-            Err(expected),
-            "{}",
-            hex::encode(&share_p)
-        );
-        assert!(matches!(
-            verifier.finish(&[0; 32]),
-            Err(PakeError::OutOfOrder {
-                state: "failed",
-                ..
-            })
-        ));
-    }
+    refuses_malformed_shares(
+        &masks_n,
+        || Verifier::new(&record, context.clone()),
+        |verifier, share| verifier.respond(share, &rng).map(|_| ()),
+        |verifier| verifier.finish(&[0; 32]).map(|_| ()),
+    );
 }
 
 /// A wrong or truncated confirmation is refused, on both sides, and ends the session
