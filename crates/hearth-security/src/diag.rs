@@ -274,9 +274,13 @@ mod tests {
 
     #[test]
     fn times() {
-        assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_time(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(format_time(951_782_400), "2000-02-29T00:00:00Z");
+        for (secs, text) in [
+            (0, "1970-01-01T00:00:00Z"),
+            (1_700_000_000, "2023-11-14T22:13:20Z"),
+            (951_782_400, "2000-02-29T00:00:00Z"),
+        ] {
+            assert_eq!(format_time(secs), text);
+        }
     }
 
     #[test]

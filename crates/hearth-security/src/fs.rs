@@ -299,23 +299,30 @@ pub fn read_lab_acl(dir: &Path) -> Result<Vec<AclEntry>, FsError> {
     ))
 }
 
+/// `new` and `path` of a store kept in one file, the `path` field of the type.
+macro_rules! file_store {
+    ($store:ident) => {
+        impl $store {
+            /// A store at `path` (the file need not exist yet).
+            pub fn new(path: impl Into<PathBuf>) -> Self {
+                Self { path: path.into() }
+            }
+
+            /// The file path.
+            pub fn path(&self) -> &Path {
+                &self.path
+            }
+        }
+    };
+}
+
 /// A [`CounterStore`] in a file holding the reservation as a CBOR unsigned integer.
 #[derive(Debug, Clone)]
 pub struct FileCounterStore {
     path: PathBuf,
 }
 
-impl FileCounterStore {
-    /// A store at `path` (the file need not exist yet).
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
-    }
-
-    /// The file path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
+file_store!(FileCounterStore);
 
 impl CounterStore for FileCounterStore {
     fn load(&mut self) -> Result<Option<u64>, StoreError> {
@@ -373,17 +380,7 @@ pub struct FileAccessStore {
     path: PathBuf,
 }
 
-impl FileAccessStore {
-    /// A store at `path` (the file need not exist yet).
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
-    }
-
-    /// The file path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
+file_store!(FileAccessStore);
 
 impl AccessStore for FileAccessStore {
     fn load(&mut self) -> Result<Option<AccessState>, AccessStoreError> {
