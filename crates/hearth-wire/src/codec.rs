@@ -623,26 +623,37 @@ fn struct_value(item: &Cbor, field: &'static str) -> Result<Value, DecodeError> 
     }
 }
 
+/// Every item of the array `item` (at most `limits.max_entries`) through `decode`.
+fn decode_all<T>(
+    item: &Cbor,
+    field: &'static str,
+    limits: &Limits,
+    decode: impl Fn(&Cbor) -> Result<T, DecodeError>,
+) -> Result<Vec<T>, DecodeError> {
+    as_array(item, field, limits.max_entries)?
+        .iter()
+        .map(decode)
+        .collect()
+}
+
+/// The optional label (key 2, at most 256 bytes) of a component or an enum entry.
+fn label(f: &Fields<'_>) -> Result<Option<String>, DecodeError> {
+    f.get(2).map(|l| as_text(l, "label", 256)).transpose()
+}
+
 fn decode_description(item: &Cbor, limits: &Limits) -> Result<Description, DecodeError> {
     let f = Fields::of(item, "description")?.closed(&[1, 2, 3, 4, 5], "description")?;
-    let components = as_array(f.req(5, "components")?, "components", limits.max_entries)?
-        .iter()
-        .map(|c| {
-            let cf = Fields::of(c, "component")?.closed(&[1, 2, 3], "component")?;
-            Ok(ComponentDescription {
-                id: as_u16(cf.req(1, "component id")?, "component id")?,
-                label: cf.get(2).map(|l| as_text(l, "label", 256)).transpose()?,
-                capabilities: as_array(
-                    cf.req(3, "capabilities")?,
-                    "capabilities",
-                    limits.max_entries,
-                )?
-                .iter()
-                .map(|i| decode_instance(i, limits))
-                .collect::<Result<_, _>>()?,
-            })
+    let components = decode_all(f.req(5, "components")?, "components", limits, |c| {
+        let cf = Fields::of(c, "component")?.closed(&[1, 2, 3], "component")?;
+        let capabilities = cf.req(3, "capabilities")?;
+        Ok(ComponentDescription {
+            id: as_u16(cf.req(1, "component id")?, "component id")?,
+            label: label(&cf)?,
+            capabilities: decode_all(capabilities, "capabilities", limits, |i| {
+                decode_instance(i, limits)
+            })?,
         })
-        .collect::<Result<_, DecodeError>>()?;
+    })?;
     Ok(Description {
         spec_version: as_u16(f.req(1, "spec version")?, "spec version")?,
         vendor_id: as_u16(f.req(2, "vendor id")?, "vendor id")?,
@@ -679,23 +690,15 @@ fn decode_instance(item: &Cbor, limits: &Limits) -> Result<CapabilityInstance, D
 fn decode_constraint(item: &Cbor, limits: &Limits) -> Result<Constraint, DecodeError> {
     let f = Fields::of(item, "constraint")?.closed(&[1, 2, 3, 4, 5, 6, 7], "constraint")?;
     let values = match f.get(7) {
-        Some(v) => Some(
-            as_array(v, "values", limits.max_entries)?
-                .iter()
-                .map(|e| {
-                    let ef = Fields::of(e, "value entry")?.closed(&[1, 2, 3], "value entry")?;
-                    Ok(EnumEntry {
-                        code: as_u16(ef.req(1, "code")?, "code")?,
-                        label: ef.get(2).map(|l| as_text(l, "label", 256)).transpose()?,
-                        tags: ef
-                            .get(3)
-                            .map(|t| id_list(t, "tags", limits))
-                            .transpose()?
-                            .unwrap_or_default(),
-                    })
-                })
-                .collect::<Result<_, DecodeError>>()?,
-        ),
+        Some(v) => Some(decode_all(v, "values", limits, |e| {
+            let ef = Fields::of(e, "value entry")?.closed(&[1, 2, 3], "value entry")?;
+            let tags = ef.get(3).map(|t| id_list(t, "tags", limits)).transpose()?;
+            Ok(EnumEntry {
+                code: as_u16(ef.req(1, "code")?, "code")?,
+                label: label(&ef)?,
+                tags: tags.unwrap_or_default(),
+            })
+        })?),
         None => None,
     };
     Ok(Constraint {

@@ -246,16 +246,25 @@ const fn subject_parts(s: &AclSubject) -> (KeyId, bool) {
     }
 }
 
+/// A window's state or control: key 1 whether it is open; an open one's parameters, then
+/// `more` (keys 5 on).
+fn window(open: Option<(&WindowParams, Vec<(u64, Cbor)>)>) -> Cbor {
+    let Some((p, more)) = open else {
+        return map(vec![(1, Cbor::Bool(false))]);
+    };
+    let mut m = vec![(1, Cbor::Bool(true))];
+    m.extend(params(p));
+    m.extend(more);
+    map(m)
+}
+
 pub(crate) fn encode_window(w: &WindowState) -> Cbor {
     match w {
-        WindowState::Closed => map(vec![(1, Cbor::Bool(false))]),
-        WindowState::Open(o) => {
-            let mut m = vec![(1, Cbor::Bool(true))];
-            m.extend(params(&o.params));
-            m.push((5, int(o.closes_in)));
-            m.push((6, int(o.window_type as u8)));
-            map(m)
-        }
+        WindowState::Closed => window(None),
+        WindowState::Open(o) => window(Some((
+            &o.params,
+            vec![(5, int(o.closes_in)), (6, int(o.window_type as u8))],
+        ))),
     }
 }
 
@@ -324,15 +333,15 @@ pub(crate) fn encode_acl_change_response(r: &AclChangeResponse) -> Cbor {
 
 pub(crate) fn encode_window_control(w: &WindowControl) -> Cbor {
     match w {
-        WindowControl::Close => map(vec![(1, Cbor::Bool(false))]),
-        WindowControl::Open(o) => {
-            let mut m = vec![(1, Cbor::Bool(true))];
-            m.extend(params(&o.params));
-            m.push((5, Cbor::Bytes(o.verifier.0.to_vec())));
-            m.push((6, int(o.duration)));
-            m.push((7, int(o.privilege.code())));
-            map(m)
-        }
+        WindowControl::Close => window(None),
+        WindowControl::Open(o) => window(Some((
+            &o.params,
+            vec![
+                (5, Cbor::Bytes(o.verifier.0.to_vec())),
+                (6, int(o.duration)),
+                (7, int(o.privilege.code())),
+            ],
+        ))),
     }
 }
 

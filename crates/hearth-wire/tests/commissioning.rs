@@ -53,29 +53,31 @@ fn with(base: Vec<(u64, Cbor)>, changes: &[(u64, Cbor)]) -> Cbor {
     map(m)
 }
 
-/// A valid open `window` body, changed by `changes`.
-fn open_window(changes: &[(u64, Cbor)]) -> Cbor {
+/// An open window's map: key 1 true, the window parameters (discriminator, a salt of
+/// `salt_len` bytes, iterations), then `more`, changed by `changes`.
+fn opened(
+    (discriminator, salt_len, iterations): (u64, usize, u64),
+    more: Vec<(u64, Cbor)>,
+    changes: &[(u64, Cbor)],
+) -> Cbor {
     let base = vec![
         (1, Cbor::Bool(true)),
-        (2, int(3840)),
-        (3, bytes(16)),
-        (4, int(1000)),
+        (2, int(discriminator)),
+        (3, bytes(salt_len)),
+        (4, int(iterations)),
     ];
-    with([base, vec![(5, int(900)), (6, int(1))]].concat(), changes)
+    with([base, more].concat(), changes)
+}
+
+/// A valid open `window` body, changed by `changes`.
+fn open_window(changes: &[(u64, Cbor)]) -> Cbor {
+    opened((3840, 16, 1000), vec![(5, int(900)), (6, int(1))], changes)
 }
 
 /// A valid `window-control` body opening a window, changed by `changes`.
 fn window_control(changes: &[(u64, Cbor)]) -> Cbor {
-    let base = vec![
-        (1, Cbor::Bool(true)),
-        (2, int(1)),
-        (3, bytes(32)),
-        (4, int(100_000)),
-    ];
-    with(
-        [base, vec![(5, bytes(97)), (6, int(180)), (7, int(3))]].concat(),
-        changes,
-    )
+    let more = vec![(5, bytes(97)), (6, int(180)), (7, int(3))];
+    opened((1, 32, 100_000), more, changes)
 }
 
 /// The codes, names and roles of Table 4.
@@ -184,40 +186,39 @@ fn window_bodies_are_checked() {
 /// abort.
 #[test]
 fn pake_bodies_are_checked() {
-    assert_eq!(
-        decoded(12, map(vec![(1, bytes(65))])),
-        Ok(Body::PakeStart(Share([0x04; 65])))
-    );
-    assert_eq!(
-        decoded(12, map(vec![(1, bytes(64))])),
-        Err(DecodeError::OutOfRange("shareP"))
-    );
-    assert_eq!(
-        decoded(13, map(vec![(1, bytes(65)), (2, bytes(33))])),
-        Err(DecodeError::OutOfRange("confirmV"))
-    );
-    assert_eq!(
-        decoded(14, map(vec![(1, bytes(32))])),
-        Ok(Body::PakeConfirm(PakeConfirm::Confirm(Confirmation(
-            [0x04; 32]
-        ))))
-    );
+    let confirm = PakeConfirm::Confirm(Confirmation([0x04; 32]));
+    for (kind, entries, expected) in [
+        (
+            12,
+            vec![(1, bytes(65))],
+            Ok(Body::PakeStart(Share([0x04; 65]))),
+        ),
+        (
+            12,
+            vec![(1, bytes(64))],
+            Err(DecodeError::OutOfRange("shareP")),
+        ),
+        (
+            13,
+            vec![(1, bytes(65)), (2, bytes(33))],
+            Err(DecodeError::OutOfRange("confirmV")),
+        ),
+        (14, vec![(1, bytes(32))], Ok(Body::PakeConfirm(confirm))),
+        (14, vec![], Err(DecodeError::Missing("confirmP or abort"))),
+        (14, vec![(2, int(3))], Err(DecodeError::OutOfRange("abort"))),
+        (
+            15,
+            vec![(1, int(3)), (2, int(21))],
+            Err(DecodeError::OutOfRange("sessions left")),
+        ),
+    ] {
+        let text = format!("{kind}: {entries:?}");
+        assert_eq!(decoded(kind, map(entries)), expected, "{text}");
+    }
     assert!(matches!(
         decoded(14, map(vec![(1, bytes(32)), (2, int(1))])),
         Err(DecodeError::WrongType { .. })
     ));
-    assert_eq!(
-        decoded(14, map(vec![])),
-        Err(DecodeError::Missing("confirmP or abort"))
-    );
-    assert_eq!(
-        decoded(14, map(vec![(2, int(3))])),
-        Err(DecodeError::OutOfRange("abort"))
-    );
-    assert_eq!(
-        decoded(15, map(vec![(1, int(3)), (2, int(21))])),
-        Err(DecodeError::OutOfRange("sessions left"))
-    );
 }
 
 fn entry(kid: u8, privilege: u64, ca: Option<Cbor>) -> Cbor {
