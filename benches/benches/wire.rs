@@ -7,42 +7,14 @@ use std::hint::black_box;
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion};
-use hearth_benches::{bodies, description, report, Pki, NOW, REPORT_TOPIC};
+use hearth_benches::{bodies, description, report, Pki, Raw, NOW, REPORT_TOPIC};
 use hearth_model::validate::{check_description, check_write};
 use hearth_model::{Catalog, Path, Value};
 use hearth_security::cert::{validate_chain, Certificate, TrustStore};
-use hearth_security::cose::Sign1;
 use hearth_security::revocation::RevocationSet;
 use hearth_wire::codec::{decode, encode, Limits};
 use hearth_wire::Envelope;
-use ring::signature::{Ed25519KeyPair, KeyPair as _, UnparsedPublicKey, ED25519};
-
-/// Raw ring Ed25519 over exactly the bytes Hearth signs for a typical report.
-struct Raw {
-    key: Ed25519KeyPair,
-    public: Vec<u8>,
-    to_be_signed: Vec<u8>,
-    signature: Vec<u8>,
-}
-
-fn raw(pki: &Pki) -> Raw {
-    let mut tx = pki.sender();
-    let sealed = tx
-        .seal(report(), REPORT_TOPIC, &Envelope::default())
-        .expect("seal");
-    let to_be_signed = Sign1::parse(&sealed)
-        .expect("parse")
-        .to_be_signed(REPORT_TOPIC.as_bytes(), None);
-    let key = Ed25519KeyPair::from_seed_unchecked(&[3; 32]).expect("seed");
-    let public = key.public_key().as_ref().to_vec();
-    let signature = key.sign(&to_be_signed).as_ref().to_vec();
-    Raw {
-        key,
-        public,
-        to_be_signed,
-        signature,
-    }
-}
+use ring::signature::{UnparsedPublicKey, ED25519};
 
 fn codec(c: &mut Criterion) {
     let mut group = c.benchmark_group("codec");
@@ -77,7 +49,7 @@ fn raw_verify(group: &mut BenchmarkGroup<'_, WallTime>, raw: &Raw) {
 fn seal_open(c: &mut Criterion) {
     let mut group = c.benchmark_group("report");
     let pki = Pki::new();
-    let raw = raw(&pki);
+    let raw = Raw::new(&pki);
     group.bench_function("ring-ed25519-sign", |b| {
         b.iter(|| raw.key.sign(black_box(&raw.to_be_signed)))
     });
@@ -107,7 +79,7 @@ fn seal_open(c: &mut Criterion) {
 fn certificates(c: &mut Criterion) {
     let mut group = c.benchmark_group("certificates");
     let pki = Pki::new();
-    let raw = raw(&pki);
+    let raw = Raw::new(&pki);
     raw_verify(&mut group, &raw);
     let mut trust = TrustStore::new();
     trust.add_root(pki.root.clone()).expect("root");

@@ -8,11 +8,14 @@ use std::sync::Arc;
 use hearth_model::{Description, Path, StatusCode, Value};
 use hearth_security::alg::Algorithm;
 use hearth_security::cert::{CertClaims, Certificate, Role, TrustStore};
+use hearth_security::cose::Sign1;
 use hearth_security::key::KeyPair;
 use hearth_security::replay::{MemoryCounterStore, SendCounter};
 use hearth_wire::{
-    Availability, Body, EventBody, InvokeResult, ReadResult, Receiver, Report, Sender, Status,
+    Availability, Body, Envelope, EventBody, InvokeResult, ReadResult, Receiver, Report, Sender,
+    Status,
 };
+use ring::signature::{Ed25519KeyPair, KeyPair as _};
 
 /// The time every fixture is valid at.
 pub const NOW: u64 = 1_800_000_000;
@@ -25,21 +28,25 @@ pub fn key(seed: u8) -> KeyPair {
     KeyPair::from_ed25519_seed(&[seed; 32]).expect("a 32-byte seed is a valid Ed25519 key")
 }
 
+/// A certificate of `role` for `key`, issued by `issuer` or self-signed; every one below
+/// the root is of vendor 0xFFF1.
 fn cert(
     issuer: Option<(&Certificate, &KeyPair)>,
     subject: &str,
     role: Role,
     key: &KeyPair,
-    vendor: Option<u16>,
     device_type: Option<&str>,
 ) -> Certificate {
+    let vendor = issuer.map(|_| 0xFFF1);
+    // Issued a little before NOW, valid for a year.
+    let issued_at = NOW - 100;
     let claims = CertClaims {
         issuer: issuer
             .map_or(subject, |(c, _)| c.claims().subject.as_str())
             .to_owned(),
         subject: subject.to_owned(),
-        issued_at: NOW - 100,
-        not_before: NOW - 100,
+        issued_at,
+        not_before: issued_at,
         expires: NOW + 86_400 * 365,
         key: *key.public_key(),
         role,
@@ -70,23 +77,12 @@ impl Pki {
     /// The fixed test hierarchy.
     pub fn new() -> Self {
         let (root_key, vendor_key, device_key) = (key(1), key(2), key(3));
-        let root = cert(None, "bench-root", Role::Root, &root_key, None, None);
-        let vendor = cert(
-            Some((&root, &root_key)),
-            "bench-vendor",
-            Role::Vendor,
-            &vendor_key,
-            Some(0xFFF1),
-            None,
-        );
-        let device = cert(
-            Some((&vendor, &vendor_key)),
-            "ac-livingroom-01",
-            Role::Device,
-            &device_key,
-            Some(0xFFF1),
-            Some("air-conditioner"),
-        );
+        let root = cert(None, "bench-root", Role::Root, &root_key, None);
+        let vendor_ca = Some((&root, &root_key));
+        let vendor = cert(vendor_ca, "bench-vendor", Role::Vendor, &vendor_key, None);
+        let ac = Some("air-conditioner");
+        let device_ca = Some((&vendor, &vendor_key));
+        let device = cert(device_ca, "ac-livingroom-01", Role::Device, &device_key, ac);
         Self {
             root,
             vendor,
@@ -122,6 +118,41 @@ impl Pki {
         let mut rx = Receiver::new(trust);
         rx.admit_chain(&self.chain(), NOW).expect("device chain");
         rx
+    }
+}
+
+/// Raw ring Ed25519 over exactly the bytes Hearth signs for a typical report: the floor
+/// the benchmarks compare sealing and opening with.
+pub struct Raw {
+    /// The device's key (seed 3), as a ring key pair.
+    pub key: Ed25519KeyPair,
+    /// Its public key.
+    pub public: Vec<u8>,
+    /// The `Sig_structure` of a sealed [`report`] on [`REPORT_TOPIC`].
+    pub to_be_signed: Vec<u8>,
+    /// The key's signature of `to_be_signed`.
+    pub signature: Vec<u8>,
+}
+
+impl Raw {
+    /// The raw signing of a report sealed by the device's sender.
+    pub fn new(pki: &Pki) -> Self {
+        let sealed = pki
+            .sender()
+            .seal(report(), REPORT_TOPIC, &Envelope::default())
+            .expect("seal");
+        let to_be_signed = Sign1::parse(&sealed)
+            .expect("parse")
+            .to_be_signed(REPORT_TOPIC.as_bytes(), None);
+        let key = Ed25519KeyPair::from_seed_unchecked(&[3; 32]).expect("seed");
+        let public = key.public_key().as_ref().to_vec();
+        let signature = key.sign(&to_be_signed).as_ref().to_vec();
+        Self {
+            key,
+            public,
+            to_be_signed,
+            signature,
+        }
     }
 }
 

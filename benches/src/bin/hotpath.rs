@@ -14,10 +14,10 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use hearth_benches::{report, Pki, NOW, REPORT_TOPIC};
+use hearth_benches::{report, Pki, Raw, NOW, REPORT_TOPIC};
 use hearth_security::cose::Sign1;
 use hearth_wire::Envelope;
-use ring::signature::{Ed25519KeyPair, KeyPair as _, UnparsedPublicKey, ED25519};
+use ring::signature::{UnparsedPublicKey, ED25519};
 
 /// The median, 10th and 90th percentile of `values` (sorted in place).
 fn percentiles(values: &mut [f64]) -> (f64, f64, f64) {
@@ -52,15 +52,13 @@ fn main() {
     let pki = Pki::new();
     let mut tx = pki.sender();
     let mut rx = pki.receiver();
-    let sample = tx
-        .seal(report(), REPORT_TOPIC, &Envelope::default())
-        .expect("seal");
-    let to_be_signed = Sign1::parse(&sample)
-        .expect("parse")
-        .to_be_signed(REPORT_TOPIC.as_bytes(), None);
-    let key = Ed25519KeyPair::from_seed_unchecked(&[3; 32]).expect("seed");
-    let public = UnparsedPublicKey::new(&ED25519, key.public_key().as_ref().to_vec());
-    let signature = key.sign(&to_be_signed).as_ref().to_vec();
+    let Raw {
+        key,
+        public,
+        to_be_signed,
+        signature,
+    } = Raw::new(&pki);
+    let public = UnparsedPublicKey::new(&ED25519, public);
 
     let (mut open_ratio, mut seal_ratio) = (Vec::new(), Vec::new());
     let (mut verify_ns, mut open_ns, mut sign_ns, mut seal_ns) =
