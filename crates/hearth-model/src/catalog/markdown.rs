@@ -8,6 +8,38 @@ use std::fmt::Write as _;
 
 use super::{Capability, Catalog, DeviceType, Field, StateMachine, StateMachineDef, TypeSpec};
 
+/// A table: `title` as a paragraph of its own (unless empty), the header `columns` (names
+/// between ` | `; an `id` or `code` column first is right-aligned), a line of cells per row,
+/// then a blank line.
+fn table(
+    out: &mut String,
+    title: &str,
+    columns: &str,
+    rows: impl IntoIterator<Item = Vec<String>>,
+) {
+    if !title.is_empty() {
+        let _ = writeln!(out, "{title}\n");
+    }
+    let mut rule = String::from("|");
+    for (i, c) in columns.split(" | ").enumerate() {
+        rule.push_str(if i == 0 && matches!(c, "id" | "code") {
+            "---:|"
+        } else {
+            "---|"
+        });
+    }
+    let _ = writeln!(out, "| {columns} |\n{rule}");
+    for row in rows {
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    let _ = writeln!(out);
+}
+
+/// `yes` when `flag` holds, else `no_text`.
+fn yes(flag: bool, no_text: &str) -> String {
+    if flag { "yes" } else { no_text }.to_owned()
+}
+
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
@@ -47,31 +79,42 @@ fn struct_fields(ty: &TypeSpec) -> Option<&[Field]> {
 }
 
 fn fields_table(out: &mut String, title: &str, fields: &[Field]) {
-    let _ = writeln!(out, "{title}\n");
-    let _ = writeln!(
-        out,
-        "| id | name | type | unit | bounds | optional | nullable | meaning |"
-    );
-    let _ = writeln!(out, "|---:|---|---|---|---|---|---|---|");
-    for f in fields {
-        let _ = writeln!(
-            out,
-            "| {} | `{}` | {} | {} | {} | {} | {} | {} |",
-            f.id,
-            f.name,
+    let columns = "id | name | type | unit | bounds | optional | nullable | meaning";
+    let rows = fields.iter().map(|f| {
+        vec![
+            f.id.to_string(),
+            format!("`{}`", f.name),
             f.ty.type_name(),
             unit(&f.ty),
             bounds(&f.ty),
-            if f.optional { "yes" } else { "" },
-            if f.nullable { "yes" } else { "" },
-            cell(&f.summary)
-        );
-    }
-    let _ = writeln!(out);
+            yes(f.optional, ""),
+            yes(f.nullable, ""),
+            cell(&f.summary),
+        ]
+    });
+    table(out, title, columns, rows);
     for f in fields {
         if let Some(inner) = struct_fields(&f.ty) {
             fields_table(out, &format!("{title} — fields of `{}`:", f.name), inner);
         }
+    }
+}
+
+/// A member's name in code, marked when optional.
+fn member(name: &str, optional: bool) -> String {
+    let mut text = format!("`{name}`");
+    if optional {
+        text.push_str(" (optional)");
+    }
+    text
+}
+
+/// `names` joined, or a dash for none.
+fn or_dash(names: &[String]) -> String {
+    if names.is_empty() {
+        "—".to_owned()
+    } else {
+        names.join(", ")
     }
 }
 
@@ -94,20 +137,18 @@ fn field_list(fields: &[Field]) -> String {
 
 /// Append the section for one capability of `catalog`.
 pub fn capability(out: &mut String, catalog: &Catalog, cap: &Capability) {
-    let _ = writeln!(
+    section(
         out,
-        "### {} `{}` — {}\n",
-        format_id(cap.id),
-        cap.name,
-        cap.title
+        cap.id,
+        &cap.name,
+        &cap.title,
+        &cap.summary,
+        &cap.source,
     );
-    let _ = writeln!(out, "{}\n", cap.summary.trim());
-    let _ = writeln!(out, "*Source:* {}\n", cap.source.trim());
     if !cap.properties.is_empty() {
-        let _ = writeln!(out, "Properties:\n");
-        let _ = writeln!(out, "| id | name | type | unit | bounds | access | flags | description may declare | meaning |");
-        let _ = writeln!(out, "|---:|---|---|---|---|---|---|---|---|");
-        for p in &cap.properties {
+        let columns =
+            "id | name | type | unit | bounds | access | flags | description may declare | meaning";
+        let rows = cap.properties.iter().map(|p| {
             let mut flags = Vec::new();
             if p.optional {
                 flags.push("optional");
@@ -122,21 +163,19 @@ pub fn capability(out: &mut String, catalog: &Catalog, cap: &Capability) {
             if p.constrain_required && !constrain.is_empty() {
                 constrain.push("(required)");
             }
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} |",
-                p.id,
-                p.name,
+            vec![
+                p.id.to_string(),
+                format!("`{}`", p.name),
                 p.ty.type_name(),
                 unit(&p.ty),
                 bounds(&p.ty),
-                if p.writable() { "read-write" } else { "read" },
+                if p.writable() { "read-write" } else { "read" }.to_owned(),
                 flags.join(", "),
                 constrain.join(" "),
-                cell(&p.summary)
-            );
-        }
-        let _ = writeln!(out);
+                cell(&p.summary),
+            ]
+        });
+        table(out, "Properties:", columns, rows);
         for p in &cap.properties {
             if let Some(fields) = struct_fields(&p.ty) {
                 fields_table(out, &format!("Fields of `{}`:", p.name), fields);
@@ -144,34 +183,19 @@ pub fn capability(out: &mut String, catalog: &Catalog, cap: &Capability) {
         }
     }
     if !cap.actions.is_empty() {
-        let _ = writeln!(out, "Actions:\n");
-        let _ = writeln!(
-            out,
-            "| id | name | privilege | arguments | results | may fail with | meaning |"
-        );
-        let _ = writeln!(out, "|---:|---|---|---|---|---|---|");
-        for a in &cap.actions {
-            let mut name = format!("`{}`", a.name);
-            if a.optional {
-                name.push_str(" (optional)");
-            }
-            let _ = writeln!(
-                out,
-                "| {} | {} | {:?} | {} | {} | {} | {} |",
-                a.id,
-                name,
-                a.privilege,
+        let columns = "id | name | privilege | arguments | results | may fail with | meaning";
+        let rows = cap.actions.iter().map(|a| {
+            vec![
+                a.id.to_string(),
+                member(&a.name, a.optional),
+                format!("{:?}", a.privilege),
                 cell(&field_list(&a.args)),
                 cell(&field_list(&a.results)),
-                if a.errors.is_empty() {
-                    "—".to_owned()
-                } else {
-                    a.errors.join(", ")
-                },
-                cell(&a.summary)
-            );
-        }
-        let _ = writeln!(out);
+                or_dash(&a.errors),
+                cell(&a.summary),
+            ]
+        });
+        table(out, "Actions:", columns, rows);
         for a in &cap.actions {
             for (what, fields) in [("arguments", &a.args), ("results", &a.results)] {
                 if fields.iter().any(|f| {
@@ -185,25 +209,17 @@ pub fn capability(out: &mut String, catalog: &Catalog, cap: &Capability) {
         }
     }
     if !cap.events.is_empty() {
-        let _ = writeln!(out, "Events:\n");
-        let _ = writeln!(out, "| id | name | priority | fields | meaning |");
-        let _ = writeln!(out, "|---:|---|---|---|---|");
-        for e in &cap.events {
-            let mut name = format!("`{}`", e.name);
-            if e.optional {
-                name.push_str(" (optional)");
-            }
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                e.id,
-                name,
-                e.priority.name(),
+        let columns = "id | name | priority | fields | meaning";
+        let rows = cap.events.iter().map(|e| {
+            vec![
+                e.id.to_string(),
+                member(&e.name, e.optional),
+                e.priority.name().to_owned(),
                 cell(&field_list(&e.fields)),
-                cell(&e.summary)
-            );
-        }
-        let _ = writeln!(out);
+                cell(&e.summary),
+            ]
+        });
+        table(out, "Events:", columns, rows);
         for e in &cap.events {
             if !e.fields.is_empty() {
                 fields_table(out, &format!("`{}` fields:", e.name), &e.fields);
@@ -339,61 +355,58 @@ fn state_machine(
         .filter(|t| t.action.is_none())
         .collect();
     if !own.is_empty() {
-        let _ = writeln!(
-            out,
-            "Transition table, the device's own transitions:\n\n| from | to | when |\n|---|---|---|"
-        );
-        for t in own {
+        let title = "Transition table, the device's own transitions:";
+        let rows = own.into_iter().map(|t| {
             let from: Vec<String> = t.from.iter().map(|c| format!("`{}`", name(*c))).collect();
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {} |",
+            vec![
                 from.join(", "),
-                name(t.to),
-                cell(t.when.trim())
-            );
-        }
-        let _ = writeln!(out);
+                format!("`{}`", name(t.to)),
+                cell(t.when.trim()),
+            ]
+        });
+        table(out, title, "from | to | when", rows);
     }
 
     if !sm.preconditions().is_empty() {
-        let _ = writeln!(
-            out,
-            "Preconditions: what an action needs besides its state, where the component that carries `{}` implements the property; while it does not hold, the action answers `invalid-in-state`:\n\n| actions | property | needs | why | requirement |\n|---|---|---|---|---|",
+        let title = format!(
+            "Preconditions: what an action needs besides its state, where the component that carries `{}` implements the property; while it does not hold, the action answers `invalid-in-state`:",
             cap.name
         );
-        for (p, d) in sm.preconditions().iter().zip(&def.preconditions) {
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {} | {} | {} |",
+        let columns = "actions | property | needs | why | requirement";
+        let rows = sm.preconditions().iter().zip(&def.preconditions);
+        let rows = rows.map(|(p, d)| {
+            vec![
                 and_list(&d.actions),
-                member_name(catalog, p.capability, p.property),
-                p.value,
+                format!("`{}`", member_name(catalog, p.capability, p.property)),
+                p.value.to_string(),
                 cell(d.summary.trim()),
-                p.requirement
-            );
-        }
-        let _ = writeln!(out);
+                p.requirement.clone(),
+            ]
+        });
+        table(out, &title, columns, rows);
     }
 
     if !sm.effects().is_empty() {
-        let _ = writeln!(
-            out,
-            "Writes that act on the state, on the component that carries `{}`:\n\n| write | acts as | why | requirement |\n|---|---|---|---|",
+        let title = format!(
+            "Writes that act on the state, on the component that carries `{}`:",
             cap.name
         );
-        for (e, d) in sm.effects().iter().zip(&def.effects) {
+        let columns = "write | acts as | why | requirement";
+        let rows = sm.effects().iter().zip(&def.effects);
+        let rows = rows.map(|(e, d)| {
             let action = sm.action_name(e.action).unwrap_or("?");
-            let _ = writeln!(
-                out,
-                "| `{}` = {} | `{action}`, in the states from which `{action}` has a transition | {} | {} |",
-                member_name(catalog, e.capability, e.property),
-                e.value,
+            vec![
+                format!(
+                    "`{}` = {}",
+                    member_name(catalog, e.capability, e.property),
+                    e.value
+                ),
+                format!("`{action}`, in the states from which `{action}` has a transition"),
                 cell(d.summary.trim()),
-                e.requirement
-            );
-        }
-        let _ = writeln!(out);
+                e.requirement.clone(),
+            ]
+        });
+        table(out, &title, columns, rows);
     }
 
     if !def.settings.is_empty() {
@@ -453,124 +466,91 @@ fn state_machine(
     }
 }
 
+/// The heading of a device type's or capability's section.
+fn heading(id: u16, name: &str, title: &str) -> String {
+    format!("{} `{name}` — {title}", format_id(id))
+}
+
+/// The start of a device type's or capability's section: heading, summary and source.
+fn section(out: &mut String, id: u16, name: &str, title: &str, summary: &str, source: &str) {
+    let _ = writeln!(out, "### {}\n", heading(id, name, title));
+    let _ = writeln!(out, "{}\n", summary.trim());
+    let _ = writeln!(out, "*Source:* {}\n", source.trim());
+}
+
 fn format_id(id: u16) -> String {
     format!("{id:#06x}")
 }
 
 /// Append the section for one device type.
 pub fn device_type(out: &mut String, dt: &DeviceType) {
-    let _ = writeln!(
-        out,
-        "### {} `{}` — {}\n",
-        format_id(dt.id),
-        dt.name,
-        dt.title
-    );
-    let _ = writeln!(out, "{}\n", dt.summary.trim());
-    let _ = writeln!(out, "*Source:* {}\n", dt.source.trim());
-    let _ = writeln!(out, "Components:\n");
-    let _ = writeln!(
-        out,
-        "| id | name | required | mandatory capabilities | optional capabilities |"
-    );
-    let _ = writeln!(out, "|---:|---|---|---|---|");
-    for c in &dt.components {
-        let _ = writeln!(
-            out,
-            "| {} | `{}` | {} | {} | {} |",
-            c.id,
-            c.name,
-            if c.required { "yes" } else { "no" },
+    section(out, dt.id, &dt.name, &dt.title, &dt.summary, &dt.source);
+    let columns = "id | name | required | mandatory capabilities | optional capabilities";
+    let rows = dt.components.iter().map(|c| {
+        vec![
+            c.id.to_string(),
+            format!("`{}`", c.name),
+            yes(c.required, "no"),
             c.mandatory.join(", "),
-            if c.optional.is_empty() {
-                "—".to_owned()
-            } else {
-                c.optional.join(", ")
-            }
-        );
-    }
-    let _ = writeln!(out);
+            or_dash(&c.optional),
+        ]
+    });
+    table(out, "Components:", columns, rows);
     let rules: Vec<_> = dt
         .components
         .iter()
         .flat_map(|c| c.rules.iter().map(move |r| (c, r)))
         .collect();
     if !rules.is_empty() {
-        let _ = writeln!(out, "Constraint rules (HRT-MOD-032):\n");
-        let _ = writeln!(out, "| component | property | declared range within | declared range covers | step at most |");
-        let _ = writeln!(out, "|---|---|---|---|---|");
-        for (c, r) in rules {
-            let iv = |v: Option<[i64; 2]>| {
-                v.map(|[a, b]| format!("{a}…{b}"))
-                    .unwrap_or_else(|| "—".into())
-            };
-            let _ = writeln!(
-                out,
-                "| {} `{}` | {}/{} | {} | {} | {} |",
-                c.id,
-                c.name,
-                r.capability,
-                r.property,
+        let iv = |v: Option<[i64; 2]>| {
+            v.map(|[a, b]| format!("{a}…{b}"))
+                .unwrap_or_else(|| "—".into())
+        };
+        let columns =
+            "component | property | declared range within | declared range covers | step at most";
+        let rows = rules.into_iter().map(|(c, r)| {
+            vec![
+                format!("{} `{}`", c.id, c.name),
+                format!("{}/{}", r.capability, r.property),
                 iv(r.within),
                 iv(r.cover),
                 r.max_step
                     .map(|s| s.to_string())
-                    .unwrap_or_else(|| "—".into())
-            );
-        }
-        let _ = writeln!(out);
+                    .unwrap_or_else(|| "—".into()),
+            ]
+        });
+        table(out, "Constraint rules (HRT-MOD-032):", columns, rows);
     }
     if !dt.modes.is_empty() {
-        let _ = writeln!(out, "Standard modes (`mode` codes):\n");
-        let _ = writeln!(out, "| code | name | tags | required | meaning |");
-        let _ = writeln!(out, "|---:|---|---|---|---|");
-        for m in &dt.modes {
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {} | {} | {} |",
+        let columns = "code | name | tags | required | meaning";
+        let rows = dt.modes.iter().map(|m| {
+            vec![
                 format_id(m.code),
-                m.name,
+                format!("`{}`", m.name),
                 m.tags.join(", "),
-                if m.required { "yes" } else { "" },
-                cell(&m.summary)
-            );
-        }
-        let _ = writeln!(out);
+                yes(m.required, ""),
+                cell(&m.summary),
+            ]
+        });
+        table(out, "Standard modes (`mode` codes):", columns, rows);
     }
     if !dt.phases.is_empty() {
-        let _ = writeln!(out, "Cycle phases (`cycle-phase` codes):\n");
-        let _ = writeln!(out, "| code | name | meaning |");
-        let _ = writeln!(out, "|---:|---|---|");
-        for p in &dt.phases {
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {} |",
-                format_id(p.code),
-                p.name,
-                cell(&p.summary)
-            );
-        }
-        let _ = writeln!(out);
+        let title = "Cycle phases (`cycle-phase` codes):";
+        table(out, title, "code | name | meaning", codes(&dt.phases));
     }
     if !dt.faults.is_empty() {
-        let _ = writeln!(
-            out,
-            "Standard faults (`fault-code` codes, in addition to the common ones):\n"
-        );
-        let _ = writeln!(out, "| code | name | severity | user action | meaning |");
-        let _ = writeln!(out, "|---:|---|---|---|---|");
-        for f in &dt.faults {
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {} | {} | {} |",
+        let title = "Standard faults (`fault-code` codes, in addition to the common ones):";
+        let columns = "code | name | severity | user action | meaning";
+        let rows = dt.faults.iter().map(|f| {
+            vec![
                 format_id(f.code),
-                f.name,
-                f.severity,
-                f.action,
-                cell(&f.summary)
-            );
-        }
-        let _ = writeln!(out);
+                format!("`{}`", f.name),
+                f.severity.clone(),
+                f.action.clone(),
+                cell(&f.summary),
+            ]
+        });
+        table(out, title, columns, rows);
     }
 }
 
@@ -589,49 +569,29 @@ their validation — are in the device-model chapter (`01-model.md`).\n\n\
 **[HRT-CAT-001]** A device MUST implement every capability it declares with the ids, data types, units, access and semantics this chapter gives for it.\n\n\
 **[HRT-CAT-002]** A device MUST use the standard codes of this chapter's enumerations, modes, phases and faults with exactly the meaning given here, whatever its brand or model.\n\n",
     );
-    let _ = writeln!(out, "## 2.1 Device types\n");
-    let _ = writeln!(out, "| id | name | title | components |");
-    let _ = writeln!(out, "|---:|---|---|---|");
-    for dt in catalog.device_types() {
+    let columns = "id | name | title | components";
+    let rows = catalog.device_types().iter().map(|dt| {
         let comps: Vec<&str> = dt.components.iter().map(|c| c.name.as_str()).collect();
-        let _ = writeln!(
-            out,
-            "| {} | [`{}`](#{}) | {} | {} |",
+        vec![
             format_id(dt.id),
-            dt.name,
-            anchor(&format!(
-                "{} `{}` — {}",
-                format_id(dt.id),
-                dt.name,
-                dt.title
-            )),
-            dt.title,
-            comps.join(", ")
-        );
-    }
-    let _ = writeln!(out);
+            link(dt.id, &dt.name, &dt.title),
+            dt.title.clone(),
+            comps.join(", "),
+        ]
+    });
+    table(&mut out, "## 2.1 Device types", columns, rows);
     for dt in catalog.device_types() {
         device_type(&mut out, dt);
     }
-    let _ = writeln!(out, "## 2.2 Capabilities\n");
-    let _ = writeln!(out, "| id | name | title |");
-    let _ = writeln!(out, "|---:|---|---|");
-    for cap in catalog.capabilities() {
-        let _ = writeln!(
-            out,
-            "| {} | [`{}`](#{}) | {} |",
+    let columns = "id | name | title";
+    let rows = catalog.capabilities().iter().map(|cap| {
+        vec![
             format_id(cap.id),
-            cap.name,
-            anchor(&format!(
-                "{} `{}` — {}",
-                format_id(cap.id),
-                cap.name,
-                cap.title
-            )),
-            cap.title
-        );
-    }
-    let _ = writeln!(out);
+            link(cap.id, &cap.name, &cap.title),
+            cap.title.clone(),
+        ]
+    });
+    table(&mut out, "## 2.2 Capabilities", columns, rows);
     for cap in catalog.capabilities() {
         capability(&mut out, catalog, cap);
     }
@@ -676,19 +636,20 @@ pub fn enumeration(out: &mut String, def: &super::EnumDef) {
     let _ = writeln!(out, "{}\n", def.summary.trim());
     let _ = writeln!(out, "*Source:* {}\n", def.source.trim());
     if !def.values.is_empty() {
-        let _ = writeln!(out, "| code | name | meaning |");
-        let _ = writeln!(out, "|---:|---|---|");
-        for v in &def.values {
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {} |",
-                format_id(v.code),
-                v.name,
-                cell(&v.summary)
-            );
-        }
-        let _ = writeln!(out);
+        table(out, "", "code | name | meaning", codes(&def.values));
     }
+}
+
+/// The rows of a table of enumeration codes: code, name, meaning.
+fn codes(values: &[super::EnumValue]) -> impl Iterator<Item = Vec<String>> + '_ {
+    values
+        .iter()
+        .map(|v| vec![format_id(v.code), format!("`{}`", v.name), cell(&v.summary)])
+}
+
+/// The name of a device type or capability in code, linked to its section.
+fn link(id: u16, name: &str, title: &str) -> String {
+    format!("[`{name}`](#{})", anchor(&heading(id, name, title)))
 }
 
 /// GitHub-style heading anchor.
