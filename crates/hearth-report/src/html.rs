@@ -157,6 +157,16 @@ pub fn render(report: &Report, requirements: &[RequirementText<'_>]) -> String {
         Some(level) => format!("{} ({})", code(level.name()), escape(level.meaning())),
         None => "the bytes of every message are kept".to_owned(),
     };
+    let run = format!(
+        "{} to {}",
+        escape(&report.started),
+        escape(&report.finished)
+    );
+    let suite = format!(
+        "{} (specification {})",
+        escape(&report.suite_version),
+        escape(&report.spec_version)
+    );
     let rows: [(&str, String); 16] = [
         ("Device", device),
         ("Device type", escape(&d.device_type)),
@@ -166,23 +176,9 @@ pub fn render(report: &Report, requirements: &[RequirementText<'_>]) -> String {
         ("Description SHA-256", code(&d.description_sha256)),
         ("ICS SHA-256", code(&report.ics.sha256)),
         ("Run id", code(&report.run_id)),
-        (
-            "Run",
-            format!(
-                "{} to {}",
-                escape(&report.started),
-                escape(&report.finished)
-            ),
-        ),
+        ("Run", run),
         ("Seed", code(&report.seed)),
-        (
-            "Suite",
-            format!(
-                "{} (specification {})",
-                escape(&report.suite_version),
-                escape(&report.spec_version)
-            ),
-        ),
+        ("Suite", suite),
         ("Catalog", code(&report.catalog_hash)),
         ("Requirement index", code(&report.requirements_hash)),
         (

@@ -173,21 +173,13 @@ pub fn render(r: &Report) -> String {
             );
         }
     }
-    let advisories: Vec<_> = r
-        .tests
-        .iter()
-        .flat_map(|t| t.advisories.iter().map(move |a| (t, a)))
-        .collect();
-    if !advisories.is_empty() {
+    if r.tests.iter().any(|t| !t.advisories.is_empty()) {
         out.push('\n');
-        for (t, a) in advisories {
-            let _ = writeln!(
-                out,
-                "advisory      {}  {}: {}",
-                terminal_safe(&t.id),
-                terminal_safe(&a.requirement),
-                terminal_safe(&a.note)
-            );
+    }
+    for t in &r.tests {
+        for a in &t.advisories {
+            let line = format!("advisory      {}  {}: {}", t.id, a.requirement, a.note);
+            let _ = writeln!(out, "{}", terminal_safe(&line));
         }
     }
     let _ = writeln!(out, "\nverdict   {}", s.verdict.name());
