@@ -74,6 +74,19 @@ fn value_at(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     )))
 }
 
+/// A Python list of `items`, each through `convert`.
+fn list_to_py<T>(
+    py: Python<'_>,
+    items: &[T],
+    convert: impl Fn(&T) -> PyResult<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let list = PyList::empty(py);
+    for item in items {
+        list.append(convert(item)?)?;
+    }
+    Ok(list.into_any().unbind())
+}
+
 /// A Hearth value as a Python object.
 pub(crate) fn value_to_py(py: Python<'_>, v: &Value) -> PyResult<Py<PyAny>> {
     Ok(match v {
@@ -82,13 +95,7 @@ pub(crate) fn value_to_py(py: Python<'_>, v: &Value) -> PyResult<Py<PyAny>> {
         Value::Int(n) => n.into_pyobject(py)?.into_any().unbind(),
         Value::Text(s) => PyString::new(py, s).into_any().unbind(),
         Value::Bytes(b) => PyBytes::new(py, b).into_any().unbind(),
-        Value::List(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(value_to_py(py, item)?)?;
-            }
-            list.into_any().unbind()
-        }
+        Value::List(items) => list_to_py(py, items, |item| value_to_py(py, item))?,
         Value::Struct(fields) => {
             let dict = PyDict::new(py);
             for (k, item) in fields {
@@ -181,6 +188,18 @@ fn pairs<'py>(
     Ok(out)
 }
 
+/// The pairs `(path, x)` of a list as property paths, each `x` through `second`.
+fn property_pairs<T>(
+    obj: &Bound<'_, PyAny>,
+    what: &str,
+    second: impl Fn(&Bound<'_, PyAny>) -> PyResult<T>,
+) -> PyResult<Vec<(Path, T)>> {
+    pairs(obj, what)?
+        .iter()
+        .map(|(p, x)| Ok((path_from_py(p, MemberKind::Property)?, second(x)?)))
+        .collect()
+}
+
 /// A message kind from its name.
 pub(crate) fn kind_from_name(name: &str) -> PyResult<Kind> {
     Kind::ALL
@@ -217,10 +236,7 @@ pub(crate) fn body_from_py(kind: Kind, body: &Bound<'_, PyAny>) -> PyResult<Body
                 Some(f) => extract(&f, "full")?,
                 None => false,
             };
-            let mut values = Vec::new();
-            for (p, v) in pairs(&item(d, "values")?, "values")? {
-                values.push((path_from_py(&p, Property)?, value_from_py(&v)?));
-            }
+            let values = property_pairs(&item(d, "values")?, "values", value_from_py)?;
             Body::Report(Report { full, values })
         }
         Kind::Event => {
@@ -241,13 +257,7 @@ pub(crate) fn body_from_py(kind: Kind, body: &Bound<'_, PyAny>) -> PyResult<Body
             }
             Body::Read(paths)
         }
-        Kind::Write => {
-            let mut values = Vec::new();
-            for (p, v) in pairs(body, "a write body")? {
-                values.push((path_from_py(&p, Property)?, value_from_py(&v)?));
-            }
-            Body::Write(values)
-        }
+        Kind::Write => Body::Write(property_pairs(body, "a write body", value_from_py)?),
         Kind::Invoke => {
             let d = as_dict(body, "an invoke body")?;
             Body::Invoke {
@@ -271,13 +281,11 @@ pub(crate) fn body_from_py(kind: Kind, body: &Bound<'_, PyAny>) -> PyResult<Body
             }
             Body::ReadResponse(results)
         }
-        Kind::WriteResponse => {
-            let mut results = Vec::new();
-            for (p, s) in pairs(body, "a write-response body")? {
-                results.push((path_from_py(&p, Property)?, status_from_py(&s)?));
-            }
-            Body::WriteResponse(results)
-        }
+        Kind::WriteResponse => Body::WriteResponse(property_pairs(
+            body,
+            "a write-response body",
+            status_from_py,
+        )?),
         Kind::InvokeResponse => {
             let d = as_dict(body, "an invoke-response body")?;
             Body::InvokeResponse(InvokeResult {
@@ -404,13 +412,7 @@ fn body_to_py(py: Python<'_>, body: &Body) -> PyResult<Py<PyAny>> {
             d.set_item("args", value_to_py(py, args)?)?;
             d.into_any().unbind()
         }
-        Body::ReadResponse(results) => {
-            let list = PyList::empty(py);
-            for r in results {
-                list.append(read_result_to_py(py, r)?)?;
-            }
-            list.into_any().unbind()
-        }
+        Body::ReadResponse(results) => list_to_py(py, results, |r| read_result_to_py(py, r))?,
         Body::WriteResponse(results) => {
             let list = PyList::empty(py);
             for (p, s) in results {
