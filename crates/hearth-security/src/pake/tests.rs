@@ -174,26 +174,24 @@ fn share_variants() -> Vec<(Vec<u8>, PakeError)> {
     ]
 }
 
-/// Every malformed share of [`share_variants`] but the side's own mask (an ordinary point
-/// to it), given to a fresh session by `receive`, is refused with its own error, and
-/// the session is over: `finish` finds it failed.
+/// Every malformed share of [`share_variants`] but the side's own mask `w0*mask` (an
+/// ordinary point to it), given to a fresh session by `receive`, is refused with its own
+/// error, and the session is over: `finish` finds it failed.
 fn refuses_malformed_shares<S>(
-    own_mask: &[u8],
-    mut session: impl FnMut() -> S,
-    receive: impl Fn(&mut S, &[u8]) -> Result<(), PakeError>,
+    (mask, w0): (&ProjectivePoint, &Scalar),
+    mut session: impl FnMut(&ring::rand::SystemRandom) -> S,
+    receive: impl Fn(&mut S, &[u8], &ring::rand::SystemRandom) -> Result<(), PakeError>,
     finish: impl Fn(&mut S) -> Result<(), PakeError>,
 ) {
+    let rng = ring::rand::SystemRandom::new();
+    let own_mask = encode_point(&(*mask * *w0)).expect("w0 times the own mask");
     for (share, expected) in share_variants() {
         if share == own_mask {
             continue;
         }
-        let mut s = session();
-        assert_eq!(
-            receive(&mut s, &share),
-            Err(expected),
-            "{}",
-            hex::encode(&share)
-        );
+        let mut s = session(&rng);
+        let refused = receive(&mut s, &share, &rng);
+        assert_eq!(refused, Err(expected), "{}", hex::encode(&share));
         assert!(matches!(
             finish(&mut s),
             Err(PakeError::OutOfOrder {
@@ -209,16 +207,14 @@ fn refuses_malformed_shares<S>(
 #[test]
 fn prover_refuses_malformed_shares() {
     let (secret, _, context) = vector_parts();
-    let rng = ring::rand::SystemRandom::new();
-    let masks_m = encode_point(&(*mask_m() * *secret.w0)).expect("w0*M");
     refuses_malformed_shares(
-        &masks_m,
-        || {
+        (mask_m(), &secret.w0),
+        |rng| {
             let mut prover = Prover::new(&secret, context.clone());
-            prover.start(&rng).expect("start");
+            prover.start(rng).expect("start");
             prover
         },
-        |prover, share| prover.receive_share(share).map(|_| ()),
+        |prover, share, _| prover.receive_share(share).map(|_| ()),
         |prover| prover.finish(&[0; 32]).map(|_| ()),
     );
 }
@@ -228,12 +224,10 @@ fn prover_refuses_malformed_shares() {
 #[test]
 fn verifier_refuses_malformed_shares() {
     let (_, record, context) = vector_parts();
-    let rng = ring::rand::SystemRandom::new();
-    let masks_n = encode_point(&(*mask_n() * *record.w0)).expect("w0*N");
     refuses_malformed_shares(
-        &masks_n,
-        || Verifier::new(&record, context.clone()),
-        |verifier, share| verifier.respond(share, &rng).map(|_| ()),
+        (mask_n(), &record.w0),
+        |_| Verifier::new(&record, context.clone()),
+        |verifier, share, rng| verifier.respond(share, rng).map(|_| ()),
         |verifier| verifier.finish(&[0; 32]).map(|_| ()),
     );
 }
