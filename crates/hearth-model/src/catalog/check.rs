@@ -367,11 +367,9 @@ fn check_enum(file: &str, def: &EnumDef, issues: &mut Issues) {
 
 fn check_capability(file: &str, cap: &Capability, ctx: &Ctx<'_>, issues: &mut Issues) {
     check_name(file, "capability", &cap.name, issues);
-    let mut ids = BTreeSet::new();
-    let mut names = BTreeSet::new();
+    let mut seen = Members::new(file, "property");
     for p in &cap.properties {
-        let at = format!("property `{}`", p.name);
-        check_member(file, &at, p.id, &p.name, &mut ids, &mut names, issues);
+        let at = seen.check(p.id, &p.name, issues);
         check_type(file, &at, &p.ty, ctx, 0, issues);
         let mut kinds = BTreeSet::new();
         for kind in &p.constrain {
@@ -409,11 +407,9 @@ fn check_capability(file: &str, cap: &Capability, ctx: &Ctx<'_>, issues: &mut Is
             );
         }
     }
-    let mut ids = BTreeSet::new();
-    let mut names = BTreeSet::new();
+    let mut seen = Members::new(file, "action");
     for a in &cap.actions {
-        let at = format!("action `{}`", a.name);
-        check_member(file, &at, a.id, &a.name, &mut ids, &mut names, issues);
+        let at = seen.check(a.id, &a.name, issues);
         check_fields(file, &format!("{at} args"), &a.args, ctx, 1, issues);
         check_fields(file, &format!("{at} results"), &a.results, ctx, 1, issues);
         for e in &a.errors {
@@ -422,12 +418,38 @@ fn check_capability(file: &str, cap: &Capability, ctx: &Ctx<'_>, issues: &mut Is
             }
         }
     }
-    let mut ids = BTreeSet::new();
-    let mut names = BTreeSet::new();
+    let mut seen = Members::new(file, "event");
     for e in &cap.events {
-        let at = format!("event `{}`", e.name);
-        check_member(file, &at, e.id, &e.name, &mut ids, &mut names, issues);
+        let at = seen.check(e.id, &e.name, issues);
         check_fields(file, &at, &e.fields, ctx, 1, issues);
+    }
+}
+
+/// The members of one kind of a capability checked so far, to find an id or a name used
+/// twice.
+struct Members<'f> {
+    file: &'f str,
+    kind: &'static str,
+    ids: BTreeSet<u16>,
+    names: BTreeSet<String>,
+}
+
+impl<'f> Members<'f> {
+    fn new(file: &'f str, kind: &'static str) -> Self {
+        Self {
+            file,
+            kind,
+            ids: BTreeSet::new(),
+            names: BTreeSet::new(),
+        }
+    }
+
+    /// Check the next member's name and id; the label its issues carry.
+    fn check(&mut self, id: u16, name: &str, issues: &mut Issues) -> String {
+        let at = format!("{} `{name}`", self.kind);
+        let (ids, names) = (&mut self.ids, &mut self.names);
+        check_member(self.file, &at, id, name, ids, names, issues);
+        at
     }
 }
 
