@@ -33,32 +33,44 @@ fn key(obj: &Bound<'_, PyAny>) -> PyResult<Key> {
         .map_err(|_| invalid("look up by name (str) or id (int 0..65535)"))
 }
 
-/// A device type of the catalog, by name (`fan`) or id; `None` if there is none.
-#[pyfunction]
-pub(crate) fn device_type(
+/// A catalog entry as a Python object, or `None` if there is none.
+type Found = PyResult<Option<Py<PyAny>>>;
+
+/// The catalog entry `name_or_id` names, found by `by_name` or `by_id`.
+fn lookup<T: serde::Serialize + 'static>(
     py: Python<'_>,
     name_or_id: &Bound<'_, PyAny>,
-) -> PyResult<Option<Py<PyAny>>> {
+    by_name: impl Fn(&'static Catalog, &str) -> Option<&'static T>,
+    by_id: impl Fn(&'static Catalog, u16) -> Option<&'static T>,
+) -> Found {
     let c = Catalog::standard();
     let found = match key(name_or_id)? {
-        Key::Name(n) => c.device_type_named(&n),
-        Key::Id(id) => c.device_type(id),
+        Key::Name(n) => by_name(c, &n),
+        Key::Id(id) => by_id(c, id),
     };
     found.map(|d| to_py(py, d)).transpose()
 }
 
+/// A device type of the catalog, by name (`fan`) or id; `None` if there is none.
+#[pyfunction]
+pub(crate) fn device_type(py: Python<'_>, name_or_id: &Bound<'_, PyAny>) -> Found {
+    lookup(
+        py,
+        name_or_id,
+        Catalog::device_type_named,
+        Catalog::device_type,
+    )
+}
+
 /// A capability of the catalog, by name (`fan-control`) or id; `None` if there is none.
 #[pyfunction]
-pub(crate) fn capability(
-    py: Python<'_>,
-    name_or_id: &Bound<'_, PyAny>,
-) -> PyResult<Option<Py<PyAny>>> {
-    let c = Catalog::standard();
-    let found = match key(name_or_id)? {
-        Key::Name(n) => c.capability_named(&n),
-        Key::Id(id) => c.capability(id),
-    };
-    found.map(|d| to_py(py, d)).transpose()
+pub(crate) fn capability(py: Python<'_>, name_or_id: &Bound<'_, PyAny>) -> Found {
+    lookup(
+        py,
+        name_or_id,
+        Catalog::capability_named,
+        Catalog::capability,
+    )
 }
 
 /// The names of every device type, in catalog order.

@@ -67,22 +67,26 @@ pub(crate) struct Certificate {
     pub(crate) inner: RustCert,
 }
 
+impl From<RustCert> for Certificate {
+    fn from(inner: RustCert) -> Self {
+        Self { inner }
+    }
+}
+
 #[pymethods]
 impl Certificate {
     /// Parse an encoded certificate (a COSE_Sign1 over the CWT claims).
     #[staticmethod]
     fn from_bytes(data: &[u8]) -> PyResult<Self> {
         RustCert::from_bytes(data)
-            .map(|inner| Self { inner })
+            .map(Self::from)
             .map_err(|e| raise::<crate::errors::DecodeError>(e.to_string(), Detail::code(e.code())))
     }
 
     /// Read a certificate file (`root.cert`, `devices/fan-1.cert`, …).
     #[staticmethod]
     fn load(path: PathBuf) -> PyResult<Self> {
-        read_cert(&path)
-            .map(|inner| Self { inner })
-            .map_err(|e| fs_error(&e))
+        read_cert(&path).map(Self::from).map_err(|e| fs_error(&e))
     }
 
     /// The encoded certificate.
@@ -224,7 +228,7 @@ pub(crate) fn trust_from_py(roots: &Bound<'_, PyAny>) -> PyResult<TrustStore> {
 #[pyfunction]
 pub(crate) fn read_chain(path: PathBuf) -> PyResult<Vec<Certificate>> {
     rust_read_chain(&path)
-        .map(|c| c.into_iter().map(|inner| Certificate { inner }).collect())
+        .map(|c| c.into_iter().map(Certificate::from).collect())
         .map_err(|e| fs_error(&e))
 }
 
@@ -513,20 +517,13 @@ impl Credential {
     /// The certificates, leaf first.
     #[getter]
     fn chain(&self) -> Vec<Certificate> {
-        self.chain
-            .iter()
-            .cloned()
-            .map(|inner| Certificate { inner })
-            .collect()
+        self.chain.iter().cloned().map(Certificate::from).collect()
     }
 
     /// The leaf certificate.
     #[getter]
     fn certificate(&self) -> Option<Certificate> {
-        self.chain
-            .first()
-            .cloned()
-            .map(|inner| Certificate { inner })
+        self.chain.first().cloned().map(Certificate::from)
     }
 
     fn __repr__(&self) -> String {
