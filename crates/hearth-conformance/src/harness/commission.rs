@@ -28,7 +28,7 @@ use hearth_wire::commissioning::{
 use hearth_wire::{Body, Message};
 
 use super::authority::Minted;
-use super::case::Ctx;
+use super::case::{CaseResult, Ctx};
 use super::probe::{summarize, Seen};
 use crate::ics::WindowOpener;
 use crate::verdict::Outcome;
@@ -297,27 +297,43 @@ pub async fn window_control(
     who: usize,
     body: Body,
 ) -> Result<Option<(hearth_model::StatusCode, usize)>, Outcome> {
+    let (_, _, answer) = ask(ctx, who, body, "a window-control", |m| match m.body {
+        Body::WindowControlResponse(status) => Ok(status),
+        _ => Err(m),
+    })
+    .await?;
+    Ok(answer)
+}
+
+/// Send `body` as tester `who` and wait for its answer, which `pick` takes apart: the
+/// request id, its trace entry, and what `pick` took with the answer's trace entry, if an
+/// answer came within the response timeout. An error when `pick` gives the answer back, as of
+/// another kind than `what` (the request, e.g. "an acl-read") is answered with.
+async fn ask<T>(
+    ctx: &mut Ctx,
+    who: usize,
+    body: Body,
+    what: &str,
+    pick: impl FnOnce(Message) -> Result<T, Message>,
+) -> Result<(u64, usize, Option<(T, usize)>), Outcome> {
     let (id, _, sent) = ctx
         .probe
         .send(who, body, super::probe::Tamper::None)
         .await?;
     let timeout = ctx.response_timeout();
-    Ok(match ctx.probe.answer(id, timeout).await {
-        Some(a) => match a.message {
-            Ok(Message {
-                body: Body::WindowControlResponse(status),
-                ..
-            }) => Some((status, a.seq)),
-            Ok(m) => {
-                return Err(Outcome::error(format!(
-                    "a window-control (trace #{sent}) was answered with {}",
-                    summarize(&m)
-                )))
-            }
-            Err(r) => return Err(r.fail("the answer to a window-control")),
+    let Some(answer) = ctx.probe.answer(id, timeout).await else {
+        return Ok((id, sent, None));
+    };
+    match answer.message {
+        Ok(m) => match pick(m) {
+            Ok(picked) => Ok((id, sent, Some((picked, answer.seq)))),
+            Err(m) => Err(Outcome::error(format!(
+                "{what} (trace #{sent}) was answered with {}",
+                summarize(&m)
+            ))),
         },
-        None => None,
-    })
+        Err(r) => Err(r.fail(&format!("the answer to {what}"))),
+    }
 }
 
 /// Close any open window as the manager and wait for the device to announce it closed, as a
@@ -411,6 +427,8 @@ pub struct Running {
     confirm_p: Option<[u8; 32]>,
     /// The trace entry of the `pake-response`.
     pub response: usize,
+    /// The device's `shareV` (HRT-COM-036: fresh in every session).
+    pub share: [u8; 65],
 }
 
 impl Running {
@@ -484,6 +502,7 @@ pub async fn start(
         id,
         confirm_p,
         response: seq,
+        share: response.share.0,
     }))
 }
 
@@ -710,28 +729,36 @@ pub async fn acl_read(
     ctx: &mut Ctx,
     who: usize,
 ) -> Result<(u64, usize, Option<(AclReadResponse, usize)>), Outcome> {
+    ask(ctx, who, Body::AclRead, "an acl-read", |m| match m.body {
+        Body::AclReadResponse(r) => Ok(r),
+        _ => Err(m),
+    })
+    .await
+}
+
+/// The property the suite reads to see whether the device admits a controller.
+const ADMITTED_PROBE: hearth_model::Path = hearth_model::Path::new(0, 1, 4);
+
+/// Read [`ADMITTED_PROBE`] as tester `who`, a controller the device must not admit: the
+/// device must refuse it, `e` naming the requirement and the read.
+pub async fn read_refused(ctx: &mut Ctx, who: usize, e: super::expect::Expect<'_>) -> CaseResult {
+    let body = Body::Read(vec![ADMITTED_PROBE]);
     let (id, _, sent) = ctx
         .probe
-        .send(who, Body::AclRead, super::probe::Tamper::None)
+        .send(who, body, super::probe::Tamper::None)
         .await?;
-    let timeout = ctx.response_timeout();
-    let answer = match ctx.probe.answer(id, timeout).await {
-        Some(a) => match a.message {
-            Ok(Message {
-                body: Body::AclReadResponse(r),
-                ..
-            }) => Some((r, a.seq)),
-            Ok(m) => {
-                return Err(Outcome::error(format!(
-                    "an acl-read (trace #{sent}) was answered with {}",
-                    summarize(&m)
-                )))
-            }
-            Err(r) => return Err(r.fail("the answer to an acl-read")),
-        },
-        None => None,
-    };
-    Ok((id, sent, answer))
+    super::expect::refused(ctx, id, sent, e).await
+}
+
+/// Read [`ADMITTED_PROBE`] as tester `who`, a controller the ACL admits: a failure of
+/// HRT-COM-064 when the read is not served, `what` naming the read.
+pub async fn read_served(ctx: &mut Ctx, who: usize, what: &str) -> CaseResult {
+    ctx.read(who, ADMITTED_PROBE).await.map(drop).map_err(|o| {
+        Outcome::fail(
+            crate::requirements::req::HRT_COM_064,
+            format!("{what}: {}", o.reason),
+        )
+    })
 }
 
 /// The ACL as the manager reads it, or an error when the manager gets no answer (the lab's
@@ -753,28 +780,17 @@ pub async fn acl_change(
     who: usize,
     ops: Vec<AclOperation>,
 ) -> Result<(u64, usize, Option<(AclChangeResponse, usize)>), Outcome> {
-    let (id, _, sent) = ctx
-        .probe
-        .send(who, Body::AclChange(ops), super::probe::Tamper::None)
-        .await?;
-    let timeout = ctx.response_timeout();
-    let answer = match ctx.probe.answer(id, timeout).await {
-        Some(a) => match a.message {
-            Ok(Message {
-                body: Body::AclChangeResponse(r),
-                ..
-            }) => Some((r, a.seq)),
-            Ok(m) => {
-                return Err(Outcome::error(format!(
-                    "an acl-change (trace #{sent}) was answered with {}",
-                    summarize(&m)
-                )))
-            }
-            Err(r) => return Err(r.fail("the answer to an acl-change")),
+    ask(
+        ctx,
+        who,
+        Body::AclChange(ops),
+        "an acl-change",
+        |m| match m.body {
+            Body::AclChangeResponse(r) => Ok(r),
+            _ => Err(m),
         },
-        None => None,
-    };
-    Ok((id, sent, answer))
+    )
+    .await
 }
 
 /// Put the ACL back to `original` as the manager: remove every entry it lacks, set every
@@ -853,6 +869,48 @@ pub async fn open_any(ctx: &mut Ctx) -> Result<(Option<DeviceWindow>, u32), Outc
     press_button(ctx).await?;
     let within = announce_within(ctx);
     Ok((opened(ctx, within).await?, passcode))
+}
+
+/// As [`open_any`], for a case that cannot go on without the window: an error when the device
+/// announced none in time.
+pub async fn open_window(ctx: &mut Ctx) -> Result<(DeviceWindow, u32), Outcome> {
+    let (window, passcode) = open_any(ctx).await?;
+    let window = window.ok_or_else(|| Outcome::error("the device announced no open window"))?;
+    Ok((window, passcode))
+}
+
+/// A window a case opened, with what it needs to put things back: the frame of a case that
+/// works in a window, which reads the ACL and opens the window in its first step and closes it
+/// and puts the ACL back in its last.
+#[derive(Debug)]
+pub struct InWindow {
+    /// The window the device announced.
+    pub window: DeviceWindow,
+    /// The passcode that opens it.
+    pub passcode: u32,
+    /// The ACL as the manager read it before the window was opened.
+    pub before: Vec<AclEntry>,
+}
+
+impl InWindow {
+    /// Read the ACL as the manager and open a window as the ICS allows ([`open_window`]).
+    pub async fn open(ctx: &mut Ctx) -> Result<Self, Outcome> {
+        let (before, _) = acl_of(ctx).await?;
+        let (window, passcode) = open_window(ctx).await?;
+        Ok(Self {
+            window,
+            passcode,
+            before,
+        })
+    }
+
+    /// Close the window and put the ACL back as it was, whatever the case found: its
+    /// `result`, unless putting things back fails.
+    pub async fn close(self, ctx: &mut Ctx, result: CaseResult) -> CaseResult {
+        close(ctx).await?;
+        restore(ctx, &self.before).await?;
+        result
+    }
 }
 
 /// Whether `window` is of `window_type`.
