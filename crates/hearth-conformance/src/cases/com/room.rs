@@ -60,12 +60,8 @@ async fn acl_full(ctx: &mut Ctx) -> CaseResult {
         }
     }
     ctx.step(3);
-    let opened = com::open_any(ctx).await;
-    let result = match opened {
-        Ok((Some(window), passcode)) => {
-            full(ctx, &window, com::wrong_passcode(passcode), &before).await
-        }
-        Ok((None, _)) => Err(Outcome::error("the device announced no open window")),
+    let result = match com::open_window(ctx).await {
+        Ok((window, passcode)) => full(ctx, &window, com::wrong_passcode(passcode), &before).await,
         Err(e) => Err(e),
     };
     ctx.step(5);
