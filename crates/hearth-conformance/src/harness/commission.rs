@@ -31,6 +31,7 @@ use super::authority::Minted;
 use super::case::{CaseResult, Ctx};
 use super::probe::{summarize, Seen};
 use crate::ics::WindowOpener;
+use crate::requirements::req::Req;
 use crate::verdict::Outcome;
 
 /// The PBKDF2 iterations of the enhanced windows the suite opens: the fewest allowed
@@ -148,11 +149,17 @@ pub fn needs_button(ctx: &Ctx) -> Result<(), String> {
     if !ctx.ics.commissioning.opens_by(WindowOpener::Button) {
         return Err("the ICS does not let the operator open a window ([commissioning] window lacks \"button\")".into());
     }
+    needs_code_and_operator(ctx, "press the appliance's button")
+}
+
+/// The setup code and the operator a case needs in which the operator does `act` with the
+/// appliance.
+fn needs_code_and_operator(ctx: &Ctx, act: &str) -> Result<(), String> {
     if ctx.ics.commissioning.setup().is_none() {
         return Err("the ICS gives no setup code ([commissioning] setup_code)".into());
     }
     if ctx.operator.is_none() {
-        return Err("the run has no operator to press the appliance's button".into());
+        return Err(format!("the run has no operator to {act}"));
     }
     Ok(())
 }
@@ -172,13 +179,7 @@ pub fn needs_factory_reset(ctx: &Ctx) -> Result<(), String> {
     if !ctx.ics.commissioning.factory_reset {
         return Err("the ICS does not let the operator reset the device ([commissioning] factory_reset = false)".into());
     }
-    if ctx.ics.commissioning.setup().is_none() {
-        return Err("the ICS gives no setup code ([commissioning] setup_code)".into());
-    }
-    if ctx.operator.is_none() {
-        return Err("the run has no operator to reset the appliance".into());
-    }
-    Ok(())
+    needs_code_and_operator(ctx, "reset the appliance")
 }
 
 /// The manager of the ICS.
@@ -297,9 +298,9 @@ pub async fn window_control(
     who: usize,
     body: Body,
 ) -> Result<Option<(hearth_model::StatusCode, usize)>, Outcome> {
-    let (_, _, answer) = ask(ctx, who, body, "a window-control", |m| match m.body {
-        Body::WindowControlResponse(status) => Ok(status),
-        _ => Err(m),
+    let (_, _, answer) = ask(ctx, who, body, "a window-control", |body| match body {
+        Body::WindowControlResponse(status) => Some(status),
+        _ => None,
     })
     .await?;
     Ok(answer)
@@ -307,14 +308,15 @@ pub async fn window_control(
 
 /// Send `body` as tester `who` and wait for its answer, which `pick` takes apart: the
 /// request id, its trace entry, and what `pick` took with the answer's trace entry, if an
-/// answer came within the response timeout. An error when `pick` gives the answer back, as of
-/// another kind than `what` (the request, e.g. "an acl-read") is answered with.
+/// answer came within the response timeout. An error when `pick` takes nothing from the
+/// answer's body: an answer of another kind than `what` (the request, e.g. "an acl-read")
+/// is answered with.
 async fn ask<T>(
     ctx: &mut Ctx,
     who: usize,
     body: Body,
     what: &str,
-    pick: impl FnOnce(Message) -> Result<T, Message>,
+    pick: impl FnOnce(Body) -> Option<T>,
 ) -> Result<(u64, usize, Option<(T, usize)>), Outcome> {
     let (id, _, sent) = ctx
         .probe
@@ -325,13 +327,15 @@ async fn ask<T>(
         return Ok((id, sent, None));
     };
     match answer.message {
-        Ok(m) => match pick(m) {
-            Ok(picked) => Ok((id, sent, Some((picked, answer.seq)))),
-            Err(m) => Err(Outcome::error(format!(
-                "{what} (trace #{sent}) was answered with {}",
-                summarize(&m)
-            ))),
-        },
+        Ok(m) => {
+            let summary = summarize(&m);
+            match pick(m.body) {
+                Some(picked) => Ok((id, sent, Some((picked, answer.seq)))),
+                None => Err(Outcome::error(format!(
+                    "{what} (trace #{sent}) was answered with {summary}"
+                ))),
+            }
+        }
         Err(r) => Err(r.fail(&format!("the answer to {what}"))),
     }
 }
@@ -542,6 +546,12 @@ pub async fn raw_start(ctx: &mut Ctx, who: usize, share: [u8; 65]) -> Result<Ses
     let chain = session_chain(ctx, who)?;
     let body = Body::PakeStart(Share(share));
     let (id, sent) = send_session(ctx, who, body, (&chain, None)).await?;
+    unfinished(ctx, id, sent).await
+}
+
+/// How the device answered the `pake-start` `id` (trace entry `sent`) of a session the suite
+/// does not go on with: a `pake-response` is given as [`SessionEnd::Ran`] without a result.
+async fn unfinished(ctx: &mut Ctx, id: u64, sent: usize) -> Result<SessionEnd, Outcome> {
     Ok(match start_answer(ctx, id, sent).await? {
         Ok((_, response)) => SessionEnd::Ran {
             confirm_v_ok: false,
@@ -609,14 +619,7 @@ pub async fn start_signed(
     passcode: u32,
 ) -> Result<SessionEnd, Outcome> {
     let (id, sent) = send_start_signed(ctx, who, minted, window, passcode).await?;
-    Ok(match start_answer(ctx, id, sent).await? {
-        Ok((_, response)) => SessionEnd::Ran {
-            confirm_v_ok: false,
-            response,
-            result: None,
-        },
-        Err(end) => end,
-    })
+    unfinished(ctx, id, sent).await
 }
 
 /// End the `running` session as `confirm` says and wait for its `commission-result`.
@@ -729,9 +732,9 @@ pub async fn acl_read(
     ctx: &mut Ctx,
     who: usize,
 ) -> Result<(u64, usize, Option<(AclReadResponse, usize)>), Outcome> {
-    ask(ctx, who, Body::AclRead, "an acl-read", |m| match m.body {
-        Body::AclReadResponse(r) => Ok(r),
-        _ => Err(m),
+    ask(ctx, who, Body::AclRead, "an acl-read", |body| match body {
+        Body::AclReadResponse(r) => Some(r),
+        _ => None,
     })
     .await
 }
@@ -785,9 +788,9 @@ pub async fn acl_change(
         who,
         Body::AclChange(ops),
         "an acl-change",
-        |m| match m.body {
-            Body::AclChangeResponse(r) => Ok(r),
-            _ => Err(m),
+        |body| match body {
+            Body::AclChangeResponse(r) => Some(r),
+            _ => None,
         },
     )
     .await
@@ -911,6 +914,52 @@ impl InWindow {
         restore(ctx, &self.before).await?;
         result
     }
+}
+
+/// Check that `end`, a session with a wrong passcode, failed as the first failure a fresh
+/// window counts: unauthorized, with one session fewer than [`MAX_SESSIONS`] left. A failure
+/// of `requirement` when it left another count (`after` saying what the window had seen), an
+/// error when the session did not end unauthorized (`session` naming it).
+pub fn first_failure(end: SessionEnd, requirement: Req, after: &str, session: &str) -> CaseResult {
+    let left = hearth_wire::commissioning::MAX_SESSIONS;
+    match end {
+        SessionEnd::Ran {
+            result: Some((r, _)),
+            ..
+        } if r.status == hearth_model::StatusCode::Unauthorized
+            && r.sessions_left == left.checked_sub(1) =>
+        {
+            Ok(())
+        }
+        SessionEnd::Ran {
+            result: Some((r, seq)),
+            ..
+        } if r.status == hearth_model::StatusCode::Unauthorized => Err(Outcome::fail(
+            requirement,
+            format!(
+                "{after} a fresh window admits {:?} sessions, not {}",
+                r.sessions_left,
+                left - 1
+            ),
+        )
+        .with_evidence([seq])),
+        other => Err(Outcome::error(format!(
+            "{session} ended {other:?}, not unauthorized"
+        ))),
+    }
+}
+
+/// Wait for the device to announce its window closed after a successful session: a failure
+/// of HRT-COM-025 when no announcement comes within [`announce_within`].
+pub async fn closed_after_success(ctx: &mut Ctx) -> CaseResult {
+    let within = announce_within(ctx);
+    if closed(ctx, within).await.is_none() {
+        return Err(Outcome::fail(
+            crate::requirements::req::HRT_COM_025,
+            format!("after a successful session no window message announced the window closed within {within:?}"),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `window` is of `window_type`.

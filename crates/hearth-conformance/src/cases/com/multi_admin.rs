@@ -126,13 +126,7 @@ async fn second_controller(
             ))
         }
     }
-    let within = com::announce_within(ctx);
-    if com::closed(ctx, within).await.is_none() {
-        return Err(Outcome::fail(
-            req::HRT_COM_025,
-            format!("after a successful session no window message announced the window closed within {within:?}"),
-        ));
-    }
+    com::closed_after_success(ctx).await?;
     ctx.step(4);
     let (entries, seq) = com::acl_of(ctx).await?;
     let entry = entries.iter().find(|e| e.subject == AclSubject::Key(key));

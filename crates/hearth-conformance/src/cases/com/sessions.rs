@@ -75,31 +75,12 @@ async fn busy(ctx: &mut Ctx, window: &DeviceWindow, wrong: u32) -> CaseResult {
     ctx.step(4);
     let end = com::finish(ctx, running, Confirm::Honest).await?;
     refusal?;
-    match end {
-        SessionEnd::Ran {
-            result: Some((r, _)),
-            ..
-        } if r.status == StatusCode::Unauthorized
-            && r.sessions_left == MAX_SESSIONS.checked_sub(1) =>
-        {
-            Ok(())
-        }
-        SessionEnd::Ran {
-            result: Some((r, seq)),
-            ..
-        } if r.status == StatusCode::Unauthorized => Err(Outcome::fail(
-            req::HRT_COM_029,
-            format!(
-                "after one failed session and one busy pake-start a fresh window admits {:?} sessions, not {}",
-                r.sessions_left,
-                MAX_SESSIONS - 1
-            ),
-        )
-        .with_evidence([seq])),
-        other => Err(Outcome::error(format!(
-            "a session ended with an abort ended {other:?}, not unauthorized"
-        ))),
-    }
+    com::first_failure(
+        end,
+        req::HRT_COM_029,
+        "after one failed session and one busy pake-start",
+        "a session ended with an abort",
+    )
 }
 
 test_case! {

@@ -249,13 +249,7 @@ async fn commission(ctx: &mut Ctx, window: &DeviceWindow, passcode: u32) -> Case
         }
     }
     ctx.step(3);
-    let within = com::announce_within(ctx);
-    if com::closed(ctx, within).await.is_none() {
-        return Err(Outcome::fail(
-            req::HRT_COM_025,
-            format!("after a successful session no window message announced the window closed within {within:?}"),
-        ));
-    }
+    com::closed_after_success(ctx).await?;
     ctx.step(4);
     let (entries, seq) = com::acl_of(ctx).await?;
     let listed = entries
