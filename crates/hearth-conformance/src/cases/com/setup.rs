@@ -270,20 +270,13 @@ async fn across_restart(ctx: &mut Ctx) -> CaseResult {
     wait::restart(ctx).await?;
     ctx.step(3);
     let after = match com::acl_read(ctx, manager).await {
-        Ok((_, _, Some((r, _)))) => r.entries,
-        Ok((_, sent, None)) => {
-            return Err(Outcome::fail(
-                req::HRT_COM_065,
-                format!("after the restart the manager's acl-read (trace #{sent}) had no answer"),
-            ))
-        }
-        Err(o) => {
-            return Err(Outcome::fail(
-                req::HRT_COM_065,
-                format!("after the restart: {}", o.reason),
-            ))
-        }
-    };
+        Ok((_, _, Some((r, _)))) => Ok(r.entries),
+        Ok((_, sent, None)) => Err(format!(
+            "the manager's acl-read (trace #{sent}) had no answer"
+        )),
+        Err(o) => Err(o.reason.to_string()),
+    }
+    .map_err(|why| Outcome::fail(req::HRT_COM_065, format!("after the restart: {why}")))?;
     if after != changed {
         return Err(Outcome::fail(
             req::HRT_COM_065,
