@@ -93,6 +93,8 @@ pub struct AppDeviation {
     /// Hand the runtime a clock this far behind, so that it checks certificates and
     /// revocation lists against a time in the past.
     pub clock_behind: Option<Duration>,
+    /// Keep the ACL in memory only, so a restart starts again from the factory's.
+    pub forget_acl: bool,
 }
 
 /// Everything a profile changes: the runtime's hook and the simulator's own deviations.
@@ -244,6 +246,10 @@ static PROFILES: &[FaultProfile] = profiles! {
     /// fresh salt for every basic window it opens.
     #[applied = "simulator: the runtime is given the passcode (FaultInjection::kept_passcode) and derives each basic window's record from it"]
     "passcode-stored" Commissioning ["HRT-COM-032", "HRT-COM-085"] for ALL => (|d| d.app.keep_passcode = true);
+    /// Keeps its ACL in memory only: after a restart it has the ACL it left the factory with,
+    /// and every controller commissioned or changed since is forgotten.
+    #[applied = "simulator: the runtime's access store is in memory, new at every start, holding the factory's ACL"]
+    "acl-forgotten" Commissioning ["HRT-COM-065"] for ALL => (|d| d.app.forget_acl = true);
     /// Takes no revocation list: keys its CA revoked are still served.
     "ignore-revocation" Security ["HRT-SEC-072", "HRT-SEC-083"] for ALL => ignore_revocation;
     /// Serves a request whose sender is no controller id and answers it on that sender's topic.

@@ -36,7 +36,7 @@ use hearth_mqtt::{
     fresh_setup, BrokerUrl, CommissioningSettings, Device, DeviceAddr, DeviceConfig, DeviceHandle,
     DeviceStats, Handler, Identity, Topics,
 };
-use hearth_security::access::{AccessState, AccessStore};
+use hearth_security::access::{AccessState, AccessStore, MemoryAccessStore};
 use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege};
 use hearth_security::fs::{read_cert, FileAccessStore, FileCounterStore};
 use hearth_security::replay::{CounterStore, MemoryCounterStore};
@@ -185,6 +185,17 @@ async fn flush(sim: &Mutex<Sim>, handle: &Mutex<DeviceHandle>) {
     }
 }
 
+/// The store of an appliance of the `acl-forgotten` profile: in memory, new at every start,
+/// holding what the appliance's file held (the ACL it left the factory with, as nothing writes
+/// the file back), so that a restart loses every change since (HRT-COM-065).
+fn forgetful_store(config: &RunnerConfig, id: &str) -> Result<MemoryAccessStore, SimError> {
+    let mut memory = MemoryAccessStore::default();
+    if let Some(state) = FileAccessStore::new(Identity::access_path(&config.pki, id)).load()? {
+        memory.store(&state)?;
+    }
+    Ok(memory)
+}
+
 impl SimDevice {
     fn spawn_runtime(
         config: &RunnerConfig,
@@ -214,6 +225,9 @@ impl SimDevice {
             counter,
         );
         dc.access_store = Some(Box::new(store));
+        if deviation.app.forget_acl {
+            dc.access_store = Some(Box::new(forgetful_store(config, &id)?));
+        }
         dc.topics = if deviation.app.fixed_root {
             hearth_mqtt::Topics::default()
         } else {

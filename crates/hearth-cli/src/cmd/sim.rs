@@ -3,7 +3,7 @@
 //! module parses flags, prints what it serves and passes control lines from stdin (e.g.
 //! `rf-aurora-1 open-door 1`) to the appliances. With `--factory-new` the appliances leave
 //! the factory with an empty ACL and a setup code each, printed with them, for `hearth ctl
-//! commission`.
+//! commission`, each with its QR code drawn in the terminal for a phone to scan.
 
 use std::process::ExitCode;
 
@@ -67,6 +67,40 @@ struct Served<'a> {
 struct Setup {
     qr: String,
     manual: String,
+}
+
+/// The QR text drawn as a QR code for a terminal: exactly the text of `HRT-COM-010`, two
+/// modules a character in Unicode half blocks, with its quiet zone. The light modules are the
+/// drawn ones, so on a terminal's dark background the code scans as dark on light.
+fn qr_graphic(text: &str) -> anyhow::Result<String> {
+    use qrcode::render::unicode::Dense1x2;
+    let code = qrcode::QrCode::new(text.as_bytes()).context("encoding the QR text")?;
+    Ok(code
+        .render::<Dense1x2>()
+        .dark_color(Dense1x2::Light)
+        .light_color(Dense1x2::Dark)
+        .quiet_zone(true)
+        .build())
+}
+
+/// A factory-new appliance's label: its QR code, with the QR text and the manual code beside
+/// it, each line indented under the appliance's line.
+fn label(code: &Setup) -> anyhow::Result<String> {
+    let graphic = qr_graphic(&code.qr)?;
+    let beside = [
+        format!("qr     {}", code.qr),
+        format!("manual {}", code.manual),
+    ];
+    let mut out = String::new();
+    for (i, row) in graphic.lines().enumerate() {
+        // The text sits beside the code's middle rows, clear of the quiet zone.
+        let text = i.checked_sub(2).and_then(|k| beside.get(k));
+        match text {
+            Some(text) => out.push_str(&format!("    {row}  {text}\n")),
+            None => out.push_str(&format!("    {row}\n")),
+        }
+    }
+    Ok(out)
 }
 
 fn list_faults(json: bool) -> anyhow::Result<ExitCode> {
@@ -159,6 +193,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     s.brand,
                     s.fault.unwrap_or("")
                 );
+                if let Some(code) = &s.setup {
+                    print!("{}", label(code)?);
+                }
             }
             if args.factory_new {
                 println!(
@@ -207,4 +244,72 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use hearth_model::setup::SetupPayload;
+
+    use super::{label, qr_graphic, Setup};
+
+    /// Reads a rendering back into its modules: `true` for a dark module. A character is two
+    /// modules, the upper and the lower, and a drawn half is a light module.
+    fn modules(graphic: &str) -> Vec<Vec<bool>> {
+        let mut rows = Vec::new();
+        for line in graphic.lines() {
+            let (upper, lower): (Vec<bool>, Vec<bool>) = line
+                .chars()
+                .map(|c| match c {
+                    '\u{2588}' => (false, false),
+                    '\u{2580}' => (false, true),
+                    '\u{2584}' => (true, false),
+                    _ => (true, true),
+                })
+                .unzip();
+            rows.push(upper);
+            rows.push(lower);
+        }
+        rows
+    }
+
+    /// The drawn code decodes, with a QR decoder, to exactly the payload's QR text
+    /// (`HRT-COM-010`), and has the 21 + 4 × (version − 1) modules of its version plus a
+    /// quiet zone of four on each side.
+    #[test]
+    fn the_drawn_code_decodes_to_the_qr_text() {
+        let payload = SetupPayload::new(0xFFF1, 0x0008, 0xF00, 20_202_021).expect("a payload");
+        let text = payload.to_qr_text();
+        let graphic = qr_graphic(&text).expect("a rendering");
+        let modules = modules(&graphic);
+        let code = qrcode::QrCode::new(text.as_bytes()).expect("a code");
+        let qrcode::Version::Normal(version) = code.version() else {
+            panic!("a micro QR code");
+        };
+        let side = 17 + 4 * usize::try_from(version).expect("a version") + 8;
+        assert_eq!(modules[0].len(), side);
+        // An odd side leaves the last character's lower half light: the quiet zone.
+        assert_eq!(modules.len(), side + side % 2);
+        let scale = 4;
+        let mut image =
+            rqrr::PreparedImage::prepare_from_bitmap(side * scale, side * scale, |x, y| {
+                modules[y / scale][x / scale]
+            });
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1);
+        let (_, decoded) = grids[0].decode().expect("the code decodes");
+        assert_eq!(decoded, text);
+    }
+
+    /// The label keeps the QR text and the manual code as text beside the drawing.
+    #[test]
+    fn the_label_keeps_the_texts() {
+        let payload = SetupPayload::new(0xFFF1, 0x0008, 0xF00, 20_202_021).expect("a payload");
+        let code = Setup {
+            qr: payload.to_qr_text(),
+            manual: payload.manual_code().to_string(),
+        };
+        let label = label(&code).expect("a label");
+        assert!(label.contains(&format!("qr     {}", code.qr)));
+        assert!(label.contains(&format!("manual {}", code.manual)));
+    }
 }

@@ -28,9 +28,10 @@ use hearth_wire::commissioning::{
 use hearth_wire::{Body, Message};
 
 use super::authority::Minted;
-use super::case::Ctx;
+use super::case::{CaseResult, Ctx};
 use super::probe::{summarize, Seen};
 use crate::ics::WindowOpener;
+use crate::requirements::req::Req;
 use crate::verdict::Outcome;
 
 /// The PBKDF2 iterations of the enhanced windows the suite opens: the fewest allowed
@@ -148,11 +149,17 @@ pub fn needs_button(ctx: &Ctx) -> Result<(), String> {
     if !ctx.ics.commissioning.opens_by(WindowOpener::Button) {
         return Err("the ICS does not let the operator open a window ([commissioning] window lacks \"button\")".into());
     }
+    needs_code_and_operator(ctx, "press the appliance's button")
+}
+
+/// The setup code and the operator a case needs in which the operator does `act` with the
+/// appliance.
+fn needs_code_and_operator(ctx: &Ctx, act: &str) -> Result<(), String> {
     if ctx.ics.commissioning.setup().is_none() {
         return Err("the ICS gives no setup code ([commissioning] setup_code)".into());
     }
     if ctx.operator.is_none() {
-        return Err("the run has no operator to press the appliance's button".into());
+        return Err(format!("the run has no operator to {act}"));
     }
     Ok(())
 }
@@ -172,13 +179,7 @@ pub fn needs_factory_reset(ctx: &Ctx) -> Result<(), String> {
     if !ctx.ics.commissioning.factory_reset {
         return Err("the ICS does not let the operator reset the device ([commissioning] factory_reset = false)".into());
     }
-    if ctx.ics.commissioning.setup().is_none() {
-        return Err("the ICS gives no setup code ([commissioning] setup_code)".into());
-    }
-    if ctx.operator.is_none() {
-        return Err("the run has no operator to reset the appliance".into());
-    }
-    Ok(())
+    needs_code_and_operator(ctx, "reset the appliance")
 }
 
 /// The manager of the ICS.
@@ -297,27 +298,46 @@ pub async fn window_control(
     who: usize,
     body: Body,
 ) -> Result<Option<(hearth_model::StatusCode, usize)>, Outcome> {
+    let (_, _, answer) = ask(ctx, who, body, "a window-control", |body| match body {
+        Body::WindowControlResponse(status) => Some(status),
+        _ => None,
+    })
+    .await?;
+    Ok(answer)
+}
+
+/// Send `body` as tester `who` and wait for its answer, which `pick` takes apart: the
+/// request id, its trace entry, and what `pick` took with the answer's trace entry, if an
+/// answer came within the response timeout. An error when `pick` takes nothing from the
+/// answer's body: an answer of another kind than `what` (the request, e.g. "an acl-read")
+/// is answered with.
+async fn ask<T>(
+    ctx: &mut Ctx,
+    who: usize,
+    body: Body,
+    what: &str,
+    pick: impl FnOnce(Body) -> Option<T>,
+) -> Result<(u64, usize, Option<(T, usize)>), Outcome> {
     let (id, _, sent) = ctx
         .probe
         .send(who, body, super::probe::Tamper::None)
         .await?;
     let timeout = ctx.response_timeout();
-    Ok(match ctx.probe.answer(id, timeout).await {
-        Some(a) => match a.message {
-            Ok(Message {
-                body: Body::WindowControlResponse(status),
-                ..
-            }) => Some((status, a.seq)),
-            Ok(m) => {
-                return Err(Outcome::error(format!(
-                    "a window-control (trace #{sent}) was answered with {}",
-                    summarize(&m)
-                )))
+    let Some(answer) = ctx.probe.answer(id, timeout).await else {
+        return Ok((id, sent, None));
+    };
+    match answer.message {
+        Ok(m) => {
+            let summary = summarize(&m);
+            match pick(m.body) {
+                Some(picked) => Ok((id, sent, Some((picked, answer.seq)))),
+                None => Err(Outcome::error(format!(
+                    "{what} (trace #{sent}) was answered with {summary}"
+                ))),
             }
-            Err(r) => return Err(r.fail("the answer to a window-control")),
-        },
-        None => None,
-    })
+        }
+        Err(r) => Err(r.fail(&format!("the answer to {what}"))),
+    }
 }
 
 /// Close any open window as the manager and wait for the device to announce it closed, as a
@@ -411,6 +431,8 @@ pub struct Running {
     confirm_p: Option<[u8; 32]>,
     /// The trace entry of the `pake-response`.
     pub response: usize,
+    /// The device's `shareV` (HRT-COM-036: fresh in every session).
+    pub share: [u8; 65],
 }
 
 impl Running {
@@ -484,6 +506,7 @@ pub async fn start(
         id,
         confirm_p,
         response: seq,
+        share: response.share.0,
     }))
 }
 
@@ -523,6 +546,12 @@ pub async fn raw_start(ctx: &mut Ctx, who: usize, share: [u8; 65]) -> Result<Ses
     let chain = session_chain(ctx, who)?;
     let body = Body::PakeStart(Share(share));
     let (id, sent) = send_session(ctx, who, body, (&chain, None)).await?;
+    unfinished(ctx, id, sent).await
+}
+
+/// How the device answered the `pake-start` `id` (trace entry `sent`) of a session the suite
+/// does not go on with: a `pake-response` is given as [`SessionEnd::Ran`] without a result.
+async fn unfinished(ctx: &mut Ctx, id: u64, sent: usize) -> Result<SessionEnd, Outcome> {
     Ok(match start_answer(ctx, id, sent).await? {
         Ok((_, response)) => SessionEnd::Ran {
             confirm_v_ok: false,
@@ -590,14 +619,7 @@ pub async fn start_signed(
     passcode: u32,
 ) -> Result<SessionEnd, Outcome> {
     let (id, sent) = send_start_signed(ctx, who, minted, window, passcode).await?;
-    Ok(match start_answer(ctx, id, sent).await? {
-        Ok((_, response)) => SessionEnd::Ran {
-            confirm_v_ok: false,
-            response,
-            result: None,
-        },
-        Err(end) => end,
-    })
+    unfinished(ctx, id, sent).await
 }
 
 /// End the `running` session as `confirm` says and wait for its `commission-result`.
@@ -710,28 +732,36 @@ pub async fn acl_read(
     ctx: &mut Ctx,
     who: usize,
 ) -> Result<(u64, usize, Option<(AclReadResponse, usize)>), Outcome> {
+    ask(ctx, who, Body::AclRead, "an acl-read", |body| match body {
+        Body::AclReadResponse(r) => Some(r),
+        _ => None,
+    })
+    .await
+}
+
+/// The property the suite reads to see whether the device admits a controller.
+const ADMITTED_PROBE: hearth_model::Path = hearth_model::Path::new(0, 1, 4);
+
+/// Read [`ADMITTED_PROBE`] as tester `who`, a controller the device must not admit: the
+/// device must refuse it, `e` naming the requirement and the read.
+pub async fn read_refused(ctx: &mut Ctx, who: usize, e: super::expect::Expect<'_>) -> CaseResult {
+    let body = Body::Read(vec![ADMITTED_PROBE]);
     let (id, _, sent) = ctx
         .probe
-        .send(who, Body::AclRead, super::probe::Tamper::None)
+        .send(who, body, super::probe::Tamper::None)
         .await?;
-    let timeout = ctx.response_timeout();
-    let answer = match ctx.probe.answer(id, timeout).await {
-        Some(a) => match a.message {
-            Ok(Message {
-                body: Body::AclReadResponse(r),
-                ..
-            }) => Some((r, a.seq)),
-            Ok(m) => {
-                return Err(Outcome::error(format!(
-                    "an acl-read (trace #{sent}) was answered with {}",
-                    summarize(&m)
-                )))
-            }
-            Err(r) => return Err(r.fail("the answer to an acl-read")),
-        },
-        None => None,
-    };
-    Ok((id, sent, answer))
+    super::expect::refused(ctx, id, sent, e).await
+}
+
+/// Read [`ADMITTED_PROBE`] as tester `who`, a controller the ACL admits: a failure of
+/// HRT-COM-064 when the read is not served, `what` naming the read.
+pub async fn read_served(ctx: &mut Ctx, who: usize, what: &str) -> CaseResult {
+    ctx.read(who, ADMITTED_PROBE).await.map(drop).map_err(|o| {
+        Outcome::fail(
+            crate::requirements::req::HRT_COM_064,
+            format!("{what}: {}", o.reason),
+        )
+    })
 }
 
 /// The ACL as the manager reads it, or an error when the manager gets no answer (the lab's
@@ -753,28 +783,17 @@ pub async fn acl_change(
     who: usize,
     ops: Vec<AclOperation>,
 ) -> Result<(u64, usize, Option<(AclChangeResponse, usize)>), Outcome> {
-    let (id, _, sent) = ctx
-        .probe
-        .send(who, Body::AclChange(ops), super::probe::Tamper::None)
-        .await?;
-    let timeout = ctx.response_timeout();
-    let answer = match ctx.probe.answer(id, timeout).await {
-        Some(a) => match a.message {
-            Ok(Message {
-                body: Body::AclChangeResponse(r),
-                ..
-            }) => Some((r, a.seq)),
-            Ok(m) => {
-                return Err(Outcome::error(format!(
-                    "an acl-change (trace #{sent}) was answered with {}",
-                    summarize(&m)
-                )))
-            }
-            Err(r) => return Err(r.fail("the answer to an acl-change")),
+    ask(
+        ctx,
+        who,
+        Body::AclChange(ops),
+        "an acl-change",
+        |body| match body {
+            Body::AclChangeResponse(r) => Some(r),
+            _ => None,
         },
-        None => None,
-    };
-    Ok((id, sent, answer))
+    )
+    .await
 }
 
 /// Put the ACL back to `original` as the manager: remove every entry it lacks, set every
@@ -853,6 +872,94 @@ pub async fn open_any(ctx: &mut Ctx) -> Result<(Option<DeviceWindow>, u32), Outc
     press_button(ctx).await?;
     let within = announce_within(ctx);
     Ok((opened(ctx, within).await?, passcode))
+}
+
+/// As [`open_any`], for a case that cannot go on without the window: an error when the device
+/// announced none in time.
+pub async fn open_window(ctx: &mut Ctx) -> Result<(DeviceWindow, u32), Outcome> {
+    let (window, passcode) = open_any(ctx).await?;
+    let window = window.ok_or_else(|| Outcome::error("the device announced no open window"))?;
+    Ok((window, passcode))
+}
+
+/// A window a case opened, with what it needs to put things back: the frame of a case that
+/// works in a window, which reads the ACL and opens the window in its first step and closes it
+/// and puts the ACL back in its last.
+#[derive(Debug)]
+pub struct InWindow {
+    /// The window the device announced.
+    pub window: DeviceWindow,
+    /// The passcode that opens it.
+    pub passcode: u32,
+    /// The ACL as the manager read it before the window was opened.
+    pub before: Vec<AclEntry>,
+}
+
+impl InWindow {
+    /// Read the ACL as the manager and open a window as the ICS allows ([`open_window`]).
+    pub async fn open(ctx: &mut Ctx) -> Result<Self, Outcome> {
+        let (before, _) = acl_of(ctx).await?;
+        let (window, passcode) = open_window(ctx).await?;
+        Ok(Self {
+            window,
+            passcode,
+            before,
+        })
+    }
+
+    /// Close the window and put the ACL back as it was, whatever the case found: its
+    /// `result`, unless putting things back fails.
+    pub async fn close(self, ctx: &mut Ctx, result: CaseResult) -> CaseResult {
+        close(ctx).await?;
+        restore(ctx, &self.before).await?;
+        result
+    }
+}
+
+/// Check that `end`, a session with a wrong passcode, failed as the first failure a fresh
+/// window counts: unauthorized, with one session fewer than [`MAX_SESSIONS`] left. A failure
+/// of `requirement` when it left another count (`after` saying what the window had seen), an
+/// error when the session did not end unauthorized (`session` naming it).
+pub fn first_failure(end: SessionEnd, requirement: Req, after: &str, session: &str) -> CaseResult {
+    let left = hearth_wire::commissioning::MAX_SESSIONS;
+    match end {
+        SessionEnd::Ran {
+            result: Some((r, _)),
+            ..
+        } if r.status == hearth_model::StatusCode::Unauthorized
+            && r.sessions_left == left.checked_sub(1) =>
+        {
+            Ok(())
+        }
+        SessionEnd::Ran {
+            result: Some((r, seq)),
+            ..
+        } if r.status == hearth_model::StatusCode::Unauthorized => Err(Outcome::fail(
+            requirement,
+            format!(
+                "{after} a fresh window admits {:?} sessions, not {}",
+                r.sessions_left,
+                left - 1
+            ),
+        )
+        .with_evidence([seq])),
+        other => Err(Outcome::error(format!(
+            "{session} ended {other:?}, not unauthorized"
+        ))),
+    }
+}
+
+/// Wait for the device to announce its window closed after a successful session: a failure
+/// of HRT-COM-025 when no announcement comes within [`announce_within`].
+pub async fn closed_after_success(ctx: &mut Ctx) -> CaseResult {
+    let within = announce_within(ctx);
+    if closed(ctx, within).await.is_none() {
+        return Err(Outcome::fail(
+            crate::requirements::req::HRT_COM_025,
+            format!("after a successful session no window message announced the window closed within {within:?}"),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `window` is of `window_type`.

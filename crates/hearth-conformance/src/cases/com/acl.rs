@@ -1,7 +1,7 @@
 //! TC-COM-5.x, managing the access-control list: only a manager reads and changes it and
 //! opens windows, a change applies all its operations or none, and the last manager stays.
 
-use hearth_model::{Path, Privilege, StatusCode};
+use hearth_model::{Privilege, StatusCode};
 use hearth_security::acl::{AclEntry, AclSubject};
 use hearth_wire::commissioning::{AclOperation, WindowControl};
 use hearth_wire::Body;
@@ -217,19 +217,11 @@ async fn all_or_nothing(ctx: &mut Ctx) -> CaseResult {
     com::restore(ctx, &before).await?;
     result?;
     let stranger = ctx.stranger()?;
-    let (id, _, sent) = ctx
-        .probe
-        .send(
-            stranger,
-            Body::Read(vec![Path::new(0, 1, 4)]),
-            crate::probe::Tamper::None,
-        )
-        .await?;
     let e = (
         req::HRT_COM_064,
         "a read by a controller whose entry was removed",
     );
-    expect::refused(ctx, id, sent, e).await
+    com::read_refused(ctx, stranger, e).await
 }
 
 /// Steps 2 and 3 of TC-COM-5.3.
@@ -275,13 +267,5 @@ async fn changes(ctx: &mut Ctx, before: &[AclEntry]) -> CaseResult {
         .with_evidence([seq]));
     }
     let stranger = ctx.stranger()?;
-    ctx.read(stranger, Path::new(0, 1, 4))
-        .await
-        .map(drop)
-        .map_err(|o| {
-            Outcome::fail(
-                req::HRT_COM_064,
-                format!("the read of a controller just added: {}", o.reason),
-            )
-        })
+    com::read_served(ctx, stranger, "the read of a controller just added").await
 }

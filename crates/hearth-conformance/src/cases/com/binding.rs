@@ -30,14 +30,10 @@ test_case! {
 
 async fn bound_key(ctx: &mut Ctx) -> CaseResult {
     ctx.step(1);
-    let (before, _) = com::acl_of(ctx).await?;
-    let (window, passcode) = com::open_any(ctx).await?;
-    let window = window.ok_or_else(|| Outcome::error("the device announced no open window"))?;
-    let result = relayed(ctx, &window, passcode).await;
+    let w = com::InWindow::open(ctx).await?;
+    let result = relayed(ctx, &w.window, w.passcode).await;
     ctx.step(5);
-    com::close(ctx).await?;
-    com::restore(ctx, &before).await?;
-    result
+    w.close(ctx, result).await
 }
 
 /// Steps 2 to 4 of TC-COM-7.1.

@@ -34,14 +34,10 @@ test_case! {
 
 async fn foreign_root(ctx: &mut Ctx) -> CaseResult {
     ctx.step(1);
-    let (before, _) = com::acl_of(ctx).await?;
-    let (window, passcode) = com::open_any(ctx).await?;
-    let window = window.ok_or_else(|| Outcome::error("the device announced no open window"))?;
-    let result = chains(ctx, &window, com::wrong_passcode(passcode)).await;
+    let w = com::InWindow::open(ctx).await?;
+    let result = chains(ctx, &w.window, com::wrong_passcode(w.passcode)).await;
     ctx.step(5);
-    com::close(ctx).await?;
-    com::restore(ctx, &before).await?;
-    result
+    w.close(ctx, result).await
 }
 
 /// A root of the suite's own and the chain, leaf first and ending with that root, of a fresh

@@ -33,14 +33,10 @@ test_case! {
 
 async fn wrong_topic(ctx: &mut Ctx) -> CaseResult {
     ctx.step(1);
-    let (before, _) = com::acl_of(ctx).await?;
-    let (window, _) = com::open_any(ctx).await?;
-    let window = window.ok_or_else(|| Outcome::error("the device announced no open window"))?;
-    let result = misrouted(ctx, &window).await;
+    let w = com::InWindow::open(ctx).await?;
+    let result = misrouted(ctx, &w.window).await;
     ctx.step(4);
-    com::close(ctx).await?;
-    com::restore(ctx, &before).await?;
-    result
+    w.close(ctx, result).await
 }
 
 /// Steps 2 and 3 of TC-COM-3.2.

@@ -14,4 +14,5 @@ pub(crate) mod passcode;
 pub(crate) mod reset;
 pub(crate) mod room;
 pub(crate) mod sessions;
+pub(crate) mod setup;
 pub(crate) mod window;

@@ -1,7 +1,7 @@
 //! TC-COM-4.x, multi-admin: a manager opens an enhanced window with a fresh passcode, and a
 //! second controller commissioned in it gets the privilege the manager named.
 
-use hearth_model::{Path, Privilege, StatusCode};
+use hearth_model::{Privilege, StatusCode};
 use hearth_security::acl::{AclEntry, AclSubject};
 use hearth_wire::commissioning::{
     EnhancedWindow, VerifierBytes, WindowControl, WindowParams, WindowType, RECORD_LEN,
@@ -10,7 +10,6 @@ use hearth_wire::Body;
 
 use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::commission::{self as com, Confirm, DeviceWindow, SessionEnd};
-use crate::harness::expect;
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
@@ -73,19 +72,11 @@ async fn multi_admin(ctx: &mut Ctx) -> CaseResult {
     com::restore(ctx, &before).await?;
     result?;
     let who = ctx.stranger()?;
-    let (id, _, sent) = ctx
-        .probe
-        .send(
-            who,
-            Body::Read(vec![Path::new(0, 1, 4)]),
-            crate::probe::Tamper::None,
-        )
-        .await?;
     let e = (
         req::HRT_COM_064,
         "a read by a controller whose entry was removed",
     );
-    expect::refused(ctx, id, sent, e).await
+    com::read_refused(ctx, who, e).await
 }
 
 /// Steps 1 (the announcement) to 4 of TC-COM-4.1.
@@ -135,13 +126,7 @@ async fn second_controller(
             ))
         }
     }
-    let within = com::announce_within(ctx);
-    if com::closed(ctx, within).await.is_none() {
-        return Err(Outcome::fail(
-            req::HRT_COM_025,
-            format!("after a successful session no window message announced the window closed within {within:?}"),
-        ));
-    }
+    com::closed_after_success(ctx).await?;
     ctx.step(4);
     let (entries, seq) = com::acl_of(ctx).await?;
     let entry = entries.iter().find(|e| e.subject == AclSubject::Key(key));
@@ -152,15 +137,7 @@ async fn second_controller(
         )
         .with_evidence([seq]));
     }
-    ctx.read(who, Path::new(0, 1, 4))
-        .await
-        .map(drop)
-        .map_err(|o| {
-            Outcome::fail(
-                req::HRT_COM_064,
-                format!("the second controller's read: {}", o.reason),
-            )
-        })
+    com::read_served(ctx, who, "the second controller's read").await
 }
 
 test_case! {

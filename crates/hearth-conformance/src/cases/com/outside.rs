@@ -28,8 +28,7 @@ test_case! {
 async fn no_window(ctx: &mut Ctx) -> CaseResult {
     ctx.step(1);
     let (before, _) = com::acl_of(ctx).await?;
-    let (window, _) = com::open_any(ctx).await?;
-    let window = window.ok_or_else(|| Outcome::error("the device announced no open window"))?;
+    let (window, _) = com::open_window(ctx).await?;
     ctx.step(2);
     com::close(ctx).await?;
     let within = com::announce_within(ctx);

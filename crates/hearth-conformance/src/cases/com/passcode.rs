@@ -1,7 +1,7 @@
 //! TC-COM-2.x, guessing the passcode: a wrong passcode is refused, counted and changes
 //! nothing, and a window closes after 20 failed sessions.
 
-use hearth_model::{Path, StatusCode};
+use hearth_model::StatusCode;
 use hearth_security::acl::AclEntry;
 use hearth_wire::commissioning::MAX_SESSIONS;
 
@@ -33,14 +33,10 @@ test_case! {
 
 async fn wrong_guesses(ctx: &mut Ctx) -> CaseResult {
     ctx.step(1);
-    let (before, _) = com::acl_of(ctx).await?;
-    let (window, passcode) = com::open_any(ctx).await?;
-    let window = window.ok_or_else(|| Outcome::error("the device announced no open window"))?;
-    let result = guesses(ctx, &window, com::wrong_passcode(passcode), &before).await;
+    let w = com::InWindow::open(ctx).await?;
+    let result = guesses(ctx, &w.window, com::wrong_passcode(w.passcode), &w.before).await;
     ctx.step(5);
-    com::close(ctx).await?;
-    com::restore(ctx, &before).await?;
-    result
+    w.close(ctx, result).await
 }
 
 /// Steps 2 to 4 of TC-COM-2.1.
@@ -82,19 +78,11 @@ async fn guesses(
         )
         .with_evidence([seq]));
     }
-    let (id, _, sent) = ctx
-        .probe
-        .send(
-            who,
-            hearth_wire::Body::Read(vec![Path::new(0, 1, 4)]),
-            crate::probe::Tamper::None,
-        )
-        .await?;
     let e = (
         req::HRT_COM_056,
         "a read by the commissioner of the failed sessions",
     );
-    expect::refused(ctx, id, sent, e).await
+    com::read_refused(ctx, who, e).await
 }
 
 /// One session with the wrong passcode as tester `who`, ended as `confirm` says; it must end
@@ -169,14 +157,10 @@ test_case! {
 
 async fn attempt_limit(ctx: &mut Ctx) -> CaseResult {
     ctx.step(1);
-    let (before, _) = com::acl_of(ctx).await?;
-    let (window, passcode) = com::open_any(ctx).await?;
-    let window = window.ok_or_else(|| Outcome::error("the device announced no open window"))?;
-    let result = exhaust(ctx, &window, com::wrong_passcode(passcode)).await;
+    let w = com::InWindow::open(ctx).await?;
+    let result = exhaust(ctx, &w.window, com::wrong_passcode(w.passcode)).await;
     ctx.step(5);
-    com::close(ctx).await?;
-    com::restore(ctx, &before).await?;
-    result
+    w.close(ctx, result).await
 }
 
 /// Steps 2 to 4 of TC-COM-2.2.

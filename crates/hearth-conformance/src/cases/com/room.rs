@@ -4,7 +4,7 @@
 use hearth_model::{Privilege, StatusCode};
 use hearth_security::acl::{AclEntry, AclSubject};
 use hearth_security::key::KeyId;
-use hearth_wire::commissioning::{AclOperation, MAX_SESSIONS};
+use hearth_wire::commissioning::AclOperation;
 
 use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::commission::{self as com, Confirm, DeviceWindow, SessionEnd};
@@ -60,12 +60,8 @@ async fn acl_full(ctx: &mut Ctx) -> CaseResult {
         }
     }
     ctx.step(3);
-    let opened = com::open_any(ctx).await;
-    let result = match opened {
-        Ok((Some(window), passcode)) => {
-            full(ctx, &window, com::wrong_passcode(passcode), &before).await
-        }
-        Ok((None, _)) => Err(Outcome::error("the device announced no open window")),
+    let result = match com::open_window(ctx).await {
+        Ok((window, passcode)) => full(ctx, &window, com::wrong_passcode(passcode), &before).await,
         Err(e) => Err(e),
     };
     ctx.step(5);
@@ -105,29 +101,11 @@ async fn full(ctx: &mut Ctx, window: &DeviceWindow, wrong: u32, before: &[AclEnt
     }
     ctx.step(4);
     com::restore(ctx, before).await?;
-    match com::session(ctx, stranger, window, wrong, Confirm::Honest).await? {
-        SessionEnd::Ran {
-            result: Some((r, _)),
-            ..
-        } if r.status == StatusCode::Unauthorized
-            && r.sessions_left == MAX_SESSIONS.checked_sub(1) =>
-        {
-            Ok(())
-        }
-        SessionEnd::Ran {
-            result: Some((r, seq)),
-            ..
-        } if r.status == StatusCode::Unauthorized => Err(Outcome::fail(
-            req::HRT_COM_057,
-            format!(
-                "after a refused pake-start and one failed session a fresh window admits {:?} sessions, not {}",
-                r.sessions_left,
-                MAX_SESSIONS - 1
-            ),
-        )
-        .with_evidence([seq])),
-        other => Err(Outcome::error(format!(
-            "a session with a wrong passcode ended {other:?}, not unauthorized"
-        ))),
-    }
+    let end = com::session(ctx, stranger, window, wrong, Confirm::Honest).await?;
+    com::first_failure(
+        end,
+        req::HRT_COM_057,
+        "after a refused pake-start and one failed session",
+        "a session with a wrong passcode",
+    )
 }

@@ -29,14 +29,10 @@ test_case! {
 
 async fn one_session(ctx: &mut Ctx) -> CaseResult {
     ctx.step(1);
-    let (before, _) = com::acl_of(ctx).await?;
-    let (window, passcode) = com::open_any(ctx).await?;
-    let window = window.ok_or_else(|| Outcome::error("the device announced no open window"))?;
-    let result = busy(ctx, &window, com::wrong_passcode(passcode)).await;
+    let w = com::InWindow::open(ctx).await?;
+    let result = busy(ctx, &w.window, com::wrong_passcode(w.passcode)).await;
     ctx.step(5);
-    com::close(ctx).await?;
-    com::restore(ctx, &before).await?;
-    result
+    w.close(ctx, result).await
 }
 
 /// Steps 2 to 4 of TC-COM-2.3.
@@ -79,31 +75,12 @@ async fn busy(ctx: &mut Ctx, window: &DeviceWindow, wrong: u32) -> CaseResult {
     ctx.step(4);
     let end = com::finish(ctx, running, Confirm::Honest).await?;
     refusal?;
-    match end {
-        SessionEnd::Ran {
-            result: Some((r, _)),
-            ..
-        } if r.status == StatusCode::Unauthorized
-            && r.sessions_left == MAX_SESSIONS.checked_sub(1) =>
-        {
-            Ok(())
-        }
-        SessionEnd::Ran {
-            result: Some((r, seq)),
-            ..
-        } if r.status == StatusCode::Unauthorized => Err(Outcome::fail(
-            req::HRT_COM_029,
-            format!(
-                "after one failed session and one busy pake-start a fresh window admits {:?} sessions, not {}",
-                r.sessions_left,
-                MAX_SESSIONS - 1
-            ),
-        )
-        .with_evidence([seq])),
-        other => Err(Outcome::error(format!(
-            "a session ended with an abort ended {other:?}, not unauthorized"
-        ))),
-    }
+    com::first_failure(
+        end,
+        req::HRT_COM_029,
+        "after one failed session and one busy pake-start",
+        "a session ended with an abort",
+    )
 }
 
 test_case! {
@@ -125,16 +102,10 @@ test_case! {
 
 async fn refused_share(ctx: &mut Ctx) -> CaseResult {
     ctx.step(1);
-    let (before, _) = com::acl_of(ctx).await?;
-    let (window, _) = com::open_any(ctx).await?;
-    if window.is_none() {
-        return Err(Outcome::error("the device announced no open window"));
-    }
+    let w = com::InWindow::open(ctx).await?;
     let result = bad_share(ctx).await;
     ctx.step(3);
-    com::close(ctx).await?;
-    com::restore(ctx, &before).await?;
-    result
+    w.close(ctx, result).await
 }
 
 /// Step 2 of TC-COM-2.4.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use hearth_model::catalog::Catalog;
 use hearth_model::setup::SetupCode;
-use hearth_model::{Path, Privilege, StatusCode};
+use hearth_model::{Privilege, StatusCode};
 use hearth_security::acl::AclSubject;
 use hearth_wire::commissioning::WindowType;
 
@@ -249,13 +249,7 @@ async fn commission(ctx: &mut Ctx, window: &DeviceWindow, passcode: u32) -> Case
         }
     }
     ctx.step(3);
-    let within = com::announce_within(ctx);
-    if com::closed(ctx, within).await.is_none() {
-        return Err(Outcome::fail(
-            req::HRT_COM_025,
-            format!("after a successful session no window message announced the window closed within {within:?}"),
-        ));
-    }
+    com::closed_after_success(ctx).await?;
     ctx.step(4);
     let (entries, seq) = com::acl_of(ctx).await?;
     let listed = entries
@@ -268,15 +262,7 @@ async fn commission(ctx: &mut Ctx, window: &DeviceWindow, passcode: u32) -> Case
         )
         .with_evidence([seq]));
     }
-    ctx.read(who, Path::new(0, 1, 4))
-        .await
-        .map(drop)
-        .map_err(|o| {
-            Outcome::fail(
-                req::HRT_COM_064,
-                format!("the commissioner's read after commissioning: {}", o.reason),
-            )
-        })
+    com::read_served(ctx, who, "the commissioner's read after commissioning").await
 }
 
 test_case! {
@@ -311,8 +297,7 @@ fn timeout_applies(ctx: &Ctx) -> Result<(), String> {
 
 async fn window_timeout(ctx: &mut Ctx) -> CaseResult {
     ctx.step(1);
-    let (window, _) = com::open_any(ctx).await?;
-    let window = window.ok_or_else(|| Outcome::error("the device announced no open window"))?;
+    let (window, _) = com::open_window(ctx).await?;
     ctx.step(2);
     let closes_in = window.open.closes_in;
     if closes_in > hearth_wire::commissioning::MAX_WINDOW_SECS {
