@@ -476,6 +476,11 @@ controller_switches! {
     /// Take every verified value as the newest, whatever the counter of the message that
     /// supplied the value held (HRT-MSG-059).
     ignore_value_order,
+    /// Ignore revocation lists: a chain under a revoked certificate stays good (HRT-SEC-075).
+    ignore_revocation,
+    /// Take an offline status as a live message: its counter moves the device's replay
+    /// window, so that its later messages more than 64 below it look old (HRT-MQTT-043).
+    will_as_live,
 }
 
 impl ControllerFaults {

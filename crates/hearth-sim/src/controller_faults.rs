@@ -114,6 +114,10 @@ static CONTROLLER_PROFILES: &[ControllerProfile] = controller_profiles! {
     "ctl-accept-out-of-range" Messages ["HRT-MSG-085"] => accept_out_of_range;
     /// Gives every request the same request id.
     "ctl-repeat-request-ids" Messages ["HRT-MSG-090"] => repeat_request_ids;
+    /// Ignores revocation lists, so a report signed under a certificate its vendor CA revoked is believed.
+    "ctl-ignore-revocation" Security ["HRT-SEC-075"] => ignore_revocation;
+    /// Takes an offline status as a live message, so that a will numbered far ahead makes the device's later messages look old.
+    "ctl-will-as-live" Mqtt ["HRT-MQTT-043"] => will_as_live;
     /// Keeps its send counter in memory only: after a restart it signs again from counter 0.
     #[applied = "self-check: a MemoryCounterStore created afresh at every start"]
     "ctl-counter-reuse" Security ["HRT-SEC-090"] => (|d| d.forget_counter = true);
