@@ -68,6 +68,8 @@ caught!(accept_wrong_role_is_caught, "ctl-accept-wrong-role");
 caught!(ignore_topic_binding_is_caught, "ctl-ignore-topic-binding");
 caught!(accept_out_of_range_is_caught, "ctl-accept-out-of-range");
 caught!(repeat_request_ids_is_caught, "ctl-repeat-request-ids");
+caught!(ignore_revocation_is_caught, "ctl-ignore-revocation");
+caught!(will_as_live_is_caught, "ctl-will-as-live");
 caught!(counter_reuse_is_caught, "ctl-counter-reuse");
 
 /// Every controller profile has its test above.

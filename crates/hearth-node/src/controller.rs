@@ -55,6 +55,9 @@ pub struct DeviceView {
     desc_counter: u64,
     status_counter: u64,
     window_counter: u64,
+    /// The highest counter of its offline statuses, kept only under the deviation that
+    /// takes them as live messages (0 otherwise).
+    moved_to: u64,
     /// Its commissioning window, if open, with the chain its announcement carried.
     pub(crate) window: Option<SeenWindow>,
     /// Event numbers seen during the current boot (a device re-sends unacknowledged events).
@@ -164,6 +167,7 @@ impl DeviceView {
             desc_counter: 0,
             status_counter: 0,
             window_counter: 0,
+            moved_to: 0,
             window: None,
             seen_events: BTreeSet::new(),
             values: BTreeMap::new(),
@@ -432,6 +436,9 @@ impl<S: CounterStore> ControllerCore<S> {
             return;
         };
         if let Some(ca) = Topics::parse_revocation(&rel) {
+            if self.faults.ignore_revocation() {
+                return;
+            }
             // A revocation list of a CA (HRT-MQTT-062): applied to every chain from now on.
             let applied =
                 self.endpoint
@@ -480,6 +487,10 @@ impl<S: CounterStore> ControllerCore<S> {
                     return self.reject(topic, reason, "HRT-MQTT-010");
                 }
                 let certified = (leaf.device_type.clone(), leaf.model.clone());
+                if self.faults.will_as_live() && self.moved_window(&addr, &opened.message) {
+                    let reason = "below the window an offline status moved".into();
+                    return self.reject(topic, reason, "HRT-SEC-097");
+                }
                 if channel == Channel::Window {
                     return self.on_window_message(now, topic, addr, opened, certified);
                 }
@@ -495,6 +506,22 @@ impl<S: CounterStore> ControllerCore<S> {
             }
             _ => {}
         }
+    }
+
+    /// Under the deviation that takes offline statuses as live messages: an offline status
+    /// of `addr` moves its window to its counter, and whether `msg` lies more than 64 below
+    /// the highest so moved (then it looks old).
+    fn moved_window(&mut self, addr: &DeviceAddr, msg: &Message) -> bool {
+        let view = self
+            .devices
+            .entry(addr.clone())
+            .or_insert_with(|| DeviceView::new(addr.clone()));
+        let offline =
+            matches!(&msg.body, Body::Status(s) if s.availability == Availability::Offline);
+        if offline {
+            view.moved_to = view.moved_to.max(msg.counter);
+        }
+        msg.counter.saturating_add(64) < view.moved_to
     }
 
     pub(crate) fn reject(&mut self, topic: &str, reason: String, requirement: &'static str) {

@@ -24,27 +24,24 @@ use hearth_security::pki::SecureRandom;
 use hearth_wire::commissioning::WindowParams;
 use hearth_wire::{DecodeError, Message, OpenError, Receiver};
 
-/// Declares each switch once: a public field with the feature, and a hook method that reads
-/// it (or is a constant `false` without the feature).
+/// Declares a set of switches once: the struct, with a public field per switch (and the
+/// `extra` fields) under the feature, and a hook method per switch that reads it (or is a
+/// constant `false` without the feature).
 macro_rules! switches {
-    ($($(#[doc = $doc:literal])+ $name:ident,)+) => {
-        /// The protocol deviations a device core can be told to commit (all off by default).
+    (
+        $(#[doc = $tydoc:literal])+
+        $ty:ident { $($extra:tt)* }
+        $($(#[doc = $doc:literal])+ $name:ident,)+
+    ) => {
+        $(#[doc = $tydoc])+
         #[cfg(feature = "fault-injection")]
         #[derive(Debug, Clone, Default, PartialEq, Eq)]
-        pub struct FaultInjection {
+        pub struct $ty {
             $($(#[doc = $doc])+ pub $name: bool,)+
-            /// Hold every response back this long (HRT-MSG-093): a timer of the core.
-            pub response_delay: Option<Duration>,
-            /// Take incoming MQTT packets of at most this many bytes, and lose the connection
-            /// on a larger one (HRT-MSG-105): read by the MQTT shell, not the core.
-            pub mqtt_packet_limit: Option<usize>,
-            /// Keep this passcode instead of only the factory's verifier record (HRT-COM-032),
-            /// and derive from it a new record, with a fresh salt, for every basic window
-            /// (HRT-COM-085).
-            pub kept_passcode: Option<u32>,
+            $($extra)*
         }
 
-        impl FaultInjection {
+        impl $ty {
             $(
                 $(#[doc = $doc])+
                 #[cfg(feature = "fault-injection")]
@@ -72,6 +69,18 @@ pub struct FaultInjection {
 }
 
 switches! {
+    /// The protocol deviations a device core can be told to commit (all off by default).
+    FaultInjection {
+        /// Hold every response back this long (HRT-MSG-093): a timer of the core.
+        pub response_delay: Option<Duration>,
+        /// Take incoming MQTT packets of at most this many bytes, and lose the connection
+        /// on a larger one (HRT-MSG-105): read by the MQTT shell, not the core.
+        pub mqtt_packet_limit: Option<usize>,
+        /// Keep this passcode instead of only the factory's verifier record (HRT-COM-032),
+        /// and derive from it a new record, with a fresh salt, for every basic window
+        /// (HRT-COM-085).
+        pub kept_passcode: Option<u32>,
+    }
     /// Serve requests whose signature or certificate chain does not verify (HRT-SEC-034,
     /// HRT-SEC-064), and requests without any.
     accept_unsigned,
@@ -410,38 +419,6 @@ const fn unverified(_payload: &[u8]) -> Option<Message> {
     None
 }
 
-/// Declares each controller switch once: a public field with the feature, and a hook method
-/// that reads it (or is a constant `false` without the feature).
-macro_rules! controller_switches {
-    ($($(#[doc = $doc:literal])+ $name:ident,)+) => {
-        /// The protocol deviations a controller core can be told to commit (all off by
-        /// default), for the controller profiles of the suite's self-check.
-        #[cfg(feature = "fault-injection")]
-        #[derive(Debug, Clone, Default, PartialEq, Eq)]
-        pub struct ControllerFaults {
-            $($(#[doc = $doc])+ pub $name: bool,)+
-        }
-
-        impl ControllerFaults {
-            $(
-                $(#[doc = $doc])+
-                #[cfg(feature = "fault-injection")]
-                #[inline]
-                pub(crate) fn $name(&self) -> bool {
-                    self.$name
-                }
-
-                $(#[doc = $doc])+
-                #[cfg(not(feature = "fault-injection"))]
-                #[inline]
-                pub(crate) const fn $name(&self) -> bool {
-                    false
-                }
-            )+
-        }
-    };
-}
-
 /// No controller deviations: the product build has nothing to switch on (a zero-sized type).
 #[cfg(not(feature = "fault-injection"))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -449,7 +426,10 @@ pub struct ControllerFaults {
     _none: (),
 }
 
-controller_switches! {
+switches! {
+    /// The protocol deviations a controller core can be told to commit (all off by
+    /// default), for the controller profiles of the suite's self-check.
+    ControllerFaults {}
     /// Take a device message that is no COSE_Sign1 at all, the bare message, as the device of
     /// its topic's (HRT-SEC-030).
     accept_unsigned,
@@ -476,6 +456,11 @@ controller_switches! {
     /// Take every verified value as the newest, whatever the counter of the message that
     /// supplied the value held (HRT-MSG-059).
     ignore_value_order,
+    /// Ignore revocation lists: a chain under a revoked certificate stays good (HRT-SEC-075).
+    ignore_revocation,
+    /// Take an offline status as a live message: its counter moves the device's replay
+    /// window, so that its later messages more than 64 below it look old (HRT-MQTT-043).
+    will_as_live,
 }
 
 impl ControllerFaults {

@@ -11,7 +11,7 @@
 use hearth_mqtt::fault::ControllerFaults;
 use serde::Serialize;
 
-use crate::faults::Chapter;
+use crate::faults::{applied, build, Chapter};
 
 /// Everything a controller profile changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,29 +62,9 @@ macro_rules! controller_profiles {
             summary: concat!($($doc),+).trim_ascii_start(),
             chapter: Chapter::$chapter,
             requirements: &[$($req),+],
-            applied: applied!($($applied)? $how),
+            applied: applied!(ControllerFaults $($applied)? $how),
             build: build!($how),
         }),+]
-    };
-}
-
-/// What `applied` says of a profile: its own words, or the switch it turns on.
-macro_rules! applied {
-    ($switch:ident) => {
-        concat!("ControllerFaults::", stringify!($switch))
-    };
-    ($text:literal $how:tt) => {
-        $text
-    };
-}
-
-/// The deviation a profile makes: its closure, or the switch it turns on.
-macro_rules! build {
-    ($switch:ident) => {
-        |d| d.protocol.$switch = true
-    };
-    (($build:expr)) => {
-        $build
     };
 }
 
@@ -114,6 +94,10 @@ static CONTROLLER_PROFILES: &[ControllerProfile] = controller_profiles! {
     "ctl-accept-out-of-range" Messages ["HRT-MSG-085"] => accept_out_of_range;
     /// Gives every request the same request id.
     "ctl-repeat-request-ids" Messages ["HRT-MSG-090"] => repeat_request_ids;
+    /// Ignores revocation lists, so a report signed under a certificate its vendor CA revoked is believed.
+    "ctl-ignore-revocation" Security ["HRT-SEC-075"] => ignore_revocation;
+    /// Takes an offline status as a live message, so that a will numbered far ahead makes the device's later messages look old.
+    "ctl-will-as-live" Mqtt ["HRT-MQTT-043"] => will_as_live;
     /// Keeps its send counter in memory only: after a restart it signs again from counter 0.
     #[applied = "self-check: a MemoryCounterStore created afresh at every start"]
     "ctl-counter-reuse" Security ["HRT-SEC-090"] => (|d| d.forget_counter = true);
@@ -132,6 +116,7 @@ pub fn controller_profile(name: &str) -> Option<&'static ControllerProfile> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::faults::table_checks;
     use std::collections::BTreeSet;
 
     #[test]
@@ -142,37 +127,23 @@ mod tests {
         for p in controller_profiles() {
             assert!(p.name.starts_with("ctl-"), "{}", p.name);
             assert!(crate::profile(p.name).is_none(), "{}", p.name);
-            assert!(!p.requirements.is_empty(), "{}", p.name);
             assert_ne!(p.deviation(), ControllerDeviation::default(), "{}", p.name);
-            assert!(p.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
-            let summary = p.summary;
-            assert!(summary.ends_with('.') && !summary.starts_with(' ') && !summary.contains("  "));
+            table_checks::assert_well_formed(p.name, p.requirements, p.summary);
         }
     }
 
     /// Every requirement id a controller profile cites exists in the specification.
     #[test]
     fn cited_requirements_exist_in_the_spec() {
-        let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec");
-        let mut text = String::new();
-        for chapter in [
+        let chapters = [
             "03-security.md",
             "04-messages.md",
             "05-mqtt.md",
             "08-controllers.md",
-        ] {
-            text.push_str(
-                &std::fs::read_to_string(format!("{spec}/{chapter}")).expect("spec chapter"),
-            );
-        }
-        for p in controller_profiles() {
-            for id in p.requirements {
-                assert!(
-                    text.contains(&format!("**[{id}]**")),
-                    "{}: {id} is not a requirement of the spec",
-                    p.name
-                );
-            }
-        }
+        ];
+        let cited = controller_profiles()
+            .iter()
+            .map(|p| (p.name, p.requirements));
+        table_checks::assert_cited_exist(&chapters, cited);
     }
 }

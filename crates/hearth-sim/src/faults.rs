@@ -178,23 +178,26 @@ macro_rules! profiles {
             chapter: Chapter::$chapter,
             requirements: &[$($req),+],
             applies_to: $applies,
-            applied: applied!($($applied)? $how),
+            applied: applied!(FaultInjection $($applied)? $how),
             build: build!($how),
         }),+]
     };
 }
 
-/// What `applied` says of a profile: its own words, or the switch it turns on.
+/// What `applied` says of a profile: its own words, or the switch of the set of switches
+/// `$faults` it turns on (the device and the controller tables alike).
 macro_rules! applied {
-    ($switch:ident) => {
-        concat!("FaultInjection::", stringify!($switch))
+    ($faults:ident $switch:ident) => {
+        concat!(stringify!($faults), "::", stringify!($switch))
     };
-    ($text:literal $how:tt) => {
+    ($faults:ident $text:literal $how:tt) => {
         $text
     };
 }
+pub(crate) use applied;
 
-/// The deviation a profile makes: its closure, or the switch it turns on.
+/// The deviation a profile makes: its closure, or the switch it turns on (the device and
+/// the controller tables alike).
 macro_rules! build {
     ($switch:ident) => {
         |d| d.protocol.$switch = true
@@ -203,6 +206,7 @@ macro_rules! build {
         $build
     };
 }
+pub(crate) use build;
 
 #[rustfmt::skip]
 static PROFILES: &[FaultProfile] = profiles! {
@@ -402,37 +406,60 @@ mod tests {
             );
         }
         for p in profiles() {
-            assert!(!p.requirements.is_empty(), "{}", p.name);
             assert_ne!(p.deviation(), Deviation::default(), "{}", p.name);
-            assert!(p.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
-            let summary = p.summary;
-            assert!(summary.ends_with('.') && !summary.starts_with(' ') && !summary.contains("  "));
+            table_checks::assert_well_formed(p.name, p.requirements, p.summary);
         }
     }
 
     /// Every requirement id a profile cites exists in the specification.
     #[test]
     fn cited_requirements_exist_in_the_spec() {
-        let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec");
-        let mut text = String::new();
-        for chapter in [
+        let chapters = [
             "01-model.md",
             "02-catalog.md",
             "03-security.md",
             "04-messages.md",
             "05-mqtt.md",
             "07-commissioning.md",
-        ] {
-            text.push_str(
-                &std::fs::read_to_string(format!("{spec}/{chapter}")).expect("spec chapter"),
-            );
-        }
-        for p in profiles() {
-            for id in p.requirements {
+        ];
+        table_checks::assert_cited_exist(
+            &chapters,
+            profiles().iter().map(|p| (p.name, p.requirements)),
+        );
+    }
+}
+
+/// The checks the device and the controller profile tables share.
+#[cfg(test)]
+pub(crate) mod table_checks {
+    /// A profile cites requirements, and its name and summary have the table's form.
+    pub(crate) fn assert_well_formed(name: &str, requirements: &[&str], summary: &str) {
+        assert!(!requirements.is_empty(), "{name}");
+        assert!(
+            name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+            "{name}"
+        );
+        assert!(
+            summary.ends_with('.') && !summary.starts_with(' ') && !summary.contains("  "),
+            "{name}: {summary}"
+        );
+    }
+
+    /// Every requirement id each `(profile, ids)` cites is one of the spec's `chapters`.
+    pub(crate) fn assert_cited_exist<'a>(
+        chapters: &[&str],
+        cited: impl IntoIterator<Item = (&'a str, &'a [&'a str])>,
+    ) {
+        let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec");
+        let text: String = chapters
+            .iter()
+            .map(|c| std::fs::read_to_string(format!("{spec}/{c}")).expect("spec chapter"))
+            .collect();
+        for (name, ids) in cited {
+            for id in ids {
                 assert!(
                     text.contains(&format!("**[{id}]**")),
-                    "{}: {id} is not a requirement of the spec",
-                    p.name
+                    "{name}: {id} is not a requirement of the spec"
                 );
             }
         }

@@ -25,9 +25,12 @@ use crate::report::Step;
 use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
 
+mod answers;
 mod order;
 mod protocol;
 mod responses;
+mod revoked;
+mod wills;
 
 /// Starts the agent again (a restart of the controller under test).
 pub type Starter = Box<dyn Fn() -> Result<Agent, LinkError> + Send + Sync>;
@@ -742,12 +745,50 @@ pub static CASES: &[CtlCase] = &[
         run: responses::unsolicited,
     },
     CtlCase {
+        id: "TC-CTL-4.2",
+        title: "A response signed by another device than the one the request went to is not taken as its answer",
+        requirements: &[req::HRT_CTL_015, req::HRT_CTL_020, req::HRT_MQTT_012, req::HRT_SEC_121],
+        steps: answers::OTHER_SIGNER_STEPS,
+        restarts: false,
+        run: answers::other_signer,
+    },
+    CtlCase {
+        id: "TC-CTL-4.3",
+        title: "A status code the controller does not know counts as failure, and its response is taken",
+        requirements: &[req::HRT_MSG_071],
+        steps: answers::UNKNOWN_STATUS_STEPS,
+        restarts: false,
+        run: answers::unknown_status,
+    },
+    CtlCase {
         id: "TC-CTL-5.1",
         title: "A report that arrives after a newer one of the same device does not replace its values",
         requirements: &[req::HRT_MSG_059, req::HRT_SEC_121],
         steps: order::OLDER_REPORT_STEPS,
         restarts: false,
         run: order::older_report,
+    },
+    CtlCase {
+        id: "TC-CTL-6.1",
+        title: "A will published while the device is connected does not make its later messages look old, and its replay does not mark the device offline",
+        requirements: &[
+            req::HRT_CTL_016,
+            req::HRT_MQTT_041,
+            req::HRT_MQTT_042,
+            req::HRT_MQTT_043,
+            req::HRT_SEC_121,
+        ],
+        steps: wills::WILL_STEPS,
+        restarts: false,
+        run: wills::will,
+    },
+    CtlCase {
+        id: "TC-CTL-7.1",
+        title: "A report signed under a certificate the vendor CA has revoked changes nothing",
+        requirements: &[req::HRT_SEC_075, req::HRT_SEC_121],
+        steps: revoked::REVOKED_STEPS,
+        restarts: false,
+        run: revoked::revoked,
     },
 ];
 

@@ -53,6 +53,12 @@ pub struct LabPki {
     pub foreign_root: Credential,
     /// A vendor CA under the foreign root.
     pub foreign_vendor: Credential,
+    /// A device certificate of the lab vendor for the first lab fan's id, and a key of its
+    /// own, that the vendor CA's revocation list revokes ([`HostileKey::Revoked`]).
+    pub revoked: (
+        hearth_security::cert::Certificate,
+        Arc<dyn hearth_security::Signer + Send + Sync>,
+    ),
     /// When the certificates were issued.
     pub now: u64,
 }
@@ -82,13 +88,28 @@ impl LabPki {
             pki::create_root("hearth-lab-foreign-root", 30, Algorithm::EdDsa, now, &rng)
                 .map_err(e)?;
         let foreign_vendor = pki::issue(&vendor_req, &foreign_root, now, &rng).map_err(e)?;
+        let revoked = Self::device(&vendor, LAB_FANS[0], now, 30)?;
+        let revoked = (revoked.cert, Arc::new(revoked.key) as Arc<_>);
         Ok(Self {
             root,
             vendor,
             foreign_root,
             foreign_vendor,
+            revoked,
             now,
         })
+    }
+
+    /// The vendor CA's revocation list, which revokes [`revoked`](Self::revoked)'s key.
+    fn revocation_list(&self) -> Result<Vec<u8>, String> {
+        hearth_security::revocation::RevocationList {
+            issuer: self.vendor.cert.claims().subject.clone(),
+            this_update: self.now,
+            next_update: self.now + 30 * DAY,
+            revoked: [*self.revoked.0.subject_kid()].into_iter().collect(),
+        }
+        .issue(&self.vendor.cert, &self.vendor.key)
+        .map_err(|e| format!("signing the lab vendor's revocation list: {e}"))
     }
 
     /// A device certificate for `id` issued by `issuer`, valid `days` from `now`.
@@ -101,30 +122,39 @@ impl LabPki {
         pki::issue(&req, issuer, now, &rng).map_err(|e| e.to_string())
     }
 
-    /// The certificate of a credential the lab signs with, as a hostile [`Signer`] carries
-    /// it: a device of the foreign vendor, an expired one, a controller named as the device,
-    /// or another device of the lab vendor.
-    fn hostile(&self, kind: HostileKey, id: &str) -> Result<(Credential, Vec<Vec<u8>>), String> {
-        let rng = ring::rand::SystemRandom::new();
+    /// The subject, key and chain a hostile [`Signer`] signs with: a device of the foreign
+    /// vendor, an expired one, a controller named as the device, another device of the lab
+    /// vendor, or a revoked one.
+    fn hostile(&self, kind: HostileKey, id: &str) -> Result<HostileSigner, String> {
+        let (cert, key, issuer): (_, Arc<dyn hearth_security::Signer + Send + Sync>, _) = match kind
+        {
+            HostileKey::Revoked => (self.revoked.0.clone(), self.revoked.1.clone(), &self.vendor),
+            kind => {
+                let (c, issuer) = self.issue_hostile(kind, id)?;
+                (c.cert, Arc::new(c.key), issuer)
+            }
+        };
+        let chain = vec![cert.as_bytes().to_vec(), issuer.cert.as_bytes().to_vec()];
+        Ok((cert.claims().subject.clone(), key, chain))
+    }
+
+    /// A fresh hostile credential of `kind` (not [`HostileKey::Revoked`]) and its issuer.
+    fn issue_hostile(
+        &self,
+        kind: HostileKey,
+        id: &str,
+    ) -> Result<(Credential, &Credential), String> {
         match kind {
-            HostileKey::Foreign => {
-                let c = Self::device(&self.foreign_vendor, id, self.now, 30)?;
-                let chain = vec![
-                    c.cert.as_bytes().to_vec(),
-                    self.foreign_vendor.cert.as_bytes().to_vec(),
-                ];
-                Ok((c, chain))
-            }
-            HostileKey::Expired => {
-                // Issued two days ago for one day: expired a day ago.
-                let c = Self::device(&self.vendor, id, self.now.saturating_sub(2 * DAY), 1)?;
-                let chain = vec![
-                    c.cert.as_bytes().to_vec(),
-                    self.vendor.cert.as_bytes().to_vec(),
-                ];
-                Ok((c, chain))
-            }
-            HostileKey::Controller => {
+            HostileKey::Foreign => Ok((
+                Self::device(&self.foreign_vendor, id, self.now, 30)?,
+                &self.foreign_vendor,
+            )),
+            // Issued two days ago for one day: expired a day ago.
+            HostileKey::Expired => Ok((
+                Self::device(&self.vendor, id, self.now.saturating_sub(2 * DAY), 1)?,
+                &self.vendor,
+            )),
+            HostileKey::Controller | HostileKey::Revoked => {
                 let req = IssueRequest {
                     role: Role::Controller,
                     subject: id.to_owned(),
@@ -134,25 +164,25 @@ impl LabPki {
                     days: 30,
                     alg: Algorithm::EdDsa,
                 };
+                let rng = ring::rand::SystemRandom::new();
                 let c =
                     pki::issue(&req, &self.vendor, self.now, &rng).map_err(|e| e.to_string())?;
-                let chain = vec![
-                    c.cert.as_bytes().to_vec(),
-                    self.vendor.cert.as_bytes().to_vec(),
-                ];
-                Ok((c, chain))
+                Ok((c, &self.vendor))
             }
-            HostileKey::OtherDevice => {
-                let c = Self::device(&self.vendor, OTHER_DEVICE, self.now, 30)?;
-                let chain = vec![
-                    c.cert.as_bytes().to_vec(),
-                    self.vendor.cert.as_bytes().to_vec(),
-                ];
-                Ok((c, chain))
-            }
+            HostileKey::OtherDevice => Ok((
+                Self::device(&self.vendor, OTHER_DEVICE, self.now, 30)?,
+                &self.vendor,
+            )),
         }
     }
 }
+
+/// What a hostile message is signed with: the subject its header names, the key, the chain.
+type HostileSigner = (
+    String,
+    Arc<dyn hearth_security::Signer + Send + Sync>,
+    Vec<Vec<u8>>,
+);
 
 /// Whose key signs a hostile message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +196,9 @@ pub enum HostileKey {
     /// A valid device certificate of the lab vendor for another device
     /// ([`OTHER_DEVICE`]), which signs as itself for the fan's topic.
     OtherDevice,
+    /// A device certificate of the lab vendor for the first fan's id that the vendor CA's
+    /// revocation list revokes ([`LabPki::revoked`], [`Lab::publish_revocation_list`]).
+    Revoked,
 }
 
 /// A lab fan's application: every property holds a value, writes are kept.
@@ -221,6 +254,8 @@ struct Fan {
 struct Inner {
     fans: Vec<Fan>,
     requests: Vec<SeenRequest>,
+    /// The response to send ahead of a fan's own answer to its next request, by fan.
+    forgeries: BTreeMap<usize, Forgery>,
     client: AsyncClient,
     topics: Topics,
 }
@@ -271,20 +306,126 @@ impl Inner {
 
     fn on_publish(&mut self, topic: &str, payload: &[u8], retain: bool) {
         let now = now();
-        for fan in &mut self.fans {
+        for i in 0..self.fans.len() {
             let req = self
                 .topics
-                .full(&Topics::device_rel(&fan.addr, Channel::Req));
-            if topic == req {
-                self.requests.push(SeenRequest {
-                    device: fan.addr.clone(),
-                    message: decode_unverified(payload),
-                });
-                fan.core.handle_publish(now, topic, payload, retain);
+                .full(&Topics::device_rel(&self.fans[i].addr, Channel::Req));
+            if topic != req {
+                continue;
             }
+            let message = decode_unverified(payload);
+            if let (Some(forgery), Some(request)) = (self.forgeries.remove(&i), &message) {
+                // A failed forgery leaves the fan's own answer, which the case then sees.
+                let _ = self.forge_answer(i, forgery, request);
+            }
+            self.requests.push(SeenRequest {
+                device: self.fans[i].addr.clone(),
+                message,
+            });
+            self.fans[i]
+                .core
+                .handle_publish(now, topic, payload, retain);
         }
         let _ = self.flush();
     }
+
+    /// A counter fan `i` never uses again, above every one it used: its core seals a report
+    /// with it, which is discarded (HRT-CTL-030).
+    fn spare_counter(&mut self, i: usize) -> Result<u64, String> {
+        self.flush()?;
+        let fan = &mut self.fans[i];
+        let held = fan.core.handler().values.get(&ENERGY).cloned();
+        fan.core
+            .report(now(), vec![(ENERGY, held.unwrap_or(Value::Int(0)))]);
+        let Some(Transmit::Publish(spent)) = fan.core.poll_transmit() else {
+            return Err("the fan's core sealed no report".into());
+        };
+        Ok(decode_unverified(&spent.payload)
+            .ok_or("the fan's own report does not decode")?
+            .counter)
+    }
+
+    /// A response to `controller` for `request_id` carrying `body`, signed by fan `signer`
+    /// with a spare counter and published on the controller's response topic; `tamper`
+    /// changes the encoded message before it is signed.
+    fn forge(
+        &mut self,
+        signer: usize,
+        controller: &str,
+        request_id: u64,
+        body: Body,
+        tamper: impl FnOnce(&mut [u8]),
+    ) -> Result<Sent, String> {
+        let counter = self.spare_counter(signer)?;
+        let fan = &self.fans[signer];
+        let msg = Message {
+            request_id: Some(request_id),
+            target: Some(controller.to_owned()),
+            time_ms: Some(now().unix_ms()),
+            chain: fan.chain.clone(),
+            ..Message::new(fan.addr.device_id.clone(), counter, body)
+        };
+        let rel = Topics::responses_rel(controller);
+        let mut encoded = hearth_wire::codec::encode(&msg);
+        tamper(encoded.as_mut_slice());
+        let payload = hearth_security::cose::sign1(fan.signer.as_ref(), &encoded, rel.as_bytes())
+            .map_err(|e| e.to_string())?;
+        let topic = self.topics.full(&rel);
+        self.client
+            .try_publish(topic.clone(), QoS::AtLeastOnce, false, payload.clone())
+            .map_err(|e| e.to_string())?;
+        self.flush()?;
+        Ok(Sent { topic, payload })
+    }
+
+    /// Send `forgery` as the answer to `request`, a request to fan `i`.
+    fn forge_answer(
+        &mut self,
+        i: usize,
+        forgery: Forgery,
+        request: &Message,
+    ) -> Result<(), String> {
+        let id = request
+            .request_id
+            .ok_or("the request carries no request id")?;
+        let to = request.sender.clone();
+        match forgery {
+            Forgery::OtherFan(level) => {
+                let results = vec![hearth_wire::ReadResult {
+                    path: LEVEL,
+                    status: StatusCode::Success,
+                    value: Some(Value::Int(level)),
+                }];
+                let other = (i + 1) % self.fans.len();
+                self.forge(other, &to, id, Body::ReadResponse(results), |_| {})?;
+            }
+            Forgery::UnknownStatus => {
+                let body = Body::WriteResponse(vec![(LEVEL, StatusCode::Busy)]);
+                self.forge(i, &to, id, body, unknown_status)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The status code of LEVEL's write result (`busy`, 12) becomes 23, a code no version of
+/// the catalog defines.
+fn unknown_status(encoded: &mut [u8]) {
+    let result = [0x84, 0x00, 0x09, 0x01, 0x0c];
+    if let Some(at) = encoded.windows(result.len()).position(|w| w == result) {
+        encoded[at + 4] = 0x17;
+    }
+}
+
+/// A response the lab sends to the controller ahead of a fan's own answer to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forgery {
+    /// The other lab fan, a valid device of the lab vendor, signs as itself a read response
+    /// carrying this level for the request (HRT-MQTT-012).
+    OtherFan(i64),
+    /// The fan itself answers the write with a status code no catalog defines for `level`
+    /// (HRT-MSG-071).
+    UnknownStatus,
 }
 
 /// The message inside a sealed envelope, without verifying it.
@@ -382,6 +523,7 @@ impl Lab {
         let inner = Arc::new(Mutex::new(Inner {
             fans,
             requests: Vec::new(),
+            forgeries: BTreeMap::new(),
             client,
             topics,
         }));
@@ -427,6 +569,23 @@ impl Lab {
                 "the broker {broker} did not accept the lab's connection within {within:?}"
             )),
         }
+    }
+
+    /// Publish the vendor CA's revocation list, which revokes [`LabPki::revoked`], retained
+    /// on its topic (HRT-MQTT-061).
+    ///
+    /// # Errors
+    ///
+    /// The list could not be signed, or the client's queue is full.
+    pub fn publish_revocation_list(&self) -> Result<(), String> {
+        let list = self.pki.revocation_list()?;
+        let ca = self.pki.vendor.cert.subject_kid().to_hex();
+        let inner = self.inner();
+        let topic = inner.topics.full(&Topics::revocation_rel(&ca));
+        inner
+            .client
+            .try_publish(topic, QoS::AtLeastOnce, true, list)
+            .map_err(|e| e.to_string())
     }
 
     fn inner(&self) -> MutexGuard<'_, Inner> {
@@ -576,12 +735,11 @@ impl Lab {
         changes: Vec<(Path, Value)>,
     ) -> Result<Vec<u8>, String> {
         let id = LAB_FANS[i];
-        let (cred, chain) = self.pki.hostile(kind, id)?;
+        // The header names the certificate's subject, so the message opens as its signer's.
+        let (subject, key, chain) = self.pki.hostile(kind, id)?;
         let counter =
             SendCounter::open(MemoryCounterStore::default(), 1000).map_err(|e| e.to_string())?;
-        // The header names the certificate's subject, so the message opens as its signer's.
-        let subject = cred.cert.claims().subject.clone();
-        let mut sender = Sender::new(subject, Arc::new(cred.key), chain, counter);
+        let mut sender = Sender::new(subject, key, chain, counter);
         let rel = Topics::device_rel(&self.addr(i), Channel::Report);
         let envelope = Envelope {
             with_chain: true,
@@ -616,45 +774,48 @@ impl Lab {
         results: Vec<hearth_wire::ReadResult>,
     ) -> Result<Sent, String> {
         let mut inner = self.inner();
+        let body = Body::ReadResponse(results);
+        inner.forge(i, controller, request_id, body, |_| {})
+    }
+
+    /// The lab answers the controller's next request to fan `i` with `forgery` first; the
+    /// fan's own answer follows it on the same topic and connection.
+    pub fn forge_next(&self, i: usize, forgery: Forgery) {
+        self.inner().forgeries.insert(i, forgery);
+    }
+
+    /// Fan `i`'s will, armed as for a new connection: an offline status sealed with a counter
+    /// reserved far above everything the fan sends until its connection ends (HRT-MQTT-031).
+    /// Not published: the case publishes the bytes, as a broker that publishes the will of a
+    /// live connection does.
+    ///
+    /// # Errors
+    ///
+    /// The seal failed.
+    pub fn will(&self, i: usize) -> Result<Sent, String> {
+        let mut inner = self.inner();
+        let core = &mut inner.fans[i].core;
+        core.arm_will().map_err(|e| e.to_string())?;
+        let will = core.will().ok_or("the fan's core armed no will")?;
+        Ok(Sent {
+            topic: will.topic.clone(),
+            payload: will.payload.clone(),
+        })
+    }
+
+    /// Fan `i` loses its connection and has it again, as its core sees it: it counts on from
+    /// above its will and announces itself anew (description, online status, full report).
+    ///
+    /// # Errors
+    ///
+    /// The counter is exhausted or the client's queue is full.
+    pub fn reconnect(&self, i: usize) -> Result<(), String> {
+        let mut inner = self.inner();
         inner.flush()?;
-        let fan = &mut inner.fans[i];
-        let held = fan.core.handler().values.get(&ENERGY).cloned();
-        fan.core
-            .report(now(), vec![(ENERGY, held.unwrap_or(Value::Int(0)))]);
-        let Some(Transmit::Publish(spent)) = fan.core.poll_transmit() else {
-            return Err("the fan's core sealed no report".into());
-        };
-        let counter = decode_unverified(&spent.payload)
-            .ok_or("the fan's own report does not decode")?
-            .counter;
-        let store = MemoryCounterStore {
-            value: Some(counter),
-            writes: 0,
-        };
-        let counter = SendCounter::open(store, 1).map_err(|e| e.to_string())?;
-        let mut sender = Sender::new(
-            LAB_FANS[i % LAB_FANS.len()],
-            fan.signer.clone(),
-            fan.chain.clone(),
-            counter,
-        );
-        let rel = Topics::responses_rel(controller);
-        let envelope = Envelope {
-            request_id: Some(request_id),
-            target: Some(controller.to_owned()),
-            time_ms: Some(now().unix_ms()),
-            with_chain: true,
-        };
-        let payload = sender
-            .seal(Body::ReadResponse(results), &rel, &envelope)
-            .map_err(|e| e.to_string())?;
-        let topic = inner.topics.full(&rel);
-        inner
-            .client
-            .try_publish(topic.clone(), QoS::AtLeastOnce, false, payload.clone())
-            .map_err(|e| e.to_string())?;
-        inner.flush()?;
-        Ok(Sent { topic, payload })
+        let core = &mut inner.fans[i].core;
+        core.handle_connection_lost().map_err(|e| e.to_string())?;
+        core.handle_connected(now());
+        inner.flush()
     }
 
     /// The requests of the controller seen so far.
