@@ -256,6 +256,8 @@ struct Inner {
     requests: Vec<SeenRequest>,
     /// The response to send ahead of a fan's own answer to its next request, by fan.
     forgeries: BTreeMap<usize, Forgery>,
+    /// What became of each forgery sent ahead of a fan's answer, by fan, until a case takes it.
+    forged: BTreeMap<usize, Result<(), String>>,
     client: AsyncClient,
     topics: Topics,
 }
@@ -315,8 +317,10 @@ impl Inner {
             }
             let message = decode_unverified(payload);
             if let (Some(forgery), Some(request)) = (self.forgeries.remove(&i), &message) {
-                // A failed forgery leaves the fan's own answer, which the case then sees.
-                let _ = self.forge_answer(i, forgery, request);
+                // The case asks what became of it: a forgery that did not go out must not
+                // pass as one the controller refused.
+                let sent = self.forge_answer(i, forgery, request);
+                self.forged.insert(i, sent);
             }
             self.requests.push(SeenRequest {
                 device: self.fans[i].addr.clone(),
@@ -524,6 +528,7 @@ impl Lab {
             fans,
             requests: Vec::new(),
             forgeries: BTreeMap::new(),
+            forged: BTreeMap::new(),
             client,
             topics,
         }));
@@ -782,6 +787,19 @@ impl Lab {
     /// fan's own answer follows it on the same topic and connection.
     pub fn forge_next(&self, i: usize, forgery: Forgery) {
         self.inner().forgeries.insert(i, forgery);
+    }
+
+    /// Whether the forgery of [`Lab::forge_next`] for fan `i` went out ahead of its answer.
+    ///
+    /// # Errors
+    ///
+    /// No request reached fan `i` since, or its forgery could not be sent.
+    pub fn forged(&self, i: usize) -> Result<(), String> {
+        self.inner()
+            .forged
+            .remove(&i)
+            .unwrap_or_else(|| Err("no request of the controller reached the fan".into()))
+            .map_err(|e| format!("the lab's forged response was not sent: {e}"))
     }
 
     /// Fan `i`'s will, armed as for a new connection: an offline status sealed with a counter

@@ -38,6 +38,7 @@ pub(super) fn other_signer(ctx: &mut CtlCtx) -> CaseFuture<'_> {
             Ok(answer) => return Err(refused(format!("was answered {answer}"))),
             Err(e) => return Err(refused(format!("{} ({})", e.message, e.kind.name()))),
         };
+        ctx.lab.forged(0).map_err(Outcome::error)?;
         let read = from_json(&answer["values"][0]["value"]).map_err(|e| {
             Outcome::fail(
                 req::HRT_CTL_020,
@@ -82,6 +83,7 @@ pub(super) fn unknown_status(ctx: &mut CtlCtx) -> CaseFuture<'_> {
             "values": [{"path": LEVEL.to_string(), "value": 2}],
         });
         let asked = ctx.ask("write", fields, Duration::ZERO).await?;
+        ctx.lab.forged(0).map_err(Outcome::error)?;
         ctx.step(2);
         judge_unknown_status(asked.map_err(|e| format!("{} ({})", e.message, e.kind.name())))
     })
