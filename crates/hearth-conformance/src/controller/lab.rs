@@ -109,19 +109,13 @@ impl LabPki {
         match kind {
             HostileKey::Foreign => {
                 let c = Self::device(&self.foreign_vendor, id, self.now, 30)?;
-                let chain = vec![
-                    c.cert.as_bytes().to_vec(),
-                    self.foreign_vendor.cert.as_bytes().to_vec(),
-                ];
+                let chain = chain_of(&c, &self.foreign_vendor);
                 Ok((c, chain))
             }
             HostileKey::Expired => {
                 // Issued two days ago for one day: expired a day ago.
                 let c = Self::device(&self.vendor, id, self.now.saturating_sub(2 * DAY), 1)?;
-                let chain = vec![
-                    c.cert.as_bytes().to_vec(),
-                    self.vendor.cert.as_bytes().to_vec(),
-                ];
+                let chain = chain_of(&c, &self.vendor);
                 Ok((c, chain))
             }
             HostileKey::Controller => {
@@ -136,22 +130,21 @@ impl LabPki {
                 };
                 let c =
                     pki::issue(&req, &self.vendor, self.now, &rng).map_err(|e| e.to_string())?;
-                let chain = vec![
-                    c.cert.as_bytes().to_vec(),
-                    self.vendor.cert.as_bytes().to_vec(),
-                ];
+                let chain = chain_of(&c, &self.vendor);
                 Ok((c, chain))
             }
             HostileKey::OtherDevice => {
                 let c = Self::device(&self.vendor, OTHER_DEVICE, self.now, 30)?;
-                let chain = vec![
-                    c.cert.as_bytes().to_vec(),
-                    self.vendor.cert.as_bytes().to_vec(),
-                ];
+                let chain = chain_of(&c, &self.vendor);
                 Ok((c, chain))
             }
         }
     }
+}
+
+/// The chain a hostile [`Signer`] carries for `c`: its certificate, then that of `issuer`.
+fn chain_of(c: &Credential, issuer: &Credential) -> Vec<Vec<u8>> {
+    vec![c.cert.as_bytes().to_vec(), issuer.cert.as_bytes().to_vec()]
 }
 
 /// Whose key signs a hostile message.
