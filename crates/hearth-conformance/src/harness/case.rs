@@ -17,6 +17,7 @@ use hearth_model::catalog::Catalog;
 use hearth_model::{Description, Path, StatusCode, Value};
 use hearth_wire::{Body, InvokeResult, Message, ReadResult};
 
+use crate::harness::assemble::CaseName;
 use crate::ics::{privilege_name, Ics, Parameters, Privilege};
 use crate::probe::{Probe, ProbeError};
 use crate::report::{Advisory, Step};
@@ -66,6 +67,19 @@ pub struct Case {
     pub applies: fn(&Ctx) -> Result<(), String>,
     /// The test itself.
     pub run: for<'a> fn(&'a mut Ctx) -> CaseFuture<'a>,
+}
+
+impl Case {
+    /// Its identifier, title and requirements, as the report and the coverage registry
+    /// name it.
+    #[must_use]
+    pub fn name(&self) -> CaseName<'static> {
+        CaseName {
+            id: self.id,
+            title: self.title,
+            requirements: self.requirements,
+        }
+    }
 }
 
 /// Declare a test case as a constant [`Case`]: its identifier, title, the requirements it
@@ -125,6 +139,11 @@ macro_rules! test_case {
     };
 }
 pub(crate) use test_case;
+
+/// A member that device-info (capability 1 on component 0) does not define: what a case
+/// reads, writes or invokes to be answered unsupported-property or unsupported-action
+/// (HRT-MOD-040).
+pub const UNDEFINED_MEMBER: Path = Path::new(0, 1, 0x7FF0);
 
 /// Applies to every device.
 pub fn always(_: &Ctx) -> Result<(), String> {
@@ -434,7 +453,7 @@ impl Ctx {
                 Path::new(0, absent_capability, 1),
                 StatusCode::UnsupportedCapability,
             ),
-            (Path::new(0, 1, 0x7FF0), StatusCode::UnsupportedProperty),
+            (UNDEFINED_MEMBER, StatusCode::UnsupportedProperty),
         ]
     }
 

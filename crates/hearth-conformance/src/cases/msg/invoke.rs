@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use hearth_model::validate::{check_invoke, ValueError};
 use hearth_model::{Path, StatusCode, Value};
 
-use crate::harness::case::{always, needs, test_case, CaseResult, Ctx};
+use crate::harness::case::{always, needs, test_case, CaseResult, Ctx, UNDEFINED_MEMBER};
 use crate::harness::expect;
 use crate::requirements::req;
 use crate::verdict::Outcome;
@@ -30,13 +30,12 @@ test_case! {
 
 async fn invoke_missing(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
-    let path = Path::new(0, 1, 0x7FF0);
     ctx.step(2);
     let missing = (req::HRT_MOD_040, "invoking an undefined action");
     refused_as(
         ctx,
         who,
-        (path, Value::Null),
+        (UNDEFINED_MEMBER, Value::Null),
         StatusCode::UnsupportedAction,
         missing,
     )

@@ -10,7 +10,7 @@ use hearth_model::{Path, StatusCode, Value};
 use hearth_wire::{Body, Message};
 
 use crate::harness::case::{
-    always, needs, needs_writable, requirement, test_case, CaseResult, Ctx,
+    always, needs, needs_writable, requirement, test_case, CaseResult, Ctx, UNDEFINED_MEMBER,
 };
 use crate::harness::craft::{publish, resigned};
 use crate::harness::expect;
@@ -449,8 +449,7 @@ test_case! {
 
 async fn check_order(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
-    let undefined = Path::new(0, 1, 0x7FF0);
-    text_answers(ctx, who, undefined, StatusCode::UnsupportedProperty).await?;
+    text_answers(ctx, who, UNDEFINED_MEMBER, StatusCode::UnsupportedProperty).await?;
     ctx.step(2);
     text_answers(ctx, who, Path::new(0, 1, 2), StatusCode::ReadOnly).await
 }
