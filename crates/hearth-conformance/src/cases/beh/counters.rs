@@ -17,6 +17,16 @@ use crate::harness::wait::budget;
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
+/// Applies when the device implements a cumulative counter.
+fn has_counters(ctx: &Ctx) -> Result<(), String> {
+    if counters(ctx).is_empty() {
+        return Err(
+            "the description has no `energy-measurement` or `water-consumption` capability".into(),
+        );
+    }
+    Ok(())
+}
+
 /// The cumulative counters the device implements.
 fn counters(ctx: &Ctx) -> Vec<Path> {
     [(ENERGY, 1), (WATER, 1)]
@@ -46,9 +56,7 @@ test_case! {
         "Leave the appliance switched as it was.",
     ],
     applies: |ctx| {
-        if counters(ctx).is_empty() {
-            return Err("the description has no `energy-measurement` or `water-consumption` capability".into());
-        }
+        has_counters(ctx)?;
         if first(ctx, ON_OFF).is_none() {
             return Err("the description has no `on-off` capability to make the appliance work and stop".into());
         }
@@ -212,9 +220,7 @@ test_case! {
         "Invoke stop if the cycle is still under way; read the counters every settle_time for the silence window: never lower.",
     ],
     applies: |ctx| {
-        if counters(ctx).is_empty() {
-            return Err("the description has no `energy-measurement` or `water-consumption` capability".into());
-        }
+        has_counters(ctx)?;
         startable_cycle(ctx).map(drop)
     },
     run: counters_across_cycle(operator),
