@@ -293,15 +293,10 @@ pub struct CtlCase {
 }
 
 impl CtlCase {
-    /// Its identifier, title and requirements, as the report and the coverage registry
-    /// name it.
+    /// What the controller report and the coverage registry call it.
     #[must_use]
     pub fn name(&self) -> CaseName<'static> {
-        CaseName {
-            id: self.id,
-            title: self.title,
-            requirements: self.requirements,
-        }
+        CaseName::new(self.id, self.title, self.requirements)
     }
 }
 

@@ -74,11 +74,7 @@ impl Case {
     /// name it.
     #[must_use]
     pub fn name(&self) -> CaseName<'static> {
-        CaseName {
-            id: self.id,
-            title: self.title,
-            requirements: self.requirements,
-        }
+        CaseName::new(self.id, self.title, self.requirements)
     }
 }
 
@@ -167,6 +163,16 @@ pub fn needs_stranger(ctx: &Ctx) -> Result<(), String> {
 /// something, `Err(reason)` (the condition that does not hold, HRT-CONF-033) otherwise.
 pub fn needs<T>(found: Option<T>, reason: &str) -> Result<(), String> {
     found.map(drop).ok_or_else(|| reason.to_owned())
+}
+
+/// What a case needs of the description or the ICS, found when it runs as its applicability
+/// found it: `found` itself, or the `not-applicable` outcome of `reason` when it holds nothing.
+///
+/// # Errors
+///
+/// `not-applicable` when `found` is `None`.
+pub fn found<T>(found: Option<T>, reason: &str) -> Result<T, Outcome> {
+    found.ok_or_else(|| Outcome::not_applicable(reason))
 }
 
 /// The context a test case runs in.
