@@ -12,6 +12,7 @@ use crate::harness::appliance::{
     ready_to_start, start_cycle, startable_cycle, state, state_name, Action, ENERGY, ON_OFF, WATER,
 };
 use crate::harness::case::{test_case, CaseResult, Ctx};
+use crate::harness::operator::needs_actuation;
 use crate::harness::probe::Seen;
 use crate::harness::wait::budget;
 use crate::requirements::req;
@@ -60,10 +61,7 @@ test_case! {
         if first(ctx, ON_OFF).is_none() {
             return Err("the description has no `on-off` capability to make the appliance work and stop".into());
         }
-        if !ctx.ics.actuation.power {
-            return Err("ICS [actuation] power = false".into());
-        }
-        Ok(())
+        needs_actuation(ctx.ics.actuation.power, "power")
     },
     run: counters_grow(operator),
 }
