@@ -326,73 +326,54 @@ fn publish_hostile(lab: &Lab, kind: HostileKey, level: i64) -> Result<(), String
     lab.publish_raw(&lab.topic(0, Channel::Report), bytes)
 }
 
-fn foreign(ctx: &mut CtlCtx) -> CaseFuture<'_> {
-    Box::pin(hostile(
-        ctx,
-        &[req::HRT_SEC_065],
-        "a report signed under a root it does not trust",
-        |lab, level| publish_hostile(lab, HostileKey::Foreign, level),
-    ))
+/// The lab fan's report of `level`, sealed, then changed by `tamper`, on its report topic.
+fn publish_altered(lab: &Lab, level: i64, tamper: impl FnOnce(&mut Vec<u8>)) -> Result<(), String> {
+    lab.report_altered(0, vec![(LEVEL, Value::Int(level))], tamper)
 }
 
-fn expired(ctx: &mut CtlCtx) -> CaseFuture<'_> {
-    Box::pin(hostile(
-        ctx,
-        &[req::HRT_SEC_071],
-        "a report signed under an expired certificate",
-        |lab, level| publish_hostile(lab, HostileKey::Expired, level),
-    ))
+/// A sealed message with the last byte of its signature flipped: it no longer verifies.
+fn flip_signature(bytes: &mut [u8]) {
+    if let Some(last) = bytes.last_mut() {
+        *last ^= 0x01;
+    }
 }
 
-fn wrong_role(ctx: &mut CtlCtx) -> CaseFuture<'_> {
-    Box::pin(hostile(
-        ctx,
-        &[req::HRT_SEC_121],
-        "a report signed by a controller certificate",
-        |lab, level| publish_hostile(lab, HostileKey::Controller, level),
-    ))
+/// A sealed message replaced by its bare payload, without the COSE envelope.
+fn strip_envelope(bytes: &mut Vec<u8>) {
+    if let Some(payload) = hearth_security::cose::Sign1::parse(bytes)
+        .ok()
+        .and_then(|s| s.payload)
+    {
+        *bytes = payload;
+    }
 }
 
-fn other_device(ctx: &mut CtlCtx) -> CaseFuture<'_> {
-    Box::pin(hostile(
-        ctx,
-        &[req::HRT_MQTT_010, req::HRT_SEC_121],
+/// Hostile cases on fan 0 ([`hostile`]): for each, the case function, the requirements
+/// acting on the hostile message breaks, what that message is, and how it is published.
+macro_rules! hostile_cases {
+    ($($name:ident: $broken:expr, $what:literal, $publish:expr;)+) => {
+        $(
+            fn $name(ctx: &mut CtlCtx) -> CaseFuture<'_> {
+                Box::pin(hostile(ctx, $broken, $what, $publish))
+            }
+        )+
+    };
+}
+
+hostile_cases! {
+    foreign: &[req::HRT_SEC_065], "a report signed under a root it does not trust",
+        |lab, level| publish_hostile(lab, HostileKey::Foreign, level);
+    expired: &[req::HRT_SEC_071], "a report signed under an expired certificate",
+        |lab, level| publish_hostile(lab, HostileKey::Expired, level);
+    wrong_role: &[req::HRT_SEC_121], "a report signed by a controller certificate",
+        |lab, level| publish_hostile(lab, HostileKey::Controller, level);
+    other_device: &[req::HRT_MQTT_010, req::HRT_SEC_121],
         "a report signed by another device of the vendor for the fan's topic",
-        |lab, level| publish_hostile(lab, HostileKey::OtherDevice, level),
-    ))
-}
-
-fn bad_signature(ctx: &mut CtlCtx) -> CaseFuture<'_> {
-    Box::pin(hostile(
-        ctx,
-        &[req::HRT_SEC_034],
-        "a report whose signature does not verify",
-        |lab, level| {
-            lab.report_altered(0, vec![(LEVEL, Value::Int(level))], |bytes| {
-                if let Some(last) = bytes.last_mut() {
-                    *last ^= 0x01;
-                }
-            })
-        },
-    ))
-}
-
-fn unsigned(ctx: &mut CtlCtx) -> CaseFuture<'_> {
-    Box::pin(hostile(
-        ctx,
-        &[req::HRT_SEC_030],
-        "an unsigned report",
-        |lab, level| {
-            lab.report_altered(0, vec![(LEVEL, Value::Int(level))], |bytes| {
-                if let Some(payload) = hearth_security::cose::Sign1::parse(bytes)
-                    .ok()
-                    .and_then(|s| s.payload)
-                {
-                    *bytes = payload;
-                }
-            })
-        },
-    ))
+        |lab, level| publish_hostile(lab, HostileKey::OtherDevice, level);
+    bad_signature: &[req::HRT_SEC_034], "a report whose signature does not verify",
+        |lab, level| publish_altered(lab, level, |b| flip_signature(b));
+    unsigned: &[req::HRT_SEC_030], "an unsigned report",
+        |lab, level| publish_altered(lab, level, strip_envelope);
 }
 
 fn out_of_range(ctx: &mut CtlCtx) -> CaseFuture<'_> {
