@@ -101,12 +101,21 @@ impl Case {
 /// ```
 ///
 /// `run: f(operator)` runs `f(ctx, who)` with the operating tester ([`Ctx::operator_tester`])
-/// as `who`, or ends the case with the `error` of its absence; `run: f` runs `f(ctx)`.
+/// as `who`, or ends the case with the `error` of its absence; `run: f(stranger)` likewise
+/// with a controller the device does not admit ([`Ctx::stranger`]); `run: f` runs `f(ctx)`.
 macro_rules! test_case {
     (@run $run:ident(operator)) => {
         |ctx| {
             Box::pin(async move {
                 let who = ctx.operator_tester()?;
+                $run(ctx, who).await
+            })
+        }
+    };
+    (@run $run:ident(stranger)) => {
+        |ctx| {
+            Box::pin(async move {
+                let who = ctx.stranger()?;
                 $run(ctx, who).await
             })
         }

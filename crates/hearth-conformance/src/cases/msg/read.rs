@@ -128,11 +128,10 @@ test_case! {
         "Send a correct read as a barrier; before its answer the device may have stayed silent; if it answered, expect unauthorized for the declared property and unsupported-component, -capability and -property for the others, none with a value.",
     ],
     applies: needs_stranger,
-    run: read_order_of_checks,
+    run: read_order_of_checks(stranger),
 }
 
-async fn read_order_of_checks(ctx: &mut Ctx) -> CaseResult {
-    let stranger = ctx.stranger()?;
+async fn read_order_of_checks(ctx: &mut Ctx, stranger: usize) -> CaseResult {
     let Some((declared, _)) = ctx.properties().into_iter().next() else {
         return Err(Outcome::not_applicable(
             "the description declares no property",
