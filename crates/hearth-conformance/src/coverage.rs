@@ -132,18 +132,11 @@ impl Registry {
     /// When `conformance/untestable.toml` does not parse.
     pub fn standard() -> Result<Self, CoverageError> {
         let mut registry = Self::new();
-        for case in crate::cases::CASES {
-            registry.add_test_case(TestCase {
-                id: case.id.to_owned(),
-                title: case.title.to_owned(),
-                requirements: case
-                    .requirements
-                    .iter()
-                    .map(|r| r.id().to_owned())
-                    .collect(),
-            });
-        }
-        for case in crate::controller::cases::CASES {
+        let device = crate::cases::CASES.iter().map(crate::case::Case::name);
+        let controller = crate::controller::cases::CASES
+            .iter()
+            .map(crate::controller::cases::CtlCase::name);
+        for case in device.chain(controller) {
             registry.add_test_case(TestCase {
                 id: case.id.to_owned(),
                 title: case.title.to_owned(),

@@ -417,6 +417,23 @@ impl Parameters {
             && self.report_deadline == SPEC_REPORT_DEADLINE
     }
 
+    /// The duration parameters by name, in the order the statement and the report list them.
+    #[must_use]
+    pub fn durations(&self) -> [(&'static str, Duration); 10] {
+        [
+            ("startup_timeout", self.startup_timeout),
+            ("response_timeout", self.response_timeout),
+            ("report_deadline", self.report_deadline),
+            ("latency_allowance", self.latency_allowance),
+            ("silence_window", self.silence_window),
+            ("settle_time", self.settle_time),
+            ("operator_timeout", self.operator_timeout),
+            ("restart_timeout", self.restart_timeout),
+            ("cycle_timeout", self.cycle_timeout),
+            ("test_timeout", self.test_timeout),
+        ]
+    }
+
     /// The effective values as the report records them: durations in milliseconds, the seed
     /// as a decimal string, absent optional parameters left out.
     pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
@@ -435,18 +452,7 @@ impl Parameters {
         text("broker_password_env", &self.broker_password_env);
         text("trust", &self.trust);
         map.insert("broker_max_packet".into(), self.broker_max_packet.into());
-        for (name, d) in [
-            ("startup_timeout", self.startup_timeout),
-            ("response_timeout", self.response_timeout),
-            ("report_deadline", self.report_deadline),
-            ("latency_allowance", self.latency_allowance),
-            ("silence_window", self.silence_window),
-            ("settle_time", self.settle_time),
-            ("operator_timeout", self.operator_timeout),
-            ("restart_timeout", self.restart_timeout),
-            ("cycle_timeout", self.cycle_timeout),
-            ("test_timeout", self.test_timeout),
-        ] {
+        for (name, d) in self.durations() {
             map.insert(name.into(), ms(d));
         }
         if let Some(seed) = self.seed {

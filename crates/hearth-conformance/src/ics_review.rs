@@ -625,6 +625,11 @@ mod tests {
 
     const FAN: &str = "ics_version = 1\nspec_version = 1\n\n[device]\nvendor = \"fff1\"\nid = \"fan-1\"\ntype = \"fan\"\nvendor_name = \"V\"\nmodel = \"M\"\nfirmware = \"1\"\n\n[components.0]\ndevice-info = []\nfaults = []\non-off = []\nfan-control = []\nairflow = [\"horizontal-swing\"]\n\n[actuation]\nsettings = true\n\n[[controllers]]\nkey = \"lab/operate.key\"\nchain = \"lab/operate.chain\"\nprivilege = \"operate\"\n";
 
+    /// Some finding of `f` is one `pred` looks for.
+    fn assert_any(f: &[Finding], pred: impl Fn(&Finding) -> bool) {
+        assert!(f.iter().any(pred), "{f:?}");
+    }
+
     fn catalog_review(text: &str) -> Vec<Finding> {
         let mut found = Found::new(text);
         match Ics::parse(text) {
@@ -671,11 +676,9 @@ mod tests {
             "{f:?}"
         );
         let f = catalog_review(&FAN.replace("type = \"fan\"", "type = \"refrigerator\""));
-        assert!(
-            f.iter()
-                .any(|f| f.key == "components.0.fan-control" && f.line == Some(16)),
-            "{f:?}"
-        );
+        assert_any(&f, |f| {
+            f.key == "components.0.fan-control" && f.line == Some(16)
+        });
     }
 
     /// A misspelt capability: at its line, with the name meant; and the mandatory one it
@@ -692,11 +695,9 @@ mod tests {
             typo.message.contains("did you mean `fan-control`?"),
             "{typo:?}"
         );
-        assert!(
-            f.iter()
-                .any(|f| f.key == "components.0" && f.message.contains("lists no `fan-control`")),
-            "{f:?}"
-        );
+        assert_any(&f, |f| {
+            f.key == "components.0" && f.message.contains("lists no `fan-control`")
+        });
     }
 
     #[test]
@@ -721,11 +722,7 @@ mod tests {
             "[components.0]",
             "[components.3]\ndoor = []\n\n[components.0]",
         ));
-        assert!(
-            f.iter()
-                .any(|f| f.key == "components.3" && f.line == Some(12)),
-            "{f:?}"
-        );
+        assert_any(&f, |f| f.key == "components.3" && f.line == Some(12));
     }
 
     #[test]

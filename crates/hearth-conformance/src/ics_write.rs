@@ -351,42 +351,7 @@ fn parameters(out: &mut String, p: &Parameters) {
     for line in lines.into_iter().flatten() {
         out.push_str(&line);
     }
-    for (name, value, default) in [
-        (
-            "startup_timeout",
-            p.startup_timeout,
-            default.startup_timeout,
-        ),
-        (
-            "response_timeout",
-            p.response_timeout,
-            default.response_timeout,
-        ),
-        (
-            "report_deadline",
-            p.report_deadline,
-            default.report_deadline,
-        ),
-        (
-            "latency_allowance",
-            p.latency_allowance,
-            default.latency_allowance,
-        ),
-        ("silence_window", p.silence_window, default.silence_window),
-        ("settle_time", p.settle_time, default.settle_time),
-        (
-            "operator_timeout",
-            p.operator_timeout,
-            default.operator_timeout,
-        ),
-        (
-            "restart_timeout",
-            p.restart_timeout,
-            default.restart_timeout,
-        ),
-        ("cycle_timeout", p.cycle_timeout, default.cycle_timeout),
-        ("test_timeout", p.test_timeout, default.test_timeout),
-    ] {
+    for ((name, value), (_, default)) in p.durations().into_iter().zip(default.durations()) {
         if value != default {
             let _ = writeln!(out, "{name} = {}", quoted(&duration_text(value)));
         }

@@ -21,6 +21,7 @@ use super::agent::{Agent, LinkError};
 use super::ics::ControllerIcs;
 use super::lab::{HostileKey, Lab, ENERGY, LEVEL};
 use crate::case::{CaseFuture, CaseResult};
+use crate::harness::assemble::CaseName;
 use crate::report::Step;
 use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
@@ -161,21 +162,32 @@ impl CtlCtx {
         }
     }
 
+    /// The controller must come to believe `value` at `path` of fan `i`; else it breaks
+    /// `requirement`, as `why` says.
+    pub async fn must_believe(
+        &mut self,
+        (i, path): (usize, Path),
+        value: &Value,
+        requirement: Req,
+        why: String,
+    ) -> CaseResult {
+        if self.believes(i, path, value).await? {
+            return Ok(());
+        }
+        Err(Outcome::fail(requirement, why))
+    }
+
     /// Fan `i` publishes a marker; the controller must come to believe it (a conforming
     /// report, HRT-SEC-121).
     pub async fn marker(&mut self, i: usize) -> CaseResult {
         let marker = self.lab.marker(i).map_err(Outcome::error)?;
-        if self.believes(i, ENERGY, &marker).await? {
-            return Ok(());
-        }
-        Err(Outcome::fail(
-            req::HRT_SEC_121,
-            format!(
-                "the controller did not accept a conforming report of {} (energy {marker}) within {:?}",
-                self.lab.addr(i),
-                self.await_bound()
-            ),
-        ))
+        let why = format!(
+            "the controller did not accept a conforming report of {} (energy {marker}) within {:?}",
+            self.lab.addr(i),
+            self.await_bound()
+        );
+        self.must_believe((i, ENERGY), &marker, req::HRT_SEC_121, why)
+            .await
     }
 
     /// Fan `i` reports a level it has not reported last, which the controller must accept;
@@ -186,17 +198,37 @@ impl CtlCtx {
         self.lab
             .report(i, vec![(LEVEL, Value::Int(level))])
             .map_err(Outcome::error)?;
-        if self.believes(i, LEVEL, &Value::Int(level)).await? {
-            return Ok(level);
-        }
-        Err(Outcome::fail(
-            req::HRT_SEC_121,
-            format!(
-                "the controller did not accept a conforming report of {} (level {level}) within {:?}",
-                self.lab.addr(i),
-                self.await_bound()
-            ),
-        ))
+        let why = format!(
+            "the controller did not accept a conforming report of {} (level {level}) within {:?}",
+            self.lab.addr(i),
+            self.await_bound()
+        );
+        self.must_believe((i, LEVEL), &Value::Int(level), req::HRT_SEC_121, why)
+            .await?;
+        Ok(level)
+    }
+
+    /// Step 1 of most cases: fan `i` reports a level it has not reported last, which the
+    /// controller must accept; the level.
+    pub async fn first_level(&mut self, i: usize) -> Result<i64, Outcome> {
+        self.step(1);
+        self.known_level(i).await
+    }
+
+    /// The last two steps of a hostile case: step `step`, fan `i` publishes a marker the
+    /// controller must come to believe; step `step + 1`, it must still believe `level` for
+    /// fan `i`, else it acted on `what`, breaking `broken`.
+    pub async fn marker_then_still(
+        &mut self,
+        step: usize,
+        (i, level): (usize, i64),
+        broken: &[Req],
+        what: &str,
+    ) -> CaseResult {
+        self.step(step);
+        self.marker(i).await?;
+        self.step(step + 1);
+        self.still(i, level, broken, what).await
     }
 
     /// The controller must still believe `level` for fan `i` after the marker; else it
@@ -263,6 +295,14 @@ pub struct CtlCase {
     pub run: for<'a> fn(&'a mut CtlCtx) -> CaseFuture<'a>,
 }
 
+impl CtlCase {
+    /// What the controller report and the coverage registry call it.
+    #[must_use]
+    pub fn name(&self) -> CaseName<'static> {
+        CaseName::new(self.id, self.title, self.requirements)
+    }
+}
+
 const HOSTILE_STEPS: &[&str] = &[
     "The lab fan reports a new level; wait until the controller believes it.",
     "Publish the hostile message, which would set another level, on the fan's report topic.",
@@ -277,15 +317,11 @@ async fn hostile(
     what: &str,
     make: impl FnOnce(&Lab, i64) -> Result<(), String>,
 ) -> CaseResult {
-    ctx.step(1);
-    let known = ctx.known_level(0).await?;
+    let known = ctx.first_level(0).await?;
     ctx.step(2);
     let other = known % 12 + 1;
     make(&ctx.lab, other).map_err(Outcome::error)?;
-    ctx.step(3);
-    ctx.marker(0).await?;
-    ctx.step(4);
-    ctx.still(0, known, broken, what).await
+    ctx.marker_then_still(3, (0, known), broken, what).await
 }
 
 fn publish_hostile(lab: &Lab, kind: HostileKey, level: i64) -> Result<(), String> {
@@ -293,90 +329,67 @@ fn publish_hostile(lab: &Lab, kind: HostileKey, level: i64) -> Result<(), String
     lab.publish_raw(&lab.topic(0, Channel::Report), bytes)
 }
 
-fn foreign(ctx: &mut CtlCtx) -> CaseFuture<'_> {
-    Box::pin(hostile(
-        ctx,
-        &[req::HRT_SEC_065],
-        "a report signed under a root it does not trust",
-        |lab, level| publish_hostile(lab, HostileKey::Foreign, level),
-    ))
+/// The lab fan's report of `level`, sealed, then changed by `tamper`, on its report topic.
+fn publish_altered(lab: &Lab, level: i64, tamper: impl FnOnce(&mut Vec<u8>)) -> Result<(), String> {
+    lab.report_altered(0, vec![(LEVEL, Value::Int(level))], tamper)
 }
 
-fn expired(ctx: &mut CtlCtx) -> CaseFuture<'_> {
-    Box::pin(hostile(
-        ctx,
-        &[req::HRT_SEC_071],
-        "a report signed under an expired certificate",
-        |lab, level| publish_hostile(lab, HostileKey::Expired, level),
-    ))
+/// A sealed message with the last byte of its signature flipped: it no longer verifies.
+fn flip_signature(bytes: &mut [u8]) {
+    if let Some(last) = bytes.last_mut() {
+        *last ^= 0x01;
+    }
 }
 
-fn wrong_role(ctx: &mut CtlCtx) -> CaseFuture<'_> {
-    Box::pin(hostile(
-        ctx,
-        &[req::HRT_SEC_121],
-        "a report signed by a controller certificate",
-        |lab, level| publish_hostile(lab, HostileKey::Controller, level),
-    ))
+/// A sealed message replaced by its bare payload, without the COSE envelope.
+fn strip_envelope(bytes: &mut Vec<u8>) {
+    if let Some(payload) = hearth_security::cose::Sign1::parse(bytes)
+        .ok()
+        .and_then(|s| s.payload)
+    {
+        *bytes = payload;
+    }
 }
 
-fn other_device(ctx: &mut CtlCtx) -> CaseFuture<'_> {
-    Box::pin(hostile(
-        ctx,
-        &[req::HRT_MQTT_010, req::HRT_SEC_121],
+/// Hostile cases on fan 0 ([`hostile`]): for each, the case function, the requirements
+/// acting on the hostile message breaks, what that message is, and how it is published.
+macro_rules! hostile_cases {
+    ($($name:ident: $broken:expr, $what:literal, $publish:expr;)+) => {
+        $(
+            fn $name(ctx: &mut CtlCtx) -> CaseFuture<'_> {
+                Box::pin(hostile(ctx, $broken, $what, $publish))
+            }
+        )+
+    };
+}
+
+hostile_cases! {
+    foreign: &[req::HRT_SEC_065], "a report signed under a root it does not trust",
+        |lab, level| publish_hostile(lab, HostileKey::Foreign, level);
+    expired: &[req::HRT_SEC_071], "a report signed under an expired certificate",
+        |lab, level| publish_hostile(lab, HostileKey::Expired, level);
+    wrong_role: &[req::HRT_SEC_121], "a report signed by a controller certificate",
+        |lab, level| publish_hostile(lab, HostileKey::Controller, level);
+    other_device: &[req::HRT_MQTT_010, req::HRT_SEC_121],
         "a report signed by another device of the vendor for the fan's topic",
-        |lab, level| publish_hostile(lab, HostileKey::OtherDevice, level),
-    ))
-}
-
-fn bad_signature(ctx: &mut CtlCtx) -> CaseFuture<'_> {
-    Box::pin(hostile(
-        ctx,
-        &[req::HRT_SEC_034],
-        "a report whose signature does not verify",
-        |lab, level| {
-            lab.report_altered(0, vec![(LEVEL, Value::Int(level))], |bytes| {
-                if let Some(last) = bytes.last_mut() {
-                    *last ^= 0x01;
-                }
-            })
-        },
-    ))
-}
-
-fn unsigned(ctx: &mut CtlCtx) -> CaseFuture<'_> {
-    Box::pin(hostile(
-        ctx,
-        &[req::HRT_SEC_030],
-        "an unsigned report",
-        |lab, level| {
-            lab.report_altered(0, vec![(LEVEL, Value::Int(level))], |bytes| {
-                if let Some(payload) = hearth_security::cose::Sign1::parse(bytes)
-                    .ok()
-                    .and_then(|s| s.payload)
-                {
-                    *bytes = payload;
-                }
-            })
-        },
-    ))
+        |lab, level| publish_hostile(lab, HostileKey::OtherDevice, level);
+    bad_signature: &[req::HRT_SEC_034], "a report whose signature does not verify",
+        |lab, level| publish_altered(lab, level, |b| flip_signature(b));
+    unsigned: &[req::HRT_SEC_030], "an unsigned report",
+        |lab, level| publish_altered(lab, level, strip_envelope);
 }
 
 fn out_of_range(ctx: &mut CtlCtx) -> CaseFuture<'_> {
     Box::pin(async move {
-        ctx.step(1);
-        let known = ctx.known_level(0).await?;
+        let known = ctx.first_level(0).await?;
         ctx.step(2);
         let marker = ctx.lab.next_energy(0);
         ctx.lab
             .report(0, vec![(LEVEL, Value::Int(13)), (ENERGY, marker.clone())])
             .map_err(Outcome::error)?;
-        if !ctx.believes(0, ENERGY, &marker).await? {
-            return Err(Outcome::fail(
-                req::HRT_MSG_085,
-                format!("the controller dropped the whole report for its one value out of range: it does not believe the energy {marker} beside it"),
-            ));
-        }
+        let why = format!("the controller dropped the whole report for its one value out of range: it does not believe the energy {marker} beside it");
+        ctx.must_believe((0, ENERGY), &marker, req::HRT_MSG_085, why)
+            .await?;
         ctx.step(3);
         ctx.still(
             0,
@@ -390,8 +403,7 @@ fn out_of_range(ctx: &mut CtlCtx) -> CaseFuture<'_> {
 
 fn replayed(ctx: &mut CtlCtx) -> CaseFuture<'_> {
     Box::pin(async move {
-        ctx.step(1);
-        let old = ctx.known_level(0).await?;
+        let old = ctx.first_level(0).await?;
         let Some(copy) = ctx.lab.published(0, Channel::Report).last().cloned() else {
             return Err(Outcome::error("the lab fan's report was not kept"));
         };
@@ -401,23 +413,15 @@ fn replayed(ctx: &mut CtlCtx) -> CaseFuture<'_> {
         ctx.lab
             .publish_raw(&copy.topic, copy.payload)
             .map_err(Outcome::error)?;
-        ctx.step(4);
-        ctx.marker(0).await?;
-        ctx.step(5);
-        ctx.still(
-            0,
-            known,
-            &[req::HRT_SEC_097],
-            &format!("a replay of its report of level {old}"),
-        )
-        .await
+        let what = format!("a replay of its report of level {old}");
+        ctx.marker_then_still(4, (0, known), &[req::HRT_SEC_097], &what)
+            .await
     })
 }
 
 fn moved(ctx: &mut CtlCtx) -> CaseFuture<'_> {
     Box::pin(async move {
-        ctx.step(1);
-        let known = ctx.known_level(1).await?;
+        let known = ctx.first_level(1).await?;
         ctx.step(2);
         let level = ctx.known_level(0).await?;
         if level == known {
@@ -432,12 +436,9 @@ fn moved(ctx: &mut CtlCtx) -> CaseFuture<'_> {
         ctx.lab
             .publish_raw(&topic, copy.payload)
             .map_err(Outcome::error)?;
-        ctx.step(4);
-        ctx.marker(1).await?;
-        ctx.step(5);
-        ctx.still(
-            1,
-            known,
+        ctx.marker_then_still(
+            4,
+            (1, known),
             &[req::HRT_MQTT_010, req::HRT_SEC_034],
             "a report of the other fan published on its topic",
         )

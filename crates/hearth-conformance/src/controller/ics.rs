@@ -143,6 +143,13 @@ impl ControllerIcs {
 mod tests {
     use super::*;
 
+    /// No argument of `cmd` still holds a placeholder.
+    fn assert_no_placeholder(cmd: &[String]) {
+        assert!(cmd
+            .iter()
+            .all(|a| PLACEHOLDERS.iter().all(|p| !a.contains(p))));
+    }
+
     const EXAMPLE: &str = r#"
 [controller]
 id = "acme-hub-7"
@@ -178,9 +185,7 @@ response_timeout = "4s"
         assert_eq!(cmd[3], "mqtt://127.0.0.1:1883");
         assert_eq!(cmd[5], "hearth");
         assert_eq!(cmd[9], "/t/root.cert");
-        assert!(cmd
-            .iter()
-            .all(|a| PLACEHOLDERS.iter().all(|p| !a.contains(p))));
+        assert_no_placeholder(&cmd);
     }
 
     /// HRT-CTL-002: every placeholder is replaced wherever it stands in an argument, as
@@ -203,9 +208,7 @@ response_timeout = "4s"
             ["--state=/s", "r/r", "/t/root.cert/smqtt://127.0.0.1:1883"]
         );
         assert_eq!(cmd[0], "hearth");
-        assert!(cmd
-            .iter()
-            .all(|a| PLACEHOLDERS.iter().all(|p| !a.contains(p))));
+        assert_no_placeholder(&cmd);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::agent::Agent;
 use super::cases::{CtlCtx, Starter, CASES};
 use super::ics::ControllerIcs;
 use super::lab::Lab;
-use crate::harness::assemble::{self, hex, test_result, CaseName, CaseRecord, RunFacts};
+use crate::harness::assemble::{self, hex, test_result, CaseRecord, RunFacts};
 use crate::report::{DeviceInfo, Report, TestResult};
 use crate::trace::{now_ms, rfc3339};
 use crate::verdict::{Outcome, Verdict};
@@ -142,11 +142,7 @@ pub async fn run_controller_with(
             (outcome, steps)
         };
         let result = test_result(
-            CaseName {
-                id: case.id,
-                title: case.title,
-                requirements: case.requirements,
-            },
+            case.name(),
             outcome,
             CaseRecord {
                 started: rfc3339(began),

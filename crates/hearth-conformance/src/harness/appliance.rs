@@ -7,7 +7,7 @@ use hearth_model::catalog::Capability;
 use hearth_model::{CapabilityInstance, Path, StatusCode, Value};
 
 use super::case::Ctx;
-use super::operator::{act, OperatorAction};
+use super::operator::{act, needs_actuation, OperatorAction};
 use super::wait::{self, deadline};
 use crate::verdict::Outcome;
 
@@ -223,9 +223,7 @@ pub fn cycle_component(ctx: &Ctx) -> Result<u16, String> {
 /// The component with `operational-state`, where the ICS lets the suite start a cycle.
 pub fn startable_cycle(ctx: &Ctx) -> Result<u16, String> {
     let component = cycle_component(ctx)?;
-    if !ctx.ics.actuation.start_cycle {
-        return Err("ICS [actuation] start_cycle = false".into());
-    }
+    needs_actuation(ctx.ics.actuation.start_cycle, "start_cycle")?;
     Ok(component)
 }
 

@@ -82,6 +82,18 @@ pub struct CaseName<'a> {
     pub requirements: &'a [Req],
 }
 
+impl<'a> CaseName<'a> {
+    /// The name of the case with this identifier, title and requirements.
+    #[must_use]
+    pub const fn new(id: &'a str, title: &'a str, requirements: &'a [Req]) -> Self {
+        Self {
+            id,
+            title,
+            requirements,
+        }
+    }
+}
+
 /// What a test case left beside its outcome: when it started, how long it took, its steps,
 /// advisories and its slice of the trace.
 #[derive(Debug, Clone, Default)]

@@ -17,6 +17,7 @@ use hearth_model::catalog::Catalog;
 use hearth_model::{Description, Path, StatusCode, Value};
 use hearth_wire::{Body, InvokeResult, Message, ReadResult};
 
+use crate::harness::assemble::CaseName;
 use crate::ics::{privilege_name, Ics, Parameters, Privilege};
 use crate::probe::{Probe, ProbeError};
 use crate::report::{Advisory, Step};
@@ -68,6 +69,15 @@ pub struct Case {
     pub run: for<'a> fn(&'a mut Ctx) -> CaseFuture<'a>,
 }
 
+impl Case {
+    /// Its identifier, title and requirements, as the report and the coverage registry
+    /// name it.
+    #[must_use]
+    pub fn name(&self) -> CaseName<'static> {
+        CaseName::new(self.id, self.title, self.requirements)
+    }
+}
+
 /// Declare a test case as a constant [`Case`]: its identifier, title, the requirements it
 /// checks (names of [`crate::requirements::req`] constants), its steps in order — the texts
 /// the plan shows and `ctx.step(n)` logs — its applicability and the async function that
@@ -91,12 +101,21 @@ pub struct Case {
 /// ```
 ///
 /// `run: f(operator)` runs `f(ctx, who)` with the operating tester ([`Ctx::operator_tester`])
-/// as `who`, or ends the case with the `error` of its absence; `run: f` runs `f(ctx)`.
+/// as `who`, or ends the case with the `error` of its absence; `run: f(stranger)` likewise
+/// with a controller the device does not admit ([`Ctx::stranger`]); `run: f` runs `f(ctx)`.
 macro_rules! test_case {
     (@run $run:ident(operator)) => {
         |ctx| {
             Box::pin(async move {
                 let who = ctx.operator_tester()?;
+                $run(ctx, who).await
+            })
+        }
+    };
+    (@run $run:ident(stranger)) => {
+        |ctx| {
+            Box::pin(async move {
+                let who = ctx.stranger()?;
                 $run(ctx, who).await
             })
         }
@@ -126,6 +145,11 @@ macro_rules! test_case {
 }
 pub(crate) use test_case;
 
+/// A member that device-info (capability 1 on component 0) does not define: what a case
+/// reads, writes or invokes to be answered unsupported-property or unsupported-action
+/// (HRT-MOD-040).
+pub const UNDEFINED_MEMBER: Path = Path::new(0, 1, 0x7FF0);
+
 /// Applies to every device.
 pub fn always(_: &Ctx) -> Result<(), String> {
     Ok(())
@@ -148,6 +172,16 @@ pub fn needs_stranger(ctx: &Ctx) -> Result<(), String> {
 /// something, `Err(reason)` (the condition that does not hold, HRT-CONF-033) otherwise.
 pub fn needs<T>(found: Option<T>, reason: &str) -> Result<(), String> {
     found.map(drop).ok_or_else(|| reason.to_owned())
+}
+
+/// What a case needs of the description or the ICS, found when it runs as its applicability
+/// found it: `found` itself, or the `not-applicable` outcome of `reason` when it holds nothing.
+///
+/// # Errors
+///
+/// `not-applicable` when `found` is `None`.
+pub fn found<T>(found: Option<T>, reason: &str) -> Result<T, Outcome> {
+    found.ok_or_else(|| Outcome::not_applicable(reason))
 }
 
 /// The context a test case runs in.
@@ -434,7 +468,7 @@ impl Ctx {
                 Path::new(0, absent_capability, 1),
                 StatusCode::UnsupportedCapability,
             ),
-            (Path::new(0, 1, 0x7FF0), StatusCode::UnsupportedProperty),
+            (UNDEFINED_MEMBER, StatusCode::UnsupportedProperty),
         ]
     }
 

@@ -114,12 +114,20 @@ pub async fn act(ctx: &mut Ctx, action: OperatorAction) -> Result<(), Outcome> {
     result.map_err(|why| Outcome::error(format!("the operator could not {action}: {why}")))
 }
 
+/// Not applicable unless the ICS sets `flag` (named `name` in `[actuation]`): the suite
+/// changes what the appliance does only where the statement allows it (HRT-CONF-007).
+pub fn needs_actuation(flag: bool, name: &str) -> Result<(), String> {
+    if flag {
+        Ok(())
+    } else {
+        Err(format!("ICS [actuation] {name} = false"))
+    }
+}
+
 /// Not applicable unless the ICS sets `flag` (named `name` in `[actuation]`) and the run has
 /// an operator.
 pub fn needs_operator(ctx: &Ctx, flag: bool, name: &str) -> Result<(), String> {
-    if !flag {
-        return Err(format!("ICS [actuation] {name} = false"));
-    }
+    needs_actuation(flag, name)?;
     if ctx.operator.is_none() {
         return Err("the run has no operator to act on the appliance".into());
     }

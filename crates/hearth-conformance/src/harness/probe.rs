@@ -188,6 +188,31 @@ impl Answer {
             _ => false,
         }
     }
+
+    /// What `pick` takes from the answer to `what` (sent as trace entry `sent`): an answer
+    /// that did not open fails as [`Rejection::fail`] says, one that `pick` hands back (of
+    /// another kind, for which it takes nothing) fails `requirement`.
+    ///
+    /// # Errors
+    ///
+    /// The outcome of an answer that did not open or is not of the kind `pick` takes.
+    pub fn body<T>(
+        self,
+        sent: usize,
+        pick: impl FnOnce(&Body) -> Option<T>,
+        (requirement, what): (Req, &str),
+    ) -> Result<T, Outcome> {
+        let m = self
+            .message
+            .map_err(|r| r.fail("the answer").with_evidence([sent]))?;
+        pick(&m.body).ok_or_else(|| {
+            Outcome::fail(
+                requirement,
+                format!("{what} was answered with {}", summarize(&m)),
+            )
+            .with_evidence([sent, self.seq])
+        })
+    }
 }
 
 /// What the probe received from the device, kept for [`Probe::published`] and

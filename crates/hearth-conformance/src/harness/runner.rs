@@ -23,7 +23,7 @@ use hearth_security::replay::{CounterStore, SendCounter};
 use hearth_wire::{Availability, Body, Message, Sender};
 
 use crate::case::{Case, CaseResult, Ctx, Operator, Restarter};
-use crate::harness::assemble::{self, random_hex, sha256_hex, CaseName, CaseRecord, RunFacts};
+use crate::harness::assemble::{self, random_hex, sha256_hex, CaseRecord, RunFacts};
 pub use crate::harness::assemble::{catalog_hash, requirements_hash};
 use crate::ics::Ics;
 use crate::probe::{Probe, Tester};
@@ -427,11 +427,7 @@ fn result_of(
     evidence: Vec<crate::trace::TraceEntry>,
 ) -> TestResult {
     assemble::test_result(
-        CaseName {
-            id: case.id,
-            title: case.title,
-            requirements: case.requirements,
-        },
+        case.name(),
         outcome,
         CaseRecord {
             started,

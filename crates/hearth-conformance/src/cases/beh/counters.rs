@@ -12,10 +12,21 @@ use crate::harness::appliance::{
     ready_to_start, start_cycle, startable_cycle, state, state_name, Action, ENERGY, ON_OFF, WATER,
 };
 use crate::harness::case::{test_case, CaseResult, Ctx};
+use crate::harness::operator::needs_actuation;
 use crate::harness::probe::Seen;
 use crate::harness::wait::budget;
 use crate::requirements::req;
 use crate::verdict::Outcome;
+
+/// Applies when the device implements a cumulative counter.
+fn has_counters(ctx: &Ctx) -> Result<(), String> {
+    if counters(ctx).is_empty() {
+        return Err(
+            "the description has no `energy-measurement` or `water-consumption` capability".into(),
+        );
+    }
+    Ok(())
+}
 
 /// The cumulative counters the device implements.
 fn counters(ctx: &Ctx) -> Vec<Path> {
@@ -46,16 +57,11 @@ test_case! {
         "Leave the appliance switched as it was.",
     ],
     applies: |ctx| {
-        if counters(ctx).is_empty() {
-            return Err("the description has no `energy-measurement` or `water-consumption` capability".into());
-        }
+        has_counters(ctx)?;
         if first(ctx, ON_OFF).is_none() {
             return Err("the description has no `on-off` capability to make the appliance work and stop".into());
         }
-        if !ctx.ics.actuation.power {
-            return Err("ICS [actuation] power = false".into());
-        }
-        Ok(())
+        needs_actuation(ctx.ics.actuation.power, "power")
     },
     run: counters_grow(operator),
 }
@@ -212,9 +218,7 @@ test_case! {
         "Invoke stop if the cycle is still under way; read the counters every settle_time for the silence window: never lower.",
     ],
     applies: |ctx| {
-        if counters(ctx).is_empty() {
-            return Err("the description has no `energy-measurement` or `water-consumption` capability".into());
-        }
+        has_counters(ctx)?;
         startable_cycle(ctx).map(drop)
     },
     run: counters_across_cycle(operator),

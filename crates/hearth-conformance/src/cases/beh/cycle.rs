@@ -30,7 +30,7 @@ use crate::harness::appliance::{
 };
 use crate::harness::case::{test_case, CaseResult, Ctx};
 use crate::harness::expect::{self, Expect};
-use crate::harness::operator::{act, needs_operator, OperatorAction};
+use crate::harness::operator::{act, needs_actuation, needs_operator, OperatorAction};
 use crate::harness::wait::{self, budget, deadline};
 use crate::requirements::req;
 use crate::verdict::Outcome;
@@ -570,9 +570,7 @@ test_case! {
     ],
     applies: |ctx| {
         door_and_cycle(ctx)?;
-        if !ctx.ics.actuation.start_cycle {
-            return Err("ICS [actuation] start_cycle = false".into());
-        }
+        needs_actuation(ctx.ics.actuation.start_cycle, "start_cycle")?;
         needs_operator(ctx, ctx.ics.actuation.door, "door")
     },
     run: no_start_with_door_open(operator),
@@ -663,20 +661,24 @@ test_case! {
     ],
     applies: |ctx| {
         let c = startable_cycle(ctx)?;
-        if !ctx.ics.actuation.pause_resume {
-            return Err("ICS [actuation] pause_resume = false".into());
-        }
-        for action in [Action::Pause, Action::Resume] {
-            if !has_action(ctx, c, action) {
-                return Err(format!(
-                    "the description's `operational-state` does not implement `{}`",
-                    action.name()
-                ));
-            }
-        }
-        Ok(())
+        pausable(ctx, c)
     },
     run: pause_resume(operator),
+}
+
+/// Applies where the ICS lets the suite pause and resume a cycle and `component`'s
+/// `operational-state` implements both.
+fn pausable(ctx: &Ctx, component: u16) -> Result<(), String> {
+    needs_actuation(ctx.ics.actuation.pause_resume, "pause_resume")?;
+    for action in [Action::Pause, Action::Resume] {
+        if !has_action(ctx, component, action) {
+            return Err(format!(
+                "the description's `operational-state` does not implement `{}`",
+                action.name()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Invoke `action` in the state `from` and expect success and a report of the state the
@@ -886,9 +888,7 @@ fn cycle_switch(ctx: &Ctx) -> Result<Path, String> {
             "the description has no `on-off` capability on component {c}, which runs the cycle"
         ));
     }
-    if !ctx.ics.actuation.power {
-        return Err("ICS [actuation] power = false".into());
-    }
+    needs_actuation(ctx.ics.actuation.power, "power")?;
     Ok(Path::new(c, cap_id(ctx, ON_OFF), 1))
 }
 
@@ -1148,17 +1148,7 @@ test_case! {
     applies: |ctx| {
         let c = door_and_cycle(ctx)?;
         startable_cycle(ctx)?;
-        if !ctx.ics.actuation.pause_resume {
-            return Err("ICS [actuation] pause_resume = false".into());
-        }
-        for action in [Action::Pause, Action::Resume] {
-            if !has_action(ctx, c, action) {
-                return Err(format!(
-                    "the description's `operational-state` does not implement `{}`",
-                    action.name()
-                ));
-            }
-        }
+        pausable(ctx, c)?;
         needs_operator(ctx, ctx.ics.actuation.door, "door")
     },
     run: no_resume_with_door_open(operator),

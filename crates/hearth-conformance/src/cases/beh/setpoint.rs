@@ -7,6 +7,7 @@ use hearth_model::{Path, StatusCode, Value};
 
 use crate::harness::appliance::{cap_id, instances, MODE, TEMPERATURE, TEMPERATURE_CONTROL};
 use crate::harness::case::{test_case, CaseResult, Ctx};
+use crate::harness::operator::needs_actuation;
 use crate::harness::wait::budget;
 use crate::requirements::req;
 use crate::verdict::Outcome;
@@ -60,10 +61,7 @@ test_case! {
     ],
     applies: |ctx| {
         cooled_compartments(ctx)?;
-        if !ctx.ics.actuation.setpoints {
-            return Err("ICS [actuation] setpoints = false".into());
-        }
-        Ok(())
+        needs_actuation(ctx.ics.actuation.setpoints, "setpoints")
     },
     run: setpoint_honoured(operator),
 }

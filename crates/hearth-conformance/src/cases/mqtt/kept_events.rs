@@ -8,7 +8,7 @@ use hearth_model::Path;
 use hearth_wire::{Availability, Body, EventBody, Message};
 
 use crate::harness::appliance::{cap_id, suggested_fault, FAULTS};
-use crate::harness::case::{test_case, CaseResult, Ctx};
+use crate::harness::case::{found, test_case, CaseResult, Ctx};
 use crate::harness::operator::{act, needs_operator, OperatorAction};
 use crate::harness::wait::{self, deadline};
 use crate::probe::Seen;
@@ -206,9 +206,7 @@ test_case! {
 async fn kept_events_overflow(ctx: &mut Ctx) -> CaseResult {
     ctx.operator_tester()?;
     let cap = cap_id(ctx, FAULTS);
-    let Some(code) = suggested_fault(ctx) else {
-        return Err(Outcome::not_applicable("no fault to provoke"));
-    };
+    let code = found(suggested_fault(ctx), "no fault to provoke")?;
     let store = ctx.ics.features.event_store;
     let n = store / 2 + 4;
     ctx.step(1);

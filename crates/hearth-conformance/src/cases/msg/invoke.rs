@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use hearth_model::validate::{check_invoke, ValueError};
 use hearth_model::{Path, StatusCode, Value};
 
-use crate::harness::case::{always, needs, test_case, CaseResult, Ctx};
+use crate::harness::case::{always, found, needs, test_case, CaseResult, Ctx, UNDEFINED_MEMBER};
 use crate::harness::expect;
 use crate::requirements::req;
 use crate::verdict::Outcome;
@@ -30,13 +30,12 @@ test_case! {
 
 async fn invoke_missing(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
-    let path = Path::new(0, 1, 0x7FF0);
     ctx.step(2);
     let missing = (req::HRT_MOD_040, "invoking an undefined action");
     refused_as(
         ctx,
         who,
-        (path, Value::Null),
+        (UNDEFINED_MEMBER, Value::Null),
         StatusCode::UnsupportedAction,
         missing,
     )
@@ -100,11 +99,10 @@ test_case! {
 }
 
 async fn invoke_invalid(ctx: &mut Ctx, who: usize) -> CaseResult {
-    let Some(path) = action_with_argument(ctx) else {
-        return Err(Outcome::not_applicable(
-            "no action with a mandatory argument",
-        ));
-    };
+    let path = found(
+        action_with_argument(ctx),
+        "no action with a mandatory argument",
+    )?;
     ctx.step_with(1, path);
     ctx.step(2);
     let empty = (path, Value::Struct(BTreeMap::new()));
@@ -143,9 +141,7 @@ test_case! {
 }
 
 async fn invoke_null_args(ctx: &mut Ctx, who: usize) -> CaseResult {
-    let Some(stop) = stop_action(ctx) else {
-        return Err(Outcome::not_applicable("no operational-state capability"));
-    };
+    let stop = found(stop_action(ctx), "no operational-state capability")?;
     ctx.step(1);
     let state = ctx.read(who, Path::new(stop.component, 4, 1)).await?;
     if state != Value::Int(0) {

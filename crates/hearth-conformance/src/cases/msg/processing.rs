@@ -4,7 +4,7 @@
 use hearth_model::{Path, Value};
 use hearth_wire::Body;
 
-use crate::harness::case::{always, test_case, CaseResult, Ctx};
+use crate::harness::case::{always, test_case, CaseResult, Ctx, UNDEFINED_MEMBER};
 use crate::harness::craft::publish;
 use crate::harness::expect;
 use crate::probe::Tamper;
@@ -43,7 +43,7 @@ async fn first_failed_step(ctx: &mut Ctx, who: usize) -> CaseResult {
     );
     expect::silent(ctx, id, sent, e).await?;
     ctx.step(2);
-    let missing = Path::new(0, 1, 0x7FF0);
+    let missing = UNDEFINED_MEMBER;
     let (id, bytes, sent) = ctx
         .probe
         .send(who, Body::Read(vec![missing]), Tamper::None)

@@ -4,11 +4,11 @@
 
 use hearth_model::validate::check_value;
 use hearth_model::StatusCode;
-use hearth_wire::{Body, Message};
+use hearth_wire::Body;
 
 use crate::harness::case::{always, needs_stranger, requirement, test_case, CaseResult, Ctx};
 use crate::harness::expect;
-use crate::probe::{summarize, Tamper};
+use crate::probe::Tamper;
 use crate::requirements::req;
 use crate::verdict::Outcome;
 
@@ -128,11 +128,10 @@ test_case! {
         "Send a correct read as a barrier; before its answer the device may have stayed silent; if it answered, expect unauthorized for the declared property and unsupported-component, -capability and -property for the others, none with a value.",
     ],
     applies: needs_stranger,
-    run: read_order_of_checks,
+    run: read_order_of_checks(stranger),
 }
 
-async fn read_order_of_checks(ctx: &mut Ctx) -> CaseResult {
-    let stranger = ctx.stranger()?;
+async fn read_order_of_checks(ctx: &mut Ctx, stranger: usize) -> CaseResult {
     let Some((declared, _)) = ctx.properties().into_iter().next() else {
         return Err(Outcome::not_applicable(
             "the description declares no property",
@@ -151,20 +150,11 @@ async fn read_order_of_checks(ctx: &mut Ctx) -> CaseResult {
         return Ok(());
     };
     let seq = answer.seq;
-    let results = match answer.message {
-        Ok(Message {
-            body: Body::ReadResponse(results),
-            ..
-        }) => results,
-        Ok(m) => {
-            return Err(Outcome::fail(
-                req::HRT_MSG_064,
-                format!("a read was answered with {}", summarize(&m)),
-            )
-            .with_evidence([sent, seq]))
-        }
-        Err(r) => return Err(r.fail("the answer").with_evidence([sent])),
+    let pick = |b: &Body| match b {
+        Body::ReadResponse(results) => Some(results.clone()),
+        _ => None,
     };
+    let results = answer.body(sent, pick, (req::HRT_MSG_064, "a read"))?;
     if results.len() != expected.len() {
         return Err(Outcome::fail(
             req::HRT_MSG_064,

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use hearth_model::{Path, Value};
 use hearth_wire::Body;
 
-use crate::harness::case::{always, test_case, CaseResult, Ctx};
+use crate::harness::case::{always, test_case, CaseResult, Ctx, UNDEFINED_MEMBER};
 use crate::harness::craft::model_read;
 use crate::probe::Tamper;
 use crate::requirements::req;
@@ -86,7 +86,6 @@ test_case! {
 async fn answer_order(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
     let read_only = Path::new(0, 1, 4);
-    let undeclared = Path::new(0, 1, 0x7FF0);
     let requests = [
         (model_read(), Tamper::None),
         (
@@ -94,7 +93,7 @@ async fn answer_order(ctx: &mut Ctx, who: usize) -> CaseResult {
             Tamper::None,
         ),
         (model_read(), Tamper::BadSignature),
-        (Body::Read(vec![undeclared]), Tamper::None),
+        (Body::Read(vec![UNDEFINED_MEMBER]), Tamper::None),
         (model_read(), Tamper::None),
     ];
     let mut sent = Vec::new();

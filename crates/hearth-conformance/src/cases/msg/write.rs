@@ -10,7 +10,7 @@ use hearth_model::{Path, StatusCode, Value};
 use hearth_wire::{Body, Message};
 
 use crate::harness::case::{
-    always, needs, needs_writable, requirement, test_case, CaseResult, Ctx,
+    always, found, needs, needs_writable, requirement, test_case, CaseResult, Ctx, UNDEFINED_MEMBER,
 };
 use crate::harness::craft::{publish, resigned};
 use crate::harness::expect;
@@ -56,9 +56,7 @@ test_case! {
 }
 
 async fn write_out_of_range(ctx: &mut Ctx, who: usize) -> CaseResult {
-    let Some((path, _, min, max, step)) = writable_int(ctx) else {
-        return Err(Outcome::not_applicable("no writable integer property"));
-    };
+    let (path, _, min, max, step) = found(writable_int(ctx), "no writable integer property")?;
     ctx.step_with(1, format!("{path}, declared {min}…{max} step {step}"));
     let before = ctx.read(who, path).await?;
     let bad = Value::Int(max.saturating_add(step));
@@ -416,11 +414,10 @@ test_case! {
 }
 
 async fn write_unsupported(ctx: &mut Ctx, who: usize) -> CaseResult {
-    let Some((path, value, why)) = refused_value(ctx) else {
-        return Err(Outcome::not_applicable(
-            "no writable enumeration, text or bytes property",
-        ));
-    };
+    let (path, value, why) = found(
+        refused_value(ctx),
+        "no writable enumeration, text or bytes property",
+    )?;
     let broken = requirement(why.requirement())?;
     ctx.step_with(1, format!("{path} and the value {value} ({why})"));
     let before = ctx.read(who, path).await?;
@@ -449,8 +446,7 @@ test_case! {
 
 async fn check_order(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(1);
-    let undefined = Path::new(0, 1, 0x7FF0);
-    text_answers(ctx, who, undefined, StatusCode::UnsupportedProperty).await?;
+    text_answers(ctx, who, UNDEFINED_MEMBER, StatusCode::UnsupportedProperty).await?;
     ctx.step(2);
     text_answers(ctx, who, Path::new(0, 1, 2), StatusCode::ReadOnly).await
 }
@@ -565,9 +561,7 @@ fn float_target(ctx: &Ctx) -> Option<Path> {
 const PLACEHOLDER: i64 = 0x5eed_f10a;
 
 async fn write_float(ctx: &mut Ctx, who: usize) -> CaseResult {
-    let Some(path) = float_target(ctx) else {
-        return Err(Outcome::not_applicable("no writable integer property"));
-    };
+    let path = found(float_target(ctx), "no writable integer property")?;
     ctx.step_with(1, path);
     let before = ctx.read(who, path).await?;
     // 26.5 as a CBOR double (major type 7, additional information 27).

@@ -15,10 +15,10 @@ use hearth_security::cert::{CertClaims, Role, CLAIM_ROLE};
 use hearth_security::key::KeyId;
 use hearth_security::Algorithm;
 use hearth_wire::view::path_name;
-use hearth_wire::{Body, Message};
+use hearth_wire::Body;
 
 use crate::authority::{Authority, Minted, RawClaims, BACKDATE};
-use crate::harness::case::{needs, needs_writable, test_case, CaseResult, Ctx};
+use crate::harness::case::{found, needs, needs_writable, test_case, CaseResult, Ctx};
 use crate::harness::craft::{model_read, publish, sign_as};
 use crate::harness::expect;
 use crate::harness::wait;
@@ -853,9 +853,7 @@ fn higher_tester(ctx: &Ctx) -> Option<usize> {
 
 async fn highest_privilege(ctx: &mut Ctx) -> CaseResult {
     ctx.step(1);
-    let Some(who) = higher_tester(ctx) else {
-        return Err(Outcome::not_applicable("no such controller"));
-    };
+    let who = found(higher_tester(ctx), "no such controller")?;
     let (path, _) = ctx.writable_property()?;
     ctx.step(2);
     let value = ctx.read(who, path).await?;
@@ -984,20 +982,12 @@ async fn existence_before_privilege(ctx: &mut Ctx, who: usize) -> CaseResult {
     let Some(answer) = answer else {
         return Ok(());
     };
-    let results = match answer.message {
-        Ok(Message {
-            body: Body::WriteResponse(r),
-            ..
-        }) => r,
-        Ok(m) => {
-            return Err(Outcome::fail(
-                req::HRT_MOD_115,
-                format!("the write was answered with {}", summarize(&m)),
-            )
-            .with_evidence([sent, answer.seq]))
-        }
-        Err(r) => return Err(r.fail("the answer").with_evidence([sent])),
+    let pick = |b: &Body| match b {
+        Body::WriteResponse(r) => Some(r.clone()),
+        _ => None,
     };
+    let answer_seq = answer.seq;
+    let results = answer.body(sent, pick, (req::HRT_MOD_115, "the write"))?;
     let want = [
         (path, StatusCode::Unauthorized),
         (missing, StatusCode::UnsupportedProperty),
@@ -1012,7 +1002,7 @@ async fn existence_before_privilege(ctx: &mut Ctx, who: usize) -> CaseResult {
                     got.map_or_else(|| "nothing".to_owned(), |s| s.to_string())
                 ),
             )
-            .with_evidence([sent, answer.seq]));
+            .with_evidence([sent, answer_seq]));
         }
     }
     ctx.step(4);
@@ -1043,7 +1033,7 @@ async fn existence_before_privilege(ctx: &mut Ctx, who: usize) -> CaseResult {
                 "two unauthorized answers to one signer less than {apart:?} apart: the first, mixing unauthorized and unsupported-property, counts against the limit of one a second"
             ),
         )
-        .with_evidence([sent, answer.seq, again, second.seq]));
+        .with_evidence([sent, answer_seq, again, second.seq]));
     }
     Err(Outcome::inconclusive(format!(
         "the second write was answered unauthorized {apart:?} after the first was sent, so a second may have passed between the answers: the rate limit (HRT-SEC-133) was not shown either way"

@@ -10,7 +10,7 @@ use hearth_wire::{Body, Message};
 
 use crate::harness::case::{always, test_case, CaseResult, Ctx};
 use crate::harness::craft::{deterministic, int_key, sign1_parts, unhex};
-use crate::requirements::req;
+use crate::requirements::req::{self, Req};
 use crate::verdict::Outcome;
 
 test_case! {
@@ -136,6 +136,9 @@ async fn envelope_profile(ctx: &mut Ctx, who: usize) -> CaseResult {
             "no description from the device opened in this run",
         ));
     };
+    // A failure the description shows (trace entry `desc_seq`).
+    let of_description =
+        |requirement: Req, why: String| Outcome::fail(requirement, why).with_evidence([desc_seq]);
     if desc.chain.is_empty() {
         return Err(Outcome::fail(
             req::HRT_MSG_008,
@@ -148,11 +151,10 @@ async fn envelope_profile(ctx: &mut Ctx, who: usize) -> CaseResult {
         match Certificate::from_bytes(c) {
             Ok(cert) => certs.push(cert),
             Err(e) => {
-                return Err(Outcome::fail(
+                return Err(of_description(
                     req::HRT_SEC_040,
                     format!("a certificate of the chain: {e}"),
-                )
-                .with_evidence([desc_seq]))
+                ))
             }
         }
     }
@@ -222,14 +224,13 @@ async fn envelope_profile(ctx: &mut Ctx, who: usize) -> CaseResult {
     }
     for pair in certs.windows(2) {
         if pair[0].issuer_kid() != pair[1].subject_kid() {
-            return Err(Outcome::fail(
+            return Err(of_description(
                 req::HRT_MSG_009,
                 format!(
                     "{:?} is not followed by the certificate of its issuer",
                     pair[0].claims().subject
                 ),
-            )
-            .with_evidence([desc_seq]));
+            ));
         }
     }
     let leaf = certs[0].claims();
@@ -261,29 +262,26 @@ async fn envelope_profile(ctx: &mut Ctx, who: usize) -> CaseResult {
         crate::ics::Algorithm::Es256 => Algorithm::Es256,
     };
     if declared != leaf_alg {
-        return Err(Outcome::fail(
+        return Err(of_description(
             req::HRT_CONF_024,
             format!(
                 "the ICS declares {declared:?}; the device's certificate holds a {leaf_alg:?} key"
             ),
-        )
-        .with_evidence([desc_seq]));
+        ));
     }
     ctx.step(4);
     for (i, c) in desc.chain.iter().enumerate() {
         let Ok((_, _, claims)) = sign1_parts(c) else {
-            return Err(Outcome::fail(
+            return Err(of_description(
                 req::HRT_SEC_040,
                 format!("certificate {i} of the chain is not a tagged COSE_Sign1"),
-            )
-            .with_evidence([desc_seq]));
+            ));
         };
         if let Err(why) = deterministic(&claims) {
-            return Err(Outcome::fail(
+            return Err(of_description(
                 req::HRT_SEC_044,
                 format!("the claims of certificate {i} of the chain: {why}"),
-            )
-            .with_evidence([desc_seq]));
+            ));
         }
         let Ok(Cbor::Map(entries)) = ciborium::de::from_reader::<Cbor, _>(claims.as_slice()) else {
             continue;
@@ -305,13 +303,12 @@ async fn envelope_profile(ctx: &mut Ctx, who: usize) -> CaseResult {
         labels.sort_unstable();
         let thumbprint_only = labels == [-2, -1, 1] || labels == [-3, -2, -1, 1];
         if !thumbprint_only {
-            return Err(Outcome::fail(
+            return Err(of_description(
                 req::HRT_SEC_046,
                 format!(
                     "the cnf claim of certificate {i} of the chain holds key parameters {labels:?}, not exactly the thumbprint parameters"
                 ),
-            )
-            .with_evidence([desc_seq]));
+            ));
         }
     }
     ctx.step(5);

@@ -461,12 +461,11 @@ test_case! {
         "Send a correct read: it must still be answered.",
     ],
     applies: always,
-    run: untrusted_root,
+    run: untrusted_root(operator),
 }
 
-async fn untrusted_root(ctx: &mut Ctx) -> CaseResult {
+async fn untrusted_root(ctx: &mut Ctx, who: usize) -> CaseResult {
     use hearth_security::cert::CertClaims;
-    let who = ctx.operator_tester()?;
     ctx.step(1);
     let keys = KeyPair::generate_system(Algorithm::EdDsa)
         .and_then(|r| KeyPair::generate_system(Algorithm::EdDsa).map(|c| (r, c)));

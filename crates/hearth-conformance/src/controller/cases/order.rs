@@ -24,8 +24,7 @@ pub(super) const OLDER_REPORT_STEPS: &[&str] = &[
 /// the controller holds does not replace it (HRT-MSG-059).
 pub(super) fn older_report(ctx: &mut CtlCtx) -> CaseFuture<'_> {
     Box::pin(async move {
-        ctx.step(1);
-        let known = ctx.known_level(0).await?;
+        let known = ctx.first_level(0).await?;
         ctx.step(2);
         let older = known % 12 + 1;
         let newer = older % 12 + 1;
@@ -45,29 +44,19 @@ pub(super) fn older_report(ctx: &mut CtlCtx) -> CaseFuture<'_> {
         ctx.lab
             .publish_raw(&first.topic, first.payload)
             .map_err(Outcome::error)?;
-        ctx.step(4);
-        ctx.marker(0).await?;
-        ctx.step(5);
-        ctx.still(
-            0,
-            newer,
-            &[req::HRT_MSG_059],
-            &format!("a report of level {older} with a counter below that of level {newer}'s"),
-        )
-        .await
+        let what =
+            format!("a report of level {older} with a counter below that of level {newer}'s");
+        ctx.marker_then_still(4, (0, newer), &[req::HRT_MSG_059], &what)
+            .await
     })
 }
 
 /// The controller must come to believe `level`, a conforming report of fan 0.
 async fn accepted(ctx: &mut CtlCtx, level: i64) -> CaseResult {
-    if ctx.believes(0, LEVEL, &Value::Int(level)).await? {
-        return Ok(());
-    }
-    Err(Outcome::fail(
-        req::HRT_SEC_121,
-        format!(
-            "the controller did not accept a conforming report of {} (level {level})",
-            ctx.lab.addr(0)
-        ),
-    ))
+    let why = format!(
+        "the controller did not accept a conforming report of {} (level {level})",
+        ctx.lab.addr(0)
+    );
+    ctx.must_believe((0, LEVEL), &Value::Int(level), req::HRT_SEC_121, why)
+        .await
 }

@@ -245,8 +245,7 @@ async fn must_answer(
 /// accepted, in the encoding of 08 §5.
 pub(super) fn beliefs(ctx: &mut CtlCtx) -> CaseFuture<'_> {
     Box::pin(async move {
-        ctx.step(1);
-        let level = ctx.known_level(0).await?;
+        let level = ctx.first_level(0).await?;
         let device = ctx.lab.addr(0).to_string();
         ctx.step(2);
         let fields = json!({"device": device, "path": LEVEL.to_string()});

@@ -29,8 +29,7 @@ pub(super) const UNSOLICITED_STEPS: &[&str] = &[
 /// (HRT-MSG-084).
 pub(super) fn unsolicited(ctx: &mut CtlCtx) -> CaseFuture<'_> {
     Box::pin(async move {
-        ctx.step(1);
-        let known = ctx.known_level(0).await?;
+        let known = ctx.first_level(0).await?;
         ctx.step(2);
         let seen = ctx.lab.requests();
         let controller = seen
@@ -94,12 +93,11 @@ pub(super) fn unsolicited(ctx: &mut CtlCtx) -> CaseFuture<'_> {
             }
         };
         // The marker of HRT-CTL-040: the controller believes what the read answered.
-        if !ctx.believes(0, ENERGY, &energy).await? {
-            return Err(Outcome::fail(
-                req::HRT_CTL_013,
-                format!("the controller read the fan's energy {energy}, but `await` of it was not reached"),
-            ));
-        }
+        let why = format!(
+            "the controller read the fan's energy {energy}, but `await` of it was not reached"
+        );
+        ctx.must_believe((0, ENERGY), &energy, req::HRT_CTL_013, why)
+            .await?;
         ctx.step(4);
         ctx.still(
             0,
