@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hearth_model::setup::{SetupCode, SetupPayload};
+use hearth_model::StatusCode;
 use hearth_node::{
     CommissionError, CommissionEvent, Commissioned, CommissioningSettings, ControllerCore,
     ControllerEvent, ControllerSettings, Credential, DeviceAddr, DeviceCore, DeviceSettings, Time,
@@ -211,6 +212,19 @@ impl Home {
             }
             _ => None,
         })
+    }
+
+    /// Controller `i` commissions with `code`, which the fan must refuse: its status and
+    /// what its window still admits.
+    pub fn refused(&mut self, i: usize, code: SetupCode) -> (StatusCode, Option<u8>) {
+        match self.commission(i, code) {
+            Some(Err(CommissionError::Refused {
+                status,
+                sessions_left,
+                ..
+            })) => (status, sessions_left),
+            other => panic!("a refusal: {other:?}"),
+        }
     }
 
     /// Controller `i` commissions with `code`, which must succeed.

@@ -326,12 +326,7 @@ impl Pair {
 
     /// The requests the device was sent, in order.
     pub fn requests(&self) -> Vec<Seen> {
-        self.broker
-            .wire
-            .iter()
-            .filter(|s| s.topic.ends_with("/req"))
-            .cloned()
-            .collect()
+        self.broker.published("/req").cloned().collect()
     }
 
     /// Run both cores until neither has anything left to do.
@@ -553,6 +548,11 @@ impl<S: Copy + PartialEq> Broker<S> {
             self.deliveries.push_back((side, seen.clone()));
         }
         self.wire.push(Seen { retain, ..seen });
+    }
+
+    /// The publishes it took on topics ending with `suffix`, in order.
+    pub fn published<'a>(&'a self, suffix: &'a str) -> impl Iterator<Item = &'a Seen> + 'a {
+        self.wire.iter().filter(move |s| s.topic.ends_with(suffix))
     }
 
     /// The next delivery due, in order.
