@@ -33,6 +33,16 @@ fn commissioned() -> (Home, usize) {
     (home, a)
 }
 
+/// A home whose fan controller `a` has commissioned and `b` joined by multi-admin with
+/// `operate`: the home, `a` and `b`.
+fn with_operator() -> (Home, usize, usize) {
+    let (mut home, a) = commissioned();
+    let b = home.add_controller("app-b");
+    let (code, _) = home.share(a, Privilege::Operate);
+    home.commission_ok(b, SetupCode::Qr(code));
+    (home, a, b)
+}
+
 fn is_open(home: &Home) -> bool {
     matches!(home.device.window(home.now), Some(WindowState::Open(_)))
 }
@@ -279,10 +289,7 @@ fn a_second_controller_is_commissioned_by_multi_admin() {
 /// HRT-COM-027, HRT-COM-060: a manager closes a window; an operator may not open one.
 #[test]
 fn window_control_is_the_managers() {
-    let (mut home, a) = commissioned();
-    let b = home.add_controller("app-b");
-    let (code, _) = home.share(a, Privilege::Operate);
-    home.commission_ok(b, SetupCode::Qr(code));
+    let (mut home, a, b) = with_operator();
     let refused = home.controllers[b].open_enhanced_window(
         home.now,
         fan(),
@@ -316,10 +323,7 @@ fn window_control_is_the_managers() {
 /// and the change applies to the next request; an operator may do neither.
 #[test]
 fn a_manager_changes_the_acl_and_an_operator_may_not() {
-    let (mut home, a) = commissioned();
-    let b = home.add_controller("app-b");
-    let (code, _) = home.share(a, Privilege::Operate);
-    home.commission_ok(b, SetupCode::Qr(code));
+    let (mut home, a, b) = with_operator();
     let kb = home.device.acl().entries()[1].subject;
     let ka = home.device.acl().entries()[0].subject;
 

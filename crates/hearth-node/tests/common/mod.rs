@@ -365,10 +365,6 @@ impl Pair {
 impl Bus for Pair {
     type Side = Side;
 
-    fn broker(&mut self) -> &mut Broker<Side> {
-        &mut self.broker
-    }
-
     fn transmit(&mut self) -> bool {
         let mut busy = false;
         for side in [Side::Device, Side::Controller] {
@@ -397,6 +393,10 @@ impl Bus for Pair {
             Side::Device => self.device.take_delivery(self.now, seen),
             Side::Controller => self.controller.take_delivery(self.now, seen),
         }
+    }
+
+    fn broker(&mut self) -> &mut Broker<Side> {
+        &mut self.broker
     }
 }
 
