@@ -211,6 +211,15 @@ fn lock(core: &Mutex<Core>) -> MutexGuard<'_, Core> {
 /// Where a request's response will come.
 type Response = oneshot::Receiver<Result<Message, RequestError>>;
 
+/// The answer the runtime hands over on `response`, waited for at most `timeout`.
+async fn answer_within(response: Response, timeout: Duration) -> Result<Message, RequestError> {
+    match tokio::time::timeout(timeout, response).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(_)) => Err(RequestError::Stopped),
+        Err(_) => Err(RequestError::Timeout(timeout)),
+    }
+}
+
 enum Command {
     Request {
         device: DeviceAddr,
@@ -470,21 +479,27 @@ impl Controller {
         body: Body,
         timeout: Duration,
     ) -> Result<Message, RequestError> {
-        let (reply, registered) = oneshot::channel();
-        self.tx
-            .send(Command::Request {
+        let response = self
+            .call(|reply| Command::Request {
                 device: device.clone(),
                 body,
                 reply,
             })
+            .await??;
+        answer_within(response, timeout).await
+    }
+
+    /// Hand the runtime the command `make` builds around a reply channel, and take the reply.
+    async fn call<R>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<R>) -> Command,
+    ) -> Result<R, RequestError> {
+        let (reply, registered) = oneshot::channel();
+        self.tx
+            .send(make(reply))
             .await
             .map_err(|_| RequestError::Stopped)?;
-        let response = registered.await.map_err(|_| RequestError::Stopped)??;
-        match tokio::time::timeout(timeout, response).await {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(_)) => Err(RequestError::Stopped),
-            Err(_) => Err(RequestError::Timeout(timeout)),
-        }
+        registered.await.map_err(|_| RequestError::Stopped)
     }
 
     /// Read properties. Values that do not fit the device's description are refused
@@ -696,23 +711,15 @@ impl Controller {
         privilege: Privilege,
         duration: Duration,
     ) -> Result<SetupPayload, RequestError> {
-        let (reply, registered) = oneshot::channel();
-        let command = Command::Share {
-            device: device.clone(),
-            privilege,
-            duration,
-            reply,
-        };
-        self.tx
-            .send(command)
-            .await
-            .map_err(|_| RequestError::Stopped)?;
-        let (response, payload) = registered.await.map_err(|_| RequestError::Stopped)??;
-        let answer = match tokio::time::timeout(self.request_timeout, response).await {
-            Ok(Ok(answer)) => answer?,
-            Ok(Err(_)) => return Err(RequestError::Stopped),
-            Err(_) => return Err(RequestError::Timeout(self.request_timeout)),
-        };
+        let (response, payload) = self
+            .call(|reply| Command::Share {
+                device: device.clone(),
+                privilege,
+                duration,
+                reply,
+            })
+            .await??;
+        let answer = answer_within(response, self.request_timeout).await?;
         match answer.body {
             Body::WindowControlResponse(StatusCode::Success) => Ok(payload),
             Body::WindowControlResponse(status) => Err(RequestError::Refused(status)),
