@@ -8,11 +8,10 @@ mod common;
 use std::process::Output;
 
 use common::{assert_contains, broker, exited, hearth, p, pki_init, runtime, unique};
-use hearth_model::setup::{Passcode, SetupPayload};
+use hearth_model::setup::SetupPayload;
 use hearth_mqtt::{BrokerUrl, CommissioningSettings};
 use hearth_security::acl::Acl;
 use hearth_testkit::node::{connected, spawn_device_with};
-use hearth_wire::commissioning::WindowParams;
 
 /// The fan's printed code: test vendor, a fan, discriminator 0xF00, passcode 20202021.
 fn payload() -> SetupPayload {
@@ -44,13 +43,8 @@ fn commission_share_and_manage_the_acl() {
     let id = unique("fan-com");
     let addr = format!("fff1/{id}");
     let code = payload();
-    let params = WindowParams {
-        discriminator: code.discriminator(),
-        salt: b"hearth cli salt!".to_vec(),
-        iterations: 1000,
-    };
-    let passcode = Passcode::new(code.passcode().value()).expect("passcode");
-    let settings = CommissioningSettings::from_passcode(passcode, params).expect("record");
+    let settings = CommissioningSettings::for_payload(&code, b"hearth cli salt!".to_vec(), 1000)
+        .expect("record");
     let broker_url: BrokerUrl = url.parse().expect("URL");
     let (device, _memory) = {
         let _guard = rt.enter();

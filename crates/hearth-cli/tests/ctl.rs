@@ -309,13 +309,10 @@ fn agent_answers_json_lines_on_standard_output() {
     let fan = fan_on_broker("fan-agent");
     let (url, dir) = (&fan.url, fan.dir());
     let device = fan.addr();
-    let mut child = common::command()
-        .args(["ctl", "--broker", url, "--pki", p(dir), "agent"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the agent");
+    let mut child = common::start(
+        &["ctl", "--broker", url, "--pki", p(dir), "agent"],
+        Stdio::piped(),
+    );
     let mut input = child.stdin.take().expect("stdin");
     let mut output = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let mut ask = |line: String| -> serde_json::Value {

@@ -3,11 +3,7 @@
 
 mod common;
 
-use common::{hearth, p};
-
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{hearth, p, stderr, stdout};
 
 // HRT-CONF-047
 #[test]
@@ -45,10 +41,7 @@ fn help_names_every_exit_status() {
         assert!(help.contains(line), "{line:?} in {help}");
     }
     let o = hearth(&["--help"]);
-    assert!(
-        String::from_utf8_lossy(&o.stdout).contains("64 usage error"),
-        "{o:?}"
-    );
+    assert!(stdout(&o).contains("64 usage error"), "{o:?}");
 }
 
 // HRT-CONF-047, HRT-CONF-002
@@ -65,29 +58,23 @@ fn set_up_errors_exit_4() {
     // The broker unreachable.
     let pki = tmp.path().join("pki");
     common::pki_init(&pki);
-    let o = hearth(&[
-        "ctl",
-        "--broker",
-        "mqtt://127.0.0.1:1",
-        "--timeout",
-        "0.5",
-        "--pki",
-        p(&pki),
-        "discover",
-    ]);
+    let discover = |timeout: &str| {
+        hearth(&[
+            "ctl",
+            "--broker",
+            "mqtt://127.0.0.1:1",
+            "--timeout",
+            timeout,
+            "--pki",
+            p(&pki),
+            "discover",
+        ])
+    };
+    let o = discover("0.5");
     assert_eq!(o.status.code(), Some(4), "{o:?}");
     // Nothing listens on that port: said at once with what to check, however long the
     // timeout (the answer is the refusal, not the end of the wait).
-    let o = hearth(&[
-        "ctl",
-        "--broker",
-        "mqtt://127.0.0.1:1",
-        "--timeout",
-        "600",
-        "--pki",
-        p(&pki),
-        "discover",
-    ]);
+    let o = discover("600");
     assert_eq!(o.status.code(), Some(4), "{o:?}");
     assert!(stderr(&o).contains("is a broker running there"), "{o:?}");
 

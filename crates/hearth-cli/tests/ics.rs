@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{hearth, p, pki_init, stdout};
+use common::{hearth, p, pki_init, stderr, stdout};
 
 /// A fan's statement whose credentials are those `hearth pki init --dir lab` writes next to
 /// it.
@@ -61,10 +61,6 @@ fn lab() -> tempfile::TempDir {
     tmp
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 /// `FILE:LINE: error: KEY: MESSAGE` for the statement of `dir`.
 fn at(dir: &Path, line: usize, key: &str) -> String {
     format!(
@@ -84,55 +80,36 @@ fn a_correct_statement_is_valid_without_pki_or_device() {
     );
 }
 
-// HRT-CONF-002, HRT-CONF-004
+/// A misspelt device type (HRT-CONF-004), a capability the type does not carry and a
+/// misspelt capability (HRT-CONF-005): each named at its line (HRT-CONF-002), with what
+/// would be right.
 #[test]
-fn a_misspelt_device_type_is_named_at_its_line() {
+fn a_wrong_type_or_capability_is_named_at_its_line() {
+    let cases = [
+        (
+            ("type = \"fan\"", "type = \"frige\""),
+            (7, "device.type"),
+            "did you mean `refrigerator`?",
+        ),
+        (
+            ("faults = []", "faults = []\nconsumables = []"),
+            (15, "components.0.consumables"),
+            "a fan's component 0 (device) does not carry `consumables`",
+        ),
+        (
+            ("fan-control = []", "\"fan-contrl\" = []"),
+            (16, "components.0.fan-contrl"),
+            "did you mean `fan-control`?",
+        ),
+    ];
     let tmp = lab();
-    let o = check(
-        tmp.path(),
-        &FAN.replace("type = \"fan\"", "type = \"frige\""),
-    );
-    assert_eq!(o.status.code(), Some(4), "{o:?}");
-    let err = stderr(&o);
-    assert!(err.contains(&at(tmp.path(), 7, "device.type")), "{err}");
-    assert!(err.contains("did you mean `refrigerator`?"), "{err}");
-}
-
-// HRT-CONF-002, HRT-CONF-005
-#[test]
-fn a_refrigerator_capability_on_a_fan_is_named_at_its_line() {
-    let tmp = lab();
-    let o = check(
-        tmp.path(),
-        &FAN.replace("faults = []", "faults = []\nconsumables = []"),
-    );
-    assert_eq!(o.status.code(), Some(4), "{o:?}");
-    let err = stderr(&o);
-    assert!(
-        err.contains(&at(tmp.path(), 15, "components.0.consumables")),
-        "{err}"
-    );
-    assert!(
-        err.contains("a fan's component 0 (device) does not carry `consumables`"),
-        "{err}"
-    );
-}
-
-// HRT-CONF-002, HRT-CONF-005
-#[test]
-fn a_misspelt_capability_is_named_at_its_line() {
-    let tmp = lab();
-    let o = check(
-        tmp.path(),
-        &FAN.replace("fan-control = []", "\"fan-contrl\" = []"),
-    );
-    assert_eq!(o.status.code(), Some(4), "{o:?}");
-    let err = stderr(&o);
-    assert!(
-        err.contains(&at(tmp.path(), 16, "components.0.fan-contrl")),
-        "{err}"
-    );
-    assert!(err.contains("did you mean `fan-control`?"), "{err}");
+    for ((from, to), (line, key), said) in cases {
+        let o = check(tmp.path(), &FAN.replace(from, to));
+        assert_eq!(o.status.code(), Some(4), "{to}: {o:?}");
+        let err = stderr(&o);
+        assert!(err.contains(&at(tmp.path(), line, key)), "{err}");
+        assert!(err.contains(said), "{err}");
+    }
 }
 
 /// Credentials: a missing file, a chain that is not the key's, a chain of another root.

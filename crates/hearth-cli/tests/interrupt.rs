@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{command, p, KillOnDrop};
+use common::{p, start, KillOnDrop};
 use hearth_conformance::cases::CASES;
 use hearth_conformance::runner::NOT_RUN_INTERRUPTED;
 use hearth_report::report::Report;
@@ -26,13 +26,7 @@ const START_LIMIT: Duration = Duration::from_secs(600);
 fn sigint_during_the_demo_writes_partial_unsigned_reports_of_every_case() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("demo");
-    let mut child = command()
-        .args(["demo", "--out", p(&out)])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start hearth demo");
+    let mut child = start(&["demo", "--out", p(&out)], Stdio::null());
     let mut stderr = child.stderr.take().expect("piped stderr");
     let mut stdout = child.stdout.take().expect("piped stdout");
     let mut demo = KillOnDrop(child);

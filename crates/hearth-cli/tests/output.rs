@@ -66,30 +66,16 @@ fn pki_show_json() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     pki_init(dir);
-    let cert = json(&hearth(&[
-        "pki",
-        "show",
-        "--json",
-        p(&dir.join("vendor.cert")),
-    ]));
+    let show = |file: &str| json(&hearth(&["pki", "show", "--json", p(&dir.join(file))]));
+    let cert = show("vendor.cert");
     assert_eq!(cert["kind"], "certificate", "{cert}");
     assert_eq!(cert["vendor_id"], "fff1", "{cert}");
     assert_eq!(cert["role"], "vendor", "{cert}");
-    let chain = json(&hearth(&[
-        "pki",
-        "show",
-        "--json",
-        p(&dir.join("view.chain")),
-    ]));
+    let chain = show("view.chain");
     assert_eq!(chain["kind"], "chain", "{chain}");
     assert_eq!(chain["certificates"].as_array().map(Vec::len), Some(2));
     assert_eq!(chain["certificates"][0]["subject"], "hearth-lab-view");
-    let key = json(&hearth(&[
-        "pki",
-        "show",
-        "--json",
-        p(&dir.join("view.key")),
-    ]));
+    let key = show("view.key");
     assert_eq!(key["kind"], "key", "{key}");
     assert_eq!(key["key_id"], chain["certificates"][0]["key_id"], "{key}");
     assert!(!key.to_string().contains("\"d\""), "no private key: {key}");

@@ -17,6 +17,13 @@ fn verify(root: &Path, crl: Option<&Path>, certs: &[&Path]) -> Output {
     hearth(&args)
 }
 
+/// `hearth pki verify` of `files` of the lab folder `dir` against its `root.cert`.
+fn verify_in(dir: &Path, files: &[&str]) -> Output {
+    let paths: Vec<_> = files.iter().map(|f| dir.join(f)).collect();
+    let paths: Vec<&Path> = paths.iter().map(|f| f.as_path()).collect();
+    verify(&dir.join("root.cert"), None, &paths)
+}
+
 fn init(dir: &Path) {
     let o = hearth(&["pki", "init", "--dir", p(dir)]);
     assert!(o.status.success(), "init: {o:?}");
@@ -80,27 +87,18 @@ fn issue_device(dir: &Path, out: &Path) {
 fn init_issue_and_verify_chains() {
     let tmp = initialised();
     let dir = tmp.path();
-    let root = dir.join("root.cert");
     for leaf in ["vendor.cert", "lab.cert", "controller.cert"] {
-        let o = verify(&root, None, &[&dir.join(leaf)]);
+        let o = verify_in(dir, &[leaf]);
         assert_eq!(o.status.code(), Some(0), "{leaf}: {o:?}");
         assert!(stdout(&o).starts_with("valid"), "{leaf}: {o:?}");
     }
     let device = dir.join("fridge");
     issue_device(dir, &device);
     // Leaf first, as in chain files.
-    let o = verify(
-        &root,
-        None,
-        &[&dir.join("fridge.cert"), &dir.join("vendor.cert")],
-    );
+    let o = verify_in(dir, &["fridge.cert", "vendor.cert"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     assert!(stdout(&o).contains("device"), "{o:?}");
-    let o = verify(
-        &root,
-        None,
-        &[&dir.join("vendor.cert"), &dir.join("fridge.cert")],
-    );
+    let o = verify_in(dir, &["vendor.cert", "fridge.cert"]);
     assert_eq!(o.status.code(), Some(1), "leaf last is not a chain: {o:?}");
 
     let shown = hearth(&["pki", "show", p(&dir.join("fridge.key"))]);
@@ -116,20 +114,15 @@ fn init_issue_and_verify_chains() {
 fn chain_files_verify_and_show() {
     let tmp = initialised();
     let dir = tmp.path();
-    let root = dir.join("root.cert");
     for name in ["manage", "operate", "view", "stranger"] {
-        let o = verify(&root, None, &[&dir.join(format!("{name}.chain"))]);
+        let o = verify_in(dir, &[&format!("{name}.chain")]);
         assert_eq!(o.status.code(), Some(0), "{name}: {o:?}");
         assert!(
             stdout(&o).contains(&format!("hearth-lab-{name}")),
             "{name}: {o:?}"
         );
     }
-    let o = verify(
-        &root,
-        None,
-        &[&dir.join("operate.cert"), &dir.join("authority.cert")],
-    );
+    let o = verify_in(dir, &["operate.cert", "authority.cert"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let shown = hearth(&["pki", "show", p(&dir.join("operate.chain"))]);
     assert_eq!(shown.status.code(), Some(0), "{shown:?}");
@@ -157,7 +150,7 @@ fn flipped_byte_is_rejected() {
         bad[pos] ^= 0x01;
         let path = dir.join("bad.cert");
         std::fs::write(&path, &bad).expect("write");
-        let o = verify(&dir.join("root.cert"), None, &[&path]);
+        let o = verify_in(dir, &["bad.cert"]);
         assert_eq!(o.status.code(), Some(1), "byte {pos}: {o:?}");
         let out = stdout(&o);
         assert!(out.starts_with("invalid ("), "byte {pos}: {out}");

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{assert_exit, hearth, p, pki_init, pki_revoke, stdout, trusting};
+use common::{assert_exit, hearth, p, pki_init, pki_revoke, stderr, stdout, trusting};
 
 /// `hearth report verify FILE --trust ROOT EXTRA...`
 fn verify(file: &Path, root: &Path, extra: &[&str]) -> std::process::Output {
@@ -161,10 +161,7 @@ fn sign_command_and_vendor_key() {
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let o = sign(&json, &dir.join("vendor"), &dir.join("vendor.cose"));
     assert_eq!(o.status.code(), Some(4), "{o:?}");
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("not lab"),
-        "{o:?}"
-    );
+    assert!(stderr(&o).contains("not lab"), "{o:?}");
 }
 
 #[test]

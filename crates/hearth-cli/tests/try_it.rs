@@ -25,6 +25,13 @@ fn hearth_in(dir: &Path, args: &[&str]) -> Output {
         .expect("run hearth")
 }
 
+/// `hearth test` in `dir` of the fan's statement `fan.ics.toml` with the PKI folder `pki`,
+/// and the arguments `more`.
+fn test_fan(dir: &Path, more: &[&str]) -> Output {
+    let args = ["test", "--ics", "fan.ics.toml", "--pki", "pki"];
+    hearth_in(dir, &[&args[..], more].concat())
+}
+
 fn ok(o: &Output) -> String {
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -85,18 +92,7 @@ fn the_readme_certifies_its_own_example_fan() {
     ));
     assert!(review.contains("fan.ics.toml: valid"), "{review}");
 
-    let run = hearth_in(
-        dir,
-        &[
-            "test",
-            "--ics",
-            "fan.ics.toml",
-            "--pki",
-            "pki",
-            "--out",
-            "report",
-        ],
-    );
+    let run = test_fan(dir, &["--out", "report"]);
     let report = std::fs::read(dir.join("report").join("report.json")).expect("report.json");
     let report: serde_json::Value = serde_json::from_slice(&report).expect("JSON");
     let tests = report["tests"].as_array().expect("tests");
@@ -130,19 +126,7 @@ fn the_readme_certifies_its_own_example_fan() {
     );
 
     // The summary as JSON, of a partial run.
-    let partial = ok(&hearth_in(
-        dir,
-        &[
-            "test",
-            "--ics",
-            "fan.ics.toml",
-            "--pki",
-            "pki",
-            "--only",
-            "TC-MOD-1.1",
-            "--json",
-        ],
-    ));
+    let partial = ok(&test_fan(dir, &["--only", "TC-MOD-1.1", "--json"]));
     let partial: serde_json::Value = serde_json::from_str(&partial).expect("JSON");
     assert_eq!(partial["verdict"], "pass", "{partial}");
     assert_eq!(partial["partial"], true, "{partial}");

@@ -16,7 +16,6 @@ use hearth_conformance::controller::run::{run_controller_with, ControllerRun};
 use hearth_conformance::output::write_json_report;
 use hearth_mqtt::{Controller, ControllerConfig, EmbeddedBroker, Identity, Topics};
 use hearth_report::report::{Report, TestResult};
-use hearth_report::verdict::Verdict;
 use hearth_security::fs::{
     read_cert, write_chain, write_credential, write_public, FileCounterStore,
 };
@@ -222,31 +221,7 @@ pub async fn certify_reference_controller(
 /// Judge a controller profile's run by requirement: caught when a failed case names among
 /// its `failed_requirements` one the profile declares (HRT-CONF-111).
 pub fn judge_controller(profile: &ControllerProfile, report: &Report) -> MutantResult {
-    let mut caught_by = Vec::new();
-    let mut also = Vec::new();
-    for t in report.tests.iter().filter(|t| t.verdict == Verdict::Fail) {
-        let label = format!("{} {}", report.device.device_id, t.id);
-        if t.failed_requirements
-            .iter()
-            .any(|req| profile.requirements.contains(&req.as_str()))
-        {
-            caught_by.push(label);
-        } else {
-            also.push(label);
-        }
-    }
-    MutantResult {
-        profile: profile.name.to_owned(),
-        requirements: profile
-            .requirements
-            .iter()
-            .map(|r| (*r).to_owned())
-            .collect(),
-        caught: !caught_by.is_empty(),
-        caught_by,
-        also_failed: also,
-        error: None,
-    }
+    crate::mutants::judge_reports(profile.name, profile.requirements, [report])
 }
 
 /// Run the controller suite against the reference controller with `profile`, its files in
@@ -255,16 +230,8 @@ pub async fn run_controller_mutant(out: &Path, profile: &ControllerProfile) -> M
     match run_reference_controller(out, Some(profile)).await {
         Ok(report) => judge_controller(profile, &report),
         Err(e) => MutantResult {
-            profile: profile.name.to_owned(),
-            requirements: profile
-                .requirements
-                .iter()
-                .map(|r| (*r).to_owned())
-                .collect(),
-            caught_by: Vec::new(),
-            also_failed: Vec::new(),
-            caught: false,
             error: Some(e),
+            ..crate::mutants::judge_reports(profile.name, profile.requirements, [])
         },
     }
 }

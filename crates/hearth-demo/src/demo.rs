@@ -447,18 +447,10 @@ fn write_lab(
         now,
         rng,
     )?;
-    let controller = issue_by(
-        (Role::Controller, "hearth-suite", None),
-        &authority,
-        now,
-        rng,
-    )?;
-    let admin = issue_by(
-        (Role::Controller, "hearth-admin", None),
-        &authority,
-        now,
-        rng,
-    )?;
+    let controller_of_lab =
+        |subject: &str| issue_by((Role::Controller, subject, None), &authority, now, rng);
+    let controller = controller_of_lab("hearth-suite")?;
+    let admin = controller_of_lab("hearth-admin")?;
     write_credential(&dir.join("authority"), &authority).map_err(io)?;
     for (name, credential) in [("controller", &controller), ("admin", &admin)] {
         write_credential(&dir.join(name), credential).map_err(io)?;

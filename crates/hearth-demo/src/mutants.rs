@@ -48,17 +48,28 @@ pub fn mutant_fleet() -> Fleet {
 
 /// The requirements `profile` declares broken.
 fn requirements(profile: &FaultProfile) -> Vec<String> {
-    profile
-        .requirements
-        .iter()
-        .map(|r| (*r).to_owned())
-        .collect()
+    owned(profile.requirements)
+}
+
+/// `declared`, owned.
+fn owned(declared: &[&str]) -> Vec<String> {
+    declared.iter().map(|r| (*r).to_owned()).collect()
 }
 
 /// Judge one profile's run by requirement: a failed case catches the profile only when the
 /// requirements its failure names as broken (`failed_requirements`, not every requirement
 /// the case checks) include one the profile declares.
 pub fn judge(profile: &FaultProfile, reports: &[Report]) -> MutantResult {
+    judge_reports(profile.name, profile.requirements, reports)
+}
+
+/// Judge the run of the profile `name`, which declares `declared` broken, by its `reports`
+/// (HRT-CONF-111): shared by the device and the controller profiles.
+pub(crate) fn judge_reports<'a>(
+    name: &str,
+    declared: &[&str],
+    reports: impl IntoIterator<Item = &'a Report>,
+) -> MutantResult {
     let mut caught_by = Vec::new();
     let mut also = Vec::new();
     for r in reports {
@@ -66,7 +77,7 @@ pub fn judge(profile: &FaultProfile, reports: &[Report]) -> MutantResult {
             let label = format!("{} {}", r.device.device_id, t.id);
             if t.failed_requirements
                 .iter()
-                .any(|req| profile.requirements.contains(&req.as_str()))
+                .any(|req| declared.contains(&req.as_str()))
             {
                 caught_by.push(label);
             } else {
@@ -75,8 +86,8 @@ pub fn judge(profile: &FaultProfile, reports: &[Report]) -> MutantResult {
         }
     }
     MutantResult {
-        profile: profile.name.to_owned(),
-        requirements: requirements(profile),
+        profile: name.to_owned(),
+        requirements: owned(declared),
         caught: !caught_by.is_empty(),
         caught_by,
         also_failed: also,

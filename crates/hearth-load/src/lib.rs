@@ -188,9 +188,7 @@ pub async fn run(
         loop {
             match sub_loop.poll().await {
                 Ok(Event::Incoming(Packet::SubAck(_))) => {
-                    if let Some(r) = ready.take() {
-                        let _ = r.send(Ok(()));
-                    }
+                    tell(&mut ready, Ok(()));
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
                     recv_shared.received.fetch_add(1, Ordering::Relaxed);
@@ -205,8 +203,8 @@ pub async fn run(
                 }
                 Ok(_) => {}
                 Err(e) => {
-                    if let Some(r) = ready.take() {
-                        let _ = r.send(Err(e.to_string()));
+                    if tell(&mut ready, Err(e.to_string())) {
+                        // The subscription never came: the start says why.
                         return;
                     }
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -353,4 +351,19 @@ pub async fn run(
             .filter(|_| verified > 0)
             .map(|d| d.as_secs_f64() * 1e6 / verified as f64),
     })
+}
+
+/// Tell the start waiting on `ready`, if it still waits, how the subscription went: whether
+/// it was waiting.
+fn tell(
+    ready: &mut Option<tokio::sync::oneshot::Sender<Result<(), String>>>,
+    outcome: Result<(), String>,
+) -> bool {
+    match ready.take() {
+        Some(r) => {
+            let _ = r.send(outcome);
+            true
+        }
+        None => false,
+    }
 }

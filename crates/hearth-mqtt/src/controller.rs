@@ -211,6 +211,15 @@ fn lock(core: &Mutex<Core>) -> MutexGuard<'_, Core> {
 /// Where a request's response will come.
 type Response = oneshot::Receiver<Result<Message, RequestError>>;
 
+/// The answer the runtime hands over on `response`, waited for at most `timeout`.
+async fn answer_within(response: Response, timeout: Duration) -> Result<Message, RequestError> {
+    match tokio::time::timeout(timeout, response).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(_)) => Err(RequestError::Stopped),
+        Err(_) => Err(RequestError::Timeout(timeout)),
+    }
+}
+
 enum Command {
     Request {
         device: DeviceAddr,
@@ -247,6 +256,17 @@ pub struct Controller {
     updates: broadcast::Sender<Update>,
     commission_events: broadcast::Sender<CommissionEvent>,
     request_timeout: Duration,
+}
+
+/// What [`Controller::exchange`] takes to pick the response `$variant` out of an answer's
+/// body (any other body is handed back, to be reported as unexpected).
+macro_rules! response {
+    ($variant:path) => {
+        |body| match body {
+            $variant(r) => Ok(r),
+            other => Err(other),
+        }
+    };
 }
 
 impl Controller {
@@ -439,6 +459,19 @@ impl Controller {
         }
     }
 
+    /// Send `body` to `device`, waiting at most the request timeout, and take out of the
+    /// response what `answer` picks; a response of another kind is
+    /// [`RequestError::Unexpected`].
+    async fn exchange<T>(
+        &self,
+        device: &DeviceAddr,
+        body: Body,
+        answer: impl FnOnce(Body) -> Result<T, Body>,
+    ) -> Result<T, RequestError> {
+        let response = self.request(device, body, self.request_timeout).await?;
+        answer(response.body).map_err(|other| RequestError::Unexpected(other.kind().to_string()))
+    }
+
     /// Send a request and wait for its response.
     pub async fn request(
         &self,
@@ -446,21 +479,27 @@ impl Controller {
         body: Body,
         timeout: Duration,
     ) -> Result<Message, RequestError> {
-        let (reply, registered) = oneshot::channel();
-        self.tx
-            .send(Command::Request {
+        let response = self
+            .call(|reply| Command::Request {
                 device: device.clone(),
                 body,
                 reply,
             })
+            .await??;
+        answer_within(response, timeout).await
+    }
+
+    /// Hand the runtime the command `make` builds around a reply channel, and take the reply.
+    async fn call<R>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<R>) -> Command,
+    ) -> Result<R, RequestError> {
+        let (reply, registered) = oneshot::channel();
+        self.tx
+            .send(make(reply))
             .await
             .map_err(|_| RequestError::Stopped)?;
-        let response = registered.await.map_err(|_| RequestError::Stopped)??;
-        match tokio::time::timeout(timeout, response).await {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(_)) => Err(RequestError::Stopped),
-            Err(_) => Err(RequestError::Timeout(timeout)),
-        }
+        registered.await.map_err(|_| RequestError::Stopped)
     }
 
     /// Read properties. Values that do not fit the device's description are refused
@@ -487,21 +526,15 @@ impl Controller {
         device: &DeviceAddr,
         paths: Vec<Path>,
     ) -> Result<Vec<ReadResult>, RequestError> {
-        match self
-            .request(device, Body::Read(paths), self.request_timeout)
-            .await?
-            .body
-        {
-            Body::ReadResponse(results) => {
-                // Values that do not fit the device's description are refused (HRT-MSG-085).
-                if let Some(desc) = self.device(device).and_then(|d| d.description) {
-                    check_read_results(&desc, &results)
-                        .map_err(|(path, e)| RequestError::Invalid(format!("{path}: {e}")))?;
-                }
-                Ok(results)
-            }
-            other => Err(RequestError::Unexpected(other.kind().to_string())),
+        let results = self
+            .exchange(device, Body::Read(paths), response!(Body::ReadResponse))
+            .await?;
+        // Values that do not fit the device's description are refused (HRT-MSG-085).
+        if let Some(desc) = self.device(device).and_then(|d| d.description) {
+            check_read_results(&desc, &results)
+                .map_err(|(path, e)| RequestError::Invalid(format!("{path}: {e}")))?;
         }
+        Ok(results)
     }
 
     /// Write properties; one status per path. The device checks each value against its
@@ -525,14 +558,8 @@ impl Controller {
         device: &DeviceAddr,
         values: Vec<(Path, Value)>,
     ) -> Result<Vec<(Path, StatusCode)>, RequestError> {
-        match self
-            .request(device, Body::Write(values), self.request_timeout)
-            .await?
-            .body
-        {
-            Body::WriteResponse(results) => Ok(results),
-            other => Err(RequestError::Unexpected(other.kind().to_string())),
-        }
+        self.exchange(device, Body::Write(values), response!(Body::WriteResponse))
+            .await
     }
 
     /// Invoke an action with arguments (a struct, or null).
@@ -555,14 +582,12 @@ impl Controller {
         path: Path,
         args: Value,
     ) -> Result<InvokeResult, RequestError> {
-        match self
-            .request(device, Body::Invoke { path, args }, self.request_timeout)
-            .await?
-            .body
-        {
-            Body::InvokeResponse(result) => Ok(result),
-            other => Err(RequestError::Unexpected(other.kind().to_string())),
-        }
+        self.exchange(
+            device,
+            Body::Invoke { path, args },
+            response!(Body::InvokeResponse),
+        )
+        .await
     }
 
     /// Windows seen, sessions begun and attempts ended, from now on.
@@ -659,14 +684,8 @@ impl Controller {
     /// The device's access-control list and the most entries it supports (HRT-COM-061). A
     /// controller without `manage` gets no answer: [`RequestError::Timeout`].
     pub async fn acl(&self, device: &DeviceAddr) -> Result<AclReadResponse, RequestError> {
-        match self
-            .request(device, Body::AclRead, self.request_timeout)
-            .await?
-            .body
-        {
-            Body::AclReadResponse(acl) => Ok(acl),
-            other => Err(RequestError::Unexpected(other.kind().to_string())),
-        }
+        self.exchange(device, Body::AclRead, response!(Body::AclReadResponse))
+            .await
     }
 
     /// Change the device's access-control list, all operations or none (HRT-COM-062).
@@ -675,14 +694,12 @@ impl Controller {
         device: &DeviceAddr,
         operations: Vec<AclOperation>,
     ) -> Result<AclChangeResponse, RequestError> {
-        match self
-            .request(device, Body::AclChange(operations), self.request_timeout)
-            .await?
-            .body
-        {
-            Body::AclChangeResponse(r) => Ok(r),
-            other => Err(RequestError::Unexpected(other.kind().to_string())),
-        }
+        self.exchange(
+            device,
+            Body::AclChange(operations),
+            response!(Body::AclChangeResponse),
+        )
+        .await
     }
 
     /// Open an enhanced window on `device` for `duration` (180 to 900 s), admitting one more
@@ -694,23 +711,15 @@ impl Controller {
         privilege: Privilege,
         duration: Duration,
     ) -> Result<SetupPayload, RequestError> {
-        let (reply, registered) = oneshot::channel();
-        let command = Command::Share {
-            device: device.clone(),
-            privilege,
-            duration,
-            reply,
-        };
-        self.tx
-            .send(command)
-            .await
-            .map_err(|_| RequestError::Stopped)?;
-        let (response, payload) = registered.await.map_err(|_| RequestError::Stopped)??;
-        let answer = match tokio::time::timeout(self.request_timeout, response).await {
-            Ok(Ok(answer)) => answer?,
-            Ok(Err(_)) => return Err(RequestError::Stopped),
-            Err(_) => return Err(RequestError::Timeout(self.request_timeout)),
-        };
+        let (response, payload) = self
+            .call(|reply| Command::Share {
+                device: device.clone(),
+                privilege,
+                duration,
+                reply,
+            })
+            .await??;
+        let answer = answer_within(response, self.request_timeout).await?;
         match answer.body {
             Body::WindowControlResponse(StatusCode::Success) => Ok(payload),
             Body::WindowControlResponse(status) => Err(RequestError::Refused(status)),

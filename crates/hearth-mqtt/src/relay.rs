@@ -58,13 +58,20 @@ fn acknowledge_at_once(stream: &TcpStream) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::SocketAddr;
     use tokio::net::TcpListener;
+
+    /// A listener on a free loopback port, and its address.
+    async fn listener() -> (TcpListener, SocketAddr) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        (listener, addr)
+    }
 
     /// Many small exchanges through the relay arrive whole and in order both ways.
     #[tokio::test]
     async fn relays_small_exchanges_in_order() {
-        let upstream = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let up_addr = upstream.local_addr().expect("addr");
+        let (upstream, up_addr) = listener().await;
         tokio::spawn(async move {
             let (mut s, _) = upstream.accept().await.expect("accept");
             let mut buf = [0u8; 4];
@@ -75,8 +82,7 @@ mod tests {
                 }
             }
         });
-        let front = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let front_addr = front.local_addr().expect("addr");
+        let (front, front_addr) = listener().await;
         tokio::spawn(async move {
             let (inbound, _) = front.accept().await.expect("accept");
             let outbound = TcpStream::connect(up_addr).await.expect("connect");

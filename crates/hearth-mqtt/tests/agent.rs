@@ -31,6 +31,20 @@ impl Suite {
             .expect("an answer line");
         serde_json::from_str(&answer).expect("the answer is JSON")
     }
+
+    /// Ask (request `id`) that `path` of `device` come to be believed `value`, within
+    /// `timeout_ms`; the answer.
+    async fn await_value(
+        &mut self,
+        id: u64,
+        (device, path): (&str, &str),
+        value: Json,
+        timeout_ms: u64,
+    ) -> Json {
+        let request = json!({"id": id, "op": "await", "device": device, "path": path,
+            "value": value, "timeout_ms": timeout_ms});
+        self.ask(&request.to_string()).await
+    }
 }
 
 /// HRT-CTL-010 … HRT-CTL-017: each op answered with its id, beliefs following verified
@@ -72,11 +86,7 @@ async fn the_agent_answers_every_request_of_the_protocol() {
     // The full report of the fan's connection says it is off (0/3/1): awaited, since the
     // report comes on a topic of its own after the description the discovery waited for.
     let on = suite
-        .ask(
-            &json!({"id": 3, "op": "await", "device": fan, "path": "0/3/1",
-            "value": false, "timeout_ms": 10_000})
-            .to_string(),
-        )
+        .await_value(3, (&fan, "0/3/1"), json!(false), 10_000)
         .await;
     assert_eq!(on["ok"], json!({"reached": true, "value": false}));
 
@@ -94,21 +104,11 @@ async fn the_agent_answers_every_request_of_the_protocol() {
     );
     // The report of the change makes it the controller's belief (HRT-CTL-013, HRT-CTL-014).
     let reached = suite
-        .ask(
-            &json!({"id": 5, "op": "await", "device": fan, "path": "0/9/1",
-            "value": 7, "timeout_ms": 10_000})
-            .to_string(),
-        )
+        .await_value(5, (&fan, "0/9/1"), json!(7), 10_000)
         .await;
     assert_eq!(reached["ok"], json!({"reached": true, "value": 7}));
     // A value never reported is not reached; the answer carries what is believed.
-    let not = suite
-        .ask(
-            &json!({"id": 6, "op": "await", "device": fan, "path": "0/9/1",
-            "value": 9, "timeout_ms": 1})
-            .to_string(),
-        )
-        .await;
+    let not = suite.await_value(6, (&fan, "0/9/1"), json!(9), 1).await;
     assert_eq!(not["ok"], json!({"reached": false, "value": 7}));
 
     let read = suite

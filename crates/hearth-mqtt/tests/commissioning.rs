@@ -6,33 +6,38 @@
 use std::path::Path as FsPath;
 use std::time::Duration;
 
-use hearth_model::setup::{Passcode, SetupCode, SetupPayload};
+use hearth_model::setup::{SetupCode, SetupPayload};
 use hearth_model::{Path, Privilege, StatusCode};
-use hearth_mqtt::{Controller, RequestError};
+use hearth_mqtt::{Controller, DeviceHandle, RequestError};
 use hearth_node::CommissioningSettings;
 use hearth_security::acl::{Acl, AclSubject};
 use hearth_security::pki;
 use hearth_testkit::broker::broker;
 use hearth_testkit::fan;
+use hearth_testkit::memory::MemoryDevice;
 use hearth_testkit::node::{addr, connected, controller_as, spawn_device_with};
 use hearth_testkit::pki::{foreign_identity, pki as test_pki};
-use hearth_wire::commissioning::{AclOperation, WindowParams, WindowState};
+use hearth_wire::commissioning::{AclOperation, WindowState};
 
 const ON: Path = Path::new(0, 3, 1);
 /// The longest any step may take: an upper bound, never a wait.
 const WITHIN: Duration = Duration::from_secs(30);
 
-/// The fan's factory data: passcode 20202021, discriminator 0xF00, the fewest iterations.
-fn factory() -> (SetupPayload, CommissioningSettings) {
+/// A factory-new fan `id` on the broker at `url`, its credentials in `dir`, connected; its
+/// setup code: passcode 20202021, discriminator 0xF00, the fewest iterations.
+async fn factory_new(
+    url: &hearth_mqtt::BrokerUrl,
+    dir: &FsPath,
+    id: &str,
+) -> (SetupPayload, DeviceHandle, MemoryDevice) {
     let payload = SetupPayload::new(pki::TEST_VENDOR_ID, 8, 0xF00, 20_202_021).expect("payload");
-    let params = WindowParams {
-        discriminator: payload.discriminator(),
-        salt: b"hearth mqtt salt".to_vec(),
-        iterations: 1000,
-    };
-    let passcode = Passcode::new(payload.passcode().value()).expect("passcode");
-    let settings = CommissioningSettings::from_passcode(passcode, params).expect("record");
-    (payload, settings)
+    let settings = CommissioningSettings::for_payload(&payload, b"hearth mqtt salt".to_vec(), 1000)
+        .expect("record");
+    let (device, memory) = spawn_device_with(url, dir, fan(id), Acl::new(), |config| {
+        config.commissioning = Some(settings)
+    });
+    assert!(connected(&device).await);
+    (payload, device, memory)
 }
 
 /// A controller `name` of an ecosystem of its own: a root the fan does not know, trusting
@@ -54,15 +59,7 @@ async fn commissioner(
 async fn a_factory_new_device_is_commissioned_end_to_end() {
     let broker = broker();
     let pki = test_pki();
-    let (payload, settings) = factory();
-    let (device, _memory) = spawn_device_with(
-        broker.url(),
-        pki.path(),
-        fan("fan-com-1"),
-        Acl::new(),
-        |config| config.commissioning = Some(settings),
-    );
-    assert!(connected(&device).await);
+    let (payload, device, _memory) = factory_new(broker.url(), pki.path(), "fan-com-1").await;
     let fan_addr = addr("fan-com-1");
 
     let app = commissioner(broker.url(), &pki.root.cert, "app-a", pki.path()).await;
@@ -127,15 +124,7 @@ async fn a_factory_new_device_is_commissioned_end_to_end() {
 async fn a_wrong_passcode_is_refused_through_the_runtime() {
     let broker = broker();
     let pki = test_pki();
-    let (_, settings) = factory();
-    let (device, _memory) = spawn_device_with(
-        broker.url(),
-        pki.path(),
-        fan("fan-com-2"),
-        Acl::new(),
-        |config| config.commissioning = Some(settings),
-    );
-    assert!(connected(&device).await);
+    let (_, device, _memory) = factory_new(broker.url(), pki.path(), "fan-com-2").await;
     let app = commissioner(broker.url(), &pki.root.cert, "app-w", pki.path()).await;
     let wrong = SetupPayload::new(pki::TEST_VENDOR_ID, 8, 0xF00, 20_202_022).expect("payload");
     let outcome = app.commission(SetupCode::Qr(wrong), WITHIN).await;

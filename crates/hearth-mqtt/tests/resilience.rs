@@ -22,6 +22,12 @@ use tokio::sync::broadcast;
 const LEVEL: Path = Path::new(0, 9, 1);
 const FAULT_RAISED: Path = Path::new(0, 2, 1);
 
+/// mosquitto, when it is installed, and a scratch folder for its files.
+fn mosquitto_and_folder() -> Option<(Mosquitto, tempfile::TempDir)> {
+    let mosquitto = Mosquitto::or_skip()?;
+    Some((mosquitto, tempfile::tempdir().expect("tempdir")))
+}
+
 /// Wait until the device has rejected `count` messages for `reason` (5 s at most).
 async fn rejected_for(device: &DeviceHandle, reason: &str, count: u64) -> bool {
     until(Duration::from_secs(5), || {
@@ -202,10 +208,9 @@ async fn a_broker_outage_loses_no_event() {
 /// A real broker restart (mosquitto with persistence), when mosquitto is installed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mosquitto_restart_loses_no_event() {
-    let Some(mosquitto) = Mosquitto::or_skip() else {
+    let Some((mosquitto, dir)) = mosquitto_and_folder() else {
         return;
     };
-    let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("mosquitto-data");
     std::fs::create_dir_all(&data).expect("data dir");
     let conf = format!(
@@ -235,10 +240,9 @@ async fn a_mosquitto_restart_loses_no_event() {
 /// client whose packet limit is below the broker's would have closed the connection on it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_publish_costs_the_device_no_connection() {
-    let Some(mosquitto) = Mosquitto::or_skip() else {
+    let Some((mosquitto, dir)) = mosquitto_and_folder() else {
         return;
     };
-    let dir = tempfile::tempdir().expect("tempdir");
     let broker = mosquitto.start(dir.path(), free_port(), "").await;
     let url = broker.url();
     let pki = pki();

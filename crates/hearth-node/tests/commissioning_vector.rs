@@ -71,32 +71,34 @@ fn cert(
     Certificate::sign(&claims, signer).expect("certificate")
 }
 
+/// A root certificate for `subject` with `key`, signed by itself.
+fn root_cert(subject: &str, key: &KeyPair) -> Certificate {
+    cert((Role::Root, subject, None), key, None, None)
+}
+
 fn sender(id: &str, key: KeyPair, chain: Vec<Vec<u8>>) -> Sender<MemoryCounterStore> {
     let counter = SendCounter::open(MemoryCounterStore::default(), 1).expect("counter");
     Sender::new(id, Arc::new(key), chain, counter)
 }
 
-/// One sealed message: the topic below the root, its bytes, and the body it carries.
+/// One sealed message: the name of the kind of body it carries, and the topic below the
+/// root with its bytes.
 fn message(
     from: &mut Sender<MemoryCounterStore>,
     topic: &str,
     body: Body,
     envelope: &Envelope,
-) -> (String, Vec<u8>) {
+) -> (&'static str, (String, Vec<u8>)) {
+    let name = body.kind().name();
     let bytes = from.seal(body, topic, envelope).expect("seal");
-    (topic.to_owned(), bytes)
+    (name, (topic.to_owned(), bytes))
 }
 
 /// The whole exchange, and the sealed messages in order (for opening).
 fn exchange() -> (Value, Vec<(String, Vec<u8>)>, TrustStore, TrustStore) {
     // The device's ecosystem: its vendor's root, the vendor CA, the fan.
     let (vendor_root_key, vendor_key, device_key) = (key(3), key(4), key(5));
-    let vendor_root = cert(
-        (Role::Root, "vector-vendor-root", None),
-        &vendor_root_key,
-        None,
-        None,
-    );
+    let vendor_root = root_cert("vector-vendor-root", &vendor_root_key);
     let vendor = cert(
         (Role::Vendor, "vector-vendor", Some(0xFFF1)),
         &vendor_key,
@@ -111,12 +113,7 @@ fn exchange() -> (Value, Vec<(String, Vec<u8>)>, TrustStore, TrustStore) {
     );
     // The commissioner's own ecosystem: a root and a controller under it.
     let (root_key, controller_key) = (key(1), key(2));
-    let root = cert(
-        (Role::Root, "vector-home-root", None),
-        &root_key,
-        None,
-        None,
-    );
+    let root = root_cert("vector-home-root", &root_key);
     let controller = cert(
         (Role::Controller, "vector-app", None),
         &controller_key,
@@ -182,7 +179,7 @@ fn exchange() -> (Value, Vec<(String, Vec<u8>)>, TrustStore, TrustStore) {
         closes_in: 900,
         window_type: WindowType::Basic,
     }));
-    let messages = vec![
+    let sealed = [
         message(
             &mut fan,
             &Topics::device_rel(&addr, Channel::Window),
@@ -220,13 +217,7 @@ fn exchange() -> (Value, Vec<(String, Vec<u8>)>, TrustStore, TrustStore) {
             &to_app,
         ),
     ];
-    let names = [
-        "window",
-        "pake-start",
-        "pake-response",
-        "pake-confirm",
-        "commission-result",
-    ];
+    let (names, messages): (Vec<&str>, Vec<(String, Vec<u8>)>) = sealed.into_iter().unzip();
     let acl = Acl::from_entries(vec![AclEntry {
         subject: AclSubject::Key(*controller.subject_kid()),
         privilege: Privilege::Manage,

@@ -101,12 +101,7 @@ fn a_connecting_device_announces_itself_and_its_will_marks_it_offline() {
         if values.contains(&(ON, Value::Bool(false))) && values.contains(&(LEVEL, Value::Int(1))))
     );
     assert!(rejections(&updates).is_empty(), "{updates:?}");
-    let desc = pair
-        .broker
-        .wire
-        .iter()
-        .find(|s| s.topic.ends_with("/desc"))
-        .expect("description");
+    let desc = pair.broker.published("/desc").next().expect("description");
     assert!(desc.retain);
 
     pair.drop_device();
@@ -224,12 +219,7 @@ fn events_emitted_while_disconnected_are_kept_and_sent_on_reconnect() {
     pair.withhold_acks = false;
     pair.connect_device();
     assert!(events(&pair.take_updates()).is_empty());
-    let sent = pair
-        .broker
-        .wire
-        .iter()
-        .filter(|s| s.topic.ends_with("/event"))
-        .count();
+    let sent = pair.broker.published("/event").count();
     assert_eq!(sent, 3);
     assert_eq!(pair.device.stats().events_acked, 2);
 }
@@ -298,22 +288,12 @@ fn a_replayed_request_is_refused() {
         .ask(Body::Write(vec![(LEVEL, Value::Int(4))]))
         .is_some());
     let request = pair.requests().pop().expect("the request");
-    let responses = pair
-        .broker
-        .wire
-        .iter()
-        .filter(|s| s.topic.ends_with("/resp"))
-        .count();
+    let responses = pair.broker.published("/resp").count();
 
     pair.deliver_to_device(&request.topic, &request.payload);
     assert_eq!(pair.device.stats().rejected.get("HRT-SEC-097"), Some(&1));
     assert_eq!(pair.device.handler().writes, 1);
-    let after = pair
-        .broker
-        .wire
-        .iter()
-        .filter(|s| s.topic.ends_with("/resp"))
-        .count();
+    let after = pair.broker.published("/resp").count();
     assert_eq!(after, responses, "a replay is not answered");
 }
 

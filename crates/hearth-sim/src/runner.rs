@@ -40,7 +40,6 @@ use hearth_security::access::{AccessState, AccessStore, MemoryAccessStore};
 use hearth_security::acl::{Acl, AclEntry, AclSubject, Privilege};
 use hearth_security::fs::{read_cert, FileAccessStore, FileCounterStore};
 use hearth_security::replay::{CounterStore, MemoryCounterStore};
-use hearth_wire::commissioning::WindowParams;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -517,12 +516,7 @@ fn factory_setup(
     let rng = hearth_security::pki::SystemRandom::new();
     let (payload, salt) =
         fresh_setup(vendor_id, device_type, &rng).map_err(|e| failed(e.to_string()))?;
-    let params = WindowParams {
-        discriminator: payload.discriminator(),
-        salt,
-        iterations: SIM_ITERATIONS,
-    };
-    let settings = CommissioningSettings::from_passcode(payload.passcode(), params)
+    let settings = CommissioningSettings::for_payload(&payload, salt, SIM_ITERATIONS)
         .map_err(|e| failed(e.to_string()))?;
     Ok((payload, settings))
 }

@@ -9,7 +9,7 @@ use hearth_model::{StatusCode, Value};
 use hearth_mqtt::{Controller, DeviceAddr, Identity, Update};
 use hearth_security::acl::{AclSubject, Privilege};
 use hearth_security::fs::read_cert;
-use hearth_sim::{BrandId, DeviceKind, SimDevice};
+use hearth_sim::{BrandId, DeviceKind, RunnerConfig, SimDevice};
 use hearth_testkit::bench::{bench_nowait, one, Bench};
 use hearth_testkit::fixtures::path as p;
 use hearth_testkit::node::write_one;
@@ -18,6 +18,18 @@ use tokio::sync::broadcast;
 
 /// The longest any step may take: an upper bound, never a wait.
 const WITHIN: Duration = Duration::from_secs(30);
+
+/// A bench of one Kestrel fan, its runner set up by `configure`, once the fan is online.
+async fn kestrel_fan(configure: impl FnOnce(&mut RunnerConfig)) -> Bench {
+    let b = bench_nowait(
+        vec![one(DeviceKind::Fan, BrandId::Kestrel, None)],
+        60.0,
+        configure,
+    )
+    .await;
+    b.wait_online().await;
+    b
+}
 
 /// A controller of an ecosystem of its own (a root the appliance does not trust), trusting
 /// that root and the simulator's root, to attest the appliance.
@@ -62,13 +74,7 @@ async fn still_admitted(device: &SimDevice, app: &Controller, on: bool) {
 /// and after an orderly restart, and opens no basic window for being factory-new.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commissioned_appliance_keeps_its_acl_across_restarts() {
-    let b = bench_nowait(
-        vec![one(DeviceKind::Fan, BrandId::Kestrel, None)],
-        60.0,
-        |c| c.factory_new = true,
-    )
-    .await;
-    b.wait_online().await;
+    let b = kestrel_fan(|c| c.factory_new = true).await;
     let device = b.device();
     let app = commissioner(&b, "app-keep").await;
     let qr = device.setup_payload().expect("factory-new").to_qr_text();
@@ -100,13 +106,7 @@ async fn a_commissioned_appliance_keeps_its_acl_across_restarts() {
 /// that starts with an empty ACL (and so factory-new) or a panic.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_damaged_acl_file_stops_the_next_start() {
-    let b = bench_nowait(
-        vec![one(DeviceKind::Fan, BrandId::Kestrel, None)],
-        60.0,
-        |_| {},
-    )
-    .await;
-    b.wait_online().await;
+    let b = kestrel_fan(|_| {}).await;
     let device = b.device();
     let file = Identity::access_path(b.pki.path(), device.id());
     std::fs::write(&file, b"\xa1\x01junk").expect("damage the file");

@@ -10,7 +10,7 @@ use hearth_security::fs::read_cert;
 use hearth_security::key::KeyId;
 use hearth_security::pki::Credential;
 use hearth_security::revocation::RevocationList;
-use hearth_sim::{BrandId, Control, DeviceKind};
+use hearth_sim::{BrandId, Control, DeviceKind, DeviceSpec};
 use hearth_testkit::bench::{bench, bench_nowait, int, one, pair, Bench};
 use hearth_testkit::fixtures::path as p;
 use hearth_testkit::node::{status_is, wait_status};
@@ -19,30 +19,33 @@ use hearth_testkit::unix_now;
 use hearth_testkit::watch::{event, expect, next, next_publish, raw_client, subscribe};
 use hearth_wire::Body;
 use rumqttc::{Packet, QoS};
+use tokio::sync::broadcast;
 use StatusCode::{ConstraintError, InvalidInState, Success, Unauthorized};
 
 const T: Duration = Duration::from_secs(5);
 
-/// A bench of a faulty appliance of `kind` and `brand` with the profile `fault` and a
-/// conforming one, at `speed`; their addresses.
+/// A bench of `fleet` (a faulty appliance and a conforming one, as [`pair`] makes them) at
+/// `speed`: the bench, the faulty appliance, the conforming one, and the controller's updates
+/// from then on.
 async fn contrast_at(
-    kind: DeviceKind,
-    brand: BrandId,
-    fault: &str,
+    fleet: Vec<DeviceSpec>,
     speed: f64,
-) -> (Bench, DeviceAddr, DeviceAddr) {
-    let b = bench(pair(kind, brand, fault), speed, |_| {}).await;
+) -> (Bench, DeviceAddr, DeviceAddr, broadcast::Receiver<Update>) {
+    let b = bench(fleet, speed, |_| {}).await;
     let (faulty, good) = b.addrs();
-    (b, faulty, good)
+    let updates = b.controller.updates();
+    (b, faulty, good, updates)
 }
 
-/// [`contrast_at`] the usual speed.
+/// A bench of an appliance of `kind` and `brand` with the profile `fault` and a conforming
+/// one, at the usual speed: the bench, the faulty appliance and the conforming one.
 async fn contrast(
     kind: DeviceKind,
     brand: BrandId,
     fault: &str,
 ) -> (Bench, DeviceAddr, DeviceAddr) {
-    contrast_at(kind, brand, fault, 60.0).await
+    let (b, faulty, good, _) = contrast_at(pair(kind, brand, fault), 60.0).await;
+    (b, faulty, good)
 }
 
 /// A bench of one appliance of `kind` and `brand` with the profile `fault`, at `speed`.
@@ -438,14 +441,12 @@ async fn wrong_status_code_answers_failure_instead_of_invalid_in_state() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_changes_reports_nothing() {
-    let (b, faulty, good) = contrast_at(
+    let fleet = pair(
         DeviceKind::AirConditioner,
         BrandId::Aurora,
         "silent-changes",
-        1500.0,
-    )
-    .await;
-    let mut updates = b.controller.updates();
+    );
+    let (b, faulty, good, mut updates) = contrast_at(fleet, 1500.0).await;
     let on = p(0, "on-off", 1);
     b.assert_writes_to(&[
         (&faulty, on, Value::Bool(true), Success),
@@ -497,14 +498,8 @@ async fn silent_changes_reports_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_door_alarm_raises_the_alarm_without_its_event() {
-    let (b, faulty, good) = contrast_at(
-        DeviceKind::Refrigerator,
-        BrandId::Aurora,
-        "no-door-alarm",
-        600.0,
-    )
-    .await;
-    let mut updates = b.controller.updates();
+    let fleet = pair(DeviceKind::Refrigerator, BrandId::Aurora, "no-door-alarm");
+    let (b, faulty, good, mut updates) = contrast_at(fleet, 600.0).await;
     b.control_all(&Control::OpenDoor { component: 1 }).await;
     assert!(event(&mut updates, &good, p(1, "door", 1), T)
         .await

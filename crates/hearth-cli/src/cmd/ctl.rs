@@ -344,6 +344,20 @@ fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Say what a command did: `value` as JSON when `json`, else as `text` words it; success.
+fn print_done<T: Serialize>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce(&T),
+) -> anyhow::Result<ExitCode> {
+    if json {
+        print_json(value)?;
+    } else {
+        text(value);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn discover(ctl: &Controller, args: &Args) -> anyhow::Result<ExitCode> {
     let devices = ctl.discover(args.timeout).await;
     let entries: Vec<DeviceEntry> = devices.iter().map(DeviceEntry::new).collect();
@@ -417,21 +431,21 @@ async fn find(
             "no description from {id} within {timeout:?}; `hearth ctl discover` lists the devices"
         ))));
     }
-    let candidates: Vec<DeviceView> = ctl
+    let mut candidates = ctl
         .devices()
         .into_iter()
-        .filter(|d| matches(d, &addr) && d.description.is_some())
-        .collect();
-    if candidates.len() > 1 {
-        let ids: Vec<String> = candidates.iter().map(|d| d.addr.to_string()).collect();
-        return Err(usage(format!(
-            "`{id}` is ambiguous: {}; give VENDOR/DEVICE",
-            ids.join(", ")
-        )));
-    }
-    let Some(view) = candidates.into_iter().next() else {
+        .filter(|d| matches(d, &addr) && d.description.is_some());
+    let Some(view) = candidates.next() else {
         return Ok(Err(NotFound::Timeout(format!("{id} disappeared"))));
     };
+    let others: Vec<String> = candidates.map(|d| d.addr.to_string()).collect();
+    if !others.is_empty() {
+        return Err(usage(format!(
+            "`{id}` is ambiguous: {}, {}; give VENDOR/DEVICE",
+            view.addr,
+            others.join(", ")
+        )));
+    }
     let Some(desc) = view.description.clone() else {
         return Ok(Err(NotFound::Timeout(format!("{id} has no description"))));
     };

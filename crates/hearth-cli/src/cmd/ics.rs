@@ -167,32 +167,20 @@ fn run_init(args: &InitArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The `[actuation]` flags named on the command line.
+/// The `[actuation]` flags named on the command line: the fields of [`Actuation`] (all
+/// `false` by default), so that the names are those of the ICS.
 fn actuation(names: &[String]) -> anyhow::Result<Actuation> {
-    let mut a = Actuation::default();
+    let mut flags: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_value(serde_json::to_value(Actuation::default())?)?;
     for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
-        let flag = match name.replace('-', "_").as_str() {
-            "power" => &mut a.power,
-            "setpoints" => &mut a.setpoints,
-            "modes" => &mut a.modes,
-            "settings" => &mut a.settings,
-            "start_cycle" => &mut a.start_cycle,
-            "pause_resume" => &mut a.pause_resume,
-            "door" => &mut a.door,
-            "panel" => &mut a.panel,
-            "faults" => &mut a.faults,
-            "network" => &mut a.network,
-            "firmware_update" => &mut a.firmware_update,
-            "vendor_actions" => &mut a.vendor_actions,
-            _ => {
-                return Err(usage(format!(
-                    "--actuation {name}: not a flag of [actuation] (spec/06-conformance.md §3.5)"
-                )))
-            }
+        let Some(flag) = flags.get_mut(&name.replace('-', "_")) else {
+            return Err(usage(format!(
+                "--actuation {name}: not a flag of [actuation] (spec/06-conformance.md §3.5)"
+            )));
         };
-        *flag = true;
+        *flag = serde_json::Value::Bool(true);
     }
-    Ok(a)
+    Ok(serde_json::from_value(serde_json::Value::Object(flags))?)
 }
 
 /// A value device-info reports, for a flag not given: a placeholder the comment of

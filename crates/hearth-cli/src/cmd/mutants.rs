@@ -40,26 +40,26 @@ pub(crate) struct Args {
 /// At most this many test cases are named in a line; the rest are counted.
 const NAMED: usize = 4;
 
+/// The `part` of each `device case` label that has one, sorted, each once.
+fn distinct<'a>(labels: &'a [String], part: impl Fn(&'a str) -> Option<&'a str>) -> Vec<&'a str> {
+    let mut parts: Vec<&str> = labels.iter().filter_map(|label| part(label)).collect();
+    parts.sort_unstable();
+    parts.dedup();
+    parts
+}
+
 /// One short line per profile: what caught it (the test cases, not every device's), or
 /// that it escaped and what it breaks.
 fn line(r: &MutantResult) -> String {
     match (&r.error, r.caught) {
         (Some(e), _) => format!("ERROR   {:<30} {e}", r.profile),
         (None, true) => {
-            let mut cases: Vec<&str> = r
-                .caught_by
-                .iter()
-                .filter_map(|label| label.rsplit_once(' ').map(|(_, case)| case))
-                .collect();
-            cases.sort_unstable();
-            cases.dedup();
-            let mut devices: Vec<&str> = r
-                .caught_by
-                .iter()
-                .filter_map(|label| label.split_once(' ').map(|(device, _)| device))
-                .collect();
-            devices.sort_unstable();
-            devices.dedup();
+            let cases = distinct(&r.caught_by, |label| {
+                label.rsplit_once(' ').map(|(_, case)| case)
+            });
+            let devices = distinct(&r.caught_by, |label| {
+                label.split_once(' ').map(|(device, _)| device)
+            });
             let more = cases.len().saturating_sub(NAMED);
             let mut named = cases[..cases.len().min(NAMED)].join(", ");
             if more > 0 {

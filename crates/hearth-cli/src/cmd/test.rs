@@ -312,26 +312,45 @@ fn test_controller(statement: &std::path::Path, args: &Args) -> anyhow::Result<E
         )
         .await;
         progress.finish();
-        let report = match report {
+        let report = match started(report) {
             Ok(r) => r,
-            Err(e) => {
-                eprintln!("cannot start: {e}");
-                return Ok(ExitCode::from(exit::SETUP));
-            }
+            Err(status) => return Ok(status),
         };
         if let Some(out) = &args.out {
             write_controller_reports(out, pki.as_deref(), &report)?;
         }
-        if json {
-            crate::out::print(&format!("{:#}\n", summary::to_json(&report)))?;
-        } else {
-            println!("{}", summary::render(&report));
-            if let Some(out) = &args.out {
-                println!("reports: {}", out.display());
-            }
-        }
+        print_summary(&report, json, args.out.as_deref())?;
         Ok(exit::of_verdict(report.summary.verdict))
     })
+}
+
+/// The report of a run, or (`Err`) the exit status of one that could not start, said on
+/// standard error.
+fn started<E: std::fmt::Display>(
+    report: Result<hearth_report::report::Report, E>,
+) -> Result<hearth_report::report::Report, ExitCode> {
+    report.map_err(|e| {
+        eprintln!("cannot start: {e}");
+        ExitCode::from(exit::SETUP)
+    })
+}
+
+/// Print the summary of a run: as JSON when `json`, else as text naming the reports
+/// folder `out` when there is one.
+fn print_summary(
+    report: &hearth_report::report::Report,
+    json: bool,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    if json {
+        crate::out::print(&format!("{:#}\n", summary::to_json(report)))?;
+    } else {
+        println!("{}", summary::render(report));
+        if let Some(out) = out {
+            println!("reports: {}", out.display());
+        }
+    }
+    Ok(())
 }
 
 /// Write a controller run's reports into `out` as a device run's are: `report.cose` signed
@@ -419,21 +438,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         })
         .await;
         progress.finish();
-        let report = match report {
+        let report = match started(report) {
             Ok(r) => r,
-            Err(e) => {
-                eprintln!("cannot start: {e}");
-                return Ok(ExitCode::from(exit::SETUP));
-            }
+            Err(status) => return Ok(status),
         };
-        if json {
-            crate::out::print(&format!("{:#}\n", summary::to_json(&report)))?;
-        } else {
-            println!("{}", summary::render(&report));
-            if let Some(out) = &args.out {
-                println!("reports: {}", out.display());
-            }
-        }
+        print_summary(&report, json, args.out.as_deref())?;
         if let Some(status) = signals.exit_status() {
             return Ok(status);
         }

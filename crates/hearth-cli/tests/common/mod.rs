@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Lines};
 use std::path::Path as FsPath;
-use std::process::{ChildStdout, Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 
 use hearth_mqtt::{BrokerUrl, DeviceHandle};
 use hearth_security::acl::Privilege;
@@ -14,7 +14,7 @@ use hearth_testkit::broker::external;
 use hearth_testkit::memory::MemoryDevice;
 use hearth_testkit::node::{connected, spawn_device};
 use hearth_testkit::pki::root_acl_in;
-pub use hearth_testkit::process::{arg as p, assert_contains, stdout, KillOnDrop};
+pub use hearth_testkit::process::{arg as p, assert_contains, stderr, stdout, KillOnDrop};
 pub use hearth_testkit::unique;
 
 /// The `hearth` binary, to be given arguments.
@@ -64,6 +64,18 @@ pub fn spawn(args: &[&str]) -> (KillOnDrop, Lines<BufReader<ChildStdout>>) {
         .unwrap_or_else(|e| panic!("start hearth {args:?}: {e}"));
     let out = child.stdout.take().expect("piped stdout");
     (KillOnDrop(child), BufReader::new(out).lines())
+}
+
+/// Start `hearth ARGS` with `stdin` as its standard input, its standard output and error
+/// piped.
+pub fn start(args: &[&str], stdin: Stdio) -> Child {
+    command()
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start hearth {args:?}: {e}"))
 }
 
 /// `hearth pki init --dir DIR`.

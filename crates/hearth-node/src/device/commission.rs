@@ -31,7 +31,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hearth_model::setup::Passcode;
+use hearth_model::setup::{Passcode, SetupPayload};
 use hearth_model::{Privilege, StatusCode};
 use hearth_security::access::AccessState;
 use hearth_security::acl::{Acl, AclEntry, AclSubject};
@@ -103,6 +103,22 @@ impl CommissioningSettings {
         let secret =
             ProverSecret::from_passcode(passcode.value(), &params.salt, params.iterations)?;
         Ok(Self::new(params, secret.verifier_record()))
+    }
+
+    /// What a factory stores for the appliance whose setup code is `payload`: the verifier
+    /// record of its passcode, derived with its discriminator, `salt` and `iterations`
+    /// (HRT-COM-031, HRT-COM-032).
+    pub fn for_payload(
+        payload: &SetupPayload,
+        salt: Vec<u8>,
+        iterations: u32,
+    ) -> Result<Self, PakeError> {
+        let params = WindowParams {
+            discriminator: payload.discriminator(),
+            salt,
+            iterations,
+        };
+        Self::from_passcode(payload.passcode(), params)
     }
 
     fn basic_window(&self) -> Duration {

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hearth_model::setup::{Passcode, SetupCode, SetupPayload};
-use hearth_model::Value;
+use hearth_model::setup::{SetupCode, SetupPayload};
+use hearth_model::StatusCode;
 use hearth_node::{
     CommissionError, CommissionEvent, Commissioned, CommissioningSettings, ControllerCore,
     ControllerEvent, ControllerSettings, Credential, DeviceAddr, DeviceCore, DeviceSettings, Time,
@@ -17,10 +17,12 @@ use hearth_security::acl::Acl;
 use hearth_security::cert::TrustStore;
 use hearth_security::pki::{self, IssueRequest, SystemRandom, TestPki};
 use hearth_security::replay::{MemoryCounterStore, SendCounter};
-use hearth_wire::commissioning::{WindowParams, WindowState};
+use hearth_wire::commissioning::WindowState;
 use hearth_wire::{Body, Envelope, Message, Sender};
 
-use super::{fan_description, Broker, Memory, FAN, LEVEL, ON, START};
+use super::{
+    advance_fan, fan_core, fan_description, settle, Broker, Bus, Memory, Receive, Seen, FAN, START,
+};
 
 /// The fan's printed passcode.
 pub const PASSCODE: u32 = 20_202_021;
@@ -86,14 +88,9 @@ impl Home {
         let rng = Arc::new(SystemRandom::new());
         let pki = TestPki::generate(START, rng.as_ref()).expect("test PKI");
         let mut settings = DeviceSettings::new(fan_description(), Acl::new(), 0x5eed);
-        let params = WindowParams {
-            discriminator: DISCRIMINATOR,
-            salt: b"hearth fan salt!".to_vec(),
-            iterations: ITERATIONS,
-        };
-        let passcode = Passcode::new(PASSCODE).expect("passcode");
-        settings.commissioning =
-            Some(CommissioningSettings::from_passcode(passcode, params).expect("record"));
+        let salt = b"hearth fan salt!".to_vec();
+        let record = CommissioningSettings::for_payload(&payload(), salt, ITERATIONS);
+        settings.commissioning = Some(record.expect("record"));
         tweak(&mut settings);
         let device_cert = pki::issue(
             &IssueRequest::device(FAN, "fan", "TF-1"),
@@ -114,16 +111,7 @@ impl Home {
             Arc::new(device_cert.key),
             trust,
         );
-        let mut device = DeviceCore::new(
-            settings,
-            &credential,
-            MemoryCounterStore::default(),
-            Memory::default(),
-        )
-        .expect("device core");
-        device.handler_mut().values.insert(ON, Value::Bool(false));
-        device.handler_mut().values.insert(LEVEL, Value::Int(1));
-        device.arm_will().expect("will");
+        let device = fan_core(settings, &credential);
         Self {
             now: Time::from_unix_secs(START),
             device,
@@ -202,14 +190,7 @@ impl Home {
 
     /// Let the virtual clock run on by `d`, waking the fan if it asked for it.
     pub fn advance(&mut self, d: Duration) {
-        self.now = self.now + d;
-        if self
-            .device
-            .poll_timeout()
-            .is_some_and(|due| due <= self.now)
-        {
-            self.device.handle_timeout(self.now);
-        }
+        advance_fan(&mut self.device, &mut self.now, d);
         self.settle();
     }
 
@@ -231,6 +212,19 @@ impl Home {
             }
             _ => None,
         })
+    }
+
+    /// Controller `i` commissions with `code`, which the fan must refuse: its status and
+    /// what its window still admits.
+    pub fn refused(&mut self, i: usize, code: SetupCode) -> (StatusCode, Option<u8>) {
+        match self.commission(i, code) {
+            Some(Err(CommissionError::Refused {
+                status,
+                sessions_left,
+                ..
+            })) => (status, sessions_left),
+            other => panic!("a refusal: {other:?}"),
+        }
     }
 
     /// Controller `i` commissions with `code`, which must succeed.
@@ -328,42 +322,7 @@ impl Home {
 
     /// Run everyone until nobody has anything left to do.
     pub fn settle(&mut self) {
-        loop {
-            let mut busy = false;
-            while let Some(t) = self.device.poll_transmit() {
-                busy = true;
-                self.carry_out(Client::Device, t);
-            }
-            for i in 0..self.controllers.len() {
-                while let Some(t) = self.controllers[i].poll_transmit() {
-                    busy = true;
-                    self.carry_out(Client::Controller(i), t);
-                }
-                while let Some(event) = self.controllers[i].poll_event() {
-                    self.events[i].push(event);
-                }
-            }
-            while let Some((side, seen)) = self.broker.next_delivery() {
-                busy = true;
-                match side {
-                    Client::Device => self.device.handle_publish(
-                        self.now,
-                        &seen.topic,
-                        &seen.payload,
-                        seen.retain,
-                    ),
-                    Client::Controller(i) => self.controllers[i].handle_publish(
-                        self.now,
-                        &seen.topic,
-                        &seen.payload,
-                        seen.retain,
-                    ),
-                }
-            }
-            if !busy {
-                return;
-            }
-        }
+        settle(self);
     }
 
     fn is_up(&self, side: Client) -> bool {
@@ -392,6 +351,39 @@ impl Home {
                     Client::Controller(i) => self.controllers_up[i] = false,
                 }
             }
+        }
+    }
+}
+
+impl Bus for Home {
+    type Side = Client;
+
+    fn broker(&mut self) -> &mut Broker<Client> {
+        &mut self.broker
+    }
+
+    fn transmit(&mut self) -> bool {
+        let mut busy = false;
+        while let Some(t) = self.device.poll_transmit() {
+            busy = true;
+            self.carry_out(Client::Device, t);
+        }
+        for i in 0..self.controllers.len() {
+            while let Some(t) = self.controllers[i].poll_transmit() {
+                busy = true;
+                self.carry_out(Client::Controller(i), t);
+            }
+            while let Some(event) = self.controllers[i].poll_event() {
+                self.events[i].push(event);
+            }
+        }
+        busy
+    }
+
+    fn deliver(&mut self, side: Client, seen: Seen) {
+        match side {
+            Client::Device => self.device.take_delivery(self.now, seen),
+            Client::Controller(i) => self.controllers[i].take_delivery(self.now, seen),
         }
     }
 }

@@ -215,16 +215,7 @@ impl Pair {
     /// A fan with `settings` and `device` credential, a controller with `controller`
     /// credential; neither connected yet.
     pub fn new(settings: DeviceSettings, device: &Credential, controller: &Credential) -> Self {
-        let mut device = DeviceCore::new(
-            settings,
-            device,
-            MemoryCounterStore::default(),
-            Memory::default(),
-        )
-        .expect("device core");
-        device.handler_mut().values.insert(ON, Value::Bool(false));
-        device.handler_mut().values.insert(LEVEL, Value::Int(1));
-        device.arm_will().expect("will");
+        let device = fan_core(settings, device);
         let settings = ControllerSettings {
             topics: Default::default(),
             request_ids_after: 1000,
@@ -304,14 +295,7 @@ impl Pair {
 
     /// Let the virtual clock run on by `d`, and wake the cores if they asked for it.
     pub fn advance(&mut self, d: Duration) {
-        self.now = self.now + d;
-        if self
-            .device
-            .poll_timeout()
-            .is_some_and(|due| due <= self.now)
-        {
-            self.device.handle_timeout(self.now);
-        }
+        advance_fan(&mut self.device, &mut self.now, d);
         self.settle();
     }
 
@@ -342,58 +326,18 @@ impl Pair {
 
     /// The requests the device was sent, in order.
     pub fn requests(&self) -> Vec<Seen> {
-        self.broker
-            .wire
-            .iter()
-            .filter(|s| s.topic.ends_with("/req"))
-            .cloned()
-            .collect()
+        self.broker.published("/req").cloned().collect()
     }
 
     /// Run both cores until neither has anything left to do.
     pub fn settle(&mut self) {
-        loop {
-            let mut busy = false;
-            while let Some(t) = self.device.poll_transmit() {
-                busy = true;
-                self.carry_out(Side::Device, t);
-            }
-            while let Some(t) = self.controller.poll_transmit() {
-                busy = true;
-                self.carry_out(Side::Controller, t);
-            }
-            while let Some(event) = self.controller.poll_event() {
-                match event {
-                    ControllerEvent::Update(u) => self.updates.push(u),
-                    ControllerEvent::Response {
-                        request_id,
-                        message,
-                    } => {
-                        self.responses.insert(request_id, message);
-                    }
-                    ControllerEvent::Commissioning(_) => {}
-                }
-            }
-            while let Some((side, seen)) = self.broker.next_delivery() {
-                busy = true;
-                match side {
-                    Side::Device => self.device.handle_publish(
-                        self.now,
-                        &seen.topic,
-                        &seen.payload,
-                        seen.retain,
-                    ),
-                    Side::Controller => self.controller.handle_publish(
-                        self.now,
-                        &seen.topic,
-                        &seen.payload,
-                        seen.retain,
-                    ),
-                }
-            }
-            if !busy {
-                return;
-            }
+        settle(self);
+    }
+
+    fn poll_transmit(&mut self, side: Side) -> Option<Transmit> {
+        match side {
+            Side::Device => self.device.poll_transmit(),
+            Side::Controller => self.controller.poll_transmit(),
         }
     }
 
@@ -415,6 +359,118 @@ impl Pair {
                 self.broker.forget(side);
             }
         }
+    }
+}
+
+impl Bus for Pair {
+    type Side = Side;
+
+    fn transmit(&mut self) -> bool {
+        let mut busy = false;
+        for side in [Side::Device, Side::Controller] {
+            while let Some(t) = self.poll_transmit(side) {
+                busy = true;
+                self.carry_out(side, t);
+            }
+        }
+        while let Some(event) = self.controller.poll_event() {
+            match event {
+                ControllerEvent::Update(u) => self.updates.push(u),
+                ControllerEvent::Response {
+                    request_id,
+                    message,
+                } => {
+                    self.responses.insert(request_id, message);
+                }
+                ControllerEvent::Commissioning(_) => {}
+            }
+        }
+        busy
+    }
+
+    fn deliver(&mut self, side: Side, seen: Seen) {
+        match side {
+            Side::Device => self.device.take_delivery(self.now, seen),
+            Side::Controller => self.controller.take_delivery(self.now, seen),
+        }
+    }
+
+    fn broker(&mut self) -> &mut Broker<Side> {
+        &mut self.broker
+    }
+}
+
+/// The fan's device core for `settings` and `credential`: off, at level 1, its will armed.
+pub fn fan_core(
+    settings: DeviceSettings,
+    credential: &Credential,
+) -> DeviceCore<Memory, MemoryCounterStore> {
+    let mut device = DeviceCore::new(
+        settings,
+        credential,
+        MemoryCounterStore::default(),
+        Memory::default(),
+    )
+    .expect("device core");
+    device.handler_mut().values.insert(ON, Value::Bool(false));
+    device.handler_mut().values.insert(LEVEL, Value::Int(1));
+    device.arm_will().expect("will");
+    device
+}
+
+/// Let the virtual clock `now` run on by `d`, waking the fan's `device` if it asked for it.
+pub fn advance_fan(
+    device: &mut DeviceCore<Memory, MemoryCounterStore>,
+    now: &mut Time,
+    d: Duration,
+) {
+    *now = *now + d;
+    if device.poll_timeout().is_some_and(|due| due <= *now) {
+        device.handle_timeout(*now);
+    }
+}
+
+/// Cores on an in-memory broker, as [`settle`] drives them.
+pub trait Bus {
+    /// Who is on the bus.
+    type Side: Copy + PartialEq;
+    /// The broker.
+    fn broker(&mut self) -> &mut Broker<Self::Side>;
+    /// Carry out what every core has to send and take their events: whether any sent.
+    fn transmit(&mut self) -> bool;
+    /// Hand `seen` to `side`'s core.
+    fn deliver(&mut self, side: Self::Side, seen: Seen);
+}
+
+/// Run everyone on `bus` until nobody has anything left to do.
+pub fn settle(bus: &mut impl Bus) {
+    loop {
+        let mut busy = bus.transmit();
+        while let Some((side, seen)) = bus.broker().next_delivery() {
+            busy = true;
+            bus.deliver(side, seen);
+        }
+        if !busy {
+            return;
+        }
+    }
+}
+
+/// A core the broker delivers to.
+pub trait Receive {
+    /// Take the publish `seen` at `now`.
+    fn take_delivery(&mut self, now: Time, seen: Seen);
+}
+
+impl Receive for DeviceCore<Memory, MemoryCounterStore> {
+    fn take_delivery(&mut self, now: Time, seen: Seen) {
+        self.handle_publish(now, &seen.topic, &seen.payload, seen.retain);
+    }
+}
+
+impl Receive for ControllerCore<MemoryCounterStore> {
+    fn take_delivery(&mut self, now: Time, seen: Seen) {
+        self.handle_publish(now, &seen.topic, &seen.payload, seen.retain);
     }
 }
 
@@ -492,6 +548,11 @@ impl<S: Copy + PartialEq> Broker<S> {
             self.deliveries.push_back((side, seen.clone()));
         }
         self.wire.push(Seen { retain, ..seen });
+    }
+
+    /// The publishes it took on topics ending with `suffix`, in order.
+    pub fn published<'a>(&'a self, suffix: &'a str) -> impl Iterator<Item = &'a Seen> + 'a {
+        self.wire.iter().filter(move |s| s.topic.ends_with(suffix))
     }
 
     /// The next delivery due, in order.

@@ -37,6 +37,22 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
             .range(SPIN_SPEED, 0, spin, Some(step))
             .range(RINSES, 1, rinses, None)
     };
+    // What a front-loader declares after its cycle and programmes: on-off, its `laundry`
+    // settings and water `setpoint`, the door locked while it runs, a delayed start (to a
+    // finish time when `finish`), water, child lock, power up to `watts` and energy.
+    let front_loader = |laundry, setpoint, finish, watts| {
+        [
+            inst(cap::ON_OFF),
+            laundry,
+            setpoint,
+            inst(cap::DOOR).props(&[door::LOCKED]),
+            delayed(86_400, finish),
+            water(),
+            inst(cap::CHILD_LOCK),
+            power(watts),
+            energy(),
+        ]
+    };
     let mut c = common(brand, &[]);
     c.extend(match brand.id {
         BrandId::Aurora => vec![
@@ -49,16 +65,15 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
                 &[COTTON, ECO, SYNTHETICS, DELICATES, WOOL, QUICK],
                 &[programme(0x8001, "Sportswear", &[mode_tag::SYNTHETICS])],
             ),
-            inst(cap::ON_OFF),
+        ]
+        .into_iter()
+        .chain(front_loader(
             laundry(&[RINSES, PRE_WASH_OPTION, STEAM], (1400, 200), 4),
             setpoint(2000, 9000, 1000),
-            inst(cap::DOOR).props(&[door::LOCKED]),
-            delayed(86_400, false),
-            water(),
-            inst(cap::CHILD_LOCK),
-            power(2300),
-            energy(),
-        ],
+            false,
+            2300,
+        ))
+        .collect(),
         BrandId::Kestrel => vec![
             run_cycle(&[FILLING, WASH, RINSE, DRAINING, SPIN]),
             modes(&[COTTON, QUICK, RINSE_AND_SPIN, SPIN_ONLY], &[]),
@@ -94,20 +109,19 @@ pub fn describe(brand: &Brand) -> Vec<ComponentDescription> {
                     programme(0x8002, "Outdoor Gear", &[mode_tag::SYNTHETICS]),
                 ],
             ),
-            inst(cap::ON_OFF),
+        ]
+        .into_iter()
+        .chain(front_loader(
             laundry(
                 &[RINSES, PRE_WASH_OPTION, EXTRA_RINSE, STEAM],
                 (1600, 100),
                 5,
             ),
             setpoint(0, 9000, 500),
-            inst(cap::DOOR).props(&[door::LOCKED]),
-            delayed(86_400, true),
-            water(),
-            inst(cap::CHILD_LOCK),
-            power(2500),
-            energy(),
-        ],
+            true,
+            2500,
+        ))
+        .collect(),
     });
     vec![component(0, "Laundry room", c)]
 }

@@ -27,7 +27,7 @@ use hearth_security::KeyId;
 use hearth_wire::commissioning::AclOperation;
 use serde::Serialize;
 
-use super::{find, parse_secs, print_json, request_failed, Args, NotFound, FAILED};
+use super::{find, parse_secs, print_done, print_json, request_failed, Args, NotFound, FAILED};
 
 /// `hearth ctl acl …`.
 #[derive(Debug, clap::Subcommand)]
@@ -149,17 +149,14 @@ pub(super) async fn commission(
         device_type: done.device_type,
         model: done.model,
     };
-    if args.output.json {
-        print_json(&out)?;
-    } else {
+    print_done(args.output.json, &out, |out| {
         println!(
             "commissioned {} ({}, model {}): this controller manages it",
             out.id,
             out.device_type.as_deref().unwrap_or("?"),
             out.model.as_deref().unwrap_or("?")
         );
-    }
-    Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// Show the user what the device proved, and with `ask` ask whether to go on (HRT-COM-053).
@@ -281,10 +278,8 @@ pub(super) async fn acl(
         .entries
         .iter()
         .map(|e| {
-            let (key, ca) = match e.subject {
-                AclSubject::Key(k) => (k, false),
-                AclSubject::Ca(k) => (k, true),
-            };
+            let ca = matches!(e.subject, AclSubject::Ca(_));
+            let (AclSubject::Key(key) | AclSubject::Ca(key)) = e.subject;
             EntryOut {
                 key: key.to_hex(),
                 ca,
@@ -364,15 +359,12 @@ pub(super) async fn share(
         privilege: privilege.name(),
         seconds: opts.window,
     };
-    if args.output.json {
-        print_json(&out)?;
-    } else {
+    print_done(args.output.json, &out, |out| {
         println!(
             "window open on {} for {} s: commission the other controller ({}) with",
             out.device, out.seconds, out.privilege
         );
         println!("  QR text:     {}", out.qr);
         println!("  manual code: {}", out.manual);
-    }
-    Ok(ExitCode::SUCCESS)
+    })
 }
