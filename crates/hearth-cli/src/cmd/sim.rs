@@ -193,7 +193,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                     s.brand,
                     s.fault.unwrap_or("")
                 );
-                if let Some(code) = &s.setup {
+                // The drawn code is what a user commissions with: only a factory-new
+                // appliance, whose ACL names no controller yet, needs it.
+                if let Some(code) = s.setup.as_ref().filter(|_| args.factory_new) {
                     print!("{}", label(code)?);
                 }
             }
