@@ -804,7 +804,7 @@ test_case! {
     steps: [
         "Read the operational state: idle or completed; the door closed, remote start allowed, the appliance on.",
         "Invoke start; expect success.",
-        "For each writable property on the cycle's component whose capability the settings table fixes in the state now (the programme: mode, delayed start, the programme's options), write the value it reads; expect invalid-in-state (HRT-CAT-043) and the value unchanged.",
+        "Where the appliance can pause (TC-BEH-1.4), invoke pause at once, so that the cycle stays where it is while it is judged; read the operational state; for each writable property on the cycle's component whose capability the settings table fixes in the state now (the programme: mode, delayed start, the programme's options), write the value it reads; expect invalid-in-state (HRT-CAT-043) and the value unchanged.",
         "Invoke stop.",
     ],
     applies: |ctx| {
@@ -833,6 +833,12 @@ async fn settings_fixed_during_cycle(ctx: &mut Ctx, who: usize) -> CaseResult {
     ctx.step(2);
     start_cycle(ctx, who, component).await?;
     let result: CaseResult = async {
+        // Paused, the cycle waits for the writes: a short one (a microwave's minute) cannot
+        // end while they are judged, however slow the run.
+        // Whether pause works is TC-BEH-1.4's verdict: here the state read next decides.
+        if pausable(ctx, component).is_ok() {
+            invoke_cycle(ctx, who, component, Action::Pause).await?;
+        }
         let now = ctx.read(who, state_path).await?.as_int().unwrap_or(-1);
         let fixed = fixed_settings(ctx, component, now)?;
         let names: Vec<String> = fixed.iter().map(ToString::to_string).collect();
