@@ -740,7 +740,7 @@ pub async fn acl_read(
 }
 
 /// The property the suite reads to see whether the device admits a controller.
-const ADMITTED_PROBE: hearth_model::Path = hearth_model::Path::new(0, 1, 4);
+pub const ADMITTED_PROBE: hearth_model::Path = hearth_model::Path::new(0, 1, 4);
 
 /// Read [`ADMITTED_PROBE`] as tester `who`, a controller the device must not admit: the
 /// device must refuse it, `e` naming the requirement and the read.
@@ -917,7 +917,7 @@ impl InWindow {
 }
 
 /// Check that `end`, a session with a wrong passcode, failed as the first failure a fresh
-/// window counts: unauthorized, with one session fewer than [`MAX_SESSIONS`] left. A failure
+/// window counts: unauthorized, with one session fewer than [`MAX_SESSIONS`](hearth_wire::commissioning::MAX_SESSIONS) left. A failure
 /// of `requirement` when it left another count (`after` saying what the window had seen), an
 /// error when the session did not end unauthorized (`session` naming it).
 pub fn first_failure(end: SessionEnd, requirement: Req, after: &str, session: &str) -> CaseResult {
